@@ -1,0 +1,33 @@
+import { createRequire } from "node:module";
+import { defineConfig } from "hardhat/config";
+import hardhatToolboxViem from "@nomicfoundation/hardhat-toolbox-viem";
+import hardhatEthers from "@nomicfoundation/hardhat-ethers";
+import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
+
+const require = createRequire(import.meta.url);
+
+// Offline compiler: the WASM build shipped in the `solc` npm package. A compiler
+// entry with an absolute `path` is treated as local and never downloaded.
+const solc = {
+  version: require("solc/package.json").version as string,
+  path: require.resolve("solc/soljson.js"),
+};
+const optimizer = { enabled: true, runs: 10_000 };
+
+export default defineConfig({
+  plugins: [hardhatToolboxViem, hardhatEthers, hardhatTypechain],
+  solidity: {
+    profiles: {
+      default: { ...solc, settings: { evmVersion: "prague", optimizer } },
+      production: { ...solc, settings: { evmVersion: "prague", optimizer } },
+    },
+  },
+  paths: { tests: { solidity: "test", nodejs: "test" } },
+  test: {
+    solidity: {
+      fuzz: { runs: Number(process.env.FUZZ_RUNS ?? 256), seed: "0x5eed" },
+      invariant: { runs: Number(process.env.INVARIANT_RUNS ?? 64), depth: Number(process.env.INVARIANT_DEPTH ?? 32) },
+    },
+  },
+  typechain: { outDir: "typechain-types" },
+});
