@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IRiskCheck} from "./IRiskCheck.sol";
+
+/// @title ICollateralVault
+/// @notice Custody of every account's posted collateral and its signed cash balance.
+/// @dev Balances are kept in each token's native units so the books reconcile to the
+/// wei: for every collateral asset `balanceOf(vault) == Σ collateralOf(·, asset)`, and
+/// for the cash asset `balanceOf(vault) == Σ cashOf(·)` (debts counted negative).
+/// Only modules (OptionMarket, Liquidator, …) move value between accounts; they are
+/// responsible for margin-checking the accounts they touch.
+interface ICollateralVault {
+    /// @notice A listed asset's risk parameters.
+    /// @param listed Set once when listed; never unset, so balances stay reachable.
+    /// @param enabled Whether new deposits are accepted. Withdrawals never depend on it.
+    /// @param decimals The token's decimals, read once at listing.
+    /// @param initialHaircutWad Share of the value ignored for initial margin (WAD).
+    /// @param maintenanceHaircutWad Share ignored for maintenance margin (WAD), ≤ initial.
+    /// @param supplyCap Largest total deposited, native units (0 = deposits closed).
+    /// @param totalSupplied Total currently held for accounts, native units (collateral assets only).
+    struct AssetConfig {
+        bool listed;
+        bool enabled;
+        uint8 decimals;
+        uint64 initialHaircutWad;
+        uint64 maintenanceHaircutWad;
+        uint256 supplyCap;
+        uint256 totalSupplied;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice An amount of zero was given.
+    error VaultZeroAmount();
+    /// @notice A zero address was given where one is required.
+    error VaultZeroAddress();
+    /// @notice `asset` is not listed.
+    error VaultAssetNotListed(address asset);
+    /// @notice `asset` is listed already.
+    error VaultAssetAlreadyListed(address asset);
+    /// @notice `asset` is listed but disabled for deposits.
+    error VaultAssetDisabled(address asset);
+    /// @notice The asset list is full.
+    error VaultTooManyAssets(uint256 max);
+    /// @notice Haircuts outside the hard bounds, or maintenance above initial.
+    error VaultInvalidHaircuts(uint256 initialHaircutWad, uint256 maintenanceHaircutWad);
+    /// @notice The token's decimals are above the supported maximum.
+    error VaultInvalidDecimals(address asset, uint8 decimals);
+    /// @notice The deposit would take the asset over its supply cap.
+    error VaultSupplyCapExceeded(address asset, uint256 totalAfter, uint256 cap);
+    /// @notice The vault received a different amount than was sent (fee-on-transfer).
+    error VaultTransferAmountMismatch(address asset, uint256 expected, uint256 received);
+    /// @notice `caller` is neither the owner of `account` nor an operator it approved.
+    error VaultUnauthorized(uint256 account, address caller);
+    /// @notice The account holds less of `asset` than asked for.
+    error VaultInsufficientBalance(uint256 account, address asset, uint256 balance, uint256 amount);
+    /// @notice The vault holds fewer cash tokens than asked for (others owe it the rest).
+    error VaultInsufficientLiquidity(uint256 available, uint256 amount);
+    /// @notice Deposits are paused by the guardian.
+    error VaultPaused();
+    /// @notice The risk check is set already (it can be set once).
+    error VaultRiskCheckAlreadySet();
+    /// @notice Without a risk check, an account with a cash debt cannot withdraw.
+    error VaultCashDebt(uint256 account, int256 cash);
+    /// @notice A module moved value from an account to itself.
+    error VaultSelfTransfer(uint256 account);
+    /// @notice An amount does not fit the vault's signed bookkeeping.
+    error VaultAmountTooLarge(uint256 amount);
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice An owner approved or revoked an operator for all its subaccounts.
+    event OperatorSet(address indexed owner, address indexed operator, bool approved);
+    /// @notice A new asset was listed.
+    event AssetListed(address indexed asset, uint8 decimals, bool isCash);
+    /// @notice An asset's parameters changed.
+    event AssetConfigured(
+        address indexed asset,
+        bool enabled,
+        uint256 initialHaircutWad,
+        uint256 maintenanceHaircutWad,
+        uint256 supplyCap
+    );
+    /// @notice Tokens were deposited into `account`.
+    event Deposited(uint256 indexed account, address indexed asset, address indexed from, uint256 amount);
+    /// @notice Tokens were withdrawn from `account` to `to`.
+    event Withdrawn(uint256 indexed account, address indexed asset, address indexed to, uint256 amount);
+    /// @notice A module moved collateral between accounts.
+    event CollateralMoved(uint256 indexed from, uint256 indexed to, address indexed asset, uint256 amount);
+    /// @notice A module moved cash between accounts; `from` may go negative.
+    event CashMoved(uint256 indexed from, uint256 indexed to, uint256 amount);
+    /// @notice The margin engine was plugged in as the withdrawal risk check.
+    event RiskCheckSet(address riskCheck);
+
+    // ---------------------------------------------------------------- accounts
+
+    /// @notice Approves or revokes `operator` for every subaccount of the caller.
+    function setOperator(address operator, bool approved) external;
+
+    /// @notice Whether `caller` may act for `account` (its owner or an approved operator).
+    function isAuthorized(uint256 account, address caller) external view returns (bool);
+
+    /// @notice Whether `owner` approved `operator`.
+    function isOperator(address owner, address operator) external view returns (bool);
+
+    // ---------------------------------------------------------------- custody
+
+    /// @notice Deposits `amount` native units of `asset` from the caller into `account`.
+    /// Anyone may deposit into any account. Refuses fee-on-transfer tokens.
+    function deposit(uint256 account, address asset, uint256 amount) external;
+
+    /// @notice `deposit` after an EIP-2612 permit. A permit that fails (for example
+    /// because it was front-run) is ignored when the allowance already suffices.
+    function depositWithPermit(
+        uint256 account,
+        address asset,
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external;
+
+    /// @notice Withdraws `amount` native units of `asset` from `account` to `to`.
+    /// Caller must be the owner or an operator; the account must pass the risk check
+    /// afterwards. Never paused.
+    function withdraw(uint256 account, address asset, uint256 amount, address to) external;
+
+    // ---------------------------------------------------------------- modules
+
+    /// @notice Moves `amount` of collateral `asset` from `from` to `to`. Modules only.
+    function moveCollateral(uint256 from, uint256 to, address asset, uint256 amount) external;
+
+    /// @notice Moves `amount` cash units from `from` to `to`; `from` may go negative.
+    /// Modules only.
+    function moveCash(uint256 from, uint256 to, uint256 amount) external;
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Lists `asset` (admin). The cash asset is listed at construction.
+    function listAsset(
+        address asset,
+        uint256 initialHaircutWad,
+        uint256 maintenanceHaircutWad,
+        uint256 supplyCap
+    ) external;
+
+    /// @notice Changes a listed asset's parameters inside the hard bounds (risk manager).
+    function configureAsset(
+        address asset,
+        bool enabled,
+        uint256 initialHaircutWad,
+        uint256 maintenanceHaircutWad,
+        uint256 supplyCap
+    ) external;
+
+    /// @notice Plugs in the margin engine as the withdrawal check. Admin, once.
+    function setRiskCheck(IRiskCheck riskCheck) external;
+
+    /// @notice Pauses deposits (guardian). Withdrawals and module moves are never paused.
+    function pause() external;
+
+    /// @notice Resumes deposits (guardian).
+    function unpause() external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The settlement asset whose balance is signed.
+    function cashAsset() external view returns (address);
+
+    /// @notice Listed non-cash collateral assets, in listing order.
+    function collateralAssets() external view returns (address[] memory);
+
+    /// @notice A listed asset's configuration (the cash asset included).
+    function assetConfig(address asset) external view returns (AssetConfig memory);
+
+    /// @notice `account`'s balance of collateral `asset`, native units.
+    function collateralOf(uint256 account, address asset) external view returns (uint256);
+
+    /// @notice `account`'s signed cash balance, native units of the cash asset.
+    function cashOf(uint256 account) external view returns (int256);
+
+    /// @notice Every collateral balance of `account`, aligned with `collateralAssets()`, and its cash.
+    function balancesOf(uint256 account) external view returns (uint256[] memory collateral, int256 cash);
+
+    /// @notice Sum of all negative cash balances, as a positive number of cash units.
+    function totalCashDebt() external view returns (uint256);
+
+    /// @notice Sum of all positive cash balances, cash units.
+    function totalCashCredit() external view returns (uint256);
+
+    /// @notice The withdrawal risk check (zero until the margin engine is plugged in).
+    function riskCheck() external view returns (IRiskCheck);
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IRiskCheck} from "./IRiskCheck.sol";
+
+/// @title IMarginEngine
+/// @notice Values accounts and enforces initial (IM) and maintenance (MM) margin.
+/// Equity = Σ collateral × price × (1 − haircut) + signed cash + Σ position × mark,
+/// computed once with initial and once with maintenance haircuts. All values WAD USD.
+interface IMarginEngine is IRiskCheck {
+    /// @notice Where an account stands.
+    /// HEALTHY: equityIM ≥ requirementIM. MARGIN_CALL: below IM but equityMM ≥ requirementMM
+    /// (no new risk, no withdrawals). LIQUIDATABLE: below MM. INSOLVENT: equityMM < 0.
+    enum Health {
+        HEALTHY,
+        MARGIN_CALL,
+        LIQUIDATABLE,
+        INSOLVENT
+    }
+
+    /// @notice One account's margin, as the contracts and the SDK compute it.
+    struct MarginState {
+        int256 equityIM;
+        int256 equityMM;
+        uint256 requirementIM;
+        uint256 requirementMM;
+        Health health;
+    }
+
+    /// @notice Standard margin parameters of one underlying (all WAD).
+    /// Short call per contract: max(a·S − OTM, b·S); short put: max(a·S − OTM, b·K).
+    struct RiskParams {
+        uint64 aIM;
+        uint64 bIM;
+        uint64 aMM;
+        uint64 bMM;
+    }
+
+    /// @notice A registered underlying.
+    struct Underlying {
+        address asset;
+        RiskParams params;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice The account is below initial margin.
+    error EngineBelowInitialMargin(uint256 account, int256 equityIM, uint256 requirementIM);
+    /// @notice The asset is already a registered underlying.
+    error EngineUnderlyingAlreadyListed(address asset);
+    /// @notice No underlying is registered for this asset or index.
+    error EngineUnderlyingNotListed(address asset);
+    /// @notice The underlying registry is full.
+    error EngineTooManyUnderlyings(uint256 max);
+    /// @notice Risk parameters outside the hard bounds (or MM above IM).
+    error EngineInvalidRiskParams(RiskParams params);
+    /// @notice A zero address was given.
+    error EngineZeroAddress();
+    /// @notice The option market is set already.
+    error EngineMarketAlreadySet();
+    /// @notice The option market is not set yet.
+    error EngineMarketNotSet();
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice An underlying was registered under `index`.
+    event UnderlyingListed(uint16 indexed index, address indexed asset, RiskParams params);
+    /// @notice An underlying's risk parameters changed.
+    event RiskParamsSet(uint16 indexed index, RiskParams params);
+    /// @notice The option market was wired in.
+    event MarketSet(address market);
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Registers `asset` as an option underlying (admin).
+    function listUnderlying(address asset, RiskParams calldata params) external returns (uint16 index);
+
+    /// @notice Changes an underlying's parameters within the hard bounds (risk manager).
+    function setRiskParams(uint16 index, RiskParams calldata params) external;
+
+    /// @notice Wires in the option market whose positions the engine values (admin, once).
+    function setMarket(address market) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The margin state of `account`. Reverts if a needed price is invalid.
+    function accountMargin(uint256 account) external view returns (MarginState memory);
+
+    /// @notice The margin states of many accounts in one call (keepers, SDK).
+    function accountsMargin(uint256[] calldata accounts) external view returns (MarginState[] memory);
+
+    /// @notice `equityIM − requirementIM` of `account`.
+    function excessInitial(uint256 account) external view returns (int256);
+
+    /// @notice Reverts with `EngineBelowInitialMargin` unless `account` is at or above IM.
+    function checkInitialMargin(uint256 account) external view;
+
+    /// @notice The mark of one contract of `seriesId`, WAD USD.
+    function mark(uint256 seriesId) external view returns (uint256 markWad);
+
+    /// @notice The registered underlying at `index`.
+    function underlying(uint16 index) external view returns (Underlying memory);
+
+    /// @notice The index of the underlying `asset`; reverts if not listed.
+    function underlyingIndexOf(address asset) external view returns (uint16);
+
+    /// @notice How many underlyings are registered (indices are 1..count).
+    function underlyingCount() external view returns (uint16);
+}

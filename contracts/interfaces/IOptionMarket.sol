@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {SeriesLib} from "../libraries/SeriesLib.sol";
+
+/// @title IOptionMarket
+/// @notice Option series, signed positions and trading by EIP-712 signed orders.
+/// A position is a signed balance per (account, series), in WAD contracts (1e18 = one
+/// option on one unit of the underlying); long > 0, short < 0. Σ over a series = 0.
+interface IOptionMarket {
+    /// @notice How an account is margined. Fixed once the account holds a position.
+    enum MarginMode {
+        CROSS,
+        ISOLATED,
+        PORTFOLIO
+    }
+
+    /// @notice A maker's signed order.
+    /// @param account The maker account; the signer is its owner or an approved operator
+    /// (or the owner's ERC-1271 wallet).
+    /// @param seriesId The series traded.
+    /// @param size Signed size in WAD contracts: > 0 the maker buys, < 0 the maker sells.
+    /// @param priceWad Limit price per contract, WAD USD. The fill happens at this price.
+    /// @param taker The only account allowed to fill (an RFQ answer), or 0 for anyone.
+    /// @param nonce Lets the maker cancel in bulk: orders with `nonce < minNonce(account)` are dead.
+    /// @param deadline Last second at which the order can be filled.
+    struct Order {
+        uint256 account;
+        uint256 seriesId;
+        int256 size;
+        uint256 priceWad;
+        uint256 taker;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    error MarketZeroAddress();
+    error MarketZeroAmount();
+    error MarketUnauthorized(uint256 account, address caller);
+    error MarketUnderlyingNotListed(uint16 underlyingIndex);
+    error MarketInvalidStrike(uint256 strikeWad);
+    error MarketInvalidExpiry(uint256 expiry);
+    error MarketSeriesNotFound(uint256 seriesId);
+    error MarketSeriesExpired(uint256 seriesId, uint256 expiry);
+    error MarketInvalidSignature(bytes32 orderHash);
+    error MarketOrderExpired(bytes32 orderHash, uint256 deadline);
+    error MarketOrderCancelled(bytes32 orderHash);
+    error MarketOrderNonceTooLow(bytes32 orderHash, uint256 nonce, uint256 minNonce);
+    error MarketOverfill(bytes32 orderHash, uint256 remaining, uint256 requested);
+    error MarketWrongTaker(bytes32 orderHash, uint256 taker);
+    error MarketSelfTrade(uint256 account);
+    error MarketInvalidNonce(uint256 current, uint256 requested);
+    error MarketModeLocked(uint256 account);
+    error MarketModeUnsupported(MarginMode mode);
+    error MarketIsolatedAccountTaken(uint256 account, uint256 heldSeriesId);
+    error MarketTooManyPositions(uint256 account, uint256 max);
+    error MarketDifferentOwners(uint256 from, uint256 to);
+    error MarketLengthMismatch();
+    error MarketRiskIncreased(uint256 account, int256 excessBefore, int256 excessAfter);
+    error MarketPausedNewRisk(uint256 account);
+    error MarketInvalidFees(uint256 makerFeeWad, uint256 takerFeeWad);
+    error MarketAmountTooLarge(uint256 amount);
+
+    // ---------------------------------------------------------------- events
+
+    event SeriesCreated(
+        uint256 indexed seriesId,
+        uint16 indexed underlyingIndex,
+        uint256 expiry,
+        uint256 strikeWad,
+        bool isCall
+    );
+    event MarginModeSet(uint256 indexed account, MarginMode mode);
+    event OrderFilled(
+        bytes32 indexed orderHash,
+        uint256 indexed maker,
+        uint256 indexed taker,
+        uint256 seriesId,
+        int256 makerDelta,
+        uint256 priceWad,
+        uint256 premium,
+        uint256 makerFee,
+        uint256 takerFee
+    );
+    event OrderCancelled(bytes32 indexed orderHash, uint256 indexed account);
+    event MinNonceSet(uint256 indexed account, uint256 minNonce);
+    event PositionChanged(uint256 indexed account, uint256 indexed seriesId, int256 balance);
+    event PositionsTransferred(uint256 indexed from, uint256 indexed to, uint256[] seriesIds, int256[] amounts);
+    event FeesSet(uint256 makerFeeWad, uint256 takerFeeWad, uint256 feeAccount);
+
+    // ---------------------------------------------------------------- series
+
+    /// @notice Creates a series for a listed underlying, on the expiry grid and within the
+    /// horizon. Permissionless; creating an existing series returns its id.
+    function createSeries(SeriesLib.Series calldata series) external returns (uint256 seriesId);
+
+    // ---------------------------------------------------------------- accounts
+
+    /// @notice Chooses `account`'s margin mode; only while it holds no position.
+    function setMarginMode(uint256 account, MarginMode mode) external;
+
+    // ---------------------------------------------------------------- trading
+
+    /// @notice Fills `fillSize` (WAD contracts, unsigned) of `order` for `takerAccount` at the
+    /// order's price. The caller must be authorized for `takerAccount`. Moves positions,
+    /// premium and fees in cash, then checks both accounts' margin.
+    /// @return premium The premium moved, in cash token units.
+    function fill(
+        Order calldata order,
+        bytes calldata signature,
+        uint256 takerAccount,
+        uint256 fillSize
+    ) external returns (uint256 premium);
+
+    /// @notice Cancels one order. Caller must be authorized for `order.account`.
+    function cancelOrder(Order calldata order) external;
+
+    /// @notice Kills every order of `account` with a nonce below `minNonce` (which only grows).
+    function setMinNonce(uint256 account, uint256 minNonce) external;
+
+    /// @notice Moves positions between two subaccounts of one owner. Both end at or above
+    /// IM unless the move only reduces their risk.
+    function transferPositions(
+        uint256 from,
+        uint256 to,
+        uint256[] calldata seriesIds,
+        int256[] calldata amounts
+    ) external;
+
+    // ---------------------------------------------------------------- governance
+
+    /// @notice Sets maker and taker fees (shares of the premium, WAD) and the account
+    /// that receives them (risk manager; hard-capped).
+    function setFees(uint256 makerFeeWad, uint256 takerFeeWad, uint256 feeAccount) external;
+
+    /// @notice Pauses new risk (guardian). Risk-reducing fills and transfers still work.
+    function pause() external;
+
+    /// @notice Lifts the pause (guardian).
+    function unpause() external;
+
+    // ---------------------------------------------------------------- views
+
+    function positionOf(uint256 account, uint256 seriesId) external view returns (int256);
+
+    /// @notice Every open position of `account` (ids and signed balances, aligned).
+    function positionsOf(uint256 account) external view returns (uint256[] memory seriesIds, int256[] memory balances);
+
+    function marginModeOf(uint256 account) external view returns (MarginMode);
+
+    function seriesExists(uint256 seriesId) external view returns (bool);
+
+    /// @notice Σ of long balances of a series (= Σ of short balances, negated).
+    function openInterest(uint256 seriesId) external view returns (uint256);
+
+    function orderHash(Order calldata order) external view returns (bytes32);
+
+    /// @notice Filled size of an order, WAD contracts; `type(uint256).max` once cancelled.
+    function filled(bytes32 orderHash) external view returns (uint256);
+
+    function minNonce(uint256 account) external view returns (uint256);
+
+    function makerFeeWad() external view returns (uint256);
+
+    function takerFeeWad() external view returns (uint256);
+
+    function feeAccount() external view returns (uint256);
+}

@@ -1,0 +1,45 @@
+import type { network } from "hardhat";
+
+import PledgeModule from "./modules/Pledge.js";
+import { type AddressBook, writeAddressBook } from "./lib/addressBook.js";
+
+type Connection = Awaited<ReturnType<typeof network.create>>;
+
+/**
+ * Deploys the Pledge module with Hardhat Ignition on `connection` and writes the
+ * address book to `deployments/<chainId>.json`.
+ */
+export async function deployPledge(connection: Connection, options: { writeBook?: boolean } = {}) {
+  const contracts = await connection.ignition.deploy(PledgeModule, { displayUi: false });
+  const publicClient = await connection.viem.getPublicClient();
+  const chainId = await publicClient.getChainId();
+  const blockNumber = await publicClient.getBlockNumber();
+
+  const book: AddressBook = {
+    chainId,
+    deployedAtBlock: blockNumber.toString(),
+    contracts: {
+      CollateralVault: contracts.vault.address,
+      ChainlinkOracle: contracts.oracle.address,
+    },
+    cash: { address: contracts.usdc.address, symbol: "USDC", decimals: 6 },
+    collateral: [
+      {
+        address: contracts.weth.address,
+        symbol: "WETH",
+        decimals: 18,
+        spotFeed: contracts.ethUsd.address,
+        volFeed: contracts.ethVol.address,
+      },
+      {
+        address: contracts.wbtc.address,
+        symbol: "WBTC",
+        decimals: 8,
+        spotFeed: contracts.btcUsd.address,
+        volFeed: contracts.btcVol.address,
+      },
+    ],
+  };
+  const file = options.writeBook === false ? undefined : await writeAddressBook(book);
+  return { contracts, book, file };
+}

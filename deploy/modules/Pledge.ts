@@ -1,0 +1,45 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { parseUnits } from "viem";
+
+import LocalMarket from "./LocalMarket.js";
+import { ROLES } from "../lib/roles.js";
+
+const HOUR = 3_600n;
+const WAD = 10n ** 18n;
+
+/**
+ * The Pledge core on the local network: the collateral vault and the Chainlink oracle,
+ * wired to the local market's tokens and feeds, with the DESIGN.md starting
+ * parameters. The deployer holds every role here; on a live network the admin is a
+ * TimelockController and the other roles go to separate keys.
+ */
+export default buildModule("Pledge", (m) => {
+  const { usdc, weth, wbtc, ethUsd, btcUsd, ethVol, btcVol } = m.useModule(LocalMarket);
+  const admin = m.getAccount(0);
+
+  const vault = m.contract("CollateralVault", [admin, usdc, parseUnits("1000000000", 6)]);
+  const oracle = m.contract("ChainlinkOracle", [
+    admin,
+    "0x0000000000000000000000000000000000000000", // no L2 sequencer feed on the local chain
+    HOUR, // sequencer grace period
+    HOUR, // settlement: the first round after expiry must come within an hour
+  ]);
+
+  m.call(vault, "grantRole", [ROLES.riskManager, admin], { id: "GrantRiskManager" });
+  m.call(vault, "grantRole", [ROLES.guardian, admin], { id: "GrantGuardian" });
+  m.call(vault, "listAsset", [weth, (WAD * 10n) / 100n, (WAD * 5n) / 100n, parseUnits("1000000", 18)], {
+    id: "ListWETH",
+  });
+  m.call(vault, "listAsset", [wbtc, (WAD * 12n) / 100n, (WAD * 6n) / 100n, parseUnits("100000", 8)], {
+    id: "ListWBTC",
+  });
+
+  // ETH and BTC feeds: 1 h heartbeat plus slack. Bounds catch a feed gone haywire.
+  const spotAge = Number(HOUR + 15n * 60n);
+  m.call(oracle, "setSpotFeed", [weth, [ethUsd, spotAge, 10n * WAD, 1_000_000n * WAD]], { id: "FeedWETH" });
+  m.call(oracle, "setSpotFeed", [wbtc, [btcUsd, spotAge, 100n * WAD, 10_000_000n * WAD]], { id: "FeedWBTC" });
+  m.call(oracle, "setVolFeed", [weth, [ethVol, spotAge, WAD / 100n, 5n * WAD]], { id: "VolWETH" });
+  m.call(oracle, "setVolFeed", [wbtc, [btcVol, spotAge, WAD / 100n, 5n * WAD]], { id: "VolWBTC" });
+
+  return { vault, oracle, usdc, weth, wbtc, ethUsd, btcUsd, ethVol, btcVol };
+});
