@@ -122,8 +122,9 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         _checkSequencer();
 
         (bool ok, int256 answer, , uint256 updatedAt) = _readRound(feed.aggregator, roundId);
-        if (!ok) revert OracleFeedReverted(feed.aggregator);
-        if (updatedAt == 0) revert OracleRoundNotFound(roundId);
+        // Real proxies revert ("No data present") on a round that does not exist yet, so a failed
+        // read here means "not found" (a keeper should wait), not a broken feed.
+        if (!ok || updatedAt == 0) revert OracleRoundNotFound(roundId);
         if (updatedAt < expiry) revert OracleRoundBeforeExpiry(roundId, updatedAt, expiry);
         // Proof before lateness, so that `OracleSettlementTooLate` only ever speaks of the true first round.
         if (!_isFirstRoundAtOrAfter(feed.aggregator, expiry, roundId, previousRoundId)) {
@@ -199,13 +200,13 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         if (answer <= 0) revert OracleInvalidPrice(feed.aggregator, answer);
         uint256 raw = uint256(answer);
         if (feed.decimals <= 18) {
-            uint256 scale = 10 ** (18 - feed.decimals);
+            uint256 scale = uint256(10) ** (18 - feed.decimals);
             // A scaled value past uint256 cannot be a real price: reject it instead of panicking.
             if (raw > type(uint256).max / scale) revert OracleInvalidPrice(feed.aggregator, answer);
             priceWad = raw * scale;
         } else {
             // Rounds down; an answer that vanishes below 1 wei of WAD is as unusable as 0.
-            priceWad = raw / 10 ** (feed.decimals - 18);
+            priceWad = raw / uint256(10) ** (feed.decimals - 18);
             if (priceWad == 0) revert OracleInvalidPrice(feed.aggregator, answer);
         }
         uint256 minWad = feed.minAnswerWad;
