@@ -96,6 +96,8 @@ contract MockFaultyAggregator is AggregatorV3Interface {
         _maybeFail();
         Round memory r = rounds[roundId];
         if (r.updatedAt == 0 && r.startedAt == 0 && r.answer == 0) {
+            // A string reason on purpose: it is what real Chainlink aggregators revert with.
+            // solhint-disable-next-line gas-custom-errors
             if (missingRoundMode == MissingRoundMode.Revert) revert("No data present");
             return (0, 0, 0, 0, 0);
         }

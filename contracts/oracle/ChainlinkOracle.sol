@@ -149,9 +149,7 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
             (config.minAnswerWad != 0 && config.maxAnswerWad != 0 && config.minAnswerWad > config.maxAnswerWad)
         ) revert OracleInvalidFeedConfig(asset);
 
-        (bool ok, bytes memory data) = config.aggregator.staticcall(
-            abi.encodeCall(AggregatorV3Interface.decimals, ())
-        );
+        (bool ok, bytes memory data) = config.aggregator.staticcall(abi.encodeCall(AggregatorV3Interface.decimals, ()));
         if (!ok || data.length < 32) revert OracleFeedReverted(config.aggregator);
         // Decoded as uint256 so that an out-of-range value is rejected here, not by a decoder panic.
         uint256 decimals = abi.decode(data, (uint256));

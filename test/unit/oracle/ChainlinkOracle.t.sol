@@ -482,12 +482,7 @@ contract ChainlinkOracleTest is Test {
         _btcRounds();
         vm.warp(E + 2 hours);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IChainlinkOracle.OracleRoundBeforeExpiry.selector,
-                _r(1, 2),
-                E - 30 minutes,
-                E
-            )
+            abi.encodeWithSelector(IChainlinkOracle.OracleRoundBeforeExpiry.selector, _r(1, 2), E - 30 minutes, E)
         );
         oracle.postSettlementPrice(WBTC, E, _r(1, 2), _r(1, 1));
     }
@@ -530,12 +525,7 @@ contract ChainlinkOracleTest is Test {
         oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2));
         // The latest existing round is before expiry.
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IChainlinkOracle.OracleRoundBeforeExpiry.selector,
-                _r(1, 2),
-                E - 30 minutes,
-                E
-            )
+            abi.encodeWithSelector(IChainlinkOracle.OracleRoundBeforeExpiry.selector, _r(1, 2), E - 30 minutes, E)
         );
         oracle.postSettlementPrice(WBTC, E, _r(1, 2), _r(1, 1));
     }
@@ -649,7 +639,8 @@ contract ChainlinkOracleTest is Test {
         feed.setLatest(int256(answer), T0, T0);
         oracle.setSpotFeed(WETH, _cfg(address(feed), 1 hours));
 
-        uint256 expected = decimals <= 18 ? answer * uint256(10) ** (18 - decimals) : answer / uint256(10) ** (decimals - 18);
+        uint256 expected =
+            decimals <= 18 ? answer * uint256(10) ** (18 - decimals) : answer / uint256(10) ** (decimals - 18);
         if (expected == 0) {
             vm.expectRevert(
                 abi.encodeWithSelector(IChainlinkOracle.OracleInvalidPrice.selector, address(feed), int256(answer))
