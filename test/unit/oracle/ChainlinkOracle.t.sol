@@ -601,6 +601,15 @@ contract ChainlinkOracleTest is Test {
         _expectNotFirst(_r(2, 1), _r(2, 0)); // aggregator round 0 does not exist
     }
 
+    function test_settle_phaseBoundary_invalid_zerosMode() public {
+        _btcRoundsAcrossPhases();
+        btcFeed.setMissingRoundMode(MockFaultyAggregator.MissingRoundMode.Zeros);
+        vm.warp(E + 2 hours);
+        _expectNotFirst(_r(2, 1), _r(1, 1));
+        _expectNotFirst(_r(2, 2), _r(1, 2));
+        _expectNotFirst(_r(2, 1), _r(2, 0));
+    }
+
     function test_settle_phaseBoundary_cherryPickedNextPhase() public {
         // Phase 1 has the real first round (1,3) after expiry; phase 2 starts later.
         _btcRounds();
