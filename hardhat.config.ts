@@ -17,6 +17,10 @@ const optimizer = { enabled: true, runs: 10_000 };
 export default defineConfig({
   plugins: [hardhatToolboxViem, hardhatEthers, hardhatTypechain],
   solidity: {
+    // Hardhat 3 emits artifacts only for local sources and the npm files listed here; importing an
+    // npm contract from a local file does not give it an artifact. Chainlink's own mock feed is used
+    // by TypeScript tests and local deployments.
+    npmFilesToBuild: ["@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol"],
     profiles: {
       default: { ...solc, settings: { evmVersion: "prague", optimizer } },
       production: { ...solc, settings: { evmVersion: "prague", optimizer } },
