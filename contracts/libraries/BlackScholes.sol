@@ -9,9 +9,10 @@ import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 ///
 /// Supported domain (every input checked against a 60-digit reference, see docs/black-scholes.md):
 /// spot 1e18..1e24, strike 0.2e18..4.2e24, secondsToExpiry 0..63,072,000 (2 years),
-/// vol 1e14 (0.01 %)..18e18 (1800 %). Inside it nothing reverts. Outside it the functions stay
-/// total for zero inputs (spot, strike, time or vol of zero give the intrinsic value) and revert
-/// only on arithmetic overflow (vol² · seconds beyond ~5.7e40, spot beyond ~1e41 WAD).
+/// vol 1e14 (0.01 %)..18e18 (1800 %). Inside it nothing reverts. Zero spot, strike, time or vol
+/// give the intrinsic value. The only revert is `BlackScholesInputOutOfRange`, far outside the
+/// domain (spot ≥ 2**120 ≈ 1.3e36, strike ≥ 2**119, vol ≥ 2**72 ≈ 4.7e21, seconds ≥ 2**40), where
+/// the unchecked arithmetic would no longer be provably overflow-free.
 ///
 /// Why Solady's `FixedPointMathLib` and not PRBMath: `expWad` and `lnWad` are single (6,7) and
 /// (8,8) rational approximations in 2**96 fixed point, about 1 wei accurate, and cost a few
@@ -33,6 +34,10 @@ import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 /// erfcx(|y|) = erfc(|y|)·e^(y²); it never multiplies a rounding error by K/S and never needs a
 /// second `expWad`.
 library BlackScholes {
+    /// @notice An input is beyond the range where the arithmetic is proven not to overflow
+    /// (spot ≥ 2**120, strike ≥ 2**119, vol ≥ 2**72 WAD or secondsToExpiry ≥ 2**40).
+    error BlackScholesInputOutOfRange(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad);
+
     uint256 private constant WAD = 1e18;
     uint256 private constant YEAR = 365 days;
 
@@ -115,11 +120,14 @@ library BlackScholes {
     {
         (int256 y1,, bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
         if (!live) return 0;
-        // √T in 1e27 for precision at short expiries; t·1e54 < 2**256 for t < 1e23 seconds.
-        uint256 sqrtT27 = FixedPointMathLib.sqrt(secondsToExpiry * 1e54 / YEAR);
-        // φ(d1) = e^(−d1²/2)/√(2π) = e^(−y1²)/√(2π). S·g ≤ 1e42·(S/1e24) and the second product
-        // ≤ S·√T·0.4·1e27 are far below 2**256 for S < 1e30.
-        return (spotWad * _expNegSq(y1) / WAD) * sqrtT27 * INV_SQRT_2PI / 1e45;
+        // φ(d1) = e^(−d1²/2)/√(2π) = e^(−y1²)/√(2π); √T in 1e27 for precision at short expiries.
+        // Bounds from `_ys`' guard: t < 2**40 so t·1e54 < 2**220 and √T·1e27 < 2**98;
+        // S·φ(d1) < 2**120 · 2**60 / 1e18 < 2**120, times 2**98: no overflow.
+        unchecked {
+            uint256 sqrtT27 = FixedPointMathLib.sqrt((secondsToExpiry * 1e54) / YEAR);
+            uint256 spotPhi = (((spotWad * _expNegSq(y1)) / WAD) * INV_SQRT_2PI) / WAD;
+            return (spotPhi * sqrtT27) / 1e27;
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -139,7 +147,10 @@ library BlackScholes {
         // leaves the small interval, where N is computed from erf without an exponential.
         uint256 a;
         if (FixedPointMathLib.abs(y1) > Y_SMALL || FixedPointMathLib.abs(y2) > Y_SMALL) {
-            a = spotWad * _expNegSq(y1) / (2 * WAD);
+            // spot < 2**120 and e^(−y1²) ≤ 1e18 < 2**60: no overflow.
+            unchecked {
+                a = (spotWad * _expNegSq(y1)) / (2 * WAD);
+            }
         }
         uint256 t1 = _scaledCdf(y1, spotWad, a);
         uint256 t2 = _scaledCdf(y2, strikeWad, a);
@@ -156,16 +167,29 @@ library BlackScholes {
         pure
         returns (int256 y1, int256 y2, bool live)
     {
-        // s27 = σ·√(2T) in 1e27: σ² (1e36) · t · 2e18 / year is in 1e54. Checked: reverts only for
-        // vol² · t beyond ~5.7e40 (WAD² · s), far outside the domain.
-        uint256 s27 = FixedPointMathLib.sqrt(volWad * volWad * secondsToExpiry * 2e18 / YEAR);
-        if (s27 == 0 || spotWad == 0 || strikeWad == 0) return (0, 0, false);
-        int256 m = FixedPointMathLib.lnWad(int256(spotWad * 1e36 / strikeWad)) - LN_1E18;
-        // |m| < 200e18 and s27 ≥ 1, so m·1e27 and y1 fit easily in int256; s27 < 2**128.
+        // One guard replaces per-operation overflow checks: every product below is then bounded.
+        if ((spotWad >> 120) | (strikeWad >> 119) | (volWad >> 72) | (secondsToExpiry >> 40) != 0) {
+            revert BlackScholesInputOutOfRange(spotWad, strikeWad, secondsToExpiry, volWad);
+        }
+        uint256 s27;
+        // s27 = σ·√(2T) in 1e27: σ² (1e36) · t · 2 · 1e18 / year is in 1e54.
+        // vol < 2**72, t < 2**40: vol² · t · 2e18 < 2**144 · 2**40 · 2**61 = 2**245, no overflow.
         unchecked {
-            // y1 = m/s' + s'/4, y2 = y1 − s'/2 with s' = σ√(2T) (WAD).
-            y1 = (m * 1e27) / int256(s27) + int256(s27 / 4e9);
-            y2 = y1 - int256(s27 / 2e9);
+            s27 = FixedPointMathLib.sqrt((volWad * volWad * secondsToExpiry * 2e18) / YEAR);
+        }
+        if (s27 == 0 || spotWad == 0 || strikeWad == 0) return (0, 0, false);
+        int256 m;
+        // spot < 2**120 so spot·1e36 < 2**240; strike < 2**119 < 1e36 so the ratio is ≥ 1 and
+        // lnWad is defined; ln(S/K) = lnWad(S·1e36/K) − ln(1e18) ∈ (−84e18, 84e18).
+        unchecked {
+            m = FixedPointMathLib.lnWad(int256((spotWad * 1e36) / strikeWad)) - LN_1E18;
+        }
+        /// @solidity memory-safe-assembly
+        assembly {
+            // y1 = m/s' + s'/4, y2 = y1 − s'/2 with s' = σ√(2T) in WAD (s27 / 1e9).
+            // |m·1e27| < 2**153 and 0 < s27 < 2**123: no overflow, no division by zero.
+            y1 := add(sdiv(mul(m, 1000000000000000000000000000), s27), div(s27, 4000000000))
+            y2 := sub(y1, div(s27, 2000000000))
         }
         live = true;
     }
@@ -223,7 +247,7 @@ library BlackScholes {
         /// @solidity memory-safe-assembly
         assembly {
             let w := 1000000000000000000
-            switch gt(y, 4000000000000000000)
+            switch gt(y, Y_MID)
             case 0 {
                 // 0.46875 < y ≤ 4: P8(y)/Q8(y); every coefficient positive, values < 2**90.
                 let p := add(div(mul(21531153547, y), w), 564188496988670089)
