@@ -37,10 +37,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// @notice Largest fill or transfer amount, WAD contracts, so signed arithmetic never overflows.
     uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
     /// @notice EIP-712 type hash of `Order`.
-    bytes32 public constant ORDER_TYPEHASH =
-        keccak256(
-            "Order(uint256 account,uint256 seriesId,int256 size,uint256 priceWad,uint256 taker,uint256 nonce,uint256 deadline)"
-        );
+    bytes32 public constant ORDER_TYPEHASH = keccak256(
+        "Order(uint256 account,uint256 seriesId,int256 size,uint256 priceWad,uint256 taker,uint256 nonce,uint256 deadline)"
+    );
 
     uint256 private constant WAD = 1e18;
 
@@ -252,9 +251,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IOptionMarket
-    function positionsOf(
-        uint256 account
-    ) external view returns (uint256[] memory seriesIds, int256[] memory balances) {
+    function positionsOf(uint256 account) external view returns (uint256[] memory seriesIds, int256[] memory balances) {
         seriesIds = _openSeries[account];
         balances = new int256[](seriesIds.length);
         for (uint256 i; i < seriesIds.length; ++i) {
@@ -358,8 +355,12 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     ) private returns (uint256 premium) {
         bool makerPays = order.size > 0;
         premium =
-            Math.mulDiv(fillSize, order.priceWad, WAD * _cashDivisor, makerPays ? Math.Rounding.Floor : Math.Rounding.Ceil) *
-            _cashMultiplier;
+            Math.mulDiv(
+                fillSize,
+                order.priceWad,
+                WAD * _cashDivisor,
+                makerPays ? Math.Rounding.Floor : Math.Rounding.Ceil
+            ) * _cashMultiplier;
         uint256 makerFee = _fee(premium, makerFeeWad, maker);
         uint256 takerFee = _fee(premium, takerFeeWad, taker);
         int256 makerDelta = makerPays ? int256(fillSize) : -int256(fillSize);
