@@ -38,7 +38,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
     /// @notice EIP-712 type hash of `Order`.
     bytes32 public constant ORDER_TYPEHASH = keccak256(
-        "Order(uint256 account,uint256 seriesId,int256 size,uint256 priceWad,uint256 taker,uint256 nonce,uint256 deadline)"
+        abi.encodePacked(
+            "Order(uint256 account,uint256 seriesId,int256 size,uint256 priceWad,",
+            "uint256 taker,uint256 nonce,uint256 deadline)"
+        )
     );
 
     uint256 private constant WAD = 1e18;

@@ -325,6 +325,38 @@ contract OptionMarketTest is MarketFixture {
         market.fill(order, sig, takerAccount, 1e18);
     }
 
+    function test_orderHash_isTheEip712Digest() public view {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, -7e18, 123e18);
+        order.taker = takerAccount;
+        order.nonce = 9;
+        bytes32 typeHash = keccak256(
+            "Order(uint256 account,uint256 seriesId,int256 size,uint256 priceWad,uint256 taker,uint256 nonce,uint256 deadline)"
+        );
+        assertEq(market.ORDER_TYPEHASH(), typeHash);
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Pledge OptionMarket"),
+                keccak256("1"),
+                block.chainid,
+                address(market)
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                typeHash,
+                order.account,
+                order.seriesId,
+                order.size,
+                order.priceWad,
+                order.taker,
+                order.nonce,
+                order.deadline
+            )
+        );
+        assertEq(market.orderHash(order), keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+    }
+
     // ------------------------------------------------------------ counterparties and series
 
     function test_fill_revertsSelfTrade() public {
