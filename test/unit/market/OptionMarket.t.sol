@@ -717,6 +717,42 @@ contract OptionMarketTest is MarketFixture {
         market.transferPositions(makerAccount, makerSub, ids, amounts);
     }
 
+    function test_transfer_netsAgainstTargetWhileOracleDown() public {
+        uint256 makerSub = _account(maker, 1);
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18); // main long 2
+        IOptionMarket.Order memory buy = _order(makerAccount, callId, 1e18, 100e18);
+        buy.nonce = 1;
+        bytes memory sig = _sign(makerKey, buy);
+        vm.prank(maker);
+        market.fill(buy, sig, makerSub, 1e18); // main long 3, sub short 1
+        flat.setOracleDown(true);
+
+        // Both sides reduce step by step (the same id twice): allowed without a price.
+        uint256[] memory ids = new uint256[](2);
+        (ids[0], ids[1]) = (callId, callId);
+        int256[] memory amounts = new int256[](2);
+        (amounts[0], amounts[1]) = (int256(0.5e18), int256(0.5e18));
+        vm.prank(maker);
+        market.transferPositions(makerAccount, makerSub, ids, amounts);
+        assertEq(market.positionOf(makerAccount, callId), 2e18);
+        assertEq(market.positionOf(makerSub, callId), 0);
+
+        // One more step would open a long in the sub: new risk, which needs a price.
+        vm.prank(maker);
+        vm.expectRevert(abi.encodeWithSelector(FlatMarginEngine.FlatEngineOracleDown.selector));
+        market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(0.5e18));
+    }
+
+    function test_fill_revertsAmountTooLarge() public {
+        uint256 tooLarge = uint256(uint128(type(int128).max)) + 1;
+        IOptionMarket.Order memory order = _order(makerAccount, callId, type(int256).max, 1e18);
+        _fillExpectRevert(
+            order,
+            tooLarge,
+            abi.encodeWithSelector(IOptionMarket.MarketAmountTooLarge.selector, tooLarge)
+        );
+    }
+
     // ------------------------------------------------------------ transfers: gate (FlatMarginEngine)
 
     function test_transfer_sourceMustKeepInitialMargin() public {
