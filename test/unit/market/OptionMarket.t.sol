@@ -369,6 +369,7 @@ contract OptionMarketTest is MarketFixture {
 
     function test_fill_allowsTwoSubaccountsOfOneOwner() public {
         uint256 makerSub = _account(maker, 1);
+        _fundAndDeposit(maker, makerSub, usdc, FUNDING);
         IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 10e18);
         bytes memory sig = _sign(makerKey, order);
         vm.prank(maker);
@@ -645,6 +646,7 @@ contract OptionMarketTest is MarketFixture {
 
     function test_transfer_movesAShort() public {
         uint256 takerSub = _account(taker, 3);
+        _fundAndDeposit(taker, takerSub, usdc, FUNDING);
         _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
         vm.prank(taker);
         market.transferPositions(takerAccount, takerSub, _ids(callId), _amounts(-2e18));
@@ -717,8 +719,21 @@ contract OptionMarketTest is MarketFixture {
         market.transferPositions(makerAccount, makerSub, ids, amounts);
     }
 
+    function test_fill_revertsAmountTooLarge() public {
+        uint256 tooLarge = uint256(uint128(type(int128).max)) + 1;
+        IOptionMarket.Order memory order = _order(makerAccount, callId, type(int256).max, 1e18);
+        _fillExpectRevert(
+            order,
+            tooLarge,
+            abi.encodeWithSelector(IOptionMarket.MarketAmountTooLarge.selector, tooLarge)
+        );
+    }
+
+    // ------------------------------------------------------------ transfers: gate (FlatMarginEngine)
+
     function test_transfer_netsAgainstTargetWhileOracleDown() public {
         uint256 makerSub = _account(maker, 1);
+        _fundAndDeposit(maker, makerSub, usdc, FUNDING);
         _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18); // main long 2
         IOptionMarket.Order memory buy = _order(makerAccount, callId, 1e18, 100e18);
         buy.nonce = 1;
@@ -742,18 +757,6 @@ contract OptionMarketTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(FlatMarginEngine.FlatEngineOracleDown.selector));
         market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(0.5e18));
     }
-
-    function test_fill_revertsAmountTooLarge() public {
-        uint256 tooLarge = uint256(uint128(type(int128).max)) + 1;
-        IOptionMarket.Order memory order = _order(makerAccount, callId, type(int256).max, 1e18);
-        _fillExpectRevert(
-            order,
-            tooLarge,
-            abi.encodeWithSelector(IOptionMarket.MarketAmountTooLarge.selector, tooLarge)
-        );
-    }
-
-    // ------------------------------------------------------------ transfers: gate (FlatMarginEngine)
 
     function test_transfer_sourceMustKeepInitialMargin() public {
         uint256 makerSub = _account(maker, 1);
