@@ -62,6 +62,10 @@ interface IOptionMarket {
     error MarketPausedNewRisk(uint256 account);
     error MarketInvalidFees(uint256 makerFeeWad, uint256 takerFeeWad);
     error MarketAmountTooLarge(uint256 amount);
+    /// @notice A position transfer named the same account as source and destination.
+    error MarketSelfTransfer(uint256 account);
+    /// @notice A transfer moves more than `account` holds of `seriesId`, or the opposite side.
+    error MarketInsufficientPosition(uint256 account, uint256 seriesId, int256 balance, int256 amount);
 
     // ---------------------------------------------------------------- events
 

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
+
+import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
+import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {AccountLib} from "../libraries/AccountLib.sol";
+import {Roles} from "../libraries/Roles.sol";
+import {SeriesLib} from "../libraries/SeriesLib.sol";
+
+/// @title OptionMarket
+/// @notice Series, signed positions and settlement of EIP-712 signed orders. Value moves
+/// in the vault (which must grant this contract MODULE_ROLE); every touched account then
+/// passes the margin gate described in `docs/margin-gate.md`.
+contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
+    /// @notice Most open series a CROSS account may hold, so a margin check stays bounded.
+    uint256 public constant MAX_CROSS_POSITIONS = 128;
+    /// @notice Highest maker fee, as a share of the premium (0.5 %).
+    uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
+    /// @notice Highest taker fee, as a share of the premium (1 %).
+    uint256 public constant MAX_TAKER_FEE_WAD = 0.01e18;
+    /// @notice Highest strike accepted, WAD USD.
+    uint256 public constant MAX_STRIKE_WAD = 1e30;
+    /// @notice Furthest expiry accepted, counted from now.
+    uint256 public constant MAX_EXPIRY_HORIZON = 365 days;
+    /// @notice Expiries fall at 08:00 UTC of a day, like Deribit's.
+    uint256 public constant EXPIRY_TIME_OF_DAY = 8 hours;
+    /// @notice Largest fill or transfer amount, WAD contracts, so signed arithmetic never overflows.
+    uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
+    /// @notice EIP-712 type hash of `Order`.
+    bytes32 public constant ORDER_TYPEHASH = keccak256(
+        abi.encodePacked(
+            "Order(uint256 account,uint256 seriesId,int256 size,uint256 priceWad,",
+            "uint256 taker,uint256 nonce,uint256 deadline)"
+        )
+    );
+
+    uint256 private constant WAD = 1e18;
+
+    ICollateralVault public immutable vault;
+    IMarginEngine public immutable engine;
+    /// @dev premiumCash = fillSize × priceWad / (WAD × _cashDivisor) × _cashMultiplier: one of the
+    /// two is 1, depending on whether the cash token has fewer or more than 18 decimals.
+    uint256 private immutable _cashDivisor;
+    uint256 private immutable _cashMultiplier;
+
+    /// @inheritdoc IOptionMarket
+    mapping(uint256 seriesId => bool) public seriesExists;
+    /// @inheritdoc IOptionMarket
+    mapping(uint256 seriesId => uint256) public openInterest;
+    /// @inheritdoc IOptionMarket
+    mapping(bytes32 orderHash => uint256) public filled;
+    /// @inheritdoc IOptionMarket
+    mapping(uint256 account => uint256) public minNonce;
+    /// @inheritdoc IOptionMarket
+    uint256 public makerFeeWad;
+    /// @inheritdoc IOptionMarket
+    uint256 public takerFeeWad;
+    /// @inheritdoc IOptionMarket
+    uint256 public feeAccount;
+
+    mapping(uint256 account => mapping(uint256 seriesId => int256)) private _positions;
+    mapping(uint256 account => uint256[]) private _openSeries;
+    /// @dev Position in `_openSeries[account]` plus one; 0 = not open.
+    mapping(uint256 account => mapping(uint256 seriesId => uint256)) private _openIndex;
+    mapping(uint256 account => MarginMode) private _modes;
+
+    /// @dev One account's side of an action, as the margin gate needs it.
+    struct Side {
+        uint256 account;
+        bool reducing;
+        bool hasBefore;
+        int256 excessBefore;
+    }
+
+    /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
+    /// @param vault_ The collateral vault; it must grant this market MODULE_ROLE.
+    /// @param engine_ The margin engine that values the accounts.
+    constructor(address admin, ICollateralVault vault_, IMarginEngine engine_) EIP712("Pledge OptionMarket", "1") {
+        if (admin == address(0) || address(vault_) == address(0) || address(engine_) == address(0)) {
+            revert MarketZeroAddress();
+        }
+        vault = vault_;
+        engine = engine_;
+        uint8 decimals = vault_.assetConfig(vault_.cashAsset()).decimals;
+        _cashDivisor = decimals <= 18 ? 10 ** (18 - decimals) : 1;
+        _cashMultiplier = decimals > 18 ? 10 ** (decimals - 18) : 1;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ---------------------------------------------------------------- series
+
+    /// @inheritdoc IOptionMarket
+    function createSeries(SeriesLib.Series calldata series) external nonReentrant returns (uint256 seriesId) {
+        seriesId = SeriesLib.id(series);
+        if (seriesExists[seriesId]) return seriesId;
+
+        uint16 index = series.underlyingIndex;
+        if (index == 0 || index > engine.underlyingCount() || engine.underlying(index).asset == address(0)) {
+            revert MarketUnderlyingNotListed(index);
+        }
+        if (series.strikeWad == 0 || series.strikeWad > MAX_STRIKE_WAD) revert MarketInvalidStrike(series.strikeWad);
+        uint256 expiry = series.expiry;
+        if (
+            expiry <= block.timestamp ||
+            expiry > block.timestamp + MAX_EXPIRY_HORIZON ||
+            expiry % 1 days != EXPIRY_TIME_OF_DAY
+        ) revert MarketInvalidExpiry(expiry);
+
+        seriesExists[seriesId] = true;
+        emit SeriesCreated(seriesId, index, expiry, series.strikeWad, series.isCall);
+    }
+
+    // ---------------------------------------------------------------- accounts
+
+    /// @inheritdoc IOptionMarket
+    function setMarginMode(uint256 account, MarginMode mode) external nonReentrant {
+        _checkAuthorized(account);
+        // Portfolio margin needs the engine's scenario valuation, which a later release adds.
+        if (mode == MarginMode.PORTFOLIO) revert MarketModeUnsupported(mode);
+        if (_openSeries[account].length != 0) revert MarketModeLocked(account);
+        _modes[account] = mode;
+        emit MarginModeSet(account, mode);
+    }
+
+    // ---------------------------------------------------------------- trading
+
+    /// @inheritdoc IOptionMarket
+    /// @dev The premium is `fillSize × priceWad / 1e18` converted to cash units with one
+    /// rounding, chosen so the maker never does worse than its signed limit: DOWN when the
+    /// maker pays (buys), UP when the maker receives (sells). Fees round UP.
+    function fill(
+        Order calldata order,
+        bytes calldata signature,
+        uint256 takerAccount,
+        uint256 fillSize
+    ) external nonReentrant returns (uint256 premium) {
+        bytes32 hash = orderHash(order);
+        _checkFill(order, hash, takerAccount, fillSize);
+        _checkSignature(order.account, hash, signature);
+
+        int256 makerDelta = order.size > 0 ? int256(fillSize) : -int256(fillSize);
+        Side memory maker = _side(order.account, _isReducing(_positions[order.account][order.seriesId], makerDelta));
+        Side memory taker = _side(takerAccount, _isReducing(_positions[takerAccount][order.seriesId], -makerDelta));
+
+        // Effects. fillSize ≤ remaining was checked, so this cannot overflow the order size.
+        filled[hash] += fillSize;
+        _applyDelta(maker.account, order.seriesId, makerDelta);
+        _applyDelta(taker.account, order.seriesId, -makerDelta);
+
+        premium = _settleCash(hash, order, maker.account, taker.account, fillSize);
+
+        _gate(maker);
+        _gate(taker);
+    }
+
+    /// @inheritdoc IOptionMarket
+    function cancelOrder(Order calldata order) external nonReentrant {
+        _checkAuthorized(order.account);
+        bytes32 hash = orderHash(order);
+        filled[hash] = type(uint256).max;
+        emit OrderCancelled(hash, order.account);
+    }
+
+    /// @inheritdoc IOptionMarket
+    function setMinNonce(uint256 account, uint256 newMinNonce) external nonReentrant {
+        _checkAuthorized(account);
+        uint256 current = minNonce[account];
+        if (newMinNonce <= current) revert MarketInvalidNonce(current, newMinNonce);
+        minNonce[account] = newMinNonce;
+        emit MinNonceSet(account, newMinNonce);
+    }
+
+    /// @inheritdoc IOptionMarket
+    /// @dev Each amount moves part of what `from` holds: same sign as `from`'s balance and
+    /// no larger in size (`MarketInsufficientPosition`), so the move never opens a new
+    /// position pair. `from`'s side is therefore always reducing; `to`'s is reducing when
+    /// every step shrinks its balance toward zero.
+    function transferPositions(
+        uint256 from,
+        uint256 to,
+        uint256[] calldata seriesIds,
+        int256[] calldata amounts
+    ) external nonReentrant {
+        if (AccountLib.ownerOf(from) != AccountLib.ownerOf(to)) revert MarketDifferentOwners(from, to);
+        if (from == to) revert MarketSelfTransfer(from);
+        _checkAuthorized(from);
+        uint256 n = seriesIds.length;
+        if (n != amounts.length || n == 0) revert MarketLengthMismatch();
+
+        // `to`'s excess is read up front (when the price allows) because whether its side
+        // reduces risk is only known once duplicate ids have been applied in order.
+        Side memory source = _side(from, true);
+        Side memory target = _side(to, true);
+        for (uint256 i; i < n; ++i) {
+            uint256 seriesId = seriesIds[i];
+            int256 amount = amounts[i];
+            if (amount == 0) revert MarketZeroAmount();
+            if (SignedMath.abs(amount) > MAX_AMOUNT) revert MarketAmountTooLarge(SignedMath.abs(amount));
+            int256 held = _positions[from][seriesId];
+            if (!_isReducing(held, -amount)) revert MarketInsufficientPosition(from, seriesId, held, amount);
+            _checkSeriesLive(seriesId);
+            if (!_isReducing(_positions[to][seriesId], amount)) target.reducing = false;
+            _applyDelta(from, seriesId, -amount);
+            _applyDelta(to, seriesId, amount);
+        }
+        emit PositionsTransferred(from, to, seriesIds, amounts);
+
+        _gate(source);
+        _gate(target);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @inheritdoc IOptionMarket
+    function setFees(
+        uint256 newMakerFeeWad,
+        uint256 newTakerFeeWad,
+        uint256 newFeeAccount
+    ) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        if (newMakerFeeWad > MAX_MAKER_FEE_WAD || newTakerFeeWad > MAX_TAKER_FEE_WAD) {
+            revert MarketInvalidFees(newMakerFeeWad, newTakerFeeWad);
+        }
+        makerFeeWad = newMakerFeeWad;
+        takerFeeWad = newTakerFeeWad;
+        feeAccount = newFeeAccount;
+        emit FeesSet(newMakerFeeWad, newTakerFeeWad, newFeeAccount);
+    }
+
+    /// @inheritdoc IOptionMarket
+    function pause() external onlyRole(Roles.GUARDIAN_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IOptionMarket
+    function unpause() external onlyRole(Roles.GUARDIAN_ROLE) {
+        _unpause();
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IOptionMarket
+    function positionOf(uint256 account, uint256 seriesId) external view returns (int256) {
+        return _positions[account][seriesId];
+    }
+
+    /// @inheritdoc IOptionMarket
+    function positionsOf(uint256 account) external view returns (uint256[] memory seriesIds, int256[] memory balances) {
+        seriesIds = _openSeries[account];
+        balances = new int256[](seriesIds.length);
+        for (uint256 i; i < seriesIds.length; ++i) {
+            balances[i] = _positions[account][seriesIds[i]];
+        }
+    }
+
+    /// @inheritdoc IOptionMarket
+    function marginModeOf(uint256 account) external view returns (MarginMode) {
+        return _modes[account];
+    }
+
+    /// @inheritdoc IOptionMarket
+    /// @dev The EIP-712 digest: it binds the chain id and this contract, so it is also the
+    /// key of `filled` and cannot collide across chains or market instances.
+    function orderHash(Order calldata order) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(ORDER_TYPEHASH, order)));
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _checkFill(Order calldata order, bytes32 hash, uint256 takerAccount, uint256 fillSize) private view {
+        if (fillSize == 0) revert MarketZeroAmount();
+        if (fillSize > MAX_AMOUNT) revert MarketAmountTooLarge(fillSize);
+        _checkAuthorized(takerAccount);
+        uint256 done = filled[hash];
+        if (done == type(uint256).max) revert MarketOrderCancelled(hash);
+        if (block.timestamp > order.deadline) revert MarketOrderExpired(hash, order.deadline);
+        uint256 floor = minNonce[order.account];
+        if (order.nonce < floor) revert MarketOrderNonceTooLow(hash, order.nonce, floor);
+        if (order.taker != 0 && order.taker != takerAccount) revert MarketWrongTaker(hash, order.taker);
+        if (order.account == takerAccount) revert MarketSelfTrade(takerAccount);
+        _checkSeriesLive(order.seriesId);
+        // `done` never exceeds |size|: every fill is checked against the remainder.
+        uint256 remaining = SignedMath.abs(order.size) - done;
+        if (fillSize > remaining) revert MarketOverfill(hash, remaining, fillSize);
+    }
+
+    /// @dev Valid if the owner signed (EOA, or its ERC-1271 wallet approves), or if an
+    /// operator the owner approved in the vault signed with its key.
+    function _checkSignature(uint256 account, bytes32 hash, bytes calldata signature) private view {
+        address owner = AccountLib.ownerOf(account);
+        if (SignatureChecker.isValidSignatureNowCalldata(owner, hash, signature)) return;
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(hash, signature);
+        if (err != ECDSA.RecoverError.NoError || !vault.isOperator(owner, signer)) {
+            revert MarketInvalidSignature(hash);
+        }
+    }
+
+    function _checkSeriesLive(uint256 seriesId) private view {
+        if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
+        uint256 expiry = SeriesLib.expiryOf(seriesId);
+        if (block.timestamp >= expiry) revert MarketSeriesExpired(seriesId, expiry);
+    }
+
+    function _checkAuthorized(uint256 account) private view {
+        if (!vault.isAuthorized(account, msg.sender)) revert MarketUnauthorized(account, msg.sender);
+    }
+
+    /// @dev Whether adding `delta` to `balance` moves it toward zero without crossing it.
+    function _isReducing(int256 balance, int256 delta) private pure returns (bool) {
+        return balance > 0 ? (delta < 0 && -delta <= balance) : (balance < 0 && delta > 0 && delta <= -balance);
+    }
+
+    /// @dev Builds one side of an action; a reducing side records its excess before the
+    /// action, or none if the engine cannot price it right now.
+    function _side(uint256 account, bool reducing) private view returns (Side memory side) {
+        side.account = account;
+        side.reducing = reducing;
+        if (reducing) {
+            try engine.excessInitial(account) returns (int256 excess) {
+                (side.hasBefore, side.excessBefore) = (true, excess);
+            } catch {}
+        }
+    }
+
+    /// @dev The margin gate (`docs/margin-gate.md`). A risk-reducing side passes if its excess
+    /// did not fall, or ends non-negative, or could not be priced before the action (reducing
+    /// actions always work). Any other side must be at or above IM — which fails closed on a
+    /// bad price — and is refused outright while paused.
+    function _gate(Side memory side) private view {
+        if (side.reducing) {
+            if (!side.hasBefore) return;
+            int256 excessAfter = engine.excessInitial(side.account);
+            if (excessAfter < side.excessBefore && excessAfter < 0) {
+                revert MarketRiskIncreased(side.account, side.excessBefore, excessAfter);
+            }
+        } else {
+            if (paused()) revert MarketPausedNewRisk(side.account);
+            engine.checkInitialMargin(side.account);
+        }
+    }
+
+    /// @dev Emits the fill and moves premium and fees in the vault (a trusted module call).
+    function _settleCash(
+        bytes32 hash,
+        Order calldata order,
+        uint256 maker,
+        uint256 taker,
+        uint256 fillSize
+    ) private returns (uint256 premium) {
+        bool makerPays = order.size > 0;
+        premium =
+            Math.mulDiv(
+                fillSize,
+                order.priceWad,
+                WAD * _cashDivisor,
+                makerPays ? Math.Rounding.Floor : Math.Rounding.Ceil
+            ) * _cashMultiplier;
+        uint256 makerFee = _fee(premium, makerFeeWad, maker);
+        uint256 takerFee = _fee(premium, takerFeeWad, taker);
+        int256 makerDelta = makerPays ? int256(fillSize) : -int256(fillSize);
+        emit OrderFilled(hash, maker, taker, order.seriesId, makerDelta, order.priceWad, premium, makerFee, takerFee);
+
+        if (premium != 0) {
+            if (makerPays) vault.moveCash(maker, taker, premium);
+            else vault.moveCash(taker, maker, premium);
+        }
+        if (makerFee != 0) vault.moveCash(maker, feeAccount, makerFee);
+        if (takerFee != 0) vault.moveCash(taker, feeAccount, takerFee);
+    }
+
+    function _fee(uint256 premium, uint256 feeWad, uint256 payer) private view returns (uint256) {
+        uint256 recipient = feeAccount;
+        // No fee account, or the fee account trading for itself: nothing to charge.
+        if (recipient == 0 || recipient == payer) return 0;
+        return Math.mulDiv(premium, feeWad, WAD, Math.Rounding.Ceil);
+    }
+
+    /// @dev Adds `delta` to a position, keeping the open-series list, caps and open interest in step.
+    function _applyDelta(uint256 account, uint256 seriesId, int256 delta) private {
+        int256 before = _positions[account][seriesId];
+        int256 balance = before + delta;
+        _positions[account][seriesId] = balance;
+        if (before == 0) _open(account, seriesId);
+        else if (balance == 0) _close(account, seriesId);
+        // Open interest is Σ longs: add the new long part, remove the old one.
+        uint256 longBefore = before > 0 ? uint256(before) : 0;
+        uint256 longAfter = balance > 0 ? uint256(balance) : 0;
+        if (longAfter != longBefore) openInterest[seriesId] = openInterest[seriesId] + longAfter - longBefore;
+        emit PositionChanged(account, seriesId, balance);
+    }
+
+    function _open(uint256 account, uint256 seriesId) private {
+        uint256[] storage open = _openSeries[account];
+        uint256 count = open.length;
+        MarginMode mode = _modes[account];
+        if (mode == MarginMode.ISOLATED && count != 0) revert MarketIsolatedAccountTaken(account, open[0]);
+        if (count >= MAX_CROSS_POSITIONS) revert MarketTooManyPositions(account, MAX_CROSS_POSITIONS);
+        open.push(seriesId);
+        _openIndex[account][seriesId] = count + 1;
+    }
+
+    function _close(uint256 account, uint256 seriesId) private {
+        uint256[] storage open = _openSeries[account];
+        uint256 index = _openIndex[account][seriesId] - 1;
+        uint256 last = open[open.length - 1];
+        // Swap-and-pop keeps removal O(1); order of open series is not meaningful.
+        open[index] = last;
+        _openIndex[account][last] = index + 1;
+        open.pop();
+        delete _openIndex[account][seriesId];
+    }
+}

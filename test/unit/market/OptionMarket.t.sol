@@ -1,0 +1,839 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
+import {OptionMarket} from "../../../contracts/market/OptionMarket.sol";
+import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
+import {Roles} from "../../../contracts/libraries/Roles.sol";
+import {FlatMarginEngine} from "../../helpers/FlatMarginEngine.sol";
+import {MarketFixture} from "../../helpers/MarketFixture.sol";
+
+/// @dev A minimal smart-account owner: approves digests its signer key signed.
+contract TestWallet1271 is IERC1271 {
+    address internal immutable signer;
+
+    constructor(address signer_) {
+        signer = signer_;
+    }
+
+    function isValidSignature(bytes32 hash, bytes memory signature) external view returns (bytes4) {
+        (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(hash, signature);
+        return err == ECDSA.RecoverError.NoError && recovered == signer ? this.isValidSignature.selector : bytes4(0);
+    }
+}
+
+/// @notice Unit tests of OptionMarket. Every test goes through MarketFixture; the engine
+/// is the test-only FlatMarginEngine (excess = cash + offset + Σ balance × mark − Σ short ×
+/// requirement). Tests in the "margin gate", "transfers: gate" and fuzz sections steer that
+/// engine through `flat` and must be re-expressed as price moves against the real engine.
+contract OptionMarketTest is MarketFixture {
+    FlatMarginEngine internal flat;
+
+    function setUp() public override {
+        super.setUp();
+        flat = new FlatMarginEngine(vault);
+        _setUpMarket(flat);
+    }
+
+    // ------------------------------------------------------------ series
+
+    function test_createSeries_storesIdAndEmits() public {
+        uint256 exp = _gridExpiry(30);
+        SeriesLib.Series memory s = SeriesLib.Series(ethIndex, uint40(exp), true, 4000e18);
+        uint256 id = SeriesLib.id(s);
+        vm.expectEmit(address(market));
+        emit IOptionMarket.SeriesCreated(id, ethIndex, exp, 4000e18, true);
+        assertEq(market.createSeries(s), id);
+        assertTrue(market.seriesExists(id));
+    }
+
+    function test_createSeries_isIdempotent() public {
+        SeriesLib.Series memory s = SeriesLib.Series(ethIndex, uint40(expiry), true, 3000e18);
+        vm.recordLogs();
+        assertEq(market.createSeries(s), callId);
+        assertEq(vm.getRecordedLogs().length, 0);
+    }
+
+    function test_createSeries_revertsOffGrid() public {
+        uint256 exp = _gridExpiry(2) + 1 hours;
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidExpiry.selector, exp));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(exp), true, 3000e18));
+    }
+
+    function test_createSeries_revertsAtOrBeforeNow() public {
+        uint256 exp = _gridExpiry(0);
+        vm.warp(exp);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidExpiry.selector, exp));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(exp), true, 3000e18));
+    }
+
+    function test_createSeries_horizonIsInclusive() public {
+        uint256 exp = _gridExpiry(365);
+        vm.warp(exp - 365 days);
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(exp), true, 3000e18));
+        vm.warp(exp - 365 days - 1);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidExpiry.selector, exp));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(exp), false, 3000e18));
+    }
+
+    function test_createSeries_revertsOnStrikeBounds() public {
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidStrike.selector, 0));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, 0));
+        uint128 tooHigh = 1e30 + 1;
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidStrike.selector, tooHigh));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, tooHigh));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, 1e30));
+    }
+
+    function test_createSeries_revertsUnlistedUnderlying() public {
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnderlyingNotListed.selector, 0));
+        market.createSeries(SeriesLib.Series(0, uint40(expiry), true, 3000e18));
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnderlyingNotListed.selector, 2));
+        market.createSeries(SeriesLib.Series(2, uint40(expiry), true, 3000e18));
+    }
+
+    // ------------------------------------------------------------ fills
+
+    function test_fill_makerBuys() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 2e18, 100e18);
+        bytes32 hash = market.orderHash(order);
+        bytes memory sig = _sign(makerKey, order);
+        vm.expectEmit(address(market));
+        emit IOptionMarket.PositionChanged(makerAccount, callId, 2e18);
+        vm.expectEmit(address(market));
+        emit IOptionMarket.PositionChanged(takerAccount, callId, -2e18);
+        vm.expectEmit(address(market));
+        emit IOptionMarket.OrderFilled(hash, makerAccount, takerAccount, callId, 2e18, 100e18, 200e6, 0, 0);
+        vm.prank(taker);
+        assertEq(market.fill(order, sig, takerAccount, 2e18), 200e6);
+
+        assertEq(market.positionOf(makerAccount, callId), 2e18);
+        assertEq(market.positionOf(takerAccount, callId), -2e18);
+        assertEq(market.openInterest(callId), 2e18);
+        assertEq(vault.cashOf(makerAccount), int256(FUNDING - 200e6));
+        assertEq(vault.cashOf(takerAccount), int256(FUNDING + 200e6));
+        assertEq(market.filled(hash), 2e18);
+        (uint256[] memory ids, int256[] memory balances) = market.positionsOf(makerAccount);
+        assertEq(ids.length, 1);
+        assertEq(ids[0], callId);
+        assertEq(balances[0], 2e18);
+    }
+
+    function test_fill_makerSells() public {
+        IOptionMarket.Order memory order = _order(makerAccount, putId, -3e18, 50e18);
+        assertEq(_fill(order, 3e18), 150e6);
+        assertEq(market.positionOf(makerAccount, putId), -3e18);
+        assertEq(market.positionOf(takerAccount, putId), 3e18);
+        assertEq(market.openInterest(putId), 3e18);
+        assertEq(vault.cashOf(makerAccount), int256(FUNDING + 150e6));
+        assertEq(vault.cashOf(takerAccount), int256(FUNDING - 150e6));
+    }
+
+    function test_fill_closingRemovesOpenPositionAndInterest() public {
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        IOptionMarket.Order memory close = _order(makerAccount, callId, -2e18, 100e18);
+        close.nonce = 1;
+        _fill(close, 2e18);
+        assertEq(market.openInterest(callId), 0);
+        (uint256[] memory ids, ) = market.positionsOf(makerAccount);
+        assertEq(ids.length, 0);
+        (ids, ) = market.positionsOf(takerAccount);
+        assertEq(ids.length, 0);
+    }
+
+    function test_fill_premiumRoundsInMakersFavour() public {
+        // 1 wei of a contract at 1 USD: 1e-18 USD, far below one USDC unit.
+        assertEq(_fill(_order(makerAccount, callId, 1, 1e18), 1), 0, "maker pays: rounds down");
+        assertEq(_fill(_order(makerAccount, putId, -1, 1e18), 1), 1, "maker receives: rounds up");
+    }
+
+    function test_fill_partialFills() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 5e18, 10e18);
+        bytes32 hash = market.orderHash(order);
+        _fill(order, 1e18);
+        _fill(order, 3e18);
+        assertEq(market.filled(hash), 4e18);
+        assertEq(market.positionOf(makerAccount, callId), 4e18);
+        _fill(order, 1e18);
+        assertEq(market.filled(hash), 5e18);
+    }
+
+    function test_fill_revertsOverfill() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 5e18, 10e18);
+        bytes32 hash = market.orderHash(order);
+        _fill(order, 4e18);
+        _fillExpectRevert(order, 2e18, abi.encodeWithSelector(IOptionMarket.MarketOverfill.selector, hash, 1e18, 2e18));
+    }
+
+    function test_fill_revertsZeroSize() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 5e18, 10e18);
+        _fillExpectRevert(order, 0, abi.encodeWithSelector(IOptionMarket.MarketZeroAmount.selector));
+    }
+
+    function test_fill_revertsUnauthorizedCaller() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 10e18);
+        bytes memory sig = _sign(makerKey, order);
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnauthorized.selector, takerAccount, bob));
+        market.fill(order, sig, takerAccount, 1e18);
+    }
+
+    function test_fill_deadlineIsInclusive() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 2e18, 10e18);
+        bytes32 hash = market.orderHash(order);
+        vm.warp(order.deadline);
+        _fill(order, 1e18);
+        vm.warp(order.deadline + 1);
+        _fillExpectRevert(
+            order,
+            1e18,
+            abi.encodeWithSelector(IOptionMarket.MarketOrderExpired.selector, hash, order.deadline)
+        );
+    }
+
+    function test_cancelOrder_killsTheOrder() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 2e18, 10e18);
+        bytes32 hash = market.orderHash(order);
+        vm.expectEmit(address(market));
+        emit IOptionMarket.OrderCancelled(hash, makerAccount);
+        vm.prank(maker);
+        market.cancelOrder(order);
+        assertEq(market.filled(hash), type(uint256).max);
+        _fillExpectRevert(order, 1e18, abi.encodeWithSelector(IOptionMarket.MarketOrderCancelled.selector, hash));
+    }
+
+    function test_cancelOrder_revertsForStranger() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 2e18, 10e18);
+        vm.prank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnauthorized.selector, makerAccount, taker));
+        market.cancelOrder(order);
+    }
+
+    function test_setMinNonce_bulkCancels() public {
+        IOptionMarket.Order memory old = _order(makerAccount, callId, 2e18, 10e18);
+        IOptionMarket.Order memory fresh = _order(makerAccount, callId, 2e18, 10e18);
+        fresh.nonce = 5;
+        bytes32 hash = market.orderHash(old);
+        vm.expectEmit(address(market));
+        emit IOptionMarket.MinNonceSet(makerAccount, 5);
+        vm.prank(maker);
+        market.setMinNonce(makerAccount, 5);
+        _fillExpectRevert(old, 1e18, abi.encodeWithSelector(IOptionMarket.MarketOrderNonceTooLow.selector, hash, 0, 5));
+        _fill(fresh, 1e18);
+    }
+
+    function test_setMinNonce_onlyIncreases() public {
+        vm.startPrank(maker);
+        market.setMinNonce(makerAccount, 5);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidNonce.selector, 5, 5));
+        market.setMinNonce(makerAccount, 5);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidNonce.selector, 5, 4));
+        market.setMinNonce(makerAccount, 4);
+        vm.stopPrank();
+    }
+
+    // ------------------------------------------------------------ signatures
+
+    function test_fill_revertsWrongSigner() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 10e18);
+        bytes32 hash = market.orderHash(order);
+        bytes memory sig = _sign(takerKey, order);
+        vm.prank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidSignature.selector, hash));
+        market.fill(order, sig, takerAccount, 1e18);
+    }
+
+    function test_fill_revertsMalformedSignature() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 10e18);
+        bytes32 hash = market.orderHash(order);
+        vm.prank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidSignature.selector, hash));
+        market.fill(order, hex"1234", takerAccount, 1e18);
+    }
+
+    function test_fill_acceptsApprovedOperatorSigner() public {
+        (address operator, uint256 operatorKey) = makeAddrAndKey("operator");
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 2e18, 10e18);
+        bytes32 hash = market.orderHash(order);
+        bytes memory sig = _sign(operatorKey, order);
+
+        vm.prank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidSignature.selector, hash));
+        market.fill(order, sig, takerAccount, 1e18);
+
+        vm.prank(maker);
+        vault.setOperator(operator, true);
+        vm.prank(taker);
+        market.fill(order, sig, takerAccount, 1e18);
+        assertEq(market.positionOf(makerAccount, callId), 1e18);
+
+        vm.prank(maker);
+        vault.setOperator(operator, false);
+        vm.prank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidSignature.selector, hash));
+        market.fill(order, sig, takerAccount, 1e18);
+    }
+
+    function test_fill_acceptsErc1271WalletOwner() public {
+        (address walletSigner, uint256 walletKey) = makeAddrAndKey("walletSigner");
+        TestWallet1271 wallet = new TestWallet1271(walletSigner);
+        uint256 walletAccount = _account(address(wallet), 0);
+        _fundAndDeposit(alice, walletAccount, usdc, 1000e6);
+
+        IOptionMarket.Order memory order = _order(walletAccount, callId, 2e18, 10e18);
+        bytes memory sig = _sign(walletKey, order);
+        vm.prank(taker);
+        market.fill(order, sig, takerAccount, 1e18);
+        assertEq(market.positionOf(walletAccount, callId), 1e18);
+
+        // A key the wallet does not recognise is refused.
+        bytes32 hash = market.orderHash(order);
+        sig = _sign(takerKey, order);
+        vm.prank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidSignature.selector, hash));
+        market.fill(order, sig, takerAccount, 1e18);
+    }
+
+    function test_fill_replayOnAnotherMarketFails() public {
+        OptionMarket other = new OptionMarket(admin, vault, engine);
+        vm.prank(admin);
+        vault.grantRole(Roles.MODULE_ROLE, address(other));
+        other.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, 3000e18));
+
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 10e18);
+        bytes memory sig = _sign(makerKey, order);
+        bytes32 otherHash = other.orderHash(order);
+        assertTrue(otherHash != market.orderHash(order));
+        vm.prank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidSignature.selector, otherHash));
+        other.fill(order, sig, takerAccount, 1e18);
+    }
+
+    function test_fill_replayOnAnotherChainFails() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 10e18);
+        bytes memory sig = _sign(makerKey, order);
+        bytes32 hashHere = market.orderHash(order);
+        vm.chainId(block.chainid + 1);
+        bytes32 hashThere = market.orderHash(order);
+        assertTrue(hashThere != hashHere);
+        vm.prank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidSignature.selector, hashThere));
+        market.fill(order, sig, takerAccount, 1e18);
+    }
+
+    function test_orderHash_isTheEip712Digest() public view {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, -7e18, 123e18);
+        order.taker = takerAccount;
+        order.nonce = 9;
+        bytes32 typeHash = keccak256(
+            "Order(uint256 account,uint256 seriesId,int256 size,uint256 priceWad,uint256 taker,uint256 nonce,uint256 deadline)"
+        );
+        assertEq(market.ORDER_TYPEHASH(), typeHash);
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Pledge OptionMarket"),
+                keccak256("1"),
+                block.chainid,
+                address(market)
+            )
+        );
+        bytes32 structHash = keccak256(
+            abi.encode(
+                typeHash,
+                order.account,
+                order.seriesId,
+                order.size,
+                order.priceWad,
+                order.taker,
+                order.nonce,
+                order.deadline
+            )
+        );
+        assertEq(market.orderHash(order), keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+    }
+
+    // ------------------------------------------------------------ counterparties and series
+
+    function test_fill_revertsSelfTrade() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 10e18);
+        bytes memory sig = _sign(makerKey, order);
+        vm.prank(maker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketSelfTrade.selector, makerAccount));
+        market.fill(order, sig, makerAccount, 1e18);
+    }
+
+    function test_fill_allowsTwoSubaccountsOfOneOwner() public {
+        uint256 makerSub = _account(maker, 1);
+        _fundAndDeposit(maker, makerSub, usdc, FUNDING);
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 10e18);
+        bytes memory sig = _sign(makerKey, order);
+        vm.prank(maker);
+        market.fill(order, sig, makerSub, 1e18);
+        assertEq(market.positionOf(makerSub, callId), -1e18);
+    }
+
+    function test_fill_enforcesTakerRestriction() public {
+        uint256 other = _account(bob, 0);
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 2e18, 10e18);
+        order.taker = other;
+        bytes32 hash = market.orderHash(order);
+        _fillExpectRevert(order, 1e18, abi.encodeWithSelector(IOptionMarket.MarketWrongTaker.selector, hash, other));
+
+        order.taker = takerAccount;
+        _fill(order, 1e18);
+        assertEq(market.positionOf(takerAccount, callId), -1e18);
+    }
+
+    function test_fill_revertsExpiredSeries() public {
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 10e18);
+        order.deadline = expiry + 1 days;
+        vm.warp(expiry);
+        _fillExpectRevert(
+            order,
+            1e18,
+            abi.encodeWithSelector(IOptionMarket.MarketSeriesExpired.selector, callId, expiry)
+        );
+    }
+
+    function test_fill_revertsUnknownSeries() public {
+        uint256 unknown = SeriesLib.id(SeriesLib.Series(ethIndex, uint40(expiry), true, 1234e18));
+        IOptionMarket.Order memory order = _order(makerAccount, unknown, 1e18, 10e18);
+        _fillExpectRevert(order, 1e18, abi.encodeWithSelector(IOptionMarket.MarketSeriesNotFound.selector, unknown));
+    }
+
+    // ------------------------------------------------------------ fees
+
+    function test_fill_chargesFeesRoundedUp() public {
+        vm.prank(riskManager);
+        market.setFees(0.005e18, 0.01e18, feeAccountId);
+        // 1 contract at 33.333…: premium 33.333333 USDC (maker pays, rounded down);
+        // fees 0.5 % → 0.166666665 → 166,667 units, 1 % → 0.33333333 → 333,334 units (up).
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 33_333_333_333_333_333_333);
+        bytes32 hash = market.orderHash(order);
+        bytes memory sig = _sign(makerKey, order);
+        vm.expectEmit(address(market));
+        emit IOptionMarket.OrderFilled(
+            hash,
+            makerAccount,
+            takerAccount,
+            callId,
+            1e18,
+            order.priceWad,
+            33_333_333,
+            166_667,
+            333_334
+        );
+        vm.prank(taker);
+        assertEq(market.fill(order, sig, takerAccount, 1e18), 33_333_333);
+        assertEq(vault.cashOf(makerAccount), int256(FUNDING - 33_333_333 - 166_667));
+        assertEq(vault.cashOf(takerAccount), int256(FUNDING + 33_333_333 - 333_334));
+        assertEq(vault.cashOf(feeAccountId), 166_667 + 333_334);
+    }
+
+    function test_fill_noFeesWithoutFeeAccount() public {
+        vm.prank(riskManager);
+        market.setFees(0.005e18, 0.01e18, 0);
+        _fill(_order(makerAccount, callId, 1e18, 100e18), 1e18);
+        assertEq(vault.cashOf(makerAccount), int256(FUNDING - 100e6));
+        assertEq(vault.cashOf(takerAccount), int256(FUNDING + 100e6));
+    }
+
+    function test_setFees_boundsAndRole() public {
+        vm.startPrank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidFees.selector, 0.005e18 + 1, 0));
+        market.setFees(0.005e18 + 1, 0, feeAccountId);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidFees.selector, 0, 0.01e18 + 1));
+        market.setFees(0, 0.01e18 + 1, feeAccountId);
+        vm.expectEmit(address(market));
+        emit IOptionMarket.FeesSet(0.005e18, 0.01e18, feeAccountId);
+        market.setFees(0.005e18, 0.01e18, feeAccountId);
+        vm.stopPrank();
+        assertEq(market.makerFeeWad(), 0.005e18);
+        assertEq(market.takerFeeWad(), 0.01e18);
+        assertEq(market.feeAccount(), feeAccountId);
+
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                alice,
+                Roles.RISK_MANAGER_ROLE
+            )
+        );
+        market.setFees(0, 0, 0);
+    }
+
+    // ------------------------------------------------------------ margin gate (FlatMarginEngine)
+
+    function test_gate_blocksNewRiskBelowInitialMargin() public {
+        flat.setOffset(takerAccount, -2_000_000e18);
+        // Taker sells 2 calls and receives 200 USDC: equity 1,000,200 − 2,000,000.
+        _fillExpectRevert(
+            _order(makerAccount, callId, 2e18, 100e18),
+            2e18,
+            abi.encodeWithSelector(IMarginEngine.EngineBelowInitialMargin.selector, takerAccount, -999_800e18, 0)
+        );
+    }
+
+    function test_gate_allowsReducingTradeBelowInitialMargin() public {
+        flat.setShortRequirement(500e18);
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        flat.setOffset(takerAccount, -2_000_000e18);
+        int256 before = flat.excessInitial(takerAccount);
+        assertLt(before, 0);
+        // Taker buys back 1 at 100: pays 100, frees a 500 requirement.
+        IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 100e18);
+        close.nonce = 1;
+        _fill(close, 1e18);
+        assertEq(flat.excessInitial(takerAccount), before + 400e18);
+        assertEq(market.positionOf(takerAccount, callId), -1e18);
+    }
+
+    function test_gate_blocksReducingTradeThatWorsensExcess() public {
+        flat.setShortRequirement(500e18);
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        flat.setOffset(takerAccount, -2_000_000e18);
+        int256 before = flat.excessInitial(takerAccount);
+        // Buying back at 600 frees 500 of requirement but costs 600: value is stripped.
+        IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 600e18);
+        close.nonce = 1;
+        _fillExpectRevert(
+            close,
+            1e18,
+            abi.encodeWithSelector(IOptionMarket.MarketRiskIncreased.selector, takerAccount, before, before - 100e18)
+        );
+    }
+
+    function test_gate_reducingTradeMayLowerExcessWhileStayingAboveIM() public {
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 600e18);
+        close.nonce = 1;
+        _fill(close, 1e18); // the taker's excess falls by 600 but stays positive
+        assertEq(market.positionOf(takerAccount, callId), -1e18);
+    }
+
+    function test_gate_oracleDown_allowsReducingBlocksIncreasing() public {
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        flat.setOracleDown(true);
+
+        IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 100e18);
+        close.nonce = 1;
+        _fill(close, 1e18);
+        assertEq(market.positionOf(makerAccount, callId), 1e18);
+
+        IOptionMarket.Order memory open = _order(makerAccount, callId, 1e18, 100e18);
+        open.nonce = 2;
+        _fillExpectRevert(open, 1e18, abi.encodeWithSelector(FlatMarginEngine.FlatEngineOracleDown.selector));
+    }
+
+    function test_gate_crossingZeroIsNewRisk() public {
+        _fill(_order(makerAccount, callId, 1e18, 100e18), 1e18);
+        flat.setOracleDown(true);
+        // Maker long 1 sells 2: it ends short, so the trade is not risk-reducing.
+        IOptionMarket.Order memory flip = _order(makerAccount, callId, -2e18, 100e18);
+        flip.nonce = 1;
+        _fillExpectRevert(flip, 2e18, abi.encodeWithSelector(FlatMarginEngine.FlatEngineOracleDown.selector));
+    }
+
+    function test_pause_blocksNewRiskOnly() public {
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        vm.prank(guardian);
+        market.pause();
+
+        IOptionMarket.Order memory open = _order(makerAccount, putId, 1e18, 100e18);
+        _fillExpectRevert(open, 1e18, abi.encodeWithSelector(IOptionMarket.MarketPausedNewRisk.selector, makerAccount));
+
+        IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 100e18);
+        close.nonce = 1;
+        _fill(close, 1e18);
+        assertEq(market.positionOf(makerAccount, callId), 1e18);
+
+        vm.prank(guardian);
+        market.unpause();
+        _fill(open, 1e18);
+    }
+
+    function test_pause_onlyGuardian() public {
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, alice, Roles.GUARDIAN_ROLE)
+        );
+        market.pause();
+    }
+
+    // ------------------------------------------------------------ margin modes
+
+    function test_isolated_holdsOneSeries() public {
+        vm.expectEmit(address(market));
+        emit IOptionMarket.MarginModeSet(makerAccount, IOptionMarket.MarginMode.ISOLATED);
+        vm.prank(maker);
+        market.setMarginMode(makerAccount, IOptionMarket.MarginMode.ISOLATED);
+        assertEq(uint256(market.marginModeOf(makerAccount)), uint256(IOptionMarket.MarginMode.ISOLATED));
+
+        _fill(_order(makerAccount, callId, 1e18, 10e18), 1e18);
+        _fillExpectRevert(
+            _order(makerAccount, putId, 1e18, 10e18),
+            1e18,
+            abi.encodeWithSelector(IOptionMarket.MarketIsolatedAccountTaken.selector, makerAccount, callId)
+        );
+
+        // Adding to the held series is fine.
+        IOptionMarket.Order memory more = _order(makerAccount, callId, 1e18, 10e18);
+        more.nonce = 1;
+        _fill(more, 1e18);
+    }
+
+    function test_setMarginMode_lockedWhileHoldingPositions() public {
+        _fill(_order(makerAccount, callId, 1e18, 10e18), 1e18);
+        vm.prank(maker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketModeLocked.selector, makerAccount));
+        market.setMarginMode(makerAccount, IOptionMarket.MarginMode.ISOLATED);
+    }
+
+    function test_setMarginMode_portfolioUnsupported() public {
+        vm.prank(maker);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOptionMarket.MarketModeUnsupported.selector, IOptionMarket.MarginMode.PORTFOLIO)
+        );
+        market.setMarginMode(makerAccount, IOptionMarket.MarginMode.PORTFOLIO);
+    }
+
+    function test_setMarginMode_revertsForStranger() public {
+        vm.prank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnauthorized.selector, makerAccount, taker));
+        market.setMarginMode(makerAccount, IOptionMarket.MarginMode.ISOLATED);
+    }
+
+    function test_cross_capsOpenPositions() public {
+        uint256 cap = market.MAX_CROSS_POSITIONS();
+        for (uint256 i; i <= cap; ++i) {
+            uint256 id = market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, uint128(1000e18 + i)));
+            IOptionMarket.Order memory order = _order(makerAccount, id, 1e18, 0);
+            if (i < cap) {
+                _fill(order, 1e18);
+            } else {
+                _fillExpectRevert(
+                    order,
+                    1e18,
+                    abi.encodeWithSelector(IOptionMarket.MarketTooManyPositions.selector, makerAccount, cap)
+                );
+            }
+        }
+        (uint256[] memory ids, ) = market.positionsOf(makerAccount);
+        assertEq(ids.length, cap);
+    }
+
+    // ------------------------------------------------------------ transfers
+
+    function test_transfer_movesBetweenSubaccounts() public {
+        uint256 makerSub = _account(maker, 1);
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        uint256[] memory ids = _ids(callId);
+        int256[] memory amounts = _amounts(int256(0.5e18));
+        vm.expectEmit(address(market));
+        emit IOptionMarket.PositionsTransferred(makerAccount, makerSub, ids, amounts);
+        vm.prank(maker);
+        market.transferPositions(makerAccount, makerSub, ids, amounts);
+        assertEq(market.positionOf(makerAccount, callId), 1.5e18);
+        assertEq(market.positionOf(makerSub, callId), 0.5e18);
+        assertEq(market.openInterest(callId), 2e18);
+    }
+
+    function test_transfer_movesAShort() public {
+        uint256 takerSub = _account(taker, 3);
+        _fundAndDeposit(taker, takerSub, usdc, FUNDING);
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        vm.prank(taker);
+        market.transferPositions(takerAccount, takerSub, _ids(callId), _amounts(-2e18));
+        assertEq(market.positionOf(takerAccount, callId), 0);
+        assertEq(market.positionOf(takerSub, callId), -2e18);
+        (uint256[] memory ids, ) = market.positionsOf(takerAccount);
+        assertEq(ids.length, 0);
+    }
+
+    function test_transfer_revertsDifferentOwners() public {
+        vm.prank(maker);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOptionMarket.MarketDifferentOwners.selector, makerAccount, takerAccount)
+        );
+        market.transferPositions(makerAccount, takerAccount, _ids(callId), _amounts(1));
+    }
+
+    function test_transfer_revertsForStranger() public {
+        uint256 makerSub = _account(maker, 1);
+        vm.prank(taker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnauthorized.selector, makerAccount, taker));
+        market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(1));
+    }
+
+    function test_transfer_revertsOnBadArguments() public {
+        uint256 makerSub = _account(maker, 1);
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        vm.startPrank(maker);
+        vm.expectRevert(IOptionMarket.MarketLengthMismatch.selector);
+        market.transferPositions(makerAccount, makerSub, _ids(callId), new int256[](2));
+        vm.expectRevert(IOptionMarket.MarketZeroAmount.selector);
+        market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(0));
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketSelfTransfer.selector, makerAccount));
+        market.transferPositions(makerAccount, makerAccount, _ids(callId), _amounts(1));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IOptionMarket.MarketInsufficientPosition.selector,
+                makerAccount,
+                callId,
+                int256(2e18),
+                int256(3e18)
+            )
+        );
+        market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(3e18));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IOptionMarket.MarketInsufficientPosition.selector,
+                makerAccount,
+                callId,
+                int256(2e18),
+                int256(-1e18)
+            )
+        );
+        market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(-1e18));
+        vm.stopPrank();
+    }
+
+    function test_transfer_respectsIsolatedTarget() public {
+        uint256 makerSub = _account(maker, 1);
+        vm.prank(maker);
+        market.setMarginMode(makerSub, IOptionMarket.MarginMode.ISOLATED);
+        _fill(_order(makerAccount, callId, 1e18, 10e18), 1e18);
+        _fill(_order(makerAccount, putId, 1e18, 10e18), 1e18);
+        uint256[] memory ids = new uint256[](2);
+        (ids[0], ids[1]) = (callId, putId);
+        int256[] memory amounts = new int256[](2);
+        (amounts[0], amounts[1]) = (int256(1e18), int256(1e18));
+        vm.prank(maker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketIsolatedAccountTaken.selector, makerSub, callId));
+        market.transferPositions(makerAccount, makerSub, ids, amounts);
+    }
+
+    function test_fill_revertsAmountTooLarge() public {
+        uint256 tooLarge = uint256(uint128(type(int128).max)) + 1;
+        IOptionMarket.Order memory order = _order(makerAccount, callId, type(int256).max, 1e18);
+        _fillExpectRevert(
+            order,
+            tooLarge,
+            abi.encodeWithSelector(IOptionMarket.MarketAmountTooLarge.selector, tooLarge)
+        );
+    }
+
+    // ------------------------------------------------------------ transfers: gate (FlatMarginEngine)
+
+    function test_transfer_netsAgainstTargetWhileOracleDown() public {
+        uint256 makerSub = _account(maker, 1);
+        _fundAndDeposit(maker, makerSub, usdc, FUNDING);
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18); // main long 2
+        IOptionMarket.Order memory buy = _order(makerAccount, callId, 1e18, 100e18);
+        buy.nonce = 1;
+        bytes memory sig = _sign(makerKey, buy);
+        vm.prank(maker);
+        market.fill(buy, sig, makerSub, 1e18); // main long 3, sub short 1
+        flat.setOracleDown(true);
+
+        // Both sides reduce step by step (the same id twice): allowed without a price.
+        uint256[] memory ids = new uint256[](2);
+        (ids[0], ids[1]) = (callId, callId);
+        int256[] memory amounts = new int256[](2);
+        (amounts[0], amounts[1]) = (int256(0.5e18), int256(0.5e18));
+        vm.prank(maker);
+        market.transferPositions(makerAccount, makerSub, ids, amounts);
+        assertEq(market.positionOf(makerAccount, callId), 2e18);
+        assertEq(market.positionOf(makerSub, callId), 0);
+
+        // One more step would open a long in the sub: new risk, which needs a price.
+        vm.prank(maker);
+        vm.expectRevert(abi.encodeWithSelector(FlatMarginEngine.FlatEngineOracleDown.selector));
+        market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(0.5e18));
+    }
+
+    function test_transfer_sourceMustKeepInitialMargin() public {
+        uint256 makerSub = _account(maker, 1);
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        flat.setMark(callId, 100e18);
+        // Make the source's excess exactly 50: moving one long (mark 100) away leaves −50.
+        flat.setOffset(makerAccount, -vault.cashOf(makerAccount) * 1e12 - 150e18);
+        assertEq(flat.excessInitial(makerAccount), 50e18);
+        vm.prank(maker);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOptionMarket.MarketRiskIncreased.selector, makerAccount, 50e18, -50e18)
+        );
+        market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(1e18));
+    }
+
+    function test_transfer_targetNewRiskNeedsInitialMargin() public {
+        uint256 makerSub = _account(maker, 1);
+        _fill(_order(makerAccount, callId, -2e18, 100e18), 2e18);
+        flat.setOffset(makerSub, -1e18);
+        vm.prank(maker);
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineBelowInitialMargin.selector, makerSub, -1e18, 0));
+        market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(-1e18));
+    }
+
+    function test_transfer_pausedBlocksNewRiskForTarget() public {
+        uint256 makerSub = _account(maker, 1);
+        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        vm.prank(guardian);
+        market.pause();
+        vm.prank(maker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketPausedNewRisk.selector, makerSub));
+        market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(1e18));
+    }
+
+    // ------------------------------------------------------------ fuzz (FlatMarginEngine)
+
+    /// @dev Any fill keeps Σ positions of the series at zero, open interest equal to the
+    /// longs, and the cash of maker, taker and fee account unchanged in total.
+    function testFuzz_fill_conservesPositionsAndCash(
+        uint256 size,
+        uint256 priceWad,
+        uint256 makerFee,
+        uint256 takerFee,
+        uint256 fillSize,
+        bool makerBuys
+    ) public {
+        size = bound(size, 1, 1e27);
+        fillSize = bound(fillSize, 1, size);
+        priceWad = bound(priceWad, 0, 1e24);
+        vm.prank(riskManager);
+        market.setFees(bound(makerFee, 0, 0.005e18), bound(takerFee, 0, 0.01e18), feeAccountId);
+        // Deep offsets keep both accounts above IM whatever the premium.
+        flat.setOffset(makerAccount, 1e40);
+        flat.setOffset(takerAccount, 1e40);
+
+        int256 cashBefore = vault.cashOf(makerAccount) + vault.cashOf(takerAccount) + vault.cashOf(feeAccountId);
+        _fill(_order(makerAccount, callId, makerBuys ? int256(size) : -int256(size), priceWad), fillSize);
+
+        int256 makerPos = market.positionOf(makerAccount, callId);
+        int256 takerPos = market.positionOf(takerAccount, callId);
+        assertEq(makerPos + takerPos, 0);
+        assertEq(makerPos, makerBuys ? int256(fillSize) : -int256(fillSize));
+        assertEq(market.openInterest(callId), fillSize);
+        int256 cashAfter = vault.cashOf(makerAccount) + vault.cashOf(takerAccount) + vault.cashOf(feeAccountId);
+        assertEq(cashAfter, cashBefore);
+        assertEq(int256(usdc.balanceOf(address(vault))), cashAfter);
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    function _ids(uint256 id) internal pure returns (uint256[] memory ids) {
+        ids = new uint256[](1);
+        ids[0] = id;
+    }
+
+    function _amounts(int256 amount) internal pure returns (int256[] memory amounts) {
+        amounts = new int256[](1);
+        amounts[0] = amount;
+    }
+}
