@@ -21,6 +21,8 @@ export async function deployPledge(connection: Connection, options: { writeBook?
     contracts: {
       CollateralVault: contracts.vault.address,
       ChainlinkOracle: contracts.oracle.address,
+      MarginEngine: contracts.engine.address,
+      OptionMarket: contracts.market.address,
     },
     cash: { address: contracts.usdc.address, symbol: "USDC", decimals: 6 },
     collateral: [

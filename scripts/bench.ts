@@ -5,48 +5,171 @@ import { network } from "hardhat";
 import { type Hash, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
+import { accountId, orderDomain, orderTypes, type Order } from "../packages/sdk/src/index.js";
 
 /**
- * `npm run bench`: gas per operation on the in-process chain, printed as a table and
+ * `npm run bench`: gas per operation on the in-process chain, printed as tables and
  * written to bench/gas.json (committed, so every change shows up as a diff). Gas is
  * deterministic here; nothing is timed.
  */
+const WAD = 10n ** 18n;
+const DAY = 86_400n;
 const connection = await network.create();
 const { contracts } = await deployPledge(connection, { writeBook: false });
+const { vault, market, engine, usdc, weth } = contracts;
 const publicClient = await connection.viem.getPublicClient();
-const [trader] = await connection.viem.getWalletClients();
-if (!trader) throw new Error("no wallet client");
-const account = (BigInt(trader.account.address) << 96n) | 1n;
+const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
+if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
+const chainId = await publicClient.getChainId();
 
-const gas: Record<string, number> = {};
+const operations: Record<string, number> = {};
 async function measure(name: string, send: () => Promise<Hash>): Promise<void> {
   const receipt = await publicClient.waitForTransactionReceipt({ hash: await send() });
   if (receipt.status !== "success") throw new Error(`${name} reverted`);
-  gas[name] = Number(receipt.gasUsed);
+  operations[name] = Number(receipt.gasUsed);
 }
 
-const { vault, usdc, weth } = contracts;
-await weth.write.mint([trader.account.address, parseUnits("10", 18)]);
-await usdc.write.mint([trader.account.address, parseUnits("10000", 6)]);
-await weth.write.approve([vault.address, parseUnits("10", 18)]);
-await usdc.write.approve([vault.address, parseUnits("10000", 6)]);
-
+// ---------------------------------------------------------------- vault
+const trader = makerWallet.account.address;
+const traderAccount = accountId(trader, 1n);
+await weth.write.mint([trader, parseUnits("10", 18)]);
+await usdc.write.mint([trader, parseUnits("10000", 6)]);
+await weth.write.approve([vault.address, parseUnits("10", 18)], { account: makerWallet.account });
+await usdc.write.approve([vault.address, parseUnits("10000", 6)], { account: makerWallet.account });
+const asTrader = { account: makerWallet.account };
 await measure("vault.deposit (collateral, first)", () =>
-  vault.write.deposit([account, weth.address, parseUnits("5", 18)]),
+  vault.write.deposit([traderAccount, weth.address, parseUnits("5", 18)], asTrader),
 );
 await measure("vault.deposit (collateral, top-up)", () =>
-  vault.write.deposit([account, weth.address, parseUnits("1", 18)]),
+  vault.write.deposit([traderAccount, weth.address, parseUnits("1", 18)], asTrader),
 );
-await measure("vault.deposit (cash)", () => vault.write.deposit([account, usdc.address, parseUnits("5000", 6)]));
-await measure("vault.withdraw (collateral, partial)", () =>
-  vault.write.withdraw([account, weth.address, parseUnits("1", 18), trader.account.address]),
+await measure("vault.deposit (cash)", () =>
+  vault.write.deposit([traderAccount, usdc.address, parseUnits("5000", 6)], asTrader),
 );
-await measure("vault.withdraw (cash, partial)", () =>
-  vault.write.withdraw([account, usdc.address, parseUnits("1000", 6), trader.account.address]),
+await measure("vault.withdraw (collateral, no positions)", () =>
+  vault.write.withdraw([traderAccount, weth.address, parseUnits("1", 18), trader], asTrader),
+);
+await measure("vault.withdraw (cash, no positions)", () =>
+  vault.write.withdraw([traderAccount, usdc.address, parseUnits("1000", 6), trader], asTrader),
 );
 
-console.table(Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, { gas: v }])));
+// ---------------------------------------------------------------- trading
+const latest = await publicClient.getBlock();
+const firstExpiry = (latest.timestamp / DAY + 7n) * DAY + 8n * 3600n;
+let nonce = 0n;
+
+async function fund(account: bigint, owner: NonNullable<typeof makerWallet>, cash: bigint): Promise<void> {
+  await usdc.write.mint([owner.account.address, cash]);
+  await usdc.write.approve([vault.address, cash], { account: owner.account });
+  await vault.write.deposit([account, usdc.address, cash], { account: owner.account });
+}
+
+async function createSeries(i: number): Promise<bigint> {
+  const series = {
+    underlyingIndex: 1 + (i % 2),
+    expiry: Number(firstExpiry + BigInt(i % 4) * 7n * DAY),
+    isCall: i % 3 !== 0,
+    strikeWad: (i % 2 === 0 ? 1_500n + 25n * BigInt(i) : 40_000n + 500n * BigInt(i)) * WAD,
+  };
+  const hash = await market.write.createSeries([series]);
+  await publicClient.waitForTransactionReceipt({ hash });
+  return (
+    (BigInt(series.underlyingIndex) << 169n) |
+    (BigInt(series.expiry) << 129n) |
+    (series.isCall ? 1n << 128n : 0n) |
+    series.strikeWad
+  );
+}
+
+/** The maker account sells one contract of `series` to the taker account. */
+async function fill(maker: bigint, taker: bigint, series: bigint): Promise<Hash> {
+  const order: Order = {
+    account: maker,
+    seriesId: series,
+    size: -WAD,
+    priceWad: 10n * WAD,
+    taker: 0n,
+    nonce: ++nonce,
+    deadline: latest.timestamp + 365n * DAY,
+  };
+  const signature = await makerWallet!.signTypedData({
+    domain: orderDomain(chainId, market.address),
+    types: orderTypes,
+    primaryType: "Order",
+    message: order,
+  });
+  return market.write.fill([order, signature, taker, WAD], { account: takerWallet!.account });
+}
+
+const takerAccount = accountId(takerWallet.account.address, 1n);
+await fund(takerAccount, takerWallet, parseUnits("100000000", 6));
+const firstMaker = accountId(trader, 2n);
+await fund(firstMaker, makerWallet, parseUnits("10000000", 6));
+const firstSeries = await createSeries(0);
+await measure("market.fill (opens both positions, two margin checks)", () =>
+  fill(firstMaker, takerAccount, firstSeries),
+);
+await measure("market.fill (adds to both positions, two margin checks)", () =>
+  fill(firstMaker, takerAccount, firstSeries),
+);
+
+// ---------------------------------------------------------------- margin check vs portfolio size
+const probe = await connection.viem.deployContract("MarginGasProbe");
+const seriesIds: bigint[] = [firstSeries];
+for (let i = 1; i < 128; i++) seriesIds.push(await createSeries(i));
+const marginView: Record<string, number> = {};
+const takerGasAt: Record<string, number> = {};
+for (const size of [1, 4, 16, 64, 128]) {
+  const maker = accountId(trader, 1000n + BigInt(size));
+  await fund(maker, makerWallet, parseUnits("10000000", 6));
+  // A fresh taker per size, so the taker side of the last fill holds `size` positions too.
+  const taker = accountId(takerWallet.account.address, 1000n + BigInt(size));
+  await fund(taker, takerWallet, parseUnits("1000000", 6));
+  for (let i = 0; i < size; i++) {
+    const hash = await fill(maker, taker, seriesIds[i]!);
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (i === size - 1) takerGasAt[`market.fill at ${size} positions each side`] = Number(receipt.gasUsed);
+  }
+  marginView[`engine.accountMargin, ${size} positions`] = Number(
+    await probe.read.accountMarginGas([engine.address, maker]),
+  );
+}
+Object.assign(operations, takerGasAt);
+
+// ---------------------------------------------------------------- Black–Scholes
+const harness = await connection.viem.deployContract("BlackScholesHarness");
+const bsCases = [
+  { name: "ATM 30d 80%", s: 3_000n * WAD, k: 3_000n * WAD, t: 30n * DAY, v: (8n * WAD) / 10n },
+  { name: "OTM 7d 60%", s: 60_000n * WAD, k: 70_000n * WAD, t: 7n * DAY, v: (6n * WAD) / 10n },
+  { name: "ITM 180d 100%", s: 3_000n * WAD, k: 2_000n * WAD, t: 180n * DAY, v: WAD },
+];
+const blackScholes: Record<string, number> = {};
+for (const fn of ["gasCallPrice", "gasPutPrice", "gasCallDelta", "gasVega"] as const) {
+  let total = 0n;
+  for (const c of bsCases) {
+    const [gasUsed] = await harness.read[fn]([c.s, c.k, c.t, c.v]);
+    total += gasUsed;
+  }
+  blackScholes[`${fn.slice(3)} (mean of ${bsCases.length} cases)`] = Number(total / BigInt(bsCases.length));
+}
+
+// ---------------------------------------------------------------- output
+const table = (rows: Record<string, number>) =>
+  console.table(Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, { gas: v }])));
+console.log("Gas per transaction");
+table(operations);
+console.log("Margin view gas (one contract calling the engine)");
+table(marginView);
+console.log("Black–Scholes gas (internal call, measured with gasleft)");
+table(blackScholes);
+
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bench/gas.json");
 await mkdir(path.dirname(out), { recursive: true });
-await writeFile(out, `${JSON.stringify({ note: "gasUsed per transaction on the in-process chain", gas }, null, 2)}\n`);
+const snapshot = {
+  note: "npm run bench: gasUsed on the in-process chain (deterministic). Regenerate after any contract change.",
+  operations,
+  marginView,
+  blackScholes,
+};
+await writeFile(out, `${JSON.stringify(snapshot, null, 2)}\n`);
 console.log(`wrote ${path.relative(process.cwd(), out)}`);

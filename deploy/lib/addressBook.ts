@@ -21,6 +21,8 @@ export interface AddressBook {
   contracts: {
     CollateralVault: Address;
     ChainlinkOracle: Address;
+    MarginEngine: Address;
+    OptionMarket: Address;
   };
   cash: AssetEntry;
   collateral: AssetEntry[];

@@ -8,8 +8,8 @@ const HOUR = 3_600n;
 const WAD = 10n ** 18n;
 
 /**
- * The Pledge core on the local network: the collateral vault and the Chainlink oracle,
- * wired to the local market's tokens and feeds, with the DESIGN.md starting
+ * The Pledge core on the local network: the collateral vault, the Chainlink oracle, the
+ * margin engine and the option market, wired to the local market's tokens and feeds, with the DESIGN.md starting
  * parameters. The deployer holds every role here; on a live network the admin is a
  * TimelockController and the other roles go to separate keys.
  */
@@ -27,11 +27,17 @@ export default buildModule("Pledge", (m) => {
 
   m.call(vault, "grantRole", [ROLES.riskManager, admin], { id: "GrantRiskManager" });
   m.call(vault, "grantRole", [ROLES.guardian, admin], { id: "GrantGuardian" });
-  m.call(vault, "listAsset", [weth, (WAD * 10n) / 100n, (WAD * 5n) / 100n, parseUnits("1000000", 18)], {
-    id: "ListWETH",
-  });
+  const listWeth = m.call(
+    vault,
+    "listAsset",
+    [weth, (WAD * 10n) / 100n, (WAD * 5n) / 100n, parseUnits("1000000", 18)],
+    {
+      id: "ListWETH",
+    },
+  );
   m.call(vault, "listAsset", [wbtc, (WAD * 12n) / 100n, (WAD * 6n) / 100n, parseUnits("100000", 8)], {
     id: "ListWBTC",
+    after: [listWeth],
   });
 
   // ETH and BTC feeds: 1 h heartbeat plus slack. Bounds catch a feed gone haywire.
@@ -41,5 +47,19 @@ export default buildModule("Pledge", (m) => {
   m.call(oracle, "setVolFeed", [weth, [ethVol, spotAge, WAD / 100n, 5n * WAD]], { id: "VolWETH" });
   m.call(oracle, "setVolFeed", [wbtc, [btcVol, spotAge, WAD / 100n, 5n * WAD]], { id: "VolWBTC" });
 
-  return { vault, oracle, usdc, weth, wbtc, ethUsd, btcUsd, ethVol, btcVol };
+  // Standard margin (DESIGN.md starting points): IM a = 15 %, b = 10 %; MM a = 8 %, b = 5 %.
+  const standard = [(WAD * 15n) / 100n, (WAD * 10n) / 100n, (WAD * 8n) / 100n, (WAD * 5n) / 100n];
+  const engine = m.contract("MarginEngine", [admin, vault, oracle]);
+  m.call(engine, "grantRole", [ROLES.riskManager, admin], { id: "EngineRiskManager" });
+  const listEth = m.call(engine, "listUnderlying", [weth, standard], { id: "UnderlyingWETH" });
+  m.call(engine, "listUnderlying", [wbtc, standard], { id: "UnderlyingWBTC", after: [listEth] });
+
+  const market = m.contract("OptionMarket", [admin, vault, engine]);
+  m.call(market, "grantRole", [ROLES.riskManager, admin], { id: "MarketRiskManager" });
+  m.call(market, "grantRole", [ROLES.guardian, admin], { id: "MarketGuardian" });
+  m.call(engine, "setMarket", [market]);
+  m.call(vault, "grantRole", [ROLES.module, market], { id: "MarketIsModule" });
+  m.call(vault, "setRiskCheck", [engine]);
+
+  return { vault, oracle, engine, market, usdc, weth, wbtc, ethUsd, btcUsd, ethVol, btcVol };
 });

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+
+/// @title MarginMath
+/// @notice The pure arithmetic of valuation and standard margin. Every helper names its
+/// rounding direction, and each call site rounds against the account: collateral and
+/// long values round down, short liabilities and requirements round up. The SDK
+/// (`packages/sdk/src/math`) mirrors this file line for line.
+library MarginMath {
+    uint256 internal constant WAD = 1e18;
+
+    /// @notice The USD value (WAD) of `amount` native units of a token with `decimals`,
+    /// priced at `priceWad`, rounded down.
+    function tokenValueDown(uint256 amount, uint8 decimals, uint256 priceWad) internal pure returns (uint256) {
+        return FixedPointMathLib.fullMulDiv(amount, priceWad, 10 ** decimals);
+    }
+
+    /// @notice `valueWad × (1 − haircutWad)`, rounded down.
+    function applyHaircutDown(uint256 valueWad, uint256 haircutWad) internal pure returns (uint256) {
+        return FixedPointMathLib.mulWad(valueWad, WAD - haircutWad);
+    }
+
+    /// @notice A signed cash balance in native units as WAD; a debt rounds away from zero.
+    function cashToWad(int256 cash, uint8 decimals) internal pure returns (int256) {
+        if (decimals <= 18) return cash * int256(10 ** (18 - decimals));
+        uint256 scale = 10 ** (decimals - 18);
+        if (cash >= 0) return int256(uint256(cash) / scale);
+        return -int256(FixedPointMathLib.divUp(uint256(-cash), scale));
+    }
+
+    /// @notice The value of a signed position at `markWad`: a long rounds down, a short's
+    /// liability rounds up (more negative).
+    function positionValue(int256 balance, uint256 markWad) internal pure returns (int256) {
+        if (balance >= 0) return int256(FixedPointMathLib.mulWad(uint256(balance), markWad));
+        return -int256(FixedPointMathLib.mulWadUp(uint256(-balance), markWad));
+    }
+
+    /// @notice Intrinsic value of one contract at `priceWad`.
+    function intrinsic(bool isCall, uint256 priceWad, uint256 strikeWad) internal pure returns (uint256) {
+        if (isCall) return priceWad > strikeWad ? priceWad - strikeWad : 0;
+        return strikeWad > priceWad ? strikeWad - priceWad : 0;
+    }
+
+    /// @notice Standard requirement of one short contract, rounded up:
+    /// call `max(a·S − OTM, b·S)`, put `max(a·S − OTM, b·K)`, with OTM the amount by which
+    /// the option is out of the money.
+    function shortRequirementUp(
+        bool isCall,
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 aWad,
+        uint256 bWad
+    ) internal pure returns (uint256) {
+        uint256 otm =
+            isCall ? (strikeWad > spotWad ? strikeWad - spotWad : 0) : (spotWad > strikeWad ? spotWad - strikeWad : 0);
+        uint256 scaled = FixedPointMathLib.mulWadUp(aWad, spotWad);
+        uint256 first = scaled > otm ? scaled - otm : 0;
+        uint256 floor = FixedPointMathLib.mulWadUp(bWad, isCall ? spotWad : strikeWad);
+        return first > floor ? first : floor;
+    }
+
+    /// @notice The requirement of a signed position: `|short| × perContract`, rounded up;
+    /// longs need none.
+    function positionRequirementUp(int256 balance, uint256 perContractWad) internal pure returns (uint256) {
+        if (balance >= 0) return 0;
+        return FixedPointMathLib.mulWadUp(uint256(-balance), perContractWad);
+    }
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
+import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
+import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {MarginEngine} from "../../../contracts/engine/MarginEngine.sol";
+import {BlackScholes} from "../../../contracts/libraries/BlackScholes.sol";
+import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
+import {Roles} from "../../../contracts/libraries/Roles.sol";
+import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+
+contract MarginEngineTest is PledgeFixture {
+    address internal carol;
+    uint256 internal carolKey;
+    uint256 internal carolAccount;
+    uint256 internal bobAccount;
+    uint256 internal call30;
+
+    function setUp() public override {
+        super.setUp();
+        (carol, carolKey) = makeAddrAndKey("carol");
+        carolAccount = _account(carol, 1);
+        bobAccount = _account(bob, 1);
+        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
+    }
+
+    // ------------------------------------------------------------ valuation
+
+    function test_collateralOnlyEquity() public {
+        _fundAndDeposit(alice, _account(alice, 0), weth, 1e18);
+        _fundAndDeposit(alice, _account(alice, 0), usdc, 500e6);
+        IMarginEngine.MarginState memory s = engine.accountMargin(_account(alice, 0));
+        // 1 WETH at 3000: 2700 after a 10 % IM haircut, 2850 after a 5 % MM haircut.
+        assertEq(s.equityIM, 2_700e18 + 500e18);
+        assertEq(s.equityMM, 2_850e18 + 500e18);
+        assertEq(s.requirementIM, 0);
+        assertEq(uint8(s.health), uint8(IMarginEngine.Health.HEALTHY));
+    }
+
+    function test_shortCallValuationMatchesTheMath() public {
+        _openShortCall(1e18, 100e18);
+        uint256 spot = 3_000e18;
+        uint256 markWad = BlackScholes.callPrice(spot, 3_200e18, _expiry(30) - block.timestamp, 0.8e18);
+        assertEq(engine.mark(call30), markWad);
+
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        int256 cashWad = MarginMath.cashToWad(vault.cashOf(carolAccount), 6);
+        int256 expectedEquity = cashWad - int256(markWad);
+        assertEq(s.equityIM, expectedEquity);
+        assertEq(s.equityMM, expectedEquity);
+        assertEq(s.requirementIM, MarginMath.shortRequirementUp(true, spot, 3_200e18, 0.15e18, 0.10e18));
+        assertEq(s.requirementMM, MarginMath.shortRequirementUp(true, spot, 3_200e18, 0.08e18, 0.05e18));
+
+        // The long side carries the mark as value and needs nothing.
+        IMarginEngine.MarginState memory l = engine.accountMargin(bobAccount);
+        assertEq(l.requirementIM, 0);
+        assertEq(l.equityIM, int256(MarginMath.cashToWad(vault.cashOf(bobAccount), 6)) + int256(markWad));
+    }
+
+    function test_healthWalksDownAsThePriceRises() public {
+        _openShortCall(10e18, 100e18);
+        assertEq(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.HEALTHY));
+        IMarginEngine.Health last = IMarginEngine.Health.HEALTHY;
+        for (int256 price = 3_000e8; price < 12_000e8; price += 250e8) {
+            _setPrice(ethUsd, price);
+            IMarginEngine.Health h = engine.accountMargin(carolAccount).health;
+            assertGe(uint8(h), uint8(last), "health improved as price moved against the short");
+            last = h;
+        }
+        assertEq(uint8(last), uint8(IMarginEngine.Health.INSOLVENT));
+    }
+
+    function test_batchViewEqualsSingleViews() public {
+        _openShortCall(2e18, 150e18);
+        uint256[] memory accounts = new uint256[](3);
+        accounts[0] = carolAccount;
+        accounts[1] = bobAccount;
+        accounts[2] = _account(alice, 9);
+        IMarginEngine.MarginState[] memory states = engine.accountsMargin(accounts);
+        for (uint256 i; i < 3; ++i) {
+            IMarginEngine.MarginState memory single = engine.accountMargin(accounts[i]);
+            assertEq(states[i].equityIM, single.equityIM);
+            assertEq(states[i].equityMM, single.equityMM);
+            assertEq(states[i].requirementIM, single.requirementIM);
+            assertEq(states[i].requirementMM, single.requirementMM);
+        }
+    }
+
+    function test_excessInitialAndCheck() public {
+        _openShortCall(1e18, 100e18);
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        assertEq(engine.excessInitial(carolAccount), s.equityIM - int256(s.requirementIM));
+        engine.checkInitialMargin(carolAccount);
+    }
+
+    // ------------------------------------------------------------ expiry
+
+    function test_expiredSeriesMarksIntrinsicAtSpotThenAtSettlement() public {
+        _openShortCall(1e18, 100e18);
+        uint256 expiry = _expiry(30);
+        vm.warp(expiry + 10);
+        _setPrice(ethUsd, 3_500e8); // first round after expiry
+        uint80 settleRound = uint80(ethUsd.latestRound());
+        btcUsd.updateAnswer(60_000e8);
+        ethVol.updateAnswer(0.8e8);
+        assertEq(engine.mark(call30), 300e18);
+        assertGt(engine.accountMargin(carolAccount).requirementIM, 0);
+
+        vm.warp(expiry + 600);
+        _setPrice(ethUsd, 4_000e8); // spot moves on; the settlement price does not
+        assertEq(engine.mark(call30), 800e18);
+        oracle.postSettlementPrice(address(weth), expiry, settleRound, settleRound - 1);
+        assertEq(engine.mark(call30), 300e18);
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        assertEq(s.requirementIM, 0, "a settled payoff needs no margin");
+        assertEq(s.requirementMM, 0);
+    }
+
+    // ------------------------------------------------------------ withdrawals (risk check)
+
+    function test_withdrawalBelowInitialMarginReverts() public {
+        _openShortCall(1e18, 100e18);
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        uint256 excessCash = uint256(s.equityIM - int256(s.requirementIM)) / 1e12;
+        // One cash unit more than the excess takes the account under IM.
+        vm.prank(carol);
+        vm.expectPartialRevert(IMarginEngine.EngineBelowInitialMargin.selector);
+        vault.withdraw(carolAccount, address(usdc), excessCash + 1, carol);
+        // Exactly the excess is fine: the account ends at IM.
+        vm.prank(carol);
+        vault.withdraw(carolAccount, address(usdc), excessCash, carol);
+        assertGe(engine.excessInitial(carolAccount), 0);
+    }
+
+    function test_staleFeedBlocksRiskyWithdrawalsButNotFreeOnes() public {
+        _openShortCall(1e18, 100e18);
+        _fundAndDeposit(alice, _account(alice, 0), weth, 1e18);
+        vm.warp(block.timestamp + SPOT_MAX_AGE + 1);
+        vm.prank(carol);
+        vm.expectPartialRevert(IChainlinkOracle.OracleStalePrice.selector);
+        vault.withdraw(carolAccount, address(usdc), 1e6, carol);
+        // No positions, no debt: nothing to price, the withdrawal goes through.
+        vm.prank(alice);
+        vault.withdraw(_account(alice, 0), address(weth), 1e18, alice);
+    }
+
+    // ------------------------------------------------------------ governance
+
+    function test_listUnderlying_boundsAndRoles() public {
+        IMarginEngine.RiskParams memory p = _standardParams();
+        vm.prank(riskManager);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, riskManager, bytes32(0))
+        );
+        engine.listUnderlying(address(usdc), p);
+        vm.startPrank(admin);
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineUnderlyingAlreadyListed.selector, address(weth)));
+        engine.listUnderlying(address(weth), p);
+        vm.expectRevert(IMarginEngine.EngineZeroAddress.selector);
+        engine.listUnderlying(address(0), p);
+        p.aMM = 0.2e18; // above aIM
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineInvalidRiskParams.selector, p));
+        engine.listUnderlying(address(usdc), p);
+        vm.stopPrank();
+        assertEq(engine.underlyingIndexOf(address(wbtc)), btcIndex);
+        assertEq(engine.underlyingCount(), 2);
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineUnderlyingNotListed.selector, address(usdc)));
+        engine.underlyingIndexOf(address(usdc));
+    }
+
+    function test_setRiskParams_boundedAndEmitted() public {
+        IMarginEngine.RiskParams memory p = IMarginEngine.RiskParams(0.2e18, 0.12e18, 0.1e18, 0.06e18);
+        vm.expectEmit(address(engine));
+        emit IMarginEngine.RiskParamsSet(ethIndex, p);
+        vm.prank(riskManager);
+        engine.setRiskParams(ethIndex, p);
+        assertEq(engine.underlying(ethIndex).params.aIM, 0.2e18);
+
+        p.aIM = 0.6e18; // above the 50 % hard bound
+        vm.prank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineInvalidRiskParams.selector, p));
+        engine.setRiskParams(ethIndex, p);
+        p = IMarginEngine.RiskParams(0.2e18, 0.12e18, 0.001e18, 0.06e18); // MM below the floor
+        vm.prank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineInvalidRiskParams.selector, p));
+        engine.setRiskParams(ethIndex, p);
+        vm.prank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineUnderlyingNotListed.selector, address(0)));
+        engine.setRiskParams(9, _standardParams());
+    }
+
+    function test_setMarket_once() public {
+        vm.startPrank(admin);
+        vm.expectRevert(IMarginEngine.EngineMarketAlreadySet.selector);
+        engine.setMarket(address(1));
+        MarginEngine fresh = new MarginEngine(admin, vault, oracle);
+        vm.expectRevert(IMarginEngine.EngineZeroAddress.selector);
+        fresh.setMarket(address(0));
+        vm.stopPrank();
+        vm.expectRevert(IMarginEngine.EngineZeroAddress.selector);
+        new MarginEngine(admin, vault, IChainlinkOracle(address(0)));
+    }
+
+    // ------------------------------------------------------------ properties
+
+    /// @dev Margin only tightens as the price moves against a short: a short call's
+    /// excess over IM and MM never rises when spot rises.
+    function testFuzz_marginTightensAgainstShortCall(uint256 up, uint256 size) public {
+        size = bound(size, 1e16, 5e18);
+        up = bound(up, 1, 4_000e8);
+        _openShortCall(size, 100e18);
+        IMarginEngine.MarginState memory before = engine.accountMargin(carolAccount);
+        _setPrice(ethUsd, 3_000e8 + int256(up));
+        IMarginEngine.MarginState memory afterMove = engine.accountMargin(carolAccount);
+        assertLe(afterMove.equityIM - int256(afterMove.requirementIM), before.equityIM - int256(before.requirementIM));
+        assertLe(afterMove.equityMM - int256(afterMove.requirementMM), before.equityMM - int256(before.requirementMM));
+    }
+
+    /// @dev ... and a short put's excess never rises when spot falls.
+    function testFuzz_marginTightensAgainstShortPut(uint256 down, uint256 strikeSeed) public {
+        uint256 strike = bound(strikeSeed, 20, 40) * 100e18;
+        uint256 put = _createSeries(ethIndex, 30, strike, false);
+        down = bound(down, 1, 2_500e8);
+        _fundAndDeposit(carol, carolAccount, weth, 10e18);
+        _fundAndDeposit(bob, bobAccount, usdc, 100_000e6);
+        _trade(carolKey, carolAccount, bobAccount, put, -1e18, 100e18);
+        IMarginEngine.MarginState memory before = engine.accountMargin(carolAccount);
+        _setPrice(ethUsd, 3_000e8 - int256(down));
+        IMarginEngine.MarginState memory afterMove = engine.accountMargin(carolAccount);
+        assertLe(afterMove.equityMM - int256(afterMove.requirementMM), before.equityMM - int256(before.requirementMM));
+    }
+
+    /// @dev Requirements never fall when a short grows.
+    function testFuzz_requirementNeverFallsWhenShortGrows(uint256 first, uint256 more) public {
+        first = bound(first, 1e15, 3e18);
+        more = bound(more, 1e15, 3e18);
+        _openShortCall(first, 100e18);
+        uint256 reqBefore = engine.accountMargin(carolAccount).requirementIM;
+        _trade(carolKey, carolAccount, bobAccount, call30, -int256(more), 100e18);
+        assertGe(engine.accountMargin(carolAccount).requirementIM, reqBefore);
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    /// @dev Carol (10,000 USDC) sells `size` of the 30-day 3200 call to Bob (cash) at `priceWad`.
+    /// Cash collateral, so a price rise is not offset by collateral gains.
+    function _openShortCall(uint256 size, uint256 priceWad) internal {
+        _fundAndDeposit(carol, carolAccount, usdc, 10_000e6);
+        _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
+        _trade(carolKey, carolAccount, bobAccount, call30, -int256(size), priceWad);
+    }
+}
