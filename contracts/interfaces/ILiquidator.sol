@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMarginEngine} from "./IMarginEngine.sol";
+
+/// @title ILiquidator
+/// @notice Dutch auctions over slices of whole accounts that fell below maintenance
+/// margin. A bid takes a fraction f of every collateral balance, of the signed cash and
+/// of every position, and pays for it `f × (V − d·|V|)` in cash, where V is the
+/// account's mark-to-market value (no haircuts) and d the discount, which grows with
+/// time. When that price is negative (an insolvent account), the insurance fund pays
+/// the bidder instead; whatever the fund cannot cover drives its balance negative, and
+/// that negative balance is the protocol's explicit bad debt.
+interface ILiquidator {
+    /// @notice Auction parameters, all bounded by hard-coded limits.
+    /// @param startDiscountWad Discount at the auction's start (5 % = 0.05e18).
+    /// @param endDiscountWad Discount reached after `duration`, then flat.
+    /// @param duration Seconds from start to end discount.
+    /// @param insuranceShareWad Share of the discount a solvent bid pays to the insurance fund.
+    /// @param bufferWad A bid may restore the account to `(1 + buffer) × requirementIM`, no further.
+    /// @param dustValueWad Accounts whose |V| is at most this are taken whole.
+    struct AuctionParams {
+        uint64 startDiscountWad;
+        uint64 endDiscountWad;
+        uint32 duration;
+        uint64 insuranceShareWad;
+        uint64 bufferWad;
+        uint128 dustValueWad;
+    }
+
+    /// @notice A running auction.
+    struct Auction {
+        bool active;
+        uint64 startTime;
+        uint32 bids;
+    }
+
+    /// @notice What a bid of a given fraction would do, from one function shared by
+    /// `previewBid` and `bid`.
+    /// @param fractionWad The fraction the bid takes (the request, capped at `maxFractionWad`).
+    /// @param maxFractionWad The largest fraction a bid may take now.
+    /// @param discountWad The current discount.
+    /// @param markValueWad The account's mark-to-market value V (no haircuts), WAD.
+    /// @param payment Cash units the bidder pays the account (> 0), or the insurance fund
+    /// pays the bidder (< 0).
+    /// @param insuranceFee Cash units the bidder pays the insurance fund (solvent accounts).
+    /// @param equityIMAfter Expected `equityIM` of the liquidated account after the bid.
+    /// @param requirementIMAfter Expected `requirementIM` after the bid.
+    /// @param equityMMAfter Expected `equityMM` after the bid.
+    /// @param requirementMMAfter Expected `requirementMM` after the bid.
+    struct BidPreview {
+        uint256 fractionWad;
+        uint256 maxFractionWad;
+        uint256 discountWad;
+        int256 markValueWad;
+        int256 payment;
+        uint256 insuranceFee;
+        int256 equityIMAfter;
+        uint256 requirementIMAfter;
+        int256 equityMMAfter;
+        uint256 requirementMMAfter;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    error LiquidatorZeroAddress();
+    error LiquidatorAccountHealthy(uint256 account, IMarginEngine.Health health);
+    error LiquidatorAuctionActive(uint256 account);
+    error LiquidatorNoAuction(uint256 account);
+    error LiquidatorAccountStillUnderwater(uint256 account, int256 excessIM);
+    error LiquidatorInvalidFraction(uint256 fractionWad);
+    error LiquidatorPriceLimit(int256 payment, int256 maxPayment);
+    error LiquidatorAccountChanged(uint256 account, uint256 expectedNonce, uint256 nonce);
+    error LiquidatorUnauthorized(uint256 bidderAccount, address caller);
+    error LiquidatorSelfBid(uint256 account);
+    error LiquidatorInvalidParams(AuctionParams params);
+
+    // ---------------------------------------------------------------- events
+
+    event AuctionStarted(uint256 indexed account, int256 markValueWad, IMarginEngine.Health health, address keeper);
+    event Bid(
+        uint256 indexed account,
+        uint256 indexed bidderAccount,
+        uint256 fractionWad,
+        uint256 discountWad,
+        int256 payment,
+        uint256 insuranceFee
+    );
+    event AuctionEnded(uint256 indexed account, bool emptied);
+    /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt.
+    event BadDebtIncurred(uint256 indexed account, uint256 amount, uint256 totalBadDebt);
+    event AuctionParamsSet(AuctionParams params);
+
+    // ---------------------------------------------------------------- actions
+
+    /// @notice Starts an auction on `account`, which must be below maintenance margin.
+    /// Permissionless.
+    function startAuction(uint256 account) external;
+
+    /// @notice Takes `fractionWad` (capped at the current maximum) of `account` into
+    /// `bidderAccount`. The caller must be authorized for `bidderAccount`, which must end
+    /// at or above IM. `maxPayment` caps what the bidder pays (a negative cap demands at
+    /// least that much from the insurance fund); `expectedNonce` must equal the
+    /// market's `accountNonce(account)`, so a bid cannot land on an account that changed.
+    function bid(
+        uint256 account,
+        uint256 bidderAccount,
+        uint256 fractionWad,
+        int256 maxPayment,
+        uint256 expectedNonce
+    ) external returns (BidPreview memory);
+
+    /// @notice Ends the auction of an account that is back at or above IM. Permissionless.
+    function terminateAuction(uint256 account) external;
+
+    /// @notice Sets the auction parameters (risk manager, within hard bounds).
+    function setAuctionParams(AuctionParams calldata params) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Exactly what `bid` would do now with `fractionWad` (same code path).
+    function previewBid(uint256 account, uint256 fractionWad) external view returns (BidPreview memory);
+
+    function auctionOf(uint256 account) external view returns (Auction memory);
+
+    function auctionParams() external view returns (AuctionParams memory);
+
+    /// @notice The insurance fund's account in the vault.
+    function insuranceAccount() external view returns (uint256);
+
+    /// @notice Bad debt the insurance fund owes (its negative cash), cash units.
+    function badDebt() external view returns (uint256);
+}
