@@ -44,12 +44,10 @@ library BlackScholes {
     /// @dev ln(1e18) in WAD, rounded to nearest: ln(S/K) = lnWad(S·1e36/K) − ln(1e18) keeps 36
     /// digits of the ratio, so ln(S/K) is ~1 wei accurate for every strike/spot ratio.
     int256 private constant LN_1E18 = 41446531673892822312;
-    /// @dev 1/√π and 1/√(2π) in WAD.
-    uint256 private constant INV_SQRT_PI = 564189583547756287;
+    /// @dev 1/√(2π) in WAD (1/√π = 564189583547756287 appears as a literal in `_scaledCdf`).
     uint256 private constant INV_SQRT_2PI = 398942280401432678;
-    /// @dev Cody's interval bounds, WAD.
+    /// @dev Cody's first interval, |y| ≤ 0.46875 (WAD), where N needs no exponential.
     uint256 private constant Y_SMALL = 468750000000000000;
-    uint256 private constant Y_MID = 4e18;
     /// @dev Above |y1| = 10 the factor e^(−y1²) is 0 in WAD (`expWad` floors below e^(−41.45)).
     uint256 private constant Y_CUTOFF = 10e18;
 
@@ -205,85 +203,86 @@ library BlackScholes {
     }
 
     /// @dev x·N(y·√2) for y in WAD, where `a` = x·e^(−y²)/2 (the caller supplies it, since for
-    /// K·N(d2) it is S·e^(−y1²)/2). Result in the units of x.
-    function _scaledCdf(int256 y, uint256 x, uint256 a) private pure returns (uint256) {
-        uint256 ay = FixedPointMathLib.abs(y);
-        if (ay <= Y_SMALL) {
-            // N = (1 + erf(y))/2; |erf(y)| < 0.5 here so 1e18 + erf > 0.
-            int256 e = _erfSmall(y);
-            // x ≤ 2**128 in the domain; x·(1e18 + erf) < 2**190.
-            unchecked {
-                return x * uint256(int256(WAD) + e) / (2 * WAD);
+    /// K·N(d2) it is S·e^(−y1²)/2). Result in the units of x, within a few wei of exact.
+    ///
+    /// The CDF is W. J. Cody's erf/erfc rational approximations (coefficients of netlib SPECFUN
+    /// `CALERF`, rounded to WAD) in Horner form. All in assembly: the arguments are bounded by
+    /// `_ys`' input guard (x < 2**120, a < 2**120, |y| < 2**92 whenever a ≠ 0), every coefficient is
+    /// positive and every intermediate stays below 2**200, so no operation can overflow; every
+    /// divisor is a positive constant or a polynomial with positive coefficients.
+    function _scaledCdf(int256 y, uint256 x, uint256 a) private pure returns (uint256 r) {
+        /// @solidity memory-safe-assembly
+        assembly {
+            // erf(y) for |y| ≤ 0.46875 (signed WAD): y·P(y²)/Q(y²), Cody's first interval.
+            function erfSmall(v) -> e {
+                let w := 1000000000000000000
+                let z := div(mul(v, v), w) // v² ≤ 0.22e18
+                let p := add(div(mul(185777706184603153, z), w), 3161123743870565600)
+                p := add(div(mul(p, z), w), 113864154151050156000)
+                p := add(div(mul(p, z), w), 377485237685302021000)
+                p := add(div(mul(p, z), w), 3209377589138469470000)
+                let q := add(z, 23601290952344120900)
+                q := add(div(mul(q, z), w), 244024637934444173000)
+                q := add(div(mul(q, z), w), 1282616526077372280000)
+                q := add(div(mul(q, z), w), 2844236833439170620000)
+                // p, q < 2**72, |v·p| < 2**131; two's-complement mul and sdiv keep the sign.
+                e := sdiv(mul(v, p), q)
             }
-        }
-        uint256 tail;
-        if (a != 0) tail = a * _erfcx(ay) / WAD;
-        // tail = x·N(−|d|) ≤ x/2 up to rounding; guard anyway.
-        if (y < 0) return tail;
-        return x > tail ? x - tail : 0;
-    }
+            // erfcx(v) = erfc(v)·e^(v²) for v > 0.46875 (WAD).
+            function erfcx(v) -> e {
+                let w := 1000000000000000000
+                switch gt(v, 4000000000000000000)
+                case 0 {
+                    // 0.46875 < v ≤ 4: P8(v)/Q8(v), Cody's second interval; p, q < 2**80.
+                    let p := add(div(mul(21531153547, v), w), 564188496988670089)
+                    p := add(div(mul(p, v), w), 8883149794388375940)
+                    p := add(div(mul(p, v), w), 66119190637141629500)
+                    p := add(div(mul(p, v), w), 298635138197400131000)
+                    p := add(div(mul(p, v), w), 881952221241769090000)
+                    p := add(div(mul(p, v), w), 1712047612634070580000)
+                    p := add(div(mul(p, v), w), 2051078377826071470000)
+                    p := add(div(mul(p, v), w), 1230339354797997250000)
+                    let q := add(v, 15744926110709834700)
+                    q := add(div(mul(q, v), w), 117693950891312499000)
+                    q := add(div(mul(q, v), w), 537181101862009858000)
+                    q := add(div(mul(q, v), w), 1621389574566690190000)
+                    q := add(div(mul(q, v), w), 3290799235733459630000)
+                    q := add(div(mul(q, v), w), 4362619090143247160000)
+                    q := add(div(mul(q, v), w), 3439367674143721640000)
+                    q := add(div(mul(q, v), w), 1230339354803749420000)
+                    e := div(mul(p, w), q)
+                }
+                default {
+                    // v > 4: (1/√π − z·P5(z)/Q5(z))/v with z = 1/v² ≤ 1/16, Cody's third interval.
+                    // v < 2**92 so v² < 2**184.
+                    let z := div(1000000000000000000000000000000000000000000000000000000, mul(v, v))
+                    let p := add(div(mul(16315387137302098, z), w), 305326634961232344)
+                    p := add(div(mul(p, z), w), 360344899949804439)
+                    p := add(div(mul(p, z), w), 125781726111229246)
+                    p := add(div(mul(p, z), w), 16083785148742277)
+                    p := add(div(mul(p, z), w), 658749161529838)
+                    let q := add(z, 2568520192289822420)
+                    q := add(div(mul(q, z), w), 1872952849923460470)
+                    q := add(div(mul(q, z), w), 527905102951428412)
+                    q := add(div(mul(q, z), w), 60518341312441319)
+                    q := add(div(mul(q, z), w), 2335204976268692)
+                    // z·P/Q < 0.01 < 1/√π: no underflow.
+                    e := div(mul(sub(564189583547756287, div(mul(z, p), q)), w), v)
+                }
+            }
 
-    /// @dev erf(y) for |y| ≤ 0.46875, WAD, Cody's first interval: y·P(y²)/Q(y²).
-    function _erfSmall(int256 y) private pure returns (int256 r) {
-        /// @solidity memory-safe-assembly
-        assembly {
-            let w := 1000000000000000000
-            let z := div(mul(y, y), w) // y² ≤ 0.22e18
-            let p := add(div(mul(185777706184603153, z), w), 3161123743870565600)
-            p := add(div(mul(p, z), w), 113864154151050156000)
-            p := add(div(mul(p, z), w), 377485237685302021000)
-            p := add(div(mul(p, z), w), 3209377589138469470000)
-            let q := add(z, 23601290952344120900)
-            q := add(div(mul(q, z), w), 244024637934444173000)
-            q := add(div(mul(q, z), w), 1282616526077372280000)
-            q := add(div(mul(q, z), w), 2844236833439170620000)
-            // All values positive and < 2**80; y·p < 2**145. q ≥ 2.8e21 > 0.
-            r := sdiv(mul(y, p), q)
-        }
-    }
-
-    /// @dev erfcx(y) = erfc(y)·e^(y²) for y > 0.46875, WAD. Cody's second and third intervals.
-    function _erfcx(uint256 y) private pure returns (uint256 r) {
-        /// @solidity memory-safe-assembly
-        assembly {
-            let w := 1000000000000000000
-            switch gt(y, Y_MID)
+            let ay := y
+            if slt(y, 0) { ay := sub(0, y) }
+            switch gt(ay, 468750000000000000)
             case 0 {
-                // 0.46875 < y ≤ 4: P8(y)/Q8(y); every coefficient positive, values < 2**90.
-                let p := add(div(mul(21531153547, y), w), 564188496988670089)
-                p := add(div(mul(p, y), w), 8883149794388375940)
-                p := add(div(mul(p, y), w), 66119190637141629500)
-                p := add(div(mul(p, y), w), 298635138197400131000)
-                p := add(div(mul(p, y), w), 881952221241769090000)
-                p := add(div(mul(p, y), w), 1712047612634070580000)
-                p := add(div(mul(p, y), w), 2051078377826071470000)
-                p := add(div(mul(p, y), w), 1230339354797997250000)
-                let q := add(y, 15744926110709834700)
-                q := add(div(mul(q, y), w), 117693950891312499000)
-                q := add(div(mul(q, y), w), 537181101862009858000)
-                q := add(div(mul(q, y), w), 1621389574566690190000)
-                q := add(div(mul(q, y), w), 3290799235733459630000)
-                q := add(div(mul(q, y), w), 4362619090143247160000)
-                q := add(div(mul(q, y), w), 3439367674143721640000)
-                q := add(div(mul(q, y), w), 1230339354803749420000)
-                r := div(mul(p, w), q)
+                // N = (1 + erf(y))/2 with |erf(y)| < 0.5; x·1.5e18 < 2**181.
+                r := div(mul(x, add(1000000000000000000, erfSmall(y))), 2000000000000000000)
             }
             default {
-                // y > 4: (1/√π − z·P(z)/Q(z))/y with z = 1/y² ≤ 1/16. y < 2**100 in practice
-                // (the caller only gets here with a nonzero tail scale), so y² does not overflow.
-                let z := div(1000000000000000000000000000000000000000000000000000000, mul(y, y)) // 1e54 / y²
-                let p := add(div(mul(16315387137302098, z), w), 305326634961232344)
-                p := add(div(mul(p, z), w), 360344899949804439)
-                p := add(div(mul(p, z), w), 125781726111229246)
-                p := add(div(mul(p, z), w), 16083785148742277)
-                p := add(div(mul(p, z), w), 658749161529838)
-                let q := add(z, 2568520192289822420)
-                q := add(div(mul(q, z), w), 1872952849923460470)
-                q := add(div(mul(q, z), w), 527905102951428412)
-                q := add(div(mul(q, z), w), 60518341312441319)
-                q := add(div(mul(q, z), w), 2335204976268692)
-                // z·P/Q < 0.01 < 1/√π, so the subtraction does not underflow.
-                r := div(mul(sub(INV_SQRT_PI, div(mul(z, p), q)), w), y)
+                // tail = x·N(−|d|) = a·erfcx(|y|); with a = 0 (e^(−y1²) below 1 wei) it is 0.
+                if a { r := div(mul(a, erfcx(ay)), 1000000000000000000) }
+                // N(d) = 1 − N(−d) for d ≥ 0; tail ≤ x/2 up to rounding, floor at 0 regardless.
+                if iszero(slt(y, 0)) { r := mul(gt(x, r), sub(x, r)) }
             }
         }
     }
