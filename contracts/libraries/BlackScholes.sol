@@ -48,8 +48,6 @@ library BlackScholes {
     uint256 private constant INV_SQRT_2PI = 398942280401432678;
     /// @dev Cody's first interval, |y| ≤ 0.46875 (WAD), where N needs no exponential.
     uint256 private constant Y_SMALL = 468750000000000000;
-    /// @dev Above |y1| = 10 the factor e^(−y1²) is 0 in WAD (`expWad` floors below e^(−41.45)).
-    uint256 private constant Y_CUTOFF = 10e18;
 
     /// @notice Price of a call.
     function callPrice(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
@@ -93,7 +91,7 @@ library BlackScholes {
     {
         (int256 y1,, bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
         if (!live) return spotWad > strikeWad ? WAD : 0;
-        return _scaledCdf(y1, WAD, _expNegSq(y1) >> 1);
+        return _delta(y1);
     }
 
     /// @notice Put delta N(d1) − 1, in [−1e18, 0]. At expiry (or zero vol): −1e18 if spot < strike, else 0.
@@ -106,7 +104,7 @@ library BlackScholes {
         if (!live) return spotWad < strikeWad ? -int256(WAD) : int256(0);
         // N(d1) ≤ 1e18, so the difference is in [−1e18, 0].
         unchecked {
-            return int256(_scaledCdf(y1, WAD, _expNegSq(y1) >> 1)) - int256(WAD);
+            return int256(_delta(y1)) - int256(WAD);
         }
     }
 
@@ -136,15 +134,22 @@ library BlackScholes {
     function _call(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
         private
         pure
-        returns (uint256 call)
+        returns (uint256 price)
     {
         (int256 y1, int256 y2, bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
-        uint256 intrinsic = FixedPointMathLib.zeroFloorSub(spotWad, strikeWad);
-        if (!live) return intrinsic;
-        // a = S·e^(−y1²)/2 = K·e^(−y2²)/2 (see the library comment). Only needed when a term
-        // leaves the small interval, where N is computed from erf without an exponential.
+        bool needsExp;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // Start from the intrinsic value max(S − K, 0), the lower clamp.
+            price := mul(gt(spotWad, strikeWad), sub(spotWad, strikeWad))
+            // y2 < y1, so some |y| leaves Cody's first interval iff y1 > 0.46875 or y2 < −0.46875.
+            needsExp := or(sgt(y1, Y_SMALL), slt(y2, sub(0, Y_SMALL)))
+        }
+        if (!live) return price;
+        // a = S·e^(−y1²)/2 = K·e^(−y2²)/2 (see the library comment). Inside the first interval N
+        // comes from erf without an exponential, so a is only needed outside it.
         uint256 a;
-        if (FixedPointMathLib.abs(y1) > Y_SMALL || FixedPointMathLib.abs(y2) > Y_SMALL) {
+        if (needsExp) {
             // spot < 2**120 and e^(−y1²) ≤ 1e18 < 2**60: no overflow.
             unchecked {
                 a = (spotWad * _expNegSq(y1)) / (2 * WAD);
@@ -152,13 +157,16 @@ library BlackScholes {
         }
         uint256 t1 = _scaledCdf(y1, spotWad, a);
         uint256 t2 = _scaledCdf(y2, strikeWad, a);
-        // Clamp to the no-arbitrage bounds; each term is within a few wei of its exact value.
-        call = t1 > t2 ? t1 - t2 : 0;
-        if (call < intrinsic) call = intrinsic;
-        if (call > spotWad) call = spotWad;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // Clamp to the no-arbitrage bounds; each term is within a few wei of its exact value.
+            let c := mul(gt(t1, t2), sub(t1, t2))
+            if gt(c, price) { price := c }
+            if gt(price, spotWad) { price := spotWad }
+        }
     }
 
-    /// @dev y1 = d1/√2 and y2 = d2/√2 in WAD; `live` is false when σ·√T rounds to 0 (expiry, zero
+    /// @dev y1 = d1/√2 and y2 = d2/√2 in WAD; `live` is false when σ²·T rounds to 0 (expiry, zero
     /// vol) or spot or strike is 0, where the option is worth its intrinsic value.
     function _ys(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
         private
@@ -170,17 +178,26 @@ library BlackScholes {
             revert BlackScholesInputOutOfRange(spotWad, strikeWad, secondsToExpiry, volWad);
         }
         uint256 s27;
-        // s27 = σ·√(2T) in 1e27: σ² (1e36) · t · 2 · 1e18 / year is in 1e54.
-        // vol < 2**72, t < 2**40: vol² · t · 2e18 < 2**144 · 2**40 · 2**61 = 2**245, no overflow.
-        unchecked {
-            s27 = FixedPointMathLib.sqrt((volWad * volWad * secondsToExpiry * 2e18) / YEAR);
+        /// @solidity memory-safe-assembly
+        assembly {
+            // 2σ²T in 1e54: vol < 2**72, t < 2**40 so vol²·t·2e18 < 2**245, no overflow.
+            s27 := div(mul(mul(mul(volWad, volWad), secondsToExpiry), 2000000000000000000), YEAR)
+            live := iszero(or(iszero(s27), or(iszero(spotWad), iszero(strikeWad))))
         }
-        if (s27 == 0 || spotWad == 0 || strikeWad == 0) return (0, 0, false);
+        if (!live) return (0, 0, false);
+        // s27 = σ·√(2T) in 1e27 (≥ 1 since its square is ≥ 1).
+        s27 = FixedPointMathLib.sqrt(s27);
+        uint256 ratio;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // S·1e36/K: spot < 2**120 so no overflow; strike ≠ 0 (live) and strike < 2**119 < 1e36,
+            // so the ratio is ≥ 1 and lnWad is defined.
+            ratio := div(mul(spotWad, 1000000000000000000000000000000000000), strikeWad)
+        }
+        // ln(S/K) = lnWad(S·1e36/K) − ln(1e18) ∈ (−84e18, 84e18): no overflow.
         int256 m;
-        // spot < 2**120 so spot·1e36 < 2**240; strike < 2**119 < 1e36 so the ratio is ≥ 1 and
-        // lnWad is defined; ln(S/K) = lnWad(S·1e36/K) − ln(1e18) ∈ (−84e18, 84e18).
         unchecked {
-            m = FixedPointMathLib.lnWad(int256((spotWad * 1e36) / strikeWad)) - LN_1E18;
+            m = FixedPointMathLib.lnWad(int256(ratio)) - LN_1E18;
         }
         /// @solidity memory-safe-assembly
         assembly {
@@ -189,17 +206,27 @@ library BlackScholes {
             y1 := add(sdiv(mul(m, 1000000000000000000000000000), s27), div(s27, 4000000000))
             y2 := sub(y1, div(s27, 2000000000))
         }
-        live = true;
     }
 
-    /// @dev e^(−y²) in WAD (0 once it is below 0.5e-18).
+    /// @dev N(d1) in WAD; e^(−y1²) only when y1 leaves Cody's first interval.
+    function _delta(int256 y1) private pure returns (uint256) {
+        uint256 a;
+        if (y1 > int256(Y_SMALL) || y1 < -int256(Y_SMALL)) a = _expNegSq(y1) >> 1;
+        return _scaledCdf(y1, WAD, a);
+    }
+
+    /// @dev e^(−y²) in WAD (0 once it is below 0.5e-18, i.e. for |y| > 6.44).
     function _expNegSq(int256 y) private pure returns (uint256) {
-        uint256 ay = FixedPointMathLib.abs(y);
-        if (ay >= Y_CUTOFF) return 0;
-        // ay < 1e19, so ay² < 1e38: no overflow.
-        unchecked {
-            return uint256(FixedPointMathLib.expWad(-int256(ay * ay / WAD)));
+        int256 x;
+        /// @solidity memory-safe-assembly
+        assembly {
+            let ay := y
+            if slt(y, 0) { ay := sub(0, y) }
+            // Beyond |y| = 10 expWad returns 0 anyway; capping keeps ay² < 2**70.
+            if gt(ay, 10000000000000000000) { ay := 10000000000000000000 }
+            x := sub(0, div(mul(ay, ay), 1000000000000000000))
         }
+        return uint256(FixedPointMathLib.expWad(x));
     }
 
     /// @dev x·N(y·√2) for y in WAD, where `a` = x·e^(−y²)/2 (the caller supplies it, since for
