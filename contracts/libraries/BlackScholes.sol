@@ -50,20 +50,22 @@ library BlackScholes {
     uint256 private constant Y_SMALL = 468750000000000000;
 
     /// @notice Price of a call.
-    function callPrice(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
-        internal
-        pure
-        returns (uint256)
-    {
+    function callPrice(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 secondsToExpiry,
+        uint256 volWad
+    ) internal pure returns (uint256) {
         return _call(spotWad, strikeWad, secondsToExpiry, volWad);
     }
 
     /// @notice Price of a put, by put–call parity (exact in integers: P = C − S + K).
-    function putPrice(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
-        internal
-        pure
-        returns (uint256)
-    {
+    function putPrice(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 secondsToExpiry,
+        uint256 volWad
+    ) internal pure returns (uint256) {
         // The call is clamped to [max(S − K, 0), S], so C + K − S lies in [max(K − S, 0), K].
         unchecked {
             return _call(spotWad, strikeWad, secondsToExpiry, volWad) + strikeWad - spotWad;
@@ -71,11 +73,12 @@ library BlackScholes {
     }
 
     /// @notice Call and put prices together.
-    function prices(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
-        internal
-        pure
-        returns (uint256 call, uint256 put)
-    {
+    function prices(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 secondsToExpiry,
+        uint256 volWad
+    ) internal pure returns (uint256 call, uint256 put) {
         call = _call(spotWad, strikeWad, secondsToExpiry, volWad);
         // Same bound as in `putPrice`: no underflow.
         unchecked {
@@ -84,23 +87,25 @@ library BlackScholes {
     }
 
     /// @notice Call delta N(d1), in [0, 1e18]. At expiry (or zero vol): 1e18 if spot > strike, else 0.
-    function callDelta(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
-        internal
-        pure
-        returns (uint256)
-    {
-        (int256 y1,, bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
+    function callDelta(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 secondsToExpiry,
+        uint256 volWad
+    ) internal pure returns (uint256) {
+        (int256 y1, , bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
         if (!live) return spotWad > strikeWad ? WAD : 0;
         return _delta(y1);
     }
 
     /// @notice Put delta N(d1) − 1, in [−1e18, 0]. At expiry (or zero vol): −1e18 if spot < strike, else 0.
-    function putDelta(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
-        internal
-        pure
-        returns (int256)
-    {
-        (int256 y1,, bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
+    function putDelta(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 secondsToExpiry,
+        uint256 volWad
+    ) internal pure returns (int256) {
+        (int256 y1, , bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
         if (!live) return spotWad < strikeWad ? -int256(WAD) : int256(0);
         // N(d1) ≤ 1e18, so the difference is in [−1e18, 0].
         unchecked {
@@ -109,12 +114,13 @@ library BlackScholes {
     }
 
     /// @notice Vega S·φ(d1)·√T per 1.0 of volatility; 0 at expiry or zero vol.
-    function vega(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
-        internal
-        pure
-        returns (uint256)
-    {
-        (int256 y1,, bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
+    function vega(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 secondsToExpiry,
+        uint256 volWad
+    ) internal pure returns (uint256) {
+        (int256 y1, , bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
         if (!live) return 0;
         // φ(d1) = e^(−d1²/2)/√(2π) = e^(−y1²)/√(2π); √T in 1e27 for precision at short expiries.
         // Bounds from `_ys`' guard: t < 2**40 so t·1e54 < 2**220 and √T·1e27 < 2**98;
@@ -131,11 +137,12 @@ library BlackScholes {
     // ---------------------------------------------------------------------------------------------
 
     /// @dev C = S·N(d1) − K·N(d2), clamped to [max(S − K, 0), S].
-    function _call(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
-        private
-        pure
-        returns (uint256 price)
-    {
+    function _call(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 secondsToExpiry,
+        uint256 volWad
+    ) private pure returns (uint256 price) {
         (int256 y1, int256 y2, bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
         bool needsExp;
         /// @solidity memory-safe-assembly
@@ -161,18 +168,23 @@ library BlackScholes {
         assembly {
             // Clamp to the no-arbitrage bounds; each term is within a few wei of its exact value.
             let c := mul(gt(t1, t2), sub(t1, t2))
-            if gt(c, price) { price := c }
-            if gt(price, spotWad) { price := spotWad }
+            if gt(c, price) {
+                price := c
+            }
+            if gt(price, spotWad) {
+                price := spotWad
+            }
         }
     }
 
     /// @dev y1 = d1/√2 and y2 = d2/√2 in WAD; `live` is false when σ²·T rounds to 0 (expiry, zero
     /// vol) or spot or strike is 0, where the option is worth its intrinsic value.
-    function _ys(uint256 spotWad, uint256 strikeWad, uint256 secondsToExpiry, uint256 volWad)
-        private
-        pure
-        returns (int256 y1, int256 y2, bool live)
-    {
+    function _ys(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 secondsToExpiry,
+        uint256 volWad
+    ) private pure returns (int256 y1, int256 y2, bool live) {
         // One guard replaces per-operation overflow checks: every product below is then bounded.
         if ((spotWad >> 120) | (strikeWad >> 119) | (volWad >> 72) | (secondsToExpiry >> 40) != 0) {
             revert BlackScholesInputOutOfRange(spotWad, strikeWad, secondsToExpiry, volWad);
@@ -221,9 +233,13 @@ library BlackScholes {
         /// @solidity memory-safe-assembly
         assembly {
             let ay := y
-            if slt(y, 0) { ay := sub(0, y) }
+            if slt(y, 0) {
+                ay := sub(0, y)
+            }
             // Beyond |y| = 10 expWad returns 0 anyway; capping keeps ay² < 2**70.
-            if gt(ay, 10000000000000000000) { ay := 10000000000000000000 }
+            if gt(ay, 10000000000000000000) {
+                ay := 10000000000000000000
+            }
             x := sub(0, div(mul(ay, ay), 1000000000000000000))
         }
         return uint256(FixedPointMathLib.expWad(x));
@@ -237,6 +253,8 @@ library BlackScholes {
     /// `_ys`' input guard (x < 2**120, a < 2**120, |y| < 2**92 whenever a ≠ 0), every coefficient is
     /// positive and every intermediate stays below 2**200, so no operation can overflow; every
     /// divisor is a positive constant or a polynomial with positive coefficients.
+    // Three Horner evaluations kept in one assembly block to save call overhead.
+    // solhint-disable-next-line function-max-lines
     function _scaledCdf(int256 y, uint256 x, uint256 a) private pure returns (uint256 r) {
         /// @solidity memory-safe-assembly
         assembly {
@@ -299,7 +317,9 @@ library BlackScholes {
             }
 
             let ay := y
-            if slt(y, 0) { ay := sub(0, y) }
+            if slt(y, 0) {
+                ay := sub(0, y)
+            }
             switch gt(ay, 468750000000000000)
             case 0 {
                 // N = (1 + erf(y))/2 with |erf(y)| < 0.5; x·1.5e18 < 2**181.
@@ -307,9 +327,13 @@ library BlackScholes {
             }
             default {
                 // tail = x·N(−|d|) = a·erfcx(|y|); with a = 0 (e^(−y1²) below 1 wei) it is 0.
-                if a { r := div(mul(a, erfcx(ay)), 1000000000000000000) }
+                if a {
+                    r := div(mul(a, erfcx(ay)), 1000000000000000000)
+                }
                 // N(d) = 1 − N(−d) for d ≥ 0; tail ≤ x/2 up to rounding, floor at 0 regardless.
-                if iszero(slt(y, 0)) { r := mul(gt(x, r), sub(x, r)) }
+                if iszero(slt(y, 0)) {
+                    r := mul(gt(x, r), sub(x, r))
+                }
             }
         }
     }

@@ -23,11 +23,12 @@ contract BlackScholesTest is Test {
         return spot / 1e16 + 16;
     }
 
-    function _inputs(uint256 s, uint256 k, uint256 t, uint256 v)
-        internal
-        pure
-        returns (uint256, uint256, uint256, uint256)
-    {
+    function _inputs(
+        uint256 s,
+        uint256 k,
+        uint256 t,
+        uint256 v
+    ) internal pure returns (uint256, uint256, uint256, uint256) {
         return (
             bound(s, MIN_SPOT, MAX_SPOT),
             bound(k, MIN_STRIKE, MAX_STRIKE),
