@@ -46,8 +46,8 @@ library BlackScholes {
     int256 private constant LN_1E18 = 41446531673892822312;
     /// @dev 1/√(2π) in WAD (1/√π = 564189583547756287 appears as a literal in `_scaledCdf`).
     uint256 private constant INV_SQRT_2PI = 398942280401432678;
-    /// @dev Cody's first interval, |y| ≤ 0.46875 (WAD), where N needs no exponential.
-    uint256 private constant Y_SMALL = 468750000000000000;
+    /// @dev Up to |y| = 2 (WAD) N comes from erf, which needs no exponential.
+    uint256 private constant Y_ERF = 2e18;
 
     /// @notice Price of a call.
     function callPrice(
@@ -149,8 +149,8 @@ library BlackScholes {
         assembly {
             // Start from the intrinsic value max(S − K, 0), the lower clamp.
             price := mul(gt(spotWad, strikeWad), sub(spotWad, strikeWad))
-            // y2 < y1, so some |y| leaves Cody's first interval iff y1 > 0.46875 or y2 < −0.46875.
-            needsExp := or(sgt(y1, Y_SMALL), slt(y2, sub(0, Y_SMALL)))
+            // y2 < y1, so some |y| exceeds 2 (the erf range) iff y1 > 2 or y2 < −2.
+            needsExp := or(sgt(y1, Y_ERF), slt(y2, sub(0, Y_ERF)))
         }
         if (!live) return price;
         // a = S·e^(−y1²)/2 = K·e^(−y2²)/2 (see the library comment). Inside the first interval N
@@ -223,7 +223,7 @@ library BlackScholes {
     /// @dev N(d1) in WAD; e^(−y1²) only when y1 leaves Cody's first interval.
     function _delta(int256 y1) private pure returns (uint256) {
         uint256 a;
-        if (y1 > int256(Y_SMALL) || y1 < -int256(Y_SMALL)) a = _expNegSq(y1) >> 1;
+        if (y1 > int256(Y_ERF) || y1 < -int256(Y_ERF)) a = _expNegSq(y1) >> 1;
         return _scaledCdf(y1, WAD, a);
     }
 
@@ -273,12 +273,35 @@ library BlackScholes {
                 // p, q < 2**72, |v·p| < 2**131; two's-complement mul and sdiv keep the sign.
                 e := sdiv(mul(v, p), q)
             }
-            // erfcx(v) = erfc(v)·e^(v²) for v > 0.46875 (WAD).
+            // erf(v) for 0.46875 < |v| ≤ 2 (signed WAD): v·P7(u)/Q7(u) with u = v²/4, in Q96 (2**96)
+            // fixed point. A 7/7 rational fitted for this library (see docs/black-scholes.md):
+            // |error| < 9e-19 in exact arithmetic, < 2 wei as evaluated here. u ≤ 2**96, every
+            // coefficient positive and < 2**97, so products stay below 2**194.
+            function erfMid(v) -> e {
+                let u := div(shl(96, mul(v, v)), 4000000000000000000000000000000000000)
+                let p := add(shr(96, mul(3056082567493734882325234, u)), 202802513794107733835081599)
+                p := add(shr(96, mul(p, u)), 1166733370040956935932396475)
+                p := add(shr(96, mul(p, u)), 8787858159205491442634146462)
+                p := add(shr(96, mul(p, u)), 19400663701840897310889210122)
+                p := add(shr(96, mul(p, u)), 68692599910441041277498586525)
+                p := add(shr(96, mul(p, u)), 55858976854376255562215425059)
+                p := add(shr(96, mul(p, u)), 89399408028353505825348420527)
+                let q := add(shr(96, mul(81628241140675216975048302, u)), 1061654988537655190255819854)
+                q := add(shr(96, mul(q, u)), 6898333752166791273983496603)
+                q := add(shr(96, mul(q, u)), 28282551432574324538413624313)
+                q := add(shr(96, mul(q, u)), 77652253149165503737251790826)
+                q := add(shr(96, mul(q, u)), 140967210711297384671318224748)
+                q := add(shr(96, mul(q, u)), 155141279335609975782564447073)
+                q := add(shr(96, mul(q, u)), 79228162514264337593543950336)
+                // |v·p| < 2**61 · 2**98; q ≥ 2**96 > 0.
+                e := sdiv(mul(v, p), q)
+            }
+            // erfcx(v) = erfc(v)·e^(v²) for v > 2 (WAD).
             function erfcx(v) -> e {
                 let w := 1000000000000000000
                 switch gt(v, 4000000000000000000)
                 case 0 {
-                    // 0.46875 < v ≤ 4: P8(v)/Q8(v), Cody's second interval; p, q < 2**80.
+                    // 2 < v ≤ 4: P8(v)/Q8(v), Cody's second interval; p, q < 2**80.
                     let p := add(div(mul(21531153547, v), w), 564188496988670089)
                     p := add(div(mul(p, v), w), 8883149794388375940)
                     p := add(div(mul(p, v), w), 66119190637141629500)
@@ -320,10 +343,18 @@ library BlackScholes {
             if slt(y, 0) {
                 ay := sub(0, y)
             }
-            switch gt(ay, 468750000000000000)
+            switch gt(ay, Y_ERF)
             case 0 {
-                // N = (1 + erf(y))/2 with |erf(y)| < 0.5; x·1.5e18 < 2**181.
-                r := div(mul(x, add(1000000000000000000, erfSmall(y))), 2000000000000000000)
+                // N = (1 + erf(y))/2 with |erf(y)| < 0.9954; x·2e18 < 2**181.
+                let e
+                switch gt(ay, 468750000000000000)
+                case 0 {
+                    e := erfSmall(y)
+                }
+                default {
+                    e := erfMid(y)
+                }
+                r := div(mul(x, add(1000000000000000000, e)), 2000000000000000000)
             }
             default {
                 // tail = x·N(−|d|) = a·erfcx(|y|); with a = 0 (e^(−y1²) below 1 wei) it is 0.
