@@ -224,7 +224,7 @@ library BlackScholes {
         }
     }
 
-    /// @dev N(d1) in WAD; e^(−y1²) only when y1 leaves Cody's first interval.
+    /// @dev N(d1) in WAD; e^(−y1²) only when |y1| > 2, outside the erf range.
     function _delta(int256 y1) private pure returns (uint256) {
         uint256 a;
         if (y1 > int256(Y_ERF) || y1 < -int256(Y_ERF)) a = _expNegSq(y1) >> 1;
@@ -252,12 +252,12 @@ library BlackScholes {
     /// @dev x·N(y·√2) for y in WAD, where `a` = x·e^(−y²)/2 (the caller supplies it, since for
     /// K·N(d2) it is S·e^(−y1²)/2). Result in the units of x, within a few wei of exact.
     ///
-    /// The CDF is W. J. Cody's erf/erfc rational approximations (coefficients of netlib SPECFUN
-    /// `CALERF`, rounded to WAD) in Horner form. All in assembly: the arguments are bounded by
-    /// `_ys`' input guard (x < 2**120, a < 2**120, |y| < 2**92 whenever a ≠ 0), every coefficient is
-    /// positive and every intermediate stays below 2**200, so no operation can overflow; every
-    /// divisor is a positive constant or a polynomial with positive coefficients.
-    // Three Horner evaluations kept in one assembly block to save call overhead.
+    /// The CDF uses the four rational approximations listed in the library comment, in Horner
+    /// form. All in assembly: the arguments are bounded by `_ys`' input guard (x < 2**120,
+    /// a < 2**120, |y| < 2**92 whenever a ≠ 0), every intermediate stays below 2**200, so no
+    /// operation can overflow; every divisor is a positive constant or a polynomial with positive
+    /// coefficients (the one negative numerator coefficient is handled with sar).
+    // Four Horner evaluations kept in one assembly block to save call overhead.
     // solhint-disable-next-line function-max-lines
     function _scaledCdf(int256 y, uint256 x, uint256 a) private pure returns (uint256 r) {
         /// @solidity memory-safe-assembly
