@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+import {StdInvariant} from "forge-std/StdInvariant.sol";
+import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol";
+
+import {ChainlinkOracle} from "../../contracts/oracle/ChainlinkOracle.sol";
+import {CollateralVault} from "../../contracts/vault/CollateralVault.sol";
+import {ILiquidator} from "../../contracts/interfaces/ILiquidator.sol";
+import {IMarginEngine} from "../../contracts/interfaces/IMarginEngine.sol";
+import {IOptionMarket} from "../../contracts/interfaces/IOptionMarket.sol";
+import {Liquidator} from "../../contracts/liquidation/Liquidator.sol";
+import {MarginEngine} from "../../contracts/engine/MarginEngine.sol";
+import {OptionMarket} from "../../contracts/market/OptionMarket.sol";
+import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
+import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
+import {PledgeFixture} from "../helpers/PledgeFixture.sol";
+
+/// @notice Random trades, price moves, time, auctions, bids and settlements against the
+/// real protocol. It records every violation of a "must never happen" in a counter.
+contract LiquidationHandler is Test {
+    struct Stack {
+        CollateralVault vault;
+        MarginEngine engine;
+        OptionMarket market;
+        Liquidator liquidator;
+        ChainlinkOracle oracle;
+        MockERC20 usdc;
+        MockERC20 weth;
+        MockV3Aggregator ethUsd;
+        MockV3Aggregator[] feeds;
+    }
+
+    Stack internal s;
+    uint256[] public traderKeys;
+    uint256[] public accounts; // traders, then the market maker, then the bidder
+    uint256[] public series;
+    uint256 public maker;
+    uint256 public bidder;
+    uint256 internal _nonce;
+
+    // ghosts
+    uint256 public auctionsOnHealthyAccounts;
+    uint256 public bidsThatWorsenedAccounts;
+    uint256 public auctions;
+    uint256 public bids;
+    uint256 public settlements;
+    mapping(uint256 seriesId => int256) public payoffSum;
+    mapping(uint256 seriesId => uint256) public settledCount;
+
+    constructor(
+        Stack memory stack,
+        uint256[] memory keys,
+        uint256[] memory seriesIds,
+        address mmOwner,
+        address bOwner
+    ) {
+        s = stack;
+        traderKeys = keys;
+        series = seriesIds;
+        for (uint256 i; i < keys.length; ++i) {
+            accounts.push(AccountLib.accountId(vm.addr(keys[i]), 1));
+        }
+        maker = AccountLib.accountId(mmOwner, 1);
+        bidder = AccountLib.accountId(bOwner, 1);
+        accounts.push(maker);
+        accounts.push(bidder);
+    }
+
+    function accountCount() external view returns (uint256) {
+        return accounts.length;
+    }
+
+    function seriesCount() external view returns (uint256) {
+        return series.length;
+    }
+
+    /// @dev A trader signs an order and the market maker fills it (refused fills are fine).
+    function trade(uint256 traderSeed, uint256 seriesSeed, uint256 size, bool sell) external {
+        uint256 t = traderSeed % traderKeys.length;
+        uint256 seriesId = series[seriesSeed % series.length];
+        if (block.timestamp >= uint40(seriesId >> 129)) return;
+        size = bound(size, 1e17, 8e18);
+        IOptionMarket.Order memory order = IOptionMarket.Order({
+            account: accounts[t],
+            seriesId: seriesId,
+            size: sell ? -int256(size) : int256(size),
+            priceWad: _fairPrice(seriesId),
+            taker: 0,
+            nonce: ++_nonce,
+            deadline: block.timestamp
+        });
+        (uint8 v, bytes32 r, bytes32 sig) = vm.sign(traderKeys[t], s.market.orderHash(order));
+        vm.prank(AccountLib.ownerOf(maker));
+        // Sizes beyond the trader's IM are refused; fill what fits (a quarter) instead.
+        try s.market.fill(order, abi.encodePacked(r, sig, v), maker, size) {} catch {
+            vm.prank(AccountLib.ownerOf(maker));
+            try s.market.fill(order, abi.encodePacked(r, sig, v), maker, size / 4) {} catch {}
+        }
+    }
+
+    /// @dev Moves ETH/USD by up to ±15 %, within [500, 20000].
+    function movePrice(uint256 seed) external {
+        int256 price = s.ethUsd.latestAnswer();
+        int256 move = (price * int256(bound(seed, 0, 30))) / 100 - (price * 15) / 100;
+        int256 next = price + move;
+        if (next < 500e8) next = 500e8;
+        if (next > 20_000e8) next = 20_000e8;
+        s.ethUsd.updateAnswer(next);
+        _keepers(seed);
+    }
+
+    /// @dev What keeper bots do after every price update: auction every account below MM,
+    /// then bid on every running auction.
+    function _keepers(uint256 seed) private {
+        for (uint256 i; i < accounts.length; ++i) {
+            startAuction(i);
+            bid(i, uint256(keccak256(abi.encode(seed, i))));
+        }
+    }
+
+    /// @dev Advances up to six hours and refreshes every feed, as their heartbeats would.
+    /// A feed round lands on each expiry passed on the way, as a live heartbeat would.
+    function advanceTime(uint256 seconds_) external {
+        uint256 target = block.timestamp + bound(seconds_, 1, 6 hours);
+        for (uint256 i; i < series.length; ++i) {
+            uint256 expiry = uint40(series[i] >> 129);
+            if (expiry > block.timestamp && expiry <= target) {
+                vm.warp(expiry);
+                _refreshFeeds();
+            }
+        }
+        vm.warp(target);
+        _refreshFeeds();
+    }
+
+    function _refreshFeeds() private {
+        for (uint256 i; i < s.feeds.length; ++i) {
+            s.feeds[i].updateAnswer(s.feeds[i].latestAnswer());
+        }
+    }
+
+    function startAuction(uint256 seed) public {
+        uint256 account = accounts[seed % accounts.length];
+        IMarginEngine.Health health;
+        try s.engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
+            health = state.health;
+        } catch {
+            return;
+        }
+        try s.liquidator.startAuction(account) {
+            ++auctions;
+            if (health < IMarginEngine.Health.LIQUIDATABLE) ++auctionsOnHealthyAccounts;
+        } catch {}
+    }
+
+    function bid(uint256 seed, uint256 fraction) public {
+        uint256 account = accounts[seed % accounts.length];
+        if (account == bidder || !s.liquidator.auctionOf(account).active) return;
+        fraction = bound(fraction, 1e15, 1e18);
+        IMarginEngine.MarginState memory before = s.engine.accountMargin(account);
+        ILiquidator.BidPreview memory preview;
+        try s.liquidator.previewBid(account, fraction) returns (ILiquidator.BidPreview memory p) {
+            preview = p;
+        } catch {
+            return;
+        }
+        uint256 nonce = s.market.accountNonce(account);
+        vm.prank(AccountLib.ownerOf(bidder));
+        try s.liquidator.bid(account, bidder, fraction, preview.payment, nonce) {
+            ++bids;
+            IMarginEngine.MarginState memory afterBid = s.engine.accountMargin(account);
+            // Equity per unit of remaining maintenance requirement must not fall (1e6 wei slack
+            // per unit for rounding of the slice).
+            if (
+                afterBid.requirementMM != 0 &&
+                afterBid.equityMM * int256(before.requirementMM) + int256(before.requirementMM) * 1e6 <
+                    before.equityMM * int256(afterBid.requirementMM)
+            ) ++bidsThatWorsenedAccounts;
+        } catch {}
+    }
+
+    /// @dev Posts the settlement price of an expired series (first round at or after
+    /// expiry, found by scanning the feed's rounds) and settles every account in it.
+    function settleExpired(uint256 seriesSeed) external {
+        uint256 seriesId = series[seriesSeed % series.length];
+        uint256 expiry = uint40(seriesId >> 129);
+        if (block.timestamp < expiry) return;
+        (, bool posted) = s.oracle.settlementPrice(address(s.weth), expiry);
+        if (!posted) {
+            uint256 round = s.ethUsd.latestRound();
+            if (s.ethUsd.getTimestamp(round) < expiry) return;
+            while (round > 1 && s.ethUsd.getTimestamp(round - 1) >= expiry) --round;
+            try s.oracle.postSettlementPrice(address(s.weth), expiry, uint80(round), uint80(round - 1)) {} catch {
+                return;
+            }
+        }
+        for (uint256 i; i < accounts.length; ++i) {
+            if (s.market.positionOf(accounts[i], seriesId) == 0) continue;
+            payoffSum[seriesId] += s.market.settle(accounts[i], seriesId);
+            ++settledCount[seriesId];
+            ++settlements;
+        }
+    }
+
+    function _fairPrice(uint256 seriesId) private view returns (uint256) {
+        try s.engine.mark(seriesId) returns (uint256 markWad) {
+            return markWad;
+        } catch {
+            return 1e18;
+        }
+    }
+}
+
+abstract contract LiquidationSetup is PledgeFixture {
+    LiquidationHandler internal handler;
+
+    function setUp() public virtual override {
+        super.setUp();
+        uint256[] memory keys = new uint256[](4);
+        for (uint256 i; i < 4; ++i) {
+            keys[i] = uint256(keccak256(abi.encode("trader", i)));
+            address owner = vm.addr(keys[i]);
+            _fundAndDeposit(owner, _account(owner, 1), usdc, 3_000e6 + 2_000e6 * i);
+        }
+        address mm = makeAddr("marketMaker");
+        address dave = makeAddr("bidder");
+        _fundAndDeposit(mm, _account(mm, 1), usdc, 50_000_000e6);
+        _fundAndDeposit(dave, _account(dave, 1), usdc, 50_000_000e6);
+        _fundAndDeposit(alice, insurance.account(), usdc, 20_000e6);
+
+        uint256[] memory seriesIds = new uint256[](4);
+        seriesIds[0] = _createSeries(ethIndex, 1, 3_000e18, true);
+        seriesIds[1] = _createSeries(ethIndex, 1, 2_800e18, false);
+        seriesIds[2] = _createSeries(ethIndex, 14, 3_300e18, true);
+        seriesIds[3] = _createSeries(ethIndex, 14, 2_600e18, false);
+
+        MockV3Aggregator[] memory feeds = new MockV3Aggregator[](4);
+        (feeds[0], feeds[1], feeds[2], feeds[3]) = (ethUsd, btcUsd, ethVol, btcVol);
+        handler = new LiquidationHandler(
+            LiquidationHandler.Stack(vault, engine, market, liquidator, oracle, usdc, weth, ethUsd, feeds),
+            keys,
+            seriesIds,
+            mm,
+            dave
+        );
+        targetContract(address(handler));
+        // Only the actions: the handler's views and forge-std's helpers would dilute the runs.
+        bytes4[] memory actions = new bytes4[](6);
+        actions[0] = LiquidationHandler.trade.selector;
+        actions[1] = LiquidationHandler.movePrice.selector;
+        actions[2] = LiquidationHandler.advanceTime.selector;
+        actions[3] = LiquidationHandler.startAuction.selector;
+        actions[4] = LiquidationHandler.bid.selector;
+        actions[5] = LiquidationHandler.settleExpired.selector;
+        targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
+    }
+}
+
+contract LiquidationInvariantTest is LiquidationSetup {
+    function invariant_noHealthyAccountAuctioned() public view {
+        assertEq(handler.auctionsOnHealthyAccounts(), 0);
+    }
+
+    function invariant_bidsNeverWorsenTheAccount() public view {
+        assertEq(handler.bidsThatWorsenedAccounts(), 0);
+    }
+
+    function invariant_cashAndTokensReconcile() public view {
+        int256 sum = vault.cashOf(insurance.account()) + vault.cashOf(market.settlementAccount());
+        for (uint256 i; i < handler.accountCount(); ++i) {
+            sum += vault.cashOf(handler.accounts(i));
+        }
+        assertEq(int256(usdc.balanceOf(address(vault))), sum);
+        assertEq(vault.totalCashCredit() - vault.totalCashDebt(), usdc.balanceOf(address(vault)));
+    }
+
+    function invariant_positionsNetToZero() public view {
+        for (uint256 j; j < handler.seriesCount(); ++j) {
+            uint256 seriesId = handler.series(j);
+            int256 net;
+            for (uint256 i; i < handler.accountCount(); ++i) {
+                net += market.positionOf(handler.accounts(i), seriesId);
+            }
+            assertEq(net, 0);
+        }
+    }
+
+    /// @dev Once a series is fully settled, its payoffs sum to zero up to rounding, which
+    /// only ever favours the settlement account.
+    function invariant_settlementZeroSum() public view {
+        for (uint256 j; j < handler.seriesCount(); ++j) {
+            uint256 seriesId = handler.series(j);
+            if (market.openInterest(seriesId) != 0) continue;
+            int256 total = handler.payoffSum(seriesId);
+            assertLe(total, 0);
+            assertGe(total, -int256(handler.settledCount(seriesId)));
+        }
+        assertGe(vault.cashOf(market.settlementAccount()), 0);
+    }
+}
+
+/// @dev Proves the handler's actions reach auctions and bids, so the invariants are not vacuous.
+contract LiquidationHandlerSmokeTest is LiquidationSetup {
+    function test_handlerDoesThings() public {
+        handler.trade(0, 2, 2e18, true);
+        assertLt(market.positionOf(handler.accounts(0), handler.series(2)), 0, "trade");
+        handler.movePrice(30);
+        handler.movePrice(30);
+        handler.movePrice(30);
+        assertGe(handler.auctions(), 1, "keepers auctioned the short");
+        assertGe(handler.bids(), 1, "keepers bid");
+        assertEq(handler.auctionsOnHealthyAccounts(), 0);
+        assertEq(handler.bidsThatWorsenedAccounts(), 0);
+        // Expiry and settlement.
+        handler.trade(1, 0, 1e18, false);
+        for (uint256 i; i < 6; ++i) handler.advanceTime(6 hours);
+        handler.settleExpired(0);
+        assertGe(handler.settlements(), 2, "both sides settled");
+    }
+}
