@@ -32,7 +32,9 @@ contract TestWallet1271 is IERC1271 {
 /// The margin-gate tests reach their situations through real levers only: thin funding,
 /// a move of the ETH/USD feed, or a feed left stale ("oracle down").
 contract OptionMarketTest is MarketFixture {
+    /// @dev 200 billion USDC: covers a 1M-contract short or a 1e11 USD premium with fees.
     uint256 internal constant DEEP_FUNDING = 200_000_000_000e6;
+
     // ------------------------------------------------------------ series
 
     function test_createSeries_storesIdAndEmits() public {
@@ -522,8 +524,10 @@ contract OptionMarketTest is MarketFixture {
         close.nonce = 1;
         int256 before = engine.excessInitial(takerAccount);
         // Paying 600 for a contract that frees its mark (~133) and 450 of requirement.
+        uint256 freed = engine.mark(callId) + _shortCallRequirement(3_000e18);
         _fill(close, 1e18);
         int256 afterClose = engine.excessInitial(takerAccount);
+        assertEq(afterClose, before - 600e18 + int256(freed));
         assertLt(afterClose, before, "the taker's excess falls");
         assertGe(afterClose, 0, "but stays at or above IM");
         assertEq(market.positionOf(takerAccount, callId), -1e18);
