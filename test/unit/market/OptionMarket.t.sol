@@ -4,12 +4,13 @@ pragma solidity 0.8.30;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {OptionMarket} from "../../../contracts/market/OptionMarket.sol";
+import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
-import {FlatMarginEngine} from "../../helpers/FlatMarginEngine.sol";
 import {MarketFixture} from "../../helpers/MarketFixture.sol";
 
 /// @dev A minimal smart-account owner: approves digests its signer key signed.
@@ -26,23 +27,18 @@ contract TestWallet1271 is IERC1271 {
     }
 }
 
-/// @notice Unit tests of OptionMarket. Every test goes through MarketFixture; the engine
-/// is the test-only FlatMarginEngine (excess = cash + offset + Σ balance × mark − Σ short ×
-/// requirement). Tests in the "margin gate", "transfers: gate" and fuzz sections steer that
-/// engine through `flat` and must be re-expressed as price moves against the real engine.
+/// @notice Unit tests of OptionMarket on the real stack (MarketFixture over PledgeFixture):
+/// the real MarginEngine prices positions by Black–Scholes from the Chainlink mock feeds.
+/// The margin-gate tests reach their situations through real levers only: thin funding,
+/// a move of the ETH/USD feed, or a feed left stale ("oracle down").
 contract OptionMarketTest is MarketFixture {
-    FlatMarginEngine internal flat;
-
-    function setUp() public override {
-        super.setUp();
-        flat = new FlatMarginEngine(vault);
-        _setUpMarket(flat);
-    }
+    /// @dev 200 billion USDC: covers a 1M-contract short or a 1e11 USD premium with fees.
+    uint256 internal constant DEEP_FUNDING = 200_000_000_000e6;
 
     // ------------------------------------------------------------ series
 
     function test_createSeries_storesIdAndEmits() public {
-        uint256 exp = _gridExpiry(30);
+        uint256 exp = _expiry(30);
         SeriesLib.Series memory s = SeriesLib.Series(ethIndex, uint40(exp), true, 4000e18);
         uint256 id = SeriesLib.id(s);
         vm.expectEmit(address(market));
@@ -59,20 +55,20 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_createSeries_revertsOffGrid() public {
-        uint256 exp = _gridExpiry(2) + 1 hours;
+        uint256 exp = _expiry(2) + 1 hours;
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidExpiry.selector, exp));
         market.createSeries(SeriesLib.Series(ethIndex, uint40(exp), true, 3000e18));
     }
 
     function test_createSeries_revertsAtOrBeforeNow() public {
-        uint256 exp = _gridExpiry(0);
+        uint256 exp = _expiry(0);
         vm.warp(exp);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidExpiry.selector, exp));
         market.createSeries(SeriesLib.Series(ethIndex, uint40(exp), true, 3000e18));
     }
 
     function test_createSeries_horizonIsInclusive() public {
-        uint256 exp = _gridExpiry(365);
+        uint256 exp = _expiry(365);
         vm.warp(exp - 365 days);
         market.createSeries(SeriesLib.Series(ethIndex, uint40(exp), true, 3000e18));
         vm.warp(exp - 365 days - 1);
@@ -92,8 +88,9 @@ contract OptionMarketTest is MarketFixture {
     function test_createSeries_revertsUnlistedUnderlying() public {
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnderlyingNotListed.selector, 0));
         market.createSeries(SeriesLib.Series(0, uint40(expiry), true, 3000e18));
-        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnderlyingNotListed.selector, 2));
-        market.createSeries(SeriesLib.Series(2, uint40(expiry), true, 3000e18));
+        uint16 unlisted = engine.underlyingCount() + 1; // WETH and WBTC are 1 and 2
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnderlyingNotListed.selector, unlisted));
+        market.createSeries(SeriesLib.Series(unlisted, uint40(expiry), true, 3000e18));
     }
 
     // ------------------------------------------------------------ fills
@@ -468,58 +465,77 @@ contract OptionMarketTest is MarketFixture {
         market.setFees(0, 0, 0);
     }
 
-    // ------------------------------------------------------------ margin gate (FlatMarginEngine)
+    // ------------------------------------------------------------ margin gate
 
     function test_gate_blocksNewRiskBelowInitialMargin() public {
-        flat.setOffset(takerAccount, -2_000_000e18);
-        // Taker sells 2 calls and receives 200 USDC: equity 1,000,200 − 2,000,000.
-        _fillExpectRevert(
-            _order(makerAccount, callId, 2e18, 100e18),
-            2e18,
-            abi.encodeWithSelector(IMarginEngine.EngineBelowInitialMargin.selector, takerAccount, -999_800e18, 0)
+        uint256 thin = _account(taker, 1);
+        _fundAndDeposit(taker, thin, usdc, 100e6);
+        // Selling 2 calls for 200 USDC: equity 300 − 2 marks against 2 × 450 of requirement.
+        int256 equityIM = 300e18 + MarginMath.positionValue(-2e18, engine.mark(callId));
+        uint256 requirementIM = MarginMath.positionRequirementUp(-2e18, _shortCallRequirement(3_000e18));
+        IOptionMarket.Order memory order = _order(makerAccount, callId, 2e18, 100e18);
+        bytes memory sig = _sign(makerKey, order);
+        vm.prank(taker);
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarginEngine.EngineBelowInitialMargin.selector, thin, equityIM, requirementIM)
         );
+        market.fill(order, sig, thin, 2e18);
     }
 
     function test_gate_allowsReducingTradeBelowInitialMargin() public {
-        flat.setShortRequirement(500e18);
-        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
-        flat.setOffset(takerAccount, -2_000_000e18);
-        int256 before = flat.excessInitial(takerAccount);
-        assertLt(before, 0);
-        // Taker buys back 1 at 100: pays 100, frees a 500 requirement.
+        uint256 thin = _thinShortBelowInitialMargin();
+        int256 before = engine.excessInitial(thin);
+        // Buying back 1 at 100 pays 100 and sheds one short's liability (its mark) and requirement.
+        uint256 freed = engine.mark(callId) + _shortCallRequirement(4_000e18);
         IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 100e18);
         close.nonce = 1;
-        _fill(close, 1e18);
-        assertEq(flat.excessInitial(takerAccount), before + 400e18);
-        assertEq(market.positionOf(takerAccount, callId), -1e18);
+        _fillFor(close, thin, 1e18);
+        int256 afterClose = engine.excessInitial(thin);
+        assertEq(afterClose, before - 100e18 + int256(freed));
+        assertLt(afterClose, 0, "still below IM: the reducing trade went through anyway");
+        assertEq(market.positionOf(thin, callId), -1e18);
     }
 
     function test_gate_blocksReducingTradeThatWorsensExcess() public {
-        flat.setShortRequirement(500e18);
-        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
-        flat.setOffset(takerAccount, -2_000_000e18);
-        int256 before = flat.excessInitial(takerAccount);
-        // Buying back at 600 frees 500 of requirement but costs 600: value is stripped.
-        IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 600e18);
+        uint256 thin = _thinShortBelowInitialMargin();
+        int256 before = engine.excessInitial(thin);
+        // Paying 100 more than the mark and requirement it frees strips value out of the account.
+        // The price is a whole number of USDC units, so the premium needs no rounding.
+        uint256 freed = engine.mark(callId) + _shortCallRequirement(4_000e18);
+        uint256 priceWad = (freed / 1e12) * 1e12 + 100e18;
+        IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, priceWad);
         close.nonce = 1;
-        _fillExpectRevert(
-            close,
-            1e18,
-            abi.encodeWithSelector(IOptionMarket.MarketRiskIncreased.selector, takerAccount, before, before - 100e18)
+        bytes memory sig = _sign(makerKey, close);
+        vm.prank(taker);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IOptionMarket.MarketRiskIncreased.selector,
+                thin,
+                before,
+                before + int256(freed) - int256(priceWad)
+            )
         );
+        market.fill(close, sig, thin, 1e18);
     }
 
     function test_gate_reducingTradeMayLowerExcessWhileStayingAboveIM() public {
         _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
         IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 600e18);
         close.nonce = 1;
-        _fill(close, 1e18); // the taker's excess falls by 600 but stays positive
+        int256 before = engine.excessInitial(takerAccount);
+        // Paying 600 for a contract that frees its mark (~133) and 450 of requirement.
+        uint256 freed = engine.mark(callId) + _shortCallRequirement(3_000e18);
+        _fill(close, 1e18);
+        int256 afterClose = engine.excessInitial(takerAccount);
+        assertEq(afterClose, before - 600e18 + int256(freed));
+        assertLt(afterClose, before, "the taker's excess falls");
+        assertGe(afterClose, 0, "but stays at or above IM");
         assertEq(market.positionOf(takerAccount, callId), -1e18);
     }
 
     function test_gate_oracleDown_allowsReducingBlocksIncreasing() public {
         _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
-        flat.setOracleDown(true);
+        _letFeedsGoStale();
 
         IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 100e18);
         close.nonce = 1;
@@ -528,16 +544,16 @@ contract OptionMarketTest is MarketFixture {
 
         IOptionMarket.Order memory open = _order(makerAccount, callId, 1e18, 100e18);
         open.nonce = 2;
-        _fillExpectRevert(open, 1e18, abi.encodeWithSelector(FlatMarginEngine.FlatEngineOracleDown.selector));
+        _fillExpectRevert(open, 1e18, _staleSpotError());
     }
 
     function test_gate_crossingZeroIsNewRisk() public {
         _fill(_order(makerAccount, callId, 1e18, 100e18), 1e18);
-        flat.setOracleDown(true);
+        _letFeedsGoStale();
         // Maker long 1 sells 2: it ends short, so the trade is not risk-reducing.
         IOptionMarket.Order memory flip = _order(makerAccount, callId, -2e18, 100e18);
         flip.nonce = 1;
-        _fillExpectRevert(flip, 2e18, abi.encodeWithSelector(FlatMarginEngine.FlatEngineOracleDown.selector));
+        _fillExpectRevert(flip, 2e18, _staleSpotError());
     }
 
     function test_pause_blocksNewRiskOnly() public {
@@ -729,7 +745,7 @@ contract OptionMarketTest is MarketFixture {
         );
     }
 
-    // ------------------------------------------------------------ transfers: gate (FlatMarginEngine)
+    // ------------------------------------------------------------ transfers: gate
 
     function test_transfer_netsAgainstTargetWhileOracleDown() public {
         uint256 makerSub = _account(maker, 1);
@@ -740,7 +756,7 @@ contract OptionMarketTest is MarketFixture {
         bytes memory sig = _sign(makerKey, buy);
         vm.prank(maker);
         market.fill(buy, sig, makerSub, 1e18); // main long 3, sub short 1
-        flat.setOracleDown(true);
+        _letFeedsGoStale();
 
         // Both sides reduce step by step (the same id twice): allowed without a price.
         uint256[] memory ids = new uint256[](2);
@@ -753,31 +769,43 @@ contract OptionMarketTest is MarketFixture {
         assertEq(market.positionOf(makerSub, callId), 0);
 
         // One more step would open a long in the sub: new risk, which needs a price.
+        bytes memory stale = _staleSpotError();
         vm.prank(maker);
-        vm.expectRevert(abi.encodeWithSelector(FlatMarginEngine.FlatEngineOracleDown.selector));
+        vm.expectRevert(stale);
         market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(0.5e18));
     }
 
     function test_transfer_sourceMustKeepInitialMargin() public {
-        uint256 makerSub = _account(maker, 1);
-        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
-        flat.setMark(callId, 100e18);
-        // Make the source's excess exactly 50: moving one long (mark 100) away leaves −50.
-        flat.setOffset(makerAccount, -vault.cashOf(makerAccount) * 1e12 - 150e18);
-        assertEq(flat.excessInitial(makerAccount), 50e18);
+        uint256 makerSub = _account(maker, 1); // no deposit: it buys on cash credit
+        // Two longs bought 25 under the mark (a whole number of USDC units): excess ≈ 50.
+        uint256 markWad = engine.mark(callId);
+        uint256 priceWad = (markWad / 1e12) * 1e12 - 25e18;
+        _fill(_order(makerSub, callId, 2e18, priceWad), 2e18);
+        int256 before = engine.excessInitial(makerSub);
+        assertEq(before, int256(2 * markWad) - int256(2 * priceWad));
+        // Moving one long (worth its mark) away leaves the source below IM.
         vm.prank(maker);
         vm.expectRevert(
-            abi.encodeWithSelector(IOptionMarket.MarketRiskIncreased.selector, makerAccount, 50e18, -50e18)
+            abi.encodeWithSelector(
+                IOptionMarket.MarketRiskIncreased.selector,
+                makerSub,
+                before,
+                before - int256(markWad)
+            )
         );
-        market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(1e18));
+        market.transferPositions(makerSub, makerAccount, _ids(callId), _amounts(1e18));
     }
 
     function test_transfer_targetNewRiskNeedsInitialMargin() public {
-        uint256 makerSub = _account(maker, 1);
+        uint256 makerSub = _account(maker, 1); // holds nothing
         _fill(_order(makerAccount, callId, -2e18, 100e18), 2e18);
-        flat.setOffset(makerSub, -1e18);
+        // One short moved in: its mark as a liability against a 450 requirement.
+        int256 equityIM = -int256(engine.mark(callId));
+        uint256 requirementIM = _shortCallRequirement(3_000e18);
         vm.prank(maker);
-        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineBelowInitialMargin.selector, makerSub, -1e18, 0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarginEngine.EngineBelowInitialMargin.selector, makerSub, equityIM, requirementIM)
+        );
         market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(-1e18));
     }
 
@@ -791,7 +819,7 @@ contract OptionMarketTest is MarketFixture {
         market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(1e18));
     }
 
-    // ------------------------------------------------------------ fuzz (FlatMarginEngine)
+    // ------------------------------------------------------------ fuzz
 
     /// @dev Any fill keeps Σ positions of the series at zero, open interest equal to the
     /// longs, and the cash of maker, taker and fee account unchanged in total.
@@ -803,14 +831,15 @@ contract OptionMarketTest is MarketFixture {
         uint256 fillSize,
         bool makerBuys
     ) public {
-        size = bound(size, 1, 1e27);
+        // Up to 1M contracts at up to 100,000 USD: premiums to 1e11 USD, 1 wei amounts included.
+        size = bound(size, 1, 1e24);
         fillSize = bound(fillSize, 1, size);
-        priceWad = bound(priceWad, 0, 1e24);
+        priceWad = bound(priceWad, 0, 1e23);
         vm.prank(riskManager);
         market.setFees(bound(makerFee, 0, 0.005e18), bound(takerFee, 0, 0.01e18), feeAccountId);
-        // Deep offsets keep both accounts above IM whatever the premium.
-        flat.setOffset(makerAccount, 1e40);
-        flat.setOffset(takerAccount, 1e40);
+        // Deep funding keeps both accounts above IM whatever the premium and the short.
+        _fundAndDeposit(maker, makerAccount, usdc, DEEP_FUNDING);
+        _fundAndDeposit(taker, takerAccount, usdc, DEEP_FUNDING);
 
         int256 cashBefore = vault.cashOf(makerAccount) + vault.cashOf(takerAccount) + vault.cashOf(feeAccountId);
         _fill(_order(makerAccount, callId, makerBuys ? int256(size) : -int256(size), priceWad), fillSize);
@@ -826,6 +855,38 @@ contract OptionMarketTest is MarketFixture {
     }
 
     // ------------------------------------------------------------ helpers
+
+    /// @dev A taker subaccount funded with only 1,000 USDC sells 2 calls at 100 (at 3,000:
+    /// 1,200 cash less 2 marks of ~133 against 900 of requirement), then ETH jumps to
+    /// 4,000: the short is deep below IM.
+    function _thinShortBelowInitialMargin() internal returns (uint256 thin) {
+        thin = _account(taker, 1);
+        _fundAndDeposit(taker, thin, usdc, 1_000e6);
+        _fillFor(_order(makerAccount, callId, 2e18, 100e18), thin, 2e18);
+        _setPrice(ethUsd, 4_000e8);
+        assertLt(engine.excessInitial(thin), 0);
+    }
+
+    /// @dev The IM requirement of one short 3000 call at `spotWad` (standard params).
+    function _shortCallRequirement(uint256 spotWad) internal pure returns (uint256) {
+        return MarginMath.shortRequirementUp(true, spotWad, 3_000e18, 0.15e18, 0.10e18);
+    }
+
+    /// @dev Lets every feed age past its limit: the engine can price nothing ("oracle down").
+    function _letFeedsGoStale() internal {
+        vm.warp(block.timestamp + SPOT_MAX_AGE + 1);
+    }
+
+    /// @dev What a valuation reverts with once the ETH/USD feed is stale.
+    function _staleSpotError() internal view returns (bytes memory) {
+        return
+            abi.encodeWithSelector(
+                IChainlinkOracle.OracleStalePrice.selector,
+                address(ethUsd),
+                ethUsd.latestTimestamp(),
+                uint256(SPOT_MAX_AGE)
+            );
+    }
 
     function _ids(uint256 id) internal pure returns (uint256[] memory ids) {
         ids = new uint256[](1);
