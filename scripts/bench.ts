@@ -153,6 +153,44 @@ for (const fn of ["gasCallPrice", "gasPutPrice", "gasCallDelta", "gasVega"] as c
   blackScholes[`${fn.slice(3)} (mean of ${bsCases.length} cases)`] = Number(total / BigInt(bsCases.length));
 }
 
+// ---------------------------------------------------------------- liquidation
+// Thin accounts short 4 and 16 series, then a 40 % rally takes them under maintenance.
+const { liquidator, ethUsd, btcUsd, ethVol, btcVol, oracle } = contracts;
+const asBidder = { account: takerWallet.account };
+const liquidatable: Record<number, bigint> = {};
+await fund(accountId(takerWallet.account.address, 7n), takerWallet, parseUnits("1000000", 6));
+for (const size of [4, 16]) {
+  const account = accountId(trader, 2000n + BigInt(size));
+  await fund(account, makerWallet, parseUnits("1000000", 6));
+  for (let i = 0; i < size; i++) await fill(account, accountId(takerWallet.account.address, 7n), seriesIds[i]!);
+  // Withdraw down to just above initial margin.
+  const excess = await engine.read.excessInitial([account]);
+  const spare = (excess * 99n) / 100n / 10n ** 12n;
+  await vault.write.withdraw([account, usdc.address, spare, trader], asTrader);
+  liquidatable[size] = account;
+}
+await ethUsd.write.updateAnswer([(3_000n * 10n ** 8n * 14n) / 10n]);
+await btcUsd.write.updateAnswer([(60_000n * 10n ** 8n * 14n) / 10n]);
+for (const size of [4, 16]) {
+  const account = liquidatable[size]!;
+  await measure(`liquidator.startAuction, ${size} positions`, () => liquidator.write.startAuction([account]));
+  const preview = await liquidator.read.previewBid([account, WAD]);
+  const nonce = await market.read.accountNonce([account]);
+  await measure(`liquidator.bid, ${size} positions (fraction ${Number(preview.fractionWad) / 1e18})`, () =>
+    liquidator.write.bid([account, takerAccount, WAD, preview.payment, nonce], asBidder),
+  );
+}
+
+// ---------------------------------------------------------------- settlement
+const testClient = await connection.viem.getTestClient();
+await testClient.setNextBlockTimestamp({ timestamp: firstExpiry + 60n });
+await testClient.mine({ blocks: 1 });
+for (const feed of [ethUsd, btcUsd, ethVol, btcVol]) await feed.write.updateAnswer([await feed.read.latestAnswer()]);
+const round = await ethUsd.read.latestRound();
+await oracle.write.postSettlementPrice([weth.address, firstExpiry, round, round - 1n]);
+await measure("market.settle (one position)", () => market.write.settle([firstMaker, firstSeries]));
+await measure("market.settleBatch (one position)", () => market.write.settleBatch([[takerAccount], [firstSeries]]));
+
 // ---------------------------------------------------------------- output
 const table = (rows: Record<string, number>) =>
   console.table(Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, { gas: v }])));

@@ -164,7 +164,9 @@ contract MarginEngine is IMarginEngine, AccessControl {
             (uint256[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
             for (uint256 i; i < seriesIds.length; ++i) {
                 (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesIds[i], balances[i], cache);
-                state.equityIM += value;
+                // Long options add nothing to initial-margin equity (as in Lyra's standard
+                // manager): otherwise options bought on cash credit would lever without bound.
+                if (value < 0) state.equityIM += value;
                 state.equityMM += value;
                 state.markValue += value;
                 state.requirementIM += reqIM;

@@ -53,10 +53,14 @@ contract MarginEngineTest is PledgeFixture {
         assertEq(s.requirementIM, MarginMath.shortRequirementUp(true, spot, 3_200e18, 0.15e18, 0.10e18));
         assertEq(s.requirementMM, MarginMath.shortRequirementUp(true, spot, 3_200e18, 0.08e18, 0.05e18));
 
-        // The long side carries the mark as value and needs nothing.
+        // The long side needs nothing; its mark counts for maintenance and the mark value
+        // but not for initial margin (no leverage on long options).
         IMarginEngine.MarginState memory l = engine.accountMargin(bobAccount);
+        int256 bobCash = MarginMath.cashToWad(vault.cashOf(bobAccount), 6);
         assertEq(l.requirementIM, 0);
-        assertEq(l.equityIM, int256(MarginMath.cashToWad(vault.cashOf(bobAccount), 6)) + int256(markWad));
+        assertEq(l.equityIM, bobCash);
+        assertEq(l.equityMM, bobCash + int256(markWad));
+        assertEq(l.markValue, bobCash + int256(markWad));
     }
 
     function test_healthWalksDownAsThePriceRises() public {

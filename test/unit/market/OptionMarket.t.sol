@@ -775,25 +775,33 @@ contract OptionMarketTest is MarketFixture {
         market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(0.5e18));
     }
 
-    function test_transfer_sourceMustKeepInitialMargin() public {
-        uint256 makerSub = _account(maker, 1); // no deposit: it buys on cash credit
-        // Two longs bought 25 under the mark (a whole number of USDC units): excess ≈ 50.
+    /// @dev Long options add nothing to IM equity, so they cannot be bought on cash credit,
+    /// and moving one out of an account leaves its IM excess unchanged (its MM equity, which
+    /// counts longs at their mark, falls by the mark).
+    function test_transfer_longsCarryNoInitialMarginValue() public {
+        uint256 makerSub = _account(maker, 1);
         uint256 markWad = engine.mark(callId);
-        uint256 priceWad = (markWad / 1e12) * 1e12 - 25e18;
-        _fill(_order(makerSub, callId, 2e18, priceWad), 2e18);
-        int256 before = engine.excessInitial(makerSub);
-        assertEq(before, int256(2 * markWad) - int256(2 * priceWad));
-        // Moving one long (worth its mark) away leaves the source below IM.
-        vm.prank(maker);
-        vm.expectRevert(
+        uint256 priceWad = (markWad / 1e12) * 1e12;
+        // Without cash the purchase is refused: the premium would be unbacked debt.
+        _fillExpectRevert(
+            _order(makerSub, callId, 2e18, priceWad),
+            2e18,
             abi.encodeWithSelector(
-                IOptionMarket.MarketRiskIncreased.selector,
+                IMarginEngine.EngineBelowInitialMargin.selector,
                 makerSub,
-                before,
-                before - int256(markWad)
+                -int256(2 * priceWad),
+                0
             )
         );
+        _fundAndDeposit(maker, makerSub, usdc, 10_000e6);
+        _fill(_order(makerSub, callId, 2e18, priceWad), 2e18);
+        int256 before = engine.excessInitial(makerSub);
+        assertEq(before, 10_000e18 - int256(2 * priceWad));
+        IMarginEngine.MarginState memory stateBefore = engine.accountMargin(makerSub);
+        vm.prank(maker);
         market.transferPositions(makerSub, makerAccount, _ids(callId), _amounts(1e18));
+        assertEq(engine.excessInitial(makerSub), before);
+        assertEq(engine.accountMargin(makerSub).equityMM, stateBefore.equityMM - int256(markWad));
     }
 
     function test_transfer_targetNewRiskNeedsInitialMargin() public {
