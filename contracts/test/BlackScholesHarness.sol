@@ -60,21 +60,36 @@ contract BlackScholesHarness {
     }
 
     /// @notice Gas of one internal `callPrice`, measured with `gasleft()` around the call.
-    function gasCallPrice(uint256 s, uint256 k, uint256 t, uint256 v) external view returns (uint256 gasUsed, uint256 r) {
+    function gasCallPrice(
+        uint256 s,
+        uint256 k,
+        uint256 t,
+        uint256 v
+    ) external view returns (uint256 gasUsed, uint256 r) {
         gasUsed = gasleft();
         r = BlackScholes.callPrice(s, k, t, v);
         gasUsed -= gasleft();
     }
 
     /// @notice Gas of one internal `putPrice`.
-    function gasPutPrice(uint256 s, uint256 k, uint256 t, uint256 v) external view returns (uint256 gasUsed, uint256 r) {
+    function gasPutPrice(
+        uint256 s,
+        uint256 k,
+        uint256 t,
+        uint256 v
+    ) external view returns (uint256 gasUsed, uint256 r) {
         gasUsed = gasleft();
         r = BlackScholes.putPrice(s, k, t, v);
         gasUsed -= gasleft();
     }
 
     /// @notice Gas of one internal `callDelta`.
-    function gasCallDelta(uint256 s, uint256 k, uint256 t, uint256 v) external view returns (uint256 gasUsed, uint256 r) {
+    function gasCallDelta(
+        uint256 s,
+        uint256 k,
+        uint256 t,
+        uint256 v
+    ) external view returns (uint256 gasUsed, uint256 r) {
         gasUsed = gasleft();
         r = BlackScholes.callDelta(s, k, t, v);
         gasUsed -= gasleft();

@@ -70,11 +70,26 @@ describe("BlackScholes", async () => {
     assert.deepEqual(failures.slice(0, 10), [], `${failures.length} cases out of bounds`);
   };
 
-  it("call price within 1e-12·S + 1e-10·C of the reference", check("call", (c, r) => priceBound(BigInt(c.spot), r)));
-  it("put price within 1e-12·S + 1e-10·P of the reference", check("put", (c, r) => priceBound(BigInt(c.spot), r)));
-  it("call delta within 1e-12 + 1e-10·Δ of the reference", check("callDelta", (_c, r) => deltaBound(r)));
-  it("put delta within 1e-12 + 1e-10·|Δ| of the reference", check("putDelta", (_c, r) => deltaBound(r)));
-  it("vega within 1e-12·S + 1e-10·vega of the reference", check("vega", (c, r) => priceBound(BigInt(c.spot), r)));
+  it(
+    "call price within 1e-12·S + 1e-10·C of the reference",
+    check("call", (c, r) => priceBound(BigInt(c.spot), r)),
+  );
+  it(
+    "put price within 1e-12·S + 1e-10·P of the reference",
+    check("put", (c, r) => priceBound(BigInt(c.spot), r)),
+  );
+  it(
+    "call delta within 1e-12 + 1e-10·Δ of the reference",
+    check("callDelta", (_c, r) => deltaBound(r)),
+  );
+  it(
+    "put delta within 1e-12 + 1e-10·|Δ| of the reference",
+    check("putDelta", (_c, r) => deltaBound(r)),
+  );
+  it(
+    "vega within 1e-12·S + 1e-10·vega of the reference",
+    check("vega", (c, r) => priceBound(BigInt(c.spot), r)),
+  );
 
   it("matches the single-case entry points", async () => {
     for (const i of [3, 10, 500, 999]) {
