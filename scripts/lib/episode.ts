@@ -43,6 +43,8 @@ export interface EpisodeResult {
   priceMax: number;
   feedUpdates: number;
   accounts: number;
+  /** Median excessIM / requirementIM of the population right after seeding. */
+  seededExcessIM: number;
   fellBelowMM: number;
   auctionsStarted: number;
   bids: number;
@@ -218,10 +220,9 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
       const markUsd = Number(await engine.read.mark([world.series[shorts[k % shorts.length]!.series]!])) / 1e18;
       const perContract =
         shortRequirement(spec.isCall, open, Number(spec.strikeWad / WAD), 0.15, 0.1) + SPREAD * markUsd;
-      let size = (excess * 0.6 * 0.5 ** refused) / perContract;
+      const size = (excess * 0.6 * 0.5 ** refused) / perContract;
       const ok = await tryTrade(account, world.series[shorts[k % shorts.length]!.series]!, toContractsWad(size), false);
       if (!ok) refused++;
-      size = 0;
     }
   };
   const tryTrade = async (account: bigint, series: bigint, size: bigint, long: boolean): Promise<boolean> => {
@@ -238,7 +239,14 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
     await seedAccount(plan);
     if (clock - lastPosted.others >= REFRESH_SECONDS) await refreshOthers();
   }
-  log(`${options.name}: seeded ${plans.length} accounts over ${grid.length} series`);
+  const seeded = await engine.read.accountsMargin([world.population]);
+  const shares = seeded
+    .map((m) => Number(m.equityIM - BigInt(m.requirementIM)) / Math.max(1, Number(m.requirementIM)))
+    .sort((a, b) => a - b);
+  const seededExcessIM = shares[Math.floor(shares.length / 2)] ?? 0;
+  log(
+    `${options.name}: seeded ${plans.length} accounts over ${grid.length} series, median excessIM/IM ${seededExcessIM.toFixed(3)}`,
+  );
 
   // ------------------------------------------------------------ replay and bots
   const watched = [...world.population, world.marketMaker, world.bidder];
@@ -331,6 +339,7 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
     priceMax,
     feedUpdates: path.length,
     accounts: world.population.length,
+    seededExcessIM: Math.round(seededExcessIM * 1000) / 1000,
     fellBelowMM: [...flagged].filter((a) => world.population.includes(a)).length,
     auctionsStarted: stats.auctionsStarted,
     bids: stats.bids,
