@@ -23,6 +23,8 @@ export async function deployPledge(connection: Connection, options: { writeBook?
       ChainlinkOracle: contracts.oracle.address,
       MarginEngine: contracts.engine.address,
       OptionMarket: contracts.market.address,
+      Liquidator: contracts.liquidator.address,
+      InsuranceFund: contracts.insurance.address,
     },
     cash: { address: contracts.usdc.address, symbol: "USDC", decimals: 6 },
     collateral: [

@@ -26,6 +26,7 @@ contract MarginEngine is IMarginEngine, AccessControl {
     uint256 public constant MIN_MM_PARAM = 0.01e18;
 
     ICollateralVault public immutable vault;
+    /// @inheritdoc IMarginEngine
     IPledgeOracle public immutable oracle;
     /// @notice The option market whose positions are valued (set once by the admin).
     IOptionMarket public market;
@@ -156,7 +157,7 @@ contract MarginEngine is IMarginEngine, AccessControl {
     /// @dev The whole valuation: collateral, cash, then every position.
     function _margin(uint256 account) private view returns (MarginState memory state) {
         PriceCache memory cache = _newCache();
-        (state.equityIM, state.equityMM) = _collateralEquity(account);
+        (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account);
 
         IOptionMarket market_ = market;
         if (address(market_) != address(0)) {
@@ -165,6 +166,7 @@ contract MarginEngine is IMarginEngine, AccessControl {
                 (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesIds[i], balances[i], cache);
                 state.equityIM += value;
                 state.equityMM += value;
+                state.markValue += value;
                 state.requirementIM += reqIM;
                 state.requirementMM += reqMM;
             }
@@ -173,12 +175,15 @@ contract MarginEngine is IMarginEngine, AccessControl {
     }
 
     /// @dev Haircut collateral plus signed cash, once with initial and once with
-    /// maintenance haircuts.
-    function _collateralEquity(uint256 account) private view returns (int256 equityIM, int256 equityMM) {
+    /// maintenance haircuts, and once with none (the mark-to-market value).
+    function _collateralEquity(
+        uint256 account
+    ) private view returns (int256 equityIM, int256 equityMM, int256 markValue) {
         (uint256[] memory balances, int256 cash) = vault.balancesOf(account);
         int256 cashWad = MarginMath.cashToWad(cash, _cashDecimals);
         equityIM = cashWad;
         equityMM = cashWad;
+        markValue = cashWad;
         address[] memory assets;
         for (uint256 i; i < balances.length; ++i) {
             if (balances[i] == 0) continue;
@@ -187,6 +192,7 @@ contract MarginEngine is IMarginEngine, AccessControl {
             uint256 value = MarginMath.tokenValueDown(balances[i], config.decimals, oracle.spot(assets[i]));
             equityIM += int256(MarginMath.applyHaircutDown(value, config.initialHaircutWad));
             equityMM += int256(MarginMath.applyHaircutDown(value, config.maintenanceHaircutWad));
+            markValue += int256(value);
         }
     }
 

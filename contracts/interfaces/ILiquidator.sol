@@ -74,6 +74,7 @@ interface ILiquidator {
     error LiquidatorUnauthorized(uint256 bidderAccount, address caller);
     error LiquidatorSelfBid(uint256 account);
     error LiquidatorInvalidParams(AuctionParams params);
+    error LiquidatorUnsupportedCashDecimals(uint8 decimals);
 
     // ---------------------------------------------------------------- events
 

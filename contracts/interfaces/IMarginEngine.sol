@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IPledgeOracle} from "./IPledgeOracle.sol";
 import {IRiskCheck} from "./IRiskCheck.sol";
 
 /// @title IMarginEngine
@@ -19,12 +20,14 @@ interface IMarginEngine is IRiskCheck {
     }
 
     /// @notice One account's margin, as the contracts and the SDK compute it.
+    /// @param markValue Mark-to-market value with no haircuts (what an auction prices).
     struct MarginState {
         int256 equityIM;
         int256 equityMM;
         uint256 requirementIM;
         uint256 requirementMM;
         Health health;
+        int256 markValue;
     }
 
     /// @notice Standard margin parameters of one underlying (all WAD).
@@ -103,6 +106,9 @@ interface IMarginEngine is IRiskCheck {
 
     /// @notice The index of the underlying `asset`; reverts if not listed.
     function underlyingIndexOf(address asset) external view returns (uint16);
+
+    /// @notice The oracle every price comes from.
+    function oracle() external view returns (IPledgeOracle);
 
     /// @notice How many underlyings are registered (indices are 1..count).
     function underlyingCount() external view returns (uint16);

@@ -67,6 +67,11 @@ interface IOptionMarket {
     /// @notice A transfer moves more than `account` holds of `seriesId`, or the opposite side.
     error MarketInsufficientPosition(uint256 account, uint256 seriesId, int256 balance, int256 amount);
 
+    error MarketSeriesNotExpired(uint256 seriesId, uint256 expiry);
+    error MarketSettlementPriceMissing(uint256 seriesId);
+    error MarketNothingToSettle(uint256 account, uint256 seriesId);
+    error MarketInvalidFraction(uint256 fractionWad);
+
     // ---------------------------------------------------------------- events
 
     event SeriesCreated(
@@ -93,6 +98,10 @@ interface IOptionMarket {
     event PositionChanged(uint256 indexed account, uint256 indexed seriesId, int256 balance);
     event PositionsTransferred(uint256 indexed from, uint256 indexed to, uint256[] seriesIds, int256[] amounts);
     event FeesSet(uint256 makerFeeWad, uint256 takerFeeWad, uint256 feeAccount);
+    /// @notice An expired position was settled: `payoff` cash units paid to (> 0) or by (< 0) the account.
+    event PositionSettled(uint256 indexed account, uint256 indexed seriesId, int256 balance, int256 payoff);
+    /// @notice A module moved `fractionWad` of every position of `from` to `to`.
+    event PositionsSliced(uint256 indexed from, uint256 indexed to, uint256 fractionWad);
 
     // ---------------------------------------------------------------- series
 
@@ -133,6 +142,31 @@ interface IOptionMarket {
         int256[] calldata amounts
     ) external;
 
+    // ---------------------------------------------------------------- settlement
+
+    /// @notice Settles `account`'s position in an expired series at the posted settlement
+    /// price: `balance × intrinsic` moves in cash between the account and the market's
+    /// settlement account (longs receive, rounded down; shorts pay, rounded up), and the
+    /// position closes. Permissionless.
+    /// @return payoff Cash units paid to (> 0) or by (< 0) the account.
+    function settle(uint256 account, uint256 seriesId) external returns (int256 payoff);
+
+    /// @notice `settle` for many pairs; pairs with nothing to settle are skipped, so
+    /// competing keepers never revert each other's batches.
+    /// @return settled How many pairs were settled.
+    function settleBatch(uint256[] calldata accounts, uint256[] calldata seriesIds) external returns (uint256 settled);
+
+    // ---------------------------------------------------------------- modules
+
+    /// @notice Moves `fractionWad` of every position of `from` into `to` (each amount
+    /// truncated toward zero; the whole position at 1e18). Modules only (the liquidator),
+    /// which check margin themselves.
+    function moduleSlicePositions(
+        uint256 from,
+        uint256 to,
+        uint256 fractionWad
+    ) external returns (uint256[] memory seriesIds, int256[] memory amounts);
+
     // ---------------------------------------------------------------- governance
 
     /// @notice Sets maker and taker fees (shares of the premium, WAD) and the account
@@ -165,6 +199,13 @@ interface IOptionMarket {
     function filled(bytes32 orderHash) external view returns (uint256);
 
     function minNonce(uint256 account) external view returns (uint256);
+
+    /// @notice Grows by one with every position change of `account`: a bid names the nonce
+    /// it priced, so it cannot land on an account that changed under it.
+    function accountNonce(uint256 account) external view returns (uint256);
+
+    /// @notice The market's own vault account that pays and receives settlement payoffs.
+    function settlementAccount() external view returns (uint256);
 
     function makerFeeWad() external view returns (uint256);
 

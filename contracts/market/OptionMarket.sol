@@ -62,6 +62,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IOptionMarket
     mapping(uint256 account => uint256) public minNonce;
     /// @inheritdoc IOptionMarket
+    mapping(uint256 account => uint256) public accountNonce;
+    /// @inheritdoc IOptionMarket
+    uint256 public immutable settlementAccount;
+    /// @inheritdoc IOptionMarket
     uint256 public makerFeeWad;
     /// @inheritdoc IOptionMarket
     uint256 public takerFeeWad;
@@ -94,6 +98,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         uint8 decimals = vault_.assetConfig(vault_.cashAsset()).decimals;
         _cashDivisor = decimals <= 18 ? 10 ** (18 - decimals) : 1;
         _cashMultiplier = decimals > 18 ? 10 ** (decimals - 18) : 1;
+        settlementAccount = AccountLib.accountId(address(this), 0);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -219,6 +224,59 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         _gate(target);
     }
 
+    // ---------------------------------------------------------------- settlement
+
+    /// @inheritdoc IOptionMarket
+    function settle(uint256 account, uint256 seriesId) external nonReentrant returns (int256 payoff) {
+        uint256 priceWad = _settlementPrice(seriesId);
+        if (_positions[account][seriesId] == 0) revert MarketNothingToSettle(account, seriesId);
+        payoff = _settle(account, seriesId, priceWad);
+    }
+
+    /// @inheritdoc IOptionMarket
+    function settleBatch(
+        uint256[] calldata accounts,
+        uint256[] calldata seriesIds
+    ) external nonReentrant returns (uint256 settled) {
+        uint256 n = accounts.length;
+        if (n != seriesIds.length || n == 0) revert MarketLengthMismatch();
+        uint256 lastSeries;
+        uint256 priceWad;
+        for (uint256 i; i < n; ++i) {
+            uint256 seriesId = seriesIds[i];
+            // Batches are usually sorted by series: read each settlement price once.
+            if (seriesId != lastSeries || i == 0) (lastSeries, priceWad) = (seriesId, _settlementPrice(seriesId));
+            if (_positions[accounts[i]][seriesId] == 0) continue;
+            _settle(accounts[i], seriesId, priceWad);
+            ++settled;
+        }
+    }
+
+    // ---------------------------------------------------------------- modules
+
+    /// @inheritdoc IOptionMarket
+    function moduleSlicePositions(
+        uint256 from,
+        uint256 to,
+        uint256 fractionWad
+    ) external onlyRole(Roles.MODULE_ROLE) returns (uint256[] memory seriesIds, int256[] memory amounts) {
+        if (fractionWad == 0 || fractionWad > WAD) revert MarketInvalidFraction(fractionWad);
+        if (from == to) revert MarketSelfTransfer(from);
+        // Copy first: moving a whole position removes it from the open list being read.
+        seriesIds = _openSeries[from];
+        amounts = new int256[](seriesIds.length);
+        for (uint256 i; i < seriesIds.length; ++i) {
+            int256 held = _positions[from][seriesIds[i]];
+            // Truncation toward zero leaves any rounding remainder with `from`.
+            int256 amount = fractionWad == WAD ? held : (held * int256(fractionWad)) / int256(WAD);
+            amounts[i] = amount;
+            if (amount == 0) continue;
+            _applyDelta(from, seriesIds[i], -amount);
+            _applyDelta(to, seriesIds[i], amount);
+        }
+        emit PositionsSliced(from, to, fractionWad);
+    }
+
     // ---------------------------------------------------------------- governance
 
     /// @inheritdoc IOptionMarket
@@ -275,6 +333,43 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     // ---------------------------------------------------------------- internal
+
+    /// @dev The posted settlement price of an expired series, or a specific revert.
+    function _settlementPrice(uint256 seriesId) private view returns (uint256 priceWad) {
+        if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
+        uint256 expiry = SeriesLib.expiryOf(seriesId);
+        if (block.timestamp < expiry) revert MarketSeriesNotExpired(seriesId, expiry);
+        address asset = engine.underlying(SeriesLib.underlyingIndexOf(seriesId)).asset;
+        bool posted;
+        (priceWad, posted) = engine.oracle().settlementPrice(asset, expiry);
+        if (!posted) revert MarketSettlementPriceMissing(seriesId);
+    }
+
+    /// @dev Closes a position at `priceWad`; longs receive rounded down, shorts pay rounded up,
+    /// so the settlement account never pays out more than it takes in over a series.
+    function _settle(uint256 account, uint256 seriesId, uint256 priceWad) private returns (int256 payoff) {
+        int256 balance = _positions[account][seriesId];
+        uint256 strike = SeriesLib.strikeOf(seriesId);
+        uint256 intrinsic =
+            SeriesLib.isCallOf(seriesId)
+                ? (priceWad > strike ? priceWad - strike : 0)
+                : (strike > priceWad ? strike - priceWad : 0);
+        bool isLong = balance > 0;
+        uint256 cash =
+            Math.mulDiv(
+                SignedMath.abs(balance),
+                intrinsic,
+                WAD * _cashDivisor,
+                isLong ? Math.Rounding.Floor : Math.Rounding.Ceil
+            ) * _cashMultiplier;
+        _applyDelta(account, seriesId, -balance);
+        payoff = isLong ? int256(cash) : -int256(cash);
+        emit PositionSettled(account, seriesId, balance, payoff);
+        if (cash != 0) {
+            if (isLong) vault.moveCash(settlementAccount, account, cash);
+            else vault.moveCash(account, settlementAccount, cash);
+        }
+    }
 
     function _checkFill(Order calldata order, bytes32 hash, uint256 takerAccount, uint256 fillSize) private view {
         if (fillSize == 0) revert MarketZeroAmount();
@@ -389,6 +484,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         int256 before = _positions[account][seriesId];
         int256 balance = before + delta;
         _positions[account][seriesId] = balance;
+        ++accountNonce[account];
         if (before == 0) _open(account, seriesId);
         else if (balance == 0) _close(account, seriesId);
         // Open interest is Σ longs: add the new long part, remove the old one.

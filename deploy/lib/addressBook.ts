@@ -23,6 +23,8 @@ export interface AddressBook {
     ChainlinkOracle: Address;
     MarginEngine: Address;
     OptionMarket: Address;
+    Liquidator: Address;
+    InsuranceFund: Address;
   };
   cash: AssetEntry;
   collateral: AssetEntry[];

@@ -9,7 +9,7 @@ const WAD = 10n ** 18n;
 
 /**
  * The Pledge core on the local network: the collateral vault, the Chainlink oracle, the
- * margin engine and the option market, wired to the local market's tokens and feeds, with the DESIGN.md starting
+ * margin engine, the option market, the liquidator and the insurance fund, wired to the local market's tokens and feeds, with the DESIGN.md starting
  * parameters. The deployer holds every role here; on a live network the admin is a
  * TimelockController and the other roles go to separate keys.
  */
@@ -61,5 +61,35 @@ export default buildModule("Pledge", (m) => {
   m.call(vault, "grantRole", [ROLES.module, market], { id: "MarketIsModule" });
   m.call(vault, "setRiskCheck", [engine]);
 
-  return { vault, oracle, engine, market, usdc, weth, wbtc, ethUsd, btcUsd, ethVol, btcVol };
+  // Liquidation: DESIGN.md starting points, tuned by the stress test (docs/stress-test.md).
+  const insurance = m.contract("InsuranceFund", [admin, vault]);
+  const insuranceAccount = m.staticCall(insurance, "account", []);
+  const auction = [
+    (WAD * 5n) / 100n, // start discount
+    (WAD * 30n) / 100n, // end discount
+    15 * 60, // over 15 minutes
+    (WAD * 10n) / 100n, // insurance share of the discount
+    (WAD * 15n) / 100n, // restore to 15 % above IM
+    100n * WAD, // accounts worth ≤ $100 go whole
+  ];
+  const liquidator = m.contract("Liquidator", [admin, vault, engine, market, insuranceAccount, auction]);
+  m.call(liquidator, "grantRole", [ROLES.riskManager, admin], { id: "LiquidatorRiskManager" });
+  m.call(vault, "grantRole", [ROLES.module, liquidator], { id: "LiquidatorIsVaultModule" });
+  m.call(market, "grantRole", [ROLES.module, liquidator], { id: "LiquidatorIsMarketModule" });
+
+  return {
+    vault,
+    oracle,
+    engine,
+    market,
+    insurance,
+    liquidator,
+    usdc,
+    weth,
+    wbtc,
+    ethUsd,
+    btcUsd,
+    ethVol,
+    btcVol,
+  };
 });

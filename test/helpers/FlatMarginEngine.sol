@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IMarginEngine} from "../../contracts/interfaces/IMarginEngine.sol";
+import {IPledgeOracle} from "../../contracts/interfaces/IPledgeOracle.sol";
 import {ICollateralVault} from "../../contracts/interfaces/ICollateralVault.sol";
 import {IOptionMarket} from "../../contracts/interfaces/IOptionMarket.sol";
 
@@ -132,5 +133,9 @@ contract FlatMarginEngine is IMarginEngine {
 
     function underlyingCount() external view returns (uint16) {
         return _count;
+    }
+
+    function oracle() external pure returns (IPledgeOracle) {
+        return IPledgeOracle(address(0));
     }
 }

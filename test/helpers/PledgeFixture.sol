@@ -9,6 +9,9 @@ import {IOptionMarket} from "../../contracts/interfaces/IOptionMarket.sol";
 import {ChainlinkOracle} from "../../contracts/oracle/ChainlinkOracle.sol";
 import {MarginEngine} from "../../contracts/engine/MarginEngine.sol";
 import {OptionMarket} from "../../contracts/market/OptionMarket.sol";
+import {ILiquidator} from "../../contracts/interfaces/ILiquidator.sol";
+import {InsuranceFund} from "../../contracts/liquidation/InsuranceFund.sol";
+import {Liquidator} from "../../contracts/liquidation/Liquidator.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 import {SeriesLib} from "../../contracts/libraries/SeriesLib.sol";
 import {VaultFixture} from "./VaultFixture.sol";
@@ -27,6 +30,8 @@ abstract contract PledgeFixture is VaultFixture {
     MockV3Aggregator internal btcUsd;
     MockV3Aggregator internal ethVol;
     MockV3Aggregator internal btcVol;
+    InsuranceFund internal insurance;
+    Liquidator internal liquidator;
     uint16 internal ethIndex;
     uint16 internal btcIndex;
     uint256 private _orderNonce;
@@ -57,7 +62,27 @@ abstract contract PledgeFixture is VaultFixture {
         engine.setMarket(address(market));
         vault.grantRole(Roles.MODULE_ROLE, address(market));
         vault.setRiskCheck(engine);
+
+        insurance = new InsuranceFund(admin, vault);
+        liquidator = new Liquidator(admin, vault, engine, market, insurance.account(), _auctionParams());
+        liquidator.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
+        vault.grantRole(Roles.MODULE_ROLE, address(liquidator));
+        market.grantRole(Roles.MODULE_ROLE, address(liquidator));
         vm.stopPrank();
+    }
+
+    /// @dev DESIGN.md starting points: 5 % → 30 % over 15 minutes, 10 % of the discount to
+    /// insurance, restore to 15 % above IM, accounts worth ≤ $100 go whole.
+    function _auctionParams() internal pure returns (ILiquidator.AuctionParams memory) {
+        return
+            ILiquidator.AuctionParams({
+                startDiscountWad: 0.05e18,
+                endDiscountWad: 0.30e18,
+                duration: 15 minutes,
+                insuranceShareWad: 0.10e18,
+                bufferWad: 0.15e18,
+                dustValueWad: 100e18
+            });
     }
 
     function _standardParams() internal pure returns (IMarginEngine.RiskParams memory) {

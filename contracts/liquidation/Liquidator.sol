@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+
+import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
+import {ILiquidator} from "../interfaces/ILiquidator.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
+import {Roles} from "../libraries/Roles.sol";
+
+/// @title Liquidator
+/// @notice Dutch auctions over slices of accounts below maintenance margin. It holds
+/// MODULE_ROLE in the vault and the market; it never holds funds itself.
+contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
+    uint256 private constant WAD = 1e18;
+
+    /// @notice Hard bounds of the auction parameters.
+    uint256 public constant MAX_START_DISCOUNT = 0.2e18;
+    uint256 public constant MAX_END_DISCOUNT = 0.5e18;
+    uint256 public constant MIN_DURATION = 1 minutes;
+    uint256 public constant MAX_DURATION = 1 days;
+    uint256 public constant MAX_INSURANCE_SHARE = 0.5e18;
+    uint256 public constant MAX_BUFFER = 1e18;
+    uint256 public constant MAX_DUST_VALUE = 10_000e18;
+
+    ICollateralVault public immutable vault;
+    IMarginEngine public immutable engine;
+    IOptionMarket public immutable market;
+    /// @inheritdoc ILiquidator
+    uint256 public immutable insuranceAccount;
+    /// @dev WAD → cash units: divide by this (the cash token has ≤ 18 decimals).
+    uint256 private immutable _cashScale;
+
+    AuctionParams private _params;
+    mapping(uint256 account => Auction) private _auctions;
+
+    constructor(
+        address admin,
+        ICollateralVault vault_,
+        IMarginEngine engine_,
+        IOptionMarket market_,
+        uint256 insuranceAccount_,
+        AuctionParams memory params
+    ) {
+        if (
+            admin == address(0) ||
+            address(vault_) == address(0) ||
+            address(engine_) == address(0) ||
+            address(market_) == address(0) ||
+            insuranceAccount_ == 0
+        ) revert LiquidatorZeroAddress();
+        vault = vault_;
+        engine = engine_;
+        market = market_;
+        insuranceAccount = insuranceAccount_;
+        uint8 decimals = vault_.assetConfig(vault_.cashAsset()).decimals;
+        if (decimals > 18) revert LiquidatorUnsupportedCashDecimals(decimals);
+        _cashScale = 10 ** (18 - decimals);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setParams(params);
+    }
+
+    // ---------------------------------------------------------------- actions
+
+    /// @inheritdoc ILiquidator
+    function startAuction(uint256 account) external nonReentrant {
+        Auction storage auction = _auctions[account];
+        if (auction.active) revert LiquidatorAuctionActive(account);
+        IMarginEngine.MarginState memory state = engine.accountMargin(account);
+        if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
+        _auctions[account] = Auction({active: true, startTime: uint64(block.timestamp), bids: 0});
+        emit AuctionStarted(account, state.markValue, state.health, msg.sender);
+    }
+
+    /// @inheritdoc ILiquidator
+    function bid(
+        uint256 account,
+        uint256 bidderAccount,
+        uint256 fractionWad,
+        int256 maxPayment,
+        uint256 expectedNonce
+    ) external nonReentrant returns (BidPreview memory preview) {
+        if (!vault.isAuthorized(bidderAccount, msg.sender)) revert LiquidatorUnauthorized(bidderAccount, msg.sender);
+        if (bidderAccount == account || bidderAccount == insuranceAccount) revert LiquidatorSelfBid(bidderAccount);
+        uint256 nonce = market.accountNonce(account);
+        if (nonce != expectedNonce) revert LiquidatorAccountChanged(account, expectedNonce, nonce);
+
+        preview = _preview(account, fractionWad, engine.accountMargin(account));
+        if (preview.payment > maxPayment) revert LiquidatorPriceLimit(preview.payment, maxPayment);
+
+        // Effects: the slice moves, then the price. The bidder's own margin is checked last.
+        ++_auctions[account].bids;
+        _moveSlice(account, bidderAccount, preview.fractionWad);
+        if (preview.payment > 0) {
+            vault.moveCash(bidderAccount, account, uint256(preview.payment));
+        } else if (preview.payment < 0) {
+            _payFromInsurance(account, bidderAccount, uint256(-preview.payment));
+        }
+        if (preview.insuranceFee != 0) vault.moveCash(bidderAccount, insuranceAccount, preview.insuranceFee);
+        emit Bid(
+            account,
+            bidderAccount,
+            preview.fractionWad,
+            preview.discountWad,
+            preview.payment,
+            preview.insuranceFee
+        );
+
+        engine.checkInitialMargin(bidderAccount);
+        bool emptied = preview.fractionWad == WAD;
+        if (emptied || engine.excessInitial(account) >= 0) {
+            delete _auctions[account];
+            emit AuctionEnded(account, emptied);
+        }
+    }
+
+    /// @inheritdoc ILiquidator
+    function terminateAuction(uint256 account) external nonReentrant {
+        if (!_auctions[account].active) revert LiquidatorNoAuction(account);
+        int256 excess = engine.excessInitial(account);
+        if (excess < 0) revert LiquidatorAccountStillUnderwater(account, excess);
+        delete _auctions[account];
+        emit AuctionEnded(account, false);
+    }
+
+    /// @inheritdoc ILiquidator
+    function setAuctionParams(AuctionParams calldata params) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        _setParams(params);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ILiquidator
+    function previewBid(uint256 account, uint256 fractionWad) external view returns (BidPreview memory) {
+        return _preview(account, fractionWad, engine.accountMargin(account));
+    }
+
+    /// @inheritdoc ILiquidator
+    function auctionOf(uint256 account) external view returns (Auction memory) {
+        return _auctions[account];
+    }
+
+    /// @inheritdoc ILiquidator
+    function auctionParams() external view returns (AuctionParams memory) {
+        return _params;
+    }
+
+    /// @inheritdoc ILiquidator
+    function badDebt() public view returns (uint256) {
+        int256 cash = vault.cashOf(insuranceAccount);
+        return cash < 0 ? uint256(-cash) : 0;
+    }
+
+    /// @notice The discount of an auction started at `startTime`, now.
+    function discountAt(uint256 startTime) public view returns (uint256) {
+        AuctionParams memory p = _params;
+        uint256 elapsed = block.timestamp - startTime;
+        if (elapsed >= p.duration) return p.endDiscountWad;
+        return p.startDiscountWad + ((p.endDiscountWad - p.startDiscountWad) * elapsed) / p.duration;
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev The one pricing path behind both `previewBid` and `bid`.
+    function _preview(
+        uint256 account,
+        uint256 fractionWad,
+        IMarginEngine.MarginState memory state
+    ) private view returns (BidPreview memory p) {
+        Auction memory auction = _auctions[account];
+        if (!auction.active) revert LiquidatorNoAuction(account);
+        if (fractionWad == 0 || fractionWad > WAD) revert LiquidatorInvalidFraction(fractionWad);
+
+        p.discountWad = discountAt(auction.startTime);
+        p.markValueWad = state.markValue;
+        // Price of the whole account: V − d·|V|. The discount rounds down, against the bidder.
+        int256 priceWad =
+            state.markValue - int256(FixedPointMathLib.mulWad(p.discountWad, SignedMath.abs(state.markValue)));
+        p.maxFractionWad = _maxFraction(state, priceWad);
+        if (p.maxFractionWad == 0) revert LiquidatorAccountHealthy(account, state.health);
+        // Dust-sized accounts go whole, so no auction leaves a remainder too small to bid on.
+        bool dust = SignedMath.abs(state.markValue) <= _params.dustValueWad;
+        p.fractionWad = dust ? WAD : (fractionWad < p.maxFractionWad ? fractionWad : p.maxFractionWad);
+
+        uint256 f = p.fractionWad;
+        if (priceWad >= 0) {
+            // The bidder pays, rounded up; the insurance fund's share of the discount too.
+            p.payment = int256(FixedPointMathLib.divUp(FixedPointMathLib.mulWadUp(f, uint256(priceWad)), _cashScale));
+            uint256 discountValue = FixedPointMathLib.mulWad(p.discountWad, SignedMath.abs(state.markValue));
+            p.insuranceFee = FixedPointMathLib.divUp(
+                FixedPointMathLib.mulWadUp(FixedPointMathLib.mulWadUp(f, discountValue), _params.insuranceShareWad),
+                _cashScale
+            );
+        } else {
+            // The insurance fund pays the bidder, rounded down.
+            p.payment = -int256(FixedPointMathLib.mulWad(f, uint256(-priceWad)) / _cashScale);
+        }
+
+        // Expected state of the liquidated account: (1 − f) of everything plus what it is paid.
+        int256 received = p.payment > 0 ? p.payment * int256(_cashScale) : int256(0);
+        p.equityIMAfter = state.equityIM - _mulWadSigned(f, state.equityIM) + received;
+        p.equityMMAfter = state.equityMM - _mulWadSigned(f, state.equityMM) + received;
+        p.requirementIMAfter = state.requirementIM - FixedPointMathLib.mulWad(f, state.requirementIM);
+        p.requirementMMAfter = state.requirementMM - FixedPointMathLib.mulWad(f, state.requirementMM);
+    }
+
+    /// @dev The largest fraction a bid may take: the one that brings the account back to
+    /// `(1 + buffer) × requirementIM`, solved from
+    /// `(1 − f)·E + f·P = (1 + b)·(1 − f)·R`  ⇒  `f = ((1 + b)·R − E) / (P + (1 + b)·R − E)`.
+    /// Insolvent and dust-sized accounts, and accounts that no fraction can restore, go whole.
+    function _maxFraction(IMarginEngine.MarginState memory state, int256 priceWad) private view returns (uint256) {
+        if (state.equityMM < 0 || state.markValue < 0) return WAD;
+        if (SignedMath.abs(state.markValue) <= _params.dustValueWad) return WAD;
+        uint256 target = state.requirementIM + FixedPointMathLib.mulWadUp(_params.bufferWad, state.requirementIM);
+        int256 need = int256(target) - state.equityIM;
+        if (need <= 0) return 0;
+        int256 denominator = priceWad + need;
+        if (denominator <= 0) return WAD;
+        uint256 f = FixedPointMathLib.divWadUp(uint256(need), uint256(denominator));
+        return f < WAD ? f : WAD;
+    }
+
+    /// @dev Moves `f` of every collateral balance, of the signed cash and of every position.
+    /// Amounts round down (toward zero); at f = 1 everything moves exactly.
+    function _moveSlice(uint256 from, uint256 to, uint256 f) private {
+        (uint256[] memory balances, int256 cash) = vault.balancesOf(from);
+        if (balances.length != 0) {
+            address[] memory assets = vault.collateralAssets();
+            for (uint256 i; i < balances.length; ++i) {
+                uint256 amount = f == WAD ? balances[i] : FixedPointMathLib.mulWad(balances[i], f);
+                if (amount != 0) vault.moveCollateral(from, to, assets[i], amount);
+            }
+        }
+        uint256 cashSlice = f == WAD ? SignedMath.abs(cash) : FixedPointMathLib.mulWad(SignedMath.abs(cash), f);
+        if (cashSlice != 0) {
+            // A debt slice moves to the bidder as the bidder paying it into the account.
+            if (cash > 0) vault.moveCash(from, to, cashSlice);
+            else vault.moveCash(to, from, cashSlice);
+        }
+        market.moduleSlicePositions(from, to, f);
+    }
+
+    /// @dev The insurance fund pays the bidder; what it did not hold becomes bad debt.
+    function _payFromInsurance(uint256 account, uint256 bidderAccount, uint256 amount) private {
+        int256 held = vault.cashOf(insuranceAccount);
+        vault.moveCash(insuranceAccount, bidderAccount, amount);
+        uint256 covered = held > 0 ? uint256(held) : 0;
+        if (amount > covered) emit BadDebtIncurred(account, amount - covered, badDebt());
+    }
+
+    function _mulWadSigned(uint256 f, int256 x) private pure returns (int256) {
+        return
+            x >= 0
+                ? int256(FixedPointMathLib.mulWad(f, uint256(x)))
+                : -int256(FixedPointMathLib.mulWad(f, uint256(-x)));
+    }
+
+    function _setParams(AuctionParams memory p) private {
+        if (
+            p.startDiscountWad > MAX_START_DISCOUNT ||
+            p.endDiscountWad > MAX_END_DISCOUNT ||
+            p.endDiscountWad < p.startDiscountWad ||
+            p.duration < MIN_DURATION ||
+            p.duration > MAX_DURATION ||
+            p.insuranceShareWad > MAX_INSURANCE_SHARE ||
+            p.bufferWad > MAX_BUFFER ||
+            p.dustValueWad > MAX_DUST_VALUE
+        ) revert LiquidatorInvalidParams(p);
+        _params = p;
+        emit AuctionParamsSet(p);
+    }
+}

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
+import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
+import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {Liquidator} from "../../../contracts/liquidation/Liquidator.sol";
+import {Roles} from "../../../contracts/libraries/Roles.sol";
+import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+
+contract LiquidatorTest is PledgeFixture {
+    address internal carol;
+    uint256 internal carolKey;
+    address internal dave = makeAddr("dave");
+    uint256 internal carolAccount;
+    uint256 internal bobAccount;
+    uint256 internal daveAccount;
+    uint256 internal call30;
+
+    function setUp() public override {
+        super.setUp();
+        (carol, carolKey) = makeAddrAndKey("carol");
+        carolAccount = _account(carol, 1);
+        bobAccount = _account(bob, 1);
+        daveAccount = _account(dave, 1);
+        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
+        _fundAndDeposit(bob, bobAccount, usdc, 10_000_000e6);
+        _fundAndDeposit(dave, daveAccount, usdc, 10_000_000e6);
+    }
+
+    // ------------------------------------------------------------ start
+
+    function test_startAuction_refusesHealthyAndMarginCallAccounts() public {
+        _shortCalls(10e18, 8_000e6);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ILiquidator.LiquidatorAccountHealthy.selector,
+                carolAccount,
+                IMarginEngine.Health.HEALTHY
+            )
+        );
+        liquidator.startAuction(carolAccount);
+        _moveUntil(IMarginEngine.Health.MARGIN_CALL);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ILiquidator.LiquidatorAccountHealthy.selector,
+                carolAccount,
+                IMarginEngine.Health.MARGIN_CALL
+            )
+        );
+        liquidator.startAuction(carolAccount);
+    }
+
+    function test_startAuction_belowMaintenance() public {
+        _underwater();
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionStarted(carolAccount, s.markValue, s.health, address(this));
+        liquidator.startAuction(carolAccount);
+        ILiquidator.Auction memory a = liquidator.auctionOf(carolAccount);
+        assertTrue(a.active);
+        assertEq(a.startTime, block.timestamp);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorAuctionActive.selector, carolAccount));
+        liquidator.startAuction(carolAccount);
+    }
+
+    // ------------------------------------------------------------ pricing
+
+    function test_discountGrowsLinearlyThenFlat() public {
+        _underwater();
+        liquidator.startAuction(carolAccount);
+        uint256 start = block.timestamp;
+        assertEq(liquidator.discountAt(start), 0.05e18);
+        vm.warp(start + 450);
+        assertEq(liquidator.discountAt(start), 0.175e18);
+        vm.warp(start + 900);
+        assertEq(liquidator.discountAt(start), 0.30e18);
+        vm.warp(start + 5_000);
+        assertEq(liquidator.discountAt(start), 0.30e18);
+    }
+
+    function test_bidMatchesPreviewAndRestoresTheAccount() public {
+        _underwater();
+        liquidator.startAuction(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        assertLt(preview.maxFractionWad, 1e18, "a partial slice suffices");
+        assertEq(preview.fractionWad, preview.maxFractionWad, "request capped at the maximum");
+        assertGt(preview.payment, 0);
+
+        int256 carolCashBefore = vault.cashOf(carolAccount);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        ILiquidator.BidPreview memory done = liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertEq(abi.encode(done), abi.encode(preview), "bid did exactly what the preview said");
+
+        // The account is back above IM, by about the 15 % buffer, and the auction is over.
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        assertGe(s.equityIM, int256(s.requirementIM));
+        assertApproxEqRel(s.equityIM, preview.equityIMAfter, 1e12);
+        assertApproxEqRel(s.requirementIM, preview.requirementIMAfter, 1e12);
+        assertFalse(liquidator.auctionOf(carolAccount).active);
+        // Dave took the slice of the short and paid for it; insurance got its share.
+        assertLt(market.positionOf(daveAccount, call30), 0);
+        assertEq(market.positionOf(daveAccount, call30) + market.positionOf(carolAccount, call30), -10e18);
+        assertGt(vault.cashOf(insurance.account()), 0);
+        assertEq(vault.cashOf(insurance.account()), int256(preview.insuranceFee));
+        assertGt(vault.cashOf(carolAccount), carolCashBefore - (carolCashBefore * int256(done.fractionWad)) / 1e18);
+    }
+
+    function test_bid_respectsPriceLimitNonceAndAuthorization() public {
+        _underwater();
+        liquidator.startAuction(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 0.1e18);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.startPrank(dave);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILiquidator.LiquidatorPriceLimit.selector, preview.payment, preview.payment - 1)
+        );
+        liquidator.bid(carolAccount, daveAccount, 0.1e18, preview.payment - 1, nonce);
+        vm.expectRevert(
+            abi.encodeWithSelector(ILiquidator.LiquidatorAccountChanged.selector, carolAccount, nonce + 1, nonce)
+        );
+        liquidator.bid(carolAccount, daveAccount, 0.1e18, preview.payment, nonce + 1);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorUnauthorized.selector, bobAccount, dave));
+        liquidator.bid(carolAccount, bobAccount, 0.1e18, preview.payment, nonce);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorInvalidFraction.selector, 0));
+        liquidator.bid(carolAccount, daveAccount, 0, preview.payment, nonce);
+        vm.stopPrank();
+        vm.prank(carol);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorSelfBid.selector, carolAccount));
+        liquidator.bid(carolAccount, carolAccount, 0.1e18, preview.payment, nonce);
+    }
+
+    function test_bid_bidderMustEndAboveInitialMargin() public {
+        _underwater();
+        liquidator.startAuction(carolAccount);
+        uint256 poor = _account(dave, 2); // no collateral at all
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 0.5e18);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        vm.expectPartialRevert(IMarginEngine.EngineBelowInitialMargin.selector);
+        liquidator.bid(carolAccount, poor, 0.5e18, preview.payment, nonce);
+    }
+
+    function test_bid_noAuction() public {
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNoAuction.selector, carolAccount));
+        liquidator.previewBid(carolAccount, 1e18);
+    }
+
+    // ------------------------------------------------------------ insolvency
+
+    function test_insolventAccount_insurancePaysTheBidder() public {
+        _shortCalls(10e18, 8_000e6);
+        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
+        _setPrice(ethUsd, 9_000e8); // far past the account's equity
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        assertEq(uint8(s.health), uint8(IMarginEngine.Health.INSOLVENT));
+        assertLt(s.markValue, 0);
+        liquidator.startAuction(carolAccount);
+        assertEq(liquidator.previewBid(carolAccount, 0.3e18).maxFractionWad, 1e18, "insolvent: all may go");
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        assertLt(preview.payment, 0);
+
+        int256 insuranceBefore = vault.cashOf(insurance.account());
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertEq(vault.cashOf(insurance.account()), insuranceBefore + preview.payment);
+        assertEq(market.positionOf(carolAccount, call30), 0);
+        assertEq(vault.cashOf(carolAccount), 0);
+        assertEq(liquidator.badDebt(), 0);
+        assertFalse(liquidator.auctionOf(carolAccount).active);
+    }
+
+    function test_insolventAccount_uncoveredLossIsExplicitBadDebt() public {
+        _shortCalls(10e18, 8_000e6);
+        _fundAndDeposit(alice, insurance.account(), usdc, 1_000e6);
+        _setPrice(ethUsd, 9_000e8);
+        liquidator.startAuction(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        uint256 owed = uint256(-preview.payment);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.BadDebtIncurred(carolAccount, owed - 1_000e6, owed - 1_000e6);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertEq(liquidator.badDebt(), owed - 1_000e6);
+        // Nothing is lost silently: the books still balance to the wei.
+        assertEq(int256(usdc.balanceOf(address(vault))), _sumCash());
+    }
+
+    function test_dustAccountGoesWhole() public {
+        _shortCalls(0.05e18, 30e6);
+        _setPrice(ethUsd, 3_600e8);
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        assertEq(uint8(s.health), uint8(IMarginEngine.Health.LIQUIDATABLE));
+        assertLe(s.markValue, 100e18);
+        liquidator.startAuction(carolAccount);
+        // Whatever fraction is asked for, a dust-sized account is taken whole.
+        assertEq(liquidator.previewBid(carolAccount, 0.01e18).fractionWad, 1e18);
+    }
+
+    // ------------------------------------------------------------ termination
+
+    function test_terminateAuction_onlyOnceBackAboveIM() public {
+        _underwater();
+        liquidator.startAuction(carolAccount);
+        vm.expectPartialRevert(ILiquidator.LiquidatorAccountStillUnderwater.selector);
+        liquidator.terminateAuction(carolAccount);
+        _setPrice(ethUsd, 3_000e8);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        liquidator.terminateAuction(carolAccount);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNoAuction.selector, carolAccount));
+        liquidator.terminateAuction(carolAccount);
+    }
+
+    // ------------------------------------------------------------ safety
+
+    function test_guardianPauseNeverBlocksLiquidation() public {
+        _underwater();
+        vm.startPrank(guardian);
+        market.pause();
+        vault.pause();
+        vm.stopPrank();
+        liquidator.startAuction(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        // A healthy account still withdraws while paused.
+        vm.prank(dave);
+        vault.withdraw(daveAccount, address(usdc), 1_000e6, dave);
+    }
+
+    function test_setAuctionParams_boundedAndRoleGated() public {
+        ILiquidator.AuctionParams memory p = _auctionParams();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                address(this),
+                Roles.RISK_MANAGER_ROLE
+            )
+        );
+        liquidator.setAuctionParams(p);
+        p.endDiscountWad = 0.04e18; // below the start
+        vm.prank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorInvalidParams.selector, p));
+        liquidator.setAuctionParams(p);
+        p = _auctionParams();
+        p.duration = 10;
+        vm.prank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorInvalidParams.selector, p));
+        liquidator.setAuctionParams(p);
+        p = _auctionParams();
+        p.insuranceShareWad = 0.2e18;
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionParamsSet(p);
+        vm.prank(riskManager);
+        liquidator.setAuctionParams(p);
+        assertEq(liquidator.auctionParams().insuranceShareWad, 0.2e18);
+    }
+
+    function test_constructor_rejectsZeroAddresses() public {
+        vm.expectRevert(ILiquidator.LiquidatorZeroAddress.selector);
+        new Liquidator(admin, vault, engine, market, 0, _auctionParams());
+    }
+
+    // ------------------------------------------------------------ properties
+
+    /// @dev A bid never leaves the liquidated account worse off per unit of remaining risk:
+    /// equityMM / requirementMM does not fall, whatever the fraction and the time.
+    function testFuzz_bidNeverWorsensEquityPerUnitOfRisk(uint256 fraction, uint256 wait, uint256 price) public {
+        _shortCalls(10e18, 8_000e6);
+        price = bound(price, 4_000e8, 5_200e8);
+        _setPrice(ethUsd, int256(price));
+        vm.assume(engine.accountMargin(carolAccount).health == IMarginEngine.Health.LIQUIDATABLE);
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + bound(wait, 0, 30 minutes));
+        _refreshFeeds();
+        fraction = bound(fraction, 1e15, 1e18);
+        IMarginEngine.MarginState memory before = engine.accountMargin(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, fraction);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, fraction, preview.payment, nonce);
+        IMarginEngine.MarginState memory afterBid = engine.accountMargin(carolAccount);
+        if (afterBid.requirementMM == 0) return; // emptied
+        // equityAfter / reqAfter ≥ equityBefore / reqBefore, cross-multiplied (with 1 wei per unit slack).
+        assertGe(
+            afterBid.equityMM * int256(before.requirementMM) + int256(before.requirementMM) * 1e6,
+            before.equityMM * int256(afterBid.requirementMM)
+        );
+        assertEq(int256(usdc.balanceOf(address(vault))), _sumCash());
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    /// @dev Carol posts `cash` USDC and sells `size` 3200 calls to Bob at 100 each.
+    function _shortCalls(uint256 size, uint256 cash) internal {
+        _fundAndDeposit(carol, carolAccount, usdc, cash);
+        _trade(carolKey, carolAccount, bobAccount, call30, -int256(size), 100e18);
+    }
+
+    /// @dev Carol short 10 calls on 8,000 USDC, then ETH rises until she is below MM.
+    function _underwater() internal {
+        _shortCalls(10e18, 8_000e6);
+        _moveUntil(IMarginEngine.Health.LIQUIDATABLE);
+        assertEq(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
+    }
+
+    function _moveUntil(IMarginEngine.Health target) internal {
+        for (int256 price = 3_000e8; engine.accountMargin(carolAccount).health < target; price += 10e8) {
+            _setPrice(ethUsd, price);
+        }
+    }
+
+    function _sumCash() internal view returns (int256 sum) {
+        sum =
+            vault.cashOf(carolAccount) +
+            vault.cashOf(bobAccount) +
+            vault.cashOf(daveAccount) +
+            vault.cashOf(insurance.account()) +
+            vault.cashOf(_account(dave, 2));
+    }
+}
