@@ -1,0 +1,129 @@
+/**
+ * The stress population as pure data: a seeded PRNG, the BTC series grid around spot
+ * and, per account, its collateral and the book it wants to trade. The chain side
+ * (`episode.ts`) executes the plan and sizes the shorts until each account sits just
+ * above initial margin.
+ */
+
+const DAY_SECONDS = 86_400;
+const EXPIRY_HOUR_SECONDS = 8 * 3_600;
+export const WAD = 10n ** 18n;
+
+/** Mulberry32: a tiny, well-mixed 32-bit PRNG; the same seed gives the same run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** A BTC series as `SeriesLib.Series` takes it. */
+export interface SeriesSpec {
+  underlyingIndex: number;
+  expiry: number;
+  isCall: boolean;
+  strikeWad: bigint;
+}
+
+/** Strikes are rounded to this many USD. */
+export function strikeTick(spot: number): number {
+  return spot >= 20_000 ? 1_000 : spot >= 2_000 ? 100 : 10;
+}
+
+/** The 08:00 UTC expiry `days` after `now` (never earlier than `days` full days). */
+export function expiryAfter(now: number, days: number): number {
+  const day = Math.floor((now + days * DAY_SECONDS) / DAY_SECONDS);
+  const expiry = day * DAY_SECONDS + EXPIRY_HOUR_SECONDS;
+  return expiry >= now + days * DAY_SECONDS ? expiry : expiry + DAY_SECONDS;
+}
+
+/**
+ * Calls and puts at strikes spot × {0.7, 0.8, …, 1.3} (rounded to the tick), expiring
+ * 7, 14, 30 and 60 days out at 08:00 UTC.
+ */
+export function seriesGrid(underlyingIndex: number, spot: number, now: number): SeriesSpec[] {
+  const tick = strikeTick(spot);
+  const strikes = [0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3].map((m) => Math.round((spot * m) / tick) * tick);
+  const grid: SeriesSpec[] = [];
+  for (const days of [7, 14, 30, 60]) {
+    const expiry = expiryAfter(now, days);
+    for (const strike of strikes) {
+      for (const isCall of [true, false])
+        grid.push({ underlyingIndex, expiry, isCall, strikeWad: BigInt(strike) * WAD });
+    }
+  }
+  return grid;
+}
+
+/** One trade an account wants: a series of the grid and a side. */
+export interface PlannedTrade {
+  series: number;
+  side: "long" | "short";
+}
+
+/** An account of the population before it trades. */
+export interface AccountPlan {
+  subId: bigint;
+  /** USDC deposited, whole dollars. */
+  cashUsd: number;
+  /** WBTC deposited, in BTC (8 decimals significant). */
+  wbtc: number;
+  /** Share of the deposit's value spent on long premiums. */
+  longBudgetShare: number;
+  trades: PlannedTrade[];
+}
+
+export interface PopulationOptions {
+  accounts: number;
+  seed: number;
+  spot: number;
+  gridSize: number;
+}
+
+/**
+ * The population: deposits log-uniform in $10k–$250k, 0–80 % of it in WBTC, 2–6
+ * trades each over the grid, about 60 % of them short (the side that uses margin), and
+ * up to 30 % of the deposit spent on long premiums.
+ */
+export function planPopulation(options: PopulationOptions): AccountPlan[] {
+  const random = seededRandom(options.seed);
+  const plans: AccountPlan[] = [];
+  for (let i = 0; i < options.accounts; i++) {
+    const deposit = Math.exp(Math.log(10_000) + random() * Math.log(25));
+    const wbtcShare = random() * 0.8;
+    const trades: PlannedTrade[] = [];
+    const count = 2 + Math.floor(random() * 5);
+    for (let k = 0; k < count; k++) {
+      trades.push({ series: Math.floor(random() * options.gridSize), side: random() < 0.6 ? "short" : "long" });
+    }
+    // Every account carries margin risk: at least one short.
+    if (!trades.some((t) => t.side === "short")) trades[0] = { ...trades[0]!, side: "short" };
+    plans.push({
+      subId: BigInt(i + 1),
+      cashUsd: Math.round(deposit * (1 - wbtcShare)),
+      wbtc: Math.round(((deposit * wbtcShare) / options.spot) * 1e8) / 1e8,
+      longBudgetShare: random() * 0.3,
+      trades,
+    });
+  }
+  return plans;
+}
+
+/**
+ * DESIGN.md's standard requirement of one short contract, in USD:
+ * call `max(a·S − OTM, b·S)`, put `max(a·S − OTM, b·K)`.
+ */
+export function shortRequirement(isCall: boolean, spot: number, strike: number, a: number, b: number): number {
+  const otm = isCall ? Math.max(strike - spot, 0) : Math.max(spot - strike, 0);
+  return Math.max(a * spot - otm, b * (isCall ? spot : strike));
+}
+
+/** WAD contracts for `size` (a float), rounded down to 0.001 contract; 0 below that. */
+export function toContractsWad(size: number): bigint {
+  if (!(size > 0)) return 0n;
+  return BigInt(Math.floor(size * 1_000)) * (WAD / 1_000n);
+}

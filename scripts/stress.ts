@@ -1,0 +1,52 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { candlesBetween, loadCandles } from "./lib/history.js";
+import { type EpisodeResult, runEpisode } from "./lib/episode.js";
+
+/**
+ * `npm run stress`: replays real BTC crash days through the protocol on fresh in-process
+ * chains, with a population opened at initial margin and keeper bots liquidating it.
+ * Prints one row per episode and writes bench/stress.json. Set STRESS_ACCOUNTS,
+ * STRESS_SEED or STRESS_EPISODES (comma-separated names) to change the run.
+ */
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const EPISODES = [
+  { name: "covid-2020", first: "2020-03-12", last: "2020-03-13" },
+  { name: "china-ban-2021", first: "2021-05-19", last: "2021-05-19" },
+  { name: "ftx-2022", first: "2022-11-08", last: "2022-11-09" },
+] as const;
+
+const accounts = Number(process.env.STRESS_ACCOUNTS ?? 60);
+const seed = Number(process.env.STRESS_SEED ?? 20200312);
+const only = process.env.STRESS_EPISODES?.split(",");
+const candles = await loadCandles(path.resolve(root, "../shared/data/btc-usd-daily.csv"));
+
+const results: EpisodeResult[] = [];
+const started = Date.now();
+for (const episode of EPISODES) {
+  if (only && !only.includes(episode.name)) continue;
+  const { result } = await runEpisode({
+    name: episode.name,
+    candles: candlesBetween(candles, episode.first, episode.last),
+    accounts,
+    seed,
+    log: (line) => console.log(line),
+  });
+  console.log(`${episode.name}: done in ${result.seconds} s`);
+  results.push(result);
+}
+console.table(Object.fromEntries(results.map(({ episode, ...row }) => [episode, row])));
+
+const out = path.resolve(root, "bench/stress.json");
+await mkdir(path.dirname(out), { recursive: true });
+const snapshot = {
+  note: "npm run stress: BTC history replayed through Pledge (see docs/stress-test.md). Deterministic except `seconds`.",
+  accounts,
+  seed,
+  totalSeconds: Math.round((Date.now() - started) / 1000),
+  episodes: results,
+};
+await writeFile(out, `${JSON.stringify(snapshot, null, 2)}\n`);
+console.log(`wrote ${path.relative(process.cwd(), out)}`);

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { candlesBetween, loadCandles } from "../../scripts/lib/history.js";
+import { runEpisode } from "../../scripts/lib/episode.js";
+
+const CSV = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../shared/data/btc-usd-daily.csv");
+
+/**
+ * The CI cut of `npm run stress`: 2020-03-12 alone (BTC −41 % intraday) with 12
+ * accounts, through the same library functions, then the books are checked.
+ */
+describe("stress: 2020-03-12 replayed through the protocol", async () => {
+  const candles = candlesBetween(await loadCandles(CSV), "2020-03-12", "2020-03-12");
+  const { result, world, flagged, endings } = await runEpisode({
+    name: "ci-2020-03-12",
+    candles,
+    accounts: 12,
+    seed: 20200312,
+  });
+  const { vault, market, usdc, wbtc, liquidator } = world.contracts;
+  const everyone = [...world.population, world.marketMaker, world.bidder, world.insuranceAccount];
+
+  it("the crash pushes accounts below maintenance and the bots auction them", () => {
+    assert.ok(result.priceMin < 4_700 && result.feedUpdates > 100);
+    assert.ok(result.fellBelowMM > 0, "no account fell below MM: the stress did not bite");
+    assert.ok(result.auctionsStarted >= result.fellBelowMM && result.bids > 0);
+  });
+
+  it("every account that fell below MM got an auction that resolved", async () => {
+    for (const account of flagged) {
+      assert.equal((await liquidator.read.auctionOf([account])).active, false, `auction still open on ${account}`);
+      const ended = endings.filter((e) => e.account === account);
+      assert.ok(ended.length > 0, `no auction ended on ${account}`);
+      for (const e of ended) assert.ok(e.emptied || e.atOrAboveIM, `auction on ${account} ended below IM`);
+    }
+    assert.equal(result.unresolvedAuctions, 0);
+  });
+
+  it("the vault reconciles to the wei", async () => {
+    let cash = 0n;
+    let btc = 0n;
+    for (const account of everyone) {
+      cash += await vault.read.cashOf([account]);
+      btc += await vault.read.collateralOf([account, wbtc.address]);
+    }
+    assert.equal(await usdc.read.balanceOf([vault.address]), cash);
+    assert.equal(await wbtc.read.balanceOf([vault.address]), btc);
+  });
+
+  it("every series nets to zero", async () => {
+    for (const series of world.series) {
+      let net = 0n;
+      for (const account of everyone) net += await market.read.positionOf([account, series]);
+      assert.equal(net, 0n, `series ${series} nets to ${net}`);
+    }
+  });
+
+  it("no bad debt", async () => {
+    assert.equal(await liquidator.read.badDebt(), 0n);
+    assert.equal(result.badDebtUsd, 0);
+  });
+});
