@@ -786,12 +786,7 @@ contract OptionMarketTest is MarketFixture {
         _fillExpectRevert(
             _order(makerSub, callId, 2e18, priceWad),
             2e18,
-            abi.encodeWithSelector(
-                IMarginEngine.EngineBelowInitialMargin.selector,
-                makerSub,
-                -int256(2 * priceWad),
-                0
-            )
+            abi.encodeWithSelector(IMarginEngine.EngineBelowInitialMargin.selector, makerSub, -int256(2 * priceWad), 0)
         );
         _fundAndDeposit(maker, makerSub, usdc, 10_000e6);
         _fill(_order(makerSub, callId, 2e18, priceWad), 2e18);
