@@ -1,0 +1,97 @@
+/**
+ * Errors of the math ports. Each one stands for exactly one on-chain revert and carries its
+ * Solidity signature and arguments, so a caller (or a parity test) can compare it with the
+ * revert data the chain returns.
+ */
+
+/** Base of every error a math port throws in place of a revert. */
+export class MathError extends Error {
+  override name = "MathError";
+  /** The Solidity error signature, e.g. `"MulWadFailed()"` or `"Panic(uint256)"`. */
+  readonly signature: string;
+  /** The error's arguments, in order. */
+  readonly args: readonly bigint[];
+
+  constructor(signature: string, args: readonly bigint[] = [], message: string = signature) {
+    super(message);
+    this.signature = signature;
+    this.args = args;
+  }
+}
+
+/** Solady `MulWadFailed()`: `x·y` overflows 256 bits. */
+export class MulWadFailedError extends MathError {
+  override name = "MulWadFailedError";
+  constructor() {
+    super("MulWadFailed()");
+  }
+}
+
+/** Solady `DivWadFailed()`: zero divisor or `x·1e18` overflows 256 bits. */
+export class DivWadFailedError extends MathError {
+  override name = "DivWadFailedError";
+  constructor() {
+    super("DivWadFailed()");
+  }
+}
+
+/** Solady `DivFailed()`: zero divisor. */
+export class DivFailedError extends MathError {
+  override name = "DivFailedError";
+  constructor() {
+    super("DivFailed()");
+  }
+}
+
+/** Solady `FullMulDivFailed()`: zero divisor or a quotient of more than 256 bits. */
+export class FullMulDivFailedError extends MathError {
+  override name = "FullMulDivFailedError";
+  constructor() {
+    super("FullMulDivFailed()");
+  }
+}
+
+/** Solady `LnWadUndefined()`: `lnWad` of a value ≤ 0. */
+export class LnWadUndefinedError extends MathError {
+  override name = "LnWadUndefinedError";
+  constructor() {
+    super("LnWadUndefined()");
+  }
+}
+
+/** Solady `ExpOverflow()`: `expWad` of a value whose exponential does not fit in `int256`. */
+export class ExpOverflowError extends MathError {
+  override name = "ExpOverflowError";
+  constructor() {
+    super("ExpOverflow()");
+  }
+}
+
+/** Solidity `Panic(0x11)`: checked arithmetic overflowed or underflowed. */
+export class MathOverflowError extends MathError {
+  override name = "MathOverflowError";
+  constructor() {
+    super("Panic(uint256)", [0x11n], "Panic(0x11): arithmetic overflow or underflow");
+  }
+}
+
+/**
+ * An argument outside its Solidity type (e.g. a negative `uint256`). The chain cannot receive
+ * such a value, so this is not a revert: it is a caller bug.
+ */
+export class MathInputError extends RangeError {
+  override name = "MathInputError";
+}
+
+/**
+ * Checks that `x` fits the Solidity type (`uint<bits>` or `int<bits>`), as ABI decoding would.
+ *
+ * @example
+ * assertType(5n, "uint", 8); // ok
+ * assertType(-1n, "uint", 256); // throws MathInputError
+ */
+export function assertType(x: bigint, kind: "uint" | "int", bits: number, label = "value"): void {
+  const b = BigInt(bits);
+  const ok = kind === "uint" ? x >= 0n && x < 1n << b : x >= -(1n << (b - 1n)) && x < 1n << (b - 1n);
+  if (!ok) throw new MathInputError(`${label} ${x} is not a ${kind}${bits}`);
+}

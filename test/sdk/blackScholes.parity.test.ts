@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { before, describe, it } from "node:test";
+import { network } from "hardhat";
+import {
+  BlackScholesInputOutOfRangeError,
+  callDelta,
+  callPrice,
+  prices,
+  putDelta,
+  putPrice,
+  vega,
+} from "../../packages/sdk/src/index.js";
+import { random } from "./random.js";
+
+/** One reference case of `shared/vectors/black-scholes.json` (WAD strings, 60-digit reference). */
+interface VectorCase {
+  spot: string;
+  strike: string;
+  secondsToExpiry: number;
+  vol: string;
+  call: string;
+  put: string;
+  callDelta: string;
+  putDelta: string;
+  vega: string;
+}
+
+interface Input {
+  spotWad: bigint;
+  strikeWad: bigint;
+  secondsToExpiry: bigint;
+  volWad: bigint;
+}
+
+interface Output {
+  call: bigint;
+  put: bigint;
+  callDelta: bigint;
+  putDelta: bigint;
+  vega: bigint;
+}
+
+type OutputName = keyof Output;
+const OUTPUTS: readonly OutputName[] = ["call", "put", "callDelta", "putDelta", "vega"];
+
+// The vectors live beside the repository: <repoRoot>/../shared/vectors/black-scholes.json.
+const vectorsUrl = new URL("../../../shared/vectors/black-scholes.json", import.meta.url);
+const cases: VectorCase[] = (JSON.parse(readFileSync(vectorsUrl, "utf8")) as { cases: VectorCase[] }).cases;
+
+const WAD = 10n ** 18n;
+const YEAR = 365n * 86400n;
+const CHUNK = 100;
+const RANDOM_CASES = 2500;
+const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+
+/** Same bounds as test/unit/libraries/blackScholes.test.ts, in wei. */
+const priceBound = (spot: bigint, ref: bigint): bigint => spot / 10n ** 12n + abs(ref) / 10n ** 10n;
+const deltaBound = (ref: bigint): bigint => 10n ** 6n + abs(ref) / 10n ** 10n;
+
+/** Every output of the TypeScript port, through its public functions. */
+function port({ spotWad, strikeWad, secondsToExpiry, volWad }: Input): Output {
+  const args = [spotWad, strikeWad, secondsToExpiry, volWad] as const;
+  const [call, put] = prices(...args);
+  assert.equal(callPrice(...args), call);
+  assert.equal(putPrice(...args), put);
+  return { call, put, callDelta: callDelta(...args), putDelta: putDelta(...args), vega: vega(...args) };
+}
+
+/**
+ * Seeded random inputs over the supported domain (docs/black-scholes.md): spot 1e18..1e24
+ * log-uniform, strike/spot 0.2..5 log-uniform with ~5 % extreme ratios (strike at the domain's
+ * ends, 0.2e18 and 4.2e24), seconds 0..2 years with some at 0 and a few seconds, vol 1e14..18e18.
+ */
+function randomInputs(count: number): Input[] {
+  const rng = random(0x5eed_b5n);
+  const inputs: Input[] = [];
+  for (let i = 0; i < count; i++) {
+    const spotWad = rng.logUniform(WAD, 10n ** 24n);
+    let strikeWad: bigint;
+    const roll = rng.float();
+    if (roll < 0.025) strikeWad = rng.logUniform(2n * 10n ** 17n, 10n ** 18n);
+    else if (roll < 0.05) strikeWad = rng.logUniform(10n ** 24n, 42n * 10n ** 23n);
+    else if (roll < 0.07) strikeWad = spotWad + rng.range(-3n, 3n);
+    else strikeWad = (spotWad * rng.logUniform(2n * 10n ** 17n, 5n * WAD)) / WAD;
+    if (strikeWad < 2n * 10n ** 17n) strikeWad = 2n * 10n ** 17n;
+    const t = rng.float();
+    const secondsToExpiry =
+      t < 0.03 ? 0n : t < 0.08 ? rng.range(1n, 3600n) : t < 0.2 ? rng.range(1n, 7n * 86400n) : rng.range(1n, 2n * YEAR);
+    const volWad = rng.logUniform(10n ** 14n, 18n * WAD);
+    inputs.push({ spotWad, strikeWad, secondsToExpiry, volWad });
+  }
+  return inputs;
+}
+
+describe("SDK BlackScholes parity (TypeScript === chain, to the wei)", async () => {
+  const { viem } = await network.create();
+  const harness = await viem.deployContract("BlackScholesHarness");
+
+  const vectorInputs: Input[] = cases.map((c) => ({
+    spotWad: BigInt(c.spot),
+    strikeWad: BigInt(c.strike),
+    secondsToExpiry: BigInt(c.secondsToExpiry),
+    volWad: BigInt(c.vol),
+  }));
+  const randomCases = randomInputs(RANDOM_CASES);
+
+  const evaluate = async (inputs: Input[]): Promise<Output[]> => {
+    const out: Output[] = [];
+    for (let i = 0; i < inputs.length; i += CHUNK) {
+      out.push(...(await harness.read.evaluate([inputs.slice(i, i + CHUNK)])));
+    }
+    return out;
+  };
+
+  let chainVectors: Output[] = [];
+  let chainRandom: Output[] = [];
+  before(async () => {
+    chainVectors = await evaluate(vectorInputs);
+    chainRandom = await evaluate(randomCases);
+  });
+
+  const assertParity = (inputs: Input[], chain: () => Output[]) => () => {
+    const results = chain();
+    assert.equal(results.length, inputs.length);
+    const mismatches: string[] = [];
+    inputs.forEach((input, i) => {
+      const ts = port(input);
+      for (const name of OUTPUTS) {
+        if (ts[name] !== results[i]![name]) {
+          const { spotWad, strikeWad, secondsToExpiry, volWad } = input;
+          mismatches.push(
+            `#${i} ${name}(${spotWad}, ${strikeWad}, ${secondsToExpiry}, ${volWad}): ts ${ts[name]}, chain ${results[i]![name]}`,
+          );
+        }
+      }
+    });
+    assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
+  };
+
+  it("all 1000 reference vectors: five outputs equal", assertParity(vectorInputs, () => chainVectors));
+
+  it(`${RANDOM_CASES} seeded random inputs over the domain: five outputs equal`, assertParity(randomCases, () => chainRandom));
+
+  it("the port meets the vectors' accuracy bound", () => {
+    const failures: string[] = [];
+    cases.forEach((c, i) => {
+      const ts = port(vectorInputs[i]!);
+      const spot = BigInt(c.spot);
+      for (const name of OUTPUTS) {
+        const ref = BigInt(c[name]);
+        const tol = name === "callDelta" || name === "putDelta" ? deltaBound(ref) : priceBound(spot, ref);
+        if (abs(ts[name] - ref) > tol) failures.push(`#${i} ${name}: got ${ts[name]}, want ${ref} ± ${tol}`);
+      }
+    });
+    assert.deepEqual(failures.slice(0, 10), [], `${failures.length} cases out of bounds`);
+  });
+
+  it("reverts and throws alike outside the proven range", async () => {
+    const outside: Input[] = [
+      { spotWad: 1n << 120n, strikeWad: WAD, secondsToExpiry: 86400n, volWad: WAD },
+      { spotWad: WAD, strikeWad: 1n << 119n, secondsToExpiry: 86400n, volWad: WAD },
+      { spotWad: WAD, strikeWad: WAD, secondsToExpiry: 1n << 40n, volWad: WAD },
+      { spotWad: WAD, strikeWad: WAD, secondsToExpiry: 86400n, volWad: 1n << 72n },
+    ];
+    for (const input of outside) {
+      const args = [input.spotWad, input.strikeWad, input.secondsToExpiry, input.volWad] as const;
+      assert.throws(() => callPrice(...args), BlackScholesInputOutOfRangeError);
+      assert.throws(() => putDelta(...args), BlackScholesInputOutOfRangeError);
+      await assert.rejects(harness.read.callPrice([...args]), /BlackScholesInputOutOfRange/);
+    }
+    // Just inside every cap: both succeed and agree.
+    const edge: Input = {
+      spotWad: (1n << 120n) - 1n,
+      strikeWad: (1n << 119n) - 1n,
+      secondsToExpiry: (1n << 40n) - 1n,
+      volWad: (1n << 72n) - 1n,
+    };
+    const [chain] = await harness.read.evaluate([[edge]]);
+    assert.deepEqual(port(edge), { ...chain });
+  });
+});
