@@ -138,9 +138,15 @@ describe("SDK BlackScholes parity (TypeScript === chain, to the wei)", async () 
     assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
   };
 
-  it("all 1000 reference vectors: five outputs equal", assertParity(vectorInputs, () => chainVectors));
+  it(
+    "all 1000 reference vectors: five outputs equal",
+    assertParity(vectorInputs, () => chainVectors),
+  );
 
-  it(`${RANDOM_CASES} seeded random inputs over the domain: five outputs equal`, assertParity(randomCases, () => chainRandom));
+  it(
+    `${RANDOM_CASES} seeded random inputs over the domain: five outputs equal`,
+    assertParity(randomCases, () => chainRandom),
+  );
 
   it("the port meets the vectors' accuracy bound", () => {
     const failures: string[] = [];

@@ -11,18 +11,7 @@ export {
   MathOverflowError,
   MulWadFailedError,
 } from "./math/errors.js";
-export {
-  WAD,
-  divUp,
-  divWad,
-  divWadUp,
-  expWad,
-  fullMulDiv,
-  lnWad,
-  mulWad,
-  mulWadUp,
-  sqrt,
-} from "./math/fixedPoint.js";
+export { WAD, divUp, divWad, divWadUp, expWad, fullMulDiv, lnWad, mulWad, mulWadUp, sqrt } from "./math/fixedPoint.js";
 export {
   BlackScholesInputOutOfRangeError,
   callDelta,
@@ -41,3 +30,18 @@ export {
   shortRequirementUp,
   tokenValueDown,
 } from "./math/marginMath.js";
+export { type Series, decodeSeries } from "./math/series.js";
+export {
+  Health,
+  type CollateralInput,
+  type MarginInputs,
+  type MarginState,
+  type RiskParams,
+  type UnderlyingInput,
+  accountMargin,
+  health,
+  markAndSpot,
+} from "./math/engine.js";
+export { type AuctionParams, type BidPreview, discountAt, maxFraction, previewBid } from "./math/liquidation.js";
+export { settlementPayoff } from "./math/settlement.js";
+export { Account } from "./entities/Account.js";

@@ -1,0 +1,158 @@
+import { Health, type MarginInputs, type MarginState, type UnderlyingInput, accountMargin } from "../math/engine.js";
+
+/**
+ * An immutable snapshot of one account and the prices it is valued at. Every `with…`
+ * method returns a new `Account`, so a user can ask "what if" — margin after a trade, a
+ * deposit or a price move — before sending anything. The numbers are exactly the
+ * engine's.
+ *
+ * @example
+ * const account = new Account(inputs);
+ * const after = account.withTrade(seriesId, -10n ** 18n, 150_000_000n); // sell 1 at 150 USDC
+ * if (after.margin().health !== Health.HEALTHY) throw new Error("trade would breach IM");
+ */
+export class Account {
+  readonly inputs: MarginInputs;
+
+  constructor(inputs: MarginInputs) {
+    this.inputs = inputs;
+  }
+
+  /**
+   * The margin state, as `MarginEngine.accountMargin` returns it.
+   *
+   * @example
+   * const { equityIM, requirementIM, health } = account.margin();
+   */
+  margin(): MarginState {
+    return accountMargin(this.inputs);
+  }
+
+  /**
+   * The account after depositing `amount` units of collateral `index` (or cash when
+   * `index` is "cash").
+   *
+   * @example
+   * const topped = account.withDeposit("cash", 1_000_000_000n);
+   */
+  withDeposit(index: number | "cash", amount: bigint): Account {
+    if (index === "cash") return new Account({ ...this.inputs, cash: this.inputs.cash + amount });
+    const collateral = this.inputs.collateral.map((c, i) => (i === index ? { ...c, amount: c.amount + amount } : c));
+    return new Account({ ...this.inputs, collateral });
+  }
+
+  /**
+   * The account after trading `size` contracts (signed, WAD) of `seriesId` for a signed
+   * `cashDelta` (cash units received, negative when paying).
+   *
+   * @example
+   * const short = account.withTrade(seriesId, -2n * 10n ** 18n, 300_000_000n);
+   */
+  withTrade(seriesId: bigint, size: bigint, cashDelta: bigint): Account {
+    const positions = [...this.inputs.positions];
+    const at = positions.findIndex((p) => p.seriesId === seriesId);
+    if (at === -1) positions.push({ seriesId, balance: size });
+    else positions[at] = { seriesId, balance: positions[at]!.balance + size };
+    return new Account({
+      ...this.inputs,
+      cash: this.inputs.cash + cashDelta,
+      positions: positions.filter((p) => p.balance !== 0n),
+    });
+  }
+
+  /**
+   * The account with underlying `index` at a new spot (and optionally volatility).
+   *
+   * @example
+   * const crashed = account.withPrice(1, 2_000n * 10n ** 18n);
+   */
+  withPrice(index: number, spotWad: bigint, volWad?: bigint): Account {
+    const current = this.inputs.underlyings.get(index);
+    if (current === undefined) throw new Error(`no underlying ${index}`);
+    const underlyings = new Map(this.inputs.underlyings);
+    const next: UnderlyingInput = { ...current, spotWad, volWad: volWad ?? current.volWad };
+    underlyings.set(index, next);
+    return new Account({ ...this.inputs, underlyings });
+  }
+
+  /**
+   * The account at another time (for time decay and expiry).
+   *
+   * @example
+   * const tomorrow = account.at(account.inputs.timestamp + 86_400n);
+   */
+  at(timestamp: bigint): Account {
+    return new Account({ ...this.inputs, timestamp });
+  }
+
+  /**
+   * The nearest spot of underlying `index`, searching from the current spot towards
+   * `direction` ("up" or "down") up to `limitWad`, at which the account becomes
+   * liquidatable (below MM); `undefined` if it stays above MM all the way. Bisection
+   * to within `toleranceWad`.
+   *
+   * @example
+   * const price = account.liquidationPrice(1, "up", 100_000n * 10n ** 18n);
+   */
+  liquidationPrice(
+    index: number,
+    direction: "up" | "down",
+    limitWad: bigint,
+    toleranceWad: bigint = 10n ** 16n,
+  ): bigint | undefined {
+    const spot = this.inputs.underlyings.get(index)?.spotWad;
+    if (spot === undefined) throw new Error(`no underlying ${index}`);
+    const failsAt = (s: bigint) => this.withPrice(index, s).margin().health >= Health.LIQUIDATABLE;
+    if (failsAt(spot)) return spot;
+    if (!failsAt(limitWad)) return undefined;
+    let safe = spot;
+    let unsafe = limitWad;
+    while ((direction === "up" ? unsafe - safe : safe - unsafe) > toleranceWad) {
+      const mid = (safe + unsafe) / 2n;
+      if (failsAt(mid)) unsafe = mid;
+      else safe = mid;
+    }
+    return unsafe;
+  }
+
+  /**
+   * The most cash (in cash units) that can be withdrawn while staying at or above IM:
+   * the IM excess, capped at the positive cash balance.
+   *
+   * @example
+   * const max = account.maxWithdrawableCash();
+   */
+  maxWithdrawableCash(): bigint {
+    const { equityIM, requirementIM } = this.margin();
+    const excess = equityIM - requirementIM;
+    if (excess <= 0n || this.inputs.cash <= 0n) return 0n;
+    const scale = 10n ** BigInt(Math.max(0, 18 - this.inputs.cashDecimals));
+    const units = excess / scale;
+    return units < this.inputs.cash ? units : this.inputs.cash;
+  }
+
+  /**
+   * The most of collateral `index` (native units) that can be withdrawn while staying at
+   * or above IM. Found by bisection on the exact margin, so it matches the chain.
+   *
+   * @example
+   * const maxWeth = account.maxWithdrawableCollateral(0);
+   */
+  maxWithdrawableCollateral(index: number): bigint {
+    const held = this.inputs.collateral[index]?.amount ?? 0n;
+    const passes = (amount: bigint) => {
+      const { equityIM, requirementIM } = this.withDeposit(index, -amount).margin();
+      return equityIM >= requirementIM;
+    };
+    if (held === 0n || !passes(0n)) return 0n;
+    if (passes(held)) return held;
+    let ok = 0n;
+    let bad = held;
+    while (bad - ok > 1n) {
+      const mid = (ok + bad) / 2n;
+      if (passes(mid)) ok = mid;
+      else bad = mid;
+    }
+    return ok;
+  }
+}

@@ -1,0 +1,114 @@
+import { divUp, divWadUp, mulWad, mulWadUp } from "./fixedPoint.js";
+import type { MarginState } from "./engine.js";
+
+const WAD = 10n ** 18n;
+
+/** Auction parameters, as `ILiquidator.AuctionParams`. */
+export interface AuctionParams {
+  startDiscountWad: bigint;
+  endDiscountWad: bigint;
+  /** Seconds (a uint32 on chain, so a number as viem returns it). */
+  duration: number;
+  insuranceShareWad: bigint;
+  bufferWad: bigint;
+  dustValueWad: bigint;
+}
+
+/** What a bid would do, field for field as `ILiquidator.BidPreview`. */
+export interface BidPreview {
+  fractionWad: bigint;
+  maxFractionWad: bigint;
+  discountWad: bigint;
+  markValueWad: bigint;
+  payment: bigint;
+  insuranceFee: bigint;
+  equityIMAfter: bigint;
+  requirementIMAfter: bigint;
+  equityMMAfter: bigint;
+  requirementMMAfter: bigint;
+}
+
+const abs = (x: bigint) => (x < 0n ? -x : x);
+
+/**
+ * The auction discount at `timestamp` for an auction started at `startTime`, as
+ * `Liquidator.discountAt`.
+ *
+ * @example
+ * discountAt(params, start, start + 450n); // 0.175e18 with the default 5 % → 30 % over 15 min
+ */
+export function discountAt(params: AuctionParams, startTime: bigint, timestamp: bigint): bigint {
+  const elapsed = timestamp - startTime;
+  const duration = BigInt(params.duration);
+  if (elapsed >= duration) return params.endDiscountWad;
+  return params.startDiscountWad + ((params.endDiscountWad - params.startDiscountWad) * elapsed) / duration;
+}
+
+/**
+ * The largest fraction a bid may take, as `Liquidator._maxFraction` (0 = no bid needed).
+ *
+ * @example
+ * const f = maxFraction(params, state, priceWad);
+ */
+export function maxFraction(params: AuctionParams, state: MarginState, priceWad: bigint): bigint {
+  if (state.equityMM < 0n || state.markValue < 0n) return WAD;
+  if (abs(state.markValue) <= params.dustValueWad) return WAD;
+  const target = state.requirementIM + mulWadUp(params.bufferWad, state.requirementIM);
+  const need = target - state.equityIM;
+  if (need <= 0n) return 0n;
+  const denominator = priceWad + need;
+  if (denominator <= 0n) return WAD;
+  const f = divWadUp(need, denominator);
+  return f < WAD ? f : WAD;
+}
+
+/**
+ * Exactly what `Liquidator.previewBid` (and so `bid`) returns for an active auction.
+ * Throws where the contract reverts.
+ *
+ * @example
+ * const preview = previewBid(params, state, auctionStart, now, 10n ** 18n, 6);
+ * await bid(client, { account, bidderAccount, fractionWad: preview.fractionWad, maxPayment: preview.payment, ... });
+ */
+export function previewBid(
+  params: AuctionParams,
+  state: MarginState,
+  startTime: bigint,
+  timestamp: bigint,
+  fractionWad: bigint,
+  cashDecimals: number,
+): BidPreview {
+  if (fractionWad === 0n || fractionWad > WAD) throw new RangeError(`invalid fraction ${fractionWad}`);
+  const cashScale = 10n ** BigInt(18 - cashDecimals);
+  const discountWad = discountAt(params, startTime, timestamp);
+  const priceWad = state.markValue - mulWad(discountWad, abs(state.markValue));
+  const maxFractionWad = maxFraction(params, state, priceWad);
+  if (maxFractionWad === 0n) throw new Error("account is healthy: no bid needed");
+  const dust = abs(state.markValue) <= params.dustValueWad;
+  const f = dust ? WAD : fractionWad < maxFractionWad ? fractionWad : maxFractionWad;
+
+  let payment: bigint;
+  let insuranceFee = 0n;
+  if (priceWad >= 0n) {
+    payment = divUp(mulWadUp(f, priceWad), cashScale);
+    const discountValue = mulWad(discountWad, abs(state.markValue));
+    insuranceFee = divUp(mulWadUp(mulWadUp(f, discountValue), params.insuranceShareWad), cashScale);
+  } else {
+    payment = -(mulWad(f, -priceWad) / cashScale);
+  }
+
+  const received = payment > 0n ? payment * cashScale : 0n;
+  const mulSigned = (x: bigint) => (x >= 0n ? mulWad(f, x) : -mulWad(f, -x));
+  return {
+    fractionWad: f,
+    maxFractionWad,
+    discountWad,
+    markValueWad: state.markValue,
+    payment,
+    insuranceFee,
+    equityIMAfter: state.equityIM - mulSigned(state.equityIM) + received,
+    requirementIMAfter: state.requirementIM - mulWad(f, state.requirementIM),
+    equityMMAfter: state.equityMM - mulSigned(state.equityMM) + received,
+    requirementMMAfter: state.requirementMM - mulWad(f, state.requirementMM),
+  };
+}
