@@ -137,10 +137,7 @@ export class PledgeTransactionRevertedError extends PledgeBaseError {
 
 /** What the SDK may throw on its own account; actions add viem's own error types. */
 export type PledgeErrorType =
-  | PledgeError
-  | PledgeMissingAddressError
-  | PledgeSettlementRoundNotFoundError
-  | PledgeTransactionRevertedError;
+  PledgeError | PledgeMissingAddressError | PledgeSettlementRoundNotFoundError | PledgeTransactionRevertedError;
 
 /**
  * Finds the revert data in `err` (a viem error chain, an object with `data`, or hex) and

@@ -29,10 +29,7 @@ export type SetOperatorErrorType = PledgeErrorType | SimulateContractErrorType |
  * @example
  * await setOperator(walletClient, { publicClient, addressBook, operator: bot, approved: true });
  */
-export async function setOperator(
-  client: SignerClient,
-  params: SetOperatorParameters,
-): Promise<SetOperatorReturnType> {
+export async function setOperator(client: SignerClient, params: SetOperatorParameters): Promise<SetOperatorReturnType> {
   const address = contractAddress(params.vault, params.addressBook, "CollateralVault");
   return withPledgeErrors(async () => {
     const { request } = await simulateContract(params.publicClient, {

@@ -1,12 +1,20 @@
 import {
   type Address,
   type Hash,
+  type TypedDataDomain,
   type SimulateContractErrorType,
   type WriteContractErrorType,
   erc20Abi,
   parseSignature,
 } from "viem";
-import { getEip712Domain, readContract, signTypedData, simulateContract, writeContract } from "viem/actions";
+import {
+  getChainId,
+  getEip712Domain,
+  readContract,
+  signTypedData,
+  simulateContract,
+  writeContract,
+} from "viem/actions";
 
 import { collateralVaultAbi, mockErc20Abi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -115,8 +123,8 @@ async function signPermit(
   { token, spender, amount, deadline }: { token: Address; spender: Address; amount: bigint; deadline: bigint },
 ) {
   const owner = client.account.address;
-  const [{ domain }, nonce] = await Promise.all([
-    getEip712Domain(publicClient, { address: token }),
+  const [domain, nonce] = await Promise.all([
+    permitDomain(publicClient, token),
     readContract(publicClient, { address: token, abi: mockErc20Abi, functionName: "nonces", args: [owner] }),
   ]);
   const signature = await signTypedData(client, {
@@ -136,4 +144,29 @@ async function signPermit(
   });
   const { r, s, v, yParity } = parseSignature(signature);
   return { r, s, v: Number(v ?? BigInt(yParity) + 27n) };
+}
+
+/**
+ * The token's EIP-712 domain from ERC-5267 `eip712Domain()`, keeping only the fields its
+ * bitmap marks as used (OpenZeppelin returns a zero salt that is not part of the domain);
+ * tokens without ERC-5267 get `{ name(), "1", chainId, token }`.
+ */
+async function permitDomain(publicClient: ReadClient, token: Address): Promise<TypedDataDomain> {
+  try {
+    const { domain, fields } = await getEip712Domain(publicClient, { address: token });
+    const used = Number.parseInt(fields.slice(2) || "0", 16);
+    return {
+      ...(used & 0x01 ? { name: domain.name } : {}),
+      ...(used & 0x02 ? { version: domain.version } : {}),
+      ...(used & 0x04 ? { chainId: domain.chainId } : {}),
+      ...(used & 0x08 ? { verifyingContract: domain.verifyingContract } : {}),
+      ...(used & 0x10 ? { salt: domain.salt } : {}),
+    };
+  } catch {
+    const [name, chainId] = await Promise.all([
+      readContract(publicClient, { address: token, abi: mockErc20Abi, functionName: "name" }),
+      getChainId(publicClient),
+    ]);
+    return { name, version: "1", chainId, verifyingContract: token };
+  }
 }

@@ -48,9 +48,11 @@ export async function bid(client: SignerClient, params: BidParameters): Promise<
   return withPledgeErrors(async () => {
     const [maxPayment, expectedNonce] = await Promise.all([
       params.maxPayment ??
-        previewBid(publicClient, { liquidator: address, account: params.account, fractionWad: params.fractionWad }).then(
-          (preview) => preview.payment,
-        ),
+        previewBid(publicClient, {
+          liquidator: address,
+          account: params.account,
+          fractionWad: params.fractionWad,
+        }).then((preview) => preview.payment),
       params.expectedNonce ??
         readContract(publicClient, {
           address: contractAddress(params.market, params.addressBook, "OptionMarket"),

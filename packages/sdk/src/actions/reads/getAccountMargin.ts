@@ -52,7 +52,8 @@ export async function getAccountMargin(
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be ≥ 1: ${chunkSize}`);
   return withPledgeErrors(async () => {
     const blockNumber =
-      params.blockNumber ?? (params.accounts.length > chunkSize ? await getBlockNumber(client, { cacheTime: 0 }) : undefined);
+      params.blockNumber ??
+      (params.accounts.length > chunkSize ? await getBlockNumber(client, { cacheTime: 0 }) : undefined);
     const chunks: bigint[][] = [];
     for (let i = 0; i < params.accounts.length; i += chunkSize) {
       chunks.push(params.accounts.slice(i, i + chunkSize));

@@ -81,7 +81,12 @@ export async function findSettlementRound(
     const previous = await readRound(client, feed, previousRoundId);
     if (!previous) throw notFound(`round ${previousRoundId} cannot be read`);
     if (previous.updatedAt < expiry) return { ...candidate, previousRoundId };
-    candidate = { roundId: previousRoundId, previousRoundId: 0n, answer: previous.answer, updatedAt: previous.updatedAt };
+    candidate = {
+      roundId: previousRoundId,
+      previousRoundId: 0n,
+      answer: previous.answer,
+      updatedAt: previous.updatedAt,
+    };
   }
   throw notFound(`gave up after ${params.maxRounds ?? 500} rounds`);
 }

@@ -27,10 +27,7 @@ export interface PostSettlementPriceParameters extends WriteParameters {
 export type PostSettlementPriceReturnType = WriteReturnType<bigint>;
 
 export type PostSettlementPriceErrorType =
-  | PledgeErrorType
-  | ReadContractErrorType
-  | SimulateContractErrorType
-  | WriteContractErrorType;
+  PledgeErrorType | ReadContractErrorType | SimulateContractErrorType | WriteContractErrorType;
 
 /**
  * Records the settlement price of `asset` at `expiry` (permissionless, idempotent): the
