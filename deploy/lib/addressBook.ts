@@ -1,34 +1,11 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Address } from "viem";
 
-/** One listed token in the address book. */
-export interface AssetEntry {
-  address: Address;
-  symbol: string;
-  decimals: number;
-  /** Chainlink USD feed of the asset; the cash asset is the numeraire and has none. */
-  spotFeed?: Address;
-  /** Implied-volatility feed, for assets that are option underlyings. */
-  volFeed?: Address;
-}
+import type { AddressBook } from "../../packages/sdk/src/addressBook.js";
 
-/** What `deployments/<chainId>.json` holds: every address a client or keeper needs. */
-export interface AddressBook {
-  chainId: number;
-  deployedAtBlock: string;
-  contracts: {
-    CollateralVault: Address;
-    ChainlinkOracle: Address;
-    MarginEngine: Address;
-    OptionMarket: Address;
-    Liquidator: Address;
-    InsuranceFund: Address;
-  };
-  cash: AssetEntry;
-  collateral: AssetEntry[];
-}
+// The type lives in the SDK (clients and keepers read the book); deployment only writes it.
+export type { AddressBook, AssetEntry } from "../../packages/sdk/src/addressBook.js";
 
 /** The repository's `deployments/` folder. */
 export const DEPLOYMENTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../deployments");

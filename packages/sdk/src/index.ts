@@ -45,3 +45,22 @@ export {
 export { type AuctionParams, type BidPreview, discountAt, maxFraction, previewBid } from "./math/liquidation.js";
 export { settlementPayoff } from "./math/settlement.js";
 export { Account } from "./entities/Account.js";
+export * from "./abis/index.js";
+export { type AddressBook, type AssetEntry, type PledgeContractName, loadAddressBook } from "./addressBook.js";
+export {
+  type PledgeErrorAbi,
+  type PledgeErrorArgs,
+  type PledgeErrorName,
+  type PledgeErrorType,
+  PledgeBaseError,
+  PledgeError,
+  PledgeMissingAddressError,
+  PledgeSettlementRoundNotFoundError,
+  PledgeTransactionRevertedError,
+  decodePledgeError,
+  formatAccount,
+  formatAmount,
+  pledgeErrorAbi,
+} from "./errors.js";
+export type { ReadClient, SignerClient, WriteParameters, WriteReturnType } from "./internal/actions.js";
+export * from "./actions/index.js";

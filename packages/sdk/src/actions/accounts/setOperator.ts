@@ -1,0 +1,45 @@
+import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
+import { simulateContract, writeContract } from "viem/actions";
+
+import { collateralVaultAbi } from "../../abis/index.js";
+import type { PledgeErrorType } from "../../errors.js";
+import {
+  type SignerClient,
+  type WriteParameters,
+  type WriteReturnType,
+  confirm,
+  contractAddress,
+  withPledgeErrors,
+} from "../../internal/actions.js";
+
+export interface SetOperatorParameters extends WriteParameters {
+  operator: Address;
+  approved: boolean;
+  vault?: Address | undefined;
+}
+
+export type SetOperatorReturnType = WriteReturnType<void>;
+
+export type SetOperatorErrorType = PledgeErrorType | SimulateContractErrorType | WriteContractErrorType;
+
+/**
+ * Lets `operator` act for every account of the caller (deposit, withdraw, trade,
+ * sign orders), or revokes it.
+ *
+ * @example
+ * await setOperator(walletClient, { publicClient, addressBook, operator: bot, approved: true });
+ */
+export async function setOperator(client: SignerClient, params: SetOperatorParameters): Promise<SetOperatorReturnType> {
+  const address = contractAddress(params.vault, params.addressBook, "CollateralVault");
+  return withPledgeErrors(async () => {
+    const { request } = await simulateContract(params.publicClient, {
+      account: client.account,
+      address,
+      abi: collateralVaultAbi,
+      functionName: "setOperator",
+      args: [params.operator, params.approved],
+    });
+    const hash = await writeContract(client, { ...request, chain: client.chain });
+    return { hash, receipt: await confirm(params.publicClient, hash), result: undefined };
+  });
+}

@@ -1,0 +1,74 @@
+import type { Address, ReadContractErrorType, SimulateContractErrorType, WriteContractErrorType } from "viem";
+import { readContract, simulateContract, writeContract } from "viem/actions";
+
+import { liquidatorAbi, optionMarketAbi } from "../../abis/index.js";
+import type { PledgeErrorType } from "../../errors.js";
+import {
+  type SignerClient,
+  type WriteParameters,
+  type WriteReturnType,
+  confirm,
+  contractAddress,
+  withPledgeErrors,
+} from "../../internal/actions.js";
+import { type PreviewBidReturnType, previewBid } from "./previewBid.js";
+
+export interface BidParameters extends WriteParameters {
+  /** The account under auction. */
+  account: bigint;
+  /** Receives the positions; must end at or above initial margin. */
+  bidderAccount: bigint;
+  /** Fraction to take, WAD (capped on chain). */
+  fractionWad: bigint;
+  /** Most the bidder pays, cash units; defaults to `previewBid(...).payment` now (the discount only grows). */
+  maxPayment?: bigint | undefined;
+  /** Defaults to the market's current `accountNonce(account)`. */
+  expectedNonce?: bigint | undefined;
+  liquidator?: Address | undefined;
+  /** Needed only to read the nonce when `expectedNonce` is not given. */
+  market?: Address | undefined;
+}
+
+/** `result` is the executed bid, as `previewBid` describes it. */
+export type BidReturnType = WriteReturnType<PreviewBidReturnType>;
+
+export type BidErrorType = PledgeErrorType | ReadContractErrorType | SimulateContractErrorType | WriteContractErrorType;
+
+/**
+ * Bids on an auctioned account: takes `fractionWad` of its positions and collateral into
+ * `bidderAccount` at the current discount. Guards against price moves (`maxPayment`) and
+ * against the account changing since the preview (`expectedNonce`).
+ *
+ * @example
+ * const { result } = await bid(keeperWallet, { publicClient, addressBook, account, bidderAccount, fractionWad: 10n ** 18n });
+ */
+export async function bid(client: SignerClient, params: BidParameters): Promise<BidReturnType> {
+  const address = contractAddress(params.liquidator, params.addressBook, "Liquidator");
+  const { publicClient } = params;
+  return withPledgeErrors(async () => {
+    const [maxPayment, expectedNonce] = await Promise.all([
+      params.maxPayment ??
+        previewBid(publicClient, {
+          liquidator: address,
+          account: params.account,
+          fractionWad: params.fractionWad,
+        }).then((preview) => preview.payment),
+      params.expectedNonce ??
+        readContract(publicClient, {
+          address: contractAddress(params.market, params.addressBook, "OptionMarket"),
+          abi: optionMarketAbi,
+          functionName: "accountNonce",
+          args: [params.account],
+        }),
+    ]);
+    const { request, result } = await simulateContract(publicClient, {
+      account: client.account,
+      address,
+      abi: liquidatorAbi,
+      functionName: "bid",
+      args: [params.account, params.bidderAccount, params.fractionWad, maxPayment, expectedNonce],
+    });
+    const hash = await writeContract(client, { ...request, chain: client.chain });
+    return { hash, receipt: await confirm(publicClient, hash), result: { ...result } };
+  });
+}

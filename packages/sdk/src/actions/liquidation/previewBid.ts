@@ -1,0 +1,52 @@
+import type { Address, ReadContractErrorType } from "viem";
+import { readContract } from "viem/actions";
+
+import { liquidatorAbi } from "../../abis/index.js";
+import type { AddressBook } from "../../addressBook.js";
+import type { PledgeErrorType } from "../../errors.js";
+import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+
+export interface PreviewBidParameters {
+  /** The account under auction. */
+  account: bigint;
+  /** Fraction of the account to take, WAD (capped on chain at `maxFractionWad`). */
+  fractionWad: bigint;
+  liquidator?: Address | undefined;
+  addressBook?: AddressBook | undefined;
+}
+
+/** `ILiquidator.BidPreview`: what `bid` would do now, from the same function. */
+export interface PreviewBidReturnType {
+  fractionWad: bigint;
+  maxFractionWad: bigint;
+  discountWad: bigint;
+  markValueWad: bigint;
+  /** Cash units the bidder pays (> 0), or receives from the insurance fund (< 0). */
+  payment: bigint;
+  insuranceFee: bigint;
+  equityIMAfter: bigint;
+  requirementIMAfter: bigint;
+  equityMMAfter: bigint;
+  requirementMMAfter: bigint;
+}
+
+export type PreviewBidErrorType = PledgeErrorType | ReadContractErrorType;
+
+/**
+ * Previews a bid on an auctioned account; the liquidator's `bid` runs the same code.
+ *
+ * @example
+ * const preview = await previewBid(publicClient, { addressBook, account, fractionWad: 10n ** 18n });
+ * console.log(`pay ${preview.payment} for ${preview.fractionWad} at discount ${preview.discountWad}`);
+ */
+export async function previewBid(client: ReadClient, params: PreviewBidParameters): Promise<PreviewBidReturnType> {
+  const address = contractAddress(params.liquidator, params.addressBook, "Liquidator");
+  return withPledgeErrors(async () => ({
+    ...(await readContract(client, {
+      address,
+      abi: liquidatorAbi,
+      functionName: "previewBid",
+      args: [params.account, params.fractionWad],
+    })),
+  }));
+}

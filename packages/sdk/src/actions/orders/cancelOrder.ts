@@ -1,0 +1,44 @@
+import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
+import { simulateContract, writeContract } from "viem/actions";
+
+import { optionMarketAbi } from "../../abis/index.js";
+import type { PledgeErrorType } from "../../errors.js";
+import {
+  type SignerClient,
+  type WriteParameters,
+  type WriteReturnType,
+  confirm,
+  contractAddress,
+  withPledgeErrors,
+} from "../../internal/actions.js";
+import type { Order } from "../../orders/typedData.js";
+
+export interface CancelOrderParameters extends WriteParameters {
+  order: Order;
+  market?: Address | undefined;
+}
+
+export type CancelOrderReturnType = WriteReturnType<void>;
+
+export type CancelOrderErrorType = PledgeErrorType | SimulateContractErrorType | WriteContractErrorType;
+
+/**
+ * Cancels one signed order on chain; later fills revert with `MarketOrderCancelled`.
+ *
+ * @example
+ * await cancelOrder(makerWallet, { publicClient, addressBook, order: signed.order });
+ */
+export async function cancelOrder(client: SignerClient, params: CancelOrderParameters): Promise<CancelOrderReturnType> {
+  const address = contractAddress(params.market, params.addressBook, "OptionMarket");
+  return withPledgeErrors(async () => {
+    const { request } = await simulateContract(params.publicClient, {
+      account: client.account,
+      address,
+      abi: optionMarketAbi,
+      functionName: "cancelOrder",
+      args: [params.order],
+    });
+    const hash = await writeContract(client, { ...request, chain: client.chain });
+    return { hash, receipt: await confirm(params.publicClient, hash), result: undefined };
+  });
+}

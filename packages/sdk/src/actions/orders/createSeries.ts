@@ -1,0 +1,59 @@
+import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
+import { simulateContract, writeContract } from "viem/actions";
+
+import { optionMarketAbi } from "../../abis/index.js";
+import type { PledgeErrorType } from "../../errors.js";
+import {
+  type SignerClient,
+  type WriteParameters,
+  type WriteReturnType,
+  confirm,
+  contractAddress,
+  withPledgeErrors,
+} from "../../internal/actions.js";
+
+export interface CreateSeriesParameters extends WriteParameters {
+  series: {
+    /** The engine's index of the underlying (1-based, as `listUnderlying` returned it). */
+    underlyingIndex: number;
+    /** Unix seconds. */
+    expiry: bigint;
+    isCall: boolean;
+    strikeWad: bigint;
+  };
+  market?: Address | undefined;
+}
+
+/** `result` is the packed series id (equal to `seriesId(series)`). */
+export type CreateSeriesReturnType = WriteReturnType<bigint>;
+
+export type CreateSeriesErrorType = PledgeErrorType | SimulateContractErrorType | WriteContractErrorType;
+
+/**
+ * Lists an option series (permissionless within the market's rules) and returns its id.
+ *
+ * @example
+ * const { result: id } = await createSeries(walletClient, {
+ *   publicClient,
+ *   addressBook,
+ *   series: { underlyingIndex: 1, expiry: 1769846400n, isCall: true, strikeWad: 3_200n * 10n ** 18n },
+ * });
+ */
+export async function createSeries(
+  client: SignerClient,
+  params: CreateSeriesParameters,
+): Promise<CreateSeriesReturnType> {
+  const address = contractAddress(params.market, params.addressBook, "OptionMarket");
+  const { underlyingIndex, expiry, isCall, strikeWad } = params.series;
+  return withPledgeErrors(async () => {
+    const { request, result } = await simulateContract(params.publicClient, {
+      account: client.account,
+      address,
+      abi: optionMarketAbi,
+      functionName: "createSeries",
+      args: [{ underlyingIndex, expiry: Number(expiry), isCall, strikeWad }],
+    });
+    const hash = await writeContract(client, { ...request, chain: client.chain });
+    return { hash, receipt: await confirm(params.publicClient, hash), result };
+  });
+}

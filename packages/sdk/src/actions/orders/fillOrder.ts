@@ -1,0 +1,49 @@
+import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
+import { simulateContract, writeContract } from "viem/actions";
+
+import { optionMarketAbi } from "../../abis/index.js";
+import type { PledgeErrorType } from "../../errors.js";
+import {
+  type SignerClient,
+  type WriteParameters,
+  type WriteReturnType,
+  confirm,
+  contractAddress,
+  withPledgeErrors,
+} from "../../internal/actions.js";
+import type { SignedOrder } from "../../orders/typedData.js";
+
+export interface FillOrderParameters extends WriteParameters {
+  signedOrder: SignedOrder;
+  /** The taker's account id; the caller must own it or operate it. */
+  takerAccount: bigint;
+  /** WAD contracts to fill, ≤ the order's remaining size. */
+  fillSize: bigint;
+  market?: Address | undefined;
+}
+
+/** `result` is the premium moved, in cash token units. */
+export type FillOrderReturnType = WriteReturnType<bigint>;
+
+export type FillOrderErrorType = PledgeErrorType | SimulateContractErrorType | WriteContractErrorType;
+
+/**
+ * Fills (part of) a signed maker order from `takerAccount`, at the order's price.
+ *
+ * @example
+ * const { result: premium } = await fillOrder(takerWallet, { publicClient, addressBook, signedOrder, takerAccount, fillSize: 10n ** 18n });
+ */
+export async function fillOrder(client: SignerClient, params: FillOrderParameters): Promise<FillOrderReturnType> {
+  const address = contractAddress(params.market, params.addressBook, "OptionMarket");
+  return withPledgeErrors(async () => {
+    const { request, result } = await simulateContract(params.publicClient, {
+      account: client.account,
+      address,
+      abi: optionMarketAbi,
+      functionName: "fill",
+      args: [params.signedOrder.order, params.signedOrder.signature, params.takerAccount, params.fillSize],
+    });
+    const hash = await writeContract(client, { ...request, chain: client.chain });
+    return { hash, receipt: await confirm(params.publicClient, hash), result };
+  });
+}

@@ -1,0 +1,45 @@
+import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
+import { simulateContract, writeContract } from "viem/actions";
+
+import { optionMarketAbi } from "../../abis/index.js";
+import type { PledgeErrorType } from "../../errors.js";
+import {
+  type SignerClient,
+  type WriteParameters,
+  type WriteReturnType,
+  confirm,
+  contractAddress,
+  withPledgeErrors,
+} from "../../internal/actions.js";
+
+export interface SetMinNonceParameters extends WriteParameters {
+  account: bigint;
+  /** Orders of `account` with a lower nonce die. Only grows. */
+  minNonce: bigint;
+  market?: Address | undefined;
+}
+
+export type SetMinNonceReturnType = WriteReturnType<void>;
+
+export type SetMinNonceErrorType = PledgeErrorType | SimulateContractErrorType | WriteContractErrorType;
+
+/**
+ * Cancels every order of `account` with `nonce < minNonce` in one transaction.
+ *
+ * @example
+ * await setMinNonce(makerWallet, { publicClient, addressBook, account: maker, minNonce: 100n });
+ */
+export async function setMinNonce(client: SignerClient, params: SetMinNonceParameters): Promise<SetMinNonceReturnType> {
+  const address = contractAddress(params.market, params.addressBook, "OptionMarket");
+  return withPledgeErrors(async () => {
+    const { request } = await simulateContract(params.publicClient, {
+      account: client.account,
+      address,
+      abi: optionMarketAbi,
+      functionName: "setMinNonce",
+      args: [params.account, params.minNonce],
+    });
+    const hash = await writeContract(client, { ...request, chain: client.chain });
+    return { hash, receipt: await confirm(params.publicClient, hash), result: undefined };
+  });
+}

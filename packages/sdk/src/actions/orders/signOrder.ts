@@ -1,0 +1,41 @@
+import type { Address, SignTypedDataErrorType } from "viem";
+import { getChainId, signTypedData } from "viem/actions";
+
+import type { AddressBook } from "../../addressBook.js";
+import type { PledgeMissingAddressError } from "../../errors.js";
+import { type SignerClient, contractAddress } from "../../internal/actions.js";
+import { type Order, type SignedOrder, orderDomain, orderTypes } from "../../orders/typedData.js";
+
+export interface SignOrderParameters {
+  order: Order;
+  market?: Address | undefined;
+  addressBook?: AddressBook | undefined;
+  /** Defaults to the client's chain, else asks the node. */
+  chainId?: number | undefined;
+}
+
+export type SignOrderReturnType = SignedOrder;
+
+export type SignOrderErrorType = PledgeMissingAddressError | SignTypedDataErrorType;
+
+/**
+ * Signs a maker order (EIP-712, bound to this chain and market). No transaction.
+ *
+ * @example
+ * const signed = await signOrder(makerWallet, {
+ *   addressBook,
+ *   order: { account: maker, seriesId, size: -10n ** 18n, priceWad: 120n * 10n ** 18n, taker: 0n, nonce: 1n, deadline },
+ * });
+ */
+export async function signOrder(client: SignerClient, params: SignOrderParameters): Promise<SignOrderReturnType> {
+  const market = contractAddress(params.market, params.addressBook, "OptionMarket");
+  const chainId = params.chainId ?? client.chain?.id ?? (await getChainId(client));
+  const signature = await signTypedData(client, {
+    account: client.account,
+    domain: orderDomain(chainId, market),
+    types: orderTypes,
+    primaryType: "Order",
+    message: params.order,
+  });
+  return { order: params.order, signature };
+}

@@ -1,0 +1,55 @@
+import type { Address, ReadContractErrorType } from "viem";
+import { getBlockNumber, multicall, readContract } from "viem/actions";
+
+import { collateralVaultAbi } from "../../abis/index.js";
+import type { AddressBook } from "../../addressBook.js";
+import type { PledgeErrorType } from "../../errors.js";
+import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+
+export interface GetBalancesParameters {
+  account: bigint;
+  vault?: Address | undefined;
+  addressBook?: AddressBook | undefined;
+}
+
+export interface GetBalancesReturnType {
+  /** Signed cash balance in cash token units (negative: the account borrowed cash). */
+  cash: bigint;
+  /** Every listed collateral asset with the account's balance, native units (zeros included). */
+  collateral: { asset: Address; amount: bigint }[];
+}
+
+export type GetBalancesErrorType = PledgeErrorType | ReadContractErrorType;
+
+/**
+ * Cash and collateral of `account`: the vault's `balancesOf` and `collateralAssets`, in
+ * one multicall when the chain has Multicall3, else as two reads at the same block.
+ *
+ * @example
+ * const { cash, collateral } = await getBalances(publicClient, { addressBook, account });
+ */
+export async function getBalances(client: ReadClient, params: GetBalancesParameters): Promise<GetBalancesReturnType> {
+  const address = contractAddress(params.vault, params.addressBook, "CollateralVault");
+  const balancesOf = {
+    address,
+    abi: collateralVaultAbi,
+    functionName: "balancesOf",
+    args: [params.account],
+  } as const;
+  const collateralAssets = { address, abi: collateralVaultAbi, functionName: "collateralAssets" } as const;
+  return withPledgeErrors(async () => {
+    let balances: readonly [readonly bigint[], bigint];
+    let assets: readonly Address[];
+    if (client.chain?.contracts?.multicall3) {
+      [balances, assets] = await multicall(client, { contracts: [balancesOf, collateralAssets], allowFailure: false });
+    } else {
+      const blockNumber = await getBlockNumber(client, { cacheTime: 0 });
+      [balances, assets] = await Promise.all([
+        readContract(client, { ...balancesOf, blockNumber }),
+        readContract(client, { ...collateralAssets, blockNumber }),
+      ]);
+    }
+    const [amounts, cash] = balances;
+    return { cash, collateral: assets.map((asset, i) => ({ asset, amount: amounts[i] ?? 0n })) };
+  });
+}

@@ -1,0 +1,40 @@
+import type { Address, ReadContractErrorType } from "viem";
+import { readContract } from "viem/actions";
+
+import { optionMarketAbi } from "../../abis/index.js";
+import type { AddressBook } from "../../addressBook.js";
+import type { PledgeErrorType } from "../../errors.js";
+import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+
+export interface GetPositionsParameters {
+  account: bigint;
+  market?: Address | undefined;
+  addressBook?: AddressBook | undefined;
+}
+
+/** Open positions: `balance` in WAD contracts, > 0 long, < 0 short. */
+export type GetPositionsReturnType = { seriesId: bigint; balance: bigint }[];
+
+export type GetPositionsErrorType = PledgeErrorType | ReadContractErrorType;
+
+/**
+ * The open positions of `account`.
+ *
+ * @example
+ * for (const { seriesId, balance } of await getPositions(publicClient, { addressBook, account })) console.log(seriesId, balance);
+ */
+export async function getPositions(
+  client: ReadClient,
+  params: GetPositionsParameters,
+): Promise<GetPositionsReturnType> {
+  const address = contractAddress(params.market, params.addressBook, "OptionMarket");
+  return withPledgeErrors(async () => {
+    const [seriesIds, balances] = await readContract(client, {
+      address,
+      abi: optionMarketAbi,
+      functionName: "positionsOf",
+      args: [params.account],
+    });
+    return seriesIds.map((seriesId, i) => ({ seriesId, balance: balances[i]! }));
+  });
+}

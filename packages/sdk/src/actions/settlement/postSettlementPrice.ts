@@ -1,0 +1,66 @@
+import type { Address, ReadContractErrorType, SimulateContractErrorType, WriteContractErrorType } from "viem";
+import { readContract, simulateContract, writeContract } from "viem/actions";
+
+import { chainlinkOracleAbi } from "../../abis/index.js";
+import type { PledgeErrorType } from "../../errors.js";
+import {
+  type SignerClient,
+  type WriteParameters,
+  type WriteReturnType,
+  confirm,
+  contractAddress,
+  withPledgeErrors,
+} from "../../internal/actions.js";
+import { findSettlementRound } from "./findSettlementRound.js";
+
+export interface PostSettlementPriceParameters extends WriteParameters {
+  /** The underlying (as listed in the oracle). */
+  asset: Address;
+  /** Unix seconds. */
+  expiry: bigint;
+  /** Both round ids, or neither: then `findSettlementRound` finds them on the oracle's feed. */
+  rounds?: { roundId: bigint; previousRoundId: bigint } | undefined;
+  oracle?: Address | undefined;
+}
+
+/** `result` is the settlement price, WAD. */
+export type PostSettlementPriceReturnType = WriteReturnType<bigint>;
+
+export type PostSettlementPriceErrorType =
+  PledgeErrorType | ReadContractErrorType | SimulateContractErrorType | WriteContractErrorType;
+
+/**
+ * Records the settlement price of `asset` at `expiry` (permissionless, idempotent): the
+ * answer of the feed's first round at or after expiry, proved by its predecessor.
+ *
+ * @example
+ * const { result: priceWad } = await postSettlementPrice(keeperWallet, { publicClient, addressBook, asset: weth, expiry });
+ */
+export async function postSettlementPrice(
+  client: SignerClient,
+  params: PostSettlementPriceParameters,
+): Promise<PostSettlementPriceReturnType> {
+  const address = contractAddress(params.oracle, params.addressBook, "ChainlinkOracle");
+  const { publicClient, asset, expiry } = params;
+  return withPledgeErrors(async () => {
+    let rounds = params.rounds;
+    if (!rounds) {
+      const { aggregator } = await readContract(publicClient, {
+        address,
+        abi: chainlinkOracleAbi,
+        functionName: "spotFeed",
+        args: [asset],
+      });
+      rounds = await findSettlementRound(publicClient, { feed: aggregator, expiry });
+    }
+    const { request, result } = await simulateContract(publicClient, {
+      account: client.account,
+      address,
+      abi: chainlinkOracleAbi,
+      functionName: "postSettlementPrice",
+      args: [asset, expiry, rounds.roundId, rounds.previousRoundId],
+    });
+    const hash = await writeContract(client, { ...request, chain: client.chain });
+    return { hash, receipt: await confirm(publicClient, hash), result };
+  });
+}

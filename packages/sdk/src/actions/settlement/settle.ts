@@ -1,0 +1,46 @@
+import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
+import { simulateContract, writeContract } from "viem/actions";
+
+import { optionMarketAbi } from "../../abis/index.js";
+import type { PledgeErrorType } from "../../errors.js";
+import {
+  type SignerClient,
+  type WriteParameters,
+  type WriteReturnType,
+  confirm,
+  contractAddress,
+  withPledgeErrors,
+} from "../../internal/actions.js";
+
+export interface SettleParameters extends WriteParameters {
+  account: bigint;
+  /** An expired series whose settlement price is posted. */
+  seriesId: bigint;
+  market?: Address | undefined;
+}
+
+/** `result` is the payoff credited (> 0) or debited (< 0), cash units. */
+export type SettleReturnType = WriteReturnType<bigint>;
+
+export type SettleErrorType = PledgeErrorType | SimulateContractErrorType | WriteContractErrorType;
+
+/**
+ * Settles one expired position of `account` in cash (permissionless).
+ *
+ * @example
+ * const { result: payoff } = await settle(keeperWallet, { publicClient, addressBook, account, seriesId });
+ */
+export async function settle(client: SignerClient, params: SettleParameters): Promise<SettleReturnType> {
+  const address = contractAddress(params.market, params.addressBook, "OptionMarket");
+  return withPledgeErrors(async () => {
+    const { request, result } = await simulateContract(params.publicClient, {
+      account: client.account,
+      address,
+      abi: optionMarketAbi,
+      functionName: "settle",
+      args: [params.account, params.seriesId],
+    });
+    const hash = await writeContract(client, { ...request, chain: client.chain });
+    return { hash, receipt: await confirm(params.publicClient, hash), result };
+  });
+}

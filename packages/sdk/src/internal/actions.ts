@@ -1,0 +1,54 @@
+import type { Account, Address, Chain, Client, Hash, TransactionReceipt, Transport } from "viem";
+import { waitForTransactionReceipt } from "viem/actions";
+
+import type { AddressBook, PledgeContractName } from "../addressBook.js";
+import { PledgeMissingAddressError, PledgeTransactionRevertedError, decodePledgeError } from "../errors.js";
+
+/** A client that reads: a viem `PublicClient`, or any client with a public transport. */
+export type ReadClient = Client<Transport, Chain | undefined>;
+
+/** A client that signs and sends: a viem `WalletClient` with a hoisted account. */
+export type SignerClient = Client<Transport, Chain | undefined, Account>;
+
+/** What every write action takes besides its own arguments. */
+export interface WriteParameters {
+  /** Simulates the call before sending and waits for the receipt. */
+  publicClient: ReadClient;
+  /** Where contract addresses come from when not passed one by one. */
+  addressBook?: AddressBook | undefined;
+}
+
+/** What every write action returns. */
+export interface WriteReturnType<result> {
+  hash: Hash;
+  receipt: TransactionReceipt;
+  /** The function's return value, from the simulation. */
+  result: result;
+}
+
+/** `given`, else the address book's entry, else a typed error. */
+export function contractAddress(
+  given: Address | undefined,
+  addressBook: AddressBook | undefined,
+  name: PledgeContractName,
+): Address {
+  const address = given ?? addressBook?.contracts[name];
+  if (!address) throw new PledgeMissingAddressError(name);
+  return address;
+}
+
+/** Runs `run`, rethrowing any Pledge revert as a typed `PledgeError`. */
+export async function withPledgeErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw decodePledgeError(error) ?? error;
+  }
+}
+
+/** Waits for `hash` and throws if it reverted. */
+export async function confirm(publicClient: ReadClient, hash: Hash): Promise<TransactionReceipt> {
+  const receipt = await waitForTransactionReceipt(publicClient, { hash });
+  if (receipt.status !== "success") throw new PledgeTransactionRevertedError(hash);
+  return receipt;
+}

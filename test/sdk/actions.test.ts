@@ -1,0 +1,312 @@
+import assert from "node:assert/strict";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { network } from "hardhat";
+import { parseUnits } from "viem";
+
+import { deployPledge } from "../../deploy/deployPledge.js";
+import { writeAddressBook } from "../../deploy/lib/addressBook.js";
+import {
+  Health,
+  PledgeError,
+  type Order,
+  bid,
+  cancelOrder,
+  createSeries,
+  decodePledgeError,
+  deposit,
+  fillOrder,
+  findSettlementRound,
+  getAccountId,
+  getAccountMargin,
+  getBalances,
+  getPositions,
+  loadAddressBook,
+  postSettlementPrice,
+  previewBid,
+  seriesId as packSeriesId,
+  setMinNonce,
+  setOperator,
+  settleBatch,
+  signOrder,
+  startAuction,
+  withdraw,
+} from "../../packages/sdk/src/index.js";
+
+const WAD = 10n ** 18n;
+const DAY = 86_400n;
+const usdc = (amount: string) => parseUnits(amount, 6);
+
+describe("SDK actions on the in-process chain", async () => {
+  const connection = await network.create();
+  const { contracts, book: addressBook } = await deployPledge(connection, { writeBook: false });
+  const publicClient = await connection.viem.getPublicClient();
+  const testClient = await connection.viem.getTestClient();
+  const [admin, makerWallet, takerWallet, keeperWallet] = await connection.viem.getWalletClients();
+  if (!admin || !makerWallet || !takerWallet || !keeperWallet) throw new Error("need four wallet clients");
+  const cash = addressBook.cash.address;
+  const weth = contracts.weth.address;
+
+  const maker = getAccountId(makerWallet, { subId: 1n });
+  const taker = getAccountId(takerWallet, { subId: 1n });
+  const thin = getAccountId(makerWallet, { subId: 2n });
+  const bidder = getAccountId(keeperWallet, { subId: 1n });
+  const now = (await publicClient.getBlock()).timestamp;
+  const expiry = (now / DAY + 7n) * DAY + 8n * 3600n;
+  const series = { underlyingIndex: 1, expiry, isCall: true, strikeWad: 3_200n * WAD };
+  let nonce = 0n;
+  const order = (account: bigint, overrides: Partial<Order> = {}): Order => ({
+    account,
+    seriesId: packSeriesId(series),
+    size: -WAD,
+    priceWad: 100n * WAD,
+    taker: 0n,
+    nonce: ++nonce,
+    deadline: now + 30n * DAY,
+    ...overrides,
+  });
+  for (const wallet of [makerWallet, takerWallet, keeperWallet]) {
+    await contracts.usdc.write.mint([wallet.account.address, usdc("1000000")]);
+  }
+
+  it("loads the address book the deployment writes", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "pledge-sdk-book-"));
+    await writeAddressBook(addressBook, dir);
+    assert.deepEqual(await loadAddressBook(addressBook.chainId, dir), addressBook);
+    await assert.rejects(loadAddressBook(1, dir));
+  });
+
+  it("deposits with approve, and with an EIP-2612 permit in one transaction", async () => {
+    const approved = await deposit(makerWallet, {
+      publicClient,
+      addressBook,
+      account: maker,
+      asset: cash,
+      amount: usdc("10000"),
+    });
+    assert.ok(approved.approveHash);
+    const permitted = await deposit(takerWallet, {
+      publicClient,
+      addressBook,
+      account: taker,
+      asset: cash,
+      amount: usdc("10000"),
+      permit: true,
+    });
+    assert.equal(permitted.approveHash, undefined);
+    assert.equal(
+      await contracts.usdc.read.allowance([takerWallet.account.address, addressBook.contracts.CollateralVault]),
+      0n,
+    );
+    assert.equal((await getBalances(publicClient, { addressBook, account: taker })).cash, usdc("10000"));
+  });
+
+  it("creates a series, signs, fills, and reads positions, balances and margin", async () => {
+    const { result: id } = await createSeries(admin, { publicClient, addressBook, series });
+    assert.equal(id, packSeriesId(series));
+
+    const signed = await signOrder(makerWallet, { addressBook, order: order(maker) });
+    const { result: premium } = await fillOrder(takerWallet, {
+      publicClient,
+      addressBook,
+      signedOrder: signed,
+      takerAccount: taker,
+      fillSize: WAD,
+    });
+    assert.equal(premium, usdc("100"));
+
+    assert.deepEqual(await getPositions(publicClient, { addressBook, account: maker }), [
+      { seriesId: id, balance: -WAD },
+    ]);
+    assert.deepEqual(await getPositions(publicClient, { addressBook, account: taker }), [
+      { seriesId: id, balance: WAD },
+    ]);
+    const balances = await getBalances(publicClient, { addressBook, account: maker });
+    assert.equal(balances.cash, usdc("10100"));
+    assert.deepEqual(
+      balances.collateral.map((c) => c.asset).sort(),
+      addressBook.collateral.map((c) => c.address).sort(),
+    );
+    assert.ok(balances.collateral.every((c) => c.amount === 0n));
+
+    // Chunks of one account still come back in order and match the single-account view.
+    const states = await getAccountMargin(publicClient, { addressBook, accounts: [maker, taker, maker], chunkSize: 1 });
+    assert.deepEqual(
+      states.map((s) => s.account),
+      [maker, taker, maker],
+    );
+    const single = await contracts.engine.read.accountMargin([maker]);
+    assert.equal(states[0]!.requirementIM, single.requirementIM);
+    assert.equal(states[0]!.equityIM, single.equityIM);
+    assert.ok(states[0]!.requirementIM > 0n);
+    assert.equal(states[0]!.health, Health.HEALTHY);
+  });
+
+  it("withdraws, and a withdrawal below initial margin throws a readable PledgeError before sending", async () => {
+    await withdraw(makerWallet, { publicClient, addressBook, account: maker, asset: cash, amount: usdc("100") });
+    const before = await publicClient.getTransactionCount({ address: makerWallet.account.address });
+    const error = await withdraw(makerWallet, {
+      publicClient,
+      addressBook,
+      account: maker,
+      asset: cash,
+      amount: usdc("9990"),
+    }).catch((e: unknown) => e);
+    assert.ok(error instanceof PledgeError, String(error));
+    assert.equal(error.errorName, "EngineBelowInitialMargin");
+    assert.ok(error.is("EngineBelowInitialMargin"));
+    const [account, equityIM, requirementIM] = error.args;
+    assert.equal(account, maker);
+    assert.ok(equityIM < BigInt(requirementIM));
+    assert.match(
+      error.message,
+      /^Account 0x[0-9a-f]{40}\/1 is below initial margin: equity −?[\d.]+ USD < requirement [\d.]+ USD$/,
+    );
+    assert.equal(await publicClient.getTransactionCount({ address: makerWallet.account.address }), before);
+  });
+
+  it("decodes other reverts generically, and leaves non-Pledge errors alone", async () => {
+    const error = await withdraw(takerWallet, {
+      publicClient,
+      addressBook,
+      account: maker,
+      asset: cash,
+      amount: 1n,
+    }).catch((e: unknown) => e);
+    assert.ok(error instanceof PledgeError);
+    assert.equal(error.errorName, "VaultUnauthorized");
+    assert.match(error.message, /is neither the owner nor an operator of account 0x/);
+
+    const raw = decodePledgeError("0x5ab8f1b3" + "0".repeat(64)); // unknown selector
+    assert.equal(raw, undefined);
+    assert.equal(decodePledgeError(new Error("network down")), undefined);
+    const generic = decodePledgeError(error.data.slice(0, 10)); // right selector, no arguments
+    assert.equal(generic, undefined);
+  });
+
+  it("an operator acts for the owner's account", async () => {
+    await setOperator(makerWallet, {
+      publicClient,
+      addressBook,
+      operator: keeperWallet.account.address,
+      approved: true,
+    });
+    await withdraw(keeperWallet, { publicClient, addressBook, account: maker, asset: cash, amount: 1n });
+    await setOperator(makerWallet, {
+      publicClient,
+      addressBook,
+      operator: keeperWallet.account.address,
+      approved: false,
+    });
+  });
+
+  it("cancels one order, and many with setMinNonce", async () => {
+    const cancelled = await signOrder(makerWallet, { addressBook, order: order(maker) });
+    await cancelOrder(makerWallet, { publicClient, addressBook, order: cancelled.order });
+    const fill = (signedOrder: typeof cancelled) =>
+      fillOrder(takerWallet, { publicClient, addressBook, signedOrder, takerAccount: taker, fillSize: WAD }).catch(
+        (e: unknown) => e,
+      );
+    const first = await fill(cancelled);
+    assert.ok(first instanceof PledgeError && first.errorName === "MarketOrderCancelled", String(first));
+
+    const stale = await signOrder(makerWallet, { addressBook, order: order(maker) });
+    await setMinNonce(makerWallet, { publicClient, addressBook, account: maker, minNonce: nonce + 1n });
+    const second = await fill(stale);
+    assert.ok(second instanceof PledgeError && second.errorName === "MarketOrderNonceTooLow", String(second));
+    assert.match(second.message, /^MarketOrderNonceTooLow\(orderHash=0x[0-9a-f]{64}, nonce=\d+, minNonce=\d+\)$/);
+  });
+
+  it("liquidates an account pushed under maintenance by a rally", async () => {
+    await deposit(makerWallet, { publicClient, addressBook, account: thin, asset: cash, amount: usdc("2000") });
+    const signed = await signOrder(makerWallet, { addressBook, order: order(thin, { nonce: 10n ** 6n }) });
+    await fillOrder(takerWallet, {
+      publicClient,
+      addressBook,
+      signedOrder: signed,
+      takerAccount: taker,
+      fillSize: WAD,
+    });
+    // Down to just above initial margin.
+    const excess = await contracts.engine.read.excessInitial([thin]);
+    await withdraw(makerWallet, {
+      publicClient,
+      addressBook,
+      account: thin,
+      asset: cash,
+      amount: (excess * 99n) / 100n / 10n ** 12n,
+    });
+
+    const early = await startAuction(keeperWallet, { publicClient, addressBook, account: thin }).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(early instanceof PledgeError && early.errorName === "LiquidatorAccountHealthy", String(early));
+    assert.match(early.message, /cannot be auctioned: its health is (MARGIN_CALL|HEALTHY)$/);
+
+    await contracts.ethUsd.write.updateAnswer([4_200n * 10n ** 8n]);
+    const [state] = await getAccountMargin(publicClient, { addressBook, accounts: [thin] });
+    assert.ok(state!.health >= Health.LIQUIDATABLE);
+
+    await startAuction(keeperWallet, { publicClient, addressBook, account: thin });
+    await deposit(keeperWallet, { publicClient, addressBook, account: bidder, asset: cash, amount: usdc("100000") });
+    const preview = await previewBid(publicClient, { addressBook, account: thin, fractionWad: WAD });
+    assert.ok(preview.fractionWad > 0n);
+    const { result } = await bid(keeperWallet, {
+      publicClient,
+      addressBook,
+      account: thin,
+      bidderAccount: bidder,
+      fractionWad: WAD,
+    });
+    assert.equal(result.fractionWad, preview.fractionWad);
+    assert.ok(result.payment <= preview.payment);
+    const positions = await getPositions(publicClient, { addressBook, account: bidder });
+    assert.equal(positions.length, 1);
+    assert.ok(positions[0]!.balance < 0n);
+  });
+
+  it("settles at expiry: finds the first round after expiry, posts it, settles in a batch", async () => {
+    const feed = addressBook.collateral.find((c) => c.address === weth)!.spotFeed!;
+    const tooEarly = await findSettlementRound(publicClient, { feed, expiry }).catch((e: unknown) => e);
+    assert.ok(tooEarly instanceof Error && tooEarly.name === "PledgeSettlementRoundNotFoundError");
+
+    await testClient.setNextBlockTimestamp({ timestamp: expiry - 60n });
+    await contracts.ethUsd.write.updateAnswer([3_500n * 10n ** 8n]); // the last round before expiry
+    await testClient.setNextBlockTimestamp({ timestamp: expiry + 60n });
+    await contracts.ethUsd.write.updateAnswer([3_400n * 10n ** 8n]); // the settlement round
+    await contracts.ethUsd.write.updateAnswer([3_300n * 10n ** 8n]);
+    await contracts.ethUsd.write.updateAnswer([3_350n * 10n ** 8n]);
+    for (const aggregator of [contracts.btcUsd, contracts.ethVol, contracts.btcVol]) {
+      await aggregator.write.updateAnswer([await aggregator.read.latestAnswer()]);
+    }
+
+    const latest = await contracts.ethUsd.read.latestRound();
+    const round = await findSettlementRound(publicClient, { feed, expiry });
+    assert.deepEqual(round, {
+      roundId: latest - 2n,
+      previousRoundId: latest - 3n,
+      answer: 3_400n * 10n ** 8n,
+      updatedAt: expiry + 60n,
+    });
+
+    const { result: priceWad } = await postSettlementPrice(keeperWallet, {
+      publicClient,
+      addressBook,
+      asset: weth,
+      expiry,
+    });
+    assert.equal(priceWad, 3_400n * WAD);
+
+    const id = packSeriesId(series);
+    const holders = [maker, taker, thin, bidder];
+    const { result: settled } = await settleBatch(keeperWallet, {
+      publicClient,
+      addressBook,
+      positions: holders.map((account) => ({ account, seriesId: id })),
+    });
+    assert.ok(settled >= 3n);
+    for (const account of holders) assert.deepEqual(await getPositions(publicClient, { addressBook, account }), []);
+  });
+});
