@@ -21,7 +21,7 @@ import {
   type UnderlyingInput,
   accountMargin,
   decodeSeries,
-  previewBid,
+  previewBidFromState,
   settlementPayoff,
 } from "../../packages/sdk/src/index.js";
 
@@ -225,7 +225,7 @@ describe("SDK margin math equals the chain, to the wei", async () => {
           const fraction = BigInt(Math.floor(random() * 1e6) + 1) * 10n ** 12n;
           const onChain = await liquidator.read.previewBid([accounts[i]!, fraction]);
           const state = accountMargin(await readInputs(accounts[i]!, stamp));
-          assert.deepEqual(previewBid(params, state, started, stamp, fraction, 6), onChain);
+          assert.deepEqual(previewBidFromState(params, state, started, stamp, fraction, 6), onChain);
           previews++;
         }
       }

@@ -42,7 +42,13 @@ export {
   health,
   markAndSpot,
 } from "./math/engine.js";
-export { type AuctionParams, type BidPreview, discountAt, maxFraction, previewBid } from "./math/liquidation.js";
+export {
+  type AuctionParams,
+  type BidPreview,
+  discountAt,
+  maxFraction,
+  previewBidFromState,
+} from "./math/liquidation.js";
 export { settlementPayoff } from "./math/settlement.js";
 export { Account } from "./entities/Account.js";
 export * from "./abis/index.js";

@@ -67,10 +67,10 @@ export function maxFraction(params: AuctionParams, state: MarginState, priceWad:
  * Throws where the contract reverts.
  *
  * @example
- * const preview = previewBid(params, state, auctionStart, now, 10n ** 18n, 6);
+ * const preview = previewBidFromState(params, state, auctionStart, now, 10n ** 18n, 6);
  * await bid(client, { account, bidderAccount, fractionWad: preview.fractionWad, maxPayment: preview.payment, ... });
  */
-export function previewBid(
+export function previewBidFromState(
   params: AuctionParams,
   state: MarginState,
   startTime: bigint,
