@@ -15,12 +15,12 @@ import {
   getAccountId,
   getAccountMargin,
   getBalances,
+  getMarginInputs,
   getPositions,
   seriesId,
   signOrder,
   withdraw,
 } from "../packages/sdk/src/index.js";
-import { readMarginInputs } from "./lib/marginInputs.js";
 
 const WAD = 10n ** 18n;
 const usd = (wad: bigint) => `${formatUnits(wad, 18)} USD`;
@@ -93,7 +93,7 @@ if (!state) throw new Error("no margin state");
 console.log(
   `writer: equityIM ${usd(state.equityIM)}, requirementIM ${usd(state.requirementIM)}, health ${Object.keys(Health)[state.health]}`,
 );
-const account = new Account(await readMarginInputs(publicClient, addressBook, writerAccount));
+const account = new Account(await getMarginInputs(publicClient, { addressBook, account: writerAccount }));
 const mirror = account.margin();
 if (mirror.equityIM !== state.equityIM || mirror.requirementIM !== state.requirementIM)
   throw new Error("SDK and chain disagree");

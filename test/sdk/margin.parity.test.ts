@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
-import type { Address } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
 import {
@@ -15,11 +14,9 @@ import { Account } from "../../packages/sdk/src/entities/Account.js";
 import { seededRandom } from "../../scripts/lib/population.js";
 import {
   type AuctionParams,
-  type CollateralInput,
   Health,
-  type MarginInputs,
-  type UnderlyingInput,
   accountMargin,
+  getMarginInputs,
   decodeSeries,
   previewBidFromState,
   settlementPayoff,
@@ -32,7 +29,7 @@ const SCENARIOS = 5; // 100 accounts × 5 price/time scenarios = 500 portfolios 
 
 describe("SDK margin math equals the chain, to the wei", async () => {
   const connection = await network.create();
-  const { contracts } = await deployPledge(connection, { writeBook: false });
+  const { contracts, book } = await deployPledge(connection, { writeBook: false });
   const { vault, market, engine, oracle, liquidator, usdc, weth, wbtc, ethUsd, btcUsd, ethVol, btcVol } = contracts;
   const publicClient = await connection.viem.getPublicClient();
   const testClient = await connection.viem.getTestClient();
@@ -128,51 +125,8 @@ describe("SDK margin math equals the chain, to the wei", async () => {
     }
   }
 
-  // ---------------------------------------------------------------- chain → inputs
-  const assets = (await vault.read.collateralAssets()) as readonly Address[];
-  const configs = await Promise.all(assets.map((a) => vault.read.assetConfig([a])));
-  const underlyings = [1, 2].map((i) => i);
-
-  async function readInputs(account: bigint, timestamp: bigint): Promise<MarginInputs> {
-    const [balances, cash] = await vault.read.balancesOf([account]);
-    const [ids, positionBalances] = await market.read.positionsOf([account]);
-    const collateral: CollateralInput[] = [];
-    for (let i = 0; i < assets.length; i++) {
-      const amount = balances[i]!;
-      collateral.push({
-        amount,
-        decimals: configs[i]!.decimals,
-        priceWad: amount === 0n ? 0n : await oracle.read.spot([assets[i]!]),
-        initialHaircutWad: configs[i]!.initialHaircutWad,
-        maintenanceHaircutWad: configs[i]!.maintenanceHaircutWad,
-      });
-    }
-    const map = new Map<number, UnderlyingInput>();
-    for (const index of underlyings) {
-      const u = await engine.read.underlying([index]);
-      const settlementPrices = new Map<bigint, bigint>();
-      for (const id of ids) {
-        const { expiry, underlyingIndex } = decodeSeries(id);
-        if (underlyingIndex !== index || timestamp < expiry) continue;
-        const [price, posted] = await oracle.read.settlementPrice([u.asset, expiry]);
-        if (posted) settlementPrices.set(expiry, price);
-      }
-      map.set(index, {
-        spotWad: await oracle.read.spot([u.asset]),
-        volWad: await oracle.read.vol([u.asset]),
-        params: u.params,
-        settlementPrices,
-      });
-    }
-    return {
-      timestamp,
-      cash,
-      cashDecimals: 6,
-      collateral,
-      positions: ids.map((id, i) => ({ seriesId: id, balance: positionBalances[i]! })),
-      underlyings: map,
-    };
-  }
+  // Chain → inputs: the SDK's own reader, at the latest block.
+  const readInputs = (account: bigint) => getMarginInputs(publicClient, { addressBook: book, account });
 
   async function refreshFeeds(eth: bigint, btc: bigint, ethV: bigint, btcV: bigint) {
     await ethUsd.write.updateAnswer([eth]);
@@ -207,11 +161,13 @@ describe("SDK margin math equals the chain, to the wei", async () => {
         const round = await ethUsd.read.latestRound();
         await oracle.write.postSettlementPrice([weth.address, expiry, round, round - 1n]);
       }
+      // One batch view at this block; the SDK is evaluated at the same block time (the
+      // auctions started below mine blocks but move no balance or price).
       const timestamp = (await publicClient.getBlock()).timestamp;
       const states = await engine.read.accountsMargin([accounts]);
       for (let i = 0; i < accounts.length; i++) {
         const chain = states[i]!;
-        const inputs = await readInputs(accounts[i]!, timestamp);
+        const inputs = { ...(await readInputs(accounts[i]!)), timestamp };
         const sdk = accountMargin(inputs);
         assert.deepEqual(sdk, { ...chain, health: chain.health }, `account ${i} scenario ${scenario}`);
         assert.deepEqual(new Account(inputs).margin(), sdk);
@@ -221,10 +177,10 @@ describe("SDK margin math equals the chain, to the wei", async () => {
           const auction = await liquidator.read.auctionOf([accounts[i]!]);
           if (!auction.active) await liquidator.write.startAuction([accounts[i]!]);
           const started = (await liquidator.read.auctionOf([accounts[i]!])).startTime;
-          const stamp = (await publicClient.getBlock()).timestamp;
+          const stamp = (await publicClient.getBlock()).timestamp; // the preview's clock
           const fraction = BigInt(Math.floor(random() * 1e6) + 1) * 10n ** 12n;
           const onChain = await liquidator.read.previewBid([accounts[i]!, fraction]);
-          const state = accountMargin(await readInputs(accounts[i]!, stamp));
+          const state = accountMargin(await readInputs(accounts[i]!));
           assert.deepEqual(previewBidFromState(params, state, started, stamp, fraction, 6), onChain);
           previews++;
         }

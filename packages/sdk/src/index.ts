@@ -70,3 +70,4 @@ export {
 } from "./errors.js";
 export type { ReadClient, SignerClient, WriteParameters, WriteReturnType } from "./internal/actions.js";
 export * from "./actions/index.js";
+export { approximateMaintenance } from "./math/approximate.js";

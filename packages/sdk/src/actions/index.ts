@@ -17,3 +17,4 @@ export * from "./settlement/findSettlementRound.js";
 export * from "./settlement/postSettlementPrice.js";
 export * from "./settlement/settle.js";
 export * from "./settlement/settleBatch.js";
+export * from "./reads/getMarginInputs.js";
