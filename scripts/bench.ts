@@ -5,7 +5,15 @@ import { network } from "hardhat";
 import { type Hash, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
-import { accountId, orderDomain, orderTypes, type Order } from "../packages/sdk/src/index.js";
+import {
+  type Order,
+  accountId,
+  accountMargin,
+  approximateMaintenance,
+  getMarginInputs,
+  orderDomain,
+  orderTypes,
+} from "../packages/sdk/src/index.js";
 
 /**
  * `npm run bench`: gas per operation on the in-process chain, printed as tables and
@@ -15,7 +23,7 @@ import { accountId, orderDomain, orderTypes, type Order } from "../packages/sdk/
 const WAD = 10n ** 18n;
 const DAY = 86_400n;
 const connection = await network.create();
-const { contracts } = await deployPledge(connection, { writeBook: false });
+const { contracts, book } = await deployPledge(connection, { writeBook: false });
 const { vault, market, engine, usdc, weth } = contracts;
 const publicClient = await connection.viem.getPublicClient();
 const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
@@ -136,6 +144,32 @@ for (const size of [1, 4, 16, 64, 128]) {
 }
 Object.assign(operations, takerGasAt);
 
+// ---------------------------------------------------------------- SDK speed (timed here, never in tests)
+/** Mean milliseconds per call of `fn` over `runs` runs, after a warm-up. */
+function time(fn: () => unknown, runs: number): number {
+  for (let i = 0; i < Math.min(runs, 20); i++) fn();
+  const start = performance.now();
+  for (let i = 0; i < runs; i++) fn();
+  return (performance.now() - start) / runs;
+}
+const sdk: Record<string, { msPerAccount: number; accountsPerSecond: number }> = {};
+for (const size of [4, 128]) {
+  const inputs = await getMarginInputs(publicClient, {
+    addressBook: book,
+    account: accountId(trader, 1000n + BigInt(size)),
+  });
+  const exact = time(() => accountMargin(inputs), size === 128 ? 50 : 1000);
+  const fast = time(() => approximateMaintenance(inputs), size === 128 ? 2000 : 20000);
+  sdk[`accountMargin (exact bigint), ${size} positions`] = {
+    msPerAccount: exact,
+    accountsPerSecond: Math.round(1000 / exact),
+  };
+  sdk[`approximateMaintenance (float ranking), ${size} positions`] = {
+    msPerAccount: fast,
+    accountsPerSecond: Math.round(1000 / fast),
+  };
+}
+
 // ---------------------------------------------------------------- Black–Scholes
 const harness = await connection.viem.deployContract("BlackScholesHarness");
 const bsCases = [
@@ -200,6 +234,15 @@ console.log("Margin view gas (one contract calling the engine)");
 table(marginView);
 console.log("Black–Scholes gas (internal call, measured with gasleft)");
 table(blackScholes);
+console.log("SDK margin speed on this machine (bench/sdk.json; varies by machine, unlike gas)");
+console.table(
+  Object.fromEntries(
+    Object.entries(sdk).map(([k, v]) => [
+      k,
+      { "ms/account": Number(v.msPerAccount.toFixed(4)), "accounts/s": v.accountsPerSecond },
+    ]),
+  ),
+);
 
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bench/gas.json");
 await mkdir(path.dirname(out), { recursive: true });
@@ -210,4 +253,8 @@ const snapshot = {
   blackScholes,
 };
 await writeFile(out, `${JSON.stringify(snapshot, null, 2)}\n`);
+await writeFile(
+  path.join(path.dirname(out), "sdk.json"),
+  `${JSON.stringify({ note: "SDK timing on the bench machine (2 cores); not deterministic", sdk }, null, 2)}\n`,
+);
 console.log(`wrote ${path.relative(process.cwd(), out)}`);
