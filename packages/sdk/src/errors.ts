@@ -66,7 +66,12 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
   return [...bySelector.values()] as unknown as PledgeErrorAbi;
 })();
 
-/** Base of every error the SDK throws itself. */
+/**
+ * Base of every error the SDK throws itself.
+ *
+ * @example
+ * try { await withdraw(walletClient, params); } catch (e) { if (e instanceof PledgeBaseError) console.error(e.message); }
+ */
 export class PledgeBaseError extends Error {
   override name = "PledgeBaseError";
   /** The message without details. */
@@ -204,7 +209,12 @@ function isRevertData(value: unknown): value is Hex {
 
 const MINUS = "\u2212";
 
-/** A WAD (or `decimals`) amount rounded half away from zero to `digits` places, trailing zeros dropped. */
+/**
+ * A WAD (or `decimals`) amount rounded half away from zero to `digits` places, trailing zeros dropped.
+ *
+ * @example
+ * formatAmount(-12_345n * 10n ** 15n); // "−12.35"
+ */
 export function formatAmount(value: bigint, decimals = 18, digits = 2): string {
   const negative = value < 0n;
   const magnitude = negative ? -value : value;
@@ -214,7 +224,12 @@ export function formatAmount(value: bigint, decimals = 18, digits = 2): string {
   return negative && rounded !== 0n ? `${MINUS}${text}` : text;
 }
 
-/** An account id as `owner/subId`. */
+/**
+ * An account id as `owner/subId`.
+ *
+ * @example
+ * formatAccount(accountId("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc", 1n)); // "0x3c44…93bc/1"
+ */
 export function formatAccount(account: bigint): string {
   return `${ownerOf(account)}/${account & ((1n << 96n) - 1n)}`;
 }

@@ -4,7 +4,12 @@
  * revert data the chain returns.
  */
 
-/** Base of every error a math port throws in place of a revert. */
+/**
+ * Base of every error a math port throws in place of a revert.
+ *
+ * @example
+ * try { lnWad(0n); } catch (e) { if (e instanceof MathError) console.log(e.message); }
+ */
 export class MathError extends Error {
   override name = "MathError";
   /** The Solidity error signature, e.g. `"MulWadFailed()"` or `"Panic(uint256)"`. */
