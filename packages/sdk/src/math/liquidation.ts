@@ -20,6 +20,7 @@ export interface BidPreview {
   maxFractionWad: bigint;
   discountWad: bigint;
   markValueWad: bigint;
+  /** Cash units the bidder pays (> 0), or receives from the insurance fund (< 0). */
   payment: bigint;
   insuranceFee: bigint;
   equityIMAfter: bigint;

@@ -4,6 +4,7 @@ import { readContract } from "viem/actions";
 import { liquidatorAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
+import type { BidPreview } from "../../math/liquidation.js";
 import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
 
 export interface PreviewBidParameters {
@@ -15,20 +16,8 @@ export interface PreviewBidParameters {
   addressBook?: AddressBook | undefined;
 }
 
-/** `ILiquidator.BidPreview`: what `bid` would do now, from the same function. */
-export interface PreviewBidReturnType {
-  fractionWad: bigint;
-  maxFractionWad: bigint;
-  discountWad: bigint;
-  markValueWad: bigint;
-  /** Cash units the bidder pays (> 0), or receives from the insurance fund (< 0). */
-  payment: bigint;
-  insuranceFee: bigint;
-  equityIMAfter: bigint;
-  requirementIMAfter: bigint;
-  equityMMAfter: bigint;
-  requirementMMAfter: bigint;
-}
+/** `ILiquidator.BidPreview`: what `bid` would do now, from the same function (the math mirror's type). */
+export type PreviewBidReturnType = BidPreview;
 
 export type PreviewBidErrorType = PledgeErrorType | ReadContractErrorType;
 
