@@ -1,0 +1,1 @@
+export { type AccountView, type Decision, type StrategyConfig, bidProfit, decide } from "./strategy.js";

@@ -1,0 +1,117 @@
+import { type BidPreview, Health, type MarginState } from "../../sdk/src/index.js";
+
+/** What the keeper knows about one account at a block. */
+export interface AccountView {
+  account: bigint;
+  state: MarginState;
+  /** The market's `accountNonce`, which a bid must name. */
+  nonce: bigint;
+  auction?: { active: boolean; startTime: bigint } | undefined;
+  /** The liquidator's preview of taking as much as allowed, for accounts under auction. */
+  preview?: BidPreview | undefined;
+}
+
+/** The keeper's limits, from its configuration. */
+export interface StrategyConfig {
+  /** Smallest expected profit of a bid, in cash units, after gas. */
+  minProfit: bigint;
+  /** Expected gas cost of one bid, in cash units. */
+  bidGasCost: bigint;
+  /** Largest payment the keeper will make for one slice, in cash units. */
+  maxExposure: bigint;
+  /** The keeper's own bidding account; its excess over IM bounds what it can absorb. */
+  bidderAccount: bigint;
+  /** The keeper's own excess over initial margin, WAD (from the engine). */
+  bidderExcessIM: bigint;
+  /** Insurance share of the discount, WAD (the liquidator's parameter). */
+  insuranceShareWad: bigint;
+  /** Cash-token decimals. */
+  cashDecimals: number;
+}
+
+/** One thing to do, in the order the strategy decided. */
+export type Decision =
+  | { kind: "startAuction"; account: bigint }
+  | { kind: "terminateAuction"; account: bigint }
+  | { kind: "bid"; account: bigint; fractionWad: bigint; maxPayment: bigint; expectedNonce: bigint; profit: bigint }
+  | { kind: "marginCall"; account: bigint; excessIM: bigint };
+
+const WAD = 10n ** 18n;
+
+/**
+ * The expected profit of taking `preview`'s slice, in cash units: the slice is worth
+ * f·V at the mark and costs f·(V − d·|V|) plus the insurance fee, so the bidder keeps
+ * the discount less the fund's share, less gas.
+ *
+ * @example
+ * const profit = bidProfit(preview, config);
+ */
+export function bidProfit(preview: BidPreview, config: StrategyConfig): bigint {
+  const scale = 10n ** BigInt(18 - config.cashDecimals);
+  const magnitude = preview.markValueWad < 0n ? -preview.markValueWad : preview.markValueWad;
+  const discountValue = (((preview.fractionWad * magnitude) / WAD) * preview.discountWad) / WAD;
+  return discountValue / scale - preview.insuranceFee - config.bidGasCost;
+}
+
+/**
+ * The keeper's whole decision for one block, as a pure function of what it read: rank
+ * accounts by distance to maintenance, start auctions on every account below MM, bid
+ * where the discount covers gas plus the minimum profit within the keeper's exposure and
+ * margin, terminate auctions of accounts back above IM, and report margin calls.
+ *
+ * @example
+ * for (const decision of decide(views, config)) await execute(decision);
+ */
+export function decide(views: readonly AccountView[], config: StrategyConfig): Decision[] {
+  const decisions: Decision[] = [];
+  // Most urgent first: the lowest excess over maintenance per unit of requirement.
+  const ranked = [...views].sort((a, b) => compareUrgency(a.state, b.state));
+  let budget = config.bidderExcessIM;
+  for (const view of ranked) {
+    if (view.account === config.bidderAccount) continue;
+    const { state } = view;
+    const auctionActive = view.auction?.active === true;
+    const excessIM = state.equityIM - state.requirementIM;
+    if (state.health >= Health.LIQUIDATABLE && !auctionActive) {
+      decisions.push({ kind: "startAuction", account: view.account });
+      continue;
+    }
+    if (auctionActive && excessIM >= 0n) {
+      decisions.push({ kind: "terminateAuction", account: view.account });
+      continue;
+    }
+    if (auctionActive && view.preview !== undefined) {
+      const preview = view.preview;
+      const profit = bidProfit(preview, config);
+      // A slice costs at most its payment in margin; skip what the keeper cannot carry.
+      const cost = preview.payment > 0n ? preview.payment * 10n ** BigInt(18 - config.cashDecimals) : 0n;
+      if (profit >= config.minProfit && preview.payment <= config.maxExposure && cost <= budget) {
+        budget -= cost;
+        decisions.push({
+          kind: "bid",
+          account: view.account,
+          fractionWad: preview.fractionWad,
+          maxPayment: preview.payment,
+          expectedNonce: view.nonce,
+          profit,
+        });
+      }
+      continue;
+    }
+    if (state.health === Health.MARGIN_CALL) decisions.push({ kind: "marginCall", account: view.account, excessIM });
+  }
+  return decisions;
+}
+
+/** Orders accounts by `excessMM / requirementMM`, lowest (most urgent) first, exactly. */
+function compareUrgency(a: MarginState, b: MarginState): number {
+  const excessA = a.equityMM - a.requirementMM;
+  const excessB = b.equityMM - b.requirementMM;
+  // Cross-multiply to compare excessA/reqA with excessB/reqB without division; a zero
+  // requirement counts as one wei so accounts without shorts still order by excess.
+  const reqA = a.requirementMM === 0n ? 1n : a.requirementMM;
+  const reqB = b.requirementMM === 0n ? 1n : b.requirementMM;
+  const left = excessA * reqB;
+  const right = excessB * reqA;
+  return left < right ? -1 : left > right ? 1 : 0;
+}

@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { type AccountView, type StrategyConfig, decide } from "../../packages/keeper/src/index.js";
+import { type BidPreview, Health, type MarginState } from "../../packages/sdk/src/index.js";
+
+const WAD = 10n ** 18n;
+const config: StrategyConfig = {
+  minProfit: 10_000_000n, // 10 USDC
+  bidGasCost: 2_000_000n, // 2 USDC
+  maxExposure: 1_000_000_000_000n,
+  bidderAccount: 999n,
+  bidderExcessIM: 1_000_000n * WAD,
+  insuranceShareWad: WAD / 10n,
+  cashDecimals: 6,
+};
+
+function state(equityIM: bigint, equityMM: bigint, requirementIM: bigint, requirementMM: bigint): MarginState {
+  const health =
+    equityMM < 0n
+      ? Health.INSOLVENT
+      : equityMM < requirementMM
+        ? Health.LIQUIDATABLE
+        : equityIM < requirementIM
+          ? Health.MARGIN_CALL
+          : Health.HEALTHY;
+  return { equityIM, equityMM, requirementIM, requirementMM, health, markValue: equityMM };
+}
+
+function preview(overrides: Partial<BidPreview> = {}): BidPreview {
+  return {
+    fractionWad: WAD / 2n,
+    maxFractionWad: WAD / 2n,
+    discountWad: WAD / 20n,
+    markValueWad: 10_000n * WAD,
+    payment: 4_750_000_000n,
+    insuranceFee: 25_000_000n,
+    equityIMAfter: 0n,
+    requirementIMAfter: 0n,
+    equityMMAfter: 0n,
+    requirementMMAfter: 0n,
+    ...overrides,
+  };
+}
+
+describe("keeper strategy (pure)", () => {
+  it("starts auctions on accounts below MM, most urgent first", () => {
+    const views: AccountView[] = [
+      { account: 1n, state: state(900n * WAD, 950n * WAD, 1_000n * WAD, 1_000n * WAD), nonce: 0n },
+      { account: 2n, state: state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD), nonce: 0n },
+      { account: 3n, state: state(5_000n * WAD, 5_000n * WAD, 1_000n * WAD, 500n * WAD), nonce: 0n },
+    ];
+    assert.deepEqual(decide(views, config), [
+      { kind: "startAuction", account: 2n },
+      { kind: "startAuction", account: 1n },
+    ]);
+  });
+
+  it("bids only when the discount covers gas and the minimum profit", () => {
+    const underwater = state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD);
+    const auction = { active: true, startTime: 0n };
+    // 0.5 × 10,000 × 5 % = 250 USD of discount, less the 25 USD fee and 2 USD gas.
+    const [decision] = decide([{ account: 7n, state: underwater, nonce: 3n, auction, preview: preview() }], config);
+    assert.deepEqual(decision, {
+      kind: "bid",
+      account: 7n,
+      fractionWad: WAD / 2n,
+      maxPayment: 4_750_000_000n,
+      expectedNonce: 3n,
+      profit: 223_000_000n,
+    });
+    // A slice worth 2 USD of discount is not worth the gas.
+    const thin = preview({ markValueWad: 80n * WAD, payment: 38_000_000n, insuranceFee: 200_000n });
+    assert.deepEqual(decide([{ account: 7n, state: underwater, nonce: 3n, auction, preview: thin }], config), []);
+  });
+
+  it("respects the keeper's exposure and its own margin", () => {
+    const underwater = state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD);
+    const auction = { active: true, startTime: 0n };
+    const views: AccountView[] = [
+      { account: 7n, state: underwater, nonce: 0n, auction, preview: preview() },
+      { account: 8n, state: underwater, nonce: 0n, auction, preview: preview() },
+    ];
+    const poor = { ...config, bidderExcessIM: 5_000n * WAD }; // room for one 4,750 slice
+    assert.equal(decide(views, poor).filter((d) => d.kind === "bid").length, 1);
+    const capped = { ...config, maxExposure: 1_000_000_000n };
+    assert.equal(decide(views, capped).filter((d) => d.kind === "bid").length, 0);
+  });
+
+  it("terminates auctions of accounts back above IM and reports margin calls", () => {
+    const recovered = state(2_000n * WAD, 2_000n * WAD, 1_000n * WAD, 500n * WAD);
+    const marginCall = state(900n * WAD, 950n * WAD, 1_000n * WAD, 500n * WAD);
+    assert.deepEqual(
+      decide(
+        [
+          { account: 4n, state: recovered, nonce: 0n, auction: { active: true, startTime: 0n } },
+          { account: 5n, state: marginCall, nonce: 0n },
+          { account: config.bidderAccount, state: marginCall, nonce: 0n },
+        ],
+        config,
+      ),
+      [
+        { kind: "marginCall", account: 5n, excessIM: -100n * WAD },
+        { kind: "terminateAuction", account: 4n },
+      ],
+    );
+  });
+});
