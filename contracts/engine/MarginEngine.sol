@@ -108,6 +108,13 @@ contract MarginEngine is IMarginEngine, AccessControl {
         return state.equityIM - int256(state.requirementIM);
     }
 
+    /// @inheritdoc IMarginEngine
+    function excesses(uint256 account) external view returns (int256 initialExcess, int256 maintenanceExcess) {
+        MarginState memory state = _margin(account);
+        initialExcess = state.equityIM - int256(state.requirementIM);
+        maintenanceExcess = state.equityMM - int256(state.requirementMM);
+    }
+
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IMarginEngine

@@ -75,6 +75,12 @@ interface ILiquidator {
     error LiquidatorSelfBid(uint256 account);
     error LiquidatorInvalidParams(AuctionParams params);
     error LiquidatorUnsupportedCashDecimals(uint8 decimals);
+    /// @notice The insurance, settlement and fee accounts are the protocol's own: never auctioned.
+    error LiquidatorProtectedAccount(uint256 account);
+    /// @notice The account holds no collateral and no position: there is nothing to sell.
+    error LiquidatorNothingToSell(uint256 account);
+    /// @notice `absorbDebt` needs an account with nothing left but a cash debt.
+    error LiquidatorNotAnEmptyDebtor(uint256 account);
 
     // ---------------------------------------------------------------- events
 
@@ -111,8 +117,14 @@ interface ILiquidator {
         uint256 expectedNonce
     ) external returns (BidPreview memory);
 
-    /// @notice Ends the auction of an account that is back at or above IM. Permissionless.
+    /// @notice Ends the auction of an account that is back at or above maintenance margin
+    /// (no longer liquidatable). Permissionless.
     function terminateAuction(uint256 account) external;
+
+    /// @notice Covers the cash debt of an account that holds nothing else (no collateral, no
+    /// position) from the insurance fund, at par: there is nothing to auction, so no bidder
+    /// earns a discount on it. What the fund cannot cover becomes bad debt. Permissionless.
+    function absorbDebt(uint256 account) external;
 
     /// @notice Sets the auction parameters (risk manager, within hard bounds).
     function setAuctionParams(AuctionParams calldata params) external;

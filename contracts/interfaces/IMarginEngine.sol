@@ -95,6 +95,10 @@ interface IMarginEngine is IRiskCheck {
     /// @notice `equityIM − requirementIM` of `account`.
     function excessInitial(uint256 account) external view returns (int256);
 
+    /// @notice Both excesses of `account` from one valuation: over initial and over
+    /// maintenance margin. The market's gate compares them before and after an action.
+    function excesses(uint256 account) external view returns (int256 initialExcess, int256 maintenanceExcess);
+
     /// @notice Reverts with `EngineBelowInitialMargin` unless `account` is at or above IM.
     function checkInitialMargin(uint256 account) external view;
 

@@ -68,10 +68,13 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function startAuction(uint256 account) external nonReentrant {
+        _checkNotProtected(account);
         Auction storage auction = _auctions[account];
         if (auction.active) revert LiquidatorAuctionActive(account);
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
+        // A bare cash debt has nothing to sell; `absorbDebt` covers it at par instead.
+        if (_holdsNothing(account)) revert LiquidatorNothingToSell(account);
         _auctions[account] = Auction({active: true, startTime: uint64(block.timestamp), bids: 0});
         emit AuctionStarted(account, state.markValue, state.health, msg.sender);
     }
@@ -112,7 +115,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
         engine.checkInitialMargin(bidderAccount);
         bool emptied = preview.fractionWad == WAD;
-        if (emptied || engine.excessInitial(account) >= 0) {
+        // The auction ends once the account is empty or no longer liquidatable.
+        if (emptied || engine.accountMargin(account).health < IMarginEngine.Health.LIQUIDATABLE) {
             delete _auctions[account];
             emit AuctionEnded(account, emptied);
         }
@@ -121,10 +125,24 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// @inheritdoc ILiquidator
     function terminateAuction(uint256 account) external nonReentrant {
         if (!_auctions[account].active) revert LiquidatorNoAuction(account);
-        int256 excess = engine.excessInitial(account);
-        if (excess < 0) revert LiquidatorAccountStillUnderwater(account, excess);
+        IMarginEngine.MarginState memory state = engine.accountMargin(account);
+        if (state.health >= IMarginEngine.Health.LIQUIDATABLE) {
+            revert LiquidatorAccountStillUnderwater(account, state.equityMM - int256(state.requirementMM));
+        }
         delete _auctions[account];
         emit AuctionEnded(account, false);
+    }
+
+    /// @inheritdoc ILiquidator
+    function absorbDebt(uint256 account) external nonReentrant {
+        _checkNotProtected(account);
+        int256 cash = vault.cashOf(account);
+        if (cash >= 0 || !_holdsNothing(account)) revert LiquidatorNotAnEmptyDebtor(account);
+        if (_auctions[account].active) {
+            delete _auctions[account];
+            emit AuctionEnded(account, true);
+        }
+        _payFromInsurance(account, account, uint256(-cash));
     }
 
     /// @inheritdoc ILiquidator
@@ -174,6 +192,9 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         Auction memory auction = _auctions[account];
         if (!auction.active) revert LiquidatorNoAuction(account);
         if (fractionWad == 0 || fractionWad > WAD) revert LiquidatorInvalidFraction(fractionWad);
+        // Only accounts below maintenance take bids: one that recovered is not sold at a
+        // discount that kept growing meanwhile (anyone may terminate its auction instead).
+        if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
 
         p.discountWad = discountAt(auction.startTime);
         p.markValueWad = state.markValue;
@@ -244,10 +265,28 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         market.moduleSlicePositions(from, to, f);
     }
 
-    /// @dev The insurance fund pays the bidder; what it did not hold becomes bad debt.
-    function _payFromInsurance(uint256 account, uint256 bidderAccount, uint256 amount) private {
+    /// @dev The protocol's own accounts are never auctioned: auctioning the insurance or the
+    /// settlement account would make the fund pay a discount on its own (or a transient) debt.
+    function _checkNotProtected(uint256 account) private view {
+        if (account == insuranceAccount || account == market.settlementAccount() || account == market.feeAccount()) {
+            revert LiquidatorProtectedAccount(account);
+        }
+    }
+
+    /// @dev Whether the account holds no collateral and no position (cash aside).
+    function _holdsNothing(uint256 account) private view returns (bool) {
+        (uint256[] memory balances, ) = vault.balancesOf(account);
+        for (uint256 i; i < balances.length; ++i) {
+            if (balances[i] != 0) return false;
+        }
+        (uint256[] memory seriesIds, ) = market.positionsOf(account);
+        return seriesIds.length == 0;
+    }
+
+    /// @dev The insurance fund pays `recipient`; what it did not hold becomes bad debt.
+    function _payFromInsurance(uint256 account, uint256 recipient, uint256 amount) private {
         int256 held = vault.cashOf(insuranceAccount);
-        vault.moveCash(insuranceAccount, bidderAccount, amount);
+        vault.moveCash(insuranceAccount, recipient, amount);
         uint256 covered = held > 0 ? uint256(held) : 0;
         if (amount > covered) emit BadDebtIncurred(account, amount - covered, badDebt());
     }

@@ -82,8 +82,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     struct Side {
         uint256 account;
         bool reducing;
+        bool sellsLong;
         bool hasBefore;
         int256 excessBefore;
+        int256 maintenanceBefore;
     }
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
@@ -154,8 +156,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         _checkSignature(order.account, hash, signature);
 
         int256 makerDelta = order.size > 0 ? int256(fillSize) : -int256(fillSize);
-        Side memory maker = _side(order.account, _isReducing(_positions[order.account][order.seriesId], makerDelta));
-        Side memory taker = _side(takerAccount, _isReducing(_positions[takerAccount][order.seriesId], -makerDelta));
+        Side memory maker = _side(order.account, order.seriesId, makerDelta);
+        Side memory taker = _side(takerAccount, order.seriesId, -makerDelta);
 
         // Effects. fillSize ≤ remaining was checked, so this cannot overflow the order size.
         filled[hash] += fillSize;
@@ -204,8 +206,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
         // `to`'s excess is read up front (when the price allows) because whether its side
         // reduces risk is only known once duplicate ids have been applied in order.
-        Side memory source = _side(from, true);
-        Side memory target = _side(to, true);
+        Side memory source = _snapshot(from, true);
+        Side memory target = _snapshot(to, true);
         for (uint256 i; i < n; ++i) {
             uint256 seriesId = seriesIds[i];
             int256 amount = amounts[i];
@@ -215,6 +217,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
             if (!_isReducing(held, -amount)) revert MarketInsufficientPosition(from, seriesId, held, amount);
             _checkSeriesLive(seriesId);
             if (!_isReducing(_positions[to][seriesId], amount)) target.reducing = false;
+            // Moving a long part out (or a short part onto a long) gives value away.
+            if (amount > 0) source.sellsLong = true;
+            if (amount < 0 && _positions[to][seriesId] > 0) target.sellsLong = true;
             _applyDelta(from, seriesId, -amount);
             _applyDelta(to, seriesId, amount);
         }
@@ -414,33 +419,59 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         return balance > 0 ? (delta < 0 && -delta <= balance) : (balance < 0 && delta > 0 && delta <= -balance);
     }
 
-    /// @dev Builds one side of an action; a reducing side records its excess before the
-    /// action, or none if the engine cannot price it right now.
-    function _side(uint256 account, bool reducing) private view returns (Side memory side) {
+    /// @dev One side of a fill: reducing when the position moves toward zero without
+    /// crossing it; selling a long when that position is a long.
+    function _side(uint256 account, uint256 seriesId, int256 delta) private view returns (Side memory side) {
+        int256 held = _positions[account][seriesId];
+        side = _snapshot(account, _isReducing(held, delta));
+        side.sellsLong = side.reducing && held > 0;
+    }
+
+    /// @dev Records a reducing side's excesses (over IM and MM) before the action, or none
+    /// if the engine cannot price the account right now.
+    function _snapshot(uint256 account, bool reducing) private view returns (Side memory side) {
         side.account = account;
         side.reducing = reducing;
         if (reducing) {
-            try engine.excessInitial(account) returns (int256 excess) {
-                (side.hasBefore, side.excessBefore) = (true, excess);
+            try engine.excesses(account) returns (int256 initialExcess, int256 maintenanceExcess) {
+                (side.hasBefore, side.excessBefore, side.maintenanceBefore) = (true, initialExcess, maintenanceExcess);
             } catch {}
         }
     }
 
-    /// @dev The margin gate (`docs/margin-gate.md`). A risk-reducing side passes if its excess
-    /// did not fall, or ends non-negative, or could not be priced before the action (reducing
-    /// actions always work). Any other side must be at or above IM — which fails closed on a
-    /// bad price — and is refused outright while paused.
+    /// @dev The margin gate (`docs/margin-gate.md`). A risk-reducing side passes if it ends at
+    /// or above IM, or if neither its excess over IM nor its excess over MM fell (so giving
+    /// away longs, which count for maintenance but not for IM, cannot strip an account below
+    /// IM). When the price is unavailable a reducing side passes unchecked (risk-reducing
+    /// actions always work) unless it gives up longs while still carrying a liability (a
+    /// short or a cash debt): that waits for a price. Any other side must be at or above IM
+    /// — which fails closed on a bad price — and is refused outright while paused.
     function _gate(Side memory side) private view {
         if (side.reducing) {
-            if (!side.hasBefore) return;
-            int256 excessAfter = engine.excessInitial(side.account);
-            if (excessAfter < side.excessBefore && excessAfter < 0) {
-                revert MarketRiskIncreased(side.account, side.excessBefore, excessAfter);
+            if (!side.hasBefore) {
+                if (side.sellsLong && !_carriesNoLiability(side.account)) engine.checkInitialMargin(side.account);
+                return;
+            }
+            (int256 initialAfter, int256 maintenanceAfter) = engine.excesses(side.account);
+            if (initialAfter >= 0) return;
+            if (initialAfter < side.excessBefore || maintenanceAfter < side.maintenanceBefore) {
+                revert MarketRiskIncreased(side.account, side.excessBefore, initialAfter);
             }
         } else {
             if (paused()) revert MarketPausedNewRisk(side.account);
             engine.checkInitialMargin(side.account);
         }
+    }
+
+    /// @dev Whether `account` holds no short position and no cash debt: whatever it does with
+    /// its longs, it cannot leave a liability behind. Needs no price.
+    function _carriesNoLiability(uint256 account) private view returns (bool) {
+        if (vault.cashOf(account) < 0) return false;
+        uint256[] storage open = _openSeries[account];
+        for (uint256 i; i < open.length; ++i) {
+            if (_positions[account][open[i]] < 0) return false;
+        }
+        return true;
     }
 
     /// @dev Emits the fill and moves premium and fees in the vault (a trusted module call).

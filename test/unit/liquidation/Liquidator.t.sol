@@ -5,6 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {Liquidator} from "../../../contracts/liquidation/Liquidator.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
@@ -13,6 +14,7 @@ contract LiquidatorTest is PledgeFixture {
     address internal carol;
     uint256 internal carolKey;
     address internal dave = makeAddr("dave");
+    uint256 internal bobKey;
     uint256 internal carolAccount;
     uint256 internal bobAccount;
     uint256 internal daveAccount;
@@ -21,6 +23,7 @@ contract LiquidatorTest is PledgeFixture {
     function setUp() public override {
         super.setUp();
         (carol, carolKey) = makeAddrAndKey("carol");
+        (bob, bobKey) = makeAddrAndKey("bob");
         carolAccount = _account(carol, 1);
         bobAccount = _account(bob, 1);
         daveAccount = _account(dave, 1);
@@ -199,6 +202,70 @@ contract LiquidatorTest is PledgeFixture {
         liquidator.startAuction(carolAccount);
         // Whatever fraction is asked for, a dust-sized account is taken whole.
         assertEq(liquidator.previewBid(carolAccount, 0.01e18).fractionWad, 1e18);
+    }
+
+    // ------------------------------------------------------------ protocol accounts (review C1, C2)
+
+    function test_protocolAccountsAreNeverAuctioned() public {
+        uint256[3] memory protectedAccounts = [insurance.account(), market.settlementAccount(), market.feeAccount()];
+        vm.prank(riskManager);
+        market.setFees(0, 0, _account(admin, 9));
+        protectedAccounts[2] = market.feeAccount();
+        for (uint256 i; i < 3; ++i) {
+            vm.expectRevert(
+                abi.encodeWithSelector(ILiquidator.LiquidatorProtectedAccount.selector, protectedAccounts[i])
+            );
+            liquidator.startAuction(protectedAccounts[i]);
+        }
+    }
+
+    /// @dev A bare cash debt has nothing to sell: no auction (no discount paid on it); the
+    /// insurance fund absorbs it at par, and what it cannot cover is bad debt.
+    function test_bareDebtIsAbsorbedAtParNotAuctioned() public {
+        _shortCalls(10e18, 8_000e6);
+        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
+        _setPrice(ethUsd, 9_000e8);
+        // Buy back the shorts from Bob at the mark with borrowed cash: Carol holds only debt.
+        uint256 markWad = engine.mark(call30);
+        IOptionMarket.Order memory buyBack = IOptionMarket.Order(
+            bobAccount,
+            call30,
+            -10e18,
+            markWad,
+            0,
+            999,
+            block.timestamp
+        );
+        bytes memory sig = _signOrder(bobKey, buyBack);
+        vm.prank(carol);
+        market.fill(buyBack, sig, carolAccount, 10e18);
+        int256 debt = vault.cashOf(carolAccount);
+        assertLt(debt, 0);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNothingToSell.selector, carolAccount));
+        liquidator.startAuction(carolAccount);
+        int256 fundBefore = vault.cashOf(insurance.account());
+        liquidator.absorbDebt(carolAccount);
+        assertEq(vault.cashOf(carolAccount), 0);
+        assertEq(vault.cashOf(insurance.account()), fundBefore + debt, "covered at par");
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNotAnEmptyDebtor.selector, carolAccount));
+        liquidator.absorbDebt(carolAccount);
+    }
+
+    /// @dev Review M1: an auction whose account recovered above maintenance takes no bids,
+    /// however much its discount has grown, and anyone can end it.
+    function test_recoveredAccountTakesNoBidsAndCanBeTerminated() public {
+        _underwater();
+        liquidator.startAuction(carolAccount);
+        int256 price = ethUsd.latestAnswer();
+        _setPrice(ethUsd, price - 150e8);
+        vm.warp(block.timestamp + 2 days);
+        _refreshFeeds();
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        assertEq(uint8(s.health), uint8(IMarginEngine.Health.MARGIN_CALL));
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorAccountHealthy.selector, carolAccount, s.health));
+        liquidator.previewBid(carolAccount, 1e18);
+        liquidator.terminateAuction(carolAccount);
+        assertFalse(liquidator.auctionOf(carolAccount).active);
     }
 
     // ------------------------------------------------------------ termination

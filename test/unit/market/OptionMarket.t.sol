@@ -534,17 +534,46 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_gate_oracleDown_allowsReducingBlocksIncreasing() public {
-        _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
+        _fill(_order(makerAccount, callId, -2e18, 100e18), 2e18); // maker short 2, taker long 2
         _letFeedsGoStale();
 
-        IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 100e18);
+        // Buying back part of a short needs no price; the taker sells part of a long and
+        // carries no liability, so it needs none either.
+        IOptionMarket.Order memory close = _order(makerAccount, callId, 1e18, 100e18);
         close.nonce = 1;
         _fill(close, 1e18);
-        assertEq(market.positionOf(makerAccount, callId), 1e18);
+        assertEq(market.positionOf(makerAccount, callId), -1e18);
 
-        IOptionMarket.Order memory open = _order(makerAccount, callId, 1e18, 100e18);
+        IOptionMarket.Order memory open = _order(makerAccount, callId, -1e18, 100e18);
         open.nonce = 2;
         _fillExpectRevert(open, 1e18, _staleSpotError());
+    }
+
+    /// @dev Regression (review C3): an account below IM may not give away a long that hedges
+    /// its short, by transfer or by a sale at any price: maintenance excess must not fall.
+    function test_gate_longsCannotLeaveAHedgedAccountBelowIM() public {
+        uint256 hedged = _account(maker, 5);
+        uint256 sibling = _account(maker, 6);
+        _fundAndDeposit(maker, hedged, usdc, 800e6);
+        uint256 longId = market.createSeries(SeriesLib.Series(1, _expiry(31), true, 3_000e18));
+        uint256 shortId = market.createSeries(SeriesLib.Series(1, _expiry(30), true, 3_000e18));
+        _fillFor(_order(hedged, shortId, -1e18, engine.mark(shortId)), takerAccount, 1e18);
+        _fillFor(_order(hedged, longId, 1e18, engine.mark(longId)), takerAccount, 1e18);
+        ethUsd.updateAnswer(4_500e8);
+        assertLt(engine.excessInitial(hedged), 0, "below IM, hedged");
+        (int256 beforeIM, ) = engine.excesses(hedged);
+
+        vm.prank(maker);
+        vm.expectPartialRevert(IOptionMarket.MarketRiskIncreased.selector);
+        market.transferPositions(hedged, sibling, _ids(longId), _amounts(1e18));
+
+        IOptionMarket.Order memory dump = _order(hedged, longId, -1e18, 0);
+        dump.nonce = 77;
+        bytes memory sig = _sign(makerKey, dump);
+        vm.prank(maker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketRiskIncreased.selector, hedged, beforeIM, beforeIM));
+        market.fill(dump, sig, sibling, 1e18);
+        assertEq(market.positionOf(hedged, longId), 1e18);
     }
 
     function test_gate_crossingZeroIsNewRisk() public {

@@ -95,11 +95,26 @@ export const liquidatorAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "LiquidatorNotAnEmptyDebtor",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "LiquidatorNothingToSell",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "int256", name: "payment", type: "int256" },
       { internalType: "int256", name: "maxPayment", type: "int256" },
     ],
     name: "LiquidatorPriceLimit",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "LiquidatorProtectedAccount",
     type: "error",
   },
   { inputs: [{ internalType: "uint256", name: "account", type: "uint256" }], name: "LiquidatorSelfBid", type: "error" },
@@ -266,6 +281,13 @@ export const liquidatorAbi = [
     name: "MIN_DURATION",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "absorbDebt",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

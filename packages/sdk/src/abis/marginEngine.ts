@@ -243,6 +243,16 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "excesses",
+    outputs: [
+      { internalType: "int256", name: "initialExcess", type: "int256" },
+      { internalType: "int256", name: "maintenanceExcess", type: "int256" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "bytes32", name: "role", type: "bytes32" }],
     name: "getRoleAdmin",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
