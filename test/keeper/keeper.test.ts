@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -12,7 +12,7 @@ import { type World, createWorld } from "./helpers/world.js";
 
 const silent = pino({ level: "silent" });
 
-function keeperFor(world: World, which = 0, extra: { storePath?: string } = {}): Keeper {
+function keeperFor(world: World, which = 0, extra: { storePath?: string; metricsPort?: number } = {}): Keeper {
   const keeper = world.keepers[which]!;
   return createKeeper({
     publicClient: world.publicClient as never,
@@ -127,6 +127,24 @@ describe("keeper", () => {
     assert.equal(second.stats().auctionsStarted, 0, "the auctions were already started");
     await tickUntilQuiet(world, [second]);
     await assertResolved(world, flagged);
+    await second.stop();
+
+    // A store that is ahead of the chain (a reset node) is rebuilt from the deployment block.
+    const rebuilt = JSON.parse(await readFile(storePath, "utf8")) as Record<string, unknown>;
+    await writeFile(storePath, JSON.stringify({ ...rebuilt, cursor: "999999", accounts: [], holders: {} }));
+    const third = keeperFor(world, 0, { storePath, metricsPort: 19_000 + (process.pid % 1_000) });
+    await third.tick();
+    const latest = await world.publicClient.getBlockNumber();
+    assert.equal(third.cursor(), latest);
+    const index = JSON.parse(await readFile(storePath, "utf8")) as { accounts: string[] };
+    assert.ok(index.accounts.length >= world.traders.length, "accounts re-indexed");
+    const health = await fetch(`http://127.0.0.1:${19_000 + (process.pid % 1_000)}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { lastBlock: string }).lastBlock, latest.toString());
+    const metrics = await (await fetch(`http://127.0.0.1:${19_000 + (process.pid % 1_000)}/metrics`)).text();
+    assert.match(metrics, /pledge_keeper_ticks_total 1/);
+    assert.match(metrics, /pledge_keeper_failures_total\{error="IndexMismatch"\} 1/);
+    await third.stop();
   });
 
   it("posts the settlement price and settles every position after expiry", async () => {
