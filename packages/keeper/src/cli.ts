@@ -68,7 +68,7 @@ async function loadKey(options: RunOptions): Promise<Hex> {
 async function run(options: RunOptions) {
   const logger = pino({ name: "pledge-keeper" });
   const book = JSON.parse(await readFile(options.deployment, "utf8")) as AddressBook;
-  const transports = options.rpc.map((url) => http(url, { retryCount: 2 }));
+  const transports = options.rpc.map((url) => http(url, { retryCount: 0, timeout: 5_000 }));
   const transport: Transport = transports.length === 1 ? transports[0]! : fallback(transports, { rank: false });
   const chain = defineChain({
     id: book.chainId,
