@@ -1,0 +1,176 @@
+#!/usr/bin/env -S npx tsx
+import { readFile } from "node:fs/promises";
+
+import { Command, InvalidArgumentError } from "commander";
+import pino from "pino";
+import {
+  type Hex,
+  type Transport,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  fallback,
+  http,
+  parseUnits,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+import { type AddressBook, accountId } from "../../sdk/src/index.js";
+import { createKeeper } from "./keeper.js";
+import { loadIndex } from "./store.js";
+
+interface RunOptions {
+  rpc: string[];
+  deployment: string;
+  keyEnv?: string;
+  keystore?: string;
+  store: string;
+  bidderSubId: string;
+  minProfit: string;
+  maxExposure?: string;
+  bidGasCost: string;
+  liquidate: boolean;
+  settle: boolean;
+  marginCalls: boolean;
+  confirmations: number;
+  interval: number;
+  metricsPort?: number;
+}
+
+const integer = (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError("not a non-negative integer");
+  return parsed;
+};
+const subId = (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("not a non-negative integer");
+  return value;
+};
+
+/** The signing key: a hex private key from an env var, or an encrypted JSON keystore (password in PLEDGE_KEYSTORE_PASSWORD). */
+async function loadKey(options: RunOptions): Promise<Hex> {
+  if (options.keyEnv !== undefined) {
+    const key = process.env[options.keyEnv];
+    if (!key) throw new Error(`environment variable ${options.keyEnv} is empty`);
+    return (key.startsWith("0x") ? key : `0x${key}`) as Hex;
+  }
+  if (options.keystore !== undefined) {
+    const password = process.env.PLEDGE_KEYSTORE_PASSWORD;
+    if (password === undefined) throw new Error("set PLEDGE_KEYSTORE_PASSWORD to decrypt the keystore");
+    // viem has no keystore decryption; ethers (already in the toolchain) does it.
+    const { Wallet } = await import("ethers");
+    const wallet = await Wallet.fromEncryptedJson(await readFile(options.keystore, "utf8"), password);
+    return wallet.privateKey as Hex;
+  }
+  throw new Error("give --key-env <VAR> or --keystore <file>");
+}
+
+async function run(options: RunOptions) {
+  const logger = pino({ name: "pledge-keeper" });
+  const book = JSON.parse(await readFile(options.deployment, "utf8")) as AddressBook;
+  const transports = options.rpc.map((url) => http(url, { retryCount: 0, timeout: 5_000 }));
+  const transport: Transport = transports.length === 1 ? transports[0]! : fallback(transports, { rank: false });
+  const chain = defineChain({
+    id: book.chainId,
+    name: `pledge-${book.chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: options.rpc } },
+  });
+  const account = privateKeyToAccount(await loadKey(options));
+  const publicClient = createPublicClient({ chain, transport });
+  const walletClient = createWalletClient({ chain, transport, account });
+  const bidderAccount = accountId(account.address, BigInt(options.bidderSubId));
+  const decimals = book.cash.decimals;
+  const keeper = createKeeper({
+    publicClient,
+    walletClient,
+    addressBook: book,
+    bidderAccount,
+    storePath: options.store,
+    confirmations: options.confirmations,
+    jobs: { liquidate: options.liquidate, settle: options.settle, marginCalls: options.marginCalls },
+    minProfit: parseUnits(options.minProfit, decimals),
+    bidGasCost: parseUnits(options.bidGasCost, decimals),
+    ...(options.maxExposure === undefined ? {} : { maxExposure: parseUnits(options.maxExposure, decimals) }),
+    ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
+    logger,
+  });
+  logger.info(
+    {
+      keeper: account.address,
+      bidderAccount: bidderAccount.toString(),
+      chainId: book.chainId,
+      rpc: options.rpc.length,
+    },
+    "keeper starting",
+  );
+  keeper.start(options.interval);
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    keeper.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", shutdown);
+  process.once("SIGTERM", shutdown);
+}
+
+async function status(options: { store: string }) {
+  const index = await loadIndex(options.store);
+  if (index === undefined) {
+    console.log(JSON.stringify({ store: options.store, found: false }));
+    process.exitCode = 1;
+    return;
+  }
+  let positions = 0;
+  for (const holders of index.holders.values()) positions += holders.size;
+  console.log(
+    JSON.stringify(
+      {
+        store: options.store,
+        chainId: index.chainId,
+        cursor: index.cursor.toString(),
+        cursorHash: index.cursorHash ?? null,
+        accounts: index.accounts.size,
+        series: index.holders.size,
+        openPositions: positions,
+        settledSeries: index.settledSeries.size,
+        openAuctions: [...index.auctions].map(String),
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+const program = new Command("pledge-keeper").description("Pledge keeper: liquidations, settlement prices, settlement.");
+program
+  .command("run")
+  .description("run the keeper until SIGINT/SIGTERM")
+  .requiredOption("--rpc <url...>", "JSON-RPC URLs (several: viem fallback transport)")
+  .requiredOption("--deployment <path>", "address book, deployments/<chainId>.json")
+  .option("--key-env <VAR>", "environment variable holding the private key")
+  .option("--keystore <file>", "encrypted JSON keystore (password in PLEDGE_KEYSTORE_PASSWORD)")
+  .option("--store <path>", "index store (JSON)", "keeper-index.json")
+  .option("--bidder-sub-id <n>", "sub-account of the key that bids", subId, "1")
+  .option("--min-profit <usdc>", "smallest profit of a bid after gas, cash units", "0")
+  .option("--max-exposure <usdc>", "largest payment for one slice, cash units")
+  .option("--bid-gas-cost <usdc>", "expected gas cost of one bid, cash units", "0")
+  .option("--confirmations <n>", "blocks the index stays behind the head", integer, 0)
+  .option("--interval <ms>", "poll interval", integer, 1_000)
+  .option("--no-liquidate", "do not start or bid on auctions")
+  .option("--no-settle", "do not post settlement prices or settle")
+  .option("--no-margin-calls", "do not report margin calls")
+  .option("--metrics-port <n>", "serve /metrics and /health on this port", integer)
+  .action(async (options: RunOptions) => run(options));
+program
+  .command("status")
+  .description("print what the store holds")
+  .requiredOption("--store <path>", "index store (JSON)")
+  .action(async (options: { store: string }) => status(options));
+
+await program.parseAsync(process.argv);

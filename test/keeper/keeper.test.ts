@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+
+import pino from "pino";
+
+import { type Keeper, createKeeper } from "../../packages/keeper/src/index.js";
+import { Health } from "../../packages/sdk/src/index.js";
+import { type World, createWorld } from "./helpers/world.js";
+
+const silent = pino({ level: "silent" });
+
+function keeperFor(world: World, which = 0, extra: { storePath?: string; metricsPort?: number } = {}): Keeper {
+  const keeper = world.keepers[which]!;
+  return createKeeper({
+    publicClient: world.publicClient as never,
+    walletClient: keeper.wallet as never,
+    addressBook: world.book,
+    bidderAccount: keeper.bidderAccount,
+    logger: silent,
+    ...extra,
+  });
+}
+
+/** Ticks the keepers in turn until a full round changes nothing (no auction open, no sends). */
+async function tickUntilQuiet(world: World, keepers: Keeper[], maxRounds = 40) {
+  const { liquidator } = world.contracts;
+  for (let round = 0; round < maxRounds; round++) {
+    const before = keepers.map((k) => sendsOf(k)).reduce((a, b) => a + b, 0);
+    for (const keeper of keepers) await keeper.tick();
+    const after = keepers.map((k) => sendsOf(k)).reduce((a, b) => a + b, 0);
+    let open = 0;
+    for (const account of world.traders) if ((await liquidator.read.auctionOf([account])).active) open++;
+    if (open === 0 && after === before) return round;
+    // Let the discount grow for auctions nobody could take yet.
+    if (after === before) await world.testClient.increaseTime({ seconds: 60 });
+  }
+  throw new Error("keepers did not go quiet");
+}
+
+function sendsOf(keeper: Keeper) {
+  const s = keeper.stats();
+  return s.auctionsStarted + s.bids + s.settled + s.pricesPosted;
+}
+
+async function belowMM(world: World) {
+  const states = await world.contracts.engine.read.accountsMargin([world.traders]);
+  return world.traders.filter((_, i) => states[i]!.health >= Health.LIQUIDATABLE);
+}
+
+async function assertResolved(world: World, flagged: readonly bigint[]) {
+  const { liquidator, engine } = world.contracts;
+  for (const account of flagged) {
+    assert.equal((await liquidator.read.auctionOf([account])).active, false, `auction still open on ${account}`);
+    const state = await engine.read.accountMargin([account]);
+    assert.ok(state.health < Health.LIQUIDATABLE, `account ${account} still below MM`);
+  }
+  assert.equal(await liquidator.read.badDebt(), 0n);
+}
+
+describe("keeper", () => {
+  it("liquidates every account a crash pushes below maintenance", async () => {
+    const world = await createWorld({ accounts: 20 });
+    const keeper = keeperFor(world);
+    await keeper.tick();
+    assert.equal(keeper.stats().auctionsStarted, 0, "nothing to do before the move");
+    await world.setSpot(69_000);
+    const flagged = await belowMM(world);
+    assert.ok(flagged.length >= 10, `only ${flagged.length} accounts fell below MM`);
+    await tickUntilQuiet(world, [keeper]);
+    await assertResolved(world, flagged);
+    const stats = keeper.stats();
+    assert.equal(stats.auctionsStarted, flagged.length);
+    assert.ok(stats.bids >= flagged.length);
+    for (const liquidation of stats.liquidations) {
+      assert.ok(liquidation.bidBlock !== undefined && liquidation.bidBlock > liquidation.auctionBlock);
+      assert.ok(liquidation.priceBlock !== undefined && liquidation.priceBlock < liquidation.auctionBlock);
+    }
+  });
+
+  it("two competing keepers handle every target once, without throwing", async () => {
+    const world = await createWorld({ accounts: 12, keepers: 2 });
+    const keepers = [keeperFor(world, 0), keeperFor(world, 1)];
+    for (const keeper of keepers) await keeper.tick();
+    await world.setSpot(69_000);
+    const flagged = await belowMM(world);
+    assert.ok(flagged.length > 0);
+    const startBlock = await world.publicClient.getBlockNumber();
+    await tickUntilQuiet(world, keepers);
+    await assertResolved(world, flagged);
+    const started = keepers.reduce((n, k) => n + k.stats().auctionsStarted, 0);
+    assert.equal(started, flagged.length, "each auction started exactly once");
+    // No account was bid on twice in one block.
+    const bids = await world.publicClient.getContractEvents({
+      address: world.contracts.liquidator.address,
+      abi: world.contracts.liquidator.abi,
+      eventName: "Bid",
+      fromBlock: startBlock,
+    });
+    const seen = new Set<string>();
+    for (const bid of bids) {
+      const key = `${bid.blockNumber}:${bid.args.account}`;
+      assert.ok(!seen.has(key), `two bids on ${bid.args.account} in block ${bid.blockNumber}`);
+      seen.add(key);
+    }
+  });
+
+  it("resumes from its store after a restart", async () => {
+    const world = await createWorld({ accounts: 8 });
+    const storePath = path.join(await mkdtemp(path.join(os.tmpdir(), "keeper-")), "index.json");
+    const first = keeperFor(world, 0, { storePath });
+    await first.tick();
+    await world.setSpot(69_000);
+    const flagged = await belowMM(world);
+    await first.tick(); // starts the auctions
+    await first.stop();
+    const stored = JSON.parse(await readFile(storePath, "utf8")) as { cursor: string; accounts: string[] };
+    const cursor = BigInt(stored.cursor);
+    assert.equal(cursor, first.cursor());
+    assert.ok(stored.accounts.length >= world.traders.length);
+
+    const second = keeperFor(world, 0, { storePath });
+    await second.tick();
+    assert.ok(second.cursor()! > cursor, "the new keeper indexed on from the stored cursor");
+    assert.equal(second.stats().auctionsStarted, 0, "the auctions were already started");
+    await tickUntilQuiet(world, [second]);
+    await assertResolved(world, flagged);
+    await second.stop();
+
+    // A store that is ahead of the chain (a reset node) is rebuilt from the deployment block.
+    const rebuilt = JSON.parse(await readFile(storePath, "utf8")) as Record<string, unknown>;
+    await writeFile(storePath, JSON.stringify({ ...rebuilt, cursor: "999999", accounts: [], holders: {} }));
+    const third = keeperFor(world, 0, { storePath, metricsPort: 19_000 + (process.pid % 1_000) });
+    await third.tick();
+    const latest = await world.publicClient.getBlockNumber();
+    assert.equal(third.cursor(), latest);
+    const index = JSON.parse(await readFile(storePath, "utf8")) as { accounts: string[] };
+    assert.ok(index.accounts.length >= world.traders.length, "accounts re-indexed");
+    const health = await fetch(`http://127.0.0.1:${19_000 + (process.pid % 1_000)}/health`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { lastBlock: string }).lastBlock, latest.toString());
+    const metrics = await (await fetch(`http://127.0.0.1:${19_000 + (process.pid % 1_000)}/metrics`)).text();
+    assert.match(metrics, /pledge_keeper_ticks_total 1/);
+    assert.match(metrics, /pledge_keeper_failures_total\{error="IndexMismatch"\} 1/);
+    await third.stop();
+  });
+
+  it("posts the settlement price and settles every position after expiry", async () => {
+    const world = await createWorld({ accounts: 5, expiryDays: 1 });
+    const keeper = keeperFor(world);
+    await keeper.tick();
+    const now = (await world.publicClient.getBlock()).timestamp;
+    // A round just before expiry, then one just after it.
+    await world.testClient.increaseTime({ seconds: Number(world.expiry - now) - 120 });
+    await world.refreshFeeds(61_000);
+    await world.testClient.increaseTime({ seconds: 240 });
+    await world.refreshFeeds(62_000);
+    await keeper.tick();
+    const stats = keeper.stats();
+    assert.equal(stats.pricesPosted, 1);
+    const [priceWad, posted] = await world.contracts.oracle.read.settlementPrice([
+      world.contracts.wbtc.address,
+      world.expiry,
+    ]);
+    assert.ok(posted);
+    assert.equal(priceWad, 62_000n * 10n ** 18n);
+    for (const account of [...world.traders, world.marketMaker]) {
+      assert.equal(await world.contracts.market.read.positionOf([account, world.series]), 0n);
+    }
+    assert.equal(stats.settled, world.traders.length + 1);
+    await keeper.tick();
+    assert.equal(keeper.stats().settled, stats.settled, "nothing settled twice");
+  });
+});
