@@ -135,7 +135,11 @@ export async function chainClock(world: World): Promise<ChainClock> {
   };
   const mined = async (send: () => Promise<Hash>, at = clock + 1): Promise<TransactionReceipt> => {
     await nextBlockAt(at);
-    const receipt = await publicClient.waitForTransactionReceipt({ hash: await send() });
+    const hash = await send();
+    // Automine has already mined it: read the receipt instead of polling for it.
+    const receipt = await publicClient
+      .getTransactionReceipt({ hash })
+      .catch(() => publicClient.waitForTransactionReceipt({ hash }));
     if (receipt.status !== "success") throw new Error("episode: transaction reverted");
     return receipt;
   };
