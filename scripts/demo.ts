@@ -1,16 +1,15 @@
-import { network } from "hardhat";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 
-import { deployPledge } from "../deploy/deployPledge.js";
+import { demoOptions, formatReport, runDemo } from "./lib/demo.js";
 
-// The main job. Until the end-to-end demo exists (keeper issue), it deploys the whole
-// protocol to the embedded in-process chain and prints the address book.
-const connection = await network.create();
-const { book, file } = await deployPledge(connection);
-console.log(`Pledge deployed on the in-process chain ${book.chainId} at block ${book.deployedAtBlock}.`);
-console.log(`Address book: ${file}`);
-console.table({
-  ...Object.fromEntries(Object.entries(book.contracts)),
-  [book.cash.symbol]: book.cash.address,
-  ...Object.fromEntries(book.collateral.map((a) => [a.symbol, a.address])),
-  ...Object.fromEntries(book.collateral.map((a) => [`${a.symbol}/USD feed`, a.spotFeed])),
-});
+/**
+ * `npm run demo`, the main job: deploys Pledge on an in-process chain, seeds a
+ * population at initial margin, runs the keeper in-process and replays the
+ * 2020-03-12/13 BTC crash. Options by env (`DEMO_ACCOUNTS=50 npm run demo`) or argv
+ * (`npx tsx scripts/demo.ts --accounts 50`): accounts, seed, csv, from, to, drop,
+ * minutes, html. See scripts/lib/demo.ts.
+ */
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const report = await runDemo(demoOptions(root, process.argv.slice(2)));
+console.log(formatReport(report));

@@ -71,15 +71,19 @@ export interface EpisodeOutcome {
 
 type Connection = Awaited<ReturnType<typeof network.create>>;
 
-async function setUp(options: EpisodeOptions) {
-  const first = options.candles[0];
-  if (first === undefined) throw new Error("episode: no candles");
-  // The chain starts two days before the episode, so the population trades at the
-  // episode's own dates and every timestamp the feeds post is the historical one.
+/** The deployed protocol on a fresh in-process chain, and the actors of a run. */
+export type World = Awaited<ReturnType<typeof setUp>>;
+
+/**
+ * A fresh in-process chain whose clock starts two days before `startTime` (unix
+ * seconds), so the population trades at the episode's own dates and every timestamp
+ * the feeds post is the historical one; Pledge deployed on it with Ignition.
+ */
+export async function setUp(startTime: number) {
   const connection: Connection = await network.create({
-    override: { initialDate: new Date((first.dayStart - 2 * DAY) * 1000) },
+    override: { initialDate: new Date((startTime - 2 * DAY) * 1000) },
   });
-  const { contracts } = await deployPledge(connection, { writeBook: false });
+  const { contracts, book } = await deployPledge(connection, { writeBook: false });
   const publicClient = await connection.viem.getPublicClient();
   const [, makerWallet, traderWallet, bidderWallet] = await connection.viem.getWalletClients();
   if (!makerWallet || !traderWallet || !bidderWallet) throw new Error("episode: need four wallet clients");
@@ -88,6 +92,7 @@ async function setUp(options: EpisodeOptions) {
   return {
     connection,
     contracts,
+    book,
     publicClient,
     chainId,
     makerWallet,
@@ -101,51 +106,92 @@ async function setUp(options: EpisodeOptions) {
   };
 }
 
-/** Runs one episode to the end and returns its summary row and final state. */
-export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcome> {
-  const started = Date.now();
-  const log = options.log ?? (() => {});
-  const roundSeconds = options.roundSeconds ?? 60;
-  const maxRounds = options.maxRounds ?? 30;
-  const world = await setUp(options);
-  const { connection, contracts, publicClient, makerWallet, traderWallet, bidderWallet } = world;
-  const { vault, engine, market, liquidator, usdc, wbtc, btcUsd, btcVol, ethUsd, ethVol } = contracts;
-  const path = feedPath(options.candles);
-  const open = path[0]!.price;
+/** The chain clock of a run: one transaction per block, at chosen timestamps. */
+export interface ChainClock {
+  /** The timestamp of the last block this clock mined. */
+  now(): number;
+  /** Mines `send`'s transaction in its own block at `at` (default: one second later); throws on revert. */
+  mined(send: () => Promise<Hash>, at?: number): Promise<TransactionReceipt>;
+  /** Advances chain time by mining an empty block, keeping every feed fresh. */
+  advance(seconds: number): Promise<void>;
+  /** Re-posts the ETH and volatility feeds (unchanged answers) so they stay fresh. */
+  refreshOthers(): Promise<void>;
+  /** Re-posts the other feeds when their last post is older than the refresh period. */
+  refreshOthersIfDue(): Promise<void>;
+  /** Posts a BTC/USD answer at `time` (or the next free second). */
+  postSpot(price: number, time: number): Promise<TransactionReceipt>;
+  /** Catches up with blocks mined by someone else (an in-process keeper). */
+  sync(): Promise<void>;
+}
 
-  // ------------------------------------------------------------ chain time
+export async function chainClock(world: World): Promise<ChainClock> {
+  const { connection, publicClient, contracts } = world;
+  const { btcUsd, btcVol, ethUsd, ethVol } = contracts;
   let clock = Number((await publicClient.getBlock()).timestamp);
+  let othersPostedAt = 0;
   const nextBlockAt = async (time: number) => {
     clock = Math.max(clock + 1, time);
     await connection.provider.request({ method: "evm_setNextBlockTimestamp", params: [clock] });
   };
   const mined = async (send: () => Promise<Hash>, at = clock + 1): Promise<TransactionReceipt> => {
     await nextBlockAt(at);
-    const receipt = await publicClient.waitForTransactionReceipt({ hash: await send() });
+    const hash = await send();
+    // Automine has already mined it: read the receipt instead of polling for it.
+    const receipt = await publicClient
+      .getTransactionReceipt({ hash })
+      .catch(() => publicClient.waitForTransactionReceipt({ hash }));
     if (receipt.status !== "success") throw new Error("episode: transaction reverted");
     return receipt;
   };
-  const lastPosted = { others: 0 };
   const refreshOthers = async () => {
     for (const feed of [ethUsd, ethVol, btcVol]) {
       const [, answer] = await feed.read.latestRoundData();
       await mined(() => feed.write.updateAnswer([answer]));
     }
-    lastPosted.others = clock;
+    othersPostedAt = clock;
   };
-  /** Advances chain time by mining an empty block, keeping every feed fresh. */
-  const advance = async (seconds: number) => {
-    await nextBlockAt(clock + seconds);
-    await connection.provider.request({ method: "evm_mine", params: [] });
-    if (clock - lastPosted.others >= REFRESH_SECONDS) await refreshOthers();
+  const refreshOthersIfDue = async () => {
+    if (clock - othersPostedAt >= REFRESH_SECONDS) await refreshOthers();
   };
+  return {
+    now: () => clock,
+    mined,
+    refreshOthers,
+    refreshOthersIfDue,
+    advance: async (seconds) => {
+      await nextBlockAt(clock + seconds);
+      await connection.provider.request({ method: "evm_mine", params: [] });
+      await refreshOthersIfDue();
+    },
+    postSpot: (price, time) => mined(() => btcUsd.write.updateAnswer([toFeedAnswer(price)]), time),
+    sync: async () => {
+      clock = Math.max(clock, Number((await publicClient.getBlock()).timestamp));
+    },
+  };
+}
 
-  // ------------------------------------------------------------ seed
-  await mined(() => btcUsd.write.updateAnswer([toFeedAnswer(open)]));
-  await refreshOthers();
-  const asMaker = { account: makerWallet.account };
+export interface SeedOptions {
+  accounts: number;
+  seed: number;
+  /** BTC/USD at which the population trades. */
+  spot: number;
+  /** Called after each seeded account. */
+  onAccount?: (done: number, total: number) => void;
+}
+
+/**
+ * Posts `spot`, funds the market maker and the bidder, lists the BTC series grid and
+ * opens the planned population, each account sized until it sits just above initial
+ * margin. Returns the median excessIM / requirementIM after seeding.
+ */
+export async function seedPopulation(world: World, chain: ChainClock, options: SeedOptions) {
+  const { contracts, makerWallet, traderWallet, bidderWallet } = world;
+  const { vault, engine, market, usdc, wbtc } = contracts;
+  const { mined } = chain;
+  const open = options.spot;
+  await chain.postSpot(open, chain.now() + 1);
+  await chain.refreshOthers();
   const asTrader = { account: traderWallet.account };
-  const asBidder = { account: bidderWallet.account };
   for (const [wallet, account, cash] of [
     [makerWallet, world.marketMaker, MARKET_MAKER_CASH],
     [bidderWallet, world.bidder, BIDDER_CASH],
@@ -157,7 +203,7 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
   await mined(() => usdc.write.approve([vault.address, maxUint256], asTrader));
   await mined(() => wbtc.write.approve([vault.address, maxUint256], asTrader));
 
-  const grid = seriesGrid(2, open, clock);
+  const grid = seriesGrid(2, open, chain.now());
   for (const spec of grid) {
     await mined(() => market.write.createSeries([{ ...spec, strikeWad: spec.strikeWad }]));
     world.series.push(seriesId({ ...spec, expiry: BigInt(spec.expiry) }));
@@ -176,7 +222,7 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
       priceWad,
       taker,
       nonce: ++orderNonce,
-      deadline: BigInt(clock + 365 * DAY),
+      deadline: BigInt(chain.now() + 365 * DAY),
     };
     const signature = await makerWallet.signTypedData({
       domain: orderDomain(world.chainId, market.address),
@@ -235,23 +281,51 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
       throw error;
     }
   };
-  for (const plan of plans) {
+  for (const [i, plan] of plans.entries()) {
     await seedAccount(plan);
-    if (clock - lastPosted.others >= REFRESH_SECONDS) await refreshOthers();
+    await chain.refreshOthersIfDue();
+    options.onAccount?.(i + 1, plans.length);
   }
   const seeded = await engine.read.accountsMargin([world.population]);
   const shares = seeded
     .map((m) => Number(m.equityIM - BigInt(m.requirementIM)) / Math.max(1, Number(m.requirementIM)))
     .sort((a, b) => a - b);
-  const seededExcessIM = shares[Math.floor(shares.length / 2)] ?? 0;
-  log(
-    `${options.name}: seeded ${plans.length} accounts over ${grid.length} series, median excessIM/IM ${seededExcessIM.toFixed(3)}`,
-  );
+  return { plans, grid, seededExcessIM: shares[Math.floor(shares.length / 2)] ?? 0 };
+}
 
-  // ------------------------------------------------------------ replay and bots
+export interface BotOptions {
+  name: string;
+  /** Seconds the bots wait between bidding rounds on auctions nobody could take. */
+  roundSeconds?: number;
+  /** Bidding rounds after one feed update before the bots give up until the next. */
+  maxRounds?: number;
+  log?: (line: string) => void;
+}
+
+/** The first auction start and the first bid the bots made on an account, by block. */
+export interface BotLiquidation {
+  account: bigint;
+  auctionBlock: bigint;
+  bidBlock?: bigint;
+}
+
+/**
+ * The stress test's keeper bots: after each feed update, `tick` starts an auction on
+ * every watched account below MM, then bids the largest allowed slice on every open
+ * auction (terminating those back above IM), advancing time by `roundSeconds` between
+ * rounds while some auction could not be taken, at most `maxRounds` times.
+ */
+export function createBots(world: World, chain: ChainClock, options: BotOptions) {
+  const log = options.log ?? (() => {});
+  const roundSeconds = options.roundSeconds ?? 60;
+  const maxRounds = options.maxRounds ?? 30;
+  const { engine, market, liquidator } = world.contracts;
+  const { mined } = chain;
+  const asBidder = { account: world.bidderWallet.account };
   const watched = [...world.population, world.marketMaker, world.bidder];
   const flagged = new Set<bigint>();
   const endings: EpisodeOutcome["endings"] = [];
+  const liquidations = new Map<bigint, BotLiquidation>();
   const stats = {
     auctionsStarted: 0,
     bids: 0,
@@ -270,19 +344,22 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
     }
   };
 
-  const bots = async () => {
+  const tick = async () => {
     const states = await engine.read.accountsMargin([watched]);
     for (const [i, state] of states.entries()) {
       if (state.health < HEALTH.LIQUIDATABLE) continue;
       const account = watched[i]!;
       flagged.add(account);
       if ((await liquidator.read.auctionOf([account])).active) continue;
-      await recordEndings(await mined(() => liquidator.write.startAuction([account], asBidder)));
+      const receipt = await mined(() => liquidator.write.startAuction([account], asBidder));
+      if (!liquidations.has(account)) liquidations.set(account, { account, auctionBlock: receipt.blockNumber });
+      await recordEndings(receipt);
       stats.auctionsStarted++;
     }
     for (let round = 0; round < maxRounds; round++) {
       let active = 0;
-      for (const account of watched) {
+      // Only the bots start auctions, and only on flagged accounts: the others have none.
+      for (const account of watched.filter((a) => flagged.has(a))) {
         if (!(await liquidator.read.auctionOf([account])).active) continue;
         if ((await engine.read.excessInitial([account])) >= 0n) {
           await recordEndings(await mined(() => liquidator.write.terminateAuction([account], asBidder)));
@@ -297,6 +374,8 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
               liquidator.write.bid([account, world.bidder, WAD, preview.payment, nonce], asBidder),
             );
             stats.bids++;
+            const first = liquidations.get(account);
+            if (first && first.bidBlock === undefined) first.bidBlock = receipt.blockNumber;
             const [bid] = parseEventLogs({ abi: liquidator.abi, logs: receipt.logs, eventName: "Bid" });
             if (bid) {
               const payment = bid.args.payment;
@@ -312,25 +391,64 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
         if ((await liquidator.read.auctionOf([account])).active) active++;
       }
       if (active === 0) break;
-      await advance(roundSeconds);
+      await chain.advance(roundSeconds);
     }
   };
 
+  /** Watched accounts whose auction is still open. */
+  const unresolved = async () => {
+    let open = 0;
+    for (const account of watched) if ((await liquidator.read.auctionOf([account])).active) open++;
+    return open;
+  };
+  return { tick, stats, flagged, endings, liquidations, watched, unresolved };
+}
+
+/** Runs one episode to the end and returns its summary row and final state. */
+export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcome> {
+  const started = Date.now();
+  const log = options.log ?? (() => {});
+  const first = options.candles[0];
+  if (first === undefined) throw new Error("episode: no candles");
+  const world = await setUp(first.dayStart);
+  const { contracts } = world;
+  const { vault, liquidator } = contracts;
+  const path = feedPath(options.candles);
+  const open = path[0]!.price;
+  const chain = await chainClock(world);
+
+  // ------------------------------------------------------------ seed
+  const { plans, grid, seededExcessIM } = await seedPopulation(world, chain, {
+    accounts: options.accounts,
+    seed: options.seed,
+    spot: open,
+  });
+  log(
+    `${options.name}: seeded ${plans.length} accounts over ${grid.length} series, median excessIM/IM ${seededExcessIM.toFixed(3)}`,
+  );
+
+  // ------------------------------------------------------------ replay and bots
+  const bots = createBots(world, chain, {
+    name: options.name,
+    roundSeconds: options.roundSeconds,
+    maxRounds: options.maxRounds,
+    log,
+  });
+  const { stats, flagged, endings } = bots;
   let priceMin = Infinity;
   let priceMax = 0;
   for (const point of path) {
     await postSpot(point);
     priceMin = Math.min(priceMin, point.price);
     priceMax = Math.max(priceMax, point.price);
-    if (clock - lastPosted.others >= REFRESH_SECONDS) await refreshOthers();
-    await bots();
+    await chain.refreshOthersIfDue();
+    await bots.tick();
   }
   async function postSpot(point: FeedPoint) {
-    await mined(() => btcUsd.write.updateAnswer([toFeedAnswer(point.price)]), point.time);
+    await chain.postSpot(point.price, point.time);
   }
 
-  let unresolved = 0;
-  for (const account of watched) if ((await liquidator.read.auctionOf([account])).active) unresolved++;
+  const unresolved = await bots.unresolved();
   const cashScale = 1e6;
   const result: EpisodeResult = {
     episode: options.name,

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { demoOptions, formatReport, runDemo } from "../../scripts/lib/demo.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/**
+ * The CI cut of `npm run demo`: 12 accounts and a synthetic 35 % drop, through the
+ * demo's own main function; the report must add up and the crash must end clean.
+ */
+describe("demo: a synthetic crash end to end", async () => {
+  const html = path.join(tmpdir(), `pledge-demo-${process.pid}.html`);
+  const report = await runDemo({
+    ...demoOptions(root, ["--accounts", "12", "--drop", "35", "--html", html], {}),
+    progress: false,
+  });
+
+  it("prints a report", () => {
+    const text = formatReport(report);
+    for (const label of ["accounts liquidated", "blocks to auction", "bad debt", "insurance fund", "keeper gas"]) {
+      assert.ok(text.includes(label), `report misses ${label}`);
+    }
+  });
+
+  it("the drop bites and the counts are consistent", () => {
+    assert.equal(report.accounts, 12);
+    assert.equal(report.samples.length, report.feedUpdates);
+    assert.ok(report.priceMin <= 8_000 * 0.65 + 1);
+    assert.ok(report.fellBelowMM > 0, "no account fell below MM");
+    assert.equal(report.liquidations.length, report.fellBelowMM);
+    assert.ok(report.liquidated <= report.fellBelowMM && report.resolved <= report.fellBelowMM);
+    assert.ok(report.auctionsStarted >= report.liquidated && report.bids > 0);
+    assert.ok(report.blocksToAuction.median <= report.blocksToAuction.max);
+    assert.ok(report.blocksToBid.median <= report.blocksToBid.max && report.blocksToBid.max >= 1);
+    assert.ok(report.keeperGas > 0n);
+    const last = report.samples.at(-1)!;
+    assert.equal(last.auctionsStarted, report.auctionsStarted);
+    assert.equal(last.bids, report.bids);
+  });
+
+  it("every account that fell below MM was auctioned and resolved", () => {
+    for (const l of report.liquidations) {
+      assert.ok(l.auctionBlock !== undefined, `account ${l.account} was never auctioned`);
+      assert.ok(l.auctionBlock > l.priceBlock, `auction on ${l.account} before its price update`);
+      assert.ok(l.resolved, `account ${l.account} unresolved`);
+    }
+    assert.equal(report.liquidated, report.fellBelowMM);
+    assert.equal(report.resolved, report.fellBelowMM);
+  });
+
+  it("no bad debt, and the insurance fund earned its share", () => {
+    assert.equal(report.badDebtUsd, 0);
+    assert.ok(report.insuranceUsd > 0);
+  });
+
+  it("writes an offline HTML page with SVG charts", async () => {
+    const page = await readFile(html, "utf8");
+    assert.ok(page.includes("<svg"));
+    assert.equal((page.match(/<svg/g) ?? []).length, 4);
+    assert.ok(!/<script|https?:\/\/(?!www\.w3\.org)/.test(page), "the page must not load anything");
+  });
+});
