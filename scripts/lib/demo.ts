@@ -225,6 +225,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     bar.update("replay", i + 1, points.length, `$${point.price.toFixed(0)} below MM ${belowMM}`);
   }
   bar.done();
+  // Drain: let the keeper finish what the last updates started (an auction started in one
+  // tick is bid on in the next), a minute of chain time apart so discounts can grow.
+  for (let round = 0; round < 10; round++) {
+    const open = await Promise.all(population.map((account) => liquidator.read.auctionOf([account])));
+    const states = await engine.read.accountsMargin([population]);
+    if (!open.some((a) => a.active) && !states.some((st) => st.health >= HEALTH_LIQUIDATABLE)) break;
+    await chain.sync();
+    await chain.advance(60);
+    await keeper.tick();
+  }
   await keeper.stop();
 
   // 6. the report

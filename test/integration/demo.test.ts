@@ -38,9 +38,11 @@ describe("demo: a synthetic crash end to end", async () => {
     assert.ok(report.blocksToAuction.median <= report.blocksToAuction.max);
     assert.ok(report.blocksToBid.median <= report.blocksToBid.max && report.blocksToBid.max >= 1);
     assert.ok(report.keeperGas > 0n);
+    // Samples are taken at each feed update; the keeper's drain ticks after the last update
+    // can only add auctions and bids.
     const last = report.samples.at(-1)!;
-    assert.equal(last.auctionsStarted, report.auctionsStarted);
-    assert.equal(last.bids, report.bids);
+    assert.ok(last.auctionsStarted <= report.auctionsStarted);
+    assert.ok(last.bids <= report.bids);
   });
 
   it("every account that fell below MM was auctioned and resolved", () => {
