@@ -470,7 +470,7 @@ export function demoOptions(root: string, argv: string[] = [], env: NodeJS.Proce
   const csv = pick("csv");
   const drop = pick("drop");
   return {
-    accounts: num("accounts", 200),
+    accounts: num("accounts", 60),
     seed: num("seed", 20200312),
     csv: csv ? path.resolve(csv) : path.resolve(root, "../shared/data/btc-usd-daily.csv"),
     // The default is the 2020-03-12/13 crash; a custom CSV is replayed whole unless told.

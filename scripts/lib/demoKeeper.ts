@@ -1,3 +1,4 @@
+import { pino } from "pino";
 import type { ChainClock, World } from "./episode.js";
 import { createBots } from "./episode.js";
 
@@ -39,6 +40,7 @@ interface KeeperModule {
     jobs?: { liquidate?: boolean; settle?: boolean; marginCalls?: boolean };
     minProfit?: bigint;
     bidGasCost?: bigint;
+    logger?: pino.Logger;
   }): { tick(): Promise<void>; stop(): Promise<void>; stats(): KeeperStats };
 }
 
@@ -81,6 +83,8 @@ export async function createDemoKeeper(
       jobs: { liquidate: true, settle: true, marginCalls: true },
       minProfit: 0n,
       bidGasCost: 0n,
+      // The demo's stdout is its report: the keeper logs only warnings and errors, to stderr.
+      logger: pino({ level: process.env.DEMO_KEEPER_LOG ?? "warn" }, pino.destination(2)),
     });
     return {
       kind: "keeper",
