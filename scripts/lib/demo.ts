@@ -239,7 +239,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 
   // 6. the report
   const stats = keeper.stats();
-  const byAccount = new Map(stats.liquidations.map((l) => [l.account, l]));
+  // An account can be auctioned several times in a crash: latency counts from its first
+  // fall below MM to its first auction and first bid.
+  const byAccount = new Map<bigint, (typeof stats.liquidations)[number]>();
+  for (const l of stats.liquidations) if (!byAccount.has(l.account)) byAccount.set(l.account, l);
   const finalStates = await engine.read.accountsMargin([population]);
   const liquidations: DemoLiquidation[] = [];
   for (const [k, account] of population.entries()) {
