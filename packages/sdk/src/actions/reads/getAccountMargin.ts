@@ -5,21 +5,10 @@ import { marginEngineAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import type { Health, MarginState } from "../../math/engine.js";
 
-/** The engine's `Health` enum. */
-export const Health = { HEALTHY: 0, MARGIN_CALL: 1, LIQUIDATABLE: 2, INSOLVENT: 3 } as const;
-export type Health = (typeof Health)[keyof typeof Health];
-
-/** One account's margin, as `IMarginEngine.MarginState` (all WAD USD). */
-export interface MarginState {
-  account: bigint;
-  equityIM: bigint;
-  equityMM: bigint;
-  requirementIM: bigint;
-  requirementMM: bigint;
-  health: Health;
-  markValue: bigint;
-}
+/** One account's margin (`IMarginEngine.MarginState`, all WAD USD) with its account id. */
+export type AccountMarginState = MarginState & { account: bigint };
 
 export interface GetAccountMarginParameters {
   accounts: readonly bigint[];
@@ -31,7 +20,7 @@ export interface GetAccountMarginParameters {
   blockNumber?: bigint | undefined;
 }
 
-export type GetAccountMarginReturnType = MarginState[];
+export type GetAccountMarginReturnType = AccountMarginState[];
 
 export type GetAccountMarginErrorType = PledgeErrorType | ReadContractErrorType;
 
