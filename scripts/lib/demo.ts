@@ -34,8 +34,6 @@ export interface DemoOptions {
   html: string;
   /** Progress bar on stderr. */
   progress: boolean;
-  /** Use the stress bots even when the keeper service exists. */
-  fallbackKeeper?: boolean;
 }
 
 /** One sample of the run, taken after every feed update (before the keeper acts). */
@@ -65,7 +63,7 @@ export interface DemoLiquidation {
 }
 
 export interface DemoReport {
-  keeper: "keeper" | "stress-bots";
+  keeper: "keeper";
   path: string;
   accounts: number;
   feedUpdates: number;
@@ -185,7 +183,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const shift = Math.max(0, chain.now() + 1 - first.time);
 
   // 3. the keeper, in-process
-  const keeper = await createDemoKeeper(world, chain, { fallback: options.fallbackKeeper });
+  const keeper = createDemoKeeper(world, chain);
 
   // 4. the replay
   const population = world.population;
@@ -303,7 +301,7 @@ const usd = (x: number) => `$${x.toLocaleString("en-US", { maximumFractionDigits
 export function formatReport(r: DemoReport): string {
   const lines = [
     `Pledge demo — ${r.path}`,
-    `  keeper                 ${r.keeper === "keeper" ? "packages/keeper service" : "stress-test bots (fallback until packages/keeper lands)"}`,
+    `  keeper                 packages/keeper service`,
     `  population             ${r.accounts} accounts, median excessIM/IM after seeding ${r.seededExcessIM.toFixed(3)}`,
     `  price path             ${r.feedUpdates} feed updates over ${r.chainMinutes} chain minutes: ${usd(r.priceStart)} → min ${usd(r.priceMin)} → ${usd(r.priceEnd)}`,
     `  fell below MM          ${r.fellBelowMM}`,
