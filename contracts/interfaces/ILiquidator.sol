@@ -109,6 +109,9 @@ interface ILiquidator {
     /// at or above IM. `maxPayment` caps what the bidder pays (a negative cap demands at
     /// least that much from the insurance fund); `expectedNonce` must equal the
     /// market's `accountNonce(account)`, so a bid cannot land on an account that changed.
+    /// If no auction is running, the bid first starts one, with the same checks and the
+    /// same `AuctionStarted` event as `startAuction` (so at the starting discount): a keeper
+    /// starts and bids in one transaction, in the block after the price moved.
     function bid(
         uint256 account,
         uint256 bidderAccount,
@@ -131,7 +134,9 @@ interface ILiquidator {
 
     // ---------------------------------------------------------------- views
 
-    /// @notice Exactly what `bid` would do now with `fractionWad` (same code path).
+    /// @notice Exactly what `bid` would do now with `fractionWad` (same code path),
+    /// including on an account below maintenance with no auction running yet, which `bid`
+    /// would start at the starting discount.
     function previewBid(uint256 account, uint256 fractionWad) external view returns (BidPreview memory);
 
     function auctionOf(uint256 account) external view returns (Auction memory);

@@ -68,15 +68,10 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function startAuction(uint256 account) external nonReentrant {
-        _checkNotProtected(account);
-        Auction storage auction = _auctions[account];
-        if (auction.active) revert LiquidatorAuctionActive(account);
+        if (_auctions[account].active) revert LiquidatorAuctionActive(account);
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
-        if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
-        // A bare cash debt has nothing to sell; `absorbDebt` covers it at par instead.
-        if (_holdsNothing(account)) revert LiquidatorNothingToSell(account);
-        _auctions[account] = Auction({active: true, startTime: uint64(block.timestamp), bids: 0});
-        emit AuctionStarted(account, state.markValue, state.health, msg.sender);
+        _checkAuctionable(account, state);
+        _start(account, state);
     }
 
     /// @inheritdoc ILiquidator
@@ -92,10 +87,14 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         uint256 nonce = market.accountNonce(account);
         if (nonce != expectedNonce) revert LiquidatorAccountChanged(account, expectedNonce, nonce);
 
-        preview = _preview(account, fractionWad, engine.accountMargin(account));
+        IMarginEngine.MarginState memory state = engine.accountMargin(account);
+        (uint64 startTime, bool starting) = _auctionStart(account, state);
+        preview = _preview(account, fractionWad, state, startTime);
         if (preview.payment > maxPayment) revert LiquidatorPriceLimit(preview.payment, maxPayment);
 
-        // Effects: the slice moves, then the price. The bidder's own margin is checked last.
+        // Effects: the auction opens if it was not running (so a keeper starts and bids in
+        // one transaction), the slice moves, then the price. The bidder's margin is checked last.
+        if (starting) _start(account, state);
         ++_auctions[account].bids;
         _moveSlice(account, bidderAccount, preview.fractionWad);
         if (preview.payment > 0) {
@@ -154,7 +153,9 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function previewBid(uint256 account, uint256 fractionWad) external view returns (BidPreview memory) {
-        return _preview(account, fractionWad, engine.accountMargin(account));
+        IMarginEngine.MarginState memory state = engine.accountMargin(account);
+        (uint64 startTime, ) = _auctionStart(account, state);
+        return _preview(account, fractionWad, state, startTime);
     }
 
     /// @inheritdoc ILiquidator
@@ -183,20 +184,48 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev The one pricing path behind both `previewBid` and `bid`.
+    /// @dev When the auction of `account` started: its start time if one is running; if not,
+    /// now, once the same checks as `startAuction` pass (`starting` is then true). Shared by
+    /// `bid` and `previewBid`, so a preview of a bid that opens the auction cannot disagree.
+    function _auctionStart(
+        uint256 account,
+        IMarginEngine.MarginState memory state
+    ) private view returns (uint64 startTime, bool starting) {
+        Auction memory auction = _auctions[account];
+        if (auction.active) return (auction.startTime, false);
+        _checkAuctionable(account, state);
+        return (uint64(block.timestamp), true);
+    }
+
+    /// @dev Whether an auction may open on `account` now: not a protocol account, below
+    /// maintenance, and holding something to sell.
+    function _checkAuctionable(uint256 account, IMarginEngine.MarginState memory state) private view {
+        _checkNotProtected(account);
+        if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
+        // A bare cash debt has nothing to sell; `absorbDebt` covers it at par instead.
+        if (_holdsNothing(account)) revert LiquidatorNothingToSell(account);
+    }
+
+    /// @dev Opens the auction of `account` now.
+    function _start(uint256 account, IMarginEngine.MarginState memory state) private {
+        _auctions[account] = Auction({active: true, startTime: uint64(block.timestamp), bids: 0});
+        emit AuctionStarted(account, state.markValue, state.health, msg.sender);
+    }
+
+    /// @dev The one pricing path behind both `previewBid` and `bid`, for an auction started
+    /// at `startTime`.
     function _preview(
         uint256 account,
         uint256 fractionWad,
-        IMarginEngine.MarginState memory state
+        IMarginEngine.MarginState memory state,
+        uint64 startTime
     ) private view returns (BidPreview memory p) {
-        Auction memory auction = _auctions[account];
-        if (!auction.active) revert LiquidatorNoAuction(account);
         if (fractionWad == 0 || fractionWad > WAD) revert LiquidatorInvalidFraction(fractionWad);
         // Only accounts below maintenance take bids: one that recovered is not sold at a
         // discount that kept growing meanwhile (anyone may terminate its auction instead).
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
 
-        p.discountWad = discountAt(auction.startTime);
+        p.discountWad = discountAt(startTime);
         p.markValueWad = state.markValue;
         // Price of the whole account: V − d·|V|. The discount rounds down, against the bidder.
         int256 priceWad =

@@ -138,6 +138,7 @@ describe("SDK margin math equals the chain, to the wei", async () => {
   const params: AuctionParams = await liquidator.read.auctionParams();
   let compared = 0;
   let previews = 0;
+  let notStartedPreviews = 0;
   let settled = 0;
 
   for (let scenario = 0; scenario < SCENARIOS; scenario++) {
@@ -175,7 +176,16 @@ describe("SDK margin math equals the chain, to the wei", async () => {
 
         if (chain.health >= Health.LIQUIDATABLE) {
           const auction = await liquidator.read.auctionOf([accounts[i]!]);
-          if (!auction.active) await liquidator.write.startAuction([accounts[i]!]);
+          if (!auction.active) {
+            // Not started yet: `bid` would start the auction now, at the starting discount.
+            const stamp = (await publicClient.getBlock()).timestamp;
+            const fraction = BigInt(Math.floor(random() * 1e6) + 1) * 10n ** 12n;
+            const onChain = await liquidator.read.previewBid([accounts[i]!, fraction]);
+            const state = accountMargin(await readInputs(accounts[i]!));
+            assert.deepEqual(previewBidFromState(params, state, undefined, stamp, fraction, 6), onChain);
+            notStartedPreviews++;
+            await liquidator.write.startAuction([accounts[i]!]);
+          }
           const started = (await liquidator.read.auctionOf([accounts[i]!])).startTime;
           const stamp = (await publicClient.getBlock()).timestamp; // the preview's clock
           const fraction = BigInt(Math.floor(random() * 1e6) + 1) * 10n ** 12n;
@@ -205,6 +215,7 @@ describe("SDK margin math equals the chain, to the wei", async () => {
     }
     assert.ok(compared >= 500, `compared ${compared} portfolios`);
     assert.ok(previews > 0, "some accounts were liquidatable");
+    assert.ok(notStartedPreviews > 0, "some previews were of auctions not yet started");
     assert.ok(settled > 0, "some positions settled");
   });
 });

@@ -146,9 +146,115 @@ contract LiquidatorTest is PledgeFixture {
         liquidator.bid(carolAccount, poor, 0.5e18, preview.payment, nonce);
     }
 
-    function test_bid_noAuction() public {
-        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNoAuction.selector, carolAccount));
+    function test_previewBid_healthyAccountWithoutAuction() public {
+        _shortCalls(10e18, 8_000e6);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ILiquidator.LiquidatorAccountHealthy.selector,
+                carolAccount,
+                IMarginEngine.Health.HEALTHY
+            )
+        );
         liquidator.previewBid(carolAccount, 1e18);
+    }
+
+    // ------------------------------------------------------------ start and bid in one transaction
+
+    function test_bid_startsTheAuctionInTheSameTransaction() public {
+        _underwater();
+        assertFalse(liquidator.auctionOf(carolAccount).active);
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        assertEq(preview.discountWad, 0.05e18, "the starting discount");
+        uint256 nonce = market.accountNonce(carolAccount);
+
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionStarted(carolAccount, s.markValue, s.health, dave);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.Bid(
+            carolAccount,
+            daveAccount,
+            preview.fractionWad,
+            preview.discountWad,
+            preview.payment,
+            preview.insuranceFee
+        );
+        vm.prank(dave);
+        ILiquidator.BidPreview memory done = liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertEq(abi.encode(done), abi.encode(preview), "bid did exactly what the preview said");
+        // The one bid restored the account, so the auction it opened is already over.
+        assertFalse(liquidator.auctionOf(carolAccount).active);
+        assertGe(engine.accountMargin(carolAccount).equityIM, int256(engine.accountMargin(carolAccount).requirementIM));
+    }
+
+    function test_previewBid_withoutAuctionEqualsPreviewOnceStarted() public {
+        _underwater();
+        ILiquidator.BidPreview memory before = liquidator.previewBid(carolAccount, 0.3e18);
+        liquidator.startAuction(carolAccount);
+        assertEq(abi.encode(liquidator.previewBid(carolAccount, 0.3e18)), abi.encode(before));
+    }
+
+    function test_bid_partialSliceLeavesTheStartedAuctionRunning() public {
+        _underwater();
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e15);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e15, preview.payment, nonce);
+        ILiquidator.Auction memory a = liquidator.auctionOf(carolAccount);
+        assertTrue(a.active);
+        assertEq(a.startTime, block.timestamp);
+        assertEq(a.bids, 1);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorAuctionActive.selector, carolAccount));
+        liquidator.startAuction(carolAccount);
+    }
+
+    function test_bid_withoutAuctionRefusesWhatStartAuctionRefuses() public {
+        _shortCalls(10e18, 8_000e6);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.startPrank(dave);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ILiquidator.LiquidatorAccountHealthy.selector,
+                carolAccount,
+                IMarginEngine.Health.HEALTHY
+            )
+        );
+        liquidator.bid(carolAccount, daveAccount, 1e18, type(int256).max, nonce);
+        vm.stopPrank();
+        _moveUntil(IMarginEngine.Health.MARGIN_CALL);
+        vm.prank(dave);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ILiquidator.LiquidatorAccountHealthy.selector,
+                carolAccount,
+                IMarginEngine.Health.MARGIN_CALL
+            )
+        );
+        liquidator.bid(carolAccount, daveAccount, 1e18, type(int256).max, nonce);
+        // A protocol account is never auctioned, even through a bid.
+        uint256 settlement = market.settlementAccount();
+        uint256 settlementNonce = market.accountNonce(settlement);
+        vm.prank(dave);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorProtectedAccount.selector, settlement));
+        liquidator.bid(settlement, daveAccount, 1e18, type(int256).max, settlementNonce);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorProtectedAccount.selector, settlement));
+        liquidator.previewBid(settlement, 1e18);
+        assertFalse(liquidator.auctionOf(carolAccount).active);
+    }
+
+    function test_bid_withoutAuctionOnInsolventAccount() public {
+        _shortCalls(10e18, 8_000e6);
+        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
+        _setPrice(ethUsd, 9_000e8);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        assertEq(preview.fractionWad, 1e18);
+        assertLt(preview.payment, 0);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        ILiquidator.BidPreview memory done = liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertEq(abi.encode(done), abi.encode(preview));
+        assertEq(market.positionOf(carolAccount, call30), 0);
+        assertFalse(liquidator.auctionOf(carolAccount).active);
     }
 
     // ------------------------------------------------------------ insolvency
@@ -359,6 +465,44 @@ contract LiquidatorTest is PledgeFixture {
             afterBid.equityMM * int256(before.requirementMM) + int256(before.requirementMM) * 1e6,
             before.equityMM * int256(afterBid.requirementMM)
         );
+        assertEq(int256(usdc.balanceOf(address(vault))), _sumCash());
+    }
+
+    /// @dev A bid on an account with no auction running: a healthy or margin-call account is
+    /// never auctioned nor bid on (both refuse, nothing opens); one below maintenance is
+    /// started and bid on exactly as `previewBid` said, in one transaction.
+    function testFuzz_bidWithoutAuction_neverOnHealthyAndMatchesPreview(uint256 price, uint256 fraction) public {
+        _shortCalls(10e18, 8_000e6);
+        _setPrice(ethUsd, int256(bound(price, 2_500e8, 6_500e8)));
+        fraction = bound(fraction, 1, 1e18);
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        uint256 nonce = market.accountNonce(carolAccount);
+        if (s.health < IMarginEngine.Health.LIQUIDATABLE) {
+            bytes memory healthy = abi.encodeWithSelector(
+                ILiquidator.LiquidatorAccountHealthy.selector,
+                carolAccount,
+                s.health
+            );
+            vm.expectRevert(healthy);
+            liquidator.previewBid(carolAccount, fraction);
+            vm.prank(dave);
+            vm.expectRevert(healthy);
+            liquidator.bid(carolAccount, daveAccount, fraction, type(int256).max, nonce);
+            assertFalse(liquidator.auctionOf(carolAccount).active, "a healthy account is never auctioned");
+            return;
+        }
+        _fundAndDeposit(alice, insurance.account(), usdc, 1_000_000e6);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, fraction);
+        vm.prank(dave);
+        ILiquidator.BidPreview memory done = liquidator.bid(
+            carolAccount,
+            daveAccount,
+            fraction,
+            preview.payment,
+            nonce
+        );
+        assertEq(abi.encode(done), abi.encode(preview), "preview == bid");
+        assertEq(done.discountWad, liquidator.auctionParams().startDiscountWad);
         assertEq(int256(usdc.balanceOf(address(vault))), _sumCash());
     }
 

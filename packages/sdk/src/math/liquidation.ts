@@ -1,5 +1,5 @@
 import { divUp, divWadUp, mulWad, mulWadUp } from "./fixedPoint.js";
-import type { MarginState } from "./engine.js";
+import { Health, type MarginState } from "./engine.js";
 
 const WAD = 10n ** 18n;
 
@@ -64,24 +64,28 @@ export function maxFraction(params: AuctionParams, state: MarginState, priceWad:
 }
 
 /**
- * Exactly what `Liquidator.previewBid` (and so `bid`) returns for an active auction.
- * Throws where the contract reverts.
+ * Exactly what `Liquidator.previewBid` (and so `bid`) returns, for an auction started at
+ * `startTime`, or, with `startTime` undefined, for an account with no auction running yet,
+ * which `bid` starts in the same transaction (elapsed time 0: the starting discount).
+ * Throws where the contract reverts on the state alone (not below maintenance, no bid
+ * needed, invalid fraction); the protocol-account and nothing-to-sell checks need the chain.
  *
  * @example
- * const preview = previewBidFromState(params, state, auctionStart, now, 10n ** 18n, 6);
+ * const preview = previewBidFromState(params, state, auction.active ? auction.startTime : undefined, now, 10n ** 18n, 6);
  * await bid(client, { account, bidderAccount, fractionWad: preview.fractionWad, maxPayment: preview.payment, ... });
  */
 export function previewBidFromState(
   params: AuctionParams,
   state: MarginState,
-  startTime: bigint,
+  startTime: bigint | undefined,
   timestamp: bigint,
   fractionWad: bigint,
   cashDecimals: number,
 ): BidPreview {
+  if (state.health < Health.LIQUIDATABLE) throw new Error(`account is not below maintenance (health ${state.health})`);
   if (fractionWad === 0n || fractionWad > WAD) throw new RangeError(`invalid fraction ${fractionWad}`);
   const cashScale = 10n ** BigInt(18 - cashDecimals);
-  const discountWad = discountAt(params, startTime, timestamp);
+  const discountWad = discountAt(params, startTime ?? timestamp, timestamp);
   const priceWad = state.markValue - mulWad(discountWad, abs(state.markValue));
   const maxFractionWad = maxFraction(params, state, priceWad);
   if (maxFractionWad === 0n) throw new Error("account is healthy: no bid needed");
