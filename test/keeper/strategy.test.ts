@@ -68,10 +68,42 @@ describe("keeper strategy (pure)", () => {
       maxPayment: 4_750_000_000n,
       expectedNonce: 3n,
       profit: 223_000_000n,
+      startsAuction: false,
     });
     // A slice worth 2 USD of discount is not worth the gas.
     const thin = preview({ markValueWad: 80n * WAD, payment: 38_000_000n, insuranceFee: 200_000n });
     assert.deepEqual(decide([{ account: 7n, state: underwater, nonce: 3n, auction, preview: thin }], config), []);
+  });
+
+  it("bids directly on a below-MM account with no auction, starting it only when it will not bid", () => {
+    const underwater = state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD);
+    // No auction yet: the preview is of the bid that starts it, at the starting discount.
+    const [decision] = decide([{ account: 7n, state: underwater, nonce: 3n, preview: preview() }], config);
+    assert.deepEqual(decision, {
+      kind: "bid",
+      account: 7n,
+      fractionWad: WAD / 2n,
+      maxPayment: 4_750_000_000n,
+      expectedNonce: 3n,
+      profit: 223_000_000n,
+      startsAuction: true,
+    });
+    // The preview is of the latest block; a slippage allowance raises the price cap and counts against the profit.
+    const [loose] = decide([{ account: 7n, state: underwater, nonce: 3n, preview: preview() }], {
+      ...config,
+      maxSlippageWad: WAD / 1_000n,
+    });
+    assert.deepEqual(loose, { ...decision, maxPayment: 4_754_750_000n, profit: 218_250_000n });
+    // Unprofitable at 5 %: the keeper only starts the auction, so the discount grows.
+    const thin = preview({ markValueWad: 80n * WAD, payment: 38_000_000n, insuranceFee: 200_000n });
+    assert.deepEqual(decide([{ account: 7n, state: underwater, nonce: 3n, preview: thin }], config), [
+      { kind: "startAuction", account: 7n },
+    ]);
+    // Beyond the keeper's exposure: the same.
+    const capped = { ...config, maxExposure: 1_000_000_000n };
+    assert.deepEqual(decide([{ account: 7n, state: underwater, nonce: 3n, preview: preview() }], capped), [
+      { kind: "startAuction", account: 7n },
+    ]);
   });
 
   it("respects the keeper's exposure and its own margin", () => {

@@ -42,6 +42,8 @@ export interface KeeperOptions {
   maxExposure?: bigint;
   /** Expected gas cost of one bid, cash units. Default 0. */
   bidGasCost?: bigint;
+  /** Extra a bid may pay over its preview, WAD of |payment| (the marks move between blocks). Default 0.1 %. */
+  maxSlippageWad?: bigint;
   logger?: pino.Logger;
   /** Serves `/metrics` and `/health` on this port when set. */
   metricsPort?: number;
@@ -262,7 +264,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
           ]),
         );
         let preview: BidPreview | undefined;
-        if (auction.active) {
+        // Below MM with no auction yet, the preview is of the bid that would start it.
+        if (auction.active || state.health >= Health.LIQUIDATABLE) {
           const read = await withBackoff(() =>
             publicClient.readContract({
               address: liquidator,
@@ -300,6 +303,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
       bidderExcessIM: bidderExcessIM > 0n ? bidderExcessIM : 0n,
       insuranceShareWad,
       cashDecimals: book.cash.decimals,
+      maxSlippageWad: options.maxSlippageWad ?? WAD / 1_000n,
     });
     const stillInMarginCall = new Set<bigint>();
     for (const decision of decisions) await executeDecision(decision, latest, stillInMarginCall);
@@ -362,6 +366,21 @@ export function createKeeper(options: KeeperOptions): Keeper {
         if (!sent?.receipt) return;
         stats.bids++;
         metrics.bids.inc();
+        const startedHere = parseEventLogs({
+          abi: liquidatorAbi,
+          logs: sent.receipt.logs,
+          eventName: "AuctionStarted",
+        }).some((event) => event.args.account === account);
+        if (startedHere) {
+          stats.auctionsStarted++;
+          metrics.auctionsStarted.inc();
+          const priceBlock = firstBelowMM.get(account);
+          stats.liquidations.push({
+            account,
+            ...(priceBlock === undefined ? {} : { priceBlock }),
+            auctionBlock: sent.receipt.blockNumber,
+          });
+        }
         const record = stats.liquidations.findLast((l) => l.account === account);
         if (record && record.bidBlock === undefined) record.bidBlock = sent.receipt.blockNumber;
         firstBelowMM.delete(account);

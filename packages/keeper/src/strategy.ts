@@ -7,7 +7,10 @@ export interface AccountView {
   /** The market's `accountNonce`, which a bid must name. */
   nonce: bigint;
   auction?: { active: boolean; startTime: bigint } | undefined;
-  /** The liquidator's preview of taking as much as allowed, for accounts under auction. */
+  /**
+   * The liquidator's preview of taking as much as allowed, for accounts under auction or
+   * below maintenance (where a bid would start the auction).
+   */
   preview?: BidPreview | undefined;
 }
 
@@ -27,13 +30,29 @@ export interface StrategyConfig {
   insuranceShareWad: bigint;
   /** Cash-token decimals. */
   cashDecimals: number;
+  /**
+   * How much more than the preview's payment a bid may pay, WAD of |payment| (default 0).
+   * The preview is of the latest block; the bid lands in a later one, where the marks
+   * moved with time. A running auction's growing discount absorbs that; a bid that starts
+   * the auction is priced at the fixed starting discount, so it needs this allowance.
+   */
+  maxSlippageWad?: bigint | undefined;
 }
 
 /** One thing to do, in the order the strategy decided. */
 export type Decision =
   | { kind: "startAuction"; account: bigint }
   | { kind: "terminateAuction"; account: bigint }
-  | { kind: "bid"; account: bigint; fractionWad: bigint; maxPayment: bigint; expectedNonce: bigint; profit: bigint }
+  | {
+      kind: "bid";
+      account: bigint;
+      fractionWad: bigint;
+      maxPayment: bigint;
+      expectedNonce: bigint;
+      profit: bigint;
+      /** No auction is running: the bid starts it in the same transaction. */
+      startsAuction: boolean;
+    }
   | { kind: "marginCall"; account: bigint; excessIM: bigint };
 
 const WAD = 10n ** 18n;
@@ -55,9 +74,11 @@ export function bidProfit(preview: BidPreview, config: StrategyConfig): bigint {
 
 /**
  * The keeper's whole decision for one block, as a pure function of what it read: rank
- * accounts by distance to maintenance, start auctions on every account below MM, bid
- * where the discount covers gas plus the minimum profit within the keeper's exposure and
- * margin, terminate auctions of accounts back above IM, and report margin calls.
+ * accounts by distance to maintenance; bid where the discount covers gas plus the minimum
+ * profit within the keeper's exposure and margin — directly on an account below MM with
+ * no auction yet (the bid starts it in the same transaction, at the starting discount);
+ * start an auction only where it will not bid (so the discount grows for someone else);
+ * terminate auctions of accounts back above IM; report margin calls.
  *
  * @example
  * for (const decision of decide(views, config)) await execute(decision);
@@ -67,37 +88,44 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
   // Most urgent first: the lowest excess over maintenance per unit of requirement.
   const ranked = [...views].sort((a, b) => compareUrgency(a.state, b.state));
   let budget = config.bidderExcessIM;
+  const scale = 10n ** BigInt(18 - config.cashDecimals);
   for (const view of ranked) {
     if (view.account === config.bidderAccount) continue;
-    const { state } = view;
+    const { state, preview } = view;
     const auctionActive = view.auction?.active === true;
+    const belowMM = state.health >= Health.LIQUIDATABLE;
     const excessIM = state.equityIM - state.requirementIM;
-    if (state.health >= Health.LIQUIDATABLE && !auctionActive) {
-      decisions.push({ kind: "startAuction", account: view.account });
-      continue;
-    }
     if (auctionActive && excessIM >= 0n) {
       decisions.push({ kind: "terminateAuction", account: view.account });
       continue;
     }
-    if (auctionActive && view.preview !== undefined) {
-      const preview = view.preview;
-      const profit = bidProfit(preview, config);
+    if ((belowMM || auctionActive) && preview !== undefined) {
+      const magnitude = preview.payment < 0n ? -preview.payment : preview.payment;
+      const slippage = ((config.maxSlippageWad ?? 0n) * magnitude + WAD - 1n) / WAD;
+      // Counted against the profit as if it were all paid.
+      const profit = bidProfit(preview, config) - slippage;
       // A slice costs at most its payment in margin; skip what the keeper cannot carry.
-      const cost = preview.payment > 0n ? preview.payment * 10n ** BigInt(18 - config.cashDecimals) : 0n;
+      const cost = preview.payment > 0n ? preview.payment * scale : 0n;
       if (profit >= config.minProfit && preview.payment <= config.maxExposure && cost <= budget) {
         budget -= cost;
         decisions.push({
           kind: "bid",
           account: view.account,
           fractionWad: preview.fractionWad,
-          maxPayment: preview.payment,
+          maxPayment: preview.payment + slippage,
           expectedNonce: view.nonce,
           profit,
+          startsAuction: !auctionActive,
         });
+        continue;
       }
+    }
+    if (belowMM && !auctionActive) {
+      decisions.push({ kind: "startAuction", account: view.account });
       continue;
     }
+    // An auction running on an account the keeper will not bid on now: nothing to do.
+    if (auctionActive && preview !== undefined) continue;
     if (state.health === Health.MARGIN_CALL) decisions.push({ kind: "marginCall", account: view.account, excessIM });
   }
   return decisions;
