@@ -30,6 +30,10 @@ export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
 export interface SendResult {
   outcome: Outcome;
+  /** The nonce used, when a transaction was sent. */
+  nonce?: number;
+  /** Every version sent for that nonce, oldest first (more than one after fee bumps). */
+  hashes?: Hash[];
   receipt?: TransactionReceipt;
   result?: unknown;
   /** The decoded error name (a Pledge custom error, or the viem error's name). */
@@ -63,46 +67,119 @@ export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : "UnknownError";
 }
 
+/** EIP-1559 fees of one transaction, wei. */
+export interface Fees {
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+}
+
 /**
- * The keeper's single writer for one key: simulates, then sends with a locally managed
- * nonce and capped EIP-1559 fees, one transaction at a time, and waits for the receipt.
- * The nonce is re-read from the chain after any error.
+ * The fees of a replacement: both fields raised by at least 12.5 % (rounded up, at least
+ * one wei), which nodes require to replace a pending transaction of the same nonce; or
+ * undefined when that would exceed `cap` on either field (stop bumping).
+ *
+ * @example
+ * bumpFees({ maxFeePerGas: 80n, maxPriorityFeePerGas: 8n }, { maxFeePerGas: 100n, maxPriorityFeePerGas: 10n });
+ * // { maxFeePerGas: 90n, maxPriorityFeePerGas: 9n }
  */
-export function createSender(options: {
+export function bumpFees(previous: Fees, cap: Fees): Fees | undefined {
+  const up = (fee: bigint) => fee + ((fee + 7n) / 8n > 0n ? (fee + 7n) / 8n : 1n);
+  const maxFeePerGas = up(previous.maxFeePerGas);
+  const maxPriorityFeePerGas = up(previous.maxPriorityFeePerGas);
+  if (maxFeePerGas > cap.maxFeePerGas || maxPriorityFeePerGas > cap.maxPriorityFeePerGas) return undefined;
+  return { maxFeePerGas, maxPriorityFeePerGas: min(maxPriorityFeePerGas, maxFeePerGas) };
+}
+
+export interface SenderOptions {
   publicClient: PublicClient;
   walletClient: WalletClient;
-  /** Largest `maxFeePerGas` the keeper pays, wei. */
+  /** Largest `maxFeePerGas` the keeper pays, wei, bumps included. */
   maxFeePerGas: bigint;
-  /** Largest priority fee, wei. */
+  /** Largest priority fee, wei, bumps included. */
   maxPriorityFeePerGas: bigint;
-}) {
+  /** Re-send the same nonce with bumped fees after this many blocks without a receipt. Default 3. */
+  replaceAfterBlocks?: number | undefined;
+  /** ... or after this many milliseconds, whichever comes first. Default: blocks only. */
+  replaceAfterMs?: number | undefined;
+  /** Stop waiting for a receipt after this many blocks (the outcome is `rpc_error`, `TransactionNotMined`). Default 50. */
+  giveUpAfterBlocks?: number | undefined;
+  /** How often a pending transaction polls the chain, ms. Default: the public client's polling interval. */
+  pollIntervalMs?: number | undefined;
+  /** Called after each same-nonce replacement. */
+  onReplaced?: ((event: { nonce: number; hash: Hash; replaced: Hash; fees: Fees }) => void) | undefined;
+  /** Called once per transaction when the next bump would pass the fee cap: no more bumps. */
+  onFeeCap?: ((event: { nonce: number; hash: Hash; fees: Fees }) => void) | undefined;
+}
+
+/**
+ * The keeper's single writer for one key. `send` simulates, then signs and sends with a
+ * locally managed nonce and capped EIP-1559 fees; sends are serialized (consecutive
+ * nonces, in call order) but not their receipts, so a tick's transactions go out back
+ * to back and can land in one block. A transaction not mined within
+ * `replaceAfterBlocks` blocks (or `replaceAfterMs`) is re-sent with the SAME nonce and
+ * fees bumped by 12.5 %, never above the caps; once the cap is reached it stops bumping
+ * and reports it. The nonce is re-read from the chain after any error.
+ *
+ * @example
+ * const sender = createSender({ publicClient, walletClient, maxFeePerGas: 100n * 10n ** 9n, maxPriorityFeePerGas: 2n * 10n ** 9n });
+ * const results = await Promise.all(accounts.map((a) => sender.send(liquidator, liquidatorAbi, "startAuction", [a])));
+ */
+export function createSender(options: SenderOptions) {
   const { publicClient, walletClient } = options;
   const account = walletClient.account;
   if (account === undefined) throw new Error("keeper: the wallet client needs an account");
+  const cap: Fees = {
+    maxFeePerGas: options.maxFeePerGas,
+    maxPriorityFeePerGas: min(options.maxPriorityFeePerGas, options.maxFeePerGas),
+  };
+  const replaceAfterBlocks = BigInt(options.replaceAfterBlocks ?? 3);
+  const giveUpAfterBlocks = BigInt(options.giveUpAfterBlocks ?? 50);
+  const pollIntervalMs = options.pollIntervalMs ?? publicClient.pollingInterval ?? 1_000;
   let nonce: number | undefined;
   let queue: Promise<unknown> = Promise.resolve();
 
-  const fees = async () => {
+  const fees = async (): Promise<Fees | undefined> => {
     try {
       const estimate = await withBackoff(() => publicClient.estimateFeesPerGas());
-      const maxFeePerGas = min(estimate.maxFeePerGas, options.maxFeePerGas);
-      const maxPriorityFeePerGas = min(estimate.maxPriorityFeePerGas, options.maxPriorityFeePerGas, maxFeePerGas);
+      const maxFeePerGas = min(estimate.maxFeePerGas, cap.maxFeePerGas);
+      const maxPriorityFeePerGas = min(estimate.maxPriorityFeePerGas, cap.maxPriorityFeePerGas, maxFeePerGas);
       return { maxFeePerGas, maxPriorityFeePerGas };
     } catch {
-      return {};
+      return undefined;
     }
   };
 
-  async function sendNow<const abi extends Abi, name extends ContractFunctionName<abi, "nonpayable" | "payable">>(
+  /** One read of the head and of the key's mined nonce, shared by every pending transaction in a poll. */
+  let head: Promise<{ block: bigint; minedNonce: number }> | undefined;
+  const readHead = () => {
+    head ??= Promise.all([
+      publicClient.getBlockNumber({ cacheTime: 0 }),
+      publicClient.getTransactionCount({ address: account.address, blockTag: "latest" }),
+    ])
+      .then(([block, minedNonce]) => ({ block, minedNonce }))
+      .finally(() => setTimeout(() => (head = undefined), pollIntervalMs).unref());
+    return head;
+  };
+
+  interface Submitted {
+    request: object;
+    result: unknown;
+    nonce: number;
+    hash: Hash;
+    fees: Fees | undefined;
+  }
+
+  /** Simulates and sends; runs one at a time (the nonce is taken in call order). */
+  async function submit(
     address: Address,
-    abi: abi,
-    functionName: name,
-    args: ContractFunctionArgs<abi, "nonpayable" | "payable", name>,
-  ): Promise<SendResult> {
+    abi: Abi,
+    functionName: string,
+    args: readonly unknown[],
+  ): Promise<Submitted | SendResult> {
     let simulated: { request: object; result: unknown };
     try {
       simulated = (await withBackoff(() =>
-        publicClient.simulateContract({ account: account!, address, abi, functionName, args } as never),
+        publicClient.simulateContract({ account, address, abi, functionName, args } as never),
       )) as { request: object; result: unknown };
     } catch (error) {
       return {
@@ -111,47 +188,124 @@ export function createSender(options: {
         error,
       };
     }
-    let hash: Hash;
     try {
       nonce ??= await withBackoff(() =>
         publicClient.getTransactionCount({ address: account!.address, blockTag: "pending" }),
       );
-      hash = await walletClient.writeContract({
-        ...(simulated.request as object),
-        ...(await fees()),
+      const chosen = await fees();
+      const hash = await walletClient.writeContract({
+        ...simulated.request,
+        ...chosen,
         nonce,
-        account: account!,
+        account,
         chain: walletClient.chain,
       } as never);
-      nonce++;
+      return { request: simulated.request, result: simulated.result, nonce: nonce++, hash, fees: chosen };
     } catch (error) {
       nonce = undefined;
       return { outcome: isRevert(error) ? Outcome.REVERTED : Outcome.RPC_ERROR, errorName: errorName(error), error };
     }
-    try {
-      const receipt = await withBackoff(() => publicClient.waitForTransactionReceipt({ hash }));
-      if (receipt.status !== "success") {
-        return { outcome: Outcome.REVERTED, receipt, errorName: "TransactionReverted" };
+  }
+
+  /** Waits for one of the transaction's versions to mine, replacing it with bumped fees when it lingers. */
+  async function settle(sent: Submitted): Promise<SendResult> {
+    const hashes: Hash[] = [sent.hash];
+    let current = sent.hash;
+    let currentFees = sent.fees;
+    let capped = false;
+    let firstBlock: bigint | undefined;
+    let sentAtBlock: bigint | undefined;
+    let sentAtMs = Date.now();
+    let errorsInARow = 0;
+    const versions = () => ({ nonce: sent.nonce, hashes: [...hashes] });
+    for (;;) {
+      let state: { block: bigint; minedNonce: number };
+      try {
+        state = await readHead();
+        errorsInARow = 0;
+      } catch (error) {
+        if (++errorsInARow >= 8) {
+          nonce = undefined;
+          return { outcome: Outcome.RPC_ERROR, errorName: errorName(error), error, ...versions() };
+        }
+        await sleep(pollIntervalMs);
+        continue;
       }
-      return { outcome: Outcome.SENT, receipt, result: simulated.result };
-    } catch (error) {
-      nonce = undefined;
-      return { outcome: Outcome.RPC_ERROR, errorName: errorName(error), error };
+      firstBlock ??= state.block;
+      sentAtBlock ??= state.block;
+      if (state.minedNonce > sent.nonce) {
+        // The nonce is used: exactly one version mined. Find it, newest first.
+        for (const hash of [...hashes].reverse()) {
+          const receipt = await withBackoff(() => publicClient.getTransactionReceipt({ hash })).catch(() => undefined);
+          if (receipt === undefined) continue;
+          if (receipt.status !== "success") {
+            return { outcome: Outcome.REVERTED, receipt, errorName: "TransactionReverted", ...versions() };
+          }
+          return { outcome: Outcome.SENT, receipt, result: sent.result, ...versions() };
+        }
+        // Mined by a transaction this sender does not know (another writer on the key?), or the node lags.
+        if (state.block - firstBlock >= replaceAfterBlocks) {
+          nonce = undefined;
+          return { outcome: Outcome.RPC_ERROR, errorName: "NonceUsedElsewhere", ...versions() };
+        }
+      } else if (state.block - firstBlock >= giveUpAfterBlocks) {
+        nonce = undefined;
+        return { outcome: Outcome.RPC_ERROR, errorName: "TransactionNotMined", ...versions() };
+      } else if (
+        !capped &&
+        (state.block - sentAtBlock >= replaceAfterBlocks ||
+          (options.replaceAfterMs !== undefined && Date.now() - sentAtMs >= options.replaceAfterMs))
+      ) {
+        try {
+          currentFees ??= await feesOf(current);
+          const next = bumpFees(currentFees, cap);
+          if (next === undefined) {
+            capped = true;
+            options.onFeeCap?.({ nonce: sent.nonce, hash: current, fees: currentFees });
+          } else {
+            const hash = await walletClient.writeContract({
+              ...sent.request,
+              ...next,
+              nonce: sent.nonce,
+              account,
+              chain: walletClient.chain,
+            } as never);
+            hashes.push(hash);
+            options.onReplaced?.({ nonce: sent.nonce, hash, replaced: current, fees: next });
+            current = hash;
+            currentFees = next;
+          }
+        } catch {
+          // The replacement was refused (the original just mined, or the node lags): try again next poll.
+        }
+        sentAtBlock = state.block;
+        sentAtMs = Date.now();
+        continue;
+      }
+      await sleep(pollIntervalMs);
     }
+  }
+
+  async function feesOf(hash: Hash): Promise<Fees> {
+    const tx = await withBackoff(() => publicClient.getTransaction({ hash }));
+    return { maxFeePerGas: tx.maxFeePerGas ?? tx.gasPrice ?? 0n, maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? 0n };
   }
 
   return {
     address: account.address,
-    /** Queues one send behind any in flight, so a key never has two transactions racing for a nonce. */
+    /**
+     * Simulates and sends now, behind any send still being submitted (so nonces follow
+     * the call order), then waits for the receipt without holding up later sends.
+     */
     send<const abi extends Abi, name extends ContractFunctionName<abi, "nonpayable" | "payable">>(
       address: Address,
       abi: abi,
       functionName: name,
       args: ContractFunctionArgs<abi, "nonpayable" | "payable", name>,
     ): Promise<SendResult> {
-      const next = queue.then(() => sendNow(address, abi, functionName, args));
-      queue = next.catch(() => undefined);
-      return next;
+      const submitted = queue.then(() => submit(address, abi, functionName, args as readonly unknown[]));
+      queue = submitted.catch(() => undefined);
+      return submitted.then((sent) => ("hash" in sent ? settle(sent) : sent));
     },
     resetNonce() {
       nonce = undefined;
@@ -160,6 +314,8 @@ export function createSender(options: {
 }
 
 export type Sender = ReturnType<typeof createSender>;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function min(...values: bigint[]): bigint {
   return values.reduce((a, b) => (b < a ? b : a));

@@ -49,8 +49,16 @@ export interface KeeperOptions {
   metricsPort?: number;
   /** Blocks a target waits after a failed send. Default 3. */
   cooldownBlocks?: bigint;
-  /** EIP-1559 fee cap, wei. Default 500 gwei. */
+  /** EIP-1559 fee cap, wei, fee bumps included. Default 500 gwei. */
   maxFeePerGas?: bigint;
+  /** Priority fee cap, wei, fee bumps included. Default 2 gwei. */
+  maxPriorityFeePerGas?: bigint;
+  /** Re-send a transaction not mined after this many blocks with the same nonce and fees +12.5 %. Default 3. */
+  replaceAfterBlocks?: number;
+  /** ... or after this many ms. Default: blocks only. */
+  replaceAfterMs?: number;
+  /** How often a pending transaction polls for its receipt, ms. Default: the public client's polling interval. */
+  pollIntervalMs?: number;
   /** Positions per `settleBatch`. Default 100. */
   settleBatchSize?: number;
 }
@@ -104,13 +112,30 @@ export function createKeeper(options: KeeperOptions): Keeper {
   const deployedAtBlock = BigInt(book.deployedAtBlock);
   const { CollateralVault: vault, OptionMarket: market, Liquidator: liquidator } = book.contracts;
   const { MarginEngine: engine, ChainlinkOracle: oracle } = book.contracts;
+  const metrics: KeeperMetrics = createMetrics();
   const sender: Sender = createSender({
     publicClient,
     walletClient,
     maxFeePerGas: options.maxFeePerGas ?? 500_000_000_000n,
-    maxPriorityFeePerGas: 2_000_000_000n,
+    maxPriorityFeePerGas: options.maxPriorityFeePerGas ?? 2_000_000_000n,
+    replaceAfterBlocks: options.replaceAfterBlocks,
+    replaceAfterMs: options.replaceAfterMs,
+    pollIntervalMs: options.pollIntervalMs,
+    onReplaced: ({ nonce, hash, replaced, fees }) => {
+      metrics.replacements.inc();
+      log.info(
+        { event: "replaced", nonce, hash, replaced, maxFeePerGas: fees.maxFeePerGas.toString() },
+        "transaction re-sent with bumped fees",
+      );
+    },
+    onFeeCap: ({ nonce, hash, fees }) => {
+      metrics.failures.inc({ error: "FeeCapReached" });
+      log.warn(
+        { event: "feeCap", nonce, hash, maxFeePerGas: fees.maxFeePerGas.toString() },
+        "fee cap reached: no more bumps",
+      );
+    },
   });
-  const metrics: KeeperMetrics = createMetrics();
   const server: Promise<Server> | undefined =
     options.metricsPort === undefined ? undefined : serveMetrics(metrics, options.metricsPort, () => statsCopy());
 
@@ -306,7 +331,9 @@ export function createKeeper(options: KeeperOptions): Keeper {
       maxSlippageWad: options.maxSlippageWad ?? WAD / 1_000n,
     });
     const stillInMarginCall = new Set<bigint>();
-    for (const decision of decisions) await executeDecision(decision, latest, stillInMarginCall);
+    // Sent back to back with consecutive nonces, then the receipts are awaited together,
+    // so a tick's transactions can land in the same block.
+    await Promise.all(decisions.map((decision) => executeDecision(decision, latest, stillInMarginCall)));
     for (const account of inMarginCall) if (!stillInMarginCall.has(account)) inMarginCall.delete(account);
   }
 

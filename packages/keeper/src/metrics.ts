@@ -45,6 +45,11 @@ export function createMetrics() {
     }),
     indexed: new Gauge({ name: "pledge_keeper_indexed_accounts", help: "Indexed accounts.", registers: [registry] }),
     lastBlock: new Gauge({ name: "pledge_keeper_last_block", help: "Last block ticked.", registers: [registry] }),
+    replacements: new Counter({
+      name: "pledge_keeper_replacements_total",
+      help: "Transactions re-sent with the same nonce and bumped fees.",
+      registers: [registry],
+    }),
     gasUsed: new Counter({ name: "pledge_keeper_gas_used_total", help: "Gas used by sends.", registers: [registry] }),
   };
   return metrics;
