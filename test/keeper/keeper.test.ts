@@ -6,13 +6,13 @@ import { describe, it } from "node:test";
 
 import pino from "pino";
 
-import { type Keeper, createKeeper } from "../../packages/keeper/src/index.js";
+import { type Keeper, type KeeperOptions, createKeeper } from "../../packages/keeper/src/index.js";
 import { Health } from "../../packages/sdk/src/index.js";
 import { type World, createWorld } from "./helpers/world.js";
 
 const silent = pino({ level: process.env.KEEPER_LOG ?? "silent" });
 
-function keeperFor(world: World, which = 0, extra: { storePath?: string; metricsPort?: number } = {}): Keeper {
+function keeperFor(world: World, which = 0, extra: Partial<KeeperOptions> = {}): Keeper {
   const keeper = world.keepers[which]!;
   return createKeeper({
     publicClient: world.publicClient as never,
@@ -81,6 +81,34 @@ describe("keeper", () => {
     }
   });
 
+  it("confirms on chain only accounts the float ranking puts near MM, and misses none", async () => {
+    const world = await createWorld({ accounts: 20 });
+    // No full re-confirmation and no price-move trigger: the ranking alone must find them.
+    const keeper = keeperFor(world, 0, { nearRatio: 0.2, fullConfirmEvery: 1_000, priceMoveWad: 10n ** 18n });
+    await keeper.tick();
+    const first = keeper.stats();
+    assert.equal(first.fullConfirmations, 1);
+    assert.equal(first.accountsConfirmed, first.accountsRanked, "the first tick confirms everyone");
+    await keeper.tick();
+    const quiet = keeper.stats();
+    const indexed = quiet.accountsRanked - first.accountsRanked;
+    assert.ok(indexed >= world.traders.length);
+    assert.ok(quiet.accountsConfirmed - first.accountsConfirmed < indexed / 2, "most accounts skipped");
+    // A quiet tick costs a handful of requests, however many accounts there are.
+    assert.ok(quiet.rpcCalls - first.rpcCalls <= 6, `${quiet.rpcCalls - first.rpcCalls} requests in a quiet tick`);
+    assert.ok(quiet.rankingMs >= 0);
+
+    await world.setSpot(69_000);
+    const flagged = await belowMM(world);
+    assert.ok(flagged.length >= 10);
+    await tickUntilQuiet(world, [keeper]);
+    await assertResolved(world, flagged);
+    const stats = keeper.stats();
+    assert.equal(stats.fullConfirmations, 1, "found without a full pass");
+    assert.equal(stats.auctionsStarted, flagged.length);
+    assert.equal(new Set(stats.liquidations.map((l) => l.account)).size, flagged.length);
+  });
+
   it("two competing keepers handle every target once, without throwing", async () => {
     const world = await createWorld({ accounts: 12, keepers: 2 });
     const keepers = [keeperFor(world, 0), keeperFor(world, 1)];
@@ -93,6 +121,32 @@ describe("keeper", () => {
     await assertResolved(world, flagged);
     const started = keepers.reduce((n, k) => n + k.stats().auctionsStarted, 0);
     assert.equal(started, flagged.length, "each auction started exactly once");
+    // Together, the two keepers' stats account for every auction exactly once: each keeper
+    // lists every auction once, and exactly one of them lists it as its own.
+    const auctions = await world.publicClient.getContractEvents({
+      address: world.contracts.liquidator.address,
+      abi: world.contracts.liquidator.abi,
+      eventName: "AuctionStarted",
+      fromBlock: startBlock,
+    });
+    const keyOf = (account: bigint, block: bigint) => `${account}:${block}`;
+    const expected = auctions.map((e) => keyOf(e.args.account!, e.blockNumber)).sort();
+    assert.equal(expected.length, flagged.length);
+    const own = new Map<string, number>();
+    for (const keeper of keepers) {
+      const { liquidations } = keeper.stats();
+      assert.deepEqual(liquidations.map((l) => keyOf(l.account, l.auctionBlock)).sort(), expected);
+      for (const l of liquidations) {
+        if (l.startedBy === "self")
+          own.set(keyOf(l.account, l.auctionBlock), (own.get(keyOf(l.account, l.auctionBlock)) ?? 0) + 1);
+        assert.ok(l.bidBlock !== undefined && l.bidBy !== undefined, "the first bid is recorded, whoever made it");
+      }
+    }
+    assert.deepEqual([...own.keys()].sort(), expected);
+    assert.ok(
+      [...own.values()].every((n) => n === 1),
+      "each auction is one keeper's own",
+    );
     // No account was bid on twice in one block.
     const bids = await world.publicClient.getContractEvents({
       address: world.contracts.liquidator.address,

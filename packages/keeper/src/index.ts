@@ -1,4 +1,14 @@
 export { type AccountView, type Decision, type StrategyConfig, bidProfit, decide } from "./strategy.js";
-export { type Keeper, type KeeperOptions, type KeeperStats, createKeeper } from "./keeper.js";
-export { Outcome } from "./executor.js";
+export { type Keeper, type KeeperOptions, type KeeperStats, type Liquidation, createKeeper } from "./keeper.js";
+export { type Fees, type SendResult, type SenderOptions, Outcome, bumpFees, createSender } from "./executor.js";
+export {
+  type AccountHoldings,
+  type ConfirmationPolicy,
+  type MarketInputs,
+  type RankedAccount,
+  marginInputsOf,
+  pricesMoved,
+  rankAccounts,
+  selectForConfirmation,
+} from "./ranking.js";
 export { type KeeperIndex, loadIndex, saveIndex } from "./store.js";

@@ -1,6 +1,17 @@
 import type { Server } from "node:http";
 
-import { type Hash, type PublicClient, type WalletClient, maxUint256, parseEventLogs } from "viem";
+import {
+  type Address,
+  type ContractFunctionParameters,
+  type Hash,
+  type PublicClient,
+  type WalletClient,
+  createPublicClient,
+  createWalletClient,
+  custom,
+  maxUint256,
+  parseEventLogs,
+} from "viem";
 import pino from "pino";
 
 import {
@@ -10,9 +21,10 @@ import {
   PledgeSettlementRoundNotFoundError,
   chainlinkOracleAbi,
   collateralVaultAbi,
+  type MarginState,
+  type RiskParams,
   decodeSeries,
   findSettlementRound,
-  getAccountMargin,
   liquidatorAbi,
   marginEngineAbi,
   optionMarketAbi,
@@ -21,6 +33,13 @@ import { type Sender, type SendResult, Outcome, createSender, withBackoff } from
 import { type KeeperMetrics, createMetrics, serveMetrics } from "./metrics.js";
 import { type KeeperIndex, emptyIndex, loadIndex, saveIndex } from "./store.js";
 import { type AccountView, type Decision, decide } from "./strategy.js";
+import {
+  type AccountHoldings,
+  type MarketInputs,
+  pricesMoved,
+  rankAccounts,
+  selectForConfirmation,
+} from "./ranking.js";
 
 export interface KeeperOptions {
   publicClient: PublicClient;
@@ -61,6 +80,19 @@ export interface KeeperOptions {
   pollIntervalMs?: number;
   /** Positions per `settleBatch`. Default 100. */
   settleBatchSize?: number;
+  /**
+   * Confirm on chain only accounts whose float-estimated `excessMM / requirementMM` is
+   * below this (plus open auctions and accounts last seen below IM). Default 0.5.
+   */
+  nearRatio?: number;
+  /** ... or, for accounts requiring nothing, whose estimated excess is below this many USD. Default 1,000. */
+  nearExcessUsd?: number;
+  /** Confirm every indexed account at least every this many ticks. Default 10. */
+  fullConfirmEvery?: number;
+  /** Confirm every account when a spot or vol moved more than this (WAD, relative) since the last full pass. Default 1 %. */
+  priceMoveWad?: bigint;
+  /** Accounts per `accountsMargin` call inside the batched read. Default 50. */
+  marginChunkSize?: number;
 }
 
 export interface KeeperStats {
@@ -72,7 +104,34 @@ export interface KeeperStats {
   failures: number;
   gasUsed: bigint;
   lastBlock: bigint;
-  liquidations: { account: bigint; priceBlock?: bigint; auctionBlock: bigint; bidBlock?: bigint }[];
+  /**
+   * Every auction the keeper saw start, exactly once each (keyed by account and start
+   * block): those it started itself (`startedBy: "self"`, from its receipts) and those
+   * others started (`"other"`, from the liquidator's events), with the first bid's block
+   * and who made it.
+   */
+  liquidations: Liquidation[];
+  /** JSON-RPC requests the keeper made (reads and sends; a transport's own retries not counted). */
+  rpcCalls: number;
+  /** Accounts ranked by the float pre-filter, cumulative. */
+  accountsRanked: number;
+  /** Milliseconds spent ranking and selecting, cumulative. */
+  rankingMs: number;
+  /** Accounts confirmed with the on-chain batch view, cumulative. */
+  accountsConfirmed: number;
+  /** Ticks that confirmed every indexed account. */
+  fullConfirmations: number;
+}
+
+/** One auction, as the keeper saw it. */
+export interface Liquidation {
+  account: bigint;
+  /** The block where the keeper first saw the account below MM (absent when another keeper got there first). */
+  priceBlock?: bigint;
+  auctionBlock: bigint;
+  startedBy: "self" | "other";
+  bidBlock?: bigint;
+  bidBy?: "self" | "other";
 }
 
 export interface Keeper {
@@ -88,7 +147,19 @@ export interface Keeper {
 }
 
 const WAD = 10n ** 18n;
-const indexedEvents = ["Deposited", "PositionChanged", "PositionSettled", "AuctionStarted", "AuctionEnded"] as const;
+const indexedEvents = [
+  "Deposited",
+  "Withdrawn",
+  "CollateralMoved",
+  "CashMoved",
+  "PositionChanged",
+  "PositionsTransferred",
+  "PositionsSliced",
+  "PositionSettled",
+  "AuctionStarted",
+  "AuctionEnded",
+  "Bid",
+] as const;
 const indexAbi = [...collateralVaultAbi, ...optionMarketAbi, ...liquidatorAbi];
 
 /**
@@ -102,8 +173,34 @@ const indexAbi = [...collateralVaultAbi, ...optionMarketAbi, ...liquidatorAbi];
  * process.on("SIGINT", () => void keeper.stop());
  */
 export function createKeeper(options: KeeperOptions): Keeper {
-  const { publicClient, walletClient, addressBook: book, bidderAccount } = options;
+  const metrics: KeeperMetrics = createMetrics();
+  const { addressBook: book, bidderAccount } = options;
   const log = options.logger ?? pino({ level: "info" });
+  // Every request goes through one counter: the clients are re-wrapped around the given ones.
+  let rpcCalls = 0;
+  const counting = (client: { request: (args: never) => Promise<unknown> }) =>
+    custom(
+      {
+        request: (args: { method: string; params?: unknown }) => {
+          rpcCalls++;
+          metrics.rpcCalls.inc({ method: args.method });
+          return client.request(args as never);
+        },
+      },
+      { retryCount: 0 },
+    );
+  const publicClient = createPublicClient({
+    chain: options.publicClient.chain,
+    transport: counting(options.publicClient),
+    pollingInterval: options.publicClient.pollingInterval,
+    cacheTime: 0,
+  }) as PublicClient;
+  const walletClient = createWalletClient({
+    account: options.walletClient.account,
+    chain: options.walletClient.chain,
+    transport: counting(options.walletClient),
+    pollingInterval: options.walletClient.pollingInterval,
+  }) as WalletClient;
   const jobs = { liquidate: true, settle: true, marginCalls: true, ...options.jobs };
   const confirmations = BigInt(options.confirmations ?? 0);
   const maxLogRange = options.maxLogRange ?? 2_000n;
@@ -112,7 +209,11 @@ export function createKeeper(options: KeeperOptions): Keeper {
   const deployedAtBlock = BigInt(book.deployedAtBlock);
   const { CollateralVault: vault, OptionMarket: market, Liquidator: liquidator } = book.contracts;
   const { MarginEngine: engine, ChainlinkOracle: oracle } = book.contracts;
-  const metrics: KeeperMetrics = createMetrics();
+  const nearRatio = options.nearRatio ?? 0.5;
+  const nearExcessUsd = options.nearExcessUsd ?? 1_000;
+  const fullConfirmEvery = options.fullConfirmEvery ?? 10;
+  const priceMoveWad = options.priceMoveWad ?? WAD / 100n;
+  const marginChunkSize = options.marginChunkSize ?? 50;
   const sender: Sender = createSender({
     publicClient,
     walletClient,
@@ -149,7 +250,30 @@ export function createKeeper(options: KeeperOptions): Keeper {
     gasUsed: 0n,
     lastBlock: 0n,
     liquidations: [],
+    rpcCalls: 0,
+    accountsRanked: 0,
+    rankingMs: 0,
+    accountsConfirmed: 0,
+    fullConfirmations: 0,
   };
+  /** `${account}:${auctionBlock}` → its entry in `stats.liquidations`. */
+  const auctionsSeen = new Map<string, Liquidation>();
+  /** Account → its latest auction's entry. */
+  const latestAuction = new Map<bigint, Liquidation>();
+  /** What each indexed account holds, for the float pre-filter; `dirty` ones are re-read. */
+  const holdings = new Map<bigint, AccountHoldings>();
+  const dirty = new Set<bigint>();
+  /** Accounts the last confirmation found below IM: confirmed again every tick. */
+  const watched = new Set<bigint>();
+  let statics:
+    | {
+        assets: readonly Address[];
+        collateral: MarketInputs["collateral"];
+        underlyings: Map<number, { asset: Address; params: RiskParams }>;
+      }
+    | undefined;
+  let lastFullPrices = new Map<string, bigint>();
+  let ticksSinceFull = Infinity;
   let index: KeeperIndex | undefined;
   /** Target key → block until which it is skipped after a failure. */
   const cooldownUntil = new Map<string, bigint>();
@@ -163,7 +287,40 @@ export function createKeeper(options: KeeperOptions): Keeper {
   let lastBlockSeen = -1n;
 
   function statsCopy(): KeeperStats {
-    return { ...stats, liquidations: stats.liquidations.map((l) => ({ ...l })) };
+    return { ...stats, rpcCalls, liquidations: stats.liquidations.map((l) => ({ ...l })) };
+  }
+
+  /** Records an auction once, whoever saw it first: this keeper's receipt or the indexed event. */
+  function recordAuction(account: bigint, auctionBlock: bigint, startedBy: "self" | "other") {
+    const key = `${account}:${auctionBlock}`;
+    const seen = auctionsSeen.get(key);
+    if (seen !== undefined) return seen;
+    const priceBlock = firstBelowMM.get(account);
+    const entry: Liquidation = {
+      account,
+      ...(priceBlock === undefined ? {} : { priceBlock }),
+      auctionBlock,
+      startedBy,
+    };
+    auctionsSeen.set(key, entry);
+    latestAuction.set(account, entry);
+    stats.liquidations.push(entry);
+    return entry;
+  }
+
+  function recordBid(account: bigint, block: bigint, bidBy: "self" | "other") {
+    const entry = latestAuction.get(account);
+    if (entry === undefined || entry.bidBlock !== undefined || block < entry.auctionBlock) return;
+    entry.bidBlock = block;
+    entry.bidBy = bidBy;
+  }
+
+  /** Runs view calls in as few `eth_call`s as possible (viem's deployless multicall: no Multicall3 needed on chain). */
+  async function batchRead(contracts: ContractFunctionParameters[], blockNumber: bigint) {
+    if (contracts.length === 0) return [];
+    return withBackoff(() =>
+      publicClient.multicall({ contracts, deployless: true, allowFailure: true, blockNumber, batchSize: 4_096 }),
+    );
   }
 
   async function loadOrCreateIndex(): Promise<KeeperIndex> {
@@ -177,11 +334,14 @@ export function createKeeper(options: KeeperOptions): Keeper {
   }
 
   /** Rebuilds from the deployment block when the stored cursor is ahead of the chain or its block changed. */
-  async function checkCursor(current: KeeperIndex, latest: bigint): Promise<KeeperIndex> {
+  async function checkCursor(current: KeeperIndex, latest: bigint, head: { hash: Hash }): Promise<KeeperIndex> {
     if (current.cursor < deployedAtBlock || current.cursorHash === undefined) return current;
     let mismatch = current.cursor > latest;
     if (!mismatch) {
-      const block = await withBackoff(() => publicClient.getBlock({ blockNumber: current.cursor }));
+      const block =
+        current.cursor === latest
+          ? head
+          : await withBackoff(() => publicClient.getBlock({ blockNumber: current.cursor }));
       mismatch = block.hash !== current.cursorHash;
     }
     if (!mismatch) return current;
@@ -193,7 +353,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
     return emptyIndex(book.chainId, deployedAtBlock);
   }
 
-  async function indexTo(current: KeeperIndex, target: bigint) {
+  async function indexTo(current: KeeperIndex, target: bigint, head: { number: bigint; hash: Hash }) {
     while (current.cursor < target) {
       const fromBlock = current.cursor + 1n;
       const toBlock = fromBlock + maxLogRange - 1n < target ? fromBlock + maxLogRange - 1n : target;
@@ -203,12 +363,22 @@ export function createKeeper(options: KeeperOptions): Keeper {
       for (const event of parseEventLogs({ abi: indexAbi, logs, eventName: [...indexedEvents], strict: true })) {
         switch (event.eventName) {
           case "Deposited":
+          case "Withdrawn":
             current.accounts.add(event.args.account);
+            dirty.add(event.args.account);
+            break;
+          case "CollateralMoved":
+          case "CashMoved":
+          case "PositionsTransferred":
+          case "PositionsSliced":
+            for (const account of [event.args.from, event.args.to])
+              if (current.accounts.has(account)) dirty.add(account);
             break;
           case "PositionChanged":
           case "PositionSettled": {
             const { account, seriesId, balance } = event.args;
             current.accounts.add(account);
+            dirty.add(account);
             const holders = current.holders.get(seriesId) ?? new Set<bigint>();
             if (event.eventName === "PositionChanged" && balance !== 0n) holders.add(account);
             else holders.delete(account);
@@ -218,13 +388,26 @@ export function createKeeper(options: KeeperOptions): Keeper {
           case "AuctionStarted":
             current.accounts.add(event.args.account);
             current.auctions.add(event.args.account);
+            recordAuction(
+              event.args.account,
+              event.blockNumber,
+              event.args.keeper.toLowerCase() === sender.address.toLowerCase() ? "self" : "other",
+            );
             break;
           case "AuctionEnded":
             current.auctions.delete(event.args.account);
             break;
+          case "Bid":
+            recordBid(
+              event.args.account,
+              event.blockNumber,
+              event.args.bidderAccount === bidderAccount ? "self" : "other",
+            );
+            break;
         }
       }
-      const block = await withBackoff(() => publicClient.getBlock({ blockNumber: toBlock }));
+      const block =
+        toBlock === head.number ? head : await withBackoff(() => publicClient.getBlock({ blockNumber: toBlock }));
       current.cursor = toBlock;
       current.cursorHash = block.hash as Hash;
     }
@@ -259,67 +442,224 @@ export function createKeeper(options: KeeperOptions): Keeper {
     return result;
   }
 
-  async function liquidationJob(current: KeeperIndex, latest: bigint) {
-    const accounts = [...current.accounts];
-    if (accounts.length === 0) return;
-    const states = await withBackoff(() =>
-      getAccountMargin(publicClient, { addressBook: book, accounts, blockNumber: latest }),
-    );
-    const atRisk = { [Health.MARGIN_CALL]: 0, [Health.LIQUIDATABLE]: 0, [Health.INSOLVENT]: 0 };
-    const views: AccountView[] = [];
-    const candidates = states.filter((s) => s.health !== Health.HEALTHY || current.auctions.has(s.account));
-    for (const state of states) if (state.health !== Health.HEALTHY) atRisk[state.health]++;
-    for (const [health, count] of Object.entries(atRisk)) metrics.atRisk.set({ health }, count);
-    await Promise.all(
-      candidates.map(async (state) => {
-        const [auction, nonce] = await withBackoff(() =>
-          Promise.all([
-            publicClient.readContract({
-              address: liquidator,
-              abi: liquidatorAbi,
-              functionName: "auctionOf",
-              args: [state.account],
-            }),
-            publicClient.readContract({
-              address: market,
-              abi: optionMarketAbi,
-              functionName: "accountNonce",
-              args: [state.account],
-            }),
-          ]),
-        );
-        let preview: BidPreview | undefined;
-        // Below MM with no auction yet, the preview is of the bid that would start it.
-        if (auction.active || state.health >= Health.LIQUIDATABLE) {
-          const read = await withBackoff(() =>
-            publicClient.readContract({
-              address: liquidator,
-              abi: liquidatorAbi,
-              functionName: "previewBid",
-              args: [state.account, WAD],
-            }),
-          ).catch(() => undefined);
-          if (read !== undefined && read.fractionWad > 0n) preview = { ...read };
-        }
-        if (state.health >= Health.LIQUIDATABLE && !firstBelowMM.has(state.account))
-          firstBelowMM.set(state.account, latest);
-        views.push({ account: state.account, state, nonce, auction, preview });
-      }),
-    );
-    if (views.length === 0) return;
-    insuranceShareWad ??= (
-      await withBackoff(() =>
-        publicClient.readContract({ address: liquidator, abi: liquidatorAbi, functionName: "auctionParams" }),
-      )
-    ).insuranceShareWad;
-    const bidderExcessIM = await withBackoff(() =>
+  /** Reads the collateral list and configs and each underlying's asset and risk parameters (rarely change). */
+  async function readStatics(underlyingIndices: Iterable<number>, latest: bigint) {
+    const assets = await withBackoff(() =>
       publicClient.readContract({
-        address: engine,
-        abi: marginEngineAbi,
-        functionName: "excessInitial",
-        args: [bidderAccount],
+        address: vault,
+        abi: collateralVaultAbi,
+        functionName: "collateralAssets",
+        blockNumber: latest,
       }),
     );
+    const indices = [...new Set(underlyingIndices)];
+    const results = await batchRead(
+      [
+        ...assets.map((asset) => ({
+          address: vault,
+          abi: collateralVaultAbi,
+          functionName: "assetConfig",
+          args: [asset],
+        })),
+        ...indices.map((index) => ({
+          address: engine,
+          abi: marginEngineAbi,
+          functionName: "underlying",
+          args: [index],
+        })),
+      ],
+      latest,
+    );
+    type Config = { decimals: number; initialHaircutWad: bigint; maintenanceHaircutWad: bigint };
+    type Underlying = { asset: Address; params: RiskParams };
+    const collateral = assets.map((_, i) => {
+      const r = results[i]!;
+      if (r.status !== "success") throw r.error;
+      const c = r.result as Config;
+      return {
+        decimals: c.decimals,
+        priceWad: 0n,
+        initialHaircutWad: c.initialHaircutWad,
+        maintenanceHaircutWad: c.maintenanceHaircutWad,
+      };
+    });
+    const underlyings = new Map<number, Underlying>();
+    indices.forEach((index, i) => {
+      const r = results[assets.length + i]!;
+      if (r.status === "success") underlyings.set(index, r.result as Underlying);
+    });
+    return { assets, collateral, underlyings };
+  }
+
+  /**
+   * Ranks every indexed account with the SDK's float approximation from cheaply refreshed
+   * inputs (prices every tick, holdings only when the account's events show a change), and
+   * returns the accounts to confirm on chain: those near or below MM, open auctions,
+   * accounts last seen below IM, and everyone every `fullConfirmEvery` ticks or after a
+   * price move above `priceMoveWad`.
+   */
+  async function accountsToConfirm(current: KeeperIndex, latest: bigint, timestamp: bigint) {
+    const accounts = [...current.accounts];
+    for (const account of accounts) if (!holdings.has(account)) dirty.add(account);
+    const indicesHeld = () => {
+      const set = new Set<number>();
+      for (const held of holdings.values())
+        for (const p of held.positions) set.add(decodeSeries(p.seriesId).underlyingIndex);
+      for (const seriesId of current.holders.keys()) set.add(decodeSeries(seriesId).underlyingIndex);
+      return set;
+    };
+    let full = ticksSinceFull + 1 >= fullConfirmEvery;
+    if (statics === undefined || full || [...indicesHeld()].some((i) => !statics!.underlyings.has(i))) {
+      statics = await readStatics(indicesHeld(), latest);
+    }
+    const { assets, underlyings } = statics;
+    const refresh = [...dirty];
+    const priceKeys: { key: string; call: ContractFunctionParameters }[] = [];
+    for (const asset of assets) {
+      priceKeys.push({
+        key: `spot:${asset}`,
+        call: { address: oracle, abi: chainlinkOracleAbi, functionName: "spot", args: [asset] },
+      });
+    }
+    for (const { asset } of underlyings.values()) {
+      priceKeys.push({
+        key: `spot:${asset}`,
+        call: { address: oracle, abi: chainlinkOracleAbi, functionName: "spot", args: [asset] },
+      });
+      priceKeys.push({
+        key: `vol:${asset}`,
+        call: { address: oracle, abi: chainlinkOracleAbi, functionName: "vol", args: [asset] },
+      });
+    }
+    const results = await batchRead(
+      [
+        ...priceKeys.map((p) => p.call),
+        ...refresh.flatMap((account) => [
+          { address: vault, abi: collateralVaultAbi, functionName: "balancesOf", args: [account] },
+          { address: market, abi: optionMarketAbi, functionName: "positionsOf", args: [account] },
+        ]),
+      ],
+      latest,
+    );
+    const prices = new Map<string, bigint>();
+    priceKeys.forEach(({ key }, i) => {
+      const r = results[i]!;
+      // A price the oracle refuses (stale, out of bounds) stays 0: accounts that need it are confirmed.
+      prices.set(key, r.status === "success" ? (r.result as bigint) : 0n);
+    });
+    refresh.forEach((account, i) => {
+      const balances = results[priceKeys.length + 2 * i]!;
+      const positions = results[priceKeys.length + 2 * i + 1]!;
+      if (balances.status !== "success" || positions.status !== "success") {
+        holdings.delete(account);
+        return;
+      }
+      const [amounts, cash] = balances.result as readonly [readonly bigint[], bigint];
+      const [ids, sizes] = positions.result as readonly [readonly bigint[], readonly bigint[]];
+      holdings.set(account, {
+        cash,
+        balances: amounts,
+        positions: ids.map((seriesId, j) => ({ seriesId, balance: sizes[j]! })),
+      });
+      dirty.delete(account);
+    });
+
+    const started = performance.now();
+    const marketInputs: MarketInputs = {
+      timestamp,
+      cashDecimals: book.cash.decimals,
+      collateral: statics.collateral.map((c, i) => ({ ...c, priceWad: prices.get(`spot:${assets[i]}`) ?? 0n })),
+      underlyings: new Map(
+        [...underlyings].map(([index, u]) => [
+          index,
+          {
+            spotWad: prices.get(`spot:${u.asset}`) ?? 0n,
+            volWad: prices.get(`vol:${u.asset}`) ?? 0n,
+            params: u.params,
+          },
+        ]),
+      ),
+    };
+    const ranked = rankAccounts(accounts, holdings, marketInputs);
+    if (!full && pricesMoved(lastFullPrices, prices, priceMoveWad)) full = true;
+    const always = new Set([...watched, ...current.auctions]);
+    const selected = full ? accounts : selectForConfirmation(ranked, { nearRatio, nearExcessUsd }, always);
+    stats.accountsRanked += ranked.length;
+    stats.rankingMs += performance.now() - started;
+    if (full) {
+      ticksSinceFull = 0;
+      lastFullPrices = prices;
+      stats.fullConfirmations++;
+    } else {
+      ticksSinceFull++;
+    }
+    return selected;
+  }
+
+  async function liquidationJob(current: KeeperIndex, latest: bigint, timestamp: bigint) {
+    const accounts = await accountsToConfirm(current, latest, timestamp);
+    if (accounts.length === 0) return;
+    // One batched read: the margin of every selected account, the keeper's own margin and the auction parameters.
+    const chunks: bigint[][] = [];
+    for (let i = 0; i < accounts.length; i += marginChunkSize) chunks.push(accounts.slice(i, i + marginChunkSize));
+    const confirmed = await batchRead(
+      [
+        { address: engine, abi: marginEngineAbi, functionName: "excessInitial", args: [bidderAccount] },
+        { address: liquidator, abi: liquidatorAbi, functionName: "auctionParams" },
+        ...chunks.map((chunk) => ({
+          address: engine,
+          abi: marginEngineAbi,
+          functionName: "accountsMargin",
+          args: [chunk],
+        })),
+      ],
+      latest,
+    );
+    for (const r of confirmed) if (r.status !== "success") throw r.error;
+    const bidderExcessIM = confirmed[0]!.result as bigint;
+    insuranceShareWad = (confirmed[1]!.result as { insuranceShareWad: bigint }).insuranceShareWad;
+    const states = chunks.flatMap((chunk, c) =>
+      (confirmed[2 + c]!.result as readonly MarginState[]).map((state, i) => ({ ...state, account: chunk[i]! })),
+    );
+    stats.accountsConfirmed += states.length;
+
+    const atRisk = { [Health.MARGIN_CALL]: 0, [Health.LIQUIDATABLE]: 0, [Health.INSOLVENT]: 0 };
+    for (const state of states) {
+      if (state.health !== Health.HEALTHY) {
+        atRisk[state.health]++;
+        watched.add(state.account);
+      } else {
+        watched.delete(state.account);
+      }
+      if (state.health >= Health.LIQUIDATABLE && !firstBelowMM.has(state.account))
+        firstBelowMM.set(state.account, latest);
+    }
+    for (const [health, count] of Object.entries(atRisk)) metrics.atRisk.set({ health }, count);
+    const candidates = states.filter((s) => s.health !== Health.HEALTHY || current.auctions.has(s.account));
+    if (candidates.length === 0) return;
+    // One batched read for every candidate: auction, nonce and the preview of taking all that is allowed
+    // (below MM with no auction yet, the preview of the bid that would start it).
+    const reads = await batchRead(
+      candidates.flatMap((state) => [
+        { address: liquidator, abi: liquidatorAbi, functionName: "auctionOf", args: [state.account] },
+        { address: market, abi: optionMarketAbi, functionName: "accountNonce", args: [state.account] },
+        { address: liquidator, abi: liquidatorAbi, functionName: "previewBid", args: [state.account, WAD] },
+      ]),
+      latest,
+    );
+    const views: AccountView[] = candidates.map((state, i) => {
+      const [auction, nonce, preview] = [reads[3 * i]!, reads[3 * i + 1]!, reads[3 * i + 2]!];
+      if (auction.status !== "success") throw auction.error;
+      if (nonce.status !== "success") throw nonce.error;
+      const read = preview.status === "success" ? (preview.result as BidPreview) : undefined;
+      return {
+        account: state.account,
+        state,
+        nonce: nonce.result as bigint,
+        auction: auction.result as { active: boolean; startTime: bigint },
+        preview: read !== undefined && read.fractionWad > 0n ? { ...read } : undefined,
+      };
+    });
     const decisions = decide(views, {
       minProfit: options.minProfit ?? 0n,
       bidGasCost: options.bidGasCost ?? 0n,
@@ -334,7 +674,9 @@ export function createKeeper(options: KeeperOptions): Keeper {
     // Sent back to back with consecutive nonces, then the receipts are awaited together,
     // so a tick's transactions can land in the same block.
     await Promise.all(decisions.map((decision) => executeDecision(decision, latest, stillInMarginCall)));
-    for (const account of inMarginCall) if (!stillInMarginCall.has(account)) inMarginCall.delete(account);
+    const checked = new Set(states.map((s) => s.account));
+    for (const account of inMarginCall)
+      if (checked.has(account) && !stillInMarginCall.has(account)) inMarginCall.delete(account);
   }
 
   async function executeDecision(decision: Decision, block: bigint, marginCalls: Set<bigint>) {
@@ -359,12 +701,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
         if (!sent?.receipt) return;
         stats.auctionsStarted++;
         metrics.auctionsStarted.inc();
-        const priceBlock = firstBelowMM.get(account);
-        stats.liquidations.push({
-          account,
-          ...(priceBlock === undefined ? {} : { priceBlock }),
-          auctionBlock: sent.receipt.blockNumber,
-        });
+        recordAuction(account, sent.receipt.blockNumber, "self");
         log.info(
           { event: "auctionStarted", account: account.toString(), block: sent.receipt.blockNumber.toString() },
           "auction started",
@@ -401,15 +738,9 @@ export function createKeeper(options: KeeperOptions): Keeper {
         if (startedHere) {
           stats.auctionsStarted++;
           metrics.auctionsStarted.inc();
-          const priceBlock = firstBelowMM.get(account);
-          stats.liquidations.push({
-            account,
-            ...(priceBlock === undefined ? {} : { priceBlock }),
-            auctionBlock: sent.receipt.blockNumber,
-          });
+          recordAuction(account, sent.receipt.blockNumber, "self");
         }
-        const record = stats.liquidations.findLast((l) => l.account === account);
-        if (record && record.bidBlock === undefined) record.bidBlock = sent.receipt.blockNumber;
+        recordBid(account, sent.receipt.blockNumber, "self");
         firstBelowMM.delete(account);
         log.info(
           {
@@ -425,8 +756,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
     }
   }
 
-  async function settlementJob(current: KeeperIndex, latest: bigint) {
-    const { timestamp } = await withBackoff(() => publicClient.getBlock({ blockNumber: latest }));
+  async function settlementJob(current: KeeperIndex, latest: bigint, timestamp: bigint) {
     for (const [seriesId, holders] of current.holders) {
       if (current.settledSeries.has(seriesId)) continue;
       const { underlyingIndex, expiry } = decodeSeries(seriesId);
@@ -507,14 +837,23 @@ export function createKeeper(options: KeeperOptions): Keeper {
 
   async function tick() {
     index ??= await loadOrCreateIndex();
-    const latest = await withBackoff(() => publicClient.getBlockNumber({ cacheTime: 0 }));
-    index = await checkCursor(index, latest);
+    const head = await withBackoff(() => publicClient.getBlock({ blockTag: "latest" }));
+    const latest = head.number;
+    const checked = await checkCursor(index, latest, head);
+    if (checked !== index) {
+      // A rebuilt index: forget what was derived from the old one.
+      holdings.clear();
+      dirty.clear();
+      statics = undefined;
+      ticksSinceFull = Infinity;
+    }
+    index = checked;
     const current = index;
     const target = latest - confirmations;
-    await indexTo(current, target);
+    await indexTo(current, target, head);
     metrics.indexed.set(current.accounts.size);
-    if (jobs.liquidate || jobs.marginCalls) await liquidationJob(current, latest);
-    if (jobs.settle) await settlementJob(current, latest);
+    if (jobs.liquidate || jobs.marginCalls) await liquidationJob(current, latest, head.timestamp);
+    if (jobs.settle) await settlementJob(current, latest, head.timestamp);
     if (latest !== lastBlockSeen) {
       stats.blocks++;
       lastBlockSeen = latest;

@@ -45,6 +45,12 @@ export function createMetrics() {
     }),
     indexed: new Gauge({ name: "pledge_keeper_indexed_accounts", help: "Indexed accounts.", registers: [registry] }),
     lastBlock: new Gauge({ name: "pledge_keeper_last_block", help: "Last block ticked.", registers: [registry] }),
+    rpcCalls: new Counter({
+      name: "pledge_keeper_rpc_calls_total",
+      help: "JSON-RPC requests by method.",
+      labelNames: ["method"] as const,
+      registers: [registry],
+    }),
     replacements: new Counter({
       name: "pledge_keeper_replacements_total",
       help: "Transactions re-sent with the same nonce and bumped fees.",

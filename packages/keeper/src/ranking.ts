@@ -1,0 +1,135 @@
+import {
+  type CollateralInput,
+  type MarginInputs,
+  type UnderlyingInput,
+  approximateMaintenance,
+  decodeSeries,
+} from "../../sdk/src/index.js";
+
+/** What one account holds, as the vault and the market report it; refreshed when its events show it changed. */
+export interface AccountHoldings {
+  /** Signed cash, cash units. */
+  cash: bigint;
+  /** Collateral balances, in the order of the vault's `collateralAssets`. */
+  balances: readonly bigint[];
+  positions: readonly { seriesId: bigint; balance: bigint }[];
+}
+
+/** The market-wide inputs, refreshed every tick in one batched call. */
+export interface MarketInputs {
+  timestamp: bigint;
+  cashDecimals: number;
+  /** Per collateral asset, in the vault's order; `priceWad` is 0 when the oracle refused. */
+  collateral: readonly Omit<CollateralInput, "amount">[];
+  underlyings: ReadonlyMap<number, UnderlyingInput>;
+}
+
+/** One account's float estimate of its distance to maintenance. */
+export interface RankedAccount {
+  account: bigint;
+  /** `excessMM / requirementMM` (or `excessMM` in USD when nothing is required); lowest is most urgent. -Infinity when it cannot be estimated. */
+  ratio: number;
+  /** Estimated `equityMM − requirementMM` and `requirementMM`, USD (NaN when not estimated). */
+  excessMM: number;
+  requirementMM: number;
+}
+
+/** How `selectForConfirmation` chooses. */
+export interface ConfirmationPolicy {
+  /** Confirm accounts whose estimated `excessMM / requirementMM` is below this. */
+  nearRatio: number;
+  /** Confirm accounts requiring nothing whose estimated excess is below this many USD. */
+  nearExcessUsd: number;
+}
+
+/**
+ * The SDK's `MarginInputs` of one account from its holdings and the market inputs.
+ *
+ * @example
+ * const excess = approximateMaintenance(marginInputsOf(holdings, market)).excessMM;
+ */
+export function marginInputsOf(holdings: AccountHoldings, market: MarketInputs): MarginInputs {
+  return {
+    timestamp: market.timestamp,
+    cash: holdings.cash,
+    cashDecimals: market.cashDecimals,
+    collateral: market.collateral.map((c, i) => ({ ...c, amount: holdings.balances[i] ?? 0n })),
+    positions: holdings.positions,
+    underlyings: market.underlyings,
+  };
+}
+
+/**
+ * Ranks accounts by their float-estimated distance to maintenance (SDK
+ * `approximateMaintenance`), most urgent first. Accounts that cannot be estimated
+ * (unknown holdings, a missing price, an expired position whose settlement the float
+ * model does not follow) rank first with `-Infinity`, so they are always confirmed.
+ *
+ * @example
+ * const ranked = rankAccounts([...holdings.keys()], holdings, market);
+ */
+export function rankAccounts(
+  accounts: readonly bigint[],
+  holdings: ReadonlyMap<bigint, AccountHoldings>,
+  market: MarketInputs,
+): RankedAccount[] {
+  const ranked = accounts.map((account): RankedAccount => {
+    const held = holdings.get(account);
+    const unknown = { account, ratio: -Infinity, excessMM: NaN, requirementMM: NaN };
+    if (held === undefined) return unknown;
+    const missingPrice = held.balances.some((b, i) => b !== 0n && (market.collateral[i]?.priceWad ?? 0n) === 0n);
+    const expired = held.positions.some((p) => decodeSeries(p.seriesId).expiry <= market.timestamp);
+    if (missingPrice || expired) return unknown;
+    try {
+      const { excessMM, requirementMM } = approximateMaintenance(marginInputsOf(held, market));
+      const ratio = requirementMM > 0 ? excessMM / requirementMM : excessMM;
+      return Number.isFinite(ratio) ? { account, ratio, excessMM, requirementMM } : unknown;
+    } catch {
+      return unknown;
+    }
+  });
+  return ranked.sort((a, b) => a.ratio - b.ratio);
+}
+
+/**
+ * The accounts to confirm on chain: those near or below maintenance by the estimate,
+ * plus `always` (open auctions, accounts last seen below IM).
+ *
+ * @example
+ * const confirm = selectForConfirmation(ranked, { nearRatio: 0.5, nearExcessUsd: 1_000 }, openAuctions);
+ */
+export function selectForConfirmation(
+  ranked: readonly RankedAccount[],
+  policy: ConfirmationPolicy,
+  always: ReadonlySet<bigint>,
+): bigint[] {
+  const selected = new Set<bigint>(always);
+  for (const { account, ratio, excessMM, requirementMM } of ranked) {
+    if (ratio === -Infinity) selected.add(account);
+    // Accounts requiring nothing are near by their USD excess, which a ratio cannot bound.
+    else if (requirementMM > 0 ? ratio < policy.nearRatio : excessMM < policy.nearExcessUsd) selected.add(account);
+  }
+  return [...selected];
+}
+
+/**
+ * Whether any price moved by more than `thresholdWad` (relative) between two snapshots of
+ * the same keys (a key missing from `before` counts as a move).
+ *
+ * @example
+ * if (pricesMoved(lastFull, now, 2n * 10n ** 16n)) confirmEveryone();
+ */
+export function pricesMoved(
+  before: ReadonlyMap<string, bigint>,
+  after: ReadonlyMap<string, bigint>,
+  thresholdWad: bigint,
+): boolean {
+  const WAD = 10n ** 18n;
+  for (const [key, price] of after) {
+    const old = before.get(key);
+    if (old === undefined || old === 0n) return true;
+    const delta = price > old ? price - old : old - price;
+    if (delta * WAD > thresholdWad * old) return true;
+  }
+  return false;
+}
