@@ -57,7 +57,7 @@ export async function withBackoff<T>(run: () => Promise<T>, attempts = 4, baseMs
 export function isRevert(error: unknown): boolean {
   if (decodePledgeError(error) instanceof PledgeError) return true;
   const text = error instanceof Error ? `${error.name} ${error.message}` : String(error);
-  return /revert|ContractFunctionExecutionError|execution reverted/i.test(text);
+  return /revert/i.test(text);
 }
 
 /** The name to count a failure under. */

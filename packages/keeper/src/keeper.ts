@@ -146,6 +146,14 @@ export interface Keeper {
   cursor(): bigint | undefined;
 }
 
+/** The node's head is behind the index's cursor though it knows that block: a lagging node. The tick is skipped. */
+export class KeeperStaleNodeError extends Error {
+  override name = "KeeperStaleNodeError";
+  constructor(latest: bigint, cursor: bigint) {
+    super(`the node's head ${latest} is behind the index cursor ${cursor}`);
+  }
+}
+
 const WAD = 10n ** 18n;
 const indexedEvents = [
   "Deposited",
@@ -336,8 +344,16 @@ export function createKeeper(options: KeeperOptions): Keeper {
   /** Rebuilds from the deployment block when the stored cursor is ahead of the chain or its block changed. */
   async function checkCursor(current: KeeperIndex, latest: bigint, head: { hash: Hash }): Promise<KeeperIndex> {
     if (current.cursor < deployedAtBlock || current.cursorHash === undefined) return current;
-    let mismatch = current.cursor > latest;
-    if (!mismatch) {
+    let mismatch: boolean;
+    if (current.cursor > latest) {
+      // Either the chain was reset, or this node lags behind the one that served the
+      // cursor: it is only a reset if the node does not know the cursor's block as indexed.
+      const block = await withBackoff(() => publicClient.getBlock({ blockNumber: current.cursor })).catch(
+        () => undefined,
+      );
+      if (block?.hash === current.cursorHash) throw new KeeperStaleNodeError(latest, current.cursor);
+      mismatch = true;
+    } else {
       const block =
         current.cursor === latest
           ? head
