@@ -81,6 +81,34 @@ describe("keeper", () => {
     }
   });
 
+  it("starts and bids on every account in the block right after the price update (automine off)", async () => {
+    const world = await createWorld({ accounts: 10 });
+    const keeper = keeperFor(world, 0, { pollIntervalMs: 10 });
+    await keeper.tick();
+    await world.setSpot(69_000);
+    const priceBlock = await world.publicClient.getBlockNumber();
+    const flagged = await belowMM(world);
+    assert.ok(flagged.length >= 5);
+    const address = world.keepers[0]!.wallet.account.address;
+    const nonce = await world.publicClient.getTransactionCount({ address });
+    await world.testClient.setAutomine(false);
+    const ticking = keeper.tick();
+    // Every bid goes out back to back before anything is mined.
+    while ((await world.publicClient.getTransactionCount({ address, blockTag: "pending" })) < nonce + flagged.length)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    await world.testClient.mine({ blocks: 1 });
+    await ticking;
+    await world.testClient.setAutomine(true);
+    const { liquidations } = keeper.stats();
+    assert.deepEqual(liquidations.map((l) => l.account).sort(), [...flagged].sort());
+    for (const l of liquidations) {
+      assert.equal(l.priceBlock, priceBlock);
+      assert.equal(l.auctionBlock, priceBlock + 1n, "started in the next block");
+      assert.equal(l.bidBlock, priceBlock + 1n, "first bid in the next block");
+    }
+    await assertResolved(world, flagged);
+  });
+
   it("confirms on chain only accounts the float ranking puts near MM, and misses none", async () => {
     const world = await createWorld({ accounts: 20 });
     // No full re-confirmation and no price-move trigger: the ranking alone must find them.
