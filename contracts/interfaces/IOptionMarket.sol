@@ -53,7 +53,6 @@ interface IOptionMarket {
     error MarketSelfTrade(uint256 account);
     error MarketInvalidNonce(uint256 current, uint256 requested);
     error MarketModeLocked(uint256 account);
-    error MarketModeUnsupported(MarginMode mode);
     error MarketIsolatedAccountTaken(uint256 account, uint256 heldSeriesId);
     error MarketTooManyPositions(uint256 account, uint256 max);
     error MarketDifferentOwners(uint256 from, uint256 to);

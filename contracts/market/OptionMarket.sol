@@ -24,6 +24,10 @@ import {SeriesLib} from "../libraries/SeriesLib.sol";
 contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
     /// @notice Most open series a CROSS account may hold, so a margin check stays bounded.
     uint256 public constant MAX_CROSS_POSITIONS = 128;
+    /// @notice Most open series a PORTFOLIO account may hold: its check revalues every position
+    /// in every scenario, and this cap keeps a fill's worst case well inside a block
+    /// (`docs/portfolio-margin.md`).
+    uint256 public constant MAX_PORTFOLIO_POSITIONS = 64;
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
     uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
     /// @notice Highest taker fee, as a share of the premium (1 %).
@@ -132,8 +136,6 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IOptionMarket
     function setMarginMode(uint256 account, MarginMode mode) external nonReentrant {
         _checkAuthorized(account);
-        // Portfolio margin needs the engine's scenario valuation, which a later release adds.
-        if (mode == MarginMode.PORTFOLIO) revert MarketModeUnsupported(mode);
         if (_openSeries[account].length != 0) revert MarketModeLocked(account);
         _modes[account] = mode;
         emit MarginModeSet(account, mode);
@@ -530,7 +532,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         uint256 count = open.length;
         MarginMode mode = _modes[account];
         if (mode == MarginMode.ISOLATED && count != 0) revert MarketIsolatedAccountTaken(account, open[0]);
-        if (count >= MAX_CROSS_POSITIONS) revert MarketTooManyPositions(account, MAX_CROSS_POSITIONS);
+        uint256 cap = mode == MarginMode.PORTFOLIO ? MAX_PORTFOLIO_POSITIONS : MAX_CROSS_POSITIONS;
+        if (count >= cap) revert MarketTooManyPositions(account, cap);
         open.push(seriesId);
         _openIndex[account][seriesId] = count + 1;
     }
