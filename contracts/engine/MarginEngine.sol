@@ -27,7 +27,7 @@ contract MarginEngine is IMarginEngine, AccessControl {
     /// @notice Lower bound of the maintenance parameters, so no short is ever free.
     uint256 public constant MIN_MM_PARAM = 0.01e18;
     /// @notice Most scenarios (spot shocks × vol shocks) per underlying, so the portfolio check
-    /// stays bounded; with `OptionMarket.MAX_PORTFOLIO_POSITIONS` it fits well inside a block.
+    /// stays bounded; with the market's portfolio position cap it fits well inside a block.
     uint256 public constant MAX_SCENARIOS = 45;
     /// @notice Most spot shocks and vol shocks in a grid.
     uint256 public constant MAX_SPOT_SHOCKS = 21;

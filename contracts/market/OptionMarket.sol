@@ -24,9 +24,8 @@ import {SeriesLib} from "../libraries/SeriesLib.sol";
 contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
     /// @notice Most open series a CROSS account may hold, so a margin check stays bounded.
     uint256 public constant MAX_CROSS_POSITIONS = 128;
-    /// @notice Most open series a PORTFOLIO account may hold: its check revalues every position
-    /// in every scenario, and this cap keeps a fill's worst case well inside a block
-    /// (`docs/portfolio-margin.md`).
+    /// @notice Hard ceiling of `portfolioPositionCap`: a PORTFOLIO check revalues every position
+    /// in every scenario, so its cost grows with positions × scenarios (`docs/portfolio-margin.md`).
     uint256 public constant MAX_PORTFOLIO_POSITIONS = 64;
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
     uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
@@ -75,6 +74,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     uint256 public takerFeeWad;
     /// @inheritdoc IOptionMarket
     uint256 public feeAccount;
+    /// @inheritdoc IOptionMarket
+    /// @dev 32 keeps a check under about 3.1M gas with the default grid and a fill's worst case
+    /// (two reducing portfolio sides, four checks) well inside a 30M block.
+    uint256 public portfolioPositionCap = 32;
 
     mapping(uint256 account => mapping(uint256 seriesId => int256)) private _positions;
     mapping(uint256 account => uint256[]) private _openSeries;
@@ -299,6 +302,13 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         takerFeeWad = newTakerFeeWad;
         feeAccount = newFeeAccount;
         emit FeesSet(newMakerFeeWad, newTakerFeeWad, newFeeAccount);
+    }
+
+    /// @inheritdoc IOptionMarket
+    function setPortfolioPositionCap(uint256 cap) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        if (cap == 0 || cap > MAX_PORTFOLIO_POSITIONS) revert MarketInvalidPositionCap(cap);
+        portfolioPositionCap = cap;
+        emit PortfolioPositionCapSet(cap);
     }
 
     /// @inheritdoc IOptionMarket
@@ -532,7 +542,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         uint256 count = open.length;
         MarginMode mode = _modes[account];
         if (mode == MarginMode.ISOLATED && count != 0) revert MarketIsolatedAccountTaken(account, open[0]);
-        uint256 cap = mode == MarginMode.PORTFOLIO ? MAX_PORTFOLIO_POSITIONS : MAX_CROSS_POSITIONS;
+        uint256 cap = mode == MarginMode.PORTFOLIO ? portfolioPositionCap : MAX_CROSS_POSITIONS;
         if (count >= cap) revert MarketTooManyPositions(account, cap);
         open.push(seriesId);
         _openIndex[account][seriesId] = count + 1;

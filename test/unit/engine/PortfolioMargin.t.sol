@@ -166,6 +166,81 @@ contract PortfolioMarginTest is PledgeFixture {
         assertApproxEqAbs(s.requirementMM, (s.requirementIM * 8) / 10, 1);
     }
 
+    // ------------------------------------------------------------ parameters and caps
+
+    function test_defaultGridIsTheDesignGrid() public view {
+        IMarginEngine.PortfolioParams memory p = engine.portfolioParams(ethIndex);
+        assertEq(p.spotShocksWad.length, 9);
+        assertEq(p.spotShocksWad[0], -0.18e18);
+        assertEq(p.spotShocksWad[4], 0);
+        assertEq(p.spotShocksWad[8], 0.18e18);
+        assertEq(p.volShocksWad.length, 3);
+        assertEq(p.volShocksWad[0], 1.5e18);
+        assertEq(p.volShocksWad[2], 0.7e18);
+        assertEq(p.mmFactorWad, 0.8e18);
+    }
+
+    function test_setPortfolioParams_boundsAndRole() public {
+        IMarginEngine.PortfolioParams memory p = engine.defaultPortfolioParams();
+        vm.expectRevert();
+        engine.setPortfolioParams(ethIndex, p);
+
+        IMarginEngine.PortfolioParams[] memory bad = new IMarginEngine.PortfolioParams[](7);
+        for (uint256 i; i < bad.length; ++i) bad[i] = engine.defaultPortfolioParams();
+        bad[0].spotShocksWad[3] = bad[0].spotShocksWad[2]; // not ascending
+        bad[1].spotShocksWad[0] = -0.6e18; // beyond 50 %
+        bad[2].spotShocksWad[8] = 0.04e18; // does not reach +5 %
+        bad[3].volShocksWad[0] = 5e18; // vol multiplier above 4
+        bad[4].contingencyWad = 0; // a hedged book would be free
+        bad[5].mmFactorWad = 1.1e18; // maintenance above initial
+        bad[6].volShocksWad = new uint64[](6); // too many vol shocks
+        for (uint256 i; i < bad.length; ++i) {
+            vm.prank(riskManager);
+            vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineInvalidPortfolioParams.selector, bad[i]));
+            engine.setPortfolioParams(ethIndex, bad[i]);
+        }
+
+        p.spotShocksWad = new int64[](5);
+        for (uint256 i; i < 5; ++i) p.spotShocksWad[i] = int64(int256(i) * 0.1e18 - 0.2e18);
+        vm.prank(riskManager);
+        vm.expectEmit(address(engine));
+        emit IMarginEngine.PortfolioParamsSet(ethIndex, p);
+        engine.setPortfolioParams(ethIndex, p);
+        assertEq(engine.portfolioParams(ethIndex).spotShocksWad.length, 5);
+    }
+
+    function test_portfolioPositionCap() public {
+        uint256 cap = market.portfolioPositionCap();
+        assertEq(cap, 32);
+        vm.prank(riskManager);
+        market.setPortfolioPositionCap(3);
+        for (uint256 i; i < 3; ++i) {
+            uint256 id = _createSeries(ethIndex, 30, 2_000e18 + i * 100e18, true);
+            _trade(makerKey, makerAccount, portfolio, id, -1e17, engine.mark(id));
+        }
+        uint256 fourth = _createSeries(ethIndex, 30, 2_900e18, true);
+        IOptionMarket.Order memory order = IOptionMarket.Order(
+            makerAccount,
+            fourth,
+            -1e17,
+            1e18,
+            0,
+            99,
+            block.timestamp + 1
+        );
+        bytes memory sig = _signOrder(makerKey, order);
+        vm.prank(trader);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketTooManyPositions.selector, portfolio, 3));
+        market.fill(order, sig, portfolio, 1e17);
+
+        vm.startPrank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidPositionCap.selector, 0));
+        market.setPortfolioPositionCap(0);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidPositionCap.selector, 65));
+        market.setPortfolioPositionCap(65);
+        vm.stopPrank();
+    }
+
     // ------------------------------------------------------------ cost
 
     /// @notice The check stays inside its budget: 16 positions on two underlyings (8 each),
