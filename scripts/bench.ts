@@ -170,6 +170,39 @@ for (const size of [1, 4, 16, 32, 64]) {
     await probe.read.accountMarginGas([engine.address, portfolioMakers[size]!]),
   );
 }
+// A hedged-looking book: 16 series near the money (strikes within ±15 % of spot), 4 expiries.
+const nearMoney: bigint[] = [];
+for (let i = 0; i < 16; i++) {
+  const onEth = i % 2 === 0;
+  const offset = BigInt((i % 8) - 4); // −4 … +3 steps of 3.75 %
+  const series = {
+    underlyingIndex: onEth ? 1 : 2,
+    expiry: Number(firstExpiry + BigInt(i % 4) * 7n * DAY),
+    isCall: i % 3 !== 0,
+    strikeWad: ((onEth ? 3_000n : 60_000n) * (400n + 15n * offset) * WAD) / 400n,
+  };
+  await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
+  nearMoney.push(
+    (BigInt(series.underlyingIndex) << 169n) |
+      (BigInt(series.expiry) << 129n) |
+      (series.isCall ? 1n << 128n : 0n) |
+      series.strikeWad,
+  );
+}
+{
+  const maker = accountId(trader, 3999n);
+  await market.write.setMarginMode([maker, 2], asTrader);
+  await fund(maker, makerWallet, parseUnits("10000000", 6));
+  const taker = accountId(takerWallet.account.address, 3999n);
+  await fund(taker, takerWallet, parseUnits("1000000", 6));
+  for (const series of nearMoney) {
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: await fill(maker, taker, series) });
+    if (receipt.status !== "success") throw new Error("portfolio fill reverted");
+  }
+  portfolioView["engine.accountMargin, PORTFOLIO, 16 positions near the money"] = Number(
+    await probe.read.accountMarginGas([engine.address, maker]),
+  );
+}
 // Cost against scenarios: the same 16-position account under a 15 × 3 grid (45 scenarios, the cap).
 const wideGrid = {
   spotShocksWad: Array.from({ length: 15 }, (_, i) => BigInt(i - 7) * 25_000_000_000_000_000n),
