@@ -144,6 +144,80 @@ for (const size of [1, 4, 16, 64, 128]) {
 }
 Object.assign(operations, takerGasAt);
 
+// ---------------------------------------------------------------- portfolio margin vs portfolio size
+// The maker side is a PORTFOLIO account short one contract of each of `size` series (half on
+// ETH, half on BTC), so every check revalues `size` positions in 2 grids of 9 × 3 scenarios.
+const portfolioView: Record<string, number> = {};
+const portfolioMakers: Record<number, bigint> = {};
+async function portfolioAccount(size: number, sub: bigint): Promise<bigint> {
+  const maker = accountId(trader, sub);
+  await market.write.setMarginMode([maker, 2], asTrader);
+  await fund(maker, makerWallet!, parseUnits("10000000", 6));
+  const taker = accountId(takerWallet!.account.address, sub);
+  await fund(taker, takerWallet!, parseUnits("1000000", 6));
+  for (let i = 0; i < size; i++) {
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: await fill(maker, taker, seriesIds[i]!) });
+    if (receipt.status !== "success") throw new Error("portfolio fill reverted");
+    if (i === size - 1) operations[`market.fill, PORTFOLIO maker at ${size} positions`] = Number(receipt.gasUsed);
+  }
+  return maker;
+}
+for (const size of [1, 4, 16, 32, 64]) {
+  // 64 is past the default cap of 32: raise it to the hard ceiling for this one measurement.
+  if (size === 64) await market.write.setPortfolioPositionCap([64n]);
+  portfolioMakers[size] = await portfolioAccount(size, 3000n + BigInt(size));
+  portfolioView[`engine.accountMargin, PORTFOLIO, ${size} positions`] = Number(
+    await probe.read.accountMarginGas([engine.address, portfolioMakers[size]!]),
+  );
+}
+// A hedged-looking book: 16 series near the money (strikes within ±15 % of spot), 4 expiries.
+const nearMoney: bigint[] = [];
+for (let i = 0; i < 16; i++) {
+  const onEth = i % 2 === 0;
+  const offset = BigInt((i % 8) - 4); // −4 … +3 steps of 3.75 %
+  const series = {
+    underlyingIndex: onEth ? 1 : 2,
+    expiry: Number(firstExpiry + BigInt(i % 4) * 7n * DAY),
+    isCall: i % 3 !== 0,
+    strikeWad: ((onEth ? 3_000n : 60_000n) * (400n + 15n * offset) * WAD) / 400n,
+  };
+  await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
+  nearMoney.push(
+    (BigInt(series.underlyingIndex) << 169n) |
+      (BigInt(series.expiry) << 129n) |
+      (series.isCall ? 1n << 128n : 0n) |
+      series.strikeWad,
+  );
+}
+{
+  const maker = accountId(trader, 3999n);
+  await market.write.setMarginMode([maker, 2], asTrader);
+  await fund(maker, makerWallet, parseUnits("10000000", 6));
+  const taker = accountId(takerWallet.account.address, 3999n);
+  await fund(taker, takerWallet, parseUnits("1000000", 6));
+  for (const series of nearMoney) {
+    const receipt = await publicClient.waitForTransactionReceipt({ hash: await fill(maker, taker, series) });
+    if (receipt.status !== "success") throw new Error("portfolio fill reverted");
+  }
+  portfolioView["engine.accountMargin, PORTFOLIO, 16 positions near the money"] = Number(
+    await probe.read.accountMarginGas([engine.address, maker]),
+  );
+}
+// Cost against scenarios: the same 16-position account under a 15 × 3 grid (45 scenarios, the cap).
+const wideGrid = {
+  spotShocksWad: Array.from({ length: 15 }, (_, i) => BigInt(i - 7) * 25_000_000_000_000_000n),
+  volShocksWad: [1_500_000_000_000_000_000n, WAD, 700_000_000_000_000_000n],
+  contingencyWad: 5_000_000_000_000_000n,
+  mmFactorWad: 800_000_000_000_000_000n,
+};
+await market.write.setPortfolioPositionCap([32n]);
+const defaultGrid = await engine.read.portfolioParams([1]);
+for (const index of [1, 2]) await engine.write.setPortfolioParams([index, wideGrid]);
+portfolioView["engine.accountMargin, PORTFOLIO, 16 positions, 45 scenarios"] = Number(
+  await probe.read.accountMarginGas([engine.address, portfolioMakers[16]!]),
+);
+for (const index of [1, 2]) await engine.write.setPortfolioParams([index, { ...defaultGrid }]);
+
 // ---------------------------------------------------------------- SDK speed (timed here, never in tests)
 /** Mean milliseconds per call of `fn` over `runs` runs, after a warm-up. */
 function time(fn: () => unknown, runs: number): number {
@@ -232,6 +306,8 @@ console.log("Gas per transaction");
 table(operations);
 console.log("Margin view gas (one contract calling the engine)");
 table(marginView);
+console.log("Portfolio margin view gas (9 × 3 scenarios per underlying unless stated)");
+table(portfolioView);
 console.log("Black–Scholes gas (internal call, measured with gasleft)");
 table(blackScholes);
 console.log("SDK margin speed on this machine (bench/sdk.json; varies by machine, unlike gas)");
@@ -250,6 +326,7 @@ const snapshot = {
   note: "npm run bench: gasUsed on the in-process chain (deterministic). Regenerate after any contract change.",
   operations,
   marginView,
+  portfolioView,
   blackScholes,
 };
 await writeFile(out, `${JSON.stringify(snapshot, null, 2)}\n`);

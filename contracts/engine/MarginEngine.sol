@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
@@ -10,6 +11,7 @@ import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {IRiskCheck} from "../interfaces/IRiskCheck.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
+import {PortfolioMath} from "../libraries/PortfolioMath.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 
@@ -24,6 +26,24 @@ contract MarginEngine is IMarginEngine, AccessControl {
     uint256 public constant MAX_RISK_PARAM = 0.5e18;
     /// @notice Lower bound of the maintenance parameters, so no short is ever free.
     uint256 public constant MIN_MM_PARAM = 0.01e18;
+    /// @notice Most scenarios (spot shocks × vol shocks) per underlying, so the portfolio check
+    /// stays bounded; with the market's portfolio position cap it fits well inside a block.
+    uint256 public constant MAX_SCENARIOS = 45;
+    /// @notice Most spot shocks and vol shocks in a grid.
+    uint256 public constant MAX_SPOT_SHOCKS = 21;
+    uint256 public constant MAX_VOL_SHOCKS = 5;
+    /// @notice Largest spot shock either way (50 %), and the grid must reach at least 5 % each way.
+    int256 public constant MAX_SPOT_SHOCK = 0.5e18;
+    int256 public constant MIN_SPOT_REACH = 0.05e18;
+    /// @notice Vol shocks multiply implied vol by a factor within [0.25, 4].
+    uint256 public constant MIN_VOL_SHOCK = 0.25e18;
+    uint256 public constant MAX_VOL_SHOCK = 4e18;
+    /// @notice The contingency per short contract lies within [0.1 %, 5 %] of spot.
+    uint256 public constant MIN_CONTINGENCY = 0.001e18;
+    uint256 public constant MAX_CONTINGENCY = 0.05e18;
+    /// @notice Portfolio maintenance is between 50 % and 100 % of the initial requirement.
+    uint256 public constant MIN_MM_FACTOR = 0.5e18;
+    uint256 public constant MAX_MM_FACTOR = 1e18;
 
     ICollateralVault public immutable vault;
     /// @inheritdoc IMarginEngine
@@ -35,11 +55,24 @@ contract MarginEngine is IMarginEngine, AccessControl {
     uint16 private _underlyingCount;
     mapping(uint16 index => Underlying) private _underlyings;
     mapping(address asset => uint16) private _indexOf;
+    mapping(uint16 index => PortfolioParams) private _portfolio;
 
     /// @dev Prices read once per check: one slot per underlying index, filled lazily.
     struct PriceCache {
         uint256[] spot;
         uint256[] vol;
+    }
+
+    /// @dev A portfolio account as its requirement needs it: positions with their marks (and
+    /// whether a price can still move them), and per underlying index the collateral held in
+    /// that underlying, native units and decimals.
+    struct PortfolioBook {
+        uint256[] seriesIds;
+        int256[] balances;
+        uint256[] marks;
+        bool[] atRisk;
+        uint256[] heldTokens;
+        uint8[] heldDecimals;
     }
 
     constructor(address admin, ICollateralVault vault_, IPledgeOracle oracle_) {
@@ -68,6 +101,16 @@ contract MarginEngine is IMarginEngine, AccessControl {
         _underlyings[index] = Underlying(asset, params);
         _indexOf[asset] = index;
         emit UnderlyingListed(index, asset, params);
+        _setPortfolioParams(index, defaultPortfolioParams());
+    }
+
+    /// @inheritdoc IMarginEngine
+    function setPortfolioParams(
+        uint16 index,
+        PortfolioParams calldata params
+    ) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        if (_underlyings[index].asset == address(0)) revert EngineUnderlyingNotListed(address(0));
+        _setPortfolioParams(index, params);
     }
 
     /// @inheritdoc IMarginEngine
@@ -137,6 +180,26 @@ contract MarginEngine is IMarginEngine, AccessControl {
     }
 
     /// @inheritdoc IMarginEngine
+    function portfolioParams(uint16 index) external view returns (PortfolioParams memory) {
+        return _portfolio[index];
+    }
+
+    /// @inheritdoc IMarginEngine
+    function defaultPortfolioParams() public pure returns (PortfolioParams memory params) {
+        params.spotShocksWad = new int64[](9);
+        for (uint256 i; i < 9; ++i) {
+            // −18 % to +18 % in steps of 4.5 %.
+            params.spotShocksWad[i] = int64(int256(i) * 0.045e18 - 0.18e18);
+        }
+        params.volShocksWad = new uint64[](3);
+        params.volShocksWad[0] = 1.5e18;
+        params.volShocksWad[1] = 1e18;
+        params.volShocksWad[2] = 0.7e18;
+        params.contingencyWad = 0.005e18;
+        params.mmFactorWad = 0.8e18;
+    }
+
+    /// @inheritdoc IMarginEngine
     function underlying(uint16 index) external view returns (Underlying memory) {
         return _underlyings[index];
     }
@@ -163,10 +226,12 @@ contract MarginEngine is IMarginEngine, AccessControl {
 
     /// @dev The whole valuation: collateral, cash, then every position.
     function _margin(uint256 account) private view returns (MarginState memory state) {
+        IOptionMarket market_ = market;
+        if (address(market_) != address(0) && market_.marginModeOf(account) == IOptionMarket.MarginMode.PORTFOLIO)
+            return _portfolioMargin(account, market_);
         PriceCache memory cache = _newCache();
         (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account);
 
-        IOptionMarket market_ = market;
         if (address(market_) != address(0)) {
             (uint256[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
             for (uint256 i; i < seriesIds.length; ++i) {
@@ -181,6 +246,133 @@ contract MarginEngine is IMarginEngine, AccessControl {
             }
         }
         state.health = _health(state);
+    }
+
+    /// @dev Portfolio margin (`docs/portfolio-margin.md`). Equity counts every position at its
+    /// mark and collateral in a listed underlying at its full value (its price risk is in the
+    /// scenarios); other collateral keeps its haircuts. The requirement is, per underlying, the
+    /// worst scenario loss or the short-option minimum, whichever is larger, plus the
+    /// contingency; maintenance scales each underlying's part by its `mmFactorWad`.
+    function _portfolioMargin(uint256 account, IOptionMarket market_) private view returns (MarginState memory state) {
+        PriceCache memory cache = _newCache();
+        uint256 slots = cache.spot.length;
+        PortfolioBook memory book;
+        book.heldTokens = new uint256[](slots);
+        book.heldDecimals = new uint8[](slots);
+        (state.equityIM, state.equityMM, state.markValue) = _portfolioCollateral(account, cache, book);
+        (book.seriesIds, book.balances) = market_.positionsOf(account);
+        uint256 count = book.seriesIds.length;
+        book.marks = new uint256[](count);
+        book.atRisk = new bool[](count);
+        for (uint256 i; i < count; ++i) {
+            uint256 spotWad;
+            (book.marks[i], spotWad) = _markAndSpot(book.seriesIds[i], cache);
+            // spotWad == 0: a posted settlement price has fixed the payoff.
+            book.atRisk[i] = spotWad != 0;
+            int256 value = MarginMath.positionValue(book.balances[i], book.marks[i]);
+            state.equityIM += value;
+            state.equityMM += value;
+            state.markValue += value;
+        }
+        for (uint256 u = 1; u < slots; ++u) {
+            uint256 requirement = _underlyingRequirement(uint16(u), book, cache);
+            if (requirement == 0) continue;
+            state.requirementIM += requirement;
+            state.requirementMM += FixedPointMathLib.mulWadUp(requirement, _portfolio[uint16(u)].mmFactorWad);
+        }
+        state.health = _health(state);
+    }
+
+    /// @dev Portfolio equity of the collateral and cash: listed underlyings at full value (and
+    /// recorded for the scenarios), every other asset with its haircuts.
+    function _portfolioCollateral(
+        uint256 account,
+        PriceCache memory cache,
+        PortfolioBook memory book
+    ) private view returns (int256 equityIM, int256 equityMM, int256 markValue) {
+        (uint256[] memory balances, int256 cash) = vault.balancesOf(account);
+        int256 cashWad = MarginMath.cashToWad(cash, _cashDecimals);
+        equityIM = cashWad;
+        equityMM = cashWad;
+        markValue = cashWad;
+        address[] memory assets;
+        for (uint256 i; i < balances.length; ++i) {
+            if (balances[i] == 0) continue;
+            if (assets.length == 0) assets = vault.collateralAssets();
+            ICollateralVault.AssetConfig memory config = vault.assetConfig(assets[i]);
+            uint16 u = _indexOf[assets[i]];
+            uint256 price = u == 0 ? oracle.spot(assets[i]) : _spot(u, cache);
+            uint256 value = MarginMath.tokenValueDown(balances[i], config.decimals, price);
+            markValue += int256(value);
+            if (u != 0) {
+                book.heldTokens[u] = balances[i];
+                book.heldDecimals[u] = config.decimals;
+                equityIM += int256(value);
+                equityMM += int256(value);
+            } else {
+                equityIM += int256(MarginMath.applyHaircutDown(value, config.initialHaircutWad));
+                equityMM += int256(MarginMath.applyHaircutDown(value, config.maintenanceHaircutWad));
+            }
+        }
+    }
+
+    /// @dev The portfolio requirement of one underlying; 0 if the account has nothing at risk on it.
+    function _underlyingRequirement(
+        uint16 u,
+        PortfolioBook memory book,
+        PriceCache memory cache
+    ) private view returns (uint256 requirement) {
+        uint256 heldTokens = book.heldTokens[u];
+        bool any = heldTokens != 0;
+        for (uint256 i; i < book.seriesIds.length && !any; ++i) {
+            any = book.atRisk[i] && SeriesLib.underlyingIndexOf(book.seriesIds[i]) == u;
+        }
+        if (!any) return 0;
+        PortfolioParams storage params = _portfolio[u];
+        // A live series on `u` has filled the vol slot; with only expired series or collateral
+        // the grid's vol is never used.
+        PortfolioMath.Grid memory grid = PortfolioMath.newGrid(
+            _spot(u, cache),
+            cache.vol[u],
+            params.spotShocksWad,
+            params.volShocksWad
+        );
+        if (heldTokens != 0) PortfolioMath.addCollateral(grid, heldTokens, book.heldDecimals[u]);
+        PortfolioMath.Exposure memory exposure = _addPositions(u, grid, book);
+        uint256 loss = PortfolioMath.worstLoss(grid);
+        uint256 floor = PortfolioMath.nakedFloorUp(
+            exposure,
+            PortfolioMath.tokensToWad(heldTokens, book.heldDecimals[u])
+        );
+        requirement =
+            (loss > floor ? loss : floor) + PortfolioMath.contingencyUp(exposure, grid.spotWad, params.contingencyWad);
+    }
+
+    /// @dev Adds the at-risk positions on `u` to the grid and counts their exposure.
+    function _addPositions(
+        uint16 u,
+        PortfolioMath.Grid memory grid,
+        PortfolioBook memory book
+    ) private view returns (PortfolioMath.Exposure memory exposure) {
+        RiskParams memory standard = _underlyings[u].params;
+        for (uint256 i; i < book.seriesIds.length; ++i) {
+            uint256 id = book.seriesIds[i];
+            if (!book.atRisk[i] || SeriesLib.underlyingIndexOf(id) != u) continue;
+            int256 balance = book.balances[i];
+            PortfolioMath.addPosition(grid, id, balance, book.marks[i], block.timestamp);
+            bool isCall = SeriesLib.isCallOf(id);
+            uint256 perContract =
+                balance < 0
+                    ? MarginMath.shortRequirementUp(
+                        isCall,
+                        grid.spotWad,
+                        SeriesLib.strikeOf(id),
+                        standard.aIM,
+                        standard.bIM
+                    )
+                    : 0;
+            PortfolioMath.addExposure(exposure, isCall, balance, perContract);
+        }
     }
 
     /// @dev Haircut collateral plus signed cash, once with initial and once with
@@ -285,6 +477,42 @@ contract MarginEngine is IMarginEngine, AccessControl {
         if (state.equityMM < int256(state.requirementMM)) return Health.LIQUIDATABLE;
         if (state.equityIM < int256(state.requirementIM)) return Health.MARGIN_CALL;
         return Health.HEALTHY;
+    }
+
+    function _setPortfolioParams(uint16 index, PortfolioParams memory params) private {
+        _checkPortfolioParams(params);
+        PortfolioParams storage stored = _portfolio[index];
+        stored.spotShocksWad = params.spotShocksWad;
+        stored.volShocksWad = params.volShocksWad;
+        stored.contingencyWad = params.contingencyWad;
+        stored.mmFactorWad = params.mmFactorWad;
+        emit PortfolioParamsSet(index, params);
+    }
+
+    function _checkPortfolioParams(PortfolioParams memory p) private pure {
+        uint256 spots = p.spotShocksWad.length;
+        uint256 vols = p.volShocksWad.length;
+        bool valid =
+            spots >= 3 &&
+                spots <= MAX_SPOT_SHOCKS &&
+                vols >= 1 &&
+                vols <= MAX_VOL_SHOCKS &&
+                spots * vols <= MAX_SCENARIOS &&
+                p.spotShocksWad[0] >= -MAX_SPOT_SHOCK &&
+                p.spotShocksWad[0] <= -MIN_SPOT_REACH &&
+                p.spotShocksWad[spots - 1] <= MAX_SPOT_SHOCK &&
+                p.spotShocksWad[spots - 1] >= MIN_SPOT_REACH &&
+                p.contingencyWad >= MIN_CONTINGENCY &&
+                p.contingencyWad <= MAX_CONTINGENCY &&
+                p.mmFactorWad >= MIN_MM_FACTOR &&
+                p.mmFactorWad <= MAX_MM_FACTOR;
+        for (uint256 i = 1; valid && i < spots; ++i) {
+            valid = p.spotShocksWad[i] > p.spotShocksWad[i - 1];
+        }
+        for (uint256 j; valid && j < vols; ++j) {
+            valid = p.volShocksWad[j] >= MIN_VOL_SHOCK && p.volShocksWad[j] <= MAX_VOL_SHOCK;
+        }
+        if (!valid) revert EngineInvalidPortfolioParams(p);
     }
 
     function _checkParams(RiskParams calldata p) private pure {

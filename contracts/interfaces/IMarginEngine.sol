@@ -39,6 +39,21 @@ interface IMarginEngine is IRiskCheck {
         uint64 bMM;
     }
 
+    /// @notice Portfolio-margin parameters of one underlying (`docs/portfolio-margin.md`).
+    /// Each scenario moves spot by `spotShocksWad[i]` (a signed fraction: −0.18e18 is −18 %) and
+    /// multiplies implied vol by `volShocksWad[j]` (1e18 is flat); every position on the
+    /// underlying, and collateral in the underlying itself, is revalued in every scenario.
+    /// @param spotShocksWad Strictly ascending, within ±50 %, from at most −5 % to at least +5 %.
+    /// @param volShocksWad Vol multipliers within [0.25, 4]; at most `MAX_SCENARIOS` scenarios in all.
+    /// @param contingencyWad Charge per short contract as a share of spot, so no book is free.
+    /// @param mmFactorWad Maintenance requirement as a share of the initial one.
+    struct PortfolioParams {
+        int64[] spotShocksWad;
+        uint64[] volShocksWad;
+        uint64 contingencyWad;
+        uint64 mmFactorWad;
+    }
+
     /// @notice A registered underlying.
     struct Underlying {
         address asset;
@@ -57,6 +72,8 @@ interface IMarginEngine is IRiskCheck {
     error EngineTooManyUnderlyings(uint256 max);
     /// @notice Risk parameters outside the hard bounds (or MM above IM).
     error EngineInvalidRiskParams(RiskParams params);
+    /// @notice Portfolio parameters outside the hard bounds.
+    error EngineInvalidPortfolioParams(PortfolioParams params);
     /// @notice A zero address was given.
     error EngineZeroAddress();
     /// @notice The option market is set already.
@@ -70,16 +87,22 @@ interface IMarginEngine is IRiskCheck {
     event UnderlyingListed(uint16 indexed index, address indexed asset, RiskParams params);
     /// @notice An underlying's risk parameters changed.
     event RiskParamsSet(uint16 indexed index, RiskParams params);
+    /// @notice An underlying's portfolio-margin parameters changed (also at listing).
+    event PortfolioParamsSet(uint16 indexed index, PortfolioParams params);
     /// @notice The option market was wired in.
     event MarketSet(address market);
 
     // ---------------------------------------------------------------- governance
 
-    /// @notice Registers `asset` as an option underlying (admin).
+    /// @notice Registers `asset` as an option underlying (admin). Its portfolio parameters start
+    /// at the defaults of `defaultPortfolioParams`.
     function listUnderlying(address asset, RiskParams calldata params) external returns (uint16 index);
 
     /// @notice Changes an underlying's parameters within the hard bounds (risk manager).
     function setRiskParams(uint16 index, RiskParams calldata params) external;
+
+    /// @notice Changes an underlying's portfolio-margin parameters within the hard bounds (risk manager).
+    function setPortfolioParams(uint16 index, PortfolioParams calldata params) external;
 
     /// @notice Wires in the option market whose positions the engine values (admin, once).
     function setMarket(address market) external;
@@ -104,6 +127,13 @@ interface IMarginEngine is IRiskCheck {
 
     /// @notice The mark of one contract of `seriesId`, WAD USD.
     function mark(uint256 seriesId) external view returns (uint256 markWad);
+
+    /// @notice The portfolio-margin parameters of the underlying at `index`.
+    function portfolioParams(uint16 index) external view returns (PortfolioParams memory);
+
+    /// @notice The parameters every underlying starts with: spot ±18 % in 9 steps × vol
+    /// +50 % / flat / −30 %, a 0.5 % contingency per short contract, mmFactor 0.8.
+    function defaultPortfolioParams() external pure returns (PortfolioParams memory);
 
     /// @notice The registered underlying at `index`.
     function underlying(uint16 index) external view returns (Underlying memory);

@@ -53,7 +53,6 @@ interface IOptionMarket {
     error MarketSelfTrade(uint256 account);
     error MarketInvalidNonce(uint256 current, uint256 requested);
     error MarketModeLocked(uint256 account);
-    error MarketModeUnsupported(MarginMode mode);
     error MarketIsolatedAccountTaken(uint256 account, uint256 heldSeriesId);
     error MarketTooManyPositions(uint256 account, uint256 max);
     error MarketDifferentOwners(uint256 from, uint256 to);
@@ -61,6 +60,8 @@ interface IOptionMarket {
     error MarketRiskIncreased(uint256 account, int256 excessBefore, int256 excessAfter);
     error MarketPausedNewRisk(uint256 account);
     error MarketInvalidFees(uint256 makerFeeWad, uint256 takerFeeWad);
+    /// @notice A portfolio position cap outside [1, MAX_PORTFOLIO_POSITIONS].
+    error MarketInvalidPositionCap(uint256 cap);
     error MarketAmountTooLarge(uint256 amount);
     /// @notice A position transfer named the same account as source and destination.
     error MarketSelfTransfer(uint256 account);
@@ -98,6 +99,8 @@ interface IOptionMarket {
     event PositionChanged(uint256 indexed account, uint256 indexed seriesId, int256 balance);
     event PositionsTransferred(uint256 indexed from, uint256 indexed to, uint256[] seriesIds, int256[] amounts);
     event FeesSet(uint256 makerFeeWad, uint256 takerFeeWad, uint256 feeAccount);
+    /// @notice The most open series a PORTFOLIO account may hold changed.
+    event PortfolioPositionCapSet(uint256 cap);
     /// @notice An expired position was settled: `payoff` cash units paid to (> 0) or by (< 0) the account.
     event PositionSettled(uint256 indexed account, uint256 indexed seriesId, int256 balance, int256 payoff);
     /// @notice A module moved `fractionWad` of every position of `from` to `to`.
@@ -173,6 +176,11 @@ interface IOptionMarket {
     /// that receives them (risk manager; hard-capped).
     function setFees(uint256 makerFeeWad, uint256 takerFeeWad, uint256 feeAccount) external;
 
+    /// @notice Sets the most open series a PORTFOLIO account may hold (risk manager), within
+    /// [1, MAX_PORTFOLIO_POSITIONS]. Lowering it never touches positions already open; it only
+    /// stops accounts at or above it from opening more.
+    function setPortfolioPositionCap(uint256 cap) external;
+
     /// @notice Pauses new risk (guardian). Risk-reducing fills and transfers still work.
     function pause() external;
 
@@ -212,4 +220,7 @@ interface IOptionMarket {
     function takerFeeWad() external view returns (uint256);
 
     function feeAccount() external view returns (uint256);
+
+    /// @notice The most open series a PORTFOLIO account may hold (see `docs/portfolio-margin.md`).
+    function portfolioPositionCap() external view returns (uint256);
 }

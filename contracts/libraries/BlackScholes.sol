@@ -137,6 +137,46 @@ library BlackScholes {
     }
 
     // ---------------------------------------------------------------------------------------------
+    // Scenario pricing: one series revalued at many (spot, vol) points. ln(S/K) and σ√(2T) are
+    // computed once per series and per vol level; a spot shock then only shifts ln(S/K).
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice ln(S/K) in WAD, as `callPriceAt` takes it. Spot and strike must be non-zero.
+    function lnMoneyness(uint256 spotWad, uint256 strikeWad) internal pure returns (int256) {
+        if ((spotWad >> 120) | (strikeWad >> 119) != 0 || spotWad == 0 || strikeWad == 0) {
+            revert BlackScholesInputOutOfRange(spotWad, strikeWad, 0, 0);
+        }
+        return _lnMoneyness(spotWad, strikeWad);
+    }
+
+    /// @notice σ·√(2T) in 1e27, as `callPriceAt` takes it; 0 when σ²·T rounds to 0.
+    function volTerm(uint256 volWad, uint256 secondsToExpiry) internal pure returns (uint256) {
+        if ((volWad >> 72) | (secondsToExpiry >> 40) != 0) {
+            revert BlackScholesInputOutOfRange(0, 0, secondsToExpiry, volWad);
+        }
+        return _volTerm(volWad, secondsToExpiry);
+    }
+
+    /// @notice Price of a call from precomputed parts: `lnMoneynessWad` = ln(S/K) (shifted by
+    /// ln(1 + shock) for a shocked spot) and `volTerm27` = σ√(2T) in 1e27. Equals `callPrice` up
+    /// to the rounding of those parts; the intrinsic value when `volTerm27` is 0.
+    function callPriceAt(
+        uint256 spotWad,
+        uint256 strikeWad,
+        int256 lnMoneynessWad,
+        uint256 volTerm27
+    ) internal pure returns (uint256) {
+        uint256 absM = uint256(lnMoneynessWad < 0 ? -lnMoneynessWad : lnMoneynessWad);
+        if ((spotWad >> 120) | (strikeWad >> 119) | (volTerm27 >> 123) | (absM >> 100) != 0) {
+            revert BlackScholesInputOutOfRange(spotWad, strikeWad, 0, volTerm27);
+        }
+        bool live = volTerm27 != 0 && spotWad != 0 && strikeWad != 0;
+        if (!live) return _callFromYs(spotWad, strikeWad, 0, 0, false);
+        (int256 y1, int256 y2) = _ysFromParts(lnMoneynessWad, volTerm27);
+        return _callFromYs(spotWad, strikeWad, y1, y2, true);
+    }
+
+    // ---------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------
 
@@ -146,8 +186,19 @@ library BlackScholes {
         uint256 strikeWad,
         uint256 secondsToExpiry,
         uint256 volWad
-    ) private pure returns (uint256 price) {
+    ) private pure returns (uint256) {
         (int256 y1, int256 y2, bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
+        return _callFromYs(spotWad, strikeWad, y1, y2, live);
+    }
+
+    /// @dev The call price from y1 = d1/√2 and y2 = d2/√2; the intrinsic value when not `live`.
+    function _callFromYs(
+        uint256 spotWad,
+        uint256 strikeWad,
+        int256 y1,
+        int256 y2,
+        bool live
+    ) private pure returns (uint256 price) {
         bool needsExp;
         /// @solidity memory-safe-assembly
         assembly {
@@ -193,32 +244,44 @@ library BlackScholes {
         if ((spotWad >> 120) | (strikeWad >> 119) | (volWad >> 72) | (secondsToExpiry >> 40) != 0) {
             revert BlackScholesInputOutOfRange(spotWad, strikeWad, secondsToExpiry, volWad);
         }
-        uint256 s27;
+        uint256 s27 = _volTerm(volWad, secondsToExpiry);
+        live = s27 != 0 && spotWad != 0 && strikeWad != 0;
+        if (!live) return (0, 0, false);
+        (y1, y2) = _ysFromParts(_lnMoneyness(spotWad, strikeWad), s27);
+    }
+
+    /// @dev σ·√(2T) in 1e27, 0 when σ²·T rounds to 0. Needs vol < 2**72 and t < 2**40.
+    function _volTerm(uint256 volWad, uint256 secondsToExpiry) private pure returns (uint256 s27) {
         /// @solidity memory-safe-assembly
         assembly {
             // 2σ²T in 1e54: vol < 2**72, t < 2**40 so vol²·t·2e18 < 2**245, no overflow.
             s27 := div(mul(mul(mul(volWad, volWad), secondsToExpiry), 2000000000000000000), YEAR)
-            live := iszero(or(iszero(s27), or(iszero(spotWad), iszero(strikeWad))))
         }
-        if (!live) return (0, 0, false);
-        // s27 = σ·√(2T) in 1e27 (≥ 1 since its square is ≥ 1).
-        s27 = FixedPointMathLib.sqrt(s27);
+        // Its square is ≥ 1 when non-zero, so a non-zero s27 is ≥ 1 (and < 2**123).
+        if (s27 != 0) s27 = FixedPointMathLib.sqrt(s27);
+    }
+
+    /// @dev ln(S/K) in WAD. Needs 0 < spot < 2**120 and 0 < strike < 2**119.
+    function _lnMoneyness(uint256 spotWad, uint256 strikeWad) private pure returns (int256 m) {
         uint256 ratio;
         /// @solidity memory-safe-assembly
         assembly {
-            // S·1e36/K: spot < 2**120 so no overflow; strike ≠ 0 (live) and strike < 2**119 < 1e36,
+            // S·1e36/K: spot < 2**120 so no overflow; strike ≠ 0 and strike < 2**119 < 1e36,
             // so the ratio is ≥ 1 and lnWad is defined.
             ratio := div(mul(spotWad, 1000000000000000000000000000000000000), strikeWad)
         }
         // ln(S/K) = lnWad(S·1e36/K) − ln(1e18) ∈ (−84e18, 84e18): no overflow.
-        int256 m;
         unchecked {
             m = FixedPointMathLib.lnWad(int256(ratio)) - LN_1E18;
         }
+    }
+
+    /// @dev y1 = m/s' + s'/4, y2 = y1 − s'/2 with s' = σ√(2T) in WAD (s27 / 1e9).
+    /// Needs |m| < 2**100 and 0 < s27 < 2**123.
+    function _ysFromParts(int256 m, uint256 s27) private pure returns (int256 y1, int256 y2) {
         /// @solidity memory-safe-assembly
         assembly {
-            // y1 = m/s' + s'/4, y2 = y1 − s'/2 with s' = σ√(2T) in WAD (s27 / 1e9).
-            // |m·1e27| < 2**153 and 0 < s27 < 2**123: no overflow, no division by zero.
+            // |m·1e27| < 2**190 and 0 < s27 < 2**123: no overflow, no division by zero.
             y1 := add(sdiv(mul(m, 1000000000000000000000000000), s27), div(s27, 4000000000))
             y2 := sub(y1, div(s27, 2000000000))
         }

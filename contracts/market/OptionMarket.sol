@@ -24,6 +24,9 @@ import {SeriesLib} from "../libraries/SeriesLib.sol";
 contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
     /// @notice Most open series a CROSS account may hold, so a margin check stays bounded.
     uint256 public constant MAX_CROSS_POSITIONS = 128;
+    /// @notice Hard ceiling of `portfolioPositionCap`: a PORTFOLIO check revalues every position
+    /// in every scenario, so its cost grows with positions × scenarios (`docs/portfolio-margin.md`).
+    uint256 public constant MAX_PORTFOLIO_POSITIONS = 64;
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
     uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
     /// @notice Highest taker fee, as a share of the premium (1 %).
@@ -71,6 +74,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     uint256 public takerFeeWad;
     /// @inheritdoc IOptionMarket
     uint256 public feeAccount;
+    /// @inheritdoc IOptionMarket
+    /// @dev 32 keeps a check under about 3.1M gas with the default grid and a fill's worst case
+    /// (two reducing portfolio sides, four checks) well inside a 30M block.
+    uint256 public portfolioPositionCap = 32;
 
     mapping(uint256 account => mapping(uint256 seriesId => int256)) private _positions;
     mapping(uint256 account => uint256[]) private _openSeries;
@@ -132,8 +139,6 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IOptionMarket
     function setMarginMode(uint256 account, MarginMode mode) external nonReentrant {
         _checkAuthorized(account);
-        // Portfolio margin needs the engine's scenario valuation, which a later release adds.
-        if (mode == MarginMode.PORTFOLIO) revert MarketModeUnsupported(mode);
         if (_openSeries[account].length != 0) revert MarketModeLocked(account);
         _modes[account] = mode;
         emit MarginModeSet(account, mode);
@@ -297,6 +302,13 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         takerFeeWad = newTakerFeeWad;
         feeAccount = newFeeAccount;
         emit FeesSet(newMakerFeeWad, newTakerFeeWad, newFeeAccount);
+    }
+
+    /// @inheritdoc IOptionMarket
+    function setPortfolioPositionCap(uint256 cap) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        if (cap == 0 || cap > MAX_PORTFOLIO_POSITIONS) revert MarketInvalidPositionCap(cap);
+        portfolioPositionCap = cap;
+        emit PortfolioPositionCapSet(cap);
     }
 
     /// @inheritdoc IOptionMarket
@@ -530,7 +542,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         uint256 count = open.length;
         MarginMode mode = _modes[account];
         if (mode == MarginMode.ISOLATED && count != 0) revert MarketIsolatedAccountTaken(account, open[0]);
-        if (count >= MAX_CROSS_POSITIONS) revert MarketTooManyPositions(account, MAX_CROSS_POSITIONS);
+        uint256 cap = mode == MarginMode.PORTFOLIO ? portfolioPositionCap : MAX_CROSS_POSITIONS;
+        if (count >= cap) revert MarketTooManyPositions(account, cap);
         open.push(seriesId);
         _openIndex[account][seriesId] = count + 1;
     }

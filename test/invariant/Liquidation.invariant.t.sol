@@ -223,6 +223,11 @@ abstract contract LiquidationSetup is PledgeFixture {
             keys[i] = uint256(keccak256(abi.encode("trader", i)));
             address owner = vm.addr(keys[i]);
             _fundAndDeposit(owner, _account(owner, 1), usdc, 3_000e6 + 2_000e6 * i);
+            // Half the traders are on portfolio margin, so auctions and bids also meet scenario-margined books.
+            if (i % 2 == 1) {
+                vm.prank(owner);
+                market.setMarginMode(_account(owner, 1), IOptionMarket.MarginMode.PORTFOLIO);
+            }
         }
         address mm = makeAddr("marketMaker");
         address dave = makeAddr("bidder");

@@ -506,6 +506,36 @@ contract LiquidatorTest is PledgeFixture {
         assertEq(int256(usdc.balanceOf(address(vault))), _sumCash());
     }
 
+    // ------------------------------------------------------------ portfolio accounts
+
+    /// @notice A PORTFOLIO account (a call spread plus naked short calls) goes below MM on a
+    /// rally; a CROSS bidder takes a slice at exactly the previewed terms and the account ends
+    /// back above IM, its requirement recomputed from the scenarios of what is left.
+    function test_portfolioAccount_auctionedAndRestored() public {
+        vm.prank(carol);
+        market.setMarginMode(carolAccount, IOptionMarket.MarginMode.PORTFOLIO);
+        uint256 call34 = _createSeries(ethIndex, 30, 3_400e18, true);
+        _fundAndDeposit(carol, carolAccount, usdc, 6_000e6);
+        // The hedge first: the short leg alone would need more than Carol posted.
+        _trade(carolKey, carolAccount, bobAccount, call34, 10e18, engine.mark(call34));
+        _trade(carolKey, carolAccount, bobAccount, call30, -15e18, engine.mark(call30));
+        assertEq(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.HEALTHY));
+        _moveUntil(IMarginEngine.Health.LIQUIDATABLE);
+
+        liquidator.startAuction(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        assertGt(preview.fractionWad, 0);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        ILiquidator.BidPreview memory done = liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertEq(abi.encode(done), abi.encode(preview), "bid did exactly what the preview said");
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        assertGe(s.equityIM, int256(s.requirementIM), "portfolio account not restored above IM");
+        // The slice moved both legs in proportion, so the spread's hedge went with it.
+        assertEq(market.positionOf(daveAccount, call30) * 10e18, market.positionOf(daveAccount, call34) * -15e18);
+        assertEq(int256(usdc.balanceOf(address(vault))), _sumCash());
+    }
+
     // ------------------------------------------------------------ helpers
 
     /// @dev Carol posts `cash` USDC and sells `size` 3200 calls to Bob at 100 each.

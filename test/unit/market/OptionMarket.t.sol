@@ -640,12 +640,10 @@ contract OptionMarketTest is MarketFixture {
         market.setMarginMode(makerAccount, IOptionMarket.MarginMode.ISOLATED);
     }
 
-    function test_setMarginMode_portfolioUnsupported() public {
+    function test_setMarginMode_portfolio() public {
         vm.prank(maker);
-        vm.expectRevert(
-            abi.encodeWithSelector(IOptionMarket.MarketModeUnsupported.selector, IOptionMarket.MarginMode.PORTFOLIO)
-        );
         market.setMarginMode(makerAccount, IOptionMarket.MarginMode.PORTFOLIO);
+        assertEq(uint8(market.marginModeOf(makerAccount)), uint8(IOptionMarket.MarginMode.PORTFOLIO));
     }
 
     function test_setMarginMode_revertsForStranger() public {

@@ -73,6 +73,11 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "cap", type: "uint256" }],
+    name: "MarketInvalidPositionCap",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "bytes32", name: "orderHash", type: "bytes32" }],
     name: "MarketInvalidSignature",
     type: "error",
@@ -92,11 +97,6 @@ export const optionMarketAbi = [
   },
   { inputs: [], name: "MarketLengthMismatch", type: "error" },
   { inputs: [{ internalType: "uint256", name: "account", type: "uint256" }], name: "MarketModeLocked", type: "error" },
-  {
-    inputs: [{ internalType: "enum IOptionMarket.MarginMode", name: "mode", type: "uint8" }],
-    name: "MarketModeUnsupported",
-    type: "error",
-  },
   {
     inputs: [
       { internalType: "uint256", name: "account", type: "uint256" },
@@ -277,6 +277,12 @@ export const optionMarketAbi = [
   },
   {
     anonymous: false,
+    inputs: [{ indexed: false, internalType: "uint256", name: "cap", type: "uint256" }],
+    name: "PortfolioPositionCapSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
       { indexed: true, internalType: "uint256", name: "seriesId", type: "uint256" },
@@ -403,6 +409,13 @@ export const optionMarketAbi = [
   {
     inputs: [],
     name: "MAX_MAKER_FEE_WAD",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_PORTFOLIO_POSITIONS",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -637,6 +650,13 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "portfolioPositionCap",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "uint256", name: "account", type: "uint256" },
       { internalType: "uint256", name: "seriesId", type: "uint256" },
@@ -710,6 +730,13 @@ export const optionMarketAbi = [
       { internalType: "uint256", name: "newMinNonce", type: "uint256" },
     ],
     name: "setMinNonce",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "cap", type: "uint256" }],
+    name: "setPortfolioPositionCap",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

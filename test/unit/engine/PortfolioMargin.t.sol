@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {console} from "forge-std/console.sol";
+
+import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
+import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+
+/// @notice Portfolio margin against the real stack: hedged books need far less than under
+/// CROSS, the requirement covers every scenario loss, naked shorts need at least the standard
+/// requirement. Each strategy is held twice by one trader, in a PORTFOLIO and a CROSS account
+/// with the same deposit, against a market maker; "capital needed" is deposit − excessIM, the
+/// collateral the book ties up. The numbers printed here are the table in docs/portfolio-margin.md.
+contract PortfolioMarginTest is PledgeFixture {
+    address internal trader;
+    uint256 internal makerKey;
+    uint256 internal makerAccount;
+    uint256 internal portfolio;
+    uint256 internal cross;
+
+    uint256 internal constant DEPOSIT = 100_000e6;
+    uint256 internal constant SPOT = 3_000e18;
+
+    struct Leg {
+        uint256 daysOut;
+        uint256 strikeWad;
+        bool isCall;
+        int256 size;
+    }
+
+    function setUp() public override {
+        super.setUp();
+        address maker;
+        (maker, makerKey) = makeAddrAndKey("maker");
+        trader = makeAddr("trader");
+        makerAccount = _account(maker, 1);
+        portfolio = _account(trader, 1);
+        cross = _account(trader, 2);
+        _fundAndDeposit(maker, makerAccount, usdc, 100_000_000e6);
+        _fundAndDeposit(trader, portfolio, usdc, DEPOSIT);
+        _fundAndDeposit(trader, cross, usdc, DEPOSIT);
+        vm.prank(trader);
+        market.setMarginMode(portfolio, IOptionMarket.MarginMode.PORTFOLIO);
+    }
+
+    // ------------------------------------------------------------ hedged books
+
+    function test_bullCallSpread() public {
+        Leg[] memory legs = new Leg[](2);
+        legs[0] = Leg(30, 3_000e18, true, 10e18);
+        legs[1] = Leg(30, 3_300e18, true, -10e18);
+        _assertCheaper("bull call spread", legs, 0, 30);
+    }
+
+    function test_bearPutSpread() public {
+        Leg[] memory legs = new Leg[](2);
+        legs[0] = Leg(30, 3_000e18, false, 10e18);
+        legs[1] = Leg(30, 2_700e18, false, -10e18);
+        _assertCheaper("bear put spread", legs, 0, 30);
+    }
+
+    function test_ironCondor() public {
+        Leg[] memory legs = new Leg[](4);
+        legs[0] = Leg(30, 2_500e18, false, 10e18);
+        legs[1] = Leg(30, 2_700e18, false, -10e18);
+        legs[2] = Leg(30, 3_300e18, true, -10e18);
+        legs[3] = Leg(30, 3_500e18, true, 10e18);
+        _assertCheaper("iron condor", legs, 0, 30);
+    }
+
+    function test_coveredCall() public {
+        Leg[] memory legs = new Leg[](1);
+        legs[0] = Leg(30, 3_300e18, true, -10e18);
+        _assertCheaper("covered call", legs, 10e18, 0);
+    }
+
+    function test_collar() public {
+        Leg[] memory legs = new Leg[](2);
+        legs[0] = Leg(30, 2_700e18, false, 10e18);
+        legs[1] = Leg(30, 3_300e18, true, -10e18);
+        _assertCheaper("collar", legs, 10e18, 0);
+    }
+
+    function test_syntheticLongAgainstSyntheticShort() public {
+        // Long the 3000 synthetic (long call, short put), short the 3200 one: a box.
+        Leg[] memory legs = new Leg[](4);
+        legs[0] = Leg(30, 3_000e18, true, 10e18);
+        legs[1] = Leg(30, 3_000e18, false, -10e18);
+        legs[2] = Leg(30, 3_200e18, true, -10e18);
+        legs[3] = Leg(30, 3_200e18, false, 10e18);
+        _assertCheaper("synthetic long vs short (box)", legs, 0, 15);
+    }
+
+    function test_calendarSpread() public {
+        Leg[] memory legs = new Leg[](2);
+        legs[0] = Leg(7, 3_000e18, true, -10e18);
+        legs[1] = Leg(60, 3_000e18, true, 10e18);
+        _assertCheaper("calendar spread", legs, 0, 40);
+    }
+
+    // ------------------------------------------------------------ scenario coverage
+
+    /// @notice Revalues the book through the real feeds at every grid point: no scenario loses
+    /// more than the requirement. The engine prices a scenario from ln(S/K) + ln(1 + shock), the
+    /// feeds from ln(S'/K) directly; the two logs differ by a wei or two, which moves a price by
+    /// up to about 1e-12 of its size at short expiries, hence the tolerance (a wei-level bound,
+    /// not a modelling one: a book with any short carries the contingency on top).
+    function testFuzz_requirementCoversEveryScenario(uint256 seed) public {
+        Leg[] memory legs = _randomLegs(seed, 4);
+        if (seed % 3 == 0) _fundAndDeposit(trader, portfolio, weth, (1 + (seed % 20)) * 1e18);
+        _open(portfolio, legs);
+        IMarginEngine.MarginState memory base = engine.accountMargin(portfolio);
+        IMarginEngine.PortfolioParams memory grid = engine.portfolioParams(ethIndex);
+        (, int256 spotAnswer, , , ) = ethUsd.latestRoundData();
+        (, int256 volAnswer, , , ) = ethVol.latestRoundData();
+        uint256 worst;
+        for (uint256 i; i < grid.spotShocksWad.length; ++i) {
+            for (uint256 j; j < grid.volShocksWad.length; ++j) {
+                _setPrice(ethUsd, (spotAnswer * (1e18 + grid.spotShocksWad[i])) / 1e18);
+                _setPrice(ethVol, (volAnswer * int256(uint256(grid.volShocksWad[j]))) / 1e18);
+                int256 loss = base.markValue - engine.accountMargin(portfolio).markValue;
+                if (loss > int256(worst)) worst = uint256(loss);
+            }
+        }
+        assertLe(
+            worst,
+            base.requirementIM + base.requirementIM / 1e12 + 1e6,
+            "a scenario loses more than the requirement"
+        );
+    }
+
+    /// @notice A naked short needs at least its standard requirement, initial and maintenance.
+    function testFuzz_nakedShortNeedsNoLessThanStandard(uint256 strikeSeed, uint256 daysOut, bool isCall) public {
+        uint256 strike = 1_500e18 + (strikeSeed % 3_000) * 1e18;
+        daysOut = 1 + (daysOut % 180);
+        Leg[] memory legs = new Leg[](1);
+        legs[0] = Leg(daysOut, strike, isCall, -5e18);
+        _open(portfolio, legs);
+        _open(cross, legs);
+        IMarginEngine.MarginState memory p = engine.accountMargin(portfolio);
+        IMarginEngine.MarginState memory c = engine.accountMargin(cross);
+        assertGe(p.requirementIM, c.requirementIM, "IM below standard");
+        assertGe(p.requirementMM, c.requirementMM, "MM below standard");
+    }
+
+    /// @notice A perfectly hedged book is never free: a conversion (1 ETH held, short call,
+    /// long put, same strike and expiry) is worth the strike at expiry whatever happens, yet it
+    /// still pays the contingency.
+    function test_perfectHedgeStillPaysContingency() public {
+        Leg[] memory conversion = new Leg[](2);
+        conversion[0] = Leg(30, 3_000e18, true, -1e18);
+        conversion[1] = Leg(30, 3_000e18, false, 1e18);
+        _fundAndDeposit(trader, portfolio, weth, 1e18);
+        _open(portfolio, conversion);
+        IMarginEngine.MarginState memory s = engine.accountMargin(portfolio);
+        // Contingency: 0.5 % of $3,000 for the one short contract.
+        assertGe(s.requirementIM, 15e18, "contingency missing");
+        assertLt(s.requirementIM, 16e18, "conversion not recognised as hedged");
+    }
+
+    function test_maintenanceIsMmFactorOfInitial() public {
+        Leg[] memory legs = _randomLegs(7, 4);
+        _open(portfolio, legs);
+        IMarginEngine.MarginState memory s = engine.accountMargin(portfolio);
+        assertApproxEqAbs(s.requirementMM, (s.requirementIM * 8) / 10, 1);
+    }
+
+    // ------------------------------------------------------------ parameters and caps
+
+    function test_defaultGridIsTheDesignGrid() public view {
+        IMarginEngine.PortfolioParams memory p = engine.portfolioParams(ethIndex);
+        assertEq(p.spotShocksWad.length, 9);
+        assertEq(p.spotShocksWad[0], -0.18e18);
+        assertEq(p.spotShocksWad[4], 0);
+        assertEq(p.spotShocksWad[8], 0.18e18);
+        assertEq(p.volShocksWad.length, 3);
+        assertEq(p.volShocksWad[0], 1.5e18);
+        assertEq(p.volShocksWad[2], 0.7e18);
+        assertEq(p.mmFactorWad, 0.8e18);
+    }
+
+    function test_setPortfolioParams_boundsAndRole() public {
+        IMarginEngine.PortfolioParams memory p = engine.defaultPortfolioParams();
+        vm.expectRevert();
+        engine.setPortfolioParams(ethIndex, p);
+
+        IMarginEngine.PortfolioParams[] memory bad = new IMarginEngine.PortfolioParams[](7);
+        for (uint256 i; i < bad.length; ++i) bad[i] = engine.defaultPortfolioParams();
+        bad[0].spotShocksWad[3] = bad[0].spotShocksWad[2]; // not ascending
+        bad[1].spotShocksWad[0] = -0.6e18; // beyond 50 %
+        bad[2].spotShocksWad[8] = 0.04e18; // does not reach +5 %
+        bad[3].volShocksWad[0] = 5e18; // vol multiplier above 4
+        bad[4].contingencyWad = 0; // a hedged book would be free
+        bad[5].mmFactorWad = 1.1e18; // maintenance above initial
+        bad[6].volShocksWad = new uint64[](6); // too many vol shocks
+        for (uint256 i; i < bad.length; ++i) {
+            vm.prank(riskManager);
+            vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineInvalidPortfolioParams.selector, bad[i]));
+            engine.setPortfolioParams(ethIndex, bad[i]);
+        }
+
+        p.spotShocksWad = new int64[](5);
+        for (uint256 i; i < 5; ++i) p.spotShocksWad[i] = int64(int256(i) * 0.1e18 - 0.2e18);
+        vm.prank(riskManager);
+        vm.expectEmit(address(engine));
+        emit IMarginEngine.PortfolioParamsSet(ethIndex, p);
+        engine.setPortfolioParams(ethIndex, p);
+        assertEq(engine.portfolioParams(ethIndex).spotShocksWad.length, 5);
+    }
+
+    function test_portfolioPositionCap() public {
+        uint256 cap = market.portfolioPositionCap();
+        assertEq(cap, 32);
+        vm.prank(riskManager);
+        market.setPortfolioPositionCap(3);
+        for (uint256 i; i < 3; ++i) {
+            uint256 id = _createSeries(ethIndex, 30, 2_000e18 + i * 100e18, true);
+            _trade(makerKey, makerAccount, portfolio, id, -1e17, engine.mark(id));
+        }
+        uint256 fourth = _createSeries(ethIndex, 30, 2_900e18, true);
+        IOptionMarket.Order memory order = IOptionMarket.Order(
+            makerAccount,
+            fourth,
+            -1e17,
+            1e18,
+            0,
+            99,
+            block.timestamp + 1
+        );
+        bytes memory sig = _signOrder(makerKey, order);
+        vm.prank(trader);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketTooManyPositions.selector, portfolio, 3));
+        market.fill(order, sig, portfolio, 1e17);
+
+        vm.startPrank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidPositionCap.selector, 0));
+        market.setPortfolioPositionCap(0);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidPositionCap.selector, 65));
+        market.setPortfolioPositionCap(65);
+        vm.stopPrank();
+    }
+
+    // ------------------------------------------------------------ cost
+
+    /// @notice The check stays inside its budget: 16 positions on two underlyings (8 each),
+    /// 2 × 27 scenarios, under 1.5M gas (the figure `npm run bench` tracks in bench/gas.json).
+    function test_sixteenPositionCheckFitsTheBudget() public {
+        for (uint256 i; i < 16; ++i) {
+            bool onEth = i % 2 == 0;
+            uint256 strike = onEth ? 2_400e18 + i * 100e18 : 50_000e18 + i * 2_000e18;
+            uint256 id = _createSeries(onEth ? ethIndex : btcIndex, 7 + 7 * (i % 4), strike, i % 3 != 0);
+            _trade(makerKey, makerAccount, portfolio, id, 1e17, engine.mark(id));
+        }
+        uint256 start = gasleft();
+        engine.accountMargin(portfolio);
+        uint256 used = start - gasleft();
+        console.log("accountMargin, PORTFOLIO, 16 positions:", used);
+        assertLt(used, 1_500_000, "16-position portfolio check over budget");
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    /// @dev Opens `legs` in both accounts (after `wethUnits` of WETH collateral in each) and
+    /// checks that the portfolio account ties up at most `maxPercent` % of what the CROSS account
+    /// does for the options. With WETH held, the comparison is of what the options add to the
+    /// capital the WETH alone ties up (its price risk is in the scenarios under PORTFOLIO and
+    /// in the haircut under CROSS).
+    function _assertCheaper(string memory name, Leg[] memory legs, uint256 wethUnits, int256 maxPercent) internal {
+        uint256 deposited = DEPOSIT * 1e12 + (wethUnits * SPOT) / 1e18;
+        if (wethUnits != 0) {
+            _fundAndDeposit(trader, portfolio, weth, wethUnits);
+            _fundAndDeposit(trader, cross, weth, wethUnits);
+        }
+        int256 basePortfolio = _capitalNeeded(portfolio, deposited);
+        int256 baseCross = _capitalNeeded(cross, deposited);
+        _open(portfolio, legs);
+        _open(cross, legs);
+        int256 addedPortfolio = _capitalNeeded(portfolio, deposited) - basePortfolio;
+        int256 addedCross = _capitalNeeded(cross, deposited) - baseCross;
+        console.log(name);
+        console.log("  options add, portfolio (USD):", addedPortfolio / 1e18);
+        console.log("  options add, cross (USD):    ", addedCross / 1e18);
+        if (wethUnits != 0) {
+            console.log("  WETH alone, portfolio (USD): ", basePortfolio / 1e18);
+            console.log("  WETH alone, cross (USD):     ", baseCross / 1e18);
+        }
+        assertGt(addedCross, 0);
+        assertLe(addedPortfolio * 100, addedCross * maxPercent, "portfolio margin does not recognise the hedge");
+    }
+
+    /// @dev deposit value − excessIM: the collateral the account ties up.
+    function _capitalNeeded(uint256 account, uint256 depositedWad) internal view returns (int256) {
+        (int256 excessIM, ) = engine.excesses(account);
+        return int256(depositedWad) - excessIM;
+    }
+
+    function _open(uint256 account, Leg[] memory legs) internal {
+        for (uint256 i; i < legs.length; ++i) {
+            uint256 id = _createSeries(ethIndex, legs[i].daysOut, legs[i].strikeWad, legs[i].isCall);
+            _trade(makerKey, makerAccount, account, id, -legs[i].size, engine.mark(id));
+        }
+    }
+
+    function _randomLegs(uint256 seed, uint256 count) internal pure returns (Leg[] memory legs) {
+        legs = new Leg[](count);
+        for (uint256 i; i < count; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            int256 size = int256(1e17 + (r % 5e18));
+            legs[i] = Leg({
+                daysOut: 1 + ((r >> 64) % 90),
+                strikeWad: 2_000e18 + ((r >> 128) % 2_000) * 1e18,
+                isCall: (r >> 200) % 2 == 0,
+                size: (r >> 210) % 2 == 0 ? size : -size
+            });
+        }
+    }
+}
