@@ -81,6 +81,24 @@ describe("keeper", () => {
     }
   });
 
+  it("liquidates portfolio-margined accounts the same way", async () => {
+    const world = await createWorld({ accounts: 12, portfolio: true });
+    const modes = await Promise.all(world.traders.map((a) => world.contracts.market.read.marginModeOf([a])));
+    assert.ok(
+      modes.every((mode) => mode === 2),
+      "traders are on portfolio margin",
+    );
+    const keeper = keeperFor(world);
+    await keeper.tick();
+    assert.equal(keeper.stats().auctionsStarted, 0, "nothing to do before the move");
+    await world.setSpot(69_000);
+    const flagged = await belowMM(world);
+    assert.ok(flagged.length >= 6, `only ${flagged.length} accounts fell below MM`);
+    await tickUntilQuiet(world, [keeper]);
+    await assertResolved(world, flagged);
+    assert.equal(keeper.stats().auctionsStarted, flagged.length);
+  });
+
   it("starts and bids on every account in the block right after the price update (automine off)", async () => {
     const world = await createWorld({ accounts: 10 });
     const keeper = keeperFor(world, 0, { pollIntervalMs: 10 });

@@ -14,7 +14,14 @@ const DAY = 86_400;
  * A fresh in-process chain with Pledge, a market maker, keeper bidder accounts and
  * `accounts` traders short one BTC call each, sized to sit just above initial margin.
  */
-export async function createWorld(options: { accounts: number; keepers?: number; expiryDays?: number; spot?: number }) {
+export async function createWorld(options: {
+  accounts: number;
+  keepers?: number;
+  expiryDays?: number;
+  spot?: number;
+  /** Put every trader on portfolio margin before it trades. */
+  portfolio?: boolean;
+}) {
   const connection = await network.create();
   const { contracts, book } = await deployPledge(connection, { writeBook: false });
   const publicClient = await connection.viem.getPublicClient();
@@ -89,6 +96,9 @@ export async function createWorld(options: { accounts: number; keepers?: number;
   for (let i = 0; i < options.accounts; i++) {
     const account = accountId(traderWallet.account.address, BigInt(i + 1));
     const cashUsd = 10_000 + 1_000 * (i % 7);
+    if (options.portfolio) {
+      await mined(() => market.write.setMarginMode([account, 2], { account: traderWallet.account }));
+    }
     await mined(() => usdc.write.mint([traderWallet.account.address, parseUnits(String(cashUsd), 6)]));
     await mined(() =>
       vault.write.deposit([account, usdc.address, parseUnits(String(cashUsd), 6)], { account: traderWallet.account }),
