@@ -144,6 +144,23 @@ export async function setUp(startTime: number) {
   };
 }
 
+/** Accounts per `accountsMargin` call: a few hundred would pass the node's gas cap for one call. */
+const MARGIN_CHUNK = 100;
+
+/**
+ * `engine.accountsMargin` over any number of accounts, in chunks that each fit one
+ * call's gas, all at one block (`blockNumber`, default the latest).
+ */
+export async function marginsOf(world: World, accounts: readonly bigint[], blockNumber?: bigint) {
+  const at = blockNumber ?? (await world.publicClient.getBlockNumber({ cacheTime: 0 }));
+  const chunks: bigint[][] = [];
+  for (let i = 0; i < accounts.length; i += MARGIN_CHUNK) chunks.push(accounts.slice(i, i + MARGIN_CHUNK));
+  const states = await Promise.all(
+    chunks.map((chunk) => world.contracts.engine.read.accountsMargin([chunk], { blockNumber: at })),
+  );
+  return states.flat();
+}
+
 /** One transaction of a batch: calldata from an unlocked node account, with its gas limit. */
 export interface BatchTx {
   from: Address;
@@ -518,7 +535,7 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
   }
   await flush();
 
-  const seeded = await engine.read.accountsMargin([world.population]);
+  const seeded = await marginsOf(world, world.population);
   const shares = seeded
     .map((m) => Number(m.equityIM - BigInt(m.requirementIM)) / Math.max(1, Number(m.requirementIM)))
     .sort((a, b) => a - b);
@@ -577,7 +594,7 @@ export function createBots(world: World, chain: ChainClock, options: BotOptions)
   };
 
   const tick = async () => {
-    const states = await engine.read.accountsMargin([watched]);
+    const states = await marginsOf(world, watched);
     for (const [i, state] of states.entries()) {
       if (state.health < HEALTH.LIQUIDATABLE) continue;
       const account = watched[i]!;
