@@ -3,7 +3,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { createDemoKeeper } from "./demoKeeper.js";
-import { chainClock, seedPopulation, setUp } from "./episode.js";
+import { chainClock, marginsOf, seedPopulation, setUp } from "./episode.js";
 import { type FeedPoint, candlesBetween, feedPath, loadCandles } from "./history.js";
 
 /**
@@ -195,7 +195,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const receipt = await chain.postSpot(point.price, point.time + shift);
     priceMin = Math.min(priceMin, point.price);
     await chain.refreshOthersIfDue();
-    const states = await engine.read.accountsMargin([population]);
+    const states = await marginsOf(world, population);
     let excessMM = 0n;
     let belowIM = 0;
     let belowMM = 0;
@@ -227,7 +227,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   // tick is bid on in the next), a minute of chain time apart so discounts can grow.
   for (let round = 0; round < 10; round++) {
     const open = await Promise.all(population.map((account) => liquidator.read.auctionOf([account])));
-    const states = await engine.read.accountsMargin([population]);
+    const states = await marginsOf(world, population);
     if (!open.some((a) => a.active) && !states.some((st) => st.health >= HEALTH_LIQUIDATABLE)) break;
     await chain.sync();
     await chain.advance(60);
@@ -241,7 +241,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   // fall below MM to its first auction and first bid.
   const byAccount = new Map<bigint, (typeof stats.liquidations)[number]>();
   for (const l of stats.liquidations) if (!byAccount.has(l.account)) byAccount.set(l.account, l);
-  const finalStates = await engine.read.accountsMargin([population]);
+  const finalStates = await marginsOf(world, population);
   const liquidations: DemoLiquidation[] = [];
   for (const [k, account] of population.entries()) {
     const priceBlock = firstBelowMM.get(account);
@@ -471,7 +471,7 @@ export function demoOptions(root: string, argv: string[] = [], env: NodeJS.Proce
   const csv = pick("csv");
   const drop = pick("drop");
   return {
-    accounts: num("accounts", 60),
+    accounts: num("accounts", 200),
     seed: num("seed", 20200312),
     csv: csv ? path.resolve(csv) : path.resolve(root, "../shared/data/btc-usd-daily.csv"),
     // The default is the 2020-03-12/13 crash; a custom CSV is replayed whole unless told.

@@ -1,10 +1,32 @@
 import { network } from "hardhat";
-import { type Hash, type TransactionReceipt, maxUint256, parseEventLogs, parseUnits } from "viem";
+import {
+  type Address,
+  type Hash,
+  type Hex,
+  type TransactionReceipt,
+  decodeErrorResult,
+  encodeFunctionData,
+  maxUint256,
+  numberToHex,
+  parseEventLogs,
+  parseUnits,
+} from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
-import { accountId, orderDomain, orderTypes, seriesId, type Order } from "../../packages/sdk/src/index.js";
+import {
+  Account,
+  type CollateralInput,
+  type MarginInputs,
+  type Order,
+  accountId,
+  markAndSpot,
+  orderDomain,
+  orderTypes,
+  pledgeErrorAbi,
+  seriesId,
+} from "../../packages/sdk/src/index.js";
 import { type DailyCandle, type FeedPoint, feedPath, toFeedAnswer } from "./history.js";
-import { WAD, type AccountPlan, planPopulation, seriesGrid, shortRequirement, toContractsWad } from "./population.js";
+import { WAD, planPopulation, seriesGrid, sizeTrades } from "./population.js";
 
 /**
  * One stress episode on a fresh in-process chain: deploy Pledge, seed a population at
@@ -16,12 +38,24 @@ const DAY = 86_400;
 const HEALTH = { HEALTHY: 0, MARGIN_CALL: 1, LIQUIDATABLE: 2, INSOLVENT: 3 } as const;
 /** Feeds other than BTC/USD are re-posted when their last post is this old. */
 const REFRESH_SECONDS = 1_800;
-/** Long premiums and short premiums trade this far from the engine's mark. */
-const SPREAD = 0.01;
-/** Seeding stops once excessIM is below this share of requirementIM. */
-const TARGET_EXCESS_SHARE = 0.04;
-const MARKET_MAKER_CASH = parseUnits("100000000", 6);
+/**
+ * The cash of each market-maker desk (one subaccount per series) per population account.
+ * The desks sell every long the population buys, often cheap far out-of-the-money
+ * options whose requirement is hundreds of times their premium, piled on one series by
+ * a few accounts; funded this deep, the market maker never becomes the binding
+ * constraint and is never liquidated: the run tests the population, not its balance sheet.
+ */
+const DESK_CASH_PER_ACCOUNT = parseUnits("1000000000", 6);
 const BIDDER_CASH = parseUnits("100000000", 6);
+/**
+ * Blocks of the in-process chain hold this much gas, so a seeding batch of many accounts
+ * (each transaction sent with a generous fixed gas limit, see `SEED_GAS`) fits one block.
+ */
+export const BLOCK_GAS_LIMIT = 10_000_000_000n;
+/** Priority fee of batched transactions, wei. */
+const PRIORITY_FEE = 1_000_000_000n;
+/** Gas limits of seeding transactions: fixed, because estimating against the latest block cannot see the batch. */
+const SEED_GAS = { deposit: 300_000n, fill: 4_000_000n, other: 500_000n } as const;
 
 export interface EpisodeOptions {
   name: string;
@@ -81,12 +115,14 @@ export type World = Awaited<ReturnType<typeof setUp>>;
  */
 export async function setUp(startTime: number) {
   const connection: Connection = await network.create({
-    override: { initialDate: new Date((startTime - 2 * DAY) * 1000) },
+    override: { initialDate: new Date((startTime - 2 * DAY) * 1000), blockGasLimit: BLOCK_GAS_LIMIT },
   });
   const { contracts, book } = await deployPledge(connection, { writeBook: false });
   const publicClient = await connection.viem.getPublicClient();
-  const [, makerWallet, traderWallet, bidderWallet] = await connection.viem.getWalletClients();
-  if (!makerWallet || !traderWallet || !bidderWallet) throw new Error("episode: need four wallet clients");
+  const [adminWallet, makerWallet, traderWallet, bidderWallet] = await connection.viem.getWalletClients();
+  if (!adminWallet || !makerWallet || !traderWallet || !bidderWallet) {
+    throw new Error("episode: need four wallet clients");
+  }
   const chainId = await publicClient.getChainId();
   const insuranceAccount = await contracts.liquidator.read.insuranceAccount();
   return {
@@ -95,10 +131,12 @@ export async function setUp(startTime: number) {
     book,
     publicClient,
     chainId,
+    adminWallet,
     makerWallet,
     traderWallet,
     bidderWallet,
-    marketMaker: accountId(makerWallet.account.address, 1n),
+    /** The market maker's desks: subaccount `1 + i` quotes series `i` of the grid. */
+    marketMakers: [] as bigint[],
     bidder: accountId(bidderWallet.account.address, 1n),
     insuranceAccount,
     population: [] as bigint[],
@@ -106,12 +144,46 @@ export async function setUp(startTime: number) {
   };
 }
 
-/** The chain clock of a run: one transaction per block, at chosen timestamps. */
+/** Accounts per `accountsMargin` call: a few hundred would pass the node's gas cap for one call. */
+const MARGIN_CHUNK = 100;
+
+/**
+ * `engine.accountsMargin` over any number of accounts, in chunks that each fit one
+ * call's gas, all at one block (`blockNumber`, default the latest).
+ */
+export async function marginsOf(world: World, accounts: readonly bigint[], blockNumber?: bigint) {
+  const at = blockNumber ?? (await world.publicClient.getBlockNumber({ cacheTime: 0 }));
+  const chunks: bigint[][] = [];
+  for (let i = 0; i < accounts.length; i += MARGIN_CHUNK) chunks.push(accounts.slice(i, i + MARGIN_CHUNK));
+  const states = await Promise.all(
+    chunks.map((chunk) => world.contracts.engine.read.accountsMargin([chunk], { blockNumber: at })),
+  );
+  return states.flat();
+}
+
+/** One transaction of a batch: calldata from an unlocked node account, with its gas limit. */
+export interface BatchTx {
+  from: Address;
+  to: Address;
+  data: Hex;
+  gas: bigint;
+}
+
+/**
+ * The chain clock of a run: blocks at chosen timestamps, one transaction each (`mined`)
+ * or many at once (`minedTogether`).
+ */
 export interface ChainClock {
   /** The timestamp of the last block this clock mined. */
   now(): number;
   /** Mines `send`'s transaction in its own block at `at` (default: one second later); throws on revert. */
   mined(send: () => Promise<Hash>, at?: number): Promise<TransactionReceipt>;
+  /**
+   * Sends `txs` back to back with automine off (explicit nonces, in order per sender),
+   * then mines them all in one block at `at` (default: one second later). Throws if one
+   * reverted or did not fit the block.
+   */
+  minedTogether(txs: readonly BatchTx[], at?: number): Promise<TransactionReceipt[]>;
   /** Advances chain time by mining an empty block, keeping every feed fresh. */
   advance(seconds: number): Promise<void>;
   /** Re-posts the ETH and volatility feeds (unchanged answers) so they stay fresh. */
@@ -143,6 +215,76 @@ export async function chainClock(world: World): Promise<ChainClock> {
     if (receipt.status !== "success") throw new Error("episode: transaction reverted");
     return receipt;
   };
+  const minedTogether = async (txs: readonly BatchTx[], at = clock + 1): Promise<TransactionReceipt[]> => {
+    const { provider } = connection;
+    await provider.request({ method: "evm_setAutomine", params: [false] });
+    const hashes: Hash[] = [];
+    try {
+      // Explicit fees and nonces: left to the node, each send would price the pending block,
+      // re-running every transaction already waiting in it.
+      const { baseFeePerGas } = await publicClient.getBlock();
+      const fees = {
+        maxFeePerGas: numberToHex(2n * (baseFeePerGas ?? 0n) + PRIORITY_FEE),
+        maxPriorityFeePerGas: numberToHex(PRIORITY_FEE),
+      };
+      const nonces = new Map<Address, number>();
+      for (const tx of txs) {
+        const nonce =
+          nonces.get(tx.from) ?? (await publicClient.getTransactionCount({ address: tx.from, blockTag: "pending" }));
+        nonces.set(tx.from, nonce + 1);
+        const params = {
+          from: tx.from,
+          to: tx.to,
+          data: tx.data,
+          gas: numberToHex(tx.gas),
+          nonce: numberToHex(nonce),
+          ...fees,
+        };
+        hashes.push((await provider.request({ method: "eth_sendTransaction", params: [params] })) as Hash);
+      }
+      await nextBlockAt(at);
+      await provider.request({ method: "evm_mine", params: [] });
+    } finally {
+      await provider.request({ method: "evm_setAutomine", params: [true] });
+    }
+    const receipts = await Promise.all(
+      hashes.map((hash) =>
+        publicClient.getTransactionReceipt({ hash }).catch(() => {
+          throw new Error(`episode: ${hashes.length} transactions did not fit one block`);
+        }),
+      ),
+    );
+    const block = receipts[0]?.blockNumber;
+    for (const receipt of receipts) {
+      if (receipt.status !== "success") {
+        throw new Error(
+          `episode: batched transaction ${receipt.transactionHash} reverted${await revertReason(receipt)}`,
+        );
+      }
+      if (receipt.blockNumber !== block) throw new Error("episode: a batch spread over several blocks");
+    }
+    return receipts;
+  };
+  /** The decoded custom error of a mined revert, from the node's trace. */
+  const revertReason = async (receipt: TransactionReceipt): Promise<string> => {
+    const trace = (await connection.provider
+      .request({
+        method: "debug_traceTransaction",
+        params: [receipt.transactionHash, { disableStorage: true, disableMemory: true, disableStack: true }],
+      })
+      .catch(() => undefined)) as { returnValue?: string } | undefined;
+    const data = trace?.returnValue;
+    if (!data) return "";
+    try {
+      const decoded = decodeErrorResult({
+        abi: pledgeErrorAbi,
+        data: (data.startsWith("0x") ? data : `0x${data}`) as Hex,
+      });
+      return `: ${decoded.errorName}(${(decoded.args ?? []).join(", ")})`;
+    } catch {
+      return `: ${data}`;
+    }
+  };
   const refreshOthers = async () => {
     for (const feed of [ethUsd, ethVol, btcVol]) {
       const [, answer] = await feed.read.latestRoundData();
@@ -156,6 +298,7 @@ export async function chainClock(world: World): Promise<ChainClock> {
   return {
     now: () => clock,
     mined,
+    minedTogether,
     refreshOthers,
     refreshOthersIfDue,
     advance: async (seconds) => {
@@ -175,118 +318,224 @@ export interface SeedOptions {
   seed: number;
   /** BTC/USD at which the population trades. */
   spot: number;
-  /** Called after each seeded account. */
+  /** Called after each batch of seeded accounts. */
   onAccount?: (done: number, total: number) => void;
 }
 
 /**
+ * Population accounts opened per block. EDR's block building slows down more than
+ * linearly with the transactions in a block, so small blocks seed fastest (measured:
+ * 40 accounts in 1.9 s at one account per block, 3.2 s at three, 9.7 s at fifteen).
+ */
+const SEED_ACCOUNTS_PER_BLOCK = 1;
+
+/**
  * Posts `spot`, funds the market maker and the bidder, lists the BTC series grid and
- * opens the planned population, each account sized until it sits just above initial
- * margin. Returns the median excessIM / requirementIM after seeding.
+ * opens the planned population: each account deposits, then fills signed orders of the
+ * market maker until it sits just above initial margin. Trades are sized off-chain with
+ * the SDK's exact margin mirror (`Account`) at the block they land in, and many
+ * accounts' transactions share one block (`minedTogether`); after each block the
+ * engine's margins are checked against the mirror to the wei. Returns the median
+ * excessIM / requirementIM after seeding.
  */
 export async function seedPopulation(world: World, chain: ChainClock, options: SeedOptions) {
-  const { contracts, makerWallet, traderWallet, bidderWallet } = world;
-  const { vault, engine, market, usdc, wbtc } = contracts;
-  const { mined } = chain;
+  const { contracts, adminWallet, makerWallet, traderWallet, bidderWallet } = world;
+  const { vault, engine, market, oracle, usdc, wbtc } = contracts;
   const open = options.spot;
   await chain.postSpot(open, chain.now() + 1);
   await chain.refreshOthers();
-  const asTrader = { account: traderWallet.account };
-  for (const [wallet, account, cash] of [
-    [makerWallet, world.marketMaker, MARKET_MAKER_CASH],
-    [bidderWallet, world.bidder, BIDDER_CASH],
-  ] as const) {
-    await mined(() => usdc.write.mint([wallet.account.address, cash]));
-    await mined(() => usdc.write.approve([vault.address, cash], { account: wallet.account }));
-    await mined(() => vault.write.deposit([account, usdc.address, cash], { account: wallet.account }));
-  }
-  await mined(() => usdc.write.approve([vault.address, maxUint256], asTrader));
-  await mined(() => wbtc.write.approve([vault.address, maxUint256], asTrader));
 
   const grid = seriesGrid(2, open, chain.now());
-  for (const spec of grid) {
-    await mined(() => market.write.createSeries([{ ...spec, strikeWad: spec.strikeWad }]));
-    world.series.push(seriesId({ ...spec, expiry: BigInt(spec.expiry) }));
-  }
   const plans = planPopulation({ accounts: options.accounts, seed: options.seed, spot: open, gridSize: grid.length });
+  const admin = adminWallet.account.address;
+  const trader = traderWallet.account.address;
+  const call = (from: Address, to: Address, data: Hex, gas: bigint = SEED_GAS.other): BatchTx => ({
+    from,
+    to,
+    data,
+    gas,
+  });
+  const erc20 = usdc.abi;
+  const mint = (token: Address, to: Address, amount: bigint) =>
+    call(admin, token, encodeFunctionData({ abi: erc20, functionName: "mint", args: [to, amount] }));
+  const approve = (from: Address, token: Address, amount: bigint) =>
+    call(from, token, encodeFunctionData({ abi: erc20, functionName: "approve", args: [vault.address, amount] }));
+  const deposit = (from: Address, account: bigint, token: Address, amount: bigint) =>
+    call(
+      from,
+      vault.address,
+      encodeFunctionData({ abi: vault.abi, functionName: "deposit", args: [account, token, amount] }),
+      SEED_GAS.deposit,
+    );
+
+  // Block 1: the series grid, every mint the run needs (the population's in one go), the
+  // approvals, and a cash supply cap that fits the market maker.
+  // The market maker quotes each series from its own desk (subaccount), so the margin
+  // check of its side of a fill values one position, not the whole grid.
+  const maker = makerWallet.account.address;
+  const desks = grid.map((_, i) => accountId(maker, BigInt(i + 1)));
+  const deskCash = DESK_CASH_PER_ACCOUNT * BigInt(Math.max(1, plans.length));
+  const makerCash = deskCash * BigInt(desks.length);
+  const deposits = plans.map((plan) => ({
+    cash: parseUnits(String(plan.cashUsd), 6),
+    btc: parseUnits(plan.wbtc.toFixed(8), 8),
+  }));
+  const populationCash = deposits.reduce((sum, d) => sum + d.cash, 0n);
+  const populationBtc = deposits.reduce((sum, d) => sum + d.btc, 0n);
+  const cashConfig = await vault.read.assetConfig([usdc.address]);
+  const setup: BatchTx[] = [
+    call(
+      admin,
+      vault.address,
+      encodeFunctionData({
+        abi: vault.abi,
+        functionName: "configureAsset",
+        args: [
+          usdc.address,
+          cashConfig.enabled,
+          0n,
+          0n,
+          cashConfig.supplyCap + makerCash + BIDDER_CASH + populationCash,
+        ],
+      }),
+    ),
+    ...grid.map((spec) =>
+      call(admin, market.address, encodeFunctionData({ abi: market.abi, functionName: "createSeries", args: [spec] })),
+    ),
+    mint(usdc.address, maker, makerCash),
+    mint(usdc.address, bidderWallet.account.address, BIDDER_CASH),
+    mint(usdc.address, trader, populationCash),
+    mint(wbtc.address, trader, populationBtc),
+    approve(maker, usdc.address, makerCash),
+    approve(bidderWallet.account.address, usdc.address, BIDDER_CASH),
+    approve(trader, usdc.address, maxUint256),
+    approve(trader, wbtc.address, maxUint256),
+  ];
+  await chain.minedTogether(setup);
+  world.series.push(...grid.map((spec) => seriesId({ ...spec, expiry: BigInt(spec.expiry) })));
+  world.marketMakers.push(...desks);
+  await chain.minedTogether([
+    ...desks.map((desk) => deposit(maker, desk, usdc.address, deskCash)),
+    deposit(bidderWallet.account.address, world.bidder, usdc.address, BIDDER_CASH),
+  ]);
+
+  // The mirror's inputs: what the engine reads for a fresh account and for BTC.
+  const assets = await vault.read.collateralAssets();
+  const collateral: CollateralInput[] = await Promise.all(
+    assets.map(async (asset) => {
+      const config = await vault.read.assetConfig([asset]);
+      return {
+        amount: 0n,
+        decimals: config.decimals,
+        priceWad: await oracle.read.spot([asset]),
+        initialHaircutWad: config.initialHaircutWad,
+        maintenanceHaircutWad: config.maintenanceHaircutWad,
+      };
+    }),
+  );
+  const btcIndex = assets.findIndex((asset) => asset.toLowerCase() === wbtc.address.toLowerCase());
+  const btc = await engine.read.underlying([2]);
+  const underlyings = new Map([
+    [
+      2,
+      {
+        spotWad: await oracle.read.spot([btc.asset]),
+        volWad: await oracle.read.vol([btc.asset]),
+        params: btc.params,
+        settlementPrices: new Map<bigint, bigint>(),
+      },
+    ],
+  ]);
+  const [feeAccount, takerFeeWad] = await Promise.all([market.read.feeAccount(), market.read.takerFeeWad()]);
+  const cashDecimals = world.book.cash.decimals;
+  const fresh = (timestamp: bigint): MarginInputs => ({
+    timestamp,
+    cash: 0n,
+    cashDecimals,
+    collateral,
+    positions: [],
+    underlyings,
+  });
+  const domain = orderDomain(world.chainId, market.address);
 
   let orderNonce = 0n;
-  /** The market maker takes the other side of `taker`'s trade of `size` (> 0 long) at mark ± spread. */
-  const trade = async (taker: bigint, series: bigint, contracts: bigint, long: boolean) => {
-    const markWad = await engine.read.mark([series]);
-    const priceWad = (markWad * BigInt(Math.round((long ? 1 + SPREAD : 1 - SPREAD) * 10_000))) / 10_000n;
-    const order: Order = {
-      account: world.marketMaker,
-      seriesId: series,
-      size: long ? -contracts : contracts,
-      priceWad,
-      taker,
-      nonce: ++orderNonce,
-      deadline: BigInt(chain.now() + 365 * DAY),
-    };
-    const signature = await makerWallet.signTypedData({
-      domain: orderDomain(world.chainId, market.address),
-      types: orderTypes,
-      primaryType: "Order",
-      message: order,
-    });
-    await mined(() => market.write.fill([order, signature, taker, contracts], asTrader));
+  let batch: BatchTx[] = [];
+  let expected = new Map<bigint, Account>();
+  let done = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await chain.minedTogether(batch);
+    const accounts = [...expected.keys()];
+    const states = await engine.read.accountsMargin([accounts]);
+    for (const [i, state] of states.entries()) {
+      const mirror = expected.get(accounts[i]!)!.margin();
+      if (
+        state.equityIM !== mirror.equityIM ||
+        state.equityMM !== mirror.equityMM ||
+        state.requirementIM !== mirror.requirementIM ||
+        state.requirementMM !== mirror.requirementMM
+      ) {
+        throw new Error(`episode: the margin mirror disagrees with the engine on account ${accounts[i]}`);
+      }
+    }
+    done += accounts.length;
+    options.onAccount?.(done, plans.length);
+    batch = [];
+    expected = new Map();
+    await chain.refreshOthersIfDue();
   };
 
-  const seedAccount = async (plan: AccountPlan) => {
-    const account = accountId(traderWallet.account.address, plan.subId);
-    world.population.push(account);
-    const cash = parseUnits(String(plan.cashUsd), 6);
-    const btc = parseUnits(plan.wbtc.toFixed(8), 8);
-    if (cash > 0n) {
-      await mined(() => usdc.write.mint([traderWallet.account.address, cash]));
-      await mined(() => vault.write.deposit([account, usdc.address, cash], asTrader));
-    }
-    if (btc > 0n) {
-      await mined(() => wbtc.write.mint([traderWallet.account.address, btc]));
-      await mined(() => vault.write.deposit([account, wbtc.address, btc], asTrader));
-    }
-    const budget = plan.cashUsd + plan.wbtc * open;
-    const longs = plan.trades.filter((t) => t.side === "long");
-    for (const t of longs) {
-      const markUsd = Number(await engine.read.mark([world.series[t.series]!])) / 1e18;
-      const size = toContractsWad((budget * plan.longBudgetShare) / longs.length / (markUsd * (1 + SPREAD)));
-      if (size > 0n) await tryTrade(account, world.series[t.series]!, size, true);
-    }
-    // Shorts: each fill uses about 60 % of the remaining excess, until the account
-    // sits within TARGET_EXCESS_SHARE of its requirement or a fill is refused.
-    const shorts = plan.trades.filter((t) => t.side === "short");
-    let refused = 0;
-    for (let k = 0; k < 12 && refused < 3; k++) {
-      const state = await engine.read.accountMargin([account]);
-      const excess = Number(state.equityIM - BigInt(state.requirementIM)) / 1e18;
-      const requirement = Number(state.requirementIM) / 1e18;
-      if (requirement > 0 && excess < TARGET_EXCESS_SHARE * requirement) break;
-      const spec = grid[shorts[k % shorts.length]!.series]!;
-      const markUsd = Number(await engine.read.mark([world.series[shorts[k % shorts.length]!.series]!])) / 1e18;
-      const perContract =
-        shortRequirement(spec.isCall, open, Number(spec.strikeWad / WAD), 0.15, 0.1) + SPREAD * markUsd;
-      const size = (excess * 0.6 * 0.5 ** refused) / perContract;
-      const ok = await tryTrade(account, world.series[shorts[k % shorts.length]!.series]!, toContractsWad(size), false);
-      if (!ok) refused++;
-    }
-  };
-  const tryTrade = async (account: bigint, series: bigint, size: bigint, long: boolean): Promise<boolean> => {
-    if (size === 0n) return false;
-    try {
-      await trade(account, series, size, long);
-      return true;
-    } catch (error) {
-      if (String(error).includes("EngineBelowInitialMargin")) return false;
-      throw error;
-    }
-  };
   for (const [i, plan] of plans.entries()) {
-    await seedAccount(plan);
-    await chain.refreshOthersIfDue();
-    options.onAccount?.(i + 1, plans.length);
+    if (expected.size >= SEED_ACCOUNTS_PER_BLOCK) await flush();
+    // Every account of a batch is sized at the timestamp of the block it lands in.
+    const at = BigInt(chain.now() + 1);
+    const spot = underlyings.get(2)!;
+    const marks = world.series.map((id) => markAndSpot(id, spot, at).markWad);
+    const account = accountId(trader, plan.subId);
+    const { cash, btc: btcAmount } = deposits[i]!;
+    let start = new Account(fresh(at));
+    const txs: BatchTx[] = [];
+    if (cash > 0n) {
+      start = start.withDeposit("cash", cash);
+      txs.push(deposit(trader, account, usdc.address, cash));
+    }
+    if (btcAmount > 0n) {
+      start = start.withDeposit(btcIndex, btcAmount);
+      txs.push(deposit(trader, account, wbtc.address, btcAmount));
+    }
+    const terms = { cashDecimals, takerFeeWad: feeAccount === 0n || feeAccount === account ? 0n : takerFeeWad };
+    const { fills, account: after } = sizeTrades(plan, start, grid, world.series, marks, open, terms);
+    for (const fill of fills) {
+      // The market maker takes the other side at mark ± spread.
+      const order: Order = {
+        account: desks[fill.series]!,
+        seriesId: world.series[fill.series]!,
+        size: fill.long ? -fill.size : fill.size,
+        priceWad: fill.priceWad,
+        taker: account,
+        nonce: ++orderNonce,
+        deadline: BigInt(chain.now() + 365 * DAY),
+      };
+      const signature = await makerWallet.signTypedData({
+        domain,
+        types: orderTypes,
+        primaryType: "Order",
+        message: order,
+      });
+      const data = encodeFunctionData({
+        abi: market.abi,
+        functionName: "fill",
+        args: [order, signature, account, fill.size],
+      });
+      txs.push(call(trader, market.address, data, SEED_GAS.fill));
+    }
+    world.population.push(account);
+    batch.push(...txs);
+    expected.set(account, after);
   }
-  const seeded = await engine.read.accountsMargin([world.population]);
+  await flush();
+
+  const seeded = await marginsOf(world, world.population);
   const shares = seeded
     .map((m) => Number(m.equityIM - BigInt(m.requirementIM)) / Math.max(1, Number(m.requirementIM)))
     .sort((a, b) => a - b);
@@ -322,7 +571,7 @@ export function createBots(world: World, chain: ChainClock, options: BotOptions)
   const { engine, market, liquidator } = world.contracts;
   const { mined } = chain;
   const asBidder = { account: world.bidderWallet.account };
-  const watched = [...world.population, world.marketMaker, world.bidder];
+  const watched = [...world.population, ...world.marketMakers, world.bidder];
   const flagged = new Set<bigint>();
   const endings: EpisodeOutcome["endings"] = [];
   const liquidations = new Map<bigint, BotLiquidation>();
@@ -345,7 +594,7 @@ export function createBots(world: World, chain: ChainClock, options: BotOptions)
   };
 
   const tick = async () => {
-    const states = await engine.read.accountsMargin([watched]);
+    const states = await marginsOf(world, watched);
     for (const [i, state] of states.entries()) {
       if (state.health < HEALTH.LIQUIDATABLE) continue;
       const account = watched[i]!;

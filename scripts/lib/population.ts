@@ -1,8 +1,10 @@
+import type { Account } from "../../packages/sdk/src/index.js";
+
 /**
  * The stress population as pure data: a seeded PRNG, the BTC series grid around spot
- * and, per account, its collateral and the book it wants to trade. The chain side
- * (`episode.ts`) executes the plan and sizes the shorts until each account sits just
- * above initial margin.
+ * and, per account, its collateral and the book it wants to trade, sized off-chain with
+ * the SDK's exact margin mirror until the account sits just above initial margin. The
+ * chain side (`episode.ts`) deposits and fills exactly what `sizeTrades` returns.
  */
 
 const DAY_SECONDS = 86_400;
@@ -126,4 +128,100 @@ export function shortRequirement(isCall: boolean, spot: number, strike: number, 
 export function toContractsWad(size: number): bigint {
   if (!(size > 0)) return 0n;
   return BigInt(Math.floor(size * 1_000)) * (WAD / 1_000n);
+}
+
+/** Long premiums and short premiums trade this far from the engine's mark. */
+export const SPREAD = 0.01;
+/** Sizing stops once excessIM is below this share of requirementIM. */
+export const TARGET_EXCESS_SHARE = 0.04;
+
+/** One fill the taker makes against the market maker, at `priceWad` per contract. */
+export interface PlannedFill {
+  series: number;
+  /** Contracts, WAD, > 0. */
+  size: bigint;
+  long: boolean;
+  priceWad: bigint;
+}
+
+/** What a fill costs beyond the premium, as `OptionMarket._settleCash` charges it. */
+export interface FillTerms {
+  cashDecimals: number;
+  /** The taker fee (WAD share of the premium), 0 when no fee account is set or the taker is it. */
+  takerFeeWad: bigint;
+}
+
+/** `OptionMarket._settleCash`'s premium in cash units: down when the maker pays, up when it receives. */
+export function fillPremium(size: bigint, priceWad: bigint, makerPays: boolean, cashDecimals: number): bigint {
+  const divisor = WAD * 10n ** BigInt(Math.max(0, 18 - cashDecimals));
+  const multiplier = 10n ** BigInt(Math.max(0, cashDecimals - 18));
+  const product = size * priceWad;
+  const premium = makerPays ? product / divisor : (product + divisor - 1n) / divisor;
+  return premium * multiplier;
+}
+
+/** The signed cash the taker receives for a fill (negative when it pays), fee included. */
+export function takerCashDelta(fill: PlannedFill, terms: FillTerms): bigint {
+  // The taker going short means the maker buys: the maker pays, rounded down.
+  const premium = fillPremium(fill.size, fill.priceWad, !fill.long, terms.cashDecimals);
+  const fee = (premium * terms.takerFeeWad + WAD - 1n) / WAD;
+  return (fill.long ? -premium : premium) - fee;
+}
+
+/**
+ * The fills that open `plan` on `start` (its deposits already applied): longs spend
+ * `longBudgetShare` of the deposit at mark + spread, then shorts at mark − spread each
+ * use about 60 % of the remaining excess over IM until the account sits within
+ * `TARGET_EXCESS_SHARE` of its requirement. A fill that would leave the account below
+ * IM is refused (as the engine would) and the next one halves. `marks` are the engine's
+ * marks per grid series at the block the fills land in; `start` is valued at that block.
+ */
+export function sizeTrades(
+  plan: AccountPlan,
+  start: Account,
+  grid: readonly SeriesSpec[],
+  seriesIds: readonly bigint[],
+  marks: readonly bigint[],
+  spot: number,
+  terms: FillTerms,
+): { fills: PlannedFill[]; account: Account } {
+  let account = start;
+  const fills: PlannedFill[] = [];
+  const tryFill = (series: number, size: bigint, long: boolean): boolean => {
+    if (size === 0n) return false;
+    const priceWad = (marks[series]! * BigInt(Math.round((long ? 1 + SPREAD : 1 - SPREAD) * 10_000))) / 10_000n;
+    const fill = { series, size, long, priceWad };
+    const after = account.withTrade(seriesIds[series]!, long ? size : -size, takerCashDelta(fill, terms));
+    const { equityIM, requirementIM } = after.margin();
+    if (equityIM < requirementIM) return false;
+    account = after;
+    fills.push(fill);
+    return true;
+  };
+  const markUsd = (series: number) => Number(marks[series]!) / 1e18;
+
+  const budget = plan.cashUsd + plan.wbtc * spot;
+  const longs = plan.trades.filter((t) => t.side === "long");
+  for (const t of longs) {
+    tryFill(
+      t.series,
+      toContractsWad((budget * plan.longBudgetShare) / longs.length / (markUsd(t.series) * (1 + SPREAD))),
+      true,
+    );
+  }
+  const shorts = plan.trades.filter((t) => t.side === "short");
+  let refused = 0;
+  for (let k = 0; k < 12 && refused < 3; k++) {
+    const state = account.margin();
+    const excess = Number(state.equityIM - state.requirementIM) / 1e18;
+    const requirement = Number(state.requirementIM) / 1e18;
+    if (requirement > 0 && excess < TARGET_EXCESS_SHARE * requirement) break;
+    const series = shorts[k % shorts.length]!.series;
+    const spec = grid[series]!;
+    const perContract =
+      shortRequirement(spec.isCall, spot, Number(spec.strikeWad / WAD), 0.15, 0.1) + SPREAD * markUsd(series);
+    const size = (excess * 0.6 * 0.5 ** refused) / perContract;
+    if (!tryFill(series, toContractsWad(size), false)) refused++;
+  }
+  return { fills, account };
 }

@@ -21,7 +21,7 @@ describe("stress: 2020-03-12 replayed through the protocol", async () => {
     seed: 20200312,
   });
   const { vault, market, usdc, wbtc, liquidator } = world.contracts;
-  const everyone = [...world.population, world.marketMaker, world.bidder, world.insuranceAccount];
+  const everyone = [...world.population, ...world.marketMakers, world.bidder, world.insuranceAccount];
 
   it("the crash pushes accounts below maintenance and the bots auction them", () => {
     assert.ok(result.priceMin < 4_700 && result.feedUpdates > 100);

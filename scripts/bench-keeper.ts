@@ -1,0 +1,394 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { pino } from "pino";
+import {
+  type EIP1193Parameters,
+  type EIP1193RequestFn,
+  type Hash,
+  createPublicClient,
+  createWalletClient,
+  custom,
+  encodeFunctionData,
+  numberToHex,
+  parseEventLogs,
+  parseUnits,
+} from "viem";
+
+import { type KeeperStats, createKeeper } from "../packages/keeper/src/index.js";
+import {
+  type MarginInputs,
+  Health,
+  accountMargin,
+  approximateMaintenance,
+  getMarginInputs,
+} from "../packages/sdk/src/index.js";
+import { chainClock, marginsOf, seedPopulation, setUp } from "./lib/episode.js";
+import { toFeedAnswer } from "./lib/history.js";
+
+/**
+ * `npm run bench:keeper`: the keeper service (`createKeeper`) against a large population
+ * on the in-process chain. Seeds KEEPER_BENCH_ACCOUNTS (default 1,000) accounts at
+ * initial margin, lets the keeper index them, posts one liquidating BTC/USD drop
+ * (KEEPER_BENCH_DROP percent, default 20) and ticks the keeper until it has nothing left
+ * to do. Latencies are read from the Liquidator's events, not from the keeper's stats.
+ *
+ * Block model: automine is off and the bench mines every block. It mines one when the
+ * keeper asks for the receipt of a transaction still waiting in the mempool (the keeper
+ * cannot go on without a block) and one after every tick, whatever the keeper sent;
+ * each block is BLOCK_SECONDS of chain time later. So every transaction the keeper
+ * sends before it next waits shares one block, and a latency in blocks is the least
+ * any chain would show: a real chain does not wait for a slow keeper.
+ *
+ * Prints a table and writes bench/keeper.json. Block counts and gas are deterministic;
+ * wall times and rates vary by machine.
+ */
+const ACCOUNTS = Number(process.env.KEEPER_BENCH_ACCOUNTS ?? 1_000);
+const DROP_PERCENT = Number(process.env.KEEPER_BENCH_DROP ?? 20);
+const SEED = Number(process.env.KEEPER_BENCH_SEED ?? 20200312);
+const SPOT = 7_900;
+const MAX_TICKS = 40;
+const BLOCK_SECONDS = 2;
+/** Feeds are re-posted (unchanged) when their last post is this old, in chain seconds. */
+const REFRESH_SECONDS = 1_800;
+/** Cash for the keeper's bidding account: enough margin to absorb every slice it buys. */
+const BIDDER_TOP_UP = parseUnits("100000000000", 6);
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const started = Date.now();
+
+// ---------------------------------------------------------------- population
+const world = await setUp(Date.UTC(2020, 2, 12) / 1000);
+const chain = await chainClock(world);
+const { connection, publicClient, contracts, book } = world;
+const { engine, liquidator, usdc, vault, btcUsd, ethUsd, btcVol, ethVol } = contracts;
+const seedStarted = Date.now();
+let lastProgress = 0;
+const { seededExcessIM } = await seedPopulation(world, chain, {
+  accounts: ACCOUNTS,
+  seed: SEED,
+  spot: SPOT,
+  onAccount: (done, total) => {
+    if (done - lastProgress < total / 10 && done !== total) return;
+    lastProgress = done;
+    process.stderr.write(`seeding ${done}/${total}\n`);
+  },
+});
+const seedSeconds = (Date.now() - seedStarted) / 1000;
+const bidder = world.bidderWallet.account.address;
+await chain.minedTogether([
+  {
+    from: world.adminWallet.account.address,
+    to: vault.address,
+    data: encodeFunctionData({
+      abi: vault.abi,
+      functionName: "configureAsset",
+      args: [usdc.address, true, 0n, 0n, 2n ** 128n],
+    }),
+    gas: 500_000n,
+  },
+  {
+    from: world.adminWallet.account.address,
+    to: usdc.address,
+    data: encodeFunctionData({ abi: usdc.abi, functionName: "mint", args: [bidder, BIDDER_TOP_UP] }),
+    gas: 500_000n,
+  },
+]);
+await chain.minedTogether([
+  {
+    from: bidder,
+    to: usdc.address,
+    data: encodeFunctionData({ abi: usdc.abi, functionName: "approve", args: [vault.address, BIDDER_TOP_UP] }),
+    gas: 500_000n,
+  },
+  {
+    from: bidder,
+    to: vault.address,
+    data: encodeFunctionData({
+      abi: vault.abi,
+      functionName: "deposit",
+      args: [world.bidder, usdc.address, BIDDER_TOP_UP],
+    }),
+    gas: 500_000n,
+  },
+]);
+
+// ---------------------------------------------------------------- the block model
+const provider = connection.provider;
+const raw = (method: string, params: unknown[] = []) => provider.request({ method, params });
+await raw("evm_setAutomine", [false]);
+let clock = chain.now();
+let feedsPostedAt = clock;
+/** Keeper transactions sent and not yet mined. */
+const pending = new Set<Hash>();
+let blocksForReceipts = 0;
+let blocksForTicks = 0;
+const admin = world.adminWallet.account.address;
+let adminNonce = await publicClient.getTransactionCount({ address: admin, blockTag: "pending" });
+
+/** Sends a feed update from the admin with an explicit nonce (mined with the next block). */
+async function postFeed(feed: { address: `0x${string}`; abi: typeof btcUsd.abi }, answer: bigint) {
+  const data = encodeFunctionData({ abi: feed.abi, functionName: "updateAnswer", args: [answer] });
+  const { baseFeePerGas } = await publicClient.getBlock();
+  await raw("eth_sendTransaction", [
+    {
+      from: admin,
+      to: feed.address,
+      data,
+      gas: numberToHex(200_000n),
+      nonce: numberToHex(adminNonce++),
+      maxFeePerGas: numberToHex(2n * (baseFeePerGas ?? 0n) + 1_000_000_000n),
+      maxPriorityFeePerGas: numberToHex(1_000_000_000n),
+    },
+  ]);
+}
+
+let btcAnswer = (await btcUsd.read.latestRoundData())[1];
+/** Mines one block BLOCK_SECONDS later; re-posts every feed first when they are due, so none goes stale. */
+async function mineBlock() {
+  clock += BLOCK_SECONDS;
+  if (clock - feedsPostedAt >= REFRESH_SECONDS) {
+    for (const feed of [ethUsd, ethVol, btcVol]) await postFeed(feed, (await feed.read.latestRoundData())[1]);
+    await postFeed(btcUsd, btcAnswer);
+    feedsPostedAt = clock;
+  }
+  await raw("evm_setNextBlockTimestamp", [clock]);
+  await raw("evm_mine");
+  pending.clear();
+}
+
+/** Keeper RPC calls by method: everything the keeper's clients send goes through here. */
+const rpc = new Map<string, number>();
+let rpcTotal = 0;
+const keeperRequest = (async (args: EIP1193Parameters) => {
+  rpc.set(args.method, (rpc.get(args.method) ?? 0) + 1);
+  rpcTotal++;
+  if (args.method === "eth_getTransactionReceipt") {
+    const [hash] = args.params as [Hash];
+    if (pending.has(hash)) {
+      blocksForReceipts++;
+      await mineBlock();
+    }
+  }
+  const result = await provider.request(args as { method: string; params?: unknown[] });
+  if (args.method === "eth_sendTransaction" || args.method === "eth_sendRawTransaction") pending.add(result as Hash);
+  return result;
+}) as EIP1193RequestFn;
+const transport = custom({ request: keeperRequest });
+const keeperPublic = createPublicClient({ chain: publicClient.chain, transport, pollingInterval: 50 });
+const keeperWallet = createWalletClient({ account: bidder, chain: publicClient.chain, transport, pollingInterval: 50 });
+
+const keeper = createKeeper({
+  publicClient: keeperPublic,
+  walletClient: keeperWallet,
+  addressBook: book,
+  bidderAccount: world.bidder,
+  confirmations: 0,
+  jobs: { liquidate: true, settle: true, marginCalls: true },
+  minProfit: 0n,
+  bidGasCost: 0n,
+  logger: pino({ level: process.env.KEEPER_BENCH_LOG ?? "warn" }, pino.destination(2)),
+});
+/** Fields the keeper may expose (newer versions); read defensively. */
+type Extra = Partial<{ accountsRanked: number; rankingMs: number; rpcCalls: number }>;
+const keeperStats = () => keeper.stats() as KeeperStats & Extra;
+
+interface Tick {
+  ms: number;
+  rpcCalls: number;
+  blocks: number;
+}
+async function tick(): Promise<Tick> {
+  const calls = rpcTotal;
+  const before = await publicClient.getBlockNumber({ cacheTime: 0 });
+  const t = performance.now();
+  await keeper.tick();
+  const ms = performance.now() - t;
+  const rpcCalls = rpcTotal - calls;
+  blocksForTicks++;
+  await mineBlock();
+  const after = await publicClient.getBlockNumber({ cacheTime: 0 });
+  return { ms, rpcCalls, blocks: Number(after - before) };
+}
+
+// Warm-up: the keeper indexes every account from the deployment block.
+await mineBlock();
+const warmUp = await tick();
+process.stderr.write(`keeper indexed the population in ${(warmUp.ms / 1000).toFixed(1)} s\n`);
+
+// ---------------------------------------------------------------- the drop
+const price = SPOT * (1 - DROP_PERCENT / 100);
+btcAnswer = toFeedAnswer(price);
+await postFeed(btcUsd, btcAnswer);
+for (const feed of [ethUsd, ethVol, btcVol]) await postFeed(feed, (await feed.read.latestRoundData())[1]);
+feedsPostedAt = clock + BLOCK_SECONDS;
+await mineBlock();
+const priceBlock = await publicClient.getBlockNumber({ cacheTime: 0 });
+const population = world.population;
+const atDrop = await marginsOf(world, population, priceBlock);
+const liquidatable = population.filter((_, i) => atDrop[i]!.health >= Health.LIQUIDATABLE);
+process.stderr.write(`BTC/USD ${SPOT} → ${price}: ${liquidatable.length} of ${population.length} below MM\n`);
+
+const rpcBefore = rpcTotal;
+const rpcByMethodBefore = new Map(rpc);
+const blocksBefore = { receipts: blocksForReceipts, ticks: blocksForTicks };
+const statsBefore = keeperStats();
+const ticks: Tick[] = [];
+let idle = 0;
+while (ticks.length < MAX_TICKS && idle < 2) {
+  const sent = keeperStats();
+  const t = await tick();
+  ticks.push(t);
+  const now = keeperStats();
+  const acted = now.auctionsStarted + now.bids + now.failures - (sent.auctionsStarted + sent.bids + sent.failures);
+  idle = acted === 0 && t.blocks <= 1 ? idle + 1 : 0;
+  process.stderr.write(
+    `tick ${ticks.length}: ${(t.ms / 1000).toFixed(2)} s, ${t.rpcCalls} RPC calls, ${t.blocks} blocks, ` +
+      `${now.auctionsStarted} auctions, ${now.bids} bids\n`,
+  );
+}
+const lastBlock = await publicClient.getBlockNumber({ cacheTime: 0 });
+const statsAfter = keeperStats();
+await keeper.stop();
+
+// ---------------------------------------------------------------- latencies from the chain
+const logs = await publicClient.getLogs({ address: liquidator.address, fromBlock: priceBlock, toBlock: lastBlock });
+const firstAuction = new Map<bigint, bigint>();
+const firstBid = new Map<bigint, bigint>();
+let keeperGasFromReceipts = 0n;
+const keeperTxs = new Set<Hash>();
+const liquidatorEvents = ["AuctionStarted", "Bid", "AuctionEnded"] as const;
+for (const event of parseEventLogs({ abi: liquidator.abi, logs, eventName: [...liquidatorEvents] })) {
+  // Only the keeper calls the Liquidator here: its transactions are those that emitted these.
+  keeperTxs.add(event.transactionHash);
+  if (event.eventName === "AuctionEnded") continue;
+  const target = event.eventName === "AuctionStarted" ? firstAuction : firstBid;
+  if (!target.has(event.args.account)) target.set(event.args.account, event.blockNumber);
+}
+for (const hash of keeperTxs) keeperGasFromReceipts += (await publicClient.getTransactionReceipt({ hash })).gasUsed;
+const blocksTo = (first: Map<bigint, bigint>) =>
+  liquidatable.flatMap((account) => {
+    const block = first.get(account);
+    return block === undefined ? [] : [Number(block - priceBlock)];
+  });
+const toAuction = blocksTo(firstAuction);
+const toBid = blocksTo(firstBid);
+
+// ---------------------------------------------------------------- ranking speed
+// The SDK's float ranking over every account's inputs, as a keeper would rank them.
+const inputs: MarginInputs[] = [];
+for (const account of population) inputs.push(await getMarginInputs(publicClient, { addressBook: book, account }));
+const rank = () =>
+  inputs
+    .map((input, i) => ({ i, ...approximateMaintenance(input) }))
+    .sort((x, y) => x.excessMM / (x.requirementMM || 1) - y.excessMM / (y.requirementMM || 1));
+rank();
+const rankRuns = 20;
+let t0 = performance.now();
+for (let k = 0; k < rankRuns; k++) rank();
+const floatRankMs = (performance.now() - t0) / rankRuns;
+t0 = performance.now();
+for (const input of inputs) accountMargin(input);
+const exactMs = performance.now() - t0;
+
+// ---------------------------------------------------------------- report
+const quantiles = (values: number[]) => {
+  if (values.length === 0) return { median: null, p90: null, max: null };
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return { median: at(0.5), p90: at(0.9), max: sorted.at(-1)! };
+};
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+const windowBlocks = Number(lastBlock - priceBlock);
+const windowRpc = rpcTotal - rpcBefore;
+const byMethod = Object.fromEntries(
+  [...rpc.entries()]
+    .map(([method, n]) => [method, n - (rpcByMethodBefore.get(method) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+);
+const tickMs = ticks.map((t) => t.ms);
+const ranked = statsAfter.accountsRanked;
+const rankingMs = statsAfter.rankingMs;
+const snapshot = {
+  note:
+    "npm run bench:keeper: the keeper service against a seeded population on the in-process chain. " +
+    "Blocks, counts and gas are deterministic; every *Ms, *Seconds and *PerSecond figure is wall time " +
+    "on the machine that ran it (2 shared cores here) and varies by machine.",
+  blockModel:
+    "Automine off; the bench mines every block: one when the keeper asks for the receipt of a " +
+    "transaction still in the mempool, and one after every keeper tick, each " +
+    `${BLOCK_SECONDS} s of chain time after the last. Everything the keeper sends before it next ` +
+    "waits shares a block, so latencies in blocks are a lower bound for any real chain.",
+  population: {
+    accounts: population.length,
+    seed: SEED,
+    medianExcessIMShare: round(seededExcessIM, 4),
+    seedingSeconds: round(seedSeconds),
+    seedingSecondsPerAccount: round(seedSeconds / population.length, 3),
+  },
+  drop: { fromUsd: SPOT, toUsd: price, percent: DROP_PERCENT, accountsBelowMM: liquidatable.length },
+  latencyBlocks: {
+    auctionStart: { accounts: toAuction.length, ...quantiles(toAuction) },
+    firstBid: { accounts: toBid.length, ...quantiles(toBid) },
+  },
+  keeper: {
+    ticks: ticks.length,
+    blocks: windowBlocks,
+    blocksMinedForReceipts: blocksForReceipts - blocksBefore.receipts,
+    blocksMinedAfterTicks: blocksForTicks - blocksBefore.ticks,
+    auctionsStarted: statsAfter.auctionsStarted - statsBefore.auctionsStarted,
+    bids: statsAfter.bids - statsBefore.bids,
+    failures: statsAfter.failures - statsBefore.failures,
+    gasUsed: Number(statsAfter.gasUsed - statsBefore.gasUsed),
+    gasFromLiquidatorEvents: Number(keeperGasFromReceipts),
+    rpcCalls: windowRpc,
+    rpcCallsPerBlock: round(windowRpc / Math.max(1, windowBlocks)),
+    rpcCallsPerTick: round(windowRpc / Math.max(1, ticks.length)),
+    rpcCallsByMethod: byMethod,
+    tickMs: { ...quantiles(tickMs.map((ms) => Math.round(ms))), total: Math.round(tickMs.reduce((a, b) => a + b, 0)) },
+    warmUpTick: { ms: Math.round(warmUp.ms), rpcCalls: warmUp.rpcCalls },
+    ownStats:
+      ranked === undefined
+        ? "the keeper exposes no accountsRanked / rankingMs / rpcCalls yet"
+        : {
+            accountsRanked: ranked,
+            rankingMs: rankingMs ?? null,
+            rpcCalls: statsAfter.rpcCalls ?? null,
+            accountsRankedPerSecond: rankingMs ? Math.round((ranked / rankingMs) * 1000) : null,
+          },
+  },
+  ranking: {
+    accounts: inputs.length,
+    approximateMaintenanceSortMs: round(floatRankMs, 2),
+    approximateMaintenanceAccountsPerSecond: Math.round((inputs.length / floatRankMs) * 1000),
+    accountMarginExactMs: round(exactMs),
+    accountMarginExactAccountsPerSecond: Math.round((inputs.length / exactMs) * 1000),
+  },
+  benchSeconds: round((Date.now() - started) / 1000),
+};
+
+console.log(`Keeper benchmark: ${population.length} accounts, BTC/USD −${DROP_PERCENT} % in one update`);
+console.table({
+  "accounts below MM after the drop": { value: liquidatable.length },
+  "blocks to auction start (median / p90 / max)": {
+    value: `${snapshot.latencyBlocks.auctionStart.median} / ${snapshot.latencyBlocks.auctionStart.p90} / ${snapshot.latencyBlocks.auctionStart.max}`,
+  },
+  "blocks to first bid (median / p90 / max)": {
+    value: `${snapshot.latencyBlocks.firstBid.median} / ${snapshot.latencyBlocks.firstBid.p90} / ${snapshot.latencyBlocks.firstBid.max}`,
+  },
+  "keeper ticks / blocks": { value: `${ticks.length} / ${windowBlocks}` },
+  "RPC calls per block / per tick": {
+    value: `${snapshot.keeper.rpcCallsPerBlock} / ${snapshot.keeper.rpcCallsPerTick}`,
+  },
+  "wall ms per tick (median / max)": { value: `${snapshot.keeper.tickMs.median} / ${snapshot.keeper.tickMs.max}` },
+  "keeper gas": { value: snapshot.keeper.gasUsed.toLocaleString("en-US") },
+  "SDK float ranking, accounts/s": { value: snapshot.ranking.approximateMaintenanceAccountsPerSecond },
+  "SDK exact margin, accounts/s": { value: snapshot.ranking.accountMarginExactAccountsPerSecond },
+  "seeding s/account": { value: snapshot.population.seedingSecondsPerAccount },
+  "bench wall time, s": { value: snapshot.benchSeconds },
+});
+const out = path.resolve(root, "bench/keeper.json");
+await mkdir(path.dirname(out), { recursive: true });
+await writeFile(out, `${JSON.stringify(snapshot, null, 2)}\n`);
+console.log(`wrote ${path.relative(process.cwd(), out)}`);
