@@ -43,6 +43,23 @@ export const marginEngineAbi = [
     inputs: [
       {
         components: [
+          { internalType: "int64[]", name: "spotShocksWad", type: "int64[]" },
+          { internalType: "uint64[]", name: "volShocksWad", type: "uint64[]" },
+          { internalType: "uint64", name: "contingencyWad", type: "uint64" },
+          { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
+        ],
+        internalType: "struct IMarginEngine.PortfolioParams",
+        name: "params",
+        type: "tuple",
+      },
+    ],
+    name: "EngineInvalidPortfolioParams",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        components: [
           { internalType: "uint64", name: "aIM", type: "uint64" },
           { internalType: "uint64", name: "bIM", type: "uint64" },
           { internalType: "uint64", name: "aMM", type: "uint64" },
@@ -78,6 +95,26 @@ export const marginEngineAbi = [
     anonymous: false,
     inputs: [{ indexed: false, internalType: "address", name: "market", type: "address" }],
     name: "MarketSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint16", name: "index", type: "uint16" },
+      {
+        components: [
+          { internalType: "int64[]", name: "spotShocksWad", type: "int64[]" },
+          { internalType: "uint64[]", name: "volShocksWad", type: "uint64[]" },
+          { internalType: "uint64", name: "contingencyWad", type: "uint64" },
+          { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
+        ],
+        indexed: false,
+        internalType: "struct IMarginEngine.PortfolioParams",
+        name: "params",
+        type: "tuple",
+      },
+    ],
+    name: "PortfolioParamsSet",
     type: "event",
   },
   {
@@ -160,7 +197,42 @@ export const marginEngineAbi = [
   },
   {
     inputs: [],
+    name: "MAX_CONTINGENCY",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_MM_FACTOR",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MAX_RISK_PARAM",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_SCENARIOS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_SPOT_SHOCK",
+    outputs: [{ internalType: "int256", name: "", type: "int256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_SPOT_SHOCKS",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -174,7 +246,49 @@ export const marginEngineAbi = [
   },
   {
     inputs: [],
+    name: "MAX_VOL_SHOCK",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_VOL_SHOCKS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MIN_CONTINGENCY",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MIN_MM_FACTOR",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MIN_MM_PARAM",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MIN_SPOT_REACH",
+    outputs: [{ internalType: "int256", name: "", type: "int256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MIN_VOL_SHOCK",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -233,6 +347,25 @@ export const marginEngineAbi = [
     name: "checkWithdrawal",
     outputs: [],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "defaultPortfolioParams",
+    outputs: [
+      {
+        components: [
+          { internalType: "int64[]", name: "spotShocksWad", type: "int64[]" },
+          { internalType: "uint64[]", name: "volShocksWad", type: "uint64[]" },
+          { internalType: "uint64", name: "contingencyWad", type: "uint64" },
+          { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
+        ],
+        internalType: "struct IMarginEngine.PortfolioParams",
+        name: "params",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "pure",
     type: "function",
   },
   {
@@ -321,6 +454,25 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "uint16", name: "index", type: "uint16" }],
+    name: "portfolioParams",
+    outputs: [
+      {
+        components: [
+          { internalType: "int64[]", name: "spotShocksWad", type: "int64[]" },
+          { internalType: "uint64[]", name: "volShocksWad", type: "uint64[]" },
+          { internalType: "uint64", name: "contingencyWad", type: "uint64" },
+          { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
+        ],
+        internalType: "struct IMarginEngine.PortfolioParams",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "bytes32", name: "role", type: "bytes32" },
       { internalType: "address", name: "callerConfirmation", type: "address" },
@@ -343,6 +495,26 @@ export const marginEngineAbi = [
   {
     inputs: [{ internalType: "address", name: "market_", type: "address" }],
     name: "setMarket",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint16", name: "index", type: "uint16" },
+      {
+        components: [
+          { internalType: "int64[]", name: "spotShocksWad", type: "int64[]" },
+          { internalType: "uint64[]", name: "volShocksWad", type: "uint64[]" },
+          { internalType: "uint64", name: "contingencyWad", type: "uint64" },
+          { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
+        ],
+        internalType: "struct IMarginEngine.PortfolioParams",
+        name: "params",
+        type: "tuple",
+      },
+    ],
+    name: "setPortfolioParams",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

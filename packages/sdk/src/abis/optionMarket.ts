@@ -93,11 +93,6 @@ export const optionMarketAbi = [
   { inputs: [], name: "MarketLengthMismatch", type: "error" },
   { inputs: [{ internalType: "uint256", name: "account", type: "uint256" }], name: "MarketModeLocked", type: "error" },
   {
-    inputs: [{ internalType: "enum IOptionMarket.MarginMode", name: "mode", type: "uint8" }],
-    name: "MarketModeUnsupported",
-    type: "error",
-  },
-  {
     inputs: [
       { internalType: "uint256", name: "account", type: "uint256" },
       { internalType: "uint256", name: "seriesId", type: "uint256" },
@@ -403,6 +398,13 @@ export const optionMarketAbi = [
   {
     inputs: [],
     name: "MAX_MAKER_FEE_WAD",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_PORTFOLIO_POSITIONS",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
