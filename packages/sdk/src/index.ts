@@ -16,10 +16,13 @@ export {
   BlackScholesInputOutOfRangeError,
   callDelta,
   callPrice,
+  callPriceAt,
+  lnMoneyness,
   putDelta,
   putPrice,
   prices,
   vega,
+  volTerm,
 } from "./math/blackScholes.js";
 export {
   applyHaircutDown,
