@@ -9,9 +9,22 @@ export {
   MathError,
   MathInputError,
   MathOverflowError,
+  MulDivFailedError,
   MulWadFailedError,
 } from "./math/errors.js";
-export { WAD, divUp, divWad, divWadUp, expWad, fullMulDiv, lnWad, mulWad, mulWadUp, sqrt } from "./math/fixedPoint.js";
+export {
+  WAD,
+  divUp,
+  divWad,
+  divWadUp,
+  expWad,
+  fullMulDiv,
+  lnWad,
+  mulDivUp,
+  mulWad,
+  mulWadUp,
+  sqrt,
+} from "./math/fixedPoint.js";
 export {
   BlackScholesInputOutOfRangeError,
   callDelta,
@@ -25,6 +38,19 @@ export {
   volTerm,
 } from "./math/blackScholes.js";
 export {
+  type Exposure,
+  type Grid,
+  addCollateral,
+  addExposure,
+  addPosition,
+  contingencyUp,
+  nakedFloorUp,
+  newExposure,
+  newGrid,
+  tokensToWad,
+  worstLoss,
+} from "./math/portfolioMath.js";
+export {
   applyHaircutDown,
   cashToWad,
   intrinsic,
@@ -36,9 +62,11 @@ export {
 export { type Series, decodeSeries } from "./math/series.js";
 export {
   Health,
+  MarginMode,
   type CollateralInput,
   type MarginInputs,
   type MarginState,
+  type PortfolioParams,
   type RiskParams,
   type UnderlyingInput,
   accountMargin,
