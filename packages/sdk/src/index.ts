@@ -101,4 +101,4 @@ export {
 } from "./errors.js";
 export type { ReadClient, SignerClient, WriteParameters, WriteReturnType } from "./internal/actions.js";
 export * from "./actions/index.js";
-export { approximateMaintenance } from "./math/approximate.js";
+export { approximateMaintenance, approximatePortfolio } from "./math/approximate.js";
