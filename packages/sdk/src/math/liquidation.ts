@@ -65,7 +65,9 @@ export function maxFraction(params: AuctionParams, state: MarginState, priceWad:
 
 /**
  * Exactly what `Liquidator.previewBid` (and so `bid`) returns for an active auction.
- * Throws where the contract reverts.
+ * Throws where the contract reverts. Works for every margin mode: the Liquidator scales the
+ * engine's state by the fraction (a slice of a book needs that slice of its requirement, which
+ * portfolio margin keeps too), so pass `accountMargin(inputs)` of a standard or portfolio account.
  *
  * @example
  * const preview = previewBidFromState(params, state, auctionStart, now, 10n ** 18n, 6);

@@ -24,9 +24,10 @@ export type GetMarginInputsErrorType = PledgeErrorType | ReadContractErrorType;
  * prices — as plain inputs for the SDK's exact math (`accountMargin`, `Account`), all at one
  * block.
  *
- * The underlyings read are those of the account's positions; for a portfolio account, every
- * listed underlying (at most 32), so what-ifs that deposit an underlying or trade a new one
- * have their inputs. The reads go out in three rounds of parallel calls; a client created
+ * The underlyings read are those of the account's positions and of the collateral it holds in
+ * a listed underlying (so its inputs also value it under portfolio margin); for a portfolio
+ * account, every listed underlying (at most 32), so what-ifs that deposit an underlying or trade
+ * a new one have their inputs. The reads go out in three rounds of parallel calls; a client created
  * with `batch: { multicall: true }` folds each round into one Multicall3 call.
  *
  * @example
@@ -88,6 +89,7 @@ export async function getMarginInputs(
     // the valuation needs.
     const needed = new Set<number>(portfolio ? listed : []);
     for (const id of ids) needed.add(decodeSeries(id).underlyingIndex);
+    for (const c of collateral) if (c.amount !== 0n && c.underlyingIndex !== undefined) needed.add(c.underlyingIndex);
     const entries = await Promise.all(
       [...needed].map(async (index): Promise<[number, UnderlyingInput]> => {
         const u = registry[index - 1];
