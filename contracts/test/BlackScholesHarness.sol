@@ -46,6 +46,56 @@ contract BlackScholesHarness {
         return BlackScholes.vega(s, k, t, v);
     }
 
+    /// @notice One scenario-pricing case: the spot ln(S/K) is taken at, the strike, the spot
+    /// priced at (a shocked spot) with the ln(1 + shock) shift that goes with it, vol and time.
+    struct ScenarioInput {
+        uint256 spotWad;
+        uint256 strikeWad;
+        uint256 shockedSpotWad;
+        int256 lnShiftWad;
+        uint256 volWad;
+        uint256 secondsToExpiry;
+    }
+
+    /// @notice The scenario-pricing parts and the call price from them.
+    struct ScenarioOutput {
+        int256 lnMoneyness;
+        uint256 volTerm;
+        uint256 callPriceAt;
+    }
+
+    function lnMoneyness(uint256 s, uint256 k) external pure returns (int256) {
+        return BlackScholes.lnMoneyness(s, k);
+    }
+
+    function volTerm(uint256 v, uint256 t) external pure returns (uint256) {
+        return BlackScholes.volTerm(v, t);
+    }
+
+    function callPriceAt(uint256 s, uint256 k, int256 m, uint256 s27) external pure returns (uint256) {
+        return BlackScholes.callPriceAt(s, k, m, s27);
+    }
+
+    /// @notice `lnMoneyness`, `volTerm` and `callPriceAt(shockedSpot, strike, ln(S/K) + shift,
+    /// volTerm)` for a batch of cases, as `PortfolioMath` chains them.
+    function evaluateScenarios(
+        ScenarioInput[] calldata inputs
+    ) external pure returns (ScenarioOutput[] memory outputs) {
+        outputs = new ScenarioOutput[](inputs.length);
+        for (uint256 i; i < inputs.length; ++i) {
+            ScenarioInput calldata c = inputs[i];
+            ScenarioOutput memory o = outputs[i];
+            o.lnMoneyness = BlackScholes.lnMoneyness(c.spotWad, c.strikeWad);
+            o.volTerm = BlackScholes.volTerm(c.volWad, c.secondsToExpiry);
+            o.callPriceAt = BlackScholes.callPriceAt(
+                c.shockedSpotWad,
+                c.strikeWad,
+                o.lnMoneyness + c.lnShiftWad,
+                o.volTerm
+            );
+        }
+    }
+
     /// @notice All outputs for a batch of cases (one eth_call per ~100 cases).
     function evaluate(Input[] calldata inputs) external pure returns (Output[] memory outputs) {
         outputs = new Output[](inputs.length);

@@ -6,10 +6,15 @@ import {
   BlackScholesInputOutOfRangeError,
   callDelta,
   callPrice,
+  callPriceAt,
+  lnMoneyness,
+  lnWad,
+  mulWad,
   prices,
   putDelta,
   putPrice,
   vega,
+  volTerm,
 } from "../../packages/sdk/src/index.js";
 import { random } from "./random.js";
 
@@ -39,6 +44,22 @@ interface Output {
   callDelta: bigint;
   putDelta: bigint;
   vega: bigint;
+}
+
+/** A scenario-pricing case, as `BlackScholesHarness.ScenarioInput`. */
+interface ScenarioInput {
+  spotWad: bigint;
+  strikeWad: bigint;
+  shockedSpotWad: bigint;
+  lnShiftWad: bigint;
+  volWad: bigint;
+  secondsToExpiry: bigint;
+}
+
+interface ScenarioOutput {
+  lnMoneyness: bigint;
+  volTerm: bigint;
+  callPriceAt: bigint;
 }
 
 type OutputName = keyof Output;
@@ -91,6 +112,41 @@ function randomInputs(count: number): Input[] {
     inputs.push({ spotWad, strikeWad, secondsToExpiry, volWad });
   }
   return inputs;
+}
+
+/** The scenario-pricing chain of `PortfolioMath`, through the port's public functions. */
+function portScenario(c: ScenarioInput): ScenarioOutput {
+  const m = lnMoneyness(c.spotWad, c.strikeWad);
+  const s27 = volTerm(c.volWad, c.secondsToExpiry);
+  return {
+    lnMoneyness: m,
+    volTerm: s27,
+    callPriceAt: callPriceAt(c.shockedSpotWad, c.strikeWad, m + c.lnShiftWad, s27),
+  };
+}
+
+/**
+ * Seeded scenario-pricing cases: the same domain as `randomInputs`, a spot shock within ±50 %
+ * (a tenth of them 0) applied as `PortfolioMath.newGrid` does (spot × factor rounded down,
+ * ln(factor)), a vol shock within [0.25, 4]; one case in twenty takes an arbitrary shift and
+ * shocked spot instead, to exercise `callPriceAt` off the grid's path.
+ */
+function randomScenarios(count: number): ScenarioInput[] {
+  const rng = random(0x5eed_5ce7n);
+  const base = randomInputs(count);
+  return base.map(({ spotWad, strikeWad, secondsToExpiry, volWad }) => {
+    const shock = rng.float() < 0.1 ? 0n : rng.range(-WAD / 2n, WAD / 2n);
+    const factor = WAD + shock;
+    const arbitrary = rng.float() < 0.05;
+    return {
+      spotWad,
+      strikeWad,
+      shockedSpotWad: arbitrary ? rng.logUniform(WAD, 10n ** 24n) : mulWad(spotWad, factor),
+      lnShiftWad: arbitrary ? rng.range(-10n * WAD, 10n * WAD) : lnWad(factor),
+      volWad: mulWad(volWad, rng.range(WAD / 4n, 4n * WAD)),
+      secondsToExpiry,
+    };
+  });
 }
 
 describe("SDK BlackScholes parity (TypeScript === chain, to the wei)", async () => {
@@ -147,6 +203,52 @@ describe("SDK BlackScholes parity (TypeScript === chain, to the wei)", async () 
     `${RANDOM_CASES} seeded random inputs over the domain: five outputs equal`,
     assertParity(randomCases, () => chainRandom),
   );
+
+  it(`${RANDOM_CASES} seeded scenario-pricing cases: lnMoneyness, volTerm and callPriceAt equal`, async () => {
+    const scenarios = randomScenarios(RANDOM_CASES);
+    const mismatches: string[] = [];
+    for (let i = 0; i < scenarios.length; i += CHUNK) {
+      const chunk = scenarios.slice(i, i + CHUNK);
+      const chain = await harness.read.evaluateScenarios([chunk]);
+      chunk.forEach((c, k) => {
+        const ts = portScenario(c);
+        const onChain = chain[k]!;
+        for (const name of ["lnMoneyness", "volTerm", "callPriceAt"] as const) {
+          if (ts[name] !== onChain[name])
+            mismatches.push(
+              `#${i + k} ${name} ${JSON.stringify(c, (_, v) => String(v))}: ts ${ts[name]}, chain ${onChain[name]}`,
+            );
+        }
+        // Unshocked, the parts rebuild callPrice exactly.
+        if (c.lnShiftWad === 0n && c.shockedSpotWad === c.spotWad) {
+          assert.equal(ts.callPriceAt, callPrice(c.spotWad, c.strikeWad, c.secondsToExpiry, c.volWad));
+        }
+      });
+    }
+    assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
+  });
+
+  it("scenario pricing reverts and throws alike outside the proven range", async () => {
+    const outside: [bigint, bigint, bigint, bigint][] = [
+      [1n << 120n, WAD, 0n, 10n ** 27n],
+      [WAD, 1n << 119n, 0n, 10n ** 27n],
+      [WAD, WAD, 0n, 1n << 123n],
+      [WAD, WAD, 1n << 100n, 10n ** 27n],
+      [WAD, WAD, -(1n << 100n), 10n ** 27n],
+    ];
+    for (const args of outside) {
+      assert.throws(() => callPriceAt(...args), BlackScholesInputOutOfRangeError);
+      await assert.rejects(harness.read.callPriceAt([...args]), /BlackScholesInputOutOfRange/);
+    }
+    assert.throws(() => lnMoneyness(0n, WAD), BlackScholesInputOutOfRangeError);
+    await assert.rejects(harness.read.lnMoneyness([0n, WAD]), /BlackScholesInputOutOfRange/);
+    assert.throws(() => volTerm(1n << 72n, 1n), BlackScholesInputOutOfRangeError);
+    await assert.rejects(harness.read.volTerm([1n << 72n, 1n]), /BlackScholesInputOutOfRange/);
+    // Zero vol term: the intrinsic value, on both sides.
+    const args = [3n * WAD, 2n * WAD, 5n * WAD, 0n] as const;
+    assert.equal(callPriceAt(...args), WAD);
+    assert.equal(await harness.read.callPriceAt([...args]), WAD);
+  });
 
   it("the port meets the vectors' accuracy bound", () => {
     const failures: string[] = [];

@@ -9,18 +9,47 @@ export {
   MathError,
   MathInputError,
   MathOverflowError,
+  MulDivFailedError,
   MulWadFailedError,
 } from "./math/errors.js";
-export { WAD, divUp, divWad, divWadUp, expWad, fullMulDiv, lnWad, mulWad, mulWadUp, sqrt } from "./math/fixedPoint.js";
+export {
+  WAD,
+  divUp,
+  divWad,
+  divWadUp,
+  expWad,
+  fullMulDiv,
+  lnWad,
+  mulDivUp,
+  mulWad,
+  mulWadUp,
+  sqrt,
+} from "./math/fixedPoint.js";
 export {
   BlackScholesInputOutOfRangeError,
   callDelta,
   callPrice,
+  callPriceAt,
+  lnMoneyness,
   putDelta,
   putPrice,
   prices,
   vega,
+  volTerm,
 } from "./math/blackScholes.js";
+export {
+  type Exposure,
+  type Grid,
+  addCollateral,
+  addExposure,
+  addPosition,
+  contingencyUp,
+  nakedFloorUp,
+  newExposure,
+  newGrid,
+  tokensToWad,
+  worstLoss,
+} from "./math/portfolioMath.js";
 export {
   applyHaircutDown,
   cashToWad,
@@ -33,9 +62,11 @@ export {
 export { type Series, decodeSeries } from "./math/series.js";
 export {
   Health,
+  MarginMode,
   type CollateralInput,
   type MarginInputs,
   type MarginState,
+  type PortfolioParams,
   type RiskParams,
   type UnderlyingInput,
   accountMargin,
@@ -70,4 +101,4 @@ export {
 } from "./errors.js";
 export type { ReadClient, SignerClient, WriteParameters, WriteReturnType } from "./internal/actions.js";
 export * from "./actions/index.js";
-export { approximateMaintenance } from "./math/approximate.js";
+export { approximateMaintenance, approximatePortfolio } from "./math/approximate.js";

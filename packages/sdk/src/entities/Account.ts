@@ -4,7 +4,8 @@ import { Health, type MarginInputs, type MarginState, type UnderlyingInput, acco
  * An immutable snapshot of one account and the prices it is valued at. Every `with…`
  * method returns a new `Account`, so a user can ask "what if" — margin after a trade, a
  * deposit or a price move — before sending anything. The numbers are exactly the
- * engine's.
+ * engine's, in the account's margin mode (`inputs.mode`, standard or portfolio), which every
+ * what-if keeps.
  *
  * @example
  * const account = new Account(inputs);
@@ -61,7 +62,9 @@ export class Account {
   }
 
   /**
-   * The account with underlying `index` at a new spot (and optionally volatility).
+   * The account with underlying `index` at a new spot (and optionally volatility). Collateral
+   * in that underlying itself (`CollateralInput.underlyingIndex === index`, WETH for ETH) moves
+   * with it: on chain both are the oracle's one spot of the asset.
    *
    * @example
    * const crashed = account.withPrice(1, 2_000n * 10n ** 18n);
@@ -72,7 +75,10 @@ export class Account {
     const underlyings = new Map(this.inputs.underlyings);
     const next: UnderlyingInput = { ...current, spotWad, volWad: volWad ?? current.volWad };
     underlyings.set(index, next);
-    return new Account({ ...this.inputs, underlyings });
+    const collateral = this.inputs.collateral.map((c) =>
+      c.underlyingIndex === index ? { ...c, priceWad: spotWad } : c,
+    );
+    return new Account({ ...this.inputs, underlyings, collateral });
   }
 
   /**

@@ -8,8 +8,8 @@
  * Internally every value is an EVM word (a `bigint` in [0, 2**256)); `int256` values are read
  * with `signed` where Solidity would compare or return them as signed.
  */
-import { add, div, gt, iszero, mul, or, sar, sdiv, sgt, shl, shr, signed, slt, sub, word } from "./evm.js";
-import { MathError, assertType } from "./errors.js";
+import { MIN_INT256, add, div, gt, iszero, mul, or, sar, sdiv, sgt, shl, shr, signed, slt, sub, word } from "./evm.js";
+import { MathError, MathOverflowError, assertType } from "./errors.js";
 import { expWad, lnWad, sqrt } from "./fixedPoint.js";
 
 /**
@@ -118,12 +118,84 @@ export function vega(spotWad: bigint, strikeWad: bigint, secondsToExpiry: bigint
 }
 
 // -------------------------------------------------------------------------------------------------
+// Scenario pricing: one series revalued at many (spot, vol) points. ln(S/K) and σ√(2T) are
+// computed once per series and per vol level; a spot shock then only shifts ln(S/K).
+// -------------------------------------------------------------------------------------------------
+
+/**
+ * ln(S/K) in WAD (a signed `bigint`), as `callPriceAt` takes it. Spot and strike must be
+ * non-zero; throws `BlackScholesInputOutOfRangeError` where the Solidity reverts.
+ *
+ * @example
+ * lnMoneyness(2000n * 10n ** 18n, 2000n * 10n ** 18n) === 0n;
+ */
+export function lnMoneyness(spotWad: bigint, strikeWad: bigint): bigint {
+  assertType(spotWad, "uint", 256, "spotWad");
+  assertType(strikeWad, "uint", 256, "strikeWad");
+  if (((spotWad >> 120n) | (strikeWad >> 119n)) !== 0n || spotWad === 0n || strikeWad === 0n) {
+    throw new BlackScholesInputOutOfRangeError(spotWad, strikeWad, 0n, 0n);
+  }
+  return signed(_lnMoneyness(spotWad, strikeWad));
+}
+
+/**
+ * σ·√(2T) in 1e27, as `callPriceAt` takes it; 0 when σ²·T rounds to 0.
+ *
+ * @example
+ * // 80 % vol, 30 days
+ * const s27 = volTerm(8n * 10n ** 17n, 30n * 86400n);
+ */
+export function volTerm(volWad: bigint, secondsToExpiry: bigint): bigint {
+  assertType(volWad, "uint", 256, "volWad");
+  assertType(secondsToExpiry, "uint", 256, "secondsToExpiry");
+  if (((volWad >> 72n) | (secondsToExpiry >> 40n)) !== 0n) {
+    throw new BlackScholesInputOutOfRangeError(0n, 0n, secondsToExpiry, volWad);
+  }
+  return _volTerm(volWad, secondsToExpiry);
+}
+
+/**
+ * Price of a call from precomputed parts: `lnMoneynessWad` = ln(S/K) (shifted by ln(1 + shock)
+ * for a shocked spot, a signed `bigint`) and `volTerm27` = σ√(2T) in 1e27. Equals `callPrice` up
+ * to the rounding of those parts; the intrinsic value when `volTerm27` is 0.
+ *
+ * @example
+ * const spot = 2000n * 10n ** 18n;
+ * const strike = 2200n * 10n ** 18n;
+ * const s27 = volTerm(8n * 10n ** 17n, 30n * 86400n);
+ * // The same call after a +10 % spot shock: shift ln(S/K) by ln(1.1).
+ * const shocked = (spot * 11n) / 10n;
+ * callPriceAt(shocked, strike, lnMoneyness(spot, strike) + lnWad(11n * 10n ** 17n), s27);
+ */
+export function callPriceAt(spotWad: bigint, strikeWad: bigint, lnMoneynessWad: bigint, volTerm27: bigint): bigint {
+  assertType(spotWad, "uint", 256, "spotWad");
+  assertType(strikeWad, "uint", 256, "strikeWad");
+  assertType(lnMoneynessWad, "int", 256, "lnMoneynessWad");
+  assertType(volTerm27, "uint", 256, "volTerm27");
+  // `-lnMoneynessWad` is checked arithmetic: −2**255 has no positive counterpart.
+  if (lnMoneynessWad === MIN_INT256) throw new MathOverflowError();
+  const absM = lnMoneynessWad < 0n ? -lnMoneynessWad : lnMoneynessWad;
+  if (((spotWad >> 120n) | (strikeWad >> 119n) | (volTerm27 >> 123n) | (absM >> 100n)) !== 0n) {
+    throw new BlackScholesInputOutOfRangeError(spotWad, strikeWad, 0n, volTerm27);
+  }
+  const live = volTerm27 !== 0n && spotWad !== 0n && strikeWad !== 0n;
+  if (!live) return _callFromYs(spotWad, strikeWad, 0n, 0n, false);
+  const [y1, y2] = _ysFromParts(word(lnMoneynessWad), volTerm27);
+  return _callFromYs(spotWad, strikeWad, y1, y2, true);
+}
+
+// -------------------------------------------------------------------------------------------------
 // Internals
 // -------------------------------------------------------------------------------------------------
 
 /** C = S·N(d1) − K·N(d2), clamped to [max(S − K, 0), S]. */
 function _call(spotWad: bigint, strikeWad: bigint, secondsToExpiry: bigint, volWad: bigint): bigint {
   const [y1, y2, live] = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
+  return _callFromYs(spotWad, strikeWad, y1, y2, live);
+}
+
+/** The call price from y1 = d1/√2 and y2 = d2/√2 (words); the intrinsic value when not `live`. */
+function _callFromYs(spotWad: bigint, strikeWad: bigint, y1: bigint, y2: bigint, live: boolean): bigint {
   // Start from the intrinsic value max(S − K, 0), the lower clamp.
   let price = mul(gt(spotWad, strikeWad), sub(spotWad, strikeWad));
   // y2 < y1, so some |y| exceeds 2 (the erf range) iff y1 > 2 or y2 < −2.
@@ -159,20 +231,38 @@ function _ys(
   if (((spotWad >> 120n) | (strikeWad >> 119n) | (volWad >> 72n) | (secondsToExpiry >> 40n)) !== 0n) {
     throw new BlackScholesInputOutOfRangeError(spotWad, strikeWad, secondsToExpiry, volWad);
   }
+  const s27 = _volTerm(volWad, secondsToExpiry);
+  const live = s27 !== 0n && spotWad !== 0n && strikeWad !== 0n;
+  if (!live) return [0n, 0n, false];
+  const [y1, y2] = _ysFromParts(_lnMoneyness(spotWad, strikeWad), s27);
+  return [y1, y2, true];
+}
+
+/** σ·√(2T) in 1e27, 0 when σ²·T rounds to 0. Needs vol < 2**72 and t < 2**40. */
+function _volTerm(volWad: bigint, secondsToExpiry: bigint): bigint {
   // 2σ²T in 1e54.
   let s27 = div(mul(mul(mul(volWad, volWad), secondsToExpiry), 2000000000000000000n), YEAR);
-  const live = iszero(or(iszero(s27), or(iszero(spotWad), iszero(strikeWad)))) === 1n;
-  if (!live) return [0n, 0n, false];
-  // s27 = σ·√(2T) in 1e27.
-  s27 = sqrt(s27);
+  // Its square is ≥ 1 when non-zero, so a non-zero s27 is ≥ 1.
+  if (s27 !== 0n) s27 = sqrt(s27);
+  return s27;
+}
+
+/** ln(S/K) in WAD, as a word. Needs 0 < spot < 2**120 and 0 < strike < 2**119. */
+function _lnMoneyness(spotWad: bigint, strikeWad: bigint): bigint {
   // S·1e36/K ≥ 1.
   const ratio = div(mul(spotWad, 1000000000000000000000000000000000000n), strikeWad);
   // ln(S/K) = lnWad(S·1e36/K) − ln(1e18) (unchecked).
-  const m = sub(word(lnWad(signed(ratio))), LN_1E18);
-  // y1 = m/s' + s'/4, y2 = y1 − s'/2 with s' = σ√(2T) in WAD (s27 / 1e9).
+  return sub(word(lnWad(signed(ratio))), LN_1E18);
+}
+
+/**
+ * y1 = m/s' + s'/4, y2 = y1 − s'/2 with s' = σ√(2T) in WAD (s27 / 1e9), `m` a word.
+ * Needs |m| < 2**100 and 0 < s27 < 2**123.
+ */
+function _ysFromParts(m: bigint, s27: bigint): readonly [y1: bigint, y2: bigint] {
   const y1 = add(sdiv(mul(m, 1000000000000000000000000000n), s27), div(s27, 4000000000n));
   const y2 = sub(y1, div(s27, 2000000000n));
-  return [y1, y2, true];
+  return [y1, y2];
 }
 
 /** N(d1) in WAD; e^(−y1²) only when |y1| > 2, outside the erf range. */

@@ -8,11 +8,43 @@ import {
   shortRequirementUp,
   tokenValueDown,
 } from "./marginMath.js";
+import { mulWadUp } from "./fixedPoint.js";
+import {
+  addCollateral,
+  addExposure,
+  addPosition,
+  contingencyUp,
+  type Exposure,
+  type Grid,
+  nakedFloorUp,
+  newExposure,
+  newGrid,
+  tokensToWad,
+  worstLoss,
+} from "./portfolioMath.js";
 import { decodeSeries } from "./series.js";
 
 /** Where an account stands, as `IMarginEngine.Health`. */
 export const Health = { HEALTHY: 0, MARGIN_CALL: 1, LIQUIDATABLE: 2, INSOLVENT: 3 } as const;
 export type Health = (typeof Health)[keyof typeof Health];
+
+/** An account's margin mode, as `IOptionMarket.MarginMode`. */
+export const MarginMode = { CROSS: 0, ISOLATED: 1, PORTFOLIO: 2 } as const;
+export type MarginMode = (typeof MarginMode)[keyof typeof MarginMode];
+
+/**
+ * Portfolio-margin parameters of one underlying, as `IMarginEngine.PortfolioParams`: each
+ * scenario moves spot by `spotShocksWad[i]` (a signed fraction, −0.18e18 is −18 %) and
+ * multiplies implied vol by `volShocksWad[j]` (1e18 is flat).
+ */
+export interface PortfolioParams {
+  spotShocksWad: readonly bigint[];
+  volShocksWad: readonly bigint[];
+  /** Charge per short contract as a share of spot. */
+  contingencyWad: bigint;
+  /** Maintenance requirement as a share of the initial one. */
+  mmFactorWad: bigint;
+}
 
 /** Standard margin parameters of one underlying, WAD, as `IMarginEngine.RiskParams`. */
 export interface RiskParams {
@@ -39,6 +71,12 @@ export interface CollateralInput {
   priceWad: bigint;
   initialHaircutWad: bigint;
   maintenanceHaircutWad: bigint;
+  /**
+   * The engine's index of the underlying this asset is (WETH for ETH, say), if it is one. A
+   * portfolio account counts such collateral at full value, priced at that underlying's
+   * `spotWad`, and moves it in the underlying's scenarios.
+   */
+  underlyingIndex?: number | undefined;
 }
 
 /** What the engine reads about one underlying. */
@@ -48,6 +86,8 @@ export interface UnderlyingInput {
   params: RiskParams;
   /** Posted settlement prices by expiry (unix seconds). */
   settlementPrices?: ReadonlyMap<bigint, bigint>;
+  /** Portfolio-margin parameters; needed for portfolio accounts only. */
+  portfolio?: PortfolioParams | undefined;
 }
 
 /** Everything `MarginEngine.accountMargin` reads, as plain values. */
@@ -61,6 +101,8 @@ export interface MarginInputs {
   positions: readonly { seriesId: bigint; balance: bigint }[];
   /** By underlying index (1-based, as the engine's registry). */
   underlyings: ReadonlyMap<number, UnderlyingInput>;
+  /** The account's margin mode; CROSS when absent (ISOLATED is valued as CROSS, as on chain). */
+  mode?: MarginMode | undefined;
 }
 
 /**
@@ -91,13 +133,15 @@ export function markAndSpot(
 
 /**
  * An account's margin, computed exactly as `MarginEngine.accountMargin` computes it on
- * chain, to the wei.
+ * chain, to the wei: standard margin, or for `mode: MarginMode.PORTFOLIO` the scenario
+ * valuation of `MarginEngine._portfolioMargin`.
  *
  * @example
  * const state = accountMargin({ timestamp, cash: 10_000_000_000n, cashDecimals: 6, collateral: [], positions, underlyings });
  * if (state.health >= Health.LIQUIDATABLE) console.log("liquidatable");
  */
 export function accountMargin(inputs: MarginInputs): MarginState {
+  if (inputs.mode === MarginMode.PORTFOLIO) return portfolioMargin(inputs);
   const cashWad = cashToWad(inputs.cash, inputs.cashDecimals);
   let equityIM = cashWad;
   let equityMM = cashWad;
@@ -133,6 +177,135 @@ export function accountMargin(inputs: MarginInputs): MarginState {
   const state = { equityIM, equityMM, requirementIM, requirementMM, markValue, health: Health.HEALTHY as Health };
   state.health = health(state);
   return state;
+}
+
+/**
+ * Portfolio margin, as `MarginEngine._portfolioMargin` (`docs/portfolio-margin.md`). Equity
+ * counts every position at its mark and collateral in a listed underlying at its full value
+ * (its price risk is in the scenarios); other collateral keeps its haircuts. The requirement
+ * is, per underlying, the worst scenario loss or the short-option minimum, whichever is larger,
+ * plus the contingency; maintenance scales each underlying's part by its `mmFactorWad`.
+ */
+function portfolioMargin(inputs: MarginInputs): MarginState {
+  const book = portfolioCollateral(inputs);
+  let { equityIM, equityMM, markValue } = book;
+  for (const { seriesId, balance } of inputs.positions) {
+    const { markWad, spotWad } = markAndSpot(seriesId, underlyingOf(inputs, seriesId), inputs.timestamp);
+    // spotWad == 0: a posted settlement price has fixed the payoff.
+    book.positions.push({ seriesId, balance, markWad, atRisk: spotWad !== 0n });
+    const value = positionValue(balance, markWad);
+    equityIM += value;
+    equityMM += value;
+    markValue += value;
+  }
+  // The engine walks every listed underlying; only those held or with a position at risk
+  // need anything, and the sums are exact, so the order is immaterial (kept ascending).
+  const indices = new Set<number>(book.held.keys());
+  for (const p of book.positions) if (p.atRisk) indices.add(decodeSeries(p.seriesId).underlyingIndex);
+  let requirementIM = 0n;
+  let requirementMM = 0n;
+  for (const u of [...indices].sort((a, b) => a - b)) {
+    const requirement = underlyingRequirement(u, book, inputs);
+    if (requirement === 0n) continue;
+    requirementIM += requirement;
+    requirementMM += mulWadUp(requirement, portfolioParamsOf(inputs, u).mmFactorWad);
+  }
+  const state = { equityIM, equityMM, requirementIM, requirementMM, markValue, health: Health.HEALTHY as Health };
+  state.health = health(state);
+  return state;
+}
+
+/** A portfolio account as its requirement needs it (`MarginEngine.PortfolioBook`). */
+interface PortfolioBook {
+  positions: { seriesId: bigint; balance: bigint; markWad: bigint; atRisk: boolean }[];
+  /** Collateral held in each listed underlying: native units and decimals. */
+  held: Map<number, { tokens: bigint; decimals: number }>;
+}
+
+/**
+ * Portfolio equity of the collateral and cash, as `MarginEngine._portfolioCollateral`: listed
+ * underlyings at full value, priced at the underlying's spot (and recorded for the scenarios),
+ * every other asset with its haircuts.
+ */
+function portfolioCollateral(
+  inputs: MarginInputs,
+): PortfolioBook & { equityIM: bigint; equityMM: bigint; markValue: bigint } {
+  const cashWad = cashToWad(inputs.cash, inputs.cashDecimals);
+  let equityIM = cashWad;
+  let equityMM = cashWad;
+  let markValue = cashWad;
+  const held = new Map<number, { tokens: bigint; decimals: number }>();
+  for (const c of inputs.collateral) {
+    if (c.amount === 0n) continue;
+    const u = c.underlyingIndex ?? 0;
+    const price = u === 0 ? c.priceWad : underlyingAt(inputs, u).spotWad;
+    const value = tokenValueDown(c.amount, c.decimals, price);
+    markValue += value;
+    if (u !== 0) {
+      held.set(u, { tokens: c.amount, decimals: c.decimals });
+      equityIM += value;
+      equityMM += value;
+    } else {
+      equityIM += applyHaircutDown(value, c.initialHaircutWad);
+      equityMM += applyHaircutDown(value, c.maintenanceHaircutWad);
+    }
+  }
+  return { equityIM, equityMM, markValue, held, positions: [] };
+}
+
+/**
+ * The portfolio requirement of underlying `u`, as `MarginEngine._underlyingRequirement`; 0 if
+ * the account has nothing at risk on it.
+ */
+function underlyingRequirement(u: number, book: PortfolioBook, inputs: MarginInputs): bigint {
+  const heldTokens = book.held.get(u)?.tokens ?? 0n;
+  const heldDecimals = book.held.get(u)?.decimals ?? 0;
+  let any = heldTokens !== 0n;
+  for (let i = 0; i < book.positions.length && !any; i++) {
+    const p = book.positions[i]!;
+    any = p.atRisk && decodeSeries(p.seriesId).underlyingIndex === u;
+  }
+  if (!any) return 0n;
+  const underlying = underlyingAt(inputs, u);
+  const params = portfolioParamsOf(inputs, u);
+  // The engine's grid takes the vol it cached while marking a live series on `u`; with only
+  // expired series or collateral the grid's vol is never used, so the oracle's is the same.
+  const grid = newGrid(underlying.spotWad, underlying.volWad, params.spotShocksWad, params.volShocksWad);
+  if (heldTokens !== 0n) addCollateral(grid, heldTokens, heldDecimals);
+  const exposure = addPositions(u, grid, book, underlying.params, inputs.timestamp);
+  const loss = worstLoss(grid);
+  const floor = nakedFloorUp(exposure, tokensToWad(heldTokens, heldDecimals));
+  return (loss > floor ? loss : floor) + contingencyUp(exposure, grid.spotWad, params.contingencyWad);
+}
+
+/** Adds the at-risk positions on `u` to the grid and counts their exposure (`MarginEngine._addPositions`). */
+function addPositions(u: number, grid: Grid, book: PortfolioBook, standard: RiskParams, timestamp: bigint): Exposure {
+  const exposure = newExposure();
+  for (const { seriesId, balance, markWad, atRisk } of book.positions) {
+    const { underlyingIndex, isCall, strikeWad } = decodeSeries(seriesId);
+    if (!atRisk || underlyingIndex !== u) continue;
+    addPosition(grid, seriesId, balance, markWad, timestamp);
+    const perContract =
+      balance < 0n ? shortRequirementUp(isCall, grid.spotWad, strikeWad, standard.aIM, standard.bIM) : 0n;
+    addExposure(exposure, isCall, balance, perContract);
+  }
+  return exposure;
+}
+
+function underlyingAt(inputs: MarginInputs, index: number): UnderlyingInput {
+  const underlying = inputs.underlyings.get(index);
+  if (underlying === undefined) throw new Error(`no inputs for underlying ${index}`);
+  return underlying;
+}
+
+function underlyingOf(inputs: MarginInputs, seriesId: bigint): UnderlyingInput {
+  return underlyingAt(inputs, decodeSeries(seriesId).underlyingIndex);
+}
+
+function portfolioParamsOf(inputs: MarginInputs, index: number): PortfolioParams {
+  const params = underlyingAt(inputs, index).portfolio;
+  if (params === undefined) throw new Error(`no portfolio parameters for underlying ${index}`);
+  return params;
 }
 
 /**

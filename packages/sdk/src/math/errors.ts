@@ -48,6 +48,14 @@ export class DivFailedError extends MathError {
   }
 }
 
+/** Solady `MulDivFailed()`: zero divisor or `x·y` overflows 256 bits. */
+export class MulDivFailedError extends MathError {
+  override name = "MulDivFailedError";
+  constructor() {
+    super("MulDivFailed()");
+  }
+}
+
 /** Solady `FullMulDivFailed()`: zero divisor or a quotient of more than 256 bits. */
 export class FullMulDivFailedError extends MathError {
   override name = "FullMulDivFailedError";

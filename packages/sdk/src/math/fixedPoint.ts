@@ -37,6 +37,7 @@ import {
   ExpOverflowError,
   FullMulDivFailedError,
   LnWadUndefinedError,
+  MulDivFailedError,
   MulWadFailedError,
   assertType,
 } from "./errors.js";
@@ -116,6 +117,22 @@ export function divUp(x: bigint, d: bigint): bigint {
   assertType(d, "uint", 256, "d");
   if (iszero(d)) throw new DivFailedError();
   return add(iszero(iszero(mod(x, d))), div(x, d));
+}
+
+/**
+ * `ceil(x * y / d)`; throws `MulDivFailedError` if `d` is 0 or `x·y` overflows 256 bits.
+ *
+ * @example
+ * mulDivUp(10n, 3n, 4n) === 8n;
+ */
+export function mulDivUp(x: bigint, y: bigint, d: bigint): bigint {
+  assertType(x, "uint", 256, "x");
+  assertType(y, "uint", 256, "y");
+  assertType(d, "uint", 256, "d");
+  const z = mul(x, y);
+  // Equivalent to `require(d != 0 && (y == 0 || x <= type(uint256).max / y))`.
+  if (iszero(mul(or(iszero(x), eq(div(z, x), y)), d))) throw new MulDivFailedError();
+  return add(iszero(iszero(mod(z, d))), div(z, d));
 }
 
 /**

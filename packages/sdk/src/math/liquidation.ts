@@ -69,6 +69,9 @@ export function maxFraction(params: AuctionParams, state: MarginState, priceWad:
  * which `bid` starts in the same transaction (elapsed time 0: the starting discount).
  * Throws where the contract reverts on the state alone (not below maintenance, no bid
  * needed, invalid fraction); the protocol-account and nothing-to-sell checks need the chain.
+ * Works for every margin mode: the Liquidator scales the engine's state by the fraction (a
+ * slice of a book needs that slice of its requirement, which portfolio margin keeps too), so
+ * pass `accountMargin(inputs)` of a standard or portfolio account.
  *
  * @example
  * const preview = previewBidFromState(params, state, auction.active ? auction.startTime : undefined, now, 10n ** 18n, 6);

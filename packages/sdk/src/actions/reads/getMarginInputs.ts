@@ -5,7 +5,7 @@ import { chainlinkOracleAbi, collateralVaultAbi, marginEngineAbi, optionMarketAb
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, withPledgeErrors } from "../../internal/actions.js";
-import type { CollateralInput, MarginInputs, UnderlyingInput } from "../../math/engine.js";
+import { type CollateralInput, type MarginInputs, MarginMode, type UnderlyingInput } from "../../math/engine.js";
 import { decodeSeries } from "../../math/series.js";
 
 export interface GetMarginInputsParameters {
@@ -18,10 +18,17 @@ export type GetMarginInputsReturnType = MarginInputs;
 export type GetMarginInputsErrorType = PledgeErrorType | ReadContractErrorType;
 
 /**
- * Reads everything the margin engine reads for `account` — balances, collateral
- * parameters and prices, positions, each underlying's spot, vol, risk parameters and
- * posted settlement prices — as plain inputs for the SDK's exact math (`accountMargin`,
- * `Account`), all at one block.
+ * Reads everything the margin engine reads for `account` — its margin mode, balances,
+ * collateral parameters and prices (and which collateral assets are listed underlyings),
+ * positions, each underlying's spot, vol, risk and portfolio parameters and posted settlement
+ * prices — as plain inputs for the SDK's exact math (`accountMargin`, `Account`), all at one
+ * block.
+ *
+ * The underlyings read are those of the account's positions and of the collateral it holds in
+ * a listed underlying (so its inputs also value it under portfolio margin); for a portfolio
+ * account, every listed underlying (at most 32), so what-ifs that deposit an underlying or trade
+ * a new one have their inputs. The reads go out in three rounds of parallel calls; a client created
+ * with `batch: { multicall: true }` folds each round into one Multicall3 call.
  *
  * @example
  * const account = new Account(await getMarginInputs(publicClient, { addressBook, account: id }));
@@ -39,69 +46,89 @@ export async function getMarginInputs(
   return withPledgeErrors(async () => {
     const block = await getBlock(client);
     const at = { blockNumber: block.number };
-    const assets = (await readContract(client, {
-      ...vault,
-      functionName: "collateralAssets",
-      ...at,
-    })) as readonly Address[];
-    const [balances, cash] = await readContract(client, {
-      ...vault,
-      functionName: "balancesOf",
-      args: [params.account],
-      ...at,
-    });
-    const collateral: CollateralInput[] = [];
-    for (let i = 0; i < assets.length; i++) {
-      const asset = assets[i]!;
-      const config = await readContract(client, { ...vault, functionName: "assetConfig", args: [asset], ...at });
-      const amount = balances[i]!;
-      collateral.push({
-        amount,
-        decimals: config.decimals,
-        priceWad:
-          amount === 0n ? 0n : await readContract(client, { ...oracle, functionName: "spot", args: [asset], ...at }),
-        initialHaircutWad: config.initialHaircutWad,
-        maintenanceHaircutWad: config.maintenanceHaircutWad,
-      });
-    }
-    const [ids, positionBalances] = await readContract(client, {
-      ...market,
-      functionName: "positionsOf",
-      args: [params.account],
-      ...at,
-    });
-    const underlyings = new Map<number, UnderlyingInput>();
-    for (const id of ids) {
-      const { underlyingIndex } = decodeSeries(id);
-      if (underlyings.has(underlyingIndex)) continue;
-      const u = await readContract(client, { ...engine, functionName: "underlying", args: [underlyingIndex], ...at });
-      const settlementPrices = new Map<bigint, bigint>();
-      for (const other of ids) {
-        const s = decodeSeries(other);
-        if (s.underlyingIndex !== underlyingIndex || block.timestamp < s.expiry || settlementPrices.has(s.expiry))
-          continue;
-        const [price, posted] = await readContract(client, {
-          ...oracle,
-          functionName: "settlementPrice",
-          args: [u.asset, s.expiry],
-          ...at,
-        });
-        if (posted) settlementPrices.set(s.expiry, price);
-      }
-      underlyings.set(underlyingIndex, {
-        spotWad: await readContract(client, { ...oracle, functionName: "spot", args: [u.asset], ...at }),
-        volWad: await readContract(client, { ...oracle, functionName: "vol", args: [u.asset], ...at }),
-        params: u.params,
-        settlementPrices,
-      });
-    }
+
+    // Round 1: the account and the registries.
+    const [assets, [balances, cash], [ids, positionBalances], mode, underlyingCount] = await Promise.all([
+      readContract(client, { ...vault, functionName: "collateralAssets", ...at }) as Promise<readonly Address[]>,
+      readContract(client, { ...vault, functionName: "balancesOf", args: [params.account], ...at }),
+      readContract(client, { ...market, functionName: "positionsOf", args: [params.account], ...at }),
+      readContract(client, { ...market, functionName: "marginModeOf", args: [params.account], ...at }),
+      readContract(client, { ...engine, functionName: "underlyingCount", ...at }),
+    ]);
+    const portfolio = mode === MarginMode.PORTFOLIO;
+
+    // Round 2: asset configs and collateral prices, and every listed underlying's asset (to
+    // tell which collateral assets are underlyings).
+    const listed = Array.from({ length: underlyingCount }, (_, i) => i + 1);
+    const [configs, prices, registry] = await Promise.all([
+      Promise.all(
+        assets.map((asset) => readContract(client, { ...vault, functionName: "assetConfig", args: [asset], ...at })),
+      ),
+      Promise.all(
+        assets.map((asset, i) =>
+          balances[i] === 0n
+            ? Promise.resolve(0n)
+            : readContract(client, { ...oracle, functionName: "spot", args: [asset], ...at }),
+        ),
+      ),
+      Promise.all(
+        listed.map((index) => readContract(client, { ...engine, functionName: "underlying", args: [index], ...at })),
+      ),
+    ]);
+    const indexOf = new Map<Address, number>(registry.map((u, i) => [u.asset.toLowerCase() as Address, listed[i]!]));
+    const collateral: CollateralInput[] = assets.map((asset, i) => ({
+      amount: balances[i]!,
+      decimals: configs[i]!.decimals,
+      priceWad: prices[i]!,
+      initialHaircutWad: configs[i]!.initialHaircutWad,
+      maintenanceHaircutWad: configs[i]!.maintenanceHaircutWad,
+      underlyingIndex: indexOf.get(asset.toLowerCase() as Address),
+    }));
+
+    // Round 3: spot, vol, portfolio parameters and posted settlement prices of the underlyings
+    // the valuation needs.
+    const needed = new Set<number>(portfolio ? listed : []);
+    for (const id of ids) needed.add(decodeSeries(id).underlyingIndex);
+    for (const c of collateral) if (c.amount !== 0n && c.underlyingIndex !== undefined) needed.add(c.underlyingIndex);
+    const entries = await Promise.all(
+      [...needed].map(async (index): Promise<[number, UnderlyingInput]> => {
+        const u = registry[index - 1];
+        if (u === undefined) throw new RangeError(`underlying ${index} is not listed`);
+        const expired = new Set<bigint>();
+        for (const id of ids) {
+          const s = decodeSeries(id);
+          if (s.underlyingIndex === index && block.timestamp >= s.expiry) expired.add(s.expiry);
+        }
+        const [spotWad, volWad, portfolioParams, settlements] = await Promise.all([
+          readContract(client, { ...oracle, functionName: "spot", args: [u.asset], ...at }),
+          readContract(client, { ...oracle, functionName: "vol", args: [u.asset], ...at }),
+          readContract(client, { ...engine, functionName: "portfolioParams", args: [index], ...at }),
+          Promise.all(
+            [...expired].map(async (expiry) => {
+              const [price, posted] = await readContract(client, {
+                ...oracle,
+                functionName: "settlementPrice",
+                args: [u.asset, expiry],
+                ...at,
+              });
+              return [expiry, price, posted] as const;
+            }),
+          ),
+        ]);
+        const settlementPrices = new Map<bigint, bigint>();
+        for (const [expiry, price, posted] of settlements) if (posted) settlementPrices.set(expiry, price);
+        return [index, { spotWad, volWad, params: u.params, settlementPrices, portfolio: portfolioParams }];
+      }),
+    );
+
     return {
       timestamp: block.timestamp,
       cash,
       cashDecimals: book.cash.decimals,
       collateral,
       positions: ids.map((seriesId, i) => ({ seriesId, balance: positionBalances[i]! })),
-      underlyings,
+      underlyings: new Map(entries.sort(([a], [b]) => a - b)),
+      mode: mode as MarginMode,
     };
   });
 }
