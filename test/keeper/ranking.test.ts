@@ -4,11 +4,12 @@ import { describe, it } from "node:test";
 import {
   type AccountHoldings,
   type MarketInputs,
+  chunkByGas,
   pricesMoved,
   rankAccounts,
   selectForConfirmation,
 } from "../../packages/keeper/src/index.js";
-import { accountMargin, seriesId } from "../../packages/sdk/src/index.js";
+import { MarginMode, accountMargin, seriesId } from "../../packages/sdk/src/index.js";
 
 const WAD = 10n ** 18n;
 const now = 1_800_000_000n;
@@ -71,5 +72,51 @@ describe("keeper ranking (pure)", () => {
     assert.equal(pricesMoved(before, new Map([["spot:a", 101n * WAD]]), WAD / 50n), false);
     assert.equal(pricesMoved(before, new Map([["spot:a", 97n * WAD]]), WAD / 50n), true);
     assert.equal(pricesMoved(before, new Map([["vol:a", WAD]]), WAD / 50n), true, "a new key is a move");
+  });
+
+  it("splits margin reads by estimated gas, so portfolio-heavy chunks stay under a node's call cap", () => {
+    const portfolio: AccountHoldings = {
+      ...short(9_000n),
+      positions: Array.from({ length: 32 }, () => ({ seriesId: call, balance: -WAD })),
+      mode: MarginMode.PORTFOLIO,
+    };
+    const holdings = new Map<bigint, AccountHoldings>();
+    const accounts = Array.from({ length: 100 }, (_, i) => BigInt(i + 1));
+    for (const a of accounts) holdings.set(a, a % 2n === 0n ? portfolio : short(9_000n));
+    const chunks = chunkByGas(accounts, holdings, 50, 20_000_000);
+    assert.deepEqual(chunks.flat(), accounts, "every account once, in order");
+    for (const chunk of chunks) {
+      const portfolios = chunk.filter((a) => a % 2n === 0n).length;
+      assert.ok(chunk.length <= 50);
+      assert.ok(portfolios <= 6, `${portfolios} 32-position portfolio accounts in one call`);
+    }
+    // Standard accounts alone fill chunks of 50.
+    assert.equal(chunkByGas(accounts, new Map(accounts.map((a) => [a, short(9_000n)])), 50, 20_000_000).length, 2);
+  });
+
+  it("ranks a portfolio account with the scenario estimate, not the standard rules", () => {
+    const grid = {
+      spotShocksWad: [-18n, -9n, 0n, 9n, 18n].map((p) => (p * WAD) / 100n),
+      volShocksWad: [(3n * WAD) / 2n, WAD, (7n * WAD) / 10n],
+      contingencyWad: WAD / 200n,
+      mmFactorWad: (8n * WAD) / 10n,
+    };
+    const withGrid: MarketInputs = {
+      ...market,
+      underlyings: new Map([[1, { ...market.underlyings.get(1)!, portfolio: grid }]]),
+    };
+    const held: AccountHoldings = { ...short(9_000n), mode: MarginMode.PORTFOLIO };
+    const [ranked] = rankAccounts([1n], new Map([[1n, held]]), withGrid);
+    const exact = accountMargin({
+      timestamp: now,
+      cash: held.cash,
+      cashDecimals: 6,
+      collateral: [],
+      positions: held.positions,
+      underlyings: withGrid.underlyings,
+      mode: MarginMode.PORTFOLIO,
+    });
+    const exactExcess = Number(exact.equityMM - exact.requirementMM) / 1e18;
+    assert.ok(Math.abs(ranked!.excessMM - exactExcess) < 1, `${ranked!.excessMM} vs ${exactExcess}`);
   });
 });

@@ -9,6 +9,7 @@ export {
   marginInputsOf,
   pricesMoved,
   rankAccounts,
+  chunkByGas,
   selectForConfirmation,
 } from "./ranking.js";
 export { type KeeperIndex, loadIndex, saveIndex } from "./store.js";

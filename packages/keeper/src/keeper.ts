@@ -21,7 +21,9 @@ import {
   PledgeSettlementRoundNotFoundError,
   chainlinkOracleAbi,
   collateralVaultAbi,
+  type MarginMode,
   type MarginState,
+  type PortfolioParams,
   type RiskParams,
   decodeSeries,
   findSettlementRound,
@@ -36,6 +38,7 @@ import { type AccountView, type Decision, decide } from "./strategy.js";
 import {
   type AccountHoldings,
   type MarketInputs,
+  chunkByGas,
   pricesMoved,
   rankAccounts,
   selectForConfirmation,
@@ -91,8 +94,13 @@ export interface KeeperOptions {
   fullConfirmEvery?: number;
   /** Confirm every account when a spot or vol moved more than this (WAD, relative) since the last full pass. Default 1 %. */
   priceMoveWad?: bigint;
-  /** Accounts per `accountsMargin` call inside the batched read. Default 50. */
+  /** Most accounts per `accountsMargin` call inside the batched read. Default 50. */
   marginChunkSize?: number;
+  /**
+   * Estimated gas one `accountsMargin` call may use, so portfolio-heavy chunks stay under a
+   * node's `eth_call` gas cap (a 32-position portfolio account is about 3M gas). Default 20M.
+   */
+  marginGasPerCall?: number;
 }
 
 export interface KeeperStats {
@@ -222,6 +230,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
   const fullConfirmEvery = options.fullConfirmEvery ?? 10;
   const priceMoveWad = options.priceMoveWad ?? WAD / 100n;
   const marginChunkSize = options.marginChunkSize ?? 50;
+  const marginGasPerCall = options.marginGasPerCall ?? 20_000_000;
   const sender: Sender = createSender({
     publicClient,
     walletClient,
@@ -277,7 +286,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
     | {
         assets: readonly Address[];
         collateral: MarketInputs["collateral"];
-        underlyings: Map<number, { asset: Address; params: RiskParams }>;
+        underlyings: Map<number, { asset: Address; params: RiskParams; portfolio?: PortfolioParams }>;
       }
     | undefined;
   let lastFullPrices = new Map<string, bigint>();
@@ -459,16 +468,26 @@ export function createKeeper(options: KeeperOptions): Keeper {
   }
 
   /** Reads the collateral list and configs and each underlying's asset and risk parameters (rarely change). */
-  async function readStatics(underlyingIndices: Iterable<number>, latest: bigint) {
-    const assets = await withBackoff(() =>
-      publicClient.readContract({
-        address: vault,
-        abi: collateralVaultAbi,
-        functionName: "collateralAssets",
-        blockNumber: latest,
-      }),
+  async function readStatics(latest: bigint) {
+    const [assets, count] = await withBackoff(() =>
+      Promise.all([
+        publicClient.readContract({
+          address: vault,
+          abi: collateralVaultAbi,
+          functionName: "collateralAssets",
+          blockNumber: latest,
+        }),
+        publicClient.readContract({
+          address: engine,
+          abi: marginEngineAbi,
+          functionName: "underlyingCount",
+          blockNumber: latest,
+        }),
+      ]),
     );
-    const indices = [...new Set(underlyingIndices)];
+    // Every underlying (at most 32): portfolio accounts need the grid of each one they hold
+    // positions or collateral in.
+    const indices = Array.from({ length: count }, (_, i) => i + 1);
     const results = await batchRead(
       [
         ...assets.map((asset) => ({
@@ -477,32 +496,38 @@ export function createKeeper(options: KeeperOptions): Keeper {
           functionName: "assetConfig",
           args: [asset],
         })),
-        ...indices.map((index) => ({
-          address: engine,
-          abi: marginEngineAbi,
-          functionName: "underlying",
-          args: [index],
-        })),
+        ...indices.flatMap((index) => [
+          { address: engine, abi: marginEngineAbi, functionName: "underlying", args: [index] },
+          { address: engine, abi: marginEngineAbi, functionName: "portfolioParams", args: [index] },
+        ]),
       ],
       latest,
     );
     type Config = { decimals: number; initialHaircutWad: bigint; maintenanceHaircutWad: bigint };
-    type Underlying = { asset: Address; params: RiskParams };
-    const collateral = assets.map((_, i) => {
+    type Underlying = { asset: Address; params: RiskParams; portfolio?: PortfolioParams };
+    const underlyings = new Map<number, Underlying>();
+    indices.forEach((index, i) => {
+      const u = results[assets.length + 2 * i]!;
+      const grid = results[assets.length + 2 * i + 1]!;
+      if (u.status !== "success") return;
+      const read = u.result as Underlying;
+      underlyings.set(index, {
+        ...read,
+        ...(grid.status === "success" ? { portfolio: grid.result as PortfolioParams } : {}),
+      });
+    });
+    const collateral = assets.map((asset, i) => {
       const r = results[i]!;
       if (r.status !== "success") throw r.error;
       const c = r.result as Config;
+      const underlyingIndex = [...underlyings].find(([, u]) => u.asset.toLowerCase() === asset.toLowerCase())?.[0];
       return {
         decimals: c.decimals,
         priceWad: 0n,
         initialHaircutWad: c.initialHaircutWad,
         maintenanceHaircutWad: c.maintenanceHaircutWad,
+        ...(underlyingIndex === undefined ? {} : { underlyingIndex }),
       };
-    });
-    const underlyings = new Map<number, Underlying>();
-    indices.forEach((index, i) => {
-      const r = results[assets.length + i]!;
-      if (r.status === "success") underlyings.set(index, r.result as Underlying);
     });
     return { assets, collateral, underlyings };
   }
@@ -526,7 +551,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
     };
     let full = ticksSinceFull + 1 >= fullConfirmEvery;
     if (statics === undefined || full || [...indicesHeld()].some((i) => !statics!.underlyings.has(i))) {
-      statics = await readStatics(indicesHeld(), latest);
+      statics = await readStatics(latest);
     }
     const { assets, underlyings } = statics;
     const refresh = [...dirty];
@@ -553,6 +578,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
         ...refresh.flatMap((account) => [
           { address: vault, abi: collateralVaultAbi, functionName: "balancesOf", args: [account] },
           { address: market, abi: optionMarketAbi, functionName: "positionsOf", args: [account] },
+          { address: market, abi: optionMarketAbi, functionName: "marginModeOf", args: [account] },
         ]),
       ],
       latest,
@@ -564,9 +590,10 @@ export function createKeeper(options: KeeperOptions): Keeper {
       prices.set(key, r.status === "success" ? (r.result as bigint) : 0n);
     });
     refresh.forEach((account, i) => {
-      const balances = results[priceKeys.length + 2 * i]!;
-      const positions = results[priceKeys.length + 2 * i + 1]!;
-      if (balances.status !== "success" || positions.status !== "success") {
+      const balances = results[priceKeys.length + 3 * i]!;
+      const positions = results[priceKeys.length + 3 * i + 1]!;
+      const mode = results[priceKeys.length + 3 * i + 2]!;
+      if (balances.status !== "success" || positions.status !== "success" || mode.status !== "success") {
         holdings.delete(account);
         return;
       }
@@ -576,6 +603,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
         cash,
         balances: amounts,
         positions: ids.map((seriesId, j) => ({ seriesId, balance: sizes[j]! })),
+        mode: mode.result as MarginMode,
       });
       dirty.delete(account);
     });
@@ -592,6 +620,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
             spotWad: prices.get(`spot:${u.asset}`) ?? 0n,
             volWad: prices.get(`vol:${u.asset}`) ?? 0n,
             params: u.params,
+            ...(u.portfolio === undefined ? {} : { portfolio: u.portfolio }),
           },
         ]),
       ),
@@ -616,8 +645,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
     const accounts = await accountsToConfirm(current, latest, timestamp);
     if (accounts.length === 0) return;
     // One batched read: the margin of every selected account, the keeper's own margin and the auction parameters.
-    const chunks: bigint[][] = [];
-    for (let i = 0; i < accounts.length; i += marginChunkSize) chunks.push(accounts.slice(i, i + marginChunkSize));
+    const chunks = chunkByGas(accounts, holdings, marginChunkSize, marginGasPerCall);
     const confirmed = await batchRead(
       [
         { address: engine, abi: marginEngineAbi, functionName: "excessInitial", args: [bidderAccount] },

@@ -1,6 +1,7 @@
 import {
   type CollateralInput,
   type MarginInputs,
+  MarginMode,
   type UnderlyingInput,
   approximateMaintenance,
   decodeSeries,
@@ -13,6 +14,8 @@ export interface AccountHoldings {
   /** Collateral balances, in the order of the vault's `collateralAssets`. */
   balances: readonly bigint[];
   positions: readonly { seriesId: bigint; balance: bigint }[];
+  /** The account's margin mode (`IOptionMarket.MarginMode`); CROSS when absent. */
+  mode?: MarginMode;
 }
 
 /** The market-wide inputs, refreshed every tick in one batched call. */
@@ -56,7 +59,47 @@ export function marginInputsOf(holdings: AccountHoldings, market: MarketInputs):
     collateral: market.collateral.map((c, i) => ({ ...c, amount: holdings.balances[i] ?? 0n })),
     positions: holdings.positions,
     underlyings: market.underlyings,
+    ...(holdings.mode === undefined ? {} : { mode: holdings.mode }),
   };
+}
+
+/** Rough gas of one account's margin view: standard ~20k per position, portfolio ~100k per position per underlying grid of 27 scenarios, plus a base. */
+function marginGasEstimate(held: AccountHoldings | undefined): number {
+  if (held === undefined) return 3_500_000; // unknown: assume a full portfolio account
+  const perPosition = held.mode === MarginMode.PORTFOLIO ? 100_000 : 20_000;
+  return 80_000 + 40_000 * held.balances.filter((b) => b !== 0n).length + perPosition * held.positions.length;
+}
+
+/**
+ * Splits `accounts` into `accountsMargin` calls of at most `maxAccounts` accounts and about
+ * `gasPerCall` estimated gas each (portfolio accounts cost far more than standard ones), so
+ * one call never runs into a node's `eth_call` gas cap. An account above the budget alone
+ * gets a call of its own.
+ *
+ * @example
+ * const chunks = chunkByGas(accounts, holdings, 50, 20_000_000);
+ */
+export function chunkByGas(
+  accounts: readonly bigint[],
+  holdings: ReadonlyMap<bigint, AccountHoldings>,
+  maxAccounts: number,
+  gasPerCall: number,
+): bigint[][] {
+  const chunks: bigint[][] = [];
+  let chunk: bigint[] = [];
+  let gas = 0;
+  for (const account of accounts) {
+    const cost = marginGasEstimate(holdings.get(account));
+    if (chunk.length > 0 && (chunk.length >= maxAccounts || gas + cost > gasPerCall)) {
+      chunks.push(chunk);
+      chunk = [];
+      gas = 0;
+    }
+    chunk.push(account);
+    gas += cost;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
 
 /**
