@@ -193,9 +193,16 @@ export function createSender(options: SenderOptions) {
         publicClient.getTransactionCount({ address: account!.address, blockTag: "pending" }),
       );
       const chosen = await fees();
+      // Gas estimated against the latest block with a 30 % margin, so the node does not
+      // estimate against its pending block: with many of the keeper's own transactions
+      // queued there, that re-executes all of them for every send (quadratic in a busy tick).
+      const estimated = await withBackoff(() =>
+        publicClient.estimateContractGas({ account, address, abi, functionName, args, blockTag: "latest" } as never),
+      );
       const hash = await walletClient.writeContract({
         ...simulated.request,
         ...chosen,
+        gas: (estimated * 13n) / 10n,
         nonce,
         account,
         chain: walletClient.chain,
