@@ -109,6 +109,11 @@ export interface SenderOptions {
   onReplaced?: ((event: { nonce: number; hash: Hash; replaced: Hash; fees: Fees }) => void) | undefined;
   /** Called once per transaction when the next bump would pass the fee cap: no more bumps. */
   onFeeCap?: ((event: { nonce: number; hash: Hash; fees: Fees }) => void) | undefined;
+  /**
+   * Functions whose return value the caller reads (`SendResult.result`): these are also
+   * run with `eth_call` to get it. Every send is simulated either way (see `send`).
+   */
+  resultFor?: readonly string[] | undefined;
 }
 
 /**
@@ -176,11 +181,24 @@ export function createSender(options: SenderOptions) {
     functionName: string,
     args: readonly unknown[],
   ): Promise<Submitted | SendResult> {
-    let simulated: { request: object; result: unknown };
+    // The simulation is `eth_estimateGas` against the latest block: it executes the call,
+    // fails with the contract's decoded error on a revert, and gives the gas limit (with a
+    // 30 % margin). Estimating against the node's pending block instead would re-execute
+    // every transaction this keeper has queued there for each send (quadratic in a busy tick).
+    let request: object;
+    let result: unknown;
     try {
-      simulated = (await withBackoff(() =>
-        publicClient.simulateContract({ account, address, abi, functionName, args } as never),
-      )) as { request: object; result: unknown };
+      const estimated = await withBackoff(() =>
+        publicClient.estimateContractGas({ account, address, abi, functionName, args, blockTag: "latest" } as never),
+      );
+      request = { address, abi, functionName, args, gas: (estimated * 13n) / 10n };
+      if (options.resultFor?.includes(functionName)) {
+        result = (
+          (await withBackoff(() =>
+            publicClient.simulateContract({ account, address, abi, functionName, args } as never),
+          )) as { result: unknown }
+        ).result;
+      }
     } catch (error) {
       return {
         outcome: isRevert(error) ? Outcome.SIMULATION_REVERTED : Outcome.RPC_ERROR,
@@ -193,21 +211,14 @@ export function createSender(options: SenderOptions) {
         publicClient.getTransactionCount({ address: account!.address, blockTag: "pending" }),
       );
       const chosen = await fees();
-      // Gas estimated against the latest block with a 30 % margin, so the node does not
-      // estimate against its pending block: with many of the keeper's own transactions
-      // queued there, that re-executes all of them for every send (quadratic in a busy tick).
-      const estimated = await withBackoff(() =>
-        publicClient.estimateContractGas({ account, address, abi, functionName, args, blockTag: "latest" } as never),
-      );
       const hash = await walletClient.writeContract({
-        ...simulated.request,
+        ...request,
         ...chosen,
-        gas: (estimated * 13n) / 10n,
         nonce,
         account,
         chain: walletClient.chain,
       } as never);
-      return { request: simulated.request, result: simulated.result, nonce: nonce++, hash, fees: chosen };
+      return { request, result, nonce: nonce++, hash, fees: chosen };
     } catch (error) {
       nonce = undefined;
       return { outcome: isRevert(error) ? Outcome.REVERTED : Outcome.RPC_ERROR, errorName: errorName(error), error };

@@ -239,6 +239,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
     replaceAfterBlocks: options.replaceAfterBlocks,
     replaceAfterMs: options.replaceAfterMs,
     pollIntervalMs: options.pollIntervalMs,
+    // Settlement counts what `settleBatch` returns; everything else needs no return value.
+    resultFor: ["settleBatch"],
     onReplaced: ({ nonce, hash, replaced, fees }) => {
       metrics.replacements.inc();
       log.info(
