@@ -49,8 +49,8 @@ const SEED = Number(process.env.KEEPER_BENCH_SEED ?? 20200312);
 const SPOT = 7_900;
 const MAX_TICKS = 40;
 const BLOCK_SECONDS = 2;
-/** Wall-clock period at which the bench mines a block while transactions wait (see `whileMining`). */
-const MINER_POLL_MS = 250;
+/** Wall-clock period at which the bench mines a block while transactions wait (see `whileMining`): the chain's block time. */
+const MINER_POLL_MS = BLOCK_SECONDS * 1_000;
 /** Feeds are re-posted (unchanged) when their last post is this old, in chain seconds. */
 const REFRESH_SECONDS = 1_800;
 /** Cash for the keeper's bidding account: enough margin to absorb every slice it buys. */
@@ -211,8 +211,13 @@ async function whileMining<T>(run: () => Promise<T>): Promise<T> {
   const miner = (async () => {
     while (running) {
       await new Promise((resolve) => setTimeout(resolve, MINER_POLL_MS));
-      const waiting = await publicClient.getBlock({ blockTag: "pending" }).catch(() => undefined);
-      if (running && waiting !== undefined && waiting.transactions.length > 0) {
+      // The keeper's transactions wait in the mempool when its pending nonce is ahead of
+      // the mined one (asking for the pending block instead would execute all of them).
+      const [mined, queued] = await Promise.all([
+        publicClient.getTransactionCount({ address: bidder, blockTag: "latest" }),
+        publicClient.getTransactionCount({ address: bidder, blockTag: "pending" }),
+      ]).catch(() => [0, 0]);
+      if (running && queued > mined) {
         blocksForInterval++;
         await mineBlock();
       }
