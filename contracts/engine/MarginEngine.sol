@@ -230,7 +230,8 @@ contract MarginEngine is IMarginEngine, AccessControl {
         if (address(market_) != address(0) && market_.marginModeOf(account) == IOptionMarket.MarginMode.PORTFOLIO)
             return _portfolioMargin(account, market_);
         PriceCache memory cache = _newCache();
-        (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account);
+        PortfolioBook memory none;
+        (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account, cache, none, false);
 
         if (address(market_) != address(0)) {
             (uint256[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
@@ -259,7 +260,7 @@ contract MarginEngine is IMarginEngine, AccessControl {
         PortfolioBook memory book;
         book.heldTokens = new uint256[](slots);
         book.heldDecimals = new uint8[](slots);
-        (state.equityIM, state.equityMM, state.markValue) = _portfolioCollateral(account, cache, book);
+        (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account, cache, book, true);
         (book.seriesIds, book.balances) = market_.positionsOf(account);
         uint256 count = book.seriesIds.length;
         book.marks = new uint256[](count);
@@ -283,12 +284,15 @@ contract MarginEngine is IMarginEngine, AccessControl {
         state.health = _health(state);
     }
 
-    /// @dev Portfolio equity of the collateral and cash: listed underlyings at full value (and
-    /// recorded for the scenarios), every other asset with its haircuts.
-    function _portfolioCollateral(
+    /// @dev Collateral plus signed cash: equity with initial and with maintenance haircuts, and
+    /// the mark-to-market value with none. For a portfolio account (`portfolio`), collateral in
+    /// a listed underlying counts at full value in both equities and is recorded in `book` for
+    /// the scenarios, which carry its price risk; every other asset keeps its haircuts.
+    function _collateralEquity(
         uint256 account,
         PriceCache memory cache,
-        PortfolioBook memory book
+        PortfolioBook memory book,
+        bool portfolio
     ) private view returns (int256 equityIM, int256 equityMM, int256 markValue) {
         (uint256[] memory balances, int256 cash) = vault.balancesOf(account);
         int256 cashWad = MarginMath.cashToWad(cash, _cashDecimals);
@@ -301,10 +305,11 @@ contract MarginEngine is IMarginEngine, AccessControl {
             if (assets.length == 0) assets = vault.collateralAssets();
             ICollateralVault.AssetConfig memory config = vault.assetConfig(assets[i]);
             uint16 u = _indexOf[assets[i]];
+            // An underlying's spot is read once per check, for its collateral and its series alike.
             uint256 price = u == 0 ? oracle.spot(assets[i]) : _spot(u, cache);
             uint256 value = MarginMath.tokenValueDown(balances[i], config.decimals, price);
             markValue += int256(value);
-            if (u != 0) {
+            if (portfolio && u != 0) {
                 book.heldTokens[u] = balances[i];
                 book.heldDecimals[u] = config.decimals;
                 equityIM += int256(value);
@@ -372,28 +377,6 @@ contract MarginEngine is IMarginEngine, AccessControl {
                     )
                     : 0;
             PortfolioMath.addExposure(exposure, isCall, balance, perContract);
-        }
-    }
-
-    /// @dev Haircut collateral plus signed cash, once with initial and once with
-    /// maintenance haircuts, and once with none (the mark-to-market value).
-    function _collateralEquity(
-        uint256 account
-    ) private view returns (int256 equityIM, int256 equityMM, int256 markValue) {
-        (uint256[] memory balances, int256 cash) = vault.balancesOf(account);
-        int256 cashWad = MarginMath.cashToWad(cash, _cashDecimals);
-        equityIM = cashWad;
-        equityMM = cashWad;
-        markValue = cashWad;
-        address[] memory assets;
-        for (uint256 i; i < balances.length; ++i) {
-            if (balances[i] == 0) continue;
-            if (assets.length == 0) assets = vault.collateralAssets();
-            ICollateralVault.AssetConfig memory config = vault.assetConfig(assets[i]);
-            uint256 value = MarginMath.tokenValueDown(balances[i], config.decimals, oracle.spot(assets[i]));
-            equityIM += int256(MarginMath.applyHaircutDown(value, config.initialHaircutWad));
-            equityMM += int256(MarginMath.applyHaircutDown(value, config.maintenanceHaircutWad));
-            markValue += int256(value);
         }
     }
 

@@ -142,20 +142,9 @@ export function markAndSpot(
  */
 export function accountMargin(inputs: MarginInputs): MarginState {
   if (inputs.mode === MarginMode.PORTFOLIO) return portfolioMargin(inputs);
-  const cashWad = cashToWad(inputs.cash, inputs.cashDecimals);
-  let equityIM = cashWad;
-  let equityMM = cashWad;
-  let markValue = cashWad;
+  let { equityIM, equityMM, markValue } = collateralEquity(inputs, false);
   let requirementIM = 0n;
   let requirementMM = 0n;
-
-  for (const c of inputs.collateral) {
-    if (c.amount === 0n) continue;
-    const value = tokenValueDown(c.amount, c.decimals, c.priceWad);
-    equityIM += applyHaircutDown(value, c.initialHaircutWad);
-    equityMM += applyHaircutDown(value, c.maintenanceHaircutWad);
-    markValue += value;
-  }
 
   for (const { seriesId, balance } of inputs.positions) {
     const index = decodeSeries(seriesId).underlyingIndex;
@@ -187,7 +176,7 @@ export function accountMargin(inputs: MarginInputs): MarginState {
  * plus the contingency; maintenance scales each underlying's part by its `mmFactorWad`.
  */
 function portfolioMargin(inputs: MarginInputs): MarginState {
-  const book = portfolioCollateral(inputs);
+  const book = collateralEquity(inputs, true);
   let { equityIM, equityMM, markValue } = book;
   for (const { seriesId, balance } of inputs.positions) {
     const { markWad, spotWad } = markAndSpot(seriesId, underlyingOf(inputs, seriesId), inputs.timestamp);
@@ -223,12 +212,16 @@ interface PortfolioBook {
 }
 
 /**
- * Portfolio equity of the collateral and cash, as `MarginEngine._portfolioCollateral`: listed
- * underlyings at full value, priced at the underlying's spot (and recorded for the scenarios),
- * every other asset with its haircuts.
+ * Collateral plus signed cash, as `MarginEngine._collateralEquity`: equity with initial and
+ * with maintenance haircuts, and the mark-to-market value with none. For a portfolio account,
+ * collateral in a listed underlying counts at full value, priced at the underlying's spot, and
+ * is recorded for the scenarios; every other asset keeps its haircuts. (On chain a standard
+ * account's underlying collateral is also priced through the underlying's cached spot, the
+ * same oracle read as `priceWad`.)
  */
-function portfolioCollateral(
+function collateralEquity(
   inputs: MarginInputs,
+  portfolio: boolean,
 ): PortfolioBook & { equityIM: bigint; equityMM: bigint; markValue: bigint } {
   const cashWad = cashToWad(inputs.cash, inputs.cashDecimals);
   let equityIM = cashWad;
@@ -237,7 +230,7 @@ function portfolioCollateral(
   const held = new Map<number, { tokens: bigint; decimals: number }>();
   for (const c of inputs.collateral) {
     if (c.amount === 0n) continue;
-    const u = c.underlyingIndex ?? 0;
+    const u = portfolio ? (c.underlyingIndex ?? 0) : 0;
     const price = u === 0 ? c.priceWad : underlyingAt(inputs, u).spotWad;
     const value = tokenValueDown(c.amount, c.decimals, price);
     markValue += value;
