@@ -13,17 +13,30 @@ const solc = {
   path: require.resolve("solc/soljson.js"),
 };
 const optimizer = { enabled: true, runs: 10_000 };
+// Second compiler, for Chainlink's phase-aware aggregator proxy (`pragma solidity 0.8.26`), which the
+// settlement tests deploy as-is rather than copying it. 0.8.26 knows no "prague": "cancun" runs on it.
+const solc0826 = {
+  version: require("solc-0.8.26/package.json").version as string,
+  path: require.resolve("solc-0.8.26/soljson.js"),
+};
+const compilers = [
+  { ...solc, settings: { evmVersion: "prague", optimizer } },
+  { ...solc0826, settings: { evmVersion: "cancun", optimizer } },
+];
 
 export default defineConfig({
   plugins: [hardhatToolboxViem, hardhatEthers, hardhatTypechain],
   solidity: {
     // Hardhat 3 emits artifacts only for local sources and the npm files listed here; importing an
     // npm contract from a local file does not give it an artifact. Chainlink's own mock feed is used
-    // by TypeScript tests and local deployments.
-    npmFilesToBuild: ["@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol"],
+    // by TypeScript tests and local deployments; its phase-aware proxy by the settlement tests.
+    npmFilesToBuild: [
+      "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol",
+      "@chainlink/contracts/src/v0.8/data-feeds/test/helpers/DataFeedsLegacyAggregatorProxy.sol",
+    ],
     profiles: {
-      default: { ...solc, settings: { evmVersion: "prague", optimizer } },
-      production: { ...solc, settings: { evmVersion: "prague", optimizer } },
+      default: { compilers },
+      production: { compilers },
     },
   },
   paths: { tests: { solidity: "test", nodejs: "test" } },

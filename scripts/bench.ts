@@ -295,7 +295,7 @@ await testClient.setNextBlockTimestamp({ timestamp: firstExpiry + 60n });
 await testClient.mine({ blocks: 1 });
 for (const feed of [ethUsd, btcUsd, ethVol, btcVol]) await feed.write.updateAnswer([await feed.read.latestAnswer()]);
 const round = await ethUsd.read.latestRound();
-await oracle.write.postSettlementPrice([weth.address, firstExpiry, round, round - 1n]);
+await oracle.write.postSettlementPrice([weth.address, firstExpiry, round, []]);
 await measure("market.settle (one position)", () => market.write.settle([firstMaker, firstSeries]));
 await measure("market.settleBatch (one position)", () => market.write.settleBatch([[takerAccount], [firstSeries]]));
 

@@ -45,10 +45,23 @@ interface IChainlinkOracle is IPledgeOracle {
     error OracleExpiryNotReached(uint256 expiry);
     /// @notice The supplied round is not at or after expiry.
     error OracleRoundBeforeExpiry(uint80 roundId, uint256 updatedAt, uint256 expiry);
-    /// @notice The supplied predecessor is not the round right before `roundId`, or is not before expiry.
-    error OracleRoundNotFirstAfterExpiry(uint80 roundId, uint80 previousRoundId);
-    /// @notice The first round after expiry came later than `maxSettlementDelay` after expiry.
-    error OracleSettlementTooLate(uint80 roundId, uint256 updatedAt, uint256 expiry);
+    /// @notice `earlierRoundId` is at or after expiry and comes before `roundId` in time (or at the same
+    /// time in a lower phase, or in the same phase with a lower id): `roundId` is not the first round
+    /// at or after expiry; try `earlierRoundId` (or the rounds before it). Also raised when
+    /// `earlierRoundId = roundId - 1` does not exist: a gap inside a phase proves nothing.
+    error OracleRoundNotFirstAfterExpiry(uint80 roundId, uint80 earlierRoundId);
+    /// @notice `hints` must hold one entry per phase of the feed other than the round's own, in
+    /// increasing phase order: `expected` entries, not `length`.
+    error OracleSettlementHintsLength(uint256 length, uint256 expected);
+    /// @notice Hint `index` (`hint`) is not in the expected phase `phase`, or it is a round that does not
+    /// exist or is not before expiry.
+    error OracleSettlementHintInvalid(uint256 index, uint80 hint, uint256 phase);
+    /// @notice The proven first round came more than `maxSettlementDelay` after expiry; it can only be
+    /// posted through the fallback, from `opensAt = expiry + settlementFallbackWait` on.
+    error OracleSettlementFallbackNotOpen(uint80 roundId, uint256 updatedAt, uint256 opensAt);
+    /// @notice A spot feed's `maxAge` (heartbeat + slack) exceeds `maxSettlementDelay`: a heartbeat round
+    /// that is on time for spot reads could miss the settlement delay.
+    error OracleFeedMaxAgeAboveSettlementDelay(address asset, uint256 maxAge, uint256 maxSettlementDelay);
     /// @notice The round does not exist or is incomplete (`updatedAt == 0`).
     error OracleRoundNotFound(uint80 roundId);
 
@@ -58,19 +71,23 @@ interface IChainlinkOracle is IPledgeOracle {
     event SpotFeedSet(address indexed asset, FeedConfig config);
     /// @notice A volatility feed was set or replaced.
     event VolFeedSet(address indexed underlying, FeedConfig config);
-    /// @notice A settlement price was recorded.
+    /// @notice A settlement price was recorded from round `roundId`, updated at `roundUpdatedAt`
+    /// (`roundUpdatedAt - expiry > maxSettlementDelay` means it went through the fallback).
     event SettlementPricePosted(
         address indexed asset,
         uint256 indexed expiry,
         uint256 priceWad,
         uint80 roundId,
+        uint256 roundUpdatedAt,
         address poster
     );
 
     // ---------------------------------------------------------------- admin
 
     /// @notice Sets the spot feed of `asset`. Admin only; `maxAge` and bounds are
-    /// checked against hard limits.
+    /// checked against hard limits, and `maxAge` must not exceed `maxSettlementDelay`
+    /// (`OracleFeedMaxAgeAboveSettlementDelay`), so that a feed's on-time round always
+    /// settles on the normal path.
     function setSpotFeed(address asset, FeedConfig calldata config) external;
 
     /// @notice Sets the implied-volatility feed of `underlying`. Admin only.
@@ -79,17 +96,26 @@ interface IChainlinkOracle is IPledgeOracle {
     // ---------------------------------------------------------------- settlement
 
     /// @notice Records the settlement price of `asset` for `expiry`: the answer of the
-    /// first feed round with `updatedAt >= expiry`. Permissionless and idempotent:
-    /// once a price is recorded, later calls return it without changing anything.
+    /// first feed round in time with `updatedAt >= expiry`, across every phase of the
+    /// feed's proxy (ties: the lower phase, then the lower round id). Permissionless and
+    /// idempotent: once a price is recorded, later calls return it without changing anything.
+    /// @dev The proof: `roundId` (phase p) has `updatedAt >= expiry`, and its in-phase
+    /// predecessor `roundId - 1` exists with `updatedAt < expiry` unless `roundId` is its phase's
+    /// round 1. The feed's phases are `1..latestRoundData().roundId >> 64` (none for a plain
+    /// aggregator, phase 0). For each of them other than p, in increasing order, `hints` holds the
+    /// last round of that phase before expiry, or `phase << 64` when it has none; the round after
+    /// the hint must not exist or must come after `roundId` in time. Within a phase rounds are
+    /// consecutive and monotone in time, so no round of any phase lies in [expiry, updatedAt).
+    /// A round more than `maxSettlementDelay` after expiry is accepted only from
+    /// `expiry + settlementFallbackWait` on (the fallback): a series never freezes.
     /// @param roundId The claimed first round at or after expiry.
-    /// @param previousRoundId The round right before `roundId`; across a phase
-    /// boundary, the last round of the previous phase.
+    /// @param hints One round id per other phase, as above; empty for a plain aggregator.
     /// @return priceWad The settlement price, WAD.
     function postSettlementPrice(
         address asset,
         uint256 expiry,
         uint80 roundId,
-        uint80 previousRoundId
+        uint80[] calldata hints
     ) external returns (uint256 priceWad);
 
     // ---------------------------------------------------------------- views
@@ -106,6 +132,11 @@ interface IChainlinkOracle is IPledgeOracle {
     /// @notice Seconds after the sequencer comes back up before prices are trusted.
     function sequencerGracePeriod() external view returns (uint256);
 
-    /// @notice Latest accepted `updatedAt` of the first round after expiry, in seconds after expiry.
+    /// @notice Latest `updatedAt` of the first round after expiry, in seconds after expiry, that is
+    /// accepted as soon as it exists (the normal path).
     function maxSettlementDelay() external view returns (uint256);
+
+    /// @notice Seconds after expiry from which the proven first round is accepted whatever its delay
+    /// (the fallback); at least `maxSettlementDelay`.
+    function settlementFallbackWait() external view returns (uint256);
 }

@@ -19,10 +19,15 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
     uint256 public constant MAX_MAX_AGE = 2 days;
     /// @dev Upper bound of the sequencer grace period.
     uint256 public constant MAX_GRACE_PERIOD = 1 days;
-    /// @dev Bounds of `maxSettlementDelay`: a round must have a chance to arrive, but an expiry
-    /// must not be settled with a price from days later.
+    /// @dev Bounds of `maxSettlementDelay`: a round must have a chance to arrive, and every feed
+    /// `maxAge` (up to `MAX_MAX_AGE`) must fit under it, since a spot feed's `maxAge` may not exceed it.
     uint256 public constant MIN_SETTLEMENT_DELAY = 1 minutes;
-    uint256 public constant MAX_SETTLEMENT_DELAY = 1 days;
+    uint256 public constant MAX_SETTLEMENT_DELAY = 2 days;
+    /// @dev Upper bound of `settlementFallbackWait`: a series whose first round after expiry is late
+    /// settles within a week of expiry at the latest.
+    uint256 public constant MAX_SETTLEMENT_FALLBACK_WAIT = 7 days;
+    /// @dev Chainlink proxy round ids are `phaseId << 64 | aggregatorRoundId`.
+    uint256 private constant _PHASE_OFFSET = 64;
     /// @dev Largest feed `decimals()` supported (10**36 still fits comfortably in uint256).
     uint256 public constant MAX_FEED_DECIMALS = 36;
 
@@ -42,22 +47,33 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
     uint256 public immutable sequencerGracePeriod;
     /// @inheritdoc IChainlinkOracle
     uint256 public immutable maxSettlementDelay;
+    /// @inheritdoc IChainlinkOracle
+    uint256 public immutable settlementFallbackWait;
 
     mapping(address asset => Feed) private _spotFeeds;
     mapping(address underlying => Feed) private _volFeeds;
     /// @dev Zero means "not posted": a posted price is always > 0.
     mapping(address asset => mapping(uint256 expiry => uint256 priceWad)) private _settlementPrices;
 
-    constructor(address admin, address sequencerFeed_, uint256 sequencerGracePeriod_, uint256 maxSettlementDelay_) {
+    constructor(
+        address admin,
+        address sequencerFeed_,
+        uint256 sequencerGracePeriod_,
+        uint256 maxSettlementDelay_,
+        uint256 settlementFallbackWait_
+    ) {
         if (
             admin == address(0) ||
             sequencerGracePeriod_ > MAX_GRACE_PERIOD ||
             maxSettlementDelay_ < MIN_SETTLEMENT_DELAY ||
-            maxSettlementDelay_ > MAX_SETTLEMENT_DELAY
+            maxSettlementDelay_ > MAX_SETTLEMENT_DELAY ||
+            settlementFallbackWait_ < maxSettlementDelay_ ||
+            settlementFallbackWait_ > MAX_SETTLEMENT_FALLBACK_WAIT
         ) revert OracleInvalidConfig();
         sequencerFeed = sequencerFeed_;
         sequencerGracePeriod = sequencerGracePeriod_;
         maxSettlementDelay = maxSettlementDelay_;
+        settlementFallbackWait = settlementFallbackWait_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -65,7 +81,13 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
 
     /// @inheritdoc IChainlinkOracle
     function setSpotFeed(address asset, FeedConfig calldata config) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _spotFeeds[asset] = _checkedFeed(asset, config);
+        Feed memory feed = _checkedFeed(asset, config);
+        // A heartbeat round that is on time for spot reads but later than the delay would only settle
+        // through the fallback: every spot feed must settle on the normal path when it works.
+        if (config.maxAge > maxSettlementDelay) {
+            revert OracleFeedMaxAgeAboveSettlementDelay(asset, config.maxAge, maxSettlementDelay);
+        }
+        _spotFeeds[asset] = feed;
         emit SpotFeedSet(asset, config);
     }
 
@@ -110,7 +132,7 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         address asset,
         uint256 expiry,
         uint80 roundId,
-        uint80 previousRoundId
+        uint80[] calldata hints
     ) external returns (uint256 priceWad) {
         // Idempotent: the first valid post wins and is final, whatever arguments later callers pass.
         priceWad = _settlementPrices[asset][expiry];
@@ -126,15 +148,19 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         // read here means "not found" (a keeper should wait), not a broken feed.
         if (!ok || updatedAt == 0) revert OracleRoundNotFound(roundId);
         if (updatedAt < expiry) revert OracleRoundBeforeExpiry(roundId, updatedAt, expiry);
-        // Proof before lateness, so that `OracleSettlementTooLate` only ever speaks of the true first round.
-        if (!_isFirstRoundAtOrAfter(feed.aggregator, expiry, roundId, previousRoundId)) {
-            revert OracleRoundNotFirstAfterExpiry(roundId, previousRoundId);
+        // Proof before lateness, so that `OracleSettlementFallbackNotOpen` only ever speaks of the true
+        // first round.
+        _checkFirstInPhase(feed.aggregator, expiry, roundId);
+        _checkFirstAcrossPhases(feed.aggregator, expiry, roundId, updatedAt, hints);
+        // A late first round is still the feed's answer: after the wait anyone may post it, so a
+        // series never freezes; the wait leaves time to see it coming (and a migration to finish).
+        if (updatedAt - expiry > maxSettlementDelay && block.timestamp < expiry + settlementFallbackWait) {
+            revert OracleSettlementFallbackNotOpen(roundId, updatedAt, expiry + settlementFallbackWait);
         }
-        if (updatedAt - expiry > maxSettlementDelay) revert OracleSettlementTooLate(roundId, updatedAt, expiry);
         priceWad = _validPrice(feed, answer);
 
         _settlementPrices[asset][expiry] = priceWad;
-        emit SettlementPricePosted(asset, expiry, priceWad, roundId, msg.sender);
+        emit SettlementPricePosted(asset, expiry, priceWad, roundId, updatedAt, msg.sender);
     }
 
     // ---------------------------------------------------------------- internal
@@ -214,37 +240,67 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         }
     }
 
-    /// @dev Whether `roundId` is the first round of `aggregator` with `updatedAt >= expiry`, given that
-    /// `roundId` itself is at or after expiry. `previousRoundId` must be before expiry and directly
-    /// precede `roundId`. Proxy round ids are `phaseId << 64 | aggregatorRoundId`; within a phase the
-    /// predecessor is `roundId - 1`. Across a phase change it is the last round of the previous phase:
-    /// then `roundId` must have no in-phase predecessor and `previousRoundId` no in-phase successor.
-    function _isFirstRoundAtOrAfter(
+    /// @dev Reverts unless no earlier round of `roundId`'s own phase is at or after expiry: `roundId` is
+    /// its phase's round 1 (or 0), or `roundId - 1` exists and is before expiry. A missing predecessor
+    /// (a gap) is not a proof: Chainlink aggregators number rounds consecutively from 1.
+    function _checkFirstInPhase(address aggregator, uint256 expiry, uint80 roundId) private view {
+        if (uint64(roundId) <= 1) return;
+        uint80 previous = roundId - 1;
+        (bool ok, , , uint256 previousUpdatedAt) = _readRound(aggregator, previous);
+        if (!ok || previousUpdatedAt == 0 || previousUpdatedAt >= expiry) {
+            revert OracleRoundNotFirstAfterExpiry(roundId, previous);
+        }
+    }
+
+    /// @dev Reverts unless no round of another phase of the feed lies in [expiry, updatedAt] before
+    /// `roundId` (ties: the lower phase first). The phases are `1..current`, `current` being the phase
+    /// of `latestRoundData()` (0 for a plain aggregator: no other phase). `hints[i]` is, for the i-th of
+    /// those phases other than `roundId`'s, its last round before expiry (`phase << 64` for none); the
+    /// round after it must not exist or must come after `roundId`. Rounds within a phase are
+    /// consecutive and monotone in time, so that round is the phase's first at or after expiry.
+    function _checkFirstAcrossPhases(
         address aggregator,
         uint256 expiry,
         uint80 roundId,
-        uint80 previousRoundId
-    ) private view returns (bool) {
-        (bool ok, , , uint256 previousUpdatedAt) = _readRound(aggregator, previousRoundId);
-        if (!ok || previousUpdatedAt == 0 || previousUpdatedAt >= expiry) return false;
+        uint256 updatedAt,
+        uint80[] calldata hints
+    ) private view {
+        uint256 phase = roundId >> _PHASE_OFFSET;
+        uint256 current = _currentPhase(aggregator);
+        // A phase the proxy has not switched to is not part of its history yet.
+        if (phase > current) revert OracleRoundNotFound(roundId);
+        uint256 expected = phase == 0 ? current : current - 1;
+        if (hints.length != expected) revert OracleSettlementHintsLength(hints.length, expected);
 
-        uint256 phase = roundId >> 64;
-        uint256 previousPhase = previousRoundId >> 64;
-        if (previousPhase == phase) return uint64(roundId) != 0 && previousRoundId == roundId - 1;
-        if (phase == 0 || previousPhase != phase - 1) return false;
-
-        // An in-phase neighbour "exists" only if it can be read and has `updatedAt != 0`; real proxies
-        // revert ("No data present") on unknown rounds, some return zeros.
-        if (uint64(roundId) != 0 && _roundExists(aggregator, roundId - 1)) return false;
-        if (uint64(previousRoundId) != type(uint64).max && _roundExists(aggregator, previousRoundId + 1)) {
-            return false;
+        uint256 otherPhase;
+        for (uint256 i; i < hints.length; ++i) {
+            ++otherPhase;
+            if (otherPhase == phase) ++otherPhase;
+            uint80 hint = hints[i];
+            if (hint >> _PHASE_OFFSET != otherPhase) revert OracleSettlementHintInvalid(i, hint, otherPhase);
+            if (uint64(hint) != 0) {
+                (bool ok, , , uint256 hintUpdatedAt) = _readRound(aggregator, hint);
+                if (!ok || hintUpdatedAt == 0 || hintUpdatedAt >= expiry) {
+                    revert OracleSettlementHintInvalid(i, hint, otherPhase);
+                }
+                if (uint64(hint) == type(uint64).max) continue; // the phase's last possible round
+            }
+            uint80 next = hint + 1;
+            (bool nextOk, , , uint256 nextUpdatedAt) = _readRound(aggregator, next);
+            if (!nextOk || nextUpdatedAt == 0) continue; // the phase has no round after the hint
+            // The hint was not the phase's last round before expiry.
+            if (nextUpdatedAt < expiry) revert OracleSettlementHintInvalid(i, hint, otherPhase);
+            if (nextUpdatedAt < updatedAt || (nextUpdatedAt == updatedAt && otherPhase < phase)) {
+                revert OracleRoundNotFirstAfterExpiry(roundId, next);
+            }
         }
-        return true;
     }
 
-    function _roundExists(address aggregator, uint80 roundId) private view returns (bool) {
-        (bool ok, , , uint256 updatedAt) = _readRound(aggregator, roundId);
-        return ok && updatedAt != 0;
+    /// @dev The phase of the feed's latest round: `latestRoundData().roundId >> 64`.
+    function _currentPhase(address aggregator) private view returns (uint256) {
+        (bool ok, bytes memory data) = aggregator.staticcall(abi.encodeCall(AggregatorV3Interface.latestRoundData, ()));
+        if (!ok || data.length < 160) revert OracleFeedReverted(aggregator);
+        return abi.decode(data, (uint256)) >> _PHASE_OFFSET;
     }
 
     /// @dev Reads `latestRoundData()`; see `_call`.

@@ -22,7 +22,14 @@ export default buildModule("Pledge", (m) => {
     admin,
     "0x0000000000000000000000000000000000000000", // no L2 sequencer feed on the local chain
     HOUR, // sequencer grace period
-    HOUR, // settlement: the first round after expiry must come within an hour
+    // Settlement, normal path: the first round after expiry is accepted at once if it came within
+    // 2 h. That is the 1 h heartbeat plus an hour of slack, and at least every spot feed's maxAge
+    // (1 h 15 min below; `setSpotFeed` enforces it), so a heartbeat round that lands late still
+    // settles at once.
+    2n * HOUR,
+    // Settlement fallback: a first round later than that is accepted from a day after expiry on,
+    // so a series never freezes (docs/oracle.md).
+    24n * HOUR,
   ]);
 
   m.call(vault, "grantRole", [ROLES.riskManager, admin], { id: "GrantRiskManager" });

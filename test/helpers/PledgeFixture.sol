@@ -45,7 +45,7 @@ abstract contract PledgeFixture is VaultFixture {
         btcVol = new MockV3Aggregator(8, 0.6e8);
 
         vm.startPrank(admin);
-        oracle = new ChainlinkOracle(admin, address(0), 1 hours, 1 hours);
+        oracle = new ChainlinkOracle(admin, address(0), 1 hours, 2 hours, 1 days);
         oracle.setSpotFeed(address(weth), IChainlinkOracle.FeedConfig(address(ethUsd), SPOT_MAX_AGE, 0, 0));
         oracle.setSpotFeed(address(wbtc), IChainlinkOracle.FeedConfig(address(btcUsd), SPOT_MAX_AGE, 0, 0));
         oracle.setVolFeed(address(weth), IChainlinkOracle.FeedConfig(address(ethVol), SPOT_MAX_AGE, 0, 0));

@@ -274,4 +274,35 @@ describe("keeper", () => {
     await keeper.tick();
     assert.equal(keeper.stats().settled, stats.settled, "nothing settled twice");
   });
+
+  it("waits for the oracle's settlement fallback when the first round after expiry is late", async () => {
+    const world = await createWorld({ accounts: 5, expiryDays: 1 });
+    const keeper = keeperFor(world);
+    await keeper.tick();
+    const now = (await world.publicClient.getBlock()).timestamp;
+    const [maxDelay, fallbackWait] = await Promise.all([
+      world.contracts.oracle.read.maxSettlementDelay(),
+      world.contracts.oracle.read.settlementFallbackWait(),
+    ]);
+    // A round just before expiry, then none until after the settlement delay (an outage).
+    await world.testClient.increaseTime({ seconds: Number(world.expiry - now) - 120 });
+    await world.refreshFeeds(61_000);
+    await world.testClient.increaseTime({ seconds: 120 + Number(maxDelay) + 60 });
+    await world.refreshFeeds(62_000);
+    await keeper.tick();
+    assert.equal(keeper.stats().pricesPosted, 0, "not before the fallback opens");
+    assert.equal(keeper.stats().failures, 0, "and no reverting transaction sent");
+
+    const later = (await world.publicClient.getBlock()).timestamp;
+    await world.testClient.increaseTime({ seconds: Number(world.expiry + fallbackWait - later) });
+    await world.refreshFeeds(63_000); // spot moves on; the settlement price is the late first round
+    await keeper.tick();
+    assert.equal(keeper.stats().pricesPosted, 1);
+    const [priceWad, posted] = await world.contracts.oracle.read.settlementPrice([
+      world.contracts.wbtc.address,
+      world.expiry,
+    ]);
+    assert.ok(posted);
+    assert.equal(priceWad, 62_000n * 10n ** 18n);
+  });
 });

@@ -286,7 +286,7 @@ describe("SDK actions on the in-process chain", async () => {
     const round = await findSettlementRound(publicClient, { feed, expiry });
     assert.deepEqual(round, {
       roundId: latest - 2n,
-      previousRoundId: latest - 3n,
+      hints: [], // a plain aggregator: no other phase
       answer: 3_400n * 10n ** 8n,
       updatedAt: expiry + 60n,
     });

@@ -160,7 +160,7 @@ describe("SDK margin math equals the chain, to the wei", async () => {
       if (scenario === SCENARIOS - 1) {
         const expiry = day0;
         const round = await ethUsd.read.latestRound();
-        await oracle.write.postSettlementPrice([weth.address, expiry, round, round - 1n]);
+        await oracle.write.postSettlementPrice([weth.address, expiry, round, []]);
       }
       // One batch view at this block; the SDK is evaluated at the same block time (the
       // auctions started below mine blocks but move no balance or price).

@@ -848,13 +848,27 @@ export function createKeeper(options: KeeperOptions): Keeper {
           }
           throw error;
         }
-        const sent = await execute("postSettlementPrice", `price:${asset}:${expiry}`, latest, () =>
-          sender.send(oracle, chainlinkOracleAbi, "postSettlementPrice", [
-            asset,
-            expiry,
-            rounds.roundId,
-            rounds.previousRoundId,
+        // A first round later than the settlement delay is only accepted through the oracle's
+        // fallback, from expiry + settlementFallbackWait on: wait for it instead of sending reverts.
+        const [maxDelay, fallbackWait] = await withBackoff(() =>
+          Promise.all([
+            publicClient.readContract({ address: oracle, abi: chainlinkOracleAbi, functionName: "maxSettlementDelay" }),
+            publicClient.readContract({
+              address: oracle,
+              abi: chainlinkOracleAbi,
+              functionName: "settlementFallbackWait",
+            }),
           ]),
+        );
+        if (rounds.updatedAt - expiry > maxDelay && timestamp < expiry + fallbackWait) {
+          log.debug(
+            { series: seriesId.toString(), opensAt: (expiry + fallbackWait).toString() },
+            "first round after expiry is late: waiting for the settlement fallback",
+          );
+          continue;
+        }
+        const sent = await execute("postSettlementPrice", `price:${asset}:${expiry}`, latest, () =>
+          sender.send(oracle, chainlinkOracleAbi, "postSettlementPrice", [asset, expiry, rounds.roundId, rounds.hints]),
         );
         if (!sent) continue;
         stats.pricesPosted++;

@@ -115,7 +115,7 @@ contract MarginEngineTest is PledgeFixture {
         vm.warp(expiry + 600);
         _setPrice(ethUsd, 4_000e8); // spot moves on; the settlement price does not
         assertEq(engine.mark(call30), 800e18);
-        oracle.postSettlementPrice(address(weth), expiry, settleRound, settleRound - 1);
+        oracle.postSettlementPrice(address(weth), expiry, settleRound, new uint80[](0));
         assertEq(engine.mark(call30), 300e18);
         IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
         assertEq(s.requirementIM, 0, "a settled payoff needs no margin");

@@ -109,6 +109,6 @@ contract SettlementTest is PledgeFixture {
         vm.warp(expiry + 30);
         ethUsd.updateAnswer(answer);
         uint80 round = uint80(ethUsd.latestRound());
-        oracle.postSettlementPrice(address(weth), expiry, round, round - 1);
+        oracle.postSettlementPrice(address(weth), expiry, round, new uint80[](0));
     }
 }

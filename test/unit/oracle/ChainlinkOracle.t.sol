@@ -12,7 +12,9 @@ import {MockFaultyAggregator} from "../../../contracts/mocks/MockFaultyAggregato
 contract ChainlinkOracleTest is Test {
     uint256 internal constant T0 = 1_700_000_000;
     uint256 internal constant GRACE = 1 hours;
-    uint256 internal constant DELAY = 1 hours;
+    /// @dev Every spot feed's `maxAge` must fit under the settlement delay: USDC's 25 h does.
+    uint256 internal constant DELAY = 1 days + 1 hours;
+    uint256 internal constant FALLBACK = 2 days;
     uint32 internal constant ETH_MAX_AGE = 1 hours + 10 minutes;
     uint32 internal constant USDC_MAX_AGE = 1 days + 1 hours;
     /// @dev Settlement expiry used throughout: one day after T0.
@@ -33,7 +35,7 @@ contract ChainlinkOracleTest is Test {
         vm.warp(T0);
         sequencer = new MockFaultyAggregator(0);
         sequencer.setLatest(0, T0 - 2 hours, T0 - 2 hours); // up for two hours: past the grace period
-        oracle = new ChainlinkOracle(address(this), address(sequencer), GRACE, DELAY);
+        oracle = new ChainlinkOracle(address(this), address(sequencer), GRACE, DELAY, FALLBACK);
 
         ethFeed = new MockV3Aggregator(8, 2000e8);
         usdcFeed = new MockV3Aggregator(8, 1e8);
@@ -86,11 +88,38 @@ contract ChainlinkOracleTest is Test {
         btcFeed.setPhaseRound(2, 2, 63_000e8, E + 40 minutes);
     }
 
-    function _expectNotFirst(uint80 roundId, uint80 previousRoundId) internal {
+    /// @dev No hints: a feed with a single phase (or a plain aggregator).
+    function _noHints() internal pure returns (uint80[] memory) {
+        return new uint80[](0);
+    }
+
+    function _hints(uint80 a) internal pure returns (uint80[] memory h) {
+        h = new uint80[](1);
+        h[0] = a;
+    }
+
+    function _hints(uint80 a, uint80 b) internal pure returns (uint80[] memory h) {
+        h = new uint80[](2);
+        h[0] = a;
+        h[1] = b;
+    }
+
+    function _expectNotFirst(uint80 roundId, uint80 earlierRoundId) internal {
+        _expectNotFirst(roundId, _noHints(), earlierRoundId);
+    }
+
+    function _expectNotFirst(uint80 roundId, uint80[] memory hints, uint80 earlierRoundId) internal {
         vm.expectRevert(
-            abi.encodeWithSelector(IChainlinkOracle.OracleRoundNotFirstAfterExpiry.selector, roundId, previousRoundId)
+            abi.encodeWithSelector(IChainlinkOracle.OracleRoundNotFirstAfterExpiry.selector, roundId, earlierRoundId)
         );
-        oracle.postSettlementPrice(WBTC, E, roundId, previousRoundId);
+        oracle.postSettlementPrice(WBTC, E, roundId, hints);
+    }
+
+    function _expectHintInvalid(uint80 roundId, uint80[] memory hints, uint256 index, uint256 phase) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(IChainlinkOracle.OracleSettlementHintInvalid.selector, index, hints[index], phase)
+        );
+        oracle.postSettlementPrice(WBTC, E, roundId, hints);
     }
 
     // ================================================================ constructor and admin
@@ -99,25 +128,31 @@ contract ChainlinkOracleTest is Test {
         assertEq(oracle.sequencerFeed(), address(sequencer));
         assertEq(oracle.sequencerGracePeriod(), GRACE);
         assertEq(oracle.maxSettlementDelay(), DELAY);
+        assertEq(oracle.settlementFallbackWait(), FALLBACK);
         assertTrue(oracle.hasRole(oracle.DEFAULT_ADMIN_ROLE(), address(this)));
     }
 
     function test_constructor_rejectsBadConfig() public {
         vm.expectRevert(IChainlinkOracle.OracleInvalidConfig.selector);
-        new ChainlinkOracle(address(0), address(0), 0, DELAY);
+        new ChainlinkOracle(address(0), address(0), 0, DELAY, FALLBACK);
         vm.expectRevert(IChainlinkOracle.OracleInvalidConfig.selector);
-        new ChainlinkOracle(address(this), address(sequencer), 1 days + 1, DELAY);
+        new ChainlinkOracle(address(this), address(sequencer), 1 days + 1, DELAY, FALLBACK);
         vm.expectRevert(IChainlinkOracle.OracleInvalidConfig.selector);
-        new ChainlinkOracle(address(this), address(0), 0, 1 minutes - 1);
+        new ChainlinkOracle(address(this), address(0), 0, 1 minutes - 1, FALLBACK);
         vm.expectRevert(IChainlinkOracle.OracleInvalidConfig.selector);
-        new ChainlinkOracle(address(this), address(0), 0, 1 days + 1);
+        new ChainlinkOracle(address(this), address(0), 0, 2 days + 1, 7 days);
+        // The fallback wait is at least the delay and at most a week.
+        vm.expectRevert(IChainlinkOracle.OracleInvalidConfig.selector);
+        new ChainlinkOracle(address(this), address(0), 0, 2 hours, 2 hours - 1);
+        vm.expectRevert(IChainlinkOracle.OracleInvalidConfig.selector);
+        new ChainlinkOracle(address(this), address(0), 0, 2 hours, 7 days + 1);
         // The bounds themselves are accepted.
-        new ChainlinkOracle(address(this), address(sequencer), 1 days, 1 minutes);
-        new ChainlinkOracle(address(this), address(0), 0, 1 days);
+        new ChainlinkOracle(address(this), address(sequencer), 1 days, 1 minutes, 1 minutes);
+        new ChainlinkOracle(address(this), address(0), 0, 2 days, 7 days);
     }
 
     function test_l1_noSequencerFeed() public {
-        ChainlinkOracle l1 = new ChainlinkOracle(address(this), address(0), 0, DELAY);
+        ChainlinkOracle l1 = new ChainlinkOracle(address(this), address(0), 0, DELAY, FALLBACK);
         l1.setSpotFeed(WETH, _cfg(address(ethFeed), ETH_MAX_AGE));
         sequencer.setLatest(1, T0, T0); // irrelevant on L1
         assertEq(l1.spot(WETH), 2000e18);
@@ -175,7 +210,7 @@ contract ChainlinkOracleTest is Test {
         oracle.setSpotFeed(address(0), _cfg(address(ethFeed), 1 hours));
         // Bounds and one-sided sanity limits are accepted.
         oracle.setSpotFeed(WETH, _cfg(address(ethFeed), 60));
-        oracle.setSpotFeed(WETH, _cfg(address(ethFeed), 2 days));
+        oracle.setVolFeed(WETH, _cfg(address(ethFeed), 2 days)); // spot feeds stop at the settlement delay
         oracle.setSpotFeed(WETH, _cfg(address(ethFeed), 1 hours, 5, 0));
         oracle.setSpotFeed(WETH, _cfg(address(ethFeed), 1 hours, 0, 5));
         oracle.setSpotFeed(WETH, _cfg(address(ethFeed), 1 hours, 5, 5));
@@ -206,7 +241,7 @@ contract ChainlinkOracleTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleFeedNotSet.selector, WETH));
         oracle.vol(WETH);
         vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleFeedNotSet.selector, unknown));
-        oracle.postSettlementPrice(unknown, E, 1, 0);
+        oracle.postSettlementPrice(unknown, E, 1, _noHints());
     }
 
     // ================================================================ spot and vol
@@ -403,16 +438,16 @@ contract ChainlinkOracleTest is Test {
         vm.warp(E + 1 hours);
         sequencer.setLatest(1, E, E);
         vm.expectRevert(IChainlinkOracle.OracleSequencerDown.selector);
-        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
 
         sequencer.setLatest(0, E + 30 minutes, E + 30 minutes);
         vm.expectRevert(
             abi.encodeWithSelector(IChainlinkOracle.OracleGracePeriodNotOver.selector, E + 30 minutes, GRACE)
         );
-        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
 
         vm.warp(E + 2 hours);
-        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2)), 62_000e18);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 62_000e18);
     }
 
     // ================================================================ settlement
@@ -430,9 +465,9 @@ contract ChainlinkOracleTest is Test {
         assertFalse(postedBefore);
 
         vm.expectEmit(address(oracle));
-        emit IChainlinkOracle.SettlementPricePosted(WBTC, E, 62_000e18, _r(1, 3), STRANGER);
+        emit IChainlinkOracle.SettlementPricePosted(WBTC, E, 62_000e18, _r(1, 3), E + 10 minutes, STRANGER);
         vm.prank(STRANGER); // permissionless
-        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2)), 62_000e18);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 62_000e18);
 
         (uint256 price, bool posted) = oracle.settlementPrice(WBTC, E);
         assertEq(price, 62_000e18);
@@ -443,7 +478,7 @@ contract ChainlinkOracleTest is Test {
         btcFeed.setPhaseRound(1, 1, 60_000e8, E - 1);
         btcFeed.setPhaseRound(1, 2, 61_000e8, E);
         vm.warp(E);
-        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 2), _r(1, 1)), 61_000e18);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints()), 61_000e18);
     }
 
     function test_settle_predecessorAtExpiryIsNotBefore() public {
@@ -456,14 +491,14 @@ contract ChainlinkOracleTest is Test {
     function test_settle_idempotent() public {
         _btcRounds();
         vm.warp(E + 2 hours);
-        uint256 first = oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2));
+        uint256 first = oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
 
         vm.recordLogs();
         // Same call, and even a call with invalid arguments or a broken feed: the stored price, no event.
-        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2)), first);
-        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 4), _r(1, 3)), first);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), first);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 4), _noHints()), first);
         btcFeed.setRevert(true);
-        assertEq(oracle.postSettlementPrice(WBTC, E, 0, 0), first);
+        assertEq(oracle.postSettlementPrice(WBTC, E, 0, _noHints()), first);
         Vm.Log[] memory logs = vm.getRecordedLogs();
         assertEq(logs.length, 0);
         (uint256 price, bool posted) = oracle.settlementPrice(WBTC, E);
@@ -475,7 +510,7 @@ contract ChainlinkOracleTest is Test {
         _btcRounds();
         vm.warp(E - 1);
         vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleExpiryNotReached.selector, E));
-        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
     }
 
     function test_settle_roundBeforeExpiry() public {
@@ -484,7 +519,7 @@ contract ChainlinkOracleTest is Test {
         vm.expectRevert(
             abi.encodeWithSelector(IChainlinkOracle.OracleRoundBeforeExpiry.selector, _r(1, 2), E - 30 minutes, E)
         );
-        oracle.postSettlementPrice(WBTC, E, _r(1, 2), _r(1, 1));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints());
     }
 
     function test_settle_cherryPickedLaterRound() public {
@@ -493,23 +528,30 @@ contract ChainlinkOracleTest is Test {
         _expectNotFirst(_r(1, 4), _r(1, 3));
     }
 
-    function test_settle_wrongPredecessor() public {
+    function test_settle_hintsOnSinglePhaseFeed() public {
         _btcRounds();
         vm.warp(E + 2 hours);
-        _expectNotFirst(_r(1, 3), _r(1, 1)); // before expiry but not adjacent
-        _expectNotFirst(_r(1, 4), _r(1, 2)); // skips the real first round (1,3)
-        _expectNotFirst(_r(1, 3), _r(1, 3));
-        _expectNotFirst(_r(1, 3), _r(1, 9)); // predecessor does not exist
-        btcFeed.setMissingRoundMode(MockFaultyAggregator.MissingRoundMode.Zeros);
-        _expectNotFirst(_r(1, 3), _r(1, 9));
+        // A feed with one phase takes no hints.
+        vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleSettlementHintsLength.selector, 1, 0));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _hints(_r(1, 2)));
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 62_000e18);
     }
 
     function test_settle_gapInPhaseIsNotProvable() public {
         _btcRounds();
         btcFeed.deleteRound(_r(1, 2));
         vm.warp(E + 2 hours);
-        _expectNotFirst(_r(1, 3), _r(1, 1));
+        _expectNotFirst(_r(1, 3), _r(1, 2)); // the missing predecessor proves nothing
+        btcFeed.setMissingRoundMode(MockFaultyAggregator.MissingRoundMode.Zeros);
         _expectNotFirst(_r(1, 3), _r(1, 2));
+    }
+
+    function test_settle_firstRoundOfPhaseNeedsNoPredecessor() public {
+        // The feed's very first round comes after expiry: nothing earlier exists.
+        btcFeed.setPhaseRound(1, 1, 62_000e8, E + 10 minutes);
+        btcFeed.setPhaseRound(1, 2, 63_000e8, E + 40 minutes);
+        vm.warp(E + 2 hours);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 1), _noHints()), 62_000e18);
     }
 
     function test_settle_noRoundAfterExpiryYet() public {
@@ -518,35 +560,137 @@ contract ChainlinkOracleTest is Test {
         vm.warp(E + 10 minutes);
         // A real proxy reverts on an unknown round ...
         vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleRoundNotFound.selector, _r(1, 3)));
-        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
         // ... others return zeros: both read as "not found".
         btcFeed.setMissingRoundMode(MockFaultyAggregator.MissingRoundMode.Zeros);
         vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleRoundNotFound.selector, _r(1, 3)));
-        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
         // The latest existing round is before expiry.
         vm.expectRevert(
             abi.encodeWithSelector(IChainlinkOracle.OracleRoundBeforeExpiry.selector, _r(1, 2), E - 30 minutes, E)
         );
-        oracle.postSettlementPrice(WBTC, E, _r(1, 2), _r(1, 1));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints());
     }
 
-    function test_settle_tooLate() public {
+    function test_settle_lateRoundWaitsForFallback() public {
         btcFeed.setPhaseRound(1, 1, 60_000e8, E - 30 minutes);
         btcFeed.setPhaseRound(1, 2, 61_000e8, E + DELAY + 1);
-        vm.warp(E + 3 hours);
+        vm.warp(E + FALLBACK - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(IChainlinkOracle.OracleSettlementTooLate.selector, _r(1, 2), E + DELAY + 1, E)
+            abi.encodeWithSelector(
+                IChainlinkOracle.OracleSettlementFallbackNotOpen.selector,
+                _r(1, 2),
+                E + DELAY + 1,
+                E + FALLBACK
+            )
         );
-        oracle.postSettlementPrice(WBTC, E, _r(1, 2), _r(1, 1));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints());
         (, bool posted) = oracle.settlementPrice(WBTC, E);
         assertFalse(posted);
+
+        vm.warp(E + FALLBACK);
+        vm.expectEmit(address(oracle));
+        emit IChainlinkOracle.SettlementPricePosted(WBTC, E, 61_000e18, _r(1, 2), E + DELAY + 1, STRANGER);
+        vm.prank(STRANGER); // the fallback is permissionless too
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints()), 61_000e18);
+    }
+
+    function test_settle_fallbackStillNeedsTheProof() public {
+        // Only the true first round, however late, can go through the fallback.
+        btcFeed.setPhaseRound(1, 1, 60_000e8, E - 30 minutes);
+        btcFeed.setPhaseRound(1, 2, 61_000e8, E + DELAY + 1);
+        btcFeed.setPhaseRound(1, 3, 62_000e8, E + DELAY + 2 hours);
+        vm.warp(E + FALLBACK);
+        _expectNotFirst(_r(1, 3), _r(1, 2));
     }
 
     function test_settle_exactlyAtMaxDelay() public {
         btcFeed.setPhaseRound(1, 1, 60_000e8, E - 30 minutes);
         btcFeed.setPhaseRound(1, 2, 61_000e8, E + DELAY);
-        vm.warp(E + 3 hours);
-        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 2), _r(1, 1)), 61_000e18);
+        vm.warp(E + DELAY);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints()), 61_000e18);
+    }
+
+    // ------------------------------------------------ finding 4: a series can freeze forever
+
+    /// @dev The configuration shipped before the fix: a 1 h settlement delay over a 1 h heartbeat.
+    /// The round before expiry lands at E - 1 s, the next heartbeat 1 h later and 5 s late: on the old
+    /// code no price could ever be posted (`OracleSettlementTooLate` forever) and the series froze.
+    function test_finding4_lateHeartbeatRoundSettlesAfterFallbackWait() public {
+        ChainlinkOracle shipped = new ChainlinkOracle(address(this), address(0), 0, 1 hours, 1 days);
+        MockFaultyAggregator feed = new MockFaultyAggregator(8);
+        shipped.setSpotFeed(WBTC, _cfg(address(feed), 1 hours));
+        feed.setPhaseRound(1, 1, 60_000e8, E - 1);
+        feed.setPhaseRound(1, 2, 61_000e8, E - 1 + 1 hours + 5 seconds);
+
+        vm.warp(E + 1 days - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IChainlinkOracle.OracleSettlementFallbackNotOpen.selector,
+                _r(1, 2),
+                E + 1 hours + 4 seconds,
+                E + 1 days
+            )
+        );
+        shipped.postSettlementPrice(WBTC, E, _r(1, 2), _noHints());
+
+        vm.warp(E + 1 days);
+        assertEq(shipped.postSettlementPrice(WBTC, E, _r(1, 2), _noHints()), 61_000e18);
+        (uint256 price, bool posted) = shipped.settlementPrice(WBTC, E);
+        assertEq(price, 61_000e18);
+        assertTrue(posted);
+    }
+
+    /// @dev The new deployment defaults (2 h delay, 1 day fallback): the same late heartbeat round
+    /// settles at once, on the normal path.
+    function test_finding4_deployDefaultsSettleLateHeartbeatAtOnce() public {
+        ChainlinkOracle fixed_ = new ChainlinkOracle(address(this), address(0), 0, 2 hours, 1 days);
+        MockFaultyAggregator feed = new MockFaultyAggregator(8);
+        fixed_.setSpotFeed(WBTC, _cfg(address(feed), 1 hours + 15 minutes));
+        feed.setPhaseRound(1, 1, 60_000e8, E - 1);
+        feed.setPhaseRound(1, 2, 61_000e8, E - 1 + 1 hours + 5 seconds);
+        vm.warp(E + 1 hours + 5 seconds);
+        assertEq(fixed_.postSettlementPrice(WBTC, E, _r(1, 2), _noHints()), 61_000e18);
+    }
+
+    /// @dev A spot feed whose `maxAge` exceeds the settlement delay is exactly the freeze: refused.
+    function test_finding4_setSpotFeedRejectsMaxAgeAboveDelay() public {
+        ChainlinkOracle shipped = new ChainlinkOracle(address(this), address(0), 0, 1 hours, 1 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IChainlinkOracle.OracleFeedMaxAgeAboveSettlementDelay.selector,
+                WETH,
+                1 hours + 15 minutes,
+                1 hours
+            )
+        );
+        shipped.setSpotFeed(WETH, _cfg(address(ethFeed), 1 hours + 15 minutes));
+        shipped.setSpotFeed(WETH, _cfg(address(ethFeed), 1 hours)); // equal is fine
+        // Volatility feeds never settle anything: not checked.
+        shipped.setVolFeed(WETH, _cfg(address(ethFeed), 2 days));
+    }
+
+    /// @dev Whatever the delay of the first round and the time of the post: the normal path takes a
+    /// round within the delay at once, the fallback any proven round from `expiry + wait` on.
+    function testFuzz_finding4_neverFreezes(uint256 lateness, uint256 postedAfter) public {
+        lateness = bound(lateness, 0, 3 days);
+        postedAfter = bound(postedAfter, lateness, lateness + 3 days);
+        btcFeed.setPhaseRound(1, 1, 60_000e8, E - 1);
+        btcFeed.setPhaseRound(1, 2, 61_000e8, E + lateness);
+        vm.warp(E + postedAfter);
+        if (lateness > DELAY && postedAfter < FALLBACK) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IChainlinkOracle.OracleSettlementFallbackNotOpen.selector,
+                    _r(1, 2),
+                    E + lateness,
+                    E + FALLBACK
+                )
+            );
+            oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints());
+            vm.warp(E + (lateness > FALLBACK ? lateness : FALLBACK));
+        }
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints()), 61_000e18);
     }
 
     function test_settle_bounds() public {
@@ -562,7 +706,7 @@ contract ChainlinkOracleTest is Test {
                 61_500e18
             )
         );
-        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
     }
 
     function test_settle_invalidAnswer() public {
@@ -570,44 +714,48 @@ contract ChainlinkOracleTest is Test {
         btcFeed.setPhaseRound(1, 3, -5, E + 10 minutes);
         vm.warp(E + 2 hours);
         vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleInvalidPrice.selector, address(btcFeed), -5));
-        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
     }
 
     function test_settle_ignoresStalenessOfLatest() public {
         // Settlement reads a historical round: the latest answer being stale does not matter.
         _btcRounds();
         vm.warp(E + 1 days);
-        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2)), 62_000e18);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 62_000e18);
     }
 
     function test_settle_phaseBoundary_valid() public {
         _btcRoundsAcrossPhases();
         vm.warp(E + 2 hours);
-        assertEq(oracle.postSettlementPrice(WBTC, E, _r(2, 1), _r(1, 2)), 62_000e18);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(2, 1), _hints(_r(1, 2))), 62_000e18);
     }
 
     function test_settle_phaseBoundary_valid_zerosMode() public {
         _btcRoundsAcrossPhases();
         btcFeed.setMissingRoundMode(MockFaultyAggregator.MissingRoundMode.Zeros);
         vm.warp(E + 2 hours);
-        assertEq(oracle.postSettlementPrice(WBTC, E, _r(2, 1), _r(1, 2)), 62_000e18);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(2, 1), _hints(_r(1, 2))), 62_000e18);
     }
 
     function test_settle_phaseBoundary_invalid() public {
         _btcRoundsAcrossPhases();
         vm.warp(E + 2 hours);
-        _expectNotFirst(_r(2, 1), _r(1, 1)); // (1,2) exists: (1,1) is not the last round of phase 1
-        _expectNotFirst(_r(2, 2), _r(1, 2)); // (2,1) exists: (2,2) is not the first round of phase 2
-        _expectNotFirst(_r(2, 1), _r(2, 0)); // aggregator round 0 does not exist
+        _expectHintInvalid(_r(2, 1), _hints(_r(1, 1)), 0, 1); // (1,2) is before expiry too: not the last
+        _expectHintInvalid(_r(2, 1), _hints(_r(1, 0)), 0, 1); // "none before expiry" is false
+        _expectHintInvalid(_r(2, 1), _hints(_r(1, 7)), 0, 1); // does not exist
+        _expectHintInvalid(_r(2, 1), _hints(_r(2, 0)), 0, 1); // not phase 1
+        _expectNotFirst(_r(2, 2), _hints(_r(1, 2)), _r(2, 1)); // (2,1) comes first
+        vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleSettlementHintsLength.selector, 0, 1));
+        oracle.postSettlementPrice(WBTC, E, _r(2, 1), _noHints());
     }
 
     function test_settle_phaseBoundary_invalid_zerosMode() public {
         _btcRoundsAcrossPhases();
         btcFeed.setMissingRoundMode(MockFaultyAggregator.MissingRoundMode.Zeros);
         vm.warp(E + 2 hours);
-        _expectNotFirst(_r(2, 1), _r(1, 1));
-        _expectNotFirst(_r(2, 2), _r(1, 2));
-        _expectNotFirst(_r(2, 1), _r(2, 0));
+        _expectHintInvalid(_r(2, 1), _hints(_r(1, 1)), 0, 1);
+        _expectHintInvalid(_r(2, 1), _hints(_r(1, 7)), 0, 1);
+        _expectNotFirst(_r(2, 2), _hints(_r(1, 2)), _r(2, 1));
     }
 
     function test_settle_phaseBoundary_cherryPickedNextPhase() public {
@@ -615,24 +763,72 @@ contract ChainlinkOracleTest is Test {
         _btcRounds();
         btcFeed.setPhaseRound(2, 1, 70_000e8, E + 50 minutes);
         vm.warp(E + 2 hours);
-        _expectNotFirst(_r(2, 1), _r(1, 4)); // predecessor after expiry
-        _expectNotFirst(_r(2, 1), _r(1, 2)); // (1,2) is not the last round of phase 1
+        _expectNotFirst(_r(2, 1), _hints(_r(1, 2)), _r(1, 3)); // (1,3) comes first
+        _expectHintInvalid(_r(2, 1), _hints(_r(1, 4)), 0, 1); // (1,4) is after expiry
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _hints(_r(2, 0))), 62_000e18);
     }
 
     function test_settle_phaseBoundary_skippedPhase() public {
+        // Phase 2 has no rounds at all (a proxy may skip one): its hint says "none before expiry".
         btcFeed.setPhaseRound(1, 1, 60_000e8, E - 2 hours);
         btcFeed.setPhaseRound(3, 1, 62_000e8, E + 10 minutes);
         vm.warp(E + 2 hours);
-        _expectNotFirst(_r(3, 1), _r(1, 1)); // only phase - 1 may hold the predecessor
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(3, 1), _hints(_r(1, 1), _r(2, 0))), 62_000e18);
+    }
+
+    function test_settle_phaseNotYetCurrentIsNotHistory() public {
+        _btcRounds();
+        vm.warp(E + 2 hours);
+        // Phase 1 is the latest: a round id in phase 2 is not part of the feed yet.
+        vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleRoundNotFound.selector, _r(2, 1)));
+        oracle.postSettlementPrice(WBTC, E, _r(2, 1), _noHints());
+    }
+
+    // ------------------------------------------------ finding 5: phases that overlap in time
+
+    /// @dev Case (a): the new phase 2 reports at E + 10 min, the old phase 1 still reports at E + 30 min.
+    /// Old code: (2,1) could not be proven (its cross-phase predecessor (1,2) is after expiry) and
+    /// (1,2) was accepted with its in-phase predecessor. Now only (2,1), the first in time, is provable.
+    function test_finding5a_oldPhaseLaterRoundIsRejected() public {
+        btcFeed.setPhaseRound(1, 1, 60_000e8, E - 40 minutes);
+        btcFeed.setPhaseRound(1, 2, 61_000e8, E + 30 minutes);
+        btcFeed.setPhaseRound(2, 1, 62_000e8, E + 10 minutes);
+        btcFeed.setPhaseRound(2, 2, 63_000e8, E + 70 minutes);
+        vm.warp(E + 2 hours);
+        _expectNotFirst(_r(1, 2), _hints(_r(2, 0)), _r(2, 1));
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(2, 1), _hints(_r(1, 1))), 62_000e18);
+    }
+
+    /// @dev Case (b): both phases have a round shortly after expiry, (1,2) at E + 5 min and (2,2) at
+    /// E + 8 min. Old code: both were provable and the first caller chose the price. Now only (1,2).
+    function test_finding5b_onlyTheEarlierOfTwoPhasesIsProvable() public {
+        btcFeed.setPhaseRound(1, 1, 60_000e8, E - 30 minutes);
+        btcFeed.setPhaseRound(1, 2, 61_000e8, E + 5 minutes);
+        btcFeed.setPhaseRound(2, 1, 62_000e8, E - 10 minutes);
+        btcFeed.setPhaseRound(2, 2, 70_000e8, E + 8 minutes);
+        vm.warp(E + 2 hours);
+        _expectNotFirst(_r(2, 2), _hints(_r(1, 1)), _r(1, 2));
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 2), _hints(_r(2, 1))), 61_000e18);
+    }
+
+    /// @dev Two phases with a round at the same second: the lower phase wins, so one price only.
+    function test_finding5_tieGoesToLowerPhase() public {
+        btcFeed.setPhaseRound(1, 1, 60_000e8, E - 30 minutes);
+        btcFeed.setPhaseRound(1, 2, 61_000e8, E + 5 minutes);
+        btcFeed.setPhaseRound(2, 1, 62_000e8, E - 10 minutes);
+        btcFeed.setPhaseRound(2, 2, 70_000e8, E + 5 minutes);
+        vm.warp(E + 2 hours);
+        _expectNotFirst(_r(2, 2), _hints(_r(1, 1)), _r(1, 2));
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 2), _hints(_r(2, 1))), 61_000e18);
     }
 
     function test_settle_perExpiry() public {
         _btcRounds();
         vm.warp(E + 2 hours);
-        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _r(1, 2));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
         // An expiry between (1,3) and (1,4) settles on (1,4) independently.
         uint256 e2 = E + 20 minutes;
-        assertEq(oracle.postSettlementPrice(WBTC, e2, _r(1, 4), _r(1, 3)), 63_000e18);
+        assertEq(oracle.postSettlementPrice(WBTC, e2, _r(1, 4), _noHints()), 63_000e18);
         (uint256 p1, ) = oracle.settlementPrice(WBTC, E);
         (uint256 p2, ) = oracle.settlementPrice(WBTC, e2);
         assertEq(p1, 62_000e18);
@@ -660,7 +856,7 @@ contract ChainlinkOracleTest is Test {
     }
 
     function testFuzz_stalenessBoundary(uint32 maxAge, uint256 elapsed) public {
-        maxAge = uint32(bound(maxAge, 60, 2 days));
+        maxAge = uint32(bound(maxAge, 60, DELAY)); // a spot feed's maxAge fits under the settlement delay
         elapsed = bound(elapsed, 0, 3 days);
         oracle.setSpotFeed(WETH, _cfg(address(ethFeed), maxAge));
         vm.warp(T0 + elapsed);
@@ -672,20 +868,102 @@ contract ChainlinkOracleTest is Test {
         oracle.spot(WETH);
     }
 
-    /// @dev Over a fixed history, exactly one (round, predecessor) pair proves the settlement round.
-    function testFuzz_settle_onlyTrueFirstRound(uint64 n, uint64 m) public {
+    /// @dev Over a fixed single-phase history, exactly one round proves the settlement round.
+    function testFuzz_settle_onlyTrueFirstRound(uint64 n) public {
         // Rounds 1..6 every 20 minutes from E-50m: (1,3) at E-10m, (1,4) at E+10m is the first after expiry.
         for (uint64 i = 1; i <= 6; ++i) {
             btcFeed.setPhaseRound(1, i, int256(uint256(60_000e8 + i)), E - 70 minutes + i * 20 minutes);
         }
-        n = uint64(bound(n, 1, 7));
-        m = uint64(bound(m, 0, 7));
+        n = uint64(bound(n, 0, 7));
         vm.warp(E + 3 hours);
-        if (n == 4 && m == 3) {
-            assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, n), _r(1, m)), (60_000e8 + 4) * 1e10);
+        if (n == 4) {
+            assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, n), _noHints()), (60_000e8 + 4) * 1e10);
         } else {
             vm.expectRevert();
-            oracle.postSettlementPrice(WBTC, E, _r(1, n), _r(1, m));
+            oracle.postSettlementPrice(WBTC, E, _r(1, n), _noHints());
         }
+    }
+
+    uint256 internal constant FUZZ_PHASES = 3;
+    uint256 internal constant FUZZ_ROUNDS = 3;
+    /// @dev The fuzzed history: `_times[phase][n]` for `n` in 1..`_count[phase]`; `_current` is the
+    /// highest phase with a round (the feed's latest). In storage to keep the stack shallow.
+    uint256[FUZZ_ROUNDS + 1][FUZZ_PHASES + 1] internal _times;
+    uint256[FUZZ_PHASES + 1] internal _count;
+    uint256 internal _current;
+
+    /// @dev The last round of phase `q` before expiry, 0 if none.
+    function _lastBefore(uint256 q) internal view returns (uint256 last) {
+        for (uint256 m = 1; m <= _count[q]; ++m) if (_times[q][m] < E) last = m;
+    }
+
+    /// @dev The `combo`-th hint list for a round in phase `p` (each other phase: any of its rounds or
+    /// "none"), and whether it is the true one.
+    function _hintsFor(uint256 p, uint256 combo) internal view returns (uint80[] memory hints, bool trueHints) {
+        hints = new uint80[](_current - 1);
+        trueHints = true;
+        uint256 k;
+        for (uint256 q = 1; q <= _current; ++q) {
+            if (q == p) continue;
+            uint256 h = combo % (_count[q] + 1);
+            combo /= _count[q] + 1;
+            hints[k++] = _r(uint16(q), uint64(h));
+            if (h != _lastBefore(q)) trueHints = false;
+        }
+    }
+
+    function _combos(uint256 p) internal view returns (uint256 combos) {
+        combos = 1;
+        for (uint256 q = 1; q <= _current; ++q) if (q != p) combos *= _count[q] + 1;
+    }
+
+    /// @dev Finding 5, the class: up to three phases with up to three rounds each at random times on a
+    /// 10-minute grid around expiry (so phases overlap and tie). Over every round and every hint list
+    /// (each hint any round of its phase, or "none"), a post succeeds only for the first round in time
+    /// (ties: lower phase) with the true hints, and then at that round's price.
+    function testFuzz_finding5_onlyFirstRoundInTimeAcrossPhases(uint256 seed) public {
+        uint80 winner;
+        uint256 winnerTime = type(uint256).max;
+        for (uint256 q = 1; q <= FUZZ_PHASES; ++q) {
+            _count[q] = uint256(keccak256(abi.encode(seed, q))) % (FUZZ_ROUNDS + 1);
+            uint256 t = E - 40 minutes;
+            for (uint256 n = 1; n <= _count[q]; ++n) {
+                t += (uint256(keccak256(abi.encode(seed, q, n))) % 3) * 10 minutes; // 0, 10 or 20 min later
+                _times[q][n] = t;
+                btcFeed.setPhaseRound(uint16(q), uint64(n), int256(60_000e8 + q * 100 + n), t);
+                if (t >= E && t < winnerTime) {
+                    winnerTime = t; // strict: an equal time in a later phase or round does not win
+                    winner = _r(uint16(q), uint64(n));
+                }
+            }
+            if (_count[q] != 0) _current = q;
+        }
+        vm.assume(winner != 0); // some round at or after expiry exists
+        vm.warp(E + 3 hours);
+
+        for (uint256 p = 1; p <= _current; ++p) {
+            for (uint256 n = 1; n <= _count[p]; ++n) {
+                uint80 candidate = _r(uint16(p), uint64(n));
+                uint256 combos = _combos(p);
+                for (uint256 c; c < combos; ++c) {
+                    (uint80[] memory hints, bool trueHints) = _hintsFor(p, c);
+                    if (candidate == winner && trueHints) continue; // posted last: it would mask the rest
+                    try oracle.postSettlementPrice(WBTC, E, candidate, hints) returns (uint256) {
+                        fail();
+                    } catch {}
+                }
+            }
+        }
+        (, bool posted) = oracle.settlementPrice(WBTC, E);
+        assertFalse(posted);
+
+        uint256 winnerPhase = winner >> 64;
+        uint80[] memory winnerHints = new uint80[](_current - 1);
+        uint256 j;
+        for (uint256 q = 1; q <= _current; ++q) {
+            if (q != winnerPhase) winnerHints[j++] = _r(uint16(q), uint64(_lastBefore(q)));
+        }
+        uint256 expected = (60_000e8 + winnerPhase * 100 + uint64(winner)) * 1e10;
+        assertEq(oracle.postSettlementPrice(WBTC, E, winner, winnerHints), expected);
     }
 }

@@ -11,7 +11,7 @@ describe("ChainlinkOracle (viem)", async () => {
   if (admin === undefined) throw new Error("no wallet client");
 
   // L1 deployment: no sequencer feed, grace 0, 1 h settlement delay.
-  const oracle = await viem.deployContract("ChainlinkOracle", [admin.account.address, zeroAddress, 0n, 3600n]);
+  const oracle = await viem.deployContract("ChainlinkOracle", [admin.account.address, zeroAddress, 0n, 3600n, 86_400n]);
   const feed = await viem.deployContract("MockV3Aggregator", [8, 2_000n * 10n ** 8n]);
   await oracle.write.setSpotFeed([
     WETH,

@@ -8,6 +8,7 @@ export const chainlinkOracleAbi = [
       { internalType: "address", name: "sequencerFeed_", type: "address" },
       { internalType: "uint256", name: "sequencerGracePeriod_", type: "uint256" },
       { internalType: "uint256", name: "maxSettlementDelay_", type: "uint256" },
+      { internalType: "uint256", name: "settlementFallbackWait_", type: "uint256" },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -24,6 +25,15 @@ export const chainlinkOracleAbi = [
   {
     inputs: [{ internalType: "uint256", name: "expiry", type: "uint256" }],
     name: "OracleExpiryNotReached",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      { internalType: "uint256", name: "maxAge", type: "uint256" },
+      { internalType: "uint256", name: "maxSettlementDelay", type: "uint256" },
+    ],
+    name: "OracleFeedMaxAgeAboveSettlementDelay",
     type: "error",
   },
   { inputs: [{ internalType: "address", name: "asset", type: "address" }], name: "OracleFeedNotSet", type: "error" },
@@ -76,7 +86,7 @@ export const chainlinkOracleAbi = [
   {
     inputs: [
       { internalType: "uint80", name: "roundId", type: "uint80" },
-      { internalType: "uint80", name: "previousRoundId", type: "uint80" },
+      { internalType: "uint80", name: "earlierRoundId", type: "uint80" },
     ],
     name: "OracleRoundNotFirstAfterExpiry",
     type: "error",
@@ -87,9 +97,26 @@ export const chainlinkOracleAbi = [
     inputs: [
       { internalType: "uint80", name: "roundId", type: "uint80" },
       { internalType: "uint256", name: "updatedAt", type: "uint256" },
-      { internalType: "uint256", name: "expiry", type: "uint256" },
+      { internalType: "uint256", name: "opensAt", type: "uint256" },
     ],
-    name: "OracleSettlementTooLate",
+    name: "OracleSettlementFallbackNotOpen",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "index", type: "uint256" },
+      { internalType: "uint80", name: "hint", type: "uint80" },
+      { internalType: "uint256", name: "phase", type: "uint256" },
+    ],
+    name: "OracleSettlementHintInvalid",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "length", type: "uint256" },
+      { internalType: "uint256", name: "expected", type: "uint256" },
+    ],
+    name: "OracleSettlementHintsLength",
     type: "error",
   },
   {
@@ -138,6 +165,7 @@ export const chainlinkOracleAbi = [
       { indexed: true, internalType: "uint256", name: "expiry", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "priceWad", type: "uint256" },
       { indexed: false, internalType: "uint80", name: "roundId", type: "uint80" },
+      { indexed: false, internalType: "uint256", name: "roundUpdatedAt", type: "uint256" },
       { indexed: false, internalType: "address", name: "poster", type: "address" },
     ],
     name: "SettlementPricePosted",
@@ -220,6 +248,13 @@ export const chainlinkOracleAbi = [
   },
   {
     inputs: [],
+    name: "MAX_SETTLEMENT_FALLBACK_WAIT",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MIN_MAX_AGE",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -271,7 +306,7 @@ export const chainlinkOracleAbi = [
       { internalType: "address", name: "asset", type: "address" },
       { internalType: "uint256", name: "expiry", type: "uint256" },
       { internalType: "uint80", name: "roundId", type: "uint80" },
-      { internalType: "uint80", name: "previousRoundId", type: "uint80" },
+      { internalType: "uint80[]", name: "hints", type: "uint80[]" },
     ],
     name: "postSettlementPrice",
     outputs: [{ internalType: "uint256", name: "priceWad", type: "uint256" }],
@@ -350,6 +385,13 @@ export const chainlinkOracleAbi = [
     name: "setVolFeed",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "settlementFallbackWait",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
     type: "function",
   },
   {

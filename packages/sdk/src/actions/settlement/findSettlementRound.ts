@@ -27,34 +27,49 @@ const latestRoundAbi = [
 
 const PHASE_OFFSET = 64n;
 const IN_PHASE_MASK = (1n << PHASE_OFFSET) - 1n;
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
 export interface FindSettlementRoundParameters {
   /** The Chainlink feed (proxy or aggregator) of the underlying's spot price. */
   feed: Address;
   /** Unix seconds. */
   expiry: bigint;
-  /** Rounds to read before giving up. Default 500. */
-  maxRounds?: number | undefined;
 }
 
 export interface FindSettlementRoundReturnType {
-  /** The first round with `updatedAt >= expiry`. */
+  /** The first round in time with `updatedAt >= expiry`, across all of the proxy's phases (ties: lower phase). */
   roundId: bigint;
-  /** The round before it (across a phase boundary, the previous phase's last round). */
-  previousRoundId: bigint;
+  /**
+   * One per other phase of the proxy (`1..current`), in increasing phase order: that phase's last
+   * round before expiry, or `phase << 64` when it has none. Empty for a plain aggregator.
+   */
+  hints: readonly bigint[];
   answer: bigint;
   updatedAt: bigint;
 }
 
 export type FindSettlementRoundErrorType = PledgeSettlementRoundNotFoundError | ReadContractErrorType;
 
+/** Where expiry falls in one phase: its last round before expiry and its first round at or after it. */
+interface PhaseBoundary {
+  phase: bigint;
+  /** In-phase number of the last round before expiry; 0 when none. */
+  lastBefore: bigint;
+  first?: { roundId: bigint; answer: bigint; updatedAt: bigint } | undefined;
+}
+
 /**
- * Finds the round pair `ChainlinkOracle.postSettlementPrice` needs: scans the feed's
- * rounds backwards from the latest to the first one updated at or after `expiry`, and
- * returns it with its predecessor (which must be before `expiry`).
+ * Finds what `ChainlinkOracle.postSettlementPrice` needs: the feed's first round in time with
+ * `updatedAt >= expiry` and the hints that prove it. For every phase of the proxy (`1..current`,
+ * `current` from `latestRoundData`; a plain aggregator is its own phase 0) it binary-searches the
+ * phase's rounds (consecutive, monotone in time) for the last one before expiry, reading a past
+ * phase's length from `phaseAggregators(phase).latestRound()`. The winner is the earliest first
+ * round after expiry (ties: the lower phase); the other phases' last rounds before expiry are the hints.
+ * Throws `PledgeSettlementRoundNotFoundError` while no round at or after expiry exists (wait).
  *
  * @example
- * const { roundId, previousRoundId } = await findSettlementRound(publicClient, { feed: ethUsdFeed, expiry });
+ * const { roundId, hints, updatedAt } = await findSettlementRound(publicClient, { feed: ethUsdFeed, expiry });
+ * await oracle.write.postSettlementPrice([weth, expiry, roundId, hints]);
  */
 export async function findSettlementRound(
   client: ReadClient,
@@ -62,52 +77,81 @@ export async function findSettlementRound(
 ): Promise<FindSettlementRoundReturnType> {
   const { feed, expiry } = params;
   const notFound = (reason: string) => new PledgeSettlementRoundNotFoundError(feed, expiry, reason);
-  const [latestId, latestAnswer, , latestUpdatedAt] = await readContract(client, {
+  const [latestId] = await readContract(client, {
     address: feed,
     abi: aggregatorV3Abi,
     functionName: "latestRoundData",
   });
-  if (latestUpdatedAt < expiry) throw notFound(`the latest round (${latestId}) is older than expiry; wait`);
+  const current = latestId >> PHASE_OFFSET;
 
-  let candidate: FindSettlementRoundReturnType = {
-    roundId: latestId,
-    previousRoundId: 0n,
-    answer: latestAnswer,
-    updatedAt: latestUpdatedAt,
-  };
-  for (let read = 0; read < (params.maxRounds ?? 500); read++) {
-    const previousRoundId = await previousRound(client, feed, candidate.roundId);
-    if (previousRoundId === undefined) throw notFound(`round ${candidate.roundId} has no predecessor`);
-    const previous = await readRound(client, feed, previousRoundId);
-    if (!previous) throw notFound(`round ${previousRoundId} cannot be read`);
-    if (previous.updatedAt < expiry) return { ...candidate, previousRoundId };
-    candidate = {
-      roundId: previousRoundId,
-      previousRoundId: 0n,
-      answer: previous.answer,
-      updatedAt: previous.updatedAt,
-    };
+  const boundaries: PhaseBoundary[] = [];
+  for (let phase = current === 0n ? 0n : 1n; phase <= current; phase++) {
+    const last = phase === current ? latestId & IN_PHASE_MASK : await phaseLength(client, feed, phase, notFound);
+    boundaries.push(await phaseBoundary(client, feed, expiry, phase, last, notFound));
   }
-  throw notFound(`gave up after ${params.maxRounds ?? 500} rounds`);
+
+  let winner: PhaseBoundary | undefined;
+  for (const boundary of boundaries) {
+    // Strictly earlier: at the same time the lower phase (seen first) wins, as on chain.
+    if (boundary.first && (!winner?.first || boundary.first.updatedAt < winner.first.updatedAt)) winner = boundary;
+  }
+  if (!winner?.first) throw notFound(`no round at or after expiry yet (latest ${latestId}); wait`);
+  const hints = boundaries.filter((b) => b.phase !== winner.phase).map((b) => (b.phase << PHASE_OFFSET) | b.lastBefore);
+  return { ...winner.first, hints };
 }
 
-/** The round before `roundId`: the previous in-phase round, or the previous phase's last round. */
-async function previousRound(client: ReadClient, feed: Address, roundId: bigint): Promise<bigint | undefined> {
-  if ((roundId & IN_PHASE_MASK) > 1n) return roundId - 1n;
-  const phase = roundId >> PHASE_OFFSET;
-  if (phase <= 1n) return undefined;
+/** The latest in-phase round number of a past phase of the proxy (0 if the phase has no aggregator). */
+async function phaseLength(
+  client: ReadClient,
+  feed: Address,
+  phase: bigint,
+  notFound: (reason: string) => PledgeSettlementRoundNotFoundError,
+): Promise<bigint> {
   try {
     const aggregator = await readContract(client, {
       address: feed,
       abi: proxyPhaseAbi,
       functionName: "phaseAggregators",
-      args: [Number(phase - 1n)],
+      args: [Number(phase)],
     });
-    const last = await readContract(client, { address: aggregator, abi: latestRoundAbi, functionName: "latestRound" });
-    return ((phase - 1n) << PHASE_OFFSET) | last;
+    if (aggregator === ZERO_ADDRESS) return 0n;
+    return await readContract(client, { address: aggregator, abi: latestRoundAbi, functionName: "latestRound" });
   } catch {
-    return undefined;
+    throw notFound(`cannot read the length of phase ${phase} (not a Chainlink proxy?)`);
   }
+}
+
+/** Binary search of one phase, rounds `1..last`, for the boundary around `expiry`. */
+async function phaseBoundary(
+  client: ReadClient,
+  feed: Address,
+  expiry: bigint,
+  phase: bigint,
+  last: bigint,
+  notFound: (reason: string) => PledgeSettlementRoundNotFoundError,
+): Promise<PhaseBoundary> {
+  if (last === 0n) return { phase, lastBefore: 0n };
+  const id = (n: bigint) => (phase << PHASE_OFFSET) | n;
+  const read = async (n: bigint) => {
+    const round = await readRound(client, feed, id(n));
+    if (!round) throw notFound(`round ${id(n)} cannot be read`);
+    return round;
+  };
+  const lastRound = await read(last);
+  if (lastRound.updatedAt < expiry) return { phase, lastBefore: last };
+  const firstRound = await read(1n);
+  if (firstRound.updatedAt >= expiry) return { phase, lastBefore: 0n, first: { roundId: id(1n), ...firstRound } };
+  // Invariant: round `lo` is before expiry, round `hi` at or after it.
+  let lo = 1n;
+  let hi = last;
+  let hiRound = lastRound;
+  while (hi - lo > 1n) {
+    const mid = (lo + hi) / 2n;
+    const round = await read(mid);
+    if (round.updatedAt < expiry) lo = mid;
+    else [hi, hiRound] = [mid, round];
+  }
+  return { phase, lastBefore: lo, first: { roundId: id(hi), ...hiRound } };
 }
 
 /** A round's answer and time, or undefined when it does not exist (reverts or `updatedAt == 0`). */

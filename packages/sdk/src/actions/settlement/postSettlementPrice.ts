@@ -18,8 +18,11 @@ export interface PostSettlementPriceParameters extends WriteParameters {
   asset: Address;
   /** Unix seconds. */
   expiry: bigint;
-  /** Both round ids, or neither: then `findSettlementRound` finds them on the oracle's feed. */
-  rounds?: { roundId: bigint; previousRoundId: bigint } | undefined;
+  /**
+   * The first round in time after expiry and its hints (one per other phase of the feed's proxy), or
+   * nothing: then `findSettlementRound` finds them on the oracle's feed.
+   */
+  rounds?: { roundId: bigint; hints: readonly bigint[] } | undefined;
   oracle?: Address | undefined;
 }
 
@@ -31,10 +34,16 @@ export type PostSettlementPriceErrorType =
 
 /**
  * Records the settlement price of `asset` at `expiry` (permissionless, idempotent): the
- * answer of the feed's first round at or after expiry, proved by its predecessor.
+ * answer of the feed's first round in time at or after expiry, across the proxy's phases,
+ * proved by its in-phase predecessor and one hint per other phase. A first round later
+ * than the oracle's `maxSettlementDelay` is accepted from `expiry + settlementFallbackWait`
+ * on; before that the simulation throws `OracleSettlementFallbackNotOpen`.
  *
  * @example
  * const { result: priceWad } = await postSettlementPrice(keeperWallet, { publicClient, addressBook, asset: weth, expiry });
+ * // or with rounds found earlier:
+ * const rounds = await findSettlementRound(publicClient, { feed: ethUsdFeed, expiry });
+ * await postSettlementPrice(keeperWallet, { publicClient, addressBook, asset: weth, expiry, rounds });
  */
 export async function postSettlementPrice(
   client: SignerClient,
@@ -58,7 +67,7 @@ export async function postSettlementPrice(
       address,
       abi: chainlinkOracleAbi,
       functionName: "postSettlementPrice",
-      args: [asset, expiry, rounds.roundId, rounds.previousRoundId],
+      args: [asset, expiry, rounds.roundId, rounds.hints],
     });
     const hash = await writeContract(client, { ...request, chain: client.chain });
     return { hash, receipt: await confirm(publicClient, hash), result };
