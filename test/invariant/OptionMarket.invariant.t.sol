@@ -192,7 +192,9 @@ contract OptionMarketInvariantTest is MarketFixture {
     function setUp() public override {
         super.setUp();
         vm.prank(riskManager);
-        market.setFees(0.003e18, 0.007e18, feeAccountId);
+        market.setFees(0.003e18, 0.007e18);
+        vm.prank(admin);
+        market.setFeeAccount(feeAccountId);
 
         uint256 laterId = _createSeries(ethIndex, 28, 4000e18, true);
         handler = new MarketHandler(market, engine, ethUsd, ethVol, [callId, putId, laterId]);

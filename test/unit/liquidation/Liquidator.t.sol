@@ -314,8 +314,8 @@ contract LiquidatorTest is PledgeFixture {
 
     function test_protocolAccountsAreNeverAuctioned() public {
         uint256[3] memory protectedAccounts = [insurance.account(), market.settlementAccount(), market.feeAccount()];
-        vm.prank(riskManager);
-        market.setFees(0, 0, _account(admin, 9));
+        vm.prank(admin);
+        market.setFeeAccount(_account(admin, 9));
         protectedAccounts[2] = market.feeAccount();
         for (uint256 i; i < 3; ++i) {
             vm.expectRevert(
