@@ -131,13 +131,13 @@ contract MarketHandler is Test {
         uint256 makerIdx = makerSeed % 6;
         uint256 takerIdx = takerSeed % 6;
         if (makerIdx == takerIdx) return;
-        size = bound(size, 1, 100e18);
+        size = bound(size, 1, 50e18);
         IOptionMarket.Order memory order = IOptionMarket.Order({
             account: accounts[makerIdx],
             seriesId: series[seriesSeed % 3],
             size: makerBuys ? int256(size) : -int256(size),
-            // Up to far above any mark: abusive prices are how value is pulled out.
-            priceWad: bound(priceWad, 0, 50_000e18),
+            // Near the mark mostly, or anywhere up to far above it (how value is pulled out).
+            priceWad: _closePrice(series[seriesSeed % 3], priceWad),
             taker: 0,
             nonce: ++nonce,
             deadline: block.timestamp + 1 days
@@ -157,20 +157,68 @@ contract MarketHandler is Test {
         _tryFill(i, takerSeed % 6, bound(fillSize, 1, size - done));
     }
 
-    /// @dev A close: the maker buys back (or sells) part of what it holds, at any price.
-    function close(uint256 accountSeed, uint256 takerSeed, uint256 positionSeed, uint256 amount, uint256 priceWad) external {
-        uint256 makerIdx = accountSeed % 6;
-        uint256 takerIdx = takerSeed % 6;
-        if (makerIdx == takerIdx) return;
+    /// @dev A close: the maker buys back (or sells) part of what it holds, preferably against
+    /// an account holding the other side (so both sides reduce, as in finding 1), at a price
+    /// drawn from three bands: anywhere up to 50,000; the mark plus up to 12 % of spot (where
+    /// the requirement a close frees is paid away, finding 10); or 90–100 % of the mark.
+    function close(
+        uint256 accountSeed,
+        uint256 takerSeed,
+        uint256 positionSeed,
+        uint256 amount,
+        uint256 priceSeed
+    ) external {
+        _close(accountSeed % 6, takerSeed, positionSeed, amount, priceSeed);
+    }
+
+    /// @dev The attack of findings 8 and 10: an account below maintenance, if there is one,
+    /// closes part of a position at the mark plus up to 12 % of spot (or at 90–100 % of it).
+    function closeWhileLiquidatable(
+        uint256 accountSeed,
+        uint256 takerSeed,
+        uint256 positionSeed,
+        uint256 amount,
+        uint256 priceSeed
+    ) external {
+        for (uint256 j; j < 6; ++j) {
+            uint256 idx = (accountSeed + j) % 6;
+            try engine.accountMargin(accounts[idx]) returns (IMarginEngine.MarginState memory state) {
+                if (state.equityMM < int256(state.requirementMM)) {
+                    // Bands 1 and 2 only: near the mark.
+                    uint256 seed = priceSeed % 1e30;
+                    _close(idx, takerSeed, positionSeed, amount, 1 + 3 * (seed / 3) + (seed % 2));
+                    return;
+                }
+            } catch {
+                return;
+            }
+        }
+    }
+
+    function _close(uint256 makerIdx, uint256 takerSeed, uint256 positionSeed, uint256 amount, uint256 priceSeed) private {
         (uint256[] memory open, int256[] memory balances) = market.positionsOf(accounts[makerIdx]);
         if (open.length == 0) return;
         uint256 k = positionSeed % open.length;
+        uint256 takerIdx = _counterparty(makerIdx, open[k], balances[k], takerSeed);
         uint256 size = bound(amount, 1, _abs(balances[k]));
+        int256 signedSize = balances[k] < 0 ? int256(size) : -int256(size);
+        _signAndFill(makerIdx, takerIdx, open[k], signedSize, _closePrice(open[k], priceSeed), size);
+    }
+
+    /// @dev Signs an order of `accounts[makerIdx]` and has `accounts[takerIdx]` fill `fillSize`.
+    function _signAndFill(
+        uint256 makerIdx,
+        uint256 takerIdx,
+        uint256 seriesId,
+        int256 size,
+        uint256 priceWad,
+        uint256 fillSize
+    ) private {
         IOptionMarket.Order memory order = IOptionMarket.Order({
             account: accounts[makerIdx],
-            seriesId: open[k],
-            size: balances[k] < 0 ? int256(size) : -int256(size),
-            priceWad: bound(priceWad, 0, 50_000e18),
+            seriesId: seriesId,
+            size: size,
+            priceWad: priceWad,
             taker: 0,
             nonce: ++nonce,
             deadline: block.timestamp + 1 days
@@ -178,7 +226,7 @@ contract MarketHandler is Test {
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(keys[makerIdx % 3], market.orderHash(order));
         orders.push(order);
         signatures.push(abi.encodePacked(r, s, v));
-        _tryFill(orders.length - 1, takerIdx, size);
+        _tryFill(orders.length - 1, takerIdx, fillSize);
     }
 
     function cancel(uint256 orderSeed) external {
@@ -332,6 +380,39 @@ contract MarketHandler is Test {
         }
     }
 
+    /// @dev An account other than `makerIdx` holding the opposite side of `seriesId`, chosen by
+    /// `seed`; any other account if none does.
+    function _counterparty(
+        uint256 makerIdx,
+        uint256 seriesId,
+        int256 balance,
+        uint256 seed
+    ) private view returns (uint256) {
+        for (uint256 j; j < 6; ++j) {
+            uint256 idx = (seed + j) % 6;
+            if (idx == makerIdx) continue;
+            int256 other = market.positionOf(accounts[idx], seriesId);
+            if ((balance < 0 && other > 0) || (balance > 0 && other < 0)) return idx;
+        }
+        return (makerIdx + 1 + (seed % 5)) % 6;
+    }
+
+    function _closePrice(uint256 seriesId, uint256 seed) private view returns (uint256) {
+        uint256 band = seed % 3;
+        uint256 markWad;
+        try engine.mark(seriesId) returns (uint256 m) {
+            markWad = m;
+        } catch {
+            band = 0;
+        }
+        if (band == 0) return bound(seed, 0, 50_000e18);
+        if (band == 1) {
+            uint256 spotWad = uint256(ethUsd.latestAnswer()) * 1e10;
+            return markWad + bound(seed, 0, (spotWad * 12) / 100);
+        }
+        return (markWad * bound(seed, 90, 100)) / 100;
+    }
+
     /// @dev Right after an action that gave `account` new risk, it must be at or above IM.
     function _recordNewRisk(uint256 account) private {
         if (engine.excessInitial(account) < 0) ++newRiskBelowInitialMargin;
@@ -410,7 +491,7 @@ contract MarketHandler is Test {
 /// sequencer uptime feed; the fixture's maker and taker are bystanders whose deposits sit in
 /// the vault (what a drain would steal).
 contract OptionMarketInvariantTest is MarketFixture {
-    uint256 internal constant HANDLER_FUNDING = 100_000e6;
+    uint256 internal constant HANDLER_FUNDING = 20_000e6;
     uint256 internal constant SEQUENCER_GRACE = 1 hours;
 
     MarketHandler internal handler;
@@ -434,23 +515,30 @@ contract OptionMarketInvariantTest is MarketFixture {
         }
         initialCash = _handlerCash();
         targetContract(address(handler));
-        bytes4[] memory actions = new bytes4[](15);
+        // Trading actors appear several times, so a run of 32 calls trades more than it waits.
+        bytes4[] memory actions = new bytes4[](22);
         actions[0] = MarketHandler.placeAndFill.selector;
-        actions[1] = MarketHandler.refill.selector;
-        actions[2] = MarketHandler.close.selector;
-        actions[3] = MarketHandler.cancel.selector;
-        actions[4] = MarketHandler.transfer.selector;
-        actions[5] = MarketHandler.deposit.selector;
-        actions[6] = MarketHandler.withdraw.selector;
-        actions[7] = MarketHandler.movePrice.selector;
-        actions[8] = MarketHandler.jumpPrice.selector;
-        actions[9] = MarketHandler.advanceTime.selector;
-        actions[10] = MarketHandler.letFeedsGoStale.selector;
-        actions[11] = MarketHandler.refreshFeeds.selector;
-        actions[12] = MarketHandler.sequencerDown.selector;
-        actions[13] = MarketHandler.sequencerUp.selector;
-        // Closing trades twice as often: they are where the gate's relative rules bite.
-        actions[14] = MarketHandler.close.selector;
+        actions[1] = MarketHandler.placeAndFill.selector;
+        actions[2] = MarketHandler.placeAndFill.selector;
+        actions[3] = MarketHandler.placeAndFill.selector;
+        actions[4] = MarketHandler.refill.selector;
+        actions[5] = MarketHandler.close.selector;
+        actions[6] = MarketHandler.close.selector;
+        actions[7] = MarketHandler.close.selector;
+        actions[8] = MarketHandler.closeWhileLiquidatable.selector;
+        actions[9] = MarketHandler.closeWhileLiquidatable.selector;
+        actions[10] = MarketHandler.closeWhileLiquidatable.selector;
+        actions[11] = MarketHandler.cancel.selector;
+        actions[12] = MarketHandler.transfer.selector;
+        actions[13] = MarketHandler.deposit.selector;
+        actions[14] = MarketHandler.withdraw.selector;
+        actions[15] = MarketHandler.movePrice.selector;
+        actions[16] = MarketHandler.jumpPrice.selector;
+        actions[17] = MarketHandler.advanceTime.selector;
+        actions[18] = MarketHandler.letFeedsGoStale.selector;
+        actions[19] = MarketHandler.refreshFeeds.selector;
+        actions[20] = MarketHandler.sequencerDown.selector;
+        actions[21] = MarketHandler.sequencerUp.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
 
