@@ -195,7 +195,13 @@ contract MarketHandler is Test {
         }
     }
 
-    function _close(uint256 makerIdx, uint256 takerSeed, uint256 positionSeed, uint256 amount, uint256 priceSeed) private {
+    function _close(
+        uint256 makerIdx,
+        uint256 takerSeed,
+        uint256 positionSeed,
+        uint256 amount,
+        uint256 priceSeed
+    ) private {
         (uint256[] memory open, int256[] memory balances) = market.positionsOf(accounts[makerIdx]);
         if (open.length == 0) return;
         uint256 k = positionSeed % open.length;

@@ -204,11 +204,7 @@ contract MarginGateTest is MarketFixture {
     function test_finding6_onlyTheAdminNamesTheFeeAccount() public {
         vm.prank(riskManager);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector,
-                riskManager,
-                bytes32(0)
-            )
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, riskManager, bytes32(0))
         );
         market.setFeeAccount(victim);
 
