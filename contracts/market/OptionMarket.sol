@@ -512,7 +512,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
             if (maintenanceAfter < 0) {
                 revert MarketStillLiquidatable(account, side.maintenanceExcessBefore, maintenanceAfter);
             }
-            if (state.equityMM < side.maintenanceEquityBefore) {
+            // "At the mark" allows for the premium's rounding (under one cash unit, that is
+            // `_cashDivisor` WAD) and the engine's (a wei): not worth repeating for anyone,
+            // since each such trade must restore the account.
+            if (state.equityMM < side.maintenanceEquityBefore - int256(_cashDivisor) - 1) {
                 revert MarketMaintenanceEquityFell(account, side.maintenanceEquityBefore, state.equityMM);
             }
         } else if (initialAfter < side.initialExcessBefore || maintenanceAfter < side.maintenanceExcessBefore) {

@@ -33,6 +33,8 @@ contract MarketHandler is Test {
     int256 internal constant MIN_PRICE = 500e8;
     int256 internal constant MAX_PRICE = 20_000e8;
     uint256 internal constant FEED_MAX_AGE = 1 hours + 15 minutes;
+    /// @dev What "at the mark" allows for: one USDC unit of premium rounding plus a wei.
+    int256 internal constant ROUNDING_WAD = 1e12 + 1;
 
     OptionMarket internal immutable market;
     IMarginEngine internal immutable engine;
@@ -441,7 +443,8 @@ contract MarketHandler is Test {
             if (
                 !afterwards.priced ||
                 (afterwards.initialExcess < 0 &&
-                    (afterwards.maintenanceExcess < 0 || afterwards.maintenanceEquity < before.maintenanceEquity))
+                    (afterwards.maintenanceExcess < 0 ||
+                        afterwards.maintenanceEquity < before.maintenanceEquity - ROUNDING_WAD))
             ) {
                 ++liquidatableTradeLostValue;
                 ok = false;
