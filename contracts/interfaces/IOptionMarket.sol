@@ -57,7 +57,22 @@ interface IOptionMarket {
     error MarketTooManyPositions(uint256 account, uint256 max);
     error MarketDifferentOwners(uint256 from, uint256 to);
     error MarketLengthMismatch();
+    /// @notice A risk-reducing side that started at or above maintenance ends below IM with less
+    /// excess over IM or over MM than before (`docs/margin-gate.md`).
     error MarketRiskIncreased(uint256 account, int256 excessBefore, int256 excessAfter);
+    /// @notice A side that started below maintenance (liquidatable) ends below IM and still below
+    /// maintenance: while liquidatable, an account may only change its positions in ways that
+    /// restore it, so bids priced on it stay valid (`docs/security.md`, finding 8).
+    error MarketStillLiquidatable(uint256 account, int256 maintenanceExcessBefore, int256 maintenanceExcessAfter);
+    /// @notice A side that started below maintenance ends below IM with less maintenance equity
+    /// than before: it paid value away (premium above the mark, fees) that its creditors would
+    /// have had (`docs/security.md`, finding 10).
+    error MarketMaintenanceEquityFell(uint256 account, int256 equityMMBefore, int256 equityMMAfter);
+    /// @notice The fee account was named as a maker, taker, transfer party or receiver of a
+    /// liquidation slice: it only ever receives fees (`docs/security.md`, finding 6).
+    error MarketFeeAccountNotAllowed(uint256 account);
+    /// @notice A new fee account holds positions or owes cash, or is the settlement account.
+    error MarketInvalidFeeAccount(uint256 account);
     error MarketPausedNewRisk(uint256 account);
     error MarketInvalidFees(uint256 makerFeeWad, uint256 takerFeeWad);
     /// @notice A portfolio position cap outside [1, MAX_PORTFOLIO_POSITIONS].
@@ -98,7 +113,10 @@ interface IOptionMarket {
     event MinNonceSet(uint256 indexed account, uint256 minNonce);
     event PositionChanged(uint256 indexed account, uint256 indexed seriesId, int256 balance);
     event PositionsTransferred(uint256 indexed from, uint256 indexed to, uint256[] seriesIds, int256[] amounts);
-    event FeesSet(uint256 makerFeeWad, uint256 takerFeeWad, uint256 feeAccount);
+    /// @notice The maker and taker fee rates changed.
+    event FeesSet(uint256 makerFeeWad, uint256 takerFeeWad);
+    /// @notice The account that receives fees changed (0: no fees are charged).
+    event FeeAccountSet(uint256 indexed feeAccount);
     /// @notice The most open series a PORTFOLIO account may hold changed.
     event PortfolioPositionCapSet(uint256 cap);
     /// @notice An expired position was settled: `payoff` cash units paid to (> 0) or by (< 0) the account.
@@ -120,8 +138,9 @@ interface IOptionMarket {
     // ---------------------------------------------------------------- trading
 
     /// @notice Fills `fillSize` (WAD contracts, unsigned) of `order` for `takerAccount` at the
-    /// order's price. The caller must be authorized for `takerAccount`. Moves positions,
-    /// premium and fees in cash, then checks both accounts' margin.
+    /// order's price. The caller must be authorized for `takerAccount`; neither side may be the
+    /// fee account. Moves positions, premium and fees in cash, then passes both accounts
+    /// through the margin gate (`docs/margin-gate.md`).
     /// @return premium The premium moved, in cash token units.
     function fill(
         Order calldata order,
@@ -136,8 +155,9 @@ interface IOptionMarket {
     /// @notice Kills every order of `account` with a nonce below `minNonce` (which only grows).
     function setMinNonce(uint256 account, uint256 minNonce) external;
 
-    /// @notice Moves positions between two subaccounts of one owner. Both end at or above
-    /// IM unless the move only reduces their risk.
+    /// @notice Moves positions between two subaccounts of one owner (neither the fee account).
+    /// Both pass the margin gate (`docs/margin-gate.md`): at or above IM, unless the move only
+    /// reduces their risk.
     function transferPositions(
         uint256 from,
         uint256 to,
@@ -163,7 +183,7 @@ interface IOptionMarket {
 
     /// @notice Moves `fractionWad` of every position of `from` into `to` (each amount
     /// truncated toward zero; the whole position at 1e18). Modules only (the liquidator),
-    /// which check margin themselves.
+    /// which check margin themselves. `to` may not be the fee account.
     function moduleSlicePositions(
         uint256 from,
         uint256 to,
@@ -172,16 +192,23 @@ interface IOptionMarket {
 
     // ---------------------------------------------------------------- governance
 
-    /// @notice Sets maker and taker fees (shares of the premium, WAD) and the account
-    /// that receives them (risk manager; hard-capped).
-    function setFees(uint256 makerFeeWad, uint256 takerFeeWad, uint256 feeAccount) external;
+    /// @notice Sets maker and taker fees, shares of the premium, WAD (risk manager), capped at
+    /// `MAX_MAKER_FEE_WAD` and `MAX_TAKER_FEE_WAD`.
+    function setFees(uint256 makerFeeWad, uint256 takerFeeWad) external;
+
+    /// @notice Names the account that receives fees, or 0 for none (admin: the timelock). It
+    /// must hold no positions and owe no cash, and may not be the settlement account; from
+    /// then on it can never trade, hold positions or receive a liquidation slice, so it can
+    /// never owe cash either.
+    function setFeeAccount(uint256 feeAccount) external;
 
     /// @notice Sets the most open series a PORTFOLIO account may hold (risk manager), within
     /// [1, MAX_PORTFOLIO_POSITIONS]. Lowering it never touches positions already open; it only
     /// stops accounts at or above it from opening more.
     function setPortfolioPositionCap(uint256 cap) external;
 
-    /// @notice Pauses new risk (guardian). Risk-reducing fills and transfers still work.
+    /// @notice Pauses new risk (guardian). Risk-reducing fills and transfers still pass the
+    /// margin gate as usual.
     function pause() external;
 
     /// @notice Lifts the pause (guardian).
@@ -219,6 +246,7 @@ interface IOptionMarket {
 
     function takerFeeWad() external view returns (uint256);
 
+    /// @notice The account that receives fees (0: none). It never trades or holds positions.
     function feeAccount() external view returns (uint256);
 
     /// @notice The most open series a PORTFOLIO account may hold (see `docs/portfolio-margin.md`).

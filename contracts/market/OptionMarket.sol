@@ -85,14 +85,18 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     mapping(uint256 account => mapping(uint256 seriesId => uint256)) private _openIndex;
     mapping(uint256 account => MarginMode) private _modes;
 
-    /// @dev One account's side of an action, as the margin gate needs it.
+    /// @dev One account's side of an action, as the margin gate needs it (`docs/margin-gate.md`).
+    /// `priced` says whether the engine could value the account before the action; the
+    /// `...Before` fields are only meaningful when it could (`cashBefore` only when it could not).
     struct Side {
         uint256 account;
         bool reducing;
         bool sellsLong;
-        bool hasBefore;
-        int256 excessBefore;
-        int256 maintenanceBefore;
+        bool priced;
+        int256 initialExcessBefore;
+        int256 maintenanceExcessBefore;
+        int256 maintenanceEquityBefore;
+        int256 cashBefore;
     }
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
@@ -205,6 +209,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     ) external nonReentrant {
         if (AccountLib.ownerOf(from) != AccountLib.ownerOf(to)) revert MarketDifferentOwners(from, to);
         if (from == to) revert MarketSelfTransfer(from);
+        _checkNotFeeAccount(from);
+        _checkNotFeeAccount(to);
         _checkAuthorized(from);
         uint256 n = seriesIds.length;
         if (n != amounts.length || n == 0) revert MarketLengthMismatch();
@@ -272,6 +278,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     ) external onlyRole(Roles.MODULE_ROLE) returns (uint256[] memory seriesIds, int256[] memory amounts) {
         if (fractionWad == 0 || fractionWad > WAD) revert MarketInvalidFraction(fractionWad);
         if (from == to) revert MarketSelfTransfer(from);
+        // The fee account never holds positions, so it can never be made a bidder.
+        _checkNotFeeAccount(to);
         // Copy first: moving a whole position removes it from the open list being read.
         seriesIds = _openSeries[from];
         amounts = new int256[](seriesIds.length);
@@ -290,18 +298,26 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     // ---------------------------------------------------------------- governance
 
     /// @inheritdoc IOptionMarket
-    function setFees(
-        uint256 newMakerFeeWad,
-        uint256 newTakerFeeWad,
-        uint256 newFeeAccount
-    ) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+    function setFees(uint256 newMakerFeeWad, uint256 newTakerFeeWad) external onlyRole(Roles.RISK_MANAGER_ROLE) {
         if (newMakerFeeWad > MAX_MAKER_FEE_WAD || newTakerFeeWad > MAX_TAKER_FEE_WAD) {
             revert MarketInvalidFees(newMakerFeeWad, newTakerFeeWad);
         }
         makerFeeWad = newMakerFeeWad;
         takerFeeWad = newTakerFeeWad;
+        emit FeesSet(newMakerFeeWad, newTakerFeeWad);
+    }
+
+    /// @inheritdoc IOptionMarket
+    function setFeeAccount(uint256 newFeeAccount) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        // The fee account only ever receives cash: it must start with nothing it could owe.
+        if (
+            newFeeAccount != 0 &&
+            (newFeeAccount == settlementAccount ||
+                _openSeries[newFeeAccount].length != 0 ||
+                vault.cashOf(newFeeAccount) < 0)
+        ) revert MarketInvalidFeeAccount(newFeeAccount);
         feeAccount = newFeeAccount;
-        emit FeesSet(newMakerFeeWad, newTakerFeeWad, newFeeAccount);
+        emit FeeAccountSet(newFeeAccount);
     }
 
     /// @inheritdoc IOptionMarket
@@ -399,27 +415,37 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         if (order.nonce < floor) revert MarketOrderNonceTooLow(hash, order.nonce, floor);
         if (order.taker != 0 && order.taker != takerAccount) revert MarketWrongTaker(hash, order.taker);
         if (order.account == takerAccount) revert MarketSelfTrade(takerAccount);
+        _checkNotFeeAccount(order.account);
+        _checkNotFeeAccount(takerAccount);
         _checkSeriesLive(order.seriesId);
         // `done` never exceeds |size|: every fill is checked against the remainder.
         uint256 remaining = SignedMath.abs(order.size) - done;
         if (fillSize > remaining) revert MarketOverfill(hash, remaining, fillSize);
     }
 
-    /// @dev Valid if the owner signed (EOA, or its ERC-1271 wallet approves), or if an
-    /// operator the owner approved in the vault signed with its key.
+    /// @dev Valid if the owner's key signed, or an operator the owner approved in the vault
+    /// signed with its key, or the owner is a contract whose ERC-1271 check approves. The ECDSA
+    /// test comes first and does not look at the owner's code, so an EOA that delegated its
+    /// code (EIP-7702) to a contract without ERC-1271 still signs with its own key.
     function _checkSignature(uint256 account, bytes32 hash, bytes calldata signature) private view {
         address owner = AccountLib.ownerOf(account);
-        if (SignatureChecker.isValidSignatureNowCalldata(owner, hash, signature)) return;
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(hash, signature);
-        if (err != ECDSA.RecoverError.NoError || !vault.isOperator(owner, signer)) {
-            revert MarketInvalidSignature(hash);
+        if (err == ECDSA.RecoverError.NoError && (signer == owner || vault.isOperator(owner, signer))) return;
+        if (owner.code.length != 0 && SignatureChecker.isValidERC1271SignatureNowCalldata(owner, hash, signature)) {
+            return;
         }
+        revert MarketInvalidSignature(hash);
     }
 
     function _checkSeriesLive(uint256 seriesId) private view {
         if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
         uint256 expiry = SeriesLib.expiryOf(seriesId);
         if (block.timestamp >= expiry) revert MarketSeriesExpired(seriesId, expiry);
+    }
+
+    /// @dev The fee account only ever receives fees: it never trades, holds positions or owes cash.
+    function _checkNotFeeAccount(uint256 account) private view {
+        if (account == feeAccount && account != 0) revert MarketFeeAccountNotAllowed(account);
     }
 
     function _checkAuthorized(uint256 account) private view {
@@ -439,39 +465,61 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         side.sellsLong = side.reducing && held > 0;
     }
 
-    /// @dev Records a reducing side's excesses (over IM and MM) before the action, or none
-    /// if the engine cannot price the account right now.
+    /// @dev Values a reducing side before the action (`try`: without a valid price it records
+    /// its cash instead). A side taking new risk needs no snapshot: it must end at or above IM.
     function _snapshot(uint256 account, bool reducing) private view returns (Side memory side) {
         side.account = account;
         side.reducing = reducing;
-        if (reducing) {
-            try engine.excesses(account) returns (int256 initialExcess, int256 maintenanceExcess) {
-                (side.hasBefore, side.excessBefore, side.maintenanceBefore) = (true, initialExcess, maintenanceExcess);
-            } catch {}
+        if (!reducing) return side;
+        try engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
+            side.priced = true;
+            side.initialExcessBefore = state.equityIM - int256(state.requirementIM);
+            side.maintenanceExcessBefore = state.equityMM - int256(state.requirementMM);
+            side.maintenanceEquityBefore = state.equityMM;
+        } catch {
+            side.cashBefore = vault.cashOf(account);
         }
     }
 
-    /// @dev The margin gate (`docs/margin-gate.md`). A risk-reducing side passes if it ends at
-    /// or above IM, or if neither its excess over IM nor its excess over MM fell (so giving
-    /// away longs, which count for maintenance but not for IM, cannot strip an account below
-    /// IM). When the price is unavailable a reducing side passes unchecked (risk-reducing
-    /// actions always work) unless it gives up longs while still carrying a liability (a
-    /// short or a cash debt): that waits for a price. Any other side must be at or above IM
-    /// — which fails closed on a bad price — and is refused outright while paused.
+    /// @dev The margin gate; `docs/margin-gate.md` states it rule by rule. In short:
+    /// - new risk: refused while paused; ends at or above IM (fails closed without a price);
+    /// - reducing, valued before: passes if it ends at or above IM; otherwise, if it started
+    ///   below maintenance it must end at or above maintenance without lowering its
+    ///   maintenance equity (findings 8 and 10), and if it started at or above maintenance
+    ///   neither its IM nor its MM excess may fall;
+    /// - reducing, not valued before (oracle down): passes if it ends with no liability (no
+    ///   short, no cash debt), or if its cash did not fall and it gave up no long; anything
+    ///   else needs a passing IM check at a valid price (finding 1). So no action leaves an
+    ///   account with new negative cash unless a margin check at a valid price passed.
     function _gate(Side memory side) private view {
-        if (side.reducing) {
-            if (!side.hasBefore) {
-                if (side.sellsLong && !_carriesNoLiability(side.account)) engine.checkInitialMargin(side.account);
-                return;
+        uint256 account = side.account;
+        if (!side.reducing) {
+            if (paused()) revert MarketPausedNewRisk(account);
+            engine.checkInitialMargin(account);
+            return;
+        }
+        if (!side.priced) {
+            if (_carriesNoLiability(account)) return;
+            if (!side.sellsLong && vault.cashOf(account) >= side.cashBefore) return;
+            engine.checkInitialMargin(account);
+            return;
+        }
+        IMarginEngine.MarginState memory state = engine.accountMargin(account);
+        int256 initialAfter = state.equityIM - int256(state.requirementIM);
+        if (initialAfter >= 0) return;
+        int256 maintenanceAfter = state.equityMM - int256(state.requirementMM);
+        if (side.maintenanceExcessBefore < 0) {
+            if (maintenanceAfter < 0) {
+                revert MarketStillLiquidatable(account, side.maintenanceExcessBefore, maintenanceAfter);
             }
-            (int256 initialAfter, int256 maintenanceAfter) = engine.excesses(side.account);
-            if (initialAfter >= 0) return;
-            if (initialAfter < side.excessBefore || maintenanceAfter < side.maintenanceBefore) {
-                revert MarketRiskIncreased(side.account, side.excessBefore, initialAfter);
+            // "At the mark" allows for the premium's rounding (under one cash unit, that is
+            // `_cashDivisor` WAD) and the engine's (a wei): not worth repeating for anyone,
+            // since each such trade must restore the account.
+            if (state.equityMM < side.maintenanceEquityBefore - int256(_cashDivisor) - 1) {
+                revert MarketMaintenanceEquityFell(account, side.maintenanceEquityBefore, state.equityMM);
             }
-        } else {
-            if (paused()) revert MarketPausedNewRisk(side.account);
-            engine.checkInitialMargin(side.account);
+        } else if (initialAfter < side.initialExcessBefore || maintenanceAfter < side.maintenanceExcessBefore) {
+            revert MarketRiskIncreased(account, side.initialExcessBefore, initialAfter);
         }
     }
 
@@ -502,8 +550,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
                 WAD * _cashDivisor,
                 makerPays ? Math.Rounding.Floor : Math.Rounding.Ceil
             ) * _cashMultiplier;
-        uint256 makerFee = _fee(premium, makerFeeWad, maker);
-        uint256 takerFee = _fee(premium, takerFeeWad, taker);
+        uint256 makerFee = _fee(premium, makerFeeWad);
+        uint256 takerFee = _fee(premium, takerFeeWad);
         int256 makerDelta = makerPays ? int256(fillSize) : -int256(fillSize);
         emit OrderFilled(hash, maker, taker, order.seriesId, makerDelta, order.priceWad, premium, makerFee, takerFee);
 
@@ -515,10 +563,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         if (takerFee != 0) vault.moveCash(taker, feeAccount, takerFee);
     }
 
-    function _fee(uint256 premium, uint256 feeWad, uint256 payer) private view returns (uint256) {
-        uint256 recipient = feeAccount;
-        // No fee account, or the fee account trading for itself: nothing to charge.
-        if (recipient == 0 || recipient == payer) return 0;
+    function _fee(uint256 premium, uint256 feeWad) private view returns (uint256) {
+        // No fee account: nothing to charge. (The fee account itself never trades.)
+        if (feeAccount == 0) return 0;
         return Math.mulDiv(premium, feeWad, WAD, Math.Rounding.Ceil);
     }
 

@@ -503,7 +503,8 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
       start = start.withDeposit(btcIndex, btcAmount);
       txs.push(deposit(trader, account, wbtc.address, btcAmount));
     }
-    const terms = { cashDecimals, takerFeeWad: feeAccount === 0n || feeAccount === account ? 0n : takerFeeWad };
+    // The fee account never trades (the market refuses it), so a fee account means a fee.
+    const terms = { cashDecimals, takerFeeWad: feeAccount === 0n ? 0n : takerFeeWad };
     const { fills, account: after } = sizeTrades(plan, start, grid, world.series, marks, open, terms);
     for (const fill of fills) {
       // The market maker takes the other side at mark ± spread.

@@ -243,6 +243,12 @@ const SENTENCES: Partial<Record<PledgeErrorName, (args: readonly unknown[]) => s
     `Account ${acct(account)} is below initial margin: equity ${usd(equity)} < requirement ${usd(requirement)}`,
   MarketRiskIncreased: ([account, before, after]) =>
     `Account ${acct(account)} is below initial margin and the trade adds risk: excess ${usd(before)} → ${usd(after)}`,
+  MarketStillLiquidatable: ([account, before, after]) =>
+    `Account ${acct(account)} is below maintenance and may only trade back above it: maintenance excess ${usd(before)} → ${usd(after)}`,
+  MarketMaintenanceEquityFell: ([account, before, after]) =>
+    `Account ${acct(account)} is below maintenance and may not pay value away (premium above the mark, fees): maintenance equity ${usd(before)} → ${usd(after)}`,
+  MarketFeeAccountNotAllowed: ([account]) =>
+    `Account ${acct(account)} is the fee account: it cannot trade, move positions or bid`,
   VaultInsufficientBalance: ([account, asset, balance, amount]) =>
     `Account ${acct(account)} holds ${String(balance)} units of ${String(asset)}, less than the ${String(amount)} requested`,
   VaultUnauthorized: ([account, caller]) =>

@@ -406,8 +406,7 @@ contract OptionMarketTest is MarketFixture {
     // ------------------------------------------------------------ fees
 
     function test_fill_chargesFeesRoundedUp() public {
-        vm.prank(riskManager);
-        market.setFees(0.005e18, 0.01e18, feeAccountId);
+        _setFees(0.005e18, 0.01e18, feeAccountId);
         // 1 contract at 33.333…: premium 33.333333 USDC (maker pays, rounded down);
         // fees 0.5 % → 0.166666665 → 166,667 units, 1 % → 0.33333333 → 333,334 units (up).
         IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 33_333_333_333_333_333_333);
@@ -433,8 +432,7 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_fill_noFeesWithoutFeeAccount() public {
-        vm.prank(riskManager);
-        market.setFees(0.005e18, 0.01e18, 0);
+        _setFees(0.005e18, 0.01e18, 0);
         _fill(_order(makerAccount, callId, 1e18, 100e18), 1e18);
         assertEq(vault.cashOf(makerAccount), int256(FUNDING - 100e6));
         assertEq(vault.cashOf(takerAccount), int256(FUNDING + 100e6));
@@ -443,16 +441,15 @@ contract OptionMarketTest is MarketFixture {
     function test_setFees_boundsAndRole() public {
         vm.startPrank(riskManager);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidFees.selector, 0.005e18 + 1, 0));
-        market.setFees(0.005e18 + 1, 0, feeAccountId);
+        market.setFees(0.005e18 + 1, 0);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidFees.selector, 0, 0.01e18 + 1));
-        market.setFees(0, 0.01e18 + 1, feeAccountId);
+        market.setFees(0, 0.01e18 + 1);
         vm.expectEmit(address(market));
-        emit IOptionMarket.FeesSet(0.005e18, 0.01e18, feeAccountId);
-        market.setFees(0.005e18, 0.01e18, feeAccountId);
+        emit IOptionMarket.FeesSet(0.005e18, 0.01e18);
+        market.setFees(0.005e18, 0.01e18);
         vm.stopPrank();
         assertEq(market.makerFeeWad(), 0.005e18);
         assertEq(market.takerFeeWad(), 0.01e18);
-        assertEq(market.feeAccount(), feeAccountId);
 
         vm.prank(alice);
         vm.expectRevert(
@@ -462,7 +459,7 @@ contract OptionMarketTest is MarketFixture {
                 Roles.RISK_MANAGER_ROLE
             )
         );
-        market.setFees(0, 0, 0);
+        market.setFees(0, 0);
     }
 
     // ------------------------------------------------------------ margin gate
@@ -483,25 +480,25 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_gate_allowsReducingTradeBelowInitialMargin() public {
-        uint256 thin = _thinShortBelowInitialMargin();
+        (uint256 thin, uint256 spotWad) = _thinShortInMarginCall();
         int256 before = engine.excessInitial(thin);
         // Buying back 1 at 100 pays 100 and sheds one short's liability (its mark) and requirement.
-        uint256 freed = engine.mark(callId) + _shortCallRequirement(4_000e18);
+        uint256 freed = engine.mark(callId) + _shortCallRequirement(spotWad);
         IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, 100e18);
         close.nonce = 1;
         _fillFor(close, thin, 1e18);
         int256 afterClose = engine.excessInitial(thin);
         assertEq(afterClose, before - 100e18 + int256(freed));
         assertLt(afterClose, 0, "still below IM: the reducing trade went through anyway");
-        assertEq(market.positionOf(thin, callId), -1e18);
+        assertEq(market.positionOf(thin, callId), -9e18);
     }
 
     function test_gate_blocksReducingTradeThatWorsensExcess() public {
-        uint256 thin = _thinShortBelowInitialMargin();
+        (uint256 thin, uint256 spotWad) = _thinShortInMarginCall();
         int256 before = engine.excessInitial(thin);
         // Paying 100 more than the mark and requirement it frees strips value out of the account.
         // The price is a whole number of USDC units, so the premium needs no rounding.
-        uint256 freed = engine.mark(callId) + _shortCallRequirement(4_000e18);
+        uint256 freed = engine.mark(callId) + _shortCallRequirement(spotWad);
         uint256 priceWad = (freed / 1e12) * 1e12 + 100e18;
         IOptionMarket.Order memory close = _order(makerAccount, callId, -1e18, priceWad);
         close.nonce = 1;
@@ -533,19 +530,32 @@ contract OptionMarketTest is MarketFixture {
         assertEq(market.positionOf(takerAccount, callId), -1e18);
     }
 
-    function test_gate_oracleDown_allowsReducingBlocksIncreasing() public {
+    /// @dev Without a price a reducing side may pay premium only if it ends with no liability
+    /// (finding 1, `docs/margin-gate.md`); new risk fails closed.
+    function test_gate_oracleDown_reducingPaysOnlyIntoNoLiability() public {
         _fill(_order(makerAccount, callId, -2e18, 100e18), 2e18); // maker short 2, taker long 2
         _letFeedsGoStale();
 
-        // Buying back part of a short needs no price; the taker sells part of a long and
-        // carries no liability, so it needs none either.
-        IOptionMarket.Order memory close = _order(makerAccount, callId, 1e18, 100e18);
-        close.nonce = 1;
-        _fill(close, 1e18);
+        // Buying back part of the short at a price leaves the maker short with less cash: it
+        // waits for a price. At zero its cash does not fall, so it may go ahead.
+        IOptionMarket.Order memory part = _order(makerAccount, callId, 1e18, 100e18);
+        part.nonce = 1;
+        _fillExpectRevert(part, 1e18, _staleSpotError());
+        IOptionMarket.Order memory free = _order(makerAccount, callId, 1e18, 0);
+        free.nonce = 2;
+        _fill(free, 1e18);
         assertEq(market.positionOf(makerAccount, callId), -1e18);
 
+        // Buying back the rest leaves the maker with no short and cash ≥ 0; the taker sells
+        // its long and carries no liability either: both pass without a price.
+        IOptionMarket.Order memory close = _order(makerAccount, callId, 1e18, 100e18);
+        close.nonce = 3;
+        _fill(close, 1e18);
+        assertEq(market.positionOf(makerAccount, callId), 0);
+        assertEq(market.positionOf(takerAccount, callId), 0);
+
         IOptionMarket.Order memory open = _order(makerAccount, callId, -1e18, 100e18);
-        open.nonce = 2;
+        open.nonce = 4;
         _fillExpectRevert(open, 1e18, _staleSpotError());
     }
 
@@ -865,8 +875,7 @@ contract OptionMarketTest is MarketFixture {
         size = bound(size, 1, 1e24);
         fillSize = bound(fillSize, 1, size);
         priceWad = bound(priceWad, 0, 1e23);
-        vm.prank(riskManager);
-        market.setFees(bound(makerFee, 0, 0.005e18), bound(takerFee, 0, 0.01e18), feeAccountId);
+        _setFees(bound(makerFee, 0, 0.005e18), bound(takerFee, 0, 0.01e18), feeAccountId);
         // Deep funding keeps both accounts above IM whatever the premium and the short.
         _fundAndDeposit(maker, makerAccount, usdc, DEEP_FUNDING);
         _fundAndDeposit(taker, takerAccount, usdc, DEEP_FUNDING);
@@ -886,15 +895,27 @@ contract OptionMarketTest is MarketFixture {
 
     // ------------------------------------------------------------ helpers
 
-    /// @dev A taker subaccount funded with only 1,000 USDC sells 2 calls at 100 (at 3,000:
-    /// 1,200 cash less 2 marks of ~133 against 900 of requirement), then ETH jumps to
-    /// 4,000: the short is deep below IM.
-    function _thinShortBelowInitialMargin() internal returns (uint256 thin) {
+    /// @dev Fee rates from the risk manager, the fee account from the admin (the timelock).
+    function _setFees(uint256 makerFeeWad, uint256 takerFeeWad, uint256 feeAccount) internal {
+        vm.prank(riskManager);
+        market.setFees(makerFeeWad, takerFeeWad);
+        vm.prank(admin);
+        market.setFeeAccount(feeAccount);
+    }
+
+    /// @dev A taker subaccount funded with 5,000 USDC sells 10 calls at 100 (at 3,000: 6,000
+    /// cash less 10 marks of ~133 against 4,500 of requirement), then ETH rises in 5-dollar
+    /// steps until the account is more than 1,000 below IM: a margin call, still above MM.
+    function _thinShortInMarginCall() internal returns (uint256 thin, uint256 spotWad) {
         thin = _account(taker, 1);
-        _fundAndDeposit(taker, thin, usdc, 1_000e6);
-        _fillFor(_order(makerAccount, callId, 2e18, 100e18), thin, 2e18);
-        _setPrice(ethUsd, 4_000e8);
-        assertLt(engine.excessInitial(thin), 0);
+        _fundAndDeposit(taker, thin, usdc, 5_000e6);
+        _fillFor(_order(makerAccount, callId, 10e18, 100e18), thin, 10e18);
+        for (int256 spot = 3_000; engine.excessInitial(thin) >= -1_000e18; spot += 5) {
+            _setPrice(ethUsd, spot * 1e8);
+            spotWad = uint256(spot) * 1e18;
+        }
+        (, int256 maintenanceExcess) = engine.excesses(thin);
+        assertGe(maintenanceExcess, 0, "margin call, not liquidatable");
     }
 
     /// @dev The IM requirement of one short 3000 call at `spotWad` (standard params).

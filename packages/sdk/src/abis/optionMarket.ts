@@ -37,6 +37,11 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "MarketFeeAccountNotAllowed",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint256", name: "account", type: "uint256" },
       { internalType: "uint256", name: "seriesId", type: "uint256" },
@@ -49,6 +54,11 @@ export const optionMarketAbi = [
   {
     inputs: [{ internalType: "uint256", name: "expiry", type: "uint256" }],
     name: "MarketInvalidExpiry",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "MarketInvalidFeeAccount",
     type: "error",
   },
   {
@@ -96,6 +106,15 @@ export const optionMarketAbi = [
     type: "error",
   },
   { inputs: [], name: "MarketLengthMismatch", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "int256", name: "equityMMBefore", type: "int256" },
+      { internalType: "int256", name: "equityMMAfter", type: "int256" },
+    ],
+    name: "MarketMaintenanceEquityFell",
+    type: "error",
+  },
   { inputs: [{ internalType: "uint256", name: "account", type: "uint256" }], name: "MarketModeLocked", type: "error" },
   {
     inputs: [
@@ -185,6 +204,15 @@ export const optionMarketAbi = [
   {
     inputs: [
       { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "int256", name: "maintenanceExcessBefore", type: "int256" },
+      { internalType: "int256", name: "maintenanceExcessAfter", type: "int256" },
+    ],
+    name: "MarketStillLiquidatable",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "account", type: "uint256" },
       { internalType: "uint256", name: "max", type: "uint256" },
     ],
     name: "MarketTooManyPositions",
@@ -218,10 +246,15 @@ export const optionMarketAbi = [
   { anonymous: false, inputs: [], name: "EIP712DomainChanged", type: "event" },
   {
     anonymous: false,
+    inputs: [{ indexed: true, internalType: "uint256", name: "feeAccount", type: "uint256" }],
+    name: "FeeAccountSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
     inputs: [
       { indexed: false, internalType: "uint256", name: "makerFeeWad", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "takerFeeWad", type: "uint256" },
-      { indexed: false, internalType: "uint256", name: "feeAccount", type: "uint256" },
     ],
     name: "FeesSet",
     type: "event",
@@ -704,10 +737,16 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "uint256", name: "newFeeAccount", type: "uint256" }],
+    name: "setFeeAccount",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "uint256", name: "newMakerFeeWad", type: "uint256" },
       { internalType: "uint256", name: "newTakerFeeWad", type: "uint256" },
-      { internalType: "uint256", name: "newFeeAccount", type: "uint256" },
     ],
     name: "setFees",
     outputs: [],
