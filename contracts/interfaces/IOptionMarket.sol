@@ -74,6 +74,9 @@ interface IOptionMarket {
     /// @notice A new fee account holds positions or owes cash, or is the settlement account.
     error MarketInvalidFeeAccount(uint256 account);
     error MarketPausedNewRisk(uint256 account);
+    /// @notice The engine's valuation of a side failed without a reason (out of gas): only a
+    /// price failure, which reverts with the oracle's own error, counts as "no price".
+    error MarketValuationFailed(uint256 account);
     error MarketInvalidFees(uint256 makerFeeWad, uint256 takerFeeWad);
     /// @notice A portfolio position cap outside [1, MAX_PORTFOLIO_POSITIONS].
     error MarketInvalidPositionCap(uint256 cap);

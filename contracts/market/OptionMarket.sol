@@ -476,7 +476,11 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
             side.initialExcessBefore = state.equityIM - int256(state.requirementIM);
             side.maintenanceExcessBefore = state.equityMM - int256(state.requirementMM);
             side.maintenanceEquityBefore = state.equityMM;
-        } catch {
+        } catch (bytes memory reason) {
+            // A price failure reverts with the oracle's custom error. Empty revert data is what
+            // running out of gas leaves: a caller starving the valuation must not turn a priced
+            // account into an "unpriced" one and skip the rules for liquidatable accounts.
+            if (reason.length == 0) revert MarketValuationFailed(account);
             side.cashBefore = vault.cashOf(account);
         }
     }

@@ -666,7 +666,7 @@ contract OptionMarketInvariantTest is MarketFixture {
         vault.listAsset(address(weth), 0.10e18, 0.05e18, WETH_CAP);
         vault.listAsset(address(wbtc), 0.12e18, 0.06e18, WBTC_CAP);
 
-        oracle = new ChainlinkOracle(admin, address(sequencer), SEQUENCER_GRACE, 1 hours);
+        oracle = new ChainlinkOracle(admin, address(sequencer), SEQUENCER_GRACE, 2 hours, 1 days);
         oracle.setSpotFeed(address(weth), IChainlinkOracle.FeedConfig(address(ethUsd), SPOT_MAX_AGE, 0, 0));
         oracle.setSpotFeed(address(wbtc), IChainlinkOracle.FeedConfig(address(btcUsd), SPOT_MAX_AGE, 0, 0));
         oracle.setVolFeed(address(weth), IChainlinkOracle.FeedConfig(address(ethVol), SPOT_MAX_AGE, 0, 0));

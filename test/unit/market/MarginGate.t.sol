@@ -200,6 +200,22 @@ contract MarginGateTest is MarketFixture {
         assertGe(engine.excessInitial(victim), 0);
     }
 
+    /// @dev Hardening of finding 8: a caller that starves the engine of gas must not make a
+    /// priced, liquidatable account look "unpriced" (the outage rules would then let a 1-wei
+    /// buyback at no cost bump its nonce). An empty revert, as running out of gas leaves, is
+    /// refused; only the oracle's own errors count as "no price".
+    function test_finding8_starvedValuationIsNotAnOutage() public {
+        _liquidatableShort();
+        uint256 nonce = market.accountNonce(victim);
+        vm.mockCallRevert(address(engine), abi.encodeCall(engine.accountMargin, (victim)), "");
+        IOptionMarket.Order memory wei1 = _attackerOrder(victim, callId, 1, 0);
+        bytes memory sig = _signOrder(attackerKey, wei1);
+        vm.prank(attacker);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketValuationFailed.selector, victim));
+        market.fill(wei1, sig, sibling, 1);
+        assertEq(market.accountNonce(victim), nonce, "no position moved");
+    }
+
     // ------------------------------------------------------------ finding 6 (medium)
 
     /// @dev The risk manager could name any account the fee account, protecting it from
