@@ -68,6 +68,8 @@ abstract contract PledgeFixture is VaultFixture {
         liquidator.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
         vault.grantRole(Roles.MODULE_ROLE, address(liquidator));
         market.grantRole(Roles.MODULE_ROLE, address(liquidator));
+        vault.setAccountHook(liquidator);
+        market.setAccountHook(liquidator);
         vm.stopPrank();
     }
 
