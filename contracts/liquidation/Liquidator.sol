@@ -259,28 +259,34 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     function _liveClock(uint256 account, uint256 clockStart) private view returns (uint256 clock) {
         clock = clockStart;
         IPledgeOracle oracle_ = oracle;
-        uint256 seen; // bitmap of underlying indices already read (indices below 256)
         (uint256[] memory seriesIds, ) = market.positionsOf(account);
+        // The underlyings already read (each is read once, however many series use it).
+        address[] memory read = new address[](seriesIds.length);
+        uint256 count;
         for (uint256 i; i < seriesIds.length; ++i) {
-            uint256 index = SeriesLib.underlyingIndexOf(seriesIds[i]);
-            if (index < 256) {
-                if (seen & (1 << index) != 0) continue;
-                seen |= 1 << index;
-            }
-            clock = oracle_.liveSince(engine.underlying(uint16(index)).asset, clock);
+            address asset = engine.underlying(SeriesLib.underlyingIndexOf(seriesIds[i])).asset;
+            if (_contains(read, count, asset)) continue;
+            read[count++] = asset;
+            clock = oracle_.liveSince(asset, clock);
         }
         (uint256[] memory balances, ) = vault.balancesOf(account);
         if (balances.length != 0) {
             address[] memory assets = vault.collateralAssets();
             for (uint256 i; i < balances.length; ++i) {
-                if (balances[i] == 0) continue;
-                uint256 index = engine.underlyingIndexOf(assets[i]);
-                if (index != 0 && index < 256 && seen & (1 << index) != 0) continue;
+                if (balances[i] == 0 || _contains(read, count, assets[i])) continue;
                 try oracle_.spot(assets[i]) returns (uint256) {
                     clock = oracle_.liveSince(assets[i], clock);
                 } catch {}
             }
         }
+    }
+
+    /// @dev Whether `asset` is among the first `count` entries of `list`.
+    function _contains(address[] memory list, uint256 count, address asset) private pure returns (bool) {
+        for (uint256 i; i < count; ++i) {
+            if (list[i] == asset) return true;
+        }
+        return false;
     }
 
     /// @dev Records a bid: the moved clock (so later walks stay short), its time, and the cash
