@@ -349,6 +349,9 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
             p.discountWad,
             SignedMath.abs(state.markValue - int256(paidInWad))
         );
+        // An account worth V ≥ 0 is never sold below 0: its auction never draws on the insurance
+        // fund. Binds only when paid-in cash exceeds V·(1 + d)/d (the rest fell deep below 0).
+        if (state.markValue >= 0 && discountValue > uint256(state.markValue)) discountValue = uint256(state.markValue);
         int256 priceWad = state.markValue - int256(discountValue);
         p.maxFractionWad = _maxFraction(state, priceWad);
         if (p.maxFractionWad == 0) revert LiquidatorAccountHealthy(account, state.health);

@@ -105,7 +105,9 @@ export function previewBidFromState(
   const cashScale = 10n ** BigInt(18 - cashDecimals);
   const clock = typeof auction === "bigint" ? { clockStart: auction, paidInWad: 0n } : auction;
   const discountWad = discountAt(params, clock?.clockStart ?? timestamp, timestamp);
-  const discountValue = mulWad(discountWad, abs(state.markValue - (clock?.paidInWad ?? 0n)));
+  let discountValue = mulWad(discountWad, abs(state.markValue - (clock?.paidInWad ?? 0n)));
+  // An account worth V ≥ 0 is never sold below 0 (its auction never draws on the insurance fund).
+  if (state.markValue >= 0n && discountValue > state.markValue) discountValue = state.markValue;
   const priceWad = state.markValue - discountValue;
   const maxFractionWad = maxFraction(params, state, priceWad);
   if (maxFractionWad === 0n) throw new Error("account is healthy: no bid needed");
