@@ -50,6 +50,8 @@ contract LiquidationHandler is Test {
     /// auction still ran (finding 3).
     uint256 public auctionsOutlivingRecovery;
     uint256 public recoveriesChecked;
+    /// @dev Bids in which the insurance fund paid for an account still worth V ≥ 0.
+    uint256 public fundPaidForSolventAccounts;
     uint256 public outages;
     uint256 public bidsThatWorsenedAccounts;
     uint256 public auctions;
@@ -235,6 +237,7 @@ contract LiquidationHandler is Test {
         try s.liquidator.bid(account, bidder, fraction, preview.payment, nonce) {
             ++bids;
             if (before.health < IMarginEngine.Health.LIQUIDATABLE) ++bidsOnHealthyAccounts;
+            if (preview.payment < 0 && before.markValue >= 0) ++fundPaidForSolventAccounts;
             IMarginEngine.MarginState memory afterBid = s.engine.accountMargin(account);
             // Equity per unit of remaining maintenance requirement must not fall (1e6 wei slack
             // per unit for rounding of the slice).
@@ -348,6 +351,11 @@ contract LiquidationInvariantTest is LiquidationSetup {
 
     function invariant_noHealthyAccountBidOn() public view {
         assertEq(handler.bidsOnHealthyAccounts(), 0);
+    }
+
+    /// @dev The insurance fund pays only to liquidate accounts worth less than nothing.
+    function invariant_fundNeverPaysForASolventAccount() public view {
+        assertEq(handler.fundPaidForSolventAccounts(), 0);
     }
 
     /// @dev Finding 3: a deposit or trade that restores an account ends its auction.
