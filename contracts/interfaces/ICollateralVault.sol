@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IAccountHook} from "./IAccountHook.sol";
 import {IRiskCheck} from "./IRiskCheck.sol";
 
 /// @title ICollateralVault
@@ -61,6 +62,8 @@ interface ICollateralVault {
     error VaultPaused();
     /// @notice The risk check is set already (it can be set once).
     error VaultRiskCheckAlreadySet();
+    /// @notice The account hook is set once; it cannot be replaced.
+    error VaultAccountHookAlreadySet();
     /// @notice Without a risk check, an account with a cash debt cannot withdraw.
     error VaultCashDebt(uint256 account, int256 cash);
     /// @notice A module moved value from an account to itself.
@@ -92,6 +95,8 @@ interface ICollateralVault {
     event CashMoved(uint256 indexed from, uint256 indexed to, uint256 amount);
     /// @notice The margin engine was plugged in as the withdrawal risk check.
     event RiskCheckSet(address riskCheck);
+    /// @notice The account hook (the liquidator) was set.
+    event AccountHookSet(address hook);
 
     // ---------------------------------------------------------------- accounts
 
@@ -158,6 +163,11 @@ interface ICollateralVault {
     /// @notice Plugs in the margin engine as the withdrawal check. Admin, once.
     function setRiskCheck(IRiskCheck riskCheck) external;
 
+    /// @notice Sets, once, the hook told after every deposit (`IAccountHook.onAccountChanged`),
+    /// so a deposit that restores an account ends its auction. Admin only; reverts with
+    /// `VaultZeroAddress` for the zero address and `VaultAccountHookAlreadySet` once set.
+    function setAccountHook(IAccountHook hook) external;
+
     /// @notice Pauses deposits (guardian). Withdrawals and module moves are never paused.
     function pause() external;
 
@@ -192,4 +202,7 @@ interface ICollateralVault {
 
     /// @notice The withdrawal risk check (zero until the margin engine is plugged in).
     function riskCheck() external view returns (IRiskCheck);
+
+    /// @notice The hook told after every deposit (zero until set).
+    function accountHook() external view returns (IAccountHook);
 }

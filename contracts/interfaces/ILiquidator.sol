@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IAccountHook} from "./IAccountHook.sol";
 import {IMarginEngine} from "./IMarginEngine.sol";
 
 /// @title ILiquidator
@@ -10,8 +11,12 @@ import {IMarginEngine} from "./IMarginEngine.sol";
 /// account's mark-to-market value (no haircuts) and d the discount, which grows with
 /// time. When that price is negative (an insolvent account), the insurance fund pays
 /// the bidder instead; whatever the fund cannot cover drives its balance negative, and
-/// that negative balance is the protocol's explicit bad debt.
-interface ILiquidator {
+/// that negative balance is the protocol's explicit bad debt. Cash that this auction's own
+/// bids paid into the account is sold back at par, not at the discount, so splitting a bid
+/// gains nothing; the auction clock runs only while the prices the account needs are live;
+/// an auction ends when its account recovers (the market and the vault tell the liquidator
+/// through `IAccountHook`) and lapses when nobody bid for `duration` at the end discount.
+interface ILiquidator is IAccountHook {
     /// @notice Auction parameters, all bounded by hard-coded limits.
     /// @param startDiscountWad Discount at the auction's start (5 % = 0.05e18).
     /// @param endDiscountWad Discount reached after `duration`, then flat.
@@ -29,10 +34,22 @@ interface ILiquidator {
     }
 
     /// @notice A running auction.
+    /// @param active Whether an auction is open (it may still have lapsed: see `auctionClock`).
+    /// @param startTime When it opened.
+    /// @param bids Bids taken so far.
+    /// @param clockStart Where the discount clock started, as of the last bid: `startTime`
+    /// moved past any price outage (`IPledgeOracle.liveSince`). `auctionClock` gives the
+    /// current value.
+    /// @param lastBidTime When the last bid landed (0 = none yet).
+    /// @param paidInWad Cash this auction's bids paid into the account still in it (each
+    /// slice takes f of it with the cash), WAD. It is sold back at par, never at the discount.
     struct Auction {
         bool active;
         uint64 startTime;
         uint32 bids;
+        uint64 clockStart;
+        uint64 lastBidTime;
+        uint128 paidInWad;
     }
 
     /// @notice What a bid of a given fraction would do, from one function shared by
@@ -79,6 +96,8 @@ interface ILiquidator {
     error LiquidatorProtectedAccount(uint256 account);
     /// @notice The account holds no collateral and no position: there is nothing to sell.
     error LiquidatorNothingToSell(uint256 account);
+    /// @notice A cash amount does not fit the auction's bookkeeping (above 2^128 WAD).
+    error LiquidatorAmountTooLarge(uint256 amountWad);
     /// @notice `absorbDebt` needs an account with nothing left but a cash debt.
     error LiquidatorNotAnEmptyDebtor(uint256 account);
 
@@ -100,8 +119,9 @@ interface ILiquidator {
 
     // ---------------------------------------------------------------- actions
 
-    /// @notice Starts an auction on `account`, which must be below maintenance margin.
-    /// Permissionless.
+    /// @notice Starts an auction on `account`, which must be below maintenance margin and hold
+    /// something to sell. Permissionless. An auction that lapsed (see `auctionClock`) is ended
+    /// and a new one starts at the start discount.
     function startAuction(uint256 account) external;
 
     /// @notice Takes `fractionWad` (capped at the current maximum) of `account` into
@@ -111,7 +131,9 @@ interface ILiquidator {
     /// market's `accountNonce(account)`, so a bid cannot land on an account that changed.
     /// If no auction is running, the bid first starts one, with the same checks and the
     /// same `AuctionStarted` event as `startAuction` (so at the starting discount): a keeper
-    /// starts and bids in one transaction, in the block after the price moved.
+    /// starts and bids in one transaction, in the block after the price moved. A lapsed
+    /// auction restarts the same way. An account that holds nothing but a cash debt takes no
+    /// bid (`LiquidatorNothingToSell`): `absorbDebt` covers it at par.
     function bid(
         uint256 account,
         uint256 bidderAccount,
@@ -140,6 +162,18 @@ interface ILiquidator {
     function previewBid(uint256 account, uint256 fractionWad) external view returns (BidPreview memory);
 
     function auctionOf(uint256 account) external view returns (Auction memory);
+
+    /// @notice The discount clock of `account`'s auction now, as `bid` prices it.
+    /// @return running Whether an auction is running and has not lapsed; if false, a bid
+    /// would start a new auction now, at the start discount.
+    /// @return clockStart The time the discount counts from: the stored clock start moved past
+    /// every price outage since (the latest `liveSince` of the spot and volatility feeds the
+    /// account needs); `block.timestamp` when not running. An auction lapses once `duration`
+    /// has passed after both the end discount was reached and the last bid.
+    function auctionClock(uint256 account) external view returns (bool running, uint256 clockStart);
+
+    /// @notice The discount of an auction whose clock started at `clockStart`, now.
+    function discountAt(uint256 clockStart) external view returns (uint256);
 
     function auctionParams() external view returns (AuctionParams memory);
 

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {SeriesLib} from "../libraries/SeriesLib.sol";
+import {IAccountHook} from "./IAccountHook.sol";
 
 /// @title IOptionMarket
 /// @notice Option series, signed positions and trading by EIP-712 signed orders.
@@ -90,6 +91,8 @@ interface IOptionMarket {
     error MarketSettlementPriceMissing(uint256 seriesId);
     error MarketNothingToSettle(uint256 account, uint256 seriesId);
     error MarketInvalidFraction(uint256 fractionWad);
+    /// @notice The account hook is set once; it cannot be replaced.
+    error MarketAccountHookAlreadySet();
 
     // ---------------------------------------------------------------- events
 
@@ -126,6 +129,8 @@ interface IOptionMarket {
     event PositionSettled(uint256 indexed account, uint256 indexed seriesId, int256 balance, int256 payoff);
     /// @notice A module moved `fractionWad` of every position of `from` to `to`.
     event PositionsSliced(uint256 indexed from, uint256 indexed to, uint256 fractionWad);
+    /// @notice The account hook (the liquidator) was set.
+    event AccountHookSet(address hook);
 
     // ---------------------------------------------------------------- series
 
@@ -209,6 +214,15 @@ interface IOptionMarket {
     /// [1, MAX_PORTFOLIO_POSITIONS]. Lowering it never touches positions already open; it only
     /// stops accounts at or above it from opening more.
     function setPortfolioPositionCap(uint256 cap) external;
+
+    /// @notice Sets, once, the hook told about both sides of every fill and position transfer
+    /// after the margin gate (`IAccountHook.onAccountChanged`), so a trade that restores an
+    /// account ends its auction. Admin only; reverts with `MarketZeroAddress` for the zero
+    /// address and `MarketAccountHookAlreadySet` once set.
+    function setAccountHook(IAccountHook hook) external;
+
+    /// @notice The hook told after fills and transfers (zero until set).
+    function accountHook() external view returns (IAccountHook);
 
     /// @notice Pauses new risk (guardian). Risk-reducing fills and transfers still pass the
     /// margin gate as usual.

@@ -15,6 +15,16 @@ interface IPledgeOracle {
     /// @dev Same validation as `spot`, against the underlying's volatility feed.
     function vol(address underlying) external view returns (uint256 volWad);
 
+    /// @notice The earliest time at or after `notBefore` since which `asset`'s prices have been
+    /// continuously readable: its spot feed (and its volatility feed, if it has one) fresh at
+    /// every moment, and the L2 sequencer up and out of its grace period. The liquidator runs
+    /// its auction clock from here, so time during an outage earns no discount.
+    /// @dev Never reverts. Returns `block.timestamp` when a price is not readable now. The
+    /// answer is conservative (never earlier than the truth): the adapter walks back a bounded
+    /// number of rounds and stops at a phase's first round, answering with the oldest round it
+    /// examined. The result is always ≥ `notBefore` and ≤ `block.timestamp`.
+    function liveSince(address asset, uint256 notBefore) external view returns (uint256 since);
+
     /// @notice The settlement price posted for (`asset`, `expiry`), if any.
     /// @return priceWad The posted price in USD, WAD; zero when not posted.
     /// @return posted Whether a price has been posted.

@@ -10,7 +10,10 @@ import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {ILiquidator} from "../interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
+import {IAccountHook} from "../interfaces/IAccountHook.sol";
+import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {Roles} from "../libraries/Roles.sol";
+import {SeriesLib} from "../libraries/SeriesLib.sol";
 
 /// @title Liquidator
 /// @notice Dutch auctions over slices of accounts below maintenance margin. It holds
@@ -30,6 +33,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     ICollateralVault public immutable vault;
     IMarginEngine public immutable engine;
     IOptionMarket public immutable market;
+    /// @notice The engine's oracle, read for the auction clock (`IPledgeOracle.liveSince`).
+    IPledgeOracle public immutable oracle;
     /// @inheritdoc ILiquidator
     uint256 public immutable insuranceAccount;
     /// @dev WAD → cash units: divide by this (the cash token has ≤ 18 decimals).
@@ -56,6 +61,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         vault = vault_;
         engine = engine_;
         market = market_;
+        oracle = engine_.oracle();
         insuranceAccount = insuranceAccount_;
         uint8 decimals = vault_.assetConfig(vault_.cashAsset()).decimals;
         if (decimals > 18) revert LiquidatorUnsupportedCashDecimals(decimals);
@@ -68,7 +74,11 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function startAuction(uint256 account) external nonReentrant {
-        if (_auctions[account].active) revert LiquidatorAuctionActive(account);
+        Auction memory auction = _auctions[account];
+        if (auction.active) {
+            if (!_lapsed(auction, _liveClock(account, auction.clockStart))) revert LiquidatorAuctionActive(account);
+            emit AuctionEnded(account, false);
+        }
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
         _checkAuctionable(account, state);
         _start(account, state);
@@ -88,14 +98,18 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         if (nonce != expectedNonce) revert LiquidatorAccountChanged(account, expectedNonce, nonce);
 
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
-        (uint64 startTime, bool starting) = _auctionStart(account, state);
-        preview = _preview(account, fractionWad, state, startTime);
+        (uint256 clockStart, bool starting, uint256 paidInWad) = _auctionStart(account, state);
+        preview = _preview(account, fractionWad, state, clockStart, paidInWad);
         if (preview.payment > maxPayment) revert LiquidatorPriceLimit(preview.payment, maxPayment);
 
-        // Effects: the auction opens if it was not running (so a keeper starts and bids in
-        // one transaction), the slice moves, then the price. The bidder's margin is checked last.
-        if (starting) _start(account, state);
-        ++_auctions[account].bids;
+        // Effects: the auction opens if it was not running or lapsed (so a keeper starts and
+        // bids in one transaction), the clock moved past outages and the cash paid in are
+        // recorded, the slice moves, then the price. The bidder's margin is checked last.
+        if (starting) {
+            if (_auctions[account].active) emit AuctionEnded(account, false);
+            _start(account, state);
+        }
+        _recordBid(account, clockStart, paidInWad, preview);
         _moveSlice(account, bidderAccount, preview.fractionWad);
         if (preview.payment > 0) {
             vault.moveCash(bidderAccount, account, uint256(preview.payment));
@@ -144,6 +158,20 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         _payFromInsurance(account, account, uint256(-cash));
     }
 
+    /// @inheritdoc IAccountHook
+    /// @dev Never reverts: a valuation that fails (no valid price) leaves the auction running,
+    /// and a call made while the liquidator is mid-bid is ignored (the bid ends the auction
+    /// itself if it restores the account).
+    function onAccountChanged(uint256 account) external {
+        if (!_auctions[account].active || _reentrancyGuardEntered()) return;
+        try engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
+            if (state.health < IMarginEngine.Health.LIQUIDATABLE) {
+                delete _auctions[account];
+                emit AuctionEnded(account, false);
+            }
+        } catch {}
+    }
+
     /// @inheritdoc ILiquidator
     function setAuctionParams(AuctionParams calldata params) external onlyRole(Roles.RISK_MANAGER_ROLE) {
         _setParams(params);
@@ -154,8 +182,17 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// @inheritdoc ILiquidator
     function previewBid(uint256 account, uint256 fractionWad) external view returns (BidPreview memory) {
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
-        (uint64 startTime, ) = _auctionStart(account, state);
-        return _preview(account, fractionWad, state, startTime);
+        (uint256 clockStart, , uint256 paidInWad) = _auctionStart(account, state);
+        return _preview(account, fractionWad, state, clockStart, paidInWad);
+    }
+
+    /// @inheritdoc ILiquidator
+    function auctionClock(uint256 account) external view returns (bool running, uint256 clockStart) {
+        Auction memory auction = _auctions[account];
+        if (!auction.active) return (false, block.timestamp);
+        clockStart = _liveClock(account, auction.clockStart);
+        if (_lapsed(auction, clockStart)) return (false, block.timestamp);
+        running = true;
     }
 
     /// @inheritdoc ILiquidator
@@ -174,27 +211,96 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         return cash < 0 ? uint256(-cash) : 0;
     }
 
-    /// @notice The discount of an auction started at `startTime`, now.
-    function discountAt(uint256 startTime) public view returns (uint256) {
+    /// @inheritdoc ILiquidator
+    function discountAt(uint256 clockStart) public view returns (uint256) {
         AuctionParams memory p = _params;
-        uint256 elapsed = block.timestamp - startTime;
+        uint256 elapsed = block.timestamp > clockStart ? block.timestamp - clockStart : 0;
         if (elapsed >= p.duration) return p.endDiscountWad;
         return p.startDiscountWad + ((p.endDiscountWad - p.startDiscountWad) * elapsed) / p.duration;
     }
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev When the auction of `account` started: its start time if one is running; if not,
-    /// now, once the same checks as `startAuction` pass (`starting` is then true). Shared by
-    /// `bid` and `previewBid`, so a preview of a bid that opens the auction cannot disagree.
+    /// @dev Where the discount clock of `account`'s auction starts and how much cash its bids
+    /// paid in: for a running auction, its clock moved past outages (`_liveClock`) and its
+    /// `paidInWad`; if none is running or it lapsed, now and 0, once the same checks as
+    /// `startAuction` pass (`starting` is then true). A running auction on an account left with
+    /// nothing but a cash debt takes no bid: `absorbDebt` covers that at par (finding 7).
+    /// Shared by `bid` and `previewBid`, so a preview cannot disagree with the bid.
     function _auctionStart(
         uint256 account,
         IMarginEngine.MarginState memory state
-    ) private view returns (uint64 startTime, bool starting) {
+    ) private view returns (uint256 clockStart, bool starting, uint256 paidInWad) {
         Auction memory auction = _auctions[account];
-        if (auction.active) return (auction.startTime, false);
+        if (auction.active) {
+            if (_holdsNothing(account)) revert LiquidatorNothingToSell(account);
+            clockStart = _liveClock(account, auction.clockStart);
+            if (!_lapsed(auction, clockStart)) return (clockStart, false, auction.paidInWad);
+        }
         _checkAuctionable(account, state);
-        return (uint64(block.timestamp), true);
+        return (block.timestamp, true, 0);
+    }
+
+    /// @dev Whether a running auction lapsed: `duration` passed after the later of the end
+    /// discount being reached and its last bid. Nobody found it worth a bid at the end discount
+    /// for a whole `duration`, so the account may have recovered unreported; a later bid
+    /// restarts it at the start discount instead of selling at the end discount (finding 3).
+    function _lapsed(Auction memory auction, uint256 clockStart) private view returns (bool) {
+        uint256 duration = _params.duration;
+        uint256 from = clockStart + duration;
+        if (auction.lastBidTime > from) from = auction.lastBidTime;
+        return block.timestamp >= from + duration;
+    }
+
+    /// @dev `clockStart` moved past every price outage since: the latest `oracle.liveSince` of
+    /// each underlying the account holds a position in (spot and volatility feeds) and of each
+    /// collateral asset it holds (spot) whose price is readable now (one that is not takes no
+    /// part in the valuation, or the valuation reverts and no bid is possible anyway).
+    function _liveClock(uint256 account, uint256 clockStart) private view returns (uint256 clock) {
+        clock = clockStart;
+        IPledgeOracle oracle_ = oracle;
+        (uint256[] memory seriesIds, ) = market.positionsOf(account);
+        // The underlyings already read (each is read once, however many series use it).
+        address[] memory read = new address[](seriesIds.length);
+        uint256 count;
+        for (uint256 i; i < seriesIds.length; ++i) {
+            address asset = engine.underlying(SeriesLib.underlyingIndexOf(seriesIds[i])).asset;
+            if (_contains(read, count, asset)) continue;
+            read[count++] = asset;
+            clock = oracle_.liveSince(asset, clock);
+        }
+        (uint256[] memory balances, ) = vault.balancesOf(account);
+        if (balances.length != 0) {
+            address[] memory assets = vault.collateralAssets();
+            for (uint256 i; i < balances.length; ++i) {
+                if (balances[i] == 0 || _contains(read, count, assets[i])) continue;
+                try oracle_.spot(assets[i]) returns (uint256) {
+                    clock = oracle_.liveSince(assets[i], clock);
+                } catch {}
+            }
+        }
+    }
+
+    /// @dev Whether `asset` is among the first `count` entries of `list`.
+    function _contains(address[] memory list, uint256 count, address asset) private pure returns (bool) {
+        for (uint256 i; i < count; ++i) {
+            if (list[i] == asset) return true;
+        }
+        return false;
+    }
+
+    /// @dev Records a bid: the moved clock (so later walks stay short), its time, and the cash
+    /// paid in that stays in the account: `(1 − f)` of the old amount plus this payment.
+    function _recordBid(uint256 account, uint256 clockStart, uint256 paidInWad, BidPreview memory preview) private {
+        Auction storage auction = _auctions[account];
+        ++auction.bids;
+        auction.clockStart = uint64(clockStart);
+        auction.lastBidTime = uint64(block.timestamp);
+        uint256 kept =
+            preview.fractionWad == WAD ? 0 : paidInWad - FixedPointMathLib.mulWad(paidInWad, preview.fractionWad);
+        if (preview.payment > 0) kept += uint256(preview.payment) * _cashScale;
+        if (kept > type(uint128).max) revert LiquidatorAmountTooLarge(kept);
+        auction.paidInWad = uint128(kept);
     }
 
     /// @dev Whether an auction may open on `account` now: not a protocol account, below
@@ -208,28 +314,45 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @dev Opens the auction of `account` now.
     function _start(uint256 account, IMarginEngine.MarginState memory state) private {
-        _auctions[account] = Auction({active: true, startTime: uint64(block.timestamp), bids: 0});
+        _auctions[account] = Auction({
+            active: true,
+            startTime: uint64(block.timestamp),
+            bids: 0,
+            clockStart: uint64(block.timestamp),
+            lastBidTime: 0,
+            paidInWad: 0
+        });
         emit AuctionStarted(account, state.markValue, state.health, msg.sender);
     }
 
-    /// @dev The one pricing path behind both `previewBid` and `bid`, for an auction started
-    /// at `startTime`.
+    /// @dev The one pricing path behind both `previewBid` and `bid`, for an auction whose
+    /// clock started at `clockStart` and whose bids paid `paidInWad` into the account.
     function _preview(
         uint256 account,
         uint256 fractionWad,
         IMarginEngine.MarginState memory state,
-        uint64 startTime
+        uint256 clockStart,
+        uint256 paidInWad
     ) private view returns (BidPreview memory p) {
         if (fractionWad == 0 || fractionWad > WAD) revert LiquidatorInvalidFraction(fractionWad);
         // Only accounts below maintenance take bids: one that recovered is not sold at a
         // discount that kept growing meanwhile (anyone may terminate its auction instead).
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
 
-        p.discountWad = discountAt(startTime);
+        p.discountWad = discountAt(clockStart);
         p.markValueWad = state.markValue;
-        // Price of the whole account: V − d·|V|. The discount rounds down, against the bidder.
-        int256 priceWad =
-            state.markValue - int256(FixedPointMathLib.mulWad(p.discountWad, SignedMath.abs(state.markValue)));
+        // Price of the whole account: paid-in cash C at par, the rest B = V − C at the discount,
+        // P = C + B − d·|B| = V − d·|B|. Without C, each of a run of small bids would buy back
+        // the cash the previous ones paid in at the discount (finding 11). The discount rounds
+        // down, against the bidder.
+        uint256 discountValue = FixedPointMathLib.mulWad(
+            p.discountWad,
+            SignedMath.abs(state.markValue - int256(paidInWad))
+        );
+        // An account worth V ≥ 0 is never sold below 0: its auction never draws on the insurance
+        // fund. Binds only when paid-in cash exceeds V·(1 + d)/d (the rest fell deep below 0).
+        if (state.markValue >= 0 && discountValue > uint256(state.markValue)) discountValue = uint256(state.markValue);
+        int256 priceWad = state.markValue - int256(discountValue);
         p.maxFractionWad = _maxFraction(state, priceWad);
         if (p.maxFractionWad == 0) revert LiquidatorAccountHealthy(account, state.health);
         // Dust-sized accounts go whole, so no auction leaves a remainder too small to bid on.
@@ -240,7 +363,6 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         if (priceWad >= 0) {
             // The bidder pays, rounded up; the insurance fund's share of the discount too.
             p.payment = int256(FixedPointMathLib.divUp(FixedPointMathLib.mulWadUp(f, uint256(priceWad)), _cashScale));
-            uint256 discountValue = FixedPointMathLib.mulWad(p.discountWad, SignedMath.abs(state.markValue));
             p.insuranceFee = FixedPointMathLib.divUp(
                 FixedPointMathLib.mulWadUp(FixedPointMathLib.mulWadUp(f, discountValue), _params.insuranceShareWad),
                 _cashScale

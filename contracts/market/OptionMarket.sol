@@ -10,6 +10,7 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 
+import {IAccountHook} from "../interfaces/IAccountHook.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
@@ -78,6 +79,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// @dev 32 keeps a check under about 3.1M gas with the default grid and a fill's worst case
     /// (two reducing portfolio sides, four checks) well inside a 30M block.
     uint256 public portfolioPositionCap = 32;
+    /// @inheritdoc IOptionMarket
+    IAccountHook public accountHook;
 
     mapping(uint256 account => mapping(uint256 seriesId => int256)) private _positions;
     mapping(uint256 account => uint256[]) private _openSeries;
@@ -177,6 +180,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
         _gate(maker);
         _gate(taker);
+        _notifyHook(maker.account);
+        _notifyHook(taker.account);
     }
 
     /// @inheritdoc IOptionMarket
@@ -238,6 +243,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
         _gate(source);
         _gate(target);
+        _notifyHook(from);
+        _notifyHook(to);
     }
 
     // ---------------------------------------------------------------- settlement
@@ -296,6 +303,14 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     // ---------------------------------------------------------------- governance
+
+    /// @inheritdoc IOptionMarket
+    function setAccountHook(IAccountHook hook) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(hook) == address(0)) revert MarketZeroAddress();
+        if (address(accountHook) != address(0)) revert MarketAccountHookAlreadySet();
+        accountHook = hook;
+        emit AccountHookSet(address(hook));
+    }
 
     /// @inheritdoc IOptionMarket
     function setFees(uint256 newMakerFeeWad, uint256 newTakerFeeWad) external onlyRole(Roles.RISK_MANAGER_ROLE) {
@@ -483,6 +498,13 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
             if (reason.length == 0) revert MarketValuationFailed(account);
             side.cashBefore = vault.cashOf(account);
         }
+    }
+
+    /// @dev Tells the account hook (the liquidator) that `account` changed, so a trade that
+    /// restored it ends its auction. Called after the margin gate; the hook never reverts.
+    function _notifyHook(uint256 account) private {
+        IAccountHook hook = accountHook;
+        if (address(hook) != address(0)) hook.onAccountChanged(account);
     }
 
     /// @dev The margin gate; `docs/margin-gate.md` states it rule by rule. In short:

@@ -28,6 +28,8 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
     uint256 public constant MAX_SETTLEMENT_FALLBACK_WAIT = 7 days;
     /// @dev Chainlink proxy round ids are `phaseId << 64 | aggregatorRoundId`.
     uint256 private constant _PHASE_OFFSET = 64;
+    /// @dev Most rounds `liveSince` walks back per feed before it answers conservatively.
+    uint256 public constant MAX_LIVE_ROUNDS = 64;
     /// @dev Largest feed `decimals()` supported (10**36 still fits comfortably in uint256).
     uint256 public constant MAX_FEED_DECIMALS = 36;
 
@@ -107,6 +109,21 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
     /// @inheritdoc IPledgeOracle
     function vol(address underlying) external view returns (uint256 volWad) {
         return _latest(underlying, _volFeeds[underlying]);
+    }
+
+    /// @inheritdoc IPledgeOracle
+    function liveSince(address asset, uint256 notBefore) external view returns (uint256 since) {
+        since = _feedLiveSince(_spotFeeds[asset], notBefore);
+        Feed memory volatility = _volFeeds[asset];
+        if (volatility.aggregator != address(0)) since = _feedLiveSince(volatility, since);
+        address sequencer = sequencerFeed;
+        if (sequencer != address(0)) {
+            (bool ok, int256 answer, uint256 startedAt, ) = _readLatest(sequencer);
+            if (!ok || answer != 0 || startedAt == 0 || startedAt > block.timestamp) return block.timestamp;
+            uint256 upSince = startedAt + sequencerGracePeriod;
+            if (upSince > since) since = upSince;
+        }
+        if (since > block.timestamp) since = block.timestamp;
     }
 
     /// @inheritdoc IPledgeOracle
@@ -202,6 +219,58 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
             revert OracleStalePrice(feed.aggregator, updatedAt, feed.maxAge);
         }
         return _validPrice(feed, answer);
+    }
+
+    /// @dev `liveSince` for one feed: walks back from the latest round while consecutive rounds
+    /// are at most `maxAge` apart and valid, until a round at or before `notBefore`, the phase's
+    /// first round or `MAX_LIVE_ROUNDS`; returns the oldest round of that unbroken run (or
+    /// `notBefore`, whichever is later). A feed that is not valid now answers `block.timestamp`.
+    function _feedLiveSince(Feed memory feed, uint256 notBefore) private view returns (uint256) {
+        address aggregator = feed.aggregator;
+        if (aggregator == address(0)) return block.timestamp;
+        (bool ok, bytes memory data) = aggregator.staticcall(abi.encodeCall(AggregatorV3Interface.latestRoundData, ()));
+        if (!ok || data.length < 160) return block.timestamp;
+        (uint256 roundId, int256 answer, , uint256 updatedAt, ) = abi.decode(
+            data,
+            (uint256, int256, uint256, uint256, uint256)
+        );
+        if (
+            updatedAt == 0 ||
+            updatedAt > block.timestamp ||
+            block.timestamp - updatedAt > feed.maxAge ||
+            !_isValidAnswer(feed, answer) ||
+            roundId > type(uint80).max
+        ) return block.timestamp;
+        for (uint256 i; i < MAX_LIVE_ROUNDS && updatedAt > notBefore && uint64(roundId) > 1; ++i) {
+            --roundId;
+            (bool found, int256 previousAnswer, , uint256 previousAt) = _readRound(aggregator, uint80(roundId));
+            // A gap longer than maxAge, a missing or invalid round: the run starts at `updatedAt`.
+            if (
+                !found ||
+                previousAt == 0 ||
+                previousAt > updatedAt ||
+                updatedAt - previousAt > feed.maxAge ||
+                !_isValidAnswer(feed, previousAnswer)
+            ) return updatedAt;
+            updatedAt = previousAt;
+        }
+        return updatedAt > notBefore ? updatedAt : notBefore;
+    }
+
+    /// @dev Whether `answer` passes `_validPrice` (positive, representable, within bounds).
+    function _isValidAnswer(Feed memory feed, int256 answer) private pure returns (bool) {
+        if (answer <= 0) return false;
+        uint256 raw = uint256(answer);
+        uint256 priceWad;
+        if (feed.decimals <= 18) {
+            uint256 scale = uint256(10) ** (18 - feed.decimals);
+            if (raw > type(uint256).max / scale) return false;
+            priceWad = raw * scale;
+        } else {
+            priceWad = raw / uint256(10) ** (feed.decimals - 18);
+            if (priceWad == 0) return false;
+        }
+        return priceWad >= feed.minAnswerWad && (feed.maxAnswerWad == 0 || priceWad <= feed.maxAnswerWad);
     }
 
     /// @dev Reverts unless the L2 sequencer is up and has been up for longer than the grace period.

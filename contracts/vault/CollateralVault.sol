@@ -10,6 +10,7 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
+import {IAccountHook} from "../interfaces/IAccountHook.sol";
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IRiskCheck} from "../interfaces/IRiskCheck.sol";
 import {AccountLib} from "../libraries/AccountLib.sol";
@@ -35,6 +36,8 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     address public immutable cashAsset;
     /// @inheritdoc ICollateralVault
     IRiskCheck public riskCheck;
+    /// @inheritdoc ICollateralVault
+    IAccountHook public accountHook;
     /// @inheritdoc ICollateralVault
     uint256 public totalCashDebt;
     /// @inheritdoc ICollateralVault
@@ -229,6 +232,14 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICollateralVault
+    function setAccountHook(IAccountHook hook) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(hook) == address(0)) revert VaultZeroAddress();
+        if (address(accountHook) != address(0)) revert VaultAccountHookAlreadySet();
+        accountHook = hook;
+        emit AccountHookSet(address(hook));
+    }
+
+    /// @inheritdoc ICollateralVault
     function pause() external onlyRole(Roles.GUARDIAN_ROLE) {
         _pause();
     }
@@ -296,6 +307,9 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
             config.totalSupplied = totalAfter;
         }
         emit Deposited(account, asset, msg.sender, amount);
+        // A deposit may restore an account under auction: the liquidator ends that auction.
+        IAccountHook hook = accountHook;
+        if (address(hook) != address(0)) hook.onAccountChanged(account);
     }
 
     /// @dev Writes a cash balance and keeps the credit and debt totals in step, so the

@@ -83,6 +83,10 @@ export default buildModule("Pledge", (m) => {
   m.call(liquidator, "grantRole", [ROLES.riskManager, admin], { id: "LiquidatorRiskManager" });
   m.call(vault, "grantRole", [ROLES.module, liquidator], { id: "LiquidatorIsVaultModule" });
   m.call(market, "grantRole", [ROLES.module, liquidator], { id: "LiquidatorIsMarketModule" });
+  // Deposits, fills and transfers tell the liquidator, which ends the auction of an account
+  // they restored (docs/liquidation.md, "End").
+  m.call(vault, "setAccountHook", [liquidator], { id: "VaultAccountHook" });
+  m.call(market, "setAccountHook", [liquidator], { id: "MarketAccountHook" });
 
   return {
     vault,

@@ -45,7 +45,7 @@ abstract contract PledgeFixture is VaultFixture {
         btcVol = new MockV3Aggregator(8, 0.6e8);
 
         vm.startPrank(admin);
-        oracle = new ChainlinkOracle(admin, address(0), 1 hours, 2 hours, 1 days);
+        oracle = new ChainlinkOracle(admin, _sequencerFeed(), 1 hours, 2 hours, 1 days);
         oracle.setSpotFeed(address(weth), IChainlinkOracle.FeedConfig(address(ethUsd), SPOT_MAX_AGE, 0, 0));
         oracle.setSpotFeed(address(wbtc), IChainlinkOracle.FeedConfig(address(btcUsd), SPOT_MAX_AGE, 0, 0));
         oracle.setVolFeed(address(weth), IChainlinkOracle.FeedConfig(address(ethVol), SPOT_MAX_AGE, 0, 0));
@@ -68,7 +68,14 @@ abstract contract PledgeFixture is VaultFixture {
         liquidator.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
         vault.grantRole(Roles.MODULE_ROLE, address(liquidator));
         market.grantRole(Roles.MODULE_ROLE, address(liquidator));
+        vault.setAccountHook(liquidator);
+        market.setAccountHook(liquidator);
         vm.stopPrank();
+    }
+
+    /// @dev The L2 sequencer uptime feed the oracle reads; none (L1) unless a test overrides it.
+    function _sequencerFeed() internal virtual returns (address) {
+        return address(0);
     }
 
     /// @dev DESIGN.md starting points: 5 % → 30 % over 15 minutes, 10 % of the discount to

@@ -27,6 +27,9 @@ describe("deployment (Ignition) and custody end to end", async () => {
     assert.equal(wethConfig.maintenanceHaircutWad, parseUnits("0.05", 18));
     assert.equal(await oracle.read.spot([weth.address]), parseUnits("3000", 18));
     assert.equal(await oracle.read.vol([contracts.wbtc.address]), parseUnits("0.6", 18));
+    // Deposits, fills and transfers tell the liquidator (finding 3).
+    assert.equal(await vault.read.accountHook(), contracts.liquidator.address);
+    assert.equal(await contracts.market.read.accountHook(), contracts.liquidator.address);
   });
 
   it("writes and reads back the address book", async () => {

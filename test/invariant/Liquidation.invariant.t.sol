@@ -14,6 +14,7 @@ import {Liquidator} from "../../contracts/liquidation/Liquidator.sol";
 import {MarginEngine} from "../../contracts/engine/MarginEngine.sol";
 import {OptionMarket} from "../../contracts/market/OptionMarket.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
+import {MockFaultyAggregator} from "../../contracts/mocks/MockFaultyAggregator.sol";
 import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
 import {PledgeFixture} from "../helpers/PledgeFixture.sol";
 
@@ -30,6 +31,7 @@ contract LiquidationHandler is Test {
         MockERC20 weth;
         MockV3Aggregator ethUsd;
         MockV3Aggregator[] feeds;
+        MockFaultyAggregator sequencer;
     }
 
     Stack internal s;
@@ -42,6 +44,15 @@ contract LiquidationHandler is Test {
 
     // ghosts
     uint256 public auctionsOnHealthyAccounts;
+    /// @dev Bids that landed on an account at or above maintenance.
+    uint256 public bidsOnHealthyAccounts;
+    /// @dev Deposits and trades after which the account was back above maintenance but its
+    /// auction still ran (finding 3).
+    uint256 public auctionsOutlivingRecovery;
+    uint256 public recoveriesChecked;
+    /// @dev Bids in which the insurance fund paid for an account still worth V ≥ 0.
+    uint256 public fundPaidForSolventAccounts;
+    uint256 public outages;
     uint256 public bidsThatWorsenedAccounts;
     uint256 public auctions;
     uint256 public bids;
@@ -94,10 +105,60 @@ contract LiquidationHandler is Test {
         (uint8 v, bytes32 r, bytes32 sig) = vm.sign(traderKeys[t], s.market.orderHash(order));
         vm.prank(AccountLib.ownerOf(maker));
         // Sizes beyond the trader's IM are refused; fill what fits (a quarter) instead.
-        try s.market.fill(order, abi.encodePacked(r, sig, v), maker, size) {} catch {
+        try s.market.fill(order, abi.encodePacked(r, sig, v), maker, size) {
+            _checkRecovery(accounts[t]);
+        } catch {
             vm.prank(AccountLib.ownerOf(maker));
-            try s.market.fill(order, abi.encodePacked(r, sig, v), maker, size / 4) {} catch {}
+            try s.market.fill(order, abi.encodePacked(r, sig, v), maker, size / 4) {
+                _checkRecovery(accounts[t]);
+            } catch {}
         }
+    }
+
+    /// @dev A trader tops up its account with cash (anyone may deposit cash).
+    function deposit(uint256 traderSeed, uint256 amount) external {
+        uint256 account = accounts[traderSeed % traderKeys.length];
+        amount = bound(amount, 1e6, 20_000e6);
+        address owner = AccountLib.ownerOf(account);
+        s.usdc.mint(owner, amount);
+        vm.startPrank(owner);
+        s.usdc.approve(address(s.vault), amount);
+        s.vault.deposit(account, address(s.usdc), amount);
+        vm.stopPrank();
+        _checkRecovery(account);
+    }
+
+    /// @dev Oracle actor: time passes with no feed round (feeds may go stale).
+    function outage(uint256 seconds_) external {
+        vm.warp(block.timestamp + bound(seconds_, 10 minutes, 3 hours));
+        ++outages;
+    }
+
+    /// @dev Oracle actor: the feeds report again (possibly after an outage).
+    function refreshFeeds() external {
+        _refreshFeeds();
+    }
+
+    /// @dev Oracle actor: ETH/USD jumps by up to ±40 % in one round.
+    function jumpPrice(uint256 seed) external {
+        int256 price = s.ethUsd.latestAnswer();
+        int256 next = price + (price * int256(bound(seed, 0, 80))) / 100 - (price * 40) / 100;
+        if (next < 500e8) next = 500e8;
+        s.ethUsd.updateAnswer(next);
+    }
+
+    /// @dev Oracle actor: the sequencer goes down, or comes back up now (grace period starts).
+    function toggleSequencer(bool down) external {
+        s.sequencer.setLatest(down ? int256(1) : int256(0), block.timestamp, block.timestamp);
+    }
+
+    /// @dev After a deposit or trade: an account back at or above maintenance has no auction.
+    function _checkRecovery(uint256 account) private {
+        if (!s.liquidator.auctionOf(account).active) return;
+        try s.engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
+            ++recoveriesChecked;
+            if (state.health < IMarginEngine.Health.LIQUIDATABLE) ++auctionsOutlivingRecovery;
+        } catch {}
     }
 
     /// @dev Moves ETH/USD by up to ±15 %, within [500, 20000].
@@ -159,7 +220,12 @@ contract LiquidationHandler is Test {
         uint256 account = accounts[seed % accounts.length];
         if (account == bidder || !s.liquidator.auctionOf(account).active) return;
         fraction = bound(fraction, 1e15, 1e18);
-        IMarginEngine.MarginState memory before = s.engine.accountMargin(account);
+        IMarginEngine.MarginState memory before;
+        try s.engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
+            before = state;
+        } catch {
+            return; // no valid price: nobody can bid
+        }
         ILiquidator.BidPreview memory preview;
         try s.liquidator.previewBid(account, fraction) returns (ILiquidator.BidPreview memory p) {
             preview = p;
@@ -170,6 +236,8 @@ contract LiquidationHandler is Test {
         vm.prank(AccountLib.ownerOf(bidder));
         try s.liquidator.bid(account, bidder, fraction, preview.payment, nonce) {
             ++bids;
+            if (before.health < IMarginEngine.Health.LIQUIDATABLE) ++bidsOnHealthyAccounts;
+            if (preview.payment < 0 && before.markValue >= 0) ++fundPaidForSolventAccounts;
             IMarginEngine.MarginState memory afterBid = s.engine.accountMargin(account);
             // Equity per unit of remaining maintenance requirement must not fall (1e6 wei slack
             // per unit for rounding of the slice).
@@ -215,6 +283,14 @@ contract LiquidationHandler is Test {
 
 abstract contract LiquidationSetup is PledgeFixture {
     LiquidationHandler internal handler;
+    MockFaultyAggregator internal sequencer;
+
+    /// @dev An L2 deployment: the handler's oracle actor takes the sequencer down and up.
+    function _sequencerFeed() internal override returns (address) {
+        sequencer = new MockFaultyAggregator(0);
+        sequencer.setLatest(0, block.timestamp - 2 hours, block.timestamp - 2 hours);
+        return address(sequencer);
+    }
 
     function setUp() public virtual override {
         super.setUp();
@@ -244,7 +320,7 @@ abstract contract LiquidationSetup is PledgeFixture {
         MockV3Aggregator[] memory feeds = new MockV3Aggregator[](4);
         (feeds[0], feeds[1], feeds[2], feeds[3]) = (ethUsd, btcUsd, ethVol, btcVol);
         handler = new LiquidationHandler(
-            LiquidationHandler.Stack(vault, engine, market, liquidator, oracle, usdc, weth, ethUsd, feeds),
+            LiquidationHandler.Stack(vault, engine, market, liquidator, oracle, usdc, weth, ethUsd, feeds, sequencer),
             keys,
             seriesIds,
             mm,
@@ -252,13 +328,18 @@ abstract contract LiquidationSetup is PledgeFixture {
         );
         targetContract(address(handler));
         // Only the actions: the handler's views and forge-std's helpers would dilute the runs.
-        bytes4[] memory actions = new bytes4[](6);
+        bytes4[] memory actions = new bytes4[](11);
         actions[0] = LiquidationHandler.trade.selector;
         actions[1] = LiquidationHandler.movePrice.selector;
         actions[2] = LiquidationHandler.advanceTime.selector;
         actions[3] = LiquidationHandler.startAuction.selector;
         actions[4] = LiquidationHandler.bid.selector;
         actions[5] = LiquidationHandler.settleExpired.selector;
+        actions[6] = LiquidationHandler.deposit.selector;
+        actions[7] = LiquidationHandler.outage.selector;
+        actions[8] = LiquidationHandler.refreshFeeds.selector;
+        actions[9] = LiquidationHandler.jumpPrice.selector;
+        actions[10] = LiquidationHandler.toggleSequencer.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
 }
@@ -266,6 +347,20 @@ abstract contract LiquidationSetup is PledgeFixture {
 contract LiquidationInvariantTest is LiquidationSetup {
     function invariant_noHealthyAccountAuctioned() public view {
         assertEq(handler.auctionsOnHealthyAccounts(), 0);
+    }
+
+    function invariant_noHealthyAccountBidOn() public view {
+        assertEq(handler.bidsOnHealthyAccounts(), 0);
+    }
+
+    /// @dev The insurance fund pays only to liquidate accounts worth less than nothing.
+    function invariant_fundNeverPaysForASolventAccount() public view {
+        assertEq(handler.fundPaidForSolventAccounts(), 0);
+    }
+
+    /// @dev Finding 3: a deposit or trade that restores an account ends its auction.
+    function invariant_noAuctionOutlivesARecoveryByDepositOrTrade() public view {
+        assertEq(handler.auctionsOutlivingRecovery(), 0);
     }
 
     function invariant_bidsNeverWorsenTheAccount() public view {
@@ -323,5 +418,27 @@ contract LiquidationHandlerSmokeTest is LiquidationSetup {
         for (uint256 i; i < 6; ++i) handler.advanceTime(6 hours);
         handler.settleExpired(0);
         assertGe(handler.settlements(), 2, "both sides settled");
+    }
+
+    /// @dev The oracle actors and the recovery check reach their cases.
+    function test_oracleActorsAndRecoveryCheck() public {
+        handler.trade(0, 2, 2e18, true);
+        uint256 account = handler.accounts(0);
+        for (int256 price = 3_000e8; engine.accountMargin(account).health < IMarginEngine.Health.LIQUIDATABLE;) {
+            price += 50e8;
+            ethUsd.updateAnswer(price);
+        }
+        liquidator.startAuction(account);
+        handler.deposit(0, 20_000e6);
+        assertFalse(liquidator.auctionOf(account).active, "the deposit ended the auction");
+        assertEq(handler.auctionsOutlivingRecovery(), 0);
+        handler.outage(3 hours);
+        handler.bid(0, 1e18); // stale prices: no bid
+        handler.toggleSequencer(true);
+        handler.refreshFeeds();
+        handler.toggleSequencer(false);
+        handler.jumpPrice(80);
+        assertEq(handler.bidsOnHealthyAccounts(), 0);
+        assertEq(handler.outages(), 1);
     }
 }

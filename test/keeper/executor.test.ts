@@ -37,6 +37,30 @@ describe("keeper sender", () => {
 });
 
 describe("keeper sender against the in-process chain (automine off)", () => {
+  it("finding 13: a guard sees the simulated gas and the fees and can refuse the send; nothing is signed", async () => {
+    const { publicClient, keeperWallet, token } = await chain();
+    const address = keeperWallet.account.address;
+    const sender = createSender({
+      publicClient: publicClient as never,
+      walletClient: keeperWallet as never,
+      maxFeePerGas: 10n ** 12n,
+      maxPriorityFeePerGas: 10n ** 10n,
+    });
+    const nonce = await publicClient.getTransactionCount({ address });
+    let seen: { gas: bigint; fees: Fees } | undefined;
+    const refused = await sender.send(token.address, token.abi, "mint", [address, 1n], (gas, fees) => {
+      seen = { gas, fees };
+      return "BidUnprofitableAfterGas";
+    });
+    assert.equal(refused.outcome, Outcome.GAS_GUARD);
+    assert.equal(refused.errorName, "BidUnprofitableAfterGas");
+    assert.ok(seen !== undefined && seen.gas > 21_000n && seen.fees.maxFeePerGas > 0n);
+    assert.equal(await publicClient.getTransactionCount({ address, blockTag: "pending" }), nonce, "nothing sent");
+    const accepted = await sender.send(token.address, token.abi, "mint", [address, 1n], () => undefined);
+    assert.equal(accepted.outcome, Outcome.SENT);
+    assert.equal(accepted.nonce, nonce);
+  });
+
   it("sends a tick's transactions back to back with consecutive nonces; they land in one block", async () => {
     const { publicClient, testClient, keeperWallet, token } = await chain();
     const address = keeperWallet.account.address;

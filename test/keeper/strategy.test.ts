@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { type AccountView, type StrategyConfig, decide } from "../../packages/keeper/src/index.js";
+import {
+  type AccountView,
+  type StrategyConfig,
+  bidGasGuard,
+  bidProfit,
+  decide,
+  gasCostInCash,
+} from "../../packages/keeper/src/index.js";
 import { type BidPreview, Health, type MarginState } from "../../packages/sdk/src/index.js";
 
 const WAD = 10n ** 18n;
@@ -136,5 +143,44 @@ describe("keeper strategy (pure)", () => {
         { kind: "terminateAuction", account: 4n },
       ],
     );
+  });
+
+  it("finding 3: terminates the auction of an account back above maintenance, even below IM", () => {
+    const aboveMM = state(900n * WAD, 950n * WAD, 1_000n * WAD, 500n * WAD);
+    assert.deepEqual(
+      decide([{ account: 4n, state: aboveMM, nonce: 0n, auction: { active: true, startTime: 0n } }], config),
+      [{ kind: "terminateAuction", account: 4n }],
+    );
+  });
+
+  it("prices a bid's profit from its payment, so cash paid in earlier and sold at par earns nothing", () => {
+    // 0.5 of V = 10,000 is worth 5,000; paying 4,750 + 25 leaves 225, less 2 of fixed cost.
+    assert.equal(bidProfit(preview(), config), 223_000_000n);
+    // An insolvent slice: V = −1,000, the fund pays 525 for half: worth −500, profit 25 less 2.
+    const insolvent = preview({ markValueWad: -1_000n * WAD, payment: -525_000_000n, insuranceFee: 0n });
+    assert.equal(bidProfit(insolvent, config), 23_000_000n);
+  });
+
+  it("finding 13: a bid must pay its simulated gas at the fee cap, and stay under the gas cap", () => {
+    // 1M gas at 1 gwei with ETH at $3,000 is $3.
+    assert.equal(gasCostInCash(1_000_000n, 10n ** 9n, 3_000n * WAD, 6), 3_000_000n);
+    const guard = bidGasGuard(10_000_000n, {
+      maxBidGas: 3_000_000n,
+      nativePriceWad: 3_000n * WAD,
+      minProfit: 5_000_000n,
+      cashDecimals: 6,
+    });
+    const fees = { maxFeePerGas: 10n ** 9n, maxPriorityFeePerGas: 10n ** 8n };
+    assert.equal(guard(1_000_000n, fees), undefined); // 10 − 3 ≥ 5
+    assert.equal(guard(2_000_000n, fees), "BidUnprofitableAfterGas"); // 10 − 6 < 5: a dust account with many positions
+    assert.equal(guard(3_100_000n, fees), "BidGasCap");
+    // Without a native price only the cap applies.
+    const unpriced = bidGasGuard(0n, {
+      maxBidGas: 3_000_000n,
+      nativePriceWad: undefined,
+      minProfit: 0n,
+      cashDecimals: 6,
+    });
+    assert.equal(unpriced(2_000_000n, fees), undefined);
   });
 });

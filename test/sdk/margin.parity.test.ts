@@ -186,12 +186,15 @@ describe("SDK margin math equals the chain, to the wei", async () => {
             notStartedPreviews++;
             await liquidator.write.startAuction([accounts[i]!]);
           }
-          const started = (await liquidator.read.auctionOf([accounts[i]!])).startTime;
+          // The clock as `bid` prices it (moved past outages) and the cash earlier bids paid in.
+          const [running, clockStart] = await liquidator.read.auctionClock([accounts[i]!]);
+          const { paidInWad } = await liquidator.read.auctionOf([accounts[i]!]);
+          assert.ok(running);
           const stamp = (await publicClient.getBlock()).timestamp; // the preview's clock
           const fraction = BigInt(Math.floor(random() * 1e6) + 1) * 10n ** 12n;
           const onChain = await liquidator.read.previewBid([accounts[i]!, fraction]);
           const state = accountMargin(await readInputs(accounts[i]!));
-          assert.deepEqual(previewBidFromState(params, state, started, stamp, fraction, 6), onChain);
+          assert.deepEqual(previewBidFromState(params, state, { clockStart, paidInWad }, stamp, fraction, 6), onChain);
           previews++;
         }
       }

@@ -16,6 +16,7 @@ import {
   accountId,
   accountMargin,
   getAccountMargin,
+  getAuctionClock,
   getMarginInputs,
   orderDomain,
   orderTypes,
@@ -304,13 +305,13 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
     let previews = 0;
     for (const account of underwater.slice(0, 8)) {
       await liquidator.write.startAuction([account]);
-      const { startTime } = await liquidator.read.auctionOf([account]);
+      const clock = await getAuctionClock(publicClient, { addressBook: book, account });
       const stamp = (await publicClient.getBlock()).timestamp;
       const inputs = await getMarginInputs(publicClient, { addressBook: book, account });
       const state = accountMargin(inputs);
       for (const fraction of [WAD / 10n, rng.range(1n, WAD), WAD]) {
         const onChain = await liquidator.read.previewBid([account, fraction]);
-        assert.deepEqual(previewBidFromState(params, state, startTime, stamp, fraction, 6), onChain);
+        assert.deepEqual(previewBidFromState(params, state, clock, stamp, fraction, 6), onChain);
         previews++;
       }
     }
@@ -325,6 +326,15 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
       const [onChain] = await getAccountMargin(publicClient, { addressBook: book, accounts: [account] });
       const sdk = accountMargin(await getMarginInputs(publicClient, { addressBook: book, account }));
       assert.deepEqual({ ...sdk, account }, onChain, `after the bid: account ${account}`);
+    }
+    // A later slice of the same auction prices the cash the first bid paid in at par.
+    const clock = await getAuctionClock(publicClient, { addressBook: book, account: target });
+    if (clock !== undefined) {
+      assert.ok(clock.paidInWad > 0n || preview.payment <= 0n, "the first bid's payment is tracked");
+      const stamp = (await publicClient.getBlock()).timestamp;
+      const state = accountMargin(await getMarginInputs(publicClient, { addressBook: book, account: target }));
+      const onChain = await liquidator.read.previewBid([target, WAD / 3n]);
+      assert.deepEqual(previewBidFromState(params, state, clock, stamp, WAD / 3n, 6), onChain);
     }
     assert.ok(previews >= 9);
   });

@@ -29,6 +29,7 @@ interface RunOptions {
   minProfit: string;
   maxExposure?: string;
   bidGasCost: string;
+  maxBidGas: string;
   liquidate: boolean;
   settle: boolean;
   marginCalls: boolean;
@@ -91,6 +92,7 @@ async function run(options: RunOptions) {
     jobs: { liquidate: options.liquidate, settle: options.settle, marginCalls: options.marginCalls },
     minProfit: parseUnits(options.minProfit, decimals),
     bidGasCost: parseUnits(options.bidGasCost, decimals),
+    maxBidGas: BigInt(options.maxBidGas),
     ...(options.maxExposure === undefined ? {} : { maxExposure: parseUnits(options.maxExposure, decimals) }),
     ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
     logger,
@@ -159,7 +161,8 @@ program
   .option("--bidder-sub-id <n>", "sub-account of the key that bids", subId, "1")
   .option("--min-profit <usdc>", "smallest profit of a bid after gas, cash units", "0")
   .option("--max-exposure <usdc>", "largest payment for one slice, cash units")
-  .option("--bid-gas-cost <usdc>", "expected gas cost of one bid, cash units", "0")
+  .option("--bid-gas-cost <usdc>", "fixed cost counted against every bid on top of its priced gas, cash units", "0")
+  .option("--max-bid-gas <gas>", "skip bids whose simulation uses more gas than this", "3000000")
   .option("--confirmations <n>", "blocks the index stays behind the head", integer, 0)
   .option("--interval <ms>", "poll interval", integer, 1_000)
   .option("--no-liquidate", "do not start or bid on auctions")

@@ -25,6 +25,8 @@ export const Outcome = {
   COOLDOWN: "cooldown",
   /** Skipped: this keeper already sent for the target in this block. */
   DUPLICATE: "duplicate",
+  /** Skipped: the send's guard refused its gas estimate × fee (a bid that would not pay its gas, or above the gas cap). */
+  GAS_GUARD: "gas_guard",
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
@@ -66,6 +68,12 @@ export function errorName(error: unknown): string {
   if (decoded instanceof PledgeError) return decoded.errorName;
   return error instanceof Error ? error.name : "UnknownError";
 }
+
+/**
+ * Decides, from a send's simulated gas (`eth_estimateGas`, before the safety margin) and the
+ * fees it would be sent with, whether to send it: a reason to skip, or undefined to send.
+ */
+export type GasGuard = (gas: bigint, fees: Fees) => string | undefined;
 
 /** EIP-1559 fees of one transaction, wei. */
 export interface Fees {
@@ -180,6 +188,7 @@ export function createSender(options: SenderOptions) {
     abi: Abi,
     functionName: string,
     args: readonly unknown[],
+    guard: GasGuard | undefined,
   ): Promise<Submitted | SendResult> {
     // The simulation is `eth_estimateGas` against the latest block: it executes the call,
     // fails with the contract's decoded error on a revert, and gives the gas limit (with a
@@ -187,10 +196,12 @@ export function createSender(options: SenderOptions) {
     // every transaction this keeper has queued there for each send (quadratic in a busy tick).
     let request: object;
     let result: unknown;
+    let estimatedGas: bigint;
     try {
       const estimated = await withBackoff(() =>
         publicClient.estimateContractGas({ account, address, abi, functionName, args, blockTag: "latest" } as never),
       );
+      estimatedGas = estimated;
       request = { address, abi, functionName, args, gas: (estimated * 13n) / 10n };
       if (options.resultFor?.includes(functionName)) {
         result = (
@@ -206,11 +217,14 @@ export function createSender(options: SenderOptions) {
         error,
       };
     }
+    const chosen = await fees();
+    // The guard prices the simulated gas at the fee cap this transaction may pay (conservative).
+    const refused = guard?.(estimatedGas, chosen ?? cap);
+    if (refused !== undefined) return { outcome: Outcome.GAS_GUARD, errorName: refused };
     try {
       nonce ??= await withBackoff(() =>
         publicClient.getTransactionCount({ address: account!.address, blockTag: "pending" }),
       );
-      const chosen = await fees();
       const hash = await walletClient.writeContract({
         ...request,
         ...chosen,
@@ -313,15 +327,17 @@ export function createSender(options: SenderOptions) {
     address: account.address,
     /**
      * Simulates and sends now, behind any send still being submitted (so nonces follow
-     * the call order), then waits for the receipt without holding up later sends.
+     * the call order), then waits for the receipt without holding up later sends. A `guard`
+     * sees the simulated gas and the fees first and may refuse the send (`Outcome.GAS_GUARD`).
      */
     send<const abi extends Abi, name extends ContractFunctionName<abi, "nonpayable" | "payable">>(
       address: Address,
       abi: abi,
       functionName: name,
       args: ContractFunctionArgs<abi, "nonpayable" | "payable", name>,
+      guard?: GasGuard,
     ): Promise<SendResult> {
-      const submitted = queue.then(() => submit(address, abi, functionName, args as readonly unknown[]));
+      const submitted = queue.then(() => submit(address, abi, functionName, args as readonly unknown[], guard));
       queue = submitted.catch(() => undefined);
       return submitted.then((sent) => ("hash" in sent ? settle(sent) : sent));
     },

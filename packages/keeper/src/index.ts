@@ -1,6 +1,23 @@
-export { type AccountView, type Decision, type StrategyConfig, bidProfit, decide } from "./strategy.js";
+export {
+  type AccountView,
+  type BidGasConfig,
+  type Decision,
+  type StrategyConfig,
+  bidGasGuard,
+  bidProfit,
+  decide,
+  gasCostInCash,
+} from "./strategy.js";
 export { type Keeper, type KeeperOptions, type KeeperStats, type Liquidation, createKeeper } from "./keeper.js";
-export { type Fees, type SendResult, type SenderOptions, Outcome, bumpFees, createSender } from "./executor.js";
+export {
+  type Fees,
+  type GasGuard,
+  type SendResult,
+  type SenderOptions,
+  Outcome,
+  bumpFees,
+  createSender,
+} from "./executor.js";
 export {
   type AccountHoldings,
   type ConfirmationPolicy,

@@ -34,7 +34,7 @@ import {
 import { type Sender, type SendResult, Outcome, createSender, withBackoff } from "./executor.js";
 import { type KeeperMetrics, createMetrics, serveMetrics } from "./metrics.js";
 import { type KeeperIndex, emptyIndex, loadIndex, saveIndex } from "./store.js";
-import { type AccountView, type Decision, decide } from "./strategy.js";
+import { type AccountView, type Decision, bidGasGuard, decide } from "./strategy.js";
 import {
   type AccountHoldings,
   type MarketInputs,
@@ -62,8 +62,24 @@ export interface KeeperOptions {
   minProfit?: bigint;
   /** Largest payment for one slice, cash units. Default unbounded. */
   maxExposure?: bigint;
-  /** Expected gas cost of one bid, cash units. Default 0. */
+  /** A fixed cost counted against every bid, cash units, on top of its priced gas. Default 0. */
   bidGasCost?: bigint;
+  /**
+   * Most gas one bid may use (its simulation); larger bids are skipped (finding 13: an account
+   * holding many positions can cost more gas than its discount pays). Default 3M.
+   */
+  maxBidGas?: bigint;
+  /**
+   * USD price of the chain's native token, WAD, to price each bid's gas (simulated gas × the
+   * fee cap it may pay). Default: the oracle's spot of `nativeAsset`.
+   */
+  nativePriceWad?: bigint;
+  /**
+   * The listed asset whose oracle spot prices the native token. Default: the address book's
+   * collateral entry with symbol WETH or ETH; without one (and no `nativePriceWad`) bids are
+   * checked against `maxBidGas` only.
+   */
+  nativeAsset?: Address;
   /** Extra a bid may pay over its preview, WAD of |payment| (the marks move between blocks). Default 0.1 %. */
   maxSlippageWad?: bigint;
   logger?: pino.Logger;
@@ -231,6 +247,9 @@ export function createKeeper(options: KeeperOptions): Keeper {
   const priceMoveWad = options.priceMoveWad ?? WAD / 100n;
   const marginChunkSize = options.marginChunkSize ?? 50;
   const marginGasPerCall = options.marginGasPerCall ?? 20_000_000;
+  const maxBidGas = options.maxBidGas ?? 3_000_000n;
+  const nativeAsset =
+    options.nativeAsset ?? book.collateral.find((c) => c.symbol === "WETH" || c.symbol === "ETH")?.address;
   const sender: Sender = createSender({
     publicClient,
     walletClient,
@@ -725,6 +744,26 @@ export function createKeeper(options: KeeperOptions): Keeper {
       if (checked.has(account) && !stillInMarginCall.has(account)) inMarginCall.delete(account);
   }
 
+  /** The native token's USD price for pricing bid gas, read once per block; undefined when unknown. */
+  let nativePriceAt: { block: bigint; price: Promise<bigint | undefined> } | undefined;
+  function nativePrice(block: bigint): Promise<bigint | undefined> {
+    if (options.nativePriceWad !== undefined) return Promise.resolve(options.nativePriceWad);
+    if (nativeAsset === undefined) return Promise.resolve(undefined);
+    if (nativePriceAt?.block !== block) {
+      const price = withBackoff(() =>
+        publicClient.readContract({
+          address: oracle,
+          abi: chainlinkOracleAbi,
+          functionName: "spot",
+          args: [nativeAsset],
+          blockNumber: block,
+        }),
+      ).catch(() => undefined);
+      nativePriceAt = { block, price };
+    }
+    return nativePriceAt.price;
+  }
+
   async function executeDecision(decision: Decision, block: bigint, marginCalls: Set<bigint>) {
     const { account } = decision;
     switch (decision.kind) {
@@ -764,14 +803,20 @@ export function createKeeper(options: KeeperOptions): Keeper {
       }
       case "bid": {
         if (!jobs.liquidate) return;
+        const guard = bidGasGuard(decision.profit, {
+          maxBidGas,
+          nativePriceWad: await nativePrice(block),
+          minProfit: options.minProfit ?? 0n,
+          cashDecimals: book.cash.decimals,
+        });
         const sent = await execute("bid", `bid:${account}`, block, () =>
-          sender.send(liquidator, liquidatorAbi, "bid", [
-            account,
-            bidderAccount,
-            decision.fractionWad,
-            decision.maxPayment,
-            decision.expectedNonce,
-          ]),
+          sender.send(
+            liquidator,
+            liquidatorAbi,
+            "bid",
+            [account, bidderAccount, decision.fractionWad, decision.maxPayment, decision.expectedNonce],
+            guard,
+          ),
         );
         if (!sent?.receipt) return;
         stats.bids++;

@@ -1,5 +1,7 @@
 import { type BidPreview, Health, type MarginState } from "../../sdk/src/index.js";
 
+import type { Fees } from "./executor.js";
+
 /** What the keeper knows about one account at a block. */
 export interface AccountView {
   account: bigint;
@@ -18,7 +20,10 @@ export interface AccountView {
 export interface StrategyConfig {
   /** Smallest expected profit of a bid, in cash units, after gas. */
   minProfit: bigint;
-  /** Expected gas cost of one bid, in cash units. */
+  /**
+   * A fixed cost counted against every bid, in cash units (default 0). The gas itself is
+   * priced per bid from its simulation when it is sent (`bidGasGuard`).
+   */
   bidGasCost: bigint;
   /** Largest payment the keeper will make for one slice, in cash units. */
   maxExposure: bigint;
@@ -58,18 +63,59 @@ export type Decision =
 const WAD = 10n ** 18n;
 
 /**
- * The expected profit of taking `preview`'s slice, in cash units: the slice is worth
- * f·V at the mark and costs f·(V − d·|V|) plus the insurance fee, so the bidder keeps
- * the discount less the fund's share, less gas.
+ * The expected profit of taking `preview`'s slice, in cash units, before gas: the slice is
+ * worth f·V at the mark and costs the preview's payment (f·(V − d·|V − paidIn|), negative when
+ * the insurance fund pays) plus the insurance fee; the fixed `bidGasCost` is subtracted too.
+ * Taken from the payment itself, so it stays exact whatever the liquidator's pricing rule
+ * (cash earlier bids paid in is bought back at par and earns nothing).
  *
  * @example
  * const profit = bidProfit(preview, config);
  */
 export function bidProfit(preview: BidPreview, config: StrategyConfig): bigint {
   const scale = 10n ** BigInt(18 - config.cashDecimals);
-  const magnitude = preview.markValueWad < 0n ? -preview.markValueWad : preview.markValueWad;
-  const discountValue = (((preview.fractionWad * magnitude) / WAD) * preview.discountWad) / WAD;
-  return discountValue / scale - preview.insuranceFee - config.bidGasCost;
+  const sliceValue = (preview.fractionWad * preview.markValueWad) / WAD / scale;
+  return sliceValue - preview.payment - preview.insuranceFee - config.bidGasCost;
+}
+
+/**
+ * Cash units that `gas` costs at `feePerGasWei`, with the native token worth
+ * `nativePriceWad` USD (WAD), rounded up.
+ *
+ * @example
+ * gasCostInCash(1_000_000n, 10n ** 9n, 3_000n * 10n ** 18n, 6); // 3_000_000n: 1M gas at 1 gwei, ETH at $3,000
+ */
+export function gasCostInCash(gas: bigint, feePerGasWei: bigint, nativePriceWad: bigint, cashDecimals: number): bigint {
+  const scale = 10n ** BigInt(18 - cashDecimals);
+  const usdWad = (gas * feePerGasWei * nativePriceWad + WAD - 1n) / WAD;
+  return (usdWad + scale - 1n) / scale;
+}
+
+/** What the per-bid gas check needs. */
+export interface BidGasConfig {
+  /** Most gas one bid may use (its simulation); larger bids are skipped. */
+  maxBidGas: bigint;
+  /** USD price of the chain's native token, WAD; undefined = gas is not priced (only the cap applies). */
+  nativePriceWad: bigint | undefined;
+  minProfit: bigint;
+  cashDecimals: number;
+}
+
+/**
+ * The check a bid's send runs on its simulated gas (finding 13): refuse it above
+ * `maxBidGas`, or when its profit less the gas estimate × the fee cap it may pay falls below
+ * `minProfit` (a dust account with many positions costs more gas than its discount pays).
+ *
+ * @example
+ * sender.send(liquidator, liquidatorAbi, "bid", args, bidGasGuard(decision.profit, config));
+ */
+export function bidGasGuard(profit: bigint, config: BidGasConfig): (gas: bigint, fees: Fees) => string | undefined {
+  return (gas, fees) => {
+    if (gas > config.maxBidGas) return "BidGasCap";
+    if (config.nativePriceWad === undefined) return undefined;
+    const cost = gasCostInCash(gas, fees.maxFeePerGas, config.nativePriceWad, config.cashDecimals);
+    return profit - cost < config.minProfit ? "BidUnprofitableAfterGas" : undefined;
+  };
 }
 
 /**
@@ -78,7 +124,7 @@ export function bidProfit(preview: BidPreview, config: StrategyConfig): bigint {
  * profit within the keeper's exposure and margin — directly on an account below MM with
  * no auction yet (the bid starts it in the same transaction, at the starting discount);
  * start an auction only where it will not bid (so the discount grows for someone else);
- * terminate auctions of accounts back above IM; report margin calls.
+ * terminate auctions of accounts back at or above maintenance; report margin calls.
  *
  * @example
  * for (const decision of decide(views, config)) await execute(decision);
@@ -95,7 +141,9 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
     const auctionActive = view.auction?.active === true;
     const belowMM = state.health >= Health.LIQUIDATABLE;
     const excessIM = state.equityIM - state.requirementIM;
-    if (auctionActive && excessIM >= 0n) {
+    // Back at or above maintenance: end the auction, so a later dip starts a new one at the
+    // start discount (the liquidator lapses forgotten ones too, finding 3).
+    if (auctionActive && !belowMM) {
       decisions.push({ kind: "terminateAuction", account: view.account });
       continue;
     }

@@ -74,6 +74,7 @@ export {
   markAndSpot,
 } from "./math/engine.js";
 export {
+  type AuctionClock,
   type AuctionParams,
   type BidPreview,
   discountAt,

@@ -234,6 +234,13 @@ export const chainlinkOracleAbi = [
   },
   {
     inputs: [],
+    name: "MAX_LIVE_ROUNDS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MAX_MAX_AGE",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -291,6 +298,16 @@ export const chainlinkOracleAbi = [
     ],
     name: "hasRole",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "asset", type: "address" },
+      { internalType: "uint256", name: "notBefore", type: "uint256" },
+    ],
+    name: "liveSince",
+    outputs: [{ internalType: "uint256", name: "since", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },

@@ -33,6 +33,7 @@ export const collateralVaultAbi = [
     name: "SafeERC20FailedOperation",
     type: "error",
   },
+  { inputs: [], name: "VaultAccountHookAlreadySet", type: "error" },
   {
     inputs: [{ internalType: "uint256", name: "amount", type: "uint256" }],
     name: "VaultAmountTooLarge",
@@ -119,6 +120,12 @@ export const collateralVaultAbi = [
   },
   { inputs: [], name: "VaultZeroAddress", type: "error" },
   { inputs: [], name: "VaultZeroAmount", type: "error" },
+  {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "address", name: "hook", type: "address" }],
+    name: "AccountHookSet",
+    type: "event",
+  },
   {
     anonymous: false,
     inputs: [
@@ -274,6 +281,13 @@ export const collateralVaultAbi = [
     inputs: [],
     name: "MAX_HAIRCUT_WAD",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "accountHook",
+    outputs: [{ internalType: "contract IAccountHook", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
@@ -494,6 +508,13 @@ export const collateralVaultAbi = [
     name: "riskCheck",
     outputs: [{ internalType: "contract IRiskCheck", name: "", type: "address" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "contract IAccountHook", name: "hook", type: "address" }],
+    name: "setAccountHook",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

@@ -61,6 +61,11 @@ export const liquidatorAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "amountWad", type: "uint256" }],
+    name: "LiquidatorAmountTooLarge",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
     name: "LiquidatorAuctionActive",
     type: "error",
@@ -292,6 +297,16 @@ export const liquidatorAbi = [
   },
   {
     inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "auctionClock",
+    outputs: [
+      { internalType: "bool", name: "running", type: "bool" },
+      { internalType: "uint256", name: "clockStart", type: "uint256" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
     name: "auctionOf",
     outputs: [
       {
@@ -299,6 +314,9 @@ export const liquidatorAbi = [
           { internalType: "bool", name: "active", type: "bool" },
           { internalType: "uint64", name: "startTime", type: "uint64" },
           { internalType: "uint32", name: "bids", type: "uint32" },
+          { internalType: "uint64", name: "clockStart", type: "uint64" },
+          { internalType: "uint64", name: "lastBidTime", type: "uint64" },
+          { internalType: "uint128", name: "paidInWad", type: "uint128" },
         ],
         internalType: "struct ILiquidator.Auction",
         name: "",
@@ -368,7 +386,7 @@ export const liquidatorAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "startTime", type: "uint256" }],
+    inputs: [{ internalType: "uint256", name: "clockStart", type: "uint256" }],
     name: "discountAt",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -419,6 +437,20 @@ export const liquidatorAbi = [
     inputs: [],
     name: "market",
     outputs: [{ internalType: "contract IOptionMarket", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "onAccountChanged",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "oracle",
+    outputs: [{ internalType: "contract IPledgeOracle", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },

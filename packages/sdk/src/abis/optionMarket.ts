@@ -23,6 +23,7 @@ export const optionMarketAbi = [
   { inputs: [], name: "EnforcedPause", type: "error" },
   { inputs: [], name: "ExpectedPause", type: "error" },
   { inputs: [], name: "InvalidShortString", type: "error" },
+  { inputs: [], name: "MarketAccountHookAlreadySet", type: "error" },
   {
     inputs: [{ internalType: "uint256", name: "amount", type: "uint256" }],
     name: "MarketAmountTooLarge",
@@ -232,6 +233,11 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "MarketValuationFailed",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "bytes32", name: "orderHash", type: "bytes32" },
       { internalType: "uint256", name: "taker", type: "uint256" },
@@ -243,6 +249,12 @@ export const optionMarketAbi = [
   { inputs: [], name: "MarketZeroAmount", type: "error" },
   { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   { inputs: [{ internalType: "string", name: "str", type: "string" }], name: "StringTooLong", type: "error" },
+  {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "address", name: "hook", type: "address" }],
+    name: "AccountHookSet",
+    type: "event",
+  },
   { anonymous: false, inputs: [], name: "EIP712DomainChanged", type: "event" },
   {
     anonymous: false,
@@ -471,6 +483,13 @@ export const optionMarketAbi = [
     inputs: [],
     name: "ORDER_TYPEHASH",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "accountHook",
+    outputs: [{ internalType: "contract IAccountHook", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
@@ -734,6 +753,13 @@ export const optionMarketAbi = [
     name: "seriesExists",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "contract IAccountHook", name: "hook", type: "address" }],
+    name: "setAccountHook",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

@@ -11,6 +11,7 @@ export * from "./reads/getAccountMargin.js";
 export * from "./reads/getPositions.js";
 export * from "./reads/getBalances.js";
 export * from "./liquidation/startAuction.js";
+export * from "./liquidation/getAuctionClock.js";
 export * from "./liquidation/previewBid.js";
 export * from "./liquidation/bid.js";
 export * from "./settlement/findSettlementRound.js";

@@ -29,17 +29,27 @@ export interface BidPreview {
   requirementMMAfter: bigint;
 }
 
+/**
+ * A running auction as `bid` prices it: `clockStart` from `Liquidator.auctionClock` (the start
+ * moved past price outages) and `paidInWad` from `auctionOf` (cash earlier bids paid in, sold
+ * back at par). A bare `bigint` is a clock start with nothing paid in.
+ */
+export interface AuctionClock {
+  clockStart: bigint;
+  paidInWad: bigint;
+}
+
 const abs = (x: bigint) => (x < 0n ? -x : x);
 
 /**
- * The auction discount at `timestamp` for an auction started at `startTime`, as
- * `Liquidator.discountAt`.
+ * The auction discount at `timestamp` for an auction whose clock started at `startTime`, as
+ * `Liquidator.discountAt` (no elapsed time before the clock start).
  *
  * @example
  * discountAt(params, start, start + 450n); // 0.175e18 with the default 5 % → 30 % over 15 min
  */
 export function discountAt(params: AuctionParams, startTime: bigint, timestamp: bigint): bigint {
-  const elapsed = timestamp - startTime;
+  const elapsed = timestamp > startTime ? timestamp - startTime : 0n;
   const duration = BigInt(params.duration);
   if (elapsed >= duration) return params.endDiscountWad;
   return params.startDiscountWad + ((params.endDiscountWad - params.startDiscountWad) * elapsed) / duration;
@@ -64,9 +74,12 @@ export function maxFraction(params: AuctionParams, state: MarginState, priceWad:
 }
 
 /**
- * Exactly what `Liquidator.previewBid` (and so `bid`) returns, for an auction started at
- * `startTime`, or, with `startTime` undefined, for an account with no auction running yet,
- * which `bid` starts in the same transaction (elapsed time 0: the starting discount).
+ * Exactly what `Liquidator.previewBid` (and so `bid`) returns, for a running auction (its
+ * `auctionClock` clock start and `auctionOf` paid-in cash), or, with `auction` undefined, for
+ * an account with no auction running yet or whose auction lapsed (`auctionClock` says not
+ * running), which `bid` starts in the same transaction (elapsed time 0: the starting discount).
+ * The whole account is priced `V − d·|V − paidIn|`: cash earlier bids paid in goes back at
+ * par, so split bids take what one bid takes.
  * Throws where the contract reverts on the state alone (not below maintenance, no bid
  * needed, invalid fraction); the protocol-account and nothing-to-sell checks need the chain.
  * Works for every margin mode: the Liquidator scales the engine's state by the fraction (a
@@ -74,13 +87,15 @@ export function maxFraction(params: AuctionParams, state: MarginState, priceWad:
  * pass `accountMargin(inputs)` of a standard or portfolio account.
  *
  * @example
- * const preview = previewBidFromState(params, state, auction.active ? auction.startTime : undefined, now, 10n ** 18n, 6);
+ * const [running, clockStart] = await liquidator.read.auctionClock([account]);
+ * const { paidInWad } = await liquidator.read.auctionOf([account]);
+ * const preview = previewBidFromState(params, state, running ? { clockStart, paidInWad } : undefined, now, 10n ** 18n, 6);
  * await bid(client, { account, bidderAccount, fractionWad: preview.fractionWad, maxPayment: preview.payment, ... });
  */
 export function previewBidFromState(
   params: AuctionParams,
   state: MarginState,
-  startTime: bigint | undefined,
+  auction: AuctionClock | bigint | undefined,
   timestamp: bigint,
   fractionWad: bigint,
   cashDecimals: number,
@@ -88,8 +103,12 @@ export function previewBidFromState(
   if (state.health < Health.LIQUIDATABLE) throw new Error(`account is not below maintenance (health ${state.health})`);
   if (fractionWad === 0n || fractionWad > WAD) throw new RangeError(`invalid fraction ${fractionWad}`);
   const cashScale = 10n ** BigInt(18 - cashDecimals);
-  const discountWad = discountAt(params, startTime ?? timestamp, timestamp);
-  const priceWad = state.markValue - mulWad(discountWad, abs(state.markValue));
+  const clock = typeof auction === "bigint" ? { clockStart: auction, paidInWad: 0n } : auction;
+  const discountWad = discountAt(params, clock?.clockStart ?? timestamp, timestamp);
+  let discountValue = mulWad(discountWad, abs(state.markValue - (clock?.paidInWad ?? 0n)));
+  // An account worth V ≥ 0 is never sold below 0 (its auction never draws on the insurance fund).
+  if (state.markValue >= 0n && discountValue > state.markValue) discountValue = state.markValue;
+  const priceWad = state.markValue - discountValue;
   const maxFractionWad = maxFraction(params, state, priceWad);
   if (maxFractionWad === 0n) throw new Error("account is healthy: no bid needed");
   const dust = abs(state.markValue) <= params.dustValueWad;
@@ -99,7 +118,6 @@ export function previewBidFromState(
   let insuranceFee = 0n;
   if (priceWad >= 0n) {
     payment = divUp(mulWadUp(f, priceWad), cashScale);
-    const discountValue = mulWad(discountWad, abs(state.markValue));
     insuranceFee = divUp(mulWadUp(mulWadUp(f, discountValue), params.insuranceShareWad), cashScale);
   } else {
     payment = -(mulWad(f, -priceWad) / cashScale);

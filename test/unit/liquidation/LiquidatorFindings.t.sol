@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
+import {IAccountHook} from "../../../contracts/interfaces/IAccountHook.sol";
+import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.sol";
+import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
+import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
+import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
+import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+
+/// @notice Regression tests for the external review's findings 3, 7, 9 and 11 against the
+/// liquidator (`docs/security.md`): each reproduces the attack and fails on the old code.
+contract LiquidatorFindingsTest is PledgeFixture {
+    address internal carol;
+    uint256 internal carolKey;
+    address internal erin;
+    uint256 internal erinKey;
+    address internal dave = makeAddr("dave");
+    uint256 internal bobKey;
+    uint256 internal carolAccount;
+    uint256 internal erinAccount;
+    uint256 internal bobAccount;
+    uint256 internal daveAccount;
+    uint256 internal call30;
+
+    function setUp() public override {
+        super.setUp();
+        (carol, carolKey) = makeAddrAndKey("carol");
+        (erin, erinKey) = makeAddrAndKey("erin");
+        (bob, bobKey) = makeAddrAndKey("bob");
+        carolAccount = _account(carol, 1);
+        erinAccount = _account(erin, 1);
+        bobAccount = _account(bob, 1);
+        daveAccount = _account(dave, 1);
+        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
+        _fundAndDeposit(bob, bobAccount, usdc, 10_000_000e6);
+        _fundAndDeposit(dave, daveAccount, usdc, 10_000_000e6);
+        _fundAndDeposit(alice, insurance.account(), usdc, 1_000_000e6);
+    }
+
+    // ------------------------------------------------------------ finding 3
+
+    /// @dev Finding 3: an auction whose account recovered through a deposit stayed open, and
+    /// the first bid after a later dip took the account at the grown (end) discount.
+    function test_finding3_depositThatRestoresTheAccountEndsTheAuction() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 20 minutes);
+        _refreshFeeds();
+        assertEq(liquidator.previewBid(carolAccount, 0.01e18).discountWad, 0.30e18, "end discount reached");
+
+        // Carol deposits enough to be back above maintenance: the vault tells the liquidator.
+        usdc.mint(carol, 3_000e6);
+        vm.startPrank(carol);
+        usdc.approve(address(vault), 3_000e6);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        vault.deposit(carolAccount, address(usdc), 3_000e6);
+        vm.stopPrank();
+        assertFalse(liquidator.auctionOf(carolAccount).active, "the deposit ended the auction");
+
+        // Days later the account dips again: a new auction, at the start discount.
+        vm.warp(block.timestamp + 3 days);
+        _refreshFeeds();
+        _moveUntil(carolAccount, IMarginEngine.Health.LIQUIDATABLE);
+        assertEq(liquidator.previewBid(carolAccount, 0.01e18).discountWad, 0.05e18, "starts over");
+    }
+
+    /// @dev Finding 3: a trade that restores the account (buying back part of the short) ends
+    /// its auction too.
+    function test_finding3_tradeThatRestoresTheAccountEndsTheAuction() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        uint256 markWad = engine.mark(call30);
+        IOptionMarket.Order memory buyBack = IOptionMarket.Order(
+            bobAccount,
+            call30,
+            -5e18,
+            markWad,
+            0,
+            77,
+            block.timestamp
+        );
+        bytes memory sig = _signOrder(bobKey, buyBack);
+        vm.prank(carol);
+        market.fill(buyBack, sig, carolAccount, 5e18);
+        assertLt(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
+        assertFalse(liquidator.auctionOf(carolAccount).active, "the fill ended the auction");
+    }
+
+    /// @dev Finding 3: a recovery by a price move alone that nobody reported. The auction lapses
+    /// once it has sat at the end discount for `duration` without a bid, and a bid after the
+    /// account dips again restarts it at the start discount.
+    function test_finding3_unreportedRecoveryLapsesAndRestartsAtTheStartDiscount() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        int256 dipPrice = ethUsd.latestAnswer();
+        _setPrice(ethUsd, 3_000e8); // recovers; nobody calls terminateAuction
+        // Feeds tick every 20 minutes (no outage): two durations later the auction has lapsed.
+        for (uint256 i; i < 6; ++i) {
+            vm.warp(block.timestamp + 20 minutes);
+            _refreshFeeds();
+        }
+        (bool running, ) = liquidator.auctionClock(carolAccount);
+        assertFalse(running, "lapsed");
+        _setPrice(ethUsd, dipPrice);
+        ILiquidator.BidPreview memory p = liquidator.previewBid(carolAccount, 0.01e18);
+        assertEq(p.discountWad, 0.05e18, "restarts at the start discount, not 30 %");
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        vm.prank(dave);
+        ILiquidator.BidPreview memory done = liquidator.bid(carolAccount, daveAccount, 0.01e18, p.payment, nonce);
+        assertEq(done.discountWad, 0.05e18);
+        assertEq(liquidator.auctionOf(carolAccount).startTime, block.timestamp, "a new auction");
+    }
+
+    /// @dev A running auction does not lapse while bids keep landing at the end discount.
+    function test_finding3_auctionWithRecentBidsDoesNotLapse() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 25 minutes);
+        _refreshFeeds();
+        _bid(carolAccount, 0.001e18);
+        vm.warp(block.timestamp + 14 minutes);
+        _refreshFeeds();
+        (bool running, ) = liquidator.auctionClock(carolAccount);
+        assertTrue(running);
+        assertEq(liquidator.previewBid(carolAccount, 0.001e18).discountWad, 0.30e18);
+    }
+
+    /// @dev The hook never makes a deposit fail: without a valid price it leaves the auction.
+    function test_finding3_hookNeverBlocksADepositWithoutPrices() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 2 hours); // every feed stale
+        _fundAndDeposit(carol, carolAccount, usdc, 3_000e6);
+        assertTrue(liquidator.auctionOf(carolAccount).active, "no price: the auction stays");
+        _refreshFeeds();
+        liquidator.onAccountChanged(carolAccount); // anyone may report it
+        assertFalse(liquidator.auctionOf(carolAccount).active);
+        liquidator.onAccountChanged(carolAccount); // no auction: a no-op
+    }
+
+    function test_setAccountHook_setOnceByTheAdmin() public {
+        vm.startPrank(admin);
+        vm.expectRevert(ICollateralVault.VaultAccountHookAlreadySet.selector);
+        vault.setAccountHook(IAccountHook(address(1)));
+        vm.expectRevert(IOptionMarket.MarketAccountHookAlreadySet.selector);
+        market.setAccountHook(IAccountHook(address(1)));
+        vm.stopPrank();
+        assertEq(address(vault.accountHook()), address(liquidator));
+        assertEq(address(market.accountHook()), address(liquidator));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, address(this), bytes32(0))
+        );
+        vault.setAccountHook(IAccountHook(address(1)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, address(this), bytes32(0))
+        );
+        market.setAccountHook(IAccountHook(address(1)));
+    }
+
+    // ------------------------------------------------------------ finding 7
+
+    /// @dev Finding 7: an auction still running when the account holds only a cash debt paid
+    /// the bidder a discount on the debt from the insurance fund; `absorbDebt` covers it at par.
+    function test_finding7_bidOnABareCashDebtReverts() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        // Nobody bids; the short expires deep in the money and settling it leaves carol with
+        // nothing but a cash debt (the market no longer lets an insolvent account trade its
+        // shorts away into one: docs/margin-gate.md).
+        uint256 expiry = SeriesLib.expiryOf(call30);
+        vm.warp(expiry + 30);
+        _setPrice(ethUsd, 9_000e8);
+        oracle.postSettlementPrice(address(weth), expiry, uint80(ethUsd.latestRound()), new uint80[](0));
+        market.settle(carolAccount, call30);
+        assertLt(vault.cashOf(carolAccount), 0, "only a debt left");
+        assertTrue(liquidator.auctionOf(carolAccount).active, "still insolvent: the auction runs");
+
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNothingToSell.selector, carolAccount));
+        liquidator.previewBid(carolAccount, 1e18);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNothingToSell.selector, carolAccount));
+        liquidator.bid(carolAccount, daveAccount, 1e18, type(int256).max, nonce);
+
+        int256 debt = vault.cashOf(carolAccount);
+        int256 fundBefore = vault.cashOf(insurance.account());
+        liquidator.absorbDebt(carolAccount);
+        assertEq(vault.cashOf(insurance.account()), fundBefore + debt, "covered at par");
+        assertFalse(liquidator.auctionOf(carolAccount).active);
+    }
+
+    // ------------------------------------------------------------ finding 9
+
+    /// @dev Finding 9: while the prices were stale nobody could bid, yet the discount kept
+    /// growing; the first bid after recovery bought at the end discount. The clock now restarts
+    /// when the feeds are live again.
+    function test_finding9_staleFeedsDoNotCountTowardsTheDiscount() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        uint256 started = block.timestamp;
+        vm.warp(block.timestamp + 2 hours); // no round for 2 h: ETH/USD stale after 1 h 15 min
+        vm.expectRevert();
+        liquidator.previewBid(carolAccount, 0.01e18);
+        _refreshFeeds();
+        (bool running, uint256 clockStart) = liquidator.auctionClock(carolAccount);
+        assertTrue(running);
+        assertEq(clockStart, block.timestamp, "the clock restarts when prices are live again");
+        assertEq(liquidator.previewBid(carolAccount, 0.01e18).discountWad, 0.05e18, "not the 30 % of 2 h");
+
+        vm.warp(block.timestamp + 450);
+        assertEq(liquidator.previewBid(carolAccount, 0.01e18).discountWad, 0.175e18, "then it runs");
+        _bid(carolAccount, 0.01e18);
+        ILiquidator.Auction memory a = liquidator.auctionOf(carolAccount);
+        assertEq(a.clockStart, clockStart, "the moved clock is stored");
+        assertEq(a.startTime, started);
+    }
+
+    /// @dev Feeds that tick within their `maxAge` leave the clock alone.
+    function test_finding9_liveFeedsKeepTheClock() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        uint256 started = block.timestamp;
+        for (uint256 i; i < 3; ++i) {
+            vm.warp(block.timestamp + 5 minutes);
+            _refreshFeeds();
+        }
+        (, uint256 clockStart) = liquidator.auctionClock(carolAccount);
+        assertEq(clockStart, started);
+        assertEq(liquidator.previewBid(carolAccount, 0.01e18).discountWad, 0.30e18);
+    }
+
+    /// @dev A stale volatility feed is an outage too (the account's options need it).
+    function test_finding9_staleVolFeedCounts() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        for (uint256 i; i < 2; ++i) {
+            vm.warp(block.timestamp + 50 minutes);
+            ethUsd.updateAnswer(ethUsd.latestAnswer()); // spot ticks, vol does not
+        }
+        ethVol.updateAnswer(ethVol.latestAnswer());
+        (, uint256 clockStart) = liquidator.auctionClock(carolAccount);
+        assertEq(clockStart, block.timestamp);
+    }
+
+    // ------------------------------------------------------------ finding 11
+
+    /// @dev Finding 11: each of a run of small bids bought back, at the discount, the cash the
+    /// previous bids had paid in, so many small bids took much more than one bid for the same
+    /// share of the positions. Two identical accounts: one sold in one bid, one in twenty.
+    function test_finding11_manySmallBidsTakeNoMoreThanOne() public {
+        (int256 whole, int256 split) = _wholeVersusSplit(20, 0.30e18, 20 minutes);
+        assertApproxEqAbs(split, whole, 20 * 3e12, "split and whole bids take the same");
+    }
+
+    /// @dev Split and whole bids on the same auction give the same result to rounding, for any
+    /// number of slices, share of the account and discount.
+    function testFuzz_finding11_splitAndWholeBidsAgree(uint256 slices, uint256 shareSeed, uint256 wait) public {
+        slices = bound(slices, 2, 12);
+        (int256 whole, int256 split) = _wholeVersusSplit(
+            slices,
+            bound(shareSeed, 0.05e18, 0.9e18),
+            bound(wait, 0, 20 minutes)
+        );
+        assertApproxEqAbs(split, whole, slices * 3e12);
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    /// @dev Carol and Erin hold the same short and go under together. Dave takes `share` of
+    /// the largest fraction that keeps Carol liquidatable in one bid and the same share of Erin
+    /// in `slices` bids (each a slice of what is left), after `wait`. Returns Dave's mark-value
+    /// gain from each.
+    function _wholeVersusSplit(
+        uint256 slices,
+        uint256 share,
+        uint256 wait
+    ) internal returns (int256 whole, int256 split) {
+        _shortCalls(carolKey, carolAccount, 10e18, 8_000e6);
+        _shortCalls(erinKey, erinAccount, 10e18, 8_000e6);
+        _moveUntil(carolAccount, IMarginEngine.Health.LIQUIDATABLE);
+        // Deeper, so a slice does not restore the account to above maintenance at once.
+        _setPrice(ethUsd, ethUsd.latestAnswer() + 60e8);
+        liquidator.startAuction(carolAccount);
+        liquidator.startAuction(erinAccount);
+        vm.warp(block.timestamp + wait);
+        _refreshFeeds();
+
+        uint256 total = (_stillLiquidatableFraction(carolAccount) * share) / 1e18;
+        int256 before = engine.accountMargin(daveAccount).markValue;
+        _bid(carolAccount, total);
+        int256 mid = engine.accountMargin(daveAccount).markValue;
+        whole = mid - before;
+
+        uint256 step = total / slices;
+        uint256 taken;
+        for (uint256 i; i < slices; ++i) {
+            uint256 slice = i + 1 == slices ? total - taken : step;
+            // A fraction of what is left: slice / (1 − taken).
+            _bid(erinAccount, (slice * 1e18) / (1e18 - taken));
+            taken += slice;
+        }
+        split = engine.accountMargin(daveAccount).markValue - mid;
+        assertApproxEqAbs(
+            market.positionOf(carolAccount, call30),
+            market.positionOf(erinAccount, call30),
+            slices * 1e6
+        );
+    }
+
+    /// @dev The largest fraction (to 0.1 %) after which the account is still liquidatable.
+    function _stillLiquidatableFraction(uint256 account) internal view returns (uint256 f) {
+        f = liquidator.previewBid(account, 1e18).fractionWad;
+        while (f > 0.001e18) {
+            ILiquidator.BidPreview memory p = liquidator.previewBid(account, f);
+            if (p.equityMMAfter < int256(p.requirementMMAfter)) return f;
+            f = (f * 9) / 10;
+        }
+    }
+
+    function _bid(uint256 account, uint256 fraction) internal returns (ILiquidator.BidPreview memory done) {
+        ILiquidator.BidPreview memory p = liquidator.previewBid(account, fraction);
+        uint256 nonce = market.accountNonce(account);
+        vm.prank(dave);
+        done = liquidator.bid(account, daveAccount, fraction, p.payment, nonce);
+        assertEq(abi.encode(done), abi.encode(p));
+    }
+
+    /// @dev The account's owner posts `cash` USDC and sells `size` 3200 calls to Bob at 100.
+    function _shortCalls(uint256 key, uint256 account, uint256 size, uint256 cash) internal {
+        _fundAndDeposit(vm.addr(key), account, usdc, cash);
+        _trade(key, account, bobAccount, call30, -int256(size), 100e18);
+    }
+
+    function _underwater(uint256 key, uint256 account) internal {
+        _shortCalls(key, account, 10e18, 8_000e6);
+        _moveUntil(account, IMarginEngine.Health.LIQUIDATABLE);
+    }
+
+    function _moveUntil(uint256 account, IMarginEngine.Health target) internal {
+        for (int256 price = 3_000e8; engine.accountMargin(account).health < target; price += 10e8) {
+            _setPrice(ethUsd, price);
+        }
+    }
+}
