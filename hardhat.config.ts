@@ -13,6 +13,16 @@ const solc = {
   path: require.resolve("solc/soljson.js"),
 };
 const optimizer = { enabled: true, runs: 10_000 };
+// The margin engine trades a little gas for bytecode: at 10,000 runs it sits ~1 KB under EIP-170,
+// at 1,000 runs ~2.9 KB (the size test asks for 2 KB). Its hot loop (the portfolio scenarios) is
+// in PortfolioRisk, which the engine deploys, and bench/gas.json tracks the cost
+// (docs/portfolio-margin.md, "Room under EIP-170").
+const overrides = {
+  "contracts/engine/MarginEngine.sol": {
+    ...solc,
+    settings: { evmVersion: "prague", optimizer: { enabled: true, runs: 1_000 } },
+  },
+};
 
 export default defineConfig({
   plugins: [hardhatToolboxViem, hardhatEthers, hardhatTypechain],
@@ -22,8 +32,8 @@ export default defineConfig({
     // by TypeScript tests and local deployments.
     npmFilesToBuild: ["@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol"],
     profiles: {
-      default: { ...solc, settings: { evmVersion: "prague", optimizer } },
-      production: { ...solc, settings: { evmVersion: "prague", optimizer } },
+      default: { compilers: [{ ...solc, settings: { evmVersion: "prague", optimizer } }], overrides },
+      production: { compilers: [{ ...solc, settings: { evmVersion: "prague", optimizer } }], overrides },
     },
   },
   paths: { tests: { solidity: "test", nodejs: "test" } },
