@@ -215,8 +215,8 @@ contract PortfolioMarginTest is PledgeFixture {
         _setPrice(ethUsd, 2_460e8);
         uint256 gridLoss = uint256(base.markValue - engine.accountMargin(portfolio).markValue);
         uint256 weighted = (tailLoss * p.tailWeightWad) / 1e18;
-        console.log("tail loss at -50 %, weighted (USD):", weighted / 1e18);
-        console.log("flat-vol loss at -18 % (USD):      ", gridLoss / 1e18);
+        console.log("tail loss at -50 pct, weighted (USD):", weighted / 1e18);
+        console.log("flat-vol loss at -18 pct (USD):      ", gridLoss / 1e18);
         console.log("requirement (USD):                  ", base.requirementIM / 1e18);
         assertGt(weighted, 2_250e18, "the tail should bind in this book");
         assertGe(base.requirementIM, weighted, "the weighted tail loss is not covered");
