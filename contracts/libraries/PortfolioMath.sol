@@ -144,31 +144,26 @@ library PortfolioMath {
         uint256[] memory perContractUp,
         uint256 heldWad
     ) internal pure returns (uint256 floor) {
+        Cover memory c = _newCover(seriesIds, balances);
         uint256 n = seriesIds.length;
-        // Contracts still to cover (shorts) or still free to cover with (longs).
-        uint256[] memory left = new uint256[](n);
-        for (uint256 i; i < n; ++i) {
-            int256 b = balances[i];
-            left[i] = b < 0 ? uint256(-b) : uint256(b);
-        }
         while (true) {
-            uint256 s = _riskiestShort(seriesIds, balances, left);
+            uint256 s = _riskiestShort(c);
             if (s == n) break;
-            uint256 size = left[s];
-            left[s] = 0;
-            bool isCall = SeriesLib.isCallOf(seriesIds[s]);
+            uint256 size = c.left[s];
+            c.left[s] = 0;
+            bool isCall = c.key[s] >> 255 == 1;
             if (isCall && heldWad != 0) {
                 uint256 held = size < heldWad ? size : heldWad;
                 heldWad -= held;
                 size -= held;
             }
             while (size != 0) {
-                uint256 l = _bestLong(seriesIds, balances, left, seriesIds[s]);
+                uint256 l = _bestLong(c, s);
                 if (l == n) break;
-                uint256 width = _width(isCall, SeriesLib.strikeOf(seriesIds[s]), SeriesLib.strikeOf(seriesIds[l]));
+                uint256 width = _width(isCall, c.strike[s], c.strike[l]);
                 if (width >= perContractUp[s]) break;
-                uint256 matched = size < left[l] ? size : left[l];
-                left[l] -= matched;
+                uint256 matched = size < c.left[l] ? size : c.left[l];
+                c.left[l] -= matched;
                 size -= matched;
                 floor += FixedPointMathLib.mulWadUp(matched, width);
             }
@@ -270,43 +265,67 @@ library PortfolioMath {
         }
     }
 
-    /// @dev The uncovered short to take next, or `n` if none is left: puts by descending strike,
-    /// calls by ascending strike, ties by position order.
-    function _riskiestShort(
-        uint256[] memory seriesIds,
-        int256[] memory balances,
-        uint256[] memory left
-    ) private pure returns (uint256 best) {
+    /// @dev The book as the cover matching reads it, decoded once. `left`: contracts still to
+    /// cover (shorts) or still free to cover with (longs). `key`: bit 255 set for a call, bit 254
+    /// for a long; below them a short's risk rank (a put's strike, or 2**128 − 1 − a call's
+    /// strike: puts by descending strike, calls by ascending strike).
+    struct Cover {
+        uint256[] left;
+        uint256[] key;
+        uint256[] strike;
+        uint256[] expiry;
+    }
+
+    function _newCover(uint256[] memory seriesIds, int256[] memory balances) private pure returns (Cover memory c) {
         uint256 n = seriesIds.length;
-        best = n;
-        uint256 bestKey;
+        c.left = new uint256[](n);
+        c.key = new uint256[](n);
+        c.strike = new uint256[](n);
+        c.expiry = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            if (balances[i] >= 0 || left[i] == 0) continue;
-            uint256 strike = SeriesLib.strikeOf(seriesIds[i]);
-            // A put's risk grows with its strike, a call's as its strike falls (strikes < 2**128).
-            uint256 key = SeriesLib.isCallOf(seriesIds[i]) ? type(uint128).max - strike : strike;
-            if (best == n || key > bestKey) (best, bestKey) = (i, key);
+            uint256 id = seriesIds[i];
+            int256 b = balances[i];
+            uint256 strike = SeriesLib.strikeOf(id);
+            bool isCall = SeriesLib.isCallOf(id);
+            c.left[i] = b < 0 ? uint256(-b) : uint256(b);
+            c.strike[i] = strike;
+            c.expiry[i] = SeriesLib.expiryOf(id);
+            // Strikes are below 2**128, so the rank fits under the two flag bits.
+            c.key[i] =
+                (isCall ? 1 << 255 : 0) |
+                (b > 0 ? 1 << 254 : 0) |
+                (isCall ? type(uint128).max - strike : strike);
         }
     }
 
-    /// @dev The best remaining long to cover `shortId` with, or `n` if none is eligible: the
-    /// same kind, the same or a later expiry; for a put the highest strike, for a call the lowest.
-    function _bestLong(
-        uint256[] memory seriesIds,
-        int256[] memory balances,
-        uint256[] memory left,
-        uint256 shortId
-    ) private pure returns (uint256 best) {
-        uint256 n = seriesIds.length;
+    /// @dev The uncovered short to take next, or `n` if none is left: the highest rank, ties by
+    /// position order.
+    function _riskiestShort(Cover memory c) private pure returns (uint256 best) {
+        uint256 n = c.left.length;
         best = n;
-        bool isCall = SeriesLib.isCallOf(shortId);
-        uint256 expiry = SeriesLib.expiryOf(shortId);
+        uint256 bestRank;
+        for (uint256 i; i < n; ++i) {
+            uint256 key = c.key[i];
+            if (key & (1 << 254) != 0 || c.left[i] == 0) continue;
+            uint256 rank = key & type(uint128).max;
+            if (best == n || rank > bestRank) (best, bestRank) = (i, rank);
+        }
+    }
+
+    /// @dev The best remaining long to cover short `s` with, or `n` if none is eligible: the
+    /// same kind, the same or a later expiry; for a put the highest strike, for a call the lowest
+    /// (ties by position order).
+    function _bestLong(Cover memory c, uint256 s) private pure returns (uint256 best) {
+        uint256 n = c.left.length;
+        best = n;
+        // A long of the short's kind has the short's call bit and the long bit.
+        uint256 kind = (c.key[s] & (1 << 255)) | (1 << 254);
+        bool isCall = c.key[s] >> 255 == 1;
+        uint256 expiry = c.expiry[s];
         uint256 bestStrike;
         for (uint256 i; i < n; ++i) {
-            uint256 id = seriesIds[i];
-            if (balances[i] <= 0 || left[i] == 0) continue;
-            if (SeriesLib.isCallOf(id) != isCall || SeriesLib.expiryOf(id) < expiry) continue;
-            uint256 strike = SeriesLib.strikeOf(id);
+            if (c.key[i] >> 254 != kind >> 254 || c.left[i] == 0 || c.expiry[i] < expiry) continue;
+            uint256 strike = c.strike[i];
             if (best == n || (isCall ? strike < bestStrike : strike > bestStrike)) (best, bestStrike) = (i, strike);
         }
     }
