@@ -268,8 +268,8 @@ contract MarginEngine is IMarginEngine, AccessControl {
     /// @dev Portfolio margin (`docs/portfolio-margin.md`). Equity counts every position at its
     /// mark and collateral in a listed underlying at its full value (its price risk is in the
     /// scenarios); other collateral keeps its haircuts. The requirement is, per underlying, the
-    /// worst scenario loss or the short-option minimum, whichever is larger, plus the
-    /// contingency; maintenance scales each underlying's part by its `mmFactorWad`.
+    /// largest of the worst grid loss, the weighted worst tail loss and the cover floor, plus the
+    /// contingency (`PortfolioRisk`); maintenance scales each underlying's part by its `mmFactorWad`.
     function _portfolioMargin(uint256 account, IOptionMarket market_) private view returns (MarginState memory state) {
         PriceCache memory cache = _newCache();
         uint256 slots = cache.spot.length;

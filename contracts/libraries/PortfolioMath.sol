@@ -122,7 +122,7 @@ library PortfolioMath {
         return _worst(grid.tailPnl);
     }
 
-    /// @notice The short-option minimum, rounded up: what the short contracts of one underlying
+    /// @notice The cover floor (SPAN's short-option minimum), rounded up: what the short contracts of one underlying
     /// need once each long covers them only as far as it really does.
     /// @dev Deterministic greedy matching (`docs/portfolio-margin.md`, "Cover"). Shorts are taken
     /// riskiest first: puts by descending strike, calls by ascending strike, ties by position

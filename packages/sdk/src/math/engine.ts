@@ -185,8 +185,9 @@ export function accountMargin(inputs: MarginInputs): MarginState {
  * Portfolio margin, as `MarginEngine._portfolioMargin` (`docs/portfolio-margin.md`). Equity
  * counts every position at its mark and collateral in a listed underlying at its full value
  * (its price risk is in the scenarios); other collateral keeps its haircuts. The requirement
- * is, per underlying, the worst scenario loss or the short-option minimum, whichever is larger,
- * plus the contingency; maintenance scales each underlying's part by its `mmFactorWad`.
+ * is, per underlying, the largest of the worst grid loss, the weighted worst tail loss and the
+ * cover floor, plus the contingency (`portfolioRequirementUp`); maintenance scales each
+ * underlying's part by its `mmFactorWad`.
  */
 function portfolioMargin(inputs: MarginInputs): MarginState {
   const book = collateralEquity(inputs, true);

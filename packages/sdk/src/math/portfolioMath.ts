@@ -162,7 +162,7 @@ export function worstTailLoss(grid: Grid): bigint {
 }
 
 /**
- * The short-option minimum, rounded up, as `PortfolioMath.coverFloorUp`: shorts riskiest first
+ * The cover floor (SPAN's short-option minimum), rounded up, as `PortfolioMath.coverFloorUp`: shorts riskiest first
  * (puts by descending strike, calls by ascending strike, ties by position order); a short call is
  * first covered by `heldWad` units of the underlying held; then each short takes the best
  * remaining eligible long of its kind (same or later expiry; put: highest strike, call: lowest;
