@@ -203,7 +203,8 @@ for (let i = 0; i < 16; i++) {
     await probe.read.accountMarginGas([engine.address, maker]),
   );
 }
-// Cost against scenarios: the same 16-position account under a 15 × 3 grid (45 scenarios, the cap).
+// Cost against scenarios: the same 16-position account under a 15 × 3 grid (45 scenarios, the cap),
+// with the default 4 tail shocks.
 const wideGrid = {
   spotShocksWad: Array.from({ length: 15 }, (_, i) => BigInt(i - 7) * 25_000_000_000_000_000n),
   volShocksWad: [1_500_000_000_000_000_000n, WAD, 700_000_000_000_000_000n],
@@ -212,7 +213,7 @@ const wideGrid = {
 };
 await market.write.setPortfolioPositionCap([32n]);
 const defaultGrid = await engine.read.portfolioParams([1]);
-for (const index of [1, 2]) await engine.write.setPortfolioParams([index, wideGrid]);
+for (const index of [1, 2]) await engine.write.setPortfolioParams([index, { ...defaultGrid, ...wideGrid }]);
 portfolioView["engine.accountMargin, PORTFOLIO, 16 positions, 45 scenarios"] = Number(
   await probe.read.accountMarginGas([engine.address, portfolioMakers[16]!]),
 );

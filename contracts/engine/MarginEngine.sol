@@ -8,12 +8,13 @@ import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
+import {IPortfolioRisk} from "../interfaces/IPortfolioRisk.sol";
 import {IRiskCheck} from "../interfaces/IRiskCheck.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
-import {PortfolioMath} from "../libraries/PortfolioMath.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
+import {PortfolioRisk} from "./PortfolioRisk.sol";
 
 /// @title MarginEngine
 /// @notice Values accounts from the vault's balances, the market's positions and the
@@ -44,10 +45,16 @@ contract MarginEngine is IMarginEngine, AccessControl {
     /// @notice Portfolio maintenance is between 50 % and 100 % of the initial requirement.
     uint256 public constant MIN_MM_FACTOR = 0.5e18;
     uint256 public constant MAX_MM_FACTOR = 1e18;
+    /// @notice At most 4 tail spot shocks, each within ±50 %, weighted between 10 % and 100 %.
+    uint256 public constant MAX_TAIL_SHOCKS = 4;
+    uint256 public constant MIN_TAIL_WEIGHT = 0.1e18;
+    uint256 public constant MAX_TAIL_WEIGHT = 1e18;
 
     ICollateralVault public immutable vault;
     /// @inheritdoc IMarginEngine
     IPledgeOracle public immutable oracle;
+    /// @inheritdoc IMarginEngine
+    IPortfolioRisk public immutable portfolioRisk;
     /// @notice The option market whose positions are valued (set once by the admin).
     IOptionMarket public market;
 
@@ -81,6 +88,8 @@ contract MarginEngine is IMarginEngine, AccessControl {
         }
         vault = vault_;
         oracle = oracle_;
+        // The scenario requirement lives in its own contract to keep the engine under EIP-170.
+        portfolioRisk = new PortfolioRisk();
         _cashDecimals = vault_.assetConfig(vault_.cashAsset()).decimals;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
@@ -197,6 +206,13 @@ contract MarginEngine is IMarginEngine, AccessControl {
         params.volShocksWad[2] = 0.7e18;
         params.contingencyWad = 0.005e18;
         params.mmFactorWad = 0.8e18;
+        // SPAN's extreme moves: beyond the grid, at a reduced weight.
+        params.tailShocksWad = new int64[](4);
+        params.tailShocksWad[0] = -0.5e18;
+        params.tailShocksWad[1] = -0.33e18;
+        params.tailShocksWad[2] = 0.33e18;
+        params.tailShocksWad[3] = 0.5e18;
+        params.tailWeightWad = 0.35e18;
     }
 
     /// @inheritdoc IMarginEngine
@@ -231,7 +247,7 @@ contract MarginEngine is IMarginEngine, AccessControl {
             return _portfolioMargin(account, market_);
         PriceCache memory cache = _newCache();
         PortfolioBook memory none;
-        (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account, cache, none, false);
+        (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account, cache, none);
 
         if (address(market_) != address(0)) {
             (uint256[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
@@ -252,15 +268,15 @@ contract MarginEngine is IMarginEngine, AccessControl {
     /// @dev Portfolio margin (`docs/portfolio-margin.md`). Equity counts every position at its
     /// mark and collateral in a listed underlying at its full value (its price risk is in the
     /// scenarios); other collateral keeps its haircuts. The requirement is, per underlying, the
-    /// worst scenario loss or the short-option minimum, whichever is larger, plus the
-    /// contingency; maintenance scales each underlying's part by its `mmFactorWad`.
+    /// largest of the worst grid loss, the weighted worst tail loss and the cover floor, plus the
+    /// contingency (`PortfolioRisk`); maintenance scales each underlying's part by its `mmFactorWad`.
     function _portfolioMargin(uint256 account, IOptionMarket market_) private view returns (MarginState memory state) {
         PriceCache memory cache = _newCache();
         uint256 slots = cache.spot.length;
         PortfolioBook memory book;
         book.heldTokens = new uint256[](slots);
         book.heldDecimals = new uint8[](slots);
-        (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account, cache, book, true);
+        (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account, cache, book);
         (book.seriesIds, book.balances) = market_.positionsOf(account);
         uint256 count = book.seriesIds.length;
         book.marks = new uint256[](count);
@@ -285,40 +301,56 @@ contract MarginEngine is IMarginEngine, AccessControl {
     }
 
     /// @dev Collateral plus signed cash: equity with initial and with maintenance haircuts, and
-    /// the mark-to-market value with none. For a portfolio account (`portfolio`), collateral in
-    /// a listed underlying counts at full value in both equities and is recorded in `book` for
-    /// the scenarios, which carry its price risk; every other asset keeps its haircuts.
+    /// the mark-to-market value with none. For a portfolio account (a `book` with per-underlying
+    /// slots), collateral in a listed underlying counts at full value in both equities and is
+    /// recorded in `book` for the scenarios, which carry its price risk; every other asset keeps
+    /// its haircuts.
     function _collateralEquity(
         uint256 account,
         PriceCache memory cache,
-        PortfolioBook memory book,
-        bool portfolio
+        PortfolioBook memory book
     ) private view returns (int256 equityIM, int256 equityMM, int256 markValue) {
-        (uint256[] memory balances, int256 cash) = vault.balancesOf(account);
-        int256 cashWad = MarginMath.cashToWad(cash, _cashDecimals);
-        equityIM = cashWad;
-        equityMM = cashWad;
-        markValue = cashWad;
+        uint256[] memory balances;
+        {
+            int256 cash;
+            (balances, cash) = vault.balancesOf(account);
+            equityIM = MarginMath.cashToWad(cash, _cashDecimals);
+        }
+        equityMM = equityIM;
+        markValue = equityIM;
         address[] memory assets;
         for (uint256 i; i < balances.length; ++i) {
             if (balances[i] == 0) continue;
             if (assets.length == 0) assets = vault.collateralAssets();
-            ICollateralVault.AssetConfig memory config = vault.assetConfig(assets[i]);
-            uint16 u = _indexOf[assets[i]];
-            // An underlying's spot is read once per check, for its collateral and its series alike.
-            uint256 price = u == 0 ? oracle.spot(assets[i]) : _spot(u, cache);
-            uint256 value = MarginMath.tokenValueDown(balances[i], config.decimals, price);
+            (uint256 im, uint256 mm, uint256 value) = _collateralValue(assets[i], balances[i], cache, book);
+            equityIM += int256(im);
+            equityMM += int256(mm);
             markValue += int256(value);
-            if (portfolio && u != 0) {
-                book.heldTokens[u] = balances[i];
-                book.heldDecimals[u] = config.decimals;
-                equityIM += int256(value);
-                equityMM += int256(value);
-            } else {
-                equityIM += int256(MarginMath.applyHaircutDown(value, config.initialHaircutWad));
-                equityMM += int256(MarginMath.applyHaircutDown(value, config.maintenanceHaircutWad));
-            }
         }
+    }
+
+    /// @dev One collateral balance: its value with initial and with maintenance haircuts, and
+    /// with none. Collateral that is delisted or cannot be priced counts as zero rather than making
+    /// the whole account impossible to value (finding 12): a dead feed holds no account hostage.
+    function _collateralValue(
+        address asset,
+        uint256 amount,
+        PriceCache memory cache,
+        PortfolioBook memory book
+    ) private view returns (uint256 im, uint256 mm, uint256 value) {
+        ICollateralVault.AssetConfig memory config = vault.assetConfig(asset);
+        if (config.delisted) return (0, 0, 0);
+        uint16 u = _indexOf[asset];
+        uint256 price = _collateralPrice(asset, u, cache);
+        if (price == 0) return (0, 0, 0);
+        value = MarginMath.tokenValueDown(amount, config.decimals, price);
+        if (u != 0 && book.heldTokens.length != 0) {
+            book.heldTokens[u] = amount;
+            book.heldDecimals[u] = config.decimals;
+            return (value, value, value);
+        }
+        im = MarginMath.applyHaircutDown(value, config.initialHaircutWad);
+        mm = MarginMath.applyHaircutDown(value, config.maintenanceHaircutWad);
     }
 
     /// @dev The portfolio requirement of one underlying; 0 if the account has nothing at risk on it.
@@ -326,58 +358,35 @@ contract MarginEngine is IMarginEngine, AccessControl {
         uint16 u,
         PortfolioBook memory book,
         PriceCache memory cache
-    ) private view returns (uint256 requirement) {
-        uint256 heldTokens = book.heldTokens[u];
-        bool any = heldTokens != 0;
-        for (uint256 i; i < book.seriesIds.length && !any; ++i) {
-            any = book.atRisk[i] && SeriesLib.underlyingIndexOf(book.seriesIds[i]) == u;
-        }
-        if (!any) return 0;
-        PortfolioParams storage params = _portfolio[u];
-        // A live series on `u` has filled the vol slot; with only expired series or collateral
-        // the grid's vol is never used.
-        PortfolioMath.Grid memory grid = PortfolioMath.newGrid(
-            _spot(u, cache),
-            cache.vol[u],
-            params.spotShocksWad,
-            params.volShocksWad
-        );
-        if (heldTokens != 0) PortfolioMath.addCollateral(grid, heldTokens, book.heldDecimals[u]);
-        PortfolioMath.Exposure memory exposure = _addPositions(u, grid, book);
-        uint256 loss = PortfolioMath.worstLoss(grid);
-        uint256 floor = PortfolioMath.nakedFloorUp(
-            exposure,
-            PortfolioMath.tokensToWad(heldTokens, book.heldDecimals[u])
-        );
-        requirement =
-            (loss > floor ? loss : floor) + PortfolioMath.contingencyUp(exposure, grid.spotWad, params.contingencyWad);
-    }
-
-    /// @dev Adds the at-risk positions on `u` to the grid and counts their exposure.
-    function _addPositions(
-        uint16 u,
-        PortfolioMath.Grid memory grid,
-        PortfolioBook memory book
-    ) private view returns (PortfolioMath.Exposure memory exposure) {
-        RiskParams memory standard = _underlyings[u].params;
+    ) private view returns (uint256) {
+        uint256 count;
         for (uint256 i; i < book.seriesIds.length; ++i) {
-            uint256 id = book.seriesIds[i];
-            if (!book.atRisk[i] || SeriesLib.underlyingIndexOf(id) != u) continue;
-            int256 balance = book.balances[i];
-            PortfolioMath.addPosition(grid, id, balance, book.marks[i], block.timestamp);
-            bool isCall = SeriesLib.isCallOf(id);
-            uint256 perContract =
-                balance < 0
-                    ? MarginMath.shortRequirementUp(
-                        isCall,
-                        grid.spotWad,
-                        SeriesLib.strikeOf(id),
-                        standard.aIM,
-                        standard.bIM
-                    )
-                    : 0;
-            PortfolioMath.addExposure(exposure, isCall, balance, perContract);
+            if (book.atRisk[i] && SeriesLib.underlyingIndexOf(book.seriesIds[i]) == u) ++count;
         }
+        uint256 heldTokens = book.heldTokens[u];
+        if (count == 0 && heldTokens == 0) return 0;
+        // A live series on `u` has filled the vol slot; with only expired series or collateral
+        // the vol is never used.
+        IPortfolioRisk.Book memory b = IPortfolioRisk.Book({
+            spotWad: _spot(u, cache),
+            volWad: cache.vol[u],
+            heldTokens: heldTokens,
+            heldDecimals: book.heldDecimals[u],
+            seriesIds: new uint256[](count),
+            balances: new int256[](count),
+            marks: new uint256[](count)
+        });
+        count = 0;
+        for (uint256 i; i < book.seriesIds.length; ++i) {
+            if (!book.atRisk[i] || SeriesLib.underlyingIndexOf(book.seriesIds[i]) != u) continue;
+            (b.seriesIds[count], b.balances[count], b.marks[count]) = (
+                book.seriesIds[i],
+                book.balances[i],
+                book.marks[i]
+            );
+            ++count;
+        }
+        return portfolioRisk.requirementUp(b, _portfolio[u], _underlyings[u].params, block.timestamp);
     }
 
     /// @dev Value and requirements of one position.
@@ -442,6 +451,19 @@ contract MarginEngine is IMarginEngine, AccessControl {
         }
     }
 
+    /// @dev The price of collateral `asset` (listed underlying `u`, or 0), or 0 if it cannot be
+    /// priced: the oracle reverts on a stale, failing or out-of-bounds feed, never returns 0.
+    function _collateralPrice(address asset, uint16 u, PriceCache memory cache) private view returns (uint256) {
+        if (u != 0 && cache.spot[u] != 0) return cache.spot[u];
+        try oracle.spot(asset) returns (uint256 price) {
+            // An underlying's spot is read once per check, for its collateral and its series alike.
+            if (u != 0) cache.spot[u] = price;
+            return price;
+        } catch {
+            return 0;
+        }
+    }
+
     function _newCache() private view returns (PriceCache memory cache) {
         uint256 n = uint256(_underlyingCount) + 1;
         cache.spot = new uint256[](n);
@@ -469,18 +491,29 @@ contract MarginEngine is IMarginEngine, AccessControl {
         stored.volShocksWad = params.volShocksWad;
         stored.contingencyWad = params.contingencyWad;
         stored.mmFactorWad = params.mmFactorWad;
+        stored.tailShocksWad = params.tailShocksWad;
+        stored.tailWeightWad = params.tailWeightWad;
         emit PortfolioParamsSet(index, params);
     }
 
     function _checkPortfolioParams(PortfolioParams memory p) private pure {
         uint256 spots = p.spotShocksWad.length;
         uint256 vols = p.volShocksWad.length;
+        uint256 tails = p.tailShocksWad.length;
         bool valid =
             spots >= 3 &&
                 spots <= MAX_SPOT_SHOCKS &&
                 vols >= 1 &&
                 vols <= MAX_VOL_SHOCKS &&
+                tails >= 2 &&
+                tails <= MAX_TAIL_SHOCKS &&
                 spots * vols <= MAX_SCENARIOS &&
+                p.tailShocksWad[0] >= -MAX_SPOT_SHOCK &&
+                p.tailShocksWad[0] < 0 &&
+                p.tailShocksWad[tails - 1] <= MAX_SPOT_SHOCK &&
+                p.tailShocksWad[tails - 1] > 0 &&
+                p.tailWeightWad >= MIN_TAIL_WEIGHT &&
+                p.tailWeightWad <= MAX_TAIL_WEIGHT &&
                 p.spotShocksWad[0] >= -MAX_SPOT_SHOCK &&
                 p.spotShocksWad[0] <= -MIN_SPOT_REACH &&
                 p.spotShocksWad[spots - 1] <= MAX_SPOT_SHOCK &&
@@ -491,6 +524,9 @@ contract MarginEngine is IMarginEngine, AccessControl {
                 p.mmFactorWad <= MAX_MM_FACTOR;
         for (uint256 i = 1; valid && i < spots; ++i) {
             valid = p.spotShocksWad[i] > p.spotShocksWad[i - 1];
+        }
+        for (uint256 k = 1; valid && k < tails; ++k) {
+            valid = p.tailShocksWad[k] > p.tailShocksWad[k - 1];
         }
         for (uint256 j; valid && j < vols; ++j) {
             valid = p.volShocksWad[j] >= MIN_VOL_SHOCK && p.volShocksWad[j] <= MAX_VOL_SHOCK;

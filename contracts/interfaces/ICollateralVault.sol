@@ -15,6 +15,8 @@ interface ICollateralVault {
     /// @notice A listed asset's risk parameters.
     /// @param listed Set once when listed; never unset, so balances stay reachable.
     /// @param enabled Whether new deposits are accepted. Withdrawals never depend on it.
+    /// @param delisted Set for good by the admin (`delistAsset`): no deposits, never re-enabled,
+    /// valued at zero by the margin engine; withdrawals keep working.
     /// @param decimals The token's decimals, read once at listing.
     /// @param initialHaircutWad Share of the value ignored for initial margin (WAD).
     /// @param maintenanceHaircutWad Share ignored for maintenance margin (WAD), ≤ initial.
@@ -23,6 +25,7 @@ interface ICollateralVault {
     struct AssetConfig {
         bool listed;
         bool enabled;
+        bool delisted;
         uint8 decimals;
         uint64 initialHaircutWad;
         uint64 maintenanceHaircutWad;
@@ -58,6 +61,10 @@ interface ICollateralVault {
     error VaultInsufficientBalance(uint256 account, address asset, uint256 balance, uint256 amount);
     /// @notice The vault holds fewer cash tokens than asked for (others owe it the rest).
     error VaultInsufficientLiquidity(uint256 available, uint256 amount);
+    /// @notice `asset` is delisted: it takes no deposits and cannot be enabled again.
+    error VaultAssetDelisted(address asset);
+    /// @notice The cash asset cannot be delisted.
+    error VaultCashNotDelistable();
     /// @notice Deposits are paused by the guardian.
     error VaultPaused();
     /// @notice The risk check is set already (it can be set once).
@@ -93,6 +100,8 @@ interface ICollateralVault {
     event CollateralMoved(uint256 indexed from, uint256 indexed to, address indexed asset, uint256 amount);
     /// @notice A module moved cash between accounts; `from` may go negative.
     event CashMoved(uint256 indexed from, uint256 indexed to, uint256 amount);
+    /// @notice `asset` was delisted for good (admin): valued at zero, no deposits, withdrawals only.
+    event AssetDelisted(address indexed asset);
     /// @notice The margin engine was plugged in as the withdrawal risk check.
     event RiskCheckSet(address riskCheck);
     /// @notice The account hook (the liquidator) was set.
@@ -112,7 +121,9 @@ interface ICollateralVault {
     // ---------------------------------------------------------------- custody
 
     /// @notice Deposits `amount` native units of `asset` from the caller into `account`.
-    /// Anyone may deposit into any account. Refuses fee-on-transfer tokens.
+    /// Anyone may deposit cash into any account; only the owner or an operator may deposit
+    /// other collateral (`VaultUnauthorized`), so no stranger can plant an asset whose feed may
+    /// fail in someone else's account. Refuses fee-on-transfer tokens.
     function deposit(uint256 account, address asset, uint256 amount) external;
 
     /// @notice `deposit` after an EIP-2612 permit. A permit that fails (for example
@@ -151,7 +162,8 @@ interface ICollateralVault {
         uint256 supplyCap
     ) external;
 
-    /// @notice Changes a listed asset's parameters inside the hard bounds (risk manager).
+    /// @notice Changes a listed asset's parameters inside the hard bounds (risk manager). A
+    /// delisted asset cannot be enabled again (`VaultAssetDelisted`).
     function configureAsset(
         address asset,
         bool enabled,
@@ -159,6 +171,12 @@ interface ICollateralVault {
         uint256 maintenanceHaircutWad,
         uint256 supplyCap
     ) external;
+
+    /// @notice Delists a collateral asset for good (admin, behind the timelock), for a feed that
+    /// died or a token that must go: it takes no more deposits, cannot be re-enabled, and the
+    /// margin engine values it at zero, so no account depends on its price; balances stay
+    /// withdrawable. Reverts with `VaultCashNotDelistable` for the cash asset.
+    function delistAsset(address asset) external;
 
     /// @notice Plugs in the margin engine as the withdrawal check. Admin, once.
     function setRiskCheck(IRiskCheck riskCheck) external;

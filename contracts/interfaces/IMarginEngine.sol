@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IPledgeOracle} from "./IPledgeOracle.sol";
+import {IPortfolioRisk} from "./IPortfolioRisk.sol";
 import {IRiskCheck} from "./IRiskCheck.sol";
 
 /// @title IMarginEngine
@@ -47,11 +48,16 @@ interface IMarginEngine is IRiskCheck {
     /// @param volShocksWad Vol multipliers within [0.25, 4]; at most `MAX_SCENARIOS` scenarios in all.
     /// @param contingencyWad Charge per short contract as a share of spot, so no book is free.
     /// @param mmFactorWad Maintenance requirement as a share of the initial one.
+    /// @param tailShocksWad Tail spot shocks beyond the grid (SPAN's extreme moves), revalued at
+    /// unshocked vol: 2 to `MAX_TAIL_SHOCKS`, strictly ascending, within ±50 %, at least one each way.
+    /// @param tailWeightWad Share of the worst tail loss the requirement must cover, in [0.1, 1].
     struct PortfolioParams {
         int64[] spotShocksWad;
         uint64[] volShocksWad;
         uint64 contingencyWad;
         uint64 mmFactorWad;
+        int64[] tailShocksWad;
+        uint64 tailWeightWad;
     }
 
     /// @notice A registered underlying.
@@ -109,7 +115,8 @@ interface IMarginEngine is IRiskCheck {
 
     // ---------------------------------------------------------------- views
 
-    /// @notice The margin state of `account`. Reverts if a needed price is invalid.
+    /// @notice The margin state of `account`. Reverts if a price a position needs is invalid;
+    /// collateral that is delisted or whose price is invalid counts as zero instead.
     function accountMargin(uint256 account) external view returns (MarginState memory);
 
     /// @notice The margin states of many accounts in one call (keepers, SDK).
@@ -132,7 +139,8 @@ interface IMarginEngine is IRiskCheck {
     function portfolioParams(uint16 index) external view returns (PortfolioParams memory);
 
     /// @notice The parameters every underlying starts with: spot ±18 % in 9 steps × vol
-    /// +50 % / flat / −30 %, a 0.5 % contingency per short contract, mmFactor 0.8.
+    /// +50 % / flat / −30 %, a 0.5 % contingency per short contract, mmFactor 0.8, and tail
+    /// shocks ±33 % and ±50 % at flat vol weighted 35 %.
     function defaultPortfolioParams() external pure returns (PortfolioParams memory);
 
     /// @notice The registered underlying at `index`.
@@ -140,6 +148,10 @@ interface IMarginEngine is IRiskCheck {
 
     /// @notice The index of the underlying `asset`; reverts if not listed.
     function underlyingIndexOf(address asset) external view returns (uint16);
+
+    /// @notice The contract that computes the portfolio requirement of one underlying (deployed
+    /// by the engine's constructor).
+    function portfolioRisk() external view returns (IPortfolioRisk);
 
     /// @notice The oracle every price comes from.
     function oracle() external view returns (IPledgeOracle);

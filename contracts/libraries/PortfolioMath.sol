@@ -10,16 +10,19 @@ import {SeriesLib} from "./SeriesLib.sol";
 /// @title PortfolioMath
 /// @notice The scenario arithmetic of portfolio margin (`docs/portfolio-margin.md`): one
 /// underlying's positions, and collateral in the underlying itself, revalued on a grid of
-/// spot × volatility shocks; the requirement is the worst loss, floored by the standard
-/// requirement of the short contracts nothing hedges, plus a contingency per short contract.
-/// Everything is linear in the size of the book, so a slice of an account needs that slice
-/// of its requirement. The SDK (`packages/sdk/src/math/portfolioMath.ts`) mirrors this file.
+/// spot × volatility shocks and on a few tail spot shocks beyond it (at unshocked vol); the
+/// requirement is the largest of the worst grid loss, the weighted worst tail loss and the
+/// standard requirement of what no long really covers, plus a contingency per short contract.
+/// Everything is linear in the size of the book (up to rounding), so a slice of an account
+/// needs that slice of its requirement. The SDK (`packages/sdk/src/math/portfolioMath.ts`)
+/// mirrors this file.
 library PortfolioMath {
     uint256 internal constant WAD = 1e18;
 
     /// @notice One underlying's scenarios at the current spot and vol.
     /// @param pnl Σ (value in the scenario − value now) over everything added, scenario
     /// `i × volShocks + j` for spot shock i and vol shock j.
+    /// @param tailPnl The same for tail spot shock k, at unshocked vol.
     struct Grid {
         uint256 spotWad;
         uint256 volWad;
@@ -29,16 +32,9 @@ library PortfolioMath {
         int256[] pnl;
         /// @dev Index of the zero spot shock, or type(uint256).max if the grid has none.
         uint256 centre;
-    }
-
-    /// @notice Contract counts and standard requirements of one underlying's book, WAD.
-    struct Exposure {
-        uint256 shortCalls;
-        uint256 longCalls;
-        uint256 shortPuts;
-        uint256 longPuts;
-        uint256 callStandardUp;
-        uint256 putStandardUp;
+        uint256[] tailSpots;
+        int256[] tailShifts;
+        int256[] tailPnl;
     }
 
     /// @notice A grid at `spotWad` and `volWad`: shocked spots round down, ln(1 + shock) once each.
@@ -46,22 +42,20 @@ library PortfolioMath {
         uint256 spotWad,
         uint256 volWad,
         int64[] memory spotShocksWad,
-        uint64[] memory volShocksWad
+        uint64[] memory volShocksWad,
+        int64[] memory tailShocksWad
     ) internal pure returns (Grid memory grid) {
         uint256 spots = spotShocksWad.length;
         grid.spotWad = spotWad;
         grid.volWad = volWad;
         grid.volShocksWad = volShocksWad;
-        grid.shockedSpots = new uint256[](spots);
-        grid.lnShifts = new int256[](spots);
+        (grid.shockedSpots, grid.lnShifts) = _shock(spotWad, spotShocksWad);
+        (grid.tailSpots, grid.tailShifts) = _shock(spotWad, tailShocksWad);
         grid.pnl = new int256[](spots * volShocksWad.length);
+        grid.tailPnl = new int256[](tailShocksWad.length);
         grid.centre = type(uint256).max;
         for (uint256 i; i < spots; ++i) {
             if (spotShocksWad[i] == 0) grid.centre = i;
-            // Shocks are bounded to ±50 % by the engine, so the factor is in [0.5, 1.5] WAD.
-            uint256 factor = uint256(int256(WAD) + spotShocksWad[i]);
-            grid.shockedSpots[i] = FixedPointMathLib.mulWad(spotWad, factor);
-            grid.lnShifts[i] = FixedPointMathLib.lnWad(int256(factor));
         }
     }
 
@@ -75,12 +69,16 @@ library PortfolioMath {
                 grid.pnl[i * vols + j] += change;
             }
         }
+        for (uint256 k; k < grid.tailSpots.length; ++k) {
+            grid.tailPnl[k] += int256(MarginMath.tokenValueDown(tokens, decimals, grid.tailSpots[k])) - valueNow;
+        }
     }
 
     /// @notice Adds a position of `balance` contracts of `seriesId`, now marked at `markWad`,
-    /// to the grid. A live series is repriced with Black–Scholes at every (spot, vol) point; an
-    /// expired one whose settlement price is not posted yet is worth its intrinsic value at the
-    /// shocked spot (positions with a posted price carry no risk and are never added).
+    /// to the grid. A live series is repriced with Black–Scholes at every (spot, vol) point and at
+    /// every tail spot (unshocked vol); an expired one whose settlement price is not posted yet is
+    /// worth its intrinsic value at the shocked spot (positions with a posted price carry no risk
+    /// and are never added).
     function addPosition(
         Grid memory grid,
         uint256 seriesId,
@@ -108,64 +106,73 @@ library PortfolioMath {
             );
             _addVolColumn(grid, leg, j, volTerm);
         }
+        uint256 flatTerm = BlackScholes.volTerm(grid.volWad, expiry - timestamp);
+        for (uint256 k; k < grid.tailSpots.length; ++k) {
+            grid.tailPnl[k] += _change(leg, grid.tailSpots[k], grid.tailShifts[k], flatTerm);
+        }
     }
 
     /// @notice The largest loss over the grid's scenarios, 0 if none loses.
-    function worstLoss(Grid memory grid) internal pure returns (uint256 loss) {
-        for (uint256 k; k < grid.pnl.length; ++k) {
-            int256 pnl = grid.pnl[k];
-            if (pnl < 0 && uint256(-pnl) > loss) loss = uint256(-pnl);
-        }
+    function worstLoss(Grid memory grid) internal pure returns (uint256) {
+        return _worst(grid.pnl);
     }
 
-    /// @notice Counts a position of `balance` contracts into `exposure`; a short also adds its
-    /// standard requirement (`perContractUp`, from `MarginMath.shortRequirementUp`).
-    function addExposure(Exposure memory exposure, bool isCall, int256 balance, uint256 perContractUp) internal pure {
-        if (balance > 0) {
-            if (isCall) exposure.longCalls += uint256(balance);
-            else exposure.longPuts += uint256(balance);
-            return;
-        }
-        uint256 size = uint256(-balance);
-        uint256 standard = MarginMath.positionRequirementUp(balance, perContractUp);
-        if (isCall) {
-            exposure.shortCalls += size;
-            exposure.callStandardUp += standard;
-        } else {
-            exposure.shortPuts += size;
-            exposure.putStandardUp += standard;
-        }
+    /// @notice The largest loss over the tail scenarios, 0 if none loses (not yet weighted).
+    function worstTailLoss(Grid memory grid) internal pure returns (uint256) {
+        return _worst(grid.tailPnl);
     }
 
-    /// @notice The short-option minimum, rounded up: the share of short calls that neither long
-    /// calls nor `coverWad` units of the underlying held cover, times the standard requirement
-    /// of all short calls; likewise for puts, covered by long puts. A naked book therefore
-    /// needs at least its standard requirement; a fully covered one needs none.
-    function nakedFloorUp(Exposure memory exposure, uint256 coverWad) internal pure returns (uint256 floor) {
-        uint256 callCover = exposure.longCalls + coverWad;
-        if (exposure.shortCalls > callCover) {
-            floor = FixedPointMathLib.mulDivUp(
-                exposure.callStandardUp,
-                exposure.shortCalls - callCover,
-                exposure.shortCalls
-            );
-        }
-        if (exposure.shortPuts > exposure.longPuts) {
-            floor += FixedPointMathLib.mulDivUp(
-                exposure.putStandardUp,
-                exposure.shortPuts - exposure.longPuts,
-                exposure.shortPuts
-            );
+    /// @notice The cover floor (SPAN's short-option minimum), rounded up: what the short contracts of one underlying
+    /// need once each long covers them only as far as it really does.
+    /// @dev Deterministic greedy matching (`docs/portfolio-margin.md`, "Cover"). Shorts are taken
+    /// riskiest first: puts by descending strike, calls by ascending strike, ties by position
+    /// order. A short call is first covered by `heldWad` units of the underlying held (a perfect
+    /// cover). Then each short takes the best remaining eligible long of its own kind — same or
+    /// later expiry; for a put the highest strike, for a call the lowest; ties by position order
+    /// — until it is covered or no long would lower its charge. A long is used at most once in
+    /// total. A matched contract is charged the spread width (put `K_short − K_long`, call
+    /// `K_long − K_short`, 0 when the long's strike is on the covering side), which is below its
+    /// standard requirement by construction; whatever stays unmatched is charged its standard
+    /// requirement `perContractUp[i]`. Any such matching is a set of real spreads, each losing at
+    /// most its width at the short's expiry, so the floor never drops below what the book can lose
+    /// beyond what its longs pay back; the greedy order only decides how tight it is.
+    /// @param seriesIds, balances One underlying's positions (at risk), in position order.
+    /// @param perContractUp The standard requirement of one contract of each short (0 for longs).
+    function coverFloorUp(
+        uint256[] memory seriesIds,
+        int256[] memory balances,
+        uint256[] memory perContractUp,
+        uint256 heldWad
+    ) internal pure returns (uint256 floor) {
+        Cover memory c = _newCover(seriesIds, balances);
+        uint256 n = seriesIds.length;
+        while (true) {
+            uint256 s = _riskiestShort(c);
+            if (s == n) break;
+            uint256 size = c.left[s];
+            c.left[s] = 0;
+            bool isCall = c.key[s] >> 255 == 1;
+            if (isCall && heldWad != 0) {
+                uint256 held = size < heldWad ? size : heldWad;
+                heldWad -= held;
+                size -= held;
+            }
+            while (size != 0) {
+                uint256 l = _bestLong(c, s);
+                if (l == n) break;
+                uint256 width = _width(isCall, c.strike[s], c.strike[l]);
+                if (width >= perContractUp[s]) break;
+                uint256 matched = size < c.left[l] ? size : c.left[l];
+                c.left[l] -= matched;
+                size -= matched;
+                floor += FixedPointMathLib.mulWadUp(matched, width);
+            }
+            floor += FixedPointMathLib.mulWadUp(size, perContractUp[s]);
         }
     }
 
     /// @notice The contingency, rounded up: `contingencyWad` of spot per short contract.
-    function contingencyUp(
-        Exposure memory exposure,
-        uint256 spotWad,
-        uint256 contingencyWad
-    ) internal pure returns (uint256) {
-        uint256 shorts = exposure.shortCalls + exposure.shortPuts;
+    function contingencyUp(uint256 shorts, uint256 spotWad, uint256 contingencyWad) internal pure returns (uint256) {
         return FixedPointMathLib.mulWadUp(FixedPointMathLib.mulWadUp(shorts, spotWad), contingencyWad);
     }
 
@@ -199,10 +206,7 @@ library PortfolioMath {
                 spot := mload(add(spots, shl(5, add(i, 1))))
                 shift := mload(add(shifts, shl(5, add(i, 1))))
             }
-            uint256 price = BlackScholes.callPriceAt(spot, leg.strikeWad, leg.lnMoneyness + shift, volTerm);
-            // Put by parity, exact in integers; the call is at least max(S − K, 0): no underflow.
-            if (!leg.isCall) price = price + leg.strikeWad - spot;
-            int256 change = MarginMath.positionValue(leg.balance, price) - leg.valueNow;
+            int256 change = _change(leg, spot, shift, volTerm);
             /// @solidity memory-safe-assembly
             assembly {
                 let cell := add(pnl, shl(5, add(add(mul(i, vols), j), 1)))
@@ -215,12 +219,122 @@ library PortfolioMath {
     function _addExpired(Grid memory grid, Leg memory leg) private pure {
         uint256 vols = grid.volShocksWad.length;
         for (uint256 i; i < grid.shockedSpots.length; ++i) {
-            uint256 price = MarginMath.intrinsic(leg.isCall, grid.shockedSpots[i], leg.strikeWad);
-            int256 change = MarginMath.positionValue(leg.balance, price) - leg.valueNow;
+            int256 change = _expiredChange(leg, grid.shockedSpots[i]);
             for (uint256 j; j < vols; ++j) {
                 grid.pnl[i * vols + j] += change;
             }
         }
+        for (uint256 k; k < grid.tailSpots.length; ++k) {
+            grid.tailPnl[k] += _expiredChange(leg, grid.tailSpots[k]);
+        }
+    }
+
+    function _expiredChange(Leg memory leg, uint256 spot) private pure returns (int256) {
+        return
+            MarginMath.positionValue(leg.balance, MarginMath.intrinsic(leg.isCall, spot, leg.strikeWad)) - leg.valueNow;
+    }
+
+    /// @dev The change in value of `leg` at `spot` (ln shift `shift`, σ√(2T) = `volTerm`).
+    function _change(Leg memory leg, uint256 spot, int256 shift, uint256 volTerm) private pure returns (int256) {
+        uint256 price = BlackScholes.callPriceAt(spot, leg.strikeWad, leg.lnMoneyness + shift, volTerm);
+        // Put by parity, exact in integers; the call is at least max(S − K, 0): no underflow.
+        if (!leg.isCall) price = price + leg.strikeWad - spot;
+        return MarginMath.positionValue(leg.balance, price) - leg.valueNow;
+    }
+
+    /// @dev Shocked spots (rounded down) and ln(1 + shock) of each shock. Shocks are bounded to
+    /// ±50 % by the engine, so each factor is in [0.5, 1.5] WAD.
+    function _shock(
+        uint256 spotWad,
+        int64[] memory shocksWad
+    ) private pure returns (uint256[] memory spots, int256[] memory shifts) {
+        uint256 count = shocksWad.length;
+        spots = new uint256[](count);
+        shifts = new int256[](count);
+        for (uint256 i; i < count; ++i) {
+            uint256 factor = uint256(int256(WAD) + shocksWad[i]);
+            spots[i] = FixedPointMathLib.mulWad(spotWad, factor);
+            shifts[i] = FixedPointMathLib.lnWad(int256(factor));
+        }
+    }
+
+    function _worst(int256[] memory pnl) private pure returns (uint256 loss) {
+        for (uint256 k; k < pnl.length; ++k) {
+            int256 value = pnl[k];
+            if (value < 0 && uint256(-value) > loss) loss = uint256(-value);
+        }
+    }
+
+    /// @dev The book as the cover matching reads it, decoded once. `left`: contracts still to
+    /// cover (shorts) or still free to cover with (longs). `key`: bit 255 set for a call, bit 254
+    /// for a long; below them a short's risk rank (a put's strike, or 2**128 − 1 − a call's
+    /// strike: puts by descending strike, calls by ascending strike).
+    struct Cover {
+        uint256[] left;
+        uint256[] key;
+        uint256[] strike;
+        uint256[] expiry;
+    }
+
+    function _newCover(uint256[] memory seriesIds, int256[] memory balances) private pure returns (Cover memory c) {
+        uint256 n = seriesIds.length;
+        c.left = new uint256[](n);
+        c.key = new uint256[](n);
+        c.strike = new uint256[](n);
+        c.expiry = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 id = seriesIds[i];
+            int256 b = balances[i];
+            uint256 strike = SeriesLib.strikeOf(id);
+            bool isCall = SeriesLib.isCallOf(id);
+            c.left[i] = b < 0 ? uint256(-b) : uint256(b);
+            c.strike[i] = strike;
+            c.expiry[i] = SeriesLib.expiryOf(id);
+            // Strikes are below 2**128, so the rank fits under the two flag bits.
+            c.key[i] =
+                (isCall ? 1 << 255 : 0) |
+                (b > 0 ? 1 << 254 : 0) |
+                (isCall ? type(uint128).max - strike : strike);
+        }
+    }
+
+    /// @dev The uncovered short to take next, or `n` if none is left: the highest rank, ties by
+    /// position order.
+    function _riskiestShort(Cover memory c) private pure returns (uint256 best) {
+        uint256 n = c.left.length;
+        best = n;
+        uint256 bestRank;
+        for (uint256 i; i < n; ++i) {
+            uint256 key = c.key[i];
+            if (key & (1 << 254) != 0 || c.left[i] == 0) continue;
+            uint256 rank = key & type(uint128).max;
+            if (best == n || rank > bestRank) (best, bestRank) = (i, rank);
+        }
+    }
+
+    /// @dev The best remaining long to cover short `s` with, or `n` if none is eligible: the
+    /// same kind, the same or a later expiry; for a put the highest strike, for a call the lowest
+    /// (ties by position order).
+    function _bestLong(Cover memory c, uint256 s) private pure returns (uint256 best) {
+        uint256 n = c.left.length;
+        best = n;
+        // A long of the short's kind has the short's call bit and the long bit.
+        uint256 kind = (c.key[s] & (1 << 255)) | (1 << 254);
+        bool isCall = c.key[s] >> 255 == 1;
+        uint256 expiry = c.expiry[s];
+        uint256 bestStrike;
+        for (uint256 i; i < n; ++i) {
+            if (c.key[i] >> 254 != kind >> 254 || c.left[i] == 0 || c.expiry[i] < expiry) continue;
+            uint256 strike = c.strike[i];
+            if (best == n || (isCall ? strike < bestStrike : strike > bestStrike)) (best, bestStrike) = (i, strike);
+        }
+    }
+
+    /// @dev Per contract, what a long of strike `longStrike` leaves uncovered of a short of
+    /// strike `shortStrike`: 0 when the long's strike is on the covering side.
+    function _width(bool isCall, uint256 shortStrike, uint256 longStrike) private pure returns (uint256) {
+        if (isCall) return longStrike > shortStrike ? longStrike - shortStrike : 0;
+        return shortStrike > longStrike ? shortStrike - longStrike : 0;
     }
 
     /// @notice A token amount in native units as WAD units (for covering short calls), rounded down.

@@ -57,7 +57,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         cashAsset = cash;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         uint8 decimals = _readDecimals(cash);
-        _assets[cash] = AssetConfig(true, true, decimals, 0, 0, cashSupplyCap, 0);
+        _assets[cash] = AssetConfig(true, true, false, decimals, 0, 0, cashSupplyCap, 0);
         emit AssetListed(cash, decimals, true);
         emit AssetConfigured(cash, true, 0, 0, cashSupplyCap);
     }
@@ -188,6 +188,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         _assets[asset] = AssetConfig({
             listed: true,
             enabled: true,
+            delisted: false,
             decimals: decimals,
             initialHaircutWad: uint64(initialHaircutWad),
             maintenanceHaircutWad: uint64(maintenanceHaircutWad),
@@ -208,6 +209,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         uint256 supplyCap
     ) external onlyRole(Roles.RISK_MANAGER_ROLE) {
         AssetConfig storage config = _listed(asset);
+        if (enabled && config.delisted) revert VaultAssetDelisted(asset);
         // Cash is the numeraire: a haircut on it would make the books disagree with equity.
         if (asset == cashAsset) {
             if (initialHaircutWad != 0 || maintenanceHaircutWad != 0) {
@@ -221,6 +223,17 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         config.maintenanceHaircutWad = uint64(maintenanceHaircutWad);
         config.supplyCap = supplyCap;
         emit AssetConfigured(asset, enabled, initialHaircutWad, maintenanceHaircutWad, supplyCap);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function delistAsset(address asset) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (asset == cashAsset) revert VaultCashNotDelistable();
+        AssetConfig storage config = _listed(asset);
+        if (config.delisted) revert VaultAssetDelisted(asset);
+        config.delisted = true;
+        config.enabled = false;
+        emit AssetDelisted(asset);
+        emit AssetConfigured(asset, false, config.initialHaircutWad, config.maintenanceHaircutWad, config.supplyCap);
     }
 
     /// @inheritdoc ICollateralVault
@@ -288,8 +301,10 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (account == 0) revert VaultZeroAddress();
         AssetConfig storage config = _listed(asset);
         if (!config.enabled) revert VaultAssetDisabled(asset);
-
         bool isCash = asset == cashAsset;
+        // Only the owner or an operator may add non-cash collateral (finding 12); cash is open to all.
+        if (!isCash && !isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
+
         uint256 totalAfter = (isCash ? totalCashCredit - totalCashDebt : config.totalSupplied) + amount;
         if (totalAfter > config.supplyCap) revert VaultSupplyCapExceeded(asset, totalAfter, config.supplyCap);
 

@@ -168,7 +168,11 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
   // ---------------------------------------------------------------- prices
   const wethAsset = weth.address;
   /** Moves time to `timestamp` and posts fresh feeds there (one block). */
-  async function move(timestamp: bigint, feeds: { eth: bigint; btc: bigint; ethV: bigint; btcV: bigint }) {
+  async function move(
+    timestamp: bigint,
+    feeds: { eth: bigint; btc: bigint; ethV: bigint; btcV: bigint },
+    solFeedAlive = true,
+  ) {
     // One block, so the margin is read at exactly `timestamp`.
     await testClient.setAutomine(false);
     const hashes = [
@@ -176,7 +180,7 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
       await btcUsd.write.updateAnswer([feeds.btc], { gas: gas.small }),
       await ethVol.write.updateAnswer([feeds.ethV], { gas: gas.small }),
       await btcVol.write.updateAnswer([feeds.btcV], { gas: gas.small }),
-      await solUsd.write.updateAnswer([150n * 10n ** 8n], { gas: gas.small }),
+      ...(solFeedAlive ? [await solUsd.write.updateAnswer([150n * 10n ** 8n], { gas: gas.small })] : []),
     ];
     await testClient.setNextBlockTimestamp({ timestamp });
     await testClient.mine({ blocks: 1 });
@@ -260,25 +264,43 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
   });
 
   it("non-default grids: ETH 11 × 4 with odd shocks, BTC without a centre scenario", async () => {
-    const eth: PortfolioParams = {
+    const eth = {
       spotShocksWad: [-250n, -200n, -150n, -100n, -50n, 0n, 50n, 100n, 150n, 200n, 250n].map(
         (permille, i) => permille * 10n ** 15n + (i === 3 ? -123_456_789_012_345n : 0n),
       ),
       volShocksWad: [2n * WAD, WAD, WAD / 2n, WAD / 4n],
       contingencyWad: WAD / 100n,
       mmFactorWad: (WAD * 9n) / 10n,
-    };
-    const btc: PortfolioParams = {
+      tailShocksWad: [-WAD / 2n, -333_333_333_333_333_333n, 0n, 400_000_000_000_000_001n],
+      tailWeightWad: (WAD * 7n) / 10n,
+    } satisfies PortfolioParams;
+    const btc = {
       spotShocksWad: [-WAD / 2n, -150_000_000_000_000_001n, 70_000_000_000_000_007n, WAD / 5n, WAD / 2n],
       volShocksWad: [1_250_000_000_000_000_000n, 800_000_000_000_000_000n],
       contingencyWad: 2n * 10n ** 15n,
       mmFactorWad: WAD / 2n,
-    };
+      tailShocksWad: [-WAD / 2n, WAD / 2n],
+      tailWeightWad: WAD / 10n,
+    } satisfies PortfolioParams;
     await engine.write.setPortfolioParams([1, eth]);
     await engine.write.setPortfolioParams([2, btc]);
     assert.deepEqual(await engine.read.portfolioParams([2]), btc);
     await move(now + 9n * 3_600n, randomFeeds());
     await compare("non-default grids");
+  });
+
+  it("a dead collateral feed: WSOL counts as zero, on chain and in the SDK (finding 12)", async () => {
+    await move(now + 11n * 3_600n, randomFeeds(), false);
+    await assert.rejects(oracle.read.spot([wsol.address]));
+    const holders = accounts.filter(
+      (account) => lastInputs.get(account)?.collateral.some((c) => c.amount !== 0n && c.decimals === 9) ?? false,
+    );
+    assert.ok(holders.length >= 5, `${holders.length} WSOL holders`);
+    const inputs = await Promise.all(
+      holders.map((account) => getMarginInputs(publicClient, { addressBook: book, account })),
+    );
+    for (const input of inputs) assert.ok(input.collateral.some((c) => c.decimals === 9 && c.priceWad === 0n));
+    await compare("WSOL feed stale", holders);
   });
 
   it("past two expiries: ETH's first settled, the rest expired but unsettled", async () => {

@@ -38,17 +38,15 @@ export {
   volTerm,
 } from "./math/blackScholes.js";
 export {
-  type Exposure,
   type Grid,
   addCollateral,
-  addExposure,
   addPosition,
   contingencyUp,
-  nakedFloorUp,
-  newExposure,
+  coverFloorUp,
   newGrid,
   tokensToWad,
   worstLoss,
+  worstTailLoss,
 } from "./math/portfolioMath.js";
 export {
   applyHaircutDown,

@@ -70,9 +70,16 @@ contract CollateralVaultTest is VaultFixture {
         weth.mint(bob, 5e18);
         vm.startPrank(bob);
         weth.approve(address(vault), 5e18);
+        // Only the owner or an operator may add non-cash collateral (finding 12).
+        vm.expectRevert(abi.encodeWithSelector(ICollateralVault.VaultUnauthorized.selector, aliceMain, bob));
+        vault.deposit(aliceMain, address(weth), 5e18);
+        vm.stopPrank();
+        vm.prank(alice);
+        vault.setOperator(bob, true);
+        vm.startPrank(bob);
         vm.expectEmit(address(vault));
         emit ICollateralVault.Deposited(aliceMain, address(weth), bob, 5e18);
-        vault.deposit(aliceMain, address(weth), 5e18); // anyone may fund any account
+        vault.deposit(aliceMain, address(weth), 5e18);
         vm.stopPrank();
         assertEq(vault.collateralOf(aliceMain, address(weth)), 5e18);
         assertEq(vault.assetConfig(address(weth)).totalSupplied, 5e18);

@@ -44,6 +44,7 @@ export const collateralVaultAbi = [
     name: "VaultAssetAlreadyListed",
     type: "error",
   },
+  { inputs: [{ internalType: "address", name: "asset", type: "address" }], name: "VaultAssetDelisted", type: "error" },
   { inputs: [{ internalType: "address", name: "asset", type: "address" }], name: "VaultAssetDisabled", type: "error" },
   { inputs: [{ internalType: "address", name: "asset", type: "address" }], name: "VaultAssetNotListed", type: "error" },
   {
@@ -54,6 +55,7 @@ export const collateralVaultAbi = [
     name: "VaultCashDebt",
     type: "error",
   },
+  { inputs: [], name: "VaultCashNotDelistable", type: "error" },
   {
     inputs: [
       { internalType: "uint256", name: "account", type: "uint256" },
@@ -136,6 +138,12 @@ export const collateralVaultAbi = [
       { indexed: false, internalType: "uint256", name: "supplyCap", type: "uint256" },
     ],
     name: "AssetConfigured",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [{ indexed: true, internalType: "address", name: "asset", type: "address" }],
+    name: "AssetDelisted",
     type: "event",
   },
   {
@@ -299,6 +307,7 @@ export const collateralVaultAbi = [
         components: [
           { internalType: "bool", name: "listed", type: "bool" },
           { internalType: "bool", name: "enabled", type: "bool" },
+          { internalType: "bool", name: "delisted", type: "bool" },
           { internalType: "uint8", name: "decimals", type: "uint8" },
           { internalType: "uint64", name: "initialHaircutWad", type: "uint64" },
           { internalType: "uint64", name: "maintenanceHaircutWad", type: "uint64" },
@@ -363,6 +372,13 @@ export const collateralVaultAbi = [
       { internalType: "uint256", name: "supplyCap", type: "uint256" },
     ],
     name: "configureAsset",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "asset", type: "address" }],
+    name: "delistAsset",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

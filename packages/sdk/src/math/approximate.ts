@@ -1,5 +1,7 @@
 import { decodeSeries } from "./series.js";
 import { type MarginInputs, MarginMode, type UnderlyingInput } from "./engine.js";
+import { shortRequirementUp } from "./marginMath.js";
+import { coverFloorUp, tokensToWad } from "./portfolioMath.js";
 
 const SECONDS_PER_YEAR = 365 * 86_400;
 const WAD = 1e18;
@@ -48,7 +50,8 @@ export function approximateMaintenance(inputs: MarginInputs): { excessMM: number
   if (inputs.mode === MarginMode.PORTFOLIO) return approximatePortfolio(inputs);
   let equity = Number(inputs.cash) / 10 ** inputs.cashDecimals;
   for (const c of inputs.collateral) {
-    if (c.amount === 0n) continue;
+    // Delisted or unpriceable (priceWad 0) collateral counts as zero, as on chain.
+    if (c.amount === 0n || c.delisted === true) continue;
     equity +=
       (Number(c.amount) / 10 ** c.decimals) * (Number(c.priceWad) / WAD) * (1 - Number(c.maintenanceHaircutWad) / WAD);
   }
@@ -84,6 +87,8 @@ function floatPosition(seriesId: bigint, balance: bigint, u: UnderlyingInput, no
     isCall,
     strike,
     seconds,
+    seriesId,
+    balance,
     size: Number(balance) / WAD,
     mark: bsFloat(isCall, spot, strike, seconds, Number(u.volWad) / WAD),
     atRisk: settlement === undefined,
@@ -93,8 +98,9 @@ function floatPosition(seriesId: bigint, balance: bigint, u: UnderlyingInput, no
 /**
  * The portfolio-margin counterpart of `approximateMaintenance`, in float64: equity counts
  * positions at mark and collateral in a listed underlying at full value (others after the
- * maintenance haircut); per underlying, the worst loss over the spot × vol grid, floored by the
- * unhedged shorts' standard requirement, plus the contingency, times `mmFactorWad`. It follows
+ * maintenance haircut); per underlying, the worst loss over the spot × vol grid or the weighted
+ * worst tail loss, floored by the exact cover floor (no Black–Scholes in it, so it is cheap), plus
+ * the contingency, times `mmFactorWad`. Delisted or unpriceable collateral counts as zero. It follows
  * `accountMargin`'s portfolio path step for step; for ranking only.
  *
  * @example
@@ -109,11 +115,14 @@ export function approximatePortfolio(inputs: MarginInputs): { excessMM: number; 
   };
   let equity = Number(inputs.cash) / 10 ** inputs.cashDecimals;
   const held = new Map<number, number>();
+  const heldExact = new Map<number, bigint>();
   for (const c of inputs.collateral) {
-    if (c.amount === 0n) continue;
+    if (c.amount === 0n || c.delisted === true) continue;
     const tokens = Number(c.amount) / 10 ** c.decimals;
     if (c.underlyingIndex !== undefined && c.underlyingIndex !== 0) {
+      if (underlying(c.underlyingIndex).spotWad === 0n) continue;
       held.set(c.underlyingIndex, tokens);
+      heldExact.set(c.underlyingIndex, tokensToWad(c.amount, c.decimals));
       equity += (tokens * Number(underlying(c.underlyingIndex).spotWad)) / WAD;
     } else {
       equity += tokens * (Number(c.priceWad) / WAD) * (1 - Number(c.maintenanceHaircutWad) / WAD);
@@ -155,31 +164,41 @@ export function approximatePortfolio(inputs: MarginInputs): { excessMM: number; 
         worst = Math.max(worst, -pnl);
       }
     }
-    // The short-option minimum (standard IM per unhedged short) and the contingency.
-    const a = Number(u.params.aIM) / WAD;
-    const b = Number(u.params.bIM) / WAD;
-    const tally = { shortCalls: 0, longCalls: 0, shortPuts: 0, longPuts: 0, callStandard: 0, putStandard: 0 };
-    for (const p of positions) {
-      if (p.size > 0) {
-        if (p.isCall) tally.longCalls += p.size;
-        else tally.longPuts += p.size;
-        continue;
+    const weight = Number(params.tailWeightWad ?? 0n) / WAD;
+    for (const shockWad of params.tailShocksWad ?? []) {
+      const shocked = spot * (1 + Number(shockWad) / WAD);
+      let pnl = tokens * (shocked - spot);
+      for (const p of positions) {
+        const price =
+          p.seconds <= 0
+            ? p.isCall
+              ? Math.max(shocked - p.strike, 0)
+              : Math.max(p.strike - shocked, 0)
+            : bsFloat(p.isCall, shocked, p.strike, p.seconds, vol);
+        pnl += p.size * (price - p.mark);
       }
-      const otm = p.isCall ? Math.max(p.strike - spot, 0) : Math.max(spot - p.strike, 0);
-      const standard = -p.size * Math.max(a * spot - otm, b * (p.isCall ? spot : p.strike));
-      if (p.isCall) {
-        tally.shortCalls -= p.size;
-        tally.callStandard += standard;
-      } else {
-        tally.shortPuts -= p.size;
-        tally.putStandard += standard;
-      }
+      worst = Math.max(worst, -pnl * weight);
     }
-    let floor = 0;
-    const callCover = tally.longCalls + tokens;
-    if (tally.shortCalls > callCover) floor += (tally.callStandard * (tally.shortCalls - callCover)) / tally.shortCalls;
-    if (tally.shortPuts > tally.longPuts)
-      floor += (tally.putStandard * (tally.shortPuts - tally.longPuts)) / tally.shortPuts;
+    // The cover floor, exactly as on chain, and the contingency.
+    const floor =
+      Number(
+        coverFloorUp(
+          positions.map((p) => p.seriesId),
+          positions.map((p) => p.balance),
+          positions.map((p) =>
+            p.balance < 0n
+              ? shortRequirementUp(p.isCall, u.spotWad, decodeSeries(p.seriesId).strikeWad, u.params.aIM, u.params.bIM)
+              : 0n,
+          ),
+          heldExact.get(index) ?? 0n,
+        ),
+      ) / WAD;
+    const tally = { shortCalls: 0, shortPuts: 0 };
+    for (const p of positions) {
+      if (p.size >= 0) continue;
+      if (p.isCall) tally.shortCalls -= p.size;
+      else tally.shortPuts -= p.size;
+    }
     const contingency = (tally.shortCalls + tally.shortPuts) * spot * (Number(params.contingencyWad) / WAD);
     requirement += (Math.max(worst, floor) + contingency) * (Number(params.mmFactorWad) / WAD);
   }

@@ -11,16 +11,13 @@ import {
 import { mulWadUp } from "./fixedPoint.js";
 import {
   addCollateral,
-  addExposure,
   addPosition,
   contingencyUp,
-  type Exposure,
-  type Grid,
-  nakedFloorUp,
-  newExposure,
+  coverFloorUp,
   newGrid,
   tokensToWad,
   worstLoss,
+  worstTailLoss,
 } from "./portfolioMath.js";
 import { decodeSeries } from "./series.js";
 
@@ -44,6 +41,13 @@ export interface PortfolioParams {
   contingencyWad: bigint;
   /** Maintenance requirement as a share of the initial one. */
   mmFactorWad: bigint;
+  /**
+   * Tail spot shocks beyond the grid, revalued at unshocked vol (the chain always has 2 to 4;
+   * absent here means none, for what-ifs on a grid alone).
+   */
+  tailShocksWad?: readonly bigint[] | undefined;
+  /** Share of the worst tail loss the requirement covers (absent: no tail). */
+  tailWeightWad?: bigint | undefined;
 }
 
 /** Standard margin parameters of one underlying, WAD, as `IMarginEngine.RiskParams`. */
@@ -71,6 +75,11 @@ export interface CollateralInput {
   priceWad: bigint;
   initialHaircutWad: bigint;
   maintenanceHaircutWad: bigint;
+  /**
+   * Delisted by the admin: the engine values it at zero. (A `priceWad` of 0, which no valid feed
+   * returns, likewise means the price could not be read: it counts as zero too.)
+   */
+  delisted?: boolean | undefined;
   /**
    * The engine's index of the underlying this asset is (WETH for ETH, say), if it is one. A
    * portfolio account counts such collateral at full value, priced at that underlying's
@@ -122,6 +131,10 @@ export function markAndSpot(
   if (timestamp >= expiry) {
     const settlement = underlying.settlementPrices?.get(expiry);
     if (settlement !== undefined) return { markWad: intrinsic(isCall, settlement, strikeWad), spotWad: 0n };
+  }
+  // The chain reverts when a position needs a price its oracle cannot give (spotWad 0 here).
+  if (underlying.spotWad === 0n) throw new Error(`no valid spot for series ${seriesId}`);
+  if (timestamp >= expiry) {
     return { markWad: intrinsic(isCall, underlying.spotWad, strikeWad), spotWad: underlying.spotWad };
   }
   const secondsToExpiry = expiry - timestamp;
@@ -172,8 +185,9 @@ export function accountMargin(inputs: MarginInputs): MarginState {
  * Portfolio margin, as `MarginEngine._portfolioMargin` (`docs/portfolio-margin.md`). Equity
  * counts every position at its mark and collateral in a listed underlying at its full value
  * (its price risk is in the scenarios); other collateral keeps its haircuts. The requirement
- * is, per underlying, the worst scenario loss or the short-option minimum, whichever is larger,
- * plus the contingency; maintenance scales each underlying's part by its `mmFactorWad`.
+ * is, per underlying, the largest of the worst grid loss, the weighted worst tail loss and the
+ * cover floor, plus the contingency (`portfolioRequirementUp`); maintenance scales each
+ * underlying's part by its `mmFactorWad`.
  */
 function portfolioMargin(inputs: MarginInputs): MarginState {
   const book = collateralEquity(inputs, true);
@@ -229,9 +243,11 @@ function collateralEquity(
   let markValue = cashWad;
   const held = new Map<number, { tokens: bigint; decimals: number }>();
   for (const c of inputs.collateral) {
-    if (c.amount === 0n) continue;
+    // Delisted or unpriceable collateral counts as zero (`MarginEngine._collateralValue`).
+    if (c.amount === 0n || c.delisted === true) continue;
     const u = portfolio ? (c.underlyingIndex ?? 0) : 0;
     const price = u === 0 ? c.priceWad : underlyingAt(inputs, u).spotWad;
+    if (price === 0n) continue;
     const value = tokenValueDown(c.amount, c.decimals, price);
     markValue += value;
     if (u !== 0) {
@@ -261,28 +277,59 @@ function underlyingRequirement(u: number, book: PortfolioBook, inputs: MarginInp
   if (!any) return 0n;
   const underlying = underlyingAt(inputs, u);
   const params = portfolioParamsOf(inputs, u);
-  // The engine's grid takes the vol it cached while marking a live series on `u`; with only
-  // expired series or collateral the grid's vol is never used, so the oracle's is the same.
-  const grid = newGrid(underlying.spotWad, underlying.volWad, params.spotShocksWad, params.volShocksWad);
-  if (heldTokens !== 0n) addCollateral(grid, heldTokens, heldDecimals);
-  const exposure = addPositions(u, grid, book, underlying.params, inputs.timestamp);
-  const loss = worstLoss(grid);
-  const floor = nakedFloorUp(exposure, tokensToWad(heldTokens, heldDecimals));
-  return (loss > floor ? loss : floor) + contingencyUp(exposure, grid.spotWad, params.contingencyWad);
+  // The on-chain book: the at-risk positions on `u`, in position order (`IPortfolioRisk.Book`).
+  const positions = book.positions.filter((p) => p.atRisk && decodeSeries(p.seriesId).underlyingIndex === u);
+  return portfolioRequirementUp(
+    underlying.spotWad,
+    underlying.volWad,
+    heldTokens,
+    heldDecimals,
+    positions,
+    params,
+    underlying.params,
+    inputs.timestamp,
+  );
 }
 
-/** Adds the at-risk positions on `u` to the grid and counts their exposure (`MarginEngine._addPositions`). */
-function addPositions(u: number, grid: Grid, book: PortfolioBook, standard: RiskParams, timestamp: bigint): Exposure {
-  const exposure = newExposure();
-  for (const { seriesId, balance, markWad, atRisk } of book.positions) {
-    const { underlyingIndex, isCall, strikeWad } = decodeSeries(seriesId);
-    if (!atRisk || underlyingIndex !== u) continue;
-    addPosition(grid, seriesId, balance, markWad, timestamp);
-    const perContract =
-      balance < 0n ? shortRequirementUp(isCall, grid.spotWad, strikeWad, standard.aIM, standard.bIM) : 0n;
-    addExposure(exposure, isCall, balance, perContract);
-  }
-  return exposure;
+/**
+ * The initial portfolio requirement of one underlying's book, rounded up, as
+ * `PortfolioRisk.requirementUp`: `max(worst grid loss, tailWeight × worst tail loss, cover
+ * floor) + contingency`.
+ *
+ * @example
+ * const req = portfolioRequirementUp(spot, vol, 0n, 18, [{ seriesId, balance: -WAD, markWad }], params, risk, now);
+ */
+export function portfolioRequirementUp(
+  spotWad: bigint,
+  volWad: bigint,
+  heldTokens: bigint,
+  heldDecimals: number,
+  positions: readonly { seriesId: bigint; balance: bigint; markWad: bigint }[],
+  params: PortfolioParams,
+  standard: RiskParams,
+  timestamp: bigint,
+): bigint {
+  const grid = newGrid(spotWad, volWad, params.spotShocksWad, params.volShocksWad, params.tailShocksWad ?? []);
+  if (heldTokens !== 0n) addCollateral(grid, heldTokens, heldDecimals);
+  for (const p of positions) addPosition(grid, p.seriesId, p.balance, p.markWad, timestamp);
+  let requirement = worstLoss(grid);
+  const tail = mulWadUp(worstTailLoss(grid), params.tailWeightWad ?? 0n);
+  if (tail > requirement) requirement = tail;
+  let shorts = 0n;
+  const perContract = positions.map(({ seriesId, balance }) => {
+    if (balance >= 0n) return 0n;
+    shorts += -balance;
+    const { isCall, strikeWad } = decodeSeries(seriesId);
+    return shortRequirementUp(isCall, spotWad, strikeWad, standard.aIM, standard.bIM);
+  });
+  const floor = coverFloorUp(
+    positions.map((p) => p.seriesId),
+    positions.map((p) => p.balance),
+    perContract,
+    tokensToWad(heldTokens, heldDecimals),
+  );
+  if (floor > requirement) requirement = floor;
+  return requirement + contingencyUp(shorts, spotWad, params.contingencyWad);
 }
 
 function underlyingAt(inputs: MarginInputs, index: number): UnderlyingInput {

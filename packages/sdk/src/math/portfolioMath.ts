@@ -2,8 +2,9 @@
  * Line-for-line port of `contracts/libraries/PortfolioMath.sol`: the scenario arithmetic of
  * portfolio margin (`docs/portfolio-margin.md`). One underlying's positions, and collateral in
  * the underlying itself, are revalued on a grid of spot × volatility shocks; the requirement is
- * the worst loss, floored by the standard requirement of the short contracts nothing hedges,
- * plus a contingency per short contract. Same names, same arguments, same order of integer
+ * the largest of the worst grid loss, the weighted worst loss over the tail spot shocks (at
+ * unshocked vol) and the cover floor (each short charged the spread width to the long that really
+ * covers it, else its standard requirement), plus a contingency per short contract. Same names, same arguments, same order of integer
  * operations and same rounding as the Solidity, so `accountMargin` equals the chain to the wei
  * (checked by `test/sdk/portfolio.parity.test.ts`).
  *
@@ -14,11 +15,12 @@
 import { lnMoneyness, volTerm, callPriceAt } from "./blackScholes.js";
 import { signed, word } from "./evm.js";
 import { MathOverflowError } from "./errors.js";
-import { lnWad, mulDivUp, mulWad, mulWadUp } from "./fixedPoint.js";
-import { intrinsic, positionRequirementUp, positionValue, tokenValueDown } from "./marginMath.js";
+import { lnWad, mulWad, mulWadUp } from "./fixedPoint.js";
+import { intrinsic, positionValue, tokenValueDown } from "./marginMath.js";
 import { decodeSeries } from "./series.js";
 
 const WAD = 10n ** 18n;
+const U128_MAX = (1n << 128n) - 1n;
 
 /**
  * One underlying's scenarios at the current spot and vol, as `PortfolioMath.Grid`. `pnl` is
@@ -34,16 +36,10 @@ export interface Grid {
   pnl: bigint[];
   /** Index of the zero spot shock, or −1 if the grid has none (`type(uint256).max` on chain). */
   centre: number;
-}
-
-/** Contract counts and standard requirements of one underlying's book, WAD, as `PortfolioMath.Exposure`. */
-export interface Exposure {
-  shortCalls: bigint;
-  longCalls: bigint;
-  shortPuts: bigint;
-  longPuts: bigint;
-  callStandardUp: bigint;
-  putStandardUp: bigint;
+  tailSpots: bigint[];
+  tailShifts: bigint[];
+  /** Σ (value − value now) at tail spot shock `k`, unshocked vol. */
+  tailPnl: bigint[];
 }
 
 /** One position as the scenario loops need it (`PortfolioMath.Leg`). */
@@ -57,10 +53,11 @@ interface Leg {
 
 /**
  * A grid at `spotWad` and `volWad`: shocked spots round down, ln(1 + shock) once each.
- * `spotShocksWad` are signed fractions (−0.18e18 is −18 %), `volShocksWad` vol multipliers.
+ * `spotShocksWad` and `tailShocksWad` are signed fractions (−0.18e18 is −18 %), `volShocksWad`
+ * vol multipliers.
  *
  * @example
- * const grid = newGrid(3_000n * WAD, 8n * 10n ** 17n, [-WAD / 10n, 0n, WAD / 10n], [WAD]);
+ * const grid = newGrid(3_000n * WAD, 8n * 10n ** 17n, [-WAD / 10n, 0n, WAD / 10n], [WAD], [-WAD / 2n, WAD / 2n]);
  * grid.shockedSpots; // [2700e18, 3000e18, 3300e18]
  */
 export function newGrid(
@@ -68,23 +65,25 @@ export function newGrid(
   volWad: bigint,
   spotShocksWad: readonly bigint[],
   volShocksWad: readonly bigint[],
+  tailShocksWad: readonly bigint[] = [],
 ): Grid {
   const spots = spotShocksWad.length;
+  const main = _shock(spotWad, spotShocksWad);
+  const tail = _shock(spotWad, tailShocksWad);
   const grid: Grid = {
     spotWad,
     volWad,
     volShocksWad,
-    shockedSpots: new Array<bigint>(spots),
-    lnShifts: new Array<bigint>(spots),
+    shockedSpots: main.spots,
+    lnShifts: main.shifts,
     pnl: new Array<bigint>(spots * volShocksWad.length).fill(0n),
     centre: -1,
+    tailSpots: tail.spots,
+    tailShifts: tail.shifts,
+    tailPnl: new Array<bigint>(tailShocksWad.length).fill(0n),
   };
   for (let i = 0; i < spots; i++) {
     if (spotShocksWad[i] === 0n) grid.centre = i;
-    // Shocks are bounded to ±50 % by the engine, so the factor is in [0.5, 1.5] WAD.
-    const factor = word(WAD + spotShocksWad[i]!);
-    grid.shockedSpots[i] = mulWad(spotWad, factor);
-    grid.lnShifts[i] = lnWad(signed(factor));
   }
   return grid;
 }
@@ -103,6 +102,9 @@ export function addCollateral(grid: Grid, tokens: bigint, decimals: number): voi
     for (let j = 0; j < vols; j++) {
       grid.pnl[i * vols + j]! += change;
     }
+  }
+  for (let k = 0; k < grid.tailSpots.length; k++) {
+    grid.tailPnl[k]! += signed(tokenValueDown(tokens, decimals, grid.tailSpots[k]!)) - valueNow;
   }
 }
 
@@ -133,6 +135,10 @@ export function addPosition(grid: Grid, seriesId: bigint, balance: bigint, markW
     const term = volTerm(mulWad(grid.volWad, grid.volShocksWad[j]!), expiry - timestamp);
     _addVolColumn(grid, leg, j, term);
   }
+  const flatTerm = volTerm(grid.volWad, expiry - timestamp);
+  for (let k = 0; k < grid.tailSpots.length; k++) {
+    grid.tailPnl[k]! += _change(leg, grid.tailSpots[k]!, grid.tailShifts[k]!, flatTerm);
+  }
 }
 
 /**
@@ -142,65 +148,79 @@ export function addPosition(grid: Grid, seriesId: bigint, balance: bigint, markW
  * const loss = worstLoss(grid);
  */
 export function worstLoss(grid: Grid): bigint {
-  let loss = 0n;
-  for (const pnl of grid.pnl) {
-    if (pnl < 0n && -pnl > loss) loss = -pnl;
-  }
-  return loss;
+  return _worst(grid.pnl);
 }
 
 /**
- * A fresh, empty `Exposure` (Solidity's zero-initialised memory struct).
+ * The largest loss over the tail scenarios, 0 if none loses (not yet weighted).
  *
  * @example
- * const exposure = newExposure();
- * addExposure(exposure, true, -10n ** 18n, 450n * WAD);
+ * const tail = mulWadUp(worstTailLoss(grid), params.tailWeightWad);
  */
-export function newExposure(): Exposure {
-  return { shortCalls: 0n, longCalls: 0n, shortPuts: 0n, longPuts: 0n, callStandardUp: 0n, putStandardUp: 0n };
+export function worstTailLoss(grid: Grid): bigint {
+  return _worst(grid.tailPnl);
 }
 
 /**
- * Counts a position of `balance` contracts into `exposure`; a short also adds its standard
- * requirement (`perContractUp`, from `shortRequirementUp`).
+ * The cover floor (SPAN's short-option minimum), rounded up, as `PortfolioMath.coverFloorUp`: shorts riskiest first
+ * (puts by descending strike, calls by ascending strike, ties by position order); a short call is
+ * first covered by `heldWad` units of the underlying held; then each short takes the best
+ * remaining eligible long of its kind (same or later expiry; put: highest strike, call: lowest;
+ * ties by position order) until covered or no long would lower its charge. A matched contract
+ * pays the spread width (0 when the long's strike is on the covering side), the rest its
+ * standard requirement `perContractUp[i]`; a long is used at most once.
  *
  * @example
- * addExposure(exposure, false, -2n * 10n ** 18n, shortRequirementUp(false, spot, strike, aIM, bIM));
+ * coverFloorUp([shortPut2000, longPut1], [-1_000n * WAD, 1_000n * WAD], [200n * WAD, 0n], 0n); // 200_000e18
  */
-export function addExposure(exposure: Exposure, isCall: boolean, balance: bigint, perContractUp: bigint): void {
-  if (balance > 0n) {
-    if (isCall) exposure.longCalls += balance;
-    else exposure.longPuts += balance;
-    return;
-  }
-  const size = -balance;
-  const standard = positionRequirementUp(balance, perContractUp);
-  if (isCall) {
-    exposure.shortCalls += size;
-    exposure.callStandardUp += standard;
-  } else {
-    exposure.shortPuts += size;
-    exposure.putStandardUp += standard;
-  }
-}
-
-/**
- * The short-option minimum, rounded up: the share of short calls that neither long calls nor
- * `coverWad` units of the underlying held cover, times the standard requirement of all short
- * calls; likewise for puts, covered by long puts. A naked book therefore needs at least its
- * standard requirement; a fully covered one needs none.
- *
- * @example
- * const floor = nakedFloorUp(exposure, tokensToWad(wethHeld, 18));
- */
-export function nakedFloorUp(exposure: Exposure, coverWad: bigint): bigint {
+export function coverFloorUp(
+  seriesIds: readonly bigint[],
+  balances: readonly bigint[],
+  perContractUp: readonly bigint[],
+  heldWad: bigint,
+): bigint {
+  const n = seriesIds.length;
+  const series = seriesIds.map((id) => decodeSeries(id));
+  const left = balances.map((b) => (b < 0n ? -b : b));
   let floor = 0n;
-  const callCover = exposure.longCalls + coverWad;
-  if (exposure.shortCalls > callCover) {
-    floor = mulDivUp(exposure.callStandardUp, exposure.shortCalls - callCover, exposure.shortCalls);
-  }
-  if (exposure.shortPuts > exposure.longPuts) {
-    floor += mulDivUp(exposure.putStandardUp, exposure.shortPuts - exposure.longPuts, exposure.shortPuts);
+  for (;;) {
+    // The riskiest uncovered short.
+    let s = n;
+    let bestKey = 0n;
+    for (let i = 0; i < n; i++) {
+      if (balances[i]! >= 0n || left[i] === 0n) continue;
+      const key = series[i]!.isCall ? U128_MAX - series[i]!.strikeWad : series[i]!.strikeWad;
+      if (s === n || key > bestKey) [s, bestKey] = [i, key];
+    }
+    if (s === n) break;
+    let size = left[s]!;
+    left[s] = 0n;
+    const short = series[s]!;
+    if (short.isCall && heldWad !== 0n) {
+      const held = size < heldWad ? size : heldWad;
+      heldWad -= held;
+      size -= held;
+    }
+    while (size !== 0n) {
+      // The best remaining eligible long.
+      let l = n;
+      let bestStrike = 0n;
+      for (let i = 0; i < n; i++) {
+        const c = series[i]!;
+        if (balances[i]! <= 0n || left[i] === 0n) continue;
+        if (c.isCall !== short.isCall || c.expiry < short.expiry) continue;
+        if (l === n || (short.isCall ? c.strikeWad < bestStrike : c.strikeWad > bestStrike))
+          [l, bestStrike] = [i, c.strikeWad];
+      }
+      if (l === n) break;
+      const width = _width(short.isCall, short.strikeWad, series[l]!.strikeWad);
+      if (width >= perContractUp[s]!) break;
+      const matched = size < left[l]! ? size : left[l]!;
+      left[l] = left[l]! - matched;
+      size -= matched;
+      floor += mulWadUp(matched, width);
+    }
+    floor += mulWadUp(size, perContractUp[s]!);
   }
   return floor;
 }
@@ -209,10 +229,9 @@ export function nakedFloorUp(exposure: Exposure, coverWad: bigint): bigint {
  * The contingency, rounded up: `contingencyWad` of spot per short contract.
  *
  * @example
- * contingencyUp(exposure, 3_000n * WAD, 5n * 10n ** 15n); // 0.5 % of spot per short contract
+ * contingencyUp(10n ** 18n, 3_000n * WAD, 5n * 10n ** 15n); // 0.5 % of spot for one short contract
  */
-export function contingencyUp(exposure: Exposure, spotWad: bigint, contingencyWad: bigint): bigint {
-  const shorts = exposure.shortCalls + exposure.shortPuts;
+export function contingencyUp(shorts: bigint, spotWad: bigint, contingencyWad: bigint): bigint {
   return mulWadUp(mulWadUp(shorts, spotWad), contingencyWad);
 }
 
@@ -244,12 +263,7 @@ function _addVolColumn(grid: Grid, leg: Leg, j: number, term: bigint): void {
   const skip = grid.volShocksWad[j] === WAD ? grid.centre : -1;
   for (let i = 0; i < spots.length; i++) {
     if (i === skip) continue;
-    const spot = spots[i]!;
-    let price = callPriceAt(spot, leg.strikeWad, leg.lnMoneyness + shifts[i]!, term);
-    // Put by parity, exact in integers; the call is at least max(S − K, 0): no underflow.
-    if (!leg.isCall) price = price + leg.strikeWad - spot;
-    const change = positionValue(leg.balance, price) - leg.valueNow;
-    pnl[i * vols + j]! += change;
+    pnl[i * vols + j]! += _change(leg, spots[i]!, shifts[i]!, term);
   }
 }
 
@@ -257,10 +271,49 @@ function _addVolColumn(grid: Grid, leg: Leg, j: number, term: bigint): void {
 function _addExpired(grid: Grid, leg: Leg): void {
   const vols = grid.volShocksWad.length;
   for (let i = 0; i < grid.shockedSpots.length; i++) {
-    const price = intrinsic(leg.isCall, grid.shockedSpots[i]!, leg.strikeWad);
-    const change = positionValue(leg.balance, price) - leg.valueNow;
+    const change = _expiredChange(leg, grid.shockedSpots[i]!);
     for (let j = 0; j < vols; j++) {
       grid.pnl[i * vols + j]! += change;
     }
   }
+  for (let k = 0; k < grid.tailSpots.length; k++) {
+    grid.tailPnl[k]! += _expiredChange(leg, grid.tailSpots[k]!);
+  }
+}
+
+function _expiredChange(leg: Leg, spot: bigint): bigint {
+  return positionValue(leg.balance, intrinsic(leg.isCall, spot, leg.strikeWad)) - leg.valueNow;
+}
+
+/** The change in value of `leg` at `spot` (ln shift `shift`, σ√(2T) = `term`). */
+function _change(leg: Leg, spot: bigint, shift: bigint, term: bigint): bigint {
+  let price = callPriceAt(spot, leg.strikeWad, leg.lnMoneyness + shift, term);
+  // Put by parity, exact in integers; the call is at least max(S − K, 0): no underflow.
+  if (!leg.isCall) price = price + leg.strikeWad - spot;
+  return positionValue(leg.balance, price) - leg.valueNow;
+}
+
+/** Shocked spots (rounded down) and ln(1 + shock); shocks are within ±50 %, factors in [0.5, 1.5]. */
+function _shock(spotWad: bigint, shocksWad: readonly bigint[]): { spots: bigint[]; shifts: bigint[] } {
+  const spots: bigint[] = [];
+  const shifts: bigint[] = [];
+  for (const shock of shocksWad) {
+    const factor = word(WAD + shock);
+    spots.push(mulWad(spotWad, factor));
+    shifts.push(lnWad(signed(factor)));
+  }
+  return { spots, shifts };
+}
+
+function _worst(pnl: readonly bigint[]): bigint {
+  let loss = 0n;
+  for (const value of pnl) {
+    if (value < 0n && -value > loss) loss = -value;
+  }
+  return loss;
+}
+
+function _width(isCall: boolean, shortStrike: bigint, longStrike: bigint): bigint {
+  if (isCall) return longStrike > shortStrike ? longStrike - shortStrike : 0n;
+  return shortStrike > longStrike ? shortStrike - longStrike : 0n;
 }

@@ -1,4 +1,4 @@
-import type { Address, ReadContractErrorType } from "viem";
+import { type Address, BaseError, ContractFunctionRevertedError, type ReadContractErrorType } from "viem";
 import { getBlock, readContract } from "viem/actions";
 
 import { chainlinkOracleAbi, collateralVaultAbi, marginEngineAbi, optionMarketAbi } from "../../abis/index.js";
@@ -29,6 +29,10 @@ export type GetMarginInputsErrorType = PledgeErrorType | ReadContractErrorType;
  * account, every listed underlying (at most 32), so what-ifs that deposit an underlying or trade
  * a new one have their inputs. The reads go out in three rounds of parallel calls; a client created
  * with `batch: { multicall: true }` folds each round into one Multicall3 call.
+ *
+ * Collateral that is delisted, or whose price read reverts (a stale or dead feed), gets
+ * `priceWad: 0n` and counts as zero, as on chain; so does an underlying's spot when no position
+ * of the account needs it. A price a position needs still throws, as the chain reverts.
  *
  * @example
  * const account = new Account(await getMarginInputs(publicClient, { addressBook, account: id }));
@@ -68,7 +72,7 @@ export async function getMarginInputs(
         assets.map((asset, i) =>
           balances[i] === 0n
             ? Promise.resolve(0n)
-            : readContract(client, { ...oracle, functionName: "spot", args: [asset], ...at }),
+            : zeroOnRevert(readContract(client, { ...oracle, functionName: "spot", args: [asset], ...at })),
         ),
       ),
       Promise.all(
@@ -79,7 +83,8 @@ export async function getMarginInputs(
     const collateral: CollateralInput[] = assets.map((asset, i) => ({
       amount: balances[i]!,
       decimals: configs[i]!.decimals,
-      priceWad: prices[i]!,
+      priceWad: configs[i]!.delisted ? 0n : prices[i]!,
+      delisted: configs[i]!.delisted,
       initialHaircutWad: configs[i]!.initialHaircutWad,
       maintenanceHaircutWad: configs[i]!.maintenanceHaircutWad,
       underlyingIndex: indexOf.get(asset.toLowerCase() as Address),
@@ -95,13 +100,17 @@ export async function getMarginInputs(
         const u = registry[index - 1];
         if (u === undefined) throw new RangeError(`underlying ${index} is not listed`);
         const expired = new Set<bigint>();
+        let positioned = false;
         for (const id of ids) {
           const s = decodeSeries(id);
+          if (s.underlyingIndex === index) positioned = true;
           if (s.underlyingIndex === index && block.timestamp >= s.expiry) expired.add(s.expiry);
         }
+        // Prices no position needs may fail (they count as zero); those a position needs may not.
+        const optional = <T>(read: Promise<T>) => (positioned ? read : zeroOnRevert(read));
         const [spotWad, volWad, portfolioParams, settlements] = await Promise.all([
-          readContract(client, { ...oracle, functionName: "spot", args: [u.asset], ...at }),
-          readContract(client, { ...oracle, functionName: "vol", args: [u.asset], ...at }),
+          optional(readContract(client, { ...oracle, functionName: "spot", args: [u.asset], ...at })),
+          optional(readContract(client, { ...oracle, functionName: "vol", args: [u.asset], ...at })),
           readContract(client, { ...engine, functionName: "portfolioParams", args: [index], ...at }),
           Promise.all(
             [...expired].map(async (expiry) => {
@@ -131,4 +140,14 @@ export async function getMarginInputs(
       mode: mode as MarginMode,
     };
   });
+}
+
+/** The read's value, or 0n if the contract reverted (an invalid price); other errors propagate. */
+async function zeroOnRevert<T>(read: Promise<T>): Promise<T | 0n> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError)) return 0n;
+    throw error;
+  }
 }
