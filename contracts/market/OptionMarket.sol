@@ -27,7 +27,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     uint256 public constant MAX_CROSS_POSITIONS = 128;
     /// @notice Hard ceiling of `portfolioPositionCap`: a PORTFOLIO check revalues every position
     /// in every scenario, so its cost grows with positions × scenarios (`docs/portfolio-margin.md`).
-    uint256 public constant MAX_PORTFOLIO_POSITIONS = 64;
+    uint256 public constant MAX_PORTFOLIO_POSITIONS = 48;
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
     uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
     /// @notice Highest taker fee, as a share of the premium (1 %).

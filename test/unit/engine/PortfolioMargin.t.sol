@@ -338,8 +338,8 @@ contract PortfolioMarginTest is PledgeFixture {
         vm.startPrank(riskManager);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidPositionCap.selector, 0));
         market.setPortfolioPositionCap(0);
-        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidPositionCap.selector, 65));
-        market.setPortfolioPositionCap(65);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidPositionCap.selector, 49));
+        market.setPortfolioPositionCap(49);
         vm.stopPrank();
     }
 
