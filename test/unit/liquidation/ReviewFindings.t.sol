@@ -6,6 +6,7 @@ import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/shared/mocks/MockV
 import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
 
 /// @notice The adversarial review's proofs of concept (R1–R4), each turned into a regression
@@ -84,6 +85,40 @@ contract ReviewFindingsTest is PledgeFixture {
         assertEq(clockStart, block.timestamp);
         vm.prank(dave);
         liquidator.bid(carolAccount, daveAccount, 0.1e18, type(int256).max, type(uint256).max);
+    }
+
+    /// @dev R1: delisted collateral (a timelocked act for a dead feed) keeps counting as zero and
+    /// does not block the auction: the account sells with it.
+    function test_reviewR1_delistedCollateralCountsAsZeroAndDoesNotBlock() public {
+        MockERC20 link = new MockERC20("Chainlink", "LINK", 18);
+        MockV3Aggregator linkUsd = new MockV3Aggregator(8, 20e8);
+        vm.startPrank(admin);
+        vault.listAsset(address(link), 0.2e18, 0.1e18, 1e9 * 1e18);
+        oracle.setSpotFeed(address(link), IChainlinkOracle.FeedConfig(address(linkUsd), SPOT_MAX_AGE, 0, 0));
+        vm.stopPrank();
+        _fundAndDeposit(carol, carolAccount, link, 1e18);
+        _makeCarolLiquidatable();
+
+        // LINK/USD dies; every other feed stays fresh.
+        vm.warp(block.timestamp + SPOT_MAX_AGE + 1);
+        _refreshFeeds();
+        assertGe(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
+        vm.expectPartialRevert(IChainlinkOracle.OracleStalePrice.selector);
+        liquidator.previewBid(carolAccount, 1e18);
+
+        vm.prank(admin);
+        vault.delistAsset(address(link));
+        ILiquidator.BidPreview memory p = liquidator.previewBid(carolAccount, 1e18);
+        vm.prank(dave);
+        ILiquidator.BidPreview memory done = liquidator.bid(
+            carolAccount,
+            daveAccount,
+            1e18,
+            p.payment,
+            type(uint256).max
+        );
+        assertEq(done.payment, p.payment);
+        assertGt(vault.collateralOf(daveAccount, address(link)), 0, "the delisted LINK went with the slice");
     }
 
     // ------------------------------------------------------------ R2
