@@ -110,8 +110,9 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         if (preview.payment > maxPayment) revert LiquidatorPriceLimit(preview.payment, maxPayment);
 
         // Effects: the auction opens if it was not running or lapsed (so a keeper starts and
-        // bids in one transaction), the clock moved past outages and the cash paid in are
-        // checked up to now are recorded, the slice moves, then the price. The bidder's margin is checked last.
+        // bids in one transaction), the clock moved past outages and the time the feeds were
+        // checked up to (now) are recorded, the slice moves, then the price. The bidder's margin
+        // is checked last.
         if (starting) {
             if (_auctions[account].active) emit AuctionEnded(account, false);
             _start(account, state);
