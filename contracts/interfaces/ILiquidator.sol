@@ -7,13 +7,15 @@ import {IMarginEngine} from "./IMarginEngine.sol";
 /// @title ILiquidator
 /// @notice Dutch auctions over slices of whole accounts that fell below maintenance
 /// margin. A bid takes a fraction f of every collateral balance, of the signed cash and
-/// of every position, and pays for it `f × (V − d·|V|)` in cash, where V is the
-/// account's mark-to-market value (no haircuts) and d the discount, which grows with
-/// time. When that price is negative (an insolvent account), the insurance fund pays
+/// of every position, and pays for it `f × (C + H − d·|H|)` in cash, where C is the
+/// account's signed cash (at face value), H = V − C the rest of its mark-to-market value V
+/// (collateral and positions, no haircuts) and d the discount, which grows with time. When that price is negative (an insolvent account), the insurance fund pays
 /// the bidder instead; whatever the fund cannot cover drives its balance negative, and
-/// that negative balance is the protocol's explicit bad debt. Cash that this auction's own
-/// bids paid into the account is sold back at par, not at the discount, so splitting a bid
-/// gains nothing; the auction clock runs only while the prices the account needs are live;
+/// that negative balance is the protocol's explicit bad debt. Cash, including what earlier
+/// bids paid in, is never discounted, so splitting a bid gains nothing and a cash debt
+/// costs the fund its face value; no auction opens or takes a bid while a collateral the
+/// account holds (not delisted) has no valid price; the auction clock runs only while the
+/// prices the account needs are live;
 /// an auction ends when its account recovers (the market and the vault tell the liquidator
 /// through `IAccountHook`) and lapses when nobody bid for `duration` at the end discount.
 interface ILiquidator is IAccountHook {
@@ -41,15 +43,15 @@ interface ILiquidator is IAccountHook {
     /// moved past any price outage (`IPledgeOracle.liveSince`). `auctionClock` gives the
     /// current value.
     /// @param lastBidTime When the last bid landed (0 = none yet).
-    /// @param paidInWad Cash this auction's bids paid into the account still in it (each
-    /// slice takes f of it with the cash), WAD. It is sold back at par, never at the discount.
+    /// @param liveCheckedAt The time up to which the feeds were checked for outages (the start
+    /// or the last bid): the clock only moves for an outage found after it.
     struct Auction {
         bool active;
         uint64 startTime;
         uint32 bids;
         uint64 clockStart;
         uint64 lastBidTime;
-        uint128 paidInWad;
+        uint64 liveCheckedAt;
     }
 
     /// @notice What a bid of a given fraction would do, from one function shared by
@@ -89,6 +91,7 @@ interface ILiquidator is IAccountHook {
     error LiquidatorPriceLimit(int256 payment, int256 maxPayment);
     error LiquidatorAccountChanged(uint256 account, uint256 expectedNonce, uint256 nonce);
     error LiquidatorUnauthorized(uint256 bidderAccount, address caller);
+    /// @notice The bidder account is the insurance fund's or has the liquidated account's owner.
     error LiquidatorSelfBid(uint256 account);
     error LiquidatorInvalidParams(AuctionParams params);
     error LiquidatorUnsupportedCashDecimals(uint8 decimals);
@@ -96,8 +99,6 @@ interface ILiquidator is IAccountHook {
     error LiquidatorProtectedAccount(uint256 account);
     /// @notice The account holds no collateral and no position: there is nothing to sell.
     error LiquidatorNothingToSell(uint256 account);
-    /// @notice A cash amount does not fit the auction's bookkeeping (above 2^128 WAD).
-    error LiquidatorAmountTooLarge(uint256 amountWad);
     /// @notice `absorbDebt` needs an account with nothing left but a cash debt.
     error LiquidatorNotAnEmptyDebtor(uint256 account);
 
@@ -120,15 +121,23 @@ interface ILiquidator is IAccountHook {
     // ---------------------------------------------------------------- actions
 
     /// @notice Starts an auction on `account`, which must be below maintenance margin and hold
-    /// something to sell. Permissionless. An auction that lapsed (see `auctionClock`) is ended
+    /// something to sell, every collateral it holds (not delisted) with a valid price (else
+    /// the oracle's error: the engine counts an unpriceable collateral as zero, which must not
+    /// sell it for nothing). Permissionless. An auction that lapsed (see `auctionClock`) is ended
     /// and a new one starts at the start discount.
     function startAuction(uint256 account) external;
 
     /// @notice Takes `fractionWad` (capped at the current maximum) of `account` into
     /// `bidderAccount`. The caller must be authorized for `bidderAccount`, which must end
-    /// at or above IM. `maxPayment` caps what the bidder pays (a negative cap demands at
-    /// least that much from the insurance fund); `expectedNonce` must equal the
-    /// market's `accountNonce(account)`, so a bid cannot land on an account that changed.
+    /// at or above IM, and whose owner is not the liquidated account's (`LiquidatorSelfBid`:
+    /// an owner's dust bids would otherwise bump the nonce and void every pending bid).
+    /// `maxPayment` caps what the bidder pays (a negative cap demands at least that much from
+    /// the insurance fund); `expectedNonce` must equal the market's `accountNonce(account)`,
+    /// so a bid cannot land on an account that changed, unless it is `type(uint256).max`,
+    /// which skips that check: the bid is then priced at execution and bounded by
+    /// `maxPayment` alone (what keepers use, since anyone who moves the account first voids
+    /// a nonce-checked bid). Reverts with the oracle's error while a collateral the account
+    /// holds (not delisted) has no valid price: liquidations wait for one.
     /// If no auction is running, the bid first starts one, with the same checks and the
     /// same `AuctionStarted` event as `startAuction` (so at the starting discount): a keeper
     /// starts and bids in one transaction, in the block after the price moved. A lapsed
@@ -167,8 +176,8 @@ interface ILiquidator is IAccountHook {
     /// @return running Whether an auction is running and has not lapsed; if false, a bid
     /// would start a new auction now, at the start discount.
     /// @return clockStart The time the discount counts from: the stored clock start moved past
-    /// every price outage since (the latest `liveSince` of the spot and volatility feeds the
-    /// account needs); `block.timestamp` when not running. An auction lapses once `duration`
+    /// every price outage found since `liveCheckedAt` (the latest `liveSince` of the spot and
+    /// volatility feeds the account needs, where it reports one); `block.timestamp` when not running. An auction lapses once `duration`
     /// has passed after both the end discount was reached and the last bid.
     function auctionClock(uint256 account) external view returns (bool running, uint256 clockStart);
 

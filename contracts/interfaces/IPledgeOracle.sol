@@ -20,9 +20,10 @@ interface IPledgeOracle {
     /// every moment, and the L2 sequencer up and out of its grace period. The liquidator runs
     /// its auction clock from here, so time during an outage earns no discount.
     /// @dev Never reverts. Returns `block.timestamp` when a price is not readable now. The
-    /// answer is conservative (never earlier than the truth): the adapter walks back a bounded
-    /// number of rounds and stops at a phase's first round, answering with the oldest round it
-    /// examined. The result is always ≥ `notBefore` and ≤ `block.timestamp`.
+    /// adapter walks back a bounded number of rounds and stops at a phase's first round, answering
+    /// with the oldest round it examined; a walk that reaches its bound with no gap answers
+    /// `notBefore` (a busy feed is live), so keep `notBefore` recent (the liquidator passes the
+    /// time it last checked). The result is always ≥ `notBefore` and ≤ `block.timestamp`.
     function liveSince(address asset, uint256 notBefore) external view returns (uint256 since);
 
     /// @notice The settlement price posted for (`asset`, `expiry`), if any.

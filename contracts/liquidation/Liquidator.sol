@@ -14,6 +14,7 @@ import {IAccountHook} from "../interfaces/IAccountHook.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
+import {AccountLib} from "../libraries/AccountLib.sol";
 
 /// @title Liquidator
 /// @notice Dutch auctions over slices of accounts below maintenance margin. It holds
@@ -76,7 +77,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     function startAuction(uint256 account) external nonReentrant {
         Auction memory auction = _auctions[account];
         if (auction.active) {
-            if (!_lapsed(auction, _liveClock(account, auction.clockStart))) revert LiquidatorAuctionActive(account);
+            if (!_lapsed(auction, _liveClock(account, auction))) revert LiquidatorAuctionActive(account);
             emit AuctionEnded(account, false);
         }
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
@@ -93,23 +94,30 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         uint256 expectedNonce
     ) external nonReentrant returns (BidPreview memory preview) {
         if (!vault.isAuthorized(bidderAccount, msg.sender)) revert LiquidatorUnauthorized(bidderAccount, msg.sender);
-        if (bidderAccount == account || bidderAccount == insuranceAccount) revert LiquidatorSelfBid(bidderAccount);
-        uint256 nonce = market.accountNonce(account);
-        if (nonce != expectedNonce) revert LiquidatorAccountChanged(account, expectedNonce, nonce);
+        // A sibling of the liquidated account (same owner) may not bid: an owner's dust bids would
+        // bump the nonce and void every pending bid, as often as it liked (review R3).
+        if (bidderAccount == insuranceAccount || AccountLib.ownerOf(bidderAccount) == AccountLib.ownerOf(account)) {
+            revert LiquidatorSelfBid(bidderAccount);
+        }
+        if (expectedNonce != type(uint256).max) {
+            uint256 nonce = market.accountNonce(account);
+            if (nonce != expectedNonce) revert LiquidatorAccountChanged(account, expectedNonce, nonce);
+        }
 
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
-        (uint256 clockStart, bool starting, uint256 paidInWad) = _auctionStart(account, state);
-        preview = _preview(account, fractionWad, state, clockStart, paidInWad);
+        (uint256 clockStart, bool starting) = _auctionStart(account, state);
+        preview = _preview(account, fractionWad, state, clockStart);
         if (preview.payment > maxPayment) revert LiquidatorPriceLimit(preview.payment, maxPayment);
 
         // Effects: the auction opens if it was not running or lapsed (so a keeper starts and
-        // bids in one transaction), the clock moved past outages and the cash paid in are
-        // recorded, the slice moves, then the price. The bidder's margin is checked last.
+        // bids in one transaction), the clock moved past outages and the time the feeds were
+        // checked up to (now) are recorded, the slice moves, then the price. The bidder's margin
+        // is checked last.
         if (starting) {
             if (_auctions[account].active) emit AuctionEnded(account, false);
             _start(account, state);
         }
-        _recordBid(account, clockStart, paidInWad, preview);
+        _recordBid(account, clockStart);
         _moveSlice(account, bidderAccount, preview.fractionWad);
         if (preview.payment > 0) {
             vault.moveCash(bidderAccount, account, uint256(preview.payment));
@@ -182,15 +190,15 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// @inheritdoc ILiquidator
     function previewBid(uint256 account, uint256 fractionWad) external view returns (BidPreview memory) {
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
-        (uint256 clockStart, , uint256 paidInWad) = _auctionStart(account, state);
-        return _preview(account, fractionWad, state, clockStart, paidInWad);
+        (uint256 clockStart, ) = _auctionStart(account, state);
+        return _preview(account, fractionWad, state, clockStart);
     }
 
     /// @inheritdoc ILiquidator
     function auctionClock(uint256 account) external view returns (bool running, uint256 clockStart) {
         Auction memory auction = _auctions[account];
         if (!auction.active) return (false, block.timestamp);
-        clockStart = _liveClock(account, auction.clockStart);
+        clockStart = _liveClock(account, auction);
         if (_lapsed(auction, clockStart)) return (false, block.timestamp);
         running = true;
     }
@@ -221,24 +229,39 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev Where the discount clock of `account`'s auction starts and how much cash its bids
-    /// paid in: for a running auction, its clock moved past outages (`_liveClock`) and its
-    /// `paidInWad`; if none is running or it lapsed, now and 0, once the same checks as
-    /// `startAuction` pass (`starting` is then true). A running auction on an account left with
-    /// nothing but a cash debt takes no bid: `absorbDebt` covers that at par (finding 7).
-    /// Shared by `bid` and `previewBid`, so a preview cannot disagree with the bid.
+    /// @dev Where the discount clock of `account`'s auction starts: for a running auction, its
+    /// clock moved past outages (`_liveClock`); if none is running or it lapsed, now, once the
+    /// same checks as `startAuction` pass (`starting` is then true). Either way every collateral
+    /// the account holds must be priced now (`_checkCollateralPriced`). A running auction on an
+    /// account left with nothing but a cash debt takes no bid: `absorbDebt` covers that at par
+    /// (finding 7). Shared by `bid` and `previewBid`, so a preview cannot disagree with the bid.
     function _auctionStart(
         uint256 account,
         IMarginEngine.MarginState memory state
-    ) private view returns (uint256 clockStart, bool starting, uint256 paidInWad) {
+    ) private view returns (uint256 clockStart, bool starting) {
         Auction memory auction = _auctions[account];
         if (auction.active) {
             if (_holdsNothing(account)) revert LiquidatorNothingToSell(account);
-            clockStart = _liveClock(account, auction.clockStart);
-            if (!_lapsed(auction, clockStart)) return (clockStart, false, auction.paidInWad);
+            _checkCollateralPriced(account);
+            clockStart = _liveClock(account, auction);
+            if (!_lapsed(auction, clockStart)) return (clockStart, false);
         }
         _checkAuctionable(account, state);
-        return (block.timestamp, true, 0);
+        return (block.timestamp, true);
+    }
+
+    /// @dev Reverts with the oracle's own error while any collateral `account` holds that is not
+    /// delisted has no valid price. The engine counts such collateral as zero, which is right for
+    /// margin checks and withdrawals but would sell it for nothing here: liquidations wait for a
+    /// valid price instead (review R1). Delisted collateral (a timelocked governance act for a
+    /// dead feed) counts as zero; its owners had the timelock's delay to withdraw it.
+    function _checkCollateralPriced(uint256 account) private view {
+        (uint256[] memory balances, ) = vault.balancesOf(account);
+        if (balances.length == 0) return;
+        address[] memory assets = vault.collateralAssets();
+        for (uint256 i; i < balances.length; ++i) {
+            if (balances[i] != 0 && !vault.assetConfig(assets[i]).delisted) oracle.spot(assets[i]);
+        }
     }
 
     /// @dev Whether a running auction lapsed: `duration` passed after the later of the end
@@ -252,12 +275,16 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         return block.timestamp >= from + duration;
     }
 
-    /// @dev `clockStart` moved past every price outage since: the latest `oracle.liveSince` of
-    /// each underlying the account holds a position in (spot and volatility feeds) and of each
-    /// collateral asset it holds (spot) whose price is readable now (one that is not takes no
-    /// part in the valuation, or the valuation reverts and no bid is possible anyway).
-    function _liveClock(uint256 account, uint256 clockStart) private view returns (uint256 clock) {
-        clock = clockStart;
+    /// @dev The auction's `clockStart` moved past every price outage found after `liveCheckedAt`
+    /// (the time up to which an earlier start or bid already checked the feeds): the latest
+    /// `oracle.liveSince(asset, liveCheckedAt)` of each underlying the account holds a position in
+    /// (spot and volatility feeds) and of each collateral asset it holds that is not delisted
+    /// (spot), where that answer is after `liveCheckedAt` (an outage since). A walk that finds no
+    /// outage leaves the clock alone, so a busy feed never holds the discount back (review R2),
+    /// and each walk only covers the time since the last check.
+    function _liveClock(uint256 account, Auction memory auction) private view returns (uint256 clock) {
+        clock = auction.clockStart;
+        uint256 checked = auction.liveCheckedAt;
         IPledgeOracle oracle_ = oracle;
         (uint256[] memory seriesIds, ) = market.positionsOf(account);
         // The underlyings already read (each is read once, however many series use it).
@@ -267,18 +294,22 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
             address asset = engine.underlying(SeriesLib.underlyingIndexOf(seriesIds[i])).asset;
             if (_contains(read, count, asset)) continue;
             read[count++] = asset;
-            clock = oracle_.liveSince(asset, clock);
+            clock = _laterOutage(oracle_.liveSince(asset, checked), checked, clock);
         }
         (uint256[] memory balances, ) = vault.balancesOf(account);
         if (balances.length != 0) {
             address[] memory assets = vault.collateralAssets();
             for (uint256 i; i < balances.length; ++i) {
                 if (balances[i] == 0 || _contains(read, count, assets[i])) continue;
-                try oracle_.spot(assets[i]) returns (uint256) {
-                    clock = oracle_.liveSince(assets[i], clock);
-                } catch {}
+                if (vault.assetConfig(assets[i]).delisted) continue;
+                clock = _laterOutage(oracle_.liveSince(assets[i], checked), checked, clock);
             }
         }
+    }
+
+    /// @dev `clock` moved to `since` when that is an outage's end after `checked` and later than it.
+    function _laterOutage(uint256 since, uint256 checked, uint256 clock) private pure returns (uint256) {
+        return since > checked && since > clock ? since : clock;
     }
 
     /// @dev Whether `asset` is among the first `count` entries of `list`.
@@ -289,18 +320,14 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         return false;
     }
 
-    /// @dev Records a bid: the moved clock (so later walks stay short), its time, and the cash
-    /// paid in that stays in the account: `(1 − f)` of the old amount plus this payment.
-    function _recordBid(uint256 account, uint256 clockStart, uint256 paidInWad, BidPreview memory preview) private {
+    /// @dev Records a bid: the moved clock, the time up to which the feeds were checked (now, so
+    /// later walks only cover the time since) and the bid's time.
+    function _recordBid(uint256 account, uint256 clockStart) private {
         Auction storage auction = _auctions[account];
         ++auction.bids;
         auction.clockStart = uint64(clockStart);
+        auction.liveCheckedAt = uint64(block.timestamp);
         auction.lastBidTime = uint64(block.timestamp);
-        uint256 kept =
-            preview.fractionWad == WAD ? 0 : paidInWad - FixedPointMathLib.mulWad(paidInWad, preview.fractionWad);
-        if (preview.payment > 0) kept += uint256(preview.payment) * _cashScale;
-        if (kept > type(uint128).max) revert LiquidatorAmountTooLarge(kept);
-        auction.paidInWad = uint128(kept);
     }
 
     /// @dev Whether an auction may open on `account` now: not a protocol account, below
@@ -310,6 +337,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
         // A bare cash debt has nothing to sell; `absorbDebt` covers it at par instead.
         if (_holdsNothing(account)) revert LiquidatorNothingToSell(account);
+        _checkCollateralPriced(account);
     }
 
     /// @dev Opens the auction of `account` now.
@@ -320,19 +348,18 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
             bids: 0,
             clockStart: uint64(block.timestamp),
             lastBidTime: 0,
-            paidInWad: 0
+            liveCheckedAt: uint64(block.timestamp)
         });
         emit AuctionStarted(account, state.markValue, state.health, msg.sender);
     }
 
     /// @dev The one pricing path behind both `previewBid` and `bid`, for an auction whose
-    /// clock started at `clockStart` and whose bids paid `paidInWad` into the account.
+    /// clock started at `clockStart`.
     function _preview(
         uint256 account,
         uint256 fractionWad,
         IMarginEngine.MarginState memory state,
-        uint256 clockStart,
-        uint256 paidInWad
+        uint256 clockStart
     ) private view returns (BidPreview memory p) {
         if (fractionWad == 0 || fractionWad > WAD) revert LiquidatorInvalidFraction(fractionWad);
         // Only accounts below maintenance take bids: one that recovered is not sold at a
@@ -341,16 +368,15 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
         p.discountWad = discountAt(clockStart);
         p.markValueWad = state.markValue;
-        // Price of the whole account: paid-in cash C at par, the rest B = V − C at the discount,
-        // P = C + B − d·|B| = V − d·|B|. Without C, each of a run of small bids would buy back
-        // the cash the previous ones paid in at the discount (finding 11). The discount rounds
-        // down, against the bidder.
-        uint256 discountValue = FixedPointMathLib.mulWad(
-            p.discountWad,
-            SignedMath.abs(state.markValue - int256(paidInWad))
-        );
+        // Price of the whole account: its signed cash C at face value, the rest H = V − C
+        // (collateral and positions at mark) at the discount: P = C + H − d·|H| = V − d·|H|.
+        // Cash is never discounted, so a bare debt with a wei of collateral costs the fund the
+        // debt, not (1 + d) × the debt (review R4), and cash earlier bids paid in is sold back at
+        // par, so split and whole bids agree (finding 11). The discount rounds down, against the bidder.
+        int256 cashWad = vault.cashOf(account) * int256(_cashScale);
+        uint256 discountValue = FixedPointMathLib.mulWad(p.discountWad, SignedMath.abs(state.markValue - cashWad));
         // An account worth V ≥ 0 is never sold below 0: its auction never draws on the insurance
-        // fund. Binds only when paid-in cash exceeds V·(1 + d)/d (the rest fell deep below 0).
+        // fund. Binds only when the cash exceeds V·(1 + d)/d (the rest fell deep below 0).
         if (state.markValue >= 0 && discountValue > uint256(state.markValue)) discountValue = uint256(state.markValue);
         int256 priceWad = state.markValue - int256(discountValue);
         p.maxFractionWad = _maxFraction(state, priceWad);

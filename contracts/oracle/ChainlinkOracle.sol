@@ -28,8 +28,9 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
     uint256 public constant MAX_SETTLEMENT_FALLBACK_WAIT = 7 days;
     /// @dev Chainlink proxy round ids are `phaseId << 64 | aggregatorRoundId`.
     uint256 private constant _PHASE_OFFSET = 64;
-    /// @dev Most rounds `liveSince` walks back per feed before it answers conservatively.
-    uint256 public constant MAX_LIVE_ROUNDS = 64;
+    /// @dev Most rounds `liveSince` walks back per feed; a run that long with no gap counts as live
+    /// back to `notBefore` (callers keep `notBefore` recent: the liquidator's last check).
+    uint256 public constant MAX_LIVE_ROUNDS = 16;
     /// @dev Largest feed `decimals()` supported (10**36 still fits comfortably in uint256).
     uint256 public constant MAX_FEED_DECIMALS = 36;
 
@@ -224,7 +225,9 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
     /// @dev `liveSince` for one feed: walks back from the latest round while consecutive rounds
     /// are at most `maxAge` apart and valid, until a round at or before `notBefore`, the phase's
     /// first round or `MAX_LIVE_ROUNDS`; returns the oldest round of that unbroken run (or
-    /// `notBefore`, whichever is later). A feed that is not valid now answers `block.timestamp`.
+    /// `notBefore`, whichever is later), or `notBefore` when the walk reached `MAX_LIVE_ROUNDS`
+    /// with every gap live (a busy feed is not an outage: review R2). A feed that is not valid
+    /// now answers `block.timestamp`.
     function _feedLiveSince(Feed memory feed, uint256 notBefore) private view returns (uint256) {
         address aggregator = feed.aggregator;
         if (aggregator == address(0)) return block.timestamp;
@@ -241,7 +244,8 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
             !_isValidAnswer(feed, answer) ||
             roundId > type(uint80).max
         ) return block.timestamp;
-        for (uint256 i; i < MAX_LIVE_ROUNDS && updatedAt > notBefore && uint64(roundId) > 1; ++i) {
+        uint256 i;
+        for (; i < MAX_LIVE_ROUNDS && updatedAt > notBefore && uint64(roundId) > 1; ++i) {
             --roundId;
             (bool found, int256 previousAnswer, , uint256 previousAt) = _readRound(aggregator, uint80(roundId));
             // A gap longer than maxAge, a missing or invalid round: the run starts at `updatedAt`.
@@ -254,6 +258,7 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
             ) return updatedAt;
             updatedAt = previousAt;
         }
+        if (i == MAX_LIVE_ROUNDS) return notBefore;
         return updatedAt > notBefore ? updatedAt : notBefore;
     }
 

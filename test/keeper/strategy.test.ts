@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 
 import {
   type AccountView,
+  SKIP_NONCE_CHECK,
   type StrategyConfig,
   bidGasGuard,
   bidProfit,
@@ -53,9 +54,9 @@ function preview(overrides: Partial<BidPreview> = {}): BidPreview {
 describe("keeper strategy (pure)", () => {
   it("starts auctions on accounts below MM, most urgent first", () => {
     const views: AccountView[] = [
-      { account: 1n, state: state(900n * WAD, 950n * WAD, 1_000n * WAD, 1_000n * WAD), nonce: 0n },
-      { account: 2n, state: state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD), nonce: 0n },
-      { account: 3n, state: state(5_000n * WAD, 5_000n * WAD, 1_000n * WAD, 500n * WAD), nonce: 0n },
+      { account: 1n, state: state(900n * WAD, 950n * WAD, 1_000n * WAD, 1_000n * WAD) },
+      { account: 2n, state: state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD) },
+      { account: 3n, state: state(5_000n * WAD, 5_000n * WAD, 1_000n * WAD, 500n * WAD) },
     ];
     assert.deepEqual(decide(views, config), [
       { kind: "startAuction", account: 2n },
@@ -67,48 +68,48 @@ describe("keeper strategy (pure)", () => {
     const underwater = state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD);
     const auction = { active: true, startTime: 0n };
     // 0.5 × 10,000 × 5 % = 250 USD of discount, less the 25 USD fee and 2 USD gas.
-    const [decision] = decide([{ account: 7n, state: underwater, nonce: 3n, auction, preview: preview() }], config);
+    const [decision] = decide([{ account: 7n, state: underwater, auction, preview: preview() }], config);
     assert.deepEqual(decision, {
       kind: "bid",
       account: 7n,
       fractionWad: WAD / 2n,
       maxPayment: 4_750_000_000n,
-      expectedNonce: 3n,
+      expectedNonce: SKIP_NONCE_CHECK,
       profit: 223_000_000n,
       startsAuction: false,
     });
     // A slice worth 2 USD of discount is not worth the gas.
     const thin = preview({ markValueWad: 80n * WAD, payment: 38_000_000n, insuranceFee: 200_000n });
-    assert.deepEqual(decide([{ account: 7n, state: underwater, nonce: 3n, auction, preview: thin }], config), []);
+    assert.deepEqual(decide([{ account: 7n, state: underwater, auction, preview: thin }], config), []);
   });
 
   it("bids directly on a below-MM account with no auction, starting it only when it will not bid", () => {
     const underwater = state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD);
     // No auction yet: the preview is of the bid that starts it, at the starting discount.
-    const [decision] = decide([{ account: 7n, state: underwater, nonce: 3n, preview: preview() }], config);
+    const [decision] = decide([{ account: 7n, state: underwater, preview: preview() }], config);
     assert.deepEqual(decision, {
       kind: "bid",
       account: 7n,
       fractionWad: WAD / 2n,
       maxPayment: 4_750_000_000n,
-      expectedNonce: 3n,
+      expectedNonce: SKIP_NONCE_CHECK,
       profit: 223_000_000n,
       startsAuction: true,
     });
     // The preview is of the latest block; a slippage allowance raises the price cap and counts against the profit.
-    const [loose] = decide([{ account: 7n, state: underwater, nonce: 3n, preview: preview() }], {
+    const [loose] = decide([{ account: 7n, state: underwater, preview: preview() }], {
       ...config,
       maxSlippageWad: WAD / 1_000n,
     });
     assert.deepEqual(loose, { ...decision, maxPayment: 4_754_750_000n, profit: 218_250_000n });
     // Unprofitable at 5 %: the keeper only starts the auction, so the discount grows.
     const thin = preview({ markValueWad: 80n * WAD, payment: 38_000_000n, insuranceFee: 200_000n });
-    assert.deepEqual(decide([{ account: 7n, state: underwater, nonce: 3n, preview: thin }], config), [
+    assert.deepEqual(decide([{ account: 7n, state: underwater, preview: thin }], config), [
       { kind: "startAuction", account: 7n },
     ]);
     // Beyond the keeper's exposure: the same.
     const capped = { ...config, maxExposure: 1_000_000_000n };
-    assert.deepEqual(decide([{ account: 7n, state: underwater, nonce: 3n, preview: preview() }], capped), [
+    assert.deepEqual(decide([{ account: 7n, state: underwater, preview: preview() }], capped), [
       { kind: "startAuction", account: 7n },
     ]);
   });
@@ -117,8 +118,8 @@ describe("keeper strategy (pure)", () => {
     const underwater = state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD);
     const auction = { active: true, startTime: 0n };
     const views: AccountView[] = [
-      { account: 7n, state: underwater, nonce: 0n, auction, preview: preview() },
-      { account: 8n, state: underwater, nonce: 0n, auction, preview: preview() },
+      { account: 7n, state: underwater, auction, preview: preview() },
+      { account: 8n, state: underwater, auction, preview: preview() },
     ];
     const poor = { ...config, bidderExcessIM: 5_000n * WAD }; // room for one 4,750 slice
     assert.equal(decide(views, poor).filter((d) => d.kind === "bid").length, 1);
@@ -132,9 +133,9 @@ describe("keeper strategy (pure)", () => {
     assert.deepEqual(
       decide(
         [
-          { account: 4n, state: recovered, nonce: 0n, auction: { active: true, startTime: 0n } },
-          { account: 5n, state: marginCall, nonce: 0n },
-          { account: config.bidderAccount, state: marginCall, nonce: 0n },
+          { account: 4n, state: recovered, auction: { active: true, startTime: 0n } },
+          { account: 5n, state: marginCall },
+          { account: config.bidderAccount, state: marginCall },
         ],
         config,
       ),
@@ -147,10 +148,9 @@ describe("keeper strategy (pure)", () => {
 
   it("finding 3: terminates the auction of an account back above maintenance, even below IM", () => {
     const aboveMM = state(900n * WAD, 950n * WAD, 1_000n * WAD, 500n * WAD);
-    assert.deepEqual(
-      decide([{ account: 4n, state: aboveMM, nonce: 0n, auction: { active: true, startTime: 0n } }], config),
-      [{ kind: "terminateAuction", account: 4n }],
-    );
+    assert.deepEqual(decide([{ account: 4n, state: aboveMM, auction: { active: true, startTime: 0n } }], config), [
+      { kind: "terminateAuction", account: 4n },
+    ]);
   });
 
   it("prices a bid's profit from its payment, so cash paid in earlier and sold at par earns nothing", () => {

@@ -181,20 +181,21 @@ describe("SDK margin math equals the chain, to the wei", async () => {
             const stamp = (await publicClient.getBlock()).timestamp;
             const fraction = BigInt(Math.floor(random() * 1e6) + 1) * 10n ** 12n;
             const onChain = await liquidator.read.previewBid([accounts[i]!, fraction]);
-            const state = accountMargin(await readInputs(accounts[i]!));
-            assert.deepEqual(previewBidFromState(params, state, undefined, stamp, fraction, 6), onChain);
+            const startInputs = await readInputs(accounts[i]!);
+            const state = accountMargin(startInputs);
+            assert.deepEqual(previewBidFromState(params, state, undefined, stamp, fraction, startInputs), onChain);
             notStartedPreviews++;
             await liquidator.write.startAuction([accounts[i]!]);
           }
-          // The clock as `bid` prices it (moved past outages) and the cash earlier bids paid in.
+          // The clock as `bid` prices it (moved past outages); the cash comes from the inputs.
           const [running, clockStart] = await liquidator.read.auctionClock([accounts[i]!]);
-          const { paidInWad } = await liquidator.read.auctionOf([accounts[i]!]);
           assert.ok(running);
           const stamp = (await publicClient.getBlock()).timestamp; // the preview's clock
           const fraction = BigInt(Math.floor(random() * 1e6) + 1) * 10n ** 12n;
           const onChain = await liquidator.read.previewBid([accounts[i]!, fraction]);
-          const state = accountMargin(await readInputs(accounts[i]!));
-          assert.deepEqual(previewBidFromState(params, state, { clockStart, paidInWad }, stamp, fraction, 6), onChain);
+          const auctionInputs = await readInputs(accounts[i]!);
+          const state = accountMargin(auctionInputs);
+          assert.deepEqual(previewBidFromState(params, state, { clockStart }, stamp, fraction, auctionInputs), onChain);
           previews++;
         }
       }

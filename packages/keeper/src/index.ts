@@ -2,6 +2,7 @@ export {
   type AccountView,
   type BidGasConfig,
   type Decision,
+  SKIP_NONCE_CHECK,
   type StrategyConfig,
   bidGasGuard,
   bidProfit,

@@ -702,25 +702,22 @@ export function createKeeper(options: KeeperOptions): Keeper {
     for (const [health, count] of Object.entries(atRisk)) metrics.atRisk.set({ health }, count);
     const candidates = states.filter((s) => s.health !== Health.HEALTHY || current.auctions.has(s.account));
     if (candidates.length === 0) return;
-    // One batched read for every candidate: auction, nonce and the preview of taking all that is allowed
+    // One batched read for every candidate: auction and the preview of taking all that is allowed
     // (below MM with no auction yet, the preview of the bid that would start it).
     const reads = await batchRead(
       candidates.flatMap((state) => [
         { address: liquidator, abi: liquidatorAbi, functionName: "auctionOf", args: [state.account] },
-        { address: market, abi: optionMarketAbi, functionName: "accountNonce", args: [state.account] },
         { address: liquidator, abi: liquidatorAbi, functionName: "previewBid", args: [state.account, WAD] },
       ]),
       latest,
     );
     const views: AccountView[] = candidates.map((state, i) => {
-      const [auction, nonce, preview] = [reads[3 * i]!, reads[3 * i + 1]!, reads[3 * i + 2]!];
+      const [auction, preview] = [reads[2 * i]!, reads[2 * i + 1]!];
       if (auction.status !== "success") throw auction.error;
-      if (nonce.status !== "success") throw nonce.error;
       const read = preview.status === "success" ? (preview.result as BidPreview) : undefined;
       return {
         account: state.account,
         state,
-        nonce: nonce.result as bigint,
         auction: auction.result as { active: boolean; startTime: bigint },
         preview: read !== undefined && read.fractionWad > 0n ? { ...read } : undefined,
       };

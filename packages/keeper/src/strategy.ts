@@ -2,12 +2,13 @@ import { type BidPreview, Health, type MarginState } from "../../sdk/src/index.j
 
 import type { Fees } from "./executor.js";
 
+/** `expectedNonce` that tells `Liquidator.bid` not to check the account's nonce (`type(uint256).max`). */
+export const SKIP_NONCE_CHECK = 2n ** 256n - 1n;
+
 /** What the keeper knows about one account at a block. */
 export interface AccountView {
   account: bigint;
   state: MarginState;
-  /** The market's `accountNonce`, which a bid must name. */
-  nonce: bigint;
   auction?: { active: boolean; startTime: bigint } | undefined;
   /**
    * The liquidator's preview of taking as much as allowed, for accounts under auction or
@@ -161,7 +162,9 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
           account: view.account,
           fractionWad: preview.fractionWad,
           maxPayment: preview.payment + slippage,
-          expectedNonce: view.nonce,
+          // No nonce check (review R3): anyone who moves the account first would void a
+          // nonce-checked bid; `maxPayment` bounds the price and the liquidator prices at execution.
+          expectedNonce: SKIP_NONCE_CHECK,
           profit,
           startsAuction: !auctionActive,
         });

@@ -59,8 +59,10 @@ contract UnpriceableCollateralTest is PledgeFixture {
     }
 
     /// @notice The owner's own shield: it deposits dust LINK into its risky account and the LINK
-    /// feed goes stale. The account is still valued (the dust counts as zero), still withdraws
-    /// its free collateral, and once under maintenance can still be auctioned.
+    /// feed goes stale. The account is still valued (the dust counts as zero) and still withdraws
+    /// its free collateral. Once under maintenance, its auction waits for a LINK price (review
+    /// R1: unpriced collateral is never sold for nothing) or for LINK's delisting, after which
+    /// the dust counts as zero and the auction starts.
     function test_finding12_ownerDustOnStaleFeedStillLiquidatableAndWithdraws() public {
         _fundAndDeposit(carol, carolAccount, usdc, 10_000e6);
         _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
@@ -81,6 +83,10 @@ contract UnpriceableCollateralTest is PledgeFixture {
         _setPrice(ethUsd, 4_500e8);
         s = engine.accountMargin(carolAccount);
         assertGe(uint8(s.health), uint8(IMarginEngine.Health.LIQUIDATABLE), "not liquidatable");
+        vm.expectPartialRevert(IChainlinkOracle.OracleStalePrice.selector);
+        liquidator.startAuction(carolAccount);
+        vm.prank(admin);
+        vault.delistAsset(address(link));
         liquidator.startAuction(carolAccount);
         assertTrue(liquidator.auctionOf(carolAccount).active, "auction did not start");
     }

@@ -46,8 +46,13 @@ contract ChainlinkOracleLiveSinceTest is Test {
         spot.setPhaseRound(1, 91, 2_000e8, T0 - 210 minutes);
         assertEq(oracle.liveSince(WETH, T0 - 1 days), T0 - 1 days);
         // A missing round ends the run (a real proxy reverts on it).
+        spot.deleteRound(spot.roundIdOf(1, 85));
+        assertEq(oracle.liveSince(WETH, T0 - 1 days), T0 - 330 minutes);
+        // A gap further back than MAX_LIVE_ROUNDS (16) rounds is not seen: the callers keep
+        // `notBefore` recent (the liquidator's last check).
+        spot.setPhaseRound(1, 85, 2_000e8, T0 - 360 minutes);
         spot.deleteRound(spot.roundIdOf(1, 80));
-        assertEq(oracle.liveSince(WETH, T0 - 1 days), T0 - 8 hours);
+        assertEq(oracle.liveSince(WETH, T0 - 1 days), T0 - 1 days);
     }
 
     function test_invalidRound_isAnOutage() public {
@@ -69,11 +74,16 @@ contract ChainlinkOracleLiveSinceTest is Test {
         for (uint64 n = 1; n <= 5; ++n) phased.setPhaseRound(3, n, 2_000e8, T0 - 2 hours + (n - 1) * 30 minutes);
         oracle.setSpotFeed(WETH, IChainlinkOracle.FeedConfig(address(phased), MAX_AGE, 0, 0));
         assertEq(oracle.liveSince(WETH, 0), T0 - 2 hours);
-        // More than MAX_LIVE_ROUNDS rounds back: the oldest examined.
+        // More than MAX_LIVE_ROUNDS rounds back, every gap live: a busy feed, live since
+        // `notBefore` (review R2: answering the oldest round examined capped the auction discount).
         MockFaultyAggregator dense = new MockFaultyAggregator(8);
         for (uint64 n = 1; n <= 100; ++n) dense.setPhaseRound(2, n, 2_000e8, T0 - 100 minutes + n * 1 minutes);
         oracle.setSpotFeed(WETH, IChainlinkOracle.FeedConfig(address(dense), MAX_AGE, 0, 0));
-        assertEq(oracle.liveSince(WETH, 0), T0 - 100 minutes + (100 - oracle.MAX_LIVE_ROUNDS()) * 1 minutes);
+        assertEq(oracle.MAX_LIVE_ROUNDS(), 16);
+        assertEq(oracle.liveSince(WETH, T0 - 1 days), T0 - 1 days);
+        assertEq(oracle.liveSince(WETH, T0 - 90 minutes), T0 - 90 minutes);
+        // Within the bound the walk still stops at `notBefore`.
+        assertEq(oracle.liveSince(WETH, T0 - 10 minutes), T0 - 10 minutes);
     }
 
     function test_volFeed_counts() public {

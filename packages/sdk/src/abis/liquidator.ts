@@ -61,11 +61,6 @@ export const liquidatorAbi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "amountWad", type: "uint256" }],
-    name: "LiquidatorAmountTooLarge",
-    type: "error",
-  },
-  {
     inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
     name: "LiquidatorAuctionActive",
     type: "error",
@@ -316,7 +311,7 @@ export const liquidatorAbi = [
           { internalType: "uint32", name: "bids", type: "uint32" },
           { internalType: "uint64", name: "clockStart", type: "uint64" },
           { internalType: "uint64", name: "lastBidTime", type: "uint64" },
-          { internalType: "uint128", name: "paidInWad", type: "uint128" },
+          { internalType: "uint64", name: "liveCheckedAt", type: "uint64" },
         ],
         internalType: "struct ILiquidator.Auction",
         name: "",

@@ -1,5 +1,5 @@
 import { divUp, divWadUp, mulWad, mulWadUp } from "./fixedPoint.js";
-import { Health, type MarginState } from "./engine.js";
+import { Health, type MarginInputs, type MarginState } from "./engine.js";
 
 const WAD = 10n ** 18n;
 
@@ -31,12 +31,12 @@ export interface BidPreview {
 
 /**
  * A running auction as `bid` prices it: `clockStart` from `Liquidator.auctionClock` (the start
- * moved past price outages) and `paidInWad` from `auctionOf` (cash earlier bids paid in, sold
- * back at par). A bare `bigint` is a clock start with nothing paid in.
+ * moved past price outages found after the last check) and, for information, `liveCheckedAt`
+ * from `auctionOf` (the time up to which the feeds were checked). A bare `bigint` is a clock start.
  */
 export interface AuctionClock {
   clockStart: bigint;
-  paidInWad: bigint;
+  liveCheckedAt?: bigint | undefined;
 }
 
 const abs = (x: bigint) => (x < 0n ? -x : x);
@@ -78,8 +78,9 @@ export function maxFraction(params: AuctionParams, state: MarginState, priceWad:
  * `auctionClock` clock start and `auctionOf` paid-in cash), or, with `auction` undefined, for
  * an account with no auction running yet or whose auction lapsed (`auctionClock` says not
  * running), which `bid` starts in the same transaction (elapsed time 0: the starting discount).
- * The whole account is priced `V − d·|V − paidIn|`: cash earlier bids paid in goes back at
- * par, so split bids take what one bid takes.
+ * The whole account is priced `C + H − d·|H|`: its signed cash C (`cash.cash`, the margin
+ * inputs' cash) at face value and the rest H = V − C at the discount, so split bids take what
+ * one bid takes and a cash debt costs the insurance fund its face value.
  * Throws where the contract reverts on the state alone (not below maintenance, no bid
  * needed, invalid fraction); the protocol-account and nothing-to-sell checks need the chain.
  * Works for every margin mode: the Liquidator scales the engine's state by the fraction (a
@@ -88,8 +89,7 @@ export function maxFraction(params: AuctionParams, state: MarginState, priceWad:
  *
  * @example
  * const [running, clockStart] = await liquidator.read.auctionClock([account]);
- * const { paidInWad } = await liquidator.read.auctionOf([account]);
- * const preview = previewBidFromState(params, state, running ? { clockStart, paidInWad } : undefined, now, 10n ** 18n, 6);
+ * const preview = previewBidFromState(params, accountMargin(inputs), running ? clockStart : undefined, now, 10n ** 18n, inputs);
  * await bid(client, { account, bidderAccount, fractionWad: preview.fractionWad, maxPayment: preview.payment, ... });
  */
 export function previewBidFromState(
@@ -98,14 +98,14 @@ export function previewBidFromState(
   auction: AuctionClock | bigint | undefined,
   timestamp: bigint,
   fractionWad: bigint,
-  cashDecimals: number,
+  cash: Pick<MarginInputs, "cash" | "cashDecimals">,
 ): BidPreview {
   if (state.health < Health.LIQUIDATABLE) throw new Error(`account is not below maintenance (health ${state.health})`);
   if (fractionWad === 0n || fractionWad > WAD) throw new RangeError(`invalid fraction ${fractionWad}`);
-  const cashScale = 10n ** BigInt(18 - cashDecimals);
-  const clock = typeof auction === "bigint" ? { clockStart: auction, paidInWad: 0n } : auction;
-  const discountWad = discountAt(params, clock?.clockStart ?? timestamp, timestamp);
-  let discountValue = mulWad(discountWad, abs(state.markValue - (clock?.paidInWad ?? 0n)));
+  const cashScale = 10n ** BigInt(18 - cash.cashDecimals);
+  const clockStart = typeof auction === "bigint" ? auction : auction?.clockStart;
+  const discountWad = discountAt(params, clockStart ?? timestamp, timestamp);
+  let discountValue = mulWad(discountWad, abs(state.markValue - cash.cash * cashScale));
   // An account worth V ≥ 0 is never sold below 0 (its auction never draws on the insurance fund).
   if (state.markValue >= 0n && discountValue > state.markValue) discountValue = state.markValue;
   const priceWad = state.markValue - discountValue;

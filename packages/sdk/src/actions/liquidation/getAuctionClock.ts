@@ -16,19 +16,19 @@ export interface GetAuctionClockParameters {
   addressBook?: AddressBook | undefined;
 }
 
-/** The running auction's clock and paid-in cash, or undefined when a bid would start a new auction. */
+/** The running auction's clock, or undefined when a bid would start a new auction. */
 export type GetAuctionClockReturnType = AuctionClock | undefined;
 
 export type GetAuctionClockErrorType = PledgeErrorType | ReadContractErrorType;
 
 /**
  * Reads what `previewBidFromState` needs about an auction: `auctionClock` (the clock start
- * moved past price outages; not running when none is open or it lapsed) and `auctionOf`'s
- * `paidInWad`. Undefined means a bid would start a new auction at the start discount.
+ * moved past price outages found after `auctionOf`'s `liveCheckedAt`; not running when none is
+ * open or it lapsed). Undefined means a bid would start a new auction at the start discount.
  *
  * @example
  * const clock = await getAuctionClock(publicClient, { addressBook, account });
- * const preview = previewBidFromState(params, accountMargin(inputs), clock, now, 10n ** 18n, 6);
+ * const preview = previewBidFromState(params, accountMargin(inputs), clock, now, 10n ** 18n, inputs);
  */
 export async function getAuctionClock(
   client: ReadClient,
@@ -47,6 +47,6 @@ export async function getAuctionClock(
       }),
       readContract(client, { address, abi: liquidatorAbi, functionName: "auctionOf", args: [params.account], ...at }),
     ]);
-    return running ? { clockStart, paidInWad: auction.paidInWad } : undefined;
+    return running ? { clockStart, liveCheckedAt: auction.liveCheckedAt } : undefined;
   });
 }
