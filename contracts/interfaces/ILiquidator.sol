@@ -9,8 +9,9 @@ import {IMarginEngine} from "./IMarginEngine.sol";
 /// margin. A bid takes a fraction f of every collateral balance, of the signed cash and
 /// of every position, and pays for it `f × (C + H − d·|H|)` in cash, where C is the
 /// account's signed cash (at face value), H = V − C the rest of its mark-to-market value V
-/// (collateral and positions, no haircuts) and d the discount, which grows with time. When that price is negative (an insolvent account), the insurance fund pays
-/// the bidder instead; whatever the fund cannot cover drives its balance negative, and
+/// (collateral and positions, no haircuts) and d the discount, which grows with time.
+/// When that price is negative (an insolvent account), the insurance fund pays the bidder
+/// instead; whatever the fund cannot cover drives its balance negative, and
 /// that negative balance is the protocol's explicit bad debt. Cash, including what earlier
 /// bids paid in, is never discounted, so splitting a bid gains nothing and a cash debt
 /// costs the fund its face value; no auction opens or takes a bid while a collateral the
@@ -177,8 +178,9 @@ interface ILiquidator is IAccountHook {
     /// would start a new auction now, at the start discount.
     /// @return clockStart The time the discount counts from: the stored clock start moved past
     /// every price outage found since `liveCheckedAt` (the latest `liveSince` of the spot and
-    /// volatility feeds the account needs, where it reports one); `block.timestamp` when not running. An auction lapses once `duration`
-    /// has passed after both the end discount was reached and the last bid.
+    /// volatility feeds the account needs, where it reports one); `block.timestamp` when not
+    /// running. An auction lapses once `duration` has passed after both the end discount was
+    /// reached and the last bid.
     function auctionClock(uint256 account) external view returns (bool running, uint256 clockStart);
 
     /// @notice The discount of an auction whose clock started at `clockStart`, now.

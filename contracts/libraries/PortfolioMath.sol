@@ -158,12 +158,12 @@ library PortfolioMath {
                 size -= held;
             }
             while (size != 0) {
-                uint256 l = _bestLong(c, s);
-                if (l == n) break;
-                uint256 width = _width(isCall, c.strike[s], c.strike[l]);
+                uint256 best = _bestLong(c, s);
+                if (best == n) break;
+                uint256 width = _width(isCall, c.strike[s], c.strike[best]);
                 if (width >= perContractUp[s]) break;
-                uint256 matched = size < c.left[l] ? size : c.left[l];
-                c.left[l] -= matched;
+                uint256 matched = size < c.left[best] ? size : c.left[best];
+                c.left[best] -= matched;
                 size -= matched;
                 floor += FixedPointMathLib.mulWadUp(matched, width);
             }

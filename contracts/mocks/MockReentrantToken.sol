@@ -8,8 +8,8 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 /// every transfer (as an ERC-777 hook or a malicious listed token would). Tests only: it
 /// proves the vault's entry points cannot be re-entered through a token.
 contract MockReentrantToken is ERC20 {
-    address public target;
-    bytes public callData;
+    address public reentryTarget;
+    bytes public reentryData;
 
     constructor() ERC20("Reentrant", "REENTER") {}
 
@@ -19,16 +19,17 @@ contract MockReentrantToken is ERC20 {
 
     /// @notice Every later transfer calls `target` with `data` and bubbles its revert.
     function arm(address target_, bytes calldata data) external {
-        target = target_;
-        callData = data;
+        reentryTarget = target_;
+        reentryData = data;
     }
 
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
-        address hook = target;
+        address hook = reentryTarget;
         if (hook == address(0) || from == address(0)) return;
-        target = address(0); // one re-entry attempt per arming
-        (bool ok, bytes memory reason) = hook.call(callData);
+        reentryTarget = address(0); // one re-entry attempt per arming
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory reason) = hook.call(reentryData);
         if (!ok) {
             assembly {
                 revert(add(reason, 32), mload(reason))
