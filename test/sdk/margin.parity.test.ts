@@ -188,14 +188,16 @@ describe("SDK margin math equals the chain, to the wei", async () => {
             await liquidator.write.startAuction([accounts[i]!]);
           }
           // The clock as `bid` prices it (moved past outages); the cash comes from the inputs.
+          // An auction started in an earlier scenario may have lapsed since (no bid for a whole
+          // `duration` after its end discount): a bid then restarts it, priced as a new one.
           const [running, clockStart] = await liquidator.read.auctionClock([accounts[i]!]);
-          assert.ok(running);
           const stamp = (await publicClient.getBlock()).timestamp; // the preview's clock
           const fraction = BigInt(Math.floor(random() * 1e6) + 1) * 10n ** 12n;
           const onChain = await liquidator.read.previewBid([accounts[i]!, fraction]);
           const auctionInputs = await readInputs(accounts[i]!);
           const state = accountMargin(auctionInputs);
-          assert.deepEqual(previewBidFromState(params, state, { clockStart }, stamp, fraction, auctionInputs), onChain);
+          const clock = running ? { clockStart } : undefined;
+          assert.deepEqual(previewBidFromState(params, state, clock, stamp, fraction, auctionInputs), onChain);
           previews++;
         }
       }
