@@ -4,17 +4,13 @@ pragma solidity 0.8.30;
 import {Test} from "forge-std/Test.sol";
 import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol";
 
-import {IChainlinkOracle} from "../../contracts/interfaces/IChainlinkOracle.sol";
 import {IMarginEngine} from "../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../contracts/interfaces/IOptionMarket.sol";
-import {ChainlinkOracle} from "../../contracts/oracle/ChainlinkOracle.sol";
-import {MarginEngine} from "../../contracts/engine/MarginEngine.sol";
 import {OptionMarket} from "../../contracts/market/OptionMarket.sol";
 import {CollateralVault} from "../../contracts/vault/CollateralVault.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 import {MockFaultyAggregator} from "../../contracts/mocks/MockFaultyAggregator.sol";
 import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
-import {Roles} from "../../contracts/libraries/Roles.sol";
 import {MarketFixture} from "../helpers/MarketFixture.sol";
 
 /// @notice Drives the market on the real engine with bounded random signed orders, fills,
@@ -496,12 +492,12 @@ contract MarketHandler is Test {
 
 /// @notice Books-balance and margin invariants of the market over random trading on the
 /// real stack, with price moves and jumps, stale feeds and sequencer outages, and the
-/// passage of time. The stack is the fixture's, rebuilt around an oracle that reads an L2
-/// sequencer uptime feed; the fixture's maker and taker are bystanders whose deposits sit in
-/// the vault (what a drain would steal).
+/// passage of time. The stack is the fixture's whole deployment (the liquidator and its account
+/// hooks included), with an oracle that reads an L2 sequencer uptime feed (1 h grace); the
+/// fixture's maker and taker are bystanders whose deposits sit in the vault (what a drain would
+/// steal).
 contract OptionMarketInvariantTest is MarketFixture {
     uint256 internal constant HANDLER_FUNDING = 20_000e6;
-    uint256 internal constant SEQUENCER_GRACE = 1 hours;
 
     MarketHandler internal handler;
     MockFaultyAggregator internal sequencer;
@@ -509,7 +505,6 @@ contract OptionMarketInvariantTest is MarketFixture {
 
     function setUp() public override {
         super.setUp();
-        _rebuildWithSequencer();
         vm.prank(riskManager);
         market.setFees(0.003e18, 0.007e18);
         vm.prank(admin);
@@ -652,42 +647,11 @@ contract OptionMarketInvariantTest is MarketFixture {
         sum += vault.cashOf(feeAccountId);
     }
 
-    /// @dev Replaces the fixture's vault, oracle, engine and market with the same stack whose
-    /// oracle reads an L2 sequencer uptime feed (up for a day already), recreates the series
-    /// and funds the bystanders. The fixture's first stack is left unused.
-    function _rebuildWithSequencer() internal {
+    /// @dev An L2 deployment: the fixture's oracle reads a sequencer uptime feed (up for a day
+    /// already), which the handler's oracle actor takes down and up.
+    function _sequencerFeed() internal override returns (address) {
         sequencer = new MockFaultyAggregator(0);
         sequencer.setLatest(0, block.timestamp - 1 days, block.timestamp - 1 days);
-
-        vm.startPrank(admin);
-        vault = new CollateralVault(admin, address(usdc), CASH_CAP);
-        vault.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
-        vault.grantRole(Roles.GUARDIAN_ROLE, guardian);
-        vault.listAsset(address(weth), 0.10e18, 0.05e18, WETH_CAP);
-        vault.listAsset(address(wbtc), 0.12e18, 0.06e18, WBTC_CAP);
-
-        oracle = new ChainlinkOracle(admin, address(sequencer), SEQUENCER_GRACE, 2 hours, 1 days);
-        oracle.setSpotFeed(address(weth), IChainlinkOracle.FeedConfig(address(ethUsd), SPOT_MAX_AGE, 0, 0));
-        oracle.setSpotFeed(address(wbtc), IChainlinkOracle.FeedConfig(address(btcUsd), SPOT_MAX_AGE, 0, 0));
-        oracle.setVolFeed(address(weth), IChainlinkOracle.FeedConfig(address(ethVol), SPOT_MAX_AGE, 0, 0));
-        oracle.setVolFeed(address(wbtc), IChainlinkOracle.FeedConfig(address(btcVol), SPOT_MAX_AGE, 0, 0));
-
-        engine = new MarginEngine(admin, vault, oracle);
-        engine.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
-        ethIndex = engine.listUnderlying(address(weth), _standardParams());
-        btcIndex = engine.listUnderlying(address(wbtc), _standardParams());
-
-        market = new OptionMarket(admin, vault, engine);
-        market.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
-        market.grantRole(Roles.GUARDIAN_ROLE, guardian);
-        engine.setMarket(address(market));
-        vault.grantRole(Roles.MODULE_ROLE, address(market));
-        vault.setRiskCheck(engine);
-        vm.stopPrank();
-
-        callId = _createSeries(ethIndex, 7, 3000e18, true);
-        putId = _createSeries(ethIndex, 7, 2500e18, false);
-        _fundAndDeposit(maker, makerAccount, usdc, FUNDING);
-        _fundAndDeposit(taker, takerAccount, usdc, FUNDING);
+        return address(sequencer);
     }
 }
