@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IChainlinkOracle} from "../../contracts/interfaces/IChainlinkOracle.sol";
 import {IOptionMarket} from "../../contracts/interfaces/IOptionMarket.sol";
 import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
 import {PledgeFixture} from "./PledgeFixture.sol";
@@ -74,5 +75,28 @@ abstract contract MarketFixture is PledgeFixture {
         vm.prank(taker);
         vm.expectRevert(revertData);
         market.fill(order, signature, takerAccount, fillSize);
+    }
+
+    /// @dev What a valuation reverts with once the ETH/USD feed is stale.
+    function _staleSpotError() internal view returns (bytes memory) {
+        return
+            abi.encodeWithSelector(
+                IChainlinkOracle.OracleStalePrice.selector,
+                address(ethUsd),
+                ethUsd.latestTimestamp(),
+                uint256(SPOT_MAX_AGE)
+            );
+    }
+
+    /// @dev One series id, as `transferPositions` takes them.
+    function _ids(uint256 id) internal pure returns (uint256[] memory ids) {
+        ids = new uint256[](1);
+        ids[0] = id;
+    }
+
+    /// @dev One amount, as `transferPositions` takes them.
+    function _amounts(int256 amount) internal pure returns (int256[] memory amounts) {
+        amounts = new int256[](1);
+        amounts[0] = amount;
     }
 }

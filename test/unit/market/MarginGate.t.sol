@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
 import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
@@ -374,25 +373,5 @@ contract MarginGateTest is MarketFixture {
     /// @dev A WAD price rounded down to whole USDC units, so a premium needs no rounding.
     function _floorToCash(uint256 priceWad) internal pure returns (uint256) {
         return (priceWad / 1e12) * 1e12;
-    }
-
-    function _staleSpotError() internal view returns (bytes memory) {
-        return
-            abi.encodeWithSelector(
-                IChainlinkOracle.OracleStalePrice.selector,
-                address(ethUsd),
-                ethUsd.latestTimestamp(),
-                uint256(SPOT_MAX_AGE)
-            );
-    }
-
-    function _ids(uint256 id) internal pure returns (uint256[] memory ids) {
-        ids = new uint256[](1);
-        ids[0] = id;
-    }
-
-    function _amounts(int256 amount) internal pure returns (int256[] memory amounts) {
-        amounts = new int256[](1);
-        amounts[0] = amount;
     }
 }

@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {OptionMarket} from "../../../contracts/market/OptionMarket.sol";
@@ -926,26 +925,5 @@ contract OptionMarketTest is MarketFixture {
     /// @dev Lets every feed age past its limit: the engine can price nothing ("oracle down").
     function _letFeedsGoStale() internal {
         vm.warp(block.timestamp + SPOT_MAX_AGE + 1);
-    }
-
-    /// @dev What a valuation reverts with once the ETH/USD feed is stale.
-    function _staleSpotError() internal view returns (bytes memory) {
-        return
-            abi.encodeWithSelector(
-                IChainlinkOracle.OracleStalePrice.selector,
-                address(ethUsd),
-                ethUsd.latestTimestamp(),
-                uint256(SPOT_MAX_AGE)
-            );
-    }
-
-    function _ids(uint256 id) internal pure returns (uint256[] memory ids) {
-        ids = new uint256[](1);
-        ids[0] = id;
-    }
-
-    function _amounts(int256 amount) internal pure returns (int256[] memory amounts) {
-        amounts = new int256[](1);
-        amounts[0] = amount;
     }
 }
