@@ -147,25 +147,8 @@ export function approximatePortfolio(inputs: MarginInputs): { excessMM: number; 
     const spot = Number(u.spotWad) / WAD;
     const vol = Number(u.volWad) / WAD;
     const tokens = held.get(index) ?? 0;
-    let worst = 0;
-    for (const shockWad of params.spotShocksWad) {
-      const shocked = spot * (1 + Number(shockWad) / WAD);
-      for (const volShockWad of params.volShocksWad) {
-        let pnl = tokens * (shocked - spot);
-        for (const p of positions) {
-          const price =
-            p.seconds <= 0
-              ? p.isCall
-                ? Math.max(shocked - p.strike, 0)
-                : Math.max(p.strike - shocked, 0)
-              : bsFloat(p.isCall, shocked, p.strike, p.seconds, (vol * Number(volShockWad)) / WAD);
-          pnl += p.size * (price - p.mark);
-        }
-        worst = Math.max(worst, -pnl);
-      }
-    }
-    const weight = Number(params.tailWeightWad ?? 0n) / WAD;
-    for (const shockWad of params.tailShocksWad ?? []) {
+    // The book's profit and loss if spot moves by `shockWad` and vol becomes `shockedVol`.
+    const pnlAt = (shockWad: bigint, shockedVol: number): number => {
       const shocked = spot * (1 + Number(shockWad) / WAD);
       let pnl = tokens * (shocked - spot);
       for (const p of positions) {
@@ -174,10 +157,20 @@ export function approximatePortfolio(inputs: MarginInputs): { excessMM: number; 
             ? p.isCall
               ? Math.max(shocked - p.strike, 0)
               : Math.max(p.strike - shocked, 0)
-            : bsFloat(p.isCall, shocked, p.strike, p.seconds, vol);
+            : bsFloat(p.isCall, shocked, p.strike, p.seconds, shockedVol);
         pnl += p.size * (price - p.mark);
       }
-      worst = Math.max(worst, -pnl * weight);
+      return pnl;
+    };
+    let worst = 0;
+    for (const shockWad of params.spotShocksWad) {
+      for (const volShockWad of params.volShocksWad) {
+        worst = Math.max(worst, -pnlAt(shockWad, (vol * Number(volShockWad)) / WAD));
+      }
+    }
+    const weight = Number(params.tailWeightWad ?? 0n) / WAD;
+    for (const shockWad of params.tailShocksWad ?? []) {
+      worst = Math.max(worst, -pnlAt(shockWad, vol) * weight);
     }
     // The cover floor, exactly as on chain, and the contingency.
     const floor =
