@@ -264,17 +264,22 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
 
     /// @dev Whether `answer` passes `_validPrice` (positive, representable, within bounds).
     function _isValidAnswer(Feed memory feed, int256 answer) private pure returns (bool) {
-        if (answer <= 0) return false;
+        uint256 priceWad = _toWad(feed, answer);
+        return priceWad != 0 && _inBounds(feed, priceWad);
+    }
+
+    /// @dev `answer` in WAD, or 0 when it cannot be a price: not positive, past uint256 once
+    /// scaled (rejected instead of panicking), or vanishing below 1 wei of WAD (rounds down).
+    function _toWad(Feed memory feed, int256 answer) private pure returns (uint256) {
+        if (answer <= 0) return 0;
         uint256 raw = uint256(answer);
-        uint256 priceWad;
-        if (feed.decimals <= 18) {
-            uint256 scale = uint256(10) ** (18 - feed.decimals);
-            if (raw > type(uint256).max / scale) return false;
-            priceWad = raw * scale;
-        } else {
-            priceWad = raw / uint256(10) ** (feed.decimals - 18);
-            if (priceWad == 0) return false;
-        }
+        if (feed.decimals > 18) return raw / uint256(10) ** (feed.decimals - 18);
+        uint256 scale = uint256(10) ** (18 - feed.decimals);
+        return raw > type(uint256).max / scale ? 0 : raw * scale;
+    }
+
+    /// @dev Whether `priceWad` lies within the feed's sanity bounds (a zero maximum is none).
+    function _inBounds(Feed memory feed, uint256 priceWad) private pure returns (bool) {
         return priceWad >= feed.minAnswerWad && (feed.maxAnswerWad == 0 || priceWad <= feed.maxAnswerWad);
     }
 
@@ -295,22 +300,10 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
 
     /// @dev Normalises `answer` to WAD and applies `> 0` and the sanity bounds.
     function _validPrice(Feed memory feed, int256 answer) private pure returns (uint256 priceWad) {
-        if (answer <= 0) revert OracleInvalidPrice(feed.aggregator, answer);
-        uint256 raw = uint256(answer);
-        if (feed.decimals <= 18) {
-            uint256 scale = uint256(10) ** (18 - feed.decimals);
-            // A scaled value past uint256 cannot be a real price: reject it instead of panicking.
-            if (raw > type(uint256).max / scale) revert OracleInvalidPrice(feed.aggregator, answer);
-            priceWad = raw * scale;
-        } else {
-            // Rounds down; an answer that vanishes below 1 wei of WAD is as unusable as 0.
-            priceWad = raw / uint256(10) ** (feed.decimals - 18);
-            if (priceWad == 0) revert OracleInvalidPrice(feed.aggregator, answer);
-        }
-        uint256 minWad = feed.minAnswerWad;
-        uint256 maxWad = feed.maxAnswerWad;
-        if (priceWad < minWad || (maxWad != 0 && priceWad > maxWad)) {
-            revert OraclePriceOutOfBounds(feed.aggregator, priceWad, minWad, maxWad);
+        priceWad = _toWad(feed, answer);
+        if (priceWad == 0) revert OracleInvalidPrice(feed.aggregator, answer);
+        if (!_inBounds(feed, priceWad)) {
+            revert OraclePriceOutOfBounds(feed.aggregator, priceWad, feed.minAnswerWad, feed.maxAnswerWad);
         }
     }
 
