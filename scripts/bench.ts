@@ -151,7 +151,7 @@ const portfolioView: Record<string, number> = {};
 const portfolioMakers: Record<number, bigint> = {};
 async function portfolioAccount(size: number, sub: bigint): Promise<bigint> {
   const maker = accountId(trader, sub);
-  await market.write.setMarginMode([maker, 2], asTrader);
+  await engine.write.setMarginMode([maker, 2], asTrader);
   await fund(maker, makerWallet!, parseUnits("10000000", 6));
   const taker = accountId(takerWallet!.account.address, sub);
   await fund(taker, takerWallet!, parseUnits("1000000", 6));
@@ -164,7 +164,7 @@ async function portfolioAccount(size: number, sub: bigint): Promise<bigint> {
 }
 for (const size of [1, 4, 16, 32, 48]) {
   // 48 is past the default cap of 32: raise it to the hard ceiling for this one measurement.
-  if (size === 48) await market.write.setPortfolioPositionCap([48n]);
+  if (size === 48) await engine.write.setPortfolioPositionCap([48n]);
   portfolioMakers[size] = await portfolioAccount(size, 3000n + BigInt(size));
   portfolioView[`engine.accountMargin, PORTFOLIO, ${size} positions`] = Number(
     await probe.read.accountMarginGas([engine.address, portfolioMakers[size]!]),
@@ -191,7 +191,7 @@ for (let i = 0; i < 16; i++) {
 }
 {
   const maker = accountId(trader, 3999n);
-  await market.write.setMarginMode([maker, 2], asTrader);
+  await engine.write.setMarginMode([maker, 2], asTrader);
   await fund(maker, makerWallet, parseUnits("10000000", 6));
   const taker = accountId(takerWallet.account.address, 3999n);
   await fund(taker, takerWallet, parseUnits("1000000", 6));
@@ -211,7 +211,7 @@ const wideGrid = {
   contingencyWad: 5_000_000_000_000_000n,
   mmFactorWad: 800_000_000_000_000_000n,
 };
-await market.write.setPortfolioPositionCap([32n]);
+await engine.write.setPortfolioPositionCap([32n]);
 const defaultGrid = await engine.read.portfolioParams([1]);
 for (const index of [1, 2]) await engine.write.setPortfolioParams([index, { ...defaultGrid, ...wideGrid }]);
 portfolioView["engine.accountMargin, PORTFOLIO, 16 positions, 45 scenarios"] = Number(

@@ -2,33 +2,38 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
-
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
-import {IPortfolioRisk} from "../interfaces/IPortfolioRisk.sol";
+import {IPortfolioManager} from "../interfaces/IPortfolioManager.sol";
 import {IRiskCheck} from "../interfaces/IRiskCheck.sol";
-import {BlackScholes} from "../libraries/BlackScholes.sol";
-import {MarginMath} from "../libraries/MarginMath.sol";
 import {Roles} from "../libraries/Roles.sol";
-import {SeriesLib} from "../libraries/SeriesLib.sol";
-import {PortfolioRisk} from "./PortfolioRisk.sol";
+import {MarginValuation} from "./MarginValuation.sol";
+import {PortfolioManager} from "./PortfolioManager.sol";
+import {StandardManager} from "./StandardManager.sol";
 
 /// @title MarginEngine
 /// @notice Values accounts from the vault's balances, the market's positions and the
 /// oracle's prices, and answers whether they meet initial and maintenance margin.
 /// It holds no funds and moves none: it is a pure function of on-chain state.
-contract MarginEngine is IMarginEngine, AccessControl {
+/// It keeps the registry (underlyings and their parameters), each account's margin mode and
+/// the position limits, and dispatches by mode: CROSS and ISOLATED accounts to its standard
+/// manager (in its own bytecode), PORTFOLIO accounts to the `PortfolioManager` it deploys.
+contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// @notice Most underlyings, so one check reads a bounded number of feeds.
     uint16 public constant MAX_UNDERLYINGS = 32;
     /// @notice Upper bound of every standard-margin parameter (50 % of spot or strike).
     uint256 public constant MAX_RISK_PARAM = 0.5e18;
     /// @notice Lower bound of the maintenance parameters, so no short is ever free.
     uint256 public constant MIN_MM_PARAM = 0.01e18;
+    /// @notice Most open series a CROSS account may hold, so a margin check stays bounded.
+    uint256 public constant MAX_CROSS_POSITIONS = 128;
+    /// @notice Hard ceiling of `portfolioPositionCap`: a PORTFOLIO check revalues every position
+    /// in every scenario, so its cost grows with positions × scenarios (`docs/portfolio-margin.md`).
+    uint256 public constant MAX_PORTFOLIO_POSITIONS = 48;
     /// @notice Most scenarios (spot shocks × vol shocks) per underlying, so the portfolio check
-    /// stays bounded; with the market's portfolio position cap it fits well inside a block.
+    /// stays bounded; with the portfolio position cap it fits well inside a block.
     uint256 public constant MAX_SCENARIOS = 45;
     /// @notice Most spot shocks and vol shocks in a grid.
     uint256 public constant MAX_SPOT_SHOCKS = 21;
@@ -50,47 +55,28 @@ contract MarginEngine is IMarginEngine, AccessControl {
     uint256 public constant MIN_TAIL_WEIGHT = 0.1e18;
     uint256 public constant MAX_TAIL_WEIGHT = 1e18;
 
-    ICollateralVault public immutable vault;
     /// @inheritdoc IMarginEngine
-    IPledgeOracle public immutable oracle;
+    IPortfolioManager public immutable portfolioManager;
     /// @inheritdoc IMarginEngine
-    IPortfolioRisk public immutable portfolioRisk;
-    /// @notice The option market whose positions are valued (set once by the admin).
     IOptionMarket public market;
+    /// @inheritdoc IMarginEngine
+    /// @dev 32 keeps a check under about 3.1M gas with the default grid and a fill's worst case
+    /// (two reducing portfolio sides, four checks) well inside a 30M block.
+    uint256 public portfolioPositionCap = 32;
 
-    uint8 private immutable _cashDecimals;
-    uint16 private _underlyingCount;
+    uint16 private _count;
     mapping(uint16 index => Underlying) private _underlyings;
     mapping(address asset => uint16) private _indexOf;
     mapping(uint16 index => PortfolioParams) private _portfolio;
+    mapping(uint256 account => MarginMode) private _modes;
 
-    /// @dev Prices read once per check: one slot per underlying index, filled lazily.
-    struct PriceCache {
-        uint256[] spot;
-        uint256[] vol;
-    }
-
-    /// @dev A portfolio account as its requirement needs it: positions with their marks (and
-    /// whether a price can still move them), and per underlying index the collateral held in
-    /// that underlying, native units and decimals.
-    struct PortfolioBook {
-        uint256[] seriesIds;
-        int256[] balances;
-        uint256[] marks;
-        bool[] atRisk;
-        uint256[] heldTokens;
-        uint8[] heldDecimals;
-    }
-
-    constructor(address admin, ICollateralVault vault_, IPledgeOracle oracle_) {
-        if (admin == address(0) || address(vault_) == address(0) || address(oracle_) == address(0)) {
-            revert EngineZeroAddress();
-        }
-        vault = vault_;
-        oracle = oracle_;
-        // The scenario requirement lives in its own contract to keep the engine under EIP-170.
-        portfolioRisk = new PortfolioRisk();
-        _cashDecimals = vault_.assetConfig(vault_.cashAsset()).decimals;
+    constructor(
+        address admin,
+        ICollateralVault vault_,
+        IPledgeOracle oracle_
+    ) MarginValuation(_nonZero(vault_, oracle_, admin), oracle_) {
+        // Portfolio valuation lives in its own contract to keep the engine under EIP-170.
+        portfolioManager = new PortfolioManager(vault_, oracle_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -103,10 +89,10 @@ contract MarginEngine is IMarginEngine, AccessControl {
     ) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint16 index) {
         if (asset == address(0)) revert EngineZeroAddress();
         if (_indexOf[asset] != 0) revert EngineUnderlyingAlreadyListed(asset);
-        if (_underlyingCount >= MAX_UNDERLYINGS) revert EngineTooManyUnderlyings(MAX_UNDERLYINGS);
+        if (_count >= MAX_UNDERLYINGS) revert EngineTooManyUnderlyings(MAX_UNDERLYINGS);
         _checkParams(params);
         // Index 0 means "not listed", so indices start at 1.
-        index = ++_underlyingCount;
+        index = ++_count;
         _underlyings[index] = Underlying(asset, params);
         _indexOf[asset] = index;
         emit UnderlyingListed(index, asset, params);
@@ -132,11 +118,32 @@ contract MarginEngine is IMarginEngine, AccessControl {
     }
 
     /// @inheritdoc IMarginEngine
+    /// @dev Set once rather than in the constructor because the two contracts point at each
+    /// other: the market takes the engine in its constructor (it asks for position limits and
+    /// margin checks), so the engine is deployed first and learns the market's address after.
     function setMarket(address market_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (market_ == address(0)) revert EngineZeroAddress();
         if (address(market) != address(0)) revert EngineMarketAlreadySet();
         market = IOptionMarket(market_);
         emit MarketSet(market_);
+    }
+
+    /// @inheritdoc IMarginEngine
+    function setPortfolioPositionCap(uint256 cap) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        if (cap == 0 || cap > MAX_PORTFOLIO_POSITIONS) revert EngineInvalidPositionCap(cap);
+        portfolioPositionCap = cap;
+        emit PortfolioPositionCapSet(cap);
+    }
+
+    // ---------------------------------------------------------------- accounts
+
+    /// @inheritdoc IMarginEngine
+    function setMarginMode(uint256 account, MarginMode mode) external {
+        if (!_vault.isAuthorized(account, msg.sender)) revert EngineUnauthorized(account, msg.sender);
+        if (address(market) == address(0)) revert EngineMarketNotSet();
+        if (_positionCount(account) != 0) revert EngineModeLocked(account);
+        _modes[account] = mode;
+        emit MarginModeSet(account, mode);
     }
 
     // ---------------------------------------------------------------- checks
@@ -145,7 +152,7 @@ contract MarginEngine is IMarginEngine, AccessControl {
     function checkWithdrawal(uint256 account) external view {
         // An account with no positions and no debt needs no price: its requirement is
         // zero and its equity is not negative, so withdrawals work even when feeds fail.
-        if (vault.cashOf(account) >= 0 && _positionCount(account) == 0) return;
+        if (_vault.cashOf(account) >= 0 && _positionCount(account) == 0) return;
         _checkInitial(account);
     }
 
@@ -184,8 +191,29 @@ contract MarginEngine is IMarginEngine, AccessControl {
 
     /// @inheritdoc IMarginEngine
     function mark(uint256 seriesId) external view returns (uint256 markWad) {
-        PriceCache memory cache = _newCache();
-        (markWad, ) = _markAndSpot(seriesId, cache);
+        return _markOf(seriesId, _newCache()).markWad;
+    }
+
+    /// @inheritdoc IMarginEngine
+    function marginModeOf(uint256 account) external view returns (MarginMode) {
+        return _modes[account];
+    }
+
+    /// @inheritdoc IMarginEngine
+    function positionLimitOf(uint256 account) external view returns (uint256) {
+        MarginMode mode = _modes[account];
+        if (mode == MarginMode.ISOLATED) return 1;
+        return mode == MarginMode.PORTFOLIO ? portfolioPositionCap : MAX_CROSS_POSITIONS;
+    }
+
+    /// @inheritdoc IMarginEngine
+    function oracle() external view returns (IPledgeOracle) {
+        return _oracle;
+    }
+
+    /// @notice The collateral vault whose balances are valued.
+    function vault() external view returns (ICollateralVault) {
+        return _vault;
     }
 
     /// @inheritdoc IMarginEngine
@@ -227,8 +255,13 @@ contract MarginEngine is IMarginEngine, AccessControl {
     }
 
     /// @inheritdoc IMarginEngine
+    function listedIndexOf(address asset) external view returns (uint16) {
+        return _indexOf[asset];
+    }
+
+    /// @inheritdoc IMarginEngine
     function underlyingCount() external view returns (uint16) {
-        return _underlyingCount;
+        return _count;
     }
 
     // ---------------------------------------------------------------- internal
@@ -240,234 +273,10 @@ contract MarginEngine is IMarginEngine, AccessControl {
         }
     }
 
-    /// @dev The whole valuation: collateral, cash, then every position.
-    function _margin(uint256 account) private view returns (MarginState memory state) {
-        IOptionMarket market_ = market;
-        if (address(market_) != address(0) && market_.marginModeOf(account) == IOptionMarket.MarginMode.PORTFOLIO)
-            return _portfolioMargin(account, market_);
-        PriceCache memory cache = _newCache();
-        PortfolioBook memory none;
-        (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account, cache, none);
-
-        if (address(market_) != address(0)) {
-            (uint256[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
-            for (uint256 i; i < seriesIds.length; ++i) {
-                (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesIds[i], balances[i], cache);
-                // Long options add nothing to initial-margin equity (as in Lyra's standard
-                // manager): otherwise options bought on cash credit would lever without bound.
-                if (value < 0) state.equityIM += value;
-                state.equityMM += value;
-                state.markValue += value;
-                state.requirementIM += reqIM;
-                state.requirementMM += reqMM;
-            }
-        }
-        state.health = _health(state);
-    }
-
-    /// @dev Portfolio margin (`docs/portfolio-margin.md`). Equity counts every position at its
-    /// mark and collateral in a listed underlying at its full value (its price risk is in the
-    /// scenarios); other collateral keeps its haircuts. The requirement is, per underlying, the
-    /// largest of the worst grid loss, the weighted worst tail loss and the cover floor, plus the
-    /// contingency (`PortfolioRisk`); maintenance scales each underlying's part by its `mmFactorWad`.
-    function _portfolioMargin(uint256 account, IOptionMarket market_) private view returns (MarginState memory state) {
-        PriceCache memory cache = _newCache();
-        uint256 slots = cache.spot.length;
-        PortfolioBook memory book;
-        book.heldTokens = new uint256[](slots);
-        book.heldDecimals = new uint8[](slots);
-        (state.equityIM, state.equityMM, state.markValue) = _collateralEquity(account, cache, book);
-        (book.seriesIds, book.balances) = market_.positionsOf(account);
-        uint256 count = book.seriesIds.length;
-        book.marks = new uint256[](count);
-        book.atRisk = new bool[](count);
-        for (uint256 i; i < count; ++i) {
-            uint256 spotWad;
-            (book.marks[i], spotWad) = _markAndSpot(book.seriesIds[i], cache);
-            // spotWad == 0: a posted settlement price has fixed the payoff.
-            book.atRisk[i] = spotWad != 0;
-            int256 value = MarginMath.positionValue(book.balances[i], book.marks[i]);
-            state.equityIM += value;
-            state.equityMM += value;
-            state.markValue += value;
-        }
-        for (uint256 u = 1; u < slots; ++u) {
-            uint256 requirement = _underlyingRequirement(uint16(u), book, cache);
-            if (requirement == 0) continue;
-            state.requirementIM += requirement;
-            state.requirementMM += FixedPointMathLib.mulWadUp(requirement, _portfolio[uint16(u)].mmFactorWad);
-        }
-        state.health = _health(state);
-    }
-
-    /// @dev Collateral plus signed cash: equity with initial and with maintenance haircuts, and
-    /// the mark-to-market value with none. For a portfolio account (a `book` with per-underlying
-    /// slots), collateral in a listed underlying counts at full value in both equities and is
-    /// recorded in `book` for the scenarios, which carry its price risk; every other asset keeps
-    /// its haircuts.
-    function _collateralEquity(
-        uint256 account,
-        PriceCache memory cache,
-        PortfolioBook memory book
-    ) private view returns (int256 equityIM, int256 equityMM, int256 markValue) {
-        uint256[] memory balances;
-        {
-            int256 cash;
-            (balances, cash) = vault.balancesOf(account);
-            equityIM = MarginMath.cashToWad(cash, _cashDecimals);
-        }
-        equityMM = equityIM;
-        markValue = equityIM;
-        address[] memory assets;
-        for (uint256 i; i < balances.length; ++i) {
-            if (balances[i] == 0) continue;
-            if (assets.length == 0) assets = vault.collateralAssets();
-            (uint256 im, uint256 mm, uint256 value) = _collateralValue(assets[i], balances[i], cache, book);
-            equityIM += int256(im);
-            equityMM += int256(mm);
-            markValue += int256(value);
-        }
-    }
-
-    /// @dev One collateral balance: its value with initial and with maintenance haircuts, and
-    /// with none. Collateral that is delisted or cannot be priced counts as zero rather than making
-    /// the whole account impossible to value (finding 12): a dead feed holds no account hostage.
-    function _collateralValue(
-        address asset,
-        uint256 amount,
-        PriceCache memory cache,
-        PortfolioBook memory book
-    ) private view returns (uint256 im, uint256 mm, uint256 value) {
-        ICollateralVault.AssetConfig memory config = vault.assetConfig(asset);
-        if (config.delisted) return (0, 0, 0);
-        uint16 u = _indexOf[asset];
-        uint256 price = _collateralPrice(asset, u, cache);
-        if (price == 0) return (0, 0, 0);
-        value = MarginMath.tokenValueDown(amount, config.decimals, price);
-        if (u != 0 && book.heldTokens.length != 0) {
-            book.heldTokens[u] = amount;
-            book.heldDecimals[u] = config.decimals;
-            return (value, value, value);
-        }
-        im = MarginMath.applyHaircutDown(value, config.initialHaircutWad);
-        mm = MarginMath.applyHaircutDown(value, config.maintenanceHaircutWad);
-    }
-
-    /// @dev The portfolio requirement of one underlying; 0 if the account has nothing at risk on it.
-    function _underlyingRequirement(
-        uint16 u,
-        PortfolioBook memory book,
-        PriceCache memory cache
-    ) private view returns (uint256) {
-        uint256 count;
-        for (uint256 i; i < book.seriesIds.length; ++i) {
-            if (book.atRisk[i] && SeriesLib.underlyingIndexOf(book.seriesIds[i]) == u) ++count;
-        }
-        uint256 heldTokens = book.heldTokens[u];
-        if (count == 0 && heldTokens == 0) return 0;
-        // A live series on `u` has filled the vol slot; with only expired series or collateral
-        // the vol is never used.
-        IPortfolioRisk.Book memory b = IPortfolioRisk.Book({
-            spotWad: _spot(u, cache),
-            volWad: cache.vol[u],
-            heldTokens: heldTokens,
-            heldDecimals: book.heldDecimals[u],
-            seriesIds: new uint256[](count),
-            balances: new int256[](count),
-            marks: new uint256[](count)
-        });
-        count = 0;
-        for (uint256 i; i < book.seriesIds.length; ++i) {
-            if (!book.atRisk[i] || SeriesLib.underlyingIndexOf(book.seriesIds[i]) != u) continue;
-            (b.seriesIds[count], b.balances[count], b.marks[count]) = (
-                book.seriesIds[i],
-                book.balances[i],
-                book.marks[i]
-            );
-            ++count;
-        }
-        return portfolioRisk.requirementUp(b, _portfolio[u], _underlyings[u].params, block.timestamp);
-    }
-
-    /// @dev Value and requirements of one position.
-    function _position(
-        uint256 seriesId,
-        int256 balance,
-        PriceCache memory cache
-    ) private view returns (int256 value, uint256 reqIM, uint256 reqMM) {
-        (uint256 markWad, uint256 spotWad) = _markAndSpot(seriesId, cache);
-        value = MarginMath.positionValue(balance, markWad);
-        // spotWad == 0 flags an expired series with a posted settlement price: the payoff
-        // is fixed, the mark carries all of it, nothing further is required.
-        if (balance >= 0 || spotWad == 0) return (value, 0, 0);
-        RiskParams memory p = _underlyings[SeriesLib.underlyingIndexOf(seriesId)].params;
-        bool isCall = SeriesLib.isCallOf(seriesId);
-        uint256 strike = SeriesLib.strikeOf(seriesId);
-        reqIM = MarginMath.positionRequirementUp(
-            balance,
-            MarginMath.shortRequirementUp(isCall, spotWad, strike, p.aIM, p.bIM)
-        );
-        reqMM = MarginMath.positionRequirementUp(
-            balance,
-            MarginMath.shortRequirementUp(isCall, spotWad, strike, p.aMM, p.bMM)
-        );
-    }
-
-    /// @dev The mark of one contract and the spot its requirement uses (0 once settled).
-    /// Before expiry: Black–Scholes with r = 0. After expiry: intrinsic value at the
-    /// settlement price if posted, else at spot.
-    function _markAndSpot(
-        uint256 seriesId,
-        PriceCache memory cache
-    ) private view returns (uint256 markWad, uint256 spotWad) {
-        uint16 index = SeriesLib.underlyingIndexOf(seriesId);
-        uint256 expiry = SeriesLib.expiryOf(seriesId);
-        uint256 strike = SeriesLib.strikeOf(seriesId);
-        bool isCall = SeriesLib.isCallOf(seriesId);
-        if (block.timestamp >= expiry) {
-            (uint256 settlement, bool posted) = oracle.settlementPrice(_underlyings[index].asset, expiry);
-            if (posted) return (MarginMath.intrinsic(isCall, settlement, strike), 0);
-            spotWad = _spot(index, cache);
-            return (MarginMath.intrinsic(isCall, spotWad, strike), spotWad);
-        }
-        spotWad = _spot(index, cache);
-        uint256 volWad = cache.vol[index];
-        if (volWad == 0) {
-            volWad = oracle.vol(_underlyings[index].asset);
-            cache.vol[index] = volWad;
-        }
-        uint256 secondsToExpiry = expiry - block.timestamp;
-        markWad =
-            isCall
-                ? BlackScholes.callPrice(spotWad, strike, secondsToExpiry, volWad)
-                : BlackScholes.putPrice(spotWad, strike, secondsToExpiry, volWad);
-    }
-
-    function _spot(uint16 index, PriceCache memory cache) private view returns (uint256 spotWad) {
-        spotWad = cache.spot[index];
-        if (spotWad == 0) {
-            spotWad = oracle.spot(_underlyings[index].asset);
-            cache.spot[index] = spotWad;
-        }
-    }
-
-    /// @dev The price of collateral `asset` (listed underlying `u`, or 0), or 0 if it cannot be
-    /// priced: the oracle reverts on a stale, failing or out-of-bounds feed, never returns 0.
-    function _collateralPrice(address asset, uint16 u, PriceCache memory cache) private view returns (uint256) {
-        if (u != 0 && cache.spot[u] != 0) return cache.spot[u];
-        try oracle.spot(asset) returns (uint256 price) {
-            // An underlying's spot is read once per check, for its collateral and its series alike.
-            if (u != 0) cache.spot[u] = price;
-            return price;
-        } catch {
-            return 0;
-        }
-    }
-
-    function _newCache() private view returns (PriceCache memory cache) {
-        uint256 n = uint256(_underlyingCount) + 1;
-        cache.spot = new uint256[](n);
-        cache.vol = new uint256[](n);
+    /// @dev Dispatch by mode: each manager values its own accounts.
+    function _margin(uint256 account) private view returns (MarginState memory) {
+        if (_modes[account] == MarginMode.PORTFOLIO) return portfolioManager.accountMargin(account);
+        return _standardMargin(account, market);
     }
 
     function _positionCount(uint256 account) private view returns (uint256) {
@@ -477,11 +286,34 @@ contract MarginEngine is IMarginEngine, AccessControl {
         return seriesIds.length;
     }
 
-    function _health(MarginState memory state) private pure returns (Health) {
-        if (state.equityMM < 0) return Health.INSOLVENT;
-        if (state.equityMM < int256(state.requirementMM)) return Health.LIQUIDATABLE;
-        if (state.equityIM < int256(state.requirementIM)) return Health.MARGIN_CALL;
-        return Health.HEALTHY;
+    // ---------------------------------------------------------------- registry
+
+    function _underlyingCount() internal view override returns (uint256) {
+        return _count;
+    }
+
+    function _readAsset(uint16 index) internal view override returns (address) {
+        return _underlyings[index].asset;
+    }
+
+    function _readListedIndex(address asset) internal view override returns (uint16) {
+        return _indexOf[asset];
+    }
+
+    function _riskParamsOf(uint16 index) internal view override returns (RiskParams memory) {
+        return _underlyings[index].params;
+    }
+
+    /// @dev Checks the constructor's addresses before the valuation base reads the vault.
+    function _nonZero(
+        ICollateralVault vault_,
+        IPledgeOracle oracle_,
+        address admin
+    ) private pure returns (ICollateralVault) {
+        if (admin == address(0) || address(vault_) == address(0) || address(oracle_) == address(0)) {
+            revert EngineZeroAddress();
+        }
+        return vault_;
     }
 
     function _setPortfolioParams(uint16 index, PortfolioParams memory params) private {

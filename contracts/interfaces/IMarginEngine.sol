@@ -1,15 +1,28 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IOptionMarket} from "./IOptionMarket.sol";
 import {IPledgeOracle} from "./IPledgeOracle.sol";
-import {IPortfolioRisk} from "./IPortfolioRisk.sol";
+import {IPortfolioManager} from "./IPortfolioManager.sol";
 import {IRiskCheck} from "./IRiskCheck.sol";
 
 /// @title IMarginEngine
 /// @notice Values accounts and enforces initial (IM) and maintenance (MM) margin.
 /// Equity = Σ collateral × price × (1 − haircut) + signed cash + Σ position × mark,
 /// computed once with initial and once with maintenance haircuts. All values WAD USD.
+/// Each account has a margin mode; the engine values CROSS and ISOLATED accounts itself (the
+/// standard manager) and hands PORTFOLIO accounts to its portfolio manager.
 interface IMarginEngine is IRiskCheck {
+    /// @notice How an account is margined. Fixed while the account holds a position.
+    /// CROSS: standard margin over up to `MAX_CROSS_POSITIONS` series. ISOLATED: standard margin,
+    /// one series. PORTFOLIO: scenario margin (`docs/portfolio-margin.md`) over up to
+    /// `portfolioPositionCap` series.
+    enum MarginMode {
+        CROSS,
+        ISOLATED,
+        PORTFOLIO
+    }
+
     /// @notice Where an account stands.
     /// HEALTHY: equityIM ≥ requirementIM. MARGIN_CALL: below IM but equityMM ≥ requirementMM
     /// (no new risk, no withdrawals). LIQUIDATABLE: below MM. INSOLVENT: equityMM < 0.
@@ -60,6 +73,17 @@ interface IMarginEngine is IRiskCheck {
         uint64 tailWeightWad;
     }
 
+    /// @notice The mark of one contract of a series, and how it was reached.
+    /// @param markWad The mark, WAD USD: Black–Scholes before expiry, intrinsic value after.
+    /// @param spotWad The spot the mark and any requirement use; 0 when `settled`.
+    /// @param settled Whether a posted settlement price has fixed the payoff: the mark carries all
+    /// of it, no price can move it and nothing further is required.
+    struct MarkResult {
+        uint256 markWad;
+        uint256 spotWad;
+        bool settled;
+    }
+
     /// @notice A registered underlying.
     struct Underlying {
         address asset;
@@ -86,6 +110,12 @@ interface IMarginEngine is IRiskCheck {
     error EngineMarketAlreadySet();
     /// @notice The option market is not set yet.
     error EngineMarketNotSet();
+    /// @notice `caller` is neither the owner of `account` nor an operator it approved in the vault.
+    error EngineUnauthorized(uint256 account, address caller);
+    /// @notice The margin mode of an account that holds positions cannot change.
+    error EngineModeLocked(uint256 account);
+    /// @notice A portfolio position cap outside [1, MAX_PORTFOLIO_POSITIONS].
+    error EngineInvalidPositionCap(uint256 cap);
 
     // ---------------------------------------------------------------- events
 
@@ -97,6 +127,10 @@ interface IMarginEngine is IRiskCheck {
     event PortfolioParamsSet(uint16 indexed index, PortfolioParams params);
     /// @notice The option market was wired in.
     event MarketSet(address market);
+    /// @notice An account's margin mode changed.
+    event MarginModeSet(uint256 indexed account, MarginMode mode);
+    /// @notice The most open series a PORTFOLIO account may hold changed.
+    event PortfolioPositionCapSet(uint256 cap);
 
     // ---------------------------------------------------------------- governance
 
@@ -112,6 +146,16 @@ interface IMarginEngine is IRiskCheck {
 
     /// @notice Wires in the option market whose positions the engine values (admin, once).
     function setMarket(address market) external;
+
+    /// @notice Sets the margin mode of `account` (its owner or an operator it approved in the
+    /// vault). Refused with `EngineModeLocked` while the account holds any position, and with
+    /// `EngineMarketNotSet` before the market is wired in.
+    function setMarginMode(uint256 account, MarginMode mode) external;
+
+    /// @notice Sets the most open series a PORTFOLIO account may hold (risk manager), within
+    /// [1, MAX_PORTFOLIO_POSITIONS]. Lowering it never touches positions already open; it only
+    /// stops accounts at or above it from opening more.
+    function setPortfolioPositionCap(uint256 cap) external;
 
     // ---------------------------------------------------------------- views
 
@@ -135,6 +179,17 @@ interface IMarginEngine is IRiskCheck {
     /// @notice The mark of one contract of `seriesId`, WAD USD.
     function mark(uint256 seriesId) external view returns (uint256 markWad);
 
+    /// @notice The margin mode of `account` (CROSS until set).
+    function marginModeOf(uint256 account) external view returns (MarginMode);
+
+    /// @notice The most open series a PORTFOLIO account may hold (see `docs/portfolio-margin.md`).
+    function portfolioPositionCap() external view returns (uint256);
+
+    /// @notice The most open series `account` may hold under its mode: 1 when ISOLATED,
+    /// `MAX_CROSS_POSITIONS` when CROSS, `portfolioPositionCap` when PORTFOLIO. The market asks it
+    /// whenever the account opens a position.
+    function positionLimitOf(uint256 account) external view returns (uint256);
+
     /// @notice The portfolio-margin parameters of the underlying at `index`.
     function portfolioParams(uint16 index) external view returns (PortfolioParams memory);
 
@@ -149,9 +204,14 @@ interface IMarginEngine is IRiskCheck {
     /// @notice The index of the underlying `asset`; reverts if not listed.
     function underlyingIndexOf(address asset) external view returns (uint16);
 
-    /// @notice The contract that computes the portfolio requirement of one underlying (deployed
-    /// by the engine's constructor).
-    function portfolioRisk() external view returns (IPortfolioRisk);
+    /// @notice The index of the underlying `asset`, or 0 if it is not listed.
+    function listedIndexOf(address asset) external view returns (uint16);
+
+    /// @notice The contract that values PORTFOLIO accounts (deployed by the engine's constructor).
+    function portfolioManager() external view returns (IPortfolioManager);
+
+    /// @notice The option market whose positions are valued (zero until `setMarket`).
+    function market() external view returns (IOptionMarket);
 
     /// @notice The oracle every price comes from.
     function oracle() external view returns (IPledgeOracle);

@@ -9,13 +9,6 @@ import {IAccountHook} from "./IAccountHook.sol";
 /// A position is a signed balance per (account, series), in WAD contracts (1e18 = one
 /// option on one unit of the underlying); long > 0, short < 0. Σ over a series = 0.
 interface IOptionMarket {
-    /// @notice How an account is margined. Fixed once the account holds a position.
-    enum MarginMode {
-        CROSS,
-        ISOLATED,
-        PORTFOLIO
-    }
-
     /// @notice A maker's signed order.
     /// @param account The maker account; the signer is its owner or an approved operator
     /// (or the owner's ERC-1271 wallet).
@@ -53,8 +46,8 @@ interface IOptionMarket {
     error MarketWrongTaker(bytes32 orderHash, uint256 taker);
     error MarketSelfTrade(uint256 account);
     error MarketInvalidNonce(uint256 current, uint256 requested);
-    error MarketModeLocked(uint256 account);
-    error MarketIsolatedAccountTaken(uint256 account, uint256 heldSeriesId);
+    /// @notice Opening one more series would take `account` past the limit of its margin mode
+    /// (`IMarginEngine.positionLimitOf`: 1 for an ISOLATED account).
     error MarketTooManyPositions(uint256 account, uint256 max);
     error MarketDifferentOwners(uint256 from, uint256 to);
     error MarketLengthMismatch();
@@ -79,8 +72,6 @@ interface IOptionMarket {
     /// price failure, which reverts with the oracle's own error, counts as "no price".
     error MarketValuationFailed(uint256 account);
     error MarketInvalidFees(uint256 makerFeeWad, uint256 takerFeeWad);
-    /// @notice A portfolio position cap outside [1, MAX_PORTFOLIO_POSITIONS].
-    error MarketInvalidPositionCap(uint256 cap);
     error MarketAmountTooLarge(uint256 amount);
     /// @notice A position transfer named the same account as source and destination.
     error MarketSelfTransfer(uint256 account);
@@ -103,7 +94,6 @@ interface IOptionMarket {
         uint256 strikeWad,
         bool isCall
     );
-    event MarginModeSet(uint256 indexed account, MarginMode mode);
     event OrderFilled(
         bytes32 indexed orderHash,
         uint256 indexed maker,
@@ -123,8 +113,6 @@ interface IOptionMarket {
     event FeesSet(uint256 makerFeeWad, uint256 takerFeeWad);
     /// @notice The account that receives fees changed (0: no fees are charged).
     event FeeAccountSet(uint256 indexed feeAccount);
-    /// @notice The most open series a PORTFOLIO account may hold changed.
-    event PortfolioPositionCapSet(uint256 cap);
     /// @notice An expired position was settled: `payoff` cash units paid to (> 0) or by (< 0) the account.
     event PositionSettled(uint256 indexed account, uint256 indexed seriesId, int256 balance, int256 payoff);
     /// @notice A module moved `fractionWad` of every position of `from` to `to`.
@@ -137,11 +125,6 @@ interface IOptionMarket {
     /// @notice Creates a series for a listed underlying, on the expiry grid and within the
     /// horizon. Permissionless; creating an existing series returns its id.
     function createSeries(SeriesLib.Series calldata series) external returns (uint256 seriesId);
-
-    // ---------------------------------------------------------------- accounts
-
-    /// @notice Chooses `account`'s margin mode; only while it holds no position.
-    function setMarginMode(uint256 account, MarginMode mode) external;
 
     // ---------------------------------------------------------------- trading
 
@@ -210,11 +193,6 @@ interface IOptionMarket {
     /// never owe cash either.
     function setFeeAccount(uint256 feeAccount) external;
 
-    /// @notice Sets the most open series a PORTFOLIO account may hold (risk manager), within
-    /// [1, MAX_PORTFOLIO_POSITIONS]. Lowering it never touches positions already open; it only
-    /// stops accounts at or above it from opening more.
-    function setPortfolioPositionCap(uint256 cap) external;
-
     /// @notice Sets, once, the hook told about both sides of every fill and position transfer
     /// after the margin gate (`IAccountHook.onAccountChanged`), so a trade that restores an
     /// account ends its auction. Admin only; reverts with `MarketZeroAddress` for the zero
@@ -237,8 +215,6 @@ interface IOptionMarket {
 
     /// @notice Every open position of `account` (ids and signed balances, aligned).
     function positionsOf(uint256 account) external view returns (uint256[] memory seriesIds, int256[] memory balances);
-
-    function marginModeOf(uint256 account) external view returns (MarginMode);
 
     function seriesExists(uint256 seriesId) external view returns (bool);
 
@@ -265,7 +241,4 @@ interface IOptionMarket {
 
     /// @notice The account that receives fees (0: none). It never trades or holds positions.
     function feeAccount() external view returns (uint256);
-
-    /// @notice The most open series a PORTFOLIO account may hold (see `docs/portfolio-margin.md`).
-    function portfolioPositionCap() external view returns (uint256);
 }

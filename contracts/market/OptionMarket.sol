@@ -23,11 +23,6 @@ import {SeriesLib} from "../libraries/SeriesLib.sol";
 /// in the vault (which must grant this contract MODULE_ROLE); every touched account then
 /// passes the margin gate described in `docs/margin-gate.md`.
 contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
-    /// @notice Most open series a CROSS account may hold, so a margin check stays bounded.
-    uint256 public constant MAX_CROSS_POSITIONS = 128;
-    /// @notice Hard ceiling of `portfolioPositionCap`: a PORTFOLIO check revalues every position
-    /// in every scenario, so its cost grows with positions × scenarios (`docs/portfolio-margin.md`).
-    uint256 public constant MAX_PORTFOLIO_POSITIONS = 48;
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
     uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
     /// @notice Highest taker fee, as a share of the premium (1 %).
@@ -76,17 +71,12 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IOptionMarket
     uint256 public feeAccount;
     /// @inheritdoc IOptionMarket
-    /// @dev 32 keeps a check under about 3.1M gas with the default grid and a fill's worst case
-    /// (two reducing portfolio sides, four checks) well inside a 30M block.
-    uint256 public portfolioPositionCap = 32;
-    /// @inheritdoc IOptionMarket
     IAccountHook public accountHook;
 
     mapping(uint256 account => mapping(uint256 seriesId => int256)) private _positions;
     mapping(uint256 account => uint256[]) private _openSeries;
     /// @dev Position in `_openSeries[account]` plus one; 0 = not open.
     mapping(uint256 account => mapping(uint256 seriesId => uint256)) private _openIndex;
-    mapping(uint256 account => MarginMode) private _modes;
 
     /// @dev One account's side of an action, as the margin gate needs it (`docs/margin-gate.md`).
     /// `priced` says whether the engine could value the account before the action; the
@@ -139,16 +129,6 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
         seriesExists[seriesId] = true;
         emit SeriesCreated(seriesId, index, expiry, series.strikeWad, series.isCall);
-    }
-
-    // ---------------------------------------------------------------- accounts
-
-    /// @inheritdoc IOptionMarket
-    function setMarginMode(uint256 account, MarginMode mode) external nonReentrant {
-        _checkAuthorized(account);
-        if (_openSeries[account].length != 0) revert MarketModeLocked(account);
-        _modes[account] = mode;
-        emit MarginModeSet(account, mode);
     }
 
     // ---------------------------------------------------------------- trading
@@ -336,13 +316,6 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IOptionMarket
-    function setPortfolioPositionCap(uint256 cap) external onlyRole(Roles.RISK_MANAGER_ROLE) {
-        if (cap == 0 || cap > MAX_PORTFOLIO_POSITIONS) revert MarketInvalidPositionCap(cap);
-        portfolioPositionCap = cap;
-        emit PortfolioPositionCapSet(cap);
-    }
-
-    /// @inheritdoc IOptionMarket
     function pause() external onlyRole(Roles.GUARDIAN_ROLE) {
         _pause();
     }
@@ -366,11 +339,6 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         for (uint256 i; i < seriesIds.length; ++i) {
             balances[i] = _positions[account][seriesIds[i]];
         }
-    }
-
-    /// @inheritdoc IOptionMarket
-    function marginModeOf(uint256 account) external view returns (MarginMode) {
-        return _modes[account];
     }
 
     /// @inheritdoc IOptionMarket
@@ -613,10 +581,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     function _open(uint256 account, uint256 seriesId) private {
         uint256[] storage open = _openSeries[account];
         uint256 count = open.length;
-        MarginMode mode = _modes[account];
-        if (mode == MarginMode.ISOLATED && count != 0) revert MarketIsolatedAccountTaken(account, open[0]);
-        uint256 cap = mode == MarginMode.PORTFOLIO ? portfolioPositionCap : MAX_CROSS_POSITIONS;
-        if (count >= cap) revert MarketTooManyPositions(account, cap);
+        // The limit is risk policy, set by the account's margin mode on the engine's side.
+        uint256 limit = engine.positionLimitOf(account);
+        if (count >= limit) revert MarketTooManyPositions(account, limit);
         open.push(seriesId);
         _openIndex[account][seriesId] = count + 1;
     }

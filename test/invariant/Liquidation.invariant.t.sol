@@ -302,7 +302,7 @@ abstract contract LiquidationSetup is PledgeFixture {
             // Half the traders are on portfolio margin, so auctions and bids also meet scenario-margined books.
             if (i % 2 == 1) {
                 vm.prank(owner);
-                market.setMarginMode(_account(owner, 1), IOptionMarket.MarginMode.PORTFOLIO);
+                engine.setMarginMode(_account(owner, 1), IMarginEngine.MarginMode.PORTFOLIO);
             }
         }
         address mm = makeAddr("marketMaker");

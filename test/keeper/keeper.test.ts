@@ -83,7 +83,7 @@ describe("keeper", () => {
 
   it("liquidates portfolio-margined accounts the same way", async () => {
     const world = await createWorld({ accounts: 12, portfolio: true });
-    const modes = await Promise.all(world.traders.map((a) => world.contracts.market.read.marginModeOf([a])));
+    const modes = await Promise.all(world.traders.map((a) => world.contracts.engine.read.marginModeOf([a])));
     assert.ok(
       modes.every((mode) => mode === 2),
       "traders are on portfolio margin",

@@ -124,7 +124,7 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
       const account = accountId(wallet.account.address, BigInt(i + 1));
       side.push(account);
       const as = { account: wallet.account, gas: gas.small };
-      await send(market.write.setMarginMode([account, MarginMode.PORTFOLIO], as));
+      await send(engine.write.setMarginMode([account, MarginMode.PORTFOLIO], as));
       await send(vault.write.deposit([account, usdc.address, rng.range(500n, 60_000n) * 10n ** 6n], as));
       if (rng.float() < 0.6) await send(vault.write.deposit([account, weth.address, rng.range(1n, 25n * WAD)], as));
       if (rng.float() < 0.4) await send(vault.write.deposit([account, wbtc.address, rng.range(1n, 10n ** 8n)], as));

@@ -599,7 +599,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
         ...refresh.flatMap((account) => [
           { address: vault, abi: collateralVaultAbi, functionName: "balancesOf", args: [account] },
           { address: market, abi: optionMarketAbi, functionName: "positionsOf", args: [account] },
-          { address: market, abi: optionMarketAbi, functionName: "marginModeOf", args: [account] },
+          { address: engine, abi: marginEngineAbi, functionName: "marginModeOf", args: [account] },
         ]),
       ],
       latest,

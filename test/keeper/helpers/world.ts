@@ -97,7 +97,7 @@ export async function createWorld(options: {
     const account = accountId(traderWallet.account.address, BigInt(i + 1));
     const cashUsd = 10_000 + 1_000 * (i % 7);
     if (options.portfolio) {
-      await mined(() => market.write.setMarginMode([account, 2], { account: traderWallet.account }));
+      await mined(() => engine.write.setMarginMode([account, 2], { account: traderWallet.account }));
     }
     await mined(() => usdc.write.mint([traderWallet.account.address, parseUnits(String(cashUsd), 6)]));
     await mined(() =>

@@ -41,7 +41,7 @@ contract PortfolioMarginTest is PledgeFixture {
         _fundAndDeposit(trader, portfolio, usdc, DEPOSIT);
         _fundAndDeposit(trader, cross, usdc, DEPOSIT);
         vm.prank(trader);
-        market.setMarginMode(portfolio, IOptionMarket.MarginMode.PORTFOLIO);
+        engine.setMarginMode(portfolio, IMarginEngine.MarginMode.PORTFOLIO);
     }
 
     // ------------------------------------------------------------ hedged books
@@ -188,8 +188,8 @@ contract PortfolioMarginTest is PledgeFixture {
         _fundAndDeposit(trader, later, usdc, DEPOSIT);
         _fundAndDeposit(trader, lower, usdc, DEPOSIT);
         vm.startPrank(trader);
-        market.setMarginMode(later, IOptionMarket.MarginMode.PORTFOLIO);
-        market.setMarginMode(lower, IOptionMarket.MarginMode.PORTFOLIO);
+        engine.setMarginMode(later, IMarginEngine.MarginMode.PORTFOLIO);
+        engine.setMarginMode(lower, IMarginEngine.MarginMode.PORTFOLIO);
         vm.stopPrank();
         legs[1] = Leg(60, 2_800e18, false, 10e18);
         _open(later, legs);
@@ -312,10 +312,10 @@ contract PortfolioMarginTest is PledgeFixture {
     }
 
     function test_portfolioPositionCap() public {
-        uint256 cap = market.portfolioPositionCap();
+        uint256 cap = engine.portfolioPositionCap();
         assertEq(cap, 32);
         vm.prank(riskManager);
-        market.setPortfolioPositionCap(3);
+        engine.setPortfolioPositionCap(3);
         for (uint256 i; i < 3; ++i) {
             uint256 id = _createSeries(ethIndex, 30, 2_000e18 + i * 100e18, true);
             _trade(makerKey, makerAccount, portfolio, id, -1e17, engine.mark(id));
@@ -334,13 +334,6 @@ contract PortfolioMarginTest is PledgeFixture {
         vm.prank(trader);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketTooManyPositions.selector, portfolio, 3));
         market.fill(order, sig, portfolio, 1e17);
-
-        vm.startPrank(riskManager);
-        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidPositionCap.selector, 0));
-        market.setPortfolioPositionCap(0);
-        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidPositionCap.selector, 49));
-        market.setPortfolioPositionCap(49);
-        vm.stopPrank();
     }
 
     // ------------------------------------------------------------ cost

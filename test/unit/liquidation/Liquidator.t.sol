@@ -503,7 +503,7 @@ contract LiquidatorTest is PledgeFixture {
     /// back above IM, its requirement recomputed from the scenarios of what is left.
     function test_portfolioAccount_auctionedAndRestored() public {
         vm.prank(carol);
-        market.setMarginMode(carolAccount, IOptionMarket.MarginMode.PORTFOLIO);
+        engine.setMarginMode(carolAccount, IMarginEngine.MarginMode.PORTFOLIO);
         uint256 call34 = _createSeries(ethIndex, 30, 3_400e18, true);
         _fundAndDeposit(carol, carolAccount, usdc, 6_000e6);
         // The hedge first: the short leg alone would need more than Carol posted.

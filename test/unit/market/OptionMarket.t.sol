@@ -623,17 +623,14 @@ contract OptionMarketTest is MarketFixture {
     // ------------------------------------------------------------ margin modes
 
     function test_isolated_holdsOneSeries() public {
-        vm.expectEmit(address(market));
-        emit IOptionMarket.MarginModeSet(makerAccount, IOptionMarket.MarginMode.ISOLATED);
         vm.prank(maker);
-        market.setMarginMode(makerAccount, IOptionMarket.MarginMode.ISOLATED);
-        assertEq(uint256(market.marginModeOf(makerAccount)), uint256(IOptionMarket.MarginMode.ISOLATED));
+        engine.setMarginMode(makerAccount, IMarginEngine.MarginMode.ISOLATED);
 
         _fill(_order(makerAccount, callId, 1e18, 10e18), 1e18);
         _fillExpectRevert(
             _order(makerAccount, putId, 1e18, 10e18),
             1e18,
-            abi.encodeWithSelector(IOptionMarket.MarketIsolatedAccountTaken.selector, makerAccount, callId)
+            abi.encodeWithSelector(IOptionMarket.MarketTooManyPositions.selector, makerAccount, 1)
         );
 
         // Adding to the held series is fine.
@@ -642,27 +639,8 @@ contract OptionMarketTest is MarketFixture {
         _fill(more, 1e18);
     }
 
-    function test_setMarginMode_lockedWhileHoldingPositions() public {
-        _fill(_order(makerAccount, callId, 1e18, 10e18), 1e18);
-        vm.prank(maker);
-        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketModeLocked.selector, makerAccount));
-        market.setMarginMode(makerAccount, IOptionMarket.MarginMode.ISOLATED);
-    }
-
-    function test_setMarginMode_portfolio() public {
-        vm.prank(maker);
-        market.setMarginMode(makerAccount, IOptionMarket.MarginMode.PORTFOLIO);
-        assertEq(uint8(market.marginModeOf(makerAccount)), uint8(IOptionMarket.MarginMode.PORTFOLIO));
-    }
-
-    function test_setMarginMode_revertsForStranger() public {
-        vm.prank(taker);
-        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnauthorized.selector, makerAccount, taker));
-        market.setMarginMode(makerAccount, IOptionMarket.MarginMode.ISOLATED);
-    }
-
     function test_cross_capsOpenPositions() public {
-        uint256 cap = market.MAX_CROSS_POSITIONS();
+        uint256 cap = engine.MAX_CROSS_POSITIONS();
         for (uint256 i; i <= cap; ++i) {
             uint256 id = market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, uint128(1000e18 + i)));
             IOptionMarket.Order memory order = _order(makerAccount, id, 1e18, 0);
@@ -759,7 +737,7 @@ contract OptionMarketTest is MarketFixture {
     function test_transfer_respectsIsolatedTarget() public {
         uint256 makerSub = _account(maker, 1);
         vm.prank(maker);
-        market.setMarginMode(makerSub, IOptionMarket.MarginMode.ISOLATED);
+        engine.setMarginMode(makerSub, IMarginEngine.MarginMode.ISOLATED);
         _fill(_order(makerAccount, callId, 1e18, 10e18), 1e18);
         _fill(_order(makerAccount, putId, 1e18, 10e18), 1e18);
         uint256[] memory ids = new uint256[](2);
@@ -767,7 +745,7 @@ contract OptionMarketTest is MarketFixture {
         int256[] memory amounts = new int256[](2);
         (amounts[0], amounts[1]) = (int256(1e18), int256(1e18));
         vm.prank(maker);
-        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketIsolatedAccountTaken.selector, makerSub, callId));
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketTooManyPositions.selector, makerSub, 1));
         market.transferPositions(makerAccount, makerSub, ids, amounts);
     }
 

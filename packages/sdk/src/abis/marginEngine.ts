@@ -59,6 +59,11 @@ export const marginEngineAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "cap", type: "uint256" }],
+    name: "EngineInvalidPositionCap",
+    type: "error",
+  },
+  {
     inputs: [
       {
         components: [
@@ -77,9 +82,18 @@ export const marginEngineAbi = [
   },
   { inputs: [], name: "EngineMarketAlreadySet", type: "error" },
   { inputs: [], name: "EngineMarketNotSet", type: "error" },
+  { inputs: [{ internalType: "uint256", name: "account", type: "uint256" }], name: "EngineModeLocked", type: "error" },
   {
     inputs: [{ internalType: "uint256", name: "max", type: "uint256" }],
     name: "EngineTooManyUnderlyings",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "address", name: "caller", type: "address" },
+    ],
+    name: "EngineUnauthorized",
     type: "error",
   },
   {
@@ -93,6 +107,15 @@ export const marginEngineAbi = [
     type: "error",
   },
   { inputs: [], name: "EngineZeroAddress", type: "error" },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
+      { indexed: false, internalType: "enum IMarginEngine.MarginMode", name: "mode", type: "uint8" },
+    ],
+    name: "MarginModeSet",
+    type: "event",
+  },
   {
     anonymous: false,
     inputs: [{ indexed: false, internalType: "address", name: "market", type: "address" }],
@@ -119,6 +142,12 @@ export const marginEngineAbi = [
       },
     ],
     name: "PortfolioParamsSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "uint256", name: "cap", type: "uint256" }],
+    name: "PortfolioPositionCapSet",
     type: "event",
   },
   {
@@ -208,7 +237,21 @@ export const marginEngineAbi = [
   },
   {
     inputs: [],
+    name: "MAX_CROSS_POSITIONS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MAX_MM_FACTOR",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_PORTFOLIO_POSITIONS",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -460,6 +503,20 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "address", name: "asset", type: "address" }],
+    name: "listedIndexOf",
+    outputs: [{ internalType: "uint16", name: "", type: "uint16" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "marginModeOf",
+    outputs: [{ internalType: "enum IMarginEngine.MarginMode", name: "", type: "uint8" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "seriesId", type: "uint256" }],
     name: "mark",
     outputs: [{ internalType: "uint256", name: "markWad", type: "uint256" }],
@@ -477,6 +534,13 @@ export const marginEngineAbi = [
     inputs: [],
     name: "oracle",
     outputs: [{ internalType: "contract IPledgeOracle", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "portfolioManager",
+    outputs: [{ internalType: "contract IPortfolioManager", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
@@ -503,8 +567,15 @@ export const marginEngineAbi = [
   },
   {
     inputs: [],
-    name: "portfolioRisk",
-    outputs: [{ internalType: "contract IPortfolioRisk", name: "", type: "address" }],
+    name: "portfolioPositionCap",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    name: "positionLimitOf",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -524,6 +595,16 @@ export const marginEngineAbi = [
       { internalType: "address", name: "account", type: "address" },
     ],
     name: "revokeRole",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "enum IMarginEngine.MarginMode", name: "mode", type: "uint8" },
+    ],
+    name: "setMarginMode",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -553,6 +634,13 @@ export const marginEngineAbi = [
       },
     ],
     name: "setPortfolioParams",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "cap", type: "uint256" }],
+    name: "setPortfolioPositionCap",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

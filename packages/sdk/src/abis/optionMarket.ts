@@ -84,11 +84,6 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "cap", type: "uint256" }],
-    name: "MarketInvalidPositionCap",
-    type: "error",
-  },
-  {
     inputs: [{ internalType: "bytes32", name: "orderHash", type: "bytes32" }],
     name: "MarketInvalidSignature",
     type: "error",
@@ -96,14 +91,6 @@ export const optionMarketAbi = [
   {
     inputs: [{ internalType: "uint256", name: "strikeWad", type: "uint256" }],
     name: "MarketInvalidStrike",
-    type: "error",
-  },
-  {
-    inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
-      { internalType: "uint256", name: "heldSeriesId", type: "uint256" },
-    ],
-    name: "MarketIsolatedAccountTaken",
     type: "error",
   },
   { inputs: [], name: "MarketLengthMismatch", type: "error" },
@@ -116,7 +103,6 @@ export const optionMarketAbi = [
     name: "MarketMaintenanceEquityFell",
     type: "error",
   },
-  { inputs: [{ internalType: "uint256", name: "account", type: "uint256" }], name: "MarketModeLocked", type: "error" },
   {
     inputs: [
       { internalType: "uint256", name: "account", type: "uint256" },
@@ -275,15 +261,6 @@ export const optionMarketAbi = [
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
-      { indexed: false, internalType: "enum IOptionMarket.MarginMode", name: "mode", type: "uint8" },
-    ],
-    name: "MarginModeSet",
-    type: "event",
-  },
-  {
-    anonymous: false,
-    inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "minNonce", type: "uint256" },
     ],
     name: "MinNonceSet",
@@ -318,12 +295,6 @@ export const optionMarketAbi = [
     anonymous: false,
     inputs: [{ indexed: false, internalType: "address", name: "account", type: "address" }],
     name: "Paused",
-    type: "event",
-  },
-  {
-    anonymous: false,
-    inputs: [{ indexed: false, internalType: "uint256", name: "cap", type: "uint256" }],
-    name: "PortfolioPositionCapSet",
     type: "event",
   },
   {
@@ -439,13 +410,6 @@ export const optionMarketAbi = [
   },
   {
     inputs: [],
-    name: "MAX_CROSS_POSITIONS",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
     name: "MAX_EXPIRY_HORIZON",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -454,13 +418,6 @@ export const optionMarketAbi = [
   {
     inputs: [],
     name: "MAX_MAKER_FEE_WAD",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
-    name: "MAX_PORTFOLIO_POSITIONS",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -638,13 +595,6 @@ export const optionMarketAbi = [
   },
   {
     inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
-    name: "marginModeOf",
-    outputs: [{ internalType: "enum IOptionMarket.MarginMode", name: "", type: "uint8" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
     name: "minNonce",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -698,13 +648,6 @@ export const optionMarketAbi = [
     inputs: [],
     name: "paused",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
-    name: "portfolioPositionCap",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -782,26 +725,9 @@ export const optionMarketAbi = [
   {
     inputs: [
       { internalType: "uint256", name: "account", type: "uint256" },
-      { internalType: "enum IOptionMarket.MarginMode", name: "mode", type: "uint8" },
-    ],
-    name: "setMarginMode",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
       { internalType: "uint256", name: "newMinNonce", type: "uint256" },
     ],
     name: "setMinNonce",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [{ internalType: "uint256", name: "cap", type: "uint256" }],
-    name: "setPortfolioPositionCap",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

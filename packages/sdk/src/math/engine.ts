@@ -25,7 +25,7 @@ import { decodeSeries } from "./series.js";
 export const Health = { HEALTHY: 0, MARGIN_CALL: 1, LIQUIDATABLE: 2, INSOLVENT: 3 } as const;
 export type Health = (typeof Health)[keyof typeof Health];
 
-/** An account's margin mode, as `IOptionMarket.MarginMode`. */
+/** An account's margin mode, as `IMarginEngine.MarginMode`. */
 export const MarginMode = { CROSS: 0, ISOLATED: 1, PORTFOLIO: 2 } as const;
 export type MarginMode = (typeof MarginMode)[keyof typeof MarginMode];
 
@@ -277,7 +277,7 @@ function underlyingRequirement(u: number, book: PortfolioBook, inputs: MarginInp
   if (!any) return 0n;
   const underlying = underlyingAt(inputs, u);
   const params = portfolioParamsOf(inputs, u);
-  // The on-chain book: the at-risk positions on `u`, in position order (`IPortfolioRisk.Book`).
+  // The on-chain book: the at-risk positions on `u`, in position order (`PortfolioManager.Book`).
   const positions = book.positions.filter((p) => p.atRisk && decodeSeries(p.seriesId).underlyingIndex === u);
   return portfolioRequirementUp(
     underlying.spotWad,
@@ -293,7 +293,7 @@ function underlyingRequirement(u: number, book: PortfolioBook, inputs: MarginInp
 
 /**
  * The initial portfolio requirement of one underlying's book, rounded up, as
- * `PortfolioRisk.requirementUp`: `max(worst grid loss, tailWeight × worst tail loss, cover
+ * `PortfolioManager._underlyingRequirementUp`: `max(worst grid loss, tailWeight × worst tail loss, cover
  * floor) + contingency`.
  *
  * @example

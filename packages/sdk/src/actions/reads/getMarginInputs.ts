@@ -56,7 +56,7 @@ export async function getMarginInputs(
       readContract(client, { ...vault, functionName: "collateralAssets", ...at }) as Promise<readonly Address[]>,
       readContract(client, { ...vault, functionName: "balancesOf", args: [params.account], ...at }),
       readContract(client, { ...market, functionName: "positionsOf", args: [params.account], ...at }),
-      readContract(client, { ...market, functionName: "marginModeOf", args: [params.account], ...at }),
+      readContract(client, { ...engine, functionName: "marginModeOf", args: [params.account], ...at }),
       readContract(client, { ...engine, functionName: "underlyingCount", ...at }),
     ]);
     const portfolio = mode === MarginMode.PORTFOLIO;

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
+import {BlackScholes} from "../libraries/BlackScholes.sol";
+import {MarginMath} from "../libraries/MarginMath.sol";
+import {SeriesLib} from "../libraries/SeriesLib.sol";
+
+/// @title MarginValuation
+/// @notice What every margin manager shares: prices read once per check, collateral priced in
+/// WAD USD, the mark of a series and the health of a margin state. The registry (which asset is
+/// underlying `index`) is read through virtual functions: the engine reads its own storage, the
+/// portfolio manager asks the engine.
+abstract contract MarginValuation {
+    ICollateralVault internal immutable _vault;
+    IPledgeOracle internal immutable _oracle;
+    uint8 internal immutable _cashDecimals;
+
+    /// @dev Prices and underlying assets read once per check: one slot per underlying index,
+    /// filled lazily (0 = not read yet; index 0 is never listed).
+    struct PriceCache {
+        uint256[] spot;
+        uint256[] vol;
+        address[] assets;
+    }
+
+    /// @dev One collateral balance as a manager needs it: its listed-underlying index (0 if none),
+    /// native amount, configuration and value with no haircut (0 when delisted or unpriceable).
+    struct Holding {
+        uint16 underlyingIndex;
+        uint256 tokens;
+        uint256 valueWad;
+        ICollateralVault.AssetConfig config;
+    }
+
+    constructor(ICollateralVault vault_, IPledgeOracle oracle_) {
+        _vault = vault_;
+        _oracle = oracle_;
+        _cashDecimals = vault_.assetConfig(vault_.cashAsset()).decimals;
+    }
+
+    // ---------------------------------------------------------------- registry
+
+    /// @dev How many underlyings are listed (indices 1..count).
+    function _underlyingCount() internal view virtual returns (uint256);
+
+    /// @dev The asset of listed underlying `index`.
+    function _readAsset(uint16 index) internal view virtual returns (address);
+
+    /// @dev The underlying index of `asset`, 0 if it is not listed.
+    function _readListedIndex(address asset) internal view virtual returns (uint16);
+
+    // ---------------------------------------------------------------- valuation
+
+    /// @dev The signed cash of `account` in WAD and every collateral balance it holds, priced.
+    function _holdings(
+        uint256 account,
+        PriceCache memory cache
+    ) internal view returns (int256 cashWad, Holding[] memory holdings) {
+        uint256[] memory balances;
+        {
+            int256 cash;
+            (balances, cash) = _vault.balancesOf(account);
+            cashWad = MarginMath.cashToWad(cash, _cashDecimals);
+        }
+        holdings = new Holding[](balances.length);
+        address[] memory assets;
+        for (uint256 i; i < balances.length; ++i) {
+            if (balances[i] == 0) continue;
+            if (assets.length == 0) assets = _vault.collateralAssets();
+            holdings[i] = _holding(assets[i], balances[i], cache);
+        }
+    }
+
+    /// @dev One collateral balance, priced. Collateral that is delisted or cannot be priced is
+    /// worth zero rather than making the whole account impossible to value (finding 12): a dead
+    /// feed holds no account hostage.
+    function _holding(
+        address asset,
+        uint256 amount,
+        PriceCache memory cache
+    ) private view returns (Holding memory holding) {
+        holding.config = _vault.assetConfig(asset);
+        if (holding.config.delisted) return holding;
+        uint16 u = _readListedIndex(asset);
+        uint256 price = _collateralPrice(asset, u, cache);
+        if (price == 0) return holding;
+        holding.underlyingIndex = u;
+        holding.tokens = amount;
+        holding.valueWad = MarginMath.tokenValueDown(amount, holding.config.decimals, price);
+    }
+
+    /// @dev A holding's value with initial and with maintenance haircuts.
+    function _haircutValues(Holding memory holding) internal pure returns (int256 im, int256 mm) {
+        im = int256(MarginMath.applyHaircutDown(holding.valueWad, holding.config.initialHaircutWad));
+        mm = int256(MarginMath.applyHaircutDown(holding.valueWad, holding.config.maintenanceHaircutWad));
+    }
+
+    /// @dev The mark of one contract of `seriesId`. Before expiry: Black–Scholes with r = 0.
+    /// After expiry: intrinsic value at the settlement price if posted (settled), else at spot.
+    function _markOf(
+        uint256 seriesId,
+        PriceCache memory cache
+    ) internal view returns (IMarginEngine.MarkResult memory result) {
+        uint16 index = SeriesLib.underlyingIndexOf(seriesId);
+        uint256 expiry = SeriesLib.expiryOf(seriesId);
+        uint256 strike = SeriesLib.strikeOf(seriesId);
+        bool isCall = SeriesLib.isCallOf(seriesId);
+        if (block.timestamp >= expiry) {
+            (uint256 settlement, bool posted) = _oracle.settlementPrice(_assetOf(index, cache), expiry);
+            if (posted) {
+                result.markWad = MarginMath.intrinsic(isCall, settlement, strike);
+                result.settled = true;
+                return result;
+            }
+            result.spotWad = _spot(index, cache);
+            result.markWad = MarginMath.intrinsic(isCall, result.spotWad, strike);
+            return result;
+        }
+        result.spotWad = _spot(index, cache);
+        uint256 volWad = cache.vol[index];
+        if (volWad == 0) {
+            volWad = _oracle.vol(_assetOf(index, cache));
+            cache.vol[index] = volWad;
+        }
+        uint256 secondsToExpiry = expiry - block.timestamp;
+        result.markWad =
+            isCall
+                ? BlackScholes.callPrice(result.spotWad, strike, secondsToExpiry, volWad)
+                : BlackScholes.putPrice(result.spotWad, strike, secondsToExpiry, volWad);
+    }
+
+    function _spot(uint16 index, PriceCache memory cache) internal view returns (uint256 spotWad) {
+        spotWad = cache.spot[index];
+        if (spotWad == 0) {
+            spotWad = _oracle.spot(_assetOf(index, cache));
+            cache.spot[index] = spotWad;
+        }
+    }
+
+    function _assetOf(uint16 index, PriceCache memory cache) internal view returns (address asset) {
+        asset = cache.assets[index];
+        if (asset == address(0)) {
+            asset = _readAsset(index);
+            cache.assets[index] = asset;
+        }
+    }
+
+    /// @dev The price of collateral `asset` (listed underlying `u`, or 0), or 0 if it cannot be
+    /// priced: the oracle reverts on a stale, failing or out-of-bounds feed, never returns 0.
+    function _collateralPrice(address asset, uint16 u, PriceCache memory cache) private view returns (uint256) {
+        if (u != 0 && cache.spot[u] != 0) return cache.spot[u];
+        try _oracle.spot(asset) returns (uint256 price) {
+            // An underlying's spot is read once per check, for its collateral and its series alike.
+            if (u != 0) cache.spot[u] = price;
+            return price;
+        } catch {
+            return 0;
+        }
+    }
+
+    function _newCache() internal view returns (PriceCache memory cache) {
+        uint256 n = _underlyingCount() + 1;
+        cache.spot = new uint256[](n);
+        cache.vol = new uint256[](n);
+        cache.assets = new address[](n);
+    }
+
+    function _health(IMarginEngine.MarginState memory state) internal pure returns (IMarginEngine.Health) {
+        if (state.equityMM < 0) return IMarginEngine.Health.INSOLVENT;
+        if (state.equityMM < int256(state.requirementMM)) return IMarginEngine.Health.LIQUIDATABLE;
+        if (state.equityIM < int256(state.requirementIM)) return IMarginEngine.Health.MARGIN_CALL;
+        return IMarginEngine.Health.HEALTHY;
+    }
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+
+import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
+import {IPortfolioManager} from "../interfaces/IPortfolioManager.sol";
+import {MarginMath} from "../libraries/MarginMath.sol";
+import {PortfolioMath} from "../libraries/PortfolioMath.sol";
+import {SeriesLib} from "../libraries/SeriesLib.sol";
+import {MarginValuation} from "./MarginValuation.sol";
+
+/// @title PortfolioManager
+/// @notice Portfolio margin (`docs/portfolio-margin.md`), in its own deployed contract so the
+/// engine keeps room under EIP-170. The engine deploys it in its constructor and hands it every
+/// PORTFOLIO account; it reads the registry (underlyings, parameters, the market) from the engine,
+/// once per underlying per check.
+contract PortfolioManager is IPortfolioManager, MarginValuation {
+    /// @inheritdoc IPortfolioManager
+    IMarginEngine public immutable engine;
+
+    /// @dev A portfolio account as its requirement needs it: positions with their marks (and
+    /// whether a price can still move them), and per underlying index the collateral held in
+    /// that underlying, native units and decimals.
+    struct PortfolioBook {
+        uint256[] seriesIds;
+        int256[] balances;
+        uint256[] marks;
+        bool[] atRisk;
+        uint256[] heldTokens;
+        uint8[] heldDecimals;
+    }
+
+    /// @dev One underlying's book: its spot and implied vol (only read when a live series is in
+    /// the book), collateral held in the underlying itself, and the positions on it that a price
+    /// can still move.
+    struct Book {
+        uint256 spotWad;
+        uint256 volWad;
+        uint256 heldTokens;
+        uint8 heldDecimals;
+        uint256[] seriesIds;
+        int256[] balances;
+        uint256[] marks;
+    }
+
+    /// @dev Deployed by the margin engine's constructor: the deployer is the engine.
+    constructor(ICollateralVault vault_, IPledgeOracle oracle_) MarginValuation(vault_, oracle_) {
+        engine = IMarginEngine(msg.sender);
+    }
+
+    /// @inheritdoc IPortfolioManager
+    function accountMargin(uint256 account) external view returns (IMarginEngine.MarginState memory state) {
+        PriceCache memory cache = _newCache();
+        uint256 slots = cache.spot.length;
+        PortfolioBook memory book;
+        book.heldTokens = new uint256[](slots);
+        book.heldDecimals = new uint8[](slots);
+        {
+            (int256 cashWad, Holding[] memory holdings) = _holdings(account, cache);
+            (state.equityIM, state.equityMM, state.markValue) = (cashWad, cashWad, cashWad);
+            for (uint256 i; i < holdings.length; ++i) {
+                Holding memory h = holdings[i];
+                int256 value = int256(h.valueWad);
+                state.markValue += value;
+                // Collateral in a listed underlying counts at full value: the scenarios carry its
+                // price risk. Every other asset keeps its haircuts.
+                if (h.underlyingIndex != 0) {
+                    book.heldTokens[h.underlyingIndex] = h.tokens;
+                    book.heldDecimals[h.underlyingIndex] = h.config.decimals;
+                    state.equityIM += value;
+                    state.equityMM += value;
+                    continue;
+                }
+                (int256 im, int256 mm) = _haircutValues(h);
+                state.equityIM += im;
+                state.equityMM += mm;
+            }
+        }
+        (book.seriesIds, book.balances) = engine.market().positionsOf(account);
+        uint256 count = book.seriesIds.length;
+        book.marks = new uint256[](count);
+        book.atRisk = new bool[](count);
+        for (uint256 i; i < count; ++i) {
+            IMarginEngine.MarkResult memory m = _markOf(book.seriesIds[i], cache);
+            book.marks[i] = m.markWad;
+            book.atRisk[i] = !m.settled;
+            int256 value = MarginMath.positionValue(book.balances[i], m.markWad);
+            state.equityIM += value;
+            state.equityMM += value;
+            state.markValue += value;
+        }
+        for (uint256 u = 1; u < slots; ++u) {
+            (uint256 requirementIM, uint256 requirementMM) = _underlyingRequirementUp(uint16(u), book, cache);
+            state.requirementIM += requirementIM;
+            state.requirementMM += requirementMM;
+        }
+        state.health = _health(state);
+    }
+
+    // ---------------------------------------------------------------- registry
+
+    function _underlyingCount() internal view override returns (uint256) {
+        return engine.underlyingCount();
+    }
+
+    function _readAsset(uint16 index) internal view override returns (address) {
+        return engine.underlying(index).asset;
+    }
+
+    function _readListedIndex(address asset) internal view override returns (uint16) {
+        return engine.listedIndexOf(asset);
+    }
+
+    // ---------------------------------------------------------------- requirement
+
+    /// @dev The initial and maintenance requirement of one underlying, rounded up; 0 if the
+    /// account has nothing at risk on it: `max(worst grid loss, tailWeight × worst tail loss,
+    /// cover floor) + contingency`, and maintenance its `mmFactorWad` share.
+    function _underlyingRequirementUp(
+        uint16 u,
+        PortfolioBook memory book,
+        PriceCache memory cache
+    ) private view returns (uint256 requirementIM, uint256 requirementMM) {
+        uint256 count;
+        for (uint256 i; i < book.seriesIds.length; ++i) {
+            if (book.atRisk[i] && SeriesLib.underlyingIndexOf(book.seriesIds[i]) == u) ++count;
+        }
+        uint256 heldTokens = book.heldTokens[u];
+        if (count == 0 && heldTokens == 0) return (0, 0);
+        // A live series on `u` has filled the vol slot; with only expired series or collateral
+        // the vol is never used.
+        Book memory b = Book({
+            spotWad: _spot(u, cache),
+            volWad: cache.vol[u],
+            heldTokens: heldTokens,
+            heldDecimals: book.heldDecimals[u],
+            seriesIds: new uint256[](count),
+            balances: new int256[](count),
+            marks: new uint256[](count)
+        });
+        count = 0;
+        for (uint256 i; i < book.seriesIds.length; ++i) {
+            if (!book.atRisk[i] || SeriesLib.underlyingIndexOf(book.seriesIds[i]) != u) continue;
+            (b.seriesIds[count], b.balances[count], b.marks[count]) = (
+                book.seriesIds[i],
+                book.balances[i],
+                book.marks[i]
+            );
+            ++count;
+        }
+        IMarginEngine.PortfolioParams memory params = engine.portfolioParams(u);
+        requirementIM = _scenarioLossUp(b, params);
+        (uint256 floor, uint256 shorts) = _coverFloorUp(b, engine.underlying(u).params);
+        if (floor > requirementIM) requirementIM = floor;
+        requirementIM += PortfolioMath.contingencyUp(shorts, b.spotWad, params.contingencyWad);
+        requirementMM = FixedPointMathLib.mulWadUp(requirementIM, params.mmFactorWad);
+    }
+
+    /// @dev The worst grid loss or the weighted worst tail loss, whichever is larger.
+    function _scenarioLossUp(
+        Book memory book,
+        IMarginEngine.PortfolioParams memory params
+    ) private view returns (uint256 loss) {
+        PortfolioMath.Grid memory grid = PortfolioMath.newGrid(
+            book.spotWad,
+            book.volWad,
+            params.spotShocksWad,
+            params.volShocksWad,
+            params.tailShocksWad
+        );
+        if (book.heldTokens != 0) PortfolioMath.addCollateral(grid, book.heldTokens, book.heldDecimals);
+        for (uint256 i; i < book.seriesIds.length; ++i) {
+            PortfolioMath.addPosition(grid, book.seriesIds[i], book.balances[i], book.marks[i], block.timestamp);
+        }
+        loss = PortfolioMath.worstLoss(grid);
+        uint256 tail = FixedPointMathLib.mulWadUp(PortfolioMath.worstTailLoss(grid), params.tailWeightWad);
+        if (tail > loss) loss = tail;
+    }
+
+    /// @dev The cover floor (standard requirement per short at spot, initial parameters) and the
+    /// number of short contracts.
+    function _coverFloorUp(
+        Book memory book,
+        IMarginEngine.RiskParams memory standard
+    ) private pure returns (uint256 floor, uint256 shorts) {
+        uint256 count = book.seriesIds.length;
+        uint256[] memory perContract = new uint256[](count);
+        for (uint256 i; i < count; ++i) {
+            int256 balance = book.balances[i];
+            if (balance >= 0) continue;
+            uint256 id = book.seriesIds[i];
+            shorts += uint256(-balance);
+            perContract[i] = MarginMath.shortRequirementUp(
+                SeriesLib.isCallOf(id),
+                book.spotWad,
+                SeriesLib.strikeOf(id),
+                standard.aIM,
+                standard.bIM
+            );
+        }
+        floor = PortfolioMath.coverFloorUp(
+            book.seriesIds,
+            book.balances,
+            perContract,
+            PortfolioMath.tokensToWad(book.heldTokens, book.heldDecimals)
+        );
+    }
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
+import {MarginMath} from "../libraries/MarginMath.sol";
+import {SeriesLib} from "../libraries/SeriesLib.sol";
+import {MarginValuation} from "./MarginValuation.sol";
+
+/// @title StandardManager
+/// @notice Standard margin, for CROSS and ISOLATED accounts: every collateral balance with its
+/// haircuts, signed cash, and each position at its mark with a per-short requirement
+/// (`IMarginEngine.RiskParams`). It stays in the engine's bytecode; the engine supplies the
+/// registry.
+abstract contract StandardManager is MarginValuation {
+    /// @dev The standard-margin parameters of underlying `index`.
+    function _riskParamsOf(uint16 index) internal view virtual returns (IMarginEngine.RiskParams memory);
+
+    /// @dev The standard margin state of `account`: collateral, cash, then every position held
+    /// in `market_` (none while the market is not set).
+    function _standardMargin(
+        uint256 account,
+        IOptionMarket market_
+    ) internal view returns (IMarginEngine.MarginState memory state) {
+        PriceCache memory cache = _newCache();
+        {
+            (int256 cashWad, Holding[] memory holdings) = _holdings(account, cache);
+            (state.equityIM, state.equityMM, state.markValue) = (cashWad, cashWad, cashWad);
+            for (uint256 i; i < holdings.length; ++i) {
+                (int256 im, int256 mm) = _haircutValues(holdings[i]);
+                state.equityIM += im;
+                state.equityMM += mm;
+                state.markValue += int256(holdings[i].valueWad);
+            }
+        }
+        if (address(market_) != address(0)) {
+            (uint256[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
+            for (uint256 i; i < seriesIds.length; ++i) {
+                (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesIds[i], balances[i], cache);
+                // Long options add nothing to initial-margin equity (as in Lyra's standard
+                // manager): otherwise options bought on cash credit would lever without bound.
+                if (value < 0) state.equityIM += value;
+                state.equityMM += value;
+                state.markValue += value;
+                state.requirementIM += reqIM;
+                state.requirementMM += reqMM;
+            }
+        }
+        state.health = _health(state);
+    }
+
+    /// @dev Value and requirements of one position.
+    function _position(
+        uint256 seriesId,
+        int256 balance,
+        PriceCache memory cache
+    ) private view returns (int256 value, uint256 reqIM, uint256 reqMM) {
+        IMarginEngine.MarkResult memory m = _markOf(seriesId, cache);
+        value = MarginMath.positionValue(balance, m.markWad);
+        // A settled series' payoff is fixed and carried by the mark: nothing further is required.
+        if (balance >= 0 || m.settled) return (value, 0, 0);
+        IMarginEngine.RiskParams memory p = _riskParamsOf(SeriesLib.underlyingIndexOf(seriesId));
+        bool isCall = SeriesLib.isCallOf(seriesId);
+        uint256 strike = SeriesLib.strikeOf(seriesId);
+        reqIM = MarginMath.positionRequirementUp(
+            balance,
+            MarginMath.shortRequirementUp(isCall, m.spotWad, strike, p.aIM, p.bIM)
+        );
+        reqMM = MarginMath.positionRequirementUp(
+            balance,
+            MarginMath.shortRequirementUp(isCall, m.spotWad, strike, p.aMM, p.bMM)
+        );
+    }
+}
