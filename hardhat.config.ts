@@ -24,17 +24,6 @@ const compilers = [
   { ...solc0826, settings: { evmVersion: "cancun", optimizer } },
 ];
 
-// The margin engine trades a little gas for bytecode: at 10,000 runs it sits ~1 KB under EIP-170,
-// at 1,000 runs ~2.9 KB (the size test asks for 2 KB). Its hot loop (the portfolio scenarios) is
-// in PortfolioRisk, which the engine deploys, and bench/gas.json tracks the cost
-// (docs/portfolio-margin.md, "Room under EIP-170").
-const overrides = {
-  "contracts/engine/MarginEngine.sol": {
-    ...solc,
-    settings: { evmVersion: "prague", optimizer: { enabled: true, runs: 1_000 } },
-  },
-};
-
 export default defineConfig({
   plugins: [hardhatToolboxViem, hardhatEthers, hardhatTypechain],
   solidity: {
@@ -46,8 +35,8 @@ export default defineConfig({
       "@chainlink/contracts/src/v0.8/data-feeds/test/helpers/DataFeedsLegacyAggregatorProxy.sol",
     ],
     profiles: {
-      default: { compilers, overrides },
-      production: { compilers, overrides },
+      default: { compilers },
+      production: { compilers },
     },
   },
   paths: { tests: { solidity: "test", nodejs: "test" } },

@@ -59,12 +59,13 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     IPortfolioManager public immutable portfolioManager;
     /// @inheritdoc IMarginEngine
     IOptionMarket public market;
+    /// @dev Packed into `market`'s slot: every standard check reads both.
+    uint16 private _count;
     /// @inheritdoc IMarginEngine
     /// @dev 32 keeps a check under about 3.1M gas with the default grid and a fill's worst case
     /// (two reducing portfolio sides, four checks) well inside a 30M block.
     uint256 public portfolioPositionCap = 32;
 
-    uint16 private _count;
     mapping(uint16 index => Underlying) private _underlyings;
     mapping(address asset => uint16) private _indexOf;
     mapping(uint16 index => PortfolioParams) private _portfolio;
