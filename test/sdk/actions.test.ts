@@ -27,6 +27,8 @@ import {
   postSettlementPrice,
   previewBid,
   seriesId as packSeriesId,
+  MarginMode,
+  setMarginMode,
   setMinNonce,
   setOperator,
   settleBatch,
@@ -200,6 +202,19 @@ describe("SDK actions on the in-process chain", async () => {
       operator: keeperWallet.account.address,
       approved: false,
     });
+  });
+
+  it("sets a flat account's margin mode, and refuses once it holds positions", async () => {
+    const fresh = getAccountId(makerWallet, { subId: 7n });
+    await setMarginMode(makerWallet, { publicClient, addressBook, account: fresh, mode: MarginMode.PORTFOLIO });
+    assert.equal(await contracts.engine.read.marginModeOf([fresh]), MarginMode.PORTFOLIO);
+    const locked = await setMarginMode(makerWallet, {
+      publicClient,
+      addressBook,
+      account: maker,
+      mode: MarginMode.ISOLATED,
+    }).catch((e: unknown) => e);
+    assert.ok(locked instanceof PledgeError && locked.errorName === "EngineModeLocked", String(locked));
   });
 
   it("cancels one order, and many with setMinNonce", async () => {

@@ -1,5 +1,6 @@
 export * from "./accounts/getAccountId.js";
 export * from "./accounts/setOperator.js";
+export * from "./accounts/setMarginMode.js";
 export * from "./collateral/deposit.js";
 export * from "./collateral/withdraw.js";
 export * from "./orders/signOrder.js";

@@ -1,0 +1,51 @@
+import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
+import { simulateContract, writeContract } from "viem/actions";
+
+import { marginEngineAbi } from "../../abis/index.js";
+import type { PledgeErrorType } from "../../errors.js";
+import {
+  type SignerClient,
+  type WriteParameters,
+  type WriteReturnType,
+  confirm,
+  contractAddress,
+  withPledgeErrors,
+} from "../../internal/actions.js";
+import type { MarginMode } from "../../math/engine.js";
+
+export interface SetMarginModeParameters extends WriteParameters {
+  account: bigint;
+  /** CROSS, ISOLATED or PORTFOLIO (`MarginMode`). */
+  mode: MarginMode;
+  engine?: Address | undefined;
+}
+
+export type SetMarginModeReturnType = WriteReturnType<void>;
+
+export type SetMarginModeErrorType = PledgeErrorType | SimulateContractErrorType | WriteContractErrorType;
+
+/**
+ * Chooses how `account` is margined (`IMarginEngine.setMarginMode`). The caller must own the
+ * account or be an operator its owner approved; the mode is locked while the account holds any
+ * position (`EngineModeLocked`).
+ *
+ * @example
+ * await setMarginMode(walletClient, { publicClient, addressBook, account: id, mode: MarginMode.PORTFOLIO });
+ */
+export async function setMarginMode(
+  client: SignerClient,
+  params: SetMarginModeParameters,
+): Promise<SetMarginModeReturnType> {
+  const address = contractAddress(params.engine, params.addressBook, "MarginEngine");
+  return withPledgeErrors(async () => {
+    const { request } = await simulateContract(params.publicClient, {
+      account: client.account,
+      address,
+      abi: marginEngineAbi,
+      functionName: "setMarginMode",
+      args: [params.account, params.mode],
+    });
+    const hash = await writeContract(client, { ...request, chain: client.chain });
+    return { hash, receipt: await confirm(params.publicClient, hash), result: undefined };
+  });
+}
