@@ -134,7 +134,8 @@ contract MarginModesTest is MarketFixture {
     // ------------------------------------------------------------ MarkResult
 
     function test_markOf_settledOnlyOncePriceIsPosted() public {
-        MarginValuationHarness harness = new MarginValuationHarness(engine, vault);
+        vm.prank(address(engine));
+        MarginValuationHarness harness = new MarginValuationHarness(vault, oracle);
         IMarginEngine.MarkResult memory live = harness.markOf(callId);
         assertFalse(live.settled);
         assertEq(live.spotWad, 3_000e18);
