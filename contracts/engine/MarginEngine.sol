@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
