@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import pino from "pino";
 
 import { type Keeper, type KeeperOptions, createKeeper } from "../../packages/keeper/src/index.js";
-import { Health } from "../../packages/sdk/src/index.js";
+import { Health } from "@pledge/sdk";
 import { type World, createWorld } from "./helpers/world.js";
 
 const silent = pino({ level: process.env.KEEPER_LOG ?? "silent" });
