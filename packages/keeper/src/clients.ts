@@ -1,6 +1,13 @@
 import { type PublicClient, type WalletClient, createPublicClient, createWalletClient, custom } from "viem";
 
 /**
+ * Most calldata, bytes, of one batched read. A deployless multicall returns its answer as the
+ * code of a contract it never deploys, which EIP-170 caps at 24,576 bytes; the keeper's widest
+ * answers (`auctionOf` + `previewBid`) are about 7 times their calldata.
+ */
+const MAX_BATCH_CALLDATA = 3_072;
+
+/**
  * The keeper's own clients around the given ones: every JSON-RPC request is reported to
  * `onRequest` (so the keeper counts its calls), and reads issued together go out as one
  * `eth_call` (viem's deployless multicall: no Multicall3 needed on chain).
@@ -29,7 +36,7 @@ export function countingClients(
       transport: counting(publicClient),
       pollingInterval: publicClient.pollingInterval,
       cacheTime: 0,
-      batch: { multicall: { deployless: true, batchSize: 4_096 } },
+      batch: { multicall: { deployless: true, batchSize: MAX_BATCH_CALLDATA } },
     }),
     walletClient: createWalletClient({
       account: walletClient.account,
