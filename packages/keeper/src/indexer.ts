@@ -1,4 +1,4 @@
-import { type Address, type Hash, type Log, parseEventLogs } from "viem";
+import { type Address, type Hash, type Log, type PublicClient, parseEventLogs } from "viem";
 
 import { collateralVaultAbi, liquidatorAbi, optionMarketAbi } from "@pledge/sdk";
 import { withBackoff } from "./executor.js";
@@ -22,6 +22,22 @@ export interface BlockRef {
 export interface ChainSource {
   block(number: bigint): Promise<BlockRef>;
   logs(addresses: readonly Address[], fromBlock: bigint, toBlock: bigint): Promise<Log[]>;
+}
+
+/**
+ * The chain source of a viem public client: `eth_getBlockByNumber` and `eth_getLogs`.
+ *
+ * @example
+ * const indexer = createIndexer({ source: chainSourceOf(publicClient), ...options });
+ */
+export function chainSourceOf(client: PublicClient): ChainSource {
+  return {
+    block: async (blockNumber) => {
+      const { number, hash } = await client.getBlock({ blockNumber });
+      return { number, hash };
+    },
+    logs: (address, fromBlock, toBlock) => client.getLogs({ address: [...address], fromBlock, toBlock }),
+  };
 }
 
 /** What the indexer reports besides the index itself, as it reads the events. */

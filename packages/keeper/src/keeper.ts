@@ -4,7 +4,7 @@ import pino from "pino";
 
 import { countingClients } from "./clients.js";
 import { type Sender, createSender, withBackoff } from "./executor.js";
-import { type ChainSource, createIndexer } from "./indexer.js";
+import { chainSourceOf, createIndexer } from "./indexer.js";
 import { type Job, createExecute } from "./jobs/job.js";
 import { createLiquidationJob } from "./jobs/liquidation.js";
 import { createSettlementJob } from "./jobs/settlement.js";
@@ -81,15 +81,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
     priceMoveWad: options.priceMoveWad ?? 10n ** 16n,
     cashDecimals: book.cash.decimals,
   });
-  const source: ChainSource = {
-    block: async (blockNumber) => {
-      const { number, hash } = await publicClient.getBlock({ blockNumber });
-      return { number, hash };
-    },
-    logs: (address, fromBlock, toBlock) => publicClient.getLogs({ address: [...address], fromBlock, toBlock }),
-  };
   const indexer = createIndexer({
-    source,
+    source: chainSourceOf(publicClient),
     chainId: book.chainId,
     deployedAtBlock: BigInt(book.deployedAtBlock),
     addresses: [vault, market, liquidator],
