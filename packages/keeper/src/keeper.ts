@@ -111,13 +111,19 @@ export function createKeeper(options: KeeperOptions): Keeper {
     const nativeAsset =
       options.nativeAsset ?? book.collateral.find((c) => c.symbol === "WETH" || c.symbol === "ETH")?.address;
     const context = { readers, planner, sender, execute, stats, metrics, log };
+    const { minProfit, bidGasCost, maxExposure, maxSlippageWad, nativePriceWad } = options;
     jobs.push(
       createLiquidationJob(context, {
-        ...options,
         liquidator,
         cashDecimals: book.cash.decimals,
         liquidate: enabled.liquidate,
         marginCalls: enabled.marginCalls,
+        bidderAccount,
+        minProfit,
+        bidGasCost,
+        maxExposure,
+        maxSlippageWad,
+        nativePriceWad,
         maxBidGas: options.maxBidGas ?? 3_000_000n,
         nativeAsset,
         marginChunkSize: options.marginChunkSize ?? 50,

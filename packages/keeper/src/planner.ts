@@ -122,17 +122,18 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
       const accounts = [...index.accounts];
       for (const account of accounts) if (!holdings.has(account)) dirty.add(account);
       let full = ticksSinceFull + 1 >= options.fullConfirmEvery;
-      if (
-        parameters === undefined ||
-        full ||
-        [...underlyingsHeld(index, holdings)].some((i) => !parameters!.underlyings.has(i))
-      )
-        parameters = await readers.marketParameters(block);
-      const underlyingAssets = [...parameters.underlyings.values()].map((u) => u.asset);
+      // Re-read on full passes, and when a series of an underlying not read yet appeared.
+      const known = parameters;
+      const current =
+        known !== undefined && !full && [...underlyingsHeld(index, holdings)].every((i) => known.underlyings.has(i))
+          ? known
+          : await readers.marketParameters(block);
+      parameters = current;
+      const underlyingAssets = [...current.underlyings.values()].map((u) => u.asset);
       const refresh = [...dirty];
       const { prices, holdings: read } = await readers.snapshot(
         {
-          spot: [...new Set<Address>([...parameters.collateral.map((c) => c.asset), ...underlyingAssets])],
+          spot: [...new Set<Address>([...current.collateral.map((c) => c.asset), ...underlyingAssets])],
           vol: [...new Set(underlyingAssets)],
           accounts: refresh,
         },
@@ -149,11 +150,7 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
       }
 
       const started = performance.now();
-      const ranked = rankAccounts(
-        accounts,
-        holdings,
-        marketInputsOf(parameters, prices, timestamp, options.cashDecimals),
-      );
+      const ranked = rankAccounts(accounts, holdings, marketInputsOf(current, prices, timestamp, options.cashDecimals));
       const keyed = priceKeysOf(prices);
       if (!full && pricesMoved(lastFullPrices, keyed, options.priceMoveWad)) full = true;
       const always = new Set([...watched, ...index.auctions]);

@@ -167,16 +167,12 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       const candidates = states.filter((s) => s.health !== Health.HEALTHY || index.auctions.has(s.account));
       if (candidates.length === 0) return report;
       // Below MM with no auction yet, the preview is of the bid that would start it.
-      const auctions = await readers.auctions(
-        candidates.map((s) => s.account),
-        block,
-      );
-      const views: AccountView[] = candidates.map((state, i) => ({
-        account: state.account,
-        state,
-        auction: auctions[i]!.auction,
-        preview: auctions[i]!.preview,
-      }));
+      const stateOf = new Map(candidates.map((state) => [state.account, state]));
+      const auctions = await readers.auctions([...stateOf.keys()], block);
+      const views: AccountView[] = auctions.flatMap(({ account, auction, preview }) => {
+        const state = stateOf.get(account);
+        return state === undefined ? [] : [{ account, state, auction, preview }];
+      });
       const decisions = decide(views, {
         minProfit: options.minProfit ?? 0n,
         bidGasCost: options.bidGasCost ?? 0n,
