@@ -5,7 +5,7 @@ import pino from "pino";
 import { type Hash, createPublicClient, createWalletClient, fallback, http } from "viem";
 
 import { createKeeper } from "../../packages/keeper/src/index.js";
-import { Health } from "../../packages/sdk/src/index.js";
+import { Health } from "@pledge/sdk";
 import { createWorld } from "./helpers/world.js";
 import { startRpcProxy } from "./helpers/rpcProxy.js";
 

@@ -7,7 +7,9 @@ import { describe, it } from "node:test";
 import pino from "pino";
 
 import { type Keeper, type KeeperOptions, createKeeper } from "../../packages/keeper/src/index.js";
-import { Health } from "../../packages/sdk/src/index.js";
+import { Health } from "@pledge/sdk";
+import { countingClients } from "../../packages/keeper/src/clients.js";
+import { createReaders } from "../../packages/keeper/src/readers.js";
 import { type World, createWorld } from "./helpers/world.js";
 
 const silent = pino({ level: process.env.KEEPER_LOG ?? "silent" });
@@ -153,6 +155,30 @@ describe("keeper", () => {
     assert.equal(stats.fullConfirmations, 1, "found without a full pass");
     assert.equal(stats.auctionsStarted, flagged.length);
     assert.equal(new Set(stats.liquidations.map((l) => l.account)).size, flagged.length);
+  });
+
+  it("reads the auctions and previews of 48 accounts below MM at once: each batch's answer fits a deployless call", async () => {
+    // A deployless multicall answers as contract code, capped at 24,576 bytes (EIP-170); 40 or
+    // more `auctionOf` + `previewBid` pairs in one batch used to exceed it and revert.
+    const world = await createWorld({ accounts: 48 });
+    await world.setSpot(80_000);
+    const flagged = await belowMM(world);
+    assert.equal(flagged.length, world.traders.length, "every trader below MM");
+    let calls = 0;
+    const { publicClient } = countingClients(
+      world.publicClient as never,
+      world.keepers[0]!.wallet as never,
+      () => calls++,
+    );
+    const block = await publicClient.getBlockNumber();
+    calls = 0;
+    const auctions = await createReaders(publicClient, world.book).auctions(flagged, block);
+    assert.equal(auctions.length, flagged.length);
+    assert.ok(
+      auctions.every((a) => a.preview !== undefined && a.preview.fractionWad > 0n),
+      "every preview read",
+    );
+    assert.ok(calls >= 2 && calls <= 4, `${calls} calls`);
   });
 
   it("two competing keepers handle every target once, without throwing", async () => {

@@ -9,7 +9,7 @@ import {
   rankAccounts,
   selectForConfirmation,
 } from "../../packages/keeper/src/index.js";
-import { MarginMode, accountMargin, seriesId } from "../../packages/sdk/src/index.js";
+import { MarginMode, accountMargin, seriesId } from "@pledge/sdk";
 
 const WAD = 10n ** 18n;
 const now = 1_800_000_000n;

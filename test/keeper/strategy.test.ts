@@ -10,7 +10,7 @@ import {
   decide,
   gasCostInCash,
 } from "../../packages/keeper/src/index.js";
-import { type BidPreview, Health, type MarginState } from "../../packages/sdk/src/index.js";
+import { type BidPreview, Health, type MarginState } from "@pledge/sdk";
 
 const WAD = 10n ** 18n;
 const config: StrategyConfig = {

@@ -22,6 +22,8 @@ import {
   getAccountId,
   getAccountMargin,
   getBalances,
+  getMarketParameters,
+  getOraclePrices,
   getPositions,
   loadAddressBook,
   postSettlementPrice,
@@ -144,6 +146,50 @@ describe("SDK actions on the in-process chain", async () => {
     assert.equal(states[0]!.equityIM, single.equityIM);
     assert.ok(states[0]!.requirementIM > 0n);
     assert.equal(states[0]!.health, Health.HEALTHY);
+  });
+
+  it("reads the market parameters and oracle prices as the contracts report them, at one block", async () => {
+    const blockNumber = await publicClient.getBlockNumber();
+    const { collateral, underlyings } = await getMarketParameters(publicClient, { addressBook, blockNumber });
+    const assets = await contracts.vault.read.collateralAssets();
+    assert.deepEqual(
+      collateral.map((c) => c.asset),
+      [...assets],
+    );
+    for (const c of collateral) {
+      const config = await contracts.vault.read.assetConfig([c.asset]);
+      assert.deepEqual(
+        [c.decimals, c.initialHaircutWad, c.maintenanceHaircutWad, c.delisted],
+        [config.decimals, config.initialHaircutWad, config.maintenanceHaircutWad, config.delisted],
+      );
+      if (c.underlyingIndex !== undefined) assert.equal(underlyings.get(c.underlyingIndex)?.asset, c.asset);
+    }
+    assert.ok(
+      collateral.some((c) => c.asset === weth && c.underlyingIndex !== undefined),
+      "WETH is an underlying",
+    );
+    assert.equal(underlyings.size, await contracts.engine.read.underlyingCount());
+    for (const [index, u] of underlyings) {
+      const onChain = await contracts.engine.read.underlying([index]);
+      assert.deepEqual({ asset: u.asset, params: u.params }, { asset: onChain.asset, params: onChain.params });
+      assert.deepEqual(u.portfolio, await contracts.engine.read.portfolioParams([index]));
+    }
+
+    const listed = [...underlyings.values()].map((u) => u.asset);
+    const { spotWad, volWad } = await getOraclePrices(publicClient, {
+      addressBook,
+      spot: [...assets],
+      vol: listed,
+      blockNumber,
+    });
+    for (const asset of assets) {
+      // A price the oracle refuses (the cash asset has no feed) reads as 0, as the engine counts it.
+      const expected = await contracts.oracle.read.spot([asset], { blockNumber }).catch(() => 0n);
+      assert.equal(spotWad.get(asset), expected);
+    }
+    for (const asset of listed)
+      assert.equal(volWad.get(asset), await contracts.oracle.read.vol([asset], { blockNumber }));
+    assert.ok([...volWad.values()].every((vol) => vol > 0n));
   });
 
   it("withdraws, and a withdrawal below initial margin throws a readable PledgeError before sending", async () => {

@@ -15,7 +15,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { type AddressBook, accountId } from "../../sdk/src/index.js";
+import { type AddressBook, accountId } from "@pledge/sdk";
 import { createKeeper } from "./keeper.js";
 import { loadIndex } from "./store.js";
 

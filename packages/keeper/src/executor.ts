@@ -9,7 +9,7 @@ import {
   type WalletClient,
 } from "viem";
 
-import { PledgeError, decodePledgeError } from "../../sdk/src/index.js";
+import { PledgeError, decodePledgeError } from "@pledge/sdk";
 
 /** How one attempted send ended; every outcome is counted. */
 export const Outcome = {

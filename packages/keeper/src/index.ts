@@ -9,7 +9,15 @@ export {
   decide,
   gasCostInCash,
 } from "./strategy.js";
-export { type Keeper, type KeeperOptions, type KeeperStats, type Liquidation, createKeeper } from "./keeper.js";
+export {
+  type Keeper,
+  type KeeperOptions,
+  type KeeperStats,
+  type Liquidation,
+  KeeperStaleNodeError,
+  createKeeper,
+} from "./keeper.js";
+export type { Job, JobReport, TickContext } from "./jobs/job.js";
 export {
   type Fees,
   type GasGuard,

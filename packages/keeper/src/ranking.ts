@@ -5,7 +5,7 @@ import {
   type UnderlyingInput,
   approximateMaintenance,
   decodeSeries,
-} from "../../sdk/src/index.js";
+} from "@pledge/sdk";
 
 /** What one account holds, as the vault and the market report it; refreshed when its events show it changed. */
 export interface AccountHoldings {

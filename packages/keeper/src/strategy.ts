@@ -1,4 +1,4 @@
-import { type BidPreview, Health, type MarginState } from "../../sdk/src/index.js";
+import { type BidPreview, Health, type MarginState } from "@pledge/sdk";
 
 import type { Fees } from "./executor.js";
 

@@ -2,7 +2,7 @@ import { network } from "hardhat";
 import { type Hash, maxUint256, parseUnits } from "viem";
 
 import { deployPledge } from "../../../deploy/deployPledge.js";
-import { type Order, accountId, orderDomain, orderTypes, seriesId } from "../../../packages/sdk/src/index.js";
+import { type Order, accountId, orderDomain, orderTypes, seriesId } from "@pledge/sdk";
 import { toFeedAnswer } from "../../../scripts/lib/history.js";
 import { expiryAfter, toContractsWad } from "../../../scripts/lib/population.js";
 

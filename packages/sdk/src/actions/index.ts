@@ -11,6 +11,8 @@ export * from "./orders/createSeries.js";
 export * from "./reads/getAccountMargin.js";
 export * from "./reads/getPositions.js";
 export * from "./reads/getBalances.js";
+export * from "./reads/getMarketParameters.js";
+export * from "./reads/getOraclePrices.js";
 export * from "./liquidation/startAuction.js";
 export * from "./liquidation/getAuctionClock.js";
 export * from "./liquidation/previewBid.js";

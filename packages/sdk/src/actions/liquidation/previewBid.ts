@@ -14,6 +14,8 @@ export interface PreviewBidParameters {
   fractionWad: bigint;
   liquidator?: Address | undefined;
   addressBook?: AddressBook | undefined;
+  /** Read at this block (default: latest), so the preview matches a margin state read there. */
+  blockNumber?: bigint | undefined;
 }
 
 /** `ILiquidator.BidPreview`: what `bid` would do now, from the same function (the math mirror's type). */
@@ -36,6 +38,7 @@ export async function previewBid(client: ReadClient, params: PreviewBidParameter
       abi: liquidatorAbi,
       functionName: "previewBid",
       args: [params.account, params.fractionWad],
+      ...(params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber }),
     })),
   }));
 }

@@ -1,10 +1,11 @@
-import { type Address, BaseError, ContractFunctionRevertedError, type ReadContractErrorType } from "viem";
+import type { Address, ReadContractErrorType } from "viem";
 import { getBlock, readContract } from "viem/actions";
 
 import { chainlinkOracleAbi, collateralVaultAbi, marginEngineAbi, optionMarketAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, withPledgeErrors } from "../../internal/actions.js";
+import { orOnRevert } from "../../internal/reverts.js";
 import { type CollateralInput, type MarginInputs, MarginMode, type UnderlyingInput } from "../../math/engine.js";
 import { decodeSeries } from "../../math/series.js";
 
@@ -143,11 +144,6 @@ export async function getMarginInputs(
 }
 
 /** The read's value, or 0n if the contract reverted (an invalid price); other errors propagate. */
-async function zeroOnRevert<T>(read: Promise<T>): Promise<T | 0n> {
-  try {
-    return await read;
-  } catch (error) {
-    if (error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError)) return 0n;
-    throw error;
-  }
+function zeroOnRevert<T>(read: Promise<T>): Promise<T | 0n> {
+  return orOnRevert(read, 0n);
 }

@@ -10,6 +10,8 @@ export interface GetPositionsParameters {
   account: bigint;
   market?: Address | undefined;
   addressBook?: AddressBook | undefined;
+  /** Read at this block (default: latest). */
+  blockNumber?: bigint | undefined;
 }
 
 /** Open positions: `balance` in WAD contracts, > 0 long, < 0 short. */
@@ -34,6 +36,7 @@ export async function getPositions(
       abi: optionMarketAbi,
       functionName: "positionsOf",
       args: [params.account],
+      ...(params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber }),
     });
     return seriesIds.map((seriesId, i) => ({ seriesId, balance: balances[i]! }));
   });

@@ -1,0 +1,197 @@
+import { type Address, type Hash, type Log, type PublicClient, parseEventLogs } from "viem";
+
+import { collateralVaultAbi, liquidatorAbi, optionMarketAbi } from "@pledge/sdk";
+import { withBackoff } from "./executor.js";
+import { type KeeperIndex, emptyIndex, loadIndex, saveIndex } from "./store.js";
+
+/** The node's head is behind the index's cursor though it knows that block: a lagging node. The tick is skipped. */
+export class KeeperStaleNodeError extends Error {
+  override name = "KeeperStaleNodeError";
+  constructor(latest: bigint, cursor: bigint) {
+    super(`the node's head ${latest} is behind the index cursor ${cursor}`);
+  }
+}
+
+/** A block as the indexer needs it. */
+export interface BlockRef {
+  number: bigint;
+  hash: Hash;
+}
+
+/** Where the indexer reads the chain: a block by number and the logs of a block range (a public client, in service). */
+export interface ChainSource {
+  block(number: bigint): Promise<BlockRef>;
+  logs(addresses: readonly Address[], fromBlock: bigint, toBlock: bigint): Promise<Log[]>;
+}
+
+/**
+ * The chain source of a viem public client: `eth_getBlockByNumber` and `eth_getLogs`.
+ *
+ * @example
+ * const indexer = createIndexer({ source: chainSourceOf(publicClient), ...options });
+ */
+export function chainSourceOf(client: PublicClient): ChainSource {
+  return {
+    block: async (blockNumber) => {
+      const { number, hash } = await client.getBlock({ blockNumber });
+      return { number, hash };
+    },
+    logs: (address, fromBlock, toBlock) => client.getLogs({ address: [...address], fromBlock, toBlock }),
+  };
+}
+
+/** What the indexer reports besides the index itself, as it reads the events. */
+export interface IndexListener {
+  /** An indexed account's holdings changed (a deposit, a trade, a transfer, a settlement). */
+  changed(account: bigint): void;
+  auctionStarted(account: bigint, block: bigint, keeper: Address): void;
+  bid(account: bigint, block: bigint, bidderAccount: bigint): void;
+  /** The stored cursor did not match the chain: the index was rebuilt from the deployment block. */
+  rebuilt(cursor: bigint, latest: bigint): void;
+}
+
+export interface IndexerOptions {
+  source: ChainSource;
+  chainId: number;
+  deployedAtBlock: bigint;
+  /** The contracts whose events are indexed: the vault, the market and the liquidator. */
+  addresses: readonly Address[];
+  listener: IndexListener;
+  /** JSON file for the index; a restart resumes from it. */
+  storePath?: string | undefined;
+  /** Blocks behind the head the index stays. Default 0. */
+  confirmations?: number | undefined;
+  /** Largest block range of one `getLogs`. Default 2,000. */
+  maxLogRange?: bigint | undefined;
+  /** Told once when a stored index is resumed. */
+  onResume?: ((index: KeeperIndex) => void) | undefined;
+}
+
+/** The index and its cursor: follows the chain's events, checks the cursor for reorgs and resets, persists. */
+export interface Indexer {
+  /** Brings the index to `head` − confirmations; `rebuilt` when the old index did not match the chain. */
+  sync(head: BlockRef): Promise<{ index: KeeperIndex; rebuilt: boolean }>;
+  /** The last indexed block, once the index is loaded. */
+  cursor(): bigint | undefined;
+  /** Saves the index to the store, if there is one. */
+  flush(): Promise<void>;
+}
+
+const indexedEvents = [
+  "Deposited",
+  "Withdrawn",
+  "CollateralMoved",
+  "CashMoved",
+  "PositionChanged",
+  "PositionsTransferred",
+  "PositionsSliced",
+  "PositionSettled",
+  "AuctionStarted",
+  "AuctionEnded",
+  "Bid",
+] as const;
+const indexAbi = [...collateralVaultAbi, ...optionMarketAbi, ...liquidatorAbi];
+
+/**
+ * The keeper's indexer: accounts, series holders and open auctions from the vault's, market's
+ * and liquidator's events, up to a cursor whose block hash detects a reorg or a reset chain
+ * (then the index is rebuilt from the deployment block).
+ *
+ * @example
+ * const indexer = createIndexer({ source, chainId, deployedAtBlock, addresses, listener, storePath: "keeper.json" });
+ * const { index } = await indexer.sync(head);
+ */
+export function createIndexer(options: IndexerOptions): Indexer {
+  const { source, listener, chainId, deployedAtBlock } = options;
+  const confirmations = BigInt(options.confirmations ?? 0);
+  const maxLogRange = options.maxLogRange ?? 2_000n;
+  let index: KeeperIndex | undefined;
+
+  async function loadOrCreate(): Promise<KeeperIndex> {
+    const stored = options.storePath === undefined ? undefined : await loadIndex(options.storePath, chainId);
+    if (stored) options.onResume?.(stored);
+    return stored ?? emptyIndex(chainId, deployedAtBlock);
+  }
+
+  /** Whether the index still matches the chain; throws when the node lags behind the cursor. */
+  async function matches(current: KeeperIndex, head: BlockRef): Promise<boolean> {
+    if (current.cursor < deployedAtBlock || current.cursorHash === undefined) return true;
+    if (current.cursor > head.number) {
+      // Either the chain was reset, or this node lags behind the one that served the
+      // cursor: it is only a reset if the node does not know the cursor's block as indexed.
+      const block = await withBackoff(() => source.block(current.cursor)).catch(() => undefined);
+      if (block?.hash === current.cursorHash) throw new KeeperStaleNodeError(head.number, current.cursor);
+      return false;
+    }
+    const block = current.cursor === head.number ? head : await withBackoff(() => source.block(current.cursor));
+    return block.hash === current.cursorHash;
+  }
+
+  function apply(current: KeeperIndex, logs: Log[]) {
+    for (const event of parseEventLogs({ abi: indexAbi, logs, eventName: [...indexedEvents], strict: true })) {
+      switch (event.eventName) {
+        case "Deposited":
+        case "Withdrawn":
+          current.accounts.add(event.args.account);
+          listener.changed(event.args.account);
+          break;
+        case "CollateralMoved":
+        case "CashMoved":
+        case "PositionsTransferred":
+        case "PositionsSliced":
+          for (const account of [event.args.from, event.args.to])
+            if (current.accounts.has(account)) listener.changed(account);
+          break;
+        case "PositionChanged":
+        case "PositionSettled": {
+          const { account, seriesId, balance } = event.args;
+          current.accounts.add(account);
+          listener.changed(account);
+          const holders = current.holders.get(seriesId) ?? new Set<bigint>();
+          if (event.eventName === "PositionChanged" && balance !== 0n) holders.add(account);
+          else holders.delete(account);
+          current.holders.set(seriesId, holders);
+          break;
+        }
+        case "AuctionStarted":
+          current.accounts.add(event.args.account);
+          current.auctions.add(event.args.account);
+          listener.auctionStarted(event.args.account, event.blockNumber, event.args.keeper);
+          break;
+        case "AuctionEnded":
+          current.auctions.delete(event.args.account);
+          break;
+        case "Bid":
+          listener.bid(event.args.account, event.blockNumber, event.args.bidderAccount);
+          break;
+      }
+    }
+  }
+
+  return {
+    async sync(head) {
+      let current = index ?? (await loadOrCreate());
+      index = current;
+      let rebuilt = false;
+      if (!(await matches(current, head))) {
+        listener.rebuilt(current.cursor, head.number);
+        current = index = emptyIndex(chainId, deployedAtBlock);
+        rebuilt = true;
+      }
+      const target = head.number - confirmations;
+      while (current.cursor < target) {
+        const fromBlock = current.cursor + 1n;
+        const toBlock = fromBlock + maxLogRange - 1n < target ? fromBlock + maxLogRange - 1n : target;
+        apply(current, await withBackoff(() => source.logs(options.addresses, fromBlock, toBlock)));
+        const block = toBlock === head.number ? head : await withBackoff(() => source.block(toBlock));
+        current.cursor = toBlock;
+        current.cursorHash = block.hash;
+      }
+      return { index: current, rebuilt };
+    },
+    cursor: () => index?.cursor,
+    async flush() {
+      if (index !== undefined && options.storePath !== undefined) await saveIndex(options.storePath, index);
+    },
+  };
+}

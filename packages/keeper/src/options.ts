@@ -1,0 +1,80 @@
+import type { Address, PublicClient, WalletClient } from "viem";
+import type pino from "pino";
+
+import type { AddressBook } from "@pledge/sdk";
+
+/** `createKeeper`'s options: the clients, the address book, and every limit with its default. */
+export interface KeeperOptions {
+  publicClient: PublicClient;
+  /** Signs and sends; must carry an account. */
+  walletClient: WalletClient;
+  addressBook: AddressBook;
+  /** The keeper's funded account id, which receives what it wins at auction. */
+  bidderAccount: bigint;
+  /** JSON file for the index (block cursor, known accounts, series); a restart resumes from it. */
+  storePath?: string;
+  /** Blocks behind the head the index stays. Default 0. */
+  confirmations?: number;
+  /** Largest block range of one `getLogs`. Default 2,000. */
+  maxLogRange?: bigint;
+  jobs?: { liquidate?: boolean; settle?: boolean; marginCalls?: boolean };
+  /** Smallest profit of a bid after gas, cash units. Default 0. */
+  minProfit?: bigint;
+  /** Largest payment for one slice, cash units. Default unbounded. */
+  maxExposure?: bigint;
+  /** A fixed cost counted against every bid, cash units, on top of its priced gas. Default 0. */
+  bidGasCost?: bigint;
+  /**
+   * Most gas one bid may use (its simulation); larger bids are skipped (finding 13: an account
+   * holding many positions can cost more gas than its discount pays). Default 3M.
+   */
+  maxBidGas?: bigint;
+  /**
+   * USD price of the chain's native token, WAD, to price each bid's gas (simulated gas × the
+   * fee cap it may pay). Default: the oracle's spot of `nativeAsset`.
+   */
+  nativePriceWad?: bigint;
+  /**
+   * The listed asset whose oracle spot prices the native token. Default: the address book's
+   * collateral entry with symbol WETH or ETH; without one (and no `nativePriceWad`) bids are
+   * checked against `maxBidGas` only.
+   */
+  nativeAsset?: Address;
+  /** Extra a bid may pay over its preview, WAD of |payment| (the marks move between blocks). Default 0.1 %. */
+  maxSlippageWad?: bigint;
+  logger?: pino.Logger;
+  /** Serves `/metrics` and `/health` on this port when set. */
+  metricsPort?: number;
+  /** Blocks a target waits after a failed send. Default 3. */
+  cooldownBlocks?: bigint;
+  /** EIP-1559 fee cap, wei, fee bumps included. Default 500 gwei. */
+  maxFeePerGas?: bigint;
+  /** Priority fee cap, wei, fee bumps included. Default 2 gwei. */
+  maxPriorityFeePerGas?: bigint;
+  /** Re-send a transaction not mined after this many blocks with the same nonce and fees +12.5 %. Default 3. */
+  replaceAfterBlocks?: number;
+  /** ... or after this many ms. Default: blocks only. */
+  replaceAfterMs?: number;
+  /** How often a pending transaction polls for its receipt, ms. Default: the public client's polling interval. */
+  pollIntervalMs?: number;
+  /** Positions per `settleBatch`. Default 100. */
+  settleBatchSize?: number;
+  /**
+   * Confirm on chain only accounts whose float-estimated `excessMM / requirementMM` is
+   * below this (plus open auctions and accounts last seen below IM). Default 0.5.
+   */
+  nearRatio?: number;
+  /** ... or, for accounts requiring nothing, whose estimated excess is below this many USD. Default 1,000. */
+  nearExcessUsd?: number;
+  /** Confirm every indexed account at least every this many ticks. Default 10. */
+  fullConfirmEvery?: number;
+  /** Confirm every account when a spot or vol moved more than this (WAD, relative) since the last full pass. Default 1 %. */
+  priceMoveWad?: bigint;
+  /** Most accounts per `accountsMargin` call inside the batched read. Default 50. */
+  marginChunkSize?: number;
+  /**
+   * Estimated gas one `accountsMargin` call may use, so portfolio-heavy chunks stay under a
+   * node's `eth_call` gas cap (a 32-position portfolio account is about 3M gas). Default 20M.
+   */
+  marginGasPerCall?: number;
+}

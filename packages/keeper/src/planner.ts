@@ -1,0 +1,176 @@
+import type { Address } from "viem";
+
+import {
+  type AccountMarginState,
+  type GetMarketParametersReturnType,
+  type GetOraclePricesReturnType,
+  Health,
+  decodeSeries,
+} from "@pledge/sdk";
+import type { Readers } from "./readers.js";
+import {
+  type AccountHoldings,
+  type ConfirmationPolicy,
+  type MarketInputs,
+  pricesMoved,
+  rankAccounts,
+  selectForConfirmation,
+} from "./ranking.js";
+import type { Stats } from "./stats.js";
+import type { KeeperIndex } from "./store.js";
+
+export interface PlannerOptions extends ConfirmationPolicy {
+  /** Confirm every indexed account at least every this many ticks. */
+  fullConfirmEvery: number;
+  /** Confirm every account when a spot or vol moved more than this (WAD, relative) since the last full pass. */
+  priceMoveWad: bigint;
+  cashDecimals: number;
+}
+
+/**
+ * Chooses which accounts to confirm on chain each tick, from a float ranking of cheaply
+ * refreshed inputs. Owns what the ranking needs: each account's holdings (re-read when its
+ * events show a change), the market parameters, the prices of the last full pass, and the
+ * accounts last seen below IM.
+ */
+export interface Planner {
+  /** The account's holdings changed: re-read them next tick. */
+  changed(account: bigint): void;
+  /** The index was rebuilt: forget everything derived from the old one. */
+  reset(): void;
+  /** The accounts to confirm at `block`. */
+  plan(index: KeeperIndex, block: bigint, timestamp: bigint): Promise<bigint[]>;
+  /** What the confirmation found: accounts below IM are confirmed again every tick. */
+  confirmed(states: readonly AccountMarginState[]): void;
+  /** The holdings known, for sizing the confirmation's calls. */
+  holdings(): ReadonlyMap<bigint, AccountHoldings>;
+}
+
+/** The ranking's market inputs from the market parameters and the prices of one block. */
+export function marketInputsOf(
+  parameters: GetMarketParametersReturnType,
+  prices: GetOraclePricesReturnType,
+  timestamp: bigint,
+  cashDecimals: number,
+): MarketInputs {
+  return {
+    timestamp,
+    cashDecimals,
+    collateral: parameters.collateral.map((c) => ({
+      decimals: c.decimals,
+      priceWad: prices.spotWad.get(c.asset) ?? 0n,
+      initialHaircutWad: c.initialHaircutWad,
+      maintenanceHaircutWad: c.maintenanceHaircutWad,
+      ...(c.underlyingIndex === undefined ? {} : { underlyingIndex: c.underlyingIndex }),
+    })),
+    underlyings: new Map(
+      [...parameters.underlyings].map(([index, u]) => [
+        index,
+        {
+          spotWad: prices.spotWad.get(u.asset) ?? 0n,
+          volWad: prices.volWad.get(u.asset) ?? 0n,
+          params: u.params,
+          ...(u.portfolio === undefined ? {} : { portfolio: u.portfolio }),
+        },
+      ]),
+    ),
+  };
+}
+
+/** Every price of a snapshot under one key (`spot:<asset>`, `vol:<asset>`), for `pricesMoved`. */
+export function priceKeysOf(prices: GetOraclePricesReturnType): Map<string, bigint> {
+  return new Map([
+    ...[...prices.spotWad].map(([asset, price]): [string, bigint] => [`spot:${asset}`, price]),
+    ...[...prices.volWad].map(([asset, price]): [string, bigint] => [`vol:${asset}`, price]),
+  ]);
+}
+
+/** The underlyings of every series held, by the holdings and by the index. */
+function underlyingsHeld(index: KeeperIndex, holdings: ReadonlyMap<bigint, AccountHoldings>): Set<number> {
+  const held = new Set<number>();
+  for (const h of holdings.values()) for (const p of h.positions) held.add(decodeSeries(p.seriesId).underlyingIndex);
+  for (const seriesId of index.holders.keys()) held.add(decodeSeries(seriesId).underlyingIndex);
+  return held;
+}
+
+/**
+ * The confirmation planner: ranks every indexed account with the SDK's float approximation and
+ * returns those near or below MM, open auctions and accounts last seen below IM; everyone every
+ * `fullConfirmEvery` ticks or after a price move above `priceMoveWad`.
+ *
+ * @example
+ * const planner = createPlanner(readers, stats, { nearRatio: 0.5, nearExcessUsd: 1_000, fullConfirmEvery: 10, priceMoveWad: 10n ** 16n, cashDecimals: 6 });
+ * const accounts = await planner.plan(index, block, timestamp);
+ */
+export function createPlanner(readers: Readers, stats: Stats, options: PlannerOptions): Planner {
+  const holdings = new Map<bigint, AccountHoldings>();
+  const dirty = new Set<bigint>();
+  const watched = new Set<bigint>();
+  let parameters: GetMarketParametersReturnType | undefined;
+  let lastFullPrices = new Map<string, bigint>();
+  let ticksSinceFull = Infinity;
+
+  return {
+    changed: (account) => void dirty.add(account),
+    reset() {
+      holdings.clear();
+      dirty.clear();
+      parameters = undefined;
+      ticksSinceFull = Infinity;
+    },
+    async plan(index, block, timestamp) {
+      const accounts = [...index.accounts];
+      for (const account of accounts) if (!holdings.has(account)) dirty.add(account);
+      let full = ticksSinceFull + 1 >= options.fullConfirmEvery;
+      // Re-read on full passes, and when a series of an underlying not read yet appeared.
+      const known = parameters;
+      const current =
+        known !== undefined && !full && [...underlyingsHeld(index, holdings)].every((i) => known.underlyings.has(i))
+          ? known
+          : await readers.marketParameters(block);
+      parameters = current;
+      const underlyingAssets = [...current.underlyings.values()].map((u) => u.asset);
+      const refresh = [...dirty];
+      const { prices, holdings: read } = await readers.snapshot(
+        {
+          spot: [...new Set<Address>([...current.collateral.map((c) => c.asset), ...underlyingAssets])],
+          vol: [...new Set(underlyingAssets)],
+          accounts: refresh,
+        },
+        block,
+      );
+      for (const account of refresh) {
+        const held = read.get(account);
+        if (held === undefined) {
+          holdings.delete(account);
+          continue;
+        }
+        holdings.set(account, held);
+        dirty.delete(account);
+      }
+
+      const started = performance.now();
+      const ranked = rankAccounts(accounts, holdings, marketInputsOf(current, prices, timestamp, options.cashDecimals));
+      const keyed = priceKeysOf(prices);
+      if (!full && pricesMoved(lastFullPrices, keyed, options.priceMoveWad)) full = true;
+      const always = new Set([...watched, ...index.auctions]);
+      const selected = full ? accounts : selectForConfirmation(ranked, options, always);
+      stats.ranked(ranked.length, performance.now() - started);
+      if (full) {
+        ticksSinceFull = 0;
+        lastFullPrices = keyed;
+        stats.fullConfirmation();
+      } else {
+        ticksSinceFull++;
+      }
+      return selected;
+    },
+    confirmed(states) {
+      for (const state of states) {
+        if (state.health !== Health.HEALTHY) watched.add(state.account);
+        else watched.delete(state.account);
+      }
+    },
+    holdings: () => holdings,
+  };
+}

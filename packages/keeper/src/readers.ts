@@ -1,0 +1,256 @@
+import { type Address, BaseError, ContractFunctionRevertedError, type PublicClient } from "viem";
+import { readContract } from "viem/actions";
+
+import {
+  type AccountMarginState,
+  type AddressBook,
+  type BidPreview,
+  type FindSettlementRoundReturnType,
+  type GetMarketParametersReturnType,
+  type GetOraclePricesReturnType,
+  MarginMode,
+  PledgeError,
+  PledgeSettlementRoundNotFoundError,
+  chainlinkOracleAbi,
+  collateralVaultAbi,
+  findSettlementRound,
+  getAccountMargin,
+  getMarketParameters,
+  getOraclePrices,
+  getPositions,
+  liquidatorAbi,
+  marginEngineAbi,
+  previewBid,
+} from "@pledge/sdk";
+import { withBackoff } from "./executor.js";
+import type { AccountHoldings } from "./ranking.js";
+
+/** The prices and the refreshed holdings of one tick, read together at one block. */
+export interface Snapshot {
+  prices: GetOraclePricesReturnType;
+  /** The holdings of each account asked for whose reads succeeded; an account missing here stays unknown. */
+  holdings: Map<bigint, AccountHoldings>;
+}
+
+/** What the liquidation job reads about the accounts it confirms, at one block. */
+export interface Confirmation {
+  /** The keeper's own excess over initial margin, WAD (may be negative). */
+  bidderExcessIM: bigint;
+  /** The liquidator's insurance share of the discount, WAD. */
+  insuranceShareWad: bigint;
+  states: AccountMarginState[];
+}
+
+/** One candidate's auction and the preview of taking all that is allowed. */
+export interface AuctionRead {
+  account: bigint;
+  auction: { active: boolean; startTime: bigint };
+  /** Absent when the preview reverts or allows nothing. */
+  preview: BidPreview | undefined;
+}
+
+/**
+ * The keeper's reads, each returning named values. Reads that a tick makes together are issued
+ * together, so a client with `batch: { multicall: true }` sends each group as one call; each
+ * group is retried as a whole on transport errors.
+ */
+export interface Readers {
+  /** Collateral list, underlyings and their parameters (rarely change). */
+  marketParameters(block: bigint): Promise<GetMarketParametersReturnType>;
+  /** Spot of `spot`, vol of `vol`, and the holdings of `accounts`, in one batch. */
+  snapshot(
+    request: { spot: readonly Address[]; vol: readonly Address[]; accounts: readonly bigint[] },
+    block: bigint,
+  ): Promise<Snapshot>;
+  /** The margin of every chunk of accounts (one `accountsMargin` call each), the keeper's own excess and the insurance share, in one batch. */
+  confirmation(
+    request: { bidderAccount: bigint; chunks: readonly (readonly bigint[])[] },
+    block: bigint,
+  ): Promise<Confirmation>;
+  /** Auction and full-size bid preview of each account, in one batch. */
+  auctions(accounts: readonly bigint[], block: bigint): Promise<AuctionRead[]>;
+  /** The oracle's spot of `asset`, or undefined when it cannot be read. */
+  spot(asset: Address, block: bigint): Promise<bigint | undefined>;
+  underlyingAsset(underlyingIndex: number): Promise<Address>;
+  settlementPrice(asset: Address, expiry: bigint): Promise<{ priceWad: bigint; posted: boolean }>;
+  /** The first feed round at or after expiry, or undefined while the feed has none yet. */
+  settlementRound(asset: Address, expiry: bigint): Promise<FindSettlementRoundReturnType | undefined>;
+  /** The oracle's settlement delay and fallback wait, seconds. */
+  settlementWindow(): Promise<{ maxDelay: bigint; fallbackWait: bigint }>;
+}
+
+/** True when the contract refused the call (a revert, decoded or not); transport errors are not. */
+function reverted(error: unknown): boolean {
+  return (
+    error instanceof PledgeError ||
+    (error instanceof BaseError && error.walk((e) => e instanceof ContractFunctionRevertedError) !== null)
+  );
+}
+
+/** The read's value, or undefined when the contract reverted; other errors propagate. */
+async function unlessReverted<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (reverted(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The SDK's `MarginMode` of a raw `marginModeOf` answer. */
+function marginModeOf(raw: number): MarginMode | undefined {
+  return Object.values(MarginMode).find((mode) => mode === raw);
+}
+
+/**
+ * The keeper's typed readers over the SDK's read actions.
+ *
+ * @example
+ * const readers = createReaders(publicClient, addressBook);
+ * const { prices, holdings } = await readers.snapshot({ spot: [weth], vol: [weth], accounts: [7n] }, block);
+ */
+export function createReaders(client: PublicClient, book: AddressBook): Readers {
+  const { CollateralVault: vault, OptionMarket: market, Liquidator: liquidator } = book.contracts;
+  const { MarginEngine: engine, ChainlinkOracle: oracle } = book.contracts;
+
+  /** The account's margin mode: the one place the keeper reads it. */
+  const readMarginMode = (account: bigint, blockNumber: bigint) =>
+    readContract(client, {
+      address: engine,
+      abi: marginEngineAbi,
+      functionName: "marginModeOf",
+      args: [account],
+      blockNumber,
+    });
+
+  async function readHoldings(account: bigint, blockNumber: bigint): Promise<AccountHoldings | undefined> {
+    const [balances, positions, mode] = await Promise.all([
+      unlessReverted(
+        readContract(client, {
+          address: vault,
+          abi: collateralVaultAbi,
+          functionName: "balancesOf",
+          args: [account],
+          blockNumber,
+        }),
+      ),
+      unlessReverted(getPositions(client, { account, market, blockNumber })),
+      unlessReverted(readMarginMode(account, blockNumber)),
+    ]);
+    if (balances === undefined || positions === undefined || mode === undefined) return undefined;
+    const [amounts, cash] = balances;
+    const marginMode = marginModeOf(mode);
+    return { cash, balances: amounts, positions, ...(marginMode === undefined ? {} : { mode: marginMode }) };
+  }
+
+  return {
+    marketParameters: (blockNumber) =>
+      withBackoff(() => getMarketParameters(client, { addressBook: book, blockNumber })),
+    snapshot: ({ spot, vol, accounts }, blockNumber) =>
+      withBackoff(async () => {
+        const [prices, held] = await Promise.all([
+          getOraclePrices(client, { oracle, spot, vol, blockNumber }),
+          Promise.all(accounts.map((account) => readHoldings(account, blockNumber))),
+        ]);
+        const holdings = new Map<bigint, AccountHoldings>();
+        accounts.forEach((account, i) => {
+          const h = held[i];
+          if (h !== undefined) holdings.set(account, h);
+        });
+        return { prices, holdings };
+      }),
+    confirmation: ({ bidderAccount, chunks }, blockNumber) =>
+      withBackoff(async () => {
+        const [bidderExcessIM, { insuranceShareWad }, states] = await Promise.all([
+          readContract(client, {
+            address: engine,
+            abi: marginEngineAbi,
+            functionName: "excessInitial",
+            args: [bidderAccount],
+            blockNumber,
+          }),
+          readContract(client, { address: liquidator, abi: liquidatorAbi, functionName: "auctionParams", blockNumber }),
+          Promise.all(
+            chunks.map((accounts) =>
+              getAccountMargin(client, { engine, accounts, chunkSize: Math.max(accounts.length, 1), blockNumber }),
+            ),
+          ),
+        ]);
+        return { bidderExcessIM, insuranceShareWad, states: states.flat() };
+      }),
+    auctions: (accounts, blockNumber) =>
+      withBackoff(() =>
+        Promise.all(
+          accounts.map(async (account): Promise<AuctionRead> => {
+            const [auction, preview] = await Promise.all([
+              readContract(client, {
+                address: liquidator,
+                abi: liquidatorAbi,
+                functionName: "auctionOf",
+                args: [account],
+                blockNumber,
+              }),
+              unlessReverted(previewBid(client, { liquidator, account, fractionWad: 10n ** 18n, blockNumber })),
+            ]);
+            return {
+              account,
+              auction,
+              preview: preview !== undefined && preview.fractionWad > 0n ? preview : undefined,
+            };
+          }),
+        ),
+      ),
+    spot: (asset, blockNumber) =>
+      withBackoff(() =>
+        readContract(client, {
+          address: oracle,
+          abi: chainlinkOracleAbi,
+          functionName: "spot",
+          args: [asset],
+          blockNumber,
+        }),
+      ).catch(() => undefined),
+    underlyingAsset: async (underlyingIndex) =>
+      (
+        await withBackoff(() =>
+          readContract(client, {
+            address: engine,
+            abi: marginEngineAbi,
+            functionName: "underlying",
+            args: [underlyingIndex],
+          }),
+        )
+      ).asset,
+    settlementPrice: async (asset, expiry) => {
+      const [priceWad, posted] = await withBackoff(() =>
+        readContract(client, {
+          address: oracle,
+          abi: chainlinkOracleAbi,
+          functionName: "settlementPrice",
+          args: [asset, expiry],
+        }),
+      );
+      return { priceWad, posted };
+    },
+    settlementRound: async (asset, expiry) => {
+      const { aggregator } = await withBackoff(() =>
+        readContract(client, { address: oracle, abi: chainlinkOracleAbi, functionName: "spotFeed", args: [asset] }),
+      );
+      try {
+        return await findSettlementRound(client, { feed: aggregator, expiry });
+      } catch (error) {
+        if (error instanceof PledgeSettlementRoundNotFoundError) return undefined;
+        throw error;
+      }
+    },
+    settlementWindow: async () => {
+      const [maxDelay, fallbackWait] = await withBackoff(() =>
+        Promise.all([
+          readContract(client, { address: oracle, abi: chainlinkOracleAbi, functionName: "maxSettlementDelay" }),
+          readContract(client, { address: oracle, abi: chainlinkOracleAbi, functionName: "settlementFallbackWait" }),
+        ]),
+      );
+      return { maxDelay, fallbackWait };
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import type { Address, ReadContractErrorType } from "viem";
+import { readContract } from "viem/actions";
+
+import { collateralVaultAbi, marginEngineAbi } from "../../abis/index.js";
+import type { AddressBook } from "../../addressBook.js";
+import type { PledgeErrorType } from "../../errors.js";
+import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import { orOnRevert } from "../../internal/reverts.js";
+import type { PortfolioParams, RiskParams } from "../../math/engine.js";
+
+export interface GetMarketParametersParameters {
+  vault?: Address | undefined;
+  engine?: Address | undefined;
+  addressBook?: AddressBook | undefined;
+  /** Read at this block (default: latest). */
+  blockNumber?: bigint | undefined;
+}
+
+/** One listed collateral asset, as the vault's `assetConfig` reports it. */
+export interface ListedCollateral {
+  asset: Address;
+  decimals: number;
+  initialHaircutWad: bigint;
+  maintenanceHaircutWad: bigint;
+  delisted: boolean;
+  /** The engine's index of the underlying this asset is, if it is one. */
+  underlyingIndex?: number | undefined;
+}
+
+/** One listed underlying, as the engine's `underlying` and `portfolioParams` report it. */
+export interface ListedUnderlying {
+  asset: Address;
+  params: RiskParams;
+  /** Absent when the engine has no portfolio grid for it (the read reverted). */
+  portfolio?: PortfolioParams | undefined;
+}
+
+export interface GetMarketParametersReturnType {
+  /** Every listed collateral asset, in the vault's `collateralAssets` order. */
+  collateral: ListedCollateral[];
+  /** Every listed underlying by engine index (1-based); an index whose read reverts is left out. */
+  underlyings: Map<number, ListedUnderlying>;
+}
+
+export type GetMarketParametersErrorType = PledgeErrorType | ReadContractErrorType;
+
+/**
+ * The market-wide parameters that rarely change: the vault's collateral list with each asset's
+ * decimals and haircuts, and the engine's underlyings (at most 32) with their risk and portfolio
+ * parameters. Two rounds of parallel reads; a client created with `batch: { multicall: true }`
+ * folds each round into one call.
+ *
+ * @example
+ * const { collateral, underlyings } = await getMarketParameters(publicClient, { addressBook });
+ * for (const [index, { asset, params }] of underlyings) console.log(index, asset, params.aIM);
+ */
+export async function getMarketParameters(
+  client: ReadClient,
+  params: GetMarketParametersParameters,
+): Promise<GetMarketParametersReturnType> {
+  const vault = {
+    address: contractAddress(params.vault, params.addressBook, "CollateralVault"),
+    abi: collateralVaultAbi,
+  };
+  const engine = { address: contractAddress(params.engine, params.addressBook, "MarginEngine"), abi: marginEngineAbi };
+  const at = params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber };
+  return withPledgeErrors(async () => {
+    const [assets, count] = await Promise.all([
+      readContract(client, { ...vault, functionName: "collateralAssets", ...at }),
+      readContract(client, { ...engine, functionName: "underlyingCount", ...at }),
+    ]);
+    const indices = Array.from({ length: count }, (_, i) => i + 1);
+    const [configs, listed] = await Promise.all([
+      Promise.all(
+        assets.map((asset) => readContract(client, { ...vault, functionName: "assetConfig", args: [asset], ...at })),
+      ),
+      Promise.all(
+        indices.map(async (index): Promise<[number, ListedUnderlying | undefined]> => {
+          const [underlying, portfolio] = await Promise.all([
+            orOnRevert(
+              readContract(client, { ...engine, functionName: "underlying", args: [index], ...at }),
+              undefined,
+            ),
+            orOnRevert(
+              readContract(client, { ...engine, functionName: "portfolioParams", args: [index], ...at }),
+              undefined,
+            ),
+          ]);
+          if (underlying === undefined) return [index, undefined];
+          const { asset, params: risk } = underlying;
+          return [index, { asset, params: risk, ...(portfolio === undefined ? {} : { portfolio }) }];
+        }),
+      ),
+    ]);
+    const underlyings = new Map<number, ListedUnderlying>();
+    for (const [index, underlying] of listed) if (underlying !== undefined) underlyings.set(index, underlying);
+    const indexOf = (asset: Address) =>
+      [...underlyings].find(([, u]) => u.asset.toLowerCase() === asset.toLowerCase())?.[0];
+    const collateral = assets.map((asset, i): ListedCollateral => {
+      const { decimals, initialHaircutWad, maintenanceHaircutWad, delisted } = configs[i]!;
+      const underlyingIndex = indexOf(asset);
+      return {
+        asset,
+        decimals,
+        initialHaircutWad,
+        maintenanceHaircutWad,
+        delisted,
+        ...(underlyingIndex === undefined ? {} : { underlyingIndex }),
+      };
+    });
+    return { collateral, underlyings };
+  });
+}

@@ -1,0 +1,18 @@
+import type { Readers } from "../../../packages/keeper/src/readers.js";
+
+/** A `Readers` whose every method throws unless `overrides` gives it: a test states exactly which reads it expects. */
+export function stubReaders(overrides: Partial<Readers>): Readers {
+  const unexpected = (name: string) => () => Promise.reject(new Error(`unexpected read: ${name}`));
+  return {
+    marketParameters: unexpected("marketParameters"),
+    snapshot: unexpected("snapshot"),
+    confirmation: unexpected("confirmation"),
+    auctions: unexpected("auctions"),
+    spot: unexpected("spot"),
+    underlyingAsset: unexpected("underlyingAsset"),
+    settlementPrice: unexpected("settlementPrice"),
+    settlementRound: unexpected("settlementRound"),
+    settlementWindow: unexpected("settlementWindow"),
+    ...overrides,
+  };
+}

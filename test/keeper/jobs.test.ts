@@ -1,0 +1,278 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import pino from "pino";
+import type { Address } from "viem";
+
+import { type AccountMarginState, type BidPreview, Health, liquidatorAbi, seriesId } from "@pledge/sdk";
+import { Outcome, SKIP_NONCE_CHECK, type SendResult } from "../../packages/keeper/src/index.js";
+import { createExecute } from "../../packages/keeper/src/jobs/job.js";
+import { createLiquidationJob } from "../../packages/keeper/src/jobs/liquidation.js";
+import { createSettlementJob } from "../../packages/keeper/src/jobs/settlement.js";
+import { createMetrics } from "../../packages/keeper/src/metrics.js";
+import type { Planner } from "../../packages/keeper/src/planner.js";
+import type { Readers } from "../../packages/keeper/src/readers.js";
+import { createStats } from "../../packages/keeper/src/stats.js";
+import { type KeeperIndex, emptyIndex } from "../../packages/keeper/src/store.js";
+import { type SentCall, eventLog, fakeSender, minedAt } from "./helpers/fakes.js";
+import { stubReaders } from "./helpers/stubReaders.js";
+
+const WAD = 10n ** 18n;
+const silent = pino({ level: "silent" });
+const liquidator: Address = "0x00000000000000000000000000000000000000d1";
+const market: Address = "0x00000000000000000000000000000000000000d2";
+const oracle: Address = "0x00000000000000000000000000000000000000d3";
+const weth: Address = "0x00000000000000000000000000000000000000d4";
+const BIDDER = 99n;
+
+function state(account: bigint, health: Health): AccountMarginState {
+  return {
+    account,
+    equityIM: 0n,
+    equityMM: 0n,
+    requirementIM: 10n * WAD,
+    requirementMM: 5n * WAD,
+    health,
+    markValue: 0n,
+  };
+}
+
+/** A planner that selects `accounts` every tick and records what the confirmation found. */
+function fixedPlanner(accounts: bigint[]) {
+  const confirmed: bigint[] = [];
+  const planner: Planner = {
+    changed: () => {},
+    reset: () => {},
+    plan: async () => accounts,
+    confirmed: (states) => void confirmed.push(...states.map((s) => s.account)),
+    holdings: () => new Map(),
+  };
+  return { planner, confirmed };
+}
+
+function setUp(options: {
+  states: AccountMarginState[];
+  previews?: Map<bigint, BidPreview>;
+  answer?: (call: SentCall, block: bigint) => SendResult;
+  liquidate?: boolean;
+  cooldownBlocks?: bigint;
+}) {
+  const metrics = createMetrics();
+  const stats = createStats(metrics);
+  const asked: bigint[][] = [];
+  let block = 0n;
+  const readers = stubReaders({
+    confirmation: async ({ bidderAccount, chunks }) => {
+      assert.equal(bidderAccount, BIDDER);
+      return {
+        bidderExcessIM: 1_000_000n * WAD,
+        insuranceShareWad: 0n,
+        states: options.states.filter((s) => chunks.flat().includes(s.account)),
+      };
+    },
+    auctions: async (accounts) => {
+      asked.push([...accounts]);
+      return accounts.map((account) => ({
+        account,
+        auction: { active: false, startTime: 0n },
+        preview: options.previews?.get(account),
+      }));
+    },
+  });
+  const sender = fakeSender((call) => (options.answer ?? ((_, at) => minedAt(at)))(call, block));
+  const { planner, confirmed } = fixedPlanner(options.states.map((s) => s.account));
+  const execute = createExecute({ stats, metrics, log: silent, cooldownBlocks: options.cooldownBlocks ?? 3n });
+  const job = createLiquidationJob(
+    { readers, planner, sender, execute, stats, metrics, log: silent },
+    {
+      liquidator,
+      bidderAccount: BIDDER,
+      cashDecimals: 6,
+      liquidate: options.liquidate ?? true,
+      marginCalls: true,
+      maxBidGas: 3_000_000n,
+      marginChunkSize: 50,
+      marginGasPerCall: 20_000_000,
+    },
+  );
+  const index = emptyIndex(1, 1n);
+  const run = (at: bigint) => {
+    block = at;
+    return job.run({ index, block: at, timestamp: 1_000n + at });
+  };
+  return { run, sender, stats, asked, confirmed };
+}
+
+describe("keeper liquidation job (no chain)", () => {
+  it("starts an auction on an account below MM with no preview, reads auctions of the unhealthy only, and counts it", async () => {
+    const { run, sender, stats, asked, confirmed } = setUp({
+      states: [state(1n, Health.LIQUIDATABLE), state(2n, Health.HEALTHY), state(3n, Health.MARGIN_CALL)],
+    });
+    const report = await run(10n);
+    assert.deepEqual(asked, [[1n, 3n]]);
+    assert.deepEqual(confirmed, [1n, 2n, 3n]);
+    assert.deepEqual(sender.sent, [{ to: liquidator, functionName: "startAuction", args: [1n] }]);
+    assert.deepEqual(report, { job: "liquidation", sent: 1, failed: 0, skipped: 0 });
+    const s = stats.snapshot();
+    assert.equal(s.auctionsStarted, 1);
+    assert.equal(s.accountsConfirmed, 3);
+    assert.deepEqual(s.liquidations, [{ account: 1n, priceBlock: 10n, auctionBlock: 10n, startedBy: "self" }]);
+  });
+
+  it("bids on a profitable preview, without a nonce check, and records the auction its bid started", async () => {
+    const preview: BidPreview = {
+      fractionWad: WAD,
+      maxFractionWad: WAD,
+      discountWad: WAD / 10n,
+      markValueWad: 1_000n * WAD,
+      payment: 800n * 10n ** 6n,
+      insuranceFee: 0n,
+      equityIMAfter: 0n,
+      requirementIMAfter: 0n,
+      equityMMAfter: 0n,
+      requirementMMAfter: 0n,
+    };
+    const { run, sender, stats } = setUp({
+      states: [state(1n, Health.LIQUIDATABLE)],
+      previews: new Map([[1n, preview]]),
+      answer: (_, at) =>
+        minedAt(at, undefined, [eventLog(liquidatorAbi, liquidator, "AuctionStarted", { account: 1n }, at)]),
+    });
+    await run(10n);
+    assert.equal(sender.sent.length, 1);
+    const [bid] = sender.sent;
+    assert.equal(bid!.functionName, "bid");
+    const [account, bidder, fraction, maxPayment, nonce] = bid!.args;
+    assert.deepEqual([account, bidder, fraction, nonce], [1n, BIDDER, WAD, SKIP_NONCE_CHECK]);
+    assert.ok(typeof maxPayment === "bigint" && maxPayment >= preview.payment, "the slippage allowance is on top");
+    const s = stats.snapshot();
+    assert.deepEqual([s.auctionsStarted, s.bids], [1, 1]);
+    assert.deepEqual(s.liquidations[0], {
+      account: 1n,
+      priceBlock: 10n,
+      auctionBlock: 10n,
+      startedBy: "self",
+      bidBlock: 10n,
+      bidBy: "self",
+    });
+  });
+
+  it("sends once per target and block, and waits cooldownBlocks after a failure", async () => {
+    let fail = true;
+    const { run, sender, stats } = setUp({
+      states: [state(1n, Health.LIQUIDATABLE)],
+      cooldownBlocks: 2n,
+      answer: (_, at) =>
+        fail ? { outcome: Outcome.SIMULATION_REVERTED, errorName: "LiquidatorAuctionActive" } : minedAt(at),
+    });
+    assert.deepEqual(await run(10n), { job: "liquidation", sent: 0, failed: 1, skipped: 0 });
+    assert.deepEqual(await run(11n), { job: "liquidation", sent: 0, failed: 0, skipped: 1 }, "cooling down");
+    fail = false;
+    assert.deepEqual(await run(12n), { job: "liquidation", sent: 1, failed: 0, skipped: 0 });
+    assert.deepEqual(
+      await run(12n),
+      { job: "liquidation", sent: 0, failed: 0, skipped: 1 },
+      "already sent in this block",
+    );
+    assert.equal(sender.sent.length, 2);
+    assert.equal(stats.snapshot().failures, 1);
+  });
+
+  it("with liquidation off, only reports margin calls: nothing is sent", async () => {
+    const { run, sender } = setUp({
+      states: [state(1n, Health.LIQUIDATABLE), state(3n, Health.MARGIN_CALL)],
+      liquidate: false,
+    });
+    assert.deepEqual(await run(10n), { job: "liquidation", sent: 0, failed: 0, skipped: 0 });
+    assert.equal(sender.sent.length, 0);
+  });
+});
+
+describe("keeper settlement job (no chain)", () => {
+  const expiry = 1_000_000n;
+  const series = seriesId({ underlyingIndex: 1, expiry, isCall: true, strikeWad: 3_000n * WAD });
+  const round = { roundId: 42n, hints: [7n], answer: 3_100n * 10n ** 8n, updatedAt: expiry + 30n };
+
+  function setUp(options: { posted?: boolean; updatedAt?: bigint; failSettle?: () => boolean } = {}) {
+    const metrics = createMetrics();
+    const stats = createStats(metrics);
+    let posted = options.posted ?? false;
+    const readers: Readers = stubReaders({
+      underlyingAsset: async (index) => {
+        assert.equal(index, 1);
+        return weth;
+      },
+      settlementPrice: async () => ({ priceWad: posted ? 3_100n * WAD : 0n, posted }),
+      settlementRound: async () => ({ ...round, updatedAt: options.updatedAt ?? round.updatedAt }),
+      settlementWindow: async () => ({ maxDelay: 3_600n, fallbackWait: 86_400n }),
+    });
+    const sender = fakeSender((call) => {
+      if (call.functionName === "postSettlementPrice") posted = true;
+      if (call.functionName === "settleBatch") {
+        if (options.failSettle?.()) return { outcome: Outcome.REVERTED, errorName: "MarketNotExpired" };
+        const [accounts] = call.args;
+        return minedAt(1n, BigInt(Array.isArray(accounts) ? accounts.length : 0));
+      }
+      return minedAt(1n);
+    });
+    const execute = createExecute({ stats, metrics, log: silent, cooldownBlocks: 1n });
+    const job = createSettlementJob(
+      { readers, sender, execute, stats, log: silent },
+      { market, oracle, settleBatchSize: 2 },
+    );
+    const index: KeeperIndex = emptyIndex(1, 1n);
+    index.holders.set(series, new Set([1n, 2n, 3n]));
+    return { job, index, sender, stats };
+  }
+
+  it("posts the settlement price, then settles every holder in batches, once", async () => {
+    const { job, index, sender, stats } = setUp();
+    assert.deepEqual(await job.run({ index, block: 10n, timestamp: expiry - 1n }), {
+      job: "settlement",
+      sent: 0,
+      failed: 0,
+      skipped: 0,
+    });
+    assert.equal(sender.sent.length, 0, "not before expiry");
+    const report = await job.run({ index, block: 11n, timestamp: expiry + 60n });
+    assert.deepEqual(
+      sender.sent.map((c) => [c.to, c.functionName, c.args]),
+      [
+        [oracle, "postSettlementPrice", [weth, expiry, 42n, [7n]]],
+        [
+          market,
+          "settleBatch",
+          [
+            [1n, 2n],
+            [series, series],
+          ],
+        ],
+        [market, "settleBatch", [[3n], [series]]],
+      ],
+    );
+    assert.equal(report.sent, 3);
+    assert.deepEqual([stats.snapshot().pricesPosted, stats.snapshot().settled], [1, 3]);
+    assert.ok(index.settledSeries.has(series));
+    await job.run({ index, block: 12n, timestamp: expiry + 62n });
+    assert.equal(sender.sent.length, 3, "a settled series is left alone");
+  });
+
+  it("waits for the oracle's fallback when the first round after expiry is late", async () => {
+    const { job, index, sender } = setUp({ updatedAt: expiry + 7_200n });
+    await job.run({ index, block: 11n, timestamp: expiry + 7_300n });
+    assert.equal(sender.sent.length, 0);
+    await job.run({ index, block: 12n, timestamp: expiry + 86_400n });
+    assert.equal(sender.sent[0]?.functionName, "postSettlementPrice");
+  });
+
+  it("keeps a series whose batch failed, and settles it on a later tick", async () => {
+    let failures = 1;
+    const { job, index, sender } = setUp({ posted: true, failSettle: () => failures-- > 0 });
+    const first = await job.run({ index, block: 11n, timestamp: expiry + 60n });
+    assert.deepEqual([first.sent, first.failed], [1, 1]);
+    assert.equal(index.settledSeries.has(series), false);
+    await job.run({ index, block: 12n, timestamp: expiry + 62n });
+    assert.ok(index.settledSeries.has(series));
+    assert.equal(sender.sent.filter((c) => c.functionName === "postSettlementPrice").length, 0, "already posted");
+  });
+});
