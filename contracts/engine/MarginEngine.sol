@@ -11,6 +11,7 @@ import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {IPortfolioRisk} from "../interfaces/IPortfolioRisk.sol";
 import {IRiskCheck} from "../interfaces/IRiskCheck.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
+import {CashUnits} from "../libraries/CashUnits.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
@@ -314,7 +315,7 @@ contract MarginEngine is IMarginEngine, AccessControl {
         {
             int256 cash;
             (balances, cash) = vault.balancesOf(account);
-            equityIM = MarginMath.cashToWad(cash, _cashDecimals);
+            equityIM = CashUnits.toWadDown(cash, _cashDecimals);
         }
         equityMM = equityIM;
         markValue = equityIM;
