@@ -56,7 +56,15 @@ library MarginGate {
     }
 
     /// @notice The verdict on one side. `afterState` is read only for a reducing side: its
-    /// margin if `beforeState.priced`, else its cash and shorts.
+    /// margin if `beforeState.priced`, else its cash and shorts. In short:
+    /// - new risk: refused while paused; else it must end at or above IM (fails closed without a price);
+    /// - reducing, priced before: passes if it ends at or above IM; otherwise, if it started below
+    ///   maintenance it must end at or above maintenance without lowering its maintenance equity
+    ///   beyond rounding (findings 8 and 10), and if it started at or above maintenance neither
+    ///   its IM nor its MM excess may fall;
+    /// - reducing, unpriced before (oracle down): passes if it ends with no liability (no short,
+    ///   no cash debt), or if its cash did not fall and it gave up no long; anything else needs a
+    ///   passing IM check at a valid price (finding 1).
     /// @param paused Whether the market is paused (stops new risk only).
     /// @param roundingWad What rounding may cost a liquidatable side closing at the mark, beyond the
     /// engine's one wei: one cash unit in WAD (`CashUnits.unitWadUp`), the premium's rounding.

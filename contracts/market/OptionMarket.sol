@@ -516,6 +516,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         }
     }
 
+    /// @dev The engine's state as the gate compares it: excesses over IM and MM, and `equityMM`.
     function _margin(IMarginEngine.MarginState memory margin) private pure returns (MarginGate.Margin memory) {
         return
             MarginGate.Margin({
