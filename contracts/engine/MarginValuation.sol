@@ -5,6 +5,7 @@ import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
+import {CashUnits} from "../libraries/CashUnits.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 
@@ -63,7 +64,7 @@ abstract contract MarginValuation {
         {
             int256 cash;
             (balances, cash) = _vault.balancesOf(account);
-            cashWad = MarginMath.cashToWad(cash, _cashDecimals);
+            cashWad = CashUnits.toWadDown(cash, _cashDecimals);
         }
         holdings = new Holding[](balances.length);
         address[] memory assets;

@@ -95,7 +95,6 @@ interface ILiquidator is IAccountHook {
     /// @notice The bidder account is the insurance fund's or has the liquidated account's owner.
     error LiquidatorSelfBid(uint256 account);
     error LiquidatorInvalidParams(AuctionParams params);
-    error LiquidatorUnsupportedCashDecimals(uint8 decimals);
     /// @notice The insurance, settlement and fee accounts are the protocol's own: never auctioned.
     error LiquidatorProtectedAccount(uint256 account);
     /// @notice The account holds no collateral and no position: there is nothing to sell.

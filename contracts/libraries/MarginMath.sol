@@ -22,14 +22,6 @@ library MarginMath {
         return FixedPointMathLib.mulWad(valueWad, WAD - haircutWad);
     }
 
-    /// @notice A signed cash balance in native units as WAD; a debt rounds away from zero.
-    function cashToWad(int256 cash, uint8 decimals) internal pure returns (int256) {
-        if (decimals <= 18) return cash * int256(10 ** (18 - decimals));
-        uint256 scale = 10 ** (decimals - 18);
-        if (cash >= 0) return int256(uint256(cash) / scale);
-        return -int256(FixedPointMathLib.divUp(uint256(-cash), scale));
-    }
-
     /// @notice The value of a signed position at `markWad`: a long rounds down, a short's
     /// liability rounds up (more negative).
     function positionValue(int256 balance, uint256 markWad) internal pure returns (int256) {

@@ -15,6 +15,8 @@ import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {AccountLib} from "../libraries/AccountLib.sol";
+import {AuctionMath} from "../libraries/AuctionMath.sol";
+import {CashUnits} from "../libraries/CashUnits.sol";
 
 /// @title Liquidator
 /// @notice Dutch auctions over slices of accounts below maintenance margin. It holds
@@ -38,8 +40,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     IPledgeOracle public immutable oracle;
     /// @inheritdoc ILiquidator
     uint256 public immutable insuranceAccount;
-    /// @dev WAD → cash units: divide by this (the cash token has ≤ 18 decimals).
-    uint256 private immutable _cashScale;
+    /// @dev The cash token's decimals, checked once by `CashUnits`.
+    uint8 private immutable _cashDecimals;
 
     AuctionParams private _params;
     mapping(uint256 account => Auction) private _auctions;
@@ -64,9 +66,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         market = market_;
         oracle = engine_.oracle();
         insuranceAccount = insuranceAccount_;
-        uint8 decimals = vault_.assetConfig(vault_.cashAsset()).decimals;
-        if (decimals > 18) revert LiquidatorUnsupportedCashDecimals(decimals);
-        _cashScale = 10 ** (18 - decimals);
+        _cashDecimals = CashUnits.checkDecimals(vault_.assetConfig(vault_.cashAsset()).decimals);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setParams(params);
     }
@@ -221,10 +221,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function discountAt(uint256 clockStart) public view returns (uint256) {
-        AuctionParams memory p = _params;
-        uint256 elapsed = block.timestamp > clockStart ? block.timestamp - clockStart : 0;
-        if (elapsed >= p.duration) return p.endDiscountWad;
-        return p.startDiscountWad + ((p.endDiscountWad - p.startDiscountWad) * elapsed) / p.duration;
+        return AuctionMath.discountAt(_params, clockStart, block.timestamp);
     }
 
     // ---------------------------------------------------------------- internal
@@ -354,7 +351,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     }
 
     /// @dev The one pricing path behind both `previewBid` and `bid`, for an auction whose
-    /// clock started at `clockStart`.
+    /// clock started at `clockStart`; the numbers are `AuctionMath.quoteBid`'s.
     function _preview(
         uint256 account,
         uint256 fractionWad,
@@ -365,61 +362,10 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         // Only accounts below maintenance take bids: one that recovered is not sold at a
         // discount that kept growing meanwhile (anyone may terminate its auction instead).
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
-
-        p.discountWad = discountAt(clockStart);
-        p.markValueWad = state.markValue;
-        // Price of the whole account: its signed cash C at face value, the rest H = V − C
-        // (collateral and positions at mark) at the discount: P = C + H − d·|H| = V − d·|H|.
-        // Cash is never discounted, so a bare debt with a wei of collateral costs the fund the
-        // debt, not (1 + d) × the debt (review R4), and cash earlier bids paid in is sold back at
-        // par, so split and whole bids agree (finding 11). The discount rounds down, against the bidder.
-        int256 cashWad = vault.cashOf(account) * int256(_cashScale);
-        uint256 discountValue = FixedPointMathLib.mulWad(p.discountWad, SignedMath.abs(state.markValue - cashWad));
-        // An account worth V ≥ 0 is never sold below 0: its auction never draws on the insurance
-        // fund. Binds only when the cash exceeds V·(1 + d)/d (the rest fell deep below 0).
-        if (state.markValue >= 0 && discountValue > uint256(state.markValue)) discountValue = uint256(state.markValue);
-        int256 priceWad = state.markValue - int256(discountValue);
-        p.maxFractionWad = _maxFraction(state, priceWad);
+        AuctionParams memory params = _params;
+        uint256 discountWad = AuctionMath.discountAt(params, clockStart, block.timestamp);
+        p = AuctionMath.quoteBid(params, state, vault.cashOf(account), _cashDecimals, discountWad, fractionWad);
         if (p.maxFractionWad == 0) revert LiquidatorAccountHealthy(account, state.health);
-        // Dust-sized accounts go whole, so no auction leaves a remainder too small to bid on.
-        bool dust = SignedMath.abs(state.markValue) <= _params.dustValueWad;
-        p.fractionWad = dust ? WAD : (fractionWad < p.maxFractionWad ? fractionWad : p.maxFractionWad);
-
-        uint256 f = p.fractionWad;
-        if (priceWad >= 0) {
-            // The bidder pays, rounded up; the insurance fund's share of the discount too.
-            p.payment = int256(FixedPointMathLib.divUp(FixedPointMathLib.mulWadUp(f, uint256(priceWad)), _cashScale));
-            p.insuranceFee = FixedPointMathLib.divUp(
-                FixedPointMathLib.mulWadUp(FixedPointMathLib.mulWadUp(f, discountValue), _params.insuranceShareWad),
-                _cashScale
-            );
-        } else {
-            // The insurance fund pays the bidder, rounded down.
-            p.payment = -int256(FixedPointMathLib.mulWad(f, uint256(-priceWad)) / _cashScale);
-        }
-
-        // Expected state of the liquidated account: (1 − f) of everything plus what it is paid.
-        int256 received = p.payment > 0 ? p.payment * int256(_cashScale) : int256(0);
-        p.equityIMAfter = state.equityIM - _mulWadSigned(f, state.equityIM) + received;
-        p.equityMMAfter = state.equityMM - _mulWadSigned(f, state.equityMM) + received;
-        p.requirementIMAfter = state.requirementIM - FixedPointMathLib.mulWad(f, state.requirementIM);
-        p.requirementMMAfter = state.requirementMM - FixedPointMathLib.mulWad(f, state.requirementMM);
-    }
-
-    /// @dev The largest fraction a bid may take: the one that brings the account back to
-    /// `(1 + buffer) × requirementIM`, solved from
-    /// `(1 − f)·E + f·P = (1 + b)·(1 − f)·R`  ⇒  `f = ((1 + b)·R − E) / (P + (1 + b)·R − E)`.
-    /// Insolvent and dust-sized accounts, and accounts that no fraction can restore, go whole.
-    function _maxFraction(IMarginEngine.MarginState memory state, int256 priceWad) private view returns (uint256) {
-        if (state.equityMM < 0 || state.markValue < 0) return WAD;
-        if (SignedMath.abs(state.markValue) <= _params.dustValueWad) return WAD;
-        uint256 target = state.requirementIM + FixedPointMathLib.mulWadUp(_params.bufferWad, state.requirementIM);
-        int256 need = int256(target) - state.equityIM;
-        if (need <= 0) return 0;
-        int256 denominator = priceWad + need;
-        if (denominator <= 0) return WAD;
-        uint256 f = FixedPointMathLib.divWadUp(uint256(need), uint256(denominator));
-        return f < WAD ? f : WAD;
     }
 
     /// @dev Moves `f` of every collateral balance, of the signed cash and of every position.
@@ -466,13 +412,6 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         vault.moveCash(insuranceAccount, recipient, amount);
         uint256 covered = held > 0 ? uint256(held) : 0;
         if (amount > covered) emit BadDebtIncurred(account, amount - covered, badDebt());
-    }
-
-    function _mulWadSigned(uint256 f, int256 x) private pure returns (int256) {
-        return
-            x >= 0
-                ? int256(FixedPointMathLib.mulWad(f, uint256(x)))
-                : -int256(FixedPointMathLib.mulWad(f, uint256(-x)));
     }
 
     function _setParams(AuctionParams memory p) private {

@@ -15,6 +15,8 @@ import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {AccountLib} from "../libraries/AccountLib.sol";
+import {CashUnits} from "../libraries/CashUnits.sol";
+import {MarginGate} from "../libraries/MarginGate.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 
@@ -47,10 +49,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
     ICollateralVault public immutable vault;
     IMarginEngine public immutable engine;
-    /// @dev premiumCash = fillSize × priceWad / (WAD × _cashDivisor) × _cashMultiplier: one of the
-    /// two is 1, depending on whether the cash token has fewer or more than 18 decimals.
-    uint256 private immutable _cashDivisor;
-    uint256 private immutable _cashMultiplier;
+    /// @dev The cash token's decimals, checked once by `CashUnits`.
+    uint8 private immutable _cashDecimals;
 
     /// @inheritdoc IOptionMarket
     mapping(uint256 seriesId => bool) public seriesExists;
@@ -78,18 +78,12 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// @dev Position in `_openSeries[account]` plus one; 0 = not open.
     mapping(uint256 account => mapping(uint256 seriesId => uint256)) private _openIndex;
 
-    /// @dev One account's side of an action, as the margin gate needs it (`docs/margin-gate.md`).
-    /// `priced` says whether the engine could value the account before the action; the
-    /// `...Before` fields are only meaningful when it could (`cashBefore` only when it could not).
+    /// @dev One account's side of a fill, as the margin gate judges it (`docs/margin-gate.md`):
+    /// what the fill does to it and, when reducing, its state before.
     struct Side {
         uint256 account;
-        bool reducing;
-        bool sellsLong;
-        bool priced;
-        int256 initialExcessBefore;
-        int256 maintenanceExcessBefore;
-        int256 maintenanceEquityBefore;
-        int256 cashBefore;
+        MarginGate.Change change;
+        MarginGate.Before state;
     }
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
@@ -101,9 +95,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         }
         vault = vault_;
         engine = engine_;
-        uint8 decimals = vault_.assetConfig(vault_.cashAsset()).decimals;
-        _cashDivisor = decimals <= 18 ? 10 ** (18 - decimals) : 1;
-        _cashMultiplier = decimals > 18 ? 10 ** (decimals - 18) : 1;
+        _cashDecimals = CashUnits.checkDecimals(vault_.assetConfig(vault_.cashAsset()).decimals);
         settlementAccount = AccountLib.accountId(address(this), 0);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
@@ -158,8 +150,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
         premium = _settleCash(hash, order, maker.account, taker.account, fillSize);
 
-        _gate(maker);
-        _gate(taker);
+        _gate(maker.account, maker.change, maker.state);
+        _gate(taker.account, taker.change, taker.state);
         _notifyHook(maker.account);
         _notifyHook(taker.account);
     }
@@ -202,29 +194,44 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
         // `to`'s excess is read up front (when the price allows) because whether its side
         // reduces risk is only known once duplicate ids have been applied in order.
-        Side memory source = _snapshot(from, true);
-        Side memory target = _snapshot(to, true);
-        for (uint256 i; i < n; ++i) {
+        MarginGate.Before memory sourceBefore = _stateBefore(from);
+        MarginGate.Before memory targetBefore = _stateBefore(to);
+        (MarginGate.Change memory source, MarginGate.Change memory target) = _moveParts(from, to, seriesIds, amounts);
+        emit PositionsTransferred(from, to, seriesIds, amounts);
+
+        _gate(from, source, sourceBefore);
+        _gate(to, target, targetBefore);
+        _notifyHook(from);
+        _notifyHook(to);
+    }
+
+    /// @dev Applies a transfer's steps in order and says what they did to each side: `from` is
+    /// always reducing (each step is checked to be part of what it holds); `to` is reducing only
+    /// if every step moved its balance toward zero. Moving a long part out, or a short part onto
+    /// a long, gives up a long.
+    function _moveParts(
+        uint256 from,
+        uint256 to,
+        uint256[] calldata seriesIds,
+        int256[] calldata amounts
+    ) private returns (MarginGate.Change memory source, MarginGate.Change memory target) {
+        source.reducing = true;
+        target.reducing = true;
+        for (uint256 i; i < seriesIds.length; ++i) {
             uint256 seriesId = seriesIds[i];
             int256 amount = amounts[i];
             if (amount == 0) revert MarketZeroAmount();
             if (SignedMath.abs(amount) > MAX_AMOUNT) revert MarketAmountTooLarge(SignedMath.abs(amount));
             int256 held = _positions[from][seriesId];
-            if (!_isReducing(held, -amount)) revert MarketInsufficientPosition(from, seriesId, held, amount);
+            if (!MarginGate.isReducing(held, -amount)) revert MarketInsufficientPosition(from, seriesId, held, amount);
             _checkSeriesLive(seriesId);
-            if (!_isReducing(_positions[to][seriesId], amount)) target.reducing = false;
-            // Moving a long part out (or a short part onto a long) gives value away.
-            if (amount > 0) source.sellsLong = true;
-            if (amount < 0 && _positions[to][seriesId] > 0) target.sellsLong = true;
+            int256 received = _positions[to][seriesId];
+            if (!MarginGate.isReducing(received, amount)) target.reducing = false;
+            if (amount > 0) source.givesUpLong = true;
+            if (amount < 0 && received > 0) target.givesUpLong = true;
             _applyDelta(from, seriesId, -amount);
             _applyDelta(to, seriesId, amount);
         }
-        emit PositionsTransferred(from, to, seriesIds, amounts);
-
-        _gate(source);
-        _gate(target);
-        _notifyHook(from);
-        _notifyHook(to);
     }
 
     // ---------------------------------------------------------------- settlement
@@ -372,12 +379,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
                 : (strike > priceWad ? strike - priceWad : 0);
         bool isLong = balance > 0;
         uint256 cash =
-            Math.mulDiv(
-                SignedMath.abs(balance),
-                intrinsic,
-                WAD * _cashDivisor,
-                isLong ? Math.Rounding.Floor : Math.Rounding.Ceil
-            ) * _cashMultiplier;
+            isLong
+                ? CashUnits.mulWadToCashDown(SignedMath.abs(balance), intrinsic, _cashDecimals)
+                : CashUnits.mulWadToCashUp(SignedMath.abs(balance), intrinsic, _cashDecimals);
         _applyDelta(account, seriesId, -balance);
         payoff = isLong ? int256(cash) : -int256(cash);
         emit PositionSettled(account, seriesId, balance, payoff);
@@ -435,37 +439,59 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         if (!vault.isAuthorized(account, msg.sender)) revert MarketUnauthorized(account, msg.sender);
     }
 
-    /// @dev Whether adding `delta` to `balance` moves it toward zero without crossing it.
-    function _isReducing(int256 balance, int256 delta) private pure returns (bool) {
-        return balance > 0 ? (delta < 0 && -delta <= balance) : (balance < 0 && delta > 0 && delta <= -balance);
-    }
-
-    /// @dev One side of a fill: reducing when the position moves toward zero without
-    /// crossing it; selling a long when that position is a long.
+    /// @dev One side of a fill: reducing when the position moves toward zero without crossing
+    /// it, then giving up a long when that position is a long. Only a reducing side is read before.
     function _side(uint256 account, uint256 seriesId, int256 delta) private view returns (Side memory side) {
         int256 held = _positions[account][seriesId];
-        side = _snapshot(account, _isReducing(held, delta));
-        side.sellsLong = side.reducing && held > 0;
+        side.account = account;
+        side.change.reducing = MarginGate.isReducing(held, delta);
+        side.change.givesUpLong = side.change.reducing && held > 0;
+        if (side.change.reducing) side.state = _stateBefore(account);
     }
 
-    /// @dev Values a reducing side before the action (`try`: without a valid price it records
-    /// its cash instead). A side taking new risk needs no snapshot: it must end at or above IM.
-    function _snapshot(uint256 account, bool reducing) private view returns (Side memory side) {
-        side.account = account;
-        side.reducing = reducing;
-        if (!reducing) return side;
-        try engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
-            side.priced = true;
-            side.initialExcessBefore = state.equityIM - int256(state.requirementIM);
-            side.maintenanceExcessBefore = state.equityMM - int256(state.requirementMM);
-            side.maintenanceEquityBefore = state.equityMM;
+    /// @dev Values a side before the action (`try`: without a valid price it records its cash
+    /// instead, and the side is unpriced).
+    function _stateBefore(uint256 account) private view returns (MarginGate.Before memory state) {
+        try engine.accountMargin(account) returns (IMarginEngine.MarginState memory margin) {
+            state.priced = true;
+            state.margin = _margin(margin);
         } catch (bytes memory reason) {
             // A price failure reverts with the oracle's custom error. Empty revert data is what
             // running out of gas leaves: a caller starving the valuation must not turn a priced
             // account into an "unpriced" one and skip the rules for liquidatable accounts.
             if (reason.length == 0) revert MarketValuationFailed(account);
-            side.cashBefore = vault.cashOf(account);
+            state.cash = vault.cashOf(account);
         }
+    }
+
+    /// @dev A reducing side after the action: valued again if it was priced before (at the same
+    /// prices: one transaction), else its cash and whether it holds a short, which need no price.
+    function _stateAfter(
+        uint256 account,
+        MarginGate.Before memory beforeState
+    ) private view returns (MarginGate.After memory state) {
+        if (beforeState.priced) {
+            state.margin = _margin(engine.accountMargin(account));
+            return state;
+        }
+        state.cash = vault.cashOf(account);
+        uint256[] storage open = _openSeries[account];
+        for (uint256 i; i < open.length; ++i) {
+            if (_positions[account][open[i]] < 0) {
+                state.holdsShort = true;
+                break;
+            }
+        }
+    }
+
+    /// @dev The engine's state as the gate compares it: excesses over IM and MM, and `equityMM`.
+    function _margin(IMarginEngine.MarginState memory margin) private pure returns (MarginGate.Margin memory) {
+        return
+            MarginGate.Margin({
+                initialExcess: margin.equityIM - int256(margin.requirementIM),
+                maintenanceExcess: margin.equityMM - int256(margin.requirementMM),
+                maintenanceEquity: margin.equityMM
+            });
     }
 
     /// @dev Tells the account hook (the liquidator) that `account` changed, so a trade that
@@ -475,57 +501,38 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         if (address(hook) != address(0)) hook.onAccountChanged(account);
     }
 
-    /// @dev The margin gate; `docs/margin-gate.md` states it rule by rule. In short:
-    /// - new risk: refused while paused; ends at or above IM (fails closed without a price);
-    /// - reducing, valued before: passes if it ends at or above IM; otherwise, if it started
-    ///   below maintenance it must end at or above maintenance without lowering its
-    ///   maintenance equity (findings 8 and 10), and if it started at or above maintenance
-    ///   neither its IM nor its MM excess may fall;
-    /// - reducing, not valued before (oracle down): passes if it ends with no liability (no
-    ///   short, no cash debt), or if its cash did not fall and it gave up no long; anything
-    ///   else needs a passing IM check at a valid price (finding 1). So no action leaves an
-    ///   account with new negative cash unless a margin check at a valid price passed.
-    function _gate(Side memory side) private view {
-        uint256 account = side.account;
-        if (!side.reducing) {
-            if (paused()) revert MarketPausedNewRisk(account);
+    /// @dev The margin gate (`docs/margin-gate.md`): reads the side's state after the action when
+    /// the verdict needs it, asks `MarginGate` for the verdict and turns a refusal into its error.
+    /// "Needs an IM check" runs `checkInitialMargin`, which fails closed without a price.
+    function _gate(
+        uint256 account,
+        MarginGate.Change memory change,
+        MarginGate.Before memory beforeState
+    ) private view {
+        MarginGate.After memory afterState;
+        if (change.reducing) afterState = _stateAfter(account, beforeState);
+        MarginGate.Verdict verdict = MarginGate.verdict(
+            change,
+            beforeState,
+            afterState,
+            paused(),
+            CashUnits.unitWadUp(_cashDecimals)
+        );
+        if (verdict == MarginGate.Verdict.Pass) return;
+        if (verdict == MarginGate.Verdict.NeedsInitialMarginCheck) {
             engine.checkInitialMargin(account);
             return;
         }
-        if (!side.priced) {
-            if (_carriesNoLiability(account)) return;
-            if (!side.sellsLong && vault.cashOf(account) >= side.cashBefore) return;
-            engine.checkInitialMargin(account);
-            return;
+        if (verdict == MarginGate.Verdict.PausedNewRisk) revert MarketPausedNewRisk(account);
+        MarginGate.Margin memory prior = beforeState.margin;
+        MarginGate.Margin memory post = afterState.margin;
+        if (verdict == MarginGate.Verdict.StillLiquidatable) {
+            revert MarketStillLiquidatable(account, prior.maintenanceExcess, post.maintenanceExcess);
         }
-        IMarginEngine.MarginState memory state = engine.accountMargin(account);
-        int256 initialAfter = state.equityIM - int256(state.requirementIM);
-        if (initialAfter >= 0) return;
-        int256 maintenanceAfter = state.equityMM - int256(state.requirementMM);
-        if (side.maintenanceExcessBefore < 0) {
-            if (maintenanceAfter < 0) {
-                revert MarketStillLiquidatable(account, side.maintenanceExcessBefore, maintenanceAfter);
-            }
-            // "At the mark" allows for the premium's rounding (under one cash unit, that is
-            // `_cashDivisor` WAD) and the engine's (a wei): not worth repeating for anyone,
-            // since each such trade must restore the account.
-            if (state.equityMM < side.maintenanceEquityBefore - int256(_cashDivisor) - 1) {
-                revert MarketMaintenanceEquityFell(account, side.maintenanceEquityBefore, state.equityMM);
-            }
-        } else if (initialAfter < side.initialExcessBefore || maintenanceAfter < side.maintenanceExcessBefore) {
-            revert MarketRiskIncreased(account, side.initialExcessBefore, initialAfter);
+        if (verdict == MarginGate.Verdict.MaintenanceEquityFell) {
+            revert MarketMaintenanceEquityFell(account, prior.maintenanceEquity, post.maintenanceEquity);
         }
-    }
-
-    /// @dev Whether `account` holds no short position and no cash debt: whatever it does with
-    /// its longs, it cannot leave a liability behind. Needs no price.
-    function _carriesNoLiability(uint256 account) private view returns (bool) {
-        if (vault.cashOf(account) < 0) return false;
-        uint256[] storage open = _openSeries[account];
-        for (uint256 i; i < open.length; ++i) {
-            if (_positions[account][open[i]] < 0) return false;
-        }
-        return true;
+        revert MarketRiskIncreased(account, prior.initialExcess, post.initialExcess);
     }
 
     /// @dev Emits the fill and moves premium and fees in the vault (a trusted module call).
@@ -538,12 +545,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     ) private returns (uint256 premium) {
         bool makerPays = order.size > 0;
         premium =
-            Math.mulDiv(
-                fillSize,
-                order.priceWad,
-                WAD * _cashDivisor,
-                makerPays ? Math.Rounding.Floor : Math.Rounding.Ceil
-            ) * _cashMultiplier;
+            makerPays
+                ? CashUnits.mulWadToCashDown(fillSize, order.priceWad, _cashDecimals)
+                : CashUnits.mulWadToCashUp(fillSize, order.priceWad, _cashDecimals);
         uint256 makerFee = _fee(premium, makerFeeWad);
         uint256 takerFee = _fee(premium, takerFeeWad);
         int256 makerDelta = makerPays ? int256(fillSize) : -int256(fillSize);

@@ -72,10 +72,6 @@ contract MathHarness {
         return MarginMath.applyHaircutDown(valueWad, haircutWad);
     }
 
-    function cashToWad(int256 cash, uint8 decimals) external pure returns (int256) {
-        return MarginMath.cashToWad(cash, decimals);
-    }
-
     function positionValue(int256 balance, uint256 markWad) external pure returns (int256) {
         return MarginMath.positionValue(balance, markWad);
     }

@@ -13,7 +13,6 @@ import {
 import {
   MathError,
   applyHaircutDown,
-  cashToWad,
   divUp,
   divWad,
   divWadUp,
@@ -154,11 +153,6 @@ function makeCases(): Case[] {
       const value = uint(rng);
       const haircut = rng.float() < 0.8 ? rng.range(0n, WAD) : uint(rng);
       add("applyHaircutDown", [value, haircut], () => applyHaircutDown(value, haircut));
-    }
-    {
-      const cash = int(rng);
-      const decimals = rng.float() < 0.7 ? rng.int(40) : rng.pick([77, 78, 95, 96, 97, 255, rng.int(256)]);
-      add("cashToWad", [cash, decimals], () => cashToWad(cash, decimals));
     }
     {
       const balance = int(rng);

@@ -50,7 +50,6 @@ export {
 } from "./math/portfolioMath.js";
 export {
   applyHaircutDown,
-  cashToWad,
   intrinsic,
   positionRequirementUp,
   positionValue,
@@ -75,10 +74,36 @@ export {
   type AuctionClock,
   type AuctionParams,
   type BidPreview,
+  accountPriceDown,
   discountAt,
   maxFraction,
+  mulWadTowardZero,
   previewBidFromState,
-} from "./math/liquidation.js";
+  quoteBid,
+} from "./math/auctionMath.js";
+export {
+  CashUnitsUnsupportedDecimalsError,
+  MAX_CASH_DECIMALS,
+  checkDecimals,
+  fromWadDown,
+  fromWadUp,
+  mulWadToCashDown,
+  mulWadToCashUp,
+  toWadDown,
+  unitWadUp,
+} from "./math/cashUnits.js";
+export {
+  type After as MarginGateAfter,
+  type Before as MarginGateBefore,
+  type Change as MarginGateChange,
+  type Margin as MarginGateMargin,
+  type MarginGateError,
+  Verdict as MarginGateVerdict,
+  ZERO_MARGIN,
+  isReducing,
+  marginGateError,
+  verdict as marginGateVerdict,
+} from "./math/marginGate.js";
 export { settlementPayoff } from "./math/settlement.js";
 export { Account } from "./entities/Account.js";
 export * from "./abis/index.js";

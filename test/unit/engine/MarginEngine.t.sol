@@ -7,6 +7,7 @@ import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.s
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {MarginEngine} from "../../../contracts/engine/MarginEngine.sol";
 import {BlackScholes} from "../../../contracts/libraries/BlackScholes.sol";
+import {CashUnits} from "../../../contracts/libraries/CashUnits.sol";
 import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
@@ -46,7 +47,7 @@ contract MarginEngineTest is PledgeFixture {
         assertEq(engine.mark(call30), markWad);
 
         IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
-        int256 cashWad = MarginMath.cashToWad(vault.cashOf(carolAccount), 6);
+        int256 cashWad = CashUnits.toWadDown(vault.cashOf(carolAccount), 6);
         int256 expectedEquity = cashWad - int256(markWad);
         assertEq(s.equityIM, expectedEquity);
         assertEq(s.equityMM, expectedEquity);
@@ -56,7 +57,7 @@ contract MarginEngineTest is PledgeFixture {
         // The long side needs nothing; its mark counts for maintenance and the mark value
         // but not for initial margin (no leverage on long options).
         IMarginEngine.MarginState memory l = engine.accountMargin(bobAccount);
-        int256 bobCash = MarginMath.cashToWad(vault.cashOf(bobAccount), 6);
+        int256 bobCash = CashUnits.toWadDown(vault.cashOf(bobAccount), 6);
         assertEq(l.requirementIM, 0);
         assertEq(l.equityIM, bobCash);
         assertEq(l.equityMM, bobCash + int256(markWad));

@@ -33,10 +33,6 @@ contract MarginMathTest is Test {
         // 1 wei of a 6-decimal token worth $1 is 1e12 WAD; a haircut rounds down.
         assertEq(MarginMath.tokenValueDown(1, 6, 1e18), 1e12);
         assertEq(MarginMath.applyHaircutDown(3, 0.5e18), 1);
-        // Cash debts round away from zero when the token has more than 18 decimals.
-        assertEq(MarginMath.cashToWad(-1, 6), -1e12);
-        assertEq(MarginMath.cashToWad(-1, 24), -1);
-        assertEq(MarginMath.cashToWad(1, 24), 0);
     }
 
     /// @dev Requirements never fall when a short grows.

@@ -36,6 +36,11 @@ export const liquidatorAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint8", name: "decimals", type: "uint8" }],
+    name: "CashUnitsUnsupportedDecimals",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint256", name: "account", type: "uint256" },
       { internalType: "uint256", name: "expectedNonce", type: "uint256" },
@@ -124,11 +129,6 @@ export const liquidatorAbi = [
       { internalType: "address", name: "caller", type: "address" },
     ],
     name: "LiquidatorUnauthorized",
-    type: "error",
-  },
-  {
-    inputs: [{ internalType: "uint8", name: "decimals", type: "uint8" }],
-    name: "LiquidatorUnsupportedCashDecimals",
     type: "error",
   },
   { inputs: [], name: "LiquidatorZeroAddress", type: "error" },

@@ -31,6 +31,11 @@ export const marginEngineAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint8", name: "decimals", type: "uint8" }],
+    name: "CashUnitsUnsupportedDecimals",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint256", name: "account", type: "uint256" },
       { internalType: "int256", name: "equityIM", type: "int256" },

@@ -20,6 +20,11 @@ export const optionMarketAbi = [
     name: "AccessControlUnauthorizedAccount",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "uint8", name: "decimals", type: "uint8" }],
+    name: "CashUnitsUnsupportedDecimals",
+    type: "error",
+  },
   { inputs: [], name: "EnforcedPause", type: "error" },
   { inputs: [], name: "ExpectedPause", type: "error" },
   { inputs: [], name: "InvalidShortString", type: "error" },

@@ -22,3 +22,4 @@ export * from "./settlement/postSettlementPrice.js";
 export * from "./settlement/settle.js";
 export * from "./settlement/settleBatch.js";
 export * from "./reads/getMarginInputs.js";
+export * from "./orders/simulateFill.js";

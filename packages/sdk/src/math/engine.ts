@@ -1,7 +1,7 @@
 import { callPrice, putPrice } from "./blackScholes.js";
+import { toWadDown } from "./cashUnits.js";
 import {
   applyHaircutDown,
-  cashToWad,
   intrinsic,
   positionRequirementUp,
   positionValue,
@@ -237,7 +237,7 @@ function collateralEquity(
   inputs: MarginInputs,
   portfolio: boolean,
 ): PortfolioBook & { equityIM: bigint; equityMM: bigint; markValue: bigint } {
-  const cashWad = cashToWad(inputs.cash, inputs.cashDecimals);
+  const cashWad = toWadDown(inputs.cash, inputs.cashDecimals);
   let equityIM = cashWad;
   let equityMM = cashWad;
   let markValue = cashWad;

@@ -6,7 +6,7 @@
  */
 import { MAX_INT256, MIN_INT256, signed } from "./evm.js";
 import { MathOverflowError, assertType } from "./errors.js";
-import { divUp, fullMulDiv, mulWad, mulWadUp } from "./fixedPoint.js";
+import { fullMulDiv, mulWad, mulWadUp } from "./fixedPoint.js";
 
 const WAD = 10n ** 18n;
 const MAX_UINT256 = (1n << 256n) - 1n;
@@ -46,23 +46,6 @@ export function applyHaircutDown(valueWad: bigint, haircutWad: bigint): bigint {
   assertType(haircutWad, "uint", 256, "haircutWad");
   if (haircutWad > WAD) throw new MathOverflowError();
   return mulWad(valueWad, WAD - haircutWad);
-}
-
-/**
- * A signed cash balance in native units as WAD; a debt rounds away from zero.
- *
- * @example
- * cashToWad(-1n, 24) === -1n;
- */
-export function cashToWad(cash: bigint, decimals: number): bigint {
-  assertType(cash, "int", 256, "cash");
-  assertType(BigInt(decimals), "uint", 8, "decimals");
-  const d = BigInt(decimals);
-  if (d <= 18n) return checkedInt(cash * pow10(18n - d));
-  const scale = pow10(d - 18n);
-  if (cash >= 0n) return cash / scale;
-  // `-cash` is checked: −2**255 has no positive counterpart.
-  return -signed(divUp(checkedInt(-cash), scale));
 }
 
 /**

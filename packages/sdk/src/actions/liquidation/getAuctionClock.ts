@@ -4,7 +4,7 @@ import { readContract } from "viem/actions";
 import { liquidatorAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
-import type { AuctionClock } from "../../math/liquidation.js";
+import type { AuctionClock } from "../../math/auctionMath.js";
 import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
 
 export interface GetAuctionClockParameters {

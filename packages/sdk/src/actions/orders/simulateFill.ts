@@ -1,0 +1,338 @@
+import type { ReadContractErrorType } from "viem";
+import { getBlock, readContract } from "viem/actions";
+
+import { chainlinkOracleAbi, collateralVaultAbi, marginEngineAbi, optionMarketAbi } from "../../abis/index.js";
+import type { AddressBook } from "../../addressBook.js";
+import { PledgeError, type PledgeErrorType, decodePledgeError } from "../../errors.js";
+import type { ReadClient } from "../../internal/actions.js";
+import { mulWadToCashDown, mulWadToCashUp, unitWadUp } from "../../math/cashUnits.js";
+import { type MarginInputs, type UnderlyingInput, accountMargin } from "../../math/engine.js";
+import { mulDivUp } from "../../math/fixedPoint.js";
+import {
+  type After,
+  type Before,
+  type Change,
+  type Margin,
+  Verdict,
+  ZERO_MARGIN,
+  isReducing,
+  marginGateError,
+  verdict,
+} from "../../math/marginGate.js";
+import { decodeSeries } from "../../math/series.js";
+import type { SignedOrder } from "../../orders/typedData.js";
+import { getMarginInputs } from "../reads/getMarginInputs.js";
+
+const WAD = 10n ** 18n;
+const MAX_AMOUNT = (1n << 127n) - 1n;
+const MAX_UINT256 = (1n << 256n) - 1n;
+
+export interface SimulateFillParameters {
+  signedOrder: SignedOrder;
+  /** The taker's account id. */
+  takerAccount: bigint;
+  /** WAD contracts to fill. */
+  fillSize: bigint;
+  addressBook: AddressBook;
+}
+
+/** A custom error the chain would revert with: its name and arguments, as `PledgeError` has them. */
+export interface PredictedRevert {
+  name: string;
+  args: readonly unknown[];
+}
+
+/** The margin gate's answer for one side of the fill. */
+export interface SimulatedSide {
+  account: bigint;
+  change: Change;
+  /** The side's state before the fill (a new-risk side is not read: `undefined`). */
+  before: Before | undefined;
+  /** The side's state after the fill as the gate reads it (`undefined` for a new-risk side). */
+  after: After | undefined;
+  verdict: Verdict;
+  /** Whether the side passes: a `Pass`, or a `NeedsInitialMarginCheck` that passes at a valid price. */
+  accepted: boolean;
+  /** Why not: the market's gate error, `EngineBelowInitialMargin`, or the oracle's error. */
+  error?: PredictedRevert | undefined;
+}
+
+export interface SimulateFillReturnType {
+  /** Whether the chain would accept the fill, as far as predicted (see `simulateFill`). */
+  accepted: boolean;
+  /** The first error the chain would revert with: an order check's, else the maker's side's, else the taker's. */
+  error?: PredictedRevert | undefined;
+  /** Cash units the premium moves, with the market's rounding; and each side's fee. */
+  premium: bigint;
+  makerFee: bigint;
+  takerFee: bigint;
+  /** The gate's answer per side (absent when an order check already refuses the fill). */
+  maker?: SimulatedSide | undefined;
+  taker?: SimulatedSide | undefined;
+}
+
+export type SimulateFillErrorType = PledgeErrorType | ReadContractErrorType;
+
+/** What the SDK read about one account: its margin inputs, or, when a price it needs fails, the bare minimum. */
+interface AccountRead {
+  inputs: MarginInputs | undefined;
+  /** The oracle's error that stopped the valuation (the side is then unpriced). */
+  priceError: PledgeError | undefined;
+  cash: bigint;
+  positions: readonly { seriesId: bigint; balance: bigint }[];
+}
+
+/**
+ * Predicts, without sending anything, whether `OptionMarket.fill` would accept a fill and, if
+ * not, the custom error and arguments it would revert with. It reads both accounts' margin inputs
+ * (`getMarginInputs`), applies the fill to copies — position deltas, premium with the market's
+ * rounding (`mulWadToCashDown` when the maker pays, `mulWadToCashUp` when it receives), fees
+ * rounded up — values them before and after with the exact engine mirror (`accountMargin`) and
+ * runs the margin gate's verdict (`marginGateVerdict`) for the maker, then the taker, as the chain
+ * does. Exact at the block it reads (an `eth_call` of `fill` there gives the same answer).
+ *
+ * Predicted order checks: `MarketZeroAmount`, `MarketAmountTooLarge`, `MarketOrderCancelled`,
+ * `MarketOrderExpired`, `MarketOrderNonceTooLow`, `MarketWrongTaker`, `MarketSelfTrade`,
+ * `MarketFeeAccountNotAllowed`, `MarketSeriesNotFound`, `MarketSeriesExpired`, `MarketOverfill`.
+ * Not predicted: the signature and the caller's authorisation (`MarketInvalidSignature`,
+ * `MarketUnauthorized`), the margin-mode position limit (`MarketTooManyPositions`) and a valuation starved of gas (`MarketValuationFailed`).
+ * Oracle down: a side the engine cannot value is judged by the unpriced rules; where it would
+ * need an IM check, the predicted error is the oracle's, as the SDK's read of the price saw it.
+ *
+ * @example
+ * const sim = await simulateFill(publicClient, { signedOrder, takerAccount, fillSize: 10n ** 18n, addressBook });
+ * if (!sim.accepted) console.log(sim.error?.name, sim.error?.args); // e.g. "MarketRiskIncreased", [account, before, after]
+ */
+export async function simulateFill(
+  client: ReadClient,
+  params: SimulateFillParameters,
+): Promise<SimulateFillReturnType> {
+  const { order } = params.signedOrder;
+  const { fillSize, takerAccount, addressBook } = params;
+  const market = { address: addressBook.contracts.OptionMarket, abi: optionMarketAbi } as const;
+  const block = await getBlock(client);
+  const at = { blockNumber: block.number };
+  const [hash, minNonce, feeAccount, makerFeeWad, takerFeeWad, paused, seriesExists] = await Promise.all([
+    readContract(client, { ...market, functionName: "orderHash", args: [order], ...at }),
+    readContract(client, { ...market, functionName: "minNonce", args: [order.account], ...at }),
+    readContract(client, { ...market, functionName: "feeAccount", ...at }),
+    readContract(client, { ...market, functionName: "makerFeeWad", ...at }),
+    readContract(client, { ...market, functionName: "takerFeeWad", ...at }),
+    readContract(client, { ...market, functionName: "paused", ...at }),
+    readContract(client, { ...market, functionName: "seriesExists", args: [order.seriesId], ...at }),
+  ]);
+  const done = await readContract(client, { ...market, functionName: "filled", args: [hash], ...at });
+
+  const makerPays = order.size > 0n;
+  const cashDecimals = addressBook.cash.decimals;
+  const refused = (name: string, args: readonly unknown[]): SimulateFillReturnType => ({
+    accepted: false,
+    error: { name, args },
+    premium: 0n,
+    makerFee: 0n,
+    takerFee: 0n,
+  });
+
+  // `OptionMarket._checkFill`, in its order (authorisation aside).
+  if (fillSize === 0n) return refused("MarketZeroAmount", []);
+  if (fillSize > MAX_AMOUNT) return refused("MarketAmountTooLarge", [fillSize]);
+  if (done === MAX_UINT256) return refused("MarketOrderCancelled", [hash]);
+  if (block.timestamp > order.deadline) return refused("MarketOrderExpired", [hash, order.deadline]);
+  if (order.nonce < minNonce) return refused("MarketOrderNonceTooLow", [hash, order.nonce, minNonce]);
+  if (order.taker !== 0n && order.taker !== takerAccount) return refused("MarketWrongTaker", [hash, order.taker]);
+  if (order.account === takerAccount) return refused("MarketSelfTrade", [takerAccount]);
+  for (const account of [order.account, takerAccount]) {
+    if (account === feeAccount && account !== 0n) return refused("MarketFeeAccountNotAllowed", [account]);
+  }
+  if (!seriesExists) return refused("MarketSeriesNotFound", [order.seriesId]);
+  const { expiry, underlyingIndex } = decodeSeries(order.seriesId);
+  if (block.timestamp >= expiry) return refused("MarketSeriesExpired", [order.seriesId, expiry]);
+  const size = order.size < 0n ? -order.size : order.size;
+  if (fillSize > size - done) return refused("MarketOverfill", [hash, size - done, fillSize]);
+
+  // Premium and fees, as `_settleCash` and `_fee`.
+  const premium = makerPays
+    ? mulWadToCashDown(fillSize, order.priceWad, cashDecimals)
+    : mulWadToCashUp(fillSize, order.priceWad, cashDecimals);
+  const fee = (feeWad: bigint) => (feeAccount === 0n ? 0n : mulDivUp(premium, feeWad, WAD));
+  const makerFee = fee(makerFeeWad);
+  const takerFee = fee(takerFeeWad);
+  const makerDelta = makerPays ? fillSize : -fillSize;
+
+  const [makerRead, takerRead] = await Promise.all([
+    readAccount(client, addressBook, order.account),
+    readAccount(client, addressBook, takerAccount),
+  ]);
+  const traded = await readUnderlying(client, addressBook, underlyingIndex);
+  const context = { underlyingIndex, traded, paused, roundingWad: unitWadUp(cashDecimals) };
+  const maker = await judge(context, makerRead, order.account, order.seriesId, makerDelta, {
+    cash: -(makerPays ? premium : -premium) - makerFee,
+  });
+  const taker = await judge(context, takerRead, takerAccount, order.seriesId, -makerDelta, {
+    cash: (makerPays ? premium : -premium) - takerFee,
+  });
+  const error = maker.error ?? taker.error;
+  return { accepted: maker.accepted && taker.accepted, error, premium, makerFee, takerFee, maker, taker };
+}
+
+/** An account's margin inputs, or, if a price its positions need fails, its cash and positions. */
+async function readAccount(client: ReadClient, addressBook: AddressBook, account: bigint): Promise<AccountRead> {
+  try {
+    const inputs = await getMarginInputs(client, { account, addressBook });
+    return { inputs, priceError: undefined, cash: inputs.cash, positions: inputs.positions };
+  } catch (error) {
+    if (!(error instanceof PledgeError)) throw error;
+    const [cash, [ids, balances]] = await Promise.all([
+      readContract(client, {
+        address: addressBook.contracts.CollateralVault,
+        abi: collateralVaultAbi,
+        functionName: "cashOf",
+        args: [account],
+      }),
+      readContract(client, {
+        address: addressBook.contracts.OptionMarket,
+        abi: optionMarketAbi,
+        functionName: "positionsOf",
+        args: [account],
+      }),
+    ]);
+    const positions = ids.map((seriesId, i) => ({ seriesId, balance: balances[i]! }));
+    return { inputs: undefined, priceError: error, cash, positions };
+  }
+}
+
+/** The account's positions with `delta` added to one series (a closed position leaves the list). */
+function withDelta(
+  positions: readonly { seriesId: bigint; balance: bigint }[],
+  seriesId: bigint,
+  delta: bigint,
+): { seriesId: bigint; balance: bigint }[] {
+  const next = positions.map((p) => (p.seriesId === seriesId ? { seriesId, balance: p.balance + delta } : p));
+  if (!positions.some((p) => p.seriesId === seriesId)) next.push({ seriesId, balance: delta });
+  return next.filter((p) => p.balance !== 0n);
+}
+
+const marginOf = (inputs: MarginInputs): Margin => {
+  const s = accountMargin(inputs);
+  return {
+    initialExcess: s.equityIM - s.requirementIM,
+    maintenanceExcess: s.equityMM - s.requirementMM,
+    maintenanceEquity: s.equityMM,
+  };
+};
+
+interface JudgeContext {
+  underlyingIndex: number;
+  /** The traded series' underlying, for a side that had no position in it; or the oracle's error. */
+  traded: { input: UnderlyingInput | undefined; priceError: PledgeError | undefined };
+  paused: boolean;
+  roundingWad: bigint;
+}
+
+/** `OptionMarket._side` then `_gate` for one side, on copies of its inputs. */
+async function judge(
+  context: JudgeContext,
+  read: AccountRead,
+  account: bigint,
+  seriesId: bigint,
+  delta: bigint,
+  move: { cash: bigint },
+): Promise<SimulatedSide> {
+  const held = read.positions.find((p) => p.seriesId === seriesId)?.balance ?? 0n;
+  const reducing = isReducing(held, delta);
+  const change: Change = { reducing, givesUpLong: reducing && held > 0n };
+  const positionsAfter = withDelta(read.positions, seriesId, delta);
+  const cashAfter = read.cash + move.cash;
+  const inputsAfter = read.inputs && {
+    ...read.inputs,
+    cash: cashAfter,
+    positions: positionsAfter,
+    underlyings: withUnderlying(read.inputs.underlyings, context),
+  };
+
+  let before: Before | undefined;
+  let after: After | undefined;
+  if (reducing) {
+    const margin = read.inputs && tryMargin(read.inputs);
+    before =
+      margin === undefined
+        ? { priced: false, margin: ZERO_MARGIN, cash: read.cash }
+        : { priced: true, margin, cash: 0n };
+    after =
+      before.priced && inputsAfter
+        ? { margin: marginOf(inputsAfter), cash: 0n, holdsShort: false }
+        : { margin: ZERO_MARGIN, cash: cashAfter, holdsShort: positionsAfter.some((p) => p.balance < 0n) };
+  }
+  // A new-risk side is not read: the verdict does not look at its states.
+  const beforeState = before ?? { priced: false, margin: ZERO_MARGIN, cash: 0n };
+  const afterState = after ?? { margin: ZERO_MARGIN, cash: 0n, holdsShort: false };
+  const result = verdict(change, beforeState, afterState, context.paused, context.roundingWad);
+  const side = { account, change, before, after, verdict: result };
+  if (result === Verdict.Pass) return { ...side, accepted: true };
+  if (result !== Verdict.NeedsInitialMarginCheck) {
+    return { ...side, accepted: false, error: marginGateError(account, result, beforeState, afterState) };
+  }
+  // `engine.checkInitialMargin` after the fill, at a valid price or failing closed.
+  const state = inputsAfter && tryState(inputsAfter);
+  if (state === undefined) {
+    const priceError = read.priceError ?? context.traded.priceError;
+    return { ...side, accepted: false, error: priceError && { name: priceError.errorName, args: priceError.args } };
+  }
+  if (state.equityIM >= state.requirementIM) return { ...side, accepted: true };
+  return {
+    ...side,
+    accepted: false,
+    error: { name: "EngineBelowInitialMargin", args: [account, state.equityIM, state.requirementIM] },
+  };
+}
+
+/** The engine's valuation, or `undefined` where the chain's would revert for want of a price. */
+function tryState(inputs: MarginInputs) {
+  try {
+    return accountMargin(inputs);
+  } catch {
+    return undefined;
+  }
+}
+
+function tryMargin(inputs: MarginInputs): Margin | undefined {
+  try {
+    return marginOf(inputs);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The engine's inputs for `underlyingIndex` (a side new to it has none), or the oracle's error. */
+async function readUnderlying(
+  client: ReadClient,
+  addressBook: AddressBook,
+  underlyingIndex: number,
+): Promise<JudgeContext["traded"]> {
+  const engine = { address: addressBook.contracts.MarginEngine, abi: marginEngineAbi } as const;
+  const oracle = { address: addressBook.contracts.ChainlinkOracle, abi: chainlinkOracleAbi } as const;
+  const [{ asset, params }, portfolio] = await Promise.all([
+    readContract(client, { ...engine, functionName: "underlying", args: [underlyingIndex] }),
+    readContract(client, { ...engine, functionName: "portfolioParams", args: [underlyingIndex] }),
+  ]);
+  try {
+    // The engine reads spot, then vol.
+    const spotWad = await readContract(client, { ...oracle, functionName: "spot", args: [asset] });
+    const volWad = await readContract(client, { ...oracle, functionName: "vol", args: [asset] });
+    return { input: { spotWad, volWad, params, portfolio }, priceError: undefined };
+  } catch (error) {
+    const decoded = decodePledgeError(error);
+    if (!decoded) throw error;
+    return { input: undefined, priceError: decoded };
+  }
+}
+
+/** `underlyings` with the traded one added if absent (and readable). */
+function withUnderlying(
+  underlyings: ReadonlyMap<number, UnderlyingInput>,
+  context: JudgeContext,
+): ReadonlyMap<number, UnderlyingInput> {
+  const input = context.traded.input;
+  if (underlyings.has(context.underlyingIndex) || input === undefined) return underlyings;
+  return new Map([...underlyings, [context.underlyingIndex, input]]);
+}

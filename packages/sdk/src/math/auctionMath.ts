@@ -1,0 +1,191 @@
+/**
+ * Line-for-line port of `contracts/libraries/AuctionMath.sol`: the Liquidator's pricing (the
+ * discount at a time, the price of a whole account, the largest fraction a bid may take and what
+ * a bid pays), same names, arguments and rounding, every rounding against the bidder. Plus
+ * `previewBidFromState`, the Liquidator's `_preview` (its checks around `quoteBid`).
+ */
+import { toWadDown, fromWadDown, fromWadUp } from "./cashUnits.js";
+import { Health, type MarginInputs, type MarginState } from "./engine.js";
+import { divWadUp, mulWad, mulWadUp } from "./fixedPoint.js";
+
+const WAD = 10n ** 18n;
+
+/** Auction parameters, as `ILiquidator.AuctionParams`. */
+export interface AuctionParams {
+  startDiscountWad: bigint;
+  endDiscountWad: bigint;
+  /** Seconds (a uint32 on chain, so a number as viem returns it). */
+  duration: number;
+  insuranceShareWad: bigint;
+  bufferWad: bigint;
+  dustValueWad: bigint;
+}
+
+/** What a bid would do, field for field as `ILiquidator.BidPreview`. */
+export interface BidPreview {
+  fractionWad: bigint;
+  maxFractionWad: bigint;
+  discountWad: bigint;
+  markValueWad: bigint;
+  /** Cash units the bidder pays (> 0), or receives from the insurance fund (< 0). */
+  payment: bigint;
+  insuranceFee: bigint;
+  equityIMAfter: bigint;
+  requirementIMAfter: bigint;
+  equityMMAfter: bigint;
+  requirementMMAfter: bigint;
+}
+
+/**
+ * A running auction as `bid` prices it: `clockStart` from `Liquidator.auctionClock` (the start
+ * moved past price outages found after the last check) and, for information, `liveCheckedAt`
+ * from `auctionOf` (the time up to which the feeds were checked). A bare `bigint` is a clock start.
+ */
+export interface AuctionClock {
+  clockStart: bigint;
+  liveCheckedAt?: bigint | undefined;
+}
+
+const abs = (x: bigint) => (x < 0n ? -x : x);
+
+/**
+ * The discount at `timestamp` of an auction whose clock started at `clockStart`, as
+ * `AuctionMath.discountAt`: linear from the start to the end discount over `duration`, rounded
+ * down; no time elapses before the clock start.
+ *
+ * @example
+ * discountAt(params, start, start + 450n); // 0.175e18 with the default 5 % → 30 % over 15 min
+ */
+export function discountAt(params: AuctionParams, clockStart: bigint, timestamp: bigint): bigint {
+  const elapsed = timestamp > clockStart ? timestamp - clockStart : 0n;
+  const duration = BigInt(params.duration);
+  if (elapsed >= duration) return params.endDiscountWad;
+  return params.startDiscountWad + ((params.endDiscountWad - params.startDiscountWad) * elapsed) / duration;
+}
+
+/**
+ * Price of the whole account, WAD, as `AuctionMath.accountPriceDown`: its signed cash C at face
+ * value and the rest H = V − C at the discount, P = V − d·|H| (the discount rounded down); an
+ * account worth V ≥ 0 is never priced below 0.
+ *
+ * @example
+ * accountPriceDown(1000n * WAD, 2000n * WAD, WAD / 10n); // { priceWad: 900n * WAD, discountValueWad: 100n * WAD }
+ */
+export function accountPriceDown(
+  markValue: bigint,
+  cashWad: bigint,
+  discountWad: bigint,
+): { priceWad: bigint; discountValueWad: bigint } {
+  let discountValueWad = mulWad(discountWad, abs(markValue - cashWad));
+  if (markValue >= 0n && discountValueWad > markValue) discountValueWad = markValue;
+  return { priceWad: markValue - discountValueWad, discountValueWad };
+}
+
+/**
+ * The largest fraction a bid may take, rounded up, as `AuctionMath.maxFraction`: the one that
+ * brings the account back to `(1 + buffer) × requirementIM`; insolvent and dust-sized accounts go
+ * whole; 0 means no bid is needed.
+ *
+ * @example
+ * const f = maxFraction(params, state, priceWad);
+ */
+export function maxFraction(params: AuctionParams, state: MarginState, priceWad: bigint): bigint {
+  if (state.equityMM < 0n || state.markValue < 0n) return WAD;
+  if (abs(state.markValue) <= params.dustValueWad) return WAD;
+  const target = state.requirementIM + mulWadUp(params.bufferWad, state.requirementIM);
+  const need = target - state.equityIM;
+  if (need <= 0n) return 0n;
+  const denominator = priceWad + need;
+  if (denominator <= 0n) return WAD;
+  const f = divWadUp(need, denominator);
+  return f < WAD ? f : WAD;
+}
+
+/**
+ * `f × x / 1e18` for a signed `x`, rounded toward zero, as `AuctionMath.mulWadTowardZero`.
+ *
+ * @example
+ * mulWadTowardZero(WAD / 2n, -3n) === -1n;
+ */
+export function mulWadTowardZero(f: bigint, x: bigint): bigint {
+  return x >= 0n ? mulWad(f, x) : -mulWad(f, -x);
+}
+
+/**
+ * What a bid for `fractionWad` of an account pays at `discountWad`, and the state it leaves, as
+ * `AuctionMath.quoteBid`: the fraction is capped at `maxFraction` (dust-sized accounts go whole);
+ * the bidder pays rounded up, and so is the insurance fund's share of the discount; the fund pays
+ * a bidder rounded down. `maxFractionWad === 0n` in the result means no bid is needed.
+ *
+ * @example
+ * const q = quoteBid(params, accountMargin(inputs), inputs.cash, inputs.cashDecimals, discountAt(params, start, now), WAD);
+ */
+export function quoteBid(
+  params: AuctionParams,
+  state: MarginState,
+  cash: bigint,
+  cashDecimals: number,
+  discountWad: bigint,
+  fractionWad: bigint,
+): BidPreview {
+  const { priceWad, discountValueWad } = accountPriceDown(state.markValue, toWadDown(cash, cashDecimals), discountWad);
+  const maxFractionWad = maxFraction(params, state, priceWad);
+  const dust = abs(state.markValue) <= params.dustValueWad;
+  const f = dust ? WAD : fractionWad < maxFractionWad ? fractionWad : maxFractionWad;
+
+  let payment: bigint;
+  let insuranceFee = 0n;
+  if (priceWad >= 0n) {
+    payment = fromWadUp(mulWadUp(f, priceWad), cashDecimals);
+    insuranceFee = fromWadUp(mulWadUp(mulWadUp(f, discountValueWad), params.insuranceShareWad), cashDecimals);
+  } else {
+    payment = -fromWadDown(mulWad(f, -priceWad), cashDecimals);
+  }
+
+  // Expected state of the liquidated account: (1 − f) of everything plus what it is paid.
+  const received = payment > 0n ? toWadDown(payment, cashDecimals) : 0n;
+  return {
+    fractionWad: f,
+    maxFractionWad,
+    discountWad,
+    markValueWad: state.markValue,
+    payment,
+    insuranceFee,
+    equityIMAfter: state.equityIM - mulWadTowardZero(f, state.equityIM) + received,
+    requirementIMAfter: state.requirementIM - mulWad(f, state.requirementIM),
+    equityMMAfter: state.equityMM - mulWadTowardZero(f, state.equityMM) + received,
+    requirementMMAfter: state.requirementMM - mulWad(f, state.requirementMM),
+  };
+}
+
+/**
+ * Exactly what `Liquidator.previewBid` (and so `bid`) returns, for a running auction (its
+ * `auctionClock` clock start), or, with `auction` undefined, for an account with no auction
+ * running yet or whose auction lapsed (`auctionClock` says not running), which `bid` starts in
+ * the same transaction (elapsed time 0: the starting discount). `quoteBid` at `discountAt`, with
+ * the Liquidator's checks: throws where the contract reverts on the state alone (not below
+ * maintenance, invalid fraction, no bid needed); the protocol-account and nothing-to-sell checks
+ * need the chain. Works for every margin mode: pass `accountMargin(inputs)` of a standard or
+ * portfolio account, and its margin inputs for the cash.
+ *
+ * @example
+ * const [running, clockStart] = await liquidator.read.auctionClock([account]);
+ * const preview = previewBidFromState(params, accountMargin(inputs), running ? clockStart : undefined, now, 10n ** 18n, inputs);
+ * await bid(client, { account, bidderAccount, fractionWad: preview.fractionWad, maxPayment: preview.payment, ... });
+ */
+export function previewBidFromState(
+  params: AuctionParams,
+  state: MarginState,
+  auction: AuctionClock | bigint | undefined,
+  timestamp: bigint,
+  fractionWad: bigint,
+  cash: Pick<MarginInputs, "cash" | "cashDecimals">,
+): BidPreview {
+  if (fractionWad === 0n || fractionWad > WAD) throw new RangeError(`invalid fraction ${fractionWad}`);
+  if (state.health < Health.LIQUIDATABLE) throw new Error(`account is not below maintenance (health ${state.health})`);
+  const clockStart = typeof auction === "bigint" ? auction : auction?.clockStart;
+  const discountWad = discountAt(params, clockStart ?? timestamp, timestamp);
+  const preview = quoteBid(params, state, cash.cash, cash.cashDecimals, discountWad, fractionWad);
+  if (preview.maxFractionWad === 0n) throw new Error("account is healthy: no bid needed");
+  return preview;
+}
