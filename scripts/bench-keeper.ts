@@ -15,7 +15,7 @@ import {
   parseUnits,
 } from "viem";
 
-import { type KeeperStats, createKeeper } from "../packages/keeper/src/index.js";
+import { type KeeperStats, createKeeper } from "@pledge/keeper";
 import {
   type MarginInputs,
   Health,
@@ -23,7 +23,9 @@ import {
   approximateMaintenance,
   getMarginInputs,
 } from "../packages/sdk/src/index.js";
-import { chainClock, marginsOf, seedPopulation, setUp } from "./lib/episode.js";
+import { chainClock } from "./lib/chainClock.js";
+import { seedPopulation } from "./lib/seeding.js";
+import { marginsOf, setUp } from "./lib/world.js";
 import { toFeedAnswer } from "./lib/history.js";
 
 /**

@@ -7,7 +7,7 @@ import { type EpisodeResult, runEpisode } from "./lib/episode.js";
 
 /**
  * `npm run stress`: replays real BTC crash days through the protocol on fresh in-process
- * chains, with a population opened at initial margin and keeper bots liquidating it.
+ * chains, with a population opened at initial margin and the keeper service liquidating it.
  * Prints one row per episode and writes bench/stress.json. Set STRESS_ACCOUNTS,
  * STRESS_SEED or STRESS_EPISODES (comma-separated names) to change the run.
  */

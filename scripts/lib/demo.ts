@@ -2,8 +2,10 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
-import { createDemoKeeper } from "./demoKeeper.js";
-import { chainClock, marginsOf, seedPopulation, setUp } from "./episode.js";
+import { chainClock } from "./chainClock.js";
+import { createInProcessKeeper } from "./inProcessKeeper.js";
+import { seedPopulation } from "./seeding.js";
+import { marginsOf, setUp } from "./world.js";
 import { type FeedPoint, candlesBetween, feedPath, loadCandles } from "./history.js";
 
 /**
@@ -183,7 +185,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const shift = Math.max(0, chain.now() + 1 - first.time);
 
   // 3. the keeper, in-process
-  const keeper = createDemoKeeper(world, chain);
+  const keeper = createInProcessKeeper(world, chain);
 
   // 4. the replay
   const population = world.population;

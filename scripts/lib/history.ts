@@ -95,15 +95,30 @@ export function candlesBetween(candles: readonly DailyCandle[], first: string, l
 }
 
 /**
- * The order a day is walked in: down days (close < open) open → low → high → close,
- * other days open → high → low → close. Of the two orders DESIGN.md allows, this is
- * the one that travels further (by 2·|open − close|), i.e. the harsher one.
+ * Which extreme of a day's candle the walk visits first, between its open and close
+ * (DESIGN.md allows either order: a daily candle does not say).
  */
-export function dayAnchors(candle: DailyCandle): FeedPoint[] {
+export type DayWalk = (candle: DailyCandle) => "low-first" | "high-first";
+
+/**
+ * Down days (close < open) open → low → high → close, other days open → high → low →
+ * close: of the two orders, the one that travels further (by 2·|open − close|), i.e.
+ * the harsher one. The default walk.
+ */
+export const harsherWalk: DayWalk = (candle) => (candle.close < candle.open ? "low-first" : "high-first");
+
+/** Every day open → low → high → close. */
+export const lowFirstWalk: DayWalk = () => "low-first";
+
+/** Every day open → high → low → close. */
+export const highFirstWalk: DayWalk = () => "high-first";
+
+/** A day's four anchors (open, low and high in `walk`'s order, close), timed over the day. */
+export function dayAnchors(candle: DailyCandle, walk: DayWalk = harsherWalk): FeedPoint[] {
   const t = candle.dayStart;
   const low: FeedPoint = { time: t, price: candle.low, reason: "low" };
   const high: FeedPoint = { time: t, price: candle.high, reason: "high" };
-  const middle = candle.close < candle.open ? [low, high] : [high, low];
+  const middle = walk(candle) === "low-first" ? [low, high] : [high, low];
   const anchors = [{ time: t, price: candle.open, reason: "open" } as FeedPoint, ...middle];
   anchors.push({ time: t, price: candle.close, reason: "close" });
   // Equal consecutive anchors (open == low, ...) collapse into one point.
@@ -142,15 +157,19 @@ function walkLeg(from: FeedPoint, to: FeedPoint, rules: FeedRules): FeedPoint[] 
 
 /**
  * Every update the feed posts over `candles`: the first open, then, walking each day
- * along `dayAnchors`, a point whenever the price moved `rules.deviation` from the last
+ * along `dayAnchors` (in `walk`'s order), a point whenever the price moved `rules.deviation` from the last
  * posted answer, whenever the next sample would leave the last post older than
  * `rules.heartbeat`, and at every anchor (so the day's exact low and high are seen).
  */
-export function feedPath(candles: readonly DailyCandle[], rules: FeedRules = CHAINLINK_RULES): FeedPoint[] {
+export function feedPath(
+  candles: readonly DailyCandle[],
+  rules: FeedRules = CHAINLINK_RULES,
+  walk: DayWalk = harsherWalk,
+): FeedPoint[] {
   const samples: FeedPoint[] = [];
   let previous: FeedPoint | undefined;
   for (const candle of candles) {
-    for (const anchor of dayAnchors(candle)) {
+    for (const anchor of dayAnchors(candle, walk)) {
       if (previous === undefined) samples.push(anchor);
       else if (anchor.time === previous.time) continue;
       else samples.push(...walkLeg(previous, anchor, rules));

@@ -4,7 +4,7 @@ import type { Account } from "../../packages/sdk/src/index.js";
  * The stress population as pure data: a seeded PRNG, the BTC series grid around spot
  * and, per account, its collateral and the book it wants to trade, sized off-chain with
  * the SDK's exact margin mirror until the account sits just above initial margin. The
- * chain side (`episode.ts`) deposits and fills exactly what `sizeTrades` returns.
+ * chain side (`seeding.ts`) deposits and fills exactly what `sizeTrades` returns.
  */
 
 const DAY_SECONDS = 86_400;

@@ -23,7 +23,7 @@ describe("stress: 2020-03-12 replayed through the protocol", async () => {
   const { vault, market, usdc, wbtc, liquidator } = world.contracts;
   const everyone = [...world.population, ...world.marketMakers, world.bidder, world.insuranceAccount];
 
-  it("the crash pushes accounts below maintenance and the bots auction them", () => {
+  it("the crash pushes accounts below maintenance and the keeper auctions them", () => {
     assert.ok(result.priceMin < 4_700 && result.feedUpdates > 100);
     assert.ok(result.fellBelowMM > 0, "no account fell below MM: the stress did not bite");
     assert.ok(result.auctionsStarted >= result.fellBelowMM && result.bids > 0);

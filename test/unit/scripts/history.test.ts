@@ -9,7 +9,9 @@ import {
   candlesBetween,
   dayAnchors,
   feedPath,
+  highFirstWalk,
   loadCandles,
+  lowFirstWalk,
   parseCandles,
   toFeedAnswer,
 } from "../../../scripts/lib/history.js";
@@ -93,6 +95,23 @@ describe("history: candles and the feed path", async () => {
     );
     const flat: DailyCandle = { date: "x", dayStart: DAY * 10, open: 5, high: 5, low: 5, close: 5 };
     assert.deepEqual(dayAnchors(flat), [{ time: DAY * 10, price: 5, reason: "open" }]);
+  });
+
+  it("walks every day in a chosen order", () => {
+    const [down] = candlesBetween(candles, "2021-05-19", "2021-05-19");
+    assert.deepEqual(
+      dayAnchors(down!, highFirstWalk).map((a) => a.reason),
+      ["open", "high", "low", "close"],
+    );
+    const [up] = candlesBetween(candles, "2020-03-13", "2020-03-13");
+    assert.deepEqual(
+      dayAnchors(up!, lowFirstWalk).map((a) => a.reason),
+      ["open", "low", "high", "close"],
+    );
+    // The path follows the walk: high-first reaches the day's high before its low.
+    const prices = feedPath([down!], CHAINLINK_RULES, highFirstWalk).map((p) => p.price);
+    assert.ok(prices.indexOf(down!.high) < prices.indexOf(down!.low));
+    checkPath([down!]);
   });
 
   for (const [first, last] of [
