@@ -13,6 +13,8 @@ import {Roles} from "../libraries/Roles.sol";
 import {MarginValuation} from "./MarginValuation.sol";
 import {PortfolioManager} from "./PortfolioManager.sol";
 import {StandardManager} from "./StandardManager.sol";
+import {AccountId} from "../types/AccountId.sol";
+import {SeriesId} from "../types/SeriesId.sol";
 
 /// @title MarginEngine
 /// @notice Values accounts from the vault's balances, the market's positions and the
@@ -70,7 +72,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     mapping(uint16 index => Underlying) private _underlyings;
     mapping(address asset => uint16) private _indexOf;
     mapping(uint16 index => PortfolioParams) private _portfolio;
-    mapping(uint256 account => MarginMode) private _modes;
+    mapping(AccountId account => MarginMode) private _modes;
 
     constructor(
         address admin,
@@ -140,7 +142,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     // ---------------------------------------------------------------- accounts
 
     /// @inheritdoc IMarginEngine
-    function setMarginMode(uint256 account, MarginMode mode) external {
+    function setMarginMode(AccountId account, MarginMode mode) external {
         if (!_vault.isAuthorized(account, msg.sender)) revert EngineUnauthorized(account, msg.sender);
         if (address(market) == address(0)) revert EngineMarketNotSet();
         if (_positionCount(account) != 0) revert EngineModeLocked(account);
@@ -151,7 +153,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     // ---------------------------------------------------------------- checks
 
     /// @inheritdoc IRiskCheck
-    function checkWithdrawal(uint256 account) external view {
+    function checkWithdrawal(AccountId account) external view {
         // An account with no positions and no debt needs no price: its requirement is
         // zero and its equity is not negative, so withdrawals work even when feeds fail.
         if (_vault.cashOf(account) >= 0 && _positionCount(account) == 0) return;
@@ -159,18 +161,18 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     }
 
     /// @inheritdoc IMarginEngine
-    function checkInitialMargin(uint256 account) external view {
+    function checkInitialMargin(AccountId account) external view {
         _checkInitial(account);
     }
 
     /// @inheritdoc IMarginEngine
-    function excessInitial(uint256 account) external view returns (int256) {
+    function excessInitial(AccountId account) external view returns (int256) {
         MarginState memory state = _margin(account);
         return state.equityIM - int256(state.requirementIM);
     }
 
     /// @inheritdoc IMarginEngine
-    function excesses(uint256 account) external view returns (int256 initialExcess, int256 maintenanceExcess) {
+    function excesses(AccountId account) external view returns (int256 initialExcess, int256 maintenanceExcess) {
         MarginState memory state = _margin(account);
         initialExcess = state.equityIM - int256(state.requirementIM);
         maintenanceExcess = state.equityMM - int256(state.requirementMM);
@@ -179,12 +181,12 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IMarginEngine
-    function accountMargin(uint256 account) external view returns (MarginState memory) {
+    function accountMargin(AccountId account) external view returns (MarginState memory) {
         return _margin(account);
     }
 
     /// @inheritdoc IMarginEngine
-    function accountsMargin(uint256[] calldata accounts) external view returns (MarginState[] memory states) {
+    function accountsMargin(AccountId[] calldata accounts) external view returns (MarginState[] memory states) {
         states = new MarginState[](accounts.length);
         for (uint256 i; i < accounts.length; ++i) {
             states[i] = _margin(accounts[i]);
@@ -192,17 +194,17 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     }
 
     /// @inheritdoc IMarginEngine
-    function mark(uint256 seriesId) external view returns (uint256 markWad) {
+    function mark(SeriesId seriesId) external view returns (uint256 markWad) {
         return _markOf(seriesId, _newCache()).markWad;
     }
 
     /// @inheritdoc IMarginEngine
-    function marginModeOf(uint256 account) external view returns (MarginMode) {
+    function marginModeOf(AccountId account) external view returns (MarginMode) {
         return _modes[account];
     }
 
     /// @inheritdoc IMarginEngine
-    function positionLimitOf(uint256 account) external view returns (uint256) {
+    function positionLimitOf(AccountId account) external view returns (uint256) {
         MarginMode mode = _modes[account];
         if (mode == MarginMode.ISOLATED) return 1;
         return mode == MarginMode.PORTFOLIO ? portfolioPositionCap : MAX_CROSS_POSITIONS;
@@ -268,7 +270,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     // ---------------------------------------------------------------- internal
 
-    function _checkInitial(uint256 account) private view {
+    function _checkInitial(AccountId account) private view {
         MarginState memory state = _margin(account);
         if (state.equityIM < int256(state.requirementIM)) {
             revert EngineBelowInitialMargin(account, state.equityIM, state.requirementIM);
@@ -276,15 +278,15 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     }
 
     /// @dev Dispatch by mode: each manager values its own accounts.
-    function _margin(uint256 account) private view returns (MarginState memory) {
+    function _margin(AccountId account) private view returns (MarginState memory) {
         if (_modes[account] == MarginMode.PORTFOLIO) return portfolioManager.accountMargin(account);
         return _standardMargin(account, market);
     }
 
-    function _positionCount(uint256 account) private view returns (uint256) {
+    function _positionCount(AccountId account) private view returns (uint256) {
         IOptionMarket market_ = market;
         if (address(market_) == address(0)) return 0;
-        (uint256[] memory seriesIds, ) = market_.positionsOf(account);
+        (SeriesId[] memory seriesIds, ) = market_.positionsOf(account);
         return seriesIds.length;
     }
 

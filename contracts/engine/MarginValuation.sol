@@ -8,6 +8,8 @@ import {BlackScholes} from "../libraries/BlackScholes.sol";
 import {CashUnits} from "../libraries/CashUnits.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
+import {AccountId} from "../types/AccountId.sol";
+import {SeriesId} from "../types/SeriesId.sol";
 
 /// @title MarginValuation
 /// @notice What every margin manager shares: prices read once per check, collateral priced in
@@ -57,7 +59,7 @@ abstract contract MarginValuation {
 
     /// @dev The signed cash of `account` in WAD and every collateral balance it holds, priced.
     function _holdings(
-        uint256 account,
+        AccountId account,
         PriceCache memory cache
     ) internal view returns (int256 cashWad, Holding[] memory holdings) {
         uint256[] memory balances;
@@ -102,7 +104,7 @@ abstract contract MarginValuation {
     /// @dev The mark of one contract of `seriesId`. Before expiry: Black–Scholes with r = 0.
     /// After expiry: intrinsic value at the settlement price if posted (settled), else at spot.
     function _markOf(
-        uint256 seriesId,
+        SeriesId seriesId,
         PriceCache memory cache
     ) internal view returns (IMarginEngine.MarkResult memory result) {
         uint16 index = SeriesLib.underlyingIndexOf(seriesId);

@@ -11,6 +11,8 @@ import {MarginMath} from "../libraries/MarginMath.sol";
 import {PortfolioMath} from "../libraries/PortfolioMath.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {MarginValuation} from "./MarginValuation.sol";
+import {AccountId} from "../types/AccountId.sol";
+import {SeriesId} from "../types/SeriesId.sol";
 
 /// @title PortfolioManager
 /// @notice Portfolio margin (`docs/portfolio-margin.md`), in its own deployed contract so the
@@ -25,7 +27,7 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
     /// whether a price can still move them), and per underlying index the collateral held in
     /// that underlying, native units and decimals.
     struct PortfolioBook {
-        uint256[] seriesIds;
+        SeriesId[] seriesIds;
         int256[] balances;
         uint256[] marks;
         bool[] atRisk;
@@ -41,7 +43,7 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         uint256 volWad;
         uint256 heldTokens;
         uint8 heldDecimals;
-        uint256[] seriesIds;
+        SeriesId[] seriesIds;
         int256[] balances;
         uint256[] marks;
     }
@@ -52,7 +54,7 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
     }
 
     /// @inheritdoc IPortfolioManager
-    function accountMargin(uint256 account) external view returns (IMarginEngine.MarginState memory state) {
+    function accountMargin(AccountId account) external view returns (IMarginEngine.MarginState memory state) {
         PriceCache memory cache = _newCache();
         uint256 slots = cache.spot.length;
         PortfolioBook memory book;
@@ -137,7 +139,7 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
             volWad: cache.vol[u],
             heldTokens: heldTokens,
             heldDecimals: book.heldDecimals[u],
-            seriesIds: new uint256[](count),
+            seriesIds: new SeriesId[](count),
             balances: new int256[](count),
             marks: new uint256[](count)
         });
@@ -191,7 +193,7 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         for (uint256 i; i < count; ++i) {
             int256 balance = book.balances[i];
             if (balance >= 0) continue;
-            uint256 id = book.seriesIds[i];
+            SeriesId id = book.seriesIds[i];
             shorts += uint256(-balance);
             perContract[i] = MarginMath.shortRequirementUp(
                 SeriesLib.isCallOf(id),

@@ -6,6 +6,8 @@ import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {MarginValuation} from "./MarginValuation.sol";
+import {AccountId} from "../types/AccountId.sol";
+import {SeriesId} from "../types/SeriesId.sol";
 
 /// @title StandardManager
 /// @notice Standard margin, for CROSS and ISOLATED accounts: every collateral balance with its
@@ -19,7 +21,7 @@ abstract contract StandardManager is MarginValuation {
     /// @dev The standard margin state of `account`: collateral, cash, then every position held
     /// in `market_` (none while the market is not set).
     function _standardMargin(
-        uint256 account,
+        AccountId account,
         IOptionMarket market_
     ) internal view returns (IMarginEngine.MarginState memory state) {
         PriceCache memory cache = _newCache();
@@ -34,7 +36,7 @@ abstract contract StandardManager is MarginValuation {
             }
         }
         if (address(market_) != address(0)) {
-            (uint256[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
+            (SeriesId[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
             for (uint256 i; i < seriesIds.length; ++i) {
                 (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesIds[i], balances[i], cache);
                 // Long options add nothing to initial-margin equity (as in Lyra's standard
@@ -51,7 +53,7 @@ abstract contract StandardManager is MarginValuation {
 
     /// @dev Value and requirements of one position.
     function _position(
-        uint256 seriesId,
+        SeriesId seriesId,
         int256 balance,
         PriceCache memory cache
     ) private view returns (int256 value, uint256 reqIM, uint256 reqMM) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {AccountId} from "../types/AccountId.sol";
+
 /// @title IAccountHook
 /// @notice Told when an account changed in a way that may have restored its margin: the
 /// market calls it for each side of a fill or position transfer (after the margin gate
@@ -11,5 +13,5 @@ interface IAccountHook {
     /// @notice Ends the running auction of `account`, if any, when the account is no longer
     /// below maintenance. Permissionless and never reverts: without a valid price it leaves
     /// the auction as it is, so deposits and trades never fail because of it.
-    function onAccountChanged(uint256 account) external;
+    function onAccountChanged(AccountId account) external;
 }

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IAccountHook} from "./IAccountHook.sol";
 import {IRiskCheck} from "./IRiskCheck.sol";
+import {AccountId} from "../types/AccountId.sol";
 
 /// @title ICollateralVault
 /// @notice Custody of every account's posted collateral and its signed cash balance.
@@ -56,9 +57,9 @@ interface ICollateralVault {
     /// @notice The vault received a different amount than was sent (fee-on-transfer).
     error VaultTransferAmountMismatch(address asset, uint256 expected, uint256 received);
     /// @notice `caller` is neither the owner of `account` nor an operator it approved.
-    error VaultUnauthorized(uint256 account, address caller);
+    error VaultUnauthorized(AccountId account, address caller);
     /// @notice The account holds less of `asset` than asked for.
-    error VaultInsufficientBalance(uint256 account, address asset, uint256 balance, uint256 amount);
+    error VaultInsufficientBalance(AccountId account, address asset, uint256 balance, uint256 amount);
     /// @notice The vault holds fewer cash tokens than asked for (others owe it the rest).
     error VaultInsufficientLiquidity(uint256 available, uint256 amount);
     /// @notice `asset` is delisted: it takes no deposits and cannot be enabled again.
@@ -72,9 +73,9 @@ interface ICollateralVault {
     /// @notice The account hook is set once; it cannot be replaced.
     error VaultAccountHookAlreadySet();
     /// @notice Without a risk check, an account with a cash debt cannot withdraw.
-    error VaultCashDebt(uint256 account, int256 cash);
+    error VaultCashDebt(AccountId account, int256 cash);
     /// @notice A module moved value from an account to itself.
-    error VaultSelfTransfer(uint256 account);
+    error VaultSelfTransfer(AccountId account);
     /// @notice An amount does not fit the vault's signed bookkeeping.
     error VaultAmountTooLarge(uint256 amount);
 
@@ -93,13 +94,13 @@ interface ICollateralVault {
         uint256 supplyCap
     );
     /// @notice Tokens were deposited into `account`.
-    event Deposited(uint256 indexed account, address indexed asset, address indexed from, uint256 amount);
+    event Deposited(AccountId indexed account, address indexed asset, address indexed from, uint256 amount);
     /// @notice Tokens were withdrawn from `account` to `to`.
-    event Withdrawn(uint256 indexed account, address indexed asset, address indexed to, uint256 amount);
+    event Withdrawn(AccountId indexed account, address indexed asset, address indexed to, uint256 amount);
     /// @notice A module moved collateral between accounts.
-    event CollateralMoved(uint256 indexed from, uint256 indexed to, address indexed asset, uint256 amount);
+    event CollateralMoved(AccountId indexed from, AccountId indexed to, address indexed asset, uint256 amount);
     /// @notice A module moved cash between accounts; `from` may go negative.
-    event CashMoved(uint256 indexed from, uint256 indexed to, uint256 amount);
+    event CashMoved(AccountId indexed from, AccountId indexed to, uint256 amount);
     /// @notice `asset` was delisted for good (admin): valued at zero, no deposits, withdrawals only.
     event AssetDelisted(address indexed asset);
     /// @notice The margin engine was plugged in as the withdrawal risk check.
@@ -113,7 +114,7 @@ interface ICollateralVault {
     function setOperator(address operator, bool approved) external;
 
     /// @notice Whether `caller` may act for `account` (its owner or an approved operator).
-    function isAuthorized(uint256 account, address caller) external view returns (bool);
+    function isAuthorized(AccountId account, address caller) external view returns (bool);
 
     /// @notice Whether `owner` approved `operator`.
     function isOperator(address owner, address operator) external view returns (bool);
@@ -124,12 +125,12 @@ interface ICollateralVault {
     /// Anyone may deposit cash into any account; only the owner or an operator may deposit
     /// other collateral (`VaultUnauthorized`), so no stranger can plant an asset whose feed may
     /// fail in someone else's account. Refuses fee-on-transfer tokens.
-    function deposit(uint256 account, address asset, uint256 amount) external;
+    function deposit(AccountId account, address asset, uint256 amount) external;
 
     /// @notice `deposit` after an EIP-2612 permit. A permit that fails (for example
     /// because it was front-run) is ignored when the allowance already suffices.
     function depositWithPermit(
-        uint256 account,
+        AccountId account,
         address asset,
         uint256 amount,
         uint256 deadline,
@@ -141,16 +142,16 @@ interface ICollateralVault {
     /// @notice Withdraws `amount` native units of `asset` from `account` to `to`.
     /// Caller must be the owner or an operator; the account must pass the risk check
     /// afterwards. Never paused.
-    function withdraw(uint256 account, address asset, uint256 amount, address to) external;
+    function withdraw(AccountId account, address asset, uint256 amount, address to) external;
 
     // ---------------------------------------------------------------- modules
 
     /// @notice Moves `amount` of collateral `asset` from `from` to `to`. Modules only.
-    function moveCollateral(uint256 from, uint256 to, address asset, uint256 amount) external;
+    function moveCollateral(AccountId from, AccountId to, address asset, uint256 amount) external;
 
     /// @notice Moves `amount` cash units from `from` to `to`; `from` may go negative.
     /// Modules only.
-    function moveCash(uint256 from, uint256 to, uint256 amount) external;
+    function moveCash(AccountId from, AccountId to, uint256 amount) external;
 
     // ---------------------------------------------------------------- governance
 
@@ -204,13 +205,13 @@ interface ICollateralVault {
     function assetConfig(address asset) external view returns (AssetConfig memory);
 
     /// @notice `account`'s balance of collateral `asset`, native units.
-    function collateralOf(uint256 account, address asset) external view returns (uint256);
+    function collateralOf(AccountId account, address asset) external view returns (uint256);
 
     /// @notice `account`'s signed cash balance, native units of the cash asset.
-    function cashOf(uint256 account) external view returns (int256);
+    function cashOf(AccountId account) external view returns (int256);
 
     /// @notice Every collateral balance of `account`, aligned with `collateralAssets()`, and its cash.
-    function balancesOf(uint256 account) external view returns (uint256[] memory collateral, int256 cash);
+    function balancesOf(AccountId account) external view returns (uint256[] memory collateral, int256 cash);
 
     /// @notice Sum of all negative cash balances, as a positive number of cash units.
     function totalCashDebt() external view returns (uint256);

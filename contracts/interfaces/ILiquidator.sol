@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IAccountHook} from "./IAccountHook.sol";
 import {IMarginEngine} from "./IMarginEngine.sol";
+import {AccountId} from "../types/AccountId.sol";
 
 /// @title ILiquidator
 /// @notice Dutch auctions over slices of whole accounts that fell below maintenance
@@ -84,38 +85,38 @@ interface ILiquidator is IAccountHook {
     // ---------------------------------------------------------------- errors
 
     error LiquidatorZeroAddress();
-    error LiquidatorAccountHealthy(uint256 account, IMarginEngine.Health health);
-    error LiquidatorAuctionActive(uint256 account);
-    error LiquidatorNoAuction(uint256 account);
-    error LiquidatorAccountStillUnderwater(uint256 account, int256 excessIM);
+    error LiquidatorAccountHealthy(AccountId account, IMarginEngine.Health health);
+    error LiquidatorAuctionActive(AccountId account);
+    error LiquidatorNoAuction(AccountId account);
+    error LiquidatorAccountStillUnderwater(AccountId account, int256 excessIM);
     error LiquidatorInvalidFraction(uint256 fractionWad);
     error LiquidatorPriceLimit(int256 payment, int256 maxPayment);
-    error LiquidatorAccountChanged(uint256 account, uint256 expectedNonce, uint256 nonce);
-    error LiquidatorUnauthorized(uint256 bidderAccount, address caller);
+    error LiquidatorAccountChanged(AccountId account, uint256 expectedNonce, uint256 nonce);
+    error LiquidatorUnauthorized(AccountId bidderAccount, address caller);
     /// @notice The bidder account is the insurance fund's or has the liquidated account's owner.
-    error LiquidatorSelfBid(uint256 account);
+    error LiquidatorSelfBid(AccountId account);
     error LiquidatorInvalidParams(AuctionParams params);
     /// @notice The insurance, settlement and fee accounts are the protocol's own: never auctioned.
-    error LiquidatorProtectedAccount(uint256 account);
+    error LiquidatorProtectedAccount(AccountId account);
     /// @notice The account holds no collateral and no position: there is nothing to sell.
-    error LiquidatorNothingToSell(uint256 account);
+    error LiquidatorNothingToSell(AccountId account);
     /// @notice `absorbDebt` needs an account with nothing left but a cash debt.
-    error LiquidatorNotAnEmptyDebtor(uint256 account);
+    error LiquidatorNotAnEmptyDebtor(AccountId account);
 
     // ---------------------------------------------------------------- events
 
-    event AuctionStarted(uint256 indexed account, int256 markValueWad, IMarginEngine.Health health, address keeper);
+    event AuctionStarted(AccountId indexed account, int256 markValueWad, IMarginEngine.Health health, address keeper);
     event Bid(
-        uint256 indexed account,
-        uint256 indexed bidderAccount,
+        AccountId indexed account,
+        AccountId indexed bidderAccount,
         uint256 fractionWad,
         uint256 discountWad,
         int256 payment,
         uint256 insuranceFee
     );
-    event AuctionEnded(uint256 indexed account, bool emptied);
+    event AuctionEnded(AccountId indexed account, bool emptied);
     /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt.
-    event BadDebtIncurred(uint256 indexed account, uint256 amount, uint256 totalBadDebt);
+    event BadDebtIncurred(AccountId indexed account, uint256 amount, uint256 totalBadDebt);
     event AuctionParamsSet(AuctionParams params);
 
     // ---------------------------------------------------------------- actions
@@ -125,7 +126,7 @@ interface ILiquidator is IAccountHook {
     /// the oracle's error: the engine counts an unpriceable collateral as zero, which must not
     /// sell it for nothing). Permissionless. An auction that lapsed (see `auctionClock`) is ended
     /// and a new one starts at the start discount.
-    function startAuction(uint256 account) external;
+    function startAuction(AccountId account) external;
 
     /// @notice Takes `fractionWad` (capped at the current maximum) of `account` into
     /// `bidderAccount`. The caller must be authorized for `bidderAccount`, which must end
@@ -144,8 +145,8 @@ interface ILiquidator is IAccountHook {
     /// auction restarts the same way. An account that holds nothing but a cash debt takes no
     /// bid (`LiquidatorNothingToSell`): `absorbDebt` covers it at par.
     function bid(
-        uint256 account,
-        uint256 bidderAccount,
+        AccountId account,
+        AccountId bidderAccount,
         uint256 fractionWad,
         int256 maxPayment,
         uint256 expectedNonce
@@ -153,12 +154,12 @@ interface ILiquidator is IAccountHook {
 
     /// @notice Ends the auction of an account that is back at or above maintenance margin
     /// (no longer liquidatable). Permissionless.
-    function terminateAuction(uint256 account) external;
+    function terminateAuction(AccountId account) external;
 
     /// @notice Covers the cash debt of an account that holds nothing else (no collateral, no
     /// position) from the insurance fund, at par: there is nothing to auction, so no bidder
     /// earns a discount on it. What the fund cannot cover becomes bad debt. Permissionless.
-    function absorbDebt(uint256 account) external;
+    function absorbDebt(AccountId account) external;
 
     /// @notice Sets the auction parameters (risk manager, within hard bounds).
     function setAuctionParams(AuctionParams calldata params) external;
@@ -168,9 +169,9 @@ interface ILiquidator is IAccountHook {
     /// @notice Exactly what `bid` would do now with `fractionWad` (same code path),
     /// including on an account below maintenance with no auction running yet, which `bid`
     /// would start at the starting discount.
-    function previewBid(uint256 account, uint256 fractionWad) external view returns (BidPreview memory);
+    function previewBid(AccountId account, uint256 fractionWad) external view returns (BidPreview memory);
 
-    function auctionOf(uint256 account) external view returns (Auction memory);
+    function auctionOf(AccountId account) external view returns (Auction memory);
 
     /// @notice The discount clock of `account`'s auction now, as `bid` prices it.
     /// @return running Whether an auction is running and has not lapsed; if false, a bid
@@ -180,7 +181,7 @@ interface ILiquidator is IAccountHook {
     /// volatility feeds the account needs, where it reports one); `block.timestamp` when not
     /// running. An auction lapses once `duration` has passed after both the end discount was
     /// reached and the last bid.
-    function auctionClock(uint256 account) external view returns (bool running, uint256 clockStart);
+    function auctionClock(AccountId account) external view returns (bool running, uint256 clockStart);
 
     /// @notice The discount of an auction whose clock started at `clockStart`, now.
     function discountAt(uint256 clockStart) external view returns (uint256);
@@ -188,7 +189,7 @@ interface ILiquidator is IAccountHook {
     function auctionParams() external view returns (AuctionParams memory);
 
     /// @notice The insurance fund's account in the vault.
-    function insuranceAccount() external view returns (uint256);
+    function insuranceAccount() external view returns (AccountId);
 
     /// @notice Bad debt the insurance fund owes (its negative cash), cash units.
     function badDebt() external view returns (uint256);

@@ -5,6 +5,8 @@ import {IOptionMarket} from "./IOptionMarket.sol";
 import {IPledgeOracle} from "./IPledgeOracle.sol";
 import {IPortfolioManager} from "./IPortfolioManager.sol";
 import {IRiskCheck} from "./IRiskCheck.sol";
+import {AccountId} from "../types/AccountId.sol";
+import {SeriesId} from "../types/SeriesId.sol";
 
 /// @title IMarginEngine
 /// @notice Values accounts and enforces initial (IM) and maintenance (MM) margin.
@@ -93,7 +95,7 @@ interface IMarginEngine is IRiskCheck {
     // ---------------------------------------------------------------- errors
 
     /// @notice The account is below initial margin.
-    error EngineBelowInitialMargin(uint256 account, int256 equityIM, uint256 requirementIM);
+    error EngineBelowInitialMargin(AccountId account, int256 equityIM, uint256 requirementIM);
     /// @notice The asset is already a registered underlying.
     error EngineUnderlyingAlreadyListed(address asset);
     /// @notice No underlying is registered for this asset or index.
@@ -111,9 +113,9 @@ interface IMarginEngine is IRiskCheck {
     /// @notice The option market is not set yet.
     error EngineMarketNotSet();
     /// @notice `caller` is neither the owner of `account` nor an operator it approved in the vault.
-    error EngineUnauthorized(uint256 account, address caller);
+    error EngineUnauthorized(AccountId account, address caller);
     /// @notice The margin mode of an account that holds positions cannot change.
-    error EngineModeLocked(uint256 account);
+    error EngineModeLocked(AccountId account);
     /// @notice A portfolio position cap outside [1, MAX_PORTFOLIO_POSITIONS].
     error EngineInvalidPositionCap(uint256 cap);
 
@@ -128,7 +130,7 @@ interface IMarginEngine is IRiskCheck {
     /// @notice The option market was wired in.
     event MarketSet(address market);
     /// @notice An account's margin mode changed.
-    event MarginModeSet(uint256 indexed account, MarginMode mode);
+    event MarginModeSet(AccountId indexed account, MarginMode mode);
     /// @notice The most open series a PORTFOLIO account may hold changed.
     event PortfolioPositionCapSet(uint256 cap);
 
@@ -150,7 +152,7 @@ interface IMarginEngine is IRiskCheck {
     /// @notice Sets the margin mode of `account` (its owner or an operator it approved in the
     /// vault). Refused with `EngineModeLocked` while the account holds any position, and with
     /// `EngineMarketNotSet` before the market is wired in.
-    function setMarginMode(uint256 account, MarginMode mode) external;
+    function setMarginMode(AccountId account, MarginMode mode) external;
 
     /// @notice Sets the most open series a PORTFOLIO account may hold (risk manager), within
     /// [1, MAX_PORTFOLIO_POSITIONS]. Lowering it never touches positions already open; it only
@@ -161,26 +163,26 @@ interface IMarginEngine is IRiskCheck {
 
     /// @notice The margin state of `account`. Reverts if a price a position needs is invalid;
     /// collateral that is delisted or whose price is invalid counts as zero instead.
-    function accountMargin(uint256 account) external view returns (MarginState memory);
+    function accountMargin(AccountId account) external view returns (MarginState memory);
 
     /// @notice The margin states of many accounts in one call (keepers, SDK).
-    function accountsMargin(uint256[] calldata accounts) external view returns (MarginState[] memory);
+    function accountsMargin(AccountId[] calldata accounts) external view returns (MarginState[] memory);
 
     /// @notice `equityIM − requirementIM` of `account`.
-    function excessInitial(uint256 account) external view returns (int256);
+    function excessInitial(AccountId account) external view returns (int256);
 
     /// @notice Both excesses of `account` from one valuation: over initial and over
     /// maintenance margin. The market's gate compares them before and after an action.
-    function excesses(uint256 account) external view returns (int256 initialExcess, int256 maintenanceExcess);
+    function excesses(AccountId account) external view returns (int256 initialExcess, int256 maintenanceExcess);
 
     /// @notice Reverts with `EngineBelowInitialMargin` unless `account` is at or above IM.
-    function checkInitialMargin(uint256 account) external view;
+    function checkInitialMargin(AccountId account) external view;
 
     /// @notice The mark of one contract of `seriesId`, WAD USD.
-    function mark(uint256 seriesId) external view returns (uint256 markWad);
+    function mark(SeriesId seriesId) external view returns (uint256 markWad);
 
     /// @notice The margin mode of `account` (CROSS until set).
-    function marginModeOf(uint256 account) external view returns (MarginMode);
+    function marginModeOf(AccountId account) external view returns (MarginMode);
 
     /// @notice The most open series a PORTFOLIO account may hold (see `docs/portfolio-margin.md`).
     function portfolioPositionCap() external view returns (uint256);
@@ -188,7 +190,7 @@ interface IMarginEngine is IRiskCheck {
     /// @notice The most open series `account` may hold under its mode: 1 when ISOLATED,
     /// `MAX_CROSS_POSITIONS` when CROSS, `portfolioPositionCap` when PORTFOLIO. The market asks it
     /// whenever the account opens a position.
-    function positionLimitOf(uint256 account) external view returns (uint256);
+    function positionLimitOf(AccountId account) external view returns (uint256);
 
     /// @notice The portfolio-margin parameters of the underlying at `index`.
     function portfolioParams(uint16 index) external view returns (PortfolioParams memory);

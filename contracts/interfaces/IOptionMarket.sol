@@ -3,6 +3,8 @@ pragma solidity 0.8.30;
 
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {IAccountHook} from "./IAccountHook.sol";
+import {AccountId} from "../types/AccountId.sol";
+import {SeriesId} from "../types/SeriesId.sol";
 
 /// @title IOptionMarket
 /// @notice Option series, signed positions and trading by EIP-712 signed orders.
@@ -19,11 +21,11 @@ interface IOptionMarket {
     /// @param nonce Lets the maker cancel in bulk: orders with `nonce < minNonce(account)` are dead.
     /// @param deadline Last second at which the order can be filled.
     struct Order {
-        uint256 account;
-        uint256 seriesId;
+        AccountId account;
+        SeriesId seriesId;
         int256 size;
         uint256 priceWad;
-        uint256 taker;
+        AccountId taker;
         uint256 nonce;
         uint256 deadline;
     }
@@ -32,55 +34,55 @@ interface IOptionMarket {
 
     error MarketZeroAddress();
     error MarketZeroAmount();
-    error MarketUnauthorized(uint256 account, address caller);
+    error MarketUnauthorized(AccountId account, address caller);
     error MarketUnderlyingNotListed(uint16 underlyingIndex);
     error MarketInvalidStrike(uint256 strikeWad);
     error MarketInvalidExpiry(uint256 expiry);
-    error MarketSeriesNotFound(uint256 seriesId);
-    error MarketSeriesExpired(uint256 seriesId, uint256 expiry);
+    error MarketSeriesNotFound(SeriesId seriesId);
+    error MarketSeriesExpired(SeriesId seriesId, uint256 expiry);
     error MarketInvalidSignature(bytes32 orderHash);
     error MarketOrderExpired(bytes32 orderHash, uint256 deadline);
     error MarketOrderCancelled(bytes32 orderHash);
     error MarketOrderNonceTooLow(bytes32 orderHash, uint256 nonce, uint256 minNonce);
     error MarketOverfill(bytes32 orderHash, uint256 remaining, uint256 requested);
-    error MarketWrongTaker(bytes32 orderHash, uint256 taker);
-    error MarketSelfTrade(uint256 account);
+    error MarketWrongTaker(bytes32 orderHash, AccountId taker);
+    error MarketSelfTrade(AccountId account);
     error MarketInvalidNonce(uint256 current, uint256 requested);
     /// @notice Opening one more series would take `account` past the limit of its margin mode
     /// (`IMarginEngine.positionLimitOf`: 1 for an ISOLATED account).
-    error MarketTooManyPositions(uint256 account, uint256 max);
-    error MarketDifferentOwners(uint256 from, uint256 to);
+    error MarketTooManyPositions(AccountId account, uint256 max);
+    error MarketDifferentOwners(AccountId from, AccountId to);
     error MarketLengthMismatch();
     /// @notice A risk-reducing side that started at or above maintenance ends below IM with less
     /// excess over IM or over MM than before (`docs/margin-gate.md`).
-    error MarketRiskIncreased(uint256 account, int256 excessBefore, int256 excessAfter);
+    error MarketRiskIncreased(AccountId account, int256 excessBefore, int256 excessAfter);
     /// @notice A side that started below maintenance (liquidatable) ends below IM and still below
     /// maintenance: while liquidatable, an account may only change its positions in ways that
     /// restore it, so bids priced on it stay valid (`docs/security.md`, finding 8).
-    error MarketStillLiquidatable(uint256 account, int256 maintenanceExcessBefore, int256 maintenanceExcessAfter);
+    error MarketStillLiquidatable(AccountId account, int256 maintenanceExcessBefore, int256 maintenanceExcessAfter);
     /// @notice A side that started below maintenance ends below IM with less maintenance equity
     /// than before: it paid value away (premium above the mark, fees) that its creditors would
     /// have had (`docs/security.md`, finding 10).
-    error MarketMaintenanceEquityFell(uint256 account, int256 equityMMBefore, int256 equityMMAfter);
+    error MarketMaintenanceEquityFell(AccountId account, int256 equityMMBefore, int256 equityMMAfter);
     /// @notice The fee account was named as a maker, taker, transfer party or receiver of a
     /// liquidation slice: it only ever receives fees (`docs/security.md`, finding 6).
-    error MarketFeeAccountNotAllowed(uint256 account);
+    error MarketFeeAccountNotAllowed(AccountId account);
     /// @notice A new fee account holds positions or owes cash, or is the settlement account.
-    error MarketInvalidFeeAccount(uint256 account);
-    error MarketPausedNewRisk(uint256 account);
+    error MarketInvalidFeeAccount(AccountId account);
+    error MarketPausedNewRisk(AccountId account);
     /// @notice The engine's valuation of a side failed without a reason (out of gas): only a
     /// price failure, which reverts with the oracle's own error, counts as "no price".
-    error MarketValuationFailed(uint256 account);
+    error MarketValuationFailed(AccountId account);
     error MarketInvalidFees(uint256 makerFeeWad, uint256 takerFeeWad);
     error MarketAmountTooLarge(uint256 amount);
     /// @notice A position transfer named the same account as source and destination.
-    error MarketSelfTransfer(uint256 account);
+    error MarketSelfTransfer(AccountId account);
     /// @notice A transfer moves more than `account` holds of `seriesId`, or the opposite side.
-    error MarketInsufficientPosition(uint256 account, uint256 seriesId, int256 balance, int256 amount);
+    error MarketInsufficientPosition(AccountId account, SeriesId seriesId, int256 balance, int256 amount);
 
-    error MarketSeriesNotExpired(uint256 seriesId, uint256 expiry);
-    error MarketSettlementPriceMissing(uint256 seriesId);
-    error MarketNothingToSettle(uint256 account, uint256 seriesId);
+    error MarketSeriesNotExpired(SeriesId seriesId, uint256 expiry);
+    error MarketSettlementPriceMissing(SeriesId seriesId);
+    error MarketNothingToSettle(AccountId account, SeriesId seriesId);
     error MarketInvalidFraction(uint256 fractionWad);
     /// @notice The account hook is set once; it cannot be replaced.
     error MarketAccountHookAlreadySet();
@@ -88,7 +90,7 @@ interface IOptionMarket {
     // ---------------------------------------------------------------- events
 
     event SeriesCreated(
-        uint256 indexed seriesId,
+        SeriesId indexed seriesId,
         uint16 indexed underlyingIndex,
         uint256 expiry,
         uint256 strikeWad,
@@ -96,27 +98,27 @@ interface IOptionMarket {
     );
     event OrderFilled(
         bytes32 indexed orderHash,
-        uint256 indexed maker,
-        uint256 indexed taker,
-        uint256 seriesId,
+        AccountId indexed maker,
+        AccountId indexed taker,
+        SeriesId seriesId,
         int256 makerDelta,
         uint256 priceWad,
         uint256 premium,
         uint256 makerFee,
         uint256 takerFee
     );
-    event OrderCancelled(bytes32 indexed orderHash, uint256 indexed account);
-    event MinNonceSet(uint256 indexed account, uint256 minNonce);
-    event PositionChanged(uint256 indexed account, uint256 indexed seriesId, int256 balance);
-    event PositionsTransferred(uint256 indexed from, uint256 indexed to, uint256[] seriesIds, int256[] amounts);
+    event OrderCancelled(bytes32 indexed orderHash, AccountId indexed account);
+    event MinNonceSet(AccountId indexed account, uint256 minNonce);
+    event PositionChanged(AccountId indexed account, SeriesId indexed seriesId, int256 balance);
+    event PositionsTransferred(AccountId indexed from, AccountId indexed to, SeriesId[] seriesIds, int256[] amounts);
     /// @notice The maker and taker fee rates changed.
     event FeesSet(uint256 makerFeeWad, uint256 takerFeeWad);
     /// @notice The account that receives fees changed (0: no fees are charged).
-    event FeeAccountSet(uint256 indexed feeAccount);
+    event FeeAccountSet(AccountId indexed feeAccount);
     /// @notice An expired position was settled: `payoff` cash units paid to (> 0) or by (< 0) the account.
-    event PositionSettled(uint256 indexed account, uint256 indexed seriesId, int256 balance, int256 payoff);
+    event PositionSettled(AccountId indexed account, SeriesId indexed seriesId, int256 balance, int256 payoff);
     /// @notice A module moved `fractionWad` of every position of `from` to `to`.
-    event PositionsSliced(uint256 indexed from, uint256 indexed to, uint256 fractionWad);
+    event PositionsSliced(AccountId indexed from, AccountId indexed to, uint256 fractionWad);
     /// @notice The account hook (the liquidator) was set.
     event AccountHookSet(address hook);
 
@@ -124,7 +126,7 @@ interface IOptionMarket {
 
     /// @notice Creates a series for a listed underlying, on the expiry grid and within the
     /// horizon. Permissionless; creating an existing series returns its id.
-    function createSeries(SeriesLib.Series calldata series) external returns (uint256 seriesId);
+    function createSeries(SeriesLib.Series calldata series) external returns (SeriesId seriesId);
 
     // ---------------------------------------------------------------- trading
 
@@ -136,7 +138,7 @@ interface IOptionMarket {
     function fill(
         Order calldata order,
         bytes calldata signature,
-        uint256 takerAccount,
+        AccountId takerAccount,
         uint256 fillSize
     ) external returns (uint256 premium);
 
@@ -144,15 +146,15 @@ interface IOptionMarket {
     function cancelOrder(Order calldata order) external;
 
     /// @notice Kills every order of `account` with a nonce below `minNonce` (which only grows).
-    function setMinNonce(uint256 account, uint256 minNonce) external;
+    function setMinNonce(AccountId account, uint256 minNonce) external;
 
     /// @notice Moves positions between two subaccounts of one owner (neither the fee account).
     /// Both pass the margin gate (`docs/margin-gate.md`): at or above IM, unless the move only
     /// reduces their risk.
     function transferPositions(
-        uint256 from,
-        uint256 to,
-        uint256[] calldata seriesIds,
+        AccountId from,
+        AccountId to,
+        SeriesId[] calldata seriesIds,
         int256[] calldata amounts
     ) external;
 
@@ -163,12 +165,15 @@ interface IOptionMarket {
     /// settlement account (longs receive, rounded down; shorts pay, rounded up), and the
     /// position closes. Permissionless.
     /// @return payoff Cash units paid to (> 0) or by (< 0) the account.
-    function settle(uint256 account, uint256 seriesId) external returns (int256 payoff);
+    function settle(AccountId account, SeriesId seriesId) external returns (int256 payoff);
 
     /// @notice `settle` for many pairs; pairs with nothing to settle are skipped, so
     /// competing keepers never revert each other's batches.
     /// @return settled How many pairs were settled.
-    function settleBatch(uint256[] calldata accounts, uint256[] calldata seriesIds) external returns (uint256 settled);
+    function settleBatch(
+        AccountId[] calldata accounts,
+        SeriesId[] calldata seriesIds
+    ) external returns (uint256 settled);
 
     // ---------------------------------------------------------------- modules
 
@@ -176,10 +181,10 @@ interface IOptionMarket {
     /// truncated toward zero; the whole position at 1e18). Modules only (the liquidator),
     /// which check margin themselves. `to` may not be the fee account.
     function moduleSlicePositions(
-        uint256 from,
-        uint256 to,
+        AccountId from,
+        AccountId to,
         uint256 fractionWad
-    ) external returns (uint256[] memory seriesIds, int256[] memory amounts);
+    ) external returns (SeriesId[] memory seriesIds, int256[] memory amounts);
 
     // ---------------------------------------------------------------- governance
 
@@ -191,7 +196,7 @@ interface IOptionMarket {
     /// must hold no positions and owe no cash, and may not be the settlement account; from
     /// then on it can never trade, hold positions or receive a liquidation slice, so it can
     /// never owe cash either.
-    function setFeeAccount(uint256 feeAccount) external;
+    function setFeeAccount(AccountId feeAccount) external;
 
     /// @notice Sets, once, the hook told about both sides of every fill and position transfer
     /// after the margin gate (`IAccountHook.onAccountChanged`), so a trade that restores an
@@ -211,34 +216,36 @@ interface IOptionMarket {
 
     // ---------------------------------------------------------------- views
 
-    function positionOf(uint256 account, uint256 seriesId) external view returns (int256);
+    function positionOf(AccountId account, SeriesId seriesId) external view returns (int256);
 
     /// @notice Every open position of `account` (ids and signed balances, aligned).
-    function positionsOf(uint256 account) external view returns (uint256[] memory seriesIds, int256[] memory balances);
+    function positionsOf(
+        AccountId account
+    ) external view returns (SeriesId[] memory seriesIds, int256[] memory balances);
 
-    function seriesExists(uint256 seriesId) external view returns (bool);
+    function seriesExists(SeriesId seriesId) external view returns (bool);
 
     /// @notice Σ of long balances of a series (= Σ of short balances, negated).
-    function openInterest(uint256 seriesId) external view returns (uint256);
+    function openInterest(SeriesId seriesId) external view returns (uint256);
 
     function orderHash(Order calldata order) external view returns (bytes32);
 
     /// @notice Filled size of an order, WAD contracts; `type(uint256).max` once cancelled.
     function filled(bytes32 orderHash) external view returns (uint256);
 
-    function minNonce(uint256 account) external view returns (uint256);
+    function minNonce(AccountId account) external view returns (uint256);
 
     /// @notice Grows by one with every position change of `account`: a bid names the nonce
     /// it priced, so it cannot land on an account that changed under it.
-    function accountNonce(uint256 account) external view returns (uint256);
+    function accountNonce(AccountId account) external view returns (uint256);
 
     /// @notice The market's own vault account that pays and receives settlement payoffs.
-    function settlementAccount() external view returns (uint256);
+    function settlementAccount() external view returns (AccountId);
 
     function makerFeeWad() external view returns (uint256);
 
     function takerFeeWad() external view returns (uint256);
 
     /// @notice The account that receives fees (0: none). It never trades or holds positions.
-    function feeAccount() external view returns (uint256);
+    function feeAccount() external view returns (AccountId);
 }

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IMarginEngine} from "./IMarginEngine.sol";
+import {AccountId} from "../types/AccountId.sol";
 
 /// @title IPortfolioManager
 /// @notice Values PORTFOLIO accounts (`docs/portfolio-margin.md`): every position and the
@@ -17,5 +18,5 @@ interface IPortfolioManager {
     /// is, per underlying, `max(worst grid loss, tailWeight × worst tail loss, cover floor) +
     /// contingency`, and maintenance scales it by the underlying's `mmFactorWad`. Reverts if a
     /// price a position needs is invalid.
-    function accountMargin(uint256 account) external view returns (IMarginEngine.MarginState memory);
+    function accountMargin(AccountId account) external view returns (IMarginEngine.MarginState memory);
 }

@@ -6,6 +6,7 @@ import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 import {BlackScholes} from "./BlackScholes.sol";
 import {MarginMath} from "./MarginMath.sol";
 import {SeriesLib} from "./SeriesLib.sol";
+import {SeriesId} from "../types/SeriesId.sol";
 
 /// @title PortfolioMath
 /// @notice The scenario arithmetic of portfolio margin (`docs/portfolio-margin.md`): one
@@ -81,7 +82,7 @@ library PortfolioMath {
     /// and are never added).
     function addPosition(
         Grid memory grid,
-        uint256 seriesId,
+        SeriesId seriesId,
         int256 balance,
         uint256 markWad,
         uint256 timestamp
@@ -139,7 +140,7 @@ library PortfolioMath {
     /// @param seriesIds, balances One underlying's positions (at risk), in position order.
     /// @param perContractUp The standard requirement of one contract of each short (0 for longs).
     function coverFloorUp(
-        uint256[] memory seriesIds,
+        SeriesId[] memory seriesIds,
         int256[] memory balances,
         uint256[] memory perContractUp,
         uint256 heldWad
@@ -276,14 +277,14 @@ library PortfolioMath {
         uint256[] expiry;
     }
 
-    function _newCover(uint256[] memory seriesIds, int256[] memory balances) private pure returns (Cover memory c) {
+    function _newCover(SeriesId[] memory seriesIds, int256[] memory balances) private pure returns (Cover memory c) {
         uint256 n = seriesIds.length;
         c.left = new uint256[](n);
         c.key = new uint256[](n);
         c.strike = new uint256[](n);
         c.expiry = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            uint256 id = seriesIds[i];
+            SeriesId id = seriesIds[i];
             int256 b = balances[i];
             uint256 strike = SeriesLib.strikeOf(id);
             bool isCall = SeriesLib.isCallOf(id);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {SeriesId} from "../types/SeriesId.sol";
+
 /// @title SeriesLib
 /// @notice A series id *is* its parameters, packed into one word, so a margin check
 /// decodes a series with shifts instead of storage reads:
@@ -21,40 +23,43 @@ library SeriesLib {
     }
 
     /// @notice The id of `series`.
-    function id(Series memory series) internal pure returns (uint256) {
+    function id(Series memory series) internal pure returns (SeriesId) {
         return
-            (uint256(series.underlyingIndex) << 169) |
-            (uint256(series.expiry) << 129) |
-            (series.isCall ? uint256(1) << 128 : 0) |
-            uint256(series.strikeWad);
+            SeriesId.wrap(
+                (uint256(series.underlyingIndex) << 169) |
+                    (uint256(series.expiry) << 129) |
+                    (series.isCall ? uint256(1) << 128 : 0) |
+                    uint256(series.strikeWad)
+            );
     }
 
     /// @notice The fields of series `seriesId`.
-    function decode(uint256 seriesId) internal pure returns (Series memory series) {
-        series.underlyingIndex = uint16(seriesId >> 169);
-        series.expiry = uint40(seriesId >> 129);
-        series.isCall = (seriesId >> 128) & 1 == 1;
-        series.strikeWad = uint128(seriesId);
+    function decode(SeriesId seriesId) internal pure returns (Series memory series) {
+        uint256 word = SeriesId.unwrap(seriesId);
+        series.underlyingIndex = uint16(word >> 169);
+        series.expiry = uint40(word >> 129);
+        series.isCall = (word >> 128) & 1 == 1;
+        series.strikeWad = uint128(word);
     }
 
     /// @notice Whether `seriesId` uses only the defined bits.
-    function isWellFormed(uint256 seriesId) internal pure returns (bool) {
-        return seriesId >> 185 == 0;
+    function isWellFormed(SeriesId seriesId) internal pure returns (bool) {
+        return SeriesId.unwrap(seriesId) >> 185 == 0;
     }
 
-    function underlyingIndexOf(uint256 seriesId) internal pure returns (uint16) {
-        return uint16(seriesId >> 169);
+    function underlyingIndexOf(SeriesId seriesId) internal pure returns (uint16) {
+        return uint16(SeriesId.unwrap(seriesId) >> 169);
     }
 
-    function expiryOf(uint256 seriesId) internal pure returns (uint40) {
-        return uint40(seriesId >> 129);
+    function expiryOf(SeriesId seriesId) internal pure returns (uint40) {
+        return uint40(SeriesId.unwrap(seriesId) >> 129);
     }
 
-    function isCallOf(uint256 seriesId) internal pure returns (bool) {
-        return (seriesId >> 128) & 1 == 1;
+    function isCallOf(SeriesId seriesId) internal pure returns (bool) {
+        return (SeriesId.unwrap(seriesId) >> 128) & 1 == 1;
     }
 
-    function strikeOf(uint256 seriesId) internal pure returns (uint128) {
-        return uint128(seriesId);
+    function strikeOf(SeriesId seriesId) internal pure returns (uint128) {
+        return uint128(SeriesId.unwrap(seriesId));
     }
 }

@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {AccountLib} from "../libraries/AccountLib.sol";
+import {AccountId} from "../types/AccountId.sol";
 
 /// @title InsuranceFund
 /// @notice Owns the vault account that collects part of every liquidation discount and
@@ -15,7 +16,7 @@ contract InsuranceFund is AccessControl {
     /// @notice The vault that holds the fund's balance.
     ICollateralVault public immutable vault;
     /// @notice The fund's account in the vault: this contract's subaccount 0.
-    uint256 public immutable account;
+    AccountId public immutable account;
 
     error InsuranceFundZeroAddress();
 

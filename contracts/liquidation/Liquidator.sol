@@ -17,6 +17,8 @@ import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {AccountLib} from "../libraries/AccountLib.sol";
 import {AuctionMath} from "../libraries/AuctionMath.sol";
 import {CashUnits} from "../libraries/CashUnits.sol";
+import {AccountId} from "../types/AccountId.sol";
+import {SeriesId} from "../types/SeriesId.sol";
 
 /// @title Liquidator
 /// @notice Dutch auctions over slices of accounts below maintenance margin. It holds
@@ -39,19 +41,19 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// @notice The engine's oracle, read for the auction clock (`IPledgeOracle.liveSince`).
     IPledgeOracle public immutable oracle;
     /// @inheritdoc ILiquidator
-    uint256 public immutable insuranceAccount;
+    AccountId public immutable insuranceAccount;
     /// @dev The cash token's decimals, checked once by `CashUnits`.
     uint8 private immutable _cashDecimals;
 
     AuctionParams private _params;
-    mapping(uint256 account => Auction) private _auctions;
+    mapping(AccountId account => Auction) private _auctions;
 
     constructor(
         address admin,
         ICollateralVault vault_,
         IMarginEngine engine_,
         IOptionMarket market_,
-        uint256 insuranceAccount_,
+        AccountId insuranceAccount_,
         AuctionParams memory params
     ) {
         if (
@@ -59,7 +61,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
             address(vault_) == address(0) ||
             address(engine_) == address(0) ||
             address(market_) == address(0) ||
-            insuranceAccount_ == 0
+            insuranceAccount_.isZero()
         ) revert LiquidatorZeroAddress();
         vault = vault_;
         engine = engine_;
@@ -74,7 +76,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     // ---------------------------------------------------------------- actions
 
     /// @inheritdoc ILiquidator
-    function startAuction(uint256 account) external nonReentrant {
+    function startAuction(AccountId account) external nonReentrant {
         Auction memory auction = _auctions[account];
         if (auction.active) {
             if (!_lapsed(auction, _liveClock(account, auction))) revert LiquidatorAuctionActive(account);
@@ -87,8 +89,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function bid(
-        uint256 account,
-        uint256 bidderAccount,
+        AccountId account,
+        AccountId bidderAccount,
         uint256 fractionWad,
         int256 maxPayment,
         uint256 expectedNonce
@@ -144,7 +146,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc ILiquidator
-    function terminateAuction(uint256 account) external nonReentrant {
+    function terminateAuction(AccountId account) external nonReentrant {
         if (!_auctions[account].active) revert LiquidatorNoAuction(account);
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
         if (state.health >= IMarginEngine.Health.LIQUIDATABLE) {
@@ -155,7 +157,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc ILiquidator
-    function absorbDebt(uint256 account) external nonReentrant {
+    function absorbDebt(AccountId account) external nonReentrant {
         _checkNotProtected(account);
         int256 cash = vault.cashOf(account);
         if (cash >= 0 || !_holdsNothing(account)) revert LiquidatorNotAnEmptyDebtor(account);
@@ -170,7 +172,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// @dev Never reverts: a valuation that fails (no valid price) leaves the auction running,
     /// and a call made while the liquidator is mid-bid is ignored (the bid ends the auction
     /// itself if it restores the account).
-    function onAccountChanged(uint256 account) external {
+    function onAccountChanged(AccountId account) external {
         if (!_auctions[account].active || _reentrancyGuardEntered()) return;
         try engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
             if (state.health < IMarginEngine.Health.LIQUIDATABLE) {
@@ -188,14 +190,14 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc ILiquidator
-    function previewBid(uint256 account, uint256 fractionWad) external view returns (BidPreview memory) {
+    function previewBid(AccountId account, uint256 fractionWad) external view returns (BidPreview memory) {
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
         (uint256 clockStart, ) = _auctionStart(account, state);
         return _preview(account, fractionWad, state, clockStart);
     }
 
     /// @inheritdoc ILiquidator
-    function auctionClock(uint256 account) external view returns (bool running, uint256 clockStart) {
+    function auctionClock(AccountId account) external view returns (bool running, uint256 clockStart) {
         Auction memory auction = _auctions[account];
         if (!auction.active) return (false, block.timestamp);
         clockStart = _liveClock(account, auction);
@@ -204,7 +206,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     }
 
     /// @inheritdoc ILiquidator
-    function auctionOf(uint256 account) external view returns (Auction memory) {
+    function auctionOf(AccountId account) external view returns (Auction memory) {
         return _auctions[account];
     }
 
@@ -233,7 +235,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// account left with nothing but a cash debt takes no bid: `absorbDebt` covers that at par
     /// (finding 7). Shared by `bid` and `previewBid`, so a preview cannot disagree with the bid.
     function _auctionStart(
-        uint256 account,
+        AccountId account,
         IMarginEngine.MarginState memory state
     ) private view returns (uint256 clockStart, bool starting) {
         Auction memory auction = _auctions[account];
@@ -252,7 +254,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// margin checks and withdrawals but would sell it for nothing here: liquidations wait for a
     /// valid price instead (review R1). Delisted collateral (a timelocked governance act for a
     /// dead feed) counts as zero; its owners had the timelock's delay to withdraw it.
-    function _checkCollateralPriced(uint256 account) private view {
+    function _checkCollateralPriced(AccountId account) private view {
         (uint256[] memory balances, ) = vault.balancesOf(account);
         if (balances.length == 0) return;
         address[] memory assets = vault.collateralAssets();
@@ -279,11 +281,11 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// (spot), where that answer is after `liveCheckedAt` (an outage since). A walk that finds no
     /// outage leaves the clock alone, so a busy feed never holds the discount back (review R2),
     /// and each walk only covers the time since the last check.
-    function _liveClock(uint256 account, Auction memory auction) private view returns (uint256 clock) {
+    function _liveClock(AccountId account, Auction memory auction) private view returns (uint256 clock) {
         clock = auction.clockStart;
         uint256 checked = auction.liveCheckedAt;
         IPledgeOracle oracle_ = oracle;
-        (uint256[] memory seriesIds, ) = market.positionsOf(account);
+        (SeriesId[] memory seriesIds, ) = market.positionsOf(account);
         // The underlyings already read (each is read once, however many series use it).
         address[] memory read = new address[](seriesIds.length);
         uint256 count;
@@ -319,7 +321,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @dev Records a bid: the moved clock, the time up to which the feeds were checked (now, so
     /// later walks only cover the time since) and the bid's time.
-    function _recordBid(uint256 account, uint256 clockStart) private {
+    function _recordBid(AccountId account, uint256 clockStart) private {
         Auction storage auction = _auctions[account];
         ++auction.bids;
         auction.clockStart = uint64(clockStart);
@@ -329,7 +331,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @dev Whether an auction may open on `account` now: not a protocol account, below
     /// maintenance, and holding something to sell.
-    function _checkAuctionable(uint256 account, IMarginEngine.MarginState memory state) private view {
+    function _checkAuctionable(AccountId account, IMarginEngine.MarginState memory state) private view {
         _checkNotProtected(account);
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
         // A bare cash debt has nothing to sell; `absorbDebt` covers it at par instead.
@@ -338,7 +340,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     }
 
     /// @dev Opens the auction of `account` now.
-    function _start(uint256 account, IMarginEngine.MarginState memory state) private {
+    function _start(AccountId account, IMarginEngine.MarginState memory state) private {
         _auctions[account] = Auction({
             active: true,
             startTime: uint64(block.timestamp),
@@ -353,7 +355,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// @dev The one pricing path behind both `previewBid` and `bid`, for an auction whose
     /// clock started at `clockStart`; the numbers are `AuctionMath.quoteBid`'s.
     function _preview(
-        uint256 account,
+        AccountId account,
         uint256 fractionWad,
         IMarginEngine.MarginState memory state,
         uint256 clockStart
@@ -370,7 +372,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @dev Moves `f` of every collateral balance, of the signed cash and of every position.
     /// Amounts round down (toward zero); at f = 1 everything moves exactly.
-    function _moveSlice(uint256 from, uint256 to, uint256 f) private {
+    function _moveSlice(AccountId from, AccountId to, uint256 f) private {
         (uint256[] memory balances, int256 cash) = vault.balancesOf(from);
         if (balances.length != 0) {
             address[] memory assets = vault.collateralAssets();
@@ -390,24 +392,24 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @dev The protocol's own accounts are never auctioned: auctioning the insurance or the
     /// settlement account would make the fund pay a discount on its own (or a transient) debt.
-    function _checkNotProtected(uint256 account) private view {
+    function _checkNotProtected(AccountId account) private view {
         if (account == insuranceAccount || account == market.settlementAccount() || account == market.feeAccount()) {
             revert LiquidatorProtectedAccount(account);
         }
     }
 
     /// @dev Whether the account holds no collateral and no position (cash aside).
-    function _holdsNothing(uint256 account) private view returns (bool) {
+    function _holdsNothing(AccountId account) private view returns (bool) {
         (uint256[] memory balances, ) = vault.balancesOf(account);
         for (uint256 i; i < balances.length; ++i) {
             if (balances[i] != 0) return false;
         }
-        (uint256[] memory seriesIds, ) = market.positionsOf(account);
+        (SeriesId[] memory seriesIds, ) = market.positionsOf(account);
         return seriesIds.length == 0;
     }
 
     /// @dev The insurance fund pays `recipient`; what it did not hold becomes bad debt.
-    function _payFromInsurance(uint256 account, uint256 recipient, uint256 amount) private {
+    function _payFromInsurance(AccountId account, AccountId recipient, uint256 amount) private {
         int256 held = vault.cashOf(insuranceAccount);
         vault.moveCash(insuranceAccount, recipient, amount);
         uint256 covered = held > 0 ? uint256(held) : 0;

@@ -19,6 +19,8 @@ import {CashUnits} from "../libraries/CashUnits.sol";
 import {MarginGate} from "../libraries/MarginGate.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
+import {AccountId} from "../types/AccountId.sol";
+import {SeriesId} from "../types/SeriesId.sol";
 
 /// @title OptionMarket
 /// @notice Series, signed positions and settlement of EIP-712 signed orders. Value moves
@@ -53,35 +55,35 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     uint8 private immutable _cashDecimals;
 
     /// @inheritdoc IOptionMarket
-    mapping(uint256 seriesId => bool) public seriesExists;
+    mapping(SeriesId seriesId => bool) public seriesExists;
     /// @inheritdoc IOptionMarket
-    mapping(uint256 seriesId => uint256) public openInterest;
+    mapping(SeriesId seriesId => uint256) public openInterest;
     /// @inheritdoc IOptionMarket
     mapping(bytes32 orderHash => uint256) public filled;
     /// @inheritdoc IOptionMarket
-    mapping(uint256 account => uint256) public minNonce;
+    mapping(AccountId account => uint256) public minNonce;
     /// @inheritdoc IOptionMarket
-    mapping(uint256 account => uint256) public accountNonce;
+    mapping(AccountId account => uint256) public accountNonce;
     /// @inheritdoc IOptionMarket
-    uint256 public immutable settlementAccount;
+    AccountId public immutable settlementAccount;
     /// @inheritdoc IOptionMarket
     uint256 public makerFeeWad;
     /// @inheritdoc IOptionMarket
     uint256 public takerFeeWad;
     /// @inheritdoc IOptionMarket
-    uint256 public feeAccount;
+    AccountId public feeAccount;
     /// @inheritdoc IOptionMarket
     IAccountHook public accountHook;
 
-    mapping(uint256 account => mapping(uint256 seriesId => int256)) private _positions;
-    mapping(uint256 account => uint256[]) private _openSeries;
+    mapping(AccountId account => mapping(SeriesId seriesId => int256)) private _positions;
+    mapping(AccountId account => SeriesId[]) private _openSeries;
     /// @dev Position in `_openSeries[account]` plus one; 0 = not open.
-    mapping(uint256 account => mapping(uint256 seriesId => uint256)) private _openIndex;
+    mapping(AccountId account => mapping(SeriesId seriesId => uint256)) private _openIndex;
 
     /// @dev One account's side of a fill, as the margin gate judges it (`docs/margin-gate.md`):
     /// what the fill does to it and, when reducing, its state before.
     struct Side {
-        uint256 account;
+        AccountId account;
         MarginGate.Change change;
         MarginGate.Before state;
     }
@@ -103,7 +105,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     // ---------------------------------------------------------------- series
 
     /// @inheritdoc IOptionMarket
-    function createSeries(SeriesLib.Series calldata series) external nonReentrant returns (uint256 seriesId) {
+    function createSeries(SeriesLib.Series calldata series) external nonReentrant returns (SeriesId seriesId) {
         seriesId = SeriesLib.id(series);
         if (seriesExists[seriesId]) return seriesId;
 
@@ -132,7 +134,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     function fill(
         Order calldata order,
         bytes calldata signature,
-        uint256 takerAccount,
+        AccountId takerAccount,
         uint256 fillSize
     ) external nonReentrant returns (uint256 premium) {
         bytes32 hash = orderHash(order);
@@ -165,7 +167,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IOptionMarket
-    function setMinNonce(uint256 account, uint256 newMinNonce) external nonReentrant {
+    function setMinNonce(AccountId account, uint256 newMinNonce) external nonReentrant {
         _checkAuthorized(account);
         uint256 current = minNonce[account];
         if (newMinNonce <= current) revert MarketInvalidNonce(current, newMinNonce);
@@ -179,9 +181,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// position pair. `from`'s side is therefore always reducing; `to`'s is reducing when
     /// every step shrinks its balance toward zero.
     function transferPositions(
-        uint256 from,
-        uint256 to,
-        uint256[] calldata seriesIds,
+        AccountId from,
+        AccountId to,
+        SeriesId[] calldata seriesIds,
         int256[] calldata amounts
     ) external nonReentrant {
         if (AccountLib.ownerOf(from) != AccountLib.ownerOf(to)) revert MarketDifferentOwners(from, to);
@@ -210,15 +212,15 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// if every step moved its balance toward zero. Moving a long part out, or a short part onto
     /// a long, gives up a long.
     function _moveParts(
-        uint256 from,
-        uint256 to,
-        uint256[] calldata seriesIds,
+        AccountId from,
+        AccountId to,
+        SeriesId[] calldata seriesIds,
         int256[] calldata amounts
     ) private returns (MarginGate.Change memory source, MarginGate.Change memory target) {
         source.reducing = true;
         target.reducing = true;
         for (uint256 i; i < seriesIds.length; ++i) {
-            uint256 seriesId = seriesIds[i];
+            SeriesId seriesId = seriesIds[i];
             int256 amount = amounts[i];
             if (amount == 0) revert MarketZeroAmount();
             if (SignedMath.abs(amount) > MAX_AMOUNT) revert MarketAmountTooLarge(SignedMath.abs(amount));
@@ -237,7 +239,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     // ---------------------------------------------------------------- settlement
 
     /// @inheritdoc IOptionMarket
-    function settle(uint256 account, uint256 seriesId) external nonReentrant returns (int256 payoff) {
+    function settle(AccountId account, SeriesId seriesId) external nonReentrant returns (int256 payoff) {
         uint256 priceWad = _settlementPrice(seriesId);
         if (_positions[account][seriesId] == 0) revert MarketNothingToSettle(account, seriesId);
         payoff = _settle(account, seriesId, priceWad);
@@ -245,15 +247,15 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc IOptionMarket
     function settleBatch(
-        uint256[] calldata accounts,
-        uint256[] calldata seriesIds
+        AccountId[] calldata accounts,
+        SeriesId[] calldata seriesIds
     ) external nonReentrant returns (uint256 settled) {
         uint256 n = accounts.length;
         if (n != seriesIds.length || n == 0) revert MarketLengthMismatch();
-        uint256 lastSeries;
+        SeriesId lastSeries;
         uint256 priceWad;
         for (uint256 i; i < n; ++i) {
-            uint256 seriesId = seriesIds[i];
+            SeriesId seriesId = seriesIds[i];
             // Batches are usually sorted by series: read each settlement price once.
             if (seriesId != lastSeries || i == 0) (lastSeries, priceWad) = (seriesId, _settlementPrice(seriesId));
             if (_positions[accounts[i]][seriesId] == 0) continue;
@@ -266,10 +268,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc IOptionMarket
     function moduleSlicePositions(
-        uint256 from,
-        uint256 to,
+        AccountId from,
+        AccountId to,
         uint256 fractionWad
-    ) external onlyRole(Roles.MODULE_ROLE) returns (uint256[] memory seriesIds, int256[] memory amounts) {
+    ) external onlyRole(Roles.MODULE_ROLE) returns (SeriesId[] memory seriesIds, int256[] memory amounts) {
         if (fractionWad == 0 || fractionWad > WAD) revert MarketInvalidFraction(fractionWad);
         if (from == to) revert MarketSelfTransfer(from);
         // The fee account never holds positions, so it can never be made a bidder.
@@ -310,10 +312,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IOptionMarket
-    function setFeeAccount(uint256 newFeeAccount) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setFeeAccount(AccountId newFeeAccount) external onlyRole(DEFAULT_ADMIN_ROLE) {
         // The fee account only ever receives cash: it must start with nothing it could owe.
         if (
-            newFeeAccount != 0 &&
+            !newFeeAccount.isZero() &&
             (newFeeAccount == settlementAccount ||
                 _openSeries[newFeeAccount].length != 0 ||
                 vault.cashOf(newFeeAccount) < 0)
@@ -335,12 +337,14 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IOptionMarket
-    function positionOf(uint256 account, uint256 seriesId) external view returns (int256) {
+    function positionOf(AccountId account, SeriesId seriesId) external view returns (int256) {
         return _positions[account][seriesId];
     }
 
     /// @inheritdoc IOptionMarket
-    function positionsOf(uint256 account) external view returns (uint256[] memory seriesIds, int256[] memory balances) {
+    function positionsOf(
+        AccountId account
+    ) external view returns (SeriesId[] memory seriesIds, int256[] memory balances) {
         seriesIds = _openSeries[account];
         balances = new int256[](seriesIds.length);
         for (uint256 i; i < seriesIds.length; ++i) {
@@ -358,7 +362,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     // ---------------------------------------------------------------- internal
 
     /// @dev The posted settlement price of an expired series, or a specific revert.
-    function _settlementPrice(uint256 seriesId) private view returns (uint256 priceWad) {
+    function _settlementPrice(SeriesId seriesId) private view returns (uint256 priceWad) {
         if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
         uint256 expiry = SeriesLib.expiryOf(seriesId);
         if (block.timestamp < expiry) revert MarketSeriesNotExpired(seriesId, expiry);
@@ -370,7 +374,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @dev Closes a position at `priceWad`; longs receive rounded down, shorts pay rounded up,
     /// so the settlement account never pays out more than it takes in over a series.
-    function _settle(uint256 account, uint256 seriesId, uint256 priceWad) private returns (int256 payoff) {
+    function _settle(AccountId account, SeriesId seriesId, uint256 priceWad) private returns (int256 payoff) {
         int256 balance = _positions[account][seriesId];
         uint256 strike = SeriesLib.strikeOf(seriesId);
         uint256 intrinsic =
@@ -391,7 +395,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         }
     }
 
-    function _checkFill(Order calldata order, bytes32 hash, uint256 takerAccount, uint256 fillSize) private view {
+    function _checkFill(Order calldata order, bytes32 hash, AccountId takerAccount, uint256 fillSize) private view {
         if (fillSize == 0) revert MarketZeroAmount();
         if (fillSize > MAX_AMOUNT) revert MarketAmountTooLarge(fillSize);
         _checkAuthorized(takerAccount);
@@ -400,7 +404,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         if (block.timestamp > order.deadline) revert MarketOrderExpired(hash, order.deadline);
         uint256 floor = minNonce[order.account];
         if (order.nonce < floor) revert MarketOrderNonceTooLow(hash, order.nonce, floor);
-        if (order.taker != 0 && order.taker != takerAccount) revert MarketWrongTaker(hash, order.taker);
+        if (!order.taker.isZero() && order.taker != takerAccount) revert MarketWrongTaker(hash, order.taker);
         if (order.account == takerAccount) revert MarketSelfTrade(takerAccount);
         _checkNotFeeAccount(order.account);
         _checkNotFeeAccount(takerAccount);
@@ -414,7 +418,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// signed with its key, or the owner is a contract whose ERC-1271 check approves. The ECDSA
     /// test comes first and does not look at the owner's code, so an EOA that delegated its
     /// code (EIP-7702) to a contract without ERC-1271 still signs with its own key.
-    function _checkSignature(uint256 account, bytes32 hash, bytes calldata signature) private view {
+    function _checkSignature(AccountId account, bytes32 hash, bytes calldata signature) private view {
         address owner = AccountLib.ownerOf(account);
         (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(hash, signature);
         if (err == ECDSA.RecoverError.NoError && (signer == owner || vault.isOperator(owner, signer))) return;
@@ -424,24 +428,24 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         revert MarketInvalidSignature(hash);
     }
 
-    function _checkSeriesLive(uint256 seriesId) private view {
+    function _checkSeriesLive(SeriesId seriesId) private view {
         if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
         uint256 expiry = SeriesLib.expiryOf(seriesId);
         if (block.timestamp >= expiry) revert MarketSeriesExpired(seriesId, expiry);
     }
 
     /// @dev The fee account only ever receives fees: it never trades, holds positions or owes cash.
-    function _checkNotFeeAccount(uint256 account) private view {
-        if (account == feeAccount && account != 0) revert MarketFeeAccountNotAllowed(account);
+    function _checkNotFeeAccount(AccountId account) private view {
+        if (account == feeAccount && !account.isZero()) revert MarketFeeAccountNotAllowed(account);
     }
 
-    function _checkAuthorized(uint256 account) private view {
+    function _checkAuthorized(AccountId account) private view {
         if (!vault.isAuthorized(account, msg.sender)) revert MarketUnauthorized(account, msg.sender);
     }
 
     /// @dev One side of a fill: reducing when the position moves toward zero without crossing
     /// it, then giving up a long when that position is a long. Only a reducing side is read before.
-    function _side(uint256 account, uint256 seriesId, int256 delta) private view returns (Side memory side) {
+    function _side(AccountId account, SeriesId seriesId, int256 delta) private view returns (Side memory side) {
         int256 held = _positions[account][seriesId];
         side.account = account;
         side.change.reducing = MarginGate.isReducing(held, delta);
@@ -451,7 +455,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @dev Values a side before the action (`try`: without a valid price it records its cash
     /// instead, and the side is unpriced).
-    function _stateBefore(uint256 account) private view returns (MarginGate.Before memory state) {
+    function _stateBefore(AccountId account) private view returns (MarginGate.Before memory state) {
         try engine.accountMargin(account) returns (IMarginEngine.MarginState memory margin) {
             state.priced = true;
             state.margin = _margin(margin);
@@ -467,7 +471,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// @dev A reducing side after the action: valued again if it was priced before (at the same
     /// prices: one transaction), else its cash and whether it holds a short, which need no price.
     function _stateAfter(
-        uint256 account,
+        AccountId account,
         MarginGate.Before memory beforeState
     ) private view returns (MarginGate.After memory state) {
         if (beforeState.priced) {
@@ -475,7 +479,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
             return state;
         }
         state.cash = vault.cashOf(account);
-        uint256[] storage open = _openSeries[account];
+        SeriesId[] storage open = _openSeries[account];
         for (uint256 i; i < open.length; ++i) {
             if (_positions[account][open[i]] < 0) {
                 state.holdsShort = true;
@@ -496,7 +500,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @dev Tells the account hook (the liquidator) that `account` changed, so a trade that
     /// restored it ends its auction. Called after the margin gate; the hook never reverts.
-    function _notifyHook(uint256 account) private {
+    function _notifyHook(AccountId account) private {
         IAccountHook hook = accountHook;
         if (address(hook) != address(0)) hook.onAccountChanged(account);
     }
@@ -505,7 +509,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// the verdict needs it, asks `MarginGate` for the verdict and turns a refusal into its error.
     /// "Needs an IM check" runs `checkInitialMargin`, which fails closed without a price.
     function _gate(
-        uint256 account,
+        AccountId account,
         MarginGate.Change memory change,
         MarginGate.Before memory beforeState
     ) private view {
@@ -539,8 +543,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     function _settleCash(
         bytes32 hash,
         Order calldata order,
-        uint256 maker,
-        uint256 taker,
+        AccountId maker,
+        AccountId taker,
         uint256 fillSize
     ) private returns (uint256 premium) {
         bool makerPays = order.size > 0;
@@ -563,12 +567,12 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
     function _fee(uint256 premium, uint256 feeWad) private view returns (uint256) {
         // No fee account: nothing to charge. (The fee account itself never trades.)
-        if (feeAccount == 0) return 0;
+        if (feeAccount.isZero()) return 0;
         return Math.mulDiv(premium, feeWad, WAD, Math.Rounding.Ceil);
     }
 
     /// @dev Adds `delta` to a position, keeping the open-series list, caps and open interest in step.
-    function _applyDelta(uint256 account, uint256 seriesId, int256 delta) private {
+    function _applyDelta(AccountId account, SeriesId seriesId, int256 delta) private {
         int256 before = _positions[account][seriesId];
         int256 balance = before + delta;
         _positions[account][seriesId] = balance;
@@ -582,8 +586,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         emit PositionChanged(account, seriesId, balance);
     }
 
-    function _open(uint256 account, uint256 seriesId) private {
-        uint256[] storage open = _openSeries[account];
+    function _open(AccountId account, SeriesId seriesId) private {
+        SeriesId[] storage open = _openSeries[account];
         uint256 count = open.length;
         // The limit is risk policy, set by the account's margin mode on the engine's side.
         uint256 limit = engine.positionLimitOf(account);
@@ -592,10 +596,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         _openIndex[account][seriesId] = count + 1;
     }
 
-    function _close(uint256 account, uint256 seriesId) private {
-        uint256[] storage open = _openSeries[account];
+    function _close(AccountId account, SeriesId seriesId) private {
+        SeriesId[] storage open = _openSeries[account];
         uint256 index = _openIndex[account][seriesId] - 1;
-        uint256 last = open[open.length - 1];
+        SeriesId last = open[open.length - 1];
         // Swap-and-pop keeps removal O(1); order of open series is not meaningful.
         open[index] = last;
         _openIndex[account][last] = index + 1;

@@ -5,6 +5,7 @@ import {PortfolioManager} from "../engine/PortfolioManager.sol";
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
+import {SeriesId} from "../types/SeriesId.sol";
 
 /// @title MarginValuationHarness
 /// @notice Test helper: exposes the shared valuation base's `_markOf`, with the portfolio
@@ -12,7 +13,7 @@ import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 contract MarginValuationHarness is PortfolioManager {
     constructor(ICollateralVault vault_, IPledgeOracle oracle_) PortfolioManager(vault_, oracle_) {}
 
-    function markOf(uint256 seriesId) external view returns (IMarginEngine.MarkResult memory) {
+    function markOf(SeriesId seriesId) external view returns (IMarginEngine.MarkResult memory) {
         return _markOf(seriesId, _newCache());
     }
 }

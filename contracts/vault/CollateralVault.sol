@@ -15,6 +15,7 @@ import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IRiskCheck} from "../interfaces/IRiskCheck.sol";
 import {AccountLib} from "../libraries/AccountLib.sol";
 import {Roles} from "../libraries/Roles.sol";
+import {AccountId} from "../types/AccountId.sol";
 
 /// @title CollateralVault
 /// @notice Holds every account's collateral and signed cash. It prices nothing: the
@@ -45,8 +46,8 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     address[] private _collateralAssets;
     mapping(address asset => AssetConfig) private _assets;
-    mapping(uint256 account => mapping(address asset => uint256)) private _collateral;
-    mapping(uint256 account => int256) private _cash;
+    mapping(AccountId account => mapping(address asset => uint256)) private _collateral;
+    mapping(AccountId account => int256) private _cash;
     mapping(address owner => mapping(address operator => bool)) private _operators;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
@@ -72,7 +73,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICollateralVault
-    function isAuthorized(uint256 account, address caller) public view returns (bool) {
+    function isAuthorized(AccountId account, address caller) public view returns (bool) {
         address owner = AccountLib.ownerOf(account);
         return caller == owner || _operators[owner][caller];
     }
@@ -85,13 +86,13 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     // ---------------------------------------------------------------- custody
 
     /// @inheritdoc ICollateralVault
-    function deposit(uint256 account, address asset, uint256 amount) external nonReentrant {
+    function deposit(AccountId account, address asset, uint256 amount) external nonReentrant {
         _deposit(account, asset, amount);
     }
 
     /// @inheritdoc ICollateralVault
     function depositWithPermit(
-        uint256 account,
+        AccountId account,
         address asset,
         uint256 amount,
         uint256 deadline,
@@ -107,7 +108,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICollateralVault
-    function withdraw(uint256 account, address asset, uint256 amount, address to) external nonReentrant {
+    function withdraw(AccountId account, address asset, uint256 amount, address to) external nonReentrant {
         if (amount == 0) revert VaultZeroAmount();
         if (to == address(0)) revert VaultZeroAddress();
         if (!isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
@@ -141,8 +142,8 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICollateralVault
     function moveCollateral(
-        uint256 from,
-        uint256 to,
+        AccountId from,
+        AccountId to,
         address asset,
         uint256 amount
     ) external onlyRole(Roles.MODULE_ROLE) {
@@ -161,7 +162,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICollateralVault
-    function moveCash(uint256 from, uint256 to, uint256 amount) external onlyRole(Roles.MODULE_ROLE) {
+    function moveCash(AccountId from, AccountId to, uint256 amount) external onlyRole(Roles.MODULE_ROLE) {
         if (amount == 0) revert VaultZeroAmount();
         if (from == to) revert VaultSelfTransfer(from);
         if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
@@ -275,17 +276,17 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICollateralVault
-    function collateralOf(uint256 account, address asset) external view returns (uint256) {
+    function collateralOf(AccountId account, address asset) external view returns (uint256) {
         return _collateral[account][asset];
     }
 
     /// @inheritdoc ICollateralVault
-    function cashOf(uint256 account) external view returns (int256) {
+    function cashOf(AccountId account) external view returns (int256) {
         return _cash[account];
     }
 
     /// @inheritdoc ICollateralVault
-    function balancesOf(uint256 account) external view returns (uint256[] memory collateral, int256 cash) {
+    function balancesOf(AccountId account) external view returns (uint256[] memory collateral, int256 cash) {
         uint256 n = _collateralAssets.length;
         collateral = new uint256[](n);
         for (uint256 i; i < n; ++i) {
@@ -296,9 +297,9 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     // ---------------------------------------------------------------- internal
 
-    function _deposit(uint256 account, address asset, uint256 amount) private whenNotPaused {
+    function _deposit(AccountId account, address asset, uint256 amount) private whenNotPaused {
         if (amount == 0) revert VaultZeroAmount();
-        if (account == 0) revert VaultZeroAddress();
+        if (account.isZero()) revert VaultZeroAddress();
         AssetConfig storage config = _listed(asset);
         if (!config.enabled) revert VaultAssetDisabled(asset);
         bool isCash = asset == cashAsset;
@@ -329,7 +330,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @dev Writes a cash balance and keeps the credit and debt totals in step, so the
     /// vault's token balance always equals `totalCashCredit - totalCashDebt`.
-    function _setCash(uint256 account, int256 newCash) private {
+    function _setCash(AccountId account, int256 newCash) private {
         int256 oldCash = _cash[account];
         // Remove the old balance from the totals, then add the new one.
         if (oldCash > 0) totalCashCredit -= uint256(oldCash);
@@ -339,7 +340,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         _cash[account] = newCash;
     }
 
-    function _checkWithdrawal(uint256 account) private view {
+    function _checkWithdrawal(AccountId account) private view {
         IRiskCheck check = riskCheck;
         if (address(check) != address(0)) {
             check.checkWithdrawal(account);

@@ -5,6 +5,8 @@ import {IChainlinkOracle} from "../../contracts/interfaces/IChainlinkOracle.sol"
 import {IOptionMarket} from "../../contracts/interfaces/IOptionMarket.sol";
 import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
 import {PledgeFixture} from "./PledgeFixture.sol";
+import {AccountId} from "../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../contracts/types/SeriesId.sol";
 
 /// @notice The full PledgeFixture stack (real MarginEngine over the Chainlink mock feeds,
 /// ETH at 3,000 USD, 80 % vol) plus a market scene: one 3000 call and one 2500 put on
@@ -13,17 +15,17 @@ abstract contract MarketFixture is PledgeFixture {
     uint256 internal constant FUNDING = 1_000_000e6;
 
     uint256 internal expiry;
-    uint256 internal callId;
-    uint256 internal putId;
+    SeriesId internal callId;
+    SeriesId internal putId;
 
     address internal maker;
     uint256 internal makerKey;
     address internal taker;
     uint256 internal takerKey;
     address internal feeOwner = makeAddr("feeOwner");
-    uint256 internal makerAccount;
-    uint256 internal takerAccount;
-    uint256 internal feeAccountId;
+    AccountId internal makerAccount;
+    AccountId internal takerAccount;
+    AccountId internal feeAccountId;
 
     function setUp() public virtual override {
         super.setUp();
@@ -41,12 +43,12 @@ abstract contract MarketFixture is PledgeFixture {
     }
 
     function _order(
-        uint256 account,
-        uint256 seriesId,
+        AccountId account,
+        SeriesId seriesId,
         int256 size,
         uint256 priceWad
     ) internal view returns (IOptionMarket.Order memory) {
-        return IOptionMarket.Order(account, seriesId, size, priceWad, 0, 0, block.timestamp + 1 hours);
+        return IOptionMarket.Order(account, seriesId, size, priceWad, AccountId.wrap(0), 0, block.timestamp + 1 hours);
     }
 
     function _sign(uint256 key, IOptionMarket.Order memory order) internal view returns (bytes memory) {
@@ -61,7 +63,7 @@ abstract contract MarketFixture is PledgeFixture {
     /// @dev The owner of `takerAccount_` fills `fillSize` of an order signed by `maker`'s key.
     function _fillFor(
         IOptionMarket.Order memory order,
-        uint256 takerAccount_,
+        AccountId takerAccount_,
         uint256 fillSize
     ) internal returns (uint256 premium) {
         bytes memory signature = _sign(makerKey, order);
@@ -89,8 +91,8 @@ abstract contract MarketFixture is PledgeFixture {
     }
 
     /// @dev One series id, as `transferPositions` takes them.
-    function _ids(uint256 id) internal pure returns (uint256[] memory ids) {
-        ids = new uint256[](1);
+    function _ids(SeriesId id) internal pure returns (SeriesId[] memory ids) {
+        ids = new SeriesId[](1);
         ids[0] = id;
     }
 

@@ -13,8 +13,11 @@ import {ILiquidator} from "../../contracts/interfaces/ILiquidator.sol";
 import {InsuranceFund} from "../../contracts/liquidation/InsuranceFund.sol";
 import {Liquidator} from "../../contracts/liquidation/Liquidator.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
+import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
 import {SeriesLib} from "../../contracts/libraries/SeriesLib.sol";
 import {VaultFixture} from "./VaultFixture.sol";
+import {AccountId} from "../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../contracts/types/SeriesId.sol";
 
 /// @notice The whole protocol, real contracts end to end: vault, Chainlink oracle over
 /// Chainlink's own MockV3Aggregator feeds, margin engine and option market, with the
@@ -101,7 +104,7 @@ abstract contract PledgeFixture is VaultFixture {
         return uint40((block.timestamp / 1 days + daysOut) * 1 days + 8 hours);
     }
 
-    function _createSeries(uint16 index, uint256 daysOut, uint256 strikeWad, bool isCall) internal returns (uint256) {
+    function _createSeries(uint16 index, uint256 daysOut, uint256 strikeWad, bool isCall) internal returns (SeriesId) {
         return market.createSeries(SeriesLib.Series(index, _expiry(daysOut), isCall, uint128(strikeWad)));
     }
 
@@ -127,9 +130,9 @@ abstract contract PledgeFixture is VaultFixture {
     /// with `takerAccount`, whose owner sends the fill.
     function _trade(
         uint256 makerKey,
-        uint256 makerAccount,
-        uint256 takerAccount,
-        uint256 seriesId,
+        AccountId makerAccount,
+        AccountId takerAccount,
+        SeriesId seriesId,
         int256 makerSize,
         uint256 priceWad
     ) internal returns (uint256 premium) {
@@ -138,12 +141,12 @@ abstract contract PledgeFixture is VaultFixture {
             seriesId: seriesId,
             size: makerSize,
             priceWad: priceWad,
-            taker: 0,
+            taker: AccountId.wrap(0),
             nonce: ++_orderNonce,
             deadline: block.timestamp + 1 hours
         });
         bytes memory sig = _signOrder(makerKey, order);
-        vm.prank(address(uint160(takerAccount >> 96)));
+        vm.prank(AccountLib.ownerOf(takerAccount));
         premium = market.fill(order, sig, takerAccount, makerSize >= 0 ? uint256(makerSize) : uint256(-makerSize));
     }
 }

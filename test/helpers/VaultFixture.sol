@@ -6,6 +6,8 @@ import {CollateralVault} from "../../contracts/vault/CollateralVault.sol";
 import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
+import {AccountId} from "../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../contracts/types/SeriesId.sol";
 
 /// @notice A vault with USDC (6 decimals) as cash, WETH (18) and WBTC (8) listed at the
 /// DESIGN.md starting haircuts, and roles split over distinct addresses.
@@ -40,11 +42,28 @@ abstract contract VaultFixture is Test {
         vm.stopPrank();
     }
 
-    function _account(address owner, uint96 subId) internal pure returns (uint256) {
+    function _account(address owner, uint96 subId) internal pure returns (AccountId) {
         return AccountLib.accountId(owner, subId);
     }
 
-    function _fundAndDeposit(address owner, uint256 account, MockERC20 token, uint256 amount) internal {
+    /// @dev `assertEq` for the id value types (forge-std knows only their underlying `uint256`).
+    function assertEq(AccountId left, AccountId right) internal pure {
+        assertEq(AccountId.unwrap(left), AccountId.unwrap(right));
+    }
+
+    function assertEq(AccountId left, AccountId right, string memory err) internal pure {
+        assertEq(AccountId.unwrap(left), AccountId.unwrap(right), err);
+    }
+
+    function assertEq(SeriesId left, SeriesId right) internal pure {
+        assertEq(SeriesId.unwrap(left), SeriesId.unwrap(right));
+    }
+
+    function assertEq(SeriesId left, SeriesId right, string memory err) internal pure {
+        assertEq(SeriesId.unwrap(left), SeriesId.unwrap(right), err);
+    }
+
+    function _fundAndDeposit(address owner, AccountId account, MockERC20 token, uint256 amount) internal {
         token.mint(owner, amount);
         vm.startPrank(owner);
         token.approve(address(vault), amount);

@@ -7,6 +7,7 @@ import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
 import {VaultFixture} from "../helpers/VaultFixture.sol";
+import {AccountId} from "../../contracts/types/AccountId.sol";
 
 /// @notice Drives the vault with bounded random deposits, withdrawals and module moves
 /// across a small population of owners and subaccounts. It holds MODULE_ROLE.
@@ -14,7 +15,7 @@ contract VaultHandler is Test {
     CollateralVault internal immutable vault;
     MockERC20[3] internal tokens;
     address[3] internal owners;
-    uint256[6] public accounts;
+    AccountId[6] public accounts;
 
     /// @notice Tokens minted into the system per token index: all that can ever exist.
     uint256[3] public minted;
@@ -32,7 +33,7 @@ contract VaultHandler is Test {
     }
 
     function deposit(uint256 accountSeed, uint256 tokenSeed, uint256 amount) external {
-        uint256 account = accounts[accountSeed % 6];
+        AccountId account = accounts[accountSeed % 6];
         uint256 t = tokenSeed % 3;
         amount = bound(amount, 1, 1e30);
         address holder = AccountLib.ownerOf(account);
@@ -45,7 +46,7 @@ contract VaultHandler is Test {
     }
 
     function withdraw(uint256 accountSeed, uint256 tokenSeed, uint256 amount) external {
-        uint256 account = accounts[accountSeed % 6];
+        AccountId account = accounts[accountSeed % 6];
         uint256 t = tokenSeed % 3;
         address holder = AccountLib.ownerOf(account);
         uint256 balance = t == 0 ? _positive(vault.cashOf(account)) : vault.collateralOf(account, address(tokens[t]));
@@ -62,16 +63,16 @@ contract VaultHandler is Test {
     }
 
     function moveCash(uint256 fromSeed, uint256 toSeed, uint256 amount) external {
-        uint256 from = accounts[fromSeed % 6];
-        uint256 to = accounts[toSeed % 6];
+        AccountId from = accounts[fromSeed % 6];
+        AccountId to = accounts[toSeed % 6];
         if (from == to) return;
         amount = bound(amount, 1, 1e24);
         vault.moveCash(from, to, amount);
     }
 
     function moveCollateral(uint256 fromSeed, uint256 toSeed, uint256 tokenSeed, uint256 amount) external {
-        uint256 from = accounts[fromSeed % 6];
-        uint256 to = accounts[toSeed % 6];
+        AccountId from = accounts[fromSeed % 6];
+        AccountId to = accounts[toSeed % 6];
         address asset = address(tokens[1 + (tokenSeed % 2)]);
         uint256 balance = vault.collateralOf(from, asset);
         if (from == to || balance == 0) return;

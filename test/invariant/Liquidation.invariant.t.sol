@@ -17,6 +17,9 @@ import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 import {MockFaultyAggregator} from "../../contracts/mocks/MockFaultyAggregator.sol";
 import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
 import {PledgeFixture} from "../helpers/PledgeFixture.sol";
+import {AccountId} from "../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../contracts/types/SeriesId.sol";
+import {SeriesLib} from "../../contracts/libraries/SeriesLib.sol";
 
 /// @notice Random trades, price moves, time, auctions, bids and settlements against the
 /// real protocol. It records every violation of a "must never happen" in a counter.
@@ -36,10 +39,10 @@ contract LiquidationHandler is Test {
 
     Stack internal s;
     uint256[] public traderKeys;
-    uint256[] public accounts; // traders, then the market maker, then the bidder
-    uint256[] public series;
-    uint256 public maker;
-    uint256 public bidder;
+    AccountId[] public accounts; // traders, then the market maker, then the bidder
+    SeriesId[] public series;
+    AccountId public maker;
+    AccountId public bidder;
     uint256 internal _nonce;
 
     // ghosts
@@ -57,13 +60,13 @@ contract LiquidationHandler is Test {
     uint256 public auctions;
     uint256 public bids;
     uint256 public settlements;
-    mapping(uint256 seriesId => int256) public payoffSum;
-    mapping(uint256 seriesId => uint256) public settledCount;
+    mapping(SeriesId seriesId => int256) public payoffSum;
+    mapping(SeriesId seriesId => uint256) public settledCount;
 
     constructor(
         Stack memory stack,
         uint256[] memory keys,
-        uint256[] memory seriesIds,
+        SeriesId[] memory seriesIds,
         address mmOwner,
         address bOwner
     ) {
@@ -90,15 +93,15 @@ contract LiquidationHandler is Test {
     /// @dev A trader signs an order and the market maker fills it (refused fills are fine).
     function trade(uint256 traderSeed, uint256 seriesSeed, uint256 size, bool sell) external {
         uint256 t = traderSeed % traderKeys.length;
-        uint256 seriesId = series[seriesSeed % series.length];
-        if (block.timestamp >= uint40(seriesId >> 129)) return;
+        SeriesId seriesId = series[seriesSeed % series.length];
+        if (block.timestamp >= SeriesLib.expiryOf(seriesId)) return;
         size = bound(size, 1e17, 8e18);
         IOptionMarket.Order memory order = IOptionMarket.Order({
             account: accounts[t],
             seriesId: seriesId,
             size: sell ? -int256(size) : int256(size),
             priceWad: _fairPrice(seriesId),
-            taker: 0,
+            taker: AccountId.wrap(0),
             nonce: ++_nonce,
             deadline: block.timestamp
         });
@@ -117,7 +120,7 @@ contract LiquidationHandler is Test {
 
     /// @dev A trader tops up its account with cash (anyone may deposit cash).
     function deposit(uint256 traderSeed, uint256 amount) external {
-        uint256 account = accounts[traderSeed % traderKeys.length];
+        AccountId account = accounts[traderSeed % traderKeys.length];
         amount = bound(amount, 1e6, 20_000e6);
         address owner = AccountLib.ownerOf(account);
         s.usdc.mint(owner, amount);
@@ -153,7 +156,7 @@ contract LiquidationHandler is Test {
     }
 
     /// @dev After a deposit or trade: an account back at or above maintenance has no auction.
-    function _checkRecovery(uint256 account) private {
+    function _checkRecovery(AccountId account) private {
         if (!s.liquidator.auctionOf(account).active) return;
         try s.engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
             ++recoveriesChecked;
@@ -186,7 +189,7 @@ contract LiquidationHandler is Test {
     function advanceTime(uint256 seconds_) external {
         uint256 target = block.timestamp + bound(seconds_, 1, 6 hours);
         for (uint256 i; i < series.length; ++i) {
-            uint256 expiry = uint40(series[i] >> 129);
+            uint256 expiry = SeriesLib.expiryOf(series[i]);
             if (expiry > block.timestamp && expiry <= target) {
                 vm.warp(expiry);
                 _refreshFeeds();
@@ -203,7 +206,7 @@ contract LiquidationHandler is Test {
     }
 
     function startAuction(uint256 seed) public {
-        uint256 account = accounts[seed % accounts.length];
+        AccountId account = accounts[seed % accounts.length];
         IMarginEngine.Health health;
         try s.engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
             health = state.health;
@@ -217,7 +220,7 @@ contract LiquidationHandler is Test {
     }
 
     function bid(uint256 seed, uint256 fraction) public {
-        uint256 account = accounts[seed % accounts.length];
+        AccountId account = accounts[seed % accounts.length];
         if (account == bidder || !s.liquidator.auctionOf(account).active) return;
         fraction = bound(fraction, 1e15, 1e18);
         IMarginEngine.MarginState memory before;
@@ -252,8 +255,8 @@ contract LiquidationHandler is Test {
     /// @dev Posts the settlement price of an expired series (first round at or after
     /// expiry, found by scanning the feed's rounds) and settles every account in it.
     function settleExpired(uint256 seriesSeed) external {
-        uint256 seriesId = series[seriesSeed % series.length];
-        uint256 expiry = uint40(seriesId >> 129);
+        SeriesId seriesId = series[seriesSeed % series.length];
+        uint256 expiry = SeriesLib.expiryOf(seriesId);
         if (block.timestamp < expiry) return;
         (, bool posted) = s.oracle.settlementPrice(address(s.weth), expiry);
         if (!posted) {
@@ -272,7 +275,7 @@ contract LiquidationHandler is Test {
         }
     }
 
-    function _fairPrice(uint256 seriesId) private view returns (uint256) {
+    function _fairPrice(SeriesId seriesId) private view returns (uint256) {
         try s.engine.mark(seriesId) returns (uint256 markWad) {
             return markWad;
         } catch {
@@ -311,7 +314,7 @@ abstract contract LiquidationSetup is PledgeFixture {
         _fundAndDeposit(dave, _account(dave, 1), usdc, 50_000_000e6);
         _fundAndDeposit(alice, insurance.account(), usdc, 20_000e6);
 
-        uint256[] memory seriesIds = new uint256[](4);
+        SeriesId[] memory seriesIds = new SeriesId[](4);
         seriesIds[0] = _createSeries(ethIndex, 1, 3_000e18, true);
         seriesIds[1] = _createSeries(ethIndex, 1, 2_800e18, false);
         seriesIds[2] = _createSeries(ethIndex, 14, 3_300e18, true);
@@ -378,7 +381,7 @@ contract LiquidationInvariantTest is LiquidationSetup {
 
     function invariant_positionsNetToZero() public view {
         for (uint256 j; j < handler.seriesCount(); ++j) {
-            uint256 seriesId = handler.series(j);
+            SeriesId seriesId = handler.series(j);
             int256 net;
             for (uint256 i; i < handler.accountCount(); ++i) {
                 net += market.positionOf(handler.accounts(i), seriesId);
@@ -391,7 +394,7 @@ contract LiquidationInvariantTest is LiquidationSetup {
     /// only ever favours the settlement account.
     function invariant_settlementZeroSum() public view {
         for (uint256 j; j < handler.seriesCount(); ++j) {
-            uint256 seriesId = handler.series(j);
+            SeriesId seriesId = handler.series(j);
             if (market.openInterest(seriesId) != 0) continue;
             int256 total = handler.payoffSum(seriesId);
             assertLe(total, 0);
@@ -423,7 +426,7 @@ contract LiquidationHandlerSmokeTest is LiquidationSetup {
     /// @dev The oracle actors and the recovery check reach their cases.
     function test_oracleActorsAndRecoveryCheck() public {
         handler.trade(0, 2, 2e18, true);
-        uint256 account = handler.accounts(0);
+        AccountId account = handler.accounts(0);
         for (int256 price = 3_000e8; engine.accountMargin(account).health < IMarginEngine.Health.LIQUIDATABLE;) {
             price += 50e8;
             ethUsd.updateAnswer(price);

@@ -12,6 +12,8 @@ import {MockERC20} from "../../contracts/mocks/MockERC20.sol";
 import {MockFaultyAggregator} from "../../contracts/mocks/MockFaultyAggregator.sol";
 import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
 import {MarketFixture} from "../helpers/MarketFixture.sol";
+import {AccountId} from "../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../contracts/types/SeriesId.sol";
 
 /// @notice Drives the market on the real engine with bounded random signed orders, fills,
 /// partial refills, cancels, subaccount transfers, cash deposits and withdrawals between
@@ -40,9 +42,9 @@ contract MarketHandler is Test {
     MockV3Aggregator internal immutable ethVol;
     MockFaultyAggregator internal immutable sequencer;
     uint256[3] internal keys;
-    uint256[6] public accounts;
-    uint256[3] public series;
-    uint256 public immutable feeAccount;
+    AccountId[6] public accounts;
+    SeriesId[3] public series;
+    AccountId public immutable feeAccount;
 
     IOptionMarket.Order[] internal orders;
     bytes[] internal signatures;
@@ -74,11 +76,11 @@ contract MarketHandler is Test {
     uint256 public overWithdrawals;
     /// @notice What each account may take out: deposits, less withdrawals, plus trade gains
     /// from counterparties whose payment no gate failure stands behind.
-    mapping(uint256 account => int256) public entitled;
+    mapping(AccountId account => int256) public entitled;
 
     /// @dev One side of an action, seen from outside before and after.
     struct Seen {
-        uint256 account;
+        AccountId account;
         int256 cash;
         bool priced;
         int256 initialExcess;
@@ -91,7 +93,7 @@ contract MarketHandler is Test {
         MockV3Aggregator ethUsd_,
         MockV3Aggregator ethVol_,
         MockFaultyAggregator sequencer_,
-        uint256[3] memory series_
+        SeriesId[3] memory series_
     ) {
         market = market_;
         engine = market_.engine();
@@ -111,7 +113,7 @@ contract MarketHandler is Test {
     }
 
     /// @notice Books the test's initial funding of `account` (not a fuzzed action).
-    function recordFunding(uint256 account, uint256 amount) external {
+    function recordFunding(AccountId account, uint256 amount) external {
         entitled[account] += int256(amount);
     }
 
@@ -136,7 +138,7 @@ contract MarketHandler is Test {
             size: makerBuys ? int256(size) : -int256(size),
             // Near the mark mostly, or anywhere up to far above it (how value is pulled out).
             priceWad: _closePrice(series[seriesSeed % 3], priceWad),
-            taker: 0,
+            taker: AccountId.wrap(0),
             nonce: ++nonce,
             deadline: block.timestamp + 1 days
         });
@@ -200,7 +202,7 @@ contract MarketHandler is Test {
         uint256 amount,
         uint256 priceSeed
     ) private {
-        (uint256[] memory open, int256[] memory balances) = market.positionsOf(accounts[makerIdx]);
+        (SeriesId[] memory open, int256[] memory balances) = market.positionsOf(accounts[makerIdx]);
         if (open.length == 0) return;
         uint256 k = positionSeed % open.length;
         uint256 takerIdx = _counterparty(makerIdx, open[k], balances[k], takerSeed);
@@ -213,7 +215,7 @@ contract MarketHandler is Test {
     function _signAndFill(
         uint256 makerIdx,
         uint256 takerIdx,
-        uint256 seriesId,
+        SeriesId seriesId,
         int256 size,
         uint256 priceWad,
         uint256 fillSize
@@ -223,7 +225,7 @@ contract MarketHandler is Test {
             seriesId: seriesId,
             size: size,
             priceWad: priceWad,
-            taker: 0,
+            taker: AccountId.wrap(0),
             nonce: ++nonce,
             deadline: block.timestamp + 1 days
         });
@@ -243,14 +245,14 @@ contract MarketHandler is Test {
 
     function transfer(uint256 ownerSeed, uint256 seriesSeed, uint256 amount, bool fromMain) external {
         uint256 o = ownerSeed % 3;
-        (uint256 from, uint256 to) = fromMain ? (accounts[o], accounts[o + 3]) : (accounts[o + 3], accounts[o]);
+        (AccountId from, AccountId to) = fromMain ? (accounts[o], accounts[o + 3]) : (accounts[o + 3], accounts[o]);
         // Move one of the positions `from` holds, so most calls reach the gate.
-        (uint256[] memory open, ) = market.positionsOf(from);
+        (SeriesId[] memory open, ) = market.positionsOf(from);
         if (open.length == 0) return;
-        uint256 seriesId = open[seriesSeed % open.length];
+        SeriesId seriesId = open[seriesSeed % open.length];
         int256 held = market.positionOf(from, seriesId);
         int256 part = int256(bound(amount, 1, _abs(held)));
-        uint256[] memory ids = new uint256[](1);
+        SeriesId[] memory ids = new SeriesId[](1);
         int256[] memory amounts = new int256[](1);
         (ids[0], amounts[0]) = (seriesId, held > 0 ? part : -part);
         // The source only ever reduces; the target takes new risk unless it nets a position down.
@@ -271,7 +273,7 @@ contract MarketHandler is Test {
     // ---------------------------------------------------------------- cash actors
 
     function deposit(uint256 accountSeed, uint256 amount) external {
-        uint256 account = accounts[accountSeed % 6];
+        AccountId account = accounts[accountSeed % 6];
         amount = bound(amount, 1e6, 50_000e6);
         address owner = AccountLib.ownerOf(account);
         usdc.mint(owner, amount);
@@ -286,7 +288,7 @@ contract MarketHandler is Test {
     /// @dev Withdraws cash (most of what the account holds, often all of it): the drain of
     /// finding 1 ends with exactly this call.
     function withdraw(uint256 accountSeed, uint256 amount) external {
-        uint256 account = accounts[accountSeed % 6];
+        AccountId account = accounts[accountSeed % 6];
         int256 cash = vault.cashOf(account);
         if (cash <= 0) return;
         amount = bound(amount, 1, uint256(cash));
@@ -360,7 +362,7 @@ contract MarketHandler is Test {
 
     function _tryFill(uint256 i, uint256 takerIdx, uint256 fillSize) private {
         IOptionMarket.Order memory order = orders[i];
-        uint256 takerAccount = accounts[takerIdx];
+        AccountId takerAccount = accounts[takerIdx];
         if (takerAccount == order.account) return;
         int256 makerDelta = order.size > 0 ? int256(fillSize) : -int256(fillSize);
         bool makerReducing = _isReducing(market.positionOf(order.account, order.seriesId), makerDelta);
@@ -388,7 +390,7 @@ contract MarketHandler is Test {
     /// `seed`; any other account if none does.
     function _counterparty(
         uint256 makerIdx,
-        uint256 seriesId,
+        SeriesId seriesId,
         int256 balance,
         uint256 seed
     ) private view returns (uint256) {
@@ -401,7 +403,7 @@ contract MarketHandler is Test {
         return (makerIdx + 1 + (seed % 5)) % 6;
     }
 
-    function _closePrice(uint256 seriesId, uint256 seed) private view returns (uint256) {
+    function _closePrice(SeriesId seriesId, uint256 seed) private view returns (uint256) {
         uint256 band = seed % 3;
         uint256 markWad;
         try engine.mark(seriesId) returns (uint256 m) {
@@ -418,7 +420,7 @@ contract MarketHandler is Test {
     }
 
     /// @dev Right after an action that gave `account` new risk, it must be at or above IM.
-    function _recordNewRisk(uint256 account) private {
+    function _recordNewRisk(AccountId account) private {
         if (engine.excessInitial(account) < 0) ++newRiskBelowInitialMargin;
     }
 
@@ -454,7 +456,7 @@ contract MarketHandler is Test {
         if (delta < 0 || backed) entitled[before.account] += delta;
     }
 
-    function _see(uint256 account) private view returns (Seen memory seen) {
+    function _see(AccountId account) private view returns (Seen memory seen) {
         seen.account = account;
         seen.cash = vault.cashOf(account);
         try engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
@@ -510,10 +512,10 @@ contract OptionMarketInvariantTest is MarketFixture {
         vm.prank(admin);
         market.setFeeAccount(feeAccountId);
 
-        uint256 laterId = _createSeries(ethIndex, 28, 4000e18, true);
+        SeriesId laterId = _createSeries(ethIndex, 28, 4000e18, true);
         handler = new MarketHandler(market, ethUsd, ethVol, sequencer, [callId, putId, laterId]);
         for (uint256 i; i < 6; ++i) {
-            uint256 account = handler.accounts(i);
+            AccountId account = handler.accounts(i);
             _fundAndDeposit(AccountLib.ownerOf(account), account, usdc, HANDLER_FUNDING);
             handler.recordFunding(account, HANDLER_FUNDING);
         }
@@ -558,7 +560,7 @@ contract OptionMarketInvariantTest is MarketFixture {
     /// @dev Open interest is exactly the sum of the longs.
     function invariant_openInterestIsSumOfLongs() public view {
         for (uint256 s; s < 3; ++s) {
-            uint256 seriesId = handler.series(s);
+            SeriesId seriesId = handler.series(s);
             uint256 longs;
             for (uint256 i; i < 6; ++i) {
                 int256 balance = market.positionOf(handler.accounts(i), seriesId);
@@ -571,8 +573,8 @@ contract OptionMarketInvariantTest is MarketFixture {
     /// @dev `positionsOf` lists exactly the nonzero balances.
     function invariant_openListMatchesBalances() public view {
         for (uint256 i; i < 6; ++i) {
-            uint256 account = handler.accounts(i);
-            (uint256[] memory ids, int256[] memory balances) = market.positionsOf(account);
+            AccountId account = handler.accounts(i);
+            (SeriesId[] memory ids, int256[] memory balances) = market.positionsOf(account);
             uint256 nonzero;
             for (uint256 s; s < 3; ++s) {
                 if (market.positionOf(account, handler.series(s)) != 0) ++nonzero;
@@ -629,7 +631,7 @@ contract OptionMarketInvariantTest is MarketFixture {
     /// @dev The fee account only receives: it never holds a position or owes cash.
     function invariant_feeAccountOnlyReceives() public view {
         assertGe(vault.cashOf(feeAccountId), 0, "fee account owes cash");
-        (uint256[] memory held, ) = market.positionsOf(feeAccountId);
+        (SeriesId[] memory held, ) = market.positionsOf(feeAccountId);
         assertEq(held.length, 0, "fee account holds a position");
     }
 
@@ -637,7 +639,7 @@ contract OptionMarketInvariantTest is MarketFixture {
     /// path (keepers and the gate depend on it).
     function invariant_engineValuesEveryAccountWhenPricesAreLive() public view {
         if (!handler.pricesLive()) return;
-        uint256[] memory accounts = new uint256[](6);
+        AccountId[] memory accounts = new AccountId[](6);
         for (uint256 i; i < 6; ++i) accounts[i] = handler.accounts(i);
         engine.accountsMargin(accounts);
     }

@@ -11,13 +11,15 @@ import {CashUnits} from "../../../contracts/libraries/CashUnits.sol";
 import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 contract MarginEngineTest is PledgeFixture {
     address internal carol;
     uint256 internal carolKey;
-    uint256 internal carolAccount;
-    uint256 internal bobAccount;
-    uint256 internal call30;
+    AccountId internal carolAccount;
+    AccountId internal bobAccount;
+    SeriesId internal call30;
 
     function setUp() public override {
         super.setUp();
@@ -79,7 +81,7 @@ contract MarginEngineTest is PledgeFixture {
 
     function test_batchViewEqualsSingleViews() public {
         _openShortCall(2e18, 150e18);
-        uint256[] memory accounts = new uint256[](3);
+        AccountId[] memory accounts = new AccountId[](3);
         accounts[0] = carolAccount;
         accounts[1] = bobAccount;
         accounts[2] = _account(alice, 9);
@@ -226,7 +228,7 @@ contract MarginEngineTest is PledgeFixture {
     /// @dev ... and a short put's excess never rises when spot falls.
     function testFuzz_marginTightensAgainstShortPut(uint256 down, uint256 strikeSeed) public {
         uint256 strike = bound(strikeSeed, 20, 40) * 100e18;
-        uint256 put = _createSeries(ethIndex, 30, strike, false);
+        SeriesId put = _createSeries(ethIndex, 30, strike, false);
         down = bound(down, 1, 2_500e8);
         _fundAndDeposit(carol, carolAccount, weth, 10e18);
         _fundAndDeposit(bob, bobAccount, usdc, 100_000e6);

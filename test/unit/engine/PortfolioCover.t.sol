@@ -6,6 +6,7 @@ import {Test} from "forge-std/Test.sol";
 import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
 import {PortfolioMath} from "../../../contracts/libraries/PortfolioMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice The portfolio cover floor (`PortfolioMath.coverFloorUp`, finding 2): a long covers a
 /// short only as far as it really does — same kind, same or later expiry, and the spread width
@@ -18,7 +19,7 @@ contract PortfolioCoverTest is Test {
     /// @notice The review's attack in the library: 1,000 $1-strike long puts made 1,000 short
     /// 2,000-strike puts count as covered, removing the $200k standard minimum.
     function test_finding2_farStrikeLongPutDoesNotCoverShortPuts() public pure {
-        uint256[] memory ids = new uint256[](2);
+        SeriesId[] memory ids = new SeriesId[](2);
         int256[] memory balances = new int256[](2);
         ids[0] = _id(false, 2_000e18, EXPIRY);
         ids[1] = _id(false, 1e18, EXPIRY);
@@ -31,7 +32,7 @@ contract PortfolioCoverTest is Test {
 
     /// @notice A long put that expires before the short covers nothing; one expiring later does.
     function test_finding2_earlierExpiryDoesNotCover() public pure {
-        uint256[] memory ids = new uint256[](2);
+        SeriesId[] memory ids = new SeriesId[](2);
         int256[] memory balances = new int256[](2);
         ids[0] = _id(false, 2_800e18, EXPIRY);
         ids[1] = _id(false, 2_800e18, EXPIRY - 1 days);
@@ -46,7 +47,7 @@ contract PortfolioCoverTest is Test {
     /// @notice A long put 100 below the short strike covers all but the $100 width, which is
     /// below the $280 standard; the underlying held covers short calls first.
     function test_finding2_partialCoverChargesTheWidth() public pure {
-        uint256[] memory ids = new uint256[](3);
+        SeriesId[] memory ids = new SeriesId[](3);
         int256[] memory balances = new int256[](3);
         ids[0] = _id(false, 2_800e18, EXPIRY);
         ids[1] = _id(false, 2_700e18, EXPIRY);
@@ -67,7 +68,7 @@ contract PortfolioCoverTest is Test {
     /// for shorts of its kind expiring no later than it does.
     function testFuzz_finding2_floorNeverBelowUncoveredStandard(uint256 seed) public pure {
         uint256 n = 2 + (seed % 7);
-        uint256[] memory ids = new uint256[](n);
+        SeriesId[] memory ids = new SeriesId[](n);
         int256[] memory balances = new int256[](n);
         for (uint256 i; i < n; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
@@ -109,12 +110,12 @@ contract PortfolioCoverTest is Test {
 
     // ------------------------------------------------------------ helpers
 
-    function _id(bool isCall, uint256 strike, uint40 expiry) internal pure returns (uint256) {
+    function _id(bool isCall, uint256 strike, uint40 expiry) internal pure returns (SeriesId) {
         return SeriesLib.id(SeriesLib.Series(1, expiry, isCall, uint128(strike)));
     }
 
     function _perContract(
-        uint256[] memory ids,
+        SeriesId[] memory ids,
         int256[] memory balances
     ) internal pure returns (uint256[] memory perContract) {
         perContract = new uint256[](ids.length);
@@ -130,13 +131,13 @@ contract PortfolioCoverTest is Test {
         }
     }
 
-    function _mayCover(uint256 longId, uint256 shortId) internal pure returns (bool) {
+    function _mayCover(SeriesId longId, SeriesId shortId) internal pure returns (bool) {
         return
             SeriesLib.isCallOf(longId) == SeriesLib.isCallOf(shortId) &&
             SeriesLib.expiryOf(longId) >= SeriesLib.expiryOf(shortId);
     }
 
-    function _width(uint256 shortId, uint256 longId) internal pure returns (uint256) {
+    function _width(SeriesId shortId, SeriesId longId) internal pure returns (uint256) {
         uint256 ks = SeriesLib.strikeOf(shortId);
         uint256 kl = SeriesLib.strikeOf(longId);
         if (SeriesLib.isCallOf(shortId)) return kl > ks ? kl - ks : 0;

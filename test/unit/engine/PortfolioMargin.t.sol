@@ -6,6 +6,8 @@ import {console} from "forge-std/console.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice Portfolio margin against the real stack: hedged books need far less than under
 /// CROSS, the requirement covers every scenario loss, naked shorts need at least the standard
@@ -15,9 +17,9 @@ import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
 contract PortfolioMarginTest is PledgeFixture {
     address internal trader;
     uint256 internal makerKey;
-    uint256 internal makerAccount;
-    uint256 internal portfolio;
-    uint256 internal cross;
+    AccountId internal makerAccount;
+    AccountId internal portfolio;
+    AccountId internal cross;
 
     uint256 internal constant DEPOSIT = 100_000e6;
     uint256 internal constant SPOT = 3_000e18;
@@ -153,8 +155,8 @@ contract PortfolioMarginTest is PledgeFixture {
     /// is at least the $200k standard minimum, and the same drop leaves the account solvent.
     function test_finding2_farStrikeLongPutIsNotCover() public {
         _fundAndDeposit(trader, portfolio, usdc, 400_000e6);
-        uint256 cheap = _createSeries(ethIndex, 30, 1e18, false);
-        uint256 deep = _createSeries(ethIndex, 30, 2_000e18, false);
+        SeriesId cheap = _createSeries(ethIndex, 30, 1e18, false);
+        SeriesId deep = _createSeries(ethIndex, 30, 2_000e18, false);
         _trade(makerKey, makerAccount, portfolio, cheap, -1_000e18, engine.mark(cheap) + 1e12);
         _trade(makerKey, makerAccount, portfolio, deep, 1_000e18, engine.mark(deep));
 
@@ -183,8 +185,8 @@ contract PortfolioMarginTest is PledgeFixture {
         uint256 standard = engine.accountMargin(cross).requirementIM;
         assertGe(engine.accountMargin(portfolio).requirementIM, standard, "an earlier expiry covered");
 
-        uint256 later = _account(trader, 3);
-        uint256 lower = _account(trader, 4);
+        AccountId later = _account(trader, 3);
+        AccountId lower = _account(trader, 4);
         _fundAndDeposit(trader, later, usdc, DEPOSIT);
         _fundAndDeposit(trader, lower, usdc, DEPOSIT);
         vm.startPrank(trader);
@@ -317,16 +319,16 @@ contract PortfolioMarginTest is PledgeFixture {
         vm.prank(riskManager);
         engine.setPortfolioPositionCap(3);
         for (uint256 i; i < 3; ++i) {
-            uint256 id = _createSeries(ethIndex, 30, 2_000e18 + i * 100e18, true);
+            SeriesId id = _createSeries(ethIndex, 30, 2_000e18 + i * 100e18, true);
             _trade(makerKey, makerAccount, portfolio, id, -1e17, engine.mark(id));
         }
-        uint256 fourth = _createSeries(ethIndex, 30, 2_900e18, true);
+        SeriesId fourth = _createSeries(ethIndex, 30, 2_900e18, true);
         IOptionMarket.Order memory order = IOptionMarket.Order(
             makerAccount,
             fourth,
             -1e17,
             1e18,
-            0,
+            AccountId.wrap(0),
             99,
             block.timestamp + 1
         );
@@ -345,7 +347,7 @@ contract PortfolioMarginTest is PledgeFixture {
         for (uint256 i; i < 16; ++i) {
             bool onEth = i % 2 == 0;
             uint256 strike = onEth ? 2_400e18 + i * 100e18 : 50_000e18 + i * 2_000e18;
-            uint256 id = _createSeries(onEth ? ethIndex : btcIndex, 7 + 7 * (i % 4), strike, i % 3 != 0);
+            SeriesId id = _createSeries(onEth ? ethIndex : btcIndex, 7 + 7 * (i % 4), strike, i % 3 != 0);
             _trade(makerKey, makerAccount, portfolio, id, 1e17, engine.mark(id));
         }
         uint256 start = gasleft();
@@ -386,14 +388,14 @@ contract PortfolioMarginTest is PledgeFixture {
     }
 
     /// @dev deposit value − excessIM: the collateral the account ties up.
-    function _capitalNeeded(uint256 account, uint256 depositedWad) internal view returns (int256) {
+    function _capitalNeeded(AccountId account, uint256 depositedWad) internal view returns (int256) {
         (int256 excessIM, ) = engine.excesses(account);
         return int256(depositedWad) - excessIM;
     }
 
-    function _open(uint256 account, Leg[] memory legs) internal {
+    function _open(AccountId account, Leg[] memory legs) internal {
         for (uint256 i; i < legs.length; ++i) {
-            uint256 id = _createSeries(ethIndex, legs[i].daysOut, legs[i].strikeWad, legs[i].isCall);
+            SeriesId id = _createSeries(ethIndex, legs[i].daysOut, legs[i].strikeWad, legs[i].isCall);
             _trade(makerKey, makerAccount, account, id, -legs[i].size, engine.mark(id));
         }
     }

@@ -9,6 +9,8 @@ import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.s
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice Finding 12: dust of a listed asset whose feed is stale used to make an account
 /// impossible to value, so it could neither be liquidated nor withdraw. Now only the owner or an
@@ -19,9 +21,9 @@ contract UnpriceableCollateralTest is PledgeFixture {
     MockV3Aggregator internal linkUsd;
     address internal carol;
     uint256 internal carolKey;
-    uint256 internal carolAccount;
-    uint256 internal bobAccount;
-    uint256 internal call30;
+    AccountId internal carolAccount;
+    AccountId internal bobAccount;
+    SeriesId internal call30;
 
     function setUp() public override {
         super.setUp();

@@ -9,16 +9,18 @@ import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {Liquidator} from "../../../contracts/liquidation/Liquidator.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 contract LiquidatorTest is PledgeFixture {
     address internal carol;
     uint256 internal carolKey;
     address internal dave = makeAddr("dave");
     uint256 internal bobKey;
-    uint256 internal carolAccount;
-    uint256 internal bobAccount;
-    uint256 internal daveAccount;
-    uint256 internal call30;
+    AccountId internal carolAccount;
+    AccountId internal bobAccount;
+    AccountId internal daveAccount;
+    SeriesId internal call30;
 
     function setUp() public override {
         super.setUp();
@@ -138,7 +140,7 @@ contract LiquidatorTest is PledgeFixture {
     function test_bid_bidderMustEndAboveInitialMargin() public {
         _underwater();
         liquidator.startAuction(carolAccount);
-        uint256 poor = _account(dave, 2); // no collateral at all
+        AccountId poor = _account(dave, 2); // no collateral at all
         ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 0.5e18);
         uint256 nonce = market.accountNonce(carolAccount);
         vm.prank(dave);
@@ -232,7 +234,7 @@ contract LiquidatorTest is PledgeFixture {
         );
         liquidator.bid(carolAccount, daveAccount, 1e18, type(int256).max, nonce);
         // A protocol account is never auctioned, even through a bid.
-        uint256 settlement = market.settlementAccount();
+        AccountId settlement = market.settlementAccount();
         uint256 settlementNonce = market.accountNonce(settlement);
         vm.prank(dave);
         vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorProtectedAccount.selector, settlement));
@@ -313,7 +315,7 @@ contract LiquidatorTest is PledgeFixture {
     // ------------------------------------------------------------ protocol accounts (review C1, C2)
 
     function test_protocolAccountsAreNeverAuctioned() public {
-        uint256[3] memory protectedAccounts = [insurance.account(), market.settlementAccount(), market.feeAccount()];
+        AccountId[3] memory protectedAccounts = [insurance.account(), market.settlementAccount(), market.feeAccount()];
         vm.prank(admin);
         market.setFeeAccount(_account(admin, 9));
         protectedAccounts[2] = market.feeAccount();
@@ -427,7 +429,7 @@ contract LiquidatorTest is PledgeFixture {
 
     function test_constructor_rejectsZeroAddresses() public {
         vm.expectRevert(ILiquidator.LiquidatorZeroAddress.selector);
-        new Liquidator(admin, vault, engine, market, 0, _auctionParams());
+        new Liquidator(admin, vault, engine, market, AccountId.wrap(0), _auctionParams());
     }
 
     // ------------------------------------------------------------ properties
@@ -504,7 +506,7 @@ contract LiquidatorTest is PledgeFixture {
     function test_portfolioAccount_auctionedAndRestored() public {
         vm.prank(carol);
         engine.setMarginMode(carolAccount, IMarginEngine.MarginMode.PORTFOLIO);
-        uint256 call34 = _createSeries(ethIndex, 30, 3_400e18, true);
+        SeriesId call34 = _createSeries(ethIndex, 30, 3_400e18, true);
         _fundAndDeposit(carol, carolAccount, usdc, 6_000e6);
         // The hedge first: the short leg alone would need more than Carol posted.
         _trade(carolKey, carolAccount, bobAccount, call34, 10e18, engine.mark(call34));

@@ -10,6 +10,8 @@ import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice Regression tests for the external review's findings 3, 7, 9 and 11 against the
 /// liquidator (`docs/security.md`): each reproduces the attack and fails on the old code.
@@ -20,11 +22,11 @@ contract LiquidatorFindingsTest is PledgeFixture {
     uint256 internal erinKey;
     address internal dave = makeAddr("dave");
     uint256 internal bobKey;
-    uint256 internal carolAccount;
-    uint256 internal erinAccount;
-    uint256 internal bobAccount;
-    uint256 internal daveAccount;
-    uint256 internal call30;
+    AccountId internal carolAccount;
+    AccountId internal erinAccount;
+    AccountId internal bobAccount;
+    AccountId internal daveAccount;
+    SeriesId internal call30;
 
     function setUp() public override {
         super.setUp();
@@ -80,7 +82,7 @@ contract LiquidatorFindingsTest is PledgeFixture {
             call30,
             -5e18,
             markWad,
-            0,
+            AccountId.wrap(0),
             77,
             block.timestamp
         );
@@ -315,7 +317,7 @@ contract LiquidatorFindingsTest is PledgeFixture {
     }
 
     /// @dev The largest fraction (to 0.1 %) after which the account is still liquidatable.
-    function _stillLiquidatableFraction(uint256 account) internal view returns (uint256 f) {
+    function _stillLiquidatableFraction(AccountId account) internal view returns (uint256 f) {
         f = liquidator.previewBid(account, 1e18).fractionWad;
         while (f > 0.001e18) {
             ILiquidator.BidPreview memory p = liquidator.previewBid(account, f);
@@ -324,7 +326,7 @@ contract LiquidatorFindingsTest is PledgeFixture {
         }
     }
 
-    function _bid(uint256 account, uint256 fraction) internal returns (ILiquidator.BidPreview memory done) {
+    function _bid(AccountId account, uint256 fraction) internal returns (ILiquidator.BidPreview memory done) {
         ILiquidator.BidPreview memory p = liquidator.previewBid(account, fraction);
         uint256 nonce = market.accountNonce(account);
         vm.prank(dave);
@@ -333,17 +335,17 @@ contract LiquidatorFindingsTest is PledgeFixture {
     }
 
     /// @dev The account's owner posts `cash` USDC and sells `size` 3200 calls to Bob at 100.
-    function _shortCalls(uint256 key, uint256 account, uint256 size, uint256 cash) internal {
+    function _shortCalls(uint256 key, AccountId account, uint256 size, uint256 cash) internal {
         _fundAndDeposit(vm.addr(key), account, usdc, cash);
         _trade(key, account, bobAccount, call30, -int256(size), 100e18);
     }
 
-    function _underwater(uint256 key, uint256 account) internal {
+    function _underwater(uint256 key, AccountId account) internal {
         _shortCalls(key, account, 10e18, 8_000e6);
         _moveUntil(account, IMarginEngine.Health.LIQUIDATABLE);
     }
 
-    function _moveUntil(uint256 account, IMarginEngine.Health target) internal {
+    function _moveUntil(AccountId account, IMarginEngine.Health target) internal {
         for (int256 price = 3_000e8; engine.accountMargin(account).health < target; price += 10e8) {
             _setPrice(ethUsd, price);
         }

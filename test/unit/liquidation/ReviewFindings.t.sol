@@ -8,17 +8,19 @@ import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice The adversarial review's proofs of concept (R1–R4), each turned into a regression
 /// test that reproduces the attack and asserts it now fails.
 contract ReviewFindingsTest is PledgeFixture {
     address internal carol;
     uint256 internal carolKey;
-    uint256 internal carolAccount;
-    uint256 internal carolSibling;
-    uint256 internal bobAccount;
+    AccountId internal carolAccount;
+    AccountId internal carolSibling;
+    AccountId internal bobAccount;
     address internal dave = makeAddr("dave");
-    uint256 internal daveAccount;
+    AccountId internal daveAccount;
 
     function setUp() public override {
         super.setUp();
@@ -37,7 +39,7 @@ contract ReviewFindingsTest is PledgeFixture {
     /// @dev R1: 100 WETH backing one short BTC put; only ETH/USD goes stale, so the engine counts
     /// the WETH as zero. The auction neither starts nor takes a bid until ETH/USD is valid again.
     function test_reviewR1_staleCollateralFeedCannotHandTheCollateralToABidder() public {
-        uint256 btcPut = _createSeries(btcIndex, 30, 60_000e18, false);
+        SeriesId btcPut = _createSeries(btcIndex, 30, 60_000e18, false);
         _fundAndDeposit(carol, carolAccount, weth, 100e18);
         _trade(carolKey, carolAccount, bobAccount, btcPut, -1e18, engine.mark(btcPut));
         assertEq(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.HEALTHY));
@@ -216,7 +218,7 @@ contract ReviewFindingsTest is PledgeFixture {
     /// @dev R4: a bare debt with one wei of WETH. The auction prices the cash at face value, so the
     /// insurance fund pays the debt (plus the wei's worth), not (1 + d) × the debt.
     function test_reviewR4_dustCollateralNoLongerDiscountsABareDebt() public {
-        uint256 call1 = _createSeries(ethIndex, 1, 3_200e18, true);
+        SeriesId call1 = _createSeries(ethIndex, 1, 3_200e18, true);
         _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
         _fundAndDeposit(carol, carolAccount, weth, 1);
         _trade(carolKey, carolAccount, bobAccount, call1, -10e18, 100e18);
@@ -248,7 +250,7 @@ contract ReviewFindingsTest is PledgeFixture {
     /// @dev Carol: 8,000 USDC against 10 short 30-day 3,200 ETH calls, then ETH rises until
     /// she is below maintenance.
     function _makeCarolLiquidatable() internal {
-        uint256 call30 = _createSeries(ethIndex, 30, 3_200e18, true);
+        SeriesId call30 = _createSeries(ethIndex, 30, 3_200e18, true);
         _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
         _trade(carolKey, carolAccount, bobAccount, call30, -10e18, 100e18);
         for (

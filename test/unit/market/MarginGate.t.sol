@@ -8,6 +8,8 @@ import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {MarketFixture} from "../../helpers/MarketFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @dev Stands in for the code an EOA delegated to under EIP-7702: it does something, but it
 /// does not implement ERC-1271.
@@ -24,8 +26,8 @@ contract DelegatedCodeWithout1271 {
 contract MarginGateTest is MarketFixture {
     address internal attacker;
     uint256 internal attackerKey;
-    uint256 internal victim;
-    uint256 internal sibling;
+    AccountId internal victim;
+    AccountId internal sibling;
     uint256 private _nonce = 1_000;
 
     function setUp() public override {
@@ -185,7 +187,7 @@ contract MarginGateTest is MarketFixture {
         assertEq(market.accountNonce(victim), nonce, "no position moved");
 
         _fundAndDeposit(attacker, victim, usdc, 1e6);
-        uint256 bidder = _account(bob, 7);
+        AccountId bidder = _account(bob, 7);
         _fundAndDeposit(bob, bidder, usdc, 1_000_000e6);
         vm.prank(bob);
         liquidator.bid(victim, bidder, 0.1e18, type(int256).max, nonce);
@@ -241,7 +243,7 @@ contract MarginGateTest is MarketFixture {
         vm.startPrank(admin);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidFeeAccount.selector, makerAccount));
         market.setFeeAccount(makerAccount);
-        uint256 settlement = market.settlementAccount();
+        AccountId settlement = market.settlementAccount();
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidFeeAccount.selector, settlement));
         market.setFeeAccount(settlement);
         vm.stopPrank();
@@ -279,7 +281,7 @@ contract MarginGateTest is MarketFixture {
         market.fill(makerOrder, sig, takerAccount, 1e18);
 
         // As either end of a transfer.
-        uint256 feeSub = _account(feeOwner, 1);
+        AccountId feeSub = _account(feeOwner, 1);
         _fundAndDeposit(feeOwner, feeSub, usdc, 100_000e6);
         _fillFor(_order(makerAccount, callId, -1e18, 100e18), feeSub, 1e18);
         vm.startPrank(feeOwner);
@@ -295,7 +297,7 @@ contract MarginGateTest is MarketFixture {
         vm.prank(feeOwner);
         vm.expectRevert(refused);
         liquidator.bid(victim, feeAccountId, 0.1e18, type(int256).max, nonce);
-        (uint256[] memory held, ) = market.positionsOf(feeAccountId);
+        (SeriesId[] memory held, ) = market.positionsOf(feeAccountId);
         assertEq(held.length, 0);
     }
 
@@ -343,9 +345,9 @@ contract MarginGateTest is MarketFixture {
 
     /// @dev The attacker (owner of `makerAccount_` and `takerAccount_`) trades with itself.
     function _attackerTrade(
-        uint256 makerAccount_,
-        uint256 takerAccount_,
-        uint256 seriesId,
+        AccountId makerAccount_,
+        AccountId takerAccount_,
+        SeriesId seriesId,
         int256 makerSize,
         uint256 priceWad
     ) internal {
@@ -356,8 +358,8 @@ contract MarginGateTest is MarketFixture {
     }
 
     function _attackerOrder(
-        uint256 account,
-        uint256 seriesId,
+        AccountId account,
+        SeriesId seriesId,
         int256 size,
         uint256 priceWad
     ) internal returns (IOptionMarket.Order memory order) {

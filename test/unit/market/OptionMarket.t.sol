@@ -11,6 +11,8 @@ import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {MarketFixture} from "../../helpers/MarketFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @dev A minimal smart-account owner: approves digests its signer key signed.
 contract TestWallet1271 is IERC1271 {
@@ -39,7 +41,7 @@ contract OptionMarketTest is MarketFixture {
     function test_createSeries_storesIdAndEmits() public {
         uint256 exp = _expiry(30);
         SeriesLib.Series memory s = SeriesLib.Series(ethIndex, uint40(exp), true, 4000e18);
-        uint256 id = SeriesLib.id(s);
+        SeriesId id = SeriesLib.id(s);
         vm.expectEmit(address(market));
         emit IOptionMarket.SeriesCreated(id, ethIndex, exp, 4000e18, true);
         assertEq(market.createSeries(s), id);
@@ -113,7 +115,7 @@ contract OptionMarketTest is MarketFixture {
         assertEq(vault.cashOf(makerAccount), int256(FUNDING - 200e6));
         assertEq(vault.cashOf(takerAccount), int256(FUNDING + 200e6));
         assertEq(market.filled(hash), 2e18);
-        (uint256[] memory ids, int256[] memory balances) = market.positionsOf(makerAccount);
+        (SeriesId[] memory ids, int256[] memory balances) = market.positionsOf(makerAccount);
         assertEq(ids.length, 1);
         assertEq(ids[0], callId);
         assertEq(balances[0], 2e18);
@@ -135,7 +137,7 @@ contract OptionMarketTest is MarketFixture {
         close.nonce = 1;
         _fill(close, 2e18);
         assertEq(market.openInterest(callId), 0);
-        (uint256[] memory ids, ) = market.positionsOf(makerAccount);
+        (SeriesId[] memory ids, ) = market.positionsOf(makerAccount);
         assertEq(ids.length, 0);
         (ids, ) = market.positionsOf(takerAccount);
         assertEq(ids.length, 0);
@@ -277,7 +279,7 @@ contract OptionMarketTest is MarketFixture {
     function test_fill_acceptsErc1271WalletOwner() public {
         (address walletSigner, uint256 walletKey) = makeAddrAndKey("walletSigner");
         TestWallet1271 wallet = new TestWallet1271(walletSigner);
-        uint256 walletAccount = _account(address(wallet), 0);
+        AccountId walletAccount = _account(address(wallet), 0);
         _fundAndDeposit(alice, walletAccount, usdc, 1000e6);
 
         IOptionMarket.Order memory order = _order(walletAccount, callId, 2e18, 10e18);
@@ -364,7 +366,7 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_fill_allowsTwoSubaccountsOfOneOwner() public {
-        uint256 makerSub = _account(maker, 1);
+        AccountId makerSub = _account(maker, 1);
         _fundAndDeposit(maker, makerSub, usdc, FUNDING);
         IOptionMarket.Order memory order = _order(makerAccount, callId, 1e18, 10e18);
         bytes memory sig = _sign(makerKey, order);
@@ -374,7 +376,7 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_fill_enforcesTakerRestriction() public {
-        uint256 other = _account(bob, 0);
+        AccountId other = _account(bob, 0);
         IOptionMarket.Order memory order = _order(makerAccount, callId, 2e18, 10e18);
         order.taker = other;
         bytes32 hash = market.orderHash(order);
@@ -397,7 +399,7 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_fill_revertsUnknownSeries() public {
-        uint256 unknown = SeriesLib.id(SeriesLib.Series(ethIndex, uint40(expiry), true, 1234e18));
+        SeriesId unknown = SeriesLib.id(SeriesLib.Series(ethIndex, uint40(expiry), true, 1234e18));
         IOptionMarket.Order memory order = _order(makerAccount, unknown, 1e18, 10e18);
         _fillExpectRevert(order, 1e18, abi.encodeWithSelector(IOptionMarket.MarketSeriesNotFound.selector, unknown));
     }
@@ -431,7 +433,7 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_fill_noFeesWithoutFeeAccount() public {
-        _setFees(0.005e18, 0.01e18, 0);
+        _setFees(0.005e18, 0.01e18, AccountId.wrap(0));
         _fill(_order(makerAccount, callId, 1e18, 100e18), 1e18);
         assertEq(vault.cashOf(makerAccount), int256(FUNDING - 100e6));
         assertEq(vault.cashOf(takerAccount), int256(FUNDING + 100e6));
@@ -464,7 +466,7 @@ contract OptionMarketTest is MarketFixture {
     // ------------------------------------------------------------ margin gate
 
     function test_gate_blocksNewRiskBelowInitialMargin() public {
-        uint256 thin = _account(taker, 1);
+        AccountId thin = _account(taker, 1);
         _fundAndDeposit(taker, thin, usdc, 100e6);
         // Selling 2 calls for 200 USDC: equity 300 − 2 marks against 2 × 450 of requirement.
         int256 equityIM = 300e18 + MarginMath.positionValue(-2e18, engine.mark(callId));
@@ -479,7 +481,7 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_gate_allowsReducingTradeBelowInitialMargin() public {
-        (uint256 thin, uint256 spotWad) = _thinShortInMarginCall();
+        (AccountId thin, uint256 spotWad) = _thinShortInMarginCall();
         int256 before = engine.excessInitial(thin);
         // Buying back 1 at 100 pays 100 and sheds one short's liability (its mark) and requirement.
         uint256 freed = engine.mark(callId) + _shortCallRequirement(spotWad);
@@ -493,7 +495,7 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_gate_blocksReducingTradeThatWorsensExcess() public {
-        (uint256 thin, uint256 spotWad) = _thinShortInMarginCall();
+        (AccountId thin, uint256 spotWad) = _thinShortInMarginCall();
         int256 before = engine.excessInitial(thin);
         // Paying 100 more than the mark and requirement it frees strips value out of the account.
         // The price is a whole number of USDC units, so the premium needs no rounding.
@@ -561,11 +563,11 @@ contract OptionMarketTest is MarketFixture {
     /// @dev Regression (review C3): an account below IM may not give away a long that hedges
     /// its short, by transfer or by a sale at any price: maintenance excess must not fall.
     function test_gate_longsCannotLeaveAHedgedAccountBelowIM() public {
-        uint256 hedged = _account(maker, 5);
-        uint256 sibling = _account(maker, 6);
+        AccountId hedged = _account(maker, 5);
+        AccountId sibling = _account(maker, 6);
         _fundAndDeposit(maker, hedged, usdc, 800e6);
-        uint256 longId = market.createSeries(SeriesLib.Series(1, _expiry(31), true, 3_000e18));
-        uint256 shortId = market.createSeries(SeriesLib.Series(1, _expiry(30), true, 3_000e18));
+        SeriesId longId = market.createSeries(SeriesLib.Series(1, _expiry(31), true, 3_000e18));
+        SeriesId shortId = market.createSeries(SeriesLib.Series(1, _expiry(30), true, 3_000e18));
         _fillFor(_order(hedged, shortId, -1e18, engine.mark(shortId)), takerAccount, 1e18);
         _fillFor(_order(hedged, longId, 1e18, engine.mark(longId)), takerAccount, 1e18);
         ethUsd.updateAnswer(4_500e8);
@@ -642,7 +644,7 @@ contract OptionMarketTest is MarketFixture {
     function test_cross_capsOpenPositions() public {
         uint256 cap = engine.MAX_CROSS_POSITIONS();
         for (uint256 i; i <= cap; ++i) {
-            uint256 id = market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, uint128(1000e18 + i)));
+            SeriesId id = market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, uint128(1000e18 + i)));
             IOptionMarket.Order memory order = _order(makerAccount, id, 1e18, 0);
             if (i < cap) {
                 _fill(order, 1e18);
@@ -654,16 +656,16 @@ contract OptionMarketTest is MarketFixture {
                 );
             }
         }
-        (uint256[] memory ids, ) = market.positionsOf(makerAccount);
+        (SeriesId[] memory ids, ) = market.positionsOf(makerAccount);
         assertEq(ids.length, cap);
     }
 
     // ------------------------------------------------------------ transfers
 
     function test_transfer_movesBetweenSubaccounts() public {
-        uint256 makerSub = _account(maker, 1);
+        AccountId makerSub = _account(maker, 1);
         _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
-        uint256[] memory ids = _ids(callId);
+        SeriesId[] memory ids = _ids(callId);
         int256[] memory amounts = _amounts(int256(0.5e18));
         vm.expectEmit(address(market));
         emit IOptionMarket.PositionsTransferred(makerAccount, makerSub, ids, amounts);
@@ -675,14 +677,14 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_transfer_movesAShort() public {
-        uint256 takerSub = _account(taker, 3);
+        AccountId takerSub = _account(taker, 3);
         _fundAndDeposit(taker, takerSub, usdc, FUNDING);
         _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
         vm.prank(taker);
         market.transferPositions(takerAccount, takerSub, _ids(callId), _amounts(-2e18));
         assertEq(market.positionOf(takerAccount, callId), 0);
         assertEq(market.positionOf(takerSub, callId), -2e18);
-        (uint256[] memory ids, ) = market.positionsOf(takerAccount);
+        (SeriesId[] memory ids, ) = market.positionsOf(takerAccount);
         assertEq(ids.length, 0);
     }
 
@@ -695,14 +697,14 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_transfer_revertsForStranger() public {
-        uint256 makerSub = _account(maker, 1);
+        AccountId makerSub = _account(maker, 1);
         vm.prank(taker);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnauthorized.selector, makerAccount, taker));
         market.transferPositions(makerAccount, makerSub, _ids(callId), _amounts(1));
     }
 
     function test_transfer_revertsOnBadArguments() public {
-        uint256 makerSub = _account(maker, 1);
+        AccountId makerSub = _account(maker, 1);
         _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
         vm.startPrank(maker);
         vm.expectRevert(IOptionMarket.MarketLengthMismatch.selector);
@@ -735,12 +737,12 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_transfer_respectsIsolatedTarget() public {
-        uint256 makerSub = _account(maker, 1);
+        AccountId makerSub = _account(maker, 1);
         vm.prank(maker);
         engine.setMarginMode(makerSub, IMarginEngine.MarginMode.ISOLATED);
         _fill(_order(makerAccount, callId, 1e18, 10e18), 1e18);
         _fill(_order(makerAccount, putId, 1e18, 10e18), 1e18);
-        uint256[] memory ids = new uint256[](2);
+        SeriesId[] memory ids = new SeriesId[](2);
         (ids[0], ids[1]) = (callId, putId);
         int256[] memory amounts = new int256[](2);
         (amounts[0], amounts[1]) = (int256(1e18), int256(1e18));
@@ -762,7 +764,7 @@ contract OptionMarketTest is MarketFixture {
     // ------------------------------------------------------------ transfers: gate
 
     function test_transfer_netsAgainstTargetWhileOracleDown() public {
-        uint256 makerSub = _account(maker, 1);
+        AccountId makerSub = _account(maker, 1);
         _fundAndDeposit(maker, makerSub, usdc, FUNDING);
         _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18); // main long 2
         IOptionMarket.Order memory buy = _order(makerAccount, callId, 1e18, 100e18);
@@ -773,7 +775,7 @@ contract OptionMarketTest is MarketFixture {
         _letFeedsGoStale();
 
         // Both sides reduce step by step (the same id twice): allowed without a price.
-        uint256[] memory ids = new uint256[](2);
+        SeriesId[] memory ids = new SeriesId[](2);
         (ids[0], ids[1]) = (callId, callId);
         int256[] memory amounts = new int256[](2);
         (amounts[0], amounts[1]) = (int256(0.5e18), int256(0.5e18));
@@ -793,7 +795,7 @@ contract OptionMarketTest is MarketFixture {
     /// and moving one out of an account leaves its IM excess unchanged (its MM equity, which
     /// counts longs at their mark, falls by the mark).
     function test_transfer_longsCarryNoInitialMarginValue() public {
-        uint256 makerSub = _account(maker, 1);
+        AccountId makerSub = _account(maker, 1);
         uint256 markWad = engine.mark(callId);
         uint256 priceWad = (markWad / 1e12) * 1e12;
         // Without cash the purchase is refused: the premium would be unbacked debt.
@@ -814,7 +816,7 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_transfer_targetNewRiskNeedsInitialMargin() public {
-        uint256 makerSub = _account(maker, 1); // holds nothing
+        AccountId makerSub = _account(maker, 1); // holds nothing
         _fill(_order(makerAccount, callId, -2e18, 100e18), 2e18);
         // One short moved in: its mark as a liability against a 450 requirement.
         int256 equityIM = -int256(engine.mark(callId));
@@ -827,7 +829,7 @@ contract OptionMarketTest is MarketFixture {
     }
 
     function test_transfer_pausedBlocksNewRiskForTarget() public {
-        uint256 makerSub = _account(maker, 1);
+        AccountId makerSub = _account(maker, 1);
         _fill(_order(makerAccount, callId, 2e18, 100e18), 2e18);
         vm.prank(guardian);
         market.pause();
@@ -873,7 +875,7 @@ contract OptionMarketTest is MarketFixture {
     // ------------------------------------------------------------ helpers
 
     /// @dev Fee rates from the risk manager, the fee account from the admin (the timelock).
-    function _setFees(uint256 makerFeeWad, uint256 takerFeeWad, uint256 feeAccount) internal {
+    function _setFees(uint256 makerFeeWad, uint256 takerFeeWad, AccountId feeAccount) internal {
         vm.prank(riskManager);
         market.setFees(makerFeeWad, takerFeeWad);
         vm.prank(admin);
@@ -883,7 +885,7 @@ contract OptionMarketTest is MarketFixture {
     /// @dev A taker subaccount funded with 5,000 USDC sells 10 calls at 100 (at 3,000: 6,000
     /// cash less 10 marks of ~133 against 4,500 of requirement), then ETH rises in 5-dollar
     /// steps until the account is more than 1,000 below IM: a margin call, still above MM.
-    function _thinShortInMarginCall() internal returns (uint256 thin, uint256 spotWad) {
+    function _thinShortInMarginCall() internal returns (AccountId thin, uint256 spotWad) {
         thin = _account(taker, 1);
         _fundAndDeposit(taker, thin, usdc, 5_000e6);
         _fillFor(_order(makerAccount, callId, 10e18, 100e18), thin, 10e18);

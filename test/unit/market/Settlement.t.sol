@@ -3,14 +3,16 @@ pragma solidity 0.8.30;
 
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 contract SettlementTest is PledgeFixture {
     address internal carol;
     uint256 internal carolKey;
-    uint256 internal carolAccount;
-    uint256 internal bobAccount;
-    uint256 internal call7;
-    uint256 internal put7;
+    AccountId internal carolAccount;
+    AccountId internal bobAccount;
+    SeriesId internal call7;
+    SeriesId internal put7;
     uint256 internal expiry;
 
     function setUp() public override {
@@ -34,8 +36,13 @@ contract SettlementTest is PledgeFixture {
         vm.warp(expiry);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketSettlementPriceMissing.selector, call7));
         market.settle(carolAccount, call7);
-        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketSeriesNotFound.selector, call7 + 1));
-        market.settle(carolAccount, call7 + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IOptionMarket.MarketSeriesNotFound.selector,
+                SeriesId.wrap(SeriesId.unwrap(call7) + 1)
+            )
+        );
+        market.settle(carolAccount, SeriesId.wrap(SeriesId.unwrap(call7) + 1));
     }
 
     function test_settleMovesThePayoffAndClosesThePosition() public {
@@ -54,7 +61,7 @@ contract SettlementTest is PledgeFixture {
         assertEq(vault.cashOf(bobAccount), bobCash + 500e6);
         assertEq(vault.cashOf(market.settlementAccount()), 0, "zero-sum per series");
         assertEq(market.openInterest(call7), 0);
-        (uint256[] memory ids, ) = market.positionsOf(carolAccount);
+        (SeriesId[] memory ids, ) = market.positionsOf(carolAccount);
         assertEq(ids.length, 0);
 
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketNothingToSettle.selector, carolAccount, call7));
@@ -64,8 +71,8 @@ contract SettlementTest is PledgeFixture {
     function test_settleBatchSkipsSettledPairs() public {
         _postSettlement(2_800e8);
         market.settle(carolAccount, put7); // a competing keeper got here first
-        uint256[] memory accounts = new uint256[](4);
-        uint256[] memory ids = new uint256[](4);
+        AccountId[] memory accounts = new AccountId[](4);
+        SeriesId[] memory ids = new SeriesId[](4);
         (accounts[0], ids[0]) = (carolAccount, call7);
         (accounts[1], ids[1]) = (bobAccount, call7);
         (accounts[2], ids[2]) = (carolAccount, put7);
@@ -74,7 +81,7 @@ contract SettlementTest is PledgeFixture {
         assertEq(market.openInterest(call7) + market.openInterest(put7), 0);
         assertEq(vault.cashOf(market.settlementAccount()), 0);
         vm.expectRevert(IOptionMarket.MarketLengthMismatch.selector);
-        market.settleBatch(accounts, new uint256[](1));
+        market.settleBatch(accounts, new SeriesId[](1));
     }
 
     function test_settlementWorksWhilePaused() public {
@@ -88,7 +95,7 @@ contract SettlementTest is PledgeFixture {
     /// settlement account (never more than one cash unit per settled position).
     function testFuzz_settlementIsZeroSum(uint256 price, uint256 size) public {
         size = bound(size, 1, 5e18);
-        uint256 dave = _account(makeAddr("dave"), 1);
+        AccountId dave = _account(makeAddr("dave"), 1);
         _fundAndDeposit(makeAddr("dave"), dave, usdc, 100_000e6);
         _trade(carolKey, carolAccount, dave, call7, int256(size), 1e18);
         price = bound(price, 1_000e8, 6_000e8);

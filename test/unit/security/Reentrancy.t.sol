@@ -4,13 +4,14 @@ pragma solidity 0.8.30;
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {MockReentrantToken} from "../../../contracts/mocks/MockReentrantToken.sol";
 import {VaultFixture} from "../../helpers/VaultFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
 
 /// @notice The audit checklist's reentrancy line (`docs/security.md`): a listed token that
 /// calls back into the vault in the middle of a transfer finds every entry point locked, so
 /// a deposit cannot be credited twice and a withdrawal cannot be taken twice.
 contract ReentrancyTest is VaultFixture {
     MockReentrantToken internal evil;
-    uint256 internal aliceMain;
+    AccountId internal aliceMain;
 
     function setUp() public override {
         super.setUp();

@@ -10,25 +10,26 @@ import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {MockFeeOnTransferToken} from "../../../contracts/mocks/MockFeeOnTransferToken.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {VaultFixture} from "../../helpers/VaultFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
 
 /// @dev A risk check that refuses a chosen account, to prove the hook is consulted.
 contract RefusingRiskCheck is IRiskCheck {
-    error Refused(uint256 account);
-    uint256 public refused;
+    error Refused(AccountId account);
+    AccountId public refused;
 
-    function refuse(uint256 account) external {
+    function refuse(AccountId account) external {
         refused = account;
     }
 
-    function checkWithdrawal(uint256 account) external view {
+    function checkWithdrawal(AccountId account) external view {
         if (account == refused) revert Refused(account);
     }
 }
 
 contract CollateralVaultTest is VaultFixture {
-    uint256 internal aliceMain;
-    uint256 internal aliceSub;
-    uint256 internal bobMain;
+    AccountId internal aliceMain;
+    AccountId internal aliceSub;
+    AccountId internal bobMain;
 
     function setUp() public override {
         super.setUp();
@@ -40,8 +41,8 @@ contract CollateralVaultTest is VaultFixture {
     // ------------------------------------------------------------ accounts
 
     function test_accountIdPacksOwnerAndSubId() public view {
-        assertEq(aliceSub >> 96, uint256(uint160(alice)));
-        assertEq(uint96(aliceSub), 7);
+        assertEq(AccountId.unwrap(aliceSub) >> 96, uint256(uint160(alice)));
+        assertEq(uint96(AccountId.unwrap(aliceSub)), 7);
         assertTrue(vault.isAuthorized(aliceSub, alice));
         assertFalse(vault.isAuthorized(aliceSub, bob));
     }
@@ -102,7 +103,7 @@ contract CollateralVaultTest is VaultFixture {
 
     function test_deposit_revertsOnZeroAccount() public {
         vm.expectRevert(ICollateralVault.VaultZeroAddress.selector);
-        vault.deposit(0, address(weth), 1);
+        vault.deposit(AccountId.wrap(0), address(weth), 1);
     }
 
     function test_deposit_revertsOnUnlistedAsset() public {
@@ -172,7 +173,7 @@ contract CollateralVaultTest is VaultFixture {
 
     function test_depositWithPermit() public {
         (address signer, uint256 key) = makeAddrAndKey("permitSigner");
-        uint256 account = _account(signer, 1);
+        AccountId account = _account(signer, 1);
         usdc.mint(signer, 50e6);
         uint256 deadline = block.timestamp + 1 hours;
         bytes32 digest = _permitDigest(usdc, signer, 50e6, usdc.nonces(signer), deadline);
@@ -291,7 +292,7 @@ contract CollateralVaultTest is VaultFixture {
         vm.expectRevert(abi.encodeWithSelector(RefusingRiskCheck.Refused.selector, aliceMain));
         vault.withdraw(aliceMain, address(weth), 1e18, alice);
         assertEq(vault.collateralOf(aliceMain, address(weth)), 2e18);
-        check.refuse(0);
+        check.refuse(AccountId.wrap(0));
         vm.prank(alice);
         vault.withdraw(aliceMain, address(weth), 1e18, alice);
     }
@@ -446,7 +447,7 @@ contract CollateralVaultTest is VaultFixture {
     function testFuzz_depositWithdrawRoundTrip(uint96 subId, uint256 amount, uint256 withdrawn) public {
         amount = bound(amount, 1, WETH_CAP);
         withdrawn = bound(withdrawn, 1, amount);
-        uint256 account = _account(alice, subId);
+        AccountId account = _account(alice, subId);
         _fundAndDeposit(alice, account, weth, amount);
         vm.prank(alice);
         vault.withdraw(account, address(weth), withdrawn, alice);

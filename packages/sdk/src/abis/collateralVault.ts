@@ -49,7 +49,7 @@ export const collateralVaultAbi = [
   { inputs: [{ internalType: "address", name: "asset", type: "address" }], name: "VaultAssetNotListed", type: "error" },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "int256", name: "cash", type: "int256" },
     ],
     name: "VaultCashDebt",
@@ -58,7 +58,7 @@ export const collateralVaultAbi = [
   { inputs: [], name: "VaultCashNotDelistable", type: "error" },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "address", name: "asset", type: "address" },
       { internalType: "uint256", name: "balance", type: "uint256" },
       { internalType: "uint256", name: "amount", type: "uint256" },
@@ -92,7 +92,11 @@ export const collateralVaultAbi = [
   },
   { inputs: [], name: "VaultPaused", type: "error" },
   { inputs: [], name: "VaultRiskCheckAlreadySet", type: "error" },
-  { inputs: [{ internalType: "uint256", name: "account", type: "uint256" }], name: "VaultSelfTransfer", type: "error" },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "VaultSelfTransfer",
+    type: "error",
+  },
   {
     inputs: [
       { internalType: "address", name: "asset", type: "address" },
@@ -114,7 +118,7 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "address", name: "caller", type: "address" },
     ],
     name: "VaultUnauthorized",
@@ -159,8 +163,8 @@ export const collateralVaultAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "from", type: "uint256" },
-      { indexed: true, internalType: "uint256", name: "to", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "from", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "to", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
     ],
     name: "CashMoved",
@@ -169,8 +173,8 @@ export const collateralVaultAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "from", type: "uint256" },
-      { indexed: true, internalType: "uint256", name: "to", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "from", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "to", type: "uint256" },
       { indexed: true, internalType: "address", name: "asset", type: "address" },
       { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
     ],
@@ -180,7 +184,7 @@ export const collateralVaultAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
       { indexed: true, internalType: "address", name: "asset", type: "address" },
       { indexed: true, internalType: "address", name: "from", type: "address" },
       { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
@@ -249,7 +253,7 @@ export const collateralVaultAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
       { indexed: true, internalType: "address", name: "asset", type: "address" },
       { indexed: true, internalType: "address", name: "to", type: "address" },
       { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
@@ -323,7 +327,7 @@ export const collateralVaultAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "balancesOf",
     outputs: [
       { internalType: "uint256[]", name: "collateral", type: "uint256[]" },
@@ -340,7 +344,7 @@ export const collateralVaultAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "cashOf",
     outputs: [{ internalType: "int256", name: "", type: "int256" }],
     stateMutability: "view",
@@ -355,7 +359,7 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "address", name: "asset", type: "address" },
     ],
     name: "collateralOf",
@@ -385,7 +389,7 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "address", name: "asset", type: "address" },
       { internalType: "uint256", name: "amount", type: "uint256" },
     ],
@@ -396,7 +400,7 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "address", name: "asset", type: "address" },
       { internalType: "uint256", name: "amount", type: "uint256" },
       { internalType: "uint256", name: "deadline", type: "uint256" },
@@ -438,7 +442,7 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "address", name: "caller", type: "address" },
     ],
     name: "isAuthorized",
@@ -470,8 +474,8 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "from", type: "uint256" },
-      { internalType: "uint256", name: "to", type: "uint256" },
+      { internalType: "AccountId", name: "from", type: "uint256" },
+      { internalType: "AccountId", name: "to", type: "uint256" },
       { internalType: "uint256", name: "amount", type: "uint256" },
     ],
     name: "moveCash",
@@ -481,8 +485,8 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "from", type: "uint256" },
-      { internalType: "uint256", name: "to", type: "uint256" },
+      { internalType: "AccountId", name: "from", type: "uint256" },
+      { internalType: "AccountId", name: "to", type: "uint256" },
       { internalType: "address", name: "asset", type: "address" },
       { internalType: "uint256", name: "amount", type: "uint256" },
     ],
@@ -574,7 +578,7 @@ export const collateralVaultAbi = [
   { inputs: [], name: "unpause", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "address", name: "asset", type: "address" },
       { internalType: "uint256", name: "amount", type: "uint256" },
       { internalType: "address", name: "to", type: "address" },

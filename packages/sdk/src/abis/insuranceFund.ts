@@ -60,7 +60,7 @@ export const insuranceFundAbi = [
   {
     inputs: [],
     name: "account",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    outputs: [{ internalType: "AccountId", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },

@@ -8,7 +8,7 @@ export const liquidatorAbi = [
       { internalType: "contract ICollateralVault", name: "vault_", type: "address" },
       { internalType: "contract IMarginEngine", name: "engine_", type: "address" },
       { internalType: "contract IOptionMarket", name: "market_", type: "address" },
-      { internalType: "uint256", name: "insuranceAccount_", type: "uint256" },
+      { internalType: "AccountId", name: "insuranceAccount_", type: "uint256" },
       {
         components: [
           { internalType: "uint64", name: "startDiscountWad", type: "uint64" },
@@ -42,7 +42,7 @@ export const liquidatorAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "uint256", name: "expectedNonce", type: "uint256" },
       { internalType: "uint256", name: "nonce", type: "uint256" },
     ],
@@ -51,7 +51,7 @@ export const liquidatorAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "enum IMarginEngine.Health", name: "health", type: "uint8" },
     ],
     name: "LiquidatorAccountHealthy",
@@ -59,14 +59,14 @@ export const liquidatorAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "int256", name: "excessIM", type: "int256" },
     ],
     name: "LiquidatorAccountStillUnderwater",
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "LiquidatorAuctionActive",
     type: "error",
   },
@@ -95,17 +95,17 @@ export const liquidatorAbi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "LiquidatorNoAuction",
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "LiquidatorNotAnEmptyDebtor",
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "LiquidatorNothingToSell",
     type: "error",
   },
@@ -118,14 +118,18 @@ export const liquidatorAbi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "LiquidatorProtectedAccount",
     type: "error",
   },
-  { inputs: [{ internalType: "uint256", name: "account", type: "uint256" }], name: "LiquidatorSelfBid", type: "error" },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "LiquidatorSelfBid",
+    type: "error",
+  },
   {
     inputs: [
-      { internalType: "uint256", name: "bidderAccount", type: "uint256" },
+      { internalType: "AccountId", name: "bidderAccount", type: "uint256" },
       { internalType: "address", name: "caller", type: "address" },
     ],
     name: "LiquidatorUnauthorized",
@@ -136,7 +140,7 @@ export const liquidatorAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
       { indexed: false, internalType: "bool", name: "emptied", type: "bool" },
     ],
     name: "AuctionEnded",
@@ -166,7 +170,7 @@ export const liquidatorAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
       { indexed: false, internalType: "int256", name: "markValueWad", type: "int256" },
       { indexed: false, internalType: "enum IMarginEngine.Health", name: "health", type: "uint8" },
       { indexed: false, internalType: "address", name: "keeper", type: "address" },
@@ -177,7 +181,7 @@ export const liquidatorAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "totalBadDebt", type: "uint256" },
     ],
@@ -187,8 +191,8 @@ export const liquidatorAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
-      { indexed: true, internalType: "uint256", name: "bidderAccount", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "bidderAccount", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "fractionWad", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "discountWad", type: "uint256" },
       { indexed: false, internalType: "int256", name: "payment", type: "int256" },
@@ -284,14 +288,14 @@ export const liquidatorAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "absorbDebt",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "auctionClock",
     outputs: [
       { internalType: "bool", name: "running", type: "bool" },
@@ -301,7 +305,7 @@ export const liquidatorAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "auctionOf",
     outputs: [
       {
@@ -351,8 +355,8 @@ export const liquidatorAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
-      { internalType: "uint256", name: "bidderAccount", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "bidderAccount", type: "uint256" },
       { internalType: "uint256", name: "fractionWad", type: "uint256" },
       { internalType: "int256", name: "maxPayment", type: "int256" },
       { internalType: "uint256", name: "expectedNonce", type: "uint256" },
@@ -424,7 +428,7 @@ export const liquidatorAbi = [
   {
     inputs: [],
     name: "insuranceAccount",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    outputs: [{ internalType: "AccountId", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -436,7 +440,7 @@ export const liquidatorAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "onAccountChanged",
     outputs: [],
     stateMutability: "nonpayable",
@@ -451,7 +455,7 @@ export const liquidatorAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "uint256", name: "fractionWad", type: "uint256" },
     ],
     name: "previewBid",
@@ -519,7 +523,7 @@ export const liquidatorAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "startAuction",
     outputs: [],
     stateMutability: "nonpayable",
@@ -533,7 +537,7 @@ export const liquidatorAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "terminateAuction",
     outputs: [],
     stateMutability: "nonpayable",

@@ -37,7 +37,7 @@ export const marginEngineAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "int256", name: "equityIM", type: "int256" },
       { internalType: "uint256", name: "requirementIM", type: "uint256" },
     ],
@@ -87,7 +87,11 @@ export const marginEngineAbi = [
   },
   { inputs: [], name: "EngineMarketAlreadySet", type: "error" },
   { inputs: [], name: "EngineMarketNotSet", type: "error" },
-  { inputs: [{ internalType: "uint256", name: "account", type: "uint256" }], name: "EngineModeLocked", type: "error" },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "EngineModeLocked",
+    type: "error",
+  },
   {
     inputs: [{ internalType: "uint256", name: "max", type: "uint256" }],
     name: "EngineTooManyUnderlyings",
@@ -95,7 +99,7 @@ export const marginEngineAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "address", name: "caller", type: "address" },
     ],
     name: "EngineUnauthorized",
@@ -115,7 +119,7 @@ export const marginEngineAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
       { indexed: false, internalType: "enum IMarginEngine.MarginMode", name: "mode", type: "uint8" },
     ],
     name: "MarginModeSet",
@@ -367,7 +371,7 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "accountMargin",
     outputs: [
       {
@@ -388,7 +392,7 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256[]", name: "accounts", type: "uint256[]" }],
+    inputs: [{ internalType: "AccountId[]", name: "accounts", type: "uint256[]" }],
     name: "accountsMargin",
     outputs: [
       {
@@ -409,14 +413,14 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "checkInitialMargin",
     outputs: [],
     stateMutability: "view",
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "checkWithdrawal",
     outputs: [],
     stateMutability: "view",
@@ -444,14 +448,14 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "excessInitial",
     outputs: [{ internalType: "int256", name: "", type: "int256" }],
     stateMutability: "view",
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "excesses",
     outputs: [
       { internalType: "int256", name: "initialExcess", type: "int256" },
@@ -515,14 +519,14 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "marginModeOf",
     outputs: [{ internalType: "enum IMarginEngine.MarginMode", name: "", type: "uint8" }],
     stateMutability: "view",
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "seriesId", type: "uint256" }],
+    inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
     name: "mark",
     outputs: [{ internalType: "uint256", name: "markWad", type: "uint256" }],
     stateMutability: "view",
@@ -578,7 +582,7 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "positionLimitOf",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -606,7 +610,7 @@ export const marginEngineAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "enum IMarginEngine.MarginMode", name: "mode", type: "uint8" },
     ],
     name: "setMarginMode",

@@ -36,21 +36,21 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "from", type: "uint256" },
-      { internalType: "uint256", name: "to", type: "uint256" },
+      { internalType: "AccountId", name: "from", type: "uint256" },
+      { internalType: "AccountId", name: "to", type: "uint256" },
     ],
     name: "MarketDifferentOwners",
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "MarketFeeAccountNotAllowed",
     type: "error",
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
-      { internalType: "uint256", name: "seriesId", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
       { internalType: "int256", name: "balance", type: "int256" },
       { internalType: "int256", name: "amount", type: "int256" },
     ],
@@ -63,7 +63,7 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "MarketInvalidFeeAccount",
     type: "error",
   },
@@ -101,7 +101,7 @@ export const optionMarketAbi = [
   { inputs: [], name: "MarketLengthMismatch", type: "error" },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "int256", name: "equityMMBefore", type: "int256" },
       { internalType: "int256", name: "equityMMAfter", type: "int256" },
     ],
@@ -110,8 +110,8 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
-      { internalType: "uint256", name: "seriesId", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
     ],
     name: "MarketNothingToSettle",
     type: "error",
@@ -148,28 +148,28 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "MarketPausedNewRisk",
     type: "error",
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "int256", name: "excessBefore", type: "int256" },
       { internalType: "int256", name: "excessAfter", type: "int256" },
     ],
     name: "MarketRiskIncreased",
     type: "error",
   },
-  { inputs: [{ internalType: "uint256", name: "account", type: "uint256" }], name: "MarketSelfTrade", type: "error" },
+  { inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }], name: "MarketSelfTrade", type: "error" },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "MarketSelfTransfer",
     type: "error",
   },
   {
     inputs: [
-      { internalType: "uint256", name: "seriesId", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
       { internalType: "uint256", name: "expiry", type: "uint256" },
     ],
     name: "MarketSeriesExpired",
@@ -177,25 +177,25 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "seriesId", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
       { internalType: "uint256", name: "expiry", type: "uint256" },
     ],
     name: "MarketSeriesNotExpired",
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "seriesId", type: "uint256" }],
+    inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
     name: "MarketSeriesNotFound",
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "seriesId", type: "uint256" }],
+    inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
     name: "MarketSettlementPriceMissing",
     type: "error",
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "int256", name: "maintenanceExcessBefore", type: "int256" },
       { internalType: "int256", name: "maintenanceExcessAfter", type: "int256" },
     ],
@@ -204,7 +204,7 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "uint256", name: "max", type: "uint256" },
     ],
     name: "MarketTooManyPositions",
@@ -212,7 +212,7 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "address", name: "caller", type: "address" },
     ],
     name: "MarketUnauthorized",
@@ -224,14 +224,14 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "MarketValuationFailed",
     type: "error",
   },
   {
     inputs: [
       { internalType: "bytes32", name: "orderHash", type: "bytes32" },
-      { internalType: "uint256", name: "taker", type: "uint256" },
+      { internalType: "AccountId", name: "taker", type: "uint256" },
     ],
     name: "MarketWrongTaker",
     type: "error",
@@ -249,7 +249,7 @@ export const optionMarketAbi = [
   { anonymous: false, inputs: [], name: "EIP712DomainChanged", type: "event" },
   {
     anonymous: false,
-    inputs: [{ indexed: true, internalType: "uint256", name: "feeAccount", type: "uint256" }],
+    inputs: [{ indexed: true, internalType: "AccountId", name: "feeAccount", type: "uint256" }],
     name: "FeeAccountSet",
     type: "event",
   },
@@ -265,7 +265,7 @@ export const optionMarketAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "minNonce", type: "uint256" },
     ],
     name: "MinNonceSet",
@@ -275,7 +275,7 @@ export const optionMarketAbi = [
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "bytes32", name: "orderHash", type: "bytes32" },
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
     ],
     name: "OrderCancelled",
     type: "event",
@@ -284,9 +284,9 @@ export const optionMarketAbi = [
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "bytes32", name: "orderHash", type: "bytes32" },
-      { indexed: true, internalType: "uint256", name: "maker", type: "uint256" },
-      { indexed: true, internalType: "uint256", name: "taker", type: "uint256" },
-      { indexed: false, internalType: "uint256", name: "seriesId", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "maker", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "taker", type: "uint256" },
+      { indexed: false, internalType: "SeriesId", name: "seriesId", type: "uint256" },
       { indexed: false, internalType: "int256", name: "makerDelta", type: "int256" },
       { indexed: false, internalType: "uint256", name: "priceWad", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "premium", type: "uint256" },
@@ -305,8 +305,8 @@ export const optionMarketAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
-      { indexed: true, internalType: "uint256", name: "seriesId", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
+      { indexed: true, internalType: "SeriesId", name: "seriesId", type: "uint256" },
       { indexed: false, internalType: "int256", name: "balance", type: "int256" },
     ],
     name: "PositionChanged",
@@ -315,8 +315,8 @@ export const optionMarketAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "account", type: "uint256" },
-      { indexed: true, internalType: "uint256", name: "seriesId", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
+      { indexed: true, internalType: "SeriesId", name: "seriesId", type: "uint256" },
       { indexed: false, internalType: "int256", name: "balance", type: "int256" },
       { indexed: false, internalType: "int256", name: "payoff", type: "int256" },
     ],
@@ -326,8 +326,8 @@ export const optionMarketAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "from", type: "uint256" },
-      { indexed: true, internalType: "uint256", name: "to", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "from", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "to", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "fractionWad", type: "uint256" },
     ],
     name: "PositionsSliced",
@@ -336,9 +336,9 @@ export const optionMarketAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "from", type: "uint256" },
-      { indexed: true, internalType: "uint256", name: "to", type: "uint256" },
-      { indexed: false, internalType: "uint256[]", name: "seriesIds", type: "uint256[]" },
+      { indexed: true, internalType: "AccountId", name: "from", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "to", type: "uint256" },
+      { indexed: false, internalType: "SeriesId[]", name: "seriesIds", type: "uint256[]" },
       { indexed: false, internalType: "int256[]", name: "amounts", type: "int256[]" },
     ],
     name: "PositionsTransferred",
@@ -377,7 +377,7 @@ export const optionMarketAbi = [
   {
     anonymous: false,
     inputs: [
-      { indexed: true, internalType: "uint256", name: "seriesId", type: "uint256" },
+      { indexed: true, internalType: "SeriesId", name: "seriesId", type: "uint256" },
       { indexed: true, internalType: "uint16", name: "underlyingIndex", type: "uint16" },
       { indexed: false, internalType: "uint256", name: "expiry", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "strikeWad", type: "uint256" },
@@ -456,7 +456,7 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "accountNonce",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -466,11 +466,11 @@ export const optionMarketAbi = [
     inputs: [
       {
         components: [
-          { internalType: "uint256", name: "account", type: "uint256" },
-          { internalType: "uint256", name: "seriesId", type: "uint256" },
+          { internalType: "AccountId", name: "account", type: "uint256" },
+          { internalType: "SeriesId", name: "seriesId", type: "uint256" },
           { internalType: "int256", name: "size", type: "int256" },
           { internalType: "uint256", name: "priceWad", type: "uint256" },
-          { internalType: "uint256", name: "taker", type: "uint256" },
+          { internalType: "AccountId", name: "taker", type: "uint256" },
           { internalType: "uint256", name: "nonce", type: "uint256" },
           { internalType: "uint256", name: "deadline", type: "uint256" },
         ],
@@ -499,7 +499,7 @@ export const optionMarketAbi = [
       },
     ],
     name: "createSeries",
-    outputs: [{ internalType: "uint256", name: "seriesId", type: "uint256" }],
+    outputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -528,7 +528,7 @@ export const optionMarketAbi = [
   {
     inputs: [],
     name: "feeAccount",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    outputs: [{ internalType: "AccountId", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -536,11 +536,11 @@ export const optionMarketAbi = [
     inputs: [
       {
         components: [
-          { internalType: "uint256", name: "account", type: "uint256" },
-          { internalType: "uint256", name: "seriesId", type: "uint256" },
+          { internalType: "AccountId", name: "account", type: "uint256" },
+          { internalType: "SeriesId", name: "seriesId", type: "uint256" },
           { internalType: "int256", name: "size", type: "int256" },
           { internalType: "uint256", name: "priceWad", type: "uint256" },
-          { internalType: "uint256", name: "taker", type: "uint256" },
+          { internalType: "AccountId", name: "taker", type: "uint256" },
           { internalType: "uint256", name: "nonce", type: "uint256" },
           { internalType: "uint256", name: "deadline", type: "uint256" },
         ],
@@ -549,7 +549,7 @@ export const optionMarketAbi = [
         type: "tuple",
       },
       { internalType: "bytes", name: "signature", type: "bytes" },
-      { internalType: "uint256", name: "takerAccount", type: "uint256" },
+      { internalType: "AccountId", name: "takerAccount", type: "uint256" },
       { internalType: "uint256", name: "fillSize", type: "uint256" },
     ],
     name: "fill",
@@ -599,7 +599,7 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "minNonce",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -607,20 +607,20 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "from", type: "uint256" },
-      { internalType: "uint256", name: "to", type: "uint256" },
+      { internalType: "AccountId", name: "from", type: "uint256" },
+      { internalType: "AccountId", name: "to", type: "uint256" },
       { internalType: "uint256", name: "fractionWad", type: "uint256" },
     ],
     name: "moduleSlicePositions",
     outputs: [
-      { internalType: "uint256[]", name: "seriesIds", type: "uint256[]" },
+      { internalType: "SeriesId[]", name: "seriesIds", type: "uint256[]" },
       { internalType: "int256[]", name: "amounts", type: "int256[]" },
     ],
     stateMutability: "nonpayable",
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "seriesId", type: "uint256" }],
+    inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
     name: "openInterest",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -630,11 +630,11 @@ export const optionMarketAbi = [
     inputs: [
       {
         components: [
-          { internalType: "uint256", name: "account", type: "uint256" },
-          { internalType: "uint256", name: "seriesId", type: "uint256" },
+          { internalType: "AccountId", name: "account", type: "uint256" },
+          { internalType: "SeriesId", name: "seriesId", type: "uint256" },
           { internalType: "int256", name: "size", type: "int256" },
           { internalType: "uint256", name: "priceWad", type: "uint256" },
-          { internalType: "uint256", name: "taker", type: "uint256" },
+          { internalType: "AccountId", name: "taker", type: "uint256" },
           { internalType: "uint256", name: "nonce", type: "uint256" },
           { internalType: "uint256", name: "deadline", type: "uint256" },
         ],
@@ -658,8 +658,8 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
-      { internalType: "uint256", name: "seriesId", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
     ],
     name: "positionOf",
     outputs: [{ internalType: "int256", name: "", type: "int256" }],
@@ -667,10 +667,10 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "account", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "positionsOf",
     outputs: [
-      { internalType: "uint256[]", name: "seriesIds", type: "uint256[]" },
+      { internalType: "SeriesId[]", name: "seriesIds", type: "uint256[]" },
       { internalType: "int256[]", name: "balances", type: "int256[]" },
     ],
     stateMutability: "view",
@@ -697,7 +697,7 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "seriesId", type: "uint256" }],
+    inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
     name: "seriesExists",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
     stateMutability: "view",
@@ -711,7 +711,7 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "uint256", name: "newFeeAccount", type: "uint256" }],
+    inputs: [{ internalType: "AccountId", name: "newFeeAccount", type: "uint256" }],
     name: "setFeeAccount",
     outputs: [],
     stateMutability: "nonpayable",
@@ -729,7 +729,7 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "uint256", name: "newMinNonce", type: "uint256" },
     ],
     name: "setMinNonce",
@@ -739,8 +739,8 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "account", type: "uint256" },
-      { internalType: "uint256", name: "seriesId", type: "uint256" },
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
     ],
     name: "settle",
     outputs: [{ internalType: "int256", name: "payoff", type: "int256" }],
@@ -749,8 +749,8 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256[]", name: "accounts", type: "uint256[]" },
-      { internalType: "uint256[]", name: "seriesIds", type: "uint256[]" },
+      { internalType: "AccountId[]", name: "accounts", type: "uint256[]" },
+      { internalType: "SeriesId[]", name: "seriesIds", type: "uint256[]" },
     ],
     name: "settleBatch",
     outputs: [{ internalType: "uint256", name: "settled", type: "uint256" }],
@@ -760,7 +760,7 @@ export const optionMarketAbi = [
   {
     inputs: [],
     name: "settlementAccount",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    outputs: [{ internalType: "AccountId", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -780,9 +780,9 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "from", type: "uint256" },
-      { internalType: "uint256", name: "to", type: "uint256" },
-      { internalType: "uint256[]", name: "seriesIds", type: "uint256[]" },
+      { internalType: "AccountId", name: "from", type: "uint256" },
+      { internalType: "AccountId", name: "to", type: "uint256" },
+      { internalType: "SeriesId[]", name: "seriesIds", type: "uint256[]" },
       { internalType: "int256[]", name: "amounts", type: "int256[]" },
     ],
     name: "transferPositions",
