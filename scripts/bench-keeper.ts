@@ -22,6 +22,7 @@ import {
   accountMargin,
   approximateMaintenance,
   getMarginInputs,
+  asAccountId,
 } from "../packages/sdk/src/index.js";
 import { chainClock } from "./lib/chainClock.js";
 import { seedPopulation } from "./lib/seeding.js";
@@ -312,7 +313,8 @@ const toBid = blocksTo(firstBid);
 // ---------------------------------------------------------------- ranking speed
 // The SDK's float ranking over every account's inputs, as a keeper would rank them.
 const inputs: MarginInputs[] = [];
-for (const account of population) inputs.push(await getMarginInputs(publicClient, { addressBook: book, account }));
+for (const account of population)
+  inputs.push(await getMarginInputs(publicClient, { addressBook: book, account: asAccountId(account) }));
 const rank = () =>
   inputs
     .map((input, i) => ({ i, ...approximateMaintenance(input) }))

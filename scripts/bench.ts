@@ -13,6 +13,8 @@ import {
   getMarginInputs,
   orderDomain,
   orderTypes,
+  asAccountId,
+  asSeriesId,
 } from "../packages/sdk/src/index.js";
 
 /**
@@ -92,8 +94,8 @@ async function createSeries(i: number): Promise<bigint> {
 /** The maker account sells one contract of `series` to the taker account. */
 async function fill(maker: bigint, taker: bigint, series: bigint): Promise<Hash> {
   const order: Order = {
-    account: maker,
-    seriesId: series,
+    account: asAccountId(maker),
+    seriesId: asSeriesId(series),
     size: -WAD,
     priceWad: 10n * WAD,
     taker: 0n,

@@ -10,6 +10,7 @@ import {
   orderDomain,
   orderTypes,
   seriesId,
+  asSeriesId,
 } from "../../packages/sdk/src/index.js";
 import type { BatchTx, ChainClock } from "./chainClock.js";
 import {
@@ -228,7 +229,7 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
       // The market maker takes the other side at mark ± spread.
       const order: Order = {
         account: desks[fill.series]!,
-        seriesId: world.series[fill.series]!,
+        seriesId: asSeriesId(world.series[fill.series]!),
         size: fill.long ? -fill.size : fill.size,
         priceWad: fill.priceWad,
         taker: account,

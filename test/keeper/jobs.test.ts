@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import type { Address } from "viem";
 
-import { type AccountMarginState, type BidPreview, Health, liquidatorAbi, seriesId } from "@pledge/sdk";
+import { type AccountMarginState, type BidPreview, Health, liquidatorAbi, seriesId, asAccountId } from "@pledge/sdk";
 import { Outcome, SKIP_NONCE_CHECK, type SendResult } from "../../packages/keeper/src/index.js";
 import { createExecute } from "../../packages/keeper/src/jobs/job.js";
 import { createLiquidationJob } from "../../packages/keeper/src/jobs/liquidation.js";
@@ -27,7 +27,7 @@ const BIDDER = 99n;
 
 function state(account: bigint, health: Health): AccountMarginState {
   return {
-    account,
+    account: asAccountId(account),
     equityIM: 0n,
     equityMM: 0n,
     requirementIM: 10n * WAD,

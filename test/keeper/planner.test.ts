@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 
 import type { Address } from "viem";
 
-import { type AccountMarginState, type GetMarketParametersReturnType, Health } from "@pledge/sdk";
+import { type AccountMarginState, type GetMarketParametersReturnType, Health, asAccountId } from "@pledge/sdk";
 import { createMetrics } from "../../packages/keeper/src/metrics.js";
 import { createPlanner } from "../../packages/keeper/src/planner.js";
 import type { AccountHoldings } from "../../packages/keeper/src/ranking.js";
@@ -116,7 +116,7 @@ describe("keeper confirmation planner (no chain)", () => {
     await planner.plan(index, 10n, 1_000n);
     planner.changed(2n);
     const below: AccountMarginState = {
-      account: 2n,
+      account: asAccountId(2n),
       equityIM: 0n,
       equityMM: 0n,
       requirementIM: 1n,

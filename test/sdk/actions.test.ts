@@ -37,6 +37,7 @@ import {
   signOrder,
   startAuction,
   withdraw,
+  type AccountId,
 } from "../../packages/sdk/src/index.js";
 
 const WAD = 10n ** 18n;
@@ -61,7 +62,7 @@ describe("SDK actions on the in-process chain", async () => {
   const expiry = (now / DAY + 7n) * DAY + 8n * 3600n;
   const series = { underlyingIndex: 1, expiry, isCall: true, strikeWad: 3_200n * WAD };
   let nonce = 0n;
-  const order = (account: bigint, overrides: Partial<Order> = {}): Order => ({
+  const order = (account: AccountId, overrides: Partial<Order> = {}): Order => ({
     account,
     seriesId: packSeriesId(series),
     size: -WAD,

@@ -9,6 +9,8 @@ import {
   orderTypes,
   type Order,
   seriesId as packSeries,
+  type AccountId,
+  type SeriesId,
 } from "../../packages/sdk/src/index.js";
 import { Account } from "../../packages/sdk/src/entities/Account.js";
 import { seededRandom } from "../../scripts/lib/population.js";
@@ -44,7 +46,7 @@ describe("SDK margin math equals the chain, to the wei", async () => {
   // The first expiry is at least a day and a half away, so the scenarios stay before it
   // until the last one steps just past it.
   const day0 = (now / DAY + 2n) * DAY + 8n * 3600n;
-  const seriesIds: bigint[] = [];
+  const seriesIds: SeriesId[] = [];
   for (const [index, spot] of [
     [1, 3_000n],
     [2, 60_000n],
@@ -81,7 +83,7 @@ describe("SDK margin math equals the chain, to the wei", async () => {
   }
 
   let nonce = 0n;
-  const accounts: bigint[] = [];
+  const accounts: AccountId[] = [];
   for (let i = 0; i < ACCOUNTS; i++) {
     const account = accountId(trader, BigInt(i + 1));
     accounts.push(account);
@@ -126,7 +128,7 @@ describe("SDK margin math equals the chain, to the wei", async () => {
   }
 
   // Chain → inputs: the SDK's own reader, at the latest block.
-  const readInputs = (account: bigint) => getMarginInputs(publicClient, { addressBook: book, account });
+  const readInputs = (account: AccountId) => getMarginInputs(publicClient, { addressBook: book, account });
 
   async function refreshFeeds(eth: bigint, btc: bigint, ethV: bigint, btcV: bigint) {
     await ethUsd.write.updateAnswer([eth]);

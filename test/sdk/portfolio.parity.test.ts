@@ -22,6 +22,8 @@ import {
   orderTypes,
   previewBidFromState,
   seriesId as packSeries,
+  type AccountId,
+  type SeriesId,
 } from "../../packages/sdk/src/index.js";
 import { random } from "./random.js";
 
@@ -80,7 +82,7 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
   const now = (await publicClient.getBlock()).timestamp;
   const day0 = (now / DAY + 2n) * DAY + 8n * 3600n; // the first expiry, 08:00 UTC
   const expiries = [day0, day0 + DAY, day0 + 7n * DAY, day0 + 30n * DAY, day0 + 90n * DAY];
-  const seriesIds: bigint[] = [];
+  const seriesIds: SeriesId[] = [];
   for (const [index, spot] of [
     [1, 3_000n],
     [2, 60_000n],
@@ -114,8 +116,8 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
   }
   assert.equal(refused, 0, "tokens minted");
 
-  const makers: bigint[] = [];
-  const takers: bigint[] = [];
+  const makers: AccountId[] = [];
+  const takers: AccountId[] = [];
   for (const [wallet, side] of [
     [makerWallet, makers],
     [takerWallet, takers],
@@ -204,7 +206,7 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
   const health = [0, 0, 0, 0];
   const lastInputs = new Map<bigint, MarginInputs>();
   const everyThird = () => accounts.filter((_, i) => i % 3 === 0);
-  async function compare(label: string, subset: readonly bigint[] = accounts): Promise<MarginState[]> {
+  async function compare(label: string, subset: readonly AccountId[] = accounts): Promise<MarginState[]> {
     const chain = await getAccountMargin(publicClient, { addressBook: book, accounts: subset, chunkSize: 8 });
     const inputs: MarginInputs[] = [];
     for (let i = 0; i < subset.length; i += 40) {

@@ -15,6 +15,7 @@ import {
   seriesId as packSeriesId,
   signOrder,
   simulateFill,
+  type AccountId,
 } from "../../packages/sdk/src/index.js";
 import { random } from "./random.js";
 
@@ -49,7 +50,7 @@ describe("simulateFill predicts the chain's answer to a fill", async () => {
   for (const s of series) await createSeries(admin, { publicClient, addressBook, series: s });
 
   // Two accounts per wallet: one well funded, one thin.
-  const accounts: { wallet: (typeof wallets)[number]; id: bigint }[] = [];
+  const accounts: { wallet: (typeof wallets)[number]; id: AccountId }[] = [];
   for (const wallet of wallets) {
     await contracts.usdc.write.mint([wallet.account.address, usdc("10000000")]);
     for (const [subId, amount] of [

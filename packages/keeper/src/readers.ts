@@ -11,6 +11,7 @@ import {
   MarginMode,
   PledgeError,
   PledgeSettlementRoundNotFoundError,
+  asAccountId,
   chainlinkOracleAbi,
   collateralVaultAbi,
   findSettlementRound,
@@ -134,7 +135,7 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
           blockNumber,
         }),
       ),
-      unlessReverted(getPositions(client, { account, market, blockNumber })),
+      unlessReverted(getPositions(client, { account: asAccountId(account), market, blockNumber })),
       unlessReverted(readMarginMode(account, blockNumber)),
     ]);
     if (balances === undefined || positions === undefined || mode === undefined) return undefined;
@@ -172,7 +173,12 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
           readContract(client, { address: liquidator, abi: liquidatorAbi, functionName: "auctionParams", blockNumber }),
           Promise.all(
             chunks.map((accounts) =>
-              getAccountMargin(client, { engine, accounts, chunkSize: Math.max(accounts.length, 1), blockNumber }),
+              getAccountMargin(client, {
+                engine,
+                accounts: accounts.map(asAccountId),
+                chunkSize: Math.max(accounts.length, 1),
+                blockNumber,
+              }),
             ),
           ),
         ]);
@@ -190,7 +196,9 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
                 args: [account],
                 blockNumber,
               }),
-              unlessReverted(previewBid(client, { liquidator, account, fractionWad: 10n ** 18n, blockNumber })),
+              unlessReverted(
+                previewBid(client, { liquidator, account: asAccountId(account), fractionWad: 10n ** 18n, blockNumber }),
+              ),
             ]);
             return {
               account,

@@ -19,7 +19,7 @@ import {
   mockErc20Abi,
   optionMarketAbi,
 } from "./abis/index.js";
-import { ownerOf } from "./accounts.js";
+import { type AccountId, asAccountId, ownerOf } from "./accounts.js";
 
 type AbiError = Extract<Abi[number], { type: "error" }>;
 
@@ -230,12 +230,12 @@ export function formatAmount(value: bigint, decimals = 18, digits = 2): string {
  * @example
  * formatAccount(accountId("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc", 1n)); // "0x3c44…93bc/1"
  */
-export function formatAccount(account: bigint): string {
+export function formatAccount(account: AccountId): string {
   return `${ownerOf(account)}/${account & ((1n << 96n) - 1n)}`;
 }
 
 const usd = (wad: unknown) => `${formatAmount(wad as bigint)} USD`;
-const acct = (id: unknown) => formatAccount(id as bigint);
+const acct = (id: unknown) => formatAccount(asAccountId(id as bigint));
 
 /** Sentences for the errors a trader or keeper meets most; the rest print as `Name(arg=value, …)`. */
 const SENTENCES: Partial<Record<PledgeErrorName, (args: readonly unknown[]) => string>> = {

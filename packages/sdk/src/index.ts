@@ -1,4 +1,4 @@
-export { accountId, ownerOf, seriesId } from "./accounts.js";
+export { type AccountId, type SeriesId, accountId, asAccountId, asSeriesId, ownerOf, seriesId } from "./accounts.js";
 export { type Order, type SignedOrder, orderDomain, orderTypes } from "./orders/typedData.js";
 export {
   DivFailedError,

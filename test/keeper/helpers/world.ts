@@ -2,7 +2,7 @@ import { network } from "hardhat";
 import { type Hash, maxUint256, parseUnits } from "viem";
 
 import { deployPledge } from "../../../deploy/deployPledge.js";
-import { type Order, accountId, orderDomain, orderTypes, seriesId } from "@pledge/sdk";
+import { type Order, accountId, orderDomain, orderTypes, seriesId, asAccountId } from "@pledge/sdk";
 import { toFeedAnswer } from "../../../scripts/lib/history.js";
 import { expiryAfter, toContractsWad } from "../../../scripts/lib/population.js";
 
@@ -80,7 +80,7 @@ export async function createWorld(options: {
       seriesId: series,
       size: contractsWad,
       priceWad: (markWad * 99n) / 100n,
-      taker,
+      taker: asAccountId(taker),
       nonce: ++orderNonce,
       deadline: BigInt(now + 365 * DAY),
     };

@@ -167,7 +167,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       const candidates = states.filter((s) => s.health !== Health.HEALTHY || index.auctions.has(s.account));
       if (candidates.length === 0) return report;
       // Below MM with no auction yet, the preview is of the bid that would start it.
-      const stateOf = new Map(candidates.map((state) => [state.account, state]));
+      const stateOf = new Map<bigint, (typeof candidates)[number]>(candidates.map((state) => [state.account, state]));
       const auctions = await readers.auctions([...stateOf.keys()], block);
       const views: AccountView[] = auctions.flatMap(({ account, auction, preview }) => {
         const state = stateOf.get(account);
@@ -187,7 +187,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       // Sent back to back with consecutive nonces, then the receipts are awaited together,
       // so a tick's transactions can land in the same block.
       await Promise.all(decisions.map((decision) => carryOut(report, decision, block, stillInMarginCall)));
-      const checked = new Set(states.map((s) => s.account));
+      const checked = new Set<bigint>(states.map((s) => s.account));
       for (const account of inMarginCall)
         if (checked.has(account) && !stillInMarginCall.has(account)) inMarginCall.delete(account);
       return report;

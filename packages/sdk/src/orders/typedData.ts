@@ -1,17 +1,18 @@
 import type { Address, Hex } from "viem";
+import type { AccountId, SeriesId } from "../accounts.js";
 
 /** A maker order, field for field as `IOptionMarket.Order`. */
 export interface Order {
   /** Maker account id (`owner << 96 | subId`). */
-  account: bigint;
+  account: AccountId;
   /** Packed series id (see `seriesId`). */
-  seriesId: bigint;
+  seriesId: SeriesId;
   /** Signed size in WAD contracts: > 0 the maker buys, < 0 the maker sells. */
   size: bigint;
   /** Limit price per contract, WAD USD. */
   priceWad: bigint;
   /** The only account allowed to fill, or 0n for anyone. */
-  taker: bigint;
+  taker: AccountId | 0n;
   nonce: bigint;
   /** Unix seconds. */
   deadline: bigint;

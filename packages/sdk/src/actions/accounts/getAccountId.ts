@@ -1,6 +1,6 @@
 import type { Address } from "viem";
 
-import { accountId } from "../../accounts.js";
+import { type AccountId, accountId } from "../../accounts.js";
 import type { SignerClient } from "../../internal/actions.js";
 
 export interface GetAccountIdParameters {
@@ -10,7 +10,7 @@ export interface GetAccountIdParameters {
   owner?: Address | undefined;
 }
 
-export type GetAccountIdReturnType = bigint;
+export type GetAccountIdReturnType = AccountId;
 
 export type GetAccountIdErrorType = RangeError;
 

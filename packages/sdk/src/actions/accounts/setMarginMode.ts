@@ -12,9 +12,10 @@ import {
   withPledgeErrors,
 } from "../../internal/actions.js";
 import type { MarginMode } from "../../math/engine.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface SetMarginModeParameters extends WriteParameters {
-  account: bigint;
+  account: AccountId;
   /** CROSS, ISOLATED or PORTFOLIO (`MarginMode`). */
   mode: MarginMode;
   engine?: Address | undefined;

@@ -27,10 +27,11 @@ import {
   contractAddress,
   withPledgeErrors,
 } from "../../internal/actions.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface DepositParameters extends WriteParameters {
   /** Account id credited (see `getAccountId`). */
-  account: bigint;
+  account: AccountId;
   /** A listed token: the cash asset or a collateral asset. */
   asset: Address;
   /** Native token units. */

@@ -11,9 +11,10 @@ import {
   contractAddress,
   withPledgeErrors,
 } from "../../internal/actions.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface WithdrawParameters extends WriteParameters {
-  account: bigint;
+  account: AccountId;
   asset: Address;
   /** Native token units. */
   amount: bigint;

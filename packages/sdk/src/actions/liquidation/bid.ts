@@ -12,12 +12,13 @@ import {
   withPledgeErrors,
 } from "../../internal/actions.js";
 import { type PreviewBidReturnType, previewBid } from "./previewBid.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface BidParameters extends WriteParameters {
   /** The account under auction. */
-  account: bigint;
+  account: AccountId;
   /** Receives the positions; must end at or above initial margin. */
-  bidderAccount: bigint;
+  bidderAccount: AccountId;
   /** Fraction to take, WAD (capped on chain). */
   fractionWad: bigint;
   /** Most the bidder pays, cash units; defaults to `previewBid(...).payment` now (the discount only grows). */

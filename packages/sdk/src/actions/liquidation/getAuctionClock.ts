@@ -6,10 +6,11 @@ import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import type { AuctionClock } from "../../math/auctionMath.js";
 import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface GetAuctionClockParameters {
   /** The account under auction. */
-  account: bigint;
+  account: AccountId;
   /** Read at this block (default: latest), so the clock matches a margin state read there. */
   blockNumber?: bigint | undefined;
   liquidator?: Address | undefined;

@@ -6,10 +6,11 @@ import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import type { BidPreview } from "../../math/auctionMath.js";
 import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface PreviewBidParameters {
   /** The account under auction. */
-  account: bigint;
+  account: AccountId;
   /** Fraction of the account to take, WAD (capped on chain at `maxFractionWad`). */
   fractionWad: bigint;
   liquidator?: Address | undefined;

@@ -11,10 +11,11 @@ import {
   contractAddress,
   withPledgeErrors,
 } from "../../internal/actions.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface StartAuctionParameters extends WriteParameters {
   /** An account below maintenance margin. */
-  account: bigint;
+  account: AccountId;
   liquidator?: Address | undefined;
 }
 

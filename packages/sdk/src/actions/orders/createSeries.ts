@@ -11,6 +11,7 @@ import {
   contractAddress,
   withPledgeErrors,
 } from "../../internal/actions.js";
+import { type SeriesId, asSeriesId } from "../../accounts.js";
 
 export interface CreateSeriesParameters extends WriteParameters {
   series: {
@@ -25,7 +26,7 @@ export interface CreateSeriesParameters extends WriteParameters {
 }
 
 /** `result` is the packed series id (equal to `seriesId(series)`). */
-export type CreateSeriesReturnType = WriteReturnType<bigint>;
+export type CreateSeriesReturnType = WriteReturnType<SeriesId>;
 
 export type CreateSeriesErrorType = PledgeErrorType | SimulateContractErrorType | WriteContractErrorType;
 
@@ -54,6 +55,6 @@ export async function createSeries(
       args: [{ underlyingIndex, expiry: Number(expiry), isCall, strikeWad }],
     });
     const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(params.publicClient, hash), result };
+    return { hash, receipt: await confirm(params.publicClient, hash), result: asSeriesId(result) };
   });
 }

@@ -12,11 +12,12 @@ import {
   withPledgeErrors,
 } from "../../internal/actions.js";
 import type { SignedOrder } from "../../orders/typedData.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface FillOrderParameters extends WriteParameters {
   signedOrder: SignedOrder;
   /** The taker's account id; the caller must own it or operate it. */
-  takerAccount: bigint;
+  takerAccount: AccountId;
   /** WAD contracts to fill, ≤ the order's remaining size. */
   fillSize: bigint;
   market?: Address | undefined;

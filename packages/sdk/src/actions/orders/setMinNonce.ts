@@ -11,9 +11,10 @@ import {
   contractAddress,
   withPledgeErrors,
 } from "../../internal/actions.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface SetMinNonceParameters extends WriteParameters {
-  account: bigint;
+  account: AccountId;
   /** Orders of `account` with a lower nonce die. Only grows. */
   minNonce: bigint;
   market?: Address | undefined;

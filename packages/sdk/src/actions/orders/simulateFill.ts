@@ -22,6 +22,7 @@ import {
 import { decodeSeries } from "../../math/series.js";
 import type { SignedOrder } from "../../orders/typedData.js";
 import { getMarginInputs } from "../reads/getMarginInputs.js";
+import type { AccountId, SeriesId } from "../../accounts.js";
 
 const WAD = 10n ** 18n;
 const MAX_AMOUNT = (1n << 127n) - 1n;
@@ -30,7 +31,7 @@ const MAX_UINT256 = (1n << 256n) - 1n;
 export interface SimulateFillParameters {
   signedOrder: SignedOrder;
   /** The taker's account id. */
-  takerAccount: bigint;
+  takerAccount: AccountId;
   /** WAD contracts to fill. */
   fillSize: bigint;
   addressBook: AddressBook;
@@ -44,7 +45,7 @@ export interface PredictedRevert {
 
 /** The margin gate's answer for one side of the fill. */
 export interface SimulatedSide {
-  account: bigint;
+  account: AccountId;
   change: Change;
   /** The side's state before the fill (a new-risk side is not read: `undefined`). */
   before: Before | undefined;
@@ -79,6 +80,7 @@ interface AccountRead {
   /** The oracle's error that stopped the valuation (the side is then unpriced). */
   priceError: PledgeError | undefined;
   cash: bigint;
+  /** Plain `bigint` ids, as `MarginInputs` (the pure math's input) holds them. */
   positions: readonly { seriesId: bigint; balance: bigint }[];
 }
 
@@ -176,7 +178,7 @@ export async function simulateFill(
 }
 
 /** An account's margin inputs, or, if a price its positions need fails, its cash and positions. */
-async function readAccount(client: ReadClient, addressBook: AddressBook, account: bigint): Promise<AccountRead> {
+async function readAccount(client: ReadClient, addressBook: AddressBook, account: AccountId): Promise<AccountRead> {
   try {
     const inputs = await getMarginInputs(client, { account, addressBook });
     return { inputs, priceError: undefined, cash: inputs.cash, positions: inputs.positions };
@@ -204,7 +206,7 @@ async function readAccount(client: ReadClient, addressBook: AddressBook, account
 /** The account's positions with `delta` added to one series (a closed position leaves the list). */
 function withDelta(
   positions: readonly { seriesId: bigint; balance: bigint }[],
-  seriesId: bigint,
+  seriesId: SeriesId,
   delta: bigint,
 ): { seriesId: bigint; balance: bigint }[] {
   const next = positions.map((p) => (p.seriesId === seriesId ? { seriesId, balance: p.balance + delta } : p));
@@ -233,8 +235,8 @@ interface JudgeContext {
 async function judge(
   context: JudgeContext,
   read: AccountRead,
-  account: bigint,
-  seriesId: bigint,
+  account: AccountId,
+  seriesId: SeriesId,
   delta: bigint,
   move: { cash: bigint },
 ): Promise<SimulatedSide> {

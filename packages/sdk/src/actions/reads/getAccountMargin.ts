@@ -6,12 +6,13 @@ import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
 import type { Health, MarginState } from "../../math/engine.js";
+import type { AccountId } from "../../accounts.js";
 
 /** One account's margin (`IMarginEngine.MarginState`, all WAD USD) with its account id. */
-export type AccountMarginState = MarginState & { account: bigint };
+export type AccountMarginState = MarginState & { account: AccountId };
 
 export interface GetAccountMarginParameters {
-  accounts: readonly bigint[];
+  accounts: readonly AccountId[];
   /** Accounts per `accountsMargin` call; lower it for accounts with many positions. Default 50. */
   chunkSize?: number | undefined;
   engine?: Address | undefined;

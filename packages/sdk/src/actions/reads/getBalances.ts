@@ -5,9 +5,10 @@ import { collateralVaultAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface GetBalancesParameters {
-  account: bigint;
+  account: AccountId;
   vault?: Address | undefined;
   addressBook?: AddressBook | undefined;
 }

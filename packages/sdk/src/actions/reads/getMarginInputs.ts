@@ -8,9 +8,10 @@ import { type ReadClient, withPledgeErrors } from "../../internal/actions.js";
 import { orOnRevert } from "../../internal/reverts.js";
 import { type CollateralInput, type MarginInputs, MarginMode, type UnderlyingInput } from "../../math/engine.js";
 import { decodeSeries } from "../../math/series.js";
+import type { AccountId } from "../../accounts.js";
 
 export interface GetMarginInputsParameters {
-  account: bigint;
+  account: AccountId;
   addressBook: AddressBook;
 }
 

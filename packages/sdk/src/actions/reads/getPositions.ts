@@ -5,9 +5,10 @@ import { optionMarketAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import { type AccountId, type SeriesId, asSeriesId } from "../../accounts.js";
 
 export interface GetPositionsParameters {
-  account: bigint;
+  account: AccountId;
   market?: Address | undefined;
   addressBook?: AddressBook | undefined;
   /** Read at this block (default: latest). */
@@ -15,7 +16,7 @@ export interface GetPositionsParameters {
 }
 
 /** Open positions: `balance` in WAD contracts, > 0 long, < 0 short. */
-export type GetPositionsReturnType = { seriesId: bigint; balance: bigint }[];
+export type GetPositionsReturnType = { seriesId: SeriesId; balance: bigint }[];
 
 export type GetPositionsErrorType = PledgeErrorType | ReadContractErrorType;
 
@@ -38,6 +39,6 @@ export async function getPositions(
       args: [params.account],
       ...(params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber }),
     });
-    return seriesIds.map((seriesId, i) => ({ seriesId, balance: balances[i]! }));
+    return seriesIds.map((seriesId, i) => ({ seriesId: asSeriesId(seriesId), balance: balances[i]! }));
   });
 }

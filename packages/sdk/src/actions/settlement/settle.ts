@@ -11,11 +11,12 @@ import {
   contractAddress,
   withPledgeErrors,
 } from "../../internal/actions.js";
+import type { AccountId, SeriesId } from "../../accounts.js";
 
 export interface SettleParameters extends WriteParameters {
-  account: bigint;
+  account: AccountId;
   /** An expired series whose settlement price is posted. */
-  seriesId: bigint;
+  seriesId: SeriesId;
   market?: Address | undefined;
 }
 

@@ -11,10 +11,11 @@ import {
   contractAddress,
   withPledgeErrors,
 } from "../../internal/actions.js";
+import type { AccountId, SeriesId } from "../../accounts.js";
 
 export interface SettleBatchParameters extends WriteParameters {
   /** Pairs to settle; pairs with nothing to settle are skipped on chain. */
-  positions: readonly { account: bigint; seriesId: bigint }[];
+  positions: readonly { account: AccountId; seriesId: SeriesId }[];
   market?: Address | undefined;
 }
 
