@@ -93,9 +93,10 @@ interface AccountRead {
  *
  * Predicted order checks: `MarketZeroAmount`, `MarketAmountTooLarge`, `MarketOrderCancelled`,
  * `MarketOrderExpired`, `MarketOrderNonceTooLow`, `MarketWrongTaker`, `MarketSelfTrade`,
- * `MarketFeeAccountNotAllowed`, `MarketSeriesNotFound`, `MarketSeriesExpired`, `MarketOverfill`.
+ * `MarketFeeAccountNotAllowed`, `MarketSeriesNotFound`, `MarketSeriesExpired`, `MarketOverfill`,
+ * and the margin mode's position limit (`MarketTooManyPositions`, from `positionLimitOf`).
  * Not predicted: the signature and the caller's authorisation (`MarketInvalidSignature`,
- * `MarketUnauthorized`), the margin-mode position limit (`MarketTooManyPositions`) and a valuation starved of gas (`MarketValuationFailed`).
+ * `MarketUnauthorized`) and a valuation starved of gas (`MarketValuationFailed`).
  * Oracle down: a side the engine cannot value is judged by the unpriced rules; where it would
  * need an IM check, the predicted error is the oracle's, as the SDK's read of the price saw it.
  *
@@ -163,6 +164,21 @@ export async function simulateFill(
     readAccount(client, addressBook, order.account),
     readAccount(client, addressBook, takerAccount),
   ]);
+  // `_applyDelta` → `_open`: a side new to the series must stay within its margin mode's limit.
+  for (const [account, read] of [
+    [order.account, makerRead],
+    [takerAccount, takerRead],
+  ] as const) {
+    if (read.positions.some((p) => p.seriesId === order.seriesId)) continue;
+    const limit = await readContract(client, {
+      address: addressBook.contracts.MarginEngine,
+      abi: marginEngineAbi,
+      functionName: "positionLimitOf",
+      args: [account],
+      ...at,
+    });
+    if (BigInt(read.positions.length) >= limit) return refused("MarketTooManyPositions", [account, limit]);
+  }
   const traded = await readUnderlying(client, addressBook, underlyingIndex);
   const context = { underlyingIndex, traded, paused, roundingWad: unitWadUp(cashDecimals) };
   const maker = await judge(context, makerRead, order.account, order.seriesId, makerDelta, {
