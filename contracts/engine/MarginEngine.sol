@@ -148,6 +148,9 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         if (_positionCount(account) != 0) revert EngineModeLocked(account);
         _modes[account] = mode;
         emit MarginModeSet(account, mode);
+        // With no position, only a debt can leave the account short of margin in its new mode
+        // (issue 12 review, P4: a switch must not push a healthy account into liquidation).
+        if (_vault.cashOf(account) < 0) _checkInitial(account);
     }
 
     // ---------------------------------------------------------------- checks

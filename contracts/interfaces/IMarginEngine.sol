@@ -151,7 +151,9 @@ interface IMarginEngine is IRiskCheck {
 
     /// @notice Sets the margin mode of `account` (its owner or an operator it approved in the
     /// vault). Refused with `EngineModeLocked` while the account holds any position, and with
-    /// `EngineMarketNotSet` before the market is wired in.
+    /// `EngineMarketNotSet` before the market is wired in. An account with a cash debt must meet
+    /// initial margin in its new mode (`EngineBelowInitialMargin`, or the oracle's error without a
+    /// price), so no switch puts an account into liquidation; one without debt needs no price.
     function setMarginMode(AccountId account, MarginMode mode) external;
 
     /// @notice Sets the most open series a PORTFOLIO account may hold (risk manager), within

@@ -17,6 +17,7 @@ interface IPortfolioManager {
     /// position at its mark and collateral in a listed underlying at full value; the requirement
     /// is, per underlying, `max(worst grid loss, tailWeight × worst tail loss, cover floor) +
     /// contingency`, and maintenance scales it by the underlying's `mmFactorWad`. Reverts if a
-    /// price a position needs is invalid.
+    /// price a position needs is invalid. For an account in another mode this is a what-if ("as a
+    /// portfolio"), not its margin: only `IMarginEngine.accountMargin` says that.
     function accountMargin(AccountId account) external view returns (IMarginEngine.MarginState memory);
 }

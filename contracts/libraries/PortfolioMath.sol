@@ -126,11 +126,11 @@ library PortfolioMath {
     /// @notice The cover floor (SPAN's short-option minimum), rounded up: what the short contracts of one underlying
     /// need once each long covers them only as far as it really does.
     /// @dev Deterministic greedy matching (`docs/portfolio-margin.md`, "Cover"). Shorts are taken
-    /// riskiest first: puts by descending strike, calls by ascending strike, ties by position
-    /// order. A short call is first covered by `heldWad` units of the underlying held (a perfect
+    /// riskiest first: puts by descending strike, calls by ascending strike, ties by the latest
+    /// expiry. A short call is first covered by `heldWad` units of the underlying held (a perfect
     /// cover). Then each short takes the best remaining eligible long of its own kind — same or
-    /// later expiry; for a put the highest strike, for a call the lowest; ties by position order
-    /// — until it is covered or no long would lower its charge. A long is used at most once in
+    /// later expiry; for a put the highest strike, for a call the lowest; ties by the earliest
+    /// expiry — until it is covered or no long would lower its charge. A long is used at most once in
     /// total. A matched contract is charged the spread width (put `K_short − K_long`, call
     /// `K_long − K_short`, 0 when the long's strike is on the covering side), which is below its
     /// standard requirement by construction; whatever stays unmatched is charged its standard
@@ -299,8 +299,9 @@ library PortfolioMath {
         }
     }
 
-    /// @dev The uncovered short to take next, or `n` if none is left: the highest rank, ties by
-    /// position order.
+    /// @dev The uncovered short to take next, or `n` if none is left: the highest rank, then the
+    /// latest expiry (the short fewest longs can cover). Never position order: anyone can reorder
+    /// an account's positions by settling one of them, and the floor must not move with it.
     function _riskiestShort(Cover memory c) private pure returns (uint256 best) {
         uint256 n = c.left.length;
         best = n;
@@ -309,13 +310,15 @@ library PortfolioMath {
             uint256 key = c.key[i];
             if (key & (1 << 254) != 0 || c.left[i] == 0) continue;
             uint256 rank = key & type(uint128).max;
-            if (best == n || rank > bestRank) (best, bestRank) = (i, rank);
+            if (best == n || rank > bestRank || (rank == bestRank && c.expiry[i] > c.expiry[best])) {
+                (best, bestRank) = (i, rank);
+            }
         }
     }
 
     /// @dev The best remaining long to cover short `s` with, or `n` if none is eligible: the
-    /// same kind, the same or a later expiry; for a put the highest strike, for a call the lowest
-    /// (ties by position order).
+    /// same kind, the same or a later expiry; for a put the highest strike, for a call the lowest,
+    /// then the earliest expiry (keeping later longs for later shorts), never position order.
     function _bestLong(Cover memory c, uint256 s) private pure returns (uint256 best) {
         uint256 n = c.left.length;
         best = n;
@@ -327,7 +330,10 @@ library PortfolioMath {
         for (uint256 i; i < n; ++i) {
             if (c.key[i] >> 254 != kind >> 254 || c.left[i] == 0 || c.expiry[i] < expiry) continue;
             uint256 strike = c.strike[i];
-            if (best == n || (isCall ? strike < bestStrike : strike > bestStrike)) (best, bestStrike) = (i, strike);
+            bool better = isCall ? strike < bestStrike : strike > bestStrike;
+            if (best == n || better || (strike == bestStrike && c.expiry[i] < c.expiry[best])) {
+                (best, bestStrike) = (i, strike);
+            }
         }
     }
 

@@ -5,7 +5,7 @@ import type { Address } from "viem";
 
 import { type AccountMarginState, type GetMarketParametersReturnType, Health, asAccountId } from "@pledge/sdk";
 import { createMetrics } from "../../packages/keeper/src/metrics.js";
-import { createPlanner } from "../../packages/keeper/src/planner.js";
+import { createPlanner, marketInputsOf } from "../../packages/keeper/src/planner.js";
 import type { AccountHoldings } from "../../packages/keeper/src/ranking.js";
 import { createStats } from "../../packages/keeper/src/stats.js";
 import { type KeeperIndex, emptyIndex } from "../../packages/keeper/src/store.js";
@@ -153,5 +153,16 @@ describe("keeper confirmation planner (no chain)", () => {
     assert.deepEqual(sorted(await planner.plan(index, 12n, 1_004n)), [1n, 2n, 3n]);
     assert.deepEqual(state.refreshed.at(-1), [1n, 2n, 3n]);
     assert.equal(state.parameterReads, 2);
+  });
+
+  it("estimates with delisted collateral at zero, as the engine values it", () => {
+    const delisted = {
+      ...parameters,
+      collateral: parameters.collateral.map((c) => ({ ...c, delisted: c.asset === weth })),
+    };
+    const prices = { spotWad: new Map([[weth, 3_000n * WAD]]), volWad: new Map<Address, bigint>() };
+    const inputs = marketInputsOf(delisted, prices, 1_000n, 6);
+    assert.equal(inputs.collateral[1]?.delisted, true);
+    assert.equal(inputs.collateral[0]?.delisted, false);
   });
 });

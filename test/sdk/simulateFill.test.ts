@@ -5,6 +5,7 @@ import { parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
 import {
+  MarginMode,
   type Order,
   type SimulateFillReturnType,
   accountId,
@@ -13,6 +14,7 @@ import {
   deposit,
   optionMarketAbi,
   seriesId as packSeriesId,
+  setMarginMode,
   signOrder,
   simulateFill,
   type AccountId,
@@ -267,6 +269,27 @@ describe("simulateFill predicts the chain's answer to a fill", async () => {
     assert.ok(result.accepted, "both sides end with no liability");
     assert.equal(result.maker?.before?.priced, false);
     await setSpot(spotAnswer);
+  });
+
+  it("an ISOLATED account opening a second series is refused with its limit, as predicted", async () => {
+    const [wallet, other] = [wallets[0]!, wallets[1]!];
+    const isolated = { wallet, id: accountId(wallet.account.address, 7n) };
+    const counterparty = { wallet: other, id: accountId(other.account.address, 7n) };
+    for (const side of [isolated, counterparty]) {
+      await deposit(side.wallet, {
+        publicClient,
+        addressBook,
+        account: side.id,
+        asset: addressBook.cash.address,
+        amount: usdc("50000"),
+      });
+    }
+    await setMarginMode(wallet, { publicClient, addressBook, account: isolated.id, mode: MarginMode.ISOLATED });
+    await setSpot(spotAnswer);
+    assert.ok((await compareFill(isolated, counterparty, series[0]!, WAD, 50n * WAD)).accepted);
+    const result = await compareFill(isolated, counterparty, series[1]!, WAD, 50n * WAD);
+    assert.equal(result.error?.name, "MarketTooManyPositions");
+    assert.deepEqual(result.error?.args, [isolated.id, 1n]);
   });
 
   it("saw acceptances and each kind of refusal", () => {

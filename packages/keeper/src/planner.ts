@@ -61,6 +61,8 @@ export function marketInputsOf(
       priceWad: prices.spotWad.get(c.asset) ?? 0n,
       initialHaircutWad: c.initialHaircutWad,
       maintenanceHaircutWad: c.maintenanceHaircutWad,
+      // Delisted collateral counts as zero on chain; the estimate must not count it either.
+      delisted: c.delisted,
       ...(c.underlyingIndex === undefined ? {} : { underlyingIndex: c.underlyingIndex }),
     })),
     underlyings: new Map(

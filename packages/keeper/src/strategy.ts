@@ -1,4 +1,4 @@
-import { type BidPreview, Health, type MarginState } from "@pledge/sdk";
+import { type BidPreview, Health, type MarginState, fromWadDown, fromWadUp, toWadDown } from "@pledge/sdk";
 
 import type { Fees } from "./executor.js";
 
@@ -74,8 +74,10 @@ const WAD = 10n ** 18n;
  * const profit = bidProfit(preview, config);
  */
 export function bidProfit(preview: BidPreview, config: StrategyConfig): bigint {
-  const scale = 10n ** BigInt(18 - config.cashDecimals);
-  const sliceValue = (preview.fractionWad * preview.markValueWad) / WAD / scale;
+  // Toward zero, as before, in the cash asset's units (any decimals `CashUnits` accepts).
+  const sliceWad = (preview.fractionWad * preview.markValueWad) / WAD;
+  const sliceValue =
+    sliceWad < 0n ? -fromWadDown(-sliceWad, config.cashDecimals) : fromWadDown(sliceWad, config.cashDecimals);
   return sliceValue - preview.payment - preview.insuranceFee - config.bidGasCost;
 }
 
@@ -87,9 +89,8 @@ export function bidProfit(preview: BidPreview, config: StrategyConfig): bigint {
  * gasCostInCash(1_000_000n, 10n ** 9n, 3_000n * 10n ** 18n, 6); // 3_000_000n: 1M gas at 1 gwei, ETH at $3,000
  */
 export function gasCostInCash(gas: bigint, feePerGasWei: bigint, nativePriceWad: bigint, cashDecimals: number): bigint {
-  const scale = 10n ** BigInt(18 - cashDecimals);
   const usdWad = (gas * feePerGasWei * nativePriceWad + WAD - 1n) / WAD;
-  return (usdWad + scale - 1n) / scale;
+  return fromWadUp(usdWad, cashDecimals);
 }
 
 /** What the per-bid gas check needs. */
@@ -135,7 +136,6 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
   // Most urgent first: the lowest excess over maintenance per unit of requirement.
   const ranked = [...views].sort((a, b) => compareUrgency(a.state, b.state));
   let budget = config.bidderExcessIM;
-  const scale = 10n ** BigInt(18 - config.cashDecimals);
   for (const view of ranked) {
     if (view.account === config.bidderAccount) continue;
     const { state, preview } = view;
@@ -154,7 +154,7 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
       // Counted against the profit as if it were all paid.
       const profit = bidProfit(preview, config) - slippage;
       // A slice costs at most its payment in margin; skip what the keeper cannot carry.
-      const cost = preview.payment > 0n ? preview.payment * scale : 0n;
+      const cost = preview.payment > 0n ? toWadDown(preview.payment, config.cashDecimals) : 0n;
       if (profit >= config.minProfit && preview.payment <= config.maxExposure && cost <= budget) {
         budget -= cost;
         decisions.push({

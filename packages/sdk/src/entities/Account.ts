@@ -1,4 +1,5 @@
 import { Health, type MarginInputs, type MarginState, type UnderlyingInput, accountMargin } from "../math/engine.js";
+import { fromWadDown } from "../math/cashUnits.js";
 
 /**
  * An immutable snapshot of one account and the prices it is valued at. Every `with…`
@@ -132,8 +133,7 @@ export class Account {
     const { equityIM, requirementIM } = this.margin();
     const excess = equityIM - requirementIM;
     if (excess <= 0n || this.inputs.cash <= 0n) return 0n;
-    const scale = 10n ** BigInt(Math.max(0, 18 - this.inputs.cashDecimals));
-    const units = excess / scale;
+    const units = fromWadDown(excess, this.inputs.cashDecimals);
     return units < this.inputs.cash ? units : this.inputs.cash;
   }
 

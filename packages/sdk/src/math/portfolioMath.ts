@@ -163,10 +163,10 @@ export function worstTailLoss(grid: Grid): bigint {
 
 /**
  * The cover floor (SPAN's short-option minimum), rounded up, as `PortfolioMath.coverFloorUp`: shorts riskiest first
- * (puts by descending strike, calls by ascending strike, ties by position order); a short call is
+ * (puts by descending strike, calls by ascending strike, ties: the latest expiry); a short call is
  * first covered by `heldWad` units of the underlying held; then each short takes the best
  * remaining eligible long of its kind (same or later expiry; put: highest strike, call: lowest;
- * ties by position order) until covered or no long would lower its charge. A matched contract
+ * ties: the earliest expiry), never by position order, until covered or no long would lower its charge. A matched contract
  * pays the spread width (0 when the long's strike is on the covering side), the rest its
  * standard requirement `perContractUp[i]`; a long is used at most once.
  *
@@ -190,7 +190,8 @@ export function coverFloorUp(
     for (let i = 0; i < n; i++) {
       if (balances[i]! >= 0n || left[i] === 0n) continue;
       const key = series[i]!.isCall ? U128_MAX - series[i]!.strikeWad : series[i]!.strikeWad;
-      if (s === n || key > bestKey) [s, bestKey] = [i, key];
+      if (s === n || key > bestKey || (key === bestKey && series[i]!.expiry > series[s]!.expiry))
+        [s, bestKey] = [i, key];
     }
     if (s === n) break;
     let size = left[s]!;
@@ -209,7 +210,8 @@ export function coverFloorUp(
         const c = series[i]!;
         if (balances[i]! <= 0n || left[i] === 0n) continue;
         if (c.isCall !== short.isCall || c.expiry < short.expiry) continue;
-        if (l === n || (short.isCall ? c.strikeWad < bestStrike : c.strikeWad > bestStrike))
+        const better = short.isCall ? c.strikeWad < bestStrike : c.strikeWad > bestStrike;
+        if (l === n || better || (c.strikeWad === bestStrike && c.expiry < series[l]!.expiry))
           [l, bestStrike] = [i, c.strikeWad];
       }
       if (l === n) break;

@@ -95,9 +95,10 @@ interface AccountRead {
  *
  * Predicted order checks: `MarketZeroAmount`, `MarketAmountTooLarge`, `MarketOrderCancelled`,
  * `MarketOrderExpired`, `MarketOrderNonceTooLow`, `MarketWrongTaker`, `MarketSelfTrade`,
- * `MarketFeeAccountNotAllowed`, `MarketSeriesNotFound`, `MarketSeriesExpired`, `MarketOverfill`.
+ * `MarketFeeAccountNotAllowed`, `MarketSeriesNotFound`, `MarketSeriesExpired`, `MarketOverfill`,
+ * and the margin mode's position limit (`MarketTooManyPositions`, from `positionLimitOf`).
  * Not predicted: the signature and the caller's authorisation (`MarketInvalidSignature`,
- * `MarketUnauthorized`), the margin-mode position limit (`MarketTooManyPositions`) and a valuation starved of gas (`MarketValuationFailed`).
+ * `MarketUnauthorized`) and a valuation starved of gas (`MarketValuationFailed`).
  * Oracle down: a side the engine cannot value is judged by the unpriced rules; where it would
  * need an IM check, the predicted error is the oracle's, as the SDK's read of the price saw it.
  *
@@ -162,10 +163,25 @@ export async function simulateFill(
   const makerDelta = makerPays ? fillSize : -fillSize;
 
   const [makerRead, takerRead] = await Promise.all([
-    readAccount(client, addressBook, order.account),
-    readAccount(client, addressBook, takerAccount),
+    readAccount(client, addressBook, order.account, block.number),
+    readAccount(client, addressBook, takerAccount, block.number),
   ]);
-  const traded = await readUnderlying(client, addressBook, underlyingIndex);
+  // `_applyDelta` → `_open`: a side new to the series must stay within its margin mode's limit.
+  for (const [account, read] of [
+    [order.account, makerRead],
+    [takerAccount, takerRead],
+  ] as const) {
+    if (read.positions.some((p) => p.seriesId === order.seriesId)) continue;
+    const limit = await readContract(client, {
+      address: addressBook.contracts.MarginEngine,
+      abi: marginEngineAbi,
+      functionName: "positionLimitOf",
+      args: [account],
+      ...at,
+    });
+    if (BigInt(read.positions.length) >= limit) return refused("MarketTooManyPositions", [account, limit]);
+  }
+  const traded = await readUnderlying(client, addressBook, underlyingIndex, block.number);
   const context = { underlyingIndex, traded, paused, roundingWad: unitWadUp(cashDecimals) };
   const maker = await judge(context, makerRead, order.account, order.seriesId, makerDelta, {
     cash: -(makerPays ? premium : -premium) - makerFee,
@@ -178,9 +194,14 @@ export async function simulateFill(
 }
 
 /** An account's margin inputs, or, if a price its positions need fails, its cash and positions. */
-async function readAccount(client: ReadClient, addressBook: AddressBook, account: AccountId): Promise<AccountRead> {
+async function readAccount(
+  client: ReadClient,
+  addressBook: AddressBook,
+  account: AccountId,
+  blockNumber: bigint,
+): Promise<AccountRead> {
   try {
-    const inputs = await getMarginInputs(client, { account, addressBook });
+    const inputs = await getMarginInputs(client, { account, addressBook, blockNumber });
     return { inputs, priceError: undefined, cash: inputs.cash, positions: inputs.positions };
   } catch (error) {
     if (!(error instanceof PledgeError)) throw error;
@@ -190,12 +211,14 @@ async function readAccount(client: ReadClient, addressBook: AddressBook, account
         abi: collateralVaultAbi,
         functionName: "cashOf",
         args: [account],
+        blockNumber,
       }),
       readContract(client, {
         address: addressBook.contracts.OptionMarket,
         abi: optionMarketAbi,
         functionName: "positionsOf",
         args: [account],
+        blockNumber,
       }),
     ]);
     const positions = ids.map((seriesId, i) => ({ seriesId, balance: balances[i]! }));
@@ -203,15 +226,22 @@ async function readAccount(client: ReadClient, addressBook: AddressBook, account
   }
 }
 
-/** The account's positions with `delta` added to one series (a closed position leaves the list). */
+/**
+ * The account's positions with `delta` added to one series, in the market's order: a new series
+ * goes last, and a closed one is replaced by the last (`OptionMarket._close`, swap-and-pop).
+ */
 function withDelta(
   positions: readonly { seriesId: bigint; balance: bigint }[],
   seriesId: SeriesId,
   delta: bigint,
 ): { seriesId: bigint; balance: bigint }[] {
   const next = positions.map((p) => (p.seriesId === seriesId ? { seriesId, balance: p.balance + delta } : p));
-  if (!positions.some((p) => p.seriesId === seriesId)) next.push({ seriesId, balance: delta });
-  return next.filter((p) => p.balance !== 0n);
+  const index = next.findIndex((p) => p.seriesId === seriesId);
+  if (index === -1) return [...next, { seriesId, balance: delta }];
+  if (next[index]!.balance !== 0n) return next;
+  const last = next.pop()!;
+  if (index < next.length) next[index] = last;
+  return next;
 }
 
 const marginOf = (inputs: MarginInputs): Margin => {
@@ -310,17 +340,18 @@ async function readUnderlying(
   client: ReadClient,
   addressBook: AddressBook,
   underlyingIndex: number,
+  blockNumber: bigint,
 ): Promise<JudgeContext["traded"]> {
   const engine = { address: addressBook.contracts.MarginEngine, abi: marginEngineAbi } as const;
   const oracle = { address: addressBook.contracts.ChainlinkOracle, abi: chainlinkOracleAbi } as const;
   const [{ asset, params }, portfolio] = await Promise.all([
-    readContract(client, { ...engine, functionName: "underlying", args: [underlyingIndex] }),
-    readContract(client, { ...engine, functionName: "portfolioParams", args: [underlyingIndex] }),
+    readContract(client, { ...engine, functionName: "underlying", args: [underlyingIndex], blockNumber }),
+    readContract(client, { ...engine, functionName: "portfolioParams", args: [underlyingIndex], blockNumber }),
   ]);
   try {
     // The engine reads spot, then vol.
-    const spotWad = await readContract(client, { ...oracle, functionName: "spot", args: [asset] });
-    const volWad = await readContract(client, { ...oracle, functionName: "vol", args: [asset] });
+    const spotWad = await readContract(client, { ...oracle, functionName: "spot", args: [asset], blockNumber });
+    const volWad = await readContract(client, { ...oracle, functionName: "vol", args: [asset], blockNumber });
     return { input: { spotWad, volWad, params, portfolio }, priceError: undefined };
   } catch (error) {
     const decoded = decodePledgeError(error);

@@ -13,6 +13,8 @@ import type { AccountId } from "../../accounts.js";
 export interface GetMarginInputsParameters {
   account: AccountId;
   addressBook: AddressBook;
+  /** The block to read at (its timestamp prices time to expiry). Default: the latest. */
+  blockNumber?: bigint | undefined;
 }
 
 export type GetMarginInputsReturnType = MarginInputs;
@@ -50,7 +52,7 @@ export async function getMarginInputs(
   const oracle = { address: book.contracts.ChainlinkOracle, abi: chainlinkOracleAbi } as const;
   const market = { address: book.contracts.OptionMarket, abi: optionMarketAbi } as const;
   return withPledgeErrors(async () => {
-    const block = await getBlock(client);
+    const block = await getBlock(client, params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber });
     const at = { blockNumber: block.number };
 
     // Round 1: the account and the registries.
