@@ -103,7 +103,8 @@ contract SettlementTest is PledgeFixture {
         int256 before = vault.cashOf(carolAccount) + vault.cashOf(bobAccount) + vault.cashOf(dave);
         market.settle(bobAccount, call7);
         market.settle(dave, call7);
-        market.settle(carolAccount, call7);
+        // Buying back exactly her 2 calls from Dave leaves Carol flat: nothing of hers to settle.
+        if (market.positionOf(carolAccount, call7) != 0) market.settle(carolAccount, call7);
         int256 afterAll = vault.cashOf(carolAccount) + vault.cashOf(bobAccount) + vault.cashOf(dave);
         int256 pool = vault.cashOf(market.settlementAccount());
         assertEq(afterAll + pool, before, "cash conserved");
