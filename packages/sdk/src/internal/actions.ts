@@ -1,5 +1,15 @@
-import type { Account, Address, Chain, Client, Hash, TransactionReceipt, Transport } from "viem";
-import { waitForTransactionReceipt } from "viem/actions";
+import type {
+  Abi,
+  Account,
+  Address,
+  Chain,
+  Client,
+  Hash,
+  TransactionReceipt,
+  Transport,
+  WriteContractParameters,
+} from "viem";
+import { waitForTransactionReceipt, writeContract } from "viem/actions";
 
 import type { AddressBook, PledgeContractName } from "../addressBook.js";
 import { PledgeMissingAddressError, PledgeTransactionRevertedError, decodePledgeError } from "../errors.js";
@@ -51,4 +61,36 @@ export async function confirm(publicClient: ReadClient, hash: Hash): Promise<Tra
   const receipt = await waitForTransactionReceipt(publicClient, { hash });
   if (receipt.status !== "success") throw new PledgeTransactionRevertedError(hash);
   return receipt;
+}
+
+/** What `simulateContract` answers: the request to send and the function's return value. */
+export interface Simulated<result> {
+  request: WriteContractParameters<Abi, string, readonly unknown[]>;
+  result: result;
+}
+
+/** Sends a simulated `request` from `client` and waits for its receipt (a revert throws). */
+export async function sendRequest(
+  client: SignerClient,
+  publicClient: ReadClient,
+  request: Simulated<unknown>["request"],
+): Promise<{ hash: Hash; receipt: TransactionReceipt }> {
+  const hash = await writeContract(client, { ...request, chain: client.chain });
+  return { hash, receipt: await confirm(publicClient, hash) };
+}
+
+/**
+ * Every write action's body: `simulate` (reads, then `simulateContract` from the signer), send
+ * the request, wait for the receipt, and return it with the simulation's result; a Pledge revert
+ * anywhere becomes a typed `PledgeError`.
+ */
+export async function sendSimulated<result>(
+  client: SignerClient,
+  publicClient: ReadClient,
+  simulate: () => Promise<Simulated<result>>,
+): Promise<WriteReturnType<result>> {
+  return withPledgeErrors(async () => {
+    const { request, result } = await simulate();
+    return { ...(await sendRequest(client, publicClient, request)), result };
+  });
 }

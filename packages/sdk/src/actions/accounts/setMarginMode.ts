@@ -1,5 +1,5 @@
 import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import { simulateContract } from "viem/actions";
 
 import { marginEngineAbi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -7,9 +7,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
-  withPledgeErrors,
+  sendSimulated,
 } from "../../internal/actions.js";
 import type { MarginMode } from "../../math/engine.js";
 import type { AccountId } from "../../accounts.js";
@@ -38,15 +37,13 @@ export async function setMarginMode(
   params: SetMarginModeParameters,
 ): Promise<SetMarginModeReturnType> {
   const address = contractAddress(params.engine, params.addressBook, "MarginEngine");
-  return withPledgeErrors(async () => {
-    const { request } = await simulateContract(params.publicClient, {
+  return sendSimulated(client, params.publicClient, () =>
+    simulateContract(params.publicClient, {
       account: client.account,
       address,
       abi: marginEngineAbi,
       functionName: "setMarginMode",
       args: [params.account, params.mode],
-    });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(params.publicClient, hash), result: undefined };
-  });
+    }),
+  );
 }

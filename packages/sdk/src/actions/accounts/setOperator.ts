@@ -1,5 +1,5 @@
 import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import { simulateContract } from "viem/actions";
 
 import { collateralVaultAbi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -7,9 +7,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
-  withPledgeErrors,
+  sendSimulated,
 } from "../../internal/actions.js";
 
 export interface SetOperatorParameters extends WriteParameters {
@@ -31,15 +30,13 @@ export type SetOperatorErrorType = PledgeErrorType | SimulateContractErrorType |
  */
 export async function setOperator(client: SignerClient, params: SetOperatorParameters): Promise<SetOperatorReturnType> {
   const address = contractAddress(params.vault, params.addressBook, "CollateralVault");
-  return withPledgeErrors(async () => {
-    const { request } = await simulateContract(params.publicClient, {
+  return sendSimulated(client, params.publicClient, () =>
+    simulateContract(params.publicClient, {
       account: client.account,
       address,
       abi: collateralVaultAbi,
       functionName: "setOperator",
       args: [params.operator, params.approved],
-    });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(params.publicClient, hash), result: undefined };
-  });
+    }),
+  );
 }

@@ -7,14 +7,7 @@ import {
   erc20Abi,
   parseSignature,
 } from "viem";
-import {
-  getChainId,
-  getEip712Domain,
-  readContract,
-  signTypedData,
-  simulateContract,
-  writeContract,
-} from "viem/actions";
+import { getChainId, getEip712Domain, readContract, signTypedData, simulateContract } from "viem/actions";
 
 import { collateralVaultAbi, mockErc20Abi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -23,8 +16,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
+  sendRequest,
   withPledgeErrors,
 } from "../../internal/actions.js";
 import type { AccountId } from "../../accounts.js";
@@ -89,8 +82,7 @@ export async function deposit(client: SignerClient, params: DepositParameters): 
         functionName: "depositWithPermit",
         args: [account, asset, amount, deadline, v, r, s],
       });
-      const hash = await writeContract(client, { ...request, chain: client.chain });
-      return { hash, receipt: await confirm(publicClient, hash), result: undefined };
+      return { ...(await sendRequest(client, publicClient, request)), result: undefined };
     }
     let approveHash: Hash | undefined;
     if (allowance < amount) {
@@ -101,8 +93,7 @@ export async function deposit(client: SignerClient, params: DepositParameters): 
         functionName: "approve",
         args: [vault, amount],
       });
-      approveHash = await writeContract(client, { ...request, chain: client.chain });
-      await confirm(publicClient, approveHash);
+      approveHash = (await sendRequest(client, publicClient, request)).hash;
     }
     const { request } = await simulateContract(publicClient, {
       account: client.account,
@@ -111,8 +102,7 @@ export async function deposit(client: SignerClient, params: DepositParameters): 
       functionName: "deposit",
       args: [account, asset, amount],
     });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    const receipt = await confirm(publicClient, hash);
+    const { hash, receipt } = await sendRequest(client, publicClient, request);
     return approveHash ? { hash, receipt, result: undefined, approveHash } : { hash, receipt, result: undefined };
   });
 }

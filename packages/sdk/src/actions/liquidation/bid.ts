@@ -1,5 +1,5 @@
 import type { Address, ReadContractErrorType, SimulateContractErrorType, WriteContractErrorType } from "viem";
-import { readContract, simulateContract, writeContract } from "viem/actions";
+import { readContract, simulateContract } from "viem/actions";
 
 import { liquidatorAbi, optionMarketAbi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -7,9 +7,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
-  withPledgeErrors,
+  sendSimulated,
 } from "../../internal/actions.js";
 import { type PreviewBidReturnType, previewBid } from "./previewBid.js";
 import type { AccountId } from "../../accounts.js";
@@ -46,7 +45,7 @@ export type BidErrorType = PledgeErrorType | ReadContractErrorType | SimulateCon
 export async function bid(client: SignerClient, params: BidParameters): Promise<BidReturnType> {
   const address = contractAddress(params.liquidator, params.addressBook, "Liquidator");
   const { publicClient } = params;
-  return withPledgeErrors(async () => {
+  const sent = await sendSimulated(client, publicClient, async () => {
     const [maxPayment, expectedNonce] = await Promise.all([
       params.maxPayment ??
         previewBid(publicClient, {
@@ -62,14 +61,13 @@ export async function bid(client: SignerClient, params: BidParameters): Promise<
           args: [params.account],
         }),
     ]);
-    const { request, result } = await simulateContract(publicClient, {
+    return simulateContract(publicClient, {
       account: client.account,
       address,
       abi: liquidatorAbi,
       functionName: "bid",
       args: [params.account, params.bidderAccount, params.fractionWad, maxPayment, expectedNonce],
     });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(publicClient, hash), result: { ...result } };
   });
+  return { ...sent, result: { ...sent.result } };
 }

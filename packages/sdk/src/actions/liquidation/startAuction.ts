@@ -1,5 +1,5 @@
 import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import { simulateContract } from "viem/actions";
 
 import { liquidatorAbi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -7,9 +7,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
-  withPledgeErrors,
+  sendSimulated,
 } from "../../internal/actions.js";
 import type { AccountId } from "../../accounts.js";
 
@@ -35,15 +34,13 @@ export async function startAuction(
   params: StartAuctionParameters,
 ): Promise<StartAuctionReturnType> {
   const address = contractAddress(params.liquidator, params.addressBook, "Liquidator");
-  return withPledgeErrors(async () => {
-    const { request } = await simulateContract(params.publicClient, {
+  return sendSimulated(client, params.publicClient, () =>
+    simulateContract(params.publicClient, {
       account: client.account,
       address,
       abi: liquidatorAbi,
       functionName: "startAuction",
       args: [params.account],
-    });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(params.publicClient, hash), result: undefined };
-  });
+    }),
+  );
 }

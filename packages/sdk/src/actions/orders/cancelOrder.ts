@@ -1,5 +1,5 @@
 import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import { simulateContract } from "viem/actions";
 
 import { optionMarketAbi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -7,9 +7,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
-  withPledgeErrors,
+  sendSimulated,
 } from "../../internal/actions.js";
 import type { Order } from "../../orders/typedData.js";
 
@@ -30,15 +29,13 @@ export type CancelOrderErrorType = PledgeErrorType | SimulateContractErrorType |
  */
 export async function cancelOrder(client: SignerClient, params: CancelOrderParameters): Promise<CancelOrderReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
-  return withPledgeErrors(async () => {
-    const { request } = await simulateContract(params.publicClient, {
+  return sendSimulated(client, params.publicClient, () =>
+    simulateContract(params.publicClient, {
       account: client.account,
       address,
       abi: optionMarketAbi,
       functionName: "cancelOrder",
       args: [params.order],
-    });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(params.publicClient, hash), result: undefined };
-  });
+    }),
+  );
 }

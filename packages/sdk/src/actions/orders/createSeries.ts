@@ -1,5 +1,5 @@
 import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import { simulateContract } from "viem/actions";
 
 import { optionMarketAbi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -7,9 +7,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
-  withPledgeErrors,
+  sendSimulated,
 } from "../../internal/actions.js";
 import { type SeriesId, asSeriesId } from "../../accounts.js";
 
@@ -46,15 +45,14 @@ export async function createSeries(
 ): Promise<CreateSeriesReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
   const { underlyingIndex, expiry, isCall, strikeWad } = params.series;
-  return withPledgeErrors(async () => {
-    const { request, result } = await simulateContract(params.publicClient, {
+  const sent = await sendSimulated(client, params.publicClient, () =>
+    simulateContract(params.publicClient, {
       account: client.account,
       address,
       abi: optionMarketAbi,
       functionName: "createSeries",
       args: [{ underlyingIndex, expiry: Number(expiry), isCall, strikeWad }],
-    });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(params.publicClient, hash), result: asSeriesId(result) };
-  });
+    }),
+  );
+  return { ...sent, result: asSeriesId(sent.result) };
 }

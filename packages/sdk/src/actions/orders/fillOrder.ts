@@ -1,5 +1,5 @@
 import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import { simulateContract } from "viem/actions";
 
 import { optionMarketAbi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -7,9 +7,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
-  withPledgeErrors,
+  sendSimulated,
 } from "../../internal/actions.js";
 import type { SignedOrder } from "../../orders/typedData.js";
 import type { AccountId } from "../../accounts.js";
@@ -36,15 +35,13 @@ export type FillOrderErrorType = PledgeErrorType | SimulateContractErrorType | W
  */
 export async function fillOrder(client: SignerClient, params: FillOrderParameters): Promise<FillOrderReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
-  return withPledgeErrors(async () => {
-    const { request, result } = await simulateContract(params.publicClient, {
+  return sendSimulated(client, params.publicClient, () =>
+    simulateContract(params.publicClient, {
       account: client.account,
       address,
       abi: optionMarketAbi,
       functionName: "fill",
       args: [params.signedOrder.order, params.signedOrder.signature, params.takerAccount, params.fillSize],
-    });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(params.publicClient, hash), result };
-  });
+    }),
+  );
 }

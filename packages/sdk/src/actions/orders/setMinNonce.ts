@@ -1,5 +1,5 @@
 import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import { simulateContract } from "viem/actions";
 
 import { optionMarketAbi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -7,9 +7,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
-  withPledgeErrors,
+  sendSimulated,
 } from "../../internal/actions.js";
 import type { AccountId } from "../../accounts.js";
 
@@ -32,15 +31,13 @@ export type SetMinNonceErrorType = PledgeErrorType | SimulateContractErrorType |
  */
 export async function setMinNonce(client: SignerClient, params: SetMinNonceParameters): Promise<SetMinNonceReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
-  return withPledgeErrors(async () => {
-    const { request } = await simulateContract(params.publicClient, {
+  return sendSimulated(client, params.publicClient, () =>
+    simulateContract(params.publicClient, {
       account: client.account,
       address,
       abi: optionMarketAbi,
       functionName: "setMinNonce",
       args: [params.account, params.minNonce],
-    });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(params.publicClient, hash), result: undefined };
-  });
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 import type { Address, ReadContractErrorType, SimulateContractErrorType, WriteContractErrorType } from "viem";
-import { readContract, simulateContract, writeContract } from "viem/actions";
+import { readContract, simulateContract } from "viem/actions";
 
 import { chainlinkOracleAbi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -7,9 +7,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
-  withPledgeErrors,
+  sendSimulated,
 } from "../../internal/actions.js";
 import { findSettlementRound } from "./findSettlementRound.js";
 
@@ -51,7 +50,7 @@ export async function postSettlementPrice(
 ): Promise<PostSettlementPriceReturnType> {
   const address = contractAddress(params.oracle, params.addressBook, "ChainlinkOracle");
   const { publicClient, asset, expiry } = params;
-  return withPledgeErrors(async () => {
+  return sendSimulated(client, publicClient, async () => {
     let rounds = params.rounds;
     if (!rounds) {
       const { aggregator } = await readContract(publicClient, {
@@ -62,14 +61,12 @@ export async function postSettlementPrice(
       });
       rounds = await findSettlementRound(publicClient, { feed: aggregator, expiry });
     }
-    const { request, result } = await simulateContract(publicClient, {
+    return simulateContract(publicClient, {
       account: client.account,
       address,
       abi: chainlinkOracleAbi,
       functionName: "postSettlementPrice",
       args: [asset, expiry, rounds.roundId, rounds.hints],
     });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(publicClient, hash), result };
   });
 }

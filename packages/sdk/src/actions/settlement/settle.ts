@@ -1,5 +1,5 @@
 import type { Address, SimulateContractErrorType, WriteContractErrorType } from "viem";
-import { simulateContract, writeContract } from "viem/actions";
+import { simulateContract } from "viem/actions";
 
 import { optionMarketAbi } from "../../abis/index.js";
 import type { PledgeErrorType } from "../../errors.js";
@@ -7,9 +7,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
-  confirm,
   contractAddress,
-  withPledgeErrors,
+  sendSimulated,
 } from "../../internal/actions.js";
 import type { AccountId, SeriesId } from "../../accounts.js";
 
@@ -33,15 +32,13 @@ export type SettleErrorType = PledgeErrorType | SimulateContractErrorType | Writ
  */
 export async function settle(client: SignerClient, params: SettleParameters): Promise<SettleReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
-  return withPledgeErrors(async () => {
-    const { request, result } = await simulateContract(params.publicClient, {
+  return sendSimulated(client, params.publicClient, () =>
+    simulateContract(params.publicClient, {
       account: client.account,
       address,
       abi: optionMarketAbi,
       functionName: "settle",
       args: [params.account, params.seriesId],
-    });
-    const hash = await writeContract(client, { ...request, chain: client.chain });
-    return { hash, receipt: await confirm(params.publicClient, hash), result };
-  });
+    }),
+  );
 }
