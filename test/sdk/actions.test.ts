@@ -211,7 +211,7 @@ describe("SDK actions on the in-process chain", async () => {
     assert.ok(equityIM < BigInt(requirementIM));
     assert.match(
       error.message,
-      /^Account 0x[0-9a-f]{40}\/1 is below initial margin: equity −?[\d.]+ USD < requirement [\d.]+ USD$/,
+      /^Account 0x[0-9a-f]{40}\/1 is below initial margin: equity −?[\d.]+ USD < requirement [\d.]+ USD; deposit collateral or reduce risk$/,
     );
     assert.equal(await publicClient.getTransactionCount({ address: makerWallet.account.address }), before);
   });

@@ -20,6 +20,7 @@ import {
   optionMarketAbi,
 } from "./abis/index.js";
 import { type AccountId, asAccountId, ownerOf } from "./accounts.js";
+import { Health, healthName } from "./math/engine.js";
 
 type AbiError = Extract<Abi[number], { type: "error" }>;
 
@@ -234,13 +235,37 @@ export function formatAccount(account: AccountId): string {
   return `${ownerOf(account)}/${account & ((1n << 96n) - 1n)}`;
 }
 
+/**
+ * A unix time in seconds as ISO 8601 UTC.
+ *
+ * @example
+ * formatTimestamp(1_767_254_400n); // "2026-01-01T08:00:00Z"
+ */
+export function formatTimestamp(seconds: bigint): string {
+  return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
+}
+
 const usd = (wad: unknown) => `${formatAmount(wad as bigint)} USD`;
+/** Two USD amounts of an inequality, with as many decimals as it takes for them to differ. */
+const usdPair = (left: unknown, right: unknown): [string, string] => {
+  for (let digits = 2; digits < 18; digits++) {
+    const pair: [string, string] = [
+      formatAmount(left as bigint, 18, digits),
+      formatAmount(right as bigint, 18, digits),
+    ];
+    if (pair[0] !== pair[1]) return [`${pair[0]} USD`, `${pair[1]} USD`];
+  }
+  return [`${formatAmount(left as bigint, 18, 18)} USD`, `${formatAmount(right as bigint, 18, 18)} USD`];
+};
+const when = (seconds: unknown) => formatTimestamp(seconds as bigint);
 const acct = (id: unknown) => formatAccount(asAccountId(id as bigint));
 
 /** Sentences for the errors a trader or keeper meets most; the rest print as `Name(arg=value, …)`. */
 const SENTENCES: Partial<Record<PledgeErrorName, (args: readonly unknown[]) => string>> = {
-  EngineBelowInitialMargin: ([account, equity, requirement]) =>
-    `Account ${acct(account)} is below initial margin: equity ${usd(equity)} < requirement ${usd(requirement)}`,
+  EngineBelowInitialMargin: ([account, equity, requirement]) => {
+    const [e, r] = usdPair(equity, requirement);
+    return `Account ${acct(account)} is below initial margin: equity ${e} < requirement ${r}; deposit collateral or reduce risk`;
+  },
   MarketRiskIncreased: ([account, before, after]) =>
     `Account ${acct(account)} is below initial margin and the trade adds risk: excess ${usd(before)} → ${usd(after)}`,
   MarketStillLiquidatable: ([account, before, after]) =>
@@ -256,11 +281,24 @@ const SENTENCES: Partial<Record<PledgeErrorName, (args: readonly unknown[]) => s
   MarketUnauthorized: ([account, caller]) =>
     `${String(caller)} is neither the owner nor an operator of account ${acct(account)}`,
   LiquidatorAccountHealthy: ([account, health]) =>
-    `Account ${acct(account)} cannot be auctioned: its health is ${["HEALTHY", "MARGIN_CALL", "LIQUIDATABLE", "INSOLVENT"][Number(health)] ?? String(health)}`,
+    `Account ${acct(account)} cannot be auctioned: its health is ${isHealth(health) ? healthName(health) : String(health)}`,
   OracleStalePrice: ([aggregator, updatedAt, maxAge]) =>
-    `Feed ${String(aggregator)} is stale: last update at ${String(updatedAt)}, max age ${String(maxAge)} s`,
-  MarketOrderExpired: ([hash, deadline]) => `Order ${String(hash)} expired at ${String(deadline)}`,
+    `Feed ${String(aggregator)} is stale: last update at ${when(updatedAt)}, max age ${String(maxAge)} s; wait for a new round`,
+  MarketOrderExpired: ([hash, deadline]) =>
+    `Order ${String(hash)} expired at ${when(deadline)}; ask its maker for a new one`,
+  MarketOverfill: ([hash, remaining, requested]) =>
+    (remaining as bigint) === 0n
+      ? `Order ${String(hash)} is already filled`
+      : `Order ${String(hash)} has ${formatAmount(remaining as bigint)} contracts left, fewer than the ${formatAmount(requested as bigint)} requested`,
+  MarketInvalidSignature: ([hash]) =>
+    `Order ${String(hash)} is not signed by its account's owner or an operator (nor approved by ERC-1271); sign it with signOrder`,
+  MarketZeroAmount: () => "The fill size is zero: fill a positive number of contracts",
+  VaultZeroAmount: () => "The amount is zero: deposit or withdraw a positive amount",
 };
+
+function isHealth(value: unknown): value is Health {
+  return Object.values(Health).some((h) => BigInt(h) === BigInt(value as number));
+}
 
 function describe(errorName: PledgeErrorName, args: readonly unknown[]): string {
   const sentence = SENTENCES[errorName];

@@ -68,6 +68,8 @@ export {
   type UnderlyingInput,
   accountMargin,
   health,
+  healthName,
+  type HealthName,
   markAndSpot,
 } from "./math/engine.js";
 export {
@@ -121,6 +123,7 @@ export {
   decodePledgeError,
   formatAccount,
   formatAmount,
+  formatTimestamp,
   pledgeErrorAbi,
 } from "./errors.js";
 export type { ReadClient, SignerClient, WriteParameters, WriteReturnType } from "./internal/actions.js";

@@ -360,3 +360,22 @@ export function health(state: Pick<MarginState, "equityIM" | "equityMM" | "requi
   if (state.equityIM < state.requirementIM) return Health.MARGIN_CALL;
   return Health.HEALTHY;
 }
+
+/** The name of a `Health` value, as `IMarginEngine.Health` spells it. */
+export type HealthName = keyof typeof Health;
+
+/**
+ * The name of a health value (`IMarginEngine.Health`), for logs and pages.
+ *
+ * @example
+ * healthName(Health.LIQUIDATABLE) === "LIQUIDATABLE";
+ */
+export function healthName(value: Health): HealthName {
+  const names: Record<Health, HealthName> = {
+    [Health.HEALTHY]: "HEALTHY",
+    [Health.MARGIN_CALL]: "MARGIN_CALL",
+    [Health.LIQUIDATABLE]: "LIQUIDATABLE",
+    [Health.INSOLVENT]: "INSOLVENT",
+  };
+  return names[value];
+}
