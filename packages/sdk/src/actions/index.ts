@@ -23,3 +23,4 @@ export * from "./settlement/settle.js";
 export * from "./settlement/settleBatch.js";
 export * from "./reads/getMarginInputs.js";
 export * from "./orders/simulateFill.js";
+export * from "./orders/getOrderStatus.js";
