@@ -8,15 +8,16 @@ import { formatUnits, parseUnits } from "viem";
 import { deployPledge } from "../deploy/deployPledge.js";
 import {
   Account,
-  Health,
   createSeries,
   deposit,
+  expiryAfter,
   fillOrder,
   getAccountId,
   getAccountMargin,
   getBalances,
   getMarginInputs,
   getPositions,
+  Health,
   seriesId,
   signOrder,
   withdraw,
@@ -60,7 +61,7 @@ console.log("deposited 10,000 USDC into each account");
 const now = (await publicClient.getBlock()).timestamp;
 const series = {
   underlyingIndex: 1,
-  expiry: (now / 86_400n + 30n) * 86_400n + 8n * 3_600n,
+  expiry: expiryAfter(now, 30), // 08:00 UTC, the only time of day series expire
   isCall: true,
   strikeWad: 3_200n * WAD,
 };

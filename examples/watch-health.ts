@@ -7,13 +7,14 @@ import { formatUnits, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
 import {
-  Health,
-  type MarginState,
   createSeries,
   deposit,
+  expiryAfter,
   fillOrder,
   getAccountId,
   getAccountMargin,
+  Health,
+  type MarginState,
   seriesId,
   signOrder,
 } from "../packages/sdk/src/index.js";
@@ -39,7 +40,7 @@ for (const [wallet, account, amount] of [
 const now = (await publicClient.getBlock()).timestamp;
 const series = {
   underlyingIndex: 1,
-  expiry: (now / 86_400n + 14n) * 86_400n + 8n * 3_600n,
+  expiry: expiryAfter(now, 14), // 08:00 UTC, the only time of day series expire
   isCall: true,
   strikeWad: 3_300n * WAD,
 };

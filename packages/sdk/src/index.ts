@@ -56,7 +56,7 @@ export {
   shortRequirementUp,
   tokenValueDown,
 } from "./math/marginMath.js";
-export { type Series, decodeSeries } from "./math/series.js";
+export { EXPIRY_TIME_OF_DAY, type Series, decodeSeries, expiryAfter } from "./math/series.js";
 export {
   Health,
   MarginMode,
