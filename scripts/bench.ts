@@ -6,6 +6,7 @@ import { type Hash, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
 import {
+  expiryAfter,
   type Order,
   accountId,
   accountMargin,
@@ -65,7 +66,7 @@ await measure("vault.withdraw (cash, no positions)", () =>
 
 // ---------------------------------------------------------------- trading
 const latest = await publicClient.getBlock();
-const firstExpiry = (latest.timestamp / DAY + 7n) * DAY + 8n * 3600n;
+const firstExpiry = expiryAfter(latest.timestamp, 7);
 let nonce = 0n;
 
 async function fund(account: bigint, owner: NonNullable<typeof makerWallet>, cash: bigint): Promise<void> {

@@ -9,6 +9,7 @@ import { parseUnits } from "viem";
 import { deployPledge } from "../../deploy/deployPledge.js";
 import { writeAddressBook } from "../../deploy/lib/addressBook.js";
 import {
+  expiryAfter,
   Health,
   PledgeError,
   type Order,
@@ -59,7 +60,7 @@ describe("SDK actions on the in-process chain", async () => {
   const thin = getAccountId(makerWallet, { subId: 2n });
   const bidder = getAccountId(keeperWallet, { subId: 1n });
   const now = (await publicClient.getBlock()).timestamp;
-  const expiry = (now / DAY + 7n) * DAY + 8n * 3600n;
+  const expiry = expiryAfter(now, 7);
   const series = { underlyingIndex: 1, expiry, isCall: true, strikeWad: 3_200n * WAD };
   let nonce = 0n;
   const order = (account: AccountId, overrides: Partial<Order> = {}): Order => ({

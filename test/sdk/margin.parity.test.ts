@@ -5,6 +5,7 @@ import { network } from "hardhat";
 import { deployPledge } from "../../deploy/deployPledge.js";
 import {
   accountId,
+  expiryAfter,
   orderDomain,
   orderTypes,
   type Order,
@@ -45,7 +46,7 @@ describe("SDK margin math equals the chain, to the wei", async () => {
   const now = (await publicClient.getBlock()).timestamp;
   // The first expiry is at least a day and a half away, so the scenarios stay before it
   // until the last one steps just past it.
-  const day0 = (now / DAY + 2n) * DAY + 8n * 3600n;
+  const day0 = expiryAfter(now, 2);
   const seriesIds: SeriesId[] = [];
   for (const [index, spot] of [
     [1, 3_000n],

@@ -5,6 +5,7 @@ import { parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
 import {
+  expiryAfter,
   type Order,
   accountId,
   cancelOrder,
@@ -34,7 +35,7 @@ describe("getOrderStatus", async () => {
   const [, spotAnswer] = await contracts.ethUsd.read.latestRoundData();
   const series = {
     underlyingIndex: 1,
-    expiry: (now / DAY + 14n) * DAY + 8n * 3600n,
+    expiry: expiryAfter(now, 14),
     isCall: false,
     strikeWad: ((spotAnswer * 10n ** 10n * 8n) / 10n / WAD) * WAD,
   };

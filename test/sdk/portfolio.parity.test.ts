@@ -6,6 +6,7 @@ import type { Hash } from "viem";
 import { deployPledge } from "../../deploy/deployPledge.js";
 import {
   type AuctionParams,
+  expiryAfter,
   type MarginInputs,
   type MarginState,
   type Order,
@@ -80,7 +81,7 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
 
   // ---------------------------------------------------------------- series
   const now = (await publicClient.getBlock()).timestamp;
-  const day0 = (now / DAY + 2n) * DAY + 8n * 3600n; // the first expiry, 08:00 UTC
+  const day0 = expiryAfter(now, 2); // the first expiry, 08:00 UTC
   const expiries = [day0, day0 + DAY, day0 + 7n * DAY, day0 + 30n * DAY, day0 + 90n * DAY];
   const seriesIds: SeriesId[] = [];
   for (const [index, spot] of [

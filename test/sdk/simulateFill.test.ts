@@ -5,6 +5,7 @@ import { parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
 import {
+  expiryAfter,
   MarginMode,
   type Order,
   type SimulateFillReturnType,
@@ -42,7 +43,7 @@ describe("simulateFill predicts the chain's answer to a fill", async () => {
   const rng = random(0x51f111n);
 
   const now = (await publicClient.getBlock()).timestamp;
-  const expiry = (now / DAY + 14n) * DAY + 8n * 3600n;
+  const expiry = expiryAfter(now, 14);
   const [, spotAnswer] = await contracts.ethUsd.read.latestRoundData();
   const spot = spotAnswer * 10n ** 10n;
   const series = [
@@ -150,6 +151,19 @@ describe("simulateFill predicts the chain's answer to a fill", async () => {
     }
   }
 
+  /** Deposits 50,000 USDC into each of `sides`. */
+  async function fundWith50k(sides: (typeof accounts)[number][]): Promise<void> {
+    for (const side of sides) {
+      await deposit(side.wallet, {
+        publicClient,
+        addressBook,
+        account: side.id,
+        asset: addressBook.cash.address,
+        amount: usdc("50000"),
+      });
+    }
+  }
+
   async function setSpot(answer: bigint): Promise<void> {
     await contracts.ethUsd.write.updateAnswer([answer]);
   }
@@ -252,15 +266,7 @@ describe("simulateFill predicts the chain's answer to a fill", async () => {
     const [wallet, other] = [wallets[2]!, wallets[3]!];
     const longSide = { wallet, id: accountId(wallet.account.address, 6n) };
     const shortSide = { wallet: other, id: accountId(other.account.address, 6n) };
-    for (const side of [longSide, shortSide]) {
-      await deposit(side.wallet, {
-        publicClient,
-        addressBook,
-        account: side.id,
-        asset: addressBook.cash.address,
-        amount: usdc("50000"),
-      });
-    }
+    await fundWith50k([longSide, shortSide]);
     await setSpot(spotAnswer);
     const put = series[1]!;
     assert.ok((await compareFill(longSide, shortSide, put, WAD, 50n * WAD)).accepted);
@@ -275,15 +281,7 @@ describe("simulateFill predicts the chain's answer to a fill", async () => {
     const [wallet, other] = [wallets[0]!, wallets[1]!];
     const isolated = { wallet, id: accountId(wallet.account.address, 7n) };
     const counterparty = { wallet: other, id: accountId(other.account.address, 7n) };
-    for (const side of [isolated, counterparty]) {
-      await deposit(side.wallet, {
-        publicClient,
-        addressBook,
-        account: side.id,
-        asset: addressBook.cash.address,
-        amount: usdc("50000"),
-      });
-    }
+    await fundWith50k([isolated, counterparty]);
     await setMarginMode(wallet, { publicClient, addressBook, account: isolated.id, mode: MarginMode.ISOLATED });
     await setSpot(spotAnswer);
     assert.ok((await compareFill(isolated, counterparty, series[0]!, WAD, 50n * WAD)).accepted);

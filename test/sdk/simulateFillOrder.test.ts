@@ -5,6 +5,7 @@ import { parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
 import {
+  expiryAfter,
   MarginMode,
   type Order,
   accountId,
@@ -38,17 +39,17 @@ describe("simulateFill on a portfolio account's closing fill", async () => {
   const victim = accountId(victimWallet.account.address, 1n);
 
   const now = (await publicClient.getBlock()).timestamp;
-  const at = (days: bigint) => (now / DAY + days) * DAY + 8n * 3600n;
+  const at = (days: number) => expiryAfter(now, days);
   const [, spotAnswer] = await contracts.ethUsd.read.latestRoundData();
   const spot = spotAnswer * 10n ** 10n;
   const strike = (percent: bigint) => ((spot * percent) / 100n / (10n * WAD)) * 10n * WAD;
   // E heads the list; A and B are long puts at one strike (A with the first expiry, B later);
   // S1 (riskier, first expiry) may be covered by A or B, S2 (later expiry) only by B.
-  const E = { underlyingIndex: 1, expiry: at(14n), isCall: true, strikeWad: strike(150n) };
-  const A = { underlyingIndex: 1, expiry: at(7n), isCall: false, strikeWad: strike(90n) };
-  const B = { underlyingIndex: 1, expiry: at(14n), isCall: false, strikeWad: strike(90n) };
-  const S1 = { underlyingIndex: 1, expiry: at(7n), isCall: false, strikeWad: (strike(90n) * 29n) / 27n };
-  const S2 = { underlyingIndex: 1, expiry: at(14n), isCall: false, strikeWad: (strike(90n) * 28n) / 27n };
+  const E = { underlyingIndex: 1, expiry: at(14), isCall: true, strikeWad: strike(150n) };
+  const A = { underlyingIndex: 1, expiry: at(7), isCall: false, strikeWad: strike(90n) };
+  const B = { underlyingIndex: 1, expiry: at(14), isCall: false, strikeWad: strike(90n) };
+  const S1 = { underlyingIndex: 1, expiry: at(7), isCall: false, strikeWad: (strike(90n) * 29n) / 27n };
+  const S2 = { underlyingIndex: 1, expiry: at(14), isCall: false, strikeWad: (strike(90n) * 28n) / 27n };
   let nonce = 0n;
 
   async function order(series: typeof E, makerSize: bigint): Promise<Order> {
