@@ -248,14 +248,14 @@ export function formatTimestamp(seconds: bigint): string {
 const usd = (wad: unknown) => `${formatAmount(wad as bigint)} USD`;
 /** Two USD amounts of an inequality, with as many decimals as it takes for them to differ. */
 const usdPair = (left: unknown, right: unknown): [string, string] => {
-  for (let digits = 2; digits < 18; digits++) {
-    const pair: [string, string] = [
-      formatAmount(left as bigint, 18, digits),
-      formatAmount(right as bigint, 18, digits),
-    ];
-    if (pair[0] !== pair[1]) return [`${pair[0]} USD`, `${pair[1]} USD`];
-  }
-  return [`${formatAmount(left as bigint, 18, 18)} USD`, `${formatAmount(right as bigint, 18, 18)} USD`];
+  const at = (digits: number): [string, string] => [
+    formatAmount(left as bigint, 18, digits),
+    formatAmount(right as bigint, 18, digits),
+  ];
+  let digits = 2;
+  let [l, r] = at(digits);
+  while (digits < 18 && l === r) [l, r] = at(++digits);
+  return [`${l} USD`, `${r} USD`];
 };
 const when = (seconds: unknown) => formatTimestamp(seconds as bigint);
 const acct = (id: unknown) => formatAccount(asAccountId(id as bigint));
@@ -297,7 +297,7 @@ const SENTENCES: Partial<Record<PledgeErrorName, (args: readonly unknown[]) => s
 };
 
 function isHealth(value: unknown): value is Health {
-  return Object.values(Health).some((h) => BigInt(h) === BigInt(value as number));
+  return Object.values(Health).some((h) => h === value);
 }
 
 function describe(errorName: PledgeErrorName, args: readonly unknown[]): string {
