@@ -19,11 +19,11 @@ export interface GetOrderStatusParameters {
 }
 
 /**
- * Where an order stands, in the order the market checks: `cancelled` (by `cancelOrder`),
- * `nonceTooLow` (bulk-cancelled by `setMinNonce`), `expired` (its deadline has passed at the
- * block read), `filled` (nothing left), else `open`.
+ * Where an order stands, in the order `OptionMarket.fill` checks: `cancelled` (by `cancelOrder`),
+ * `expired` (its deadline has passed at the block read), `nonceTooLow` (bulk-cancelled by
+ * `setMinNonce`), `filled` (nothing left), else `open`.
  */
-export type OrderState = "open" | "filled" | "cancelled" | "nonceTooLow" | "expired";
+export type OrderState = "open" | "filled" | "cancelled" | "expired" | "nonceTooLow";
 
 export interface GetOrderStatusReturnType {
   /** The EIP-712 digest the market keys the order by. */
@@ -63,8 +63,8 @@ export async function getOrderStatus(
     const size = order.size < 0n ? -order.size : order.size;
     if (done === CANCELLED) return { hash, state: "cancelled", filled: 0n, remaining: 0n };
     const closed = (state: OrderState) => ({ hash, state, filled: done, remaining: 0n });
-    if (order.nonce < minNonce) return closed("nonceTooLow");
     if (block.timestamp > order.deadline) return closed("expired");
+    if (order.nonce < minNonce) return closed("nonceTooLow");
     if (done >= size) return closed("filled");
     return { hash, state: "open", filled: done, remaining: size - done };
   });
