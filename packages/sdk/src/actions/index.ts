@@ -24,3 +24,4 @@ export * from "./settlement/settleBatch.js";
 export * from "./reads/getMarginInputs.js";
 export * from "./orders/simulateFill.js";
 export * from "./orders/getOrderStatus.js";
+export * from "./accounts/transferPositions.js";
