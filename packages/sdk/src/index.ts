@@ -133,4 +133,5 @@ export {
 } from "./errors.js";
 export type { ReadClient, SignerClient, WriteParameters, WriteReturnType } from "./internal/actions.js";
 export * from "./actions/index.js";
+export { type PledgeAbi, type PledgeEventName, pledgeAbis, pledgeEventNames } from "./pledgeAbis.js";
 export { approximateMaintenance, approximatePortfolio } from "./math/approximate.js";

@@ -25,3 +25,5 @@ export * from "./reads/getMarginInputs.js";
 export * from "./orders/simulateFill.js";
 export * from "./orders/getOrderStatus.js";
 export * from "./accounts/transferPositions.js";
+export * from "./events/getPledgeEvents.js";
+export * from "./events/watchPledgeEvents.js";
