@@ -134,4 +134,12 @@ export {
 export type { ReadClient, SignerClient, WriteParameters, WriteReturnType } from "./internal/actions.js";
 export * from "./actions/index.js";
 export { type PledgeAbi, type PledgeEventName, pledgeAbis, pledgeEventNames } from "./pledgeAbis.js";
+export {
+  type BoundReadParameters,
+  type BoundWriteParameters,
+  type PledgeActions,
+  type PledgeWalletActions,
+  pledgeActions,
+  pledgeWalletActions,
+} from "./clients/pledgeActions.js";
 export { approximateMaintenance, approximatePortfolio } from "./math/approximate.js";
