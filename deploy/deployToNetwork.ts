@@ -128,10 +128,7 @@ export async function deployToNetwork(options: DeployToNetworkOptions): Promise<
         ? chainType === "op"
           ? PledgeOpLocalModule
           : PledgeModule
-        : buildModule("PledgeLive", (m) => {
-            const { calls: _calls, ...contracts } = addPledgeCore(m, (live as LivePlan).plan);
-            return contracts;
-          });
+        : buildModule("PledgeLive", (m) => addPledgeCore(m, (live as LivePlan).plan));
     log(`deploying ${module.id} to ${options.network} (chain ${chainId}) from ${deployer}`);
     const deployed = (await connection.ignition.deploy(module, { displayUi: false })) as Record<
       string,

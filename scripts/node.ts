@@ -14,6 +14,12 @@ function fail(line: string): never {
   process.exit(1);
 }
 
+/** A CLI prints an unexpected error's first line, never a stack trace. */
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n").find((line) => line.trim() !== "") ?? "the node failed";
+}
+
 let args;
 try {
   args = parseArgs({
@@ -36,7 +42,7 @@ const deployTo = args.l2 ? "opLocalhost" : "localhost";
 const server = await hre.network.createServer({ network: served }, "127.0.0.1", port);
 const { address, port: actualPort } = await server.listen().catch((error: NodeJS.ErrnoException) => {
   if (error.code === "EADDRINUSE") fail(`port ${port} is in use: is another node running? Stop it, or pass --port`);
-  throw error;
+  fail(firstLine(error));
 });
 const url = `http://${address}:${actualPort}`;
 console.log(`${args.l2 ? "OP-stack" : "Hardhat"} node (network ${served}) at ${url}`);
@@ -52,7 +58,7 @@ try {
 } catch (error) {
   await server.close();
   if (error instanceof DeployError) fail(error.problems.join("; "));
-  throw error;
+  fail(firstLine(error));
 }
 
 // Seed: the first five dev accounts get mock tokens (anyone may mint a MockERC20).

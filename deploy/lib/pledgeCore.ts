@@ -153,7 +153,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
   );
 
   const core = { vault, oracle, engine, market, insurance, liquidator };
-  if (plan.admin.kind === "deployer") return { ...core, calls };
+  if (plan.admin.kind === "deployer") return core;
 
   const timelock =
     plan.admin.kind === "timelock"
@@ -170,7 +170,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
   for (const [name, contract] of Object.entries(core)) {
     m.call(contract, "renounceRole", [ROLES.admin, deployer], { id: `${name}DeployerRenounces`, after: grants });
   }
-  return { ...core, timelock, calls };
+  return { ...core, timelock };
 }
 
 function feedTuple(feed: FeedPlan): ArgumentType[] {

@@ -75,6 +75,5 @@ export function addLocalPledge(m: IgnitionModuleBuilder, sequencerFeed: PledgePl
     auction: DEFAULT_AUCTION,
     admin: { kind: "deployer" },
   });
-  const { calls: _calls, ...contracts } = core;
-  return { ...contracts, usdc, weth, wbtc, ethUsd, btcUsd, ethVol, btcVol };
+  return { ...core, usdc, weth, wbtc, ethUsd, btcUsd, ethVol, btcVol };
 }

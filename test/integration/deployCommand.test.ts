@@ -218,6 +218,27 @@ describe("npm run deploy --parameters: a live network's file", () => {
       86400n,
     );
   });
+
+  it("hands admin to an existing timelock, and refuses one that is not a timelock", async () => {
+    const { viem } = node.connection;
+    const timelock = await viem.deployContract("TimelockController", [
+      86_400n,
+      [accounts[1]!],
+      [accounts[1]!],
+      "0x0000000000000000000000000000000000000000",
+    ]);
+    const { cash } = await readBook(chainId);
+    assertRefused(
+      await deployWith((p) => (p.admin = { timelock: cash.address } as never), "--reset"),
+      new RegExp(`admin.timelock: ${cash.address} does not answer getMinDelay\\(\\): it is not a TimelockController`),
+    );
+
+    const result = await deployWith((p) => (p.admin = { timelock: timelock.address } as never), "--reset");
+    assert.equal(result.code, 0, result.stderr.join("\n"));
+    const vault = await viem.getContractAt("CollateralVault", (await readBook(chainId)).contracts.CollateralVault);
+    assert.equal(await vault.read.hasRole([ROLES.admin, timelock.address]), true);
+    assert.equal(await vault.read.hasRole([ROLES.admin, accounts[0]!]), false);
+  });
 });
 
 /** A valid parameters file for the mocks on the test node: one collateral, a new timelock, three keys. */
