@@ -46,5 +46,6 @@ export default defineConfig({
       invariant: { runs: Number(process.env.INVARIANT_RUNS ?? 64), depth: Number(process.env.INVARIANT_DEPTH ?? 32) },
     },
   },
-  typechain: { outDir: "typechain-types" },
+  // TypeChain (ethers v6) types go straight into the SDK, whose @pledge/sdk/ethers entry ships them.
+  typechain: { outDir: "packages/sdk/src/ethers/typechain" },
 });
