@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 const sdk = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const typechain = path.join(sdk, "src/ethers/typechain/index.ts");
 
-// The ./ethers entry re-exports the TypeChain factories `hardhat build` writes there (gitignored).
+// The ./ethers entry re-exports the TypeChain factories `hardhat build` writes to the top-level
+// typechain-types/ (gitignored), which src/ethers/typechain links to.
 if (!existsSync(typechain)) {
   console.error(
     `@pledge/sdk build: ${path.relative(process.cwd(), typechain) || typechain} is missing; ` +
