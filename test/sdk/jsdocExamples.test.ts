@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
 import { parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
+import { writeAddressBook } from "../../deploy/lib/addressBook.js";
 import * as sdk from "../../packages/sdk/src/index.js";
 import { type Documented, documentedExports, toFunctionBody } from "./jsdocExamples.js";
 
@@ -96,6 +100,10 @@ describe("SDK JSDoc examples", async () => {
     fillSize: WAD / 2n,
   });
 
+  // Examples run in a folder holding ./deployments/<chainId>.json, as `npm run deploy` leaves it.
+  const workdir = await mkdtemp(path.join(tmpdir(), "pledge-examples-"));
+  await writeAddressBook(addressBook, path.join(workdir, "deployments"));
+
   const scope: Record<string, unknown> = {
     publicClient,
     walletClient: makerWallet,
@@ -122,42 +130,48 @@ describe("SDK JSDoc examples", async () => {
   };
 
   // ---------------------------------------------------------------- the variants
-  const snapshots = new Map<Variant, `0x${string}`>();
-  snapshots.set("base", await testClient.snapshot());
-
-  // underwater: a BTC rally leaves the maker's short calls below maintenance.
-  let btc = 60_000n * 10n ** 8n;
-  for (;;) {
-    const [state] = await sdk.getAccountMargin(publicClient, { addressBook, accounts: [maker] });
-    if (state!.health >= sdk.Health.LIQUIDATABLE) break;
-    btc = (btc * 5n) / 4n;
-    await contracts.btcUsd.write.updateAnswer([btc]);
+  // Reverting to a snapshot drops every later one, so a variant is replayed on the base scene
+  // (a few transactions) rather than kept in a snapshot of its own.
+  async function underwater(): Promise<void> {
+    // A BTC rally leaves the maker's short calls below maintenance.
+    let btc = 60_000n * 10n ** 8n;
+    for (;;) {
+      const [state] = await sdk.getAccountMargin(publicClient, { addressBook, accounts: [maker] });
+      if (state!.health >= sdk.Health.LIQUIDATABLE) return;
+      btc = (btc * 5n) / 4n;
+      await contracts.btcUsd.write.updateAnswer([btc]);
+    }
   }
-  snapshots.set("underwater", await testClient.snapshot());
-
-  await sdk.startAuction(keeperWallet, { publicClient, addressBook, account: maker });
-  snapshots.set("auction", await testClient.snapshot());
-
-  // expired: back to the base scene, then past expiry with a feed round on each side of it.
-  await testClient.revert({ id: snapshots.get("underwater")! });
-  await testClient.revert({ id: snapshots.get("base")! });
-  snapshots.set("base", await testClient.snapshot());
-  await testClient.setNextBlockTimestamp({ timestamp: expiry - 60n });
-  await contracts.btcUsd.write.updateAnswer([61_000n * 10n ** 8n]);
-  await testClient.setNextBlockTimestamp({ timestamp: expiry + 60n });
-  await contracts.btcUsd.write.updateAnswer([62_000n * 10n ** 8n]);
-  for (const feed of [contracts.ethUsd, contracts.ethVol, contracts.btcVol]) {
-    await feed.write.updateAnswer([await feed.read.latestAnswer()]);
+  async function expired(): Promise<void> {
+    // Past expiry, with a round of each spot feed on either side of it.
+    const spot = [contracts.ethUsd, contracts.btcUsd];
+    await testClient.setNextBlockTimestamp({ timestamp: expiry - 60n });
+    for (const feed of spot) await feed.write.updateAnswer([await feed.read.latestAnswer()]);
+    await testClient.setNextBlockTimestamp({ timestamp: expiry + 60n });
+    for (const feed of [...spot, contracts.ethVol, contracts.btcVol]) {
+      await feed.write.updateAnswer([((await feed.read.latestAnswer()) * 101n) / 100n]);
+    }
   }
-  snapshots.set("expired", await testClient.snapshot());
+  const VARIANTS: Readonly<Record<Variant, () => Promise<void>>> = {
+    base: async () => {},
+    underwater,
+    auction: async () => {
+      await underwater();
+      await sdk.startAuction(keeperWallet, { publicClient, addressBook, account: maker });
+    },
+    expired,
+    settleable: async () => {
+      await expired();
+      await sdk.postSettlementPrice(keeperWallet, { publicClient, addressBook, asset: contracts.wbtc.address, expiry });
+    },
+  };
 
-  await sdk.postSettlementPrice(keeperWallet, { publicClient, addressBook, asset: contracts.wbtc.address, expiry });
-  snapshots.set("settleable", await testClient.snapshot());
-
-  /** Restores `variant` (reverting consumes a snapshot, so it is taken again at once). */
+  let base = await testClient.snapshot();
+  /** Back to the base scene (reverting consumes the snapshot, so it is taken again), then `variant`. */
   async function restore(variant: Variant): Promise<void> {
-    await testClient.revert({ id: snapshots.get(variant)! });
-    snapshots.set(variant, await testClient.snapshot());
+    await testClient.revert({ id: base });
+    base = await testClient.snapshot();
+    await VARIANTS[variant]();
   }
 
   // ---------------------------------------------------------------- the examples
@@ -177,7 +191,13 @@ describe("SDK JSDoc examples", async () => {
         };
         const body = toFunctionBody(example);
         const run = new AsyncFunction(...Object.keys(values), `{\n${body}\n}`);
-        await run(...Object.values(values));
+        const cwd = process.cwd();
+        process.chdir(workdir);
+        try {
+          await run(...Object.values(values));
+        } finally {
+          process.chdir(cwd);
+        }
       });
     });
   }

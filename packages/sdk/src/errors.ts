@@ -170,11 +170,11 @@ export type PledgeErrorType =
  * With `context.addressBook`, the message names tokens and prints their amounts in units.
  *
  * @example
- * try {
- *   await publicClient.simulateContract({ ... });
- * } catch (error) {
- *   throw decodePledgeError(error) ?? error;
- * }
+ * const error = await publicClient
+ *   .simulateContract({ address: addressBook.contracts.CollateralVault, abi: collateralVaultAbi, functionName: "withdraw", args: [account, usdc, 10n ** 12n, walletClient.account.address], account: walletClient.account })
+ *   .catch((e) => decodePledgeError(e, { addressBook }));
+ * error.errorName; // "VaultInsufficientBalance"
+ * error.message.includes("less than the 1000000 USDC requested"); // true
  */
 export function decodePledgeError(err: unknown, context: PledgeErrorContext = {}): PledgeError | undefined {
   if (err instanceof PledgeError) return err;
@@ -249,7 +249,7 @@ export function formatAmount(value: bigint, decimals = 18, digits = 2): string {
  * An account id as `owner/subId`.
  *
  * @example
- * formatAccount(accountId("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc", 1n)); // "0x3c44…93bc/1"
+ * formatAccount(accountId("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc", 1n)); // "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc/1"
  */
 export function formatAccount(account: AccountId): string {
   return `${ownerOf(account)}/${account & ((1n << 96n) - 1n)}`;

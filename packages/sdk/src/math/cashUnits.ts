@@ -38,8 +38,10 @@ function checkedInt(x: bigint): bigint {
  * `decimals`, once checked against `MAX_CASH_DECIMALS`, as `CashUnits.checkDecimals`.
  *
  * @example
- * checkDecimals(6) === 6;
- * checkDecimals(37); // throws CashUnitsUnsupportedDecimalsError
+ * checkDecimals(6); // 6
+ * let error;
+ * try { checkDecimals(37); } catch (e) { error = e; }
+ * error instanceof CashUnitsUnsupportedDecimalsError; // true
  */
 export function checkDecimals(decimals: number): number {
   assertType(BigInt(decimals), "uint", 8, "decimals");
