@@ -46,5 +46,6 @@ export default defineConfig({
       invariant: { runs: Number(process.env.INVARIANT_RUNS ?? 64), depth: Number(process.env.INVARIANT_DEPTH ?? 32) },
     },
   },
+  // TypeChain (ethers v6) types, at the top level; packages/sdk/src/ethers/typechain links here and @pledge/sdk/ethers ships them.
   typechain: { outDir: "typechain-types" },
 });
