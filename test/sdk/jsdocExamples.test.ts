@@ -8,8 +8,9 @@ import { parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
 import { writeAddressBook } from "../../deploy/lib/addressBook.js";
+import * as sdkEthers from "../../packages/sdk/src/ethers/index.js";
 import * as sdk from "../../packages/sdk/src/index.js";
-import { type Documented, documentedExports, toFunctionBody } from "./jsdocExamples.js";
+import { type Documented, MODULES, SDK_ENTRIES, documentedExports, toFunctionBody } from "./jsdocExamples.js";
 
 const WAD = 10n ** 18n;
 const usdc = (amount: string) => parseUnits(amount, 6);
@@ -27,6 +28,7 @@ const VARIANT_OF: Readonly<Record<string, Variant>> = {
   postSettlementPrice: "expired",
   settle: "settleable",
   settleBatch: "settleable",
+  previewBidFromState: "underwater",
 };
 type Variant = "base" | "underwater" | "auction" | "expired" | "settleable";
 
@@ -43,7 +45,16 @@ const AsyncFunction = (async () => {}).constructor as new (
  * convention in scope, so that none goes stale.
  */
 describe("SDK JSDoc examples", async () => {
-  const documented = documentedExports();
+  // Every entry point's exports; one re-exported by another entry (`PledgeError`) runs once.
+  const modules: Readonly<Record<string, Record<string, unknown>>> = {
+    "@pledge/sdk": sdk,
+    "@pledge/sdk/ethers": sdkEthers,
+  };
+  assert.deepEqual(Object.keys(modules).sort(), Object.keys(SDK_ENTRIES).sort(), "load every entry point");
+  const seen = new Set<string>();
+  const documented = Object.keys(SDK_ENTRIES)
+    .flatMap((entry) => documentedExports(entry))
+    .filter((d) => !seen.has(d.location) && seen.add(d.location));
 
   it("exist for every public function, class and method", () => {
     const missing = documented.filter((d) => NEEDS_EXAMPLE.has(d.kind) && d.examples.length === 0);
@@ -181,15 +192,19 @@ describe("SDK JSDoc examples", async () => {
       const title = entry.examples.length > 1 ? `${entry.name} (example ${i + 1})` : entry.name;
       it(title, async () => {
         await restore(VARIANT_OF[entry.name] ?? VARIANT_OF[entry.exportName] ?? "base");
-        // The documented export is in scope under its own name even where a scene name shadows it.
+        // The main entry's exports and its own entry's are in scope, and the documented export
+        // under its own name even where a scene name shadows it.
+        const own = modules[entry.entry]!;
         const values: Record<string, unknown> = {
           ...sdk,
+          ...own,
           ...scope,
-          [entry.exportName]: (sdk as Record<string, unknown>)[entry.exportName],
+          [entry.exportName]: own[entry.exportName],
           assert,
           console: quiet,
+          [MODULES]: modules,
         };
-        const body = toFunctionBody(example);
+        const body = toFunctionBody(example, (name) => name in values);
         const run = new AsyncFunction(...Object.keys(values), `{\n${body}\n}`);
         const cwd = process.cwd();
         process.chdir(workdir);
