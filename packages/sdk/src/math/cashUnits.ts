@@ -12,7 +12,15 @@ import { divUp } from "./fixedPoint.js";
 export const MAX_CASH_DECIMALS = 36;
 const WAD = 10n ** 18n;
 
-/** `CashUnitsUnsupportedDecimals(uint8)`: the cash token has more decimals than `MAX_CASH_DECIMALS`. */
+/**
+ * `CashUnitsUnsupportedDecimals(uint8)`: the cash token has more decimals than `MAX_CASH_DECIMALS`.
+ *
+ * @example
+ * let error;
+ * try { checkDecimals(37); } catch (e) { error = e; }
+ * error instanceof CashUnitsUnsupportedDecimalsError; // true
+ * error.message; // "cash decimals 37 above 36"
+ */
 export class CashUnitsUnsupportedDecimalsError extends MathError {
   override name = "CashUnitsUnsupportedDecimalsError";
   constructor(decimals: number) {
