@@ -77,7 +77,12 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
  * Base of every error the SDK throws itself.
  *
  * @example
- * try { await withdraw(walletClient, params); } catch (e) { if (e instanceof PledgeBaseError) console.error(e.message); }
+ * try {
+ *   await withdraw(walletClient, { publicClient, addressBook, account, asset: usdc, amount });
+ * } catch (e) {
+ *   if (!(e instanceof PledgeBaseError)) throw e; // a network failure, say
+ *   console.error(e.shortMessage); // a revert, a missing address, a reverted transaction
+ * }
  */
 export class PledgeBaseError extends Error {
   override name = "PledgeBaseError";
@@ -95,13 +100,13 @@ export class PledgeBaseError extends Error {
  * the decoded error; `message` reads as a sentence; `cause` is the original viem error.
  *
  * @example
- * try {
- *   await withdraw(walletClient, { publicClient, addressBook, account, asset, amount });
- * } catch (error) {
- *   if (error instanceof PledgeError && error.errorName === "EngineBelowInitialMargin") {
- *     const [, equityIM, requirementIM] = error.args as PledgeErrorArgs<"EngineBelowInitialMargin">;
- *   }
- * }
+ * // All the account's cash, while it is short calls:
+ * const { cash } = await getBalances(publicClient, { addressBook, account });
+ * const error = await withdraw(walletClient, { publicClient, addressBook, account, asset: usdc, amount: cash }).catch((e) => e);
+ * error instanceof PledgeError; // true
+ * error.errorName; // "EngineBelowInitialMargin"
+ * const [, equityIM, requirementIM] = error.args as PledgeErrorArgs<"EngineBelowInitialMargin">;
+ * equityIM < requirementIM; // true
  */
 export class PledgeError<name extends PledgeErrorName = PledgeErrorName> extends PledgeBaseError {
   override name = "PledgeError";
@@ -129,13 +134,30 @@ export class PledgeError<name extends PledgeErrorName = PledgeErrorName> extends
     this.data = params.data;
   }
 
-  /** Narrows the error to one name, so `args` gets its tuple type. */
+  /**
+   * Narrows the error to one name, so `args` gets its tuple type.
+   *
+   * @example
+   * const error = await withdraw(walletClient, { publicClient, addressBook, account, asset: usdc, amount: 10n ** 15n }).catch((e) => e);
+   * if (error instanceof PledgeError && error.is("VaultInsufficientBalance")) {
+   *   const [, asset, balance, requested] = error.args; // typed: [AccountId, Address, bigint, bigint]
+   *   requested > balance; // true
+   * }
+   * error.is("VaultInsufficientBalance"); // true
+   */
   is<other extends PledgeErrorName>(errorName: other): this is PledgeError<other> {
     return (this.errorName as PledgeErrorName) === errorName;
   }
 }
 
-/** An action needs a contract address that neither its parameters nor the address book gave. */
+/**
+ * An action needs a contract address that neither its parameters nor the address book gave.
+ *
+ * @example
+ * const error = await getBalances(publicClient, { account }).catch((e) => e); // no addressBook, no vault
+ * error instanceof PledgeMissingAddressError; // true
+ * error.message; // "No address for CollateralVault: pass it, or pass an addressBook"
+ */
 export class PledgeMissingAddressError extends PledgeBaseError {
   override name = "PledgeMissingAddressError";
   constructor(contract: string) {
@@ -143,7 +165,14 @@ export class PledgeMissingAddressError extends PledgeBaseError {
   }
 }
 
-/** No feed round settles the expiry yet, or the scan could not prove one. */
+/**
+ * No feed round settles the expiry yet, or the scan could not prove one.
+ *
+ * @example
+ * // Before expiry no round can settle it: wait, and try again after expiry.
+ * const error = await findSettlementRound(publicClient, { feed: btcUsdFeed, expiry }).catch((e) => e);
+ * error instanceof PledgeSettlementRoundNotFoundError; // true
+ */
 export class PledgeSettlementRoundNotFoundError extends PledgeBaseError {
   override name = "PledgeSettlementRoundNotFoundError";
   constructor(feed: Hex, expiry: bigint, reason: string) {
@@ -151,7 +180,18 @@ export class PledgeSettlementRoundNotFoundError extends PledgeBaseError {
   }
 }
 
-/** A transaction was mined but reverted (a race after a successful simulation). */
+/**
+ * A transaction was mined but reverted (a race after a successful simulation): the state changed
+ * between the simulation and the block, e.g. another taker filled the order first.
+ *
+ * @example
+ * try {
+ *   await fillOrder(takerWallet, { publicClient, addressBook, signedOrder, takerAccount, fillSize: 10n ** 17n });
+ * } catch (e) {
+ *   if (!(e instanceof PledgeTransactionRevertedError)) throw e;
+ *   // Lost a race: read `getOrderStatus` again before retrying.
+ * }
+ */
 export class PledgeTransactionRevertedError extends PledgeBaseError {
   override name = "PledgeTransactionRevertedError";
   constructor(hash: Hex) {
