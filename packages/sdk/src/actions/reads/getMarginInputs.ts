@@ -40,8 +40,8 @@ export type GetMarginInputsErrorType = PledgeErrorType | ReadContractErrorType;
  *
  * @example
  * const inputs = await getMarginInputs(publicClient, { addressBook, account });
- * new Account(inputs).withPrice(2, 200_000n * 10n ** 18n).margin().health; // Health.INSOLVENT
- * new Account(inputs).margin().health; // Health.HEALTHY
+ * new Account(inputs).margin().health === Health.HEALTHY;
+ * new Account(inputs).withPrice(2, 200_000n * 10n ** 18n).margin().health === Health.INSOLVENT; // BTC at 200,000 USD
  */
 export async function getMarginInputs(
   client: ReadClient,
