@@ -35,7 +35,7 @@ export type PledgeContractName = keyof AddressBook["contracts"];
  * is present and well formed. `dir` defaults to `./deployments` under the working directory.
  *
  * @example
- * const book = await loadAddressBook(31337);
+ * const book = await loadAddressBook(31337); // reads ./deployments/31337.json
  * await deposit(walletClient, { publicClient, addressBook: book, account, asset: book.cash.address, amount: 1_000_000n });
  */
 export async function loadAddressBook(chainId: number, dir?: string): Promise<AddressBook> {

@@ -14,7 +14,7 @@ import { PledgeError, decodePledgeError } from "../errors.js";
  * @example
  * // What ethers throws for `vault.deposit(account, weth, 0n)`:
  * const error = { code: "CALL_EXCEPTION", data: "0xa3e24d66" };
- * decodePledgeErrorEthers(error)?.message; // "The amount is zero: deposit or withdraw a positive amount"
+ * decodePledgeErrorEthers(error)?.message; // "The amount is zero: deposit, withdraw or move a positive amount"
  * // In an app (`vault` from CollateralVault__factory.connect):
  * // try { await vault.withdraw(account, weth, amount, to); } catch (e) { throw decodePledgeErrorEthers(e) ?? e; }
  */

@@ -47,12 +47,15 @@ export function contractAddress(
   return address;
 }
 
-/** Runs `run`, rethrowing any Pledge revert as a typed `PledgeError`. */
-export async function withPledgeErrors<T>(run: () => Promise<T>): Promise<T> {
+/**
+ * Runs `run`, rethrowing any Pledge revert as a typed `PledgeError`; with an `addressBook`, its
+ * message names tokens and prints amounts in their units.
+ */
+export async function withPledgeErrors<T>(run: () => Promise<T>, addressBook?: AddressBook): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    throw decodePledgeError(error) ?? error;
+    throw decodePledgeError(error, { addressBook }) ?? error;
   }
 }
 
@@ -82,15 +85,17 @@ export async function sendRequest(
 /**
  * Every write action's body: `simulate` (reads, then `simulateContract` from the signer), send
  * the request, wait for the receipt, and return it with the simulation's result; a Pledge revert
- * anywhere becomes a typed `PledgeError`.
+ * anywhere becomes a typed `PledgeError`. Given the action's parameters rather than a bare
+ * public client, the error's message names tokens from their `addressBook`.
  */
 export async function sendSimulated<result>(
   client: SignerClient,
-  publicClient: ReadClient,
+  via: ReadClient | WriteParameters,
   simulate: () => Promise<Simulated<result>>,
 ): Promise<WriteReturnType<result>> {
+  const { publicClient, addressBook } = "publicClient" in via ? via : { publicClient: via, addressBook: undefined };
   return withPledgeErrors(async () => {
     const { request, result } = await simulate();
     return { ...(await sendRequest(client, publicClient, request)), result };
-  });
+  }, addressBook);
 }

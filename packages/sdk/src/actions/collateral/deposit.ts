@@ -104,7 +104,7 @@ export async function deposit(client: SignerClient, params: DepositParameters): 
     });
     const { hash, receipt } = await sendRequest(client, publicClient, request);
     return approveHash ? { hash, receipt, result: undefined, approveHash } : { hash, receipt, result: undefined };
-  });
+  }, params.addressBook);
 }
 
 /** Signs an EIP-2612 permit, reading the token's EIP-712 domain (ERC-5267) and nonce. */

@@ -40,7 +40,7 @@ export type WithdrawErrorType = PledgeErrorType | SimulateContractErrorType | Wr
  */
 export async function withdraw(client: SignerClient, params: WithdrawParameters): Promise<WithdrawReturnType> {
   const address = contractAddress(params.vault, params.addressBook, "CollateralVault");
-  return sendSimulated(client, params.publicClient, () =>
+  return sendSimulated(client, params, () =>
     simulateContract(params.publicClient, {
       account: client.account,
       address,

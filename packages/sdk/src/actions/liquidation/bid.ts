@@ -45,7 +45,7 @@ export type BidErrorType = PledgeErrorType | ReadContractErrorType | SimulateCon
 export async function bid(client: SignerClient, params: BidParameters): Promise<BidReturnType> {
   const address = contractAddress(params.liquidator, params.addressBook, "Liquidator");
   const { publicClient } = params;
-  const sent = await sendSimulated(client, publicClient, async () => {
+  const sent = await sendSimulated(client, params, async () => {
     const [maxPayment, expectedNonce] = await Promise.all([
       params.maxPayment ??
         previewBid(publicClient, {

@@ -35,7 +35,7 @@ export type FillOrderErrorType = PledgeErrorType | SimulateContractErrorType | W
  */
 export async function fillOrder(client: SignerClient, params: FillOrderParameters): Promise<FillOrderReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
-  return sendSimulated(client, params.publicClient, () =>
+  return sendSimulated(client, params, () =>
     simulateContract(params.publicClient, {
       account: client.account,
       address,

@@ -32,7 +32,7 @@ export type SettleErrorType = PledgeErrorType | SimulateContractErrorType | Writ
  */
 export async function settle(client: SignerClient, params: SettleParameters): Promise<SettleReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
-  return sendSimulated(client, params.publicClient, () =>
+  return sendSimulated(client, params, () =>
     simulateContract(params.publicClient, {
       account: client.account,
       address,

@@ -35,7 +35,7 @@ export type SettleBatchErrorType = PledgeErrorType | SimulateContractErrorType |
  */
 export async function settleBatch(client: SignerClient, params: SettleBatchParameters): Promise<SettleBatchReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
-  return sendSimulated(client, params.publicClient, () =>
+  return sendSimulated(client, params, () =>
     simulateContract(params.publicClient, {
       account: client.account,
       address,
