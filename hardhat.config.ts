@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxViem from "@nomicfoundation/hardhat-toolbox-viem";
 import hardhatEthers from "@nomicfoundation/hardhat-ethers";
 import hardhatTypechain from "@nomicfoundation/hardhat-typechain";
@@ -24,15 +24,46 @@ const compilers = [
   { ...solc0826, settings: { evmVersion: "cancun", optimizer } },
 ];
 
+/** The chain id of the local OP-stack profile: not 31337, so its journal and address book stay apart. */
+const OP_LOCAL_CHAIN_ID = 31_338;
+
 export default defineConfig({
   plugins: [hardhatToolboxViem, hardhatEthers, hardhatTypechain],
+  // Deploy targets (docs/deploy.md). `npm run node` serves `node` (or `opLocal` with --l2) on
+  // 127.0.0.1:8545; `npm run deploy -- --network localhost` (or opLocalhost) deploys to it.
+  networks: {
+    localhost: { type: "http", url: "http://127.0.0.1:8545" },
+    // The OP-stack profile: an in-process chain of Hardhat's `op` type; the local
+    // deployment adds a mock sequencer uptime feed that the oracle checks.
+    opLocal: { type: "edr-simulated", chainType: "op", chainId: OP_LOCAL_CHAIN_ID },
+    opLocalhost: { type: "http", chainType: "op", url: "http://127.0.0.1:8545" },
+    // Live networks: the URL and the deployer's key from the environment or the Hardhat keystore
+    // (`npx hardhat keystore set SEPOLIA_RPC_URL`), read only when the network is used.
+    sepolia: {
+      type: "http",
+      chainType: "l1",
+      chainId: 11_155_111,
+      url: configVariable("SEPOLIA_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+    },
+    opSepolia: {
+      type: "http",
+      chainType: "op",
+      chainId: 11_155_420,
+      url: configVariable("OP_SEPOLIA_RPC_URL"),
+      accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+    },
+  },
   solidity: {
     // Hardhat 3 emits artifacts only for local sources and the npm files listed here; importing an
     // npm contract from a local file does not give it an artifact. Chainlink's own mock feed is used
-    // by TypeScript tests and local deployments; its phase-aware proxy by the settlement tests.
+    // by TypeScript tests and local deployments; its phase-aware proxy by the settlement tests;
+    // OpenZeppelin's timelock by live deployments.
     npmFilesToBuild: [
       "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol",
       "@chainlink/contracts/src/v0.8/data-feeds/test/helpers/DataFeedsLegacyAggregatorProxy.sol",
+      // The admin of a live deployment (`npm run deploy -- --parameters …`, docs/deploy.md).
+      "@openzeppelin/contracts/governance/TimelockController.sol",
     ],
     profiles: {
       default: { compilers },
@@ -46,5 +77,6 @@ export default defineConfig({
       invariant: { runs: Number(process.env.INVARIANT_RUNS ?? 64), depth: Number(process.env.INVARIANT_DEPTH ?? 32) },
     },
   },
+  // TypeChain (ethers v6) types, at the top level; packages/sdk/src/ethers/typechain links here and @pledge/sdk/ethers ships them.
   typechain: { outDir: "typechain-types" },
 });

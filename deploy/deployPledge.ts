@@ -1,6 +1,6 @@
 import type { network } from "hardhat";
 
-import PledgeModule from "./modules/Pledge.js";
+import PledgeModule from "../ignition/modules/Pledge.js";
 import { type AddressBook, writeAddressBook } from "./lib/addressBook.js";
 
 type Connection = Awaited<ReturnType<typeof network.create>>;

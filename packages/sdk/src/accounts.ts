@@ -20,7 +20,7 @@ export type SeriesId = bigint & { readonly __brand: "SeriesId" };
  * Throws if it is not a `uint256`.
  *
  * @example
- * const account = asAccountId(log.args.account);
+ * asAccountId(maker) === maker; // true: an id read as a bare uint256 (an event's `account`), typed again
  */
 export function asAccountId(value: bigint): AccountId {
   if (value < 0n || value >> 256n !== 0n) throw new RangeError(`account id out of range: ${value}`);
@@ -32,8 +32,13 @@ export function asAccountId(value: bigint): AccountId {
  * Throws if it is not a `uint256`.
  *
  * @example
- * const [ids] = await readContract(client, { address, abi: optionMarketAbi, functionName: "positionsOf", args: [account] });
- * const series = ids.map(asSeriesId);
+ * const [ids] = await publicClient.readContract({
+ *   address: addressBook.contracts.OptionMarket,
+ *   abi: optionMarketAbi,
+ *   functionName: "positionsOf",
+ *   args: [account],
+ * });
+ * ids.map(asSeriesId).includes(seriesId); // true
  */
 export function asSeriesId(value: bigint): SeriesId {
   if (value < 0n || value >> 256n !== 0n) throw new RangeError(`series id out of range: ${value}`);
@@ -59,7 +64,7 @@ export function accountId(owner: Address, subId: bigint): AccountId {
  * The owner encoded in an account id.
  *
  * @example
- * ownerOf(accountId(owner, 7n)) === owner.toLowerCase();
+ * ownerOf(accountId("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC", 7n)); // "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc"
  */
 export function ownerOf(account: AccountId): Address {
   return `0x${(account >> SUB_ID_BITS).toString(16).padStart(40, "0")}`;

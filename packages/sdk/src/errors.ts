@@ -7,7 +7,10 @@ import {
   decodeErrorResult,
   formatUnits,
   isHex,
+  keccak256,
+  toBytes,
   toFunctionSelector,
+  zeroAddress,
 } from "viem";
 import { formatAbiItem } from "viem/utils";
 
@@ -21,7 +24,10 @@ import {
   optionMarketAbi,
 } from "./abis/index.js";
 import { type AccountId, asAccountId, ownerOf } from "./accounts.js";
+import type { AddressBook, AssetEntry } from "./addressBook.js";
+import { MAX_CASH_DECIMALS } from "./math/cashUnits.js";
 import { Health, healthName } from "./math/engine.js";
+import { decodeSeries } from "./math/series.js";
 
 type AbiError = Extract<Abi[number], { type: "error" }>;
 
@@ -72,7 +78,12 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
  * Base of every error the SDK throws itself.
  *
  * @example
- * try { await withdraw(walletClient, params); } catch (e) { if (e instanceof PledgeBaseError) console.error(e.message); }
+ * try {
+ *   await withdraw(walletClient, { publicClient, addressBook, account, asset: usdc, amount });
+ * } catch (e) {
+ *   if (!(e instanceof PledgeBaseError)) throw e; // a network failure, say
+ *   console.error(e.shortMessage); // a revert, a missing address, a reverted transaction
+ * }
  */
 export class PledgeBaseError extends Error {
   override name = "PledgeBaseError";
@@ -90,13 +101,13 @@ export class PledgeBaseError extends Error {
  * the decoded error; `message` reads as a sentence; `cause` is the original viem error.
  *
  * @example
- * try {
- *   await withdraw(walletClient, { publicClient, addressBook, account, asset, amount });
- * } catch (error) {
- *   if (error instanceof PledgeError && error.errorName === "EngineBelowInitialMargin") {
- *     const [, equityIM, requirementIM] = error.args as PledgeErrorArgs<"EngineBelowInitialMargin">;
- *   }
- * }
+ * // All the account's cash, while it is short calls:
+ * const { cash } = await getBalances(publicClient, { addressBook, account });
+ * const error = await withdraw(walletClient, { publicClient, addressBook, account, asset: usdc, amount: cash }).catch((e) => e);
+ * error instanceof PledgeError; // true
+ * error.errorName; // "EngineBelowInitialMargin"
+ * const [, equityIM, requirementIM] = error.args as PledgeErrorArgs<"EngineBelowInitialMargin">;
+ * equityIM < requirementIM; // true
  */
 export class PledgeError<name extends PledgeErrorName = PledgeErrorName> extends PledgeBaseError {
   override name = "PledgeError";
@@ -105,20 +116,49 @@ export class PledgeError<name extends PledgeErrorName = PledgeErrorName> extends
   /** The raw revert data. */
   readonly data: Hex;
 
-  constructor(params: { errorName: name; args: PledgeErrorArgs<name>; data: Hex; cause?: unknown }) {
-    super(describe(params.errorName, params.args as readonly unknown[]), { cause: params.cause });
+  /**
+   * `addressBook` lets the message name tokens and print their amounts in units; without it,
+   * amounts are raw base units next to the token's address.
+   */
+  constructor(params: {
+    errorName: name;
+    args: PledgeErrorArgs<name>;
+    data: Hex;
+    cause?: unknown;
+    addressBook?: AddressBook | undefined;
+  }) {
+    super(describe(params.errorName, params.args as readonly unknown[], { addressBook: params.addressBook }), {
+      cause: params.cause,
+    });
     this.errorName = params.errorName;
     this.args = params.args;
     this.data = params.data;
   }
 
-  /** Narrows the error to one name, so `args` gets its tuple type. */
+  /**
+   * Narrows the error to one name, so `args` gets its tuple type.
+   *
+   * @example
+   * const error = await withdraw(walletClient, { publicClient, addressBook, account, asset: usdc, amount: 10n ** 15n }).catch((e) => e);
+   * if (error instanceof PledgeError && error.is("VaultInsufficientBalance")) {
+   *   const [, asset, balance, requested] = error.args; // typed: [AccountId, Address, bigint, bigint]
+   *   requested > balance; // true
+   * }
+   * error.is("VaultInsufficientBalance"); // true
+   */
   is<other extends PledgeErrorName>(errorName: other): this is PledgeError<other> {
     return (this.errorName as PledgeErrorName) === errorName;
   }
 }
 
-/** An action needs a contract address that neither its parameters nor the address book gave. */
+/**
+ * An action needs a contract address that neither its parameters nor the address book gave.
+ *
+ * @example
+ * const error = await getBalances(publicClient, { account }).catch((e) => e); // no addressBook, no vault
+ * error instanceof PledgeMissingAddressError; // true
+ * error.message; // "No address for CollateralVault: pass it, or pass an addressBook"
+ */
 export class PledgeMissingAddressError extends PledgeBaseError {
   override name = "PledgeMissingAddressError";
   constructor(contract: string) {
@@ -126,7 +166,14 @@ export class PledgeMissingAddressError extends PledgeBaseError {
   }
 }
 
-/** No feed round settles the expiry yet, or the scan could not prove one. */
+/**
+ * No feed round settles the expiry yet, or the scan could not prove one.
+ *
+ * @example
+ * // Before expiry no round can settle it: wait, and try again after expiry.
+ * const error = await findSettlementRound(publicClient, { feed: btcUsdFeed, expiry }).catch((e) => e);
+ * error instanceof PledgeSettlementRoundNotFoundError; // true
+ */
 export class PledgeSettlementRoundNotFoundError extends PledgeBaseError {
   override name = "PledgeSettlementRoundNotFoundError";
   constructor(feed: Hex, expiry: bigint, reason: string) {
@@ -134,7 +181,18 @@ export class PledgeSettlementRoundNotFoundError extends PledgeBaseError {
   }
 }
 
-/** A transaction was mined but reverted (a race after a successful simulation). */
+/**
+ * A transaction was mined but reverted (a race after a successful simulation): the state changed
+ * between the simulation and the block, e.g. another taker filled the order first.
+ *
+ * @example
+ * try {
+ *   await fillOrder(takerWallet, { publicClient, addressBook, signedOrder, takerAccount, fillSize: 10n ** 17n });
+ * } catch (e) {
+ *   if (!(e instanceof PledgeTransactionRevertedError)) throw e;
+ *   // Lost a race: read `getOrderStatus` again before retrying.
+ * }
+ */
 export class PledgeTransactionRevertedError extends PledgeBaseError {
   override name = "PledgeTransactionRevertedError";
   constructor(hash: Hex) {
@@ -270,15 +328,16 @@ export type PledgeErrorType =
  * Finds the revert data in `err` (a viem error chain, an object with `data`, or hex) and
  * decodes it against every Pledge error. Returns undefined when there is no revert data
  * or its selector is not a Pledge error (a panic, a string revert, a network failure).
+ * With `context.addressBook`, the message names tokens and prints their amounts in units.
  *
  * @example
- * try {
- *   await publicClient.simulateContract({ ... });
- * } catch (error) {
- *   throw decodePledgeError(error) ?? error;
- * }
+ * const error = await publicClient
+ *   .simulateContract({ address: addressBook.contracts.CollateralVault, abi: collateralVaultAbi, functionName: "withdraw", args: [account, usdc, 10n ** 12n, walletClient.account.address], account: walletClient.account })
+ *   .catch((e) => decodePledgeError(e, { addressBook }));
+ * error.errorName; // "VaultInsufficientBalance"
+ * error.message.includes("less than the 1000000 USDC requested"); // true
  */
-export function decodePledgeError(err: unknown): PledgeError | undefined {
+export function decodePledgeError(err: unknown, context: PledgeErrorContext = {}): PledgeError | undefined {
   if (err instanceof PledgeError) return err;
   const data = revertData(err);
   if (!data) return undefined;
@@ -289,6 +348,7 @@ export function decodePledgeError(err: unknown): PledgeError | undefined {
       args: (decoded.args ?? []) as PledgeErrorArgs,
       data,
       cause: err,
+      addressBook: context.addressBook,
     });
   } catch {
     return undefined;
@@ -350,7 +410,7 @@ export function formatAmount(value: bigint, decimals = 18, digits = 2): string {
  * An account id as `owner/subId`.
  *
  * @example
- * formatAccount(accountId("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc", 1n)); // "0x3c44…93bc/1"
+ * formatAccount(accountId("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc", 1n)); // "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc/1"
  */
 export function formatAccount(account: AccountId): string {
   return `${ownerOf(account)}/${account & ((1n << 96n) - 1n)}`;
@@ -363,12 +423,14 @@ export function formatAccount(account: AccountId): string {
  * formatTimestamp(1_767_254_400n); // "2026-01-01T08:00:00Z"
  */
 export function formatTimestamp(seconds: bigint): string {
-  return new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
+  const date = new Date(Number(seconds) * 1000);
+  // Beyond the year 275760 (a garbage value in revert data) there is no date to print.
+  if (Number.isNaN(date.getTime())) return `unix time ${seconds}`;
+  return date.toISOString().replace(".000Z", "Z");
 }
 
-const usd = (wad: unknown) => `${formatAmount(wad as bigint)} USD`;
-/** Two USD amounts of an inequality, with as many decimals as it takes for them to differ. */
-const usdPair = (left: unknown, right: unknown): [string, string] => {
+/** A WAD amount and another, with as many decimals as it takes for them to differ. */
+const wadPair = (left: unknown, right: unknown): [string, string] => {
   const at = (digits: number): [string, string] => [
     formatAmount(left as bigint, 18, digits),
     formatAmount(right as bigint, 18, digits),
@@ -376,54 +438,345 @@ const usdPair = (left: unknown, right: unknown): [string, string] => {
   let digits = 2;
   let [l, r] = at(digits);
   while (digits < 18 && l === r) [l, r] = at(++digits);
+  return [l, r];
+};
+const usd = (wad: unknown) => `${formatAmount(wad as bigint)} USD`;
+/** Two USD amounts of an inequality, with as many decimals as it takes for them to differ. */
+const usdPair = (left: unknown, right: unknown): [string, string] => {
+  const [l, r] = wadPair(left, right);
   return [`${l} USD`, `${r} USD`];
 };
+/** A WAD fraction as a percentage, exact. */
+const percent = (wad: unknown) => `${formatAmount((wad as bigint) * 100n, 18, 18)}%`;
 const when = (seconds: unknown) => formatTimestamp(seconds as bigint);
 const acct = (id: unknown) => formatAccount(asAccountId(id as bigint));
+const str = (value: unknown) => String(value);
+const signed = (text: string) => text.replace(/^-/, MINUS);
 
-/** Sentences for the errors a trader or keeper meets most; the rest print as `Name(arg=value, …)`. */
-const SENTENCES: Partial<Record<PledgeErrorName, (args: readonly unknown[]) => string>> = {
+/** Names of the roles `Roles.sol` defines, by their `bytes32` value. */
+const ROLE_NAMES: Readonly<Record<Hex, string>> = {
+  [`0x${"00".repeat(32)}`]: "DEFAULT_ADMIN_ROLE",
+  [keccak256(toBytes("pledge.role.riskManager"))]: "RISK_MANAGER_ROLE",
+  [keccak256(toBytes("pledge.role.guardian"))]: "GUARDIAN_ROLE",
+  [keccak256(toBytes("pledge.role.module"))]: "MODULE_ROLE",
+};
+
+/** What a message may use besides the error's own arguments. */
+export interface PledgeErrorContext {
+  /** Names tokens by symbol and prints their amounts in units; without it, raw base units and addresses. */
+  addressBook?: AddressBook | undefined;
+}
+
+/** The address book's entry for `asset` (the cash asset or a collateral), if it has one. */
+function assetEntry(asset: unknown, context: PledgeErrorContext): AssetEntry | undefined {
+  const book = context.addressBook;
+  if (!book || typeof asset !== "string") return undefined;
+  const wanted = asset.toLowerCase();
+  return [book.cash, ...book.collateral].find((entry) => entry.address.toLowerCase() === wanted);
+}
+
+/** `WBTC (0x…)` when the address book knows the token, else its address. */
+function tokenName(asset: unknown, context: PledgeErrorContext): string {
+  const entry = assetEntry(asset, context);
+  return entry ? `${entry.symbol} (${str(asset)})` : str(asset);
+}
+
+/** Every digit of `units` in the token's decimals (so two sides of an inequality differ): `0.5 WBTC`. */
+function tokenAmount(asset: unknown, units: unknown, context: PledgeErrorContext): string {
+  const entry = assetEntry(asset, context);
+  if (!entry) return `${str(units)} base units of ${str(asset)}`;
+  return `${signed(formatUnits(units as bigint, entry.decimals))} ${entry.symbol}`;
+}
+
+/** A cash amount in the cash token's units, or in base units without an address book. */
+function cashAmount(units: unknown, context: PledgeErrorContext): string {
+  const cash = context.addressBook?.cash;
+  if (!cash) return `${signed(str(units))} cash base units`;
+  return `${signed(formatUnits(units as bigint, cash.decimals))} ${cash.symbol}`;
+}
+
+/** A series by its packed fields: `call #1 strike 60000 USD expiring 2026-01-31T08:00:00Z (id 0x…)`. */
+function seriesName(id: unknown): string {
+  const series = decodeSeries(id as bigint);
+  const kind = series.isCall ? "call" : "put";
+  return `${kind} #${series.underlyingIndex} strike ${usd(series.strikeWad)} expiring ${when(series.expiry)} (id 0x${(id as bigint).toString(16)})`;
+}
+
+function healthText(health: unknown): string {
+  return isHealth(health) ? healthName(health) : str(health);
+}
+
+type Sentence = (args: readonly unknown[], context: PledgeErrorContext) => string;
+
+const notAuthorized: Sentence = ([account, caller]) =>
+  `${str(caller)} is neither the owner nor an operator of account ${acct(account)}; send from the owner, or have the owner approve it with setOperator`;
+
+/**
+ * A sentence for every error a Pledge contract (or the OpenZeppelin code it runs) can revert
+ * with: what happened, then what to do. A `Record` over every name, so a contract that gains an
+ * error fails the type check until it has a sentence here.
+ */
+const SENTENCES: Record<PledgeErrorName, Sentence> = {
+  // ---- OpenZeppelin: AccessControl, Pausable, ReentrancyGuard, SafeCast, SafeERC20, ShortStrings
+  AccessControlBadConfirmation: () =>
+    "renounceRole was not confirmed by the account renouncing: call it from that account, passing its own address",
+  AccessControlUnauthorizedAccount: ([account, role]) =>
+    `${str(account)} lacks the ${ROLE_NAMES[role as Hex] ?? `role ${str(role)}`} this call needs; send it from an account that holds the role, or have the admin grant it`,
+  EnforcedPause: () => "The contract is paused by its guardian; wait until it is unpaused",
+  ExpectedPause: () => "The contract is not paused, so it cannot be unpaused",
+  ReentrancyGuardReentrantCall: () =>
+    "A call re-entered a Pledge contract while it was running (a token or hook called back); make the call on its own",
+  SafeCastOverflowedUintToInt: ([value]) => `${str(value)} does not fit a signed 256-bit integer; use a smaller amount`,
+  SafeERC20FailedOperation: ([token], context) =>
+    `The token ${tokenName(token, context)} refused a transfer or approval (it reverted or returned false); check the balance and allowance`,
+  InvalidShortString: () => "A stored short string is malformed (over 31 bytes); use a shorter name",
+  StringTooLong: ([text]) => `"${str(text)}" is over 31 bytes, too long for a short string; use a shorter name`,
+  // ---- OpenZeppelin: ECDSA, ERC-20, ERC-2612, Nonces
+  ECDSAInvalidSignature: () => "The signature recovers to no address; sign again",
+  ECDSAInvalidSignatureLength: ([length]) =>
+    `The signature is ${str(length)} bytes long, not 65; pass the whole r, s, v signature`,
+  ECDSAInvalidSignatureS: ([s]) =>
+    `The signature's s value ${str(s)} is in the upper half of the curve order (a malleable signature); sign again with a standard signer`,
+  ERC20InsufficientAllowance: ([spender, allowance, needed]) =>
+    `${str(spender)} may spend ${str(allowance)} base units of the token, less than the ${str(needed)} it needs; approve it for at least that`,
+  ERC20InsufficientBalance: ([sender, balance, needed]) =>
+    `${str(sender)} holds ${str(balance)} base units of the token, less than the ${str(needed)} it sends; fund it first`,
+  ERC20InvalidApprover: ([approver]) =>
+    `${str(approver)} cannot approve (the zero address); approve from a real account`,
+  ERC20InvalidReceiver: ([receiver]) =>
+    `${str(receiver)} cannot receive tokens (the zero address); send to a real account`,
+  ERC20InvalidSender: ([sender]) => `${str(sender)} cannot send tokens (the zero address); send from a real account`,
+  ERC20InvalidSpender: ([spender]) => `${str(spender)} cannot be approved (the zero address); approve a real spender`,
+  ERC2612ExpiredSignature: ([deadline]) => `The permit expired at ${when(deadline)}; sign one with a later deadline`,
+  ERC2612InvalidSigner: ([signer, owner]) =>
+    `The permit is signed by ${str(signer)}, not by the owner ${str(owner)}; sign it with the owner's key`,
+  InvalidAccountNonce: ([account, nonce]) =>
+    `The nonce given for ${str(account)} is not its current one, ${str(nonce)}; sign again with nonce ${str(nonce)}`,
+
+  // ---- CollateralVault
+  VaultZeroAmount: () => "The amount is zero: deposit, withdraw or move a positive amount",
+  VaultZeroAddress: () => "An address (or account) argument is zero; pass a real one",
+  VaultAssetNotListed: ([asset], context) =>
+    `${tokenName(asset, context)} is not a listed collateral asset (cash moves as cash, not as collateral); use an asset of the address book`,
+  VaultAssetAlreadyListed: ([asset], context) =>
+    `${tokenName(asset, context)} is listed already; change its configuration instead`,
+  VaultAssetDisabled: ([asset], context) =>
+    `${tokenName(asset, context)} is disabled for deposits; deposit another listed asset, or wait until it is enabled`,
+  VaultTooManyAssets: ([max]) => `The vault lists its maximum of ${str(max)} collateral assets; delist one first`,
+  VaultInvalidHaircuts: ([initial, maintenance]) =>
+    `Haircuts of ${percent(initial)} (initial) and ${percent(maintenance)} (maintenance) are outside the hard bounds, or maintenance is above initial; pick haircuts within bounds with maintenance ≤ initial`,
+  VaultInvalidDecimals: ([asset, decimals], context) =>
+    `${tokenName(asset, context)} has ${str(decimals)} decimals, more than the vault supports (36); it cannot be listed`,
+  VaultSupplyCapExceeded: ([asset, totalAfter, cap], context) =>
+    `The deposit would take total ${tokenName(asset, context)} deposits to ${tokenAmount(asset, totalAfter, context)}, above its supply cap of ${tokenAmount(asset, cap, context)}; deposit less, or another asset`,
+  VaultTransferAmountMismatch: ([asset, expected, received], context) =>
+    `The vault received ${tokenAmount(asset, received, context)} where ${tokenAmount(asset, expected, context)} was sent (a fee-on-transfer or rebasing token); such a token cannot be deposited`,
+  VaultUnauthorized: notAuthorized,
+  VaultInsufficientBalance: ([account, asset, balance, amount], context) =>
+    `Account ${acct(account)} holds ${tokenAmount(asset, balance, context)}, less than the ${tokenAmount(asset, amount, context)} requested; withdraw or move at most what it holds`,
+  VaultInsufficientLiquidity: ([available, amount], context) =>
+    `The vault holds ${cashAmount(available, context)} of cash, less than the ${cashAmount(amount, context)} requested (accounts that owe cash hold the rest); withdraw less, or wait for debtors to repay`,
+  VaultAssetDelisted: ([asset], context) =>
+    `${tokenName(asset, context)} is delisted: it takes no deposits and cannot be enabled again; withdraw it, and deposit a listed asset`,
+  VaultCashNotDelistable: () => "The cash asset cannot be delisted",
+  VaultPaused: () => "Deposits are paused by the guardian; wait until they are unpaused",
+  VaultRiskCheckAlreadySet: () => "The vault's risk check is set already; it can be set once",
+  VaultAccountHookAlreadySet: () => "The vault's account hook is set already; it cannot be replaced",
+  VaultCashDebt: ([account, cash], context) =>
+    `Account ${acct(account)} owes cash (balance ${cashAmount(cash, context)}) and the vault has no risk check to clear a withdrawal; repay the debt first`,
+  VaultSelfTransfer: ([account]) =>
+    `A module moved value from account ${acct(account)} to itself; name two different accounts`,
+  VaultAmountTooLarge: ([amount]) =>
+    `${str(amount)} base units is more than the vault's signed bookkeeping holds (2^127 − 1); use a smaller amount`,
+  CashUnitsUnsupportedDecimals: ([decimals]) =>
+    `The cash token has ${str(decimals)} decimals, more than Pledge supports (${MAX_CASH_DECIMALS}); use a cash token with fewer`,
+
+  // ---- OptionMarket
+  MarketZeroAddress: () => "An address argument is zero; pass a real one",
+  MarketZeroAmount: () => "The size is zero: fill or move a positive number of contracts",
+  MarketUnauthorized: notAuthorized,
+  MarketUnderlyingNotListed: ([index]) =>
+    `Underlying #${str(index)} is not registered in the margin engine; use a listed underlying's index`,
+  MarketInvalidStrike: ([strike]) =>
+    `A strike of ${usd(strike)} is not allowed: it must be above zero and at most 10^12 USD`,
+  MarketInvalidExpiry: ([expiry]) =>
+    `Expiry ${when(expiry)} is not allowed: a series expires at 08:00 UTC, in the future and at most 365 days ahead; pick one with expiryAfter`,
+  MarketSeriesNotFound: ([id]) => `Series ${seriesName(id)} does not exist; create it with createSeries first`,
+  MarketSeriesExpired: ([id, expiry]) =>
+    `Series ${seriesName(id)} expired at ${when(expiry)} and no longer trades; settle it instead`,
+  MarketInvalidSignature: ([hash]) =>
+    `Order ${str(hash)} is not signed by its account's owner or an operator (nor approved by ERC-1271); sign it with signOrder`,
+  MarketOrderExpired: ([hash, deadline]) =>
+    `Order ${str(hash)} expired at ${when(deadline)}; ask its maker for a new one`,
+  MarketOrderCancelled: ([hash]) => `Order ${str(hash)} was cancelled by its maker; ask for a new one`,
+  MarketOrderNonceTooLow: ([hash, nonce, minNonce]) =>
+    `Order ${str(hash)} has nonce ${str(nonce)}, below its maker's minimum nonce ${str(minNonce)} (every order below it is cancelled); ask for a new one`,
+  MarketOverfill: ([hash, remaining, requested]) => {
+    if ((remaining as bigint) === 0n) return `Order ${str(hash)} is already filled; ask its maker for a new one`;
+    const [left, asked] = wadPair(remaining, requested);
+    return `Order ${str(hash)} has ${left} contracts left, fewer than the ${asked} requested; fill at most ${left}`;
+  },
+  MarketWrongTaker: ([hash, taker]) =>
+    `Order ${str(hash)} may be filled only by account ${acct(taker)}; fill it from that account`,
+  MarketSelfTrade: ([account]) =>
+    `Account ${acct(account)} is the order's maker and cannot also take it; fill from another account`,
+  MarketInvalidNonce: ([current, requested]) =>
+    `The minimum nonce only goes up: it is ${str(current)}, and ${str(requested)} is not above it; pass a larger one`,
+  MarketTooManyPositions: ([account, max]) =>
+    `Account ${acct(account)} holds its limit of ${str(max)} series (1 in ISOLATED mode); close or settle one first, or use PORTFOLIO mode`,
+  MarketDifferentOwners: ([from, to]) =>
+    `Accounts ${acct(from)} and ${acct(to)} have different owners; positions move only between one owner's accounts`,
+  MarketLengthMismatch: () =>
+    "The lists of series and amounts differ in length or are empty; pass one amount per series",
+  MarketRiskIncreased: ([account, before, after]) => {
+    const [b, a] = usdPair(before, after);
+    return `Account ${acct(account)} is below initial margin and the trade adds risk: excess over initial margin ${b} → ${a}; deposit collateral or make the trade reduce risk`;
+  },
+  MarketStillLiquidatable: ([account, before, after]) => {
+    const [b, a] = usdPair(before, after);
+    return `Account ${acct(account)} is below maintenance and may only trade back above it: maintenance excess ${b} → ${a}; deposit collateral or reduce more`;
+  },
+  MarketMaintenanceEquityFell: ([account, before, after]) => {
+    const [b, a] = usdPair(before, after);
+    return `Account ${acct(account)} is below maintenance and may not pay value away (premium above the mark, fees): maintenance equity ${b} → ${a}; trade at the mark or deposit collateral`;
+  },
+  MarketFeeAccountNotAllowed: ([account]) =>
+    `Account ${acct(account)} is the fee account: it cannot trade, move positions or bid; use another account`,
+  MarketInvalidFeeAccount: ([account]) =>
+    `Account ${acct(account)} cannot be the fee account: it holds positions, owes cash or is the settlement account; pick an empty account`,
+  MarketPausedNewRisk: ([account]) =>
+    `The market is paused: account ${acct(account)} may only reduce risk; wait until it is unpaused`,
+  MarketValuationFailed: ([account]) =>
+    `The engine could not value account ${acct(account)} (it ran out of gas); retry with a higher gas limit`,
+  MarketInvalidFees: ([maker, taker]) =>
+    `Fees of ${percent(maker)} (maker) and ${percent(taker)} (taker) are above the caps of 0.5% and 1%; set lower fees`,
+  MarketAmountTooLarge: ([amount]) =>
+    `${formatAmount(amount as bigint)} contracts is more than one fill or transfer may move (2^127 − 1 WAD); use a smaller size`,
+  MarketSelfTransfer: ([account]) =>
+    `Account ${acct(account)} is both source and destination; name two different accounts`,
+  MarketInsufficientPosition: ([account, id, balance, amount]) => {
+    const [held, moved] = wadPair(balance, amount);
+    return `Account ${acct(account)} holds ${held} contracts of series ${seriesName(id)} and cannot move ${moved}: a transfer moves part of a position, same sign and no larger; move at most ${held}`;
+  },
+  MarketSeriesNotExpired: ([id, expiry]) => `Series ${seriesName(id)} expires at ${when(expiry)}; settle it after then`,
+  MarketSettlementPriceMissing: ([id]) =>
+    `No settlement price is posted for series ${seriesName(id)}; post one with postSettlementPrice, then settle`,
+  MarketNothingToSettle: ([account, id]) =>
+    `Account ${acct(account)} holds no position in series ${seriesName(id)}; there is nothing to settle`,
+  MarketInvalidFraction: ([fraction]) =>
+    `A fraction of ${percent(fraction)} is not allowed: pass one above 0% and at most 100% (1e18)`,
+  MarketAccountHookAlreadySet: () => "The market's account hook is set already; it cannot be replaced",
+
+  // ---- BlackScholes
+  BlackScholesInputOutOfRange: ([spot, strike, seconds, vol]) =>
+    `Black-Scholes inputs are out of range (spot ${usd(spot)}, strike ${usd(strike)}, ${str(seconds)} s to expiry, volatility ${percent(vol)}); a price or volatility feed is far off, check the feeds`,
+
+  // ---- MarginEngine
   EngineBelowInitialMargin: ([account, equity, requirement]) => {
     const [e, r] = usdPair(equity, requirement);
     return `Account ${acct(account)} is below initial margin: equity ${e} < requirement ${r}; deposit collateral or reduce risk`;
   },
-  MarketRiskIncreased: ([account, before, after]) =>
-    `Account ${acct(account)} is below initial margin and the trade adds risk: excess ${usd(before)} → ${usd(after)}`,
-  MarketStillLiquidatable: ([account, before, after]) =>
-    `Account ${acct(account)} is below maintenance and may only trade back above it: maintenance excess ${usd(before)} → ${usd(after)}`,
-  MarketMaintenanceEquityFell: ([account, before, after]) =>
-    `Account ${acct(account)} is below maintenance and may not pay value away (premium above the mark, fees): maintenance equity ${usd(before)} → ${usd(after)}`,
-  MarketFeeAccountNotAllowed: ([account]) =>
-    `Account ${acct(account)} is the fee account: it cannot trade, move positions or bid`,
-  VaultInsufficientBalance: ([account, asset, balance, amount]) =>
-    `Account ${acct(account)} holds ${String(balance)} units of ${String(asset)}, less than the ${String(amount)} requested`,
-  VaultUnauthorized: ([account, caller]) =>
-    `${String(caller)} is neither the owner nor an operator of account ${acct(account)}`,
-  MarketUnauthorized: ([account, caller]) =>
-    `${String(caller)} is neither the owner nor an operator of account ${acct(account)}`,
+  EngineUnderlyingAlreadyListed: ([asset], context) =>
+    `${tokenName(asset, context)} is an underlying already; change its parameters instead`,
+  EngineUnderlyingNotListed: ([asset], context) =>
+    (asset as string) === zeroAddress
+      ? "No underlying is registered at that index; use a listed underlying's index"
+      : `${tokenName(asset, context)} is not a registered underlying; register it first`,
+  EngineTooManyUnderlyings: ([max]) =>
+    `The engine registers its maximum of ${str(max)} underlyings; no more can be added`,
+  EngineInvalidRiskParams: ([params]) =>
+    `Risk parameters ${formatValue(params)} are outside the hard bounds (or maintenance is above initial); choose values within bounds`,
+  EngineInvalidPortfolioParams: ([params]) =>
+    `Portfolio parameters ${formatValue(params)} are outside the hard bounds; choose values within bounds`,
+  EngineZeroAddress: () => "An address argument is zero; pass a real one",
+  EngineMarketAlreadySet: () => "The engine's option market is set already; it can be set once",
+  EngineMarketNotSet: () => "The engine's option market is not set yet; set it before changing margin modes",
+  EngineUnauthorized: notAuthorized,
+  EngineModeLocked: ([account]) =>
+    `Account ${acct(account)} holds positions, so its margin mode cannot change; close or settle them first, or use another account`,
+  EngineInvalidPositionCap: ([cap]) =>
+    `A portfolio position cap of ${str(cap)} is not allowed: pass one from 1 to the engine's MAX_PORTFOLIO_POSITIONS`,
+
+  // ---- Liquidator and insurance fund
+  LiquidatorZeroAddress: () => "An address argument is zero; pass a real one",
   LiquidatorAccountHealthy: ([account, health]) =>
-    `Account ${acct(account)} cannot be auctioned: its health is ${isHealth(health) ? healthName(health) : String(health)}`,
+    `Account ${acct(account)} cannot be auctioned: its health is ${healthText(health)}; only LIQUIDATABLE or INSOLVENT accounts with something to sell are`,
+  LiquidatorAuctionActive: ([account]) =>
+    `An auction of account ${acct(account)} is running already; bid on it instead of starting another`,
+  LiquidatorNoAuction: ([account]) => `No auction of account ${acct(account)} is running; start one with startAuction`,
+  LiquidatorAccountStillUnderwater: ([account, excess]) =>
+    `Account ${acct(account)} is still below maintenance (maintenance excess ${usd(excess)}), so its auction cannot be ended; bid on it instead`,
+  LiquidatorInvalidFraction: ([fraction]) =>
+    `A bid fraction of ${percent(fraction)} is not allowed: pass one above 0% and at most 100% (1e18)`,
+  LiquidatorPriceLimit: ([payment, maxPayment], context) =>
+    `The bid would pay ${cashAmount(payment, context)}, more than your limit of ${cashAmount(maxPayment, context)} (the account or the prices moved); preview the bid again and resend`,
+  LiquidatorAccountChanged: ([account, expected, nonce]) =>
+    `Account ${acct(account)} changed since the bid was priced (nonce ${str(nonce)}, not ${str(expected)}); preview the bid again and resend`,
+  LiquidatorUnauthorized: ([bidder, caller]) =>
+    `${str(caller)} is neither the owner nor an operator of bidder account ${acct(bidder)}; send from the owner, or have the owner approve it with setOperator`,
+  LiquidatorSelfBid: ([account]) =>
+    `Account ${acct(account)} may not bid: it is the insurance fund's, or has the liquidated account's owner; bid from another owner's account`,
+  LiquidatorInvalidParams: ([params]) =>
+    `Auction parameters ${formatValue(params)} are outside the hard bounds (or the end discount is below the start); choose values within bounds`,
+  LiquidatorProtectedAccount: ([account]) =>
+    `Account ${acct(account)} is the protocol's own (insurance, settlement or fee account) and is never auctioned`,
+  LiquidatorNothingToSell: ([account]) =>
+    `Account ${acct(account)} holds no collateral and no position: there is nothing to auction (absorbDebt handles a bare cash debt)`,
+  LiquidatorNotAnEmptyDebtor: ([account]) =>
+    `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
+  InsuranceFundZeroAddress: () => "An address argument is zero; pass a real one",
+
+  // ---- ChainlinkOracle
+  OracleFeedNotSet: ([asset], context) =>
+    `No price feed is configured for ${tokenName(asset, context)}; configure one, or use a listed asset`,
+  OracleFeedReverted: ([aggregator]) =>
+    `Feed ${str(aggregator)} reverted or returned malformed data; check that the address is a Chainlink aggregator`,
+  OracleInvalidPrice: ([aggregator, answer]) =>
+    `Feed ${str(aggregator)} answered ${signed(str(answer))}, not a positive price; wait for a valid round`,
   OracleStalePrice: ([aggregator, updatedAt, maxAge]) =>
-    `Feed ${String(aggregator)} is stale: last update at ${when(updatedAt)}, max age ${String(maxAge)} s; wait for a new round`,
-  MarketOrderExpired: ([hash, deadline]) =>
-    `Order ${String(hash)} expired at ${when(deadline)}; ask its maker for a new one`,
-  MarketOverfill: ([hash, remaining, requested]) =>
-    (remaining as bigint) === 0n
-      ? `Order ${String(hash)} is already filled`
-      : `Order ${String(hash)} has ${formatAmount(remaining as bigint)} contracts left, fewer than the ${formatAmount(requested as bigint)} requested`,
-  MarketInvalidSignature: ([hash]) =>
-    `Order ${String(hash)} is not signed by its account's owner or an operator (nor approved by ERC-1271); sign it with signOrder`,
-  MarketZeroAmount: () => "The fill size is zero: fill a positive number of contracts",
-  VaultZeroAmount: () => "The amount is zero: deposit or withdraw a positive amount",
+    `Feed ${str(aggregator)} is stale: last update at ${when(updatedAt)}, max age ${str(maxAge)} s; wait for a new round`,
+  OraclePriceOutOfBounds: ([aggregator, price, min, max]) => {
+    const below = (price as bigint) < (min as bigint);
+    const [p, bound] = usdPair(price, below ? min : max);
+    return `Feed ${str(aggregator)} reports ${p}, ${below ? "below its floor" : "above its cap"} of ${bound}; the feed is malfunctioning, wait for a sane round`;
+  },
+  OracleSequencerDown: () => "The L2 sequencer is down (or its uptime feed is invalid); wait until it is back up",
+  OracleGracePeriodNotOver: ([upSince, grace]) =>
+    `The L2 sequencer is up since ${when(upSince)}, but its ${str(grace)} s grace period is not over; retry after ${when((upSince as bigint) + (grace as bigint))}`,
+  OracleInvalidFeedConfig: ([asset], context) =>
+    `The feed configuration for ${tokenName(asset, context)} is outside the hard bounds (heartbeat, price bounds or feed decimals); fix it`,
+  OracleInvalidConfig: () => "The oracle was deployed with an invalid argument; check its constructor arguments",
+  OracleExpiryNotReached: ([expiry]) => `Expiry ${when(expiry)} has not come yet; settle after it`,
+  OracleRoundBeforeExpiry: ([roundId, updatedAt, expiry]) =>
+    `Round ${str(roundId)} was updated at ${when(updatedAt)}, before expiry ${when(expiry)}; pass the first round at or after expiry (findSettlementRound finds it)`,
+  OracleRoundNotFirstAfterExpiry: ([roundId, earlier]) =>
+    `Round ${str(roundId)} is not the first at or after expiry: round ${str(earlier)} comes before it (or is missing); pass the first (findSettlementRound finds it)`,
+  OracleSettlementHintsLength: ([length, expected]) =>
+    `${str(length)} phase hints were given, ${str(expected)} expected (one per other phase of the feed); use findSettlementRound's hints`,
+  OracleSettlementHintInvalid: ([index, hint, phase]) =>
+    `Hint ${str(index)} (round ${str(hint)}) is not in phase ${str(phase)}, does not exist, or is not before expiry; use findSettlementRound's hints`,
+  OracleSettlementFallbackNotOpen: ([roundId, updatedAt, opensAt]) =>
+    `Round ${str(roundId)} came at ${when(updatedAt)}, too long after expiry for a normal settlement; it can be posted through the fallback from ${when(opensAt)}`,
+  OracleFeedMaxAgeAboveSettlementDelay: ([asset, maxAge, delay], context) =>
+    `The feed for ${tokenName(asset, context)} has a max age of ${str(maxAge)} s, above the settlement delay of ${str(delay)} s (a round on time for spot could miss settlement); lower the max age`,
+  OracleRoundNotFound: ([roundId]) =>
+    `Round ${str(roundId)} does not exist or is incomplete; pass a round the feed has (findSettlementRound finds it)`,
 };
 
 function isHealth(value: unknown): value is Health {
   return Object.values(Health).some((h) => h === value);
 }
 
-function describe(errorName: PledgeErrorName, args: readonly unknown[]): string {
-  const sentence = SENTENCES[errorName];
-  if (sentence) return sentence(args);
+function describe(errorName: PledgeErrorName, args: readonly unknown[], context: PledgeErrorContext): string {
+  const sentence = SENTENCES[errorName] as Sentence | undefined;
+  // The fallback is for shapes the ABI does not know (a name cast in from elsewhere, missing args).
+  if (sentence && args.length === (pledgeErrorAbi.find((e) => e.name === errorName)?.inputs.length ?? -1)) {
+    try {
+      return sentence(args, context);
+    } catch {
+      // An argument of the wrong type (cast in by a caller): print it raw rather than throw.
+    }
+  }
   const item = pledgeErrorAbi.find((e) => e.name === errorName);
   const names = item?.inputs.map((input) => input.name) ?? [];
   const parts = args.map((arg, i) => `${names[i] || `arg${i}`}=${formatValue(arg)}`);

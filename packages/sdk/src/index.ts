@@ -113,6 +113,7 @@ export { type AddressBook, type AssetEntry, type PledgeContractName, loadAddress
 export {
   type PledgeErrorAbi,
   type PledgeErrorArgs,
+  type PledgeErrorContext,
   type PledgeErrorName,
   type PledgeErrorType,
   PledgeBaseError,

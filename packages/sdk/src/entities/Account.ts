@@ -9,9 +9,9 @@ import { fromWadDown } from "../math/cashUnits.js";
  * what-if keeps.
  *
  * @example
- * const account = new Account(inputs);
- * const after = account.withTrade(seriesId, -10n ** 18n, 150_000_000n); // sell 1 at 150 USDC
- * if (after.margin().health !== Health.HEALTHY) throw new Error("trade would breach IM");
+ * const trader = new Account(await getMarginInputs(publicClient, { addressBook, account }));
+ * const after = trader.withTrade(seriesId, -(10n ** 18n), 1_000_000_000n); // sell 1 more at 1,000 USDC
+ * if (after.margin().health !== Health.HEALTHY) throw new Error("the trade would breach initial margin");
  */
 export class Account {
   readonly inputs: MarginInputs;
@@ -24,7 +24,9 @@ export class Account {
    * The margin state, as `MarginEngine.accountMargin` returns it.
    *
    * @example
-   * const { equityIM, requirementIM, health } = account.margin();
+   * const trader = new Account(await getMarginInputs(publicClient, { addressBook, account }));
+   * const { equityIM, requirementIM, health } = trader.margin();
+   * healthName(health); // "HEALTHY"
    */
   margin(): MarginState {
     return accountMargin(this.inputs);
@@ -35,7 +37,9 @@ export class Account {
    * `index` is "cash").
    *
    * @example
-   * const topped = account.withDeposit("cash", 1_000_000_000n);
+   * const trader = new Account(await getMarginInputs(publicClient, { addressBook, account }));
+   * const topped = trader.withDeposit("cash", 1_000_000_000n); // 1,000 USDC more
+   * topped.margin().equityIM - trader.margin().equityIM === 1_000n * WAD;
    */
   withDeposit(index: number | "cash", amount: bigint): Account {
     if (index === "cash") return new Account({ ...this.inputs, cash: this.inputs.cash + amount });
@@ -48,7 +52,9 @@ export class Account {
    * `cashDelta` (cash units received, negative when paying).
    *
    * @example
-   * const short = account.withTrade(seriesId, -2n * 10n ** 18n, 300_000_000n);
+   * const trader = new Account(await getMarginInputs(publicClient, { addressBook, account }));
+   * const sold = trader.withTrade(seriesId, -2n * 10n ** 18n, 2_000_000_000n); // sell 2 at 1,000 USDC each
+   * sold.margin().requirementIM > trader.margin().requirementIM; // true
    */
   withTrade(seriesId: bigint, size: bigint, cashDelta: bigint): Account {
     const positions = [...this.inputs.positions];
@@ -68,7 +74,9 @@ export class Account {
    * with it: on chain both are the oracle's one spot of the asset.
    *
    * @example
-   * const crashed = account.withPrice(1, 2_000n * 10n ** 18n);
+   * const trader = new Account(await getMarginInputs(publicClient, { addressBook, account }));
+   * const rally = trader.withPrice(2, 90_000n * WAD); // BTC at 90,000 USD
+   * rally.margin().equityMM < trader.margin().equityMM; // true: the account is short calls
    */
   withPrice(index: number, spotWad: bigint, volWad?: bigint): Account {
     const current = this.inputs.underlyings.get(index);
@@ -86,7 +94,9 @@ export class Account {
    * The account at another time (for time decay and expiry).
    *
    * @example
-   * const tomorrow = account.at(account.inputs.timestamp + 86_400n);
+   * const trader = new Account(await getMarginInputs(publicClient, { addressBook, account }));
+   * const tomorrow = trader.at(trader.inputs.timestamp + 86_400n);
+   * tomorrow.margin().equityMM > trader.margin().equityMM; // true: its short calls lose time value
    */
   at(timestamp: bigint): Account {
     return new Account({ ...this.inputs, timestamp });
@@ -99,7 +109,10 @@ export class Account {
    * to within `toleranceWad`.
    *
    * @example
-   * const price = account.liquidationPrice(1, "up", 100_000n * 10n ** 18n);
+   * const trader = new Account(await getMarginInputs(publicClient, { addressBook, account }));
+   * const price = trader.liquidationPrice(2, "up", 1_000_000n * WAD); // the BTC spot that puts it below maintenance
+   * trader.withPrice(2, price).margin().health >= Health.LIQUIDATABLE; // true
+   * trader.withPrice(2, price - 10n ** 16n).margin().health < Health.LIQUIDATABLE; // true
    */
   liquidationPrice(
     index: number,
@@ -127,7 +140,9 @@ export class Account {
    * the IM excess, capped at the positive cash balance.
    *
    * @example
-   * const max = account.maxWithdrawableCash();
+   * const trader = new Account(await getMarginInputs(publicClient, { addressBook, account }));
+   * const max = trader.maxWithdrawableCash();
+   * await withdraw(walletClient, { publicClient, addressBook, account, asset: usdc, amount: max }); // passes the margin check
    */
   maxWithdrawableCash(): bigint {
     const { equityIM, requirementIM } = this.margin();
@@ -142,7 +157,10 @@ export class Account {
    * or above IM. Found by bisection on the exact margin, so it matches the chain.
    *
    * @example
-   * const maxWeth = account.maxWithdrawableCollateral(0);
+   * await deposit(walletClient, { publicClient, addressBook, account, asset: weth, amount: 10n ** 18n });
+   * const { collateral } = await getMarketParameters(publicClient, { addressBook });
+   * const trader = new Account(await getMarginInputs(publicClient, { addressBook, account }));
+   * trader.maxWithdrawableCollateral(collateral.findIndex((c) => c.asset === weth)) === 10n ** 18n; // all of it: cash covers the margin
    */
   maxWithdrawableCollateral(index: number): bigint {
     const held = this.inputs.collateral[index]?.amount ?? 0n;

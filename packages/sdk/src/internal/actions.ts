@@ -65,14 +65,15 @@ interface CallContext {
 }
 
 /**
- * Runs `run`, rethrowing any Pledge revert as a typed `PledgeError`; with a `context`, a call
- * that "returned no data" from an address without code becomes a `ContractNotDeployedError`.
+ * Runs `run`, rethrowing any Pledge revert as a typed `PledgeError` (whose message, with the
+ * context's address book, names tokens and prints amounts in their units); with a `context`, a
+ * call that "returned no data" from an address without code becomes a `ContractNotDeployedError`.
  */
 export async function withPledgeErrors<T>(run: () => Promise<T>, context?: CallContext): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    const decoded = decodePledgeError(error);
+    const decoded = decodePledgeError(error, { addressBook: context?.addressBook });
     if (decoded) throw decoded;
     if (context) {
       const address = zeroDataAddress(error);

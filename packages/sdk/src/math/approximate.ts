@@ -42,9 +42,13 @@ function bsFloat(isCall: boolean, spot: number, strike: number, seconds: number,
  * same few parts per million.
  *
  * @example
+ * // Rank accounts by distance to liquidation; confirm the closest with the exact `accountMargin`.
+ * const accounts = [taker, maker, bidderAccount];
+ * const inputs = await Promise.all(accounts.map((a) => getMarginInputs(publicClient, { addressBook, account: a })));
  * const ranked = accounts
- *   .map((a) => ({ a, ...approximateMaintenance(a.inputs) }))
+ *   .map((a, i) => ({ account: a, ...approximateMaintenance(inputs[i]) }))
  *   .sort((x, y) => x.excessMM / (x.requirementMM || 1) - y.excessMM / (y.requirementMM || 1));
+ * ranked[0].account === maker; // the only one short calls
  */
 export function approximateMaintenance(inputs: MarginInputs): { excessMM: number; requirementMM: number } {
   if (inputs.mode === MarginMode.PORTFOLIO) return approximatePortfolio(inputs);
@@ -104,7 +108,11 @@ function floatPosition(seriesId: bigint, balance: bigint, u: UnderlyingInput, no
  * `accountMargin`'s portfolio path step for step; for ranking only.
  *
  * @example
+ * // Would the account have more room under portfolio margin?
+ * const inputs = await getMarginInputs(publicClient, { addressBook, account });
  * const { excessMM } = approximatePortfolio({ ...inputs, mode: MarginMode.PORTFOLIO });
+ * const exact = accountMargin({ ...inputs, mode: MarginMode.PORTFOLIO });
+ * Math.abs(excessMM - Number(exact.equityMM - exact.requirementMM) / 1e18) < 0.01; // true: within a cent
  */
 export function approximatePortfolio(inputs: MarginInputs): { excessMM: number; requirementMM: number } {
   const now = Number(inputs.timestamp);

@@ -54,7 +54,11 @@ const abs = (x: bigint) => (x < 0n ? -x : x);
  * down; no time elapses before the clock start.
  *
  * @example
- * discountAt(params, start, start + 450n); // 0.175e18 with the default 5 % → 30 % over 15 min
+ * const params = await publicClient.readContract({ address: addressBook.contracts.Liquidator, abi: liquidatorAbi, functionName: "auctionParams" });
+ * discountAt(params, 1_000n, 1_000n) === params.startDiscountWad; // the clock started at 1,000
+ * discountAt(params, 1_000n, 1_000n + BigInt(params.duration)) === params.endDiscountWad;
+ * // Half-way through the default 5 % → 30 % over 15 minutes:
+ * discountAt({ ...params, startDiscountWad: WAD / 20n, endDiscountWad: (3n * WAD) / 10n, duration: 900 }, 1_000n, 1_450n); // 175n * 10n ** 15n
  */
 export function discountAt(params: AuctionParams, clockStart: bigint, timestamp: bigint): bigint {
   const elapsed = timestamp > clockStart ? timestamp - clockStart : 0n;
@@ -87,7 +91,11 @@ export function accountPriceDown(
  * whole; 0 means no bid is needed.
  *
  * @example
- * const f = maxFraction(params, state, priceWad);
+ * const params = await publicClient.readContract({ address: addressBook.contracts.Liquidator, abi: liquidatorAbi, functionName: "auctionParams" });
+ * const state = { equityIM: 900n * WAD, requirementIM: 1_000n * WAD, equityMM: 900n * WAD, requirementMM: 800n * WAD, markValue: 5_000n * WAD, health: Health.MARGIN_CALL };
+ * // The share of the account to sell at `priceWad` to get back to (1 + buffer) × requirementIM.
+ * const f = maxFraction({ ...params, bufferWad: WAD / 10n }, state, 4_000n * WAD);
+ * f === divWadUp(200n * WAD, 4_200n * WAD); // 200 USD short of 1,100: sell 200 / (4,000 + 200)
  */
 export function maxFraction(params: AuctionParams, state: MarginState, priceWad: bigint): bigint {
   if (state.equityMM < 0n || state.markValue < 0n) return WAD;
@@ -118,7 +126,10 @@ export function mulWadTowardZero(f: bigint, x: bigint): bigint {
  * a bidder rounded down. `maxFractionWad === 0n` in the result means no bid is needed.
  *
  * @example
- * const q = quoteBid(params, accountMargin(inputs), inputs.cash, inputs.cashDecimals, discountAt(params, start, now), WAD);
+ * const params = await publicClient.readContract({ address: addressBook.contracts.Liquidator, abi: liquidatorAbi, functionName: "auctionParams" });
+ * const inputs = await getMarginInputs(publicClient, { addressBook, account });
+ * const quote = quoteBid(params, accountMargin(inputs), inputs.cash, inputs.cashDecimals, params.startDiscountWad, WAD);
+ * quote.maxFractionWad; // 0n: the account is healthy, no bid is needed
  */
 export function quoteBid(
   params: AuctionParams,
@@ -169,9 +180,12 @@ export function quoteBid(
  * portfolio account, and its margin inputs for the cash.
  *
  * @example
- * const [running, clockStart] = await liquidator.read.auctionClock([account]);
- * const preview = previewBidFromState(params, accountMargin(inputs), running ? clockStart : undefined, now, 10n ** 18n, inputs);
- * await bid(client, { account, bidderAccount, fractionWad: preview.fractionWad, maxPayment: preview.payment, ... });
+ * const params = await publicClient.readContract({ address: addressBook.contracts.Liquidator, abi: liquidatorAbi, functionName: "auctionParams" });
+ * const inputs = await getMarginInputs(publicClient, { addressBook, account }); // an account below maintenance
+ * const clock = await getAuctionClock(publicClient, { addressBook, account });
+ * const preview = previewBidFromState(params, accountMargin(inputs), clock, inputs.timestamp, 10n ** 18n, inputs);
+ * const onChain = await previewBid(publicClient, { addressBook, account, fractionWad: 10n ** 18n });
+ * preview.payment === onChain.payment; // to the cash unit
  */
 export function previewBidFromState(
   params: AuctionParams,

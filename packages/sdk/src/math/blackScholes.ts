@@ -16,6 +16,12 @@ import { expWad, lnWad, sqrt } from "./fixedPoint.js";
  * `BlackScholesInputOutOfRange(spotWad, strikeWad, secondsToExpiry, volWad)`: an input is beyond
  * the range where the arithmetic is proven not to overflow (spot ≥ 2**120, strike ≥ 2**119,
  * vol ≥ 2**72 WAD or secondsToExpiry ≥ 2**40).
+ *
+ * @example
+ * let error;
+ * try { callPrice(2n ** 120n, 100n * 10n ** 18n, 86_400n, 10n ** 18n / 2n); } catch (e) { error = e; }
+ * error instanceof BlackScholesInputOutOfRangeError; // true
+ * error.args[0] === 2n ** 120n; // the spot that is out of range
  */
 export class BlackScholesInputOutOfRangeError extends MathError {
   override name = "BlackScholesInputOutOfRangeError";

@@ -12,7 +12,15 @@ import { divUp } from "./fixedPoint.js";
 export const MAX_CASH_DECIMALS = 36;
 const WAD = 10n ** 18n;
 
-/** `CashUnitsUnsupportedDecimals(uint8)`: the cash token has more decimals than `MAX_CASH_DECIMALS`. */
+/**
+ * `CashUnitsUnsupportedDecimals(uint8)`: the cash token has more decimals than `MAX_CASH_DECIMALS`.
+ *
+ * @example
+ * let error;
+ * try { checkDecimals(37); } catch (e) { error = e; }
+ * error instanceof CashUnitsUnsupportedDecimalsError; // true
+ * error.message; // "cash decimals 37 above 36"
+ */
 export class CashUnitsUnsupportedDecimalsError extends MathError {
   override name = "CashUnitsUnsupportedDecimalsError";
   constructor(decimals: number) {
@@ -38,8 +46,10 @@ function checkedInt(x: bigint): bigint {
  * `decimals`, once checked against `MAX_CASH_DECIMALS`, as `CashUnits.checkDecimals`.
  *
  * @example
- * checkDecimals(6) === 6;
- * checkDecimals(37); // throws CashUnitsUnsupportedDecimalsError
+ * checkDecimals(6); // 6
+ * let error;
+ * try { checkDecimals(37); } catch (e) { error = e; }
+ * error instanceof CashUnitsUnsupportedDecimalsError; // true
  */
 export function checkDecimals(decimals: number): number {
   assertType(BigInt(decimals), "uint", 8, "decimals");

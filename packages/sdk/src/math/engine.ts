@@ -120,7 +120,11 @@ export interface MarginInputs {
  * at the posted settlement price, else at spot.
  *
  * @example
- * const { markWad } = markAndSpot(seriesId, underlying, timestamp);
+ * const inputs = await getMarginInputs(publicClient, { addressBook, account });
+ * const underlying = inputs.underlyings.get(decodeSeries(seriesId).underlyingIndex);
+ * const { markWad, spotWad } = markAndSpot(seriesId, underlying, inputs.timestamp);
+ * markWad === callPrice(underlying.spotWad, decodeSeries(seriesId).strikeWad, expiry - inputs.timestamp, underlying.volWad);
+ * spotWad === underlying.spotWad; // before expiry the requirement uses the live spot
  */
 export function markAndSpot(
   seriesId: bigint,
@@ -150,8 +154,12 @@ export function markAndSpot(
  * valuation of `MarginEngine._portfolioMargin`.
  *
  * @example
- * const state = accountMargin({ timestamp, cash: 10_000_000_000n, cashDecimals: 6, collateral: [], positions, underlyings });
- * if (state.health >= Health.LIQUIDATABLE) console.log("liquidatable");
+ * const inputs = await getMarginInputs(publicClient, { addressBook, account });
+ * const state = accountMargin(inputs);
+ * const [onChain] = await getAccountMargin(publicClient, { addressBook, accounts: [account] });
+ * state.requirementIM === onChain.requirementIM; // to the wei
+ * // What if the account had 29,000 USDC less?
+ * healthName(accountMargin({ ...inputs, cash: inputs.cash - 29_000_000_000n }).health); // "LIQUIDATABLE"
  */
 export function accountMargin(inputs: MarginInputs): MarginState {
   if (inputs.mode === MarginMode.PORTFOLIO) return portfolioMargin(inputs);

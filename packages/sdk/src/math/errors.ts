@@ -24,7 +24,15 @@ export class MathError extends Error {
   }
 }
 
-/** Solady `MulWadFailed()`: `x·y` overflows 256 bits. */
+/**
+ * Solady `MulWadFailed()`: `x·y` overflows 256 bits.
+ *
+ * @example
+ * let error;
+ * try { mulWad(2n ** 200n, 2n ** 200n); } catch (e) { error = e; }
+ * error instanceof MulWadFailedError; // true
+ * error.signature; // "MulWadFailed()"
+ */
 export class MulWadFailedError extends MathError {
   override name = "MulWadFailedError";
   constructor() {
@@ -32,7 +40,15 @@ export class MulWadFailedError extends MathError {
   }
 }
 
-/** Solady `DivWadFailed()`: zero divisor or `x·1e18` overflows 256 bits. */
+/**
+ * Solady `DivWadFailed()`: zero divisor or `x·1e18` overflows 256 bits.
+ *
+ * @example
+ * let error;
+ * try { divWad(10n ** 18n, 0n); } catch (e) { error = e; }
+ * error instanceof DivWadFailedError; // true
+ * error.signature; // "DivWadFailed()"
+ */
 export class DivWadFailedError extends MathError {
   override name = "DivWadFailedError";
   constructor() {
@@ -40,7 +56,15 @@ export class DivWadFailedError extends MathError {
   }
 }
 
-/** Solady `DivFailed()`: zero divisor. */
+/**
+ * Solady `DivFailed()`: zero divisor.
+ *
+ * @example
+ * let error;
+ * try { divUp(1n, 0n); } catch (e) { error = e; }
+ * error instanceof DivFailedError; // true
+ * error.signature; // "DivFailed()"
+ */
 export class DivFailedError extends MathError {
   override name = "DivFailedError";
   constructor() {
@@ -48,7 +72,15 @@ export class DivFailedError extends MathError {
   }
 }
 
-/** Solady `MulDivFailed()`: zero divisor or `x·y` overflows 256 bits. */
+/**
+ * Solady `MulDivFailed()`: zero divisor or `x·y` overflows 256 bits.
+ *
+ * @example
+ * let error;
+ * try { mulDivUp(1n, 1n, 0n); } catch (e) { error = e; }
+ * error instanceof MulDivFailedError; // true
+ * error.signature; // "MulDivFailed()"
+ */
 export class MulDivFailedError extends MathError {
   override name = "MulDivFailedError";
   constructor() {
@@ -56,7 +88,15 @@ export class MulDivFailedError extends MathError {
   }
 }
 
-/** Solady `FullMulDivFailed()`: zero divisor or a quotient of more than 256 bits. */
+/**
+ * Solady `FullMulDivFailed()`: zero divisor or a quotient of more than 256 bits.
+ *
+ * @example
+ * let error;
+ * try { fullMulDiv(2n ** 255n, 4n, 1n); } catch (e) { error = e; }
+ * error instanceof FullMulDivFailedError; // true
+ * error.signature; // "FullMulDivFailed()"
+ */
 export class FullMulDivFailedError extends MathError {
   override name = "FullMulDivFailedError";
   constructor() {
@@ -64,7 +104,15 @@ export class FullMulDivFailedError extends MathError {
   }
 }
 
-/** Solady `LnWadUndefined()`: `lnWad` of a value ≤ 0. */
+/**
+ * Solady `LnWadUndefined()`: `lnWad` of a value ≤ 0.
+ *
+ * @example
+ * let error;
+ * try { lnWad(0n); } catch (e) { error = e; }
+ * error instanceof LnWadUndefinedError; // true
+ * error.signature; // "LnWadUndefined()"
+ */
 export class LnWadUndefinedError extends MathError {
   override name = "LnWadUndefinedError";
   constructor() {
@@ -72,7 +120,15 @@ export class LnWadUndefinedError extends MathError {
   }
 }
 
-/** Solady `ExpOverflow()`: `expWad` of a value whose exponential does not fit in `int256`. */
+/**
+ * Solady `ExpOverflow()`: `expWad` of a value whose exponential does not fit in `int256`.
+ *
+ * @example
+ * let error;
+ * try { expWad(136n * 10n ** 18n); } catch (e) { error = e; }
+ * error instanceof ExpOverflowError; // true
+ * error.signature; // "ExpOverflow()"
+ */
 export class ExpOverflowError extends MathError {
   override name = "ExpOverflowError";
   constructor() {
@@ -80,7 +136,15 @@ export class ExpOverflowError extends MathError {
   }
 }
 
-/** Solidity `Panic(0x11)`: checked arithmetic overflowed or underflowed. */
+/**
+ * Solidity `Panic(0x11)`: checked arithmetic overflowed or underflowed.
+ *
+ * @example
+ * let error;
+ * try { toWadDown(2n ** 254n, 6); } catch (e) { error = e; }
+ * error instanceof MathOverflowError; // true
+ * error.signature; // "Panic(uint256)"
+ */
 export class MathOverflowError extends MathError {
   override name = "MathOverflowError";
   constructor() {
@@ -91,6 +155,12 @@ export class MathOverflowError extends MathError {
 /**
  * An argument outside its Solidity type (e.g. a negative `uint256`). The chain cannot receive
  * such a value, so this is not a revert: it is a caller bug.
+ *
+ * @example
+ * let error;
+ * try { mulWad(-1n, 10n ** 18n); } catch (e) { error = e; }
+ * error instanceof MathInputError; // true
+ * error.message; // "x -1 is not a uint256"
  */
 export class MathInputError extends RangeError {
   override name = "MathInputError";

@@ -57,7 +57,14 @@ export const ZERO_MARGIN: Margin = { initialExcess: 0n, maintenanceExcess: 0n, m
  * unit in WAD (`unitWadUp(cashDecimals)`).
  *
  * @example
- * verdict({ reducing: false, givesUpLong: false }, before, after, false, unitWadUp(6)) === Verdict.NeedsInitialMarginCheck;
+ * const margin = (initialExcess: bigint, maintenanceExcess: bigint) => ({ initialExcess, maintenanceExcess, maintenanceEquity: 1_000n * WAD });
+ * const before = { priced: true, cash: 0n, margin: margin(-100n * WAD, 50n * WAD) };
+ * // Closing part of a short: still below initial margin, but closer to it, so it passes.
+ * const after = { holdsShort: true, cash: 0n, margin: margin(-60n * WAD, 70n * WAD) };
+ * marginGateVerdict({ reducing: true, givesUpLong: false }, before, after, false, unitWadUp(6)) === MarginGateVerdict.Pass;
+ * // New risk always goes to the engine's initial-margin check, and is refused while the market is paused.
+ * marginGateVerdict({ reducing: false, givesUpLong: false }, before, after, false, unitWadUp(6)) === MarginGateVerdict.NeedsInitialMarginCheck;
+ * marginGateVerdict({ reducing: false, givesUpLong: false }, before, after, true, unitWadUp(6)) === MarginGateVerdict.PausedNewRisk;
  */
 export function verdict(
   change: Change,
@@ -111,7 +118,11 @@ export type MarginGateError =
  * `Pass` and `NeedsInitialMarginCheck` (the latter's outcome is the engine's `checkInitialMargin`).
  *
  * @example
- * marginGateError(account, Verdict.RiskIncreased, before, after); // { name: "MarketRiskIncreased", args: [account, imBefore, imAfter] }
+ * const margin = (initialExcess: bigint, maintenanceExcess: bigint) => ({ initialExcess, maintenanceExcess, maintenanceEquity: 1_000n * WAD });
+ * const before = { priced: true, cash: 0n, margin: margin(-100n * WAD, 50n * WAD) };
+ * const after = { holdsShort: true, cash: 0n, margin: margin(-120n * WAD, 40n * WAD) }; // further below IM
+ * const result = marginGateVerdict({ reducing: true, givesUpLong: false }, before, after, false, unitWadUp(6));
+ * marginGateError(account, result, before, after); // { name: "MarketRiskIncreased", args: [account, -100n * WAD, -120n * WAD] }
  */
 export function marginGateError(
   account: bigint,

@@ -58,7 +58,8 @@ interface Leg {
  *
  * @example
  * const grid = newGrid(3_000n * WAD, 8n * 10n ** 17n, [-WAD / 10n, 0n, WAD / 10n], [WAD], [-WAD / 2n, WAD / 2n]);
- * grid.shockedSpots; // [2700e18, 3000e18, 3300e18]
+ * grid.shockedSpots; // [2_700n * WAD, 3_000n * WAD, 3_300n * WAD]
+ * grid.centre; // 1
  */
 export function newGrid(
   spotWad: bigint,
@@ -92,7 +93,9 @@ export function newGrid(
  * Adds `tokens` native units of the underlying itself (collateral) to the grid.
  *
  * @example
+ * const grid = newGrid(3_000n * WAD, 8n * 10n ** 17n, [-WAD / 10n, 0n, WAD / 10n], [WAD]);
  * addCollateral(grid, 2n * 10n ** 18n, 18); // 2 WETH move with every ETH spot shock
+ * grid.pnl; // [-600n * WAD, 0n, 600n * WAD]
  */
 export function addCollateral(grid: Grid, tokens: bigint, decimals: number): void {
   const valueNow = signed(tokenValueDown(tokens, decimals, grid.spotWad));
@@ -115,7 +118,13 @@ export function addCollateral(grid: Grid, tokens: bigint, decimals: number): voi
  * (positions with a posted price carry no risk and are never added).
  *
  * @example
- * addPosition(grid, seriesId, -10n ** 18n, markWad, timestamp); // short one contract
+ * const { timestamp } = await publicClient.getBlock();
+ * const { strikeWad, expiry } = decodeSeries(seriesId); // the scene's WBTC call
+ * const [spotWad, volWad] = [60_000n * WAD, 6n * 10n ** 17n];
+ * const markWad = callPrice(spotWad, strikeWad, expiry - timestamp, volWad);
+ * const grid = newGrid(spotWad, volWad, [-WAD / 10n, 0n, WAD / 10n], [WAD]);
+ * addPosition(grid, seriesId, -(10n ** 18n), markWad, timestamp); // short one contract
+ * grid.pnl[0] > 0n && grid.pnl[2] < 0n; // true: a short call gains when spot falls, loses when it rises
  */
 export function addPosition(grid: Grid, seriesId: bigint, balance: bigint, markWad: bigint, timestamp: bigint): void {
   const { expiry, isCall, strikeWad } = decodeSeries(seriesId);
@@ -145,7 +154,9 @@ export function addPosition(grid: Grid, seriesId: bigint, balance: bigint, markW
  * The largest loss over the grid's scenarios, 0 if none loses.
  *
  * @example
- * const loss = worstLoss(grid);
+ * const grid = newGrid(3_000n * WAD, 8n * 10n ** 17n, [-WAD / 10n, 0n, WAD / 10n], [WAD]);
+ * addCollateral(grid, 10n ** 18n, 18); // 1 WETH
+ * worstLoss(grid); // 300n * WAD
  */
 export function worstLoss(grid: Grid): bigint {
   return _worst(grid.pnl);
@@ -155,7 +166,11 @@ export function worstLoss(grid: Grid): bigint {
  * The largest loss over the tail scenarios, 0 if none loses (not yet weighted).
  *
  * @example
- * const tail = mulWadUp(worstTailLoss(grid), params.tailWeightWad);
+ * const grid = newGrid(3_000n * WAD, 8n * 10n ** 17n, [0n], [WAD], [-WAD / 2n, WAD / 2n]);
+ * addCollateral(grid, 10n ** 18n, 18); // 1 WETH
+ * worstTailLoss(grid); // 1_500n * WAD
+ * // The requirement counts it at the market's `tailWeightWad`, e.g. 50 %:
+ * mulWadUp(worstTailLoss(grid), WAD / 2n); // 750n * WAD
  */
 export function worstTailLoss(grid: Grid): bigint {
   return _worst(grid.tailPnl);
@@ -171,7 +186,11 @@ export function worstTailLoss(grid: Grid): bigint {
  * standard requirement `perContractUp[i]`; a long is used at most once.
  *
  * @example
- * coverFloorUp([shortPut2000, longPut1], [-1_000n * WAD, 1_000n * WAD], [200n * WAD, 0n], 0n); // 200_000e18
+ * import { seriesId as packSeriesId } from "@pledge/sdk";
+ *
+ * const put = (strike: bigint) => packSeriesId({ underlyingIndex: 1, expiry, isCall: false, strikeWad: strike * WAD });
+ * // 1,000 short 2000 puts covered by 1,000 long 1900 puts pay the 100 USD spread, not their 200 USD requirement.
+ * coverFloorUp([put(2_000n), put(1_900n)], [-1_000n * WAD, 1_000n * WAD], [200n * WAD, 0n], 0n); // 100_000n * WAD
  */
 export function coverFloorUp(
   seriesIds: readonly bigint[],
@@ -231,7 +250,7 @@ export function coverFloorUp(
  * The contingency, rounded up: `contingencyWad` of spot per short contract.
  *
  * @example
- * contingencyUp(10n ** 18n, 3_000n * WAD, 5n * 10n ** 15n); // 0.5 % of spot for one short contract
+ * contingencyUp(10n ** 18n, 3_000n * WAD, 5n * 10n ** 15n); // 15n * WAD: 0.5 % of spot for one short contract
  */
 export function contingencyUp(shorts: bigint, spotWad: bigint, contingencyWad: bigint): bigint {
   return mulWadUp(mulWadUp(shorts, spotWad), contingencyWad);

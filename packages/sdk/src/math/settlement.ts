@@ -6,7 +6,11 @@ import { decodeSeries } from "./series.js";
  * `OptionMarket._settle`: longs rounded down, shorts rounded up, in cash-token units.
  *
  * @example
- * settlementPayoff(seriesId, -2n * 10n ** 18n, 3_250n * 10n ** 18n, 6); // -500_000_000n for a 3000 call
+ * import { seriesId as packSeriesId } from "@pledge/sdk";
+ *
+ * const call3000 = packSeriesId({ underlyingIndex: 1, expiry, isCall: true, strikeWad: 3_000n * WAD });
+ * // Two short 3000 calls settled at 3,250 pay 2 × 250 USDC (6 decimals).
+ * settlementPayoff(call3000, -2n * 10n ** 18n, 3_250n * 10n ** 18n, 6); // -500_000_000n
  */
 export function settlementPayoff(seriesId: bigint, balance: bigint, priceWad: bigint, cashDecimals: number): bigint {
   const { isCall, strikeWad } = decodeSeries(seriesId);

@@ -30,7 +30,12 @@ export type SetMarginModeErrorType = PledgeErrorType | SimulateContractErrorType
  * position (`EngineModeLocked`).
  *
  * @example
- * await setMarginMode(walletClient, { publicClient, addressBook, account: id, mode: MarginMode.PORTFOLIO });
+ * await setMarginMode(walletClient, {
+ *   publicClient,
+ *   addressBook,
+ *   account: getAccountId(walletClient, { subId: 2n }), // a new, empty account
+ *   mode: MarginMode.PORTFOLIO,
+ * });
  */
 export async function setMarginMode(
   client: SignerClient,

@@ -26,7 +26,7 @@ export type SetOperatorErrorType = PledgeErrorType | SimulateContractErrorType |
  * sign orders), or revokes it.
  *
  * @example
- * await setOperator(walletClient, { publicClient, addressBook, operator: bot, approved: true });
+ * await setOperator(walletClient, { publicClient, addressBook, operator: keeperWallet.account.address, approved: true });
  */
 export async function setOperator(client: SignerClient, params: SetOperatorParameters): Promise<SetOperatorReturnType> {
   const address = contractAddress(params.vault, params.addressBook, "CollateralVault");

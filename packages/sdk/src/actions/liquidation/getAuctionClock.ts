@@ -29,7 +29,7 @@ export type GetAuctionClockErrorType = PledgeErrorType | ReadContractErrorType;
  *
  * @example
  * const clock = await getAuctionClock(publicClient, { addressBook, account });
- * const preview = previewBidFromState(params, accountMargin(inputs), clock, now, 10n ** 18n, inputs);
+ * clock === undefined; // false
  */
 export async function getAuctionClock(
   client: ReadClient,

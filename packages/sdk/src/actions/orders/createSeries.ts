@@ -36,7 +36,7 @@ export type CreateSeriesErrorType = PledgeErrorType | SimulateContractErrorType 
  * const { result: id } = await createSeries(walletClient, {
  *   publicClient,
  *   addressBook,
- *   series: { underlyingIndex: 1, expiry: 1769846400n, isCall: true, strikeWad: 3_200n * 10n ** 18n },
+ *   series: { underlyingIndex: 1, expiry, isCall: true, strikeWad: 3_200n * 10n ** 18n }, // a WETH call
  * });
  */
 export async function createSeries(

@@ -24,7 +24,7 @@ export type SignOrderErrorType = PledgeMissingAddressError | SignTypedDataErrorT
  * @example
  * const signed = await signOrder(makerWallet, {
  *   addressBook,
- *   order: { account: maker, seriesId, size: -10n ** 18n, priceWad: 120n * 10n ** 18n, taker: 0n, nonce: 1n, deadline },
+ *   order: { account: maker, seriesId, size: -(10n ** 18n), priceWad: 120n * 10n ** 18n, taker: 0n, nonce: 2n, deadline: expiry - 86_400n },
  * });
  */
 export async function signOrder(client: SignerClient, params: SignOrderParameters): Promise<SignOrderReturnType> {

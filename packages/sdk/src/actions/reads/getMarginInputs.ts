@@ -39,8 +39,9 @@ export type GetMarginInputsErrorType = PledgeErrorType | ReadContractErrorType;
  * of the account needs it. A price a position needs still throws, as the chain reverts.
  *
  * @example
- * const account = new Account(await getMarginInputs(publicClient, { addressBook, account: id }));
- * console.log(account.withPrice(1, 4_000n * 10n ** 18n).margin().health);
+ * const inputs = await getMarginInputs(publicClient, { addressBook, account });
+ * new Account(inputs).margin().health === Health.HEALTHY;
+ * new Account(inputs).withPrice(2, 200_000n * 10n ** 18n).margin().health === Health.INSOLVENT; // BTC at 200,000 USD
  */
 export async function getMarginInputs(
   client: ReadClient,

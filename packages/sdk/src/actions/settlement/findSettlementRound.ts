@@ -68,8 +68,9 @@ interface PhaseBoundary {
  * Throws `PledgeSettlementRoundNotFoundError` while no round at or after expiry exists (wait).
  *
  * @example
- * const { roundId, hints, updatedAt } = await findSettlementRound(publicClient, { feed: ethUsdFeed, expiry });
- * await oracle.write.postSettlementPrice([weth, expiry, roundId, hints]);
+ * const rounds = await findSettlementRound(publicClient, { feed: ethUsdFeed, expiry });
+ * rounds.updatedAt >= expiry; // true
+ * await postSettlementPrice(keeperWallet, { publicClient, addressBook, asset: weth, expiry, rounds });
  */
 export async function findSettlementRound(
   client: ReadClient,

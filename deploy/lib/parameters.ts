@@ -1,0 +1,535 @@
+import { readFile } from "node:fs/promises";
+
+import { type Address, type PublicClient, erc20Abi, getAddress, isAddress, parseUnits, zeroAddress } from "viem";
+
+import { DeployError } from "./deployError.js";
+import { type AdminPlan, DEFAULT_AUCTION, DEFAULT_STANDARD_MARGIN, type PledgePlan } from "./pledgeCore.js";
+import type { AddressBook } from "./addressBook.js";
+
+// The contracts' hard limits (ChainlinkOracle, CollateralVault, MarginEngine), checked here so that a
+// bad file fails before the first transaction rather than halfway through the deployment.
+const MIN_MAX_AGE = 60;
+const MAX_MAX_AGE = 2 * 86_400;
+const MAX_GRACE_PERIOD = 86_400;
+const MIN_SETTLEMENT_DELAY = 60;
+const MAX_SETTLEMENT_DELAY = 2 * 86_400;
+const MAX_SETTLEMENT_FALLBACK_WAIT = 7 * 86_400;
+const MAX_HAIRCUT = parseUnits("0.9", 18);
+const MAX_COLLATERAL_ASSETS = 8;
+const MAX_RISK_PARAM = parseUnits("0.5", 18);
+const MIN_MM_PARAM = parseUnits("0.01", 18);
+const MAX_DECIMALS = 36;
+
+/** A feed as the parameters file gives it: bounds in the feed's unit (USD for spot, 1 = 100 % for vol). */
+interface FeedParameters {
+  aggregator: Address;
+  maxAge: number;
+  min: string;
+  max: string;
+}
+
+/** A collateral token as the parameters file gives it, still in human units. */
+interface CollateralParameters {
+  symbol: string;
+  token: Address;
+  initialHaircut: string;
+  maintenanceHaircut: string;
+  supplyCap: string;
+  spotFeed: FeedParameters;
+  volFeed: FeedParameters;
+  standardMargin?: { aIM: string; bIM: string; aMM: string; bMM: string };
+}
+
+/** The parameters file of a live deployment, after its static checks (docs/deploy.md). */
+export interface DeployParameters {
+  chainId: number;
+  cash: { token: Address; supplyCap: string };
+  collateral: CollateralParameters[];
+  oracle: {
+    maxSettlementDelay: number;
+    settlementFallbackWait: number;
+    sequencerUptimeFeed: Address | null;
+    sequencerGracePeriod: number;
+  };
+  admin: { timelock: Address } | { newTimelock: { minDelay: number; proposers: Address[]; executors: Address[] } };
+  riskManager: Address;
+  guardian: Address;
+}
+
+/** A parameters file resolved against the chain: the Ignition plan and the address book's token entries. */
+export interface LivePlan {
+  plan: PledgePlan;
+  cash: AddressBook["cash"];
+  collateral: { address: Address; symbol: string; decimals: number; spotFeed: Address; volFeed: Address }[];
+}
+
+/** Collects one sentence per problem, each prefixed with where in the file it is. */
+class Problems {
+  readonly list: string[] = [];
+  add(path: string, message: string) {
+    this.list.push(`${path}: ${message}`);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads and checks a parameters file without touching the chain: every field present with the
+ * right type, addresses well formed, numbers within the contracts' limits. Throws a `DeployError`
+ * listing every problem (not only the first).
+ */
+export async function readParameters(file: string): Promise<DeployParameters> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new DeployError([`the parameters file ${file} cannot be read: check the path`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new DeployError([`the parameters file ${file} is not valid JSON (${(error as Error).message})`]);
+  }
+  return checkParameters(json, file);
+}
+
+/** The static checks of `readParameters`, on parsed JSON. */
+export function checkParameters(json: unknown, file = "parameters"): DeployParameters {
+  const problems = new Problems();
+  const root = isObject(json) ? json : (problems.add(file, "must be a JSON object"), {});
+
+  const field = (object: Json, key: string, path: string): unknown => {
+    const value = object[key];
+    if (value === undefined) problems.add(`${path}.${key}`.replace(/^\./, ""), "is missing");
+    return value;
+  };
+  const address = (object: Json, key: string, path: string): Address => {
+    const value = field(object, key, path);
+    if (value === undefined) return zeroAddress;
+    if (typeof value !== "string" || !isAddress(value, { strict: false })) {
+      problems.add(`${path}.${key}`.replace(/^\./, ""), `${JSON.stringify(value)} is not an address`);
+      return zeroAddress;
+    }
+    if (BigInt(value) === 0n) problems.add(`${path}.${key}`.replace(/^\./, ""), "is the zero address");
+    return getAddress(value);
+  };
+  const seconds = (object: Json, key: string, path: string, min: number, max: number): number => {
+    const value = field(object, key, path);
+    if (value === undefined) return 0;
+    const where = `${path}.${key}`.replace(/^\./, "");
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+      problems.add(where, `${JSON.stringify(value)} is not a whole number of seconds`);
+      return 0;
+    }
+    if (value < min || value > max) problems.add(where, `${value} s is outside [${min} s, ${max} s]`);
+    return value;
+  };
+  const decimal = (object: Json, key: string, path: string): string => {
+    const value = field(object, key, path);
+    if (value === undefined) return "0";
+    const text = typeof value === "number" ? String(value) : value;
+    if (typeof text !== "string" || !/^\d+(\.\d+)?$/.test(text)) {
+      problems.add(
+        `${path}.${key}`.replace(/^\./, ""),
+        `${JSON.stringify(value)} is not a non-negative decimal number`,
+      );
+      return "0";
+    }
+    return text;
+  };
+  const object = (parent: Json, key: string, path: string): Json => {
+    const value = field(parent, key, path);
+    if (value === undefined) return {};
+    if (!isObject(value)) {
+      problems.add(`${path}.${key}`.replace(/^\./, ""), "must be an object");
+      return {};
+    }
+    return value;
+  };
+
+  // A misspelt key would otherwise leave a field missing, or an optional one at its default.
+  const onlyKeys = (object: Json, keys: readonly string[], path: string) => {
+    for (const key of Object.keys(object)) {
+      if (!key.startsWith("$") && !keys.includes(key)) {
+        problems.add(path === "" ? key : `${path}.${key}`, `is not a known field (expected one of ${keys.join(", ")})`);
+      }
+    }
+  };
+  onlyKeys(root, ["chainId", "cash", "collateral", "oracle", "admin", "riskManager", "guardian"], "");
+
+  const chainId = field(root, "chainId", "");
+  if (chainId !== undefined && (typeof chainId !== "number" || !Number.isInteger(chainId) || chainId <= 0)) {
+    problems.add("chainId", `${JSON.stringify(chainId)} is not a chain id`);
+  }
+
+  const cashJson = object(root, "cash", "");
+  onlyKeys(cashJson, ["token", "supplyCap"], "cash");
+  const cash = { token: address(cashJson, "token", "cash"), supplyCap: decimal(cashJson, "supplyCap", "cash") };
+
+  const oracleJson = object(root, "oracle", "");
+  onlyKeys(
+    oracleJson,
+    ["maxSettlementDelay", "settlementFallbackWait", "sequencerUptimeFeed", "sequencerGracePeriod"],
+    "oracle",
+  );
+  const maxSettlementDelay = seconds(
+    oracleJson,
+    "maxSettlementDelay",
+    "oracle",
+    MIN_SETTLEMENT_DELAY,
+    MAX_SETTLEMENT_DELAY,
+  );
+  const settlementFallbackWait = seconds(
+    oracleJson,
+    "settlementFallbackWait",
+    "oracle",
+    maxSettlementDelay,
+    MAX_SETTLEMENT_FALLBACK_WAIT,
+  );
+  const sequencerUptimeFeed =
+    oracleJson.sequencerUptimeFeed === null ? null : address(oracleJson, "sequencerUptimeFeed", "oracle");
+  const sequencerGracePeriod = seconds(oracleJson, "sequencerGracePeriod", "oracle", 0, MAX_GRACE_PERIOD);
+
+  const feed = (parent: Json, key: string, path: string, spot: boolean): FeedParameters => {
+    const json = object(parent, key, path);
+    const where = `${path}.${key}`;
+    onlyKeys(json, ["aggregator", "maxAge", "min", "max"], where);
+    const result = {
+      aggregator: address(json, "aggregator", where),
+      maxAge: seconds(json, "maxAge", where, MIN_MAX_AGE, MAX_MAX_AGE),
+      min: decimal(json, "min", where),
+      max: decimal(json, "max", where),
+    };
+    // A spot feed's on-time heartbeat round must settle on the normal path (OracleFeedMaxAgeAboveSettlementDelay).
+    if (spot && maxSettlementDelay > 0 && result.maxAge > maxSettlementDelay) {
+      problems.add(
+        `${where}.maxAge`,
+        `${result.maxAge} s is above oracle.maxSettlementDelay (${maxSettlementDelay} s): an on-time round could miss settlement`,
+      );
+    }
+    if (Number(result.max) !== 0 && Number(result.min) > Number(result.max)) {
+      problems.add(where, `min ${result.min} is above max ${result.max}`);
+    }
+    return result;
+  };
+
+  const collateralJson = field(root, "collateral", "");
+  const collateral: CollateralParameters[] = [];
+  if (collateralJson !== undefined && !Array.isArray(collateralJson)) problems.add("collateral", "must be a list");
+  const entries = Array.isArray(collateralJson) ? collateralJson : [];
+  if (Array.isArray(collateralJson) && entries.length === 0) problems.add("collateral", "lists no token");
+  if (entries.length > MAX_COLLATERAL_ASSETS) {
+    problems.add("collateral", `lists ${entries.length} tokens; the vault takes at most ${MAX_COLLATERAL_ASSETS}`);
+  }
+  entries.forEach((entry: unknown, i) => {
+    const path = `collateral[${i}]`;
+    if (!isObject(entry)) return problems.add(path, "must be an object");
+    onlyKeys(
+      entry,
+      ["symbol", "token", "initialHaircut", "maintenanceHaircut", "supplyCap", "spotFeed", "volFeed", "standardMargin"],
+      path,
+    );
+    const symbol = field(entry, "symbol", path);
+    if (symbol !== undefined && (typeof symbol !== "string" || !/^[A-Za-z0-9.]{1,16}$/.test(symbol))) {
+      problems.add(`${path}.symbol`, `${JSON.stringify(symbol)} is not a token symbol (letters and digits)`);
+    }
+    const initialHaircut = decimal(entry, "initialHaircut", path);
+    const maintenanceHaircut = decimal(entry, "maintenanceHaircut", path);
+    if (parseUnits(initialHaircut, 18) > MAX_HAIRCUT)
+      problems.add(`${path}.initialHaircut`, `${initialHaircut} is above 0.9`);
+    if (parseUnits(maintenanceHaircut, 18) > parseUnits(initialHaircut, 18)) {
+      problems.add(path, `maintenanceHaircut ${maintenanceHaircut} is above initialHaircut ${initialHaircut}`);
+    }
+    let standardMargin: CollateralParameters["standardMargin"];
+    if (entry.standardMargin !== undefined) {
+      const margin = object(entry, "standardMargin", path);
+      const where = `${path}.standardMargin`;
+      onlyKeys(margin, ["aIM", "bIM", "aMM", "bMM"], where);
+      standardMargin = {
+        aIM: decimal(margin, "aIM", where),
+        bIM: decimal(margin, "bIM", where),
+        aMM: decimal(margin, "aMM", where),
+        bMM: decimal(margin, "bMM", where),
+      };
+      const [aIM, bIM, aMM, bMM] = marginWad(standardMargin);
+      if (aIM > MAX_RISK_PARAM || bIM > MAX_RISK_PARAM) problems.add(where, "aIM and bIM must be at most 0.5");
+      if (aMM < MIN_MM_PARAM || bMM < MIN_MM_PARAM) problems.add(where, "aMM and bMM must be at least 0.01");
+      if (aMM > aIM || bMM > bIM) problems.add(where, "aMM and bMM must not exceed aIM and bIM");
+    }
+    collateral.push({
+      symbol: typeof symbol === "string" ? symbol : "",
+      token: address(entry, "token", path),
+      initialHaircut,
+      maintenanceHaircut,
+      supplyCap: decimal(entry, "supplyCap", path),
+      spotFeed: feed(entry, "spotFeed", path, true),
+      volFeed: feed(entry, "volFeed", path, false),
+      standardMargin,
+    });
+  });
+  const tokens = [cash.token, ...collateral.map((c) => c.token)].filter((token) => token !== zeroAddress);
+  for (const [i, token] of tokens.entries()) {
+    if (tokens.indexOf(token) !== i)
+      problems.add("collateral", `token ${token} appears twice (or is also the cash token)`);
+  }
+  const symbols = collateral.map((c) => c.symbol);
+  for (const [i, symbol] of symbols.entries()) {
+    if (symbol !== "" && symbols.indexOf(symbol) !== i) problems.add("collateral", `symbol ${symbol} appears twice`);
+  }
+
+  const adminJson = object(root, "admin", "");
+  onlyKeys(adminJson, ["timelock", "newTimelock"], "admin");
+  let admin: DeployParameters["admin"] = { timelock: zeroAddress };
+  if ("timelock" in adminJson === "newTimelock" in adminJson) {
+    problems.add("admin", 'must hold exactly one of "timelock" (an existing TimelockController) or "newTimelock"');
+  } else if ("timelock" in adminJson) {
+    admin = { timelock: address(adminJson, "timelock", "admin") };
+  } else {
+    const json = object(adminJson, "newTimelock", "admin");
+    onlyKeys(json, ["minDelay", "proposers", "executors"], "admin.newTimelock");
+    const list = (key: string): Address[] => {
+      const value = field(json, key, "admin.newTimelock");
+      if (value === undefined) return [];
+      if (!Array.isArray(value) || value.length === 0) {
+        problems.add(`admin.newTimelock.${key}`, "must be a non-empty list of addresses");
+        return [];
+      }
+      return value.map((_, i) => address(value as unknown as Json, String(i), `admin.newTimelock.${key}`));
+    };
+    admin = {
+      newTimelock: {
+        // OpenZeppelin's timelock takes any delay; a live admin with less than a day gives users no time to leave.
+        minDelay: seconds(json, "minDelay", "admin.newTimelock", 86_400, 30 * 86_400),
+        proposers: list("proposers"),
+        executors: list("executors"),
+      },
+    };
+  }
+
+  const riskManager = address(root, "riskManager", "");
+  const guardian = address(root, "guardian", "");
+  if (riskManager !== zeroAddress && riskManager === guardian) {
+    problems.add("guardian", "must be a different key from riskManager (the guardian only pauses)");
+  }
+
+  if (problems.list.length > 0) throw new DeployError(problems.list);
+  return {
+    chainId: chainId as number,
+    cash,
+    collateral,
+    oracle: { maxSettlementDelay, settlementFallbackWait, sequencerUptimeFeed, sequencerGracePeriod },
+    admin,
+    riskManager,
+    guardian,
+  };
+}
+
+function marginWad(margin: NonNullable<CollateralParameters["standardMargin"]>) {
+  return [
+    parseUnits(margin.aIM, 18),
+    parseUnits(margin.bIM, 18),
+    parseUnits(margin.aMM, 18),
+    parseUnits(margin.bMM, 18),
+  ] as const;
+}
+
+const aggregatorAbi = [
+  { type: "function", name: "decimals", stateMutability: "view", inputs: [], outputs: [{ type: "uint8" }] },
+  {
+    type: "function",
+    name: "latestRoundData",
+    stateMutability: "view",
+    inputs: [],
+    outputs: [
+      { name: "roundId", type: "uint80" },
+      { name: "answer", type: "int256" },
+      { name: "startedAt", type: "uint256" },
+      { name: "updatedAt", type: "uint256" },
+      { name: "answeredInRound", type: "uint80" },
+    ],
+  },
+] as const;
+const timelockAbi = [
+  { type: "function", name: "getMinDelay", stateMutability: "view", inputs: [], outputs: [{ type: "uint256" }] },
+] as const;
+
+/**
+ * Checks `parameters` against the chain, with reads only: the chain id, code at every token, feed
+ * and timelock address, token and feed decimals, each feed's latest answer within its bounds, the
+ * sequencer feed on an OP-stack chain, and keys distinct from the deployer. Returns the Ignition
+ * plan in on-chain units; throws a `DeployError` listing every problem.
+ */
+export async function resolveParameters(
+  client: PublicClient,
+  parameters: DeployParameters,
+  context: { deployer: Address; chainType: string; networkName: string },
+): Promise<LivePlan> {
+  const problems = new Problems();
+  const chainId = await client.getChainId();
+  if (chainId !== parameters.chainId) {
+    throw new DeployError([
+      `chainId: the parameters file is for chain ${parameters.chainId} but network ${context.networkName} is chain ${chainId}`,
+    ]);
+  }
+
+  const hasCode = async (where: string, address: Address, what: string) => {
+    const code = await client.getCode({ address });
+    if (code === undefined || code === "0x") {
+      problems.add(where, `${address} holds no code on chain ${chainId}; it should be ${what}`);
+      return false;
+    }
+    return true;
+  };
+  const tokenDecimals = async (where: string, token: Address): Promise<number | undefined> => {
+    if (!(await hasCode(where, token, "an ERC-20 token"))) return undefined;
+    try {
+      const decimals = await client.readContract({ address: token, abi: erc20Abi, functionName: "decimals" });
+      if (decimals > MAX_DECIMALS) problems.add(where, `${token} has ${decimals} decimals; the vault takes at most 36`);
+      return decimals;
+    } catch {
+      problems.add(where, `${token} does not answer decimals(): it is not an ERC-20 token`);
+      return undefined;
+    }
+  };
+  const checkFeed = async (where: string, feed: FeedParameters) => {
+    if (!(await hasCode(where, feed.aggregator, "a Chainlink aggregator"))) return;
+    try {
+      const [decimals, round] = await Promise.all([
+        client.readContract({ address: feed.aggregator, abi: aggregatorAbi, functionName: "decimals" }),
+        client.readContract({ address: feed.aggregator, abi: aggregatorAbi, functionName: "latestRoundData" }),
+      ]);
+      const answer = round[1];
+      const minRaw = parseUnits(feed.min, decimals);
+      const maxRaw = parseUnits(feed.max, decimals);
+      if (answer < minRaw || (maxRaw !== 0n && answer > maxRaw)) {
+        const shown = Number(answer) / 10 ** decimals;
+        problems.add(where, `the feed answers ${shown}, outside its bounds [${feed.min}, ${feed.max}]`);
+      }
+    } catch {
+      problems.add(
+        where,
+        `${feed.aggregator} does not answer decimals() and latestRoundData(): it is not a Chainlink feed`,
+      );
+    }
+  };
+
+  const cashDecimals = await tokenDecimals("cash.token", parameters.cash.token);
+  const collateralDecimals = await Promise.all(
+    parameters.collateral.map((c, i) => tokenDecimals(`collateral[${i}].token`, c.token)),
+  );
+  await Promise.all(
+    parameters.collateral.flatMap((c, i) => [
+      checkFeed(`collateral[${i}].spotFeed`, c.spotFeed),
+      checkFeed(`collateral[${i}].volFeed`, c.volFeed),
+    ]),
+  );
+
+  const sequencerFeed = parameters.oracle.sequencerUptimeFeed;
+  if (sequencerFeed === null && context.chainType === "op") {
+    problems.add(
+      "oracle.sequencerUptimeFeed",
+      `is null but network ${context.networkName} is an OP-stack chain: give the chain's Chainlink L2 sequencer uptime feed`,
+    );
+  }
+  if (
+    sequencerFeed !== null &&
+    (await hasCode("oracle.sequencerUptimeFeed", sequencerFeed, "the L2 sequencer uptime feed"))
+  ) {
+    try {
+      await client.readContract({ address: sequencerFeed, abi: aggregatorAbi, functionName: "latestRoundData" });
+    } catch {
+      problems.add(
+        "oracle.sequencerUptimeFeed",
+        `${sequencerFeed} does not answer latestRoundData(): it is not an uptime feed`,
+      );
+    }
+  }
+
+  let admin: AdminPlan;
+  const roles = { riskManager: parameters.riskManager, guardian: parameters.guardian };
+  if ("timelock" in parameters.admin) {
+    const timelock = parameters.admin.timelock;
+    if (await hasCode("admin.timelock", timelock, "a TimelockController")) {
+      try {
+        await client.readContract({ address: timelock, abi: timelockAbi, functionName: "getMinDelay" });
+      } catch {
+        problems.add("admin.timelock", `${timelock} does not answer getMinDelay(): it is not a TimelockController`);
+      }
+    }
+    admin = { kind: "timelock", timelock, ...roles };
+  } else {
+    admin = {
+      kind: "newTimelock",
+      ...parameters.admin.newTimelock,
+      minDelay: BigInt(parameters.admin.newTimelock.minDelay),
+      ...roles,
+    };
+  }
+  for (const key of ["riskManager", "guardian"] as const) {
+    if (parameters[key] === context.deployer) {
+      problems.add(key, `is the deployer ${context.deployer}: the deployer keeps no role on a live network`);
+    }
+  }
+  if ((await client.getBalance({ address: context.deployer })) === 0n) {
+    problems.add("deployer", `${context.deployer} has no native token on chain ${chainId} to pay for gas`);
+  }
+
+  if (problems.list.length > 0) throw new DeployError(problems.list);
+
+  const wad = (value: string) => parseUnits(value, 18);
+  const collateral = parameters.collateral.map((c, i) => ({
+    ...c,
+    decimals: collateralDecimals[i] as number,
+  }));
+  return {
+    plan: {
+      cash: { token: parameters.cash.token, supplyCap: parseUnits(parameters.cash.supplyCap, cashDecimals as number) },
+      collateral: collateral.map((c) => ({
+        symbol: c.symbol,
+        token: c.token,
+        initialHaircutWad: wad(c.initialHaircut),
+        maintenanceHaircutWad: wad(c.maintenanceHaircut),
+        supplyCap: parseUnits(c.supplyCap, c.decimals),
+        spotFeed: feedPlan(c.spotFeed),
+        volFeed: feedPlan(c.volFeed),
+        standardMargin: c.standardMargin ? marginWad(c.standardMargin) : DEFAULT_STANDARD_MARGIN,
+      })),
+      oracle: {
+        sequencerFeed: sequencerFeed ?? zeroAddress,
+        sequencerGracePeriod: BigInt(parameters.oracle.sequencerGracePeriod),
+        maxSettlementDelay: BigInt(parameters.oracle.maxSettlementDelay),
+        settlementFallbackWait: BigInt(parameters.oracle.settlementFallbackWait),
+      },
+      auction: DEFAULT_AUCTION,
+      admin,
+    },
+    cash: {
+      address: parameters.cash.token,
+      symbol: await client
+        .readContract({ address: parameters.cash.token, abi: erc20Abi, functionName: "symbol" })
+        .catch(() => "CASH"),
+      decimals: cashDecimals as number,
+    },
+    collateral: collateral.map((c) => ({
+      address: c.token,
+      symbol: c.symbol,
+      decimals: c.decimals,
+      spotFeed: c.spotFeed.aggregator,
+      volFeed: c.volFeed.aggregator,
+    })),
+  };
+}
+
+function feedPlan(feed: FeedParameters) {
+  return {
+    aggregator: feed.aggregator,
+    maxAge: BigInt(feed.maxAge),
+    minAnswerWad: parseUnits(feed.min, 18),
+    maxAnswerWad: parseUnits(feed.max, 18),
+  };
+}

@@ -1,0 +1,178 @@
+import type { ArgumentType, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
+import type { Address } from "viem";
+
+import { ROLES } from "./roles.js";
+
+const WAD = 10n ** 18n;
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+
+/** An address the module takes as given, or a contract an earlier future of the same module deploys. */
+type AddressLike = ArgumentType;
+
+/** How the oracle reads one Chainlink feed (`IChainlinkOracle.FeedConfig`). */
+export interface FeedPlan {
+  aggregator: AddressLike;
+  maxAge: bigint;
+  minAnswerWad: bigint;
+  maxAnswerWad: bigint;
+}
+
+/** One collateral token, which is also an option underlying with a volatility feed. */
+export interface CollateralPlan {
+  symbol: string;
+  token: AddressLike;
+  initialHaircutWad: bigint;
+  maintenanceHaircutWad: bigint;
+  supplyCap: bigint;
+  spotFeed: FeedPlan;
+  volFeed: FeedPlan;
+  /** Standard margin `[aIM, bIM, aMM, bMM]`, WAD. */
+  standardMargin: readonly [bigint, bigint, bigint, bigint];
+}
+
+/** Who ends up with which role once the module has run. */
+export type AdminPlan =
+  /** The deployer keeps every role: local chains only. */
+  | { kind: "deployer" }
+  /** An existing `TimelockController` becomes admin; the deployer renounces. */
+  | { kind: "timelock"; timelock: Address; riskManager: Address; guardian: Address }
+  /** A new OpenZeppelin `TimelockController` (self-administered) becomes admin; the deployer renounces. */
+  | {
+      kind: "newTimelock";
+      minDelay: bigint;
+      proposers: readonly Address[];
+      executors: readonly Address[];
+      riskManager: Address;
+      guardian: Address;
+    };
+
+/** Everything the core deployment needs, resolved to on-chain units. */
+export interface PledgePlan {
+  cash: { token: AddressLike; supplyCap: bigint };
+  collateral: readonly CollateralPlan[];
+  oracle: {
+    /** Zero on L1. */
+    sequencerFeed: AddressLike;
+    sequencerGracePeriod: bigint;
+    maxSettlementDelay: bigint;
+    settlementFallbackWait: bigint;
+  };
+  /** `Liquidator.AuctionParams` in constructor order. */
+  auction: readonly [bigint, bigint, bigint, bigint, bigint, bigint];
+  admin: AdminPlan;
+}
+
+/** The DESIGN.md starting points for standard margin: IM a = 15 %, b = 10 %; MM a = 8 %, b = 5 %. */
+export const DEFAULT_STANDARD_MARGIN = [
+  (WAD * 15n) / 100n,
+  (WAD * 10n) / 100n,
+  (WAD * 8n) / 100n,
+  (WAD * 5n) / 100n,
+] as const;
+
+/** Liquidation auction: DESIGN.md starting points, tuned by the stress test (docs/stress-test.md). */
+export const DEFAULT_AUCTION = [
+  (WAD * 5n) / 100n, // start discount
+  (WAD * 30n) / 100n, // end discount
+  15n * 60n, // over 15 minutes
+  (WAD * 10n) / 100n, // insurance share of the discount
+  (WAD * 15n) / 100n, // restore to 15 % above IM
+  100n * WAD, // accounts worth ≤ $100 go whole
+] as const;
+
+/**
+ * Adds the Pledge core to module `m`: the collateral vault, the Chainlink oracle, the margin
+ * engine, the option market, the liquidator and the insurance fund, wired to `plan`'s tokens
+ * and feeds. The deployer is admin while the module runs (it lists the assets and sets the
+ * feeds); with a timelock plan it then grants the admin role to the timelock and the
+ * risk-manager and guardian roles to their keys, and renounces its own admin role on every
+ * contract, after every other call.
+ */
+export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
+  const deployer = m.getAccount(0);
+  const calls: ReturnType<IgnitionModuleBuilder["call"]>[] = [];
+
+  const vault = m.contract("CollateralVault", [deployer, plan.cash.token, plan.cash.supplyCap]);
+  const oracle = m.contract("ChainlinkOracle", [
+    deployer,
+    plan.oracle.sequencerFeed,
+    plan.oracle.sequencerGracePeriod,
+    plan.oracle.maxSettlementDelay,
+    plan.oracle.settlementFallbackWait,
+  ]);
+  const engine = m.contract("MarginEngine", [deployer, vault, oracle]);
+  const market = m.contract("OptionMarket", [deployer, vault, engine]);
+  const insurance = m.contract("InsuranceFund", [deployer, vault]);
+  const insuranceAccount = m.staticCall(insurance, "account", []);
+  const liquidator = m.contract("Liquidator", [deployer, vault, engine, market, insuranceAccount, [...plan.auction]]);
+
+  // Listings keep their order (the vault's and the engine's indices follow the file).
+  let lastListing: ReturnType<IgnitionModuleBuilder["call"]> | undefined;
+  let lastUnderlying: ReturnType<IgnitionModuleBuilder["call"]> | undefined;
+  for (const asset of plan.collateral) {
+    const listing = m.call(
+      vault,
+      "listAsset",
+      [asset.token, asset.initialHaircutWad, asset.maintenanceHaircutWad, asset.supplyCap],
+      { id: `List${asset.symbol}`, after: lastListing ? [lastListing] : [] },
+    );
+    const underlying = m.call(engine, "listUnderlying", [asset.token, [...asset.standardMargin]], {
+      id: `Underlying${asset.symbol}`,
+      after: lastUnderlying ? [lastUnderlying] : [],
+    });
+    const feeds = [
+      m.call(oracle, "setSpotFeed", [asset.token, feedTuple(asset.spotFeed)], { id: `Feed${asset.symbol}` }),
+      m.call(oracle, "setVolFeed", [asset.token, feedTuple(asset.volFeed)], { id: `Vol${asset.symbol}` }),
+    ];
+    calls.push(listing, underlying, ...feeds);
+    lastListing = listing;
+    lastUnderlying = underlying;
+  }
+
+  calls.push(
+    m.call(engine, "setMarket", [market]),
+    m.call(vault, "grantRole", [ROLES.module, market], { id: "MarketIsModule" }),
+    m.call(vault, "setRiskCheck", [engine]),
+    m.call(vault, "grantRole", [ROLES.module, liquidator], { id: "LiquidatorIsVaultModule" }),
+    m.call(market, "grantRole", [ROLES.module, liquidator], { id: "LiquidatorIsMarketModule" }),
+    // Deposits, fills and transfers tell the liquidator, which ends the auction of an account
+    // they restored (docs/liquidation.md, "End").
+    m.call(vault, "setAccountHook", [liquidator], { id: "VaultAccountHook" }),
+    m.call(market, "setAccountHook", [liquidator], { id: "MarketAccountHook" }),
+  );
+
+  const riskManager = plan.admin.kind === "deployer" ? deployer : plan.admin.riskManager;
+  const guardian = plan.admin.kind === "deployer" ? deployer : plan.admin.guardian;
+  calls.push(
+    m.call(vault, "grantRole", [ROLES.riskManager, riskManager], { id: "GrantRiskManager" }),
+    m.call(vault, "grantRole", [ROLES.guardian, guardian], { id: "GrantGuardian" }),
+    m.call(engine, "grantRole", [ROLES.riskManager, riskManager], { id: "EngineRiskManager" }),
+    m.call(market, "grantRole", [ROLES.riskManager, riskManager], { id: "MarketRiskManager" }),
+    m.call(market, "grantRole", [ROLES.guardian, guardian], { id: "MarketGuardian" }),
+    m.call(liquidator, "grantRole", [ROLES.riskManager, riskManager], { id: "LiquidatorRiskManager" }),
+  );
+
+  const core = { vault, oracle, engine, market, insurance, liquidator };
+  if (plan.admin.kind === "deployer") return core;
+
+  const timelock =
+    plan.admin.kind === "timelock"
+      ? m.contractAt("TimelockController", plan.admin.timelock, { id: "ExistingTimelock" })
+      : m.contract("TimelockController", [
+          plan.admin.minDelay,
+          [...plan.admin.proposers],
+          [...plan.admin.executors],
+          ZERO_ADDRESS, // no extra admin: the timelock administers itself
+        ]);
+  const grants = Object.entries(core).map(([name, contract]) =>
+    m.call(contract, "grantRole", [ROLES.admin, timelock], { id: `${name}AdminToTimelock`, after: calls }),
+  );
+  for (const [name, contract] of Object.entries(core)) {
+    m.call(contract, "renounceRole", [ROLES.admin, deployer], { id: `${name}DeployerRenounces`, after: grants });
+  }
+  return { ...core, timelock };
+}
+
+function feedTuple(feed: FeedPlan): ArgumentType[] {
+  return [feed.aggregator, feed.maxAge, feed.minAnswerWad, feed.maxAnswerWad];
+}
