@@ -1,5 +1,7 @@
 import { type Address, isAddress } from "viem";
 
+import { AddressBookNotFoundError, InvalidAddressBookError } from "./errors.js";
+
 /** One listed token in the address book. */
 export interface AssetEntry {
   address: Address;
@@ -30,23 +32,95 @@ export interface AddressBook {
 /** The name of a Pledge core contract in an address book. */
 export type PledgeContractName = keyof AddressBook["contracts"];
 
+const CONTRACT_NAMES: readonly PledgeContractName[] = [
+  "CollateralVault",
+  "ChainlinkOracle",
+  "MarginEngine",
+  "OptionMarket",
+  "Liquidator",
+  "InsuranceFund",
+];
+
 /**
- * Reads `<dir>/<chainId>.json` (Node only) and checks that every core contract address
- * is present and well formed. `dir` defaults to `./deployments` under the working directory.
+ * Reads `<dir>/<chainId>.json` (Node only) and checks its shape: the chain id, the deployment
+ * block, every core contract address, the cash asset and each collateral asset. `dir` defaults to
+ * `./deployments` under the working directory. A missing file throws `AddressBookNotFoundError`
+ * (`npm run deploy -- --network <name>` writes it); malformed JSON, a missing field or a bad
+ * address throws `InvalidAddressBookError`.
  *
  * @example
- * const book = await loadAddressBook(31337); // reads ./deployments/31337.json
- * await deposit(walletClient, { publicClient, addressBook: book, account, asset: book.cash.address, amount: 1_000_000n });
+ * try {
+ *   const book = await loadAddressBook(31337);
+ *   console.log(book.contracts.OptionMarket);
+ * } catch (error) {
+ *   if (error instanceof AddressBookNotFoundError) console.error(error.message);
+ *   else throw error;
+ * }
  */
 export async function loadAddressBook(chainId: number, dir?: string): Promise<AddressBook> {
   // Imported lazily so that bundling the SDK for a browser does not pull in Node built-ins.
   const { readFile } = await import("node:fs/promises");
   const path = await import("node:path");
-  const file = path.join(dir ?? path.resolve("deployments"), `${chainId}.json`);
-  const book = JSON.parse(await readFile(file, "utf8")) as AddressBook;
-  if (book.chainId !== chainId) throw new Error(`${file} is for chain ${book.chainId}, not ${chainId}`);
-  for (const [name, address] of Object.entries(book.contracts ?? {})) {
-    if (!isAddress(address)) throw new Error(`${file}: contracts.${name} is not an address: ${String(address)}`);
+  const file = path.resolve(dir ?? "deployments", `${chainId}.json`);
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+      throw new AddressBookNotFoundError(file, chainId, { cause: error });
+    throw error;
   }
-  return book;
+  let book: unknown;
+  try {
+    book = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidAddressBookError(file, `it is not JSON (${(error as Error).message})`, { cause: error });
+  }
+  const problem = addressBookProblem(book, chainId);
+  if (problem) throw new InvalidAddressBookError(file, problem);
+  return book as AddressBook;
+}
+
+/** What is wrong with `book` as the address book of `chainId`, or undefined if nothing. */
+function addressBookProblem(book: unknown, chainId: number): string | undefined {
+  if (!isRecord(book)) return "it is not a JSON object";
+  if (book.chainId !== chainId) return `it is for chain ${String(book.chainId)}, not ${chainId}`;
+  if (typeof book.deployedAtBlock !== "string" || !/^\d+$/.test(book.deployedAtBlock)) {
+    return `deployedAtBlock should be a block number in a string, and is ${JSON.stringify(book.deployedAtBlock)}`;
+  }
+  if (!isRecord(book.contracts)) return "contracts is missing";
+  for (const name of CONTRACT_NAMES) {
+    const address = book.contracts[name];
+    if (address === undefined) return `contracts.${name} is missing`;
+    if (typeof address !== "string" || !isAddress(address))
+      return `contracts.${name} is not an address: ${String(address)}`;
+  }
+  const cashProblem = assetProblem(book.cash, "cash");
+  if (cashProblem) return cashProblem;
+  if (!Array.isArray(book.collateral)) return "collateral should be a list of assets";
+  for (const [i, entry] of book.collateral.entries()) {
+    const entryProblem = assetProblem(entry, `collateral[${i}]`);
+    if (entryProblem) return entryProblem;
+  }
+  return undefined;
+}
+
+function assetProblem(entry: unknown, where: string): string | undefined {
+  if (!isRecord(entry)) return `${where} is missing`;
+  if (typeof entry.address !== "string" || !isAddress(entry.address)) {
+    return `${where}.address is not an address: ${String(entry.address)}`;
+  }
+  if (typeof entry.symbol !== "string" || entry.symbol === "") return `${where}.symbol is missing`;
+  if (!Number.isInteger(entry.decimals)) return `${where}.decimals is missing`;
+  for (const feed of ["spotFeed", "volFeed"] as const) {
+    const value = entry[feed];
+    if (value !== undefined && (typeof value !== "string" || !isAddress(value))) {
+      return `${where}.${feed} is not an address: ${String(value)}`;
+    }
+  }
+  return undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

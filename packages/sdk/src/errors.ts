@@ -1,5 +1,6 @@
 import {
   type Abi,
+  type Address,
   type ContractErrorArgs,
   type Hex,
   BaseError,
@@ -199,9 +200,129 @@ export class PledgeTransactionRevertedError extends PledgeBaseError {
   }
 }
 
+/**
+ * An asset address that the address book lists neither as the cash token nor as a collateral.
+ * Raised before anything is sent.
+ *
+ * @example
+ * try {
+ *   await deposit(walletClient, { publicClient, addressBook, account, asset: ethUsdFeed, amount });
+ * } catch (error) {
+ *   if (error instanceof UnknownAssetError) console.error(error.message);
+ * }
+ */
+export class UnknownAssetError extends PledgeBaseError {
+  override name = "UnknownAssetError";
+  readonly asset: Address;
+  constructor(asset: Address, listed: readonly { symbol: string; address: Address }[]) {
+    const known = listed.map((entry) => `${entry.symbol} ${entry.address}`).join(", ");
+    super(
+      `${asset} is not an asset of this Pledge deployment. The address book lists ${known}: pass one of those addresses (addressBook.cash.address, or an entry of addressBook.collateral).`,
+    );
+    this.asset = asset;
+  }
+}
+
+/**
+ * An address the SDK was about to call holds no code: a token or contract that was never deployed
+ * on this chain, or an address book written before a local node restarted. Raised instead of
+ * viem's "returned no data".
+ *
+ * @example
+ * try {
+ *   await getBalances(publicClient, { addressBook, account });
+ * } catch (error) {
+ *   if (error instanceof ContractNotDeployedError) console.error(error.message);
+ * }
+ */
+export class ContractNotDeployedError extends PledgeBaseError {
+  override name = "ContractNotDeployedError";
+  readonly address: Address;
+  constructor(address: Address, what: string, chainId: number) {
+    super(
+      `There is no contract at ${address} (${what}) on chain ${chainId}: the address holds no code. Check that the client points at the chain the address book was written for; after restarting a local node, deploy again with \`npm run deploy -- --network <name>\`.`,
+    );
+    this.address = address;
+  }
+}
+
+/**
+ * `loadAddressBook` found no file for the chain.
+ *
+ * @example
+ * try {
+ *   await loadAddressBook(31337, "./no-such-folder");
+ * } catch (error) {
+ *   error instanceof AddressBookNotFoundError; // true
+ * }
+ */
+export class AddressBookNotFoundError extends PledgeBaseError {
+  override name = "AddressBookNotFoundError";
+  readonly file: string;
+  constructor(file: string, chainId: number, options: { cause?: unknown } = {}) {
+    super(
+      `No address book at ${file}: nothing deployed to chain ${chainId} has been recorded there. Deploy with \`npm run deploy -- --network <name>\`, which writes deployments/<chainId>.json, or pass the folder that holds the file as loadAddressBook's second argument.`,
+      options,
+    );
+    this.file = file;
+  }
+}
+
+/**
+ * An address book file that is not valid JSON, or lacks a field, or has a malformed address.
+ *
+ * @example
+ * try {
+ *   await loadAddressBook(31337, "./deployments");
+ * } catch (error) {
+ *   if (error instanceof InvalidAddressBookError) console.error(error.message);
+ * }
+ */
+export class InvalidAddressBookError extends PledgeBaseError {
+  override name = "InvalidAddressBookError";
+  readonly file: string;
+  constructor(file: string, problem: string, options: { cause?: unknown } = {}) {
+    super(
+      `${file} is not a valid address book: ${problem}. Rewrite it with \`npm run deploy -- --network <name>\` rather than by hand.`,
+      options,
+    );
+    this.file = file;
+  }
+}
+
+/**
+ * A client on another chain than the address book's. Write actions raise it before anything is
+ * sent; reads given an address book raise it before their first call.
+ *
+ * @example
+ * try {
+ *   await getBalances(publicClient, { addressBook: { ...addressBook, chainId: 1 }, account });
+ * } catch (error) {
+ *   error instanceof WrongChainError; // true
+ * }
+ */
+export class WrongChainError extends PledgeBaseError {
+  override name = "WrongChainError";
+  readonly clientChainId: number;
+  readonly addressBookChainId: number;
+  constructor(clientChainId: number, addressBookChainId: number) {
+    super(
+      `The client is on chain ${clientChainId}, the address book is for chain ${addressBookChainId}: connect the client to chain ${addressBookChainId}, or load the address book of chain ${clientChainId} (loadAddressBook(${clientChainId})).`,
+    );
+    this.clientChainId = clientChainId;
+    this.addressBookChainId = addressBookChainId;
+  }
+}
+
 /** What the SDK may throw on its own account; actions add viem's own error types. */
 export type PledgeErrorType =
-  PledgeError | PledgeMissingAddressError | PledgeSettlementRoundNotFoundError | PledgeTransactionRevertedError;
+  | PledgeError
+  | PledgeMissingAddressError
+  | PledgeSettlementRoundNotFoundError
+  | PledgeTransactionRevertedError
+  | UnknownAssetError
+  | ContractNotDeployedError
+  | WrongChainError;
 
 /**
  * Finds the revert data in `err` (a viem error chain, an object with `data`, or hex) and

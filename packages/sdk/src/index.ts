@@ -121,6 +121,11 @@ export {
   PledgeMissingAddressError,
   PledgeSettlementRoundNotFoundError,
   PledgeTransactionRevertedError,
+  AddressBookNotFoundError,
+  ContractNotDeployedError,
+  InvalidAddressBookError,
+  UnknownAssetError,
+  WrongChainError,
   decodePledgeError,
   formatAccount,
   formatAmount,
@@ -129,4 +134,13 @@ export {
 } from "./errors.js";
 export type { ReadClient, SignerClient, WriteParameters, WriteReturnType } from "./internal/actions.js";
 export * from "./actions/index.js";
+export { type PledgeAbi, type PledgeEventName, pledgeAbis, pledgeEventNames } from "./pledgeAbis.js";
+export {
+  type BoundReadParameters,
+  type BoundWriteParameters,
+  type PledgeActions,
+  type PledgeWalletActions,
+  pledgeActions,
+  pledgeWalletActions,
+} from "./clients/pledgeActions.js";
 export { approximateMaintenance, approximatePortfolio } from "./math/approximate.js";

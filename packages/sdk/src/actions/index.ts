@@ -24,3 +24,7 @@ export * from "./settlement/settleBatch.js";
 export * from "./reads/getMarginInputs.js";
 export * from "./orders/simulateFill.js";
 export * from "./orders/getOrderStatus.js";
+export * from "./accounts/transferPositions.js";
+export * from "./reads/getSeriesList.js";
+export * from "./events/getPledgeEvents.js";
+export * from "./events/watchPledgeEvents.js";

@@ -42,7 +42,7 @@ export async function setMarginMode(
   params: SetMarginModeParameters,
 ): Promise<SetMarginModeReturnType> {
   const address = contractAddress(params.engine, params.addressBook, "MarginEngine");
-  return sendSimulated(client, params.publicClient, () =>
+  return sendSimulated(client, params, () =>
     simulateContract(params.publicClient, {
       account: client.account,
       address,

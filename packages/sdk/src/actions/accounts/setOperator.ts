@@ -30,7 +30,7 @@ export type SetOperatorErrorType = PledgeErrorType | SimulateContractErrorType |
  */
 export async function setOperator(client: SignerClient, params: SetOperatorParameters): Promise<SetOperatorReturnType> {
   const address = contractAddress(params.vault, params.addressBook, "CollateralVault");
-  return sendSimulated(client, params.publicClient, () =>
+  return sendSimulated(client, params, () =>
     simulateContract(params.publicClient, {
       account: client.account,
       address,

@@ -16,6 +16,8 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
+  assertAsset,
+  assertWriteChain,
   contractAddress,
   sendRequest,
   withPledgeErrors,
@@ -48,7 +50,9 @@ export type DepositErrorType = PledgeErrorType | SimulateContractErrorType | Wri
 /**
  * Deposits `amount` of `asset` from the caller into `account`. Without `permit`, sends an
  * exact `approve` first when the vault's allowance is short; with `permit`, signs an
- * EIP-2612 permit and calls `depositWithPermit`.
+ * EIP-2612 permit and calls `depositWithPermit`. Before anything is sent, an asset the address
+ * book does not list throws `UnknownAssetError`, one without code `ContractNotDeployedError`, and
+ * a client on another chain `WrongChainError`.
  *
  * @example
  * await deposit(walletClient, {
@@ -64,47 +68,52 @@ export async function deposit(client: SignerClient, params: DepositParameters): 
   const vault = contractAddress(params.vault, params.addressBook, "CollateralVault");
   const { publicClient, account, asset, amount } = params;
   const owner = client.account.address;
-  return withPledgeErrors(async () => {
-    const allowance = await readContract(publicClient, {
-      address: asset,
-      abi: erc20Abi,
-      functionName: "allowance",
-      args: [owner, vault],
-    });
-    if (params.permit && allowance < amount) {
-      const deadline =
-        typeof params.permit === "object" ? params.permit.deadline : BigInt(Math.floor(Date.now() / 1000) + 3600);
-      const { v, r, s } = await signPermit(client, publicClient, { token: asset, spender: vault, amount, deadline });
+  return withPledgeErrors(
+    async () => {
+      await assertWriteChain(client, params);
+      await assertAsset(publicClient, params.addressBook, asset);
+      const allowance = await readContract(publicClient, {
+        address: asset,
+        abi: erc20Abi,
+        functionName: "allowance",
+        args: [owner, vault],
+      });
+      if (params.permit && allowance < amount) {
+        const deadline =
+          typeof params.permit === "object" ? params.permit.deadline : BigInt(Math.floor(Date.now() / 1000) + 3600);
+        const { v, r, s } = await signPermit(client, publicClient, { token: asset, spender: vault, amount, deadline });
+        const { request } = await simulateContract(publicClient, {
+          account: client.account,
+          address: vault,
+          abi: collateralVaultAbi,
+          functionName: "depositWithPermit",
+          args: [account, asset, amount, deadline, v, r, s],
+        });
+        return { ...(await sendRequest(client, publicClient, request)), result: undefined };
+      }
+      let approveHash: Hash | undefined;
+      if (allowance < amount) {
+        const { request } = await simulateContract(publicClient, {
+          account: client.account,
+          address: asset,
+          abi: erc20Abi,
+          functionName: "approve",
+          args: [vault, amount],
+        });
+        approveHash = (await sendRequest(client, publicClient, request)).hash;
+      }
       const { request } = await simulateContract(publicClient, {
         account: client.account,
         address: vault,
         abi: collateralVaultAbi,
-        functionName: "depositWithPermit",
-        args: [account, asset, amount, deadline, v, r, s],
+        functionName: "deposit",
+        args: [account, asset, amount],
       });
-      return { ...(await sendRequest(client, publicClient, request)), result: undefined };
-    }
-    let approveHash: Hash | undefined;
-    if (allowance < amount) {
-      const { request } = await simulateContract(publicClient, {
-        account: client.account,
-        address: asset,
-        abi: erc20Abi,
-        functionName: "approve",
-        args: [vault, amount],
-      });
-      approveHash = (await sendRequest(client, publicClient, request)).hash;
-    }
-    const { request } = await simulateContract(publicClient, {
-      account: client.account,
-      address: vault,
-      abi: collateralVaultAbi,
-      functionName: "deposit",
-      args: [account, asset, amount],
-    });
-    const { hash, receipt } = await sendRequest(client, publicClient, request);
-    return approveHash ? { hash, receipt, result: undefined, approveHash } : { hash, receipt, result: undefined };
-  }, params.addressBook);
+      const { hash, receipt } = await sendRequest(client, publicClient, request);
+      return approveHash ? { hash, receipt, result: undefined, approveHash } : { hash, receipt, result: undefined };
+    },
+    { client: publicClient, addressBook: params.addressBook },
+  );
 }
 
 /** Signs an EIP-2612 permit, reading the token's EIP-712 domain (ERC-5267) and nonce. */

@@ -7,6 +7,7 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
+  assertAsset,
   contractAddress,
   sendSimulated,
 } from "../../internal/actions.js";
@@ -29,7 +30,7 @@ export type WithdrawErrorType = PledgeErrorType | SimulateContractErrorType | Wr
 /**
  * Withdraws `amount` of `asset` from `account`. The account must still meet initial
  * margin afterwards; otherwise this throws a `PledgeError` named `EngineBelowInitialMargin`
- * before anything is sent.
+ * before anything is sent. An asset the address book does not list throws `UnknownAssetError`.
  *
  * @example
  * try {
@@ -40,13 +41,14 @@ export type WithdrawErrorType = PledgeErrorType | SimulateContractErrorType | Wr
  */
 export async function withdraw(client: SignerClient, params: WithdrawParameters): Promise<WithdrawReturnType> {
   const address = contractAddress(params.vault, params.addressBook, "CollateralVault");
-  return sendSimulated(client, params, () =>
-    simulateContract(params.publicClient, {
+  return sendSimulated(client, params, async () => {
+    await assertAsset(params.publicClient, params.addressBook, params.asset);
+    return simulateContract(params.publicClient, {
       account: client.account,
       address,
       abi: collateralVaultAbi,
       functionName: "withdraw",
       args: [params.account, params.asset, params.amount, params.to ?? client.account.address],
-    }),
-  );
+    });
+  });
 }

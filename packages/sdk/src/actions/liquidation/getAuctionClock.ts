@@ -5,7 +5,7 @@ import { liquidatorAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import type { AuctionClock } from "../../math/auctionMath.js";
-import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
 import type { AccountId } from "../../accounts.js";
 
 export interface GetAuctionClockParameters {
@@ -37,7 +37,7 @@ export async function getAuctionClock(
 ): Promise<GetAuctionClockReturnType> {
   const address = contractAddress(params.liquidator, params.addressBook, "Liquidator");
   const at = params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber };
-  return withPledgeErrors(async () => {
+  return pledgeRead(client, params.addressBook, async () => {
     const [[running, clockStart], auction] = await Promise.all([
       readContract(client, {
         address,

@@ -5,7 +5,7 @@ import { liquidatorAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import type { BidPreview } from "../../math/auctionMath.js";
-import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
 import type { AccountId } from "../../accounts.js";
 
 export interface PreviewBidParameters {
@@ -33,7 +33,7 @@ export type PreviewBidErrorType = PledgeErrorType | ReadContractErrorType;
  */
 export async function previewBid(client: ReadClient, params: PreviewBidParameters): Promise<PreviewBidReturnType> {
   const address = contractAddress(params.liquidator, params.addressBook, "Liquidator");
-  return withPledgeErrors(async () => ({
+  return pledgeRead(client, params.addressBook, async () => ({
     ...(await readContract(client, {
       address,
       abi: liquidatorAbi,

@@ -34,7 +34,7 @@ export async function startAuction(
   params: StartAuctionParameters,
 ): Promise<StartAuctionReturnType> {
   const address = contractAddress(params.liquidator, params.addressBook, "Liquidator");
-  return sendSimulated(client, params.publicClient, () =>
+  return sendSimulated(client, params, () =>
     simulateContract(params.publicClient, {
       account: client.account,
       address,

@@ -29,7 +29,7 @@ export type CancelOrderErrorType = PledgeErrorType | SimulateContractErrorType |
  */
 export async function cancelOrder(client: SignerClient, params: CancelOrderParameters): Promise<CancelOrderReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
-  return sendSimulated(client, params.publicClient, () =>
+  return sendSimulated(client, params, () =>
     simulateContract(params.publicClient, {
       account: client.account,
       address,

@@ -45,7 +45,7 @@ export async function createSeries(
 ): Promise<CreateSeriesReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
   const { underlyingIndex, expiry, isCall, strikeWad } = params.series;
-  const sent = await sendSimulated(client, params.publicClient, () =>
+  const sent = await sendSimulated(client, params, () =>
     simulateContract(params.publicClient, {
       account: client.account,
       address,

@@ -4,7 +4,7 @@ import { getBlock, readContract } from "viem/actions";
 import { optionMarketAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
-import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
 import type { Order } from "../../orders/typedData.js";
 
 /** `OptionMarket.filled` of a cancelled order. */
@@ -52,7 +52,7 @@ export async function getOrderStatus(
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
   const market = { address, abi: optionMarketAbi } as const;
   const { order } = params;
-  return withPledgeErrors(async () => {
+  return pledgeRead(client, params.addressBook, async () => {
     const block = await getBlock(client, params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber });
     const at = { blockNumber: block.number };
     const [hash, minNonce] = await Promise.all([

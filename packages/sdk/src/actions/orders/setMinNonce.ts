@@ -31,7 +31,7 @@ export type SetMinNonceErrorType = PledgeErrorType | SimulateContractErrorType |
  */
 export async function setMinNonce(client: SignerClient, params: SetMinNonceParameters): Promise<SetMinNonceReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
-  return sendSimulated(client, params.publicClient, () =>
+  return sendSimulated(client, params, () =>
     simulateContract(params.publicClient, {
       account: client.account,
       address,

@@ -4,7 +4,7 @@ import { getBlock, readContract } from "viem/actions";
 import { chainlinkOracleAbi, collateralVaultAbi, marginEngineAbi, optionMarketAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import { PledgeError, type PledgeErrorType, decodePledgeError } from "../../errors.js";
-import type { ReadClient } from "../../internal/actions.js";
+import { type ReadClient, assertChain } from "../../internal/actions.js";
 import { mulWadToCashDown, mulWadToCashUp, unitWadUp } from "../../math/cashUnits.js";
 import { type MarginInputs, type UnderlyingInput, accountMargin } from "../../math/engine.js";
 import { mulDivUp } from "../../math/fixedPoint.js";
@@ -113,6 +113,7 @@ export async function simulateFill(
   const { order } = params.signedOrder;
   const { fillSize, takerAccount, addressBook } = params;
   const market = { address: addressBook.contracts.OptionMarket, abi: optionMarketAbi } as const;
+  await assertChain(client, addressBook);
   const block = await getBlock(client);
   const at = { blockNumber: block.number };
   const [hash, minNonce, feeAccount, makerFeeWad, takerFeeWad, paused, seriesExists] = await Promise.all([

@@ -4,7 +4,7 @@ import { getBlockNumber, readContract } from "viem/actions";
 import { marginEngineAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
-import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
 import type { Health, MarginState } from "../../math/engine.js";
 import type { AccountId } from "../../accounts.js";
 
@@ -40,7 +40,7 @@ export async function getAccountMargin(
   const address = contractAddress(params.engine, params.addressBook, "MarginEngine");
   const chunkSize = params.chunkSize ?? 50;
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be ≥ 1: ${chunkSize}`);
-  return withPledgeErrors(async () => {
+  return pledgeRead(client, params.addressBook, async () => {
     const blockNumber =
       params.blockNumber ??
       (params.accounts.length > chunkSize ? await getBlockNumber(client, { cacheTime: 0 }) : undefined);

@@ -4,7 +4,7 @@ import { getBlockNumber, multicall, readContract } from "viem/actions";
 import { collateralVaultAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
-import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
 import type { AccountId } from "../../accounts.js";
 
 export interface GetBalancesParameters {
@@ -38,7 +38,7 @@ export async function getBalances(client: ReadClient, params: GetBalancesParamet
     args: [params.account],
   } as const;
   const collateralAssets = { address, abi: collateralVaultAbi, functionName: "collateralAssets" } as const;
-  return withPledgeErrors(async () => {
+  return pledgeRead(client, params.addressBook, async () => {
     let balances: readonly [readonly bigint[], bigint];
     let assets: readonly Address[];
     if (client.chain?.contracts?.multicall3) {

@@ -4,7 +4,7 @@ import { getBlock, readContract } from "viem/actions";
 import { chainlinkOracleAbi, collateralVaultAbi, marginEngineAbi, optionMarketAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
-import { type ReadClient, withPledgeErrors } from "../../internal/actions.js";
+import { type ReadClient, pledgeRead } from "../../internal/actions.js";
 import { orOnRevert } from "../../internal/reverts.js";
 import { type CollateralInput, type MarginInputs, MarginMode, type UnderlyingInput } from "../../math/engine.js";
 import { decodeSeries } from "../../math/series.js";
@@ -52,7 +52,7 @@ export async function getMarginInputs(
   const engine = { address: book.contracts.MarginEngine, abi: marginEngineAbi } as const;
   const oracle = { address: book.contracts.ChainlinkOracle, abi: chainlinkOracleAbi } as const;
   const market = { address: book.contracts.OptionMarket, abi: optionMarketAbi } as const;
-  return withPledgeErrors(async () => {
+  return pledgeRead(client, params.addressBook, async () => {
     const block = await getBlock(client, params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber });
     const at = { blockNumber: block.number };
 

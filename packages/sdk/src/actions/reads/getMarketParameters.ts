@@ -4,7 +4,7 @@ import { readContract } from "viem/actions";
 import { collateralVaultAbi, marginEngineAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
-import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
 import { orOnRevert } from "../../internal/reverts.js";
 import type { PortfolioParams, RiskParams } from "../../math/engine.js";
 
@@ -64,7 +64,7 @@ export async function getMarketParameters(
   };
   const engine = { address: contractAddress(params.engine, params.addressBook, "MarginEngine"), abi: marginEngineAbi };
   const at = params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber };
-  return withPledgeErrors(async () => {
+  return pledgeRead(client, params.addressBook, async () => {
     const [assets, count] = await Promise.all([
       readContract(client, { ...vault, functionName: "collateralAssets", ...at }),
       readContract(client, { ...engine, functionName: "underlyingCount", ...at }),

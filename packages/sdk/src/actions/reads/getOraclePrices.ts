@@ -4,7 +4,7 @@ import { readContract } from "viem/actions";
 import { chainlinkOracleAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
-import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
 import { orOnRevert } from "../../internal/reverts.js";
 
 export interface GetOraclePricesParameters {
@@ -45,7 +45,7 @@ export async function getOraclePrices(
     abi: chainlinkOracleAbi,
   } as const;
   const at = params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber };
-  return withPledgeErrors(async () => {
+  return pledgeRead(client, params.addressBook, async () => {
     const read = (functionName: "spot" | "vol", assets: readonly Address[]) =>
       Promise.all(
         assets.map(async (asset): Promise<[Address, bigint]> => [

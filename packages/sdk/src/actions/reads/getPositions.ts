@@ -4,7 +4,7 @@ import { readContract } from "viem/actions";
 import { optionMarketAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
-import { type ReadClient, contractAddress, withPledgeErrors } from "../../internal/actions.js";
+import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
 import { type AccountId, type SeriesId, asSeriesId } from "../../accounts.js";
 
 export interface GetPositionsParameters {
@@ -31,7 +31,7 @@ export async function getPositions(
   params: GetPositionsParameters,
 ): Promise<GetPositionsReturnType> {
   const address = contractAddress(params.market, params.addressBook, "OptionMarket");
-  return withPledgeErrors(async () => {
+  return pledgeRead(client, params.addressBook, async () => {
     const [seriesIds, balances] = await readContract(client, {
       address,
       abi: optionMarketAbi,

@@ -7,6 +7,7 @@ import {
   type SignerClient,
   type WriteParameters,
   type WriteReturnType,
+  assertAsset,
   contractAddress,
   sendSimulated,
 } from "../../internal/actions.js";
@@ -50,7 +51,8 @@ export async function postSettlementPrice(
 ): Promise<PostSettlementPriceReturnType> {
   const address = contractAddress(params.oracle, params.addressBook, "ChainlinkOracle");
   const { publicClient, asset, expiry } = params;
-  return sendSimulated(client, publicClient, async () => {
+  return sendSimulated(client, params, async () => {
+    await assertAsset(publicClient, params.addressBook, asset);
     let rounds = params.rounds;
     if (!rounds) {
       const { aggregator } = await readContract(publicClient, {

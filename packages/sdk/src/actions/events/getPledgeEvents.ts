@@ -1,0 +1,102 @@
+import type { Abi, Address, ContractEventArgs, GetLogsErrorType, Log } from "viem";
+import { getBlockNumber, getContractEvents } from "viem/actions";
+
+import type { AddressBook, PledgeContractName } from "../../addressBook.js";
+import type { PledgeErrorType } from "../../errors.js";
+import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
+import { type PledgeAbi, type PledgeEventName, pledgeAbis } from "../../pledgeAbis.js";
+
+/** Blocks per `eth_getLogs` request unless `chunkSize` says otherwise: under the common RPC caps. */
+export const DEFAULT_LOG_CHUNK_SIZE = 2_000n;
+
+/** The decoded args filter of `eventName` (or of any event of `contract`), as viem types it. */
+export type PledgeEventArgs<
+  contract extends PledgeContractName,
+  eventName extends PledgeEventName<contract> | undefined,
+> = ContractEventArgs<
+  PledgeAbi<contract>,
+  eventName extends PledgeEventName<contract> ? eventName : PledgeEventName<contract>
+>;
+
+/**
+ * One decoded log of `contract`: `eventName` and `args` typed by the event (a union over the
+ * contract's events when no name is given), with the block, transaction and log index.
+ */
+export type PledgeEventLog<
+  contract extends PledgeContractName,
+  eventName extends PledgeEventName<contract> | undefined = undefined,
+> = Log<bigint, number, false, undefined, true, PledgeAbi<contract>, eventName>;
+
+export interface GetPledgeEventsParameters<
+  contract extends PledgeContractName,
+  eventName extends PledgeEventName<contract> | undefined = undefined,
+> {
+  /** The contract whose events to read, by its address book name. */
+  contract: contract;
+  /** One event (default: every event of the contract). */
+  eventName?: eventName | undefined;
+  /** Filter on indexed arguments, e.g. `{ account }`. */
+  args?: PledgeEventArgs<contract, eventName> | undefined;
+  /** First block (default: the address book's `deployedAtBlock`, else 0). */
+  fromBlock?: bigint | undefined;
+  /** Last block, inclusive (default: the latest). */
+  toBlock?: bigint | undefined;
+  /** Blocks per `eth_getLogs` request (default `DEFAULT_LOG_CHUNK_SIZE`), for RPCs that cap the range. */
+  chunkSize?: bigint | undefined;
+  /** The contract's address, instead of the address book's. */
+  address?: Address | undefined;
+  addressBook?: AddressBook | undefined;
+}
+
+export type GetPledgeEventsReturnType<
+  contract extends PledgeContractName,
+  eventName extends PledgeEventName<contract> | undefined = undefined,
+> = PledgeEventLog<contract, eventName>[];
+
+export type GetPledgeEventsErrorType = PledgeErrorType | GetLogsErrorType;
+
+/**
+ * The decoded logs of one Pledge contract over a block range, in chain order, read in
+ * `chunkSize`-block requests so that RPCs capping `eth_getLogs` still answer. Typed by contract
+ * and event: `log.args` of a `Deposited` log has `account`, `asset`, `from` and `amount`.
+ *
+ * @example
+ * const deposits = await getPledgeEvents(publicClient, {
+ *   addressBook,
+ *   contract: "CollateralVault",
+ *   eventName: "Deposited",
+ *   args: { account },
+ * });
+ * for (const log of deposits) console.log(log.blockNumber, log.args.asset, log.args.amount);
+ */
+export async function getPledgeEvents<
+  contract extends PledgeContractName,
+  eventName extends PledgeEventName<contract> | undefined = undefined,
+>(
+  client: ReadClient,
+  params: GetPledgeEventsParameters<contract, eventName>,
+): Promise<GetPledgeEventsReturnType<contract, eventName>> {
+  const address = contractAddress(params.address, params.addressBook, params.contract);
+  const chunkSize = params.chunkSize ?? DEFAULT_LOG_CHUNK_SIZE;
+  if (chunkSize <= 0n) throw new RangeError(`chunkSize must be a positive number of blocks, not ${chunkSize}`);
+  const abi: Abi = pledgeAbis[params.contract];
+  return pledgeRead(client, params.addressBook, async () => {
+    const fromBlock = params.fromBlock ?? BigInt(params.addressBook?.deployedAtBlock ?? 0);
+    const toBlock = params.toBlock ?? (await getBlockNumber(client, { cacheTime: 0 }));
+    const logs: unknown[] = [];
+    for (let start = fromBlock; start <= toBlock; start += chunkSize) {
+      const end = start + chunkSize - 1n < toBlock ? start + chunkSize - 1n : toBlock;
+      const chunk = await getContractEvents(client, {
+        address,
+        abi,
+        eventName: params.eventName,
+        args: params.args as never,
+        strict: true,
+        fromBlock: start,
+        toBlock: end,
+      });
+      logs.push(...chunk);
+    }
+    return logs as GetPledgeEventsReturnType<contract, eventName>;
+  });
+}
