@@ -10,10 +10,12 @@ type Connection = Awaited<ReturnType<typeof network.create>>;
  * address book to `deployments/<chainId>.json`.
  */
 export async function deployPledge(connection: Connection, options: { writeBook?: boolean } = {}) {
-  const contracts = await connection.ignition.deploy(PledgeModule, { displayUi: false });
   const publicClient = await connection.viem.getPublicClient();
+  // The first deployment transaction lands in the next block: the book starts there, so event
+  // readers from `deployedAtBlock` see the set-up (assets listed, feeds set, roles granted).
+  const blockNumber = (await publicClient.getBlockNumber()) + 1n;
+  const contracts = await connection.ignition.deploy(PledgeModule, { displayUi: false });
   const chainId = await publicClient.getChainId();
-  const blockNumber = await publicClient.getBlockNumber();
 
   const book: AddressBook = {
     chainId,

@@ -8,7 +8,7 @@ import PledgeModule from "../ignition/modules/Pledge.js";
 import PledgeOpLocalModule from "../ignition/modules/PledgeOpLocal.js";
 import { type AddressBook, DEPLOYMENTS_DIR, writeAddressBook } from "./lib/addressBook.js";
 import { DeployError } from "./lib/deployError.js";
-import { checkJournal, resetJournal } from "./lib/journal.js";
+import { checkJournal, firstJournalBlock, resetJournal } from "./lib/journal.js";
 import { type LivePlan, readParameters, resolveParameters } from "./lib/parameters.js";
 import { addPledgeCore } from "./lib/pledgeCore.js";
 import { ROLES } from "./lib/roles.js";
@@ -130,6 +130,8 @@ export async function deployToNetwork(options: DeployToNetworkOptions): Promise<
           : PledgeModule
         : buildModule("PledgeLive", (m) => addPledgeCore(m, (live as LivePlan).plan));
     log(`deploying ${module.id} to ${options.network} (chain ${chainId}) from ${deployer}`);
+    // Without a journal (or one with nothing confirmed yet) everything lands after this block.
+    const firstBlock = (await publicClient.getBlockNumber()) + 1n;
     const deployed = (await connection.ignition.deploy(module, { displayUi: false })) as Record<
       string,
       { address: Address }
@@ -142,7 +144,8 @@ export async function deployToNetwork(options: DeployToNetworkOptions): Promise<
     };
     const book: AddressBook = {
       chainId,
-      deployedAtBlock: (await publicClient.getBlockNumber()).toString(),
+      // The first deployment transaction's block: event readers starting there see the set-up too.
+      deployedAtBlock: ((await firstJournalBlock(journalDir)) ?? firstBlock).toString(),
       contracts: {
         CollateralVault: contract("vault"),
         ChainlinkOracle: contract("oracle"),

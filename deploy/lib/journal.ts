@@ -52,6 +52,21 @@ export async function checkJournal(client: PublicClient, dir: string): Promise<"
   return "fresh";
 }
 
+/**
+ * The block of the first transaction the Ignition journal in `dir` records as confirmed, or
+ * undefined without a journal or confirmed transaction. A resumed deployment's address book starts
+ * there, so that readers from `deployedAtBlock` see the set-up events (assets listed, feeds set,
+ * roles granted) too.
+ */
+export async function firstJournalBlock(dir: string): Promise<bigint | undefined> {
+  const journal = await readFile(path.join(dir, "journal.jsonl"), "utf8").catch(() => undefined);
+  const blocks = (journal ?? "")
+    .split("\n")
+    .filter((line) => line.includes('"TRANSACTION_CONFIRM"'))
+    .map((line) => BigInt((JSON.parse(line) as ConfirmMessage).receipt.blockNumber));
+  return blocks.length === 0 ? undefined : blocks.reduce((low, block) => (block < low ? block : low));
+}
+
 /** Deletes the Ignition journal in `dir` (what `--reset` does). */
 export async function resetJournal(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });

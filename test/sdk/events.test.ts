@@ -164,6 +164,10 @@ describe("getPledgeEvents and watchPledgeEvents", async () => {
       const raw = await publicClient.getLogs({ address, fromBlock: 0n });
       const decoded = await getPledgeEvents(publicClient, { addressBook, contract, fromBlock: 0n });
       assert.equal(decoded.length, raw.length, `${contract}: every log decodes`);
+      // The book's deployedAtBlock is the first deployment transaction's block: the default
+      // start sees the set-up events (assets listed, feeds set, roles granted) as well.
+      const fromDeployment = await getPledgeEvents(publicClient, { addressBook, contract });
+      assert.equal(fromDeployment.length, raw.length, `${contract}: nothing before deployedAtBlock`);
       assert.deepEqual(
         decoded.map((log) => [log.blockNumber, log.logIndex]),
         raw.map((log) => [log.blockNumber, log.logIndex]),
