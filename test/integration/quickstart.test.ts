@@ -99,6 +99,69 @@ describe("README: npm run node, npm run deploy, then the SDK quick start", () =>
     assert.equal(book.chainId, 31337);
   });
 
+  /** `npm run chore -- …` against the node: exit code, stdout and stderr lines. */
+  async function chore(...args: string[]) {
+    try {
+      const { stdout } = await run(process.execPath, [TSX, "scripts/chore.ts", ...args, "--rpc-url", url], {
+        cwd: ROOT,
+        timeout: 60_000,
+      });
+      return { code: 0, stdout, stderr: [] as string[] };
+    } catch (error) {
+      const failure = error as { code?: number; stdout: string; stderr: string };
+      return { code: failure.code ?? -1, stdout: failure.stdout, stderr: failure.stderr.split("\n").filter(Boolean) };
+    }
+  }
+
+  it("npm run chore mints, moves a feed and warps time; a bad chore is one line and exit 1", async () => {
+    const { createPublicClient, erc20Abi, http, parseUnits } = await import("viem");
+    const publicClient = createPublicClient({ transport: http(url) });
+    const book = JSON.parse(await readFile(path.join(ROOT, "deployments/31337.json"), "utf8")) as {
+      collateral: { symbol: string; address: `0x${string}`; spotFeed: `0x${string}` }[];
+    };
+    const weth = book.collateral.find((asset) => asset.symbol === "WETH")!;
+    const to = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+    const balance = () =>
+      publicClient.readContract({ address: weth.address, abi: erc20Abi, functionName: "balanceOf", args: [to] });
+    const before = await balance();
+    assert.equal((await chore("mint", "WETH", "2.5", to)).code, 0);
+    assert.equal(await balance(), before + parseUnits("2.5", 18));
+
+    assert.equal((await chore("price", "WETH", "2345.5")).code, 0);
+    const feedAbi = [
+      {
+        type: "function",
+        name: "latestRoundData",
+        stateMutability: "view",
+        inputs: [],
+        outputs: ["uint80", "int256", "uint256", "uint256", "uint80"].map((type) => ({ type })),
+      },
+      { type: "function", name: "decimals", stateMutability: "view", inputs: [], outputs: [{ type: "uint8" }] },
+    ] as const;
+    const [, answer] = await publicClient.readContract({
+      address: weth.spotFeed,
+      abi: feedAbi,
+      functionName: "latestRoundData",
+    });
+    const decimals = await publicClient.readContract({
+      address: weth.spotFeed,
+      abi: feedAbi,
+      functionName: "decimals",
+    });
+    assert.equal(answer, parseUnits("2345.5", decimals));
+
+    const start = (await publicClient.getBlock()).timestamp;
+    assert.equal((await chore("warp", "3600")).code, 0);
+    assert.ok((await publicClient.getBlock()).timestamp >= start + 3600n);
+
+    for (const bad of [["mint", "DOGE", "1", to], ["price", "WETH", "abc"], ["fly"]]) {
+      const result = await chore(...bad);
+      assert.equal(result.code, 1, `${bad.join(" ")}: exit 1`);
+      assert.match(result.stderr[0] ?? "", /^error: /, `${bad.join(" ")}: ${result.stderr.join(" | ")}`);
+      assert.ok(!result.stderr.some((line) => /^\s+at /.test(line)), `${bad.join(" ")}: no stack trace`);
+    }
+  });
+
   it("the README's quick start runs as written, and again", async () => {
     await writeFile(script, await quickstartFromReadme());
     for (const round of [1, 2]) {
