@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 
 import { type Address, type PublicClient, erc20Abi, getAddress, isAddress, parseUnits, zeroAddress } from "viem";
 
+import { aggregatorV3Abi } from "../../packages/sdk/src/abis/aggregatorV3.js";
 import { DeployError } from "./deployError.js";
 import { type AdminPlan, DEFAULT_AUCTION, DEFAULT_STANDARD_MARGIN, type PledgePlan } from "./pledgeCore.js";
 import type { AddressBook } from "./addressBook.js";
@@ -338,22 +339,6 @@ function marginWad(margin: NonNullable<CollateralParameters["standardMargin"]>) 
   ] as const;
 }
 
-const aggregatorAbi = [
-  { type: "function", name: "decimals", stateMutability: "view", inputs: [], outputs: [{ type: "uint8" }] },
-  {
-    type: "function",
-    name: "latestRoundData",
-    stateMutability: "view",
-    inputs: [],
-    outputs: [
-      { name: "roundId", type: "uint80" },
-      { name: "answer", type: "int256" },
-      { name: "startedAt", type: "uint256" },
-      { name: "updatedAt", type: "uint256" },
-      { name: "answeredInRound", type: "uint80" },
-    ],
-  },
-] as const;
 const timelockAbi = [
   { type: "function", name: "getMinDelay", stateMutability: "view", inputs: [], outputs: [{ type: "uint256" }] },
 ] as const;
@@ -400,8 +385,8 @@ export async function resolveParameters(
     if (!(await hasCode(where, feed.aggregator, "a Chainlink aggregator"))) return;
     try {
       const [decimals, round] = await Promise.all([
-        client.readContract({ address: feed.aggregator, abi: aggregatorAbi, functionName: "decimals" }),
-        client.readContract({ address: feed.aggregator, abi: aggregatorAbi, functionName: "latestRoundData" }),
+        client.readContract({ address: feed.aggregator, abi: aggregatorV3Abi, functionName: "decimals" }),
+        client.readContract({ address: feed.aggregator, abi: aggregatorV3Abi, functionName: "latestRoundData" }),
       ]);
       const answer = round[1];
       const minRaw = parseUnits(feed.min, decimals);
@@ -441,7 +426,7 @@ export async function resolveParameters(
     (await hasCode("oracle.sequencerUptimeFeed", sequencerFeed, "the L2 sequencer uptime feed"))
   ) {
     try {
-      await client.readContract({ address: sequencerFeed, abi: aggregatorAbi, functionName: "latestRoundData" });
+      await client.readContract({ address: sequencerFeed, abi: aggregatorV3Abi, functionName: "latestRoundData" });
     } catch {
       problems.add(
         "oracle.sequencerUptimeFeed",

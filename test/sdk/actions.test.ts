@@ -7,6 +7,7 @@ import { network } from "hardhat";
 import { parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
+import { sdkWorld } from "./helpers/world.js";
 import { writeAddressBook } from "../../deploy/lib/addressBook.js";
 import {
   expiryAfter,
@@ -46,12 +47,8 @@ const DAY = 86_400n;
 const usdc = (amount: string) => parseUnits(amount, 6);
 
 describe("SDK actions on the in-process chain", async () => {
-  const connection = await network.create();
-  const { contracts, book: addressBook } = await deployPledge(connection, { writeBook: false });
-  const publicClient = await connection.viem.getPublicClient();
-  const testClient = await connection.viem.getTestClient();
-  const [admin, makerWallet, takerWallet, keeperWallet] = await connection.viem.getWalletClients();
-  if (!admin || !makerWallet || !takerWallet || !keeperWallet) throw new Error("need four wallet clients");
+  const { contracts, addressBook, publicClient, testClient, admin, makerWallet, takerWallet, keeperWallet } =
+    await sdkWorld();
   const cash = addressBook.cash.address;
   const weth = contracts.weth.address;
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { network } from "hardhat";
 import { getAddress, parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
+import { sdkWorld } from "./helpers/world.js";
 import {
   type AccountId,
   type Order,
@@ -30,11 +30,7 @@ const usdc = (amount: string) => parseUnits(amount, 6);
 
 /** Issue 13 (the integrator's surface): typed log readers and watchers for every Pledge event. */
 describe("getPledgeEvents and watchPledgeEvents", async () => {
-  const connection = await network.create();
-  const { contracts, book: addressBook } = await deployPledge(connection, { writeBook: false });
-  const publicClient = await connection.viem.getPublicClient();
-  const [admin, makerWallet, takerWallet] = await connection.viem.getWalletClients();
-  if (!admin || !makerWallet || !takerWallet) throw new Error("need three wallet clients");
+  const { contracts, addressBook, publicClient, admin, makerWallet, takerWallet } = await sdkWorld();
   const maker = getAccountId(makerWallet, { subId: 1n });
   const taker = getAccountId(takerWallet, { subId: 1n });
   const takerSpare = getAccountId(takerWallet, { subId: 2n });

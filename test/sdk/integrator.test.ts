@@ -7,6 +7,7 @@ import { network } from "hardhat";
 import { type Address, getAddress, parseUnits, zeroAddress } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
+import { sdkWorld } from "./helpers/world.js";
 import { writeAddressBook } from "../../deploy/lib/addressBook.js";
 import {
   AddressBookNotFoundError,
@@ -45,12 +46,8 @@ const NO_CODE: Address = getAddress("0x00000000000000000000000000000000000dead1"
 
 /** Issue 13 (the integrator's surface): series listing, position transfers, the client extension, typed errors. */
 describe("SDK integrator surface", async () => {
-  const connection = await network.create();
-  const { contracts, book: addressBook } = await deployPledge(connection, { writeBook: false });
-  const publicClient = await connection.viem.getPublicClient();
-  const testClient = await connection.viem.getTestClient();
-  const [admin, makerWallet, takerWallet, keeperWallet] = await connection.viem.getWalletClients();
-  if (!admin || !makerWallet || !takerWallet || !keeperWallet) throw new Error("need four wallet clients");
+  const { contracts, addressBook, publicClient, testClient, admin, makerWallet, takerWallet, keeperWallet } =
+    await sdkWorld();
   const maker = getAccountId(makerWallet, { subId: 1n });
   const makerSpare = getAccountId(makerWallet, { subId: 2n });
   const taker = getAccountId(takerWallet, { subId: 1n });

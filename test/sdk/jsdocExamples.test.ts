@@ -3,10 +3,10 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { network } from "hardhat";
 import { parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
+import { sdkWorld } from "./helpers/world.js";
 import { writeAddressBook } from "../../deploy/lib/addressBook.js";
 import * as sdkEthers from "../../packages/sdk/src/ethers/index.js";
 import * as sdk from "../../packages/sdk/src/index.js";
@@ -66,12 +66,8 @@ describe("SDK JSDoc examples", async () => {
   });
 
   // ---------------------------------------------------------------- the scene
-  const connection = await network.create();
-  const { contracts, book: addressBook } = await deployPledge(connection, { writeBook: false });
-  const publicClient = await connection.viem.getPublicClient();
-  const testClient = await connection.viem.getTestClient();
-  const [admin, makerWallet, takerWallet, keeperWallet] = await connection.viem.getWalletClients();
-  if (!admin || !makerWallet || !takerWallet || !keeperWallet) throw new Error("need four wallet clients");
+  const { contracts, addressBook, publicClient, testClient, admin, makerWallet, takerWallet, keeperWallet } =
+    await sdkWorld();
 
   const maker = sdk.getAccountId(makerWallet, { subId: 1n });
   const taker = sdk.getAccountId(takerWallet, { subId: 1n });
