@@ -96,8 +96,7 @@ interface ILiquidator is IAccountHook {
 
     /// @notice How one request of a `bidMany` batch ended.
     /// @param landed Whether the bid landed; if not, nothing of it happened.
-    /// @param skipReason The selector of the error that skipped it (0 if it landed, or if the
-    /// revert carried none, such as running out of gas).
+    /// @param skipReason The selector of the error that skipped it (0 if it landed).
     /// @param preview What the bid did (all zero if skipped).
     struct BidOutcome {
         bool landed;
@@ -127,6 +126,8 @@ interface ILiquidator is IAccountHook {
     error LiquidatorNotAnEmptyDebtor(AccountId account);
     /// @notice `bidMany` was given no request.
     error LiquidatorEmptyBatch();
+    /// @notice Request `index` of a `bidMany` batch ran out of gas: send the batch with more gas.
+    error LiquidatorBatchOutOfGas(uint256 index);
     /// @notice `bidStep` is the liquidator's own step of `bidMany`: `caller` is not the liquidator.
     error LiquidatorOnlySelf(address caller);
 
@@ -143,7 +144,7 @@ interface ILiquidator is IAccountHook {
     );
     event AuctionEnded(AccountId indexed account, bool emptied);
     /// @notice A `bidMany` request on `account` reverted with the error whose selector is
-    /// `reason` (0 for none) and was skipped: nothing of it happened.
+    /// `reason` and was skipped: nothing of it happened.
     event BidSkipped(AccountId indexed account, bytes4 reason);
     /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt.
     event BadDebtIncurred(AccountId indexed account, uint256 amount, uint256 totalBadDebt);
@@ -194,7 +195,9 @@ interface ILiquidator is IAccountHook {
     /// (`IMarginEngine.EngineBelowInitialMargin`): the bidder may be below IM between two of
     /// its own requests, never at the end. A batch in which nothing landed skips that check.
     /// Events, prices, fees and the auction's clock are exactly those of the same `bid`s sent
-    /// one after the other in that order. Reverts on an empty batch (`LiquidatorEmptyBatch`).
+    /// one after the other in that order. Reverts on an empty batch (`LiquidatorEmptyBatch`)
+    /// and when a request runs out of gas (`LiquidatorBatchOutOfGas`: an empty revert is never
+    /// a skip, so a gas estimate cannot settle on a limit that silently drops the last bids).
     /// @return outcomes One per request, in order.
     function bidMany(
         BidRequest[] calldata requests,

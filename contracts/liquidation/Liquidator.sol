@@ -121,7 +121,10 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
                 outcomes[i].preview = preview;
                 landed = true;
             } catch (bytes memory reason) {
-                // A revert without a selector (out of gas, a bare `revert()`) is reason 0.
+                // Every refusal of a step carries an error; an empty revert is a step that ran out
+                // of gas. That reverts the batch, so a gas estimate never settles on a limit that
+                // silently skips the last bids (the step gets 63/64 of what is left).
+                if (reason.length == 0) revert LiquidatorBatchOutOfGas(i);
                 bytes4 selector = bytes4(reason);
                 outcomes[i].skipReason = selector;
                 emit BidSkipped(requests[i].account, selector);

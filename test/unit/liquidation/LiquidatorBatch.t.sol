@@ -177,6 +177,16 @@ contract LiquidatorBatchTest is PledgeFixture {
         _assertOnlySkipped(_bidMany(requests), 1, ILiquidator.LiquidatorAccountChanged.selector);
     }
 
+    /// @dev A step that runs out of gas reverts the batch rather than being skipped: otherwise a
+    /// gas estimate could settle on a limit at which the last bids silently drop.
+    function test_bidMany_aStepOutOfGasRevertsTheBatch() public {
+        _allUnderwater();
+        ILiquidator.BidRequest[] memory requests = _requests(0.2e18);
+        vm.prank(dave);
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorBatchOutOfGas.selector, 0));
+        liquidator.bidMany{gas: 300_000}(requests, daveAccount);
+    }
+
     // ------------------------------------------------------------ the bidder's initial margin
 
     function test_bidMany_checksTheBiddersMarginOnce() public {

@@ -70,6 +70,11 @@ export const liquidatorAbi = [
     name: "LiquidatorAuctionActive",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "uint256", name: "index", type: "uint256" }],
+    name: "LiquidatorBatchOutOfGas",
+    type: "error",
+  },
   { inputs: [], name: "LiquidatorEmptyBatch", type: "error" },
   {
     inputs: [{ internalType: "uint256", name: "fractionWad", type: "uint256" }],

@@ -50,7 +50,7 @@ export interface BidManyParameters extends WriteParameters {
 export interface BidManyOutcome {
   /** Whether the bid landed; if not, nothing of it happened. */
   landed: boolean;
-  /** The selector of the error that skipped it (`0x00000000` if it landed or the revert carried none). */
+  /** The selector of the error that skipped it (`0x00000000` if it landed). */
   skipReason: Hex;
   /** The Pledge error that selector names, when it is one. */
   skippedBy: PledgeErrorName | undefined;
