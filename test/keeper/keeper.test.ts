@@ -113,12 +113,13 @@ describe("keeper", () => {
     const nonce = await world.publicClient.getTransactionCount({ address });
     await world.testClient.setAutomine(false);
     const ticking = keeper.tick();
-    // Every bid goes out back to back before anything is mined.
-    while ((await world.publicClient.getTransactionCount({ address, blockTag: "pending" })) < nonce + flagged.length)
+    // Every bid goes out in one bidMany before anything is mined.
+    while ((await world.publicClient.getTransactionCount({ address, blockTag: "pending" })) < nonce + 1)
       await new Promise((resolve) => setTimeout(resolve, 10));
     await world.testClient.mine({ blocks: 1 });
     await ticking;
     await world.testClient.setAutomine(true);
+    assert.equal(await world.publicClient.getTransactionCount({ address }), nonce + 1, "one transaction");
     const { liquidations } = keeper.stats();
     assert.deepEqual(liquidations.map((l) => l.account).sort(), [...flagged].sort());
     for (const l of liquidations) {

@@ -30,6 +30,7 @@ interface RunOptions {
   maxExposure?: string;
   bidGasCost: string;
   maxBidGas: string;
+  maxBatchGas: string;
   liquidate: boolean;
   settle: boolean;
   marginCalls: boolean;
@@ -93,6 +94,7 @@ async function run(options: RunOptions) {
     minProfit: parseUnits(options.minProfit, decimals),
     bidGasCost: parseUnits(options.bidGasCost, decimals),
     maxBidGas: BigInt(options.maxBidGas),
+    maxBatchGas: BigInt(options.maxBatchGas),
     ...(options.maxExposure === undefined ? {} : { maxExposure: parseUnits(options.maxExposure, decimals) }),
     ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
     logger,
@@ -162,7 +164,12 @@ program
   .option("--min-profit <usdc>", "smallest profit of a bid after gas, cash units", "0")
   .option("--max-exposure <usdc>", "largest payment for one slice, cash units")
   .option("--bid-gas-cost <usdc>", "fixed cost counted against every bid on top of its priced gas, cash units", "0")
-  .option("--max-bid-gas <gas>", "skip bids whose simulation uses more gas than this", "3000000")
+  .option("--max-bid-gas <gas>", "skip bids whose simulation uses more gas than this (per bid of a batch)", "3000000")
+  .option(
+    "--max-batch-gas <gas>",
+    "most gas one bidMany batch is sent with; a tick's bids are packed under it",
+    "16777216",
+  )
   .option("--confirmations <n>", "blocks the index stays behind the head", integer, 0)
   .option("--interval <ms>", "poll interval", integer, 1_000)
   .option("--no-liquidate", "do not start or bid on auctions")
