@@ -1,7 +1,7 @@
 /**
- * Review of issue 13's SDK pre-send checks and error sentences (review brief /tmp/h13/review.md):
- * proofs of concept. Each test states the safe behaviour; a failing test is an open finding. Run
- * with `npx hardhat test nodejs test/review/sdkReview.test.ts`.
+ * Review 5 (docs/security.md): the SDK's pre-send checks and error sentences under attack. Every
+ * test states the safe behaviour and failed before its fix (a switched wallet chain, an order
+ * signed for another chain, amounts that printed as 0, decimals out of range).
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";

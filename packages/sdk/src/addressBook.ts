@@ -112,6 +112,9 @@ function assetProblem(entry: unknown, where: string): string | undefined {
   }
   if (typeof entry.symbol !== "string" || entry.symbol === "") return `${where}.symbol is missing`;
   if (!Number.isInteger(entry.decimals)) return `${where}.decimals is missing`;
+  // The protocol's one cash convention takes 0 to 36 decimals (CashUnits); nothing else is a token.
+  const decimals = entry.decimals as number;
+  if (decimals < 0 || decimals > 36) return `${where}.decimals is ${decimals}, outside 0 to 36`;
   for (const feed of ["spotFeed", "volFeed"] as const) {
     const value = entry[feed];
     if (value !== undefined && (typeof value !== "string" || !isAddress(value))) {
