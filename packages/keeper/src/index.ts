@@ -39,3 +39,25 @@ export {
   selectForConfirmation,
 } from "./ranking.js";
 export { type KeeperIndex, loadIndex, saveIndex } from "./store.js";
+export {
+  ExitCode,
+  KeeperStartupError,
+  RUN_SETTINGS,
+  type RunConfig,
+  type RunSetting,
+  readConfigFile,
+  resolveRunConfig,
+} from "./config.js";
+export {
+  type BidderCheck,
+  checkBidder,
+  checkChain,
+  checkCode,
+  checkRpcUrls,
+  loadDeployment,
+  loadKey,
+  redactUrl,
+} from "./preflight.js";
+export { dryRunSender } from "./dryRun.js";
+export { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
+export { failureCause } from "./jobs/job.js";

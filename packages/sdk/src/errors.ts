@@ -259,9 +259,10 @@ export class ContractNotDeployedError extends PledgeBaseError {
 export class AddressBookNotFoundError extends PledgeBaseError {
   override name = "AddressBookNotFoundError";
   readonly file: string;
-  constructor(file: string, chainId: number, options: { cause?: unknown } = {}) {
+  constructor(file: string, chainId: number | undefined, options: { cause?: unknown } = {}) {
+    const recorded = chainId === undefined ? "" : `: nothing deployed to chain ${chainId} has been recorded there`;
     super(
-      `No address book at ${file}: nothing deployed to chain ${chainId} has been recorded there. Deploy with \`npm run deploy -- --network <name>\`, which writes deployments/<chainId>.json, or pass the folder that holds the file as loadAddressBook's second argument.`,
+      `No address book at ${file}${recorded}. Deploy with \`npm run deploy -- --network <name>\`, which writes deployments/<chainId>.json, or pass the folder that holds the file as loadAddressBook's second argument.`,
       options,
     );
     this.file = file;
