@@ -70,8 +70,9 @@ export async function loadAddressBook(chainId: number, dir?: string): Promise<Ad
  * JSON, a missing field or a bad address throws `InvalidAddressBookError`.
  *
  * @example
- * const book = await readAddressBook("./keeper/deployment.json");
- * if (book.chainId !== (await publicClient.getChainId())) throw new WrongChainError(await publicClient.getChainId(), book.chainId);
+ * // Any file name (a keeper's --deployment); with a chain id, a book for another chain is refused.
+ * const book = await readAddressBook("./deployments/31337.json", await publicClient.getChainId());
+ * book.contracts.OptionMarket === addressBook.contracts.OptionMarket; // true
  */
 export async function readAddressBook(file: string, chainId?: number): Promise<AddressBook> {
   // Imported lazily so that bundling the SDK for a browser does not pull in Node built-ins.
