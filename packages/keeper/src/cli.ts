@@ -16,8 +16,12 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 
 import { type AddressBook, accountId } from "@pledge/sdk";
+import type { SendStage } from "./executor.js";
 import { createKeeper } from "./keeper.js";
-import { loadIndex } from "./store.js";
+import { DEFAULT_STORE, KeeperStoreError, openStore, parseJsonIndex } from "./store.js";
+
+/** Exit code of a store that cannot be opened, read or imported. */
+const EXIT_STORE = 3;
 
 interface RunOptions {
   rpc: string[];
@@ -88,6 +92,7 @@ async function run(options: RunOptions) {
     addressBook: book,
     bidderAccount,
     storePath: options.store,
+    ...testPauseHook(logger),
     confirmations: options.confirmations,
     jobs: { liquidate: options.liquidate, settle: options.settle, marginCalls: options.marginCalls },
     minProfit: parseUnits(options.minProfit, decimals),
@@ -121,31 +126,81 @@ async function run(options: RunOptions) {
   process.once("SIGTERM", shutdown);
 }
 
-async function status(options: { store: string }) {
-  const index = await loadIndex(options.store);
-  if (index === undefined) {
-    console.log(JSON.stringify({ store: options.store, found: false }));
-    process.exitCode = 1;
-    return;
+/**
+ * `PLEDGE_KEEPER_TEST_PAUSE=recorded|broadcast` (tests only): the first send that reaches that
+ * stage logs `{"event":"paused"}` and hangs there for good, so a test can kill -9 the process
+ * between journaling a send and broadcasting it, or between broadcasting it and its receipt.
+ */
+function testPauseHook(logger: pino.Logger) {
+  const stage = process.env.PLEDGE_KEEPER_TEST_PAUSE as SendStage | undefined;
+  if (stage !== "recorded" && stage !== "broadcast") return {};
+  return {
+    onSendStage: async (reached: SendStage, action: { kind: string; nonce: number; actionId: number | undefined }) => {
+      if (reached !== stage) return;
+      logger.warn({ event: "paused", stage, ...action }, "paused for a test (PLEDGE_KEEPER_TEST_PAUSE)");
+      setInterval(() => undefined, 1 << 30);
+      await new Promise<never>(() => undefined);
+    },
+  };
+}
+
+/** Prints what the store holds: the index's sizes and cursor, and the actions by status. */
+function status(options: { store: string }) {
+  const store = openStore(options.store, { readOnly: true });
+  try {
+    const summary = store.summary();
+    console.log(
+      JSON.stringify(
+        {
+          store: summary.file,
+          schemaVersion: summary.schemaVersion,
+          chainId: summary.chainId ?? null,
+          cursor: summary.cursor?.toString() ?? null,
+          cursorHash: summary.cursorHash ?? null,
+          accounts: summary.accounts,
+          series: summary.series,
+          openPositions: summary.openPositions,
+          settledSeries: summary.settledSeries,
+          openAuctions: summary.openAuctions.map(String),
+          actions: summary.actions,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    store.close();
   }
-  let positions = 0;
-  for (const holders of index.holders.values()) positions += holders.size;
+}
+
+/** Imports an old JSON store into a new SQLite store, once. */
+async function importStore(json: string, options: { store: string }) {
+  let text: string;
+  try {
+    text = await readFile(json, "utf8");
+  } catch (error) {
+    throw new KeeperStoreError(`cannot read ${json}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let index;
+  try {
+    index = parseJsonIndex(text);
+  } catch (error) {
+    throw new KeeperStoreError(`${json}: ${(error as Error).message}`);
+  }
+  const store = openStore(options.store);
+  try {
+    const existing = store.summary();
+    if (existing.cursor !== undefined)
+      throw new KeeperStoreError(
+        `${options.store} already holds an index (chain ${existing.chainId}, block ${existing.cursor}); import into a new file`,
+      );
+    store.replaceIndex(index);
+  } finally {
+    store.close();
+  }
   console.log(
-    JSON.stringify(
-      {
-        store: options.store,
-        chainId: index.chainId,
-        cursor: index.cursor.toString(),
-        cursorHash: index.cursorHash ?? null,
-        accounts: index.accounts.size,
-        series: index.holders.size,
-        openPositions: positions,
-        settledSeries: index.settledSeries.size,
-        openAuctions: [...index.auctions].map(String),
-      },
-      null,
-      2,
-    ),
+    `imported ${json} into ${options.store}: chain ${index.chainId}, block ${index.cursor}, ` +
+      `${index.accounts.size} accounts, ${index.holders.size} series, ${index.auctions.size} open auctions`,
   );
 }
 
@@ -157,7 +212,7 @@ program
   .requiredOption("--deployment <path>", "address book, deployments/<chainId>.json")
   .option("--key-env <VAR>", "environment variable holding the private key")
   .option("--keystore <file>", "encrypted JSON keystore (password in PLEDGE_KEYSTORE_PASSWORD)")
-  .option("--store <path>", "index store (JSON)", "keeper-index.json")
+  .option("--store <path>", "the keeper's SQLite database: index and history of actions", DEFAULT_STORE)
   .option("--bidder-sub-id <n>", "sub-account of the key that bids", subId, "1")
   .option("--min-profit <usdc>", "smallest profit of a bid after gas, cash units", "0")
   .option("--max-exposure <usdc>", "largest payment for one slice, cash units")
@@ -173,7 +228,19 @@ program
 program
   .command("status")
   .description("print what the store holds")
-  .requiredOption("--store <path>", "index store (JSON)")
-  .action(async (options: { store: string }) => status(options));
+  .requiredOption("--store <path>", "(required) the keeper's SQLite database")
+  .action((options: { store: string }) => status(options));
+program
+  .command("import-store")
+  .description("import an old JSON store (keepers before SQLite) into a new SQLite store, once")
+  .argument("<json>", "the old JSON store")
+  .requiredOption("--store <path>", "(required) the SQLite database to create, e.g. keeper.sqlite")
+  .action(async (json: string, options: { store: string }) => importStore(json, options));
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof KeeperStoreError)) throw error;
+  console.error(`pledge-keeper: ${error.message}`);
+  process.exit(EXIT_STORE);
+}
