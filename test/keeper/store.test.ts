@@ -269,7 +269,7 @@ describe("keeper store (SQLite)", () => {
     assert.match(imported.stdout, /imported .* chain 31337, block 42, 3 accounts, 1 series, 1 open auctions/);
     assert.doesNotMatch(imported.stderr, /ExperimentalWarning/, "the SQLite warning is not printed");
     const again = cli("import-store", json, "--store", file);
-    assert.equal(again.code, 3);
+    assert.equal(again.code, 13);
     assert.equal(again.stderr.trim().split("\n").length, 1);
     assert.match(again.stderr, /already holds an index/);
 
@@ -292,11 +292,11 @@ describe("keeper store (SQLite)", () => {
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /required option '--store <path>' not specified/);
     const absent = cli("status", "--store", path.join(path.dirname(json), "nothing.sqlite"));
-    assert.equal(absent.code, 3);
-    assert.equal(absent.stderr.trim(), `pledge-keeper: no store at ${path.join(path.dirname(json), "nothing.sqlite")}`);
+    assert.equal(absent.code, 13);
+    assert.equal(absent.stderr.trim(), `error: no store at ${path.join(path.dirname(json), "nothing.sqlite")}`);
     const old = cli("status", "--store", json);
-    assert.equal(old.code, 3);
-    assert.match(old.stderr.trim(), /^pledge-keeper: .* import-store/);
+    assert.equal(old.code, 13);
+    assert.match(old.stderr.trim(), /^error: .* import-store/);
   });
 
   it("drops only SQLite's experimental warning: other warnings still print", () => {

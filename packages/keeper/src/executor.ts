@@ -30,6 +30,8 @@ export const Outcome = {
   DUPLICATE: "duplicate",
   /** Skipped: the send's guard refused its gas estimate × fee (a bid that would not pay its gas, or above the gas cap). */
   GAS_GUARD: "gas_guard",
+  /** `--dry-run`: the simulation passed and the transaction was logged, not sent. */
+  DRY_RUN: "dry_run",
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 

@@ -54,3 +54,25 @@ export {
   parseJsonIndex,
 } from "./store.js";
 export { type ReconcileReport, reconcileActions } from "./reconcile.js";
+export {
+  ExitCode,
+  KeeperStartupError,
+  RUN_SETTINGS,
+  type RunConfig,
+  type RunSetting,
+  readConfigFile,
+  resolveRunConfig,
+} from "./config.js";
+export {
+  type BidderCheck,
+  checkBidder,
+  checkChain,
+  checkCode,
+  checkRpcUrls,
+  loadDeployment,
+  loadKey,
+  redactUrl,
+} from "./preflight.js";
+export { dryRunSender } from "./dryRun.js";
+export { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
+export { failureCause } from "./jobs/job.js";

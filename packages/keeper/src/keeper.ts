@@ -1,14 +1,18 @@
 import type { Server } from "node:http";
 
 import pino from "pino";
+import { formatEther, formatUnits } from "viem";
+
+import { Health, asAccountId, formatAccount, getAccountMargin, healthName } from "@pledge/sdk";
 
 import { countingClients } from "./clients.js";
+import { dryRunSender } from "./dryRun.js";
 import { type Sender, createSender, withBackoff } from "./executor.js";
 import { chainSourceOf, createIndexer } from "./indexer.js";
 import { type Job, createExecute } from "./jobs/job.js";
 import { createLiquidationJob } from "./jobs/liquidation.js";
 import { createSettlementJob } from "./jobs/settlement.js";
-import { createMetrics, serveMetrics } from "./metrics.js";
+import { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
 import type { KeeperOptions } from "./options.js";
 import { createPlanner } from "./planner.js";
 import { createReaders } from "./readers.js";
@@ -27,6 +31,10 @@ export interface Keeper {
   start(intervalMs?: number): void;
   /** Finishes the current tick, commits and closes the store and closes the HTTP server. */
   stop(): Promise<void>;
+  /** Resolves once the metrics server listens (at once without one); rejects with its listen error. */
+  ready(): Promise<void>;
+  /** What `/health` answers: ok once a tick succeeded and the last one is younger than `maxTickAgeMs`. */
+  health(): HealthReport;
   stats(): KeeperStats;
   /** The current index cursor (last indexed block). */
   cursor(): bigint | undefined;
@@ -46,7 +54,9 @@ export interface Keeper {
  * process.on("SIGINT", () => void keeper.stop());
  */
 export function createKeeper(options: KeeperOptions): Keeper {
-  const metrics = createMetrics();
+  /** Wall time (ms) of the last successful tick. */
+  let lastTickAt: number | undefined;
+  const metrics = createMetrics(() => lastTickAt);
   const stats = createStats(metrics);
   const { addressBook: book, bidderAccount } = options;
   const log = options.logger ?? pino({ level: "info" });
@@ -77,8 +87,24 @@ export function createKeeper(options: KeeperOptions): Keeper {
       log.warn({ event: "feeCap", nonce, hash, maxFeePerGas }, "fee cap reached: no more bumps");
     },
   });
+  const maxTickAgeMs = options.maxTickAgeMs ?? 120_000;
+  function health(): HealthReport {
+    const ageMs = lastTickAt === undefined ? undefined : Date.now() - lastTickAt;
+    const status = ageMs === undefined ? "starting" : ageMs > maxTickAgeMs ? "stale" : "ok";
+    const body = {
+      status,
+      lastTickAgeSeconds: ageMs === undefined ? null : ageMs / 1_000,
+      maxTickAgeSeconds: maxTickAgeMs / 1_000,
+      ...stats.snapshot(),
+    };
+    return { ok: status === "ok", body };
+  }
   const server: Promise<Server> | undefined =
-    options.metricsPort === undefined ? undefined : serveMetrics(metrics, options.metricsPort, stats.snapshot);
+    options.metricsPort === undefined
+      ? undefined
+      : serveMetrics(metrics, options.metricsPort, health, options.metricsHost ?? "127.0.0.1");
+  // A listen error is reported by `ready()` (and `stop()`), not as an unhandled rejection.
+  server?.catch(() => {});
 
   const readers = createReaders(publicClient, book);
   const planner = createPlanner(readers, stats, {
@@ -112,12 +138,20 @@ export function createKeeper(options: KeeperOptions): Keeper {
       },
     },
   });
-  const execute = createExecute({ stats, metrics, log, cooldownBlocks: options.cooldownBlocks ?? 3n });
+  const execute = createExecute({
+    stats,
+    metrics,
+    log,
+    cooldownBlocks: options.cooldownBlocks ?? 3n,
+    addressBook: book,
+  });
+  // `--dry-run`: the jobs simulate and log through this sender; nothing is signed.
+  const jobSender = options.dryRun ? dryRunSender(publicClient, sender.address, log) : sender;
   const jobs: Job[] = [];
   if (enabled.liquidate || enabled.marginCalls) {
     const nativeAsset =
       options.nativeAsset ?? book.collateral.find((c) => c.symbol === "WETH" || c.symbol === "ETH")?.address;
-    const context = { readers, planner, sender, execute, stats, metrics, log };
+    const context = { readers, planner, sender: jobSender, execute, stats, metrics, log };
     const { minProfit, bidGasCost, maxExposure, maxSlippageWad, nativePriceWad } = options;
     jobs.push(
       createLiquidationJob(context, {
@@ -144,7 +178,43 @@ export function createKeeper(options: KeeperOptions): Keeper {
       oracle: book.contracts.ChainlinkOracle,
       settleBatchSize: options.settleBatchSize ?? 100,
     };
-    jobs.push(createSettlementJob({ readers, sender, execute, stats, log }, settlement));
+    jobs.push(createSettlementJob({ readers, sender: jobSender, execute, stats, log }, settlement));
+  }
+
+  const accountReadIntervalMs = options.accountReadIntervalMs ?? 30_000;
+  let accountsReadAt: number | undefined;
+  let bidderHealth: Health | undefined;
+  const usd = (wad: bigint) => Number(formatUnits(wad, 18));
+  /** The key's gas balance and the bidder account's margin, for the gauges; logged when the bidder's health changes. */
+  async function readOwnAccounts() {
+    accountsReadAt = Date.now();
+    try {
+      const [balance, [bidder]] = await Promise.all([
+        publicClient.getBalance({ address: sender.address }),
+        getAccountMargin(publicClient, { addressBook: book, accounts: [asAccountId(bidderAccount)] }),
+      ]);
+      metrics.gasBalance.set(Number(formatEther(balance)));
+      const { equityIM, requirementIM, health: bidderNow } = bidder!;
+      metrics.bidderEquity.set(usd(equityIM));
+      metrics.bidderExcessIM.set(usd(equityIM - requirementIM));
+      for (const value of Object.values(Health)) metrics.bidderHealth.set({ health: healthName(value) }, 0);
+      metrics.bidderHealth.set({ health: healthName(bidderNow) }, 1);
+      if (bidderNow !== bidderHealth) {
+        const fields = {
+          event: "bidderHealth",
+          bidderAccount: formatAccount(asAccountId(bidderAccount)),
+          health: healthName(bidderNow),
+          equityUsd: formatUnits(equityIM, 18),
+          excessIMUsd: formatUnits(equityIM - requirementIM, 18),
+        };
+        if (bidderNow === Health.HEALTHY) log.info(fields, "bidder account health");
+        else log.warn(fields, "bidder account below initial margin: its bids will be refused");
+        bidderHealth = bidderNow;
+      }
+    } catch (error) {
+      stats.failed("OwnAccountsReadFailed");
+      log.warn({ err: error }, "could not read the key's balance or the bidder's margin");
+    }
   }
 
   /** Whether the sends a previous run left pending were settled (done once, before the first tick's work). */
@@ -174,11 +244,17 @@ export function createKeeper(options: KeeperOptions): Keeper {
         log.info({ event: "reconciled", ...report }, "pending actions reconciled");
     }
     const head = await withBackoff(() => publicClient.getBlock({ blockTag: "latest" }));
+    metrics.headLag.set(Date.now() / 1_000 - Number(head.timestamp));
     const { index } = await indexer.sync(head);
     metrics.indexed.set(index.accounts.size);
+    metrics.indexedSeries.set(index.holders.size);
+    metrics.openAuctions.set(index.auctions.size);
+    metrics.indexLag.set(Number(head.number - index.cursor));
     for (const job of jobs) await job.run({ index, block: head.number, timestamp: head.timestamp });
+    if (accountsReadAt === undefined || Date.now() - accountsReadAt >= accountReadIntervalMs) await readOwnAccounts();
     stats.ticked(head.number);
     indexer.flush();
+    lastTickAt = Date.now();
   }
 
   let running = false;
@@ -222,11 +298,13 @@ export function createKeeper(options: KeeperOptions): Keeper {
         indexer.flush();
         store!.close();
       }
-      if (server) {
-        const s = await server;
-        await new Promise<void>((resolve) => s.close(() => resolve()));
-      }
+      const listening = await server?.catch(() => undefined);
+      if (listening) await new Promise<void>((resolve) => listening.close(() => resolve()));
     },
+    async ready() {
+      await server;
+    },
+    health,
     stats: stats.snapshot,
     cursor: indexer.cursor,
   };

@@ -51,6 +51,17 @@ export interface KeeperOptions {
   logger?: pino.Logger;
   /** Serves `/metrics` and `/health` on this port when set. */
   metricsPort?: number;
+  /** The interface the metrics server binds. Default 127.0.0.1 (this host only). */
+  metricsHost?: string;
+  /** `/health` answers 503 when the last successful tick is older than this, ms. Default 120,000. */
+  maxTickAgeMs?: number;
+  /** Simulate and log every transaction, never send one. Default false. */
+  dryRun?: boolean;
+  /**
+   * How often the keeper reads its key's gas balance and its bidder account's margin for the
+   * gauges, ms (the first tick always does; two requests each time). Default 30,000.
+   */
+  accountReadIntervalMs?: number;
   /** Blocks a target waits after a failed send. Default 3. */
   cooldownBlocks?: bigint;
   /** EIP-1559 fee cap, wei, fee bumps included. Default 500 gwei. */

@@ -1,5 +1,6 @@
 import type pino from "pino";
 
+import { type AddressBook, decodePledgeError } from "@pledge/sdk";
 import { type ActionLabel, Outcome, type SendResult } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
 import type { Stats } from "../stats.js";
@@ -62,8 +63,10 @@ export function createExecute(context: {
   metrics: KeeperMetrics;
   log: pino.Logger;
   cooldownBlocks: bigint;
+  /** Names tokens and prints amounts in units in the decoded causes of failed sends. */
+  addressBook?: AddressBook | undefined;
 }): Execute {
-  const { stats, metrics, log, cooldownBlocks } = context;
+  const { stats, metrics, log, cooldownBlocks, addressBook } = context;
   /** Target key → block until which it is skipped after a failure. */
   const cooldownUntil = new Map<string, bigint>();
   /** Target key → last block this keeper sent for it. */
@@ -84,10 +87,15 @@ export function createExecute(context: {
     const result = await send({ target: key, tick: block });
     metrics.outcomes.inc({ job, outcome: result.outcome });
     if (result.receipt) stats.gasUsed(result.receipt.gasUsed);
+    if (result.outcome === Outcome.DRY_RUN) {
+      report.skipped++;
+      return undefined;
+    }
     if (result.outcome !== Outcome.SENT) {
       stats.failed(result.errorName ?? result.outcome);
       cooldownUntil.set(key, block + cooldownBlocks);
-      log.warn({ job, target: key, outcome: result.outcome, error: result.errorName }, "send failed");
+      const cause = failureCause(result, addressBook);
+      log.warn({ job, target: key, outcome: result.outcome, error: result.errorName, cause }, "send failed");
       report.failed++;
       return undefined;
     }
@@ -95,4 +103,23 @@ export function createExecute(context: {
     report.sent++;
     return result;
   };
+}
+
+/**
+ * Why a send failed, in words: the decoded Pledge error's message (`decodePledgeError`), else the
+ * viem error's short message, else the error name (a gas guard's reason).
+ *
+ * @example
+ * failureCause({ outcome: Outcome.SIMULATION_REVERTED, errorName: "LiquidatorAccountHealthy", error });
+ * // "Account 0x3c44…/1 is HEALTHY: …"
+ */
+export function failureCause(result: SendResult, addressBook?: AddressBook): string | undefined {
+  if (result.error !== undefined) {
+    const decoded = decodePledgeError(result.error, { addressBook });
+    if (decoded) return decoded.message;
+    const short = (result.error as { shortMessage?: unknown }).shortMessage;
+    if (typeof short === "string") return short;
+    if (result.error instanceof Error) return result.error.message.split("\n")[0];
+  }
+  return result.errorName;
 }

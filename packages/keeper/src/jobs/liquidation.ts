@@ -1,7 +1,7 @@
 import { type Address, maxUint256, parseEventLogs } from "viem";
 import type pino from "pino";
 
-import { Health, liquidatorAbi } from "@pledge/sdk";
+import { Health, asAccountId, formatAccount, healthName, liquidatorAbi } from "@pledge/sdk";
 import type { Sender } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
 import type { Planner } from "../planner.js";
@@ -72,37 +72,36 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
 
   async function carryOut(report: JobReport, decision: Decision, block: bigint, marginCalls: Set<bigint>) {
     const { account } = decision;
+    /** The account as `owner/subId`, in logs and target keys. */
+    const who = formatAccount(asAccountId(account));
     switch (decision.kind) {
       case "marginCall":
         if (!options.marginCalls) return;
         marginCalls.add(account);
         if (!inMarginCall.has(account)) {
           inMarginCall.add(account);
-          log.info(
-            { event: "marginCall", account: account.toString(), excessIM: decision.excessIM.toString() },
-            "margin call",
-          );
+          log.info({ event: "marginCall", account: who, excessIM: decision.excessIM.toString() }, "margin call");
         }
         return;
       case "startAuction": {
         if (!options.liquidate) return;
-        const sent = await execute(report, "startAuction", `auction:${account}`, block, (label) =>
+        const sent = await execute(report, "startAuction", `auction:${who}`, block, (label) =>
           sender.send(liquidator, liquidatorAbi, "startAuction", [account], undefined, label),
         );
         if (!sent?.receipt) return;
         stats.auctionStarted(account, sent.receipt.blockNumber);
         log.info(
-          { event: "auctionStarted", account: account.toString(), block: sent.receipt.blockNumber.toString() },
+          { event: "auctionStarted", account: who, block: sent.receipt.blockNumber.toString() },
           "auction started",
         );
         return;
       }
       case "terminateAuction": {
         if (!options.liquidate) return;
-        const sent = await execute(report, "terminateAuction", `auction:${account}`, block, (label) =>
+        const sent = await execute(report, "terminateAuction", `auction:${who}`, block, (label) =>
           sender.send(liquidator, liquidatorAbi, "terminateAuction", [account], undefined, label),
         );
-        if (sent) log.info({ event: "auctionTerminated", account: account.toString() }, "auction terminated");
+        if (sent) log.info({ event: "auctionTerminated", account: who }, "auction terminated");
         return;
       }
       case "bid": {
@@ -113,7 +112,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
           minProfit: options.minProfit ?? 0n,
           cashDecimals: options.cashDecimals,
         });
-        const sent = await execute(report, "bid", `bid:${account}`, block, (label) =>
+        const sent = await execute(report, "bid", `bid:${who}`, block, (label) =>
           sender.send(
             liquidator,
             liquidatorAbi,
@@ -134,7 +133,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         log.info(
           {
             event: "bid",
-            account: account.toString(),
+            account: who,
             fractionWad: decision.fractionWad.toString(),
             profit: decision.profit.toString(),
           },
@@ -164,7 +163,9 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         if (state.health !== Health.HEALTHY) atRisk[state.health]++;
         if (state.health >= Health.LIQUIDATABLE) stats.belowMaintenance(state.account, block);
       }
-      for (const [health, count] of Object.entries(atRisk)) metrics.atRisk.set({ health }, count);
+      for (const [health, count] of Object.entries(atRisk)) {
+        metrics.atRisk.set({ health: healthName(Number(health) as Health) }, count);
+      }
       const candidates = states.filter((s) => s.health !== Health.HEALTHY || index.auctions.has(s.account));
       if (candidates.length === 0) return report;
       // Below MM with no auction yet, the preview is of the bid that would start it.
