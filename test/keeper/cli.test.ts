@@ -214,7 +214,7 @@ describe("pledge-keeper run: start-up validation against a node served over HTTP
         "--metrics-port",
         String(port),
         "--store",
-        path.join(dir, "s.json"),
+        path.join(dir, "s.sqlite"),
       ],
       { cwd: ROOT, env: { ...process.env, ...key } },
     );

@@ -1,4 +1,6 @@
 #!/usr/bin/env -S npx tsx
+import { readFile } from "node:fs/promises";
+
 import { Command, CommanderError } from "commander";
 import pino from "pino";
 import { type Transport, createPublicClient, createWalletClient, defineChain, fallback, http, parseUnits } from "viem";
@@ -13,9 +15,10 @@ import {
   readConfigFile,
   resolveRunConfig,
 } from "./config.js";
+import type { SendStage } from "./executor.js";
 import { createKeeper } from "./keeper.js";
 import { checkBidder, checkChain, checkCode, checkRpcUrls, loadDeployment, loadKey, redactUrl } from "./preflight.js";
-import { loadIndex } from "./store.js";
+import { DEFAULT_STORE, KeeperStoreError, openStore, parseJsonIndex } from "./store.js";
 
 /** How long each start-up RPC check waits for an answer: a dead endpoint fails the start, it is not retried. */
 const STARTUP_TIMEOUT_MS = 5_000;
@@ -60,6 +63,7 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
     addressBook: book,
     bidderAccount,
     storePath: config.store,
+    ...testPauseHook(logger),
     confirmations: config.confirmations,
     jobs: { liquidate: config.liquidate, settle: config.settle, marginCalls: config.marginCalls },
     minProfit: parseUnits(config.minProfit, decimals),
@@ -109,31 +113,81 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
   process.once("SIGTERM", shutdown);
 }
 
-async function status(options: { store: string }) {
-  const index = await loadIndex(options.store);
-  if (index === undefined) {
-    console.log(JSON.stringify({ store: options.store, found: false }));
-    process.exitCode = 1;
-    return;
+/**
+ * `PLEDGE_KEEPER_TEST_PAUSE=recorded|broadcast` (tests only): the first send that reaches that
+ * stage logs `{"event":"paused"}` and hangs there for good, so a test can kill -9 the process
+ * between journaling a send and broadcasting it, or between broadcasting it and its receipt.
+ */
+function testPauseHook(logger: pino.Logger) {
+  const stage = process.env.PLEDGE_KEEPER_TEST_PAUSE as SendStage | undefined;
+  if (stage !== "recorded" && stage !== "broadcast") return {};
+  return {
+    onSendStage: async (reached: SendStage, action: { kind: string; nonce: number; actionId: number | undefined }) => {
+      if (reached !== stage) return;
+      logger.warn({ event: "paused", stage, ...action }, "paused for a test (PLEDGE_KEEPER_TEST_PAUSE)");
+      setInterval(() => undefined, 1 << 30);
+      await new Promise<never>(() => undefined);
+    },
+  };
+}
+
+/** Prints what the store holds: the index's sizes and cursor, and the actions by status. */
+function status(options: { store: string }) {
+  const store = openStore(options.store, { readOnly: true });
+  try {
+    const summary = store.summary();
+    console.log(
+      JSON.stringify(
+        {
+          store: summary.file,
+          schemaVersion: summary.schemaVersion,
+          chainId: summary.chainId ?? null,
+          cursor: summary.cursor?.toString() ?? null,
+          cursorHash: summary.cursorHash ?? null,
+          accounts: summary.accounts,
+          series: summary.series,
+          openPositions: summary.openPositions,
+          settledSeries: summary.settledSeries,
+          openAuctions: summary.openAuctions.map(String),
+          actions: summary.actions,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    store.close();
   }
-  let positions = 0;
-  for (const holders of index.holders.values()) positions += holders.size;
+}
+
+/** Imports an old JSON store into a new SQLite store, once. */
+async function importStore(json: string, options: { store: string }) {
+  let text: string;
+  try {
+    text = await readFile(json, "utf8");
+  } catch (error) {
+    throw new KeeperStoreError(`cannot read ${json}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let index;
+  try {
+    index = parseJsonIndex(text);
+  } catch (error) {
+    throw new KeeperStoreError(`${json}: ${(error as Error).message}`);
+  }
+  const store = openStore(options.store);
+  try {
+    const existing = store.summary();
+    if (existing.cursor !== undefined)
+      throw new KeeperStoreError(
+        `${options.store} already holds an index (chain ${existing.chainId}, block ${existing.cursor}); import into a new file`,
+      );
+    store.replaceIndex(index);
+  } finally {
+    store.close();
+  }
   console.log(
-    JSON.stringify(
-      {
-        store: options.store,
-        chainId: index.chainId,
-        cursor: index.cursor.toString(),
-        cursorHash: index.cursorHash ?? null,
-        accounts: index.accounts.size,
-        series: index.holders.size,
-        openPositions: positions,
-        settledSeries: index.settledSeries.size,
-        openAuctions: [...index.auctions].map(String),
-      },
-      null,
-      2,
-    ),
+    `imported ${json} into ${options.store}: chain ${index.chainId}, block ${index.cursor}, ` +
+      `${index.accounts.size} accounts, ${index.holders.size} series, ${index.auctions.size} open auctions`,
   );
 }
 
@@ -150,7 +204,7 @@ const runCommand = program
   .option("--deployment <path>", "address book, deployments/<chainId>.json; required")
   .option("--key-env <VAR>", "environment variable holding the private key")
   .option("--keystore <file>", "encrypted JSON keystore (password in PLEDGE_KEYSTORE_PASSWORD)")
-  .option("--store <path>", "index store (JSON) (default: keeper-index.json)")
+  .option("--store <path>", `the keeper's SQLite database: index and history of actions (default: ${DEFAULT_STORE})`)
   .option("--bidder-sub-id <n>", "sub-account of the key that bids (default: 1)")
   .option("--min-profit <usd>", "smallest profit of a bid after gas, USD (default: 0)")
   .option("--max-exposure <usd>", "largest payment for one slice, USD")
@@ -177,8 +231,14 @@ const runCommand = program
 program
   .command("status")
   .description("print what the store holds")
-  .requiredOption("--store <path>", "index store (JSON)")
-  .action(async (options: { store: string }) => status(options));
+  .requiredOption("--store <path>", "(required) the keeper's SQLite database")
+  .action((options: { store: string }) => status(options));
+program
+  .command("import-store")
+  .description("import an old JSON store (keepers before SQLite) into a new SQLite store, once")
+  .argument("<json>", "the old JSON store")
+  .requiredOption("--store <path>", "(required) the SQLite database to create, e.g. keeper.sqlite")
+  .action(async (json: string, options: { store: string }) => importStore(json, options));
 
 /** Prints `error` as one line on stderr and exits with its code: never a stack trace. */
 function fail(error: unknown): never {
@@ -191,6 +251,10 @@ function fail(error: unknown): never {
     if (error.exitCode === 0) process.exit(0); // --help
     process.stderr.write(`error: ${oneLine(error.message)}\n`);
     process.exit(ExitCode.USAGE);
+  }
+  if (error instanceof KeeperStoreError) {
+    process.stderr.write(`error: ${oneLine(error.message)}\n`);
+    process.exit(ExitCode.STORE);
   }
   if (error instanceof KeeperStartupError) {
     process.stderr.write(`error: ${oneLine(error.message)}\n`);

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { DEFAULT_STORE } from "./store.js";
 
 /**
  * Exit codes of `pledge-keeper run`, one per kind of start-up failure, so that a supervisor (or
@@ -29,6 +30,11 @@ export const ExitCode = {
   BIDDER_BELOW_IM: 11,
   /** The metrics server could not listen on `--metrics-host`:`--metrics-port`. */
   METRICS_BIND: 12,
+  /**
+   * The `--store` database: not a SQLite store (an old JSON store: `import-store` it), a newer
+   * schema, missing (`status`), or already holding an index (`import-store`).
+   */
+  STORE: 13,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -80,7 +86,7 @@ export const RUN_SETTINGS = {
   deployment: { kind: "string", required: true },
   "key-env": { kind: "string" },
   keystore: { kind: "string" },
-  store: { kind: "string", default: "keeper-index.json" },
+  store: { kind: "string", default: DEFAULT_STORE },
   "bidder-sub-id": { kind: "subId", default: "1" },
   "min-profit": { kind: "usd", default: "0" },
   "max-exposure": { kind: "usd" },

@@ -23,6 +23,8 @@ export {
   type GasGuard,
   type SendResult,
   type SenderOptions,
+  type ActionLabel,
+  type SendStage,
   Outcome,
   bumpFees,
   createSender,
@@ -38,7 +40,20 @@ export {
   chunkByGas,
   selectForConfirmation,
 } from "./ranking.js";
-export { type KeeperIndex, loadIndex, saveIndex } from "./store.js";
+export {
+  type ActionJournal,
+  type ActionRecord,
+  type ActionStatus,
+  type KeeperIndex,
+  type KeeperStore,
+  type StoreSummary,
+  DEFAULT_STORE,
+  KeeperStoreError,
+  emptyIndex,
+  openStore,
+  parseJsonIndex,
+} from "./store.js";
+export { type ReconcileReport, reconcileActions } from "./reconcile.js";
 export {
   ExitCode,
   KeeperStartupError,

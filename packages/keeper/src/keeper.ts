@@ -16,7 +16,9 @@ import { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
 import type { KeeperOptions } from "./options.js";
 import { createPlanner } from "./planner.js";
 import { createReaders } from "./readers.js";
+import { reconcileActions } from "./reconcile.js";
 import { type KeeperStats, createStats } from "./stats.js";
+import { openStore } from "./store.js";
 
 export { KeeperStaleNodeError } from "./indexer.js";
 export type { KeeperOptions } from "./options.js";
@@ -27,7 +29,7 @@ export interface Keeper {
   tick(): Promise<void>;
   /** Polls `tick` every `intervalMs` (default 1,000), never overlapping; backs off after failures. */
   start(intervalMs?: number): void;
-  /** Finishes the current tick, flushes the store and closes the HTTP server. */
+  /** Finishes the current tick, commits and closes the store and closes the HTTP server. */
   stop(): Promise<void>;
   /** Resolves once the metrics server listens (at once without one); rejects with its listen error. */
   ready(): Promise<void>;
@@ -42,10 +44,12 @@ export interface Keeper {
  * The keeper service, wired from its parts: the indexer (events → index), the readers (typed,
  * batched reads), the confirmation planner, the jobs (liquidation, settlement) and the stats.
  * Each tick indexes to the head, then runs the jobs in order; sends go through a single writer
- * per key. Every outcome is counted.
+ * per key. Every outcome is counted. With a store (`storePath`, SQLite), the index is
+ * committed range by range and every send is journaled; before its first tick the keeper
+ * settles the sends a previous run left pending (`reconcileActions`).
  *
  * @example
- * const keeper = createKeeper({ publicClient, walletClient, addressBook, bidderAccount, storePath: "keeper.json" });
+ * const keeper = createKeeper({ publicClient, walletClient, addressBook, bidderAccount, storePath: "keeper.sqlite" });
  * keeper.start(1_000);
  * process.on("SIGINT", () => void keeper.stop());
  */
@@ -57,6 +61,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
   const { addressBook: book, bidderAccount } = options;
   const log = options.logger ?? pino({ level: "info" });
   const { publicClient, walletClient } = countingClients(options.publicClient, options.walletClient, stats.rpcCall);
+  const store = options.storePath === undefined ? undefined : openStore(options.storePath);
   const enabled = { liquidate: true, settle: true, marginCalls: true, ...options.jobs };
   const { CollateralVault: vault, OptionMarket: market, Liquidator: liquidator } = book.contracts;
   const sender: Sender = createSender({
@@ -69,6 +74,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
     pollIntervalMs: options.pollIntervalMs,
     // Settlement counts what `settleBatch` returns; everything else needs no return value.
     resultFor: ["settleBatch"],
+    journal: store,
+    onStage: options.onSendStage,
     onReplaced: ({ nonce, hash, replaced, fees }) => {
       metrics.replacements.inc();
       const maxFeePerGas = fees.maxFeePerGas.toString();
@@ -112,7 +119,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
     chainId: book.chainId,
     deployedAtBlock: BigInt(book.deployedAtBlock),
     addresses: [vault, market, liquidator],
-    storePath: options.storePath,
+    store,
     confirmations: options.confirmations,
     maxLogRange: options.maxLogRange,
     onResume: (index) => log.info({ cursor: index.cursor.toString(), accounts: index.accounts.size }, "index resumed"),
@@ -210,7 +217,32 @@ export function createKeeper(options: KeeperOptions): Keeper {
     }
   }
 
+  /** Whether the sends a previous run left pending were settled (done once, before the first tick's work). */
+  let reconciled = store === undefined;
+
   async function tick() {
+    if (!reconciled) {
+      const report = await reconcileActions({
+        publicClient,
+        journal: store!,
+        chainId: book.chainId,
+        onSettled: (action, status) =>
+          log.info(
+            {
+              event: "reconciled",
+              action: action.id,
+              kind: action.kind,
+              target: action.target,
+              nonce: action.nonce,
+              status,
+            },
+            "pending action from a previous run settled",
+          ),
+      });
+      reconciled = true;
+      if (Object.values(report).some((n) => n > 0))
+        log.info({ event: "reconciled", ...report }, "pending actions reconciled");
+    }
     const head = await withBackoff(() => publicClient.getBlock({ blockTag: "latest" }));
     metrics.headLag.set(Date.now() / 1_000 - Number(head.timestamp));
     const { index } = await indexer.sync(head);
@@ -221,7 +253,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
     for (const job of jobs) await job.run({ index, block: head.number, timestamp: head.timestamp });
     if (accountsReadAt === undefined || Date.now() - accountsReadAt >= accountReadIntervalMs) await readOwnAccounts();
     stats.ticked(head.number);
-    await indexer.flush();
+    indexer.flush();
     lastTickAt = Date.now();
   }
 
@@ -262,7 +294,10 @@ export function createKeeper(options: KeeperOptions): Keeper {
       if (timer) clearTimeout(timer);
       wake?.();
       await loop;
-      await indexer.flush();
+      if (store?.isOpen() ?? false) {
+        indexer.flush();
+        store!.close();
+      }
       const listening = await server?.catch(() => undefined);
       if (listening) await new Promise<void>((resolve) => listening.close(() => resolve()));
     },

@@ -2,6 +2,7 @@ import type { Address, PublicClient, WalletClient } from "viem";
 import type pino from "pino";
 
 import type { AddressBook } from "@pledge/sdk";
+import type { SenderOptions } from "./executor.js";
 
 /** `createKeeper`'s options: the clients, the address book, and every limit with its default. */
 export interface KeeperOptions {
@@ -11,8 +12,13 @@ export interface KeeperOptions {
   addressBook: AddressBook;
   /** The keeper's funded account id, which receives what it wins at auction. */
   bidderAccount: bigint;
-  /** JSON file for the index (block cursor, known accounts, series); a restart resumes from it. */
+  /**
+   * The keeper's SQLite database (`openStore`): the index (block cursor, accounts, holders,
+   * auctions) and the history of every send; a restart resumes from it. Default: none (in memory).
+   */
   storePath?: string;
+  /** Test hook, awaited at each stage of every send (see `SenderOptions.onStage`). */
+  onSendStage?: SenderOptions["onStage"];
   /** Blocks behind the head the index stays. Default 0. */
   confirmations?: number;
   /** Largest block range of one `getLogs`. Default 2,000. */

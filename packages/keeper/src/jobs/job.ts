@@ -1,7 +1,7 @@
 import type pino from "pino";
 
 import { type AddressBook, decodePledgeError } from "@pledge/sdk";
-import { Outcome, type SendResult } from "../executor.js";
+import { type ActionLabel, Outcome, type SendResult } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
 import type { Stats } from "../stats.js";
 import type { KeeperIndex } from "../store.js";
@@ -41,7 +41,8 @@ export type Execute = (
   action: string,
   key: string,
   block: bigint,
-  send: () => Promise<SendResult>,
+  /** Sends, passing `label` (the target key and the tick's block) on to the sender's history of actions. */
+  send: (label: ActionLabel) => Promise<SendResult>,
 ) => Promise<SendResult | undefined>;
 
 /** A fresh report for `job`. */
@@ -55,7 +56,7 @@ export function emptyReport(job: string): JobReport {
  *
  * @example
  * const execute = createExecute({ stats, metrics, log, cooldownBlocks: 3n });
- * const sent = await execute(report, "startAuction", `auction:${account}`, block, () => sender.send(...));
+ * const sent = await execute(report, "startAuction", `auction:${account}`, block, (label) => sender.send(..., label));
  */
 export function createExecute(context: {
   stats: Stats;
@@ -83,7 +84,7 @@ export function createExecute(context: {
       return undefined;
     }
     sentAt.set(key, block);
-    const result = await send();
+    const result = await send({ target: key, tick: block });
     metrics.outcomes.inc({ job, outcome: result.outcome });
     if (result.receipt) stats.gasUsed(result.receipt.gasUsed);
     if (result.outcome === Outcome.DRY_RUN) {

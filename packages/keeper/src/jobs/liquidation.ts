@@ -85,8 +85,8 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         return;
       case "startAuction": {
         if (!options.liquidate) return;
-        const sent = await execute(report, "startAuction", `auction:${who}`, block, () =>
-          sender.send(liquidator, liquidatorAbi, "startAuction", [account]),
+        const sent = await execute(report, "startAuction", `auction:${who}`, block, (label) =>
+          sender.send(liquidator, liquidatorAbi, "startAuction", [account], undefined, label),
         );
         if (!sent?.receipt) return;
         stats.auctionStarted(account, sent.receipt.blockNumber);
@@ -98,8 +98,8 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       }
       case "terminateAuction": {
         if (!options.liquidate) return;
-        const sent = await execute(report, "terminateAuction", `auction:${who}`, block, () =>
-          sender.send(liquidator, liquidatorAbi, "terminateAuction", [account]),
+        const sent = await execute(report, "terminateAuction", `auction:${who}`, block, (label) =>
+          sender.send(liquidator, liquidatorAbi, "terminateAuction", [account], undefined, label),
         );
         if (sent) log.info({ event: "auctionTerminated", account: who }, "auction terminated");
         return;
@@ -112,13 +112,14 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
           minProfit: options.minProfit ?? 0n,
           cashDecimals: options.cashDecimals,
         });
-        const sent = await execute(report, "bid", `bid:${who}`, block, () =>
+        const sent = await execute(report, "bid", `bid:${who}`, block, (label) =>
           sender.send(
             liquidator,
             liquidatorAbi,
             "bid",
             [account, bidderAccount, decision.fractionWad, decision.maxPayment, decision.expectedNonce],
             guard,
+            label,
           ),
         );
         if (!sent?.receipt) return;
