@@ -68,8 +68,11 @@ describe("pledge-keeper run: start-up validation against a node served over HTTP
   }
   const base = () => ["run", "--rpc", url, "--deployment", deployment, "--key-env", "KEEPER_KEY"];
 
+  const chainId = 700_000 + (process.pid % 90_000);
   before(async () => {
-    server = await network.createServer({ network: "node" }, "127.0.0.1");
+    // A chain id of its own: a deployment over HTTP keeps an Ignition journal per chain id, and a
+    // developer's chain-31337 journal (from `npm run node`) must neither be reused nor clobbered.
+    server = await network.createServer({ network: "node", override: { chainId } }, "127.0.0.1");
     const { port } = await server.listen();
     url = `http://127.0.0.1:${port}`;
     const connection = await network.create({ network: "localhost", override: { url } });
@@ -81,6 +84,7 @@ describe("pledge-keeper run: start-up validation against a node served over HTTP
   after(async () => {
     await server.close();
     await rm(dir, { recursive: true, force: true });
+    await rm(path.join(ROOT, "ignition", "deployments", `chain-${chainId}`), { recursive: true, force: true });
   });
 
   it("rejects an unknown flag by name, and a numeric flag that does not parse", async () => {
