@@ -9,7 +9,7 @@ import PledgeOpLocalModule from "../ignition/modules/PledgeOpLocal.js";
 import { type AddressBook, DEPLOYMENTS_DIR, writeAddressBook } from "./lib/addressBook.js";
 import { DeployError } from "./lib/deployError.js";
 import { checkJournal, firstJournalBlock, resetJournal } from "./lib/journal.js";
-import { type LivePlan, readParameters, resolveParameters } from "./lib/parameters.js";
+import { type LivePlan, readParameters, resolveParameters, timelockProblems } from "./lib/parameters.js";
 import { addPledgeCore } from "./lib/pledgeCore.js";
 import { ROLES } from "./lib/roles.js";
 
@@ -244,9 +244,13 @@ async function checkRoles(
   for (const [name, address] of Object.entries(book.contracts)) {
     if (!(await has(address, ROLES.admin, roles.timelock)))
       problems.push(`${name}: the timelock ${roles.timelock} is not admin`);
-    if (await has(address, ROLES.admin, roles.deployer))
-      problems.push(`${name}: the deployer ${roles.deployer} is still admin`);
+    for (const role of ["admin", "riskManager", "guardian", "module"] as const) {
+      if (await has(address, ROLES[role], roles.deployer))
+        problems.push(`${name}: the deployer ${roles.deployer} still holds the ${role} role`);
+    }
   }
+  // The timelock itself: a new one administers itself; neither may leave the deployer a way back.
+  problems.push(...(await timelockProblems(client, roles.timelock, roles.deployer)));
   for (const name of ["CollateralVault", "MarginEngine", "OptionMarket", "Liquidator"] as const) {
     if (!(await has(book.contracts[name], ROLES.riskManager, admin.riskManager))) {
       problems.push(`${name}: the risk manager ${admin.riskManager} lacks its role`);

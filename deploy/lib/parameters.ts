@@ -1,6 +1,17 @@
 import { readFile } from "node:fs/promises";
 
-import { type Address, type PublicClient, erc20Abi, getAddress, isAddress, parseUnits, zeroAddress } from "viem";
+import {
+  type Address,
+  type PublicClient,
+  erc20Abi,
+  getAddress,
+  isAddress,
+  isAddressEqual,
+  keccak256,
+  parseUnits,
+  toHex,
+  zeroAddress,
+} from "viem";
 
 import { aggregatorV3Abi } from "../../packages/sdk/src/abis/aggregatorV3.js";
 import { DeployError } from "./deployError.js";
@@ -213,7 +224,14 @@ export function checkParameters(json: unknown, file = "parameters"): DeployParam
         `${result.maxAge} s is above oracle.maxSettlementDelay (${maxSettlementDelay} s): an on-time round could miss settlement`,
       );
     }
-    if (Number(result.max) !== 0 && Number(result.min) > Number(result.max)) {
+    // On a live network bounds are required: they are the only check that catches a feed of the
+    // wrong pair or scale (an ETH/BTC ratio feed given as ETH/USD answers 0.05 and would pass).
+    if (Number(result.min) <= 0 || Number(result.max) <= 0) {
+      problems.add(
+        where,
+        `min and max must both be above 0 (got ${result.min} and ${result.max}): they catch a wrong feed`,
+      );
+    } else if (Number(result.min) > Number(result.max)) {
       problems.add(where, `min ${result.min} is above max ${result.max}`);
     }
     return result;
@@ -341,7 +359,77 @@ function marginWad(margin: NonNullable<CollateralParameters["standardMargin"]>) 
 
 const timelockAbi = [
   { type: "function", name: "getMinDelay", stateMutability: "view", inputs: [], outputs: [{ type: "uint256" }] },
+  {
+    type: "function",
+    name: "hasRole",
+    stateMutability: "view",
+    inputs: [{ type: "bytes32" }, { type: "address" }],
+    outputs: [{ type: "bool" }],
+  },
 ] as const;
+
+/** A live admin's shortest delay: less gives users no time to leave before a change lands. */
+export const MIN_TIMELOCK_DELAY = 86_400;
+
+/** OpenZeppelin TimelockController's roles, by name. */
+const TIMELOCK_ROLES = {
+  admin: "0x0000000000000000000000000000000000000000000000000000000000000000",
+  proposer: keccak256(toHex("PROPOSER_ROLE")),
+  executor: keccak256(toHex("EXECUTOR_ROLE")),
+  canceller: keccak256(toHex("CANCELLER_ROLE")),
+} as const;
+
+/**
+ * Why `timelock` is not a safe admin, if it is not: it does not answer as a TimelockController,
+ * its delay is under a day, or the deployer holds one of its roles (and so could grant itself
+ * admin of every contract again). Read-only; used before deploying and after.
+ *
+ * @example
+ * const problems = await timelockProblems(publicClient, "0x…timelock", deployer); // [] when safe
+ */
+export async function timelockProblems(client: PublicClient, timelock: Address, deployer: Address): Promise<string[]> {
+  let delay: bigint;
+  try {
+    delay = await client.readContract({ address: timelock, abi: timelockAbi, functionName: "getMinDelay" });
+  } catch {
+    return [`${timelock} does not answer getMinDelay(): it is not a TimelockController`];
+  }
+  const problems: string[] = [];
+  if (delay < BigInt(MIN_TIMELOCK_DELAY)) {
+    problems.push(`${timelock} has a delay of ${delay} s, under ${MIN_TIMELOCK_DELAY} s: users get no time to leave`);
+  }
+  for (const [name, role] of Object.entries(TIMELOCK_ROLES)) {
+    const held = await client
+      .readContract({ address: timelock, abi: timelockAbi, functionName: "hasRole", args: [role, deployer] })
+      .catch(() => false);
+    if (held) {
+      problems.push(
+        `the deployer ${deployer} holds the timelock's ${name} role: it could take admin back; revoke it first`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Chains with a centralized sequencer whose Chainlink feeds need the L2 sequencer uptime feed,
+ * beyond those Hardhat's `op` chain type marks. A parameters file for one of them without
+ * `oracle.sequencerUptimeFeed` is refused.
+ */
+const SEQUENCER_L2S: Record<number, string> = {
+  10: "OP Mainnet",
+  8453: "Base",
+  42161: "Arbitrum One",
+  42170: "Arbitrum Nova",
+  1088: "Metis",
+  534352: "Scroll",
+  324: "zkSync Era",
+  59144: "Linea",
+  5000: "Mantle",
+  11155420: "OP Sepolia",
+  84532: "Base Sepolia",
+  421614: "Arbitrum Sepolia",
+};
 
 /**
  * Checks `parameters` against the chain, with reads only: the chain id, code at every token, feed
@@ -415,10 +503,11 @@ export async function resolveParameters(
   );
 
   const sequencerFeed = parameters.oracle.sequencerUptimeFeed;
-  if (sequencerFeed === null && context.chainType === "op") {
+  const l2 = context.chainType === "op" ? "an OP-stack chain" : SEQUENCER_L2S[chainId];
+  if (sequencerFeed === null && l2 !== undefined) {
     problems.add(
       "oracle.sequencerUptimeFeed",
-      `is null but network ${context.networkName} is an OP-stack chain: give the chain's Chainlink L2 sequencer uptime feed`,
+      `is null but network ${context.networkName} (chain ${chainId}) is ${l2}, whose prices are unsafe while its sequencer is down: give the chain's Chainlink L2 sequencer uptime feed`,
     );
   }
   if (
@@ -440,10 +529,8 @@ export async function resolveParameters(
   if ("timelock" in parameters.admin) {
     const timelock = parameters.admin.timelock;
     if (await hasCode("admin.timelock", timelock, "a TimelockController")) {
-      try {
-        await client.readContract({ address: timelock, abi: timelockAbi, functionName: "getMinDelay" });
-      } catch {
-        problems.add("admin.timelock", `${timelock} does not answer getMinDelay(): it is not a TimelockController`);
+      for (const problem of await timelockProblems(client, timelock, context.deployer)) {
+        problems.add("admin.timelock", problem);
       }
     }
     admin = { kind: "timelock", timelock, ...roles };
@@ -455,8 +542,19 @@ export async function resolveParameters(
       ...roles,
     };
   }
+  if ("newTimelock" in parameters.admin) {
+    for (const key of ["proposers", "executors"] as const) {
+      if (parameters.admin.newTimelock[key].some((member) => isAddressEqual(member, context.deployer))) {
+        problems.add(
+          `admin.newTimelock.${key}`,
+          `holds the deployer ${context.deployer}: it could take admin back through the timelock; use the governance keys`,
+        );
+      }
+    }
+  }
+  // eth_accounts spells addresses in lower case and the file checksums them: compare the addresses, not the text.
   for (const key of ["riskManager", "guardian"] as const) {
-    if (parameters[key] === context.deployer) {
+    if (isAddressEqual(parameters[key], context.deployer)) {
       problems.add(key, `is the deployer ${context.deployer}: the deployer keeps no role on a live network`);
     }
   }

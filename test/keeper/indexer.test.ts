@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { type Address, type Log, getAddress } from "viem";
 
 import { collateralVaultAbi, liquidatorAbi, optionMarketAbi } from "@pledge/sdk";
+import { openStore } from "../../packages/keeper/src/store.js";
 import {
   type BlockRef,
   type ChainSource,
@@ -151,15 +152,19 @@ describe("keeper indexer (no chain)", () => {
   });
 
   it("resumes from its store: the cursor and the index round-trip, and old blocks are not read again", async () => {
-    const storePath = path.join(await mkdtemp(path.join(os.tmpdir(), "keeper-indexer-")), "index.json");
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), "keeper-indexer-")), "keeper.sqlite");
     const chain = fakeChain(logs);
-    const first = indexerOn(chain, recorder().listener, { storePath });
+    const store = openStore(file);
+    const first = indexerOn(chain, recorder().listener, { store, maxLogRange: 3n });
     const { index: before } = await first.sync(chain.head(10n));
-    await first.flush();
+    before.settledSeries.add(series);
+    first.flush();
+    store.close();
 
     let resumed: bigint | undefined;
+    const reopened = openStore(file);
     const second = indexerOn(chain, recorder().listener, {
-      storePath,
+      store: reopened,
       onResume: (index) => void (resumed = index.cursor),
     });
     const reads = chain.ranges.length;
@@ -168,9 +173,43 @@ describe("keeper indexer (no chain)", () => {
     assert.equal(chain.ranges.length, reads, "no log read: the store is up to date");
     assert.deepEqual(after, before);
 
-    // Another chain's store is not used.
-    const other = indexerOn(chain, recorder().listener, { chainId: 2, storePath });
+    // Another chain's store is not used: it starts over from the deployment block.
+    const other = indexerOn(chain, recorder().listener, { chainId: 2, store: reopened });
     await other.sync(chain.head(10n));
     assert.deepEqual(chain.ranges.at(-1), [5n, 10n]);
+    assert.equal(reopened.loadIndex(1), undefined);
+    assert.equal(reopened.loadIndex(2)?.cursor, 10n);
+    reopened.close();
+  });
+
+  it("commits each block range with its cursor: a failed commit keeps the store at the last whole range", async () => {
+    const file = path.join(await mkdtemp(path.join(os.tmpdir(), "keeper-indexer-")), "keeper.sqlite");
+    const chain = fakeChain(logs);
+    const store = openStore(file);
+    let commits = 0;
+    // The third range's commit fails, as a crash would interrupt it.
+    const failing = {
+      ...store,
+      commit: (index: Parameters<typeof store.commit>[0], changes: Parameters<typeof store.commit>[1]) => {
+        if (++commits === 3) throw new Error("disk I/O error");
+        store.commit(index, changes);
+      },
+    };
+    const indexer = indexerOn(chain, recorder().listener, { store: failing, maxLogRange: 2n });
+    await assert.rejects(indexer.sync(chain.head(12n)), /disk I\/O error/);
+    const stored = store.loadIndex(1)!;
+    assert.equal(stored.cursor, 8n, "ranges [5,6] and [7,8] committed, [9,10] not");
+    assert.deepEqual([...stored.accounts].sort(), [1n, 2n, 3n]);
+    assert.equal(stored.auctions.size, 0, "the auction of block 9 is in the uncommitted range");
+    assert.equal(indexer.cursor(), undefined, "the index in memory is dropped, to be reloaded");
+    // The next sync resumes from the stored cursor and reaches the head.
+    const { index } = await indexer.sync(chain.head(12n));
+    assert.equal(index.cursor, 12n);
+    assert.deepEqual(chain.ranges.slice(-2), [
+      [9n, 10n],
+      [11n, 12n],
+    ]);
+    assert.deepEqual([...store.loadIndex(1)!.holders.get(series)!], [3n]);
+    store.close();
   });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
@@ -10,6 +10,7 @@ import { type Keeper, type KeeperOptions, createKeeper } from "../../packages/ke
 import { Health } from "@pledge/sdk";
 import { countingClients } from "../../packages/keeper/src/clients.js";
 import { createReaders } from "../../packages/keeper/src/readers.js";
+import { openStore } from "../../packages/keeper/src/store.js";
 import { type World, createWorld } from "./helpers/world.js";
 
 const silent = pino({ level: process.env.KEEPER_LOG ?? "silent" });
@@ -237,35 +238,44 @@ describe("keeper", () => {
 
   it("resumes from its store after a restart", async () => {
     const world = await createWorld({ accounts: 8 });
-    const storePath = path.join(await mkdtemp(path.join(os.tmpdir(), "keeper-")), "index.json");
+    const storePath = path.join(await mkdtemp(path.join(os.tmpdir(), "keeper-")), "keeper.sqlite");
     const first = keeperFor(world, 0, { storePath });
     await first.tick();
     await world.setSpot(69_000);
     const flagged = await belowMM(world);
     await first.tick(); // starts the auctions
     await first.stop();
-    const stored = JSON.parse(await readFile(storePath, "utf8")) as { cursor: string; accounts: string[] };
-    const cursor = BigInt(stored.cursor);
-    assert.equal(cursor, first.cursor());
-    assert.ok(stored.accounts.length >= world.traders.length);
+    let store = openStore(storePath);
+    const stored = store.loadIndex(world.book.chainId)!;
+    assert.equal(stored.cursor, first.cursor());
+    assert.ok(stored.accounts.size >= world.traders.length);
+    const sent = store.actions();
+    assert.ok(sent.length >= flagged.length, "every send is in the history");
+    assert.ok(
+      sent.every((a) => a.status === "mined" && a.txHash !== undefined && a.gasUsed! > 0n && a.tick !== undefined),
+      "each with its outcome, hash, gas and tick",
+    );
+    store.close();
 
     const second = keeperFor(world, 0, { storePath });
     await second.tick();
-    assert.ok(second.cursor()! > cursor, "the new keeper indexed on from the stored cursor");
+    assert.ok(second.cursor()! > stored.cursor, "the new keeper indexed on from the stored cursor");
     assert.equal(second.stats().auctionsStarted, 0, "the auctions were already started");
     await tickUntilQuiet(world, [second]);
     await assertResolved(world, flagged);
     await second.stop();
 
     // A store that is ahead of the chain (a reset node) is rebuilt from the deployment block.
-    const rebuilt = JSON.parse(await readFile(storePath, "utf8")) as Record<string, unknown>;
-    await writeFile(storePath, JSON.stringify({ ...rebuilt, cursor: "999999", accounts: [], holders: {} }));
+    store = openStore(storePath);
+    store.replaceIndex({ ...store.loadIndex()!, cursor: 999_999n, accounts: new Set(), holders: new Map() });
+    store.close();
     const third = keeperFor(world, 0, { storePath, metricsPort: 19_000 + (process.pid % 1_000) });
     await third.tick();
     const latest = await world.publicClient.getBlockNumber();
     assert.equal(third.cursor(), latest);
-    const index = JSON.parse(await readFile(storePath, "utf8")) as { accounts: string[] };
-    assert.ok(index.accounts.length >= world.traders.length, "accounts re-indexed");
+    store = openStore(storePath);
+    assert.ok(store.loadIndex()!.accounts.size >= world.traders.length, "accounts re-indexed");
+    store.close();
     const health = await fetch(`http://127.0.0.1:${19_000 + (process.pid % 1_000)}/health`);
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { lastBlock: string }).lastBlock, latest.toString());

@@ -1,114 +1,105 @@
 #!/usr/bin/env -S npx tsx
 import { readFile } from "node:fs/promises";
 
-import { Command, InvalidArgumentError } from "commander";
+import { Command, CommanderError } from "commander";
 import pino from "pino";
-import {
-  type Hex,
-  type Transport,
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  fallback,
-  http,
-  parseUnits,
-} from "viem";
+import { type Transport, createPublicClient, createWalletClient, defineChain, fallback, http, parseUnits } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { type AddressBook, accountId } from "@pledge/sdk";
+import { accountId, formatAccount } from "@pledge/sdk";
+import {
+  ExitCode,
+  KeeperStartupError,
+  RUN_SETTINGS,
+  type RunSetting,
+  readConfigFile,
+  resolveRunConfig,
+} from "./config.js";
+import type { SendStage } from "./executor.js";
 import { createKeeper } from "./keeper.js";
-import { loadIndex } from "./store.js";
+import { checkBidder, checkChain, checkCode, checkRpcUrls, loadDeployment, loadKey, redactUrl } from "./preflight.js";
+import { DEFAULT_STORE, KeeperStoreError, openStore, parseJsonIndex } from "./store.js";
 
-interface RunOptions {
-  rpc: string[];
-  deployment: string;
-  keyEnv?: string;
-  keystore?: string;
-  store: string;
-  bidderSubId: string;
-  minProfit: string;
-  maxExposure?: string;
-  bidGasCost: string;
-  maxBidGas: string;
-  maxBatchGas: string;
-  liquidate: boolean;
-  settle: boolean;
-  marginCalls: boolean;
-  confirmations: number;
-  interval: number;
-  metricsPort?: number;
-}
+/** How long each start-up RPC check waits for an answer: a dead endpoint fails the start, it is not retried. */
+const STARTUP_TIMEOUT_MS = 5_000;
 
-const integer = (value: string) => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError("not a non-negative integer");
-  return parsed;
-};
-const subId = (value: string) => {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("not a non-negative integer");
-  return value;
-};
-
-/** The signing key: a hex private key from an env var, or an encrypted JSON keystore (password in PLEDGE_KEYSTORE_PASSWORD). */
-async function loadKey(options: RunOptions): Promise<Hex> {
-  if (options.keyEnv !== undefined) {
-    const key = process.env[options.keyEnv];
-    if (!key) throw new Error(`environment variable ${options.keyEnv} is empty`);
-    return (key.startsWith("0x") ? key : `0x${key}`) as Hex;
-  }
-  if (options.keystore !== undefined) {
-    const password = process.env.PLEDGE_KEYSTORE_PASSWORD;
-    if (password === undefined) throw new Error("set PLEDGE_KEYSTORE_PASSWORD to decrypt the keystore");
-    // viem has no keystore decryption; ethers (already in the toolchain) does it.
-    const { Wallet } = await import("ethers");
-    const wallet = await Wallet.fromEncryptedJson(await readFile(options.keystore, "utf8"), password);
-    return wallet.privateKey as Hex;
-  }
-  throw new Error("give --key-env <VAR> or --keystore <file>");
-}
-
-async function run(options: RunOptions) {
+/**
+ * Validates everything before the first tick (docs/keeper.md, "Start-up checks"), then runs the
+ * keeper until SIGINT/SIGTERM. Every failure is a `KeeperStartupError`: one line, its own exit code.
+ */
+async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: string | undefined) {
+  const config = resolveRunConfig(flags, configFile === undefined ? {} : await readConfigFile(configFile), configFile);
   const logger = pino({ name: "pledge-keeper" });
-  const book = JSON.parse(await readFile(options.deployment, "utf8")) as AddressBook;
-  const transports = options.rpc.map((url) => http(url, { retryCount: 0, timeout: 5_000 }));
+  const account = privateKeyToAccount(await loadKey(config));
+  const book = await loadDeployment(config.deployment);
+  checkRpcUrls(config.rpc);
+  const silent = await checkChain(config.rpc, book, STARTUP_TIMEOUT_MS);
+  if (silent.length > 0) logger.warn({ rpc: silent }, "--rpc endpoints that did not answer at start-up");
+
+  const transports = config.rpc.map((url) => http(url, { retryCount: 0, timeout: STARTUP_TIMEOUT_MS }));
   const transport: Transport = transports.length === 1 ? transports[0]! : fallback(transports, { rank: false });
   const chain = defineChain({
     id: book.chainId,
     name: `pledge-${book.chainId}`,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: options.rpc } },
+    rpcUrls: { default: { http: config.rpc } },
   });
-  const account = privateKeyToAccount(await loadKey(options));
   const publicClient = createPublicClient({ chain, transport });
   const walletClient = createWalletClient({ chain, transport, account });
-  const bidderAccount = accountId(account.address, BigInt(options.bidderSubId));
+  await checkCode(publicClient, book);
+  const bidderAccount = accountId(account.address, config.bidderSubId);
+  if (config.liquidate) {
+    const { warning } = await checkBidder(publicClient, book, bidderAccount);
+    if (warning) logger.warn({ bidderAccount: formatAccount(bidderAccount) }, warning);
+  }
+  if (!config.dryRun && (await publicClient.getBalance({ address: account.address })) === 0n) {
+    logger.warn({ keeper: account.address }, "the key holds no native token: every send will fail until it is funded");
+  }
+
   const decimals = book.cash.decimals;
   const keeper = createKeeper({
     publicClient,
     walletClient,
     addressBook: book,
     bidderAccount,
-    storePath: options.store,
-    confirmations: options.confirmations,
-    jobs: { liquidate: options.liquidate, settle: options.settle, marginCalls: options.marginCalls },
-    minProfit: parseUnits(options.minProfit, decimals),
-    bidGasCost: parseUnits(options.bidGasCost, decimals),
-    maxBidGas: BigInt(options.maxBidGas),
-    maxBatchGas: BigInt(options.maxBatchGas),
-    ...(options.maxExposure === undefined ? {} : { maxExposure: parseUnits(options.maxExposure, decimals) }),
-    ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }),
+    storePath: config.store,
+    ...testPauseHook(logger),
+    confirmations: config.confirmations,
+    jobs: { liquidate: config.liquidate, settle: config.settle, marginCalls: config.marginCalls },
+    minProfit: parseUnits(config.minProfit, decimals),
+    bidGasCost: parseUnits(config.bidGasCost, decimals),
+    maxBidGas: config.maxBidGas,
+    maxBatchGas: config.maxBatchGas,
+    ...(config.maxExposure === undefined ? {} : { maxExposure: parseUnits(config.maxExposure, decimals) }),
+    ...(config.metricsPort === undefined ? {} : { metricsPort: config.metricsPort }),
+    metricsHost: config.metricsHost,
+    maxTickAgeMs: config.maxTickAge * 1_000,
+    dryRun: config.dryRun,
     logger,
   });
+  try {
+    await keeper.ready();
+  } catch (error) {
+    await keeper.stop();
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new KeeperStartupError(
+      ExitCode.METRICS_BIND,
+      `--metrics-host ${config.metricsHost} --metrics-port ${config.metricsPort}: cannot listen (${reason})`,
+      { cause: error },
+    );
+  }
   logger.info(
     {
       keeper: account.address,
-      bidderAccount: bidderAccount.toString(),
+      bidderAccount: formatAccount(bidderAccount),
       chainId: book.chainId,
-      rpc: options.rpc.length,
+      rpc: config.rpc.map(redactUrl),
+      dryRun: config.dryRun,
+      metrics: config.metricsPort === undefined ? null : `${config.metricsHost}:${config.metricsPort}`,
     },
     "keeper starting",
   );
-  keeper.start(options.interval);
+  keeper.start(config.interval);
   const shutdown = (signal: string) => {
     logger.info({ signal }, "shutting down");
     keeper.stop().then(
@@ -123,64 +114,164 @@ async function run(options: RunOptions) {
   process.once("SIGTERM", shutdown);
 }
 
-async function status(options: { store: string }) {
-  const index = await loadIndex(options.store);
-  if (index === undefined) {
-    console.log(JSON.stringify({ store: options.store, found: false }));
-    process.exitCode = 1;
-    return;
+/**
+ * `PLEDGE_KEEPER_TEST_PAUSE=recorded|broadcast` (tests only): the first send that reaches that
+ * stage logs `{"event":"paused"}` and hangs there for good, so a test can kill -9 the process
+ * between journaling a send and broadcasting it, or between broadcasting it and its receipt.
+ */
+function testPauseHook(logger: pino.Logger) {
+  const stage = process.env.PLEDGE_KEEPER_TEST_PAUSE as SendStage | undefined;
+  if (stage !== "recorded" && stage !== "broadcast") return {};
+  return {
+    onSendStage: async (reached: SendStage, action: { kind: string; nonce: number; actionId: number | undefined }) => {
+      if (reached !== stage) return;
+      logger.warn({ event: "paused", stage, ...action }, "paused for a test (PLEDGE_KEEPER_TEST_PAUSE)");
+      setInterval(() => undefined, 1 << 30);
+      await new Promise<never>(() => undefined);
+    },
+  };
+}
+
+/** Prints what the store holds: the index's sizes and cursor, and the actions by status. */
+function status(options: { store: string }) {
+  const store = openStore(options.store, { readOnly: true });
+  try {
+    const summary = store.summary();
+    console.log(
+      JSON.stringify(
+        {
+          store: summary.file,
+          schemaVersion: summary.schemaVersion,
+          chainId: summary.chainId ?? null,
+          cursor: summary.cursor?.toString() ?? null,
+          cursorHash: summary.cursorHash ?? null,
+          accounts: summary.accounts,
+          series: summary.series,
+          openPositions: summary.openPositions,
+          settledSeries: summary.settledSeries,
+          openAuctions: summary.openAuctions.map(String),
+          actions: summary.actions,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    store.close();
   }
-  let positions = 0;
-  for (const holders of index.holders.values()) positions += holders.size;
+}
+
+/** Imports an old JSON store into a new SQLite store, once. */
+async function importStore(json: string, options: { store: string }) {
+  let text: string;
+  try {
+    text = await readFile(json, "utf8");
+  } catch (error) {
+    throw new KeeperStoreError(`cannot read ${json}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let index;
+  try {
+    index = parseJsonIndex(text);
+  } catch (error) {
+    throw new KeeperStoreError(`${json}: ${(error as Error).message}`);
+  }
+  const store = openStore(options.store);
+  try {
+    const existing = store.summary();
+    if (existing.cursor !== undefined)
+      throw new KeeperStoreError(
+        `${options.store} already holds an index (chain ${existing.chainId}, block ${existing.cursor}); import into a new file`,
+      );
+    store.replaceIndex(index);
+  } finally {
+    store.close();
+  }
   console.log(
-    JSON.stringify(
-      {
-        store: options.store,
-        chainId: index.chainId,
-        cursor: index.cursor.toString(),
-        cursorHash: index.cursorHash ?? null,
-        accounts: index.accounts.size,
-        series: index.holders.size,
-        openPositions: positions,
-        settledSeries: index.settledSeries.size,
-        openAuctions: [...index.auctions].map(String),
-      },
-      null,
-      2,
-    ),
+    `imported ${json} into ${options.store}: chain ${index.chainId}, block ${index.cursor}, ` +
+      `${index.accounts.size} accounts, ${index.holders.size} series, ${index.auctions.size} open auctions`,
   );
 }
 
-const program = new Command("pledge-keeper").description("Pledge keeper: liquidations, settlement prices, settlement.");
-program
+const program = new Command("pledge-keeper")
+  .description("Pledge keeper: liquidations, settlement prices, settlement.")
+  .exitOverride()
+  // Errors are printed once, as one line, by `fail` below.
+  .configureOutput({ outputError: () => {} });
+const runCommand = program
   .command("run")
-  .description("run the keeper until SIGINT/SIGTERM")
-  .requiredOption("--rpc <url...>", "JSON-RPC URLs (several: viem fallback transport)")
-  .requiredOption("--deployment <path>", "address book, deployments/<chainId>.json")
+  .description("run the keeper until SIGINT/SIGTERM (exit codes: docs/keeper.md)")
+  .option("--config <file>", "JSON file of settings (keys are these flags without --); flags override it")
+  .option("--rpc <url...>", "JSON-RPC URLs, http(s) (several: viem fallback transport); required")
+  .option("--deployment <path>", "address book, deployments/<chainId>.json; required")
   .option("--key-env <VAR>", "environment variable holding the private key")
   .option("--keystore <file>", "encrypted JSON keystore (password in PLEDGE_KEYSTORE_PASSWORD)")
-  .option("--store <path>", "index store (JSON)", "keeper-index.json")
-  .option("--bidder-sub-id <n>", "sub-account of the key that bids", subId, "1")
-  .option("--min-profit <usdc>", "smallest profit of a bid after gas, cash units", "0")
-  .option("--max-exposure <usdc>", "largest payment for one slice, cash units")
-  .option("--bid-gas-cost <usdc>", "fixed cost counted against every bid on top of its priced gas, cash units", "0")
-  .option("--max-bid-gas <gas>", "skip bids whose simulation uses more gas than this (per bid of a batch)", "3000000")
+  .option("--store <path>", `the keeper's SQLite database: index and history of actions (default: ${DEFAULT_STORE})`)
+  .option("--bidder-sub-id <n>", "sub-account of the key that bids (default: 1)")
+  .option("--min-profit <usd>", "smallest profit of a bid after gas, USD (default: 0)")
+  .option("--max-exposure <usd>", "largest payment for one slice, USD")
+  .option("--bid-gas-cost <usd>", "fixed cost counted against every bid on top of its priced gas, USD (default: 0)")
+  .option(
+    "--max-bid-gas <gas>",
+    "skip bids whose simulation uses more gas than this, per bid of a batch (default: 3000000)",
+  )
   .option(
     "--max-batch-gas <gas>",
-    "most gas one bidMany batch is sent with; a tick's bids are packed under it",
-    "16777216",
+    "most gas one bidMany batch is sent with; a tick's bids are packed under it (default: 16777216)",
   )
-  .option("--confirmations <n>", "blocks the index stays behind the head", integer, 0)
-  .option("--interval <ms>", "poll interval", integer, 1_000)
+  .option("--confirmations <n>", "blocks the index stays behind the head (default: 0)")
+  .option("--interval <ms>", "poll interval (default: 1000)")
   .option("--no-liquidate", "do not start or bid on auctions")
   .option("--no-settle", "do not post settlement prices or settle")
   .option("--no-margin-calls", "do not report margin calls")
-  .option("--metrics-port <n>", "serve /metrics and /health on this port", integer)
-  .action(async (options: RunOptions) => run(options));
+  .option("--dry-run", "simulate and log every transaction, send none")
+  .option("--metrics-port <n>", "serve /metrics and /health on this port")
+  .option("--metrics-host <host>", "interface the metrics server binds (default: 127.0.0.1)")
+  .option("--max-tick-age <s>", "/health answers 503 when the last tick is older (default: 120)")
+  .action(async (options: Record<string, unknown> & { config?: string }) => {
+    // Only what was typed counts as a flag: the defaults are applied after the config file.
+    const flags: Partial<Record<RunSetting, unknown>> = {};
+    for (const name of Object.keys(RUN_SETTINGS) as RunSetting[]) {
+      const attribute = name.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
+      if (runCommand.getOptionValueSource(attribute) === "cli") flags[name] = options[attribute];
+    }
+    await run(flags, options.config);
+  });
 program
   .command("status")
   .description("print what the store holds")
-  .requiredOption("--store <path>", "index store (JSON)")
-  .action(async (options: { store: string }) => status(options));
+  .requiredOption("--store <path>", "(required) the keeper's SQLite database")
+  .action((options: { store: string }) => status(options));
+program
+  .command("import-store")
+  .description("import an old JSON store (keepers before SQLite) into a new SQLite store, once")
+  .argument("<json>", "the old JSON store")
+  .requiredOption("--store <path>", "(required) the SQLite database to create, e.g. keeper.sqlite")
+  .action(async (json: string, options: { store: string }) => importStore(json, options));
 
-await program.parseAsync(process.argv);
+/** Prints `error` as one line on stderr and exits with its code: never a stack trace. */
+function fail(error: unknown): never {
+  const oneLine = (text: string) =>
+    text
+      .replace(/^error: /, "")
+      .replace(/\s*\n\s*/g, " ")
+      .trim();
+  if (error instanceof CommanderError) {
+    if (error.exitCode === 0) process.exit(0); // --help
+    process.stderr.write(`error: ${oneLine(error.message)}\n`);
+    process.exit(ExitCode.USAGE);
+  }
+  if (error instanceof KeeperStoreError) {
+    process.stderr.write(`error: ${oneLine(error.message)}\n`);
+    process.exit(ExitCode.STORE);
+  }
+  if (error instanceof KeeperStartupError) {
+    process.stderr.write(`error: ${oneLine(error.message)}\n`);
+    process.exit(error.exitCode);
+  }
+  const message =
+    error instanceof Error ? ((error as { shortMessage?: string }).shortMessage ?? error.message) : String(error);
+  process.stderr.write(`error: ${oneLine(message)}\n`);
+  process.exit(ExitCode.UNEXPECTED);
+}
+
+await program.parseAsync(process.argv).catch(fail);

@@ -7,9 +7,12 @@ import {
   type PublicClient,
   type TransactionReceipt,
   type WalletClient,
+  encodeFunctionData,
+  keccak256,
 } from "viem";
 
 import { PledgeError, decodePledgeError } from "@pledge/sdk";
+import type { ActionJournal } from "./store.js";
 
 /** How one attempted send ended; every outcome is counted. */
 export const Outcome = {
@@ -31,6 +34,8 @@ export const Outcome = {
   SPLIT: "split",
   /** A request of a mined `bidMany` batch that the liquidator skipped (`BidSkipped`: the account moved). */
   SKIPPED_IN_BATCH: "skipped_in_batch",
+  /** `--dry-run`: the simulation passed and the transaction was logged, not sent. */
+  DRY_RUN: "dry_run",
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
@@ -126,6 +131,31 @@ export interface SenderOptions {
    * run with `eth_call` to get it. Every send is simulated either way (see `send`).
    */
   resultFor?: readonly string[] | undefined;
+  /**
+   * The history of actions. Every send is recorded `pending` (with its nonce) before it is
+   * broadcast; with a local key the transaction is signed first and its hash recorded before
+   * the broadcast too (a JSON-RPC account's hash is known only after); then each fee-bumped
+   * version and the outcome. A send whose broadcast failed in a way that may still have
+   * reached the node stays `pending` for the next start-up's reconciliation.
+   */
+  journal?: ActionJournal | undefined;
+  /**
+   * Awaited at each stage of a send: `recorded` (its `pending` row, and hash if signed locally,
+   * are written; nothing broadcast) and `broadcast` (sent, receipt not awaited). A test hook:
+   * the kill-9 test pauses the keeper process here and kills it.
+   */
+  onStage?:
+    | ((stage: SendStage, action: { kind: string; nonce: number; actionId: number | undefined }) => Promise<void>)
+    | undefined;
+}
+
+/** Where a send is when `SenderOptions.onStage` is called. */
+export type SendStage = "recorded" | "broadcast";
+
+/** What a send acts on, for the history of actions: the job's target key and the tick's head block. */
+export interface ActionLabel {
+  target: string;
+  tick?: bigint | undefined;
 }
 
 /**
@@ -179,11 +209,87 @@ export function createSender(options: SenderOptions) {
   };
 
   interface Submitted {
-    request: object;
+    request: TransactionRequest;
     result: unknown;
     nonce: number;
     hash: Hash;
     fees: Fees | undefined;
+    /** Its row in the journal. */
+    actionId: number | undefined;
+  }
+
+  interface TransactionRequest {
+    address: Address;
+    abi: Abi;
+    functionName: string;
+    args: readonly unknown[];
+    gas: bigint;
+  }
+
+  let chainId: number | undefined = walletClient.chain?.id;
+  const journal = options.journal;
+
+  /**
+   * Broadcasts one version of a transaction. With a local key and known fees it is signed
+   * here, its hash journaled, and only then sent raw, so a crash after the broadcast finds
+   * the hash in the journal; otherwise the node signs (`eth_sendTransaction`) and the hash is
+   * journaled once it returns.
+   */
+  async function broadcast(
+    request: TransactionRequest,
+    fees: Fees | undefined,
+    txNonce: number,
+    actionId: number | undefined,
+    progress: { signed: boolean } = { signed: false },
+  ) {
+    const stage = (name: SendStage) =>
+      options.onStage?.(name, { kind: request.functionName, nonce: txNonce, actionId });
+    if (account!.type === "local" && account!.signTransaction !== undefined && fees !== undefined) {
+      chainId ??= await withBackoff(() => publicClient.getChainId());
+      const serializedTransaction = await account!.signTransaction({
+        type: "eip1559",
+        chainId,
+        to: request.address,
+        data: encodeFunctionData({ abi: request.abi, functionName: request.functionName, args: request.args }),
+        gas: request.gas,
+        nonce: txNonce,
+        ...fees,
+      });
+      const hash = keccak256(serializedTransaction);
+      if (actionId !== undefined) journal?.transaction(actionId, hash);
+      progress.signed = true;
+      await stage("recorded");
+      await walletClient.sendRawTransaction({ serializedTransaction });
+      await stage("broadcast");
+      return hash;
+    }
+    await stage("recorded");
+    const hash = await walletClient.writeContract({
+      ...request,
+      ...fees,
+      nonce: txNonce,
+      account,
+      chain: walletClient.chain,
+    } as never);
+    if (actionId !== undefined) journal?.transaction(actionId, hash);
+    await stage("broadcast");
+    return hash;
+  }
+
+  /** Writes a finished send's outcome to the journal. */
+  function journalOutcome(actionId: number | undefined, result: SendResult) {
+    if (actionId === undefined || journal === undefined) return;
+    const txHash = result.receipt?.transactionHash;
+    if (result.receipt !== undefined) {
+      const status = result.receipt.status === "success" ? "mined" : "reverted";
+      journal.finished(actionId, { status, txHash: txHash!, gasUsed: result.receipt.gasUsed });
+    } else if (result.errorName === "NonceUsedElsewhere") {
+      journal.finished(actionId, { status: "replaced", error: result.errorName });
+    } else {
+      // Not mined within the wait, or the node stopped answering: it may still mine. The next
+      // start-up's reconciliation settles it.
+      journal.finished(actionId, { status: "pending", error: result.errorName ?? result.outcome });
+    }
   }
 
   /** Simulates and sends; runs one at a time (the nonce is taken in call order). */
@@ -193,12 +299,13 @@ export function createSender(options: SenderOptions) {
     functionName: string,
     args: readonly unknown[],
     guard: GasGuard | undefined,
+    label: ActionLabel | undefined,
   ): Promise<Submitted | SendResult> {
     // The simulation is `eth_estimateGas` against the latest block: it executes the call,
     // fails with the contract's decoded error on a revert, and gives the gas limit (with a
     // 30 % margin). Estimating against the node's pending block instead would re-execute
     // every transaction this keeper has queued there for each send (quadratic in a busy tick).
-    let request: object;
+    let request: TransactionRequest;
     let result: unknown;
     let estimatedGas: bigint;
     try {
@@ -225,21 +332,35 @@ export function createSender(options: SenderOptions) {
     // The guard prices the simulated gas at the fee cap this transaction may pay (conservative).
     const refused = guard?.(estimatedGas, chosen ?? cap);
     if (refused !== undefined) return { outcome: Outcome.GAS_GUARD, errorName: refused };
+    let actionId: number | undefined;
+    const progress = { signed: false };
     try {
       nonce ??= await withBackoff(() =>
         publicClient.getTransactionCount({ address: account!.address, blockTag: "pending" }),
       );
-      const hash = await walletClient.writeContract({
-        ...request,
-        ...chosen,
+      chainId ??= await withBackoff(() => publicClient.getChainId());
+      actionId = journal?.pending({
+        chainId,
+        tick: label?.tick,
+        kind: functionName,
+        target: label?.target ?? functionName,
+        sender: account!.address,
         nonce,
-        account,
-        chain: walletClient.chain,
-      } as never);
-      return { request, result, nonce: nonce++, hash, fees: chosen };
+      });
+      const hash = await broadcast(request, chosen, nonce, actionId, progress);
+      return { request, result, nonce: nonce++, hash, fees: chosen, actionId };
     } catch (error) {
       nonce = undefined;
-      return { outcome: isRevert(error) ? Outcome.REVERTED : Outcome.RPC_ERROR, errorName: errorName(error), error };
+      const failed = {
+        outcome: isRevert(error) ? Outcome.REVERTED : Outcome.RPC_ERROR,
+        errorName: errorName(error),
+        error,
+      };
+      // Refused with nothing signed, or signed by the node and refused: nothing can mine. Signed
+      // here and lost on the way: it may have reached the node; reconciliation decides.
+      if (actionId !== undefined)
+        journal!.finished(actionId, { status: progress.signed ? "pending" : "failed", error: failed.errorName });
+      return failed;
     }
   }
 
@@ -299,13 +420,7 @@ export function createSender(options: SenderOptions) {
             capped = true;
             options.onFeeCap?.({ nonce: sent.nonce, hash: current, fees: currentFees });
           } else {
-            const hash = await walletClient.writeContract({
-              ...sent.request,
-              ...next,
-              nonce: sent.nonce,
-              account,
-              chain: walletClient.chain,
-            } as never);
+            const hash = await broadcast(sent.request, next, sent.nonce, sent.actionId);
             hashes.push(hash);
             options.onReplaced?.({ nonce: sent.nonce, hash, replaced: current, fees: next });
             current = hash;
@@ -340,10 +455,16 @@ export function createSender(options: SenderOptions) {
       functionName: name,
       args: ContractFunctionArgs<abi, "nonpayable" | "payable", name>,
       guard?: GasGuard,
+      label?: ActionLabel,
     ): Promise<SendResult> {
-      const submitted = queue.then(() => submit(address, abi, functionName, args as readonly unknown[], guard));
+      const submitted = queue.then(() => submit(address, abi, functionName, args as readonly unknown[], guard, label));
       queue = submitted.catch(() => undefined);
-      return submitted.then((sent) => ("hash" in sent ? settle(sent) : sent));
+      return submitted.then(async (sent) => {
+        if (!("hash" in sent)) return sent;
+        const result = await settle(sent);
+        journalOutcome(sent.actionId, result);
+        return result;
+      });
     },
     resetNonce() {
       nonce = undefined;

@@ -25,6 +25,8 @@ export {
   type GasGuard,
   type SendResult,
   type SenderOptions,
+  type ActionLabel,
+  type SendStage,
   Outcome,
   bumpFees,
   createSender,
@@ -40,4 +42,39 @@ export {
   chunkByGas,
   selectForConfirmation,
 } from "./ranking.js";
-export { type KeeperIndex, loadIndex, saveIndex } from "./store.js";
+export {
+  type ActionJournal,
+  type ActionRecord,
+  type ActionStatus,
+  type KeeperIndex,
+  type KeeperStore,
+  type StoreSummary,
+  DEFAULT_STORE,
+  KeeperStoreError,
+  emptyIndex,
+  openStore,
+  parseJsonIndex,
+} from "./store.js";
+export { type ReconcileReport, reconcileActions } from "./reconcile.js";
+export {
+  ExitCode,
+  KeeperStartupError,
+  RUN_SETTINGS,
+  type RunConfig,
+  type RunSetting,
+  readConfigFile,
+  resolveRunConfig,
+} from "./config.js";
+export {
+  type BidderCheck,
+  checkBidder,
+  checkChain,
+  checkCode,
+  checkRpcUrls,
+  loadDeployment,
+  loadKey,
+  redactUrl,
+} from "./preflight.js";
+export { dryRunSender } from "./dryRun.js";
+export { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
+export { failureCause } from "./jobs/job.js";

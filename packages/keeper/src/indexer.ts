@@ -2,7 +2,7 @@ import { type Address, type Hash, type Log, type PublicClient, parseEventLogs } 
 
 import { collateralVaultAbi, liquidatorAbi, optionMarketAbi } from "@pledge/sdk";
 import { withBackoff } from "./executor.js";
-import { type KeeperIndex, emptyIndex, loadIndex, saveIndex } from "./store.js";
+import { type IndexChanges, type KeeperIndex, type KeeperStore, emptyIndex } from "./store.js";
 
 /** The node's head is behind the index's cursor though it knows that block: a lagging node. The tick is skipped. */
 export class KeeperStaleNodeError extends Error {
@@ -57,8 +57,8 @@ export interface IndexerOptions {
   /** The contracts whose events are indexed: the vault, the market and the liquidator. */
   addresses: readonly Address[];
   listener: IndexListener;
-  /** JSON file for the index; a restart resumes from it. */
-  storePath?: string | undefined;
+  /** The keeper's database: each block range is committed with the cursor; a restart resumes from it. */
+  store?: KeeperStore | undefined;
   /** Blocks behind the head the index stays. Default 0. */
   confirmations?: number | undefined;
   /** Largest block range of one `getLogs`. Default 2,000. */
@@ -73,8 +73,8 @@ export interface Indexer {
   sync(head: BlockRef): Promise<{ index: KeeperIndex; rebuilt: boolean }>;
   /** The last indexed block, once the index is loaded. */
   cursor(): bigint | undefined;
-  /** Saves the index to the store, if there is one. */
-  flush(): Promise<void>;
+  /** Commits what changed outside a block range (series the settlement job finished) to the store, if there is one. */
+  flush(): void;
 }
 
 const indexedEvents = [
@@ -95,10 +95,12 @@ const indexAbi = [...collateralVaultAbi, ...optionMarketAbi, ...liquidatorAbi];
 /**
  * The keeper's indexer: accounts, series holders and open auctions from the vault's, market's
  * and liquidator's events, up to a cursor whose block hash detects a reorg or a reset chain
- * (then the index is rebuilt from the deployment block).
+ * (then the index is rebuilt from the deployment block). With a store, every block range's
+ * changes and the cursor's advance are committed in one transaction, so a crash loses
+ * nothing and a restart resumes from the stored cursor.
  *
  * @example
- * const indexer = createIndexer({ source, chainId, deployedAtBlock, addresses, listener, storePath: "keeper.json" });
+ * const indexer = createIndexer({ source, chainId, deployedAtBlock, addresses, listener, store: openStore("keeper.sqlite") });
  * const { index } = await indexer.sync(head);
  */
 export function createIndexer(options: IndexerOptions): Indexer {
@@ -107,10 +109,16 @@ export function createIndexer(options: IndexerOptions): Indexer {
   const maxLogRange = options.maxLogRange ?? 2_000n;
   let index: KeeperIndex | undefined;
 
-  async function loadOrCreate(): Promise<KeeperIndex> {
-    const stored = options.storePath === undefined ? undefined : await loadIndex(options.storePath, chainId);
-    if (stored) options.onResume?.(stored);
-    return stored ?? emptyIndex(chainId, deployedAtBlock);
+  function loadOrCreate(): KeeperIndex {
+    const stored = options.store?.loadIndex(chainId);
+    if (stored) {
+      options.onResume?.(stored);
+      return stored;
+    }
+    // Nothing stored for this chain (a new store, or another chain's): start over, in the store too.
+    const fresh = emptyIndex(chainId, deployedAtBlock);
+    options.store?.replaceIndex(fresh);
+    return fresh;
   }
 
   /** Whether the index still matches the chain; throws when the node lags behind the cursor. */
@@ -127,12 +135,18 @@ export function createIndexer(options: IndexerOptions): Indexer {
     return block.hash === current.cursorHash;
   }
 
-  function apply(current: KeeperIndex, logs: Log[]) {
+  function apply(current: KeeperIndex, logs: Log[], changes: IndexChanges) {
+    const touchHolder = (series: bigint, account: bigint) => {
+      const accounts = changes.holders.get(series) ?? new Set<bigint>();
+      accounts.add(account);
+      changes.holders.set(series, accounts);
+    };
     for (const event of parseEventLogs({ abi: indexAbi, logs, eventName: [...indexedEvents], strict: true })) {
       switch (event.eventName) {
         case "Deposited":
         case "Withdrawn":
           current.accounts.add(event.args.account);
+          changes.accounts.add(event.args.account);
           listener.changed(event.args.account);
           break;
         case "CollateralMoved":
@@ -146,6 +160,8 @@ export function createIndexer(options: IndexerOptions): Indexer {
         case "PositionSettled": {
           const { account, seriesId, balance } = event.args;
           current.accounts.add(account);
+          changes.accounts.add(account);
+          touchHolder(seriesId, account);
           listener.changed(account);
           const holders = current.holders.get(seriesId) ?? new Set<bigint>();
           if (event.eventName === "PositionChanged" && balance !== 0n) holders.add(account);
@@ -156,10 +172,13 @@ export function createIndexer(options: IndexerOptions): Indexer {
         case "AuctionStarted":
           current.accounts.add(event.args.account);
           current.auctions.add(event.args.account);
+          changes.accounts.add(event.args.account);
+          changes.auctions.add(event.args.account);
           listener.auctionStarted(event.args.account, event.blockNumber, event.args.keeper);
           break;
         case "AuctionEnded":
           current.auctions.delete(event.args.account);
+          changes.auctions.add(event.args.account);
           break;
         case "Bid":
           listener.bid(event.args.account, event.blockNumber, event.args.bidderAccount);
@@ -170,28 +189,38 @@ export function createIndexer(options: IndexerOptions): Indexer {
 
   return {
     async sync(head) {
-      let current = index ?? (await loadOrCreate());
+      let current = index ?? loadOrCreate();
       index = current;
       let rebuilt = false;
       if (!(await matches(current, head))) {
         listener.rebuilt(current.cursor, head.number);
         current = index = emptyIndex(chainId, deployedAtBlock);
+        options.store?.replaceIndex(current);
         rebuilt = true;
       }
       const target = head.number - confirmations;
       while (current.cursor < target) {
         const fromBlock = current.cursor + 1n;
         const toBlock = fromBlock + maxLogRange - 1n < target ? fromBlock + maxLogRange - 1n : target;
-        apply(current, await withBackoff(() => source.logs(options.addresses, fromBlock, toBlock)));
+        const logs = await withBackoff(() => source.logs(options.addresses, fromBlock, toBlock));
         const block = toBlock === head.number ? head : await withBackoff(() => source.block(toBlock));
+        const changes: IndexChanges = { accounts: new Set(), holders: new Map(), auctions: new Set() };
+        apply(current, logs, changes);
         current.cursor = toBlock;
         current.cursorHash = block.hash;
+        try {
+          options.store?.commit(current, changes);
+        } catch (error) {
+          // The index in memory is ahead of the store: drop it, the next sync reloads the stored one.
+          index = undefined;
+          throw error;
+        }
       }
       return { index: current, rebuilt };
     },
     cursor: () => index?.cursor,
-    async flush() {
-      if (index !== undefined && options.storePath !== undefined) await saveIndex(options.storePath, index);
+    flush() {
+      if (index !== undefined) options.store?.commit(index);
     },
   };
 }

@@ -1,18 +1,24 @@
 import type { Server } from "node:http";
 
 import pino from "pino";
+import { formatEther, formatUnits } from "viem";
+
+import { Health, asAccountId, formatAccount, getAccountMargin, healthName } from "@pledge/sdk";
 
 import { countingClients } from "./clients.js";
+import { dryRunSender } from "./dryRun.js";
 import { type Sender, createSender, withBackoff } from "./executor.js";
 import { chainSourceOf, createIndexer } from "./indexer.js";
 import { type Job, createExecute } from "./jobs/job.js";
 import { createLiquidationJob } from "./jobs/liquidation.js";
 import { createSettlementJob } from "./jobs/settlement.js";
-import { createMetrics, serveMetrics } from "./metrics.js";
+import { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
 import type { KeeperOptions } from "./options.js";
 import { createPlanner } from "./planner.js";
 import { createReaders } from "./readers.js";
+import { reconcileActions } from "./reconcile.js";
 import { type KeeperStats, createStats } from "./stats.js";
+import { openStore } from "./store.js";
 
 export { KeeperStaleNodeError } from "./indexer.js";
 export type { KeeperOptions } from "./options.js";
@@ -23,8 +29,12 @@ export interface Keeper {
   tick(): Promise<void>;
   /** Polls `tick` every `intervalMs` (default 1,000), never overlapping; backs off after failures. */
   start(intervalMs?: number): void;
-  /** Finishes the current tick, flushes the store and closes the HTTP server. */
+  /** Finishes the current tick, commits and closes the store and closes the HTTP server. */
   stop(): Promise<void>;
+  /** Resolves once the metrics server listens (at once without one); rejects with its listen error. */
+  ready(): Promise<void>;
+  /** What `/health` answers: ok once a tick succeeded and the last one is younger than `maxTickAgeMs`. */
+  health(): HealthReport;
   stats(): KeeperStats;
   /** The current index cursor (last indexed block). */
   cursor(): bigint | undefined;
@@ -34,19 +44,24 @@ export interface Keeper {
  * The keeper service, wired from its parts: the indexer (events → index), the readers (typed,
  * batched reads), the confirmation planner, the jobs (liquidation, settlement) and the stats.
  * Each tick indexes to the head, then runs the jobs in order; sends go through a single writer
- * per key. Every outcome is counted.
+ * per key. Every outcome is counted. With a store (`storePath`, SQLite), the index is
+ * committed range by range and every send is journaled; before its first tick the keeper
+ * settles the sends a previous run left pending (`reconcileActions`).
  *
  * @example
- * const keeper = createKeeper({ publicClient, walletClient, addressBook, bidderAccount, storePath: "keeper.json" });
+ * const keeper = createKeeper({ publicClient, walletClient, addressBook, bidderAccount, storePath: "keeper.sqlite" });
  * keeper.start(1_000);
  * process.on("SIGINT", () => void keeper.stop());
  */
 export function createKeeper(options: KeeperOptions): Keeper {
-  const metrics = createMetrics();
+  /** Wall time (ms) of the last successful tick. */
+  let lastTickAt: number | undefined;
+  const metrics = createMetrics(() => lastTickAt);
   const stats = createStats(metrics);
   const { addressBook: book, bidderAccount } = options;
   const log = options.logger ?? pino({ level: "info" });
   const { publicClient, walletClient } = countingClients(options.publicClient, options.walletClient, stats.rpcCall);
+  const store = options.storePath === undefined ? undefined : openStore(options.storePath);
   const enabled = { liquidate: true, settle: true, marginCalls: true, ...options.jobs };
   const { CollateralVault: vault, OptionMarket: market, Liquidator: liquidator } = book.contracts;
   const sender: Sender = createSender({
@@ -59,6 +74,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
     pollIntervalMs: options.pollIntervalMs,
     // Settlement counts what `settleBatch` returns; everything else needs no return value.
     resultFor: ["settleBatch"],
+    journal: store,
+    onStage: options.onSendStage,
     onReplaced: ({ nonce, hash, replaced, fees }) => {
       metrics.replacements.inc();
       const maxFeePerGas = fees.maxFeePerGas.toString();
@@ -70,8 +87,24 @@ export function createKeeper(options: KeeperOptions): Keeper {
       log.warn({ event: "feeCap", nonce, hash, maxFeePerGas }, "fee cap reached: no more bumps");
     },
   });
+  const maxTickAgeMs = options.maxTickAgeMs ?? 120_000;
+  function health(): HealthReport {
+    const ageMs = lastTickAt === undefined ? undefined : Date.now() - lastTickAt;
+    const status = ageMs === undefined ? "starting" : ageMs > maxTickAgeMs ? "stale" : "ok";
+    const body = {
+      status,
+      lastTickAgeSeconds: ageMs === undefined ? null : ageMs / 1_000,
+      maxTickAgeSeconds: maxTickAgeMs / 1_000,
+      ...stats.snapshot(),
+    };
+    return { ok: status === "ok", body };
+  }
   const server: Promise<Server> | undefined =
-    options.metricsPort === undefined ? undefined : serveMetrics(metrics, options.metricsPort, stats.snapshot);
+    options.metricsPort === undefined
+      ? undefined
+      : serveMetrics(metrics, options.metricsPort, health, options.metricsHost ?? "127.0.0.1");
+  // A listen error is reported by `ready()` (and `stop()`), not as an unhandled rejection.
+  server?.catch(() => {});
 
   const readers = createReaders(publicClient, book);
   const planner = createPlanner(readers, stats, {
@@ -86,7 +119,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
     chainId: book.chainId,
     deployedAtBlock: BigInt(book.deployedAtBlock),
     addresses: [vault, market, liquidator],
-    storePath: options.storePath,
+    store,
     confirmations: options.confirmations,
     maxLogRange: options.maxLogRange,
     onResume: (index) => log.info({ cursor: index.cursor.toString(), accounts: index.accounts.size }, "index resumed"),
@@ -105,12 +138,20 @@ export function createKeeper(options: KeeperOptions): Keeper {
       },
     },
   });
-  const execute = createExecute({ stats, metrics, log, cooldownBlocks: options.cooldownBlocks ?? 3n });
+  const execute = createExecute({
+    stats,
+    metrics,
+    log,
+    cooldownBlocks: options.cooldownBlocks ?? 3n,
+    addressBook: book,
+  });
+  // `--dry-run`: the jobs simulate and log through this sender; nothing is signed.
+  const jobSender = options.dryRun ? dryRunSender(publicClient, sender.address, log) : sender;
   const jobs: Job[] = [];
   if (enabled.liquidate || enabled.marginCalls) {
     const nativeAsset =
       options.nativeAsset ?? book.collateral.find((c) => c.symbol === "WETH" || c.symbol === "ETH")?.address;
-    const context = { readers, planner, sender, execute, stats, metrics, log };
+    const context = { readers, planner, sender: jobSender, execute, stats, metrics, log };
     const { minProfit, bidGasCost, maxExposure, maxSlippageWad, nativePriceWad } = options;
     jobs.push(
       createLiquidationJob(context, {
@@ -138,16 +179,83 @@ export function createKeeper(options: KeeperOptions): Keeper {
       oracle: book.contracts.ChainlinkOracle,
       settleBatchSize: options.settleBatchSize ?? 100,
     };
-    jobs.push(createSettlementJob({ readers, sender, execute, stats, log }, settlement));
+    jobs.push(createSettlementJob({ readers, sender: jobSender, execute, stats, log }, settlement));
   }
 
+  const accountReadIntervalMs = options.accountReadIntervalMs ?? 30_000;
+  let accountsReadAt: number | undefined;
+  let bidderHealth: Health | undefined;
+  const usd = (wad: bigint) => Number(formatUnits(wad, 18));
+  /** The key's gas balance and the bidder account's margin, for the gauges; logged when the bidder's health changes. */
+  async function readOwnAccounts() {
+    accountsReadAt = Date.now();
+    try {
+      const [balance, [bidder]] = await Promise.all([
+        publicClient.getBalance({ address: sender.address }),
+        getAccountMargin(publicClient, { addressBook: book, accounts: [asAccountId(bidderAccount)] }),
+      ]);
+      metrics.gasBalance.set(Number(formatEther(balance)));
+      const { equityIM, requirementIM, health: bidderNow } = bidder!;
+      metrics.bidderEquity.set(usd(equityIM));
+      metrics.bidderExcessIM.set(usd(equityIM - requirementIM));
+      for (const value of Object.values(Health)) metrics.bidderHealth.set({ health: healthName(value) }, 0);
+      metrics.bidderHealth.set({ health: healthName(bidderNow) }, 1);
+      if (bidderNow !== bidderHealth) {
+        const fields = {
+          event: "bidderHealth",
+          bidderAccount: formatAccount(asAccountId(bidderAccount)),
+          health: healthName(bidderNow),
+          equityUsd: formatUnits(equityIM, 18),
+          excessIMUsd: formatUnits(equityIM - requirementIM, 18),
+        };
+        if (bidderNow === Health.HEALTHY) log.info(fields, "bidder account health");
+        else log.warn(fields, "bidder account below initial margin: its bids will be refused");
+        bidderHealth = bidderNow;
+      }
+    } catch (error) {
+      stats.failed("OwnAccountsReadFailed");
+      log.warn({ err: error }, "could not read the key's balance or the bidder's margin");
+    }
+  }
+
+  /** Whether the sends a previous run left pending were settled (done once, before the first tick's work). */
+  let reconciled = store === undefined;
+
   async function tick() {
+    if (!reconciled) {
+      const report = await reconcileActions({
+        publicClient,
+        journal: store!,
+        chainId: book.chainId,
+        onSettled: (action, status) =>
+          log.info(
+            {
+              event: "reconciled",
+              action: action.id,
+              kind: action.kind,
+              target: action.target,
+              nonce: action.nonce,
+              status,
+            },
+            "pending action from a previous run settled",
+          ),
+      });
+      reconciled = true;
+      if (Object.values(report).some((n) => n > 0))
+        log.info({ event: "reconciled", ...report }, "pending actions reconciled");
+    }
     const head = await withBackoff(() => publicClient.getBlock({ blockTag: "latest" }));
+    metrics.headLag.set(Date.now() / 1_000 - Number(head.timestamp));
     const { index } = await indexer.sync(head);
     metrics.indexed.set(index.accounts.size);
+    metrics.indexedSeries.set(index.holders.size);
+    metrics.openAuctions.set(index.auctions.size);
+    metrics.indexLag.set(Number(head.number - index.cursor));
     for (const job of jobs) await job.run({ index, block: head.number, timestamp: head.timestamp });
+    if (accountsReadAt === undefined || Date.now() - accountsReadAt >= accountReadIntervalMs) await readOwnAccounts();
     stats.ticked(head.number);
-    await indexer.flush();
+    indexer.flush();
+    lastTickAt = Date.now();
   }
 
   let running = false;
@@ -187,12 +295,17 @@ export function createKeeper(options: KeeperOptions): Keeper {
       if (timer) clearTimeout(timer);
       wake?.();
       await loop;
-      await indexer.flush();
-      if (server) {
-        const s = await server;
-        await new Promise<void>((resolve) => s.close(() => resolve()));
+      if (store?.isOpen() ?? false) {
+        indexer.flush();
+        store!.close();
       }
+      const listening = await server?.catch(() => undefined);
+      if (listening) await new Promise<void>((resolve) => listening.close(() => resolve()));
     },
+    async ready() {
+      await server;
+    },
+    health,
     stats: stats.snapshot,
     cursor: indexer.cursor,
   };

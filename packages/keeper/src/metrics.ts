@@ -2,8 +2,16 @@ import { type Server, createServer } from "node:http";
 
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 
-/** The keeper's Prometheus metrics, on a registry of its own (several keepers can share a process). */
-export function createMetrics() {
+/**
+ * The keeper's Prometheus metrics, on a registry of its own (several keepers can share a process).
+ * `lastTickAt` (wall time, ms, of the last successful tick) feeds `pledge_keeper_last_tick_age_seconds`
+ * at every scrape.
+ *
+ * @example
+ * const metrics = createMetrics(() => lastTickAt);
+ * await metrics.registry.metrics(); // Prometheus text
+ */
+export function createMetrics(lastTickAt: () => number | undefined = () => undefined) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = {
@@ -57,14 +65,82 @@ export function createMetrics() {
       registers: [registry],
     }),
     gasUsed: new Counter({ name: "pledge_keeper_gas_used_total", help: "Gas used by sends.", registers: [registry] }),
+    gasBalance: new Gauge({
+      name: "pledge_keeper_gas_balance_ether",
+      help: "The key's native balance, in ether: it pays every send's gas.",
+      registers: [registry],
+    }),
+    bidderEquity: new Gauge({
+      name: "pledge_keeper_bidder_equity_usd",
+      help: "The bidder account's equity at initial-margin haircuts, USD.",
+      registers: [registry],
+    }),
+    bidderExcessIM: new Gauge({
+      name: "pledge_keeper_bidder_excess_im_usd",
+      help: "The bidder account's equity over its initial-margin requirement, USD (negative: below IM, no bid can land).",
+      registers: [registry],
+    }),
+    bidderHealth: new Gauge({
+      name: "pledge_keeper_bidder_health",
+      help: "1 for the bidder account's health (label health: HEALTHY, MARGIN_CALL, LIQUIDATABLE, INSOLVENT), 0 for the others.",
+      labelNames: ["health"] as const,
+      registers: [registry],
+    }),
+    headLag: new Gauge({
+      name: "pledge_keeper_head_lag_seconds",
+      help: "Wall time minus the timestamp of the node's latest block at the last tick: a stalled node or chain grows it.",
+      registers: [registry],
+    }),
+    indexLag: new Gauge({
+      name: "pledge_keeper_index_lag_blocks",
+      help: "Blocks between the node's head and the index cursor at the last tick.",
+      registers: [registry],
+    }),
+    lastTickAge: new Gauge({
+      name: "pledge_keeper_last_tick_age_seconds",
+      help: "Seconds since the last successful tick (-1 before the first).",
+      registers: [registry],
+      collect() {
+        const at = lastTickAt();
+        this.set(at === undefined ? -1 : (Date.now() - at) / 1_000);
+      },
+    }),
+    indexedSeries: new Gauge({
+      name: "pledge_keeper_indexed_series",
+      help: "Series with holders in the index.",
+      registers: [registry],
+    }),
+    openAuctions: new Gauge({
+      name: "pledge_keeper_open_auctions",
+      help: "Open auctions in the index.",
+      registers: [registry],
+    }),
   };
   return metrics;
 }
 
 export type KeeperMetrics = ReturnType<typeof createMetrics>;
 
-/** Serves `/metrics` (Prometheus text) and `/health` (200 with `health()` as JSON) on `port`. */
-export async function serveMetrics(metrics: KeeperMetrics, port: number, health: () => unknown): Promise<Server> {
+/** What `/health` answers: its status code (200 healthy, 503 not) and a JSON body. */
+export interface HealthReport {
+  ok: boolean;
+  body: unknown;
+}
+
+/**
+ * Serves `/metrics` (Prometheus text) and `/health` (`health()`'s body as JSON, 200 when `ok`,
+ * else 503) on `host`:`port`. `host` defaults to 127.0.0.1: a keeper's metrics are not for the
+ * internet, pass `0.0.0.0` (or a private interface) to expose them.
+ *
+ * @example
+ * const server = await serveMetrics(metrics, 9464, () => ({ ok: true, body: {} }));
+ */
+export async function serveMetrics(
+  metrics: KeeperMetrics,
+  port: number,
+  health: () => HealthReport,
+  host = "127.0.0.1",
+): Promise<Server> {
   const server = createServer((request, response) => {
     const url = request.url ?? "/";
     if (url.startsWith("/metrics")) {
@@ -81,10 +157,9 @@ export async function serveMetrics(metrics: KeeperMetrics, port: number, health:
       return;
     }
     if (url.startsWith("/health")) {
-      response.writeHead(200, { "content-type": "application/json" });
-      response.end(
-        JSON.stringify(health(), (_, value: unknown) => (typeof value === "bigint" ? value.toString() : value)),
-      );
+      const { ok, body } = health();
+      response.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+      response.end(JSON.stringify(body, (_, value: unknown) => (typeof value === "bigint" ? value.toString() : value)));
       return;
     }
     response.writeHead(404);
@@ -92,7 +167,7 @@ export async function serveMetrics(metrics: KeeperMetrics, port: number, health:
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, resolve);
+    server.listen(port, host, resolve);
   });
   return server;
 }

@@ -2,6 +2,7 @@ import type { Address, PublicClient, WalletClient } from "viem";
 import type pino from "pino";
 
 import type { AddressBook } from "@pledge/sdk";
+import type { SenderOptions } from "./executor.js";
 
 /** `createKeeper`'s options: the clients, the address book, and every limit with its default. */
 export interface KeeperOptions {
@@ -11,8 +12,13 @@ export interface KeeperOptions {
   addressBook: AddressBook;
   /** The keeper's funded account id, which receives what it wins at auction. */
   bidderAccount: bigint;
-  /** JSON file for the index (block cursor, known accounts, series); a restart resumes from it. */
+  /**
+   * The keeper's SQLite database (`openStore`): the index (block cursor, accounts, holders,
+   * auctions) and the history of every send; a restart resumes from it. Default: none (in memory).
+   */
   storePath?: string;
+  /** Test hook, awaited at each stage of every send (see `SenderOptions.onStage`). */
+  onSendStage?: SenderOptions["onStage"];
   /** Blocks behind the head the index stays. Default 0. */
   confirmations?: number;
   /** Largest block range of one `getLogs`. Default 2,000. */
@@ -53,6 +59,17 @@ export interface KeeperOptions {
   logger?: pino.Logger;
   /** Serves `/metrics` and `/health` on this port when set. */
   metricsPort?: number;
+  /** The interface the metrics server binds. Default 127.0.0.1 (this host only). */
+  metricsHost?: string;
+  /** `/health` answers 503 when the last successful tick is older than this, ms. Default 120,000. */
+  maxTickAgeMs?: number;
+  /** Simulate and log every transaction, never send one. Default false. */
+  dryRun?: boolean;
+  /**
+   * How often the keeper reads its key's gas balance and its bidder account's margin for the
+   * gauges, ms (the first tick always does; two requests each time). Default 30,000.
+   */
+  accountReadIntervalMs?: number;
   /** Blocks a target waits after a failed send. Default 3. */
   cooldownBlocks?: bigint;
   /** EIP-1559 fee cap, wei, fee bumps included. Default 500 gwei. */

@@ -58,16 +58,32 @@ const CONTRACT_NAMES: readonly PledgeContractName[] = [
  * }
  */
 export async function loadAddressBook(chainId: number, dir?: string): Promise<AddressBook> {
+  const path = await import("node:path");
+  return readAddressBook(path.resolve(dir ?? "deployments", `${chainId}.json`), chainId);
+}
+
+/**
+ * Reads the address book at `file` (Node only), whatever its name, and checks its shape as
+ * `loadAddressBook` does. With `chainId`, the book must be for that chain; without, any positive
+ * chain id is accepted (compare `book.chainId` with the client's `eth_chainId` yourself, or let
+ * the actions raise `WrongChainError`). A missing file throws `AddressBookNotFoundError`; malformed
+ * JSON, a missing field or a bad address throws `InvalidAddressBookError`.
+ *
+ * @example
+ * // Any file name (a keeper's --deployment); with a chain id, a book for another chain is refused.
+ * const book = await readAddressBook("./deployments/31337.json", await publicClient.getChainId());
+ * book.contracts.OptionMarket === addressBook.contracts.OptionMarket; // true
+ */
+export async function readAddressBook(file: string, chainId?: number): Promise<AddressBook> {
   // Imported lazily so that bundling the SDK for a browser does not pull in Node built-ins.
   const { readFile } = await import("node:fs/promises");
-  const path = await import("node:path");
-  const file = path.resolve(dir ?? "deployments", `${chainId}.json`);
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT")
-      throw new AddressBookNotFoundError(file, chainId, { cause: error });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EISDIR")
+      throw new AddressBookNotFoundError(file, chainId ?? chainIdInName(file), { cause: error });
     throw error;
   }
   let book: unknown;
@@ -81,10 +97,19 @@ export async function loadAddressBook(chainId: number, dir?: string): Promise<Ad
   return book as AddressBook;
 }
 
-/** What is wrong with `book` as the address book of `chainId`, or undefined if nothing. */
-function addressBookProblem(book: unknown, chainId: number): string | undefined {
+/** The chain id in a `<chainId>.json` file name, or undefined. */
+function chainIdInName(file: string): number | undefined {
+  const match = /(\d+)\.json$/.exec(file);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** What is wrong with `book` as the address book of `chainId` (any chain when undefined), or undefined if nothing. */
+function addressBookProblem(book: unknown, chainId: number | undefined): string | undefined {
   if (!isRecord(book)) return "it is not a JSON object";
-  if (book.chainId !== chainId) return `it is for chain ${String(book.chainId)}, not ${chainId}`;
+  if (chainId === undefined) {
+    if (!Number.isSafeInteger(book.chainId) || (book.chainId as number) <= 0)
+      return `chainId should be a positive integer, and is ${JSON.stringify(book.chainId)}`;
+  } else if (book.chainId !== chainId) return `it is for chain ${String(book.chainId)}, not ${chainId}`;
   if (typeof book.deployedAtBlock !== "string" || !/^\d+$/.test(book.deployedAtBlock)) {
     return `deployedAtBlock should be a block number in a string, and is ${JSON.stringify(book.deployedAtBlock)}`;
   }
@@ -112,6 +137,9 @@ function assetProblem(entry: unknown, where: string): string | undefined {
   }
   if (typeof entry.symbol !== "string" || entry.symbol === "") return `${where}.symbol is missing`;
   if (!Number.isInteger(entry.decimals)) return `${where}.decimals is missing`;
+  // The protocol's one cash convention takes 0 to 36 decimals (CashUnits); nothing else is a token.
+  const decimals = entry.decimals as number;
+  if (decimals < 0 || decimals > 36) return `${where}.decimals is ${decimals}, outside 0 to 36`;
   for (const feed of ["spotFeed", "volFeed"] as const) {
     const value = entry[feed];
     if (value !== undefined && (typeof value !== "string" || !isAddress(value))) {

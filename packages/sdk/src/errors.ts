@@ -259,9 +259,10 @@ export class ContractNotDeployedError extends PledgeBaseError {
 export class AddressBookNotFoundError extends PledgeBaseError {
   override name = "AddressBookNotFoundError";
   readonly file: string;
-  constructor(file: string, chainId: number, options: { cause?: unknown } = {}) {
+  constructor(file: string, chainId: number | undefined, options: { cause?: unknown } = {}) {
+    const recorded = chainId === undefined ? "" : `: nothing deployed to chain ${chainId} has been recorded there`;
     super(
-      `No address book at ${file}: nothing deployed to chain ${chainId} has been recorded there. Deploy with \`npm run deploy -- --network <name>\`, which writes deployments/<chainId>.json, or pass the folder that holds the file as loadAddressBook's second argument.`,
+      `No address book at ${file}${recorded}. Deploy with \`npm run deploy -- --network <name>\`, which writes deployments/<chainId>.json, or pass the folder that holds the file as loadAddressBook's second argument.`,
       options,
     );
     this.file = file;
@@ -453,7 +454,15 @@ const wadPair = (left: unknown, right: unknown): [string, string] => {
   while (digits < 18 && l === r) [l, r] = at(++digits);
   return [l, r];
 };
-const usd = (wad: unknown) => `${formatAmount(wad as bigint)} USD`;
+/** A WAD amount with 2 decimals, or as many more as it takes for a non-zero amount not to print as 0. */
+const wadAmount = (wad: unknown): string => {
+  let digits = 2;
+  let text = formatAmount(wad as bigint, 18, digits);
+  while ((wad as bigint) !== 0n && digits < 18 && /^\u2212?0$/.test(text))
+    text = formatAmount(wad as bigint, 18, ++digits);
+  return text;
+};
+const usd = (wad: unknown) => `${wadAmount(wad)} USD`;
 /** Two USD amounts of an inequality, with as many decimals as it takes for them to differ. */
 const usdPair = (left: unknown, right: unknown): [string, string] => {
   const [l, r] = wadPair(left, right);
@@ -753,10 +762,23 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Feed ${str(aggregator)} answered ${signed(str(answer))}, not a positive price; wait for a valid round`,
   OracleStalePrice: ([aggregator, updatedAt, maxAge]) =>
     `Feed ${str(aggregator)} is stale: last update at ${when(updatedAt)}, max age ${str(maxAge)} s; wait for a new round`,
-  OraclePriceOutOfBounds: ([aggregator, price, min, max]) => {
+  OraclePriceOutOfBounds: ([aggregator, price, min, max], context) => {
     const below = (price as bigint) < (min as bigint);
-    const [p, bound] = usdPair(price, below ? min : max);
-    return `Feed ${str(aggregator)} reports ${p}, ${below ? "below its floor" : "above its cap"} of ${bound}; the feed is malfunctioning, wait for a sane round`;
+    const bound = below ? min : max;
+    const where = below ? "below its floor" : "above its cap";
+    const then = "the feed is malfunctioning, wait for a sane round";
+    const assets = context.addressBook ? [context.addressBook.cash, ...context.addressBook.collateral] : [];
+    const sameAddress = (feed: unknown) =>
+      typeof feed === "string" && feed.toLowerCase() === str(aggregator).toLowerCase();
+    // A volatility feed's answer is a fraction (WAD), not a price: print it as a percentage.
+    const vol = assets.find((asset) => sameAddress(asset.volFeed));
+    if (vol) {
+      return `The ${vol.symbol} volatility feed ${str(aggregator)} reports ${percent(price)}, ${where} of ${percent(bound)}; ${then}`;
+    }
+    const [p, b] = usdPair(price, bound);
+    const spot = assets.find((asset) => sameAddress(asset.spotFeed));
+    const name = spot ? `The ${spot.symbol}/USD feed ${str(aggregator)}` : `Feed ${str(aggregator)}`;
+    return `${name} reports ${p}, ${where} of ${b}; ${then}`;
   },
   OracleSequencerDown: () => "The L2 sequencer is down (or its uptime feed is invalid); wait until it is back up",
   OracleGracePeriodNotOver: ([upSince, grace]) =>

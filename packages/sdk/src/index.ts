@@ -109,7 +109,13 @@ export {
 export { settlementPayoff } from "./math/settlement.js";
 export { Account } from "./entities/Account.js";
 export * from "./abis/index.js";
-export { type AddressBook, type AssetEntry, type PledgeContractName, loadAddressBook } from "./addressBook.js";
+export {
+  type AddressBook,
+  type AssetEntry,
+  type PledgeContractName,
+  loadAddressBook,
+  readAddressBook,
+} from "./addressBook.js";
 export {
   type PledgeErrorAbi,
   type PledgeErrorArgs,

@@ -21,8 +21,10 @@ export async function createWorld(options: {
   spot?: number;
   /** Put every trader on portfolio margin before it trades. */
   portfolio?: boolean;
+  /** A connection to use instead of a new in-process chain (a node served over HTTP, for CLI tests). */
+  connection?: Awaited<ReturnType<typeof network.create>>;
 }) {
-  const connection = await network.create();
+  const connection = options.connection ?? (await network.create());
   const { contracts, book } = await deployPledge(connection, { writeBook: false });
   const publicClient = await connection.viem.getPublicClient();
   const testClient = await connection.viem.getTestClient();

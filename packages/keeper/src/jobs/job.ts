@@ -1,6 +1,7 @@
 import type pino from "pino";
 
-import { Outcome, type SendResult } from "../executor.js";
+import { type AddressBook, decodePledgeError } from "@pledge/sdk";
+import { type ActionLabel, Outcome, type SendResult } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
 import type { Stats } from "../stats.js";
 import type { KeeperIndex } from "../store.js";
@@ -42,7 +43,8 @@ export interface Execute {
     action: string,
     key: string,
     block: bigint,
-    send: () => Promise<SendResult>,
+    /** Sends, passing `label` (the target key and the tick's block) on to the sender's history of actions. */
+    send: (label: ActionLabel) => Promise<SendResult>,
   ): Promise<SendResult | undefined>;
   /**
    * Whether `key` may be sent for at `block` (not cooling down, not sent for in this block);
@@ -51,8 +53,8 @@ export interface Execute {
   admit(report: JobReport, action: string, key: string, block: bigint): boolean;
   /**
    * Counts one transaction's `result` for `keys`: on success it counts as sent and clears their
-   * cooldowns; otherwise it counts as failed, logs the decoded cause and cools every key down.
-   * Whether it succeeded.
+   * cooldowns; a dry run counts as skipped; otherwise it counts as failed, logs the decoded cause
+   * and cools every key down. Whether it was sent and succeeded.
    */
   record(report: JobReport, action: string, keys: readonly string[], block: bigint, result: SendResult): boolean;
   /** Cools `key` down from `block` (a target its transaction skipped). */
@@ -70,15 +72,17 @@ export function emptyReport(job: string): JobReport {
  *
  * @example
  * const execute = createExecute({ stats, metrics, log, cooldownBlocks: 3n });
- * const sent = await execute(report, "startAuction", `auction:${account}`, block, () => sender.send(...));
+ * const sent = await execute(report, "startAuction", `auction:${account}`, block, (label) => sender.send(..., label));
  */
 export function createExecute(context: {
   stats: Stats;
   metrics: KeeperMetrics;
   log: pino.Logger;
   cooldownBlocks: bigint;
+  /** Names tokens and prints amounts in units in the decoded causes of failed sends. */
+  addressBook?: AddressBook | undefined;
 }): Execute {
-  const { stats, metrics, log, cooldownBlocks } = context;
+  const { stats, metrics, log, cooldownBlocks, addressBook } = context;
   /** Target key → block until which it is skipped after a failure. */
   const cooldownUntil = new Map<string, bigint>();
   /** Target key → last block this keeper sent for it. */
@@ -104,11 +108,16 @@ export function createExecute(context: {
   const record: Execute["record"] = (report, job, keys, block, result) => {
     metrics.outcomes.inc({ job, outcome: result.outcome });
     if (result.receipt) stats.gasUsed(result.receipt.gasUsed);
+    if (result.outcome === Outcome.DRY_RUN) {
+      report.skipped++;
+      return false;
+    }
     if (result.outcome !== Outcome.SENT) {
       stats.failed(result.errorName ?? result.outcome);
       for (const key of keys) coolDown(key, block);
+      const cause = failureCause(result, addressBook);
       log.warn(
-        { job, target: keys.length === 1 ? keys[0] : keys, outcome: result.outcome, error: result.errorName },
+        { job, target: keys.length === 1 ? keys[0] : keys, outcome: result.outcome, error: result.errorName, cause },
         "send failed",
       );
       report.failed++;
@@ -123,11 +132,30 @@ export function createExecute(context: {
     job: string,
     key: string,
     block: bigint,
-    send: () => Promise<SendResult>,
+    send: (label: ActionLabel) => Promise<SendResult>,
   ): Promise<SendResult | undefined> => {
     if (!admit(report, job, key, block)) return undefined;
-    const result = await send();
+    const result = await send({ target: key, tick: block });
     return record(report, job, [key], block, result) ? result : undefined;
   };
   return Object.assign(execute, { admit, record, coolDown });
+}
+
+/**
+ * Why a send failed, in words: the decoded Pledge error's message (`decodePledgeError`), else the
+ * viem error's short message, else the error name (a gas guard's reason).
+ *
+ * @example
+ * failureCause({ outcome: Outcome.SIMULATION_REVERTED, errorName: "LiquidatorAccountHealthy", error });
+ * // "Account 0x3c44…/1 is HEALTHY: …"
+ */
+export function failureCause(result: SendResult, addressBook?: AddressBook): string | undefined {
+  if (result.error !== undefined) {
+    const decoded = decodePledgeError(result.error, { addressBook });
+    if (decoded) return decoded.message;
+    const short = (result.error as { shortMessage?: unknown }).shortMessage;
+    if (typeof short === "string") return short;
+    if (result.error instanceof Error) return result.error.message.split("\n")[0];
+  }
+  return result.errorName;
 }

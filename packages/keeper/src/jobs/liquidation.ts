@@ -1,7 +1,7 @@
 import { type Address, maxUint256, parseEventLogs } from "viem";
 import type pino from "pino";
 
-import { Health, liquidatorAbi, pledgeErrorNameOf } from "@pledge/sdk";
+import { Health, asAccountId, formatAccount, healthName, liquidatorAbi, pledgeErrorNameOf } from "@pledge/sdk";
 import { Outcome, type Sender } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
 import type { Planner } from "../planner.js";
@@ -93,37 +93,36 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
 
   async function carryOut(report: JobReport, decision: Decision, block: bigint, marginCalls: Set<bigint>) {
     const { account } = decision;
+    /** The account as `owner/subId`, in logs and target keys. */
+    const who = formatAccount(asAccountId(account));
     switch (decision.kind) {
       case "marginCall":
         if (!options.marginCalls) return;
         marginCalls.add(account);
         if (!inMarginCall.has(account)) {
           inMarginCall.add(account);
-          log.info(
-            { event: "marginCall", account: account.toString(), excessIM: decision.excessIM.toString() },
-            "margin call",
-          );
+          log.info({ event: "marginCall", account: who, excessIM: decision.excessIM.toString() }, "margin call");
         }
         return;
       case "startAuction": {
         if (!options.liquidate) return;
-        const sent = await execute(report, "startAuction", `auction:${account}`, block, () =>
-          sender.send(liquidator, liquidatorAbi, "startAuction", [account]),
+        const sent = await execute(report, "startAuction", `auction:${who}`, block, (label) =>
+          sender.send(liquidator, liquidatorAbi, "startAuction", [account], undefined, label),
         );
         if (!sent?.receipt) return;
         stats.auctionStarted(account, sent.receipt.blockNumber);
         log.info(
-          { event: "auctionStarted", account: account.toString(), block: sent.receipt.blockNumber.toString() },
+          { event: "auctionStarted", account: who, block: sent.receipt.blockNumber.toString() },
           "auction started",
         );
         return;
       }
       case "terminateAuction": {
         if (!options.liquidate) return;
-        const sent = await execute(report, "terminateAuction", `auction:${account}`, block, () =>
-          sender.send(liquidator, liquidatorAbi, "terminateAuction", [account]),
+        const sent = await execute(report, "terminateAuction", `auction:${who}`, block, (label) =>
+          sender.send(liquidator, liquidatorAbi, "terminateAuction", [account], undefined, label),
         );
-        if (sent) log.info({ event: "auctionTerminated", account: account.toString() }, "auction terminated");
+        if (sent) log.info({ event: "auctionTerminated", account: who }, "auction terminated");
         return;
       }
       case "bid":
@@ -131,13 +130,16 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     }
   }
 
+  /** A bid's target key, as the other jobs name accounts (`owner/subId`). */
+  const bidKey = (account: bigint) => `bid:${formatAccount(asAccountId(account))}`;
+
   /** Gas one bid of a batch used in the last mined batch (a guess before the first). */
   let gasPerBid = options.gasPerBid ?? 500_000n;
 
   /** Packs the tick's bids (those not cooling down or already sent) into batches and sends them back to back. */
   async function sendBids(report: JobReport, bids: readonly BidDecision[], block: bigint) {
     if (!options.liquidate || bids.length === 0) return;
-    const admitted = bids.filter((bid) => execute.admit(report, "bidMany", `bid:${bid.account}`, block));
+    const admitted = bids.filter((bid) => execute.admit(report, "bidMany", bidKey(bid.account), block));
     const config: BidGasConfig = {
       maxBidGas: options.maxBidGas,
       maxBatchGas: options.maxBatchGas,
@@ -168,6 +170,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         bids.map((bid) => bid.profit),
         config,
       ),
+      { target: bids.map((bid) => bidKey(bid.account)).join(" "), tick: block },
     );
     // Too much gas for the cap (or for the node's `eth_estimateGas` cap: a step then runs out of
     // gas), or more slices than the bidder's margin carries: two halves may each pass.
@@ -185,7 +188,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       ]);
       return;
     }
-    const keys = bids.map((bid) => `bid:${bid.account}`);
+    const keys = bids.map((bid) => bidKey(bid.account));
     if (!execute.record(report, "bidMany", keys, block, result) || !result.receipt) return;
     const { receipt } = result;
     const events = parseEventLogs({ abi: liquidatorAbi, logs: receipt.logs });
@@ -200,7 +203,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       }
     }
     for (const bid of bids) {
-      const account = bid.account.toString();
+      const account = formatAccount(asAccountId(bid.account));
       if (started.has(bid.account)) stats.auctionStarted(bid.account, receipt.blockNumber);
       if (landed.has(bid.account)) {
         stats.bidLanded(bid.account, receipt.blockNumber);
@@ -211,7 +214,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       } else {
         const cause = skipped.get(bid.account) ?? "unknown";
         metrics.outcomes.inc({ job: "bid", outcome: Outcome.SKIPPED_IN_BATCH });
-        execute.coolDown(`bid:${bid.account}`, block);
+        execute.coolDown(bidKey(bid.account), block);
         log.info({ event: "bidSkipped", account, cause }, "bid skipped in its batch");
       }
     }
@@ -237,7 +240,9 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         if (state.health !== Health.HEALTHY) atRisk[state.health]++;
         if (state.health >= Health.LIQUIDATABLE) stats.belowMaintenance(state.account, block);
       }
-      for (const [health, count] of Object.entries(atRisk)) metrics.atRisk.set({ health }, count);
+      for (const [health, count] of Object.entries(atRisk)) {
+        metrics.atRisk.set({ health: healthName(Number(health) as Health) }, count);
+      }
       const candidates = states.filter((s) => s.health !== Health.HEALTHY || index.auctions.has(s.account));
       if (candidates.length === 0) return report;
       // Below MM with no auction yet, the preview is of the bid that would start it.

@@ -73,8 +73,15 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
             );
             continue;
           }
-          const sent = await execute(report, "postSettlementPrice", `price:${asset}:${expiry}`, block, () =>
-            sender.send(oracle, chainlinkOracleAbi, "postSettlementPrice", [asset, expiry, round.roundId, round.hints]),
+          const sent = await execute(report, "postSettlementPrice", `price:${asset}:${expiry}`, block, (label) =>
+            sender.send(
+              oracle,
+              chainlinkOracleAbi,
+              "postSettlementPrice",
+              [asset, expiry, round.roundId, round.hints],
+              undefined,
+              label,
+            ),
           );
           if (!sent) continue;
           stats.pricePosted();
@@ -84,8 +91,8 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
         let complete = true;
         for (let i = 0; i < accounts.length; i += settleBatchSize) {
           const chunk = accounts.slice(i, i + settleBatchSize);
-          const sent = await execute(report, "settle", `settle:${seriesId}:${i}`, block, () =>
-            sender.send(market, optionMarketAbi, "settleBatch", [chunk, chunk.map(() => seriesId)]),
+          const sent = await execute(report, "settle", `settle:${seriesId}:${i}`, block, (label) =>
+            sender.send(market, optionMarketAbi, "settleBatch", [chunk, chunk.map(() => seriesId)], undefined, label),
           );
           if (!sent) {
             complete = false;

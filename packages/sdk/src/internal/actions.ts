@@ -107,7 +107,8 @@ function describeAddress(addressBook: AddressBook | undefined, address: Address)
 /** Throws `ContractNotDeployedError` if `address` holds no code. */
 export async function assertCode(client: ReadClient, address: Address, what: string): Promise<void> {
   const code = await getCode(client, { address });
-  if (!code || code === "0x") throw new ContractNotDeployedError(address, what, await chainIdOf(client));
+  // The chain is asked afresh: the message must name the chain the call really went to.
+  if (!code || code === "0x") throw new ContractNotDeployedError(address, what, await getChainId(client));
 }
 
 /**
@@ -125,8 +126,13 @@ export async function assertAsset(client: ReadClient, addressBook: AddressBook |
 /** The chain id each read client's transport answers, asked once per client. */
 const chainIds = new WeakMap<ReadClient, Promise<number>>();
 
-/** The chain id `client`'s transport answers (`eth_chainId`), cached per client. */
+/**
+ * The chain id `client`'s transport answers (`eth_chainId`), cached per client, except for an
+ * EIP-1193 (`custom`) transport: an injected wallet can switch chains under the same client, so
+ * it is asked every time.
+ */
 function chainIdOf(client: ReadClient): Promise<number> {
+  if (client.transport.type === "custom") return getChainId(client);
   let chainId = chainIds.get(client);
   if (!chainId) {
     chainId = getChainId(client);

@@ -83,6 +83,9 @@ export async function getPledgeEvents<
   return pledgeRead(client, params.addressBook, async () => {
     const fromBlock = params.fromBlock ?? BigInt(params.addressBook?.deployedAtBlock ?? 0);
     const toBlock = params.toBlock ?? (await getBlockNumber(client, { cacheTime: 0 }));
+    if (fromBlock > toBlock) {
+      throw new RangeError(`fromBlock ${fromBlock} is after toBlock ${toBlock}: the range holds no block; swap them`);
+    }
     const logs: unknown[] = [];
     for (let start = fromBlock; start <= toBlock; start += chunkSize) {
       const end = start + chunkSize - 1n < toBlock ? start + chunkSize - 1n : toBlock;
