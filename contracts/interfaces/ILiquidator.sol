@@ -126,7 +126,8 @@ interface ILiquidator is IAccountHook {
     error LiquidatorNotAnEmptyDebtor(AccountId account);
     /// @notice `bidMany` was given no request.
     error LiquidatorEmptyBatch();
-    /// @notice Request `index` of a `bidMany` batch ran out of gas: send the batch with more gas.
+    /// @notice The batch ran out of gas at request `index` (where gas ran out, which is not
+    /// necessarily the request that cost more than expected): send it with more gas.
     error LiquidatorBatchOutOfGas(uint256 index);
     /// @notice `bidStep` is the liquidator's own step of `bidMany`: `caller` is not the liquidator.
     error LiquidatorOnlySelf(address caller);

@@ -748,7 +748,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
   LiquidatorEmptyBatch: () => "The batch holds no bid: bidMany needs at least one request",
   LiquidatorBatchOutOfGas: ([index]) =>
-    `Bid ${str(index)} of the batch ran out of gas; send the batch with a higher gas limit, or fewer bids`,
+    `The batch ran out of gas at bid ${str(index)} (an earlier bid may be the one that cost more than estimated); estimate it again and send it with a higher gas limit, or fewer bids`,
   LiquidatorOnlySelf: ([caller]) =>
     `${str(caller)} called bidStep, which only the liquidator itself runs inside bidMany; call bidMany instead`,
   InsuranceFundZeroAddress: () => "An address argument is zero; pass a real one",

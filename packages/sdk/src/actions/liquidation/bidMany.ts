@@ -31,7 +31,9 @@ export interface BidManyRequest {
   maxPayment?: bigint | undefined;
   /**
    * Defaults to the market's current `accountNonce(account)`; `maxUint256` skips the check
-   * (the bid is then bounded by `maxPayment` alone, as keepers send it).
+   * (the bid is then bounded by `maxPayment` alone, as keepers send it). The default is read
+   * before the batch: an account listed twice is moved by its first bid, so its second request,
+   * with the default, is always skipped (`LiquidatorAccountChanged`); pass `maxUint256` there.
    */
   expectedNonce?: bigint | undefined;
 }
