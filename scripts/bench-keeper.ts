@@ -265,6 +265,9 @@ const atDrop = await marginsOf(world, population, priceBlock);
 const liquidatable = population.filter((_, i) => atDrop[i]!.health >= Health.LIQUIDATABLE);
 process.stderr.write(`BTC/USD ${SPOT} → ${price}: ${liquidatable.length} of ${population.length} below MM\n`);
 
+// The chain as the drop left it, for the gas comparison after the cascade.
+const dropSnapshot = await raw("evm_snapshot");
+
 const rpcBefore = rpcTotal;
 const rpcByMethodBefore = new Map(rpc);
 const blocksBefore = { receipts: blocksForReceipts, ticks: blocksForTicks, interval: blocksForInterval };
@@ -293,11 +296,11 @@ const firstAuction = new Map<bigint, bigint>();
 const firstBid = new Map<bigint, bigint>();
 let keeperGasFromReceipts = 0n;
 const keeperTxs = new Set<Hash>();
-const liquidatorEvents = ["AuctionStarted", "Bid", "AuctionEnded"] as const;
+const liquidatorEvents = ["AuctionStarted", "Bid", "AuctionEnded", "BidSkipped"] as const;
 for (const event of parseEventLogs({ abi: liquidator.abi, logs, eventName: [...liquidatorEvents] })) {
   // Only the keeper calls the Liquidator here: its transactions are those that emitted these.
   keeperTxs.add(event.transactionHash);
-  if (event.eventName === "AuctionEnded") continue;
+  if (event.eventName === "AuctionEnded" || event.eventName === "BidSkipped") continue;
   const target = event.eventName === "AuctionStarted" ? firstAuction : firstBid;
   if (!target.has(event.args.account)) target.set(event.args.account, event.blockNumber);
 }
@@ -309,6 +312,56 @@ const blocksTo = (first: Map<bigint, bigint>) =>
   });
 const toAuction = blocksTo(firstAuction);
 const toBid = blocksTo(firstBid);
+
+// ---------------------------------------------------------------- gas per bid, one by one vs batched
+// Back on the chain as the drop left it (the cascade is over and read): the same GAS_SAMPLE
+// accounts bid one transaction each, then all in one `bidMany`, by the keeper's bidder, each
+// on a snapshot of that state.
+const GAS_SAMPLE = 10;
+const REALISTIC_BLOCK_GAS = 30_000_000;
+const sample = liquidatable.slice(0, GAS_SAMPLE);
+async function gasOnSnapshot(calls: `0x${string}`[]): Promise<bigint> {
+  const saved = { clock, feedsPostedAt, adminNonce };
+  const snapshotId = await raw("evm_snapshot");
+  const hashes: Hash[] = [];
+  for (const data of calls) {
+    hashes.push(
+      (await raw("eth_sendTransaction", [
+        { from: bidder, to: liquidator.address, data, gas: numberToHex(16_000_000n) },
+      ])) as Hash,
+    );
+  }
+  await mineBlock();
+  let gas = 0n;
+  for (const hash of hashes) {
+    const receipt = await publicClient.getTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`bench: a sample bid reverted (${hash})`);
+    gas += receipt.gasUsed;
+  }
+  await raw("evm_revert", [snapshotId]);
+  ({ clock, feedsPostedAt, adminNonce } = saved);
+  return gas;
+}
+const bidArgs = (account: bigint) => ({
+  account,
+  fractionWad: 10n ** 18n,
+  maxPayment: 2n ** 255n - 1n,
+  expectedNonce: 2n ** 256n - 1n,
+});
+await raw("evm_revert", [dropSnapshot]);
+const singleGas = await gasOnSnapshot(
+  sample.map((account) => {
+    const r = bidArgs(account);
+    return encodeFunctionData({
+      abi: liquidator.abi,
+      functionName: "bid",
+      args: [r.account, world.bidder, r.fractionWad, r.maxPayment, r.expectedNonce],
+    });
+  }),
+);
+const batchedGas = await gasOnSnapshot([
+  encodeFunctionData({ abi: liquidator.abi, functionName: "bidMany", args: [sample.map(bidArgs), world.bidder] }),
+]);
 
 // ---------------------------------------------------------------- ranking speed
 // The SDK's float ranking over every account's inputs, as a keeper would rank them.
@@ -369,6 +422,33 @@ const snapshot = {
   latencyBlocks: {
     auctionStart: { accounts: toAuction.length, ...quantiles(toAuction) },
     firstBid: { accounts: toBid.length, ...quantiles(toBid) },
+    target: "every account below MM has an auction and a first bid within 2 blocks of the price update",
+    targetMet:
+      toAuction.length === liquidatable.length &&
+      toBid.length === liquidatable.length &&
+      Math.max(...toAuction, ...toBid) <= 2,
+  },
+  gasPerBid: {
+    note:
+      `The same ${sample.length} accounts right after the drop (start + bid of each, whole accounts), on a snapshot: ` +
+      "one `bid` transaction each, then one `bidMany` of all of them.",
+    accounts: sample.length,
+    single: Number(singleGas) / sample.length,
+    batched: Number(batchedGas) / sample.length,
+    batchedSavingPercent: round((1 - Number(batchedGas) / Number(singleGas)) * 100),
+    keeperCascadeAverage: round(Number(keeperGasFromReceipts) / Math.max(1, statsAfter.bids - statsBefore.bids), 0),
+  },
+  realisticBlockGas: {
+    note:
+      "What the 2-block target needs on a chain whose blocks hold 30M gas (the sim's 10B limit is not binding): " +
+      "the cascade's gas against two blocks' worth.",
+    blockGasLimit: REALISTIC_BLOCK_GAS,
+    cascadeGas: Number(keeperGasFromReceipts),
+    twoBlocksGas: 2 * REALISTIC_BLOCK_GAS,
+    blocksNeeded: Math.ceil(Number(keeperGasFromReceipts) / REALISTIC_BLOCK_GAS),
+    bidsPerBlock: Math.floor(
+      REALISTIC_BLOCK_GAS / (Number(keeperGasFromReceipts) / Math.max(1, statsAfter.bids - statsBefore.bids)),
+    ),
   },
   keeper: {
     ticks: ticks.length,
@@ -384,6 +464,7 @@ const snapshot = {
     rpcCalls: windowRpc,
     rpcCallsPerBlock: round(windowRpc / Math.max(1, windowBlocks)),
     rpcCallsPerTick: round(windowRpc / Math.max(1, ticks.length)),
+    transactions: keeperTxs.size,
     rpcCallsByMethod: byMethod,
     tickMs: { ...quantiles(tickMs.map((ms) => Math.round(ms))), total: Math.round(tickMs.reduce((a, b) => a + b, 0)) },
     warmUpTick: { ms: Math.round(warmUp.ms), rpcCalls: warmUp.rpcCalls },
@@ -422,6 +503,11 @@ console.table({
   },
   "wall ms per tick (median / max)": { value: `${snapshot.keeper.tickMs.median} / ${snapshot.keeper.tickMs.max}` },
   "keeper gas": { value: snapshot.keeper.gasUsed.toLocaleString("en-US") },
+  "keeper transactions": { value: snapshot.keeper.transactions },
+  "gas per bid, single / batched": {
+    value: `${Math.round(snapshot.gasPerBid.single)} / ${Math.round(snapshot.gasPerBid.batched)}`,
+  },
+  "blocks the cascade needs at 30M gas": { value: snapshot.realisticBlockGas.blocksNeeded },
   "SDK float ranking, accounts/s": { value: snapshot.ranking.approximateMaintenanceAccountsPerSecond },
   "SDK exact margin, accounts/s": { value: snapshot.ranking.accountMarginExactAccountsPerSecond },
   "seeding s/account": { value: snapshot.population.seedingSecondsPerAccount },

@@ -82,6 +82,28 @@ interface ILiquidator is IAccountHook {
         uint256 requirementMMAfter;
     }
 
+    /// @notice One request of a `bidMany` batch: the arguments of `bid` for one account.
+    /// @param account The account to bid on (its auction starts if none is running).
+    /// @param fractionWad The fraction to take, capped at the current maximum.
+    /// @param maxPayment The most the bidder pays (a negative cap demands at least that much from the fund).
+    /// @param expectedNonce The account's expected `accountNonce`, or `type(uint256).max` for no check.
+    struct BidRequest {
+        AccountId account;
+        uint256 fractionWad;
+        int256 maxPayment;
+        uint256 expectedNonce;
+    }
+
+    /// @notice How one request of a `bidMany` batch ended.
+    /// @param landed Whether the bid landed; if not, nothing of it happened.
+    /// @param skipReason The selector of the error that skipped it (0 if it landed).
+    /// @param preview What the bid did (all zero if skipped).
+    struct BidOutcome {
+        bool landed;
+        bytes4 skipReason;
+        BidPreview preview;
+    }
+
     // ---------------------------------------------------------------- errors
 
     error LiquidatorZeroAddress();
@@ -102,6 +124,13 @@ interface ILiquidator is IAccountHook {
     error LiquidatorNothingToSell(AccountId account);
     /// @notice `absorbDebt` needs an account with nothing left but a cash debt.
     error LiquidatorNotAnEmptyDebtor(AccountId account);
+    /// @notice `bidMany` was given no request.
+    error LiquidatorEmptyBatch();
+    /// @notice The batch ran out of gas at request `index` (where gas ran out, which is not
+    /// necessarily the request that cost more than expected): send it with more gas.
+    error LiquidatorBatchOutOfGas(uint256 index);
+    /// @notice `bidStep` is the liquidator's own step of `bidMany`: `caller` is not the liquidator.
+    error LiquidatorOnlySelf(address caller);
 
     // ---------------------------------------------------------------- events
 
@@ -115,6 +144,9 @@ interface ILiquidator is IAccountHook {
         uint256 insuranceFee
     );
     event AuctionEnded(AccountId indexed account, bool emptied);
+    /// @notice A `bidMany` request on `account` reverted with the error whose selector is
+    /// `reason` and was skipped: nothing of it happened.
+    event BidSkipped(AccountId indexed account, bytes4 reason);
     /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt.
     event BadDebtIncurred(AccountId indexed account, uint256 amount, uint256 totalBadDebt);
     event AuctionParamsSet(AuctionParams params);
@@ -150,6 +182,37 @@ interface ILiquidator is IAccountHook {
         uint256 fractionWad,
         int256 maxPayment,
         uint256 expectedNonce
+    ) external returns (BidPreview memory);
+
+    /// @notice Runs `bid` for each request in order, for the same `bidderAccount`, in one
+    /// transaction: each starts its account's auction if none is running and bids, with its
+    /// own price cap and nonce guard. A request that would revert on its own (the account
+    /// moved past `expectedNonce`, recovered, priced above `maxPayment`, a collateral it holds
+    /// has no valid price, a self-bid, anything else) is skipped instead: its effects roll
+    /// back, `BidSkipped` says why, and the batch goes on. The caller must be authorized for
+    /// `bidderAccount` (`LiquidatorUnauthorized`), which is not the insurance fund's
+    /// (`LiquidatorSelfBid`); both revert the whole batch. The bidder's initial margin is
+    /// checked once, after the last request, and reverts the whole batch if it fails
+    /// (`IMarginEngine.EngineBelowInitialMargin`): the bidder may be below IM between two of
+    /// its own requests, never at the end. A batch in which nothing landed skips that check.
+    /// Events, prices, fees and the auction's clock are exactly those of the same `bid`s sent
+    /// one after the other in that order. Reverts on an empty batch (`LiquidatorEmptyBatch`)
+    /// and when a request runs out of gas (`LiquidatorBatchOutOfGas`: an empty revert is never
+    /// a skip, so a gas estimate cannot settle on a limit that silently drops the last bids).
+    /// @return outcomes One per request, in order.
+    function bidMany(
+        BidRequest[] calldata requests,
+        AccountId bidderAccount
+    ) external returns (BidOutcome[] memory outcomes);
+
+    /// @notice One request of `bidMany`, callable only by the liquidator itself
+    /// (`LiquidatorOnlySelf`), while `bidMany` holds the reentrancy guard: `bid` without the
+    /// bidder's checks (authorization and IM, which `bidMany` runs once). `keeper` is the
+    /// `bidMany` caller, named in `AuctionStarted`.
+    function bidStep(
+        BidRequest calldata request,
+        AccountId bidderAccount,
+        address keeper
     ) external returns (BidPreview memory);
 
     /// @notice Ends the auction of an account that is back at or above maintenance margin

@@ -84,7 +84,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         }
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
         _checkAuctionable(account, state);
-        _start(account, state);
+        _start(account, state, msg.sender);
     }
 
     /// @inheritdoc ILiquidator
@@ -95,54 +95,55 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         int256 maxPayment,
         uint256 expectedNonce
     ) external nonReentrant returns (BidPreview memory preview) {
-        if (!vault.isAuthorized(bidderAccount, msg.sender)) revert LiquidatorUnauthorized(bidderAccount, msg.sender);
-        // A sibling of the liquidated account (same owner) may not bid: an owner's dust bids would
-        // bump the nonce and void every pending bid, as often as it liked (review R3).
-        if (bidderAccount == insuranceAccount || AccountLib.ownerOf(bidderAccount) == AccountLib.ownerOf(account)) {
-            revert LiquidatorSelfBid(bidderAccount);
-        }
-        if (expectedNonce != type(uint256).max) {
-            uint256 nonce = market.accountNonce(account);
-            if (nonce != expectedNonce) revert LiquidatorAccountChanged(account, expectedNonce, nonce);
-        }
-
-        IMarginEngine.MarginState memory state = engine.accountMargin(account);
-        (uint256 clockStart, bool starting) = _auctionStart(account, state);
-        preview = _preview(account, fractionWad, state, clockStart);
-        if (preview.payment > maxPayment) revert LiquidatorPriceLimit(preview.payment, maxPayment);
-
-        // Effects: the auction opens if it was not running or lapsed (so a keeper starts and
-        // bids in one transaction), the clock moved past outages and the time the feeds were
-        // checked up to (now) are recorded, the slice moves, then the price. The bidder's margin
-        // is checked last.
-        if (starting) {
-            if (_auctions[account].active) emit AuctionEnded(account, false);
-            _start(account, state);
-        }
-        _recordBid(account, clockStart);
-        _moveSlice(account, bidderAccount, preview.fractionWad);
-        if (preview.payment > 0) {
-            vault.moveCash(bidderAccount, account, uint256(preview.payment));
-        } else if (preview.payment < 0) {
-            _payFromInsurance(account, bidderAccount, uint256(-preview.payment));
-        }
-        if (preview.insuranceFee != 0) vault.moveCash(bidderAccount, insuranceAccount, preview.insuranceFee);
-        emit Bid(
-            account,
-            bidderAccount,
-            preview.fractionWad,
-            preview.discountWad,
-            preview.payment,
-            preview.insuranceFee
-        );
-
+        _checkBidder(bidderAccount);
+        preview = _bid(BidRequest(account, fractionWad, maxPayment, expectedNonce), bidderAccount, msg.sender);
         engine.checkInitialMargin(bidderAccount);
-        bool emptied = preview.fractionWad == WAD;
-        // The auction ends once the account is empty or no longer liquidatable.
-        if (emptied || engine.accountMargin(account).health < IMarginEngine.Health.LIQUIDATABLE) {
-            delete _auctions[account];
-            emit AuctionEnded(account, emptied);
+    }
+
+    /// @inheritdoc ILiquidator
+    /// @dev Each request runs as an external self-call (`bidStep`) inside `try`, so a request
+    /// that reverts for any reason (an oracle's error included, which no pre-check could
+    /// predict) rolls back only its own effects and becomes a `BidSkipped`; an internal
+    /// pre-check of every skip reason would duplicate `_bid`'s checks and still miss the
+    /// oracle's. The guard stays held by this function for the whole batch, so `bidStep`
+    /// needs none of its own and the account hooks see the liquidator as mid-bid throughout.
+    function bidMany(
+        BidRequest[] calldata requests,
+        AccountId bidderAccount
+    ) external nonReentrant returns (BidOutcome[] memory outcomes) {
+        if (requests.length == 0) revert LiquidatorEmptyBatch();
+        _checkBidder(bidderAccount);
+        outcomes = new BidOutcome[](requests.length);
+        bool landed;
+        for (uint256 i; i < requests.length; ++i) {
+            try this.bidStep(requests[i], bidderAccount, msg.sender) returns (BidPreview memory preview) {
+                outcomes[i].landed = true;
+                outcomes[i].preview = preview;
+                landed = true;
+            } catch (bytes memory reason) {
+                // Every refusal of a step carries an error; an empty revert is a step that ran out
+                // of gas. That reverts the batch, so a gas estimate never settles on a limit that
+                // silently skips the last bids (the step gets 63/64 of what is left).
+                if (reason.length == 0) revert LiquidatorBatchOutOfGas(i);
+                bytes4 selector = bytes4(reason);
+                outcomes[i].skipReason = selector;
+                emit BidSkipped(requests[i].account, selector);
+            }
         }
+        // Once, over the batch's end state: the bidder may pass below IM between two of its own
+        // bids (nobody else acts mid-transaction), never after. A batch that landed nothing
+        // moved nothing, so it has nothing to check.
+        if (landed) engine.checkInitialMargin(bidderAccount);
+    }
+
+    /// @inheritdoc ILiquidator
+    function bidStep(
+        BidRequest calldata request,
+        AccountId bidderAccount,
+        address keeper
+    ) external returns (BidPreview memory) {
+        if (msg.sender != address(this)) revert LiquidatorOnlySelf(msg.sender);
+        return _bid(request, bidderAccount, keeper);
     }
 
     /// @inheritdoc ILiquidator
@@ -227,6 +228,66 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     }
 
     // ---------------------------------------------------------------- internal
+
+    /// @dev The caller must be authorized for `bidderAccount`, which is not the insurance fund's.
+    function _checkBidder(AccountId bidderAccount) private view {
+        if (!vault.isAuthorized(bidderAccount, msg.sender)) revert LiquidatorUnauthorized(bidderAccount, msg.sender);
+        if (bidderAccount == insuranceAccount) revert LiquidatorSelfBid(bidderAccount);
+    }
+
+    /// @dev One bid, shared by `bid` and `bidMany`, all but the bidder's checks (`_checkBidder`
+    /// before, the IM check after); `keeper` is who sent it (the `AuctionStarted` event's).
+    function _bid(
+        BidRequest memory request,
+        AccountId bidderAccount,
+        address keeper
+    ) private returns (BidPreview memory preview) {
+        AccountId account = request.account;
+        // A sibling of the liquidated account (same owner) may not bid: an owner's dust bids would
+        // bump the nonce and void every pending bid, as often as it liked (review R3).
+        if (AccountLib.ownerOf(bidderAccount) == AccountLib.ownerOf(account)) revert LiquidatorSelfBid(bidderAccount);
+        if (request.expectedNonce != type(uint256).max) {
+            uint256 nonce = market.accountNonce(account);
+            if (nonce != request.expectedNonce) revert LiquidatorAccountChanged(account, request.expectedNonce, nonce);
+        }
+
+        IMarginEngine.MarginState memory state = engine.accountMargin(account);
+        (uint256 clockStart, bool starting) = _auctionStart(account, state);
+        preview = _preview(account, request.fractionWad, state, clockStart);
+        if (preview.payment > request.maxPayment) revert LiquidatorPriceLimit(preview.payment, request.maxPayment);
+
+        // Effects: the auction opens if it was not running or lapsed (so a keeper starts and
+        // bids in one transaction), the clock moved past outages and the time the feeds were
+        // checked up to (now) are recorded, the slice moves, then the price. The caller checks
+        // the bidder's margin last.
+        if (starting) {
+            if (_auctions[account].active) emit AuctionEnded(account, false);
+            _start(account, state, keeper);
+        }
+        _recordBid(account, clockStart);
+        _moveSlice(account, bidderAccount, preview.fractionWad);
+        if (preview.payment > 0) {
+            vault.moveCash(bidderAccount, account, uint256(preview.payment));
+        } else if (preview.payment < 0) {
+            _payFromInsurance(account, bidderAccount, uint256(-preview.payment));
+        }
+        if (preview.insuranceFee != 0) vault.moveCash(bidderAccount, insuranceAccount, preview.insuranceFee);
+        emit Bid(
+            account,
+            bidderAccount,
+            preview.fractionWad,
+            preview.discountWad,
+            preview.payment,
+            preview.insuranceFee
+        );
+
+        bool emptied = preview.fractionWad == WAD;
+        // The auction ends once the account is empty or no longer liquidatable.
+        if (emptied || engine.accountMargin(account).health < IMarginEngine.Health.LIQUIDATABLE) {
+            delete _auctions[account];
+            emit AuctionEnded(account, emptied);
+        }
+    }
 
     /// @dev Where the discount clock of `account`'s auction starts: for a running auction, its
     /// clock moved past outages (`_liveClock`); if none is running or it lapsed, now, once the
@@ -339,8 +400,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         _checkCollateralPriced(account);
     }
 
-    /// @dev Opens the auction of `account` now.
-    function _start(AccountId account, IMarginEngine.MarginState memory state) private {
+    /// @dev Opens the auction of `account` now; `keeper` is who asked (the event's).
+    function _start(AccountId account, IMarginEngine.MarginState memory state, address keeper) private {
         _auctions[account] = Auction({
             active: true,
             startTime: uint64(block.timestamp),
@@ -349,7 +410,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
             lastBidTime: 0,
             liveCheckedAt: uint64(block.timestamp)
         });
-        emit AuctionStarted(account, state.markValue, state.health, msg.sender);
+        emit AuctionStarted(account, state.markValue, state.health, keeper);
     }
 
     /// @dev The one pricing path behind both `previewBid` and `bid`, for an auction whose

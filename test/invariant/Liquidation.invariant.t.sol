@@ -39,10 +39,12 @@ contract LiquidationHandler is Test {
 
     Stack internal s;
     uint256[] public traderKeys;
-    AccountId[] public accounts; // traders, then the market maker, then the bidder
+    AccountId[] public accounts; // traders, then the market maker, then the bidder, then the thin bidder
     SeriesId[] public series;
     AccountId public maker;
     AccountId public bidder;
+    /// @dev The bidder's second account, on little cash: its batches can end below IM.
+    AccountId public thinBidder;
     uint256 internal _nonce;
 
     // ghosts
@@ -60,6 +62,13 @@ contract LiquidationHandler is Test {
     uint256 public auctions;
     uint256 public bids;
     uint256 public settlements;
+    uint256 public batches;
+    /// @dev Bids that landed inside a `bidMany` batch.
+    uint256 public batchedBids;
+    /// @dev Batches that landed no bid.
+    uint256 public batchesAllSkipped;
+    /// @dev Bids or batches after which the bidder was below initial margin.
+    uint256 public biddersBelowInitialMargin;
     mapping(SeriesId seriesId => int256) public payoffSum;
     mapping(SeriesId seriesId => uint256) public settledCount;
 
@@ -78,8 +87,10 @@ contract LiquidationHandler is Test {
         }
         maker = AccountLib.accountId(mmOwner, 1);
         bidder = AccountLib.accountId(bOwner, 1);
+        thinBidder = AccountLib.accountId(bOwner, 2);
         accounts.push(maker);
         accounts.push(bidder);
+        accounts.push(thinBidder);
     }
 
     function accountCount() external view returns (uint256) {
@@ -176,8 +187,10 @@ contract LiquidationHandler is Test {
     }
 
     /// @dev What keeper bots do after every price update: auction every account below MM,
-    /// then bid on every running auction.
+    /// then bid on every running auction, one transaction each; or (odd seeds) all of it in
+    /// one `bidMany` batch.
     function _keepers(uint256 seed) private {
+        if (seed % 2 == 1) return bidMany(seed, seed % 4 == 3);
         for (uint256 i; i < accounts.length; ++i) {
             startAuction(i);
             bid(i, uint256(keccak256(abi.encode(seed, i))));
@@ -238,17 +251,71 @@ contract LiquidationHandler is Test {
         uint256 nonce = s.market.accountNonce(account);
         vm.prank(AccountLib.ownerOf(bidder));
         try s.liquidator.bid(account, bidder, fraction, preview.payment, nonce) {
-            ++bids;
-            if (before.health < IMarginEngine.Health.LIQUIDATABLE) ++bidsOnHealthyAccounts;
-            if (preview.payment < 0 && before.markValue >= 0) ++fundPaidForSolventAccounts;
-            IMarginEngine.MarginState memory afterBid = s.engine.accountMargin(account);
-            // Equity per unit of remaining maintenance requirement must not fall (1e6 wei slack
-            // per unit for rounding of the slice).
-            if (
-                afterBid.requirementMM != 0 &&
-                afterBid.equityMM * int256(before.requirementMM) + int256(before.requirementMM) * 1e6 <
-                    before.equityMM * int256(afterBid.requirementMM)
-            ) ++bidsThatWorsenedAccounts;
+            _checkLandedBid(account, before, preview);
+            _checkBidder(bidder);
+        } catch {}
+    }
+
+    /// @dev A keeper's batch: one request per account (auctions start in it; the bidder's own
+    /// accounts are skipped by the liquidator as self-bids), each capped at its preview's
+    /// payment where a preview exists, by the well-funded or (`thin`) the thin bidder, whose
+    /// batch may pass below IM mid-way and must not end there.
+    function bidMany(uint256 seed, bool thin) public {
+        AccountId who = thin ? thinBidder : bidder;
+        uint256 n = accounts.length;
+        ILiquidator.BidRequest[] memory requests = new ILiquidator.BidRequest[](n);
+        IMarginEngine.MarginState[] memory before = new IMarginEngine.MarginState[](n);
+        ILiquidator.BidPreview[] memory previews = new ILiquidator.BidPreview[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 fraction = bound(uint256(keccak256(abi.encode(seed, i))), 1e15, 1e18);
+            int256 cap = type(int256).max;
+            try s.liquidator.previewBid(accounts[i], fraction) returns (ILiquidator.BidPreview memory p) {
+                cap = p.payment;
+                previews[i] = p;
+            } catch {}
+            try s.engine.accountMargin(accounts[i]) returns (IMarginEngine.MarginState memory state) {
+                before[i] = state;
+            } catch {}
+            requests[i] = ILiquidator.BidRequest(accounts[i], fraction, cap, type(uint256).max);
+        }
+        vm.prank(AccountLib.ownerOf(who));
+        try s.liquidator.bidMany(requests, who) returns (ILiquidator.BidOutcome[] memory outcomes) {
+            ++batches;
+            uint256 landed;
+            for (uint256 i; i < n; ++i) {
+                if (!outcomes[i].landed) continue;
+                ++landed;
+                ++batchedBids;
+                _checkLandedBid(accounts[i], before[i], previews[i]);
+            }
+            if (landed == 0) ++batchesAllSkipped;
+            _checkBidder(who);
+        } catch {}
+    }
+
+    /// @dev The ghosts of a bid that landed on `account`, which was in state `before`, as `preview` said.
+    function _checkLandedBid(
+        AccountId account,
+        IMarginEngine.MarginState memory before,
+        ILiquidator.BidPreview memory preview
+    ) private {
+        ++bids;
+        if (before.health < IMarginEngine.Health.LIQUIDATABLE) ++bidsOnHealthyAccounts;
+        if (preview.payment < 0 && before.markValue >= 0) ++fundPaidForSolventAccounts;
+        IMarginEngine.MarginState memory afterBid = s.engine.accountMargin(account);
+        // Equity per unit of remaining maintenance requirement must not fall (1e6 wei slack
+        // per unit for rounding of the slice).
+        if (
+            afterBid.requirementMM != 0 &&
+            afterBid.equityMM * int256(before.requirementMM) + int256(before.requirementMM) * 1e6 <
+                before.equityMM * int256(afterBid.requirementMM)
+        ) ++bidsThatWorsenedAccounts;
+    }
+
+    /// @dev Right after its bid or batch landed, the bidder is at or above initial margin.
+    function _checkBidder(AccountId who) private {
+        try s.engine.excessInitial(who) returns (int256 excess) {
+            if (excess < 0) ++biddersBelowInitialMargin;
         } catch {}
     }
 
@@ -312,6 +379,7 @@ abstract contract LiquidationSetup is PledgeFixture {
         address dave = makeAddr("bidder");
         _fundAndDeposit(mm, _account(mm, 1), usdc, 50_000_000e6);
         _fundAndDeposit(dave, _account(dave, 1), usdc, 50_000_000e6);
+        _fundAndDeposit(dave, _account(dave, 2), usdc, 2_000e6);
         _fundAndDeposit(alice, insurance.account(), usdc, 20_000e6);
 
         SeriesId[] memory seriesIds = new SeriesId[](4);
@@ -331,7 +399,7 @@ abstract contract LiquidationSetup is PledgeFixture {
         );
         targetContract(address(handler));
         // Only the actions: the handler's views and forge-std's helpers would dilute the runs.
-        bytes4[] memory actions = new bytes4[](11);
+        bytes4[] memory actions = new bytes4[](12);
         actions[0] = LiquidationHandler.trade.selector;
         actions[1] = LiquidationHandler.movePrice.selector;
         actions[2] = LiquidationHandler.advanceTime.selector;
@@ -343,6 +411,7 @@ abstract contract LiquidationSetup is PledgeFixture {
         actions[8] = LiquidationHandler.refreshFeeds.selector;
         actions[9] = LiquidationHandler.jumpPrice.selector;
         actions[10] = LiquidationHandler.toggleSequencer.selector;
+        actions[11] = LiquidationHandler.bidMany.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
 }
@@ -364,6 +433,12 @@ contract LiquidationInvariantTest is LiquidationSetup {
     /// @dev Finding 3: a deposit or trade that restores an account ends its auction.
     function invariant_noAuctionOutlivesARecoveryByDepositOrTrade() public view {
         assertEq(handler.auctionsOutlivingRecovery(), 0);
+    }
+
+    /// @dev Bids one at a time or in a batch: the bidder never ends below initial margin (a
+    /// batch is checked once, at its end).
+    function invariant_bidderNeverEndsBelowInitialMargin() public view {
+        assertEq(handler.biddersBelowInitialMargin(), 0);
     }
 
     function invariant_bidsNeverWorsenTheAccount() public view {
@@ -421,6 +496,23 @@ contract LiquidationHandlerSmokeTest is LiquidationSetup {
         for (uint256 i; i < 6; ++i) handler.advanceTime(6 hours);
         handler.settleExpired(0);
         assertGe(handler.settlements(), 2, "both sides settled");
+    }
+
+    /// @dev The batch action reaches landed bids, skips and the thin bidder's refused batches.
+    function test_handlerBatches() public {
+        handler.bidMany(99, false); // nobody below maintenance yet: all skipped
+        assertEq(handler.batchesAllSkipped(), 1, "a batch skipped everything");
+        handler.trade(0, 2, 2e18, true);
+        handler.trade(2, 2, 2e18, true);
+        for (uint256 i; i < 4 && handler.batchedBids() == 0; ++i) {
+            handler.jumpPrice(80);
+            handler.bidMany(i, false);
+        }
+        assertGe(handler.batchedBids(), 1, "a batch landed bids");
+        assertGe(handler.batches(), 2);
+        assertEq(handler.bidsOnHealthyAccounts(), 0);
+        assertEq(handler.biddersBelowInitialMargin(), 0);
+        assertEq(handler.bidsThatWorsenedAccounts(), 0);
     }
 
     /// @dev The oracle actors and the recovery check reach their cases.

@@ -37,6 +37,43 @@ function state(account: bigint, health: Health): AccountMarginState {
   };
 }
 
+/** A bid request as the job sends it in `bidMany`. */
+interface BidRequest {
+  account: bigint;
+  fractionWad: bigint;
+  maxPayment: bigint;
+  expectedNonce: bigint;
+}
+
+/** A profitable preview of a whole account. */
+function bidPreview(): BidPreview {
+  return {
+    fractionWad: WAD,
+    maxFractionWad: WAD,
+    discountWad: WAD / 10n,
+    markValueWad: 1_000n * WAD,
+    payment: 800n * 10n ** 6n,
+    insuranceFee: 0n,
+    equityIMAfter: 0n,
+    requirementIMAfter: 0n,
+    equityMMAfter: 0n,
+    requirementMMAfter: 0n,
+  };
+}
+
+/** The logs of a mined `bidMany`: each request starts its auction and lands, except those in `skip`. */
+function batchLogs(call: SentCall, block: bigint, skip = new Set<bigint>()) {
+  const requests = call.args[0] as BidRequest[];
+  return requests.flatMap(({ account }, i) =>
+    skip.has(account)
+      ? [eventLog(liquidatorAbi, liquidator, "BidSkipped", { account, reason: "0xb3f43d9f" }, block, 2 * i)]
+      : [
+          eventLog(liquidatorAbi, liquidator, "AuctionStarted", { account }, block, 2 * i),
+          eventLog(liquidatorAbi, liquidator, "Bid", { account, bidderAccount: BIDDER }, block, 2 * i + 1),
+        ],
+  );
+}
+
 /** A planner that selects `accounts` every tick and records what the confirmation found. */
 function fixedPlanner(accounts: bigint[]) {
   const confirmed: bigint[] = [];
@@ -56,6 +93,7 @@ function setUp(options: {
   answer?: (call: SentCall, block: bigint) => SendResult;
   liquidate?: boolean;
   cooldownBlocks?: bigint;
+  gasPerBid?: bigint;
 }) {
   const metrics = createMetrics();
   const stats = createStats(metrics);
@@ -91,6 +129,8 @@ function setUp(options: {
       liquidate: options.liquidate ?? true,
       marginCalls: true,
       maxBidGas: 3_000_000n,
+      maxBatchGas: 30_000_000n,
+      gasPerBid: options.gasPerBid,
       marginChunkSize: 50,
       marginGasPerCall: 20_000_000,
     },
@@ -119,32 +159,22 @@ describe("keeper liquidation job (no chain)", () => {
     assert.deepEqual(s.liquidations, [{ account: 1n, priceBlock: 10n, auctionBlock: 10n, startedBy: "self" }]);
   });
 
-  it("bids on a profitable preview, without a nonce check, and records the auction its bid started", async () => {
-    const preview: BidPreview = {
-      fractionWad: WAD,
-      maxFractionWad: WAD,
-      discountWad: WAD / 10n,
-      markValueWad: 1_000n * WAD,
-      payment: 800n * 10n ** 6n,
-      insuranceFee: 0n,
-      equityIMAfter: 0n,
-      requirementIMAfter: 0n,
-      equityMMAfter: 0n,
-      requirementMMAfter: 0n,
-    };
+  it("bids on a profitable preview in a batch, without a nonce check, and records the auction its bid started", async () => {
     const { run, sender, stats } = setUp({
       states: [state(1n, Health.LIQUIDATABLE)],
-      previews: new Map([[1n, preview]]),
-      answer: (_, at) =>
-        minedAt(at, undefined, [eventLog(liquidatorAbi, liquidator, "AuctionStarted", { account: 1n }, at)]),
+      previews: new Map([[1n, bidPreview()]]),
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
     });
     await run(10n);
     assert.equal(sender.sent.length, 1);
-    const [bid] = sender.sent;
-    assert.equal(bid!.functionName, "bid");
-    const [account, bidder, fraction, maxPayment, nonce] = bid!.args;
-    assert.deepEqual([account, bidder, fraction, nonce], [1n, BIDDER, WAD, SKIP_NONCE_CHECK]);
-    assert.ok(typeof maxPayment === "bigint" && maxPayment >= preview.payment, "the slippage allowance is on top");
+    const [batch] = sender.sent;
+    assert.equal(batch!.functionName, "bidMany");
+    const [requests, bidder] = batch!.args as [BidRequest[], bigint];
+    assert.equal(bidder, BIDDER);
+    assert.equal(requests.length, 1);
+    const { account, fractionWad, maxPayment, expectedNonce } = requests[0]!;
+    assert.deepEqual([account, fractionWad, expectedNonce], [1n, WAD, SKIP_NONCE_CHECK]);
+    assert.ok(maxPayment >= bidPreview().payment, "the slippage allowance is on top");
     const s = stats.snapshot();
     assert.deepEqual([s.auctionsStarted, s.bids], [1, 1]);
     assert.deepEqual(s.liquidations[0], {
@@ -155,6 +185,64 @@ describe("keeper liquidation job (no chain)", () => {
       bidBlock: 10n,
       bidBy: "self",
     });
+  });
+
+  it("packs a tick's bids into as few batches as the gas cap allows", async () => {
+    const accounts = [1n, 2n, 3n, 4n, 5n];
+    const { run, sender, stats } = setUp({
+      states: accounts.map((a) => state(a, Health.LIQUIDATABLE)),
+      previews: new Map(accounts.map((a) => [a, bidPreview()])),
+      gasPerBid: 10_000_000n, // two per 30M batch (2 × 10M × 1.3 = 26M)
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+    });
+    const report = await run(10n);
+    assert.deepEqual(
+      sender.sent.map((call) => (call.args[0] as BidRequest[]).length),
+      [2, 2, 1],
+    );
+    assert.deepEqual(report, { job: "liquidation", sent: 3, failed: 0, skipped: 0 });
+    assert.equal(stats.snapshot().bids, 5);
+  });
+
+  it("halves a batch that runs out of gas or would leave the bidder below IM, down to single bids", async () => {
+    const accounts = [1n, 2n, 3n, 4n];
+    const { run, sender, stats } = setUp({
+      states: accounts.map((a) => state(a, Health.LIQUIDATABLE)),
+      previews: new Map(accounts.map((a) => [a, bidPreview()])),
+      // Four bids need more gas than the node estimates with; the bidder's margin takes at
+      // most one slice per transaction, and none of account 4.
+      answer: (call, at) => {
+        const requests = call.args[0] as BidRequest[];
+        if (requests.length > 2) return { outcome: Outcome.SIMULATION_REVERTED, errorName: "LiquidatorBatchOutOfGas" };
+        if (requests.length > 1 || requests[0]!.account === 4n) {
+          return { outcome: Outcome.SIMULATION_REVERTED, errorName: "EngineBelowInitialMargin" };
+        }
+        return minedAt(at, undefined, batchLogs(call, at));
+      },
+    });
+    const report = await run(10n);
+    const sizes = sender.sent.map((call) => (call.args[0] as BidRequest[]).length);
+    assert.deepEqual(sizes, [4, 2, 2, 1, 1, 1, 1], "4 → 2 + 2 → 1 + 1 + 1 + 1");
+    assert.deepEqual(report, { job: "liquidation", sent: 3, failed: 1, skipped: 0 });
+    assert.equal(stats.snapshot().bids, 3);
+  });
+
+  it("cools down a request its batch skipped, and bids the rest again next block", async () => {
+    const { run, sender } = setUp({
+      states: [state(1n, Health.LIQUIDATABLE), state(2n, Health.LIQUIDATABLE)],
+      previews: new Map([
+        [1n, bidPreview()],
+        [2n, bidPreview()],
+      ]),
+      cooldownBlocks: 2n,
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at, new Set([2n]))),
+    });
+    assert.deepEqual(await run(10n), { job: "liquidation", sent: 1, failed: 0, skipped: 0 });
+    assert.deepEqual(await run(11n), { job: "liquidation", sent: 1, failed: 0, skipped: 1 }, "2 cools down");
+    assert.deepEqual(
+      sender.sent.map((call) => (call.args[0] as BidRequest[]).map((r) => r.account)),
+      [[1n, 2n], [1n]],
+    );
   });
 
   it("sends once per target and block, and waits cooldownBlocks after a failure", async () => {

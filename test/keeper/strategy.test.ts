@@ -5,8 +5,10 @@ import {
   type AccountView,
   SKIP_NONCE_CHECK,
   type StrategyConfig,
-  bidGasGuard,
+  bidManyGasGuard,
+  bidMarginCost,
   bidProfit,
+  bidsPerBatch,
   decide,
   gasCostInCash,
 } from "../../packages/keeper/src/index.js";
@@ -121,8 +123,12 @@ describe("keeper strategy (pure)", () => {
       { account: 7n, state: underwater, auction, preview: preview() },
       { account: 8n, state: underwater, auction, preview: preview() },
     ];
-    const poor = { ...config, bidderExcessIM: 5_000n * WAD }; // room for one 4,750 slice
+    // A slice costs 4,750 + 25 paid plus half the account's 900 shortfall below IM: 5,225.
+    assert.equal(bidMarginCost(preview(), underwater, 6), 5_225n * WAD);
+    const poor = { ...config, bidderExcessIM: 10_000n * WAD }; // room for one slice, not two
     assert.equal(decide(views, poor).filter((d) => d.kind === "bid").length, 1);
+    const exact = { ...config, bidderExcessIM: 10_450n * WAD }; // exactly two
+    assert.equal(decide(views, exact).filter((d) => d.kind === "bid").length, 2);
     const capped = { ...config, maxExposure: 1_000_000_000n };
     assert.equal(decide(views, capped).filter((d) => d.kind === "bid").length, 0);
   });
@@ -164,23 +170,35 @@ describe("keeper strategy (pure)", () => {
   it("finding 13: a bid must pay its simulated gas at the fee cap, and stay under the gas cap", () => {
     // 1M gas at 1 gwei with ETH at $3,000 is $3.
     assert.equal(gasCostInCash(1_000_000n, 10n ** 9n, 3_000n * WAD, 6), 3_000_000n);
-    const guard = bidGasGuard(10_000_000n, {
+    const gasConfig = {
       maxBidGas: 3_000_000n,
+      maxBatchGas: 30_000_000n,
       nativePriceWad: 3_000n * WAD,
       minProfit: 5_000_000n,
       cashDecimals: 6,
-    });
+    };
+    const guard = bidManyGasGuard([10_000_000n], gasConfig);
     const fees = { maxFeePerGas: 10n ** 9n, maxPriorityFeePerGas: 10n ** 8n };
     assert.equal(guard(1_000_000n, fees), undefined); // 10 − 3 ≥ 5
     assert.equal(guard(2_000_000n, fees), "BidUnprofitableAfterGas"); // 10 − 6 < 5: a dust account with many positions
     assert.equal(guard(3_100_000n, fees), "BidGasCap");
-    // Without a native price only the cap applies.
-    const unpriced = bidGasGuard(0n, {
-      maxBidGas: 3_000_000n,
-      nativePriceWad: undefined,
-      minProfit: 0n,
-      cashDecimals: 6,
-    });
+    // A batch: the caps and the minimum profit scale with its bids; the gas is shared.
+    const batch = bidManyGasGuard([10_000_000n, 10_000_000n], gasConfig);
+    assert.equal(batch(4_000_000n, fees), "BidUnprofitableAfterGas"); // 20 − 12 < 2 × 5
+    assert.equal(batch(2_000_000n, fees), undefined); // 20 − 6 ≥ 10
+    assert.equal(bidManyGasGuard([100_000_000n, 100_000_000n], gasConfig)(6_100_000n, fees), "BidGasCap");
+    // Sent with the simulation + 30 %: above the batch cap it is refused (the keeper halves it).
+    const many = bidManyGasGuard(Array<bigint>(30).fill(100_000_000n), gasConfig);
+    assert.equal(many(23_000_000n, fees), undefined); // 29.9M sent
+    assert.equal(many(23_100_000n, fees), "BatchGasCap"); // 30.03M
+    // Without a native price only the caps apply.
+    const unpriced = bidManyGasGuard([0n], { ...gasConfig, nativePriceWad: undefined, minProfit: 0n });
     assert.equal(unpriced(2_000_000n, fees), undefined);
+  });
+
+  it("packs as many bids into a batch as its gas cap allows, at least one", () => {
+    assert.equal(bidsPerBatch(30_000_000n, 900_000n), 25); // 25 × 0.9M × 1.3 = 29.25M
+    assert.equal(bidsPerBatch(30_000_000n, 40_000_000n), 1);
+    assert.equal(bidsPerBatch(30_000_000n, 0n), 23_076_923);
   });
 });

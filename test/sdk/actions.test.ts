@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
-import { parseUnits } from "viem";
+import { parseEventLogs, parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
 import { sdkWorld } from "./helpers/world.js";
@@ -15,6 +15,9 @@ import {
   PledgeError,
   type Order,
   bid,
+  bidMany,
+  SKIP_NONCE_CHECK,
+  liquidatorAbi,
   cancelOrder,
   createSeries,
   decodePledgeError,
@@ -325,6 +328,31 @@ describe("SDK actions on the in-process chain", async () => {
     const positions = await getPositions(publicClient, { addressBook, account: bidder });
     assert.equal(positions.length, 1);
     assert.ok(positions[0]!.balance < 0n);
+
+    // A batch skips what a single bid would refuse, and names why; an empty one is refused.
+    const batch = await bidMany(keeperWallet, {
+      publicClient,
+      addressBook,
+      bidderAccount: bidder,
+      requests: [{ account: thin, fractionWad: WAD, maxPayment: 0n, expectedNonce: SKIP_NONCE_CHECK }],
+    });
+    assert.equal(batch.result.length, 1);
+    assert.equal(batch.result[0]!.landed, false);
+    assert.ok(
+      batch.result[0]!.skippedBy === "LiquidatorAccountHealthy" ||
+        batch.result[0]!.skippedBy === "LiquidatorPriceLimit",
+      String(batch.result[0]!.skippedBy),
+    );
+    const skipped = parseEventLogs({ abi: liquidatorAbi, logs: batch.receipt.logs, eventName: "BidSkipped" });
+    assert.deepEqual(
+      skipped.map((event) => [event.args.account, event.args.reason]),
+      [[thin, batch.result[0]!.skipReason]],
+    );
+    const empty = await bidMany(keeperWallet, { publicClient, addressBook, bidderAccount: bidder, requests: [] }).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(empty instanceof PledgeError && empty.errorName === "LiquidatorEmptyBatch", String(empty));
+    assert.match(empty.message, /The batch holds no bid/);
   });
 
   it("settles at expiry: finds the first round after expiry, posts it, settles in a batch", async () => {

@@ -23,6 +23,7 @@ const VARIANT_OF: Readonly<Record<string, Variant>> = {
   startAuction: "underwater",
   previewBid: "underwater",
   bid: "underwater",
+  bidMany: "underwater",
   getAuctionClock: "auction",
   findSettlementRound: "expired",
   postSettlementPrice: "expired",

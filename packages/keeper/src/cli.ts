@@ -69,6 +69,7 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
     minProfit: parseUnits(config.minProfit, decimals),
     bidGasCost: parseUnits(config.bidGasCost, decimals),
     maxBidGas: config.maxBidGas,
+    maxBatchGas: config.maxBatchGas,
     ...(config.maxExposure === undefined ? {} : { maxExposure: parseUnits(config.maxExposure, decimals) }),
     ...(config.metricsPort === undefined ? {} : { metricsPort: config.metricsPort }),
     metricsHost: config.metricsHost,
@@ -209,7 +210,14 @@ const runCommand = program
   .option("--min-profit <usd>", "smallest profit of a bid after gas, USD (default: 0)")
   .option("--max-exposure <usd>", "largest payment for one slice, USD")
   .option("--bid-gas-cost <usd>", "fixed cost counted against every bid on top of its priced gas, USD (default: 0)")
-  .option("--max-bid-gas <gas>", "skip bids whose simulation uses more gas than this (default: 3000000)")
+  .option(
+    "--max-bid-gas <gas>",
+    "skip bids whose simulation uses more gas than this, per bid of a batch (default: 3000000)",
+  )
+  .option(
+    "--max-batch-gas <gas>",
+    "most gas one bidMany batch is sent with; a tick's bids are packed under it (default: 16777216)",
+  )
   .option("--confirmations <n>", "blocks the index stays behind the head (default: 0)")
   .option("--interval <ms>", "poll interval (default: 1000)")
   .option("--no-liquidate", "do not start or bid on auctions")

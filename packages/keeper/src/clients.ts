@@ -2,10 +2,14 @@ import { type PublicClient, type WalletClient, createPublicClient, createWalletC
 
 /**
  * Most calldata, bytes, of one batched read. A deployless multicall returns its answer as the
- * code of a contract it never deploys, which EIP-170 caps at 24,576 bytes; the keeper's widest
- * answers (`auctionOf` + `previewBid`) are about 7 times their calldata.
+ * code of a contract it never deploys, which EIP-170 caps at 24,576 bytes. The widest answer per
+ * byte of calldata is `auctionOf`'s: 36 bytes of calldata, 320 of answer (its 192 plus the
+ * multicall's offset, success flag and length), about 9×, and a batch may hold nothing else (a
+ * caller's reads issued a microtask apart go out in separate batches): 2,048 bytes of calldata
+ * answer at most ~18 KB. (3,072 assumed `auctionOf` and `previewBid` paired, about 7×, and
+ * overflowed at 216 accounts once they were not.)
  */
-const MAX_BATCH_CALLDATA = 3_072;
+const MAX_BATCH_CALLDATA = 2_048;
 
 /**
  * The keeper's own clients around the given ones: every JSON-RPC request is reported to

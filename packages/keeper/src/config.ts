@@ -66,6 +66,8 @@ export interface RunConfig {
   maxExposure?: string | undefined;
   bidGasCost: string;
   maxBidGas: bigint;
+  /** Most gas one `bidMany` batch is sent with (2^24 by default: EIP-7825's per-transaction cap). */
+  maxBatchGas: bigint;
   confirmations: number;
   interval: number;
   liquidate: boolean;
@@ -92,6 +94,7 @@ export const RUN_SETTINGS = {
   "max-exposure": { kind: "usd" },
   "bid-gas-cost": { kind: "usd", default: "0" },
   "max-bid-gas": { kind: "gas", default: "3000000" },
+  "max-batch-gas": { kind: "gas", default: "16777216" },
   confirmations: { kind: "count", default: "0" },
   interval: { kind: "positive", default: "1000" },
   liquidate: { kind: "boolean", default: true },

@@ -30,6 +30,10 @@ export const Outcome = {
   DUPLICATE: "duplicate",
   /** Skipped: the send's guard refused its gas estimate × fee (a bid that would not pay its gas, or above the gas cap). */
   GAS_GUARD: "gas_guard",
+  /** Not sent: a `bidMany` batch needed too much gas or left the bidder below IM, so it goes as two halves. */
+  SPLIT: "split",
+  /** A request of a mined `bidMany` batch that the liquidator skipped (`BidSkipped`: the account moved). */
+  SKIPPED_IN_BATCH: "skipped_in_batch",
   /** `--dry-run`: the simulation passed and the transaction was logged, not sent. */
   DRY_RUN: "dry_run",
 } as const;

@@ -4,8 +4,10 @@ export {
   type Decision,
   SKIP_NONCE_CHECK,
   type StrategyConfig,
-  bidGasGuard,
+  bidManyGasGuard,
+  bidMarginCost,
   bidProfit,
+  bidsPerBatch,
   decide,
   gasCostInCash,
 } from "./strategy.js";

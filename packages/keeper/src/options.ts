@@ -36,6 +36,14 @@ export interface KeeperOptions {
    */
   maxBidGas?: bigint;
   /**
+   * Most gas one `bidMany` transaction is sent with (its simulation + 30 %): a tick's bids are
+   * packed into as few batches as fit, and a batch that needs more is halved. Size it to the
+   * share of a block the keeper may fill. Default 16,777,216 (2^24): EIP-7825's cap on one
+   * transaction's gas limit (Osaka), which the in-process chain enforces; a chain without that
+   * cap takes up to its block gas limit (30M on many L2s).
+   */
+  maxBatchGas?: bigint;
+  /**
    * USD price of the chain's native token, WAD, to price each bid's gas (simulated gas × the
    * fee cap it may pay). Default: the oracle's spot of `nativeAsset`.
    */

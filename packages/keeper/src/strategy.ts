@@ -1,9 +1,16 @@
-import { type BidPreview, Health, type MarginState, fromWadDown, fromWadUp, toWadDown } from "@pledge/sdk";
+import {
+  type BidPreview,
+  Health,
+  type MarginState,
+  SKIP_NONCE_CHECK,
+  fromWadDown,
+  fromWadUp,
+  toWadDown,
+} from "@pledge/sdk";
 
 import type { Fees } from "./executor.js";
 
-/** `expectedNonce` that tells `Liquidator.bid` not to check the account's nonce (`type(uint256).max`). */
-export const SKIP_NONCE_CHECK = 2n ** 256n - 1n;
+export { SKIP_NONCE_CHECK };
 
 /** What the keeper knows about one account at a block. */
 export interface AccountView {
@@ -23,7 +30,7 @@ export interface StrategyConfig {
   minProfit: bigint;
   /**
    * A fixed cost counted against every bid, in cash units (default 0). The gas itself is
-   * priced per bid from its simulation when it is sent (`bidGasGuard`).
+   * priced from its batch's simulation when it is sent (`bidManyGasGuard`).
    */
   bidGasCost: bigint;
   /** Largest payment the keeper will make for one slice, in cash units. */
@@ -93,37 +100,80 @@ export function gasCostInCash(gas: bigint, feePerGasWei: bigint, nativePriceWad:
   return fromWadUp(usdWad, cashDecimals);
 }
 
-/** What the per-bid gas check needs. */
+/** What the gas check of a `bidMany` batch needs. */
 export interface BidGasConfig {
-  /** Most gas one bid may use (its simulation); larger bids are skipped. */
+  /** Most gas one bid may use on average in a batch (its simulation ÷ its bids); larger is refused. */
   maxBidGas: bigint;
-  /** USD price of the chain's native token, WAD; undefined = gas is not priced (only the cap applies). */
+  /** Most gas one batch may be sent with (simulation + 30 %): the block's share the keeper may fill. */
+  maxBatchGas: bigint;
+  /** USD price of the chain's native token, WAD; undefined = gas is not priced (only the caps apply). */
   nativePriceWad: bigint | undefined;
+  /** Smallest profit of each bid, after its share of the gas. */
   minProfit: bigint;
   cashDecimals: number;
 }
 
 /**
- * The check a bid's send runs on its simulated gas (finding 13): refuse it above
- * `maxBidGas`, or when its profit less the gas estimate × the fee cap it may pay falls below
- * `minProfit` (a dust account with many positions costs more gas than its discount pays).
+ * The check a `bidMany` batch's send runs on its simulated gas (finding 13): refuse it when it
+ * would be sent with more than `maxBatchGas` (`BatchGasCap`: the keeper halves it), when it uses
+ * more than `maxBidGas` per bid (`BidGasCap`: an account with many positions), or when the
+ * bids' total profit less the gas estimate × the fee cap it may pay falls below `minProfit` per
+ * bid (`BidUnprofitableAfterGas`: dust accounts whose discount does not pay their gas).
  *
  * @example
- * sender.send(liquidator, liquidatorAbi, "bid", args, bidGasGuard(decision.profit, config));
+ * sender.send(liquidator, liquidatorAbi, "bidMany", args, bidManyGasGuard(bids.map((b) => b.profit), config));
  */
-export function bidGasGuard(profit: bigint, config: BidGasConfig): (gas: bigint, fees: Fees) => string | undefined {
+export function bidManyGasGuard(
+  profits: readonly bigint[],
+  config: BidGasConfig,
+): (gas: bigint, fees: Fees) => string | undefined {
+  const bids = BigInt(profits.length);
+  const profit = profits.reduce((sum, p) => sum + p, 0n);
   return (gas, fees) => {
-    if (gas > config.maxBidGas) return "BidGasCap";
+    if ((gas * 13n) / 10n > config.maxBatchGas) return "BatchGasCap";
+    if (gas > config.maxBidGas * bids) return "BidGasCap";
     if (config.nativePriceWad === undefined) return undefined;
     const cost = gasCostInCash(gas, fees.maxFeePerGas, config.nativePriceWad, config.cashDecimals);
-    return profit - cost < config.minProfit ? "BidUnprofitableAfterGas" : undefined;
+    return profit - cost < config.minProfit * bids ? "BidUnprofitableAfterGas" : undefined;
   };
+}
+
+/**
+ * How many bids of about `gasPerBid` gas each one `bidMany` may carry so that it is sent (its
+ * simulation + 30 %) with at most `maxBatchGas`; at least one.
+ *
+ * @example
+ * bidsPerBatch(30_000_000n, 900_000n); // 25
+ */
+export function bidsPerBatch(maxBatchGas: bigint, gasPerBid: bigint): number {
+  const fit = (maxBatchGas * 10n) / 13n / (gasPerBid > 0n ? gasPerBid : 1n);
+  return fit > 0n ? Number(fit) : 1;
+}
+
+/**
+ * The initial margin, WAD, that taking `preview`'s slice costs the bidder, rounded up: what it
+ * pays (the payment, negative when the fund pays it, and the insurance fee) plus the slice's
+ * own shortfall below IM, `f · (requirementIM − equityIM)` of the account, which the bidder
+ * takes on with the slice. Linear in the slice, so it ignores any netting with the bidder's
+ * book and between slices (a skipped slice then frees margin, never uses it); never below 0.
+ *
+ * @example
+ * const cost = bidMarginCost(preview, state, 6);
+ */
+export function bidMarginCost(preview: BidPreview, state: MarginState, cashDecimals: number): bigint {
+  const paid = preview.payment + preview.insuranceFee;
+  const paidWad = paid < 0n ? -toWadDown(-paid, cashDecimals) : toWadDown(paid, cashDecimals);
+  const shortfall = state.requirementIM - state.equityIM;
+  const taken = shortfall > 0n ? (preview.fractionWad * shortfall + WAD - 1n) / WAD : 0n;
+  const cost = paidWad + taken;
+  return cost > 0n ? cost : 0n;
 }
 
 /**
  * The keeper's whole decision for one block, as a pure function of what it read: rank
  * accounts by distance to maintenance; bid where the discount covers gas plus the minimum
- * profit within the keeper's exposure and margin — directly on an account below MM with
+ * profit within the keeper's exposure and margin (the bids' summed `bidMarginCost` stays
+ * within `bidderExcessIM`, so the bidder never bids itself below IM) — directly on an account below MM with
  * no auction yet (the bid starts it in the same transaction, at the starting discount);
  * start an auction only where it will not bid (so the discount grows for someone else);
  * terminate auctions of accounts back at or above maintenance; report margin calls.
@@ -153,8 +203,8 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
       const slippage = ((config.maxSlippageWad ?? 0n) * magnitude + WAD - 1n) / WAD;
       // Counted against the profit as if it were all paid.
       const profit = bidProfit(preview, config) - slippage;
-      // A slice costs at most its payment in margin; skip what the keeper cannot carry.
-      const cost = preview.payment > 0n ? toWadDown(preview.payment, config.cashDecimals) : 0n;
+      // Never bid the keeper's own account below IM: skip what its margin cannot carry.
+      const cost = bidMarginCost(preview, state, config.cashDecimals);
       if (profit >= config.minProfit && preview.payment <= config.maxExposure && cost <= budget) {
         budget -= cost;
         decisions.push({

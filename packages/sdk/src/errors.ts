@@ -356,6 +356,19 @@ export function decodePledgeError(err: unknown, context: PledgeErrorContext = {}
   }
 }
 
+let errorsBySelector: Map<Hex, PledgeErrorName> | undefined;
+
+/**
+ * The Pledge error whose selector is `selector` (a `BidSkipped` reason), or undefined.
+ *
+ * @example
+ * pledgeErrorNameOf("0xb3f43d9f"); // "LiquidatorAccountHealthy"
+ */
+export function pledgeErrorNameOf(selector: Hex): PledgeErrorName | undefined {
+  errorsBySelector ??= new Map(pledgeErrorAbi.map((item) => [toFunctionSelector(formatAbiItem(item)), item.name]));
+  return errorsBySelector.get(selector.toLowerCase() as Hex);
+}
+
 /** The first revert data found walking `err` and its causes. */
 function revertData(err: unknown): Hex | undefined {
   if (typeof err === "string") return isRevertData(err) ? err : undefined;
@@ -733,6 +746,11 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Account ${acct(account)} holds no collateral and no position: there is nothing to auction (absorbDebt handles a bare cash debt)`,
   LiquidatorNotAnEmptyDebtor: ([account]) =>
     `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
+  LiquidatorEmptyBatch: () => "The batch holds no bid: bidMany needs at least one request",
+  LiquidatorBatchOutOfGas: ([index]) =>
+    `The batch ran out of gas at bid ${str(index)} (an earlier bid may be the one that cost more than estimated); estimate it again and send it with a higher gas limit, or fewer bids`,
+  LiquidatorOnlySelf: ([caller]) =>
+    `${str(caller)} called bidStep, which only the liquidator itself runs inside bidMany; call bidMany instead`,
   InsuranceFundZeroAddress: () => "An address argument is zero; pass a real one",
 
   // ---- ChainlinkOracle

@@ -137,6 +137,7 @@ export {
   formatAmount,
   formatTimestamp,
   pledgeErrorAbi,
+  pledgeErrorNameOf,
 } from "./errors.js";
 export type { ReadClient, SignerClient, WriteParameters, WriteReturnType } from "./internal/actions.js";
 export * from "./actions/index.js";

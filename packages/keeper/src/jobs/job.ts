@@ -33,17 +33,33 @@ export interface Job {
 /**
  * Runs the send `action` for the target `key` at `block` unless the target is cooling down or was already sent for in
  * this block; counts the outcome in `report`, the stats and the metrics. The result, or undefined
- * when skipped or failed.
+ * when skipped or failed. `admit` and `record` are the same two halves for a transaction that
+ * acts on several targets (a `bidMany` batch).
  */
-export type Execute = (
-  report: JobReport,
-  /** The send's name in the metrics' `job` label: `startAuction`, `bid`, `settle`, ... */
-  action: string,
-  key: string,
-  block: bigint,
-  /** Sends, passing `label` (the target key and the tick's block) on to the sender's history of actions. */
-  send: (label: ActionLabel) => Promise<SendResult>,
-) => Promise<SendResult | undefined>;
+export interface Execute {
+  (
+    report: JobReport,
+    /** The send's name in the metrics' `job` label: `startAuction`, `bidMany`, `settle`, ... */
+    action: string,
+    key: string,
+    block: bigint,
+    /** Sends, passing `label` (the target key and the tick's block) on to the sender's history of actions. */
+    send: (label: ActionLabel) => Promise<SendResult>,
+  ): Promise<SendResult | undefined>;
+  /**
+   * Whether `key` may be sent for at `block` (not cooling down, not sent for in this block);
+   * counts a skip if not, and marks it sent if so.
+   */
+  admit(report: JobReport, action: string, key: string, block: bigint): boolean;
+  /**
+   * Counts one transaction's `result` for `keys`: on success it counts as sent and clears their
+   * cooldowns; a dry run counts as skipped; otherwise it counts as failed, logs the decoded cause
+   * and cools every key down. Whether it was sent and succeeded.
+   */
+  record(report: JobReport, action: string, keys: readonly string[], block: bigint, result: SendResult): boolean;
+  /** Cools `key` down from `block` (a target its transaction skipped). */
+  coolDown(key: string, block: bigint): void;
+}
 
 /** A fresh report for `job`. */
 export function emptyReport(job: string): JobReport {
@@ -71,38 +87,58 @@ export function createExecute(context: {
   const cooldownUntil = new Map<string, bigint>();
   /** Target key → last block this keeper sent for it. */
   const sentAt = new Map<string, bigint>();
-  return async (report, job, key, block, send) => {
+
+  const admit: Execute["admit"] = (report, job, key, block) => {
     const until = cooldownUntil.get(key);
-    if (until !== undefined && block < until) {
-      metrics.outcomes.inc({ job, outcome: Outcome.COOLDOWN });
+    const outcome =
+      until !== undefined && block < until
+        ? Outcome.COOLDOWN
+        : sentAt.get(key) === block
+          ? Outcome.DUPLICATE
+          : undefined;
+    if (outcome !== undefined) {
+      metrics.outcomes.inc({ job, outcome });
       report.skipped++;
-      return undefined;
-    }
-    if (sentAt.get(key) === block) {
-      metrics.outcomes.inc({ job, outcome: Outcome.DUPLICATE });
-      report.skipped++;
-      return undefined;
+      return false;
     }
     sentAt.set(key, block);
-    const result = await send({ target: key, tick: block });
+    return true;
+  };
+  const coolDown: Execute["coolDown"] = (key, block) => void cooldownUntil.set(key, block + cooldownBlocks);
+  const record: Execute["record"] = (report, job, keys, block, result) => {
     metrics.outcomes.inc({ job, outcome: result.outcome });
     if (result.receipt) stats.gasUsed(result.receipt.gasUsed);
     if (result.outcome === Outcome.DRY_RUN) {
       report.skipped++;
-      return undefined;
+      return false;
     }
     if (result.outcome !== Outcome.SENT) {
       stats.failed(result.errorName ?? result.outcome);
-      cooldownUntil.set(key, block + cooldownBlocks);
+      for (const key of keys) coolDown(key, block);
       const cause = failureCause(result, addressBook);
-      log.warn({ job, target: key, outcome: result.outcome, error: result.errorName, cause }, "send failed");
+      log.warn(
+        { job, target: keys.length === 1 ? keys[0] : keys, outcome: result.outcome, error: result.errorName, cause },
+        "send failed",
+      );
       report.failed++;
-      return undefined;
+      return false;
     }
-    cooldownUntil.delete(key);
+    for (const key of keys) cooldownUntil.delete(key);
     report.sent++;
-    return result;
+    return true;
   };
+  const execute = async (
+    report: JobReport,
+    job: string,
+    key: string,
+    block: bigint,
+    send: (label: ActionLabel) => Promise<SendResult>,
+  ): Promise<SendResult | undefined> => {
+    if (!admit(report, job, key, block)) return undefined;
+    const result = await send({ target: key, tick: block });
+    return record(report, job, [key], block, result) ? result : undefined;
+  };
+  return Object.assign(execute, { admit, record, coolDown });
 }
 
 /**

@@ -1,14 +1,21 @@
 import { type Address, maxUint256, parseEventLogs } from "viem";
 import type pino from "pino";
 
-import { Health, asAccountId, formatAccount, healthName, liquidatorAbi } from "@pledge/sdk";
-import type { Sender } from "../executor.js";
+import { Health, asAccountId, formatAccount, healthName, liquidatorAbi, pledgeErrorNameOf } from "@pledge/sdk";
+import { Outcome, type Sender } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
 import type { Planner } from "../planner.js";
 import { chunkByGas } from "../ranking.js";
 import type { Readers } from "../readers.js";
 import type { Stats } from "../stats.js";
-import { type AccountView, type Decision, bidGasGuard, decide } from "../strategy.js";
+import {
+  type AccountView,
+  type BidGasConfig,
+  type Decision,
+  bidManyGasGuard,
+  bidsPerBatch,
+  decide,
+} from "../strategy.js";
 import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
 
 const WAD = 10n ** 18n;
@@ -26,6 +33,14 @@ export interface LiquidationJobOptions {
   maxExposure?: bigint | undefined;
   maxSlippageWad?: bigint | undefined;
   maxBidGas: bigint;
+  /** Most gas one `bidMany` may be sent with (simulation + 30 %); a tick's bids are packed under it. */
+  maxBatchGas: bigint;
+  /**
+   * Gas one bid of a batch is assumed to use until a batch has mined (then the last measured).
+   * Default 500k: `bench:keeper` measures about 425k per start-and-bid in a batch of 10 whole
+   * accounts (714k one by one); a batch that turns out larger than `maxBatchGas` is halved.
+   */
+  gasPerBid?: bigint | undefined;
   /** A fixed USD price of the native token, WAD; else read from the oracle's spot of `nativeAsset`. */
   nativePriceWad?: bigint | undefined;
   nativeAsset?: Address | undefined;
@@ -46,11 +61,17 @@ export interface LiquidationJobContext {
   log: pino.Logger;
 }
 
+type BidDecision = Extract<Decision, { kind: "bid" }>;
+
 /**
  * The liquidation job: confirms the planner's accounts on chain, reads auctions and previews
- * of those below IM or under auction, lets the pure `decide` choose, and sends (auction starts,
- * bids, terminations) back to back so a tick's transactions can land in one block. Margin calls
- * are logged once per account until it recovers.
+ * of those below IM or under auction, lets the pure `decide` choose, and sends back to back, so
+ * a tick's transactions can land in one block: auction starts and terminations one each, the
+ * bids packed into as few `bidMany` batches as `maxBatchGas` allows. A batch whose simulation
+ * needs more gas than that (or than the node lets it estimate), or leaves the bidder below IM,
+ * is halved until it fits (a single
+ * bid that still fails is counted as failed). Requests a mined batch skipped cool down like
+ * failed sends. Margin calls are logged once per account until it recovers.
  *
  * @example
  * const job = createLiquidationJob({ readers, planner, sender, execute, stats, metrics, log }, options);
@@ -104,44 +125,100 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         if (sent) log.info({ event: "auctionTerminated", account: who }, "auction terminated");
         return;
       }
-      case "bid": {
-        if (!options.liquidate) return;
-        const guard = bidGasGuard(decision.profit, {
-          maxBidGas: options.maxBidGas,
-          nativePriceWad: await nativePrice(block),
-          minProfit: options.minProfit ?? 0n,
-          cashDecimals: options.cashDecimals,
-        });
-        const sent = await execute(report, "bid", `bid:${who}`, block, (label) =>
-          sender.send(
-            liquidator,
-            liquidatorAbi,
-            "bid",
-            [account, bidderAccount, decision.fractionWad, decision.maxPayment, decision.expectedNonce],
-            guard,
-            label,
-          ),
-        );
-        if (!sent?.receipt) return;
-        const startedHere = parseEventLogs({
-          abi: liquidatorAbi,
-          logs: sent.receipt.logs,
-          eventName: "AuctionStarted",
-        }).some((event) => event.args.account === account);
-        if (startedHere) stats.auctionStarted(account, sent.receipt.blockNumber);
-        stats.bidLanded(account, sent.receipt.blockNumber);
-        log.info(
-          {
-            event: "bid",
-            account: who,
-            fractionWad: decision.fractionWad.toString(),
-            profit: decision.profit.toString(),
-          },
-          "bid landed",
-        );
-        return;
+      case "bid":
+        return; // sent in batches (`sendBids`)
+    }
+  }
+
+  /** A bid's target key, as the other jobs name accounts (`owner/subId`). */
+  const bidKey = (account: bigint) => `bid:${formatAccount(asAccountId(account))}`;
+
+  /** Gas one bid of a batch used in the last mined batch (a guess before the first). */
+  let gasPerBid = options.gasPerBid ?? 500_000n;
+
+  /** Packs the tick's bids (those not cooling down or already sent) into batches and sends them back to back. */
+  async function sendBids(report: JobReport, bids: readonly BidDecision[], block: bigint) {
+    if (!options.liquidate || bids.length === 0) return;
+    const admitted = bids.filter((bid) => execute.admit(report, "bidMany", bidKey(bid.account), block));
+    const config: BidGasConfig = {
+      maxBidGas: options.maxBidGas,
+      maxBatchGas: options.maxBatchGas,
+      nativePriceWad: await nativePrice(block),
+      minProfit: options.minProfit ?? 0n,
+      cashDecimals: options.cashDecimals,
+    };
+    const size = bidsPerBatch(options.maxBatchGas, gasPerBid);
+    const batches: BidDecision[][] = [];
+    for (let i = 0; i < admitted.length; i += size) batches.push(admitted.slice(i, i + size));
+    await Promise.all(batches.map((batch) => sendBatch(report, batch, block, config)));
+  }
+
+  /** Sends one `bidMany`; halves it when it needs too much gas or leaves the bidder below IM. */
+  async function sendBatch(report: JobReport, bids: readonly BidDecision[], block: bigint, config: BidGasConfig) {
+    const requests = bids.map(({ account, fractionWad, maxPayment, expectedNonce }) => ({
+      account,
+      fractionWad,
+      maxPayment,
+      expectedNonce,
+    }));
+    const result = await sender.send(
+      liquidator,
+      liquidatorAbi,
+      "bidMany",
+      [requests, bidderAccount],
+      bidManyGasGuard(
+        bids.map((bid) => bid.profit),
+        config,
+      ),
+      { target: bids.map((bid) => bidKey(bid.account)).join(" "), tick: block },
+    );
+    // Too much gas for the cap (or for the node's `eth_estimateGas` cap: a step then runs out of
+    // gas), or more slices than the bidder's margin carries: two halves may each pass.
+    const tooBig =
+      (result.outcome === Outcome.GAS_GUARD && result.errorName === "BatchGasCap") ||
+      (result.outcome === Outcome.SIMULATION_REVERTED &&
+        (result.errorName === "EngineBelowInitialMargin" || result.errorName === "LiquidatorBatchOutOfGas"));
+    if (tooBig && bids.length > 1) {
+      metrics.outcomes.inc({ job: "bidMany", outcome: Outcome.SPLIT });
+      log.info({ event: "batchSplit", bids: bids.length, cause: result.errorName }, "batch split in two");
+      const half = Math.ceil(bids.length / 2);
+      await Promise.all([
+        sendBatch(report, bids.slice(0, half), block, config),
+        sendBatch(report, bids.slice(half), block, config),
+      ]);
+      return;
+    }
+    const keys = bids.map((bid) => bidKey(bid.account));
+    if (!execute.record(report, "bidMany", keys, block, result) || !result.receipt) return;
+    const { receipt } = result;
+    const events = parseEventLogs({ abi: liquidatorAbi, logs: receipt.logs });
+    const started = new Set<bigint>();
+    const landed = new Set<bigint>();
+    const skipped = new Map<bigint, string>();
+    for (const event of events) {
+      if (event.eventName === "AuctionStarted") started.add(event.args.account);
+      else if (event.eventName === "Bid" && event.args.bidderAccount === bidderAccount) landed.add(event.args.account);
+      else if (event.eventName === "BidSkipped") {
+        skipped.set(event.args.account, pledgeErrorNameOf(event.args.reason) ?? event.args.reason);
       }
     }
+    for (const bid of bids) {
+      const account = formatAccount(asAccountId(bid.account));
+      if (started.has(bid.account)) stats.auctionStarted(bid.account, receipt.blockNumber);
+      if (landed.has(bid.account)) {
+        stats.bidLanded(bid.account, receipt.blockNumber);
+        log.info(
+          { event: "bid", account, fractionWad: bid.fractionWad.toString(), profit: bid.profit.toString() },
+          "bid landed",
+        );
+      } else {
+        const cause = skipped.get(bid.account) ?? "unknown";
+        metrics.outcomes.inc({ job: "bid", outcome: Outcome.SKIPPED_IN_BATCH });
+        execute.coolDown(bidKey(bid.account), block);
+        log.info({ event: "bidSkipped", account, cause }, "bid skipped in its batch");
+      }
+    }
+    if (landed.size > 0) gasPerBid = receipt.gasUsed / BigInt(landed.size);
   }
 
   return {
@@ -188,7 +265,11 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       const stillInMarginCall = new Set<bigint>();
       // Sent back to back with consecutive nonces, then the receipts are awaited together,
       // so a tick's transactions can land in the same block.
-      await Promise.all(decisions.map((decision) => carryOut(report, decision, block, stillInMarginCall)));
+      const bids = decisions.filter((decision): decision is BidDecision => decision.kind === "bid");
+      await Promise.all([
+        ...decisions.map((decision) => carryOut(report, decision, block, stillInMarginCall)),
+        sendBids(report, bids, block),
+      ]);
       const checked = new Set<bigint>(states.map((s) => s.account));
       for (const account of inMarginCall)
         if (checked.has(account) && !stillInMarginCall.has(account)) inMarginCall.delete(account);

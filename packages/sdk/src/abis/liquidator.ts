@@ -71,6 +71,12 @@ export const liquidatorAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "index", type: "uint256" }],
+    name: "LiquidatorBatchOutOfGas",
+    type: "error",
+  },
+  { inputs: [], name: "LiquidatorEmptyBatch", type: "error" },
+  {
     inputs: [{ internalType: "uint256", name: "fractionWad", type: "uint256" }],
     name: "LiquidatorInvalidFraction",
     type: "error",
@@ -109,6 +115,7 @@ export const liquidatorAbi = [
     name: "LiquidatorNothingToSell",
     type: "error",
   },
+  { inputs: [{ internalType: "address", name: "caller", type: "address" }], name: "LiquidatorOnlySelf", type: "error" },
   {
     inputs: [
       { internalType: "int256", name: "payment", type: "int256" },
@@ -199,6 +206,15 @@ export const liquidatorAbi = [
       { indexed: false, internalType: "uint256", name: "insuranceFee", type: "uint256" },
     ],
     name: "Bid",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
+      { indexed: false, internalType: "bytes4", name: "reason", type: "bytes4" },
+    ],
+    name: "BidSkipped",
     type: "event",
   },
   {
@@ -378,6 +394,92 @@ export const liquidatorAbi = [
         ],
         internalType: "struct ILiquidator.BidPreview",
         name: "preview",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "AccountId", name: "account", type: "uint256" },
+          { internalType: "uint256", name: "fractionWad", type: "uint256" },
+          { internalType: "int256", name: "maxPayment", type: "int256" },
+          { internalType: "uint256", name: "expectedNonce", type: "uint256" },
+        ],
+        internalType: "struct ILiquidator.BidRequest[]",
+        name: "requests",
+        type: "tuple[]",
+      },
+      { internalType: "AccountId", name: "bidderAccount", type: "uint256" },
+    ],
+    name: "bidMany",
+    outputs: [
+      {
+        components: [
+          { internalType: "bool", name: "landed", type: "bool" },
+          { internalType: "bytes4", name: "skipReason", type: "bytes4" },
+          {
+            components: [
+              { internalType: "uint256", name: "fractionWad", type: "uint256" },
+              { internalType: "uint256", name: "maxFractionWad", type: "uint256" },
+              { internalType: "uint256", name: "discountWad", type: "uint256" },
+              { internalType: "int256", name: "markValueWad", type: "int256" },
+              { internalType: "int256", name: "payment", type: "int256" },
+              { internalType: "uint256", name: "insuranceFee", type: "uint256" },
+              { internalType: "int256", name: "equityIMAfter", type: "int256" },
+              { internalType: "uint256", name: "requirementIMAfter", type: "uint256" },
+              { internalType: "int256", name: "equityMMAfter", type: "int256" },
+              { internalType: "uint256", name: "requirementMMAfter", type: "uint256" },
+            ],
+            internalType: "struct ILiquidator.BidPreview",
+            name: "preview",
+            type: "tuple",
+          },
+        ],
+        internalType: "struct ILiquidator.BidOutcome[]",
+        name: "outcomes",
+        type: "tuple[]",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "AccountId", name: "account", type: "uint256" },
+          { internalType: "uint256", name: "fractionWad", type: "uint256" },
+          { internalType: "int256", name: "maxPayment", type: "int256" },
+          { internalType: "uint256", name: "expectedNonce", type: "uint256" },
+        ],
+        internalType: "struct ILiquidator.BidRequest",
+        name: "request",
+        type: "tuple",
+      },
+      { internalType: "AccountId", name: "bidderAccount", type: "uint256" },
+      { internalType: "address", name: "keeper", type: "address" },
+    ],
+    name: "bidStep",
+    outputs: [
+      {
+        components: [
+          { internalType: "uint256", name: "fractionWad", type: "uint256" },
+          { internalType: "uint256", name: "maxFractionWad", type: "uint256" },
+          { internalType: "uint256", name: "discountWad", type: "uint256" },
+          { internalType: "int256", name: "markValueWad", type: "int256" },
+          { internalType: "int256", name: "payment", type: "int256" },
+          { internalType: "uint256", name: "insuranceFee", type: "uint256" },
+          { internalType: "int256", name: "equityIMAfter", type: "int256" },
+          { internalType: "uint256", name: "requirementIMAfter", type: "uint256" },
+          { internalType: "int256", name: "equityMMAfter", type: "int256" },
+          { internalType: "uint256", name: "requirementMMAfter", type: "uint256" },
+        ],
+        internalType: "struct ILiquidator.BidPreview",
+        name: "",
         type: "tuple",
       },
     ],

@@ -17,6 +17,7 @@ export * from "./liquidation/startAuction.js";
 export * from "./liquidation/getAuctionClock.js";
 export * from "./liquidation/previewBid.js";
 export * from "./liquidation/bid.js";
+export * from "./liquidation/bidMany.js";
 export * from "./settlement/findSettlementRound.js";
 export * from "./settlement/postSettlementPrice.js";
 export * from "./settlement/settle.js";

@@ -32,6 +32,7 @@ import {
   watchPledgeEvents,
 } from "../actions/events/watchPledgeEvents.js";
 import { type BidParameters, type BidReturnType, bid } from "../actions/liquidation/bid.js";
+import { type BidManyParameters, type BidManyReturnType, bidMany } from "../actions/liquidation/bidMany.js";
 import {
   type GetAuctionClockParameters,
   type GetAuctionClockReturnType,
@@ -166,6 +167,7 @@ export type PledgeWalletActions = {
   createSeries(params: BoundWriteParameters<CreateSeriesParameters>): Promise<CreateSeriesReturnType>;
   startAuction(params: BoundWriteParameters<StartAuctionParameters>): Promise<StartAuctionReturnType>;
   bid(params: BoundWriteParameters<BidParameters>): Promise<BidReturnType>;
+  bidMany(params: BoundWriteParameters<BidManyParameters>): Promise<BidManyReturnType>;
   postSettlementPrice(
     params: BoundWriteParameters<PostSettlementPriceParameters>,
   ): Promise<PostSettlementPriceReturnType>;
@@ -241,6 +243,7 @@ export function pledgeWalletActions(defaults: { addressBook: AddressBook; public
       createSeries: (params) => createSeries(client, write(params)),
       startAuction: (params) => startAuction(client, write(params)),
       bid: (params) => bid(client, write(params)),
+      bidMany: (params) => bidMany(client, write(params)),
       postSettlementPrice: (params) => postSettlementPrice(client, write(params)),
       settle: (params) => settle(client, write(params)),
       settleBatch: (params) => settleBatch(client, write(params)),
