@@ -3,40 +3,13 @@ pragma solidity 0.8.30;
 
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {LiquidatorBatchFixture} from "../../helpers/LiquidatorBatchFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice `Liquidator.bidMany`: several start-and-bid requests in one transaction, each skipped
 /// (never reverting the batch) when it would revert alone, the bidder's IM checked once at the end.
-contract LiquidatorBatchTest is PledgeFixture {
-    address internal carol;
-    uint256 internal carolKey;
-    address internal dave = makeAddr("dave");
-    AccountId internal bobAccount;
-    AccountId internal daveAccount;
-    /// @dev Three accounts of Carol's, each short 10 calls on its own cash.
-    AccountId[3] internal shorts;
-    SeriesId internal call30;
-    uint256 private constant NO_NONCE = type(uint256).max;
-
-    function setUp() public override {
-        super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
-        bobAccount = _account(bob, 1);
-        daveAccount = _account(dave, 1);
-        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
-        _fundAndDeposit(bob, bobAccount, usdc, 10_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 10_000_000e6);
-        _fundAndDeposit(alice, insurance.account(), usdc, 1_000_000e6);
-        // Slightly different cash, so they cross maintenance at different prices.
-        for (uint96 i; i < 3; ++i) {
-            shorts[i] = _account(carol, i + 1);
-            _fundAndDeposit(carol, shorts[i], usdc, 8_000e6 + i * 100e6);
-            _trade(carolKey, shorts[i], bobAccount, call30, -10e18, 100e18);
-        }
-    }
-
+contract LiquidatorBatchTest is LiquidatorBatchFixture {
     // ------------------------------------------------------------ what a batch does
 
     /// @dev A batch leaves exactly the state and the events of the same bids sent one by one.
@@ -301,14 +274,6 @@ contract LiquidatorBatchTest is PledgeFixture {
     function _bidMany(ILiquidator.BidRequest[] memory requests) internal returns (ILiquidator.BidOutcome[] memory) {
         vm.prank(dave);
         return liquidator.bidMany(requests, daveAccount);
-    }
-
-    /// @dev One request per short account, `fraction` each, no cap, no nonce check.
-    function _requests(uint256 fraction) internal view returns (ILiquidator.BidRequest[] memory requests) {
-        requests = new ILiquidator.BidRequest[](3);
-        for (uint256 i; i < 3; ++i) {
-            requests[i] = ILiquidator.BidRequest(shorts[i], fraction, type(int256).max, NO_NONCE);
-        }
     }
 
     function _expectSkip(AccountId account, bytes4 reason) internal {

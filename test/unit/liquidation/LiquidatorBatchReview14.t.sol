@@ -4,41 +4,16 @@ pragma solidity 0.8.30;
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {LiquidatorBatchFixture} from "../../helpers/LiquidatorBatchFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
 import {MockERC20} from "../../../contracts/mocks/MockERC20.sol";
 import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol";
 
-/// @notice Adversarial review of `Liquidator.bidMany` (issue 14, review 14). Each test states an
+/// @notice Adversarial review of `Liquidator.bidMany` (issue 14, review 6 in docs/security.md). Each test states an
 /// attack on the batch and passes while the system resists it.
-contract LiquidatorBatchReview14Test is PledgeFixture {
-    address internal carol;
-    uint256 internal carolKey;
-    address internal dave = makeAddr("dave");
-    AccountId internal bobAccount;
-    AccountId internal daveAccount;
-    AccountId[3] internal shorts;
-    SeriesId internal call30;
-    uint256 private constant NO_NONCE = type(uint256).max;
-
-    function setUp() public override {
-        super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
-        bobAccount = _account(bob, 1);
-        daveAccount = _account(dave, 1);
-        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
-        _fundAndDeposit(bob, bobAccount, usdc, 10_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 10_000_000e6);
-        _fundAndDeposit(alice, insurance.account(), usdc, 1_000_000e6);
-        for (uint96 i; i < 3; ++i) {
-            shorts[i] = _account(carol, i + 1);
-            _fundAndDeposit(carol, shorts[i], usdc, 8_000e6 + i * 100e6);
-            _trade(carolKey, shorts[i], bobAccount, call30, -10e18, 100e18);
-        }
-    }
-
+contract LiquidatorBatchReview14Test is LiquidatorBatchFixture {
     // ------------------------------------------------------------ gas (63/64 rule)
 
     /// @dev Attack: pick (or let a gas estimate settle on) a gas limit at which one step runs out of
@@ -231,13 +206,6 @@ contract LiquidatorBatchReview14Test is PledgeFixture {
     }
 
     // ------------------------------------------------------------ helpers
-
-    function _requests(uint256 fraction) internal view returns (ILiquidator.BidRequest[] memory requests) {
-        requests = new ILiquidator.BidRequest[](3);
-        for (uint256 i; i < 3; ++i) {
-            requests[i] = ILiquidator.BidRequest(shorts[i], fraction, type(int256).max, NO_NONCE);
-        }
-    }
 
     function _allUnderwater() internal {
         for (int256 price = 3_000e8; engine.accountMargin(shorts[2]).health < IMarginEngine.Health.LIQUIDATABLE;) {
