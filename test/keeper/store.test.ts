@@ -34,6 +34,17 @@ const CLI = path.join(ROOT, "packages/keeper/src/cli.ts");
 const SENDER = "0x00000000000000000000000000000000000000b1";
 const txHash = (label: string): Hash => keccak256(stringToHex(label));
 
+/** An index with plain `Set`s and `Map`s (the keeper's are `BigIntSet`/`BigIntMap`), to compare by content. */
+function plain(index: KeeperIndex) {
+  return {
+    ...index,
+    accounts: new Set(index.accounts),
+    holders: new Map([...index.holders].map(([series, holders]) => [series, new Set(holders)] as const)),
+    settledSeries: new Set(index.settledSeries),
+    auctions: new Set(index.auctions),
+  };
+}
+
 /** Runs the keeper CLI (through tsx) and returns its exit code and output. */
 function cli(...args: string[]) {
   const run = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, encoding: "utf8" });
@@ -92,7 +103,7 @@ describe("keeper store (SQLite)", () => {
       auctions: new Set([big]),
     };
     store.commit(index, all);
-    assert.deepEqual(store.loadIndex(31337), index);
+    assert.deepEqual(plain(store.loadIndex(31337)!), plain(index));
     assert.equal(store.loadIndex(1), undefined, "another chain's index is not loaded");
 
     // A range that removes a holder and ends an auction; an account it did not touch stays as stored.
@@ -143,7 +154,7 @@ describe("keeper store (SQLite)", () => {
       const stored = store.loadIndex(1)!;
       // Series whose every holder left are empty sets in memory and absent in the store.
       const nonEmpty = new Map([...index.holders].filter(([, holders]) => holders.size > 0));
-      assert.deepEqual({ ...stored, holders: stored.holders }, { ...index, holders: nonEmpty }, `seed ${seed}`);
+      assert.deepEqual(plain(stored), plain({ ...index, holders: nonEmpty }), `seed ${seed}`);
       store.close();
     }
   });

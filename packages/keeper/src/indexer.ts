@@ -3,6 +3,7 @@ import { type Address, type Hash, type Log, type PublicClient, parseEventLogs } 
 import { collateralVaultAbi, liquidatorAbi, optionMarketAbi } from "@pledge/sdk";
 import { withBackoff } from "./executor.js";
 import { type IndexChanges, type KeeperIndex, type KeeperStore, emptyIndex } from "./store.js";
+import { BigIntMap, BigIntSet } from "./bigintKeys.js";
 
 /** The node's head is behind the index's cursor though it knows that block: a lagging node. The tick is skipped. */
 export class KeeperStaleNodeError extends Error {
@@ -137,7 +138,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
 
   function apply(current: KeeperIndex, logs: Log[], changes: IndexChanges) {
     const touchHolder = (series: bigint, account: bigint) => {
-      const accounts = changes.holders.get(series) ?? new Set<bigint>();
+      const accounts = changes.holders.get(series) ?? new BigIntSet();
       accounts.add(account);
       changes.holders.set(series, accounts);
     };
@@ -163,7 +164,7 @@ export function createIndexer(options: IndexerOptions): Indexer {
           changes.accounts.add(account);
           touchHolder(seriesId, account);
           listener.changed(account);
-          const holders = current.holders.get(seriesId) ?? new Set<bigint>();
+          const holders = current.holders.get(seriesId) ?? new BigIntSet();
           if (event.eventName === "PositionChanged" && balance !== 0n) holders.add(account);
           else holders.delete(account);
           current.holders.set(seriesId, holders);
@@ -204,7 +205,11 @@ export function createIndexer(options: IndexerOptions): Indexer {
         const toBlock = fromBlock + maxLogRange - 1n < target ? fromBlock + maxLogRange - 1n : target;
         const logs = await withBackoff(() => source.logs(options.addresses, fromBlock, toBlock));
         const block = toBlock === head.number ? head : await withBackoff(() => source.block(toBlock));
-        const changes: IndexChanges = { accounts: new Set(), holders: new Map(), auctions: new Set() };
+        const changes: IndexChanges = {
+          accounts: new BigIntSet(),
+          holders: new BigIntMap(),
+          auctions: new BigIntSet(),
+        };
         apply(current, logs, changes);
         current.cursor = toBlock;
         current.cursorHash = block.hash;

@@ -18,6 +18,7 @@ import {
 } from "./ranking.js";
 import type { Stats } from "./stats.js";
 import type { KeeperIndex } from "./store.js";
+import { BigIntMap, BigIntSet } from "./bigintKeys.js";
 
 export interface PlannerOptions extends ConfirmationPolicy {
   /** Confirm every indexed account at least every this many ticks. */
@@ -105,9 +106,9 @@ function underlyingsHeld(index: KeeperIndex, holdings: ReadonlyMap<bigint, Accou
  * const accounts = await planner.plan(index, block, timestamp);
  */
 export function createPlanner(readers: Readers, stats: Stats, options: PlannerOptions): Planner {
-  const holdings = new Map<bigint, AccountHoldings>();
-  const dirty = new Set<bigint>();
-  const watched = new Set<bigint>();
+  const holdings = new BigIntMap<AccountHoldings>();
+  const dirty = new BigIntSet();
+  const watched = new BigIntSet();
   let parameters: GetMarketParametersReturnType | undefined;
   let lastFullPrices = new Map<string, bigint>();
   let ticksSinceFull = Infinity;
@@ -155,7 +156,7 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
       const ranked = rankAccounts(accounts, holdings, marketInputsOf(current, prices, timestamp, options.cashDecimals));
       const keyed = priceKeysOf(prices);
       if (!full && pricesMoved(lastFullPrices, keyed, options.priceMoveWad)) full = true;
-      const always = new Set([...watched, ...index.auctions]);
+      const always = new BigIntSet([...watched, ...index.auctions]);
       const selected = full ? accounts : selectForConfirmation(ranked, options, always);
       stats.ranked(ranked.length, performance.now() - started);
       if (full) {

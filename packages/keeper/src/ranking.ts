@@ -6,6 +6,7 @@ import {
   approximateMaintenance,
   decodeSeries,
 } from "@pledge/sdk";
+import { BigIntSet } from "./bigintKeys.js";
 
 /** What one account holds, as the vault and the market report it; refreshed when its events show it changed. */
 export interface AccountHoldings {
@@ -146,7 +147,7 @@ export function selectForConfirmation(
   policy: ConfirmationPolicy,
   always: ReadonlySet<bigint>,
 ): bigint[] {
-  const selected = new Set<bigint>(always);
+  const selected = new BigIntSet(always);
   for (const { account, ratio, excessMM, requirementMM } of ranked) {
     if (ratio === -Infinity) selected.add(account);
     // Accounts requiring nothing are near by their USD excess, which a ratio cannot bound.

@@ -25,6 +25,7 @@ import {
 } from "@pledge/sdk";
 import { withBackoff } from "./executor.js";
 import type { AccountHoldings } from "./ranking.js";
+import { BigIntMap } from "./bigintKeys.js";
 
 /** The prices and the refreshed holdings of one tick, read together at one block. */
 export interface Snapshot {
@@ -153,7 +154,7 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
           getOraclePrices(client, { oracle, spot, vol, blockNumber }),
           Promise.all(accounts.map((account) => readHoldings(account, blockNumber))),
         ]);
-        const holdings = new Map<bigint, AccountHoldings>();
+        const holdings = new BigIntMap<AccountHoldings>();
         accounts.forEach((account, i) => {
           const h = held[i];
           if (h !== undefined) holdings.set(account, h);

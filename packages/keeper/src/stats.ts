@@ -1,4 +1,5 @@
 import type { KeeperMetrics } from "./metrics.js";
+import { BigIntMap } from "./bigintKeys.js";
 
 export interface KeeperStats {
   blocks: number;
@@ -93,9 +94,9 @@ export function createStats(metrics: KeeperMetrics): Stats {
   /** `${account}:${auctionBlock}` → its entry in `liquidations`. */
   const auctionsSeen = new Map<string, Liquidation>();
   /** Account → its latest auction's entry. */
-  const latestAuction = new Map<bigint, Liquidation>();
+  const latestAuction = new BigIntMap<Liquidation>();
   /** Account → first block the keeper saw it below maintenance. */
-  const firstBelowMM = new Map<bigint, bigint>();
+  const firstBelowMM = new BigIntMap<bigint>();
   let lastBlockSeen = -1n;
 
   const stats: Stats = {

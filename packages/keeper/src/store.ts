@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Address, Hash } from "viem";
 
 import { DatabaseSync, type StatementSync } from "./sqlite.js";
+import { BigIntMap, BigIntSet } from "./bigintKeys.js";
 
 /** What the keeper remembers between runs: how far it indexed, and what it found. */
 export interface KeeperIndex {
@@ -298,7 +299,7 @@ function storeOver(db: DatabaseSync, file: string, schemaVersion: number): Keepe
   /** Settled series already written, so a commit writes only new ones. */
   let storedSettled: Set<bigint> | undefined;
   const settledInStore = () =>
-    (storedSettled ??= new Set(
+    (storedSettled ??= new BigIntSet(
       (sql("SELECT series FROM settled_series").all() as { series: Uint8Array }[]).map((r) => fromBlob(r.series)),
     ));
 
@@ -346,10 +347,10 @@ function storeOver(db: DatabaseSync, file: string, schemaVersion: number): Keepe
       const cursor = meta("cursor");
       if (storedChain === undefined || cursor === undefined) return undefined;
       if (chainId !== undefined && Number(storedChain) !== chainId) return undefined;
-      const accounts = new Set<bigint>();
+      const accounts = new BigIntSet();
       for (const row of sql("SELECT account FROM accounts").iterate() as Iterable<{ account: Uint8Array }>)
         accounts.add(fromBlob(row.account));
-      const holders = new Map<bigint, Set<bigint>>();
+      const holders = new BigIntMap<Set<bigint>>();
       let series: bigint | undefined;
       let seriesKey: string | undefined;
       let set: Set<bigint> | undefined;
@@ -362,13 +363,13 @@ function storeOver(db: DatabaseSync, file: string, schemaVersion: number): Keepe
         if (key !== seriesKey) {
           seriesKey = key;
           series = BigInt(`0x${key}`);
-          set = holders.get(series) ?? new Set();
+          set = holders.get(series) ?? new BigIntSet();
           holders.set(series, set);
         }
         set!.add(fromBlob(row.account));
       }
-      const settledSeries = new Set(settledInStore());
-      const auctions = new Set(
+      const settledSeries = new BigIntSet(settledInStore());
+      const auctions = new BigIntSet(
         (sql("SELECT account FROM auctions").all() as { account: Uint8Array }[]).map((r) => fromBlob(r.account)),
       );
       const cursorHash = meta("cursor_hash") as Hash | undefined;
@@ -410,7 +411,7 @@ function storeOver(db: DatabaseSync, file: string, schemaVersion: number): Keepe
     replaceIndex(index) {
       transaction(db, () => {
         for (const table of ["accounts", "holders", "settled_series", "auctions"]) db.exec(`DELETE FROM ${table}`);
-        storedSettled = new Set();
+        storedSettled = new BigIntSet();
         for (const account of index.accounts)
           sql("INSERT OR IGNORE INTO accounts (account) VALUES (?)").run(toBlob(account));
         for (const [series, accounts] of index.holders) {
@@ -518,10 +519,10 @@ export function emptyIndex(chainId: number, deployedAtBlock: bigint): KeeperInde
     chainId,
     cursor: deployedAtBlock > 0n ? deployedAtBlock - 1n : 0n,
     cursorHash: undefined,
-    accounts: new Set(),
-    holders: new Map(),
-    settledSeries: new Set(),
-    auctions: new Set(),
+    accounts: new BigIntSet(),
+    holders: new BigIntMap(),
+    settledSeries: new BigIntSet(),
+    auctions: new BigIntSet(),
   };
 }
 
@@ -559,12 +560,12 @@ export function parseJsonIndex(text: string): KeeperIndex {
       chainId: Number(stored.chainId),
       cursor: BigInt(stored.cursor),
       cursorHash: stored.cursorHash ?? undefined,
-      accounts: new Set(stored.accounts.map(BigInt)),
-      holders: new Map(
-        Object.entries(stored.holders).map(([series, holders]) => [BigInt(series), new Set(holders.map(BigInt))]),
+      accounts: new BigIntSet(stored.accounts.map(BigInt)),
+      holders: new BigIntMap(
+        Object.entries(stored.holders).map(([series, holders]) => [BigInt(series), new BigIntSet(holders.map(BigInt))]),
       ),
-      settledSeries: new Set(stored.settledSeries.map(BigInt)),
-      auctions: new Set(stored.auctions.map(BigInt)),
+      settledSeries: new BigIntSet(stored.settledSeries.map(BigInt)),
+      auctions: new BigIntSet(stored.auctions.map(BigInt)),
     };
   } catch (error) {
     throw new KeeperStoreError(`malformed keeper JSON store: ${(error as Error).message}`);

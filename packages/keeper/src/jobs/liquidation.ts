@@ -17,6 +17,7 @@ import {
   decide,
 } from "../strategy.js";
 import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
+import { BigIntMap, BigIntSet } from "../bigintKeys.js";
 
 const WAD = 10n ** 18n;
 
@@ -80,7 +81,7 @@ type BidDecision = Extract<Decision, { kind: "bid" }>;
 export function createLiquidationJob(context: LiquidationJobContext, options: LiquidationJobOptions): Job {
   const { readers, planner, sender, execute, stats, metrics, log } = context;
   const { liquidator, bidderAccount } = options;
-  const inMarginCall = new Set<bigint>();
+  const inMarginCall = new BigIntSet();
   /** The native token's USD price for pricing bid gas, read once per block; undefined when unknown. */
   let nativePriceAt: { block: bigint; price: Promise<bigint | undefined> } | undefined;
 
@@ -192,9 +193,9 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     if (!execute.record(report, "bidMany", keys, block, result) || !result.receipt) return;
     const { receipt } = result;
     const events = parseEventLogs({ abi: liquidatorAbi, logs: receipt.logs });
-    const started = new Set<bigint>();
-    const landed = new Set<bigint>();
-    const skipped = new Map<bigint, string>();
+    const started = new BigIntSet();
+    const landed = new BigIntSet();
+    const skipped = new BigIntMap<string>();
     for (const event of events) {
       if (event.eventName === "AuctionStarted") started.add(event.args.account);
       else if (event.eventName === "Bid" && event.args.bidderAccount === bidderAccount) landed.add(event.args.account);
@@ -246,7 +247,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       const candidates = states.filter((s) => s.health !== Health.HEALTHY || index.auctions.has(s.account));
       if (candidates.length === 0) return report;
       // Below MM with no auction yet, the preview is of the bid that would start it.
-      const stateOf = new Map<bigint, (typeof candidates)[number]>(candidates.map((state) => [state.account, state]));
+      const stateOf = new BigIntMap<(typeof candidates)[number]>(candidates.map((state) => [state.account, state]));
       const auctions = await readers.auctions([...stateOf.keys()], block);
       const views: AccountView[] = auctions.flatMap(({ account, auction, preview }) => {
         const state = stateOf.get(account);
@@ -262,7 +263,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         cashDecimals: options.cashDecimals,
         maxSlippageWad: options.maxSlippageWad ?? WAD / 1_000n,
       });
-      const stillInMarginCall = new Set<bigint>();
+      const stillInMarginCall = new BigIntSet();
       // Sent back to back with consecutive nonces, then the receipts are awaited together,
       // so a tick's transactions can land in the same block.
       const bids = decisions.filter((decision): decision is BidDecision => decision.kind === "bid");
@@ -270,7 +271,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         ...decisions.map((decision) => carryOut(report, decision, block, stillInMarginCall)),
         sendBids(report, bids, block),
       ]);
-      const checked = new Set<bigint>(states.map((s) => s.account));
+      const checked = new BigIntSet(states.map((s) => s.account));
       for (const account of inMarginCall)
         if (checked.has(account) && !stillInMarginCall.has(account)) inMarginCall.delete(account);
       return report;
