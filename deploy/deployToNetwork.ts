@@ -11,7 +11,7 @@ import { DeployError } from "./lib/deployError.js";
 import { checkJournal, firstJournalBlock, resetJournal } from "./lib/journal.js";
 import { type LivePlan, readParameters, resolveParameters, timelockProblems } from "./lib/parameters.js";
 import { addPledgeCore } from "./lib/pledgeCore.js";
-import { ROLES } from "./lib/roles.js";
+import { ROLES, accessControlAbi } from "./lib/roles.js";
 
 /** What `npm run deploy` takes (docs/deploy.md). */
 export interface DeployToNetworkOptions {
@@ -40,16 +40,6 @@ export interface DeployToNetworkResult {
   /** The TimelockController that administers every core contract; undefined when the deployer does. */
   timelock?: Address;
 }
-
-const accessControlAbi = [
-  {
-    type: "function",
-    name: "hasRole",
-    stateMutability: "view",
-    inputs: [{ type: "bytes32" }, { type: "address" }],
-    outputs: [{ type: "bool" }],
-  },
-] as const;
 
 /**
  * Deploys Pledge on a running chain with Hardhat Ignition and writes `deployments/<chainId>.json`,

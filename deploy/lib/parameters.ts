@@ -15,6 +15,7 @@ import {
 
 import { aggregatorV3Abi } from "../../packages/sdk/src/abis/aggregatorV3.js";
 import { DeployError } from "./deployError.js";
+import { ROLES, accessControlAbi } from "./roles.js";
 import { type AdminPlan, DEFAULT_AUCTION, DEFAULT_STANDARD_MARGIN, type PledgePlan } from "./pledgeCore.js";
 import type { AddressBook } from "./addressBook.js";
 
@@ -359,13 +360,7 @@ function marginWad(margin: NonNullable<CollateralParameters["standardMargin"]>) 
 
 const timelockAbi = [
   { type: "function", name: "getMinDelay", stateMutability: "view", inputs: [], outputs: [{ type: "uint256" }] },
-  {
-    type: "function",
-    name: "hasRole",
-    stateMutability: "view",
-    inputs: [{ type: "bytes32" }, { type: "address" }],
-    outputs: [{ type: "bool" }],
-  },
+  ...accessControlAbi,
 ] as const;
 
 /** A live admin's shortest delay: less gives users no time to leave before a change lands. */
@@ -373,7 +368,7 @@ export const MIN_TIMELOCK_DELAY = 86_400;
 
 /** OpenZeppelin TimelockController's roles, by name. */
 const TIMELOCK_ROLES = {
-  admin: "0x0000000000000000000000000000000000000000000000000000000000000000",
+  admin: ROLES.admin,
   proposer: keccak256(toHex("PROPOSER_ROLE")),
   executor: keccak256(toHex("EXECUTOR_ROLE")),
   canceller: keccak256(toHex("CANCELLER_ROLE")),

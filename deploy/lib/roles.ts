@@ -7,3 +7,14 @@ export const ROLES = {
   guardian: keccak256(toHex("pledge.role.guardian")),
   module: keccak256(toHex("pledge.role.module")),
 } as const;
+
+/** AccessControl's `hasRole`, the one read the deploy checks make of every role holder. */
+export const accessControlAbi = [
+  {
+    type: "function",
+    name: "hasRole",
+    stateMutability: "view",
+    inputs: [{ type: "bytes32" }, { type: "address" }],
+    outputs: [{ type: "bool" }],
+  },
+] as const;

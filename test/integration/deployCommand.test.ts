@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 
 import hre, { network } from "hardhat";
 import type { JsonRpcServer } from "hardhat/types/network";
@@ -13,25 +10,7 @@ import { type Address, getAddress, parseUnits } from "viem";
 
 import { checkParameters } from "../../deploy/lib/parameters.js";
 import { ROLES } from "../../deploy/lib/roles.js";
-import type { AddressBook } from "../../packages/sdk/src/addressBook.js";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const run = promisify(execFile);
-
-/** `npm run deploy -- …` as a child process: its exit code and its output lines. */
-async function deployCli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/deploy.ts", ...args], {
-      cwd: ROOT,
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr: lines(stderr) };
-  } catch (error) {
-    const failure = error as { code?: number; stdout: string; stderr: string };
-    return { code: failure.code ?? -1, stdout: failure.stdout, stderr: lines(failure.stderr) };
-  }
-}
-const lines = (text: string) => text.split("\n").filter((line) => line.trim() !== "");
+import { ROOT, deployCli as runDeployCli, ownedChains, readBook, startNode } from "./helpers/deployNode.js";
 
 /** One refusal: exit code 1 and exactly one line on stderr, matching `pattern`. */
 function assertRefused(result: Awaited<ReturnType<typeof deployCli>>, pattern: RegExp) {
@@ -40,39 +19,15 @@ function assertRefused(result: Awaited<ReturnType<typeof deployCli>>, pattern: R
   assert.match(result.stderr[0]!, /^error: /);
   assert.match(result.stderr[0]!, pattern);
 }
-
-/**
- * A Hardhat node served from this process on a random port, with a chain id of its own, so that
- * its Ignition journal and address book never touch the developer's `chain-31337`. Removed after.
- */
-async function startNode(name: "node" | "opLocal", chainId: number) {
-  const server = await network.createServer({ network: name, override: { chainId } }, "127.0.0.1");
-  const { port } = await server.listen();
-  const url = `http://127.0.0.1:${port}`;
-  const connection = await network.create({ network: "localhost", override: { url } });
-  return { server, url, connection };
-}
-const cleanups: string[] = [];
-function ownedChainId(offset: number) {
-  const chainId = 900_000 + ((process.pid * 10 + offset) % 90_000);
-  cleanups.push(
-    path.join(ROOT, "ignition", "deployments", `chain-${chainId}`),
-    path.join(ROOT, "deployments", `${chainId}.json`),
-  );
-  return chainId;
-}
-after(async () => {
-  for (const file of cleanups) await rm(file, { recursive: true, force: true });
-});
-
-const readBook = async (chainId: number) =>
-  JSON.parse(await readFile(path.join(ROOT, "deployments", `${chainId}.json`), "utf8")) as AddressBook;
+const deployCli = (...args: string[]) => runDeployCli(args);
+const owned = ownedChains(900_000);
+after(() => owned.remove());
 
 describe("npm run deploy: local chain, journal", () => {
-  const chainId = ownedChainId(1);
+  const chainId = owned.chainId(1);
   let node: Awaited<ReturnType<typeof startNode>>;
   before(async () => {
-    node = await startNode("node", chainId);
+    node = await startNode(chainId);
   });
   after(async () => node.server.close());
 
@@ -94,7 +49,7 @@ describe("npm run deploy: local chain, journal", () => {
 
   it("refuses a stale journal after a node restart, in one line naming --reset; --reset redeploys", async () => {
     await node.server.close();
-    node = await startNode("node", chainId); // same chain id, new chain: the journal's blocks are gone
+    node = await startNode(chainId); // same chain id, new chain: the journal's blocks are gone
 
     const stale = await deployCli("--network", "localhost", "--rpc-url", node.url);
     assertRefused(stale, new RegExp(`ignition/deployments/chain-${chainId} is stale .*--reset`));
@@ -115,14 +70,14 @@ describe("npm run deploy: local chain, journal", () => {
 });
 
 describe("npm run deploy --parameters: a live network's file", () => {
-  const chainId = ownedChainId(2);
+  const chainId = owned.chainId(2);
   let node: Awaited<ReturnType<typeof startNode>>;
   let dir: string;
   let parameters: ReturnType<typeof liveParameters>;
   let accounts: Address[];
 
   before(async () => {
-    node = await startNode("node", chainId);
+    node = await startNode(chainId);
     dir = await mkdtemp(path.join(tmpdir(), "pledge-params-"));
     const { viem } = node.connection;
     const usdc = await viem.deployContract("MockERC20", ["USD Coin", "USDC", 6]);
@@ -278,12 +233,12 @@ const minDelayAbi = [
 ] as const;
 
 describe("npm run deploy on the OP-stack profile: the sequencer uptime feed", () => {
-  const chainId = ownedChainId(3);
+  const chainId = owned.chainId(3);
   let server: JsonRpcServer;
   let url: string;
 
   before(async () => {
-    ({ server, url } = await startNode("opLocal", chainId));
+    ({ server, url } = await startNode(chainId, "opLocal"));
   });
   after(async () => server.close());
 

@@ -4,59 +4,21 @@
  * an L2 deployed without a sequencer feed, a feed without bounds passed).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 
 import { network } from "hardhat";
 import { type Address, type PublicClient, encodeFunctionData, getAddress, parseAbi, zeroHash } from "viem";
 
 import { checkParameters, resolveParameters } from "../../deploy/lib/parameters.js";
 import { ROLES } from "../../deploy/lib/roles.js";
-import type { AddressBook } from "../../packages/sdk/src/addressBook.js";
+import { deployCli as runDeployCli, ownedChains, readBook, startNode } from "./helpers/deployNode.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const run = promisify(execFile);
-
-async function deployCli(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/deploy.ts", ...args], {
-      cwd: ROOT,
-      timeout: 180_000,
-    });
-    return { code: 0, stdout, stderr: lines(stderr) };
-  } catch (error) {
-    const failure = error as { code?: number; stdout: string; stderr: string };
-    return { code: failure.code ?? -1, stdout: failure.stdout, stderr: lines(failure.stderr) };
-  }
-}
-const lines = (text: string) => text.split("\n").filter((line) => line.trim() !== "");
-
-async function startNode(chainId: number) {
-  const server = await network.createServer({ network: "node", override: { chainId } }, "127.0.0.1");
-  const { port } = await server.listen();
-  const url = `http://127.0.0.1:${port}`;
-  const connection = await network.create({ network: "localhost", override: { url } });
-  return { server, url, connection };
-}
-const cleanups: string[] = [];
-function ownedChainId(offset: number) {
-  const chainId = 800_000 + ((process.pid * 10 + offset) % 90_000);
-  cleanups.push(
-    path.join(ROOT, "ignition", "deployments", `chain-${chainId}`),
-    path.join(ROOT, "deployments", `${chainId}.json`),
-  );
-  return chainId;
-}
-after(async () => {
-  for (const file of cleanups) await rm(file, { recursive: true, force: true });
-});
-const readBook = async (chainId: number) =>
-  JSON.parse(await readFile(path.join(ROOT, "deployments", `${chainId}.json`), "utf8")) as AddressBook;
+const deployCli = (...args: string[]) => runDeployCli(args, 180_000);
+const owned = ownedChains(800_000);
+after(() => owned.remove());
 
 const timelockAbi = parseAbi([
   "function schedule(address target, uint256 value, bytes data, bytes32 predecessor, bytes32 salt, uint256 delay)",
@@ -105,7 +67,7 @@ async function liveScene(connection: Awaited<ReturnType<typeof startNode>>["conn
 }
 
 describe("review: npm run deploy --parameters leaves the deployer a way back in", () => {
-  const chainId = ownedChainId(1);
+  const chainId = owned.chainId(1);
   let node: Awaited<ReturnType<typeof startNode>>;
   let scene: Awaited<ReturnType<typeof liveScene>>;
   let dir: string;
