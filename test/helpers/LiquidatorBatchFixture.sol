@@ -43,4 +43,25 @@ abstract contract LiquidatorBatchFixture is PledgeFixture {
             requests[i] = ILiquidator.BidRequest(shorts[i], fraction, type(int256).max, NO_NONCE);
         }
     }
+
+    /// @dev Everything a bid moves: cash, WBTC collateral, positions, nonces and auctions of every
+    /// account involved, the fund's cash and the bad debt.
+    function _state() internal view returns (bytes memory state) {
+        state = abi.encode(vault.cashOf(daveAccount), vault.cashOf(insurance.account()), liquidator.badDebt());
+        for (uint256 i; i < 3; ++i) {
+            state = abi.encode(
+                state,
+                vault.cashOf(shorts[i]),
+                vault.collateralOf(shorts[i], address(wbtc)),
+                market.positionOf(shorts[i], call30),
+                market.accountNonce(shorts[i]),
+                liquidator.auctionOf(shorts[i])
+            );
+        }
+        state = abi.encode(
+            state,
+            market.positionOf(daveAccount, call30),
+            vault.collateralOf(daveAccount, address(wbtc))
+        );
+    }
 }

@@ -322,21 +322,6 @@ contract LiquidatorBatchTest is LiquidatorBatchFixture {
         }
     }
 
-    /// @dev Everything a bid moves: cash, positions, nonces and auctions of every account involved.
-    function _state() internal view returns (bytes memory state) {
-        state = abi.encode(vault.cashOf(daveAccount), vault.cashOf(insurance.account()), liquidator.badDebt());
-        for (uint256 i; i < 3; ++i) {
-            state = abi.encode(
-                state,
-                vault.cashOf(shorts[i]),
-                market.positionOf(shorts[i], call30),
-                market.accountNonce(shorts[i]),
-                liquidator.auctionOf(shorts[i])
-            );
-        }
-        state = abi.encode(state, market.positionOf(daveAccount, call30));
-    }
-
     function _sumCash() internal view returns (int256 sum) {
         sum = vault.cashOf(bobAccount) + vault.cashOf(daveAccount) + vault.cashOf(insurance.account());
         for (uint256 i; i < 3; ++i) sum += vault.cashOf(shorts[i]);

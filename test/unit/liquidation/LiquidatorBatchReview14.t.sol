@@ -216,22 +216,4 @@ contract LiquidatorBatchReview14Test is LiquidatorBatchFixture {
             assertGe(uint8(engine.accountMargin(shorts[i]).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
         }
     }
-
-    function _state() internal view returns (bytes memory state) {
-        state = abi.encode(vault.cashOf(daveAccount), vault.cashOf(insurance.account()), liquidator.badDebt());
-        for (uint256 i; i < 3; ++i) {
-            state = abi.encode(
-                state,
-                vault.cashOf(shorts[i]),
-                vault.collateralOf(shorts[i], address(wbtc)),
-                market.positionOf(shorts[i], call30),
-                liquidator.auctionOf(shorts[i])
-            );
-        }
-        state = abi.encode(
-            state,
-            market.positionOf(daveAccount, call30),
-            vault.collateralOf(daveAccount, address(wbtc))
-        );
-    }
 }
