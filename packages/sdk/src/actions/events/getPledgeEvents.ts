@@ -27,25 +27,32 @@ export type PledgeEventLog<
   eventName extends PledgeEventName<contract> | undefined = undefined,
 > = Log<bigint, number, false, undefined, true, PledgeAbi<contract>, eventName>;
 
-export interface GetPledgeEventsParameters<
+/** Which logs: a contract (by its address book name or `address`), one event or all, indexed arguments. */
+export interface PledgeEventFilter<
   contract extends PledgeContractName,
   eventName extends PledgeEventName<contract> | undefined = undefined,
 > {
-  /** The contract whose events to read, by its address book name. */
+  /** The contract whose events to read or watch, by its address book name. */
   contract: contract;
   /** One event (default: every event of the contract). */
   eventName?: eventName | undefined;
   /** Filter on indexed arguments, e.g. `{ account }`. */
   args?: PledgeEventArgs<contract, eventName> | undefined;
+  /** The contract's address, instead of the address book's. */
+  address?: Address | undefined;
+  addressBook?: AddressBook | undefined;
+}
+
+export interface GetPledgeEventsParameters<
+  contract extends PledgeContractName,
+  eventName extends PledgeEventName<contract> | undefined = undefined,
+> extends PledgeEventFilter<contract, eventName> {
   /** First block (default: the address book's `deployedAtBlock`, else 0). */
   fromBlock?: bigint | undefined;
   /** Last block, inclusive (default: the latest). */
   toBlock?: bigint | undefined;
   /** Blocks per `eth_getLogs` request (default `DEFAULT_LOG_CHUNK_SIZE`), for RPCs that cap the range. */
   chunkSize?: bigint | undefined;
-  /** The contract's address, instead of the address book's. */
-  address?: Address | undefined;
-  addressBook?: AddressBook | undefined;
 }
 
 export type GetPledgeEventsReturnType<

@@ -1,21 +1,15 @@
-import type { Abi, Address, WatchContractEventReturnType } from "viem";
+import type { Abi, WatchContractEventReturnType } from "viem";
 import { watchContractEvent } from "viem/actions";
 
-import type { AddressBook, PledgeContractName } from "../../addressBook.js";
+import type { PledgeContractName } from "../../addressBook.js";
 import { type ReadClient, assertChain, contractAddress } from "../../internal/actions.js";
 import { type PledgeEventName, pledgeAbis } from "../../pledgeAbis.js";
-import type { PledgeEventArgs, PledgeEventLog } from "./getPledgeEvents.js";
+import type { PledgeEventFilter, PledgeEventLog } from "./getPledgeEvents.js";
 
 export interface WatchPledgeEventsParameters<
   contract extends PledgeContractName,
   eventName extends PledgeEventName<contract> | undefined = undefined,
-> {
-  /** The contract whose events to watch, by its address book name. */
-  contract: contract;
-  /** One event (default: every event of the contract). */
-  eventName?: eventName | undefined;
-  /** Filter on indexed arguments, e.g. `{ account }`. */
-  args?: PledgeEventArgs<contract, eventName> | undefined;
+> extends PledgeEventFilter<contract, eventName> {
   /** Called with each batch of new decoded logs, in chain order. */
   onLogs: (logs: PledgeEventLog<contract, eventName>[]) => void;
   /** Called when a poll or subscription fails, or when the client is on another chain. */
@@ -26,8 +20,6 @@ export interface WatchPledgeEventsParameters<
   poll?: true | undefined;
   /** Milliseconds between polls (default: the client's `pollingInterval`). */
   pollingInterval?: number | undefined;
-  address?: Address | undefined;
-  addressBook?: AddressBook | undefined;
 }
 
 /** Stops watching. */
