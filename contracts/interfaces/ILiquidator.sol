@@ -12,8 +12,9 @@ import {AccountId} from "../types/AccountId.sol";
 /// account's signed cash (at face value), H = V − C the rest of its mark-to-market value V
 /// (collateral and positions, no haircuts) and d the discount, which grows with time.
 /// When that price is negative (an insolvent account), the insurance fund pays the bidder
-/// instead; whatever the fund cannot cover drives its balance negative, and
-/// that negative balance is the protocol's explicit bad debt. Cash, including what earlier
+/// instead; whatever the fund cannot cover is the protocol's explicit bad debt, which the vault
+/// writes off against every cash creditor at once by lowering the supply index
+/// (`ICollateralVault.LossSocialized`, `docs/cash.md`). Cash, including what earlier
 /// bids paid in, is never discounted, so splitting a bid gains nothing and a cash debt
 /// costs the fund its face value; no auction opens or takes a bid while a collateral the
 /// account holds (not delisted) has no valid price; the auction clock runs only while the
@@ -147,7 +148,8 @@ interface ILiquidator is IAccountHook {
     /// @notice A `bidMany` request on `account` reverted with the error whose selector is
     /// `reason` and was skipped: nothing of it happened.
     event BidSkipped(AccountId indexed account, bytes4 reason);
-    /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt.
+    /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt, shared
+    /// pro rata by every cash creditor (the vault's `LossSocialized`); `totalBadDebt` is `badDebt()`.
     event BadDebtIncurred(AccountId indexed account, uint256 amount, uint256 totalBadDebt);
     event AuctionParamsSet(AuctionParams params);
 
@@ -254,6 +256,7 @@ interface ILiquidator is IAccountHook {
     /// @notice The insurance fund's account in the vault.
     function insuranceAccount() external view returns (AccountId);
 
-    /// @notice Bad debt the insurance fund owes (its negative cash), cash units.
+    /// @notice Bad debt so far, cash units: the vault's `badDebt()` (losses written off against the
+    /// creditors, plus any debt of the insurance account the supply index could not absorb).
     function badDebt() external view returns (uint256);
 }

@@ -218,8 +218,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function badDebt() public view returns (uint256) {
-        int256 cash = vault.cashOf(insuranceAccount);
-        return cash < 0 ? uint256(-cash) : 0;
+        return vault.badDebt();
     }
 
     /// @inheritdoc ILiquidator

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
@@ -12,15 +12,20 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IAccountHook} from "../interfaces/IAccountHook.sol";
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
+import {IRateModel} from "../interfaces/IRateModel.sol";
 import {IRiskCheck} from "../interfaces/IRiskCheck.sol";
 import {AccountLib} from "../libraries/AccountLib.sol";
+import {CashIndex} from "../libraries/CashIndex.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {AccountId} from "../types/AccountId.sol";
 
 /// @title CollateralVault
 /// @notice Holds every account's collateral and signed cash. It prices nothing: the
-/// margin engine, plugged in as the risk check, decides whether value may leave.
-contract CollateralVault is ICollateralVault, AccessControl, Pausable, ReentrancyGuard {
+/// margin engine, plugged in as the risk check, decides whether value may leave. Cash sits on
+/// an index (`CashIndex`, `docs/cash.md`): interest on debt from a pluggable rate model, and a
+/// loss the insurance fund cannot cover shared pro rata by every creditor.
+/// @dev The reentrancy guard is transient (EIP-1153): the same lock for a tenth of the gas.
+contract CollateralVault is ICollateralVault, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -32,21 +37,33 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     uint8 public constant MAX_DECIMALS = 36;
     /// @notice Largest single amount, so signed cash arithmetic can never overflow.
     uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
+    /// @notice Highest borrow rate the vault charges: 500 % a year, per second (WAD). A rate model
+    /// answering more is ignored for the last good rate.
+    uint256 public constant MAX_RATE_PER_SECOND = uint256(5e18) / 365 days;
+    /// @notice Gas the rate model may use per answer: a kink model needs about 5k.
+    uint256 public constant RATE_MODEL_GAS = 50_000;
+    /// @notice Highest share of interest the insurance fund may take.
+    uint256 public constant MAX_RESERVE_SHARE = 0.5e18;
+    uint256 private constant WAD = 1e18;
 
     /// @inheritdoc ICollateralVault
     address public immutable cashAsset;
     /// @inheritdoc ICollateralVault
     IRiskCheck public riskCheck;
+    /// @dev Packed beside `riskCheck`: a cash withdrawal that accrues reads both.
+    uint64 private _reserveShareWad;
     /// @inheritdoc ICollateralVault
     IAccountHook public accountHook;
     /// @inheritdoc ICollateralVault
-    uint256 public totalCashDebt;
+    AccountId public insuranceAccount;
     /// @inheritdoc ICollateralVault
-    uint256 public totalCashCredit;
+    uint256 public lossSocialized;
 
+    CashMarket private _market;
     address[] private _collateralAssets;
     mapping(address asset => AssetConfig) private _assets;
     mapping(AccountId account => mapping(address asset => uint256)) private _collateral;
+    /// @dev Signed cash shares: positive are supply shares, negative debt shares (`CashIndex`).
     mapping(AccountId account => int256) private _cash;
     mapping(address owner => mapping(address operator => bool)) private _operators;
 
@@ -57,6 +74,8 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (admin == address(0) || cash == address(0)) revert VaultZeroAddress();
         cashAsset = cash;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _market.supplyIndex = uint128(WAD);
+        _market.debtIndex = uint128(WAD);
         uint8 decimals = _readDecimals(cash);
         _assets[cash] = AssetConfig(true, true, false, decimals, 0, 0, cashSupplyCap, 0);
         emit AssetListed(cash, decimals, true);
@@ -112,18 +131,22 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (amount == 0) revert VaultZeroAmount();
         if (to == address(0)) revert VaultZeroAddress();
         if (!isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
-        AssetConfig storage config = _listed(asset);
 
+        // The cash asset is listed at construction and never delisted: no config to read.
         if (asset == cashAsset) {
-            int256 cash = _cash[account];
+            CashMarket memory m = _accrue();
+            int256 shares = _cash[account];
+            int256 cash = CashIndex.amountOf(shares, m.supplyIndex, m.debtIndex);
             if (cash < 0 || uint256(cash) < amount) {
                 revert VaultInsufficientBalance(account, asset, cash < 0 ? 0 : uint256(cash), amount);
             }
-            // The tokens on hand are the credits minus the debts others owe the vault.
-            uint256 liquid = totalCashCredit - totalCashDebt;
+            // The tokens on hand are (at least) the credits minus the debts others owe the vault.
+            uint256 liquid = CashIndex.liquidity(m);
             if (liquid < amount) revert VaultInsufficientLiquidity(liquid, amount);
-            _setCash(account, cash - amount.toInt256());
+            _setShares(m, account, shares, CashIndex.debit(shares, amount, m.supplyIndex, m.debtIndex));
+            _store(m);
         } else {
+            AssetConfig storage config = _listed(asset);
             uint256 balance = _collateral[account][asset];
             if (balance < amount) revert VaultInsufficientBalance(account, asset, balance, amount);
             unchecked {
@@ -166,10 +189,22 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (amount == 0) revert VaultZeroAmount();
         if (from == to) revert VaultSelfTransfer(from);
         if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
-        int256 delta = int256(amount);
-        _setCash(from, _cash[from] - delta);
-        _setCash(to, _cash[to] + delta);
+        CashMarket memory m = _accrue();
+        int256 fromShares = _cash[from];
+        int256 newFrom = CashIndex.debit(fromShares, amount, m.supplyIndex, m.debtIndex);
+        _setShares(m, from, fromShares, newFrom);
+        // The insurance fund paid more than it held: every creditor bears the rest at once, before
+        // the payee is credited, so the payee's payment is not cut by the loss it pays for.
+        if (newFrom < 0 && from == insuranceAccount) _socialize(m, from, newFrom);
+        int256 toShares = _cash[to];
+        _setShares(m, to, toShares, CashIndex.credit(toShares, amount, m.supplyIndex, m.debtIndex));
+        _store(m);
         emit CashMoved(from, to, amount);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function accrueInterest() external {
+        _store(_accrue());
     }
 
     // ---------------------------------------------------------------- governance
@@ -254,6 +289,44 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICollateralVault
+    function setRateModel(IRateModel model) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        // Interest up to now is the old model's.
+        CashMarket memory m = _accrue();
+        uint256 rate;
+        if (address(model) != address(0)) {
+            if (address(model).code.length == 0) revert VaultRateModelNotContract(address(model));
+            m.rateModel = model;
+            bool ok;
+            (ok, rate) = _askRateModel(m);
+            if (!ok) revert VaultRateModelFailed(address(model));
+            if (rate > MAX_RATE_PER_SECOND) revert VaultRateOutOfRange(rate, MAX_RATE_PER_SECOND);
+        }
+        m.rateModel = model;
+        m.lastRate = uint56(rate);
+        m.lastAccrual = uint40(block.timestamp);
+        _store(m);
+        emit RateModelSet(address(model), rate);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function setReserveShare(uint256 shareWad) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        if (shareWad > MAX_RESERVE_SHARE) revert VaultInvalidReserveShare(shareWad, MAX_RESERVE_SHARE);
+        if (shareWad != 0 && insuranceAccount.isZero()) revert VaultInsuranceAccountNotSet();
+        // Interest up to now is shared at the old share.
+        _store(_accrue());
+        _reserveShareWad = uint64(shareWad);
+        emit ReserveShareSet(shareWad);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function setInsuranceAccount(AccountId account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (account.isZero()) revert VaultZeroAddress();
+        if (!insuranceAccount.isZero()) revert VaultInsuranceAccountAlreadySet();
+        insuranceAccount = account;
+        emit InsuranceAccountSet(account);
+    }
+
+    /// @inheritdoc ICollateralVault
     function pause() external onlyRole(Roles.GUARDIAN_ROLE) {
         _pause();
     }
@@ -281,7 +354,13 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICollateralVault
-    function cashOf(AccountId account) external view returns (int256) {
+    function cashOf(AccountId account) public view returns (int256) {
+        (CashMarket memory m, uint256 reserveShares) = _accrued();
+        return _cashAmount(m, account, reserveShares);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function cashSharesOf(AccountId account) external view returns (int256) {
         return _cash[account];
     }
 
@@ -292,7 +371,43 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         for (uint256 i; i < n; ++i) {
             collateral[i] = _collateral[account][_collateralAssets[i]];
         }
-        cash = _cash[account];
+        cash = cashOf(account);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function totalCashCredit() external view returns (uint256) {
+        (CashMarket memory m, ) = _accrued();
+        return CashIndex.totalSupply(m);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function totalCashDebt() external view returns (uint256) {
+        (CashMarket memory m, ) = _accrued();
+        return CashIndex.totalDebt(m);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function cashMarket() external view returns (CashMarket memory) {
+        return _load();
+    }
+
+    /// @inheritdoc ICollateralVault
+    function reserveShareWad() external view returns (uint256) {
+        return _reserveShareWad;
+    }
+
+    /// @inheritdoc ICollateralVault
+    function borrowRate() external view returns (uint256) {
+        CashMarket memory m = _load();
+        if (address(m.rateModel) == address(0)) return 0;
+        (bool ok, uint256 rate) = _askRateModel(m);
+        return ok && rate <= MAX_RATE_PER_SECOND ? rate : m.lastRate;
+    }
+
+    /// @inheritdoc ICollateralVault
+    function badDebt() external view returns (uint256) {
+        int256 cash = cashOf(insuranceAccount);
+        return lossSocialized + (cash < 0 ? uint256(-cash) : 0);
     }
 
     // ---------------------------------------------------------------- internal
@@ -306,7 +421,15 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         // Only the owner or an operator may add non-cash collateral (finding 12); cash is open to all.
         if (!isCash && !isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
 
-        uint256 totalAfter = (isCash ? totalCashCredit - totalCashDebt : config.totalSupplied) + amount;
+        CashMarket memory m;
+        uint256 totalAfter;
+        if (isCash) {
+            if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
+            m = _accrue();
+            totalAfter = CashIndex.liquidity(m) + amount;
+        } else {
+            totalAfter = config.totalSupplied + amount;
+        }
         if (totalAfter > config.supplyCap) revert VaultSupplyCapExceeded(asset, totalAfter, config.supplyCap);
 
         // Measure what actually arrived: fee-on-transfer tokens deliver less and are refused.
@@ -316,8 +439,9 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (received != amount) revert VaultTransferAmountMismatch(asset, amount, received);
 
         if (isCash) {
-            if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
-            _setCash(account, _cash[account] + int256(amount));
+            int256 shares = _cash[account];
+            _setShares(m, account, shares, CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex));
+            _store(m);
         } else {
             _collateral[account][asset] += amount;
             config.totalSupplied = totalAfter;
@@ -328,27 +452,137 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (address(hook) != address(0)) hook.onAccountChanged(account);
     }
 
-    /// @dev Writes a cash balance and keeps the credit and debt totals in step, so the
-    /// vault's token balance always equals `totalCashCredit - totalCashDebt`.
-    function _setCash(AccountId account, int256 newCash) private {
-        int256 oldCash = _cash[account];
+    /// @dev Writes an account's cash shares and keeps the share totals in `m` in step (the
+    /// caller stores `m`), so `CashIndex.liquidity(m)` never exceeds the tokens held.
+    function _setShares(CashMarket memory m, AccountId account, int256 oldShares, int256 newShares) private {
+        uint256 supply = m.totalSupplyShares;
+        uint256 debt = m.totalDebtShares;
         // Remove the old balance from the totals, then add the new one.
-        if (oldCash > 0) totalCashCredit -= uint256(oldCash);
-        else if (oldCash < 0) totalCashDebt -= uint256(-oldCash);
-        if (newCash > 0) totalCashCredit += uint256(newCash);
-        else if (newCash < 0) totalCashDebt += uint256(-newCash);
-        _cash[account] = newCash;
+        if (oldShares > 0) supply -= uint256(oldShares);
+        else if (oldShares < 0) debt -= uint256(-oldShares);
+        if (newShares > 0) supply += uint256(newShares);
+        else if (newShares < 0) debt += uint256(-newShares);
+        m.totalSupplyShares = supply.toUint128();
+        m.totalDebtShares = debt.toUint128();
+        _cash[account] = newShares;
+    }
+
+    /// @dev Writes the debt of `account` (the insurance account, holding `shares` < 0) off against
+    /// every creditor: `m`'s supply index falls by it (`CashIndex.socialize`) and the account's
+    /// debt is cleared by what was written off (all of it unless the index reached its floor).
+    function _socialize(CashMarket memory m, AccountId account, int256 shares) private {
+        uint256 written = CashIndex.socialize(m, CashIndex.toAmountUp(uint256(-shares), m.debtIndex));
+        if (written == 0) return;
+        _setShares(m, account, shares, CashIndex.credit(shares, written, m.supplyIndex, m.debtIndex));
+        lossSocialized += written;
+        emit LossSocialized(account, written, m.supplyIndex);
+    }
+
+    /// @dev The cash market as stored: three slots read whole, where a struct copy reads one per field.
+    function _load() private view returns (CashMarket memory m) {
+        uint256 indices;
+        uint256 totals;
+        uint256 rates;
+        assembly ("memory-safe") {
+            let slot := _market.slot
+            indices := sload(slot)
+            totals := sload(add(slot, 1))
+            rates := sload(add(slot, 2))
+        }
+        m.supplyIndex = uint128(indices);
+        m.debtIndex = uint128(indices >> 128);
+        m.totalSupplyShares = uint128(totals);
+        m.totalDebtShares = uint128(totals >> 128);
+        m.rateModel = IRateModel(address(uint160(rates)));
+        m.lastAccrual = uint40(rates >> 160);
+        m.lastRate = uint56(rates >> 200);
+    }
+
+    /// @dev Stores `m` as three whole slots, in `CashMarket`'s layout (a struct assignment would
+    /// read and write each field on its own).
+    function _store(CashMarket memory m) private {
+        uint256 indices = uint256(m.supplyIndex) | (uint256(m.debtIndex) << 128);
+        uint256 totals = uint256(m.totalSupplyShares) | (uint256(m.totalDebtShares) << 128);
+        uint256 rates =
+            uint256(uint160(address(m.rateModel))) | (uint256(m.lastAccrual) << 160) | (uint256(m.lastRate) << 200);
+        assembly ("memory-safe") {
+            let slot := _market.slot
+            sstore(slot, indices)
+            sstore(add(slot, 1), totals)
+            sstore(add(slot, 2), rates)
+        }
+    }
+
+    /// @dev The cash market with interest accrued to now, for a state change (the caller stores
+    /// it): at most once per block, and only while a rate model is set. The insurance account's
+    /// reserve shares are written here; the share totals in the returned market include them.
+    function _accrue() private returns (CashMarket memory m) {
+        m = _load();
+        if (address(m.rateModel) == address(0) || m.lastAccrual == block.timestamp) return m;
+        uint256 rate = _accrualRate(m);
+        (uint256 interest, uint256 reserveShares) = CashIndex.accrue(m, rate, block.timestamp, _reserveShare());
+        // Reserve shares exist only while the insurance account holds no debt (`_reserveShare`).
+        if (reserveShares != 0) _cash[insuranceAccount] += int256(reserveShares);
+        emit InterestAccrued(rate, interest, reserveShares);
+    }
+
+    /// @dev The same accrual as a view, for the balances every reader sees: the market as `_accrue`
+    /// would leave it, and the reserve shares it would give the insurance account.
+    function _accrued() private view returns (CashMarket memory m, uint256 reserveShares) {
+        m = _load();
+        if (address(m.rateModel) == address(0) || m.lastAccrual == block.timestamp) return (m, 0);
+        (bool ok, uint256 rate) = _askRateModel(m);
+        if (!ok || rate > MAX_RATE_PER_SECOND) rate = m.lastRate;
+        (, reserveShares) = CashIndex.accrue(m, rate, block.timestamp, _reserveShare());
+    }
+
+    /// @dev The rate to accrue at: the model's answer, or the last good rate (with
+    /// `RateModelFallback`) when it reverts, answers something other than one word, or answers
+    /// above `MAX_RATE_PER_SECOND`. A call the caller starved of gas is refused instead, so nobody
+    /// can force the fallback by sending too little gas.
+    function _accrualRate(CashMarket memory m) private returns (uint256) {
+        (bool ok, uint256 rate) = _askRateModel(m);
+        if (ok && rate <= MAX_RATE_PER_SECOND) return rate;
+        // With at least RATE_MODEL_GAS × 64/63 before the call, 1/64 of it is left after.
+        if (gasleft() < RATE_MODEL_GAS / 63) revert VaultRateModelOutOfGas();
+        emit RateModelFallback(address(m.rateModel), m.lastRate);
+        return m.lastRate;
+    }
+
+    /// @dev Asks `m.rateModel` for the rate on `m`'s totals, with at most `RATE_MODEL_GAS` and
+    /// 32 bytes of answer read (no return-data bomb). `ok` is false unless it answered one word.
+    function _askRateModel(CashMarket memory m) private view returns (bool ok, uint256 rate) {
+        address model = address(m.rateModel);
+        bytes memory data = abi.encodeCall(IRateModel.borrowRate, (CashIndex.totalSupply(m), CashIndex.totalDebt(m)));
+        assembly ("memory-safe") {
+            ok := staticcall(RATE_MODEL_GAS, model, add(data, 0x20), mload(data), 0x00, 0x20)
+            ok := and(ok, eq(returndatasize(), 0x20))
+            rate := mload(0x00)
+        }
+    }
+
+    /// @dev The reserve share in force: none while the insurance account owes (a loss too large
+    /// to socialise), so its reserve cannot be added to debt shares; the creditors get it all.
+    function _reserveShare() private view returns (uint256 share) {
+        share = _reserveShareWad;
+        if (share != 0 && _cash[insuranceAccount] < 0) share = 0;
+    }
+
+    /// @dev `account`'s cash in `m`, with the insurance account's pending reserve shares.
+    function _cashAmount(CashMarket memory m, AccountId account, uint256 reserveShares) private view returns (int256) {
+        int256 shares = _cash[account];
+        if (reserveShares != 0 && account == insuranceAccount) shares += int256(reserveShares);
+        return CashIndex.amountOf(shares, m.supplyIndex, m.debtIndex);
     }
 
     function _checkWithdrawal(AccountId account) private view {
         IRiskCheck check = riskCheck;
         if (address(check) != address(0)) {
             check.checkWithdrawal(account);
-        } else {
+        } else if (_cash[account] < 0) {
             // Collateral-only rule until the margin engine exists: no value may leave an
             // account that owes cash.
-            int256 cash = _cash[account];
-            if (cash < 0) revert VaultCashDebt(account, cash);
+            revert VaultCashDebt(account, cashOf(account));
         }
     }
 

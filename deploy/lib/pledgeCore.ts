@@ -138,6 +138,10 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     // Deposits, fills and transfers tell the liquidator, which ends the auction of an account
     // they restored (docs/liquidation.md, "End").
     m.call(vault, "setAccountHook", [liquidator], { id: "VaultAccountHook" }),
+    // What the insurance fund pays beyond its balance is shared pro rata by every cash creditor,
+    // and it receives the reserve share of interest (docs/cash.md). The vault starts at the zero
+    // rate: a rate model is the timelocked admin's later choice.
+    m.call(vault, "setInsuranceAccount", [insuranceAccount], { id: "VaultInsuranceAccount" }),
     m.call(market, "setAccountHook", [liquidator], { id: "MarketAccountHook" }),
   );
 

@@ -72,6 +72,7 @@ abstract contract PledgeFixture is VaultFixture {
         vault.grantRole(Roles.MODULE_ROLE, address(liquidator));
         market.grantRole(Roles.MODULE_ROLE, address(liquidator));
         vault.setAccountHook(liquidator);
+        vault.setInsuranceAccount(insurance.account());
         market.setAccountHook(liquidator);
         vm.stopPrank();
     }
