@@ -18,6 +18,7 @@ import {
   chainlinkOracleAbi,
   collateralVaultAbi,
   insuranceFundAbi,
+  kinkRateModelAbi,
   liquidatorAbi,
   marginEngineAbi,
   mockErc20Abi,
@@ -38,6 +39,7 @@ type AllAbis =
   | typeof liquidatorAbi
   | typeof insuranceFundAbi
   | typeof chainlinkOracleAbi
+  | typeof kinkRateModelAbi
   | typeof mockErc20Abi;
 
 /** The error fragments of every Pledge contract (and of the ERC-20s they move). */
@@ -63,6 +65,7 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
     liquidatorAbi,
     insuranceFundAbi,
     chainlinkOracleAbi,
+    kinkRateModelAbi,
     mockErc20Abi,
   ]) {
     for (const item of abi) {
@@ -470,6 +473,8 @@ const usdPair = (left: unknown, right: unknown): [string, string] => {
 };
 /** A WAD fraction as a percentage, exact. */
 const percent = (wad: unknown) => `${formatAmount((wad as bigint) * 100n, 18, 18)}%`;
+/** A rate per second (WAD) as a yearly percentage of 365 days. */
+const apr = (ratePerSecond: unknown) => `${percent((ratePerSecond as bigint) * 31_536_000n)} a year`;
 const when = (seconds: unknown) => formatTimestamp(seconds as bigint);
 const acct = (id: unknown) => formatAccount(asAccountId(id as bigint));
 const str = (value: unknown) => String(value);
@@ -548,7 +553,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   ExpectedPause: () => "The contract is not paused, so it cannot be unpaused",
   ReentrancyGuardReentrantCall: () =>
     "A call re-entered a Pledge contract while it was running (a token or hook called back); make the call on its own",
-  SafeCastOverflowedUintToInt: ([value]) => `${str(value)} does not fit a signed 256-bit integer; use a smaller amount`,
+  SafeCastOverflowedUintDowncast: ([bits, value]) =>
+    `${str(value)} does not fit ${str(bits)} bits (the vault's cash share totals); use a smaller amount`,
   SafeERC20FailedOperation: ([token], context) =>
     `The token ${tokenName(token, context)} refused a transfer or approval (it reverted or returned false); check the balance and allowance`,
   InvalidShortString: () => "A stored short string is malformed (over 31 bytes); use a shorter name",
@@ -610,6 +616,19 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `A module moved value from account ${acct(account)} to itself; name two different accounts`,
   VaultAmountTooLarge: ([amount]) =>
     `${str(amount)} base units is more than the vault's signed bookkeeping holds (2^127 − 1); use a smaller amount`,
+  VaultRateModelNotContract: ([model]) =>
+    `${str(model)} is not a contract, so it cannot be the rate model; pass a deployed rate model, or the zero address for the zero rate`,
+  VaultRateModelFailed: ([model]) =>
+    `The rate model ${str(model)} reverted or did not answer one word when asked for a rate; fix the model before setting it`,
+  VaultRateOutOfRange: ([rate, max]) =>
+    `The rate model answered ${apr(rate)}, above the vault's cap of ${apr(max)}; lower the model's parameters`,
+  VaultRateModelOutOfGas: () =>
+    "The rate model ran out of the gas this call left it; send the transaction again with a higher gas limit",
+  VaultInvalidReserveShare: ([share, max]) =>
+    `A reserve share of ${percent(share)} is above the cap of ${percent(max)}; set a smaller share of interest for the insurance fund`,
+  VaultInsuranceAccountNotSet: () =>
+    "The vault has no insurance account yet, so it cannot pay a reserve; the admin sets it first (setInsuranceAccount)",
+  VaultInsuranceAccountAlreadySet: () => "The vault's insurance account is set already; it cannot be replaced",
   CashUnitsUnsupportedDecimals: ([decimals]) =>
     `The cash token has ${str(decimals)} decimals, more than Pledge supports (${MAX_CASH_DECIMALS}); use a cash token with fewer`,
 
@@ -752,6 +771,13 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   LiquidatorOnlySelf: ([caller]) =>
     `${str(caller)} called bidStep, which only the liquidator itself runs inside bidMany; call bidMany instead`,
   InsuranceFundZeroAddress: () => "An address argument is zero; pass a real one",
+
+  // ---- KinkRateModel
+  RateModelInvalidParams: ([params]) => {
+    const p = params as { baseRateWad: bigint; slope1Wad: bigint; slope2Wad: bigint; kinkWad: bigint };
+    return `Rate parameters base ${percent(p.baseRateWad)}, slopes ${percent(p.slope1Wad)} and ${percent(p.slope2Wad)}, kink at ${percent(p.kinkWad)} are outside the bounds: the kink between 5% and 99% utilisation, the rate at full use at most 500% a year; pick parameters within them`;
+  },
+  RateModelZeroAddress: () => "The rate model's admin is the zero address; pass a real one",
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>

@@ -6,5 +6,6 @@ export { marginEngineAbi } from "./marginEngine.js";
 export { liquidatorAbi } from "./liquidator.js";
 export { insuranceFundAbi } from "./insuranceFund.js";
 export { chainlinkOracleAbi } from "./chainlinkOracle.js";
+export { kinkRateModelAbi } from "./kinkRateModel.js";
 export { mockErc20Abi } from "./mockErc20.js";
 export { aggregatorV3Abi } from "./aggregatorV3.js";

@@ -11,6 +11,7 @@ export * from "./orders/createSeries.js";
 export * from "./reads/getAccountMargin.js";
 export * from "./reads/getPositions.js";
 export * from "./reads/getBalances.js";
+export * from "./reads/getCashMarket.js";
 export * from "./reads/getMarketParameters.js";
 export * from "./reads/getOraclePrices.js";
 export * from "./liquidation/startAuction.js";
