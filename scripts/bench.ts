@@ -303,6 +303,43 @@ await oracle.write.postSettlementPrice([weth.address, firstExpiry, round, []]);
 await measure("market.settle (one position)", () => market.write.settle([firstMaker, firstSeries]));
 await measure("market.settleBatch (one position)", () => market.write.settleBatch([[takerAccount], [firstSeries]]));
 
+// ---------------------------------------------------------------- interest on cash
+// Every row above is at the zero-rate default. Governance now sets a kink model, an account owes
+// cash (it bought a call with WETH posted), and an hour later the first cash action of a block
+// pays for the accrual: the model's answer, the index update and the event.
+const [deployer] = await connection.viem.getWalletClients();
+const rateModel = await connection.viem.deployContract("KinkRateModel", [
+  deployer!.account.address,
+  vault.address,
+  { baseRateWad: WAD / 50n, slope1Wad: WAD / 10n, slope2Wad: WAD, kinkWad: (WAD * 8n) / 10n },
+]);
+await vault.write.setRateModel([rateModel.address]);
+{
+  const seller = accountId(trader, 4000n);
+  await fund(seller, makerWallet, parseUnits("1000000", 6));
+  const buyer = accountId(takerWallet.account.address, 4000n);
+  await weth.write.mint([takerWallet.account.address, parseUnits("10", 18)]);
+  await weth.write.approve([vault.address, parseUnits("10", 18)], { account: takerWallet.account });
+  await vault.write.deposit([buyer, weth.address, parseUnits("10", 18)], { account: takerWallet.account });
+  const receipt = await publicClient.waitForTransactionReceipt({ hash: await fill(seller, buyer, seriesIds[1]!) });
+  if (receipt.status !== "success" || (await vault.read.cashOf([buyer])) >= 0n) throw new Error("no cash debt");
+}
+await usdc.write.mint([trader, parseUnits("100", 6)]);
+await usdc.write.approve([vault.address, parseUnits("100", 6)], asTrader);
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.deposit (cash, accruing interest)", () =>
+  vault.write.deposit([traderAccount, usdc.address, parseUnits("100", 6)], asTrader),
+);
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.withdraw (cash, accruing interest)", () =>
+  vault.write.withdraw([traderAccount, usdc.address, parseUnits("100", 6), trader], asTrader),
+);
+await vault.write.setReserveShare([WAD / 10n]);
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.withdraw (cash, accruing interest, 10 % reserve)", () =>
+  vault.write.withdraw([traderAccount, usdc.address, parseUnits("100", 6), trader], asTrader),
+);
+
 // ---------------------------------------------------------------- output
 const table = (rows: Record<string, number>) =>
   console.table(Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, { gas: v }])));

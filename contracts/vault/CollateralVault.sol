@@ -355,7 +355,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICollateralVault
     function cashOf(AccountId account) public view returns (int256) {
-        (CashMarket memory m, uint256 reserveShares) = _accrued();
+        (CashMarket memory m, uint256 reserveShares) = _accrued(false);
         return _cashAmount(m, account, reserveShares);
     }
 
@@ -376,13 +376,13 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICollateralVault
     function totalCashCredit() external view returns (uint256) {
-        (CashMarket memory m, ) = _accrued();
+        (CashMarket memory m, ) = _accrued(true);
         return CashIndex.totalSupply(m);
     }
 
     /// @inheritdoc ICollateralVault
     function totalCashDebt() external view returns (uint256) {
-        (CashMarket memory m, ) = _accrued();
+        (CashMarket memory m, ) = _accrued(true);
         return CashIndex.totalDebt(m);
     }
 
@@ -480,22 +480,34 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @dev The cash market as stored: three slots read whole, where a struct copy reads one per field.
     function _load() private view returns (CashMarket memory m) {
+        m = _loadIndicesAndRates();
+        _loadTotals(m);
+    }
+
+    /// @dev The indices and the rate slot of the cash market: all a view needs while nothing accrues.
+    function _loadIndicesAndRates() private view returns (CashMarket memory m) {
         uint256 indices;
-        uint256 totals;
         uint256 rates;
         assembly ("memory-safe") {
             let slot := _market.slot
             indices := sload(slot)
-            totals := sload(add(slot, 1))
             rates := sload(add(slot, 2))
         }
         m.supplyIndex = uint128(indices);
         m.debtIndex = uint128(indices >> 128);
-        m.totalSupplyShares = uint128(totals);
-        m.totalDebtShares = uint128(totals >> 128);
         m.rateModel = IRateModel(address(uint160(rates)));
         m.lastAccrual = uint40(rates >> 160);
         m.lastRate = uint56(rates >> 200);
+    }
+
+    /// @dev Fills in `m`'s share totals from storage.
+    function _loadTotals(CashMarket memory m) private view {
+        uint256 totals;
+        assembly ("memory-safe") {
+            totals := sload(add(_market.slot, 1))
+        }
+        m.totalSupplyShares = uint128(totals);
+        m.totalDebtShares = uint128(totals >> 128);
     }
 
     /// @dev Stores `m` as three whole slots, in `CashMarket`'s layout (a struct assignment would
@@ -527,10 +539,14 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @dev The same accrual as a view, for the balances every reader sees: the market as `_accrue`
-    /// would leave it, and the reserve shares it would give the insurance account.
-    function _accrued() private view returns (CashMarket memory m, uint256 reserveShares) {
-        m = _load();
-        if (address(m.rateModel) == address(0) || m.lastAccrual == block.timestamp) return (m, 0);
+    /// would leave it, and the reserve shares it would give the insurance account. The share totals
+    /// are read only when something accrues or `withTotals` asks for them (one cold slot less for a
+    /// balance at the zero rate).
+    function _accrued(bool withTotals) private view returns (CashMarket memory m, uint256 reserveShares) {
+        m = _loadIndicesAndRates();
+        bool accrues = address(m.rateModel) != address(0) && m.lastAccrual != block.timestamp;
+        if (withTotals || accrues) _loadTotals(m);
+        if (!accrues) return (m, 0);
         (bool ok, uint256 rate) = _askRateModel(m);
         if (!ok || rate > MAX_RATE_PER_SECOND) rate = m.lastRate;
         (, reserveShares) = CashIndex.accrue(m, rate, block.timestamp, _reserveShare());
