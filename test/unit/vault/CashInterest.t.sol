@@ -184,6 +184,82 @@ contract CashInterestTest is VaultFixture {
         assertGe(int256(usdc.balanceOf(address(vault))), _sum(_everyone()));
     }
 
+    // ------------------------------------------------------------ manipulation
+
+    /// @dev A flash deposit (in and out within a block) cannot lower the rate charged: the rate of
+    /// a period is the model's answer at the first touch, on the totals that held since the last.
+    function test_flashDepositDoesNotMoveTheRate() public {
+        _borrow();
+        KinkRateModel kink = new KinkRateModel(admin, vault, KinkRateModel.Params(0.02e18, 0.1e18, 1e18, 0.8e18));
+        _setModel(kink);
+        vm.warp(block.timestamp + 1 days);
+        uint256 snapshot = vm.snapshotState();
+        // Without the flash deposit: the rate the next day's accrual charges.
+        vault.accrueInterest();
+        vm.warp(block.timestamp + 1 days);
+        vault.accrueInterest();
+        uint256 honest = vault.cashMarket().lastRate;
+        vm.revertToState(snapshot);
+        // With it: the first touch of the block accrues, then a huge deposit and its withdrawal.
+        _fundAndDeposit(bob, _account(bob, 9), usdc, 1e12);
+        // All of it back but the unit that buying shares above index 1 rounds away.
+        uint256 back = uint256(vault.cashOf(_account(bob, 9)));
+        assertGe(back, 1e12 - 1);
+        vm.prank(bob);
+        vault.withdraw(_account(bob, 9), address(usdc), back, bob);
+        vm.warp(block.timestamp + 1 days);
+        vault.accrueInterest();
+        // The depositor's leftover dust share may move utilisation by a part in 1e12: a wei of rate.
+        assertApproxEqAbs(vault.cashMarket().lastRate, honest, 1, "the flash deposit changed the rate");
+    }
+
+    /// @dev Tokens sent to the vault directly are nobody's claim: no balance, total, rate or
+    /// share price moves (the indices never read the token balance), so there is no inflation attack.
+    function test_donationChangesNoBalanceAndNoRate() public {
+        _borrow();
+        _setModel(model);
+        vm.warp(block.timestamp + 1 days);
+        vault.accrueInterest();
+        bytes memory market = abi.encode(vault.cashMarket());
+        int256 aliceCash = vault.cashOf(aliceMain);
+        uint256 credit = vault.totalCashCredit();
+        usdc.mint(address(this), 1e15);
+        usdc.transfer(address(vault), 1e15);
+        assertEq(abi.encode(vault.cashMarket()), market);
+        assertEq(vault.cashOf(aliceMain), aliceCash);
+        assertEq(vault.totalCashCredit(), credit);
+        assertEq(vault.borrowRate(), TEN_PERCENT);
+        // Nor does it lend liquidity to anyone: withdrawals are bounded by claims, not by tokens.
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ICollateralVault.VaultInsufficientBalance.selector,
+                aliceMain,
+                address(usdc),
+                uint256(aliceCash),
+                uint256(aliceCash) + 1
+            )
+        );
+        vault.withdraw(aliceMain, address(usdc), uint256(aliceCash) + 1, alice);
+    }
+
+    /// @dev While the fund owes (a loss beyond the floor), the reserve goes to the creditors: no
+    /// supply shares are added to a debt.
+    function test_reserve_goesToCreditorsWhileTheFundOwes() public {
+        _borrow();
+        _setModel(model);
+        vm.prank(riskManager);
+        vault.setReserveShare(0.2e18);
+        vm.prank(module);
+        vault.moveCash(fund, carolMain, 5_000e6);
+        int256 owed = vault.cashSharesOf(fund);
+        assertLt(owed, 0);
+        vm.warp(block.timestamp + 30 days);
+        vault.accrueInterest();
+        assertEq(vault.cashSharesOf(fund), owed, "reserve shares were added to the fund's debt");
+        assertGe(int256(usdc.balanceOf(address(vault))), _sum(_everyone()));
+    }
+
     // ------------------------------------------------------------ a model that fails
 
     /// @dev Whatever the model does, withdrawals, repayments and module moves go on at the last
