@@ -30,6 +30,13 @@ describe("deployment (Ignition) and custody end to end", async () => {
     // Deposits, fills and transfers tell the liquidator (finding 3).
     assert.equal(await vault.read.accountHook(), contracts.liquidator.address);
     assert.equal(await contracts.market.read.accountHook(), contracts.liquidator.address);
+    // A loss the insurance fund cannot cover is shared by every cash creditor; the vault starts
+    // at the zero rate (docs/cash.md).
+    assert.equal(await vault.read.insuranceAccount(), await contracts.insurance.read.account());
+    const cash = await vault.read.cashMarket();
+    assert.equal(cash.rateModel, "0x0000000000000000000000000000000000000000");
+    assert.equal(cash.supplyIndex, 10n ** 18n);
+    assert.equal(cash.debtIndex, 10n ** 18n);
   });
 
   it("writes and reads back the address book", async () => {
