@@ -79,10 +79,20 @@ export function errorName(error: unknown): string {
 }
 
 /**
- * Decides, from a send's simulated gas (`eth_estimateGas`, before the safety margin) and the
- * fees it would be sent with, whether to send it: a reason to skip, or undefined to send.
+ * Decides, from a send's simulated gas (`eth_estimateGas`, before the safety margin; with a
+ * `PlannedGas` that passed, its `expected`), the fees it would be sent with, its gas limit and
+ * whether that limit is the plan's, whether to send it: a reason to skip, or undefined to send.
  */
-export type GasGuard = (gas: bigint, fees: Fees) => string | undefined;
+export type GasGuard = (gas: bigint, fees: Fees, limit: bigint, planned: boolean) => string | undefined;
+
+/**
+ * A gas limit the caller already knows, so the send is simulated once at that limit instead of
+ * searched for (`eth_estimateGas`): `expected` is what it should use (for the guard).
+ */
+export interface PlannedGas {
+  limit: bigint;
+  expected: bigint;
+}
 
 /** EIP-1559 fees of one transaction, wei. */
 export interface Fees {
@@ -300,6 +310,7 @@ export function createSender(options: SenderOptions) {
     args: readonly unknown[],
     guard: GasGuard | undefined,
     label: ActionLabel | undefined,
+    planned: PlannedGas | undefined,
   ): Promise<Submitted | SendResult> {
     // The simulation is `eth_estimateGas` against the latest block: it executes the call,
     // fails with the contract's decoded error on a revert, and gives the gas limit (with a
@@ -308,12 +319,28 @@ export function createSender(options: SenderOptions) {
     let request: TransactionRequest;
     let result: unknown;
     let estimatedGas: bigint;
+    let fits = false;
     try {
-      const estimated = await withBackoff(() =>
-        publicClient.estimateContractGas({ account, address, abi, functionName, args, blockTag: "latest" } as never),
-      );
-      estimatedGas = estimated;
-      request = { address, abi, functionName, args, gas: (estimated * 13n) / 10n };
+      // One execution at the planned limit: if it passes, the same transaction passes against
+      // the same state (`eth_estimateGas` searches for the limit, executing it several times).
+      // Any failure (too little gas, a revert, the transport) falls back to the search, which
+      // decides and reports it.
+      const data = planned === undefined ? undefined : encodeFunctionData({ abi, functionName, args } as never);
+      fits =
+        planned !== undefined &&
+        (await publicClient.call({ account, to: address, data, gas: planned.limit, blockTag: "latest" }).then(
+          () => true,
+          () => false,
+        ));
+      if (fits) {
+        estimatedGas = planned!.expected;
+        request = { address, abi, functionName, args, gas: planned!.limit };
+      } else {
+        estimatedGas = await withBackoff(() =>
+          publicClient.estimateContractGas({ account, address, abi, functionName, args, blockTag: "latest" } as never),
+        );
+        request = { address, abi, functionName, args, gas: (estimatedGas * 13n) / 10n };
+      }
       if (options.resultFor?.includes(functionName)) {
         result = (
           (await withBackoff(() =>
@@ -330,7 +357,7 @@ export function createSender(options: SenderOptions) {
     }
     const chosen = await fees();
     // The guard prices the simulated gas at the fee cap this transaction may pay (conservative).
-    const refused = guard?.(estimatedGas, chosen ?? cap);
+    const refused = guard?.(estimatedGas, chosen ?? cap, request.gas, fits);
     if (refused !== undefined) return { outcome: Outcome.GAS_GUARD, errorName: refused };
     let actionId: number | undefined;
     const progress = { signed: false };
@@ -447,7 +474,10 @@ export function createSender(options: SenderOptions) {
     /**
      * Simulates and sends now, behind any send still being submitted (so nonces follow
      * the call order), then waits for the receipt without holding up later sends. A `guard`
-     * sees the simulated gas and the fees first and may refuse the send (`Outcome.GAS_GUARD`).
+     * sees the simulated gas, the fees and the gas limit first and may refuse the send
+     * (`Outcome.GAS_GUARD`). With `planned`, the simulation is one `eth_call` at
+     * `planned.limit` and the transaction is sent with that limit; a limit too small for it
+     * fails the simulation like any revert (the caller may retry without a plan).
      */
     send<const abi extends Abi, name extends ContractFunctionName<abi, "nonpayable" | "payable">>(
       address: Address,
@@ -456,8 +486,11 @@ export function createSender(options: SenderOptions) {
       args: ContractFunctionArgs<abi, "nonpayable" | "payable", name>,
       guard?: GasGuard,
       label?: ActionLabel,
+      planned?: PlannedGas,
     ): Promise<SendResult> {
-      const submitted = queue.then(() => submit(address, abi, functionName, args as readonly unknown[], guard, label));
+      const submitted = queue.then(() =>
+        submit(address, abi, functionName, args as readonly unknown[], guard, label, planned),
+      );
       queue = submitted.catch(() => undefined);
       return submitted.then(async (sent) => {
         if (!("hash" in sent)) return sent;

@@ -23,6 +23,7 @@ export type { Job, JobReport, TickContext } from "./jobs/job.js";
 export {
   type Fees,
   type GasGuard,
+  type PlannedGas,
   type SendResult,
   type SenderOptions,
   type ActionLabel,

@@ -115,7 +115,8 @@ export interface BidGasConfig {
 
 /**
  * The check a `bidMany` batch's send runs on its simulated gas (finding 13): refuse it when it
- * would be sent with more than `maxBatchGas` (`BatchGasCap`: the keeper halves it), when it uses
+ * would be sent with a limit (default: the simulation + 30 %) above `maxBatchGas`
+ * (`BatchGasCap`: the keeper halves it), when it uses
  * more than `maxBidGas` per bid (`BidGasCap`: an account with many positions), or when the
  * bids' total profit less the gas estimate × the fee cap it may pay falls below `minProfit` per
  * bid (`BidUnprofitableAfterGas`: dust accounts whose discount does not pay their gas).
@@ -126,11 +127,11 @@ export interface BidGasConfig {
 export function bidManyGasGuard(
   profits: readonly bigint[],
   config: BidGasConfig,
-): (gas: bigint, fees: Fees) => string | undefined {
+): (gas: bigint, fees: Fees, limit?: bigint) => string | undefined {
   const bids = BigInt(profits.length);
   const profit = profits.reduce((sum, p) => sum + p, 0n);
-  return (gas, fees) => {
-    if ((gas * 13n) / 10n > config.maxBatchGas) return "BatchGasCap";
+  return (gas, fees, limit = (gas * 13n) / 10n) => {
+    if (limit > config.maxBatchGas) return "BatchGasCap";
     if (gas > config.maxBidGas * bids) return "BidGasCap";
     if (config.nativePriceWad === undefined) return undefined;
     const cost = gasCostInCash(gas, fees.maxFeePerGas, config.nativePriceWad, config.cashDecimals);

@@ -12,7 +12,7 @@ import {
   zeroAddress,
 } from "viem";
 
-import { Outcome, type SendResult } from "../../../packages/keeper/src/index.js";
+import { type GasGuard, Outcome, type PlannedGas, type SendResult } from "../../../packages/keeper/src/index.js";
 
 /** A block hash that depends on the block and a fork label, so a reorg changes it. */
 export function hashOf(block: bigint, fork = "main"): Hash {
@@ -91,18 +91,38 @@ export interface SentCall {
   to: Address;
   functionName: string;
   args: readonly unknown[];
+  /** The gas limit the caller planned (`PlannedGas.limit`), when it passed one. */
+  plannedLimit?: bigint;
 }
 
 /**
- * A sender that records every send and answers from `answer` (default: mined at `block`).
+ * A sender that records every send and answers from `answer` (default: mined at `block`). With
+ * `simulatedGas`, a send's guard is consulted as the real sender does: with the planned limit
+ * when there is one (the plan "fits"), else with `simulatedGas(call)` and a 30 % margin; a
+ * refusal is answered `gas_guard` without calling `answer`.
  */
-export function fakeSender(answer: (call: SentCall) => SendResult) {
+export function fakeSender(answer: (call: SentCall) => SendResult, simulatedGas?: (call: SentCall) => bigint) {
   const sent: SentCall[] = [];
   return {
     sent,
-    send: async (to: Address, _abi: Abi, functionName: string, args: unknown) => {
-      const call = { to, functionName, args: Array.isArray(args) ? [...args] : [args] };
+    send: async (
+      to: Address,
+      _abi: Abi,
+      functionName: string,
+      args: unknown,
+      guard?: GasGuard,
+      _label?: unknown,
+      planned?: PlannedGas,
+    ) => {
+      const call: SentCall = { to, functionName, args: Array.isArray(args) ? [...args] : [args] };
+      if (planned !== undefined) call.plannedLimit = planned.limit;
       sent.push(call);
+      if (simulatedGas !== undefined && guard !== undefined) {
+        const gas = planned?.expected ?? simulatedGas(call);
+        const limit = planned?.limit ?? (gas * 13n) / 10n;
+        const refused = guard(gas, { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }, limit, planned !== undefined);
+        if (refused !== undefined) return { outcome: Outcome.GAS_GUARD, errorName: refused } as SendResult;
+      }
       return answer(call);
     },
   };

@@ -1,7 +1,18 @@
 import { type Address, maxUint256, parseEventLogs } from "viem";
 import type pino from "pino";
 
-import { Health, asAccountId, formatAccount, healthName, liquidatorAbi, pledgeErrorNameOf } from "@pledge/sdk";
+import {
+  type AccountMarginState,
+  type AuctionParams,
+  type BidPreview,
+  Health,
+  asAccountId,
+  formatAccount,
+  healthName,
+  liquidatorAbi,
+  pledgeErrorNameOf,
+  previewBidFromState,
+} from "@pledge/sdk";
 import { Outcome, type Sender } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
 import type { Planner } from "../planner.js";
@@ -20,6 +31,12 @@ import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
 import { BigIntMap, BigIntSet } from "../bigintKeys.js";
 
 const WAD = 10n ** 18n;
+/**
+ * A planned `bidMany` limit's margin over the gas its bids simulated at: room for the state to
+ * move between the simulation and the block (the bidder's IM check grows with the series it
+ * holds). Small, so batches pack blocks by limit; the `eth_call` at the limit proves it fits.
+ */
+const PLANNED_MARGIN_PERCENT = 15n;
 
 export interface LiquidationJobOptions {
   liquidator: Address;
@@ -37,9 +54,10 @@ export interface LiquidationJobOptions {
   /** Most gas one `bidMany` may be sent with (simulation + 30 %); a tick's bids are packed under it. */
   maxBatchGas: bigint;
   /**
-   * Gas one bid of a batch is assumed to use until a batch has mined (then the last measured).
-   * Default 500k: `bench:keeper` measures about 425k per start-and-bid in a batch of 10 whole
-   * accounts (714k one by one); a batch that turns out larger than `maxBatchGas` is halved.
+   * Gas one bid of a batch is assumed to simulate at before the first batch was simulated
+   * (then the simulated figure, `eth_estimateGas` ÷ bids, sizes the rest). Default 500k:
+   * `bench:keeper` simulates about 370k per start-and-bid in a batch of 25 whole accounts; a
+   * batch that turns out larger than `maxBatchGas` is halved.
    */
   gasPerBid?: bigint | undefined;
   /** A fixed USD price of the native token, WAD; else read from the oracle's spot of `nativeAsset`. */
@@ -131,13 +149,45 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     }
   }
 
+  /**
+   * The preview of the bid that starts `state`'s auction, quoted locally (`previewBidFromState`
+   * with no auction: the starting discount); undefined when the account is not below MM, the
+   * quote needs no bid, or its holdings are unknown or empty (the liquidator refuses accounts
+   * with nothing to sell).
+   */
+  function quoteStart(state: AccountMarginState, params: AuctionParams, timestamp: bigint): BidPreview | undefined {
+    if (state.health < Health.LIQUIDATABLE) return undefined;
+    const held = planner.holdings().get(state.account);
+    if (held === undefined || (held.positions.length === 0 && held.balances.every((b) => b === 0n))) return undefined;
+    try {
+      return previewBidFromState(params, state, undefined, timestamp, WAD, {
+        cash: held.cash,
+        cashDecimals: options.cashDecimals,
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
   /** A bid's target key, as the other jobs name accounts (`owner/subId`). */
   const bidKey = (account: bigint) => `bid:${formatAccount(asAccountId(account))}`;
 
-  /** Gas one bid of a batch used in the last mined batch (a guess before the first). */
-  let gasPerBid = options.gasPerBid ?? 500_000n;
+  /** Gas one bid of a batch is assumed to use (simulated) before any batch was simulated. */
+  const priorGasPerBid = options.gasPerBid ?? 500_000n;
+  /**
+   * Gas per bid of the last batch whose gas was searched for (`eth_estimateGas` ÷ its bids,
+   * batch overhead included); undefined before the first. Later batches are sized by it and sent
+   * at `PLANNED_MARGIN` above `simulatedPerBid × bids`, checked by one `eth_call` at that limit
+   * (a plan that does not pass falls back to the search, + 30 %).
+   */
+  let simulatedPerBid: bigint | undefined;
+  const plannedLimit = (bids: bigint) => (simulatedPerBid! * bids * (100n + PLANNED_MARGIN_PERCENT)) / 100n;
 
-  /** Packs the tick's bids (those not cooling down or already sent) into batches and sends them back to back. */
+  /**
+   * Packs the tick's bids (those not cooling down or already sent) into batches and sends them
+   * back to back. Before any batch was simulated, the first is sized by `priorGasPerBid` and the
+   * rest wait for its simulation, which sizes them.
+   */
   async function sendBids(report: JobReport, bids: readonly BidDecision[], block: bigint) {
     if (!options.liquidate || bids.length === 0) return;
     const admitted = bids.filter((bid) => execute.admit(report, "bidMany", bidKey(bid.account), block));
@@ -148,30 +198,63 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       minProfit: options.minProfit ?? 0n,
       cashDecimals: options.cashDecimals,
     };
-    const size = bidsPerBatch(options.maxBatchGas, gasPerBid);
-    const batches: BidDecision[][] = [];
-    for (let i = 0; i < admitted.length; i += size) batches.push(admitted.slice(i, i + size));
-    await Promise.all(batches.map((batch) => sendBatch(report, batch, block, config)));
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < admitted.length;) {
+      const size =
+        simulatedPerBid === undefined
+          ? bidsPerBatch(options.maxBatchGas, priorGasPerBid)
+          : Math.max(1, Number(options.maxBatchGas / (plannedLimit(1n) > 0n ? plannedLimit(1n) : 1n)));
+      const batch = admitted.slice(i, i + size);
+      i += size;
+      if (simulatedPerBid !== undefined || i >= admitted.length) {
+        sent.push(sendBatch(report, batch, block, config));
+        continue;
+      }
+      let simulated!: () => void;
+      const sizing = new Promise<void>((resolve) => (simulated = resolve));
+      sent.push(sendBatch(report, batch, block, config, simulated).finally(simulated));
+      await sizing;
+    }
+    await Promise.all(sent);
   }
 
-  /** Sends one `bidMany`; halves it when it needs too much gas or leaves the bidder below IM. */
-  async function sendBatch(report: JobReport, bids: readonly BidDecision[], block: bigint, config: BidGasConfig) {
+  /**
+   * Sends one `bidMany`, at a planned limit once `simulatedPerBid` is known; halves it when it needs
+   * too much gas or leaves the bidder below IM. `simulated` is called once its gas is known.
+   */
+  async function sendBatch(
+    report: JobReport,
+    bids: readonly BidDecision[],
+    block: bigint,
+    config: BidGasConfig,
+    simulated?: () => void,
+  ) {
     const requests = bids.map(({ account, fractionWad, maxPayment, expectedNonce }) => ({
       account,
       fractionWad,
       maxPayment,
       expectedNonce,
     }));
+    const n = BigInt(bids.length);
+    const limit = simulatedPerBid === undefined ? undefined : plannedLimit(n);
+    const planned =
+      limit === undefined || limit > options.maxBatchGas ? undefined : { limit, expected: simulatedPerBid! * n };
+    const guard = bidManyGasGuard(
+      bids.map((bid) => bid.profit),
+      config,
+    );
     const result = await sender.send(
       liquidator,
       liquidatorAbi,
       "bidMany",
       [requests, bidderAccount],
-      bidManyGasGuard(
-        bids.map((bid) => bid.profit),
-        config,
-      ),
+      (gas, fees, sendLimit, fromPlan) => {
+        if (!fromPlan) simulatedPerBid = gas / n;
+        simulated?.();
+        return guard(gas, fees, sendLimit);
+      },
       { target: bids.map((bid) => bidKey(bid.account)).join(" "), tick: block },
+      planned,
     );
     // Too much gas for the cap (or for the node's `eth_estimateGas` cap: a step then runs out of
     // gas), or more slices than the bidder's margin carries: two halves may each pass.
@@ -219,7 +302,6 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         log.info({ event: "bidSkipped", account, cause }, "bid skipped in its batch");
       }
     }
-    if (landed.size > 0) gasPerBid = receipt.gasUsed / BigInt(landed.size);
   }
 
   return {
@@ -229,7 +311,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       const accounts = await planner.plan(index, block, timestamp);
       if (accounts.length === 0) return report;
       const chunks = chunkByGas(accounts, planner.holdings(), options.marginChunkSize, options.marginGasPerCall);
-      const { bidderExcessIM, insuranceShareWad, states } = await readers.confirmation(
+      const { bidderExcessIM, insuranceShareWad, auctionParams, states } = await readers.confirmation(
         { bidderAccount, chunks },
         block,
       );
@@ -246,13 +328,24 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       }
       const candidates = states.filter((s) => s.health !== Health.HEALTHY || index.auctions.has(s.account));
       if (candidates.length === 0) return report;
-      // Below MM with no auction yet, the preview is of the bid that would start it.
-      const stateOf = new BigIntMap<(typeof candidates)[number]>(candidates.map((state) => [state.account, state]));
-      const auctions = await readers.auctions([...stateOf.keys()], block);
-      const views: AccountView[] = auctions.flatMap(({ account, auction, preview }) => {
+      // A running auction's discount clock (moved past outages, lapsed or not) is the chain's
+      // to say: those are read with the liquidator's own preview. Below MM with no auction,
+      // the bid starts one at the starting discount, which the SDK's exact mirror quotes from
+      // the confirmed state and the indexed cash, with no read (a wrong index costs a skipped
+      // request in the batch, never a worse price: the cap is the quote). Accounts below IM
+      // but above MM need no preview.
+      const running = candidates.filter((s) => index.auctions.has(s.account));
+      const stateOf = new BigIntMap<(typeof candidates)[number]>(running.map((state) => [state.account, state]));
+      const read = stateOf.size === 0 ? [] : await readers.auctions([...stateOf.keys()], block);
+      const views: AccountView[] = read.flatMap(({ account, auction, preview }) => {
         const state = stateOf.get(account);
         return state === undefined ? [] : [{ account, state, auction, preview }];
       });
+      for (const state of candidates) {
+        if (index.auctions.has(state.account)) continue;
+        const preview = quoteStart(state, auctionParams, timestamp);
+        views.push({ account: state.account, state, preview });
+      }
       const decisions = decide(views, {
         minProfit: options.minProfit ?? 0n,
         bidGasCost: options.bidGasCost ?? 0n,
