@@ -9,7 +9,10 @@ import { type EpisodeResult, runEpisode } from "./lib/episode.js";
  * `npm run stress`: replays real BTC crash days through the protocol on fresh in-process
  * chains, with a population opened at initial margin and the keeper service liquidating it.
  * Prints one row per episode and writes bench/stress.json. Set STRESS_ACCOUNTS,
- * STRESS_SEED or STRESS_EPISODES (comma-separated names) to change the run.
+ * STRESS_SEED or STRESS_EPISODES (comma-separated names) to change the run;
+ * STRESS_BIDDER_CAPITAL (USD) and STRESS_BIDDER_ABSENT (`<from>-<to>`, hours after the
+ * episode's first midnight) make the keeper's bidder scarce. A run with either writes
+ * bench/stress-scarce.json instead.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const EPISODES = [
@@ -21,15 +24,31 @@ const EPISODES = [
 const accounts = Number(process.env.STRESS_ACCOUNTS ?? 60);
 const seed = Number(process.env.STRESS_SEED ?? 20200312);
 const only = process.env.STRESS_EPISODES?.split(",");
+const capitalUsd =
+  process.env.STRESS_BIDDER_CAPITAL === undefined ? undefined : Number(process.env.STRESS_BIDDER_CAPITAL);
+const absentHours = process.env.STRESS_BIDDER_ABSENT?.split("-").map(Number);
+if (capitalUsd !== undefined && !(capitalUsd > 0)) throw new Error("STRESS_BIDDER_CAPITAL: a positive number of USD");
+if (absentHours !== undefined && (absentHours.length !== 2 || absentHours.some((h) => !Number.isFinite(h)))) {
+  throw new Error("STRESS_BIDDER_ABSENT: <from>-<to>, hours after the episode's first midnight");
+}
+const scarce = capitalUsd !== undefined || absentHours !== undefined;
 const candles = await loadCandles(path.resolve(root, "../shared/data/btc-usd-daily.csv"));
 
 const results: EpisodeResult[] = [];
 const started = Date.now();
 for (const episode of EPISODES) {
   if (only && !only.includes(episode.name)) continue;
+  const days = candlesBetween(candles, episode.first, episode.last);
+  const start = days[0]!.dayStart;
   const { result } = await runEpisode({
     name: episode.name,
-    candles: candlesBetween(candles, episode.first, episode.last),
+    candles: days,
+    bidder: {
+      ...(capitalUsd === undefined ? {} : { capitalUsd }),
+      ...(absentHours === undefined
+        ? {}
+        : { absent: { from: start + absentHours[0]! * 3_600, to: start + absentHours[1]! * 3_600 } }),
+    },
     accounts,
     seed,
     log: (line) => console.log(line),
@@ -39,12 +58,13 @@ for (const episode of EPISODES) {
 }
 console.table(Object.fromEntries(results.map(({ episode, ...row }) => [episode, row])));
 
-const out = path.resolve(root, "bench/stress.json");
+const out = path.resolve(root, scarce ? "bench/stress-scarce.json" : "bench/stress.json");
 await mkdir(path.dirname(out), { recursive: true });
 const snapshot = {
   note: "npm run stress: BTC history replayed through Pledge (see docs/stress-test.md). Deterministic except `seconds`.",
   accounts,
   seed,
+  ...(scarce ? { bidder: { capitalUsd, absentHours } } : {}),
   totalSeconds: Math.round((Date.now() - started) / 1000),
   episodes: results,
 };
