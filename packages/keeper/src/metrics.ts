@@ -115,6 +115,12 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
       help: "Open auctions in the index.",
       registers: [registry],
     }),
+    auctionsLeft: new Counter({
+      name: "pledge_keeper_auctions_left_total",
+      help: "Auctions this keeper started without bidding, left to other bidders, by reason (margin, unprofitable, exposure, noPreview).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
   };
   return metrics;
 }
