@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -200,6 +202,31 @@ describe("pledge-keeper run: start-up validation against a node served over HTTP
     );
     await writeFile(config, JSON.stringify({ rpc: url, "min-proft": "5" }));
     assertRefused(await keeperCli(["run", "--config", config], key), ExitCode.CONFIG, /unknown setting "min-proft"/);
+  });
+
+  it("refuses an offload feed that answers, but not with a list of orders (exit code 14)", async () => {
+    const feed = createServer((request, response) => {
+      response.writeHead(request.url === "/orders" ? 200 : 404);
+      response.end("<html>not orders</html>");
+    });
+    await new Promise<void>((resolve) => feed.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(feed.address() as AddressInfo).port}`;
+    const counterparty = ["--offload-counterparty", world.book.contracts.OptionMarket];
+    try {
+      assertRefused(
+        await keeperCli([...base(), ...counterparty, "--offload-orders", `${origin}/wrong`], key),
+        ExitCode.OFFLOAD,
+        new RegExp(`^error: --offload-orders ${origin}: the order feed answered HTTP 404$`),
+      );
+      assertRefused(
+        await keeperCli([...base(), ...counterparty, "--offload-orders", `${origin}/orders`], key),
+        ExitCode.OFFLOAD,
+        /the order feed's answer is not JSON/,
+      );
+    } finally {
+      feed.closeAllConnections();
+      feed.close();
+    }
   });
 
   it("starts with good inputs, answers /health once it has ticked, and in --dry-run sends nothing", async () => {

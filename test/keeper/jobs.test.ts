@@ -176,7 +176,7 @@ function setUp(options: {
     block = at;
     return job.run({ index, block: at, timestamp: 1_000n + at });
   };
-  return { run, sender, stats, asked, confirmed };
+  return { run, sender, stats, metrics, asked, confirmed };
 }
 
 describe("keeper liquidation job (no chain)", () => {
@@ -263,11 +263,12 @@ describe("keeper liquidation job (no chain)", () => {
 
   it("halves a batch that runs out of gas or would leave the bidder below IM, down to single bids", async () => {
     const accounts = [1n, 2n, 3n, 4n];
-    const { run, sender, stats } = setUp({
+    const { run, sender, stats, metrics } = setUp({
       states: accounts.map(quotable),
       // Four bids need more gas than the node estimates with; the bidder's margin takes at
       // most one slice per transaction, and none of account 4.
       answer: (call, at) => {
+        if (call.functionName === "startAuction") return minedAt(at);
         const requests = call.args[0] as BidRequest[];
         if (requests.length > 2) return { outcome: Outcome.SIMULATION_REVERTED, errorName: "LiquidatorBatchOutOfGas" };
         if (requests.length > 1 || requests[0]!.account === 4n) {
@@ -277,10 +278,18 @@ describe("keeper liquidation job (no chain)", () => {
       },
     });
     const report = await run(10n);
-    const sizes = sender.sent.map((call) => (call.args[0] as BidRequest[]).length);
+    const batches = sender.sent.filter((call) => call.functionName === "bidMany");
+    const sizes = batches.map((call) => (call.args[0] as BidRequest[]).length);
     assert.deepEqual(sizes, [4, 2, 2, 1, 1, 1, 1], "4 → 2 + 2 → 1 + 1 + 1 + 1");
-    assert.deepEqual(report, { job: "liquidation", sent: 3, failed: 1, skipped: 0 });
-    assert.equal(stats.snapshot().bids, 3);
+    // Account 4's lone bid is refused for the bidder's margin: its auction is started and left.
+    const starts = sender.sent.filter((call) => call.functionName === "startAuction");
+    assert.deepEqual(
+      starts.map((call) => call.args),
+      [[4n]],
+    );
+    assert.deepEqual(report, { job: "liquidation", sent: 4, failed: 1, skipped: 0 });
+    assert.deepEqual([stats.snapshot().bids, stats.snapshot().auctionsStarted], [3, 4]);
+    assert.match(await metrics.registry.metrics(), /pledge_keeper_auctions_left_total\{reason="margin"\} 1/);
   });
 
   it("cools down a request its batch skipped, and bids the rest again next block", async () => {

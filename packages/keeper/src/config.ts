@@ -1,4 +1,8 @@
 import { readFile } from "node:fs/promises";
+
+import { parseUnits } from "viem";
+
+import { type Counterparty, CounterpartyFormatError, parseCounterparty } from "./orderFeed.js";
 import { DEFAULT_STORE } from "./store.js";
 
 /**
@@ -35,6 +39,12 @@ export const ExitCode = {
    * schema, missing (`status`), or already holding an index (`import-store`).
    */
   STORE: 13,
+  /**
+   * Offloading: `--offload-orders` not an http(s) URL, `--offload-counterparty` not an address or
+   * owner/subId, `--offload-max-discount` not a percentage below 100, one of the first two without
+   * the other, or a feed that answers but not with a list of orders.
+   */
+  OFFLOAD: 14,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -78,9 +88,28 @@ export interface RunConfig {
   /** Seconds; `/health` answers 503 when the last successful tick is older. */
   maxTickAge: number;
   dryRun: boolean;
+  /** The counterparty's order feed; offloading is off without it. */
+  offloadOrders?: string | undefined;
+  /** Whose signed orders the keeper fills; set exactly when `offloadOrders` is. */
+  offloadCounterparty?: Counterparty | undefined;
+  /** The worst offload price as a fraction of the mark, WAD (from a percentage: 1 % = 10^16). */
+  offloadMaxDiscount: bigint;
 }
 
-type Kind = "urls" | "string" | "usd" | "count" | "positive" | "port" | "subId" | "gas" | "seconds" | "boolean";
+type Kind =
+  | "urls"
+  | "url"
+  | "string"
+  | "usd"
+  | "count"
+  | "positive"
+  | "port"
+  | "subId"
+  | "gas"
+  | "seconds"
+  | "boolean"
+  | "counterparty"
+  | "percent";
 
 /** Every setting of `run`, by flag name (as in a `--config` file), with its kind and default. */
 export const RUN_SETTINGS = {
@@ -104,11 +133,18 @@ export const RUN_SETTINGS = {
   "metrics-host": { kind: "string", default: "127.0.0.1" },
   "max-tick-age": { kind: "seconds", default: "120" },
   "dry-run": { kind: "boolean", default: false },
-} as const satisfies Record<string, { kind: Kind; required?: boolean; default?: string | boolean }>;
+  "offload-orders": { kind: "url", exitCode: ExitCode.OFFLOAD },
+  "offload-counterparty": { kind: "counterparty", exitCode: ExitCode.OFFLOAD },
+  "offload-max-discount": { kind: "percent", default: "1", exitCode: ExitCode.OFFLOAD },
+} as const satisfies Record<
+  string,
+  { kind: Kind; required?: boolean; default?: string | boolean; exitCode?: ExitCode }
+>;
 export type RunSetting = keyof typeof RUN_SETTINGS;
 
 const EXPECTED: Record<Kind, string> = {
   urls: "one or more URLs",
+  url: "an http(s) URL",
   string: "a string",
   usd: "a number of USD",
   count: "a non-negative integer",
@@ -118,14 +154,20 @@ const EXPECTED: Record<Kind, string> = {
   gas: "a positive integer of gas",
   seconds: "a positive number of seconds",
   boolean: "true or false",
+  counterparty: "an address or owner/subId",
+  percent: "a percentage from 0 to below 100",
 };
 
 /** The value of one setting, parsed; a one-line `KeeperStartupError` (USAGE) naming `--flag` when it does not parse. */
 function parseSetting(name: RunSetting, raw: unknown, where: string): unknown {
-  const { kind } = RUN_SETTINGS[name];
+  const spec: { kind: Kind; exitCode?: ExitCode } = RUN_SETTINGS[name];
+  const { kind } = spec;
   const fail = (): never => {
     const shown = Array.isArray(raw) ? raw.join(" ") : typeof raw === "string" ? raw : JSON.stringify(raw);
-    throw new KeeperStartupError(ExitCode.USAGE, `${where}${name} must be ${EXPECTED[kind]}, got ${shown}`);
+    throw new KeeperStartupError(
+      spec.exitCode ?? ExitCode.USAGE,
+      `${where}${name} must be ${EXPECTED[kind]}, got ${shown}`,
+    );
   };
   if (kind === "boolean") return typeof raw === "boolean" ? raw : fail();
   if (kind === "urls") {
@@ -158,6 +200,24 @@ function parseSetting(name: RunSetting, raw: unknown, where: string): unknown {
       const value = Number(text);
       return /^\d+(\.\d+)?$/.test(text) && value > 0 ? value : fail();
     }
+    case "url": {
+      let url: URL | undefined;
+      try {
+        url = new URL(text);
+      } catch {
+        url = undefined;
+      }
+      return url !== undefined && (url.protocol === "http:" || url.protocol === "https:") ? text : fail();
+    }
+    case "counterparty":
+      try {
+        return parseCounterparty(text);
+      } catch (error) {
+        if (error instanceof CounterpartyFormatError) return fail();
+        throw error;
+      }
+    case "percent":
+      return /^\d+(\.\d+)?$/.test(text) && Number(text) < 100 ? parseUnits(text, 16) : fail();
   }
   return fail();
 }
@@ -197,6 +257,14 @@ export function resolveRunConfig(
     else if ("required" in spec && spec.required) {
       throw new KeeperStartupError(ExitCode.USAGE, `--${name} is required (on the command line or in --config)`);
     }
+  }
+  if ((config.offloadOrders === undefined) !== (config.offloadCounterparty === undefined)) {
+    throw new KeeperStartupError(
+      ExitCode.OFFLOAD,
+      config.offloadOrders === undefined
+        ? "--offload-counterparty needs --offload-orders <url>: where are the counterparty's orders?"
+        : "--offload-orders needs --offload-counterparty <address or owner/subId>: whose signed orders may be filled?",
+    );
   }
   return config as unknown as RunConfig;
 }

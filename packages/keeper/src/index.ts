@@ -2,6 +2,7 @@ export {
   type AccountView,
   type BidGasConfig,
   type Decision,
+  type LeaveReason,
   SKIP_NONCE_CHECK,
   type StrategyConfig,
   bidManyGasGuard,
@@ -15,6 +16,7 @@ export {
   type Keeper,
   type KeeperOptions,
   type KeeperStats,
+  type OffloadOptions,
   type Liquidation,
   KeeperStaleNodeError,
   createKeeper,
@@ -79,3 +81,28 @@ export {
 export { dryRunSender } from "./dryRun.js";
 export { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
 export { failureCause } from "./jobs/job.js";
+export {
+  type HeldPosition,
+  type OffloadCandidate,
+  type OffloadPolicy,
+  type OffloadSkip,
+  type FillRefusal,
+  judgeFill,
+  offloadCandidates,
+  offloadLimitWad,
+} from "./offload.js";
+export {
+  type Counterparty,
+  type FeedRejection,
+  type OrderFeed,
+  type RejectedEntry,
+  CounterpartyFormatError,
+  OrderFeedError,
+  fetchOrderFeed,
+  formatCounterparty,
+  orderFeedJson,
+  parseCounterparty,
+  parseOrderFeed,
+  signedBy,
+} from "./orderFeed.js";
+export { type OffloadJobOptions, createOffloadJob, offloadKey } from "./jobs/offload.js";

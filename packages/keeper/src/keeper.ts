@@ -11,6 +11,7 @@ import { type Sender, createSender, withBackoff } from "./executor.js";
 import { chainSourceOf, createIndexer } from "./indexer.js";
 import { type Job, createExecute } from "./jobs/job.js";
 import { createLiquidationJob } from "./jobs/liquidation.js";
+import { createOffloadJob } from "./jobs/offload.js";
 import { createSettlementJob } from "./jobs/settlement.js";
 import { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
 import type { KeeperOptions } from "./options.js";
@@ -21,7 +22,7 @@ import { type KeeperStats, createStats } from "./stats.js";
 import { openStore } from "./store.js";
 
 export { KeeperStaleNodeError } from "./indexer.js";
-export type { KeeperOptions } from "./options.js";
+export type { KeeperOptions, OffloadOptions } from "./options.js";
 export type { KeeperStats, Liquidation } from "./stats.js";
 
 export interface Keeper {
@@ -173,6 +174,22 @@ export function createKeeper(options: KeeperOptions): Keeper {
       }),
     );
   }
+  if (options.offload !== undefined) {
+    // After the liquidation job: its bids have landed, so the book it offloads is the new one.
+    const context = { publicClient, addressBook: book, sender: jobSender, senderAddress: sender.address };
+    jobs.push(
+      createOffloadJob(
+        { ...context, execute, journal: store, stats, metrics, log },
+        {
+          bidderAccount: asAccountId(bidderAccount),
+          ordersUrl: options.offload.ordersUrl,
+          counterparty: options.offload.counterparty,
+          maxDiscountWad: options.offload.maxDiscountWad ?? 10n ** 16n,
+          fetchTimeoutMs: options.offload.fetchTimeoutMs ?? 5_000,
+        },
+      ),
+    );
+  }
   if (enabled.settle) {
     const settlement = {
       market,
@@ -227,6 +244,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
         publicClient,
         journal: store!,
         chainId: book.chainId,
+        waitMs: options.reconcileWaitMs,
         onSettled: (action, status) =>
           log.info(
             {

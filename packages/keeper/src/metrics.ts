@@ -115,6 +115,28 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
       help: "Open auctions in the index.",
       registers: [registry],
     }),
+    auctionsLeft: new Counter({
+      name: "pledge_keeper_auctions_left_total",
+      help: "Auctions this keeper started without bidding, left to other bidders, by reason (margin, unprofitable, exposure, noPreview).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    bidderPositions: new Gauge({
+      name: "pledge_keeper_bidder_positions",
+      help: "Live series the bidder account holds, at the last offload pass (offloading on).",
+      registers: [registry],
+    }),
+    offloadedContracts: new Counter({
+      name: "pledge_keeper_offloaded_contracts_total",
+      help: "Contracts of the bidder's book closed through the counterparty's signed orders.",
+      registers: [registry],
+    }),
+    offloadOrdersIgnored: new Counter({
+      name: "pledge_keeper_offload_orders_ignored_total",
+      help: "Counterparty orders not used to offload, by reason (malformed, signer, taker, expired, price, filled, closed, refused, unpriced, margin).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
   };
   return metrics;
 }

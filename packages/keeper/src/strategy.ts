@@ -52,9 +52,17 @@ export interface StrategyConfig {
   maxSlippageWad?: bigint | undefined;
 }
 
+/**
+ * Why the keeper starts an auction without bidding on it, leaving the slices to other bidders
+ * while the discount grows: `margin`, the bidder's excess over IM cannot carry the slice (or
+ * nothing is left of it this block); `unprofitable`, the discount does not pay `minProfit`;
+ * `exposure`, the payment is above `maxExposure`; `noPreview`, the liquidator gave no preview.
+ */
+export type LeaveReason = "margin" | "unprofitable" | "exposure" | "noPreview";
+
 /** One thing to do, in the order the strategy decided. */
 export type Decision =
-  | { kind: "startAuction"; account: bigint }
+  | { kind: "startAuction"; account: bigint; reason: LeaveReason }
   | { kind: "terminateAuction"; account: bigint }
   | {
       kind: "bid";
@@ -176,7 +184,8 @@ export function bidMarginCost(preview: BidPreview, state: MarginState, cashDecim
  * profit within the keeper's exposure and margin (the bids' summed `bidMarginCost` stays
  * within `bidderExcessIM`, so the bidder never bids itself below IM) — directly on an account below MM with
  * no auction yet (the bid starts it in the same transaction, at the starting discount);
- * start an auction only where it will not bid (so the discount grows for someone else);
+ * start an auction only where it will not bid, saying why (`LeaveReason`), so the discount
+ * grows for someone else;
  * terminate auctions of accounts back at or above maintenance; report margin calls.
  *
  * @example
@@ -199,6 +208,7 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
       decisions.push({ kind: "terminateAuction", account: view.account });
       continue;
     }
+    let leave: LeaveReason = "noPreview";
     if ((belowMM || auctionActive) && preview !== undefined) {
       const magnitude = preview.payment < 0n ? -preview.payment : preview.payment;
       const slippage = ((config.maxSlippageWad ?? 0n) * magnitude + WAD - 1n) / WAD;
@@ -221,9 +231,10 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
         });
         continue;
       }
+      leave = profit < config.minProfit ? "unprofitable" : preview.payment > config.maxExposure ? "exposure" : "margin";
     }
     if (belowMM && !auctionActive) {
-      decisions.push({ kind: "startAuction", account: view.account });
+      decisions.push({ kind: "startAuction", account: view.account, reason: leave });
       continue;
     }
     // An auction running on an account the keeper will not bid on now: nothing to do.

@@ -23,6 +23,7 @@ import {
   type AccountView,
   type BidGasConfig,
   type Decision,
+  type LeaveReason,
   bidManyGasGuard,
   bidsPerBatch,
   decide,
@@ -123,19 +124,9 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
           log.info({ event: "marginCall", account: who, excessIM: decision.excessIM.toString() }, "margin call");
         }
         return;
-      case "startAuction": {
+      case "startAuction":
         if (!options.liquidate) return;
-        const sent = await execute(report, "startAuction", `auction:${who}`, block, (label) =>
-          sender.send(liquidator, liquidatorAbi, "startAuction", [account], undefined, label),
-        );
-        if (!sent?.receipt) return;
-        stats.auctionStarted(account, sent.receipt.blockNumber);
-        log.info(
-          { event: "auctionStarted", account: who, block: sent.receipt.blockNumber.toString() },
-          "auction started",
-        );
-        return;
-      }
+        return startAndLeave(report, account, decision.reason, block);
       case "terminateAuction": {
         if (!options.liquidate) return;
         const sent = await execute(report, "terminateAuction", `auction:${who}`, block, (label) =>
@@ -167,6 +158,24 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Starts the auction of `account` without bidding (start-and-leave): the discount grows from
+   * here for whoever can absorb the slices. Counted by `reason` and logged.
+   */
+  async function startAndLeave(report: JobReport, account: bigint, reason: LeaveReason, block: bigint) {
+    const who = formatAccount(asAccountId(account));
+    const sent = await execute(report, "startAuction", `auction:${who}`, block, (label) =>
+      sender.send(liquidator, liquidatorAbi, "startAuction", [account], undefined, label),
+    );
+    if (!sent?.receipt) return;
+    stats.auctionStarted(account, sent.receipt.blockNumber);
+    metrics.auctionsLeft.inc({ reason });
+    log.info(
+      { event: "auctionStarted", account: who, block: sent.receipt.blockNumber.toString(), reason },
+      "auction started, left to other bidders",
+    );
   }
 
   /** A bid's target key, as the other jobs name accounts (`owner/subId`). */
@@ -262,6 +271,19 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       (result.outcome === Outcome.GAS_GUARD && result.errorName === "BatchGasCap") ||
       (result.outcome === Outcome.SIMULATION_REVERTED &&
         (result.errorName === "EngineBelowInitialMargin" || result.errorName === "LiquidatorBatchOutOfGas"));
+    const [lone] = bids;
+    if (
+      bids.length === 1 &&
+      lone!.startsAuction &&
+      result.outcome === Outcome.SIMULATION_REVERTED &&
+      result.errorName === "EngineBelowInitialMargin"
+    ) {
+      // The bidder's margin cannot carry even this one slice (the strategy's estimate was off, or
+      // the marks moved): start the auction anyway and leave it to other bidders.
+      execute.record(report, "bidMany", [bidKey(lone!.account)], block, result);
+      await startAndLeave(report, lone!.account, "margin", block);
+      return;
+    }
     if (tooBig && bids.length > 1) {
       metrics.outcomes.inc({ job: "bidMany", outcome: Outcome.SPLIT });
       log.info({ event: "batchSplit", bids: bids.length, cause: result.errorName }, "batch split in two");
