@@ -13,7 +13,7 @@ import { network } from "hardhat";
 import { type Hex, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 
-import { ExitCode } from "../../packages/keeper/src/config.js";
+import { ExitCode, KeeperStartupError, resolveRunConfig } from "../../packages/keeper/src/config.js";
 import { type World, createWorld } from "./helpers/world.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -311,3 +311,24 @@ async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
   }
   throw new Error("timed out");
 }
+
+describe("pledge-keeper run: bidding settings (no node)", () => {
+  const base = { rpc: ["http://a"], deployment: "d.json" };
+  const usage = (pattern: RegExp) => (error: unknown) =>
+    error instanceof KeeperStartupError && error.exitCode === ExitCode.USAGE && pattern.test(error.message);
+
+  it("parses --bid-reserve (USD) and --min-discount (percent), default 0, and refuses bad values in one line", () => {
+    const defaults = resolveRunConfig(base);
+    assert.deepEqual([defaults.bidReserve, defaults.minDiscount], ["0", 0n]);
+    const set = resolveRunConfig({ ...base, "bid-reserve": "250000.5" }, { "min-discount": "12.5" });
+    assert.deepEqual([set.bidReserve, set.minDiscount], ["250000.5", 125n * 10n ** 15n]);
+    assert.throws(
+      () => resolveRunConfig({ ...base, "bid-reserve": "-5" }),
+      usage(/^--bid-reserve must be a number of USD, got -5$/),
+    );
+    assert.throws(
+      () => resolveRunConfig({ ...base, "min-discount": "100" }),
+      usage(/^--min-discount must be a percentage from 0 to below 100, got 100$/),
+    );
+  });
+});

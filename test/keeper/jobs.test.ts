@@ -123,6 +123,11 @@ function setUp(options: {
   minProfit?: bigint;
   /** Each request's simulated gas: the fake sender then runs the job's gas guard. */
   gasPerRequest?: bigint;
+  /** The bidder's excess over IM, WAD (default 1M USD) and the reserve it keeps. */
+  bidderExcessIM?: bigint;
+  reserveWad?: bigint;
+  /** Where the job logs (default silent). */
+  log?: pino.Logger;
 }) {
   const metrics = createMetrics();
   const stats = createStats(metrics);
@@ -132,7 +137,7 @@ function setUp(options: {
     confirmation: async ({ bidderAccount, chunks }) => {
       assert.equal(bidderAccount, BIDDER);
       return {
-        bidderExcessIM: 1_000_000n * WAD,
+        bidderExcessIM: options.bidderExcessIM ?? 1_000_000n * WAD,
         insuranceShareWad: auctionParams.insuranceShareWad,
         auctionParams,
         states: options.states.filter((s) => chunks.flat().includes(s.account)),
@@ -155,7 +160,7 @@ function setUp(options: {
   const { planner, confirmed } = fixedPlanner(options.states.map((s) => s.account));
   const execute = createExecute({ stats, metrics, log: silent, cooldownBlocks: options.cooldownBlocks ?? 3n });
   const job = createLiquidationJob(
-    { readers, planner, sender, execute, stats, metrics, log: silent },
+    { readers, planner, sender, execute, stats, metrics, log: options.log ?? silent },
     {
       liquidator,
       bidderAccount: BIDDER,
@@ -166,6 +171,7 @@ function setUp(options: {
       maxBatchGas: 30_000_000n,
       gasPerBid: options.gasPerBid,
       minProfit: options.minProfit,
+      reserveWad: options.reserveWad,
       marginChunkSize: 50,
       marginGasPerCall: 20_000_000,
     },
@@ -325,6 +331,31 @@ describe("keeper liquidation job (no chain)", () => {
     );
     assert.equal(sender.sent.length, 2);
     assert.equal(stats.snapshot().failures, 1);
+  });
+
+  it("reports latent insolvency, and when the bidder stops bidding for lack of room over its reserve", async () => {
+    const lines: { msg: string; event?: string; withheld?: number }[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    // Two insolvent accounts (equityMM −1 USD each) and a bidder whose whole excess is its reserve.
+    const { run, sender, metrics } = setUp({
+      states: [quotable(1n), quotable(2n), state(3n, Health.MARGIN_CALL)],
+      bidderExcessIM: 1_000n * WAD,
+      reserveWad: 1_000n * WAD,
+      log,
+    });
+    await run(10n);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /pledge_keeper_insolvent_accounts 2/);
+    assert.match(text, /pledge_keeper_latent_shortfall_usd 2/);
+    assert.match(text, /pledge_keeper_bids_withheld\{reason="margin"\} 2/);
+    assert.ok(sender.sent.every((call) => call.functionName === "startAuction"));
+    const room = lines.filter((line) => line.event === "bidderRoom");
+    assert.deepEqual(
+      room.map((line) => [line.msg, line.withheld]),
+      [["bidder out of room over its reserve: not bidding on accounts it cannot carry", 2]],
+    );
+    await run(11n); // still out of room: logged once
+    assert.equal(lines.filter((line) => line.event === "bidderRoom").length, 1);
   });
 
   it("with liquidation off, only reports margin calls: nothing is sent", async () => {

@@ -84,6 +84,8 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
     maxBidGas: config.maxBidGas,
     maxBatchGas: config.maxBatchGas,
     ...(config.maxExposure === undefined ? {} : { maxExposure: parseUnits(config.maxExposure, decimals) }),
+    bidReserveWad: parseUnits(config.bidReserve, 18),
+    minDiscountWad: config.minDiscount,
     ...(config.metricsPort === undefined ? {} : { metricsPort: config.metricsPort }),
     metricsHost: config.metricsHost,
     maxTickAgeMs: config.maxTickAge * 1_000,
@@ -267,6 +269,8 @@ const runCommand = program
   .option("--bidder-sub-id <n>", "sub-account of the key that bids (default: 1)")
   .option("--min-profit <usd>", "smallest profit of a bid after gas, USD (default: 0)")
   .option("--max-exposure <usd>", "largest payment for one slice, USD")
+  .option("--bid-reserve <usd>", "excess over IM the bidder keeps unspent: bids never use it, USD (default: 0)")
+  .option("--min-discount <percent>", "bid only at this auction discount or more; start and wait below (default: 0)")
   .option("--bid-gas-cost <usd>", "fixed cost counted against every bid on top of its priced gas, USD (default: 0)")
   .option(
     "--max-bid-gas <gas>",

@@ -74,6 +74,10 @@ export interface RunConfig {
   /** USD amounts as decimal strings: turned into cash units once the address book gives the decimals. */
   minProfit: string;
   maxExposure?: string | undefined;
+  /** Excess over IM the bidder keeps unspent, USD (decimal string). */
+  bidReserve: string;
+  /** Smallest discount bid at, WAD (from a percentage). */
+  minDiscount: bigint;
   bidGasCost: string;
   maxBidGas: bigint;
   /** Most gas one `bidMany` batch is sent with (2^24 by default: EIP-7825's per-transaction cap). */
@@ -121,6 +125,8 @@ export const RUN_SETTINGS = {
   "bidder-sub-id": { kind: "subId", default: "1" },
   "min-profit": { kind: "usd", default: "0" },
   "max-exposure": { kind: "usd" },
+  "bid-reserve": { kind: "usd", default: "0" },
+  "min-discount": { kind: "percent", default: "0" },
   "bid-gas-cost": { kind: "usd", default: "0" },
   "max-bid-gas": { kind: "gas", default: "3000000" },
   "max-batch-gas": { kind: "gas", default: "16777216" },

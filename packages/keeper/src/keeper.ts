@@ -153,7 +153,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
     const nativeAsset =
       options.nativeAsset ?? book.collateral.find((c) => c.symbol === "WETH" || c.symbol === "ETH")?.address;
     const context = { readers, planner, sender: jobSender, execute, stats, metrics, log };
-    const { minProfit, bidGasCost, maxExposure, maxSlippageWad, nativePriceWad } = options;
+    const { minProfit, bidGasCost, maxExposure, maxSlippageWad, nativePriceWad, bidReserveWad, minDiscountWad } =
+      options;
     jobs.push(
       createLiquidationJob(context, {
         liquidator,
@@ -165,6 +166,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
         bidGasCost,
         maxExposure,
         maxSlippageWad,
+        reserveWad: bidReserveWad,
+        minDiscountWad,
         nativePriceWad,
         maxBidGas: options.maxBidGas ?? 3_000_000n,
         maxBatchGas: options.maxBatchGas ?? 16_777_216n,

@@ -117,8 +117,24 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
     }),
     auctionsLeft: new Counter({
       name: "pledge_keeper_auctions_left_total",
-      help: "Auctions this keeper started without bidding, left to other bidders, by reason (margin, unprofitable, exposure, noPreview).",
+      help: "Auctions this keeper started without bidding, left to other bidders, by reason (margin, unprofitable, exposure, discount, noPreview).",
       labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    bidsWithheld: new Gauge({
+      name: "pledge_keeper_bids_withheld",
+      help: "Accounts below MM the keeper did not bid on in its last tick, by reason (margin: no room left over its reserve; discount, unprofitable, exposure, noPreview).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    insolventAccounts: new Gauge({
+      name: "pledge_keeper_insolvent_accounts",
+      help: "Accounts confirmed in the last tick with maintenance equity below zero (latent insolvency).",
+      registers: [registry],
+    }),
+    latentShortfall: new Gauge({
+      name: "pledge_keeper_latent_shortfall_usd",
+      help: "Their summed negative maintenance equity, USD: what the insurance fund would owe if they were closed now.",
       registers: [registry],
     }),
     bidderPositions: new Gauge({

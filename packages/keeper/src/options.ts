@@ -34,6 +34,10 @@ export interface KeeperOptions {
   minProfit?: bigint;
   /** Largest payment for one slice, cash units. Default unbounded. */
   maxExposure?: bigint;
+  /** Excess over IM the bidder keeps unspent, WAD (USD). Default 0. */
+  bidReserveWad?: bigint;
+  /** Smallest auction discount the keeper bids at, WAD. Default 0 (it bids from the start discount). */
+  minDiscountWad?: bigint;
   /** A fixed cost counted against every bid, cash units, on top of its priced gas. Default 0. */
   bidGasCost?: bigint;
   /**

@@ -1,4 +1,4 @@
-import { type Address, maxUint256, parseEventLogs } from "viem";
+import { type Address, formatUnits, maxUint256, parseEventLogs } from "viem";
 import type pino from "pino";
 
 import {
@@ -24,6 +24,7 @@ import {
   type BidGasConfig,
   type Decision,
   type LeaveReason,
+  LEAVE_REASONS,
   bidManyGasGuard,
   bidsPerBatch,
   decide,
@@ -51,6 +52,10 @@ export interface LiquidationJobOptions {
   bidGasCost?: bigint | undefined;
   maxExposure?: bigint | undefined;
   maxSlippageWad?: bigint | undefined;
+  /** Excess over IM the bidder keeps unspent, WAD (`StrategyConfig.reserveWad`). */
+  reserveWad?: bigint | undefined;
+  /** Smallest discount bid at, WAD (`StrategyConfig.minDiscountWad`). */
+  minDiscountWad?: bigint | undefined;
   maxBidGas: bigint;
   /** Most gas one `bidMany` may be sent with (simulation + 30 %); a tick's bids are packed under it. */
   maxBatchGas: bigint;
@@ -137,7 +142,50 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       }
       case "bid":
         return; // sent in batches (`sendBids`)
+      case "withhold":
+        return; // reported by the tick (`reportWithheld`)
     }
+  }
+
+  /** Whether the last tick left a bid for lack of room, to log the change once. */
+  let outOfRoom = false;
+
+  /**
+   * Reports the accounts below MM the tick does not bid on, by reason (`bids_withheld`), and
+   * logs once when the bidder stops bidding for lack of room over its reserve, and once when
+   * it has room again.
+   */
+  function reportWithheld(decisions: readonly Decision[], bidderExcessIM: bigint) {
+    const counts = new Map<LeaveReason, number>();
+    for (const d of decisions) {
+      if (d.kind === "startAuction" || d.kind === "withhold") counts.set(d.reason, (counts.get(d.reason) ?? 0) + 1);
+    }
+    for (const reason of LEAVE_REASONS) metrics.bidsWithheld.set({ reason }, counts.get(reason) ?? 0);
+    const now = (counts.get("margin") ?? 0) > 0;
+    if (now === outOfRoom) return;
+    outOfRoom = now;
+    const fields = {
+      event: "bidderRoom",
+      bidderAccount: formatAccount(asAccountId(bidderAccount)),
+      excessIMUsd: formatUnits(bidderExcessIM, 18),
+      reserveUsd: formatUnits(options.reserveWad ?? 0n, 18),
+      withheld: counts.get("margin") ?? 0,
+    };
+    if (now) log.warn(fields, "bidder out of room over its reserve: not bidding on accounts it cannot carry");
+    else log.info(fields, "bidder has room again");
+  }
+
+  /** Latent insolvency among the confirmed accounts: maintenance equity below zero. */
+  function reportInsolvent(states: readonly AccountMarginState[]) {
+    let count = 0;
+    let shortfall = 0n;
+    for (const state of states) {
+      if (state.equityMM >= 0n) continue;
+      count++;
+      shortfall -= state.equityMM;
+    }
+    metrics.insolventAccounts.set(count);
+    metrics.latentShortfall.set(Number(formatUnits(shortfall, 18)));
   }
 
   /**
@@ -339,6 +387,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       );
       stats.confirmed(states.length);
       planner.confirmed(states);
+      reportInsolvent(states);
 
       const atRisk = { [Health.MARGIN_CALL]: 0, [Health.LIQUIDATABLE]: 0, [Health.INSOLVENT]: 0 };
       for (const state of states) {
@@ -349,7 +398,10 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         metrics.atRisk.set({ health: healthName(Number(health) as Health) }, count);
       }
       const candidates = states.filter((s) => s.health !== Health.HEALTHY || index.auctions.has(s.account));
-      if (candidates.length === 0) return report;
+      if (candidates.length === 0) {
+        reportWithheld([], bidderExcessIM);
+        return report;
+      }
       // A running auction's discount clock (moved past outages, lapsed or not) is the chain's
       // to say: those are read with the liquidator's own preview. Below MM with no auction,
       // the bid starts one at the starting discount, which the SDK's exact mirror quotes from
@@ -377,7 +429,10 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         insuranceShareWad,
         cashDecimals: options.cashDecimals,
         maxSlippageWad: options.maxSlippageWad ?? WAD / 1_000n,
+        reserveWad: options.reserveWad,
+        minDiscountWad: options.minDiscountWad,
       });
+      reportWithheld(decisions, bidderExcessIM);
       const stillInMarginCall = new BigIntSet();
       // Sent back to back with consecutive nonces, then the receipts are awaited together,
       // so a tick's transactions can land in the same block.
