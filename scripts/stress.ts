@@ -2,6 +2,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { parseUnits } from "viem";
+
 import { candlesBetween, loadCandles } from "./lib/history.js";
 import { type EpisodeResult, runEpisode } from "./lib/episode.js";
 
@@ -10,9 +12,10 @@ import { type EpisodeResult, runEpisode } from "./lib/episode.js";
  * chains, with a population opened at initial margin and the keeper service liquidating it.
  * Prints one row per episode and writes bench/stress.json. Set STRESS_ACCOUNTS,
  * STRESS_SEED or STRESS_EPISODES (comma-separated names) to change the run;
- * STRESS_BIDDER_CAPITAL (USD) and STRESS_BIDDER_ABSENT (`<from>-<to>`, hours after the
- * episode's first midnight) make the keeper's bidder scarce. A run with either writes
- * bench/stress-scarce.json instead.
+ * STRESS_BIDDER_CAPITAL (USD), STRESS_BIDDER_ABSENT (`<from>-<to>`, hours after the
+ * episode's first midnight), STRESS_BIDDER_MIN_DISCOUNT (percent: it waits for that discount)
+ * and STRESS_BIDDER_RESERVE (USD of excess over IM it keeps) make the keeper's bidder scarce.
+ * A run with any of them writes bench/stress-scarce.json instead.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const EPISODES = [
@@ -31,7 +34,15 @@ if (capitalUsd !== undefined && !(capitalUsd > 0)) throw new Error("STRESS_BIDDE
 if (absentHours !== undefined && (absentHours.length !== 2 || absentHours.some((h) => !Number.isFinite(h)))) {
   throw new Error("STRESS_BIDDER_ABSENT: <from>-<to>, hours after the episode's first midnight");
 }
-const scarce = capitalUsd !== undefined || absentHours !== undefined;
+const minDiscountPercent = process.env.STRESS_BIDDER_MIN_DISCOUNT;
+const reserveUsd = process.env.STRESS_BIDDER_RESERVE;
+for (const [name, value] of [
+  ["STRESS_BIDDER_MIN_DISCOUNT", minDiscountPercent],
+  ["STRESS_BIDDER_RESERVE", reserveUsd],
+] as const) {
+  if (value !== undefined && !/^\d+(\.\d+)?$/.test(value)) throw new Error(`${name}: a non-negative number`);
+}
+const scarce = [capitalUsd, absentHours, minDiscountPercent, reserveUsd].some((v) => v !== undefined);
 const candles = await loadCandles(path.resolve(root, "../shared/data/btc-usd-daily.csv"));
 
 const results: EpisodeResult[] = [];
@@ -43,6 +54,10 @@ for (const episode of EPISODES) {
   const { result } = await runEpisode({
     name: episode.name,
     candles: days,
+    keeper: {
+      ...(minDiscountPercent === undefined ? {} : { minDiscountWad: parseUnits(minDiscountPercent, 16) }),
+      ...(reserveUsd === undefined ? {} : { bidReserveWad: parseUnits(reserveUsd, 18) }),
+    },
     bidder: {
       ...(capitalUsd === undefined ? {} : { capitalUsd }),
       ...(absentHours === undefined
@@ -64,7 +79,7 @@ const snapshot = {
   note: "npm run stress: BTC history replayed through Pledge (see docs/stress-test.md). Deterministic except `seconds`.",
   accounts,
   seed,
-  ...(scarce ? { bidder: { capitalUsd, absentHours } } : {}),
+  ...(scarce ? { bidder: { capitalUsd, absentHours, minDiscountPercent, reserveUsd } } : {}),
   totalSeconds: Math.round((Date.now() - started) / 1000),
   episodes: results,
 };
