@@ -87,7 +87,6 @@ describe("keeper sender against the in-process chain (automine off)", () => {
     };
     const planned = await sender.send(token.address, token.abi, "mint", [address, 1n], guard, undefined, {
       limit: 200_000n,
-      expected: 150_000n,
     });
     assert.equal(planned.outcome, Outcome.SENT);
     assert.equal((await publicClient.getTransaction({ hash: planned.hashes![0]! })).gas, 200_000n);
@@ -97,7 +96,6 @@ describe("keeper sender against the in-process chain (automine off)", () => {
     // 25,000 gas cannot run a mint: the one execution fails, the search finds the limit.
     const fallback = await sender.send(token.address, token.abi, "mint", [address, 1n], guard, undefined, {
       limit: 25_000n,
-      expected: 20_000n,
     });
     assert.equal(fallback.outcome, Outcome.SENT);
     assert.equal(calls.get("eth_estimateGas"), 1);

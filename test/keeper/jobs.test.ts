@@ -123,6 +123,8 @@ function setUp(options: {
   minProfit?: bigint;
   /** Each request's simulated gas: the fake sender then runs the job's gas guard. */
   gasPerRequest?: bigint;
+  /** Accounts the batch's simulation skips (with `gasPerRequest`). */
+  simulationSkips?: Set<bigint>;
   /** The bidder's excess over IM, WAD (default 1M USD) and the reserve it keeps. */
   bidderExcessIM?: bigint;
   reserveWad?: bigint;
@@ -156,6 +158,11 @@ function setUp(options: {
   const sender = fakeSender(
     (call) => (options.answer ?? ((_, at) => minedAt(at)))(call, block),
     perRequest === undefined ? undefined : (call) => perRequest * BigInt((call.args[0] as BidRequest[]).length),
+    (call) =>
+      (call.args[0] as BidRequest[]).map(({ account }) => ({
+        landed: !(options.simulationSkips?.has(account) ?? false),
+        skipReason: options.simulationSkips?.has(account) ? "0xb3f43d9f" : "0x00000000",
+      })),
   );
   const { planner, confirmed } = fixedPlanner(options.states.map((s) => s.account));
   const execute = createExecute({ stats, metrics, log: silent, cooldownBlocks: options.cooldownBlocks ?? 3n });
@@ -257,14 +264,38 @@ describe("keeper liquidation job (no chain)", () => {
     });
     await run(10n);
     assert.deepEqual(
-      sender.sent.map((call) => [(call.args[0] as BidRequest[]).length, call.plannedLimit]),
+      sender.sent.map((call) => [(call.args[0] as BidRequest[]).length, call.plannedLimit, call.headroom]),
       [
-        [2, undefined], // searched for (eth_estimateGas): 1M per bid
-        [26, 26n * 1_150_000n], // 30M ÷ (1M + 15 %) per bid, simulated once at that limit
-        [2, 2n * 1_150_000n],
+        [2, undefined, undefined], // searched for (eth_estimateGas): 1M per bid
+        // (30M − 130k headroom) ÷ (1M + 15 %) per bid, simulated once at that limit; the headroom
+        // is for the series the first batch adds to the bidder's book ahead of it (one, on an
+        // unknown bidder counted at the portfolio rate).
+        [25, 25n * 1_150_000n, 130_000n],
+        [3, 3n * 1_150_000n, 130_000n],
       ],
     );
     assert.equal(stats.snapshot().bids, 30);
+  });
+
+  it("review r14b 2: drops the requests its simulation skips before sending, and sends nothing when none lands", async () => {
+    const { run, sender, metrics } = setUp({
+      states: [quotable(1n), quotable(2n), quotable(3n)],
+      gasPerRequest: 1_000_000n,
+      simulationSkips: new Set([2n]),
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+    });
+    await run(10n);
+    assert.deepEqual(
+      sender.sent.map((call) => (call.args[0] as BidRequest[]).map((r) => r.account)),
+      [
+        [1n, 2n, 3n], // simulated: 2 would be skipped, nothing sent
+        [1n, 3n], // sent
+      ],
+    );
+    assert.match(await metrics.registry.metrics(), /outcome="skipped_in_batch"\} 1/);
+    const alone = setUp({ states: [quotable(2n)], gasPerRequest: 1_000_000n, simulationSkips: new Set([2n]) });
+    assert.deepEqual(await alone.run(10n), { job: "liquidation", sent: 0, failed: 0, skipped: 0 });
+    assert.equal(alone.sender.sent.length, 1, "simulated once, never sent");
   });
 
   it("halves a batch that runs out of gas or would leave the bidder below IM, down to single bids", async () => {

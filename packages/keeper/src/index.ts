@@ -25,7 +25,7 @@ export type { Job, JobReport, TickContext } from "./jobs/job.js";
 export {
   type Fees,
   type GasGuard,
-  type PlannedGas,
+  type GasPlan,
   type SendResult,
   type SenderOptions,
   type ActionLabel,

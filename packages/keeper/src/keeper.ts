@@ -171,6 +171,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
         nativePriceWad,
         maxBidGas: options.maxBidGas ?? 3_000_000n,
         maxBatchGas: options.maxBatchGas ?? 16_777_216n,
+        gasPerBid: options.gasPerBid,
         nativeAsset,
         marginChunkSize: options.marginChunkSize ?? 50,
         marginGasPerCall: options.marginGasPerCall ?? 20_000_000,

@@ -34,6 +34,8 @@ export interface KeeperOptions {
   minProfit?: bigint;
   /** Largest payment for one slice, cash units. Default unbounded. */
   maxExposure?: bigint;
+  /** Gas one bid is assumed to simulate at before the first batch is simulated. Default 500k. */
+  gasPerBid?: bigint;
   /** Excess over IM the bidder keeps unspent, WAD (USD). Default 0. */
   bidReserveWad?: bigint;
   /** Smallest auction discount the keeper bids at, WAD. Default 0 (it bids from the start discount). */

@@ -1,4 +1,4 @@
-import { type Address, formatUnits, maxUint256, parseEventLogs } from "viem";
+import { type Address, type Hex, formatUnits, maxUint256, parseEventLogs } from "viem";
 import type pino from "pino";
 
 import {
@@ -6,6 +6,7 @@ import {
   type AuctionParams,
   type BidPreview,
   Health,
+  MarginMode,
   asAccountId,
   formatAccount,
   healthName,
@@ -13,7 +14,7 @@ import {
   pledgeErrorNameOf,
   previewBidFromState,
 } from "@pledge/sdk";
-import { Outcome, type Sender } from "../executor.js";
+import { type GasPlan, Outcome, type Sender } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
 import type { Planner } from "../planner.js";
 import { chunkByGas } from "../ranking.js";
@@ -39,6 +40,14 @@ const WAD = 10n ** 18n;
  * holds). Small, so batches pack blocks by limit; the `eth_call` at the limit proves it fits.
  */
 const PLANNED_MARGIN_PERCENT = 15n;
+/**
+ * Gas the bidder's IM check costs per series it holds (bench/gas.json, engine.accountMargin:
+ * standard 1 → 128 positions 101k → 1.68M, about 12.4k a position; portfolio 1 → 48, 270k →
+ * 5.72M, about 116k), rounded up: a batch's headroom for the series batches ahead of it add.
+ */
+const IM_CHECK_GAS_PER_SERIES = { standard: 15_000n, portfolio: 130_000n } as const;
+/** The guard's reason for a batch whose simulation skips some of its requests (they are dropped). */
+const SKIPS_STEPS = "SimulationSkipsSteps";
 
 export interface LiquidationJobOptions {
   liquidator: Address;
@@ -233,12 +242,26 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   const priorGasPerBid = options.gasPerBid ?? 500_000n;
   /**
    * Gas per bid of the last batch whose gas was searched for (`eth_estimateGas` ÷ its bids,
-   * batch overhead included); undefined before the first. Later batches are sized by it and sent
-   * at `PLANNED_MARGIN` above `simulatedPerBid × bids`, checked by one `eth_call` at that limit
-   * (a plan that does not pass falls back to the search, + 30 %).
+   * batch overhead included) and that its guard accepted, at most `maxBidGas`; undefined before
+   * the first. Later batches are sized by it and sent at `PLANNED_MARGIN` above
+   * `simulatedPerBid × bids`, checked by one `eth_call` at that limit. A planned batch the
+   * guard refuses is searched for once, so one heavy account cannot set the figure for the
+   * rest (review r14b, finding 1).
    */
   let simulatedPerBid: bigint | undefined;
   const plannedLimit = (bids: bigint) => (simulatedPerBid! * bids * (100n + PLANNED_MARGIN_PERCENT)) / 100n;
+
+  /** What the batches of one tick share. */
+  interface TickBatches {
+    block: bigint;
+    config: BidGasConfig;
+    /** Series the bidder does not hold that the tick's batches sent so far add to its book. */
+    ahead: BigIntSet;
+    /** Series the bidder holds (from the index; empty when unknown, which only adds headroom). */
+    held: BigIntSet;
+    /** Gas the bidder's IM check costs per series it holds, by its margin mode. */
+    perSeries: bigint;
+  }
 
   /**
    * Packs the tick's bids (those not cooling down or already sent) into batches and sends them
@@ -248,44 +271,76 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   async function sendBids(report: JobReport, bids: readonly BidDecision[], block: bigint) {
     if (!options.liquidate || bids.length === 0) return;
     const admitted = bids.filter((bid) => execute.admit(report, "bidMany", bidKey(bid.account), block));
-    const config: BidGasConfig = {
-      maxBidGas: options.maxBidGas,
-      maxBatchGas: options.maxBatchGas,
-      nativePriceWad: await nativePrice(block),
-      minProfit: options.minProfit ?? 0n,
-      cashDecimals: options.cashDecimals,
+    const own = planner.holdings().get(bidderAccount);
+    const tick: TickBatches = {
+      block,
+      config: {
+        maxBidGas: options.maxBidGas,
+        maxBatchGas: options.maxBatchGas,
+        nativePriceWad: await nativePrice(block),
+        minProfit: options.minProfit ?? 0n,
+        cashDecimals: options.cashDecimals,
+      },
+      ahead: new BigIntSet(),
+      held: new BigIntSet(own?.positions.filter((p) => p.balance !== 0n).map((p) => p.seriesId) ?? []),
+      // Unknown (the bidder not indexed yet): counted as portfolio, the dearer.
+      perSeries:
+        own === undefined || own.mode === MarginMode.PORTFOLIO
+          ? IM_CHECK_GAS_PER_SERIES.portfolio
+          : IM_CHECK_GAS_PER_SERIES.standard,
     };
     const sent: Promise<void>[] = [];
     for (let i = 0; i < admitted.length;) {
+      // Room for the bids once the headroom for the batches ahead is taken (`headroomFor`).
+      const room = options.maxBatchGas - BigInt(tick.ahead.size) * tick.perSeries;
       const size =
         simulatedPerBid === undefined
           ? bidsPerBatch(options.maxBatchGas, priorGasPerBid)
-          : Math.max(1, Number(options.maxBatchGas / (plannedLimit(1n) > 0n ? plannedLimit(1n) : 1n)));
+          : Math.max(1, Number(room / (plannedLimit(1n) > 0n ? plannedLimit(1n) : 1n)));
       const batch = admitted.slice(i, i + size);
       i += size;
       if (simulatedPerBid !== undefined || i >= admitted.length) {
-        sent.push(sendBatch(report, batch, block, config));
+        sent.push(sendBatch(report, batch, tick));
         continue;
       }
       let simulated!: () => void;
       const sizing = new Promise<void>((resolve) => (simulated = resolve));
-      sent.push(sendBatch(report, batch, block, config, simulated).finally(simulated));
+      sent.push(sendBatch(report, batch, tick, { simulated }).finally(simulated));
       await sizing;
     }
     await Promise.all(sent);
   }
 
   /**
-   * Sends one `bidMany`, at a planned limit once `simulatedPerBid` is known; halves it when it needs
-   * too much gas or leaves the bidder below IM. `simulated` is called once its gas is known.
+   * Gas to add to a batch's limit for the series the tick's earlier batches add to the bidder's
+   * book: they land ahead of it in the same block, where its final IM check values them, but
+   * its simulation (against the latest block) does not see them (review r14b, finding 3).
+   * Counts this batch's own new series into `tick.ahead` for the batches after it.
+   */
+  function headroomFor(bids: readonly BidDecision[], tick: TickBatches): bigint {
+    const headroom = BigInt(tick.ahead.size) * tick.perSeries;
+    for (const bid of bids) {
+      for (const position of planner.holdings().get(bid.account)?.positions ?? []) {
+        if (!tick.held.has(position.seriesId)) tick.ahead.add(position.seriesId);
+      }
+    }
+    return headroom;
+  }
+
+  /**
+   * Sends one `bidMany`, at a planned limit once `simulatedPerBid` is known (searched for with
+   * `search`), plus the headroom for the batches ahead of it. The simulation's outcomes come
+   * back first: requests it skips are dropped before anything is sent (a transaction in which
+   * nothing lands still costs its gas; review r14b, finding 2). Halves a batch that needs too
+   * much gas or leaves the bidder below IM. `simulated` is called once its gas is known.
    */
   async function sendBatch(
     report: JobReport,
     bids: readonly BidDecision[],
-    block: bigint,
-    config: BidGasConfig,
-    simulated?: () => void,
+    tick: TickBatches,
+    how: { simulated?: () => void; search?: boolean; headroom?: bigint } = {},
   ) {
+    const { block, config } = tick;
     const requests = bids.map(({ account, fractionWad, maxPayment, expectedNonce }) => ({
       account,
       fractionWad,
@@ -293,26 +348,64 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       expectedNonce,
     }));
     const n = BigInt(bids.length);
-    const limit = simulatedPerBid === undefined ? undefined : plannedLimit(n);
-    const planned =
-      limit === undefined || limit > options.maxBatchGas ? undefined : { limit, expected: simulatedPerBid! * n };
+    const limit = how.search === true || simulatedPerBid === undefined ? undefined : plannedLimit(n);
+    const headroom = how.headroom ?? headroomFor(bids, tick);
+    const plan: GasPlan = {
+      limit: limit !== undefined && limit <= options.maxBatchGas ? limit : undefined,
+      callGas: options.maxBatchGas,
+      headroom,
+      retryOn: ["LiquidatorBatchOutOfGas"],
+    };
     const guard = bidManyGasGuard(
       bids.map((bid) => bid.profit),
       config,
     );
+    let outcomes: readonly { landed: boolean; skipReason: Hex }[] | undefined;
     const result = await sender.send(
       liquidator,
       liquidatorAbi,
       "bidMany",
       [requests, bidderAccount],
-      (gas, fees, sendLimit, fromPlan) => {
-        if (!fromPlan) simulatedPerBid = gas / n;
-        simulated?.();
-        return guard(gas, fees, sendLimit);
+      (gas, fees, sendLimit, fromPlan, decoded) => {
+        how.simulated?.();
+        outcomes = decoded as typeof outcomes;
+        if (outcomes?.some((outcome) => !outcome.landed)) return SKIPS_STEPS;
+        const refused = guard(gas, fees, sendLimit);
+        if (refused === undefined && !fromPlan) {
+          const perBid = gas / n;
+          simulatedPerBid = perBid < options.maxBidGas ? perBid : options.maxBidGas;
+        }
+        return refused;
       },
       { target: bids.map((bid) => bidKey(bid.account)).join(" "), tick: block },
-      planned,
+      plan,
     );
+    how.simulated?.();
+    if (result.outcome === Outcome.GAS_GUARD && result.errorName === SKIPS_STEPS) {
+      // Dropped before sending: each cools down like a request a mined batch skipped.
+      const landing = bids.filter((_, i) => outcomes![i]!.landed);
+      bids.forEach((bid, i) => {
+        if (outcomes![i]!.landed) return;
+        const cause = pledgeErrorNameOf(outcomes![i]!.skipReason) ?? outcomes![i]!.skipReason;
+        metrics.outcomes.inc({ job: "bid", outcome: Outcome.SKIPPED_IN_BATCH });
+        execute.coolDown(bidKey(bid.account), block);
+        log.info(
+          { event: "bidSkipped", account: formatAccount(asAccountId(bid.account)), cause },
+          "bid dropped: its batch's simulation skips it",
+        );
+      });
+      if (landing.length > 0) await sendBatch(report, landing, tick, { headroom });
+      return;
+    }
+    if (
+      plan.limit !== undefined &&
+      result.outcome === Outcome.GAS_GUARD &&
+      (result.errorName === "BidGasCap" || result.errorName === "BidUnprofitableAfterGas")
+    ) {
+      // Judged on the learnt figure, not this batch's own gas: search for it once.
+      await sendBatch(report, bids, tick, { search: true, headroom });
+      return;
+    }
     // Too much gas for the cap (or for the node's `eth_estimateGas` cap: a step then runs out of
     // gas), or more slices than the bidder's margin carries: two halves may each pass.
     const tooBig =
@@ -337,8 +430,9 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       log.info({ event: "batchSplit", bids: bids.length, cause: result.errorName }, "batch split in two");
       const half = Math.ceil(bids.length / 2);
       await Promise.all([
-        sendBatch(report, bids.slice(0, half), block, config),
-        sendBatch(report, bids.slice(half), block, config),
+        sendBatch(report, bids.slice(0, half), tick, { headroom }),
+        // The second half lands after the first: everything ahead so far, the first half included.
+        sendBatch(report, bids.slice(half), tick, { headroom: BigInt(tick.ahead.size) * tick.perSeries }),
       ]);
       return;
     }
