@@ -97,6 +97,7 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
             ordersUrl: config.offloadOrders,
             counterparty: config.offloadCounterparty!,
             maxDiscountWad: config.offloadMaxDiscount,
+            minFillUsdWad: parseUnits(config.offloadMinUsd, 18),
           },
         }),
     logger,
@@ -127,6 +128,7 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
               orders: redactUrl(config.offloadOrders),
               counterparty: formatCounterparty(config.offloadCounterparty!),
               maxDiscountPercent: formatUnits(config.offloadMaxDiscount, 16),
+              minUsd: config.offloadMinUsd,
             },
     },
     "keeper starting",
@@ -294,6 +296,10 @@ const runCommand = program
   .option(
     "--offload-max-discount <percent>",
     "worst offload price accepted, percent away from the SDK's mark, taker fee included (default: 1)",
+  )
+  .option(
+    "--offload-min-usd <usd>",
+    "smallest offload fill, USD at the SDK's mark; smaller orders are ignored as dust (default: 100)",
   )
   .action(async (options: Record<string, unknown> & { config?: string }) => {
     // Only what was typed counts as a flag: the defaults are applied after the config file.

@@ -41,8 +41,9 @@ export const ExitCode = {
   STORE: 13,
   /**
    * Offloading: `--offload-orders` not an http(s) URL, `--offload-counterparty` not an address or
-   * owner/subId, `--offload-max-discount` not a percentage below 100, one of the first two without
-   * the other, or a feed that answers but not with a list of orders.
+   * owner/subId, `--offload-max-discount` not a percentage below 100, `--offload-min-usd` not a
+   * number of USD, one of the first two without the other, or a feed that answers but not with a
+   * list of orders (or with more than 1 MiB).
    */
   OFFLOAD: 14,
 } as const;
@@ -98,6 +99,8 @@ export interface RunConfig {
   offloadCounterparty?: Counterparty | undefined;
   /** The worst offload price as a fraction of the mark, WAD (from a percentage: 1 % = 10^16). */
   offloadMaxDiscount: bigint;
+  /** Smallest offload fill, USD at the mark (decimal string; WAD once parsed by the caller). */
+  offloadMinUsd: string;
 }
 
 type Kind =
@@ -142,6 +145,7 @@ export const RUN_SETTINGS = {
   "offload-orders": { kind: "url", exitCode: ExitCode.OFFLOAD },
   "offload-counterparty": { kind: "counterparty", exitCode: ExitCode.OFFLOAD },
   "offload-max-discount": { kind: "percent", default: "1", exitCode: ExitCode.OFFLOAD },
+  "offload-min-usd": { kind: "usd", default: "100", exitCode: ExitCode.OFFLOAD },
 } as const satisfies Record<
   string,
   { kind: Kind; required?: boolean; default?: string | boolean; exitCode?: ExitCode }

@@ -149,9 +149,9 @@ export function createKeeper(options: KeeperOptions): Keeper {
   // `--dry-run`: the jobs simulate and log through this sender; nothing is signed.
   const jobSender = options.dryRun ? dryRunSender(publicClient, sender.address, log) : sender;
   const jobs: Job[] = [];
+  const nativeAsset =
+    options.nativeAsset ?? book.collateral.find((c) => c.symbol === "WETH" || c.symbol === "ETH")?.address;
   if (enabled.liquidate || enabled.marginCalls) {
-    const nativeAsset =
-      options.nativeAsset ?? book.collateral.find((c) => c.symbol === "WETH" || c.symbol === "ETH")?.address;
     const context = { readers, planner, sender: jobSender, execute, stats, metrics, log };
     const { minProfit, bidGasCost, maxExposure, maxSlippageWad, nativePriceWad, bidReserveWad, minDiscountWad } =
       options;
@@ -181,15 +181,20 @@ export function createKeeper(options: KeeperOptions): Keeper {
   if (options.offload !== undefined) {
     // After the liquidation job: its bids have landed, so the book it offloads is the new one.
     const context = { publicClient, addressBook: book, sender: jobSender, senderAddress: sender.address };
+    // A fill's gas is priced as a bid's: `nativePriceWad`, else the oracle's spot of the native asset.
+    const nativePrice = async (block: bigint) =>
+      options.nativePriceWad ?? (nativeAsset === undefined ? undefined : await readers.spot(nativeAsset, block));
     jobs.push(
       createOffloadJob(
-        { ...context, execute, journal: store, stats, metrics, log },
+        { ...context, execute, journal: store, stats, metrics, log, nativePrice },
         {
           bidderAccount: asAccountId(bidderAccount),
           ordersUrl: options.offload.ordersUrl,
           counterparty: options.offload.counterparty,
           maxDiscountWad: options.offload.maxDiscountWad ?? 10n ** 16n,
           fetchTimeoutMs: options.offload.fetchTimeoutMs ?? 5_000,
+          minFillUsdWad: options.offload.minFillUsdWad ?? 100n * 10n ** 18n,
+          feedLimits: options.offload.feedLimits,
         },
       ),
     );

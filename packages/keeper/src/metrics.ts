@@ -149,7 +149,7 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
     }),
     offloadOrdersIgnored: new Counter({
       name: "pledge_keeper_offload_orders_ignored_total",
-      help: "Counterparty orders not used to offload, by reason (malformed, signer, taker, expired, price, filled, closed, refused, unpriced, margin).",
+      help: "Counterparty orders not used to offload, by reason (malformed, overflow, duplicate, signer, taker, expired, price, dust, filled, closed, crossesZero, refused, unpriced, margin).",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),

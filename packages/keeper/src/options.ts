@@ -3,7 +3,7 @@ import type pino from "pino";
 
 import type { AddressBook } from "@pledge/sdk";
 import type { SenderOptions } from "./executor.js";
-import type { Counterparty } from "./orderFeed.js";
+import type { Counterparty, FeedLimits } from "./orderFeed.js";
 
 /** `createKeeper`'s options: the clients, the address book, and every limit with its default. */
 export interface KeeperOptions {
@@ -131,4 +131,11 @@ export interface OffloadOptions {
   maxDiscountWad?: bigint;
   /** How long one fetch of the feed may take, ms. Default 5,000. */
   fetchTimeoutMs?: number;
+  /**
+   * Smallest fill sent, USD at the SDK's mark, WAD (`--offload-min-usd`): smaller orders (and
+   * the rest of a position smaller than this) are ignored as `dust`. Default 100 USD.
+   */
+  minFillUsdWad?: bigint;
+  /** What is read of the feed: body bytes and entries (default 1 MiB and 1,000). */
+  feedLimits?: FeedLimits;
 }
