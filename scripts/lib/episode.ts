@@ -5,7 +5,7 @@ import { type DailyCandle, type DayWalk, type FeedPoint, type FeedRules, feedPat
 import { type InProcessKeeper, type SimKeeperOptions, createInProcessKeeper } from "./inProcessKeeper.js";
 import { type InterestPlan, SIMULATION_INTEREST, enableInterest, interestSince } from "./interest.js";
 import { STRESS_BORROWER_EVERY, planPopulation } from "./population.js";
-import { type PopulationPlanner, type SeriesGridBuilder, seedPopulation } from "./seeding.js";
+import { BIDDER_CASH, type PopulationPlanner, type SeriesGridBuilder, seedPopulation } from "./seeding.js";
 import { type World, marginsOf, setUp } from "./world.js";
 
 /**
@@ -63,11 +63,24 @@ export interface EpisodeOptions {
    * the zero rate throughout.
    */
   interest?: InterestPlan | null;
+  /** The keeper's bidder: its capital and when it is away; default 100M USD, always there. */
+  bidder?: BidderProfile;
   /** Seconds of chain time between keeper ticks while an auction is open. Default 60. */
   roundSeconds?: number;
   /** Keeper ticks after the first one of a feed update, at most, before the walk moves on. Default 30. */
   maxRounds?: number;
   log?: (line: string) => void;
+}
+
+/**
+ * The keeper's bidder in an episode. Liquidity is scarce in a crash: a bidder with a few
+ * million, away for hours, is the case the liquidation system has to survive (issue 16).
+ */
+export interface BidderProfile {
+  /** Cash its account holds at the start, USD. */
+  capitalUsd?: number;
+  /** Chain times (unix seconds) `[from, to)` in which the keeper does not tick: it is away. */
+  absent?: { from: number; to: number };
 }
 
 /** The summary row of one episode. */
@@ -99,6 +112,20 @@ export interface EpisodeResult {
   interestEarnedUsd: number;
   valueTransferredUsd: number;
   keeperGas: number;
+  /**
+   * The keeper's bidder account, which keeps every slice it buys: the most initial margin its
+   * bought book required, USD, and the capital it needed to stay at or above IM throughout
+   * (its seeded cash less its lowest excess over IM, USD).
+   */
+  bidderPeakRequirementIMUsd: number;
+  /**
+   * Latent insolvency at the end: accounts (population, desks, the bidder) whose maintenance
+   * equity is below zero, and their summed shortfall, USD. `badDebt` only counts losses the
+   * insurance fund has paid; this is what it would owe if they were closed now.
+   */
+  insolventAtEnd: number;
+  latentShortfallUsd: number;
+  bidderCapitalNeededUsd: number;
   seconds: number;
 }
 
@@ -141,6 +168,7 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
     spot: path[0]!.price,
     population: options.population ?? stressPopulation,
     grid: options.grid,
+    bidderCash: bidderCash(options.bidder),
   });
   log(
     `${options.name}: seeded ${plans.length} accounts over ${grid.length} series, median excessIM/IM ${seededExcessIM.toFixed(3)}`,
@@ -151,7 +179,16 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
 
   const keeper = createInProcessKeeper(world, chain, options.keeper);
   const watch = watcher(world, chain);
-  const tick = keeperTick(keeper, chain, log, options.name);
+  const keeperTickOnce = keeperTick(keeper, chain, log, options.name);
+  const away = options.bidder?.absent;
+  /** A keeper tick, unless the bidder is away at this chain time. */
+  const tick = Object.assign(
+    async () => {
+      if (away !== undefined && chain.now() >= away.from && chain.now() < away.to) return;
+      await keeperTickOnce();
+    },
+    { failures: keeperTickOnce.failures },
+  );
   const roundSeconds = options.roundSeconds ?? 60;
   const maxRounds = options.maxRounds ?? 30;
   let missed = 0;
@@ -184,6 +221,8 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
   const stats = keeper.stats();
   const prices = path.map((point) => point.price);
   const paid = await interestSince(world, walkFrom);
+  const underwater = (await marginsOf(world, watch.watched)).filter((state) => state.equityMM < 0n);
+  const shortfall = underwater.reduce((sum, state) => sum - state.equityMM, 0n);
   const result: EpisodeResult = {
     episode: options.name,
     days: `${first.date}..${options.candles.at(-1)!.date}`,
@@ -207,9 +246,18 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
     interestEarnedUsd: Math.round(paid.earnedUsd * 100) / 100,
     valueTransferredUsd: Number(valueTransferred) / CASH_SCALE,
     keeperGas: Number(stats.gasUsed),
+    insolventAtEnd: underwater.length,
+    latentShortfallUsd: Math.round(Number(shortfall) / 1e16) / 100,
+    bidderPeakRequirementIMUsd: Math.round(Number(watch.bidder.peakRequirementIM) / 1e16) / 100,
+    bidderCapitalNeededUsd: Math.round(Number(BIDDER_CASH) / CASH_SCALE - Number(watch.bidder.minExcessIM) / 1e18),
     seconds: Math.round((Date.now() - started) / 100) / 10,
   };
   return { result, world, flagged: watch.flagged, endings, auctions, keeper: stats };
+}
+
+/** The bidder's seeded cash, cash units. */
+function bidderCash(bidder: BidderProfile | undefined): bigint {
+  return bidder?.capitalUsd === undefined ? BIDDER_CASH : BigInt(Math.round(bidder.capitalUsd * CASH_SCALE));
 }
 
 const FEEDS: readonly FeedName[] = ["btcUsd", "btcVol", "ethUsd", "ethVol"];
@@ -223,14 +271,20 @@ const FEEDS: readonly FeedName[] = ["btcUsd", "btcVol", "ethUsd", "ethVol"];
 function watcher(world: World, chain: ChainClock) {
   const watched = [...world.population, ...world.marketMakers, world.bidder];
   const flagged = new Set<bigint>();
+  /** The bidder's book over the run (WAD): its peak IM requirement and lowest excess over IM. */
+  const bidder = { peakRequirementIM: 0n, minExcessIM: BigInt(Number.MAX_SAFE_INTEGER) * 10n ** 18n };
   const { liquidator } = world.contracts;
   return {
     watched,
     flagged,
+    bidder,
     /** Reads every watched account, flagging those below MM; true while one needs the keeper. */
     async observe(): Promise<boolean> {
       if (FEEDS.some((feed) => !chain.feedLive(feed))) return false;
       const states = await marginsOf(world, watched);
+      const own = states.at(-1)!;
+      if (own.requirementIM > bidder.peakRequirementIM) bidder.peakRequirementIM = own.requirementIM;
+      if (own.equityIM - own.requirementIM < bidder.minExcessIM) bidder.minExcessIM = own.equityIM - own.requirementIM;
       let below = false;
       for (const [i, state] of states.entries()) {
         if (state.health < HEALTH_LIQUIDATABLE) continue;

@@ -40,7 +40,8 @@ const BTC_INDEX = 2;
  * constraint and is never liquidated: the run tests the population, not its balance sheet.
  */
 const DESK_CASH_PER_ACCOUNT = parseUnits("1000000000", 6);
-const BIDDER_CASH = parseUnits("100000000", 6);
+/** Cash the keeper's bidder account is seeded with, cash units. */
+export const BIDDER_CASH = parseUnits("100000000", 6);
 /** Gas limit of a fill of a batch: fixed, because estimating against the latest block cannot see the batch. */
 const FILL_GAS = 4_000_000n;
 
@@ -64,6 +65,8 @@ export interface SeedOptions {
   grid?: SeriesGridBuilder;
   /** Called after each batch of seeded accounts. */
   onAccount?: (done: number, total: number) => void;
+  /** Cash the keeper's bidder account is funded with, cash units; default `BIDDER_CASH`. */
+  bidderCash?: bigint;
 }
 
 /**
@@ -100,6 +103,7 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
   const { call, mint, approve, deposit, raiseCashCap } = fundingTxs(world);
   const trader = traderWallet.account.address;
   const bidder = bidderWallet.account.address;
+  const bidderCash = options.bidderCash ?? BIDDER_CASH;
 
   // Block 1: the series grid, every mint the run needs (the population's in one go), the
   // approvals, and a cash supply cap that fits the market maker.
@@ -117,16 +121,16 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
   const populationBtc = deposits.reduce((sum, d) => sum + d.btc, 0n);
   const admin = world.adminWallet.account.address;
   const setup: BatchTx[] = [
-    await raiseCashCap(makerCash + BIDDER_CASH + populationCash),
+    await raiseCashCap(makerCash + bidderCash + populationCash),
     ...grid.map((spec) =>
       call(admin, market.address, encodeFunctionData({ abi: market.abi, functionName: "createSeries", args: [spec] })),
     ),
     mint(usdc.address, maker, makerCash),
-    mint(usdc.address, bidder, BIDDER_CASH),
+    mint(usdc.address, bidder, bidderCash),
     mint(usdc.address, trader, populationCash),
     mint(wbtc.address, trader, populationBtc),
     approve(maker, usdc.address, makerCash),
-    approve(bidder, usdc.address, BIDDER_CASH),
+    approve(bidder, usdc.address, bidderCash),
     approve(trader, usdc.address, maxUint256),
     approve(trader, wbtc.address, maxUint256),
   ];
@@ -135,7 +139,7 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
   world.marketMakers.push(...desks);
   await chain.minedTogether([
     ...desks.map((desk) => deposit(maker, desk, usdc.address, deskCash)),
-    deposit(bidder, world.bidder, usdc.address, BIDDER_CASH),
+    deposit(bidder, world.bidder, usdc.address, bidderCash),
   ]);
 
   // The mirror's inputs: what the engine reads for a fresh account and for BTC.

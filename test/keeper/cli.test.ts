@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -11,7 +13,7 @@ import { network } from "hardhat";
 import { type Hex, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 
-import { ExitCode } from "../../packages/keeper/src/config.js";
+import { ExitCode, KeeperStartupError, resolveRunConfig } from "../../packages/keeper/src/config.js";
 import { type World, createWorld } from "./helpers/world.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -202,6 +204,31 @@ describe("pledge-keeper run: start-up validation against a node served over HTTP
     assertRefused(await keeperCli(["run", "--config", config], key), ExitCode.CONFIG, /unknown setting "min-proft"/);
   });
 
+  it("refuses an offload feed that answers, but not with a list of orders (exit code 14)", async () => {
+    const feed = createServer((request, response) => {
+      response.writeHead(request.url === "/orders" ? 200 : 404);
+      response.end("<html>not orders</html>");
+    });
+    await new Promise<void>((resolve) => feed.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${(feed.address() as AddressInfo).port}`;
+    const counterparty = ["--offload-counterparty", world.book.contracts.OptionMarket];
+    try {
+      assertRefused(
+        await keeperCli([...base(), ...counterparty, "--offload-orders", `${origin}/wrong`], key),
+        ExitCode.OFFLOAD,
+        new RegExp(`^error: --offload-orders ${origin}: the order feed answered HTTP 404$`),
+      );
+      assertRefused(
+        await keeperCli([...base(), ...counterparty, "--offload-orders", `${origin}/orders`], key),
+        ExitCode.OFFLOAD,
+        /the order feed's answer is not JSON/,
+      );
+    } finally {
+      feed.closeAllConnections();
+      feed.close();
+    }
+  });
+
   it("starts with good inputs, answers /health once it has ticked, and in --dry-run sends nothing", async () => {
     await world.setSpot(69_000);
     const keeperAddress = world.keepers[0]!.wallet.account.address;
@@ -284,3 +311,24 @@ async function waitFor<T>(probe: () => Promise<T | undefined>): Promise<T> {
   }
   throw new Error("timed out");
 }
+
+describe("pledge-keeper run: bidding settings (no node)", () => {
+  const base = { rpc: ["http://a"], deployment: "d.json" };
+  const usage = (pattern: RegExp) => (error: unknown) =>
+    error instanceof KeeperStartupError && error.exitCode === ExitCode.USAGE && pattern.test(error.message);
+
+  it("parses --bid-reserve (USD) and --min-discount (percent), default 0, and refuses bad values in one line", () => {
+    const defaults = resolveRunConfig(base);
+    assert.deepEqual([defaults.bidReserve, defaults.minDiscount], ["0", 0n]);
+    const set = resolveRunConfig({ ...base, "bid-reserve": "250000.5" }, { "min-discount": "12.5" });
+    assert.deepEqual([set.bidReserve, set.minDiscount], ["250000.5", 125n * 10n ** 15n]);
+    assert.throws(
+      () => resolveRunConfig({ ...base, "bid-reserve": "-5" }),
+      usage(/^--bid-reserve must be a number of USD, got -5$/),
+    );
+    assert.throws(
+      () => resolveRunConfig({ ...base, "min-discount": "100" }),
+      usage(/^--min-discount must be a percentage from 0 to below 100, got 100$/),
+    );
+  });
+});

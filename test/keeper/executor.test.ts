@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { network } from "hardhat";
-import type { Hash } from "viem";
+import { type Hash, createPublicClient, custom } from "viem";
 
 import { type Fees, bumpFees, createSender } from "../../packages/keeper/src/executor.js";
 import { Outcome } from "../../packages/keeper/src/index.js";
@@ -59,6 +59,48 @@ describe("keeper sender against the in-process chain (automine off)", () => {
     const accepted = await sender.send(token.address, token.abi, "mint", [address, 1n], () => undefined);
     assert.equal(accepted.outcome, Outcome.SENT);
     assert.equal(accepted.nonce, nonce);
+  });
+
+  it("with a planned limit, simulates once at it (eth_call, no eth_estimateGas) and sends with it; too small a plan falls back to the search", async () => {
+    const { publicClient, keeperWallet, token } = await chain();
+    const address = keeperWallet.account.address;
+    const calls = new Map<string, number>();
+    const counted = createPublicClient({
+      chain: publicClient.chain,
+      transport: custom({
+        request: (args: { method: string; params?: unknown[] }) => {
+          calls.set(args.method, (calls.get(args.method) ?? 0) + 1);
+          return publicClient.request(args as never);
+        },
+      }),
+    });
+    const sender = createSender({
+      publicClient: counted as never,
+      walletClient: keeperWallet as never,
+      maxFeePerGas: 10n ** 12n,
+      maxPriorityFeePerGas: 10n ** 10n,
+    });
+    const limits: bigint[] = [];
+    const guard = (_gas: bigint, _fees: Fees, limit: bigint, planned: boolean) => {
+      limits.push(planned ? limit : -limit);
+      return undefined;
+    };
+    const planned = await sender.send(token.address, token.abi, "mint", [address, 1n], guard, undefined, {
+      limit: 200_000n,
+    });
+    assert.equal(planned.outcome, Outcome.SENT);
+    assert.equal((await publicClient.getTransaction({ hash: planned.hashes![0]! })).gas, 200_000n);
+    assert.deepEqual([calls.get("eth_call"), calls.get("eth_estimateGas")], [1, undefined]);
+    assert.deepEqual(limits, [200_000n]);
+
+    // 25,000 gas cannot run a mint: the one execution fails, the search finds the limit.
+    const fallback = await sender.send(token.address, token.abi, "mint", [address, 1n], guard, undefined, {
+      limit: 25_000n,
+    });
+    assert.equal(fallback.outcome, Outcome.SENT);
+    assert.equal(calls.get("eth_estimateGas"), 1);
+    const sentWith = (await publicClient.getTransaction({ hash: fallback.hashes![0]! })).gas;
+    assert.ok(sentWith > 25_000n && limits[1] === -sentWith, `sent with ${sentWith}, guard saw ${limits[1]}`);
   });
 
   it("sends a tick's transactions back to back with consecutive nonces; they land in one block", async () => {

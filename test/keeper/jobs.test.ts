@@ -37,6 +37,25 @@ function state(account: bigint, health: Health): AccountMarginState {
   };
 }
 
+/**
+ * An account below MM whose whole-account bid at the 5 % starting discount pays off: marked at
+ * 1,000 USD with no cash, so the bidder pays 950 USD for 1,000 USD (less the insurance fee); its
+ * maintenance equity is negative, so the liquidator sells it whole.
+ */
+function quotable(account: bigint): AccountMarginState {
+  return { ...state(account, Health.LIQUIDATABLE), markValue: 1_000n * WAD, equityMM: -WAD };
+}
+
+/** The liquidator's parameters the confirmation reads (the defaults of `docs/risk.md`). */
+const auctionParams = {
+  startDiscountWad: WAD / 20n,
+  endDiscountWad: (3n * WAD) / 10n,
+  duration: 900,
+  insuranceShareWad: WAD / 10n,
+  bufferWad: (15n * WAD) / 100n,
+  dustValueWad: 0n,
+};
+
 /** A bid request as the job sends it in `bidMany`. */
 interface BidRequest {
   account: bigint;
@@ -74,26 +93,43 @@ function batchLogs(call: SentCall, block: bigint, skip = new Set<bigint>()) {
   );
 }
 
-/** A planner that selects `accounts` every tick and records what the confirmation found. */
+/**
+ * A planner that selects `accounts` every tick and records what the confirmation found; each
+ * holds one short position and no cash (what the job's local quote reads).
+ */
 function fixedPlanner(accounts: bigint[]) {
   const confirmed: bigint[] = [];
+  const holdings = new Map(
+    accounts.map((account) => [account, { cash: 0n, balances: [], positions: [{ seriesId: 1n, balance: -WAD }] }]),
+  );
   const planner: Planner = {
     changed: () => {},
     reset: () => {},
     plan: async () => accounts,
     confirmed: (states) => void confirmed.push(...states.map((s) => s.account)),
-    holdings: () => new Map(),
+    holdings: () => holdings,
   };
   return { planner, confirmed };
 }
 
 function setUp(options: {
   states: AccountMarginState[];
+  /** Accounts whose auction runs (in the index), with the liquidator's preview of each. */
   previews?: Map<bigint, BidPreview>;
   answer?: (call: SentCall, block: bigint) => SendResult;
   liquidate?: boolean;
   cooldownBlocks?: bigint;
   gasPerBid?: bigint;
+  minProfit?: bigint;
+  /** Each request's simulated gas: the fake sender then runs the job's gas guard. */
+  gasPerRequest?: bigint;
+  /** Accounts the batch's simulation skips (with `gasPerRequest`). */
+  simulationSkips?: Set<bigint>;
+  /** The bidder's excess over IM, WAD (default 1M USD) and the reserve it keeps. */
+  bidderExcessIM?: bigint;
+  reserveWad?: bigint;
+  /** Where the job logs (default silent). */
+  log?: pino.Logger;
 }) {
   const metrics = createMetrics();
   const stats = createStats(metrics);
@@ -103,8 +139,9 @@ function setUp(options: {
     confirmation: async ({ bidderAccount, chunks }) => {
       assert.equal(bidderAccount, BIDDER);
       return {
-        bidderExcessIM: 1_000_000n * WAD,
-        insuranceShareWad: 0n,
+        bidderExcessIM: options.bidderExcessIM ?? 1_000_000n * WAD,
+        insuranceShareWad: auctionParams.insuranceShareWad,
+        auctionParams,
         states: options.states.filter((s) => chunks.flat().includes(s.account)),
       };
     },
@@ -112,16 +149,25 @@ function setUp(options: {
       asked.push([...accounts]);
       return accounts.map((account) => ({
         account,
-        auction: { active: false, startTime: 0n },
+        auction: { active: true, startTime: 1n },
         preview: options.previews?.get(account),
       }));
     },
   });
-  const sender = fakeSender((call) => (options.answer ?? ((_, at) => minedAt(at)))(call, block));
+  const perRequest = options.gasPerRequest;
+  const sender = fakeSender(
+    (call) => (options.answer ?? ((_, at) => minedAt(at)))(call, block),
+    perRequest === undefined ? undefined : (call) => perRequest * BigInt((call.args[0] as BidRequest[]).length),
+    (call) =>
+      (call.args[0] as BidRequest[]).map(({ account }) => ({
+        landed: !(options.simulationSkips?.has(account) ?? false),
+        skipReason: options.simulationSkips?.has(account) ? "0xb3f43d9f" : "0x00000000",
+      })),
+  );
   const { planner, confirmed } = fixedPlanner(options.states.map((s) => s.account));
   const execute = createExecute({ stats, metrics, log: silent, cooldownBlocks: options.cooldownBlocks ?? 3n });
   const job = createLiquidationJob(
-    { readers, planner, sender, execute, stats, metrics, log: silent },
+    { readers, planner, sender, execute, stats, metrics, log: options.log ?? silent },
     {
       liquidator,
       bidderAccount: BIDDER,
@@ -131,38 +177,42 @@ function setUp(options: {
       maxBidGas: 3_000_000n,
       maxBatchGas: 30_000_000n,
       gasPerBid: options.gasPerBid,
+      minProfit: options.minProfit,
+      reserveWad: options.reserveWad,
       marginChunkSize: 50,
       marginGasPerCall: 20_000_000,
     },
   );
   const index = emptyIndex(1, 1n);
+  for (const account of options.previews?.keys() ?? []) index.auctions.add(account);
   const run = (at: bigint) => {
     block = at;
     return job.run({ index, block: at, timestamp: 1_000n + at });
   };
-  return { run, sender, stats, asked, confirmed };
+  return { run, sender, stats, metrics, asked, confirmed };
 }
 
 describe("keeper liquidation job (no chain)", () => {
-  it("starts an auction on an account below MM with no preview, reads auctions of the unhealthy only, and counts it", async () => {
+  it("starts an auction on an account below MM it will not bid on, reads only running auctions, and counts it", async () => {
     const { run, sender, stats, asked, confirmed } = setUp({
-      states: [state(1n, Health.LIQUIDATABLE), state(2n, Health.HEALTHY), state(3n, Health.MARGIN_CALL)],
+      states: [quotable(1n), state(2n, Health.HEALTHY), state(3n, Health.MARGIN_CALL), quotable(4n)],
+      previews: new Map([[4n, { ...bidPreview(), payment: 10_000n * 10n ** 6n }]]),
+      minProfit: 100n * 10n ** 6n, // more than a 5 % discount on 1,000 USD pays
     });
     const report = await run(10n);
-    assert.deepEqual(asked, [[1n, 3n]]);
-    assert.deepEqual(confirmed, [1n, 2n, 3n]);
+    assert.deepEqual(asked, [[4n]], "the preview of a running auction is the liquidator's; the rest are quoted");
+    assert.deepEqual(confirmed, [1n, 2n, 3n, 4n]);
     assert.deepEqual(sender.sent, [{ to: liquidator, functionName: "startAuction", args: [1n] }]);
     assert.deepEqual(report, { job: "liquidation", sent: 1, failed: 0, skipped: 0 });
     const s = stats.snapshot();
     assert.equal(s.auctionsStarted, 1);
-    assert.equal(s.accountsConfirmed, 3);
+    assert.equal(s.accountsConfirmed, 4);
     assert.deepEqual(s.liquidations, [{ account: 1n, priceBlock: 10n, auctionBlock: 10n, startedBy: "self" }]);
   });
 
-  it("bids on a profitable preview in a batch, without a nonce check, and records the auction its bid started", async () => {
+  it("bids on a profitable local quote in a batch, without a nonce check, and records the auction its bid started", async () => {
     const { run, sender, stats } = setUp({
-      states: [state(1n, Health.LIQUIDATABLE)],
-      previews: new Map([[1n, bidPreview()]]),
+      states: [quotable(1n)],
       answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
     });
     await run(10n);
@@ -174,7 +224,8 @@ describe("keeper liquidation job (no chain)", () => {
     assert.equal(requests.length, 1);
     const { account, fractionWad, maxPayment, expectedNonce } = requests[0]!;
     assert.deepEqual([account, fractionWad, expectedNonce], [1n, WAD, SKIP_NONCE_CHECK]);
-    assert.ok(maxPayment >= bidPreview().payment, "the slippage allowance is on top");
+    // 1,000 USD at the 5 % starting discount, in cash units; the slippage allowance is on top.
+    assert.ok(maxPayment >= 950n * 10n ** 6n && maxPayment < 951n * 10n ** 6n, `maxPayment ${maxPayment}`);
     const s = stats.snapshot();
     assert.deepEqual([s.auctionsStarted, s.bids], [1, 1]);
     assert.deepEqual(s.liquidations[0], {
@@ -190,8 +241,7 @@ describe("keeper liquidation job (no chain)", () => {
   it("packs a tick's bids into as few batches as the gas cap allows", async () => {
     const accounts = [1n, 2n, 3n, 4n, 5n];
     const { run, sender, stats } = setUp({
-      states: accounts.map((a) => state(a, Health.LIQUIDATABLE)),
-      previews: new Map(accounts.map((a) => [a, bidPreview()])),
+      states: accounts.map(quotable),
       gasPerBid: 10_000_000n, // two per 30M batch (2 × 10M × 1.3 = 26M)
       answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
     });
@@ -204,14 +254,58 @@ describe("keeper liquidation job (no chain)", () => {
     assert.equal(stats.snapshot().bids, 5);
   });
 
+  it("sizes a tick's later batches by the first one's simulation and sends them at a planned limit", async () => {
+    const accounts = Array.from({ length: 30 }, (_, i) => BigInt(i + 1));
+    const { run, sender, stats } = setUp({
+      states: accounts.map(quotable),
+      gasPerBid: 10_000_000n, // the prior: two per 30M batch
+      gasPerRequest: 1_000_000n, // what the first batch's simulation finds
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+    });
+    await run(10n);
+    assert.deepEqual(
+      sender.sent.map((call) => [(call.args[0] as BidRequest[]).length, call.plannedLimit, call.headroom]),
+      [
+        [2, undefined, undefined], // searched for (eth_estimateGas): 1M per bid
+        // (30M − 130k headroom) ÷ (1M + 15 %) per bid, simulated once at that limit; the headroom
+        // is for the series the first batch adds to the bidder's book ahead of it (one, on an
+        // unknown bidder counted at the portfolio rate).
+        [25, 25n * 1_150_000n, 130_000n],
+        [3, 3n * 1_150_000n, 130_000n],
+      ],
+    );
+    assert.equal(stats.snapshot().bids, 30);
+  });
+
+  it("review r14b 2: drops the requests its simulation skips before sending, and sends nothing when none lands", async () => {
+    const { run, sender, metrics } = setUp({
+      states: [quotable(1n), quotable(2n), quotable(3n)],
+      gasPerRequest: 1_000_000n,
+      simulationSkips: new Set([2n]),
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+    });
+    await run(10n);
+    assert.deepEqual(
+      sender.sent.map((call) => (call.args[0] as BidRequest[]).map((r) => r.account)),
+      [
+        [1n, 2n, 3n], // simulated: 2 would be skipped, nothing sent
+        [1n, 3n], // sent
+      ],
+    );
+    assert.match(await metrics.registry.metrics(), /outcome="skipped_in_batch"\} 1/);
+    const alone = setUp({ states: [quotable(2n)], gasPerRequest: 1_000_000n, simulationSkips: new Set([2n]) });
+    assert.deepEqual(await alone.run(10n), { job: "liquidation", sent: 0, failed: 0, skipped: 0 });
+    assert.equal(alone.sender.sent.length, 1, "simulated once, never sent");
+  });
+
   it("halves a batch that runs out of gas or would leave the bidder below IM, down to single bids", async () => {
     const accounts = [1n, 2n, 3n, 4n];
-    const { run, sender, stats } = setUp({
-      states: accounts.map((a) => state(a, Health.LIQUIDATABLE)),
-      previews: new Map(accounts.map((a) => [a, bidPreview()])),
+    const { run, sender, stats, metrics } = setUp({
+      states: accounts.map(quotable),
       // Four bids need more gas than the node estimates with; the bidder's margin takes at
       // most one slice per transaction, and none of account 4.
       answer: (call, at) => {
+        if (call.functionName === "startAuction") return minedAt(at);
         const requests = call.args[0] as BidRequest[];
         if (requests.length > 2) return { outcome: Outcome.SIMULATION_REVERTED, errorName: "LiquidatorBatchOutOfGas" };
         if (requests.length > 1 || requests[0]!.account === 4n) {
@@ -221,19 +315,23 @@ describe("keeper liquidation job (no chain)", () => {
       },
     });
     const report = await run(10n);
-    const sizes = sender.sent.map((call) => (call.args[0] as BidRequest[]).length);
+    const batches = sender.sent.filter((call) => call.functionName === "bidMany");
+    const sizes = batches.map((call) => (call.args[0] as BidRequest[]).length);
     assert.deepEqual(sizes, [4, 2, 2, 1, 1, 1, 1], "4 → 2 + 2 → 1 + 1 + 1 + 1");
-    assert.deepEqual(report, { job: "liquidation", sent: 3, failed: 1, skipped: 0 });
-    assert.equal(stats.snapshot().bids, 3);
+    // Account 4's lone bid is refused for the bidder's margin: its auction is started and left.
+    const starts = sender.sent.filter((call) => call.functionName === "startAuction");
+    assert.deepEqual(
+      starts.map((call) => call.args),
+      [[4n]],
+    );
+    assert.deepEqual(report, { job: "liquidation", sent: 4, failed: 1, skipped: 0 });
+    assert.deepEqual([stats.snapshot().bids, stats.snapshot().auctionsStarted], [3, 4]);
+    assert.match(await metrics.registry.metrics(), /pledge_keeper_auctions_left_total\{reason="margin"\} 1/);
   });
 
   it("cools down a request its batch skipped, and bids the rest again next block", async () => {
     const { run, sender } = setUp({
-      states: [state(1n, Health.LIQUIDATABLE), state(2n, Health.LIQUIDATABLE)],
-      previews: new Map([
-        [1n, bidPreview()],
-        [2n, bidPreview()],
-      ]),
+      states: [quotable(1n), quotable(2n)],
       cooldownBlocks: 2n,
       answer: (call, at) => minedAt(at, undefined, batchLogs(call, at, new Set([2n]))),
     });
@@ -264,6 +362,31 @@ describe("keeper liquidation job (no chain)", () => {
     );
     assert.equal(sender.sent.length, 2);
     assert.equal(stats.snapshot().failures, 1);
+  });
+
+  it("reports latent insolvency, and when the bidder stops bidding for lack of room over its reserve", async () => {
+    const lines: { msg: string; event?: string; withheld?: number }[] = [];
+    const log = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    // Two insolvent accounts (equityMM −1 USD each) and a bidder whose whole excess is its reserve.
+    const { run, sender, metrics } = setUp({
+      states: [quotable(1n), quotable(2n), state(3n, Health.MARGIN_CALL)],
+      bidderExcessIM: 1_000n * WAD,
+      reserveWad: 1_000n * WAD,
+      log,
+    });
+    await run(10n);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /pledge_keeper_insolvent_accounts 2/);
+    assert.match(text, /pledge_keeper_latent_shortfall_usd 2/);
+    assert.match(text, /pledge_keeper_bids_withheld\{reason="margin"\} 2/);
+    assert.ok(sender.sent.every((call) => call.functionName === "startAuction"));
+    const room = lines.filter((line) => line.event === "bidderRoom");
+    assert.deepEqual(
+      room.map((line) => [line.msg, line.withheld]),
+      [["bidder out of room over its reserve: not bidding on accounts it cannot carry", 2]],
+    );
+    await run(11n); // still out of room: logged once
+    assert.equal(lines.filter((line) => line.event === "bidderRoom").length, 1);
   });
 
   it("with liquidation off, only reports margin calls: nothing is sent", async () => {

@@ -128,6 +128,11 @@ async function killAndRestart(stage: SendStage) {
       }
       return true;
     };
+    // Its first tick settles the row (killed after the broadcast, the bids may already have
+    // mined: the book is resolved before it even starts, and a SIGTERM sent before its handler
+    // is installed would kill it instead of stopping it).
+    const settledRow = () => second.lines.some((l) => l.event === "reconciled" && l.action === journaled.id);
+    await until(settledRow, 180, "the restarted keeper to settle the pending row", second.stderr);
     await until(resolved, 180, "every flagged account to be liquidated", second.stderr);
     // Let it tick on the resolved book for a while (a repeated bid would show), then stop it gracefully.
     await pause(2_000);

@@ -61,8 +61,8 @@ describe("keeper strategy (pure)", () => {
       { account: 3n, state: state(5_000n * WAD, 5_000n * WAD, 1_000n * WAD, 500n * WAD) },
     ];
     assert.deepEqual(decide(views, config), [
-      { kind: "startAuction", account: 2n },
-      { kind: "startAuction", account: 1n },
+      { kind: "startAuction", account: 2n, reason: "noPreview" },
+      { kind: "startAuction", account: 1n, reason: "noPreview" },
     ]);
   });
 
@@ -82,7 +82,9 @@ describe("keeper strategy (pure)", () => {
     });
     // A slice worth 2 USD of discount is not worth the gas.
     const thin = preview({ markValueWad: 80n * WAD, payment: 38_000_000n, insuranceFee: 200_000n });
-    assert.deepEqual(decide([{ account: 7n, state: underwater, auction, preview: thin }], config), []);
+    assert.deepEqual(decide([{ account: 7n, state: underwater, auction, preview: thin }], config), [
+      { kind: "withhold", account: 7n, reason: "unprofitable" },
+    ]);
   });
 
   it("bids directly on a below-MM account with no auction, starting it only when it will not bid", () => {
@@ -107,12 +109,12 @@ describe("keeper strategy (pure)", () => {
     // Unprofitable at 5 %: the keeper only starts the auction, so the discount grows.
     const thin = preview({ markValueWad: 80n * WAD, payment: 38_000_000n, insuranceFee: 200_000n });
     assert.deepEqual(decide([{ account: 7n, state: underwater, preview: thin }], config), [
-      { kind: "startAuction", account: 7n },
+      { kind: "startAuction", account: 7n, reason: "unprofitable" },
     ]);
     // Beyond the keeper's exposure: the same.
     const capped = { ...config, maxExposure: 1_000_000_000n };
     assert.deepEqual(decide([{ account: 7n, state: underwater, preview: preview() }], capped), [
-      { kind: "startAuction", account: 7n },
+      { kind: "startAuction", account: 7n, reason: "exposure" },
     ]);
   });
 
@@ -131,6 +133,64 @@ describe("keeper strategy (pure)", () => {
     assert.equal(decide(views, exact).filter((d) => d.kind === "bid").length, 2);
     const capped = { ...config, maxExposure: 1_000_000_000n };
     assert.equal(decide(views, capped).filter((d) => d.kind === "bid").length, 0);
+  });
+
+  it("start-and-leave: a bidder that cannot absorb a slice still starts the auction, and says why", () => {
+    const underwater = state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD);
+    const views: AccountView[] = [
+      { account: 7n, state: underwater, preview: preview() },
+      { account: 8n, state: underwater, preview: preview() },
+    ];
+    // No excess over IM at all (an empty or a fully used bidder): every auction is started, none bid.
+    assert.deepEqual(decide(views, { ...config, bidderExcessIM: 0n }), [
+      { kind: "startAuction", account: 7n, reason: "margin" },
+      { kind: "startAuction", account: 8n, reason: "margin" },
+    ]);
+    // Room for one slice (5,225): the first is bid on and starts its auction, the second left.
+    const decisions = decide(views, { ...config, bidderExcessIM: 6_000n * WAD });
+    assert.deepEqual(
+      decisions.map((d) => [
+        d.kind,
+        d.account,
+        d.kind === "bid" ? d.startsAuction : d.kind === "startAuction" && d.reason,
+      ]),
+      [
+        ["bid", 7n, true],
+        ["startAuction", 8n, "margin"],
+      ],
+    );
+    // A running auction the bidder cannot absorb is left as it is: nothing to send, the reason reported.
+    const auction = { active: true, startTime: 0n };
+    assert.deepEqual(decide([{ ...views[0]!, auction }], { ...config, bidderExcessIM: 0n }), [
+      { kind: "withhold", account: 7n, reason: "margin" },
+    ]);
+  });
+
+  it("keeps its reserve over IM unspent, and bids only from its minimum discount", () => {
+    const underwater = state(100n * WAD, 200n * WAD, 1_000n * WAD, 800n * WAD);
+    const views: AccountView[] = [
+      { account: 7n, state: underwater, preview: preview() },
+      { account: 8n, state: underwater, preview: preview() },
+    ];
+    // Room for exactly two slices of 5,225; a reserve of 5,000 leaves room for one.
+    const exact = { ...config, bidderExcessIM: 10_450n * WAD };
+    assert.equal(decide(views, exact).filter((d) => d.kind === "bid").length, 2);
+    assert.deepEqual(
+      decide(views, { ...exact, reserveWad: 5_000n * WAD }).map((d) => d.kind === "startAuction" && d.reason),
+      [false, "margin"],
+    );
+    // A reserve above the whole excess: nothing is bid, every auction started.
+    assert.ok(decide(views, { ...exact, reserveWad: 20_000n * WAD }).every((d) => d.kind === "startAuction"));
+    // The preview's discount is 5 %: at a 10 % minimum the keeper starts the auction and waits;
+    // a running one is withheld until its discount reaches 10 %.
+    const patient = { ...config, minDiscountWad: WAD / 10n };
+    assert.deepEqual(decide([views[0]!], patient), [{ kind: "startAuction", account: 7n, reason: "discount" }]);
+    const auction = { active: true, startTime: 0n };
+    assert.deepEqual(decide([{ ...views[0]!, auction }], patient), [
+      { kind: "withhold", account: 7n, reason: "discount" },
+    ]);
+    const later = preview({ discountWad: WAD / 10n });
+    assert.equal(decide([{ ...views[0]!, auction, preview: later }], patient)[0]!.kind, "bid");
   });
 
   it("terminates auctions of accounts back above IM and reports margin calls", () => {

@@ -3,10 +3,19 @@ import { readFile } from "node:fs/promises";
 
 import { Command, CommanderError } from "commander";
 import pino from "pino";
-import { type Transport, createPublicClient, createWalletClient, defineChain, fallback, http, parseUnits } from "viem";
+import {
+  type Transport,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  fallback,
+  formatUnits,
+  http,
+  parseUnits,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { accountId, formatAccount } from "@pledge/sdk";
+import { type AddressBook, accountId, formatAccount } from "@pledge/sdk";
 import {
   ExitCode,
   KeeperStartupError,
@@ -17,6 +26,7 @@ import {
 } from "./config.js";
 import type { SendStage } from "./executor.js";
 import { createKeeper } from "./keeper.js";
+import { type Counterparty, OrderFeedError, fetchOrderFeed, formatCounterparty, signedBy } from "./orderFeed.js";
 import { checkBidder, checkChain, checkCode, checkRpcUrls, loadDeployment, loadKey, redactUrl } from "./preflight.js";
 import { DEFAULT_STORE, KeeperStoreError, openStore, parseJsonIndex } from "./store.js";
 
@@ -55,6 +65,9 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
   if (!config.dryRun && (await publicClient.getBalance({ address: account.address })) === 0n) {
     logger.warn({ keeper: account.address }, "the key holds no native token: every send will fail until it is funded");
   }
+  if (config.offloadOrders !== undefined) {
+    await checkOrderFeed(config.offloadOrders, config.offloadCounterparty!, book, logger);
+  }
 
   const decimals = book.cash.decimals;
   const keeper = createKeeper({
@@ -71,10 +84,22 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
     maxBidGas: config.maxBidGas,
     maxBatchGas: config.maxBatchGas,
     ...(config.maxExposure === undefined ? {} : { maxExposure: parseUnits(config.maxExposure, decimals) }),
+    bidReserveWad: parseUnits(config.bidReserve, 18),
+    minDiscountWad: config.minDiscount,
     ...(config.metricsPort === undefined ? {} : { metricsPort: config.metricsPort }),
     metricsHost: config.metricsHost,
     maxTickAgeMs: config.maxTickAge * 1_000,
     dryRun: config.dryRun,
+    ...(config.offloadOrders === undefined
+      ? {}
+      : {
+          offload: {
+            ordersUrl: config.offloadOrders,
+            counterparty: config.offloadCounterparty!,
+            maxDiscountWad: config.offloadMaxDiscount,
+            minFillUsdWad: parseUnits(config.offloadMinUsd, 18),
+          },
+        }),
     logger,
   });
   try {
@@ -96,6 +121,15 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
       rpc: config.rpc.map(redactUrl),
       dryRun: config.dryRun,
       metrics: config.metricsPort === undefined ? null : `${config.metricsHost}:${config.metricsPort}`,
+      offload:
+        config.offloadOrders === undefined
+          ? null
+          : {
+              orders: redactUrl(config.offloadOrders),
+              counterparty: formatCounterparty(config.offloadCounterparty!),
+              maxDiscountPercent: formatUnits(config.offloadMaxDiscount, 16),
+              minUsd: config.offloadMinUsd,
+            },
     },
     "keeper starting",
   );
@@ -112,6 +146,34 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
+}
+
+/**
+ * Reads the offload feed once before the first tick. A feed that answers with an HTTP error or
+ * with something other than a list of orders is a wrong URL: OFFLOAD (exit 14). One that does not
+ * answer is logged as a warning (the counterparty may be down for a while; the keeper liquidates
+ * without it and retries every tick), and so is a feed holding no order the counterparty signed.
+ */
+async function checkOrderFeed(url: string, counterparty: Counterparty, book: AddressBook, logger: pino.Logger) {
+  const where = { orders: redactUrl(url), counterparty: formatCounterparty(counterparty) };
+  try {
+    const feed = await fetchOrderFeed(url, STARTUP_TIMEOUT_MS);
+    const signed = await signedBy(feed, counterparty, { chainId: book.chainId, market: book.contracts.OptionMarket });
+    if (signed.orders.length === 0 && feed.orders.length + feed.rejected.length > 0) {
+      logger.warn(
+        { ...where, entries: feed.orders.length + feed.rejected.length },
+        "the order feed holds no order the counterparty signed for this market: nothing can be offloaded",
+      );
+    }
+  } catch (error) {
+    if (!(error instanceof OrderFeedError)) throw error;
+    if (error.answered)
+      throw new KeeperStartupError(ExitCode.OFFLOAD, `--offload-orders ${where.orders}: ${error.message}`);
+    logger.warn(
+      { ...where, err: error.message },
+      "the order feed did not answer at start-up; offloading retries every tick",
+    );
+  }
 }
 
 /**
@@ -209,6 +271,8 @@ const runCommand = program
   .option("--bidder-sub-id <n>", "sub-account of the key that bids (default: 1)")
   .option("--min-profit <usd>", "smallest profit of a bid after gas, USD (default: 0)")
   .option("--max-exposure <usd>", "largest payment for one slice, USD")
+  .option("--bid-reserve <usd>", "excess over IM the bidder keeps unspent: bids never use it, USD (default: 0)")
+  .option("--min-discount <percent>", "bid only at this auction discount or more; start and wait below (default: 0)")
   .option("--bid-gas-cost <usd>", "fixed cost counted against every bid on top of its priced gas, USD (default: 0)")
   .option(
     "--max-bid-gas <gas>",
@@ -227,6 +291,16 @@ const runCommand = program
   .option("--metrics-port <n>", "serve /metrics and /health on this port")
   .option("--metrics-host <host>", "interface the metrics server binds (default: 127.0.0.1)")
   .option("--max-tick-age <s>", "/health answers 503 when the last tick is older (default: 120)")
+  .option("--offload-orders <url>", "offload the bidder's book by filling signed orders served as JSON at this URL")
+  .option("--offload-counterparty <account>", "only fill orders of this address or owner/subId, signed by its key")
+  .option(
+    "--offload-max-discount <percent>",
+    "worst offload price accepted, percent away from the SDK's mark, taker fee included (default: 1)",
+  )
+  .option(
+    "--offload-min-usd <usd>",
+    "smallest offload fill, USD at the SDK's mark; smaller orders are ignored as dust (default: 100)",
+  )
   .action(async (options: Record<string, unknown> & { config?: string }) => {
     // Only what was typed counts as a flag: the defaults are applied after the config file.
     const flags: Partial<Record<RunSetting, unknown>> = {};

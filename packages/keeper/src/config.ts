@@ -1,4 +1,8 @@
 import { readFile } from "node:fs/promises";
+
+import { parseUnits } from "viem";
+
+import { type Counterparty, CounterpartyFormatError, parseCounterparty } from "./orderFeed.js";
 import { DEFAULT_STORE } from "./store.js";
 
 /**
@@ -35,6 +39,13 @@ export const ExitCode = {
    * schema, missing (`status`), or already holding an index (`import-store`).
    */
   STORE: 13,
+  /**
+   * Offloading: `--offload-orders` not an http(s) URL, `--offload-counterparty` not an address or
+   * owner/subId, `--offload-max-discount` not a percentage below 100, `--offload-min-usd` not a
+   * number of USD, one of the first two without the other, or a feed that answers but not with a
+   * list of orders (or with more than 1 MiB).
+   */
+  OFFLOAD: 14,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -64,6 +75,10 @@ export interface RunConfig {
   /** USD amounts as decimal strings: turned into cash units once the address book gives the decimals. */
   minProfit: string;
   maxExposure?: string | undefined;
+  /** Excess over IM the bidder keeps unspent, USD (decimal string). */
+  bidReserve: string;
+  /** Smallest discount bid at, WAD (from a percentage). */
+  minDiscount: bigint;
   bidGasCost: string;
   maxBidGas: bigint;
   /** Most gas one `bidMany` batch is sent with (2^24 by default: EIP-7825's per-transaction cap). */
@@ -78,9 +93,30 @@ export interface RunConfig {
   /** Seconds; `/health` answers 503 when the last successful tick is older. */
   maxTickAge: number;
   dryRun: boolean;
+  /** The counterparty's order feed; offloading is off without it. */
+  offloadOrders?: string | undefined;
+  /** Whose signed orders the keeper fills; set exactly when `offloadOrders` is. */
+  offloadCounterparty?: Counterparty | undefined;
+  /** The worst offload price as a fraction of the mark, WAD (from a percentage: 1 % = 10^16). */
+  offloadMaxDiscount: bigint;
+  /** Smallest offload fill, USD at the mark (decimal string; WAD once parsed by the caller). */
+  offloadMinUsd: string;
 }
 
-type Kind = "urls" | "string" | "usd" | "count" | "positive" | "port" | "subId" | "gas" | "seconds" | "boolean";
+type Kind =
+  | "urls"
+  | "url"
+  | "string"
+  | "usd"
+  | "count"
+  | "positive"
+  | "port"
+  | "subId"
+  | "gas"
+  | "seconds"
+  | "boolean"
+  | "counterparty"
+  | "percent";
 
 /** Every setting of `run`, by flag name (as in a `--config` file), with its kind and default. */
 export const RUN_SETTINGS = {
@@ -92,6 +128,8 @@ export const RUN_SETTINGS = {
   "bidder-sub-id": { kind: "subId", default: "1" },
   "min-profit": { kind: "usd", default: "0" },
   "max-exposure": { kind: "usd" },
+  "bid-reserve": { kind: "usd", default: "0" },
+  "min-discount": { kind: "percent", default: "0" },
   "bid-gas-cost": { kind: "usd", default: "0" },
   "max-bid-gas": { kind: "gas", default: "3000000" },
   "max-batch-gas": { kind: "gas", default: "16777216" },
@@ -104,11 +142,19 @@ export const RUN_SETTINGS = {
   "metrics-host": { kind: "string", default: "127.0.0.1" },
   "max-tick-age": { kind: "seconds", default: "120" },
   "dry-run": { kind: "boolean", default: false },
-} as const satisfies Record<string, { kind: Kind; required?: boolean; default?: string | boolean }>;
+  "offload-orders": { kind: "url", exitCode: ExitCode.OFFLOAD },
+  "offload-counterparty": { kind: "counterparty", exitCode: ExitCode.OFFLOAD },
+  "offload-max-discount": { kind: "percent", default: "1", exitCode: ExitCode.OFFLOAD },
+  "offload-min-usd": { kind: "usd", default: "100", exitCode: ExitCode.OFFLOAD },
+} as const satisfies Record<
+  string,
+  { kind: Kind; required?: boolean; default?: string | boolean; exitCode?: ExitCode }
+>;
 export type RunSetting = keyof typeof RUN_SETTINGS;
 
 const EXPECTED: Record<Kind, string> = {
   urls: "one or more URLs",
+  url: "an http(s) URL",
   string: "a string",
   usd: "a number of USD",
   count: "a non-negative integer",
@@ -118,14 +164,20 @@ const EXPECTED: Record<Kind, string> = {
   gas: "a positive integer of gas",
   seconds: "a positive number of seconds",
   boolean: "true or false",
+  counterparty: "an address or owner/subId",
+  percent: "a percentage from 0 to below 100",
 };
 
 /** The value of one setting, parsed; a one-line `KeeperStartupError` (USAGE) naming `--flag` when it does not parse. */
 function parseSetting(name: RunSetting, raw: unknown, where: string): unknown {
-  const { kind } = RUN_SETTINGS[name];
+  const spec: { kind: Kind; exitCode?: ExitCode } = RUN_SETTINGS[name];
+  const { kind } = spec;
   const fail = (): never => {
     const shown = Array.isArray(raw) ? raw.join(" ") : typeof raw === "string" ? raw : JSON.stringify(raw);
-    throw new KeeperStartupError(ExitCode.USAGE, `${where}${name} must be ${EXPECTED[kind]}, got ${shown}`);
+    throw new KeeperStartupError(
+      spec.exitCode ?? ExitCode.USAGE,
+      `${where}${name} must be ${EXPECTED[kind]}, got ${shown}`,
+    );
   };
   if (kind === "boolean") return typeof raw === "boolean" ? raw : fail();
   if (kind === "urls") {
@@ -158,6 +210,24 @@ function parseSetting(name: RunSetting, raw: unknown, where: string): unknown {
       const value = Number(text);
       return /^\d+(\.\d+)?$/.test(text) && value > 0 ? value : fail();
     }
+    case "url": {
+      let url: URL | undefined;
+      try {
+        url = new URL(text);
+      } catch {
+        url = undefined;
+      }
+      return url !== undefined && (url.protocol === "http:" || url.protocol === "https:") ? text : fail();
+    }
+    case "counterparty":
+      try {
+        return parseCounterparty(text);
+      } catch (error) {
+        if (error instanceof CounterpartyFormatError) return fail();
+        throw error;
+      }
+    case "percent":
+      return /^\d+(\.\d+)?$/.test(text) && Number(text) < 100 ? parseUnits(text, 16) : fail();
   }
   return fail();
 }
@@ -197,6 +267,14 @@ export function resolveRunConfig(
     else if ("required" in spec && spec.required) {
       throw new KeeperStartupError(ExitCode.USAGE, `--${name} is required (on the command line or in --config)`);
     }
+  }
+  if ((config.offloadOrders === undefined) !== (config.offloadCounterparty === undefined)) {
+    throw new KeeperStartupError(
+      ExitCode.OFFLOAD,
+      config.offloadOrders === undefined
+        ? "--offload-counterparty needs --offload-orders <url>: where are the counterparty's orders?"
+        : "--offload-orders needs --offload-counterparty <address or owner/subId>: whose signed orders may be filled?",
+    );
   }
   return config as unknown as RunConfig;
 }

@@ -7,6 +7,7 @@ import {
   type PublicClient,
   type TransactionReceipt,
   type WalletClient,
+  decodeFunctionResult,
   encodeFunctionData,
   keccak256,
 } from "viem";
@@ -79,10 +80,37 @@ export function errorName(error: unknown): string {
 }
 
 /**
- * Decides, from a send's simulated gas (`eth_estimateGas`, before the safety margin) and the
- * fees it would be sent with, whether to send it: a reason to skip, or undefined to send.
+ * Decides whether to send, from the send's simulated gas (`eth_estimateGas`, before the
+ * safety margin; with a `GasPlan` limit that passed, that limit), the fees it would be sent
+ * with, its gas limit, whether that limit is the plan's, and the simulation's decoded return
+ * value when the plan asked for it: a reason to skip, or undefined to send.
  */
-export type GasGuard = (gas: bigint, fees: Fees) => string | undefined;
+export type GasGuard = (
+  gas: bigint,
+  fees: Fees,
+  limit: bigint,
+  planned: boolean,
+  result?: unknown,
+) => string | undefined;
+
+/**
+ * How a send finds its gas limit. By default it is searched for (`eth_estimateGas`, + 30 %).
+ * With `limit`, the send is simulated once by an `eth_call` at that limit and, if that passes,
+ * sent with it (the same transaction passes against the same state; the search executes it
+ * several times). With `callGas` and no `limit`, an `eth_call` at `callGas` gives the guard
+ * the return value before the search. `headroom` is added to the limit sent with, for state
+ * the simulation cannot see (this sender's transactions ahead of it in the same block).
+ */
+export interface GasPlan {
+  limit?: bigint | undefined;
+  callGas?: bigint | undefined;
+  headroom?: bigint | undefined;
+  /**
+   * Errors of the `eth_call` at `limit` that mean "too little gas" (besides a revert without
+   * data): the send then falls back to the search. Any other revert is the send's outcome.
+   */
+  retryOn?: readonly string[] | undefined;
+}
 
 /** EIP-1559 fees of one transaction, wei. */
 export interface Fees {
@@ -300,6 +328,7 @@ export function createSender(options: SenderOptions) {
     args: readonly unknown[],
     guard: GasGuard | undefined,
     label: ActionLabel | undefined,
+    plan: GasPlan | undefined,
   ): Promise<Submitted | SendResult> {
     // The simulation is `eth_estimateGas` against the latest block: it executes the call,
     // fails with the contract's decoded error on a revert, and gives the gas limit (with a
@@ -308,12 +337,37 @@ export function createSender(options: SenderOptions) {
     let request: TransactionRequest;
     let result: unknown;
     let estimatedGas: bigint;
+    let fits = false;
+    let decoded: unknown;
+    const headroom = plan?.headroom ?? 0n;
     try {
-      const estimated = await withBackoff(() =>
-        publicClient.estimateContractGas({ account, address, abi, functionName, args, blockTag: "latest" } as never),
-      );
-      estimatedGas = estimated;
-      request = { address, abi, functionName, args, gas: (estimated * 13n) / 10n };
+      const callGas = plan?.limit ?? plan?.callGas;
+      if (callGas !== undefined) {
+        const data = encodeFunctionData({ abi, functionName, args } as never);
+        try {
+          const answer = await publicClient.call({ account, to: address, data, gas: callGas, blockTag: "latest" });
+          decoded =
+            answer.data === undefined
+              ? undefined
+              : decodeFunctionResult({ abi, functionName, data: answer.data } as never);
+          fits = plan?.limit !== undefined;
+        } catch (error) {
+          // A refusal that is not about gas is the outcome; too little gas (or the transport)
+          // falls back to the search, which decides and reports it.
+          const refusal = decodePledgeError(error);
+          const aboutGas = !(refusal instanceof PledgeError) || (plan?.retryOn ?? []).includes(refusal.errorName);
+          if (!aboutGas) throw error;
+        }
+      }
+      if (fits) {
+        estimatedGas = plan!.limit!;
+        request = { address, abi, functionName, args, gas: plan!.limit! + headroom };
+      } else {
+        estimatedGas = await withBackoff(() =>
+          publicClient.estimateContractGas({ account, address, abi, functionName, args, blockTag: "latest" } as never),
+        );
+        request = { address, abi, functionName, args, gas: (estimatedGas * 13n) / 10n + headroom };
+      }
       if (options.resultFor?.includes(functionName)) {
         result = (
           (await withBackoff(() =>
@@ -330,7 +384,7 @@ export function createSender(options: SenderOptions) {
     }
     const chosen = await fees();
     // The guard prices the simulated gas at the fee cap this transaction may pay (conservative).
-    const refused = guard?.(estimatedGas, chosen ?? cap);
+    const refused = guard?.(estimatedGas, chosen ?? cap, request.gas, fits, decoded);
     if (refused !== undefined) return { outcome: Outcome.GAS_GUARD, errorName: refused };
     let actionId: number | undefined;
     const progress = { signed: false };
@@ -447,7 +501,8 @@ export function createSender(options: SenderOptions) {
     /**
      * Simulates and sends now, behind any send still being submitted (so nonces follow
      * the call order), then waits for the receipt without holding up later sends. A `guard`
-     * sees the simulated gas and the fees first and may refuse the send (`Outcome.GAS_GUARD`).
+     * sees the simulated gas, the fees and the gas limit first and may refuse the send
+     * (`Outcome.GAS_GUARD`). A `plan` sets how the gas limit is found (`GasPlan`).
      */
     send<const abi extends Abi, name extends ContractFunctionName<abi, "nonpayable" | "payable">>(
       address: Address,
@@ -456,8 +511,11 @@ export function createSender(options: SenderOptions) {
       args: ContractFunctionArgs<abi, "nonpayable" | "payable", name>,
       guard?: GasGuard,
       label?: ActionLabel,
+      plan?: GasPlan,
     ): Promise<SendResult> {
-      const submitted = queue.then(() => submit(address, abi, functionName, args as readonly unknown[], guard, label));
+      const submitted = queue.then(() =>
+        submit(address, abi, functionName, args as readonly unknown[], guard, label, plan),
+      );
       queue = submitted.catch(() => undefined);
       return submitted.then(async (sent) => {
         if (!("hash" in sent)) return sent;

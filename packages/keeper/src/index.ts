@@ -2,6 +2,7 @@ export {
   type AccountView,
   type BidGasConfig,
   type Decision,
+  type LeaveReason,
   SKIP_NONCE_CHECK,
   type StrategyConfig,
   bidManyGasGuard,
@@ -15,6 +16,7 @@ export {
   type Keeper,
   type KeeperOptions,
   type KeeperStats,
+  type OffloadOptions,
   type Liquidation,
   KeeperStaleNodeError,
   createKeeper,
@@ -23,6 +25,7 @@ export type { Job, JobReport, TickContext } from "./jobs/job.js";
 export {
   type Fees,
   type GasGuard,
+  type GasPlan,
   type SendResult,
   type SenderOptions,
   type ActionLabel,
@@ -78,3 +81,38 @@ export {
 export { dryRunSender } from "./dryRun.js";
 export { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
 export { failureCause } from "./jobs/job.js";
+export {
+  type HeldPosition,
+  type OffloadCandidate,
+  type OffloadPolicy,
+  type OffloadSkip,
+  type FillRefusal,
+  fillFreedWad,
+  fillNotionalWad,
+  judgeFill,
+  offloadCandidates,
+  offloadGasGuard,
+  offloadLimitWad,
+} from "./offload.js";
+export {
+  type Counterparty,
+  type FeedLimits,
+  type FeedRejection,
+  type OrderFeed,
+  type RejectedEntry,
+  type SignatureVerdict,
+  BoundedMap,
+  CounterpartyFormatError,
+  FEED_LIMITS,
+  OrderFeedError,
+  createSignatureCheck,
+  entryKey,
+  fetchOrderFeed,
+  isCanonicalSignature,
+  formatCounterparty,
+  orderFeedJson,
+  parseCounterparty,
+  parseOrderFeed,
+  signedBy,
+} from "./orderFeed.js";
+export { type OffloadJobOptions, createOffloadJob, offloadKey } from "./jobs/offload.js";

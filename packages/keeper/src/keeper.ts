@@ -11,6 +11,7 @@ import { type Sender, createSender, withBackoff } from "./executor.js";
 import { chainSourceOf, createIndexer } from "./indexer.js";
 import { type Job, createExecute } from "./jobs/job.js";
 import { createLiquidationJob } from "./jobs/liquidation.js";
+import { createOffloadJob } from "./jobs/offload.js";
 import { createSettlementJob } from "./jobs/settlement.js";
 import { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
 import type { KeeperOptions } from "./options.js";
@@ -21,7 +22,7 @@ import { type KeeperStats, createStats } from "./stats.js";
 import { openStore } from "./store.js";
 
 export { KeeperStaleNodeError } from "./indexer.js";
-export type { KeeperOptions } from "./options.js";
+export type { KeeperOptions, OffloadOptions } from "./options.js";
 export type { KeeperStats, Liquidation } from "./stats.js";
 
 export interface Keeper {
@@ -148,11 +149,12 @@ export function createKeeper(options: KeeperOptions): Keeper {
   // `--dry-run`: the jobs simulate and log through this sender; nothing is signed.
   const jobSender = options.dryRun ? dryRunSender(publicClient, sender.address, log) : sender;
   const jobs: Job[] = [];
+  const nativeAsset =
+    options.nativeAsset ?? book.collateral.find((c) => c.symbol === "WETH" || c.symbol === "ETH")?.address;
   if (enabled.liquidate || enabled.marginCalls) {
-    const nativeAsset =
-      options.nativeAsset ?? book.collateral.find((c) => c.symbol === "WETH" || c.symbol === "ETH")?.address;
     const context = { readers, planner, sender: jobSender, execute, stats, metrics, log };
-    const { minProfit, bidGasCost, maxExposure, maxSlippageWad, nativePriceWad } = options;
+    const { minProfit, bidGasCost, maxExposure, maxSlippageWad, nativePriceWad, bidReserveWad, minDiscountWad } =
+      options;
     jobs.push(
       createLiquidationJob(context, {
         liquidator,
@@ -164,13 +166,37 @@ export function createKeeper(options: KeeperOptions): Keeper {
         bidGasCost,
         maxExposure,
         maxSlippageWad,
+        reserveWad: bidReserveWad,
+        minDiscountWad,
         nativePriceWad,
         maxBidGas: options.maxBidGas ?? 3_000_000n,
         maxBatchGas: options.maxBatchGas ?? 16_777_216n,
+        gasPerBid: options.gasPerBid,
         nativeAsset,
         marginChunkSize: options.marginChunkSize ?? 50,
         marginGasPerCall: options.marginGasPerCall ?? 20_000_000,
       }),
+    );
+  }
+  if (options.offload !== undefined) {
+    // After the liquidation job: its bids have landed, so the book it offloads is the new one.
+    const context = { publicClient, addressBook: book, sender: jobSender, senderAddress: sender.address };
+    // A fill's gas is priced as a bid's: `nativePriceWad`, else the oracle's spot of the native asset.
+    const nativePrice = async (block: bigint) =>
+      options.nativePriceWad ?? (nativeAsset === undefined ? undefined : await readers.spot(nativeAsset, block));
+    jobs.push(
+      createOffloadJob(
+        { ...context, execute, journal: store, stats, metrics, log, nativePrice },
+        {
+          bidderAccount: asAccountId(bidderAccount),
+          ordersUrl: options.offload.ordersUrl,
+          counterparty: options.offload.counterparty,
+          maxDiscountWad: options.offload.maxDiscountWad ?? 10n ** 16n,
+          fetchTimeoutMs: options.offload.fetchTimeoutMs ?? 5_000,
+          minFillUsdWad: options.offload.minFillUsdWad ?? 100n * 10n ** 18n,
+          feedLimits: options.offload.feedLimits,
+        },
+      ),
     );
   }
   if (enabled.settle) {
@@ -227,6 +253,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
         publicClient,
         journal: store!,
         chainId: book.chainId,
+        waitMs: options.reconcileWaitMs,
         onSettled: (action, status) =>
           log.info(
             {

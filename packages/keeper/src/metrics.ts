@@ -115,6 +115,44 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
       help: "Open auctions in the index.",
       registers: [registry],
     }),
+    auctionsLeft: new Counter({
+      name: "pledge_keeper_auctions_left_total",
+      help: "Auctions this keeper started without bidding, left to other bidders, by reason (margin, unprofitable, exposure, discount, noPreview).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    bidsWithheld: new Gauge({
+      name: "pledge_keeper_bids_withheld",
+      help: "Accounts below MM the keeper did not bid on in its last tick, by reason (margin: no room left over its reserve; discount, unprofitable, exposure, noPreview).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    insolventAccounts: new Gauge({
+      name: "pledge_keeper_insolvent_accounts",
+      help: "Accounts confirmed in the last tick with maintenance equity below zero (latent insolvency).",
+      registers: [registry],
+    }),
+    latentShortfall: new Gauge({
+      name: "pledge_keeper_latent_shortfall_usd",
+      help: "Their summed negative maintenance equity, USD: what the insurance fund would owe if they were closed now.",
+      registers: [registry],
+    }),
+    bidderPositions: new Gauge({
+      name: "pledge_keeper_bidder_positions",
+      help: "Live series the bidder account holds, at the last offload pass (offloading on).",
+      registers: [registry],
+    }),
+    offloadedContracts: new Counter({
+      name: "pledge_keeper_offloaded_contracts_total",
+      help: "Contracts of the bidder's book closed through the counterparty's signed orders.",
+      registers: [registry],
+    }),
+    offloadOrdersIgnored: new Counter({
+      name: "pledge_keeper_offload_orders_ignored_total",
+      help: "Counterparty orders not used to offload, by reason (malformed, overflow, duplicate, signer, taker, expired, price, dust, filled, closed, crossesZero, refused, unpriced, margin).",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
   };
   return metrics;
 }

@@ -3,6 +3,7 @@ import type pino from "pino";
 
 import type { AddressBook } from "@pledge/sdk";
 import type { SenderOptions } from "./executor.js";
+import type { Counterparty, FeedLimits } from "./orderFeed.js";
 
 /** `createKeeper`'s options: the clients, the address book, and every limit with its default. */
 export interface KeeperOptions {
@@ -17,6 +18,11 @@ export interface KeeperOptions {
    * auctions) and the history of every send; a restart resumes from it. Default: none (in memory).
    */
   storePath?: string;
+  /**
+   * How long the first tick waits for a send a previous run left in the node's mempool, ms
+   * (`reconcileActions`' `waitMs`); one still unmined stays `pending`. Default 30,000.
+   */
+  reconcileWaitMs?: number;
   /** Test hook, awaited at each stage of every send (see `SenderOptions.onStage`). */
   onSendStage?: SenderOptions["onStage"];
   /** Blocks behind the head the index stays. Default 0. */
@@ -28,6 +34,12 @@ export interface KeeperOptions {
   minProfit?: bigint;
   /** Largest payment for one slice, cash units. Default unbounded. */
   maxExposure?: bigint;
+  /** Gas one bid is assumed to simulate at before the first batch is simulated. Default 500k. */
+  gasPerBid?: bigint;
+  /** Excess over IM the bidder keeps unspent, WAD (USD). Default 0. */
+  bidReserveWad?: bigint;
+  /** Smallest auction discount the keeper bids at, WAD. Default 0 (it bids from the start discount). */
+  minDiscountWad?: bigint;
   /** A fixed cost counted against every bid, cash units, on top of its priced gas. Default 0. */
   bidGasCost?: bigint;
   /**
@@ -66,6 +78,11 @@ export interface KeeperOptions {
   /** Simulate and log every transaction, never send one. Default false. */
   dryRun?: boolean;
   /**
+   * Offload what the bidder bought (docs/keeper.md, "Offloading"): each tick, after the bids,
+   * fill the counterparty's signed orders that reduce the bidder's positions. Default: off.
+   */
+  offload?: OffloadOptions;
+  /**
    * How often the keeper reads its key's gas balance and its bidder account's margin for the
    * gauges, ms (the first tick always does; two requests each time). Default 30,000.
    */
@@ -102,4 +119,23 @@ export interface KeeperOptions {
    * node's `eth_call` gas cap (a 32-position portfolio account is about 3M gas). Default 20M.
    */
   marginGasPerCall?: number;
+}
+
+/** `KeeperOptions.offload`: where the counterparty's orders are, whose they must be, and the price bound. */
+export interface OffloadOptions {
+  /** An http(s) URL answering a JSON list of the counterparty's signed orders (`orderFeedJson`). */
+  ordersUrl: string;
+  /** Only orders of this account (or any sub-account of this owner), signed by its owner's key, are filled. */
+  counterparty: Counterparty;
+  /** The worst price accepted, as a fraction of the SDK's mark, WAD (1 % = 10^16). Default 1 %. */
+  maxDiscountWad?: bigint;
+  /** How long one fetch of the feed may take, ms. Default 5,000. */
+  fetchTimeoutMs?: number;
+  /**
+   * Smallest fill sent, USD at the SDK's mark, WAD (`--offload-min-usd`): smaller orders (and
+   * the rest of a position smaller than this) are ignored as `dust`. Default 100 USD.
+   */
+  minFillUsdWad?: bigint;
+  /** What is read of the feed: body bytes and entries (default 1 MiB and 1,000). */
+  feedLimits?: FeedLimits;
 }

@@ -3,6 +3,7 @@ import { readContract } from "viem/actions";
 
 import {
   type AccountMarginState,
+  type AuctionParams,
   type AddressBook,
   type BidPreview,
   type FindSettlementRoundReturnType,
@@ -40,6 +41,8 @@ export interface Confirmation {
   bidderExcessIM: bigint;
   /** The liquidator's insurance share of the discount, WAD. */
   insuranceShareWad: bigint;
+  /** The liquidator's auction parameters, for quoting bids that start an auction locally. */
+  auctionParams: AuctionParams;
   states: AccountMarginState[];
 }
 
@@ -163,7 +166,7 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
       }),
     confirmation: ({ bidderAccount, chunks }, blockNumber) =>
       withBackoff(async () => {
-        const [bidderExcessIM, { insuranceShareWad }, states] = await Promise.all([
+        const [bidderExcessIM, auctionParams, states] = await Promise.all([
           readContract(client, {
             address: engine,
             abi: marginEngineAbi,
@@ -183,7 +186,12 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
             ),
           ),
         ]);
-        return { bidderExcessIM, insuranceShareWad, states: states.flat() };
+        return {
+          bidderExcessIM,
+          insuranceShareWad: auctionParams.insuranceShareWad,
+          auctionParams,
+          states: states.flat(),
+        };
       }),
     auctions: (accounts, blockNumber) =>
       withBackoff(() =>

@@ -50,11 +50,35 @@ export interface StrategyConfig {
    * the auction is priced at the fixed starting discount, so it needs this allowance.
    */
   maxSlippageWad?: bigint | undefined;
+  /**
+   * Excess over IM, WAD, the bidder keeps unspent (default 0): the bids of a block never use
+   * it, so a move right after a cascade finds the bidder with room to spare.
+   */
+  reserveWad?: bigint | undefined;
+  /**
+   * Smallest discount the keeper bids at, WAD (default 0): below it, it starts the auction and
+   * waits for the discount to grow.
+   */
+  minDiscountWad?: bigint | undefined;
 }
+
+/**
+ * Why the keeper starts an auction without bidding on it, leaving the slices to other bidders
+ * while the discount grows: `margin`, the bidder's excess over IM cannot carry the slice (or
+ * nothing is left of it this block); `unprofitable`, the discount does not pay `minProfit`;
+ * `exposure`, the payment is above `maxExposure`; `discount`, the discount is below
+ * `minDiscountWad`; `noPreview`, the liquidator gave no preview.
+ */
+export type LeaveReason = (typeof LEAVE_REASONS)[number];
+
+/** Every `LeaveReason`. */
+export const LEAVE_REASONS = ["margin", "unprofitable", "exposure", "discount", "noPreview"] as const;
 
 /** One thing to do, in the order the strategy decided. */
 export type Decision =
-  | { kind: "startAuction"; account: bigint }
+  | { kind: "startAuction"; account: bigint; reason: LeaveReason }
+  /** A running auction below MM the keeper does not bid on this block, and why (reported, nothing sent). */
+  | { kind: "withhold"; account: bigint; reason: LeaveReason }
   | { kind: "terminateAuction"; account: bigint }
   | {
       kind: "bid";
@@ -115,7 +139,8 @@ export interface BidGasConfig {
 
 /**
  * The check a `bidMany` batch's send runs on its simulated gas (finding 13): refuse it when it
- * would be sent with more than `maxBatchGas` (`BatchGasCap`: the keeper halves it), when it uses
+ * would be sent with a limit (default: the simulation + 30 %) above `maxBatchGas`
+ * (`BatchGasCap`: the keeper halves it), when it uses
  * more than `maxBidGas` per bid (`BidGasCap`: an account with many positions), or when the
  * bids' total profit less the gas estimate × the fee cap it may pay falls below `minProfit` per
  * bid (`BidUnprofitableAfterGas`: dust accounts whose discount does not pay their gas).
@@ -126,11 +151,11 @@ export interface BidGasConfig {
 export function bidManyGasGuard(
   profits: readonly bigint[],
   config: BidGasConfig,
-): (gas: bigint, fees: Fees) => string | undefined {
+): (gas: bigint, fees: Fees, limit?: bigint) => string | undefined {
   const bids = BigInt(profits.length);
   const profit = profits.reduce((sum, p) => sum + p, 0n);
-  return (gas, fees) => {
-    if ((gas * 13n) / 10n > config.maxBatchGas) return "BatchGasCap";
+  return (gas, fees, limit = (gas * 13n) / 10n) => {
+    if (limit > config.maxBatchGas) return "BatchGasCap";
     if (gas > config.maxBidGas * bids) return "BidGasCap";
     if (config.nativePriceWad === undefined) return undefined;
     const cost = gasCostInCash(gas, fees.maxFeePerGas, config.nativePriceWad, config.cashDecimals);
@@ -175,7 +200,8 @@ export function bidMarginCost(preview: BidPreview, state: MarginState, cashDecim
  * profit within the keeper's exposure and margin (the bids' summed `bidMarginCost` stays
  * within `bidderExcessIM`, so the bidder never bids itself below IM) — directly on an account below MM with
  * no auction yet (the bid starts it in the same transaction, at the starting discount);
- * start an auction only where it will not bid (so the discount grows for someone else);
+ * start an auction only where it will not bid, saying why (`LeaveReason`), so the discount
+ * grows for someone else;
  * terminate auctions of accounts back at or above maintenance; report margin calls.
  *
  * @example
@@ -185,7 +211,10 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
   const decisions: Decision[] = [];
   // Most urgent first: the lowest excess over maintenance per unit of requirement.
   const ranked = [...views].sort((a, b) => compareUrgency(a.state, b.state));
-  let budget = config.bidderExcessIM;
+  // What the bids may spend: the excess over IM less the reserve kept unspent.
+  const reserve = config.reserveWad ?? 0n;
+  let budget = config.bidderExcessIM > reserve ? config.bidderExcessIM - reserve : 0n;
+  const minDiscount = config.minDiscountWad ?? 0n;
   for (const view of ranked) {
     if (view.account === config.bidderAccount) continue;
     const { state, preview } = view;
@@ -198,6 +227,7 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
       decisions.push({ kind: "terminateAuction", account: view.account });
       continue;
     }
+    let leave: LeaveReason = "noPreview";
     if ((belowMM || auctionActive) && preview !== undefined) {
       const magnitude = preview.payment < 0n ? -preview.payment : preview.payment;
       const slippage = ((config.maxSlippageWad ?? 0n) * magnitude + WAD - 1n) / WAD;
@@ -205,7 +235,8 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
       const profit = bidProfit(preview, config) - slippage;
       // Never bid the keeper's own account below IM: skip what its margin cannot carry.
       const cost = bidMarginCost(preview, state, config.cashDecimals);
-      if (profit >= config.minProfit && preview.payment <= config.maxExposure && cost <= budget) {
+      const discountOk = preview.discountWad >= minDiscount;
+      if (discountOk && profit >= config.minProfit && preview.payment <= config.maxExposure && cost <= budget) {
         budget -= cost;
         decisions.push({
           kind: "bid",
@@ -220,13 +251,23 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
         });
         continue;
       }
+      leave = !discountOk
+        ? "discount"
+        : profit < config.minProfit
+          ? "unprofitable"
+          : preview.payment > config.maxExposure
+            ? "exposure"
+            : "margin";
     }
     if (belowMM && !auctionActive) {
-      decisions.push({ kind: "startAuction", account: view.account });
+      decisions.push({ kind: "startAuction", account: view.account, reason: leave });
       continue;
     }
-    // An auction running on an account the keeper will not bid on now: nothing to do.
-    if (auctionActive && preview !== undefined) continue;
+    // An auction running on an account the keeper will not bid on now: nothing to send.
+    if (auctionActive && preview !== undefined) {
+      decisions.push({ kind: "withhold", account: view.account, reason: leave });
+      continue;
+    }
     if (state.health === Health.MARGIN_CALL) decisions.push({ kind: "marginCall", account: view.account, excessIM });
   }
   return decisions;

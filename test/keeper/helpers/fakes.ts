@@ -12,7 +12,7 @@ import {
   zeroAddress,
 } from "viem";
 
-import { Outcome, type SendResult } from "../../../packages/keeper/src/index.js";
+import { type GasGuard, Outcome, type GasPlan, type SendResult } from "../../../packages/keeper/src/index.js";
 
 /** A block hash that depends on the block and a fork label, so a reorg changes it. */
 export function hashOf(block: bigint, fork = "main"): Hash {
@@ -91,18 +91,48 @@ export interface SentCall {
   to: Address;
   functionName: string;
   args: readonly unknown[];
+  /** The gas limit the caller planned (`GasPlan.limit`), when it passed one. */
+  plannedLimit?: bigint;
+  /** The headroom the caller's plan added (`GasPlan.headroom`), when not zero. */
+  headroom?: bigint;
 }
 
 /**
- * A sender that records every send and answers from `answer` (default: mined at `block`).
+ * A sender that records every send and answers from `answer` (default: mined at `block`). With
+ * `simulatedGas`, a send's guard is consulted as the real sender does: with the planned limit
+ * when there is one (the plan "fits"), else with `simulatedGas(call)` and a 30 % margin, plus
+ * the plan's headroom, and with `simulatedResult(call)` as the decoded simulation when the plan
+ * asks for one; a refusal is answered `gas_guard` without calling `answer`.
  */
-export function fakeSender(answer: (call: SentCall) => SendResult) {
+export function fakeSender(
+  answer: (call: SentCall) => SendResult,
+  simulatedGas?: (call: SentCall) => bigint,
+  simulatedResult?: (call: SentCall) => unknown,
+) {
   const sent: SentCall[] = [];
   return {
     sent,
-    send: async (to: Address, _abi: Abi, functionName: string, args: unknown) => {
-      const call = { to, functionName, args: Array.isArray(args) ? [...args] : [args] };
+    send: async (
+      to: Address,
+      _abi: Abi,
+      functionName: string,
+      args: unknown,
+      guard?: GasGuard,
+      _label?: unknown,
+      plan?: GasPlan,
+    ) => {
+      const call: SentCall = { to, functionName, args: Array.isArray(args) ? [...args] : [args] };
+      if (plan?.limit !== undefined) call.plannedLimit = plan.limit;
+      if ((plan?.headroom ?? 0n) > 0n) call.headroom = plan!.headroom!;
       sent.push(call);
+      if (simulatedGas !== undefined && guard !== undefined) {
+        const fits = plan?.limit !== undefined;
+        const gas = fits ? plan!.limit! : simulatedGas(call);
+        const limit = (fits ? gas : (gas * 13n) / 10n) + (plan?.headroom ?? 0n);
+        const decoded = plan?.limit !== undefined || plan?.callGas !== undefined ? simulatedResult?.(call) : undefined;
+        const refused = guard(gas, { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }, limit, fits, decoded);
+        if (refused !== undefined) return { outcome: Outcome.GAS_GUARD, errorName: refused } as SendResult;
+      }
       return answer(call);
     },
   };

@@ -1,8 +1,20 @@
-import { type Address, maxUint256, parseEventLogs } from "viem";
+import { type Address, type Hex, formatUnits, maxUint256, parseEventLogs } from "viem";
 import type pino from "pino";
 
-import { Health, asAccountId, formatAccount, healthName, liquidatorAbi, pledgeErrorNameOf } from "@pledge/sdk";
-import { Outcome, type Sender } from "../executor.js";
+import {
+  type AccountMarginState,
+  type AuctionParams,
+  type BidPreview,
+  Health,
+  MarginMode,
+  asAccountId,
+  formatAccount,
+  healthName,
+  liquidatorAbi,
+  pledgeErrorNameOf,
+  previewBidFromState,
+} from "@pledge/sdk";
+import { type GasPlan, Outcome, type Sender } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
 import type { Planner } from "../planner.js";
 import { chunkByGas } from "../ranking.js";
@@ -12,6 +24,8 @@ import {
   type AccountView,
   type BidGasConfig,
   type Decision,
+  type LeaveReason,
+  LEAVE_REASONS,
   bidManyGasGuard,
   bidsPerBatch,
   decide,
@@ -20,6 +34,20 @@ import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
 import { BigIntMap, BigIntSet } from "../bigintKeys.js";
 
 const WAD = 10n ** 18n;
+/**
+ * A planned `bidMany` limit's margin over the gas its bids simulated at: room for the state to
+ * move between the simulation and the block (the bidder's IM check grows with the series it
+ * holds). Small, so batches pack blocks by limit; the `eth_call` at the limit proves it fits.
+ */
+const PLANNED_MARGIN_PERCENT = 15n;
+/**
+ * Gas the bidder's IM check costs per series it holds (bench/gas.json, engine.accountMargin:
+ * standard 1 → 128 positions 101k → 1.68M, about 12.4k a position; portfolio 1 → 48, 270k →
+ * 5.72M, about 116k), rounded up: a batch's headroom for the series batches ahead of it add.
+ */
+const IM_CHECK_GAS_PER_SERIES = { standard: 15_000n, portfolio: 130_000n } as const;
+/** The guard's reason for a batch whose simulation skips some of its requests (they are dropped). */
+const SKIPS_STEPS = "SimulationSkipsSteps";
 
 export interface LiquidationJobOptions {
   liquidator: Address;
@@ -33,13 +61,18 @@ export interface LiquidationJobOptions {
   bidGasCost?: bigint | undefined;
   maxExposure?: bigint | undefined;
   maxSlippageWad?: bigint | undefined;
+  /** Excess over IM the bidder keeps unspent, WAD (`StrategyConfig.reserveWad`). */
+  reserveWad?: bigint | undefined;
+  /** Smallest discount bid at, WAD (`StrategyConfig.minDiscountWad`). */
+  minDiscountWad?: bigint | undefined;
   maxBidGas: bigint;
   /** Most gas one `bidMany` may be sent with (simulation + 30 %); a tick's bids are packed under it. */
   maxBatchGas: bigint;
   /**
-   * Gas one bid of a batch is assumed to use until a batch has mined (then the last measured).
-   * Default 500k: `bench:keeper` measures about 425k per start-and-bid in a batch of 10 whole
-   * accounts (714k one by one); a batch that turns out larger than `maxBatchGas` is halved.
+   * Gas one bid of a batch is assumed to simulate at before the first batch was simulated
+   * (then the simulated figure, `eth_estimateGas` ÷ bids, sizes the rest). Default 500k:
+   * `bench:keeper` simulates about 370k per start-and-bid in a batch of 25 whole accounts; a
+   * batch that turns out larger than `maxBatchGas` is halved.
    */
   gasPerBid?: bigint | undefined;
   /** A fixed USD price of the native token, WAD; else read from the oracle's spot of `nativeAsset`. */
@@ -105,19 +138,9 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
           log.info({ event: "marginCall", account: who, excessIM: decision.excessIM.toString() }, "margin call");
         }
         return;
-      case "startAuction": {
+      case "startAuction":
         if (!options.liquidate) return;
-        const sent = await execute(report, "startAuction", `auction:${who}`, block, (label) =>
-          sender.send(liquidator, liquidatorAbi, "startAuction", [account], undefined, label),
-        );
-        if (!sent?.receipt) return;
-        stats.auctionStarted(account, sent.receipt.blockNumber);
-        log.info(
-          { event: "auctionStarted", account: who, block: sent.receipt.blockNumber.toString() },
-          "auction started",
-        );
-        return;
-      }
+        return startAndLeave(report, account, decision.reason, block);
       case "terminateAuction": {
         if (!options.liquidate) return;
         const sent = await execute(report, "terminateAuction", `auction:${who}`, block, (label) =>
@@ -128,64 +151,288 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       }
       case "bid":
         return; // sent in batches (`sendBids`)
+      case "withhold":
+        return; // reported by the tick (`reportWithheld`)
     }
+  }
+
+  /** Whether the last tick left a bid for lack of room, to log the change once. */
+  let outOfRoom = false;
+
+  /**
+   * Reports the accounts below MM the tick does not bid on, by reason (`bids_withheld`), and
+   * logs once when the bidder stops bidding for lack of room over its reserve, and once when
+   * it has room again.
+   */
+  function reportWithheld(decisions: readonly Decision[], bidderExcessIM: bigint) {
+    const counts = new Map<LeaveReason, number>();
+    for (const d of decisions) {
+      if (d.kind === "startAuction" || d.kind === "withhold") counts.set(d.reason, (counts.get(d.reason) ?? 0) + 1);
+    }
+    for (const reason of LEAVE_REASONS) metrics.bidsWithheld.set({ reason }, counts.get(reason) ?? 0);
+    const now = (counts.get("margin") ?? 0) > 0;
+    if (now === outOfRoom) return;
+    outOfRoom = now;
+    const fields = {
+      event: "bidderRoom",
+      bidderAccount: formatAccount(asAccountId(bidderAccount)),
+      excessIMUsd: formatUnits(bidderExcessIM, 18),
+      reserveUsd: formatUnits(options.reserveWad ?? 0n, 18),
+      withheld: counts.get("margin") ?? 0,
+    };
+    if (now) log.warn(fields, "bidder out of room over its reserve: not bidding on accounts it cannot carry");
+    else log.info(fields, "bidder has room again");
+  }
+
+  /** Latent insolvency among the confirmed accounts: maintenance equity below zero. */
+  function reportInsolvent(states: readonly AccountMarginState[]) {
+    let count = 0;
+    let shortfall = 0n;
+    for (const state of states) {
+      if (state.equityMM >= 0n) continue;
+      count++;
+      shortfall -= state.equityMM;
+    }
+    metrics.insolventAccounts.set(count);
+    metrics.latentShortfall.set(Number(formatUnits(shortfall, 18)));
+  }
+
+  /**
+   * The preview of the bid that starts `state`'s auction, quoted locally (`previewBidFromState`
+   * with no auction: the starting discount); undefined when the account is not below MM, the
+   * quote needs no bid, or its holdings are unknown or empty (the liquidator refuses accounts
+   * with nothing to sell).
+   */
+  function quoteStart(state: AccountMarginState, params: AuctionParams, timestamp: bigint): BidPreview | undefined {
+    if (state.health < Health.LIQUIDATABLE) return undefined;
+    const held = planner.holdings().get(state.account);
+    if (held === undefined || (held.positions.length === 0 && held.balances.every((b) => b === 0n))) return undefined;
+    try {
+      return previewBidFromState(params, state, undefined, timestamp, WAD, {
+        cash: held.cash,
+        cashDecimals: options.cashDecimals,
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Starts the auction of `account` without bidding (start-and-leave): the discount grows from
+   * here for whoever can absorb the slices. Counted by `reason` and logged.
+   */
+  async function startAndLeave(report: JobReport, account: bigint, reason: LeaveReason, block: bigint) {
+    const who = formatAccount(asAccountId(account));
+    const sent = await execute(report, "startAuction", `auction:${who}`, block, (label) =>
+      sender.send(liquidator, liquidatorAbi, "startAuction", [account], undefined, label),
+    );
+    if (!sent?.receipt) return;
+    stats.auctionStarted(account, sent.receipt.blockNumber);
+    metrics.auctionsLeft.inc({ reason });
+    log.info(
+      { event: "auctionStarted", account: who, block: sent.receipt.blockNumber.toString(), reason },
+      "auction started, left to other bidders",
+    );
   }
 
   /** A bid's target key, as the other jobs name accounts (`owner/subId`). */
   const bidKey = (account: bigint) => `bid:${formatAccount(asAccountId(account))}`;
 
-  /** Gas one bid of a batch used in the last mined batch (a guess before the first). */
-  let gasPerBid = options.gasPerBid ?? 500_000n;
+  /** Gas one bid of a batch is assumed to use (simulated) before any batch was simulated. */
+  const priorGasPerBid = options.gasPerBid ?? 500_000n;
+  /**
+   * Gas per bid of the last batch whose gas was searched for (`eth_estimateGas` ÷ its bids,
+   * batch overhead included) and that its guard accepted, at most `maxBidGas`; undefined before
+   * the first. Later batches are sized by it and sent at `PLANNED_MARGIN` above
+   * `simulatedPerBid × bids`, checked by one `eth_call` at that limit. A planned batch the
+   * guard refuses is searched for once, so one heavy account cannot set the figure for the
+   * rest (review r14b, finding 1).
+   */
+  let simulatedPerBid: bigint | undefined;
+  const plannedLimit = (bids: bigint) => (simulatedPerBid! * bids * (100n + PLANNED_MARGIN_PERCENT)) / 100n;
 
-  /** Packs the tick's bids (those not cooling down or already sent) into batches and sends them back to back. */
+  /** What the batches of one tick share. */
+  interface TickBatches {
+    block: bigint;
+    config: BidGasConfig;
+    /** Series the bidder does not hold that the tick's batches sent so far add to its book. */
+    ahead: BigIntSet;
+    /** Series the bidder holds (from the index; empty when unknown, which only adds headroom). */
+    held: BigIntSet;
+    /** Gas the bidder's IM check costs per series it holds, by its margin mode. */
+    perSeries: bigint;
+  }
+
+  /**
+   * Packs the tick's bids (those not cooling down or already sent) into batches and sends them
+   * back to back. Before any batch was simulated, the first is sized by `priorGasPerBid` and the
+   * rest wait for its simulation, which sizes them.
+   */
   async function sendBids(report: JobReport, bids: readonly BidDecision[], block: bigint) {
     if (!options.liquidate || bids.length === 0) return;
     const admitted = bids.filter((bid) => execute.admit(report, "bidMany", bidKey(bid.account), block));
-    const config: BidGasConfig = {
-      maxBidGas: options.maxBidGas,
-      maxBatchGas: options.maxBatchGas,
-      nativePriceWad: await nativePrice(block),
-      minProfit: options.minProfit ?? 0n,
-      cashDecimals: options.cashDecimals,
+    const own = planner.holdings().get(bidderAccount);
+    const tick: TickBatches = {
+      block,
+      config: {
+        maxBidGas: options.maxBidGas,
+        maxBatchGas: options.maxBatchGas,
+        nativePriceWad: await nativePrice(block),
+        minProfit: options.minProfit ?? 0n,
+        cashDecimals: options.cashDecimals,
+      },
+      ahead: new BigIntSet(),
+      held: new BigIntSet(own?.positions.filter((p) => p.balance !== 0n).map((p) => p.seriesId) ?? []),
+      // Unknown (the bidder not indexed yet): counted as portfolio, the dearer.
+      perSeries:
+        own === undefined || own.mode === MarginMode.PORTFOLIO
+          ? IM_CHECK_GAS_PER_SERIES.portfolio
+          : IM_CHECK_GAS_PER_SERIES.standard,
     };
-    const size = bidsPerBatch(options.maxBatchGas, gasPerBid);
-    const batches: BidDecision[][] = [];
-    for (let i = 0; i < admitted.length; i += size) batches.push(admitted.slice(i, i + size));
-    await Promise.all(batches.map((batch) => sendBatch(report, batch, block, config)));
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < admitted.length;) {
+      // Room for the bids once the headroom for the batches ahead is taken (`headroomFor`).
+      const room = options.maxBatchGas - BigInt(tick.ahead.size) * tick.perSeries;
+      const size =
+        simulatedPerBid === undefined
+          ? bidsPerBatch(options.maxBatchGas, priorGasPerBid)
+          : Math.max(1, Number(room / (plannedLimit(1n) > 0n ? plannedLimit(1n) : 1n)));
+      const batch = admitted.slice(i, i + size);
+      i += size;
+      if (simulatedPerBid !== undefined || i >= admitted.length) {
+        sent.push(sendBatch(report, batch, tick));
+        continue;
+      }
+      let simulated!: () => void;
+      const sizing = new Promise<void>((resolve) => (simulated = resolve));
+      sent.push(sendBatch(report, batch, tick, { simulated }).finally(simulated));
+      await sizing;
+    }
+    await Promise.all(sent);
   }
 
-  /** Sends one `bidMany`; halves it when it needs too much gas or leaves the bidder below IM. */
-  async function sendBatch(report: JobReport, bids: readonly BidDecision[], block: bigint, config: BidGasConfig) {
+  /**
+   * Gas to add to a batch's limit for the series the tick's earlier batches add to the bidder's
+   * book: they land ahead of it in the same block, where its final IM check values them, but
+   * its simulation (against the latest block) does not see them (review r14b, finding 3).
+   * Counts this batch's own new series into `tick.ahead` for the batches after it.
+   */
+  function headroomFor(bids: readonly BidDecision[], tick: TickBatches): bigint {
+    const headroom = BigInt(tick.ahead.size) * tick.perSeries;
+    for (const bid of bids) {
+      for (const position of planner.holdings().get(bid.account)?.positions ?? []) {
+        if (!tick.held.has(position.seriesId)) tick.ahead.add(position.seriesId);
+      }
+    }
+    return headroom;
+  }
+
+  /**
+   * Sends one `bidMany`, at a planned limit once `simulatedPerBid` is known (searched for with
+   * `search`), plus the headroom for the batches ahead of it. The simulation's outcomes come
+   * back first: requests it skips are dropped before anything is sent (a transaction in which
+   * nothing lands still costs its gas; review r14b, finding 2). Halves a batch that needs too
+   * much gas or leaves the bidder below IM. `simulated` is called once its gas is known.
+   */
+  async function sendBatch(
+    report: JobReport,
+    bids: readonly BidDecision[],
+    tick: TickBatches,
+    how: { simulated?: () => void; search?: boolean; headroom?: bigint } = {},
+  ) {
+    const { block, config } = tick;
     const requests = bids.map(({ account, fractionWad, maxPayment, expectedNonce }) => ({
       account,
       fractionWad,
       maxPayment,
       expectedNonce,
     }));
+    const n = BigInt(bids.length);
+    const limit = how.search === true || simulatedPerBid === undefined ? undefined : plannedLimit(n);
+    const headroom = how.headroom ?? headroomFor(bids, tick);
+    const plan: GasPlan = {
+      limit: limit !== undefined && limit <= options.maxBatchGas ? limit : undefined,
+      callGas: options.maxBatchGas,
+      headroom,
+      retryOn: ["LiquidatorBatchOutOfGas"],
+    };
+    const guard = bidManyGasGuard(
+      bids.map((bid) => bid.profit),
+      config,
+    );
+    let outcomes: readonly { landed: boolean; skipReason: Hex }[] | undefined;
     const result = await sender.send(
       liquidator,
       liquidatorAbi,
       "bidMany",
       [requests, bidderAccount],
-      bidManyGasGuard(
-        bids.map((bid) => bid.profit),
-        config,
-      ),
+      (gas, fees, sendLimit, fromPlan, decoded) => {
+        how.simulated?.();
+        outcomes = decoded as typeof outcomes;
+        if (outcomes?.some((outcome) => !outcome.landed)) return SKIPS_STEPS;
+        const refused = guard(gas, fees, sendLimit);
+        if (refused === undefined && !fromPlan) {
+          const perBid = gas / n;
+          simulatedPerBid = perBid < options.maxBidGas ? perBid : options.maxBidGas;
+        }
+        return refused;
+      },
       { target: bids.map((bid) => bidKey(bid.account)).join(" "), tick: block },
+      plan,
     );
+    how.simulated?.();
+    if (result.outcome === Outcome.GAS_GUARD && result.errorName === SKIPS_STEPS) {
+      // Dropped before sending: each cools down like a request a mined batch skipped.
+      const landing = bids.filter((_, i) => outcomes![i]!.landed);
+      bids.forEach((bid, i) => {
+        if (outcomes![i]!.landed) return;
+        const cause = pledgeErrorNameOf(outcomes![i]!.skipReason) ?? outcomes![i]!.skipReason;
+        metrics.outcomes.inc({ job: "bid", outcome: Outcome.SKIPPED_IN_BATCH });
+        execute.coolDown(bidKey(bid.account), block);
+        log.info(
+          { event: "bidSkipped", account: formatAccount(asAccountId(bid.account)), cause },
+          "bid dropped: its batch's simulation skips it",
+        );
+      });
+      if (landing.length > 0) await sendBatch(report, landing, tick, { headroom });
+      return;
+    }
+    if (
+      plan.limit !== undefined &&
+      result.outcome === Outcome.GAS_GUARD &&
+      (result.errorName === "BidGasCap" || result.errorName === "BidUnprofitableAfterGas")
+    ) {
+      // Judged on the learnt figure, not this batch's own gas: search for it once.
+      await sendBatch(report, bids, tick, { search: true, headroom });
+      return;
+    }
     // Too much gas for the cap (or for the node's `eth_estimateGas` cap: a step then runs out of
     // gas), or more slices than the bidder's margin carries: two halves may each pass.
     const tooBig =
       (result.outcome === Outcome.GAS_GUARD && result.errorName === "BatchGasCap") ||
       (result.outcome === Outcome.SIMULATION_REVERTED &&
         (result.errorName === "EngineBelowInitialMargin" || result.errorName === "LiquidatorBatchOutOfGas"));
+    const [lone] = bids;
+    if (
+      bids.length === 1 &&
+      lone!.startsAuction &&
+      result.outcome === Outcome.SIMULATION_REVERTED &&
+      result.errorName === "EngineBelowInitialMargin"
+    ) {
+      // The bidder's margin cannot carry even this one slice (the strategy's estimate was off, or
+      // the marks moved): start the auction anyway and leave it to other bidders.
+      execute.record(report, "bidMany", [bidKey(lone!.account)], block, result);
+      await startAndLeave(report, lone!.account, "margin", block);
+      return;
+    }
     if (tooBig && bids.length > 1) {
       metrics.outcomes.inc({ job: "bidMany", outcome: Outcome.SPLIT });
       log.info({ event: "batchSplit", bids: bids.length, cause: result.errorName }, "batch split in two");
       const half = Math.ceil(bids.length / 2);
       await Promise.all([
-        sendBatch(report, bids.slice(0, half), block, config),
-        sendBatch(report, bids.slice(half), block, config),
+        sendBatch(report, bids.slice(0, half), tick, { headroom }),
+        // The second half lands after the first: everything ahead so far, the first half included.
+        sendBatch(report, bids.slice(half), tick, { headroom: BigInt(tick.ahead.size) * tick.perSeries }),
       ]);
       return;
     }
@@ -219,7 +466,6 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         log.info({ event: "bidSkipped", account, cause }, "bid skipped in its batch");
       }
     }
-    if (landed.size > 0) gasPerBid = receipt.gasUsed / BigInt(landed.size);
   }
 
   return {
@@ -229,12 +475,13 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       const accounts = await planner.plan(index, block, timestamp);
       if (accounts.length === 0) return report;
       const chunks = chunkByGas(accounts, planner.holdings(), options.marginChunkSize, options.marginGasPerCall);
-      const { bidderExcessIM, insuranceShareWad, states } = await readers.confirmation(
+      const { bidderExcessIM, insuranceShareWad, auctionParams, states } = await readers.confirmation(
         { bidderAccount, chunks },
         block,
       );
       stats.confirmed(states.length);
       planner.confirmed(states);
+      reportInsolvent(states);
 
       const atRisk = { [Health.MARGIN_CALL]: 0, [Health.LIQUIDATABLE]: 0, [Health.INSOLVENT]: 0 };
       for (const state of states) {
@@ -245,14 +492,28 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         metrics.atRisk.set({ health: healthName(Number(health) as Health) }, count);
       }
       const candidates = states.filter((s) => s.health !== Health.HEALTHY || index.auctions.has(s.account));
-      if (candidates.length === 0) return report;
-      // Below MM with no auction yet, the preview is of the bid that would start it.
-      const stateOf = new BigIntMap<(typeof candidates)[number]>(candidates.map((state) => [state.account, state]));
-      const auctions = await readers.auctions([...stateOf.keys()], block);
-      const views: AccountView[] = auctions.flatMap(({ account, auction, preview }) => {
+      if (candidates.length === 0) {
+        reportWithheld([], bidderExcessIM);
+        return report;
+      }
+      // A running auction's discount clock (moved past outages, lapsed or not) is the chain's
+      // to say: those are read with the liquidator's own preview. Below MM with no auction,
+      // the bid starts one at the starting discount, which the SDK's exact mirror quotes from
+      // the confirmed state and the indexed cash, with no read (a wrong index costs a skipped
+      // request in the batch, never a worse price: the cap is the quote). Accounts below IM
+      // but above MM need no preview.
+      const running = candidates.filter((s) => index.auctions.has(s.account));
+      const stateOf = new BigIntMap<(typeof candidates)[number]>(running.map((state) => [state.account, state]));
+      const read = stateOf.size === 0 ? [] : await readers.auctions([...stateOf.keys()], block);
+      const views: AccountView[] = read.flatMap(({ account, auction, preview }) => {
         const state = stateOf.get(account);
         return state === undefined ? [] : [{ account, state, auction, preview }];
       });
+      for (const state of candidates) {
+        if (index.auctions.has(state.account)) continue;
+        const preview = quoteStart(state, auctionParams, timestamp);
+        views.push({ account: state.account, state, preview });
+      }
       const decisions = decide(views, {
         minProfit: options.minProfit ?? 0n,
         bidGasCost: options.bidGasCost ?? 0n,
@@ -262,7 +523,10 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         insuranceShareWad,
         cashDecimals: options.cashDecimals,
         maxSlippageWad: options.maxSlippageWad ?? WAD / 1_000n,
+        reserveWad: options.reserveWad,
+        minDiscountWad: options.minDiscountWad,
       });
+      reportWithheld(decisions, bidderExcessIM);
       const stillInMarginCall = new BigIntSet();
       // Sent back to back with consecutive nonces, then the receipts are awaited together,
       // so a tick's transactions can land in the same block.

@@ -1,0 +1,159 @@
+/**
+ * Regression test (fixed), review r14b finding 3: a tick's later `bidMany` batches are checked (the planned limit's one
+ * `eth_call`, or the fallback `eth_estimateGas`) against `latest`, which does not hold the
+ * earlier batches of the same tick; those are sent back to back to land in the same block, ahead
+ * of it. Each series an earlier batch adds to the bidder's book makes the bidder's final IM check
+ * dearer (about 110k gas per position on portfolio margin, ~12k on cross), so a small trailing
+ * batch passes its check at its planned limit (simulated gas per bid + 15 %) and runs out of gas
+ * on chain, burning its whole limit. The keeper then only cools the accounts down.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import pino from "pino";
+import { type Hex, maxUint256, parseUnits } from "viem";
+
+import { type Order, Health, accountId, asAccountId, orderDomain, orderTypes, seriesId } from "@pledge/sdk";
+import { createKeeper } from "../../packages/keeper/src/index.js";
+import { toContractsWad } from "../../scripts/lib/population.js";
+import { createWorld } from "./helpers/world.js";
+
+const BTC_INDEX = 2;
+
+describe("review r14b (fixed): planned bidMany limits and the batches ahead in the same block", () => {
+  for (const traderCount of [5, 6, 8])
+    it(`${traderCount} accounts: a later batch checked against latest does not run out of gas behind the tick's first batch`, async () => {
+      const world = await createWorld({ accounts: 0 });
+      const { contracts, publicClient, testClient, marketMaker, expiry } = world;
+      const wallets = await world.connection.viem.getWalletClients();
+      const makerWallet = wallets[1]!;
+      const traderWallet = wallets[2]!;
+      const keeperWallet = world.keepers[0]!.wallet;
+      const bidder = world.keepers[0]!.bidderAccount;
+      const mined = async (hash: Promise<Hex>) =>
+        assert.equal((await publicClient.waitForTransactionReceipt({ hash: await hash })).status, "success");
+
+      // The bidder values its book on portfolio margin (R14B_CROSS=1: cross margin, the default).
+      if (!process.env.R14B_CROSS) {
+        await mined(contracts.engine.write.setMarginMode([bidder, 2], { account: keeperWallet.account }));
+      }
+
+      // Five traders, each short calls of its own series (strikes 60k..68k), near IM.
+      const now = (await publicClient.getBlock()).timestamp;
+      const traders: bigint[] = [];
+      let nonce = 5_000n;
+      for (let i = 0; i < traderCount; i++) {
+        const spec = {
+          underlyingIndex: BTC_INDEX,
+          expiry,
+          isCall: true,
+          strikeWad: BigInt(60_000 + 1_000 * i) * 10n ** 18n,
+        };
+        await mined(contracts.market.write.createSeries([{ ...spec, expiry: Number(expiry) } as never]));
+        const series = seriesId(spec);
+        const trader = accountId(traderWallet.account.address, BigInt(100 + i));
+        const cash = parseUnits("10000", 6);
+        await mined(contracts.usdc.write.mint([traderWallet.account.address, cash]));
+        await mined(
+          contracts.usdc.write.approve([contracts.vault.address, maxUint256], { account: traderWallet.account }),
+        );
+        await mined(
+          contracts.vault.write.deposit([trader, contracts.usdc.address, cash], { account: traderWallet.account }),
+        );
+        let size = 10_000 / (0.15 * 60_000);
+        for (let attempt = 0; attempt < 12; attempt++, size *= 0.9) {
+          const markWad = await contracts.engine.read.mark([series]);
+          const order: Order = {
+            account: marketMaker,
+            seriesId: series,
+            size: toContractsWad(size),
+            priceWad: (markWad * 99n) / 100n,
+            taker: asAccountId(trader),
+            nonce: ++nonce,
+            deadline: now + 86_400n,
+          };
+          const signature = await makerWallet.signTypedData({
+            domain: orderDomain(world.book.chainId, contracts.market.address),
+            types: orderTypes,
+            primaryType: "Order",
+            message: order,
+          });
+          try {
+            await mined(
+              contracts.market.write.fill([order, signature, trader, order.size], { account: traderWallet.account }),
+            );
+            break;
+          } catch (error) {
+            if (!String(error).includes("EngineBelowInitialMargin")) throw error;
+          }
+        }
+        traders.push(trader);
+      }
+      await world.setSpot(80_000);
+      const states = await contracts.engine.read.accountsMargin([traders]);
+      assert.ok(
+        states.every((s) => s.health >= Health.LIQUIDATABLE),
+        "all below MM",
+      );
+
+      // Sized so the tick's first batch carries 4 bids (its gas is searched for) and the 5th goes
+      // alone at the planned limit: 2.6M × 10/13 / 500k (the job's prior, which `createKeeper` does
+      // not let one set) = 4; later batches hold 2.6M / (1.15 × simulated gas per bid) ≥ 5.
+      const keeper = createKeeper({
+        publicClient: publicClient as never,
+        walletClient: keeperWallet as never,
+        addressBook: world.book,
+        bidderAccount: bidder,
+        logger: pino({ level: process.env.R14B_LOG ?? "silent" }),
+        maxBatchGas: 2_600_000n,
+        maxBidGas: 10_000_000n,
+      });
+      try {
+        await testClient.setAutomine(false);
+        const start = await publicClient.getTransactionCount({ address: keeperWallet.account.address });
+        const ticking = keeper.tick();
+        // Both batches in the mempool, then one block: they land together, in nonce order.
+        for (let i = 0; i < 400; i++) {
+          const pending = await publicClient.getTransactionCount({
+            address: keeperWallet.account.address,
+            blockTag: "pending",
+          });
+          if (pending >= start + 2) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        await testClient.mine({ blocks: 1 });
+        await testClient.setAutomine(true);
+        await ticking;
+        const block = await publicClient.getBlock({ includeTransactions: true });
+        const ours = block.transactions.filter(
+          (tx) => typeof tx !== "string" && tx.from.toLowerCase() === keeperWallet.account.address.toLowerCase(),
+        );
+        const receipts = await Promise.all(
+          ours.map((tx) => publicClient.getTransactionReceipt({ hash: (tx as { hash: Hex }).hash })),
+        );
+        const summary = receipts.map((r, i) => ({
+          status: r.status,
+          gasUsed: r.gasUsed,
+          gasLimit: (ours[i] as { gas: bigint }).gas,
+        }));
+        console.log("batches in the block:", summary);
+        if (process.env.R14B_TRACE) {
+          for (const r of receipts.filter((x) => x.status === "reverted")) {
+            const trace = (await publicClient.request({
+              method: "debug_traceTransaction" as never,
+              params: [r.transactionHash, { disableStack: true, disableMemory: true, disableStorage: true }] as never,
+            })) as { failed: boolean; returnValue: string; gas: number };
+            console.log("revert data:", trace.returnValue, "failed:", trace.failed, "gas:", trace.gas);
+          }
+        }
+        assert.equal(receipts.length, 2, "two batches in one block");
+        assert.ok(
+          receipts.every((r) => r.status === "success"),
+          `a batch reverted on chain: ${JSON.stringify(summary, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`,
+        );
+      } finally {
+        await testClient.setAutomine(true);
+        await keeper.stop();
+      }
+    });
+});
