@@ -339,6 +339,32 @@ await testClient.increaseTime({ seconds: 3_600 });
 await measure("vault.withdraw (cash, accruing interest, 10 % reserve)", () =>
   vault.write.withdraw([traderAccount, usdc.address, parseUnits("100", 6), trader], asTrader),
 );
+// The steady state: the insurance account already holds reserve shares (the row above paid the
+// zero-to-non-zero write of its first ones).
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.withdraw (cash, accruing interest, 10 % reserve, fund holds shares)", () =>
+  vault.write.withdraw([traderAccount, usdc.address, parseUnits("100", 6), trader], asTrader),
+);
+await usdc.write.mint([trader, parseUnits("100", 6)]);
+await usdc.write.approve([vault.address, parseUnits("100", 6)], asTrader);
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.deposit (cash, accruing interest, 10 % reserve, fund holds shares)", () =>
+  vault.write.deposit([traderAccount, usdc.address, parseUnits("100", 6)], asTrader),
+);
+
+// The issue's targets, checked against the rows that really accrue (review r15 F3): a cash
+// top-up ≤ 75k and a cash withdrawal ≤ 95k with accrual included. docs/cash.md ("Gas") records
+// which are met; a row over its target is reported here, not hidden.
+const targets: [string, number][] = [
+  ["vault.deposit (cash, accruing interest)", 75_000],
+  ["vault.deposit (cash, accruing interest, 10 % reserve, fund holds shares)", 75_000],
+  ["vault.withdraw (cash, accruing interest)", 95_000],
+  ["vault.withdraw (cash, accruing interest, 10 % reserve, fund holds shares)", 95_000],
+];
+for (const [row, target] of targets) {
+  const gas = operations[row]!;
+  console.log(`${gas <= target ? "meets" : "MISSES"} target ${target}: ${row} = ${gas}`);
+}
 
 // ---------------------------------------------------------------- output
 const table = (rows: Record<string, number>) =>

@@ -117,6 +117,12 @@ interface ICollateralVault {
     error VaultInsuranceAccountNotSet();
     /// @notice The insurance account is set once; it cannot be replaced.
     error VaultInsuranceAccountAlreadySet();
+    /// @notice The settlement account is set once; it cannot be replaced.
+    error VaultSettlementAccountAlreadySet();
+    /// @notice A protocol account was given where it may not be (the settlement account as the
+    /// insurance account or the reverse, a settlement account already holding cash, or a
+    /// withdrawal from the settlement account).
+    error VaultProtocolAccount(AccountId account);
 
     // ---------------------------------------------------------------- events
 
@@ -163,6 +169,16 @@ interface ICollateralVault {
     /// @notice The insurance account paid `amount` cash units more than it held: the loss was
     /// written off against every creditor at once, and the supply index fell to `supplyIndex`.
     event LossSocialized(AccountId indexed account, uint256 amount, uint256 supplyIndex);
+    /// @notice A loss larger than every cash creditor's claim could absorb: `amount` cash units
+    /// are held as `unabsorbedLoss()`, outside the index (no interest, not lent-out cash).
+    event LossUnabsorbed(AccountId indexed account, uint256 amount, uint256 unabsorbedLoss);
+    /// @notice `amount` tokens paid `unabsorbedLoss()` down to `unabsorbedLoss`.
+    event UnabsorbedLossRepaid(address indexed from, uint256 amount, uint256 unabsorbedLoss);
+    /// @notice An index would have passed `MAX_INDEX`: the period since the last accrual earned
+    /// nothing (`cashMarket().lastAccrual` moved on).
+    event InterestStopped(uint256 ratePerSecondWad, uint256 elapsed);
+    /// @notice The admin set the settlement account, whose cash is a raw balance outside the index.
+    event SettlementAccountSet(AccountId indexed account);
 
     // ---------------------------------------------------------------- accounts
 
@@ -264,6 +280,17 @@ interface ICollateralVault {
     /// `VaultInsuranceAccountAlreadySet`.
     function setInsuranceAccount(AccountId account) external;
 
+    /// @notice Sets, once, the option market's settlement account (admin). Its cash is a raw
+    /// signed balance outside the index: it accrues no interest, owes none, bears no loss and is
+    /// not counted in utilisation, but counts in `liquidity` (Σ supply − Σ debt + it − the
+    /// unabsorbed loss is what the vault holds). It must hold no cash when set.
+    /// `VaultZeroAddress`, `VaultSettlementAccountAlreadySet`, `VaultProtocolAccount`.
+    function setSettlementAccount(AccountId account) external;
+
+    /// @notice Pays `amount` cash tokens from the caller toward `unabsorbedLoss()` (at most all of
+    /// it): recapitalisation after a loss larger than every creditor's claim.
+    function repayUnabsorbedLoss(uint256 amount) external;
+
     /// @notice Pauses deposits (guardian). Withdrawals and module moves are never paused.
     function pause() external;
 
@@ -317,11 +344,22 @@ interface ICollateralVault {
     /// @notice The insurance fund's account (zero until set).
     function insuranceAccount() external view returns (AccountId);
 
+    /// @notice The settlement account (zero until set).
+    function settlementAccount() external view returns (AccountId);
+
+    /// @notice The part of losses no creditor's claim could absorb, still unpaid, cash units: held
+    /// outside the index (no interest) and subtracted from the cash creditors may withdraw.
+    function unabsorbedLoss() external view returns (uint256);
+
+    /// @notice The cash creditors may withdraw now: Σ supply − Σ debt + the settlement account's
+    /// raw balance − `unabsorbedLoss()`, never below zero, with interest accrued to now.
+    function cashLiquidity() external view returns (uint256);
+
     /// @notice Every loss written off against the creditors so far, cash units.
     function lossSocialized() external view returns (uint256);
 
-    /// @notice Bad debt so far: the losses written off against the creditors plus any debt of the
-    /// insurance account the supply index could not absorb, cash units.
+    /// @notice Bad debt so far: the losses written off against the creditors plus
+    /// `unabsorbedLoss()` (what no claim could absorb, not yet repaid), cash units.
     function badDebt() external view returns (uint256);
 
     /// @notice The withdrawal risk check (zero until the margin engine is plugged in).

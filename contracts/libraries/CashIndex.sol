@@ -23,6 +23,11 @@ library CashIndex {
     /// @notice The lowest supply index a loss may leave (a cut to one millionth): a loss beyond
     /// it stays the insurance account's explicit debt, so shares keep a price.
     uint256 internal constant MIN_SUPPLY_INDEX = 1e12;
+    /// @notice The lowest supply index the second write-off may leave: when a loss is larger than
+    /// every claim before the payment, what is left is written off again after the payee is
+    /// credited, against every claim including the payee's, down to this floor (one share then
+    /// still costs at most 1e12 of them per unit, well inside 128 bits under any supply cap).
+    uint256 internal constant LAST_SUPPLY_INDEX = 1e6;
 
     // ---------------------------------------------------------------- conversions
 
@@ -168,10 +173,19 @@ library CashIndex {
     /// a loss larger than that leaves is written off only in part.
     /// @return written The cash units written off (`loss`, or less at the floor).
     function socialize(ICollateralVault.CashMarket memory m, uint256 loss) internal pure returns (uint256 written) {
+        return socializeTo(m, loss, MIN_SUPPLY_INDEX);
+    }
+
+    /// @notice `socialize` down to the supply index `floor` at most.
+    function socializeTo(
+        ICollateralVault.CashMarket memory m,
+        uint256 loss,
+        uint256 floor
+    ) internal pure returns (uint256 written) {
         uint256 supplyShares = m.totalSupplyShares;
         uint256 index = m.supplyIndex;
-        if (loss == 0 || supplyShares == 0 || index <= MIN_SUPPLY_INDEX) return 0;
-        uint256 room = index - MIN_SUPPLY_INDEX;
+        if (loss == 0 || supplyShares == 0 || index <= floor) return 0;
+        uint256 room = index - floor;
         // The most a cut down to the floor writes off, rounded down (both factors fit 128 bits).
         uint256 most = FixedPointMathLib.mulWad(room, supplyShares);
         // A supply so small that the floor writes off less than a unit bears nothing: the index

@@ -45,6 +45,9 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     /// @notice Highest share of interest the insurance fund may take.
     uint256 public constant MAX_RESERVE_SHARE = 0.5e18;
     uint256 private constant WAD = 1e18;
+    /// @dev What `_cash` holds for the settlement account: a marker outside the share range (shares
+    /// fit 128 bits), since its cash is the raw `_settlementCash`, not shares.
+    int256 private constant SETTLEMENT = int256(1) << 200;
 
     /// @inheritdoc ICollateralVault
     address public immutable cashAsset;
@@ -66,6 +69,12 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     /// @dev Signed cash shares: positive are supply shares, negative debt shares (`CashIndex`).
     mapping(AccountId account => int256) private _cash;
     mapping(address owner => mapping(address operator => bool)) private _operators;
+    /// @inheritdoc ICollateralVault
+    AccountId public settlementAccount;
+    /// @dev The settlement account's raw signed cash (no index, no interest) and the loss no claim
+    /// could absorb: one slot, read together by `_liquidity`.
+    int128 private _settlementCash;
+    uint128 private _unabsorbedLoss;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
     /// @param cash The settlement asset, listed at once with zero haircuts.
@@ -136,12 +145,15 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (asset == cashAsset) {
             CashMarket memory m = _accrue();
             int256 shares = _cash[account];
+            // The settlement account's cash is the market's to move, never to withdraw.
+            if (shares == SETTLEMENT) revert VaultProtocolAccount(account);
             int256 cash = CashIndex.amountOf(shares, m.supplyIndex, m.debtIndex);
             if (cash < 0 || uint256(cash) < amount) {
                 revert VaultInsufficientBalance(account, asset, cash < 0 ? 0 : uint256(cash), amount);
             }
-            // The tokens on hand are (at least) the credits minus the debts others owe the vault.
-            uint256 liquid = CashIndex.liquidity(m);
+            // The tokens on hand are (at least) the credits minus the debts others owe the vault,
+            // plus the settlement account's raw balance, minus the loss no claim absorbed.
+            uint256 liquid = _liquidity(m);
             if (liquid < amount) revert VaultInsufficientLiquidity(liquid, amount);
             _setShares(m, account, shares, CashIndex.debit(shares, amount, m.supplyIndex, m.debtIndex));
             _store(m);
@@ -190,20 +202,32 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (from == to) revert VaultSelfTransfer(from);
         if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
         CashMarket memory m = _accrue();
+        uint256 rest;
         int256 fromShares = _cash[from];
-        int256 newFrom = CashIndex.debit(fromShares, amount, m.supplyIndex, m.debtIndex);
-        _setShares(m, from, fromShares, newFrom);
-        // The insurance fund paid more than it held: every creditor bears the rest at once, before
-        // the payee is credited, so the payee's payment is not cut by the loss it pays for.
-        if (newFrom < 0 && from == insuranceAccount) _socialize(m, from, newFrom);
+        if (fromShares == SETTLEMENT) {
+            // amount ≤ MAX_AMOUNT = type(int128).max: the cast is exact, the subtraction checked.
+            _settlementCash -= int128(int256(amount));
+        } else {
+            int256 newFrom = CashIndex.debit(fromShares, amount, m.supplyIndex, m.debtIndex);
+            _setShares(m, from, fromShares, newFrom);
+            // The insurance fund paid more than it held: every creditor bears the rest at once,
+            // before the payee is credited, so the payee's payment is not cut by the loss it pays for.
+            if (newFrom < 0 && from == insuranceAccount) rest = _socialize(m, from, newFrom);
+        }
         int256 toShares = _cash[to];
-        _setShares(m, to, toShares, CashIndex.credit(toShares, amount, m.supplyIndex, m.debtIndex));
+        if (toShares == SETTLEMENT) {
+            _settlementCash += int128(int256(amount));
+        } else {
+            _setShares(m, to, toShares, CashIndex.credit(toShares, amount, m.supplyIndex, m.debtIndex));
+        }
+        // A loss larger than every claim before the payment: the payee's claim shares the rest.
+        if (rest != 0) _socializeRest(m, from, rest);
         _store(m);
         emit CashMoved(from, to, amount);
     }
 
     /// @inheritdoc ICollateralVault
-    function accrueInterest() external {
+    function accrueInterest() external nonReentrant {
         _store(_accrue());
     }
 
@@ -322,8 +346,34 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     function setInsuranceAccount(AccountId account) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (account.isZero()) revert VaultZeroAddress();
         if (!insuranceAccount.isZero()) revert VaultInsuranceAccountAlreadySet();
+        // The fund never owes on the index (`_socialize` clears its debt), so the reserve always
+        // buys it supply shares.
+        if (account == settlementAccount || _cash[account] < 0) revert VaultProtocolAccount(account);
         insuranceAccount = account;
         emit InsuranceAccountSet(account);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function setSettlementAccount(AccountId account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (account.isZero()) revert VaultZeroAddress();
+        if (!settlementAccount.isZero()) revert VaultSettlementAccountAlreadySet();
+        if (account == insuranceAccount || _cash[account] != 0) revert VaultProtocolAccount(account);
+        settlementAccount = account;
+        _cash[account] = SETTLEMENT;
+        emit SettlementAccountSet(account);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function repayUnabsorbedLoss(uint256 amount) external nonReentrant {
+        uint256 loss = _unabsorbedLoss;
+        if (amount > loss) amount = loss;
+        if (amount == 0) revert VaultZeroAmount();
+        unchecked {
+            loss -= amount;
+        }
+        _unabsorbedLoss = uint128(loss);
+        emit UnabsorbedLossRepaid(msg.sender, amount, loss);
+        IERC20(cashAsset).safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc ICollateralVault
@@ -361,7 +411,9 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICollateralVault
     function cashSharesOf(AccountId account) external view returns (int256) {
-        return _cash[account];
+        int256 shares = _cash[account];
+        // The settlement account holds no shares: its cash is raw (`cashOf`).
+        return shares == SETTLEMENT ? int256(0) : shares;
     }
 
     /// @inheritdoc ICollateralVault
@@ -387,6 +439,17 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICollateralVault
+    function cashLiquidity() external view returns (uint256) {
+        (CashMarket memory m, ) = _accrued(true);
+        return _liquidity(m);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function unabsorbedLoss() external view returns (uint256) {
+        return _unabsorbedLoss;
+    }
+
+    /// @inheritdoc ICollateralVault
     function cashMarket() external view returns (CashMarket memory) {
         return _load();
     }
@@ -406,8 +469,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICollateralVault
     function badDebt() external view returns (uint256) {
-        int256 cash = cashOf(insuranceAccount);
-        return lossSocialized + (cash < 0 ? uint256(-cash) : 0);
+        return lossSocialized + _unabsorbedLoss;
     }
 
     // ---------------------------------------------------------------- internal
@@ -426,23 +488,31 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (isCash) {
             if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
             m = _accrue();
+            // The cap counts the cash on the index (Σ supply − Σ debt): the settlement account's
+            // transient balance and an unabsorbed loss are left out, one slot less to read.
             totalAfter = CashIndex.liquidity(m) + amount;
         } else {
             totalAfter = config.totalSupplied + amount;
         }
         if (totalAfter > config.supplyCap) revert VaultSupplyCapExceeded(asset, totalAfter, config.supplyCap);
 
-        // Measure what actually arrived: fee-on-transfer tokens deliver less and are refused.
-        uint256 before = IERC20(asset).balanceOf(address(this));
-        IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = IERC20(asset).balanceOf(address(this)) - before;
-        if (received != amount) revert VaultTransferAmountMismatch(asset, amount, received);
-
         if (isCash) {
+            // Effects before the transfer (F5). The cash asset is the deployment's plain ERC-20
+            // (USDC), fixed for the vault's life: its transfer is not measured (docs/cash.md).
             int256 shares = _cash[account];
-            _setShares(m, account, shares, CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex));
+            if (shares == SETTLEMENT) {
+                _settlementCash += int128(int256(amount));
+            } else {
+                _setShares(m, account, shares, CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex));
+            }
             _store(m);
+            IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
         } else {
+            // Measure what actually arrived: fee-on-transfer tokens deliver less and are refused.
+            uint256 before = IERC20(asset).balanceOf(address(this));
+            IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
+            uint256 received = IERC20(asset).balanceOf(address(this)) - before;
+            if (received != amount) revert VaultTransferAmountMismatch(asset, amount, received);
             _collateral[account][asset] += amount;
             config.totalSupplied = totalAfter;
         }
@@ -470,12 +540,48 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     /// @dev Writes the debt of `account` (the insurance account, holding `shares` < 0) off against
     /// every creditor: `m`'s supply index falls by it (`CashIndex.socialize`) and the account's
     /// debt is cleared by what was written off (all of it unless the index reached its floor).
-    function _socialize(CashMarket memory m, AccountId account, int256 shares) private {
-        uint256 written = CashIndex.socialize(m, CashIndex.toAmountUp(uint256(-shares), m.debtIndex));
-        if (written == 0) return;
-        _setShares(m, account, shares, CashIndex.credit(shares, written, m.supplyIndex, m.debtIndex));
-        lossSocialized += written;
-        emit LossSocialized(account, written, m.supplyIndex);
+    /// The account's debt shares are cleared in full either way: what the floor left unwritten is
+    /// returned as `rest`, for `_socializeRest` once the payee is credited, so the fund never owes
+    /// on the index (no interest on a debt nobody will pay, F2).
+    function _socialize(CashMarket memory m, AccountId account, int256 shares) private returns (uint256 rest) {
+        uint256 loss = CashIndex.toAmountUp(uint256(-shares), m.debtIndex);
+        uint256 written = CashIndex.socialize(m, loss);
+        _setShares(m, account, shares, 0);
+        if (written != 0) {
+            lossSocialized += written;
+            emit LossSocialized(account, written, m.supplyIndex);
+        }
+        rest = loss - written;
+    }
+
+    /// @dev A loss larger than every claim before the payment (F2): `rest` is written off again,
+    /// against every claim now including the payee's, down to `LAST_SUPPLY_INDEX`, so no claim is
+    /// left that the tokens do not back. What even that cannot absorb is held as `_unabsorbedLoss`:
+    /// outside the index (no interest), subtracted from `_liquidity`, reported by `badDebt()`.
+    function _socializeRest(CashMarket memory m, AccountId account, uint256 rest) private {
+        uint256 written = CashIndex.socializeTo(m, rest, CashIndex.LAST_SUPPLY_INDEX);
+        if (written != 0) {
+            lossSocialized += written;
+            emit LossSocialized(account, written, m.supplyIndex);
+            rest -= written;
+        }
+        if (rest != 0) {
+            uint256 total = _unabsorbedLoss + rest;
+            _unabsorbedLoss = total.toUint128();
+            emit LossUnabsorbed(account, rest, total);
+        }
+    }
+
+    /// @dev The cash creditors may withdraw: Σ supply − Σ debt + the settlement account's raw
+    /// balance − the unabsorbed loss, never below zero. The vault holds at least this many tokens.
+    function _liquidity(CashMarket memory m) private view returns (uint256) {
+        // Amounts fit 197 bits (128-bit shares × 128-bit indices / 1e18): no overflow in int256.
+        int256 liquid =
+            int256(CashIndex.totalSupply(m)) -
+                int256(CashIndex.totalDebt(m)) +
+                _settlementCash -
+                int256(uint256(_unabsorbedLoss));
+        return liquid > 0 ? uint256(liquid) : 0;
     }
 
     /// @dev The cash market as stored: three slots read whole, where a struct copy reads one per field.
@@ -532,10 +638,17 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         m = _load();
         if (address(m.rateModel) == address(0) || m.lastAccrual == block.timestamp) return m;
         uint256 rate = _accrualRate(m);
-        (uint256 interest, uint256 reserveShares) = CashIndex.accrue(m, rate, block.timestamp, _reserveShare());
-        // Reserve shares exist only while the insurance account holds no debt (`_reserveShare`).
+        uint256 elapsed = block.timestamp - m.lastAccrual;
+        uint256 debtIndex = m.debtIndex;
+        (uint256 interest, uint256 reserveShares) = CashIndex.accrue(m, rate, block.timestamp, _reserveShareWad);
+        // The insurance account never owes on the index (`_socialize`): the reserve buys it shares.
         if (reserveShares != 0) _cash[insuranceAccount] += int256(reserveShares);
-        emit InterestAccrued(rate, interest, reserveShares);
+        if (m.debtIndex != debtIndex) {
+            emit InterestAccrued(rate, interest, reserveShares);
+        } else if (rate != 0 && elapsed != 0 && m.totalSupplyShares != 0 && m.totalDebtShares != 0) {
+            // Only the MAX_INDEX stop leaves the index where it was with something to accrue (F7).
+            emit InterestStopped(rate, elapsed);
+        }
     }
 
     /// @dev The same accrual as a view, for the balances every reader sees: the market as `_accrue`
@@ -548,8 +661,12 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (withTotals || accrues) _loadTotals(m);
         if (!accrues) return (m, 0);
         (bool ok, uint256 rate) = _askRateModel(m);
-        if (!ok || rate > MAX_RATE_PER_SECOND) rate = m.lastRate;
-        (, reserveShares) = CashIndex.accrue(m, rate, block.timestamp, _reserveShare());
+        if (!ok || rate > MAX_RATE_PER_SECOND) {
+            // As `_accrualRate`: a starved call must not make a view differ from the state (F6).
+            if (gasleft() < RATE_MODEL_GAS / 63) revert VaultRateModelOutOfGas();
+            rate = m.lastRate;
+        }
+        (, reserveShares) = CashIndex.accrue(m, rate, block.timestamp, _reserveShareWad);
     }
 
     /// @dev The rate to accrue at: the model's answer, or the last good rate (with
@@ -577,16 +694,10 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         }
     }
 
-    /// @dev The reserve share in force: none while the insurance account owes (a loss too large
-    /// to socialise), so its reserve cannot be added to debt shares; the creditors get it all.
-    function _reserveShare() private view returns (uint256 share) {
-        share = _reserveShareWad;
-        if (share != 0 && _cash[insuranceAccount] < 0) share = 0;
-    }
-
     /// @dev `account`'s cash in `m`, with the insurance account's pending reserve shares.
     function _cashAmount(CashMarket memory m, AccountId account, uint256 reserveShares) private view returns (int256) {
         int256 shares = _cash[account];
+        if (shares == SETTLEMENT) return _settlementCash;
         if (reserveShares != 0 && account == insuranceAccount) shares += int256(reserveShares);
         return CashIndex.amountOf(shares, m.supplyIndex, m.debtIndex);
     }

@@ -104,6 +104,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
   const market = m.contract("OptionMarket", [deployer, vault, engine]);
   const insurance = m.contract("InsuranceFund", [deployer, vault]);
   const insuranceAccount = m.staticCall(insurance, "account", []);
+  const settlementAccount = m.staticCall(market, "settlementAccount", []);
   const liquidator = m.contract("Liquidator", [deployer, vault, engine, market, insuranceAccount, [...plan.auction]]);
 
   // Listings keep their order (the vault's and the engine's indices follow the file).
@@ -142,6 +143,9 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     // and it receives the reserve share of interest (docs/cash.md). The vault starts at the zero
     // rate: a rate model is the timelocked admin's later choice.
     m.call(vault, "setInsuranceAccount", [insuranceAccount], { id: "VaultInsuranceAccount" }),
+    // The settlement account's cash is raw, outside the index: it never owes interest while longs
+    // are paid before the shorts settle (docs/cash.md, "The settlement account").
+    m.call(vault, "setSettlementAccount", [settlementAccount], { id: "VaultSettlementAccount" }),
     m.call(market, "setAccountHook", [liquidator], { id: "MarketAccountHook" }),
   );
 

@@ -73,6 +73,7 @@ abstract contract PledgeFixture is VaultFixture {
         market.grantRole(Roles.MODULE_ROLE, address(liquidator));
         vault.setAccountHook(liquidator);
         vault.setInsuranceAccount(insurance.account());
+        vault.setSettlementAccount(market.settlementAccount());
         market.setAccountHook(liquidator);
         vm.stopPrank();
     }
