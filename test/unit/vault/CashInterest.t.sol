@@ -553,4 +553,14 @@ contract CashInterestTest is VaultFixture {
     function carol() internal returns (address) {
         return makeAddr("carol");
     }
+
+    /// Review r15 F7: no `InterestAccrued` when nothing could accrue (nobody owes).
+    function test_noInterestEventWhenNothingAccrues() public {
+        _fundAndDeposit(alice, aliceMain, usdc, 1_000e6);
+        _setModel(model);
+        vm.warp(block.timestamp + 1 days);
+        vm.recordLogs();
+        vault.accrueInterest();
+        assertEq(vm.getRecordedLogs().length, 0, "no event for an accrual of nothing");
+    }
 }
