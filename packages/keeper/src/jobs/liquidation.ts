@@ -70,9 +70,10 @@ export interface LiquidationJobOptions {
   maxBatchGas: bigint;
   /**
    * Gas one bid of a batch is assumed to simulate at before the first batch was simulated
-   * (then the simulated figure, `eth_estimateGas` ÷ bids, sizes the rest). Default 500k:
-   * `bench:keeper` simulates about 370k per start-and-bid in a batch of 25 whole accounts; a
-   * batch that turns out larger than `maxBatchGas` is halved.
+   * (then the simulated figure, `eth_estimateGas` ÷ bids, sizes the rest). Default 400k:
+   * `bench:keeper` simulates about 370k per start-and-bid in a batch of whole accounts, the
+   * bidder's IM check included; a batch that turns out larger than `maxBatchGas` is halved.
+   * The first batch's size matters: the tick's other batches wait for its simulation.
    */
   gasPerBid?: bigint | undefined;
   /** A fixed USD price of the native token, WAD; else read from the oracle's spot of `nativeAsset`. */
@@ -239,7 +240,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   const bidKey = (account: bigint) => `bid:${formatAccount(asAccountId(account))}`;
 
   /** Gas one bid of a batch is assumed to use (simulated) before any batch was simulated. */
-  const priorGasPerBid = options.gasPerBid ?? 500_000n;
+  const priorGasPerBid = options.gasPerBid ?? 400_000n;
   /**
    * Gas per bid of the last batch whose gas was searched for (`eth_estimateGas` ÷ its bids,
    * batch overhead included) and that its guard accepted, at most `maxBidGas`; undefined before
