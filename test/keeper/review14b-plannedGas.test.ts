@@ -136,16 +136,6 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
           gasUsed: r.gasUsed,
           gasLimit: (ours[i] as { gas: bigint }).gas,
         }));
-        console.log("batches in the block:", summary);
-        if (process.env.R14B_TRACE) {
-          for (const r of receipts.filter((x) => x.status === "reverted")) {
-            const trace = (await publicClient.request({
-              method: "debug_traceTransaction" as never,
-              params: [r.transactionHash, { disableStack: true, disableMemory: true, disableStorage: true }] as never,
-            })) as { failed: boolean; returnValue: string; gas: number };
-            console.log("revert data:", trace.returnValue, "failed:", trace.failed, "gas:", trace.gas);
-          }
-        }
         assert.equal(receipts.length, 2, "two batches in one block");
         assert.ok(
           receipts.every((r) => r.status === "success"),
