@@ -96,9 +96,9 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
         "all below MM",
       );
 
-      // Sized so the tick's first batch carries 4 bids (its gas is searched for) and the 5th goes
-      // alone at the planned limit: 2.6M × 10/13 / 500k (the job's prior, which `createKeeper` does
-      // not let one set) = 4; later batches hold 2.6M / (1.15 × simulated gas per bid) ≥ 5.
+      // Sized so the tick's first batch carries 4 bids (its gas is searched for) and the rest go
+      // at the planned limit: 2.6M × 10/13 / 500k (the prior, set here) = 4; later batches hold
+      // 2.6M / (1.15 × simulated gas per bid) ≥ 5.
       const keeper = createKeeper({
         publicClient: publicClient as never,
         walletClient: keeperWallet as never,
@@ -107,6 +107,7 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
         logger: pino({ level: process.env.R14B_LOG ?? "silent" }),
         maxBatchGas: 2_600_000n,
         maxBidGas: 10_000_000n,
+        gasPerBid: 500_000n,
       });
       try {
         await testClient.setAutomine(false);
