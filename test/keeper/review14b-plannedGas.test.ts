@@ -13,7 +13,7 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import { type Hex, maxUint256, parseUnits } from "viem";
 
-import { type Order, Health, accountId, asAccountId, orderDomain, orderTypes, seriesId } from "@pledge/sdk";
+import { type Order, Health, accountId, asAccountId, signOrder, seriesId } from "@pledge/sdk";
 import { createKeeper } from "../../packages/keeper/src/index.js";
 import { toContractsWad } from "../../scripts/lib/population.js";
 import { createWorld } from "./helpers/world.js";
@@ -72,12 +72,7 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
             nonce: ++nonce,
             deadline: now + 86_400n,
           };
-          const signature = await makerWallet.signTypedData({
-            domain: orderDomain(world.book.chainId, contracts.market.address),
-            types: orderTypes,
-            primaryType: "Order",
-            message: order,
-          });
+          const { signature } = await signOrder(makerWallet, { order, addressBook: world.book });
           try {
             await mined(
               contracts.market.write.fill([order, signature, trader, order.size], { account: traderWallet.account }),
