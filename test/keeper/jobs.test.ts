@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import type { Address } from "viem";
 
-import { type AccountMarginState, type BidPreview, Health, liquidatorAbi, seriesId, asAccountId } from "@pledge/sdk";
+import { type AccountMarginState, type BidPreview, Health, liquidatorAbi, seriesId } from "@pledge/sdk";
 import { Outcome, SKIP_NONCE_CHECK, type SendResult } from "../../packages/keeper/src/index.js";
 import { createExecute } from "../../packages/keeper/src/jobs/job.js";
 import { createLiquidationJob } from "../../packages/keeper/src/jobs/liquidation.js";
@@ -15,6 +15,7 @@ import type { Readers } from "../../packages/keeper/src/readers.js";
 import { createStats } from "../../packages/keeper/src/stats.js";
 import { type KeeperIndex, emptyIndex } from "../../packages/keeper/src/store.js";
 import { type SentCall, eventLog, fakeSender, minedAt } from "./helpers/fakes.js";
+import { auctionParams, marginState, quotable } from "./helpers/accounts.js";
 import { stubReaders } from "./helpers/stubReaders.js";
 
 const WAD = 10n ** 18n;
@@ -25,36 +26,7 @@ const oracle: Address = "0x00000000000000000000000000000000000000d3";
 const weth: Address = "0x00000000000000000000000000000000000000d4";
 const BIDDER = 99n;
 
-function state(account: bigint, health: Health): AccountMarginState {
-  return {
-    account: asAccountId(account),
-    equityIM: 0n,
-    equityMM: 0n,
-    requirementIM: 10n * WAD,
-    requirementMM: 5n * WAD,
-    health,
-    markValue: 0n,
-  };
-}
-
-/**
- * An account below MM whose whole-account bid at the 5 % starting discount pays off: marked at
- * 1,000 USD with no cash, so the bidder pays 950 USD for 1,000 USD (less the insurance fee); its
- * maintenance equity is negative, so the liquidator sells it whole.
- */
-function quotable(account: bigint): AccountMarginState {
-  return { ...state(account, Health.LIQUIDATABLE), markValue: 1_000n * WAD, equityMM: -WAD };
-}
-
-/** The liquidator's parameters the confirmation reads (the defaults of `docs/risk.md`). */
-const auctionParams = {
-  startDiscountWad: WAD / 20n,
-  endDiscountWad: (3n * WAD) / 10n,
-  duration: 900,
-  insuranceShareWad: WAD / 10n,
-  bufferWad: (15n * WAD) / 100n,
-  dustValueWad: 0n,
-};
+const state = marginState;
 
 /** A bid request as the job sends it in `bidMany`. */
 interface BidRequest {
@@ -140,7 +112,6 @@ function setUp(options: {
       assert.equal(bidderAccount, BIDDER);
       return {
         bidderExcessIM: options.bidderExcessIM ?? 1_000_000n * WAD,
-        insuranceShareWad: auctionParams.insuranceShareWad,
         auctionParams,
         states: options.states.filter((s) => chunks.flat().includes(s.account)),
       };

@@ -290,13 +290,13 @@ describe("keeper readers (fake node)", () => {
   it("confirms every chunk with the keeper's excess and the insurance share in one call, states named by account", async () => {
     const { client, calls } = fakeNode();
     const readers = createReaders(client, book);
-    const { bidderExcessIM, insuranceShareWad, states } = await readers.confirmation(
+    const { bidderExcessIM, auctionParams, states } = await readers.confirmation(
       { bidderAccount: 9n, chunks: [[1n, 2n], [3n]] },
       10n,
     );
     assert.deepEqual(calls, [{ subcalls: 4 }]);
     assert.equal(bidderExcessIM, -7n);
-    assert.equal(insuranceShareWad, WAD / 4n);
+    assert.equal(auctionParams.insuranceShareWad, WAD / 4n);
     assert.deepEqual(
       states.map((s) => [s.account, s.equityIM, s.health]),
       [

@@ -16,7 +16,7 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import type { Address } from "viem";
 
-import { type AccountMarginState, Health, asAccountId, liquidatorAbi } from "@pledge/sdk";
+import { type AccountMarginState, liquidatorAbi } from "@pledge/sdk";
 import { type GasGuard, Outcome, type GasPlan, type SendResult } from "../../packages/keeper/src/index.js";
 import { createExecute } from "../../packages/keeper/src/jobs/job.js";
 import { createLiquidationJob } from "../../packages/keeper/src/jobs/liquidation.js";
@@ -25,6 +25,7 @@ import type { Planner } from "../../packages/keeper/src/planner.js";
 import { createStats } from "../../packages/keeper/src/stats.js";
 import { emptyIndex } from "../../packages/keeper/src/store.js";
 import { eventLog, minedAt } from "./helpers/fakes.js";
+import { auctionParams, quotable } from "./helpers/accounts.js";
 import { stubReaders } from "./helpers/stubReaders.js";
 
 const WAD = 10n ** 18n;
@@ -32,25 +33,6 @@ const silent = pino({ level: "silent" });
 const liquidator: Address = "0x00000000000000000000000000000000000000d1";
 const BIDDER = 99n;
 const HEAVY = 666n;
-const auctionParams = {
-  startDiscountWad: WAD / 20n,
-  endDiscountWad: (3n * WAD) / 10n,
-  duration: 900,
-  insuranceShareWad: WAD / 10n,
-  bufferWad: (15n * WAD) / 100n,
-  dustValueWad: 0n,
-};
-
-const quotable = (account: bigint): AccountMarginState => ({
-  account: asAccountId(account),
-  equityIM: 0n,
-  equityMM: -WAD,
-  requirementIM: 10n * WAD,
-  requirementMM: 5n * WAD,
-  health: Health.LIQUIDATABLE,
-  markValue: 1_000n * WAD,
-});
-
 /** Gas a bid on `account` really uses in a batch: 400k, or 5M for the heavy account. */
 const realGas = (account: bigint) => (account === HEAVY ? 5_000_000n : 400_000n);
 
@@ -63,7 +45,6 @@ describe("review r14b (fixed): the planned limit's learnt gas per bid", () => {
     const readers = stubReaders({
       confirmation: async ({ chunks }) => ({
         bidderExcessIM: 1_000_000_000n * WAD,
-        insuranceShareWad: auctionParams.insuranceShareWad,
         auctionParams,
         states: states.filter((s) => chunks.flat().includes(s.account)),
       }),

@@ -13,7 +13,7 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import { type Hex, maxUint256, parseUnits } from "viem";
 
-import { type Order, Health, accountId, asAccountId, orderDomain, orderTypes, seriesId } from "@pledge/sdk";
+import { type Order, Health, accountId, asAccountId, signOrder, seriesId } from "@pledge/sdk";
 import { createKeeper } from "../../packages/keeper/src/index.js";
 import { toContractsWad } from "../../scripts/lib/population.js";
 import { createWorld } from "./helpers/world.js";
@@ -72,12 +72,7 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
             nonce: ++nonce,
             deadline: now + 86_400n,
           };
-          const signature = await makerWallet.signTypedData({
-            domain: orderDomain(world.book.chainId, contracts.market.address),
-            types: orderTypes,
-            primaryType: "Order",
-            message: order,
-          });
+          const { signature } = await signOrder(makerWallet, { order, addressBook: world.book });
           try {
             await mined(
               contracts.market.write.fill([order, signature, trader, order.size], { account: traderWallet.account }),
@@ -97,11 +92,9 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
       );
 
       // Sized so the tick's first batch carries 4 bids (its gas is searched for) and the rest go
-      // in one more batch at the planned limit: 2.7M × 10/13 / 500k (the job's prior, which
-      // `createKeeper` does not let one set) = 4; later batches hold (2.7M − 4 × 110k of headroom
-      // for the series ahead) / (1.15 × simulated gas per bid) ≥ 4 while a bid simulates under
-      // 491k. (2.6M left no room: cash on an index, issue 15, made a bid a few thousand gas dearer
-      // and split 8 accounts into 4 + 3 + 1.)
+      // at the planned limit: 2.7M × 10/13 / 500k (the prior, set here) = 4; later batches hold
+      // 2.7M / (1.15 × simulated gas per bid) ≥ 4. (2.6M left no room: cash on an index, issue 15,
+      // made a bid a few thousand gas dearer and split 8 accounts into 4 + 3 + 1.)
       const keeper = createKeeper({
         publicClient: publicClient as never,
         walletClient: keeperWallet as never,
@@ -110,6 +103,7 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
         logger: pino({ level: process.env.R14B_LOG ?? "silent" }),
         maxBatchGas: 2_700_000n,
         maxBidGas: 10_000_000n,
+        gasPerBid: 500_000n,
       });
       try {
         await testClient.setAutomine(false);
@@ -139,16 +133,6 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
           gasUsed: r.gasUsed,
           gasLimit: (ours[i] as { gas: bigint }).gas,
         }));
-        console.log("batches in the block:", summary);
-        if (process.env.R14B_TRACE) {
-          for (const r of receipts.filter((x) => x.status === "reverted")) {
-            const trace = (await publicClient.request({
-              method: "debug_traceTransaction" as never,
-              params: [r.transactionHash, { disableStack: true, disableMemory: true, disableStorage: true }] as never,
-            })) as { failed: boolean; returnValue: string; gas: number };
-            console.log("revert data:", trace.returnValue, "failed:", trace.failed, "gas:", trace.gas);
-          }
-        }
         assert.equal(receipts.length, 2, "two batches in one block");
         assert.ok(
           receipts.every((r) => r.status === "success"),

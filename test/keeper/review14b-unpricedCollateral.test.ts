@@ -13,7 +13,7 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import { type Hex, maxUint256, parseEther, parseUnits } from "viem";
 
-import { type Order, Health, accountId, asAccountId, liquidatorAbi, orderDomain, orderTypes } from "@pledge/sdk";
+import { type Order, Health, accountId, asAccountId, signOrder, liquidatorAbi } from "@pledge/sdk";
 import { createKeeper } from "../../packages/keeper/src/index.js";
 import { toFeedAnswer } from "../../scripts/lib/history.js";
 import { createWorld } from "./helpers/world.js";
@@ -56,12 +56,7 @@ describe("review r14b (fixed): a collateral feed fails (local quote)", () => {
       nonce: 9_999n,
       deadline: now + 86_400n,
     };
-    const signature = await makerWallet.signTypedData({
-      domain: orderDomain(world.book.chainId, contracts.market.address),
-      types: orderTypes,
-      primaryType: "Order",
-      message: order,
-    });
+    const { signature } = await signOrder(makerWallet, { order, addressBook: world.book });
     await mined(contracts.market.write.fill([order, signature, trader, size], { account: traderWallet.account }));
     assert.equal((await contracts.engine.read.accountMargin([trader])).health, Health.HEALTHY);
 

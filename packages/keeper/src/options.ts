@@ -34,7 +34,7 @@ export interface KeeperOptions {
   minProfit?: bigint;
   /** Largest payment for one slice, cash units. Default unbounded. */
   maxExposure?: bigint;
-  /** Gas one bid is assumed to simulate at before the first batch is simulated. Default 500k. */
+  /** Gas one bid is assumed to simulate at before the first batch is simulated. Default 400k. */
   gasPerBid?: bigint;
   /** Excess over IM the bidder keeps unspent, WAD (USD). Default 0. */
   bidReserveWad?: bigint;

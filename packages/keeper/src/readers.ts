@@ -39,9 +39,7 @@ export interface Snapshot {
 export interface Confirmation {
   /** The keeper's own excess over initial margin, WAD (may be negative). */
   bidderExcessIM: bigint;
-  /** The liquidator's insurance share of the discount, WAD. */
-  insuranceShareWad: bigint;
-  /** The liquidator's auction parameters, for quoting bids that start an auction locally. */
+  /** The liquidator's auction parameters: its insurance share, and for quoting bids that start an auction locally. */
   auctionParams: AuctionParams;
   states: AccountMarginState[];
 }
@@ -186,12 +184,7 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
             ),
           ),
         ]);
-        return {
-          bidderExcessIM,
-          insuranceShareWad: auctionParams.insuranceShareWad,
-          auctionParams,
-          states: states.flat(),
-        };
+        return { bidderExcessIM, auctionParams, states: states.flat() };
       }),
     auctions: (accounts, blockNumber) =>
       withBackoff(() =>

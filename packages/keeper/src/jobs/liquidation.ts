@@ -70,9 +70,10 @@ export interface LiquidationJobOptions {
   maxBatchGas: bigint;
   /**
    * Gas one bid of a batch is assumed to simulate at before the first batch was simulated
-   * (then the simulated figure, `eth_estimateGas` ÷ bids, sizes the rest). Default 500k:
-   * `bench:keeper` simulates about 370k per start-and-bid in a batch of 25 whole accounts; a
-   * batch that turns out larger than `maxBatchGas` is halved.
+   * (then the simulated figure, `eth_estimateGas` ÷ bids, sizes the rest). Default 400k:
+   * `bench:keeper` simulates about 370k per start-and-bid in a batch of whole accounts, the
+   * bidder's IM check included; a batch that turns out larger than `maxBatchGas` is halved.
+   * The first batch's size matters: the tick's other batches wait for its simulation.
    */
   gasPerBid?: bigint | undefined;
   /** A fixed USD price of the native token, WAD; else read from the oracle's spot of `nativeAsset`. */
@@ -235,11 +236,22 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     );
   }
 
+  /**
+   * A request the liquidator skips (`BidSkipped`, or its batch's simulation says it would):
+   * counted, cooled down like a failed send, and logged with the error's name.
+   */
+  function skipBid(bid: BidDecision, reason: Hex | undefined, block: bigint, message: string) {
+    const cause = reason === undefined ? "unknown" : (pledgeErrorNameOf(reason) ?? reason);
+    metrics.outcomes.inc({ job: "bid", outcome: Outcome.SKIPPED_IN_BATCH });
+    execute.coolDown(bidKey(bid.account), block);
+    log.info({ event: "bidSkipped", account: formatAccount(asAccountId(bid.account)), cause }, message);
+  }
+
   /** A bid's target key, as the other jobs name accounts (`owner/subId`). */
   const bidKey = (account: bigint) => `bid:${formatAccount(asAccountId(account))}`;
 
   /** Gas one bid of a batch is assumed to use (simulated) before any batch was simulated. */
-  const priorGasPerBid = options.gasPerBid ?? 500_000n;
+  const priorGasPerBid = options.gasPerBid ?? 400_000n;
   /**
    * Gas per bid of the last batch whose gas was searched for (`eth_estimateGas` ÷ its bids,
    * batch overhead included) and that its guard accepted, at most `maxBidGas`; undefined before
@@ -385,14 +397,8 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       // Dropped before sending: each cools down like a request a mined batch skipped.
       const landing = bids.filter((_, i) => outcomes![i]!.landed);
       bids.forEach((bid, i) => {
-        if (outcomes![i]!.landed) return;
-        const cause = pledgeErrorNameOf(outcomes![i]!.skipReason) ?? outcomes![i]!.skipReason;
-        metrics.outcomes.inc({ job: "bid", outcome: Outcome.SKIPPED_IN_BATCH });
-        execute.coolDown(bidKey(bid.account), block);
-        log.info(
-          { event: "bidSkipped", account: formatAccount(asAccountId(bid.account)), cause },
-          "bid dropped: its batch's simulation skips it",
-        );
+        const { landed, skipReason } = outcomes![i]!;
+        if (!landed) skipBid(bid, skipReason, block, "bid dropped: its batch's simulation skips it");
       });
       if (landing.length > 0) await sendBatch(report, landing, tick, { headroom });
       return;
@@ -442,13 +448,11 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     const events = parseEventLogs({ abi: liquidatorAbi, logs: receipt.logs });
     const started = new BigIntSet();
     const landed = new BigIntSet();
-    const skipped = new BigIntMap<string>();
+    const skipped = new BigIntMap<Hex>();
     for (const event of events) {
       if (event.eventName === "AuctionStarted") started.add(event.args.account);
       else if (event.eventName === "Bid" && event.args.bidderAccount === bidderAccount) landed.add(event.args.account);
-      else if (event.eventName === "BidSkipped") {
-        skipped.set(event.args.account, pledgeErrorNameOf(event.args.reason) ?? event.args.reason);
-      }
+      else if (event.eventName === "BidSkipped") skipped.set(event.args.account, event.args.reason);
     }
     for (const bid of bids) {
       const account = formatAccount(asAccountId(bid.account));
@@ -460,10 +464,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
           "bid landed",
         );
       } else {
-        const cause = skipped.get(bid.account) ?? "unknown";
-        metrics.outcomes.inc({ job: "bid", outcome: Outcome.SKIPPED_IN_BATCH });
-        execute.coolDown(bidKey(bid.account), block);
-        log.info({ event: "bidSkipped", account, cause }, "bid skipped in its batch");
+        skipBid(bid, skipped.get(bid.account), block, "bid skipped in its batch");
       }
     }
   }
@@ -475,10 +476,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       const accounts = await planner.plan(index, block, timestamp);
       if (accounts.length === 0) return report;
       const chunks = chunkByGas(accounts, planner.holdings(), options.marginChunkSize, options.marginGasPerCall);
-      const { bidderExcessIM, insuranceShareWad, auctionParams, states } = await readers.confirmation(
-        { bidderAccount, chunks },
-        block,
-      );
+      const { bidderExcessIM, auctionParams, states } = await readers.confirmation({ bidderAccount, chunks }, block);
       stats.confirmed(states.length);
       planner.confirmed(states);
       reportInsolvent(states);
@@ -520,7 +518,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         maxExposure: options.maxExposure ?? maxUint256,
         bidderAccount,
         bidderExcessIM: bidderExcessIM > 0n ? bidderExcessIM : 0n,
-        insuranceShareWad,
+        insuranceShareWad: auctionParams.insuranceShareWad,
         cashDecimals: options.cashDecimals,
         maxSlippageWad: options.maxSlippageWad ?? WAD / 1_000n,
         reserveWad: options.reserveWad,
