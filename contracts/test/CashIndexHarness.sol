@@ -94,4 +94,13 @@ contract CashIndexHarness {
         written = CashIndex.socialize(m, loss);
         return (m, written);
     }
+
+    function socializeTo(
+        ICollateralVault.CashMarket memory m,
+        uint256 loss,
+        uint256 floor
+    ) external pure returns (ICollateralVault.CashMarket memory, uint256 written) {
+        written = CashIndex.socializeTo(m, loss, floor);
+        return (m, written);
+    }
 }

@@ -27,6 +27,7 @@ import {
   cashAmountOf,
   cashAt,
   cashMarketAt,
+  cashMove,
   cashLiquidity,
   creditCash,
   debitCash,
@@ -43,6 +44,8 @@ import {
   totalCashCredit,
   totalCashDebt,
   utilization,
+  withdrawableCash,
+  LAST_SUPPLY_INDEX,
 } from "../../packages/sdk/src/index.js";
 import { type Random, random } from "./random.js";
 
@@ -125,6 +128,11 @@ function makeCases(): Case[] {
     const loss = rng.float() < 0.7 ? rng.logUniform(1n, totalCashCredit(m) + 2n) : uint(rng);
     add("socialize", [m, loss], () => {
       const r = socializeLoss(m, loss);
+      return [r.market, r.written];
+    });
+    const floor = rng.float() < 0.5 ? LAST_SUPPLY_INDEX : rng.range(0n, m.supplyIndex + 2n);
+    add("socializeTo", [m, loss, floor], () => {
+      const r = socializeLoss(m, loss, floor);
       return [r.market, r.written];
     });
   }
@@ -302,5 +310,82 @@ describe("SDK cash index parity (TypeScript === chain, to the wei)", async () =>
     assert.ok(final.market.supplyIndex < WAD, "losses lowered the supply index");
     assert.ok(final.market.debtIndex > WAD, "interest raised the debt index");
     assert.equal(final.kink?.kinkWad, 8n * 10n ** 17n);
+  });
+  it("a cash move predicted to the wei: interest, the settlement account, a loss beyond every claim", async () => {
+    const world = await network.create();
+    const { contracts, book: addressBook } = await deployPledge(world, { writeBook: false });
+    const { vault, usdc, insurance } = contracts;
+    const publicClient = await world.viem.getPublicClient();
+    const testClient = await world.viem.getTestClient();
+    const [admin] = await world.viem.getWalletClients();
+    const kink = {
+      baseRateWad: 5n * 10n ** 16n,
+      slope1Wad: 30n * 10n ** 16n,
+      slope2Wad: 3n * WAD,
+      kinkWad: 8n * 10n ** 17n,
+    };
+    const model = await world.viem.deployContract("KinkRateModel", [admin!.account.address, vault.address, kink]);
+    await vault.write.setRateModel([model.address]);
+    await vault.write.grantRole([keccak256(toBytes("pledge.role.module")), admin!.account.address]);
+    await vault.write.grantRole([keccak256(toBytes("pledge.role.riskManager")), admin!.account.address]);
+    await vault.write.setReserveShare([WAD / 10n]);
+    await usdc.write.approve([vault.address, MAX]);
+    const fund = asAccountId(await insurance.read.account());
+    const settlement = asAccountId(await vault.read.settlementAccount());
+    const accounts = [1n, 2n, 3n].map((sub) => accountId(admin!.account.address, sub));
+    const everyone = [...accounts, fund, settlement];
+    for (const a of accounts) {
+      await usdc.write.mint([admin!.account.address, parseUnits("20000", 6)]);
+      await vault.write.deposit([a, usdc.address, parseUnits("20000", 6)]);
+    }
+    const rng = random(0x5e771en);
+    let written = 0n;
+    let unabsorbed = 0n;
+    for (let step = 0; step < 40; step++) {
+      const state = await getCashMarket(publicClient, { addressBook });
+      const balances = await Promise.all(
+        everyone.map(async (account) => (await getBalances(publicClient, { addressBook, account })).cashShares),
+      );
+      const books = { ...state, shares: new Map(everyone.map((account, i) => [account, balances[i]!])), kink };
+      // A move: between traders, through the settlement account, or the fund paying beyond what
+      // it holds (late in the run, beyond every claim, so the second write-off and the loss held
+      // apart happen too).
+      const which = rng.int(4);
+      const pick = () => accounts[rng.int(accounts.length)]!;
+      let [from, to] = [pick(), pick()];
+      let amount = parseUnits(String(1 + rng.int(30_000)), 6);
+      if (which === 1) [from, to] = rng.float() < 0.5 ? [settlement, to] : [from, settlement];
+      if (which === 2) {
+        from = fund;
+        amount = (state.totalCredit * BigInt(step < 20 ? 1 + rng.int(30) : 90 + rng.int(400))) / 100n + 1n;
+      }
+      if (from === to) to = accounts[(accounts.indexOf(from) + 1) % accounts.length]!;
+      const at = state.timestamp + 1n + rng.range(0n, 20n * 86_400n);
+      const predicted = cashMove(books, from, to, amount, at);
+      await testClient.setNextBlockTimestamp({ timestamp: at });
+      await vault.write.moveCash([from, to, amount]);
+      const blockNumber = await publicClient.getBlockNumber();
+      const after = await getCashMarket(publicClient, { addressBook, blockNumber });
+      assert.deepEqual(normal(after.market), normal(predicted.books.market), `step ${step}: the market`);
+      assert.equal(after.borrowRate, predicted.books.borrowRate, `step ${step}: the next rate`);
+      assert.equal(after.lossSocialized, predicted.books.lossSocialized, `step ${step}: losses written off`);
+      assert.equal(after.unabsorbedLoss, predicted.books.unabsorbedLoss, `step ${step}: loss held apart`);
+      assert.equal(after.settlementCash, predicted.books.settlementCash, `step ${step}: settlement cash`);
+      assert.equal(after.liquidity, withdrawableCash(predicted.books, at), `step ${step}: liquidity`);
+      for (const account of everyone) {
+        const shares = predicted.books.shares.get(account) ?? 0n;
+        const expected =
+          account === settlement
+            ? predicted.books.settlementCash
+            : cashAt(predicted.books, shares, at, account === fund);
+        assert.equal(await vault.read.cashOf([account], { blockNumber }), expected, `step ${step}: cash of ${account}`);
+      }
+      written += predicted.written;
+      unabsorbed += predicted.unabsorbed;
+    }
+    assert.ok(written > 0n, "losses were written off against the creditors");
+    assert.ok(unabsorbed > 0n, "a loss beyond every claim was held apart");
+    const final = await getCashMarket(publicClient, { addressBook });
+    assert.equal(final.badDebt, final.lossSocialized + final.unabsorbedLoss);
   });
 });

@@ -629,6 +629,9 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   VaultInsuranceAccountNotSet: () =>
     "The vault has no insurance account yet, so it cannot pay a reserve; the admin sets it first (setInsuranceAccount)",
   VaultInsuranceAccountAlreadySet: () => "The vault's insurance account is set already; it cannot be replaced",
+  VaultSettlementAccountAlreadySet: () => "The vault's settlement account is set already; it cannot be replaced",
+  VaultProtocolAccount: ([account]) =>
+    `Account ${acct(account)} is a protocol account (the settlement or the insurance account) and cannot be used here; name an ordinary account`,
   CashUnitsUnsupportedDecimals: ([decimals]) =>
     `The cash token has ${str(decimals)} decimals, more than Pledge supports (${MAX_CASH_DECIMALS}); use a cash token with fewer`,
 

@@ -100,6 +100,10 @@ export {
   type KinkParams,
   MAX_INDEX,
   MAX_RATE_PER_SECOND,
+  type CashBooks,
+  type CashMoveResult,
+  LAST_SUPPLY_INDEX,
+  MAX_CASH_AMOUNT,
   MIN_SUPPLY_INDEX,
   SECONDS_PER_YEAR,
   accrue as accrueCash,
@@ -107,6 +111,7 @@ export {
   borrowApr,
   cashAt,
   cashMarketAt,
+  cashMove,
   credit as creditCash,
   debit as debitCash,
   kinkBorrowRate,
@@ -122,6 +127,7 @@ export {
   totalDebt as totalCashDebt,
   totalSupply as totalCashCredit,
   utilization,
+  withdrawableCash,
 } from "./math/cashIndex.js";
 export {
   type After as MarginGateAfter,

@@ -8,6 +8,8 @@
  */
 import { type Address, zeroAddress } from "viem";
 
+import type { AccountId } from "../accounts.js";
+
 import { MAX_INT256, MAX_UINT256, MIN_INT256, signed } from "./evm.js";
 import { FullMulDivFailedError, MathError, MathOverflowError, assertType } from "./errors.js";
 import { divWad, divWadUp, fullMulDiv, mulDivUp, mulWad, mulWadUp } from "./fixedPoint.js";
@@ -19,6 +21,11 @@ export const SECONDS_PER_YEAR = 31_536_000n;
 export const MAX_INDEX = (1n << 128n) - 1n;
 /** The lowest supply index a loss may leave, as `CashIndex.MIN_SUPPLY_INDEX`. */
 export const MIN_SUPPLY_INDEX = 10n ** 12n;
+/**
+ * The floor of the second write-off (`CashIndex.LAST_SUPPLY_INDEX`): a loss larger than every claim
+ * before the fund's payment is written off again, the payee's claim included, down to this index.
+ */
+export const LAST_SUPPLY_INDEX = 10n ** 6n;
 /** The highest rate per second the vault charges (500 % a year), as `CollateralVault.MAX_RATE_PER_SECOND`. */
 export const MAX_RATE_PER_SECOND = (5n * WAD) / SECONDS_PER_YEAR;
 
@@ -270,21 +277,27 @@ export function accrue(
 }
 
 /**
- * `m` after `loss` cash units are written off against every creditor, as `CashIndex.socialize`:
- * the supply index falls by `ceil(loss × 1e18 / totalSupplyShares)`, never below
- * `MIN_SUPPLY_INDEX`; `written` is what was written off (`loss`, or less at the floor).
+ * `m` after `loss` cash units are written off against every creditor, as `CashIndex.socialize`
+ * (or `CashIndex.socializeTo` with a `floor`): the supply index falls by
+ * `ceil(loss × 1e18 / totalSupplyShares)`, never below `floor` (`MIN_SUPPLY_INDEX` by default);
+ * `written` is what was written off (`loss`, or less at the floor).
  *
  * @example
  * const m = { supplyIndex: WAD, debtIndex: WAD, totalSupplyShares: 1_000_000_000n, totalDebtShares: 0n, rateModel: "0x0000000000000000000000000000000000000000", lastAccrual: 0n, lastRate: 0n };
  * const { market, written } = socializeLoss(m, 100_000_000n); // 100 of 1,000 USDC lost
  * written === 100_000_000n && market.supplyIndex === 900_000_000_000_000_000n; // every claim −10 %
  */
-export function socialize(m: CashMarket, loss: bigint): { market: CashMarket; written: bigint } {
+export function socialize(
+  m: CashMarket,
+  loss: bigint,
+  floor: bigint = MIN_SUPPLY_INDEX,
+): { market: CashMarket; written: bigint } {
   assertType(loss, "uint", 256, "loss");
+  assertType(floor, "uint", 256, "floor");
   const supplyShares = m.totalSupplyShares;
   const index = m.supplyIndex;
-  if (loss === 0n || supplyShares === 0n || index <= MIN_SUPPLY_INDEX) return { market: m, written: 0n };
-  const room = index - MIN_SUPPLY_INDEX;
+  if (loss === 0n || supplyShares === 0n || index <= floor) return { market: m, written: 0n };
+  const room = index - floor;
   const most = mulWad(room, supplyShares);
   if (most === 0n) return { market: m, written: 0n };
   let cut = room;
@@ -332,6 +345,208 @@ export function cashAt(state: CashState, shares: bigint, timestamp: bigint, insu
   const { market, reserveShares } = cashMarketAt(state, timestamp);
   const held = insurance && reserveShares !== 0n ? shares + reserveShares : shares;
   return amountOf(held, market.supplyIndex, market.debtIndex);
+}
+
+// ---------------------------------------------------------------- the vault's books
+
+/** The most one cash move carries, as `CollateralVault.MAX_AMOUNT` (`type(int128).max`). */
+export const MAX_CASH_AMOUNT = (1n << 127n) - 1n;
+
+/**
+ * The vault's cash books beyond the index, as far as a move between accounts touches them: what
+ * `cashMove` needs to predict a `moveCash` (a settlement, a bid, a fee, the insurance fund paying
+ * a bidder) to the wei, including a loss written off against every creditor.
+ */
+export interface CashBooks extends CashState {
+  /** Stored shares (`cashSharesOf`) of the accounts the move touches; a missing account holds 0. */
+  shares: ReadonlyMap<AccountId, bigint>;
+  /** The insurance fund's account: a payment beyond its balance is written off at once. */
+  insuranceAccount: AccountId;
+  /** The settlement account: raw cash outside the index (no interest, no loss). */
+  settlementAccount: AccountId;
+  /** The settlement account's raw signed cash (`cashOf(settlementAccount)`). */
+  settlementCash: bigint;
+  /** The loss no claim could absorb (`unabsorbedLoss()`), held apart from the index. */
+  unabsorbedLoss: bigint;
+  /** Losses written off against the creditors so far (`lossSocialized()`). */
+  lossSocialized: bigint;
+  /** A kink model's parameters, to re-price the next accrual after the move; without them the rate stays `borrowRate`. */
+  kink?: KinkParams | undefined;
+}
+
+/** What a `cashMove` did besides moving `amount`. */
+export interface CashMoveResult {
+  /** The books after the move (a new object; the input is left alone). */
+  books: CashBooks;
+  /** The cash units written off against every creditor (`LossSocialized` events, summed). */
+  written: bigint;
+  /** The cash units held apart as unabsorbed loss (`LossUnabsorbed`), 0 unless every claim was exhausted. */
+  unabsorbed: bigint;
+  /** Interest the accrual before the move charged the debtors, cash units (`InterestAccrued`). */
+  interest: bigint;
+}
+
+const toUint128 = (x: bigint): bigint => {
+  if (x > MAX_INDEX) {
+    throw new MathError(
+      "SafeCastOverflowedUintDowncast(uint8,uint256)",
+      [128n, x],
+      `SafeCast: ${x} does not fit 128 bits`,
+    );
+  }
+  return x;
+};
+
+/** `CollateralVault._setShares`: the totals in step with one account's new shares. */
+function setShares(m: CashMarket, oldShares: bigint, newShares: bigint): CashMarket {
+  let supply = m.totalSupplyShares;
+  let debt = m.totalDebtShares;
+  if (oldShares > 0n) supply = checkedUint(supply - oldShares);
+  else if (oldShares < 0n) debt = checkedUint(debt + oldShares);
+  if (newShares > 0n) supply += newShares;
+  else if (newShares < 0n) debt -= newShares;
+  return { ...m, totalSupplyShares: toUint128(supply), totalDebtShares: toUint128(debt) };
+}
+
+/**
+ * `books` after the vault's `moveCash(from, to, amount)` in a block at `timestamp`, exactly as the
+ * vault does it: interest accrued first (the reserve's shares to the insurance account), the
+ * settlement account moved raw, and a payment the insurance fund cannot cover written off against
+ * every creditor before the payee is credited; a loss larger than every claim is written off
+ * again, the payee's claim included, down to `LAST_SUPPLY_INDEX`, and what is left after that is
+ * held apart as unabsorbed loss (`docs/cash.md`, "Losses"). The same refusals as the vault
+ * (`VaultZeroAmount`, `VaultSelfTransfer`, `VaultAmountTooLarge`) are thrown as `MathError`s.
+ *
+ * @example
+ * const cash = await getCashMarket(publicClient, { addressBook });
+ * const { cashShares } = await getBalances(publicClient, { addressBook, account: bidderAccount });
+ * const shares = new Map([[cash.insuranceAccount, cash.insuranceShares], [bidderAccount, cashShares]]);
+ * // The fund pays a bidder 5,000 USDC more than it holds: how much does every creditor lose?
+ * const paid = cashAt(cash, cash.insuranceShares, cash.timestamp + 12n, true) + 5_000_000_000n;
+ * const { written } = cashMove({ ...cash, shares }, cash.insuranceAccount, bidderAccount, paid, cash.timestamp + 12n);
+ * written; // what the creditors' claims lose in all, pro rata (5,000 USDC while claims last)
+ */
+export function cashMove(
+  books: CashBooks,
+  from: AccountId,
+  to: AccountId,
+  amount: bigint,
+  timestamp: bigint,
+): CashMoveResult {
+  assertType(amount, "uint", 256, "amount");
+  if (amount === 0n) throw new MathError("VaultZeroAmount()", [], "A cash move of zero is refused (VaultZeroAmount).");
+  if (from === to) {
+    throw new MathError(
+      "VaultSelfTransfer(bytes32)",
+      [from],
+      "A cash move to the same account is refused (VaultSelfTransfer).",
+    );
+  }
+  if (amount > MAX_CASH_AMOUNT) {
+    throw new MathError(
+      "VaultAmountTooLarge(uint256)",
+      [amount],
+      `A cash move of ${amount} is above the vault's MAX_AMOUNT.`,
+    );
+  }
+  const shares = new Map(books.shares);
+  const held = (account: AccountId): bigint => shares.get(account) ?? 0n;
+  const insurance = books.insuranceAccount;
+  const settlement = books.settlementAccount;
+  const int128 = (x: bigint): bigint => {
+    if (x > MAX_CASH_AMOUNT || x < -MAX_CASH_AMOUNT - 1n) throw new MathOverflowError();
+    return x;
+  };
+
+  // `_accrue`: at most once per block, only with a rate model; the reserve buys the fund shares.
+  let m = books.market;
+  let interest = 0n;
+  if (m.rateModel.toLowerCase() !== zeroAddress && m.lastAccrual !== timestamp) {
+    const accrued = accrue(m, books.borrowRate, timestamp, books.reserveShareWad);
+    m = accrued.market;
+    interest = accrued.interest;
+    if (accrued.reserveShares !== 0n) shares.set(insurance, held(insurance) + accrued.reserveShares);
+  }
+
+  let settlementCash = books.settlementCash;
+  let lossSocialized = books.lossSocialized;
+  let unabsorbedLoss = books.unabsorbedLoss;
+  let written = 0n;
+  let rest = 0n;
+  if (from === settlement) {
+    settlementCash = int128(settlementCash - amount);
+  } else {
+    const fromShares = held(from);
+    const newFrom = debit(fromShares, amount, m.supplyIndex, m.debtIndex);
+    m = setShares(m, fromShares, newFrom);
+    shares.set(from, newFrom);
+    if (newFrom < 0n && from === insurance) {
+      // `_socialize`: the fund's debt written off before the payee is credited, its shares cleared.
+      const loss = toAmountUp(-newFrom, m.debtIndex);
+      const first = socialize(m, loss);
+      m = setShares(first.market, newFrom, 0n);
+      shares.set(from, 0n);
+      written += first.written;
+      lossSocialized += first.written;
+      rest = loss - first.written;
+    }
+  }
+  if (to === settlement) {
+    settlementCash = int128(settlementCash + amount);
+  } else {
+    const toShares = held(to);
+    const newTo = credit(toShares, amount, m.supplyIndex, m.debtIndex);
+    m = setShares(m, toShares, newTo);
+    shares.set(to, newTo);
+  }
+  let unabsorbed = 0n;
+  if (rest !== 0n) {
+    // `_socializeRest`: every claim, the payee's included, down to LAST_SUPPLY_INDEX; the rest apart.
+    const second = socialize(m, rest, LAST_SUPPLY_INDEX);
+    m = second.market;
+    written += second.written;
+    lossSocialized += second.written;
+    unabsorbed = rest - second.written;
+    unabsorbedLoss = toUint128(unabsorbedLoss + unabsorbed);
+  }
+  const borrowRate =
+    m.rateModel.toLowerCase() === zeroAddress
+      ? 0n
+      : books.kink === undefined
+        ? books.borrowRate
+        : kinkBorrowRate(books.kink, totalSupply(m), totalDebt(m));
+  return {
+    books: {
+      ...books,
+      market: m,
+      borrowRate,
+      shares,
+      settlementCash,
+      unabsorbedLoss,
+      lossSocialized,
+    },
+    written,
+    unabsorbed,
+    interest,
+  };
+}
+
+/**
+ * What the cash creditors may withdraw in all at `timestamp`, as the vault's `cashLiquidity()`:
+ * Σ supply − Σ debt accrued to then, plus the settlement account's raw balance, minus the
+ * unabsorbed loss, never below zero. The vault holds at least this many tokens.
+ *
+ * @example
+ * const cash = await getCashMarket(publicClient, { addressBook });
+ * withdrawableCash(cash, cash.timestamp + 86_400n); // what creditors could withdraw in all tomorrow
+ */
+export function withdrawableCash(
+  books: CashState & Pick<CashBooks, "settlementCash" | "unabsorbedLoss">,
+  timestamp: bigint,
+): bigint {
+  const { market } = cashMarketAt(books, timestamp);
+  const liquid = totalSupply(market) - totalDebt(market) + books.settlementCash - books.unabsorbedLoss;
+  return liquid > 0n ? liquid : 0n;
 }
 
 // ---------------------------------------------------------------- rates

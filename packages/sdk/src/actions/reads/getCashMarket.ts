@@ -42,6 +42,13 @@ export interface GetCashMarketReturnType extends CashState {
   /** Losses written off against the creditors so far, and bad debt in all, cash units. */
   lossSocialized: bigint;
   badDebt: bigint;
+  /** The loss no claim could absorb, held apart from the index (`unabsorbedLoss()`), cash units. */
+  unabsorbedLoss: bigint;
+  /** The settlement account and its raw cash (outside the index: no interest, no loss). */
+  settlementAccount: AccountId;
+  settlementCash: bigint;
+  /** What the cash creditors may withdraw in all (`cashLiquidity()`), cash units. */
+  liquidity: bigint;
   /** The rate model's parameters when it is a `KinkRateModel`. */
   kink?: KinkParams | undefined;
 }
@@ -51,8 +58,9 @@ export type GetCashMarketErrorType = PledgeErrorType | ReadContractErrorType;
 /**
  * The vault's cash market at one block: the stored index state and the rate the next accrual
  * charges (what `cashAt` needs to predict any balance at a later time), the totals accrued to the
- * block, the borrow and supply APRs, the reserve, the insurance account and the losses shared so
- * far, and a kink model's parameters. One round of parallel reads after the block; a client
+ * block, the borrow and supply APRs, the reserve, the insurance account, the losses shared so
+ * far and any loss held apart, the settlement account's raw cash, what creditors may withdraw, and
+ * a kink model's parameters (everything `cashMove` needs to predict a move). One round of parallel reads after the block; a client
  * created with `batch: { multicall: true }` folds it into one call.
  *
  * @example
@@ -71,7 +79,18 @@ export async function getCashMarket(
   return pledgeRead(client, params.addressBook, async () => {
     const blockNumber = params.blockNumber ?? (await getBlockNumber(client, { cacheTime: 0 }));
     const at = { blockNumber } as const;
-    const [block, stored, borrowRate, reserveShareSetWad, insurance, lossSocialized, badDebt] = await Promise.all([
+    const [
+      block,
+      stored,
+      borrowRate,
+      reserveShareSetWad,
+      insurance,
+      lossSocialized,
+      badDebt,
+      unabsorbedLoss,
+      settlement,
+      liquidity,
+    ] = await Promise.all([
       getBlock(client, at),
       readContract(client, { ...vault, functionName: "cashMarket", ...at }),
       readContract(client, { ...vault, functionName: "borrowRate", ...at }),
@@ -79,10 +98,14 @@ export async function getCashMarket(
       readContract(client, { ...vault, functionName: "insuranceAccount", ...at }),
       readContract(client, { ...vault, functionName: "lossSocialized", ...at }),
       readContract(client, { ...vault, functionName: "badDebt", ...at }),
+      readContract(client, { ...vault, functionName: "unabsorbedLoss", ...at }),
+      readContract(client, { ...vault, functionName: "settlementAccount", ...at }),
+      readContract(client, { ...vault, functionName: "cashLiquidity", ...at }),
     ]);
     const market = { ...stored, lastAccrual: BigInt(stored.lastAccrual) };
-    const [insuranceShares, kink] = await Promise.all([
+    const [insuranceShares, settlementCash, kink] = await Promise.all([
       readContract(client, { ...vault, functionName: "cashSharesOf", args: [insurance], ...at }),
+      readContract(client, { ...vault, functionName: "cashOf", args: [settlement], ...at }),
       /^0x0{40}$/i.test(market.rateModel)
         ? undefined
         : orOnRevert(
@@ -90,9 +113,9 @@ export async function getCashMarket(
             undefined,
           ),
     ]);
-    // The vault pays no reserve while the insurance account owes (`CollateralVault._reserveShare`).
-    const reserveShareWad = insuranceShares < 0n ? 0n : reserveShareSetWad;
-    const state: CashState = { market, borrowRate, reserveShareWad };
+    // The insurance account never owes on the index (its debt is written off at once), so the
+    // reserve share set is the one in force.
+    const state: CashState = { market, borrowRate, reserveShareWad: reserveShareSetWad };
     const now = cashMarketAt(state, block.timestamp).market;
     const credit = totalSupply(now);
     const debt = totalDebt(now);
@@ -106,9 +129,13 @@ export async function getCashMarket(
       totalCredit: credit,
       totalDebt: debt,
       borrowAprWad: borrowApr(borrowRate),
-      supplyAprWad: supplyApr(borrowRate, credit, debt, reserveShareWad),
+      supplyAprWad: supplyApr(borrowRate, credit, debt, reserveShareSetWad),
       lossSocialized,
       badDebt,
+      unabsorbedLoss,
+      settlementAccount: asAccountId(settlement),
+      settlementCash,
+      liquidity,
       ...(kink === undefined ? {} : { kink }),
     };
   });
