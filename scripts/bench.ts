@@ -307,10 +307,7 @@ await measure("market.settleBatch (one position)", () => market.write.settleBatc
 // Every row above is at the zero-rate default. Governance now sets a kink model, an account owes
 // cash (it bought a call with WETH posted), and an hour later the first cash action of a block
 // pays for the accrual: the model's answer, the index update and the event.
-const [deployer] = await connection.viem.getWalletClients();
 const rateModel = await connection.viem.deployContract("KinkRateModel", [
-  deployer!.account.address,
-  vault.address,
   { baseRateWad: WAD / 50n, slope1Wad: WAD / 10n, slope2Wad: WAD, kinkWad: (WAD * 8n) / 10n },
 ]);
 await vault.write.setRateModel([rateModel.address]);

@@ -777,7 +777,6 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     const p = params as { baseRateWad: bigint; slope1Wad: bigint; slope2Wad: bigint; kinkWad: bigint };
     return `Rate parameters base ${percent(p.baseRateWad)}, slopes ${percent(p.slope1Wad)} and ${percent(p.slope2Wad)}, kink at ${percent(p.kinkWad)} are outside the bounds: the kink between 5% and 99% utilisation, the rate at full use at most 500% a year; pick parameters within them`;
   },
-  RateModelZeroAddress: () => "The rate model's admin is the zero address; pass a real one",
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>
