@@ -629,6 +629,9 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   VaultInsuranceAccountNotSet: () =>
     "The vault has no insurance account yet, so it cannot pay a reserve; the admin sets it first (setInsuranceAccount)",
   VaultInsuranceAccountAlreadySet: () => "The vault's insurance account is set already; it cannot be replaced",
+  VaultSettlementAccountAlreadySet: () => "The vault's settlement account is set already; it cannot be replaced",
+  VaultProtocolAccount: ([account]) =>
+    `Account ${acct(account)} is a protocol account (the settlement or insurance account, or one that owes cash); its cash is not withdrawn, and it cannot take this role`,
   CashUnitsUnsupportedDecimals: ([decimals]) =>
     `The cash token has ${str(decimals)} decimals, more than Pledge supports (${MAX_CASH_DECIMALS}); use a cash token with fewer`,
 

@@ -105,6 +105,11 @@ export const collateralVaultAbi = [
   },
   { inputs: [], name: "VaultPaused", type: "error" },
   {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "VaultProtocolAccount",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "address", name: "model", type: "address" }],
     name: "VaultRateModelFailed",
     type: "error",
@@ -129,6 +134,7 @@ export const collateralVaultAbi = [
     name: "VaultSelfTransfer",
     type: "error",
   },
+  { inputs: [], name: "VaultSettlementAccountAlreadySet", type: "error" },
   {
     inputs: [
       { internalType: "address", name: "asset", type: "address" },
@@ -243,11 +249,30 @@ export const collateralVaultAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: false, internalType: "uint256", name: "ratePerSecondWad", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "elapsed", type: "uint256" },
+    ],
+    name: "InterestStopped",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "supplyIndex", type: "uint256" },
     ],
     name: "LossSocialized",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "unabsorbedLoss", type: "uint256" },
+    ],
+    name: "LossUnabsorbed",
     type: "event",
   },
   {
@@ -324,6 +349,22 @@ export const collateralVaultAbi = [
       { indexed: true, internalType: "address", name: "sender", type: "address" },
     ],
     name: "RoleRevoked",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [{ indexed: true, internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "SettlementAccountSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "from", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "unabsorbedLoss", type: "uint256" },
+    ],
+    name: "UnabsorbedLossRepaid",
     type: "event",
   },
   {
@@ -458,6 +499,13 @@ export const collateralVaultAbi = [
     inputs: [],
     name: "cashAsset",
     outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "cashLiquidity",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -634,6 +682,13 @@ export const collateralVaultAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "markAuctioned",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "AccountId", name: "from", type: "uint256" },
       { internalType: "AccountId", name: "to", type: "uint256" },
@@ -670,6 +725,13 @@ export const collateralVaultAbi = [
       { internalType: "address", name: "callerConfirmation", type: "address" },
     ],
     name: "renounceRole",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "amount", type: "uint256" }],
+    name: "repayUnabsorbedLoss",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -744,6 +806,20 @@ export const collateralVaultAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "setSettlementAccount",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "settlementAccount",
+    outputs: [{ internalType: "AccountId", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "bytes4", name: "interfaceId", type: "bytes4" }],
     name: "supportsInterface",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
@@ -760,6 +836,13 @@ export const collateralVaultAbi = [
   {
     inputs: [],
     name: "totalCashDebt",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "unabsorbedLoss",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",

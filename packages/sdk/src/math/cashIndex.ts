@@ -15,8 +15,8 @@ import { divWad, divWadUp, fullMulDiv, mulDivUp, mulWad, mulWadUp } from "./fixe
 const WAD = 10n ** 18n;
 /** Seconds in the 365-day year every yearly rate uses. */
 export const SECONDS_PER_YEAR = 31_536_000n;
-/** The largest index, as `CashIndex.MAX_INDEX` (indices are stored in 128 bits). */
-export const MAX_INDEX = (1n << 128n) - 1n;
+/** The largest index and share total, as `CashIndex.MAX_INDEX` (the vault packs each in 104 bits). */
+export const MAX_INDEX = (1n << 104n) - 1n;
 /** The lowest supply index a loss may leave, as `CashIndex.MIN_SUPPLY_INDEX`. */
 export const MIN_SUPPLY_INDEX = 10n ** 12n;
 /** The highest rate per second the vault charges (500 % a year), as `CollateralVault.MAX_RATE_PER_SECOND`. */
@@ -259,7 +259,7 @@ export function accrue(
   if (supplyGain > checkedUint(MAX_INDEX - m.supplyIndex)) return none;
   const newSupplyIndex = m.supplyIndex + supplyGain;
   const reserveShares = divChecked(interestWad - supplierWad, newSupplyIndex);
-  if (reserveShares > MAX_INDEX - supplyShares) return none;
+  if (supplyShares + reserveShares > MAX_INDEX) return none;
   market = {
     ...market,
     debtIndex: newDebtIndex,
