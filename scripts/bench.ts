@@ -307,10 +307,7 @@ await measure("market.settleBatch (one position)", () => market.write.settleBatc
 // Every row above is at the zero-rate default. Governance now sets a kink model, an account owes
 // cash (it bought a call with WETH posted), and an hour later the first cash action of a block
 // pays for the accrual: the model's answer, the index update and the event.
-const [deployer] = await connection.viem.getWalletClients();
 const rateModel = await connection.viem.deployContract("KinkRateModel", [
-  deployer!.account.address,
-  vault.address,
   { baseRateWad: WAD / 50n, slope1Wad: WAD / 10n, slope2Wad: WAD, kinkWad: (WAD * 8n) / 10n },
 ]);
 await vault.write.setRateModel([rateModel.address]);
@@ -353,18 +350,22 @@ await measure("vault.deposit (cash, accruing interest, 10 % reserve, fund holds 
 );
 
 // The issue's targets, checked against the rows that really accrue (review r15 F3): a cash
-// top-up ≤ 75k and a cash withdrawal ≤ 95k with accrual included. docs/cash.md ("Gas") records
-// which are met; a row over its target is reported here, not hidden.
-const targets: [string, number][] = [
-  ["vault.deposit (cash, accruing interest)", 75_000],
-  ["vault.deposit (cash, accruing interest, 10 % reserve, fund holds shares)", 75_000],
-  ["vault.withdraw (cash, accruing interest)", 95_000],
-  ["vault.withdraw (cash, accruing interest, 10 % reserve, fund holds shares)", 95_000],
+// top-up ≤ 75k and a cash withdrawal ≤ 95k with accrual included. The plain rows are a budget:
+// the bench fails when one passes its target. The reserve rows are reported, not enforced (they
+// miss: docs/cash.md, "Gas"). docs/cash.md records which are met.
+const targets: { row: string; target: number; enforced: boolean }[] = [
+  { row: "vault.deposit (cash, accruing interest)", target: 75_000, enforced: true },
+  { row: "vault.deposit (cash, accruing interest, 10 % reserve, fund holds shares)", target: 75_000, enforced: false },
+  { row: "vault.withdraw (cash, accruing interest)", target: 95_000, enforced: true },
+  { row: "vault.withdraw (cash, accruing interest, 10 % reserve, fund holds shares)", target: 95_000, enforced: false },
 ];
-for (const [row, target] of targets) {
+const overBudget: string[] = [];
+for (const { row, target, enforced } of targets) {
   const gas = operations[row]!;
   console.log(`${gas <= target ? "meets" : "MISSES"} target ${target}: ${row} = ${gas}`);
+  if (enforced && gas > target) overBudget.push(`${row}: ${gas} > ${target}`);
 }
+if (overBudget.length !== 0) throw new Error(`gas over the issue's targets:\n${overBudget.join("\n")}`);
 
 // ---------------------------------------------------------------- output
 const table = (rows: Record<string, number>) =>

@@ -230,6 +230,11 @@ interface ICollateralVault {
     /// function of time and the vault's state only, and every cash action does it first anyway.
     function accrueInterest() external;
 
+    /// @notice Marks `account` as auctioned (modules: the liquidator, when it opens an auction).
+    /// Only a marked account can be under auction, so only its deposits call the account hook;
+    /// the mark is never removed (an account auctioned once keeps paying for the call).
+    function markAuctioned(AccountId account) external;
+
     // ---------------------------------------------------------------- governance
 
     /// @notice Lists `asset` (admin). The cash asset is listed at construction.
@@ -259,8 +264,9 @@ interface ICollateralVault {
     /// @notice Plugs in the margin engine as the withdrawal check. Admin, once.
     function setRiskCheck(IRiskCheck riskCheck) external;
 
-    /// @notice Sets, once, the hook told after every deposit (`IAccountHook.onAccountChanged`),
-    /// so a deposit that restores an account ends its auction. Admin only; reverts with
+    /// @notice Sets, once, the hook told after a deposit (`IAccountHook.onAccountChanged`) into
+    /// an account marked as auctioned (`markAuctioned`), so a deposit that restores an account
+    /// ends its auction. Admin only; reverts with
     /// `VaultZeroAddress` for the zero address and `VaultAccountHookAlreadySet` once set.
     function setAccountHook(IAccountHook hook) external;
 
@@ -296,6 +302,9 @@ interface ICollateralVault {
 
     /// @notice Resumes deposits (guardian).
     function unpause() external;
+
+    /// @notice Whether deposits are paused.
+    function paused() external view returns (bool);
 
     // ---------------------------------------------------------------- views
 

@@ -17,16 +17,18 @@ import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 /// the start); shares are cash units at index 1e18, so with a zero rate shares equal amounts.
 library CashIndex {
     uint256 private constant WAD = 1e18;
-    /// @notice The largest index: indices are stored in 128 bits. Accrual that would pass it
-    /// stops (the period earns nothing) rather than revert, so cash never locks up.
-    uint256 internal constant MAX_INDEX = type(uint128).max;
+    /// @notice The largest index, and the largest share total: the vault packs both indices and
+    /// both share totals in 104 bits each (two storage slots for the whole market). Accrual that
+    /// would pass it stops (the period earns nothing) rather than revert, so cash never locks up.
+    uint256 internal constant MAX_INDEX = type(uint104).max;
     /// @notice The lowest supply index a loss may leave (a cut to one millionth): a loss beyond
     /// it stays the insurance account's explicit debt, so shares keep a price.
     uint256 internal constant MIN_SUPPLY_INDEX = 1e12;
     /// @notice The lowest supply index the second write-off may leave: when a loss is larger than
     /// every claim before the payment, what is left is written off again after the payee is
     /// credited, against every claim including the payee's, down to this floor (one share then
-    /// still costs at most 1e12 of them per unit, well inside 128 bits under any supply cap).
+    /// still costs at most 1e12 of them per unit: 104-bit totals hold 2e31 shares, so 2e19 cash
+    /// units, twenty trillion USDC, at that floor).
     uint256 internal constant LAST_SUPPLY_INDEX = 1e6;
 
     // ---------------------------------------------------------------- conversions
@@ -56,7 +58,7 @@ library CashIndex {
     /// @notice The signed cash amount of signed `shares`: supply rounds down, debt rounds up
     /// (toward −∞ either way).
     function amountOf(int256 shares, uint256 supplyIndex, uint256 debtIndex) internal pure returns (int256) {
-        // Shares and indices fit 128 bits (the vault's totals and MAX_INDEX): amounts fit int256.
+        // Shares and indices fit 128 bits (the vault's totals and MAX_INDEX fit 104): amounts fit int256.
         if (shares >= 0) return int256(toAmountDown(uint256(shares), supplyIndex));
         return -int256(toAmountUp(uint256(-shares), debtIndex));
     }
@@ -157,7 +159,7 @@ library CashIndex {
         if (supplyGain > MAX_INDEX - m.supplyIndex) return (0, 0);
         uint256 newSupplyIndex = m.supplyIndex + supplyGain;
         reserveShares = (interestWad - supplierWad) / newSupplyIndex;
-        if (reserveShares > MAX_INDEX - supplyShares) return (0, 0);
+        if (supplyShares + reserveShares > MAX_INDEX) return (0, 0);
 
         m.debtIndex = uint128(newDebtIndex);
         m.supplyIndex = uint128(newSupplyIndex);

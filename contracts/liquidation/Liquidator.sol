@@ -399,8 +399,10 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         _checkCollateralPriced(account);
     }
 
-    /// @dev Opens the auction of `account` now; `keeper` is who asked (the event's).
+    /// @dev Opens the auction of `account` now; `keeper` is who asked (the event's). The vault marks
+    /// the account, so its deposits call `onAccountChanged` (and others' skip it).
     function _start(AccountId account, IMarginEngine.MarginState memory state, address keeper) private {
+        vault.markAuctioned(account);
         _auctions[account] = Auction({
             active: true,
             startTime: uint64(block.timestamp),

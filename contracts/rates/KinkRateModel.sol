@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
-import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IRateModel} from "../interfaces/IRateModel.sol";
-import {Roles} from "../libraries/Roles.sol";
 
 /// @title KinkRateModel
 /// @notice The borrow rate on negative cash as a function of utilisation u = debt ÷ supply, with
 /// a kink (Aave's and Compound's jump-rate shape): `base + slope1 · u / kink` up to the kink, then
 /// `base + slope1 + slope2 · (u − kink) / (1 − kink)`. Parameters are yearly rates (WAD), bounded,
-/// set by the risk manager, each change an event; the vault takes the answer per second.
+/// fixed at construction (`RateParamsSet`); the vault takes the answer per second. A change of
+/// parameters is a new model, which the timelocked admin sets with `CollateralVault.setRateModel`
+/// (`RateModelSet`, after accruing at the old one).
 /// @dev Mirrored by `kinkBorrowRate` in `packages/sdk/src/math/cashIndex.ts`. Every division
-/// rounds down, so the answer never exceeds `MAX_RATE_PER_YEAR / 365 days`, the vault's cap.
-contract KinkRateModel is IRateModel, AccessControl {
+/// rounds down, so the answer never exceeds `MAX_RATE_PER_YEAR / 365 days`, the vault's cap. The
+/// parameters are immutables: the vault's first cash action of a block calls this model, and a
+/// storage slot would cost it 2.1k gas cold (`docs/cash.md`, "Gas").
+contract KinkRateModel is IRateModel {
     /// @notice The model's parameters, yearly rates and a utilisation, all WAD.
     /// @param baseRateWad The rate at zero utilisation.
     /// @param slope1Wad What the rate gains from zero utilisation to the kink.
@@ -36,39 +37,34 @@ contract KinkRateModel is IRateModel, AccessControl {
     uint256 private constant WAD = 1e18;
     uint256 private constant YEAR = 365 days;
 
-    /// @notice The vault whose interest this model prices: it accrues at the old parameters
-    /// before they change (zero for a model tried on its own).
-    ICollateralVault public immutable vault;
-    Params private _params;
+    uint256 private immutable _baseRateWad;
+    uint256 private immutable _slope1Wad;
+    uint256 private immutable _slope2Wad;
+    uint256 private immutable _kinkWad;
 
     /// @notice Parameters outside their bounds.
     error RateModelInvalidParams(Params params);
-    /// @notice The admin is the zero address.
-    error RateModelZeroAddress();
 
-    /// @notice The risk manager set new parameters.
+    /// @notice The model was deployed with these parameters (once, from the constructor).
     event RateParamsSet(Params params);
 
-    /// @param admin Holder of DEFAULT_ADMIN_ROLE (the timelock), who grants RISK_MANAGER_ROLE.
-    /// @param vault_ The vault this model prices for, or zero.
-    /// @param params_ The first parameters, within the bounds.
-    constructor(address admin, ICollateralVault vault_, Params memory params_) {
-        if (admin == address(0)) revert RateModelZeroAddress();
-        vault = vault_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _setParams(params_);
+    /// @param params_ The parameters, within the bounds (`RateModelInvalidParams`).
+    constructor(Params memory params_) {
+        if (
+            params_.kinkWad < MIN_KINK ||
+            params_.kinkWad > MAX_KINK ||
+            uint256(params_.baseRateWad) + params_.slope1Wad + params_.slope2Wad > MAX_RATE_PER_YEAR
+        ) revert RateModelInvalidParams(params_);
+        _baseRateWad = params_.baseRateWad;
+        _slope1Wad = params_.slope1Wad;
+        _slope2Wad = params_.slope2Wad;
+        _kinkWad = params_.kinkWad;
+        emit RateParamsSet(params_);
     }
 
-    /// @notice Sets the parameters (risk manager), within the bounds: `RateModelInvalidParams`.
-    /// The vault first accrues the interest due at the old ones.
-    function setParams(Params calldata params_) external onlyRole(Roles.RISK_MANAGER_ROLE) {
-        if (address(vault) != address(0)) vault.accrueInterest();
-        _setParams(params_);
-    }
-
-    /// @notice The current parameters.
+    /// @notice The parameters.
     function params() external view returns (Params memory) {
-        return _params;
+        return Params(uint64(_baseRateWad), uint64(_slope1Wad), uint64(_slope2Wad), uint64(_kinkWad));
     }
 
     /// @inheritdoc IRateModel
@@ -79,10 +75,9 @@ contract KinkRateModel is IRateModel, AccessControl {
     /// @notice The yearly rate (WAD) at `totalDebt` of `totalSupply`, rounded down; `borrowRate`
     /// is it divided by 365 days.
     function borrowRatePerYear(uint256 totalSupply, uint256 totalDebt) public view returns (uint256) {
-        Params memory p = _params;
         uint256 u = utilization(totalSupply, totalDebt);
-        if (u <= p.kinkWad) return p.baseRateWad + Math.mulDiv(p.slope1Wad, u, p.kinkWad);
-        return p.baseRateWad + p.slope1Wad + Math.mulDiv(p.slope2Wad, u - p.kinkWad, WAD - p.kinkWad);
+        if (u <= _kinkWad) return _baseRateWad + Math.mulDiv(_slope1Wad, u, _kinkWad);
+        return _baseRateWad + _slope1Wad + Math.mulDiv(_slope2Wad, u - _kinkWad, WAD - _kinkWad);
     }
 
     /// @notice Utilisation, WAD, rounded down and at most 1: debt ÷ supply, full when debt is owed
@@ -91,15 +86,5 @@ contract KinkRateModel is IRateModel, AccessControl {
         if (totalDebt == 0) return 0;
         if (totalDebt >= totalSupply) return WAD;
         return Math.mulDiv(totalDebt, WAD, totalSupply);
-    }
-
-    function _setParams(Params memory p) private {
-        if (
-            p.kinkWad < MIN_KINK ||
-            p.kinkWad > MAX_KINK ||
-            uint256(p.baseRateWad) + p.slope1Wad + p.slope2Wad > MAX_RATE_PER_YEAR
-        ) revert RateModelInvalidParams(p);
-        _params = p;
-        emit RateParamsSet(p);
     }
 }

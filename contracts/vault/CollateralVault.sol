@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
@@ -24,8 +23,10 @@ import {AccountId} from "../types/AccountId.sol";
 /// margin engine, plugged in as the risk check, decides whether value may leave. Cash sits on
 /// an index (`CashIndex`, `docs/cash.md`): interest on debt from a pluggable rate model, and a
 /// loss the insurance fund cannot cover shared pro rata by every creditor.
-/// @dev The reentrancy guard is transient (EIP-1153): the same lock for a tenth of the gas.
-contract CollateralVault is ICollateralVault, AccessControl, Pausable, ReentrancyGuardTransient {
+/// @dev The reentrancy guard is transient (EIP-1153): the same lock for a tenth of the gas. The
+/// pause is a bit of the market's first slot, which every deposit reads anyway (OpenZeppelin's
+/// `Pausable` ABI: `paused()`, `Paused`, `Unpaused`, `EnforcedPause`, `ExpectedPause`).
+contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -46,15 +47,48 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     uint256 public constant MAX_RESERVE_SHARE = 0.5e18;
     uint256 private constant WAD = 1e18;
     /// @dev What `_cash` holds for the settlement account: a marker outside the share range (shares
-    /// fit 128 bits), since its cash is the raw `_settlementCash`, not shares.
+    /// fit 104 bits), since its cash is the raw `_settlementCash`, not shares.
     int256 private constant SETTLEMENT = int256(1) << 200;
+    /// @dev Added to an account's `_cash` word once the liquidator opened an auction on it
+    /// (`markAuctioned`): only such an account can be under auction, so only its deposits call the
+    /// account hook. Words at or above `AUCTIONED_FROM` carry it (shares and SETTLEMENT stay below).
+    int256 private constant AUCTIONED = int256(1) << 250;
+    int256 private constant AUCTIONED_FROM = int256(1) << 249;
+
+    // The cash market, packed in two slots every cash action reads and writes (`_load`, `_store`),
+    // and a third read only when interest accrues. Bit offsets:
+    //   indices: supplyIndex [0, 104), debtIndex [104, 208), lastAccrual [208, 248),
+    //             PAUSED_BIT, ACCRUES_BIT (a rate model is set), CASH_DISABLED_BIT (a copy of the
+    //             cash asset's `enabled`, negated, so a cash deposit reads no asset config but the cap)
+    //   totals:  totalSupplyShares [0, 104), totalDebtShares [104, 208), lastRate [208, 256)
+    uint256 private constant MASK_104 = (1 << 104) - 1;
+    uint256 private constant PAUSED_BIT = 1 << 248;
+    uint256 private constant ACCRUES_BIT = 1 << 249;
+    uint256 private constant CASH_DISABLED_BIT = 1 << 250;
+    uint256 private constant FLAG_BITS = PAUSED_BIT | ACCRUES_BIT | CASH_DISABLED_BIT;
+
+    /// @notice Deposits are paused (OpenZeppelin `Pausable`'s ABI).
+    event Paused(address account);
+    /// @notice Deposits are open again.
+    event Unpaused(address account);
+    /// @notice Deposits are paused.
+    error EnforcedPause();
+    /// @notice Deposits are not paused.
+    error ExpectedPause();
+
+    /// @dev Two slots every cash action reads and writes, then one read only when interest accrues
+    /// (and by the setters and views): the rate model and the reserve share.
+    struct PackedMarket {
+        uint256 indices;
+        uint256 totals;
+        IRateModel rateModel;
+        uint64 reserveShareWad;
+    }
 
     /// @inheritdoc ICollateralVault
     address public immutable cashAsset;
     /// @inheritdoc ICollateralVault
     IRiskCheck public riskCheck;
-    /// @dev Packed beside `riskCheck`: a cash withdrawal that accrues reads both.
-    uint64 private _reserveShareWad;
     /// @inheritdoc ICollateralVault
     IAccountHook public accountHook;
     /// @inheritdoc ICollateralVault
@@ -62,7 +96,8 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     /// @inheritdoc ICollateralVault
     uint256 public lossSocialized;
 
-    CashMarket private _market;
+    /// @dev The cash market, packed (the layout above `MASK_104`).
+    PackedMarket private _market;
     address[] private _collateralAssets;
     mapping(address asset => AssetConfig) private _assets;
     mapping(AccountId account => mapping(address asset => uint256)) private _collateral;
@@ -83,8 +118,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (admin == address(0) || cash == address(0)) revert VaultZeroAddress();
         cashAsset = cash;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _market.supplyIndex = uint128(WAD);
-        _market.debtIndex = uint128(WAD);
+        _market.indices = WAD | (WAD << 104);
         uint8 decimals = _readDecimals(cash);
         _assets[cash] = AssetConfig(true, true, false, decimals, 0, 0, cashSupplyCap, 0);
         emit AssetListed(cash, decimals, true);
@@ -144,7 +178,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         // The cash asset is listed at construction and never delisted: no config to read.
         if (asset == cashAsset) {
             CashMarket memory m = _accrue();
-            int256 shares = _cash[account];
+            (int256 shares, int256 mark) = _sharesOf(account);
             // The settlement account's cash is the market's to move, never to withdraw.
             if (shares == SETTLEMENT) revert VaultProtocolAccount(account);
             int256 cash = CashIndex.amountOf(shares, m.supplyIndex, m.debtIndex);
@@ -155,7 +189,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
             // plus the settlement account's raw balance, minus the loss no claim absorbed.
             uint256 liquid = _liquidity(m);
             if (liquid < amount) revert VaultInsufficientLiquidity(liquid, amount);
-            _setShares(m, account, shares, CashIndex.debit(shares, amount, m.supplyIndex, m.debtIndex));
+            _setShares(m, account, shares, CashIndex.debit(shares, amount, m.supplyIndex, m.debtIndex), mark);
             _store(m);
         } else {
             AssetConfig storage config = _listed(asset);
@@ -203,22 +237,22 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
         CashMarket memory m = _accrue();
         uint256 rest;
-        int256 fromShares = _cash[from];
+        (int256 fromShares, int256 fromMark) = _sharesOf(from);
         if (fromShares == SETTLEMENT) {
             // amount ≤ MAX_AMOUNT = type(int128).max: the cast is exact, the subtraction checked.
             _settlementCash -= int128(int256(amount));
         } else {
             int256 newFrom = CashIndex.debit(fromShares, amount, m.supplyIndex, m.debtIndex);
-            _setShares(m, from, fromShares, newFrom);
+            _setShares(m, from, fromShares, newFrom, fromMark);
             // The insurance fund paid more than it held: every creditor bears the rest at once,
             // before the payee is credited, so the payee's payment is not cut by the loss it pays for.
-            if (newFrom < 0 && from == insuranceAccount) rest = _socialize(m, from, newFrom);
+            if (newFrom < 0 && from == insuranceAccount) rest = _socialize(m, from, newFrom, fromMark);
         }
-        int256 toShares = _cash[to];
+        (int256 toShares, int256 toMark) = _sharesOf(to);
         if (toShares == SETTLEMENT) {
             _settlementCash += int128(int256(amount));
         } else {
-            _setShares(m, to, toShares, CashIndex.credit(toShares, amount, m.supplyIndex, m.debtIndex));
+            _setShares(m, to, toShares, CashIndex.credit(toShares, amount, m.supplyIndex, m.debtIndex), toMark);
         }
         // A loss larger than every claim before the payment: the payee's claim shares the rest.
         if (rest != 0) _socializeRest(m, from, rest);
@@ -229,6 +263,13 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     /// @inheritdoc ICollateralVault
     function accrueInterest() external nonReentrant {
         _store(_accrue());
+    }
+
+    /// @inheritdoc ICollateralVault
+    function markAuctioned(AccountId account) external onlyRole(Roles.MODULE_ROLE) {
+        int256 word = _cash[account];
+        // The mark is added once and never removed: shares move under it (`_setShares`).
+        if (word < AUCTIONED_FROM) _cash[account] = word + AUCTIONED;
     }
 
     // ---------------------------------------------------------------- governance
@@ -279,6 +320,9 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
             _checkHaircuts(initialHaircutWad, maintenanceHaircutWad);
         }
         config.enabled = enabled;
+        if (asset == cashAsset) {
+            _market.indices = enabled ? _market.indices & ~CASH_DISABLED_BIT : _market.indices | CASH_DISABLED_BIT;
+        }
         config.initialHaircutWad = uint64(initialHaircutWad);
         config.maintenanceHaircutWad = uint64(maintenanceHaircutWad);
         config.supplyCap = supplyCap;
@@ -325,10 +369,12 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
             if (!ok) revert VaultRateModelFailed(address(model));
             if (rate > MAX_RATE_PER_SECOND) revert VaultRateOutOfRange(rate, MAX_RATE_PER_SECOND);
         }
-        m.rateModel = model;
         m.lastRate = uint56(rate);
         m.lastAccrual = uint40(block.timestamp);
         _store(m);
+        _market.rateModel = model;
+        // The flag lets every cash action skip the rate-model slot while no model is set.
+        _market.indices = address(model) == address(0) ? _market.indices & ~ACCRUES_BIT : _market.indices | ACCRUES_BIT;
         emit RateModelSet(address(model), rate);
     }
 
@@ -338,7 +384,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (shareWad != 0 && insuranceAccount.isZero()) revert VaultInsuranceAccountNotSet();
         // Interest up to now is shared at the old share.
         _store(_accrue());
-        _reserveShareWad = uint64(shareWad);
+        _market.reserveShareWad = uint64(shareWad);
         emit ReserveShareSet(shareWad);
     }
 
@@ -348,7 +394,8 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (!insuranceAccount.isZero()) revert VaultInsuranceAccountAlreadySet();
         // The fund never owes on the index (`_socialize` clears its debt), so the reserve always
         // buys it supply shares.
-        if (account == settlementAccount || _cash[account] < 0) revert VaultProtocolAccount(account);
+        (int256 shares, ) = _sharesOf(account);
+        if (account == settlementAccount || shares < 0) revert VaultProtocolAccount(account);
         insuranceAccount = account;
         emit InsuranceAccountSet(account);
     }
@@ -378,12 +425,18 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICollateralVault
     function pause() external onlyRole(Roles.GUARDIAN_ROLE) {
-        _pause();
+        uint256 indices = _market.indices;
+        if (indices & PAUSED_BIT != 0) revert EnforcedPause();
+        _market.indices = indices | PAUSED_BIT;
+        emit Paused(msg.sender);
     }
 
     /// @inheritdoc ICollateralVault
     function unpause() external onlyRole(Roles.GUARDIAN_ROLE) {
-        _unpause();
+        uint256 indices = _market.indices;
+        if (indices & PAUSED_BIT == 0) revert ExpectedPause();
+        _market.indices = indices & ~PAUSED_BIT;
+        emit Unpaused(msg.sender);
     }
 
     // ---------------------------------------------------------------- views
@@ -411,7 +464,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICollateralVault
     function cashSharesOf(AccountId account) external view returns (int256) {
-        int256 shares = _cash[account];
+        (int256 shares, ) = _sharesOf(account);
         // The settlement account holds no shares: its cash is raw (`cashOf`).
         return shares == SETTLEMENT ? int256(0) : shares;
     }
@@ -456,7 +509,12 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc ICollateralVault
     function reserveShareWad() external view returns (uint256) {
-        return _reserveShareWad;
+        return _market.reserveShareWad;
+    }
+
+    /// @inheritdoc ICollateralVault
+    function paused() external view returns (bool) {
+        return _market.indices & PAUSED_BIT != 0;
     }
 
     /// @inheritdoc ICollateralVault
@@ -474,17 +532,12 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     // ---------------------------------------------------------------- internal
 
-    function _deposit(AccountId account, address asset, uint256 amount) private whenNotPaused {
-        if (amount == 0) revert VaultZeroAmount();
-        if (account.isZero()) revert VaultZeroAddress();
-        AssetConfig storage config = _listed(asset);
-        if (!config.enabled) revert VaultAssetDisabled(asset);
-        bool isCash = asset == cashAsset;
-        // Only the owner or an operator may add non-cash collateral (finding 12); cash is open to all.
-        if (!isCash && !isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
+    function _deposit(AccountId account, address asset, uint256 amount) private {
+        (AssetConfig storage config, bool isCash) = _checkDeposit(account, asset, amount);
 
         CashMarket memory m;
         uint256 totalAfter;
+        int256 mark;
         if (isCash) {
             if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
             m = _accrue();
@@ -499,11 +552,12 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (isCash) {
             // Effects before the transfer (F5). The cash asset is the deployment's plain ERC-20
             // (USDC), fixed for the vault's life: its transfer is not measured (docs/cash.md).
-            int256 shares = _cash[account];
+            int256 shares;
+            (shares, mark) = _sharesOf(account);
             if (shares == SETTLEMENT) {
                 _settlementCash += int128(int256(amount));
             } else {
-                _setShares(m, account, shares, CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex));
+                _setShares(m, account, shares, CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex), mark);
             }
             _store(m);
             IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
@@ -515,16 +569,59 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
             if (received != amount) revert VaultTransferAmountMismatch(asset, amount, received);
             _collateral[account][asset] += amount;
             config.totalSupplied = totalAfter;
+            mark = _cash[account] >= AUCTIONED_FROM ? AUCTIONED : int256(0);
         }
         emit Deposited(account, asset, msg.sender, amount);
-        // A deposit may restore an account under auction: the liquidator ends that auction.
-        IAccountHook hook = accountHook;
-        if (address(hook) != address(0)) hook.onAccountChanged(account);
+        // A deposit may restore an account under auction: the liquidator ends that auction. Only
+        // an account it ever auctioned can be under auction (`markAuctioned`), so no other pays
+        // for the call.
+        if (mark != 0) {
+            IAccountHook hook = accountHook;
+            if (address(hook) != address(0)) hook.onAccountChanged(account);
+        }
     }
 
-    /// @dev Writes an account's cash shares and keeps the share totals in `m` in step (the
-    /// caller stores `m`), so `CashIndex.liquidity(m)` never exceeds the tokens held.
-    function _setShares(CashMarket memory m, AccountId account, int256 oldShares, int256 newShares) private {
+    /// @dev Whether `amount` of `asset` may be deposited into `account` now; `asset`'s config.
+    function _checkDeposit(
+        AccountId account,
+        address asset,
+        uint256 amount
+    ) private view returns (AssetConfig storage config, bool isCash) {
+        // The pause bit, and the cash asset's enabled flag, share the indices' slot, which a cash
+        // deposit reads next anyway (the cash asset is listed at construction, never delisted).
+        uint256 flags = _market.indices;
+        if (flags & PAUSED_BIT != 0) revert EnforcedPause();
+        if (amount == 0) revert VaultZeroAmount();
+        if (account.isZero()) revert VaultZeroAddress();
+        isCash = asset == cashAsset;
+        config = _assets[asset];
+        if (isCash) {
+            if (flags & CASH_DISABLED_BIT != 0) revert VaultAssetDisabled(asset);
+        } else {
+            if (!config.listed) revert VaultAssetNotListed(asset);
+            if (!config.enabled) revert VaultAssetDisabled(asset);
+            // Only the owner or an operator may add non-cash collateral (finding 12); cash is open to all.
+            if (!isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
+        }
+    }
+
+    /// @dev An account's cash shares (or SETTLEMENT) and its auction mark (`AUCTIONED` or 0).
+    function _sharesOf(AccountId account) private view returns (int256 shares, int256 mark) {
+        int256 word = _cash[account];
+        mark = word >= AUCTIONED_FROM ? AUCTIONED : int256(0);
+        shares = word - mark;
+    }
+
+    /// @dev Writes an account's cash shares, under its auction `mark`, and keeps the share totals
+    /// in `m` in step (the caller stores `m`), so `CashIndex.liquidity(m)` never exceeds the tokens
+    /// held. Totals above `CashIndex.MAX_INDEX` (104 bits, the packed width) revert.
+    function _setShares(
+        CashMarket memory m,
+        AccountId account,
+        int256 oldShares,
+        int256 newShares,
+        int256 mark
+    ) private {
         uint256 supply = m.totalSupplyShares;
         uint256 debt = m.totalDebtShares;
         // Remove the old balance from the totals, then add the new one.
@@ -532,9 +629,9 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         else if (oldShares < 0) debt -= uint256(-oldShares);
         if (newShares > 0) supply += uint256(newShares);
         else if (newShares < 0) debt += uint256(-newShares);
-        m.totalSupplyShares = supply.toUint128();
-        m.totalDebtShares = debt.toUint128();
-        _cash[account] = newShares;
+        m.totalSupplyShares = supply.toUint104();
+        m.totalDebtShares = debt.toUint104();
+        _cash[account] = newShares + mark;
     }
 
     /// @dev Writes the debt of `account` (the insurance account, holding `shares` < 0) off against
@@ -543,10 +640,15 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     /// The account's debt shares are cleared in full either way: what the floor left unwritten is
     /// returned as `rest`, for `_socializeRest` once the payee is credited, so the fund never owes
     /// on the index (no interest on a debt nobody will pay, F2).
-    function _socialize(CashMarket memory m, AccountId account, int256 shares) private returns (uint256 rest) {
+    function _socialize(
+        CashMarket memory m,
+        AccountId account,
+        int256 shares,
+        int256 mark
+    ) private returns (uint256 rest) {
         uint256 loss = CashIndex.toAmountUp(uint256(-shares), m.debtIndex);
         uint256 written = CashIndex.socialize(m, loss);
-        _setShares(m, account, shares, 0);
+        _setShares(m, account, shares, 0, mark);
         if (written != 0) {
             lossSocialized += written;
             emit LossSocialized(account, written, m.supplyIndex);
@@ -584,63 +686,68 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         return liquid > 0 ? uint256(liquid) : 0;
     }
 
-    /// @dev The cash market as stored: three slots read whole, where a struct copy reads one per field.
+    /// @dev The cash market as stored, the rate model included (for views and setters).
     function _load() private view returns (CashMarket memory m) {
-        m = _loadIndicesAndRates();
+        (m, ) = _loadIndices();
         _loadTotals(m);
+        m.rateModel = _market.rateModel;
     }
 
-    /// @dev The indices and the rate slot of the cash market: all a view needs while nothing accrues.
-    function _loadIndicesAndRates() private view returns (CashMarket memory m) {
-        uint256 indices;
-        uint256 rates;
-        assembly ("memory-safe") {
-            let slot := _market.slot
-            indices := sload(slot)
-            rates := sload(add(slot, 2))
-        }
-        m.supplyIndex = uint128(indices);
-        m.debtIndex = uint128(indices >> 128);
-        m.rateModel = IRateModel(address(uint160(rates)));
-        m.lastAccrual = uint40(rates >> 160);
-        m.lastRate = uint56(rates >> 200);
+    /// @dev The indices and the last accrual time, from the one slot that is all a balance needs
+    /// while nothing accrues; `accrues` is whether interest is due now (a model is set and this
+    /// block has not accrued yet). `m.rateModel` is left zero: `_loadAccrual` reads it when due.
+    function _loadIndices() private view returns (CashMarket memory m, bool accrues) {
+        uint256 indices = _market.indices;
+        m.supplyIndex = uint128(indices & MASK_104);
+        m.debtIndex = uint128((indices >> 104) & MASK_104);
+        m.lastAccrual = uint40(indices >> 208);
+        accrues = indices & ACCRUES_BIT != 0 && m.lastAccrual != block.timestamp;
     }
 
-    /// @dev Fills in `m`'s share totals from storage.
+    /// @dev Fills in `m`'s share totals and last rate from storage.
     function _loadTotals(CashMarket memory m) private view {
-        uint256 totals;
-        assembly ("memory-safe") {
-            totals := sload(add(_market.slot, 1))
-        }
-        m.totalSupplyShares = uint128(totals);
-        m.totalDebtShares = uint128(totals >> 128);
+        uint256 totals = _market.totals;
+        m.totalSupplyShares = uint128(totals & MASK_104);
+        m.totalDebtShares = uint128((totals >> 104) & MASK_104);
+        m.lastRate = uint56(totals >> 208);
     }
 
-    /// @dev Stores `m` as three whole slots, in `CashMarket`'s layout (a struct assignment would
-    /// read and write each field on its own).
+    /// @dev Fills in `m`'s rate model and returns the reserve share: one slot, read only when
+    /// interest accrues.
+    function _loadAccrual(CashMarket memory m) private view returns (uint256 shareWad) {
+        m.rateModel = _market.rateModel;
+        shareWad = _market.reserveShareWad;
+    }
+
+    /// @dev Stores `m`'s indices, totals, time and rate as two whole slots (a struct assignment
+    /// would read and write each field on its own), keeping the pause and model flags. Every field
+    /// fits its width: indices and totals stay within `CashIndex.MAX_INDEX` (104 bits), the time
+    /// is 40 bits and the rate at most `MAX_RATE_PER_SECOND` (38 bits).
     function _store(CashMarket memory m) private {
-        uint256 indices = uint256(m.supplyIndex) | (uint256(m.debtIndex) << 128);
-        uint256 totals = uint256(m.totalSupplyShares) | (uint256(m.totalDebtShares) << 128);
-        uint256 rates =
-            uint256(uint160(address(m.rateModel))) | (uint256(m.lastAccrual) << 160) | (uint256(m.lastRate) << 200);
-        assembly ("memory-safe") {
-            let slot := _market.slot
-            sstore(slot, indices)
-            sstore(add(slot, 1), totals)
-            sstore(add(slot, 2), rates)
-        }
+        _market.indices =
+            uint256(m.supplyIndex) |
+            (uint256(m.debtIndex) << 104) |
+            (uint256(m.lastAccrual) << 208) |
+            (_market.indices & FLAG_BITS);
+        _market.totals =
+            uint256(m.totalSupplyShares) |
+            (uint256(m.totalDebtShares) << 104) |
+            (uint256(m.lastRate) << 208);
     }
 
     /// @dev The cash market with interest accrued to now, for a state change (the caller stores
     /// it): at most once per block, and only while a rate model is set. The insurance account's
     /// reserve shares are written here; the share totals in the returned market include them.
     function _accrue() private returns (CashMarket memory m) {
-        m = _load();
-        if (address(m.rateModel) == address(0) || m.lastAccrual == block.timestamp) return m;
+        bool accrues;
+        (m, accrues) = _loadIndices();
+        _loadTotals(m);
+        if (!accrues) return m;
+        uint256 shareWad = _loadAccrual(m);
         uint256 rate = _accrualRate(m);
         uint256 elapsed = block.timestamp - m.lastAccrual;
         uint256 debtIndex = m.debtIndex;
-        (uint256 interest, uint256 reserveShares) = CashIndex.accrue(m, rate, block.timestamp, _reserveShareWad);
+        (uint256 interest, uint256 reserveShares) = CashIndex.accrue(m, rate, block.timestamp, shareWad);
         // The insurance account never owes on the index (`_socialize`): the reserve buys it shares.
         if (reserveShares != 0) _cash[insuranceAccount] += int256(reserveShares);
         if (m.debtIndex != debtIndex) {
@@ -653,20 +760,21 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @dev The same accrual as a view, for the balances every reader sees: the market as `_accrue`
     /// would leave it, and the reserve shares it would give the insurance account. The share totals
-    /// are read only when something accrues or `withTotals` asks for them (one cold slot less for a
+    /// are read only when something accrues or `withTotals` asks for them (one cold slot for a
     /// balance at the zero rate).
     function _accrued(bool withTotals) private view returns (CashMarket memory m, uint256 reserveShares) {
-        m = _loadIndicesAndRates();
-        bool accrues = address(m.rateModel) != address(0) && m.lastAccrual != block.timestamp;
+        bool accrues;
+        (m, accrues) = _loadIndices();
         if (withTotals || accrues) _loadTotals(m);
         if (!accrues) return (m, 0);
+        uint256 shareWad = _loadAccrual(m);
         (bool ok, uint256 rate) = _askRateModel(m);
         if (!ok || rate > MAX_RATE_PER_SECOND) {
             // As `_accrualRate`: a starved call must not make a view differ from the state (F6).
             if (gasleft() < RATE_MODEL_GAS / 63) revert VaultRateModelOutOfGas();
             rate = m.lastRate;
         }
-        (, reserveShares) = CashIndex.accrue(m, rate, block.timestamp, _reserveShareWad);
+        (, reserveShares) = CashIndex.accrue(m, rate, block.timestamp, shareWad);
     }
 
     /// @dev The rate to accrue at: the model's answer, or the last good rate (with
@@ -696,7 +804,7 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
 
     /// @dev `account`'s cash in `m`, with the insurance account's pending reserve shares.
     function _cashAmount(CashMarket memory m, AccountId account, uint256 reserveShares) private view returns (int256) {
-        int256 shares = _cash[account];
+        (int256 shares, ) = _sharesOf(account);
         if (shares == SETTLEMENT) return _settlementCash;
         if (reserveShares != 0 && account == insuranceAccount) shares += int256(reserveShares);
         return CashIndex.amountOf(shares, m.supplyIndex, m.debtIndex);
@@ -706,10 +814,11 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         IRiskCheck check = riskCheck;
         if (address(check) != address(0)) {
             check.checkWithdrawal(account);
-        } else if (_cash[account] < 0) {
+        } else {
+            (int256 shares, ) = _sharesOf(account);
             // Collateral-only rule until the margin engine exists: no value may leave an
             // account that owes cash.
-            revert VaultCashDebt(account, cashOf(account));
+            if (shares < 0) revert VaultCashDebt(account, cashOf(account));
         }
     }
 

@@ -39,8 +39,7 @@ export interface InterestSummary {
 }
 
 /**
- * Deploys a `KinkRateModel` with `plan`'s parameters (the admin holds every role on a local
- * deployment), sets it on the vault and sets the reserve share, each in a block of the chain
+ * Deploys a `KinkRateModel` with `plan`'s parameters (fixed at construction), sets it on the vault and sets the reserve share, each in a block of the chain
  * clock. Returns the block from which the run's interest counts.
  */
 export async function enableInterest(world: World, chain: ChainClock, plan: InterestPlan): Promise<bigint> {
@@ -49,7 +48,7 @@ export async function enableInterest(world: World, chain: ChainClock, plan: Inte
   const deployed = await chain.mined(async () => {
     const { contract, deploymentTransaction } = await connection.viem.sendDeploymentTransaction(
       "KinkRateModel",
-      [adminWallet.account.address, contracts.vault.address, plan.params],
+      [plan.params],
       { client: { wallet: adminWallet } },
     );
     model = contract.address;

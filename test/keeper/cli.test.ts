@@ -235,8 +235,6 @@ describe("pledge-keeper run: start-up validation against a node served over HTTP
     const [admin] = await world.connection.viem.getWalletClients();
     // Governance sets a 10 % base rate: the borrow APR is 10 % whatever the utilisation.
     const model = await world.connection.viem.deployContract("KinkRateModel", [
-      admin!.account.address,
-      vault.address,
       { baseRateWad: 10n ** 17n, slope1Wad: 0n, slope2Wad: 0n, kinkWad: 8n * 10n ** 17n },
     ]);
     await vault.write.setRateModel([model.address]);

@@ -78,8 +78,6 @@ describe("keeper: interest alone takes an account below maintenance", () => {
 
     // Governance sets a steep rate: 450 % a year.
     const model = await world.connection.viem.deployContract("KinkRateModel", [
-      admin.account.address,
-      vault.address,
       { baseRateWad: (45n * WAD) / 10n, slope1Wad: 0n, slope2Wad: 0n, kinkWad: (8n * WAD) / 10n },
     ]);
     await vault.write.setRateModel([model.address]);

@@ -12,7 +12,6 @@ import {
   parseUnits,
   toBytes,
   toFunctionSelector,
-  zeroAddress,
 } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
@@ -212,14 +211,7 @@ describe("SDK cash index parity (TypeScript === chain, to the wei)", async () =>
   }
 
   it("KinkRateModel: the same rate for random parameters and totals", async () => {
-    const [admin] = await connection.viem.getWalletClients();
     const rng = random(0x6b1n);
-    const model = await connection.viem.deployContract("KinkRateModel", [
-      admin!.account.address,
-      zeroAddress,
-      { baseRateWad: 0n, slope1Wad: 0n, slope2Wad: 0n, kinkWad: WAD / 2n },
-    ]);
-    await model.write.grantRole([keccak256(toBytes("pledge.role.riskManager")), admin!.account.address]);
     for (let i = 0; i < 12; i++) {
       const base = rng.range(0n, 5n * WAD);
       const slope1 = rng.range(0n, 5n * WAD - base);
@@ -229,7 +221,8 @@ describe("SDK cash index parity (TypeScript === chain, to the wei)", async () =>
         slope2Wad: rng.range(0n, 5n * WAD - base - slope1),
         kinkWad: rng.range(5n * 10n ** 16n, 99n * 10n ** 16n),
       };
-      await model.write.setParams([params]);
+      // Parameters are fixed at construction: one model per parameter set.
+      const model = await connection.viem.deployContract("KinkRateModel", [params]);
       for (let j = 0; j < 25; j++) {
         const supply = rng.float() < 0.1 ? 0n : amount(rng);
         const debt = rng.float() < 0.3 ? rng.range(0n, supply) : amount(rng);
@@ -248,8 +241,6 @@ describe("SDK cash index parity (TypeScript === chain, to the wei)", async () =>
     const testClient = await world.viem.getTestClient();
     const [admin] = await world.viem.getWalletClients();
     const model = await world.viem.deployContract("KinkRateModel", [
-      admin!.account.address,
-      vault.address,
       { baseRateWad: 5n * 10n ** 16n, slope1Wad: 30n * 10n ** 16n, slope2Wad: 3n * WAD, kinkWad: 8n * 10n ** 17n },
     ]);
     await vault.write.setRateModel([model.address]);
@@ -324,7 +315,7 @@ describe("SDK cash index parity (TypeScript === chain, to the wei)", async () =>
       slope2Wad: 3n * WAD,
       kinkWad: 8n * 10n ** 17n,
     };
-    const model = await world.viem.deployContract("KinkRateModel", [admin!.account.address, vault.address, kink]);
+    const model = await world.viem.deployContract("KinkRateModel", [kink]);
     await vault.write.setRateModel([model.address]);
     await vault.write.grantRole([keccak256(toBytes("pledge.role.module")), admin!.account.address]);
     await vault.write.grantRole([keccak256(toBytes("pledge.role.riskManager")), admin!.account.address]);

@@ -631,7 +631,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   VaultInsuranceAccountAlreadySet: () => "The vault's insurance account is set already; it cannot be replaced",
   VaultSettlementAccountAlreadySet: () => "The vault's settlement account is set already; it cannot be replaced",
   VaultProtocolAccount: ([account]) =>
-    `Account ${acct(account)} is a protocol account (the settlement or the insurance account) and cannot be used here; name an ordinary account`,
+    `Account ${acct(account)} is a protocol account (the settlement or insurance account, or one that owes cash); its cash is not withdrawn, and it cannot take this role`,
   CashUnitsUnsupportedDecimals: ([decimals]) =>
     `The cash token has ${str(decimals)} decimals, more than Pledge supports (${MAX_CASH_DECIMALS}); use a cash token with fewer`,
 
@@ -780,7 +780,6 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     const p = params as { baseRateWad: bigint; slope1Wad: bigint; slope2Wad: bigint; kinkWad: bigint };
     return `Rate parameters base ${percent(p.baseRateWad)}, slopes ${percent(p.slope1Wad)} and ${percent(p.slope2Wad)}, kink at ${percent(p.kinkWad)} are outside the bounds: the kink between 5% and 99% utilisation, the rate at full use at most 500% a year; pick parameters within them`;
   },
-  RateModelZeroAddress: () => "The rate model's admin is the zero address; pass a real one",
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>

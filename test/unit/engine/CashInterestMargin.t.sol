@@ -50,7 +50,7 @@ contract CashInterestMarginTest is PledgeFixture {
     }
 
     function _setRate(uint256 ratePerYear) internal {
-        KinkRateModel model = new KinkRateModel(admin, vault, KinkRateModel.Params(uint64(ratePerYear), 0, 0, 0.8e18));
+        KinkRateModel model = new KinkRateModel(KinkRateModel.Params(uint64(ratePerYear), 0, 0, 0.8e18));
         vm.prank(admin);
         vault.setRateModel(model);
     }

@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-
 import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.sol";
-import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {KinkRateModel} from "../../../contracts/rates/KinkRateModel.sol";
 import {VaultFixture} from "../../helpers/VaultFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
@@ -17,9 +14,7 @@ contract KinkRateModelTest is VaultFixture {
 
     function setUp() public override {
         super.setUp();
-        model = new KinkRateModel(admin, vault, _params(0.02e18, 0.1e18, 1e18, 0.8e18));
-        vm.prank(admin);
-        model.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
+        model = new KinkRateModel(_params(0.02e18, 0.1e18, 1e18, 0.8e18));
     }
 
     function _params(
@@ -58,47 +53,34 @@ contract KinkRateModelTest is VaultFixture {
         base = uint64(bound(base, 0, 5e18));
         slope1 = uint64(bound(slope1, 0, 5e18 - base));
         slope2 = uint64(bound(slope2, 0, 5e18 - base - slope1));
-        vm.prank(riskManager);
-        model.setParams(KinkRateModel.Params(base, slope1, slope2, kink));
+        KinkRateModel fuzzed = new KinkRateModel(KinkRateModel.Params(base, slope1, slope2, kink));
         (uint128 low, uint128 high) = debtA <= debtB ? (debtA, debtB) : (debtB, debtA);
-        assertLe(model.borrowRate(supply, low), model.borrowRate(supply, high));
-        assertLe(model.borrowRate(supply, high), vault.MAX_RATE_PER_SECOND());
+        assertLe(fuzzed.borrowRate(supply, low), fuzzed.borrowRate(supply, high));
+        assertLe(fuzzed.borrowRate(supply, high), vault.MAX_RATE_PER_SECOND());
     }
 
-    function test_setParams_boundedRoleGatedAndEmitted() public {
+    /// @dev Parameters are bounded and fixed at construction, with their event: a change is a new
+    /// model (issue 15 item 2), set by the timelocked admin on the vault.
+    function test_constructor_boundedAndEmitted() public {
         KinkRateModel.Params[3] memory bad = [
             _params(0, 0.1e18, 1e18, 0.04e18), // kink below 5 %
             _params(0, 0.1e18, 1e18, 0.995e18), // kink above 99 %
             _params(1e18, 2e18, 2.1e18, 0.8e18) // 510 % at full use
         ];
         for (uint256 i; i < bad.length; ++i) {
-            vm.prank(riskManager);
             vm.expectRevert(abi.encodeWithSelector(KinkRateModel.RateModelInvalidParams.selector, bad[i]));
-            model.setParams(bad[i]);
+            new KinkRateModel(bad[i]);
         }
         KinkRateModel.Params memory good = _params(0, 0.05e18, 0.5e18, 0.9e18);
-        vm.prank(admin);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector,
-                admin,
-                Roles.RISK_MANAGER_ROLE
-            )
-        );
-        model.setParams(good);
-        vm.prank(riskManager);
-        vm.expectEmit(address(model));
+        vm.expectEmit(false, false, false, true);
         emit KinkRateModel.RateParamsSet(good);
-        model.setParams(good);
-        assertEq(abi.encode(model.params()), abi.encode(good));
-        vm.expectRevert(KinkRateModel.RateModelZeroAddress.selector);
-        new KinkRateModel(address(0), vault, good);
-        vm.expectRevert(abi.encodeWithSelector(KinkRateModel.RateModelInvalidParams.selector, bad[2]));
-        new KinkRateModel(admin, vault, bad[2]);
+        KinkRateModel fresh = new KinkRateModel(good);
+        assertEq(abi.encode(fresh.params()), abi.encode(good));
     }
 
-    /// @dev New parameters price only the time after them: the vault accrues at the old ones first.
-    function test_setParams_accruesTheVaultFirst() public {
+    /// @dev New parameters price only the time after them: setting the new model on the vault
+    /// accrues at the old one first.
+    function test_newModel_accruesTheVaultFirst() public {
         AccountId lender = _account(alice, 0);
         _fundAndDeposit(alice, lender, usdc, 1_000e6);
         vm.prank(module);
@@ -108,11 +90,12 @@ contract KinkRateModelTest is VaultFixture {
         uint256 oldRate = vault.borrowRate();
         vm.warp(block.timestamp + 30 days);
         int256 owed = vault.cashOf(_account(bob, 0));
-        vm.prank(riskManager);
-        model.setParams(_params(0.5e18, 1e18, 3e18, 0.5e18));
+        KinkRateModel steeper = new KinkRateModel(_params(0.5e18, 1e18, 3e18, 0.5e18));
+        vm.prank(admin);
+        vault.setRateModel(steeper);
         ICollateralVault.CashMarket memory m = vault.cashMarket();
         assertEq(m.lastAccrual, block.timestamp);
-        assertEq(m.lastRate, oldRate);
+        assertEq(address(m.rateModel), address(steeper));
         assertEq(vault.cashOf(_account(bob, 0)), owed, "the past was priced at the old parameters");
         assertGt(vault.borrowRate(), oldRate);
     }

@@ -190,7 +190,7 @@ contract CashInterestTest is VaultFixture {
     /// a period is the model's answer at the first touch, on the totals that held since the last.
     function test_flashDepositDoesNotMoveTheRate() public {
         _borrow();
-        KinkRateModel kink = new KinkRateModel(admin, vault, KinkRateModel.Params(0.02e18, 0.1e18, 1e18, 0.8e18));
+        KinkRateModel kink = new KinkRateModel(KinkRateModel.Params(0.02e18, 0.1e18, 1e18, 0.8e18));
         _setModel(kink);
         vm.warp(block.timestamp + 1 days);
         uint256 snapshot = vm.snapshotState();
@@ -309,7 +309,7 @@ contract CashInterestTest is VaultFixture {
     /// starved either reverts (out of gas, or `VaultRateModelOutOfGas`) or accrues at the model's rate.
     function test_starvingTheModelNeverForcesTheFallback() public {
         _borrow();
-        KinkRateModel kink = new KinkRateModel(admin, vault, KinkRateModel.Params(0.02e18, 0.1e18, 1e18, 0.8e18));
+        KinkRateModel kink = new KinkRateModel(KinkRateModel.Params(0.02e18, 0.1e18, 1e18, 0.8e18));
         _setModel(kink);
         uint256 expected = kink.borrowRate(vault.totalCashCredit(), vault.totalCashDebt());
         assertGt(expected, 0);

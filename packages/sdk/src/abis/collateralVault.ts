@@ -682,6 +682,13 @@ export const collateralVaultAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "markAuctioned",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "AccountId", name: "from", type: "uint256" },
       { internalType: "AccountId", name: "to", type: "uint256" },

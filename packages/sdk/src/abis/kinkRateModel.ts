@@ -4,8 +4,6 @@
 export const kinkRateModelAbi = [
   {
     inputs: [
-      { internalType: "address", name: "admin", type: "address" },
-      { internalType: "contract ICollateralVault", name: "vault_", type: "address" },
       {
         components: [
           { internalType: "uint64", name: "baseRateWad", type: "uint64" },
@@ -20,15 +18,6 @@ export const kinkRateModelAbi = [
     ],
     stateMutability: "nonpayable",
     type: "constructor",
-  },
-  { inputs: [], name: "AccessControlBadConfirmation", type: "error" },
-  {
-    inputs: [
-      { internalType: "address", name: "account", type: "address" },
-      { internalType: "bytes32", name: "neededRole", type: "bytes32" },
-    ],
-    name: "AccessControlUnauthorizedAccount",
-    type: "error",
   },
   {
     inputs: [
@@ -47,7 +36,6 @@ export const kinkRateModelAbi = [
     name: "RateModelInvalidParams",
     type: "error",
   },
-  { inputs: [], name: "RateModelZeroAddress", type: "error" },
   {
     anonymous: false,
     inputs: [
@@ -66,43 +54,6 @@ export const kinkRateModelAbi = [
     ],
     name: "RateParamsSet",
     type: "event",
-  },
-  {
-    anonymous: false,
-    inputs: [
-      { indexed: true, internalType: "bytes32", name: "role", type: "bytes32" },
-      { indexed: true, internalType: "bytes32", name: "previousAdminRole", type: "bytes32" },
-      { indexed: true, internalType: "bytes32", name: "newAdminRole", type: "bytes32" },
-    ],
-    name: "RoleAdminChanged",
-    type: "event",
-  },
-  {
-    anonymous: false,
-    inputs: [
-      { indexed: true, internalType: "bytes32", name: "role", type: "bytes32" },
-      { indexed: true, internalType: "address", name: "account", type: "address" },
-      { indexed: true, internalType: "address", name: "sender", type: "address" },
-    ],
-    name: "RoleGranted",
-    type: "event",
-  },
-  {
-    anonymous: false,
-    inputs: [
-      { indexed: true, internalType: "bytes32", name: "role", type: "bytes32" },
-      { indexed: true, internalType: "address", name: "account", type: "address" },
-      { indexed: true, internalType: "address", name: "sender", type: "address" },
-    ],
-    name: "RoleRevoked",
-    type: "event",
-  },
-  {
-    inputs: [],
-    name: "DEFAULT_ADMIN_ROLE",
-    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
-    stateMutability: "view",
-    type: "function",
   },
   {
     inputs: [],
@@ -146,33 +97,6 @@ export const kinkRateModelAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "bytes32", name: "role", type: "bytes32" }],
-    name: "getRoleAdmin",
-    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [
-      { internalType: "bytes32", name: "role", type: "bytes32" },
-      { internalType: "address", name: "account", type: "address" },
-    ],
-    name: "grantRole",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [
-      { internalType: "bytes32", name: "role", type: "bytes32" },
-      { internalType: "address", name: "account", type: "address" },
-    ],
-    name: "hasRole",
-    outputs: [{ internalType: "bool", name: "", type: "bool" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
     inputs: [],
     name: "params",
     outputs: [
@@ -193,65 +117,12 @@ export const kinkRateModelAbi = [
   },
   {
     inputs: [
-      { internalType: "bytes32", name: "role", type: "bytes32" },
-      { internalType: "address", name: "callerConfirmation", type: "address" },
-    ],
-    name: "renounceRole",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [
-      { internalType: "bytes32", name: "role", type: "bytes32" },
-      { internalType: "address", name: "account", type: "address" },
-    ],
-    name: "revokeRole",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [
-      {
-        components: [
-          { internalType: "uint64", name: "baseRateWad", type: "uint64" },
-          { internalType: "uint64", name: "slope1Wad", type: "uint64" },
-          { internalType: "uint64", name: "slope2Wad", type: "uint64" },
-          { internalType: "uint64", name: "kinkWad", type: "uint64" },
-        ],
-        internalType: "struct KinkRateModel.Params",
-        name: "params_",
-        type: "tuple",
-      },
-    ],
-    name: "setParams",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [{ internalType: "bytes4", name: "interfaceId", type: "bytes4" }],
-    name: "supportsInterface",
-    outputs: [{ internalType: "bool", name: "", type: "bool" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [
       { internalType: "uint256", name: "totalSupply", type: "uint256" },
       { internalType: "uint256", name: "totalDebt", type: "uint256" },
     ],
     name: "utilization",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "pure",
-    type: "function",
-  },
-  {
-    inputs: [],
-    name: "vault",
-    outputs: [{ internalType: "contract ICollateralVault", name: "", type: "address" }],
-    stateMutability: "view",
     type: "function",
   },
 ] as const;

@@ -17,8 +17,8 @@ import { divWad, divWadUp, fullMulDiv, mulDivUp, mulWad, mulWadUp } from "./fixe
 const WAD = 10n ** 18n;
 /** Seconds in the 365-day year every yearly rate uses. */
 export const SECONDS_PER_YEAR = 31_536_000n;
-/** The largest index, as `CashIndex.MAX_INDEX` (indices are stored in 128 bits). */
-export const MAX_INDEX = (1n << 128n) - 1n;
+/** The largest index and share total, as `CashIndex.MAX_INDEX` (the vault packs each in 104 bits). */
+export const MAX_INDEX = (1n << 104n) - 1n;
 /** The lowest supply index a loss may leave, as `CashIndex.MIN_SUPPLY_INDEX`. */
 export const MIN_SUPPLY_INDEX = 10n ** 12n;
 /**
@@ -266,7 +266,7 @@ export function accrue(
   if (supplyGain > checkedUint(MAX_INDEX - m.supplyIndex)) return none;
   const newSupplyIndex = m.supplyIndex + supplyGain;
   const reserveShares = divChecked(interestWad - supplierWad, newSupplyIndex);
-  if (reserveShares > MAX_INDEX - supplyShares) return none;
+  if (supplyShares + reserveShares > MAX_INDEX) return none;
   market = {
     ...market,
     debtIndex: newDebtIndex,
@@ -405,7 +405,7 @@ function setShares(m: CashMarket, oldShares: bigint, newShares: bigint): CashMar
   else if (oldShares < 0n) debt = checkedUint(debt + oldShares);
   if (newShares > 0n) supply += newShares;
   else if (newShares < 0n) debt -= newShares;
-  return { ...m, totalSupplyShares: toUint128(supply), totalDebtShares: toUint128(debt) };
+  return { ...m, totalSupplyShares: toUint104(supply), totalDebtShares: toUint104(debt) };
 }
 
 /**
@@ -507,7 +507,14 @@ export function cashMove(
     written += second.written;
     lossSocialized += second.written;
     unabsorbed = rest - second.written;
-    unabsorbedLoss = toUint128(unabsorbedLoss + unabsorbed);
+    unabsorbedLoss += unabsorbed;
+    if (unabsorbedLoss >= 1n << 128n) {
+      throw new MathError(
+        "SafeCastOverflowedUintDowncast(uint8,uint256)",
+        [128n, unabsorbedLoss],
+        "SafeCast: the loss held apart does not fit 128 bits",
+      );
+    }
   }
   const borrowRate =
     m.rateModel.toLowerCase() === zeroAddress
