@@ -386,12 +386,13 @@ export interface CashMoveResult {
   interest: bigint;
 }
 
-const toUint128 = (x: bigint): bigint => {
+/** OpenZeppelin `SafeCast.toUint104`, as the vault packs each share total. */
+const toUint104 = (x: bigint): bigint => {
   if (x > MAX_INDEX) {
     throw new MathError(
       "SafeCastOverflowedUintDowncast(uint8,uint256)",
-      [128n, x],
-      `SafeCast: ${x} does not fit 128 bits`,
+      [104n, x],
+      `SafeCast: ${x} does not fit 104 bits`,
     );
   }
   return x;
