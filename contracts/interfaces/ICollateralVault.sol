@@ -75,7 +75,8 @@ interface ICollateralVault {
     error VaultTooManyAssets(uint256 max);
     /// @notice Haircuts outside the hard bounds, or maintenance above initial.
     error VaultInvalidHaircuts(uint256 initialHaircutWad, uint256 maintenanceHaircutWad);
-    /// @notice The token's decimals are above the supported maximum.
+    /// @notice The token's decimals are above the supported maximum (`MAX_DECIMALS`, or
+    /// `MAX_CASH_ASSET_DECIMALS` for the cash asset).
     error VaultInvalidDecimals(address asset, uint8 decimals);
     /// @notice The deposit would take the asset over its supply cap.
     error VaultSupplyCapExceeded(address asset, uint256 totalAfter, uint256 cap);
@@ -123,6 +124,11 @@ interface ICollateralVault {
     /// insurance account or the reverse, a settlement account already holding cash, or a
     /// withdrawal from the settlement account).
     error VaultProtocolAccount(AccountId account);
+    /// @notice While a loss is held apart (`unabsorbedLoss()` > 0) a cash deposit may not create or
+    /// raise a claim: the claims already there are not all backed, so a new deposit would be
+    /// withdrawable first-come by them. Repaying a debt (up to all of it), the insurance account
+    /// and `repayUnabsorbedLoss` stay open.
+    error VaultLossHeldApart(uint256 unabsorbedLoss);
 
     // ---------------------------------------------------------------- events
 
@@ -196,7 +202,10 @@ interface ICollateralVault {
     /// @notice Deposits `amount` native units of `asset` from the caller into `account`.
     /// Anyone may deposit cash into any account; only the owner or an operator may deposit
     /// other collateral (`VaultUnauthorized`), so no stranger can plant an asset whose feed may
-    /// fail in someone else's account. Refuses fee-on-transfer tokens.
+    /// fail in someone else's account. Refuses fee-on-transfer tokens. While a loss is held apart
+    /// (`unabsorbedLoss()` > 0), a cash deposit that would leave `account` with a positive claim
+    /// reverts `VaultLossHeldApart` (a repayment up to the whole debt, the insurance account and
+    /// the settlement account stay open), until `repayUnabsorbedLoss` repays it.
     function deposit(AccountId account, address asset, uint256 amount) external;
 
     /// @notice `deposit` after an EIP-2612 permit. A permit that fails (for example

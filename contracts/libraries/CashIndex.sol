@@ -21,8 +21,9 @@ library CashIndex {
     /// both share totals in 104 bits each (two storage slots for the whole market). Accrual that
     /// would pass it stops (the period earns nothing) rather than revert, so cash never locks up.
     uint256 internal constant MAX_INDEX = type(uint104).max;
-    /// @notice The lowest supply index a loss may leave (a cut to one millionth): a loss beyond
-    /// it stays the insurance account's explicit debt, so shares keep a price.
+    /// @notice The lowest supply index a loss may leave (a cut to one millionth), so shares keep a
+    /// price: the vault writes a loss beyond it off again once the payee is credited, down to
+    /// `LAST_SUPPLY_INDEX`, and holds apart what is left (`unabsorbedLoss`).
     uint256 internal constant MIN_SUPPLY_INDEX = 1e12;
     /// @notice The lowest supply index the second write-off may leave: when a loss is larger than
     /// every claim before the payment, what is left is written off again after the payee is

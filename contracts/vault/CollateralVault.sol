@@ -36,6 +36,11 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     uint256 public constant MAX_HAIRCUT_WAD = 0.9e18;
     /// @notice Highest token decimals accepted.
     uint8 public constant MAX_DECIMALS = 36;
+    /// @notice Highest decimals of the cash asset: share totals are 104 bits, and at the lowest
+    /// supply index a loss may leave (`CashIndex.LAST_SUPPLY_INDEX`, 1e6) a cash unit costs 1e12
+    /// shares, so all cash on the index is capped at 2^104 / 1e12 ≈ 2.03e19 units: 2.03e11 tokens
+    /// (two hundred billion) at 8 decimals, 2.03e13 for USDC's 6 (`docs/cash.md`).
+    uint8 public constant MAX_CASH_ASSET_DECIMALS = 8;
     /// @notice Largest single amount, so signed cash arithmetic can never overflow.
     uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
     /// @notice Highest borrow rate the vault charges: 500 % a year, per second (WAD). A rate model
@@ -59,13 +64,15 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     // and a third read only when interest accrues. Bit offsets:
     //   indices: supplyIndex [0, 104), debtIndex [104, 208), lastAccrual [208, 248),
     //             PAUSED_BIT, ACCRUES_BIT (a rate model is set), CASH_DISABLED_BIT (a copy of the
-    //             cash asset's `enabled`, negated, so a cash deposit reads no asset config but the cap)
+    //             cash asset's `enabled`, negated, so a cash deposit reads no asset config but the cap),
+    //             LOSS_HELD_BIT (`_unabsorbedLoss` > 0, so a deposit knows without reading it)
     //   totals:  totalSupplyShares [0, 104), totalDebtShares [104, 208), lastRate [208, 256)
     uint256 private constant MASK_104 = (1 << 104) - 1;
     uint256 private constant PAUSED_BIT = 1 << 248;
     uint256 private constant ACCRUES_BIT = 1 << 249;
     uint256 private constant CASH_DISABLED_BIT = 1 << 250;
-    uint256 private constant FLAG_BITS = PAUSED_BIT | ACCRUES_BIT | CASH_DISABLED_BIT;
+    uint256 private constant LOSS_HELD_BIT = 1 << 251;
+    uint256 private constant FLAG_BITS = PAUSED_BIT | ACCRUES_BIT | CASH_DISABLED_BIT | LOSS_HELD_BIT;
 
     /// @notice Deposits are paused (OpenZeppelin `Pausable`'s ABI).
     event Paused(address account);
@@ -112,7 +119,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     uint128 private _unabsorbedLoss;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
-    /// @param cash The settlement asset, listed at once with zero haircuts.
+    /// @param cash The settlement asset, listed at once with zero haircuts; at most
+    /// `MAX_CASH_ASSET_DECIMALS` decimals (`VaultInvalidDecimals`).
     /// @param cashSupplyCap Cap on the cash the vault holds for accounts, native units.
     constructor(address admin, address cash, uint256 cashSupplyCap) {
         if (admin == address(0) || cash == address(0)) revert VaultZeroAddress();
@@ -120,6 +128,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _market.indices = WAD | (WAD << 104);
         uint8 decimals = _readDecimals(cash);
+        // More decimals would let a loss to the floors cap the cash on the index below a
+        // plausible supply, and past it every credit (a bid, a settlement) reverts (review rv15b C).
+        if (decimals > MAX_CASH_ASSET_DECIMALS) revert VaultInvalidDecimals(cash, decimals);
         _assets[cash] = AssetConfig(true, true, false, decimals, 0, 0, cashSupplyCap, 0);
         emit AssetListed(cash, decimals, true);
         emit AssetConfigured(cash, true, 0, 0, cashSupplyCap);
@@ -419,6 +430,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             loss -= amount;
         }
         _unabsorbedLoss = uint128(loss);
+        // Recapitalised: cash deposits may create claims again.
+        if (loss == 0) _market.indices &= ~LOSS_HELD_BIT;
         emit UnabsorbedLossRepaid(msg.sender, amount, loss);
         IERC20(cashAsset).safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -533,7 +546,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     // ---------------------------------------------------------------- internal
 
     function _deposit(AccountId account, address asset, uint256 amount) private {
-        (AssetConfig storage config, bool isCash) = _checkDeposit(account, asset, amount);
+        (AssetConfig storage config, bool isCash, bool lossHeld) = _checkDeposit(account, asset, amount);
 
         CashMarket memory m;
         uint256 totalAfter;
@@ -557,7 +570,13 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             if (shares == SETTLEMENT) {
                 _settlementCash += int128(int256(amount));
             } else {
-                _setShares(m, account, shares, CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex), mark);
+                int256 newShares = CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex);
+                // While a loss is held apart, some claims are not backed: a new claim would be theirs
+                // to withdraw first-come (review rv15b A). Fail closed until it is recapitalised.
+                if (lossHeld && newShares > 0 && account != insuranceAccount) {
+                    revert VaultLossHeldApart(_unabsorbedLoss);
+                }
+                _setShares(m, account, shares, newShares, mark);
             }
             _store(m);
             IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
@@ -581,12 +600,13 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         }
     }
 
-    /// @dev Whether `amount` of `asset` may be deposited into `account` now; `asset`'s config.
+    /// @dev Whether `amount` of `asset` may be deposited into `account` now; `asset`'s config, and
+    /// whether a loss is held apart (read from the same slot).
     function _checkDeposit(
         AccountId account,
         address asset,
         uint256 amount
-    ) private view returns (AssetConfig storage config, bool isCash) {
+    ) private view returns (AssetConfig storage config, bool isCash, bool lossHeld) {
         // The pause bit, and the cash asset's enabled flag, share the indices' slot, which a cash
         // deposit reads next anyway (the cash asset is listed at construction, never delisted).
         uint256 flags = _market.indices;
@@ -597,6 +617,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         config = _assets[asset];
         if (isCash) {
             if (flags & CASH_DISABLED_BIT != 0) revert VaultAssetDisabled(asset);
+            lossHeld = flags & LOSS_HELD_BIT != 0;
         } else {
             if (!config.listed) revert VaultAssetNotListed(asset);
             if (!config.enabled) revert VaultAssetDisabled(asset);
@@ -670,6 +691,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (rest != 0) {
             uint256 total = _unabsorbedLoss + rest;
             _unabsorbedLoss = total.toUint128();
+            // `_store` keeps the flag bits as stored: cash deposits now create no claim (`_deposit`).
+            _market.indices |= LOSS_HELD_BIT;
             emit LossUnabsorbed(account, rest, total);
         }
     }

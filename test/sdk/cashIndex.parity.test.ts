@@ -378,5 +378,11 @@ describe("SDK cash index parity (TypeScript === chain, to the wei)", async () =>
     assert.ok(unabsorbed > 0n, "a loss beyond every claim was held apart");
     const final = await getCashMarket(publicClient, { addressBook });
     assert.equal(final.badDebt, final.lossSocialized + final.unabsorbedLoss);
+    // A loss held apart closes cash deposits to new claims (review rv15b A): the SDK says so, and
+    // the vault refuses a top-up that would create one.
+    assert.equal(final.cashDepositsOpen, false);
+    const newcomer = accountId(admin!.account.address, 99n);
+    await usdc.write.mint([admin!.account.address, 1_000_000n]);
+    await assert.rejects(vault.write.deposit([newcomer, usdc.address, 1_000_000n]), /VaultLossHeldApart/);
   });
 });

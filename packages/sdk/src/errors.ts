@@ -594,7 +594,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   VaultInvalidHaircuts: ([initial, maintenance]) =>
     `Haircuts of ${percent(initial)} (initial) and ${percent(maintenance)} (maintenance) are outside the hard bounds, or maintenance is above initial; pick haircuts within bounds with maintenance ≤ initial`,
   VaultInvalidDecimals: ([asset, decimals], context) =>
-    `${tokenName(asset, context)} has ${str(decimals)} decimals, more than the vault supports (36); it cannot be listed`,
+    `${tokenName(asset, context)} has ${str(decimals)} decimals, more than the vault supports (36, or 8 for the cash asset); it cannot be listed`,
   VaultSupplyCapExceeded: ([asset, totalAfter, cap], context) =>
     `The deposit would take total ${tokenName(asset, context)} deposits to ${tokenAmount(asset, totalAfter, context)}, above its supply cap of ${tokenAmount(asset, cap, context)}; deposit less, or another asset`,
   VaultTransferAmountMismatch: ([asset, expected, received], context) =>
@@ -630,6 +630,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     "The vault has no insurance account yet, so it cannot pay a reserve; the admin sets it first (setInsuranceAccount)",
   VaultInsuranceAccountAlreadySet: () => "The vault's insurance account is set already; it cannot be replaced",
   VaultSettlementAccountAlreadySet: () => "The vault's settlement account is set already; it cannot be replaced",
+  VaultLossHeldApart: ([unabsorbedLoss], context) =>
+    `A loss of ${cashAmount(unabsorbedLoss, context)} is held apart (claims no token backs), so a cash deposit may only repay a debt or top up the insurance account until \`repayUnabsorbedLoss\` repays it; deposit at most the account's debt, or wait for the recapitalisation`,
   VaultProtocolAccount: ([account]) =>
     `Account ${acct(account)} is a protocol account (the settlement or insurance account, or one that owes cash); its cash is not withdrawn, and it cannot take this role`,
   CashUnitsUnsupportedDecimals: ([decimals]) =>

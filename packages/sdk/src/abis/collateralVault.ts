@@ -103,6 +103,11 @@ export const collateralVaultAbi = [
     name: "VaultInvalidReserveShare",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "uint256", name: "unabsorbedLoss", type: "uint256" }],
+    name: "VaultLossHeldApart",
+    type: "error",
+  },
   { inputs: [], name: "VaultPaused", type: "error" },
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
@@ -395,6 +400,13 @@ export const collateralVaultAbi = [
     inputs: [],
     name: "MAX_AMOUNT",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_CASH_ASSET_DECIMALS",
+    outputs: [{ internalType: "uint8", name: "", type: "uint8" }],
     stateMutability: "view",
     type: "function",
   },

@@ -44,6 +44,12 @@ export interface GetCashMarketReturnType extends CashState {
   badDebt: bigint;
   /** The loss no claim could absorb, held apart from the index (`unabsorbedLoss()`), cash units. */
   unabsorbedLoss: bigint;
+  /**
+   * Whether a cash deposit may create or raise a claim: false while a loss is held apart
+   * (`unabsorbedLoss` > 0), when only a repayment up to the account's debt, the insurance account
+   * and `repayUnabsorbedLoss` are open (`VaultLossHeldApart`).
+   */
+  cashDepositsOpen: boolean;
   /** The settlement account and its raw cash (outside the index: no interest, no loss). */
   settlementAccount: AccountId;
   settlementCash: bigint;
@@ -133,6 +139,7 @@ export async function getCashMarket(
       lossSocialized,
       badDebt,
       unabsorbedLoss,
+      cashDepositsOpen: unabsorbedLoss === 0n,
       settlementAccount: asAccountId(settlement),
       settlementCash,
       liquidity,
