@@ -248,6 +248,7 @@ describe("pledge-keeper run: start-up validation against a node served over HTTP
       assert.match(rows["supply APR"]!, /^\d+(\.\d{1,2})? %$/);
       assert.match(rows["withdrawable"]!, /^[\d,]+(\.\d{1,2})? USDC$/);
       assert.equal(rows["rate model"]!.toLowerCase(), model.address.toLowerCase());
+      assert.equal(rows["cash deposits"], "open", "no loss held apart");
 
       const json = await keeperCli(["cash", "--rpc", url, "--deployment", deployment, "--json"]);
       assert.equal(json.code, 0, json.stderr.join("\n"));

@@ -15,7 +15,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { type AddressBook, accountId, formatAccount, formatAmount, getCashMarket } from "@pledge/sdk";
+import { type AddressBook, accountId, formatAccount, formatAmount, getCashMarket, utilization } from "@pledge/sdk";
 import {
   ExitCode,
   KeeperStartupError,
@@ -273,7 +273,11 @@ async function cash(options: { rpc: string[]; deployment: string; json?: boolean
   const publicClient = createPublicClient({ chain, transport });
   await checkCode(publicClient, book);
   const m = await getCashMarket(publicClient, { addressBook: book });
-  const utilisationWad = m.totalCredit === 0n ? 0n : (m.totalDebt * 10n ** 18n) / m.totalCredit;
+  // The rate model's utilisation, at most 100 %, the one `supplyAprWad` is computed from (SDK
+  // `utilization`). Debt exceeds credit only while shorts are settled before their longs (the
+  // settlement account holds the rest); creditors then earn on all the debt, more than the APR shown.
+  const utilisationWad = utilization(m.totalCredit, m.totalDebt);
+  const debtExceedsCredit = m.totalDebt > m.totalCredit;
   if (options.json) {
     const fields = {
       blockNumber: m.blockNumber,
@@ -287,6 +291,7 @@ async function cash(options: { rpc: string[]; deployment: string; json?: boolean
       reserveShareWad: m.reserveShareWad,
       lossSocialized: m.lossSocialized,
       unabsorbedLoss: m.unabsorbedLoss,
+      cashDepositsOpen: m.cashDepositsOpen,
       badDebt: m.badDebt,
       supplyIndex: m.market.supplyIndex,
       debtIndex: m.market.debtIndex,
@@ -301,14 +306,15 @@ async function cash(options: { rpc: string[]; deployment: string; json?: boolean
   const rows: [string, string][] = [
     ["block", `${m.blockNumber} (${new Date(Number(m.timestamp) * 1000).toISOString()})`],
     ["borrow APR", pct(m.borrowAprWad)],
-    ["supply APR", pct(m.supplyAprWad)],
-    ["utilisation", pct(utilisationWad)],
+    ["supply APR", `${pct(m.supplyAprWad)}${debtExceedsCredit ? " (at least: debt exceeds credit)" : ""}`],
+    ["utilisation", `${pct(utilisationWad)}${debtExceedsCredit ? " (capped at 100 %)" : ""}`],
     ["cash credit", units(m.totalCredit)],
     ["cash debt", units(m.totalDebt)],
     ["withdrawable", units(m.liquidity)],
     ["reserve share", pct(m.reserveShareWad)],
     ["losses shared", units(m.lossSocialized)],
     ["loss held apart", units(m.unabsorbedLoss)],
+    ["cash deposits", m.cashDepositsOpen ? "open" : "repayments only, until the loss is repaid"],
     ["rate model", /^0x0{40}$/i.test(m.market.rateModel) ? "none (zero rate)" : m.market.rateModel],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
