@@ -327,13 +327,12 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             if (initialHaircutWad != 0 || maintenanceHaircutWad != 0) {
                 revert VaultInvalidHaircuts(initialHaircutWad, maintenanceHaircutWad);
             }
+            // The copy every cash deposit reads instead of the config.
+            _setFlag(CASH_DISABLED_BIT, !enabled);
         } else {
             _checkHaircuts(initialHaircutWad, maintenanceHaircutWad);
         }
         config.enabled = enabled;
-        if (asset == cashAsset) {
-            _market.indices = enabled ? _market.indices & ~CASH_DISABLED_BIT : _market.indices | CASH_DISABLED_BIT;
-        }
         config.initialHaircutWad = uint64(initialHaircutWad);
         config.maintenanceHaircutWad = uint64(maintenanceHaircutWad);
         config.supplyCap = supplyCap;
@@ -385,7 +384,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         _store(m);
         _market.rateModel = model;
         // The flag lets every cash action skip the rate-model slot while no model is set.
-        _market.indices = address(model) == address(0) ? _market.indices & ~ACCRUES_BIT : _market.indices | ACCRUES_BIT;
+        _setFlag(ACCRUES_BIT, address(model) != address(0));
         emit RateModelSet(address(model), rate);
     }
 
@@ -431,24 +430,22 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         }
         _unabsorbedLoss = uint128(loss);
         // Recapitalised: cash deposits may create claims again.
-        if (loss == 0) _market.indices &= ~LOSS_HELD_BIT;
+        if (loss == 0) _setFlag(LOSS_HELD_BIT, false);
         emit UnabsorbedLossRepaid(msg.sender, amount, loss);
         IERC20(cashAsset).safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc ICollateralVault
     function pause() external onlyRole(Roles.GUARDIAN_ROLE) {
-        uint256 indices = _market.indices;
-        if (indices & PAUSED_BIT != 0) revert EnforcedPause();
-        _market.indices = indices | PAUSED_BIT;
+        if (_market.indices & PAUSED_BIT != 0) revert EnforcedPause();
+        _setFlag(PAUSED_BIT, true);
         emit Paused(msg.sender);
     }
 
     /// @inheritdoc ICollateralVault
     function unpause() external onlyRole(Roles.GUARDIAN_ROLE) {
-        uint256 indices = _market.indices;
-        if (indices & PAUSED_BIT == 0) revert ExpectedPause();
-        _market.indices = indices & ~PAUSED_BIT;
+        if (_market.indices & PAUSED_BIT == 0) revert ExpectedPause();
+        _setFlag(PAUSED_BIT, false);
         emit Unpaused(msg.sender);
     }
 
@@ -546,7 +543,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     // ---------------------------------------------------------------- internal
 
     function _deposit(AccountId account, address asset, uint256 amount) private {
-        (AssetConfig storage config, bool isCash, bool lossHeld) = _checkDeposit(account, asset, amount);
+        (AssetConfig storage config, bool isCash) = _checkDeposit(account, asset, amount);
 
         CashMarket memory m;
         uint256 totalAfter;
@@ -572,8 +569,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             } else {
                 int256 newShares = CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex);
                 // While a loss is held apart, some claims are not backed: a new claim would be theirs
-                // to withdraw first-come (review rv15b A). Fail closed until it is recapitalised.
-                if (lossHeld && newShares > 0 && account != insuranceAccount) {
+                // to withdraw first-come (review rv15b A). Fail closed until it is recapitalised; the
+                // insurance account may be topped up. The flag shares the slot `_checkDeposit` read.
+                if (newShares > 0 && _market.indices & LOSS_HELD_BIT != 0 && account != insuranceAccount) {
                     revert VaultLossHeldApart(_unabsorbedLoss);
                 }
                 _setShares(m, account, shares, newShares, mark);
@@ -600,13 +598,12 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         }
     }
 
-    /// @dev Whether `amount` of `asset` may be deposited into `account` now; `asset`'s config, and
-    /// whether a loss is held apart (read from the same slot).
+    /// @dev Whether `amount` of `asset` may be deposited into `account` now; `asset`'s config.
     function _checkDeposit(
         AccountId account,
         address asset,
         uint256 amount
-    ) private view returns (AssetConfig storage config, bool isCash, bool lossHeld) {
+    ) private view returns (AssetConfig storage config, bool isCash) {
         // The pause bit, and the cash asset's enabled flag, share the indices' slot, which a cash
         // deposit reads next anyway (the cash asset is listed at construction, never delisted).
         uint256 flags = _market.indices;
@@ -617,7 +614,6 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         config = _assets[asset];
         if (isCash) {
             if (flags & CASH_DISABLED_BIT != 0) revert VaultAssetDisabled(asset);
-            lossHeld = flags & LOSS_HELD_BIT != 0;
         } else {
             if (!config.listed) revert VaultAssetNotListed(asset);
             if (!config.enabled) revert VaultAssetDisabled(asset);
@@ -692,7 +688,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             uint256 total = _unabsorbedLoss + rest;
             _unabsorbedLoss = total.toUint128();
             // `_store` keeps the flag bits as stored: cash deposits now create no claim (`_deposit`).
-            _market.indices |= LOSS_HELD_BIT;
+            _setFlag(LOSS_HELD_BIT, true);
             emit LossUnabsorbed(account, rest, total);
         }
     }
@@ -756,6 +752,12 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             uint256(m.totalSupplyShares) |
             (uint256(m.totalDebtShares) << 104) |
             (uint256(m.lastRate) << 208);
+    }
+
+    /// @dev Sets or clears one of the flag bits of the market's first slot, keeping the rest.
+    function _setFlag(uint256 bit, bool on) private {
+        uint256 indices = _market.indices;
+        _market.indices = on ? indices | bit : indices & ~bit;
     }
 
     /// @dev The cash market with interest accrued to now, for a state change (the caller stores
