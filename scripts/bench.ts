@@ -327,6 +327,14 @@ await testClient.increaseTime({ seconds: 3_600 });
 await measure("vault.deposit (cash, accruing interest)", () =>
   vault.write.deposit([traderAccount, usdc.address, parseUnits("100", 6)], asTrader),
 );
+// The same top-up into an account the liquidator once auctioned (marked for life, review rv15b D):
+// it also pays the account hook's call, which ends an auction the deposit may have cured.
+await usdc.write.mint([trader, parseUnits("100", 6)]);
+await usdc.write.approve([vault.address, parseUnits("100", 6)], asTrader);
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.deposit (cash, accruing interest, account once auctioned)", () =>
+  vault.write.deposit([liquidatable[4]!, usdc.address, parseUnits("100", 6)], asTrader),
+);
 await testClient.increaseTime({ seconds: 3_600 });
 await measure("vault.withdraw (cash, accruing interest)", () =>
   vault.write.withdraw([traderAccount, usdc.address, parseUnits("100", 6), trader], asTrader),
@@ -351,10 +359,11 @@ await measure("vault.deposit (cash, accruing interest, 10 % reserve, fund holds 
 
 // The issue's targets, checked against the rows that really accrue (review r15 F3): a cash
 // top-up ≤ 75k and a cash withdrawal ≤ 95k with accrual included. The plain rows are a budget:
-// the bench fails when one passes its target. The reserve rows are reported, not enforced (they
-// miss: docs/cash.md, "Gas"). docs/cash.md records which are met.
+// the bench fails when one passes its target. The reserve rows and the once-auctioned account's
+// top-up are reported, not enforced (they miss: docs/cash.md, "Gas"). docs/cash.md records which are met.
 const targets: { row: string; target: number; enforced: boolean }[] = [
   { row: "vault.deposit (cash, accruing interest)", target: 75_000, enforced: true },
+  { row: "vault.deposit (cash, accruing interest, account once auctioned)", target: 75_000, enforced: false },
   { row: "vault.deposit (cash, accruing interest, 10 % reserve, fund holds shares)", target: 75_000, enforced: false },
   { row: "vault.withdraw (cash, accruing interest)", target: 95_000, enforced: true },
   { row: "vault.withdraw (cash, accruing interest, 10 % reserve, fund holds shares)", target: 95_000, enforced: false },
