@@ -542,9 +542,11 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     // ---------------------------------------------------------------- internal
 
+    /// @dev While a loss is held apart (`LOSS_HELD_BIT`, in the slot `_checkDeposit` read) some claims
+    /// are not backed and would take a new claim first-come (review rv15b A): a cash deposit may then
+    /// only repay debt or top up the insurance account, until `repayUnabsorbedLoss` repays the loss.
     function _deposit(AccountId account, address asset, uint256 amount) private {
         (AssetConfig storage config, bool isCash) = _checkDeposit(account, asset, amount);
-
         CashMarket memory m;
         uint256 totalAfter;
         int256 mark;
@@ -568,9 +570,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
                 _settlementCash += int128(int256(amount));
             } else {
                 int256 newShares = CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex);
-                // While a loss is held apart, some claims are not backed: a new claim would be theirs
-                // to withdraw first-come (review rv15b A). Fail closed until it is recapitalised; the
-                // insurance account may be topped up. The flag shares the slot `_checkDeposit` read.
+                // A loss held apart: no new claim but the insurance account's (above).
                 if (newShares > 0 && _market.indices & LOSS_HELD_BIT != 0 && account != insuranceAccount) {
                     revert VaultLossHeldApart(_unabsorbedLoss);
                 }
