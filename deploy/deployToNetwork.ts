@@ -142,6 +142,7 @@ export async function deployToNetwork(options: DeployToNetworkOptions): Promise<
         MarginEngine: contract("engine"),
         OptionMarket: contract("market"),
         Liquidator: contract("liquidator"),
+        Backstop: contract("backstop"),
         InsuranceFund: contract("insurance"),
       },
       cash: live?.cash ?? { address: contract("usdc"), symbol: "USDC", decimals: 6 },

@@ -122,8 +122,6 @@ interface ILiquidator is IAccountHook {
     error LiquidatorProtectedAccount(AccountId account);
     /// @notice The account holds no collateral and no position: there is nothing to sell.
     error LiquidatorNothingToSell(AccountId account);
-    /// @notice `absorbDebt` needs an account with nothing left but a cash debt.
-    error LiquidatorNotAnEmptyDebtor(AccountId account);
     /// @notice `bidMany` was given no request.
     error LiquidatorEmptyBatch();
     /// @notice The batch ran out of gas at request `index` (where gas ran out, which is not
@@ -175,7 +173,7 @@ interface ILiquidator is IAccountHook {
     /// same `AuctionStarted` event as `startAuction` (so at the starting discount): a keeper
     /// starts and bids in one transaction, in the block after the price moved. A lapsed
     /// auction restarts the same way. An account that holds nothing but a cash debt takes no
-    /// bid (`LiquidatorNothingToSell`): `absorbDebt` covers it at par.
+    /// bid (`LiquidatorNothingToSell`): the backstop's `absorbDebt` (`IBackstop`) covers it at par.
     function bid(
         AccountId account,
         AccountId bidderAccount,
@@ -218,11 +216,6 @@ interface ILiquidator is IAccountHook {
     /// @notice Ends the auction of an account that is back at or above maintenance margin
     /// (no longer liquidatable). Permissionless.
     function terminateAuction(AccountId account) external;
-
-    /// @notice Covers the cash debt of an account that holds nothing else (no collateral, no
-    /// position) from the insurance fund, at par: there is nothing to auction, so no bidder
-    /// earns a discount on it. What the fund cannot cover becomes bad debt. Permissionless.
-    function absorbDebt(AccountId account) external;
 
     /// @notice Sets the auction parameters (risk manager, within hard bounds).
     function setAuctionParams(AuctionParams calldata params) external;

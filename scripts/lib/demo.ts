@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { asAccountId, getLatentInsolvency } from "../../packages/sdk/src/index.js";
 import { chainClock } from "./chainClock.js";
 import { createInProcessKeeper } from "./inProcessKeeper.js";
 import { seedPopulation } from "./seeding.js";
@@ -84,6 +85,12 @@ export interface DemoReport {
   blocksToAuction: { median: number; max: number };
   blocksToBid: { median: number; max: number };
   badDebtUsd: number;
+  /**
+   * Latent insolvency at the end: population accounts with maintenance equity below zero and
+   * their summed shortfall, USD (the Backstop's view, through the SDK's `getLatentInsolvency`).
+   */
+  latentInsolvent: number;
+  latentShortfallUsd: number;
   insuranceUsd: number;
   keeperGas: bigint;
   seconds: { seed: number; replay: number; total: number };
@@ -259,6 +266,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     });
   }
   const auctioned = liquidations.filter((l) => l.auctionBlock !== undefined);
+  const latent = await getLatentInsolvency(world.publicClient, {
+    addressBook: world.book,
+    accounts: population.map(asAccountId),
+    chunkSize: 100,
+  });
   const cashScale = 10 ** world.book.cash.decimals;
   const report: DemoReport = {
     keeper: keeper.kind,
@@ -281,6 +293,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       auctioned.filter((l) => l.bidBlock !== undefined).map((l) => Number(l.bidBlock! - l.priceBlock)),
     ),
     badDebtUsd: Number(await liquidator.read.badDebt()) / cashScale,
+    latentInsolvent: Number(latent.count),
+    latentShortfallUsd: Math.round(Number(latent.totalShortfallWad) / 1e16) / 100,
     insuranceUsd: Number(await vault.read.cashOf([world.insuranceAccount])) / cashScale,
     keeperGas: stats.gasUsed,
     seconds: {
@@ -312,6 +326,7 @@ export function formatReport(r: DemoReport): string {
     `  blocks to auction      median ${r.blocksToAuction.median}, max ${r.blocksToAuction.max} (from the price update that put the account below MM)`,
     `  blocks to first bid    median ${r.blocksToBid.median}, max ${r.blocksToBid.max}`,
     `  bad debt               ${usd(r.badDebtUsd)}`,
+    `  latent insolvency      ${r.latentInsolvent} accounts below zero maintenance equity, short ${usd(r.latentShortfallUsd)}`,
     `  insurance fund         ${usd(r.insuranceUsd)}`,
     `  keeper gas             ${r.keeperGas.toLocaleString("en-US")}`,
     `  wall time              ${r.seconds.total} s (seeding ${r.seconds.seed} s, replay ${r.seconds.replay} s)`,
@@ -393,6 +408,7 @@ export function renderHtml(r: DemoReport): string {
     ["blocks to auction (median / max)", `${r.blocksToAuction.median} / ${r.blocksToAuction.max}`],
     ["blocks to first bid (median / max)", `${r.blocksToBid.median} / ${r.blocksToBid.max}`],
     ["bad debt", usd(r.badDebtUsd)],
+    ["latent insolvency", `${r.latentInsolvent} accounts, ${usd(r.latentShortfallUsd)}`],
     ["insurance fund", usd(r.insuranceUsd)],
     ["keeper gas", r.keeperGas.toLocaleString("en-US")],
     ["wall time", `${r.seconds.total} s`],

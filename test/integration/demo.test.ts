@@ -22,7 +22,14 @@ describe("demo: a synthetic crash end to end", async () => {
 
   it("prints a report", () => {
     const text = formatReport(report);
-    for (const label of ["accounts liquidated", "blocks to auction", "bad debt", "insurance fund", "keeper gas"]) {
+    for (const label of [
+      "accounts liquidated",
+      "blocks to auction",
+      "bad debt",
+      "latent insolvency",
+      "insurance fund",
+      "keeper gas",
+    ]) {
       assert.ok(text.includes(label), `report misses ${label}`);
     }
   });

@@ -44,6 +44,7 @@ const book: AddressBook = {
     MarginEngine: engine,
     ChainlinkOracle: oracle,
     Liquidator: liquidator,
+    Backstop: getAddress("0x00000000000000000000000000000000000000e7"),
     InsuranceFund: getAddress("0x00000000000000000000000000000000000000e6"),
   },
   cash: { address: usdc, symbol: "USDC", decimals: 6 },

@@ -15,6 +15,7 @@ import {
 import { formatAbiItem } from "viem/utils";
 
 import {
+  backstopAbi,
   chainlinkOracleAbi,
   collateralVaultAbi,
   insuranceFundAbi,
@@ -36,6 +37,7 @@ type AllAbis =
   | typeof optionMarketAbi
   | typeof marginEngineAbi
   | typeof liquidatorAbi
+  | typeof backstopAbi
   | typeof insuranceFundAbi
   | typeof chainlinkOracleAbi
   | typeof mockErc20Abi;
@@ -61,6 +63,7 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
     optionMarketAbi,
     marginEngineAbi,
     liquidatorAbi,
+    backstopAbi,
     insuranceFundAbi,
     chainlinkOracleAbi,
     mockErc20Abi,
@@ -743,15 +746,20 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   LiquidatorProtectedAccount: ([account]) =>
     `Account ${acct(account)} is the protocol's own (insurance, settlement or fee account) and is never auctioned`,
   LiquidatorNothingToSell: ([account]) =>
-    `Account ${acct(account)} holds no collateral and no position: there is nothing to auction (absorbDebt handles a bare cash debt)`,
-  LiquidatorNotAnEmptyDebtor: ([account]) =>
-    `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
+    `Account ${acct(account)} holds no collateral and no position: there is nothing to auction (the Backstop's absorbDebt handles a bare cash debt)`,
   LiquidatorEmptyBatch: () => "The batch holds no bid: bidMany needs at least one request",
   LiquidatorBatchOutOfGas: ([index]) =>
     `The batch ran out of gas at bid ${str(index)} (an earlier bid may be the one that cost more than estimated); estimate it again and send it with a higher gas limit, or fewer bids`,
   LiquidatorOnlySelf: ([caller]) =>
     `${str(caller)} called bidStep, which only the liquidator itself runs inside bidMany; call bidMany instead`,
   InsuranceFundZeroAddress: () => "An address argument is zero; pass a real one",
+
+  // ---- Backstop
+  BackstopZeroAddress: () => "An address argument is zero; pass a real one",
+  BackstopProtectedAccount: ([account]) =>
+    `Account ${acct(account)} is the protocol's own (insurance, settlement or fee account): no backstop step acts on it`,
+  BackstopNotAnEmptyDebtor: ([account]) =>
+    `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>

@@ -83,6 +83,7 @@ export {
   previewBidFromState,
   quoteBid,
 } from "./math/auctionMath.js";
+export { type LatentInsolvency, type Shortfall, latentInsolvencyOf } from "./math/backstop.js";
 export {
   CashUnitsUnsupportedDecimalsError,
   MAX_CASH_DECIMALS,

@@ -169,7 +169,8 @@ contract LiquidatorFindingsTest is PledgeFixture {
     // ------------------------------------------------------------ finding 7
 
     /// @dev Finding 7: an auction still running when the account holds only a cash debt paid
-    /// the bidder a discount on the debt from the insurance fund; `absorbDebt` covers it at par.
+    /// the bidder a discount on the debt from the insurance fund; the backstop's `absorbDebt`
+    /// covers it at par and ends the auction.
     function test_finding7_bidOnABareCashDebtReverts() public {
         _underwater(carolKey, carolAccount);
         liquidator.startAuction(carolAccount);
@@ -193,7 +194,7 @@ contract LiquidatorFindingsTest is PledgeFixture {
 
         int256 debt = vault.cashOf(carolAccount);
         int256 fundBefore = vault.cashOf(insurance.account());
-        liquidator.absorbDebt(carolAccount);
+        backstop.absorbDebt(carolAccount);
         assertEq(vault.cashOf(insurance.account()), fundBefore + debt, "covered at par");
         assertFalse(liquidator.auctionOf(carolAccount).active);
     }

@@ -10,6 +10,7 @@ import {
   asAccountId,
   formatAccount,
   healthName,
+  latentInsolvencyOf,
   liquidatorAbi,
   pledgeErrorNameOf,
   previewBidFromState,
@@ -185,17 +186,15 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     else log.info(fields, "bidder has room again");
   }
 
-  /** Latent insolvency among the confirmed accounts: maintenance equity below zero. */
+  /**
+   * Latent insolvency among the confirmed accounts (maintenance equity below zero), computed by
+   * the SDK's `latentInsolvencyOf`, the exact twin of the Backstop's `latentInsolvency` view over
+   * the same states (test/sdk/latentInsolvency.test.ts), so no second read is needed.
+   */
   function reportInsolvent(states: readonly AccountMarginState[]) {
-    let count = 0;
-    let shortfall = 0n;
-    for (const state of states) {
-      if (state.equityMM >= 0n) continue;
-      count++;
-      shortfall -= state.equityMM;
-    }
-    metrics.insolventAccounts.set(count);
-    metrics.latentShortfall.set(Number(formatUnits(shortfall, 18)));
+    const latent = latentInsolvencyOf(states);
+    metrics.insolventAccounts.set(Number(latent.count));
+    metrics.latentShortfall.set(Number(formatUnits(latent.totalShortfallWad, 18)));
   }
 
   /**

@@ -70,6 +70,11 @@ import {
 } from "../actions/reads/getAccountMargin.js";
 import { type GetBalancesParameters, type GetBalancesReturnType, getBalances } from "../actions/reads/getBalances.js";
 import {
+  type GetLatentInsolvencyParameters,
+  type GetLatentInsolvencyReturnType,
+  getLatentInsolvency,
+} from "../actions/reads/getLatentInsolvency.js";
+import {
   type GetMarginInputsParameters,
   type GetMarginInputsReturnType,
   getMarginInputs,
@@ -126,6 +131,9 @@ export type BoundWriteParameters<params> = Omit<params, "addressBook" | "publicC
 export type PledgeActions = {
   getAccountMargin(params: BoundReadParameters<GetAccountMarginParameters>): Promise<GetAccountMarginReturnType>;
   getBalances(params: BoundReadParameters<GetBalancesParameters>): Promise<GetBalancesReturnType>;
+  getLatentInsolvency(
+    params: BoundReadParameters<GetLatentInsolvencyParameters>,
+  ): Promise<GetLatentInsolvencyReturnType>;
   getPositions(params: BoundReadParameters<GetPositionsParameters>): Promise<GetPositionsReturnType>;
   getMarginInputs(params: BoundReadParameters<GetMarginInputsParameters>): Promise<GetMarginInputsReturnType>;
   getMarketParameters(
@@ -195,6 +203,7 @@ export function pledgeActions(defaults: { addressBook: AddressBook }) {
     return {
       getAccountMargin: (params) => getAccountMargin(client, read(params)),
       getBalances: (params) => getBalances(client, read(params)),
+      getLatentInsolvency: (params) => getLatentInsolvency(client, read(params)),
       getPositions: (params) => getPositions(client, read(params)),
       getMarginInputs: (params) => getMarginInputs(client, read(params)),
       getMarketParameters: (params = {}) => getMarketParameters(client, read(params)),

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+
+import {IBackstop} from "../interfaces/IBackstop.sol";
+import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
+import {ILiquidator} from "../interfaces/ILiquidator.sol";
+import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
+import {AccountId} from "../types/AccountId.sol";
+import {SeriesId} from "../types/SeriesId.sol";
+
+/// @title Backstop
+/// @notice The steps after the auction: latent insolvency made visible, bare debts covered at par,
+/// and (issue 16) the waterfall for auctions nobody bid on. Kept apart from the Liquidator so each
+/// stays well under EIP-170. It holds MODULE_ROLE in the vault; it never holds funds itself.
+contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
+    /// @inheritdoc IBackstop
+    ICollateralVault public immutable vault;
+    /// @inheritdoc IBackstop
+    IMarginEngine public immutable engine;
+    /// @inheritdoc IBackstop
+    IOptionMarket public immutable market;
+    /// @inheritdoc IBackstop
+    ILiquidator public immutable liquidator;
+    /// @inheritdoc IBackstop
+    AccountId public immutable insuranceAccount;
+
+    constructor(
+        address admin,
+        ICollateralVault vault_,
+        IMarginEngine engine_,
+        IOptionMarket market_,
+        ILiquidator liquidator_
+    ) {
+        if (
+            admin == address(0) ||
+            address(vault_) == address(0) ||
+            address(engine_) == address(0) ||
+            address(market_) == address(0) ||
+            address(liquidator_) == address(0)
+        ) revert BackstopZeroAddress();
+        vault = vault_;
+        engine = engine_;
+        market = market_;
+        liquidator = liquidator_;
+        insuranceAccount = liquidator_.insuranceAccount();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ---------------------------------------------------------------- actions
+
+    /// @inheritdoc IBackstop
+    function absorbDebt(AccountId account) external nonReentrant {
+        _checkNotProtected(account);
+        int256 cash = vault.cashOf(account);
+        if (cash >= 0 || !_holdsNothing(account)) revert BackstopNotAnEmptyDebtor(account);
+        uint256 debt = uint256(-cash);
+        _payFromInsurance(account, debt);
+        emit DebtAbsorbed(account, debt);
+        // Interaction last: the account now holds exactly nothing (cash 0), so it is not below
+        // maintenance and the liquidator's permissionless `terminateAuction` ends its auction
+        // (`AuctionEnded(account, false)`). Without it, the next deposit's hook or a keeper would.
+        if (liquidator.auctionOf(account).active) liquidator.terminateAuction(account);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IBackstop
+    function latentInsolvency(AccountId[] calldata accounts) external view returns (LatentInsolvency memory r) {
+        IMarginEngine.MarginState[] memory states = engine.accountsMargin(accounts);
+        Shortfall[] memory list = new Shortfall[](states.length);
+        uint256 count;
+        for (uint256 i; i < states.length; ++i) {
+            int256 equityMM = states[i].equityMM;
+            if (equityMM >= 0) continue;
+            uint256 shortfall = uint256(-equityMM);
+            list[count++] = Shortfall(accounts[i], shortfall);
+            r.totalShortfallWad += shortfall;
+        }
+        // Shrinks the list to the accounts found: only its length word changes, inside memory this
+        // function allocated, so it stays memory-safe.
+        assembly ("memory-safe") {
+            mstore(list, count)
+        }
+        r.count = count;
+        r.accounts = list;
+    }
+
+    /// @inheritdoc IBackstop
+    function badDebt() public view returns (uint256) {
+        int256 cash = vault.cashOf(insuranceAccount);
+        return cash < 0 ? uint256(-cash) : 0;
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    /// @dev The protocol's own accounts take no backstop step (`BackstopProtectedAccount`).
+    function _checkNotProtected(AccountId account) private view {
+        if (account == insuranceAccount || account == market.settlementAccount() || account == market.feeAccount()) {
+            revert BackstopProtectedAccount(account);
+        }
+    }
+
+    /// @dev Whether the account holds no collateral and no position (cash aside).
+    function _holdsNothing(AccountId account) private view returns (bool) {
+        (uint256[] memory balances, ) = vault.balancesOf(account);
+        for (uint256 i; i < balances.length; ++i) {
+            if (balances[i] != 0) return false;
+        }
+        (SeriesId[] memory seriesIds, ) = market.positionsOf(account);
+        return seriesIds.length == 0;
+    }
+
+    /// @dev The insurance fund pays `account` `amount` cash units; what it did not hold becomes bad debt.
+    function _payFromInsurance(AccountId account, uint256 amount) private {
+        int256 held = vault.cashOf(insuranceAccount);
+        vault.moveCash(insuranceAccount, account, amount);
+        uint256 covered = held > 0 ? uint256(held) : 0;
+        if (amount > covered) emit BadDebtIncurred(account, amount - covered, badDebt());
+    }
+}
