@@ -10,7 +10,9 @@ import {AccountId} from "../types/AccountId.sol";
 /// margin. A bid takes a fraction f of every collateral balance, of the signed cash and
 /// of every position, and pays for it `f × (C + H − d·|H|)` in cash, where C is the
 /// account's signed cash (at face value), H = V − C the rest of its mark-to-market value V
-/// (collateral and positions, no haircuts) and d the discount, which grows with time.
+/// (collateral and positions, no haircuts) and d the discount, which grows with time while
+/// the account is solvent and stays at the start discount while its maintenance equity is below
+/// zero (so the fund never pays more for a bankrupt account the longer nobody bids).
 /// When that price is negative (an insolvent account), the insurance fund pays the bidder
 /// instead; whatever the fund cannot cover drives its balance negative, and
 /// that negative balance is the protocol's explicit bad debt. Cash, including what earlier
@@ -239,7 +241,9 @@ interface ILiquidator is IAccountHook {
     /// reached and the last bid.
     function auctionClock(AccountId account) external view returns (bool running, uint256 clockStart);
 
-    /// @notice The discount of an auction whose clock started at `clockStart`, now.
+    /// @notice The discount of an auction whose clock started at `clockStart`, now, for a solvent
+    /// account; a bid on an account whose maintenance equity is below zero gets the start discount
+    /// (`previewBid` says which applies).
     function discountAt(uint256 clockStart) external view returns (uint256);
 
     function auctionParams() external view returns (AuctionParams memory);

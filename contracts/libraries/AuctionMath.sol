@@ -29,6 +29,21 @@ library AuctionMath {
         return p.startDiscountWad + ((p.endDiscountWad - p.startDiscountWad) * elapsed) / p.duration;
     }
 
+    /// @notice The discount a bid gets at `timestamp`: `discountAt`, except that while the account
+    /// is insolvent (`equityMM < 0`) it stays at the start discount. Only insolvent accounts can make
+    /// the insurance fund pay (a price below zero needs V < 0, and V ≥ equityMM), and the fund pays
+    /// `|V| + d·|H|`: a discount that kept growing would have the fund pay more the longer nobody
+    /// bids (issue 16). An auction nobody takes at the start discount waits for the backstop.
+    function bidDiscountAt(
+        ILiquidator.AuctionParams memory p,
+        int256 equityMM,
+        uint256 clockStart,
+        uint256 timestamp
+    ) internal pure returns (uint256) {
+        if (equityMM < 0) return p.startDiscountWad;
+        return discountAt(p, clockStart, timestamp);
+    }
+
     /// @notice Price of the whole account, WAD: its signed cash C at face value, the rest
     /// H = V − C (collateral and positions at mark) at the discount: P = C + H − d·|H| = V − d·|H|.
     /// Cash is never discounted, so a bare debt with a wei of collateral costs the fund the debt,

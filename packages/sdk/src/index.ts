@@ -77,6 +77,7 @@ export {
   type AuctionParams,
   type BidPreview,
   accountPriceDown,
+  bidDiscountAt,
   discountAt,
   maxFraction,
   mulWadTowardZero,

@@ -8,13 +8,15 @@ import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.s
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
+import {AuctionMath} from "../../../contracts/libraries/AuctionMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice Regression tests for the external review's findings 3, 7, 9 and 11 against the
-/// liquidator (`docs/security.md`): each reproduces the attack and fails on the old code.
+/// liquidator, and issue 16's insolvent discount (`docs/security.md`): each reproduces the attack
+/// and fails on the old code.
 contract LiquidatorFindingsTest is PledgeFixture {
     address internal carol;
     uint256 internal carolKey;
@@ -272,6 +274,61 @@ contract LiquidatorFindingsTest is PledgeFixture {
             bound(wait, 0, 20 minutes)
         );
         assertApproxEqAbs(split, whole, slices * 3e12);
+    }
+
+    // ------------------------------------------------------------ issue 16, item 4
+
+    /// @dev Issue 16: the discount grew with time on insolvent accounts too, and the fund pays the
+    /// bidder of one `|V| + d·|H|`, so the longer nobody bid, the more the fund paid (after 15
+    /// minutes, 30 % of the holdings on top of the shortfall instead of 5 %). While the account is
+    /// insolvent the discount now stays at the start discount: the same auction 15 minutes later
+    /// costs the fund no more (a little less here: the short calls lost time value).
+    function test_issue16_insolventAuctionDoesNotPayMoreWithTime() public {
+        _shortCalls(carolKey, carolAccount, 10e18, 8_000e6);
+        _moveUntil(carolAccount, IMarginEngine.Health.INSOLVENT);
+        liquidator.startAuction(carolAccount);
+        ILiquidator.BidPreview memory early = liquidator.previewBid(carolAccount, 1e18);
+        assertLt(early.payment, 0, "the fund pays the bidder");
+        assertEq(early.discountWad, 0.05e18);
+
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
+        (bool running, uint256 clockStart) = liquidator.auctionClock(carolAccount);
+        assertTrue(running);
+        assertEq(liquidator.discountAt(clockStart), 0.3e18, "the clock reached the end discount");
+        IMarginEngine.MarginState memory state = engine.accountMargin(carolAccount);
+        assertEq(uint8(state.health), uint8(IMarginEngine.Health.INSOLVENT));
+        // The old rule: the clock's discount, 30 %.
+        ILiquidator.BidPreview memory old = AuctionMath.quoteBid(
+            liquidator.auctionParams(),
+            state,
+            vault.cashOf(carolAccount),
+            6,
+            0.3e18,
+            1e18
+        );
+        ILiquidator.BidPreview memory late = liquidator.previewBid(carolAccount, 1e18);
+        assertLt(old.payment, early.payment, "the old rule: the fund paid more later");
+        assertEq(late.discountWad, 0.05e18, "no escalation while insolvent");
+        assertGe(late.payment, early.payment, "the fund pays no more later");
+
+        int256 fundBefore = vault.cashOf(insurance.account());
+        ILiquidator.BidPreview memory done = _bid(carolAccount, 1e18);
+        assertEq(vault.cashOf(insurance.account()), fundBefore + done.payment, "the bid pays the preview");
+    }
+
+    /// @dev The cap follows the state at the bid, both ways: a solvent account below maintenance
+    /// still sees its discount grow to the end discount, and a fall into insolvency brings the
+    /// discount back to the start discount, whatever the clock says.
+    function test_issue16_capAppliesOnlyWhileInsolvent() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
+        assertEq(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
+        assertEq(liquidator.previewBid(carolAccount, 1e18).discountWad, 0.3e18, "solvent: the discount grew");
+        _moveUntil(carolAccount, IMarginEngine.Health.INSOLVENT);
+        assertEq(liquidator.previewBid(carolAccount, 1e18).discountWad, 0.05e18, "insolvent: back to the start");
     }
 
     // ------------------------------------------------------------ helpers
