@@ -414,8 +414,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         // discount that kept growing meanwhile (anyone may terminate its auction instead).
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
         AuctionParams memory params = _params;
-        // An insolvent account's discount stays at the start discount (issue 16, item 4).
-        uint256 discountWad = AuctionMath.bidDiscountAt(params, state.equityMM, clockStart, block.timestamp);
+        // An account worth less than nothing keeps the start discount (issue 16, item 4; rv16 F1).
+        uint256 discountWad = AuctionMath.bidDiscountAt(params, state.markValue, clockStart, block.timestamp);
         p = AuctionMath.quoteBid(params, state, vault.cashOf(account), _cashDecimals, discountWad, fractionWad);
         if (p.maxFractionWad == 0) revert LiquidatorAccountHealthy(account, state.health);
     }
