@@ -29,10 +29,14 @@ interface IBackstop {
     /// @param count How many of them have maintenance equity below zero (`accounts.length`).
     /// @param totalShortfallWad The sum of their shortfalls, WAD.
     /// @param accounts Those accounts, in the order given, each with its shortfall.
+    /// @param unpriced The accounts whose margin could not be valued (the engine reverted: a price
+    /// one of their positions needs is stale, out of bounds or unreadable), in the order given;
+    /// neither counted nor hidden.
     struct LatentInsolvency {
         uint256 count;
         uint256 totalShortfallWad;
         Shortfall[] accounts;
+        AccountId[] unpriced;
     }
 
     // ---------------------------------------------------------------- errors
@@ -45,6 +49,10 @@ interface IBackstop {
     /// @notice `absorbDebt` needs an account with nothing left but a cash debt (no collateral, no
     /// position, cash below zero); anything else is auctioned.
     error BackstopNotAnEmptyDebtor(AccountId account);
+    /// @notice `latentInsolvency` ran out of gas valuing `account`: the call's budget, not the
+    /// account's prices, failed, so it reverts rather than list the account as unpriced. Read
+    /// fewer accounts per call (the SDK's `getLatentInsolvency` splits the chunk).
+    error BackstopOutOfGas(AccountId account);
 
     // ---------------------------------------------------------------- events
 
@@ -67,12 +75,19 @@ interface IBackstop {
     // ---------------------------------------------------------------- views
 
     /// @notice The accounts among `accounts` whose maintenance equity is below zero, each with its
-    /// shortfall, their count and the total, from one `engine.accountsMargin` call (so it reverts,
-    /// like that call, while a price a position needs is invalid). The chain cannot enumerate
-    /// accounts: the caller supplies them (the keeper's indexer has every account that ever held
-    /// collateral or a position); the SDK's `getLatentInsolvency` reads long lists in chunks. The
-    /// list is taken as given: a protocol account in it is counted like any other (the insurance
-    /// account's negative equity is the bad debt already realised, `badDebt()`).
+    /// shortfall, their count and the total. Each account is valued on its own
+    /// (`engine.accountMargin` in a `try`, as the liquidator's `onAccountChanged` does): one whose
+    /// valuation reverts (a stale or out-of-bounds feed its positions need) is listed in
+    /// `unpriced` and the others are still reported; running out of gas reverts
+    /// (`BackstopOutOfGas`). The protocol's own accounts (insurance, settlement, fee; those
+    /// `absorbDebt` and the liquidator refuse) are left out: the insurance account's negative
+    /// equity is the bad debt already realised (`badDebt()`), the settlement account's debt a
+    /// transient of settlement order. The chain cannot enumerate accounts: the caller supplies
+    /// them (the keeper's indexer has every account that ever held collateral or a position); the
+    /// SDK's `getLatentInsolvency` reads long lists in chunks sized by gas.
+    /// Caveat: collateral whose feed is stale counts as zero (the engine's rule for margin), so
+    /// during such an outage a solvent account with a cash debt against that collateral shows its
+    /// whole debt as a shortfall; read the figure with the oracle's health.
     function latentInsolvency(AccountId[] calldata accounts) external view returns (LatentInsolvency memory);
 
     /// @notice Bad debt the insurance fund owes (its negative cash), cash units.

@@ -70,23 +70,37 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IBackstop
     function latentInsolvency(AccountId[] calldata accounts) external view returns (LatentInsolvency memory r) {
-        IMarginEngine.MarginState[] memory states = engine.accountsMargin(accounts);
-        Shortfall[] memory list = new Shortfall[](states.length);
+        (AccountId settlement, AccountId fee) = (market.settlementAccount(), market.feeAccount());
+        Shortfall[] memory list = new Shortfall[](accounts.length);
+        AccountId[] memory unpriced = new AccountId[](accounts.length);
         uint256 count;
-        for (uint256 i; i < states.length; ++i) {
-            int256 equityMM = states[i].equityMM;
-            if (equityMM >= 0) continue;
-            uint256 shortfall = uint256(-equityMM);
-            list[count++] = Shortfall(accounts[i], shortfall);
-            r.totalShortfallWad += shortfall;
+        uint256 unpricedCount;
+        for (uint256 i; i < accounts.length; ++i) {
+            AccountId account = accounts[i];
+            if (account == insuranceAccount || account == settlement || account == fee) continue;
+            uint256 gasBefore = gasleft();
+            try engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
+                if (state.equityMM < 0) {
+                    uint256 shortfall = uint256(-state.equityMM);
+                    list[count++] = Shortfall(account, shortfall);
+                    r.totalShortfallWad += shortfall;
+                }
+            } catch {
+                // Out of gas leaves at most 1/64 of what the call had: that is the caller's
+                // budget, not the account's prices, so revert and let the caller split the list.
+                if (gasleft() <= gasBefore / 63) revert BackstopOutOfGas(account);
+                unpriced[unpricedCount++] = account;
+            }
         }
-        // Shrinks the list to the accounts found: only its length word changes, inside memory this
-        // function allocated, so it stays memory-safe.
+        // Shrinks both lists to what was found: only their length words change, inside memory
+        // this function allocated, so it stays memory-safe.
         assembly ("memory-safe") {
             mstore(list, count)
+            mstore(unpriced, unpricedCount)
         }
         r.count = count;
         r.accounts = list;
+        r.unpriced = unpriced;
     }
 
     /// @inheritdoc IBackstop

@@ -760,6 +760,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Account ${acct(account)} is the protocol's own (insurance, settlement or fee account): no backstop step acts on it`,
   BackstopNotAnEmptyDebtor: ([account]) =>
     `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
+  BackstopOutOfGas: ([account]) =>
+    `The latent-insolvency view ran out of gas valuing account ${acct(account)}; read fewer accounts per call (getLatentInsolvency splits the chunk)`,
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>

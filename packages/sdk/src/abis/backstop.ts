@@ -29,6 +29,11 @@ export const backstopAbi = [
   },
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "BackstopOutOfGas",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "BackstopProtectedAccount",
     type: "error",
   },
@@ -162,6 +167,7 @@ export const backstopAbi = [
             name: "accounts",
             type: "tuple[]",
           },
+          { internalType: "AccountId[]", name: "unpriced", type: "uint256[]" },
         ],
         internalType: "struct IBackstop.LatentInsolvency",
         name: "r",
