@@ -57,9 +57,12 @@ interface IBackstop {
     // ---------------------------------------------------------------- events
 
     /// @notice The insurance fund covered `account`'s bare cash debt of `amount` cash units at par.
+    /// When an auction ran on the account, the Liquidator's `AuctionEnded(account, false)` follows
+    /// in the same transaction: with this event before it, it means emptied, not restored.
     event DebtAbsorbed(AccountId indexed account, uint256 amount);
     /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt
-    /// (the same event as `ILiquidator.BadDebtIncurred`).
+    /// (the same event as `ILiquidator.BadDebtIncurred`, from another address: a consumer of bad
+    /// debt increments watches both).
     event BadDebtIncurred(AccountId indexed account, uint256 amount, uint256 totalBadDebt);
 
     // ---------------------------------------------------------------- actions

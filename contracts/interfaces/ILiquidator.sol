@@ -143,11 +143,19 @@ interface ILiquidator is IAccountHook {
         int256 payment,
         uint256 insuranceFee
     );
+    /// @notice The auction of `account` ended. `emptied` is true when a bid took the whole account;
+    /// false when it ended otherwise: restored at or above maintenance (a bid, a deposit, a fill,
+    /// `terminateAuction`), lapsed, or emptied of a bare cash debt by the Backstop's `absorbDebt`,
+    /// which then ends it through `terminateAuction`: a `DebtAbsorbed(account, …)` of the Backstop
+    /// earlier in the same transaction tells that case apart (the Liquidator does not know the
+    /// Backstop; saying `true` there would cost its bytes).
     event AuctionEnded(AccountId indexed account, bool emptied);
     /// @notice A `bidMany` request on `account` reverted with the error whose selector is
     /// `reason` and was skipped: nothing of it happened.
     event BidSkipped(AccountId indexed account, bytes4 reason);
-    /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt.
+    /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt. The
+    /// Backstop emits the same event for a bare debt it absorbs: watch both addresses (or read
+    /// `badDebt()`, the total).
     event BadDebtIncurred(AccountId indexed account, uint256 amount, uint256 totalBadDebt);
     event AuctionParamsSet(AuctionParams params);
 

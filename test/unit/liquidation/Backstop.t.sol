@@ -159,6 +159,10 @@ contract BackstopTest is PledgeFixture {
         oracle.postSettlementPrice(address(weth), expiry, uint80(ethUsd.latestRound()), new uint80[](0));
         market.settle(carolAccount, call30);
         assertTrue(liquidator.auctionOf(carolAccount).active);
+        // The pair an indexer reads as "emptied" (docs/liquidation.md, "Events"; review rv16 F6):
+        // the Backstop's DebtAbsorbed, then the Liquidator's AuctionEnded(account, false).
+        vm.expectEmit(address(backstop));
+        emit IBackstop.DebtAbsorbed(carolAccount, uint256(-vault.cashOf(carolAccount)));
         vm.expectEmit(address(liquidator));
         emit ILiquidator.AuctionEnded(carolAccount, false);
         backstop.absorbDebt(carolAccount);
