@@ -15,6 +15,7 @@ export const ABI_SOURCES = [
   { artifact: "contracts/market/OptionMarket.sol/OptionMarket.json", name: "optionMarket" },
   { artifact: "contracts/engine/MarginEngine.sol/MarginEngine.json", name: "marginEngine" },
   { artifact: "contracts/liquidation/Liquidator.sol/Liquidator.json", name: "liquidator" },
+  { artifact: "contracts/liquidation/Backstop.sol/Backstop.json", name: "backstop" },
   { artifact: "contracts/liquidation/InsuranceFund.sol/InsuranceFund.json", name: "insuranceFund" },
   { artifact: "contracts/oracle/ChainlinkOracle.sol/ChainlinkOracle.json", name: "chainlinkOracle" },
   { artifact: "contracts/rates/KinkRateModel.sol/KinkRateModel.json", name: "kinkRateModel" },

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { asAccountId, getLatentInsolvency } from "../../packages/sdk/src/index.js";
 import { chainClock } from "./chainClock.js";
 import { createInProcessKeeper } from "./inProcessKeeper.js";
 import { SIMULATION_INTEREST, enableInterest, interestSince } from "./interest.js";
@@ -86,6 +87,12 @@ export interface DemoReport {
   blocksToAuction: { median: number; max: number };
   blocksToBid: { median: number; max: number };
   badDebtUsd: number;
+  /**
+   * Latent insolvency at the end: population accounts with maintenance equity below zero and
+   * their summed shortfall, USD (the Backstop's view, through the SDK's `getLatentInsolvency`).
+   */
+  latentInsolvent: number;
+  latentShortfallUsd: number;
   insuranceUsd: number;
   /** Interest on cash over the replay (`scripts/lib/interest.ts`): paid by debtors, earned by creditors, USD. */
   interest: {
@@ -273,6 +280,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     });
   }
   const auctioned = liquidations.filter((l) => l.auctionBlock !== undefined);
+  const latent = await getLatentInsolvency(world.publicClient, {
+    addressBook: world.book,
+    accounts: population.map(asAccountId),
+    chunkSize: 100,
+  });
   const cashScale = 10 ** world.book.cash.decimals;
   const report: DemoReport = {
     keeper: keeper.kind,
@@ -295,6 +307,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       auctioned.filter((l) => l.bidBlock !== undefined).map((l) => Number(l.bidBlock! - l.priceBlock)),
     ),
     badDebtUsd: Number(await liquidator.read.badDebt()) / cashScale,
+    latentInsolvent: Number(latent.count),
+    latentShortfallUsd: Math.round(Number(latent.totalShortfallWad) / 1e16) / 100,
     insuranceUsd: Number(await vault.read.cashOf([world.insuranceAccount])) / cashScale,
     interest: await interestSince(world, interestFrom),
     keeperGas: stats.gasUsed,
@@ -328,6 +342,7 @@ export function formatReport(r: DemoReport): string {
     `  blocks to auction      median ${r.blocksToAuction.median}, max ${r.blocksToAuction.max} (from the price update that put the account below MM)`,
     `  blocks to first bid    median ${r.blocksToBid.median}, max ${r.blocksToBid.max}`,
     `  bad debt               ${usd(r.badDebtUsd)}`,
+    `  latent insolvency      ${r.latentInsolvent} accounts below zero maintenance equity, short ${usd(r.latentShortfallUsd)}`,
     `  insurance fund         ${usd(r.insuranceUsd)}`,
     `  interest on cash       borrow APR ${percent(r.interest.borrowAprPercent)}, supply APR ${percent(r.interest.supplyAprPercent)}; paid ${usd(r.interest.paidUsd)}, earned ${usd(r.interest.earnedUsd)} (+ ${usd(r.interest.toInsuranceUsd)} to the insurance fund)`,
     `  keeper gas             ${r.keeperGas.toLocaleString("en-US")}`,
@@ -410,6 +425,7 @@ export function renderHtml(r: DemoReport): string {
     ["blocks to auction (median / max)", `${r.blocksToAuction.median} / ${r.blocksToAuction.max}`],
     ["blocks to first bid (median / max)", `${r.blocksToBid.median} / ${r.blocksToBid.max}`],
     ["bad debt", usd(r.badDebtUsd)],
+    ["latent insolvency", `${r.latentInsolvent} accounts, ${usd(r.latentShortfallUsd)}`],
     ["insurance fund", usd(r.insuranceUsd)],
     [
       "interest on cash (borrow / supply APR; paid / earned)",

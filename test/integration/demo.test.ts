@@ -26,6 +26,7 @@ describe("demo: a synthetic crash end to end", async () => {
       "accounts liquidated",
       "blocks to auction",
       "bad debt",
+      "latent insolvency",
       "insurance fund",
       "interest on cash",
       "keeper gas",

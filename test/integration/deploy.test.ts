@@ -8,6 +8,7 @@ import { parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
 import { readAddressBook, writeAddressBook } from "../../deploy/lib/addressBook.js";
+import { ROLES, moduleWiringProblems } from "../../deploy/lib/roles.js";
 
 describe("deployment (Ignition) and custody end to end", async () => {
   const connection = await network.create();
@@ -67,5 +68,31 @@ describe("deployment (Ignition) and custody end to end", async () => {
       vault.write.withdraw([account, weth.address, 1n, deployer!.account.address]),
       /VaultUnauthorized/,
     );
+  });
+
+  it("review rv16 F5: the deploy's wiring check reports a missing module grant", async () => {
+    const client = await connection.viem.getPublicClient();
+    assert.deepEqual(await moduleWiringProblems(client, book), []);
+    // A journal resumed from before BackstopIsVaultModule: absorbDebt would revert for good.
+    await vault.write.revokeRole([ROLES.module, book.contracts.Backstop]);
+    await contracts.market.write.revokeRole([ROLES.module, book.contracts.Liquidator]);
+    try {
+      assert.deepEqual(await moduleWiringProblems(client, book), [
+        `OptionMarket: Liquidator ${book.contracts.Liquidator} lacks the module role`,
+        `CollateralVault: Backstop ${book.contracts.Backstop} lacks the module role`,
+      ]);
+      // A book whose Liquidator is not the one the Backstop was built with.
+      const elsewhere = { ...book, contracts: { ...book.contracts, Liquidator: book.contracts.Backstop } };
+      const problems = await moduleWiringProblems(client, elsewhere);
+      assert.ok(
+        problems.includes(
+          `Backstop: its liquidator is ${book.contracts.Liquidator}, not the book's ${book.contracts.Backstop}`,
+        ),
+        problems.join("\n"),
+      );
+    } finally {
+      await vault.write.grantRole([ROLES.module, book.contracts.Backstop]);
+      await contracts.market.write.grantRole([ROLES.module, book.contracts.Liquidator]);
+    }
   });
 });

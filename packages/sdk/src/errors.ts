@@ -15,6 +15,7 @@ import {
 import { formatAbiItem } from "viem/utils";
 
 import {
+  backstopAbi,
   chainlinkOracleAbi,
   collateralVaultAbi,
   insuranceFundAbi,
@@ -37,6 +38,7 @@ type AllAbis =
   | typeof optionMarketAbi
   | typeof marginEngineAbi
   | typeof liquidatorAbi
+  | typeof backstopAbi
   | typeof insuranceFundAbi
   | typeof chainlinkOracleAbi
   | typeof kinkRateModelAbi
@@ -63,6 +65,7 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
     optionMarketAbi,
     marginEngineAbi,
     liquidatorAbi,
+    backstopAbi,
     insuranceFundAbi,
     chainlinkOracleAbi,
     kinkRateModelAbi,
@@ -767,9 +770,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   LiquidatorProtectedAccount: ([account]) =>
     `Account ${acct(account)} is the protocol's own (insurance, settlement or fee account) and is never auctioned`,
   LiquidatorNothingToSell: ([account]) =>
-    `Account ${acct(account)} holds no collateral and no position: there is nothing to auction (absorbDebt handles a bare cash debt)`,
-  LiquidatorNotAnEmptyDebtor: ([account]) =>
-    `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
+    `Account ${acct(account)} holds no collateral and no position: there is nothing to auction (the Backstop's absorbDebt handles a bare cash debt)`,
   LiquidatorEmptyBatch: () => "The batch holds no bid: bidMany needs at least one request",
   LiquidatorBatchOutOfGas: ([index]) =>
     `The batch ran out of gas at bid ${str(index)} (an earlier bid may be the one that cost more than estimated); estimate it again and send it with a higher gas limit, or fewer bids`,
@@ -782,6 +783,14 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     const p = params as { baseRateWad: bigint; slope1Wad: bigint; slope2Wad: bigint; kinkWad: bigint };
     return `Rate parameters base ${percent(p.baseRateWad)}, slopes ${percent(p.slope1Wad)} and ${percent(p.slope2Wad)}, kink at ${percent(p.kinkWad)} are outside the bounds: the kink between 5% and 99% utilisation, the rate at full use at most 500% a year; pick parameters within them`;
   },
+  // ---- Backstop
+  BackstopZeroAddress: () => "An address argument is zero; pass a real one",
+  BackstopProtectedAccount: ([account]) =>
+    `Account ${acct(account)} is the protocol's own (insurance, settlement or fee account): no backstop step acts on it`,
+  BackstopNotAnEmptyDebtor: ([account]) =>
+    `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
+  BackstopOutOfGas: ([account]) =>
+    `The latent-insolvency view ran out of gas valuing account ${acct(account)}; read fewer accounts per call (getLatentInsolvency splits the chunk)`,
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>

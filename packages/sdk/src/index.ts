@@ -77,12 +77,14 @@ export {
   type AuctionParams,
   type BidPreview,
   accountPriceDown,
+  bidDiscountAt,
   discountAt,
   maxFraction,
   mulWadTowardZero,
   previewBidFromState,
   quoteBid,
 } from "./math/auctionMath.js";
+export { type LatentInsolvency, type Shortfall, latentInsolvencyOf } from "./math/backstop.js";
 export {
   CashUnitsUnsupportedDecimalsError,
   MAX_CASH_DECIMALS,

@@ -340,28 +340,6 @@ contract LiquidatorTest is PledgeFixture {
         }
     }
 
-    /// @dev A bare cash debt has nothing to sell: no auction (no discount paid on it); the
-    /// insurance fund absorbs it at par, and what it cannot cover is bad debt.
-    function test_bareDebtIsAbsorbedAtParNotAuctioned() public {
-        _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
-        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
-        // Carol is left holding only a debt, as settling an in-the-money short leaves one. (The
-        // market no longer lets an insolvent account trade its shorts away into a bare debt:
-        // docs/margin-gate.md.) The fixture's vault module stands in for the settlement.
-        vm.prank(module);
-        vault.moveCash(carolAccount, bobAccount, 50_000e6);
-        int256 debt = vault.cashOf(carolAccount);
-        assertLt(debt, 0);
-        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNothingToSell.selector, carolAccount));
-        liquidator.startAuction(carolAccount);
-        int256 fundBefore = vault.cashOf(insurance.account());
-        liquidator.absorbDebt(carolAccount);
-        assertEq(vault.cashOf(carolAccount), 0);
-        assertEq(vault.cashOf(insurance.account()), fundBefore + debt, "covered at par");
-        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNotAnEmptyDebtor.selector, carolAccount));
-        liquidator.absorbDebt(carolAccount);
-    }
-
     /// @dev Review M1: an auction whose account recovered above maintenance takes no bids,
     /// however much its discount has grown, and anyone can end it.
     function test_recoveredAccountTakesNoBidsAndCanBeTerminated() public {

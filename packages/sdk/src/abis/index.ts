@@ -4,6 +4,7 @@ export { collateralVaultAbi } from "./collateralVault.js";
 export { optionMarketAbi } from "./optionMarket.js";
 export { marginEngineAbi } from "./marginEngine.js";
 export { liquidatorAbi } from "./liquidator.js";
+export { backstopAbi } from "./backstop.js";
 export { insuranceFundAbi } from "./insuranceFund.js";
 export { chainlinkOracleAbi } from "./chainlinkOracle.js";
 export { kinkRateModelAbi } from "./kinkRateModel.js";

@@ -75,6 +75,11 @@ import {
   getCashMarket,
 } from "../actions/reads/getCashMarket.js";
 import {
+  type GetLatentInsolvencyParameters,
+  type GetLatentInsolvencyReturnType,
+  getLatentInsolvency,
+} from "../actions/reads/getLatentInsolvency.js";
+import {
   type GetMarginInputsParameters,
   type GetMarginInputsReturnType,
   getMarginInputs,
@@ -132,6 +137,9 @@ export type PledgeActions = {
   getAccountMargin(params: BoundReadParameters<GetAccountMarginParameters>): Promise<GetAccountMarginReturnType>;
   getBalances(params: BoundReadParameters<GetBalancesParameters>): Promise<GetBalancesReturnType>;
   getCashMarket(params?: BoundReadParameters<GetCashMarketParameters>): Promise<GetCashMarketReturnType>;
+  getLatentInsolvency(
+    params: BoundReadParameters<GetLatentInsolvencyParameters>,
+  ): Promise<GetLatentInsolvencyReturnType>;
   getPositions(params: BoundReadParameters<GetPositionsParameters>): Promise<GetPositionsReturnType>;
   getMarginInputs(params: BoundReadParameters<GetMarginInputsParameters>): Promise<GetMarginInputsReturnType>;
   getMarketParameters(
@@ -202,6 +210,7 @@ export function pledgeActions(defaults: { addressBook: AddressBook }) {
       getAccountMargin: (params) => getAccountMargin(client, read(params)),
       getBalances: (params) => getBalances(client, read(params)),
       getCashMarket: (params = {}) => getCashMarket(client, read(params)),
+      getLatentInsolvency: (params) => getLatentInsolvency(client, read(params)),
       getPositions: (params) => getPositions(client, read(params)),
       getMarginInputs: (params) => getMarginInputs(client, read(params)),
       getMarketParameters: (params = {}) => getMarketParameters(client, read(params)),

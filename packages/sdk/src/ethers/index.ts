@@ -20,6 +20,8 @@ export type { PortfolioManager } from "./typechain/contracts/engine/PortfolioMan
 export { PortfolioManager__factory } from "./typechain/factories/contracts/engine/PortfolioManager__factory.js";
 export type { Liquidator } from "./typechain/contracts/liquidation/Liquidator.js";
 export { Liquidator__factory } from "./typechain/factories/contracts/liquidation/Liquidator__factory.js";
+export type { Backstop } from "./typechain/contracts/liquidation/Backstop.js";
+export { Backstop__factory } from "./typechain/factories/contracts/liquidation/Backstop__factory.js";
 export type { InsuranceFund } from "./typechain/contracts/liquidation/InsuranceFund.js";
 export { InsuranceFund__factory } from "./typechain/factories/contracts/liquidation/InsuranceFund__factory.js";
 export type { ChainlinkOracle } from "./typechain/contracts/oracle/ChainlinkOracle.js";
@@ -30,6 +32,8 @@ export { KinkRateModel__factory } from "./typechain/factories/contracts/rates/Ki
 // Their interfaces, for integrations that code against them.
 export type { IAccountHook } from "./typechain/contracts/interfaces/IAccountHook.js";
 export { IAccountHook__factory } from "./typechain/factories/contracts/interfaces/IAccountHook__factory.js";
+export type { IBackstop } from "./typechain/contracts/interfaces/IBackstop.js";
+export { IBackstop__factory } from "./typechain/factories/contracts/interfaces/IBackstop__factory.js";
 export type { IChainlinkOracle } from "./typechain/contracts/interfaces/IChainlinkOracle.js";
 export { IChainlinkOracle__factory } from "./typechain/factories/contracts/interfaces/IChainlinkOracle__factory.js";
 export type { ICollateralVault } from "./typechain/contracts/interfaces/ICollateralVault.js";
