@@ -386,13 +386,13 @@ export interface CashMoveResult {
   interest: bigint;
 }
 
-/** OpenZeppelin `SafeCast.toUint104`, as the vault packs each share total. */
-const toUint104 = (x: bigint): bigint => {
-  if (x > MAX_INDEX) {
+/** OpenZeppelin `SafeCast.toUint<bits>`: `x`, or its `SafeCastOverflowedUintDowncast` revert. */
+const toUint = (bits: bigint, x: bigint): bigint => {
+  if (x >= 1n << bits) {
     throw new MathError(
       "SafeCastOverflowedUintDowncast(uint8,uint256)",
-      [104n, x],
-      `SafeCast: ${x} does not fit 104 bits`,
+      [bits, x],
+      `SafeCast: ${x} does not fit ${bits} bits`,
     );
   }
   return x;
@@ -406,7 +406,7 @@ function setShares(m: CashMarket, oldShares: bigint, newShares: bigint): CashMar
   else if (oldShares < 0n) debt = checkedUint(debt + oldShares);
   if (newShares > 0n) supply += newShares;
   else if (newShares < 0n) debt -= newShares;
-  return { ...m, totalSupplyShares: toUint104(supply), totalDebtShares: toUint104(debt) };
+  return { ...m, totalSupplyShares: toUint(104n, supply), totalDebtShares: toUint(104n, debt) };
 }
 
 /**
@@ -508,14 +508,7 @@ export function cashMove(
     written += second.written;
     lossSocialized += second.written;
     unabsorbed = rest - second.written;
-    unabsorbedLoss += unabsorbed;
-    if (unabsorbedLoss >= 1n << 128n) {
-      throw new MathError(
-        "SafeCastOverflowedUintDowncast(uint8,uint256)",
-        [128n, unabsorbedLoss],
-        "SafeCast: the loss held apart does not fit 128 bits",
-      );
-    }
+    unabsorbedLoss = toUint(128n, unabsorbedLoss + unabsorbed);
   }
   const borrowRate =
     m.rateModel.toLowerCase() === zeroAddress
