@@ -23,6 +23,15 @@ const compilers = [
   { ...solc, settings: { evmVersion: "prague", optimizer } },
   { ...solc0826, settings: { evmVersion: "cancun", optimizer } },
 ];
+// CollateralVault is optimised for size a little more than the rest (fewer runs), to keep its 2 KB
+// of EIP-170 headroom with the cash epoch (docs/cash.md); bench/gas.json's cash rows still meet the
+// issue's targets at this setting.
+const overrides = {
+  "contracts/vault/CollateralVault.sol": {
+    ...solc,
+    settings: { evmVersion: "prague", optimizer: { enabled: true, runs: 5_000 } },
+  },
+};
 
 /** The chain id of the local OP-stack profile: not 31337, so its journal and address book stay apart. */
 const OP_LOCAL_CHAIN_ID = 31_338;
@@ -66,8 +75,8 @@ export default defineConfig({
       "@openzeppelin/contracts/governance/TimelockController.sol",
     ],
     profiles: {
-      default: { compilers },
-      production: { compilers },
+      default: { compilers, overrides },
+      production: { compilers, overrides },
     },
   },
   paths: { tests: { solidity: "test", nodejs: "test" } },

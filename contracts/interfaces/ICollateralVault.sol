@@ -49,6 +49,9 @@ interface ICollateralVault {
     /// @param rateModel Where the borrow rate comes from; zero is the built-in zero rate.
     /// @param lastAccrual When interest last accrued (only while a rate model is set).
     /// @param lastRate The rate that accrual used, per second WAD: the fallback when the model fails.
+    /// @param epoch The cash epoch: a loss that would cut the supply index below
+    /// `CashIndex.MIN_SUPPLY_INDEX` writes off every claim of the epoch in full and starts the next
+    /// one at index 1e18 (`CashEpochReset`); positive shares written in an older epoch are worth 0.
     struct CashMarket {
         uint128 supplyIndex;
         uint128 debtIndex;
@@ -57,6 +60,7 @@ interface ICollateralVault {
         IRateModel rateModel;
         uint40 lastAccrual;
         uint56 lastRate;
+        uint16 epoch;
     }
 
     // ---------------------------------------------------------------- errors
@@ -175,6 +179,12 @@ interface ICollateralVault {
     /// @notice The insurance account paid `amount` cash units more than it held: the loss was
     /// written off against every creditor at once, and the supply index fell to `supplyIndex`.
     event LossSocialized(AccountId indexed account, uint256 amount, uint256 supplyIndex);
+    /// @notice A loss would have cut the supply index below `CashIndex.MIN_SUPPLY_INDEX`: every
+    /// claim of the epoch, `claims` cash units, was written off in full against `written` of the
+    /// loss (the difference, at most a millionth of a unit per share, stays in the vault as
+    /// surplus), and cash epoch `epoch` began at supply index 1e18 with no supply shares. Positive
+    /// cash written in an older epoch is worth 0 from now on; debts are untouched.
+    event CashEpochReset(uint256 epoch, uint256 claims, uint256 written);
     /// @notice A loss larger than every cash creditor's claim could absorb: `amount` cash units
     /// are held as `unabsorbedLoss()`, outside the index (no interest, not lent-out cash).
     event LossUnabsorbed(AccountId indexed account, uint256 amount, uint256 unabsorbedLoss);
@@ -232,7 +242,10 @@ interface ICollateralVault {
 
     /// @notice Moves `amount` cash units from `from` to `to`; `from` may go negative.
     /// Modules only. When `from` is the insurance account and this leaves it owing, the debt is
-    /// written off against every creditor at once (`LossSocialized`) before `to` is credited.
+    /// written off against every creditor at once (`LossSocialized`) before `to` is credited; a
+    /// loss beyond what a cut to `CashIndex.MIN_SUPPLY_INDEX` absorbs ends the cash epoch
+    /// (`CashEpochReset`), and what even every claim cannot absorb, the payee's included, is held
+    /// apart (`LossUnabsorbed`).
     function moveCash(AccountId from, AccountId to, uint256 amount) external;
 
     /// @notice Accrues interest on cash up to now. Anyone may call it: what it stores is a
@@ -335,6 +348,7 @@ interface ICollateralVault {
 
     /// @notice `account`'s signed cash shares as stored (positive: supply, negative: debt), before
     /// the interest since `cashMarket().lastAccrual` and, for the insurance account, its reserve.
+    /// Supply shares written in an older cash epoch (`cashEpoch()`) read as 0.
     function cashSharesOf(AccountId account) external view returns (int256);
 
     /// @notice Every collateral balance of `account`, aligned with `collateralAssets()`, and its
@@ -351,6 +365,10 @@ interface ICollateralVault {
 
     /// @notice The cash index state as stored, before the interest since `lastAccrual`.
     function cashMarket() external view returns (CashMarket memory);
+
+    /// @notice The current cash epoch (`CashEpochReset`; `cashMarket().epoch`): 0 until a loss
+    /// would cut the supply index below `CashIndex.MIN_SUPPLY_INDEX`.
+    function cashEpoch() external view returns (uint256);
 
     /// @notice The rate per second (WAD) the next accrual will charge: the rate model's answer on
     /// the stored totals, or the last good rate when it answers nothing usable; 0 with no model.

@@ -21,16 +21,13 @@ library CashIndex {
     /// both share totals in 104 bits each (two storage slots for the whole market). Accrual that
     /// would pass it stops (the period earns nothing) rather than revert, so cash never locks up.
     uint256 internal constant MAX_INDEX = type(uint104).max;
-    /// @notice The lowest supply index a loss may leave (a cut to one millionth), so shares keep a
-    /// price: the vault writes a loss beyond it off again once the payee is credited, down to
-    /// `LAST_SUPPLY_INDEX`, and holds apart what is left (`unabsorbedLoss`).
+    /// @notice The lowest supply index a pro-rata cut may leave (a cut to one millionth), so shares
+    /// keep a price: a loss that would take the index below it writes off every claim of the epoch
+    /// in full and starts a new one at 1e18 (`socialize`).
     uint256 internal constant MIN_SUPPLY_INDEX = 1e12;
-    /// @notice The lowest supply index the second write-off may leave: when a loss is larger than
-    /// every claim before the payment, what is left is written off again after the payee is
-    /// credited, against every claim including the payee's, down to this floor (one share then
-    /// still costs at most 1e12 of them per unit: 104-bit totals hold 2e31 shares, so 2e19 cash
-    /// units, twenty trillion USDC, at that floor).
-    uint256 internal constant LAST_SUPPLY_INDEX = 1e6;
+    /// @notice The last cash epoch (the vault packs it in 10 bits): at it a loss beyond the floor is
+    /// written off only down to `MIN_SUPPLY_INDEX`, and the vault holds the rest apart.
+    uint256 internal constant MAX_EPOCH = 1023;
 
     // ---------------------------------------------------------------- conversions
 
@@ -172,35 +169,37 @@ library CashIndex {
 
     /// @notice Writes `loss` cash units off against every creditor at once: the supply index
     /// falls by `ceil(loss × 1e18 / totalSupplyShares)`, so Σ supply falls by at least `loss` and
-    /// each creditor's claim by the same fraction. The index never falls below `MIN_SUPPLY_INDEX`:
-    /// a loss larger than that leaves is written off only in part.
-    /// @return written The cash units written off (`loss`, or less at the floor).
-    function socialize(ICollateralVault.CashMarket memory m, uint256 loss) internal pure returns (uint256 written) {
-        return socializeTo(m, loss, MIN_SUPPLY_INDEX);
-    }
-
-    /// @notice `socialize` down to the supply index `floor` at most.
-    function socializeTo(
+    /// each creditor's claim by the same fraction. A loss that would take the index below
+    /// `MIN_SUPPLY_INDEX` ends the epoch instead: every claim of it is written off in full (they
+    /// would keep at most a millionth of a unit per share; that residual stays in the vault as
+    /// surplus), the epoch is bumped, the supply index is back at 1e18 and the supply shares at 0,
+    /// so the vault reads every older positive balance as 0 (`docs/cash.md`, "Epochs"). At
+    /// `MAX_EPOCH` the index is only cut down to the floor.
+    /// @return written The cash units of `loss` written off (all of it unless it exceeds every claim).
+    /// @return claims On a new epoch, the claims written off in full (`written` ≤ `claims`); else 0.
+    function socialize(
         ICollateralVault.CashMarket memory m,
-        uint256 loss,
-        uint256 floor
-    ) internal pure returns (uint256 written) {
+        uint256 loss
+    ) internal pure returns (uint256 written, uint256 claims) {
         uint256 supplyShares = m.totalSupplyShares;
         uint256 index = m.supplyIndex;
-        if (loss == 0 || supplyShares == 0 || index <= floor) return 0;
-        uint256 room = index - floor;
-        // The most a cut down to the floor writes off, rounded down (both factors fit 128 bits).
-        uint256 most = FixedPointMathLib.mulWad(room, supplyShares);
-        // A supply so small that the floor writes off less than a unit bears nothing: the index
-        // only ever falls with a loss written off (and its event).
-        if (most == 0) return 0;
-        uint256 cut = room;
-        written = most;
+        if (loss == 0 || supplyShares == 0) return (0, 0);
+        // The index never sits below the floor: it starts at 1e18, a cut stops at the floor and
+        // interest only raises it. The most a cut down to the floor writes off, rounded down.
+        uint256 most = FixedPointMathLib.mulWad(index - MIN_SUPPLY_INDEX, supplyShares);
         if (loss <= most) {
             // loss ≤ room × shares / 1e18 ⇒ the rounded-up cut stays within the room.
-            cut = FixedPointMathLib.mulDivUp(loss, WAD, supplyShares);
-            written = loss;
+            m.supplyIndex = uint128(index - FixedPointMathLib.mulDivUp(loss, WAD, supplyShares));
+            return (loss, 0);
         }
-        m.supplyIndex = uint128(index - cut);
+        if (m.epoch == MAX_EPOCH) {
+            m.supplyIndex = uint128(MIN_SUPPLY_INDEX);
+            return (most, 0);
+        }
+        claims = toAmountDown(supplyShares, index);
+        written = loss < claims ? loss : claims;
+        ++m.epoch;
+        m.supplyIndex = uint128(WAD);
+        m.totalSupplyShares = 0;
     }
 }

@@ -90,17 +90,8 @@ contract CashIndexHarness {
     function socialize(
         ICollateralVault.CashMarket memory m,
         uint256 loss
-    ) external pure returns (ICollateralVault.CashMarket memory, uint256 written) {
-        written = CashIndex.socialize(m, loss);
-        return (m, written);
-    }
-
-    function socializeTo(
-        ICollateralVault.CashMarket memory m,
-        uint256 loss,
-        uint256 floor
-    ) external pure returns (ICollateralVault.CashMarket memory, uint256 written) {
-        written = CashIndex.socializeTo(m, loss, floor);
-        return (m, written);
+    ) external pure returns (ICollateralVault.CashMarket memory, uint256 written, uint256 claims) {
+        (written, claims) = CashIndex.socialize(m, loss);
+        return (m, written, claims);
     }
 }

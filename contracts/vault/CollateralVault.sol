@@ -37,9 +37,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @notice Highest token decimals accepted.
     uint8 public constant MAX_DECIMALS = 36;
     /// @notice Highest decimals of the cash asset: share totals are 104 bits, and at the lowest
-    /// supply index a loss may leave (`CashIndex.LAST_SUPPLY_INDEX`, 1e6) a cash unit costs 1e12
-    /// shares, so all cash on the index is capped at 2^104 / 1e12 ≈ 2.03e19 units: 2.03e11 tokens
-    /// (two hundred billion) at 8 decimals, 2.03e13 for USDC's 6 (`docs/cash.md`).
+    /// supply index a loss may leave (`CashIndex.MIN_SUPPLY_INDEX`, 1e12) a cash unit costs 1e6
+    /// shares, so all cash on the index is capped at 2^104 / 1e6 ≈ 2.03e25 units: 2.03e17 tokens at
+    /// 8 decimals, 2.03e19 for USDC's 6 (`docs/cash.md`).
     uint8 public constant MAX_CASH_ASSET_DECIMALS = 8;
     /// @notice Largest single amount, so signed cash arithmetic can never overflow.
     uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
@@ -59,6 +59,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// account hook. Words at or above `AUCTIONED_FROM` carry it (shares and SETTLEMENT stay below).
     int256 private constant AUCTIONED = int256(1) << 250;
     int256 private constant AUCTIONED_FROM = int256(1) << 249;
+    /// @dev Positive shares carry the cash epoch they were written in, from this bit of the word
+    /// (10 bits, below `AUCTIONED_FROM`): shares of an older epoch are worth 0 (`_sharesOf`).
+    uint256 private constant WORD_EPOCH_SHIFT = 208;
 
     // The cash market, packed in two slots every cash action reads and writes (`_load`, `_store`),
     // and a third read only when interest accrues. Bit offsets:
@@ -66,8 +69,11 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     //             PAUSED_BIT, ACCRUES_BIT (a rate model is set), CASH_DISABLED_BIT (a copy of the
     //             cash asset's `enabled`, negated, so a cash deposit reads no asset config but the cap),
     //             LOSS_HELD_BIT (`_unabsorbedLoss` > 0, so a deposit knows without reading it)
-    //   totals:  totalSupplyShares [0, 104), totalDebtShares [104, 208), lastRate [208, 256)
+    //   totals:  totalSupplyShares [0, 104), totalDebtShares [104, 208), lastRate [208, 246) (at
+    //            most MAX_RATE_PER_SECOND, 38 bits), epoch [246, 256) (`CashIndex.MAX_EPOCH`)
     uint256 private constant MASK_104 = (1 << 104) - 1;
+    uint256 private constant MASK_38 = (1 << 38) - 1;
+    uint256 private constant EPOCH_SHIFT = 246;
     uint256 private constant PAUSED_BIT = 1 << 248;
     uint256 private constant ACCRUES_BIT = 1 << 249;
     uint256 private constant CASH_DISABLED_BIT = 1 << 250;
@@ -189,7 +195,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         // The cash asset is listed at construction and never delisted: no config to read.
         if (asset == cashAsset) {
             CashMarket memory m = _accrue();
-            (int256 shares, int256 mark) = _sharesOf(account);
+            (int256 shares, int256 mark) = _sharesOf(account, m.epoch);
             // The settlement account's cash is the market's to move, never to withdraw.
             if (shares == SETTLEMENT) revert VaultProtocolAccount(account);
             int256 cash = CashIndex.amountOf(shares, m.supplyIndex, m.debtIndex);
@@ -248,7 +254,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
         CashMarket memory m = _accrue();
         uint256 rest;
-        (int256 fromShares, int256 fromMark) = _sharesOf(from);
+        (int256 fromShares, int256 fromMark) = _sharesOf(from, m.epoch);
         if (fromShares == SETTLEMENT) {
             // amount ≤ MAX_AMOUNT = type(int128).max: the cast is exact, the subtraction checked.
             _settlementCash -= int128(int256(amount));
@@ -259,7 +265,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             // before the payee is credited, so the payee's payment is not cut by the loss it pays for.
             if (newFrom < 0 && from == insuranceAccount) rest = _socialize(m, from, newFrom, fromMark);
         }
-        (int256 toShares, int256 toMark) = _sharesOf(to);
+        // Read after the write-off: a new epoch leaves the payee's old claim at 0.
+        (int256 toShares, int256 toMark) = _sharesOf(to, m.epoch);
         if (toShares == SETTLEMENT) {
             _settlementCash += int128(int256(amount));
         } else {
@@ -404,7 +411,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (!insuranceAccount.isZero()) revert VaultInsuranceAccountAlreadySet();
         // The fund never owes on the index (`_socialize` clears its debt), so the reserve always
         // buys it supply shares.
-        (int256 shares, ) = _sharesOf(account);
+        (int256 shares, ) = _sharesOf(account, 0); // the sign only: debts carry no epoch
         if (account == settlementAccount || shares < 0) revert VaultProtocolAccount(account);
         insuranceAccount = account;
         emit InsuranceAccountSet(account);
@@ -468,13 +475,13 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ICollateralVault
     function cashOf(AccountId account) public view returns (int256) {
-        (CashMarket memory m, uint256 reserveShares) = _accrued(false);
+        (CashMarket memory m, uint256 reserveShares) = _accrued();
         return _cashAmount(m, account, reserveShares);
     }
 
     /// @inheritdoc ICollateralVault
     function cashSharesOf(AccountId account) external view returns (int256) {
-        (int256 shares, ) = _sharesOf(account);
+        (int256 shares, ) = _sharesOf(account, _market.totals >> EPOCH_SHIFT);
         // The settlement account holds no shares: its cash is raw (`cashOf`).
         return shares == SETTLEMENT ? int256(0) : shares;
     }
@@ -491,19 +498,19 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ICollateralVault
     function totalCashCredit() external view returns (uint256) {
-        (CashMarket memory m, ) = _accrued(true);
+        (CashMarket memory m, ) = _accrued();
         return CashIndex.totalSupply(m);
     }
 
     /// @inheritdoc ICollateralVault
     function totalCashDebt() external view returns (uint256) {
-        (CashMarket memory m, ) = _accrued(true);
+        (CashMarket memory m, ) = _accrued();
         return CashIndex.totalDebt(m);
     }
 
     /// @inheritdoc ICollateralVault
     function cashLiquidity() external view returns (uint256) {
-        (CashMarket memory m, ) = _accrued(true);
+        (CashMarket memory m, ) = _accrued();
         return _liquidity(m);
     }
 
@@ -515,6 +522,11 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @inheritdoc ICollateralVault
     function cashMarket() external view returns (CashMarket memory) {
         return _load();
+    }
+
+    /// @inheritdoc ICollateralVault
+    function cashEpoch() external view returns (uint256) {
+        return _market.totals >> EPOCH_SHIFT;
     }
 
     /// @inheritdoc ICollateralVault
@@ -565,7 +577,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             // Effects before the transfer (F5). The cash asset is the deployment's plain ERC-20
             // (USDC), fixed for the vault's life: its transfer is not measured (docs/cash.md).
             int256 shares;
-            (shares, mark) = _sharesOf(account);
+            (shares, mark) = _sharesOf(account, m.epoch);
             if (shares == SETTLEMENT) {
                 _settlementCash += int128(int256(amount));
             } else {
@@ -622,11 +634,22 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         }
     }
 
-    /// @dev An account's cash shares (or SETTLEMENT) and its auction mark (`AUCTIONED` or 0).
-    function _sharesOf(AccountId account) private view returns (int256 shares, int256 mark) {
+    /// @dev An account's cash shares (or SETTLEMENT) in cash epoch `epoch`, and its auction mark
+    /// (`AUCTIONED` or 0). Supply shares carry the epoch they were written in: an older epoch's
+    /// claims were written off in full when it ended, so they are worth 0. Debts carry no epoch.
+    function _sharesOf(AccountId account, uint256 epoch) private view returns (int256 shares, int256 mark) {
         int256 word = _cash[account];
         mark = word >= AUCTIONED_FROM ? AUCTIONED : int256(0);
         shares = word - mark;
+        if (shares > 0 && shares != SETTLEMENT) {
+            shares = uint256(shares) >> WORD_EPOCH_SHIFT == epoch ? shares & int256(MASK_104) : int256(0);
+        }
+    }
+
+    /// @dev Writes an account's word: `shares` (positive ones tagged with `epoch`) under its `mark`.
+    function _write(AccountId account, int256 shares, int256 mark, uint256 epoch) private {
+        if (shares > 0) shares |= int256(epoch << WORD_EPOCH_SHIFT);
+        _cash[account] = shares + mark;
     }
 
     /// @dev Writes an account's cash shares, under its auction `mark`, and keeps the share totals
@@ -648,13 +671,11 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         else if (newShares < 0) debt += uint256(-newShares);
         m.totalSupplyShares = supply.toUint104();
         m.totalDebtShares = debt.toUint104();
-        _cash[account] = newShares + mark;
+        _write(account, newShares, mark, m.epoch);
     }
 
     /// @dev Writes the debt of `account` (the insurance account, holding `shares` < 0) off against
-    /// every creditor: `m`'s supply index falls by it (`CashIndex.socialize`) and the account's
-    /// debt is cleared by what was written off (all of it unless the index reached its floor).
-    /// The account's debt shares are cleared in full either way: what the floor left unwritten is
+    /// every creditor (`_writeOff`) and clears its debt shares in full: what no claim absorbed is
     /// returned as `rest`, for `_socializeRest` once the payee is credited, so the fund never owes
     /// on the index (no interest on a debt nobody will pay, F2).
     function _socialize(
@@ -663,27 +684,16 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         int256 shares,
         int256 mark
     ) private returns (uint256 rest) {
-        uint256 loss = CashIndex.toAmountUp(uint256(-shares), m.debtIndex);
-        uint256 written = CashIndex.socialize(m, loss);
+        rest = _writeOff(m, account, CashIndex.toAmountUp(uint256(-shares), m.debtIndex));
         _setShares(m, account, shares, 0, mark);
-        if (written != 0) {
-            lossSocialized += written;
-            emit LossSocialized(account, written, m.supplyIndex);
-        }
-        rest = loss - written;
     }
 
     /// @dev A loss larger than every claim before the payment (F2): `rest` is written off again,
-    /// against every claim now including the payee's, down to `LAST_SUPPLY_INDEX`, so no claim is
-    /// left that the tokens do not back. What even that cannot absorb is held as `_unabsorbedLoss`:
-    /// outside the index (no interest), subtracted from `_liquidity`, reported by `badDebt()`.
+    /// against every claim now including the payee's, so no claim is left that the tokens do not
+    /// back. What even that cannot absorb is held as `_unabsorbedLoss`: outside the index (no
+    /// interest), subtracted from `_liquidity`, reported by `badDebt()`.
     function _socializeRest(CashMarket memory m, AccountId account, uint256 rest) private {
-        uint256 written = CashIndex.socializeTo(m, rest, CashIndex.LAST_SUPPLY_INDEX);
-        if (written != 0) {
-            lossSocialized += written;
-            emit LossSocialized(account, written, m.supplyIndex);
-            rest -= written;
-        }
+        rest = _writeOff(m, account, rest);
         if (rest != 0) {
             uint256 total = _unabsorbedLoss + rest;
             _unabsorbedLoss = total.toUint128();
@@ -691,6 +701,20 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             _setFlag(LOSS_HELD_BIT, true);
             emit LossUnabsorbed(account, rest, total);
         }
+    }
+
+    /// @dev Writes `loss` off against every claim of `m` (`CashIndex.socialize`): pro rata, or, past
+    /// what a cut to `MIN_SUPPLY_INDEX` absorbs, every claim in full and a new epoch. Returns
+    /// what no claim absorbed.
+    function _writeOff(CashMarket memory m, AccountId account, uint256 loss) private returns (uint256) {
+        uint256 epoch = m.epoch;
+        (uint256 written, uint256 claims) = CashIndex.socialize(m, loss);
+        if (m.epoch != epoch) emit CashEpochReset(m.epoch, claims, written);
+        if (written != 0) {
+            lossSocialized += written;
+            emit LossSocialized(account, written, m.supplyIndex);
+        }
+        return loss - written;
     }
 
     /// @dev The cash creditors may withdraw: Σ supply − Σ debt + the settlement account's raw
@@ -728,7 +752,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint256 totals = _market.totals;
         m.totalSupplyShares = uint128(totals & MASK_104);
         m.totalDebtShares = uint128((totals >> 104) & MASK_104);
-        m.lastRate = uint56(totals >> 208);
+        m.lastRate = uint56((totals >> 208) & MASK_38);
+        m.epoch = uint16(totals >> EPOCH_SHIFT);
     }
 
     /// @dev Fills in `m`'s rate model and returns the reserve share: one slot, read only when
@@ -741,7 +766,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @dev Stores `m`'s indices, totals, time and rate as two whole slots (a struct assignment
     /// would read and write each field on its own), keeping the pause and model flags. Every field
     /// fits its width: indices and totals stay within `CashIndex.MAX_INDEX` (104 bits), the time
-    /// is 40 bits and the rate at most `MAX_RATE_PER_SECOND` (38 bits).
+    /// is 40 bits, the rate at most `MAX_RATE_PER_SECOND` (38 bits), the epoch `CashIndex.MAX_EPOCH`.
     function _store(CashMarket memory m) private {
         _market.indices =
             uint256(m.supplyIndex) |
@@ -751,7 +776,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         _market.totals =
             uint256(m.totalSupplyShares) |
             (uint256(m.totalDebtShares) << 104) |
-            (uint256(m.lastRate) << 208);
+            (uint256(m.lastRate) << 208) |
+            (uint256(m.epoch) << EPOCH_SHIFT);
     }
 
     /// @dev Sets or clears one of the flag bits of the market's first slot, keeping the rest.
@@ -773,8 +799,13 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint256 elapsed = block.timestamp - m.lastAccrual;
         uint256 debtIndex = m.debtIndex;
         (uint256 interest, uint256 reserveShares) = CashIndex.accrue(m, rate, block.timestamp, shareWad);
-        // The insurance account never owes on the index (`_socialize`): the reserve buys it shares.
-        if (reserveShares != 0) _cash[insuranceAccount] += int256(reserveShares);
+        // The insurance account never owes on the index (`_socialize`): the reserve buys it shares
+        // (the totals in `m` count them already), on top of its claim of this epoch.
+        if (reserveShares != 0) {
+            AccountId fund = insuranceAccount;
+            (int256 shares, int256 mark) = _sharesOf(fund, m.epoch);
+            _write(fund, shares + int256(reserveShares), mark, m.epoch);
+        }
         if (m.debtIndex != debtIndex) {
             emit InterestAccrued(rate, interest, reserveShares);
         } else if (rate != 0 && elapsed != 0 && m.totalSupplyShares != 0 && m.totalDebtShares != 0) {
@@ -784,13 +815,12 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     /// @dev The same accrual as a view, for the balances every reader sees: the market as `_accrue`
-    /// would leave it, and the reserve shares it would give the insurance account. The share totals
-    /// are read only when something accrues or `withTotals` asks for them (one cold slot for a
-    /// balance at the zero rate).
-    function _accrued(bool withTotals) private view returns (CashMarket memory m, uint256 reserveShares) {
+    /// would leave it, and the reserve shares it would give the insurance account. The totals slot
+    /// is read even at the zero rate: it holds the epoch a balance needs.
+    function _accrued() private view returns (CashMarket memory m, uint256 reserveShares) {
         bool accrues;
         (m, accrues) = _loadIndices();
-        if (withTotals || accrues) _loadTotals(m);
+        _loadTotals(m);
         if (!accrues) return (m, 0);
         uint256 shareWad = _loadAccrual(m);
         (bool ok, uint256 rate) = _askRateModel(m);
@@ -829,7 +859,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @dev `account`'s cash in `m`, with the insurance account's pending reserve shares.
     function _cashAmount(CashMarket memory m, AccountId account, uint256 reserveShares) private view returns (int256) {
-        (int256 shares, ) = _sharesOf(account);
+        (int256 shares, ) = _sharesOf(account, m.epoch);
         if (shares == SETTLEMENT) return _settlementCash;
         if (reserveShares != 0 && account == insuranceAccount) shares += int256(reserveShares);
         return CashIndex.amountOf(shares, m.supplyIndex, m.debtIndex);
@@ -840,7 +870,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (address(check) != address(0)) {
             check.checkWithdrawal(account);
         } else {
-            (int256 shares, ) = _sharesOf(account);
+            (int256 shares, ) = _sharesOf(account, 0); // the sign only: debts carry no epoch
             // Collateral-only rule until the margin engine exists: no value may leave an
             // account that owes cash.
             if (shares < 0) revert VaultCashDebt(account, cashOf(account));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
+import {Test, Vm} from "forge-std/Test.sol";
 import {ICollateralVault} from "../../contracts/interfaces/ICollateralVault.sol";
 import {AccountLib} from "../../contracts/libraries/AccountLib.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
@@ -33,6 +33,8 @@ contract CashHandler is Test {
     /// without a loss written off.
     uint256 public indexRegressions;
     uint256 public losses;
+    /// @notice Cash epochs ended (review rv15b B): a loss beyond what a cut to the floor absorbs.
+    uint256 public epochsEnded;
     uint256 internal _lastSupplyIndex = WAD;
     uint256 internal _lastDebtIndex = WAD;
 
@@ -103,6 +105,32 @@ contract CashHandler is Test {
         amount = bound(amount, 1, most);
         _before();
         vault.moveCash(fund, to, amount);
+        _after(3);
+    }
+
+    /// @dev The fund pays more than every claim (up to three times the supply): the cash epoch ends
+    /// (every claim written off in full), and what the payee-inclusive pass cannot absorb is held
+    /// apart. What the claims were worth beyond the loss they bore stays in the vault as surplus:
+    /// it is added to the dust allowance, exactly, from `CashEpochReset`.
+    function payFromFundBeyondEveryClaim(uint256 toSeed, uint256 amount) external {
+        AccountId to = _accounts[toSeed % (ACCOUNTS - 1)];
+        int256 held = vault.cashOf(fund);
+        uint256 credit = vault.totalCashCredit();
+        amount = (held > 0 ? uint256(held) : 0) + credit + bound(amount, 1, 2 * credit + 1e6);
+        _before();
+        uint256 epoch = vault.cashEpoch();
+        vm.recordLogs();
+        vault.moveCash(fund, to, amount);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 ended;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics[0] != ICollateralVault.CashEpochReset.selector) continue;
+            (, uint256 claims, uint256 written) = abi.decode(logs[i].data, (uint256, uint256, uint256));
+            dustAllowance += claims - written;
+            ++ended;
+        }
+        assertEq(vault.cashEpoch(), epoch + ended, "an epoch ended without its event");
+        epochsEnded += ended;
         _after(3);
     }
 
@@ -179,10 +207,11 @@ contract CashIndexInvariantTest is VaultFixture {
     }
 
     /// @dev Σ supply − Σ debt, less the loss held apart, never exceeds the cash tokens held, at every
-    /// step, with interest accruing; the difference is dust within the documented bound. A loss
-    /// beyond every claim (written off down to `LAST_SUPPLY_INDEX`, the rest held apart as
-    /// `unabsorbedLoss`) leaves claims that no token backs by exactly that loss: each fund payment
-    /// adds the payee's claim and removes only what the write-offs reached, so
+    /// step, with interest accruing; the difference is dust within the documented bound, plus what
+    /// each ended epoch's claims were worth beyond the loss they bore. A loss beyond every claim
+    /// (every claim of the epoch written off, the payee's too in a second pass, the rest held apart
+    /// as `unabsorbedLoss`) leaves claims that no token backs by exactly that loss: each fund
+    /// payment adds the payee's claim and removes only what the write-offs reached, so
     /// tokens = Σ claims − unabsorbedLoss + dust. What creditors may withdraw never exceeds the tokens.
     function invariant_tokensCoverEveryClaimToTheDust() public view {
         int256 held = int256(usdc.balanceOf(address(vault)));
@@ -192,7 +221,8 @@ contract CashIndexInvariantTest is VaultFixture {
         assertLe(vault.cashLiquidity(), uint256(held), "withdrawable above the tokens held");
     }
 
-    /// @dev The stored share totals are exactly the stored shares.
+    /// @dev The stored share totals are exactly the stored shares of the current epoch (an older
+    /// epoch's read as 0).
     function invariant_shareTotalsAreExact() public view {
         uint256 supply;
         uint256 debt;

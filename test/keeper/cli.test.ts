@@ -249,6 +249,7 @@ describe("pledge-keeper run: start-up validation against a node served over HTTP
       assert.match(rows["withdrawable"]!, /^[\d,]+(\.\d{1,2})? USDC$/);
       assert.equal(rows["rate model"]!.toLowerCase(), model.address.toLowerCase());
       assert.equal(rows["cash deposits"], "open", "no loss held apart");
+      assert.equal(rows["cash epoch"], "0", "no loss beyond every claim");
 
       const json = await keeperCli(["cash", "--rpc", url, "--deployment", deployment, "--json"]);
       assert.equal(json.code, 0, json.stderr.join("\n"));
@@ -260,6 +261,7 @@ describe("pledge-keeper run: start-up validation against a node served over HTTP
       assert.equal(BigInt(fields.borrowAprWad!), market.borrowAprWad);
       assert.equal(BigInt(fields.supplyAprWad!), market.supplyAprWad);
       assert.equal(BigInt(fields.liquidity!), market.liquidity);
+      assert.equal(BigInt(fields.epoch!), market.epoch);
       assert.equal(BigInt(fields.badDebt!), market.badDebt);
       assert.ok(market.borrowAprWad > 99n * 10n ** 15n, "a 10 % base rate");
 

@@ -292,6 +292,7 @@ async function cash(options: { rpc: string[]; deployment: string; json?: boolean
       lossSocialized: m.lossSocialized,
       unabsorbedLoss: m.unabsorbedLoss,
       cashDepositsOpen: m.cashDepositsOpen,
+      epoch: m.epoch,
       badDebt: m.badDebt,
       supplyIndex: m.market.supplyIndex,
       debtIndex: m.market.debtIndex,
@@ -315,6 +316,8 @@ async function cash(options: { rpc: string[]; deployment: string; json?: boolean
     ["losses shared", units(m.lossSocialized)],
     ["loss held apart", units(m.unabsorbedLoss)],
     ["cash deposits", m.cashDepositsOpen ? "open" : "repayments only, until the loss is repaid"],
+    // A loss beyond every claim ends the epoch: claims of an older one were written off (docs/cash.md).
+    ["cash epoch", `${m.epoch}`],
     ["rate model", /^0x0{40}$/i.test(m.market.rateModel) ? "none (zero rate)" : m.market.rateModel],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));

@@ -104,7 +104,7 @@ export {
   MAX_RATE_PER_SECOND,
   type CashBooks,
   type CashMoveResult,
-  LAST_SUPPLY_INDEX,
+  MAX_EPOCH,
   MAX_CASH_AMOUNT,
   MIN_SUPPLY_INDEX,
   SECONDS_PER_YEAR,

@@ -164,38 +164,96 @@ contract CashIndexTest is Test {
 
     function test_socialize_cutsTheIndexByTheLossFraction() public pure {
         ICollateralVault.CashMarket memory m = _market(WAD, WAD, 1_000e6, 0);
-        uint256 written = CashIndex.socialize(m, 100e6);
+        (uint256 written, uint256 claims) = CashIndex.socialize(m, 100e6);
         assertEq(written, 100e6);
+        assertEq(claims, 0, "no new epoch");
         assertEq(m.supplyIndex, 0.9e18);
         assertEq(CashIndex.toAmountDown(400e6, m.supplyIndex), 360e6, "a 400 claim falls 10 %");
     }
 
-    function test_socialize_stopsAtTheFloor() public pure {
+    /// A cut all the way to the floor is still pro rata; one unit more ends the epoch.
+    function test_socialize_toTheFloorExactly_thenANewEpoch() public pure {
         ICollateralVault.CashMarket memory m = _market(WAD, WAD, 1_000e6, 0);
-        uint256 written = CashIndex.socialize(m, 5_000e6);
+        uint256 most = ((WAD - CashIndex.MIN_SUPPLY_INDEX) * 1_000e6) / WAD;
+        (uint256 written, ) = CashIndex.socialize(m, most);
+        assertEq(written, most);
+        assertEq(m.supplyIndex, CashIndex.MIN_SUPPLY_INDEX, "exactly at the floor");
+        assertEq(m.epoch, 0);
+        // At the floor any loss ends the epoch: the 1,000 shares' 1,000 units-worth-a-millionth go.
+        uint256 claims;
+        (written, claims) = CashIndex.socialize(m, 1);
+        assertEq(claims, 1_000, "every claim of the epoch, at the floor");
+        assertEq(written, 1, "only the loss counts as written off");
+        assertEq(m.epoch, 1);
+        assertEq(m.supplyIndex, WAD);
+        assertEq(m.totalSupplyShares, 0);
+    }
+
+    function test_socialize_beyondTheFloor_endsTheEpoch() public pure {
+        ICollateralVault.CashMarket memory m = _market(1.5e18, 1.2e18, 1_000e6, 300e6);
+        (uint256 written, uint256 claims) = CashIndex.socialize(m, 5_000e6);
+        assertEq(claims, 1_500e6, "every claim, at the old index");
+        assertEq(written, 1_500e6, "the loss beyond them is left");
+        assertEq(m.epoch, 1);
+        assertEq(m.supplyIndex, WAD);
+        assertEq(m.totalSupplyShares, 0);
+        assertEq(m.totalDebtShares, 300e6, "debts are not touched");
+        assertEq(m.debtIndex, 1.2e18);
+        // A loss just past the floor's room writes off the claims whole, the loss in part.
+        m = _market(WAD, WAD, 1_000e6, 0);
+        (written, claims) = CashIndex.socialize(m, 999_999_001);
+        assertEq(claims, 1_000e6);
+        assertEq(written, 999_999_001, "a millionth of a unit per share is left as surplus");
+        assertEq(m.epoch, 1);
+    }
+
+    function test_socialize_nobodyToBearIt() public pure {
+        ICollateralVault.CashMarket memory m = _market(WAD, WAD, 0, 0);
+        (uint256 written, uint256 claims) = CashIndex.socialize(m, 1e6);
+        assertEq(written + claims + m.epoch, 0, "nobody to bear it");
+        // One share cannot bear a unit cut to the floor: the epoch ends, its one unit written off.
+        m = _market(WAD, WAD, 1, 0);
+        (written, claims) = CashIndex.socialize(m, 1e6);
+        assertEq(written, 1);
+        assertEq(claims, 1);
+        assertEq(m.epoch, 1);
+        assertEq(m.totalSupplyShares, 0);
+    }
+
+    function test_socialize_atTheLastEpoch_stopsAtTheFloor() public pure {
+        ICollateralVault.CashMarket memory m = _market(WAD, WAD, 1_000e6, 0);
+        m.epoch = uint16(CashIndex.MAX_EPOCH);
+        (uint256 written, uint256 claims) = CashIndex.socialize(m, 5_000e6);
         assertEq(m.supplyIndex, CashIndex.MIN_SUPPLY_INDEX);
         assertEq(written, ((WAD - CashIndex.MIN_SUPPLY_INDEX) * 1_000e6) / WAD);
-        assertEq(CashIndex.socialize(m, 1), 0, "nothing more at the floor");
-        m = _market(WAD, WAD, 0, 0);
-        assertEq(CashIndex.socialize(m, 1e6), 0, "nobody to bear it");
-        // One share cannot bear a whole unit even cut to the floor: nothing moves (invariant run).
-        m = _market(WAD, WAD, 1, 0);
-        assertEq(CashIndex.socialize(m, 1e6), 0);
-        assertEq(m.supplyIndex, WAD, "the index fell with nothing written off");
+        assertEq(claims, 0);
+        assertEq(m.epoch, CashIndex.MAX_EPOCH);
+        (written, ) = CashIndex.socialize(m, 1);
+        assertEq(written, 0, "nothing more at the floor");
     }
 
     /// @dev Σ supply falls by at least what was written off; each claim by the same fraction, to
-    /// one unit.
+    /// one unit; or, past the floor, the epoch ends and every claim is written off.
     function testFuzz_socialize_proRata(uint128 a, uint128 b, uint256 loss, uint256 supplyIndex) public pure {
         supplyIndex = bound(supplyIndex, WAD / 10, 10e18);
         a = uint128(bound(a, 1, 1e30));
         b = uint128(bound(b, 1, 1e30));
         ICollateralVault.CashMarket memory m = _market(supplyIndex, WAD, uint256(a) + b, 0);
         uint256 supplyBefore = CashIndex.totalSupply(m);
-        loss = bound(loss, 0, supplyBefore);
+        loss = bound(loss, 0, supplyBefore + 10);
         uint256 aBefore = CashIndex.toAmountDown(a, supplyIndex);
-        uint256 written = CashIndex.socialize(m, loss);
+        (uint256 written, uint256 claims) = CashIndex.socialize(m, loss);
         assertLe(written, loss);
+        if (m.epoch == 1) {
+            assertEq(claims, supplyBefore);
+            assertEq(written, loss < supplyBefore ? loss : supplyBefore);
+            assertGt(loss, CashIndex.toAmountDown(uint256(a) + b, supplyIndex - CashIndex.MIN_SUPPLY_INDEX));
+            assertEq(m.totalSupplyShares, 0);
+            assertEq(m.supplyIndex, WAD);
+            return;
+        }
+        assertEq(written, loss);
+        assertGe(m.supplyIndex, CashIndex.MIN_SUPPLY_INDEX);
         uint256 exactAfterWad = (uint256(a) + b) * m.supplyIndex;
         assertLe(exactAfterWad, (uint256(a) + b) * supplyIndex - written * 1e18, "supply fell by less than the loss");
         // Each claim keeps index'/index of itself.

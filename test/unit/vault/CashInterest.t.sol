@@ -6,7 +6,6 @@ import {Vm} from "forge-std/Vm.sol";
 
 import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.sol";
 import {IRateModel} from "../../../contracts/interfaces/IRateModel.sol";
-import {CashIndex} from "../../../contracts/libraries/CashIndex.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {MockRateModel} from "../../../contracts/mocks/MockRateModel.sol";
 import {KinkRateModel} from "../../../contracts/rates/KinkRateModel.sol";
@@ -526,19 +525,20 @@ contract CashInterestTest is VaultFixture {
         for (uint256 i = 3; i > 0; --i) _withdrawAll(owners[i - 1], creditors[i - 1], claims[i - 1]);
     }
 
-    /// @dev A loss bigger than the supply can bear takes the index to its floor; the rest stays
-    /// the fund's explicit debt, counted in `badDebt`.
-    /// Review r15 F2: a loss beyond every claim is written off again once the payee is credited
-    /// (down to `LAST_SUPPLY_INDEX`); the fund owes nothing on the index, so nothing accrues on it.
+    /// Review r15 F2, rv15b B: a loss beyond every claim ends the cash epoch (every claim written off
+    /// in full, the index back at 1e18), and the rest is written off again once the payee is
+    /// credited, pro rata; the fund owes nothing on the index, so nothing accrues on it.
     function test_loss_beyondTheFloorIsWrittenOffAgainstThePayeeToo() public {
         _fundAndDeposit(alice, aliceMain, usdc, 1_000e6);
         vm.prank(module);
         vault.moveCash(fund, carolMain, 5_000e6);
-        assertLt(vault.cashMarket().supplyIndex, CashIndex.MIN_SUPPLY_INDEX);
-        assertGe(vault.cashMarket().supplyIndex, CashIndex.LAST_SUPPLY_INDEX);
+        assertEq(vault.cashEpoch(), 1, "a new epoch");
+        assertEq(vault.cashMarket().supplyIndex, 0.2e18, "the payee bears the 4,000 left of 5,000");
+        assertEq(vault.cashOf(aliceMain), 0, "alice's claim was written off in full");
+        assertEq(vault.cashOf(carolMain), 1_000e6, "carol holds what the tokens back");
         assertEq(vault.cashOf(fund), 0);
         assertEq(vault.badDebt(), vault.lossSocialized() + vault.unabsorbedLoss());
-        assertApproxEqAbs(vault.badDebt(), 5_000e6, 2);
+        assertEq(vault.badDebt(), 5_000e6);
         assertGe(int256(usdc.balanceOf(address(vault))), vault.cashOf(aliceMain) + vault.cashOf(carolMain));
     }
 

@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.sol";
-import {CashIndex} from "../../../contracts/libraries/CashIndex.sol";
 import {MockRateModel} from "../../../contracts/mocks/MockRateModel.sol";
 import {VaultFixture} from "../../helpers/VaultFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
@@ -49,8 +48,8 @@ contract CashReviewR15VaultTest is VaultFixture {
         _lossBeyondEveryClaim();
         assertEq(vault.cashOf(fund), 0, "the fund owes nothing on the index");
         assertEq(vault.cashMarket().totalDebtShares, 0, "no debt shares for a debt nobody will pay");
-        assertLt(vault.cashMarket().supplyIndex, CashIndex.MIN_SUPPLY_INDEX, "the rest was written off again");
-        assertGe(vault.cashMarket().supplyIndex, CashIndex.LAST_SUPPLY_INDEX);
+        assertEq(vault.cashEpoch(), 1, "every claim was written off: a new epoch");
+        assertEq(vault.cashMarket().supplyIndex, 0.2e18, "the rest was written off again, against carol");
         // Carol's claim is what the 1,000 tokens back (to rounding, in the vault's favour).
         assertLe(vault.cashOf(carolMain), 1_000e6);
         assertGe(vault.cashOf(carolMain), 999e6);
@@ -93,48 +92,56 @@ contract CashReviewR15VaultTest is VaultFixture {
         _assertBacked();
     }
 
-    /// F2: a loss no claim can absorb (the payee was a debtor, so its payment repaid debt and
-    /// bought no claim) is held apart: no interest, out of the liquidity, reported, repayable.
-    function test_F2_unabsorbableLossIsHeldApartAndRepayable() public {
+    /// F2, rv15b B: a loss as large as every claim (the payee was a debtor, so its payment repaid
+    /// debt and bought no claim) ends the cash epoch: Alice's whole claim is written off, nothing is
+    /// held apart, and no claim is left that no token backs.
+    function test_F2_lossAsLargeAsEveryClaimEndsTheEpoch() public {
         // No tokens at all: Carol owes Alice 3,000 (a premium bought on credit), and nothing else.
         vm.prank(module);
         vault.moveCash(carolMain, aliceMain, 3_000e6);
-        // The fund absorbs Carol's 3,000 debt (`absorbDebt`): her payment repays debt and buys no
-        // claim, and the floors leave a few units that no claim can absorb.
+        // The fund absorbs Carol's 3,000 debt (`absorbDebt`).
         vm.prank(module);
         vault.moveCash(fund, carolMain, 3_000e6);
         assertEq(vault.cashOf(carolMain), 0, "carol repaid");
         assertEq(vault.cashOf(fund), 0, "the fund owes nothing on the index");
+        assertEq(vault.cashOf(aliceMain), 0, "alice's claim is written off whole");
+        assertEq(vault.cashSharesOf(aliceMain), 0, "an old epoch's shares read as 0");
+        assertEq(vault.cashMarket().totalDebtShares, 0, "no debt shares");
+        assertEq(vault.cashMarket().totalSupplyShares, 0, "no supply shares");
+        assertEq(vault.cashEpoch(), 1);
+        assertEq(vault.unabsorbedLoss(), 0, "nothing held apart");
+        assertEq(vault.lossSocialized(), 3_000e6);
+        assertEq(vault.cashLiquidity(), 0);
+        _assertBacked();
+    }
+
+    /// F2: a loss no claim can absorb (its counter-claim sits in the settlement account, outside
+    /// the index) is held apart: no interest, out of the liquidity, reported, repayable.
+    function test_F2_unabsorbableLossIsHeldApartAndRepayable() public {
+        AccountId settlement = _account(makeAddr("market"), 0);
+        vm.prank(admin);
+        vault.setSettlementAccount(settlement);
+        vm.startPrank(module);
+        vault.moveCash(carolMain, settlement, 3_000e6);
+        vault.moveCash(fund, carolMain, 3_000e6);
+        vm.stopPrank();
+        assertEq(vault.cashOf(carolMain), 0, "carol repaid");
+        assertEq(vault.cashOf(fund), 0, "the fund owes nothing on the index");
         assertEq(vault.cashMarket().totalDebtShares, 0, "no debt shares");
         uint256 held = vault.unabsorbedLoss();
-        uint256 liquid = vault.cashLiquidity();
-        assertLe(liquid, usdc.balanceOf(address(vault)));
+        assertEq(held, 3_000e6, "no claim to absorb any of it");
         assertEq(vault.badDebt(), vault.lossSocialized() + held, "bad debt");
-        assertGt(held, 0, "some loss is unabsorbable");
-        assertEq(liquid, 0, "liquid");
-        {
-            // Alice keeps a claim of a unit or so that no token backs: the loss held apart is exactly
-            // that gap (tokens = Σ claims − unabsorbedLoss + dust), which the invariant suite states
-            // for every sequence (`invariant_tokensCoverEveryClaimToTheDust`, counterexample:
-            // 0 tokens, a claim of 1, 2 held apart).
-            int256 claims = vault.cashOf(aliceMain) + vault.cashOf(carolMain) + vault.cashOf(fund);
-            int256 backed = claims - int256(held);
-            int256 tokens = int256(usdc.balanceOf(address(vault)));
-            assertGe(tokens, backed, "claims beyond the loss held apart exceed the tokens");
-            assertLe(tokens - backed, 3, "dust");
-        }
-        {
-            // Repaying it restores liquidity one for one.
-            usdc.mint(dave, held);
-            vm.startPrank(dave);
-            usdc.approve(address(vault), held);
-            vm.expectEmit(address(vault));
-            emit ICollateralVault.UnabsorbedLossRepaid(dave, held, 0);
-            vault.repayUnabsorbedLoss(held + 1);
-            vm.stopPrank();
-            assertEq(vault.unabsorbedLoss(), 0, "repaid");
-            assertApproxEqAbs(vault.cashLiquidity(), liquid + held, 1, "liquidity restored (to a unit of rounding)");
-        }
+        assertEq(vault.cashLiquidity(), 0, "liquid: 3,000 raw less 3,000 held apart");
+        // Repaying it restores liquidity one for one.
+        usdc.mint(dave, held);
+        vm.startPrank(dave);
+        usdc.approve(address(vault), held);
+        vm.expectEmit(address(vault));
+        emit ICollateralVault.UnabsorbedLossRepaid(dave, held, 0);
+        vault.repayUnabsorbedLoss(held + 1);
+        vm.stopPrank();
+        assertEq(vault.unabsorbedLoss(), 0, "repaid");
+        assertEq(vault.cashLiquidity(), held, "liquidity restored");
         _assertBacked();
     }
 }

@@ -13,7 +13,7 @@ import {AccountId} from "../../../contracts/types/AccountId.sol";
 /// no token backs, so while it is there a cash deposit may not create or raise a claim (it would be
 /// theirs to withdraw first-come); repayments, the insurance account, `repayUnabsorbedLoss`,
 /// withdrawals and collateral stay open. C: a cash asset above `MAX_CASH_ASSET_DECIMALS` is refused, since
-/// 104-bit share totals at the floors would cap its cash below a plausible supply.
+/// 104-bit share totals at the floor would cap its cash below a plausible supply.
 contract CashReviewRV15bLossTest is VaultFixture {
     AccountId internal aliceMain;
     AccountId internal bobMain;
@@ -131,15 +131,17 @@ contract CashReviewRV15bLossTest is VaultFixture {
         assertEq(usdc.balanceOf(dave), daveBefore + 100e6, "dave got his deposit back");
     }
 
-    /// A, with B: after a loss to `LAST_SUPPLY_INDEX` a later loss is held apart whole, and deposits
-    /// close then too, rather than let the first to withdraw leave whole (docs/cash.md "Residuals").
-    function test_A_afterTheLastFloorALaterLossClosesDeposits() public {
+    /// A, with B: a loss beyond every claim whose payee only repaid its debt ends the epoch and holds
+    /// the rest apart; deposits close then too, rather than let the first to withdraw leave whole.
+    function test_A_aLossBeyondEveryClaimAndThePayeeClosesDeposits() public {
         _deposit(alice, aliceMain, address(usdc), 10e6);
         vm.startPrank(module);
         vault.moveCash(carolMain, settlement, 3_000e6);
         vault.moveCash(fund, carolMain, 3_000e6);
         vm.stopPrank();
-        assertEq(vault.cashMarket().supplyIndex, CashIndex.LAST_SUPPLY_INDEX, "pinned at the last floor");
+        assertEq(vault.cashEpoch(), 1, "alice's 10 written off in full");
+        assertEq(vault.cashOf(aliceMain), 0);
+        assertEq(vault.unabsorbedLoss(), 2_990e6, "the rest held apart");
         _expectDepositRefused(daveMain, 1_000e6);
     }
 
@@ -153,8 +155,9 @@ contract CashReviewRV15bLossTest is VaultFixture {
         new CollateralVault(admin, address(nine), type(uint256).max);
     }
 
-    /// C: at the bound, 100 billion tokens still fit the share totals at `LAST_SUPPLY_INDEX`.
-    function test_C_eightDecimalCashHoldsAHundredBillionAtTheLastFloor() public {
+    /// C: at the bound, a hundred quadrillion tokens still fit the share totals at the lowest
+    /// supply index a loss may leave (`MIN_SUPPLY_INDEX`: below it the epoch ends, rv15b B).
+    function test_C_eightDecimalCashHoldsAHundredQuadrillionAtTheFloor() public {
         MockERC20 eight = new MockERC20("Eight", "EIGHT", 8);
         CollateralVault v = new CollateralVault(admin, address(eight), type(uint256).max);
         assertEq(v.MAX_CASH_ASSET_DECIMALS(), 8);
@@ -169,11 +172,12 @@ contract CashReviewRV15bLossTest is VaultFixture {
         v.deposit(aliceMain, address(eight), 10e8);
         vm.stopPrank();
         vm.startPrank(module);
-        v.moveCash(carolMain, settlement, 3_000e8);
-        v.moveCash(fund, carolMain, 3_000e8);
-        assertEq(v.cashMarket().supplyIndex, CashIndex.LAST_SUPPLY_INDEX, "pinned at the last floor");
-        v.moveCash(bobMain, daveMain, 100e9 * 1e8);
+        // The fund (empty) pays exactly what a cut to the floor absorbs.
+        v.moveCash(fund, carolMain, 10e8 - 1_000);
+        assertEq(v.cashMarket().supplyIndex, CashIndex.MIN_SUPPLY_INDEX, "at the floor");
+        assertEq(v.cashEpoch(), 0);
+        v.moveCash(bobMain, daveMain, 1e17 * 1e8);
         vm.stopPrank();
-        assertEq(v.cashOf(daveMain), int256(100e9 * 1e8), "a hundred billion tokens credited");
+        assertEq(v.cashOf(daveMain), int256(1e17 * 1e8), "a hundred quadrillion tokens credited");
     }
 }

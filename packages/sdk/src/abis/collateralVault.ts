@@ -206,6 +206,16 @@ export const collateralVaultAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: false, internalType: "uint256", name: "epoch", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "claims", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "written", type: "uint256" },
+    ],
+    name: "CashEpochReset",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "AccountId", name: "from", type: "uint256" },
       { indexed: true, internalType: "AccountId", name: "to", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
@@ -516,6 +526,13 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [],
+    name: "cashEpoch",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "cashLiquidity",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -534,6 +551,7 @@ export const collateralVaultAbi = [
           { internalType: "contract IRateModel", name: "rateModel", type: "address" },
           { internalType: "uint40", name: "lastAccrual", type: "uint40" },
           { internalType: "uint56", name: "lastRate", type: "uint56" },
+          { internalType: "uint16", name: "epoch", type: "uint16" },
         ],
         internalType: "struct ICollateralVault.CashMarket",
         name: "",

@@ -19,13 +19,13 @@ const WAD = 10n ** 18n;
 export const SECONDS_PER_YEAR = 31_536_000n;
 /** The largest index and share total, as `CashIndex.MAX_INDEX` (the vault packs each in 104 bits). */
 export const MAX_INDEX = (1n << 104n) - 1n;
-/** The lowest supply index a loss may leave, as `CashIndex.MIN_SUPPLY_INDEX`. */
-export const MIN_SUPPLY_INDEX = 10n ** 12n;
 /**
- * The floor of the second write-off (`CashIndex.LAST_SUPPLY_INDEX`): a loss larger than every claim
- * before the fund's payment is written off again, the payee's claim included, down to this index.
+ * The lowest supply index a pro-rata cut may leave, as `CashIndex.MIN_SUPPLY_INDEX`: a loss that
+ * would take it lower ends the cash epoch instead (every claim written off, the index back at 1e18).
  */
-export const LAST_SUPPLY_INDEX = 10n ** 6n;
+export const MIN_SUPPLY_INDEX = 10n ** 12n;
+/** The last cash epoch, as `CashIndex.MAX_EPOCH` (10 bits in the vault): past it a loss only cuts to the floor. */
+export const MAX_EPOCH = 1023n;
 /** The highest rate per second the vault charges (500 % a year), as `CollateralVault.MAX_RATE_PER_SECOND`. */
 export const MAX_RATE_PER_SECOND = (5n * WAD) / SECONDS_PER_YEAR;
 
@@ -45,6 +45,11 @@ export interface CashMarket {
   lastAccrual: bigint;
   /** The rate that accrual used, per second, WAD. */
   lastRate: bigint;
+  /**
+   * The cash epoch (`cashEpoch()`), 0 when absent: a loss beyond the floor ends it, and positive
+   * shares written in an older epoch are worth 0 (the vault's `cashSharesOf` reads them as 0).
+   */
+  epoch?: bigint;
 }
 
 /** `KinkRateModel.Params`: yearly rates and the kink's utilisation, all WAD. */
@@ -277,36 +282,40 @@ export function accrue(
 }
 
 /**
- * `m` after `loss` cash units are written off against every creditor, as `CashIndex.socialize`
- * (or `CashIndex.socializeTo` with a `floor`): the supply index falls by
- * `ceil(loss × 1e18 / totalSupplyShares)`, never below `floor` (`MIN_SUPPLY_INDEX` by default);
- * `written` is what was written off (`loss`, or less at the floor).
+ * `m` after `loss` cash units are written off against every creditor, as `CashIndex.socialize`:
+ * the supply index falls by `ceil(loss × 1e18 / totalSupplyShares)`, or, when that would take it
+ * below `MIN_SUPPLY_INDEX`, the cash epoch ends: every claim of it (`claims`, cash units at the old
+ * index) is written off in full, the epoch is bumped, the index is back at 1e18 and the supply
+ * shares at 0 (every positive share of the old epoch is then worth 0). At `MAX_EPOCH` the index is
+ * only cut to the floor. `written` is what of `loss` was written off (all of it unless it exceeds
+ * every claim); `claims` is 0 unless the epoch ended.
  *
  * @example
- * const m = { supplyIndex: WAD, debtIndex: WAD, totalSupplyShares: 1_000_000_000n, totalDebtShares: 0n, rateModel: "0x0000000000000000000000000000000000000000", lastAccrual: 0n, lastRate: 0n };
+ * const m = { supplyIndex: WAD, debtIndex: WAD, totalSupplyShares: 1_000_000_000n, totalDebtShares: 0n, rateModel: "0x0000000000000000000000000000000000000000", lastAccrual: 0n, lastRate: 0n, epoch: 0n };
  * const { market, written } = socializeLoss(m, 100_000_000n); // 100 of 1,000 USDC lost
  * written === 100_000_000n && market.supplyIndex === 900_000_000_000_000_000n; // every claim −10 %
+ * const wiped = socializeLoss(m, 5_000_000_000n); // 5,000 lost: more than every claim
+ * wiped.market.epoch === 1n && wiped.claims === 1_000_000_000n && wiped.written === 1_000_000_000n;
  */
-export function socialize(
-  m: CashMarket,
-  loss: bigint,
-  floor: bigint = MIN_SUPPLY_INDEX,
-): { market: CashMarket; written: bigint } {
+export function socialize(m: CashMarket, loss: bigint): { market: CashMarket; written: bigint; claims: bigint } {
   assertType(loss, "uint", 256, "loss");
-  assertType(floor, "uint", 256, "floor");
   const supplyShares = m.totalSupplyShares;
   const index = m.supplyIndex;
-  if (loss === 0n || supplyShares === 0n || index <= floor) return { market: m, written: 0n };
-  const room = index - floor;
-  const most = mulWad(room, supplyShares);
-  if (most === 0n) return { market: m, written: 0n };
-  let cut = room;
-  let written = most;
+  if (loss === 0n || supplyShares === 0n) return { market: m, written: 0n, claims: 0n };
+  const most = mulWad(checkedUint(index - MIN_SUPPLY_INDEX), supplyShares);
   if (loss <= most) {
-    cut = mulDivUp(loss, WAD, supplyShares);
-    written = loss;
+    const cut = mulDivUp(loss, WAD, supplyShares);
+    return { market: { ...m, supplyIndex: BigInt.asUintN(128, index - cut) }, written: loss, claims: 0n };
   }
-  return { market: { ...m, supplyIndex: BigInt.asUintN(128, checkedUint(index - cut)) }, written };
+  const epoch = m.epoch ?? 0n;
+  if (epoch === MAX_EPOCH) return { market: { ...m, supplyIndex: MIN_SUPPLY_INDEX }, written: most, claims: 0n };
+  const claims = toAmountDown(supplyShares, index);
+  if (epoch + 1n > 0xffffn) throw new MathOverflowError();
+  return {
+    market: { ...m, epoch: epoch + 1n, supplyIndex: WAD, totalSupplyShares: 0n },
+    written: loss < claims ? loss : claims,
+    claims,
+  };
 }
 
 // ---------------------------------------------------------------- the vault's view accrual
@@ -382,6 +391,12 @@ export interface CashMoveResult {
   written: bigint;
   /** The cash units held apart as unabsorbed loss (`LossUnabsorbed`), 0 unless every claim was exhausted. */
   unabsorbed: bigint;
+  /**
+   * The cash epochs the move ended (`CashEpochReset`), 0, 1 or 2: after one, every positive
+   * share of an older epoch is worth 0. `books.shares` has them at 0; shares read before the move
+   * for accounts it left out must be read again (`cashSharesOf` gives 0 for them).
+   */
+  epochsEnded: number;
   /** Interest the accrual before the move charged the debtors, cash units (`InterestAccrued`). */
   interest: bigint;
 }
@@ -413,9 +428,10 @@ function setShares(m: CashMarket, oldShares: bigint, newShares: bigint): CashMar
  * `books` after the vault's `moveCash(from, to, amount)` in a block at `timestamp`, exactly as the
  * vault does it: interest accrued first (the reserve's shares to the insurance account), the
  * settlement account moved raw, and a payment the insurance fund cannot cover written off against
- * every creditor before the payee is credited; a loss larger than every claim is written off
- * again, the payee's claim included, down to `LAST_SUPPLY_INDEX`, and what is left after that is
- * held apart as unabsorbed loss (`docs/cash.md`, "Losses"). The same refusals as the vault
+ * every creditor before the payee is credited; a loss that would cut the supply index below
+ * `MIN_SUPPLY_INDEX` ends the cash epoch (every claim written off in full, `epochsEnded`), what
+ * is left is written off again once the payee is credited, the payee's claim included, and what
+ * even that cannot absorb is held apart as unabsorbed loss (`docs/cash.md`, "Losses"). The same refusals as the vault
  * (`VaultZeroAmount`, `VaultSelfTransfer`, `VaultAmountTooLarge`) are thrown as `MathError`s.
  *
  * @example
@@ -474,6 +490,19 @@ export function cashMove(
   let unabsorbedLoss = books.unabsorbedLoss;
   let written = 0n;
   let rest = 0n;
+  let epochsEnded = 0;
+  /** `_writeOff`: `loss` written off against every claim; a new epoch zeroes every positive share. */
+  const writeOff = (loss: bigint): bigint => {
+    const r = socialize(m, loss);
+    if ((r.market.epoch ?? 0n) !== (m.epoch ?? 0n)) {
+      epochsEnded++;
+      for (const [account, owned] of shares) if (owned > 0n) shares.set(account, 0n);
+    }
+    m = r.market;
+    written += r.written;
+    lossSocialized += r.written;
+    return loss - r.written;
+  };
   if (from === settlement) {
     settlementCash = int128(settlementCash - amount);
   } else {
@@ -483,13 +512,9 @@ export function cashMove(
     shares.set(from, newFrom);
     if (newFrom < 0n && from === insurance) {
       // `_socialize`: the fund's debt written off before the payee is credited, its shares cleared.
-      const loss = toAmountUp(-newFrom, m.debtIndex);
-      const first = socialize(m, loss);
-      m = setShares(first.market, newFrom, 0n);
+      rest = writeOff(toAmountUp(-newFrom, m.debtIndex));
+      m = setShares(m, newFrom, 0n);
       shares.set(from, 0n);
-      written += first.written;
-      lossSocialized += first.written;
-      rest = loss - first.written;
     }
   }
   if (to === settlement) {
@@ -502,12 +527,8 @@ export function cashMove(
   }
   let unabsorbed = 0n;
   if (rest !== 0n) {
-    // `_socializeRest`: every claim, the payee's included, down to LAST_SUPPLY_INDEX; the rest apart.
-    const second = socialize(m, rest, LAST_SUPPLY_INDEX);
-    m = second.market;
-    written += second.written;
-    lossSocialized += second.written;
-    unabsorbed = rest - second.written;
+    // `_socializeRest`: every claim, the payee's included (a new epoch again past the floor); the rest apart.
+    unabsorbed = writeOff(rest);
     unabsorbedLoss = toUint(128n, unabsorbedLoss + unabsorbed);
   }
   const borrowRate =
@@ -529,6 +550,7 @@ export function cashMove(
     written,
     unabsorbed,
     interest,
+    epochsEnded,
   };
 }
 

@@ -45,6 +45,11 @@ export interface GetCashMarketReturnType extends CashState {
   /** The loss no claim could absorb, held apart from the index (`unabsorbedLoss()`), cash units. */
   unabsorbedLoss: bigint;
   /**
+   * The cash epoch (`cashEpoch()`, also `market.epoch`): it ends when a loss would cut the supply
+   * index below `MIN_SUPPLY_INDEX`, writing off every claim of it in full (`CashEpochReset`).
+   */
+  epoch: bigint;
+  /**
    * Whether a cash deposit may create or raise a claim: false while a loss is held apart
    * (`unabsorbedLoss` > 0), when only a repayment up to the account's debt, the insurance account
    * and `repayUnabsorbedLoss` are open (`VaultLossHeldApart`).
@@ -108,7 +113,7 @@ export async function getCashMarket(
       readContract(client, { ...vault, functionName: "settlementAccount", ...at }),
       readContract(client, { ...vault, functionName: "cashLiquidity", ...at }),
     ]);
-    const market = { ...stored, lastAccrual: BigInt(stored.lastAccrual) };
+    const market = { ...stored, lastAccrual: BigInt(stored.lastAccrual), epoch: BigInt(stored.epoch) };
     const [insuranceShares, settlementCash, kink] = await Promise.all([
       readContract(client, { ...vault, functionName: "cashSharesOf", args: [insurance], ...at }),
       readContract(client, { ...vault, functionName: "cashOf", args: [settlement], ...at }),
@@ -139,6 +144,7 @@ export async function getCashMarket(
       lossSocialized,
       badDebt,
       unabsorbedLoss,
+      epoch: market.epoch,
       cashDepositsOpen: unabsorbedLoss === 0n,
       settlementAccount: asAccountId(settlement),
       settlementCash,
