@@ -177,7 +177,8 @@ interface ICollateralVault {
     /// are shared by every cash creditor.
     event InsuranceAccountSet(AccountId indexed account);
     /// @notice The insurance account paid `amount` cash units more than it held: the loss was
-    /// written off against every creditor at once, and the supply index fell to `supplyIndex`.
+    /// written off against every creditor at once, and the supply index fell to `supplyIndex` (or,
+    /// when it ended the epoch, every claim was written off and the index is 1e18: `CashEpochReset`).
     event LossSocialized(AccountId indexed account, uint256 amount, uint256 supplyIndex);
     /// @notice A loss would have cut the supply index below `CashIndex.MIN_SUPPLY_INDEX`: every
     /// claim of the epoch, `claims` cash units, was written off in full against `written` of the
@@ -344,6 +345,7 @@ interface ICollateralVault {
 
     /// @notice `account`'s signed cash balance, native units of the cash asset, with interest
     /// accrued to now: a credit rounded down, a debt rounded up.
+    /// A credit written in an older cash epoch is 0 (`cashEpoch()`).
     function cashOf(AccountId account) external view returns (int256);
 
     /// @notice `account`'s signed cash shares as stored (positive: supply, negative: debt), before
