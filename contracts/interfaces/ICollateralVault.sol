@@ -50,8 +50,8 @@ interface ICollateralVault {
     /// @param lastAccrual When interest last accrued (only while a rate model is set).
     /// @param lastRate The rate that accrual used, per second WAD: the fallback when the model fails.
     /// @param epoch The cash epoch: a loss that would cut the supply index below
-    /// `CashIndex.MIN_SUPPLY_INDEX` writes off every claim of the epoch in full and starts the next
-    /// one at index 1e18 (`CashEpochReset`); positive shares written in an older epoch are worth 0.
+    /// `CashIndex.MIN_SUPPLY_INDEX` ends the epoch and starts the next one at index 1e18
+    /// (`CashEpochReset`); positive shares written in an older epoch convert at each closing rate.
     struct CashMarket {
         uint128 supplyIndex;
         uint128 debtIndex;
@@ -133,6 +133,9 @@ interface ICollateralVault {
     /// withdrawable first-come by them. Repaying a debt (up to all of it), the insurance account
     /// and `repayUnabsorbedLoss` stay open.
     error VaultLossHeldApart(uint256 unabsorbedLoss);
+    /// @notice A cash deposit of `amount` would buy (or repay) no share at the index: the tokens
+    /// would be taken for nothing.
+    error VaultZeroShares(uint256 amount);
 
     // ---------------------------------------------------------------- events
 
@@ -178,14 +181,15 @@ interface ICollateralVault {
     event InsuranceAccountSet(AccountId indexed account);
     /// @notice The insurance account paid `amount` cash units more than it held: the loss was
     /// written off against every creditor at once, and the supply index fell to `supplyIndex` (or,
-    /// when it ended the epoch, every claim was written off and the index is 1e18: `CashEpochReset`).
+    /// when it ended the epoch, 1e18 in the new epoch's shares: `CashEpochReset`).
     event LossSocialized(AccountId indexed account, uint256 amount, uint256 supplyIndex);
-    /// @notice A loss would have cut the supply index below `CashIndex.MIN_SUPPLY_INDEX`: every
-    /// claim of the epoch, `claims` cash units, was written off in full against `written` of the
-    /// loss (the difference, at most a millionth of a unit per share, stays in the vault as
-    /// surplus), and cash epoch `epoch` began at supply index 1e18 with no supply shares. Positive
-    /// cash written in an older epoch is worth 0 from now on; debts are untouched.
-    event CashEpochReset(uint256 epoch, uint256 claims, uint256 written);
+    /// @notice A loss would have cut the supply index below `CashIndex.MIN_SUPPLY_INDEX`: of the
+    /// epoch's `claims` cash units, `written` were written off (all of the loss, or every claim),
+    /// and cash epoch `epoch` began at supply index 1e18. What is left is re-denominated, not lost:
+    /// every share of the old epoch is worth `shares × closingRate / 1e18` shares of the new one
+    /// (rounded down; `closingRate` is what is left per old share, WAD, 0 when the loss took every
+    /// claim), and the new supply total is the old one converted. Debts are untouched.
+    event CashEpochReset(uint256 epoch, uint256 claims, uint256 written, uint256 closingRate);
     /// @notice A loss larger than every cash creditor's claim could absorb: `amount` cash units
     /// are held as `unabsorbedLoss()`, outside the index (no interest, not lent-out cash).
     event LossUnabsorbed(AccountId indexed account, uint256 amount, uint256 unabsorbedLoss);
@@ -345,12 +349,13 @@ interface ICollateralVault {
 
     /// @notice `account`'s signed cash balance, native units of the cash asset, with interest
     /// accrued to now: a credit rounded down, a debt rounded up.
-    /// A credit written in an older cash epoch is 0 (`cashEpoch()`).
+    /// A credit written in an older cash epoch is converted at each closing rate since (`CashEpochReset`).
     function cashOf(AccountId account) external view returns (int256);
 
     /// @notice `account`'s signed cash shares as stored (positive: supply, negative: debt), before
     /// the interest since `cashMarket().lastAccrual` and, for the insurance account, its reserve.
-    /// Supply shares written in an older cash epoch (`cashEpoch()`) read as 0.
+    /// Supply shares written in an older cash epoch (`cashEpoch()`) read converted into the current
+    /// epoch's, at each closing rate since (`CashEpochReset`), rounded down.
     function cashSharesOf(AccountId account) external view returns (int256);
 
     /// @notice Every collateral balance of `account`, aligned with `collateralAssets()`, and its

@@ -22,8 +22,8 @@ library CashIndex {
     /// would pass it stops (the period earns nothing) rather than revert, so cash never locks up.
     uint256 internal constant MAX_INDEX = type(uint104).max;
     /// @notice The lowest supply index a pro-rata cut may leave (a cut to one millionth), so shares
-    /// keep a price: a loss that would take the index below it writes off every claim of the epoch
-    /// in full and starts a new one at 1e18 (`socialize`).
+    /// keep a price: a loss that would take the index below it ends the epoch, converting what is
+    /// left of every claim into shares of a new one at 1e18 (`socialize`).
     uint256 internal constant MIN_SUPPLY_INDEX = 1e12;
     /// @notice The last cash epoch (the vault packs it in 10 bits): at it a loss beyond the floor is
     /// written off only down to `MIN_SUPPLY_INDEX`, and the vault holds the rest apart.
@@ -127,8 +127,10 @@ library CashIndex {
 
     /// @notice Accrues `m` to `timestamp` at `ratePerSecondWad`: the debt index grows by the
     /// compounded rate (rounded up), the supply index by what the debt earned less
-    /// `reserveShareWad` of it (rounded down), and that reserve buys supply shares at the new
-    /// supply index (rounded down) for the insurance fund. Records `timestamp` and the rate.
+    /// `reserveShareWad` of it (rounded down), but never by more than the same compounded rate on
+    /// the supply itself (utilisation counted at most 100 %), and what the suppliers do not earn
+    /// buys supply shares at the new supply index (rounded down) for the insurance fund. Records
+    /// `timestamp` and the rate.
     /// Nothing accrues while nobody owes or nobody supplies, or when an index would pass
     /// `MAX_INDEX`; it never reverts for a 56-bit rate.
     /// @return interest What the debt grew by, cash units, rounded down (for the event).
@@ -146,13 +148,22 @@ library CashIndex {
         uint256 debtShares = m.totalDebtShares;
         if (ratePerSecondWad == 0 || elapsed == 0 || supplyShares == 0 || debtShares == 0) return (0, 0);
 
-        uint256 debtIndex = m.debtIndex;
-        uint256 newDebtIndex =
-            debtIndex + FixedPointMathLib.fullMulDivUp(debtIndex, taylorCompounded(ratePerSecondWad, elapsed), WAD);
-        if (newDebtIndex > MAX_INDEX) return (0, 0);
-        // Cash units × 1e18, exact: what the debt grew by.
-        uint256 interestWad = debtShares * (newDebtIndex - debtIndex);
-        uint256 supplierWad = FixedPointMathLib.fullMulDiv(interestWad, WAD - reserveShareWad, WAD);
+        uint256 newDebtIndex;
+        uint256 interestWad;
+        uint256 supplierWad;
+        {
+            uint256 debtIndex = m.debtIndex;
+            uint256 growth = taylorCompounded(ratePerSecondWad, elapsed);
+            newDebtIndex = debtIndex + FixedPointMathLib.fullMulDivUp(debtIndex, growth, WAD);
+            if (newDebtIndex > MAX_INDEX) return (0, 0);
+            // Cash units × 1e18, exact: what the debt grew by.
+            interestWad = debtShares * (newDebtIndex - debtIndex);
+            supplierWad = FixedPointMathLib.fullMulDiv(interestWad, WAD - reserveShareWad, WAD);
+            // Suppliers earn at most the borrow rate on their own supply (utilisation counted at
+            // most 100 %, review rv15e 2): the excess goes to the reserve. Shares × index < 2^208.
+            uint256 capWad = FixedPointMathLib.fullMulDiv(supplyShares * m.supplyIndex, growth, WAD);
+            if (supplierWad > capWad) supplierWad = capWad;
+        }
         uint256 supplyGain = supplierWad / supplyShares;
         if (supplyGain > MAX_INDEX - m.supplyIndex) return (0, 0);
         uint256 newSupplyIndex = m.supplyIndex + supplyGain;
@@ -170,36 +181,44 @@ library CashIndex {
     /// @notice Writes `loss` cash units off against every creditor at once: the supply index
     /// falls by `ceil(loss × 1e18 / totalSupplyShares)`, so Σ supply falls by at least `loss` and
     /// each creditor's claim by the same fraction. A loss that would take the index below
-    /// `MIN_SUPPLY_INDEX` ends the epoch instead: every claim of it is written off in full (they
-    /// would keep at most a millionth of a unit per share; that residual stays in the vault as
-    /// surplus), the epoch is bumped, the supply index is back at 1e18 and the supply shares at 0,
-    /// so the vault reads every older positive balance as 0 (`docs/cash.md`, "Epochs"). At
-    /// `MAX_EPOCH` the index is only cut down to the floor.
+    /// `MIN_SUPPLY_INDEX` ends the epoch instead, re-denominating what is left rather than wiping
+    /// it: `min(loss, claims)` is written off, the epoch's closing rate `c` (what is left of the
+    /// claims per old share, WAD, rounded down; 0 when the loss takes every claim) converts every
+    /// old share into `shares × c / 1e18` shares of the new epoch (rounded down, each account
+    /// lazily, `CollateralVault._sharesOf`), the epoch is bumped, the index is back at 1e18 and the
+    /// supply shares are the old total converted (`docs/cash.md`, "Epochs"). A supply worth less
+    /// than one unit absorbs nothing and ends nothing. At `MAX_EPOCH` the index is only cut down to
+    /// the floor.
     /// @return written The cash units of `loss` written off (all of it unless it exceeds every claim).
-    /// @return claims On a new epoch, the claims written off in full (`written` ≤ `claims`); else 0.
+    /// @return claims On a new epoch, the old epoch's claims (`written` ≤ `claims`); else 0.
+    /// @return closingRate On a new epoch, its closing rate `c` (WAD, at most the old index); else 0.
     function socialize(
         ICollateralVault.CashMarket memory m,
         uint256 loss
-    ) internal pure returns (uint256 written, uint256 claims) {
+    ) internal pure returns (uint256 written, uint256 claims, uint256 closingRate) {
         uint256 supplyShares = m.totalSupplyShares;
         uint256 index = m.supplyIndex;
-        if (loss == 0 || supplyShares == 0) return (0, 0);
+        if (loss == 0 || supplyShares == 0) return (0, 0, 0);
         // The index never sits below the floor: it starts at 1e18, a cut stops at the floor and
         // interest only raises it. The most a cut down to the floor writes off, rounded down.
         uint256 most = FixedPointMathLib.mulWad(index - MIN_SUPPLY_INDEX, supplyShares);
         if (loss <= most) {
             // loss ≤ room × shares / 1e18 ⇒ the rounded-up cut stays within the room.
             m.supplyIndex = uint128(index - FixedPointMathLib.mulDivUp(loss, WAD, supplyShares));
-            return (loss, 0);
-        }
-        if (m.epoch == MAX_EPOCH) {
-            m.supplyIndex = uint128(MIN_SUPPLY_INDEX);
-            return (most, 0);
+            return (loss, 0, 0);
         }
         claims = toAmountDown(supplyShares, index);
+        // A supply worth less than a unit: nothing to write off, no epoch spent (review rv15e 3).
+        if (claims == 0) return (0, 0, 0);
+        if (m.epoch == MAX_EPOCH) {
+            m.supplyIndex = uint128(MIN_SUPPLY_INDEX);
+            return (most, 0, 0);
+        }
         written = loss < claims ? loss : claims;
+        // (claims − written) × 1e18 / shares ≤ index: the rate and the converted total fit 104 bits.
+        closingRate = FixedPointMathLib.mulDiv(claims - written, WAD, supplyShares);
         ++m.epoch;
         m.supplyIndex = uint128(WAD);
-        m.totalSupplyShares = 0;
+        m.totalSupplyShares = uint128(FixedPointMathLib.mulWad(supplyShares, closingRate));
     }
 }

@@ -90,8 +90,8 @@ contract CashIndexHarness {
     function socialize(
         ICollateralVault.CashMarket memory m,
         uint256 loss
-    ) external pure returns (ICollateralVault.CashMarket memory, uint256 written, uint256 claims) {
-        (written, claims) = CashIndex.socialize(m, loss);
-        return (m, written, claims);
+    ) external pure returns (ICollateralVault.CashMarket memory, uint256 written, uint256 claims, uint256 closingRate) {
+        (written, claims, closingRate) = CashIndex.socialize(m, loss);
+        return (m, written, claims, closingRate);
     }
 }

@@ -60,7 +60,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     int256 private constant AUCTIONED = int256(1) << 250;
     int256 private constant AUCTIONED_FROM = int256(1) << 249;
     /// @dev Positive shares carry the cash epoch they were written in, from this bit of the word
-    /// (10 bits, below `AUCTIONED_FROM`): shares of an older epoch are worth 0 (`_sharesOf`).
+    /// (10 bits, below `AUCTIONED_FROM`): shares of an older epoch convert at each closing rate
+    /// since (`_sharesOf`).
     uint256 private constant WORD_EPOCH_SHIFT = 208;
 
     // The cash market, packed in two slots every cash action reads and writes (`_load`, `_store`),
@@ -123,6 +124,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// could absorb: one slot, read together by `_liquidity`.
     int128 private _settlementCash;
     uint128 private _unabsorbedLoss;
+    /// @dev Each ended cash epoch's closing rate (WAD): an old share is worth `shares × rate / 1e18`
+    /// shares of the next epoch (`CashIndex.socialize`). Written only when an epoch ends.
+    mapping(uint256 epoch => uint256) private _closingRate;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
     /// @param cash The settlement asset, listed at once with zero haircuts; at most
@@ -574,14 +578,14 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (totalAfter > config.supplyCap) revert VaultSupplyCapExceeded(asset, totalAfter, config.supplyCap);
 
         if (isCash) {
-            // Effects before the transfer (F5). The cash asset is the deployment's plain ERC-20
-            // (USDC), fixed for the vault's life: its transfer is not measured (docs/cash.md).
+            // Effects before the transfer (F5); the cash asset (USDC) is not measured (docs/cash.md).
             int256 shares;
             (shares, mark) = _sharesOf(account, m.epoch);
             if (shares == SETTLEMENT) {
                 _settlementCash += int128(int256(amount));
             } else {
                 int256 newShares = CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex);
+                if (newShares == shares) revert VaultZeroShares(amount); // never tokens for nothing (rv15e 2)
                 // A loss held apart: no new claim but the insurance account's (above).
                 if (newShares > 0 && _market.indices & LOSS_HELD_BIT != 0 && account != insuranceAccount) {
                     revert VaultLossHeldApart(_unabsorbedLoss);
@@ -635,14 +639,20 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     /// @dev An account's cash shares (or SETTLEMENT) in cash epoch `epoch`, and its auction mark
-    /// (`AUCTIONED` or 0). Supply shares carry the epoch they were written in: an older epoch's
-    /// claims were written off in full when it ended, so they are worth 0. Debts carry no epoch.
+    /// (`AUCTIONED` or 0). Supply shares carry the epoch they were written in: shares of an older
+    /// epoch convert at each ended epoch's closing rate in turn, rounded down (the account pays the
+    /// cold reads; the current epoch reads nothing more). The totals were converted as a whole, so
+    /// they stay ≥ Σ accounts. Debts carry no epoch. An `epoch` of 0 converts nothing (for the sign).
     function _sharesOf(AccountId account, uint256 epoch) private view returns (int256 shares, int256 mark) {
         int256 word = _cash[account];
         mark = word >= AUCTIONED_FROM ? AUCTIONED : int256(0);
         shares = word - mark;
         if (shares > 0 && shares != SETTLEMENT) {
-            shares = uint256(shares) >> WORD_EPOCH_SHIFT == epoch ? shares & int256(MASK_104) : int256(0);
+            uint256 e = uint256(shares) >> WORD_EPOCH_SHIFT;
+            uint256 s = uint256(shares) & MASK_104;
+            // At most MAX_EPOCH rounds, and none once nothing is left.
+            for (; e < epoch && s != 0; ++e) s = CashIndex.toAmountDown(s, _closingRate[e]);
+            shares = int256(s);
         }
     }
 
@@ -704,12 +714,15 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     /// @dev Writes `loss` off against every claim of `m` (`CashIndex.socialize`): pro rata, or, past
-    /// what a cut to `MIN_SUPPLY_INDEX` absorbs, every claim in full and a new epoch. Returns
-    /// what no claim absorbed.
+    /// what a cut to `MIN_SUPPLY_INDEX` absorbs, a new epoch that converts what is left of every
+    /// claim at the old one's closing rate (stored here). Returns what no claim absorbed.
     function _writeOff(CashMarket memory m, AccountId account, uint256 loss) private returns (uint256) {
         uint256 epoch = m.epoch;
-        (uint256 written, uint256 claims) = CashIndex.socialize(m, loss);
-        if (m.epoch != epoch) emit CashEpochReset(m.epoch, claims, written);
+        (uint256 written, uint256 claims, uint256 rate) = CashIndex.socialize(m, loss);
+        if (m.epoch != epoch) {
+            _closingRate[epoch] = rate;
+            emit CashEpochReset(m.epoch, claims, written, rate);
+        }
         if (written != 0) {
             lossSocialized += written;
             emit LossSocialized(account, written, m.supplyIndex);

@@ -28,6 +28,7 @@ import {
   cashMarketAt,
   cashMove,
   cashLiquidity,
+  convertCashShares,
   creditCash,
   debitCash,
   getBalances,
@@ -45,6 +46,7 @@ import {
   utilization,
   withdrawableCash,
   MAX_EPOCH,
+  MIN_SUPPLY_INDEX,
 } from "../../packages/sdk/src/index.js";
 import { type Random, random } from "./random.js";
 
@@ -126,10 +128,17 @@ function makeCases(): Case[] {
       const r = accrueCash(m, rate, stamp, reserve);
       return [r.market, r.interest, r.reserveShares];
     });
+    // Utilisation above 100 % (debt beyond the supply, as after an epoch): the suppliers' part capped.
+    const overDebt = (m.totalSupplyShares + 1n) * BigInt(2 + rng.int(1_000));
+    const over = { ...m, totalDebtShares: overDebt > MAX_128 ? MAX_128 : overDebt };
+    add("accrue", [over, rate, stamp, reserve], () => {
+      const r = accrueCash(over, rate, stamp, reserve);
+      return [r.market, r.interest, r.reserveShares];
+    });
     const loss = rng.float() < 0.7 ? rng.logUniform(1n, totalCashCredit(m) + 2n) : uint(rng);
     add("socialize", [m, loss], () => {
       const r = socializeLoss(m, loss);
-      return [r.market, r.written, r.claims];
+      return [r.market, r.written, r.claims, r.closingRate];
     });
     // Near the floor: a loss around what a cut to MIN_SUPPLY_INDEX absorbs (the epoch's edge).
     const edge = { ...m, supplyIndex: rng.logUniform(10n ** 12n, 10n ** 12n + 10n ** 13n) };
@@ -138,7 +147,7 @@ function makeCases(): Case[] {
     const edgeLoss = near < 0n ? 0n : near;
     add("socialize", [edge, edgeLoss], () => {
       const r = socializeLoss(edge, edgeLoss);
-      return [r.market, r.written, r.claims];
+      return [r.market, r.written, r.claims, r.closingRate];
     });
   }
   return cases;
@@ -427,5 +436,127 @@ describe("SDK cash index parity (TypeScript === chain, to the wei)", async () =>
     const newcomer = accountId(admin!.account.address, 99n);
     await usdc.write.mint([admin!.account.address, 1_000_000n]);
     await assert.rejects(vault.write.deposit([newcomer, usdc.address, 1_000_000n]), /VaultLossHeldApart/);
+  });
+  it("epochs that convert (nonzero closing rates), an account skipping two of them, utilisation above 100 %", async () => {
+    const world = await network.create();
+    const { contracts, book: addressBook } = await deployPledge(world, { writeBook: false });
+    const { vault, usdc, insurance } = contracts;
+    const publicClient = await world.viem.getPublicClient();
+    const testClient = await world.viem.getTestClient();
+    const [admin] = await world.viem.getWalletClients();
+    const kink = {
+      baseRateWad: 5n * 10n ** 16n,
+      slope1Wad: 30n * 10n ** 16n,
+      slope2Wad: 3n * WAD,
+      kinkWad: 8n * 10n ** 17n,
+    };
+    const model = await world.viem.deployContract("KinkRateModel", [kink]);
+    await vault.write.setRateModel([model.address]);
+    await vault.write.grantRole([keccak256(toBytes("pledge.role.module")), admin!.account.address]);
+    await vault.write.grantRole([keccak256(toBytes("pledge.role.riskManager")), admin!.account.address]);
+    await vault.write.setReserveShare([WAD / 10n]);
+    await usdc.write.approve([vault.address, MAX]);
+    const fund = asAccountId(await insurance.read.account());
+    const settlement = asAccountId(await vault.read.settlementAccount());
+    const [alice, bob, carol, dave] = [1n, 2n, 3n, 4n].map((sub) => accountId(admin!.account.address, sub));
+    const everyone = [alice!, bob!, carol!, dave!, fund, settlement];
+    const deposit = async (account: typeof alice, size: bigint) => {
+      await usdc.write.mint([admin!.account.address, size]);
+      await vault.write.deposit([account!, usdc.address, size]);
+    };
+    const rng = random(0xc105en);
+    // Alice's shares are never read from the chain after her deposit: the SDK carries them through
+    // every move (converting at each closing rate), the vault converts them lazily on read.
+    let aliceShares: bigint | undefined;
+    const closingRates: bigint[] = [];
+    type Books = Parameters<typeof cashMove>[0] & { at: bigint };
+    const move = async (from: typeof alice, to: typeof alice, amount: (b: Books) => bigint) => {
+      const state = await getCashMarket(publicClient, { addressBook });
+      const read = await Promise.all(
+        everyone.map(async (account) => (await getBalances(publicClient, { addressBook, account })).cashShares),
+      );
+      const shares = new Map(everyone.map((account, i) => [account, read[i]!]));
+      if (aliceShares !== undefined) shares.set(alice!, aliceShares);
+      const at = state.timestamp + 1n + rng.range(0n, 3n * 86_400n);
+      const b: Books = { ...state, shares, kink, at };
+      const size = amount(b);
+      const predicted = cashMove(b, from!, to!, size, at);
+      await testClient.setNextBlockTimestamp({ timestamp: at });
+      await vault.write.moveCash([from!, to!, size]);
+      const blockNumber = await publicClient.getBlockNumber();
+      const after = await getCashMarket(publicClient, { addressBook, blockNumber });
+      assert.deepEqual(normal(after.market), normal(predicted.books.market), "the market");
+      const events = await publicClient.getContractEvents({
+        address: vault.address,
+        abi: vault.abi,
+        eventName: "CashEpochReset",
+        fromBlock: blockNumber,
+        toBlock: blockNumber,
+      });
+      assert.deepEqual(
+        events.map((e) => (e.args as { closingRate: bigint }).closingRate),
+        predicted.closingRates,
+        "the closing rates",
+      );
+      closingRates.push(...predicted.closingRates);
+      for (const account of everyone) {
+        const held = predicted.books.shares.get(account) ?? 0n;
+        if (account !== settlement) {
+          assert.equal(await vault.read.cashSharesOf([account], { blockNumber }), held, `shares of ${account}`);
+          assert.equal(
+            await vault.read.cashOf([account], { blockNumber }),
+            cashAt(predicted.books, held, at, account === fund),
+            `cash of ${account}`,
+          );
+        }
+      }
+      if (aliceShares !== undefined) aliceShares = predicted.books.shares.get(alice!) ?? 0n;
+      return predicted;
+    };
+    /** What the fund holds at the move's time, and the claims and the room a cut to the floor has then. */
+    const room = (b: Books) => {
+      const { market, reserveShares } = cashMarketAt(b, b.at);
+      const held = cashAmountOf((b.shares.get(fund) ?? 0n) + reserveShares, market.supplyIndex, market.debtIndex);
+      const supply = market.totalSupplyShares;
+      return {
+        held: held > 0n ? held : 0n,
+        claims: toAmountDown(supply, market.supplyIndex),
+        most: toAmountDown(supply, market.supplyIndex - MIN_SUPPLY_INDEX),
+      };
+    };
+    /** A payment that cuts the index to just above the floor (a pro-rata loss, no epoch). */
+    const toNearTheFloor = (b: Books) => {
+      const r = room(b);
+      return r.held + r.most - r.most / BigInt(2_000_000 + rng.int(8_000_000));
+    };
+    /** A payment just past what a cut to the floor absorbs: the epoch ends, most of the claims kept. */
+    const justPastTheFloor = (b: Books) => {
+      const r = room(b);
+      return r.held + r.most + 1n + rng.range(0n, (r.claims - r.most) / 2n);
+    };
+
+    await deposit(bob, parseUnits("20000", 6));
+    for (let round = 0; round < 2; round++) {
+      const cut = await move(fund, carol, toNearTheFloor);
+      assert.equal(cut.epochsEnded, 0, "a pro-rata cut near the floor");
+      assert.ok(cut.books.market.supplyIndex < 2n * MIN_SUPPLY_INDEX, "the index near the floor");
+      if (round === 0) {
+        // Alice deposits at the floor's price, then is never touched again.
+        await deposit(alice, parseUnits("1000000", 6));
+        aliceShares = await vault.read.cashSharesOf([alice!]);
+      }
+      const reset = await move(fund, bob, justPastTheFloor);
+      assert.equal(reset.epochsEnded, 1, "past the floor: a new epoch");
+      assert.ok(reset.closingRates[0]! > 0n, "what is left converted");
+    }
+    assert.equal(closingRates.filter((c) => c > 0n).length, 2);
+    assert.ok(aliceShares! > 0n, "alice holds something after two conversions");
+    assert.equal(await vault.read.cashEpoch(), 2n);
+    // Utilisation above 100 %: dave owes the settlement account more than every claim, then a day passes.
+    await move(dave, settlement, (b) => 2n * room(b).claims + 1_000_000n);
+    const day = await move(carol, bob, () => 1n);
+    assert.ok(day.interest > 0n, "interest on a debt beyond the supply");
+    assert.ok(day.books.market.totalDebtShares > day.books.market.totalSupplyShares);
+    assert.equal(convertCashShares(-5n, 1n), -5n, "debts carry no epoch");
   });
 });

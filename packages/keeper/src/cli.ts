@@ -275,7 +275,8 @@ async function cash(options: { rpc: string[]; deployment: string; json?: boolean
   const m = await getCashMarket(publicClient, { addressBook: book });
   // The rate model's utilisation, at most 100 %, the one `supplyAprWad` is computed from (SDK
   // `utilization`). Debt exceeds credit only while shorts are settled before their longs (the
-  // settlement account holds the rest); creditors then earn on all the debt, more than the APR shown.
+  // settlement account holds the rest); creditors then earn more than the APR shown, but never more
+  // than the borrow rate on their own supply (the vault gives the excess to the reserve, rv15e 2).
   const utilisationWad = utilization(m.totalCredit, m.totalDebt);
   const debtExceedsCredit = m.totalDebt > m.totalCredit;
   if (options.json) {
@@ -316,7 +317,7 @@ async function cash(options: { rpc: string[]; deployment: string; json?: boolean
     ["losses shared", units(m.lossSocialized)],
     ["loss held apart", units(m.unabsorbedLoss)],
     ["cash deposits", m.cashDepositsOpen ? "open" : "repayments only, until the loss is repaid"],
-    // A loss beyond every claim ends the epoch: claims of an older one were written off (docs/cash.md).
+    // A loss past the floor ends the epoch: older claims are converted at its closing rate (docs/cash.md).
     ["cash epoch", `${m.epoch}`],
     ["rate model", /^0x0{40}$/i.test(m.market.rateModel) ? "none (zero rate)" : m.market.rateModel],
   ];

@@ -635,6 +635,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   VaultSettlementAccountAlreadySet: () => "The vault's settlement account is set already; it cannot be replaced",
   VaultLossHeldApart: ([unabsorbedLoss], context) =>
     `A loss of ${cashAmount(unabsorbedLoss, context)} is held apart (claims no token backs), so a cash deposit may only repay a debt or top up the insurance account until \`repayUnabsorbedLoss\` repays it; deposit at most the account's debt, or wait for the recapitalisation`,
+  VaultZeroShares: ([amount], context) =>
+    `A cash deposit of ${cashAmount(amount, context)} would buy (or repay) no share at the current index, so the vault refuses it rather than take it for nothing; deposit more`,
   VaultProtocolAccount: ([account]) =>
     `Account ${acct(account)} is a protocol account (the settlement or insurance account, or one that owes cash); its cash is not withdrawn, and it cannot take this role`,
   CashUnitsUnsupportedDecimals: ([decimals]) =>

@@ -114,6 +114,7 @@ export {
   cashAt,
   cashMarketAt,
   cashMove,
+  convertShares as convertCashShares,
   credit as creditCash,
   debit as debitCash,
   kinkBorrowRate,

@@ -164,7 +164,7 @@ contract CashIndexTest is Test {
 
     function test_socialize_cutsTheIndexByTheLossFraction() public pure {
         ICollateralVault.CashMarket memory m = _market(WAD, WAD, 1_000e6, 0);
-        (uint256 written, uint256 claims) = CashIndex.socialize(m, 100e6);
+        (uint256 written, uint256 claims, ) = CashIndex.socialize(m, 100e6);
         assertEq(written, 100e6);
         assertEq(claims, 0, "no new epoch");
         assertEq(m.supplyIndex, 0.9e18);
@@ -175,60 +175,77 @@ contract CashIndexTest is Test {
     function test_socialize_toTheFloorExactly_thenANewEpoch() public pure {
         ICollateralVault.CashMarket memory m = _market(WAD, WAD, 1_000e6, 0);
         uint256 most = ((WAD - CashIndex.MIN_SUPPLY_INDEX) * 1_000e6) / WAD;
-        (uint256 written, ) = CashIndex.socialize(m, most);
+        (uint256 written, , ) = CashIndex.socialize(m, most);
         assertEq(written, most);
         assertEq(m.supplyIndex, CashIndex.MIN_SUPPLY_INDEX, "exactly at the floor");
         assertEq(m.epoch, 0);
-        // At the floor any loss ends the epoch: the 1,000 shares' 1,000 units-worth-a-millionth go.
+        // At the floor any loss ends the epoch, but converts what is left (review rv15e 1): the
+        // 1e9 shares' 1,000 units less the 1-unit loss, 999e9 per old share.
         uint256 claims;
-        (written, claims) = CashIndex.socialize(m, 1);
+        uint256 rate;
+        (written, claims, rate) = CashIndex.socialize(m, 1);
         assertEq(claims, 1_000, "every claim of the epoch, at the floor");
-        assertEq(written, 1, "only the loss counts as written off");
+        assertEq(written, 1, "only the loss is written off");
+        assertEq(rate, 999e9, "the closing rate: 999 units per 1e9 old shares");
         assertEq(m.epoch, 1);
         assertEq(m.supplyIndex, WAD);
-        assertEq(m.totalSupplyShares, 0);
+        assertEq(m.totalSupplyShares, 999, "the old total converted");
     }
 
     function test_socialize_beyondTheFloor_endsTheEpoch() public pure {
         ICollateralVault.CashMarket memory m = _market(1.5e18, 1.2e18, 1_000e6, 300e6);
-        (uint256 written, uint256 claims) = CashIndex.socialize(m, 5_000e6);
+        (uint256 written, uint256 claims, uint256 rate) = CashIndex.socialize(m, 5_000e6);
         assertEq(claims, 1_500e6, "every claim, at the old index");
         assertEq(written, 1_500e6, "the loss beyond them is left");
+        assertEq(rate, 0, "nothing left to convert");
         assertEq(m.epoch, 1);
         assertEq(m.supplyIndex, WAD);
         assertEq(m.totalSupplyShares, 0);
         assertEq(m.totalDebtShares, 300e6, "debts are not touched");
         assertEq(m.debtIndex, 1.2e18);
-        // A loss just past the floor's room writes off the claims whole, the loss in part.
+        // A loss just past the floor's room: all of it written off, the 999 units left converted.
         m = _market(WAD, WAD, 1_000e6, 0);
-        (written, claims) = CashIndex.socialize(m, 999_999_001);
+        (written, claims, rate) = CashIndex.socialize(m, 999_999_001);
         assertEq(claims, 1_000e6);
-        assertEq(written, 999_999_001, "a millionth of a unit per share is left as surplus");
+        assertEq(written, 999_999_001);
+        assertEq(rate, 999e9);
+        assertEq(m.totalSupplyShares, 999);
         assertEq(m.epoch, 1);
     }
 
     function test_socialize_nobodyToBearIt() public pure {
         ICollateralVault.CashMarket memory m = _market(WAD, WAD, 0, 0);
-        (uint256 written, uint256 claims) = CashIndex.socialize(m, 1e6);
+        (uint256 written, uint256 claims, ) = CashIndex.socialize(m, 1e6);
         assertEq(written + claims + m.epoch, 0, "nobody to bear it");
         // One share cannot bear a unit cut to the floor: the epoch ends, its one unit written off.
         m = _market(WAD, WAD, 1, 0);
-        (written, claims) = CashIndex.socialize(m, 1e6);
+        (written, claims, ) = CashIndex.socialize(m, 1e6);
         assertEq(written, 1);
         assertEq(claims, 1);
         assertEq(m.epoch, 1);
         assertEq(m.totalSupplyShares, 0);
     }
 
+    /// Review rv15e 3 (regression): a supply worth less than one unit absorbs nothing, so it ends
+    /// no epoch (nothing written, the index untouched); the loss is left to the caller.
+    function test_socialize_aSupplyWorthNothingEndsNoEpoch() public pure {
+        ICollateralVault.CashMarket memory m = _market(0.5e18, WAD, 1, 0);
+        (uint256 written, uint256 claims, uint256 rate) = CashIndex.socialize(m, 1_000e6);
+        assertEq(written + claims + rate, 0, "nothing to write off");
+        assertEq(m.epoch, 0, "no epoch spent on a supply worth 0 units");
+        assertEq(m.supplyIndex, 0.5e18);
+        assertEq(m.totalSupplyShares, 1);
+    }
+
     function test_socialize_atTheLastEpoch_stopsAtTheFloor() public pure {
         ICollateralVault.CashMarket memory m = _market(WAD, WAD, 1_000e6, 0);
         m.epoch = uint16(CashIndex.MAX_EPOCH);
-        (uint256 written, uint256 claims) = CashIndex.socialize(m, 5_000e6);
+        (uint256 written, uint256 claims, ) = CashIndex.socialize(m, 5_000e6);
         assertEq(m.supplyIndex, CashIndex.MIN_SUPPLY_INDEX);
         assertEq(written, ((WAD - CashIndex.MIN_SUPPLY_INDEX) * 1_000e6) / WAD);
         assertEq(claims, 0);
         assertEq(m.epoch, CashIndex.MAX_EPOCH);
-        (written, ) = CashIndex.socialize(m, 1);
+        (written, , ) = CashIndex.socialize(m, 1);
         assertEq(written, 0, "nothing more at the floor");
     }
 
@@ -242,13 +259,28 @@ contract CashIndexTest is Test {
         uint256 supplyBefore = CashIndex.totalSupply(m);
         loss = bound(loss, 0, supplyBefore + 10);
         uint256 aBefore = CashIndex.toAmountDown(a, supplyIndex);
-        (uint256 written, uint256 claims) = CashIndex.socialize(m, loss);
+        (uint256 written, uint256 claims, uint256 rate) = CashIndex.socialize(m, loss);
         assertLe(written, loss);
+        if (supplyBefore == 0) {
+            // A supply worth less than a unit absorbs nothing and ends no epoch (review rv15e 3).
+            assertEq(written + claims + rate + m.epoch, 0);
+            assertEq(m.supplyIndex, supplyIndex);
+            return;
+        }
         if (m.epoch == 1) {
             assertEq(claims, supplyBefore);
             assertEq(written, loss < supplyBefore ? loss : supplyBefore);
             assertGt(loss, CashIndex.toAmountDown(uint256(a) + b, supplyIndex - CashIndex.MIN_SUPPLY_INDEX));
-            assertEq(m.totalSupplyShares, 0);
+            assertEq(rate, ((claims - written) * WAD) / (uint256(a) + b), "the closing rate");
+            assertEq(m.totalSupplyShares, ((uint256(a) + b) * rate) / WAD, "the total converted");
+            // Each claim converted, Σ within the converted total, worth at most what was left.
+            uint256 aNew = (uint256(a) * rate) / WAD;
+            uint256 bNew = (uint256(b) * rate) / WAD;
+            assertLe(aNew + bNew, m.totalSupplyShares);
+            assertLe(m.totalSupplyShares, claims - written);
+            // Nobody loses more than their share of the loss, to the rate's rounding (under a unit
+            // per 1e18 shares) and a unit each way.
+            assertGe(aNew + 2 + uint256(a) / WAD, (aBefore * (claims - written)) / claims, "a's share");
             assertEq(m.supplyIndex, WAD);
             return;
         }

@@ -109,7 +109,7 @@ contract CashEpochTest is VaultFixture {
         _fundAndDeposit(alice, aliceMain, usdc, 10e6);
         _move(carolMain, settlement, 3_000e6);
         vm.expectEmit(address(vault));
-        emit ICollateralVault.CashEpochReset(1, 10e6, 10e6);
+        emit ICollateralVault.CashEpochReset(1, 10e6, 10e6, 0);
         _move(fund, carolMain, 3_000e6);
         assertEq(vault.cashEpoch(), 1);
         assertEq(vault.cashMarket().epoch, 1);
@@ -157,7 +157,7 @@ contract CashEpochTest is VaultFixture {
         _fundAndDeposit(alice, aliceMain, usdc, 1_000e6);
         _fundAndDeposit(bob, bobMain, usdc, 500e6);
         vm.expectEmit(address(vault));
-        emit ICollateralVault.CashEpochReset(1, 1_500e6, 1_500e6);
+        emit ICollateralVault.CashEpochReset(1, 1_500e6, 1_500e6, 0);
         vm.expectEmit(address(vault));
         emit ICollateralVault.LossSocialized(fund, 1_500e6, 1e18);
         vm.expectEmit(address(vault));
@@ -176,9 +176,9 @@ contract CashEpochTest is VaultFixture {
         _assertTotals(_everyone());
     }
 
-    /// A loss just past what a cut to the floor absorbs: every claim goes, the loss in part; what
-    /// the claims were worth beyond it (under a millionth of a unit per share) stays as surplus.
-    function test_epoch_lossJustPastTheFloorLeavesSurplus() public {
+    /// A loss just past what a cut to the floor absorbs: the loss is written off and what is left
+    /// of the claims is converted into the new epoch at the closing rate (review rv15e 1), not wiped.
+    function test_epoch_lossJustPastTheFloorConvertsTheRest() public {
         _fundAndDeposit(alice, aliceMain, usdc, 1_000e6);
         // Just what a cut to the floor absorbs: pro rata, no new epoch.
         _move(fund, carolMain, 1_000e6 - 1_000);
@@ -186,14 +186,19 @@ contract CashEpochTest is VaultFixture {
         assertEq(vault.cashMarket().supplyIndex, CashIndex.MIN_SUPPLY_INDEX);
         assertEq(vault.cashOf(aliceMain), 1_000, "a millionth of alice's claim is left");
         _withdraw(carol, carolMain, uint256(vault.cashOf(carolMain)));
-        // Any loss at the floor ends the epoch; a unit of loss against alice's 1,000-unit claim.
+        // Any loss at the floor ends the epoch; a unit of loss against alice's 1,000-unit claim:
+        // 999 units left on 1e9 old shares, a closing rate of 999e9 (per old share, WAD).
         vm.expectEmit(address(vault));
-        emit ICollateralVault.CashEpochReset(1, 1_000, 1);
+        emit ICollateralVault.CashEpochReset(1, 1_000, 1, 999e9);
         _move(fund, daveMain, 1);
-        assertEq(vault.cashOf(aliceMain), 0);
+        assertEq(vault.cashOf(aliceMain), 999, "alice bears the 1-unit loss, no more");
+        assertEq(vault.cashSharesOf(aliceMain), 999, "converted lazily: 1e9 x 999e9 / 1e18");
         assertEq(vault.cashOf(daveMain), 1, "dave, paid in the new epoch, is whole");
-        assertGe(usdc.balanceOf(address(vault)), 1_000, "alice's 999 left as surplus");
+        assertEq(vault.cashMarket().totalSupplyShares, 1_000, "the converted total (999) and dave's 1");
+        _assertTotals(_everyone());
         _assertBacked();
+        _withdraw(alice, aliceMain, 999);
+        assertEq(vault.cashSharesOf(aliceMain), 0);
     }
 
     /// An epoch, then a second one: each loss beyond every claim ends the epoch it falls in.
@@ -203,7 +208,7 @@ contract CashEpochTest is VaultFixture {
         _fundAndDeposit(dave, daveMain, usdc, 500e6);
         assertEq(vault.cashOf(daveMain), 500e6, "a deposit in the new epoch is whole");
         vm.expectEmit(address(vault));
-        emit ICollateralVault.CashEpochReset(2, 1_500e6, 1_500e6);
+        emit ICollateralVault.CashEpochReset(2, 1_500e6, 1_500e6, 0);
         _move(fund, erinMain, 3_000e6);
         assertEq(vault.cashEpoch(), 2);
         assertEq(vault.cashOf(carolMain), 0, "epoch 1's claims are written off too");

@@ -169,6 +169,7 @@ export const collateralVaultAbi = [
   },
   { inputs: [], name: "VaultZeroAddress", type: "error" },
   { inputs: [], name: "VaultZeroAmount", type: "error" },
+  { inputs: [{ internalType: "uint256", name: "amount", type: "uint256" }], name: "VaultZeroShares", type: "error" },
   {
     anonymous: false,
     inputs: [{ indexed: false, internalType: "address", name: "hook", type: "address" }],
@@ -209,6 +210,7 @@ export const collateralVaultAbi = [
       { indexed: false, internalType: "uint256", name: "epoch", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "claims", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "written", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "closingRate", type: "uint256" },
     ],
     name: "CashEpochReset",
     type: "event",

@@ -21,7 +21,7 @@ export const SECONDS_PER_YEAR = 31_536_000n;
 export const MAX_INDEX = (1n << 104n) - 1n;
 /**
  * The lowest supply index a pro-rata cut may leave, as `CashIndex.MIN_SUPPLY_INDEX`: a loss that
- * would take it lower ends the cash epoch instead (every claim written off, the index back at 1e18).
+ * would take it lower ends the cash epoch instead (what is left converted at its closing rate, the index back at 1e18).
  */
 export const MIN_SUPPLY_INDEX = 10n ** 12n;
 /** The last cash epoch, as `CashIndex.MAX_EPOCH` (10 bits in the vault): past it a loss only cuts to the floor. */
@@ -47,7 +47,7 @@ export interface CashMarket {
   lastRate: bigint;
   /**
    * The cash epoch (`cashEpoch()`), 0 when absent: a loss beyond the floor ends it, and positive
-   * shares written in an older epoch are worth 0 (the vault's `cashSharesOf` reads them as 0).
+   * shares written in an older epoch convert at each closing rate since (`cashSharesOf` reads them converted).
    */
   epoch?: bigint;
 }
@@ -232,7 +232,9 @@ export function taylorCompounded(ratePerSecondWad: bigint, elapsed: bigint): big
 /**
  * `m` accrued to `timestamp` at `ratePerSecondWad`, as `CashIndex.accrue`: the debt index grows
  * by the compounded rate (rounded up), the supply index by what the debt earned less
- * `reserveShareWad` of it (rounded down), the reserve buys supply shares for the insurance fund.
+ * `reserveShareWad` of it (rounded down) but never by more than the same rate on the supply itself
+ * (utilisation counted at most 100 %), and what the suppliers do not earn buys supply shares for
+ * the insurance fund.
  *
  * @example
  * const m = { supplyIndex: WAD, debtIndex: WAD, totalSupplyShares: 1_000_000_000n, totalDebtShares: 500_000_000n, rateModel: "0x0000000000000000000000000000000000000000", lastAccrual: 0n, lastRate: 0n };
@@ -261,12 +263,14 @@ export function accrue(
   if (ratePerSecondWad === 0n || elapsed === 0n || supplyShares === 0n || debtShares === 0n) return none;
 
   const debtIndex = m.debtIndex;
-  const newDebtIndex = checkedUint(
-    debtIndex + fullMulDivUp(debtIndex, taylorCompounded(ratePerSecondWad, elapsed), WAD),
-  );
+  const growth = taylorCompounded(ratePerSecondWad, elapsed);
+  const newDebtIndex = checkedUint(debtIndex + fullMulDivUp(debtIndex, growth, WAD));
   if (newDebtIndex > MAX_INDEX) return none;
   const interestWad = checkedUint(debtShares * (newDebtIndex - debtIndex));
-  const supplierWad = fullMulDiv(interestWad, checkedUint(WAD - reserveShareWad), WAD);
+  let supplierWad = fullMulDiv(interestWad, checkedUint(WAD - reserveShareWad), WAD);
+  // Suppliers earn at most the borrow rate on their own supply (utilisation at most 100 %): the rest is the reserve's.
+  const capWad = fullMulDiv(checkedUint(supplyShares * m.supplyIndex), growth, WAD);
+  if (supplierWad > capWad) supplierWad = capWad;
   const supplyGain = supplierWad / supplyShares;
   if (supplyGain > checkedUint(MAX_INDEX - m.supplyIndex)) return none;
   const newSupplyIndex = m.supplyIndex + supplyGain;
@@ -284,38 +288,69 @@ export function accrue(
 /**
  * `m` after `loss` cash units are written off against every creditor, as `CashIndex.socialize`:
  * the supply index falls by `ceil(loss × 1e18 / totalSupplyShares)`, or, when that would take it
- * below `MIN_SUPPLY_INDEX`, the cash epoch ends: every claim of it (`claims`, cash units at the old
- * index) is written off in full, the epoch is bumped, the index is back at 1e18 and the supply
- * shares at 0 (every positive share of the old epoch is then worth 0). At `MAX_EPOCH` the index is
- * only cut to the floor. `written` is what of `loss` was written off (all of it unless it exceeds
- * every claim); `claims` is 0 unless the epoch ended.
+ * below `MIN_SUPPLY_INDEX`, the cash epoch ends: `min(loss, claims)` is written off (`claims`, cash
+ * units at the old index), and what is left is re-denominated at the epoch's `closingRate`
+ * (`(claims − written) × 1e18 / totalSupplyShares`, rounded down; 0 when the loss took every
+ * claim): every old share is worth `shares × closingRate / 1e18` shares of the new epoch (rounded
+ * down, `convertShares`), the epoch is bumped, the index is back at 1e18 and the supply total is
+ * the old one converted. A supply worth less than a unit absorbs nothing and ends nothing. At
+ * `MAX_EPOCH` the index is only cut to the floor. `written` is what of `loss` was written off;
+ * `claims` and `closingRate` are 0 unless the epoch ended.
  *
  * @example
  * const m = { supplyIndex: WAD, debtIndex: WAD, totalSupplyShares: 1_000_000_000n, totalDebtShares: 0n, rateModel: "0x0000000000000000000000000000000000000000", lastAccrual: 0n, lastRate: 0n, epoch: 0n };
  * const { market, written } = socializeLoss(m, 100_000_000n); // 100 of 1,000 USDC lost
  * written === 100_000_000n && market.supplyIndex === 900_000_000_000_000_000n; // every claim −10 %
  * const wiped = socializeLoss(m, 5_000_000_000n); // 5,000 lost: more than every claim
- * wiped.market.epoch === 1n && wiped.claims === 1_000_000_000n && wiped.written === 1_000_000_000n;
+ * wiped.market.epoch === 1n && wiped.claims === 1_000_000_000n && wiped.closingRate === 0n;
+ * const kept = socializeLoss(m, 999_999_001n); // all but 999 units: past the floor, converted
+ * kept.closingRate === 999_000_000_000n && kept.market.totalSupplyShares === 999n;
  */
-export function socialize(m: CashMarket, loss: bigint): { market: CashMarket; written: bigint; claims: bigint } {
+export function socialize(
+  m: CashMarket,
+  loss: bigint,
+): { market: CashMarket; written: bigint; claims: bigint; closingRate: bigint } {
   assertType(loss, "uint", 256, "loss");
   const supplyShares = m.totalSupplyShares;
   const index = m.supplyIndex;
-  if (loss === 0n || supplyShares === 0n) return { market: m, written: 0n, claims: 0n };
+  const none = { market: m, written: 0n, claims: 0n, closingRate: 0n };
+  if (loss === 0n || supplyShares === 0n) return none;
   const most = mulWad(checkedUint(index - MIN_SUPPLY_INDEX), supplyShares);
   if (loss <= most) {
     const cut = mulDivUp(loss, WAD, supplyShares);
-    return { market: { ...m, supplyIndex: BigInt.asUintN(128, index - cut) }, written: loss, claims: 0n };
+    return { ...none, market: { ...m, supplyIndex: BigInt.asUintN(128, index - cut) }, written: loss };
   }
-  const epoch = m.epoch ?? 0n;
-  if (epoch === MAX_EPOCH) return { market: { ...m, supplyIndex: MIN_SUPPLY_INDEX }, written: most, claims: 0n };
   const claims = toAmountDown(supplyShares, index);
+  if (claims === 0n) return none;
+  const epoch = m.epoch ?? 0n;
+  if (epoch === MAX_EPOCH) return { ...none, market: { ...m, supplyIndex: MIN_SUPPLY_INDEX }, written: most };
   if (epoch + 1n > 0xffffn) throw new MathOverflowError();
+  const written = loss < claims ? loss : claims;
+  const closingRate = mulDivDown(claims - written, WAD, supplyShares);
   return {
-    market: { ...m, epoch: epoch + 1n, supplyIndex: WAD, totalSupplyShares: 0n },
-    written: loss < claims ? loss : claims,
+    market: {
+      ...m,
+      epoch: epoch + 1n,
+      supplyIndex: WAD,
+      totalSupplyShares: BigInt.asUintN(128, mulWad(supplyShares, closingRate)),
+    },
+    written,
     claims,
+    closingRate,
   };
+}
+
+/**
+ * Positive `shares` of an ended cash epoch in the next one, as the vault converts them on read
+ * (`_sharesOf`): `shares × closingRate / 1e18`, rounded down. Apply once per epoch ended since the
+ * shares were written, in order. Debts (negative shares) carry no epoch and are returned as they are.
+ *
+ * @example
+ * convertCashShares(1_000_000_000n, 999_000_000_000n) === 999n; // 1e9 old shares at 999e9 per share
+ */
+export function convertShares(shares: bigint, closingRate: bigint): bigint {
+  assertType(shares, "int", 256, "shares");
+  return shares > 0n ? mulWad(shares, closingRate) : shares;
 }
 
 // ---------------------------------------------------------------- the vault's view accrual
@@ -393,10 +428,13 @@ export interface CashMoveResult {
   unabsorbed: bigint;
   /**
    * The cash epochs the move ended (`CashEpochReset`), 0, 1 or 2: after one, every positive
-   * share of an older epoch is worth 0. `books.shares` has them at 0; shares read before the move
-   * for accounts it left out must be read again (`cashSharesOf` gives 0 for them).
+   * share of an older epoch converts at its closing rate (`closingRates`). `books.shares` has them
+   * converted; shares read before the move for accounts it left out must be read again
+   * (`cashSharesOf` converts them) or converted with `convertShares`.
    */
   epochsEnded: number;
+  /** The closing rate of each epoch the move ended, in order (`CashEpochReset.closingRate`). */
+  closingRates: bigint[];
   /** Interest the accrual before the move charged the debtors, cash units (`InterestAccrued`). */
   interest: bigint;
 }
@@ -491,12 +529,14 @@ export function cashMove(
   let written = 0n;
   let rest = 0n;
   let epochsEnded = 0;
-  /** `_writeOff`: `loss` written off against every claim; a new epoch zeroes every positive share. */
+  const closingRates: bigint[] = [];
+  /** `_writeOff`: `loss` written off against every claim; a new epoch converts every positive share. */
   const writeOff = (loss: bigint): bigint => {
     const r = socialize(m, loss);
     if ((r.market.epoch ?? 0n) !== (m.epoch ?? 0n)) {
       epochsEnded++;
-      for (const [account, owned] of shares) if (owned > 0n) shares.set(account, 0n);
+      closingRates.push(r.closingRate);
+      for (const [account, owned] of shares) if (owned > 0n) shares.set(account, convertShares(owned, r.closingRate));
     }
     m = r.market;
     written += r.written;
@@ -551,6 +591,7 @@ export function cashMove(
     unabsorbed,
     interest,
     epochsEnded,
+    closingRates,
   };
 }
 
