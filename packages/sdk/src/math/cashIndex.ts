@@ -467,7 +467,8 @@ function setShares(m: CashMarket, oldShares: bigint, newShares: bigint): CashMar
  * vault does it: interest accrued first (the reserve's shares to the insurance account), the
  * settlement account moved raw, and a payment the insurance fund cannot cover written off against
  * every creditor before the payee is credited; a loss that would cut the supply index below
- * `MIN_SUPPLY_INDEX` ends the cash epoch (every claim written off in full, `epochsEnded`), what
+ * `MIN_SUPPLY_INDEX` ends the cash epoch (the loss written off, up to every claim, and the old
+ * shares converted at the epoch's closing rate: `epochsEnded`, `closingRates`), what
  * is left is written off again once the payee is credited, the payee's claim included, and what
  * even that cannot absorb is held apart as unabsorbed loss (`docs/cash.md`, "Losses"). The same refusals as the vault
  * (`VaultZeroAmount`, `VaultSelfTransfer`, `VaultAmountTooLarge`) are thrown as `MathError`s.
