@@ -23,6 +23,7 @@ import {
   liquidatorAbi,
   marginEngineAbi,
   optionMarketAbi,
+  portfolioManagerAbi,
 } from "@pledge/sdk";
 import { createReaders } from "../../packages/keeper/src/readers.js";
 
@@ -33,6 +34,8 @@ const market = getAddress("0x00000000000000000000000000000000000000e2");
 const engine = getAddress("0x00000000000000000000000000000000000000e3");
 const oracle = getAddress("0x00000000000000000000000000000000000000e4");
 const liquidator = getAddress("0x00000000000000000000000000000000000000e5");
+const manager = getAddress("0x00000000000000000000000000000000000000e7");
+const concentration = { kappaWad: WAD / 20n, maxRatioWad: 2n * WAD, liquidityWad: 100n * WAD };
 const usdc = getAddress("0x00000000000000000000000000000000000000c1");
 const weth = getAddress("0x00000000000000000000000000000000000000c2");
 const book: AddressBook = {
@@ -106,6 +109,16 @@ function answer(target: Address, data: Hex): Hex | undefined {
         });
       break;
     }
+    case manager: {
+      const call = decodeFunctionData({ abi: portfolioManagerAbi, data });
+      if (call.functionName === "concentrationParams")
+        return encodeFunctionResult({
+          abi: portfolioManagerAbi,
+          functionName: "concentrationParams",
+          result: concentration,
+        });
+      break;
+    }
     case engine: {
       const call = decodeFunctionData({ abi: marginEngineAbi, data });
       if (call.functionName === "marginModeOf")
@@ -116,6 +129,8 @@ function answer(target: Address, data: Hex): Hex | undefined {
         });
       if (call.functionName === "underlyingCount")
         return encodeFunctionResult({ abi: marginEngineAbi, functionName: "underlyingCount", result: 2 });
+      if (call.functionName === "portfolioManager")
+        return encodeFunctionResult({ abi: marginEngineAbi, functionName: "portfolioManager", result: manager });
       if (call.functionName === "underlying") {
         if (call.args[0] === 2) return undefined;
         return encodeFunctionResult({
@@ -326,7 +341,9 @@ describe("keeper readers (fake node)", () => {
     const { client, calls } = fakeNode();
     const readers = createReaders(client, book);
     const { collateral, underlyings } = await readers.marketParameters(10n);
-    assert.deepEqual(calls, [{ subcalls: 2 }, { subcalls: 2 + 2 * 2 }]);
+    // Round 1: the collateral list, the underlying count and the portfolio manager; round 2: two
+    // asset configs, and per underlying its registry entry, grid and concentration.
+    assert.deepEqual(calls, [{ subcalls: 3 }, { subcalls: 2 + 2 * 3 }]);
     assert.deepEqual(
       collateral.map((c) => [c.asset, c.decimals, c.underlyingIndex]),
       [
@@ -334,7 +351,19 @@ describe("keeper readers (fake node)", () => {
         [weth, 18, 1],
       ],
     );
-    assert.deepEqual([...underlyings], [[1, { asset: weth, params: { aIM: 1n, bIM: 2n, aMM: 3n, bMM: 4n } }]]);
+    assert.deepEqual(
+      [...underlyings],
+      [
+        [
+          1,
+          {
+            asset: weth,
+            params: { aIM: 1n, bIM: 2n, aMM: 3n, bMM: 4n },
+            concentration,
+          },
+        ],
+      ],
+    );
   });
 
   it("retries a batch after a transport error, as a whole", async () => {

@@ -22,6 +22,7 @@ import {
   marginEngineAbi,
   mockErc20Abi,
   optionMarketAbi,
+  portfolioManagerAbi,
 } from "./abis/index.js";
 import { type AccountId, asAccountId, ownerOf } from "./accounts.js";
 import type { AddressBook, AssetEntry } from "./addressBook.js";
@@ -35,6 +36,7 @@ type AllAbis =
   | typeof collateralVaultAbi
   | typeof optionMarketAbi
   | typeof marginEngineAbi
+  | typeof portfolioManagerAbi
   | typeof liquidatorAbi
   | typeof insuranceFundAbi
   | typeof chainlinkOracleAbi
@@ -60,6 +62,7 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
     collateralVaultAbi,
     optionMarketAbi,
     marginEngineAbi,
+    portfolioManagerAbi,
     liquidatorAbi,
     insuranceFundAbi,
     chainlinkOracleAbi,
@@ -688,7 +691,6 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   MarketInvalidFraction: ([fraction]) =>
     `A fraction of ${percent(fraction)} is not allowed: pass one above 0% and at most 100% (1e18)`,
   MarketAccountHookAlreadySet: () => "The market's account hook is set already; it cannot be replaced",
-
   // ---- BlackScholes
   BlackScholesInputOutOfRange: ([spot, strike, seconds, vol]) =>
     `Black-Scholes inputs are out of range (spot ${usd(spot)}, strike ${usd(strike)}, ${str(seconds)} s to expiry, volatility ${percent(vol)}); a price or volatility feed is far off, check the feeds`,
@@ -718,6 +720,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Account ${acct(account)} holds positions, so its margin mode cannot change; close or settle them first, or use another account`,
   EngineInvalidPositionCap: ([cap]) =>
     `A portfolio position cap of ${str(cap)} is not allowed: pass one from 1 to the engine's MAX_PORTFOLIO_POSITIONS`,
+  PortfolioInvalidConcentrationParams: ([index, params]) =>
+    `Concentration parameters ${formatValue(params)} for underlying ${str(index)} are outside the hard bounds (κ at most 25%, maximum ratio 0.1 to 4, liquidity reference 1 to 1e9 contracts); choose values within bounds`,
 
   // ---- Liquidator and insurance fund
   LiquidatorZeroAddress: () => "An address argument is zero; pass a real one",

@@ -1,12 +1,12 @@
 import type { Address, ReadContractErrorType } from "viem";
 import { readContract } from "viem/actions";
 
-import { collateralVaultAbi, marginEngineAbi } from "../../abis/index.js";
+import { collateralVaultAbi, marginEngineAbi, portfolioManagerAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
 import { orOnRevert } from "../../internal/reverts.js";
-import type { PortfolioParams, RiskParams } from "../../math/engine.js";
+import type { ConcentrationParams, PortfolioParams, RiskParams } from "../../math/engine.js";
 
 export interface GetMarketParametersParameters {
   vault?: Address | undefined;
@@ -27,12 +27,17 @@ export interface ListedCollateral {
   underlyingIndex?: number | undefined;
 }
 
-/** One listed underlying, as the engine's `underlying` and `portfolioParams` report it. */
+/**
+ * One listed underlying, as the engine's `underlying` and `portfolioParams` and the portfolio
+ * manager's `concentrationParams` report it.
+ */
 export interface ListedUnderlying {
   asset: Address;
   params: RiskParams;
   /** Absent when the engine has no portfolio grid for it (the read reverted). */
   portfolio?: PortfolioParams | undefined;
+  /** The concentration add-on's parameters (`kappaWad` 0: off); always read, optional for hand-built values. */
+  concentration?: ConcentrationParams | undefined;
 }
 
 export interface GetMarketParametersReturnType {
@@ -46,8 +51,8 @@ export type GetMarketParametersErrorType = PledgeErrorType | ReadContractErrorTy
 
 /**
  * The market-wide parameters that rarely change: the vault's collateral list with each asset's
- * decimals and haircuts, and the engine's underlyings (at most 32) with their risk and portfolio
- * parameters. Two rounds of parallel reads; a client created with `batch: { multicall: true }`
+ * decimals and haircuts, and the engine's underlyings (at most 32) with their risk, portfolio and
+ * concentration parameters. Two rounds of parallel reads; a client created with `batch: { multicall: true }`
  * folds each round into one call.
  *
  * @example
@@ -65,10 +70,12 @@ export async function getMarketParameters(
   const engine = { address: contractAddress(params.engine, params.addressBook, "MarginEngine"), abi: marginEngineAbi };
   const at = params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber };
   return pledgeRead(client, params.addressBook, async () => {
-    const [assets, count] = await Promise.all([
+    const [assets, count, portfolioManager] = await Promise.all([
       readContract(client, { ...vault, functionName: "collateralAssets", ...at }),
       readContract(client, { ...engine, functionName: "underlyingCount", ...at }),
+      readContract(client, { ...engine, functionName: "portfolioManager", ...at }),
     ]);
+    const manager = { address: portfolioManager, abi: portfolioManagerAbi };
     const indices = Array.from({ length: count }, (_, i) => i + 1);
     const [configs, listed] = await Promise.all([
       Promise.all(
@@ -76,7 +83,7 @@ export async function getMarketParameters(
       ),
       Promise.all(
         indices.map(async (index): Promise<[number, ListedUnderlying | undefined]> => {
-          const [underlying, portfolio] = await Promise.all([
+          const [underlying, portfolio, concentration] = await Promise.all([
             orOnRevert(
               readContract(client, { ...engine, functionName: "underlying", args: [index], ...at }),
               undefined,
@@ -85,10 +92,19 @@ export async function getMarketParameters(
               readContract(client, { ...engine, functionName: "portfolioParams", args: [index], ...at }),
               undefined,
             ),
+            readContract(client, { ...manager, functionName: "concentrationParams", args: [index], ...at }),
           ]);
           if (underlying === undefined) return [index, undefined];
           const { asset, params: risk } = underlying;
-          return [index, { asset, params: risk, ...(portfolio === undefined ? {} : { portfolio }) }];
+          return [
+            index,
+            {
+              asset,
+              params: risk,
+              ...(portfolio === undefined ? {} : { portfolio }),
+              concentration,
+            },
+          ];
         }),
       ),
     ]);

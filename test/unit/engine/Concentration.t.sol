@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+
+import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {IPortfolioManager} from "../../../contracts/interfaces/IPortfolioManager.sol";
+import {PortfolioManager} from "../../../contracts/engine/PortfolioManager.sol";
+import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
+import {Roles} from "../../../contracts/libraries/Roles.sol";
+import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
+
+/// @notice Issue 16, item 2: the concentration add-on (`docs/risk-model.md`, "Concentration").
+/// An account with Q gross short contracts on an underlying adds `κ·S·Q·min(Q / L, maxRatio)` to
+/// its initial requirement and half of it to maintenance, in CROSS, ISOLATED and PORTFOLIO mode;
+/// off (κ = 0) by default.
+contract ConcentrationTest is PledgeFixture {
+    uint64 internal constant KAPPA = 0.05e18; // 5 % of spot per contract at Q = L
+    uint64 internal constant MAX_RATIO = 2e18;
+    uint128 internal constant LIQUIDITY = 100e18; // 100 contracts
+
+    address internal carol;
+    uint256 internal carolKey;
+    AccountId internal carolAccount;
+    AccountId internal carolPortfolio;
+    AccountId internal bobAccount;
+    SeriesId internal call30;
+    SeriesId internal put30;
+    SeriesId internal btcCall30;
+    PortfolioManager internal manager;
+
+    function setUp() public override {
+        super.setUp();
+        (carol, carolKey) = makeAddrAndKey("carol");
+        carolAccount = _account(carol, 1);
+        carolPortfolio = _account(carol, 2);
+        bobAccount = _account(bob, 1);
+        call30 = _createSeries(ethIndex, 30, 3_300e18, true);
+        put30 = _createSeries(ethIndex, 30, 2_700e18, false);
+        btcCall30 = _createSeries(btcIndex, 30, 66_000e18, true);
+        manager = PortfolioManager(address(engine.portfolioManager()));
+        _fundAndDeposit(carol, carolAccount, usdc, 10_000_000e6);
+        _fundAndDeposit(carol, carolPortfolio, usdc, 10_000_000e6);
+        _fundAndDeposit(bob, bobAccount, usdc, 100_000_000e6);
+        vm.prank(carol);
+        engine.setMarginMode(carolPortfolio, IMarginEngine.MarginMode.PORTFOLIO);
+    }
+
+    // ------------------------------------------------------------ governance
+
+    function test_setConcentrationParams_boundsRoleAndEvent() public {
+        IPortfolioManager.ConcentrationParams memory p = manager.concentrationParams(ethIndex);
+        assertEq(p.kappaWad, 0, "off by default");
+
+        vm.startPrank(riskManager);
+        _expectInvalid(_params(0.25e18 + 1, MAX_RATIO, LIQUIDITY));
+        _expectInvalid(_params(KAPPA, 0.1e18 - 1, LIQUIDITY));
+        _expectInvalid(_params(KAPPA, 4e18 + 1, LIQUIDITY));
+        _expectInvalid(_params(KAPPA, MAX_RATIO, 1e18 - 1));
+        _expectInvalid(_params(KAPPA, MAX_RATIO, 1e27 + 1));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineUnderlyingNotListed.selector, address(0)));
+        manager.setConcentrationParams(3, _params(KAPPA, MAX_RATIO, LIQUIDITY));
+
+        // The bounds themselves are accepted; κ = 0 turns the add-on off with valid L and ratio.
+        manager.setConcentrationParams(ethIndex, _params(0.25e18, 4e18, 1e27));
+        manager.setConcentrationParams(ethIndex, _params(0, 0.1e18, 1e18));
+        vm.expectEmit(address(manager));
+        emit IPortfolioManager.ConcentrationParamsSet(ethIndex, _params(KAPPA, MAX_RATIO, LIQUIDITY));
+        manager.setConcentrationParams(ethIndex, _params(KAPPA, MAX_RATIO, LIQUIDITY));
+        vm.stopPrank();
+        p = manager.concentrationParams(ethIndex);
+        assertEq(abi.encode(p), abi.encode(_params(KAPPA, MAX_RATIO, LIQUIDITY)));
+
+        // The engine's risk manager role governs it; nobody else, not even the engine's admin.
+        for (uint256 i; i < 2; ++i) {
+            address caller = i == 0 ? alice : admin;
+            vm.prank(caller);
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAccessControl.AccessControlUnauthorizedAccount.selector,
+                    caller,
+                    Roles.RISK_MANAGER_ROLE
+                )
+            );
+            manager.setConcentrationParams(ethIndex, _params(KAPPA, MAX_RATIO, LIQUIDITY));
+        }
+    }
+
+    // ------------------------------------------------------------ the add-on
+
+    /// @dev 50 short calls, κ = 5 %, L = 100, ETH at 3,000: Q / L = 0.5, so the add-on is
+    /// 0.05 × 3,000 × 50 × 0.5 = 3,750 USD on initial margin and 1,875 on maintenance; twice the
+    /// size pays four times (15,000), and past maxRatio × L = 200 contracts it grows linearly.
+    function test_cross_addOnMatchesTheHandCalculation() public {
+        _trade(carolKey, carolAccount, bobAccount, call30, -50e18, 100e18);
+        IMarginEngine.MarginState memory off = engine.accountMargin(carolAccount);
+        _setParams(ethIndex, KAPPA, MAX_RATIO, LIQUIDITY);
+        IMarginEngine.MarginState memory on = engine.accountMargin(carolAccount);
+        assertEq(on.requirementIM - off.requirementIM, 3_750e18);
+        assertEq(on.requirementMM - off.requirementMM, 1_875e18);
+        assertEq(on.equityIM, off.equityIM, "equity is untouched");
+
+        _trade(carolKey, carolAccount, bobAccount, call30, -50e18, 100e18); // 100 contracts
+        _assertAddOn(carolAccount, 15_000e18);
+        _trade(carolKey, carolAccount, bobAccount, call30, -200e18, 100e18); // 300 contracts, ratio capped at 2
+        _assertAddOn(carolAccount, 90_000e18); // 0.05 × 3,000 × 300 × 2
+    }
+
+    /// @dev Q is the gross short count of every unsettled series on the underlying (calls and
+    /// puts, never netted by longs), and each underlying has its own parameters.
+    function test_addOnCountsGrossShortsPerUnderlying() public {
+        _trade(carolKey, carolAccount, bobAccount, call30, -30e18, 100e18);
+        _trade(carolKey, carolAccount, bobAccount, put30, -20e18, 100e18);
+        SeriesId call3000 = _createSeries(ethIndex, 30, 3_000e18, true);
+        _trade(carolKey, carolAccount, bobAccount, call3000, 40e18, 300e18); // a long nets nothing
+        _trade(carolKey, carolAccount, bobAccount, btcCall30, -10e18, 2_000e18); // BTC: off
+        _setParams(ethIndex, KAPPA, MAX_RATIO, LIQUIDITY);
+        _assertAddOn(carolAccount, 3_750e18); // Q = 50 on ETH, as 50 calls alone
+
+        _setParams(btcIndex, 0.01e18, MAX_RATIO, 20e18); // BTC: 0.01 × 60,000 × 10 × 0.5 = 3,000
+        _assertAddOn(carolAccount, 6_750e18);
+    }
+
+    /// @dev Security, "OI inflation": the add-on reads only the account's own shorts and the
+    /// governed L, so nobody else's trades (a wash pair inflating open interest, say) move it.
+    function test_othersOpenInterestDoesNotMoveTheAddOn() public {
+        _setParams(ethIndex, KAPPA, MAX_RATIO, LIQUIDITY);
+        _trade(carolKey, carolAccount, bobAccount, call30, -50e18, 100e18);
+        IMarginEngine.MarginState memory before = engine.accountMargin(carolAccount);
+        (address eve, uint256 eveKey) = makeAddrAndKey("eve");
+        AccountId eveShort = _account(eve, 1);
+        _fundAndDeposit(eve, eveShort, usdc, 10_000_000e6);
+        _fundAndDeposit(eve, _account(eve, 2), usdc, 10_000_000e6);
+        _trade(eveKey, eveShort, _account(eve, 2), call30, -1_000e18, 100e18);
+        assertEq(market.openInterest(call30), 1_050e18);
+        assertEq(abi.encode(engine.accountMargin(carolAccount)), abi.encode(before));
+    }
+
+    function test_portfolio_addOnMatchesTheHandCalculation() public {
+        _trade(carolKey, carolPortfolio, bobAccount, call30, -50e18, 100e18);
+        IMarginEngine.MarginState memory off = engine.accountMargin(carolPortfolio);
+        _setParams(ethIndex, KAPPA, MAX_RATIO, LIQUIDITY);
+        IMarginEngine.MarginState memory on = engine.accountMargin(carolPortfolio);
+        assertEq(on.requirementIM - off.requirementIM, 3_750e18);
+        assertEq(on.requirementMM - off.requirementMM, 1_875e18, "half, not the portfolio's mmFactor");
+        // A hedged book pays it too: liquidating 50 contracts is the same job either way.
+        _trade(carolKey, carolPortfolio, bobAccount, _createSeries(ethIndex, 30, 3_200e18, true), 50e18, 150e18);
+        _assertAddOn(carolPortfolio, 3_750e18);
+    }
+
+    function test_settledShortsCarryNoAddOn() public {
+        SeriesId call7 = _createSeries(ethIndex, 7, 3_300e18, true);
+        _trade(carolKey, carolAccount, bobAccount, call7, -50e18, 30e18);
+        _trade(carolKey, carolPortfolio, bobAccount, call7, -50e18, 30e18);
+        _setParams(ethIndex, KAPPA, MAX_RATIO, LIQUIDITY);
+        uint256 exp = _expiry(7);
+        vm.warp(exp + 30);
+        ethUsd.updateAnswer(3_000e8);
+        // Expired, price not posted: still at risk (at spot), still charged.
+        _assertAddOn(carolAccount, 3_750e18);
+        oracle.postSettlementPrice(address(weth), exp, uint80(ethUsd.latestRound()), new uint80[](0));
+        _refreshFeeds();
+        assertEq(engine.accountMargin(carolAccount).requirementIM, 0, "settled: nothing required");
+        assertEq(engine.accountMargin(carolPortfolio).requirementIM, 0, "settled: nothing required");
+    }
+
+    /// @dev The add-on is part of initial margin on every trade: a fill the account could afford
+    /// without it is refused once it would take the account below IM.
+    function test_addOnIsEnforcedOnNewRisk() public {
+        AccountId thin = _account(carol, 3);
+        _fundAndDeposit(carol, thin, usdc, 50_000e6);
+        // 15,000 of IM without the add-on; 0.05 × 3,000 × 50 × 4 = 30,000 more with it.
+        _trade(carolKey, thin, bobAccount, call30, -50e18, 100e18);
+        _setParams(ethIndex, KAPPA, 4e18, 10e18);
+        assertEq(uint8(engine.accountMargin(thin).health), uint8(IMarginEngine.Health.HEALTHY));
+        vm.expectRevert(); // EngineBelowInitialMargin, bubbled by the market's gate
+        this.tradeExternal(thin, call30, -10e18);
+        // Closing stays open: the add-on shrinks faster than the position.
+        _trade(carolKey, thin, bobAccount, call30, 10e18, 100e18);
+    }
+
+    function tradeExternal(AccountId account, SeriesId id, int256 size) external {
+        _trade(carolKey, account, bobAccount, id, size, 100e18);
+    }
+
+    /// @dev With the defaults (κ = 0 everywhere) nothing changes: the standard requirement is the
+    /// per-contract sum, to the wei, and explicit "off" parameters give the same numbers.
+    function test_defaults_changeNothing() public {
+        _trade(carolKey, carolAccount, bobAccount, call30, -50e18, 100e18);
+        _trade(carolKey, carolAccount, bobAccount, put30, -20e18, 100e18);
+        IMarginEngine.MarginState memory state = engine.accountMargin(carolAccount);
+        IMarginEngine.RiskParams memory p = _standardParams();
+        uint256 expected =
+            MarginMath.positionRequirementUp(
+                -50e18,
+                MarginMath.shortRequirementUp(true, 3_000e18, 3_300e18, p.aIM, p.bIM)
+            ) +
+                MarginMath.positionRequirementUp(
+                    -20e18,
+                    MarginMath.shortRequirementUp(false, 3_000e18, 2_700e18, p.aIM, p.bIM)
+                );
+        assertEq(state.requirementIM, expected);
+        IMarginEngine.MarginState memory portfolio = engine.accountMargin(carolPortfolio);
+        _setParams(ethIndex, 0, MAX_RATIO, LIQUIDITY);
+        assertEq(abi.encode(engine.accountMargin(carolAccount)), abi.encode(state));
+        assertEq(abi.encode(engine.accountMargin(carolPortfolio)), abi.encode(portfolio));
+        uint256[] memory shorts = new uint256[](3);
+        shorts[1] = 70e18;
+        uint256[] memory spots = new uint256[](3);
+        spots[1] = 3_000e18;
+        (uint256 initialWad, uint256 maintenanceWad) = manager.concentrationAddOnUp(shorts, spots);
+        assertEq(initialWad + maintenanceWad, 0);
+    }
+
+    // ------------------------------------------------------------ the formula
+
+    /// @dev Monotone in size (a larger book never pays less), quadratic up to the cap (twice the
+    /// size pays four times, up to rounding), linear beyond it, never above κ × maxRatio × S × Q.
+    function testFuzz_addOnIsMonotoneInSize(
+        uint256 q1,
+        uint256 q2,
+        uint256 kappa,
+        uint256 ratio,
+        uint256 l
+    ) public pure {
+        q1 = bound(q1, 0, 1e30);
+        q2 = bound(q2, q1, 1e30);
+        kappa = bound(kappa, 1, 0.25e18);
+        ratio = bound(ratio, 0.1e18, 4e18);
+        l = bound(l, 1e18, 1e27);
+        uint256 spot = 3_000e18;
+        uint256 a1 = MarginMath.concentrationAddOnUp(q1, spot, kappa, l, ratio);
+        uint256 a2 = MarginMath.concentrationAddOnUp(q2, spot, kappa, l, ratio);
+        assertLe(a1, a2, "monotone in size");
+        // Never more than κ · S per contract times the capped ratio.
+        uint256 ceiling = FixedPointMathLib.mulWadUp(
+            FixedPointMathLib.mulWadUp(FixedPointMathLib.mulWadUp(kappa, spot), q2),
+            ratio
+        );
+        assertLe(a2, ceiling);
+        if (q1 != 0 && 2 * q1 <= (l * ratio) / 1e18 && q1 >= 1e18) {
+            uint256 doubled = MarginMath.concentrationAddOnUp(2 * q1, spot, kappa, l, ratio);
+            assertApproxEqRel(doubled, 4 * a1, 1e12, "quadratic below the cap");
+        }
+    }
+
+    /// @dev On chain, in both modes: the add-on part of the requirement grows with every short
+    /// added, whatever the series, and equals the formula at the account's gross short count.
+    function testFuzz_accountAddOnIsMonotoneInSize(uint256 first, uint256 second, bool portfolio) public {
+        first = bound(first, 1e16, 150e18);
+        second = bound(second, 1e16, 150e18);
+        AccountId account = portfolio ? carolPortfolio : carolAccount;
+        _setParams(ethIndex, KAPPA, MAX_RATIO, LIQUIDITY);
+        _trade(carolKey, account, bobAccount, call30, -int256(first), 100e18);
+        uint256 before = _addOn(account);
+        assertEq(before, MarginMath.concentrationAddOnUp(first, 3_000e18, KAPPA, LIQUIDITY, MAX_RATIO));
+        _trade(carolKey, account, bobAccount, put30, -int256(second), 100e18);
+        uint256 grown = _addOn(account);
+        assertGt(grown, before, "more shorts, more add-on");
+        assertEq(grown, MarginMath.concentrationAddOnUp(first + second, 3_000e18, KAPPA, LIQUIDITY, MAX_RATIO));
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    /// @dev The initial add-on of `account` under ETH's current parameters (BTC off).
+    function _addOn(AccountId account) internal returns (uint256 addOn) {
+        IPortfolioManager.ConcentrationParams memory saved = manager.concentrationParams(ethIndex);
+        uint256 on = engine.accountMargin(account).requirementIM;
+        _setParams(ethIndex, 0, MAX_RATIO, LIQUIDITY);
+        addOn = on - engine.accountMargin(account).requirementIM;
+        _setParams(ethIndex, saved.kappaWad, saved.maxRatioWad, saved.liquidityWad);
+    }
+
+    function _assertAddOn(AccountId account, uint256 expected) internal {
+        IMarginEngine.MarginState memory on = engine.accountMargin(account);
+        IPortfolioManager.ConcentrationParams memory saved = manager.concentrationParams(ethIndex);
+        IPortfolioManager.ConcentrationParams memory savedBtc = manager.concentrationParams(btcIndex);
+        _setParams(ethIndex, 0, MAX_RATIO, LIQUIDITY);
+        _setParams(btcIndex, 0, MAX_RATIO, LIQUIDITY);
+        IMarginEngine.MarginState memory off = engine.accountMargin(account);
+        assertEq(on.requirementIM - off.requirementIM, expected, "initial add-on");
+        assertEq(on.requirementMM - off.requirementMM, (expected + 1) / 2, "maintenance add-on");
+        if (saved.liquidityWad != 0) _setParams(ethIndex, saved.kappaWad, saved.maxRatioWad, saved.liquidityWad);
+        if (savedBtc.liquidityWad != 0) {
+            _setParams(btcIndex, savedBtc.kappaWad, savedBtc.maxRatioWad, savedBtc.liquidityWad);
+        }
+    }
+
+    function _setParams(uint16 index, uint64 kappa, uint64 ratio, uint128 liquidity) internal {
+        vm.prank(riskManager);
+        manager.setConcentrationParams(index, _params(kappa, ratio, liquidity));
+    }
+
+    function _params(
+        uint256 kappa,
+        uint256 ratio,
+        uint256 liquidity
+    ) internal pure returns (IPortfolioManager.ConcentrationParams memory) {
+        return IPortfolioManager.ConcentrationParams(uint64(kappa), uint64(ratio), uint128(liquidity));
+    }
+
+    function _expectInvalid(IPortfolioManager.ConcentrationParams memory p) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(IPortfolioManager.PortfolioInvalidConcentrationParams.selector, ethIndex, p)
+        );
+        manager.setConcentrationParams(ethIndex, p);
+    }
+}
