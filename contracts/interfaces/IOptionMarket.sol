@@ -86,6 +86,15 @@ interface IOptionMarket {
     error MarketInvalidFraction(uint256 fractionWad);
     /// @notice The account hook is set once; it cannot be replaced.
     error MarketAccountHookAlreadySet();
+    /// @notice A fill would raise the open interest of `seriesId` past the per-series cap of its
+    /// underlying; `room` is what the series could still take (cap − open interest before, or 0).
+    error MarketSeriesOpenInterestCap(SeriesId seriesId, uint256 cap, uint256 room);
+    /// @notice A fill would raise the open interest summed over every series of underlying
+    /// `underlyingIndex` past its cap; `room` is what the underlying could still take.
+    error MarketUnderlyingOpenInterestCap(uint16 underlyingIndex, uint256 cap, uint256 room);
+    /// @notice Open-interest caps outside the bounds: each is 0 (no cap) or within
+    /// [`MIN_OPEN_INTEREST_CAP`, `MAX_AMOUNT`], and a per-series cap is at most the underlying's.
+    error MarketInvalidOpenInterestCaps(uint16 underlyingIndex, uint256 seriesCap, uint256 underlyingCap);
 
     // ---------------------------------------------------------------- events
 
@@ -121,6 +130,8 @@ interface IOptionMarket {
     event PositionsSliced(AccountId indexed from, AccountId indexed to, uint256 fractionWad);
     /// @notice The account hook (the liquidator) was set.
     event AccountHookSet(address hook);
+    /// @notice The open-interest caps of an underlying changed (WAD contracts; 0: no cap).
+    event OpenInterestCapsSet(uint16 indexed underlyingIndex, uint256 seriesCap, uint256 underlyingCap);
 
     // ---------------------------------------------------------------- series
 
@@ -192,6 +203,16 @@ interface IOptionMarket {
     /// `MAX_MAKER_FEE_WAD` and `MAX_TAKER_FEE_WAD`.
     function setFees(uint256 makerFeeWad, uint256 takerFeeWad) external;
 
+    /// @notice Sets the open-interest caps of underlying `underlyingIndex`, WAD contracts (risk
+    /// manager): `seriesCap` bounds the open interest of each of its series, `underlyingCap` the sum
+    /// over all of them; 0 means no cap (the default). Each is 0 or within
+    /// [`MIN_OPEN_INTEREST_CAP`, `MAX_AMOUNT`], and a per-series cap is at most a set underlying
+    /// cap (`MarketInvalidOpenInterestCaps`). Only a fill that raises open interest is held to
+    /// them (`MarketSeriesOpenInterestCap`, `MarketUnderlyingOpenInterestCap`); closing, transfers,
+    /// liquidation slices and settlement never raise it and never meet a cap, so lowering a cap
+    /// below the open interest already there only stops new positions.
+    function setOpenInterestCaps(uint16 underlyingIndex, uint256 seriesCap, uint256 underlyingCap) external;
+
     /// @notice Names the account that receives fees, or 0 for none (admin: the timelock). It
     /// must hold no positions and owe no cash, and may not be the settlement account; from
     /// then on it can never trade, hold positions or receive a liquidation slice, so it can
@@ -227,6 +248,14 @@ interface IOptionMarket {
 
     /// @notice Σ of long balances of a series (= Σ of short balances, negated).
     function openInterest(SeriesId seriesId) external view returns (uint256);
+
+    /// @notice Σ of `openInterest` over every series of underlying `underlyingIndex`.
+    function underlyingOpenInterest(uint16 underlyingIndex) external view returns (uint256);
+
+    /// @notice The open-interest caps of underlying `underlyingIndex`, WAD contracts; 0: no cap.
+    /// @return seriesCap The most open interest any one of its series may reach by a fill.
+    /// @return underlyingCap The most open interest all its series together may reach by a fill.
+    function openInterestCaps(uint16 underlyingIndex) external view returns (uint128 seriesCap, uint128 underlyingCap);
 
     function orderHash(Order calldata order) external view returns (bytes32);
 

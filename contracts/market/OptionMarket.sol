@@ -39,6 +39,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     uint256 public constant EXPIRY_TIME_OF_DAY = 8 hours;
     /// @notice Largest fill or transfer amount, WAD contracts, so signed arithmetic never overflows.
     uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
+    /// @notice Smallest open-interest cap other than 0 (no cap): one contract.
+    uint256 public constant MIN_OPEN_INTEREST_CAP = 1e18;
     /// @notice EIP-712 type hash of `Order`.
     bytes32 public constant ORDER_TYPEHASH = keccak256(
         abi.encodePacked(
@@ -74,11 +76,22 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     AccountId public feeAccount;
     /// @inheritdoc IOptionMarket
     IAccountHook public accountHook;
+    /// @inheritdoc IOptionMarket
+    mapping(uint16 underlyingIndex => uint256) public underlyingOpenInterest;
+    /// @inheritdoc IOptionMarket
+    mapping(uint16 underlyingIndex => OpenInterestCaps) public openInterestCaps;
 
     mapping(AccountId account => mapping(SeriesId seriesId => int256)) private _positions;
     mapping(AccountId account => SeriesId[]) private _openSeries;
     /// @dev Position in `_openSeries[account]` plus one; 0 = not open.
     mapping(AccountId account => mapping(SeriesId seriesId => uint256)) private _openIndex;
+
+    /// @dev An underlying's open-interest caps, WAD contracts, 0 = no cap; one slot, read once per
+    /// fill that raises open interest.
+    struct OpenInterestCaps {
+        uint128 seriesCap;
+        uint128 underlyingCap;
+    }
 
     /// @dev One account's side of a fill, as the margin gate judges it (`docs/margin-gate.md`):
     /// what the fill does to it and, when reducing, its state before.
@@ -147,8 +160,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
         // Effects. fillSize ≤ remaining was checked, so this cannot overflow the order size.
         filled[hash] += fillSize;
+        uint256 openInterestBefore = openInterest[order.seriesId];
         _applyDelta(maker.account, order.seriesId, makerDelta);
         _applyDelta(taker.account, order.seriesId, -makerDelta);
+        _checkOpenInterestCaps(order.seriesId, openInterestBefore);
 
         premium = _settleCash(hash, order, maker.account, taker.account, fillSize);
 
@@ -309,6 +324,22 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         makerFeeWad = newMakerFeeWad;
         takerFeeWad = newTakerFeeWad;
         emit FeesSet(newMakerFeeWad, newTakerFeeWad);
+    }
+
+    /// @inheritdoc IOptionMarket
+    function setOpenInterestCaps(
+        uint16 underlyingIndex,
+        uint256 seriesCap,
+        uint256 underlyingCap
+    ) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        if (
+            !_validCap(seriesCap) ||
+            !_validCap(underlyingCap) ||
+            (seriesCap != 0 && underlyingCap != 0 && seriesCap > underlyingCap)
+        ) revert MarketInvalidOpenInterestCaps(underlyingIndex, seriesCap, underlyingCap);
+        // Both fit in 128 bits: MAX_AMOUNT < 2^127.
+        openInterestCaps[underlyingIndex] = OpenInterestCaps(uint128(seriesCap), uint128(underlyingCap));
+        emit OpenInterestCapsSet(underlyingIndex, seriesCap, underlyingCap);
     }
 
     /// @inheritdoc IOptionMarket
@@ -582,8 +613,39 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         // Open interest is Σ longs: add the new long part, remove the old one.
         uint256 longBefore = before > 0 ? uint256(before) : 0;
         uint256 longAfter = balance > 0 ? uint256(balance) : 0;
-        if (longAfter != longBefore) openInterest[seriesId] = openInterest[seriesId] + longAfter - longBefore;
+        if (longAfter != longBefore) {
+            openInterest[seriesId] = openInterest[seriesId] + longAfter - longBefore;
+            uint16 u = SeriesLib.underlyingIndexOf(seriesId);
+            underlyingOpenInterest[u] = underlyingOpenInterest[u] + longAfter - longBefore;
+        }
         emit PositionChanged(account, seriesId, balance);
+    }
+
+    /// @dev Holds a fill to its underlying's open-interest caps, only when it raised the series'
+    /// open interest: a fill where either side only closes, every transfer and liquidation slice
+    /// (which move existing contracts) and settlement never raise it, so exits never meet a cap.
+    /// The room named is the cap less the open interest before the fill (0 when already above).
+    function _checkOpenInterestCaps(SeriesId seriesId, uint256 before) private view {
+        uint256 seriesOpenInterest = openInterest[seriesId];
+        if (seriesOpenInterest <= before) return;
+        uint16 u = SeriesLib.underlyingIndexOf(seriesId);
+        OpenInterestCaps memory caps = openInterestCaps[u];
+        uint256 cap = caps.seriesCap;
+        if (cap != 0 && seriesOpenInterest > cap) {
+            revert MarketSeriesOpenInterestCap(seriesId, cap, cap > before ? cap - before : 0);
+        }
+        cap = caps.underlyingCap;
+        uint256 total = underlyingOpenInterest[u];
+        if (cap != 0 && total > cap) {
+            // The fill raised the underlying's open interest by exactly what it raised the series'.
+            uint256 totalBefore = total - (seriesOpenInterest - before);
+            revert MarketUnderlyingOpenInterestCap(u, cap, cap > totalBefore ? cap - totalBefore : 0);
+        }
+    }
+
+    /// @dev An open-interest cap is 0 (none) or between one contract and the largest fill.
+    function _validCap(uint256 cap) private pure returns (bool) {
+        return cap == 0 || (cap >= MIN_OPEN_INTEREST_CAP && cap <= MAX_AMOUNT);
     }
 
     function _open(AccountId account, SeriesId seriesId) private {

@@ -107,6 +107,8 @@ function answer(target: Address, data: Hex): Hex | undefined {
             [WAD, -WAD],
           ],
         });
+      if (call.functionName === "openInterestCaps")
+        return encodeFunctionResult({ abi: optionMarketAbi, functionName: "openInterestCaps", result: [5n * WAD, 0n] });
       break;
     }
     case manager: {
@@ -342,8 +344,8 @@ describe("keeper readers (fake node)", () => {
     const readers = createReaders(client, book);
     const { collateral, underlyings } = await readers.marketParameters(10n);
     // Round 1: the collateral list, the underlying count and the portfolio manager; round 2: two
-    // asset configs, and per underlying its registry entry, grid and concentration.
-    assert.deepEqual(calls, [{ subcalls: 3 }, { subcalls: 2 + 2 * 3 }]);
+    // asset configs, and per underlying its registry entry, grid, concentration and caps.
+    assert.deepEqual(calls, [{ subcalls: 3 }, { subcalls: 2 + 2 * 4 }]);
     assert.deepEqual(
       collateral.map((c) => [c.asset, c.decimals, c.underlyingIndex]),
       [
@@ -360,6 +362,7 @@ describe("keeper readers (fake node)", () => {
             asset: weth,
             params: { aIM: 1n, bIM: 2n, aMM: 3n, bMM: 4n },
             concentration,
+            openInterestCaps: { seriesCap: 5n * WAD, underlyingCap: 0n },
           },
         ],
       ],

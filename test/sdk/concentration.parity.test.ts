@@ -9,16 +9,20 @@ import {
   type Order,
   Account,
   MarginMode,
+  PledgeError,
   accountId,
   accountMargin,
   approximateMaintenance,
   concentrationAddOnUp,
+  decodePledgeError,
   decodeSeries,
   expiryAfter,
   getMarginInputs,
   getMarketParameters,
+  getOpenInterestCaps,
   orderDomain,
   orderTypes,
+  pledgeActions,
   seriesId as packSeries,
   type AccountId,
   type SeriesId,
@@ -40,9 +44,10 @@ const params = (kappaWad: bigint, maxRatioWad: bigint, liquidityWad: bigint): Co
  * Issue 16, item 2: with the concentration add-on on, the SDK's margin equals the engine's to the
  * wei for a seeded random population of CROSS and PORTFOLIO accounts (ETH and BTC calls and puts,
  * long and short, sizes from a hundredth of a contract to several times the liquidity reference,
- * so the add-on is both quadratic and capped), under moving prices and changing parameters.
+ * so the add-on is both quadratic and capped), under moving prices and changing parameters; and the
+ * SDK's read of the open-interest caps names the room a fill has, as the market's revert does.
  */
-describe("SDK concentration add-on equals the chain", async () => {
+describe("SDK concentration add-on and open-interest caps equal the chain", async () => {
   const connection = await network.create();
   const { contracts, book } = await deployPledge(connection, { writeBook: false });
   const { vault, market, engine, usdc, weth, wbtc, ethUsd, btcUsd, ethVol, btcVol } = contracts;
@@ -220,5 +225,64 @@ describe("SDK concentration add-on equals the chain", async () => {
     ]);
     assert.equal(initialWad, sdk);
     assert.equal(maintenanceWad, (sdk + 1n) / 2n);
+  });
+
+  it("reads the open-interest caps and the room a fill has, as the market refuses it", async () => {
+    const series = seriesIds.find((id) => decodeSeries(id).underlyingIndex === 1 && marks.get(id)! > 0n)!;
+    const openInterest = await market.read.openInterest([series]);
+    const total = await market.read.underlyingOpenInterest([1]);
+    await market.write.setOpenInterestCaps([1, openInterest + 3n * WAD, total + 5n * WAD]);
+    const caps = await getOpenInterestCaps(publicClient, { addressBook: book, seriesId: series });
+    assert.deepEqual(caps, {
+      underlyingIndex: 1,
+      series: { cap: openInterest + 3n * WAD, openInterest, room: 3n * WAD },
+      underlying: { cap: total + 5n * WAD, openInterest: total, room: 5n * WAD },
+      room: 3n * WAD,
+    });
+    const pledge = publicClient.extend(pledgeActions({ addressBook: book }));
+    assert.deepEqual(await pledge.getOpenInterestCaps({ seriesId: series }), caps);
+
+    // A fresh pair of accounts opening more than the room is refused, naming it.
+    const buyer = accountId(trader, 1_000n);
+    await vault.write.deposit([buyer, usdc.address, 10n ** 12n], { account: traderWallet.account });
+    const order: Order = {
+      account: buyer,
+      seriesId: series,
+      size: 4n * WAD,
+      priceWad: marks.get(series)!,
+      taker: 0n,
+      nonce: ++nonce,
+      deadline: now + 365n * DAY,
+    };
+    const signature = await traderWallet.signTypedData({
+      domain: orderDomain(chainId, market.address),
+      types: orderTypes,
+      primaryType: "Order",
+      message: order,
+    });
+    const seller = accountId(mmWallet.account.address, 2n);
+    await usdc.write.mint([mmWallet.account.address, 10n ** 12n]);
+    await usdc.write.approve([vault.address, 10n ** 12n], { account: mmWallet.account });
+    await vault.write.deposit([seller, usdc.address, 10n ** 12n], { account: mmWallet.account });
+    try {
+      await publicClient.simulateContract({
+        address: market.address,
+        abi: market.abi,
+        functionName: "fill",
+        args: [order, signature, seller, 4n * WAD],
+        account: mmWallet.account,
+      });
+      assert.fail("the fill should have been refused");
+    } catch (error) {
+      const decoded = decodePledgeError(error);
+      assert.ok(decoded instanceof PledgeError, String(error));
+      assert.equal(decoded.errorName, "MarketSeriesOpenInterestCap");
+      assert.deepEqual(decoded.args, [series, caps.series.cap, caps.room]);
+      assert.match(decoded.message, /room left: 3 contracts/);
+    }
+    await market.write.fill([order, signature, seller, caps.room!], { account: mmWallet.account });
+    const after = await getOpenInterestCaps(publicClient, { addressBook: book, seriesId: series });
+    assert.equal(after.room, 0n);
+    assert.equal(after.underlying.room, 2n * WAD);
   });
 });

@@ -466,6 +466,8 @@ const wadAmount = (wad: unknown): string => {
   return text;
 };
 const usd = (wad: unknown) => `${wadAmount(wad)} USD`;
+/** A WAD number of option contracts. */
+const contracts = (wad: unknown) => `${wadAmount(wad)} contracts`;
 /** Two USD amounts of an inequality, with as many decimals as it takes for them to differ. */
 const usdPair = (left: unknown, right: unknown): [string, string] => {
   const [l, r] = wadPair(left, right);
@@ -691,6 +693,13 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   MarketInvalidFraction: ([fraction]) =>
     `A fraction of ${percent(fraction)} is not allowed: pass one above 0% and at most 100% (1e18)`,
   MarketAccountHookAlreadySet: () => "The market's account hook is set already; it cannot be replaced",
+  MarketSeriesOpenInterestCap: ([id, cap, room]) =>
+    `The fill would take the open interest of series ${seriesName(id)} past its cap of ${contracts(cap)} (room left: ${contracts(room)}); fill at most the room, or trade against a holder who is closing`,
+  MarketUnderlyingOpenInterestCap: ([index, cap, room]) =>
+    `The fill would take the open interest of underlying ${str(index)} past its cap of ${contracts(cap)} summed over its series (room left: ${contracts(room)}); fill at most the room, or trade against a holder who is closing`,
+  MarketInvalidOpenInterestCaps: ([index, seriesCap, underlyingCap]) =>
+    `Open-interest caps of ${contracts(seriesCap)} per series and ${contracts(underlyingCap)} in all for underlying ${str(index)} are not allowed: each is 0 (no cap) or from 1 contract to MAX_AMOUNT, and the per-series cap is at most the underlying's`,
+
   // ---- BlackScholes
   BlackScholesInputOutOfRange: ([spot, strike, seconds, vol]) =>
     `Black-Scholes inputs are out of range (spot ${usd(spot)}, strike ${usd(strike)}, ${str(seconds)} s to expiry, volatility ${percent(vol)}); a price or volatility feed is far off, check the feeds`,

@@ -89,6 +89,15 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "uint16", name: "underlyingIndex", type: "uint16" },
+      { internalType: "uint256", name: "seriesCap", type: "uint256" },
+      { internalType: "uint256", name: "underlyingCap", type: "uint256" },
+    ],
+    name: "MarketInvalidOpenInterestCaps",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "bytes32", name: "orderHash", type: "bytes32" }],
     name: "MarketInvalidSignature",
     type: "error",
@@ -189,6 +198,15 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "uint256", name: "cap", type: "uint256" },
+      { internalType: "uint256", name: "room", type: "uint256" },
+    ],
+    name: "MarketSeriesOpenInterestCap",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
     name: "MarketSettlementPriceMissing",
     type: "error",
@@ -221,6 +239,15 @@ export const optionMarketAbi = [
   {
     inputs: [{ internalType: "uint16", name: "underlyingIndex", type: "uint16" }],
     name: "MarketUnderlyingNotListed",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint16", name: "underlyingIndex", type: "uint16" },
+      { internalType: "uint256", name: "cap", type: "uint256" },
+      { internalType: "uint256", name: "room", type: "uint256" },
+    ],
+    name: "MarketUnderlyingOpenInterestCap",
     type: "error",
   },
   {
@@ -269,6 +296,16 @@ export const optionMarketAbi = [
       { indexed: false, internalType: "uint256", name: "minNonce", type: "uint256" },
     ],
     name: "MinNonceSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint16", name: "underlyingIndex", type: "uint16" },
+      { indexed: false, internalType: "uint256", name: "seriesCap", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "underlyingCap", type: "uint256" },
+    ],
+    name: "OpenInterestCapsSet",
     type: "event",
   },
   {
@@ -437,6 +474,13 @@ export const optionMarketAbi = [
   {
     inputs: [],
     name: "MAX_TAKER_FEE_WAD",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MIN_OPEN_INTEREST_CAP",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -627,6 +671,16 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "uint16", name: "underlyingIndex", type: "uint16" }],
+    name: "openInterestCaps",
+    outputs: [
+      { internalType: "uint128", name: "seriesCap", type: "uint128" },
+      { internalType: "uint128", name: "underlyingCap", type: "uint128" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       {
         components: [
@@ -739,6 +793,17 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
+      { internalType: "uint16", name: "underlyingIndex", type: "uint16" },
+      { internalType: "uint256", name: "seriesCap", type: "uint256" },
+      { internalType: "uint256", name: "underlyingCap", type: "uint256" },
+    ],
+    name: "setOpenInterestCaps",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
       { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "SeriesId", name: "seriesId", type: "uint256" },
     ],
@@ -788,6 +853,13 @@ export const optionMarketAbi = [
     name: "transferPositions",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint16", name: "underlyingIndex", type: "uint16" }],
+    name: "underlyingOpenInterest",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
     type: "function",
   },
   { inputs: [], name: "unpause", outputs: [], stateMutability: "nonpayable", type: "function" },

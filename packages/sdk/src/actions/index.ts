@@ -27,5 +27,6 @@ export * from "./orders/simulateFill.js";
 export * from "./orders/getOrderStatus.js";
 export * from "./accounts/transferPositions.js";
 export * from "./reads/getSeriesList.js";
+export * from "./reads/getOpenInterestCaps.js";
 export * from "./events/getPledgeEvents.js";
 export * from "./events/watchPledgeEvents.js";

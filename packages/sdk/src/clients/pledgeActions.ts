@@ -80,6 +80,11 @@ import {
   getMarketParameters,
 } from "../actions/reads/getMarketParameters.js";
 import {
+  type GetOpenInterestCapsParameters,
+  type GetOpenInterestCapsReturnType,
+  getOpenInterestCaps,
+} from "../actions/reads/getOpenInterestCaps.js";
+import {
   type GetOraclePricesParameters,
   type GetOraclePricesReturnType,
   getOraclePrices,
@@ -132,6 +137,9 @@ export type PledgeActions = {
     params?: BoundReadParameters<GetMarketParametersParameters>,
   ): Promise<GetMarketParametersReturnType>;
   getOraclePrices(params: BoundReadParameters<GetOraclePricesParameters>): Promise<GetOraclePricesReturnType>;
+  getOpenInterestCaps(
+    params: BoundReadParameters<GetOpenInterestCapsParameters>,
+  ): Promise<GetOpenInterestCapsReturnType>;
   getOrderStatus(params: BoundReadParameters<GetOrderStatusParameters>): Promise<GetOrderStatusReturnType>;
   getSeriesList(params?: BoundReadParameters<GetSeriesListParameters>): Promise<GetSeriesListReturnType>;
   simulateFill(params: BoundReadParameters<SimulateFillParameters>): Promise<SimulateFillReturnType>;
@@ -199,6 +207,7 @@ export function pledgeActions(defaults: { addressBook: AddressBook }) {
       getMarginInputs: (params) => getMarginInputs(client, read(params)),
       getMarketParameters: (params = {}) => getMarketParameters(client, read(params)),
       getOraclePrices: (params) => getOraclePrices(client, read(params)),
+      getOpenInterestCaps: (params) => getOpenInterestCaps(client, read(params)),
       getOrderStatus: (params) => getOrderStatus(client, read(params)),
       getSeriesList: (params = {}) => getSeriesList(client, read(params)),
       simulateFill: (params) => simulateFill(client, read(params)),

@@ -1,7 +1,7 @@
 import type { Address, ReadContractErrorType } from "viem";
 import { readContract } from "viem/actions";
 
-import { collateralVaultAbi, marginEngineAbi, portfolioManagerAbi } from "../../abis/index.js";
+import { collateralVaultAbi, marginEngineAbi, optionMarketAbi, portfolioManagerAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
@@ -11,6 +11,8 @@ import type { ConcentrationParams, PortfolioParams, RiskParams } from "../../mat
 export interface GetMarketParametersParameters {
   vault?: Address | undefined;
   engine?: Address | undefined;
+  /** The market whose open-interest caps to read (default: the address book's; neither: left out). */
+  market?: Address | undefined;
   addressBook?: AddressBook | undefined;
   /** Read at this block (default: latest). */
   blockNumber?: bigint | undefined;
@@ -28,8 +30,8 @@ export interface ListedCollateral {
 }
 
 /**
- * One listed underlying, as the engine's `underlying` and `portfolioParams` and the portfolio
- * manager's `concentrationParams` report it.
+ * One listed underlying, as the engine's `underlying` and `portfolioParams`, the portfolio
+ * manager's `concentrationParams` and the market's `openInterestCaps` report it.
  */
 export interface ListedUnderlying {
   asset: Address;
@@ -38,6 +40,8 @@ export interface ListedUnderlying {
   portfolio?: PortfolioParams | undefined;
   /** The concentration add-on's parameters (`kappaWad` 0: off); always read, optional for hand-built values. */
   concentration?: ConcentrationParams | undefined;
+  /** Open-interest caps, WAD contracts, 0 meaning no cap; read whenever the market's address is known. */
+  openInterestCaps?: { seriesCap: bigint; underlyingCap: bigint } | undefined;
 }
 
 export interface GetMarketParametersReturnType {
@@ -52,7 +56,7 @@ export type GetMarketParametersErrorType = PledgeErrorType | ReadContractErrorTy
 /**
  * The market-wide parameters that rarely change: the vault's collateral list with each asset's
  * decimals and haircuts, and the engine's underlyings (at most 32) with their risk, portfolio and
- * concentration parameters. Two rounds of parallel reads; a client created with `batch: { multicall: true }`
+ * concentration parameters and open-interest caps. Two rounds of parallel reads; a client created with `batch: { multicall: true }`
  * folds each round into one call.
  *
  * @example
@@ -68,6 +72,7 @@ export async function getMarketParameters(
     abi: collateralVaultAbi,
   };
   const engine = { address: contractAddress(params.engine, params.addressBook, "MarginEngine"), abi: marginEngineAbi };
+  const marketAddress = params.market ?? params.addressBook?.contracts.OptionMarket;
   const at = params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber };
   return pledgeRead(client, params.addressBook, async () => {
     const [assets, count, portfolioManager] = await Promise.all([
@@ -83,7 +88,7 @@ export async function getMarketParameters(
       ),
       Promise.all(
         indices.map(async (index): Promise<[number, ListedUnderlying | undefined]> => {
-          const [underlying, portfolio, concentration] = await Promise.all([
+          const [underlying, portfolio, concentration, caps] = await Promise.all([
             orOnRevert(
               readContract(client, { ...engine, functionName: "underlying", args: [index], ...at }),
               undefined,
@@ -93,6 +98,15 @@ export async function getMarketParameters(
               undefined,
             ),
             readContract(client, { ...manager, functionName: "concentrationParams", args: [index], ...at }),
+            marketAddress === undefined
+              ? undefined
+              : readContract(client, {
+                  address: marketAddress,
+                  abi: optionMarketAbi,
+                  functionName: "openInterestCaps",
+                  args: [index],
+                  ...at,
+                }),
           ]);
           if (underlying === undefined) return [index, undefined];
           const { asset, params: risk } = underlying;
@@ -103,6 +117,7 @@ export async function getMarketParameters(
               params: risk,
               ...(portfolio === undefined ? {} : { portfolio }),
               concentration,
+              ...(caps === undefined ? {} : { openInterestCaps: { seriesCap: caps[0], underlyingCap: caps[1] } }),
             },
           ];
         }),
