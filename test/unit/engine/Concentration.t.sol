@@ -241,7 +241,8 @@ contract ConcentrationTest is PledgeFixture {
             ratio
         );
         assertLe(a2, ceiling);
-        if (q1 != 0 && 2 * q1 <= (l * ratio) / 1e18 && q1 >= 1e18) {
+        // Rounding up adds a few wei: compare only add-ons where that is far below the tolerance.
+        if (q1 != 0 && 2 * q1 <= (l * ratio) / 1e18 && q1 >= 1e18 && a1 >= 1e9) {
             uint256 doubled = MarginMath.concentrationAddOnUp(2 * q1, spot, kappa, l, ratio);
             assertApproxEqRel(doubled, 4 * a1, 1e12, "quadratic below the cap");
         }
