@@ -95,6 +95,8 @@ interface IOptionMarket {
     /// @notice Open-interest caps outside the bounds: each is 0 (no cap) or within
     /// [`MIN_OPEN_INTEREST_CAP`, `MAX_AMOUNT`], and a per-series cap is at most the underlying's.
     error MarketInvalidOpenInterestCaps(uint16 underlyingIndex, uint256 seriesCap, uint256 underlyingCap);
+    /// @notice `retireExpired` was given a series already retired.
+    error MarketSeriesAlreadyRetired(SeriesId seriesId);
 
     // ---------------------------------------------------------------- events
 
@@ -132,6 +134,9 @@ interface IOptionMarket {
     event AccountHookSet(address hook);
     /// @notice The open-interest caps of an underlying changed (WAD contracts; 0: no cap).
     event OpenInterestCapsSet(uint16 indexed underlyingIndex, uint256 seriesCap, uint256 underlyingCap);
+    /// @notice An expired series left its underlying's open interest; `openInterest` is what it
+    /// still had (longs not yet settled), which no longer counts against the underlying cap.
+    event SeriesRetired(SeriesId indexed seriesId, uint256 openInterest);
 
     // ---------------------------------------------------------------- series
 
@@ -186,6 +191,14 @@ interface IOptionMarket {
         SeriesId[] calldata seriesIds
     ) external returns (uint256 settled);
 
+    /// @notice Takes each expired series out of its underlying's open interest, so the longs
+    /// still waiting for settlement stop holding room under the underlying cap (a fill can never
+    /// raise an expired series' open interest). Permissionless; needs no settlement price; the
+    /// keeper calls it at expiry. Each series once: `MarketSeriesNotFound`,
+    /// `MarketSeriesNotExpired`, `MarketSeriesAlreadyRetired` otherwise. Emits `SeriesRetired`.
+    /// Settling its positions later lowers only the series' own `openInterest`.
+    function retireExpired(SeriesId[] calldata seriesIds) external;
+
     // ---------------------------------------------------------------- modules
 
     /// @notice Moves `fractionWad` of every position of `from` into `to` (each amount
@@ -207,7 +220,8 @@ interface IOptionMarket {
     /// manager): `seriesCap` bounds the open interest of each of its series, `underlyingCap` the sum
     /// over all of them; 0 means no cap (the default). Each is 0 or within
     /// [`MIN_OPEN_INTEREST_CAP`, `MAX_AMOUNT`], and a per-series cap is at most a set underlying
-    /// cap (`MarketInvalidOpenInterestCaps`). Only a fill that raises open interest is held to
+    /// cap (`MarketInvalidOpenInterestCaps`); the underlying must be listed
+    /// (`MarketUnderlyingNotListed`, as in `createSeries`). Only a fill that raises open interest is held to
     /// them (`MarketSeriesOpenInterestCap`, `MarketUnderlyingOpenInterestCap`); closing, transfers,
     /// liquidation slices and settlement never raise it and never meet a cap, so lowering a cap
     /// below the open interest already there only stops new positions.
@@ -249,8 +263,13 @@ interface IOptionMarket {
     /// @notice Σ of long balances of a series (= Σ of short balances, negated).
     function openInterest(SeriesId seriesId) external view returns (uint256);
 
-    /// @notice Σ of `openInterest` over every series of underlying `underlyingIndex`.
+    /// @notice Σ of `openInterest` over every series of underlying `underlyingIndex` not yet
+    /// retired (`retireExpired`): what its underlying cap is held against.
     function underlyingOpenInterest(uint16 underlyingIndex) external view returns (uint256);
+
+    /// @notice Whether `retireExpired` has taken the expired series out of its underlying's open
+    /// interest.
+    function seriesRetired(SeriesId seriesId) external view returns (bool);
 
     /// @notice The open-interest caps of underlying `underlyingIndex`, WAD contracts; 0: no cap.
     /// @return seriesCap The most open interest any one of its series may reach by a fill.

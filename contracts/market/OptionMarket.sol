@@ -80,6 +80,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     mapping(uint16 underlyingIndex => uint256) public underlyingOpenInterest;
     /// @inheritdoc IOptionMarket
     mapping(uint16 underlyingIndex => OpenInterestCaps) public openInterestCaps;
+    /// @inheritdoc IOptionMarket
+    mapping(SeriesId seriesId => bool) public seriesRetired;
 
     mapping(AccountId account => mapping(SeriesId seriesId => int256)) private _positions;
     mapping(AccountId account => SeriesId[]) private _openSeries;
@@ -123,9 +125,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         if (seriesExists[seriesId]) return seriesId;
 
         uint16 index = series.underlyingIndex;
-        if (index == 0 || index > engine.underlyingCount() || engine.underlying(index).asset == address(0)) {
-            revert MarketUnderlyingNotListed(index);
-        }
+        _checkListed(index);
         if (series.strikeWad == 0 || series.strikeWad > MAX_STRIKE_WAD) revert MarketInvalidStrike(series.strikeWad);
         uint256 expiry = series.expiry;
         if (
@@ -279,6 +279,27 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         }
     }
 
+    /// @inheritdoc IOptionMarket
+    /// @dev No fill, transfer or slice can raise an expired series' open interest, so its room
+    /// under the underlying cap is released here at once; settlement then only lowers the
+    /// series' own count (`_applyDelta` skips the underlying for retired series).
+    function retireExpired(SeriesId[] calldata seriesIds) external {
+        for (uint256 i; i < seriesIds.length; ++i) {
+            SeriesId seriesId = seriesIds[i];
+            _checkExpired(seriesId);
+            if (seriesRetired[seriesId]) revert MarketSeriesAlreadyRetired(seriesId);
+            seriesRetired[seriesId] = true;
+            uint256 remaining = openInterest[seriesId];
+            uint16 u = SeriesLib.underlyingIndexOf(seriesId);
+            // The underlying's sum includes every unretired series' open interest (both move by
+            // the same delta in `_applyDelta` until retirement), so this cannot underflow.
+            unchecked {
+                underlyingOpenInterest[u] = underlyingOpenInterest[u] - remaining;
+            }
+            emit SeriesRetired(seriesId, remaining);
+        }
+    }
+
     // ---------------------------------------------------------------- modules
 
     /// @inheritdoc IOptionMarket
@@ -332,6 +353,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         uint256 seriesCap,
         uint256 underlyingCap
     ) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        // Index 0 and never-listed indexes are refused, as by `createSeries`.
+        _checkListed(underlyingIndex);
         if (
             !_validCap(seriesCap) ||
             !_validCap(underlyingCap) ||
@@ -394,13 +417,26 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @dev The posted settlement price of an expired series, or a specific revert.
     function _settlementPrice(SeriesId seriesId) private view returns (uint256 priceWad) {
-        if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
-        uint256 expiry = SeriesLib.expiryOf(seriesId);
-        if (block.timestamp < expiry) revert MarketSeriesNotExpired(seriesId, expiry);
+        uint256 expiry = _checkExpired(seriesId);
         address asset = engine.underlying(SeriesLib.underlyingIndexOf(seriesId)).asset;
         bool posted;
         (priceWad, posted) = engine.oracle().settlementPrice(asset, expiry);
         if (!posted) revert MarketSettlementPriceMissing(seriesId);
+    }
+
+    /// @dev The expiry of an existing series that has expired, or a specific revert.
+    function _checkExpired(SeriesId seriesId) private view returns (uint256 expiry) {
+        if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
+        expiry = SeriesLib.expiryOf(seriesId);
+        if (block.timestamp < expiry) revert MarketSeriesNotExpired(seriesId, expiry);
+    }
+
+    /// @dev A listed underlying. The engine never writes index 0 or an index past its count, so
+    /// the asset alone says it (the check `setConcentrationParams` makes).
+    function _checkListed(uint16 index) private view {
+        if (engine.underlying(index).asset == address(0)) {
+            revert MarketUnderlyingNotListed(index);
+        }
     }
 
     /// @dev Closes a position at `priceWad`; longs receive rounded down, shorts pay rounded up,
@@ -615,8 +651,12 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         uint256 longAfter = balance > 0 ? uint256(balance) : 0;
         if (longAfter != longBefore) {
             openInterest[seriesId] = openInterest[seriesId] + longAfter - longBefore;
-            uint16 u = SeriesLib.underlyingIndexOf(seriesId);
-            underlyingOpenInterest[u] = underlyingOpenInterest[u] + longAfter - longBefore;
+            // The underlying counts unretired series only. A live series is never retired, so a
+            // fill reads no flag (the expiry is in the id); only expired series pay the read.
+            if (block.timestamp < SeriesLib.expiryOf(seriesId) || !seriesRetired[seriesId]) {
+                uint16 u = SeriesLib.underlyingIndexOf(seriesId);
+                underlyingOpenInterest[u] = underlyingOpenInterest[u] + longAfter - longBefore;
+            }
         }
         emit PositionChanged(account, seriesId, balance);
     }

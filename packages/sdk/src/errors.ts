@@ -685,7 +685,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     const [held, moved] = wadPair(balance, amount);
     return `Account ${acct(account)} holds ${held} contracts of series ${seriesName(id)} and cannot move ${moved}: a transfer moves part of a position, same sign and no larger; move at most ${held}`;
   },
-  MarketSeriesNotExpired: ([id, expiry]) => `Series ${seriesName(id)} expires at ${when(expiry)}; settle it after then`,
+  MarketSeriesNotExpired: ([id, expiry]) =>
+    `Series ${seriesName(id)} expires at ${when(expiry)}; settle or retire it after then`,
   MarketSettlementPriceMissing: ([id]) =>
     `No settlement price is posted for series ${seriesName(id)}; post one with postSettlementPrice, then settle`,
   MarketNothingToSettle: ([account, id]) =>
@@ -699,6 +700,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `The fill would take the open interest of underlying ${str(index)} past its cap of ${contracts(cap)} summed over its series (room left: ${contracts(room)}); fill at most the room, or trade against a holder who is closing`,
   MarketInvalidOpenInterestCaps: ([index, seriesCap, underlyingCap]) =>
     `Open-interest caps of ${contracts(seriesCap)} per series and ${contracts(underlyingCap)} in all for underlying ${str(index)} are not allowed: each is 0 (no cap) or from 1 contract to MAX_AMOUNT, and the per-series cap is at most the underlying's`,
+  MarketSeriesAlreadyRetired: ([id]) =>
+    `Series ${seriesName(id)} is already retired: its open interest no longer counts against its underlying's cap; leave it out of retireExpired`,
 
   // ---- BlackScholes
   BlackScholesInputOutOfRange: ([spot, strike, seconds, vol]) =>

@@ -83,6 +83,18 @@ contract OpenInterestCapsTest is PledgeFixture {
         market.setOpenInterestCaps(ethIndex, 1e18, 0);
     }
 
+    /// @dev Review rv16c F5: caps are refused for index 0 and never-listed indexes, with the error
+    /// `createSeries` gives them.
+    function test_setOpenInterestCaps_refusesAnUnlistedUnderlying() public {
+        uint16[3] memory unlisted = [uint16(0), 3, 999];
+        vm.startPrank(riskManager);
+        for (uint256 i; i < unlisted.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketUnderlyingNotListed.selector, unlisted[i]));
+            market.setOpenInterestCaps(unlisted[i], 1e18, 1e18);
+        }
+        vm.stopPrank();
+    }
+
     // ------------------------------------------------------------ caps
 
     function test_seriesCap_refusesAnOpeningFillNamingTheRoom() public {
@@ -199,6 +211,49 @@ contract OpenInterestCapsTest is PledgeFixture {
         assertEq(engine.accountMargin(eveShort).requirementIM - standard, 57_000e18);
     }
 
+    /// @dev Review rv16c F1: an expired series held its room under the underlying cap until every
+    /// long was settled, which needs the settlement price. `retireExpired` releases it at expiry,
+    /// for anyone, once; settling the series later lowers only its own open interest.
+    function test_retireExpired_releasesTheUnderlyingCapAtExpiry() public {
+        _setCaps(ethIndex, 0, 10e18);
+        _trade(carolKey, carolAccount, bobAccount, call7, -10e18, 100e18); // the cap is full
+        SeriesId[] memory ids = _ids(call7);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketSeriesNotExpired.selector, call7, expiry));
+        market.retireExpired(ids);
+
+        vm.warp(expiry + 30);
+        _refreshFeeds();
+        SeriesId next = _createSeries(ethIndex, 7, 3_000e18, true); // the next weekly
+        // Expired, no settlement price yet: the expired longs still hold the room.
+        _expectTradeRevert(
+            next,
+            -1e18,
+            abi.encodeWithSelector(IOptionMarket.MarketUnderlyingOpenInterestCap.selector, ethIndex, 10e18, 0)
+        );
+
+        vm.expectEmit(address(market));
+        emit IOptionMarket.SeriesRetired(call7, 10e18);
+        vm.prank(dave); // anyone, with no price posted
+        market.retireExpired(ids);
+        assertTrue(market.seriesRetired(call7));
+        assertEq(market.underlyingOpenInterest(ethIndex), 0);
+        assertEq(market.openInterest(call7), 10e18, "the series keeps its own count until settled");
+        _trade(carolKey, carolAccount, bobAccount, next, -10e18, 100e18); // the whole cap is back
+
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketSeriesAlreadyRetired.selector, call7));
+        market.retireExpired(ids);
+        SeriesId unknown = SeriesId.wrap(123);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketSeriesNotFound.selector, unknown));
+        market.retireExpired(_ids(unknown));
+
+        // Settling the retired series leaves the underlying's sum (the live series) alone.
+        oracle.postSettlementPrice(address(weth), expiry, uint80(ethUsd.latestRound()), new uint80[](0));
+        market.settle(bobAccount, call7);
+        market.settle(carolAccount, call7);
+        assertEq(market.openInterest(call7), 0);
+        assertEq(market.underlyingOpenInterest(ethIndex), 10e18, "the live series alone");
+    }
+
     function test_defaults_noCapHoldsAnyFill() public {
         _trade(carolKey, carolAccount, bobAccount, call7, -1_000e18, 100e18);
         assertEq(market.openInterest(call7), 1_000e18);
@@ -208,7 +263,8 @@ contract OpenInterestCapsTest is PledgeFixture {
     /// @dev Random fills (opening, closing, crossing zero) between three accounts under random
     /// caps: a fill that goes through never leaves a capped open interest above its cap unless it
     /// did not raise it, a fill refused by a cap would have raised it past that cap, and the
-    /// underlying's open interest is always the sum over its series.
+    /// underlying's open interest is always the sum over its series not yet retired: before
+    /// expiry, after one of them is retired, and while both are settled.
     function testFuzz_noFillTakesOpenInterestPastACap(uint256 seed) public {
         fuzzSeriesCap = 5e18 + (seed % 20) * 1e18;
         fuzzUnderlyingCap = fuzzSeriesCap + ((seed >> 8) % 15) * 1e18;
@@ -221,6 +277,24 @@ contract OpenInterestCapsTest is PledgeFixture {
                 "underlying open interest is the sum over its series"
             );
         }
+        vm.warp(expiry + 30);
+        _refreshFeeds();
+        market.retireExpired(_ids(call7));
+        assertEq(market.underlyingOpenInterest(ethIndex), market.openInterest(put7), "the put alone");
+        oracle.postSettlementPrice(address(weth), expiry, uint80(ethUsd.latestRound()), new uint80[](0));
+        AccountId[3] memory holders = [carolAccount, bobAccount, daveAccount];
+        for (uint256 i; i < holders.length; ++i) {
+            for (uint256 j; j < 2; ++j) {
+                SeriesId id = j == 0 ? call7 : put7;
+                if (market.positionOf(holders[i], id) != 0) market.settle(holders[i], id);
+                assertEq(
+                    market.underlyingOpenInterest(ethIndex),
+                    market.openInterest(put7),
+                    "the sum over unretired series"
+                );
+            }
+        }
+        assertEq(market.underlyingOpenInterest(ethIndex) + market.openInterest(call7), 0, "all settled");
     }
 
     uint256 internal fuzzSeriesCap;

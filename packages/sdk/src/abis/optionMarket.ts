@@ -177,6 +177,11 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
+    name: "MarketSeriesAlreadyRetired",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "SeriesId", name: "seriesId", type: "uint256" },
       { internalType: "uint256", name: "expiry", type: "uint256" },
@@ -421,6 +426,15 @@ export const optionMarketAbi = [
       { indexed: false, internalType: "bool", name: "isCall", type: "bool" },
     ],
     name: "SeriesCreated",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "openInterest", type: "uint256" },
+    ],
+    name: "SeriesRetired",
     type: "event",
   },
   {
@@ -741,6 +755,13 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "SeriesId[]", name: "seriesIds", type: "uint256[]" }],
+    name: "retireExpired",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "bytes32", name: "role", type: "bytes32" },
       { internalType: "address", name: "account", type: "address" },
@@ -753,6 +774,13 @@ export const optionMarketAbi = [
   {
     inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
     name: "seriesExists",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
+    name: "seriesRetired",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
     stateMutability: "view",
     type: "function",

@@ -22,6 +22,7 @@ export * from "./settlement/findSettlementRound.js";
 export * from "./settlement/postSettlementPrice.js";
 export * from "./settlement/settle.js";
 export * from "./settlement/settleBatch.js";
+export * from "./settlement/retireExpired.js";
 export * from "./reads/getMarginInputs.js";
 export * from "./orders/simulateFill.js";
 export * from "./orders/getOrderStatus.js";

@@ -109,6 +109,11 @@ import {
   type PostSettlementPriceReturnType,
   postSettlementPrice,
 } from "../actions/settlement/postSettlementPrice.js";
+import {
+  type RetireExpiredParameters,
+  type RetireExpiredReturnType,
+  retireExpired,
+} from "../actions/settlement/retireExpired.js";
 import { type SettleParameters, type SettleReturnType, settle } from "../actions/settlement/settle.js";
 import {
   type SettleBatchParameters,
@@ -181,6 +186,7 @@ export type PledgeWalletActions = {
   ): Promise<PostSettlementPriceReturnType>;
   settle(params: BoundWriteParameters<SettleParameters>): Promise<SettleReturnType>;
   settleBatch(params: BoundWriteParameters<SettleBatchParameters>): Promise<SettleBatchReturnType>;
+  retireExpired(params: BoundWriteParameters<RetireExpiredParameters>): Promise<RetireExpiredReturnType>;
 };
 
 /**
@@ -256,6 +262,7 @@ export function pledgeWalletActions(defaults: { addressBook: AddressBook; public
       postSettlementPrice: (params) => postSettlementPrice(client, write(params)),
       settle: (params) => settle(client, write(params)),
       settleBatch: (params) => settleBatch(client, write(params)),
+      retireExpired: (params) => retireExpired(client, write(params)),
     };
   };
 }
