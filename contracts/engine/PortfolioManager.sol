@@ -36,6 +36,9 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
     /// large account needs at auction belongs in maintenance, the price risk of the longer
     /// liquidation only in initial margin (`docs/risk-model.md`).
     uint256 public constant CONCENTRATION_MAINTENANCE_SHARE = 0.5e18;
+    /// @notice Most κ may rise in one `setConcentrationParams` call (5 points): one call can add at
+    /// most 0.05 × 4 × spot of initial margin per short contract, half of it to maintenance.
+    uint256 public constant MAX_CONCENTRATION_KAPPA_STEP = 0.05e18;
 
     /// @inheritdoc IPortfolioManager
     IMarginEngine public immutable engine;
@@ -132,6 +135,17 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
             params.liquidityWad < MIN_CONCENTRATION_LIQUIDITY ||
             params.liquidityWad > MAX_CONCENTRATION_LIQUIDITY
         ) revert PortfolioInvalidConcentrationParams(index, params);
+        // A raise is bounded per call, so one call cannot move healthy accounts to liquidation:
+        // κ by at most a step; while the add-on stays on, L at most halves and the ratio at most
+        // doubles (each at most doubles the add-on). Lowering, and turning it off, are free.
+        ConcentrationParams memory current = _concentration[index];
+        if (
+            params.kappaWad > current.kappaWad + MAX_CONCENTRATION_KAPPA_STEP ||
+            (current.kappaWad != 0 &&
+                params.kappaWad != 0 &&
+                (uint256(params.liquidityWad) * 2 < current.liquidityWad ||
+                    params.maxRatioWad > uint256(current.maxRatioWad) * 2))
+        ) revert PortfolioConcentrationStepTooLarge(index, current, params);
         _concentration[index] = params;
         emit ConcentrationParamsSet(index, params);
     }

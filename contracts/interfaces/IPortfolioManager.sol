@@ -30,6 +30,11 @@ interface IPortfolioManager {
     /// @notice Concentration parameters outside the hard bounds.
     error PortfolioInvalidConcentrationParams(uint16 index, ConcentrationParams params);
 
+    /// @notice One call raises the concentration parameters of `index` by more than a step: κ by
+    /// more than `MAX_CONCENTRATION_KAPPA_STEP`, or, while κ is and stays above 0, L below half its
+    /// value or the ratio above twice its value.
+    error PortfolioConcentrationStepTooLarge(uint16 index, ConcentrationParams current, ConcentrationParams requested);
+
     /// @notice An underlying's concentration parameters changed.
     event ConcentrationParamsSet(uint16 indexed index, ConcentrationParams params);
 
@@ -47,7 +52,10 @@ interface IPortfolioManager {
     /// @notice Sets the concentration parameters of listed underlying `index` within the hard
     /// bounds (the engine's risk manager; `AccessControlUnauthorizedAccount` otherwise,
     /// `EngineUnderlyingNotListed` for an unlisted index, `PortfolioInvalidConcentrationParams`
-    /// outside the bounds). They apply to every account in every mode from the next check on.
+    /// outside the bounds), each raise within a step (`PortfolioConcentrationStepTooLarge`: κ up
+    /// by at most `MAX_CONCENTRATION_KAPPA_STEP`; while κ is and stays above 0, L down to no less
+    /// than half and the ratio up to no more than double; lowering, and κ = 0, are free). They
+    /// apply to every account in every mode from the next check on.
     function setConcentrationParams(uint16 index, ConcentrationParams calldata params) external;
 
     /// @notice The concentration parameters of underlying `index` (all zero: never set, off).

@@ -204,8 +204,27 @@ describe("SDK concentration add-on and open-interest caps equal the chain", asyn
     }
   });
 
+  /** Raises in the steps the manager allows (`PortfolioConcentrationStepTooLarge`). */
+  const stepTo = async (index: number, target: ConcentrationParams): Promise<void> => {
+    const step = await manager.read.MAX_CONCENTRATION_KAPPA_STEP();
+    let p = await manager.read.concentrationParams([index]);
+    do {
+      const on = p.kappaWad !== 0n;
+      const ratio = on && target.maxRatioWad > 2n * p.maxRatioWad ? 2n * p.maxRatioWad : target.maxRatioWad;
+      const floor = (p.liquidityWad + 1n) / 2n;
+      const liquidity = on && target.liquidityWad < floor ? floor : target.liquidityWad;
+      const kappa = target.kappaWad > p.kappaWad + step ? p.kappaWad + step : target.kappaWad;
+      p = params(kappa, ratio, liquidity);
+      await manager.write.setConcentrationParams([index, p]);
+    } while (
+      p.kappaWad !== target.kappaWad ||
+      p.maxRatioWad !== target.maxRatioWad ||
+      p.liquidityWad !== target.liquidityWad
+    );
+  };
+
   it("matches after the parameters change, and with one underlying off", async () => {
-    await manager.write.setConcentrationParams([1, params(25n * 10n ** 16n, 4n * WAD, 3n * WAD)]);
+    await stepTo(1, params(25n * 10n ** 16n, 4n * WAD, 3n * WAD));
     await manager.write.setConcentrationParams([2, params(0n, WAD, WAD)]);
     await compareAll("changed parameters");
     const { underlyings } = await getMarketParameters(publicClient, { addressBook: book });

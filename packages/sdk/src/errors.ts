@@ -734,6 +734,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `A portfolio position cap of ${str(cap)} is not allowed: pass one from 1 to the engine's MAX_PORTFOLIO_POSITIONS`,
   PortfolioInvalidConcentrationParams: ([index, params]) =>
     `Concentration parameters ${formatValue(params)} for underlying ${str(index)} are outside the hard bounds (κ at most 25%, maximum ratio 0.1 to 4, liquidity reference 1 to 1e9 contracts); choose values within bounds`,
+  PortfolioConcentrationStepTooLarge: ([index, current, requested]) =>
+    `Raising the concentration parameters of underlying ${str(index)} from ${formatValue(current)} to ${formatValue(requested)} is too large a step for one call: κ may rise by at most 5 points, and while κ stays above 0, the liquidity reference may at most halve and the maximum ratio at most double; raise in several calls`,
 
   // ---- Liquidator and insurance fund
   LiquidatorZeroAddress: () => "An address argument is zero; pass a real one",

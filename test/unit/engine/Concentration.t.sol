@@ -64,8 +64,11 @@ contract ConcentrationTest is PledgeFixture {
         vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineUnderlyingNotListed.selector, address(0)));
         manager.setConcentrationParams(3, _params(KAPPA, MAX_RATIO, LIQUIDITY));
 
-        // The bounds themselves are accepted; κ = 0 turns the add-on off with valid L and ratio.
-        manager.setConcentrationParams(ethIndex, _params(0.25e18, 4e18, 1e27));
+        // The bounds themselves are accepted (κ reached in steps); κ = 0 turns the add-on off with
+        // valid L and ratio, in one call.
+        vm.stopPrank();
+        _setParams(ethIndex, 0.25e18, 4e18, 1e27);
+        vm.startPrank(riskManager);
         manager.setConcentrationParams(ethIndex, _params(0, 0.1e18, 1e18));
         vm.expectEmit(address(manager));
         emit IPortfolioManager.ConcentrationParamsSet(ethIndex, _params(KAPPA, MAX_RATIO, LIQUIDITY));
@@ -87,6 +90,46 @@ contract ConcentrationTest is PledgeFixture {
             );
             manager.setConcentrationParams(ethIndex, _params(KAPPA, MAX_RATIO, LIQUIDITY));
         }
+    }
+
+    /// @dev Review rv16c F3: one call from off to the bounds used to take an account at more than
+    /// twice its maintenance requirement straight to liquidation. Each raise is now a bounded
+    /// step; lowering is not.
+    function test_setConcentrationParams_boundsEachRaise() public {
+        vm.startPrank(riskManager);
+        _expectStep(_params(0.05e18 + 1, MAX_RATIO, LIQUIDITY)); // κ from 0 by more than a step
+        manager.setConcentrationParams(ethIndex, _params(0.05e18, 1e18, LIQUIDITY)); // L, ratio free while off
+        _expectStep(_params(0.1e18 + 1, 1e18, LIQUIDITY));
+        _expectStep(_params(0.05e18, 1e18, LIQUIDITY / 2 - 1)); // L below half
+        _expectStep(_params(0.05e18, 2e18 + 1, LIQUIDITY)); // ratio above double
+        manager.setConcentrationParams(ethIndex, _params(0.1e18, 2e18, LIQUIDITY / 2)); // each at its step
+        // Lowering has no step: L and the ratio anywhere within the bounds, and off from anywhere.
+        manager.setConcentrationParams(ethIndex, _params(0.05e18, 0.1e18, 1e27));
+        _expectStep(_params(0.05e18, 4e18, 1e27)); // ratio ×40: refused while on
+        manager.setConcentrationParams(ethIndex, _params(0, 0.1e18, 1e27));
+        manager.setConcentrationParams(ethIndex, _params(0.05e18, 4e18, 1e18)); // from off: only κ steps
+        manager.setConcentrationParams(ethIndex, _params(0, 4e18, 1e18));
+        vm.stopPrank();
+    }
+
+    /// @dev The rv16c F3 account (100 short calls, 60,000 USD, over twice maintenance): the largest
+    /// single step from off (κ 5 %, L 1, ratio 4) leaves it above maintenance (a margin call at
+    /// most); the jump to κ 25 % that made it liquidatable is refused.
+    function test_oneRaiseNoLongerLiquidatesAHealthyAccount() public {
+        SeriesId call30Otm = _createSeries(ethIndex, 30, 3_300e18, true);
+        AccountId maker = _account(carol, 7);
+        _fundAndDeposit(carol, maker, usdc, 60_000e6);
+        _trade(carolKey, maker, bobAccount, call30Otm, -100e18, 30e18);
+        IMarginEngine.MarginState memory state = engine.accountMargin(maker);
+        assertGt(state.equityMM, 2 * int256(state.requirementMM), "more than twice maintenance");
+
+        vm.startPrank(riskManager);
+        _expectStep(_params(0.25e18, 4e18, 1e18));
+        manager.setConcentrationParams(ethIndex, _params(0.05e18, 4e18, 1e18));
+        vm.stopPrank();
+        state = engine.accountMargin(maker);
+        assertGt(state.equityMM, int256(state.requirementMM), "one step leaves it above maintenance");
+        assertLt(uint8(state.health), uint8(IMarginEngine.Health.LIQUIDATABLE));
     }
 
     // ------------------------------------------------------------ the add-on
@@ -290,9 +333,22 @@ contract ConcentrationTest is PledgeFixture {
         }
     }
 
+    /// @dev Sets the parameters the way the risk manager must: a raise in steps
+    /// (`PortfolioConcentrationStepTooLarge`), κ up by at most a step, and while κ is on, L down
+    /// to no less than half and the ratio up to no more than double per call.
     function _setParams(uint16 index, uint64 kappa, uint64 ratio, uint128 liquidity) internal {
-        vm.prank(riskManager);
-        manager.setConcentrationParams(index, _params(kappa, ratio, liquidity));
+        IPortfolioManager.ConcentrationParams memory p = manager.concentrationParams(index);
+        vm.startPrank(riskManager);
+        do {
+            if (p.kappaWad == 0) (p.maxRatioWad, p.liquidityWad) = (ratio, liquidity);
+            else {
+                p.maxRatioWad = uint64(FixedPointMathLib.min(ratio, 2 * uint256(p.maxRatioWad)));
+                p.liquidityWad = uint128(FixedPointMathLib.max(liquidity, (uint256(p.liquidityWad) + 1) / 2));
+            }
+            p.kappaWad = uint64(FixedPointMathLib.min(kappa, p.kappaWad + manager.MAX_CONCENTRATION_KAPPA_STEP()));
+            manager.setConcentrationParams(index, p);
+        } while (p.kappaWad != kappa || p.maxRatioWad != ratio || p.liquidityWad != liquidity);
+        vm.stopPrank();
     }
 
     function _params(
@@ -301,6 +357,18 @@ contract ConcentrationTest is PledgeFixture {
         uint256 liquidity
     ) internal pure returns (IPortfolioManager.ConcentrationParams memory) {
         return IPortfolioManager.ConcentrationParams(uint64(kappa), uint64(ratio), uint128(liquidity));
+    }
+
+    function _expectStep(IPortfolioManager.ConcentrationParams memory p) internal {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IPortfolioManager.PortfolioConcentrationStepTooLarge.selector,
+                ethIndex,
+                manager.concentrationParams(ethIndex),
+                p
+            )
+        );
+        manager.setConcentrationParams(ethIndex, p);
     }
 
     function _expectInvalid(IPortfolioManager.ConcentrationParams memory p) internal {

@@ -48,6 +48,33 @@ export const portfolioManagerAbi = [
           { internalType: "uint128", name: "liquidityWad", type: "uint128" },
         ],
         internalType: "struct IPortfolioManager.ConcentrationParams",
+        name: "current",
+        type: "tuple",
+      },
+      {
+        components: [
+          { internalType: "uint64", name: "kappaWad", type: "uint64" },
+          { internalType: "uint64", name: "maxRatioWad", type: "uint64" },
+          { internalType: "uint128", name: "liquidityWad", type: "uint128" },
+        ],
+        internalType: "struct IPortfolioManager.ConcentrationParams",
+        name: "requested",
+        type: "tuple",
+      },
+    ],
+    name: "PortfolioConcentrationStepTooLarge",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint16", name: "index", type: "uint16" },
+      {
+        components: [
+          { internalType: "uint64", name: "kappaWad", type: "uint64" },
+          { internalType: "uint64", name: "maxRatioWad", type: "uint64" },
+          { internalType: "uint128", name: "liquidityWad", type: "uint128" },
+        ],
+        internalType: "struct IPortfolioManager.ConcentrationParams",
         name: "params",
         type: "tuple",
       },
@@ -84,6 +111,13 @@ export const portfolioManagerAbi = [
   {
     inputs: [],
     name: "MAX_CONCENTRATION_KAPPA",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_CONCENTRATION_KAPPA_STEP",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
