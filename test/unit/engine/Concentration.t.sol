@@ -134,6 +134,31 @@ contract ConcentrationTest is PledgeFixture {
 
     // ------------------------------------------------------------ the add-on
 
+    /// @dev Review rv16c F4 (documented, not prevented): the add-on is per account, so one owner
+    /// moving shorts to fresh subaccounts (`transferPositions`: no fill, fee or cap) pays 1/N of
+    /// the quadratic part. Q = 400 = c·L on one account pays 240,000 USD; ten pieces of 40 pay
+    /// 24,000. The open-interest caps, not the add-on, bound the total (`docs/risk-model.md`).
+    function test_splittingOverSubaccountsDividesTheAddOn() public {
+        _setParams(ethIndex, KAPPA, 4e18, LIQUIDITY);
+        _trade(carolKey, carolAccount, bobAccount, call30, -400e18, 100e18);
+        uint256 whole = MarginMath.concentrationAddOnUp(400e18, 3_000e18, KAPPA, LIQUIDITY, 4e18);
+        assertEq(whole, 240_000e18); // 0.05 × 3,000 × 400 × 4
+        uint256 total = MarginMath.concentrationAddOnUp(40e18, 3_000e18, KAPPA, LIQUIDITY, 4e18);
+        SeriesId[] memory ids = new SeriesId[](1);
+        ids[0] = call30;
+        int256[] memory amounts = new int256[](1);
+        amounts[0] = -40e18;
+        for (uint96 i = 1; i < 10; ++i) {
+            AccountId sub = _account(carol, 10 + i);
+            _fundAndDeposit(carol, sub, usdc, 1_000_000e6);
+            vm.prank(carol);
+            market.transferPositions(carolAccount, sub, ids, amounts);
+            total += MarginMath.concentrationAddOnUp(40e18, 3_000e18, KAPPA, LIQUIDITY, 4e18);
+        }
+        assertEq(market.positionOf(carolAccount, call30), -40e18);
+        assertEq(total, whole / 10, "ten subaccounts pay a tenth");
+    }
+
     /// @dev 50 short calls, κ = 5 %, L = 100, ETH at 3,000: Q / L = 0.5, so the add-on is
     /// 0.05 × 3,000 × 50 × 0.5 = 3,750 USD on initial margin and 1,875 on maintenance; twice the
     /// size pays four times (15,000), and past maxRatio × L = 200 contracts it grows linearly.
