@@ -28,7 +28,7 @@ export type RetireExpiredErrorType = PledgeErrorType | SimulateContractErrorType
  * settlement price needed). Reverts with `MarketSeriesNotExpired` or `MarketSeriesAlreadyRetired`.
  *
  * @example
- * await retireExpired(keeperWallet, { publicClient, addressBook, seriesIds: [expiredWeekly] });
+ * await retireExpired(keeperWallet, { publicClient, addressBook, seriesIds: [seriesId] });
  */
 export async function retireExpired(
   client: SignerClient,
