@@ -30,7 +30,7 @@ export interface GetOpenInterestCapsReturnType {
   underlyingIndex: number;
   /** The per-series cap of the underlying, applied to this series. */
   series: OpenInterestCap;
-  /** The cap on the open interest summed over every series of the underlying. */
+  /** The cap on the open interest summed over every series of the underlying not yet retired (`retireExpired`). */
   underlying: OpenInterestCap;
   /**
    * The most a fill may still raise this series' open interest by: the smaller room, `undefined`
