@@ -26,6 +26,7 @@ export async function deployPledge(connection: Connection, options: { writeBook?
       MarginEngine: contracts.engine.address,
       OptionMarket: contracts.market.address,
       Liquidator: contracts.liquidator.address,
+      Backstop: contracts.backstop.address,
       InsuranceFund: contracts.insurance.address,
     },
     cash: { address: contracts.usdc.address, symbol: "USDC", decimals: 6 },

@@ -10,10 +10,13 @@ import {AccountId} from "../types/AccountId.sol";
 /// margin. A bid takes a fraction f of every collateral balance, of the signed cash and
 /// of every position, and pays for it `f × (C + H − d·|H|)` in cash, where C is the
 /// account's signed cash (at face value), H = V − C the rest of its mark-to-market value V
-/// (collateral and positions, no haircuts) and d the discount, which grows with time.
+/// (collateral and positions, no haircuts) and d the discount, which grows with time while
+/// the account is solvent and stays at the start discount while its maintenance equity is below
+/// zero (so the fund never pays more for a bankrupt account the longer nobody bids).
 /// When that price is negative (an insolvent account), the insurance fund pays the bidder
-/// instead; whatever the fund cannot cover drives its balance negative, and
-/// that negative balance is the protocol's explicit bad debt. Cash, including what earlier
+/// instead; whatever the fund cannot cover is the protocol's explicit bad debt, which the vault
+/// writes off against every cash creditor at once by lowering the supply index
+/// (`ICollateralVault.LossSocialized`, `docs/cash.md`). Cash, including what earlier
 /// bids paid in, is never discounted, so splitting a bid gains nothing and a cash debt
 /// costs the fund its face value; no auction opens or takes a bid while a collateral the
 /// account holds (not delisted) has no valid price; the auction clock runs only while the
@@ -122,8 +125,6 @@ interface ILiquidator is IAccountHook {
     error LiquidatorProtectedAccount(AccountId account);
     /// @notice The account holds no collateral and no position: there is nothing to sell.
     error LiquidatorNothingToSell(AccountId account);
-    /// @notice `absorbDebt` needs an account with nothing left but a cash debt.
-    error LiquidatorNotAnEmptyDebtor(AccountId account);
     /// @notice `bidMany` was given no request.
     error LiquidatorEmptyBatch();
     /// @notice The batch ran out of gas at request `index` (where gas ran out, which is not
@@ -143,11 +144,20 @@ interface ILiquidator is IAccountHook {
         int256 payment,
         uint256 insuranceFee
     );
+    /// @notice The auction of `account` ended. `emptied` is true when a bid took the whole account;
+    /// false when it ended otherwise: restored at or above maintenance (a bid, a deposit, a fill,
+    /// `terminateAuction`), lapsed, or emptied of a bare cash debt by the Backstop's `absorbDebt`,
+    /// which then ends it through `terminateAuction`: a `DebtAbsorbed(account, …)` of the Backstop
+    /// earlier in the same transaction tells that case apart (the Liquidator does not know the
+    /// Backstop; saying `true` there would cost its bytes).
     event AuctionEnded(AccountId indexed account, bool emptied);
     /// @notice A `bidMany` request on `account` reverted with the error whose selector is
     /// `reason` and was skipped: nothing of it happened.
     event BidSkipped(AccountId indexed account, bytes4 reason);
-    /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt.
+    /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt, shared
+    /// pro rata by every cash creditor (the vault's `LossSocialized`); `totalBadDebt` is `badDebt()`.
+    /// The Backstop emits the same event for a bare debt it absorbs: watch both addresses (or read
+    /// `badDebt()`, the total).
     event BadDebtIncurred(AccountId indexed account, uint256 amount, uint256 totalBadDebt);
     event AuctionParamsSet(AuctionParams params);
 
@@ -175,7 +185,7 @@ interface ILiquidator is IAccountHook {
     /// same `AuctionStarted` event as `startAuction` (so at the starting discount): a keeper
     /// starts and bids in one transaction, in the block after the price moved. A lapsed
     /// auction restarts the same way. An account that holds nothing but a cash debt takes no
-    /// bid (`LiquidatorNothingToSell`): `absorbDebt` covers it at par.
+    /// bid (`LiquidatorNothingToSell`): the backstop's `absorbDebt` (`IBackstop`) covers it at par.
     function bid(
         AccountId account,
         AccountId bidderAccount,
@@ -219,11 +229,6 @@ interface ILiquidator is IAccountHook {
     /// (no longer liquidatable). Permissionless.
     function terminateAuction(AccountId account) external;
 
-    /// @notice Covers the cash debt of an account that holds nothing else (no collateral, no
-    /// position) from the insurance fund, at par: there is nothing to auction, so no bidder
-    /// earns a discount on it. What the fund cannot cover becomes bad debt. Permissionless.
-    function absorbDebt(AccountId account) external;
-
     /// @notice Sets the auction parameters (risk manager, within hard bounds).
     function setAuctionParams(AuctionParams calldata params) external;
 
@@ -246,7 +251,9 @@ interface ILiquidator is IAccountHook {
     /// reached and the last bid.
     function auctionClock(AccountId account) external view returns (bool running, uint256 clockStart);
 
-    /// @notice The discount of an auction whose clock started at `clockStart`, now.
+    /// @notice The discount of an auction whose clock started at `clockStart`, now, for a solvent
+    /// account; a bid on an account whose maintenance equity is below zero gets the start discount
+    /// (`previewBid` says which applies).
     function discountAt(uint256 clockStart) external view returns (uint256);
 
     function auctionParams() external view returns (AuctionParams memory);
@@ -254,6 +261,7 @@ interface ILiquidator is IAccountHook {
     /// @notice The insurance fund's account in the vault.
     function insuranceAccount() external view returns (AccountId);
 
-    /// @notice Bad debt the insurance fund owes (its negative cash), cash units.
+    /// @notice Bad debt so far, cash units: the vault's `badDebt()` (losses written off against the
+    /// creditors, plus any debt of the insurance account the supply index could not absorb).
     function badDebt() external view returns (uint256);
 }

@@ -157,18 +157,6 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         emit AuctionEnded(account, false);
     }
 
-    /// @inheritdoc ILiquidator
-    function absorbDebt(AccountId account) external nonReentrant {
-        _checkNotProtected(account);
-        int256 cash = vault.cashOf(account);
-        if (cash >= 0 || !_holdsNothing(account)) revert LiquidatorNotAnEmptyDebtor(account);
-        if (_auctions[account].active) {
-            delete _auctions[account];
-            emit AuctionEnded(account, true);
-        }
-        _payFromInsurance(account, account, uint256(-cash));
-    }
-
     /// @inheritdoc IAccountHook
     /// @dev Never reverts: a valuation that fails (no valid price) leaves the auction running,
     /// and a call made while the liquidator is mid-bid is ignored (the bid ends the auction
@@ -218,8 +206,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function badDebt() public view returns (uint256) {
-        int256 cash = vault.cashOf(insuranceAccount);
-        return cash < 0 ? uint256(-cash) : 0;
+        return vault.badDebt();
     }
 
     /// @inheritdoc ILiquidator
@@ -293,8 +280,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// clock moved past outages (`_liveClock`); if none is running or it lapsed, now, once the
     /// same checks as `startAuction` pass (`starting` is then true). Either way every collateral
     /// the account holds must be priced now (`_checkCollateralPriced`). A running auction on an
-    /// account left with nothing but a cash debt takes no bid: `absorbDebt` covers that at par
-    /// (finding 7). Shared by `bid` and `previewBid`, so a preview cannot disagree with the bid.
+    /// account left with nothing but a cash debt takes no bid: the backstop's `absorbDebt` covers
+    /// that at par (finding 7). Shared by `bid` and `previewBid`, so a preview cannot disagree with the bid.
     function _auctionStart(
         AccountId account,
         IMarginEngine.MarginState memory state
@@ -395,13 +382,15 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     function _checkAuctionable(AccountId account, IMarginEngine.MarginState memory state) private view {
         _checkNotProtected(account);
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
-        // A bare cash debt has nothing to sell; `absorbDebt` covers it at par instead.
+        // A bare cash debt has nothing to sell; the backstop's `absorbDebt` covers it at par instead.
         if (_holdsNothing(account)) revert LiquidatorNothingToSell(account);
         _checkCollateralPriced(account);
     }
 
-    /// @dev Opens the auction of `account` now; `keeper` is who asked (the event's).
+    /// @dev Opens the auction of `account` now; `keeper` is who asked (the event's). The vault marks
+    /// the account, so its deposits call `onAccountChanged` (and others' skip it).
     function _start(AccountId account, IMarginEngine.MarginState memory state, address keeper) private {
+        vault.markAuctioned(account);
         _auctions[account] = Auction({
             active: true,
             startTime: uint64(block.timestamp),
@@ -426,7 +415,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         // discount that kept growing meanwhile (anyone may terminate its auction instead).
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
         AuctionParams memory params = _params;
-        uint256 discountWad = AuctionMath.discountAt(params, clockStart, block.timestamp);
+        // An account worth less than nothing keeps the start discount (issue 16, item 4; rv16 F1).
+        uint256 discountWad = AuctionMath.bidDiscountAt(params, state.markValue, clockStart, block.timestamp);
         p = AuctionMath.quoteBid(params, state, vault.cashOf(account), _cashDecimals, discountWad, fractionWad);
         if (p.maxFractionWad == 0) revert LiquidatorAccountHealthy(account, state.health);
     }
@@ -469,10 +459,11 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         return seriesIds.length == 0;
     }
 
-    /// @dev The insurance fund pays `recipient`; what it did not hold becomes bad debt.
-    function _payFromInsurance(AccountId account, AccountId recipient, uint256 amount) private {
+    /// @dev The insurance fund pays the bidder of an insolvent `account`; what it did not hold
+    /// becomes bad debt.
+    function _payFromInsurance(AccountId account, AccountId bidderAccount, uint256 amount) private {
         int256 held = vault.cashOf(insuranceAccount);
-        vault.moveCash(insuranceAccount, recipient, amount);
+        vault.moveCash(insuranceAccount, bidderAccount, amount);
         uint256 covered = held > 0 ? uint256(held) : 0;
         if (amount > covered) emit BadDebtIncurred(account, amount - covered, badDebt());
     }

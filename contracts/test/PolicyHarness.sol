@@ -66,6 +66,15 @@ contract PolicyHarness {
         return AuctionMath.discountAt(p, clockStart, timestamp);
     }
 
+    function bidDiscountAt(
+        ILiquidator.AuctionParams memory p,
+        int256 markValue,
+        uint256 clockStart,
+        uint256 timestamp
+    ) external pure returns (uint256) {
+        return AuctionMath.bidDiscountAt(p, markValue, clockStart, timestamp);
+    }
+
     function accountPriceDown(
         int256 markValue,
         int256 cashWad,

@@ -82,7 +82,7 @@ export const DEFAULT_AUCTION = [
 
 /**
  * Adds the Pledge core to module `m`: the collateral vault, the Chainlink oracle, the margin
- * engine, the option market, the liquidator and the insurance fund, wired to `plan`'s tokens
+ * engine, the option market, the liquidator, the backstop and the insurance fund, wired to `plan`'s tokens
  * and feeds. The deployer is admin while the module runs (it lists the assets and sets the
  * feeds); with a timelock plan it then grants the admin role to the timelock and the
  * risk-manager and guardian roles to their keys, and renounces its own admin role on every
@@ -104,7 +104,9 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
   const market = m.contract("OptionMarket", [deployer, vault, engine]);
   const insurance = m.contract("InsuranceFund", [deployer, vault]);
   const insuranceAccount = m.staticCall(insurance, "account", []);
+  const settlementAccount = m.staticCall(market, "settlementAccount", []);
   const liquidator = m.contract("Liquidator", [deployer, vault, engine, market, insuranceAccount, [...plan.auction]]);
+  const backstop = m.contract("Backstop", [deployer, vault, engine, market, liquidator]);
 
   // Listings keep their order (the vault's and the engine's indices follow the file).
   let lastListing: ReturnType<IgnitionModuleBuilder["call"]> | undefined;
@@ -135,9 +137,18 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     m.call(vault, "setRiskCheck", [engine]),
     m.call(vault, "grantRole", [ROLES.module, liquidator], { id: "LiquidatorIsVaultModule" }),
     m.call(market, "grantRole", [ROLES.module, liquidator], { id: "LiquidatorIsMarketModule" }),
+    // The backstop moves cash only (a bare debt covered from the insurance fund): the vault's module.
+    m.call(vault, "grantRole", [ROLES.module, backstop], { id: "BackstopIsVaultModule" }),
     // Deposits, fills and transfers tell the liquidator, which ends the auction of an account
     // they restored (docs/liquidation.md, "End").
     m.call(vault, "setAccountHook", [liquidator], { id: "VaultAccountHook" }),
+    // What the insurance fund pays beyond its balance is shared pro rata by every cash creditor,
+    // and it receives the reserve share of interest (docs/cash.md). The vault starts at the zero
+    // rate: a rate model is the timelocked admin's later choice.
+    m.call(vault, "setInsuranceAccount", [insuranceAccount], { id: "VaultInsuranceAccount" }),
+    // The settlement account's cash is raw, outside the index: it never owes interest while longs
+    // are paid before the shorts settle (docs/cash.md, "The settlement account").
+    m.call(vault, "setSettlementAccount", [settlementAccount], { id: "VaultSettlementAccount" }),
     m.call(market, "setAccountHook", [liquidator], { id: "MarketAccountHook" }),
   );
 
@@ -152,7 +163,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     m.call(liquidator, "grantRole", [ROLES.riskManager, riskManager], { id: "LiquidatorRiskManager" }),
   );
 
-  const core = { vault, oracle, engine, market, insurance, liquidator };
+  const core = { vault, oracle, engine, market, insurance, liquidator, backstop };
   if (plan.admin.kind === "deployer") return core;
 
   const timelock =

@@ -2,8 +2,11 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { asAccountId, getLatentInsolvency } from "../../packages/sdk/src/index.js";
 import { chainClock } from "./chainClock.js";
 import { createInProcessKeeper } from "./inProcessKeeper.js";
+import { SIMULATION_INTEREST, enableInterest, interestSince } from "./interest.js";
+import { STRESS_BORROWER_EVERY, planPopulation } from "./population.js";
 import { seedPopulation } from "./seeding.js";
 import { marginsOf, setUp } from "./world.js";
 import { type FeedPoint, candlesBetween, feedPath, loadCandles } from "./history.js";
@@ -84,7 +87,21 @@ export interface DemoReport {
   blocksToAuction: { median: number; max: number };
   blocksToBid: { median: number; max: number };
   badDebtUsd: number;
+  /**
+   * Latent insolvency at the end: population accounts with maintenance equity below zero and
+   * their summed shortfall, USD (the Backstop's view, through the SDK's `getLatentInsolvency`).
+   */
+  latentInsolvent: number;
+  latentShortfallUsd: number;
   insuranceUsd: number;
+  /** Interest on cash over the replay (`scripts/lib/interest.ts`): paid by debtors, earned by creditors, USD. */
+  interest: {
+    paidUsd: number;
+    earnedUsd: number;
+    toInsuranceUsd: number;
+    borrowAprPercent: number;
+    supplyAprPercent: number;
+  };
   keeperGas: bigint;
   seconds: { seed: number; replay: number; total: number };
   liquidations: DemoLiquidation[];
@@ -177,9 +194,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     accounts: options.accounts,
     seed: options.seed,
     spot: first.price,
+    // One account in four holds only WBTC and buys puts on credit: it owes cash at interest.
+    population: (o) => planPopulation({ ...o, borrowerEvery: STRESS_BORROWER_EVERY }),
     onAccount: (done, total) => bar.update("seeding", done, total),
   });
   bar.done();
+  // Governance switches the zero rate to a kink model before the replay (docs/cash.md).
+  const interestFrom = await enableInterest(world, chain, SIMULATION_INTEREST);
   const seeded = Date.now();
   // The chain clock may have passed the path's start while seeding: shift the path.
   const shift = Math.max(0, chain.now() + 1 - first.time);
@@ -259,6 +280,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     });
   }
   const auctioned = liquidations.filter((l) => l.auctionBlock !== undefined);
+  const latent = await getLatentInsolvency(world.publicClient, {
+    addressBook: world.book,
+    accounts: population.map(asAccountId),
+    chunkSize: 100,
+  });
   const cashScale = 10 ** world.book.cash.decimals;
   const report: DemoReport = {
     keeper: keeper.kind,
@@ -281,7 +307,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       auctioned.filter((l) => l.bidBlock !== undefined).map((l) => Number(l.bidBlock! - l.priceBlock)),
     ),
     badDebtUsd: Number(await liquidator.read.badDebt()) / cashScale,
+    latentInsolvent: Number(latent.count),
+    latentShortfallUsd: Math.round(Number(latent.totalShortfallWad) / 1e16) / 100,
     insuranceUsd: Number(await vault.read.cashOf([world.insuranceAccount])) / cashScale,
+    interest: await interestSince(world, interestFrom),
     keeperGas: stats.gasUsed,
     seconds: {
       seed: Math.round((seeded - started) / 100) / 10,
@@ -298,6 +327,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 }
 
 const usd = (x: number) => `$${x.toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
+const percent = (x: number) => `${x.toLocaleString("en-US", { maximumFractionDigits: 3 })} %`;
 
 /** The stdout report. */
 export function formatReport(r: DemoReport): string {
@@ -312,7 +342,9 @@ export function formatReport(r: DemoReport): string {
     `  blocks to auction      median ${r.blocksToAuction.median}, max ${r.blocksToAuction.max} (from the price update that put the account below MM)`,
     `  blocks to first bid    median ${r.blocksToBid.median}, max ${r.blocksToBid.max}`,
     `  bad debt               ${usd(r.badDebtUsd)}`,
+    `  latent insolvency      ${r.latentInsolvent} accounts below zero maintenance equity, short ${usd(r.latentShortfallUsd)}`,
     `  insurance fund         ${usd(r.insuranceUsd)}`,
+    `  interest on cash       borrow APR ${percent(r.interest.borrowAprPercent)}, supply APR ${percent(r.interest.supplyAprPercent)}; paid ${usd(r.interest.paidUsd)}, earned ${usd(r.interest.earnedUsd)} (+ ${usd(r.interest.toInsuranceUsd)} to the insurance fund)`,
     `  keeper gas             ${r.keeperGas.toLocaleString("en-US")}`,
     `  wall time              ${r.seconds.total} s (seeding ${r.seconds.seed} s, replay ${r.seconds.replay} s)`,
     `  charts                 ${path.relative(process.cwd(), r.html)}`,
@@ -393,7 +425,12 @@ export function renderHtml(r: DemoReport): string {
     ["blocks to auction (median / max)", `${r.blocksToAuction.median} / ${r.blocksToAuction.max}`],
     ["blocks to first bid (median / max)", `${r.blocksToBid.median} / ${r.blocksToBid.max}`],
     ["bad debt", usd(r.badDebtUsd)],
+    ["latent insolvency", `${r.latentInsolvent} accounts, ${usd(r.latentShortfallUsd)}`],
     ["insurance fund", usd(r.insuranceUsd)],
+    [
+      "interest on cash (borrow / supply APR; paid / earned)",
+      `${percent(r.interest.borrowAprPercent)} / ${percent(r.interest.supplyAprPercent)}; ${usd(r.interest.paidUsd)} / ${usd(r.interest.earnedUsd)}`,
+    ],
     ["keeper gas", r.keeperGas.toLocaleString("en-US")],
     ["wall time", `${r.seconds.total} s`],
   ];

@@ -10,6 +10,7 @@ import {ChainlinkOracle} from "../../contracts/oracle/ChainlinkOracle.sol";
 import {MarginEngine} from "../../contracts/engine/MarginEngine.sol";
 import {OptionMarket} from "../../contracts/market/OptionMarket.sol";
 import {ILiquidator} from "../../contracts/interfaces/ILiquidator.sol";
+import {Backstop} from "../../contracts/liquidation/Backstop.sol";
 import {InsuranceFund} from "../../contracts/liquidation/InsuranceFund.sol";
 import {Liquidator} from "../../contracts/liquidation/Liquidator.sol";
 import {Roles} from "../../contracts/libraries/Roles.sol";
@@ -35,6 +36,7 @@ abstract contract PledgeFixture is VaultFixture {
     MockV3Aggregator internal btcVol;
     InsuranceFund internal insurance;
     Liquidator internal liquidator;
+    Backstop internal backstop;
     uint16 internal ethIndex;
     uint16 internal btcIndex;
     uint256 private _orderNonce;
@@ -72,7 +74,11 @@ abstract contract PledgeFixture is VaultFixture {
         vault.grantRole(Roles.MODULE_ROLE, address(liquidator));
         market.grantRole(Roles.MODULE_ROLE, address(liquidator));
         vault.setAccountHook(liquidator);
+        vault.setInsuranceAccount(insurance.account());
+        vault.setSettlementAccount(market.settlementAccount());
         market.setAccountHook(liquidator);
+        backstop = new Backstop(admin, vault, engine, market, liquidator);
+        vault.grantRole(Roles.MODULE_ROLE, address(backstop));
         vm.stopPrank();
     }
 

@@ -23,6 +23,8 @@ export interface AddressBook {
     MarginEngine: Address;
     OptionMarket: Address;
     Liquidator: Address;
+    /** The steps after the auction: bare debts covered at par, latent insolvency (issue 16). */
+    Backstop: Address;
     InsuranceFund: Address;
   };
   cash: AssetEntry;
@@ -38,6 +40,7 @@ const CONTRACT_NAMES: readonly PledgeContractName[] = [
   "MarginEngine",
   "OptionMarket",
   "Liquidator",
+  "Backstop",
   "InsuranceFund",
 ];
 

@@ -15,9 +15,11 @@ import {
 import { formatAbiItem } from "viem/utils";
 
 import {
+  backstopAbi,
   chainlinkOracleAbi,
   collateralVaultAbi,
   insuranceFundAbi,
+  kinkRateModelAbi,
   liquidatorAbi,
   marginEngineAbi,
   mockErc20Abi,
@@ -38,8 +40,10 @@ type AllAbis =
   | typeof marginEngineAbi
   | typeof portfolioManagerAbi
   | typeof liquidatorAbi
+  | typeof backstopAbi
   | typeof insuranceFundAbi
   | typeof chainlinkOracleAbi
+  | typeof kinkRateModelAbi
   | typeof mockErc20Abi;
 
 /** The error fragments of every Pledge contract (and of the ERC-20s they move). */
@@ -64,8 +68,10 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
     marginEngineAbi,
     portfolioManagerAbi,
     liquidatorAbi,
+    backstopAbi,
     insuranceFundAbi,
     chainlinkOracleAbi,
+    kinkRateModelAbi,
     mockErc20Abi,
   ]) {
     for (const item of abi) {
@@ -475,6 +481,8 @@ const usdPair = (left: unknown, right: unknown): [string, string] => {
 };
 /** A WAD fraction as a percentage, exact. */
 const percent = (wad: unknown) => `${formatAmount((wad as bigint) * 100n, 18, 18)}%`;
+/** A rate per second (WAD) as a yearly percentage of 365 days. */
+const apr = (ratePerSecond: unknown) => `${percent((ratePerSecond as bigint) * 31_536_000n)} a year`;
 const when = (seconds: unknown) => formatTimestamp(seconds as bigint);
 const acct = (id: unknown) => formatAccount(asAccountId(id as bigint));
 const str = (value: unknown) => String(value);
@@ -553,7 +561,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   ExpectedPause: () => "The contract is not paused, so it cannot be unpaused",
   ReentrancyGuardReentrantCall: () =>
     "A call re-entered a Pledge contract while it was running (a token or hook called back); make the call on its own",
-  SafeCastOverflowedUintToInt: ([value]) => `${str(value)} does not fit a signed 256-bit integer; use a smaller amount`,
+  SafeCastOverflowedUintDowncast: ([bits, value]) =>
+    `${str(value)} does not fit ${str(bits)} bits (the vault's cash share totals); use a smaller amount`,
   SafeERC20FailedOperation: ([token], context) =>
     `The token ${tokenName(token, context)} refused a transfer or approval (it reverted or returned false); check the balance and allowance`,
   InvalidShortString: () => "A stored short string is malformed (over 31 bytes); use a shorter name",
@@ -593,7 +602,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   VaultInvalidHaircuts: ([initial, maintenance]) =>
     `Haircuts of ${percent(initial)} (initial) and ${percent(maintenance)} (maintenance) are outside the hard bounds, or maintenance is above initial; pick haircuts within bounds with maintenance ≤ initial`,
   VaultInvalidDecimals: ([asset, decimals], context) =>
-    `${tokenName(asset, context)} has ${str(decimals)} decimals, more than the vault supports (36); it cannot be listed`,
+    `${tokenName(asset, context)} has ${str(decimals)} decimals, more than the vault supports (36, or 8 for the cash asset); it cannot be listed`,
   VaultSupplyCapExceeded: ([asset, totalAfter, cap], context) =>
     `The deposit would take total ${tokenName(asset, context)} deposits to ${tokenAmount(asset, totalAfter, context)}, above its supply cap of ${tokenAmount(asset, cap, context)}; deposit less, or another asset`,
   VaultTransferAmountMismatch: ([asset, expected, received], context) =>
@@ -615,6 +624,24 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `A module moved value from account ${acct(account)} to itself; name two different accounts`,
   VaultAmountTooLarge: ([amount]) =>
     `${str(amount)} base units is more than the vault's signed bookkeeping holds (2^127 − 1); use a smaller amount`,
+  VaultRateModelNotContract: ([model]) =>
+    `${str(model)} is not a contract, so it cannot be the rate model; pass a deployed rate model, or the zero address for the zero rate`,
+  VaultRateModelFailed: ([model]) =>
+    `The rate model ${str(model)} reverted or did not answer one word when asked for a rate; fix the model before setting it`,
+  VaultRateOutOfRange: ([rate, max]) =>
+    `The rate model answered ${apr(rate)}, above the vault's cap of ${apr(max)}; lower the model's parameters`,
+  VaultRateModelOutOfGas: () =>
+    "The rate model ran out of the gas this call left it; send the transaction again with a higher gas limit",
+  VaultInvalidReserveShare: ([share, max]) =>
+    `A reserve share of ${percent(share)} is above the cap of ${percent(max)}; set a smaller share of interest for the insurance fund`,
+  VaultInsuranceAccountNotSet: () =>
+    "The vault has no insurance account yet, so it cannot pay a reserve; the admin sets it first (setInsuranceAccount)",
+  VaultInsuranceAccountAlreadySet: () => "The vault's insurance account is set already; it cannot be replaced",
+  VaultSettlementAccountAlreadySet: () => "The vault's settlement account is set already; it cannot be replaced",
+  VaultLossHeldApart: ([unabsorbedLoss], context) =>
+    `A loss of ${cashAmount(unabsorbedLoss, context)} is held apart (claims no token backs), so a cash deposit may only repay a debt or top up the insurance account until \`repayUnabsorbedLoss\` repays it; deposit at most the account's debt, or wait for the recapitalisation`,
+  VaultProtocolAccount: ([account]) =>
+    `Account ${acct(account)} is a protocol account (the settlement or insurance account, or one that owes cash); its cash is not withdrawn, and it cannot take this role`,
   CashUnitsUnsupportedDecimals: ([decimals]) =>
     `The cash token has ${str(decimals)} decimals, more than Pledge supports (${MAX_CASH_DECIMALS}); use a cash token with fewer`,
 
@@ -761,15 +788,27 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   LiquidatorProtectedAccount: ([account]) =>
     `Account ${acct(account)} is the protocol's own (insurance, settlement or fee account) and is never auctioned`,
   LiquidatorNothingToSell: ([account]) =>
-    `Account ${acct(account)} holds no collateral and no position: there is nothing to auction (absorbDebt handles a bare cash debt)`,
-  LiquidatorNotAnEmptyDebtor: ([account]) =>
-    `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
+    `Account ${acct(account)} holds no collateral and no position: there is nothing to auction (the Backstop's absorbDebt handles a bare cash debt)`,
   LiquidatorEmptyBatch: () => "The batch holds no bid: bidMany needs at least one request",
   LiquidatorBatchOutOfGas: ([index]) =>
     `The batch ran out of gas at bid ${str(index)} (an earlier bid may be the one that cost more than estimated); estimate it again and send it with a higher gas limit, or fewer bids`,
   LiquidatorOnlySelf: ([caller]) =>
     `${str(caller)} called bidStep, which only the liquidator itself runs inside bidMany; call bidMany instead`,
   InsuranceFundZeroAddress: () => "An address argument is zero; pass a real one",
+
+  // ---- KinkRateModel
+  RateModelInvalidParams: ([params]) => {
+    const p = params as { baseRateWad: bigint; slope1Wad: bigint; slope2Wad: bigint; kinkWad: bigint };
+    return `Rate parameters base ${percent(p.baseRateWad)}, slopes ${percent(p.slope1Wad)} and ${percent(p.slope2Wad)}, kink at ${percent(p.kinkWad)} are outside the bounds: the kink between 5% and 99% utilisation, the rate at full use at most 500% a year; pick parameters within them`;
+  },
+  // ---- Backstop
+  BackstopZeroAddress: () => "An address argument is zero; pass a real one",
+  BackstopProtectedAccount: ([account]) =>
+    `Account ${acct(account)} is the protocol's own (insurance, settlement or fee account): no backstop step acts on it`,
+  BackstopNotAnEmptyDebtor: ([account]) =>
+    `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
+  BackstopOutOfGas: ([account]) =>
+    `The latent-insolvency view ran out of gas valuing account ${acct(account)}; read fewer accounts per call (getLatentInsolvency splits the chunk)`,
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>

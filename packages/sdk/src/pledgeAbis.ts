@@ -1,6 +1,7 @@
 import type { ContractEventName } from "viem";
 
 import {
+  backstopAbi,
   chainlinkOracleAbi,
   collateralVaultAbi,
   insuranceFundAbi,
@@ -26,6 +27,7 @@ export const pledgeAbis = {
   MarginEngine: marginEngineAbi,
   OptionMarket: optionMarketAbi,
   Liquidator: liquidatorAbi,
+  Backstop: backstopAbi,
   InsuranceFund: insuranceFundAbi,
 } as const satisfies Record<PledgeContractName, unknown>;
 

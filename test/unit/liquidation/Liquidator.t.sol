@@ -284,21 +284,34 @@ contract LiquidatorTest is PledgeFixture {
         assertFalse(liquidator.auctionOf(carolAccount).active);
     }
 
-    function test_insolventAccount_uncoveredLossIsExplicitBadDebt() public {
+    /// @dev Issue 15: what the fund cannot cover is explicit bad debt, written off against every
+    /// cash creditor at once (the supply index falls), never left for the last to withdraw.
+    function test_insolventAccount_uncoveredLossIsSharedProRata() public {
         _shortCalls(10e18, 8_000e6);
         _fundAndDeposit(alice, insurance.account(), usdc, 1_000e6);
         _setPrice(ethUsd, 9_000e8);
         liquidator.startAuction(carolAccount);
         ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
         uint256 owed = uint256(-preview.payment);
+        uint256 loss = owed - 1_000e6;
         uint256 nonce = market.accountNonce(carolAccount);
+        int256 bobBefore = vault.cashOf(bobAccount);
         vm.expectEmit(address(liquidator));
-        emit ILiquidator.BadDebtIncurred(carolAccount, owed - 1_000e6, owed - 1_000e6);
+        emit ILiquidator.BadDebtIncurred(carolAccount, loss, loss);
         vm.prank(dave);
         liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
-        assertEq(liquidator.badDebt(), owed - 1_000e6);
-        // Nothing is lost silently: the books still balance to the wei.
-        assertEq(int256(usdc.balanceOf(address(vault))), _sumCash());
+        assertEq(liquidator.badDebt(), loss);
+        assertEq(vault.lossSocialized(), loss);
+        // The fund ends at zero, not in debt: the loss sits with the creditors, pro rata.
+        assertEq(vault.cashOf(insurance.account()), 0);
+        uint256 index = vault.cashMarket().supplyIndex;
+        assertLt(index, 1e18);
+        // Bob held shares worth his balance at index 1: his claim fell by the index's fraction.
+        assertEq(vault.cashOf(bobAccount), int256((uint256(bobBefore) * index) / 1e18));
+        // Nothing is lost silently: the tokens cover every claim, the rest is dust (one unit an account).
+        int256 held = int256(usdc.balanceOf(address(vault)));
+        assertGe(held, _sumCash());
+        assertLe(held - _sumCash(), 5);
     }
 
     function test_dustAccountGoesWhole() public {
@@ -325,28 +338,6 @@ contract LiquidatorTest is PledgeFixture {
             );
             liquidator.startAuction(protectedAccounts[i]);
         }
-    }
-
-    /// @dev A bare cash debt has nothing to sell: no auction (no discount paid on it); the
-    /// insurance fund absorbs it at par, and what it cannot cover is bad debt.
-    function test_bareDebtIsAbsorbedAtParNotAuctioned() public {
-        _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
-        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
-        // Carol is left holding only a debt, as settling an in-the-money short leaves one. (The
-        // market no longer lets an insolvent account trade its shorts away into a bare debt:
-        // docs/margin-gate.md.) The fixture's vault module stands in for the settlement.
-        vm.prank(module);
-        vault.moveCash(carolAccount, bobAccount, 50_000e6);
-        int256 debt = vault.cashOf(carolAccount);
-        assertLt(debt, 0);
-        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNothingToSell.selector, carolAccount));
-        liquidator.startAuction(carolAccount);
-        int256 fundBefore = vault.cashOf(insurance.account());
-        liquidator.absorbDebt(carolAccount);
-        assertEq(vault.cashOf(carolAccount), 0);
-        assertEq(vault.cashOf(insurance.account()), fundBefore + debt, "covered at par");
-        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNotAnEmptyDebtor.selector, carolAccount));
-        liquidator.absorbDebt(carolAccount);
     }
 
     /// @dev Review M1: an auction whose account recovered above maintenance takes no bids,

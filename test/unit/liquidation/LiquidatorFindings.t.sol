@@ -8,13 +8,15 @@ import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.s
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
+import {AuctionMath} from "../../../contracts/libraries/AuctionMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice Regression tests for the external review's findings 3, 7, 9 and 11 against the
-/// liquidator (`docs/security.md`): each reproduces the attack and fails on the old code.
+/// liquidator, issue 16's insolvent discount and review rv16's F1 (`docs/security.md`): each reproduces the attack
+/// and fails on the old code.
 contract LiquidatorFindingsTest is PledgeFixture {
     address internal carol;
     uint256 internal carolKey;
@@ -169,7 +171,8 @@ contract LiquidatorFindingsTest is PledgeFixture {
     // ------------------------------------------------------------ finding 7
 
     /// @dev Finding 7: an auction still running when the account holds only a cash debt paid
-    /// the bidder a discount on the debt from the insurance fund; `absorbDebt` covers it at par.
+    /// the bidder a discount on the debt from the insurance fund; the backstop's `absorbDebt`
+    /// covers it at par and ends the auction.
     function test_finding7_bidOnABareCashDebtReverts() public {
         _underwater(carolKey, carolAccount);
         liquidator.startAuction(carolAccount);
@@ -193,7 +196,7 @@ contract LiquidatorFindingsTest is PledgeFixture {
 
         int256 debt = vault.cashOf(carolAccount);
         int256 fundBefore = vault.cashOf(insurance.account());
-        liquidator.absorbDebt(carolAccount);
+        backstop.absorbDebt(carolAccount);
         assertEq(vault.cashOf(insurance.account()), fundBefore + debt, "covered at par");
         assertFalse(liquidator.auctionOf(carolAccount).active);
     }
@@ -273,6 +276,143 @@ contract LiquidatorFindingsTest is PledgeFixture {
         assertApproxEqAbs(split, whole, slices * 3e12);
     }
 
+    // ------------------------------------------------------------ issue 16, item 4
+
+    /// @dev Issue 16: the discount grew with time on insolvent accounts too, and the fund pays the
+    /// bidder of one `|V| + d·|H|`, so the longer nobody bid, the more the fund paid (after 15
+    /// minutes, 30 % of the holdings on top of the shortfall instead of 5 %). While the account is
+    /// insolvent the discount now stays at the start discount: the same auction 15 minutes later
+    /// costs the fund no more (a little less here: the short calls lost time value).
+    function test_issue16_insolventAuctionDoesNotPayMoreWithTime() public {
+        _shortCalls(carolKey, carolAccount, 10e18, 8_000e6);
+        _moveUntil(carolAccount, IMarginEngine.Health.INSOLVENT);
+        liquidator.startAuction(carolAccount);
+        ILiquidator.BidPreview memory early = liquidator.previewBid(carolAccount, 1e18);
+        assertLt(early.payment, 0, "the fund pays the bidder");
+        assertEq(early.discountWad, 0.05e18);
+
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
+        (bool running, uint256 clockStart) = liquidator.auctionClock(carolAccount);
+        assertTrue(running);
+        assertEq(liquidator.discountAt(clockStart), 0.3e18, "the clock reached the end discount");
+        IMarginEngine.MarginState memory state = engine.accountMargin(carolAccount);
+        assertEq(uint8(state.health), uint8(IMarginEngine.Health.INSOLVENT));
+        // The old rule: the clock's discount, 30 %.
+        ILiquidator.BidPreview memory old = AuctionMath.quoteBid(
+            liquidator.auctionParams(),
+            state,
+            vault.cashOf(carolAccount),
+            6,
+            0.3e18,
+            1e18
+        );
+        ILiquidator.BidPreview memory late = liquidator.previewBid(carolAccount, 1e18);
+        assertLt(old.payment, early.payment, "the old rule: the fund paid more later");
+        assertEq(late.discountWad, 0.05e18, "no escalation while insolvent");
+        assertGe(late.payment, early.payment, "the fund pays no more later");
+
+        int256 fundBefore = vault.cashOf(insurance.account());
+        ILiquidator.BidPreview memory done = _bid(carolAccount, 1e18);
+        assertEq(vault.cashOf(insurance.account()), fundBefore + done.payment, "the bid pays the preview");
+    }
+
+    /// @dev The cap follows the state at the bid, both ways: a solvent account below maintenance
+    /// still sees its discount grow to the end discount, and a fall into insolvency brings the
+    /// discount back to the start discount, whatever the clock says.
+    function test_issue16_capAppliesOnlyWhileInsolvent() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
+        assertEq(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
+        assertEq(liquidator.previewBid(carolAccount, 1e18).discountWad, 0.3e18, "solvent: the discount grew");
+        _moveUntil(carolAccount, IMarginEngine.Health.INSOLVENT);
+        assertEq(liquidator.previewBid(carolAccount, 1e18).discountWad, 0.05e18, "insolvent: back to the start");
+    }
+
+    // ------------------------------------------------------------ review rv16, F1
+
+    /// @dev Review rv16 F1: the cap keyed on `equityMM < 0`. An account below zero only through
+    /// collateral haircuts (V ≥ 0 > equityMM: the fund can never pay on it) got the start discount
+    /// on a whole bid, while a first slice at that discount paid cash in, lifted equityMM over zero,
+    /// and the rest went at the clock's 30 % in the same block: split and whole bids disagreed, and
+    /// the owner lost up to (haircut − start discount) × collateral. The cap now keys on V < 0,
+    /// which no bid changes, so every slice gets the whole bid's discount.
+    function test_rv16F1_haircutOnlyAccountSplitBidsGetTheWholeBidsDiscount() public {
+        _haircutInsolvent();
+        liquidator.startAuction(erinAccount);
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
+        _tuneHaircutInsolvent(); // theta moved the marks a little: back between the two bounds
+        IMarginEngine.MarginState memory s = engine.accountMargin(erinAccount);
+        assertEq(uint8(s.health), uint8(IMarginEngine.Health.INSOLVENT));
+        assertGe(s.markValue, 0, "V >= 0: the fund can never pay on this account");
+        (, uint256 clockStart) = liquidator.auctionClock(erinAccount);
+        assertEq(liquidator.discountAt(clockStart), 0.3e18, "clock at the end discount");
+        int256 fundBefore = vault.cashOf(insurance.account());
+
+        uint256 snap = vm.snapshotState();
+        ILiquidator.BidPreview memory whole = _bid(erinAccount, 1e18);
+        int256 ownerWhole = engine.accountMargin(erinAccount).markValue;
+        vm.revertToState(snap);
+
+        // Split: a first slice large enough to lift equityMM over zero at the start discount,
+        // then the rest.
+        int256 pWad = s.markValue - int256((5 * uint256(s.markValue - _cashWad(erinAccount))) / 100);
+        uint256 f1 = (uint256(-s.equityMM) * 1e18) / uint256(pWad - s.equityMM) + 0.02e18;
+        ILiquidator.BidPreview memory first = _bid(erinAccount, f1);
+        assertGe(engine.accountMargin(erinAccount).markValue, 0, "no bid moves an account across V = 0");
+        ILiquidator.BidPreview memory second = _bid(erinAccount, 1e18);
+        int256 ownerSplit = engine.accountMargin(erinAccount).markValue;
+
+        assertEq(whole.discountWad, 0.3e18, "V >= 0: the clock's discount");
+        assertEq(first.discountWad, whole.discountWad, "first slice: the whole bid's discount");
+        assertEq(second.discountWad, whole.discountWad, "second slice: the whole bid's discount");
+        assertGe(ownerSplit, ownerWhole, "the split leaves the owner no less than the whole bid");
+        assertGe(vault.cashOf(insurance.account()), fundBefore, "the fund never paid");
+    }
+
+    /// @dev Review rv16 F1 at a governed haircut (WBTC at 40 % / 30 %, inside MAX_HAIRCUT_WAD):
+    /// Erin's mark value is $12k on $60k of WBTC, equityMM about −$6k. One `bidMany` of two
+    /// requests (a slice that lifted equityMM over zero at 5 %, then the rest at 30 %) took $7.7k
+    /// more from her than the whole bid at the same instant. Now both requests and the whole bid
+    /// get the same discount.
+    function test_rv16F1_highHaircutSplitInOneBidManyMatchesTheWholeBid() public {
+        vm.prank(riskManager);
+        vault.configureAsset(address(wbtc), true, 0.4e18, 0.3e18, type(uint128).max);
+        _fundAndDeposit(erin, erinAccount, wbtc, 1e8);
+        _trade(erinKey, erinAccount, bobAccount, call30, -10e18, 100e18);
+        _setMarkValue(erinAccount, 12_000e18);
+        liquidator.startAuction(erinAccount);
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
+        _setMarkValue(erinAccount, 12_000e18);
+        IMarginEngine.MarginState memory s = engine.accountMargin(erinAccount);
+        assertEq(uint8(s.health), uint8(IMarginEngine.Health.INSOLVENT));
+        int256 fundBefore = vault.cashOf(insurance.account());
+
+        uint256 snap = vm.snapshotState();
+        ILiquidator.BidPreview memory whole = _bid(erinAccount, 1e18);
+        int256 ownerWhole = engine.accountMargin(erinAccount).markValue;
+        vm.revertToState(snap);
+
+        int256 pWad = s.markValue - int256((5 * uint256(s.markValue - _cashWad(erinAccount))) / 100);
+        uint256 f1 = (uint256(-s.equityMM) * 1e18) / uint256(pWad - s.equityMM) + 0.01e18;
+        ILiquidator.BidRequest[] memory requests = new ILiquidator.BidRequest[](2);
+        requests[0] = ILiquidator.BidRequest(erinAccount, f1, type(int256).max, type(uint256).max);
+        requests[1] = ILiquidator.BidRequest(erinAccount, 1e18, type(int256).max, type(uint256).max);
+        vm.prank(dave);
+        ILiquidator.BidOutcome[] memory out = liquidator.bidMany(requests, daveAccount);
+        assertTrue(out[0].landed, "first request landed");
+        int256 ownerSplit = engine.accountMargin(erinAccount).markValue;
+
+        assertEq(out[0].preview.discountWad, whole.discountWad, "first request: the whole bid's discount");
+        if (out[1].landed) assertEq(out[1].preview.discountWad, whole.discountWad, "second: the same");
+        assertGe(ownerSplit, ownerWhole, "the split takes no more from the owner than the whole bid");
+        assertGe(vault.cashOf(insurance.account()), fundBefore, "the fund never paid");
+    }
+
     // ------------------------------------------------------------ helpers
 
     /// @dev Carol and Erin hold the same short and go under together. Dave takes `share` of
@@ -332,6 +472,35 @@ contract LiquidatorFindingsTest is PledgeFixture {
         vm.prank(dave);
         done = liquidator.bid(account, daveAccount, fraction, p.payment, nonce);
         assertEq(abi.encode(done), abi.encode(p));
+    }
+
+    /// @dev Erin: 1 WBTC, 10 short ETH calls, cash set so that 0.05·|H| < V < 0.06·collateral
+    /// (below zero through the 6 % WBTC maintenance haircut only, and a positive price at 5 %).
+    function _haircutInsolvent() internal {
+        _fundAndDeposit(erin, erinAccount, wbtc, 1e8);
+        _trade(erinKey, erinAccount, bobAccount, call30, -10e18, 100e18);
+        _tuneHaircutInsolvent();
+    }
+
+    function _tuneHaircutInsolvent() internal {
+        IMarginEngine.MarginState memory s = engine.accountMargin(erinAccount);
+        int256 h = s.markValue - _cashWad(erinAccount); // collateral and positions
+        _setMarkValue(erinAccount, ((5 * h) / 100 + (6 * int256(60_000e18)) / 100) / 2);
+        s = engine.accountMargin(erinAccount);
+        assertLt(s.equityMM, 0);
+        assertGt(s.markValue, (5 * (s.markValue - _cashWad(erinAccount))) / 100);
+    }
+
+    /// @dev Moves cash between `account` and Bob so that the account's mark value is `target` (WAD).
+    function _setMarkValue(AccountId account, int256 target) internal {
+        int256 move = (engine.accountMargin(account).markValue - target) / 1e12;
+        vm.prank(module);
+        if (move > 0) vault.moveCash(account, bobAccount, uint256(move));
+        else if (move < 0) vault.moveCash(bobAccount, account, uint256(-move));
+    }
+
+    function _cashWad(AccountId account) internal view returns (int256) {
+        return vault.cashOf(account) * 1e12;
     }
 
     /// @dev The account's owner posts `cash` USDC and sells `size` 3200 calls to Bob at 100.

@@ -236,7 +236,9 @@ contract ReviewFindingsTest is PledgeFixture {
         _refreshFeeds();
         int256 insuranceBefore = vault.cashOf(insurance.account());
         ILiquidator.BidPreview memory p = liquidator.previewBid(carolAccount, 1e18);
-        assertEq(p.discountWad, liquidator.auctionParams().endDiscountWad, "the end discount applies");
+        // Insolvent, so the start discount even after the whole duration (issue 16); the point
+        // here holds at any discount: it applies to the wei of WETH, never to the debt.
+        assertEq(p.discountWad, liquidator.auctionParams().startDiscountWad, "insolvent: the start discount");
         vm.prank(dave);
         liquidator.bid(carolAccount, daveAccount, 1e18, p.payment, type(uint256).max);
         int256 insurancePaid = insuranceBefore - vault.cashOf(insurance.account());

@@ -117,7 +117,7 @@ contract MarginGateTest is MarketFixture {
     /// @dev A solvent account below maintenance (equity ~$190k, MM excess below −$100k) buys
     /// its 1,000 shorts back from a sibling at mark plus the maintenance requirement each
     /// frees. Its MM excess did not fall, so the old gate let it through: it ended holding
-    /// nothing with a debt of about $100k, which `absorbDebt` charges to the insurance fund.
+    /// nothing with a debt of about $100k, which the backstop's `absorbDebt` charges to the insurance fund.
     /// Now a side that starts below maintenance must end at or above it (or at or above IM)
     /// without lowering its maintenance equity.
     function test_finding10_liquidatableBuybackCannotSpendFreedRequirement() public {

@@ -107,11 +107,6 @@ export const liquidatorAbi = [
   },
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
-    name: "LiquidatorNotAnEmptyDebtor",
-    type: "error",
-  },
-  {
-    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "LiquidatorNothingToSell",
     type: "error",
   },
@@ -301,13 +296,6 @@ export const liquidatorAbi = [
     name: "MIN_DURATION",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
-    name: "absorbDebt",
-    outputs: [],
-    stateMutability: "nonpayable",
     type: "function",
   },
   {

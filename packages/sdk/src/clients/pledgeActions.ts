@@ -70,6 +70,16 @@ import {
 } from "../actions/reads/getAccountMargin.js";
 import { type GetBalancesParameters, type GetBalancesReturnType, getBalances } from "../actions/reads/getBalances.js";
 import {
+  type GetCashMarketParameters,
+  type GetCashMarketReturnType,
+  getCashMarket,
+} from "../actions/reads/getCashMarket.js";
+import {
+  type GetLatentInsolvencyParameters,
+  type GetLatentInsolvencyReturnType,
+  getLatentInsolvency,
+} from "../actions/reads/getLatentInsolvency.js";
+import {
   type GetMarginInputsParameters,
   type GetMarginInputsReturnType,
   getMarginInputs,
@@ -136,6 +146,10 @@ export type BoundWriteParameters<params> = Omit<params, "addressBook" | "publicC
 export type PledgeActions = {
   getAccountMargin(params: BoundReadParameters<GetAccountMarginParameters>): Promise<GetAccountMarginReturnType>;
   getBalances(params: BoundReadParameters<GetBalancesParameters>): Promise<GetBalancesReturnType>;
+  getCashMarket(params?: BoundReadParameters<GetCashMarketParameters>): Promise<GetCashMarketReturnType>;
+  getLatentInsolvency(
+    params: BoundReadParameters<GetLatentInsolvencyParameters>,
+  ): Promise<GetLatentInsolvencyReturnType>;
   getPositions(params: BoundReadParameters<GetPositionsParameters>): Promise<GetPositionsReturnType>;
   getMarginInputs(params: BoundReadParameters<GetMarginInputsParameters>): Promise<GetMarginInputsReturnType>;
   getMarketParameters(
@@ -209,6 +223,8 @@ export function pledgeActions(defaults: { addressBook: AddressBook }) {
     return {
       getAccountMargin: (params) => getAccountMargin(client, read(params)),
       getBalances: (params) => getBalances(client, read(params)),
+      getCashMarket: (params = {}) => getCashMarket(client, read(params)),
+      getLatentInsolvency: (params) => getLatentInsolvency(client, read(params)),
       getPositions: (params) => getPositions(client, read(params)),
       getMarginInputs: (params) => getMarginInputs(client, read(params)),
       getMarketParameters: (params = {}) => getMarketParameters(client, read(params)),

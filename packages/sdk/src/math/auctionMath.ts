@@ -68,6 +68,24 @@ export function discountAt(params: AuctionParams, clockStart: bigint, timestamp:
 }
 
 /**
+ * The discount a bid gets at `timestamp`, as `AuctionMath.bidDiscountAt`: `discountAt`, except that
+ * while the account's mark value is below zero (`markValue < 0`) it stays at the start discount.
+ * Only then can the insurance fund pay the bidder (`|V| + d·|H|`), and it never pays more the
+ * longer nobody bids (issue 16; docs/liquidation.md, "Insolvent accounts"). No bid moves an
+ * account across V = 0, so split and whole bids get the same discount (review rv16 F1).
+ *
+ * @example
+ * const params = await publicClient.readContract({ address: addressBook.contracts.Liquidator, abi: liquidatorAbi, functionName: "auctionParams" });
+ * const later = 1_000n + BigInt(params.duration);
+ * bidDiscountAt(params, -1n, 1_000n, later) === params.startDiscountWad; // V < 0: no escalation
+ * bidDiscountAt(params, 0n, 1_000n, later) === params.endDiscountWad; // V ≥ 0: the clock's discount
+ */
+export function bidDiscountAt(params: AuctionParams, markValue: bigint, clockStart: bigint, timestamp: bigint): bigint {
+  if (markValue < 0n) return params.startDiscountWad;
+  return discountAt(params, clockStart, timestamp);
+}
+
+/**
  * Price of the whole account, WAD, as `AuctionMath.accountPriceDown`: its signed cash C at face
  * value and the rest H = V − C at the discount, P = V − d·|H| (the discount rounded down); an
  * account worth V ≥ 0 is never priced below 0.
@@ -173,7 +191,8 @@ export function quoteBid(
  * Exactly what `Liquidator.previewBid` (and so `bid`) returns, for a running auction (its
  * `auctionClock` clock start), or, with `auction` undefined, for an account with no auction
  * running yet or whose auction lapsed (`auctionClock` says not running), which `bid` starts in
- * the same transaction (elapsed time 0: the starting discount). `quoteBid` at `discountAt`, with
+ * the same transaction (elapsed time 0: the starting discount). `quoteBid` at `bidDiscountAt` (the
+ * start discount while the account's mark value is below zero), with
  * the Liquidator's checks: throws where the contract reverts on the state alone (not below
  * maintenance, invalid fraction, no bid needed); the protocol-account and nothing-to-sell checks
  * need the chain. Works for every margin mode: pass `accountMargin(inputs)` of a standard or
@@ -198,7 +217,7 @@ export function previewBidFromState(
   if (fractionWad === 0n || fractionWad > WAD) throw new RangeError(`invalid fraction ${fractionWad}`);
   if (state.health < Health.LIQUIDATABLE) throw new Error(`account is not below maintenance (health ${state.health})`);
   const clockStart = typeof auction === "bigint" ? auction : auction?.clockStart;
-  const discountWad = discountAt(params, clockStart ?? timestamp, timestamp);
+  const discountWad = bidDiscountAt(params, state.markValue, clockStart ?? timestamp, timestamp);
   const preview = quoteBid(params, state, cash.cash, cash.cashDecimals, discountWad, fractionWad);
   if (preview.maxFractionWad === 0n) throw new Error("account is healthy: no bid needed");
   return preview;
