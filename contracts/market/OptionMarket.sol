@@ -21,12 +21,13 @@ import {Roles} from "../libraries/Roles.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {AccountId} from "../types/AccountId.sol";
 import {SeriesId} from "../types/SeriesId.sol";
+import {MarketLimits, MarketLimitsState} from "./MarketLimits.sol";
 
 /// @title OptionMarket
 /// @notice Series, signed positions and settlement of EIP-712 signed orders. Value moves
 /// in the vault (which must grant this contract MODULE_ROLE); every touched account then
 /// passes the margin gate described in `docs/margin-gate.md`.
-contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
+contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
     uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
     /// @notice Highest taker fee, as a share of the premium (1 %).
@@ -39,8 +40,6 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     uint256 public constant EXPIRY_TIME_OF_DAY = 8 hours;
     /// @notice Largest fill or transfer amount, WAD contracts, so signed arithmetic never overflows.
     uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
-    /// @notice Smallest open-interest cap other than 0 (no cap): one contract.
-    uint256 public constant MIN_OPEN_INTEREST_CAP = 1e18;
     /// @notice EIP-712 type hash of `Order`.
     bytes32 public constant ORDER_TYPEHASH = keccak256(
         abi.encodePacked(
@@ -55,6 +54,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     IMarginEngine public immutable engine;
     /// @dev The cash token's decimals, checked once by `CashUnits`.
     uint8 private immutable _cashDecimals;
+    /// @dev Runs `setOpenInterestCaps`, `retireExpired` and `setFees` as this market (DELEGATECALL), for room;
+    /// created here, so its code is fixed with the market's.
+    address private immutable _limits;
 
     /// @inheritdoc IOptionMarket
     mapping(SeriesId seriesId => bool) public seriesExists;
@@ -69,31 +71,14 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IOptionMarket
     AccountId public immutable settlementAccount;
     /// @inheritdoc IOptionMarket
-    uint256 public makerFeeWad;
-    /// @inheritdoc IOptionMarket
-    uint256 public takerFeeWad;
-    /// @inheritdoc IOptionMarket
     AccountId public feeAccount;
     /// @inheritdoc IOptionMarket
     IAccountHook public accountHook;
-    /// @inheritdoc IOptionMarket
-    mapping(uint16 underlyingIndex => uint256) public underlyingOpenInterest;
-    /// @inheritdoc IOptionMarket
-    mapping(uint16 underlyingIndex => OpenInterestCaps) public openInterestCaps;
-    /// @inheritdoc IOptionMarket
-    mapping(SeriesId seriesId => bool) public seriesRetired;
 
     mapping(AccountId account => mapping(SeriesId seriesId => int256)) private _positions;
     mapping(AccountId account => SeriesId[]) private _openSeries;
     /// @dev Position in `_openSeries[account]` plus one; 0 = not open.
     mapping(AccountId account => mapping(SeriesId seriesId => uint256)) private _openIndex;
-
-    /// @dev An underlying's open-interest caps, WAD contracts, 0 = no cap; one slot, read once per
-    /// fill that raises open interest.
-    struct OpenInterestCaps {
-        uint128 seriesCap;
-        uint128 underlyingCap;
-    }
 
     /// @dev One account's side of a fill, as the margin gate judges it (`docs/margin-gate.md`):
     /// what the fill does to it and, when reducing, its state before.
@@ -114,6 +99,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         engine = engine_;
         _cashDecimals = CashUnits.checkDecimals(vault_.assetConfig(vault_.cashAsset()).decimals);
         settlementAccount = AccountLib.accountId(address(this), 0);
+        _limits = address(new MarketLimits(engine_));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -280,24 +266,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IOptionMarket
-    /// @dev No fill, transfer or slice can raise an expired series' open interest, so its room
-    /// under the underlying cap is released here at once; settlement then only lowers the
-    /// series' own count (`_applyDelta` skips the underlying for retired series).
-    function retireExpired(SeriesId[] calldata seriesIds) external {
-        for (uint256 i; i < seriesIds.length; ++i) {
-            SeriesId seriesId = seriesIds[i];
-            _checkExpired(seriesId);
-            if (seriesRetired[seriesId]) revert MarketSeriesAlreadyRetired(seriesId);
-            seriesRetired[seriesId] = true;
-            uint256 remaining = openInterest[seriesId];
-            uint16 u = SeriesLib.underlyingIndexOf(seriesId);
-            // The underlying's sum includes every unretired series' open interest (both move by
-            // the same delta in `_applyDelta` until retirement), so this cannot underflow.
-            unchecked {
-                underlyingOpenInterest[u] = underlyingOpenInterest[u] - remaining;
-            }
-            emit SeriesRetired(seriesId, remaining);
-        }
+    /// @dev Runs in `MarketLimits` on this market's storage.
+    function retireExpired(SeriesId[] calldata) external {
+        _delegateToLimits();
     }
 
     // ---------------------------------------------------------------- modules
@@ -338,31 +309,15 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IOptionMarket
-    function setFees(uint256 newMakerFeeWad, uint256 newTakerFeeWad) external onlyRole(Roles.RISK_MANAGER_ROLE) {
-        if (newMakerFeeWad > MAX_MAKER_FEE_WAD || newTakerFeeWad > MAX_TAKER_FEE_WAD) {
-            revert MarketInvalidFees(newMakerFeeWad, newTakerFeeWad);
-        }
-        makerFeeWad = newMakerFeeWad;
-        takerFeeWad = newTakerFeeWad;
-        emit FeesSet(newMakerFeeWad, newTakerFeeWad);
+    /// @dev Runs in `MarketLimits` on this market's storage; the role is checked there.
+    function setFees(uint256, uint256) external {
+        _delegateToLimits();
     }
 
     /// @inheritdoc IOptionMarket
-    function setOpenInterestCaps(
-        uint16 underlyingIndex,
-        uint256 seriesCap,
-        uint256 underlyingCap
-    ) external onlyRole(Roles.RISK_MANAGER_ROLE) {
-        // Index 0 and never-listed indexes are refused, as by `createSeries`.
-        _checkListed(underlyingIndex);
-        if (
-            !_validCap(seriesCap) ||
-            !_validCap(underlyingCap) ||
-            (seriesCap != 0 && underlyingCap != 0 && seriesCap > underlyingCap)
-        ) revert MarketInvalidOpenInterestCaps(underlyingIndex, seriesCap, underlyingCap);
-        // Both fit in 128 bits: MAX_AMOUNT < 2^127.
-        openInterestCaps[underlyingIndex] = OpenInterestCaps(uint128(seriesCap), uint128(underlyingCap));
-        emit OpenInterestCapsSet(underlyingIndex, seriesCap, underlyingCap);
+    /// @dev Runs in `MarketLimits` on this market's storage; the role is checked there.
+    function setOpenInterestCaps(uint16, uint256, uint256) external {
+        _delegateToLimits();
     }
 
     /// @inheritdoc IOptionMarket
@@ -407,6 +362,32 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IOptionMarket
+    function makerFeeWad() external view returns (uint256) {
+        return _makerFeeWad;
+    }
+
+    /// @inheritdoc IOptionMarket
+    function takerFeeWad() external view returns (uint256) {
+        return _takerFeeWad;
+    }
+
+    /// @inheritdoc IOptionMarket
+    function underlyingOpenInterest(uint16 underlyingIndex) external view returns (uint256) {
+        return _underlyingOpenInterest[underlyingIndex];
+    }
+
+    /// @inheritdoc IOptionMarket
+    function openInterestCaps(uint16 underlyingIndex) external view returns (uint128 seriesCap, uint128 underlyingCap) {
+        OpenInterestCaps memory caps = _openInterestCaps[underlyingIndex];
+        return (caps.seriesCap, caps.underlyingCap);
+    }
+
+    /// @inheritdoc IOptionMarket
+    function seriesRetired(SeriesId seriesId) external view returns (bool) {
+        return _seriesRetired[seriesId];
+    }
+
+    /// @inheritdoc IOptionMarket
     /// @dev The EIP-712 digest: it binds the chain id and this contract, so it is also the
     /// key of `filled` and cannot collide across chains or market instances.
     function orderHash(Order calldata order) public view returns (bytes32) {
@@ -432,7 +413,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @dev A listed underlying. The engine never writes index 0 or an index past its count, so
-    /// the asset alone says it (the check `setConcentrationParams` makes).
+    /// the asset alone says it (the check `setConcentrationParams` and `MarketLimits` make).
     function _checkListed(uint16 index) private view {
         if (engine.underlying(index).asset == address(0)) {
             revert MarketUnderlyingNotListed(index);
@@ -619,8 +600,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
             makerPays
                 ? CashUnits.mulWadToCashDown(fillSize, order.priceWad, _cashDecimals)
                 : CashUnits.mulWadToCashUp(fillSize, order.priceWad, _cashDecimals);
-        uint256 makerFee = _fee(premium, makerFeeWad);
-        uint256 takerFee = _fee(premium, takerFeeWad);
+        uint256 makerFee = _fee(premium, _makerFeeWad);
+        uint256 takerFee = _fee(premium, _takerFeeWad);
         int256 makerDelta = makerPays ? int256(fillSize) : -int256(fillSize);
         emit OrderFilled(hash, maker, taker, order.seriesId, makerDelta, order.priceWad, premium, makerFee, takerFee);
 
@@ -653,9 +634,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
             openInterest[seriesId] = openInterest[seriesId] + longAfter - longBefore;
             // The underlying counts unretired series only. A live series is never retired, so a
             // fill reads no flag (the expiry is in the id); only expired series pay the read.
-            if (block.timestamp < SeriesLib.expiryOf(seriesId) || !seriesRetired[seriesId]) {
+            if (block.timestamp < SeriesLib.expiryOf(seriesId) || !_seriesRetired[seriesId]) {
                 uint16 u = SeriesLib.underlyingIndexOf(seriesId);
-                underlyingOpenInterest[u] = underlyingOpenInterest[u] + longAfter - longBefore;
+                _underlyingOpenInterest[u] = _underlyingOpenInterest[u] + longAfter - longBefore;
             }
         }
         emit PositionChanged(account, seriesId, balance);
@@ -669,13 +650,13 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         uint256 seriesOpenInterest = openInterest[seriesId];
         if (seriesOpenInterest <= before) return;
         uint16 u = SeriesLib.underlyingIndexOf(seriesId);
-        OpenInterestCaps memory caps = openInterestCaps[u];
+        OpenInterestCaps memory caps = _openInterestCaps[u];
         uint256 cap = caps.seriesCap;
         if (cap != 0 && seriesOpenInterest > cap) {
             revert MarketSeriesOpenInterestCap(seriesId, cap, cap > before ? cap - before : 0);
         }
         cap = caps.underlyingCap;
-        uint256 total = underlyingOpenInterest[u];
+        uint256 total = _underlyingOpenInterest[u];
         if (cap != 0 && total > cap) {
             // The fill raised the underlying's open interest by exactly what it raised the series'.
             uint256 totalBefore = total - (seriesOpenInterest - before);
@@ -683,9 +664,20 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         }
     }
 
-    /// @dev An open-interest cap is 0 (none) or between one contract and the largest fill.
-    function _validCap(uint256 cap) private pure returns (bool) {
-        return cap == 0 || (cap >= MIN_OPEN_INTEREST_CAP && cap <= MAX_AMOUNT);
+    /// @dev Runs this call's calldata in `MarketLimits` as this market (DELEGATECALL) and returns
+    /// or reverts with what it did.
+    function _delegateToLimits() private {
+        address limits = _limits;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 0, calldatasize())
+            let ok := delegatecall(gas(), limits, ptr, calldatasize(), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) {
+                revert(ptr, returndatasize())
+            }
+            return(ptr, returndatasize())
+        }
     }
 
     function _open(AccountId account, SeriesId seriesId) private {
