@@ -395,7 +395,9 @@ describe("keeper settlement job (no chain)", () => {
     const metrics = createMetrics();
     const stats = createStats(metrics);
     let posted = options.posted ?? false;
+    let retired = false;
     const readers: Readers = stubReaders({
+      seriesRetired: async () => retired,
       underlyingAsset: async (index) => {
         assert.equal(index, 1);
         return weth;
@@ -406,6 +408,7 @@ describe("keeper settlement job (no chain)", () => {
     });
     const sender = fakeSender((call) => {
       if (call.functionName === "postSettlementPrice") posted = true;
+      if (call.functionName === "retireExpired") retired = true;
       if (call.functionName === "settleBatch") {
         if (options.failSettle?.()) return { outcome: Outcome.REVERTED, errorName: "MarketNotExpired" };
         const [accounts] = call.args;
@@ -436,6 +439,8 @@ describe("keeper settlement job (no chain)", () => {
     assert.deepEqual(
       sender.sent.map((c) => [c.to, c.functionName, c.args]),
       [
+        // Retired first: from expiry on, the unsettled longs no longer hold the underlying's cap.
+        [market, "retireExpired", [[series]]],
         [oracle, "postSettlementPrice", [weth, expiry, 42n, [7n]]],
         [
           market,
@@ -448,26 +453,30 @@ describe("keeper settlement job (no chain)", () => {
         [market, "settleBatch", [[3n], [series]]],
       ],
     );
-    assert.equal(report.sent, 3);
+    assert.equal(report.sent, 4);
     assert.deepEqual([stats.snapshot().pricesPosted, stats.snapshot().settled], [1, 3]);
     assert.ok(index.settledSeries.has(series));
     await job.run({ index, block: 12n, timestamp: expiry + 62n });
-    assert.equal(sender.sent.length, 3, "a settled series is left alone");
+    assert.equal(sender.sent.length, 4, "a settled series is left alone");
   });
 
   it("waits for the oracle's fallback when the first round after expiry is late", async () => {
     const { job, index, sender } = setUp({ updatedAt: expiry + 7_200n });
     await job.run({ index, block: 11n, timestamp: expiry + 7_300n });
-    assert.equal(sender.sent.length, 0);
+    // Retiring needs no price: only the price waits.
+    assert.deepEqual(
+      sender.sent.map((c) => c.functionName),
+      ["retireExpired"],
+    );
     await job.run({ index, block: 12n, timestamp: expiry + 86_400n });
-    assert.equal(sender.sent[0]?.functionName, "postSettlementPrice");
+    assert.equal(sender.sent[1]?.functionName, "postSettlementPrice");
   });
 
   it("keeps a series whose batch failed, and settles it on a later tick", async () => {
     let failures = 1;
     const { job, index, sender } = setUp({ posted: true, failSettle: () => failures-- > 0 });
     const first = await job.run({ index, block: 11n, timestamp: expiry + 60n });
-    assert.deepEqual([first.sent, first.failed], [1, 1]);
+    assert.deepEqual([first.sent, first.failed], [2, 1]); // the retirement and one batch
     assert.equal(index.settledSeries.has(series), false);
     await job.run({ index, block: 12n, timestamp: expiry + 62n });
     assert.ok(index.settledSeries.has(series));

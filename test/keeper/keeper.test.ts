@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import pino from "pino";
 
 import { type Keeper, type KeeperOptions, createKeeper } from "../../packages/keeper/src/index.js";
-import { Health, asAccountId, formatAccount } from "@pledge/sdk";
+import { Health, asAccountId, decodeSeries, formatAccount } from "@pledge/sdk";
 import { countingClients } from "../../packages/keeper/src/clients.js";
 import { createReaders } from "../../packages/keeper/src/readers.js";
 import { openStore } from "../../packages/keeper/src/store.js";
@@ -302,9 +302,18 @@ describe("keeper", () => {
     await world.refreshFeeds(61_000);
     await world.testClient.increaseTime({ seconds: 240 });
     await world.refreshFeeds(62_000);
+    assert.ok(
+      (await world.contracts.market.read.underlyingOpenInterest([decodeSeries(world.series).underlyingIndex])) > 0n,
+    );
     await keeper.tick();
     const stats = keeper.stats();
     assert.equal(stats.pricesPosted, 1);
+    // Retired at expiry (review rv16c F1): the series no longer holds room under the underlying cap.
+    assert.ok(await world.contracts.market.read.seriesRetired([world.series]));
+    assert.equal(
+      await world.contracts.market.read.underlyingOpenInterest([decodeSeries(world.series).underlyingIndex]),
+      0n,
+    );
     const [priceWad, posted] = await world.contracts.oracle.read.settlementPrice([
       world.contracts.wbtc.address,
       world.expiry,

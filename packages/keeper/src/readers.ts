@@ -82,6 +82,8 @@ export interface Readers {
   spot(asset: Address, block: bigint): Promise<bigint | undefined>;
   underlyingAsset(underlyingIndex: number): Promise<Address>;
   settlementPrice(asset: Address, expiry: bigint): Promise<{ priceWad: bigint; posted: boolean }>;
+  /** Whether `retireExpired` already took the expired series out of its underlying's open interest. */
+  seriesRetired(seriesId: bigint): Promise<boolean>;
   /** The first feed round at or after expiry, or undefined while the feed has none yet. */
   settlementRound(asset: Address, expiry: bigint): Promise<FindSettlementRoundReturnType | undefined>;
   /** The oracle's settlement delay and fallback wait, seconds. */
@@ -255,6 +257,15 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
           }),
         )
       ).asset,
+    seriesRetired: (seriesId) =>
+      withBackoff(() =>
+        readContract(client, {
+          address: market,
+          abi: optionMarketAbi,
+          functionName: "seriesRetired",
+          args: [seriesId],
+        }),
+      ),
     settlementPrice: async (asset, expiry) => {
       const [priceWad, posted] = await withBackoff(() =>
         readContract(client, {

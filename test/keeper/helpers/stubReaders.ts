@@ -11,6 +11,7 @@ export function stubReaders(overrides: Partial<Readers>): Readers {
     spot: unexpected("spot"),
     underlyingAsset: unexpected("underlyingAsset"),
     settlementPrice: unexpected("settlementPrice"),
+    seriesRetired: unexpected("seriesRetired"),
     settlementRound: unexpected("settlementRound"),
     settlementWindow: unexpected("settlementWindow"),
     ...overrides,

@@ -5,7 +5,7 @@ import { chainlinkOracleAbi, decodeSeries, optionMarketAbi } from "@pledge/sdk";
 import type { Sender } from "../executor.js";
 import type { Readers } from "../readers.js";
 import type { Stats } from "../stats.js";
-import { type Execute, type Job, emptyReport } from "./job.js";
+import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
 
 export interface SettlementJobOptions {
   market: Address;
@@ -24,7 +24,9 @@ export interface SettlementJobContext {
 }
 
 /**
- * The settlement job: for every expired series not yet settled, posts the settlement price
+ * The settlement job: for every expired series not yet settled, first retires it
+ * (`retireExpired`, needs no price), so its unsettled longs stop holding room under the
+ * underlying's open-interest cap from expiry on (review rv16c F1); then posts the settlement price
  * when the oracle has none (waiting for the fallback when the feed's first round after expiry
  * is late), then settles every holder in `settleBatch` chunks. A series is marked settled in the
  * index once every chunk landed.
@@ -37,6 +39,23 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
   const { readers, sender, execute, stats, log } = context;
   const { market, oracle, settleBatchSize } = options;
   const underlyingAssets = new Map<number, Address>();
+  /** Series known retired (by this keeper or, as read, by anyone); the chain answers after a restart. */
+  const retired = new Set<bigint>();
+
+  /** Retires an expired series unless it already is; a failed send is retried on a later tick. */
+  async function retire(report: JobReport, seriesId: bigint, block: bigint): Promise<void> {
+    if (retired.has(seriesId)) return;
+    if (await readers.seriesRetired(seriesId)) {
+      retired.add(seriesId);
+      return;
+    }
+    const sent = await execute(report, "retire", `retire:${seriesId}`, block, (label) =>
+      sender.send(market, optionMarketAbi, "retireExpired", [[seriesId]], undefined, label),
+    );
+    if (!sent) return;
+    retired.add(seriesId);
+    log.info({ event: "seriesRetired", series: seriesId.toString() }, "expired series retired from the underlying cap");
+  }
 
   async function assetOf(underlyingIndex: number): Promise<Address> {
     let asset = underlyingAssets.get(underlyingIndex);
@@ -55,6 +74,7 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
         if (index.settledSeries.has(seriesId)) continue;
         const { underlyingIndex, expiry } = decodeSeries(seriesId);
         if (expiry > timestamp) continue;
+        await retire(report, seriesId, block);
         const asset = await assetOf(underlyingIndex);
         const { posted } = await readers.settlementPrice(asset, expiry);
         if (!posted) {
