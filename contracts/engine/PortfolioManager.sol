@@ -36,9 +36,11 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
     /// large account needs at auction belongs in maintenance, the price risk of the longer
     /// liquidation only in initial margin (`docs/risk-model.md`).
     uint256 public constant CONCENTRATION_MAINTENANCE_SHARE = 0.5e18;
-    /// @notice Most κ may rise in one `setConcentrationParams` call (5 points): one call can add at
-    /// most 0.05 × 4 × spot of initial margin per short contract, half of it to maintenance.
-    uint256 public constant MAX_CONCENTRATION_KAPPA_STEP = 0.05e18;
+    /// @notice Most one `setConcentrationParams` call may raise the per-contract add-on, as a share
+    /// of spot, at any gross short size Q: κ'·min(Q/L', c') ≤ κ·min(Q/L, c) + this, for every Q
+    /// (review rv16c2 H1). So one call adds at most 1 % of spot of initial margin per gross short
+    /// contract of the underlying, and 0.5 % of maintenance, to any account.
+    uint256 public constant MAX_CONCENTRATION_ADD_ON_STEP = 0.01e18;
 
     /// @inheritdoc IPortfolioManager
     IMarginEngine public immutable engine;
@@ -135,19 +137,46 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
             params.liquidityWad < MIN_CONCENTRATION_LIQUIDITY ||
             params.liquidityWad > MAX_CONCENTRATION_LIQUIDITY
         ) revert PortfolioInvalidConcentrationParams(index, params);
-        // A raise is bounded per call, so one call cannot move healthy accounts to liquidation:
-        // κ by at most a step; while the add-on stays on, L at most halves and the ratio at most
-        // doubles (each at most doubles the add-on). Lowering, and turning it off, are free.
+        // A raise is bounded per call in absolute terms: at no size Q does the per-contract add-on
+        // rise by more than `MAX_CONCENTRATION_ADD_ON_STEP` of spot. This bounds what one call adds
+        // to any account's requirement (1 % of spot IM, 0.5 % MM, per gross short contract); an
+        // account with less maintenance headroom than that can become liquidatable. Lowering, and
+        // turning the add-on off, are free; several calls in a row each take a step.
         ConcentrationParams memory current = _concentration[index];
-        if (
-            params.kappaWad > current.kappaWad + MAX_CONCENTRATION_KAPPA_STEP ||
-            (current.kappaWad != 0 &&
-                params.kappaWad != 0 &&
-                (uint256(params.liquidityWad) * 2 < current.liquidityWad ||
-                    params.maxRatioWad > uint256(current.maxRatioWad) * 2))
-        ) revert PortfolioConcentrationStepTooLarge(index, current, params);
+        if (_addOnRise(current, params) > MAX_CONCENTRATION_ADD_ON_STEP) {
+            revert PortfolioConcentrationStepTooLarge(index, current, params);
+        }
         _concentration[index] = params;
         emit ConcentrationParamsSet(index, params);
+    }
+
+    /// @dev The largest rise, over every gross short size Q, of the per-contract add-on as a share
+    /// of spot, a(Q) = κ·min(Q/L, c), from `o` to `n` (rounded against the raise). Both are
+    /// piecewise linear with one kink (at Q = L·c), and a(0) = 0, so the rise a_n − a_o is largest
+    /// at one of the two kinks: Q = L_n·c_n or Q = L_o·c_o.
+    function _addOnRise(ConcentrationParams memory o, ConcentrationParams calldata n) private pure returns (uint256) {
+        if (n.kappaWad == 0) return 0;
+        uint256 top = FixedPointMathLib.mulWadUp(n.kappaWad, n.maxRatioWad);
+        if (o.kappaWad == 0) return top;
+        uint256 oldAtNewKink = FixedPointMathLib.mulWad(
+            o.kappaWad,
+            FixedPointMathLib.min(
+                FixedPointMathLib.mulDiv(n.liquidityWad, n.maxRatioWad, o.liquidityWad),
+                o.maxRatioWad
+            )
+        );
+        uint256 newAtOldKink = FixedPointMathLib.mulWadUp(
+            n.kappaWad,
+            FixedPointMathLib.min(
+                FixedPointMathLib.mulDivUp(o.liquidityWad, o.maxRatioWad, n.liquidityWad),
+                n.maxRatioWad
+            )
+        );
+        return
+            FixedPointMathLib.max(
+                FixedPointMathLib.zeroFloorSub(top, oldAtNewKink),
+                FixedPointMathLib.zeroFloorSub(newAtOldKink, FixedPointMathLib.mulWad(o.kappaWad, o.maxRatioWad))
+            );
     }
 
     /// @inheritdoc IPortfolioManager

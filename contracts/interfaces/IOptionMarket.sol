@@ -95,8 +95,6 @@ interface IOptionMarket {
     /// @notice Open-interest caps outside the bounds: each is 0 (no cap) or within
     /// [`MIN_OPEN_INTEREST_CAP`, `MAX_AMOUNT`], and a per-series cap is at most the underlying's.
     error MarketInvalidOpenInterestCaps(uint16 underlyingIndex, uint256 seriesCap, uint256 underlyingCap);
-    /// @notice `retireExpired` was given a series already retired.
-    error MarketSeriesAlreadyRetired(SeriesId seriesId);
 
     // ---------------------------------------------------------------- events
 
@@ -194,10 +192,12 @@ interface IOptionMarket {
     /// @notice Takes each expired series out of its underlying's open interest, so the longs
     /// still waiting for settlement stop holding room under the underlying cap (a fill can never
     /// raise an expired series' open interest). Permissionless; needs no settlement price; the
-    /// keeper calls it at expiry. Each series once: `MarketSeriesNotFound`,
-    /// `MarketSeriesNotExpired`, `MarketSeriesAlreadyRetired` otherwise. Emits `SeriesRetired`.
-    /// Settling its positions later lowers only the series' own `openInterest`.
-    function retireExpired(SeriesId[] calldata seriesIds) external;
+    /// keeper calls it at expiry, in one batch. Each id must exist (`MarketSeriesNotFound`) and be
+    /// expired (`MarketSeriesNotExpired`); ids already retired or with no open interest are
+    /// skipped (no revert), so a batch survives one of its ids being retired first. Emits
+    /// `SeriesRetired` per series retired and returns how many were. Settling its positions later
+    /// lowers only the series' own `openInterest`.
+    function retireExpired(SeriesId[] calldata seriesIds) external returns (uint256 retired);
 
     // ---------------------------------------------------------------- modules
 

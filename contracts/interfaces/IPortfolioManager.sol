@@ -30,9 +30,9 @@ interface IPortfolioManager {
     /// @notice Concentration parameters outside the hard bounds.
     error PortfolioInvalidConcentrationParams(uint16 index, ConcentrationParams params);
 
-    /// @notice One call raises the concentration parameters of `index` by more than a step: κ by
-    /// more than `MAX_CONCENTRATION_KAPPA_STEP`, or, while κ is and stays above 0, L below half its
-    /// value or the ratio above twice its value.
+    /// @notice One call raises the concentration parameters of `index` by more than a step: at some
+    /// gross short size Q the per-contract add-on κ·min(Q/L, c) would rise by more than
+    /// `MAX_CONCENTRATION_ADD_ON_STEP` of spot.
     error PortfolioConcentrationStepTooLarge(uint16 index, ConcentrationParams current, ConcentrationParams requested);
 
     /// @notice An underlying's concentration parameters changed.
@@ -52,9 +52,10 @@ interface IPortfolioManager {
     /// @notice Sets the concentration parameters of listed underlying `index` within the hard
     /// bounds (the engine's risk manager; `AccessControlUnauthorizedAccount` otherwise,
     /// `EngineUnderlyingNotListed` for an unlisted index, `PortfolioInvalidConcentrationParams`
-    /// outside the bounds), each raise within a step (`PortfolioConcentrationStepTooLarge`: κ up
-    /// by at most `MAX_CONCENTRATION_KAPPA_STEP`; while κ is and stays above 0, L down to no less
-    /// than half and the ratio up to no more than double; lowering, and κ = 0, are free). They
+    /// outside the bounds), each raise within a step (`PortfolioConcentrationStepTooLarge`: at no
+    /// gross short size may the per-contract add-on rise by more than `MAX_CONCENTRATION_ADD_ON_STEP`
+    /// of spot, so one call adds at most 1 % of spot IM, 0.5 % MM, per gross short contract;
+    /// lowering, and κ = 0, are free). They
     /// apply to every account in every mode from the next check on.
     function setConcentrationParams(uint16 index, ConcentrationParams calldata params) external;
 

@@ -67,7 +67,10 @@ contract MarketLimits is MarketLimitsState {
     /// @dev No fill, transfer or slice can raise an expired series' open interest, so its room
     /// under the underlying cap is released here at once; settlement then only lowers the
     /// series' own count (`OptionMarket._applyDelta` skips the underlying for retired series).
-    function retireExpired(SeriesId[] calldata seriesIds) external {
+    /// Ids already retired, or with no open interest (nothing held against the cap), are skipped
+    /// rather than refused (review rv16c2 K1): a batch cannot be voided by retiring one of its
+    /// ids first, the way `bidMany` skips lots another bidder took.
+    function retireExpired(SeriesId[] calldata seriesIds) external returns (uint256 retired) {
         _checkDelegated();
         IOptionMarket market = IOptionMarket(address(this));
         for (uint256 i; i < seriesIds.length; ++i) {
@@ -75,14 +78,16 @@ contract MarketLimits is MarketLimitsState {
             if (!market.seriesExists(seriesId)) revert IOptionMarket.MarketSeriesNotFound(seriesId);
             uint256 expiry = SeriesLib.expiryOf(seriesId);
             if (block.timestamp < expiry) revert IOptionMarket.MarketSeriesNotExpired(seriesId, expiry);
-            if (_seriesRetired[seriesId]) revert IOptionMarket.MarketSeriesAlreadyRetired(seriesId);
-            _seriesRetired[seriesId] = true;
+            if (_seriesRetired[seriesId]) continue;
             uint256 remaining = market.openInterest(seriesId);
+            if (remaining == 0) continue;
+            _seriesRetired[seriesId] = true;
             uint16 u = SeriesLib.underlyingIndexOf(seriesId);
             // The underlying's sum includes every unretired series' open interest (both move by
             // the same delta in `_applyDelta` until retirement), so this cannot underflow.
             unchecked {
                 _underlyingOpenInterest[u] = _underlyingOpenInterest[u] - remaining;
+                ++retired;
             }
             emit IOptionMarket.SeriesRetired(seriesId, remaining);
         }

@@ -267,7 +267,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
 
     /// @inheritdoc IOptionMarket
     /// @dev Runs in `MarketLimits` on this market's storage.
-    function retireExpired(SeriesId[] calldata) external {
+    function retireExpired(SeriesId[] calldata) external returns (uint256) {
         _delegateToLimits();
     }
 

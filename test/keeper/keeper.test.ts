@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 
 import pino from "pino";
+import { keccak256, toHex } from "viem";
 
 import { type Keeper, type KeeperOptions, createKeeper } from "../../packages/keeper/src/index.js";
 import { Health, asAccountId, decodeSeries, formatAccount } from "@pledge/sdk";
@@ -294,6 +295,13 @@ describe("keeper", () => {
 
   it("posts the settlement price and settles every position after expiry", async () => {
     const world = await createWorld({ accounts: 5, expiryDays: 1 });
+    // The keeper retires only series on a capped underlying (review rv16c2 K1): cap BTC.
+    const { underlyingIndex } = decodeSeries(world.series);
+    const [admin] = await world.connection.viem.getWalletClients();
+    if (!admin) throw new Error("no admin wallet");
+    const riskManagerRole = keccak256(toHex("pledge.role.riskManager"));
+    await world.contracts.market.write.grantRole([riskManagerRole, admin.account.address]);
+    await world.contracts.market.write.setOpenInterestCaps([underlyingIndex, 0n, 10n ** 27n]);
     const keeper = keeperFor(world);
     await keeper.tick();
     const now = (await world.publicClient.getBlock()).timestamp;

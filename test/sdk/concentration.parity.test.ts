@@ -69,9 +69,32 @@ describe("SDK concentration add-on and open-interest caps equal the chain", asyn
     }
   };
 
+  /**
+   * Sets parameters the way the manager allows (`PortfolioConcentrationStepTooLarge`): off (free)
+   * when the ratio or L change or κ falls, then κ up in steps that raise κ·c by at most
+   * `MAX_CONCENTRATION_ADD_ON_STEP` of spot each (review rv16c2 H1).
+   */
+  const stepTo = async (index: number, target: ConcentrationParams): Promise<void> => {
+    const step = ((await manager.read.MAX_CONCENTRATION_ADD_ON_STEP()) * WAD) / target.maxRatioWad - 1n;
+    let p = await manager.read.concentrationParams([index]);
+    if (
+      p.maxRatioWad !== target.maxRatioWad ||
+      p.liquidityWad !== target.liquidityWad ||
+      p.kappaWad > target.kappaWad
+    ) {
+      p = params(0n, target.maxRatioWad, target.liquidityWad);
+      await manager.write.setConcentrationParams([index, p]);
+    }
+    while (p.kappaWad < target.kappaWad) {
+      const kappa = p.kappaWad + step < target.kappaWad ? p.kappaWad + step : target.kappaWad;
+      p = params(kappa, target.maxRatioWad, target.liquidityWad);
+      await manager.write.setConcentrationParams([index, p]);
+    }
+  };
+
   // ETH: κ 5 %, L 10 contracts, Q / L capped at 2; BTC: κ 2 %, L 1 contract, capped at 3.
-  await manager.write.setConcentrationParams([1, params(5n * 10n ** 16n, 2n * WAD, 10n * WAD)]);
-  await manager.write.setConcentrationParams([2, params(2n * 10n ** 16n, 3n * WAD, WAD)]);
+  await stepTo(1, params(5n * 10n ** 16n, 2n * WAD, 10n * WAD));
+  await stepTo(2, params(2n * 10n ** 16n, 3n * WAD, WAD));
 
   const now = (await publicClient.getBlock()).timestamp;
   const day0 = expiryAfter(now, 2);
@@ -203,25 +226,6 @@ describe("SDK concentration add-on and open-interest caps equal the chain", asyn
       assert.ok(charged >= ACCOUNTS / 2, `most accounts pay an add-on (${charged})`);
     }
   });
-
-  /** Raises in the steps the manager allows (`PortfolioConcentrationStepTooLarge`). */
-  const stepTo = async (index: number, target: ConcentrationParams): Promise<void> => {
-    const step = await manager.read.MAX_CONCENTRATION_KAPPA_STEP();
-    let p = await manager.read.concentrationParams([index]);
-    do {
-      const on = p.kappaWad !== 0n;
-      const ratio = on && target.maxRatioWad > 2n * p.maxRatioWad ? 2n * p.maxRatioWad : target.maxRatioWad;
-      const floor = (p.liquidityWad + 1n) / 2n;
-      const liquidity = on && target.liquidityWad < floor ? floor : target.liquidityWad;
-      const kappa = target.kappaWad > p.kappaWad + step ? p.kappaWad + step : target.kappaWad;
-      p = params(kappa, ratio, liquidity);
-      await manager.write.setConcentrationParams([index, p]);
-    } while (
-      p.kappaWad !== target.kappaWad ||
-      p.maxRatioWad !== target.maxRatioWad ||
-      p.liquidityWad !== target.liquidityWad
-    );
-  };
 
   it("matches after the parameters change, and with one underlying off", async () => {
     await stepTo(1, params(25n * 10n ** 16n, 4n * WAD, 3n * WAD));

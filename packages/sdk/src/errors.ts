@@ -727,8 +727,6 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `The fill would take the open interest of underlying ${str(index)} past its cap of ${contracts(cap)} summed over its series (room left: ${contracts(room)}); fill at most the room, or trade against a holder who is closing`,
   MarketInvalidOpenInterestCaps: ([index, seriesCap, underlyingCap]) =>
     `Open-interest caps of ${contracts(seriesCap)} per series and ${contracts(underlyingCap)} in all for underlying ${str(index)} are not allowed: each is 0 (no cap) or from 1 contract to MAX_AMOUNT, and the per-series cap is at most the underlying's`,
-  MarketSeriesAlreadyRetired: ([id]) =>
-    `Series ${seriesName(id)} is already retired: its open interest no longer counts against its underlying's cap; leave it out of retireExpired`,
 
   // ---- BlackScholes
   BlackScholesInputOutOfRange: ([spot, strike, seconds, vol]) =>
@@ -762,7 +760,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   PortfolioInvalidConcentrationParams: ([index, params]) =>
     `Concentration parameters ${formatValue(params)} for underlying ${str(index)} are outside the hard bounds (κ at most 25%, maximum ratio 0.1 to 4, liquidity reference 1 to 1e9 contracts); choose values within bounds`,
   PortfolioConcentrationStepTooLarge: ([index, current, requested]) =>
-    `Raising the concentration parameters of underlying ${str(index)} from ${formatValue(current)} to ${formatValue(requested)} is too large a step for one call: κ may rise by at most 5 points, and while κ stays above 0, the liquidity reference may at most halve and the maximum ratio at most double; raise in several calls`,
+    `Raising the concentration parameters of underlying ${str(index)} from ${formatValue(current)} to ${formatValue(requested)} is too large a step for one call: at no short size may the per-contract add-on κ·min(Q/L, ratio) rise by more than MAX_CONCENTRATION_ADD_ON_STEP (1% of spot); raise in several calls`,
 
   // ---- Liquidator and insurance fund
   LiquidatorZeroAddress: () => "An address argument is zero; pass a real one",

@@ -12,6 +12,8 @@ export function stubReaders(overrides: Partial<Readers>): Readers {
     underlyingAsset: unexpected("underlyingAsset"),
     settlementPrice: unexpected("settlementPrice"),
     seriesRetired: unexpected("seriesRetired"),
+    openInterest: unexpected("openInterest"),
+    underlyingCap: unexpected("underlyingCap"),
     settlementRound: unexpected("settlementRound"),
     settlementWindow: unexpected("settlementWindow"),
     ...overrides,

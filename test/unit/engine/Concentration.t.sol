@@ -71,11 +71,11 @@ contract ConcentrationTest is PledgeFixture {
         vm.startPrank(riskManager);
         manager.setConcentrationParams(ethIndex, _params(0, 0.1e18, 1e18));
         vm.expectEmit(address(manager));
-        emit IPortfolioManager.ConcentrationParamsSet(ethIndex, _params(KAPPA, MAX_RATIO, LIQUIDITY));
-        manager.setConcentrationParams(ethIndex, _params(KAPPA, MAX_RATIO, LIQUIDITY));
+        emit IPortfolioManager.ConcentrationParamsSet(ethIndex, _params(0.005e18, MAX_RATIO, LIQUIDITY));
+        manager.setConcentrationParams(ethIndex, _params(0.005e18, MAX_RATIO, LIQUIDITY));
         vm.stopPrank();
         p = manager.concentrationParams(ethIndex);
-        assertEq(abi.encode(p), abi.encode(_params(KAPPA, MAX_RATIO, LIQUIDITY)));
+        assertEq(abi.encode(p), abi.encode(_params(0.005e18, MAX_RATIO, LIQUIDITY)));
 
         // The engine's risk manager role governs it; nobody else, not even the engine's admin.
         for (uint256 i; i < 2; ++i) {
@@ -92,29 +92,66 @@ contract ConcentrationTest is PledgeFixture {
         }
     }
 
-    /// @dev Review rv16c F3: one call from off to the bounds used to take an account at more than
-    /// twice its maintenance requirement straight to liquidation. Each raise is now a bounded
-    /// step; lowering is not.
+    /// @dev Review rv16c F3 and rv16c2 H1: one call from off to the bounds, or one call of a
+    /// multiplicative step from a live setting (κ 5→10 %, L halved: ×4), took an account at twice
+    /// its maintenance requirement to liquidation. Each raise is now bounded in absolute terms:
+    /// the per-contract add-on rises by at most `MAX_CONCENTRATION_ADD_ON_STEP` of spot at any
+    /// size. Lowering is free.
     function test_setConcentrationParams_boundsEachRaise() public {
+        assertEq(manager.MAX_CONCENTRATION_ADD_ON_STEP(), 0.01e18);
         vm.startPrank(riskManager);
-        _expectStep(_params(0.05e18 + 1, MAX_RATIO, LIQUIDITY)); // κ from 0 by more than a step
-        manager.setConcentrationParams(ethIndex, _params(0.05e18, 1e18, LIQUIDITY)); // L, ratio free while off
-        _expectStep(_params(0.1e18 + 1, 1e18, LIQUIDITY));
-        _expectStep(_params(0.05e18, 1e18, LIQUIDITY / 2 - 1)); // L below half
-        _expectStep(_params(0.05e18, 2e18 + 1, LIQUIDITY)); // ratio above double
-        manager.setConcentrationParams(ethIndex, _params(0.1e18, 2e18, LIQUIDITY / 2)); // each at its step
-        // Lowering has no step: L and the ratio anywhere within the bounds, and off from anywhere.
+        _expectStep(_params(0.0025e18 + 1, 4e18, LIQUIDITY)); // from off: κ·c above 1 %
+        manager.setConcentrationParams(ethIndex, _params(0.0025e18, 4e18, LIQUIDITY)); // κ·c = 1 %
+        manager.setConcentrationParams(ethIndex, _params(0.005e18, 4e18, LIQUIDITY)); // +1 % at saturation
+        _expectStep(_params(0.0075e18 + 1, 4e18, LIQUIDITY));
+        // L halved, κ and c kept: 0.005·(min(Q/50, 4) − min(Q/100, 4)) peaks at Q = 200, +1 %.
+        manager.setConcentrationParams(ethIndex, _params(0.005e18, 4e18, LIQUIDITY / 2));
+        _expectStep(_params(0.005e18, 4e18, LIQUIDITY / 4 - 1)); // peaks at Q ≈ 100 a wei above 1 %
+        manager.setConcentrationParams(ethIndex, _params(0.005e18, 2e18, LIQUIDITY / 2)); // lowering: free
+        _expectStep(_params(0.005e18 + 1, 4e18, LIQUIDITY / 2)); // the ratio doubled and κ a wei up
+        manager.setConcentrationParams(ethIndex, _params(0.005e18, 4e18, LIQUIDITY / 2)); // the ratio doubled: +1 %
+        // A higher κ under a much lower ratio lowers the add-on everywhere: free.
         manager.setConcentrationParams(ethIndex, _params(0.05e18, 0.1e18, 1e27));
-        _expectStep(_params(0.05e18, 4e18, 1e27)); // ratio ×40: refused while on
-        manager.setConcentrationParams(ethIndex, _params(0, 0.1e18, 1e27));
-        manager.setConcentrationParams(ethIndex, _params(0.05e18, 4e18, 1e18)); // from off: only κ steps
+        _expectStep(_params(0.05e18, 4e18, 1e27)); // back to ratio 4 with L at the bound: +20 %
+        manager.setConcentrationParams(ethIndex, _params(0, 0.1e18, 1e27)); // off from anywhere
+        _expectStep(_params(0.05e18, 4e18, 1e18)); // the old single step from off: +20 %
+        manager.setConcentrationParams(ethIndex, _params(0.0025e18, 4e18, 1e18));
         manager.setConcentrationParams(ethIndex, _params(0, 4e18, 1e18));
         vm.stopPrank();
     }
 
+    /// @dev Review rv16c2 H1, the reviewer's account: 200 short C(3300), κ 5 %, ratio 4, L 100,
+    /// kept at 2.05× maintenance. The multiplicative step (κ 10 %, L 50) made it liquidatable in
+    /// one call; it is refused now, and the largest allowed call adds at most 0.5 % of spot of
+    /// maintenance per short contract, which leaves it healthy.
+    function test_oneAllowedCallFromALiveSettingAddsAtMostTheStep() public {
+        AccountId maker = _account(carol, 8);
+        _fundAndDeposit(carol, maker, usdc, 1_000_000e6);
+        SeriesId call30Otm = _createSeries(ethIndex, 30, 3_300e18, true);
+        _trade(carolKey, maker, bobAccount, call30Otm, -200e18, 30e18);
+        _setParams(ethIndex, 0.05e18, 4e18, 100e18);
+        IMarginEngine.MarginState memory state = engine.accountMargin(maker);
+        uint256 excess = uint256(state.equityMM) - (state.requirementMM * 205) / 100;
+        vm.prank(carol);
+        vault.withdraw(maker, address(usdc), excess / 1e12, carol);
+        state = engine.accountMargin(maker);
+        assertGt(state.equityMM, 2 * int256(state.requirementMM), "more than twice maintenance");
+        uint256 mmBefore = state.requirementMM;
+
+        vm.startPrank(riskManager);
+        _expectStep(_params(0.10e18, 4e18, 50e18)); // ×4: the rv16c2 H1 call
+        _expectStep(_params(0.0525e18 + 1, 4e18, 100e18));
+        manager.setConcentrationParams(ethIndex, _params(0.0525e18, 4e18, 100e18)); // +1 % of spot at Q ≥ 400
+        vm.stopPrank();
+        state = engine.accountMargin(maker);
+        // Q = 200 < L·c: 0.0025 × 3,000 × 200 × 2 = 3,000 IM, 1,500 MM; the bound (0.5 % × S × Q) is 3,000.
+        assertLe(state.requirementMM - mmBefore, (0.005e18 * 3_000 * 200e18) / 1e18 + 1e18);
+        assertEq(uint8(state.health), uint8(IMarginEngine.Health.HEALTHY));
+    }
+
     /// @dev The rv16c F3 account (100 short calls, 60,000 USD, over twice maintenance): the largest
-    /// single step from off (κ 5 %, L 1, ratio 4) leaves it above maintenance (a margin call at
-    /// most); the jump to κ 25 % that made it liquidatable is refused.
+    /// single step from off (κ·c = 1 %: κ 0.25 %, L 1, ratio 4) leaves it healthy; the jump to
+    /// κ 25 % that made it liquidatable is refused, and so is the old 5-point step.
     function test_oneRaiseNoLongerLiquidatesAHealthyAccount() public {
         SeriesId call30Otm = _createSeries(ethIndex, 30, 3_300e18, true);
         AccountId maker = _account(carol, 7);
@@ -125,7 +162,8 @@ contract ConcentrationTest is PledgeFixture {
 
         vm.startPrank(riskManager);
         _expectStep(_params(0.25e18, 4e18, 1e18));
-        manager.setConcentrationParams(ethIndex, _params(0.05e18, 4e18, 1e18));
+        _expectStep(_params(0.05e18, 4e18, 1e18));
+        manager.setConcentrationParams(ethIndex, _params(0.0025e18, 4e18, 1e18));
         vm.stopPrank();
         state = engine.accountMargin(maker);
         assertGt(state.equityMM, int256(state.requirementMM), "one step leaves it above maintenance");
@@ -358,21 +396,21 @@ contract ConcentrationTest is PledgeFixture {
         }
     }
 
-    /// @dev Sets the parameters the way the risk manager must: a raise in steps
-    /// (`PortfolioConcentrationStepTooLarge`), κ up by at most a step, and while κ is on, L down
-    /// to no less than half and the ratio up to no more than double per call.
+    /// @dev Sets the parameters the way the risk manager must (`PortfolioConcentrationStepTooLarge`):
+    /// off (free) when the ratio or L change, then κ up in steps that raise κ·c by at most
+    /// `MAX_CONCENTRATION_ADD_ON_STEP` each; a lower κ in one call.
     function _setParams(uint16 index, uint64 kappa, uint64 ratio, uint128 liquidity) internal {
         IPortfolioManager.ConcentrationParams memory p = manager.concentrationParams(index);
         vm.startPrank(riskManager);
-        do {
-            if (p.kappaWad == 0) (p.maxRatioWad, p.liquidityWad) = (ratio, liquidity);
-            else {
-                p.maxRatioWad = uint64(FixedPointMathLib.min(ratio, 2 * uint256(p.maxRatioWad)));
-                p.liquidityWad = uint128(FixedPointMathLib.max(liquidity, (uint256(p.liquidityWad) + 1) / 2));
-            }
-            p.kappaWad = uint64(FixedPointMathLib.min(kappa, p.kappaWad + manager.MAX_CONCENTRATION_KAPPA_STEP()));
+        if (p.maxRatioWad != ratio || p.liquidityWad != liquidity || p.kappaWad > kappa) {
+            p = _params(0, ratio, liquidity);
             manager.setConcentrationParams(index, p);
-        } while (p.kappaWad != kappa || p.maxRatioWad != ratio || p.liquidityWad != liquidity);
+        }
+        uint256 step = (manager.MAX_CONCENTRATION_ADD_ON_STEP() * 1e18) / ratio - 1;
+        while (p.kappaWad < kappa) {
+            p.kappaWad = uint64(FixedPointMathLib.min(kappa, p.kappaWad + step));
+            manager.setConcentrationParams(index, p);
+        }
         vm.stopPrank();
     }
 

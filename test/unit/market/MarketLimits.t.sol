@@ -9,6 +9,7 @@ import {MarketLimits} from "../../../contracts/market/MarketLimits.sol";
 import {OptionMarket} from "../../../contracts/market/OptionMarket.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice `MarketLimits` runs the market's open-interest cap setter, `retireExpired` and `setFees`
@@ -30,8 +31,15 @@ contract MarketLimitsTest is PledgeFixture {
         assertEq(market.makerFeeWad(), 0.004e18);
         assertEq(market.takerFeeWad(), 0.009e18);
 
-        // slot 0 (underlying sum) and slot 2 (retired), through a series that expires
+        // slot 0 (underlying sum) and slot 2 (retired), through a series that expires with open
+        // interest (one with none is skipped)
         SeriesId s = _createSeries(ethIndex, 7, 3_000e18, true);
+        (address carol, uint256 carolKey) = makeAddrAndKey("carol");
+        AccountId carolAccount = _account(carol, 1);
+        AccountId bobAccount = _account(bob, 1);
+        _fundAndDeposit(carol, carolAccount, usdc, 100_000e6);
+        _fundAndDeposit(bob, bobAccount, usdc, 100_000e6);
+        _trade(carolKey, carolAccount, bobAccount, s, -1e18, 10e18);
         vm.warp(_expiry(7));
         SeriesId[] memory ids = new SeriesId[](1);
         ids[0] = s;

@@ -10,6 +10,7 @@ import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
+import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 
 /// @notice Issue 16, item 2: open-interest caps per series and per underlying
 /// (`OptionMarket.setOpenInterestCaps`). Only a fill that raises open interest meets a cap, and
@@ -206,8 +207,11 @@ contract OpenInterestCapsTest is PledgeFixture {
         // add-on (κ 5 %, L 10) another 0.05 × 3,000 × 95 × 4 (ratio capped) = 57,000 USD.
         uint256 standard = engine.accountMargin(eveShort).requirementIM;
         IPortfolioManager manager = engine.portfolioManager();
-        vm.prank(riskManager);
-        manager.setConcentrationParams(ethIndex, IPortfolioManager.ConcentrationParams(0.05e18, 4e18, 10e18));
+        vm.startPrank(riskManager); // in steps of +1 % of spot per contract (κ·c)
+        for (uint64 kappa = 0.0025e18; kappa <= 0.05e18; kappa += 0.0025e18) {
+            manager.setConcentrationParams(ethIndex, IPortfolioManager.ConcentrationParams(kappa, 4e18, 10e18));
+        }
+        vm.stopPrank();
         assertEq(engine.accountMargin(eveShort).requirementIM - standard, 57_000e18);
     }
 
@@ -240,8 +244,10 @@ contract OpenInterestCapsTest is PledgeFixture {
         assertEq(market.openInterest(call7), 10e18, "the series keeps its own count until settled");
         _trade(carolKey, carolAccount, bobAccount, next, -10e18, 100e18); // the whole cap is back
 
-        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketSeriesAlreadyRetired.selector, call7));
-        market.retireExpired(ids);
+        vm.recordLogs();
+        assertEq(market.retireExpired(ids), 0, "already retired: skipped, not refused");
+        assertEq(vm.getRecordedLogs().length, 0);
+        assertEq(market.underlyingOpenInterest(ethIndex), 10e18, "the live series: nothing subtracted twice");
         SeriesId unknown = SeriesId.wrap(123);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketSeriesNotFound.selector, unknown));
         market.retireExpired(_ids(unknown));
@@ -252,6 +258,36 @@ contract OpenInterestCapsTest is PledgeFixture {
         market.settle(carolAccount, call7);
         assertEq(market.openInterest(call7), 0);
         assertEq(market.underlyingOpenInterest(ethIndex), 10e18, "the live series alone");
+    }
+
+    /// @dev Review rv16c2 K1: a batch was voided (`MarketSeriesAlreadyRetired`) when anyone retired
+    /// one of its ids first, and series with no open interest cost a retirement for nothing. Both
+    /// are now skipped; the rest of the batch retires, and the count says how many did.
+    function test_retireExpired_skipsRetiredAndEmptySeriesInABatch() public {
+        SeriesId s1 = _createSeries(ethIndex, 7, 3_300e18, true);
+        SeriesId s2 = _createSeries(ethIndex, 7, 3_400e18, true);
+        SeriesId empty = _createSeries(ethIndex, 7, 3_500e18, true);
+        _trade(carolKey, carolAccount, bobAccount, s1, -3e18, 10e18);
+        _trade(carolKey, carolAccount, bobAccount, s2, -4e18, 10e18);
+        uint256 before = market.underlyingOpenInterest(ethIndex);
+        vm.warp(_expiry(7));
+        SeriesId[] memory batch = new SeriesId[](3);
+        (batch[0], batch[1], batch[2]) = (s1, s2, empty);
+        vm.prank(dave);
+        assertEq(market.retireExpired(_ids(s2)), 1); // the front-run
+        vm.expectEmit(address(market));
+        emit IOptionMarket.SeriesRetired(s1, 3e18);
+        assertEq(market.retireExpired(batch), 1, "s1 only: s2 was retired first, empty holds nothing");
+        assertTrue(market.seriesRetired(s1));
+        assertFalse(market.seriesRetired(empty), "no open interest: left alone");
+        assertEq(market.underlyingOpenInterest(ethIndex), before - 7e18);
+        // An unknown or unexpired id still refuses the whole batch.
+        SeriesId live = _createSeries(ethIndex, 14, 3_000e18, true);
+        batch[2] = live;
+        vm.expectRevert(
+            abi.encodeWithSelector(IOptionMarket.MarketSeriesNotExpired.selector, live, SeriesLib.expiryOf(live))
+        );
+        market.retireExpired(batch);
     }
 
     function test_defaults_noCapHoldsAnyFill() public {

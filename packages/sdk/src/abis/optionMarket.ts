@@ -177,11 +177,6 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
-    name: "MarketSeriesAlreadyRetired",
-    type: "error",
-  },
-  {
     inputs: [
       { internalType: "SeriesId", name: "seriesId", type: "uint256" },
       { internalType: "uint256", name: "expiry", type: "uint256" },
@@ -494,13 +489,6 @@ export const optionMarketAbi = [
   },
   {
     inputs: [],
-    name: "MIN_OPEN_INTEREST_CAP",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
     name: "ORDER_TYPEHASH",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
     stateMutability: "view",
@@ -755,9 +743,9 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "SeriesId[]", name: "seriesIds", type: "uint256[]" }],
+    inputs: [{ internalType: "SeriesId[]", name: "", type: "uint256[]" }],
     name: "retireExpired",
-    outputs: [],
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "nonpayable",
     type: "function",
   },
@@ -801,8 +789,8 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "newMakerFeeWad", type: "uint256" },
-      { internalType: "uint256", name: "newTakerFeeWad", type: "uint256" },
+      { internalType: "uint256", name: "", type: "uint256" },
+      { internalType: "uint256", name: "", type: "uint256" },
     ],
     name: "setFees",
     outputs: [],
@@ -821,9 +809,9 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint16", name: "underlyingIndex", type: "uint16" },
-      { internalType: "uint256", name: "seriesCap", type: "uint256" },
-      { internalType: "uint256", name: "underlyingCap", type: "uint256" },
+      { internalType: "uint16", name: "", type: "uint16" },
+      { internalType: "uint256", name: "", type: "uint256" },
+      { internalType: "uint256", name: "", type: "uint256" },
     ],
     name: "setOpenInterestCaps",
     outputs: [],

@@ -110,14 +110,14 @@ export const portfolioManagerAbi = [
   },
   {
     inputs: [],
-    name: "MAX_CONCENTRATION_KAPPA",
+    name: "MAX_CONCENTRATION_ADD_ON_STEP",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
   {
     inputs: [],
-    name: "MAX_CONCENTRATION_KAPPA_STEP",
+    name: "MAX_CONCENTRATION_KAPPA",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",

@@ -13,22 +13,28 @@ import {
 import type { SeriesId } from "../../accounts.js";
 
 export interface RetireExpiredParameters extends WriteParameters {
-  /** Expired series not yet retired (`seriesRetired`); any other id reverts the whole call. */
+  /**
+   * Expired series. Ids already retired (`seriesRetired`) or with no open interest are skipped on
+   * chain; an unknown or unexpired id reverts the whole call.
+   */
   seriesIds: readonly SeriesId[];
   market?: Address | undefined;
 }
 
-export type RetireExpiredReturnType = WriteReturnType<void>;
+/** `result` is the number of series retired (skipped ids not counted). */
+export type RetireExpiredReturnType = WriteReturnType<bigint>;
 
 export type RetireExpiredErrorType = PledgeErrorType | SimulateContractErrorType | WriteContractErrorType;
 
 /**
  * Takes expired series out of their underlying's open interest, so the longs still waiting for
  * settlement stop holding room under the underlying's open-interest cap (permissionless; no
- * settlement price needed). Reverts with `MarketSeriesNotExpired` or `MarketSeriesAlreadyRetired`.
+ * settlement price needed). Skips series already retired or with no open interest, so a batch
+ * survives one of its ids being retired first; reverts with `MarketSeriesNotFound` or
+ * `MarketSeriesNotExpired`.
  *
  * @example
- * await retireExpired(keeperWallet, { publicClient, addressBook, seriesIds: [seriesId] });
+ * const { result: retired } = await retireExpired(keeperWallet, { publicClient, addressBook, seriesIds: [s1, s2] });
  */
 export async function retireExpired(
   client: SignerClient,
