@@ -290,6 +290,59 @@ contract OpenInterestCapsTest is PledgeFixture {
         market.retireExpired(batch);
     }
 
+    /// @dev Review rv16c2 G1 (documented, not prevented; this pins the cost so a change shows): a
+    /// wash box of two call series one wei of strike apart, held in two PORTFOLIO accounts at
+    /// price 0, fills a 10,000-contract underlying cap. Each short is covered by the same
+    /// account's long, so the requirement is only the contingency, 0.5 % of spot per contract of
+    /// open interest (15 USD at 3,000), and no fee is paid even at the highest rates (fees are a
+    /// share of the premium). Opening fills on the underlying then wait; raising the cap (the risk
+    /// manager's response) lets them through again.
+    function test_capSquatting_aOneWeiBoxCostsOnlyTheContingency() public {
+        uint256 q = 5_000e18;
+        _setCaps(ethIndex, 0, 2 * q);
+        vm.prank(admin);
+        market.setFeeAccount(_account(admin, 9));
+        vm.prank(riskManager);
+        market.setFees(0.005e18, 0.01e18); // the highest fees
+        (address eve, uint256 eveKey) = makeAddrAndKey("eve");
+        SeriesId k0 = _createSeries(ethIndex, 60, 3_300e18, true);
+        SeriesId k1 = _createSeries(ethIndex, 60, 3_300e18 + 1, true);
+        AccountId a = _account(eve, 1);
+        AccountId b = _account(eve, 2);
+        _fundAndDeposit(eve, a, usdc, 1_000_000e6);
+        _fundAndDeposit(eve, b, usdc, 1_000_000e6);
+        vm.startPrank(eve);
+        engine.setMarginMode(a, IMarginEngine.MarginMode.PORTFOLIO);
+        engine.setMarginMode(b, IMarginEngine.MarginMode.PORTFOLIO);
+        vm.stopPrank();
+        uint256 paid;
+        for (uint256 i; i < 10; ++i) {
+            paid += _trade(eveKey, b, a, k0, -int256(q / 10), 0);
+            paid += _trade(eveKey, a, b, k1, -int256(q / 10), 0);
+        }
+        assertEq(paid, 0, "no premium, so no fee");
+        assertEq(vault.cashOf(_account(admin, 9)), 0, "the fee account got nothing");
+        assertEq(market.underlyingOpenInterest(ethIndex), 2 * q, "the underlying cap is full");
+
+        // The cost: the contingency, 0.5 % of spot per contract of open interest (±2 %).
+        uint256 im = engine.accountMargin(a).requirementIM + engine.accountMargin(b).requirementIM;
+        uint256 perContract = (im * 1e18) / (2 * q);
+        assertApproxEqRel(perContract, 15e18, 0.02e18, "15 USD of IM per contract of cap held");
+        assertEq(uint8(engine.accountMargin(a).health), uint8(IMarginEngine.Health.HEALTHY));
+        assertEq(uint8(engine.accountMargin(b).health), uint8(IMarginEngine.Health.HEALTHY));
+
+        // Everyone else waits to open on ETH; the room is public, and raising the cap ends it.
+        assertEq(market.underlyingOpenInterest(ethIndex), 2 * q);
+        _expectTradeRevert(
+            call7,
+            -1e18,
+            abi.encodeWithSelector(IOptionMarket.MarketUnderlyingOpenInterestCap.selector, ethIndex, 2 * q, 0)
+        );
+        _setCaps(ethIndex, 0, 3 * q);
+        _trade(carolKey, carolAccount, bobAccount, call7, -1e18, 100e18);
+        assertEq(market.openInterest(call7), 1e18);
+    }
+
     function test_defaults_noCapHoldsAnyFill() public {
         _trade(carolKey, carolAccount, bobAccount, call7, -1_000e18, 100e18);
         assertEq(market.openInterest(call7), 1_000e18);
