@@ -34,7 +34,7 @@ export type RetireExpiredErrorType = PledgeErrorType | SimulateContractErrorType
  * `MarketSeriesNotExpired`.
  *
  * @example
- * const { result: retired } = await retireExpired(keeperWallet, { publicClient, addressBook, seriesIds: [s1, s2] });
+ * const { result: retired } = await retireExpired(keeperWallet, { publicClient, addressBook, seriesIds: [seriesId] });
  */
 export async function retireExpired(
   client: SignerClient,
