@@ -312,6 +312,14 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         return _underlyings[index].params;
     }
 
+    /// @dev The add-on's parameters live in the portfolio manager, where there is room.
+    function _concentrationAddOnUp(
+        uint256[] memory shorts,
+        uint256[] memory spots
+    ) internal view override returns (uint256, uint256) {
+        return portfolioManager.concentrationAddOnUp(shorts, spots);
+    }
+
     /// @dev Checks the constructor's addresses before the valuation base reads the vault.
     function _nonZero(
         ICollateralVault vault_,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
@@ -9,6 +10,7 @@ import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {IPortfolioManager} from "../interfaces/IPortfolioManager.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
 import {PortfolioMath} from "../libraries/PortfolioMath.sol";
+import {Roles} from "../libraries/Roles.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {MarginValuation} from "./MarginValuation.sol";
 import {AccountId} from "../types/AccountId.sol";
@@ -18,10 +20,32 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// @notice Portfolio margin (`docs/portfolio-margin.md`), in its own deployed contract so the
 /// engine keeps room under EIP-170. The engine deploys it in its constructor and hands it every
 /// PORTFOLIO account; it reads the registry (underlyings, parameters, the market) from the engine,
-/// once per underlying per check.
+/// once per underlying per check. It also holds the concentration add-on of every mode
+/// (`docs/risk-model.md`, "Concentration"): its parameters and their governance live here, where
+/// there is room under EIP-170, and the engine asks it for standard accounts.
 contract PortfolioManager is IPortfolioManager, MarginValuation {
+    /// @notice Largest κ: at the liquidity reference a short contract adds at most 25 % of spot.
+    uint256 public constant MAX_CONCENTRATION_KAPPA = 0.25e18;
+    /// @notice Bounds of the cap on Q / L, so the add-on per contract stays within κ × 4 × spot.
+    uint256 public constant MIN_CONCENTRATION_RATIO = 0.1e18;
+    uint256 public constant MAX_CONCENTRATION_RATIO = 4e18;
+    /// @notice Bounds of the liquidity reference L, WAD contracts: one contract to a billion.
+    uint256 public constant MIN_CONCENTRATION_LIQUIDITY = 1e18;
+    uint256 public constant MAX_CONCENTRATION_LIQUIDITY = 1e27;
+    /// @notice The share of the initial add-on that maintenance carries: the extra discount a
+    /// large account needs at auction belongs in maintenance, the price risk of the longer
+    /// liquidation only in initial margin (`docs/risk-model.md`).
+    uint256 public constant CONCENTRATION_MAINTENANCE_SHARE = 0.5e18;
+    /// @notice Most one `setConcentrationParams` call may raise the per-contract add-on, as a share
+    /// of spot, at any gross short size Q: κ'·min(Q/L', c') ≤ κ·min(Q/L, c) + this, for every Q
+    /// (review rv16c2 H1). So one call adds at most 1 % of spot of initial margin per gross short
+    /// contract of the underlying, and 0.5 % of maintenance, to any account.
+    uint256 public constant MAX_CONCENTRATION_ADD_ON_STEP = 0.01e18;
+
     /// @inheritdoc IPortfolioManager
     IMarginEngine public immutable engine;
+
+    mapping(uint16 index => ConcentrationParams) private _concentration;
 
     /// @dev A portfolio account as its requirement needs it: positions with their marks (and
     /// whether a price can still move them), and per underlying index the collateral held in
@@ -94,12 +118,89 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
             state.equityMM += value;
             state.markValue += value;
         }
-        for (uint256 u = 1; u < slots; ++u) {
-            (uint256 requirementIM, uint256 requirementMM) = _underlyingRequirementUp(uint16(u), book, cache);
-            state.requirementIM += requirementIM;
-            state.requirementMM += requirementMM;
-        }
+        (state.requirementIM, state.requirementMM) = _requirementsUp(book, cache);
         state.health = _health(state);
+    }
+
+    // ---------------------------------------------------------------- concentration
+
+    /// @inheritdoc IPortfolioManager
+    function setConcentrationParams(uint16 index, ConcentrationParams calldata params) external {
+        if (!IAccessControl(address(engine)).hasRole(Roles.RISK_MANAGER_ROLE, msg.sender)) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(msg.sender, Roles.RISK_MANAGER_ROLE);
+        }
+        if (engine.underlying(index).asset == address(0)) revert IMarginEngine.EngineUnderlyingNotListed(address(0));
+        if (
+            params.kappaWad > MAX_CONCENTRATION_KAPPA ||
+            params.maxRatioWad < MIN_CONCENTRATION_RATIO ||
+            params.maxRatioWad > MAX_CONCENTRATION_RATIO ||
+            params.liquidityWad < MIN_CONCENTRATION_LIQUIDITY ||
+            params.liquidityWad > MAX_CONCENTRATION_LIQUIDITY
+        ) revert PortfolioInvalidConcentrationParams(index, params);
+        // A raise is bounded per call in absolute terms: at no size Q does the per-contract add-on
+        // rise by more than `MAX_CONCENTRATION_ADD_ON_STEP` of spot. This bounds what one call adds
+        // to any account's requirement (1 % of spot IM, 0.5 % MM, per gross short contract); an
+        // account with less maintenance headroom than that can become liquidatable. Lowering, and
+        // turning the add-on off, are free; several calls in a row each take a step.
+        ConcentrationParams memory current = _concentration[index];
+        if (_addOnRise(current, params) > MAX_CONCENTRATION_ADD_ON_STEP) {
+            revert PortfolioConcentrationStepTooLarge(index, current, params);
+        }
+        _concentration[index] = params;
+        emit ConcentrationParamsSet(index, params);
+    }
+
+    /// @dev The largest rise, over every gross short size Q, of the per-contract add-on as a share
+    /// of spot, a(Q) = κ·min(Q/L, c), from `o` to `n` (rounded against the raise). Both are
+    /// piecewise linear with one kink (at Q = L·c), and a(0) = 0, so the rise a_n − a_o is largest
+    /// at one of the two kinks: Q = L_n·c_n or Q = L_o·c_o.
+    function _addOnRise(ConcentrationParams memory o, ConcentrationParams calldata n) private pure returns (uint256) {
+        if (n.kappaWad == 0) return 0;
+        uint256 top = FixedPointMathLib.mulWadUp(n.kappaWad, n.maxRatioWad);
+        if (o.kappaWad == 0) return top;
+        uint256 oldAtNewKink = FixedPointMathLib.mulWad(
+            o.kappaWad,
+            FixedPointMathLib.min(
+                FixedPointMathLib.mulDiv(n.liquidityWad, n.maxRatioWad, o.liquidityWad),
+                o.maxRatioWad
+            )
+        );
+        uint256 newAtOldKink = FixedPointMathLib.mulWadUp(
+            n.kappaWad,
+            FixedPointMathLib.min(
+                FixedPointMathLib.mulDivUp(o.liquidityWad, o.maxRatioWad, n.liquidityWad),
+                n.maxRatioWad
+            )
+        );
+        return
+            FixedPointMathLib.max(
+                FixedPointMathLib.zeroFloorSub(top, oldAtNewKink),
+                FixedPointMathLib.zeroFloorSub(newAtOldKink, FixedPointMathLib.mulWad(o.kappaWad, o.maxRatioWad))
+            );
+    }
+
+    /// @inheritdoc IPortfolioManager
+    function concentrationParams(uint16 index) external view returns (ConcentrationParams memory) {
+        return _concentration[index];
+    }
+
+    /// @inheritdoc IPortfolioManager
+    function concentrationAddOnUp(
+        uint256[] memory shortsWad,
+        uint256[] memory spotsWad
+    ) public view returns (uint256 initialWad, uint256 maintenanceWad) {
+        for (uint256 u = 1; u < shortsWad.length; ++u) {
+            if (shortsWad[u] == 0) continue;
+            ConcentrationParams memory p = _concentration[uint16(u)];
+            initialWad += MarginMath.concentrationAddOnUp(
+                shortsWad[u],
+                spotsWad[u],
+                p.kappaWad,
+                p.liquidityWad,
+                p.maxRatioWad
+            );
+        }
+        maintenanceWad = FixedPointMathLib.mulWadUp(initialWad, CONCENTRATION_MAINTENANCE_SHARE);
     }
 
     // ---------------------------------------------------------------- registry
@@ -118,20 +219,39 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
 
     // ---------------------------------------------------------------- requirement
 
+    /// @dev Σ over underlyings of each one's requirement, plus the concentration add-on of the
+    /// book's gross shorts (counted per underlying on the way).
+    function _requirementsUp(
+        PortfolioBook memory book,
+        PriceCache memory cache
+    ) private view returns (uint256 requirementIM, uint256 requirementMM) {
+        uint256[] memory shorts = new uint256[](cache.spot.length);
+        for (uint256 u = 1; u < shorts.length; ++u) {
+            (uint256 im, uint256 mm, uint256 q) = _underlyingRequirementUp(uint16(u), book, cache);
+            requirementIM += im;
+            requirementMM += mm;
+            shorts[u] = q;
+        }
+        (uint256 addOnIM, uint256 addOnMM) = concentrationAddOnUp(shorts, cache.spot);
+        requirementIM += addOnIM;
+        requirementMM += addOnMM;
+    }
+
     /// @dev The initial and maintenance requirement of one underlying, rounded up; 0 if the
     /// account has nothing at risk on it: `max(worst grid loss, tailWeight × worst tail loss,
-    /// cover floor) + contingency`, and maintenance its `mmFactorWad` share.
+    /// cover floor) + contingency`, and maintenance its `mmFactorWad` share. Also the gross short
+    /// contracts of its unsettled series, for the concentration add-on.
     function _underlyingRequirementUp(
         uint16 u,
         PortfolioBook memory book,
         PriceCache memory cache
-    ) private view returns (uint256 requirementIM, uint256 requirementMM) {
+    ) private view returns (uint256 requirementIM, uint256 requirementMM, uint256 shorts) {
         uint256 count;
         for (uint256 i; i < book.seriesIds.length; ++i) {
             if (book.atRisk[i] && SeriesLib.underlyingIndexOf(book.seriesIds[i]) == u) ++count;
         }
         uint256 heldTokens = book.heldTokens[u];
-        if (count == 0 && heldTokens == 0) return (0, 0);
+        if (count == 0 && heldTokens == 0) return (0, 0, 0);
         // A live series on `u` has filled the vol slot; with only expired series or collateral
         // the vol is never used.
         Book memory b = Book({
@@ -155,7 +275,8 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         }
         IMarginEngine.PortfolioParams memory params = engine.portfolioParams(u);
         requirementIM = _scenarioLossUp(b, params);
-        (uint256 floor, uint256 shorts) = _coverFloorUp(b, engine.underlying(u).params);
+        uint256 floor;
+        (floor, shorts) = _coverFloorUp(b, engine.underlying(u).params);
         if (floor > requirementIM) requirementIM = floor;
         requirementIM += PortfolioMath.contingencyUp(shorts, b.spotWad, params.contingencyWad);
         requirementMM = FixedPointMathLib.mulWadUp(requirementIM, params.mmFactorWad);

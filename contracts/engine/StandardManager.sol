@@ -18,6 +18,13 @@ abstract contract StandardManager is MarginValuation {
     /// @dev The standard-margin parameters of underlying `index`.
     function _riskParamsOf(uint16 index) internal view virtual returns (IMarginEngine.RiskParams memory);
 
+    /// @dev The concentration add-on (initial, maintenance) of `shorts[u]` gross short contracts on
+    /// each underlying `u` at `spots[u]` (`IPortfolioManager.concentrationAddOnUp`).
+    function _concentrationAddOnUp(
+        uint256[] memory shorts,
+        uint256[] memory spots
+    ) internal view virtual returns (uint256, uint256);
+
     /// @dev The standard margin state of `account`: collateral, cash, then every position held
     /// in `market_` (none while the market is not set).
     function _standardMargin(
@@ -37,8 +44,9 @@ abstract contract StandardManager is MarginValuation {
         }
         if (address(market_) != address(0)) {
             (SeriesId[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
+            uint256[] memory shorts = new uint256[](cache.spot.length);
             for (uint256 i; i < seriesIds.length; ++i) {
-                (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesIds[i], balances[i], cache);
+                (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesIds[i], balances[i], cache, shorts);
                 // Long options add nothing to initial-margin equity (as in Lyra's standard
                 // manager): otherwise options bought on cash credit would lever without bound.
                 if (value < 0) state.equityIM += value;
@@ -47,21 +55,32 @@ abstract contract StandardManager is MarginValuation {
                 state.requirementIM += reqIM;
                 state.requirementMM += reqMM;
             }
+            // Maintenance parameters are at least 1 %, so a requirement means a live short: only
+            // then is there a concentration add-on to ask for.
+            if (state.requirementIM != 0) {
+                (uint256 addOnIM, uint256 addOnMM) = _concentrationAddOnUp(shorts, cache.spot);
+                state.requirementIM += addOnIM;
+                state.requirementMM += addOnMM;
+            }
         }
         state.health = _health(state);
     }
 
-    /// @dev Value and requirements of one position.
+    /// @dev Value and requirements of one position; a short of an unsettled series also counts
+    /// into `shorts` (gross short contracts by underlying index).
     function _position(
         SeriesId seriesId,
         int256 balance,
-        PriceCache memory cache
+        PriceCache memory cache,
+        uint256[] memory shorts
     ) private view returns (int256 value, uint256 reqIM, uint256 reqMM) {
         IMarginEngine.MarkResult memory m = _markOf(seriesId, cache);
         value = MarginMath.positionValue(balance, m.markWad);
         // A settled series' payoff is fixed and carried by the mark: nothing further is required.
         if (balance >= 0 || m.settled) return (value, 0, 0);
-        IMarginEngine.RiskParams memory p = _riskParamsOf(SeriesLib.underlyingIndexOf(seriesId));
+        uint16 index = SeriesLib.underlyingIndexOf(seriesId);
+        shorts[index] += uint256(-balance);
+        IMarginEngine.RiskParams memory p = _riskParamsOf(index);
         bool isCall = SeriesLib.isCallOf(seriesId);
         uint256 strike = SeriesLib.strikeOf(seriesId);
         reqIM = MarginMath.positionRequirementUp(

@@ -86,6 +86,15 @@ interface IOptionMarket {
     error MarketInvalidFraction(uint256 fractionWad);
     /// @notice The account hook is set once; it cannot be replaced.
     error MarketAccountHookAlreadySet();
+    /// @notice A fill would raise the open interest of `seriesId` past the per-series cap of its
+    /// underlying; `room` is what the series could still take (cap − open interest before, or 0).
+    error MarketSeriesOpenInterestCap(SeriesId seriesId, uint256 cap, uint256 room);
+    /// @notice A fill would raise the open interest summed over every series of underlying
+    /// `underlyingIndex` past its cap; `room` is what the underlying could still take.
+    error MarketUnderlyingOpenInterestCap(uint16 underlyingIndex, uint256 cap, uint256 room);
+    /// @notice Open-interest caps outside the bounds: each is 0 (no cap) or within
+    /// [`MIN_OPEN_INTEREST_CAP`, `MAX_AMOUNT`], and a per-series cap is at most the underlying's.
+    error MarketInvalidOpenInterestCaps(uint16 underlyingIndex, uint256 seriesCap, uint256 underlyingCap);
 
     // ---------------------------------------------------------------- events
 
@@ -121,6 +130,11 @@ interface IOptionMarket {
     event PositionsSliced(AccountId indexed from, AccountId indexed to, uint256 fractionWad);
     /// @notice The account hook (the liquidator) was set.
     event AccountHookSet(address hook);
+    /// @notice The open-interest caps of an underlying changed (WAD contracts; 0: no cap).
+    event OpenInterestCapsSet(uint16 indexed underlyingIndex, uint256 seriesCap, uint256 underlyingCap);
+    /// @notice An expired series left its underlying's open interest; `openInterest` is what it
+    /// still had (longs not yet settled), which no longer counts against the underlying cap.
+    event SeriesRetired(SeriesId indexed seriesId, uint256 openInterest);
 
     // ---------------------------------------------------------------- series
 
@@ -175,6 +189,16 @@ interface IOptionMarket {
         SeriesId[] calldata seriesIds
     ) external returns (uint256 settled);
 
+    /// @notice Takes each expired series out of its underlying's open interest, so the longs
+    /// still waiting for settlement stop holding room under the underlying cap (a fill can never
+    /// raise an expired series' open interest). Permissionless; needs no settlement price; the
+    /// keeper calls it at expiry, in one batch. Each id must exist (`MarketSeriesNotFound`) and be
+    /// expired (`MarketSeriesNotExpired`); ids already retired or with no open interest are
+    /// skipped (no revert), so a batch survives one of its ids being retired first. Emits
+    /// `SeriesRetired` per series retired and returns how many were. Settling its positions later
+    /// lowers only the series' own `openInterest`.
+    function retireExpired(SeriesId[] calldata seriesIds) external returns (uint256 retired);
+
     // ---------------------------------------------------------------- modules
 
     /// @notice Moves `fractionWad` of every position of `from` into `to` (each amount
@@ -191,6 +215,17 @@ interface IOptionMarket {
     /// @notice Sets maker and taker fees, shares of the premium, WAD (risk manager), capped at
     /// `MAX_MAKER_FEE_WAD` and `MAX_TAKER_FEE_WAD`.
     function setFees(uint256 makerFeeWad, uint256 takerFeeWad) external;
+
+    /// @notice Sets the open-interest caps of underlying `underlyingIndex`, WAD contracts (risk
+    /// manager): `seriesCap` bounds the open interest of each of its series, `underlyingCap` the sum
+    /// over all of them; 0 means no cap (the default). Each is 0 or within
+    /// [`MIN_OPEN_INTEREST_CAP`, `MAX_AMOUNT`], and a per-series cap is at most a set underlying
+    /// cap (`MarketInvalidOpenInterestCaps`); the underlying must be listed
+    /// (`MarketUnderlyingNotListed`, as in `createSeries`). Only a fill that raises open interest is held to
+    /// them (`MarketSeriesOpenInterestCap`, `MarketUnderlyingOpenInterestCap`); closing, transfers,
+    /// liquidation slices and settlement never raise it and never meet a cap, so lowering a cap
+    /// below the open interest already there only stops new positions.
+    function setOpenInterestCaps(uint16 underlyingIndex, uint256 seriesCap, uint256 underlyingCap) external;
 
     /// @notice Names the account that receives fees, or 0 for none (admin: the timelock). It
     /// must hold no positions and owe no cash, and may not be the settlement account; from
@@ -227,6 +262,19 @@ interface IOptionMarket {
 
     /// @notice Σ of long balances of a series (= Σ of short balances, negated).
     function openInterest(SeriesId seriesId) external view returns (uint256);
+
+    /// @notice Σ of `openInterest` over every series of underlying `underlyingIndex` not yet
+    /// retired (`retireExpired`): what its underlying cap is held against.
+    function underlyingOpenInterest(uint16 underlyingIndex) external view returns (uint256);
+
+    /// @notice Whether `retireExpired` has taken the expired series out of its underlying's open
+    /// interest.
+    function seriesRetired(SeriesId seriesId) external view returns (bool);
+
+    /// @notice The open-interest caps of underlying `underlyingIndex`, WAD contracts; 0: no cap.
+    /// @return seriesCap The most open interest any one of its series may reach by a fill.
+    /// @return underlyingCap The most open interest all its series together may reach by a fill.
+    function openInterestCaps(uint16 underlyingIndex) external view returns (uint128 seriesCap, uint128 underlyingCap);
 
     function orderHash(Order calldata order) external view returns (bytes32);
 

@@ -59,4 +59,22 @@ library MarginMath {
         if (balance >= 0) return 0;
         return FixedPointMathLib.mulWadUp(uint256(-balance), perContractWad);
     }
+
+    /// @notice The concentration add-on of `shortsWad` gross short contracts on one underlying at
+    /// spot `spotWad` (`docs/risk-model.md`, "Concentration"), rounded up:
+    /// `κ·S·Q·min(Q / L, maxRatio)` — quadratic in Q up to `maxRatio × L` contracts, then linear.
+    /// `kappaWad == 0` turns it off (and `liquidityWad` is then never read, so it may be 0).
+    function concentrationAddOnUp(
+        uint256 shortsWad,
+        uint256 spotWad,
+        uint256 kappaWad,
+        uint256 liquidityWad,
+        uint256 maxRatioWad
+    ) internal pure returns (uint256) {
+        if (kappaWad == 0 || shortsWad == 0) return 0;
+        uint256 ratio = FixedPointMathLib.divWadUp(shortsWad, liquidityWad);
+        if (ratio > maxRatioWad) ratio = maxRatioWad;
+        uint256 perContract = FixedPointMathLib.mulWadUp(kappaWad, spotWad);
+        return FixedPointMathLib.mulWadUp(FixedPointMathLib.mulWadUp(perContract, shortsWad), ratio);
+    }
 }

@@ -21,12 +21,13 @@ import {Roles} from "../libraries/Roles.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {AccountId} from "../types/AccountId.sol";
 import {SeriesId} from "../types/SeriesId.sol";
+import {MarketLimits, MarketLimitsState} from "./MarketLimits.sol";
 
 /// @title OptionMarket
 /// @notice Series, signed positions and settlement of EIP-712 signed orders. Value moves
 /// in the vault (which must grant this contract MODULE_ROLE); every touched account then
 /// passes the margin gate described in `docs/margin-gate.md`.
-contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
+contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
     uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
     /// @notice Highest taker fee, as a share of the premium (1 %).
@@ -53,6 +54,9 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     IMarginEngine public immutable engine;
     /// @dev The cash token's decimals, checked once by `CashUnits`.
     uint8 private immutable _cashDecimals;
+    /// @dev Runs `setOpenInterestCaps`, `retireExpired` and `setFees` as this market (DELEGATECALL), for room;
+    /// created here, so its code is fixed with the market's.
+    address private immutable _limits;
 
     /// @inheritdoc IOptionMarket
     mapping(SeriesId seriesId => bool) public seriesExists;
@@ -66,10 +70,6 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     mapping(AccountId account => uint256) public accountNonce;
     /// @inheritdoc IOptionMarket
     AccountId public immutable settlementAccount;
-    /// @inheritdoc IOptionMarket
-    uint256 public makerFeeWad;
-    /// @inheritdoc IOptionMarket
-    uint256 public takerFeeWad;
     /// @inheritdoc IOptionMarket
     AccountId public feeAccount;
     /// @inheritdoc IOptionMarket
@@ -99,6 +99,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         engine = engine_;
         _cashDecimals = CashUnits.checkDecimals(vault_.assetConfig(vault_.cashAsset()).decimals);
         settlementAccount = AccountLib.accountId(address(this), 0);
+        _limits = address(new MarketLimits(engine_));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -110,9 +111,7 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         if (seriesExists[seriesId]) return seriesId;
 
         uint16 index = series.underlyingIndex;
-        if (index == 0 || index > engine.underlyingCount() || engine.underlying(index).asset == address(0)) {
-            revert MarketUnderlyingNotListed(index);
-        }
+        _checkListed(index);
         if (series.strikeWad == 0 || series.strikeWad > MAX_STRIKE_WAD) revert MarketInvalidStrike(series.strikeWad);
         uint256 expiry = series.expiry;
         if (
@@ -147,8 +146,10 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
         // Effects. fillSize ≤ remaining was checked, so this cannot overflow the order size.
         filled[hash] += fillSize;
+        uint256 openInterestBefore = openInterest[order.seriesId];
         _applyDelta(maker.account, order.seriesId, makerDelta);
         _applyDelta(taker.account, order.seriesId, -makerDelta);
+        _checkOpenInterestCaps(order.seriesId, openInterestBefore);
 
         premium = _settleCash(hash, order, maker.account, taker.account, fillSize);
 
@@ -264,6 +265,12 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         }
     }
 
+    /// @inheritdoc IOptionMarket
+    /// @dev Runs in `MarketLimits` on this market's storage.
+    function retireExpired(SeriesId[] calldata) external returns (uint256) {
+        _delegateToLimits();
+    }
+
     // ---------------------------------------------------------------- modules
 
     /// @inheritdoc IOptionMarket
@@ -302,13 +309,15 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IOptionMarket
-    function setFees(uint256 newMakerFeeWad, uint256 newTakerFeeWad) external onlyRole(Roles.RISK_MANAGER_ROLE) {
-        if (newMakerFeeWad > MAX_MAKER_FEE_WAD || newTakerFeeWad > MAX_TAKER_FEE_WAD) {
-            revert MarketInvalidFees(newMakerFeeWad, newTakerFeeWad);
-        }
-        makerFeeWad = newMakerFeeWad;
-        takerFeeWad = newTakerFeeWad;
-        emit FeesSet(newMakerFeeWad, newTakerFeeWad);
+    /// @dev Runs in `MarketLimits` on this market's storage; the role is checked there.
+    function setFees(uint256, uint256) external {
+        _delegateToLimits();
+    }
+
+    /// @inheritdoc IOptionMarket
+    /// @dev Runs in `MarketLimits` on this market's storage; the role is checked there.
+    function setOpenInterestCaps(uint16, uint256, uint256) external {
+        _delegateToLimits();
     }
 
     /// @inheritdoc IOptionMarket
@@ -353,6 +362,32 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IOptionMarket
+    function makerFeeWad() external view returns (uint256) {
+        return _makerFeeWad;
+    }
+
+    /// @inheritdoc IOptionMarket
+    function takerFeeWad() external view returns (uint256) {
+        return _takerFeeWad;
+    }
+
+    /// @inheritdoc IOptionMarket
+    function underlyingOpenInterest(uint16 underlyingIndex) external view returns (uint256) {
+        return _underlyingOpenInterest[underlyingIndex];
+    }
+
+    /// @inheritdoc IOptionMarket
+    function openInterestCaps(uint16 underlyingIndex) external view returns (uint128 seriesCap, uint128 underlyingCap) {
+        OpenInterestCaps memory caps = _openInterestCaps[underlyingIndex];
+        return (caps.seriesCap, caps.underlyingCap);
+    }
+
+    /// @inheritdoc IOptionMarket
+    function seriesRetired(SeriesId seriesId) external view returns (bool) {
+        return _seriesRetired[seriesId];
+    }
+
+    /// @inheritdoc IOptionMarket
     /// @dev The EIP-712 digest: it binds the chain id and this contract, so it is also the
     /// key of `filled` and cannot collide across chains or market instances.
     function orderHash(Order calldata order) public view returns (bytes32) {
@@ -363,13 +398,26 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @dev The posted settlement price of an expired series, or a specific revert.
     function _settlementPrice(SeriesId seriesId) private view returns (uint256 priceWad) {
-        if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
-        uint256 expiry = SeriesLib.expiryOf(seriesId);
-        if (block.timestamp < expiry) revert MarketSeriesNotExpired(seriesId, expiry);
+        uint256 expiry = _checkExpired(seriesId);
         address asset = engine.underlying(SeriesLib.underlyingIndexOf(seriesId)).asset;
         bool posted;
         (priceWad, posted) = engine.oracle().settlementPrice(asset, expiry);
         if (!posted) revert MarketSettlementPriceMissing(seriesId);
+    }
+
+    /// @dev The expiry of an existing series that has expired, or a specific revert.
+    function _checkExpired(SeriesId seriesId) private view returns (uint256 expiry) {
+        if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
+        expiry = SeriesLib.expiryOf(seriesId);
+        if (block.timestamp < expiry) revert MarketSeriesNotExpired(seriesId, expiry);
+    }
+
+    /// @dev A listed underlying. The engine never writes index 0 or an index past its count, so
+    /// the asset alone says it (the check `setConcentrationParams` and `MarketLimits` make).
+    function _checkListed(uint16 index) private view {
+        if (engine.underlying(index).asset == address(0)) {
+            revert MarketUnderlyingNotListed(index);
+        }
     }
 
     /// @dev Closes a position at `priceWad`; longs receive rounded down, shorts pay rounded up,
@@ -552,8 +600,8 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
             makerPays
                 ? CashUnits.mulWadToCashDown(fillSize, order.priceWad, _cashDecimals)
                 : CashUnits.mulWadToCashUp(fillSize, order.priceWad, _cashDecimals);
-        uint256 makerFee = _fee(premium, makerFeeWad);
-        uint256 takerFee = _fee(premium, takerFeeWad);
+        uint256 makerFee = _fee(premium, _makerFeeWad);
+        uint256 takerFee = _fee(premium, _takerFeeWad);
         int256 makerDelta = makerPays ? int256(fillSize) : -int256(fillSize);
         emit OrderFilled(hash, maker, taker, order.seriesId, makerDelta, order.priceWad, premium, makerFee, takerFee);
 
@@ -582,8 +630,54 @@ contract OptionMarket is IOptionMarket, AccessControl, Pausable, ReentrancyGuard
         // Open interest is Σ longs: add the new long part, remove the old one.
         uint256 longBefore = before > 0 ? uint256(before) : 0;
         uint256 longAfter = balance > 0 ? uint256(balance) : 0;
-        if (longAfter != longBefore) openInterest[seriesId] = openInterest[seriesId] + longAfter - longBefore;
+        if (longAfter != longBefore) {
+            openInterest[seriesId] = openInterest[seriesId] + longAfter - longBefore;
+            // The underlying counts unretired series only. A live series is never retired, so a
+            // fill reads no flag (the expiry is in the id); only expired series pay the read.
+            if (block.timestamp < SeriesLib.expiryOf(seriesId) || !_seriesRetired[seriesId]) {
+                uint16 u = SeriesLib.underlyingIndexOf(seriesId);
+                _underlyingOpenInterest[u] = _underlyingOpenInterest[u] + longAfter - longBefore;
+            }
+        }
         emit PositionChanged(account, seriesId, balance);
+    }
+
+    /// @dev Holds a fill to its underlying's open-interest caps, only when it raised the series'
+    /// open interest: a fill where either side only closes, every transfer and liquidation slice
+    /// (which move existing contracts) and settlement never raise it, so exits never meet a cap.
+    /// The room named is the cap less the open interest before the fill (0 when already above).
+    function _checkOpenInterestCaps(SeriesId seriesId, uint256 before) private view {
+        uint256 seriesOpenInterest = openInterest[seriesId];
+        if (seriesOpenInterest <= before) return;
+        uint16 u = SeriesLib.underlyingIndexOf(seriesId);
+        OpenInterestCaps memory caps = _openInterestCaps[u];
+        uint256 cap = caps.seriesCap;
+        if (cap != 0 && seriesOpenInterest > cap) {
+            revert MarketSeriesOpenInterestCap(seriesId, cap, cap > before ? cap - before : 0);
+        }
+        cap = caps.underlyingCap;
+        uint256 total = _underlyingOpenInterest[u];
+        if (cap != 0 && total > cap) {
+            // The fill raised the underlying's open interest by exactly what it raised the series'.
+            uint256 totalBefore = total - (seriesOpenInterest - before);
+            revert MarketUnderlyingOpenInterestCap(u, cap, cap > totalBefore ? cap - totalBefore : 0);
+        }
+    }
+
+    /// @dev Runs this call's calldata in `MarketLimits` as this market (DELEGATECALL) and returns
+    /// or reverts with what it did.
+    function _delegateToLimits() private {
+        address limits = _limits;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 0, calldatasize())
+            let ok := delegatecall(gas(), limits, ptr, calldatasize(), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) {
+                revert(ptr, returndatasize())
+            }
+            return(ptr, returndatasize())
+        }
     }
 
     function _open(AccountId account, SeriesId seriesId) private {

@@ -14,6 +14,7 @@ export const ABI_SOURCES = [
   { artifact: "contracts/vault/CollateralVault.sol/CollateralVault.json", name: "collateralVault" },
   { artifact: "contracts/market/OptionMarket.sol/OptionMarket.json", name: "optionMarket" },
   { artifact: "contracts/engine/MarginEngine.sol/MarginEngine.json", name: "marginEngine" },
+  { artifact: "contracts/engine/PortfolioManager.sol/PortfolioManager.json", name: "portfolioManager" },
   { artifact: "contracts/liquidation/Liquidator.sol/Liquidator.json", name: "liquidator" },
   { artifact: "contracts/liquidation/Backstop.sol/Backstop.json", name: "backstop" },
   { artifact: "contracts/liquidation/InsuranceFund.sol/InsuranceFund.json", name: "insuranceFund" },

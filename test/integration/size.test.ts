@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 
 import { EIP170_LIMIT, REQUIRED_HEADROOM, contractSizes } from "../../scripts/lib/sizes.js";
@@ -13,5 +14,18 @@ describe("contract sizes (EIP-170)", () => {
       [],
       "contracts too close to the EIP-170 limit",
     );
+  });
+
+  it("keeps the engine's creation code, which embeds the portfolio manager's, under EIP-3860", async () => {
+    // The engine deploys its PortfolioManager in its constructor, so the manager's whole creation
+    // code sits in the engine's: growing the manager grows a limit no runtime-size check sees.
+    const { bytecode } = JSON.parse(
+      await readFile(
+        new URL("../../artifacts/contracts/engine/MarginEngine.sol/MarginEngine.json", import.meta.url),
+        "utf8",
+      ),
+    ) as { bytecode: string };
+    const initcode = (bytecode.length - 2) / 2;
+    assert.ok(initcode <= 49_152, `MarginEngine creation code is ${initcode} bytes, over EIP-3860's 49,152`);
   });
 });

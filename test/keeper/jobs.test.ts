@@ -395,7 +395,11 @@ describe("keeper settlement job (no chain)", () => {
     const metrics = createMetrics();
     const stats = createStats(metrics);
     let posted = options.posted ?? false;
+    let retired = false;
     const readers: Readers = stubReaders({
+      seriesRetired: async () => retired,
+      openInterest: async () => 3n * WAD,
+      underlyingCap: async () => 10_000n * WAD,
       underlyingAsset: async (index) => {
         assert.equal(index, 1);
         return weth;
@@ -406,6 +410,7 @@ describe("keeper settlement job (no chain)", () => {
     });
     const sender = fakeSender((call) => {
       if (call.functionName === "postSettlementPrice") posted = true;
+      if (call.functionName === "retireExpired") retired = true;
       if (call.functionName === "settleBatch") {
         if (options.failSettle?.()) return { outcome: Outcome.REVERTED, errorName: "MarketNotExpired" };
         const [accounts] = call.args;
@@ -436,6 +441,8 @@ describe("keeper settlement job (no chain)", () => {
     assert.deepEqual(
       sender.sent.map((c) => [c.to, c.functionName, c.args]),
       [
+        // Retired first: from expiry on, the unsettled longs no longer hold the underlying's cap.
+        [market, "retireExpired", [[series]]],
         [oracle, "postSettlementPrice", [weth, expiry, 42n, [7n]]],
         [
           market,
@@ -448,26 +455,102 @@ describe("keeper settlement job (no chain)", () => {
         [market, "settleBatch", [[3n], [series]]],
       ],
     );
-    assert.equal(report.sent, 3);
+    assert.equal(report.sent, 4);
     assert.deepEqual([stats.snapshot().pricesPosted, stats.snapshot().settled], [1, 3]);
     assert.ok(index.settledSeries.has(series));
     await job.run({ index, block: 12n, timestamp: expiry + 62n });
-    assert.equal(sender.sent.length, 3, "a settled series is left alone");
+    assert.equal(sender.sent.length, 4, "a settled series is left alone");
+  });
+
+  /** Review rv16c2 K1: the reviewer's 20 expired series, one holder each, price posted. */
+  function manySeries(options: { cap: bigint; openInterest?: (id: bigint) => bigint; retiredFirst?: number[] }) {
+    const n = 20;
+    const ids = Array.from({ length: n }, (_, i) =>
+      seriesId({ underlyingIndex: 1, expiry, isCall: true, strikeWad: BigInt(3_000 + 10 * i) * WAD }),
+    );
+    const metrics = createMetrics();
+    const stats = createStats(metrics);
+    const retired = new Set<bigint>((options.retiredFirst ?? []).map((i) => ids[i] as bigint));
+    const readers: Readers = stubReaders({
+      seriesRetired: async (id) => retired.has(id),
+      openInterest: async (id) => options.openInterest?.(id) ?? WAD,
+      underlyingCap: async (index) => {
+        assert.equal(index, 1);
+        return options.cap;
+      },
+      underlyingAsset: async () => weth,
+      settlementPrice: async () => ({ priceWad: 3_100n * WAD, posted: true }),
+    });
+    const sender = fakeSender((call) => {
+      if (call.functionName === "retireExpired") {
+        const chunk = call.args[0] as bigint[];
+        for (const id of chunk) retired.add(id);
+        return minedAt(1n, BigInt(chunk.length));
+      }
+      return minedAt(1n, 1n);
+    });
+    const execute = createExecute({ stats, metrics, log: silent, cooldownBlocks: 1n });
+    const job = createSettlementJob(
+      { readers, sender, execute, stats, log: silent },
+      { market, oracle, settleBatchSize: 100, retireBatchSize: 8 },
+    );
+    const index: KeeperIndex = emptyIndex(1, 1n);
+    for (const id of ids) index.holders.set(id, new Set([1n]));
+    return { ids, job, index, sender };
+  }
+
+  it("retires every expired series in chunked retireExpired calls before any settlement (rv16c2 K1)", async () => {
+    const { ids, job, index, sender } = manySeries({ cap: 10_000n * WAD });
+    await job.run({ index, block: 11n, timestamp: expiry + 60n });
+    const names = sender.sent.map((c) => c.functionName);
+    // 20 series in chunks of 8: three retirements, then the 20 settlements (not 20 + 20 interleaved).
+    assert.deepEqual(names.slice(0, 3), ["retireExpired", "retireExpired", "retireExpired"]);
+    assert.equal(names.filter((n) => n === "retireExpired").length, 3);
+    assert.equal(names.filter((n) => n === "settleBatch").length, 20);
+    assert.deepEqual(
+      sender.sent.slice(0, 3).flatMap((c) => c.args[0] as bigint[]),
+      ids,
+    );
+    await job.run({ index, block: 12n, timestamp: expiry + 62n });
+    assert.equal(sender.sent.length, 23, "nothing is retired twice");
+  });
+
+  it("leaves out series on an uncapped underlying, with no open interest, or already retired", async () => {
+    const uncapped = manySeries({ cap: 0n });
+    await uncapped.job.run({ index: uncapped.index, block: 11n, timestamp: expiry + 60n });
+    assert.equal(uncapped.sender.sent.filter((c) => c.functionName === "retireExpired").length, 0, "no cap");
+
+    let ids: bigint[] = [];
+    const mixed = manySeries({
+      cap: 10_000n * WAD,
+      openInterest: (id) => (id === ids[0] ? 0n : WAD),
+      retiredFirst: [1],
+    });
+    ids = mixed.ids;
+    await mixed.job.run({ index: mixed.index, block: 11n, timestamp: expiry + 60n });
+    const retiredIds = mixed.sender.sent
+      .filter((c) => c.functionName === "retireExpired")
+      .flatMap((c) => c.args[0] as bigint[]);
+    assert.deepEqual(retiredIds, ids.slice(2), "no open interest, or retired by someone else: left out");
   });
 
   it("waits for the oracle's fallback when the first round after expiry is late", async () => {
     const { job, index, sender } = setUp({ updatedAt: expiry + 7_200n });
     await job.run({ index, block: 11n, timestamp: expiry + 7_300n });
-    assert.equal(sender.sent.length, 0);
+    // Retiring needs no price: only the price waits.
+    assert.deepEqual(
+      sender.sent.map((c) => c.functionName),
+      ["retireExpired"],
+    );
     await job.run({ index, block: 12n, timestamp: expiry + 86_400n });
-    assert.equal(sender.sent[0]?.functionName, "postSettlementPrice");
+    assert.equal(sender.sent[1]?.functionName, "postSettlementPrice");
   });
 
   it("keeps a series whose batch failed, and settles it on a later tick", async () => {
     let failures = 1;
     const { job, index, sender } = setUp({ posted: true, failSettle: () => failures-- > 0 });
     const first = await job.run({ index, block: 11n, timestamp: expiry + 60n });
-    assert.deepEqual([first.sent, first.failed], [1, 1]);
+    assert.deepEqual([first.sent, first.failed], [2, 1]); // the retirement and one batch
     assert.equal(index.settledSeries.has(series), false);
     await job.run({ index, block: 12n, timestamp: expiry + 62n });
     assert.ok(index.settledSeries.has(series));

@@ -5,9 +5,10 @@ import path from "node:path";
 import { describe, it } from "node:test";
 
 import pino from "pino";
+import { keccak256, toHex } from "viem";
 
 import { type Keeper, type KeeperOptions, createKeeper } from "../../packages/keeper/src/index.js";
-import { Health, asAccountId, formatAccount } from "@pledge/sdk";
+import { Health, asAccountId, decodeSeries, formatAccount } from "@pledge/sdk";
 import { countingClients } from "../../packages/keeper/src/clients.js";
 import { createReaders } from "../../packages/keeper/src/readers.js";
 import { openStore } from "../../packages/keeper/src/store.js";
@@ -294,6 +295,13 @@ describe("keeper", () => {
 
   it("posts the settlement price and settles every position after expiry", async () => {
     const world = await createWorld({ accounts: 5, expiryDays: 1 });
+    // The keeper retires only series on a capped underlying (review rv16c2 K1): cap BTC.
+    const { underlyingIndex } = decodeSeries(world.series);
+    const [admin] = await world.connection.viem.getWalletClients();
+    if (!admin) throw new Error("no admin wallet");
+    const riskManagerRole = keccak256(toHex("pledge.role.riskManager"));
+    await world.contracts.market.write.grantRole([riskManagerRole, admin.account.address]);
+    await world.contracts.market.write.setOpenInterestCaps([underlyingIndex, 0n, 10n ** 27n]);
     const keeper = keeperFor(world);
     await keeper.tick();
     const now = (await world.publicClient.getBlock()).timestamp;
@@ -302,9 +310,18 @@ describe("keeper", () => {
     await world.refreshFeeds(61_000);
     await world.testClient.increaseTime({ seconds: 240 });
     await world.refreshFeeds(62_000);
+    assert.ok(
+      (await world.contracts.market.read.underlyingOpenInterest([decodeSeries(world.series).underlyingIndex])) > 0n,
+    );
     await keeper.tick();
     const stats = keeper.stats();
     assert.equal(stats.pricesPosted, 1);
+    // Retired at expiry (review rv16c F1): the series no longer holds room under the underlying cap.
+    assert.ok(await world.contracts.market.read.seriesRetired([world.series]));
+    assert.equal(
+      await world.contracts.market.read.underlyingOpenInterest([decodeSeries(world.series).underlyingIndex]),
+      0n,
+    );
     const [priceWad, posted] = await world.contracts.oracle.read.settlementPrice([
       world.contracts.wbtc.address,
       world.expiry,

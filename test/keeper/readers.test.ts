@@ -23,6 +23,7 @@ import {
   liquidatorAbi,
   marginEngineAbi,
   optionMarketAbi,
+  portfolioManagerAbi,
 } from "@pledge/sdk";
 import { createReaders } from "../../packages/keeper/src/readers.js";
 
@@ -33,6 +34,8 @@ const market = getAddress("0x00000000000000000000000000000000000000e2");
 const engine = getAddress("0x00000000000000000000000000000000000000e3");
 const oracle = getAddress("0x00000000000000000000000000000000000000e4");
 const liquidator = getAddress("0x00000000000000000000000000000000000000e5");
+const manager = getAddress("0x00000000000000000000000000000000000000e7");
+const concentration = { kappaWad: WAD / 20n, maxRatioWad: 2n * WAD, liquidityWad: 100n * WAD };
 const usdc = getAddress("0x00000000000000000000000000000000000000c1");
 const weth = getAddress("0x00000000000000000000000000000000000000c2");
 const book: AddressBook = {
@@ -105,10 +108,22 @@ function answer(target: Address, data: Hex): Hex | undefined {
             [WAD, -WAD],
           ],
         });
+      if (call.functionName === "openInterestCaps")
+        return encodeFunctionResult({ abi: optionMarketAbi, functionName: "openInterestCaps", result: [5n * WAD, 0n] });
       if (call.functionName === "settlementAccount")
         return encodeFunctionResult({ abi: optionMarketAbi, functionName: "settlementAccount", result: 21n });
       if (call.functionName === "feeAccount")
         return encodeFunctionResult({ abi: optionMarketAbi, functionName: "feeAccount", result: 22n });
+      break;
+    }
+    case manager: {
+      const call = decodeFunctionData({ abi: portfolioManagerAbi, data });
+      if (call.functionName === "concentrationParams")
+        return encodeFunctionResult({
+          abi: portfolioManagerAbi,
+          functionName: "concentrationParams",
+          result: concentration,
+        });
       break;
     }
     case engine: {
@@ -121,6 +136,8 @@ function answer(target: Address, data: Hex): Hex | undefined {
         });
       if (call.functionName === "underlyingCount")
         return encodeFunctionResult({ abi: marginEngineAbi, functionName: "underlyingCount", result: 2 });
+      if (call.functionName === "portfolioManager")
+        return encodeFunctionResult({ abi: marginEngineAbi, functionName: "portfolioManager", result: manager });
       if (call.functionName === "underlying") {
         if (call.args[0] === 2) return undefined;
         return encodeFunctionResult({
@@ -334,7 +351,9 @@ describe("keeper readers (fake node)", () => {
     const { client, calls } = fakeNode();
     const readers = createReaders(client, book);
     const { collateral, underlyings } = await readers.marketParameters(10n);
-    assert.deepEqual(calls, [{ subcalls: 2 }, { subcalls: 2 + 2 * 2 }]);
+    // Round 1: the collateral list, the underlying count and the portfolio manager; round 2: two
+    // asset configs, and per underlying its registry entry, grid, concentration and caps.
+    assert.deepEqual(calls, [{ subcalls: 3 }, { subcalls: 2 + 2 * 4 }]);
     assert.deepEqual(
       collateral.map((c) => [c.asset, c.decimals, c.underlyingIndex]),
       [
@@ -342,7 +361,20 @@ describe("keeper readers (fake node)", () => {
         [weth, 18, 1],
       ],
     );
-    assert.deepEqual([...underlyings], [[1, { asset: weth, params: { aIM: 1n, bIM: 2n, aMM: 3n, bMM: 4n } }]]);
+    assert.deepEqual(
+      [...underlyings],
+      [
+        [
+          1,
+          {
+            asset: weth,
+            params: { aIM: 1n, bIM: 2n, aMM: 3n, bMM: 4n },
+            concentration,
+            openInterestCaps: { seriesCap: 5n * WAD, underlyingCap: 0n },
+          },
+        ],
+      ],
+    );
   });
 
   it("retries a batch after a transport error, as a whole", async () => {

@@ -29,6 +29,7 @@ const VARIANT_OF: Readonly<Record<string, Variant>> = {
   postSettlementPrice: "expired",
   settle: "settleable",
   settleBatch: "settleable",
+  retireExpired: "expired",
   previewBidFromState: "underwater",
 };
 type Variant = "base" | "underwater" | "auction" | "expired" | "settleable";

@@ -74,6 +74,7 @@ export function marketInputsOf(
           volWad: prices.volWad.get(u.asset) ?? 0n,
           params: u.params,
           ...(u.portfolio === undefined ? {} : { portfolio: u.portfolio }),
+          concentration: u.concentration,
         },
       ]),
     ),

@@ -82,6 +82,12 @@ export interface Readers {
   spot(asset: Address, block: bigint): Promise<bigint | undefined>;
   underlyingAsset(underlyingIndex: number): Promise<Address>;
   settlementPrice(asset: Address, expiry: bigint): Promise<{ priceWad: bigint; posted: boolean }>;
+  /** Whether `retireExpired` already took the expired series out of its underlying's open interest. */
+  seriesRetired(seriesId: bigint): Promise<boolean>;
+  /** Σ of the series' long balances (`openInterest`): what it holds against its underlying's cap. */
+  openInterest(seriesId: bigint): Promise<bigint>;
+  /** The cap on the open interest summed over the underlying's unretired series (0: no cap). */
+  underlyingCap(underlyingIndex: number): Promise<bigint>;
   /** The first feed round at or after expiry, or undefined while the feed has none yet. */
   settlementRound(asset: Address, expiry: bigint): Promise<FindSettlementRoundReturnType | undefined>;
   /** The oracle's settlement delay and fallback wait, seconds. */
@@ -255,6 +261,35 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
           }),
         )
       ).asset,
+    seriesRetired: (seriesId) =>
+      withBackoff(() =>
+        readContract(client, {
+          address: market,
+          abi: optionMarketAbi,
+          functionName: "seriesRetired",
+          args: [seriesId],
+        }),
+      ),
+    openInterest: (seriesId) =>
+      withBackoff(() =>
+        readContract(client, {
+          address: market,
+          abi: optionMarketAbi,
+          functionName: "openInterest",
+          args: [seriesId],
+        }),
+      ),
+    underlyingCap: async (underlyingIndex) => {
+      const [, underlyingCap] = await withBackoff(() =>
+        readContract(client, {
+          address: market,
+          abi: optionMarketAbi,
+          functionName: "openInterestCaps",
+          args: [underlyingIndex],
+        }),
+      );
+      return underlyingCap;
+    },
     settlementPrice: async (asset, expiry) => {
       const [priceWad, posted] = await withBackoff(() =>
         readContract(client, {

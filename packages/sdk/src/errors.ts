@@ -24,6 +24,7 @@ import {
   marginEngineAbi,
   mockErc20Abi,
   optionMarketAbi,
+  portfolioManagerAbi,
 } from "./abis/index.js";
 import { type AccountId, asAccountId, ownerOf } from "./accounts.js";
 import type { AddressBook, AssetEntry } from "./addressBook.js";
@@ -37,6 +38,7 @@ type AllAbis =
   | typeof collateralVaultAbi
   | typeof optionMarketAbi
   | typeof marginEngineAbi
+  | typeof portfolioManagerAbi
   | typeof liquidatorAbi
   | typeof backstopAbi
   | typeof insuranceFundAbi
@@ -64,6 +66,7 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
     collateralVaultAbi,
     optionMarketAbi,
     marginEngineAbi,
+    portfolioManagerAbi,
     liquidatorAbi,
     backstopAbi,
     insuranceFundAbi,
@@ -469,6 +472,8 @@ const wadAmount = (wad: unknown): string => {
   return text;
 };
 const usd = (wad: unknown) => `${wadAmount(wad)} USD`;
+/** A WAD number of option contracts. */
+const contracts = (wad: unknown) => `${wadAmount(wad)} contracts`;
 /** Two USD amounts of an inequality, with as many decimals as it takes for them to differ. */
 const usdPair = (left: unknown, right: unknown): [string, string] => {
   const [l, r] = wadPair(left, right);
@@ -709,7 +714,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     const [held, moved] = wadPair(balance, amount);
     return `Account ${acct(account)} holds ${held} contracts of series ${seriesName(id)} and cannot move ${moved}: a transfer moves part of a position, same sign and no larger; move at most ${held}`;
   },
-  MarketSeriesNotExpired: ([id, expiry]) => `Series ${seriesName(id)} expires at ${when(expiry)}; settle it after then`,
+  MarketSeriesNotExpired: ([id, expiry]) =>
+    `Series ${seriesName(id)} expires at ${when(expiry)}; settle or retire it after then`,
   MarketSettlementPriceMissing: ([id]) =>
     `No settlement price is posted for series ${seriesName(id)}; post one with postSettlementPrice, then settle`,
   MarketNothingToSettle: ([account, id]) =>
@@ -717,6 +723,12 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   MarketInvalidFraction: ([fraction]) =>
     `A fraction of ${percent(fraction)} is not allowed: pass one above 0% and at most 100% (1e18)`,
   MarketAccountHookAlreadySet: () => "The market's account hook is set already; it cannot be replaced",
+  MarketSeriesOpenInterestCap: ([id, cap, room]) =>
+    `The fill would take the open interest of series ${seriesName(id)} past its cap of ${contracts(cap)} (room left: ${contracts(room)}); fill at most the room, or trade against a holder who is closing`,
+  MarketUnderlyingOpenInterestCap: ([index, cap, room]) =>
+    `The fill would take the open interest of underlying ${str(index)} past its cap of ${contracts(cap)} summed over its series (room left: ${contracts(room)}); fill at most the room, or trade against a holder who is closing`,
+  MarketInvalidOpenInterestCaps: ([index, seriesCap, underlyingCap]) =>
+    `Open-interest caps of ${contracts(seriesCap)} per series and ${contracts(underlyingCap)} in all for underlying ${str(index)} are not allowed: each is 0 (no cap) or from 1 contract to MAX_AMOUNT, and the per-series cap is at most the underlying's`,
 
   // ---- BlackScholes
   BlackScholesInputOutOfRange: ([spot, strike, seconds, vol]) =>
@@ -747,6 +759,10 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Account ${acct(account)} holds positions, so its margin mode cannot change; close or settle them first, or use another account`,
   EngineInvalidPositionCap: ([cap]) =>
     `A portfolio position cap of ${str(cap)} is not allowed: pass one from 1 to the engine's MAX_PORTFOLIO_POSITIONS`,
+  PortfolioInvalidConcentrationParams: ([index, params]) =>
+    `Concentration parameters ${formatValue(params)} for underlying ${str(index)} are outside the hard bounds (κ at most 25%, maximum ratio 0.1 to 4, liquidity reference 1 to 1e9 contracts); choose values within bounds`,
+  PortfolioConcentrationStepTooLarge: ([index, current, requested]) =>
+    `Raising the concentration parameters of underlying ${str(index)} from ${formatValue(current)} to ${formatValue(requested)} is too large a step for one call: at no short size may the per-contract add-on κ·min(Q/L, ratio) rise by more than MAX_CONCENTRATION_ADD_ON_STEP (1% of spot); raise in several calls`,
 
   // ---- Liquidator and insurance fund
   LiquidatorZeroAddress: () => "An address argument is zero; pass a real one",

@@ -50,6 +50,7 @@ export {
 } from "./math/portfolioMath.js";
 export {
   applyHaircutDown,
+  concentrationAddOnUp,
   intrinsic,
   positionRequirementUp,
   positionValue,
@@ -58,15 +59,18 @@ export {
 } from "./math/marginMath.js";
 export { EXPIRY_TIME_OF_DAY, type Series, decodeSeries, expiryAfter } from "./math/series.js";
 export {
+  CONCENTRATION_MAINTENANCE_SHARE,
   Health,
   MarginMode,
   type CollateralInput,
+  type ConcentrationParams,
   type MarginInputs,
   type MarginState,
   type PortfolioParams,
   type RiskParams,
   type UnderlyingInput,
   accountMargin,
+  concentrationAddOn,
   health,
   healthName,
   type HealthName,

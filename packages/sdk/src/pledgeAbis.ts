@@ -13,7 +13,9 @@ import type { PledgeContractName } from "./addressBook.js";
 
 /**
  * The ABI of each Pledge core contract, keyed by its name in the address book. The portfolio
- * manager is deployed by the engine and emits nothing of its own, so it has no entry.
+ * manager is deployed by the engine and is not in the address book (`engine.portfolioManager()`
+ * finds it), so it has no entry; its only event, `ConcentrationParamsSet`, is governance, read
+ * with `portfolioManagerAbi`.
  *
  * @example
  * const abi = pledgeAbis.OptionMarket;

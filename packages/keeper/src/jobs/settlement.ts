@@ -5,13 +5,15 @@ import { chainlinkOracleAbi, decodeSeries, optionMarketAbi } from "@pledge/sdk";
 import type { Sender } from "../executor.js";
 import type { Readers } from "../readers.js";
 import type { Stats } from "../stats.js";
-import { type Execute, type Job, emptyReport } from "./job.js";
+import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
 
 export interface SettlementJobOptions {
   market: Address;
   oracle: Address;
   /** Positions per `settleBatch`. */
   settleBatchSize: number;
+  /** Series per `retireExpired` (default 100). */
+  retireBatchSize?: number;
 }
 
 /** What the settlement job works with besides its options. */
@@ -24,10 +26,14 @@ export interface SettlementJobContext {
 }
 
 /**
- * The settlement job: for every expired series not yet settled, posts the settlement price
- * when the oracle has none (waiting for the fallback when the feed's first round after expiry
- * is late), then settles every holder in `settleBatch` chunks. A series is marked settled in the
- * index once every chunk landed.
+ * The settlement job. First, once per tick and before any settlement, it retires every expired
+ * series that still holds room under a capped underlying (`retireExpired`, needs no price), in
+ * chunks of `retireBatchSize`, so their unsettled longs stop holding room from expiry on (review
+ * rv16c F1, batched per rv16c2 K1); series with no open interest, on an underlying with no cap,
+ * or already retired (by anyone) are left out, and the chain skips an id retired meanwhile. Then,
+ * per expired series, it posts the settlement price when the oracle has none (waiting for the
+ * fallback when the feed's first round after expiry is late), then settles every holder in
+ * `settleBatch` chunks. A series is marked settled in the index once every chunk landed.
  *
  * @example
  * const job = createSettlementJob({ readers, sender, execute, stats, log }, { market, oracle, settleBatchSize: 100 });
@@ -35,8 +41,50 @@ export interface SettlementJobContext {
  */
 export function createSettlementJob(context: SettlementJobContext, options: SettlementJobOptions): Job {
   const { readers, sender, execute, stats, log } = context;
-  const { market, oracle, settleBatchSize } = options;
+  const { market, oracle, settleBatchSize, retireBatchSize = 100 } = options;
   const underlyingAssets = new Map<number, Address>();
+  /**
+   * Expired series with nothing to retire: retired (by this keeper or, as read, by anyone), or with
+   * no open interest, which an expired series can never regain. The chain answers after a restart.
+   */
+  const retired = new Set<bigint>();
+
+  /**
+   * Retires, in one `retireExpired` per chunk, every expired series of the tick that still holds
+   * room under a capped underlying; a failed chunk is retried on a later tick.
+   */
+  async function retireAll(report: JobReport, expired: readonly bigint[], block: bigint): Promise<void> {
+    const caps = new Map<number, bigint>();
+    const due: bigint[] = [];
+    for (const seriesId of expired) {
+      if (retired.has(seriesId)) continue;
+      const { underlyingIndex } = decodeSeries(seriesId);
+      let cap = caps.get(underlyingIndex);
+      if (cap === undefined) {
+        cap = await readers.underlyingCap(underlyingIndex);
+        caps.set(underlyingIndex, cap);
+      }
+      if (cap === 0n) continue; // no cap: nothing to release (the cap may come later)
+      if ((await readers.seriesRetired(seriesId)) || (await readers.openInterest(seriesId)) === 0n) {
+        retired.add(seriesId);
+        continue;
+      }
+      due.push(seriesId);
+    }
+    for (let i = 0; i < due.length; i += retireBatchSize) {
+      const chunk = due.slice(i, i + retireBatchSize);
+      const sent = await execute(report, "retire", `retire:${chunk[0]}:${chunk.length}`, block, (label) =>
+        sender.send(market, optionMarketAbi, "retireExpired", [chunk], undefined, label),
+      );
+      if (!sent) continue;
+      for (const seriesId of chunk) retired.add(seriesId);
+      const count = typeof sent.result === "bigint" ? Number(sent.result) : chunk.length;
+      log.info(
+        { event: "seriesRetired", series: chunk.map(String), retired: count },
+        "expired series retired from the underlying cap",
+      );
+    }
+  }
 
   async function assetOf(underlyingIndex: number): Promise<Address> {
     let asset = underlyingAssets.get(underlyingIndex);
@@ -51,6 +99,11 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
     name: "settlement",
     async run({ index, block, timestamp }) {
       const report = emptyReport("settlement");
+      const expired: bigint[] = [];
+      for (const seriesId of index.holders.keys()) {
+        if (!index.settledSeries.has(seriesId) && decodeSeries(seriesId).expiry <= timestamp) expired.push(seriesId);
+      }
+      if (expired.length > 0) await retireAll(report, expired, block);
       for (const [seriesId, holders] of index.holders) {
         if (index.settledSeries.has(seriesId)) continue;
         const { underlyingIndex, expiry } = decodeSeries(seriesId);

@@ -3,6 +3,7 @@
 export { collateralVaultAbi } from "./collateralVault.js";
 export { optionMarketAbi } from "./optionMarket.js";
 export { marginEngineAbi } from "./marginEngine.js";
+export { portfolioManagerAbi } from "./portfolioManager.js";
 export { liquidatorAbi } from "./liquidator.js";
 export { backstopAbi } from "./backstop.js";
 export { insuranceFundAbi } from "./insuranceFund.js";

@@ -89,6 +89,15 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "uint16", name: "underlyingIndex", type: "uint16" },
+      { internalType: "uint256", name: "seriesCap", type: "uint256" },
+      { internalType: "uint256", name: "underlyingCap", type: "uint256" },
+    ],
+    name: "MarketInvalidOpenInterestCaps",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "bytes32", name: "orderHash", type: "bytes32" }],
     name: "MarketInvalidSignature",
     type: "error",
@@ -189,6 +198,15 @@ export const optionMarketAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "uint256", name: "cap", type: "uint256" },
+      { internalType: "uint256", name: "room", type: "uint256" },
+    ],
+    name: "MarketSeriesOpenInterestCap",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
     name: "MarketSettlementPriceMissing",
     type: "error",
@@ -221,6 +239,15 @@ export const optionMarketAbi = [
   {
     inputs: [{ internalType: "uint16", name: "underlyingIndex", type: "uint16" }],
     name: "MarketUnderlyingNotListed",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint16", name: "underlyingIndex", type: "uint16" },
+      { internalType: "uint256", name: "cap", type: "uint256" },
+      { internalType: "uint256", name: "room", type: "uint256" },
+    ],
+    name: "MarketUnderlyingOpenInterestCap",
     type: "error",
   },
   {
@@ -269,6 +296,16 @@ export const optionMarketAbi = [
       { indexed: false, internalType: "uint256", name: "minNonce", type: "uint256" },
     ],
     name: "MinNonceSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint16", name: "underlyingIndex", type: "uint16" },
+      { indexed: false, internalType: "uint256", name: "seriesCap", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "underlyingCap", type: "uint256" },
+    ],
+    name: "OpenInterestCapsSet",
     type: "event",
   },
   {
@@ -384,6 +421,15 @@ export const optionMarketAbi = [
       { indexed: false, internalType: "bool", name: "isCall", type: "bool" },
     ],
     name: "SeriesCreated",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "openInterest", type: "uint256" },
+    ],
+    name: "SeriesRetired",
     type: "event",
   },
   {
@@ -627,6 +673,16 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "uint16", name: "underlyingIndex", type: "uint16" }],
+    name: "openInterestCaps",
+    outputs: [
+      { internalType: "uint128", name: "seriesCap", type: "uint128" },
+      { internalType: "uint128", name: "underlyingCap", type: "uint128" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       {
         components: [
@@ -687,6 +743,13 @@ export const optionMarketAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "SeriesId[]", name: "", type: "uint256[]" }],
+    name: "retireExpired",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "bytes32", name: "role", type: "bytes32" },
       { internalType: "address", name: "account", type: "address" },
@@ -699,6 +762,13 @@ export const optionMarketAbi = [
   {
     inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
     name: "seriesExists",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "SeriesId", name: "seriesId", type: "uint256" }],
+    name: "seriesRetired",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
     stateMutability: "view",
     type: "function",
@@ -719,8 +789,8 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
-      { internalType: "uint256", name: "newMakerFeeWad", type: "uint256" },
-      { internalType: "uint256", name: "newTakerFeeWad", type: "uint256" },
+      { internalType: "uint256", name: "", type: "uint256" },
+      { internalType: "uint256", name: "", type: "uint256" },
     ],
     name: "setFees",
     outputs: [],
@@ -733,6 +803,17 @@ export const optionMarketAbi = [
       { internalType: "uint256", name: "newMinNonce", type: "uint256" },
     ],
     name: "setMinNonce",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint16", name: "", type: "uint16" },
+      { internalType: "uint256", name: "", type: "uint256" },
+      { internalType: "uint256", name: "", type: "uint256" },
+    ],
+    name: "setOpenInterestCaps",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -788,6 +869,13 @@ export const optionMarketAbi = [
     name: "transferPositions",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint16", name: "underlyingIndex", type: "uint16" }],
+    name: "underlyingOpenInterest",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
     type: "function",
   },
   { inputs: [], name: "unpause", outputs: [], stateMutability: "nonpayable", type: "function" },

@@ -90,6 +90,11 @@ import {
   getMarketParameters,
 } from "../actions/reads/getMarketParameters.js";
 import {
+  type GetOpenInterestCapsParameters,
+  type GetOpenInterestCapsReturnType,
+  getOpenInterestCaps,
+} from "../actions/reads/getOpenInterestCaps.js";
+import {
   type GetOraclePricesParameters,
   type GetOraclePricesReturnType,
   getOraclePrices,
@@ -114,6 +119,11 @@ import {
   type PostSettlementPriceReturnType,
   postSettlementPrice,
 } from "../actions/settlement/postSettlementPrice.js";
+import {
+  type RetireExpiredParameters,
+  type RetireExpiredReturnType,
+  retireExpired,
+} from "../actions/settlement/retireExpired.js";
 import { type SettleParameters, type SettleReturnType, settle } from "../actions/settlement/settle.js";
 import {
   type SettleBatchParameters,
@@ -146,6 +156,9 @@ export type PledgeActions = {
     params?: BoundReadParameters<GetMarketParametersParameters>,
   ): Promise<GetMarketParametersReturnType>;
   getOraclePrices(params: BoundReadParameters<GetOraclePricesParameters>): Promise<GetOraclePricesReturnType>;
+  getOpenInterestCaps(
+    params: BoundReadParameters<GetOpenInterestCapsParameters>,
+  ): Promise<GetOpenInterestCapsReturnType>;
   getOrderStatus(params: BoundReadParameters<GetOrderStatusParameters>): Promise<GetOrderStatusReturnType>;
   getSeriesList(params?: BoundReadParameters<GetSeriesListParameters>): Promise<GetSeriesListReturnType>;
   simulateFill(params: BoundReadParameters<SimulateFillParameters>): Promise<SimulateFillReturnType>;
@@ -187,6 +200,7 @@ export type PledgeWalletActions = {
   ): Promise<PostSettlementPriceReturnType>;
   settle(params: BoundWriteParameters<SettleParameters>): Promise<SettleReturnType>;
   settleBatch(params: BoundWriteParameters<SettleBatchParameters>): Promise<SettleBatchReturnType>;
+  retireExpired(params: BoundWriteParameters<RetireExpiredParameters>): Promise<RetireExpiredReturnType>;
 };
 
 /**
@@ -215,6 +229,7 @@ export function pledgeActions(defaults: { addressBook: AddressBook }) {
       getMarginInputs: (params) => getMarginInputs(client, read(params)),
       getMarketParameters: (params = {}) => getMarketParameters(client, read(params)),
       getOraclePrices: (params) => getOraclePrices(client, read(params)),
+      getOpenInterestCaps: (params) => getOpenInterestCaps(client, read(params)),
       getOrderStatus: (params) => getOrderStatus(client, read(params)),
       getSeriesList: (params = {}) => getSeriesList(client, read(params)),
       simulateFill: (params) => simulateFill(client, read(params)),
@@ -263,6 +278,7 @@ export function pledgeWalletActions(defaults: { addressBook: AddressBook; public
       postSettlementPrice: (params) => postSettlementPrice(client, write(params)),
       settle: (params) => settle(client, write(params)),
       settleBatch: (params) => settleBatch(client, write(params)),
+      retireExpired: (params) => retireExpired(client, write(params)),
     };
   };
 }

@@ -1,5 +1,5 @@
 import { decodeSeries } from "./series.js";
-import { type MarginInputs, MarginMode, type UnderlyingInput } from "./engine.js";
+import { type MarginInputs, MarginMode, type UnderlyingInput, concentrationAddOn } from "./engine.js";
 import { shortRequirementUp } from "./marginMath.js";
 import { coverFloorUp, tokensToWad } from "./portfolioMath.js";
 
@@ -61,6 +61,7 @@ export function approximateMaintenance(inputs: MarginInputs): { excessMM: number
   }
   let requirement = 0;
   const now = Number(inputs.timestamp);
+  const shorts = new Map<number, bigint>();
   for (const { seriesId, balance } of inputs.positions) {
     const { underlyingIndex, expiry, isCall, strikeWad } = decodeSeries(seriesId);
     const u = inputs.underlyings.get(underlyingIndex);
@@ -72,11 +73,14 @@ export function approximateMaintenance(inputs: MarginInputs): { excessMM: number
     const mark = bsFloat(isCall, spot, strike, Number(expiry) - now, Number(u.volWad) / WAD);
     equity += size * mark;
     if (size >= 0 || settlement !== undefined) continue;
+    if (u.concentration?.kappaWad) shorts.set(underlyingIndex, (shorts.get(underlyingIndex) ?? 0n) - balance);
     const otm = isCall ? Math.max(strike - spot, 0) : Math.max(spot - strike, 0);
     const a = Number(u.params.aMM) / WAD;
     const b = Number(u.params.bMM) / WAD;
     requirement += -size * Math.max(a * spot - otm, b * (isCall ? spot : strike));
   }
+  // The concentration add-on is a handful of exact multiplications: no need to approximate it.
+  if (shorts.size !== 0) requirement += Number(concentrationAddOn(shorts, inputs).maintenanceWad) / WAD;
   return { excessMM: equity - requirement, requirementMM: requirement };
 }
 
@@ -203,5 +207,11 @@ export function approximatePortfolio(inputs: MarginInputs): { excessMM: number; 
     const contingency = (tally.shortCalls + tally.shortPuts) * spot * (Number(params.contingencyWad) / WAD);
     requirement += (Math.max(worst, floor) + contingency) * (Number(params.mmFactorWad) / WAD);
   }
+  const shorts = new Map<number, bigint>();
+  for (const [index, positions] of byUnderlying) {
+    if (!underlying(index).concentration?.kappaWad) continue;
+    for (const p of positions) if (p.balance < 0n) shorts.set(index, (shorts.get(index) ?? 0n) - p.balance);
+  }
+  if (shorts.size !== 0) requirement += Number(concentrationAddOn(shorts, inputs).maintenanceWad) / WAD;
   return { excessMM: equity - requirement, requirementMM: requirement };
 }

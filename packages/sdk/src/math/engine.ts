@@ -2,6 +2,7 @@ import { callPrice, putPrice } from "./blackScholes.js";
 import { toWadDown } from "./cashUnits.js";
 import {
   applyHaircutDown,
+  concentrationAddOnUp,
   intrinsic,
   positionRequirementUp,
   positionValue,
@@ -50,6 +51,23 @@ export interface PortfolioParams {
   tailWeightWad?: bigint | undefined;
 }
 
+/**
+ * Concentration parameters of one underlying, as `IPortfolioManager.ConcentrationParams`
+ * (`docs/risk-model.md`, "Concentration"): Q gross short contracts add `κ·S·Q·min(Q / L, maxRatio)`
+ * to the initial requirement and half of it to maintenance, in every margin mode.
+ */
+export interface ConcentrationParams {
+  /** κ: the add-on per short contract as a share of spot when Q = L; 0 turns it off. */
+  kappaWad: bigint;
+  /** The cap on Q / L beyond which the add-on grows only linearly. */
+  maxRatioWad: bigint;
+  /** L: the governed liquidity reference, WAD contracts. */
+  liquidityWad: bigint;
+}
+
+/** The share of the initial concentration add-on that maintenance carries (`CONCENTRATION_MAINTENANCE_SHARE`). */
+export const CONCENTRATION_MAINTENANCE_SHARE = 5n * 10n ** 17n;
+
 /** Standard margin parameters of one underlying, WAD, as `IMarginEngine.RiskParams`. */
 export interface RiskParams {
   aIM: bigint;
@@ -97,6 +115,8 @@ export interface UnderlyingInput {
   settlementPrices?: ReadonlyMap<bigint, bigint>;
   /** Portfolio-margin parameters; needed for portfolio accounts only. */
   portfolio?: PortfolioParams | undefined;
+  /** Concentration parameters (`PortfolioManager.concentrationParams`); absent: the add-on is off. */
+  concentration?: ConcentrationParams | undefined;
 }
 
 /** Everything `MarginEngine.accountMargin` reads, as plain values. */
@@ -166,6 +186,7 @@ export function accountMargin(inputs: MarginInputs): MarginState {
   let { equityIM, equityMM, markValue } = collateralEquity(inputs, false);
   let requirementIM = 0n;
   let requirementMM = 0n;
+  const shorts = new Map<number, bigint>();
 
   for (const { seriesId, balance } of inputs.positions) {
     const index = decodeSeries(seriesId).underlyingIndex;
@@ -178,11 +199,15 @@ export function accountMargin(inputs: MarginInputs): MarginState {
     equityMM += value;
     markValue += value;
     if (balance >= 0n || spotWad === 0n) continue;
+    shorts.set(index, (shorts.get(index) ?? 0n) - balance);
     const { isCall, strikeWad } = decodeSeries(seriesId);
     const p = underlying.params;
     requirementIM += positionRequirementUp(balance, shortRequirementUp(isCall, spotWad, strikeWad, p.aIM, p.bIM));
     requirementMM += positionRequirementUp(balance, shortRequirementUp(isCall, spotWad, strikeWad, p.aMM, p.bMM));
   }
+  const addOn = concentrationAddOn(shorts, inputs);
+  requirementIM += addOn.initialWad;
+  requirementMM += addOn.maintenanceWad;
 
   const state = { equityIM, equityMM, requirementIM, requirementMM, markValue, health: Health.HEALTHY as Health };
   state.health = health(state);
@@ -221,6 +246,15 @@ function portfolioMargin(inputs: MarginInputs): MarginState {
     requirementIM += requirement;
     requirementMM += mulWadUp(requirement, portfolioParamsOf(inputs, u).mmFactorWad);
   }
+  const shorts = new Map<number, bigint>();
+  for (const { seriesId, balance, atRisk } of book.positions) {
+    if (!atRisk || balance >= 0n) continue;
+    const u = decodeSeries(seriesId).underlyingIndex;
+    shorts.set(u, (shorts.get(u) ?? 0n) - balance);
+  }
+  const addOn = concentrationAddOn(shorts, inputs);
+  requirementIM += addOn.initialWad;
+  requirementMM += addOn.maintenanceWad;
   const state = { equityIM, equityMM, requirementIM, requirementMM, markValue, health: Health.HEALTHY as Health };
   state.health = health(state);
   return state;
@@ -340,7 +374,37 @@ export function portfolioRequirementUp(
   return requirement + contingencyUp(shorts, spotWad, params.contingencyWad);
 }
 
-function underlyingAt(inputs: MarginInputs, index: number): UnderlyingInput {
+/**
+ * The concentration add-on of a book in any margin mode, as
+ * `PortfolioManager.concentrationAddOnUp`: `shorts` holds the gross short contracts of unsettled
+ * series by underlying index; the initial add-on is the sum over underlyings of
+ * `concentrationAddOnUp` at each one's spot, maintenance half of it, rounded up.
+ *
+ * @example
+ * const inputs = await getMarginInputs(publicClient, { addressBook, account });
+ * const { initialWad, maintenanceWad } = concentrationAddOn(new Map([[2, 3n * WAD]]), inputs);
+ * initialWad === 0n && maintenanceWad === 0n; // off by default
+ */
+export function concentrationAddOn(
+  shorts: ReadonlyMap<number, bigint>,
+  inputs: Pick<MarginInputs, "underlyings">,
+): { initialWad: bigint; maintenanceWad: bigint } {
+  let initialWad = 0n;
+  for (const [u, q] of shorts) {
+    const params = inputs.underlyings.get(u)?.concentration;
+    if (params === undefined || q === 0n) continue;
+    initialWad += concentrationAddOnUp(
+      q,
+      underlyingAt(inputs, u).spotWad,
+      params.kappaWad,
+      params.liquidityWad,
+      params.maxRatioWad,
+    );
+  }
+  return { initialWad, maintenanceWad: mulWadUp(initialWad, CONCENTRATION_MAINTENANCE_SHARE) };
+}
+
+function underlyingAt(inputs: Pick<MarginInputs, "underlyings">, index: number): UnderlyingInput {
   const underlying = inputs.underlyings.get(index);
   if (underlying === undefined) throw new Error(`no inputs for underlying ${index}`);
   return underlying;

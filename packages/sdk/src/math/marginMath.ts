@@ -6,7 +6,7 @@
  */
 import { MAX_INT256, MIN_INT256, signed } from "./evm.js";
 import { MathOverflowError, assertType } from "./errors.js";
-import { fullMulDiv, mulWad, mulWadUp } from "./fixedPoint.js";
+import { divWadUp, fullMulDiv, mulWad, mulWadUp } from "./fixedPoint.js";
 
 const WAD = 10n ** 18n;
 const MAX_UINT256 = (1n << 256n) - 1n;
@@ -114,4 +114,28 @@ export function positionRequirementUp(balance: bigint, perContractWad: bigint): 
   assertType(balance, "int", 256, "balance");
   if (balance >= 0n) return 0n;
   return mulWadUp(checkedInt(-balance), perContractWad);
+}
+
+/**
+ * The concentration add-on of `shortsWad` gross short contracts on one underlying at spot
+ * `spotWad`, rounded up, as `MarginMath.concentrationAddOnUp` (`docs/risk-model.md`,
+ * "Concentration"): `κ·S·Q·min(Q / L, maxRatio)`, quadratic in Q up to `maxRatio × L` contracts,
+ * then linear. `kappaWad === 0n` turns it off (`liquidityWad` is then never read).
+ *
+ * @example
+ * // κ = 5 %, L = 1,000 contracts, cap 2: 500 short ETH contracts at 3,000 USD.
+ * concentrationAddOnUp(500n * WAD, 3_000n * WAD, 5n * 10n ** 16n, 1_000n * WAD, 2n * WAD) === 37_500n * WAD;
+ */
+export function concentrationAddOnUp(
+  shortsWad: bigint,
+  spotWad: bigint,
+  kappaWad: bigint,
+  liquidityWad: bigint,
+  maxRatioWad: bigint,
+): bigint {
+  if (kappaWad === 0n || shortsWad === 0n) return 0n;
+  let ratio = divWadUp(shortsWad, liquidityWad);
+  if (ratio > maxRatioWad) ratio = maxRatioWad;
+  const perContract = mulWadUp(kappaWad, spotWad);
+  return mulWadUp(mulWadUp(perContract, shortsWad), ratio);
 }

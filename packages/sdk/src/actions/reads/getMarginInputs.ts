@@ -1,7 +1,13 @@
 import type { Address, ReadContractErrorType } from "viem";
 import { getBlock, readContract } from "viem/actions";
 
-import { chainlinkOracleAbi, collateralVaultAbi, marginEngineAbi, optionMarketAbi } from "../../abis/index.js";
+import {
+  chainlinkOracleAbi,
+  collateralVaultAbi,
+  marginEngineAbi,
+  optionMarketAbi,
+  portfolioManagerAbi,
+} from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, pledgeRead } from "../../internal/actions.js";
@@ -24,8 +30,8 @@ export type GetMarginInputsErrorType = PledgeErrorType | ReadContractErrorType;
 /**
  * Reads everything the margin engine reads for `account` — its margin mode, balances,
  * collateral parameters and prices (and which collateral assets are listed underlyings),
- * positions, each underlying's spot, vol, risk and portfolio parameters and posted settlement
- * prices — as plain inputs for the SDK's exact math (`accountMargin`, `Account`), all at one
+ * positions, each underlying's spot, vol, risk, portfolio and concentration parameters (the last
+ * from the engine's portfolio manager) and posted settlement prices — as plain inputs for the SDK's exact math (`accountMargin`, `Account`), all at one
  * block.
  *
  * The underlyings read are those of the account's positions and of the collateral it holds in
@@ -57,13 +63,15 @@ export async function getMarginInputs(
     const at = { blockNumber: block.number };
 
     // Round 1: the account and the registries.
-    const [assets, [balances, cash], [ids, positionBalances], mode, underlyingCount] = await Promise.all([
-      readContract(client, { ...vault, functionName: "collateralAssets", ...at }) as Promise<readonly Address[]>,
-      readContract(client, { ...vault, functionName: "balancesOf", args: [params.account], ...at }),
-      readContract(client, { ...market, functionName: "positionsOf", args: [params.account], ...at }),
-      readContract(client, { ...engine, functionName: "marginModeOf", args: [params.account], ...at }),
-      readContract(client, { ...engine, functionName: "underlyingCount", ...at }),
-    ]);
+    const [assets, [balances, cash], [ids, positionBalances], mode, underlyingCount, portfolioManager] =
+      await Promise.all([
+        readContract(client, { ...vault, functionName: "collateralAssets", ...at }) as Promise<readonly Address[]>,
+        readContract(client, { ...vault, functionName: "balancesOf", args: [params.account], ...at }),
+        readContract(client, { ...market, functionName: "positionsOf", args: [params.account], ...at }),
+        readContract(client, { ...engine, functionName: "marginModeOf", args: [params.account], ...at }),
+        readContract(client, { ...engine, functionName: "underlyingCount", ...at }),
+        readContract(client, { ...engine, functionName: "portfolioManager", ...at }),
+      ]);
     const portfolio = mode === MarginMode.PORTFOLIO;
 
     // Round 2: asset configs and collateral prices, and every listed underlying's asset (to
@@ -113,10 +121,17 @@ export async function getMarginInputs(
         }
         // Prices no position needs may fail (they count as zero); those a position needs may not.
         const optional = <T>(read: Promise<T>) => (positioned ? read : zeroOnRevert(read));
-        const [spotWad, volWad, portfolioParams, settlements] = await Promise.all([
+        const [spotWad, volWad, portfolioParams, concentration, settlements] = await Promise.all([
           optional(readContract(client, { ...oracle, functionName: "spot", args: [u.asset], ...at })),
           optional(readContract(client, { ...oracle, functionName: "vol", args: [u.asset], ...at })),
           readContract(client, { ...engine, functionName: "portfolioParams", args: [index], ...at }),
+          readContract(client, {
+            address: portfolioManager,
+            abi: portfolioManagerAbi,
+            functionName: "concentrationParams",
+            args: [index],
+            ...at,
+          }),
           Promise.all(
             [...expired].map(async (expiry) => {
               const [price, posted] = await readContract(client, {
@@ -131,7 +146,10 @@ export async function getMarginInputs(
         ]);
         const settlementPrices = new Map<bigint, bigint>();
         for (const [expiry, price, posted] of settlements) if (posted) settlementPrices.set(expiry, price);
-        return [index, { spotWad, volWad, params: u.params, settlementPrices, portfolio: portfolioParams }];
+        return [
+          index,
+          { spotWad, volWad, params: u.params, settlementPrices, portfolio: portfolioParams, concentration },
+        ];
       }),
     );
 

@@ -1,16 +1,18 @@
 import type { Address, ReadContractErrorType } from "viem";
 import { readContract } from "viem/actions";
 
-import { collateralVaultAbi, marginEngineAbi } from "../../abis/index.js";
+import { collateralVaultAbi, marginEngineAbi, optionMarketAbi, portfolioManagerAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
 import { orOnRevert } from "../../internal/reverts.js";
-import type { PortfolioParams, RiskParams } from "../../math/engine.js";
+import type { ConcentrationParams, PortfolioParams, RiskParams } from "../../math/engine.js";
 
 export interface GetMarketParametersParameters {
   vault?: Address | undefined;
   engine?: Address | undefined;
+  /** The market whose open-interest caps to read (default: the address book's; neither: left out). */
+  market?: Address | undefined;
   addressBook?: AddressBook | undefined;
   /** Read at this block (default: latest). */
   blockNumber?: bigint | undefined;
@@ -27,12 +29,19 @@ export interface ListedCollateral {
   underlyingIndex?: number | undefined;
 }
 
-/** One listed underlying, as the engine's `underlying` and `portfolioParams` report it. */
+/**
+ * One listed underlying, as the engine's `underlying` and `portfolioParams`, the portfolio
+ * manager's `concentrationParams` and the market's `openInterestCaps` report it.
+ */
 export interface ListedUnderlying {
   asset: Address;
   params: RiskParams;
   /** Absent when the engine has no portfolio grid for it (the read reverted). */
   portfolio?: PortfolioParams | undefined;
+  /** The concentration add-on's parameters (`kappaWad` 0: off); always read, optional for hand-built values. */
+  concentration?: ConcentrationParams | undefined;
+  /** Open-interest caps, WAD contracts, 0 meaning no cap; read whenever the market's address is known. */
+  openInterestCaps?: { seriesCap: bigint; underlyingCap: bigint } | undefined;
 }
 
 export interface GetMarketParametersReturnType {
@@ -46,8 +55,8 @@ export type GetMarketParametersErrorType = PledgeErrorType | ReadContractErrorTy
 
 /**
  * The market-wide parameters that rarely change: the vault's collateral list with each asset's
- * decimals and haircuts, and the engine's underlyings (at most 32) with their risk and portfolio
- * parameters. Two rounds of parallel reads; a client created with `batch: { multicall: true }`
+ * decimals and haircuts, and the engine's underlyings (at most 32) with their risk, portfolio and
+ * concentration parameters and open-interest caps. Two rounds of parallel reads; a client created with `batch: { multicall: true }`
  * folds each round into one call.
  *
  * @example
@@ -63,12 +72,15 @@ export async function getMarketParameters(
     abi: collateralVaultAbi,
   };
   const engine = { address: contractAddress(params.engine, params.addressBook, "MarginEngine"), abi: marginEngineAbi };
+  const marketAddress = params.market ?? params.addressBook?.contracts.OptionMarket;
   const at = params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber };
   return pledgeRead(client, params.addressBook, async () => {
-    const [assets, count] = await Promise.all([
+    const [assets, count, portfolioManager] = await Promise.all([
       readContract(client, { ...vault, functionName: "collateralAssets", ...at }),
       readContract(client, { ...engine, functionName: "underlyingCount", ...at }),
+      readContract(client, { ...engine, functionName: "portfolioManager", ...at }),
     ]);
+    const manager = { address: portfolioManager, abi: portfolioManagerAbi };
     const indices = Array.from({ length: count }, (_, i) => i + 1);
     const [configs, listed] = await Promise.all([
       Promise.all(
@@ -76,7 +88,7 @@ export async function getMarketParameters(
       ),
       Promise.all(
         indices.map(async (index): Promise<[number, ListedUnderlying | undefined]> => {
-          const [underlying, portfolio] = await Promise.all([
+          const [underlying, portfolio, concentration, caps] = await Promise.all([
             orOnRevert(
               readContract(client, { ...engine, functionName: "underlying", args: [index], ...at }),
               undefined,
@@ -85,10 +97,29 @@ export async function getMarketParameters(
               readContract(client, { ...engine, functionName: "portfolioParams", args: [index], ...at }),
               undefined,
             ),
+            readContract(client, { ...manager, functionName: "concentrationParams", args: [index], ...at }),
+            marketAddress === undefined
+              ? undefined
+              : readContract(client, {
+                  address: marketAddress,
+                  abi: optionMarketAbi,
+                  functionName: "openInterestCaps",
+                  args: [index],
+                  ...at,
+                }),
           ]);
           if (underlying === undefined) return [index, undefined];
           const { asset, params: risk } = underlying;
-          return [index, { asset, params: risk, ...(portfolio === undefined ? {} : { portfolio }) }];
+          return [
+            index,
+            {
+              asset,
+              params: risk,
+              ...(portfolio === undefined ? {} : { portfolio }),
+              concentration,
+              ...(caps === undefined ? {} : { openInterestCaps: { seriesCap: caps[0], underlyingCap: caps[1] } }),
+            },
+          ];
         }),
       ),
     ]);
