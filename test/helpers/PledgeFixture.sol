@@ -10,6 +10,7 @@ import {ChainlinkOracle} from "../../contracts/oracle/ChainlinkOracle.sol";
 import {MarginEngine} from "../../contracts/engine/MarginEngine.sol";
 import {OptionMarket} from "../../contracts/market/OptionMarket.sol";
 import {ILiquidator} from "../../contracts/interfaces/ILiquidator.sol";
+import {IBackstop} from "../../contracts/interfaces/IBackstop.sol";
 import {Backstop} from "../../contracts/liquidation/Backstop.sol";
 import {InsuranceFund} from "../../contracts/liquidation/InsuranceFund.sol";
 import {Liquidator} from "../../contracts/liquidation/Liquidator.sol";
@@ -75,8 +76,10 @@ abstract contract PledgeFixture is VaultFixture {
         market.grantRole(Roles.MODULE_ROLE, address(liquidator));
         vault.setAccountHook(liquidator);
         market.setAccountHook(liquidator);
-        backstop = new Backstop(admin, vault, engine, market, liquidator);
+        backstop = new Backstop(admin, vault, engine, market, liquidator, _takeoverBudget());
+        backstop.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
         vault.grantRole(Roles.MODULE_ROLE, address(backstop));
+        market.grantRole(Roles.MODULE_ROLE, address(backstop));
         vm.stopPrank();
     }
 
@@ -97,6 +100,11 @@ abstract contract PledgeFixture is VaultFixture {
                 bufferWad: 0.15e18,
                 dustValueWad: 100e18
             });
+    }
+
+    /// @dev The deployment's default takeover budget: $1M per takeover, $5M per 24 h.
+    function _takeoverBudget() internal pure returns (IBackstop.TakeoverBudget memory) {
+        return IBackstop.TakeoverBudget({maxLossPerTakeoverWad: 1_000_000e18, maxLossPerWindowWad: 5_000_000e18});
     }
 
     function _standardParams() internal pure returns (IMarginEngine.RiskParams memory) {

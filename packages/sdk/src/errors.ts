@@ -760,6 +760,37 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Account ${acct(account)} is the protocol's own (insurance, settlement or fee account): no backstop step acts on it`,
   BackstopNotAnEmptyDebtor: ([account]) =>
     `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
+  BackstopNoAuction: ([account]) =>
+    `No auction of account ${acct(account)} is running (none, or it lapsed): start one with startAuction and let it run its duration first`,
+  BackstopAuctionNotLapsed: ([account, readyAt]) =>
+    `The auction of account ${acct(account)} has not run its full duration yet; the backstop may act from ${when(readyAt)}`,
+  BackstopAccountHealthy: ([account, health]) =>
+    `Account ${acct(account)} is ${healthText(health)}, not below maintenance: no backstop step applies`,
+  BackstopBudgetExceeded: ([needed, left]) =>
+    `The takeover would cost the insurance fund ${usd(needed)}, more than the ${usd(left)} its budget allows now; wait for the window, or deleverage`,
+  BackstopFundBelowInitialMargin: ([excess]) =>
+    `The insurance fund would end the takeover below initial margin (excess ${usd(excess)}); recapitalise it, or deleverage`,
+  BackstopInvalidBudget: ([budget]) =>
+    `Takeover budget ${formatValue(budget)} is outside the hard bounds (per takeover ≤ per window ≤ MAX_LOSS_PER_WINDOW); choose values within bounds`,
+  BackstopTakeoverAvailable: ([account]) =>
+    `The insurance fund can take account ${acct(account)} over within its budget: call takeover, not deleverage`,
+  BackstopNotInsolvent: ([account, value]) =>
+    `Account ${acct(account)} is worth ${usd(value)} at mark, not less than nothing: it has no loss to deleverage`,
+  BackstopNoPosition: ([account, seriesId]) =>
+    `Account ${acct(account)} holds no position in series ${str(seriesId)}; deleverage a series it holds`,
+  BackstopTooManyHolders: ([count, max]) =>
+    `${str(count)} holders is more than one deleverage call takes (${str(max)}); this series cannot be deleveraged`,
+  BackstopNotAnOppositeHolder: ([holder]) =>
+    `Account ${acct(holder)} does not hold the side opposite the bankrupt account's; list only opposite holders`,
+  BackstopHoldersIncomplete: ([sum, openInterest]) =>
+    `The listed holders hold ${str(sum)} contracts, not the open interest ${str(openInterest)}: list every opposite holder`,
+  BackstopHoldersNotSorted: ([index]) =>
+    `Holder ${str(index)} is out of order: sort by deleverage key descending, then account id ascending, each once (getBackstopPreview)`,
+  BackstopHolderBelowMaintenance: ([holder, excess]) =>
+    `Holder ${acct(holder)} would end below maintenance (excess ${usd(excess)}); it is skipped`,
+  BackstopOutOfGas: ([index]) => `Deleveraging ran out of gas at holder ${str(index)}; send it with a higher gas limit`,
+  BackstopOnlySelf: ([caller]) =>
+    `${str(caller)} called a step only the backstop itself runs; call takeover or deleverage instead`,
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>

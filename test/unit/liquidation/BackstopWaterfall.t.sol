@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
+import {IBackstop} from "../../../contracts/interfaces/IBackstop.sol";
+import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
+import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
+import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
+import {IPledgeOracle} from "../../../contracts/interfaces/IPledgeOracle.sol";
+import {Roles} from "../../../contracts/libraries/Roles.sol";
+import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
+
+/// @notice The waterfall after an unbid auction (`docs/backstop.md`): the fund's takeover within
+/// its budget, then auto-deleveraging, each refusal, and the numbers against hand calculation.
+contract BackstopWaterfallTest is PledgeFixture {
+    uint256 internal constant WAD = 1e18;
+
+    address internal carol;
+    uint256 internal carolKey;
+    address internal dave = makeAddr("dave");
+    address internal erin = makeAddr("erin");
+    AccountId internal carolAccount;
+    AccountId internal bobAccount;
+    AccountId internal daveAccount;
+    AccountId internal erinAccount;
+    AccountId internal fund;
+    SeriesId internal call30;
+
+    function setUp() public override {
+        super.setUp();
+        (carol, carolKey) = makeAddrAndKey("carol");
+        carolAccount = _account(carol, 1);
+        bobAccount = _account(bob, 1);
+        daveAccount = _account(dave, 1);
+        erinAccount = _account(erin, 1);
+        fund = insurance.account();
+        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
+        _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
+        _fundAndDeposit(dave, daveAccount, usdc, 50_000e6);
+        _fundAndDeposit(erin, erinAccount, usdc, 10_000e6);
+        _fundAndDeposit(alice, fund, usdc, 2_000_000e6);
+        // carol (8,000 USDC) sells 10 calls at 100: 4 to bob, 3 to dave, 3 to erin.
+        _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
+        _trade(carolKey, carolAccount, bobAccount, call30, -4e18, 100e18);
+        _trade(carolKey, carolAccount, daveAccount, call30, -3e18, 100e18);
+        _trade(carolKey, carolAccount, erinAccount, call30, -3e18, 100e18);
+    }
+
+    // ------------------------------------------------------------ takeover
+
+    /// @dev Hand calculation: carol holds 9,000 USDC (8,000 + 1,000 of premium) and −10 calls, so
+    /// V = 9,000 − 10·m; the fund takes both, pays nothing else, and its value moves by V.
+    function test_takeover_takesTheWholeInsolventAccountAtMark() public {
+        _pushInsolvent();
+        _startAndWait();
+        uint256 m = engine.mark(call30);
+        int256 value = 9_000e18 - int256(10 * m);
+        assertLt(value, 0);
+        IBackstop.TakeoverPreview memory preview = backstop.previewTakeover(carolAccount);
+        assertEq(preview.valueWad, value, "V by hand");
+        assertEq(preview.lossToFundWad, uint256(-value));
+        assertEq(preview.budgetLeftWad, 1_000_000e18);
+        int256 fundCash = vault.cashOf(fund);
+
+        vm.expectEmit(address(backstop));
+        // Left for the next takeover: the per-takeover cap, as the window (5M) still has more.
+        emit IBackstop.AccountTakenOver(carolAccount, value, uint256(-value), 1_000_000e18);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        backstop.takeover(carolAccount);
+
+        assertEq(vault.cashOf(carolAccount), 0, "carol is empty");
+        assertEq(market.positionOf(carolAccount, call30), 0);
+        assertEq(vault.cashOf(fund), fundCash + 9_000e6, "the fund took her cash");
+        assertEq(market.positionOf(fund, call30), -10e18, "and her short");
+        assertEq(market.openInterest(call30), 10e18, "open interest unchanged");
+        assertFalse(liquidator.auctionOf(carolAccount).active);
+        assertEq(backstop.windowLoss(), uint256(-value));
+        assertEq(backstop.budgetLeft(), 1_000_000e18);
+        _setBudget(1_000_000e18, 1_000_000e18);
+        assertEq(backstop.budgetLeft(), 1_000_000e18 - uint256(-value), "the window remembers it");
+        assertEq(backstop.badDebt(), 0, "the fund covered it");
+    }
+
+    /// @dev An account below maintenance but worth V ≥ 0: the fund gains V, books no loss, and the
+    /// owner loses the remainder.
+    function test_takeover_solventAccountIsAGainToTheFund() public {
+        while (engine.accountMargin(carolAccount).health < IMarginEngine.Health.LIQUIDATABLE) _bumpEth(20e8);
+        IMarginEngine.MarginState memory state = engine.accountMargin(carolAccount);
+        assertGe(state.markValue, 0);
+        _startAndWait();
+        state = engine.accountMargin(carolAccount);
+        int256 fundValue = engine.accountMargin(fund).markValue;
+        IBackstop.TakeoverPreview memory p = backstop.takeover(carolAccount);
+        assertEq(p.valueWad, state.markValue);
+        assertEq(p.lossToFundWad, 0);
+        assertEq(backstop.windowLoss(), 0, "gains do not refill or use the window");
+        assertApproxEqAbs(engine.accountMargin(fund).markValue, fundValue + state.markValue, 2);
+    }
+
+    /// @dev Bad input: a takeover before the auction has been offered for its full duration names
+    /// when it may run; with no auction, or a lapsed one, there is nothing to follow.
+    function test_takeover_refusedBeforeTheAuctionRanItsDuration() public {
+        _pushInsolvent();
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopNoAuction.selector, carolAccount));
+        backstop.takeover(carolAccount);
+        liquidator.startAuction(carolAccount);
+        uint256 readyAt = block.timestamp + 15 minutes;
+        vm.warp(readyAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopAuctionNotLapsed.selector, carolAccount, readyAt));
+        backstop.takeover(carolAccount);
+        // Past the lapse (a further duration at the end discount) the auction is stale.
+        vm.warp(readyAt + 15 minutes);
+        _refreshFeeds();
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopNoAuction.selector, carolAccount));
+        backstop.takeover(carolAccount);
+        // Restarted, it must run its duration again.
+        liquidator.startAuction(carolAccount);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IBackstop.BackstopAuctionNotLapsed.selector,
+                carolAccount,
+                block.timestamp + 15 minutes
+            )
+        );
+        backstop.takeover(carolAccount);
+    }
+
+    /// @dev Bad input: an account that recovered by a price move (its auction still open) is healthy.
+    function test_takeover_refusesAHealthyAccount() public {
+        _pushInsolvent();
+        _startAndWait();
+        _setPrice(ethUsd, 3_000e8);
+        vm.expectPartialRevert(IBackstop.BackstopAccountHealthy.selector);
+        backstop.takeover(carolAccount);
+    }
+
+    /// @dev Bad input: the protocol's own accounts take no step.
+    function test_takeover_refusesProtectedAccounts() public {
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopProtectedAccount.selector, fund));
+        backstop.takeover(fund);
+        AccountId settlement = market.settlementAccount();
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopProtectedAccount.selector, settlement));
+        backstop.takeover(settlement);
+    }
+
+    /// @dev Bad input: beyond the per-takeover cap, and beyond what the 24 h window has left.
+    function test_takeover_refusedBeyondTheBudget() public {
+        _pushInsolvent();
+        _startAndWait();
+        uint256 loss = backstop.previewTakeover(carolAccount).lossToFundWad;
+        _setBudget(loss - 1, 10 * loss);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopBudgetExceeded.selector, loss, loss - 1));
+        backstop.takeover(carolAccount);
+        // The window: an earlier loss this hour leaves less than this one needs.
+        _setBudget(10_000e18, 10_000e18);
+        _bookLossOf(1_000e18);
+        _setBudget(loss, loss + 1_000e18 - 1);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopBudgetExceeded.selector, loss, loss - 1));
+        backstop.takeover(carolAccount);
+    }
+
+    /// @dev The window counts a loss for the current hour and the 24 before it, then forgets it.
+    function test_takeover_windowRollsAfter25Hours() public {
+        _setBudget(100e18, 100e18);
+        _bookLossOf(60e18);
+        assertEq(backstop.budgetLeft(), 40e18);
+        vm.warp(block.timestamp + 24 hours);
+        assertEq(backstop.windowLoss(), 60e18, "still inside 24 h of any instant of its hour");
+        vm.warp(block.timestamp + 1 hours);
+        assertEq(backstop.windowLoss(), 0);
+        assertEq(backstop.budgetLeft(), 100e18);
+    }
+
+    /// @dev The fund must end at or above IM: a fund with nothing cannot take a short it cannot
+    /// margin, however small the loss.
+    function test_takeover_refusedWhenTheFundWouldEndBelowInitialMargin() public {
+        _pushInsolvent();
+        _startAndWait();
+        vm.prank(module);
+        vault.moveCash(fund, bobAccount, 2_000_000e6); // the fund is emptied
+        vm.expectPartialRevert(IBackstop.BackstopFundBelowInitialMargin.selector);
+        backstop.takeover(carolAccount);
+    }
+
+    /// @dev Fail closed: a stale feed the account needs stops the step with the oracle's error.
+    function test_takeover_waitsForValidPrices() public {
+        _pushInsolvent();
+        _startAndWait();
+        bytes memory stale = abi.encodeWithSelector(IChainlinkOracle.OracleStalePrice.selector, ethUsd, 0, 0);
+        vm.mockCallRevert(address(oracle), abi.encodeCall(IPledgeOracle.spot, (address(weth))), stale);
+        vm.expectRevert(stale);
+        backstop.takeover(carolAccount);
+    }
+
+    /// @dev Bad input: the budget is bounded and only the risk manager sets it, with an event.
+    function test_setTakeoverBudget_boundedAndRestricted() public {
+        IBackstop.TakeoverBudget memory b = IBackstop.TakeoverBudget(2e18, 1e18);
+        vm.prank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopInvalidBudget.selector, b));
+        backstop.setTakeoverBudget(b);
+        b = IBackstop.TakeoverBudget(1e18, uint128(backstop.MAX_LOSS_PER_WINDOW() + 1));
+        vm.prank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopInvalidBudget.selector, b));
+        backstop.setTakeoverBudget(b);
+        b = IBackstop.TakeoverBudget(1e18, 2e18);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                address(this),
+                Roles.RISK_MANAGER_ROLE
+            )
+        );
+        backstop.setTakeoverBudget(b);
+        vm.expectEmit(address(backstop));
+        emit IBackstop.TakeoverBudgetSet(b);
+        vm.prank(riskManager);
+        backstop.setTakeoverBudget(b);
+        assertEq(backstop.takeoverBudget().maxLossPerWindowWad, 2e18);
+    }
+
+    // ------------------------------------------------------------ deleverage
+
+    /// @dev Hand calculation: L = −V, G = 10·m (rounded up), each contract closes at
+    /// b = m − ⌊m·L/G⌋, each holder is paid ⌈q·b⌉ in the order of its key, and carol ends worth
+    /// ≈ 0 (never above): her counterparties shared her loss pro rata to the contracts closed.
+    function test_deleverage_closesAtTheBankruptcyPriceInKeyOrder() public {
+        _pushInsolvent();
+        _startAndWait();
+        _setBudget(0, 0);
+        uint256 m = engine.mark(call30);
+        uint256 loss = uint256(-engine.accountMargin(carolAccount).markValue);
+        uint256 gross = (10 * m * WAD + WAD - 1) / WAD;
+        uint256 shade = (m * loss) / gross;
+        (uint256 price, uint256 shadeView) = backstop.bankruptcyPrice(carolAccount, call30);
+        assertEq(shadeView, shade);
+        assertEq(price, m - shade);
+
+        AccountId[] memory holders = _sortedHolders();
+        // erin (10,000 USDC behind 3 calls) is the most levered, bob (1M) the least.
+        assertEq(AccountId.unwrap(holders[0]), AccountId.unwrap(erinAccount));
+        assertEq(AccountId.unwrap(holders[2]), AccountId.unwrap(bobAccount));
+        int256 erinCash = vault.cashOf(erinAccount);
+        uint256 oi = market.openInterest(call30);
+        uint256 pay3 = (3e18 * price + 1e30 - 1) / 1e30; // ⌈3 · b⌉ in USDC units
+
+        vm.expectEmit(address(backstop));
+        emit IBackstop.Deleveraged(carolAccount, erinAccount, call30, 3e18, price, (3e18 * shade) / WAD);
+        uint256 closed = backstop.deleverage(carolAccount, call30, holders);
+
+        assertEq(closed, 10e18);
+        assertEq(market.positionOf(carolAccount, call30), 0);
+        assertEq(market.positionOf(erinAccount, call30), 0);
+        assertEq(market.positionOf(bobAccount, call30), 0);
+        assertEq(market.openInterest(call30), oi - 10e18, "open interest falls by the contracts closed");
+        assertEq(vault.cashOf(erinAccount), erinCash + int256(pay3));
+        int256 valueAfter = engine.accountMargin(carolAccount).markValue;
+        assertLe(valueAfter, 0, "never above zero");
+        assertGe(valueAfter, -4e12, "zero but for a cash unit per holder");
+    }
+
+    /// @dev Bad input: ADL only when the takeover is refused for budget.
+    function test_deleverage_refusedWhileTheFundCanTakeOver() public {
+        _pushInsolvent();
+        _startAndWait();
+        AccountId[] memory holders = _sortedHolders();
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopTakeoverAvailable.selector, carolAccount));
+        backstop.deleverage(carolAccount, call30, holders);
+    }
+
+    /// @dev Bad input: the takeover's own refusals are ADL's (before lapse, healthy).
+    function test_deleverage_sharesTheTakeoversTrigger() public {
+        _pushInsolvent();
+        liquidator.startAuction(carolAccount);
+        _setBudget(0, 0);
+        AccountId[] memory holders = _sortedHolders();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IBackstop.BackstopAuctionNotLapsed.selector,
+                carolAccount,
+                block.timestamp + 15 minutes
+            )
+        );
+        backstop.deleverage(carolAccount, call30, holders);
+    }
+
+    /// @dev Bad input: an account worth V ≥ 0 has no loss to share, even when the fund cannot take it.
+    function test_deleverage_refusesAnAccountWorthZeroOrMore() public {
+        while (engine.accountMargin(carolAccount).health < IMarginEngine.Health.LIQUIDATABLE) _bumpEth(20e8);
+        _startAndWait();
+        vm.prank(module);
+        vault.moveCash(fund, bobAccount, 2_000_000e6);
+        int256 value = engine.accountMargin(carolAccount).markValue;
+        assertGe(value, 0);
+        AccountId[] memory holders = _sortedHolders();
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopNotInsolvent.selector, carolAccount, value));
+        backstop.deleverage(carolAccount, call30, holders);
+    }
+
+    /// @dev Bad input: a list missing a holder, out of order, with a duplicate, with a holder on
+    /// the wrong side, or too long.
+    function test_deleverage_refusesABadHolderList() public {
+        _pushInsolvent();
+        _startAndWait();
+        _setBudget(0, 0);
+        AccountId[] memory sorted = _sortedHolders();
+
+        AccountId[] memory missing = new AccountId[](2);
+        (missing[0], missing[1]) = (sorted[0], sorted[1]);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopHoldersIncomplete.selector, 6e18, 10e18));
+        backstop.deleverage(carolAccount, call30, missing);
+
+        AccountId[] memory unsorted = new AccountId[](3);
+        (unsorted[0], unsorted[1], unsorted[2]) = (sorted[1], sorted[0], sorted[2]);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopHoldersNotSorted.selector, 1));
+        backstop.deleverage(carolAccount, call30, unsorted);
+
+        AccountId[] memory twice = new AccountId[](4);
+        (twice[0], twice[1], twice[2], twice[3]) = (sorted[0], sorted[1], sorted[1], sorted[2]);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopHoldersNotSorted.selector, 2));
+        backstop.deleverage(carolAccount, call30, twice);
+
+        AccountId[] memory wrongSide = new AccountId[](4);
+        (wrongSide[0], wrongSide[1], wrongSide[2], wrongSide[3]) = (sorted[0], sorted[1], sorted[2], carolAccount);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopNotAnOppositeHolder.selector, carolAccount));
+        backstop.deleverage(carolAccount, call30, wrongSide);
+
+        AccountId[] memory tooMany = new AccountId[](257);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopTooManyHolders.selector, 257, 256));
+        backstop.deleverage(carolAccount, call30, tooMany);
+    }
+
+    /// @dev Bad input: a series the account holds nothing in.
+    function test_deleverage_refusesASeriesWithoutAPosition() public {
+        _pushInsolvent();
+        _startAndWait();
+        _setBudget(0, 0);
+        SeriesId other = _createSeries(ethIndex, 30, 3_400e18, true);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopNoPosition.selector, carolAccount, other));
+        backstop.deleverage(carolAccount, other, new AccountId[](0));
+    }
+
+    /// @dev A holder that would end below maintenance keeps its position and the next one closes
+    /// instead (the engine's answer for erin after her close is made to say so).
+    function test_deleverage_skipsAHolderThatWouldEndBelowMaintenance() public {
+        _pushInsolvent();
+        _startAndWait();
+        _setBudget(0, 0);
+        AccountId[] memory holders = _sortedHolders();
+        IMarginEngine.MarginState memory below;
+        below.equityMM = 1e18;
+        below.requirementMM = 2e18;
+        below.health = IMarginEngine.Health.LIQUIDATABLE;
+        vm.mockCall(address(engine), abi.encodeCall(IMarginEngine.accountMargin, (erinAccount)), abi.encode(below));
+        vm.expectEmit(address(backstop));
+        emit IBackstop.DeleverageSkipped(carolAccount, erinAccount, IBackstop.BackstopHolderBelowMaintenance.selector);
+        uint256 closed = backstop.deleverage(carolAccount, call30, holders);
+        vm.clearMockedCalls();
+        assertEq(closed, 7e18, "dave and bob closed");
+        assertEq(market.positionOf(erinAccount, call30), 3e18, "erin kept hers");
+        assertEq(market.positionOf(carolAccount, call30), -3e18);
+    }
+
+    /// @dev The backstop's steps are its own: nobody else calls them.
+    function test_selfSteps_onlyTheBackstop() public {
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopOnlySelf.selector, address(this)));
+        backstop.simulateTakeover(carolAccount);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopOnlySelf.selector, address(this)));
+        backstop.deleverageStep(carolAccount, bobAccount, call30, false, 1e18, 1e18);
+    }
+
+    /// @dev The market's new module entry moves only part of what `from` holds of a live series.
+    function test_moduleMovePosition_movesOnlyPartOfAPosition() public {
+        vm.prank(admin);
+        market.grantRole(Roles.MODULE_ROLE, module);
+        vm.prank(module);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOptionMarket.MarketInsufficientPosition.selector, bobAccount, call30, 4e18, 5e18)
+        );
+        market.moduleMovePosition(bobAccount, carolAccount, call30, 5e18);
+        vm.prank(module);
+        market.moduleMovePosition(bobAccount, carolAccount, call30, 1e18);
+        assertEq(market.positionOf(bobAccount, call30), 3e18);
+        assertEq(market.positionOf(carolAccount, call30), -9e18);
+        assertEq(market.openInterest(call30), 9e18);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                address(this),
+                Roles.MODULE_ROLE
+            )
+        );
+        market.moduleMovePosition(bobAccount, carolAccount, call30, 1e18);
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    function _bumpEth(int256 step) internal {
+        _setPrice(ethUsd, ethUsd.latestAnswer() + step);
+    }
+
+    /// @dev ETH up until carol's mark value is below zero.
+    function _pushInsolvent() internal {
+        while (engine.accountMargin(carolAccount).markValue >= 0) _bumpEth(50e8);
+    }
+
+    /// @dev Starts carol's auction and lets it run its duration unbid (feeds kept fresh).
+    function _startAndWait() internal {
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
+    }
+
+    function _setBudget(uint256 perTakeover, uint256 perWindow) internal {
+        vm.prank(riskManager);
+        backstop.setTakeoverBudget(IBackstop.TakeoverBudget(uint128(perTakeover), uint128(perWindow)));
+    }
+
+    /// @dev Books `loss` in the window through a real takeover of a bare debtor's account.
+    function _bookLossOf(uint256 loss) internal {
+        AccountId debtor = _account(makeAddr("debtor"), 1);
+        vm.prank(module);
+        vault.moveCash(debtor, bobAccount, loss / 1e12);
+        vm.mockCall(
+            address(liquidator),
+            abi.encodeCall(ILiquidator.auctionClock, (debtor)),
+            abi.encode(true, block.timestamp - 1 hours)
+        );
+        vm.mockCall(address(liquidator), abi.encodeCall(ILiquidator.terminateAuction, (debtor)), "");
+        backstop.takeover(debtor);
+        vm.clearMockedCalls();
+    }
+
+    /// @dev The opposite holders of carol's short, sorted as `deleverage` wants them.
+    function _sortedHolders() internal view returns (AccountId[] memory holders) {
+        holders = new AccountId[](3);
+        (holders[0], holders[1], holders[2]) = (bobAccount, daveAccount, erinAccount);
+        for (uint256 i; i < 3; ++i) {
+            for (uint256 j = i + 1; j < 3; ++j) {
+                uint256 ki = backstop.deleverageKey(holders[i], call30);
+                uint256 kj = backstop.deleverageKey(holders[j], call30);
+                if (kj > ki || (kj == ki && AccountId.unwrap(holders[j]) < AccountId.unwrap(holders[i]))) {
+                    (holders[i], holders[j]) = (holders[j], holders[i]);
+                }
+            }
+        }
+    }
+}
