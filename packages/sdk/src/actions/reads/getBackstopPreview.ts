@@ -13,6 +13,7 @@ import {
   takeoverPreviewFromState,
 } from "../../math/backstop.js";
 import type { AccountId } from "../../accounts.js";
+import type { Health } from "../../math/engine.js";
 
 export interface GetBackstopPreviewParameters {
   /** The account under auction. */
@@ -38,6 +39,8 @@ export interface GetBackstopPreviewReturnType {
   auctionRunning: boolean;
   /** When a backstop step may run: `max(clockStart, lastBidTime) + duration` (0 if none running). */
   readyAt: bigint;
+  /** The account's health now (a step needs `LIQUIDATABLE` or `INSOLVENT`). */
+  health: Health;
   budget: TakeoverBudget;
   windowLossWad: bigint;
   takeover: TakeoverPreview;
@@ -169,6 +172,7 @@ export async function getBackstopPreview(
       });
       deleverage = { ...plan, openInterest, complete: plan.oppositeSum === openInterest };
     }
-    return { blockNumber, auctionRunning, readyAt, budget, windowLossWad, takeover, deleverage };
+    const health = state.health as Health;
+    return { blockNumber, auctionRunning, readyAt, health, budget, windowLossWad, takeover, deleverage };
   });
 }
