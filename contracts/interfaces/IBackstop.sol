@@ -65,11 +65,11 @@ interface IBackstop {
     /// @notice `absorbDebt` needs an account with nothing left but a cash debt (no collateral, no
     /// position, cash below zero); anything else is auctioned.
     error BackstopNotAnEmptyDebtor(AccountId account);
-    /// @notice No auction is running on the account: none was started, or it lapsed (its state is
-    /// then stale: restart it with `liquidator.startAuction` and wait its `duration` again).
+    /// @notice No auction is open on the account: none was started, or it ended. (An auction that
+    /// lapsed but is still open qualifies: it has run far longer than its `duration`.)
     error BackstopNoAuction(AccountId account);
     /// @notice The account's auction has not yet been offered for its full `duration` since its
-    /// clock start and its last bid: a step may run from `readyAt`.
+    /// clock start (bids do not move it): a step may run from `readyAt`.
     error BackstopAuctionNotLapsed(AccountId account, uint256 readyAt);
     /// @notice The account is not below maintenance.
     error BackstopAccountHealthy(AccountId account, IMarginEngine.Health health);
@@ -97,6 +97,9 @@ interface IBackstop {
     error BackstopHoldersNotSorted(uint256 index);
     /// @notice The holder would end its close below maintenance by `-excessMM` (WAD): it is skipped.
     error BackstopHolderBelowMaintenance(AccountId holder, int256 excessMM);
+    /// @notice Deleveraging closed nothing: every listed holder was skipped (below maintenance
+    /// after its close, or the insurance fund). Nothing changed; resending it is a waste.
+    error BackstopNothingClosed(AccountId account, SeriesId seriesId);
     /// @notice Deleveraging ran out of gas at holder `index`: send it with more gas.
     error BackstopOutOfGas(uint256 index);
     /// @notice `simulateTakeover` and `deleverageStep` are the backstop's own steps.
@@ -122,8 +125,9 @@ interface IBackstop {
         uint256 priceWad,
         uint256 lossWad
     );
-    /// @notice `holder` was skipped (its close reverted with the error whose selector is `reason`:
-    /// `BackstopHolderBelowMaintenance`) and keeps its position.
+    /// @notice `holder` was skipped and keeps its position: its close reverted with the error whose
+    /// selector is `reason` (`BackstopHolderBelowMaintenance`), or it is the insurance fund
+    /// (`BackstopProtectedAccount`: the fund is never a counterparty of deleveraging).
     event DeleverageSkipped(AccountId indexed account, AccountId indexed holder, bytes4 reason);
     event TakeoverBudgetSet(TakeoverBudget budget);
 
@@ -139,13 +143,14 @@ interface IBackstop {
 
     /// @notice Step 1 of the waterfall: the insurance fund takes the whole of `account` (every
     /// collateral balance, its signed cash, every position) at its mark value V, with no discount,
-    /// and ends its auction. Runs only while an auction is running on the account and has been
-    /// offered for its full `duration` since its clock start and last bid (`BackstopNoAuction`,
-    /// `BackstopAuctionNotLapsed`), the account is still below maintenance
+    /// and ends its auction. Runs only while an auction is open on the account (running, or lapsed
+    /// but not yet restarted or ended) and its clock started at least `duration` ago
+    /// (`BackstopNoAuction`, `BackstopAuctionNotLapsed`), the account is still below maintenance
     /// (`BackstopAccountHealthy`), not a protocol account (`BackstopProtectedAccount`), and every
-    /// price it needs is valid (the oracle's error). The fund absorbs `−V` when V < 0 and gains V
-    /// otherwise; the loss must fit `budgetLeft()` (`BackstopBudgetExceeded`) and the fund must end
-    /// at or above initial margin (`BackstopFundBelowInitialMargin`). Permissionless.
+    /// price it needs is valid, the fund's own collateral's included (the oracle's error). The fund
+    /// absorbs `−V` when V < 0 and gains V otherwise; the loss must fit `budgetLeft()`
+    /// (`BackstopBudgetExceeded`) and the fund must end at or above initial margin
+    /// (`BackstopFundBelowInitialMargin`). Permissionless.
     function takeover(AccountId account) external returns (TakeoverPreview memory);
 
     /// @notice Step 2 of the waterfall: closes `account`'s position in `seriesId` against its
@@ -156,8 +161,9 @@ interface IBackstop {
     /// would pass; its other refusals bubble), and the account's mark value is below zero
     /// (`BackstopNotInsolvent`). `holders` must be every opposite holder of the live series
     /// (Σ |positions| = open interest), at most `MAX_HOLDERS`, sorted by `deleverageKey`
-    /// descending then account id strictly ascending. A holder that would end below maintenance
-    /// keeps its position (`DeleverageSkipped`). Permissionless.
+    /// descending then account id strictly ascending. A holder that would end below maintenance,
+    /// and the insurance fund, keep their positions (`DeleverageSkipped`); a call that closes
+    /// nothing reverts (`BackstopNothingClosed`). Permissionless.
     /// @return closed The contracts of the account's position closed.
     function deleverage(
         AccountId account,
@@ -197,7 +203,8 @@ interface IBackstop {
 
     /// @notice The insurance fund's unbacked shortfall, cash units rounded up: `max(0, −V_fund)`
     /// with `V_fund` its mark value. While the fund holds only cash this is its negative cash (no
-    /// price read); once it holds positions taken over it needs their prices (fail closed).
+    /// price read); once it holds positions or collateral it needs their prices (fail closed: the
+    /// oracle's error, rather than an unpriced collateral counted as zero).
     function badDebt() external view returns (uint256);
 
     /// @notice What `takeover(account)` would move now: V, the loss to the fund and the budget

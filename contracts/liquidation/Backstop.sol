@@ -132,6 +132,9 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         Close memory c = Close(account, seriesId, position > 0, priceWad, shadeWad);
         _checkHolders(holders, seriesId, c.accountIsLong, markWad);
         closed = _closeFromTop(c, holders, SignedMath.abs(position));
+        // A call that skipped every holder changed nothing: refuse it, so that it cannot be
+        // repeated for free and a keeper's simulation fails (and backs off) instead of resending.
+        if (closed == 0) revert BackstopNothingClosed(account, seriesId);
     }
 
     /// @inheritdoc IBackstop
@@ -193,6 +196,7 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IBackstop
     function badDebt() public view returns (uint256) {
+        _checkCollateralPriced(insuranceAccount);
         return _shortfall(engine.accountMargin(insuranceAccount).markValue);
     }
 
@@ -260,6 +264,12 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         uint256 size
     ) private returns (uint256 closed) {
         for (uint256 i; i < holders.length && closed < size; ++i) {
+            // The fund is never a counterparty: its close would be a loss outside its budget. It
+            // stays in the list, so the list is still checked complete against the open interest.
+            if (holders[i] == insuranceAccount) {
+                emit DeleverageSkipped(c.account, holders[i], BackstopProtectedAccount.selector);
+                continue;
+            }
             uint256 held = SignedMath.abs(market.positionOf(holders[i], c.seriesId));
             closed += _closeOne(c, holders[i], held < size - closed ? held : size - closed, i);
         }
@@ -286,11 +296,16 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         AccountId account
     ) private returns (TakeoverPreview memory p, int256 fundValueBefore, int256 fundValueAfter) {
         p.valueWad = _checkReady(account).markValue;
+        // Every price the fund's valuation needs, before any refusal for budget: the engine counts
+        // an unpriced collateral as zero, which would pass a missing price off as the fund being
+        // short of margin (a budget refusal that unlocks deleveraging). Its positions' prices are
+        // checked by the valuation itself, which fails closed.
+        AccountId fund = insuranceAccount;
+        _checkCollateralPriced(fund);
+        fundValueBefore = engine.accountMargin(fund).markValue;
         p.lossToFundWad = BackstopMath.lossToFund(p.valueWad);
         p.budgetLeftWad = budgetLeft();
         if (p.lossToFundWad > p.budgetLeftWad) revert BackstopBudgetExceeded(p.lossToFundWad, p.budgetLeftWad);
-        AccountId fund = insuranceAccount;
-        fundValueBefore = engine.accountMargin(fund).markValue;
         _moveAll(account, fund);
         IMarginEngine.MarginState memory after_ = engine.accountMargin(fund);
         int256 excessIM = after_.equityIM - int256(after_.requirementIM);
@@ -301,11 +316,15 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
     /// @dev When a backstop step may run on `account` (`docs/backstop.md`); its margin state.
     function _checkReady(AccountId account) private view returns (IMarginEngine.MarginState memory state) {
         _checkNotProtected(account);
+        if (!liquidator.auctionOf(account).active) revert BackstopNoAuction(account);
+        // Ready once the auction's clock (moved past price outages) is `duration` old; bids do not
+        // move it, so dust bids cannot hold the backstop off (review rv16w F1). An open auction
+        // that lapsed is past `clockStart + 2·duration`, so ready too: the window has no end.
         (bool running, uint256 clockStart) = liquidator.auctionClock(account);
-        if (!running) revert BackstopNoAuction(account);
-        uint256 lastBid = liquidator.auctionOf(account).lastBidTime;
-        uint256 readyAt = (clockStart > lastBid ? clockStart : lastBid) + liquidator.auctionParams().duration;
-        if (block.timestamp < readyAt) revert BackstopAuctionNotLapsed(account, readyAt);
+        if (running) {
+            uint256 readyAt = clockStart + liquidator.auctionParams().duration;
+            if (block.timestamp < readyAt) revert BackstopAuctionNotLapsed(account, readyAt);
+        }
         state = engine.accountMargin(account);
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert BackstopAccountHealthy(account, state.health);
         _checkCollateralPriced(account);

@@ -50,15 +50,17 @@ async function fundInsurance(world: World, usd: string) {
 
 describe("keeper: the backstop job (docs/backstop.md)", () => {
   const preview = (over: Partial<Parameters<typeof decideBackstop>[0]> = {}) => ({
-    auctionRunning: true,
+    auctionActive: true,
     readyAt: 100n,
     health: Health.INSOLVENT,
     takeover: { valueWad: -5n, lossToFundWad: 5n, budgetLeftWad: 10n, withinBudget: true, budgetLeftAfterWad: 5n },
     ...over,
   });
 
-  it("decides: nothing without a running auction or once healthy, wait until readyAt, takeover within budget, else ADL for V < 0", () => {
-    assert.deepEqual(decideBackstop(preview({ auctionRunning: false }), 200n), { kind: "none", reason: "noAuction" });
+  it("decides: nothing without an open auction or once healthy, wait until readyAt, takeover within budget, else ADL for V < 0", () => {
+    assert.deepEqual(decideBackstop(preview({ auctionActive: false }), 200n), { kind: "none", reason: "noAuction" });
+    // Review rv16w F1: an auction that lapsed but is still open is acted on (its readyAt is past).
+    assert.deepEqual(decideBackstop(preview({ readyAt: 50n }), 200n), { kind: "takeover" });
     assert.deepEqual(decideBackstop(preview(), 99n), { kind: "wait", readyAt: 100n });
     assert.deepEqual(decideBackstop(preview({ health: Health.MARGIN_CALL }), 100n), {
       kind: "none",

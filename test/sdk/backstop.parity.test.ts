@@ -221,4 +221,33 @@ describe("backstop waterfall: SDK and chain agree to the wei", async () => {
     assert.equal(event!.args.budgetLeftWad, preview.takeover.budgetLeftAfterWad);
     assert.equal(await read<bigint>("windowLoss"), preview.windowLossWad + preview.takeover.lossToFundWad);
   });
+
+  it("the plan lists the insurance fund but never closes it, as the chain skips it (review rv16w F4)", () => {
+    const input = {
+      markValue: -100n * WAD,
+      positions: [{ seriesId: 7n, balance: -10n * WAD, markWad: 50n * WAD }],
+      seriesId: 7n,
+      holders: [
+        { account: 1n as sdk.AccountId, balance: 4n * WAD, equityMM: 10_000n * WAD },
+        { account: 2n as sdk.AccountId, balance: 6n * WAD, equityMM: 1_000n * WAD },
+      ],
+      cashDecimals: 6,
+    };
+    const plan = sdk.deleveragePlanOf({ ...input, insuranceAccount: 2n as sdk.AccountId });
+    assert.deepEqual(
+      plan.holders.map((h) => h.account),
+      [2n, 1n],
+      "the fund stays listed (the list must be complete)",
+    );
+    assert.deepEqual(
+      plan.closes.map((c) => [c.account, c.contracts]),
+      [[1n, 4n * WAD]],
+    );
+    const onlyFund = sdk.deleveragePlanOf({
+      ...input,
+      holders: [input.holders[1]!],
+      insuranceAccount: 2n as sdk.AccountId,
+    });
+    assert.equal(onlyFund.closes.length, 0, "nothing to close: the chain reverts BackstopNothingClosed");
+  });
 });

@@ -761,7 +761,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   BackstopNotAnEmptyDebtor: ([account]) =>
     `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
   BackstopNoAuction: ([account]) =>
-    `No auction of account ${acct(account)} is running (none, or it lapsed): start one with startAuction and let it run its duration first`,
+    `No auction of account ${acct(account)} is open (none was started, or it ended): start one with startAuction and let it run its duration first`,
   BackstopAuctionNotLapsed: ([account, readyAt]) =>
     `The auction of account ${acct(account)} has not run its full duration yet; the backstop may act from ${when(readyAt)}`,
   BackstopAccountHealthy: ([account, health]) =>
@@ -788,6 +788,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Holder ${str(index)} is out of order: sort by deleverage key descending, then account id ascending, each once (getBackstopPreview)`,
   BackstopHolderBelowMaintenance: ([holder, excess]) =>
     `Holder ${acct(holder)} would end below maintenance (excess ${usd(excess)}); it is skipped`,
+  BackstopNothingClosed: ([account, seriesId]) =>
+    `Deleveraging account ${acct(account)} in series ${str(seriesId)} would close nothing: every holder is skipped (below maintenance after its close, or the insurance fund); do not resend it until holders change`,
   BackstopOutOfGas: ([index]) => `Deleveraging ran out of gas at holder ${str(index)}; send it with a higher gas limit`,
   BackstopOnlySelf: ([caller]) =>
     `${str(caller)} called a step only the backstop itself runs; call takeover or deleverage instead`,

@@ -23,10 +23,12 @@ contract BackstopWaterfallTest is PledgeFixture {
     uint256 internal carolKey;
     address internal dave = makeAddr("dave");
     address internal erin = makeAddr("erin");
+    address internal mallory = makeAddr("mallory");
     AccountId internal carolAccount;
     AccountId internal bobAccount;
     AccountId internal daveAccount;
     AccountId internal erinAccount;
+    AccountId internal malloryAccount;
     AccountId internal fund;
     SeriesId internal call30;
 
@@ -37,7 +39,9 @@ contract BackstopWaterfallTest is PledgeFixture {
         bobAccount = _account(bob, 1);
         daveAccount = _account(dave, 1);
         erinAccount = _account(erin, 1);
+        malloryAccount = _account(mallory, 1);
         fund = insurance.account();
+        _fundAndDeposit(mallory, malloryAccount, usdc, 10e6);
         call30 = _createSeries(ethIndex, 30, 3_200e18, true);
         _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
         _fundAndDeposit(dave, daveAccount, usdc, 50_000e6);
@@ -103,7 +107,8 @@ contract BackstopWaterfallTest is PledgeFixture {
     }
 
     /// @dev Bad input: a takeover before the auction has been offered for its full duration names
-    /// when it may run; with no auction, or a lapsed one, there is nothing to follow.
+    /// when it may run; with no auction there is nothing to follow. An auction restarted after
+    /// its lapse must run its duration again; one that lapsed and is still open is ready.
     function test_takeover_refusedBeforeTheAuctionRanItsDuration() public {
         _pushInsolvent();
         vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopNoAuction.selector, carolAccount));
@@ -113,20 +118,60 @@ contract BackstopWaterfallTest is PledgeFixture {
         vm.warp(readyAt - 1);
         vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopAuctionNotLapsed.selector, carolAccount, readyAt));
         backstop.takeover(carolAccount);
-        // Past the lapse (a further duration at the end discount) the auction is stale.
+        // Past the lapse (a further duration at the end discount), restarted: its duration again.
         vm.warp(readyAt + 15 minutes);
         _refreshFeeds();
-        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopNoAuction.selector, carolAccount));
-        backstop.takeover(carolAccount);
-        // Restarted, it must run its duration again.
         liquidator.startAuction(carolAccount);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IBackstop.BackstopAuctionNotLapsed.selector,
-                carolAccount,
-                block.timestamp + 15 minutes
-            )
-        );
+        readyAt = block.timestamp + 15 minutes;
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopAuctionNotLapsed.selector, carolAccount, readyAt));
+        backstop.takeover(carolAccount);
+        // Left lapsed (not restarted), it stays open and ready: the window has no end.
+        vm.warp(readyAt + 1 hours);
+        _refreshFeeds();
+        (bool running, ) = liquidator.auctionClock(carolAccount);
+        assertFalse(running, "lapsed");
+        assertTrue(liquidator.auctionOf(carolAccount).active, "still open");
+        backstop.takeover(carolAccount);
+        assertFalse(liquidator.auctionOf(carolAccount).active, "ended by the takeover");
+    }
+
+    /// @dev Review rv16w F1 (regression): bids do not move `readyAt`. A 1-wei-fraction bid (it moves
+    /// nothing and costs nothing) every `duration − 1 s` used to push it back forever; now the
+    /// steps run at `clockStart + duration` whatever was bid before.
+    function test_dustBidsCannotHoldTheBackstopOff() public {
+        _pushInsolvent();
+        liquidator.startAuction(carolAccount);
+        uint256 readyAt = block.timestamp + 15 minutes;
+        _setBudget(0, 0); // the takeover is refused for budget: ADL is due
+        for (uint256 t = block.timestamp + 60; t < readyAt; t += 299) {
+            vm.warp(t);
+            _refreshFeeds();
+            vm.prank(mallory);
+            liquidator.bid(carolAccount, malloryAccount, 1, type(int256).max, type(uint256).max);
+        }
+        assertGt(liquidator.auctionOf(carolAccount).lastBidTime, readyAt - 5 minutes, "a recent dust bid");
+        vm.warp(readyAt);
+        _refreshFeeds();
+        uint256 closed = backstop.deleverage(carolAccount, call30, _sortedHolders());
+        assertGt(closed, 9e18, "deleveraged at clockStart + duration despite the bids");
+    }
+
+    /// @dev Review rv16w F1 (regression): a bid after `clockStart + duration` used to make the window
+    /// `[readyAt, lapse)` empty. Now the step runs right after such a bid, and after the lapse.
+    function test_aLateBidLeavesTheWindowOpen() public {
+        _pushInsolvent();
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 16 minutes);
+        _refreshFeeds();
+        vm.prank(mallory);
+        liquidator.bid(carolAccount, malloryAccount, 1, type(int256).max, type(uint256).max);
+        uint256 snapshot = vm.snapshotState();
+        backstop.takeover(carolAccount); // right after the bid
+        vm.revertToState(snapshot);
+        vm.warp(block.timestamp + 15 minutes); // the bid's lapse
+        _refreshFeeds();
+        (bool running, ) = liquidator.auctionClock(carolAccount);
+        assertFalse(running, "lapsed");
         backstop.takeover(carolAccount);
     }
 
@@ -365,6 +410,84 @@ contract BackstopWaterfallTest is PledgeFixture {
         assertEq(market.positionOf(carolAccount, call30), -3e18);
     }
 
+    /// @dev Review rv16w F2 (regression): when every holder is skipped, `deleverage` reverts
+    /// `BackstopNothingClosed` instead of succeeding as a free, repeatable no-op (the keeper's
+    /// simulation now fails and it cools down instead of resending every block).
+    function test_deleverage_thatClosesNothingReverts() public {
+        _pushInsolvent();
+        _startAndWait();
+        _setBudget(0, 0);
+        AccountId[] memory holders = _sortedHolders();
+        IMarginEngine.MarginState memory below;
+        below.equityMM = 1e18;
+        below.requirementMM = 2e18;
+        below.health = IMarginEngine.Health.LIQUIDATABLE;
+        for (uint256 i; i < 3; ++i) {
+            vm.mockCall(address(engine), abi.encodeCall(IMarginEngine.accountMargin, (holders[i])), abi.encode(below));
+        }
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopNothingClosed.selector, carolAccount, call30));
+        backstop.deleverage(carolAccount, call30, holders);
+        vm.clearMockedCalls();
+        assertEq(market.positionOf(carolAccount, call30), -10e18);
+    }
+
+    /// @dev Review rv16w F3 (regression): the fund's capital is WBTC and BTC's feed goes stale (carol
+    /// trades only ETH). The engine would count the WBTC as zero and the takeover fail "for budget"
+    /// (the fund's IM), unlocking ADL. Now the missing price is the oracle's own error: it stops
+    /// the takeover, deleveraging and `badDebt()` alike.
+    function test_staleFundCollateralBlocksDeleveraging() public {
+        _fundCapitalInWbtc();
+        _pushInsolvent();
+        _startAndWait();
+        bytes memory stale = abi.encodeWithSelector(IChainlinkOracle.OracleStalePrice.selector, btcUsd, 0, 0);
+        vm.mockCallRevert(address(oracle), abi.encodeCall(IPledgeOracle.spot, (address(wbtc))), stale);
+        IBackstop.TakeoverPreview memory p = backstop.previewTakeover(carolAccount);
+        assertLt(p.lossToFundWad, p.budgetLeftWad, "well within budget");
+        vm.expectRevert(stale);
+        backstop.takeover(carolAccount);
+        AccountId[] memory holders = _sortedHolders();
+        vm.expectRevert(stale);
+        backstop.deleverage(carolAccount, call30, holders);
+        vm.expectRevert(stale);
+        backstop.badDebt();
+        // Even with the budget spent, the missing price comes first.
+        _setBudget(0, 0);
+        vm.expectRevert(stale);
+        backstop.deleverage(carolAccount, call30, holders);
+        vm.clearMockedCalls();
+        // Priced again, the takeover passes.
+        _setBudget(1_000_000e18, 5_000_000e18);
+        backstop.takeover(carolAccount);
+        assertEq(backstop.badDebt(), 0);
+    }
+
+    /// @dev Review rv16w F4 (regression): the insurance fund holds a long (as after an earlier
+    /// takeover). It is listed, so the list is still complete, but it is skipped: its close would be
+    /// a loss outside the budget. The others close; the fund keeps its position and its value.
+    function test_deleverage_neverClosesTheFund() public {
+        vm.prank(admin);
+        market.grantRole(Roles.MODULE_ROLE, module);
+        vm.prank(module);
+        market.moduleMovePosition(bobAccount, fund, call30, 4e18); // bob's longs, now the fund's
+        _pushInsolvent();
+        _startAndWait();
+        _setBudget(0, 0);
+        AccountId[] memory holders = _sortedHoldersOf(fund);
+        int256 fundValue = engine.accountMargin(fund).markValue;
+        vm.expectEmit(address(backstop));
+        emit IBackstop.DeleverageSkipped(carolAccount, fund, IBackstop.BackstopProtectedAccount.selector);
+        uint256 closed = backstop.deleverage(carolAccount, call30, holders);
+        assertEq(closed, 6e18, "dave and erin closed");
+        assertEq(market.positionOf(fund, call30), 4e18, "the fund kept its position");
+        assertEq(engine.accountMargin(fund).markValue, fundValue, "and its value");
+        assertEq(market.positionOf(carolAccount, call30), -4e18);
+        // Only the fund is left opposite: nothing to close.
+        AccountId[] memory onlyFund = new AccountId[](1);
+        onlyFund[0] = fund;
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopNothingClosed.selector, carolAccount, call30));
+        backstop.deleverage(carolAccount, call30, onlyFund);
+    }
+
     /// @dev The backstop's steps are its own: nobody else calls them.
     function test_selfSteps_onlyTheBackstop() public {
         vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopOnlySelf.selector, address(this)));
@@ -430,15 +553,30 @@ contract BackstopWaterfallTest is PledgeFixture {
             abi.encodeCall(ILiquidator.auctionClock, (debtor)),
             abi.encode(true, block.timestamp - 1 hours)
         );
+        ILiquidator.Auction memory open;
+        open.active = true;
+        vm.mockCall(address(liquidator), abi.encodeCall(ILiquidator.auctionOf, (debtor)), abi.encode(open));
         vm.mockCall(address(liquidator), abi.encodeCall(ILiquidator.terminateAuction, (debtor)), "");
         backstop.takeover(debtor);
         vm.clearMockedCalls();
     }
 
+    /// @dev The fund's capital as 20 WBTC ($1.2M) instead of cash.
+    function _fundCapitalInWbtc() internal {
+        vm.prank(module);
+        vault.moveCash(fund, bobAccount, 2_000_000e6);
+        _fundAndDeposit(address(insurance), fund, wbtc, 20e8);
+    }
+
     /// @dev The opposite holders of carol's short, sorted as `deleverage` wants them.
     function _sortedHolders() internal view returns (AccountId[] memory holders) {
+        return _sortedHoldersOf(bobAccount);
+    }
+
+    /// @dev The same with `first` in bob's place.
+    function _sortedHoldersOf(AccountId first) internal view returns (AccountId[] memory holders) {
         holders = new AccountId[](3);
-        (holders[0], holders[1], holders[2]) = (bobAccount, daveAccount, erinAccount);
+        (holders[0], holders[1], holders[2]) = (first, daveAccount, erinAccount);
         for (uint256 i; i < 3; ++i) {
             for (uint256 j = i + 1; j < 3; ++j) {
                 uint256 ki = backstop.deleverageKey(holders[i], call30);

@@ -30,7 +30,7 @@ export type BackstopStep =
 
 /**
  * The waterfall's decision for one account at `timestamp`, from `getBackstopPreview`: nothing
- * while no auction runs or the account recovered; wait until the auction has run its duration;
+ * while no auction is open or the account recovered; wait until the auction has run its duration;
  * then the takeover if its loss fits the budget, else deleveraging if the account is worth less
  * than nothing (an account worth V ≥ 0 that the fund cannot take is left to the auction).
  *
@@ -38,10 +38,11 @@ export type BackstopStep =
  * decideBackstop(preview, timestamp); // { kind: "takeover" } once the auction ran its duration unbid
  */
 export function decideBackstop(
-  preview: Pick<GetBackstopPreviewReturnType, "auctionRunning" | "readyAt" | "health" | "takeover">,
+  preview: Pick<GetBackstopPreviewReturnType, "auctionActive" | "readyAt" | "health" | "takeover">,
   timestamp: bigint,
 ): BackstopStep {
-  if (!preview.auctionRunning) return { kind: "none", reason: "noAuction" };
+  // An open auction that lapsed is still the backstop's to act on (its readyAt is past).
+  if (!preview.auctionActive) return { kind: "none", reason: "noAuction" };
   if (timestamp < preview.readyAt) return { kind: "wait", readyAt: preview.readyAt };
   if (preview.health < Health.LIQUIDATABLE) return { kind: "none", reason: "healthy" };
   if (preview.takeover.withinBudget) return { kind: "takeover" };
@@ -114,6 +115,11 @@ export function createBackstopJob(context: BackstopJobContext): Job {
           { event: "deleverageIncomplete", account: who, series: seriesId.toString() },
           "indexed holders do not add up to the open interest: not deleveraging this series",
         );
+        continue;
+      }
+      if (plan.closes.length === 0) {
+        // Only the fund is opposite: the chain would revert `BackstopNothingClosed`.
+        count("deleverage", "nothingToClose");
         continue;
       }
       const list = plan.holders.map((h) => h.account);

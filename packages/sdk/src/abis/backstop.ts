@@ -127,6 +127,14 @@ export const backstopAbi = [
     name: "BackstopNotInsolvent",
     type: "error",
   },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+    ],
+    name: "BackstopNothingClosed",
+    type: "error",
+  },
   { inputs: [{ internalType: "address", name: "caller", type: "address" }], name: "BackstopOnlySelf", type: "error" },
   { inputs: [{ internalType: "uint256", name: "index", type: "uint256" }], name: "BackstopOutOfGas", type: "error" },
   {

@@ -235,7 +235,12 @@ export interface DeleveragePlan {
   holders: DeleverageHolder[];
   /** Σ |holder positions|; `deleverage` needs it to equal the open interest. */
   oppositeSum: bigint;
-  /** The closes from the top, before any skip (a holder that would end below maintenance is skipped on chain). */
+  /**
+   * The closes from the top. The insurance fund (`insuranceAccount`, when given) is skipped, as on
+   * chain; a holder that would end below maintenance is skipped on chain too, which is not modelled
+   * here (it needs the holder's valuation after its close). Empty: `deleverage` would revert
+   * `BackstopNothingClosed`.
+   */
   closes: { account: AccountId; contracts: bigint; cash: bigint; lossWad: bigint }[];
 }
 
@@ -265,6 +270,8 @@ export function deleveragePlanOf(input: {
   seriesId: bigint;
   holders: readonly { account: AccountId; balance: bigint; equityMM: bigint }[];
   cashDecimals: number;
+  /** The insurance fund's account: listed (the list must be complete) but never closed. */
+  insuranceAccount?: AccountId | undefined;
 }): DeleveragePlan {
   const position = input.positions.find((p) => p.seriesId === input.seriesId);
   if (position === undefined || position.balance === 0n)
@@ -285,6 +292,7 @@ export function deleveragePlanOf(input: {
   let left = position.balance < 0n ? -position.balance : position.balance;
   for (const h of holders) {
     if (left === 0n) break;
+    if (h.account === input.insuranceAccount) continue;
     const held = h.balance < 0n ? -h.balance : h.balance;
     const contracts = held < left ? held : left;
     closes.push({

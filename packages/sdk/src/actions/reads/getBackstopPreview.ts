@@ -35,9 +35,14 @@ export interface GetBackstopPreviewParameters {
 
 export interface GetBackstopPreviewReturnType {
   blockNumber: bigint;
-  /** Whether an auction is running on the account (a step needs one). */
+  /** Whether an auction is running on the account (not lapsed). */
   auctionRunning: boolean;
-  /** When a backstop step may run: `max(clockStart, lastBidTime) + duration` (0 if none running). */
+  /** Whether an auction is open on the account, running or lapsed (a step needs one). */
+  auctionActive: boolean;
+  /**
+   * When a backstop step may run: `clockStart + duration` (bids do not move it); for a lapsed
+   * auction still open, its stored clock start plus `duration`, already past; 0 if none is open.
+   */
   readyAt: bigint;
   /** The account's health now (a step needs `LIQUIDATABLE` or `INSOLVENT`). */
   health: Health;
@@ -74,10 +79,11 @@ export async function getBackstopPreview(
   return pledgeRead(client, params.addressBook, async () => {
     const blockNumber = params.blockNumber ?? (await getBlockNumber(client, { cacheTime: 0 }));
     const at = { blockNumber };
-    const [engine, market, liquidator] = await Promise.all([
+    const [engine, market, liquidator, insuranceAccount] = await Promise.all([
       readContract(client, { address: backstop, abi: backstopAbi, functionName: "engine", ...at }),
       readContract(client, { address: backstop, abi: backstopAbi, functionName: "market", ...at }),
       readContract(client, { address: backstop, abi: backstopAbi, functionName: "liquidator", ...at }),
+      readContract(client, { address: backstop, abi: backstopAbi, functionName: "insuranceAccount", ...at }),
     ]);
     const [state, budget, windowLossWad, clock, auction, auctionParams] = await Promise.all([
       readContract(client, {
@@ -106,8 +112,11 @@ export async function getBackstopPreview(
       readContract(client, { address: liquidator, abi: liquidatorAbi, functionName: "auctionParams", ...at }),
     ]);
     const [auctionRunning, clockStart] = clock;
-    const from = clockStart > auction.lastBidTime ? clockStart : auction.lastBidTime;
-    const readyAt = auctionRunning ? from + BigInt(auctionParams.duration) : 0n;
+    const auctionActive = auction.active;
+    // A lapsed auction's clock is not reported (`auctionClock` says now); its stored clock start
+    // is at or before the live one, and the lapse is past it by 2·duration, so this is past too.
+    const duration = BigInt(auctionParams.duration);
+    const readyAt = !auctionActive ? 0n : (auctionRunning ? clockStart : auction.clockStart) + duration;
     const takeover = takeoverPreviewFromState(state, budget, windowLossWad);
 
     let deleverage: GetBackstopPreviewReturnType["deleverage"];
@@ -169,10 +178,11 @@ export async function getBackstopPreview(
         seriesId,
         holders: opposite.map((h, i) => ({ ...h, equityMM: states[i]!.equityMM })),
         cashDecimals,
+        insuranceAccount: insuranceAccount as AccountId,
       });
       deleverage = { ...plan, openInterest, complete: plan.oppositeSum === openInterest };
     }
     const health = state.health as Health;
-    return { blockNumber, auctionRunning, readyAt, health, budget, windowLossWad, takeover, deleverage };
+    return { blockNumber, auctionRunning, auctionActive, readyAt, health, budget, windowLossWad, takeover, deleverage };
   });
 }
