@@ -11,7 +11,7 @@ import { DeployError } from "./lib/deployError.js";
 import { checkJournal, firstJournalBlock, resetJournal } from "./lib/journal.js";
 import { type LivePlan, readParameters, resolveParameters, timelockProblems } from "./lib/parameters.js";
 import { addPledgeCore } from "./lib/pledgeCore.js";
-import { ROLES, accessControlAbi } from "./lib/roles.js";
+import { ROLES, accessControlAbi, moduleWiringProblems } from "./lib/roles.js";
 
 /** What `npm run deploy` takes (docs/deploy.md). */
 export interface DeployToNetworkOptions {
@@ -167,6 +167,9 @@ export async function deployToNetwork(options: DeployToNetworkOptions): Promise<
     const timelock = deployed.timelock?.address;
 
     await checkDeployment(publicClient, { chainId, book, sequencerFeed: sequencerFeed as Address });
+    // The module wiring, whoever administers: a missing grant breaks a contract for good.
+    const wiring = await moduleWiringProblems(publicClient, book);
+    if (wiring.length > 0) throw new DeployError(wiring);
     if (timelock !== undefined && live !== undefined)
       await checkRoles(publicClient, book, { timelock, deployer, live });
 
@@ -221,7 +224,11 @@ async function checkDeployment(
   if (problems.length > 0) throw new DeployError(problems);
 }
 
-/** On a live network: the timelock is admin everywhere, the deployer nowhere, and the keys hold their roles. */
+/**
+ * On a live network: the timelock is admin everywhere, the deployer nowhere, and the keys hold
+ * their roles. The module wiring (which contract may move what) is checked for every deploy
+ * before this (`moduleWiringProblems`).
+ */
 async function checkRoles(
   client: PublicClient,
   book: AddressBook,

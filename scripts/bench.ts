@@ -349,6 +349,79 @@ await oracle.write.postSettlementPrice([weth.address, firstExpiry, round, []]);
 await measure("market.settle (one position)", () => market.write.settle([firstMaker, firstSeries]));
 await measure("market.settleBatch (one position)", () => market.write.settleBatch([[takerAccount], [firstSeries]]));
 
+// ---------------------------------------------------------------- interest on cash
+// Every row above is at the zero-rate default. Governance now sets a kink model, an account owes
+// cash (it bought a call with WETH posted), and an hour later the first cash action of a block
+// pays for the accrual: the model's answer, the index update and the event.
+const rateModel = await connection.viem.deployContract("KinkRateModel", [
+  { baseRateWad: WAD / 50n, slope1Wad: WAD / 10n, slope2Wad: WAD, kinkWad: (WAD * 8n) / 10n },
+]);
+await vault.write.setRateModel([rateModel.address]);
+{
+  const seller = accountId(trader, 4000n);
+  await fund(seller, makerWallet, parseUnits("1000000", 6));
+  const buyer = accountId(takerWallet.account.address, 4000n);
+  await weth.write.mint([takerWallet.account.address, parseUnits("10", 18)]);
+  await weth.write.approve([vault.address, parseUnits("10", 18)], { account: takerWallet.account });
+  await vault.write.deposit([buyer, weth.address, parseUnits("10", 18)], { account: takerWallet.account });
+  const receipt = await publicClient.waitForTransactionReceipt({ hash: await fill(seller, buyer, seriesIds[1]!) });
+  if (receipt.status !== "success" || (await vault.read.cashOf([buyer])) >= 0n) throw new Error("no cash debt");
+}
+await usdc.write.mint([trader, parseUnits("100", 6)]);
+await usdc.write.approve([vault.address, parseUnits("100", 6)], asTrader);
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.deposit (cash, accruing interest)", () =>
+  vault.write.deposit([traderAccount, usdc.address, parseUnits("100", 6)], asTrader),
+);
+// The same top-up into an account the liquidator once auctioned (marked for life, review rv15b D):
+// it also pays the account hook's call, which ends an auction the deposit may have cured.
+await usdc.write.mint([trader, parseUnits("100", 6)]);
+await usdc.write.approve([vault.address, parseUnits("100", 6)], asTrader);
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.deposit (cash, accruing interest, account once auctioned)", () =>
+  vault.write.deposit([liquidatable[4]!, usdc.address, parseUnits("100", 6)], asTrader),
+);
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.withdraw (cash, accruing interest)", () =>
+  vault.write.withdraw([traderAccount, usdc.address, parseUnits("100", 6), trader], asTrader),
+);
+await vault.write.setReserveShare([WAD / 10n]);
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.withdraw (cash, accruing interest, 10 % reserve)", () =>
+  vault.write.withdraw([traderAccount, usdc.address, parseUnits("100", 6), trader], asTrader),
+);
+// The steady state: the insurance account already holds reserve shares (the row above paid the
+// zero-to-non-zero write of its first ones).
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.withdraw (cash, accruing interest, 10 % reserve, fund holds shares)", () =>
+  vault.write.withdraw([traderAccount, usdc.address, parseUnits("100", 6), trader], asTrader),
+);
+await usdc.write.mint([trader, parseUnits("100", 6)]);
+await usdc.write.approve([vault.address, parseUnits("100", 6)], asTrader);
+await testClient.increaseTime({ seconds: 3_600 });
+await measure("vault.deposit (cash, accruing interest, 10 % reserve, fund holds shares)", () =>
+  vault.write.deposit([traderAccount, usdc.address, parseUnits("100", 6)], asTrader),
+);
+
+// The issue's targets, checked against the rows that really accrue (review r15 F3): a cash
+// top-up ≤ 75k and a cash withdrawal ≤ 95k with accrual included. The plain rows are a budget:
+// the bench fails when one passes its target. The reserve rows and the once-auctioned account's
+// top-up are reported, not enforced (they miss: docs/cash.md, "Gas"). docs/cash.md records which are met.
+const targets: { row: string; target: number; enforced: boolean }[] = [
+  { row: "vault.deposit (cash, accruing interest)", target: 75_000, enforced: true },
+  { row: "vault.deposit (cash, accruing interest, account once auctioned)", target: 75_000, enforced: false },
+  { row: "vault.deposit (cash, accruing interest, 10 % reserve, fund holds shares)", target: 75_000, enforced: false },
+  { row: "vault.withdraw (cash, accruing interest)", target: 95_000, enforced: true },
+  { row: "vault.withdraw (cash, accruing interest, 10 % reserve, fund holds shares)", target: 95_000, enforced: false },
+];
+const overBudget: string[] = [];
+for (const { row, target, enforced } of targets) {
+  const gas = operations[row]!;
+  console.log(`${gas <= target ? "meets" : "MISSES"} target ${target}: ${row} = ${gas}`);
+  if (enforced && gas > target) overBudget.push(`${row}: ${gas} > ${target}`);
+}
+if (overBudget.length !== 0) throw new Error(`gas over the issue's targets:\n${overBudget.join("\n")}`);
+
 // ---------------------------------------------------------------- output
 const table = (rows: Record<string, number>) =>
   console.table(Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, { gas: v }])));

@@ -150,7 +150,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         emit MarginModeSet(account, mode);
         // With no position, only a debt can leave the account short of margin in its new mode
         // (issue 12 review, P4: a switch must not push a healthy account into liquidation).
-        if (_vault.cashOf(account) < 0) _checkInitial(account);
+        if (_vault.cashSharesOf(account) < 0) _checkInitial(account);
     }
 
     // ---------------------------------------------------------------- checks
@@ -159,7 +159,8 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     function checkWithdrawal(AccountId account) external view {
         // An account with no positions and no debt needs no price: its requirement is
         // zero and its equity is not negative, so withdrawals work even when feeds fail.
-        if (_vault.cashOf(account) >= 0 && _positionCount(account) == 0) return;
+        // The sign of its cash is the sign of its shares: no interest to accrue for that.
+        if (_vault.cashSharesOf(account) >= 0 && _positionCount(account) == 0) return;
         _checkInitial(account);
     }
 

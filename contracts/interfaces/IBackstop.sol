@@ -30,10 +30,14 @@ interface IBackstop {
     /// @param count How many of them have maintenance equity below zero (`accounts.length`).
     /// @param totalShortfallWad The sum of their shortfalls, WAD.
     /// @param accounts Those accounts, in the order given, each with its shortfall.
+    /// @param unpriced The accounts whose margin could not be valued (the engine reverted: a price
+    /// one of their positions needs is stale, out of bounds or unreadable), in the order given;
+    /// neither counted nor hidden.
     struct LatentInsolvency {
         uint256 count;
         uint256 totalShortfallWad;
         Shortfall[] accounts;
+        AccountId[] unpriced;
     }
 
     /// @notice The takeover budget (`docs/backstop.md`), WAD (USD), set by the risk manager within
@@ -100,17 +104,27 @@ interface IBackstop {
     /// @notice Deleveraging closed nothing: every listed holder was skipped (below maintenance
     /// after its close, or the insurance fund). Nothing changed; resending it is a waste.
     error BackstopNothingClosed(AccountId account, SeriesId seriesId);
-    /// @notice Deleveraging ran out of gas at holder `index`: send it with more gas.
-    error BackstopOutOfGas(uint256 index);
+    /// @notice A call ran out of gas at `account`: deleveraging at a holder's close (or the
+    /// takeover's simulation, the account itself), or `latentInsolvency` valuing an account. The
+    /// call's gas, not a price or a refusal, failed: send it with more gas (or read fewer accounts
+    /// per call; the SDK's `getLatentInsolvency` splits the chunk).
+    error BackstopOutOfGas(AccountId account);
     /// @notice `simulateTakeover` and `deleverageStep` are the backstop's own steps.
     error BackstopOnlySelf(address caller);
+    /// @notice `payFromFund` is the liquidator's: it pays the bidders of insolvent accounts.
+    error BackstopOnlyLiquidator(address caller);
 
     // ---------------------------------------------------------------- events
 
     /// @notice The insurance fund covered `account`'s bare cash debt of `amount` cash units at par.
+    /// When an auction ran on the account, the Liquidator's `AuctionEnded(account, false)` follows
+    /// in the same transaction: with this event before it, it means emptied, not restored.
     event DebtAbsorbed(AccountId indexed account, uint256 amount);
-    /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt
-    /// (the same event as `ILiquidator.BadDebtIncurred`).
+    /// @notice A fund payment (an absorbed debt, a payment to a bidder of an insolvent account, a
+    /// taken-over debt) went beyond the fund's cash: the vault wrote `amount` cash units off against
+    /// every cash creditor (`LossSocialized`), and `totalBadDebt` is `badDebt()` after it. Both
+    /// numbers are the vault's realised measure, read before and after. Every fund payment goes
+    /// through the Backstop, so this is the only contract that emits it.
     event BadDebtIncurred(AccountId indexed account, uint256 amount, uint256 totalBadDebt);
     /// @notice The insurance fund took `account` whole at its mark value `valueWad`, which cost it
     /// `lossToFundWad`; `budgetLeftWad` is what the budget allows the next takeover (WAD).
@@ -141,6 +155,12 @@ interface IBackstop {
     /// the liquidator needs no entry point for the backstop. Permissionless.
     function absorbDebt(AccountId account) external;
 
+    /// @notice The insurance fund pays `to` (the bidder) `amount` cash units for a bid on insolvent
+    /// `account`: the Liquidator's only way to pay from the fund (`BackstopOnlyLiquidator`), so
+    /// that every fund payment, and every `BadDebtIncurred`, comes from the Backstop. What the
+    /// fund's cash does not cover is bad debt (`BadDebtIncurred`).
+    function payFromFund(AccountId account, AccountId to, uint256 amount) external;
+
     /// @notice Step 1 of the waterfall: the insurance fund takes the whole of `account` (every
     /// collateral balance, its signed cash, every position) at its mark value V, with no discount,
     /// and ends its auction. Runs only while an auction is open on the account (running, or lapsed
@@ -149,8 +169,10 @@ interface IBackstop {
     /// (`BackstopAccountHealthy`), not a protocol account (`BackstopProtectedAccount`), and every
     /// price it needs is valid, the fund's own collateral's included (the oracle's error). The fund
     /// absorbs `−V` when V < 0 and gains V otherwise; the loss must fit `budgetLeft()`
-    /// (`BackstopBudgetExceeded`) and the fund must end at or above initial margin
-    /// (`BackstopFundBelowInitialMargin`). Permissionless.
+    /// (`BackstopBudgetExceeded`) and the
+    /// fund must end at or above initial margin (`BackstopFundBelowInitialMargin`). The account's
+    /// debt is paid from the fund's cash: what that cash does not cover is written off at once
+    /// (`BadDebtIncurred`), as for any fund payment. Permissionless.
     function takeover(AccountId account) external returns (TakeoverPreview memory);
 
     /// @notice Step 2 of the waterfall: closes `account`'s position in `seriesId` against its
@@ -193,18 +215,23 @@ interface IBackstop {
     // ---------------------------------------------------------------- views
 
     /// @notice The accounts among `accounts` whose maintenance equity is below zero, each with its
-    /// shortfall, their count and the total, from one `engine.accountsMargin` call (so it reverts,
-    /// like that call, while a price a position needs is invalid). The chain cannot enumerate
-    /// accounts: the caller supplies them (the keeper's indexer has every account that ever held
-    /// collateral or a position); the SDK's `getLatentInsolvency` reads long lists in chunks. The
-    /// list is taken as given: a protocol account in it is counted like any other (the insurance
-    /// account's negative equity is the bad debt already realised, `badDebt()`).
+    /// shortfall, their count and the total. Each account is valued on its own
+    /// (`engine.accountMargin` in a `try`, as the liquidator's `onAccountChanged` does): one whose
+    /// valuation reverts (a stale or out-of-bounds feed its positions need) is listed in
+    /// `unpriced` and the others are still reported; running out of gas reverts
+    /// (`BackstopOutOfGas`). The protocol's own accounts (insurance, settlement, fee; those
+    /// `absorbDebt` and the liquidator refuse) are left out: the insurance account's negative
+    /// equity is the bad debt already realised (`badDebt()`), the settlement account's debt a
+    /// transient of settlement order. The chain cannot enumerate accounts: the caller supplies
+    /// them (the keeper's indexer has every account that ever held collateral or a position); the
+    /// SDK's `getLatentInsolvency` reads long lists in chunks sized by gas.
+    /// Caveat: collateral whose feed is stale counts as zero (the engine's rule for margin), so
+    /// during such an outage a solvent account with a cash debt against that collateral shows its
+    /// whole debt as a shortfall; read the figure with the oracle's health.
     function latentInsolvency(AccountId[] calldata accounts) external view returns (LatentInsolvency memory);
 
-    /// @notice The insurance fund's unbacked shortfall, cash units rounded up: `max(0, −V_fund)`
-    /// with `V_fund` its mark value. While the fund holds only cash this is its negative cash (no
-    /// price read); once it holds positions or collateral it needs their prices (fail closed: the
-    /// oracle's error, rather than an unpriced collateral counted as zero).
+    /// @notice Bad debt so far, cash units: the vault's `badDebt()` (losses written off against the
+    /// cash creditors, plus any loss held apart), the same figure as `ILiquidator.badDebt()`.
     function badDebt() external view returns (uint256);
 
     /// @notice What `takeover(account)` would move now: V, the loss to the fund and the budget

@@ -2,14 +2,19 @@
 pragma solidity 0.8.30;
 
 import {IAccountHook} from "./IAccountHook.sol";
+import {IRateModel} from "./IRateModel.sol";
 import {IRiskCheck} from "./IRiskCheck.sol";
 import {AccountId} from "../types/AccountId.sol";
 
 /// @title ICollateralVault
 /// @notice Custody of every account's posted collateral and its signed cash balance.
 /// @dev Balances are kept in each token's native units so the books reconcile to the
-/// wei: for every collateral asset `balanceOf(vault) == Σ collateralOf(·, asset)`, and
-/// for the cash asset `balanceOf(vault) == Σ cashOf(·)` (debts counted negative).
+/// wei: for every collateral asset `balanceOf(vault) == Σ collateralOf(·, asset)`. Cash is kept
+/// on an index (`CashMarket`, `docs/cash.md`): positive balances are supply shares, negative
+/// ones debt shares, interest on debt comes from a pluggable rate model and a loss the
+/// insurance fund cannot cover lowers the supply index. For the cash asset
+/// `balanceOf(vault) ≥ Σ cashOf(·)` (debts counted negative), equal with a zero rate, the
+/// difference being rounding dust that always favours the vault.
 /// Only modules (OptionMarket, Liquidator, …) move value between accounts; they are
 /// responsible for margin-checking the accounts they touch.
 interface ICollateralVault {
@@ -34,6 +39,26 @@ interface ICollateralVault {
         uint256 totalSupplied;
     }
 
+    /// @notice The cash asset's index state, as stored (three slots). An account's cash is
+    /// `shares × supplyIndex / 1e18` (rounded down) when its shares are positive, and
+    /// `shares × debtIndex / 1e18` (rounded up) when they are negative; both indices start at 1e18.
+    /// @param supplyIndex Cash units per 1e18 supply shares: grows with interest, falls with a loss.
+    /// @param debtIndex Cash units per 1e18 debt shares: grows with interest, never falls.
+    /// @param totalSupplyShares Σ positive shares.
+    /// @param totalDebtShares Σ negative shares, as a positive number.
+    /// @param rateModel Where the borrow rate comes from; zero is the built-in zero rate.
+    /// @param lastAccrual When interest last accrued (only while a rate model is set).
+    /// @param lastRate The rate that accrual used, per second WAD: the fallback when the model fails.
+    struct CashMarket {
+        uint128 supplyIndex;
+        uint128 debtIndex;
+        uint128 totalSupplyShares;
+        uint128 totalDebtShares;
+        IRateModel rateModel;
+        uint40 lastAccrual;
+        uint56 lastRate;
+    }
+
     // ---------------------------------------------------------------- errors
 
     /// @notice An amount of zero was given.
@@ -50,7 +75,8 @@ interface ICollateralVault {
     error VaultTooManyAssets(uint256 max);
     /// @notice Haircuts outside the hard bounds, or maintenance above initial.
     error VaultInvalidHaircuts(uint256 initialHaircutWad, uint256 maintenanceHaircutWad);
-    /// @notice The token's decimals are above the supported maximum.
+    /// @notice The token's decimals are above the supported maximum (`MAX_DECIMALS`, or
+    /// `MAX_CASH_ASSET_DECIMALS` for the cash asset).
     error VaultInvalidDecimals(address asset, uint8 decimals);
     /// @notice The deposit would take the asset over its supply cap.
     error VaultSupplyCapExceeded(address asset, uint256 totalAfter, uint256 cap);
@@ -78,6 +104,31 @@ interface ICollateralVault {
     error VaultSelfTransfer(AccountId account);
     /// @notice An amount does not fit the vault's signed bookkeeping.
     error VaultAmountTooLarge(uint256 amount);
+    /// @notice The rate model given is neither zero (the zero rate) nor a contract.
+    error VaultRateModelNotContract(address model);
+    /// @notice The rate model given reverted, or did not answer with one word, when asked for a rate.
+    error VaultRateModelFailed(address model);
+    /// @notice The rate model given answered a rate per second above `maxRate`.
+    error VaultRateOutOfRange(uint256 ratePerSecondWad, uint256 maxRate);
+    /// @notice The rate model ran out of the gas the caller left it; send the call with more gas.
+    error VaultRateModelOutOfGas();
+    /// @notice The reserve share is above its hard bound.
+    error VaultInvalidReserveShare(uint256 shareWad, uint256 maxShareWad);
+    /// @notice A reserve share needs the insurance account, which is not set.
+    error VaultInsuranceAccountNotSet();
+    /// @notice The insurance account is set once; it cannot be replaced.
+    error VaultInsuranceAccountAlreadySet();
+    /// @notice The settlement account is set once; it cannot be replaced.
+    error VaultSettlementAccountAlreadySet();
+    /// @notice A protocol account was given where it may not be (the settlement account as the
+    /// insurance account or the reverse, a settlement account already holding cash, or a
+    /// withdrawal from the settlement account).
+    error VaultProtocolAccount(AccountId account);
+    /// @notice While a loss is held apart (`unabsorbedLoss()` > 0) a cash deposit may not create or
+    /// raise a claim: the claims already there are not all backed, so a new deposit would be
+    /// withdrawable first-come by them. Repaying a debt (up to all of it), the insurance account
+    /// and `repayUnabsorbedLoss` stay open.
+    error VaultLossHeldApart(uint256 unabsorbedLoss);
 
     // ---------------------------------------------------------------- events
 
@@ -107,6 +158,33 @@ interface ICollateralVault {
     event RiskCheckSet(address riskCheck);
     /// @notice The account hook (the liquidator) was set.
     event AccountHookSet(address hook);
+    /// @notice Interest accrued on cash at `ratePerSecondWad`: debts grew by `interest` cash units
+    /// (rounded down) and the reserve bought `reserveShares` supply shares for the insurance
+    /// account (`cashMarket()` has the new indices).
+    event InterestAccrued(uint256 ratePerSecondWad, uint256 interest, uint256 reserveShares);
+    /// @notice The rate model answered nothing usable (a revert, not one word, or above the cap):
+    /// interest accrued at the last good rate, `fallbackRate`, instead.
+    event RateModelFallback(address indexed model, uint256 fallbackRate);
+    /// @notice The admin set the rate model (zero: the zero rate); `ratePerSecondWad` is its first answer.
+    event RateModelSet(address indexed model, uint256 ratePerSecondWad);
+    /// @notice The risk manager set the share of interest that goes to the insurance fund.
+    event ReserveShareSet(uint256 shareWad);
+    /// @notice The admin set the insurance account: the reserve's payee, whose uncovered payments
+    /// are shared by every cash creditor.
+    event InsuranceAccountSet(AccountId indexed account);
+    /// @notice The insurance account paid `amount` cash units more than it held: the loss was
+    /// written off against every creditor at once, and the supply index fell to `supplyIndex`.
+    event LossSocialized(AccountId indexed account, uint256 amount, uint256 supplyIndex);
+    /// @notice A loss larger than every cash creditor's claim could absorb: `amount` cash units
+    /// are held as `unabsorbedLoss()`, outside the index (no interest, not lent-out cash).
+    event LossUnabsorbed(AccountId indexed account, uint256 amount, uint256 unabsorbedLoss);
+    /// @notice `amount` tokens paid `unabsorbedLoss()` down to `unabsorbedLoss`.
+    event UnabsorbedLossRepaid(address indexed from, uint256 amount, uint256 unabsorbedLoss);
+    /// @notice An index would have passed `MAX_INDEX`: the period since the last accrual earned
+    /// nothing (`cashMarket().lastAccrual` moved on).
+    event InterestStopped(uint256 ratePerSecondWad, uint256 elapsed);
+    /// @notice The admin set the settlement account, whose cash is a raw balance outside the index.
+    event SettlementAccountSet(AccountId indexed account);
 
     // ---------------------------------------------------------------- accounts
 
@@ -124,7 +202,10 @@ interface ICollateralVault {
     /// @notice Deposits `amount` native units of `asset` from the caller into `account`.
     /// Anyone may deposit cash into any account; only the owner or an operator may deposit
     /// other collateral (`VaultUnauthorized`), so no stranger can plant an asset whose feed may
-    /// fail in someone else's account. Refuses fee-on-transfer tokens.
+    /// fail in someone else's account. Refuses fee-on-transfer tokens. While a loss is held apart
+    /// (`unabsorbedLoss()` > 0), a cash deposit that would leave `account` with a positive claim
+    /// reverts `VaultLossHeldApart` (a repayment up to the whole debt, the insurance account and
+    /// the settlement account stay open), until `repayUnabsorbedLoss` repays it.
     function deposit(AccountId account, address asset, uint256 amount) external;
 
     /// @notice `deposit` after an EIP-2612 permit. A permit that fails (for example
@@ -150,8 +231,18 @@ interface ICollateralVault {
     function moveCollateral(AccountId from, AccountId to, address asset, uint256 amount) external;
 
     /// @notice Moves `amount` cash units from `from` to `to`; `from` may go negative.
-    /// Modules only.
+    /// Modules only. When `from` is the insurance account and this leaves it owing, the debt is
+    /// written off against every creditor at once (`LossSocialized`) before `to` is credited.
     function moveCash(AccountId from, AccountId to, uint256 amount) external;
+
+    /// @notice Accrues interest on cash up to now. Anyone may call it: what it stores is a
+    /// function of time and the vault's state only, and every cash action does it first anyway.
+    function accrueInterest() external;
+
+    /// @notice Marks `account` as auctioned (modules: the liquidator, when it opens an auction).
+    /// Only a marked account can be under auction, so only its deposits call the account hook;
+    /// the mark is never removed (an account auctioned once keeps paying for the call).
+    function markAuctioned(AccountId account) external;
 
     // ---------------------------------------------------------------- governance
 
@@ -182,16 +273,47 @@ interface ICollateralVault {
     /// @notice Plugs in the margin engine as the withdrawal check. Admin, once.
     function setRiskCheck(IRiskCheck riskCheck) external;
 
-    /// @notice Sets, once, the hook told after every deposit (`IAccountHook.onAccountChanged`),
-    /// so a deposit that restores an account ends its auction. Admin only; reverts with
+    /// @notice Sets, once, the hook told after a deposit (`IAccountHook.onAccountChanged`) into
+    /// an account marked as auctioned (`markAuctioned`), so a deposit that restores an account
+    /// ends its auction. Admin only; reverts with
     /// `VaultZeroAddress` for the zero address and `VaultAccountHookAlreadySet` once set.
     function setAccountHook(IAccountHook hook) external;
+
+    /// @notice Sets the rate model (admin, i.e. the timelock), after accruing at the old one.
+    /// Zero means the built-in zero rate. Any other address must be a contract that answers a
+    /// rate at most `MAX_RATE_PER_SECOND` now: `VaultRateModelNotContract`, `VaultRateModelFailed`,
+    /// `VaultRateOutOfRange`.
+    function setRateModel(IRateModel model) external;
+
+    /// @notice Sets the share of interest paid to the insurance fund (risk manager), after
+    /// accruing at the old one; at most `MAX_RESERVE_SHARE` (`VaultInvalidReserveShare`), and not
+    /// above zero before the insurance account is set (`VaultInsuranceAccountNotSet`).
+    function setReserveShare(uint256 shareWad) external;
+
+    /// @notice Sets, once, the insurance fund's account (admin): it receives the reserve, and what
+    /// it pays beyond its balance is shared pro rata by every cash creditor. `VaultZeroAddress`,
+    /// `VaultInsuranceAccountAlreadySet`.
+    function setInsuranceAccount(AccountId account) external;
+
+    /// @notice Sets, once, the option market's settlement account (admin). Its cash is a raw
+    /// signed balance outside the index: it accrues no interest, owes none, bears no loss and is
+    /// not counted in utilisation, but counts in `liquidity` (Σ supply − Σ debt + it − the
+    /// unabsorbed loss is what the vault holds). It must hold no cash when set.
+    /// `VaultZeroAddress`, `VaultSettlementAccountAlreadySet`, `VaultProtocolAccount`.
+    function setSettlementAccount(AccountId account) external;
+
+    /// @notice Pays `amount` cash tokens from the caller toward `unabsorbedLoss()` (at most all of
+    /// it): recapitalisation after a loss larger than every creditor's claim.
+    function repayUnabsorbedLoss(uint256 amount) external;
 
     /// @notice Pauses deposits (guardian). Withdrawals and module moves are never paused.
     function pause() external;
 
     /// @notice Resumes deposits (guardian).
     function unpause() external;
+
+    /// @notice Whether deposits are paused.
+    function paused() external view returns (bool);
 
     // ---------------------------------------------------------------- views
 
@@ -207,17 +329,56 @@ interface ICollateralVault {
     /// @notice `account`'s balance of collateral `asset`, native units.
     function collateralOf(AccountId account, address asset) external view returns (uint256);
 
-    /// @notice `account`'s signed cash balance, native units of the cash asset.
+    /// @notice `account`'s signed cash balance, native units of the cash asset, with interest
+    /// accrued to now: a credit rounded down, a debt rounded up.
     function cashOf(AccountId account) external view returns (int256);
 
-    /// @notice Every collateral balance of `account`, aligned with `collateralAssets()`, and its cash.
+    /// @notice `account`'s signed cash shares as stored (positive: supply, negative: debt), before
+    /// the interest since `cashMarket().lastAccrual` and, for the insurance account, its reserve.
+    function cashSharesOf(AccountId account) external view returns (int256);
+
+    /// @notice Every collateral balance of `account`, aligned with `collateralAssets()`, and its
+    /// cash with interest accrued to now (as `cashOf`).
     function balancesOf(AccountId account) external view returns (uint256[] memory collateral, int256 cash);
 
-    /// @notice Sum of all negative cash balances, as a positive number of cash units.
+    /// @notice Sum of all negative cash balances, as a positive number of cash units, with
+    /// interest accrued to now (rounded up).
     function totalCashDebt() external view returns (uint256);
 
-    /// @notice Sum of all positive cash balances, cash units.
+    /// @notice Sum of all positive cash balances, cash units, with interest accrued to now
+    /// (rounded down).
     function totalCashCredit() external view returns (uint256);
+
+    /// @notice The cash index state as stored, before the interest since `lastAccrual`.
+    function cashMarket() external view returns (CashMarket memory);
+
+    /// @notice The rate per second (WAD) the next accrual will charge: the rate model's answer on
+    /// the stored totals, or the last good rate when it answers nothing usable; 0 with no model.
+    function borrowRate() external view returns (uint256 ratePerSecondWad);
+
+    /// @notice The share of interest paid to the insurance fund, WAD.
+    function reserveShareWad() external view returns (uint256);
+
+    /// @notice The insurance fund's account (zero until set).
+    function insuranceAccount() external view returns (AccountId);
+
+    /// @notice The settlement account (zero until set).
+    function settlementAccount() external view returns (AccountId);
+
+    /// @notice The part of losses no creditor's claim could absorb, still unpaid, cash units: held
+    /// outside the index (no interest) and subtracted from the cash creditors may withdraw.
+    function unabsorbedLoss() external view returns (uint256);
+
+    /// @notice The cash creditors may withdraw now: Σ supply − Σ debt + the settlement account's
+    /// raw balance − `unabsorbedLoss()`, never below zero, with interest accrued to now.
+    function cashLiquidity() external view returns (uint256);
+
+    /// @notice Every loss written off against the creditors so far, cash units.
+    function lossSocialized() external view returns (uint256);
+
+    /// @notice Bad debt so far: the losses written off against the creditors plus
+    /// `unabsorbedLoss()` (what no claim could absorb, not yet repaid), cash units.
+    function badDebt() external view returns (uint256);
 
     /// @notice The withdrawal risk check (zero until the margin engine is plugged in).
     function riskCheck() external view returns (IRiskCheck);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IAccountHook} from "./IAccountHook.sol";
+import {IBackstop} from "./IBackstop.sol";
 import {IMarginEngine} from "./IMarginEngine.sol";
 import {AccountId} from "../types/AccountId.sol";
 
@@ -14,8 +15,9 @@ import {AccountId} from "../types/AccountId.sol";
 /// the account is solvent and stays at the start discount while its maintenance equity is below
 /// zero (so the fund never pays more for a bankrupt account the longer nobody bids).
 /// When that price is negative (an insolvent account), the insurance fund pays the bidder
-/// instead; whatever the fund cannot cover drives its balance negative, and
-/// that negative balance is the protocol's explicit bad debt. Cash, including what earlier
+/// instead; whatever the fund cannot cover is the protocol's explicit bad debt, which the vault
+/// writes off against every cash creditor at once by lowering the supply index
+/// (`ICollateralVault.LossSocialized`, `docs/cash.md`). Cash, including what earlier
 /// bids paid in, is never discounted, so splitting a bid gains nothing and a cash debt
 /// costs the fund its face value; no auction opens or takes a bid while a collateral the
 /// account holds (not delisted) has no valid price; the auction clock runs only while the
@@ -143,12 +145,18 @@ interface ILiquidator is IAccountHook {
         int256 payment,
         uint256 insuranceFee
     );
+    /// @notice The auction of `account` ended. `emptied` is true when a bid took the whole account;
+    /// false when it ended otherwise: restored at or above maintenance (a bid, a deposit, a fill,
+    /// `terminateAuction`), lapsed, or emptied of a bare cash debt by the Backstop's `absorbDebt`,
+    /// which then ends it through `terminateAuction`: a `DebtAbsorbed(account, …)` of the Backstop
+    /// earlier in the same transaction tells that case apart (the Liquidator does not know the
+    /// Backstop; saying `true` there would cost its bytes).
     event AuctionEnded(AccountId indexed account, bool emptied);
     /// @notice A `bidMany` request on `account` reverted with the error whose selector is
     /// `reason` and was skipped: nothing of it happened.
     event BidSkipped(AccountId indexed account, bytes4 reason);
-    /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt.
-    event BadDebtIncurred(AccountId indexed account, uint256 amount, uint256 totalBadDebt);
+    /// @notice The Backstop the Liquidator pays insolvent bids' bidders through (`setBackstop`).
+    event BackstopSet(IBackstop backstop);
     event AuctionParamsSet(AuctionParams params);
 
     // ---------------------------------------------------------------- actions
@@ -222,6 +230,15 @@ interface ILiquidator is IAccountHook {
     /// @notice Sets the auction parameters (risk manager, within hard bounds).
     function setAuctionParams(AuctionParams calldata params) external;
 
+    /// @notice Sets the Backstop through which the insurance fund pays the bidders of insolvent
+    /// accounts (`IBackstop.payFromFund`: it books the payment in the takeover budget's window and
+    /// announces any bad debt). Admin (the timelock); until it is set, a bid the fund must pay
+    /// for reverts `LiquidatorZeroAddress`.
+    function setBackstop(IBackstop backstop_) external;
+
+    /// @notice The Backstop that pays insolvent bids' bidders from the fund (`setBackstop`).
+    function backstop() external view returns (IBackstop);
+
     // ---------------------------------------------------------------- views
 
     /// @notice Exactly what `bid` would do now with `fractionWad` (same code path),
@@ -251,6 +268,7 @@ interface ILiquidator is IAccountHook {
     /// @notice The insurance fund's account in the vault.
     function insuranceAccount() external view returns (AccountId);
 
-    /// @notice Bad debt the insurance fund owes (its negative cash), cash units.
+    /// @notice Bad debt so far, cash units: the vault's `badDebt()` (losses written off against the
+    /// creditors, plus any debt of the insurance account the supply index could not absorb).
     function badDebt() external view returns (uint256);
 }

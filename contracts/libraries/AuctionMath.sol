@@ -29,18 +29,21 @@ library AuctionMath {
         return p.startDiscountWad + ((p.endDiscountWad - p.startDiscountWad) * elapsed) / p.duration;
     }
 
-    /// @notice The discount a bid gets at `timestamp`: `discountAt`, except that while the account
-    /// is insolvent (`equityMM < 0`) it stays at the start discount. Only insolvent accounts can make
-    /// the insurance fund pay (a price below zero needs V < 0, and V ≥ equityMM), and the fund pays
+    /// @notice The discount a bid gets at `timestamp`: `discountAt`, except that while the account's
+    /// mark value is below zero (`markValue < 0`, V < 0) it stays at the start discount. V < 0 is
+    /// exactly when the price can fall below zero and the insurance fund pays the bidder
     /// `|V| + d·|H|`: a discount that kept growing would have the fund pay more the longer nobody
-    /// bids (issue 16). An auction nobody takes at the start discount waits for the backstop.
+    /// bids (issue 16). No bid moves an account across V = 0 (V < 0: the account receives nothing,
+    /// V' = (1 − f)·V; V ≥ 0: P ≥ 0, V' = (1 − f)·V + f·P), so split and whole bids get the same
+    /// discount (review rv16 F1; keying on equityMM let a first slice lift a haircut-only account
+    /// to the grown discount). An auction nobody takes at the start discount waits for the backstop.
     function bidDiscountAt(
         ILiquidator.AuctionParams memory p,
-        int256 equityMM,
+        int256 markValue,
         uint256 clockStart,
         uint256 timestamp
     ) internal pure returns (uint256) {
-        if (equityMM < 0) return p.startDiscountWad;
+        if (markValue < 0) return p.startDiscountWad;
         return discountAt(p, clockStart, timestamp);
     }
 

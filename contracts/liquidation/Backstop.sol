@@ -92,7 +92,7 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         int256 cash = vault.cashOf(account);
         if (cash >= 0 || !_holdsNothing(account)) revert BackstopNotAnEmptyDebtor(account);
         uint256 debt = uint256(-cash);
-        _payFromInsurance(account, debt);
+        _payFromFund(account, account, debt);
         emit DebtAbsorbed(account, debt);
         // Interaction last: the account now holds exactly nothing (cash 0), so it is not below
         // maintenance and the liquidator's permissionless `terminateAuction` ends its auction
@@ -102,15 +102,14 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IBackstop
     function takeover(AccountId account) external nonReentrant returns (TakeoverPreview memory p) {
-        int256 fundValueBefore;
-        int256 fundValueAfter;
-        (p, fundValueBefore, fundValueAfter) = _takeover(account);
+        uint256 badDebtBefore = vault.badDebt();
+        p = _takeover(account);
         _bookLoss(p.lossToFundWad);
         p.budgetLeftWad = budgetLeft();
         emit AccountTakenOver(account, p.valueWad, p.lossToFundWad, p.budgetLeftWad);
-        uint256 before = _shortfall(fundValueBefore);
-        uint256 total = _shortfall(fundValueAfter);
-        if (total > before) emit BadDebtIncurred(account, total - before, total);
+        // The account's debt is paid from the fund's cash: what that cash did not cover the vault
+        // has just written off (the fund never owes on the index), whatever else the fund holds.
+        _emitBadDebt(account, badDebtBefore);
         // Interaction last: the account is empty, so no longer below maintenance, and the
         // liquidator's permissionless `terminateAuction` ends its auction.
         liquidator.terminateAuction(account);
@@ -135,6 +134,12 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         // A call that skipped every holder changed nothing: refuse it, so that it cannot be
         // repeated for free and a keeper's simulation fails (and backs off) instead of resending.
         if (closed == 0) revert BackstopNothingClosed(account, seriesId);
+    }
+
+    /// @inheritdoc IBackstop
+    function payFromFund(AccountId account, AccountId to, uint256 amount) external {
+        if (msg.sender != address(liquidator)) revert BackstopOnlyLiquidator(msg.sender);
+        _payFromFund(account, to, amount);
     }
 
     /// @inheritdoc IBackstop
@@ -175,29 +180,42 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IBackstop
     function latentInsolvency(AccountId[] calldata accounts) external view returns (LatentInsolvency memory r) {
-        IMarginEngine.MarginState[] memory states = engine.accountsMargin(accounts);
-        Shortfall[] memory list = new Shortfall[](states.length);
+        (AccountId settlement, AccountId fee) = (market.settlementAccount(), market.feeAccount());
+        Shortfall[] memory list = new Shortfall[](accounts.length);
+        AccountId[] memory unpriced = new AccountId[](accounts.length);
         uint256 count;
-        for (uint256 i; i < states.length; ++i) {
-            int256 equityMM = states[i].equityMM;
-            if (equityMM >= 0) continue;
-            uint256 shortfall = uint256(-equityMM);
-            list[count++] = Shortfall(accounts[i], shortfall);
-            r.totalShortfallWad += shortfall;
+        uint256 unpricedCount;
+        for (uint256 i; i < accounts.length; ++i) {
+            AccountId account = accounts[i];
+            if (account == insuranceAccount || account == settlement || account == fee) continue;
+            uint256 gasBefore = gasleft();
+            try engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
+                if (state.equityMM < 0) {
+                    uint256 shortfall = uint256(-state.equityMM);
+                    list[count++] = Shortfall(account, shortfall);
+                    r.totalShortfallWad += shortfall;
+                }
+            } catch {
+                // Out of gas leaves at most 1/64 of what the call had: that is the caller's
+                // budget, not the account's prices, so revert and let the caller split the list.
+                if (gasleft() <= gasBefore / 63) revert BackstopOutOfGas(account);
+                unpriced[unpricedCount++] = account;
+            }
         }
-        // Shrinks the list to the accounts found: only its length word changes, inside memory this
-        // function allocated, so it stays memory-safe.
+        // Shrinks both lists to what was found: only their length words change, inside memory
+        // this function allocated, so it stays memory-safe.
         assembly ("memory-safe") {
             mstore(list, count)
+            mstore(unpriced, unpricedCount)
         }
         r.count = count;
         r.accounts = list;
+        r.unpriced = unpriced;
     }
 
     /// @inheritdoc IBackstop
     function badDebt() public view returns (uint256) {
-        _checkCollateralPriced(insuranceAccount);
-        return _shortfall(engine.accountMargin(insuranceAccount).markValue);
+        return vault.badDebt();
     }
 
     /// @inheritdoc IBackstop
@@ -271,30 +289,28 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
                 continue;
             }
             uint256 held = SignedMath.abs(market.positionOf(holders[i], c.seriesId));
-            closed += _closeOne(c, holders[i], held < size - closed ? held : size - closed, i);
+            closed += _closeOne(c, holders[i], held < size - closed ? held : size - closed);
         }
     }
 
     /// @dev One holder's close of `q` contracts, as a self-call that undoes itself if the holder
     /// would end below maintenance; what it closed (`q` or 0).
-    function _closeOne(Close memory c, AccountId holder, uint256 q, uint256 index) private returns (uint256) {
+    function _closeOne(Close memory c, AccountId holder, uint256 q) private returns (uint256) {
         try this.deleverageStep(c.account, holder, c.seriesId, c.accountIsLong, q, c.priceWad) {
             emit Deleveraged(c.account, holder, c.seriesId, q, c.priceWad, FixedPointMathLib.mulWad(q, c.shadeWad));
             return q;
         } catch (bytes memory reason) {
             // A refusal carries an error; an empty revert is a step that ran out of gas, which
             // must not pass for a skip (the step gets 63/64 of the gas left).
-            if (reason.length == 0) revert BackstopOutOfGas(index);
+            if (reason.length == 0) revert BackstopOutOfGas(holder);
             emit DeleverageSkipped(c.account, holder, bytes4(reason));
             return 0;
         }
     }
 
     /// @dev The takeover, shared by `takeover` and `simulateTakeover`: the checks, the budget, the
-    /// move and the fund's IM check; the fund's mark value before and after, for its shortfall.
-    function _takeover(
-        AccountId account
-    ) private returns (TakeoverPreview memory p, int256 fundValueBefore, int256 fundValueAfter) {
+    /// move and the fund's IM check.
+    function _takeover(AccountId account) private returns (TakeoverPreview memory p) {
         p.valueWad = _checkReady(account).markValue;
         // Every price the fund's valuation needs, before any refusal for budget: the engine counts
         // an unpriced collateral as zero, which would pass a missing price off as the fund being
@@ -302,7 +318,6 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         // checked by the valuation itself, which fails closed.
         AccountId fund = insuranceAccount;
         _checkCollateralPriced(fund);
-        fundValueBefore = engine.accountMargin(fund).markValue;
         p.lossToFundWad = BackstopMath.lossToFund(p.valueWad);
         p.budgetLeftWad = budgetLeft();
         if (p.lossToFundWad > p.budgetLeftWad) revert BackstopBudgetExceeded(p.lossToFundWad, p.budgetLeftWad);
@@ -310,7 +325,6 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         IMarginEngine.MarginState memory after_ = engine.accountMargin(fund);
         int256 excessIM = after_.equityIM - int256(after_.requirementIM);
         if (excessIM < 0) revert BackstopFundBelowInitialMargin(excessIM);
-        fundValueAfter = after_.markValue;
     }
 
     /// @dev When a backstop step may run on `account` (`docs/backstop.md`); its margin state.
@@ -362,7 +376,7 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
     /// deleveraging's own.
     function _checkTakeoverRefusedForBudget(AccountId account) private {
         try this.simulateTakeover(account) {} catch (bytes memory reason) {
-            if (reason.length == 0) revert BackstopOutOfGas(0);
+            if (reason.length == 0) revert BackstopOutOfGas(account);
             bytes4 selector = bytes4(reason);
             if (
                 selector == BackstopBudgetExceeded.selector ||
@@ -433,9 +447,10 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         bucket.lossWad += uint192(lossWad);
     }
 
-    /// @dev The shortfall of a fund worth `valueWad`, cash units rounded up.
-    function _shortfall(int256 valueWad) private view returns (uint256) {
-        return valueWad < 0 ? CashUnits.fromWadUp(uint256(-valueWad), _cashDecimals) : 0;
+    /// @dev Announces the bad debt the vault wrote off since it read `before` (its `badDebt()`).
+    function _emitBadDebt(AccountId account, uint256 before) private {
+        uint256 total = vault.badDebt();
+        if (total > before) emit BadDebtIncurred(account, total - before, total);
     }
 
     function _setBudget(TakeoverBudget memory b) private {
@@ -463,11 +478,12 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         return seriesIds.length == 0;
     }
 
-    /// @dev The insurance fund pays `account` `amount` cash units; what it did not hold becomes bad debt.
-    function _payFromInsurance(AccountId account, uint256 amount) private {
-        int256 held = vault.cashOf(insuranceAccount);
-        vault.moveCash(insuranceAccount, account, amount);
-        uint256 covered = held > 0 ? uint256(held) : 0;
-        if (amount > covered) emit BadDebtIncurred(account, amount - covered, badDebt());
+    /// @dev The insurance fund pays `to` `amount` cash units on `account`'s behalf (`to` is
+    /// `account` for a bare debt, its bidder for an insolvent bid); what the fund's cash did not
+    /// cover the vault writes off (bad debt).
+    function _payFromFund(AccountId account, AccountId to, uint256 amount) private {
+        uint256 before = vault.badDebt();
+        vault.moveCash(insuranceAccount, to, amount);
+        _emitBadDebt(account, before);
     }
 }

@@ -10,8 +10,9 @@ import {AccountId} from "../types/AccountId.sol";
 /// @title InsuranceFund
 /// @notice Owns the vault account that collects part of every liquidation discount and
 /// pays bidders who take insolvent accounts. Anyone can fund it with `vault.deposit`
-/// into `account()`. Its cash may go negative when it pays more than it holds: that
-/// negative balance is the protocol's explicit bad debt (see docs/liquidation.md).
+/// into `account()`; it also receives the vault's reserve share of interest. When it pays more
+/// than it holds, the rest is the protocol's explicit bad debt, which the vault writes off against
+/// every cash creditor at once by lowering the supply index (see docs/cash.md).
 contract InsuranceFund is AccessControl {
     /// @notice The vault that holds the fund's balance.
     ICollateralVault public immutable vault;

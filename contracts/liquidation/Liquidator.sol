@@ -6,6 +6,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
+import {IBackstop} from "../interfaces/IBackstop.sol";
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {ILiquidator} from "../interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
@@ -46,6 +47,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     uint8 private immutable _cashDecimals;
 
     AuctionParams private _params;
+    /// @inheritdoc ILiquidator
+    IBackstop public backstop;
     mapping(AccountId account => Auction) private _auctions;
 
     constructor(
@@ -176,6 +179,13 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         _setParams(params);
     }
 
+    /// @inheritdoc ILiquidator
+    function setBackstop(IBackstop backstop_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(backstop_) == address(0)) revert LiquidatorZeroAddress();
+        backstop = backstop_;
+        emit BackstopSet(backstop_);
+    }
+
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc ILiquidator
@@ -206,8 +216,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function badDebt() public view returns (uint256) {
-        int256 cash = vault.cashOf(insuranceAccount);
-        return cash < 0 ? uint256(-cash) : 0;
+        return vault.badDebt();
     }
 
     /// @inheritdoc ILiquidator
@@ -388,8 +397,10 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         _checkCollateralPriced(account);
     }
 
-    /// @dev Opens the auction of `account` now; `keeper` is who asked (the event's).
+    /// @dev Opens the auction of `account` now; `keeper` is who asked (the event's). The vault marks
+    /// the account, so its deposits call `onAccountChanged` (and others' skip it).
     function _start(AccountId account, IMarginEngine.MarginState memory state, address keeper) private {
+        vault.markAuctioned(account);
         _auctions[account] = Auction({
             active: true,
             startTime: uint64(block.timestamp),
@@ -414,8 +425,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         // discount that kept growing meanwhile (anyone may terminate its auction instead).
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
         AuctionParams memory params = _params;
-        // An insolvent account's discount stays at the start discount (issue 16, item 4).
-        uint256 discountWad = AuctionMath.bidDiscountAt(params, state.equityMM, clockStart, block.timestamp);
+        // An account worth less than nothing keeps the start discount (issue 16, item 4; rv16 F1).
+        uint256 discountWad = AuctionMath.bidDiscountAt(params, state.markValue, clockStart, block.timestamp);
         p = AuctionMath.quoteBid(params, state, vault.cashOf(account), _cashDecimals, discountWad, fractionWad);
         if (p.maxFractionWad == 0) revert LiquidatorAccountHealthy(account, state.health);
     }
@@ -458,13 +469,12 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         return seriesIds.length == 0;
     }
 
-    /// @dev The insurance fund pays the bidder of an insolvent `account`; what it did not hold
-    /// becomes bad debt.
+    /// @dev The insurance fund pays the bidder of an insolvent `account`, through the Backstop: it
+    /// books the payment in the fund's 24 h window and announces any bad debt (`BadDebtIncurred`).
     function _payFromInsurance(AccountId account, AccountId bidderAccount, uint256 amount) private {
-        int256 held = vault.cashOf(insuranceAccount);
-        vault.moveCash(insuranceAccount, bidderAccount, amount);
-        uint256 covered = held > 0 ? uint256(held) : 0;
-        if (amount > covered) emit BadDebtIncurred(account, amount - covered, badDebt());
+        IBackstop b = backstop;
+        if (address(b) == address(0)) revert LiquidatorZeroAddress();
+        b.payFromFund(account, bidderAccount, amount);
     }
 
     function _setParams(AuctionParams memory p) private {

@@ -68,11 +68,11 @@ contract PolicyHarness {
 
     function bidDiscountAt(
         ILiquidator.AuctionParams memory p,
-        int256 equityMM,
+        int256 markValue,
         uint256 clockStart,
         uint256 timestamp
     ) external pure returns (uint256) {
-        return AuctionMath.bidDiscountAt(p, equityMM, clockStart, timestamp);
+        return AuctionMath.bidDiscountAt(p, markValue, clockStart, timestamp);
     }
 
     function accountPriceDown(

@@ -2,8 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
@@ -12,15 +11,22 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IAccountHook} from "../interfaces/IAccountHook.sol";
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
+import {IRateModel} from "../interfaces/IRateModel.sol";
 import {IRiskCheck} from "../interfaces/IRiskCheck.sol";
 import {AccountLib} from "../libraries/AccountLib.sol";
+import {CashIndex} from "../libraries/CashIndex.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {AccountId} from "../types/AccountId.sol";
 
 /// @title CollateralVault
 /// @notice Holds every account's collateral and signed cash. It prices nothing: the
-/// margin engine, plugged in as the risk check, decides whether value may leave.
-contract CollateralVault is ICollateralVault, AccessControl, Pausable, ReentrancyGuard {
+/// margin engine, plugged in as the risk check, decides whether value may leave. Cash sits on
+/// an index (`CashIndex`, `docs/cash.md`): interest on debt from a pluggable rate model, and a
+/// loss the insurance fund cannot cover shared pro rata by every creditor.
+/// @dev The reentrancy guard is transient (EIP-1153): the same lock for a tenth of the gas. The
+/// pause is a bit of the market's first slot, which every deposit reads anyway (OpenZeppelin's
+/// `Pausable` ABI: `paused()`, `Paused`, `Unpaused`, `EnforcedPause`, `ExpectedPause`).
+contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
@@ -30,8 +36,61 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     uint256 public constant MAX_HAIRCUT_WAD = 0.9e18;
     /// @notice Highest token decimals accepted.
     uint8 public constant MAX_DECIMALS = 36;
+    /// @notice Highest decimals of the cash asset: share totals are 104 bits, and at the lowest
+    /// supply index a loss may leave (`CashIndex.LAST_SUPPLY_INDEX`, 1e6) a cash unit costs 1e12
+    /// shares, so all cash on the index is capped at 2^104 / 1e12 ≈ 2.03e19 units: 2.03e11 tokens
+    /// (two hundred billion) at 8 decimals, 2.03e13 for USDC's 6 (`docs/cash.md`).
+    uint8 public constant MAX_CASH_ASSET_DECIMALS = 8;
     /// @notice Largest single amount, so signed cash arithmetic can never overflow.
     uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
+    /// @notice Highest borrow rate the vault charges: 500 % a year, per second (WAD). A rate model
+    /// answering more is ignored for the last good rate.
+    uint256 public constant MAX_RATE_PER_SECOND = uint256(5e18) / 365 days;
+    /// @notice Gas the rate model may use per answer: a kink model needs about 5k.
+    uint256 public constant RATE_MODEL_GAS = 50_000;
+    /// @notice Highest share of interest the insurance fund may take.
+    uint256 public constant MAX_RESERVE_SHARE = 0.5e18;
+    uint256 private constant WAD = 1e18;
+    /// @dev What `_cash` holds for the settlement account: a marker outside the share range (shares
+    /// fit 104 bits), since its cash is the raw `_settlementCash`, not shares.
+    int256 private constant SETTLEMENT = int256(1) << 200;
+    /// @dev Added to an account's `_cash` word once the liquidator opened an auction on it
+    /// (`markAuctioned`): only such an account can be under auction, so only its deposits call the
+    /// account hook. Words at or above `AUCTIONED_FROM` carry it (shares and SETTLEMENT stay below).
+    int256 private constant AUCTIONED = int256(1) << 250;
+    int256 private constant AUCTIONED_FROM = int256(1) << 249;
+
+    // The cash market, packed in two slots every cash action reads and writes (`_load`, `_store`),
+    // and a third read only when interest accrues. Bit offsets:
+    //   indices: supplyIndex [0, 104), debtIndex [104, 208), lastAccrual [208, 248),
+    //             PAUSED_BIT, ACCRUES_BIT (a rate model is set), CASH_DISABLED_BIT (a copy of the
+    //             cash asset's `enabled`, negated, so a cash deposit reads no asset config but the cap),
+    //             LOSS_HELD_BIT (`_unabsorbedLoss` > 0, so a deposit knows without reading it)
+    //   totals:  totalSupplyShares [0, 104), totalDebtShares [104, 208), lastRate [208, 256)
+    uint256 private constant MASK_104 = (1 << 104) - 1;
+    uint256 private constant PAUSED_BIT = 1 << 248;
+    uint256 private constant ACCRUES_BIT = 1 << 249;
+    uint256 private constant CASH_DISABLED_BIT = 1 << 250;
+    uint256 private constant LOSS_HELD_BIT = 1 << 251;
+    uint256 private constant FLAG_BITS = PAUSED_BIT | ACCRUES_BIT | CASH_DISABLED_BIT | LOSS_HELD_BIT;
+
+    /// @notice Deposits are paused (OpenZeppelin `Pausable`'s ABI).
+    event Paused(address account);
+    /// @notice Deposits are open again.
+    event Unpaused(address account);
+    /// @notice Deposits are paused.
+    error EnforcedPause();
+    /// @notice Deposits are not paused.
+    error ExpectedPause();
+
+    /// @dev Two slots every cash action reads and writes, then one read only when interest accrues
+    /// (and by the setters and views): the rate model and the reserve share.
+    struct PackedMarket {
+        uint256 indices;
+        uint256 totals;
+        IRateModel rateModel;
+        uint64 reserveShareWad;
+    }
 
     /// @inheritdoc ICollateralVault
     address public immutable cashAsset;
@@ -40,24 +99,38 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     /// @inheritdoc ICollateralVault
     IAccountHook public accountHook;
     /// @inheritdoc ICollateralVault
-    uint256 public totalCashDebt;
+    AccountId public insuranceAccount;
     /// @inheritdoc ICollateralVault
-    uint256 public totalCashCredit;
+    uint256 public lossSocialized;
 
+    /// @dev The cash market, packed (the layout above `MASK_104`).
+    PackedMarket private _market;
     address[] private _collateralAssets;
     mapping(address asset => AssetConfig) private _assets;
     mapping(AccountId account => mapping(address asset => uint256)) private _collateral;
+    /// @dev Signed cash shares: positive are supply shares, negative debt shares (`CashIndex`).
     mapping(AccountId account => int256) private _cash;
     mapping(address owner => mapping(address operator => bool)) private _operators;
+    /// @inheritdoc ICollateralVault
+    AccountId public settlementAccount;
+    /// @dev The settlement account's raw signed cash (no index, no interest) and the loss no claim
+    /// could absorb: one slot, read together by `_liquidity`.
+    int128 private _settlementCash;
+    uint128 private _unabsorbedLoss;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
-    /// @param cash The settlement asset, listed at once with zero haircuts.
+    /// @param cash The settlement asset, listed at once with zero haircuts; at most
+    /// `MAX_CASH_ASSET_DECIMALS` decimals (`VaultInvalidDecimals`).
     /// @param cashSupplyCap Cap on the cash the vault holds for accounts, native units.
     constructor(address admin, address cash, uint256 cashSupplyCap) {
         if (admin == address(0) || cash == address(0)) revert VaultZeroAddress();
         cashAsset = cash;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _market.indices = WAD | (WAD << 104);
         uint8 decimals = _readDecimals(cash);
+        // More decimals would let a loss to the floors cap the cash on the index below a
+        // plausible supply, and past it every credit (a bid, a settlement) reverts (review rv15b C).
+        if (decimals > MAX_CASH_ASSET_DECIMALS) revert VaultInvalidDecimals(cash, decimals);
         _assets[cash] = AssetConfig(true, true, false, decimals, 0, 0, cashSupplyCap, 0);
         emit AssetListed(cash, decimals, true);
         emit AssetConfigured(cash, true, 0, 0, cashSupplyCap);
@@ -112,18 +185,25 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (amount == 0) revert VaultZeroAmount();
         if (to == address(0)) revert VaultZeroAddress();
         if (!isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
-        AssetConfig storage config = _listed(asset);
 
+        // The cash asset is listed at construction and never delisted: no config to read.
         if (asset == cashAsset) {
-            int256 cash = _cash[account];
+            CashMarket memory m = _accrue();
+            (int256 shares, int256 mark) = _sharesOf(account);
+            // The settlement account's cash is the market's to move, never to withdraw.
+            if (shares == SETTLEMENT) revert VaultProtocolAccount(account);
+            int256 cash = CashIndex.amountOf(shares, m.supplyIndex, m.debtIndex);
             if (cash < 0 || uint256(cash) < amount) {
                 revert VaultInsufficientBalance(account, asset, cash < 0 ? 0 : uint256(cash), amount);
             }
-            // The tokens on hand are the credits minus the debts others owe the vault.
-            uint256 liquid = totalCashCredit - totalCashDebt;
+            // The tokens on hand are (at least) the credits minus the debts others owe the vault,
+            // plus the settlement account's raw balance, minus the loss no claim absorbed.
+            uint256 liquid = _liquidity(m);
             if (liquid < amount) revert VaultInsufficientLiquidity(liquid, amount);
-            _setCash(account, cash - amount.toInt256());
+            _setShares(m, account, shares, CashIndex.debit(shares, amount, m.supplyIndex, m.debtIndex), mark);
+            _store(m);
         } else {
+            AssetConfig storage config = _listed(asset);
             uint256 balance = _collateral[account][asset];
             if (balance < amount) revert VaultInsufficientBalance(account, asset, balance, amount);
             unchecked {
@@ -166,10 +246,41 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (amount == 0) revert VaultZeroAmount();
         if (from == to) revert VaultSelfTransfer(from);
         if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
-        int256 delta = int256(amount);
-        _setCash(from, _cash[from] - delta);
-        _setCash(to, _cash[to] + delta);
+        CashMarket memory m = _accrue();
+        uint256 rest;
+        (int256 fromShares, int256 fromMark) = _sharesOf(from);
+        if (fromShares == SETTLEMENT) {
+            // amount ≤ MAX_AMOUNT = type(int128).max: the cast is exact, the subtraction checked.
+            _settlementCash -= int128(int256(amount));
+        } else {
+            int256 newFrom = CashIndex.debit(fromShares, amount, m.supplyIndex, m.debtIndex);
+            _setShares(m, from, fromShares, newFrom, fromMark);
+            // The insurance fund paid more than it held: every creditor bears the rest at once,
+            // before the payee is credited, so the payee's payment is not cut by the loss it pays for.
+            if (newFrom < 0 && from == insuranceAccount) rest = _socialize(m, from, newFrom, fromMark);
+        }
+        (int256 toShares, int256 toMark) = _sharesOf(to);
+        if (toShares == SETTLEMENT) {
+            _settlementCash += int128(int256(amount));
+        } else {
+            _setShares(m, to, toShares, CashIndex.credit(toShares, amount, m.supplyIndex, m.debtIndex), toMark);
+        }
+        // A loss larger than every claim before the payment: the payee's claim shares the rest.
+        if (rest != 0) _socializeRest(m, from, rest);
+        _store(m);
         emit CashMoved(from, to, amount);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function accrueInterest() external nonReentrant {
+        _store(_accrue());
+    }
+
+    /// @inheritdoc ICollateralVault
+    function markAuctioned(AccountId account) external onlyRole(Roles.MODULE_ROLE) {
+        int256 word = _cash[account];
+        // The mark is added once and never removed: shares move under it (`_setShares`).
+        if (word < AUCTIONED_FROM) _cash[account] = word + AUCTIONED;
     }
 
     // ---------------------------------------------------------------- governance
@@ -216,6 +327,8 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
             if (initialHaircutWad != 0 || maintenanceHaircutWad != 0) {
                 revert VaultInvalidHaircuts(initialHaircutWad, maintenanceHaircutWad);
             }
+            // The copy every cash deposit reads instead of the config.
+            _setFlag(CASH_DISABLED_BIT, !enabled);
         } else {
             _checkHaircuts(initialHaircutWad, maintenanceHaircutWad);
         }
@@ -254,13 +367,86 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICollateralVault
+    function setRateModel(IRateModel model) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        // Interest up to now is the old model's.
+        CashMarket memory m = _accrue();
+        uint256 rate;
+        if (address(model) != address(0)) {
+            if (address(model).code.length == 0) revert VaultRateModelNotContract(address(model));
+            m.rateModel = model;
+            bool ok;
+            (ok, rate) = _askRateModel(m);
+            if (!ok) revert VaultRateModelFailed(address(model));
+            if (rate > MAX_RATE_PER_SECOND) revert VaultRateOutOfRange(rate, MAX_RATE_PER_SECOND);
+        }
+        m.lastRate = uint56(rate);
+        m.lastAccrual = uint40(block.timestamp);
+        _store(m);
+        _market.rateModel = model;
+        // The flag lets every cash action skip the rate-model slot while no model is set.
+        _setFlag(ACCRUES_BIT, address(model) != address(0));
+        emit RateModelSet(address(model), rate);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function setReserveShare(uint256 shareWad) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        if (shareWad > MAX_RESERVE_SHARE) revert VaultInvalidReserveShare(shareWad, MAX_RESERVE_SHARE);
+        if (shareWad != 0 && insuranceAccount.isZero()) revert VaultInsuranceAccountNotSet();
+        // Interest up to now is shared at the old share.
+        _store(_accrue());
+        _market.reserveShareWad = uint64(shareWad);
+        emit ReserveShareSet(shareWad);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function setInsuranceAccount(AccountId account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (account.isZero()) revert VaultZeroAddress();
+        if (!insuranceAccount.isZero()) revert VaultInsuranceAccountAlreadySet();
+        // The fund never owes on the index (`_socialize` clears its debt), so the reserve always
+        // buys it supply shares.
+        (int256 shares, ) = _sharesOf(account);
+        if (account == settlementAccount || shares < 0) revert VaultProtocolAccount(account);
+        insuranceAccount = account;
+        emit InsuranceAccountSet(account);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function setSettlementAccount(AccountId account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (account.isZero()) revert VaultZeroAddress();
+        if (!settlementAccount.isZero()) revert VaultSettlementAccountAlreadySet();
+        if (account == insuranceAccount || _cash[account] != 0) revert VaultProtocolAccount(account);
+        settlementAccount = account;
+        _cash[account] = SETTLEMENT;
+        emit SettlementAccountSet(account);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function repayUnabsorbedLoss(uint256 amount) external nonReentrant {
+        uint256 loss = _unabsorbedLoss;
+        if (amount > loss) amount = loss;
+        if (amount == 0) revert VaultZeroAmount();
+        unchecked {
+            loss -= amount;
+        }
+        _unabsorbedLoss = uint128(loss);
+        // Recapitalised: cash deposits may create claims again.
+        if (loss == 0) _setFlag(LOSS_HELD_BIT, false);
+        emit UnabsorbedLossRepaid(msg.sender, amount, loss);
+        IERC20(cashAsset).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc ICollateralVault
     function pause() external onlyRole(Roles.GUARDIAN_ROLE) {
-        _pause();
+        if (_market.indices & PAUSED_BIT != 0) revert EnforcedPause();
+        _setFlag(PAUSED_BIT, true);
+        emit Paused(msg.sender);
     }
 
     /// @inheritdoc ICollateralVault
     function unpause() external onlyRole(Roles.GUARDIAN_ROLE) {
-        _unpause();
+        if (_market.indices & PAUSED_BIT == 0) revert ExpectedPause();
+        _setFlag(PAUSED_BIT, false);
+        emit Unpaused(msg.sender);
     }
 
     // ---------------------------------------------------------------- views
@@ -281,8 +467,16 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
     }
 
     /// @inheritdoc ICollateralVault
-    function cashOf(AccountId account) external view returns (int256) {
-        return _cash[account];
+    function cashOf(AccountId account) public view returns (int256) {
+        (CashMarket memory m, uint256 reserveShares) = _accrued(false);
+        return _cashAmount(m, account, reserveShares);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function cashSharesOf(AccountId account) external view returns (int256) {
+        (int256 shares, ) = _sharesOf(account);
+        // The settlement account holds no shares: its cash is raw (`cashOf`).
+        return shares == SETTLEMENT ? int256(0) : shares;
     }
 
     /// @inheritdoc ICollateralVault
@@ -292,52 +486,353 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         for (uint256 i; i < n; ++i) {
             collateral[i] = _collateral[account][_collateralAssets[i]];
         }
-        cash = _cash[account];
+        cash = cashOf(account);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function totalCashCredit() external view returns (uint256) {
+        (CashMarket memory m, ) = _accrued(true);
+        return CashIndex.totalSupply(m);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function totalCashDebt() external view returns (uint256) {
+        (CashMarket memory m, ) = _accrued(true);
+        return CashIndex.totalDebt(m);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function cashLiquidity() external view returns (uint256) {
+        (CashMarket memory m, ) = _accrued(true);
+        return _liquidity(m);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function unabsorbedLoss() external view returns (uint256) {
+        return _unabsorbedLoss;
+    }
+
+    /// @inheritdoc ICollateralVault
+    function cashMarket() external view returns (CashMarket memory) {
+        return _load();
+    }
+
+    /// @inheritdoc ICollateralVault
+    function reserveShareWad() external view returns (uint256) {
+        return _market.reserveShareWad;
+    }
+
+    /// @inheritdoc ICollateralVault
+    function paused() external view returns (bool) {
+        return _market.indices & PAUSED_BIT != 0;
+    }
+
+    /// @inheritdoc ICollateralVault
+    function borrowRate() external view returns (uint256) {
+        CashMarket memory m = _load();
+        if (address(m.rateModel) == address(0)) return 0;
+        (bool ok, uint256 rate) = _askRateModel(m);
+        return ok && rate <= MAX_RATE_PER_SECOND ? rate : m.lastRate;
+    }
+
+    /// @inheritdoc ICollateralVault
+    function badDebt() external view returns (uint256) {
+        return lossSocialized + _unabsorbedLoss;
     }
 
     // ---------------------------------------------------------------- internal
 
-    function _deposit(AccountId account, address asset, uint256 amount) private whenNotPaused {
-        if (amount == 0) revert VaultZeroAmount();
-        if (account.isZero()) revert VaultZeroAddress();
-        AssetConfig storage config = _listed(asset);
-        if (!config.enabled) revert VaultAssetDisabled(asset);
-        bool isCash = asset == cashAsset;
-        // Only the owner or an operator may add non-cash collateral (finding 12); cash is open to all.
-        if (!isCash && !isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
-
-        uint256 totalAfter = (isCash ? totalCashCredit - totalCashDebt : config.totalSupplied) + amount;
-        if (totalAfter > config.supplyCap) revert VaultSupplyCapExceeded(asset, totalAfter, config.supplyCap);
-
-        // Measure what actually arrived: fee-on-transfer tokens deliver less and are refused.
-        uint256 before = IERC20(asset).balanceOf(address(this));
-        IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = IERC20(asset).balanceOf(address(this)) - before;
-        if (received != amount) revert VaultTransferAmountMismatch(asset, amount, received);
-
+    /// @dev While a loss is held apart (`LOSS_HELD_BIT`, in the slot `_checkDeposit` read) some claims
+    /// are not backed and would take a new claim first-come (review rv15b A): a cash deposit may then
+    /// only repay debt or top up the insurance account, until `repayUnabsorbedLoss` repays the loss.
+    function _deposit(AccountId account, address asset, uint256 amount) private {
+        (AssetConfig storage config, bool isCash) = _checkDeposit(account, asset, amount);
+        CashMarket memory m;
+        uint256 totalAfter;
+        int256 mark;
         if (isCash) {
             if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
-            _setCash(account, _cash[account] + int256(amount));
+            m = _accrue();
+            // The cap counts the cash on the index (Σ supply − Σ debt): the settlement account's
+            // transient balance and an unabsorbed loss are left out, one slot less to read.
+            totalAfter = CashIndex.liquidity(m) + amount;
         } else {
+            totalAfter = config.totalSupplied + amount;
+        }
+        if (totalAfter > config.supplyCap) revert VaultSupplyCapExceeded(asset, totalAfter, config.supplyCap);
+
+        if (isCash) {
+            // Effects before the transfer (F5). The cash asset is the deployment's plain ERC-20
+            // (USDC), fixed for the vault's life: its transfer is not measured (docs/cash.md).
+            int256 shares;
+            (shares, mark) = _sharesOf(account);
+            if (shares == SETTLEMENT) {
+                _settlementCash += int128(int256(amount));
+            } else {
+                int256 newShares = CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex);
+                // A loss held apart: no new claim but the insurance account's (above).
+                if (newShares > 0 && _market.indices & LOSS_HELD_BIT != 0 && account != insuranceAccount) {
+                    revert VaultLossHeldApart(_unabsorbedLoss);
+                }
+                _setShares(m, account, shares, newShares, mark);
+            }
+            _store(m);
+            IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
+        } else {
+            // Measure what actually arrived: fee-on-transfer tokens deliver less and are refused.
+            uint256 before = IERC20(asset).balanceOf(address(this));
+            IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
+            uint256 received = IERC20(asset).balanceOf(address(this)) - before;
+            if (received != amount) revert VaultTransferAmountMismatch(asset, amount, received);
             _collateral[account][asset] += amount;
             config.totalSupplied = totalAfter;
+            mark = _cash[account] >= AUCTIONED_FROM ? AUCTIONED : int256(0);
         }
         emit Deposited(account, asset, msg.sender, amount);
-        // A deposit may restore an account under auction: the liquidator ends that auction.
-        IAccountHook hook = accountHook;
-        if (address(hook) != address(0)) hook.onAccountChanged(account);
+        // A deposit may restore an account under auction: the liquidator ends that auction. Only
+        // an account it ever auctioned can be under auction (`markAuctioned`), so no other pays
+        // for the call.
+        if (mark != 0) {
+            IAccountHook hook = accountHook;
+            if (address(hook) != address(0)) hook.onAccountChanged(account);
+        }
     }
 
-    /// @dev Writes a cash balance and keeps the credit and debt totals in step, so the
-    /// vault's token balance always equals `totalCashCredit - totalCashDebt`.
-    function _setCash(AccountId account, int256 newCash) private {
-        int256 oldCash = _cash[account];
+    /// @dev Whether `amount` of `asset` may be deposited into `account` now; `asset`'s config.
+    function _checkDeposit(
+        AccountId account,
+        address asset,
+        uint256 amount
+    ) private view returns (AssetConfig storage config, bool isCash) {
+        // The pause bit, and the cash asset's enabled flag, share the indices' slot, which a cash
+        // deposit reads next anyway (the cash asset is listed at construction, never delisted).
+        uint256 flags = _market.indices;
+        if (flags & PAUSED_BIT != 0) revert EnforcedPause();
+        if (amount == 0) revert VaultZeroAmount();
+        if (account.isZero()) revert VaultZeroAddress();
+        isCash = asset == cashAsset;
+        config = _assets[asset];
+        if (isCash) {
+            if (flags & CASH_DISABLED_BIT != 0) revert VaultAssetDisabled(asset);
+        } else {
+            if (!config.listed) revert VaultAssetNotListed(asset);
+            if (!config.enabled) revert VaultAssetDisabled(asset);
+            // Only the owner or an operator may add non-cash collateral (finding 12); cash is open to all.
+            if (!isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
+        }
+    }
+
+    /// @dev An account's cash shares (or SETTLEMENT) and its auction mark (`AUCTIONED` or 0).
+    function _sharesOf(AccountId account) private view returns (int256 shares, int256 mark) {
+        int256 word = _cash[account];
+        mark = word >= AUCTIONED_FROM ? AUCTIONED : int256(0);
+        shares = word - mark;
+    }
+
+    /// @dev Writes an account's cash shares, under its auction `mark`, and keeps the share totals
+    /// in `m` in step (the caller stores `m`), so `CashIndex.liquidity(m)` never exceeds the tokens
+    /// held. Totals above `CashIndex.MAX_INDEX` (104 bits, the packed width) revert.
+    function _setShares(
+        CashMarket memory m,
+        AccountId account,
+        int256 oldShares,
+        int256 newShares,
+        int256 mark
+    ) private {
+        uint256 supply = m.totalSupplyShares;
+        uint256 debt = m.totalDebtShares;
         // Remove the old balance from the totals, then add the new one.
-        if (oldCash > 0) totalCashCredit -= uint256(oldCash);
-        else if (oldCash < 0) totalCashDebt -= uint256(-oldCash);
-        if (newCash > 0) totalCashCredit += uint256(newCash);
-        else if (newCash < 0) totalCashDebt += uint256(-newCash);
-        _cash[account] = newCash;
+        if (oldShares > 0) supply -= uint256(oldShares);
+        else if (oldShares < 0) debt -= uint256(-oldShares);
+        if (newShares > 0) supply += uint256(newShares);
+        else if (newShares < 0) debt += uint256(-newShares);
+        m.totalSupplyShares = supply.toUint104();
+        m.totalDebtShares = debt.toUint104();
+        _cash[account] = newShares + mark;
+    }
+
+    /// @dev Writes the debt of `account` (the insurance account, holding `shares` < 0) off against
+    /// every creditor: `m`'s supply index falls by it (`CashIndex.socialize`) and the account's
+    /// debt is cleared by what was written off (all of it unless the index reached its floor).
+    /// The account's debt shares are cleared in full either way: what the floor left unwritten is
+    /// returned as `rest`, for `_socializeRest` once the payee is credited, so the fund never owes
+    /// on the index (no interest on a debt nobody will pay, F2).
+    function _socialize(
+        CashMarket memory m,
+        AccountId account,
+        int256 shares,
+        int256 mark
+    ) private returns (uint256 rest) {
+        uint256 loss = CashIndex.toAmountUp(uint256(-shares), m.debtIndex);
+        uint256 written = CashIndex.socialize(m, loss);
+        _setShares(m, account, shares, 0, mark);
+        if (written != 0) {
+            lossSocialized += written;
+            emit LossSocialized(account, written, m.supplyIndex);
+        }
+        rest = loss - written;
+    }
+
+    /// @dev A loss larger than every claim before the payment (F2): `rest` is written off again,
+    /// against every claim now including the payee's, down to `LAST_SUPPLY_INDEX`, so no claim is
+    /// left that the tokens do not back. What even that cannot absorb is held as `_unabsorbedLoss`:
+    /// outside the index (no interest), subtracted from `_liquidity`, reported by `badDebt()`.
+    function _socializeRest(CashMarket memory m, AccountId account, uint256 rest) private {
+        uint256 written = CashIndex.socializeTo(m, rest, CashIndex.LAST_SUPPLY_INDEX);
+        if (written != 0) {
+            lossSocialized += written;
+            emit LossSocialized(account, written, m.supplyIndex);
+            rest -= written;
+        }
+        if (rest != 0) {
+            uint256 total = _unabsorbedLoss + rest;
+            _unabsorbedLoss = total.toUint128();
+            // `_store` keeps the flag bits as stored: cash deposits now create no claim (`_deposit`).
+            _setFlag(LOSS_HELD_BIT, true);
+            emit LossUnabsorbed(account, rest, total);
+        }
+    }
+
+    /// @dev The cash creditors may withdraw: Σ supply − Σ debt + the settlement account's raw
+    /// balance − the unabsorbed loss, never below zero. The vault holds at least this many tokens.
+    function _liquidity(CashMarket memory m) private view returns (uint256) {
+        // Amounts fit 197 bits (128-bit shares × 128-bit indices / 1e18): no overflow in int256.
+        int256 liquid =
+            int256(CashIndex.totalSupply(m)) -
+                int256(CashIndex.totalDebt(m)) +
+                _settlementCash -
+                int256(uint256(_unabsorbedLoss));
+        return liquid > 0 ? uint256(liquid) : 0;
+    }
+
+    /// @dev The cash market as stored, the rate model included (for views and setters).
+    function _load() private view returns (CashMarket memory m) {
+        (m, ) = _loadIndices();
+        _loadTotals(m);
+        m.rateModel = _market.rateModel;
+    }
+
+    /// @dev The indices and the last accrual time, from the one slot that is all a balance needs
+    /// while nothing accrues; `accrues` is whether interest is due now (a model is set and this
+    /// block has not accrued yet). `m.rateModel` is left zero: `_loadAccrual` reads it when due.
+    function _loadIndices() private view returns (CashMarket memory m, bool accrues) {
+        uint256 indices = _market.indices;
+        m.supplyIndex = uint128(indices & MASK_104);
+        m.debtIndex = uint128((indices >> 104) & MASK_104);
+        m.lastAccrual = uint40(indices >> 208);
+        accrues = indices & ACCRUES_BIT != 0 && m.lastAccrual != block.timestamp;
+    }
+
+    /// @dev Fills in `m`'s share totals and last rate from storage.
+    function _loadTotals(CashMarket memory m) private view {
+        uint256 totals = _market.totals;
+        m.totalSupplyShares = uint128(totals & MASK_104);
+        m.totalDebtShares = uint128((totals >> 104) & MASK_104);
+        m.lastRate = uint56(totals >> 208);
+    }
+
+    /// @dev Fills in `m`'s rate model and returns the reserve share: one slot, read only when
+    /// interest accrues.
+    function _loadAccrual(CashMarket memory m) private view returns (uint256 shareWad) {
+        m.rateModel = _market.rateModel;
+        shareWad = _market.reserveShareWad;
+    }
+
+    /// @dev Stores `m`'s indices, totals, time and rate as two whole slots (a struct assignment
+    /// would read and write each field on its own), keeping the pause and model flags. Every field
+    /// fits its width: indices and totals stay within `CashIndex.MAX_INDEX` (104 bits), the time
+    /// is 40 bits and the rate at most `MAX_RATE_PER_SECOND` (38 bits).
+    function _store(CashMarket memory m) private {
+        _market.indices =
+            uint256(m.supplyIndex) |
+            (uint256(m.debtIndex) << 104) |
+            (uint256(m.lastAccrual) << 208) |
+            (_market.indices & FLAG_BITS);
+        _market.totals =
+            uint256(m.totalSupplyShares) |
+            (uint256(m.totalDebtShares) << 104) |
+            (uint256(m.lastRate) << 208);
+    }
+
+    /// @dev Sets or clears one of the flag bits of the market's first slot, keeping the rest.
+    function _setFlag(uint256 bit, bool on) private {
+        uint256 indices = _market.indices;
+        _market.indices = on ? indices | bit : indices & ~bit;
+    }
+
+    /// @dev The cash market with interest accrued to now, for a state change (the caller stores
+    /// it): at most once per block, and only while a rate model is set. The insurance account's
+    /// reserve shares are written here; the share totals in the returned market include them.
+    function _accrue() private returns (CashMarket memory m) {
+        bool accrues;
+        (m, accrues) = _loadIndices();
+        _loadTotals(m);
+        if (!accrues) return m;
+        uint256 shareWad = _loadAccrual(m);
+        uint256 rate = _accrualRate(m);
+        uint256 elapsed = block.timestamp - m.lastAccrual;
+        uint256 debtIndex = m.debtIndex;
+        (uint256 interest, uint256 reserveShares) = CashIndex.accrue(m, rate, block.timestamp, shareWad);
+        // The insurance account never owes on the index (`_socialize`): the reserve buys it shares.
+        if (reserveShares != 0) _cash[insuranceAccount] += int256(reserveShares);
+        if (m.debtIndex != debtIndex) {
+            emit InterestAccrued(rate, interest, reserveShares);
+        } else if (rate != 0 && elapsed != 0 && m.totalSupplyShares != 0 && m.totalDebtShares != 0) {
+            // Only the MAX_INDEX stop leaves the index where it was with something to accrue (F7).
+            emit InterestStopped(rate, elapsed);
+        }
+    }
+
+    /// @dev The same accrual as a view, for the balances every reader sees: the market as `_accrue`
+    /// would leave it, and the reserve shares it would give the insurance account. The share totals
+    /// are read only when something accrues or `withTotals` asks for them (one cold slot for a
+    /// balance at the zero rate).
+    function _accrued(bool withTotals) private view returns (CashMarket memory m, uint256 reserveShares) {
+        bool accrues;
+        (m, accrues) = _loadIndices();
+        if (withTotals || accrues) _loadTotals(m);
+        if (!accrues) return (m, 0);
+        uint256 shareWad = _loadAccrual(m);
+        (bool ok, uint256 rate) = _askRateModel(m);
+        if (!ok || rate > MAX_RATE_PER_SECOND) {
+            // As `_accrualRate`: a starved call must not make a view differ from the state (F6).
+            if (gasleft() < RATE_MODEL_GAS / 63) revert VaultRateModelOutOfGas();
+            rate = m.lastRate;
+        }
+        (, reserveShares) = CashIndex.accrue(m, rate, block.timestamp, shareWad);
+    }
+
+    /// @dev The rate to accrue at: the model's answer, or the last good rate (with
+    /// `RateModelFallback`) when it reverts, answers something other than one word, or answers
+    /// above `MAX_RATE_PER_SECOND`. A call the caller starved of gas is refused instead, so nobody
+    /// can force the fallback by sending too little gas.
+    function _accrualRate(CashMarket memory m) private returns (uint256) {
+        (bool ok, uint256 rate) = _askRateModel(m);
+        if (ok && rate <= MAX_RATE_PER_SECOND) return rate;
+        // With at least RATE_MODEL_GAS × 64/63 before the call, 1/64 of it is left after.
+        if (gasleft() < RATE_MODEL_GAS / 63) revert VaultRateModelOutOfGas();
+        emit RateModelFallback(address(m.rateModel), m.lastRate);
+        return m.lastRate;
+    }
+
+    /// @dev Asks `m.rateModel` for the rate on `m`'s totals, with at most `RATE_MODEL_GAS` and
+    /// 32 bytes of answer read (no return-data bomb). `ok` is false unless it answered one word.
+    function _askRateModel(CashMarket memory m) private view returns (bool ok, uint256 rate) {
+        address model = address(m.rateModel);
+        bytes memory data = abi.encodeCall(IRateModel.borrowRate, (CashIndex.totalSupply(m), CashIndex.totalDebt(m)));
+        assembly ("memory-safe") {
+            ok := staticcall(RATE_MODEL_GAS, model, add(data, 0x20), mload(data), 0x00, 0x20)
+            ok := and(ok, eq(returndatasize(), 0x20))
+            rate := mload(0x00)
+        }
+    }
+
+    /// @dev `account`'s cash in `m`, with the insurance account's pending reserve shares.
+    function _cashAmount(CashMarket memory m, AccountId account, uint256 reserveShares) private view returns (int256) {
+        (int256 shares, ) = _sharesOf(account);
+        if (shares == SETTLEMENT) return _settlementCash;
+        if (reserveShares != 0 && account == insuranceAccount) shares += int256(reserveShares);
+        return CashIndex.amountOf(shares, m.supplyIndex, m.debtIndex);
     }
 
     function _checkWithdrawal(AccountId account) private view {
@@ -345,10 +840,10 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable, Reentranc
         if (address(check) != address(0)) {
             check.checkWithdrawal(account);
         } else {
+            (int256 shares, ) = _sharesOf(account);
             // Collateral-only rule until the margin engine exists: no value may leave an
             // account that owes cash.
-            int256 cash = _cash[account];
-            if (cash < 0) revert VaultCashDebt(account, cash);
+            if (shares < 0) revert VaultCashDebt(account, cashOf(account));
         }
     }
 

@@ -112,6 +112,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
   const market = m.contract("OptionMarket", [deployer, vault, engine]);
   const insurance = m.contract("InsuranceFund", [deployer, vault]);
   const insuranceAccount = m.staticCall(insurance, "account", []);
+  const settlementAccount = m.staticCall(market, "settlementAccount", []);
   const liquidator = m.contract("Liquidator", [deployer, vault, engine, market, insuranceAccount, [...plan.auction]]);
   const backstop = m.contract("Backstop", [
     deployer,
@@ -154,9 +155,19 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     // The backstop moves cash, collateral (a takeover) and positions (a takeover, deleveraging).
     m.call(vault, "grantRole", [ROLES.module, backstop], { id: "BackstopIsVaultModule" }),
     m.call(market, "grantRole", [ROLES.module, backstop], { id: "BackstopIsMarketModule" }),
+    // The fund pays insolvent bids' bidders through the backstop, which books every payment in
+    // the takeover budget's 24 h window (docs/backstop.md, "What the budget bounds").
+    m.call(liquidator, "setBackstop", [backstop], { id: "LiquidatorBackstop" }),
     // Deposits, fills and transfers tell the liquidator, which ends the auction of an account
     // they restored (docs/liquidation.md, "End").
     m.call(vault, "setAccountHook", [liquidator], { id: "VaultAccountHook" }),
+    // What the insurance fund pays beyond its balance is shared pro rata by every cash creditor,
+    // and it receives the reserve share of interest (docs/cash.md). The vault starts at the zero
+    // rate: a rate model is the timelocked admin's later choice.
+    m.call(vault, "setInsuranceAccount", [insuranceAccount], { id: "VaultInsuranceAccount" }),
+    // The settlement account's cash is raw, outside the index: it never owes interest while longs
+    // are paid before the shorts settle (docs/cash.md, "The settlement account").
+    m.call(vault, "setSettlementAccount", [settlementAccount], { id: "VaultSettlementAccount" }),
     m.call(market, "setAccountHook", [liquidator], { id: "MarketAccountHook" }),
   );
 

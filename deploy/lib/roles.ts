@@ -1,4 +1,6 @@
-import { keccak256, toHex } from "viem";
+import { type Address, type PublicClient, getAddress, keccak256, parseAbi, toHex } from "viem";
+
+import type { AddressBook } from "./addressBook.js";
 
 /** The AccessControl role ids, as `contracts/libraries/Roles.sol` defines them. */
 export const ROLES = {
@@ -18,3 +20,79 @@ export const accessControlAbi = [
     outputs: [{ type: "bool" }],
   },
 ] as const;
+
+/** The links the deploy checks besides roles: who the Backstop acts with. */
+const backstopLinksAbi = parseAbi([
+  "function liquidator() view returns (address)",
+  "function vault() view returns (address)",
+  "function market() view returns (address)",
+  "function engine() view returns (address)",
+  "function insuranceAccount() view returns (uint256)",
+]);
+const insuranceAccountAbi = parseAbi(["function insuranceAccount() view returns (uint256)"]);
+const liquidatorBackstopAbi = parseAbi(["function backstop() view returns (address)"]);
+
+/**
+ * The module wiring the contracts need to work together (review rv16 F5): the market, the
+ * Liquidator and the Backstop hold MODULE_ROLE in the vault, the Liquidator and the Backstop in
+ * the market, the Backstop points at the book's Liquidator, vault, market and engine and at the
+ * Liquidator's insurance account, and the Liquidator pays insolvent bids through the book's
+ * Backstop (`backstop()`). A grant that failed or was skipped (a journal resumed from
+ * before a step existed) leaves, say, `absorbDebt` reverting for good while the deploy reports
+ * success; each problem is a sentence, none is an empty list.
+ *
+ * @example
+ * const problems = await moduleWiringProblems(publicClient, book);
+ * if (problems.length > 0) throw new DeployError(problems);
+ */
+export async function moduleWiringProblems(client: PublicClient, book: AddressBook): Promise<string[]> {
+  const { CollateralVault: vault, OptionMarket: market, Liquidator: liquidator, Backstop: backstop } = book.contracts;
+  const { MarginEngine: engine } = book.contracts;
+  const grants: [contract: string, at: Address, holder: string, account: Address][] = [
+    ["CollateralVault", vault, "OptionMarket", market],
+    ["CollateralVault", vault, "Liquidator", liquidator],
+    ["OptionMarket", market, "Liquidator", liquidator],
+    ["CollateralVault", vault, "Backstop", backstop],
+    ["OptionMarket", market, "Backstop", backstop],
+  ];
+  const problems: string[] = [];
+  const held = await Promise.all(
+    grants.map(([, at, , account]) =>
+      client.readContract({
+        address: at,
+        abi: accessControlAbi,
+        functionName: "hasRole",
+        args: [ROLES.module, account],
+      }),
+    ),
+  );
+  grants.forEach(([contract, , holder, account], i) => {
+    if (!held[i]) problems.push(`${contract}: ${holder} ${account} lacks the module role`);
+  });
+  const links = [
+    ["liquidator", liquidator],
+    ["vault", vault],
+    ["market", market],
+    ["engine", engine],
+  ] as const;
+  const actual = await Promise.all(
+    links.map(([functionName]) => client.readContract({ address: backstop, abi: backstopLinksAbi, functionName })),
+  );
+  links.forEach(([name, expected], i) => {
+    if (getAddress(actual[i]!) !== getAddress(expected))
+      problems.push(`Backstop: its ${name} is ${actual[i]}, not the book's ${expected}`);
+  });
+  const [fund, backstopFund] = await Promise.all([
+    client.readContract({ address: liquidator, abi: insuranceAccountAbi, functionName: "insuranceAccount" }),
+    client.readContract({ address: backstop, abi: backstopLinksAbi, functionName: "insuranceAccount" }),
+  ]);
+  if (fund !== backstopFund)
+    problems.push(`Backstop: its insurance account ${backstopFund} is not the Liquidator's ${fund}`);
+  // A contract at the book's Liquidator address that has no `backstop()` is a problem too.
+  const payer = await client
+    .readContract({ address: liquidator, abi: liquidatorBackstopAbi, functionName: "backstop" })
+    .catch(() => undefined);
+  if (payer === undefined || getAddress(payer) !== getAddress(backstop))
+    problems.push(`Liquidator: it pays insolvent bids through ${payer ?? "no Backstop"}, not the book's ${backstop}`);
+  return problems;
+}

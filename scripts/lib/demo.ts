@@ -5,6 +5,8 @@ import { parseArgs } from "node:util";
 import { asAccountId, getLatentInsolvency } from "../../packages/sdk/src/index.js";
 import { chainClock } from "./chainClock.js";
 import { createInProcessKeeper } from "./inProcessKeeper.js";
+import { SIMULATION_INTEREST, enableInterest, interestSince } from "./interest.js";
+import { STRESS_BORROWER_EVERY, planPopulation } from "./population.js";
 import { seedPopulation } from "./seeding.js";
 import { marginsOf, setUp } from "./world.js";
 import { type FeedPoint, candlesBetween, feedPath, loadCandles } from "./history.js";
@@ -92,6 +94,14 @@ export interface DemoReport {
   latentInsolvent: number;
   latentShortfallUsd: number;
   insuranceUsd: number;
+  /** Interest on cash over the replay (`scripts/lib/interest.ts`): paid by debtors, earned by creditors, USD. */
+  interest: {
+    paidUsd: number;
+    earnedUsd: number;
+    toInsuranceUsd: number;
+    borrowAprPercent: number;
+    supplyAprPercent: number;
+  };
   keeperGas: bigint;
   seconds: { seed: number; replay: number; total: number };
   liquidations: DemoLiquidation[];
@@ -184,9 +194,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     accounts: options.accounts,
     seed: options.seed,
     spot: first.price,
+    // One account in four holds only WBTC and buys puts on credit: it owes cash at interest.
+    population: (o) => planPopulation({ ...o, borrowerEvery: STRESS_BORROWER_EVERY }),
     onAccount: (done, total) => bar.update("seeding", done, total),
   });
   bar.done();
+  // Governance switches the zero rate to a kink model before the replay (docs/cash.md).
+  const interestFrom = await enableInterest(world, chain, SIMULATION_INTEREST);
   const seeded = Date.now();
   // The chain clock may have passed the path's start while seeding: shift the path.
   const shift = Math.max(0, chain.now() + 1 - first.time);
@@ -296,6 +310,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     latentInsolvent: Number(latent.count),
     latentShortfallUsd: Math.round(Number(latent.totalShortfallWad) / 1e16) / 100,
     insuranceUsd: Number(await vault.read.cashOf([world.insuranceAccount])) / cashScale,
+    interest: await interestSince(world, interestFrom),
     keeperGas: stats.gasUsed,
     seconds: {
       seed: Math.round((seeded - started) / 100) / 10,
@@ -312,6 +327,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 }
 
 const usd = (x: number) => `$${x.toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
+const percent = (x: number) => `${x.toLocaleString("en-US", { maximumFractionDigits: 3 })} %`;
 
 /** The stdout report. */
 export function formatReport(r: DemoReport): string {
@@ -328,6 +344,7 @@ export function formatReport(r: DemoReport): string {
     `  bad debt               ${usd(r.badDebtUsd)}`,
     `  latent insolvency      ${r.latentInsolvent} accounts below zero maintenance equity, short ${usd(r.latentShortfallUsd)}`,
     `  insurance fund         ${usd(r.insuranceUsd)}`,
+    `  interest on cash       borrow APR ${percent(r.interest.borrowAprPercent)}, supply APR ${percent(r.interest.supplyAprPercent)}; paid ${usd(r.interest.paidUsd)}, earned ${usd(r.interest.earnedUsd)} (+ ${usd(r.interest.toInsuranceUsd)} to the insurance fund)`,
     `  keeper gas             ${r.keeperGas.toLocaleString("en-US")}`,
     `  wall time              ${r.seconds.total} s (seeding ${r.seconds.seed} s, replay ${r.seconds.replay} s)`,
     `  charts                 ${path.relative(process.cwd(), r.html)}`,
@@ -410,6 +427,10 @@ export function renderHtml(r: DemoReport): string {
     ["bad debt", usd(r.badDebtUsd)],
     ["latent insolvency", `${r.latentInsolvent} accounts, ${usd(r.latentShortfallUsd)}`],
     ["insurance fund", usd(r.insuranceUsd)],
+    [
+      "interest on cash (borrow / supply APR; paid / earned)",
+      `${percent(r.interest.borrowAprPercent)} / ${percent(r.interest.supplyAprPercent)}; ${usd(r.interest.paidUsd)} / ${usd(r.interest.earnedUsd)}`,
+    ],
     ["keeper gas", r.keeperGas.toLocaleString("en-US")],
     ["wall time", `${r.seconds.total} s`],
   ];

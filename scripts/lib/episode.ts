@@ -3,6 +3,8 @@ import type { KeeperStats } from "@pledge/keeper";
 import { type ChainClock, type FeedName, chainClock } from "./chainClock.js";
 import { type DailyCandle, type DayWalk, type FeedPoint, type FeedRules, feedPath } from "./history.js";
 import { type InProcessKeeper, type SimKeeperOptions, createInProcessKeeper } from "./inProcessKeeper.js";
+import { type InterestPlan, SIMULATION_INTEREST, enableInterest, interestSince } from "./interest.js";
+import { STRESS_BORROWER_EVERY, planPopulation } from "./population.js";
 import { BIDDER_CASH, type PopulationPlanner, type SeriesGridBuilder, seedPopulation } from "./seeding.js";
 import { type World, marginsOf, setUp } from "./world.js";
 
@@ -40,7 +42,10 @@ export interface EpisodeOptions {
   candles: readonly DailyCandle[];
   accounts: number;
   seed: number;
-  /** Plans the population; default `planPopulation`. */
+  /**
+   * Plans the population; default `planPopulation` with one account in four posting only WBTC
+   * (`STRESS_BORROWER_EVERY`), so interest has debtors.
+   */
   population?: PopulationPlanner;
   /** Lists the BTC series; default `btcSeriesGrid`. */
   grid?: SeriesGridBuilder;
@@ -52,6 +57,12 @@ export interface EpisodeOptions {
   onUpdate?: UpdateHook;
   /** Passed to `createKeeper` over the simulations' defaults (`SimKeeperOptions`). */
   keeper?: SimKeeperOptions;
+  /**
+   * The rate model governance switches on once the population is seeded (seeding checks the
+   * engine against the SDK mirror at the zero rate); default `SIMULATION_INTEREST`, `null` for
+   * the zero rate throughout.
+   */
+  interest?: InterestPlan | null;
   /** The keeper's bidder: its capital and when it is away; default 100M USD, always there. */
   bidder?: BidderProfile;
   /** Seconds of chain time between keeper ticks while an auction is open. Default 60. */
@@ -94,6 +105,11 @@ export interface EpisodeResult {
   unresolvedAuctions: number;
   badDebtUsd: number;
   insuranceUsd: number;
+  /** Borrow APR at the end, percent (0 at the zero rate). */
+  borrowAprPercent: number;
+  /** Interest debtors paid over the walk, and what creditors other than the insurance fund earned, USD. */
+  interestPaidUsd: number;
+  interestEarnedUsd: number;
   valueTransferredUsd: number;
   keeperGas: number;
   /**
@@ -133,6 +149,10 @@ export interface EpisodeOutcome {
   keeper: KeeperStats;
 }
 
+/** The episodes' default population: `planPopulation` with borrowers. */
+export const stressPopulation: PopulationPlanner = (options) =>
+  planPopulation({ ...options, borrowerEvery: STRESS_BORROWER_EVERY });
+
 /** Runs one episode to the end and returns its summary row and final state. */
 export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcome> {
   const started = Date.now();
@@ -146,13 +166,15 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
     accounts: options.accounts,
     seed: options.seed,
     spot: path[0]!.price,
-    population: options.population,
+    population: options.population ?? stressPopulation,
     grid: options.grid,
     bidderCash: bidderCash(options.bidder),
   });
   log(
     `${options.name}: seeded ${plans.length} accounts over ${grid.length} series, median excessIM/IM ${seededExcessIM.toFixed(3)}`,
   );
+  const interest = options.interest === undefined ? SIMULATION_INTEREST : options.interest;
+  if (interest !== null) await enableInterest(world, chain, interest);
   const walkFrom = (await world.publicClient.getBlockNumber({ cacheTime: 0 })) + 1n;
 
   const keeper = createInProcessKeeper(world, chain, options.keeper);
@@ -198,6 +220,7 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
   ).length;
   const stats = keeper.stats();
   const prices = path.map((point) => point.price);
+  const paid = await interestSince(world, walkFrom);
   const underwater = (await marginsOf(world, watch.watched)).filter((state) => state.equityMM < 0n);
   const shortfall = underwater.reduce((sum, state) => sum - state.equityMM, 0n);
   const result: EpisodeResult = {
@@ -218,6 +241,9 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
     unresolvedAuctions: unresolved,
     badDebtUsd: Number(await liquidator.read.badDebt()) / CASH_SCALE,
     insuranceUsd: Number(await vault.read.cashOf([world.insuranceAccount])) / CASH_SCALE,
+    borrowAprPercent: Math.round(paid.borrowAprPercent * 100) / 100,
+    interestPaidUsd: Math.round(paid.paidUsd * 100) / 100,
+    interestEarnedUsd: Math.round(paid.earnedUsd * 100) / 100,
     valueTransferredUsd: Number(valueTransferred) / CASH_SCALE,
     keeperGas: Number(stats.gasUsed),
     insolventAtEnd: underwater.length,

@@ -84,32 +84,49 @@ export interface PopulationOptions {
   seed: number;
   spot: number;
   gridSize: number;
+  /**
+   * Every `borrowerEvery`-th account is a WBTC holder buying protective puts on credit: its whole
+   * deposit in WBTC, every trade a long put (the put beside the call `seriesGrid` lists), 10–30 %
+   * of the deposit spent on them, so it owes cash that bears interest (DESIGN.md: WBTC posted as
+   * collateral pays for a premium). Default: none.
+   */
+  borrowerEvery?: number | undefined;
 }
 
+/** The borrowers of the interest-bearing simulations: one account in four. */
+export const STRESS_BORROWER_EVERY = 4;
+
 /**
- * The population: deposits log-uniform in $10k–$250k, 0–80 % of it in WBTC, 2–6
- * trades each over the grid, about 60 % of them short (the side that uses margin), and
- * up to 30 % of the deposit spent on long premiums.
+ * The population: deposits log-uniform in $10k–$250k, 0–80 % of it in WBTC (all of it for
+ * the borrowers of `borrowerEvery`), 2–6 trades each over the grid, about 60 % of them short
+ * (the side that uses margin), and up to 30 % of the deposit spent on long premiums.
  */
 export function planPopulation(options: PopulationOptions): AccountPlan[] {
   const random = seededRandom(options.seed);
   const plans: AccountPlan[] = [];
   for (let i = 0; i < options.accounts; i++) {
     const deposit = Math.exp(Math.log(10_000) + random() * Math.log(25));
-    const wbtcShare = random() * 0.8;
+    const borrower = options.borrowerEvery !== undefined && (i + 1) % options.borrowerEvery === 0;
+    // Drawn for every account, so the borrowers leave everyone else's plan as it was.
+    const drawnShare = random() * 0.8;
+    const wbtcShare = borrower ? 1 : drawnShare;
     const trades: PlannedTrade[] = [];
     const count = 2 + Math.floor(random() * 5);
     for (let k = 0; k < count; k++) {
       trades.push({ series: Math.floor(random() * options.gridSize), side: random() < 0.6 ? "short" : "long" });
     }
-    // Every account carries margin risk: at least one short.
+    // Every account but a borrower carries margin risk: at least one short.
     if (!trades.some((t) => t.side === "short")) trades[0] = { ...trades[0]!, side: "short" };
+    const drawnBudget = random() * 0.3;
     plans.push({
       subId: BigInt(i + 1),
       cashUsd: Math.round(deposit * (1 - wbtcShare)),
       wbtc: Math.round(((deposit * wbtcShare) / options.spot) * 1e8) / 1e8,
-      longBudgetShare: random() * 0.3,
-      trades,
+      longBudgetShare: borrower ? 0.1 + (drawnBudget * 2) / 3 : drawnBudget,
+      // `seriesGrid` lists each strike's call, then its put: odd indices are puts.
+      trades: borrower
+        ? trades.map((t) => ({ series: Math.min(t.series | 1, options.gridSize - 1), side: "long" }))
+        : trades,
     });
   }
   return plans;
@@ -210,6 +227,7 @@ export function sizeTrades(
     );
   }
   const shorts = plan.trades.filter((t) => t.side === "short");
+  if (shorts.length === 0) return { fills, account };
   let refused = 0;
   for (let k = 0; k < 12 && refused < 3; k++) {
     const state = account.margin();

@@ -75,11 +75,14 @@ abstract contract PledgeFixture is VaultFixture {
         vault.grantRole(Roles.MODULE_ROLE, address(liquidator));
         market.grantRole(Roles.MODULE_ROLE, address(liquidator));
         vault.setAccountHook(liquidator);
+        vault.setInsuranceAccount(insurance.account());
+        vault.setSettlementAccount(market.settlementAccount());
         market.setAccountHook(liquidator);
         backstop = new Backstop(admin, vault, engine, market, liquidator, _takeoverBudget());
         backstop.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
         vault.grantRole(Roles.MODULE_ROLE, address(backstop));
         market.grantRole(Roles.MODULE_ROLE, address(backstop));
+        liquidator.setBackstop(backstop);
         vm.stopPrank();
     }
 

@@ -28,6 +28,7 @@ describe("demo: a synthetic crash end to end", async () => {
       "bad debt",
       "latent insolvency",
       "insurance fund",
+      "interest on cash",
       "keeper gas",
     ]) {
       assert.ok(text.includes(label), `report misses ${label}`);
@@ -65,6 +66,14 @@ describe("demo: a synthetic crash end to end", async () => {
   it("no bad debt, and the insurance fund earned its share", () => {
     assert.equal(report.badDebtUsd, 0);
     assert.ok(report.insuranceUsd > 0);
+  });
+
+  it("borrowers paid interest on their cash debt and creditors earned it, at the APRs shown", () => {
+    const { paidUsd, earnedUsd, toInsuranceUsd, borrowAprPercent, supplyAprPercent } = report.interest;
+    assert.ok(borrowAprPercent >= 10 && supplyAprPercent > 0 && supplyAprPercent < borrowAprPercent);
+    assert.ok(paidUsd > 0, "no interest paid");
+    assert.ok(earnedUsd > 0 && toInsuranceUsd > 0);
+    assert.ok(Math.abs(earnedUsd + toInsuranceUsd - paidUsd) < 0.01);
   });
 
   it("writes an offline HTML page with SVG charts", async () => {

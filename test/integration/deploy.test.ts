@@ -8,6 +8,7 @@ import { parseUnits } from "viem";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
 import { readAddressBook, writeAddressBook } from "../../deploy/lib/addressBook.js";
+import { ROLES, moduleWiringProblems } from "../../deploy/lib/roles.js";
 
 describe("deployment (Ignition) and custody end to end", async () => {
   const connection = await network.create();
@@ -30,6 +31,13 @@ describe("deployment (Ignition) and custody end to end", async () => {
     // Deposits, fills and transfers tell the liquidator (finding 3).
     assert.equal(await vault.read.accountHook(), contracts.liquidator.address);
     assert.equal(await contracts.market.read.accountHook(), contracts.liquidator.address);
+    // A loss the insurance fund cannot cover is shared by every cash creditor; the vault starts
+    // at the zero rate (docs/cash.md).
+    assert.equal(await vault.read.insuranceAccount(), await contracts.insurance.read.account());
+    const cash = await vault.read.cashMarket();
+    assert.equal(cash.rateModel, "0x0000000000000000000000000000000000000000");
+    assert.equal(cash.supplyIndex, 10n ** 18n);
+    assert.equal(cash.debtIndex, 10n ** 18n);
   });
 
   it("writes and reads back the address book", async () => {
@@ -60,5 +68,38 @@ describe("deployment (Ignition) and custody end to end", async () => {
       vault.write.withdraw([account, weth.address, 1n, deployer!.account.address]),
       /VaultUnauthorized/,
     );
+  });
+
+  it("review rv16 F5: the deploy's wiring check reports a missing module grant", async () => {
+    const client = await connection.viem.getPublicClient();
+    assert.deepEqual(await moduleWiringProblems(client, book), []);
+    // A journal resumed from before BackstopIsVaultModule: absorbDebt would revert for good.
+    await vault.write.revokeRole([ROLES.module, book.contracts.Backstop]);
+    await contracts.market.write.revokeRole([ROLES.module, book.contracts.Liquidator]);
+    try {
+      assert.deepEqual(await moduleWiringProblems(client, book), [
+        `OptionMarket: Liquidator ${book.contracts.Liquidator} lacks the module role`,
+        `CollateralVault: Backstop ${book.contracts.Backstop} lacks the module role`,
+      ]);
+      // A book whose Liquidator is not the one the Backstop was built with.
+      const elsewhere = { ...book, contracts: { ...book.contracts, Liquidator: book.contracts.Backstop } };
+      const problems = await moduleWiringProblems(client, elsewhere);
+      assert.ok(
+        problems.includes(
+          `Backstop: its liquidator is ${book.contracts.Liquidator}, not the book's ${book.contracts.Backstop}`,
+        ),
+        problems.join("\n"),
+      );
+      // The Liquidator pays insolvent bids through the book's Backstop (review rv16w F6).
+      assert.ok(
+        problems.includes(
+          `Liquidator: it pays insolvent bids through no Backstop, not the book's ${book.contracts.Backstop}`,
+        ),
+        problems.join("\n"),
+      );
+    } finally {
+      await vault.write.grantRole([ROLES.module, book.contracts.Backstop]);
+      await contracts.market.write.grantRole([ROLES.module, book.contracts.Liquidator]);
+    }
   });
 });

@@ -450,8 +450,18 @@ contract LiquidationInvariantTest is LiquidationSetup {
         for (uint256 i; i < handler.accountCount(); ++i) {
             sum += vault.cashOf(handler.accounts(i));
         }
-        assertEq(int256(usdc.balanceOf(address(vault))), sum);
-        assertEq(vault.totalCashCredit() - vault.totalCashDebt(), usdc.balanceOf(address(vault)));
+        uint256 tokens = usdc.balanceOf(address(vault));
+        if (vault.badDebt() == 0) {
+            // At the zero rate and without a loss nothing rounds: the books balance to the unit.
+            assertEq(int256(tokens), sum);
+            assertEq(vault.totalCashCredit() - vault.totalCashDebt(), tokens);
+        } else {
+            // A loss shared pro rata rounds for the vault (a cut of at least the loss), and one held
+            // apart leaves claims no token backs by exactly it: the tokens cover every other claim
+            // (the dust bound is `CashIndex.invariant.t.sol`'s), and withdrawals never exceed them.
+            assertGe(int256(tokens), sum - int256(vault.unabsorbedLoss()));
+            assertLe(vault.cashLiquidity(), tokens);
+        }
     }
 
     function invariant_positionsNetToZero() public view {

@@ -14,6 +14,7 @@ import { type Hex, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 
 import { ExitCode, KeeperStartupError, resolveRunConfig } from "../../packages/keeper/src/config.js";
+import { getCashMarket } from "../../packages/sdk/src/index.js";
 import { type World, createWorld } from "./helpers/world.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -226,6 +227,50 @@ describe("pledge-keeper run: start-up validation against a node served over HTTP
     } finally {
       feed.closeAllConnections();
       feed.close();
+    }
+  });
+
+  it("cash prints the APRs, utilisation and losses; --json the same figures; bad input in one line", async () => {
+    const { vault } = world.contracts;
+    const [admin] = await world.connection.viem.getWalletClients();
+    // Governance sets a 10 % base rate: the borrow APR is 10 % whatever the utilisation.
+    const model = await world.connection.viem.deployContract("KinkRateModel", [
+      { baseRateWad: 10n ** 17n, slope1Wad: 0n, slope2Wad: 0n, kinkWad: 8n * 10n ** 17n },
+    ]);
+    await vault.write.setRateModel([model.address]);
+    try {
+      const table = await keeperCli(["cash", "--rpc", url, "--deployment", deployment]);
+      assert.equal(table.code, 0, table.stderr.join("\n"));
+      const rows = Object.fromEntries(
+        lines(table.stdout).map((line) => [line.slice(0, 16).trim(), line.slice(16).trim()] as const),
+      );
+      assert.match(rows["borrow APR"]!, /^(9\.99|10) %$/);
+      assert.match(rows["supply APR"]!, /^\d+(\.\d{1,2})? %$/);
+      assert.match(rows["withdrawable"]!, /^[\d,]+(\.\d{1,2})? USDC$/);
+      assert.equal(rows["rate model"]!.toLowerCase(), model.address.toLowerCase());
+      assert.equal(rows["cash deposits"], "open", "no loss held apart");
+
+      const json = await keeperCli(["cash", "--rpc", url, "--deployment", deployment, "--json"]);
+      assert.equal(json.code, 0, json.stderr.join("\n"));
+      const fields = JSON.parse(json.stdout) as Record<string, string>;
+      const market = await getCashMarket(world.publicClient, {
+        addressBook: world.book,
+        blockNumber: BigInt(fields.blockNumber!),
+      });
+      assert.equal(BigInt(fields.borrowAprWad!), market.borrowAprWad);
+      assert.equal(BigInt(fields.supplyAprWad!), market.supplyAprWad);
+      assert.equal(BigInt(fields.liquidity!), market.liquidity);
+      assert.equal(BigInt(fields.badDebt!), market.badDebt);
+      assert.ok(market.borrowAprWad > 99n * 10n ** 15n, "a 10 % base rate");
+
+      assertRefused(await keeperCli(["cash", "--deployment", deployment]), ExitCode.USAGE, /--rpc/);
+      assertRefused(
+        await keeperCli(["cash", "--rpc", url, "--deployment", path.join(dir, "missing.json")]),
+        ExitCode.DEPLOYMENT_NOT_FOUND,
+        /missing\.json/,
+      );
+    } finally {
+      await vault.write.setRateModel(["0x0000000000000000000000000000000000000000"]);
     }
   });
 

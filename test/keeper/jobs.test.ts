@@ -99,6 +99,8 @@ function setUp(options: {
   simulationSkips?: Set<bigint>;
   /** The bidder's excess over IM, WAD (default 1M USD) and the reserve it keeps. */
   bidderExcessIM?: bigint;
+  /** The protocol's own accounts, as the confirmation reads them. */
+  protectedAccounts?: bigint[];
   reserveWad?: bigint;
   /** Where the job logs (default silent). */
   log?: pino.Logger;
@@ -114,6 +116,7 @@ function setUp(options: {
         bidderExcessIM: options.bidderExcessIM ?? 1_000_000n * WAD,
         auctionParams,
         states: options.states.filter((s) => chunks.flat().includes(s.account)),
+        protectedAccounts: options.protectedAccounts,
       };
     },
     auctions: async (accounts) => {
@@ -358,6 +361,19 @@ describe("keeper liquidation job (no chain)", () => {
     );
     await run(11n); // still out of room: logged once
     assert.equal(lines.filter((line) => line.event === "bidderRoom").length, 1);
+  });
+
+  it("review rv16 F4: leaves the protocol's own accounts out of latent insolvency", async () => {
+    // Account 2 stands for the insurance account: its debt is bad debt already realised.
+    const { run, metrics } = setUp({
+      states: [quotable(1n), quotable(2n)],
+      liquidate: false,
+      protectedAccounts: [2n],
+    });
+    await run(10n);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /pledge_keeper_insolvent_accounts 1/);
+    assert.match(text, /pledge_keeper_latent_shortfall_usd 1/);
   });
 
   it("with liquidation off, only reports margin calls: nothing is sent", async () => {

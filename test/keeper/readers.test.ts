@@ -105,6 +105,10 @@ function answer(target: Address, data: Hex): Hex | undefined {
             [WAD, -WAD],
           ],
         });
+      if (call.functionName === "settlementAccount")
+        return encodeFunctionResult({ abi: optionMarketAbi, functionName: "settlementAccount", result: 21n });
+      if (call.functionName === "feeAccount")
+        return encodeFunctionResult({ abi: optionMarketAbi, functionName: "feeAccount", result: 22n });
       break;
     }
     case engine: {
@@ -157,6 +161,8 @@ function answer(target: Address, data: Hex): Hex | undefined {
     }
     case liquidator: {
       const call = decodeFunctionData({ abi: liquidatorAbi, data });
+      if (call.functionName === "insuranceAccount")
+        return encodeFunctionResult({ abi: liquidatorAbi, functionName: "insuranceAccount", result: 20n });
       if (call.functionName === "auctionParams")
         return encodeFunctionResult({
           abi: liquidatorAbi,
@@ -288,14 +294,15 @@ describe("keeper readers (fake node)", () => {
     });
   });
 
-  it("confirms every chunk with the keeper's excess and the insurance share in one call, states named by account", async () => {
+  it("confirms every chunk with the keeper's excess, the insurance share and the protocol's accounts in one call, states named by account", async () => {
     const { client, calls } = fakeNode();
     const readers = createReaders(client, book);
-    const { bidderExcessIM, auctionParams, states } = await readers.confirmation(
+    const { bidderExcessIM, auctionParams, states, protectedAccounts } = await readers.confirmation(
       { bidderAccount: 9n, chunks: [[1n, 2n], [3n]] },
       10n,
     );
-    assert.deepEqual(calls, [{ subcalls: 4 }]);
+    assert.deepEqual(calls, [{ subcalls: 7 }]);
+    assert.deepEqual(protectedAccounts, [20n, 21n, 22n]);
     assert.equal(bidderExcessIM, -7n);
     assert.equal(auctionParams.insuranceShareWad, WAD / 4n);
     assert.deepEqual(
@@ -343,6 +350,6 @@ describe("keeper readers (fake node)", () => {
     const readers = createReaders(client, book);
     const { states } = await readers.confirmation({ bidderAccount: 9n, chunks: [[1n]] }, 10n);
     assert.equal(states.length, 1);
-    assert.deepEqual(calls, [{ subcalls: 3 }], "one failed request, then one batch");
+    assert.deepEqual(calls, [{ subcalls: 6 }], "one failed request, then one batch");
   });
 });

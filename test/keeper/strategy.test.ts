@@ -193,6 +193,29 @@ describe("keeper strategy (pure)", () => {
     assert.equal(decide([{ ...views[0]!, auction, preview: later }], patient)[0]!.kind, "bid");
   });
 
+  it("review rv16 F2: an account worth less than nothing below the minimum discount is capped, not waited for", () => {
+    // V < 0: the liquidator keeps the start discount (5 %) however long the auction runs, so a
+    // 10 % minimum is never reached; the keeper says so instead of "waits for it to grow".
+    const bankrupt = state(-2_000n * WAD, -1_000n * WAD, 1_000n * WAD, 800n * WAD);
+    const capped = preview({ markValueWad: -1_000n * WAD, payment: -600_000_000n, insuranceFee: 0n });
+    const patient = { ...config, minDiscountWad: WAD / 10n };
+    const auction = { active: true, startTime: 0n };
+    assert.deepEqual(decide([{ account: 7n, state: bankrupt, preview: capped }], patient), [
+      { kind: "startAuction", account: 7n, reason: "capped" },
+    ]);
+    assert.deepEqual(decide([{ account: 7n, state: bankrupt, preview: capped, auction }], patient), [
+      { kind: "withhold", account: 7n, reason: "capped" },
+    ]);
+    // Below zero through haircuts only (V ≥ 0): its discount grows, so it is "discount".
+    const haircutOnly = { ...bankrupt, markValue: 500n * WAD };
+    assert.deepEqual(
+      decide([{ account: 7n, state: haircutOnly, preview: preview({ markValueWad: 500n * WAD }), auction }], patient),
+      [{ kind: "withhold", account: 7n, reason: "discount" }],
+    );
+    // With no minimum the capped account is bid like any other.
+    assert.equal(decide([{ account: 7n, state: bankrupt, preview: capped, auction }], config)[0]!.kind, "bid");
+  });
+
   it("terminates auctions of accounts back above IM and reports margin calls", () => {
     const recovered = state(2_000n * WAD, 2_000n * WAD, 1_000n * WAD, 500n * WAD);
     const marginCall = state(900n * WAD, 950n * WAD, 1_000n * WAD, 500n * WAD);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseUnits } from "viem";
+import { encodeFunctionData, parseUnits } from "viem";
 
 import * as sdk from "../../packages/sdk/src/index.js";
 import { sdkWorld } from "./helpers/world.js";
@@ -56,7 +56,26 @@ describe("latent insolvency: chain view, SDK read and the keeper's computation a
       fillSize: 2n * WAD,
     });
   }
-  const accounts = [taker, ...makers];
+  // The protocol's own accounts, which the view leaves out and the keeper's twin is told of.
+  const [insurance, settlement, fee] = await Promise.all([
+    publicClient.readContract({
+      address: addressBook.contracts.Liquidator,
+      abi: sdk.liquidatorAbi,
+      functionName: "insuranceAccount",
+    }),
+    publicClient.readContract({
+      address: addressBook.contracts.OptionMarket,
+      abi: sdk.optionMarketAbi,
+      functionName: "settlementAccount",
+    }),
+    publicClient.readContract({
+      address: addressBook.contracts.OptionMarket,
+      abi: sdk.optionMarketAbi,
+      functionName: "feeAccount",
+    }),
+  ]);
+  const protectedAccounts = [insurance, settlement, fee];
+  const accounts = [taker, ...makers, sdk.asAccountId(insurance)];
 
   async function compare() {
     const blockNumber = await publicClient.getBlockNumber();
@@ -69,15 +88,16 @@ describe("latent insolvency: chain view, SDK read and the keeper's computation a
     });
     const read = await sdk.getLatentInsolvency(publicClient, { addressBook, accounts, chunkSize: 2, blockNumber });
     const states = await sdk.getAccountMargin(publicClient, { addressBook, accounts, blockNumber });
-    const keeper = sdk.latentInsolvencyOf(states);
+    const keeper = sdk.latentInsolvencyOf(states, { protectedAccounts });
     assert.deepEqual(read, {
       count: chain.count,
       totalShortfallWad: chain.totalShortfallWad,
       accounts: chain.accounts.map(({ account, shortfallWad }) => ({ account, shortfallWad })),
+      unpriced: [...chain.unpriced],
     });
     assert.deepEqual(keeper, read);
     // Against the definition: every account with equityMM < 0, in order, each with −equityMM.
-    const below = states.filter((s) => s.equityMM < 0n);
+    const below = states.filter((s) => s.equityMM < 0n && !protectedAccounts.includes(s.account));
     assert.deepEqual(
       read.accounts.map((s) => s.account),
       below.map((s) => s.account),
@@ -117,6 +137,39 @@ describe("latent insolvency: chain view, SDK read and the keeper's computation a
       count: 0n,
       totalShortfallWad: 0n,
       accounts: [],
+      unpriced: [],
     });
+  });
+
+  it("review rv16 F3: a call that runs out of gas is split, not the whole read failed", async () => {
+    const blockNumber = await publicClient.getBlockNumber();
+    const full = await sdk.getLatentInsolvency(publicClient, { addressBook, accounts, blockNumber });
+    assert.ok(full.count > 0n, "some accounts are below zero by now");
+    // A budget one account fits in and the whole list does not: the view reverts
+    // (BackstopOutOfGas) for the list, and the read splits down to calls that fit.
+    const gasPerCall = 400_000n;
+    await assert.rejects(
+      publicClient.call({
+        to: addressBook.contracts.Backstop,
+        data: encodeFunctionData({ abi: sdk.backstopAbi, functionName: "latentInsolvency", args: [accounts] }),
+        gas: gasPerCall,
+        blockNumber,
+      }),
+    );
+    const split = await sdk.getLatentInsolvency(publicClient, {
+      addressBook,
+      accounts,
+      blockNumber,
+      gasPerCall,
+      accountGas: () => 1n, // an estimate far too low: every account in one call at first
+    });
+    assert.deepEqual(split, full);
+  });
+
+  it("review rv16 F4: the protocol's own accounts are left out; the twin without them counts them", async () => {
+    const states = await sdk.getAccountMargin(publicClient, { addressBook, accounts: [taker] });
+    const asInsurance = [{ ...states[0]!, account: sdk.asAccountId(insurance), equityMM: -1n }];
+    assert.equal(sdk.latentInsolvencyOf(asInsurance).count, 1n);
+    assert.equal(sdk.latentInsolvencyOf(asInsurance, { protectedAccounts }).count, 0n);
   });
 });

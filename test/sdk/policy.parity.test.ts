@@ -129,7 +129,7 @@ function makeCases(): Case[] {
       const fraction = rng.float() < 0.2 ? WAD : rng.range(1n, WAD);
       const priceWad = amountWad(rng);
       add("discountAt", [p, clockStart, stamp], () => discount);
-      add("bidDiscountAt", [p, s.equityMM, clockStart, stamp], () => bidDiscountAt(p, s.equityMM, clockStart, stamp));
+      add("bidDiscountAt", [p, s.markValue, clockStart, stamp], () => bidDiscountAt(p, s.markValue, clockStart, stamp));
       add("accountPriceDown", [s.markValue, cashWad, discount], () => {
         const r = accountPriceDown(s.markValue, cashWad, discount);
         return [r.priceWad, r.discountValueWad];

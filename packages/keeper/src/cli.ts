@@ -15,7 +15,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { type AddressBook, accountId, formatAccount } from "@pledge/sdk";
+import { type AddressBook, accountId, formatAccount, formatAmount, getCashMarket, utilization } from "@pledge/sdk";
 import {
   ExitCode,
   KeeperStartupError,
@@ -46,14 +46,7 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
   const silent = await checkChain(config.rpc, book, STARTUP_TIMEOUT_MS);
   if (silent.length > 0) logger.warn({ rpc: silent }, "--rpc endpoints that did not answer at start-up");
 
-  const transports = config.rpc.map((url) => http(url, { retryCount: 0, timeout: STARTUP_TIMEOUT_MS }));
-  const transport: Transport = transports.length === 1 ? transports[0]! : fallback(transports, { rank: false });
-  const chain = defineChain({
-    id: book.chainId,
-    name: `pledge-${book.chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: config.rpc } },
-  });
+  const { chain, transport } = connect(config.rpc, book);
   const publicClient = createPublicClient({ chain, transport });
   const walletClient = createWalletClient({ chain, transport, account });
   await checkCode(publicClient, book);
@@ -259,6 +252,80 @@ async function importStore(json: string, options: { store: string }) {
   );
 }
 
+/** The chain of `book` over `rpc` (several URLs: viem's fallback transport, tried in order). */
+function connect(rpc: readonly string[], book: AddressBook) {
+  const transports = rpc.map((url) => http(url, { retryCount: 0, timeout: STARTUP_TIMEOUT_MS }));
+  const transport: Transport = transports.length === 1 ? transports[0]! : fallback(transports, { rank: false });
+  const chain = defineChain({
+    id: book.chainId,
+    name: `pledge-${book.chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [...rpc] } },
+  });
+  return { chain, transport };
+}
+
+/**
+ * Prints the vault's cash market at the latest block (docs/cash.md): the borrow and supply APRs,
+ * utilisation, credit, debt and what creditors may withdraw, the reserve, and the losses shared
+ * or held apart; `--json` prints the same as one JSON object (amounts in cash base units).
+ */
+async function cash(options: { rpc: string[]; deployment: string; json?: boolean }) {
+  const book = await loadDeployment(options.deployment);
+  checkRpcUrls(options.rpc);
+  await checkChain(options.rpc, book, STARTUP_TIMEOUT_MS);
+  const { chain, transport } = connect(options.rpc, book);
+  const publicClient = createPublicClient({ chain, transport });
+  await checkCode(publicClient, book);
+  const m = await getCashMarket(publicClient, { addressBook: book });
+  // The rate model's utilisation, at most 100 %, the one `supplyAprWad` is computed from (SDK
+  // `utilization`). Debt exceeds credit only while shorts are settled before their longs (the
+  // settlement account holds the rest); creditors then earn on all the debt, more than the APR shown.
+  const utilisationWad = utilization(m.totalCredit, m.totalDebt);
+  const debtExceedsCredit = m.totalDebt > m.totalCredit;
+  if (options.json) {
+    const fields = {
+      blockNumber: m.blockNumber,
+      timestamp: m.timestamp,
+      borrowAprWad: m.borrowAprWad,
+      supplyAprWad: m.supplyAprWad,
+      utilisationWad,
+      totalCredit: m.totalCredit,
+      totalDebt: m.totalDebt,
+      liquidity: m.liquidity,
+      reserveShareWad: m.reserveShareWad,
+      lossSocialized: m.lossSocialized,
+      unabsorbedLoss: m.unabsorbedLoss,
+      cashDepositsOpen: m.cashDepositsOpen,
+      badDebt: m.badDebt,
+      supplyIndex: m.market.supplyIndex,
+      debtIndex: m.market.debtIndex,
+      rateModel: m.market.rateModel,
+    };
+    process.stdout.write(`${JSON.stringify(fields, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v))}\n`);
+    return;
+  }
+  const { symbol, decimals } = book.cash;
+  const units = (x: bigint) => `${formatAmount(x, decimals, 2)} ${symbol}`;
+  const pct = (wad: bigint) => `${formatAmount(wad * 100n, 18, 2)} %`;
+  const rows: [string, string][] = [
+    ["block", `${m.blockNumber} (${new Date(Number(m.timestamp) * 1000).toISOString()})`],
+    ["borrow APR", pct(m.borrowAprWad)],
+    ["supply APR", `${pct(m.supplyAprWad)}${debtExceedsCredit ? " (at least: debt exceeds credit)" : ""}`],
+    ["utilisation", `${pct(utilisationWad)}${debtExceedsCredit ? " (capped at 100 %)" : ""}`],
+    ["cash credit", units(m.totalCredit)],
+    ["cash debt", units(m.totalDebt)],
+    ["withdrawable", units(m.liquidity)],
+    ["reserve share", pct(m.reserveShareWad)],
+    ["losses shared", units(m.lossSocialized)],
+    ["loss held apart", units(m.unabsorbedLoss)],
+    ["cash deposits", m.cashDepositsOpen ? "open" : "repayments only, until the loss is repaid"],
+    ["rate model", /^0x0{40}$/i.test(m.market.rateModel) ? "none (zero rate)" : m.market.rateModel],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  process.stdout.write(rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n") + "\n");
+}
+
 const program = new Command("pledge-keeper")
   .description("Pledge keeper: liquidations, settlement prices, settlement.")
   .exitOverride()
@@ -316,6 +383,13 @@ const runCommand = program
     }
     await run(flags, options.config);
   });
+program
+  .command("cash")
+  .description("print the cash market: borrow and supply APRs, utilisation, liquidity, losses (docs/cash.md)")
+  .requiredOption("--rpc <url...>", "(required) JSON-RPC URLs, http(s)")
+  .requiredOption("--deployment <path>", "(required) address book, deployments/<chainId>.json")
+  .option("--json", "one JSON object instead of the table (amounts in cash base units, rates WAD)")
+  .action(async (options: { rpc: string[]; deployment: string; json?: boolean }) => cash(options));
 program
   .command("status")
   .description("print what the store holds")

@@ -123,13 +123,13 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
     }),
     auctionsLeft: new Counter({
       name: "pledge_keeper_auctions_left_total",
-      help: "Auctions this keeper started without bidding, left to other bidders, by reason (margin, unprofitable, exposure, discount, noPreview).",
+      help: "Auctions this keeper started without bidding, left to other bidders, by reason (margin, unprofitable, exposure, discount, capped, noPreview).",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
     bidsWithheld: new Gauge({
       name: "pledge_keeper_bids_withheld",
-      help: "Accounts below MM the keeper did not bid on in its last tick, by reason (margin: no room left over its reserve; discount, unprofitable, exposure, noPreview).",
+      help: "Accounts below MM the keeper did not bid on in its last tick, by reason (margin: no room left over its reserve; discount, capped, unprofitable, exposure, noPreview).",
       labelNames: ["reason"] as const,
       registers: [registry],
     }),

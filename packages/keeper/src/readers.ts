@@ -22,6 +22,7 @@ import {
   getPositions,
   liquidatorAbi,
   marginEngineAbi,
+  optionMarketAbi,
   previewBid,
 } from "@pledge/sdk";
 import { withBackoff } from "./executor.js";
@@ -42,6 +43,11 @@ export interface Confirmation {
   /** The liquidator's auction parameters: its insurance share, and for quoting bids that start an auction locally. */
   auctionParams: AuctionParams;
   states: AccountMarginState[];
+  /**
+   * The protocol's own accounts (insurance, settlement, fee), which the Backstop's latent
+   * insolvency leaves out: the insurance account's debt is bad debt already counted.
+   */
+  protectedAccounts?: readonly bigint[] | undefined;
 }
 
 /** One candidate's auction and the preview of taking all that is allowed. */
@@ -164,7 +170,7 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
       }),
     confirmation: ({ bidderAccount, chunks }, blockNumber) =>
       withBackoff(async () => {
-        const [bidderExcessIM, auctionParams, states] = await Promise.all([
+        const [bidderExcessIM, auctionParams, insurance, settlement, fee, states] = await Promise.all([
           readContract(client, {
             address: engine,
             abi: marginEngineAbi,
@@ -173,6 +179,19 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
             blockNumber,
           }),
           readContract(client, { address: liquidator, abi: liquidatorAbi, functionName: "auctionParams", blockNumber }),
+          readContract(client, {
+            address: liquidator,
+            abi: liquidatorAbi,
+            functionName: "insuranceAccount",
+            blockNumber,
+          }),
+          readContract(client, {
+            address: market,
+            abi: optionMarketAbi,
+            functionName: "settlementAccount",
+            blockNumber,
+          }),
+          readContract(client, { address: market, abi: optionMarketAbi, functionName: "feeAccount", blockNumber }),
           Promise.all(
             chunks.map((accounts) =>
               getAccountMargin(client, {
@@ -184,7 +203,12 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
             ),
           ),
         ]);
-        return { bidderExcessIM, auctionParams, states: states.flat() };
+        return {
+          bidderExcessIM,
+          auctionParams,
+          states: states.flat(),
+          protectedAccounts: [insurance, settlement, fee],
+        };
       }),
     auctions: (accounts, blockNumber) =>
       withBackoff(() =>

@@ -57,7 +57,8 @@ export interface StrategyConfig {
   reserveWad?: bigint | undefined;
   /**
    * Smallest discount the keeper bids at, WAD (default 0): below it, it starts the auction and
-   * waits for the discount to grow.
+   * waits for the discount to grow. An account worth less than nothing (V < 0) keeps the start
+   * discount (`bidDiscountAt`): above that, the keeper leaves it for good (`capped`).
    */
   minDiscountWad?: bigint | undefined;
 }
@@ -67,12 +68,16 @@ export interface StrategyConfig {
  * while the discount grows: `margin`, the bidder's excess over IM cannot carry the slice (or
  * nothing is left of it this block); `unprofitable`, the discount does not pay `minProfit`;
  * `exposure`, the payment is above `maxExposure`; `discount`, the discount is below
- * `minDiscountWad`; `noPreview`, the liquidator gave no preview.
+ * `minDiscountWad` and grows with the clock; `capped`, the discount is below `minDiscountWad`
+ * and will not grow: the account is worth less than nothing (V < 0), so the liquidator keeps it
+ * at the start discount until a price move or a deposit lifts V (`AuctionMath.bidDiscountAt`);
+ * such an auction waits for another bidder or the backstop's waterfall; `noPreview`, the
+ * liquidator gave no preview.
  */
 export type LeaveReason = (typeof LEAVE_REASONS)[number];
 
 /** Every `LeaveReason`. */
-export const LEAVE_REASONS = ["margin", "unprofitable", "exposure", "discount", "noPreview"] as const;
+export const LEAVE_REASONS = ["margin", "unprofitable", "exposure", "discount", "capped", "noPreview"] as const;
 
 /** One thing to do, in the order the strategy decided. */
 export type Decision =
@@ -251,8 +256,11 @@ export function decide(views: readonly AccountView[], config: StrategyConfig): D
         });
         continue;
       }
+      // V < 0 (the preview's V is the bid's): the liquidator keeps the start discount, so
+      // waiting for it to grow is vain.
+      const belowMinDiscount: LeaveReason = preview.markValueWad < 0n ? "capped" : "discount";
       leave = !discountOk
-        ? "discount"
+        ? belowMinDiscount
         : profit < config.minProfit
           ? "unprofitable"
           : preview.payment > config.maxExposure

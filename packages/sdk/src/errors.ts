@@ -19,6 +19,7 @@ import {
   chainlinkOracleAbi,
   collateralVaultAbi,
   insuranceFundAbi,
+  kinkRateModelAbi,
   liquidatorAbi,
   marginEngineAbi,
   mockErc20Abi,
@@ -40,6 +41,7 @@ type AllAbis =
   | typeof backstopAbi
   | typeof insuranceFundAbi
   | typeof chainlinkOracleAbi
+  | typeof kinkRateModelAbi
   | typeof mockErc20Abi;
 
 /** The error fragments of every Pledge contract (and of the ERC-20s they move). */
@@ -66,6 +68,7 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
     backstopAbi,
     insuranceFundAbi,
     chainlinkOracleAbi,
+    kinkRateModelAbi,
     mockErc20Abi,
   ]) {
     for (const item of abi) {
@@ -473,6 +476,8 @@ const usdPair = (left: unknown, right: unknown): [string, string] => {
 };
 /** A WAD fraction as a percentage, exact. */
 const percent = (wad: unknown) => `${formatAmount((wad as bigint) * 100n, 18, 18)}%`;
+/** A rate per second (WAD) as a yearly percentage of 365 days. */
+const apr = (ratePerSecond: unknown) => `${percent((ratePerSecond as bigint) * 31_536_000n)} a year`;
 const when = (seconds: unknown) => formatTimestamp(seconds as bigint);
 const acct = (id: unknown) => formatAccount(asAccountId(id as bigint));
 const str = (value: unknown) => String(value);
@@ -551,7 +556,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   ExpectedPause: () => "The contract is not paused, so it cannot be unpaused",
   ReentrancyGuardReentrantCall: () =>
     "A call re-entered a Pledge contract while it was running (a token or hook called back); make the call on its own",
-  SafeCastOverflowedUintToInt: ([value]) => `${str(value)} does not fit a signed 256-bit integer; use a smaller amount`,
+  SafeCastOverflowedUintDowncast: ([bits, value]) =>
+    `${str(value)} does not fit ${str(bits)} bits (the vault's cash share totals); use a smaller amount`,
   SafeERC20FailedOperation: ([token], context) =>
     `The token ${tokenName(token, context)} refused a transfer or approval (it reverted or returned false); check the balance and allowance`,
   InvalidShortString: () => "A stored short string is malformed (over 31 bytes); use a shorter name",
@@ -591,7 +597,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   VaultInvalidHaircuts: ([initial, maintenance]) =>
     `Haircuts of ${percent(initial)} (initial) and ${percent(maintenance)} (maintenance) are outside the hard bounds, or maintenance is above initial; pick haircuts within bounds with maintenance ≤ initial`,
   VaultInvalidDecimals: ([asset, decimals], context) =>
-    `${tokenName(asset, context)} has ${str(decimals)} decimals, more than the vault supports (36); it cannot be listed`,
+    `${tokenName(asset, context)} has ${str(decimals)} decimals, more than the vault supports (36, or 8 for the cash asset); it cannot be listed`,
   VaultSupplyCapExceeded: ([asset, totalAfter, cap], context) =>
     `The deposit would take total ${tokenName(asset, context)} deposits to ${tokenAmount(asset, totalAfter, context)}, above its supply cap of ${tokenAmount(asset, cap, context)}; deposit less, or another asset`,
   VaultTransferAmountMismatch: ([asset, expected, received], context) =>
@@ -613,6 +619,24 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `A module moved value from account ${acct(account)} to itself; name two different accounts`,
   VaultAmountTooLarge: ([amount]) =>
     `${str(amount)} base units is more than the vault's signed bookkeeping holds (2^127 − 1); use a smaller amount`,
+  VaultRateModelNotContract: ([model]) =>
+    `${str(model)} is not a contract, so it cannot be the rate model; pass a deployed rate model, or the zero address for the zero rate`,
+  VaultRateModelFailed: ([model]) =>
+    `The rate model ${str(model)} reverted or did not answer one word when asked for a rate; fix the model before setting it`,
+  VaultRateOutOfRange: ([rate, max]) =>
+    `The rate model answered ${apr(rate)}, above the vault's cap of ${apr(max)}; lower the model's parameters`,
+  VaultRateModelOutOfGas: () =>
+    "The rate model ran out of the gas this call left it; send the transaction again with a higher gas limit",
+  VaultInvalidReserveShare: ([share, max]) =>
+    `A reserve share of ${percent(share)} is above the cap of ${percent(max)}; set a smaller share of interest for the insurance fund`,
+  VaultInsuranceAccountNotSet: () =>
+    "The vault has no insurance account yet, so it cannot pay a reserve; the admin sets it first (setInsuranceAccount)",
+  VaultInsuranceAccountAlreadySet: () => "The vault's insurance account is set already; it cannot be replaced",
+  VaultSettlementAccountAlreadySet: () => "The vault's settlement account is set already; it cannot be replaced",
+  VaultLossHeldApart: ([unabsorbedLoss], context) =>
+    `A loss of ${cashAmount(unabsorbedLoss, context)} is held apart (claims no token backs), so a cash deposit may only repay a debt or top up the insurance account until \`repayUnabsorbedLoss\` repays it; deposit at most the account's debt, or wait for the recapitalisation`,
+  VaultProtocolAccount: ([account]) =>
+    `Account ${acct(account)} is a protocol account (the settlement or insurance account, or one that owes cash); its cash is not withdrawn, and it cannot take this role`,
   CashUnitsUnsupportedDecimals: ([decimals]) =>
     `The cash token has ${str(decimals)} decimals, more than Pledge supports (${MAX_CASH_DECIMALS}); use a cash token with fewer`,
 
@@ -754,6 +778,11 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `${str(caller)} called bidStep, which only the liquidator itself runs inside bidMany; call bidMany instead`,
   InsuranceFundZeroAddress: () => "An address argument is zero; pass a real one",
 
+  // ---- KinkRateModel
+  RateModelInvalidParams: ([params]) => {
+    const p = params as { baseRateWad: bigint; slope1Wad: bigint; slope2Wad: bigint; kinkWad: bigint };
+    return `Rate parameters base ${percent(p.baseRateWad)}, slopes ${percent(p.slope1Wad)} and ${percent(p.slope2Wad)}, kink at ${percent(p.kinkWad)} are outside the bounds: the kink between 5% and 99% utilisation, the rate at full use at most 500% a year; pick parameters within them`;
+  },
   // ---- Backstop
   BackstopZeroAddress: () => "An address argument is zero; pass a real one",
   BackstopProtectedAccount: ([account]) =>
@@ -790,9 +819,12 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Holder ${acct(holder)} would end below maintenance (excess ${usd(excess)}); it is skipped`,
   BackstopNothingClosed: ([account, seriesId]) =>
     `Deleveraging account ${acct(account)} in series ${str(seriesId)} would close nothing: every holder is skipped (below maintenance after its close, or the insurance fund); do not resend it until holders change`,
-  BackstopOutOfGas: ([index]) => `Deleveraging ran out of gas at holder ${str(index)}; send it with a higher gas limit`,
+  BackstopOutOfGas: ([account]) =>
+    `A backstop call ran out of gas at account ${acct(account)}; send it with a higher gas limit (a latent-insolvency read: fewer accounts per call, getLatentInsolvency splits the chunk)`,
   BackstopOnlySelf: ([caller]) =>
     `${str(caller)} called a step only the backstop itself runs; call takeover or deleverage instead`,
+  BackstopOnlyLiquidator: ([caller]) =>
+    `${str(caller)} is not the Liquidator: only it pays the bidders of insolvent accounts from the insurance fund`,
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>

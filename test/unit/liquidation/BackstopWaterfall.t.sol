@@ -90,6 +90,42 @@ contract BackstopWaterfallTest is PledgeFixture {
         assertEq(backstop.badDebt(), 0, "the fund covered it");
     }
 
+    /// @dev Review rv16w F6 and the merge with the cash index: `badDebt()` is the vault's realised
+    /// figure. A takeover pays the account's debt from the fund's cash; with the fund's capital in
+    /// WBTC the whole debt is written off at once (the fund never owes on the index), and the
+    /// Backstop announces it with both numbers from the vault's `badDebt()`, equal on both
+    /// contracts. The window books the takeover's loss −V, not the debt.
+    function test_takeover_debtBeyondTheFundsCashIsRealisedBadDebt() public {
+        _fundCapitalInWbtc();
+        assertEq(vault.cashOf(fund), 0);
+        address owner = makeAddr("debtor2");
+        AccountId debtor = _account(owner, 1);
+        _fundAndDeposit(owner, debtor, wbtc, 0.1e8);
+        vm.prank(module);
+        vault.moveCash(debtor, bobAccount, 10_000e6);
+        int256 value = engine.accountMargin(debtor).markValue;
+        assertLt(value, 0);
+        vm.mockCall(
+            address(liquidator),
+            abi.encodeCall(ILiquidator.auctionClock, (debtor)),
+            abi.encode(true, block.timestamp - 1 hours)
+        );
+        ILiquidator.Auction memory open;
+        open.active = true;
+        vm.mockCall(address(liquidator), abi.encodeCall(ILiquidator.auctionOf, (debtor)), abi.encode(open));
+        vm.mockCall(address(liquidator), abi.encodeCall(ILiquidator.terminateAuction, (debtor)), "");
+        vm.expectEmit(address(backstop));
+        emit IBackstop.BadDebtIncurred(debtor, 10_000e6, 10_000e6);
+        backstop.takeover(debtor);
+        vm.clearMockedCalls();
+        assertEq(vault.badDebt(), 10_000e6);
+        assertEq(backstop.badDebt(), 10_000e6);
+        assertEq(liquidator.badDebt(), 10_000e6);
+        assertEq(vault.cashOf(fund), 0, "the fund owes nothing on the index");
+        assertEq(vault.collateralOf(fund, address(wbtc)), 20.1e8, "and holds the WBTC");
+        assertEq(backstop.windowLoss(), uint256(-value));
+    }
+
     /// @dev An account below maintenance but worth V ≥ 0: the fund gains V, books no loss, and the
     /// owner loses the remainder.
     function test_takeover_solventAccountIsAGainToTheFund() public {
@@ -434,7 +470,7 @@ contract BackstopWaterfallTest is PledgeFixture {
     /// @dev Review rv16w F3 (regression): the fund's capital is WBTC and BTC's feed goes stale (carol
     /// trades only ETH). The engine would count the WBTC as zero and the takeover fail "for budget"
     /// (the fund's IM), unlocking ADL. Now the missing price is the oracle's own error: it stops
-    /// the takeover, deleveraging and `badDebt()` alike.
+    /// the takeover and deleveraging alike.
     function test_staleFundCollateralBlocksDeleveraging() public {
         _fundCapitalInWbtc();
         _pushInsolvent();
@@ -448,8 +484,8 @@ contract BackstopWaterfallTest is PledgeFixture {
         AccountId[] memory holders = _sortedHolders();
         vm.expectRevert(stale);
         backstop.deleverage(carolAccount, call30, holders);
-        vm.expectRevert(stale);
-        backstop.badDebt();
+        // `badDebt()` is the vault's realised figure since the merge with the cash index: no price.
+        assertEq(backstop.badDebt(), 0);
         // Even with the budget spent, the missing price comes first.
         _setBudget(0, 0);
         vm.expectRevert(stale);

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
+import {IBackstop} from "../../../contracts/interfaces/IBackstop.sol";
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
@@ -284,21 +285,35 @@ contract LiquidatorTest is PledgeFixture {
         assertFalse(liquidator.auctionOf(carolAccount).active);
     }
 
-    function test_insolventAccount_uncoveredLossIsExplicitBadDebt() public {
+    /// @dev Issue 15: what the fund cannot cover is explicit bad debt, written off against every
+    /// cash creditor at once (the supply index falls), never left for the last to withdraw.
+    function test_insolventAccount_uncoveredLossIsSharedProRata() public {
         _shortCalls(10e18, 8_000e6);
         _fundAndDeposit(alice, insurance.account(), usdc, 1_000e6);
         _setPrice(ethUsd, 9_000e8);
         liquidator.startAuction(carolAccount);
         ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
         uint256 owed = uint256(-preview.payment);
+        uint256 loss = owed - 1_000e6;
         uint256 nonce = market.accountNonce(carolAccount);
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.BadDebtIncurred(carolAccount, owed - 1_000e6, owed - 1_000e6);
+        int256 bobBefore = vault.cashOf(bobAccount);
+        // Every fund payment goes through the Backstop, which announces the bad debt (rv16w F6).
+        vm.expectEmit(address(backstop));
+        emit IBackstop.BadDebtIncurred(carolAccount, loss, loss);
         vm.prank(dave);
         liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
-        assertEq(liquidator.badDebt(), owed - 1_000e6);
-        // Nothing is lost silently: the books still balance to the wei.
-        assertEq(int256(usdc.balanceOf(address(vault))), _sumCash());
+        assertEq(liquidator.badDebt(), loss);
+        assertEq(vault.lossSocialized(), loss);
+        // The fund ends at zero, not in debt: the loss sits with the creditors, pro rata.
+        assertEq(vault.cashOf(insurance.account()), 0);
+        uint256 index = vault.cashMarket().supplyIndex;
+        assertLt(index, 1e18);
+        // Bob held shares worth his balance at index 1: his claim fell by the index's fraction.
+        assertEq(vault.cashOf(bobAccount), int256((uint256(bobBefore) * index) / 1e18));
+        // Nothing is lost silently: the tokens cover every claim, the rest is dust (one unit an account).
+        int256 held = int256(usdc.balanceOf(address(vault)));
+        assertGe(held, _sumCash());
+        assertLe(held - _sumCash(), 5);
     }
 
     function test_dustAccountGoesWhole() public {

@@ -15,7 +15,7 @@ import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice Regression tests for the external review's findings 3, 7, 9 and 11 against the
-/// liquidator, and issue 16's insolvent discount (`docs/security.md`): each reproduces the attack
+/// liquidator, issue 16's insolvent discount and review rv16's F1 (`docs/security.md`): each reproduces the attack
 /// and fails on the old code.
 contract LiquidatorFindingsTest is PledgeFixture {
     address internal carol;
@@ -331,6 +331,88 @@ contract LiquidatorFindingsTest is PledgeFixture {
         assertEq(liquidator.previewBid(carolAccount, 1e18).discountWad, 0.05e18, "insolvent: back to the start");
     }
 
+    // ------------------------------------------------------------ review rv16, F1
+
+    /// @dev Review rv16 F1: the cap keyed on `equityMM < 0`. An account below zero only through
+    /// collateral haircuts (V ≥ 0 > equityMM: the fund can never pay on it) got the start discount
+    /// on a whole bid, while a first slice at that discount paid cash in, lifted equityMM over zero,
+    /// and the rest went at the clock's 30 % in the same block: split and whole bids disagreed, and
+    /// the owner lost up to (haircut − start discount) × collateral. The cap now keys on V < 0,
+    /// which no bid changes, so every slice gets the whole bid's discount.
+    function test_rv16F1_haircutOnlyAccountSplitBidsGetTheWholeBidsDiscount() public {
+        _haircutInsolvent();
+        liquidator.startAuction(erinAccount);
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
+        _tuneHaircutInsolvent(); // theta moved the marks a little: back between the two bounds
+        IMarginEngine.MarginState memory s = engine.accountMargin(erinAccount);
+        assertEq(uint8(s.health), uint8(IMarginEngine.Health.INSOLVENT));
+        assertGe(s.markValue, 0, "V >= 0: the fund can never pay on this account");
+        (, uint256 clockStart) = liquidator.auctionClock(erinAccount);
+        assertEq(liquidator.discountAt(clockStart), 0.3e18, "clock at the end discount");
+        int256 fundBefore = vault.cashOf(insurance.account());
+
+        uint256 snap = vm.snapshotState();
+        ILiquidator.BidPreview memory whole = _bid(erinAccount, 1e18);
+        int256 ownerWhole = engine.accountMargin(erinAccount).markValue;
+        vm.revertToState(snap);
+
+        // Split: a first slice large enough to lift equityMM over zero at the start discount,
+        // then the rest.
+        int256 pWad = s.markValue - int256((5 * uint256(s.markValue - _cashWad(erinAccount))) / 100);
+        uint256 f1 = (uint256(-s.equityMM) * 1e18) / uint256(pWad - s.equityMM) + 0.02e18;
+        ILiquidator.BidPreview memory first = _bid(erinAccount, f1);
+        assertGe(engine.accountMargin(erinAccount).markValue, 0, "no bid moves an account across V = 0");
+        ILiquidator.BidPreview memory second = _bid(erinAccount, 1e18);
+        int256 ownerSplit = engine.accountMargin(erinAccount).markValue;
+
+        assertEq(whole.discountWad, 0.3e18, "V >= 0: the clock's discount");
+        assertEq(first.discountWad, whole.discountWad, "first slice: the whole bid's discount");
+        assertEq(second.discountWad, whole.discountWad, "second slice: the whole bid's discount");
+        assertGe(ownerSplit, ownerWhole, "the split leaves the owner no less than the whole bid");
+        assertGe(vault.cashOf(insurance.account()), fundBefore, "the fund never paid");
+    }
+
+    /// @dev Review rv16 F1 at a governed haircut (WBTC at 40 % / 30 %, inside MAX_HAIRCUT_WAD):
+    /// Erin's mark value is $12k on $60k of WBTC, equityMM about −$6k. One `bidMany` of two
+    /// requests (a slice that lifted equityMM over zero at 5 %, then the rest at 30 %) took $7.7k
+    /// more from her than the whole bid at the same instant. Now both requests and the whole bid
+    /// get the same discount.
+    function test_rv16F1_highHaircutSplitInOneBidManyMatchesTheWholeBid() public {
+        vm.prank(riskManager);
+        vault.configureAsset(address(wbtc), true, 0.4e18, 0.3e18, type(uint128).max);
+        _fundAndDeposit(erin, erinAccount, wbtc, 1e8);
+        _trade(erinKey, erinAccount, bobAccount, call30, -10e18, 100e18);
+        _setMarkValue(erinAccount, 12_000e18);
+        liquidator.startAuction(erinAccount);
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
+        _setMarkValue(erinAccount, 12_000e18);
+        IMarginEngine.MarginState memory s = engine.accountMargin(erinAccount);
+        assertEq(uint8(s.health), uint8(IMarginEngine.Health.INSOLVENT));
+        int256 fundBefore = vault.cashOf(insurance.account());
+
+        uint256 snap = vm.snapshotState();
+        ILiquidator.BidPreview memory whole = _bid(erinAccount, 1e18);
+        int256 ownerWhole = engine.accountMargin(erinAccount).markValue;
+        vm.revertToState(snap);
+
+        int256 pWad = s.markValue - int256((5 * uint256(s.markValue - _cashWad(erinAccount))) / 100);
+        uint256 f1 = (uint256(-s.equityMM) * 1e18) / uint256(pWad - s.equityMM) + 0.01e18;
+        ILiquidator.BidRequest[] memory requests = new ILiquidator.BidRequest[](2);
+        requests[0] = ILiquidator.BidRequest(erinAccount, f1, type(int256).max, type(uint256).max);
+        requests[1] = ILiquidator.BidRequest(erinAccount, 1e18, type(int256).max, type(uint256).max);
+        vm.prank(dave);
+        ILiquidator.BidOutcome[] memory out = liquidator.bidMany(requests, daveAccount);
+        assertTrue(out[0].landed, "first request landed");
+        int256 ownerSplit = engine.accountMargin(erinAccount).markValue;
+
+        assertEq(out[0].preview.discountWad, whole.discountWad, "first request: the whole bid's discount");
+        if (out[1].landed) assertEq(out[1].preview.discountWad, whole.discountWad, "second: the same");
+        assertGe(ownerSplit, ownerWhole, "the split takes no more from the owner than the whole bid");
+        assertGe(vault.cashOf(insurance.account()), fundBefore, "the fund never paid");
+    }
+
     // ------------------------------------------------------------ helpers
 
     /// @dev Carol and Erin hold the same short and go under together. Dave takes `share` of
@@ -390,6 +472,35 @@ contract LiquidatorFindingsTest is PledgeFixture {
         vm.prank(dave);
         done = liquidator.bid(account, daveAccount, fraction, p.payment, nonce);
         assertEq(abi.encode(done), abi.encode(p));
+    }
+
+    /// @dev Erin: 1 WBTC, 10 short ETH calls, cash set so that 0.05·|H| < V < 0.06·collateral
+    /// (below zero through the 6 % WBTC maintenance haircut only, and a positive price at 5 %).
+    function _haircutInsolvent() internal {
+        _fundAndDeposit(erin, erinAccount, wbtc, 1e8);
+        _trade(erinKey, erinAccount, bobAccount, call30, -10e18, 100e18);
+        _tuneHaircutInsolvent();
+    }
+
+    function _tuneHaircutInsolvent() internal {
+        IMarginEngine.MarginState memory s = engine.accountMargin(erinAccount);
+        int256 h = s.markValue - _cashWad(erinAccount); // collateral and positions
+        _setMarkValue(erinAccount, ((5 * h) / 100 + (6 * int256(60_000e18)) / 100) / 2);
+        s = engine.accountMargin(erinAccount);
+        assertLt(s.equityMM, 0);
+        assertGt(s.markValue, (5 * (s.markValue - _cashWad(erinAccount))) / 100);
+    }
+
+    /// @dev Moves cash between `account` and Bob so that the account's mark value is `target` (WAD).
+    function _setMarkValue(AccountId account, int256 target) internal {
+        int256 move = (engine.accountMargin(account).markValue - target) / 1e12;
+        vm.prank(module);
+        if (move > 0) vault.moveCash(account, bobAccount, uint256(move));
+        else if (move < 0) vault.moveCash(bobAccount, account, uint256(-move));
+    }
+
+    function _cashWad(AccountId account) internal view returns (int256) {
+        return vault.cashOf(account) * 1e12;
     }
 
     /// @dev The account's owner posts `cash` USDC and sells `size` 3200 calls to Bob at 100.

@@ -57,6 +57,22 @@ describe("population: seeded plan of the stress accounts", () => {
     assert.equal(new Set(plans.map((p) => p.subId)).size, 60);
   });
 
+  it("borrowers hold only WBTC and buy puts on credit; everyone else plans as before", () => {
+    const options = { accounts: 40, seed: 7, spot: 40_000, gridSize: 56 };
+    const plain = planPopulation(options);
+    const withBorrowers = planPopulation({ ...options, borrowerEvery: 4 });
+    for (const [i, plan] of withBorrowers.entries()) {
+      if ((i + 1) % 4 !== 0) {
+        assert.deepEqual(plan, plain[i]);
+        continue;
+      }
+      assert.equal(plan.cashUsd, 0);
+      assert.ok(plan.wbtc > 0);
+      assert.ok(plan.trades.every((t) => t.side === "long" && t.series % 2 === 1 && t.series < 56));
+      assert.ok(plan.longBudgetShare >= 0.1 && plan.longBudgetShare < 0.3);
+    }
+  });
+
   it("short requirement follows DESIGN.md", () => {
     // ATM call: 15 % of spot.
     assert.equal(shortRequirement(true, 100, 100, 0.15, 0.1), 15);

@@ -49,4 +49,13 @@ contract ReentrancyTest is VaultFixture {
         vm.expectRevert(ReentrancyGuard.ReentrancyGuardReentrantCall.selector);
         vault.withdraw(aliceMain, address(evil), 5e18, alice);
     }
+
+    /// Review r15 F5: `accrueInterest` is locked too, so a token's callback cannot accrue a second
+    /// time from a stale state in the middle of a deposit.
+    function test_depositCannotReenterAccrueInterest() public {
+        evil.arm(address(vault), abi.encodeCall(vault.accrueInterest, ()));
+        vm.prank(alice);
+        vm.expectRevert(ReentrancyGuard.ReentrancyGuardReentrantCall.selector);
+        vault.deposit(aliceMain, address(evil), 1e18);
+    }
 }

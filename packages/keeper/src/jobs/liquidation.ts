@@ -189,10 +189,12 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   /**
    * Latent insolvency among the confirmed accounts (maintenance equity below zero), computed by
    * the SDK's `latentInsolvencyOf`, the exact twin of the Backstop's `latentInsolvency` view over
-   * the same states (test/sdk/latentInsolvency.test.ts), so no second read is needed.
+   * the same states (test/sdk/latentInsolvency.test.ts), so no second read is needed. The
+   * protocol's own accounts are left out as the view leaves them out: the index holds the
+   * insurance account (its deposits), whose debt is `badDebt()`, already realised (review rv16 F4).
    */
-  function reportInsolvent(states: readonly AccountMarginState[]) {
-    const latent = latentInsolvencyOf(states);
+  function reportInsolvent(states: readonly AccountMarginState[], protectedAccounts: readonly bigint[] = []) {
+    const latent = latentInsolvencyOf(states, { protectedAccounts });
     metrics.insolventAccounts.set(Number(latent.count));
     metrics.latentShortfall.set(Number(formatUnits(latent.totalShortfallWad, 18)));
   }
@@ -475,10 +477,11 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       const accounts = await planner.plan(index, block, timestamp);
       if (accounts.length === 0) return report;
       const chunks = chunkByGas(accounts, planner.holdings(), options.marginChunkSize, options.marginGasPerCall);
-      const { bidderExcessIM, auctionParams, states } = await readers.confirmation({ bidderAccount, chunks }, block);
+      const confirmation = await readers.confirmation({ bidderAccount, chunks }, block);
+      const { bidderExcessIM, auctionParams, states } = confirmation;
       stats.confirmed(states.length);
       planner.confirmed(states);
-      reportInsolvent(states);
+      reportInsolvent(states, confirmation.protectedAccounts);
 
       const atRisk = { [Health.MARGIN_CALL]: 0, [Health.LIQUIDATABLE]: 0, [Health.INSOLVENT]: 0 };
       for (const state of states) {

@@ -135,8 +135,17 @@ export const backstopAbi = [
     name: "BackstopNothingClosed",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "address", name: "caller", type: "address" }],
+    name: "BackstopOnlyLiquidator",
+    type: "error",
+  },
   { inputs: [{ internalType: "address", name: "caller", type: "address" }], name: "BackstopOnlySelf", type: "error" },
-  { inputs: [{ internalType: "uint256", name: "index", type: "uint256" }], name: "BackstopOutOfGas", type: "error" },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "BackstopOutOfGas",
+    type: "error",
+  },
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "BackstopProtectedAccount",
@@ -432,6 +441,7 @@ export const backstopAbi = [
             name: "accounts",
             type: "tuple[]",
           },
+          { internalType: "AccountId[]", name: "unpriced", type: "uint256[]" },
         ],
         internalType: "struct IBackstop.LatentInsolvency",
         name: "r",
@@ -453,6 +463,17 @@ export const backstopAbi = [
     name: "market",
     outputs: [{ internalType: "contract IOptionMarket", name: "", type: "address" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "to", type: "uint256" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "payFromFund",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

@@ -24,8 +24,11 @@ export const collateralVaultAbi = [
   { inputs: [], name: "ExpectedPause", type: "error" },
   { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   {
-    inputs: [{ internalType: "uint256", name: "value", type: "uint256" }],
-    name: "SafeCastOverflowedUintToInt",
+    inputs: [
+      { internalType: "uint8", name: "bits", type: "uint8" },
+      { internalType: "uint256", name: "value", type: "uint256" },
+    ],
+    name: "SafeCastOverflowedUintDowncast",
     type: "error",
   },
   {
@@ -74,6 +77,8 @@ export const collateralVaultAbi = [
     name: "VaultInsufficientLiquidity",
     type: "error",
   },
+  { inputs: [], name: "VaultInsuranceAccountAlreadySet", type: "error" },
+  { inputs: [], name: "VaultInsuranceAccountNotSet", type: "error" },
   {
     inputs: [
       { internalType: "address", name: "asset", type: "address" },
@@ -90,13 +95,51 @@ export const collateralVaultAbi = [
     name: "VaultInvalidHaircuts",
     type: "error",
   },
+  {
+    inputs: [
+      { internalType: "uint256", name: "shareWad", type: "uint256" },
+      { internalType: "uint256", name: "maxShareWad", type: "uint256" },
+    ],
+    name: "VaultInvalidReserveShare",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "unabsorbedLoss", type: "uint256" }],
+    name: "VaultLossHeldApart",
+    type: "error",
+  },
   { inputs: [], name: "VaultPaused", type: "error" },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "VaultProtocolAccount",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "model", type: "address" }],
+    name: "VaultRateModelFailed",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "model", type: "address" }],
+    name: "VaultRateModelNotContract",
+    type: "error",
+  },
+  { inputs: [], name: "VaultRateModelOutOfGas", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint256", name: "ratePerSecondWad", type: "uint256" },
+      { internalType: "uint256", name: "maxRate", type: "uint256" },
+    ],
+    name: "VaultRateOutOfRange",
+    type: "error",
+  },
   { inputs: [], name: "VaultRiskCheckAlreadySet", type: "error" },
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "VaultSelfTransfer",
     type: "error",
   },
+  { inputs: [], name: "VaultSettlementAccountAlreadySet", type: "error" },
   {
     inputs: [
       { internalType: "address", name: "asset", type: "address" },
@@ -194,6 +237,51 @@ export const collateralVaultAbi = [
   },
   {
     anonymous: false,
+    inputs: [{ indexed: true, internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "InsuranceAccountSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: false, internalType: "uint256", name: "ratePerSecondWad", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "interest", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "reserveShares", type: "uint256" },
+    ],
+    name: "InterestAccrued",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: false, internalType: "uint256", name: "ratePerSecondWad", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "elapsed", type: "uint256" },
+    ],
+    name: "InterestStopped",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "supplyIndex", type: "uint256" },
+    ],
+    name: "LossSocialized",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "unabsorbedLoss", type: "uint256" },
+    ],
+    name: "LossUnabsorbed",
+    type: "event",
+  },
+  {
+    anonymous: false,
     inputs: [
       { indexed: true, internalType: "address", name: "owner", type: "address" },
       { indexed: true, internalType: "address", name: "operator", type: "address" },
@@ -206,6 +294,30 @@ export const collateralVaultAbi = [
     anonymous: false,
     inputs: [{ indexed: false, internalType: "address", name: "account", type: "address" }],
     name: "Paused",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "model", type: "address" },
+      { indexed: false, internalType: "uint256", name: "fallbackRate", type: "uint256" },
+    ],
+    name: "RateModelFallback",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "model", type: "address" },
+      { indexed: false, internalType: "uint256", name: "ratePerSecondWad", type: "uint256" },
+    ],
+    name: "RateModelSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "uint256", name: "shareWad", type: "uint256" }],
+    name: "ReserveShareSet",
     type: "event",
   },
   {
@@ -246,6 +358,22 @@ export const collateralVaultAbi = [
   },
   {
     anonymous: false,
+    inputs: [{ indexed: true, internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "SettlementAccountSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "from", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "unabsorbedLoss", type: "uint256" },
+    ],
+    name: "UnabsorbedLossRepaid",
+    type: "event",
+  },
+  {
+    anonymous: false,
     inputs: [{ indexed: false, internalType: "address", name: "account", type: "address" }],
     name: "Unpaused",
     type: "event",
@@ -277,6 +405,13 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [],
+    name: "MAX_CASH_ASSET_DECIMALS",
+    outputs: [{ internalType: "uint8", name: "", type: "uint8" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MAX_COLLATERAL_ASSETS",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -298,11 +433,33 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [],
+    name: "MAX_RATE_PER_SECOND",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_RESERVE_SHARE",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "RATE_MODEL_GAS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "accountHook",
     outputs: [{ internalType: "contract IAccountHook", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
+  { inputs: [], name: "accrueInterest", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [{ internalType: "address", name: "asset", type: "address" }],
     name: "assetConfig",
@@ -327,6 +484,13 @@ export const collateralVaultAbi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "badDebt",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "balancesOf",
     outputs: [
@@ -338,14 +502,57 @@ export const collateralVaultAbi = [
   },
   {
     inputs: [],
+    name: "borrowRate",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "cashAsset",
     outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
   {
+    inputs: [],
+    name: "cashLiquidity",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "cashMarket",
+    outputs: [
+      {
+        components: [
+          { internalType: "uint128", name: "supplyIndex", type: "uint128" },
+          { internalType: "uint128", name: "debtIndex", type: "uint128" },
+          { internalType: "uint128", name: "totalSupplyShares", type: "uint128" },
+          { internalType: "uint128", name: "totalDebtShares", type: "uint128" },
+          { internalType: "contract IRateModel", name: "rateModel", type: "address" },
+          { internalType: "uint40", name: "lastAccrual", type: "uint40" },
+          { internalType: "uint56", name: "lastRate", type: "uint56" },
+        ],
+        internalType: "struct ICollateralVault.CashMarket",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "cashOf",
+    outputs: [{ internalType: "int256", name: "", type: "int256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "cashSharesOf",
     outputs: [{ internalType: "int256", name: "", type: "int256" }],
     stateMutability: "view",
     type: "function",
@@ -441,6 +648,13 @@ export const collateralVaultAbi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "insuranceAccount",
+    outputs: [{ internalType: "AccountId", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "address", name: "caller", type: "address" },
@@ -468,6 +682,20 @@ export const collateralVaultAbi = [
       { internalType: "uint256", name: "supplyCap", type: "uint256" },
     ],
     name: "listAsset",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "lossSocialized",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "markAuctioned",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
@@ -514,6 +742,20 @@ export const collateralVaultAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "uint256", name: "amount", type: "uint256" }],
+    name: "repayUnabsorbedLoss",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "reserveShareWad",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "bytes32", name: "role", type: "bytes32" },
       { internalType: "address", name: "account", type: "address" },
@@ -538,6 +780,13 @@ export const collateralVaultAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "setInsuranceAccount",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "address", name: "operator", type: "address" },
       { internalType: "bool", name: "approved", type: "bool" },
@@ -548,10 +797,38 @@ export const collateralVaultAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "contract IRateModel", name: "model", type: "address" }],
+    name: "setRateModel",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "shareWad", type: "uint256" }],
+    name: "setReserveShare",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "contract IRiskCheck", name: "newRiskCheck", type: "address" }],
     name: "setRiskCheck",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "setSettlementAccount",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "settlementAccount",
+    outputs: [{ internalType: "AccountId", name: "", type: "uint256" }],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -571,6 +848,13 @@ export const collateralVaultAbi = [
   {
     inputs: [],
     name: "totalCashDebt",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "unabsorbedLoss",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",

@@ -182,12 +182,8 @@ export const liquidatorAbi = [
   },
   {
     anonymous: false,
-    inputs: [
-      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
-      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
-      { indexed: false, internalType: "uint256", name: "totalBadDebt", type: "uint256" },
-    ],
-    name: "BadDebtIncurred",
+    inputs: [{ indexed: false, internalType: "contract IBackstop", name: "backstop", type: "address" }],
+    name: "BackstopSet",
     type: "event",
   },
   {
@@ -347,6 +343,13 @@ export const liquidatorAbi = [
         type: "tuple",
       },
     ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "backstop",
+    outputs: [{ internalType: "contract IBackstop", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
@@ -608,6 +611,13 @@ export const liquidatorAbi = [
       },
     ],
     name: "setAuctionParams",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "contract IBackstop", name: "backstop_", type: "address" }],
+    name: "setBackstop",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

@@ -13,6 +13,7 @@ export * from "./reads/getLatentInsolvency.js";
 export * from "./reads/getBackstopPreview.js";
 export * from "./reads/getPositions.js";
 export * from "./reads/getBalances.js";
+export * from "./reads/getCashMarket.js";
 export * from "./reads/getMarketParameters.js";
 export * from "./reads/getOraclePrices.js";
 export * from "./liquidation/startAuction.js";

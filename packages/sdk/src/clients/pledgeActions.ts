@@ -75,6 +75,11 @@ import {
   getBackstopPreview,
 } from "../actions/reads/getBackstopPreview.js";
 import {
+  type GetCashMarketParameters,
+  type GetCashMarketReturnType,
+  getCashMarket,
+} from "../actions/reads/getCashMarket.js";
+import {
   type GetLatentInsolvencyParameters,
   type GetLatentInsolvencyReturnType,
   getLatentInsolvency,
@@ -136,6 +141,7 @@ export type BoundWriteParameters<params> = Omit<params, "addressBook" | "publicC
 export type PledgeActions = {
   getAccountMargin(params: BoundReadParameters<GetAccountMarginParameters>): Promise<GetAccountMarginReturnType>;
   getBalances(params: BoundReadParameters<GetBalancesParameters>): Promise<GetBalancesReturnType>;
+  getCashMarket(params?: BoundReadParameters<GetCashMarketParameters>): Promise<GetCashMarketReturnType>;
   getLatentInsolvency(
     params: BoundReadParameters<GetLatentInsolvencyParameters>,
   ): Promise<GetLatentInsolvencyReturnType>;
@@ -209,6 +215,7 @@ export function pledgeActions(defaults: { addressBook: AddressBook }) {
     return {
       getAccountMargin: (params) => getAccountMargin(client, read(params)),
       getBalances: (params) => getBalances(client, read(params)),
+      getCashMarket: (params = {}) => getCashMarket(client, read(params)),
       getLatentInsolvency: (params) => getLatentInsolvency(client, read(params)),
       getBackstopPreview: (params) => getBackstopPreview(client, read(params)),
       getPositions: (params) => getPositions(client, read(params)),

@@ -26,6 +26,8 @@ export type { InsuranceFund } from "./typechain/contracts/liquidation/InsuranceF
 export { InsuranceFund__factory } from "./typechain/factories/contracts/liquidation/InsuranceFund__factory.js";
 export type { ChainlinkOracle } from "./typechain/contracts/oracle/ChainlinkOracle.js";
 export { ChainlinkOracle__factory } from "./typechain/factories/contracts/oracle/ChainlinkOracle__factory.js";
+export type { KinkRateModel } from "./typechain/contracts/rates/KinkRateModel.js";
+export { KinkRateModel__factory } from "./typechain/factories/contracts/rates/KinkRateModel__factory.js";
 
 // Their interfaces, for integrations that code against them.
 export type { IAccountHook } from "./typechain/contracts/interfaces/IAccountHook.js";
@@ -48,6 +50,8 @@ export type { IPortfolioManager } from "./typechain/contracts/interfaces/IPortfo
 export { IPortfolioManager__factory } from "./typechain/factories/contracts/interfaces/IPortfolioManager__factory.js";
 export type { IRiskCheck } from "./typechain/contracts/interfaces/IRiskCheck.js";
 export { IRiskCheck__factory } from "./typechain/factories/contracts/interfaces/IRiskCheck__factory.js";
+export type { IRateModel } from "./typechain/contracts/interfaces/IRateModel.js";
+export { IRateModel__factory } from "./typechain/factories/contracts/interfaces/IRateModel__factory.js";
 
 // Local-chain mocks: the mintable ERC-20 and Chainlink's mock feed a local deployment uses.
 export type { MockERC20 } from "./typechain/contracts/mocks/MockERC20.js";

@@ -69,18 +69,19 @@ export function discountAt(params: AuctionParams, clockStart: bigint, timestamp:
 
 /**
  * The discount a bid gets at `timestamp`, as `AuctionMath.bidDiscountAt`: `discountAt`, except that
- * while the account is insolvent (`equityMM < 0`) it stays at the start discount, so the insurance
- * fund, which pays the bidder of an insolvent account `|V| + d·|H|`, never pays more the longer
- * nobody bids (issue 16; docs/liquidation.md, "Insolvent accounts").
+ * while the account's mark value is below zero (`markValue < 0`) it stays at the start discount.
+ * Only then can the insurance fund pay the bidder (`|V| + d·|H|`), and it never pays more the
+ * longer nobody bids (issue 16; docs/liquidation.md, "Insolvent accounts"). No bid moves an
+ * account across V = 0, so split and whole bids get the same discount (review rv16 F1).
  *
  * @example
  * const params = await publicClient.readContract({ address: addressBook.contracts.Liquidator, abi: liquidatorAbi, functionName: "auctionParams" });
  * const later = 1_000n + BigInt(params.duration);
- * bidDiscountAt(params, -1n, 1_000n, later) === params.startDiscountWad; // insolvent: no escalation
- * bidDiscountAt(params, 0n, 1_000n, later) === params.endDiscountWad; // solvent: the clock's discount
+ * bidDiscountAt(params, -1n, 1_000n, later) === params.startDiscountWad; // V < 0: no escalation
+ * bidDiscountAt(params, 0n, 1_000n, later) === params.endDiscountWad; // V ≥ 0: the clock's discount
  */
-export function bidDiscountAt(params: AuctionParams, equityMM: bigint, clockStart: bigint, timestamp: bigint): bigint {
-  if (equityMM < 0n) return params.startDiscountWad;
+export function bidDiscountAt(params: AuctionParams, markValue: bigint, clockStart: bigint, timestamp: bigint): bigint {
+  if (markValue < 0n) return params.startDiscountWad;
   return discountAt(params, clockStart, timestamp);
 }
 
@@ -191,7 +192,7 @@ export function quoteBid(
  * `auctionClock` clock start), or, with `auction` undefined, for an account with no auction
  * running yet or whose auction lapsed (`auctionClock` says not running), which `bid` starts in
  * the same transaction (elapsed time 0: the starting discount). `quoteBid` at `bidDiscountAt` (the
- * start discount while the account is insolvent), with
+ * start discount while the account's mark value is below zero), with
  * the Liquidator's checks: throws where the contract reverts on the state alone (not below
  * maintenance, invalid fraction, no bid needed); the protocol-account and nothing-to-sell checks
  * need the chain. Works for every margin mode: pass `accountMargin(inputs)` of a standard or
@@ -216,7 +217,7 @@ export function previewBidFromState(
   if (fractionWad === 0n || fractionWad > WAD) throw new RangeError(`invalid fraction ${fractionWad}`);
   if (state.health < Health.LIQUIDATABLE) throw new Error(`account is not below maintenance (health ${state.health})`);
   const clockStart = typeof auction === "bigint" ? auction : auction?.clockStart;
-  const discountWad = bidDiscountAt(params, state.equityMM, clockStart ?? timestamp, timestamp);
+  const discountWad = bidDiscountAt(params, state.markValue, clockStart ?? timestamp, timestamp);
   const preview = quoteBid(params, state, cash.cash, cash.cashDecimals, discountWad, fractionWad);
   if (preview.maxFractionWad === 0n) throw new Error("account is healthy: no bid needed");
   return preview;

@@ -10,7 +10,7 @@ import {
   contractAddress,
   sendSimulated,
 } from "../../internal/actions.js";
-import { type PreviewBidReturnType, previewBid } from "./previewBid.js";
+import { type PreviewBidReturnType, previewBid, withBidSlippage } from "./previewBid.js";
 import type { AccountId } from "../../accounts.js";
 
 export interface BidParameters extends WriteParameters {
@@ -20,8 +20,10 @@ export interface BidParameters extends WriteParameters {
   bidderAccount: AccountId;
   /** Fraction to take, WAD (capped on chain). */
   fractionWad: bigint;
-  /** Most the bidder pays, cash units; defaults to `previewBid(...).payment` now (the discount only grows). */
+  /** Most the bidder pays, cash units; defaults to `withBidSlippage(previewBid(...).payment, slippageBps)`. */
   maxPayment?: bigint | undefined;
+  /** Slack over the preview when `maxPayment` is not given, basis points (default 10). */
+  slippageBps?: bigint | undefined;
   /** Defaults to the market's current `accountNonce(account)`. */
   expectedNonce?: bigint | undefined;
   liquidator?: Address | undefined;
@@ -52,7 +54,7 @@ export async function bid(client: SignerClient, params: BidParameters): Promise<
           liquidator: address,
           account: params.account,
           fractionWad: params.fractionWad,
-        }).then((preview) => preview.payment),
+        }).then((preview) => withBidSlippage(preview.payment, params.slippageBps)),
       params.expectedNonce ??
         readContract(publicClient, {
           address: contractAddress(params.market, params.addressBook, "OptionMarket"),

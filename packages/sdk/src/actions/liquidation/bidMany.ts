@@ -18,7 +18,7 @@ import {
   sendSimulated,
 } from "../../internal/actions.js";
 import type { BidPreview } from "../../math/auctionMath.js";
-import { previewBid } from "./previewBid.js";
+import { previewBid, withBidSlippage } from "./previewBid.js";
 import type { AccountId } from "../../accounts.js";
 
 /** One bid of a batch: `ILiquidator.BidRequest`, with the same defaults as `bid`. */
@@ -27,7 +27,7 @@ export interface BidManyRequest {
   account: AccountId;
   /** Fraction to take, WAD (capped on chain). */
   fractionWad: bigint;
-  /** Most the bidder pays, cash units; defaults to `previewBid(...).payment` now. */
+  /** Most the bidder pays, cash units; defaults to `withBidSlippage(previewBid(...).payment, slippageBps)`. */
   maxPayment?: bigint | undefined;
   /**
    * Defaults to the market's current `accountNonce(account)`; `maxUint256` skips the check
@@ -43,6 +43,8 @@ export interface BidManyParameters extends WriteParameters {
   requests: readonly BidManyRequest[];
   /** Receives every slice; must end the batch at or above initial margin. */
   bidderAccount: AccountId;
+  /** Slack over each preview for a request without `maxPayment`, basis points (default 10). */
+  slippageBps?: bigint | undefined;
   liquidator?: Address | undefined;
   /** Needed only to read nonces that are not given. */
   market?: Address | undefined;
@@ -93,7 +95,7 @@ export async function bidMany(client: SignerClient, params: BidManyParameters): 
               liquidator: address,
               account: request.account,
               fractionWad: request.fractionWad,
-            }).then((preview) => preview.payment),
+            }).then((preview) => withBidSlippage(preview.payment, params.slippageBps)),
           request.expectedNonce ??
             readContract(publicClient, {
               address: contractAddress(params.market, params.addressBook, "OptionMarket"),

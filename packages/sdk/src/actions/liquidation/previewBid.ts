@@ -43,3 +43,21 @@ export async function previewBid(client: ReadClient, params: PreviewBidParameter
     })),
   }));
 }
+
+/** The default slack of `bid` and `bidMany` over the preview's payment: 10 basis points. */
+export const DEFAULT_BID_SLIPPAGE_BPS = 10n;
+
+/**
+ * The `maxPayment` a bid sends for a previewed `payment`: the payment plus `slippageBps` of its
+ * size, rounded up (a bidder paid by the fund accepts that much less). The preview is of the
+ * latest block and the bid lands in a later one: the marks move with time (theta) and, while
+ * the account's value is below zero, the discount no longer grows to cover it (issue 16).
+ *
+ * @example
+ * withBidSlippage(-1_000_000n, 10n) === -999_000n; // paid 1 USDC, accepts 0.999
+ */
+export function withBidSlippage(payment: bigint, slippageBps: bigint = DEFAULT_BID_SLIPPAGE_BPS): bigint {
+  if (slippageBps < 0n) throw new RangeError(`slippageBps must not be negative: ${slippageBps}`);
+  const size = payment < 0n ? -payment : payment;
+  return payment + (size * slippageBps + 9_999n) / 10_000n;
+}

@@ -14,8 +14,10 @@ export interface GetBalancesParameters {
 }
 
 export interface GetBalancesReturnType {
-  /** Signed cash balance in cash token units (negative: the account borrowed cash). */
+  /** Signed cash balance in cash token units with interest accrued to the block read (negative: the account borrowed cash). */
   cash: bigint;
+  /** The signed cash shares stored (`cashSharesOf`), for `cashAt`'s balance at a later time. */
+  cashShares: bigint;
   /** Every listed collateral asset with the account's balance, native units (zeros included). */
   collateral: { asset: Address; amount: bigint }[];
 }
@@ -23,11 +25,12 @@ export interface GetBalancesReturnType {
 export type GetBalancesErrorType = PledgeErrorType | ReadContractErrorType;
 
 /**
- * Cash and collateral of `account`: the vault's `balancesOf` and `collateralAssets`, in
- * one multicall when the chain has Multicall3, else as two reads at the same block.
+ * Cash and collateral of `account`: the vault's `balancesOf`, `cashSharesOf` and
+ * `collateralAssets`, in one multicall when the chain has Multicall3, else as reads at the same block.
  *
  * @example
- * const { cash, collateral } = await getBalances(publicClient, { addressBook, account });
+ * const { cash, cashShares, collateral } = await getBalances(publicClient, { addressBook, account });
+ * cash === cashShares; // at the zero rate, shares are cash units
  */
 export async function getBalances(client: ReadClient, params: GetBalancesParameters): Promise<GetBalancesReturnType> {
   const address = contractAddress(params.vault, params.addressBook, "CollateralVault");
@@ -38,19 +41,30 @@ export async function getBalances(client: ReadClient, params: GetBalancesParamet
     args: [params.account],
   } as const;
   const collateralAssets = { address, abi: collateralVaultAbi, functionName: "collateralAssets" } as const;
+  const cashSharesOf = {
+    address,
+    abi: collateralVaultAbi,
+    functionName: "cashSharesOf",
+    args: [params.account],
+  } as const;
   return pledgeRead(client, params.addressBook, async () => {
     let balances: readonly [readonly bigint[], bigint];
     let assets: readonly Address[];
+    let cashShares: bigint;
     if (client.chain?.contracts?.multicall3) {
-      [balances, assets] = await multicall(client, { contracts: [balancesOf, collateralAssets], allowFailure: false });
+      [balances, assets, cashShares] = await multicall(client, {
+        contracts: [balancesOf, collateralAssets, cashSharesOf],
+        allowFailure: false,
+      });
     } else {
       const blockNumber = await getBlockNumber(client, { cacheTime: 0 });
-      [balances, assets] = await Promise.all([
+      [balances, assets, cashShares] = await Promise.all([
         readContract(client, { ...balancesOf, blockNumber }),
         readContract(client, { ...collateralAssets, blockNumber }),
+        readContract(client, { ...cashSharesOf, blockNumber }),
       ]);
     }
     const [amounts, cash] = balances;
-    return { cash, collateral: assets.map((asset, i) => ({ asset, amount: amounts[i] ?? 0n })) };
+    return { cash, cashShares, collateral: assets.map((asset, i) => ({ asset, amount: amounts[i] ?? 0n })) };
   });
 }

@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { network } from "hardhat";
+import { type Abi, type Hex, decodeFunctionResult, encodeFunctionData } from "viem";
+import {
+  type AuctionParams,
+  Health,
+  type MarginState,
+  bidDiscountAt,
+  previewBidFromState,
+} from "../../packages/sdk/src/index.js";
+import { random } from "./random.js";
+
+/**
+ * The insolvent-discount cap at its boundary (review rv16; kept as a test): the mark value V just
+ * below, at and just above zero (and ±1e12, the cash-unit step), equityMM at V or below it
+ * (haircuts only lower it: V ≥ 0 > equityMM is the haircut-only zone of F1), with the clock before,
+ * inside and past the duration. The SDK's `bidDiscountAt` and `previewBidFromState` against
+ * `AuctionMath.bidDiscountAt` and `AuctionMath.quoteBid(…, bidDiscountAt(…), …)` on chain
+ * (PolicyHarness), to the wei, including the throw where the Liquidator reverts (maxFraction 0).
+ */
+const WAD = 10n ** 18n;
+const N = 1500;
+
+describe("insolvent discount cap: SDK === chain at V ∈ {…, -1, 0, 1, …}", async () => {
+  const { viem } = await network.create();
+  const harness = await viem.deployContract("PolicyHarness");
+  const abi: Abi = harness.abi;
+  const rng = random(0x16b0a7dn);
+
+  type Case = { p: AuctionParams; s: MarginState; clockStart: bigint; stamp: bigint; cash: bigint; f: bigint };
+  const cases: Case[] = [];
+  const edges = [-(10n ** 12n), -2n, -1n, 0n, 1n, 2n, 10n ** 12n];
+  for (let i = 0; i < N; i++) {
+    const start = rng.range(0n, 2n * 10n ** 17n);
+    const p: AuctionParams = {
+      startDiscountWad: start,
+      endDiscountWad: start + rng.range(0n, 3n * 10n ** 17n),
+      duration: 60 + rng.int(86_340),
+      insuranceShareWad: rng.range(0n, WAD / 2n),
+      bufferWad: rng.range(0n, WAD),
+      dustValueWad: rng.range(0n, 10_000n * WAD),
+    };
+    const markValue = rng.float() < 0.8 ? rng.pick(edges) : rng.range(-(10n ** 24n), 10n ** 24n);
+    // equityMM ≤ V as the engine guarantees, sometimes equal, sometimes across zero from V.
+    const equityMM = markValue - (rng.float() < 0.4 ? 0n : rng.logUniform(1n, 10n ** 24n));
+    const requirementMM = (equityMM > 0n ? equityMM : 0n) + rng.logUniform(1n, 10n ** 24n);
+    const s: MarginState = {
+      equityIM: equityMM - rng.logUniform(1n, 10n ** 22n),
+      equityMM,
+      requirementIM: requirementMM + rng.logUniform(1n, 10n ** 24n),
+      requirementMM,
+      health: equityMM < 0n ? Health.INSOLVENT : Health.LIQUIDATABLE,
+      markValue,
+    };
+    const clockStart = rng.range(1000n, 10n ** 10n);
+    const stamp = clockStart + rng.pick([0n, 1n, BigInt(p.duration) / 2n, BigInt(p.duration), 2n * BigInt(p.duration)]);
+    const cash = rng.range(-(10n ** 15n), 10n ** 15n); // USDC units
+    const f = rng.float() < 0.3 ? WAD : rng.range(1n, WAD);
+    cases.push({ p, s, clockStart, stamp, cash, f });
+  }
+
+  const batch = async (xs: Hex[]) => {
+    const out: { ok: boolean; data: Hex }[] = [];
+    for (let i = 0; i < xs.length; i += 250) {
+      out.push(...((await harness.read.batch([xs.slice(i, i + 250)])) as { ok: boolean; data: Hex }[]));
+    }
+    return out;
+  };
+
+  it("bidDiscountAt and previewBidFromState agree with the chain; only V < 0 is capped", async () => {
+    const calls = cases.map((c) =>
+      encodeFunctionData({ abi, functionName: "bidDiscountAt", args: [c.p, c.s.markValue, c.clockStart, c.stamp] }),
+    );
+    const chainDiscounts = (await batch(calls)).map((r) => {
+      assert.ok(r.ok);
+      return decodeFunctionResult({ abi, functionName: "bidDiscountAt", data: r.data }) as bigint;
+    });
+    const qcalls = cases.map((c, i) =>
+      encodeFunctionData({ abi, functionName: "quoteBid", args: [c.p, c.s, c.cash, 6, chainDiscounts[i], c.f] }),
+    );
+    const qres = await batch(qcalls);
+    const mismatches: string[] = [];
+    let atZero = 0;
+    let haircutOnlyGrown = 0;
+    let compared = 0;
+    cases.forEach((c, i) => {
+      const ts = bidDiscountAt(c.p, c.s.markValue, c.clockStart, c.stamp);
+      const clock = c.stamp > c.clockStart ? c.stamp - c.clockStart : 0n;
+      if (ts !== chainDiscounts[i]) mismatches.push(`discount #${i}: chain ${chainDiscounts[i]} ts ${ts}`);
+      if (c.s.markValue < 0n && ts !== c.p.startDiscountWad) mismatches.push(`#${i}: V < 0 but not the start discount`);
+      if (c.s.markValue >= 0n && c.s.equityMM < 0n && clock > 0n && c.p.endDiscountWad > c.p.startDiscountWad) {
+        // Haircut-only: the clock's discount, as for any solvent account (review rv16 F1).
+        if (ts === c.p.startDiscountWad && clock * 2n >= BigInt(c.p.duration)) mismatches.push(`#${i}: V ≥ 0 capped`);
+        haircutOnlyGrown++;
+      }
+      if (c.s.markValue === 0n) atZero++;
+      const chain = qres[i]!;
+      assert.ok(chain.ok);
+      const q = decodeFunctionResult({ abi, functionName: "quoteBid", data: chain.data }) as { maxFractionWad: bigint };
+      let sdk: unknown;
+      try {
+        sdk = previewBidFromState(c.p, c.s, c.clockStart, c.stamp, c.f, { cash: c.cash, cashDecimals: 6 });
+      } catch (error) {
+        // The liquidator reverts (LiquidatorAccountHealthy) exactly when maxFraction is 0.
+        if (q.maxFractionWad !== 0n) mismatches.push(`#${i}: sdk threw ${String(error)}, chain quoted`);
+        return;
+      }
+      compared++;
+      try {
+        assert.deepEqual(sdk, q);
+      } catch {
+        mismatches.push(`#${i}: quote differs`);
+      }
+    });
+    assert.deepEqual(mismatches.slice(0, 5), [], `${mismatches.length} mismatches`);
+    assert.ok(atZero > 100, `${atZero} cases at V = 0`);
+    assert.ok(haircutOnlyGrown > 50, `${haircutOnlyGrown} haircut-only cases with a running clock`);
+    assert.ok(compared > 500, `${compared} quotes compared`);
+  });
+});
