@@ -43,7 +43,10 @@ interface IBackstop {
     /// @notice The takeover budget (`docs/backstop.md`), WAD (USD), set by the risk manager within
     /// hard bounds: `maxLossPerTakeoverWad ≤ maxLossPerWindowWad ≤ MAX_LOSS_PER_WINDOW`.
     /// @param maxLossPerTakeoverWad Most one takeover may cost the fund.
-    /// @param maxLossPerWindowWad Most the takeovers of any 24 h may cost the fund together.
+    /// @param maxLossPerWindowWad Most the fund may lose in any 24 h: every fund outflow is booked
+    /// against it (takeover losses, payments to bidders of insolvent accounts, absorbed debts), and
+    /// a takeover that would take the booked total past it is refused. Only takeovers are refused:
+    /// the payments are booked whatever their size (`docs/backstop.md`, "What the budget bounds").
     struct TakeoverBudget {
         uint128 maxLossPerTakeoverWad;
         uint128 maxLossPerWindowWad;
@@ -152,13 +155,16 @@ interface IBackstop {
     /// a discount on it. What the fund cannot cover becomes bad debt (`BadDebtIncurred`). An
     /// auction still open on the account is then ended through the liquidator's permissionless
     /// `terminateAuction` (the account, emptied of its debt, is no longer below maintenance), so
-    /// the liquidator needs no entry point for the backstop. Permissionless.
+    /// the liquidator needs no entry point for the backstop. The payment is booked in the takeover
+    /// budget's window, never refused for it (the debt is already owed). Permissionless.
     function absorbDebt(AccountId account) external;
 
     /// @notice The insurance fund pays `to` (the bidder) `amount` cash units for a bid on insolvent
     /// `account`: the Liquidator's only way to pay from the fund (`BackstopOnlyLiquidator`), so
-    /// that every fund payment, and every `BadDebtIncurred`, comes from the Backstop. What the
-    /// fund's cash does not cover is bad debt (`BadDebtIncurred`).
+    /// that every fund payment, and every `BadDebtIncurred`, comes from the Backstop. The payment
+    /// is booked in the takeover budget's window, never refused for it (a bid is the market's
+    /// exit for the account), so a later takeover sees it. What the fund's cash does not cover is
+    /// bad debt (`BadDebtIncurred`).
     function payFromFund(AccountId account, AccountId to, uint256 amount) external;
 
     /// @notice Step 1 of the waterfall: the insurance fund takes the whole of `account` (every
@@ -169,7 +175,7 @@ interface IBackstop {
     /// (`BackstopAccountHealthy`), not a protocol account (`BackstopProtectedAccount`), and every
     /// price it needs is valid, the fund's own collateral's included (the oracle's error). The fund
     /// absorbs `−V` when V < 0 and gains V otherwise; the loss must fit `budgetLeft()`
-    /// (`BackstopBudgetExceeded`) and the
+    /// (`BackstopBudgetExceeded`: the window counts every fund outflow booked in it) and the
     /// fund must end at or above initial margin (`BackstopFundBelowInitialMargin`). The account's
     /// debt is paid from the fund's cash: what that cash does not cover is written off at once
     /// (`BadDebtIncurred`), as for any fund payment. Permissionless.
@@ -252,7 +258,9 @@ interface IBackstop {
     /// @notice What the budget allows one takeover to cost now, WAD.
     function budgetLeft() external view returns (uint256);
 
-    /// @notice The takeover losses booked in the current hour and the 24 before it, WAD.
+    /// @notice The fund losses booked in the current hour and the 24 before it, WAD: takeover
+    /// losses, payments to bidders of insolvent accounts and absorbed debts (each at most
+    /// `type(uint192).max` an hour: a bucket saturates).
     function windowLoss() external view returns (uint256);
 
     function takeoverBudget() external view returns (TakeoverBudget memory);

@@ -437,14 +437,18 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         if (sum != openInterest) revert BackstopHoldersIncomplete(sum, openInterest);
     }
 
-    /// @dev Books a takeover's loss in the current hour's bucket (reusing a stale slot).
+    /// @dev Books a fund loss (a takeover's, or a payment) in the current hour's bucket (reusing
+    /// a stale slot). A payment the fund does not refuse is booked whatever its size: the bucket
+    /// saturates rather than revert a bid or an absorption.
     function _bookLoss(uint256 lossWad) private {
         if (lossWad == 0) return;
         uint64 hour = uint64(block.timestamp / BUCKET);
         LossBucket storage bucket = _buckets[hour % WINDOW_BUCKETS];
         if (bucket.hour != hour) (bucket.hour, bucket.lossWad) = (hour, 0);
-        // The loss fits: it is at most the window's budget, itself at most MAX_LOSS_PER_WINDOW.
-        bucket.lossWad += uint192(lossWad);
+        // Both terms are below 2^192 (a payment is at most the vault's MAX_AMOUNT, below 2^127
+        // cash units, times at most 10^18): the sum cannot overflow 256 bits.
+        uint256 total = bucket.lossWad + lossWad;
+        bucket.lossWad = uint192(FixedPointMathLib.min(total, type(uint192).max));
     }
 
     /// @dev Announces the bad debt the vault wrote off since it read `before` (its `badDebt()`).
@@ -479,11 +483,13 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
     }
 
     /// @dev The insurance fund pays `to` `amount` cash units on `account`'s behalf (`to` is
-    /// `account` for a bare debt, its bidder for an insolvent bid); what the fund's cash did not
-    /// cover the vault writes off (bad debt).
+    /// `account` for a bare debt, its bidder for an insolvent bid), booked as a fund loss in the
+    /// window (review rv16w F6); what the fund's cash did not cover the vault writes off (bad debt).
     function _payFromFund(AccountId account, AccountId to, uint256 amount) private {
         uint256 before = vault.badDebt();
         vault.moveCash(insuranceAccount, to, amount);
+        // moveCash refused amounts above its MAX_AMOUNT (below 2^127): the cast is exact.
+        _bookLoss(uint256(CashUnits.toWadDown(int256(amount), _cashDecimals)));
         _emitBadDebt(account, before);
     }
 }

@@ -6,6 +6,7 @@ import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/shared/mocks/MockV
 
 import {Backstop} from "../../contracts/liquidation/Backstop.sol";
 import {IBackstop} from "../../contracts/interfaces/IBackstop.sol";
+import {ILiquidator} from "../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../contracts/interfaces/IOptionMarket.sol";
 import {Liquidator} from "../../contracts/liquidation/Liquidator.sol";
@@ -37,8 +38,10 @@ contract BackstopHandler is Test {
 
     Stack internal s;
     uint256[] internal _keys;
-    /// @dev The traders, then the insurance account (which holds what it took over).
+    /// @dev The traders, the bidder, then the insurance account (which holds what it took over).
     AccountId[] public accounts;
+    /// @dev A well-funded bidder that takes insolvent accounts the fund pays for.
+    AccountId internal _bidder;
     SeriesId[] public series;
     uint256 internal _nonce;
 
@@ -50,10 +53,13 @@ contract BackstopHandler is Test {
     uint256 public adlValueCreated;
     uint256 public takeoversNotEmpty;
     uint256 public takeoversMisvalued;
+    uint256 public fundPaymentsUnbooked;
+    uint256 public takeoversBeyondBudget;
     // ghosts: coverage
     uint256 public takeovers;
     uint256 public deleverages;
     uint256 public contractsDeleveraged;
+    uint256 public fundPaidBids;
 
     constructor(Stack memory stack, uint256[] memory keys, SeriesId[] memory seriesIds, AccountId fund) {
         s = stack;
@@ -62,6 +68,8 @@ contract BackstopHandler is Test {
         for (uint256 i; i < keys.length; ++i) {
             accounts.push(AccountLib.accountId(vm.addr(keys[i]), 1));
         }
+        _bidder = AccountLib.accountId(makeAddr("backstop bidder"), 1);
+        accounts.push(_bidder);
         accounts.push(fund);
     }
 
@@ -152,8 +160,11 @@ contract BackstopHandler is Test {
             return;
         }
         (SeriesId[] memory held, ) = s.market.positionsOf(account);
+        uint256 budgetLeft = s.backstop.budgetLeft();
         try s.backstop.takeover(account) {
             ++takeovers;
+            // The budget counts every fund outflow booked in the window, bids' payments included.
+            if (value < 0 && uint256(-value) > budgetLeft) ++takeoversBeyondBudget;
             (uint256[] memory balances, int256 cash) = s.vault.balancesOf(account);
             (SeriesId[] memory left, ) = s.market.positionsOf(account);
             bool empty = cash == 0 && left.length == 0;
@@ -163,6 +174,23 @@ contract BackstopHandler is Test {
             int256 moved = s.engine.accountMargin(fund).markValue - fundBefore;
             int256 slack = int256(2 * held.length + 2);
             if (moved > value + slack || moved < value - slack) ++takeoversMisvalued;
+        } catch {}
+    }
+
+    /// @dev The bidder takes a slice of a random auctioned account; when the fund pays for it (an
+    /// insolvent account), the window must grow by exactly that payment (review rv16w F6).
+    function bid(uint256 seed, uint256 fractionSeed) external {
+        AccountId account = accounts[seed % _keys.length];
+        uint256 fraction = bound(fractionSeed, 0.05e18, 1e18);
+        uint256 windowBefore = s.backstop.windowLoss();
+        uint256 nonce = s.market.accountNonce(account);
+        vm.prank(AccountLib.ownerOf(_bidder));
+        try s.liquidator.bid(account, _bidder, fraction, type(int256).max, nonce) returns (
+            ILiquidator.BidPreview memory p
+        ) {
+            if (p.payment >= 0) return;
+            ++fundPaidBids;
+            if (s.backstop.windowLoss() != windowBefore + uint256(-p.payment) * 1e12) ++fundPaymentsUnbooked;
         } catch {}
     }
 
@@ -310,6 +338,8 @@ contract BackstopInvariantTest is PledgeFixture {
             _fundAndDeposit(owner, _account(owner, 1), usdc, 4_000e6 + 6_000e6 * i);
         }
         _fundAndDeposit(alice, insurance.account(), usdc, 200_000e6);
+        address bidderOwner = makeAddr("backstop bidder");
+        _fundAndDeposit(bidderOwner, _account(bidderOwner, 1), usdc, 1_000_000e6);
         SeriesId[] memory seriesIds = new SeriesId[](3);
         seriesIds[0] = _createSeries(ethIndex, 7, 3_000e18, true);
         seriesIds[1] = _createSeries(ethIndex, 7, 2_700e18, false);
@@ -323,7 +353,7 @@ contract BackstopInvariantTest is PledgeFixture {
             insurance.account()
         );
         targetContract(address(handler));
-        bytes4[] memory actions = new bytes4[](9);
+        bytes4[] memory actions = new bytes4[](10);
         actions[0] = BackstopHandler.trade.selector;
         actions[1] = BackstopHandler.jumpPrice.selector;
         actions[2] = BackstopHandler.advanceTime.selector;
@@ -333,6 +363,7 @@ contract BackstopInvariantTest is PledgeFixture {
         actions[6] = BackstopHandler.setBudget.selector;
         actions[7] = BackstopHandler.takeover.selector;
         actions[8] = BackstopHandler.deleverage.selector;
+        actions[9] = BackstopHandler.bid.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: actions}));
     }
 
@@ -357,6 +388,13 @@ contract BackstopInvariantTest is PledgeFixture {
     function invariant_takeoverMovesTheWholeAccountAtMark() public view {
         assertEq(handler.takeoversNotEmpty(), 0);
         assertEq(handler.takeoversMisvalued(), 0);
+    }
+
+    /// @dev Every payment the fund makes to a bidder is booked in the window, and no takeover costs
+    /// more than the budget left, which counts those payments (review rv16w F6).
+    function invariant_everyFundOutflowIsBookedAndBounded() public view {
+        assertEq(handler.fundPaymentsUnbooked(), 0);
+        assertEq(handler.takeoversBeyondBudget(), 0);
     }
 
     function invariant_positionsNetToZero() public view {
@@ -402,5 +440,18 @@ contract BackstopInvariantTest is PledgeFixture {
         assertEq(handler.adlValueCreated(), 0);
         assertEq(handler.takeoversNotEmpty(), 0);
         assertEq(handler.takeoversMisvalued(), 0);
+    }
+
+    /// @dev A directed run reaches a bid the fund pays for (review rv16w F6), booked in the window.
+    function test_handlerReachesAFundPaidBid() public {
+        handler.trade(0, 4, 0, 5e18, true);
+        handler.trade(1, 3, 0, 4e18, true);
+        handler.trade(2, 4, 0, 3e18, true);
+        for (uint256 i; i < 4; ++i) handler.jumpPrice(125);
+        for (uint256 i; i < 3; ++i) handler.startAuction(i);
+        for (uint256 i; i < 3; ++i) handler.bid(i, 0.5e18);
+        assertGt(handler.fundPaidBids(), 0, "the fund paid a bidder");
+        assertGt(backstop.windowLoss(), 0);
+        assertEq(handler.fundPaymentsUnbooked(), 0);
     }
 }

@@ -126,6 +126,77 @@ contract BackstopWaterfallTest is PledgeFixture {
         assertEq(backstop.windowLoss(), uint256(-value));
     }
 
+    // ------------------------------------------------------------ every fund outflow is booked
+
+    /// @dev Review rv16w F6 (regression): while the takeover waits, a bidder takes half of carol's
+    /// insolvent account and the fund pays it. The payment is booked in the window, so a takeover
+    /// of the rest that fits the window alone, but not after the payment, is refused — and
+    /// deleveraging opens, as for any refusal for budget.
+    function test_rv16wF6_insolventBidPaymentsCountAgainstTheWindow() public {
+        _pushInsolvent();
+        _startAndWait();
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 0.5e18);
+        assertLt(preview.payment, 0, "the fund pays the bidder");
+        uint256 paidWad = uint256(-preview.payment) * 1e12;
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(bob);
+        liquidator.bid(carolAccount, bobAccount, 0.5e18, preview.payment, nonce);
+        assertEq(backstop.windowLoss(), paidWad, "the bid's payment is booked");
+
+        uint256 rest = backstop.previewTakeover(carolAccount).lossToFundWad;
+        // The window holds the rest on its own, but not the rest and the payment.
+        _setBudget(rest, paidWad + rest - 1);
+        assertEq(backstop.budgetLeft(), rest - 1);
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopBudgetExceeded.selector, rest, rest - 1));
+        backstop.takeover(carolAccount);
+        // The payment leaves the window after 24 h (and at most 25): then the same takeover passes.
+        vm.warp(block.timestamp + 25 hours);
+        _refreshFeeds();
+        assertEq(backstop.windowLoss(), 0);
+        assertEq(backstop.budgetLeft(), rest);
+    }
+
+    /// @dev Review rv16w F6 (regression): `absorbDebt` is booked too (never refused for it: the
+    /// debt is owed), so a takeover after it sees a smaller window.
+    function test_rv16wF6_absorbedDebtCountsAgainstTheWindow() public {
+        AccountId debtor = _account(makeAddr("bare debtor"), 1);
+        vm.prank(module);
+        vault.moveCash(debtor, bobAccount, 4_000e6);
+        _setBudget(3_000e18, 3_000e18);
+        backstop.absorbDebt(debtor);
+        assertEq(vault.cashOf(debtor), 0, "absorbed although beyond the budget");
+        assertEq(backstop.windowLoss(), 4_000e18);
+        assertEq(backstop.budgetLeft(), 0);
+        _pushInsolvent();
+        _startAndWait();
+        uint256 loss = backstop.previewTakeover(carolAccount).lossToFundWad;
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopBudgetExceeded.selector, loss, 0));
+        backstop.takeover(carolAccount);
+    }
+
+    /// @dev Only the Liquidator pays from the fund through the Backstop.
+    function test_rv16wF6_payFromFundIsTheLiquidatorsOnly() public {
+        vm.expectRevert(abi.encodeWithSelector(IBackstop.BackstopOnlyLiquidator.selector, mallory));
+        vm.prank(mallory);
+        backstop.payFromFund(carolAccount, malloryAccount, 1e6);
+    }
+
+    /// @dev Fuzz: whatever the fund pays (through the Liquidator's path), the window grows by
+    /// exactly that amount in WAD, and bad debt by exactly what its cash did not cover.
+    function testFuzz_rv16wF6_everyPaymentIsBookedExactly(uint256 amount, uint256 fundCash) public {
+        amount = bound(amount, 1, 10_000_000e6);
+        fundCash = bound(fundCash, 0, 2_000_000e6);
+        if (fundCash < 2_000_000e6) {
+            vm.prank(module);
+            vault.moveCash(fund, bobAccount, 2_000_000e6 - fundCash);
+        }
+        uint256 windowBefore = backstop.windowLoss();
+        vm.prank(address(liquidator));
+        backstop.payFromFund(carolAccount, malloryAccount, amount);
+        assertEq(backstop.windowLoss(), windowBefore + amount * 1e12);
+        assertEq(backstop.badDebt(), amount > fundCash ? amount - fundCash : 0);
+    }
+
     /// @dev An account below maintenance but worth V ≥ 0: the fund gains V, books no loss, and the
     /// owner loses the remainder.
     function test_takeover_solventAccountIsAGainToTheFund() public {
