@@ -178,14 +178,17 @@ interface IBackstop {
     /// (`BackstopBudgetExceeded`: the window counts every fund outflow booked in it) and the
     /// fund must end at or above initial margin (`BackstopFundBelowInitialMargin`). The account's
     /// debt is paid from the fund's cash: what that cash does not cover is written off at once
-    /// (`BadDebtIncurred`), as for any fund payment. Permissionless.
+    /// (`BadDebtIncurred`), as for any fund payment. A fund already holding positions in as many
+    /// series as the market allows refuses with the market's `MarketTooManyPositions`, which is
+    /// not a refusal for budget (governance unwinds the fund: `InsuranceFund.unwind`).
+    /// Permissionless.
     function takeover(AccountId account) external returns (TakeoverPreview memory);
 
     /// @notice Step 2 of the waterfall: closes `account`'s position in `seriesId` against its
     /// opposite holders at the bankruptcy price (`bankruptcyPrice`), from the top of `holders`,
     /// each holder closing as much as it holds or is left. Only when the takeover of `account` is
-    /// refused for budget (`BackstopBudgetExceeded`, `BackstopFundBelowInitialMargin`, or the
-    /// fund's `MarketTooManyPositions`), found by running it (`BackstopTakeoverAvailable` if it
+    /// refused for budget (`BackstopBudgetExceeded`, `BackstopFundBelowInitialMargin`; a full fund's
+    /// `MarketTooManyPositions` is not budget and bubbles), found by running it (`BackstopTakeoverAvailable` if it
     /// would pass; its other refusals bubble), and the account's mark value is below zero
     /// (`BackstopNotInsolvent`). `holders` must be every opposite holder of the live series
     /// (Σ |positions| = open interest), at most `MAX_HOLDERS`, sorted by `deleverageKey`

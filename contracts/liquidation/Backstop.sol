@@ -378,11 +378,12 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         try this.simulateTakeover(account) {} catch (bytes memory reason) {
             if (reason.length == 0) revert BackstopOutOfGas(account);
             bytes4 selector = bytes4(reason);
-            if (
-                selector == BackstopBudgetExceeded.selector ||
-                selector == BackstopFundBelowInitialMargin.selector ||
-                selector == IOptionMarket.MarketTooManyPositions.selector
-            ) return;
+            // A fund holding as many series as the market allows (`MarketTooManyPositions`) is not
+            // short of budget: that refusal bubbles, so a full fund never opens deleveraging
+            // (review rv16w F5; governance unwinds the fund's book, `InsuranceFund.unwind`).
+            if (selector == BackstopBudgetExceeded.selector || selector == BackstopFundBelowInitialMargin.selector) {
+                return;
+            }
             // Bubbles the refusal unchanged (`BackstopTakeoverAvailable` when it would pass).
             assembly ("memory-safe") {
                 revert(add(reason, 32), mload(reason))

@@ -110,7 +110,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
   ]);
   const engine = m.contract("MarginEngine", [deployer, vault, oracle]);
   const market = m.contract("OptionMarket", [deployer, vault, engine]);
-  const insurance = m.contract("InsuranceFund", [deployer, vault]);
+  const insurance = m.contract("InsuranceFund", [deployer, vault, market]);
   const insuranceAccount = m.staticCall(insurance, "account", []);
   const settlementAccount = m.staticCall(market, "settlementAccount", []);
   const liquidator = m.contract("Liquidator", [deployer, vault, engine, market, insuranceAccount, [...plan.auction]]);

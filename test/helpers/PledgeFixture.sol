@@ -69,7 +69,7 @@ abstract contract PledgeFixture is VaultFixture {
         vault.grantRole(Roles.MODULE_ROLE, address(market));
         vault.setRiskCheck(engine);
 
-        insurance = new InsuranceFund(admin, vault);
+        insurance = new InsuranceFund(admin, vault, market);
         liquidator = new Liquidator(admin, vault, engine, market, insurance.account(), _auctionParams());
         liquidator.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
         vault.grantRole(Roles.MODULE_ROLE, address(liquidator));

@@ -5,7 +5,7 @@ import { maxUint256, parseUnits } from "viem";
 
 import { Health, backstopAbi } from "@pledge/sdk";
 import { type KeeperOptions, createKeeper } from "../../packages/keeper/src/index.js";
-import { decideBackstop } from "../../packages/keeper/src/jobs/backstop.js";
+import { BUDGET_REFUSALS, decideBackstop } from "../../packages/keeper/src/jobs/backstop.js";
 import { type World, createWorld } from "./helpers/world.js";
 
 const silent = pino({ level: process.env.KEEPER_LOG ?? "silent" });
@@ -80,6 +80,12 @@ describe("keeper: the backstop job (docs/backstop.md)", () => {
       kind: "none",
       reason: "solventBeyondBudget",
     });
+  });
+
+  it("review rv16w F5: a full fund's MarketTooManyPositions is a failed takeover, not a refusal for budget", () => {
+    // The chain bubbles it from deleverage too: the keeper must not fall through to ADL.
+    assert.equal(BUDGET_REFUSALS.has("MarketTooManyPositions"), false);
+    assert.deepEqual([...BUDGET_REFUSALS].sort(), ["BackstopBudgetExceeded", "BackstopFundBelowInitialMargin"]);
   });
 
   it("waits for the auction's duration, then has the fund take the accounts over (nothing in a dry run)", async () => {

@@ -556,6 +556,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   ExpectedPause: () => "The contract is not paused, so it cannot be unpaused",
   ReentrancyGuardReentrantCall: () =>
     "A call re-entered a Pledge contract while it was running (a token or hook called back); make the call on its own",
+  SafeCastOverflowedUintToInt: ([value]) => `${str(value)} does not fit a signed 256-bit integer; use a smaller amount`,
   SafeCastOverflowedUintDowncast: ([bits, value]) =>
     `${str(value)} does not fit ${str(bits)} bits (the vault's cash share totals); use a smaller amount`,
   SafeERC20FailedOperation: ([token], context) =>
@@ -777,6 +778,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   LiquidatorOnlySelf: ([caller]) =>
     `${str(caller)} called bidStep, which only the liquidator itself runs inside bidMany; call bidMany instead`,
   InsuranceFundZeroAddress: () => "An address argument is zero; pass a real one",
+  InsuranceFundNotReducing: ([seriesId, held, delta]) =>
+    `The fund holds ${str(held)} of series ${str(seriesId)}; a change of ${str(delta)} would not close part of it: unwind only fills orders that reduce the fund's position`,
 
   // ---- KinkRateModel
   RateModelInvalidParams: ([params]) => {

@@ -9,6 +9,7 @@ import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {IPledgeOracle} from "../../../contracts/interfaces/IPledgeOracle.sol";
+import {InsuranceFund} from "../../../contracts/liquidation/InsuranceFund.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
@@ -195,6 +196,100 @@ contract BackstopWaterfallTest is PledgeFixture {
         backstop.payFromFund(carolAccount, malloryAccount, amount);
         assertEq(backstop.windowLoss(), windowBefore + amount * 1e12);
         assertEq(backstop.badDebt(), amount > fundCash ? amount - fundCash : 0);
+    }
+
+    // ------------------------------------------------------------ the fund unwinds (rv16w F5)
+
+    /// @dev Review rv16w F5 (regression): the fund could never close a book it took over. Now the
+    /// admin (the timelock) fills a counterparty's signed order as the fund's taker, reduce-only:
+    /// it closes part of the short, and can neither add to it, flip it, nor be used by a stranger.
+    function test_rv16wF5_theAdminUnwindsATakenOverBookReduceOnly() public {
+        _pushInsolvent();
+        _startAndWait();
+        backstop.takeover(carolAccount);
+        assertEq(market.positionOf(fund, call30), -10e18);
+        (address seller, uint256 sellerKey) = makeAddrAndKey("seller");
+        AccountId sellerAccount = _account(seller, 1);
+        _fundAndDeposit(seller, sellerAccount, usdc, 500_000e6);
+        uint256 m = engine.mark(call30);
+        // The seller sells up to 20 calls at the mark, valid past a timelock's delay.
+        IOptionMarket.Order memory sell = IOptionMarket.Order({
+            account: sellerAccount,
+            seriesId: call30,
+            size: -20e18,
+            priceWad: m,
+            taker: AccountId.wrap(0),
+            nonce: 1,
+            deadline: block.timestamp + 3 days
+        });
+        bytes memory sellSig = _signOrder(sellerKey, sell);
+        int256 fundCash = vault.cashOf(fund);
+        vm.prank(admin);
+        uint256 premium = insurance.unwind(sell, sellSig, 4e18);
+        assertEq(market.positionOf(fund, call30), -6e18, "the fund bought 4 back");
+        assertEq(market.positionOf(sellerAccount, call30), -4e18);
+        assertLt(vault.cashOf(fund), fundCash - int256(premium) + 1, "and paid the premium (and the taker fee)");
+
+        // More than it holds would flip it long: refused.
+        vm.expectRevert(
+            abi.encodeWithSelector(InsuranceFund.InsuranceFundNotReducing.selector, call30, int256(-6e18), int256(7e18))
+        );
+        vm.prank(admin);
+        insurance.unwind(sell, sellSig, 7e18);
+        // Selling more (the seller's buy order) would add to the short: refused.
+        IOptionMarket.Order memory buy = IOptionMarket.Order({
+            account: sellerAccount,
+            seriesId: call30,
+            size: 2e18,
+            priceWad: m,
+            taker: AccountId.wrap(0),
+            nonce: 2,
+            deadline: block.timestamp + 3 days
+        });
+        bytes memory buySig = _signOrder(sellerKey, buy);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                InsuranceFund.InsuranceFundNotReducing.selector,
+                call30,
+                int256(-6e18),
+                int256(-2e18)
+            )
+        );
+        vm.prank(admin);
+        insurance.unwind(buy, buySig, 2e18);
+        // Only the admin.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                mallory,
+                insurance.DEFAULT_ADMIN_ROLE()
+            )
+        );
+        vm.prank(mallory);
+        insurance.unwind(sell, sellSig, 1e18);
+        // The rest closes: the fund is flat again.
+        vm.prank(admin);
+        insurance.unwind(sell, sellSig, 6e18);
+        assertEq(market.positionOf(fund, call30), 0);
+    }
+
+    /// @dev Review rv16w F5 (regression): a fund that holds as many series as the market allows is
+    /// not short of budget. Its takeover reverts with the market's `MarketTooManyPositions`, and
+    /// deleveraging bubbles that refusal instead of running with the whole budget left.
+    function test_rv16wF5_aFullFundDoesNotOpenDeleveraging() public {
+        _pushInsolvent();
+        _startAndWait();
+        bytes memory full = abi.encodeWithSelector(IOptionMarket.MarketTooManyPositions.selector, fund, 128);
+        vm.mockCallRevert(address(market), abi.encodeWithSelector(IOptionMarket.moduleSlicePositions.selector), full);
+        AccountId[] memory holders = _sortedHolders();
+        vm.expectRevert(full);
+        backstop.takeover(carolAccount);
+        vm.expectRevert(full);
+        backstop.deleverage(carolAccount, call30, holders);
+        // With the budget spent, the budget refusal comes first (before any move): ADL runs.
+        _setBudget(0, 0);
+        assertGt(backstop.deleverage(carolAccount, call30, holders), 0);
+        vm.clearMockedCalls();
     }
 
     /// @dev An account below maintenance but worth V ≥ 0: the fund gains V, books no loss, and the

@@ -14,11 +14,14 @@ import { Outcome, type Sender } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
 import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
 
-/** The takeover refusals that let deleveraging run (`docs/backstop.md`: "refused for budget"). */
+/**
+ * The takeover refusals that let deleveraging run (`docs/backstop.md`: "refused for budget"). A
+ * full fund's `MarketTooManyPositions` is not one (review rv16w F5): the chain refuses ADL for it
+ * too, so the keeper counts it as a failed takeover and leaves it to governance.
+ */
 export const BUDGET_REFUSALS: ReadonlySet<string> = new Set([
   "BackstopBudgetExceeded",
   "BackstopFundBelowInitialMargin",
-  "MarketTooManyPositions",
 ]);
 
 /** What the backstop job does about one auctioned account. */

@@ -6,6 +6,7 @@ export const insuranceFundAbi = [
     inputs: [
       { internalType: "address", name: "admin", type: "address" },
       { internalType: "contract ICollateralVault", name: "vault_", type: "address" },
+      { internalType: "contract IOptionMarket", name: "market_", type: "address" },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -19,7 +20,21 @@ export const insuranceFundAbi = [
     name: "AccessControlUnauthorizedAccount",
     type: "error",
   },
+  {
+    inputs: [
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "int256", name: "held", type: "int256" },
+      { internalType: "int256", name: "delta", type: "int256" },
+    ],
+    name: "InsuranceFundNotReducing",
+    type: "error",
+  },
   { inputs: [], name: "InsuranceFundZeroAddress", type: "error" },
+  {
+    inputs: [{ internalType: "uint256", name: "value", type: "uint256" }],
+    name: "SafeCastOverflowedUintToInt",
+    type: "error",
+  },
   {
     anonymous: false,
     inputs: [
@@ -92,6 +107,13 @@ export const insuranceFundAbi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "market",
+    outputs: [{ internalType: "contract IOptionMarket", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "bytes32", name: "role", type: "bytes32" },
       { internalType: "address", name: "callerConfirmation", type: "address" },
@@ -116,6 +138,30 @@ export const insuranceFundAbi = [
     name: "supportsInterface",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "AccountId", name: "account", type: "uint256" },
+          { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+          { internalType: "int256", name: "size", type: "int256" },
+          { internalType: "uint256", name: "priceWad", type: "uint256" },
+          { internalType: "AccountId", name: "taker", type: "uint256" },
+          { internalType: "uint256", name: "nonce", type: "uint256" },
+          { internalType: "uint256", name: "deadline", type: "uint256" },
+        ],
+        internalType: "struct IOptionMarket.Order",
+        name: "order",
+        type: "tuple",
+      },
+      { internalType: "bytes", name: "signature", type: "bytes" },
+      { internalType: "uint256", name: "fillSize", type: "uint256" },
+    ],
+    name: "unwind",
+    outputs: [{ internalType: "uint256", name: "premium", type: "uint256" }],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
