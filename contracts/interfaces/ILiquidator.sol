@@ -116,6 +116,10 @@ interface ILiquidator is IAccountHook {
     error LiquidatorNoAuction(AccountId account);
     error LiquidatorAccountStillUnderwater(AccountId account, int256 excessIM);
     error LiquidatorInvalidFraction(uint256 fractionWad);
+    /// @notice The bid takes `fractionWad` (after the cap at the largest fraction), less than the
+    /// `minFractionWad` every bid must take (`AuctionMath.minBidFraction`: 1 %, or the largest
+    /// fraction when that is less): a dust bid moves nothing but the lapse and the nonce.
+    error LiquidatorBidTooSmall(uint256 fractionWad, uint256 minFractionWad);
     error LiquidatorPriceLimit(int256 payment, int256 maxPayment);
     error LiquidatorAccountChanged(AccountId account, uint256 expectedNonce, uint256 nonce);
     error LiquidatorUnauthorized(AccountId bidderAccount, address caller);

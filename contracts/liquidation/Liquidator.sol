@@ -429,6 +429,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         uint256 discountWad = AuctionMath.bidDiscountAt(params, state.markValue, clockStart, block.timestamp);
         p = AuctionMath.quoteBid(params, state, vault.cashOf(account), _cashDecimals, discountWad, fractionWad);
         if (p.maxFractionWad == 0) revert LiquidatorAccountHealthy(account, state.health);
+        uint256 minFractionWad = AuctionMath.minBidFraction(p.maxFractionWad);
+        if (p.fractionWad < minFractionWad) revert LiquidatorBidTooSmall(p.fractionWad, minFractionWad);
     }
 
     /// @dev Moves `f` of every collateral balance, of the signed cash and of every position.

@@ -756,6 +756,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   LiquidatorNoAuction: ([account]) => `No auction of account ${acct(account)} is running; start one with startAuction`,
   LiquidatorAccountStillUnderwater: ([account, excess]) =>
     `Account ${acct(account)} is still below maintenance (maintenance excess ${usd(excess)}), so its auction cannot be ended; bid on it instead`,
+  LiquidatorBidTooSmall: ([fraction, min]) =>
+    `A bid of fraction ${str(fraction)} is below the ${str(min)} every bid must take (1 %, or all a bid may take when that is less); bid a larger fraction`,
   LiquidatorInvalidFraction: ([fraction]) =>
     `A bid fraction of ${percent(fraction)} is not allowed: pass one above 0% and at most 100% (1e18)`,
   LiquidatorPriceLimit: ([payment, maxPayment], context) =>

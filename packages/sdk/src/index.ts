@@ -80,6 +80,8 @@ export {
   bidDiscountAt,
   discountAt,
   maxFraction,
+  MIN_BID_FRACTION,
+  minBidFraction,
   mulWadTowardZero,
   previewBidFromState,
   quoteBid,

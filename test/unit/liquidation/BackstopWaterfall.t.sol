@@ -338,18 +338,23 @@ contract BackstopWaterfallTest is PledgeFixture {
     }
 
     /// @dev Review rv16w F1 (regression): bids do not move `readyAt`. A 1-wei-fraction bid (it moves
-    /// nothing and costs nothing) every `duration − 1 s` used to push it back forever; now the
-    /// steps run at `clockStart + duration` whatever was bid before.
+    /// nothing and costs nothing) every `duration − 1 s` used to push it back forever; now such a
+    /// bid is refused (W6: at least 1 % per bid), and the smallest bids allowed, every 5 minutes,
+    /// do not hold the steps off past `clockStart + duration` either.
     function test_dustBidsCannotHoldTheBackstopOff() public {
         _pushInsolvent();
         liquidator.startAuction(carolAccount);
         uint256 readyAt = block.timestamp + 15 minutes;
         _setBudget(0, 0); // the takeover is refused for budget: ADL is due
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorBidTooSmall.selector, 1, 0.01e18));
+        vm.prank(mallory);
+        liquidator.bid(carolAccount, malloryAccount, 1, type(int256).max, type(uint256).max);
+        (address griefer, AccountId grieferAccount) = _griefer();
         for (uint256 t = block.timestamp + 60; t < readyAt; t += 299) {
             vm.warp(t);
             _refreshFeeds();
-            vm.prank(mallory);
-            liquidator.bid(carolAccount, malloryAccount, 1, type(int256).max, type(uint256).max);
+            vm.prank(griefer);
+            liquidator.bid(carolAccount, grieferAccount, 0.01e18, type(int256).max, type(uint256).max);
         }
         assertGt(liquidator.auctionOf(carolAccount).lastBidTime, readyAt - 5 minutes, "a recent dust bid");
         vm.warp(readyAt);
@@ -365,8 +370,9 @@ contract BackstopWaterfallTest is PledgeFixture {
         liquidator.startAuction(carolAccount);
         vm.warp(block.timestamp + 16 minutes);
         _refreshFeeds();
-        vm.prank(mallory);
-        liquidator.bid(carolAccount, malloryAccount, 1, type(int256).max, type(uint256).max);
+        (address griefer, AccountId grieferAccount) = _griefer();
+        vm.prank(griefer);
+        liquidator.bid(carolAccount, grieferAccount, 0.01e18, type(int256).max, type(uint256).max);
         uint256 snapshot = vm.snapshotState();
         backstop.takeover(carolAccount); // right after the bid
         vm.revertToState(snapshot);
@@ -738,6 +744,13 @@ contract BackstopWaterfallTest is PledgeFixture {
         liquidator.startAuction(carolAccount);
         vm.warp(block.timestamp + 15 minutes);
         _refreshFeeds();
+    }
+
+    /// @dev A well-funded bidder that only ever takes the smallest slices allowed.
+    function _griefer() internal returns (address griefer, AccountId grieferAccount) {
+        griefer = makeAddr("griefer");
+        grieferAccount = _account(griefer, 1);
+        _fundAndDeposit(griefer, grieferAccount, usdc, 100_000e6);
     }
 
     function _setBudget(uint256 perTakeover, uint256 perWindow) internal {

@@ -75,6 +75,14 @@ export const liquidatorAbi = [
     name: "LiquidatorBatchOutOfGas",
     type: "error",
   },
+  {
+    inputs: [
+      { internalType: "uint256", name: "fractionWad", type: "uint256" },
+      { internalType: "uint256", name: "minFractionWad", type: "uint256" },
+    ],
+    name: "LiquidatorBidTooSmall",
+    type: "error",
+  },
   { inputs: [], name: "LiquidatorEmptyBatch", type: "error" },
   {
     inputs: [{ internalType: "uint256", name: "fractionWad", type: "uint256" }],
