@@ -116,6 +116,9 @@ interface IBackstop {
     error BackstopOnlySelf(address caller);
     /// @notice `payFromFund` is the liquidator's: it pays the bidders of insolvent accounts.
     error BackstopOnlyLiquidator(address caller);
+    /// @notice The liquidator's backstop is now `current`: this one was replaced (`Liquidator.setBackstop`)
+    /// and takes no step any more (review rv16w2 D).
+    error BackstopReplaced(address current);
 
     // ---------------------------------------------------------------- events
 
@@ -156,7 +159,8 @@ interface IBackstop {
     /// auction still open on the account is then ended through the liquidator's permissionless
     /// `terminateAuction` (the account, emptied of its debt, is no longer below maintenance), so
     /// the liquidator needs no entry point for the backstop. The payment is booked in the takeover
-    /// budget's window, never refused for it (the debt is already owed). Permissionless.
+    /// budget's window, never refused for it (the debt is already owed). Only while this is the
+    /// liquidator's backstop (`BackstopReplaced`). Permissionless.
     function absorbDebt(AccountId account) external;
 
     /// @notice The insurance fund pays `to` (the bidder) `amount` cash units for a bid on insolvent
@@ -180,7 +184,9 @@ interface IBackstop {
     /// debt is paid from the fund's cash: what that cash does not cover is written off at once
     /// (`BadDebtIncurred`), as for any fund payment. A fund already holding positions in as many
     /// series as the market allows refuses with the market's `MarketTooManyPositions`, which is
-    /// not a refusal for budget (governance unwinds the fund: `InsuranceFund.unwind`).
+    /// not a refusal for budget (governance unwinds the fund: `InsuranceFund.unwind`). The fund's
+    /// own collateral prices are checked only when its margin check fails, before that refusal
+    /// (review rv16w2 C). Only while this is the liquidator's backstop (`BackstopReplaced`).
     /// Permissionless.
     function takeover(AccountId account) external returns (TakeoverPreview memory);
 
@@ -194,7 +200,8 @@ interface IBackstop {
     /// (Σ |positions| = open interest), at most `MAX_HOLDERS`, sorted by `deleverageKey`
     /// descending then account id strictly ascending. A holder that would end below maintenance,
     /// and the insurance fund, keep their positions (`DeleverageSkipped`); a call that closes
-    /// nothing reverts (`BackstopNothingClosed`). Permissionless.
+    /// nothing reverts (`BackstopNothingClosed`). Only while this is the liquidator's backstop
+    /// (`BackstopReplaced`). Permissionless.
     /// @return closed The contracts of the account's position closed.
     function deleverage(
         AccountId account,

@@ -88,6 +88,7 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IBackstop
     function absorbDebt(AccountId account) external nonReentrant {
+        _checkCurrent();
         _checkNotProtected(account);
         int256 cash = vault.cashOf(account);
         if (cash >= 0 || !_holdsNothing(account)) revert BackstopNotAnEmptyDebtor(account);
@@ -102,6 +103,7 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc IBackstop
     function takeover(AccountId account) external nonReentrant returns (TakeoverPreview memory p) {
+        _checkCurrent();
         uint256 badDebtBefore = vault.badDebt();
         p = _takeover(account);
         _bookLoss(p.lossToFundWad);
@@ -121,6 +123,7 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         SeriesId seriesId,
         AccountId[] calldata holders
     ) external nonReentrant returns (uint256 closed) {
+        _checkCurrent();
         if (holders.length > MAX_HOLDERS) revert BackstopTooManyHolders(holders.length, MAX_HOLDERS);
         _checkTakeoverRefusedForBudget(account);
         // Refuses an account worth V ≥ 0 and a series it holds no position in.
@@ -312,19 +315,23 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
     /// move and the fund's IM check.
     function _takeover(AccountId account) private returns (TakeoverPreview memory p) {
         p.valueWad = _checkReady(account).markValue;
-        // Every price the fund's valuation needs, before any refusal for budget: the engine counts
-        // an unpriced collateral as zero, which would pass a missing price off as the fund being
-        // short of margin (a budget refusal that unlocks deleveraging). Its positions' prices are
-        // checked by the valuation itself, which fails closed.
         AccountId fund = insuranceAccount;
-        _checkCollateralPriced(fund);
         p.lossToFundWad = BackstopMath.lossToFund(p.valueWad);
         p.budgetLeftWad = budgetLeft();
         if (p.lossToFundWad > p.budgetLeftWad) revert BackstopBudgetExceeded(p.lossToFundWad, p.budgetLeftWad);
         _moveAll(account, fund);
         IMarginEngine.MarginState memory after_ = engine.accountMargin(fund);
         int256 excessIM = after_.equityIM - int256(after_.requirementIM);
-        if (excessIM < 0) revert BackstopFundBelowInitialMargin(excessIM);
+        if (excessIM < 0) {
+            // Every price the fund's valuation needs, before this refusal for budget: the engine
+            // counts an unpriced collateral as zero, which would pass a missing price off as the
+            // fund being short of margin (a budget refusal that unlocks deleveraging; rv16w F3).
+            // Checked only here, so a stale feed for a collateral the fund can do without (one
+            // satoshi) does not halt takeovers it plainly affords (review rv16w2 C). Its
+            // positions' prices are checked by the valuation itself, which fails closed.
+            _checkCollateralPriced(fund);
+            revert BackstopFundBelowInitialMargin(excessIM);
+        }
     }
 
     /// @dev When a backstop step may run on `account` (`docs/backstop.md`); its margin state.
@@ -464,6 +471,13 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
         }
         _budget = b;
         emit TakeoverBudgetSet(b);
+    }
+
+    /// @dev Only the liquidator's current backstop takes steps: a replaced one goes inert, so it
+    /// cannot spend a second window alongside its successor (review rv16w2 D).
+    function _checkCurrent() private view {
+        address current = address(liquidator.backstop());
+        if (current != address(this)) revert BackstopReplaced(current);
     }
 
     /// @dev The protocol's own accounts take no backstop step (`BackstopProtectedAccount`).

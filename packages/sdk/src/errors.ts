@@ -782,6 +782,10 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   InsuranceFundZeroAddress: () => "An address argument is zero; pass a real one",
   InsuranceFundNotReducing: ([seriesId, held, delta]) =>
     `The fund holds ${str(held)} of series ${str(seriesId)}; a change of ${str(delta)} would not close part of it: unwind only fills orders that reduce the fund's position`,
+  InsuranceFundCashShort: ([cash, needed]) =>
+    `The fill would take ${str(needed)} cash units from the fund, which holds ${str(cash)}: unwind never pays past the fund's cash (the rest would be socialised); sell or withdraw other collateral for cash first`,
+  InsuranceFundPriceOutOfBand: ([seriesId, priceWad, markWad, boundWad]) =>
+    `The order's price ${str(priceWad)} for series ${str(seriesId)} is past ${str(boundWad)}, the mark ${str(markWad)} moved by the allowed deviation against the fund: get a quote nearer the mark`,
 
   // ---- KinkRateModel
   RateModelInvalidParams: ([params]) => {
@@ -830,6 +834,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `${str(caller)} called a step only the backstop itself runs; call takeover or deleverage instead`,
   BackstopOnlyLiquidator: ([caller]) =>
     `${str(caller)} is not the Liquidator: only it pays the bidders of insolvent accounts from the insurance fund`,
+  BackstopReplaced: ([current]) =>
+    `This Backstop was replaced by ${str(current)} (Liquidator.setBackstop) and takes no step any more: call the current one`,
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>

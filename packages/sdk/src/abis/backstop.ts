@@ -151,6 +151,7 @@ export const backstopAbi = [
     name: "BackstopProtectedAccount",
     type: "error",
   },
+  { inputs: [{ internalType: "address", name: "current", type: "address" }], name: "BackstopReplaced", type: "error" },
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "BackstopTakeoverAvailable",

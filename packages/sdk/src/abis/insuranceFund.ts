@@ -21,12 +21,35 @@ export const insuranceFundAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint8", name: "decimals", type: "uint8" }],
+    name: "CashUnitsUnsupportedDecimals",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "int256", name: "cash", type: "int256" },
+      { internalType: "uint256", name: "needed", type: "uint256" },
+    ],
+    name: "InsuranceFundCashShort",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "SeriesId", name: "seriesId", type: "uint256" },
       { internalType: "int256", name: "held", type: "int256" },
       { internalType: "int256", name: "delta", type: "int256" },
     ],
     name: "InsuranceFundNotReducing",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "uint256", name: "priceWad", type: "uint256" },
+      { internalType: "uint256", name: "markWad", type: "uint256" },
+      { internalType: "uint256", name: "boundWad", type: "uint256" },
+    ],
+    name: "InsuranceFundPriceOutOfBand",
     type: "error",
   },
   { inputs: [], name: "InsuranceFundZeroAddress", type: "error" },
@@ -69,6 +92,13 @@ export const insuranceFundAbi = [
     inputs: [],
     name: "DEFAULT_ADMIN_ROLE",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_UNWIND_DEVIATION_WAD",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
