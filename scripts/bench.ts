@@ -16,6 +16,7 @@ import {
   orderTypes,
   asAccountId,
   asSeriesId,
+  getBackstopPreview,
 } from "../packages/sdk/src/index.js";
 
 /**
@@ -296,8 +297,51 @@ for (const size of [4, 16]) {
   );
 }
 
-// ---------------------------------------------------------------- settlement
+// ---------------------------------------------------------------- backstop (docs/backstop.md)
+// Two thin accounts: one short 4 call series (taken over by the fund), one short 4 contracts of
+// one call series sold to 4 holders (deleveraged against all 4). A rally takes both below zero;
+// their auctions run their 15 minutes unbid.
 const testClient = await connection.viem.getTestClient();
+const { backstop, insurance } = contracts;
+const [adminWallet] = await connection.viem.getWalletClients();
+await fund(await insurance.read.account(), takerWallet, parseUnits("10000000", 6));
+const takenOver = accountId(trader, 3000n);
+const deleveraged = accountId(trader, 3001n);
+// A series of its own: the margin-view accounts above hold one contract of every other.
+const adlSeries = await createSeries(203);
+const adlHolders = [0n, 1n, 2n, 3n].map((i) => accountId(takerWallet.account.address, 3100n + i));
+for (const account of [takenOver, deleveraged]) await fund(account, makerWallet, parseUnits("1000000", 6));
+for (const i of [1, 2, 4, 5]) await fill(takenOver, accountId(takerWallet.account.address, 7n), seriesIds[i]!);
+for (const holder of adlHolders) {
+  await fund(holder, takerWallet, parseUnits("100000", 6));
+  await fill(deleveraged, holder, adlSeries);
+}
+for (const account of [takenOver, deleveraged]) {
+  const excess = await engine.read.excessInitial([account]);
+  await vault.write.withdraw([account, usdc.address, (excess * 99n) / 100n / 10n ** 12n, trader], asTrader);
+}
+const feedsOf = [ethUsd, btcUsd, ethVol, btcVol];
+while ((await engine.read.accountsMargin([[takenOver, deleveraged]])).some((m) => m.markValue >= 0n)) {
+  for (const feed of [ethUsd, btcUsd]) await feed.write.updateAnswer([((await feed.read.latestAnswer()) * 5n) / 4n]);
+}
+for (const account of [takenOver, deleveraged]) await liquidator.write.startAuction([account]);
+await testClient.increaseTime({ seconds: 15 * 60 });
+for (const feed of feedsOf) await feed.write.updateAnswer([await feed.read.latestAnswer()]);
+await measure("backstop.takeover, 4 positions", () => backstop.write.takeover([takenOver]));
+await backstop.write.setTakeoverBudget([{ maxLossPerTakeoverWad: 0n, maxLossPerWindowWad: 0n }], {
+  account: adminWallet!.account,
+});
+const adl = await getBackstopPreview(publicClient, {
+  addressBook: book,
+  account: asAccountId(deleveraged),
+  seriesId: adlSeries,
+  holders: adlHolders.map(asAccountId),
+});
+await measure("backstop.deleverage, 1 series against 4 holders (takeover simulated first)", () =>
+  backstop.write.deleverage([deleveraged, adlSeries, adl.deleverage!.holders.map((h) => h.account)]),
+);
+
+// ---------------------------------------------------------------- settlement
 await testClient.setNextBlockTimestamp({ timestamp: firstExpiry + 60n });
 await testClient.mine({ blocks: 1 });
 for (const feed of [ethUsd, btcUsd, ethVol, btcVol]) await feed.write.updateAnswer([await feed.read.latestAnswer()]);

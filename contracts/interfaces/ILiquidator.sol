@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IAccountHook} from "./IAccountHook.sol";
+import {IBackstop} from "./IBackstop.sol";
 import {IMarginEngine} from "./IMarginEngine.sol";
 import {AccountId} from "../types/AccountId.sol";
 
@@ -115,6 +116,10 @@ interface ILiquidator is IAccountHook {
     error LiquidatorNoAuction(AccountId account);
     error LiquidatorAccountStillUnderwater(AccountId account, int256 excessIM);
     error LiquidatorInvalidFraction(uint256 fractionWad);
+    /// @notice The bid takes `fractionWad` (after the cap at the largest fraction), less than the
+    /// `minFractionWad` every bid must take (`AuctionMath.minBidFraction`: 1 %, or the largest
+    /// fraction when that is less): a dust bid moves nothing but the lapse and the nonce.
+    error LiquidatorBidTooSmall(uint256 fractionWad, uint256 minFractionWad);
     error LiquidatorPriceLimit(int256 payment, int256 maxPayment);
     error LiquidatorAccountChanged(AccountId account, uint256 expectedNonce, uint256 nonce);
     error LiquidatorUnauthorized(AccountId bidderAccount, address caller);
@@ -154,11 +159,8 @@ interface ILiquidator is IAccountHook {
     /// @notice A `bidMany` request on `account` reverted with the error whose selector is
     /// `reason` and was skipped: nothing of it happened.
     event BidSkipped(AccountId indexed account, bytes4 reason);
-    /// @notice The insurance fund paid more than it held: `amount` cash units of new bad debt, shared
-    /// pro rata by every cash creditor (the vault's `LossSocialized`); `totalBadDebt` is `badDebt()`.
-    /// The Backstop emits the same event for a bare debt it absorbs: watch both addresses (or read
-    /// `badDebt()`, the total).
-    event BadDebtIncurred(AccountId indexed account, uint256 amount, uint256 totalBadDebt);
+    /// @notice The Backstop the Liquidator pays insolvent bids' bidders through (`setBackstop`).
+    event BackstopSet(IBackstop backstop);
     event AuctionParamsSet(AuctionParams params);
 
     // ---------------------------------------------------------------- actions
@@ -231,6 +233,15 @@ interface ILiquidator is IAccountHook {
 
     /// @notice Sets the auction parameters (risk manager, within hard bounds).
     function setAuctionParams(AuctionParams calldata params) external;
+
+    /// @notice Sets the Backstop through which the insurance fund pays the bidders of insolvent
+    /// accounts (`IBackstop.payFromFund`: it books the payment in the takeover budget's window and
+    /// announces any bad debt). Admin (the timelock); until it is set, a bid the fund must pay
+    /// for reverts `LiquidatorZeroAddress`.
+    function setBackstop(IBackstop backstop_) external;
+
+    /// @notice The Backstop that pays insolvent bids' bidders from the fund (`setBackstop`).
+    function backstop() external view returns (IBackstop);
 
     // ---------------------------------------------------------------- views
 

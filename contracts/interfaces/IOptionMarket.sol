@@ -210,6 +210,12 @@ interface IOptionMarket {
         uint256 fractionWad
     ) external returns (SeriesId[] memory seriesIds, int256[] memory amounts);
 
+    /// @notice Moves `amount` contracts of `seriesId` from `from` to `to`: part of what `from`
+    /// holds (same sign, no larger: `MarketInsufficientPosition`) of a live series. Modules only
+    /// (the backstop's deleveraging, which moves a bankrupt account's position onto an opposite
+    /// holder so both shrink), which check margin themselves. `to` may not be the fee account.
+    function moduleMovePosition(AccountId from, AccountId to, SeriesId seriesId, int256 amount) external;
+
     // ---------------------------------------------------------------- governance
 
     /// @notice Sets maker and taker fees, shares of the premium, WAD (risk manager), capped at

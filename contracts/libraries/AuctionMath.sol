@@ -15,6 +15,9 @@ import {CashUnits} from "./CashUnits.sol";
 /// @dev Mirrored line for line by `packages/sdk/src/math/auctionMath.ts`.
 library AuctionMath {
     uint256 private constant WAD = 1e18;
+    /// @notice The smallest share of an account a bid must take, unless less is all it may take
+    /// (`minBidFraction`): 1 %.
+    uint256 internal constant MIN_BID_FRACTION = 0.01e18;
 
     /// @notice The discount at `timestamp` of an auction whose clock started at `clockStart`:
     /// linear from the start to the end discount over `duration`, rounded down; no time elapses
@@ -64,6 +67,13 @@ library AuctionMath {
         discountValueWad = FixedPointMathLib.mulWad(discountWad, SignedMath.abs(markValue - cashWad));
         if (markValue >= 0 && discountValueWad > uint256(markValue)) discountValueWad = uint256(markValue);
         priceWad = markValue - int256(discountValueWad);
+    }
+
+    /// @notice The smallest fraction a bid must take (after the cap at `maxFractionWad`): 1 %, or
+    /// the largest fraction when that is less. A bid below it moves next to nothing yet pushes the
+    /// auction's lapse back and changes the account's nonce, so it is refused (review rv16w W6).
+    function minBidFraction(uint256 maxFractionWad) internal pure returns (uint256) {
+        return maxFractionWad < MIN_BID_FRACTION ? maxFractionWad : MIN_BID_FRACTION;
     }
 
     /// @notice The largest fraction a bid may take, rounded up: the one that brings the account

@@ -6,6 +6,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
+import {IBackstop} from "../interfaces/IBackstop.sol";
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {ILiquidator} from "../interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
@@ -46,6 +47,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     uint8 private immutable _cashDecimals;
 
     AuctionParams private _params;
+    /// @inheritdoc ILiquidator
+    IBackstop public backstop;
     mapping(AccountId account => Auction) private _auctions;
 
     constructor(
@@ -174,6 +177,13 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// @inheritdoc ILiquidator
     function setAuctionParams(AuctionParams calldata params) external onlyRole(Roles.RISK_MANAGER_ROLE) {
         _setParams(params);
+    }
+
+    /// @inheritdoc ILiquidator
+    function setBackstop(IBackstop backstop_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(backstop_) == address(0)) revert LiquidatorZeroAddress();
+        backstop = backstop_;
+        emit BackstopSet(backstop_);
     }
 
     // ---------------------------------------------------------------- views
@@ -419,6 +429,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         uint256 discountWad = AuctionMath.bidDiscountAt(params, state.markValue, clockStart, block.timestamp);
         p = AuctionMath.quoteBid(params, state, vault.cashOf(account), _cashDecimals, discountWad, fractionWad);
         if (p.maxFractionWad == 0) revert LiquidatorAccountHealthy(account, state.health);
+        uint256 minFractionWad = AuctionMath.minBidFraction(p.maxFractionWad);
+        if (p.fractionWad < minFractionWad) revert LiquidatorBidTooSmall(p.fractionWad, minFractionWad);
     }
 
     /// @dev Moves `f` of every collateral balance, of the signed cash and of every position.
@@ -459,13 +471,12 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         return seriesIds.length == 0;
     }
 
-    /// @dev The insurance fund pays the bidder of an insolvent `account`; what it did not hold
-    /// becomes bad debt.
+    /// @dev The insurance fund pays the bidder of an insolvent `account`, through the Backstop: it
+    /// books the payment in the fund's 24 h window and announces any bad debt (`BadDebtIncurred`).
     function _payFromInsurance(AccountId account, AccountId bidderAccount, uint256 amount) private {
-        int256 held = vault.cashOf(insuranceAccount);
-        vault.moveCash(insuranceAccount, bidderAccount, amount);
-        uint256 covered = held > 0 ? uint256(held) : 0;
-        if (amount > covered) emit BadDebtIncurred(account, amount - covered, badDebt());
+        IBackstop b = backstop;
+        if (address(b) == address(0)) revert LiquidatorZeroAddress();
+        b.payFromFund(account, bidderAccount, amount);
     }
 
     function _setParams(AuctionParams memory p) private {

@@ -298,6 +298,23 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         emit PositionsSliced(from, to, fractionWad);
     }
 
+    /// @inheritdoc IOptionMarket
+    function moduleMovePosition(
+        AccountId from,
+        AccountId to,
+        SeriesId seriesId,
+        int256 amount
+    ) external onlyRole(Roles.MODULE_ROLE) {
+        if (from == to) revert MarketSelfTransfer(from);
+        _checkNotFeeAccount(to);
+        int256 held = _positions[from][seriesId];
+        // `isReducing` refuses a zero amount, a sign change and more than `from` holds.
+        if (!MarginGate.isReducing(held, -amount)) revert MarketInsufficientPosition(from, seriesId, held, amount);
+        _checkSeriesLive(seriesId);
+        _applyDelta(from, seriesId, -amount);
+        _applyDelta(to, seriesId, amount);
+    }
+
     // ---------------------------------------------------------------- governance
 
     /// @inheritdoc IOptionMarket

@@ -75,6 +75,10 @@ contract PolicyHarness {
         return AuctionMath.bidDiscountAt(p, markValue, clockStart, timestamp);
     }
 
+    function minBidFraction(uint256 maxFractionWad) external pure returns (uint256) {
+        return AuctionMath.minBidFraction(maxFractionWad);
+    }
+
     function accountPriceDown(
         int256 markValue,
         int256 cashWad,

@@ -59,6 +59,8 @@ export interface PledgePlan {
   };
   /** `Liquidator.AuctionParams` in constructor order. */
   auction: readonly [bigint, bigint, bigint, bigint, bigint, bigint];
+  /** `Backstop.TakeoverBudget` `[maxLossPerTakeoverWad, maxLossPerWindowWad]`; `DEFAULT_TAKEOVER_BUDGET` if absent. */
+  takeoverBudget?: readonly [bigint, bigint];
   admin: AdminPlan;
 }
 
@@ -69,6 +71,12 @@ export const DEFAULT_STANDARD_MARGIN = [
   (WAD * 8n) / 100n,
   (WAD * 5n) / 100n,
 ] as const;
+
+/**
+ * The insurance fund's takeover budget (docs/backstop.md): at most $1M per takeover and $5M over
+ * any 24 h; beyond it, auto-deleveraging.
+ */
+export const DEFAULT_TAKEOVER_BUDGET = [1_000_000n * WAD, 5_000_000n * WAD] as const;
 
 /** Liquidation auction: DESIGN.md starting points, tuned by the stress test (docs/stress-test.md). */
 export const DEFAULT_AUCTION = [
@@ -102,11 +110,18 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
   ]);
   const engine = m.contract("MarginEngine", [deployer, vault, oracle]);
   const market = m.contract("OptionMarket", [deployer, vault, engine]);
-  const insurance = m.contract("InsuranceFund", [deployer, vault]);
+  const insurance = m.contract("InsuranceFund", [deployer, vault, market]);
   const insuranceAccount = m.staticCall(insurance, "account", []);
   const settlementAccount = m.staticCall(market, "settlementAccount", []);
   const liquidator = m.contract("Liquidator", [deployer, vault, engine, market, insuranceAccount, [...plan.auction]]);
-  const backstop = m.contract("Backstop", [deployer, vault, engine, market, liquidator]);
+  const backstop = m.contract("Backstop", [
+    deployer,
+    vault,
+    engine,
+    market,
+    liquidator,
+    [...(plan.takeoverBudget ?? DEFAULT_TAKEOVER_BUDGET)],
+  ]);
 
   // Listings keep their order (the vault's and the engine's indices follow the file).
   let lastListing: ReturnType<IgnitionModuleBuilder["call"]> | undefined;
@@ -137,8 +152,12 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     m.call(vault, "setRiskCheck", [engine]),
     m.call(vault, "grantRole", [ROLES.module, liquidator], { id: "LiquidatorIsVaultModule" }),
     m.call(market, "grantRole", [ROLES.module, liquidator], { id: "LiquidatorIsMarketModule" }),
-    // The backstop moves cash only (a bare debt covered from the insurance fund): the vault's module.
+    // The backstop moves cash, collateral (a takeover) and positions (a takeover, deleveraging).
     m.call(vault, "grantRole", [ROLES.module, backstop], { id: "BackstopIsVaultModule" }),
+    m.call(market, "grantRole", [ROLES.module, backstop], { id: "BackstopIsMarketModule" }),
+    // The fund pays insolvent bids' bidders through the backstop, which books every payment in
+    // the takeover budget's 24 h window (docs/backstop.md, "What the budget bounds").
+    m.call(liquidator, "setBackstop", [backstop], { id: "LiquidatorBackstop" }),
     // Deposits, fills and transfers tell the liquidator, which ends the auction of an account
     // they restored (docs/liquidation.md, "End").
     m.call(vault, "setAccountHook", [liquidator], { id: "VaultAccountHook" }),
@@ -161,6 +180,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     m.call(market, "grantRole", [ROLES.riskManager, riskManager], { id: "MarketRiskManager" }),
     m.call(market, "grantRole", [ROLES.guardian, guardian], { id: "MarketGuardian" }),
     m.call(liquidator, "grantRole", [ROLES.riskManager, riskManager], { id: "LiquidatorRiskManager" }),
+    m.call(backstop, "grantRole", [ROLES.riskManager, riskManager], { id: "BackstopRiskManager" }),
   );
 
   const core = { vault, oracle, engine, market, insurance, liquidator, backstop };

@@ -30,12 +30,14 @@ const backstopLinksAbi = parseAbi([
   "function insuranceAccount() view returns (uint256)",
 ]);
 const insuranceAccountAbi = parseAbi(["function insuranceAccount() view returns (uint256)"]);
+const liquidatorBackstopAbi = parseAbi(["function backstop() view returns (address)"]);
 
 /**
  * The module wiring the contracts need to work together (review rv16 F5): the market, the
- * Liquidator and the Backstop hold MODULE_ROLE in the vault, the Liquidator in the market, and
- * the Backstop points at the book's Liquidator, vault, market and engine and at the
- * Liquidator's insurance account. A grant that failed or was skipped (a journal resumed from
+ * Liquidator and the Backstop hold MODULE_ROLE in the vault, the Liquidator and the Backstop in
+ * the market, the Backstop points at the book's Liquidator, vault, market and engine and at the
+ * Liquidator's insurance account, and the Liquidator pays insolvent bids through the book's
+ * Backstop (`backstop()`). A grant that failed or was skipped (a journal resumed from
  * before a step existed) leaves, say, `absorbDebt` reverting for good while the deploy reports
  * success; each problem is a sentence, none is an empty list.
  *
@@ -51,6 +53,7 @@ export async function moduleWiringProblems(client: PublicClient, book: AddressBo
     ["CollateralVault", vault, "Liquidator", liquidator],
     ["OptionMarket", market, "Liquidator", liquidator],
     ["CollateralVault", vault, "Backstop", backstop],
+    ["OptionMarket", market, "Backstop", backstop],
   ];
   const problems: string[] = [];
   const held = await Promise.all(
@@ -85,5 +88,11 @@ export async function moduleWiringProblems(client: PublicClient, book: AddressBo
   ]);
   if (fund !== backstopFund)
     problems.push(`Backstop: its insurance account ${backstopFund} is not the Liquidator's ${fund}`);
+  // A contract at the book's Liquidator address that has no `backstop()` is a problem too.
+  const payer = await client
+    .readContract({ address: liquidator, abi: liquidatorBackstopAbi, functionName: "backstop" })
+    .catch(() => undefined);
+  if (payer === undefined || getAddress(payer) !== getAddress(backstop))
+    problems.push(`Liquidator: it pays insolvent bids through ${payer ?? "no Backstop"}, not the book's ${backstop}`);
   return problems;
 }

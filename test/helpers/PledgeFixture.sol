@@ -10,6 +10,7 @@ import {ChainlinkOracle} from "../../contracts/oracle/ChainlinkOracle.sol";
 import {MarginEngine} from "../../contracts/engine/MarginEngine.sol";
 import {OptionMarket} from "../../contracts/market/OptionMarket.sol";
 import {ILiquidator} from "../../contracts/interfaces/ILiquidator.sol";
+import {IBackstop} from "../../contracts/interfaces/IBackstop.sol";
 import {Backstop} from "../../contracts/liquidation/Backstop.sol";
 import {InsuranceFund} from "../../contracts/liquidation/InsuranceFund.sol";
 import {Liquidator} from "../../contracts/liquidation/Liquidator.sol";
@@ -68,7 +69,7 @@ abstract contract PledgeFixture is VaultFixture {
         vault.grantRole(Roles.MODULE_ROLE, address(market));
         vault.setRiskCheck(engine);
 
-        insurance = new InsuranceFund(admin, vault);
+        insurance = new InsuranceFund(admin, vault, market);
         liquidator = new Liquidator(admin, vault, engine, market, insurance.account(), _auctionParams());
         liquidator.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
         vault.grantRole(Roles.MODULE_ROLE, address(liquidator));
@@ -77,8 +78,11 @@ abstract contract PledgeFixture is VaultFixture {
         vault.setInsuranceAccount(insurance.account());
         vault.setSettlementAccount(market.settlementAccount());
         market.setAccountHook(liquidator);
-        backstop = new Backstop(admin, vault, engine, market, liquidator);
+        backstop = new Backstop(admin, vault, engine, market, liquidator, _takeoverBudget());
+        backstop.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
         vault.grantRole(Roles.MODULE_ROLE, address(backstop));
+        market.grantRole(Roles.MODULE_ROLE, address(backstop));
+        liquidator.setBackstop(backstop);
         vm.stopPrank();
     }
 
@@ -99,6 +103,11 @@ abstract contract PledgeFixture is VaultFixture {
                 bufferWad: 0.15e18,
                 dustValueWad: 100e18
             });
+    }
+
+    /// @dev The deployment's default takeover budget: $1M per takeover, $5M per 24 h.
+    function _takeoverBudget() internal pure returns (IBackstop.TakeoverBudget memory) {
+        return IBackstop.TakeoverBudget({maxLossPerTakeoverWad: 1_000_000e18, maxLossPerWindowWad: 5_000_000e18});
     }
 
     function _standardParams() internal pure returns (IMarginEngine.RiskParams memory) {

@@ -90,6 +90,13 @@ describe("deployment (Ignition) and custody end to end", async () => {
         ),
         problems.join("\n"),
       );
+      // The Liquidator pays insolvent bids through the book's Backstop (review rv16w F6).
+      assert.ok(
+        problems.includes(
+          `Liquidator: it pays insolvent bids through no Backstop, not the book's ${book.contracts.Backstop}`,
+        ),
+        problems.join("\n"),
+      );
     } finally {
       await vault.write.grantRole([ROLES.module, book.contracts.Backstop]);
       await contracts.market.write.grantRole([ROLES.module, book.contracts.Liquidator]);

@@ -235,7 +235,7 @@ contract LiquidationHandler is Test {
     function bid(uint256 seed, uint256 fraction) public {
         AccountId account = accounts[seed % accounts.length];
         if (account == bidder || !s.liquidator.auctionOf(account).active) return;
-        fraction = bound(fraction, 1e15, 1e18);
+        fraction = bound(fraction, 0.01e18, 1e18);
         IMarginEngine.MarginState memory before;
         try s.engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
             before = state;
@@ -267,7 +267,7 @@ contract LiquidationHandler is Test {
         IMarginEngine.MarginState[] memory before = new IMarginEngine.MarginState[](n);
         ILiquidator.BidPreview[] memory previews = new ILiquidator.BidPreview[](n);
         for (uint256 i; i < n; ++i) {
-            uint256 fraction = bound(uint256(keccak256(abi.encode(seed, i))), 1e15, 1e18);
+            uint256 fraction = bound(uint256(keccak256(abi.encode(seed, i))), 0.01e18, 1e18);
             int256 cap = type(int256).max;
             try s.liquidator.previewBid(accounts[i], fraction) returns (ILiquidator.BidPreview memory p) {
                 cap = p.payment;

@@ -80,6 +80,15 @@ describe("insolvent discount cap: SDK === chain at V ∈ {…, -1, 0, 1, …}", 
       encodeFunctionData({ abi, functionName: "quoteBid", args: [c.p, c.s, c.cash, 6, chainDiscounts[i], c.f] }),
     );
     const qres = await batch(qcalls);
+    // The liquidator's minimum material bid (review rv16w W6), read from the chain for each quote.
+    const mins = await batch(
+      qres.map((r) => {
+        const q = r.ok
+          ? (decodeFunctionResult({ abi, functionName: "quoteBid", data: r.data }) as { maxFractionWad: bigint })
+          : { maxFractionWad: 0n };
+        return encodeFunctionData({ abi, functionName: "minBidFraction", args: [q.maxFractionWad] });
+      }),
+    );
     const mismatches: string[] = [];
     let atZero = 0;
     let haircutOnlyGrown = 0;
@@ -97,15 +106,22 @@ describe("insolvent discount cap: SDK === chain at V ∈ {…, -1, 0, 1, …}", 
       if (c.s.markValue === 0n) atZero++;
       const chain = qres[i]!;
       assert.ok(chain.ok);
-      const q = decodeFunctionResult({ abi, functionName: "quoteBid", data: chain.data }) as { maxFractionWad: bigint };
+      const q = decodeFunctionResult({ abi, functionName: "quoteBid", data: chain.data }) as {
+        maxFractionWad: bigint;
+        fractionWad: bigint;
+      };
+      const minimum = decodeFunctionResult({ abi, functionName: "minBidFraction", data: mins[i]!.data }) as bigint;
       let sdk: unknown;
       try {
         sdk = previewBidFromState(c.p, c.s, c.clockStart, c.stamp, c.f, { cash: c.cash, cashDecimals: 6 });
       } catch (error) {
-        // The liquidator reverts (LiquidatorAccountHealthy) exactly when maxFraction is 0.
-        if (q.maxFractionWad !== 0n) mismatches.push(`#${i}: sdk threw ${String(error)}, chain quoted`);
+        // The liquidator reverts exactly when maxFraction is 0 (LiquidatorAccountHealthy) or the
+        // capped fraction is below the minimum bid (LiquidatorBidTooSmall).
+        if (q.maxFractionWad !== 0n && q.fractionWad >= minimum)
+          mismatches.push(`#${i}: sdk threw ${String(error)}, chain quoted`);
         return;
       }
+      if (q.fractionWad < minimum) mismatches.push(`#${i}: sdk quoted below the minimum bid`);
       compared++;
       try {
         assert.deepEqual(sdk, q);

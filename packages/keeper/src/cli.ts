@@ -71,7 +71,12 @@ async function run(flags: Partial<Record<RunSetting, unknown>>, configFile: stri
     storePath: config.store,
     ...testPauseHook(logger),
     confirmations: config.confirmations,
-    jobs: { liquidate: config.liquidate, settle: config.settle, marginCalls: config.marginCalls },
+    jobs: {
+      liquidate: config.liquidate,
+      settle: config.settle,
+      marginCalls: config.marginCalls,
+      backstop: config.backstop,
+    },
     minProfit: parseUnits(config.minProfit, decimals),
     bidGasCost: parseUnits(config.bidGasCost, decimals),
     maxBidGas: config.maxBidGas,
@@ -358,6 +363,7 @@ const runCommand = program
   .option("--no-liquidate", "do not start or bid on auctions")
   .option("--no-settle", "do not post settlement prices or settle")
   .option("--no-margin-calls", "do not report margin calls")
+  .option("--no-backstop", "do not take over or deleverage accounts whose auction ran its duration unbid")
   .option("--dry-run", "simulate and log every transaction, send none")
   .option("--metrics-port <n>", "serve /metrics and /health on this port")
   .option("--metrics-host <host>", "interface the metrics server binds (default: 127.0.0.1)")

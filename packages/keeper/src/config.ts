@@ -88,6 +88,7 @@ export interface RunConfig {
   liquidate: boolean;
   settle: boolean;
   marginCalls: boolean;
+  backstop: boolean;
   metricsPort?: number | undefined;
   metricsHost: string;
   /** Seconds; `/health` answers 503 when the last successful tick is older. */
@@ -138,6 +139,7 @@ export const RUN_SETTINGS = {
   liquidate: { kind: "boolean", default: true },
   settle: { kind: "boolean", default: true },
   "margin-calls": { kind: "boolean", default: true },
+  backstop: { kind: "boolean", default: true },
   "metrics-port": { kind: "port" },
   "metrics-host": { kind: "string", default: "127.0.0.1" },
   "max-tick-age": { kind: "seconds", default: "120" },

@@ -10,6 +10,7 @@ import { dryRunSender } from "./dryRun.js";
 import { type Sender, createSender, withBackoff } from "./executor.js";
 import { chainSourceOf, createIndexer } from "./indexer.js";
 import { type Job, createExecute } from "./jobs/job.js";
+import { createBackstopJob } from "./jobs/backstop.js";
 import { createLiquidationJob } from "./jobs/liquidation.js";
 import { createOffloadJob } from "./jobs/offload.js";
 import { createSettlementJob } from "./jobs/settlement.js";
@@ -63,7 +64,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
   const log = options.logger ?? pino({ level: "info" });
   const { publicClient, walletClient } = countingClients(options.publicClient, options.walletClient, stats.rpcCall);
   const store = options.storePath === undefined ? undefined : openStore(options.storePath);
-  const enabled = { liquidate: true, settle: true, marginCalls: true, ...options.jobs };
+  const enabled = { liquidate: true, settle: true, marginCalls: true, backstop: true, ...options.jobs };
   const { CollateralVault: vault, OptionMarket: market, Liquidator: liquidator } = book.contracts;
   const sender: Sender = createSender({
     publicClient,
@@ -177,6 +178,10 @@ export function createKeeper(options: KeeperOptions): Keeper {
         marginGasPerCall: options.marginGasPerCall ?? 20_000_000,
       }),
     );
+  }
+  if (enabled.backstop) {
+    // After the liquidation job: an auction it just bid on is no longer the backstop's.
+    jobs.push(createBackstopJob({ publicClient, addressBook: book, sender: jobSender, execute, metrics, log }));
   }
   if (options.offload !== undefined) {
     // After the liquidation job: its bids have landed, so the book it offloads is the new one.

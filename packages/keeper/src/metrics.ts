@@ -115,6 +115,12 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
       help: "Open auctions in the index.",
       registers: [registry],
     }),
+    backstopSteps: new Counter({
+      name: "pledge_keeper_backstop_steps_total",
+      help: "Backstop steps (docs/backstop.md) by step (takeover, deleverage) and outcome (sent, simulation_reverted, reverted, dry_run, incomplete: the indexed holders did not add up to the open interest, ...).",
+      labelNames: ["step", "outcome"] as const,
+      registers: [registry],
+    }),
     auctionsLeft: new Counter({
       name: "pledge_keeper_auctions_left_total",
       help: "Auctions this keeper started without bidding, left to other bidders, by reason (margin, unprofitable, exposure, discount, capped, noPreview).",

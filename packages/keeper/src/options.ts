@@ -29,7 +29,8 @@ export interface KeeperOptions {
   confirmations?: number;
   /** Largest block range of one `getLogs`. Default 2,000. */
   maxLogRange?: bigint;
-  jobs?: { liquidate?: boolean; settle?: boolean; marginCalls?: boolean };
+  /** `backstop`: take over or deleverage accounts whose auction ran its duration unbid (docs/backstop.md). */
+  jobs?: { liquidate?: boolean; settle?: boolean; marginCalls?: boolean; backstop?: boolean };
   /** Smallest profit of a bid after gas, cash units. Default 0. */
   minProfit?: bigint;
   /** Largest payment for one slice, cash units. Default unbounded. */

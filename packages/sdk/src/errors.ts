@@ -561,6 +561,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   ExpectedPause: () => "The contract is not paused, so it cannot be unpaused",
   ReentrancyGuardReentrantCall: () =>
     "A call re-entered a Pledge contract while it was running (a token or hook called back); make the call on its own",
+  SafeCastOverflowedUintToInt: ([value]) => `${str(value)} does not fit a signed 256-bit integer; use a smaller amount`,
   SafeCastOverflowedUintDowncast: ([bits, value]) =>
     `${str(value)} does not fit ${str(bits)} bits (the vault's cash share totals); use a smaller amount`,
   SafeERC20FailedOperation: ([token], context) =>
@@ -773,6 +774,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   LiquidatorNoAuction: ([account]) => `No auction of account ${acct(account)} is running; start one with startAuction`,
   LiquidatorAccountStillUnderwater: ([account, excess]) =>
     `Account ${acct(account)} is still below maintenance (maintenance excess ${usd(excess)}), so its auction cannot be ended; bid on it instead`,
+  LiquidatorBidTooSmall: ([fraction, min]) =>
+    `A bid of fraction ${str(fraction)} is below the ${str(min)} every bid must take (1 %, or all a bid may take when that is less); bid a larger fraction`,
   LiquidatorInvalidFraction: ([fraction]) =>
     `A bid fraction of ${percent(fraction)} is not allowed: pass one above 0% and at most 100% (1e18)`,
   LiquidatorPriceLimit: ([payment, maxPayment], context) =>
@@ -795,6 +798,12 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   LiquidatorOnlySelf: ([caller]) =>
     `${str(caller)} called bidStep, which only the liquidator itself runs inside bidMany; call bidMany instead`,
   InsuranceFundZeroAddress: () => "An address argument is zero; pass a real one",
+  InsuranceFundNotReducing: ([seriesId, held, delta]) =>
+    `The fund holds ${str(held)} of series ${str(seriesId)}; a change of ${str(delta)} would not close part of it: unwind only fills orders that reduce the fund's position`,
+  InsuranceFundCashShort: ([cash, needed]) =>
+    `The fill would take ${str(needed)} cash units from the fund, which holds ${str(cash)}: unwind never pays past the fund's cash (the rest would be socialised); sell or withdraw other collateral for cash first`,
+  InsuranceFundPriceOutOfBand: ([seriesId, priceWad, markWad, boundWad]) =>
+    `The order's price ${str(priceWad)} for series ${str(seriesId)} is past ${str(boundWad)}, the mark ${str(markWad)} moved by the allowed deviation against the fund: get a quote nearer the mark`,
 
   // ---- KinkRateModel
   RateModelInvalidParams: ([params]) => {
@@ -807,8 +816,44 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Account ${acct(account)} is the protocol's own (insurance, settlement or fee account): no backstop step acts on it`,
   BackstopNotAnEmptyDebtor: ([account]) =>
     `Account ${acct(account)} is not an empty debtor: absorbDebt needs an account with nothing left but a cash debt; auction it instead`,
+  BackstopNoAuction: ([account]) =>
+    `No auction of account ${acct(account)} is open (none was started, or it ended): start one with startAuction and let it run its duration first`,
+  BackstopAuctionNotLapsed: ([account, readyAt]) =>
+    `The auction of account ${acct(account)} has not run its full duration yet; the backstop may act from ${when(readyAt)}`,
+  BackstopAccountHealthy: ([account, health]) =>
+    `Account ${acct(account)} is ${healthText(health)}, not below maintenance: no backstop step applies`,
+  BackstopBudgetExceeded: ([needed, left]) =>
+    `The takeover would cost the insurance fund ${usd(needed)}, more than the ${usd(left)} its budget allows now; wait for the window, or deleverage`,
+  BackstopFundBelowInitialMargin: ([excess]) =>
+    `The insurance fund would end the takeover below initial margin (excess ${usd(excess)}); recapitalise it, or deleverage`,
+  BackstopInvalidBudget: ([budget]) =>
+    `Takeover budget ${formatValue(budget)} is outside the hard bounds (per takeover ≤ per window ≤ MAX_LOSS_PER_WINDOW); choose values within bounds`,
+  BackstopTakeoverAvailable: ([account]) =>
+    `The insurance fund can take account ${acct(account)} over within its budget: call takeover, not deleverage`,
+  BackstopNotInsolvent: ([account, value]) =>
+    `Account ${acct(account)} is worth ${usd(value)} at mark, not less than nothing: it has no loss to deleverage`,
+  BackstopNoPosition: ([account, seriesId]) =>
+    `Account ${acct(account)} holds no position in series ${str(seriesId)}; deleverage a series it holds`,
+  BackstopTooManyHolders: ([count, max]) =>
+    `${str(count)} holders is more than one deleverage call takes (${str(max)}); this series cannot be deleveraged`,
+  BackstopNotAnOppositeHolder: ([holder]) =>
+    `Account ${acct(holder)} does not hold the side opposite the bankrupt account's; list only opposite holders`,
+  BackstopHoldersIncomplete: ([sum, openInterest]) =>
+    `The listed holders hold ${str(sum)} contracts, not the open interest ${str(openInterest)}: list every opposite holder`,
+  BackstopHoldersNotSorted: ([index]) =>
+    `Holder ${str(index)} is out of order: sort by deleverage key descending, then account id ascending, each once (getBackstopPreview)`,
+  BackstopHolderBelowMaintenance: ([holder, excess]) =>
+    `Holder ${acct(holder)} would end below maintenance (excess ${usd(excess)}); it is skipped`,
+  BackstopNothingClosed: ([account, seriesId]) =>
+    `Deleveraging account ${acct(account)} in series ${str(seriesId)} would close nothing: every holder is skipped (below maintenance after its close, or the insurance fund); do not resend it until holders change`,
   BackstopOutOfGas: ([account]) =>
-    `The latent-insolvency view ran out of gas valuing account ${acct(account)}; read fewer accounts per call (getLatentInsolvency splits the chunk)`,
+    `A backstop call ran out of gas at account ${acct(account)}; send it with a higher gas limit (a latent-insolvency read: fewer accounts per call, getLatentInsolvency splits the chunk)`,
+  BackstopOnlySelf: ([caller]) =>
+    `${str(caller)} called a step only the backstop itself runs; call takeover or deleverage instead`,
+  BackstopOnlyLiquidator: ([caller]) =>
+    `${str(caller)} is not the Liquidator: only it pays the bidders of insolvent accounts from the insurance fund`,
+  BackstopReplaced: ([current]) =>
+    `This Backstop was replaced by ${str(current)} (Liquidator.setBackstop) and takes no step any more: call the current one`,
 
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>

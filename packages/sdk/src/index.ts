@@ -84,11 +84,32 @@ export {
   bidDiscountAt,
   discountAt,
   maxFraction,
+  MIN_BID_FRACTION,
+  minBidFraction,
   mulWadTowardZero,
   previewBidFromState,
   quoteBid,
 } from "./math/auctionMath.js";
-export { type LatentInsolvency, type Shortfall, latentInsolvencyOf } from "./math/backstop.js";
+export {
+  type DeleverageHolder,
+  type DeleveragePlan,
+  type LatentInsolvency,
+  type Shortfall,
+  type TakeoverBudget,
+  type TakeoverPreview,
+  bankruptcyPriceOf,
+  bankruptcyShadeDown,
+  budgetLeftOf,
+  deleverageCashOf,
+  deleverageKeyOf,
+  deleveragePlanOf,
+  grossPositionValueUp,
+  grossTermUp,
+  latentInsolvencyOf,
+  lossToFund,
+  sortDeleverageHolders,
+  takeoverPreviewFromState,
+} from "./math/backstop.js";
 export {
   CashUnitsUnsupportedDecimalsError,
   MAX_CASH_DECIMALS,

@@ -43,9 +43,9 @@ contract BackstopTest is PledgeFixture {
 
     function test_constructor_refusesZeroAddressesAndWiresTheLiquidatorsFund() public {
         vm.expectRevert(IBackstop.BackstopZeroAddress.selector);
-        new Backstop(address(0), vault, engine, market, liquidator);
+        new Backstop(address(0), vault, engine, market, liquidator, _takeoverBudget());
         vm.expectRevert(IBackstop.BackstopZeroAddress.selector);
-        new Backstop(admin, vault, engine, market, ILiquidator(address(0)));
+        new Backstop(admin, vault, engine, market, ILiquidator(address(0)), _takeoverBudget());
         assertEq(AccountId.unwrap(backstop.insuranceAccount()), AccountId.unwrap(insurance.account()));
         assertTrue(backstop.hasRole(backstop.DEFAULT_ADMIN_ROLE(), admin));
         assertTrue(vault.hasRole(Roles.MODULE_ROLE, address(backstop)));

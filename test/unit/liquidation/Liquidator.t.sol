@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
+import {IBackstop} from "../../../contracts/interfaces/IBackstop.sol";
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
@@ -198,10 +199,10 @@ contract LiquidatorTest is PledgeFixture {
 
     function test_bid_partialSliceLeavesTheStartedAuctionRunning() public {
         _underwater();
-        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e15);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 0.01e18);
         uint256 nonce = market.accountNonce(carolAccount);
         vm.prank(dave);
-        liquidator.bid(carolAccount, daveAccount, 1e15, preview.payment, nonce);
+        liquidator.bid(carolAccount, daveAccount, 0.01e18, preview.payment, nonce);
         ILiquidator.Auction memory a = liquidator.auctionOf(carolAccount);
         assertTrue(a.active);
         assertEq(a.startTime, block.timestamp);
@@ -296,8 +297,9 @@ contract LiquidatorTest is PledgeFixture {
         uint256 loss = owed - 1_000e6;
         uint256 nonce = market.accountNonce(carolAccount);
         int256 bobBefore = vault.cashOf(bobAccount);
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.BadDebtIncurred(carolAccount, loss, loss);
+        // Every fund payment goes through the Backstop, which announces the bad debt (rv16w F6).
+        vm.expectEmit(address(backstop));
+        emit IBackstop.BadDebtIncurred(carolAccount, loss, loss);
         vm.prank(dave);
         liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
         assertEq(liquidator.badDebt(), loss);
@@ -423,6 +425,43 @@ contract LiquidatorTest is PledgeFixture {
         new Liquidator(admin, vault, engine, market, AccountId.wrap(0), _auctionParams());
     }
 
+    // ------------------------------------------------------------ minimum material bid (W6)
+
+    /// @dev Review rv16w W6 (regression): a bid must take at least 1 % of the account (or all it
+    /// may take, when the largest fraction is less). Below it, `previewBid` and `bid` refuse with
+    /// `LiquidatorBidTooSmall(fraction, minimum)`, nothing moves and the nonce stays; at it, the
+    /// bid goes through. Fuzzed over the fraction and the price.
+    function testFuzz_rv16wW6_aBidTakesAtLeastTheMinimum(uint256 fraction, uint256 price) public {
+        _shortCalls(10e18, 8_000e6);
+        _setPrice(ethUsd, int256(bound(price, 4_000e8, 9_000e8)));
+        vm.assume(engine.accountMargin(carolAccount).health >= IMarginEngine.Health.LIQUIDATABLE);
+        _fundAndDeposit(alice, insurance.account(), usdc, 1_000_000e6);
+        liquidator.startAuction(carolAccount);
+        uint256 maxFraction = liquidator.previewBid(carolAccount, 1e18).maxFractionWad;
+        uint256 minimum = maxFraction < 0.01e18 ? maxFraction : 0.01e18;
+        fraction = bound(fraction, 1, 1e18);
+        uint256 nonce = market.accountNonce(carolAccount);
+        uint256 capped = fraction < maxFraction ? fraction : maxFraction;
+        if (
+            engine.accountMargin(carolAccount).markValue >= -100e18 &&
+            engine.accountMargin(carolAccount).markValue <= 100e18
+        ) {
+            return; // dust-sized accounts go whole whatever the fraction
+        }
+        if (capped < minimum) {
+            bytes memory tooSmall = abi.encodeWithSelector(ILiquidator.LiquidatorBidTooSmall.selector, capped, minimum);
+            vm.expectRevert(tooSmall);
+            liquidator.previewBid(carolAccount, fraction);
+            vm.prank(dave);
+            vm.expectRevert(tooSmall);
+            liquidator.bid(carolAccount, daveAccount, fraction, type(int256).max, nonce);
+            assertEq(market.accountNonce(carolAccount), nonce, "nothing moved");
+        } else {
+            vm.prank(dave);
+            assertEq(liquidator.bid(carolAccount, daveAccount, fraction, type(int256).max, nonce).fractionWad, capped);
+        }
+    }
+
     // ------------------------------------------------------------ properties
 
     /// @dev A bid never leaves the liquidated account worse off per unit of remaining risk:
@@ -435,7 +474,7 @@ contract LiquidatorTest is PledgeFixture {
         liquidator.startAuction(carolAccount);
         vm.warp(block.timestamp + bound(wait, 0, 30 minutes));
         _refreshFeeds();
-        fraction = bound(fraction, 1e15, 1e18);
+        fraction = bound(fraction, 0.01e18, 1e18); // at least the minimum material bid (W6)
         IMarginEngine.MarginState memory before = engine.accountMargin(carolAccount);
         ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, fraction);
         uint256 nonce = market.accountNonce(carolAccount);
@@ -457,7 +496,7 @@ contract LiquidatorTest is PledgeFixture {
     function testFuzz_bidWithoutAuction_neverOnHealthyAndMatchesPreview(uint256 price, uint256 fraction) public {
         _shortCalls(10e18, 8_000e6);
         _setPrice(ethUsd, int256(bound(price, 2_500e8, 6_500e8)));
-        fraction = bound(fraction, 1, 1e18);
+        fraction = bound(fraction, 0.01e18, 1e18); // at least the minimum material bid (W6)
         IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
         uint256 nonce = market.accountNonce(carolAccount);
         if (s.health < IMarginEngine.Health.LIQUIDATABLE) {

@@ -128,12 +128,12 @@ contract LiquidatorFindingsTest is PledgeFixture {
         liquidator.startAuction(carolAccount);
         vm.warp(block.timestamp + 25 minutes);
         _refreshFeeds();
-        _bid(carolAccount, 0.001e18);
+        _bid(carolAccount, 0.01e18); // the smallest bid allowed (W6)
         vm.warp(block.timestamp + 14 minutes);
         _refreshFeeds();
         (bool running, ) = liquidator.auctionClock(carolAccount);
         assertTrue(running);
-        assertEq(liquidator.previewBid(carolAccount, 0.001e18).discountWad, 0.30e18);
+        assertEq(liquidator.previewBid(carolAccount, 0.01e18).discountWad, 0.30e18);
     }
 
     /// @dev The hook never makes a deposit fail: without a valid price it leaves the auction.
@@ -440,6 +440,8 @@ contract LiquidatorFindingsTest is PledgeFixture {
         int256 mid = engine.accountMargin(daveAccount).markValue;
         whole = mid - before;
 
+        // Each slice at least the minimum material bid (review rv16w W6: 1 %): fewer, larger slices.
+        if (total / slices < 0.01e18) slices = total / 0.01e18 > 1 ? total / 0.01e18 : 1;
         uint256 step = total / slices;
         uint256 taken;
         for (uint256 i; i < slices; ++i) {
@@ -456,10 +458,10 @@ contract LiquidatorFindingsTest is PledgeFixture {
         );
     }
 
-    /// @dev The largest fraction (to 0.1 %) after which the account is still liquidatable.
+    /// @dev The largest fraction (from 1.1 %, above the minimum bid) after which the account is still liquidatable.
     function _stillLiquidatableFraction(AccountId account) internal view returns (uint256 f) {
         f = liquidator.previewBid(account, 1e18).fractionWad;
-        while (f > 0.001e18) {
+        while (f > 0.011e18) {
             ILiquidator.BidPreview memory p = liquidator.previewBid(account, f);
             if (p.equityMMAfter < int256(p.requirementMMAfter)) return f;
             f = (f * 9) / 10;

@@ -9,6 +9,15 @@ export const backstopAbi = [
       { internalType: "contract IMarginEngine", name: "engine_", type: "address" },
       { internalType: "contract IOptionMarket", name: "market_", type: "address" },
       { internalType: "contract ILiquidator", name: "liquidator_", type: "address" },
+      {
+        components: [
+          { internalType: "uint128", name: "maxLossPerTakeoverWad", type: "uint128" },
+          { internalType: "uint128", name: "maxLossPerWindowWad", type: "uint128" },
+        ],
+        internalType: "struct IBackstop.TakeoverBudget",
+        name: "budget",
+        type: "tuple",
+      },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -23,10 +32,115 @@ export const backstopAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "enum IMarginEngine.Health", name: "health", type: "uint8" },
+    ],
+    name: "BackstopAccountHealthy",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "uint256", name: "readyAt", type: "uint256" },
+    ],
+    name: "BackstopAuctionNotLapsed",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "needed", type: "uint256" },
+      { internalType: "uint256", name: "left", type: "uint256" },
+    ],
+    name: "BackstopBudgetExceeded",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "int256", name: "excessIM", type: "int256" }],
+    name: "BackstopFundBelowInitialMargin",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "holder", type: "uint256" },
+      { internalType: "int256", name: "excessMM", type: "int256" },
+    ],
+    name: "BackstopHolderBelowMaintenance",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "sum", type: "uint256" },
+      { internalType: "uint256", name: "openInterest", type: "uint256" },
+    ],
+    name: "BackstopHoldersIncomplete",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "index", type: "uint256" }],
+    name: "BackstopHoldersNotSorted",
+    type: "error",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "uint128", name: "maxLossPerTakeoverWad", type: "uint128" },
+          { internalType: "uint128", name: "maxLossPerWindowWad", type: "uint128" },
+        ],
+        internalType: "struct IBackstop.TakeoverBudget",
+        name: "budget",
+        type: "tuple",
+      },
+    ],
+    name: "BackstopInvalidBudget",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "BackstopNoAuction",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+    ],
+    name: "BackstopNoPosition",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "BackstopNotAnEmptyDebtor",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "AccountId", name: "holder", type: "uint256" }],
+    name: "BackstopNotAnOppositeHolder",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "int256", name: "markValueWad", type: "int256" },
+    ],
+    name: "BackstopNotInsolvent",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+    ],
+    name: "BackstopNothingClosed",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "caller", type: "address" }],
+    name: "BackstopOnlyLiquidator",
+    type: "error",
+  },
+  { inputs: [{ internalType: "address", name: "caller", type: "address" }], name: "BackstopOnlySelf", type: "error" },
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "BackstopOutOfGas",
@@ -37,8 +151,46 @@ export const backstopAbi = [
     name: "BackstopProtectedAccount",
     type: "error",
   },
+  { inputs: [{ internalType: "address", name: "current", type: "address" }], name: "BackstopReplaced", type: "error" },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "BackstopTakeoverAvailable",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "count", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "BackstopTooManyHolders",
+    type: "error",
+  },
   { inputs: [], name: "BackstopZeroAddress", type: "error" },
+  {
+    inputs: [{ internalType: "uint8", name: "decimals", type: "uint8" }],
+    name: "CashUnitsUnsupportedDecimals",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "uint256", name: "expiry", type: "uint256" },
+    ],
+    name: "MarketSeriesExpired",
+    type: "error",
+  },
   { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
+      { indexed: false, internalType: "int256", name: "valueWad", type: "int256" },
+      { indexed: false, internalType: "uint256", name: "lossToFundWad", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "budgetLeftWad", type: "uint256" },
+    ],
+    name: "AccountTakenOver",
+    type: "event",
+  },
   {
     anonymous: false,
     inputs: [
@@ -56,6 +208,29 @@ export const backstopAbi = [
       { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
     ],
     name: "DebtAbsorbed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "holder", type: "uint256" },
+      { indexed: false, internalType: "bytes4", name: "reason", type: "bytes4" },
+    ],
+    name: "DeleverageSkipped",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
+      { indexed: true, internalType: "AccountId", name: "holder", type: "uint256" },
+      { indexed: true, internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "contracts", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "priceWad", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "lossWad", type: "uint256" },
+    ],
+    name: "Deleveraged",
     type: "event",
   },
   {
@@ -89,9 +264,54 @@ export const backstopAbi = [
     type: "event",
   },
   {
+    anonymous: false,
+    inputs: [
+      {
+        components: [
+          { internalType: "uint128", name: "maxLossPerTakeoverWad", type: "uint128" },
+          { internalType: "uint128", name: "maxLossPerWindowWad", type: "uint128" },
+        ],
+        indexed: false,
+        internalType: "struct IBackstop.TakeoverBudget",
+        name: "budget",
+        type: "tuple",
+      },
+    ],
+    name: "TakeoverBudgetSet",
+    type: "event",
+  },
+  {
+    inputs: [],
+    name: "BUCKET",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "DEFAULT_ADMIN_ROLE",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_HOLDERS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_LOSS_PER_WINDOW",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "WINDOW_BUCKETS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -107,6 +327,61 @@ export const backstopAbi = [
     name: "badDebt",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+    ],
+    name: "bankruptcyPrice",
+    outputs: [
+      { internalType: "uint256", name: "priceWad", type: "uint256" },
+      { internalType: "uint256", name: "shadeWad", type: "uint256" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "budgetLeft",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "AccountId[]", name: "holders", type: "uint256[]" },
+    ],
+    name: "deleverage",
+    outputs: [{ internalType: "uint256", name: "closed", type: "uint256" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "holder", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+    ],
+    name: "deleverageKey",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "holder", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "bool", name: "accountIsLong", type: "bool" },
+      { internalType: "uint256", name: "contracts", type: "uint256" },
+      { internalType: "uint256", name: "priceWad", type: "uint256" },
+    ],
+    name: "deleverageStep",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -193,6 +468,35 @@ export const backstopAbi = [
   },
   {
     inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "AccountId", name: "to", type: "uint256" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "payFromFund",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "previewTakeover",
+    outputs: [
+      {
+        components: [
+          { internalType: "int256", name: "valueWad", type: "int256" },
+          { internalType: "uint256", name: "lossToFundWad", type: "uint256" },
+          { internalType: "uint256", name: "budgetLeftWad", type: "uint256" },
+        ],
+        internalType: "struct IBackstop.TakeoverPreview",
+        name: "p",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
       { internalType: "bytes32", name: "role", type: "bytes32" },
       { internalType: "address", name: "callerConfirmation", type: "address" },
     ],
@@ -212,6 +516,30 @@ export const backstopAbi = [
     type: "function",
   },
   {
+    inputs: [
+      {
+        components: [
+          { internalType: "uint128", name: "maxLossPerTakeoverWad", type: "uint128" },
+          { internalType: "uint128", name: "maxLossPerWindowWad", type: "uint128" },
+        ],
+        internalType: "struct IBackstop.TakeoverBudget",
+        name: "budget",
+        type: "tuple",
+      },
+    ],
+    name: "setTakeoverBudget",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "simulateTakeover",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "bytes4", name: "interfaceId", type: "bytes4" }],
     name: "supportsInterface",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
@@ -219,9 +547,51 @@ export const backstopAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "takeover",
+    outputs: [
+      {
+        components: [
+          { internalType: "int256", name: "valueWad", type: "int256" },
+          { internalType: "uint256", name: "lossToFundWad", type: "uint256" },
+          { internalType: "uint256", name: "budgetLeftWad", type: "uint256" },
+        ],
+        internalType: "struct IBackstop.TakeoverPreview",
+        name: "p",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "takeoverBudget",
+    outputs: [
+      {
+        components: [
+          { internalType: "uint128", name: "maxLossPerTakeoverWad", type: "uint128" },
+          { internalType: "uint128", name: "maxLossPerWindowWad", type: "uint128" },
+        ],
+        internalType: "struct IBackstop.TakeoverBudget",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "vault",
     outputs: [{ internalType: "contract ICollateralVault", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "windowLoss",
+    outputs: [{ internalType: "uint256", name: "lossWad", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },

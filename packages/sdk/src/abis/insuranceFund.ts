@@ -6,6 +6,7 @@ export const insuranceFundAbi = [
     inputs: [
       { internalType: "address", name: "admin", type: "address" },
       { internalType: "contract ICollateralVault", name: "vault_", type: "address" },
+      { internalType: "contract IOptionMarket", name: "market_", type: "address" },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -19,7 +20,44 @@ export const insuranceFundAbi = [
     name: "AccessControlUnauthorizedAccount",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "uint8", name: "decimals", type: "uint8" }],
+    name: "CashUnitsUnsupportedDecimals",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "int256", name: "cash", type: "int256" },
+      { internalType: "uint256", name: "needed", type: "uint256" },
+    ],
+    name: "InsuranceFundCashShort",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "int256", name: "held", type: "int256" },
+      { internalType: "int256", name: "delta", type: "int256" },
+    ],
+    name: "InsuranceFundNotReducing",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "uint256", name: "priceWad", type: "uint256" },
+      { internalType: "uint256", name: "markWad", type: "uint256" },
+      { internalType: "uint256", name: "boundWad", type: "uint256" },
+    ],
+    name: "InsuranceFundPriceOutOfBand",
+    type: "error",
+  },
   { inputs: [], name: "InsuranceFundZeroAddress", type: "error" },
+  {
+    inputs: [{ internalType: "uint256", name: "value", type: "uint256" }],
+    name: "SafeCastOverflowedUintToInt",
+    type: "error",
+  },
   {
     anonymous: false,
     inputs: [
@@ -59,6 +97,13 @@ export const insuranceFundAbi = [
   },
   {
     inputs: [],
+    name: "MAX_UNWIND_DEVIATION_WAD",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "account",
     outputs: [{ internalType: "AccountId", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -92,6 +137,13 @@ export const insuranceFundAbi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "market",
+    outputs: [{ internalType: "contract IOptionMarket", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "bytes32", name: "role", type: "bytes32" },
       { internalType: "address", name: "callerConfirmation", type: "address" },
@@ -116,6 +168,30 @@ export const insuranceFundAbi = [
     name: "supportsInterface",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "AccountId", name: "account", type: "uint256" },
+          { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+          { internalType: "int256", name: "size", type: "int256" },
+          { internalType: "uint256", name: "priceWad", type: "uint256" },
+          { internalType: "AccountId", name: "taker", type: "uint256" },
+          { internalType: "uint256", name: "nonce", type: "uint256" },
+          { internalType: "uint256", name: "deadline", type: "uint256" },
+        ],
+        internalType: "struct IOptionMarket.Order",
+        name: "order",
+        type: "tuple",
+      },
+      { internalType: "bytes", name: "signature", type: "bytes" },
+      { internalType: "uint256", name: "fillSize", type: "uint256" },
+    ],
+    name: "unwind",
+    outputs: [{ internalType: "uint256", name: "premium", type: "uint256" }],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

@@ -75,6 +75,14 @@ export const liquidatorAbi = [
     name: "LiquidatorBatchOutOfGas",
     type: "error",
   },
+  {
+    inputs: [
+      { internalType: "uint256", name: "fractionWad", type: "uint256" },
+      { internalType: "uint256", name: "minFractionWad", type: "uint256" },
+    ],
+    name: "LiquidatorBidTooSmall",
+    type: "error",
+  },
   { inputs: [], name: "LiquidatorEmptyBatch", type: "error" },
   {
     inputs: [{ internalType: "uint256", name: "fractionWad", type: "uint256" }],
@@ -182,12 +190,8 @@ export const liquidatorAbi = [
   },
   {
     anonymous: false,
-    inputs: [
-      { indexed: true, internalType: "AccountId", name: "account", type: "uint256" },
-      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
-      { indexed: false, internalType: "uint256", name: "totalBadDebt", type: "uint256" },
-    ],
-    name: "BadDebtIncurred",
+    inputs: [{ indexed: false, internalType: "contract IBackstop", name: "backstop", type: "address" }],
+    name: "BackstopSet",
     type: "event",
   },
   {
@@ -347,6 +351,13 @@ export const liquidatorAbi = [
         type: "tuple",
       },
     ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "backstop",
+    outputs: [{ internalType: "contract IBackstop", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
@@ -608,6 +619,13 @@ export const liquidatorAbi = [
       },
     ],
     name: "setAuctionParams",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "contract IBackstop", name: "backstop_", type: "address" }],
+    name: "setBackstop",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

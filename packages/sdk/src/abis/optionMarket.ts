@@ -655,6 +655,18 @@ export const optionMarketAbi = [
     inputs: [
       { internalType: "AccountId", name: "from", type: "uint256" },
       { internalType: "AccountId", name: "to", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "int256", name: "amount", type: "int256" },
+    ],
+    name: "moduleMovePosition",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "from", type: "uint256" },
+      { internalType: "AccountId", name: "to", type: "uint256" },
       { internalType: "uint256", name: "fractionWad", type: "uint256" },
     ],
     name: "moduleSlicePositions",

@@ -10,6 +10,7 @@ export * from "./orders/setMinNonce.js";
 export * from "./orders/createSeries.js";
 export * from "./reads/getAccountMargin.js";
 export * from "./reads/getLatentInsolvency.js";
+export * from "./reads/getBackstopPreview.js";
 export * from "./reads/getPositions.js";
 export * from "./reads/getBalances.js";
 export * from "./reads/getCashMarket.js";

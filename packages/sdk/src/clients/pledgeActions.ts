@@ -70,6 +70,11 @@ import {
 } from "../actions/reads/getAccountMargin.js";
 import { type GetBalancesParameters, type GetBalancesReturnType, getBalances } from "../actions/reads/getBalances.js";
 import {
+  type GetBackstopPreviewParameters,
+  type GetBackstopPreviewReturnType,
+  getBackstopPreview,
+} from "../actions/reads/getBackstopPreview.js";
+import {
   type GetCashMarketParameters,
   type GetCashMarketReturnType,
   getCashMarket,
@@ -150,6 +155,7 @@ export type PledgeActions = {
   getLatentInsolvency(
     params: BoundReadParameters<GetLatentInsolvencyParameters>,
   ): Promise<GetLatentInsolvencyReturnType>;
+  getBackstopPreview(params: BoundReadParameters<GetBackstopPreviewParameters>): Promise<GetBackstopPreviewReturnType>;
   getPositions(params: BoundReadParameters<GetPositionsParameters>): Promise<GetPositionsReturnType>;
   getMarginInputs(params: BoundReadParameters<GetMarginInputsParameters>): Promise<GetMarginInputsReturnType>;
   getMarketParameters(
@@ -225,6 +231,7 @@ export function pledgeActions(defaults: { addressBook: AddressBook }) {
       getBalances: (params) => getBalances(client, read(params)),
       getCashMarket: (params = {}) => getCashMarket(client, read(params)),
       getLatentInsolvency: (params) => getLatentInsolvency(client, read(params)),
+      getBackstopPreview: (params) => getBackstopPreview(client, read(params)),
       getPositions: (params) => getPositions(client, read(params)),
       getMarginInputs: (params) => getMarginInputs(client, read(params)),
       getMarketParameters: (params = {}) => getMarketParameters(client, read(params)),

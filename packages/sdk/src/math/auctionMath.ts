@@ -103,6 +103,22 @@ export function accountPriceDown(
   return { priceWad: markValue - discountValueWad, discountValueWad };
 }
 
+/** `AuctionMath.MIN_BID_FRACTION`: the smallest share of an account a bid must take, 1 %. */
+export const MIN_BID_FRACTION = 10n ** 16n;
+
+/**
+ * `AuctionMath.minBidFraction`: the smallest fraction a bid must take after the cap at the
+ * largest fraction — 1 %, or the largest fraction when that is less (review rv16w W6). A smaller
+ * bid reverts `LiquidatorBidTooSmall`.
+ *
+ * @example
+ * minBidFraction(10n ** 18n); // 10n ** 16n (1 %)
+ * minBidFraction(5n * 10n ** 15n); // 5n * 10n ** 15n (the largest fraction is 0.5 %)
+ */
+export function minBidFraction(maxFractionWad: bigint): bigint {
+  return maxFractionWad < MIN_BID_FRACTION ? maxFractionWad : MIN_BID_FRACTION;
+}
+
 /**
  * The largest fraction a bid may take, rounded up, as `AuctionMath.maxFraction`: the one that
  * brings the account back to `(1 + buffer) × requirementIM`; insolvent and dust-sized accounts go
@@ -220,5 +236,9 @@ export function previewBidFromState(
   const discountWad = bidDiscountAt(params, state.markValue, clockStart ?? timestamp, timestamp);
   const preview = quoteBid(params, state, cash.cash, cash.cashDecimals, discountWad, fractionWad);
   if (preview.maxFractionWad === 0n) throw new Error("account is healthy: no bid needed");
+  const minFractionWad = minBidFraction(preview.maxFractionWad);
+  if (preview.fractionWad < minFractionWad) {
+    throw new RangeError(`bid fraction ${preview.fractionWad} is below the minimum ${minFractionWad}`);
+  }
   return preview;
 }

@@ -67,9 +67,12 @@ export type GetPledgeEventsErrorType = PledgeErrorType | GetLogsErrorType;
  * `chunkSize`-block requests so that RPCs capping `eth_getLogs` still answer. Typed by contract
  * and event: `log.args` of a `Deposited` log has `account`, `asset`, `from` and `amount`.
  *
- * Two events span two contracts (docs/liquidation.md, "Events"): `BadDebtIncurred` comes from
- * the Liquidator (an insolvent bid) and from the Backstop (a bare debt absorbed), so read both;
- * and the Liquidator's `AuctionEnded(account, false)` means "not taken whole by a bid": after
+ * Read `BadDebtIncurred` from the Backstop, through which every payment of the liquidation
+ * waterfall goes (an insolvent bid's, a bare debt's, a takeover's). It does not cover the
+ * permissionless settlement of a short the insurance fund holds past its cash: for every write-off,
+ * whatever the path, read the CollateralVault's `LossSocialized` (docs/backstop.md). And note one
+ * event that spans two contracts
+ * (docs/liquidation.md, "Events"): the Liquidator's `AuctionEnded(account, false)` means "not taken whole by a bid": after
  * the Backstop's `DebtAbsorbed(account, …)` in the same transaction the account was emptied of
  * its debt, not restored above maintenance.
  *

@@ -1,0 +1,181 @@
+import type { Address, PublicClient } from "viem";
+import type pino from "pino";
+
+import {
+  type AddressBook,
+  type GetBackstopPreviewReturnType,
+  Health,
+  asAccountId,
+  backstopAbi,
+  formatAccount,
+  getBackstopPreview,
+} from "@pledge/sdk";
+import { Outcome, type Sender } from "../executor.js";
+import type { KeeperMetrics } from "../metrics.js";
+import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
+
+/**
+ * The takeover refusals that let deleveraging run (`docs/backstop.md`: "refused for budget"). A
+ * full fund's `MarketTooManyPositions` is not one (review rv16w F5): the chain refuses ADL for it
+ * too, so the keeper counts it as a failed takeover and leaves it to governance.
+ */
+export const BUDGET_REFUSALS: ReadonlySet<string> = new Set([
+  "BackstopBudgetExceeded",
+  "BackstopFundBelowInitialMargin",
+]);
+
+/** What the backstop job does about one auctioned account. */
+export type BackstopStep =
+  | { kind: "none"; reason: "noAuction" | "healthy" | "solventBeyondBudget" }
+  | { kind: "wait"; readyAt: bigint }
+  | { kind: "takeover" }
+  | { kind: "deleverage" };
+
+/**
+ * The waterfall's decision for one account at `timestamp`, from `getBackstopPreview`: nothing
+ * while no auction is open or the account recovered; wait until the auction has run its duration;
+ * then the takeover if its loss fits the budget, else deleveraging if the account is worth less
+ * than nothing (an account worth V ≥ 0 that the fund cannot take is left to the auction).
+ *
+ * @example
+ * decideBackstop(preview, timestamp); // { kind: "takeover" } once the auction ran its duration unbid
+ */
+export function decideBackstop(
+  preview: Pick<GetBackstopPreviewReturnType, "auctionActive" | "readyAt" | "health" | "takeover">,
+  timestamp: bigint,
+): BackstopStep {
+  // An open auction that lapsed is still the backstop's to act on (its readyAt is past).
+  if (!preview.auctionActive) return { kind: "none", reason: "noAuction" };
+  if (timestamp < preview.readyAt) return { kind: "wait", readyAt: preview.readyAt };
+  if (preview.health < Health.LIQUIDATABLE) return { kind: "none", reason: "healthy" };
+  if (preview.takeover.withinBudget) return { kind: "takeover" };
+  return preview.takeover.valueWad < 0n ? { kind: "deleverage" } : { kind: "none", reason: "solventBeyondBudget" };
+}
+
+export interface BackstopJobContext {
+  publicClient: PublicClient;
+  addressBook: AddressBook;
+  sender: Pick<Sender, "send">;
+  execute: Execute;
+  metrics: KeeperMetrics;
+  log: pino.Logger;
+}
+
+/**
+ * The backstop job (`docs/backstop.md`, `docs/keeper.md`): for every auction in the index whose
+ * account is still below maintenance after the auction ran its full duration, sends `takeover`;
+ * when the takeover is refused for budget (by the preview, or by its simulation: the fund's IM)
+ * and the account is worth less than nothing, sends `deleverage` for each series it holds, with
+ * the complete holder list from the index, keyed and sorted by the SDK. A series whose indexed
+ * holders do not add up to its open interest is not sent (the chain would refuse it). Every
+ * step's outcome is counted in `pledge_keeper_backstop_steps_total{step,outcome}`.
+ *
+ * @example
+ * const job = createBackstopJob({ publicClient, addressBook, sender, execute, metrics, log });
+ * const report = await job.run({ index, block, timestamp });
+ */
+export function createBackstopJob(context: BackstopJobContext): Job {
+  const { publicClient, addressBook, sender, execute, metrics, log } = context;
+  const backstop: Address = addressBook.contracts.Backstop;
+  const count = (step: string, outcome: string) => metrics.backstopSteps.inc({ step, outcome });
+
+  async function takeover(report: JobReport, account: bigint, block: bigint): Promise<"sent" | "budget" | "failed"> {
+    const who = formatAccount(asAccountId(account));
+    let refusal: string | undefined;
+    const sent = await execute(report, "takeover", `takeover:${who}`, block, async (label) => {
+      const result = await sender.send(backstop, backstopAbi, "takeover", [account], undefined, label);
+      if (result.outcome === Outcome.SIMULATION_REVERTED) refusal = result.errorName;
+      count("takeover", result.outcome);
+      return result;
+    });
+    if (sent) {
+      log.info({ event: "accountTakenOver", account: who }, "insurance fund took the account over");
+      return "sent";
+    }
+    return refusal !== undefined && BUDGET_REFUSALS.has(refusal) ? "budget" : "failed";
+  }
+
+  async function deleverage(
+    report: JobReport,
+    account: bigint,
+    seriesIds: bigint[],
+    holdersOf: (seriesId: bigint) => bigint[],
+    block: bigint,
+  ) {
+    const who = formatAccount(asAccountId(account));
+    for (const seriesId of seriesIds) {
+      const preview = await getBackstopPreview(publicClient, {
+        addressBook,
+        account: asAccountId(account),
+        seriesId,
+        holders: holdersOf(seriesId).map(asAccountId),
+        blockNumber: block,
+      });
+      const plan = preview.deleverage;
+      if (plan === undefined || !plan.complete) {
+        count("deleverage", "incomplete");
+        log.warn(
+          { event: "deleverageIncomplete", account: who, series: seriesId.toString() },
+          "indexed holders do not add up to the open interest: not deleveraging this series",
+        );
+        continue;
+      }
+      if (plan.closes.length === 0) {
+        // Only the fund is opposite: the chain would revert `BackstopNothingClosed`.
+        count("deleverage", "nothingToClose");
+        continue;
+      }
+      const list = plan.holders.map((h) => h.account);
+      const sent = await execute(report, "deleverage", `deleverage:${who}:${seriesId}`, block, async (label) => {
+        const result = await sender.send(
+          backstop,
+          backstopAbi,
+          "deleverage",
+          [account, seriesId, list],
+          undefined,
+          label,
+        );
+        count("deleverage", result.outcome);
+        return result;
+      });
+      if (sent) {
+        log.info(
+          { event: "deleveraged", account: who, series: seriesId.toString(), holders: list.length },
+          "bankrupt position closed against its opposite holders",
+        );
+      }
+    }
+  }
+
+  return {
+    name: "backstop",
+    async run({ index, block, timestamp }) {
+      const report = emptyReport("backstop");
+      for (const account of index.auctions) {
+        let preview: GetBackstopPreviewReturnType;
+        try {
+          preview = await getBackstopPreview(publicClient, {
+            addressBook,
+            account: asAccountId(account),
+            blockNumber: block,
+          });
+        } catch (error) {
+          // A missing price: every step waits for one (fail closed), like the chain.
+          log.debug({ account: formatAccount(asAccountId(account)), error: String(error) }, "backstop preview failed");
+          continue;
+        }
+        const step = decideBackstop(preview, timestamp);
+        if (step.kind === "none" || step.kind === "wait") continue;
+        let next: "deleverage" | undefined = step.kind === "deleverage" ? "deleverage" : undefined;
+        if (step.kind === "takeover" && (await takeover(report, account, block)) === "budget") {
+          next = preview.takeover.valueWad < 0n ? "deleverage" : undefined;
+        }
+        if (next !== "deleverage") continue;
+        const seriesIds = [...index.holders].filter(([, holders]) => holders.has(account)).map(([id]) => id);
+        const holdersOf = (seriesId: bigint) => [...(index.holders.get(seriesId) ?? [])].filter((a) => a !== account);
+        await deleverage(report, account, seriesIds, holdersOf, block);
+      }
+      return report;
+    },
+  };
+}

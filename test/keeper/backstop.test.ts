@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import pino from "pino";
+import { maxUint256, parseUnits } from "viem";
+
+import { Health, backstopAbi } from "@pledge/sdk";
+import { type KeeperOptions, createKeeper } from "../../packages/keeper/src/index.js";
+import { BUDGET_REFUSALS, decideBackstop } from "../../packages/keeper/src/jobs/backstop.js";
+import { type World, createWorld } from "./helpers/world.js";
+
+const silent = pino({ level: process.env.KEEPER_LOG ?? "silent" });
+const WAD = 10n ** 18n;
+
+/** A keeper that only runs the backstop job (no bids, no settlement), so the waterfall is what acts. */
+function backstopKeeper(world: World, extra: Partial<KeeperOptions> = {}) {
+  const keeper = world.keepers[0]!;
+  return createKeeper({
+    publicClient: world.publicClient as never,
+    walletClient: keeper.wallet as never,
+    addressBook: world.book,
+    bidderAccount: keeper.bidderAccount,
+    logger: silent,
+    jobs: { liquidate: false, settle: false, marginCalls: false, backstop: true },
+    ...extra,
+  });
+}
+
+/** BTC up until every trader is worth less than nothing; their auctions started and left unbid for `duration`. */
+async function bankruptAndUnbid(world: World) {
+  const { engine, liquidator } = world.contracts;
+  let btc = 60_000;
+  for (;;) {
+    const states = await engine.read.accountsMargin([world.traders]);
+    if (states.every((s) => s.markValue < 0n)) break;
+    btc = Math.round(btc * 1.05);
+    await world.setSpot(btc);
+  }
+  for (const account of world.traders) await liquidator.write.startAuction([account]);
+  return btc;
+}
+
+async function fundInsurance(world: World, usd: string) {
+  const { usdc, vault, insurance } = world.contracts;
+  const fund = await insurance.read.account();
+  await usdc.write.mint([world.keepers[0]!.wallet.account.address, parseUnits(usd, 6)]);
+  const account = world.keepers[0]!.wallet.account;
+  await usdc.write.approve([vault.address, maxUint256], { account });
+  await vault.write.deposit([fund, usdc.address, parseUnits(usd, 6)], { account });
+}
+
+describe("keeper: the backstop job (docs/backstop.md)", () => {
+  const preview = (over: Partial<Parameters<typeof decideBackstop>[0]> = {}) => ({
+    auctionActive: true,
+    readyAt: 100n,
+    health: Health.INSOLVENT,
+    takeover: { valueWad: -5n, lossToFundWad: 5n, budgetLeftWad: 10n, withinBudget: true, budgetLeftAfterWad: 5n },
+    ...over,
+  });
+
+  it("decides: nothing without an open auction or once healthy, wait until readyAt, takeover within budget, else ADL for V < 0", () => {
+    assert.deepEqual(decideBackstop(preview({ auctionActive: false }), 200n), { kind: "none", reason: "noAuction" });
+    // Review rv16w F1: an auction that lapsed but is still open is acted on (its readyAt is past).
+    assert.deepEqual(decideBackstop(preview({ readyAt: 50n }), 200n), { kind: "takeover" });
+    assert.deepEqual(decideBackstop(preview(), 99n), { kind: "wait", readyAt: 100n });
+    assert.deepEqual(decideBackstop(preview({ health: Health.MARGIN_CALL }), 100n), {
+      kind: "none",
+      reason: "healthy",
+    });
+    assert.deepEqual(decideBackstop(preview(), 100n), { kind: "takeover" });
+    const beyond = {
+      valueWad: -50n,
+      lossToFundWad: 50n,
+      budgetLeftWad: 10n,
+      withinBudget: false,
+      budgetLeftAfterWad: 10n,
+    };
+    assert.deepEqual(decideBackstop(preview({ takeover: beyond }), 100n), { kind: "deleverage" });
+    const solvent = { ...beyond, valueWad: 1n, lossToFundWad: 0n };
+    assert.deepEqual(decideBackstop(preview({ takeover: solvent }), 100n), {
+      kind: "none",
+      reason: "solventBeyondBudget",
+    });
+  });
+
+  it("review rv16w F5: a full fund's MarketTooManyPositions is a failed takeover, not a refusal for budget", () => {
+    // The chain bubbles it from deleverage too: the keeper must not fall through to ADL.
+    assert.equal(BUDGET_REFUSALS.has("MarketTooManyPositions"), false);
+    assert.deepEqual([...BUDGET_REFUSALS].sort(), ["BackstopBudgetExceeded", "BackstopFundBelowInitialMargin"]);
+  });
+
+  it("waits for the auction's duration, then has the fund take the accounts over (nothing in a dry run)", async () => {
+    const world = await createWorld({ accounts: 2 });
+    await fundInsurance(world, "5000000");
+    const btc = await bankruptAndUnbid(world);
+    const { market, vault, liquidator } = world.contracts;
+    const keeper = backstopKeeper(world);
+    await keeper.tick();
+    for (const account of world.traders) assert.notEqual(await market.read.positionOf([account, world.series]), 0n);
+
+    await world.testClient.increaseTime({ seconds: 15 * 60 });
+    await world.refreshFeeds(btc);
+    await backstopKeeper(world, { dryRun: true }).tick();
+    for (const account of world.traders) assert.ok((await liquidator.read.auctionOf([account])).active, "dry run");
+
+    await keeper.tick();
+    for (const account of world.traders) {
+      assert.equal(await market.read.positionOf([account, world.series]), 0n, "taken over");
+      assert.equal(await vault.read.cashOf([account]), 0n);
+      assert.equal((await liquidator.read.auctionOf([account])).active, false);
+    }
+  });
+
+  it("deleverages against the indexed holders when the takeover is refused for budget", async () => {
+    const world = await createWorld({ accounts: 2 });
+    await fundInsurance(world, "5000000");
+    const deployer = (await world.connection.viem.getWalletClients())[0]!;
+    await deployer.writeContract({
+      address: world.book.contracts.Backstop,
+      abi: backstopAbi,
+      functionName: "setTakeoverBudget",
+      args: [{ maxLossPerTakeoverWad: 0n, maxLossPerWindowWad: 0n }],
+    });
+    const btc = await bankruptAndUnbid(world);
+    await world.testClient.increaseTime({ seconds: 15 * 60 });
+    await world.refreshFeeds(btc);
+    const { market, engine } = world.contracts;
+    const openInterest = await market.read.openInterest([world.series]);
+    const shorts = await Promise.all(world.traders.map((a) => market.read.positionOf([a, world.series])));
+    await backstopKeeper(world).tick();
+    for (const account of world.traders) {
+      assert.equal(await market.read.positionOf([account, world.series]), 0n, "closed against the market maker");
+      const { markValue } = await engine.read.accountMargin([account]);
+      assert.ok(markValue <= 0n && markValue > -WAD, `worth ≈ 0 after its loss was shared: ${markValue}`);
+    }
+    const closed = shorts.reduce((sum, s) => sum - s, 0n);
+    assert.equal(await market.read.openInterest([world.series]), openInterest - closed);
+  });
+});
