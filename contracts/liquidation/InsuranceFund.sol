@@ -7,7 +7,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
-import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IMarketEngine} from "../interfaces/IMarketEngine.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {AccountLib} from "../libraries/AccountLib.sol";
 import {CashUnits} from "../libraries/CashUnits.sol";
@@ -126,9 +126,4 @@ contract InsuranceFund is AccessControl {
         int256 cash = vault.cashOf(account);
         if (cash < 0 || uint256(cash) < needed) revert InsuranceFundCashShort(cash, needed);
     }
-}
-
-/// @dev The market's engine (`OptionMarket.engine`, not part of `IOptionMarket`).
-interface IMarketEngine {
-    function engine() external view returns (IMarginEngine);
 }
