@@ -121,7 +121,8 @@ export function createBackstopJob(context: BackstopJobContext): Job {
         continue;
       }
       if (plan.closes.length === 0) {
-        // Only the fund is opposite: the chain would revert `BackstopNothingClosed`.
+        // Every holder reached is skipped (the fund, or one its close would take below
+        // maintenance, as the SDK values it): the chain would revert `BackstopNothingClosed`.
         count("deleverage", "nothingToClose");
         continue;
       }
