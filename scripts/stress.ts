@@ -142,7 +142,7 @@ for (const profile of profileNames as ("normal" | "scarce")[]) {
 const out = path.resolve(root, process.env.STRESS_OUT ?? "bench/stress.json");
 await mkdir(path.dirname(out), { recursive: true });
 const snapshot = {
-  note: "npm run stress: BTC history replayed through Pledge with a normal and a scarce bidder (see docs/stress-test.md). Deterministic except the seconds.",
+  note: "npm run stress: BTC history replayed through Pledge with a normal and a scarce bidder (see docs/stress-test.md). Deterministic but for the seconds and interest to a few cash units.",
   accounts,
   seed,
   totalSeconds: Math.round((Date.now() - started) / 1000),
