@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 
 import { asAccountId, getLatentInsolvency } from "../../packages/sdk/src/index.js";
 import { chainClock } from "./chainClock.js";
+import { type WaterfallSummary, waterfallEvents } from "./episode.js";
 import { createInProcessKeeper } from "./inProcessKeeper.js";
 import { SIMULATION_INTEREST, enableInterest, interestSince } from "./interest.js";
 import { STRESS_BORROWER_EVERY, planPopulation } from "./population.js";
@@ -93,7 +94,11 @@ export interface DemoReport {
    */
   latentInsolvent: number;
   latentShortfallUsd: number;
+  /** The insurance fund's cash at the start of the replay (its seeded capital) and at the end, USD. */
+  insuranceStartUsd: number;
   insuranceUsd: number;
+  /** What the backstop's waterfall did (takeovers, deleveraging, fund payments, write-offs), from events. */
+  waterfall: WaterfallSummary;
   /** Interest on cash over the replay (`scripts/lib/interest.ts`): paid by debtors, earned by creditors, USD. */
   interest: {
     paidUsd: number;
@@ -201,6 +206,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   bar.done();
   // Governance switches the zero rate to a kink model before the replay (docs/cash.md).
   const interestFrom = await enableInterest(world, chain, SIMULATION_INTEREST);
+  const insuranceStart = await vault.read.cashOf([world.insuranceAccount]);
   const seeded = Date.now();
   // The chain clock may have passed the path's start while seeding: shift the path.
   const shift = Math.max(0, chain.now() + 1 - first.time);
@@ -247,8 +253,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   }
   bar.done();
   // Drain: let the keeper finish what the last updates started (an auction started in one
-  // tick is bid on in the next), a minute of chain time apart so discounts can grow.
-  for (let round = 0; round < 10; round++) {
+  // tick is bid on in the next), a minute of chain time apart so discounts can grow, and the
+  // backstop's waterfall after an auction that ran its 15 minutes unbid.
+  for (let round = 0; round < 30; round++) {
     const open = await Promise.all(population.map((account) => liquidator.read.auctionOf([account])));
     const states = await marginsOf(world, population);
     if (!open.some((a) => a.active) && !states.some((st) => st.health >= HEALTH_LIQUIDATABLE)) break;
@@ -309,7 +316,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     badDebtUsd: Number(await liquidator.read.badDebt()) / cashScale,
     latentInsolvent: Number(latent.count),
     latentShortfallUsd: Math.round(Number(latent.totalShortfallWad) / 1e16) / 100,
+    insuranceStartUsd: Number(insuranceStart) / cashScale,
     insuranceUsd: Number(await vault.read.cashOf([world.insuranceAccount])) / cashScale,
+    waterfall: await waterfallEvents(world, interestFrom),
     interest: await interestSince(world, interestFrom),
     keeperGas: stats.gasUsed,
     seconds: {
@@ -329,6 +338,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 const usd = (x: number) => `$${x.toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
 const percent = (x: number) => `${x.toLocaleString("en-US", { maximumFractionDigits: 3 })} %`;
 
+/** The backstop's waterfall in one line. */
+function waterfallLine(w: WaterfallSummary): string {
+  return (
+    `${w.takeovers} takeovers (fund lost ${usd(w.takeoverLossUsd)}, gained ${usd(w.takeoverGainUsd)}), ` +
+    `${w.deleveragedAccounts} accounts deleveraged (${usd(w.deleverageCoverUsd)} against winners), ` +
+    `${usd(w.fundPaidBiddersUsd)} paid to bidders of insolvent accounts, ${usd(w.badDebtIncurredUsd)} written off`
+  );
+}
+
 /** The stdout report. */
 export function formatReport(r: DemoReport): string {
   const lines = [
@@ -343,7 +361,8 @@ export function formatReport(r: DemoReport): string {
     `  blocks to first bid    median ${r.blocksToBid.median}, max ${r.blocksToBid.max}`,
     `  bad debt               ${usd(r.badDebtUsd)}`,
     `  latent insolvency      ${r.latentInsolvent} accounts below zero maintenance equity, short ${usd(r.latentShortfallUsd)}`,
-    `  insurance fund         ${usd(r.insuranceUsd)}`,
+    `  insurance fund         ${usd(r.insuranceUsd)} (seeded with ${usd(r.insuranceStartUsd)})`,
+    `  backstop               ${waterfallLine(r.waterfall)}`,
     `  interest on cash       borrow APR ${percent(r.interest.borrowAprPercent)}, supply APR ${percent(r.interest.supplyAprPercent)}; paid ${usd(r.interest.paidUsd)}, earned ${usd(r.interest.earnedUsd)} (+ ${usd(r.interest.toInsuranceUsd)} to the insurance fund)`,
     `  keeper gas             ${r.keeperGas.toLocaleString("en-US")}`,
     `  wall time              ${r.seconds.total} s (seeding ${r.seconds.seed} s, replay ${r.seconds.replay} s)`,
@@ -426,7 +445,8 @@ export function renderHtml(r: DemoReport): string {
     ["blocks to first bid (median / max)", `${r.blocksToBid.median} / ${r.blocksToBid.max}`],
     ["bad debt", usd(r.badDebtUsd)],
     ["latent insolvency", `${r.latentInsolvent} accounts, ${usd(r.latentShortfallUsd)}`],
-    ["insurance fund", usd(r.insuranceUsd)],
+    ["insurance fund (seeded)", `${usd(r.insuranceUsd)} (${usd(r.insuranceStartUsd)})`],
+    ["backstop", waterfallLine(r.waterfall)],
     [
       "interest on cash (borrow / supply APR; paid / earned)",
       `${percent(r.interest.borrowAprPercent)} / ${percent(r.interest.supplyAprPercent)}; ${usd(r.interest.paidUsd)} / ${usd(r.interest.earnedUsd)}`,

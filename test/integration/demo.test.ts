@@ -28,6 +28,7 @@ describe("demo: a synthetic crash end to end", async () => {
       "bad debt",
       "latent insolvency",
       "insurance fund",
+      "backstop",
       "interest on cash",
       "keeper gas",
     ]) {
@@ -63,9 +64,11 @@ describe("demo: a synthetic crash end to end", async () => {
     assert.equal(report.resolved, report.fellBelowMM);
   });
 
-  it("no bad debt, and the insurance fund earned its share", () => {
+  it("no bad debt, and the insurance fund, seeded at its 24 h budget, earned its share", () => {
     assert.equal(report.badDebtUsd, 0);
-    assert.ok(report.insuranceUsd > 0);
+    assert.equal(report.waterfall.badDebtIncurredUsd, 0);
+    assert.equal(report.insuranceStartUsd, 5_000_000);
+    assert.ok(report.insuranceUsd > report.insuranceStartUsd);
   });
 
   it("borrowers paid interest on their cash debt and creditors earned it, at the APRs shown", () => {
