@@ -10,7 +10,7 @@ import { dryRunSender } from "./dryRun.js";
 import { type Sender, createSender, withBackoff } from "./executor.js";
 import { chainSourceOf, createIndexer } from "./indexer.js";
 import { type Job, createExecute } from "./jobs/job.js";
-import { createBackstopJob } from "./jobs/backstop.js";
+import { bareDebtorsOf, createBackstopJob } from "./jobs/backstop.js";
 import { createLiquidationJob } from "./jobs/liquidation.js";
 import { createOffloadJob } from "./jobs/offload.js";
 import { createSettlementJob } from "./jobs/settlement.js";
@@ -181,7 +181,18 @@ export function createKeeper(options: KeeperOptions): Keeper {
   }
   if (enabled.backstop) {
     // After the liquidation job: an auction it just bid on is no longer the backstop's.
-    jobs.push(createBackstopJob({ publicClient, addressBook: book, sender: jobSender, execute, metrics, log }));
+    jobs.push(
+      createBackstopJob({
+        publicClient,
+        addressBook: book,
+        sender: jobSender,
+        execute,
+        metrics,
+        log,
+        // Bare debts with no auction open: the planner's holdings name them (checked on chain).
+        bareDebtCandidates: () => bareDebtorsOf(planner.holdings()),
+      }),
+    );
   }
   if (options.offload !== undefined) {
     // After the liquidation job: its bids have landed, so the book it offloads is the new one.

@@ -117,7 +117,7 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
     }),
     backstopSteps: new Counter({
       name: "pledge_keeper_backstop_steps_total",
-      help: "Backstop steps (docs/backstop.md) by step (takeover, deleverage) and outcome (sent, simulation_reverted, reverted, dry_run, incomplete: the indexed holders did not add up to the open interest, ...).",
+      help: "Backstop steps (docs/backstop.md) by step (takeover, deleverage, absorbDebt) and outcome (sent, simulation_reverted, reverted, dry_run, incomplete: the indexed holders did not add up to the open interest, ...).",
       labelNames: ["step", "outcome"] as const,
       registers: [registry],
     }),
