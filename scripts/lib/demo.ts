@@ -109,6 +109,14 @@ export interface DemoReport {
   };
   keeperGas: bigint;
   seconds: { seed: number; replay: number; total: number };
+  /**
+   * Where the replay's wall time went, seconds: posting the feeds, valuing the population for the
+   * charts, and the keeper's ticks, split into reading events (`index`) and each job.
+   */
+  phases: { feed: number; value: number; keeper: number; drain: number; keeperParts: Record<string, number> };
+  /** The keeper's JSON-RPC requests and accounts it confirmed on chain, over the run. */
+  keeperRpcCalls: number;
+  keeperConfirmed: number;
   liquidations: DemoLiquidation[];
   samples: DemoSample[];
   html: string;
@@ -143,6 +151,9 @@ function compress(points: FeedPoint[], minutes: number): FeedPoint[] {
   const scale = Math.min(1, (minutes * 60) / span);
   return points.map((p) => ({ ...p, time: t0 + Math.round((p.time - t0) * scale) }));
 }
+
+/** Milliseconds as seconds to a tenth. */
+const tenths = (ms: number) => Math.round(ms / 100) / 10;
 
 function quantiles(values: number[]): { median: number; max: number } {
   if (values.length === 0) return { median: 0, max: 0 };
@@ -220,11 +231,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const samples: DemoSample[] = [];
   const replayStart = first.time + shift;
   let priceMin = Infinity;
+  const phases = { feed: 0, value: 0, keeper: 0, drain: 0 };
+  let mark = performance.now();
+  const lap = (phase: keyof typeof phases) => {
+    const now = performance.now();
+    phases[phase] += now - mark;
+    mark = now;
+  };
   for (const [i, point] of points.entries()) {
+    mark = performance.now();
     const receipt = await chain.postSpot(point.price, point.time + shift);
     priceMin = Math.min(priceMin, point.price);
     await chain.refreshOthersIfDue();
+    lap("feed");
     const states = await marginsOf(world, population);
+    lap("value");
     let excessMM = 0n;
     let belowIM = 0;
     let belowMM = 0;
@@ -238,6 +259,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       }
     }
     await keeper.tick();
+    lap("keeper");
     const stats = keeper.stats();
     samples.push({
       minute: (point.time + shift - replayStart) / 60,
@@ -252,6 +274,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     bar.update("replay", i + 1, points.length, `$${point.price.toFixed(0)} below MM ${belowMM}`);
   }
   bar.done();
+  mark = performance.now();
   // Drain: let the keeper finish what the last updates started (an auction started in one
   // tick is bid on in the next), a minute of chain time apart so discounts can grow, and the
   // backstop's waterfall after an auction that ran its 15 minutes unbid.
@@ -263,6 +286,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     await chain.advance(60);
     await keeper.tick();
   }
+  lap("drain");
   await keeper.stop();
 
   // 6. the report
@@ -326,6 +350,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       replay: Math.round((Date.now() - seeded) / 100) / 10,
       total: Math.round((Date.now() - started) / 100) / 10,
     },
+    phases: {
+      feed: tenths(phases.feed),
+      value: tenths(phases.value),
+      keeper: tenths(phases.keeper),
+      drain: tenths(phases.drain),
+      keeperParts: Object.fromEntries(Object.entries(stats.phaseMs).map(([part, ms]) => [part, tenths(ms)])),
+    },
+    keeperRpcCalls: stats.rpcCalls,
+    keeperConfirmed: stats.accountsConfirmed,
     liquidations,
     samples,
     html: options.html,
@@ -347,6 +380,14 @@ function waterfallLine(w: WaterfallSummary): string {
   );
 }
 
+/** The keeper's wall time by part, largest first. */
+function keeperParts(r: DemoReport): string {
+  return Object.entries(r.phases.keeperParts)
+    .sort(([, a], [, b]) => b - a)
+    .map(([part, seconds]) => `${part} ${seconds} s`)
+    .join(", ");
+}
+
 /** The stdout report. */
 export function formatReport(r: DemoReport): string {
   const lines = [
@@ -366,6 +407,8 @@ export function formatReport(r: DemoReport): string {
     `  interest on cash       borrow APR ${percent(r.interest.borrowAprPercent)}, supply APR ${percent(r.interest.supplyAprPercent)}; paid ${usd(r.interest.paidUsd)}, earned ${usd(r.interest.earnedUsd)} (+ ${usd(r.interest.toInsuranceUsd)} to the insurance fund)`,
     `  keeper gas             ${r.keeperGas.toLocaleString("en-US")}`,
     `  wall time              ${r.seconds.total} s (seeding ${r.seconds.seed} s, replay ${r.seconds.replay} s)`,
+    `  replay phases          feeds ${r.phases.feed} s, valuing the population ${r.phases.value} s, keeper ${r.phases.keeper} s (${keeperParts(r)}), drain ${r.phases.drain} s`,
+    `  keeper reads           ${r.keeperRpcCalls.toLocaleString("en-US")} JSON-RPC requests, ${r.keeperConfirmed.toLocaleString("en-US")} accounts confirmed on chain`,
     `  charts                 ${path.relative(process.cwd(), r.html)}`,
   ];
   return lines.join("\n");
@@ -453,6 +496,10 @@ export function renderHtml(r: DemoReport): string {
     ],
     ["keeper gas", r.keeperGas.toLocaleString("en-US")],
     ["wall time", `${r.seconds.total} s`],
+    [
+      "replay phases",
+      `feeds ${r.phases.feed} s, valuing ${r.phases.value} s, keeper ${r.phases.keeper} s (${keeperParts(r)}), drain ${r.phases.drain} s`,
+    ],
   ];
   const table = rows.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join("");
   const charts = [

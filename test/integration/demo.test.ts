@@ -31,6 +31,8 @@ describe("demo: a synthetic crash end to end", async () => {
       "backstop",
       "interest on cash",
       "keeper gas",
+      "replay phases",
+      "keeper reads",
     ]) {
       assert.ok(text.includes(label), `report misses ${label}`);
     }
@@ -52,6 +54,16 @@ describe("demo: a synthetic crash end to end", async () => {
     const last = report.samples.at(-1)!;
     assert.ok(last.auctionsStarted <= report.auctionsStarted);
     assert.ok(last.bids <= report.bids);
+  });
+
+  it("says where the replay's time went: the phases are parts of it, the keeper's jobs parts of the keeper's", () => {
+    const { feed, value, keeper, drain, keeperParts } = report.phases;
+    // Accounting, not timing: the parts are measured inside the whole (tenths of a second rounding).
+    assert.ok(feed + value + keeper + drain <= report.seconds.replay + 0.5);
+    assert.deepEqual(Object.keys(keeperParts).sort(), ["backstop", "index", "liquidation", "settlement"]);
+    const parts = Object.values(keeperParts).reduce((a, b) => a + b, 0);
+    assert.ok(parts <= keeper + drain + 0.5, `keeper parts ${parts} s > keeper ${keeper} s + drain ${drain} s`);
+    assert.ok(report.keeperRpcCalls > 0 && report.keeperConfirmed > 0);
   });
 
   it("every account that fell below MM was auctioned and resolved", () => {
