@@ -289,12 +289,18 @@ export function createKeeper(options: KeeperOptions): Keeper {
     }
     const head = await withBackoff(() => publicClient.getBlock({ blockTag: "latest" }));
     metrics.headLag.set(Date.now() / 1_000 - Number(head.timestamp));
+    let phaseStart = performance.now();
     const { index } = await indexer.sync(head);
+    stats.timed("index", performance.now() - phaseStart);
     metrics.indexed.set(index.accounts.size);
     metrics.indexedSeries.set(index.holders.size);
     metrics.openAuctions.set(index.auctions.size);
     metrics.indexLag.set(Number(head.number - index.cursor));
-    for (const job of jobs) await job.run({ index, block: head.number, timestamp: head.timestamp });
+    for (const job of jobs) {
+      phaseStart = performance.now();
+      await job.run({ index, block: head.number, timestamp: head.timestamp });
+      stats.timed(job.name, performance.now() - phaseStart);
+    }
     if (accountsReadAt === undefined || Date.now() - accountsReadAt >= accountReadIntervalMs) await readOwnAccounts();
     stats.ticked(head.number);
     indexer.flush();
