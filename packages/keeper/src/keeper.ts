@@ -7,7 +7,7 @@ import { Health, asAccountId, formatAccount, getAccountMargin, healthName } from
 
 import { countingClients } from "./clients.js";
 import { dryRunSender } from "./dryRun.js";
-import { type Sender, createSender, withBackoff } from "./executor.js";
+import { type Sender, createSender, errorName, withBackoff } from "./executor.js";
 import { chainSourceOf, createIndexer } from "./indexer.js";
 import { type Job, createExecute } from "./jobs/job.js";
 import { bareDebtorsOf, createBackstopJob } from "./jobs/backstop.js";
@@ -296,9 +296,18 @@ export function createKeeper(options: KeeperOptions): Keeper {
     metrics.indexedSeries.set(index.holders.size);
     metrics.openAuctions.set(index.auctions.size);
     metrics.indexLag.set(Number(head.number - index.cursor));
+    // Each job on its own: one that throws (a read the engine refuses, a node hiccup past its
+    // retries) is counted and logged, and the others still run this tick (review rv16s E: a stale
+    // feed in the liquidation job's reads used to stop the backstop's and the settlement's).
     for (const job of jobs) {
       phaseStart = performance.now();
-      await job.run({ index, block: head.number, timestamp: head.timestamp });
+      try {
+        await job.run({ index, block: head.number, timestamp: head.timestamp });
+      } catch (error) {
+        sender.resetNonce();
+        stats.failed(errorName(error));
+        log.error({ err: error, job: job.name }, "job failed; the other jobs run");
+      }
       stats.timed(job.name, performance.now() - phaseStart);
     }
     if (accountsReadAt === undefined || Date.now() - accountsReadAt >= accountReadIntervalMs) await readOwnAccounts();

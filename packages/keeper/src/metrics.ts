@@ -133,6 +133,11 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    unvaluedAccounts: new Gauge({
+      name: "pledge_keeper_unvalued_accounts",
+      help: "Accounts the engine refused to value in the last confirmation (a stale price of a position's underlying): left out, every other account acted on.",
+      registers: [registry],
+    }),
     insolventAccounts: new Gauge({
       name: "pledge_keeper_insolvent_accounts",
       help: "Accounts confirmed in the last tick with maintenance equity below zero (latent insolvency).",

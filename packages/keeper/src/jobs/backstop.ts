@@ -189,19 +189,23 @@ export function createBackstopJob(context: BackstopJobContext): Job {
       log.debug({ error: String(error) }, "backstop: protected accounts unread");
       return handled;
     }
-    for (const account of candidates) {
-      if (own.has(account)) continue;
-      let bare: boolean;
-      try {
-        bare = await isBareDebtor(account, block);
-      } catch (error) {
-        log.debug({ account: formatAccount(asAccountId(account)), error: String(error) }, "bare-debt check failed");
-        continue;
-      }
-      if (!bare) continue;
-      handled.add(account);
-      await absorbDebt(report, account, block);
-    }
+    const checked = await Promise.all(
+      [...candidates]
+        .filter((account) => !own.has(account))
+        .map(async (account) => {
+          try {
+            return (await isBareDebtor(account, block)) ? account : undefined;
+          } catch (error) {
+            log.debug({ account: formatAccount(asAccountId(account)), error: String(error) }, "bare-debt check failed");
+            return undefined;
+          }
+        }),
+    );
+    const bare = checked.filter((account): account is bigint => account !== undefined);
+    for (const account of bare) handled.add(account);
+    // Sent back to back with consecutive nonces and awaited together, so N debts take one block,
+    // not N, and the next tick's bids are not held up (review rv16s B).
+    await Promise.all(bare.map((account) => absorbDebt(report, account, block)));
     return handled;
   }
 
