@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pino from "pino";
-import { maxUint256, parseUnits } from "viem";
 
 import { Health, backstopAbi } from "@pledge/sdk";
-import { type KeeperOptions, createKeeper } from "../../packages/keeper/src/index.js";
 import {
   BUDGET_REFUSALS,
   bareDebtorsOf,
@@ -15,47 +13,11 @@ import { createExecute } from "../../packages/keeper/src/jobs/job.js";
 import { createMetrics } from "../../packages/keeper/src/metrics.js";
 import { createStats } from "../../packages/keeper/src/stats.js";
 import { Outcome } from "../../packages/keeper/src/executor.js";
-import { type World, createWorld } from "./helpers/world.js";
+import { createWorld } from "./helpers/world.js";
+import { backstopKeeper, bankruptAndUnbid, fundInsurance } from "./helpers/backstopWorld.js";
 
-const silent = pino({ level: process.env.KEEPER_LOG ?? "silent" });
+const silent = pino({ level: "silent" });
 const WAD = 10n ** 18n;
-
-/** A keeper that only runs the backstop job (no bids, no settlement), so the waterfall is what acts. */
-function backstopKeeper(world: World, extra: Partial<KeeperOptions> = {}) {
-  const keeper = world.keepers[0]!;
-  return createKeeper({
-    publicClient: world.publicClient as never,
-    walletClient: keeper.wallet as never,
-    addressBook: world.book,
-    bidderAccount: keeper.bidderAccount,
-    logger: silent,
-    jobs: { liquidate: false, settle: false, marginCalls: false, backstop: true },
-    ...extra,
-  });
-}
-
-/** BTC up until every trader is worth less than nothing; their auctions started and left unbid for `duration`. */
-async function bankruptAndUnbid(world: World) {
-  const { engine, liquidator } = world.contracts;
-  let btc = 60_000;
-  for (;;) {
-    const states = await engine.read.accountsMargin([world.traders]);
-    if (states.every((s) => s.markValue < 0n)) break;
-    btc = Math.round(btc * 1.05);
-    await world.setSpot(btc);
-  }
-  for (const account of world.traders) await liquidator.write.startAuction([account]);
-  return btc;
-}
-
-async function fundInsurance(world: World, usd: string) {
-  const { usdc, vault, insurance } = world.contracts;
-  const fund = await insurance.read.account();
-  await usdc.write.mint([world.keepers[0]!.wallet.account.address, parseUnits(usd, 6)]);
-  const account = world.keepers[0]!.wallet.account;
-  await usdc.write.approve([vault.address, maxUint256], { account });
-  await vault.write.deposit([fund, usdc.address, parseUnits(usd, 6)], { account });
-}
 
 describe("keeper: the backstop job (docs/backstop.md)", () => {
   const preview = (over: Partial<Parameters<typeof decideBackstop>[0]> = {}) => ({

@@ -10,26 +10,14 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import pino from "pino";
 import { maxUint256, parseUnits } from "viem";
 
-import { type KeeperOptions, createKeeper } from "../../../packages/keeper/src/index.js";
+import type { KeeperOptions } from "../../../packages/keeper/src/index.js";
 import { type World, createWorld } from "../helpers/world.js";
+import { keeperOf as keeperOfWorld } from "../helpers/backstopWorld.js";
 
-const silent = pino({ level: process.env.KEEPER_LOG ?? "silent" });
-
-function keeperOf(world: World, extra: Partial<KeeperOptions> = {}) {
-  const keeper = world.keepers[0]!;
-  return createKeeper({
-    publicClient: world.publicClient as never,
-    walletClient: keeper.wallet as never,
-    addressBook: world.book,
-    bidderAccount: keeper.bidderAccount,
-    logger: silent,
-    cooldownBlocks: 1n,
-    ...extra,
-  });
-}
+const keeperOf = (world: World, extra: Partial<KeeperOptions> = {}) =>
+  keeperOfWorld(world, { cooldownBlocks: 1n, ...extra });
 
 describe("review rv16s D (regression): the liquidation job leaves bare debtors alone", () => {
   it("sends no startAuction for a bare debt with no auction (it would revert LiquidatorNothingToSell)", async () => {

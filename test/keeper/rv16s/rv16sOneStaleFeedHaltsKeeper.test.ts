@@ -10,51 +10,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pino from "pino";
-import { parseUnits } from "viem";
 
-import { type Order, accountId, asAccountId, orderDomain, orderTypes, seriesId } from "@pledge/sdk";
 import { createKeeper } from "../../../packages/keeper/src/index.js";
-import { expiryAfter, toContractsWad } from "../../../scripts/lib/population.js";
 import { createWorld } from "../helpers/world.js";
+import { sellCallToMaker } from "../helpers/backstopWorld.js";
 
 const silent = pino({ level: process.env.KEEPER_LOG ?? "silent" });
 
 describe("review rv16s E (regression): one stale feed no longer halts the keeper", () => {
   it("BTC accounts below MM are auctioned while an ETH position's feed is stale; the ETH account is left out", async () => {
     const world = await createWorld({ accounts: 2 });
-    const { market, vault, engine, liquidator, usdc, btcVol } = world.contracts;
+    const { engine, liquidator, btcVol } = world.contracts;
     // An ETH call the market maker buys from a fresh account (ETH is underlying 1).
-    const [, makerWallet, traderWallet] = await world.connection.viem.getWalletClients();
-    const block = await world.publicClient.getBlock();
-    const ethSpot = Number(await world.contracts.ethUsd.read.latestAnswer()) / 1e8;
-    const spec = {
-      underlyingIndex: 1,
-      expiry: expiryAfter(Number(block.timestamp), 30),
-      isCall: true,
-      strikeWad: BigInt(Math.round(ethSpot)) * 10n ** 18n,
-    };
-    await market.write.createSeries([spec]);
-    const series = seriesId({ ...spec, expiry: BigInt(spec.expiry) });
-    const seller = accountId(traderWallet!.account.address, 77n);
-    await usdc.write.mint([traderWallet!.account.address, parseUnits("50000", 6)]);
-    await vault.write.deposit([seller, usdc.address, parseUnits("50000", 6)], { account: traderWallet!.account });
-    const size = toContractsWad(1);
-    const order: Order = {
-      account: world.marketMaker,
-      seriesId: series,
-      size,
-      priceWad: ((await engine.read.mark([series])) * 99n) / 100n,
-      taker: asAccountId(seller),
-      nonce: 1_000n,
-      deadline: block.timestamp + 86_400n,
-    };
-    const signature = await makerWallet!.signTypedData({
-      domain: orderDomain(await world.publicClient.getChainId(), market.address),
-      types: orderTypes,
-      primaryType: "Order",
-      message: order,
-    });
-    await market.write.fill([order, signature, seller, size], { account: traderWallet!.account });
+    await sellCallToMaker(world, { underlyingIndex: 1, contracts: 1 });
 
     // Three hours on: BTC's feeds re-posted (fresh), ETH's not (stale). BTC up 20 %.
     await world.testClient.increaseTime({ seconds: 3 * 3_600 });
