@@ -14,7 +14,7 @@ import { createMetrics } from "../../packages/keeper/src/metrics.js";
 import { createStats } from "../../packages/keeper/src/stats.js";
 import { Outcome } from "../../packages/keeper/src/executor.js";
 import { createWorld } from "./helpers/world.js";
-import { backstopKeeper, bankruptAndUnbid, fundInsurance } from "./helpers/backstopWorld.js";
+import { backstopKeeper, bankruptAndUnbid, fundInsurance, settleAtExpiry } from "./helpers/backstopWorld.js";
 
 const silent = pino({ level: "silent" });
 const WAD = 10n ** 18n;
@@ -121,12 +121,7 @@ describe("keeper: the backstop job (docs/backstop.md)", () => {
     const btc = await bankruptAndUnbid(world);
     const { market, vault, liquidator, insurance } = world.contracts;
     // The shorts expire deep in the money; settling them leaves nothing but a debt.
-    const now = (await world.publicClient.getBlock()).timestamp;
-    await world.testClient.increaseTime({ seconds: Number(world.expiry - now) + 60 });
-    await world.refreshFeeds(btc);
-    await backstopKeeper(world, {
-      jobs: { liquidate: false, settle: true, marginCalls: false, backstop: false },
-    }).tick();
+    await settleAtExpiry(world, btc);
     const fund = await insurance.read.account();
     const fundBefore = await vault.read.cashOf([fund]);
     let debt = 0n;
@@ -185,10 +180,8 @@ describe("keeper: the backstop job (docs/backstop.md)", () => {
             return settlement;
           case "feeAccount":
             return fee;
-          case "cashOf":
-            return held().cash;
           case "balancesOf":
-            return [held().balances, []];
+            return [held().balances, held().cash];
           case "positionsOf":
             return [held().series, []];
           default:
@@ -206,7 +199,7 @@ describe("keeper: the backstop job (docs/backstop.md)", () => {
     };
     const metrics = createMetrics();
     const book = {
-      contracts: { Backstop: "0x01", CollateralVault: "0x02", OptionMarket: "0x03" },
+      contracts: { Backstop: "0x01", CollateralVault: "0x02", OptionMarket: "0x03", Liquidator: "0x04" },
     } as unknown as Parameters<typeof createBackstopJob>[0]["addressBook"];
     const holdings = new Map([
       [5n, { cash: -100n, balances: [0n, 0n], positions: [] }],

@@ -123,6 +123,27 @@ function marginModeOf(raw: number): MarginMode | undefined {
 }
 
 /**
+ * The protocol's own accounts at `blockNumber` — insurance, settlement, fee — which are never
+ * auctioned nor paid by `absorbDebt`, and which latent insolvency leaves out.
+ *
+ * @example
+ * const [insurance, settlement, fee] = await readProtectedAccounts(publicClient, addressBook, block);
+ */
+export async function readProtectedAccounts(
+  client: PublicClient,
+  book: AddressBook,
+  blockNumber: bigint,
+): Promise<bigint[]> {
+  const { OptionMarket: market, Liquidator: liquidator } = book.contracts;
+  const at = { blockNumber };
+  return Promise.all([
+    client.readContract({ address: liquidator, abi: liquidatorAbi, functionName: "insuranceAccount", ...at }),
+    client.readContract({ address: market, abi: optionMarketAbi, functionName: "settlementAccount", ...at }),
+    client.readContract({ address: market, abi: optionMarketAbi, functionName: "feeAccount", ...at }),
+  ]);
+}
+
+/**
  * The keeper's typed readers over the SDK's read actions.
  *
  * @example
@@ -213,7 +234,7 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
       }),
     confirmation: ({ bidderAccount, chunks }, blockNumber) =>
       withBackoff(async () => {
-        const [bidderExcessIM, auctionParams, insurance, settlement, fee, states] = await Promise.all([
+        const [bidderExcessIM, auctionParams, protectedAccounts, states] = await Promise.all([
           readContract(client, {
             address: engine,
             abi: marginEngineAbi,
@@ -222,26 +243,14 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
             blockNumber,
           }),
           readContract(client, { address: liquidator, abi: liquidatorAbi, functionName: "auctionParams", blockNumber }),
-          readContract(client, {
-            address: liquidator,
-            abi: liquidatorAbi,
-            functionName: "insuranceAccount",
-            blockNumber,
-          }),
-          readContract(client, {
-            address: market,
-            abi: optionMarketAbi,
-            functionName: "settlementAccount",
-            blockNumber,
-          }),
-          readContract(client, { address: market, abi: optionMarketAbi, functionName: "feeAccount", blockNumber }),
+          readProtectedAccounts(client, book, blockNumber),
           Promise.all(chunks.map((accounts) => marginsOrSkip(accounts, blockNumber))),
         ]);
         return {
           bidderExcessIM,
           auctionParams,
           states: states.flatMap((s) => s.states),
-          protectedAccounts: [insurance, settlement, fee],
+          protectedAccounts,
           unvalued: states.flatMap((s) => s.unvalued),
         };
       }),

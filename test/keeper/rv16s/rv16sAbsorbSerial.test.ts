@@ -32,10 +32,8 @@ describe("review rv16s B (regression): bare debts are paid in one block", () => 
             return 901n;
           case "feeAccount":
             return 902n;
-          case "cashOf":
-            return -1n; // a one-unit debt
           case "balancesOf":
-            return [[0n, 0n], 0n];
+            return [[0n, 0n], -1n]; // no collateral, a one-unit debt
           case "positionsOf":
             return [[], []];
           default:

@@ -14,6 +14,7 @@ import {
 } from "@pledge/sdk";
 import { Outcome, type Sender } from "../executor.js";
 import type { KeeperMetrics } from "../metrics.js";
+import { readProtectedAccounts } from "../readers.js";
 import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
 
 /**
@@ -61,6 +62,11 @@ export interface HeldByAccount {
   positions: readonly unknown[];
 }
 
+/** Whether `held` is nothing but a cash debt: no position, no collateral, cash < 0 (what `absorbDebt` requires). */
+export function isBareDebt(held: HeldByAccount): boolean {
+  return held.cash < 0n && held.positions.length === 0 && held.balances.every((b) => b === 0n);
+}
+
 /**
  * The accounts `holdings` shows holding nothing but a cash debt (no position, no collateral,
  * cash < 0): the bare debts `absorbDebt` pays. A hint only, from the keeper's last read: the job
@@ -71,9 +77,7 @@ export interface HeldByAccount {
  */
 export function bareDebtorsOf(holdings: ReadonlyMap<bigint, HeldByAccount>): bigint[] {
   const debtors: bigint[] = [];
-  for (const [account, held] of holdings) {
-    if (held.cash < 0n && held.positions.length === 0 && held.balances.every((b) => b === 0n)) debtors.push(account);
-  }
+  for (const [account, held] of holdings) if (isBareDebt(held)) debtors.push(account);
   return debtors;
 }
 
@@ -117,28 +121,10 @@ export function createBackstopJob(context: BackstopJobContext): Job {
   const market: Address = addressBook.contracts.OptionMarket;
   const count = (step: string, outcome: string) => metrics.backstopSteps.inc({ step, outcome });
 
-  /** The protocol's own accounts, which `absorbDebt` refuses (`BackstopProtectedAccount`). */
-  async function protectedAccounts(block: bigint): Promise<Set<bigint>> {
-    const at = { blockNumber: block };
-    const own = await Promise.all([
-      publicClient.readContract({ address: backstop, abi: backstopAbi, functionName: "insuranceAccount", ...at }),
-      publicClient.readContract({ address: market, abi: optionMarketAbi, functionName: "settlementAccount", ...at }),
-      publicClient.readContract({ address: market, abi: optionMarketAbi, functionName: "feeAccount", ...at }),
-    ]);
-    return new Set(own.map((a) => BigInt(a)));
-  }
-
-  /** Whether `account` holds nothing but a cash debt at `block`, as `absorbDebt` requires. */
+  /** Whether `account` holds nothing but a cash debt at `block` (`balancesOf` gives its cash too). */
   async function isBareDebtor(account: bigint, block: bigint): Promise<boolean> {
     const at = { blockNumber: block };
-    const [cash, [balances], [seriesIds]] = await Promise.all([
-      publicClient.readContract({
-        address: vault,
-        abi: collateralVaultAbi,
-        functionName: "cashOf",
-        args: [account],
-        ...at,
-      }),
+    const [[balances, cash], [positions]] = await Promise.all([
       publicClient.readContract({
         address: vault,
         abi: collateralVaultAbi,
@@ -154,7 +140,7 @@ export function createBackstopJob(context: BackstopJobContext): Job {
         ...at,
       }),
     ]);
-    return cash < 0n && seriesIds.length === 0 && balances.every((b) => b === 0n);
+    return isBareDebt({ cash, balances, positions });
   }
 
   async function absorbDebt(report: JobReport, account: bigint, block: bigint) {
@@ -184,7 +170,8 @@ export function createBackstopJob(context: BackstopJobContext): Job {
     if (candidates.size === 0) return handled;
     let own: Set<bigint>;
     try {
-      own = await protectedAccounts(block);
+      // `absorbDebt` refuses them (`BackstopProtectedAccount`).
+      own = new Set(await readProtectedAccounts(publicClient, addressBook, block));
     } catch (error) {
       log.debug({ error: String(error) }, "backstop: protected accounts unread");
       return handled;
