@@ -190,6 +190,9 @@ function compress(points: FeedPoint[], minutes: number): FeedPoint[] {
   return points.map((p) => ({ ...p, time: t0 + Math.round((p.time - t0) * scale) }));
 }
 
+/** An account's excess over maintenance margin, WAD. */
+const excessMMOf = (m: { equityMM: bigint; requirementMM: bigint | number }) => m.equityMM - BigInt(m.requirementMM);
+
 /** Milliseconds as seconds to a tenth. */
 const tenths = (ms: number) => Math.round(ms / 100) / 10;
 
@@ -287,13 +290,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const states = await marginsOf(world, population);
     const desks =
       i % DESK_SAMPLE_EVERY === 0 || i === points.length - 1
-        ? (await marginsOf(world, world.marketMakers)).reduce(
-            (sum, m) => sum + m.equityMM - BigInt(m.requirementMM),
-            0n,
-          )
+        ? (await marginsOf(world, world.marketMakers)).reduce((sum, m) => sum + excessMMOf(m), 0n)
         : undefined;
     lap("value");
-    const excesses = states.map((state) => state.equityMM - BigInt(state.requirementMM));
+    const excesses = states.map(excessMMOf);
     startExcess ??= excesses;
     let losingExcess = 0n;
     let gainingExcess = 0n;
@@ -402,9 +402,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     interest: await interestSince(world, interestFrom),
     keeperGas: stats.gasUsed,
     seconds: {
-      seed: Math.round((seeded - started) / 100) / 10,
-      replay: Math.round((Date.now() - seeded) / 100) / 10,
-      total: Math.round((Date.now() - started) / 100) / 10,
+      seed: tenths(seeded - started),
+      replay: tenths(Date.now() - seeded),
+      total: tenths(Date.now() - started),
     },
     phases: {
       feed: tenths(phases.feed),
@@ -436,12 +436,14 @@ function waterfallLine(w: WaterfallSummary): string {
   );
 }
 
-/** The keeper's wall time by part, largest first. */
-function keeperParts(r: DemoReport): string {
-  return Object.entries(r.phases.keeperParts)
+/** Where the replay's time went, the keeper's by part, largest first (stdout and the page). */
+function phasesLine(r: DemoReport): string {
+  const parts = Object.entries(r.phases.keeperParts)
     .sort(([, a], [, b]) => b - a)
     .map(([part, seconds]) => `${part} ${seconds} s`)
     .join(", ");
+  const { feed, value, keeper, drain } = r.phases;
+  return `feeds ${feed} s, valuing the population ${value} s, keeper ${keeper} s (${parts}), drain ${drain} s`;
 }
 
 /** The stdout report. */
@@ -464,7 +466,7 @@ export function formatReport(r: DemoReport): string {
     `  interest on cash       borrow APR ${percent(r.interest.borrowAprPercent)}, supply APR ${percent(r.interest.supplyAprPercent)}; paid ${usd(r.interest.paidUsd)}, earned ${usd(r.interest.earnedUsd)} (+ ${usd(r.interest.toInsuranceUsd)} to the insurance fund)`,
     `  keeper gas             ${r.keeperGas.toLocaleString("en-US")}`,
     `  wall time              ${r.seconds.total} s (seeding ${r.seconds.seed} s, replay ${r.seconds.replay} s)`,
-    `  replay phases          feeds ${r.phases.feed} s, valuing the population ${r.phases.value} s, keeper ${r.phases.keeper} s (${keeperParts(r)}), drain ${r.phases.drain} s`,
+    `  replay phases          ${phasesLine(r)}`,
     `  keeper reads           ${r.keeperRpcCalls.toLocaleString("en-US")} JSON-RPC requests, ${r.keeperConfirmed.toLocaleString("en-US")} accounts confirmed on chain`,
     `  charts                 ${path.relative(process.cwd(), r.html)}`,
   ];
@@ -553,10 +555,7 @@ export function renderHtml(r: DemoReport): string {
     ],
     ["keeper gas", r.keeperGas.toLocaleString("en-US")],
     ["wall time", `${r.seconds.total} s`],
-    [
-      "replay phases",
-      `feeds ${r.phases.feed} s, valuing ${r.phases.value} s, keeper ${r.phases.keeper} s (${keeperParts(r)}), drain ${r.phases.drain} s`,
-    ],
+    ["replay phases", phasesLine(r)],
   ];
   const table = rows.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join("");
   const desks = r.samples.filter((s) => s.desksExcessMMUsd !== undefined);
