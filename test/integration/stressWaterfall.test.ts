@@ -94,6 +94,29 @@ describe("stress: the backstop's waterfall behind a scarce bidder", async () => 
     }
   });
 
+  // Review rv16s C: the checks above look at the accounts and the window, never at the fund; a
+  // Backstop leaking $100 of fund cash a takeover passed them all. Several takeovers can share a
+  // block, so the fund's move is compared with the V of all of that block's, a cent each.
+  it("over each takeover's block the fund's mark value moves by the V it took over, no less", async () => {
+    const events = await takenOver();
+    assert.ok(events.length > 0);
+    const byBlock = new Map<bigint, { value: bigint; count: bigint }>();
+    for (const { args, blockNumber } of events) {
+      const b = byBlock.get(blockNumber) ?? { value: 0n, count: 0n };
+      b.value += args.valueWad;
+      b.count += 1n;
+      byBlock.set(blockNumber, b);
+    }
+    const fund = world.insuranceAccount;
+    const misses: string[] = [];
+    for (const [block, { value, count }] of byBlock) {
+      const moved = (await valueAt(fund, block)) - (await valueAt(fund, block - 1n));
+      const drift = moved > value ? moved - value : value - moved;
+      if (drift > TOLERANCE * count) misses.push(`block ${block}: fund moved ${moved}, took V = ${value}`);
+    }
+    assert.deepEqual(misses, [], "the fund's value moved by something other than what it took over");
+  });
+
   it("each deleveraging raised the bankrupt account's value by what its holders gave up, no more", async () => {
     const byTx = new Map<string, { account: bigint; block: bigint; loss: bigint; holders: Set<bigint> }>();
     for (const { args, blockNumber, transactionHash } of await deleveraged()) {

@@ -51,6 +51,17 @@ export async function bankruptAndUnbid(world: World) {
 }
 
 /**
+ * Past the series' expiry with BTC posted at `btcUsd` (the settlement price), a settlement-only
+ * keeper tick: the traders' shorts are settled, deep in the money a bare cash debt.
+ */
+export async function settleAtExpiry(world: World, btcUsd: number) {
+  const now = (await world.publicClient.getBlock()).timestamp;
+  await world.testClient.increaseTime({ seconds: Number(world.expiry - now) + 60 });
+  await world.refreshFeeds(btcUsd);
+  await keeperOf(world, { jobs: { liquidate: false, settle: true, marginCalls: false, backstop: false } }).tick();
+}
+
+/**
  * A fresh account (the trader's subaccount 77, $50,000 of USDC) sells `contracts` of a 30-day
  * at-the-money call on `underlyingIndex` (1 ETH, 2 BTC; strike `strikeUsd`, default the feed's
  * spot) to the market maker, at 99 % of its mark. Returns the account and the series.

@@ -10,11 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { maxUint256, parseUnits } from "viem";
 
 import type { KeeperOptions } from "../../../packages/keeper/src/index.js";
 import { type World, createWorld } from "../helpers/world.js";
-import { keeperOf as keeperOfWorld } from "../helpers/backstopWorld.js";
+import { fundInsurance, keeperOf as keeperOfWorld, settleAtExpiry } from "../helpers/backstopWorld.js";
 
 const keeperOf = (world: World, extra: Partial<KeeperOptions> = {}) =>
   keeperOfWorld(world, { cooldownBlocks: 1n, ...extra });
@@ -22,16 +21,10 @@ const keeperOf = (world: World, extra: Partial<KeeperOptions> = {}) =>
 describe("review rv16s D (regression): the liquidation job leaves bare debtors alone", () => {
   it("sends no startAuction for a bare debt with no auction (it would revert LiquidatorNothingToSell)", async () => {
     const world = await createWorld({ accounts: 2 });
-    const { vault, liquidator, usdc, insurance } = world.contracts;
-    const account = world.keepers[0]!.wallet.account;
-    await usdc.write.mint([account.address, parseUnits("5000000", 6)]);
-    await usdc.write.approve([vault.address, maxUint256], { account });
-    await vault.write.deposit([await insurance.read.account(), usdc.address, parseUnits("5000000", 6)], { account });
+    const { vault, liquidator } = world.contracts;
+    await fundInsurance(world, "5000000");
     // Expiry passes quietly; the first BTC round after it (the settlement price) is 60 % up.
-    const now = (await world.publicClient.getBlock()).timestamp;
-    await world.testClient.increaseTime({ seconds: Number(world.expiry - now) + 60 });
-    await world.refreshFeeds(96_000);
-    await keeperOf(world, { jobs: { liquidate: false, settle: true, marginCalls: false, backstop: false } }).tick();
+    await settleAtExpiry(world, 96_000);
     for (const a of world.traders) {
       assert.ok((await vault.read.cashOf([a])) < 0n, "a bare debt");
       assert.equal((await liquidator.read.auctionOf([a])).active, false, "never auctioned");
@@ -55,15 +48,9 @@ describe("review rv16s D (regression): the liquidation job leaves bare debtors a
 
   it("with the backstop job on: no failed startAuction, every bare debt paid by absorbDebt", async () => {
     const world = await createWorld({ accounts: 2 });
-    const { vault, usdc, insurance, backstop } = world.contracts;
-    const account = world.keepers[0]!.wallet.account;
-    await usdc.write.mint([account.address, parseUnits("5000000", 6)]);
-    await usdc.write.approve([vault.address, maxUint256], { account });
-    await vault.write.deposit([await insurance.read.account(), usdc.address, parseUnits("5000000", 6)], { account });
-    const now = (await world.publicClient.getBlock()).timestamp;
-    await world.testClient.increaseTime({ seconds: Number(world.expiry - now) + 60 });
-    await world.refreshFeeds(96_000);
-    await keeperOf(world, { jobs: { liquidate: false, settle: true, marginCalls: false, backstop: false } }).tick();
+    const { vault, backstop } = world.contracts;
+    await fundInsurance(world, "5000000");
+    await settleAtExpiry(world, 96_000);
     const full = keeperOf(world);
     const from = await world.publicClient.getBlockNumber();
     await full.tick();

@@ -10,7 +10,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { createWorld } from "../helpers/world.js";
-import { bankruptAndUnbid, fundInsurance, keeperOf, sellCallToMaker } from "../helpers/backstopWorld.js";
+import {
+  bankruptAndUnbid,
+  fundInsurance,
+  keeperOf,
+  sellCallToMaker,
+  settleAtExpiry,
+} from "../helpers/backstopWorld.js";
 
 describe("review rv16s A (regression): a stale price does not hold the bare-debt step up", () => {
   it("the default keeper pays a bare debt while a feed is stale, as the backstop-only keeper does", async () => {
@@ -19,10 +25,7 @@ describe("review rv16s A (regression): a stale price does not hold the bare-debt
     const btc = await bankruptAndUnbid(world);
     const { vault } = world.contracts;
     // The shorts expire deep in the money and are settled: nothing but a debt is left.
-    const now = (await world.publicClient.getBlock()).timestamp;
-    await world.testClient.increaseTime({ seconds: Number(world.expiry - now) + 60 });
-    await world.refreshFeeds(btc);
-    await keeperOf(world, { jobs: { liquidate: false, settle: true, marginCalls: false, backstop: false } }).tick();
+    await settleAtExpiry(world, btc);
     for (const account of world.traders) assert.ok((await vault.read.cashOf([account])) < 0n, "a bare debt");
 
     // Someone else holds a live position: a 30-day call the market maker buys from a fresh account.
