@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {LibBit} from "solady/src/utils/LibBit.sol";
+
+import {IVolSurfaceOracle} from "../interfaces/IVolSurfaceOracle.sol";
+import {Roles} from "../libraries/Roles.sol";
+import {SeriesLib} from "../libraries/SeriesLib.sol";
+import {SviMath} from "../libraries/SviMath.sol";
+
+/// @title VolSurfaceOracle
+/// @notice Raw-SVI smiles per (underlying, expiry), posted by anyone with an EIP-712 message
+/// signed by a quorum of whitelisted signers and checked on chain at posting (docs/vol-surface.md).
+/// @dev No external calls besides the ecrecover precompile, so no reentrancy guard (like
+/// `ChainlinkOracle`). A surface is two storage words; a per-underlying bitmap of posted days
+/// finds the calendar neighbours in a few word reads.
+contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
+    /// @notice Most signers in the whitelist.
+    uint256 public constant MAX_SIGNERS = 16;
+    /// @notice Most expiries in one post.
+    uint256 public constant MAX_BATCH = 32;
+    /// @notice How far ahead of the block a post's timestamp may be (signer clock skew).
+    uint256 public constant MAX_FUTURE_SKEW = 2 minutes;
+    /// @notice How old a post's timestamp may be when it lands.
+    uint256 public constant MAX_POST_AGE = 1 hours;
+    /// @notice Posts at or above this confidence obey the bounded-change rule; below it a post may
+    /// move the smile freely (and the engine adds margin for the low confidence).
+    uint256 public constant CHANGE_RULE_CONFIDENCE = 0.5e18;
+    /// @notice Bounds of `changeRatioWad` (a factor on total variance: 4e18 = vol ×2 or ÷2).
+    uint256 public constant MIN_CHANGE_RATIO = 1.1e18;
+    uint256 public constant MAX_CHANGE_RATIO = 16e18;
+
+    bytes32 private constant _SURFACE_TYPEHASH = keccak256(
+        "Surface(uint256 expiry,int256 a,int256 b,int256 rho,int256 m,int256 sigma,uint256 confidence)"
+    );
+    bytes32 private constant _POST_TYPEHASH = keccak256(
+        "SurfacePost(address underlying,uint256 timestamp,Surface[] surfaces)"
+        "Surface(uint256 expiry,int256 a,int256 b,int256 rho,int256 m,int256 sigma,uint256 confidence)"
+    );
+
+    /// @dev One surface in two words. b and σ are non-negative and < 2**64 after the checks.
+    struct Stored {
+        int64 a;
+        uint64 b;
+        int64 rho;
+        int64 m;
+        uint64 sigma;
+        uint64 confidence;
+        uint40 timestamp;
+    }
+
+    /// @dev The governed configuration, one word.
+    struct Config {
+        uint8 signerCount;
+        uint8 quorum;
+        uint128 changeRatioWad;
+    }
+
+    Config private _config;
+    mapping(address account => bool) private _signers;
+    mapping(address underlying => bool) private _listed;
+    mapping(address underlying => mapping(uint256 expiry => Stored)) private _surfaces;
+    /// @dev Bit (day & 255) of word (day >> 8) is set once a surface for day `expiry / 1 days` is posted.
+    mapping(address underlying => mapping(uint256 word => uint256)) private _postedDays;
+
+    constructor(
+        address admin,
+        address[] memory signers,
+        uint256 quorum_,
+        uint256 changeRatioWad_
+    ) EIP712("Pledge VolSurfaceOracle", "1") {
+        if (admin == address(0)) revert VolSurfaceInvalidConfig();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        for (uint256 i; i < signers.length; ++i) _setSigner(signers[i], true);
+        _setQuorum(quorum_);
+        _setChangeRatio(changeRatioWad_);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Governance
+    // ---------------------------------------------------------------------------------------------
+
+    /// @notice Add (`authorized`) or remove a signer. Admin (the timelock) only.
+    function setSigner(address signer, bool authorized) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setSigner(signer, authorized);
+        Config memory c = _config;
+        if (c.signerCount < c.quorum) revert VolSurfaceInvalidQuorum(c.quorum, c.signerCount);
+    }
+
+    /// @notice Set the quorum, in [1, signerCount]. Admin (the timelock) only.
+    function setQuorum(uint256 quorum_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setQuorum(quorum_);
+    }
+
+    /// @notice List or delist an underlying. Admin (the timelock) only.
+    function setUnderlying(address underlying, bool listed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (underlying == address(0)) revert VolSurfaceInvalidConfig();
+        _listed[underlying] = listed;
+        emit UnderlyingSet(underlying, listed);
+    }
+
+    /// @notice Set the bounded-change ratio within its hard bounds. Risk manager only.
+    function setChangeRatio(uint256 ratioWad) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        _setChangeRatio(ratioWad);
+    }
+
+    function _setSigner(address signer, bool authorized) private {
+        Config memory c = _config;
+        if (signer == address(0) || _signers[signer] == authorized) revert VolSurfaceInvalidSigner(signer);
+        if (authorized) {
+            if (c.signerCount >= MAX_SIGNERS) revert VolSurfaceInvalidSigner(signer);
+            ++c.signerCount;
+        } else {
+            --c.signerCount;
+        }
+        _signers[signer] = authorized;
+        _config = c;
+        emit SignerSet(signer, authorized);
+    }
+
+    function _setQuorum(uint256 quorum_) private {
+        Config memory c = _config;
+        if (quorum_ == 0 || quorum_ > c.signerCount) revert VolSurfaceInvalidQuorum(quorum_, c.signerCount);
+        c.quorum = uint8(quorum_);
+        _config = c;
+        emit QuorumSet(quorum_);
+    }
+
+    function _setChangeRatio(uint256 ratioWad) private {
+        if (ratioWad < MIN_CHANGE_RATIO || ratioWad > MAX_CHANGE_RATIO) revert VolSurfaceInvalidChangeRatio(ratioWad);
+        _config.changeRatioWad = uint128(ratioWad);
+        emit ChangeRatioSet(ratioWad);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Posting
+    // ---------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IVolSurfaceOracle
+    function post(SurfacePost calldata post_, bytes[] calldata signatures) external {
+        address underlying = post_.underlying;
+        uint256 n = post_.surfaces.length;
+        uint256 ts = post_.timestamp;
+        if (!_listed[underlying]) revert VolSurfaceUnknownUnderlying(underlying);
+        if (n == 0 || n > MAX_BATCH) revert VolSurfaceInvalidBatchSize(n);
+        if (ts > block.timestamp + MAX_FUTURE_SKEW) revert VolSurfaceFutureTimestamp(ts, block.timestamp);
+        if (ts + MAX_POST_AGE < block.timestamp) revert VolSurfaceStaleTimestamp(ts, block.timestamp);
+        Config memory c = _config;
+        _verifyQuorum(_digest(post_), signatures, c.quorum);
+
+        int256[9][] memory ws = new int256[9][](n);
+        for (uint256 i; i < n; ++i) {
+            ws[i] = _store(underlying, post_.surfaces[i], ts, c.changeRatioWad);
+        }
+        // Calendar after every write, against the final neighbours, so the order within a post
+        // does not matter; each posted expiry is checked on both sides.
+        for (uint256 i; i < n; ++i) {
+            uint256 expiry = post_.surfaces[i].expiry;
+            (uint256 previous, uint256 next) = _neighbours(underlying, expiry);
+            if (previous != 0) SviMath.checkCalendar(SviMath.variances(_params(underlying, previous)), ws[i]);
+            if (next != 0) SviMath.checkCalendar(ws[i], SviMath.variances(_params(underlying, next)));
+        }
+    }
+
+    /// @dev Checks one surface, applies the bounded-change rule, stores it; returns w at the check points.
+    function _store(
+        address underlying,
+        SurfaceInput calldata s,
+        uint256 ts,
+        uint256 ratioWad
+    ) private returns (int256[9] memory w) {
+        uint256 expiry = s.expiry;
+        if (!SeriesLib.onExpiryGrid(expiry, block.timestamp)) revert VolSurfaceExpiryNotOnGrid(expiry);
+        if (s.confidence > 1e18) revert VolSurfaceInvalidConfidence(s.confidence);
+        SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);
+        SviMath.checkAdmissible(p);
+        // Admissible: 0 ≤ b, σ < 2**64 and |ρ| < 1e18; a and m must still fit int64.
+        if (s.a != int64(s.a) || s.m != int64(s.m)) revert VolSurfaceParameterOutOfRange(expiry);
+        w = SviMath.variances(p);
+
+        Stored storage slot = _surfaces[underlying][expiry];
+        uint256 storedTs = slot.timestamp;
+        if (ts <= storedTs) revert VolSurfaceNotNewer(expiry, ts, storedTs);
+        if (storedTs != 0 && s.confidence >= CHANGE_RULE_CONFIDENCE) {
+            SviMath.checkChange(SviMath.variances(_params(underlying, expiry)), w, ratioWad);
+        }
+        // Casts: ranges checked above (b, σ ≥ 0 and < 2**64; |ρ| < 1e18; a, m fit int64;
+        // confidence ≤ 1e18; ts ≤ now + skew < 2**40).
+        _surfaces[underlying][expiry] = Stored({
+            a: int64(s.a),
+            b: uint64(uint256(s.b)),
+            rho: int64(s.rho),
+            m: int64(s.m),
+            sigma: uint64(uint256(s.sigma)),
+            confidence: uint64(s.confidence),
+            timestamp: uint40(ts)
+        });
+        if (storedTs == 0) {
+            uint256 day = expiry / 1 days;
+            _postedDays[underlying][day >> 8] |= 1 << (day & 255);
+        }
+        emit SurfacePosted(underlying, expiry, ts, s);
+    }
+
+    /// @dev Reverts unless `signatures` hold at least `quorum_` valid signatures of `digest` by
+    /// whitelisted signers in strictly increasing address order.
+    function _verifyQuorum(bytes32 digest, bytes[] calldata signatures, uint256 quorum_) private view {
+        uint256 count = signatures.length;
+        if (count < quorum_) revert VolSurfaceQuorumNotMet(count, quorum_);
+        address last;
+        for (uint256 i; i < count; ++i) {
+            (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, signatures[i]);
+            if (err != ECDSA.RecoverError.NoError) revert VolSurfaceInvalidSignature(i);
+            if (signer <= last) revert VolSurfaceSignersNotSorted(i);
+            if (!_signers[signer]) revert VolSurfaceSignerNotAuthorized(signer);
+            last = signer;
+        }
+    }
+
+    function _digest(SurfacePost calldata post_) private view returns (bytes32) {
+        uint256 n = post_.surfaces.length;
+        bytes32[] memory hashes = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            SurfaceInput calldata s = post_.surfaces[i];
+            hashes[i] = keccak256(abi.encode(_SURFACE_TYPEHASH, s.expiry, s.a, s.b, s.rho, s.m, s.sigma, s.confidence));
+        }
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(_POST_TYPEHASH, post_.underlying, post_.timestamp, keccak256(abi.encodePacked(hashes)))
+                )
+            );
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Reads
+    // ---------------------------------------------------------------------------------------------
+
+    /// @inheritdoc IVolSurfaceOracle
+    function surface(address underlying, uint256 expiry) external view returns (Surface memory r) {
+        Stored memory s = _surfaces[underlying][expiry];
+        if (s.timestamp == 0) revert VolSurfaceNotPosted(underlying, expiry);
+        r = Surface(s.a, int256(uint256(s.b)), s.rho, s.m, int256(uint256(s.sigma)), s.timestamp, s.confidence);
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function volAt(
+        address underlying,
+        uint256 expiry,
+        uint256 spotWad,
+        uint256 strikeWad
+    ) external view returns (uint256 volWad, uint256 timestamp, uint256 confidenceWad) {
+        Stored memory s = _surfaces[underlying][expiry];
+        if (s.timestamp == 0) revert VolSurfaceNotPosted(underlying, expiry);
+        if (expiry <= block.timestamp) revert VolSurfaceExpired(expiry);
+        SviMath.Params memory p = SviMath.Params(s.a, int256(uint256(s.b)), s.rho, s.m, int256(uint256(s.sigma)));
+        volWad = SviMath.vol(p, spotWad, strikeWad, expiry - block.timestamp);
+        (timestamp, confidenceWad) = (s.timestamp, s.confidence);
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function neighbours(address underlying, uint256 expiry) external view returns (uint256, uint256) {
+        return _neighbours(underlying, expiry);
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function postDigest(SurfacePost calldata post_) external view returns (bytes32) {
+        return _digest(post_);
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function isSigner(address account) external view returns (bool) {
+        return _signers[account];
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function signerCount() external view returns (uint256) {
+        return _config.signerCount;
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function quorum() external view returns (uint256) {
+        return _config.quorum;
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function isListed(address underlying) external view returns (bool) {
+        return _listed[underlying];
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function changeRatioWad() external view returns (uint256) {
+        return _config.changeRatioWad;
+    }
+
+    function _params(address underlying, uint256 expiry) private view returns (SviMath.Params memory) {
+        Stored memory s = _surfaces[underlying][expiry];
+        return SviMath.Params(s.a, int256(uint256(s.b)), s.rho, s.m, int256(uint256(s.sigma)));
+    }
+
+    /// @dev Nearest posted days strictly before and after `expiry`'s day, unexpired and within the
+    /// horizon, as expiries (0 when none). At most three bitmap words per side (366 days).
+    function _neighbours(address underlying, uint256 expiry) private view returns (uint256 previous, uint256 next) {
+        mapping(uint256 => uint256) storage days_ = _postedDays[underlying];
+        uint256 day = expiry / 1 days;
+        // Below: days whose 08:00 is still in the future.
+        uint256 firstDay = (block.timestamp - SeriesLib.EXPIRY_TIME_OF_DAY) / 1 days + 1;
+        if (day > firstDay) {
+            uint256 wordIdx = (day - 1) >> 8;
+            uint256 bits = days_[wordIdx] & (type(uint256).max >> (255 - ((day - 1) & 255)));
+            while (bits == 0 && wordIdx > firstDay >> 8) bits = days_[--wordIdx];
+            if (bits != 0) {
+                uint256 d = (wordIdx << 8) | LibBit.fls(bits);
+                if (d >= firstDay) previous = d * 1 days + SeriesLib.EXPIRY_TIME_OF_DAY;
+            }
+        }
+        // Above: up to the horizon.
+        uint256 lastDay = (block.timestamp + SeriesLib.MAX_EXPIRY_HORIZON) / 1 days;
+        if (day < lastDay) {
+            uint256 wordIdx = (day + 1) >> 8;
+            uint256 bits = days_[wordIdx] & (type(uint256).max << ((day + 1) & 255));
+            while (bits == 0 && wordIdx < lastDay >> 8) bits = days_[++wordIdx];
+            if (bits != 0) {
+                uint256 d = (wordIdx << 8) | LibBit.ffs(bits);
+                if (d <= lastDay) next = d * 1 days + SeriesLib.EXPIRY_TIME_OF_DAY;
+            }
+        }
+    }
+}
