@@ -76,13 +76,14 @@ library SviMath {
         _checkRange(p);
         if (_abs(k) >= K_LIMIT) revert SviInputOutOfRange();
         // Bounds: |x| < 2**73, x² + σ² < 2**147, times 1e18 (< 2**60) < 2**207; |ρ·x| < 2**137;
-        // inner27 ≤ √(2**207) + 2**128 < 2**105; b·inner27 < 2**169. Nothing overflows.
+        // |inner27| ≤ √(2**207) + 2**128 < 2**105; |b·inner27| < 2**169. Nothing overflows.
         unchecked {
             int256 x = k - p.m;
             uint256 root27 = FixedPointMathLib.sqrt(uint256(x * x + p.sigma * p.sigma) * 1e18);
             // √(x² + σ²) ≥ |x| ≥ |ρ·x|, so inner27 ≥ 0 (the sdiv truncates towards zero).
             int256 inner27 = int256(root27) + (p.rho * x) / 1e9;
-            w = p.a + int256((uint256(p.b) * uint256(inner27)) / 1e27);
+            // Signed, truncating towards zero: the floor whenever b ≥ 0 (every admissible smile).
+            w = p.a + (p.b * inner27) / 1e27;
         }
     }
 

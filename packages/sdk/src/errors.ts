@@ -24,6 +24,7 @@ import {
   marginEngineAbi,
   mockErc20Abi,
   optionMarketAbi,
+  volSurfaceOracleAbi,
 } from "./abis/index.js";
 import { type AccountId, asAccountId, ownerOf } from "./accounts.js";
 import type { AddressBook, AssetEntry } from "./addressBook.js";
@@ -41,6 +42,7 @@ type AllAbis =
   | typeof backstopAbi
   | typeof insuranceFundAbi
   | typeof chainlinkOracleAbi
+  | typeof volSurfaceOracleAbi
   | typeof kinkRateModelAbi
   | typeof mockErc20Abi;
 
@@ -68,6 +70,7 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
     backstopAbi,
     insuranceFundAbi,
     chainlinkOracleAbi,
+    volSurfaceOracleAbi,
     kinkRateModelAbi,
     mockErc20Abi,
   ]) {
@@ -792,6 +795,48 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   BackstopOutOfGas: ([account]) =>
     `The latent-insolvency view ran out of gas valuing account ${acct(account)}; read fewer accounts per call (getLatentInsolvency splits the chunk)`,
 
+  // ---- VolSurfaceOracle and SviMath (docs/vol-surface.md)
+  SviInputOutOfRange: () =>
+    "An SVI parameter or the log-moneyness is out of the supported range; check the surface's units (WAD)",
+  SviNegativeB: ([b]) => `SVI b is ${str(b)}, below 0: the smile would open downwards; use b ≥ 0`,
+  SviRhoOutOfRange: ([rho]) => `SVI rho is ${str(rho)}; it must lie strictly between −1e18 and 1e18`,
+  SviNonPositiveSigma: ([sigma]) => `SVI sigma is ${str(sigma)}; it must be above 0`,
+  SviNegativeVariance: ([min]) => `The smile's lowest total variance is ${str(min)} (WAD), below 0; raise a`,
+  SviWingTooSteep: ([b, rho]) =>
+    `SVI b·(1 + |rho|) exceeds 2 (b ${str(b)}, rho ${str(rho)}): a wing steeper than Lee's bound; lower b`,
+  SviCalendarArbitrage: ([k, shorter, longer]) =>
+    `Total variance at k = ${str(k)} falls from ${str(shorter)} (shorter expiry) to ${str(longer)} (longer): calendar arbitrage; make the longer smile at least as high`,
+  SviChangeTooLarge: ([k, previous, next]) =>
+    `Total variance at k = ${str(k)} moves from ${str(previous)} to ${str(next)}, more than the oracle's change ratio; post in smaller steps or with confidence below 0.5`,
+  SviZeroTime: () => "No time is left to expiry, so the smile gives no volatility",
+  VolSurfaceUnknownUnderlying: ([u]) => `${str(u)} is not listed on the vol-surface oracle; have the admin list it`,
+  VolSurfaceExpiryNotOnGrid: ([expiry]) =>
+    `Expiry ${when(expiry)} is not on the series grid (08:00 UTC, in the future, within 365 days); pick a grid expiry`,
+  VolSurfaceInvalidBatchSize: ([n]) => `A post must carry 1 to 32 surfaces, not ${str(n)}; split it`,
+  VolSurfaceFutureTimestamp: ([ts, now]) =>
+    `The post is dated ${when(ts)}, more than 2 minutes after the block (${when(now)}); check the signer's clock`,
+  VolSurfaceStaleTimestamp: ([ts, now]) =>
+    `The post is dated ${when(ts)}, more than an hour before the block (${when(now)}); sign a fresh one`,
+  VolSurfaceNotNewer: ([expiry, ts, stored]) =>
+    `The surface for ${when(expiry)} in force is dated ${when(stored)}, not older than this post (${when(ts)}); sign a newer one`,
+  VolSurfaceInvalidConfidence: ([c]) => `Confidence ${str(c)} is above 1e18; use a value in [0, 1e18]`,
+  VolSurfaceParameterOutOfRange: ([expiry]) =>
+    `A parameter of the surface for ${when(expiry)} does not fit its stored width (|a|, |m| < 2**63); check its units`,
+  VolSurfaceInvalidSignature: ([i]) => `Signature ${str(i)} is malformed or does not recover; re-sign the post`,
+  VolSurfaceSignersNotSorted: ([i]) =>
+    `Signature ${str(i)} is not from a signer above the previous one; sort signatures by signer address, each signer once`,
+  VolSurfaceSignerNotAuthorized: ([signer]) =>
+    `${str(signer)} is not a whitelisted vol-surface signer (or signed for another chain or oracle); use whitelisted keys`,
+  VolSurfaceQuorumNotMet: ([count, quorum]) =>
+    `The post has ${str(count)} signatures, fewer than the quorum of ${str(quorum)}`,
+  VolSurfaceNotPosted: ([u, expiry]) => `No vol surface was posted for ${str(u)} at ${when(expiry)}`,
+  VolSurfaceExpired: ([expiry]) => `Expiry ${when(expiry)} has passed, so its surface gives no volatility`,
+  VolSurfaceInvalidSigner: ([signer]) =>
+    `${str(signer)} cannot be added or removed (zero, already in that state, or 16 signers already)`,
+  VolSurfaceInvalidQuorum: ([quorum, count]) =>
+    `A quorum of ${str(quorum)} does not fit ${str(count)} signers; keep 1 ≤ quorum ≤ signers`,
+  VolSurfaceInvalidChangeRatio: ([ratio]) => `Change ratio ${str(ratio)} is outside [1.1e18, 16e18]`,
+  VolSurfaceInvalidConfig: () => "The vol-surface oracle got a zero admin or underlying; check the arguments",
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>
     `No price feed is configured for ${tokenName(asset, context)}; configure one, or use a listed asset`,

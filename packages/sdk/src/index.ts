@@ -188,3 +188,45 @@ export {
   pledgeWalletActions,
 } from "./clients/pledgeActions.js";
 export { approximateMaintenance, approximatePortfolio } from "./math/approximate.js";
+export {
+  SVI_CHANGE_FLOOR_WAD,
+  SVI_CHECK_POINTS,
+  SVI_CHECK_POINT_KS,
+  SviCalendarArbitrageError,
+  SviChangeTooLargeError,
+  SviInputOutOfRangeError,
+  SviNegativeBError,
+  SviNegativeVarianceError,
+  SviNonPositiveSigmaError,
+  type SviParams,
+  SviRhoOutOfRangeError,
+  SviWingTooSteepError,
+  SviZeroTimeError,
+  sviCheckAdmissible,
+  sviCheckCalendar,
+  sviCheckChange,
+  sviLogMoneyness,
+  sviTotalVariance,
+  sviVariances,
+  sviVol,
+  sviVolFromVariance,
+} from "./math/sviMath.js";
+export {
+  type SignedVolSurfacePost,
+  type VolSurfaceInput,
+  type VolSurfacePost,
+  volSurfaceDomain,
+  volSurfaceTypedData,
+  volSurfaceTypes,
+} from "./volSurface/typedData.js";
+export {
+  type SignVolSurfacePostParameters,
+  type SignVolSurfacePostReturnType,
+  signVolSurfacePost,
+} from "./volSurface/signVolSurfacePost.js";
+export {
+  type GetVolSurfaceErrorType,
+  type GetVolSurfaceParameters,
+  type GetVolSurfaceReturnType,
+  getVolSurface,
+} from "./volSurface/getVolSurface.js";

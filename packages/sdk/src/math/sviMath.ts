@@ -1,0 +1,314 @@
+/**
+ * Line-for-line port of `contracts/libraries/SviMath.sol`: raw-SVI total variance, implied
+ * volatility and the admissibility checks of a posted smile, in signed WAD. Same names, same
+ * rounding; results equal the chain's to the wei (`test/sdk/sviMath.parity.test.ts`), and every
+ * check throws the error the contract reverts with, so a signer can validate a surface before
+ * posting it. See `docs/vol-surface.md`.
+ */
+import { lnMoneyness } from "./blackScholes.js";
+import { MathError } from "./errors.js";
+import { sqrt } from "./fixedPoint.js";
+
+/** Raw-SVI parameters of one expiry, WAD, as `SviMath.Params`. */
+export interface SviParams {
+  a: bigint;
+  b: bigint;
+  rho: bigint;
+  m: bigint;
+  sigma: bigint;
+}
+
+const WAD = 10n ** 18n;
+const YEAR = 365n * 86400n;
+const PARAM_LIMIT = 1n << 64n;
+const K_LIMIT = 1n << 72n;
+
+/** How many fixed log-moneyness points the calendar and change checks use. */
+export const SVI_CHECK_POINTS = 9;
+/** Floor under total variance in the change rule (1e-4: 1 % vol over a year), WAD. */
+export const SVI_CHANGE_FLOOR_WAD = 10n ** 14n;
+/** The check points k = ln(K/S), WAD: −2, −1, −0.5, −0.25, 0, 0.25, 0.5, 1, 2. */
+export const SVI_CHECK_POINT_KS: readonly bigint[] = [
+  -2n * WAD,
+  -WAD,
+  -WAD / 2n,
+  -WAD / 4n,
+  0n,
+  WAD / 4n,
+  WAD / 2n,
+  WAD,
+  2n * WAD,
+];
+
+/**
+ * `SviInputOutOfRange()`: a parameter or the log-moneyness is beyond the proven range
+ * (|a|, |b|, |ρ|, |m|, |σ| < 2**64, |k| < 2**72).
+ *
+ * @example
+ * let error;
+ * try { sviTotalVariance({ a: 2n ** 64n, b: 0n, rho: 0n, m: 0n, sigma: 1n }, 0n); } catch (e) { error = e; }
+ * error instanceof SviInputOutOfRangeError; // true
+ */
+export class SviInputOutOfRangeError extends MathError {
+  override name = "SviInputOutOfRangeError";
+  constructor() {
+    super("SviInputOutOfRange()", [], "An SVI parameter or the log-moneyness is out of the supported range");
+  }
+}
+
+/**
+ * `SviNegativeB(b)`: b < 0, the smile would open downwards.
+ *
+ * @example
+ * let error;
+ * try { sviCheckAdmissible({ a: 0n, b: -1n, rho: 0n, m: 0n, sigma: 10n ** 17n }); } catch (e) { error = e; }
+ * error instanceof SviNegativeBError; // true
+ */
+export class SviNegativeBError extends MathError {
+  override name = "SviNegativeBError";
+  constructor(b: bigint) {
+    super("SviNegativeB(int256)", [b], `SVI b is ${b}, below 0: the smile would open downwards; use b ≥ 0`);
+  }
+}
+
+/**
+ * `SviRhoOutOfRange(rho)`: |ρ| ≥ 1.
+ *
+ * @example
+ * let error;
+ * try { sviCheckAdmissible({ a: 0n, b: 0n, rho: 10n ** 18n, m: 0n, sigma: 10n ** 17n }); } catch (e) { error = e; }
+ * error instanceof SviRhoOutOfRangeError; // true
+ */
+export class SviRhoOutOfRangeError extends MathError {
+  override name = "SviRhoOutOfRangeError";
+  constructor(rho: bigint) {
+    super("SviRhoOutOfRange(int256)", [rho], `SVI rho is ${rho}; it must lie strictly between −1e18 and 1e18`);
+  }
+}
+
+/**
+ * `SviNonPositiveSigma(sigma)`: σ ≤ 0.
+ *
+ * @example
+ * let error;
+ * try { sviCheckAdmissible({ a: 0n, b: 0n, rho: 0n, m: 0n, sigma: 0n }); } catch (e) { error = e; }
+ * error instanceof SviNonPositiveSigmaError; // true
+ */
+export class SviNonPositiveSigmaError extends MathError {
+  override name = "SviNonPositiveSigmaError";
+  constructor(sigma: bigint) {
+    super("SviNonPositiveSigma(int256)", [sigma], `SVI sigma is ${sigma}; it must be above 0`);
+  }
+}
+
+/**
+ * `SviNegativeVariance(minVarianceWad)`: the minimum of w, a + b·σ·√(1 − ρ²), is negative.
+ *
+ * @example
+ * let error;
+ * try { sviCheckAdmissible({ a: -(10n ** 17n), b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n }); } catch (e) { error = e; }
+ * error instanceof SviNegativeVarianceError; // true
+ */
+export class SviNegativeVarianceError extends MathError {
+  override name = "SviNegativeVarianceError";
+  constructor(minVarianceWad: bigint) {
+    super(
+      "SviNegativeVariance(int256)",
+      [minVarianceWad],
+      `The smile's lowest total variance is ${minVarianceWad} (WAD), below 0; raise a`,
+    );
+  }
+}
+
+/**
+ * `SviWingTooSteep(b, rho)`: b·(1 + |ρ|) > 2, steeper than Lee's moment bound.
+ *
+ * @example
+ * let error;
+ * try { sviCheckAdmissible({ a: 0n, b: 2n * 10n ** 18n, rho: 10n ** 17n, m: 0n, sigma: 10n ** 17n }); } catch (e) { error = e; }
+ * error instanceof SviWingTooSteepError; // true
+ */
+export class SviWingTooSteepError extends MathError {
+  override name = "SviWingTooSteepError";
+  constructor(b: bigint, rho: bigint) {
+    super(
+      "SviWingTooSteep(int256,int256)",
+      [b, rho],
+      `SVI b·(1 + |rho|) exceeds 2 (b ${b}, rho ${rho}): a wing steeper than Lee's bound; lower b`,
+    );
+  }
+}
+
+/**
+ * `SviCalendarArbitrage(k, shorterWad, longerWad)`: total variance falls from a shorter expiry to
+ * a longer one at check point k.
+ *
+ * @example
+ * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * let error;
+ * try { sviCheckCalendar(sviVariances({ ...p, a: 2n * 10n ** 16n }), sviVariances(p)); } catch (e) { error = e; }
+ * error instanceof SviCalendarArbitrageError; // true
+ */
+export class SviCalendarArbitrageError extends MathError {
+  override name = "SviCalendarArbitrageError";
+  constructor(k: bigint, shorterWad: bigint, longerWad: bigint) {
+    super(
+      "SviCalendarArbitrage(int256,int256,int256)",
+      [k, shorterWad, longerWad],
+      `Total variance at k = ${k} falls from ${shorterWad} (shorter expiry) to ${longerWad} (longer): calendar arbitrage; make the longer smile at least as high`,
+    );
+  }
+}
+
+/**
+ * `SviChangeTooLarge(k, previousWad, nextWad)`: total variance at check point k moved from the
+ * previous post by more than the governed ratio.
+ *
+ * @example
+ * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * let error;
+ * try { sviCheckChange(sviVariances(p), sviVariances({ ...p, a: 10n ** 18n }), 4n * 10n ** 18n); } catch (e) { error = e; }
+ * error instanceof SviChangeTooLargeError; // true
+ */
+export class SviChangeTooLargeError extends MathError {
+  override name = "SviChangeTooLargeError";
+  constructor(k: bigint, previousWad: bigint, nextWad: bigint) {
+    super(
+      "SviChangeTooLarge(int256,int256,int256)",
+      [k, previousWad, nextWad],
+      `Total variance at k = ${k} moves from ${previousWad} to ${nextWad}, more than the oracle's change ratio; post in smaller steps or with confidence below 0.5`,
+    );
+  }
+}
+
+/**
+ * `SviZeroTime()`: a volatility asked for at or after expiry.
+ *
+ * @example
+ * let error;
+ * try { sviVolFromVariance(10n ** 17n, 0n); } catch (e) { error = e; }
+ * error instanceof SviZeroTimeError; // true
+ */
+export class SviZeroTimeError extends MathError {
+  override name = "SviZeroTimeError";
+  constructor() {
+    super("SviZeroTime()", [], "No time is left to expiry, so the smile gives no volatility");
+  }
+}
+
+const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+const max = (x: bigint, y: bigint): bigint => (x > y ? x : y);
+
+function checkRange(p: SviParams): void {
+  if ((abs(p.a) | abs(p.b) | abs(p.rho) | abs(p.m) | abs(p.sigma)) >= PARAM_LIMIT) throw new SviInputOutOfRangeError();
+}
+
+/**
+ * k = ln(strike / spot), WAD: minus `lnMoneyness(spot, strike)`, as `SviMath.logMoneyness`.
+ *
+ * @example
+ * sviLogMoneyness(2000n * 10n ** 18n, 2000n * 10n ** 18n) === 0n;
+ */
+export function sviLogMoneyness(spotWad: bigint, strikeWad: bigint): bigint {
+  return -lnMoneyness(spotWad, strikeWad);
+}
+
+/**
+ * Total variance w(k) = a + b·(ρ·(k − m) + √((k − m)² + σ²)), WAD, rounded down as on chain.
+ *
+ * @example
+ * // a = 0.02, b = 0.1, ρ = −0.3, m = 0, σ = 0.2, at the money: 0.02 + 0.1·0.2 = 0.04
+ * sviTotalVariance({ a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n }, 0n);
+ */
+export function sviTotalVariance(p: SviParams, k: bigint): bigint {
+  checkRange(p);
+  if (abs(k) >= K_LIMIT) throw new SviInputOutOfRangeError();
+  const x = k - p.m;
+  const root27 = sqrt((x * x + p.sigma * p.sigma) * WAD);
+  // BigInt division truncates towards zero, as sdiv.
+  const inner27 = root27 + (p.rho * x) / 10n ** 9n;
+  return p.a + (p.b * inner27) / 10n ** 27n;
+}
+
+/**
+ * Annualised volatility √(w / T), WAD, rounded down; a negative w counts as 0.
+ *
+ * @example
+ * sviVolFromVariance(4n * 10n ** 16n, 365n * 86400n) === 2n * 10n ** 17n; // 20 %
+ */
+export function sviVolFromVariance(totalVarianceWad: bigint, secondsToExpiry: bigint): bigint {
+  if (secondsToExpiry === 0n) throw new SviZeroTimeError();
+  if (totalVarianceWad <= 0n) return 0n;
+  return sqrt((totalVarianceWad * YEAR * WAD) / secondsToExpiry);
+}
+
+/**
+ * The implied volatility of a strike from a smile, as `SviMath.vol` and `VolSurfaceOracle.volAt`.
+ *
+ * @example
+ * const p = { a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n };
+ * sviVol(p, 2000n * 10n ** 18n, 1800n * 10n ** 18n, 30n * 86400n);
+ */
+export function sviVol(p: SviParams, spotWad: bigint, strikeWad: bigint, secondsToExpiry: bigint): bigint {
+  return sviVolFromVariance(sviTotalVariance(p, sviLogMoneyness(spotWad, strikeWad)), secondsToExpiry);
+}
+
+/**
+ * Throws unless `p` is admissible: b ≥ 0, |ρ| < 1, σ > 0, a + b·σ·√(1 − ρ²) ≥ 0 (rounded down),
+ * b·(1 + |ρ|) ≤ 2 — in the contract's order, with its errors.
+ *
+ * @example
+ * sviCheckAdmissible({ a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n });
+ */
+export function sviCheckAdmissible(p: SviParams): void {
+  checkRange(p);
+  if (p.b < 0n) throw new SviNegativeBError(p.b);
+  if (abs(p.rho) >= WAD) throw new SviRhoOutOfRangeError(p.rho);
+  if (p.sigma <= 0n) throw new SviNonPositiveSigmaError(p.sigma);
+  if (p.b * (WAD + abs(p.rho)) > 2n * WAD * WAD) throw new SviWingTooSteepError(p.b, p.rho);
+  const sqrtOneMinusRho2 = sqrt((WAD - p.rho) * (WAD + p.rho));
+  const minVariance = p.a + (((p.b * p.sigma) / WAD) * sqrtOneMinusRho2) / WAD;
+  if (minVariance < 0n) throw new SviNegativeVarianceError(minVariance);
+}
+
+/**
+ * w at every check point (`SVI_CHECK_POINT_KS`).
+ *
+ * @example
+ * sviVariances({ a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n }).length === 9;
+ */
+export function sviVariances(p: SviParams): bigint[] {
+  return SVI_CHECK_POINT_KS.map((k) => sviTotalVariance(p, k));
+}
+
+/**
+ * Throws `SviCalendarArbitrageError` unless total variance does not fall from the shorter
+ * expiry's smile to the longer one's at any check point.
+ *
+ * @example
+ * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * sviCheckCalendar(sviVariances(p), sviVariances({ ...p, a: 2n * 10n ** 16n }));
+ */
+export function sviCheckCalendar(shorter: readonly bigint[], longer: readonly bigint[]): void {
+  for (let i = 0; i < SVI_CHECK_POINTS; i++) {
+    if (longer[i]! < shorter[i]!) throw new SviCalendarArbitrageError(SVI_CHECK_POINT_KS[i]!, shorter[i]!, longer[i]!);
+  }
+}
+
+/**
+ * Throws `SviChangeTooLargeError` unless, at every check point, max(w, floor) moved by at most
+ * `maxRatioWad` either way from the previous post.
+ *
+ * @example
+ * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * sviCheckChange(sviVariances(p), sviVariances({ ...p, a: 2n * 10n ** 16n }), 4n * 10n ** 18n);
+ */
+export function sviCheckChange(previous: readonly bigint[], next: readonly bigint[], maxRatioWad: bigint): void {
+  for (let i = 0; i < SVI_CHECK_POINTS; i++) {
+    const before = max(previous[i]!, SVI_CHANGE_FLOOR_WAD);
+    const after = max(next[i]!, SVI_CHANGE_FLOOR_WAD);
+    if (after * WAD > before * maxRatioWad || before * WAD > after * maxRatioWad) {
+      throw new SviChangeTooLargeError(SVI_CHECK_POINT_KS[i]!, previous[i]!, next[i]!);
+    }
+  }
+}

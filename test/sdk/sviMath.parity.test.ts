@@ -1,0 +1,221 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { before, describe, it } from "node:test";
+import { network } from "hardhat";
+import {
+  MathError,
+  type SviParams,
+  callPrice,
+  putPrice,
+  sviCheckAdmissible,
+  sviCheckCalendar,
+  sviCheckChange,
+  sviLogMoneyness,
+  sviTotalVariance,
+  sviVariances,
+  sviVolFromVariance,
+} from "../../packages/sdk/src/index.js";
+import { random } from "./random.js";
+
+/** One reference case of `shared/vectors/svi.json`. */
+interface SviCase {
+  spot: string;
+  strike: string;
+  secondsToExpiry: number;
+  a: string;
+  b: string;
+  rho: string;
+  m: string;
+  sigma: string;
+  vol: string;
+  call: string;
+  put: string;
+}
+
+interface Input {
+  p: SviParams;
+  spotWad: bigint;
+  strikeWad: bigint;
+  secondsToExpiry: bigint;
+}
+
+const vectorsUrl = new URL("../../../shared/vectors/svi.json", import.meta.url);
+const cases: SviCase[] = (JSON.parse(readFileSync(vectorsUrl, "utf8")) as { cases: SviCase[] }).cases;
+
+const WAD = 10n ** 18n;
+const CHUNK = 100;
+const RANDOM_CASES = 1500;
+const CHECK_CASES = 300;
+const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+
+/** The port's outputs for one case, through its public functions (as `SviHarness.evaluate`). */
+function port({ p, spotWad, strikeWad, secondsToExpiry }: Input) {
+  const k = sviLogMoneyness(spotWad, strikeWad);
+  const totalVariance = sviTotalVariance(p, k);
+  const vol = sviVolFromVariance(totalVariance, secondsToExpiry);
+  return {
+    k,
+    totalVariance,
+    vol,
+    call: callPrice(spotWad, strikeWad, secondsToExpiry, vol),
+    put: putPrice(spotWad, strikeWad, secondsToExpiry, vol),
+  };
+}
+
+/** The name of the error `f` throws (the Solidity name), or "ok". */
+function tsOutcome(f: () => void): string {
+  try {
+    f();
+    return "ok";
+  } catch (e) {
+    assert.ok(e instanceof MathError, String(e));
+    return e.signature.slice(0, e.signature.indexOf("("));
+  }
+}
+
+/** The custom error name a harness call reverts with, or "ok". */
+async function chainOutcome(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return "ok";
+  } catch (e) {
+    const match = /(Svi\w+)/.exec(String(e));
+    return match ? match[1]! : `unknown: ${String(e).slice(0, 200)}`;
+  }
+}
+
+describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
+  const { viem } = await network.create();
+  const harness = await viem.deployContract("SviHarness");
+  const rng = random(0x5eed_5f1n);
+
+  /** Random smile: mostly admissible, a fifth pushed outside one bound or another. */
+  const randomParams = (): SviParams => {
+    const p: SviParams = {
+      a: rng.range(-WAD / 2n, 2n * WAD),
+      b: rng.range(0n, (19n * WAD) / 10n),
+      rho: rng.range(-WAD + 1n, WAD - 1n),
+      m: rng.range(-WAD / 2n, WAD / 2n),
+      sigma: rng.range(1n, WAD),
+    };
+    const roll = rng.float();
+    if (roll < 0.04) p.b = -rng.range(1n, WAD);
+    else if (roll < 0.08) p.rho = (rng.float() < 0.5 ? -1n : 1n) * rng.range(WAD, 2n * WAD);
+    else if (roll < 0.12) p.sigma = -rng.range(0n, WAD);
+    else if (roll < 0.14) p.a = rng.range(1n << 64n, 1n << 70n);
+    return p;
+  };
+
+  const vectorInputs: Input[] = cases.map((c) => ({
+    p: { a: BigInt(c.a), b: BigInt(c.b), rho: BigInt(c.rho), m: BigInt(c.m), sigma: BigInt(c.sigma) },
+    spotWad: BigInt(c.spot),
+    strikeWad: BigInt(c.strike),
+    secondsToExpiry: BigInt(c.secondsToExpiry),
+  }));
+  const randomInputs: Input[] = Array.from({ length: RANDOM_CASES }, () => {
+    const p = randomParams();
+    // In range (the harness evaluates w for any in-range parameters, admissible or not).
+    if (p.a >= 1n << 64n) p.a = -p.a % (1n << 63n);
+    const spotWad = rng.logUniform(WAD, 10n ** 24n);
+    return {
+      p,
+      spotWad,
+      strikeWad: (spotWad * rng.logUniform(WAD / 5n, 5n * WAD)) / WAD,
+      secondsToExpiry: rng.range(1n, 2n * 365n * 86400n),
+    };
+  });
+
+  type Output = ReturnType<typeof port>;
+  const evaluate = async (inputs: Input[]): Promise<Output[]> => {
+    const out: Output[] = [];
+    for (let i = 0; i < inputs.length; i += CHUNK) {
+      out.push(...(await harness.read.evaluate([inputs.slice(i, i + CHUNK)])));
+    }
+    return out;
+  };
+
+  let chainVectors: Output[] = [];
+  let chainRandom: Output[] = [];
+  before(async () => {
+    chainVectors = await evaluate(vectorInputs);
+    chainRandom = await evaluate(randomInputs);
+  });
+
+  const assertParity = (inputs: Input[], chain: () => Output[]) => () => {
+    const results = chain();
+    assert.equal(results.length, inputs.length);
+    const mismatches: string[] = [];
+    inputs.forEach((input, i) => {
+      const ts = port(input);
+      for (const name of ["k", "totalVariance", "vol", "call", "put"] as const) {
+        if (ts[name] !== results[i]![name])
+          mismatches.push(`#${i} ${name}: ts ${ts[name]}, chain ${results[i]![name]}`);
+      }
+    });
+    assert.deepEqual(mismatches.slice(0, 10), [], `${mismatches.length} mismatches`);
+  };
+
+  it(
+    "all 1000 svi.json vectors: k, w, vol, call and put equal",
+    assertParity(vectorInputs, () => chainVectors),
+  );
+  it(
+    `${RANDOM_CASES} seeded random smiles (admissible or not): equal`,
+    assertParity(randomInputs, () => chainRandom),
+  );
+
+  it("the port meets the vectors' accuracy bound (vol 1e-12 relative; prices 1e-12·S + 1e-10·P)", () => {
+    const failures: string[] = [];
+    cases.forEach((c, i) => {
+      const ts = port(vectorInputs[i]!);
+      const vref = BigInt(c.vol);
+      if (abs(ts.vol - vref) > vref / 10n ** 12n) failures.push(`#${i} vol ${ts.vol} vs ${vref}`);
+      for (const name of ["call", "put"] as const) {
+        const ref = BigInt(c[name]);
+        if (abs(ts[name] - ref) > BigInt(c.spot) / 10n ** 12n + ref / 10n ** 10n)
+          failures.push(`#${i} ${name} ${ts[name]} vs ${ref}`);
+      }
+    });
+    assert.deepEqual(failures.slice(0, 10), [], `${failures.length} out of bounds`);
+  });
+
+  it(`${CHECK_CASES} random smiles: admissibility check throws exactly what the chain reverts with`, async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < CHECK_CASES; i++) {
+      const p = randomParams();
+      const ts = tsOutcome(() => sviCheckAdmissible(p));
+      const chain = await chainOutcome(harness.read.checkAdmissible([p]));
+      assert.equal(
+        ts,
+        chain,
+        JSON.stringify(p, (_, v) => String(v)),
+      );
+      seen.add(ts);
+    }
+    for (const name of ["ok", "SviNegativeB", "SviRhoOutOfRange", "SviNonPositiveSigma", "SviNegativeVariance"])
+      assert.ok(seen.has(name), `no case hit ${name}: ${[...seen].join(", ")}`);
+  });
+
+  it(`${CHECK_CASES} random pairs: variances, calendar and change checks equal`, async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < CHECK_CASES; i++) {
+      const shorter = randomParams();
+      if (shorter.a >= 1n << 64n) shorter.a = 0n;
+      // A longer smile near the shorter one, so both outcomes occur.
+      const longer: SviParams = {
+        ...shorter,
+        a: shorter.a + rng.range(-WAD / 20n, WAD / 5n),
+        b: shorter.b + rng.range(-WAD / 20n, WAD / 10n),
+      };
+      assert.deepEqual([...(await harness.read.variances([shorter]))], sviVariances(shorter));
+      const cal = tsOutcome(() => sviCheckCalendar(sviVariances(shorter), sviVariances(longer)));
+      assert.equal(cal, await chainOutcome(harness.read.checkCalendar([shorter, longer])));
+      const ratio = rng.range(11n * 10n ** 17n, 16n * WAD);
+      const chg = tsOutcome(() => sviCheckChange(sviVariances(shorter), sviVariances(longer), ratio));
+      assert.equal(chg, await chainOutcome(harness.read.checkChange([shorter, longer, ratio])));
+      seen.add(`calendar ${cal}`).add(`change ${chg}`);
+    }
+    for (const name of ["calendar ok", "calendar SviCalendarArbitrage", "change ok", "change SviChangeTooLarge"])
+      assert.ok(seen.has(name), `no case hit ${name}`);
+  });
+});
