@@ -80,7 +80,7 @@ library SviMath {
         unchecked {
             int256 x = k - p.m;
             uint256 root27 = FixedPointMathLib.sqrt(uint256(x * x + p.sigma * p.sigma) * 1e18);
-            // √(x² + σ²) ≥ |x| ≥ |ρ·x|, so inner27 ≥ 0 (the sdiv truncates towards zero).
+            // √(x² + σ²) ≥ |x| ≥ |ρ·x|, so inner27 ≥ 0 when |ρ| ≤ 1 (the sdiv truncates towards zero).
             int256 inner27 = int256(root27) + (p.rho * x) / 1e9;
             // Signed, truncating towards zero: the floor whenever b ≥ 0 (every admissible smile).
             w = p.a + (p.b * inner27) / 1e27;

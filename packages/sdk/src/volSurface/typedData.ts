@@ -54,7 +54,7 @@ export function volSurfaceDomain(chainId: number, oracle: Address) {
  * @example
  * import { hashTypedData } from "viem";
  * const post = {
- *   underlying: "0x00000000000000000000000000000000000000E7",
+ *   underlying: "0x00000000000000000000000000000000000000e7",
  *   timestamp: 1_700_000_000n,
  *   surfaces: [{ expiry: 1_702_800_000n, a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n, confidence: 10n ** 18n }],
  * } as const;
