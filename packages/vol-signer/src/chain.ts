@@ -1,0 +1,131 @@
+/** The signer's reads of the VolSurfaceOracle and the poster's send. */
+import {
+  type Account,
+  type Address,
+  BaseError,
+  type Chain,
+  ContractFunctionRevertedError,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+  getAddress,
+} from "viem";
+
+import { type SignedVolSurfacePost, type SviParams, volSurfaceOracleAbi } from "@pledge/sdk";
+import type { OracleContext } from "./buildPost.js";
+import { ExitCode, VolSignerError } from "./errors.js";
+
+/** A revert as "ErrorName(arg, …)", or the client's short message. */
+export function describeRevert(error: unknown): string {
+  if (error instanceof BaseError) {
+    const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
+    if (reverted instanceof ContractFunctionRevertedError && reverted.data !== undefined) {
+      return `${reverted.data.errorName}(${(reverted.data.args ?? []).map(String).join(", ")})`;
+    }
+    return error.shortMessage;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What a post is checked against before signing: the change ratio, and the surfaces in force for
+ * `expiries` and their posted neighbours. Throws `VolSignerError` (CHAIN) when `underlying` is
+ * not listed or the oracle cannot be read.
+ *
+ * @example
+ * const oracleState = await readOracleContext(publicClient, { oracle, underlying, expiries: [expiry] });
+ */
+export async function readOracleContext(
+  client: PublicClient,
+  params: { oracle: Address; underlying: Address; expiries: readonly bigint[] },
+): Promise<OracleContext> {
+  const read = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw new VolSignerError(
+        ExitCode.CHAIN,
+        `oracle ${params.oracle}: cannot read ${what}: ${describeRevert(error)}`,
+      );
+    }
+  };
+  const contract = { address: params.oracle, abi: volSurfaceOracleAbi } as const;
+  const listed = await read("isListed", () =>
+    client.readContract({ ...contract, functionName: "isListed", args: [params.underlying] }),
+  );
+  if (!listed)
+    throw new VolSignerError(ExitCode.CHAIN, `oracle ${params.oracle}: underlying ${params.underlying} is not listed`);
+  const changeRatioWad = await read("changeRatioWad", () =>
+    client.readContract({ ...contract, functionName: "changeRatioWad" }),
+  );
+  const wanted = new Set<bigint>(params.expiries);
+  for (const expiry of params.expiries) {
+    const [previous, next] = await read("neighbours", () =>
+      client.readContract({ ...contract, functionName: "neighbours", args: [params.underlying, expiry] }),
+    );
+    if (previous !== 0n) wanted.add(previous);
+    if (next !== 0n) wanted.add(next);
+  }
+  const surfaces = new Map<bigint, SviParams>();
+  for (const expiry of wanted) {
+    try {
+      const s = await client.readContract({ ...contract, functionName: "surface", args: [params.underlying, expiry] });
+      surfaces.set(expiry, { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma });
+    } catch (error) {
+      // VolSurfaceNotPosted: a first post for this expiry.
+      if (!describeRevert(error).startsWith("VolSurfaceNotPosted")) {
+        throw new VolSignerError(
+          ExitCode.CHAIN,
+          `oracle ${params.oracle}: cannot read surface(${expiry}): ${describeRevert(error)}`,
+        );
+      }
+    }
+  }
+  return { changeRatioWad, surfaces };
+}
+
+/**
+ * Posts a signed post: checks the signers and the quorum, simulates (so a refusal is the
+ * oracle's own error, named), sends and waits for the receipt. Throws `VolSignerError` (CHAIN).
+ *
+ * @example
+ * const { hash, gasUsed } = await postSigned(publicClient, walletClient, { oracle, signed, signers });
+ */
+export async function postSigned(
+  publicClient: PublicClient,
+  walletClient: WalletClient<Transport, Chain | undefined, Account>,
+  params: { oracle: Address; signed: SignedVolSurfacePost; signers: readonly Address[] },
+): Promise<{ hash: `0x${string}`; gasUsed: bigint }> {
+  const contract = { address: params.oracle, abi: volSurfaceOracleAbi } as const;
+  const quorum = await publicClient.readContract({ ...contract, functionName: "quorum" });
+  for (const signer of params.signers) {
+    if (!(await publicClient.readContract({ ...contract, functionName: "isSigner", args: [signer] }))) {
+      throw new VolSignerError(ExitCode.CHAIN, `${getAddress(signer)} is not a signer of oracle ${params.oracle}`);
+    }
+  }
+  if (BigInt(params.signers.length) < quorum) {
+    throw new VolSignerError(
+      ExitCode.CHAIN,
+      `${params.signers.length} signature(s); oracle ${params.oracle} needs a quorum of ${quorum}: collect more payloads`,
+    );
+  }
+  const args = [
+    { ...params.signed.post, surfaces: [...params.signed.post.surfaces] },
+    params.signed.signatures,
+  ] as const;
+  let request;
+  try {
+    ({ request } = await publicClient.simulateContract({
+      ...contract,
+      functionName: "post",
+      args,
+      account: walletClient.account,
+    }));
+  } catch (error) {
+    throw new VolSignerError(ExitCode.CHAIN, `the oracle refuses the post: ${describeRevert(error)}`);
+  }
+  const hash = await walletClient.writeContract(request);
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new VolSignerError(ExitCode.CHAIN, `the post ${hash} reverted on chain`);
+  return { hash, gasUsed: receipt.gasUsed };
+}

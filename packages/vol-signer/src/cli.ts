@@ -1,0 +1,303 @@
+#!/usr/bin/env -S npx tsx
+import { readFile, writeFile } from "node:fs/promises";
+
+import { Command, CommanderError } from "commander";
+import pino from "pino";
+import {
+  type Address,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  getAddress,
+  http,
+  isAddress,
+  parseUnits,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+
+import { type BuildPostResult, type OracleContext, buildPost } from "./buildPost.js";
+import { postSigned, readOracleContext } from "./chain.js";
+import { ExitCode, VolSignerError } from "./errors.js";
+import { loadKey } from "./keys.js";
+import { type SignedPayload, mergePayloads, parsePayload, payloadToJson } from "./payload.js";
+import { readQuotesFile } from "./quotes.js";
+import { signPayload } from "./sign.js";
+
+const TIMEOUT_MS = 10_000;
+const logger = pino({ name: "pledge-vol-signer" });
+
+interface FitFlags {
+  now?: string;
+  confidence: string;
+  maxRmse: string;
+}
+interface ChainFlags {
+  rpc?: string;
+  oracle?: string;
+  chainId?: string;
+  deployment?: string;
+}
+
+const usage = (message: string): never => {
+  throw new VolSignerError(ExitCode.USAGE, message);
+};
+
+function client(rpc: string) {
+  let url: URL | undefined;
+  try {
+    url = new URL(rpc);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:"))
+    usage(`--rpc ${rpc} is not an http(s) URL`);
+  return http(rpc, { retryCount: 0, timeout: TIMEOUT_MS });
+}
+
+/** The oracle and chain id: --oracle/--chain-id, or a deployment file's chainId and contracts.VolSurfaceOracle. */
+async function target(flags: ChainFlags): Promise<{ oracle: Address; chainId: number | undefined }> {
+  let oracle = flags.oracle;
+  let chainId = flags.chainId === undefined ? undefined : Number(flags.chainId);
+  if (chainId !== undefined && (!Number.isSafeInteger(chainId) || chainId <= 0))
+    usage(`--chain-id ${flags.chainId} is not a positive integer`);
+  if (flags.deployment !== undefined) {
+    let book: { chainId?: unknown; contracts?: { VolSurfaceOracle?: unknown } };
+    try {
+      book = JSON.parse(await readFile(flags.deployment, "utf8")) as typeof book;
+    } catch (error) {
+      throw new VolSignerError(
+        ExitCode.INPUT,
+        `--deployment ${flags.deployment}: cannot read it as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
+    }
+    chainId ??= typeof book.chainId === "number" ? book.chainId : undefined;
+    if (oracle === undefined) {
+      if (typeof book.contracts?.VolSurfaceOracle !== "string") {
+        throw new VolSignerError(
+          ExitCode.INPUT,
+          `--deployment ${flags.deployment} has no contracts.VolSurfaceOracle: give --oracle <address>`,
+        );
+      }
+      oracle = book.contracts.VolSurfaceOracle;
+    }
+  }
+  if (oracle === undefined) return usage("give --oracle <address> or --deployment <file>");
+  if (!isAddress(oracle, { strict: false })) usage(`--oracle ${oracle} is not an address`);
+  return { oracle: getAddress(oracle), chainId };
+}
+
+function fitOptions(flags: FitFlags, now: bigint, oracle?: OracleContext) {
+  if (!/^\d+(\.\d+)?$/.test(flags.confidence)) usage(`--confidence ${flags.confidence} is not a number in [0, 1]`);
+  const confidenceWad = parseUnits(flags.confidence, 18);
+  if (confidenceWad > 10n ** 18n) usage(`--confidence ${flags.confidence} is above 1`);
+  const maxRmseVol = Number(flags.maxRmse) / 100;
+  if (!(maxRmseVol > 0)) usage(`--max-rmse ${flags.maxRmse} is not a positive number of vol points`);
+  return { nowSeconds: now, confidenceWad, maxRmseVol, ...(oracle === undefined ? {} : { oracle }) };
+}
+
+function parseNow(text: string | undefined): bigint | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,12}$/.test(text)) usage(`--now ${text} is not unix seconds`);
+  return BigInt(text);
+}
+
+function report(result: BuildPostResult) {
+  for (const f of result.fits) {
+    logger.info(
+      {
+        expiry: new Date(Number(f.expiry) * 1000).toISOString(),
+        quotes: f.quotes,
+        skippedNoBid: f.skipped,
+        rmseVolPoints: +(f.rmseVol * 100).toFixed(3),
+        maxErrorVolPoints: +(f.maxErrorVol * 100).toFixed(3),
+        outsideSpread: f.outsideSpread,
+        svi: Object.fromEntries(Object.entries(f.params).map(([k, v]) => [k, String(v)])),
+      },
+      "fitted",
+    );
+  }
+}
+
+async function fit(file: string, flags: FitFlags) {
+  const quotes = await readQuotesFile(file);
+  const now = parseNow(flags.now) ?? BigInt(Math.floor(Date.now() / 1000));
+  report(buildPost(quotes, fitOptions(flags, now)));
+}
+
+async function sign(
+  file: string,
+  flags: FitFlags & ChainFlags & { keyEnv?: string; keystore?: string; out?: string; post?: boolean },
+) {
+  if (flags.out === undefined && !flags.post) usage("give --out <payload.json>, --post, or both");
+  if (flags.post && flags.rpc === undefined) usage("--post needs --rpc");
+  const quotes = await readQuotesFile(file);
+  const { oracle, chainId: configured } = await target(flags);
+  const account = privateKeyToAccount(await loadKey(flags));
+  let chainId = configured;
+  let now = parseNow(flags.now);
+  let context: OracleContext | undefined;
+  let publicClient;
+  if (flags.rpc !== undefined) {
+    publicClient = createPublicClient({ transport: client(flags.rpc) });
+    let block;
+    try {
+      const actual = await publicClient.getChainId();
+      if (chainId !== undefined && actual !== chainId)
+        throw new VolSignerError(ExitCode.CHAIN, `--rpc is on chain ${actual}, the oracle on ${chainId}`);
+      chainId = actual;
+      block = await publicClient.getBlock();
+    } catch (error) {
+      if (error instanceof VolSignerError) throw error;
+      throw new VolSignerError(
+        ExitCode.CHAIN,
+        `--rpc ${new URL(flags.rpc).origin} does not answer (${(error as { shortMessage?: string }).shortMessage ?? (error as Error).message})`,
+      );
+    }
+    now ??= block.timestamp;
+    const expiries = [...new Set(quotes.map((q) => q.expiry))];
+    context = await readOracleContext(publicClient, { oracle, underlying: quotes[0]!.underlying, expiries });
+  }
+  if (chainId === undefined) return usage("give --chain-id, --rpc or a --deployment with chainId");
+  now ??= BigInt(Math.floor(Date.now() / 1000));
+  const built = buildPost(quotes, fitOptions(flags, now, context));
+  report(built);
+  const payload = await signPayload(account, { chainId, oracle, post: built.post });
+  if (flags.out !== undefined) {
+    await writeFile(flags.out, payloadToJson(payload));
+    logger.info(
+      { out: flags.out, signer: account.address, expiries: built.post.surfaces.length },
+      "signed payload written",
+    );
+  }
+  if (flags.post) await send(flags.rpc!, [{ file: "(this signer)", payload }], account);
+}
+
+async function send(
+  rpc: string,
+  payloads: { file: string; payload: SignedPayload }[],
+  account: ReturnType<typeof privateKeyToAccount>,
+) {
+  const merged = await mergePayloads(payloads);
+  const transport = client(rpc);
+  const chain = defineChain({
+    id: merged.chainId,
+    name: `pledge-${merged.chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpc] } },
+  });
+  const publicClient = createPublicClient({ chain, transport });
+  let actual: number;
+  try {
+    actual = await publicClient.getChainId();
+  } catch (error) {
+    throw new VolSignerError(
+      ExitCode.CHAIN,
+      `--rpc ${new URL(rpc).origin} does not answer (${(error as { shortMessage?: string }).shortMessage ?? (error as Error).message})`,
+    );
+  }
+  if (actual !== merged.chainId)
+    throw new VolSignerError(
+      ExitCode.CHAIN,
+      `--rpc is on chain ${actual}; the payloads are signed for chain ${merged.chainId}`,
+    );
+  const walletClient = createWalletClient({ chain, transport, account });
+  const { hash, gasUsed } = await postSigned(publicClient, walletClient, {
+    oracle: merged.oracle,
+    signed: merged.signed,
+    signers: merged.signers,
+  });
+  logger.info(
+    { hash, gasUsed: String(gasUsed), signers: merged.signers, expiries: merged.signed.post.surfaces.length },
+    "posted",
+  );
+}
+
+async function post(files: string[], flags: { rpc: string; keyEnv?: string; keystore?: string }) {
+  const payloads = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (error) {
+      throw new VolSignerError(ExitCode.INPUT, `${file}: cannot read it (${(error as NodeJS.ErrnoException).code})`);
+    }
+    payloads.push({ file, payload: parsePayload(text, file) });
+  }
+  const account = privateKeyToAccount(await loadKey(flags));
+  await send(flags.rpc, payloads, account);
+}
+
+const fitFlags = (command: Command) =>
+  command
+    .option(
+      "--now <unix>",
+      "the post's time; T is measured from it (default: the chain's latest block with --rpc, else the clock)",
+    )
+    .option(
+      "--confidence <c>",
+      "confidence of every surface, in [0, 1]; below 0.5 the oracle's change rule is waived",
+      "1",
+    )
+    .option("--max-rmse <points>", "refuse an expiry whose fit misses the quotes by more vol points RMS", "5");
+const keyFlags = (command: Command) =>
+  command
+    .option("--key-env <VAR>", "environment variable holding the private key")
+    .option("--keystore <file>", "encrypted JSON keystore (password in PLEDGE_KEYSTORE_PASSWORD)");
+
+const program = new Command("pledge-vol-signer")
+  .description(
+    "Pledge vol-surface signer: fit raw SVI to option quotes, check, sign, post (packages/vol-signer/README.md).",
+  )
+  .exitOverride()
+  .configureOutput({ outputError: () => {} });
+fitFlags(
+  program
+    .command("fit")
+    .description("fit and check the quotes; print the smiles; sign nothing")
+    .argument("<quotes>", "CSV or .json quote file"),
+).action(fit);
+keyFlags(
+  fitFlags(
+    program
+      .command("sign")
+      .description("fit, check against the oracle (with --rpc), sign; write the payload and/or post it")
+      .argument("<quotes>", "CSV or .json quote file")
+      .option("--oracle <address>", "the VolSurfaceOracle")
+      .option("--deployment <file>", "address book giving chainId (and contracts.VolSurfaceOracle, if deployed there)")
+      .option("--chain-id <id>", "chain to sign for (default: --rpc's, or the deployment's)")
+      .option("--rpc <url>", "JSON-RPC URL: check calendar and change against the surfaces in force")
+      .option("--out <file>", "write the signed payload here, for `post`")
+      .option("--post", "post at once (the quorum must be 1)"),
+  ),
+).action(sign);
+keyFlags(
+  program
+    .command("post")
+    .description("merge signed payloads of one post to a quorum and post it")
+    .argument("<payloads...>", "payload files written by `sign --out`")
+    .requiredOption("--rpc <url>", "(required) JSON-RPC URL"),
+).action(post);
+
+/** Prints `error` as one line on stderr and exits with its code: never a stack trace. */
+function fail(error: unknown): never {
+  const oneLine = (text: string) =>
+    text
+      .replace(/^error: /, "")
+      .replace(/\s*\n\s*/g, " ")
+      .trim();
+  if (error instanceof CommanderError) {
+    if (error.exitCode === 0) process.exit(0); // --help
+    process.stderr.write(`error: ${oneLine(error.message)}\n`);
+    process.exit(ExitCode.USAGE);
+  }
+  if (error instanceof VolSignerError) {
+    process.stderr.write(`error: ${oneLine(error.message)}\n`);
+    process.exit(error.exitCode);
+  }
+  const message =
+    error instanceof Error ? ((error as { shortMessage?: string }).shortMessage ?? error.message) : String(error);
+  process.stderr.write(`error: ${oneLine(message)}\n`);
+  process.exit(ExitCode.UNEXPECTED);
+}
+
+await program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,28 @@
+export { ExitCode, VolSignerError } from "./errors.js";
+export { type Quote, parseQuotesCsv, parseQuotesJson, readQuotesFile } from "./quotes.js";
+export { type SmilePoint, type SviFloat, type SviFitResult, fitSvi, sviFloatVariance } from "./fitSvi.js";
+export { type NelderMeadOptions, type NelderMeadResult, nelderMead } from "./nelderMead.js";
+export { type ImpliedVol, impliedVolWad } from "./impliedVol.js";
+export {
+  type BuildPostOptions,
+  type BuildPostResult,
+  type ExpiryFit,
+  MIN_STRIKES,
+  type OracleContext,
+  buildPost,
+} from "./buildPost.js";
+export { describeRevert, postSigned, readOracleContext } from "./chain.js";
+export { PAYLOAD_KIND, type SignedPayload, mergePayloads, parsePayload, payloadToJson } from "./payload.js";
+export { signPayload } from "./sign.js";
+export { loadKey } from "./keys.js";
+export {
+  CRASH_SMILE_DELTAS,
+  type CrashQuotesParameters,
+  type CrashSmileLevels,
+  type CrashSmileOptions,
+  crashQuotePath,
+  crashQuotes,
+  crashSmileLevels,
+  crashSmileVolAtDelta,
+  inverseNormalCdf,
+} from "./crashSmile.js";

@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+import { ExitCode } from "../../packages/vol-signer/src/index.js";
+import { NOW, WETH, expiryIn, num, sviQuotes, wad } from "./helpers.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const CLI = path.join(ROOT, "packages/vol-signer/src/cli.ts");
+const execute = promisify(execFile);
+const lines = (text: string) => text.split("\n").filter((line) => line.trim() !== "");
+
+/** `pledge-vol-signer …` as a child process: its exit code, stdout and stderr lines. */
+async function signerCli(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await execute(process.execPath, ["--import", "tsx", CLI, ...args], {
+      cwd: ROOT,
+      timeout: 60_000,
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout: lines(stdout), stderr: lines(stderr) };
+  } catch (error) {
+    const failure = error as { code?: number; stdout: string; stderr: string };
+    return { code: failure.code ?? -1, stdout: lines(failure.stdout), stderr: lines(failure.stderr) };
+  }
+}
+
+/** One refusal: exit `code`, exactly one line on stderr matching `pattern`, no stack trace. */
+function assertRefused(result: Awaited<ReturnType<typeof signerCli>>, code: number, pattern: RegExp) {
+  assert.equal(result.code, code, `expected exit code ${code}, got ${result.code}: ${result.stderr.join(" | ")}`);
+  assert.equal(result.stderr.length, 1, `expected one line, got:\n${result.stderr.join("\n")}`);
+  assert.match(result.stderr[0]!, /^error: /);
+  assert.doesNotMatch(result.stderr[0]!, /\bat .*:\d+:\d+/, "a stack trace");
+  assert.match(result.stderr[0]!, pattern);
+}
+
+describe("pledge-vol-signer CLI: bad input is one line and a non-zero exit", () => {
+  let dir: string;
+  const file = async (name: string, text: string) => {
+    const at = path.join(dir, name);
+    await writeFile(at, text);
+    return at;
+  };
+  const expiry = expiryIn(NOW, 30);
+  const truth = { a: wad(0.02), b: wad(0.1), rho: wad(-0.3), m: wad(0.01), sigma: wad(0.2) };
+  const header = "underlying,expiry,strike,spot,bid_iv,ask_iv";
+  const goodRows = sviQuotes({ truth, now: NOW, expiry, spread: 0.01 }).map(
+    (q) =>
+      `${WETH},${expiry},${num(q.strikeWad).toFixed(6)},2000,${num(q.bidWad).toFixed(8)},${num(q.askWad).toFixed(8)}`,
+  );
+  const fit = (quotes: string, ...more: string[]) => signerCli(["fit", quotes, "--now", String(NOW), ...more]);
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "vol-signer-cli-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("fits a good CSV file: exit 0, one JSON log line per expiry", async () => {
+    const result = await fit(await file("good.csv", [header, ...goodRows].join("\n")));
+    assert.equal(result.code, 0, result.stderr.join("\n"));
+    const logged = result.stdout.map((line) => JSON.parse(line) as { msg: string; rmseVolPoints: number });
+    assert.equal(logged.filter((l) => l.msg === "fitted").length, 1);
+  });
+
+  it("fits the same quotes as JSON", async () => {
+    const quotes = goodRows.map((row) => {
+      const [underlying, e, strike, spot, bidIv, askIv] = row.split(",");
+      return { underlying, expiry: Number(e), strike, spot: Number(spot), bidIv: Number(bidIv), askIv };
+    });
+    const result = await fit(await file("good.json", JSON.stringify({ quotes })));
+    assert.equal(result.code, 0, result.stderr.join("\n"));
+  });
+
+  const cases: [string, string, string, number, RegExp][] = [
+    [
+      "a row with too few fields",
+      "short.csv",
+      [header, ...goodRows.slice(0, 3), `${WETH},${expiry},2000`].join("\n"),
+      ExitCode.INPUT,
+      /short\.csv:5: 3 fields, the header has 6$/,
+    ],
+    ["an unknown column", "column.csv", `${header},venue\n`, ExitCode.INPUT, /column\.csv:1: unknown column "venue"/],
+    [
+      "a bid above the ask",
+      "crossed.csv",
+      [header, `${WETH},${expiry},2000,2000,0.7,0.6`].join("\n"),
+      ExitCode.INPUT,
+      /crossed\.csv:2: the bid 0\.7 is above the ask 0\.6$/,
+    ],
+    [
+      "an IV typed as a percent",
+      "percent.csv",
+      [header, `${WETH},${expiry},2000,2000,60,62`].join("\n"),
+      ExitCode.INPUT,
+      /ask_iv 62 is above 10: IVs are fractions/,
+    ],
+    [
+      "a negative strike",
+      "negative.csv",
+      [header, `${WETH},${expiry},-2000,2000,0.6,0.62`].join("\n"),
+      ExitCode.INPUT,
+      /strike "-2000" is not a non-negative decimal/,
+    ],
+    [
+      "a bad expiry",
+      "expiry.csv",
+      [header, `${WETH},next friday,2000,2000,0.6,0.62`].join("\n"),
+      ExitCode.INPUT,
+      /expiry "next friday" is neither unix seconds/,
+    ],
+    [
+      "a bad underlying",
+      "underlying.csv",
+      [header, `weth,${expiry},2000,2000,0.6,0.62`].join("\n"),
+      ExitCode.INPUT,
+      /underlying "weth" is not an address/,
+    ],
+    [
+      "a price quote without a type",
+      "type.csv",
+      `underlying,expiry,strike,spot,bid_price,ask_price\n${WETH},${expiry},2000,2000,100,110`,
+      ExitCode.INPUT,
+      /a price quote needs type/,
+    ],
+    ["broken JSON", "broken.json", "{ quotes: [", ExitCode.INPUT, /broken\.json: not JSON/],
+    [
+      "JSON with an exponent",
+      "exp.json",
+      `[{"underlying":"${WETH}","expiry":${expiry},"strike":2000,"spot":2000,"bidIv":1e-7,"askIv":0.6}]`,
+      ExitCode.INPUT,
+      /bidIv is 1e-7; write it as a plain decimal/,
+    ],
+    [
+      "too few strikes to fit",
+      "few.csv",
+      [header, ...goodRows.slice(0, 4)].join("\n"),
+      ExitCode.REJECTED,
+      /4 strikes with a two-sided quote .* at least 5$/,
+    ],
+  ];
+  for (const [what, name, text, code, pattern] of cases) {
+    it(`refuses ${what}`, async () => assertRefused(await fit(await file(name, text)), code, pattern));
+  }
+
+  it("refuses a file that does not exist", async () => {
+    assertRefused(await fit(path.join(dir, "missing.csv")), ExitCode.INPUT, /missing\.csv: cannot read it \(ENOENT\)$/);
+  });
+
+  it("sign: refuses without a key, and never takes one on the command line", async () => {
+    const quotes = await file("sign.csv", [header, ...goodRows].join("\n"));
+    const base = [
+      "sign",
+      quotes,
+      "--now",
+      String(NOW),
+      "--oracle",
+      WETH,
+      "--chain-id",
+      "31337",
+      "--out",
+      path.join(dir, "p.json"),
+    ];
+    assertRefused(await signerCli(base), ExitCode.KEY, /no signing key: give --key-env <VAR> or --keystore <file>$/);
+    assertRefused(
+      await signerCli([...base, "--key-env", "NO_SUCH_VAR"]),
+      ExitCode.KEY,
+      /environment variable NO_SUCH_VAR is empty/,
+    );
+    assertRefused(await signerCli([...base, "--key", `0x${"1".repeat(64)}`]), ExitCode.USAGE, /unknown option '--key'/);
+  });
+
+  it("sign: writes a payload that post then refuses without --rpc (usage), and a malformed payload readably", async () => {
+    const quotes = await file("sign2.csv", [header, ...goodRows].join("\n"));
+    const out = path.join(dir, "signed.json");
+    const signed = await signerCli(
+      [
+        "sign",
+        quotes,
+        "--now",
+        String(NOW),
+        "--oracle",
+        WETH,
+        "--chain-id",
+        "31337",
+        "--out",
+        out,
+        "--key-env",
+        "SIGNER_KEY",
+      ],
+      { SIGNER_KEY: "1".repeat(64) },
+    );
+    assert.equal(signed.code, 0, signed.stderr.join("\n"));
+    assertRefused(
+      await signerCli(["post", out, "--key-env", "SIGNER_KEY"]),
+      ExitCode.USAGE,
+      /required option '--rpc <url>' not specified/,
+    );
+    const bad = await file(
+      "bad-payload.json",
+      JSON.stringify({ kind: "pledge-vol-surface-post", version: 1, chainId: 31337 }),
+    );
+    assertRefused(
+      await signerCli(["post", bad, "--rpc", "http://127.0.0.1:1", "--key-env", "SIGNER_KEY"], {
+        SIGNER_KEY: "1".repeat(64),
+      }),
+      ExitCode.INPUT,
+      /bad-payload\.json: post\.surfaces is missing$/,
+    );
+  });
+});
