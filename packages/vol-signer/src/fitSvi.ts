@@ -143,7 +143,7 @@ function innerFit(points: readonly SmilePoint[], m: number, sigma: number): { x:
   const feasible = (x: number[]) =>
     constraints.every(({ g, h }) => g[0] * x[0]! + g[1] * x[1]! + g[2] * x[2]! >= h - 1e-12 * (1 + Math.abs(h)));
   let best: { x: number[]; objective: number } | undefined;
-  const consider = (active: readonly Constraint[]) => {
+  const consider = (active: readonly Constraint[]): boolean => {
     // KKT system of min xᵀMx − 2vᵀx subject to gᵀx = h for the active g.
     const size = 3 + active.length;
     const A = Array.from({ length: size }, () => new Array<number>(size).fill(0));
@@ -160,22 +160,29 @@ function innerFit(points: readonly SmilePoint[], m: number, sigma: number): { x:
       rhs[3 + j] = h;
     });
     const solution = solve(A, rhs);
-    if (solution === undefined) return;
+    if (solution === undefined) return false;
     const x = solution.slice(0, 3);
-    if (!x.every(Number.isFinite) || !feasible(x)) return;
+    if (!x.every(Number.isFinite) || !feasible(x)) return false;
     const value = objective(x);
     if (best === undefined || value < best.objective) best = { x, objective: value };
+    return true;
   };
-  consider([]);
-  if (best !== undefined) return best;
+  if (consider([])) return best!;
+  // A superset of a set whose optimum is feasible cannot do better (it minimises over less), so
+  // such sets are skipped.
   const n = constraints.length;
-  for (let i = 0; i < n; i++) {
-    consider([constraints[i]!]);
-    for (let j = i + 1; j < n; j++) {
-      consider([constraints[i]!, constraints[j]!]);
-      for (let l = j + 1; l < n; l++) consider([constraints[i]!, constraints[j]!, constraints[l]!]);
-    }
-  }
+  const feasibleSets: number[] = [];
+  const tryMask = (mask: number, active: Constraint[]) => {
+    if (feasibleSets.some((f) => (mask & f) === f)) return;
+    if (consider(active)) feasibleSets.push(mask);
+  };
+  for (let i = 0; i < n; i++) tryMask(1 << i, [constraints[i]!]);
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) tryMask((1 << i) | (1 << j), [constraints[i]!, constraints[j]!]);
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++)
+      for (let l = j + 1; l < n; l++)
+        tryMask((1 << i) | (1 << j) | (1 << l), [constraints[i]!, constraints[j]!, constraints[l]!]);
   // (a, d, c) = (0, 0, 0) satisfies every constraint, so some candidate is always feasible; this
   // fallback only guards against a numerically singular system everywhere.
   return best ?? { x: [0, 0, 0], objective: objective([0, 0, 0]) };
