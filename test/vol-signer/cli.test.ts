@@ -7,8 +7,12 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
+import { network } from "hardhat";
+import { privateKeyToAccount } from "viem/accounts";
+
+import { getVolSurface } from "../../packages/sdk/src/index.js";
 import { ExitCode } from "../../packages/vol-signer/src/index.js";
-import { NOW, WETH, expiryIn, num, sviQuotes, wad } from "./helpers.js";
+import { NOW, WAD, WETH, expiryIn, num, sviQuotes, wad } from "./helpers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = path.join(ROOT, "packages/vol-signer/src/cli.ts");
@@ -213,5 +217,115 @@ describe("pledge-vol-signer CLI: bad input is one line and a non-zero exit", () 
       ExitCode.INPUT,
       /bad-payload\.json: post\.surfaces is missing$/,
     );
+  });
+});
+
+describe("pledge-vol-signer CLI against a node over HTTP: sign twice, post once", () => {
+  let server: Awaited<ReturnType<typeof network.createServer>>;
+  let url: string;
+  let dir: string;
+  const keys = [1, 2, 3].map((i) => `0x${String(i).repeat(64)}` as const);
+  const signers = keys.map((k) => privateKeyToAccount(k));
+  const chainId = 700_000 + ((process.pid + 45_000) % 90_000);
+
+  before(async () => {
+    server = await network.createServer({ network: "node", override: { chainId } }, "127.0.0.1");
+    const { port } = await server.listen();
+    url = `http://127.0.0.1:${port}`;
+    dir = await mkdtemp(path.join(tmpdir(), "vol-signer-e2e-"));
+  });
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("two signers' payloads, merged and posted by a third key, put the fitted smiles on chain", async () => {
+    const { viem, networkHelpers } = await network.create({ network: "localhost", override: { url } });
+    const publicClient = await viem.getPublicClient();
+    const [admin] = await viem.getWalletClients();
+    const oracle = await viem.deployContract("VolSurfaceOracle", [
+      admin!.account.address,
+      signers.map((s) => s.address),
+      2n,
+      4n * WAD,
+    ]);
+    await oracle.write.setUnderlying([WETH, true]);
+    const deployment = path.join(dir, "deployment.json");
+    await writeFile(deployment, JSON.stringify({ chainId, contracts: { VolSurfaceOracle: oracle.address } }));
+
+    const now = BigInt(await networkHelpers.time.latest());
+    const truth = { a: wad(0.02), b: wad(0.1), rho: wad(-0.3), m: wad(0.01), sigma: wad(0.2) };
+    const rows = [14, 45].flatMap((days) => {
+      const expiry = expiryIn(now, days);
+      // Total variance grows with the expiry (no calendar arbitrage): a and b in proportion.
+      const scaled = { ...truth, a: (truth.a * BigInt(days)) / 30n, b: (truth.b * BigInt(days)) / 30n };
+      return sviQuotes({ truth: scaled, now, expiry, spread: 0.01 }).map(
+        (q) =>
+          `${WETH},${expiry},${num(q.strikeWad).toFixed(6)},2000,${num(q.bidWad).toFixed(8)},${num(q.askWad).toFixed(8)}`,
+      );
+    });
+    const quotes = path.join(dir, "quotes.csv");
+    await writeFile(quotes, ["underlying,expiry,strike,spot,bid_iv,ask_iv", ...rows].join("\n"));
+    const payloads = [0, 1].map((i) => path.join(dir, `signer-${i}.json`));
+    for (const i of [0, 1]) {
+      const signed = await signerCli(
+        [
+          "sign",
+          quotes,
+          "--deployment",
+          deployment,
+          "--rpc",
+          url,
+          "--now",
+          String(now),
+          "--key-env",
+          "SIGNER_KEY",
+          "--out",
+          payloads[i]!,
+        ],
+        { SIGNER_KEY: keys[i]! },
+      );
+      assert.equal(signed.code, 0, signed.stderr.join("\n"));
+    }
+    // The poster's key (Hardhat's default account 1) is no signer: anyone may post.
+    const posterKey = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    const only = await signerCli(["post", payloads[0]!, "--rpc", url, "--key-env", "POSTER_KEY"], {
+      POSTER_KEY: posterKey,
+    });
+    assertRefused(
+      only,
+      ExitCode.CHAIN,
+      /1 signature\(s\); oracle 0x[0-9a-fA-F]{40} needs a quorum of 2: collect more payloads$/,
+    );
+    const posted = await signerCli(["post", ...payloads, "--rpc", url, "--key-env", "POSTER_KEY"], {
+      POSTER_KEY: posterKey,
+    });
+    assert.equal(posted.code, 0, posted.stderr.join("\n"));
+    assert.ok(posted.stdout.some((line) => (JSON.parse(line) as { msg: string }).msg === "posted"));
+    const payload = JSON.parse(await (await import("node:fs/promises")).readFile(payloads[0]!, "utf8")) as {
+      post: { surfaces: { expiry: string; a: string; b: string; rho: string; m: string; sigma: string }[] };
+    };
+    for (const s of payload.post.surfaces) {
+      const onChain = await getVolSurface(publicClient, {
+        oracle: oracle.address,
+        underlying: WETH,
+        expiry: BigInt(s.expiry),
+      });
+      assert.deepEqual(onChain.params, {
+        a: BigInt(s.a),
+        b: BigInt(s.b),
+        rho: BigInt(s.rho),
+        m: BigInt(s.m),
+        sigma: BigInt(s.sigma),
+      });
+      // a and b were scaled per expiry; the shape (ρ, m, σ) is the truth's.
+      for (const key of ["rho", "m", "sigma"] as const)
+        assert.ok(Math.abs(num(onChain.params[key]) - num(truth[key])) < 1e-3, key);
+    }
+    // Replaying the same payloads: the oracle's own error, named, one line.
+    const replay = await signerCli(["post", ...payloads, "--rpc", url, "--key-env", "POSTER_KEY"], {
+      POSTER_KEY: posterKey,
+    });
+    assertRefused(replay, ExitCode.CHAIN, /the oracle refuses the post: VolSurfaceNotNewer\(/);
   });
 });
