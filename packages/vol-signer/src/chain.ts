@@ -15,7 +15,12 @@ import { type SignedVolSurfacePost, type SviParams, volSurfaceOracleAbi } from "
 import type { OracleContext } from "./buildPost.js";
 import { ExitCode, VolSignerError } from "./errors.js";
 
-/** A revert as "ErrorName(arg, …)", or the client's short message. */
+/**
+ * A revert as "ErrorName(arg, …)", or the client's short message.
+ *
+ * @example
+ * try { await publicClient.simulateContract(request); } catch (e) { describeRevert(e); } // "VolSurfaceNotNewer(…)"
+ */
 export function describeRevert(error: unknown): string {
   if (error instanceof BaseError) {
     const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);

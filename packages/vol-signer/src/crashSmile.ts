@@ -85,7 +85,12 @@ export function crashSmileVolAtDelta(levels: CrashSmileLevels, delta: number): n
   return levels.atmVol - 2 * levels.riskReversal * x + 16 * levels.butterfly * x * x;
 }
 
-/** N⁻¹ by Acklam's rational approximation (relative error < 1.2e-9): ample for a generator. */
+/**
+ * N⁻¹ by Acklam's rational approximation (relative error < 1.2e-9): ample for a generator.
+ *
+ * @example
+ * inverseNormalCdf(0.5); // 0
+ */
 export function inverseNormalCdf(p: number): number {
   const a = [
     -39.6968302866538, 220.946098424521, -275.928510446969, 138.357751867269, -30.6647980661472, 2.50662827745924,

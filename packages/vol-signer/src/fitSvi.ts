@@ -73,7 +73,13 @@ function chordConstraints(): Constraint[] {
 }
 const CHORDS = chordConstraints();
 
-/** Total variance of raw SVI at k, in float64. */
+/**
+ * Total variance of raw SVI at k, in float64 (for fitting; the chain's value is the SDK's
+ * `sviTotalVariance`).
+ *
+ * @example
+ * sviFloatVariance({ a: 0.02, b: 0.1, rho: -0.3, m: 0, sigma: 0.2 }, 0); // 0.04
+ */
 export function sviFloatVariance(p: SviFloat, k: number): number {
   const x = k - p.m;
   return p.a + p.b * (p.rho * x + Math.sqrt(x * x + p.sigma * p.sigma));
