@@ -9,7 +9,8 @@ const WETH = "0x00000000000000000000000000000000000000e7" as const;
 
 /**
  * End to end: the SDK signs a 2-of-3 post, the oracle accepts it, `getVolSurface(...).volAt`
- * equals the chain's `volAt`, and the gas of posting one expiry stays under issue 17's 120k.
+ * equals the chain's `volAt`, and the gas of posting one expiry stays under issue 17's 120k (the
+ * bench's rows come from `scripts/bench.ts` on the deployed oracle).
  */
 describe("VolSurfaceOracle through the SDK", async () => {
   const { viem, networkHelpers } = await network.create();
@@ -54,14 +55,15 @@ describe("VolSurfaceOracle through the SDK", async () => {
     return { expiry, gas: receipt.gasUsed };
   };
 
-  it("posts a first and a second surface for one expiry with 2 of 3 signers (update under 120k gas)", async () => {
+  it("posts a first and a second surface for one expiry with 2 of 3 signers (both under 120k gas)", async () => {
     const t0 = BigInt(await networkHelpers.time.latest());
     const first = await post(t0, WAD);
     await networkHelpers.time.increase(60);
     const second = await post(t0 + 60n, (11n * WAD) / 10n);
     console.log(`    post one expiry, 2-of-3: first ${first.gas} gas, update ${second.gas} gas`);
-    // Open (issue 17): the first post of an expiry writes three fresh words (two for the surface,
-    // one bitmap word) and is above the 120k target; the steady-state update must meet it.
+    // Issue 17's target: ≤ 120k. The first post here is the worst case: the surface's word and
+    // the underlying's bitmap word are both fresh.
+    assert.ok(first.gas <= 120_000n, `first post ${first.gas}`);
     assert.ok(second.gas <= 120_000n, `update ${second.gas}`);
 
     const surface = await getVolSurface(publicClient, {
