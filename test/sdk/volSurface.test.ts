@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
 import { privateKeyToAccount } from "viem/accounts";
-import { getVolSurface, signVolSurfacePost, type VolSurfacePost } from "../../packages/sdk/src/index.js";
+import {
+  type AddressBook,
+  PledgeMissingAddressError,
+  getVolSurface,
+  signVolSurfacePost,
+  type VolSurfacePost,
+} from "../../packages/sdk/src/index.js";
 
 const WAD = 10n ** 18n;
 const WETH = "0x00000000000000000000000000000000000000e7" as const;
@@ -25,6 +31,7 @@ describe("VolSurfaceOracle through the SDK", async () => {
   ]);
   await oracle.write.setUnderlying([WETH, true]);
   const chainId = await publicClient.getChainId();
+  let postedExpiry = 0n; // the expiry the first test posts, read again by the second
 
   const post = async (timestamp: bigint, level: bigint) => {
     const now = BigInt(await networkHelpers.time.latest());
@@ -60,6 +67,7 @@ describe("VolSurfaceOracle through the SDK", async () => {
     const first = await post(t0, WAD);
     await networkHelpers.time.increase(60);
     const second = await post(t0 + 60n, (11n * WAD) / 10n);
+    postedExpiry = first.expiry;
     console.log(`    post one expiry, 2-of-3: first ${first.gas} gas, update ${second.gas} gas`);
     // Issue 17's target: ≤ 120k. The first post here is the worst case: the surface's word and
     // the underlying's bitmap word are both fresh.
@@ -77,5 +85,17 @@ describe("VolSurfaceOracle through the SDK", async () => {
       const [vol] = await oracle.read.volAt([WETH, first.expiry, 2000n * WAD, strike * WAD]);
       assert.equal(surface.volAt(2000n * WAD, strike * WAD, first.expiry - now), vol);
     }
+  });
+
+  it("finds the oracle in the address book; a book written before it, without `oracle`, is refused", async () => {
+    const expiry = postedExpiry;
+    const book = { contracts: { VolSurfaceOracle: oracle.address } } as unknown as AddressBook;
+    const surface = await getVolSurface(publicClient, { addressBook: book, underlying: WETH, expiry });
+    assert.equal(surface.params.rho, -3n * 10n ** 17n);
+    const older = { contracts: {} } as unknown as AddressBook;
+    await assert.rejects(
+      getVolSurface(publicClient, { addressBook: older, underlying: WETH, expiry }),
+      PledgeMissingAddressError,
+    );
   });
 });
