@@ -178,7 +178,7 @@ export class SviChangeTooLargeError extends MathError {
     super(
       "SviChangeTooLarge(int256,int256,int256)",
       [k, previousWad, nextWad],
-      `Total variance at k = ${k} moves from ${previousWad} to ${nextWad}, more than the oracle's change ratio; post in smaller steps or with confidence below 0.5`,
+      `Total variance at k = ${k} moves from ${previousWad} to ${nextWad}, more than the allowed ratio (the change ratio / max(confidence, 0.25)); post in smaller steps`,
     );
   }
 }
