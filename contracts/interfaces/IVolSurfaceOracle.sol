@@ -52,8 +52,9 @@ interface IVolSurfaceOracle {
     error VolSurfaceNotNewer(uint256 expiry, uint256 timestamp, uint256 storedTimestamp);
     /// @notice Confidence above 1e18.
     error VolSurfaceInvalidConfidence(uint256 confidence);
-    /// @notice A parameter does not fit its stored width (|a|, |m| < 2**63; b, σ < 2**64).
-    error VolSurfaceParameterOutOfRange(uint256 expiry);
+    /// @notice A parameter is not on its stored precision: a, b, ρ, m, σ must be multiples of
+    /// `PARAM_QUANTUM` (1e8 wei) and the confidence of `CONFIDENCE_QUANTUM` (1e9 wei).
+    error VolSurfaceParameterNotQuantized(uint256 expiry);
     /// @notice Signature `index` is malformed or does not recover.
     error VolSurfaceInvalidSignature(uint256 index);
     /// @notice Signature `index` recovers to an address not above the previous one: signers must

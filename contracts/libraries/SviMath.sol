@@ -58,6 +58,10 @@ library SviMath {
     /// 1e-4, i.e. 1 % vol over one year.
     int256 internal constant CHANGE_FLOOR_WAD = 1e14;
 
+    /// @notice Confidence below which the bounded-change allowance stops growing: at or below it a
+    /// post may move total variance by 4× the governed ratio (`allowedChangeRatio`).
+    uint256 internal constant CHANGE_CONFIDENCE_FLOOR_WAD = 0.25e18;
+
     /// @notice The check points k = ln(K/S): −2, −1, −0.5, −0.25, 0, 0.25, 0.5, 1, 2 (K/S from
     /// 0.135 to 7.39). Calendar no-arbitrage and the bounded-change rule are checked here.
     function checkPoints() internal pure returns (int256[CHECK_POINTS] memory ks) {
@@ -150,6 +154,14 @@ library SviMath {
                 revert SviChangeTooLarge(checkPoints()[i], previous[i], next[i]);
             }
         }
+    }
+
+    /// @notice The factor a post of confidence `confidenceWad` may move total variance by, from the
+    /// governed `ratioWad`: ratio / max(confidence, 0.25), rounded down. Full confidence gets the
+    /// governed ratio; lower confidence a wider bound (×2 at 0.5, ×4 at or below 0.25), never none.
+    function allowedChangeRatio(uint256 ratioWad, uint256 confidenceWad) internal pure returns (uint256) {
+        uint256 c = confidenceWad > CHANGE_CONFIDENCE_FLOOR_WAD ? confidenceWad : CHANGE_CONFIDENCE_FLOOR_WAD;
+        return (ratioWad * 1e18) / c;
     }
 
     function _checkRange(Params memory p) private pure {

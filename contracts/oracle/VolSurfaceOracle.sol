@@ -15,7 +15,7 @@ import {SviMath} from "../libraries/SviMath.sol";
 /// @notice Raw-SVI smiles per (underlying, expiry), posted by anyone with an EIP-712 message
 /// signed by a quorum of whitelisted signers and checked on chain at posting (docs/vol-surface.md).
 /// @dev No external calls besides the ecrecover precompile, so no reentrancy guard (like
-/// `ChainlinkOracle`). A surface is two storage words; a per-underlying bitmap of posted days
+/// `ChainlinkOracle`). A surface is one storage word; a per-underlying bitmap of posted days
 /// finds the calendar neighbours in a few word reads.
 contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     /// @notice Most signers in the whitelist.
@@ -26,9 +26,10 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     uint256 public constant MAX_FUTURE_SKEW = 2 minutes;
     /// @notice How old a post's timestamp may be when it lands.
     uint256 public constant MAX_POST_AGE = 1 hours;
-    /// @notice Posts at or above this confidence obey the bounded-change rule; below it a post may
-    /// move the smile freely (and the engine adds margin for the low confidence).
-    uint256 public constant CHANGE_RULE_CONFIDENCE = 0.5e18;
+    /// @notice Stored precision of a, b, ρ, m and σ: each must be a multiple of 1e8 wei (1e-10).
+    uint256 public constant PARAM_QUANTUM = 1e8;
+    /// @notice Stored precision of the confidence: a multiple of 1e9 wei (1e-9).
+    uint256 public constant CONFIDENCE_QUANTUM = 1e9;
     /// @notice Bounds of `changeRatioWad` (a factor on total variance: 4e18 = vol ×2 or ÷2).
     uint256 public constant MIN_CHANGE_RATIO = 1.1e18;
     uint256 public constant MAX_CHANGE_RATIO = 16e18;
@@ -41,16 +42,18 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         "Surface(uint256 expiry,int256 a,int256 b,int256 rho,int256 m,int256 sigma,uint256 confidence)"
     );
 
-    /// @dev One surface in two words. b and σ are non-negative and < 2**64 after the checks.
-    struct Stored {
-        int64 a;
-        uint64 b;
-        int64 rho;
-        int64 m;
-        uint64 sigma;
-        uint64 confidence;
-        uint40 timestamp;
-    }
+    /// @dev One surface in one word, each field in units of its quantum (docs/vol-surface.md):
+    /// timestamp bits [0, 40), confidence [40, 70), a [70, 109) signed, b [109, 144),
+    /// ρ [144, 179) signed, m [179, 218) signed, σ [218, 256). Every admissible smile fits: its
+    /// parameters are < 2**64 wei (`SviMath`'s range), i.e. < 2**38 quanta; b ≤ 2e18 and |ρ| < 1e18
+    /// are < 2**35 and 2**34 quanta; confidence ≤ 1e18 is < 2**30 quanta; timestamps < 2**40.
+    uint256 private constant _TS_BITS = 40;
+    uint256 private constant _CONF_SHIFT = 40;
+    uint256 private constant _A_SHIFT = 70;
+    uint256 private constant _B_SHIFT = 109;
+    uint256 private constant _RHO_SHIFT = 144;
+    uint256 private constant _M_SHIFT = 179;
+    uint256 private constant _SIGMA_SHIFT = 218;
 
     /// @dev The governed configuration, one word.
     struct Config {
@@ -62,7 +65,7 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     Config private _config;
     mapping(address account => bool) private _signers;
     mapping(address underlying => bool) private _listed;
-    mapping(address underlying => mapping(uint256 expiry => Stored)) private _surfaces;
+    mapping(address underlying => mapping(uint256 expiry => uint256 packed)) private _surfaces;
     /// @dev Bit (day & 255) of word (day >> 8) is set once a surface for day `expiry / 1 days` is posted.
     mapping(address underlying => mapping(uint256 word => uint256)) private _postedDays;
 
@@ -177,27 +180,19 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         if (s.confidence > 1e18) revert VolSurfaceInvalidConfidence(s.confidence);
         SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);
         SviMath.checkAdmissible(p);
-        // Admissible: 0 ≤ b, σ < 2**64 and |ρ| < 1e18; a and m must still fit int64.
-        if (s.a != int64(s.a) || s.m != int64(s.m)) revert VolSurfaceParameterOutOfRange(expiry);
+        // Admissible: every parameter < 2**64 wei, b ≥ 0, σ > 0, |ρ| < 1e18; on the quantum, each
+        // then fits its field (see the layout above).
+        if (!_onQuantum(s)) revert VolSurfaceParameterNotQuantized(expiry);
         w = SviMath.variances(p);
 
-        Stored storage slot = _surfaces[underlying][expiry];
-        uint256 storedTs = slot.timestamp;
+        uint256 stored = _surfaces[underlying][expiry];
+        uint256 storedTs = stored & ((1 << _TS_BITS) - 1);
         if (ts <= storedTs) revert VolSurfaceNotNewer(expiry, ts, storedTs);
-        if (storedTs != 0 && s.confidence >= CHANGE_RULE_CONFIDENCE) {
-            SviMath.checkChange(SviMath.variances(_params(underlying, expiry)), w, ratioWad);
+        if (storedTs != 0) {
+            (SviMath.Params memory previous, , ) = _unpack(stored);
+            SviMath.checkChange(SviMath.variances(previous), w, SviMath.allowedChangeRatio(ratioWad, s.confidence));
         }
-        // Casts: ranges checked above (b, σ ≥ 0 and < 2**64; |ρ| < 1e18; a, m fit int64;
-        // confidence ≤ 1e18; ts ≤ now + skew < 2**40).
-        _surfaces[underlying][expiry] = Stored({
-            a: int64(s.a),
-            b: uint64(uint256(s.b)),
-            rho: int64(s.rho),
-            m: int64(s.m),
-            sigma: uint64(uint256(s.sigma)),
-            confidence: uint64(s.confidence),
-            timestamp: uint40(ts)
-        });
+        _surfaces[underlying][expiry] = _pack(s, ts);
         if (storedTs == 0) {
             uint256 day = expiry / 1 days;
             _postedDays[underlying][day >> 8] |= 1 << (day & 255);
@@ -241,9 +236,10 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
 
     /// @inheritdoc IVolSurfaceOracle
     function surface(address underlying, uint256 expiry) external view returns (Surface memory r) {
-        Stored memory s = _surfaces[underlying][expiry];
-        if (s.timestamp == 0) revert VolSurfaceNotPosted(underlying, expiry);
-        r = Surface(s.a, int256(uint256(s.b)), s.rho, s.m, int256(uint256(s.sigma)), s.timestamp, s.confidence);
+        uint256 stored = _surfaces[underlying][expiry];
+        if (stored == 0) revert VolSurfaceNotPosted(underlying, expiry);
+        (SviMath.Params memory p, uint256 ts, uint256 confidence) = _unpack(stored);
+        r = Surface(p.a, p.b, p.rho, p.m, p.sigma, ts, confidence);
     }
 
     /// @inheritdoc IVolSurfaceOracle
@@ -253,12 +249,12 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         uint256 spotWad,
         uint256 strikeWad
     ) external view returns (uint256 volWad, uint256 timestamp, uint256 confidenceWad) {
-        Stored memory s = _surfaces[underlying][expiry];
-        if (s.timestamp == 0) revert VolSurfaceNotPosted(underlying, expiry);
+        uint256 stored = _surfaces[underlying][expiry];
+        if (stored == 0) revert VolSurfaceNotPosted(underlying, expiry);
         if (expiry <= block.timestamp) revert VolSurfaceExpired(expiry);
-        SviMath.Params memory p = SviMath.Params(s.a, int256(uint256(s.b)), s.rho, s.m, int256(uint256(s.sigma)));
+        SviMath.Params memory p;
+        (p, timestamp, confidenceWad) = _unpack(stored);
         volWad = SviMath.vol(p, spotWad, strikeWad, expiry - block.timestamp);
-        (timestamp, confidenceWad) = (s.timestamp, s.confidence);
     }
 
     /// @inheritdoc IVolSurfaceOracle
@@ -296,9 +292,54 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         return _config.changeRatioWad;
     }
 
-    function _params(address underlying, uint256 expiry) private view returns (SviMath.Params memory) {
-        Stored memory s = _surfaces[underlying][expiry];
-        return SviMath.Params(s.a, int256(uint256(s.b)), s.rho, s.m, int256(uint256(s.sigma)));
+    function _params(address underlying, uint256 expiry) private view returns (SviMath.Params memory p) {
+        (p, , ) = _unpack(_surfaces[underlying][expiry]);
+    }
+
+    /// @dev Whether a, b, ρ, m, σ are multiples of `PARAM_QUANTUM` and the confidence of
+    /// `CONFIDENCE_QUANTUM` (signed `%` keeps the sign, so `!= 0` tests either way).
+    function _onQuantum(SurfaceInput calldata s) private pure returns (bool) {
+        int256 q = int256(PARAM_QUANTUM);
+        return
+            s.a % q == 0 &&
+            s.b % q == 0 &&
+            s.rho % q == 0 &&
+            s.m % q == 0 &&
+            s.sigma % q == 0 &&
+            s.confidence % CONFIDENCE_QUANTUM == 0;
+    }
+
+    /// @dev One word (layout above). The caller has checked admissibility, the quanta, confidence
+    /// ≤ 1e18 and ts ≤ now + skew, so every field fits; masks keep a negative field's sign bits out
+    /// of its neighbours.
+    function _pack(SurfaceInput calldata s, uint256 ts) private pure returns (uint256 word) {
+        int256 q = int256(PARAM_QUANTUM);
+        word =
+            ts |
+            ((s.confidence / CONFIDENCE_QUANTUM) << _CONF_SHIFT) |
+            ((uint256(s.a / q) & _mask(39)) << _A_SHIFT) |
+            (uint256(s.b / q) << _B_SHIFT) |
+            ((uint256(s.rho / q) & _mask(35)) << _RHO_SHIFT) |
+            ((uint256(s.m / q) & _mask(39)) << _M_SHIFT) |
+            (uint256(s.sigma / q) << _SIGMA_SHIFT);
+    }
+
+    /// @dev The inverse of `_pack`: signed fields are sign-extended by an arithmetic right shift.
+    function _unpack(
+        uint256 word
+    ) private pure returns (SviMath.Params memory p, uint256 timestamp, uint256 confidenceWad) {
+        int256 q = int256(PARAM_QUANTUM);
+        timestamp = word & _mask(_TS_BITS);
+        confidenceWad = ((word >> _CONF_SHIFT) & _mask(30)) * CONFIDENCE_QUANTUM;
+        p.a = (int256(word << (256 - _B_SHIFT)) >> (256 - 39)) * q;
+        p.b = int256((word >> _B_SHIFT) & _mask(35)) * q;
+        p.rho = (int256(word << (256 - _M_SHIFT)) >> (256 - 35)) * q;
+        p.m = (int256(word << (256 - _SIGMA_SHIFT)) >> (256 - 39)) * q;
+        p.sigma = int256(word >> _SIGMA_SHIFT) * q;
+    }
+
+    function _mask(uint256 bits) private pure returns (uint256) {
+        return (1 << bits) - 1;
     }
 
     /// @dev Nearest posted days strictly before and after `expiry`'s day, unexpired and within the

@@ -56,6 +56,10 @@ contract SviHarness {
         SviMath.checkChange(SviMath.variances(previous), SviMath.variances(next), ratio);
     }
 
+    function allowedChangeRatio(uint256 ratioWad, uint256 confidenceWad) external pure returns (uint256) {
+        return SviMath.allowedChangeRatio(ratioWad, confidenceWad);
+    }
+
     /// @notice Every output for a batch of cases (one eth_call per ~100 cases).
     function evaluate(Input[] calldata inputs) external pure returns (Output[] memory outputs) {
         outputs = new Output[](inputs.length);

@@ -7,6 +7,8 @@ import {
   type SviParams,
   callPrice,
   putPrice,
+  VOL_SURFACE_PARAM_QUANTUM,
+  sviAllowedChangeRatio,
   sviCheckAdmissible,
   sviCheckCalendar,
   sviCheckChange,
@@ -217,5 +219,26 @@ describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
     }
     for (const name of ["calendar ok", "calendar SviCalendarArbitrage", "change ok", "change SviChangeTooLarge"])
       assert.ok(seen.has(name), `no case hit ${name}`);
+  });
+
+  it(`${CHECK_CASES} random (ratio, confidence): the change allowance equals the chain's`, async () => {
+    for (let i = 0; i < CHECK_CASES; i++) {
+      const ratio = rng.range(11n * 10n ** 17n, 16n * WAD);
+      // Half the cases around the 0.25 floor, the rest anywhere in [0, 1].
+      const confidence = i % 2 === 0 ? rng.range(WAD / 5n, (3n * WAD) / 10n) : rng.range(0n, WAD);
+      assert.equal(
+        sviAllowedChangeRatio(ratio, confidence),
+        await harness.read.allowedChangeRatio([ratio, confidence]),
+      );
+    }
+    assert.equal(sviAllowedChangeRatio(4n * WAD, WAD), 4n * WAD);
+    assert.equal(sviAllowedChangeRatio(4n * WAD, 0n), 16n * WAD);
+  });
+
+  it("every svi.json case is on the oracle's stored precision (1e8 wei), so one-word packing loses nothing", () => {
+    for (const c of cases) {
+      for (const field of [c.a, c.b, c.rho, c.m, c.sigma])
+        assert.equal(BigInt(field) % VOL_SURFACE_PARAM_QUANTUM, 0n, `${field} off the quantum`);
+    }
   });
 });

@@ -2,14 +2,21 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { network } from "hardhat";
 import { privateKeyToAccount } from "viem/accounts";
-import { getVolSurface, signVolSurfacePost, type VolSurfacePost } from "../../packages/sdk/src/index.js";
+import {
+  type AddressBook,
+  PledgeMissingAddressError,
+  getVolSurface,
+  signVolSurfacePost,
+  type VolSurfacePost,
+} from "../../packages/sdk/src/index.js";
 
 const WAD = 10n ** 18n;
 const WETH = "0x00000000000000000000000000000000000000e7" as const;
 
 /**
  * End to end: the SDK signs a 2-of-3 post, the oracle accepts it, `getVolSurface(...).volAt`
- * equals the chain's `volAt`, and the gas of posting one expiry stays under issue 17's 120k.
+ * equals the chain's `volAt`, and the gas of posting one expiry stays under issue 17's 120k (the
+ * bench's rows come from `scripts/bench.ts` on the deployed oracle).
  */
 describe("VolSurfaceOracle through the SDK", async () => {
   const { viem, networkHelpers } = await network.create();
@@ -24,6 +31,7 @@ describe("VolSurfaceOracle through the SDK", async () => {
   ]);
   await oracle.write.setUnderlying([WETH, true]);
   const chainId = await publicClient.getChainId();
+  let postedExpiry = 0n; // the expiry the first test posts, read again by the second
 
   const post = async (timestamp: bigint, level: bigint) => {
     const now = BigInt(await networkHelpers.time.latest());
@@ -54,14 +62,16 @@ describe("VolSurfaceOracle through the SDK", async () => {
     return { expiry, gas: receipt.gasUsed };
   };
 
-  it("posts a first and a second surface for one expiry with 2 of 3 signers (update under 120k gas)", async () => {
+  it("posts a first and a second surface for one expiry with 2 of 3 signers (both under 120k gas)", async () => {
     const t0 = BigInt(await networkHelpers.time.latest());
     const first = await post(t0, WAD);
     await networkHelpers.time.increase(60);
     const second = await post(t0 + 60n, (11n * WAD) / 10n);
+    postedExpiry = first.expiry;
     console.log(`    post one expiry, 2-of-3: first ${first.gas} gas, update ${second.gas} gas`);
-    // Open (issue 17): the first post of an expiry writes three fresh words (two for the surface,
-    // one bitmap word) and is above the 120k target; the steady-state update must meet it.
+    // Issue 17's target: ≤ 120k. The first post here is the worst case: the surface's word and
+    // the underlying's bitmap word are both fresh.
+    assert.ok(first.gas <= 120_000n, `first post ${first.gas}`);
     assert.ok(second.gas <= 120_000n, `update ${second.gas}`);
 
     const surface = await getVolSurface(publicClient, {
@@ -75,5 +85,17 @@ describe("VolSurfaceOracle through the SDK", async () => {
       const [vol] = await oracle.read.volAt([WETH, first.expiry, 2000n * WAD, strike * WAD]);
       assert.equal(surface.volAt(2000n * WAD, strike * WAD, first.expiry - now), vol);
     }
+  });
+
+  it("finds the oracle in the address book; a book written before it, without `oracle`, is refused", async () => {
+    const expiry = postedExpiry;
+    const book = { contracts: { VolSurfaceOracle: oracle.address } } as unknown as AddressBook;
+    const surface = await getVolSurface(publicClient, { addressBook: book, underlying: WETH, expiry });
+    assert.equal(surface.params.rho, -3n * 10n ** 17n);
+    const older = { contracts: {} } as unknown as AddressBook;
+    await assert.rejects(
+      getVolSurface(publicClient, { addressBook: older, underlying: WETH, expiry }),
+      PledgeMissingAddressError,
+    );
   });
 });

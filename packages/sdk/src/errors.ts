@@ -807,7 +807,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   SviCalendarArbitrage: ([k, shorter, longer]) =>
     `Total variance at k = ${str(k)} falls from ${str(shorter)} (shorter expiry) to ${str(longer)} (longer): calendar arbitrage; make the longer smile at least as high`,
   SviChangeTooLarge: ([k, previous, next]) =>
-    `Total variance at k = ${str(k)} moves from ${str(previous)} to ${str(next)}, more than the oracle's change ratio; post in smaller steps or with confidence below 0.5`,
+    `Total variance at k = ${str(k)} moves from ${str(previous)} to ${str(next)}, more than the allowed ratio (the change ratio / max(confidence, 0.25)); post in smaller steps`,
   SviZeroTime: () => "No time is left to expiry, so the smile gives no volatility",
   VolSurfaceUnknownUnderlying: ([u]) => `${str(u)} is not listed on the vol-surface oracle; have the admin list it`,
   VolSurfaceExpiryNotOnGrid: ([expiry]) =>
@@ -820,8 +820,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   VolSurfaceNotNewer: ([expiry, ts, stored]) =>
     `The surface for ${when(expiry)} in force is dated ${when(stored)}, not older than this post (${when(ts)}); sign a newer one`,
   VolSurfaceInvalidConfidence: ([c]) => `Confidence ${str(c)} is above 1e18; use a value in [0, 1e18]`,
-  VolSurfaceParameterOutOfRange: ([expiry]) =>
-    `A parameter of the surface for ${when(expiry)} does not fit its stored width (|a|, |m| < 2**63); check its units`,
+  VolSurfaceParameterNotQuantized: ([expiry]) =>
+    `A parameter of the surface for ${when(expiry)} is off the stored precision (a, b, rho, m, sigma multiples of 1e8; confidence of 1e9); round it with quantizeVolSurfaceInput`,
   VolSurfaceInvalidSignature: ([i]) => `Signature ${str(i)} is malformed or does not recover; re-sign the post`,
   VolSurfaceSignersNotSorted: ([i]) =>
     `Signature ${str(i)} is not from a signer above the previous one; sort signatures by signer address, each signer once`,

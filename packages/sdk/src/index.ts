@@ -189,6 +189,7 @@ export {
 } from "./clients/pledgeActions.js";
 export { approximateMaintenance, approximatePortfolio } from "./math/approximate.js";
 export {
+  SVI_CHANGE_CONFIDENCE_FLOOR_WAD,
   SVI_CHANGE_FLOOR_WAD,
   SVI_CHECK_POINTS,
   SVI_CHECK_POINT_KS,
@@ -202,6 +203,7 @@ export {
   SviRhoOutOfRangeError,
   SviWingTooSteepError,
   SviZeroTimeError,
+  sviAllowedChangeRatio,
   sviCheckAdmissible,
   sviCheckCalendar,
   sviCheckChange,
@@ -219,6 +221,12 @@ export {
   volSurfaceTypedData,
   volSurfaceTypes,
 } from "./volSurface/typedData.js";
+export {
+  VOL_SURFACE_CONFIDENCE_QUANTUM,
+  VOL_SURFACE_PARAM_QUANTUM,
+  isVolSurfaceInputQuantized,
+  quantizeVolSurfaceInput,
+} from "./volSurface/quantum.js";
 export {
   type SignVolSurfacePostParameters,
   type SignVolSurfacePostReturnType,

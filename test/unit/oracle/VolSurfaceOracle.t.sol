@@ -7,7 +7,6 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
-import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 
 /// @notice Unit tests of `VolSurfaceOracle`: posting, every bad-input error, quorum edge cases,
@@ -171,13 +170,6 @@ contract VolSurfaceOracleTest is Test {
         oracle.volAt(WETH, e, 1e18, 1e18);
     }
 
-    function test_gridConstants_matchTheMarket() public {
-        // Solidity cannot read another contract's constants; the deployment test compares them
-        // with a deployed OptionMarket's getters. Here: the values docs/vol-surface.md states.
-        assertEq(SeriesLib.EXPIRY_TIME_OF_DAY, 8 hours);
-        assertEq(SeriesLib.MAX_EXPIRY_HORIZON, 365 days);
-    }
-
     // ================================================================ bad input
 
     function test_revert_unknownUnderlying() public {
@@ -294,12 +286,19 @@ contract VolSurfaceOracleTest is Test {
             _post(WETH, T0, s),
             abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceInvalidConfidence.selector, 1e18 + 1)
         );
-        s = _surface(e, 1e18);
-        s.m = int256(1) << 63;
-        _expectRejected(
-            _post(WETH, T0, s),
-            abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceParameterOutOfRange.selector, e)
-        );
+        // Off the stored precision (1e8 wei for a, b, ρ, m, σ; 1e9 wei for confidence): refused,
+        // each field on its own, so the oracle never stores anything but what was signed.
+        bytes memory offQuantum = abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceParameterNotQuantized.selector, e);
+        for (uint256 f; f < 6; ++f) {
+            s = _surface(e, 1e18);
+            if (f == 0) s.a += 1;
+            if (f == 1) s.b -= 1;
+            if (f == 2) s.rho -= 0.5e8;
+            if (f == 3) s.m = -1;
+            if (f == 4) s.sigma += 1e8 - 1;
+            if (f == 5) s.confidence -= 1e8;
+            _expectRejected(_post(WETH, T0, s), offQuantum);
+        }
         s = _surface(e, 1e18);
         s.a = int256(1) << 64;
         _expectRejected(_post(WETH, T0, s), abi.encodeWithSelector(SviMath.SviInputOutOfRange.selector));
@@ -452,7 +451,7 @@ contract VolSurfaceOracleTest is Test {
 
     // ================================================================ bounded change
 
-    function test_change_boundedUnlessLowConfidence() public {
+    function test_change_boundWidensAsConfidenceFalls() public {
         uint256 e = _expiry(30);
         _postSigned(_post(WETH, T0, _surface(e, 0.3e18)));
         // ×3.67 total variance (vol ×1.9) is inside the default limit of ×4: accepted.
@@ -462,20 +461,38 @@ contract VolSurfaceOracleTest is Test {
         vm.warp(T0 + 2);
         _expectRejectedPartial(_post(WETH, T0 + 2, _surface(e, 4.5e18)), SviMath.SviChangeTooLarge.selector);
         _expectRejectedPartial(_post(WETH, T0 + 2, _surface(e, 0.25e18)), SviMath.SviChangeTooLarge.selector);
-        // At confidence 0.5 the rule still holds; just below it the same jump is accepted.
+        // The allowance is ratio / max(confidence, 0.25): ×4.09 needs confidence ≤ 4/4.09 ≈ 0.978.
         IVolSurfaceOracle.SurfaceInput memory s = _surface(e, 4.5e18);
-        s.confidence = 0.5e18;
+        s.confidence = 0.98e18;
         _expectRejectedPartial(_post(WETH, T0 + 2, s), SviMath.SviChangeTooLarge.selector);
-        s.confidence = 0.5e18 - 1;
+        s.confidence = 0.97e18;
         _postSigned(_post(WETH, T0 + 2, s));
-        assertEq(oracle.surface(WETH, e).confidenceWad, 0.5e18 - 1);
+        assertEq(oracle.surface(WETH, e).confidenceWad, 0.97e18);
+        // Even at zero confidence the bound holds (×16 = 4 × 4). Raising a alone (b fixed, so Lee's
+        // bound is not what refuses): w(0) from 0.18 to 2.99 (×16.6) refused, to 2.69 (×14.9) accepted.
+        vm.warp(T0 + 3);
+        s = _surface(e, 4.5e18);
+        s.confidence = 0;
+        s.a = 2.9e18;
+        _expectRejectedPartial(_post(WETH, T0 + 3, s), SviMath.SviChangeTooLarge.selector);
+        s.a = 2.6e18;
+        _postSigned(_post(WETH, T0 + 3, s));
+        // The next full-confidence post is bounded against that one: straight back (÷14.9) refused,
+        // back in two steps of less than ×4 accepted.
+        vm.warp(T0 + 4);
+        _expectRejectedPartial(_post(WETH, T0 + 4, _surface(e, 4.5e18)), SviMath.SviChangeTooLarge.selector);
+        s.confidence = 1e18;
+        s.a = 0.6e18;
+        _postSigned(_post(WETH, T0 + 4, s));
+        vm.warp(T0 + 5);
+        _postSigned(_post(WETH, T0 + 5, _surface(e, 4.5e18)));
         // A tighter governed ratio applies to the next post: ×1.11 refused, ×1.09 accepted.
         vm.expectEmit(address(oracle));
         emit IVolSurfaceOracle.ChangeRatioSet(1.1e18);
         oracle.setChangeRatio(1.1e18);
-        vm.warp(T0 + 3);
-        _expectRejectedPartial(_post(WETH, T0 + 3, _surface(e, 5e18)), SviMath.SviChangeTooLarge.selector);
-        _postSigned(_post(WETH, T0 + 3, _surface(e, 4.9e18)));
+        vm.warp(T0 + 6);
+        _expectRejectedPartial(_post(WETH, T0 + 6, _surface(e, 5e18)), SviMath.SviChangeTooLarge.selector);
+        _postSigned(_post(WETH, T0 + 6, _surface(e, 4.9e18)));
     }
 
     // ================================================================ governance
@@ -570,12 +587,13 @@ contract VolSurfaceOracleTest is Test {
 
         IVolSurfaceOracle.SurfaceInput memory s = IVolSurfaceOracle.SurfaceInput({
             expiry: bound(day, 0, 3) == 0 ? e : _expiry(bound(day, 1, 60)),
-            a: bound(a, -1e18, 2e18),
-            b: bound(b, -0.1e18, 2.2e18),
-            rho: bound(rho, -1.05e18, 1.05e18),
-            m: bound(m, -1e18, 1e18),
-            sigma: bound(sigma, -0.1e18, 2e18),
-            confidence: bound(confidence, 0, 1.1e18)
+            // On the stored quanta (1e8 wei; confidence 1e9 wei), beyond the admissible ranges.
+            a: bound(a, -1e10, 2e10) * 1e8,
+            b: bound(b, -0.1e10, 2.2e10) * 1e8,
+            rho: bound(rho, -1.05e10, 1.05e10) * 1e8,
+            m: bound(m, -1e10, 1e10) * 1e8,
+            sigma: bound(sigma, -0.1e10, 2e10) * 1e8,
+            confidence: bound(confidence, 0, 1.1e9) * 1e9
         });
         vm.warp(T0 + 1);
         IVolSurfaceOracle.SurfacePost memory p = _post(WETH, T0 + 1, s);
@@ -592,5 +610,67 @@ contract VolSurfaceOracleTest is Test {
                 oracle.surface(WETH, s.expiry);
             }
         }
+    }
+
+    /// @dev One-word packing is exact: any admissible smile on the quanta, up to the extremes of
+    /// SviMath's range (|parameter| < 2**64 wei), reads back as posted, and prices as posted.
+    function testFuzz_packingRoundTrips(int256 a, int256 b, int256 rho, int256 m, int256 sigma, uint256 c) public {
+        int256 limit = int256((uint256(1) << 64) / 1e8); // quanta strictly below 2**64 wei
+        IVolSurfaceOracle.SurfaceInput memory s;
+        s.expiry = _expiry(30);
+        s.rho = bound(rho, -1e10 + 1, 1e10 - 1) * 1e8;
+        // Lee: b·(1 + |ρ|) ≤ 2.
+        int256 absRho = s.rho < 0 ? -s.rho : s.rho;
+        s.b = bound(b, 0, int256(2e36 / (1e18 + uint256(absRho))) / 1e8) * 1e8;
+        s.sigma = bound(sigma, 1, limit - 1) * 1e8;
+        s.m = bound(m, -limit + 1, limit - 1) * 1e8;
+        s.a = bound(a, 0, limit - 1) * 1e8; // a ≥ 0 keeps the minimum variance ≥ 0
+        if (uint256(a) % 2 == 1) s.a = -s.a / 1e18; // some negative a, small enough to stay admissible
+        s.a = (s.a / 1e8) * 1e8;
+        s.confidence = bound(c, 0, 1e9) * 1e9;
+        try oracle.post(_post(WETH, T0, s), _sigs(_post(WETH, T0, s), _two())) {
+            IVolSurfaceOracle.Surface memory r = oracle.surface(WETH, s.expiry);
+            assertEq(r.a, s.a);
+            assertEq(r.b, s.b);
+            assertEq(r.rho, s.rho);
+            assertEq(r.m, s.m);
+            assertEq(r.sigma, s.sigma);
+            assertEq(r.timestamp, T0);
+            assertEq(r.confidenceWad, s.confidence);
+        } catch (bytes memory err) {
+            // Only inadmissibility (a negative minimum) may refuse such a smile.
+            assertEq(bytes4(err), SviMath.SviNegativeVariance.selector);
+        }
+    }
+
+    function test_packing_extremes() public {
+        int256 top = int256((((uint256(1) << 64) - 1) / 1e8) * 1e8);
+        IVolSurfaceOracle.SurfaceInput memory s = IVolSurfaceOracle.SurfaceInput({
+            expiry: _expiry(30),
+            a: top,
+            b: 2e18,
+            rho: 0,
+            m: -top,
+            sigma: top,
+            confidence: 1e18
+        });
+        _postSigned(_post(WETH, T0, s));
+        IVolSurfaceOracle.Surface memory r = oracle.surface(WETH, s.expiry);
+        assertEq(abi.encode(r.a, r.b, r.rho, r.m, r.sigma, r.confidenceWad), abi.encode(top, 2e18, 0, -top, top, 1e18));
+        s = IVolSurfaceOracle.SurfaceInput({
+            expiry: _expiry(29),
+            a: top,
+            b: 1e8,
+            rho: -1e18 + 1e8,
+            m: top,
+            sigma: 1e8,
+            confidence: 0
+        });
+        _postSigned(_post(WETH, T0, s));
+        r = oracle.surface(WETH, s.expiry);
+        assertEq(
+            abi.encode(r.a, r.b, r.rho, r.m, r.sigma, r.confidenceWad),
+            abi.encode(top, 1e8, -1e18 + 1e8, top, 1e8, 0)
+        );
     }
 }

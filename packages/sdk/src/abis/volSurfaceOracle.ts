@@ -136,7 +136,7 @@ export const volSurfaceOracleAbi = [
   },
   {
     inputs: [{ internalType: "uint256", name: "expiry", type: "uint256" }],
-    name: "VolSurfaceParameterOutOfRange",
+    name: "VolSurfaceParameterNotQuantized",
     type: "error",
   },
   {
@@ -258,7 +258,7 @@ export const volSurfaceOracleAbi = [
   },
   {
     inputs: [],
-    name: "CHANGE_RULE_CONFIDENCE",
+    name: "CONFIDENCE_QUANTUM",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -308,6 +308,13 @@ export const volSurfaceOracleAbi = [
   {
     inputs: [],
     name: "MIN_CHANGE_RATIO",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "PARAM_QUANTUM",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",

@@ -27,6 +27,8 @@ const K_LIMIT = 1n << 72n;
 export const SVI_CHECK_POINTS = 9;
 /** Floor under total variance in the change rule (1e-4: 1 % vol over a year), WAD. */
 export const SVI_CHANGE_FLOOR_WAD = 10n ** 14n;
+/** Confidence below which the bounded-change allowance stops growing (0.25), WAD. */
+export const SVI_CHANGE_CONFIDENCE_FLOOR_WAD = WAD / 4n;
 /** The check points k = ln(K/S), WAD: −2, −1, −0.5, −0.25, 0, 0.25, 0.5, 1, 2. */
 export const SVI_CHECK_POINT_KS: readonly bigint[] = [
   -2n * WAD,
@@ -176,7 +178,7 @@ export class SviChangeTooLargeError extends MathError {
     super(
       "SviChangeTooLarge(int256,int256,int256)",
       [k, previousWad, nextWad],
-      `Total variance at k = ${k} moves from ${previousWad} to ${nextWad}, more than the oracle's change ratio; post in smaller steps or with confidence below 0.5`,
+      `Total variance at k = ${k} moves from ${previousWad} to ${nextWad}, more than the allowed ratio (the change ratio / max(confidence, 0.25)); post in smaller steps`,
     );
   }
 }
@@ -311,4 +313,18 @@ export function sviCheckChange(previous: readonly bigint[], next: readonly bigin
       throw new SviChangeTooLargeError(SVI_CHECK_POINT_KS[i]!, previous[i]!, next[i]!);
     }
   }
+}
+
+/**
+ * The factor a post of confidence `confidenceWad` may move total variance by, from the governed
+ * `ratioWad`: ratio / max(confidence, 0.25), rounded down, as `SviMath.allowedChangeRatio`. Full
+ * confidence gets the governed ratio, lower confidence a wider bound (×4 at or below 0.25), never
+ * none. Pass the result to `sviCheckChange`.
+ *
+ * @example
+ * sviAllowedChangeRatio(4n * 10n ** 18n, 5n * 10n ** 17n) === 8n * 10n ** 18n; // true
+ */
+export function sviAllowedChangeRatio(ratioWad: bigint, confidenceWad: bigint): bigint {
+  const c = confidenceWad > SVI_CHANGE_CONFIDENCE_FLOOR_WAD ? confidenceWad : SVI_CHANGE_CONFIDENCE_FLOOR_WAD;
+  return (ratioWad * WAD) / c;
 }

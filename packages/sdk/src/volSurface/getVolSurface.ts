@@ -1,14 +1,18 @@
 import type { Address, ReadContractErrorType } from "viem";
+
+import type { AddressBook } from "../addressBook.js";
 import { readContract } from "viem/actions";
 
 import { volSurfaceOracleAbi } from "../abis/index.js";
 import type { PledgeErrorType } from "../errors.js";
-import type { ReadClient } from "../internal/actions.js";
+import { type ReadClient, contractAddress } from "../internal/actions.js";
 import { type SviParams, sviVol } from "../math/sviMath.js";
 
 export interface GetVolSurfaceParameters {
-  /** The VolSurfaceOracle's address. */
-  oracle: Address;
+  /** The deployment: the oracle is `addressBook.contracts.VolSurfaceOracle`, like other reads. */
+  addressBook?: AddressBook | undefined;
+  /** An explicit VolSurfaceOracle address, which wins over the book's (e.g. a standalone oracle). */
+  oracle?: Address | undefined;
   underlying: Address;
   /** Unix seconds. */
   expiry: bigint;
@@ -33,19 +37,23 @@ export type GetVolSurfaceErrorType = PledgeErrorType | ReadContractErrorType;
 
 /**
  * The raw-SVI surface in force for (underlying, expiry), with a pure `volAt` that equals the
- * oracle's to the wei. Reverts (`VolSurfaceNotPosted`) when none was posted.
+ * oracle's to the wei. The oracle is the address book's `VolSurfaceOracle` unless `oracle` is
+ * given; a book without one (written before the oracle existed) and no `oracle` throws
+ * `PledgeMissingAddressError`. Reverts
+ * (`VolSurfaceNotPosted`) when no surface was posted.
  *
  * @example
- * const surface = await getVolSurface(publicClient, { oracle, underlying: weth, expiry });
- * surface.volAt(2000n * 10n ** 18n, 1800n * 10n ** 18n, expiry - now);
+ * const surface = await getVolSurface(publicClient, { addressBook, underlying: weth, expiry });
+ * surface.volAt(2000n * 10n ** 18n, 1800n * 10n ** 18n, expiry - now) > 0n; // true
  */
 export async function getVolSurface(
   client: ReadClient,
   params: GetVolSurfaceParameters,
 ): Promise<GetVolSurfaceReturnType> {
   const at = params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber };
+  const oracle = contractAddress(params.oracle, params.addressBook, "VolSurfaceOracle");
   const s = await readContract(client, {
-    address: params.oracle,
+    address: oracle,
     abi: volSurfaceOracleAbi,
     functionName: "surface",
     args: [params.underlying, params.expiry],

@@ -6,7 +6,11 @@ import type { SviParams } from "../math/sviMath.js";
 export interface VolSurfaceInput extends SviParams {
   /** Unix seconds, 08:00 UTC of a day (the series grid). */
   expiry: bigint;
-  /** In [0, 1e18]; below 0.5e18 the bounded-change rule is waived. */
+  /**
+   * In [0, 1e18], a multiple of 1e9; lower confidence widens the bounded-change rule
+   * (`sviAllowedChangeRatio`). a, b, rho, m, sigma must be multiples of 1e8
+   * (`quantizeVolSurfaceInput`).
+   */
   confidence: bigint;
 }
 
