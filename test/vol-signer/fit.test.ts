@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { type SviParams, callPrice, putPrice, sviCheckAdmissible, sviVol } from "../../packages/sdk/src/index.js";
+import {
+  type SviParams,
+  callPrice,
+  isVolSurfaceInputQuantized,
+  putPrice,
+  sviCheckAdmissible,
+  sviVol,
+} from "../../packages/sdk/src/index.js";
 import {
   type Quote,
   VolSignerError,
@@ -126,9 +133,22 @@ describe("vol-signer fit: arbitrage in the quotes is repaired or refused, readab
     const { post } = buildPost(volQuotes(steep, ks), { nowSeconds: NOW, maxRmseVol: 10 });
     const s = post.surfaces[0]!;
     sviCheckAdmissible(s);
+    assert.ok(isVolSurfaceInputQuantized(s), "on the oracle's quantum");
     const absRho = s.rho < 0n ? -s.rho : s.rho;
     assert.ok(s.b * (WAD + absRho) <= 2n * WAD * WAD);
     assert.ok(num(s.b) * (1 + Math.abs(num(s.rho))) > 1.99, "the wing sits on the bound");
+  });
+
+  it("every surface is on the oracle's quantum; the confidence is rounded down to 1e-9", () => {
+    const { post } = buildPost(volQuotes(steep, ks), {
+      nowSeconds: NOW,
+      maxRmseVol: 10,
+      confidenceWad: 123_456_789_987_654_321n,
+    });
+    for (const s of post.surfaces) {
+      assert.ok(isVolSurfaceInputQuantized(s));
+      assert.equal(s.confidence, 123_456_789_000_000_000n);
+    }
   });
 
   it("one quote 30 vol points off the smile (a butterfly arbitrage): repaired, the outlier left outside its spread", () => {

@@ -106,7 +106,7 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
       signerRun(0, 5),
       (e: unknown) =>
         e instanceof VolSignerError &&
-        /^expiry .*Z: Total variance at k = .* moves from .* more than the oracle's change ratio; .* nothing posted$/.test(
+        /^expiry .*Z: Total variance at k = .* moves from .* more than the allowed ratio .*\(allowed ratio 4 at confidence 1\); nothing posted$/.test(
           e.message,
         ),
     );

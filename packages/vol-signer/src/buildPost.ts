@@ -1,8 +1,9 @@
 /**
  * From quotes to a post the oracle will accept: one raw-SVI smile per expiry, fitted
- * (`fitSvi.ts`), rounded to WAD and checked with the SDK's exact mirrors of the oracle's checks —
- * admissibility, calendar against the neighbouring expiries (of the post and on chain) and the
- * bounded change from the surface in force. Any failure is a `VolSignerError` (REJECTED) and no
+ * (`fitSvi.ts`), quantized to the oracle's stored precision (the SDK's `quantizeVolSurfaceInput`) and
+ * checked with the SDK's exact mirrors of the oracle's checks — admissibility, calendar against the
+ * neighbouring expiries (of the post and on chain) and the bounded change from the surface in
+ * force, widened for low confidence (`sviAllowedChangeRatio`). Any failure is a `VolSignerError` (REJECTED) and no
  * post is returned.
  */
 import type { Address } from "viem";
@@ -12,6 +13,10 @@ import {
   type SviParams,
   type VolSurfaceInput,
   type VolSurfacePost,
+  VOL_SURFACE_PARAM_QUANTUM,
+  isVolSurfaceInputQuantized,
+  quantizeVolSurfaceInput,
+  sviAllowedChangeRatio,
   sviCheckAdmissible,
   sviCheckCalendar,
   sviCheckChange,
@@ -28,7 +33,6 @@ const DAY = 86_400n;
 const YEAR_SECONDS = 365 * 86_400;
 /** `SeriesLib.MAX_EXPIRY_HORIZON`. */
 const MAX_HORIZON = 365n * DAY;
-const INT64_MAX = (1n << 63n) - 1n;
 /** Spreads narrower than this (in vol) weigh as this, so that a zero-width quote cannot dominate. */
 const MIN_SPREAD_VOL = 1e-3;
 /** A smile needs at least this many strikes (SVI has five parameters). */
@@ -44,7 +48,7 @@ export interface OracleContext {
 export interface BuildPostOptions {
   /** The post's timestamp and the time T is measured from, unix seconds. */
   nowSeconds: bigint;
-  /** Confidence of every surface, WAD (default 1e18). */
+  /** Confidence of every surface, WAD (default 1e18); rounded down to the oracle's 1e-9. */
   confidenceWad?: bigint;
   /** Reject an expiry whose fitted vols miss the quotes' mids by more than this RMS (default 0.05: 5 vol points). */
   maxRmseVol?: number;
@@ -55,8 +59,9 @@ export interface BuildPostOptions {
 /** How one expiry's fit went. */
 export interface ExpiryFit {
   expiry: bigint;
+  /** The fit as posted: on the oracle's 1e-10 quantum, admissible by the SDK's exact checks. */
   params: SviParams;
-  /** The float fit before rounding. */
+  /** The float fit before quantizing. */
   fitted: SviFloat;
   /** Quotes used (two-sided) and skipped (no bid). */
   quotes: number;
@@ -91,10 +96,20 @@ function because(error: unknown): string {
  */
 export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): BuildPostResult {
   const now = options.nowSeconds;
-  const confidence = options.confidenceWad ?? WAD;
-  if (confidence < 0n || confidence > WAD) {
-    throw new VolSignerError(ExitCode.INPUT, `confidence ${num(confidence)} is outside [0, 1]`);
+  const given = options.confidenceWad ?? WAD;
+  if (given < 0n || given > WAD) {
+    throw new VolSignerError(ExitCode.INPUT, `confidence ${num(given)} is outside [0, 1]`);
   }
+  // The oracle stores confidence in 1e-9 steps: round down, never claiming more than given.
+  const confidence = quantizeVolSurfaceInput({
+    expiry: 0n,
+    a: 0n,
+    b: 0n,
+    rho: 0n,
+    m: 0n,
+    sigma: 0n,
+    confidence: given,
+  }).confidence;
   if (quotes.length === 0) throw new VolSignerError(ExitCode.INPUT, "no quotes");
   const underlying = quotes[0]!.underlying as Address;
   const byExpiry = new Map<bigint, Quote[]>();
@@ -125,17 +140,19 @@ export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): 
     }
   }
 
-  // Bounded change from the surface in force (the oracle's rule applies at confidence ≥ 0.5).
-  if (options.oracle !== undefined && confidence >= WAD / 2n) {
+  // Bounded change from the surface in force: the governed ratio / max(confidence, 0.25), as the
+  // oracle applies it at every confidence.
+  if (options.oracle !== undefined) {
+    const allowed = sviAllowedChangeRatio(options.oracle.changeRatioWad, confidence);
     for (const f of fits) {
       const previous = options.oracle.surfaces.get(f.expiry);
       if (previous === undefined) continue;
       try {
-        sviCheckChange(sviVariances(previous), sviVariances(f.params), options.oracle.changeRatioWad);
+        sviCheckChange(sviVariances(previous), sviVariances(f.params), allowed);
       } catch (error) {
         throw new VolSignerError(
           ExitCode.REJECTED,
-          `expiry ${iso(f.expiry)}: ${because(error)} (ratio ${num(options.oracle.changeRatioWad)}); nothing posted`,
+          `expiry ${iso(f.expiry)}: ${because(error)} (allowed ratio ${num(allowed)} at confidence ${num(confidence)}); nothing posted`,
         );
       }
     }
@@ -235,28 +252,38 @@ function fitExpiry(expiry: bigint, quotes: readonly Quote[], now: bigint, maxRms
 }
 
 /**
- * The float fit rounded to WAD, then moved by the few wei rounding can cost so that the SDK's
- * exact checks (which round against the poster) pass; anything else is a refusal.
+ * The float fit on the oracle's stored precision (the SDK's `quantizeVolSurfaceInput`: a, b, ρ, m,
+ * σ to 1e-10), then nudged by the quanta rounding can cost so that the SDK's exact checks (which
+ * round against the poster) pass — b down under Lee's bound, a up over negative variance — and
+ * checked again; anything else is a refusal.
  */
 function quantise(p: SviFloat, label: string): SviParams {
+  const q = VOL_SURFACE_PARAM_QUANTUM;
   const wad = (x: number) => BigInt(Math.round(x * 1e18));
-  const rho = wad(p.rho);
-  const absRho = rho < 0n ? -rho : rho;
-  let b = wad(p.b);
-  // Lee's bound exactly: b·(1e18 + |ρ|) ≤ 2e36.
+  const s = quantizeVolSurfaceInput({
+    expiry: 0n,
+    a: wad(p.a),
+    b: wad(p.b),
+    rho: wad(p.rho),
+    m: wad(p.m),
+    sigma: wad(p.sigma),
+    confidence: 0n,
+  });
+  const absRho = s.rho < 0n ? -s.rho : s.rho;
+  // Lee's bound exactly: b·(1e18 + |ρ|) ≤ 2e36, b on the quantum.
   const bMax = (2n * WAD * WAD) / (WAD + absRho);
-  if (b > bMax) b = bMax;
-  const params: SviParams = { a: wad(p.a), b, rho, m: wad(p.m), sigma: wad(p.sigma) };
+  if (s.b > bMax) s.b = bMax - (bMax % q);
+  const params: SviParams = { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma };
   for (let attempt = 0; ; attempt++) {
     try {
       sviCheckAdmissible(params);
       break;
     } catch (error) {
       if (!(error instanceof MathError)) throw error;
-      // The minimum of w rounds down on chain: lift a by what is missing (a few wei at most).
+      // The minimum of w rounds down on chain: lift a by the whole quanta missing (one or two).
       const missing = error.args[0];
       if (attempt < 3 && error.name === "SviNegativeVarianceError" && typeof missing === "bigint") {
-        params.a += -missing + 1n;
+        params.a += ((-missing + q - 1n) / q) * q;
         continue;
       }
       throw new VolSignerError(
@@ -265,16 +292,8 @@ function quantise(p: SviFloat, label: string): SviParams {
       );
     }
   }
-  for (const [name, value] of [
-    ["a", params.a],
-    ["m", params.m],
-  ] as const) {
-    if (value > INT64_MAX || value < -INT64_MAX - 1n) {
-      throw new VolSignerError(
-        ExitCode.REJECTED,
-        `${label}: SVI ${name} = ${num(value)} is outside the oracle's int64 range`,
-      );
-    }
+  if (!isVolSurfaceInputQuantized({ expiry: 0n, ...params, confidence: 0n })) {
+    throw new Error(`${label}: the quantized fit is off the oracle's quantum`); // a bug, not a refusal
   }
   return params;
 }

@@ -54,7 +54,10 @@ function client(rpc: string) {
   return http(rpc, { retryCount: 0, timeout: TIMEOUT_MS });
 }
 
-/** The oracle and chain id: --oracle/--chain-id, or a deployment file's chainId and contracts.VolSurfaceOracle. */
+/**
+ * The oracle and chain id: by default the deployment file's contracts.VolSurfaceOracle and chainId;
+ * --oracle and --chain-id override them (or stand alone, for an oracle outside a deployment).
+ */
 async function target(flags: ChainFlags): Promise<{ oracle: Address; chainId: number | undefined }> {
   let oracle = flags.oracle;
   let chainId = flags.chainId === undefined ? undefined : Number(flags.chainId);
@@ -235,7 +238,7 @@ const fitFlags = (command: Command) =>
     )
     .option(
       "--confidence <c>",
-      "confidence of every surface, in [0, 1]; below 0.5 the oracle's change rule is waived",
+      "confidence of every surface, in [0, 1] (1e-9 steps, rounded down); the change bound is the oracle's ratio / max(c, 0.25)",
       "1",
     )
     .option("--max-rmse <points>", "refuse an expiry whose fit misses the quotes by more vol points RMS", "5");
@@ -262,8 +265,8 @@ keyFlags(
       .command("sign")
       .description("fit, check against the oracle (with --rpc), sign; write the payload and/or post it")
       .argument("<quotes>", "CSV or .json quote file")
-      .option("--oracle <address>", "the VolSurfaceOracle")
-      .option("--deployment <file>", "address book giving chainId (and contracts.VolSurfaceOracle, if deployed there)")
+      .option("--deployment <file>", "address book: chainId and the oracle, contracts.VolSurfaceOracle (the default)")
+      .option("--oracle <address>", "a VolSurfaceOracle other than the deployment's (overrides it)")
       .option("--chain-id <id>", "chain to sign for (default: --rpc's, or the deployment's)")
       .option("--rpc <url>", "JSON-RPC URL: check calendar and change against the surfaces in force")
       .option("--out <file>", "write the signed payload here, for `post`")
