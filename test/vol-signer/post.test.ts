@@ -41,7 +41,7 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
   ];
 
   /** What one signer does: read the oracle, fit, sign; the payload goes through its JSON form. */
-  async function signerRun(index: number, scale = 1) {
+  async function signerRun(index: number, scale = 1, confidenceWad = WAD) {
     const now = BigInt(await networkHelpers.time.latest());
     const quotes = truths.flatMap(({ days, p }) =>
       sviQuotes({
@@ -56,13 +56,13 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
       underlying: WETH,
       expiries: [...new Set(quotes.map((q) => q.expiry))],
     });
-    const built = buildPost(quotes, { nowSeconds: now, oracle: context });
+    const built = buildPost(quotes, { nowSeconds: now, confidenceWad, oracle: context });
     const payload = await signPayload(signers[index]!, { chainId, oracle: oracle.address, post: built.post });
     const file = `signer-${index}.json`;
     return { built, file, payload: parsePayload(payloadToJson(payload), file) };
   }
 
-  it("posts a 2-of-3 merge of two signers' payloads; getVolSurface equals the fitted WAD parameters", async () => {
+  it("posts a 2-of-3 merge of two signers' payloads; getVolSurface equals the fitted, quantized parameters", async () => {
     const [alice, bob] = [await signerRun(0), await signerRun(1)];
     assert.deepEqual(alice.payload.post, bob.payload.post, "both signers fit the same quotes to the same post");
     const merged = await mergePayloads([alice, bob]);
@@ -122,5 +122,17 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
       postSigned(publicClient, poster!, { oracle: merged.oracle, signed: merged.signed, signers: merged.signers }),
       new RegExp(`${stranger.address} is not a signer of oracle`),
     );
+  });
+
+  it("the same move at confidence 0.25 fits the widened bound (ratio / 0.25): signed, posted, held", async () => {
+    await networkHelpers.time.increase(60);
+    const [alice, bob] = [await signerRun(0, 5, WAD / 4n), await signerRun(1, 5, WAD / 4n)];
+    const merged = await mergePayloads([alice, bob]);
+    await postSigned(publicClient, poster!, { oracle: merged.oracle, signed: merged.signed, signers: merged.signers });
+    for (const s of alice.built.post.surfaces) {
+      const onChain = await getVolSurface(publicClient, { oracle: oracle.address, underlying: WETH, expiry: s.expiry });
+      assert.equal(onChain.confidenceWad, WAD / 4n);
+      assert.deepEqual(onChain.params, { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma });
+    }
   });
 });

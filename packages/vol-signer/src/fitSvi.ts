@@ -46,7 +46,7 @@ export interface SviFitResult {
   objective: number;
 }
 
-/** |ρ| ≤ 1 − RHO_MARGIN: strictly inside the oracle's |ρ| < 1 after rounding to WAD. */
+/** |ρ| ≤ 1 − RHO_MARGIN: strictly inside the oracle's |ρ| < 1 after quantizing to 1e-10. */
 const RHO_MARGIN = 1e-3;
 /** Knots of the chords under √(1 − ρ²) on [−1, 1]. */
 const SQRT_KNOTS = [-1, -0.97, -0.9, -0.75, -0.5, 0, 0.5, 0.75, 0.9, 0.97, 1];
