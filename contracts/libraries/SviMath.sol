@@ -164,6 +164,41 @@ library SviMath {
         return (ratioWad * 1e18) / c;
     }
 
+    /// @notice The window over which the bounded change is measured: a surface may move by the
+    /// factor R(c) per `CHANGE_PERIOD` of elapsed time, not per post (docs/vol-surface.md).
+    uint256 internal constant CHANGE_PERIOD = 1 hours;
+    /// @notice The confidence step (the oracle's stored confidence quantum, 1e-9).
+    uint256 internal constant CONFIDENCE_STEP = 1e9;
+
+    /// @notice The factor a post may move total variance by, `elapsed` seconds after the surface in
+    /// force: R(c)^(elapsed / CHANGE_PERIOD), with R(c) = `allowedChangeRatio(ratioWad, c)`, and
+    /// R(c) itself once `elapsed` ≥ `CHANGE_PERIOD` (no credit banks beyond one period). The power is
+    /// Solady's expWad(lnWad(R(c))·elapsed / period), ~1 wei. Chained posts multiply their factors,
+    /// so their product over any span is R(c)^(span / period): the bound is per unit of time.
+    function allowedChangeRatioOver(
+        uint256 ratioWad,
+        uint256 confidenceWad,
+        uint256 elapsed
+    ) internal pure returns (uint256) {
+        uint256 r = allowedChangeRatio(ratioWad, confidenceWad);
+        if (elapsed >= CHANGE_PERIOD) return r;
+        // r ≤ 16e18 / 0.25 = 64e18, so ln r < 4.2e18; the product stays far from any overflow.
+        return uint256(FixedPointMathLib.expWad((FixedPointMathLib.lnWad(int256(r)) * int256(elapsed)) / int256(CHANGE_PERIOD)));
+    }
+
+    /// @notice The confidence a post stands at, `elapsed` seconds after a surface in force at
+    /// `previousWad`: min(posted, previous + elapsed / CHANGE_PERIOD), the rise floored to
+    /// `CONFIDENCE_STEP`. Confidence may fall at once but rises by at most 1 per period, so a jump
+    /// posted at low confidence cannot be relabelled at full confidence straight after.
+    function carriedConfidence(
+        uint256 previousWad,
+        uint256 postedWad,
+        uint256 elapsed
+    ) internal pure returns (uint256) {
+        uint256 cap = previousWad + ((elapsed * 1e9) / CHANGE_PERIOD) * CONFIDENCE_STEP;
+        return postedWad < cap ? postedWad : cap;
+    }
+
     function _checkRange(Params memory p) private pure {
         if ((_abs(p.a) | _abs(p.b) | _abs(p.rho) | _abs(p.m) | _abs(p.sigma)) >= PARAM_LIMIT)
             revert SviInputOutOfRange();

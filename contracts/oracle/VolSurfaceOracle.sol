@@ -188,11 +188,20 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         uint256 stored = _surfaces[underlying][expiry];
         uint256 storedTs = stored & ((1 << _TS_BITS) - 1);
         if (ts <= storedTs) revert VolSurfaceNotNewer(expiry, ts, storedTs);
+        uint256 confidence = s.confidence;
         if (storedTs != 0) {
-            (SviMath.Params memory previous, , ) = _unpack(stored);
-            SviMath.checkChange(SviMath.variances(previous), w, SviMath.allowedChangeRatio(ratioWad, s.confidence));
+            // Per unit of time: bounded against the surface in force by R(c)^(elapsed / period),
+            // at the confidence carried forward (docs/vol-surface.md, "Bounded change").
+            (SviMath.Params memory previous, , uint256 previousConfidence) = _unpack(stored);
+            uint256 elapsed = ts - storedTs;
+            confidence = SviMath.carriedConfidence(previousConfidence, confidence, elapsed);
+            SviMath.checkChange(
+                SviMath.variances(previous),
+                w,
+                SviMath.allowedChangeRatioOver(ratioWad, confidence, elapsed)
+            );
         }
-        _surfaces[underlying][expiry] = _pack(s, ts);
+        _surfaces[underlying][expiry] = _pack(s, ts, confidence);
         if (storedTs == 0) {
             uint256 day = expiry / 1 days;
             _postedDays[underlying][day >> 8] |= 1 << (day & 255);
@@ -312,11 +321,11 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     /// @dev One word (layout above). The caller has checked admissibility, the quanta, confidence
     /// ≤ 1e18 and ts ≤ now + skew, so every field fits; masks keep a negative field's sign bits out
     /// of its neighbours.
-    function _pack(SurfaceInput calldata s, uint256 ts) private pure returns (uint256 word) {
+    function _pack(SurfaceInput calldata s, uint256 ts, uint256 confidence) private pure returns (uint256 word) {
         int256 q = int256(PARAM_QUANTUM);
         word =
             ts |
-            ((s.confidence / CONFIDENCE_QUANTUM) << _CONF_SHIFT) |
+            ((confidence / CONFIDENCE_QUANTUM) << _CONF_SHIFT) |
             ((uint256(s.a / q) & _mask(39)) << _A_SHIFT) |
             (uint256(s.b / q) << _B_SHIFT) |
             ((uint256(s.rho / q) & _mask(35)) << _RHO_SHIFT) |

@@ -60,6 +60,22 @@ contract SviHarness {
         return SviMath.allowedChangeRatio(ratioWad, confidenceWad);
     }
 
+    function allowedChangeRatioOver(uint256 ratioWad, uint256 confidenceWad, uint256 elapsed)
+        external
+        pure
+        returns (uint256)
+    {
+        return SviMath.allowedChangeRatioOver(ratioWad, confidenceWad, elapsed);
+    }
+
+    function carriedConfidence(uint256 previousWad, uint256 postedWad, uint256 elapsed)
+        external
+        pure
+        returns (uint256)
+    {
+        return SviMath.carriedConfidence(previousWad, postedWad, elapsed);
+    }
+
     /// @notice Every output for a batch of cases (one eth_call per ~100 cases).
     function evaluate(Input[] calldata inputs) external pure returns (Output[] memory outputs) {
         outputs = new Output[](inputs.length);

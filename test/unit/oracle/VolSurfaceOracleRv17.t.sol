@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+
+import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
+import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
+import {SviMath} from "../../../contracts/libraries/SviMath.sol";
+
+/// @notice Regression tests for review rv17 (notes/rv17-findings.md, repros by the reviewer in
+/// test/review/Rv17Surface.t.sol of that worktree), each asserting the fixed behaviour; F2/F3 are
+/// pinned as known residuals (docs/vol-surface.md, docs/security.md).
+contract VolSurfaceOracleRv17Test is Test {
+    uint256 internal constant T0 = 1_700_000_000;
+    address internal constant WETH = address(0xE7);
+
+    VolSurfaceOracle internal oracle;
+    uint256[3] internal keys;
+
+    function setUp() public {
+        vm.warp(T0);
+        uint256[3] memory k = [uint256(0xA11CE), 0xB0B, 0xC4A1];
+        for (uint256 i; i < 3; ++i) {
+            for (uint256 j = i + 1; j < 3; ++j) {
+                if (vm.addr(k[j]) < vm.addr(k[i])) (k[i], k[j]) = (k[j], k[i]);
+            }
+        }
+        address[] memory list = new address[](3);
+        for (uint256 i; i < 3; ++i) {
+            keys[i] = k[i];
+            list[i] = vm.addr(k[i]);
+        }
+        oracle = new VolSurfaceOracle(address(this), list, 2, 4e18);
+        oracle.setUnderlying(WETH, true);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    function _expiry(uint256 d) internal view returns (uint256) {
+        return (block.timestamp / 1 days + d) * 1 days + 8 hours;
+    }
+
+    function _flat(uint256 expiry, int256 a) internal pure returns (IVolSurfaceOracle.SurfaceInput memory s) {
+        s = IVolSurfaceOracle.SurfaceInput({expiry: expiry, a: a, b: 0, rho: 0, m: 0, sigma: 0.1e18, confidence: 1e18});
+    }
+
+    function _one(uint256 ts, IVolSurfaceOracle.SurfaceInput memory s)
+        internal
+        pure
+        returns (IVolSurfaceOracle.SurfacePost memory p)
+    {
+        p.underlying = WETH;
+        p.timestamp = ts;
+        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
+        p.surfaces[0] = s;
+    }
+
+    function _sig(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _sigs(IVolSurfaceOracle.SurfacePost memory p) internal view returns (bytes[] memory sigs) {
+        bytes32 d = oracle.postDigest(p);
+        sigs = new bytes[](2);
+        sigs[0] = _sig(keys[0], d);
+        sigs[1] = _sig(keys[1], d);
+    }
+
+    function _postSigned(IVolSurfaceOracle.SurfacePost memory p) internal {
+        oracle.post(p, _sigs(p));
+    }
+
+    function _tryPost(IVolSurfaceOracle.SurfacePost memory p) internal returns (bool ok) {
+        bytes[] memory sigs = _sigs(p);
+        (ok, ) = address(oracle).call(abi.encodeCall(oracle.post, (p, sigs)));
+    }
+
+    function _w(uint256 expiry, int256 k) internal view returns (int256) {
+        IVolSurfaceOracle.Surface memory s = oracle.surface(WETH, expiry);
+        return SviMath.totalVariance(SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma), k);
+    }
+
+    // ------------------------------------------------------------------ F1: per unit of time
+
+    /// The reviewer's chain: ×4 per post, four posts in one block. Fixed: the second post is
+    /// 3,001 s after the first, so it may move at most 4^(3001/3600) ≈ ×3.18; ×4 is refused, and
+    /// nothing in the block moves w beyond ×4.
+    function test_rv17_F1_changeBoundRatchetsWithinOneBlock() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0 - 3000, _flat(e, 0.04e18)));
+        int256 a = 0.04e18;
+        for (uint256 i = 1; i <= 4; ++i) {
+            a *= 4;
+            assertFalse(_tryPost(_one(T0 + i, _flat(e, a))), "a x4 step in the same block was accepted");
+        }
+        assertEq(block.timestamp, T0);
+        assertLe(_w(e, 0), 0.04e18 * 4, "variance moved beyond x4 in one block");
+    }
+
+    /// Chained posts at the most each may move multiply to at most the governed ratio per hour:
+    /// six 10-minute steps of just under 4^(1/6) reach < ×4 after an hour, and one more step a
+    /// second later (any visible move) is refused.
+    function test_rv17_F1_chainedPostsBoundedPerHour() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
+        int256 a = 0.04e18;
+        for (uint256 i = 1; i <= 6; ++i) {
+            vm.warp(T0 + i * 10 minutes);
+            // 4^(1/6) = 1.2599…; step ×1.2599 floored to the 1e8 quantum.
+            a = ((a * 1.2599e18) / 1e18 / 1e8) * 1e8;
+            _postSigned(_one(block.timestamp, _flat(e, a)));
+        }
+        assertLe(_w(e, 0), 0.04e18 * 4);
+        assertGe(_w(e, 0), (0.04e18 * 399) / 100);
+        vm.warp(block.timestamp + 1);
+        // One second allows 4^(1/3600) ≈ ×1.000385: ×1.001 refused, ×1.0003 accepted.
+        IVolSurfaceOracle.SurfacePost memory p = _one(block.timestamp, _flat(e, ((a * 1.001e18) / 1e18 / 1e8) * 1e8));
+        bytes[] memory sigs = _sigs(p);
+        vm.expectPartialRevert(SviMath.SviChangeTooLarge.selector);
+        oracle.post(p, sigs);
+        _postSigned(_one(block.timestamp, _flat(e, ((a * 1.0003e18) / 1e18 / 1e8) * 1e8)));
+    }
+
+    /// The reviewer's laundering: ×16 at confidence 0 one second after the previous post is now
+    /// refused outright (1 s allows 16^(1/3600)).
+    function test_rv17_F1_lowConfidenceJumpRelabelledFullConfidence() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
+        IVolSurfaceOracle.SurfaceInput memory s = _flat(e, 0.64e18);
+        s.confidence = 0;
+        assertFalse(_tryPost(_one(T0 + 1, s)), "x16 one second later");
+        s.confidence = 1e18;
+        assertFalse(_tryPost(_one(T0 + 2, s)), "x16 two seconds later");
+        IVolSurfaceOracle.Surface memory r = oracle.surface(WETH, e);
+        assertTrue(!(r.confidenceWad == 1e18 && r.a == 0.64e18), "x16 jump now stands at full confidence");
+    }
+
+    /// A ×16 jump an hour later at confidence 0 is allowed, but re-posting it at full confidence
+    /// does not relabel it: the stored confidence rises by at most 1 per hour.
+    function test_rv17_F1_lowConfidenceCarriedForward() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
+        vm.warp(T0 + 1 hours);
+        IVolSurfaceOracle.SurfaceInput memory s = _flat(e, 0.64e18);
+        s.confidence = 0;
+        _postSigned(_one(block.timestamp, s));
+        s.confidence = 1e18;
+        vm.warp(T0 + 1 hours + 1);
+        _postSigned(_one(block.timestamp, s));
+        // 1 s: (1e9 / 3600) steps of 1e-9 = 2.77777e-4.
+        assertEq(oracle.surface(WETH, e).confidenceWad, 277_777e9);
+        vm.warp(T0 + 1 hours + 1 + 30 minutes);
+        _postSigned(_one(block.timestamp, s));
+        assertEq(oracle.surface(WETH, e).confidenceWad, 277_777e9 + 500_000_000e9);
+        // Falling is immediate.
+        s.confidence = 0.1e18;
+        vm.warp(block.timestamp + 1);
+        _postSigned(_one(block.timestamp, s));
+        assertEq(oracle.surface(WETH, e).confidenceWad, 0.1e18);
+        // After a full hour the posted confidence stands.
+        s.confidence = 1e18;
+        vm.warp(block.timestamp + 1 hours);
+        _postSigned(_one(block.timestamp, s));
+        assertEq(oracle.surface(WETH, e).confidenceWad, 1e18);
+    }
+}
