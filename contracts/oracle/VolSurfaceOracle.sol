@@ -153,6 +153,10 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         if (ts + MAX_POST_AGE < block.timestamp) revert VolSurfaceStaleTimestamp(ts, block.timestamp);
         Config memory c = _config;
         _verifyQuorum(_digest(post_), signatures, c.quorum);
+        // Stored as min(signed, block time): `volAt` never reports a future time, a post signed up
+        // to MAX_FUTURE_SKEW ahead cannot freeze corrections, and at most one post per expiry
+        // lands per block (rv17 F5).
+        if (ts > block.timestamp) ts = block.timestamp;
 
         int256[9][] memory ws = new int256[9][](n);
         for (uint256 i; i < n; ++i) {
