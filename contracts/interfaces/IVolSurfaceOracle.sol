@@ -82,6 +82,9 @@ interface IVolSurfaceOracle {
     /// min(signed, block time); `surface.confidence` is as signed (the stored one is carried
     /// forward, read it with `surface`).
     event SurfacePosted(address indexed underlying, uint256 indexed expiry, uint256 timestamp, SurfaceInput surface);
+    /// @notice A batch member whose expiry passed while the post was in flight (signed before it,
+    /// landed at or after it) was skipped; the other members were applied.
+    event SurfaceExpiredInFlight(address indexed underlying, uint256 indexed expiry);
     /// @notice `signer` was added to (true) or removed from (false) the whitelist.
     event SignerSet(address indexed signer, bool authorized);
     /// @notice The quorum changed.

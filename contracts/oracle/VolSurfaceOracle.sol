@@ -160,16 +160,34 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
 
         int256[9][] memory ws = new int256[9][](n);
         for (uint256 i; i < n; ++i) {
+            uint256 expiry = post_.surfaces[i].expiry;
+            // rv17 F4: a member on the grid's time of day that was still in the future when signed
+            // but has passed by landing is skipped (read-only after expiry anyway), not fatal to
+            // the batch. Anything else off the grid still reverts in `_store`.
+            if (_expiredInFlight(expiry, ts)) {
+                emit SurfaceExpiredInFlight(underlying, expiry);
+                continue;
+            }
             ws[i] = _store(underlying, post_.surfaces[i], ts, c.changeRatioWad);
         }
         // Calendar after every write, against the final neighbours, so the order within a post
         // does not matter; each posted expiry is checked on both sides.
         for (uint256 i; i < n; ++i) {
             uint256 expiry = post_.surfaces[i].expiry;
+            if (_expiredInFlight(expiry, ts)) continue;
             (uint256 previous, uint256 next) = _neighbours(underlying, expiry);
             if (previous != 0) SviMath.checkCalendar(SviMath.variances(_params(underlying, previous)), ws[i]);
             if (next != 0) SviMath.checkCalendar(ws[i], SviMath.variances(_params(underlying, next)));
         }
+    }
+
+    /// @dev Whether `expiry` is 08:00 UTC of a day, after the (capped) post timestamp `ts`, and at
+    /// or before the block: it expired while the post was in flight.
+    function _expiredInFlight(uint256 expiry, uint256 ts) private view returns (bool) {
+        return
+            expiry <= block.timestamp &&
+            expiry > ts &&
+            expiry % 1 days == SeriesLib.EXPIRY_TIME_OF_DAY;
     }
 
     /// @dev Checks one surface, applies the bounded-change rule, stores it; returns w at the check points.

@@ -191,4 +191,50 @@ contract VolSurfaceOracleRv17Test is Test {
         vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceNotNewer.selector, e, T0, T0));
         oracle.post(p, sigs);
     }
+
+    // ------------------------------------------------------------------ F4: expired in flight is skipped
+
+    /// The reviewer's repro: a batch signed at 07:50 with today's 08:00 expiry lands at 08:00:00;
+    /// today's member is skipped with an event and the 30-day member applies.
+    function test_rv17_F4_batchRevertsWhenOneMemberExpiresInFlight() public {
+        uint256 today = (T0 / 1 days + 1) * 1 days + 8 hours; // next 08:00
+        vm.warp(today - 10 minutes);
+        uint256 e30 = _expiry(30);
+        _postSigned(_one(block.timestamp - 3600, _flat(e30, 0.04e18)));
+        IVolSurfaceOracle.SurfacePost memory p;
+        p.underlying = WETH;
+        p.timestamp = block.timestamp;
+        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](2);
+        p.surfaces[0] = _flat(today, 0.01e18);
+        p.surfaces[1] = _flat(e30, 0.05e18);
+        bytes[] memory sigs = _sigs(p);
+        vm.warp(today); // lands 10 min later, well within MAX_POST_AGE
+        vm.expectEmit(address(oracle));
+        emit IVolSurfaceOracle.SurfaceExpiredInFlight(WETH, today);
+        oracle.post(p, sigs);
+        assertEq(oracle.surface(WETH, e30).a, 0.05e18);
+        vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceNotPosted.selector, WETH, today));
+        oracle.surface(WETH, today);
+    }
+
+    /// Every other grid check stays strict: an expiry already past when signed, or not at 08:00,
+    /// still reverts the whole batch.
+    function test_rv17_F4_otherGridErrorsStillRevert() public {
+        uint256 past = (T0 / 1 days) * 1 days + 8 hours; // 08:00 today or earlier, before T0
+        if (past > T0) past -= 1 days;
+        uint256 e30 = _expiry(30);
+        IVolSurfaceOracle.SurfacePost memory p;
+        p.underlying = WETH;
+        p.timestamp = T0;
+        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](2);
+        p.surfaces[0] = _flat(e30, 0.05e18);
+        p.surfaces[1] = _flat(past, 0.01e18);
+        bytes[] memory sigs = _sigs(p);
+        vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceExpiryNotOnGrid.selector, past));
+        oracle.post(p, sigs);
+        p.surfaces[1] = _flat(_expiry(31) + 1, 0.05e18);
+        sigs = _sigs(p);
+        vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceExpiryNotOnGrid.selector, _expiry(31) + 1));
+        oracle.post(p, sigs);
+    }
 }
