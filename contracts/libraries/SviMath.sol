@@ -156,6 +156,32 @@ library SviMath {
         }
     }
 
+    /// @notice Calendar at the longer smile's vertex k = m_longer (rv17 F2): a narrow dip of the
+    /// longer smile between two fixed check points would otherwise go unseen. Reverts
+    /// `SviCalendarArbitrage(m_longer, …)` if w_longer(m) < w_shorter(m).
+    function checkCalendarAtVertex(Params memory shorter, Params memory longer) internal pure {
+        int256 k = longer.m;
+        int256 wShorter = totalVariance(shorter, k);
+        int256 wLonger = totalVariance(longer, k);
+        if (wLonger < wShorter) revert SviCalendarArbitrage(k, wShorter, wLonger);
+    }
+
+    /// @notice The change rule of `checkChange` also at both smiles' vertices, k = m_previous then
+    /// k = m_next (rv17 F3): a narrow dip or spike placed between fixed check points, or one
+    /// removed, moves w most near its vertex.
+    function checkChangeAtVertices(Params memory previous, Params memory next, uint256 maxRatioWad) internal pure {
+        _checkChangeAt(previous.m, totalVariance(previous, previous.m), totalVariance(next, previous.m), maxRatioWad);
+        _checkChangeAt(next.m, totalVariance(previous, next.m), totalVariance(next, next.m), maxRatioWad);
+    }
+
+    function _checkChangeAt(int256 k, int256 previous, int256 next, uint256 maxRatioWad) private pure {
+        uint256 before = uint256(_max(previous, CHANGE_FLOOR_WAD));
+        uint256 after_ = uint256(_max(next, CHANGE_FLOOR_WAD));
+        if (after_ * 1e18 > before * maxRatioWad || before * 1e18 > after_ * maxRatioWad) {
+            revert SviChangeTooLarge(k, previous, next);
+        }
+    }
+
     /// @notice The factor a post of confidence `confidenceWad` may move total variance by, from the
     /// governed `ratioWad`: ratio / max(confidence, 0.25), rounded down. Full confidence gets the
     /// governed ratio; lower confidence a wider bound (×2 at 0.5, ×4 at or below 0.25), never none.
@@ -183,7 +209,8 @@ library SviMath {
         uint256 r = allowedChangeRatio(ratioWad, confidenceWad);
         if (elapsed >= CHANGE_PERIOD) return r;
         // r ≤ 16e18 / 0.25 = 64e18, so ln r < 4.2e18; the product stays far from any overflow.
-        return uint256(FixedPointMathLib.expWad((FixedPointMathLib.lnWad(int256(r)) * int256(elapsed)) / int256(CHANGE_PERIOD)));
+        int256 exponent = (FixedPointMathLib.lnWad(int256(r)) * int256(elapsed)) / int256(CHANGE_PERIOD);
+        return uint256(FixedPointMathLib.expWad(exponent));
     }
 
     /// @notice The confidence a post stands at, `elapsed` seconds after a surface in force at

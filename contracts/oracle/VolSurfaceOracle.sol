@@ -176,18 +176,25 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
             uint256 expiry = post_.surfaces[i].expiry;
             if (_expiredInFlight(expiry, ts)) continue;
             (uint256 previous, uint256 next) = _neighbours(underlying, expiry);
-            if (previous != 0) SviMath.checkCalendar(SviMath.variances(_params(underlying, previous)), ws[i]);
-            if (next != 0) SviMath.checkCalendar(ws[i], SviMath.variances(_params(underlying, next)));
+            SurfaceInput calldata s = post_.surfaces[i];
+            SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);
+            if (previous != 0) {
+                SviMath.Params memory shorter = _params(underlying, previous);
+                SviMath.checkCalendar(SviMath.variances(shorter), ws[i]);
+                SviMath.checkCalendarAtVertex(shorter, p);
+            }
+            if (next != 0) {
+                SviMath.Params memory longer = _params(underlying, next);
+                SviMath.checkCalendar(ws[i], SviMath.variances(longer));
+                SviMath.checkCalendarAtVertex(p, longer);
+            }
         }
     }
 
     /// @dev Whether `expiry` is 08:00 UTC of a day, after the (capped) post timestamp `ts`, and at
     /// or before the block: it expired while the post was in flight.
     function _expiredInFlight(uint256 expiry, uint256 ts) private view returns (bool) {
-        return
-            expiry <= block.timestamp &&
-            expiry > ts &&
-            expiry % 1 days == SeriesLib.EXPIRY_TIME_OF_DAY;
+        return expiry <= block.timestamp && expiry > ts && expiry % 1 days == SeriesLib.EXPIRY_TIME_OF_DAY;
     }
 
     /// @dev Checks one surface, applies the bounded-change rule, stores it; returns w at the check points.
@@ -217,11 +224,9 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
             (SviMath.Params memory previous, , uint256 previousConfidence) = _unpack(stored);
             uint256 elapsed = ts - storedTs;
             confidence = SviMath.carriedConfidence(previousConfidence, confidence, elapsed);
-            SviMath.checkChange(
-                SviMath.variances(previous),
-                w,
-                SviMath.allowedChangeRatioOver(ratioWad, confidence, elapsed)
-            );
+            uint256 allowed = SviMath.allowedChangeRatioOver(ratioWad, confidence, elapsed);
+            SviMath.checkChange(SviMath.variances(previous), w, allowed);
+            SviMath.checkChangeAtVertices(previous, p, allowed);
         }
         _surfaces[underlying][expiry] = _pack(s, ts, confidence);
         if (storedTs == 0) {

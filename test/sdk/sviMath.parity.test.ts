@@ -13,7 +13,9 @@ import {
   sviCarriedConfidence,
   sviCheckAdmissible,
   sviCheckCalendar,
+  sviCheckCalendarAtVertex,
   sviCheckChange,
+  sviCheckChangeAtVertices,
   sviLogMoneyness,
   sviTotalVariance,
   sviVariances,
@@ -221,6 +223,28 @@ describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
     }
     for (const name of ["calendar ok", "calendar SviCalendarArbitrage", "change ok", "change SviChangeTooLarge"])
       assert.ok(seen.has(name), `no case hit ${name}`);
+  });
+
+  it(`${CHECK_CASES} random pairs with a moved, narrowed vertex: vertex calendar and change checks equal`, async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < CHECK_CASES; i++) {
+      const shorter = randomParams();
+      if (shorter.a >= 1n << 64n) shorter.a = 0n;
+      const longer: SviParams = {
+        ...shorter,
+        a: shorter.a + rng.range(-WAD / 20n, WAD / 5n),
+        m: rng.range(-2n * WAD, 2n * WAD),
+        sigma: rng.range(1n, WAD / 5n),
+      };
+      const cal = tsOutcome(() => sviCheckCalendarAtVertex(shorter, longer));
+      assert.equal(cal, await chainOutcome(harness.read.checkCalendarAtVertex([shorter, longer])));
+      const ratio = rng.range(11n * 10n ** 17n, 16n * WAD);
+      const chg = tsOutcome(() => sviCheckChangeAtVertices(shorter, longer, ratio));
+      assert.equal(chg, await chainOutcome(harness.read.checkChangeAtVertices([shorter, longer, ratio])));
+      seen.add(`calendar ${cal}`).add(`change ${chg}`);
+    }
+    for (const name of ["calendar ok", "calendar SviCalendarArbitrage", "change ok", "change SviChangeTooLarge"])
+      assert.ok(seen.has(name), `no case hit ${name}: ${[...seen].join(", ")}`);
   });
 
   it(`${CHECK_CASES} random (ratio, confidence): the change allowance equals the chain's`, async () => {

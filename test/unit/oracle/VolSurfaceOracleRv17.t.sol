@@ -44,11 +44,10 @@ contract VolSurfaceOracleRv17Test is Test {
         s = IVolSurfaceOracle.SurfaceInput({expiry: expiry, a: a, b: 0, rho: 0, m: 0, sigma: 0.1e18, confidence: 1e18});
     }
 
-    function _one(uint256 ts, IVolSurfaceOracle.SurfaceInput memory s)
-        internal
-        pure
-        returns (IVolSurfaceOracle.SurfacePost memory p)
-    {
+    function _one(
+        uint256 ts,
+        IVolSurfaceOracle.SurfaceInput memory s
+    ) internal pure returns (IVolSurfaceOracle.SurfacePost memory p) {
         p.underlying = WETH;
         p.timestamp = ts;
         p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
@@ -235,6 +234,96 @@ contract VolSurfaceOracleRv17Test is Test {
         p.surfaces[1] = _flat(_expiry(31) + 1, 0.05e18);
         sigs = _sigs(p);
         vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceExpiryNotOnGrid.selector, _expiry(31) + 1));
+        oracle.post(p, sigs);
+    }
+
+    // ------------------------------------------------------------------ F2/F3: vertices checked too
+
+    /// The reviewer's calendar repro: the 60-day smile dips to 0.030 at k = 0.125, between check
+    /// points, below the 30-day 0.040. Fixed: checked at the longer smile's vertex too.
+    function test_rv17_F2_calendarArbitrageBetweenCheckPoints() public {
+        uint256 e1 = _expiry(30);
+        uint256 e2 = _expiry(60);
+        _postSigned(_one(T0, _flat(e1, 0.04e18)));
+        IVolSurfaceOracle.SurfaceInput memory s = IVolSurfaceOracle.SurfaceInput({
+            expiry: e2,
+            a: 0.03e18,
+            b: 0.08e18,
+            rho: 0,
+            m: 0.125e18,
+            sigma: 0.0001e18,
+            confidence: 1e18
+        });
+        IVolSurfaceOracle.SurfacePost memory p = _one(T0, s);
+        bytes[] memory sigs = _sigs(p);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                SviMath.SviCalendarArbitrage.selector,
+                int256(0.125e18),
+                int256(0.04e18),
+                int256(0.030008e18)
+            )
+        );
+        oracle.post(p, sigs);
+        // Nothing was stored for the 60-day expiry.
+        vm.expectRevert();
+        oracle.surface(WETH, e2);
+    }
+
+    /// The reviewer's change repro, an hour later so the full ×4 applies: every fixed point moves
+    /// < ×4 but w at the new vertex k = 0.125 falls ×39.7. Fixed: refused at the vertex.
+    function test_rv17_F3_changeBoundBypassedBetweenCheckPoints() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
+        IVolSurfaceOracle.SurfaceInput memory s = IVolSurfaceOracle.SurfaceInput({
+            expiry: e,
+            a: 0.001e18,
+            b: 0.074e18,
+            rho: 0,
+            m: 0.125e18,
+            sigma: 0.0001e18,
+            confidence: 1e18
+        });
+        vm.warp(T0 + 1 hours);
+        IVolSurfaceOracle.SurfacePost memory p = _one(T0 + 1 hours, s);
+        bytes[] memory sigs = _sigs(p);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                SviMath.SviChangeTooLarge.selector,
+                int256(0.125e18),
+                int256(0.04e18),
+                int256(0.0010074e18)
+            )
+        );
+        oracle.post(p, sigs);
+        assertEq(oracle.surface(WETH, e).a, 0.04e18);
+    }
+
+    /// Removing a narrow dip is checked at the old vertex: in force a dip to 0.0010074 at
+    /// k = 0.125; a flat 0.04 (×39.7 there, < ×4 at every fixed point) is refused.
+    function test_rv17_F3_removingADipCheckedAtOldVertex() public {
+        uint256 e = _expiry(30);
+        IVolSurfaceOracle.SurfaceInput memory s = IVolSurfaceOracle.SurfaceInput({
+            expiry: e,
+            a: 0.001e18,
+            b: 0.074e18,
+            rho: 0,
+            m: 0.125e18,
+            sigma: 0.0001e18,
+            confidence: 1e18
+        });
+        _postSigned(_one(T0, s));
+        vm.warp(T0 + 1 hours);
+        IVolSurfaceOracle.SurfacePost memory p = _one(T0 + 1 hours, _flat(e, 0.04e18));
+        bytes[] memory sigs = _sigs(p);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                SviMath.SviChangeTooLarge.selector,
+                int256(0.125e18),
+                int256(0.0010074e18),
+                int256(0.04e18)
+            )
+        );
         oracle.post(p, sigs);
     }
 }

@@ -364,3 +364,47 @@ export function sviCarriedConfidence(previousWad: bigint, postedWad: bigint, ela
   const cap = previousWad + ((elapsed * 10n ** 9n) / SVI_CHANGE_PERIOD) * SVI_CONFIDENCE_STEP;
   return postedWad < cap ? postedWad : cap;
 }
+
+function checkChangeAt(k: bigint, previous: bigint, next: bigint, maxRatioWad: bigint): void {
+  const before = max(previous, SVI_CHANGE_FLOOR_WAD);
+  const after = max(next, SVI_CHANGE_FLOOR_WAD);
+  if (after * WAD > before * maxRatioWad || before * WAD > after * maxRatioWad) {
+    throw new SviChangeTooLargeError(k, previous, next);
+  }
+}
+
+/**
+ * Throws `SviCalendarArbitrageError` if the longer smile is below the shorter one at the longer
+ * smile's vertex k = m (a narrow dip between the fixed check points), as
+ * `SviMath.checkCalendarAtVertex`. The oracle runs it after `sviCheckCalendar` for each pair.
+ *
+ * @example
+ * const flat = { a: 4n * 10n ** 16n, b: 0n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * const dip = { a: 3n * 10n ** 16n, b: 8n * 10n ** 16n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n };
+ * let error;
+ * try { sviCheckCalendarAtVertex(flat, dip); } catch (e) { error = e; }
+ * error instanceof SviCalendarArbitrageError; // true
+ */
+export function sviCheckCalendarAtVertex(shorter: SviParams, longer: SviParams): void {
+  const k = longer.m;
+  const s = sviTotalVariance(shorter, k);
+  const l = sviTotalVariance(longer, k);
+  if (l < s) throw new SviCalendarArbitrageError(k, s, l);
+}
+
+/**
+ * The change rule of `sviCheckChange` at both smiles' vertices, k = m_previous then k = m_next,
+ * as `SviMath.checkChangeAtVertices`; the oracle runs it after `sviCheckChange` with the same
+ * allowance.
+ *
+ * @example
+ * const flat = { a: 4n * 10n ** 16n, b: 0n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * const dip = { a: 10n ** 15n, b: 74n * 10n ** 15n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n };
+ * let error;
+ * try { sviCheckChangeAtVertices(flat, dip, 4n * 10n ** 18n); } catch (e) { error = e; }
+ * error instanceof SviChangeTooLargeError; // true
+ */
+export function sviCheckChangeAtVertices(previous: SviParams, next: SviParams, maxRatioWad: bigint): void {
+  checkChangeAt(previous.m, sviTotalVariance(previous, previous.m), sviTotalVariance(next, previous.m), maxRatioWad);
+  checkChangeAt(next.m, sviTotalVariance(previous, next.m), sviTotalVariance(next, next.m), maxRatioWad);
+}
