@@ -162,7 +162,7 @@ library SviMath {
     function checkCalendarAtVertex(Params memory shorter, Params memory longer) internal pure {
         int256 k = longer.m;
         int256 wShorter = totalVariance(shorter, k);
-        int256 wLonger = totalVariance(longer, k);
+        int256 wLonger = vertexVariance(longer);
         if (wLonger < wShorter) revert SviCalendarArbitrage(k, wShorter, wLonger);
     }
 
@@ -170,8 +170,15 @@ library SviMath {
     /// k = m_next (rv17 F3): a narrow dip or spike placed between fixed check points, or one
     /// removed, moves w most near its vertex.
     function checkChangeAtVertices(Params memory previous, Params memory next, uint256 maxRatioWad) internal pure {
-        _checkChangeAt(previous.m, totalVariance(previous, previous.m), totalVariance(next, previous.m), maxRatioWad);
-        _checkChangeAt(next.m, totalVariance(previous, next.m), totalVariance(next, next.m), maxRatioWad);
+        _checkChangeAt(previous.m, vertexVariance(previous), totalVariance(next, previous.m), maxRatioWad);
+        _checkChangeAt(next.m, totalVariance(previous, next.m), vertexVariance(next), maxRatioWad);
+    }
+
+    /// @notice w at the smile's own vertex k = m: a + b·σ / 1e18, rounded down. Equal to
+    /// `totalVariance(p, p.m)` for an admissible smile (there √(σ²·1e18) = σ·1e9 exactly), without
+    /// the square root.
+    function vertexVariance(Params memory p) internal pure returns (int256) {
+        return p.a + (p.b * p.sigma) / WAD;
     }
 
     function _checkChangeAt(int256 k, int256 previous, int256 next, uint256 maxRatioWad) private pure {

@@ -174,7 +174,8 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         // does not matter; each posted expiry is checked on both sides.
         for (uint256 i; i < n; ++i) {
             uint256 expiry = post_.surfaces[i].expiry;
-            if (_expiredInFlight(expiry, ts)) continue;
+            // Skipped above: every stored member is after the block.
+            if (expiry <= block.timestamp) continue;
             (uint256 previous, uint256 next) = _neighbours(underlying, expiry);
             SurfaceInput calldata s = post_.surfaces[i];
             SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);

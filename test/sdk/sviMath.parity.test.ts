@@ -16,6 +16,7 @@ import {
   sviCheckCalendarAtVertex,
   sviCheckChange,
   sviCheckChangeAtVertices,
+  sviVertexVariance,
   sviLogMoneyness,
   sviTotalVariance,
   sviVariances,
@@ -236,6 +237,9 @@ describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
         m: rng.range(-2n * WAD, 2n * WAD),
         sigma: rng.range(1n, WAD / 5n),
       };
+      // At its own vertex an admissible smile's w is a + b·σ / 1e18 exactly (no square root).
+      if (tsOutcome(() => sviCheckAdmissible(longer)) === "ok")
+        assert.equal(sviVertexVariance(longer), sviTotalVariance(longer, longer.m));
       const cal = tsOutcome(() => sviCheckCalendarAtVertex(shorter, longer));
       assert.equal(cal, await chainOutcome(harness.read.checkCalendarAtVertex([shorter, longer])));
       const ratio = rng.range(11n * 10n ** 17n, 16n * WAD);

@@ -216,6 +216,7 @@ export {
   sviLogMoneyness,
   sviTotalVariance,
   sviVariances,
+  sviVertexVariance,
   sviVol,
   sviVolFromVariance,
 } from "./math/sviMath.js";

@@ -388,7 +388,7 @@ function checkChangeAt(k: bigint, previous: bigint, next: bigint, maxRatioWad: b
 export function sviCheckCalendarAtVertex(shorter: SviParams, longer: SviParams): void {
   const k = longer.m;
   const s = sviTotalVariance(shorter, k);
-  const l = sviTotalVariance(longer, k);
+  const l = sviVertexVariance(longer);
   if (l < s) throw new SviCalendarArbitrageError(k, s, l);
 }
 
@@ -405,6 +405,17 @@ export function sviCheckCalendarAtVertex(shorter: SviParams, longer: SviParams):
  * error instanceof SviChangeTooLargeError; // true
  */
 export function sviCheckChangeAtVertices(previous: SviParams, next: SviParams, maxRatioWad: bigint): void {
-  checkChangeAt(previous.m, sviTotalVariance(previous, previous.m), sviTotalVariance(next, previous.m), maxRatioWad);
-  checkChangeAt(next.m, sviTotalVariance(previous, next.m), sviTotalVariance(next, next.m), maxRatioWad);
+  checkChangeAt(previous.m, sviVertexVariance(previous), sviTotalVariance(next, previous.m), maxRatioWad);
+  checkChangeAt(next.m, sviTotalVariance(previous, next.m), sviVertexVariance(next), maxRatioWad);
+}
+
+/**
+ * w at the smile's own vertex k = m: a + b·σ / 1e18, rounded down, as `SviMath.vertexVariance`
+ * (equal to `sviTotalVariance(p, p.m)` for an admissible smile).
+ *
+ * @example
+ * sviVertexVariance({ a: 10n ** 15n, b: 74n * 10n ** 15n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n }) === 1_007_400_000_000_000n;
+ */
+export function sviVertexVariance(p: SviParams): bigint {
+  return p.a + (p.b * p.sigma) / WAD;
 }
