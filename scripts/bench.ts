@@ -396,7 +396,9 @@ async function postSurface(name: string, expiry: bigint, level: bigint): Promise
 const surfaceDay = (await publicClient.getBlock()).timestamp / DAY;
 const surfaceExpiry = (surfaceDay + 30n) * DAY + 8n * 3_600n;
 await postSurface("volSurfaceOracle.post (one expiry, 2-of-3, first post of the expiry)", surfaceExpiry, WAD);
-await testClient.increaseTime({ seconds: 60 });
+// Ten minutes later: the change bound is per unit of time (4^(600/3600) ≈ ×1.26 ≥ ×1.1), and an
+// update within the hour pays for the power (expWad·lnWad), the costlier path.
+await testClient.increaseTime({ seconds: 600 });
 await testClient.mine({ blocks: 1 });
 await postSurface("volSurfaceOracle.post (one expiry, 2-of-3, update)", surfaceExpiry, (11n * WAD) / 10n);
 await postSurface(

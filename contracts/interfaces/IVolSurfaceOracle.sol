@@ -78,8 +78,13 @@ interface IVolSurfaceOracle {
     /// @notice A zero admin or underlying.
     error VolSurfaceInvalidConfig();
 
-    /// @notice A surface was posted (and is now in force).
+    /// @notice A surface was posted (and is now in force). `timestamp` is the stored one,
+    /// min(signed, block time); `surface.confidence` is as signed (the stored one is carried
+    /// forward, read it with `surface`).
     event SurfacePosted(address indexed underlying, uint256 indexed expiry, uint256 timestamp, SurfaceInput surface);
+    /// @notice A batch member whose expiry passed while the post was in flight (signed before it,
+    /// landed at or after it) was skipped; the other members were applied.
+    event SurfaceExpiredInFlight(address indexed underlying, uint256 indexed expiry);
     /// @notice `signer` was added to (true) or removed from (false) the whitelist.
     event SignerSet(address indexed signer, bool authorized);
     /// @notice The quorum changed.
@@ -91,14 +96,16 @@ interface IVolSurfaceOracle {
 
     /// @notice The surface in force for (`underlying`, `expiry`).
     /// @dev Reverts `VolSurfaceNotPosted` if none was posted. Staleness is the reader's policy:
-    /// `timestamp` is when the signers signed it.
+    /// `timestamp` is when the signers signed it, capped at the block time it landed in (never in
+    /// the future); `confidenceWad` is the carried confidence (docs/vol-surface.md).
     function surface(address underlying, uint256 expiry) external view returns (Surface memory);
 
     /// @notice The implied volatility of `strikeWad` at `spotWad` for (`underlying`, `expiry`):
     /// √(w(k)/T), k = ln(strike/spot), T = expiry − now in years of 365 days; WAD, rounded down.
     /// @return volWad The volatility.
-    /// @return timestamp When the surface was signed.
-    /// @return confidenceWad The surface's confidence in [0, 1e18].
+    /// @return timestamp When the surface was signed, capped at the block time it landed in, so
+    /// never after `block.timestamp`.
+    /// @return confidenceWad The surface's carried confidence in [0, 1e18].
     function volAt(
         address underlying,
         uint256 expiry,

@@ -156,12 +156,81 @@ library SviMath {
         }
     }
 
+    /// @notice Calendar at the longer smile's vertex k = m_longer (rv17 F2): a narrow dip of the
+    /// longer smile between two fixed check points would otherwise go unseen. Reverts
+    /// `SviCalendarArbitrage(m_longer, …)` if w_longer(m) < w_shorter(m).
+    function checkCalendarAtVertex(Params memory shorter, Params memory longer) internal pure {
+        int256 k = longer.m;
+        int256 wShorter = totalVariance(shorter, k);
+        int256 wLonger = vertexVariance(longer);
+        if (wLonger < wShorter) revert SviCalendarArbitrage(k, wShorter, wLonger);
+    }
+
+    /// @notice The change rule of `checkChange` also at both smiles' vertices, k = m_previous then
+    /// k = m_next (rv17 F3): a narrow dip or spike placed between fixed check points, or one
+    /// removed, moves w most near its vertex.
+    function checkChangeAtVertices(Params memory previous, Params memory next, uint256 maxRatioWad) internal pure {
+        _checkChangeAt(previous.m, vertexVariance(previous), totalVariance(next, previous.m), maxRatioWad);
+        _checkChangeAt(next.m, totalVariance(previous, next.m), vertexVariance(next), maxRatioWad);
+    }
+
+    /// @notice w at the smile's own vertex k = m: a + b·σ / 1e18, rounded down. Equal to
+    /// `totalVariance(p, p.m)` for an admissible smile (there √(σ²·1e18) = σ·1e9 exactly), without
+    /// the square root.
+    function vertexVariance(Params memory p) internal pure returns (int256) {
+        return p.a + (p.b * p.sigma) / WAD;
+    }
+
+    function _checkChangeAt(int256 k, int256 previous, int256 next, uint256 maxRatioWad) private pure {
+        uint256 before = uint256(_max(previous, CHANGE_FLOOR_WAD));
+        uint256 after_ = uint256(_max(next, CHANGE_FLOOR_WAD));
+        if (after_ * 1e18 > before * maxRatioWad || before * 1e18 > after_ * maxRatioWad) {
+            revert SviChangeTooLarge(k, previous, next);
+        }
+    }
+
     /// @notice The factor a post of confidence `confidenceWad` may move total variance by, from the
     /// governed `ratioWad`: ratio / max(confidence, 0.25), rounded down. Full confidence gets the
     /// governed ratio; lower confidence a wider bound (×2 at 0.5, ×4 at or below 0.25), never none.
     function allowedChangeRatio(uint256 ratioWad, uint256 confidenceWad) internal pure returns (uint256) {
         uint256 c = confidenceWad > CHANGE_CONFIDENCE_FLOOR_WAD ? confidenceWad : CHANGE_CONFIDENCE_FLOOR_WAD;
         return (ratioWad * 1e18) / c;
+    }
+
+    /// @notice The window over which the bounded change is measured: a surface may move by the
+    /// factor R(c) per `CHANGE_PERIOD` of elapsed time, not per post (docs/vol-surface.md).
+    uint256 internal constant CHANGE_PERIOD = 1 hours;
+    /// @notice The confidence step (the oracle's stored confidence quantum, 1e-9).
+    uint256 internal constant CONFIDENCE_STEP = 1e9;
+
+    /// @notice The factor a post may move total variance by, `elapsed` seconds after the surface in
+    /// force: R(c)^(elapsed / CHANGE_PERIOD), with R(c) = `allowedChangeRatio(ratioWad, c)`, and
+    /// R(c) itself once `elapsed` ≥ `CHANGE_PERIOD` (no credit banks beyond one period). The power is
+    /// Solady's expWad(lnWad(R(c))·elapsed / period), ~1 wei. Chained posts multiply their factors,
+    /// so their product over any span is R(c)^(span / period): the bound is per unit of time.
+    function allowedChangeRatioOver(
+        uint256 ratioWad,
+        uint256 confidenceWad,
+        uint256 elapsed
+    ) internal pure returns (uint256) {
+        uint256 r = allowedChangeRatio(ratioWad, confidenceWad);
+        if (elapsed >= CHANGE_PERIOD) return r;
+        // r ≤ 16e18 / 0.25 = 64e18, so ln r < 4.2e18; the product stays far from any overflow.
+        int256 exponent = (FixedPointMathLib.lnWad(int256(r)) * int256(elapsed)) / int256(CHANGE_PERIOD);
+        return uint256(FixedPointMathLib.expWad(exponent));
+    }
+
+    /// @notice The confidence a post stands at, `elapsed` seconds after a surface in force at
+    /// `previousWad`: min(posted, previous + elapsed / CHANGE_PERIOD), the rise floored to
+    /// `CONFIDENCE_STEP`. Confidence may fall at once but rises by at most 1 per period, so a jump
+    /// posted at low confidence cannot be relabelled at full confidence straight after.
+    function carriedConfidence(
+        uint256 previousWad,
+        uint256 postedWad,
+        uint256 elapsed
+    ) internal pure returns (uint256) {
+        uint256 cap = previousWad + ((elapsed * 1e9) / CHANGE_PERIOD) * CONFIDENCE_STEP;
+        return postedWad < cap ? postedWad : cap;
     }
 
     function _checkRange(Params memory p) private pure {

@@ -153,19 +153,49 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         if (ts + MAX_POST_AGE < block.timestamp) revert VolSurfaceStaleTimestamp(ts, block.timestamp);
         Config memory c = _config;
         _verifyQuorum(_digest(post_), signatures, c.quorum);
+        // Stored as min(signed, block time): `volAt` never reports a future time, a post signed up
+        // to MAX_FUTURE_SKEW ahead cannot freeze corrections, and at most one post per expiry
+        // lands per block (rv17 F5).
+        if (ts > block.timestamp) ts = block.timestamp;
 
         int256[9][] memory ws = new int256[9][](n);
         for (uint256 i; i < n; ++i) {
+            uint256 expiry = post_.surfaces[i].expiry;
+            // rv17 F4: a member on the grid's time of day that was still in the future when signed
+            // but has passed by landing is skipped (read-only after expiry anyway), not fatal to
+            // the batch. Anything else off the grid still reverts in `_store`.
+            if (_expiredInFlight(expiry, ts)) {
+                emit SurfaceExpiredInFlight(underlying, expiry);
+                continue;
+            }
             ws[i] = _store(underlying, post_.surfaces[i], ts, c.changeRatioWad);
         }
         // Calendar after every write, against the final neighbours, so the order within a post
         // does not matter; each posted expiry is checked on both sides.
         for (uint256 i; i < n; ++i) {
             uint256 expiry = post_.surfaces[i].expiry;
+            // Skipped above: every stored member is after the block.
+            if (expiry <= block.timestamp) continue;
             (uint256 previous, uint256 next) = _neighbours(underlying, expiry);
-            if (previous != 0) SviMath.checkCalendar(SviMath.variances(_params(underlying, previous)), ws[i]);
-            if (next != 0) SviMath.checkCalendar(ws[i], SviMath.variances(_params(underlying, next)));
+            SurfaceInput calldata s = post_.surfaces[i];
+            SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);
+            if (previous != 0) {
+                SviMath.Params memory shorter = _params(underlying, previous);
+                SviMath.checkCalendar(SviMath.variances(shorter), ws[i]);
+                SviMath.checkCalendarAtVertex(shorter, p);
+            }
+            if (next != 0) {
+                SviMath.Params memory longer = _params(underlying, next);
+                SviMath.checkCalendar(ws[i], SviMath.variances(longer));
+                SviMath.checkCalendarAtVertex(p, longer);
+            }
         }
+    }
+
+    /// @dev Whether `expiry` is 08:00 UTC of a day, after the (capped) post timestamp `ts`, and at
+    /// or before the block: it expired while the post was in flight.
+    function _expiredInFlight(uint256 expiry, uint256 ts) private view returns (bool) {
+        return expiry <= block.timestamp && expiry > ts && expiry % 1 days == SeriesLib.EXPIRY_TIME_OF_DAY;
     }
 
     /// @dev Checks one surface, applies the bounded-change rule, stores it; returns w at the check points.
@@ -188,11 +218,18 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         uint256 stored = _surfaces[underlying][expiry];
         uint256 storedTs = stored & ((1 << _TS_BITS) - 1);
         if (ts <= storedTs) revert VolSurfaceNotNewer(expiry, ts, storedTs);
+        uint256 confidence = s.confidence;
         if (storedTs != 0) {
-            (SviMath.Params memory previous, , ) = _unpack(stored);
-            SviMath.checkChange(SviMath.variances(previous), w, SviMath.allowedChangeRatio(ratioWad, s.confidence));
+            // Per unit of time: bounded against the surface in force by R(c)^(elapsed / period),
+            // at the confidence carried forward (docs/vol-surface.md, "Bounded change").
+            (SviMath.Params memory previous, , uint256 previousConfidence) = _unpack(stored);
+            uint256 elapsed = ts - storedTs;
+            confidence = SviMath.carriedConfidence(previousConfidence, confidence, elapsed);
+            uint256 allowed = SviMath.allowedChangeRatioOver(ratioWad, confidence, elapsed);
+            SviMath.checkChange(SviMath.variances(previous), w, allowed);
+            SviMath.checkChangeAtVertices(previous, p, allowed);
         }
-        _surfaces[underlying][expiry] = _pack(s, ts);
+        _surfaces[underlying][expiry] = _pack(s, ts, confidence);
         if (storedTs == 0) {
             uint256 day = expiry / 1 days;
             _postedDays[underlying][day >> 8] |= 1 << (day & 255);
@@ -312,11 +349,11 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     /// @dev One word (layout above). The caller has checked admissibility, the quanta, confidence
     /// ≤ 1e18 and ts ≤ now + skew, so every field fits; masks keep a negative field's sign bits out
     /// of its neighbours.
-    function _pack(SurfaceInput calldata s, uint256 ts) private pure returns (uint256 word) {
+    function _pack(SurfaceInput calldata s, uint256 ts, uint256 confidence) private pure returns (uint256 word) {
         int256 q = int256(PARAM_QUANTUM);
         word =
             ts |
-            ((s.confidence / CONFIDENCE_QUANTUM) << _CONF_SHIFT) |
+            ((confidence / CONFIDENCE_QUANTUM) << _CONF_SHIFT) |
             ((uint256(s.a / q) & _mask(39)) << _A_SHIFT) |
             (uint256(s.b / q) << _B_SHIFT) |
             ((uint256(s.rho / q) & _mask(35)) << _RHO_SHIFT) |

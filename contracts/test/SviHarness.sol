@@ -56,8 +56,36 @@ contract SviHarness {
         SviMath.checkChange(SviMath.variances(previous), SviMath.variances(next), ratio);
     }
 
+    function checkCalendarAtVertex(SviMath.Params memory shorter, SviMath.Params memory longer) external pure {
+        SviMath.checkCalendarAtVertex(shorter, longer);
+    }
+
+    function checkChangeAtVertices(
+        SviMath.Params memory previous,
+        SviMath.Params memory next,
+        uint256 ratio
+    ) external pure {
+        SviMath.checkChangeAtVertices(previous, next, ratio);
+    }
+
     function allowedChangeRatio(uint256 ratioWad, uint256 confidenceWad) external pure returns (uint256) {
         return SviMath.allowedChangeRatio(ratioWad, confidenceWad);
+    }
+
+    function allowedChangeRatioOver(
+        uint256 ratioWad,
+        uint256 confidenceWad,
+        uint256 elapsed
+    ) external pure returns (uint256) {
+        return SviMath.allowedChangeRatioOver(ratioWad, confidenceWad, elapsed);
+    }
+
+    function carriedConfidence(
+        uint256 previousWad,
+        uint256 postedWad,
+        uint256 elapsed
+    ) external pure returns (uint256) {
+        return SviMath.carriedConfidence(previousWad, postedWad, elapsed);
     }
 
     /// @notice Every output for a batch of cases (one eth_call per ~100 cases).

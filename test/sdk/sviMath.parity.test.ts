@@ -9,9 +9,14 @@ import {
   putPrice,
   VOL_SURFACE_PARAM_QUANTUM,
   sviAllowedChangeRatio,
+  sviAllowedChangeRatioOver,
+  sviCarriedConfidence,
   sviCheckAdmissible,
   sviCheckCalendar,
+  sviCheckCalendarAtVertex,
   sviCheckChange,
+  sviCheckChangeAtVertices,
+  sviVertexVariance,
   sviLogMoneyness,
   sviTotalVariance,
   sviVariances,
@@ -221,6 +226,31 @@ describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
       assert.ok(seen.has(name), `no case hit ${name}`);
   });
 
+  it(`${CHECK_CASES} random pairs with a moved, narrowed vertex: vertex calendar and change checks equal`, async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < CHECK_CASES; i++) {
+      const shorter = randomParams();
+      if (shorter.a >= 1n << 64n) shorter.a = 0n;
+      const longer: SviParams = {
+        ...shorter,
+        a: shorter.a + rng.range(-WAD / 20n, WAD / 5n),
+        m: rng.range(-2n * WAD, 2n * WAD),
+        sigma: rng.range(1n, WAD / 5n),
+      };
+      // At its own vertex an admissible smile's w is a + b·σ / 1e18 exactly (no square root).
+      if (tsOutcome(() => sviCheckAdmissible(longer)) === "ok")
+        assert.equal(sviVertexVariance(longer), sviTotalVariance(longer, longer.m));
+      const cal = tsOutcome(() => sviCheckCalendarAtVertex(shorter, longer));
+      assert.equal(cal, await chainOutcome(harness.read.checkCalendarAtVertex([shorter, longer])));
+      const ratio = rng.range(11n * 10n ** 17n, 16n * WAD);
+      const chg = tsOutcome(() => sviCheckChangeAtVertices(shorter, longer, ratio));
+      assert.equal(chg, await chainOutcome(harness.read.checkChangeAtVertices([shorter, longer, ratio])));
+      seen.add(`calendar ${cal}`).add(`change ${chg}`);
+    }
+    for (const name of ["calendar ok", "calendar SviCalendarArbitrage", "change ok", "change SviChangeTooLarge"])
+      assert.ok(seen.has(name), `no case hit ${name}: ${[...seen].join(", ")}`);
+  });
+
   it(`${CHECK_CASES} random (ratio, confidence): the change allowance equals the chain's`, async () => {
     for (let i = 0; i < CHECK_CASES; i++) {
       const ratio = rng.range(11n * 10n ** 17n, 16n * WAD);
@@ -233,6 +263,25 @@ describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
     }
     assert.equal(sviAllowedChangeRatio(4n * WAD, WAD), 4n * WAD);
     assert.equal(sviAllowedChangeRatio(4n * WAD, 0n), 16n * WAD);
+  });
+
+  it(`${CHECK_CASES} random (ratio, confidence, elapsed): the per-time allowance and carried confidence equal the chain's`, async () => {
+    for (let i = 0; i < CHECK_CASES; i++) {
+      const ratio = rng.range(11n * 10n ** 17n, 16n * WAD);
+      const confidence = rng.range(0n, WAD / 10n ** 9n) * 10n ** 9n;
+      const previous = rng.range(0n, WAD / 10n ** 9n) * 10n ** 9n;
+      // Mostly within the period (the power), some at or beyond it (the plain ratio).
+      const elapsed = i % 5 === 0 ? rng.range(3600n, 7200n) : rng.range(1n, 3599n);
+      const ts = sviAllowedChangeRatioOver(ratio, confidence, elapsed);
+      assert.equal(ts, await harness.read.allowedChangeRatioOver([ratio, confidence, elapsed]));
+      assert.ok(ts >= WAD && ts <= sviAllowedChangeRatio(ratio, confidence) + 1n, `allowance ${ts} out of [1, R]`);
+      const carried = sviCarriedConfidence(previous, confidence, elapsed);
+      assert.equal(carried, await harness.read.carriedConfidence([previous, confidence, elapsed]));
+      assert.equal(carried % 10n ** 9n, 0n);
+    }
+    assert.equal(sviAllowedChangeRatioOver(4n * WAD, WAD, 3600n), 4n * WAD);
+    assert.equal(sviCarriedConfidence(0n, WAD, 1800n), WAD / 2n);
+    assert.equal(sviCarriedConfidence(WAD, 0n, 1n), 0n);
   });
 
   it("every svi.json case is on the oracle's stored precision (1e8 wei), so one-word packing loses nothing", () => {

@@ -231,10 +231,11 @@ contract VolSurfaceOracleTest is Test {
         IVolSurfaceOracle.SurfacePost memory older = _post(WETH, T0 - 10, _surface(e, 1.1e18));
         bytes[] memory olderSigs = _sigs(older, _two());
         vm.warp(T0 + 60);
-        _postSigned(_post(WETH, T0 + 60, _surface(e, 1.2e18)));
+        // ×1.01 within 60 s: inside 4^(60/3600) ≈ ×1.023.
+        _postSigned(_post(WETH, T0 + 60, _surface(e, 1.01e18)));
         vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceNotNewer.selector, e, T0 - 10, T0 + 60));
         oracle.post(older, olderSigs);
-        assertEq(oracle.surface(WETH, e).b, 0.12e18);
+        assertEq(oracle.surface(WETH, e).b, 0.101e18);
     }
 
     function test_revert_replayOnAnotherChainOrContract() public {
@@ -454,45 +455,46 @@ contract VolSurfaceOracleTest is Test {
     function test_change_boundWidensAsConfidenceFalls() public {
         uint256 e = _expiry(30);
         _postSigned(_post(WETH, T0, _surface(e, 0.3e18)));
-        // ×3.67 total variance (vol ×1.9) is inside the default limit of ×4: accepted.
-        vm.warp(T0 + 1);
-        _postSigned(_post(WETH, T0 + 1, _surface(e, 1.1e18)));
+        // An hour apart, each post gets the full allowance R(c) (the per-time bound is
+        // test_change_boundIsPerUnitOfTime). ×3.67 total variance (vol ×1.9) is inside the default limit of ×4: accepted.
+        vm.warp(T0 + 1 hours);
+        _postSigned(_post(WETH, T0 + 1 hours, _surface(e, 1.1e18)));
         // Up ×4.09 or down ÷4.4 at full confidence: refused.
-        vm.warp(T0 + 2);
-        _expectRejectedPartial(_post(WETH, T0 + 2, _surface(e, 4.5e18)), SviMath.SviChangeTooLarge.selector);
-        _expectRejectedPartial(_post(WETH, T0 + 2, _surface(e, 0.25e18)), SviMath.SviChangeTooLarge.selector);
+        vm.warp(T0 + 2 hours);
+        _expectRejectedPartial(_post(WETH, T0 + 2 hours, _surface(e, 4.5e18)), SviMath.SviChangeTooLarge.selector);
+        _expectRejectedPartial(_post(WETH, T0 + 2 hours, _surface(e, 0.25e18)), SviMath.SviChangeTooLarge.selector);
         // The allowance is ratio / max(confidence, 0.25): ×4.09 needs confidence ≤ 4/4.09 ≈ 0.978.
         IVolSurfaceOracle.SurfaceInput memory s = _surface(e, 4.5e18);
         s.confidence = 0.98e18;
-        _expectRejectedPartial(_post(WETH, T0 + 2, s), SviMath.SviChangeTooLarge.selector);
+        _expectRejectedPartial(_post(WETH, T0 + 2 hours, s), SviMath.SviChangeTooLarge.selector);
         s.confidence = 0.97e18;
-        _postSigned(_post(WETH, T0 + 2, s));
+        _postSigned(_post(WETH, T0 + 2 hours, s));
         assertEq(oracle.surface(WETH, e).confidenceWad, 0.97e18);
         // Even at zero confidence the bound holds (×16 = 4 × 4). Raising a alone (b fixed, so Lee's
         // bound is not what refuses): w(0) from 0.18 to 2.99 (×16.6) refused, to 2.69 (×14.9) accepted.
-        vm.warp(T0 + 3);
+        vm.warp(T0 + 3 hours);
         s = _surface(e, 4.5e18);
         s.confidence = 0;
         s.a = 2.9e18;
-        _expectRejectedPartial(_post(WETH, T0 + 3, s), SviMath.SviChangeTooLarge.selector);
+        _expectRejectedPartial(_post(WETH, T0 + 3 hours, s), SviMath.SviChangeTooLarge.selector);
         s.a = 2.6e18;
-        _postSigned(_post(WETH, T0 + 3, s));
+        _postSigned(_post(WETH, T0 + 3 hours, s));
         // The next full-confidence post is bounded against that one: straight back (÷14.9) refused,
         // back in two steps of less than ×4 accepted.
-        vm.warp(T0 + 4);
-        _expectRejectedPartial(_post(WETH, T0 + 4, _surface(e, 4.5e18)), SviMath.SviChangeTooLarge.selector);
+        vm.warp(T0 + 4 hours);
+        _expectRejectedPartial(_post(WETH, T0 + 4 hours, _surface(e, 4.5e18)), SviMath.SviChangeTooLarge.selector);
         s.confidence = 1e18;
         s.a = 0.6e18;
-        _postSigned(_post(WETH, T0 + 4, s));
-        vm.warp(T0 + 5);
-        _postSigned(_post(WETH, T0 + 5, _surface(e, 4.5e18)));
+        _postSigned(_post(WETH, T0 + 4 hours, s));
+        vm.warp(T0 + 5 hours);
+        _postSigned(_post(WETH, T0 + 5 hours, _surface(e, 4.5e18)));
         // A tighter governed ratio applies to the next post: ×1.11 refused, ×1.09 accepted.
         vm.expectEmit(address(oracle));
         emit IVolSurfaceOracle.ChangeRatioSet(1.1e18);
         oracle.setChangeRatio(1.1e18);
-        vm.warp(T0 + 6);
-        _expectRejectedPartial(_post(WETH, T0 + 6, _surface(e, 5e18)), SviMath.SviChangeTooLarge.selector);
-        _postSigned(_post(WETH, T0 + 6, _surface(e, 4.9e18)));
+        vm.warp(T0 + 6 hours);
+        _expectRejectedPartial(_post(WETH, T0 + 6 hours, _surface(e, 5e18)), SviMath.SviChangeTooLarge.selector);
+        _postSigned(_post(WETH, T0 + 6 hours, _surface(e, 4.9e18)));
     }
 
     // ================================================================ governance
@@ -595,13 +597,13 @@ contract VolSurfaceOracleTest is Test {
             sigma: bound(sigma, -0.1e10, 2e10) * 1e8,
             confidence: bound(confidence, 0, 1.1e9) * 1e9
         });
-        vm.warp(T0 + 1);
-        IVolSurfaceOracle.SurfacePost memory p = _post(WETH, T0 + 1, s);
+        vm.warp(T0 + 1 hours);
+        IVolSurfaceOracle.SurfacePost memory p = _post(WETH, T0 + 1 hours, s);
         bytes[] memory sigs = _sigs(p, _two());
         try oracle.post(p, sigs) {
             int256[9] memory ws = SviMath.variances(SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma));
             for (uint256 i; i < 9; ++i) assertGe(ws[i], 0);
-            assertEq(oracle.surface(WETH, s.expiry).timestamp, T0 + 1);
+            assertEq(oracle.surface(WETH, s.expiry).timestamp, T0 + 1 hours);
         } catch {
             IVolSurfaceOracle.Surface memory afterwards = oracle.surface(WETH, e);
             assertEq(abi.encode(afterwards), abi.encode(before));

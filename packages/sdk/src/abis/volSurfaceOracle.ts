@@ -227,6 +227,15 @@ export const volSurfaceOracleAbi = [
     inputs: [
       { indexed: true, internalType: "address", name: "underlying", type: "address" },
       { indexed: true, internalType: "uint256", name: "expiry", type: "uint256" },
+    ],
+    name: "SurfaceExpiredInFlight",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "underlying", type: "address" },
+      { indexed: true, internalType: "uint256", name: "expiry", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "timestamp", type: "uint256" },
       {
         components: [

@@ -7,7 +7,7 @@
  */
 import { lnMoneyness } from "./blackScholes.js";
 import { MathError } from "./errors.js";
-import { sqrt } from "./fixedPoint.js";
+import { expWad, lnWad, sqrt } from "./fixedPoint.js";
 
 /** Raw-SVI parameters of one expiry, WAD, as `SviMath.Params`. */
 export interface SviParams {
@@ -327,4 +327,95 @@ export function sviCheckChange(previous: readonly bigint[], next: readonly bigin
 export function sviAllowedChangeRatio(ratioWad: bigint, confidenceWad: bigint): bigint {
   const c = confidenceWad > SVI_CHANGE_CONFIDENCE_FLOOR_WAD ? confidenceWad : SVI_CHANGE_CONFIDENCE_FLOOR_WAD;
   return (ratioWad * WAD) / c;
+}
+
+/** The window over which the bounded change is measured (1 hour), seconds, as `SviMath.CHANGE_PERIOD`. */
+export const SVI_CHANGE_PERIOD = 3600n;
+/** The confidence step (the oracle's stored confidence quantum, 1e-9), WAD. */
+export const SVI_CONFIDENCE_STEP = 10n ** 9n;
+
+/**
+ * The factor a post may move total variance by, `elapsed` seconds after the surface in force:
+ * R(c)^(elapsed / 1 h) with R(c) = `sviAllowedChangeRatio(ratioWad, c)`, and R(c) itself once
+ * `elapsed` ≥ 1 h, as `SviMath.allowedChangeRatioOver` (Solady's expWad(lnWad(R)·elapsed/period),
+ * to the wei). Chained posts multiply, so the bound is per unit of time, not per post. Pass the
+ * carried confidence (`sviCarriedConfidence`), and the result to `sviCheckChange`.
+ *
+ * @example
+ * sviAllowedChangeRatioOver(4n * 10n ** 18n, 10n ** 18n, 3600n) === 4n * 10n ** 18n; // a full hour: the ratio
+ * sviAllowedChangeRatioOver(4n * 10n ** 18n, 10n ** 18n, 1800n); // half an hour: ≈ 2e18
+ */
+export function sviAllowedChangeRatioOver(ratioWad: bigint, confidenceWad: bigint, elapsed: bigint): bigint {
+  const r = sviAllowedChangeRatio(ratioWad, confidenceWad);
+  if (elapsed >= SVI_CHANGE_PERIOD) return r;
+  // BigInt `/` truncates towards zero, as sdiv; the product is ≥ 0.
+  return expWad((lnWad(r) * elapsed) / SVI_CHANGE_PERIOD);
+}
+
+/**
+ * The confidence a post stands at, `elapsed` seconds after a surface in force at `previousWad`:
+ * min(posted, previous + elapsed / 1 h), the rise floored to 1e-9, as `SviMath.carriedConfidence`
+ * (what `VolSurfaceOracle` stores). Confidence falls at once but rises by at most 1 per hour.
+ *
+ * @example
+ * sviCarriedConfidence(0n, 10n ** 18n, 1800n) === 5n * 10n ** 17n; // half an hour after a confidence-0 post
+ */
+export function sviCarriedConfidence(previousWad: bigint, postedWad: bigint, elapsed: bigint): bigint {
+  const cap = previousWad + ((elapsed * 10n ** 9n) / SVI_CHANGE_PERIOD) * SVI_CONFIDENCE_STEP;
+  return postedWad < cap ? postedWad : cap;
+}
+
+function checkChangeAt(k: bigint, previous: bigint, next: bigint, maxRatioWad: bigint): void {
+  const before = max(previous, SVI_CHANGE_FLOOR_WAD);
+  const after = max(next, SVI_CHANGE_FLOOR_WAD);
+  if (after * WAD > before * maxRatioWad || before * WAD > after * maxRatioWad) {
+    throw new SviChangeTooLargeError(k, previous, next);
+  }
+}
+
+/**
+ * Throws `SviCalendarArbitrageError` if the longer smile is below the shorter one at the longer
+ * smile's vertex k = m (a narrow dip between the fixed check points), as
+ * `SviMath.checkCalendarAtVertex`. The oracle runs it after `sviCheckCalendar` for each pair.
+ *
+ * @example
+ * const flat = { a: 4n * 10n ** 16n, b: 0n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * const dip = { a: 3n * 10n ** 16n, b: 8n * 10n ** 16n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n };
+ * let error;
+ * try { sviCheckCalendarAtVertex(flat, dip); } catch (e) { error = e; }
+ * error instanceof SviCalendarArbitrageError; // true
+ */
+export function sviCheckCalendarAtVertex(shorter: SviParams, longer: SviParams): void {
+  const k = longer.m;
+  const s = sviTotalVariance(shorter, k);
+  const l = sviVertexVariance(longer);
+  if (l < s) throw new SviCalendarArbitrageError(k, s, l);
+}
+
+/**
+ * The change rule of `sviCheckChange` at both smiles' vertices, k = m_previous then k = m_next,
+ * as `SviMath.checkChangeAtVertices`; the oracle runs it after `sviCheckChange` with the same
+ * allowance.
+ *
+ * @example
+ * const flat = { a: 4n * 10n ** 16n, b: 0n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * const dip = { a: 10n ** 15n, b: 74n * 10n ** 15n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n };
+ * let error;
+ * try { sviCheckChangeAtVertices(flat, dip, 4n * 10n ** 18n); } catch (e) { error = e; }
+ * error instanceof SviChangeTooLargeError; // true
+ */
+export function sviCheckChangeAtVertices(previous: SviParams, next: SviParams, maxRatioWad: bigint): void {
+  checkChangeAt(previous.m, sviVertexVariance(previous), sviTotalVariance(next, previous.m), maxRatioWad);
+  checkChangeAt(next.m, sviTotalVariance(previous, next.m), sviVertexVariance(next), maxRatioWad);
+}
+
+/**
+ * w at the smile's own vertex k = m: a + b·σ / 1e18, rounded down, as `SviMath.vertexVariance`
+ * (equal to `sviTotalVariance(p, p.m)` for an admissible smile).
+ *
+ * @example
+ * sviVertexVariance({ a: 10n ** 15n, b: 74n * 10n ** 15n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n }) === 1_007_400_000_000_000n;
+ */
+export function sviVertexVariance(p: SviParams): bigint {
+  return p.a + (p.b * p.sigma) / WAD;
 }

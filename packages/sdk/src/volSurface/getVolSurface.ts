@@ -22,9 +22,9 @@ export interface GetVolSurfaceParameters {
 
 export interface GetVolSurfaceReturnType {
   params: SviParams;
-  /** When the signers signed it, unix seconds. */
+  /** When the signers signed it, capped at the block time it landed in (never in the future), unix seconds. */
   timestamp: bigint;
-  /** In [0, 1e18]. */
+  /** The carried confidence, in [0, 1e18]: min(signed, previous + 1 per hour) (`sviCarriedConfidence`). */
   confidenceWad: bigint;
   /**
    * The implied vol of `strikeWad` at `spotWad` with `secondsToExpiry` left, from this surface,

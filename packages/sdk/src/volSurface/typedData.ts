@@ -8,7 +8,8 @@ export interface VolSurfaceInput extends SviParams {
   expiry: bigint;
   /**
    * In [0, 1e18], a multiple of 1e9; lower confidence widens the bounded-change rule
-   * (`sviAllowedChangeRatio`). a, b, rho, m, sigma must be multiples of 1e8
+   * (`sviAllowedChangeRatioOver`). The oracle stores it carried forward: at most the previous
+   * surface's confidence + 1 per hour elapsed (`sviCarriedConfidence`). a, b, rho, m, sigma must be multiples of 1e8
    * (`quantizeVolSurfaceInput`).
    */
   confidence: bigint;
