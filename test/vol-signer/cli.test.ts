@@ -252,8 +252,30 @@ describe("pledge-vol-signer CLI against a node over HTTP: sign twice, post once"
     await oracle.write.setUnderlying([WETH, true]);
     const deployment = path.join(dir, "deployment.json");
     await writeFile(deployment, JSON.stringify({ chainId, contracts: { VolSurfaceOracle: oracle.address } }));
-
     const now = BigInt(await networkHelpers.time.latest());
+
+    // Quotes no admissible smile fits (wings steeper than Lee's bound): one line, exit 4, no transaction.
+    const steepExpiry = expiryIn(now, 30);
+    const T = Number(steepExpiry - now) / (365 * 86_400);
+    const steepRows = [-1.2, -0.9, -0.6, -0.4, -0.2, 0, 0.2, 0.4, 0.6, 0.9, 1.2].map((k) => {
+      const vol = Math.sqrt((0.01 + 3 * Math.abs(k)) / T);
+      return `${WETH},${steepExpiry},${(2000 * Math.exp(k)).toFixed(6)},2000,${(vol - 0.005).toFixed(8)},${(vol + 0.005).toFixed(8)}`;
+    });
+    const steep = path.join(dir, "steep.csv");
+    await writeFile(steep, ["underlying,expiry,strike,spot,bid_iv,ask_iv", ...steepRows].join("\n"));
+    const unfittable = await signerCli(
+      ["sign", steep, "--deployment", deployment, "--rpc", url, "--post", "--key-env", "SIGNER_KEY"],
+      { SIGNER_KEY: keys[0]! },
+    );
+    assertRefused(unfittable, ExitCode.REJECTED, /misses the quotes by .* vol RMS .* nothing posted$/);
+    assert.equal(await publicClient.getTransactionCount({ address: signers[0]!.address }), 0);
+    assert.deepEqual(
+      await publicClient
+        .getContractEvents({ address: oracle.address, abi: oracle.abi, fromBlock: 0n })
+        .then((logs) => logs.filter((l) => l.eventName === "SurfacePosted")),
+      [],
+    );
+
     const truth = { a: wad(0.02), b: wad(0.1), rho: wad(-0.3), m: wad(0.01), sigma: wad(0.2) };
     const rows = [14, 45].flatMap((days) => {
       const expiry = expiryIn(now, days);

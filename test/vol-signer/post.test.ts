@@ -2,10 +2,19 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { network } from "hardhat";
+import { type Address, BaseError, ContractFunctionRevertedError } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
-import { getVolSurface } from "../../packages/sdk/src/index.js";
 import {
+  type VolSurfacePost,
+  getVolSurface,
+  signVolSurfacePost,
+  sviAllowedChangeRatioOver,
+  sviCarriedConfidence,
+} from "../../packages/sdk/src/index.js";
+import {
+  MAX_FUTURE_SKEW,
+  MAX_POST_AGE,
   VolSignerError,
   buildPost,
   mergePayloads,
@@ -15,12 +24,20 @@ import {
   readOracleContext,
   signPayload,
 } from "../../packages/vol-signer/src/index.js";
-import { WAD, WETH, expiryIn, sviQuotes, wad } from "./helpers.js";
+import { DAY, WAD, WETH, expiryIn, num, sviQuotes, wad } from "./helpers.js";
+
+/** The oracle's custom error name of a failed simulation. */
+function revertName(error: unknown): string | undefined {
+  const reverted = error instanceof BaseError ? error.walk((e) => e instanceof ContractFunctionRevertedError) : null;
+  return reverted instanceof ContractFunctionRevertedError ? reverted.data?.errorName : undefined;
+}
 
 /**
  * End to end on the in-process chain: two of three signers fit the same quotes, check them
- * against the oracle, sign and hand their payloads (as JSON files would carry them) to a poster,
- * which merges them to the 2-of-3 quorum and posts; the oracle's surfaces then equal the fit.
+ * against the oracle as it stands (surface in force, its timestamp and carried confidence), sign
+ * and hand their payloads (as JSON files would carry them) to a poster, which merges them to the
+ * 2-of-3 quorum and posts. Whatever the signer signs, the oracle accepts; whatever it refuses, the
+ * oracle refuses too.
  */
 describe("vol-signer: two signers sign, the poster posts, the oracle holds the fit", async () => {
   const { viem, networkHelpers } = await network.create();
@@ -33,34 +50,81 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
     2n,
     4n * WAD,
   ]);
+  const WBTC: Address = "0x00000000000000000000000000000000000000b7";
+  // 12:00 UTC: the tests' expiries (whole days ahead at 08:00) stay the same days throughout.
+  await networkHelpers.time.increaseTo((BigInt(await networkHelpers.time.latest()) / DAY + 1n) * DAY + 12n * 3600n);
   await oracle.write.setUnderlying([WETH, true]);
+  await oracle.write.setUnderlying([WBTC, true]);
   const chainId = await publicClient.getChainId();
   const truths = [
     { days: 14, p: { a: wad(0.004), b: wad(0.06), rho: wad(-0.4), m: wad(0.0), sigma: wad(0.1) } },
     { days: 45, p: { a: wad(0.02), b: wad(0.1), rho: wad(-0.3), m: wad(0.01), sigma: wad(0.2) } },
   ];
+  const scaled = (p: (typeof truths)[number]["p"], scale: number) => ({
+    ...p,
+    a: BigInt(Math.round(Number(p.a) * scale)),
+    b: BigInt(Math.round(Number(p.b) * scale)),
+  });
+
+  /** Quotes of the truths with total variance ×`scale` (a and b scaled), at the chain's time. */
+  async function quotesNow(scale = 1, underlying: Address = WETH, extraExpiries: bigint[] = []) {
+    const now = BigInt(await networkHelpers.time.latest());
+    const expiries = [
+      ...extraExpiries.map((expiry) => ({ expiry, p: truths[0]!.p })),
+      ...truths.map(({ days, p }) => ({ expiry: expiryIn(now, days), p })),
+    ];
+    const quotes = expiries.flatMap(({ expiry, p }) =>
+      sviQuotes({ truth: scaled(p, scale), now, expiry, spread: 0.01 }).map((q) => ({ ...q, underlying })),
+    );
+    return { now, quotes };
+  }
 
   /** What one signer does: read the oracle, fit, sign; the payload goes through its JSON form. */
-  async function signerRun(index: number, scale = 1, confidenceWad = WAD) {
-    const now = BigInt(await networkHelpers.time.latest());
-    const quotes = truths.flatMap(({ days, p }) =>
-      sviQuotes({
-        truth: { ...p, a: BigInt(Math.round(Number(p.a) * scale)), b: BigInt(Math.round(Number(p.b) * scale)) },
-        now,
-        expiry: expiryIn(now, days),
-        spread: 0.01,
-      }),
-    );
+  async function signerRun(
+    index: number,
+    scale = 1,
+    options: { keepConfidence?: boolean; underlying?: Address; extraExpiries?: bigint[] } = {},
+  ) {
+    const { now, quotes } = await quotesNow(scale, options.underlying, options.extraExpiries);
     const context = await readOracleContext(publicClient, {
       oracle: oracle.address,
-      underlying: WETH,
+      underlying: options.underlying ?? WETH,
       expiries: [...new Set(quotes.map((q) => q.expiry))],
     });
-    const built = buildPost(quotes, { nowSeconds: now, confidenceWad, oracle: context });
+    const built = buildPost(quotes, {
+      nowSeconds: now,
+      oracle: context,
+      keepConfidence: options.keepConfidence ?? false,
+    });
     const payload = await signPayload(signers[index]!, { chainId, oracle: oracle.address, post: built.post });
     const file = `signer-${index}.json`;
     return { built, file, payload: parsePayload(payloadToJson(payload), file) };
   }
+
+  /** Signs `post` with two signers, skipping the signer's checks, and asks the oracle (no transaction). */
+  async function oracleVerdict(post: VolSurfacePost): Promise<string> {
+    const signed = await signVolSurfacePost({ signers: signers.slice(0, 2), chainId, oracle: oracle.address, post });
+    try {
+      await publicClient.simulateContract({
+        address: oracle.address,
+        abi: oracle.abi,
+        functionName: "post",
+        args: [{ ...post, surfaces: [...post.surfaces] }, signed.signatures],
+        account: poster!.account,
+      });
+      return "accepted";
+    } catch (error) {
+      return revertName(error) ?? String(error);
+    }
+  }
+
+  const onChain = (expiry: bigint, underlying: Address = WETH) =>
+    getVolSurface(publicClient, { oracle: oracle.address, underlying, expiry });
+
+  it("the signer's copies of the oracle's time limits are the deployed oracle's", async () => {
+    assert.equal(await oracle.read.MAX_FUTURE_SKEW(), MAX_FUTURE_SKEW);
+    assert.equal(await oracle.read.MAX_POST_AGE(), MAX_POST_AGE);
+  });
 
   it("posts a 2-of-3 merge of two signers' payloads; getVolSurface equals the fitted, quantized parameters", async () => {
     const [alice, bob] = [await signerRun(0), await signerRun(1)];
@@ -73,10 +137,10 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
     });
     console.log(`    posted 2 expiries, 2-of-3: ${gasUsed} gas`);
     for (const s of alice.built.post.surfaces) {
-      const onChain = await getVolSurface(publicClient, { oracle: oracle.address, underlying: WETH, expiry: s.expiry });
-      assert.deepEqual(onChain.params, { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma });
-      assert.equal(onChain.confidenceWad, WAD);
-      assert.equal(onChain.timestamp, alice.built.post.timestamp);
+      const held = await onChain(s.expiry);
+      assert.deepEqual(held.params, { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma });
+      assert.equal(held.confidenceWad, WAD);
+      assert.equal(held.timestamp, alice.built.post.timestamp);
     }
   });
 
@@ -100,18 +164,6 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
     await assert.rejects(mergePayloads([alice, bob]), /signer-1.json: signs a different post from signer-0.json/);
   });
 
-  it("a smile that moves more than the change ratio is refused by the signer before signing (the SDK's check)", async () => {
-    await networkHelpers.time.increase(60);
-    await assert.rejects(
-      signerRun(0, 5),
-      (e: unknown) =>
-        e instanceof VolSignerError &&
-        /^expiry .*Z: Total variance at k = .* moves from .* more than the allowed ratio .*\(allowed ratio 4 at confidence 1\); nothing posted$/.test(
-          e.message,
-        ),
-    );
-  });
-
   it("a signer the oracle does not know: the poster refuses before sending", async () => {
     await networkHelpers.time.increase(60);
     const alice = await signerRun(0);
@@ -124,15 +176,72 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
     );
   });
 
-  it("the same move at confidence 0.25 fits the widened bound (ratio / 0.25): signed, posted, held", async () => {
+  it("a ×5 move minutes after the last post: refused before signing, naming when it would fit; the oracle refuses it too", async () => {
     await networkHelpers.time.increase(60);
-    const [alice, bob] = [await signerRun(0, 5, WAD / 4n), await signerRun(1, 5, WAD / 4n)];
+    await assert.rejects(
+      signerRun(0, 5),
+      (e: unknown) =>
+        e instanceof VolSignerError &&
+        /^expiry .*Z: total variance at k = .* moves from .* to .* \(×5\.000\); \d+ s after the surface in force .* the oracle allows ×[\d.]+ at confidence 1; even at confidence ≤ 0\.25 it allows only ×[\d.]+; the move fits from .*Z \(\d+ s after the surface in force\); nothing signed or posted$/.test(
+          e.message,
+        ),
+    );
+    // The same post signed without the signer's checks: the oracle refuses it, and nothing changed.
+    const { now, quotes } = await quotesNow(5);
+    const unchecked = buildPost(quotes, { nowSeconds: now });
+    assert.equal(await oracleVerdict(unchecked.post), "SviChangeTooLarge");
+    assert.equal((await onChain(unchecked.post.surfaces[0]!.expiry)).confidenceWad, WAD);
+  });
+
+  it("a move between the bounds at confidence 1 and 0.25: signed at the highest confidence the oracle admits, posted, held", async () => {
+    await networkHelpers.time.increase(60);
+    // Total variance ×s, s strictly between the allowances at confidence 1 and 0.25 over the elapsed time.
+    const held = await onChain(expiryIn(BigInt(await networkHelpers.time.latest()), truths[0]!.days));
+    const elapsed = BigInt(await networkHelpers.time.latest()) - held.timestamp;
+    const [tight, wide] = [WAD, WAD / 4n].map((c) => num(sviAllowedChangeRatioOver(4n * WAD, c, elapsed)));
+    const s = Math.sqrt(tight! * wide!);
+    await assert.rejects(
+      signerRun(0, s, { keepConfidence: true }),
+      /it admits the move at confidence ≤ 0\.\d+ \(signed so without --keep-confidence\); nothing signed or posted$/,
+    );
+    const [alice, bob] = [await signerRun(0, s), await signerRun(1, s)];
+    const fit = alice.built.fits[0]!;
+    assert.ok(
+      fit.change?.lowered && fit.confidenceWad < WAD && fit.confidenceWad >= WAD / 4n,
+      String(fit.confidenceWad),
+    );
+    // Tight: one confidence step higher, the oracle refuses it.
+    const higher = alice.built.post.surfaces.map((x, i) =>
+      i === 0 ? { ...x, confidence: x.confidence + 10n ** 9n } : x,
+    );
+    assert.equal(await oracleVerdict({ ...alice.built.post, surfaces: higher }), "SviChangeTooLarge");
+
     const merged = await mergePayloads([alice, bob]);
     await postSigned(publicClient, poster!, { oracle: merged.oracle, signed: merged.signed, signers: merged.signers });
-    for (const s of alice.built.post.surfaces) {
-      const onChain = await getVolSurface(publicClient, { oracle: oracle.address, underlying: WETH, expiry: s.expiry });
-      assert.equal(onChain.confidenceWad, WAD / 4n);
-      assert.deepEqual(onChain.params, { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma });
+    for (const [i, x] of alice.built.post.surfaces.entries()) {
+      const now = await onChain(x.expiry);
+      assert.deepEqual(now.params, { a: x.a, b: x.b, rho: x.rho, m: x.m, sigma: x.sigma });
+      // Stored at the carried confidence the signer predicted (the SDK's sviCarriedConfidence).
+      assert.equal(now.confidenceWad, alice.built.fits[i]!.change!.carriedConfidenceWad);
+      assert.equal(now.confidenceWad, sviCarriedConfidence(WAD, x.confidence, alice.built.fits[i]!.change!.elapsed));
     }
+  });
+
+  it("an expiry within the landing latency is left out; the rest is posted", async () => {
+    const latest = BigInt(await networkHelpers.time.latest());
+    const soon = (latest / DAY + 1n) * DAY + 8n * 3600n;
+    await networkHelpers.time.increaseTo(soon - 100n);
+    const run = (i: number) => signerRun(i, 1, { underlying: WBTC, extraExpiries: [soon] });
+    const [alice, bob] = [await run(0), await run(1)];
+    assert.deepEqual(
+      alice.built.dropped.map((d) => d.expiry),
+      [soon],
+    );
+    assert.match(alice.built.dropped[0]!.reason, /expires within the landing latency \(300 s after .*Z\)/);
+    assert.ok(!alice.built.post.surfaces.some((x) => x.expiry === soon));
+    const merged = await mergePayloads([alice, bob]);
+    await postSigned(publicClient, poster!, { oracle: merged.oracle, signed: merged.signed, signers: merged.signers });
+    for (const x of alice.built.post.surfaces) assert.equal((await onChain(x.expiry, WBTC)).params.a, x.a);
+    await assert.rejects(onChain(soon, WBTC), /VolSurfaceNotPosted/);
   });
 });

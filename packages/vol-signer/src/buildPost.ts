@@ -1,28 +1,41 @@
 /**
  * From quotes to a post the oracle will accept: one raw-SVI smile per expiry, fitted
  * (`fitSvi.ts`), quantized to the oracle's stored precision (the SDK's `quantizeVolSurfaceInput`) and
- * checked with the SDK's exact mirrors of the oracle's checks — admissibility, calendar against the
- * neighbouring expiries (of the post and on chain) and the bounded change from the surface in
- * force, widened for low confidence (`sviAllowedChangeRatio`). Any failure is a `VolSignerError` (REJECTED) and no
- * post is returned.
+ * checked with the SDK's exact mirrors of the oracle's checks, in the oracle's order —
+ * admissibility, then against the surface in force as the chain holds it (its stored timestamp and
+ * carried confidence): not newer, and the bounded change over the elapsed time
+ * (`changeRule.ts`), then calendar against the neighbouring expiries of the post and on chain.
+ * Expiries that expire within the landing latency are dropped. A move beyond the bound is signed
+ * at the highest confidence the oracle admits it at, or refused (docs/vol-surface.md, "Signer
+ * service"). Any other failure is a `VolSignerError` and no post is returned.
  */
 import type { Address } from "viem";
 
 import {
+  EXPIRY_TIME_OF_DAY,
   MathError,
+  SVI_CHANGE_CONFIDENCE_FLOOR_WAD,
   type SviParams,
   type VolSurfaceInput,
   type VolSurfacePost,
   VOL_SURFACE_PARAM_QUANTUM,
   isVolSurfaceInputQuantized,
   quantizeVolSurfaceInput,
-  sviAllowedChangeRatio,
   sviCheckAdmissible,
   sviCheckCalendar,
-  sviCheckChange,
+  sviCheckCalendarAtVertex,
   sviVariances,
   sviVol,
 } from "@pledge/sdk";
+import {
+  type ChangeAllowance,
+  type StoredTimestamps,
+  type SurfaceInForce,
+  changeVerdict,
+  earliestAdmittedTimestamp,
+  highestAdmittedConfidence,
+  storedTimestamps,
+} from "./changeRule.js";
 import { ExitCode, VolSignerError } from "./errors.js";
 import { type SmilePoint, type SviFloat, fitSvi } from "./fitSvi.js";
 import { impliedVolWad } from "./impliedVol.js";
@@ -33,6 +46,14 @@ const DAY = 86_400n;
 const YEAR_SECONDS = 365 * 86_400;
 /** `SeriesLib.MAX_EXPIRY_HORIZON`. */
 const MAX_HORIZON = 365n * DAY;
+/** `VolSurfaceOracle.MAX_FUTURE_SKEW`: a post signed further ahead of the block is refused. */
+export const MAX_FUTURE_SKEW = 120n;
+/** `VolSurfaceOracle.MAX_POST_AGE`: a post older than this when it lands is refused. */
+export const MAX_POST_AGE = 3600n;
+/** `VolSurfaceOracle.MAX_BATCH`. */
+const MAX_BATCH = 32;
+/** Default landing latency: expiries closer than this to the post's landing are left out. */
+export const DEFAULT_LANDING_LATENCY = 300n;
 /** Spreads narrower than this (in vol) weigh as this, so that a zero-width quote cannot dominate. */
 const MIN_SPREAD_VOL = 1e-3;
 /** A smile needs at least this many strikes (SVI has five parameters). */
@@ -41,15 +62,31 @@ export const MIN_STRIKES = 5;
 /** What the chain holds that a post is checked against (see `readOracleContext`). */
 export interface OracleContext {
   changeRatioWad: bigint;
-  /** Surfaces in force, by expiry: those of the post's expiries and their posted neighbours. */
-  surfaces: ReadonlyMap<bigint, SviParams>;
+  /** The timestamp of the block the context was read at: the post lands in this block or a later one. */
+  blockTimestamp: bigint;
+  /**
+   * Surfaces in force, by expiry, as `surface()` returns them (stored timestamp, carried
+   * confidence): those of the post's expiries and their posted neighbours.
+   */
+  surfaces: ReadonlyMap<bigint, SurfaceInForce>;
 }
 
 export interface BuildPostOptions {
   /** The post's timestamp and the time T is measured from, unix seconds. */
   nowSeconds: bigint;
-  /** Confidence of every surface, WAD (default 1e18); rounded down to the oracle's 1e-9. */
+  /**
+   * Confidence of every surface, WAD (default 1e18); rounded down to the oracle's 1e-9. A ceiling:
+   * an update that moves further than the oracle's bound at this confidence is posted at the
+   * highest confidence that admits it, unless `keepConfidence`.
+   */
   confidenceWad?: bigint;
+  /** Refuse a move beyond the bound at `confidenceWad` instead of lowering the confidence. */
+  keepConfidence?: boolean;
+  /**
+   * Seconds a post may take to land (default 300): expiries at or before the post's time plus
+   * this are left out (`BuildPostResult.dropped`), so none expires in flight.
+   */
+  landingLatencySeconds?: bigint;
   /** Reject an expiry whose fitted vols miss the quotes' mids by more than this RMS (default 0.05: 5 vol points). */
   maxRmseVol?: number;
   /** The oracle's state; without it, only the post's own expiries are checked against each other. */
@@ -61,6 +98,13 @@ export interface ExpiryFit {
   expiry: bigint;
   /** The fit as posted: on the oracle's 1e-10 quantum, admissible by the SDK's exact checks. */
   params: SviParams;
+  /** The confidence posted for it, WAD: the requested one, or lower if the move needed it. */
+  confidenceWad: bigint;
+  /**
+   * For an update of a surface in force: the elapsed time, the confidence the surface will stand
+   * at and the bound it was checked against; `lowered` when the confidence was lowered to fit.
+   */
+  change?: ChangeAllowance & { lowered: boolean };
   /** The float fit before quantizing. */
   fitted: SviFloat;
   /** Quotes used (two-sided) and skipped (no bid). */
@@ -73,14 +117,23 @@ export interface ExpiryFit {
   outsideSpread: number;
 }
 
+/** An expiry of the quotes left out of the post, and why. */
+export interface DroppedExpiry {
+  expiry: bigint;
+  reason: string;
+}
+
 export interface BuildPostResult {
   post: VolSurfacePost;
   fits: ExpiryFit[];
+  dropped: DroppedExpiry[];
 }
 
 const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString().replace(".000Z", "Z");
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 const num = (wad: bigint) => Number(wad) / 1e18;
+const short = (wad: bigint) => String(Number(num(wad).toPrecision(4)));
+const byTime = (x: bigint, y: bigint) => (x < y ? -1 : x > y ? 1 : 0);
 
 /** The SDK's check error as a sentence. */
 function because(error: unknown): string {
@@ -88,14 +141,22 @@ function because(error: unknown): string {
   throw error;
 }
 
+/** The SDK's `SviChangeTooLargeError` (k, previous w, next w) in numbers a reader takes in. */
+function describeMove(error: MathError): string {
+  const [k, before, after] = error.args as [bigint, bigint, bigint];
+  const factor = before > 0n ? ` (×${(num(after) / num(before)).toPrecision(4)})` : "";
+  return `total variance at k = ${short(k)} moves from ${short(before)} to ${short(after)}${factor}`;
+}
+
 /**
  * Fits every expiry of `quotes` and returns the post to sign, or throws `VolSignerError`.
  *
  * @example
- * const { post, fits } = buildPost(await readQuotesFile("quotes.csv"), { nowSeconds: BigInt(Math.floor(Date.now() / 1000)) });
+ * const { post, fits, dropped } = buildPost(await readQuotesFile("quotes.csv"), { nowSeconds: BigInt(Math.floor(Date.now() / 1000)) });
  */
 export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): BuildPostResult {
   const now = options.nowSeconds;
+  const chain = options.oracle;
   const given = options.confidenceWad ?? WAD;
   if (given < 0n || given > WAD) {
     throw new VolSignerError(ExitCode.INPUT, `confidence ${num(given)} is outside [0, 1]`);
@@ -110,64 +171,148 @@ export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): 
     sigma: 0n,
     confidence: given,
   }).confidence;
+  const latency = options.landingLatencySeconds ?? DEFAULT_LANDING_LATENCY;
+  if (latency < 0n) throw new VolSignerError(ExitCode.INPUT, `landing latency ${latency} s is negative`);
   if (quotes.length === 0) throw new VolSignerError(ExitCode.INPUT, "no quotes");
+
+  // When the post can land, and the timestamps the oracle may store for it: min(now, block time).
+  const stored: StoredTimestamps = storedTimestamps(now, chain?.blockTimestamp);
+  const landsFrom = chain !== undefined && chain.blockTimestamp > now ? chain.blockTimestamp : now;
+  if (chain !== undefined) {
+    if (now > chain.blockTimestamp + MAX_FUTURE_SKEW) {
+      throw new VolSignerError(
+        ExitCode.REJECTED,
+        `the post's time ${iso(now)} is more than ${MAX_FUTURE_SKEW} s after the chain's (${iso(chain.blockTimestamp)}): the oracle refuses it (VolSurfaceFutureTimestamp); nothing signed or posted`,
+      );
+    }
+    if (now + MAX_POST_AGE < landsFrom + latency) {
+      throw new VolSignerError(
+        ExitCode.REJECTED,
+        `the post's time ${iso(now)} is more than ${MAX_POST_AGE} s before the chain's (${iso(chain.blockTimestamp)}) plus the landing latency (${latency} s): the oracle refuses it (VolSurfaceStaleTimestamp); nothing signed or posted`,
+      );
+    }
+  }
+
   const underlying = quotes[0]!.underlying as Address;
   const byExpiry = new Map<bigint, Quote[]>();
   for (const q of quotes) byExpiry.set(q.expiry, [...(byExpiry.get(q.expiry) ?? []), q]);
-  const expiries = [...byExpiry.keys()].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
-  if (expiries.length > 32)
-    throw new VolSignerError(ExitCode.INPUT, `${expiries.length} expiries; a post holds at most 32`);
+  // The grid as the oracle checks it when the post lands (`SeriesLib.onExpiryGrid`): 08:00 UTC,
+  // at most 365 days after the (earliest) landing block; expiries that may pass before the post
+  // lands are left out rather than skipped in flight.
+  const dropped: DroppedExpiry[] = [];
+  const kept: bigint[] = [];
+  for (const expiry of [...byExpiry.keys()].sort(byTime)) {
+    if (expiry % DAY !== EXPIRY_TIME_OF_DAY || expiry > stored.earliest + MAX_HORIZON) {
+      throw new VolSignerError(
+        ExitCode.INPUT,
+        `expiry ${iso(expiry)} (${expiry}) is not on the series grid: 08:00 UTC, at most 365 days after ${iso(stored.earliest)}`,
+      );
+    }
+    if (expiry <= landsFrom + latency) {
+      dropped.push({
+        expiry,
+        reason:
+          expiry <= landsFrom
+            ? `expired (the post's time is ${iso(landsFrom)})`
+            : `expires within the landing latency (${latency} s after ${iso(landsFrom)})`,
+      });
+    } else kept.push(expiry);
+  }
+  if (kept.length === 0) {
+    throw new VolSignerError(
+      ExitCode.REJECTED,
+      `every expiry of the quotes has expired or expires within the landing latency (${latency} s after ${iso(landsFrom)}): nothing to post`,
+    );
+  }
+  if (kept.length > MAX_BATCH)
+    throw new VolSignerError(ExitCode.INPUT, `${kept.length} expiries; a post holds at most ${MAX_BATCH}`);
 
-  const fits = expiries.map((expiry) => fitExpiry(expiry, byExpiry.get(expiry)!, now, options.maxRmseVol ?? 0.05));
-  const surfaces: VolSurfaceInput[] = fits.map((f) => ({ expiry: f.expiry, ...f.params, confidence }));
+  const fits = kept.map((expiry) => fitExpiry(expiry, byExpiry.get(expiry)!, now, options.maxRmseVol ?? 0.05));
+  for (const f of fits) {
+    f.confidenceWad = confidence;
+    const inForce = chain?.surfaces.get(f.expiry);
+    if (chain !== undefined && inForce !== undefined) {
+      const checked = checkAgainstInForce(f, inForce, chain.changeRatioWad, confidence, stored, options.keepConfidence);
+      f.change = checked.change;
+      f.confidenceWad = checked.confidenceWad;
+    }
+  }
 
   // Calendar: as the oracle does after writing the post, each posted expiry against its nearest
-  // neighbours among the post and the surfaces in force.
-  const all = new Map<bigint, SviParams>(options.oracle?.surfaces ?? []);
+  // neighbours among the post and the surfaces in force (unexpired when read; one that expires
+  // before the post lands is no longer a neighbour then, so checking it too only errs safe).
+  const all = new Map<bigint, SviParams>();
+  for (const [expiry, s] of chain?.surfaces ?? []) if (expiry > chain!.blockTimestamp) all.set(expiry, s.params);
   for (const f of fits) all.set(f.expiry, f.params);
-  const ordered = [...all.keys()].filter((e) => e > now).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  const ordered = [...all.keys()].sort(byTime);
+  const posted = new Set(kept);
   for (let i = 0; i + 1 < ordered.length; i++) {
     const [shorter, longer] = [ordered[i]!, ordered[i + 1]!];
-    if (!byExpiry.has(shorter) && !byExpiry.has(longer)) continue;
+    if (!posted.has(shorter) && !posted.has(longer)) continue;
     try {
       sviCheckCalendar(sviVariances(all.get(shorter)!), sviVariances(all.get(longer)!));
+      sviCheckCalendarAtVertex(all.get(shorter)!, all.get(longer)!);
     } catch (error) {
-      const which = (e: bigint) => `${iso(e)}${byExpiry.has(e) ? "" : " (on chain)"}`;
+      const which = (e: bigint) => `${iso(e)}${posted.has(e) ? "" : " (on chain)"}`;
       throw new VolSignerError(
         ExitCode.REJECTED,
         `calendar arbitrage between ${which(shorter)} and ${which(longer)}: ${because(error)}; nothing posted`,
       );
     }
   }
+  const surfaces: VolSurfaceInput[] = fits.map((f) => ({ expiry: f.expiry, ...f.params, confidence: f.confidenceWad }));
+  return { post: { underlying, timestamp: now, surfaces }, fits, dropped };
+}
 
-  // Bounded change from the surface in force: the governed ratio / max(confidence, 0.25), as the
-  // oracle applies it at every confidence.
-  if (options.oracle !== undefined) {
-    const allowed = sviAllowedChangeRatio(options.oracle.changeRatioWad, confidence);
-    for (const f of fits) {
-      const previous = options.oracle.surfaces.get(f.expiry);
-      if (previous === undefined) continue;
-      try {
-        sviCheckChange(sviVariances(previous), sviVariances(f.params), allowed);
-      } catch (error) {
-        throw new VolSignerError(
-          ExitCode.REJECTED,
-          `expiry ${iso(f.expiry)}: ${because(error)} (allowed ratio ${num(allowed)} at confidence ${num(confidence)}); nothing posted`,
-        );
-      }
-    }
+/**
+ * The update `f` against the surface in force, as `VolSurfaceOracle._store` will judge it at every
+ * timestamp it may store: not newer is refused; a move beyond the bound at `confidence` is posted
+ * at the highest confidence that admits it (unless `keep`), else refused naming the move, the
+ * bound and when it would fit.
+ */
+function checkAgainstInForce(
+  f: ExpiryFit,
+  inForce: SurfaceInForce,
+  ratioWad: bigint,
+  confidence: bigint,
+  stored: StoredTimestamps,
+  keep = false,
+): { change: ChangeAllowance & { lowered: boolean }; confidenceWad: bigint } {
+  const label = `expiry ${iso(f.expiry)}`;
+  if (stored.earliest <= inForce.timestamp) {
+    throw new VolSignerError(
+      ExitCode.REJECTED,
+      `${label}: the surface in force is stamped ${iso(inForce.timestamp)}, not before this post's ${iso(stored.earliest)}: the oracle refuses it (VolSurfaceNotNewer); nothing signed or posted`,
+    );
   }
-  return { post: { underlying, timestamp: now, surfaces }, fits };
+  const verdict = changeVerdict(ratioWad, inForce, f.params, confidence, stored);
+  if (!("error" in verdict)) return { change: { ...verdict, lowered: false }, confidenceWad: confidence };
+  const bound = `${verdict.elapsed} s after the surface in force (${iso(inForce.timestamp)}, confidence ${short(inForce.confidenceWad)}) the oracle allows ×${short(verdict.allowedRatioWad)} at confidence ${short(verdict.carriedConfidenceWad)}`;
+  const admitted = highestAdmittedConfidence(ratioWad, inForce, f.params, confidence, stored);
+  if (admitted !== undefined && !keep) {
+    const lowered = changeVerdict(ratioWad, inForce, f.params, admitted, stored) as ChangeAllowance;
+    return { change: { ...lowered, lowered: true }, confidenceWad: admitted };
+  }
+  let hint: string;
+  if (admitted !== undefined) {
+    hint = `it admits the move at confidence ≤ ${short(admitted)} (signed so without --keep-confidence)`;
+  } else {
+    const lowest = confidence < SVI_CHANGE_CONFIDENCE_FLOOR_WAD ? confidence : SVI_CHANGE_CONFIDENCE_FLOOR_WAD;
+    const widest = changeVerdict(ratioWad, inForce, f.params, lowest, stored).allowedRatioWad;
+    const at = earliestAdmittedTimestamp(ratioWad, inForce, f.params, stored.earliest);
+    hint =
+      at === undefined
+        ? `even at confidence ≤ 0.25 it allows only ×${short(widest)}, and no single post may move it so at any time (the bound stops growing an hour after the surface in force)`
+        : `even at confidence ≤ 0.25 it allows only ×${short(widest)}; the move fits from ${iso(at)} (${at - inForce.timestamp} s after the surface in force)`;
+  }
+  throw new VolSignerError(
+    ExitCode.REJECTED,
+    `${label}: ${describeMove(verdict.error)}; ${bound}; ${hint}; nothing signed or posted`,
+  );
 }
 
 function fitExpiry(expiry: bigint, quotes: readonly Quote[], now: bigint, maxRmseVol: number): ExpiryFit {
   const label = `expiry ${iso(expiry)}`;
-  if (expiry <= now || expiry > now + MAX_HORIZON || expiry % DAY !== 8n * 3600n) {
-    throw new VolSignerError(
-      ExitCode.INPUT,
-      `${label} (${expiry}) is not on the series grid: 08:00 UTC, after now (${iso(now)}) and at most 365 days ahead`,
-    );
-  }
   const seconds = expiry - now;
   const T = Number(seconds) / YEAR_SECONDS;
   const usable: { q: Quote; k: number; bid: number; ask: number }[] = [];
@@ -242,6 +387,7 @@ function fitExpiry(expiry: bigint, quotes: readonly Quote[], now: bigint, maxRms
   return {
     expiry,
     params,
+    confidenceWad: 0n, // set by buildPost
     fitted,
     quotes: usable.length,
     skipped,

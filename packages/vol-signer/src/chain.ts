@@ -11,8 +11,9 @@ import {
   getAddress,
 } from "viem";
 
-import { type SignedVolSurfacePost, type SviParams, volSurfaceOracleAbi } from "@pledge/sdk";
+import { type SignedVolSurfacePost, getVolSurface, volSurfaceOracleAbi } from "@pledge/sdk";
 import type { OracleContext } from "./buildPost.js";
+import type { SurfaceInForce } from "./changeRule.js";
 import { ExitCode, VolSignerError } from "./errors.js";
 
 /**
@@ -33,9 +34,10 @@ export function describeRevert(error: unknown): string {
 }
 
 /**
- * What a post is checked against before signing: the change ratio, and the surfaces in force for
- * `expiries` and their posted neighbours. Throws `VolSignerError` (CHAIN) when `underlying` is
- * not listed or the oracle cannot be read.
+ * What a post is checked against before signing, all read at the latest block: its timestamp, the
+ * change ratio, and the surfaces in force (the SDK's `getVolSurface`: stored timestamp and carried
+ * confidence) for `expiries` and their posted neighbours. Throws `VolSignerError` (CHAIN) when
+ * `underlying` is not listed or the oracle cannot be read.
  *
  * @example
  * const oracleState = await readOracleContext(publicClient, { oracle, underlying, expiries: [expiry] });
@@ -54,7 +56,9 @@ export async function readOracleContext(
       );
     }
   };
-  const contract = { address: params.oracle, abi: volSurfaceOracleAbi } as const;
+  const block = await read("the latest block", () => client.getBlock());
+  const at = { blockNumber: block.number } as const;
+  const contract = { address: params.oracle, abi: volSurfaceOracleAbi, ...at } as const;
   const listed = await read("isListed", () =>
     client.readContract({ ...contract, functionName: "isListed", args: [params.underlying] }),
   );
@@ -71,11 +75,11 @@ export async function readOracleContext(
     if (previous !== 0n) wanted.add(previous);
     if (next !== 0n) wanted.add(next);
   }
-  const surfaces = new Map<bigint, SviParams>();
+  const surfaces = new Map<bigint, SurfaceInForce>();
   for (const expiry of wanted) {
     try {
-      const s = await client.readContract({ ...contract, functionName: "surface", args: [params.underlying, expiry] });
-      surfaces.set(expiry, { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma });
+      const s = await getVolSurface(client, { oracle: params.oracle, underlying: params.underlying, expiry, ...at });
+      surfaces.set(expiry, { params: s.params, timestamp: s.timestamp, confidenceWad: s.confidenceWad });
     } catch (error) {
       // VolSurfaceNotPosted: a first post for this expiry.
       if (!describeRevert(error).startsWith("VolSurfaceNotPosted")) {
@@ -86,7 +90,7 @@ export async function readOracleContext(
       }
     }
   }
-  return { changeRatioWad, surfaces };
+  return { changeRatioWad, blockTimestamp: block.timestamp, surfaces };
 }
 
 /**

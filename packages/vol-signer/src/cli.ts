@@ -29,6 +29,8 @@ const logger = pino({ name: "pledge-vol-signer" });
 interface FitFlags {
   now?: string;
   confidence: string;
+  keepConfidence?: boolean;
+  landingLatency: string;
   maxRmse: string;
 }
 interface ChainFlags {
@@ -95,7 +97,16 @@ function fitOptions(flags: FitFlags, now: bigint, oracle?: OracleContext) {
   if (confidenceWad > 10n ** 18n) usage(`--confidence ${flags.confidence} is above 1`);
   const maxRmseVol = Number(flags.maxRmse) / 100;
   if (!(maxRmseVol > 0)) usage(`--max-rmse ${flags.maxRmse} is not a positive number of vol points`);
-  return { nowSeconds: now, confidenceWad, maxRmseVol, ...(oracle === undefined ? {} : { oracle }) };
+  if (!/^\d{1,7}$/.test(flags.landingLatency))
+    usage(`--landing-latency ${flags.landingLatency} is not a whole number of seconds`);
+  return {
+    nowSeconds: now,
+    confidenceWad,
+    keepConfidence: flags.keepConfidence === true,
+    landingLatencySeconds: BigInt(flags.landingLatency),
+    maxRmseVol,
+    ...(oracle === undefined ? {} : { oracle }),
+  };
 }
 
 function parseNow(text: string | undefined): bigint | undefined {
@@ -104,11 +115,34 @@ function parseNow(text: string | undefined): bigint | undefined {
   return BigInt(text);
 }
 
+const isoOf = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
+const decimal = (wad: bigint) => String(Number(wad) / 1e18);
+
 function report(result: BuildPostResult) {
+  for (const d of result.dropped) logger.warn({ expiry: isoOf(d.expiry), reason: d.reason }, "expiry left out");
   for (const f of result.fits) {
+    if (f.change?.lowered) {
+      logger.warn(
+        {
+          expiry: isoOf(f.expiry),
+          confidence: decimal(f.confidenceWad),
+          elapsedSeconds: Number(f.change.elapsed),
+          allowedRatio: decimal(f.change.allowedRatioWad),
+        },
+        "confidence lowered: the move exceeds the oracle's bound at the requested confidence",
+      );
+    }
     logger.info(
       {
-        expiry: new Date(Number(f.expiry) * 1000).toISOString(),
+        expiry: isoOf(f.expiry),
+        confidence: decimal(f.confidenceWad),
+        ...(f.change === undefined
+          ? {}
+          : {
+              carriedConfidence: decimal(f.change.carriedConfidenceWad),
+              elapsedSeconds: Number(f.change.elapsed),
+              allowedRatio: decimal(f.change.allowedRatioWad),
+            }),
         quotes: f.quotes,
         skippedNoBid: f.skipped,
         rmseVolPoints: +(f.rmseVol * 100).toFixed(3),
@@ -142,13 +176,11 @@ async function sign(
   let publicClient;
   if (flags.rpc !== undefined) {
     publicClient = createPublicClient({ transport: client(flags.rpc) });
-    let block;
     try {
       const actual = await publicClient.getChainId();
       if (chainId !== undefined && actual !== chainId)
         throw new VolSignerError(ExitCode.CHAIN, `--rpc is on chain ${actual}, the oracle on ${chainId}`);
       chainId = actual;
-      block = await publicClient.getBlock();
     } catch (error) {
       if (error instanceof VolSignerError) throw error;
       throw new VolSignerError(
@@ -156,9 +188,10 @@ async function sign(
         `--rpc ${new URL(flags.rpc).origin} does not answer (${(error as { shortMessage?: string }).shortMessage ?? (error as Error).message})`,
       );
     }
-    now ??= block.timestamp;
     const expiries = [...new Set(quotes.map((q) => q.expiry))];
     context = await readOracleContext(publicClient, { oracle, underlying: quotes[0]!.underlying, expiries });
+    // The chain's time: the post is then stored at exactly its signed timestamp.
+    now ??= context.blockTimestamp;
   }
   if (chainId === undefined) return usage("give --chain-id, --rpc or a --deployment with chainId");
   now ??= BigInt(Math.floor(Date.now() / 1000));
@@ -238,8 +271,14 @@ const fitFlags = (command: Command) =>
     )
     .option(
       "--confidence <c>",
-      "confidence of every surface, in [0, 1] (1e-9 steps, rounded down); the change bound is the oracle's ratio / max(c, 0.25)",
+      "confidence of every surface, in [0, 1] (1e-9 steps, rounded down); an update that moves further than the oracle allows at c over the time since the surface in force is signed at the highest confidence that admits it",
       "1",
+    )
+    .option("--keep-confidence", "refuse such an update instead of lowering its confidence")
+    .option(
+      "--landing-latency <seconds>",
+      "leave out expiries that expire within this many seconds of the post's time (or the chain's, if later)",
+      "300",
     )
     .option("--max-rmse <points>", "refuse an expiry whose fit misses the quotes by more vol points RMS", "5");
 const keyFlags = (command: Command) =>

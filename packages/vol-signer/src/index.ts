@@ -6,11 +6,25 @@ export { type ImpliedVol, impliedVolWad } from "./impliedVol.js";
 export {
   type BuildPostOptions,
   type BuildPostResult,
+  DEFAULT_LANDING_LATENCY,
+  type DroppedExpiry,
   type ExpiryFit,
+  MAX_FUTURE_SKEW,
+  MAX_POST_AGE,
   MIN_STRIKES,
   type OracleContext,
   buildPost,
 } from "./buildPost.js";
+export {
+  type ChangeAllowance,
+  type ChangeRefusal,
+  type StoredTimestamps,
+  type SurfaceInForce,
+  changeVerdict,
+  earliestAdmittedTimestamp,
+  highestAdmittedConfidence,
+  storedTimestamps,
+} from "./changeRule.js";
 export { describeRevert, postSigned, readOracleContext } from "./chain.js";
 export { PAYLOAD_KIND, type SignedPayload, mergePayloads, parsePayload, payloadToJson } from "./payload.js";
 export { signPayload } from "./sign.js";
