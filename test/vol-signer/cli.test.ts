@@ -12,7 +12,7 @@ import { privateKeyToAccount } from "viem/accounts";
 
 import { getVolSurface } from "../../packages/sdk/src/index.js";
 import { ExitCode } from "../../packages/vol-signer/src/index.js";
-import { NOW, WAD, WETH, expiryIn, num, sviQuotes, wad } from "./helpers.js";
+import { NOW, WAD, WETH, addressBookJson, expiryIn, num, sviQuotes, wad } from "./helpers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = path.join(ROOT, "packages/vol-signer/src/cli.ts");
@@ -251,7 +251,7 @@ describe("pledge-vol-signer CLI against a node over HTTP: sign twice, post once"
     ]);
     await oracle.write.setUnderlying([WETH, true]);
     const deployment = path.join(dir, "deployment.json");
-    await writeFile(deployment, JSON.stringify({ chainId, contracts: { VolSurfaceOracle: oracle.address } }));
+    await writeFile(deployment, addressBookJson(chainId, oracle.address));
     const now = BigInt(await networkHelpers.time.latest());
 
     // Quotes no admissible smile fits (wings steeper than Lee's bound): one line, exit 4, no transaction.

@@ -55,3 +55,30 @@ export function sviQuotes(params: {
     };
   });
 }
+
+/**
+ * An address book (the SDK's schema, as the deploy writes it) for `chainId` whose
+ * `contracts.VolSurfaceOracle` is `oracle` (left out when undefined); the other contracts are
+ * placeholders, which the signer never reads.
+ */
+export function addressBookJson(chainId: number, oracle?: Address): string {
+  const placeholder = (i: number): Address => `0x${i.toString(16).padStart(40, "0")}`;
+  const names = [
+    "CollateralVault",
+    "ChainlinkOracle",
+    "MarginEngine",
+    "OptionMarket",
+    "Liquidator",
+    "Backstop",
+    "InsuranceFund",
+  ];
+  const contracts: Record<string, Address> = Object.fromEntries(names.map((name, i) => [name, placeholder(0xa0 + i)]));
+  if (oracle !== undefined) contracts.VolSurfaceOracle = oracle;
+  return JSON.stringify({
+    chainId,
+    deployedAtBlock: "0",
+    contracts,
+    cash: { address: placeholder(0xc0), symbol: "USDC", decimals: 6 },
+    collateral: [{ address: WETH, symbol: "WETH", decimals: 18 }],
+  });
+}

@@ -3,20 +3,12 @@ import { readFile, writeFile } from "node:fs/promises";
 
 import { Command, CommanderError } from "commander";
 import pino from "pino";
-import {
-  type Address,
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  getAddress,
-  http,
-  isAddress,
-  parseUnits,
-} from "viem";
+import { createPublicClient, createWalletClient, defineChain, http, parseUnits } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { type BuildPostResult, type OracleContext, buildPost } from "./buildPost.js";
 import { postSigned, readOracleContext } from "./chain.js";
+import { resolveSigningTarget } from "./deployment.js";
 import { ExitCode, VolSignerError } from "./errors.js";
 import { loadKey } from "./keys.js";
 import { type SignedPayload, mergePayloads, parsePayload, payloadToJson } from "./payload.js";
@@ -54,41 +46,6 @@ function client(rpc: string) {
   if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:"))
     usage(`--rpc ${rpc} is not an http(s) URL`);
   return http(rpc, { retryCount: 0, timeout: TIMEOUT_MS });
-}
-
-/**
- * The oracle and chain id: by default the deployment file's contracts.VolSurfaceOracle and chainId;
- * --oracle and --chain-id override them (or stand alone, for an oracle outside a deployment).
- */
-async function target(flags: ChainFlags): Promise<{ oracle: Address; chainId: number | undefined }> {
-  let oracle = flags.oracle;
-  let chainId = flags.chainId === undefined ? undefined : Number(flags.chainId);
-  if (chainId !== undefined && (!Number.isSafeInteger(chainId) || chainId <= 0))
-    usage(`--chain-id ${flags.chainId} is not a positive integer`);
-  if (flags.deployment !== undefined) {
-    let book: { chainId?: unknown; contracts?: { VolSurfaceOracle?: unknown } };
-    try {
-      book = JSON.parse(await readFile(flags.deployment, "utf8")) as typeof book;
-    } catch (error) {
-      throw new VolSignerError(
-        ExitCode.INPUT,
-        `--deployment ${flags.deployment}: cannot read it as JSON (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-      );
-    }
-    chainId ??= typeof book.chainId === "number" ? book.chainId : undefined;
-    if (oracle === undefined) {
-      if (typeof book.contracts?.VolSurfaceOracle !== "string") {
-        throw new VolSignerError(
-          ExitCode.INPUT,
-          `--deployment ${flags.deployment} has no contracts.VolSurfaceOracle: give --oracle <address>`,
-        );
-      }
-      oracle = book.contracts.VolSurfaceOracle;
-    }
-  }
-  if (oracle === undefined) return usage("give --oracle <address> or --deployment <file>");
-  if (!isAddress(oracle, { strict: false })) usage(`--oracle ${oracle} is not an address`);
-  return { oracle: getAddress(oracle), chainId };
 }
 
 function fitOptions(flags: FitFlags, now: bigint, oracle?: OracleContext) {
@@ -168,7 +125,7 @@ async function sign(
   if (flags.out === undefined && !flags.post) usage("give --out <payload.json>, --post, or both");
   if (flags.post && flags.rpc === undefined) usage("--post needs --rpc");
   const quotes = await readQuotesFile(file);
-  const { oracle, chainId: configured } = await target(flags);
+  const { oracle, chainId: configured } = await resolveSigningTarget(flags);
   const account = privateKeyToAccount(await loadKey(flags));
   let chainId = configured;
   let now = parseNow(flags.now);

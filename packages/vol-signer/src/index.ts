@@ -25,6 +25,7 @@ export {
   highestAdmittedConfidence,
   storedTimestamps,
 } from "./changeRule.js";
+export { type SigningTarget, resolveSigningTarget } from "./deployment.js";
 export { describeRevert, postSigned, readOracleContext } from "./chain.js";
 export { PAYLOAD_KIND, type SignedPayload, mergePayloads, parsePayload, payloadToJson } from "./payload.js";
 export { signPayload } from "./sign.js";
