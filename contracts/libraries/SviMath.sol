@@ -220,6 +220,19 @@ library SviMath {
         return uint256(FixedPointMathLib.expWad(exponent));
     }
 
+    /// @notice The seconds of change credit a post signed at `ts` earns against a surface stored at
+    /// `storedTs`, landing in a block at `blockTs`: ts − max(storedTs, blockTs − CHANGE_PERIOD), or
+    /// 0 if that is negative (rv17b G2). Credit starts no earlier than one period before the block,
+    /// so a backdated post cannot claim time the surface spent unchanged before that: the credits of
+    /// posts landing in one block cover disjoint windows inside [blockTs − period, blockTs], at most
+    /// one period in total, and over a span S of blocks at most S + one period. The same `elapsed`
+    /// feeds `allowedChangeRatioOver` and `carriedConfidence`.
+    function changeElapsed(uint256 storedTs, uint256 ts, uint256 blockTs) internal pure returns (uint256) {
+        uint256 from = blockTs > CHANGE_PERIOD ? blockTs - CHANGE_PERIOD : 0;
+        if (storedTs > from) from = storedTs;
+        return ts > from ? ts - from : 0;
+    }
+
     /// @notice The confidence a post stands at, `elapsed` seconds after a surface in force at
     /// `previousWad`: min(posted, previous + elapsed / CHANGE_PERIOD), the rise floored to
     /// `CONFIDENCE_STEP`. Confidence may fall at once but rises by at most 1 per period, so a jump

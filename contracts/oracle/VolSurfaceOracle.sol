@@ -221,9 +221,10 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         uint256 confidence = s.confidence;
         if (storedTs != 0) {
             // Per unit of time: bounded against the surface in force by R(c)^(elapsed / period),
-            // at the confidence carried forward (docs/vol-surface.md, "Bounded change").
+            // at the confidence carried forward (docs/vol-surface.md, "Bounded change"). Credit
+            // starts no earlier than one period before the block (rv17b G2).
             (SviMath.Params memory previous, , uint256 previousConfidence) = _unpack(stored);
-            uint256 elapsed = ts - storedTs;
+            uint256 elapsed = SviMath.changeElapsed(storedTs, ts, block.timestamp);
             confidence = SviMath.carriedConfidence(previousConfidence, confidence, elapsed);
             uint256 allowed = SviMath.allowedChangeRatioOver(ratioWad, confidence, elapsed);
             SviMath.checkChange(SviMath.variances(previous), w, allowed);

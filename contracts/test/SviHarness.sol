@@ -80,6 +80,10 @@ contract SviHarness {
         return SviMath.allowedChangeRatioOver(ratioWad, confidenceWad, elapsed);
     }
 
+    function changeElapsed(uint256 storedTs, uint256 ts, uint256 blockTs) external pure returns (uint256) {
+        return SviMath.changeElapsed(storedTs, ts, blockTs);
+    }
+
     function carriedConfidence(
         uint256 previousWad,
         uint256 postedWad,

@@ -11,6 +11,7 @@ import {
   sviAllowedChangeRatio,
   sviAllowedChangeRatioOver,
   sviCarriedConfidence,
+  sviChangeElapsed,
   sviCheckAdmissible,
   sviCheckCalendar,
   sviCheckCalendarAtVertex,
@@ -282,6 +283,20 @@ describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
     assert.equal(sviAllowedChangeRatioOver(4n * WAD, WAD, 3600n), 4n * WAD);
     assert.equal(sviCarriedConfidence(0n, WAD, 1800n), WAD / 2n);
     assert.equal(sviCarriedConfidence(WAD, 0n, 1n), 0n);
+  });
+
+  it(`${CHECK_CASES} random (stored, signed, block) times: the change credit equals the chain's`, async () => {
+    for (let i = 0; i < CHECK_CASES; i++) {
+      const block = rng.range(3600n, 2n ** 40n);
+      // Signed within the hour before the block; stored before it, a little or a lot.
+      const ts = block - rng.range(0n, 3600n);
+      const stored = i % 3 === 0 ? ts - rng.range(1n, 3n * 3600n) : rng.range(0n, ts);
+      const credit = sviChangeElapsed(stored, ts, block);
+      assert.equal(credit, await harness.read.changeElapsed([stored, ts, block]));
+      assert.ok(credit <= 3600n && credit <= ts - stored, `credit ${credit}`);
+    }
+    assert.equal(sviChangeElapsed(0n, 3_600n, 7_212n), 0n);
+    assert.equal(sviAllowedChangeRatioOver(16n * WAD, 0n, 0n), WAD);
   });
 
   it("every svi.json case is on the oracle's stored precision (1e8 wei), so one-word packing loses nothing", () => {

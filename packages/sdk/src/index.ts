@@ -208,6 +208,7 @@ export {
   sviAllowedChangeRatio,
   sviAllowedChangeRatioOver,
   sviCarriedConfidence,
+  sviChangeElapsed,
   sviCheckAdmissible,
   sviCheckCalendar,
   sviCheckCalendarAtVertex,

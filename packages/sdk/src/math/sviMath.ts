@@ -353,6 +353,26 @@ export function sviAllowedChangeRatioOver(ratioWad: bigint, confidenceWad: bigin
 }
 
 /**
+ * The seconds of change credit a post signed at `timestamp` earns against a surface stored at
+ * `storedTimestamp`, landing in a block at `blockTimestamp`, as `SviMath.changeElapsed`:
+ * timestamp − max(stored, block − 1 h), or 0 if negative. Credit starts no earlier than an hour
+ * before the block, so posts chained in one block move a surface at most R(c) in total and, over a
+ * span S, at most R(c)^(1 + S / 1 h). Feed the result to `sviAllowedChangeRatioOver` and
+ * `sviCarriedConfidence`. A signer that does not know the landing block should assume the latest
+ * one it can land in: later blocks only shorten the credit of a post after an hour's quiet.
+ *
+ * @example
+ * sviChangeElapsed(1_000n, 1_600n, 1_612n) === 600n; // ten minutes after the surface in force
+ * sviChangeElapsed(0n, 7_200n, 7_212n) === 3_588n; // a quiet surface: credit from an hour before the block
+ * sviChangeElapsed(0n, 3_600n, 7_212n) === 0n; // backdated an hour: no credit
+ */
+export function sviChangeElapsed(storedTimestamp: bigint, timestamp: bigint, blockTimestamp: bigint): bigint {
+  let from = blockTimestamp > SVI_CHANGE_PERIOD ? blockTimestamp - SVI_CHANGE_PERIOD : 0n;
+  if (storedTimestamp > from) from = storedTimestamp;
+  return timestamp > from ? timestamp - from : 0n;
+}
+
+/**
  * The confidence a post stands at, `elapsed` seconds after a surface in force at `previousWad`:
  * min(posted, previous + elapsed / 1 h), the rise floored to 1e-9, as `SviMath.carriedConfidence`
  * (what `VolSurfaceOracle` stores). Confidence falls at once but rises by at most 1 per hour.

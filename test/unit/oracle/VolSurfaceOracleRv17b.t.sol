@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+
+import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
+import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
+import {SviMath} from "../../../contracts/libraries/SviMath.sol";
+
+/// @notice Regression tests for re-review rv17b (notes/rv17b-findings.md; the reviewer's repros are
+/// test/review/Rv17bSurface.t.sol of that worktree). Each `_fixed` test failed on a24589f for the
+/// reason the finding states and asserts the fixed behaviour; the `_sound_` tests are the
+/// reviewer's checks that already held, kept as regressions.
+contract VolSurfaceOracleRv17bTest is Test {
+    uint256 internal constant T0 = 1_700_000_000;
+    address internal constant WETH = address(0xE7);
+
+    VolSurfaceOracle internal oracle;
+    uint256[3] internal keys;
+
+    function setUp() public {
+        vm.warp(T0);
+        uint256[3] memory k = [uint256(0xA11CE), 0xB0B, 0xC4A1];
+        for (uint256 i; i < 3; ++i) {
+            for (uint256 j = i + 1; j < 3; ++j) {
+                if (vm.addr(k[j]) < vm.addr(k[i])) (k[i], k[j]) = (k[j], k[i]);
+            }
+        }
+        address[] memory list = new address[](3);
+        for (uint256 i; i < 3; ++i) {
+            keys[i] = k[i];
+            list[i] = vm.addr(k[i]);
+        }
+        oracle = new VolSurfaceOracle(address(this), list, 2, 4e18);
+        oracle.setUnderlying(WETH, true);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    function _expiry(uint256 d) internal view returns (uint256) {
+        return (block.timestamp / 1 days + d) * 1 days + 8 hours;
+    }
+
+    function _flat(uint256 expiry, int256 a) internal pure returns (IVolSurfaceOracle.SurfaceInput memory s) {
+        s = IVolSurfaceOracle.SurfaceInput({expiry: expiry, a: a, b: 0, rho: 0, m: 0, sigma: 0.1e18, confidence: 1e18});
+    }
+
+    function _one(
+        uint256 ts,
+        IVolSurfaceOracle.SurfaceInput memory s
+    ) internal pure returns (IVolSurfaceOracle.SurfacePost memory p) {
+        p.underlying = WETH;
+        p.timestamp = ts;
+        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
+        p.surfaces[0] = s;
+    }
+
+    function _sig(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
+    }
+
+    function _sigs(IVolSurfaceOracle.SurfacePost memory p) internal view returns (bytes[] memory sigs) {
+        bytes32 d = oracle.postDigest(p);
+        sigs = new bytes[](2);
+        sigs[0] = _sig(keys[0], d);
+        sigs[1] = _sig(keys[1], d);
+    }
+
+    function _postSigned(IVolSurfaceOracle.SurfacePost memory p) internal {
+        oracle.post(p, _sigs(p));
+    }
+
+    function _tryPost(IVolSurfaceOracle.SurfacePost memory p) internal returns (bool ok) {
+        bytes[] memory sigs = _sigs(p);
+        (ok, ) = address(oracle).call(abi.encodeCall(oracle.post, (p, sigs)));
+    }
+
+    function _w(uint256 expiry, int256 k) internal view returns (int256) {
+        IVolSurfaceOracle.Surface memory s = oracle.surface(WETH, expiry);
+        return SviMath.totalVariance(SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma), k);
+    }
+
+    // ------------------------------------------------------------------ G2: credit from an hour before the block
+
+    /// rv17b G2 (was `test_rv17b_F1_backdatedPairMovesRSquaredInOneBlock`): with the surface 3 h old,
+    /// a post backdated an hour then one at the block time moved ×256 in one block. Fixed: credit
+    /// starts no earlier than an hour before the block, so the backdated post earns none (×16
+    /// refused) and the pair moves at most R(0) = ×16 in the block.
+    function test_rv17b_G2_backdatedPairBoundedInOneBlock_fixed() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
+        vm.warp(T0 + 3 hours);
+        IVolSurfaceOracle.SurfaceInput memory s = _flat(e, 0.64e18);
+        s.confidence = 0;
+        bool backdated = _tryPost(_one(block.timestamp - 1 hours, s));
+        s.a = 10.24e18;
+        _tryPost(_one(block.timestamp, s));
+        assertLe(_w(e, 0), 0.04e18 * 16, "beyond R(0) = x16 in one block");
+        assertFalse(backdated, "backdated post earned an hour's credit");
+        // The most the block allows: one post at the block time, a full hour's credit.
+        s.a = 0.64e18;
+        _postSigned(_one(block.timestamp, s));
+        assertEq(_w(e, 0), 0.64e18);
+    }
+
+    /// rv17b G2 (was `test_rv17b_F1_lowConfidenceJumpRelabelledInOneBlock`): ×16 at confidence 0
+    /// backdated an hour, then ×4 more at confidence 1 in the same block, stood at full confidence.
+    /// Fixed: the backdated jump earns no credit, and a jump made at the block time leaves no credit
+    /// for a relabel in that block.
+    function test_rv17b_G2_lowConfidenceJumpNotRelabelledInOneBlock_fixed() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
+        vm.warp(T0 + 2 hours);
+        IVolSurfaceOracle.SurfaceInput memory s = _flat(e, 0.64e18);
+        s.confidence = 0;
+        _tryPost(_one(block.timestamp - 1 hours, s));
+        s.a = 2.56e18;
+        s.confidence = 1e18;
+        _tryPost(_one(block.timestamp, s));
+        IVolSurfaceOracle.Surface memory r = oracle.surface(WETH, e);
+        assertFalse(r.a == 2.56e18 && r.confidenceWad == 1e18, "x64 jump at full confidence within one block");
+        // A ×16 jump at confidence 0 with the block's full credit stands, but at confidence 0 for
+        // the rest of the block, and a second later gains 1/3600 of confidence at most.
+        s.a = 0.64e18;
+        s.confidence = 0;
+        _postSigned(_one(block.timestamp, s));
+        s.confidence = 1e18;
+        assertFalse(_tryPost(_one(block.timestamp, s)), "second post in the block");
+        vm.warp(block.timestamp + 1);
+        _postSigned(_one(block.timestamp, s));
+        assertEq(oracle.surface(WETH, e).confidenceWad, 277_777e9);
+    }
+
+    /// The bound over a span S: after two hours' quiet, a backdated ×4 earns nothing; then a post
+    /// every 10 minutes for an hour, each at the most its credit allows, reaches just under
+    /// R^(1 + S / 1 h) = ×16 (R = ×4, S = 1 h from the first post), never more.
+    function test_rv17b_G2_spanBoundedByROnePlusS() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
+        vm.warp(T0 + 2 hours);
+        assertFalse(_tryPost(_one(block.timestamp - 1 hours, _flat(e, 0.16e18))), "backdated x4");
+        int256 a = 0.04e18;
+        for (uint256 i; i <= 6; ++i) {
+            if (i != 0) vm.warp(block.timestamp + 10 minutes);
+            (, uint256 storedTs, uint256 c) = _stored(e);
+            uint256 elapsed = SviMath.changeElapsed(storedTs, block.timestamp, block.timestamp);
+            uint256 allowed = SviMath.allowedChangeRatioOver(
+                4e18,
+                SviMath.carriedConfidence(c, 1e18, elapsed),
+                elapsed
+            );
+            // The most the post may move, less one 1e8 quantum.
+            a = ((a * int256(allowed)) / 1e18 / 1e8 - 1) * 1e8;
+            _postSigned(_one(block.timestamp, _flat(e, a)));
+        }
+        assertLe(_w(e, 0), 0.04e18 * 16, "beyond R^(1 + S/1h)");
+        assertGt(_w(e, 0), (0.04e18 * 1599) / 100, "the steps reach close to the bound");
+    }
+
+    function _stored(uint256 e) internal view returns (int256 a, uint256 ts, uint256 c) {
+        IVolSurfaceOracle.Surface memory s = oracle.surface(WETH, e);
+        return (s.a, s.timestamp, s.confidenceWad);
+    }
+
+    /// `changeElapsed` at its edges: credit is ts − max(stored, block − 1 h), never negative.
+    function test_rv17b_G2_changeElapsedEdges() public pure {
+        assertEq(SviMath.changeElapsed(1_000, 1_600, 1_612), 600);
+        assertEq(SviMath.changeElapsed(0, 7_200, 7_212), 3_588);
+        assertEq(SviMath.changeElapsed(0, 3_600, 7_212), 0);
+        assertEq(SviMath.changeElapsed(5_000, 4_000, 7_212), 0);
+        assertEq(SviMath.changeElapsed(0, 100, 100), 100);
+        // elapsed 0 allows exactly ×1.
+        assertEq(SviMath.allowedChangeRatioOver(16e18, 0, 0), 1e18);
+    }
+
+    /// Sound (rv17b): with a fresh surface (10 min old) chained posts inside the block cannot exceed
+    /// R^(600/3600) in total; backdating only splits the same elapsed time.
+    function test_rv17b_F1_sound_freshSurfaceChainBounded() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
+        vm.warp(T0 + 600);
+        // 4^(300/3600) = 1.12246…
+        _postSigned(_one(T0 + 300, _flat(e, 0.04489e18)));
+        _postSigned(_one(T0 + 600, _flat(e, 0.05038e18)));
+        assertFalse(_tryPost(_one(T0 + 600, _flat(e, 0.0504e18))), "same-block third post");
+        assertLe(_w(e, 0), (0.04e18 * 12600) / 10000, "beyond 4^(1/6)");
+    }
+
+    /// Sound (rv17b): exponent edges. 1 s at the smallest ratio still allows > 1; the largest R
+    /// (16 / 0.25 = 64) does not overflow; ≥ 1 h is exactly R; and 3,600 one-second factors,
+    /// multiplied rounding up, do not exceed R.
+    function test_rv17b_F1_sound_exponentEdges() public pure {
+        uint256 f1 = SviMath.allowedChangeRatioOver(1.1e18, 1e18, 1);
+        assertGt(f1, 1e18);
+        assertLt(f1, 1.0000265e18);
+        assertEq(SviMath.allowedChangeRatioOver(16e18, 0, 3600), 64e18);
+        assertEq(SviMath.allowedChangeRatioOver(16e18, 0, type(uint40).max), 64e18);
+        uint256 near = SviMath.allowedChangeRatioOver(16e18, 0, 3599);
+        assertLe(near, 64e18);
+        assertGt(near, 63.9e18);
+        uint256[3] memory rs = [uint256(1.1e18), 4e18, 64e18];
+        for (uint256 j; j < 3; ++j) {
+            uint256 f = SviMath.allowedChangeRatioOver(rs[j], 1e18, 1);
+            uint256 prod = 1e18;
+            for (uint256 i; i < 3600; ++i) prod = FixedPointMathLib.mulDivUp(prod, f, 1e18);
+            assertLe(prod, rs[j] + rs[j] / 1e12, "3600 one-second factors exceed R");
+        }
+    }
+}
