@@ -44,7 +44,7 @@ interface IVolSurfaceOracle {
     error VolSurfaceExpiryNotOnGrid(uint256 expiry);
     /// @notice A post with no surface, or with more than `MAX_BATCH`.
     error VolSurfaceInvalidBatchSize(uint256 size);
-    /// @notice The post's timestamp is more than `MAX_FUTURE_SKEW` ahead of the block.
+    /// @notice The post's timestamp is after the block's: signers sign a few seconds in the past.
     error VolSurfaceFutureTimestamp(uint256 timestamp, uint256 blockTimestamp);
     /// @notice The post was signed more than `MAX_POST_AGE` ago.
     error VolSurfaceStaleTimestamp(uint256 timestamp, uint256 blockTimestamp);
@@ -78,9 +78,9 @@ interface IVolSurfaceOracle {
     /// @notice A zero admin or underlying.
     error VolSurfaceInvalidConfig();
 
-    /// @notice A surface was posted (and is now in force). `timestamp` is the stored one,
-    /// min(signed, block time); `surface.confidence` is as signed (the stored one is carried
-    /// forward, read it with `surface`).
+    /// @notice A surface was posted (and is now in force) with the signed `timestamp` (never after
+    /// the block); `surface.confidence` is as signed (the stored one is carried forward, read it
+    /// with `surface`).
     event SurfacePosted(address indexed underlying, uint256 indexed expiry, uint256 timestamp, SurfaceInput surface);
     /// @notice A batch member whose expiry passed while the post was in flight (signed before it,
     /// landed at or after it) was skipped; the other members were applied.
@@ -96,15 +96,15 @@ interface IVolSurfaceOracle {
 
     /// @notice The surface in force for (`underlying`, `expiry`).
     /// @dev Reverts `VolSurfaceNotPosted` if none was posted. Staleness is the reader's policy:
-    /// `timestamp` is when the signers signed it, capped at the block time it landed in (never in
-    /// the future); `confidenceWad` is the carried confidence (docs/vol-surface.md).
+    /// `timestamp` is when the signers signed it, never after the block it landed in;
+    /// `confidenceWad` is the carried confidence (docs/vol-surface.md).
     function surface(address underlying, uint256 expiry) external view returns (Surface memory);
 
     /// @notice The implied volatility of `strikeWad` at `spotWad` for (`underlying`, `expiry`):
     /// √(w(k)/T), k = ln(strike/spot), T = expiry − now in years of 365 days; WAD, rounded down.
     /// @return volWad The volatility.
-    /// @return timestamp When the surface was signed, capped at the block time it landed in, so
-    /// never after `block.timestamp`.
+    /// @return timestamp When the surface was signed, never after the block it landed in (nor
+    /// after `block.timestamp`).
     /// @return confidenceWad The surface's carried confidence in [0, 1e18].
     function volAt(
         address underlying,

@@ -22,8 +22,6 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     uint256 public constant MAX_SIGNERS = 16;
     /// @notice Most expiries in one post.
     uint256 public constant MAX_BATCH = 32;
-    /// @notice How far ahead of the block a post's timestamp may be (signer clock skew).
-    uint256 public constant MAX_FUTURE_SKEW = 2 minutes;
     /// @notice How old a post's timestamp may be when it lands.
     uint256 public constant MAX_POST_AGE = 1 hours;
     /// @notice Stored precision of a, b, ρ, m and σ: each must be a multiple of 1e8 wei (1e-10).
@@ -149,14 +147,13 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         uint256 ts = post_.timestamp;
         if (!_listed[underlying]) revert VolSurfaceUnknownUnderlying(underlying);
         if (n == 0 || n > MAX_BATCH) revert VolSurfaceInvalidBatchSize(n);
-        if (ts > block.timestamp + MAX_FUTURE_SKEW) revert VolSurfaceFutureTimestamp(ts, block.timestamp);
+        // Never after the block (rv17b G4): signers sign a few seconds in the past. A payload signed
+        // ahead and stored at the block time could otherwise be replayed in every later block until
+        // its signed time, rolling corrections back and freezing honest posts `VolSurfaceNotNewer`.
+        if (ts > block.timestamp) revert VolSurfaceFutureTimestamp(ts, block.timestamp);
         if (ts + MAX_POST_AGE < block.timestamp) revert VolSurfaceStaleTimestamp(ts, block.timestamp);
         Config memory c = _config;
         _verifyQuorum(_digest(post_), signatures, c.quorum);
-        // Stored as min(signed, block time): `volAt` never reports a future time, a post signed up
-        // to MAX_FUTURE_SKEW ahead cannot freeze corrections, and at most one post per expiry
-        // lands per block (rv17 F5).
-        if (ts > block.timestamp) ts = block.timestamp;
 
         int256[9][] memory ws = new int256[9][](n);
         for (uint256 i; i < n; ++i) {
@@ -192,7 +189,7 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         }
     }
 
-    /// @dev Whether `expiry` is 08:00 UTC of a day, after the (capped) post timestamp `ts`, and at
+    /// @dev Whether `expiry` is 08:00 UTC of a day, after the post timestamp `ts`, and at
     /// or before the block: it expired while the post was in flight.
     function _expiredInFlight(uint256 expiry, uint256 ts) private view returns (bool) {
         return expiry <= block.timestamp && expiry > ts && expiry % 1 days == SeriesLib.EXPIRY_TIME_OF_DAY;
@@ -348,7 +345,7 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     }
 
     /// @dev One word (layout above). The caller has checked admissibility, the quanta, confidence
-    /// ≤ 1e18 and ts ≤ now + skew, so every field fits; masks keep a negative field's sign bits out
+    /// ≤ 1e18 and ts ≤ now, so every field fits; masks keep a negative field's sign bits out
     /// of its neighbours.
     function _pack(SurfaceInput calldata s, uint256 ts, uint256 confidence) private pure returns (uint256 word) {
         int256 q = int256(PARAM_QUANTUM);

@@ -814,7 +814,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Expiry ${when(expiry)} is not on the series grid (08:00 UTC, in the future, within 365 days); pick a grid expiry`,
   VolSurfaceInvalidBatchSize: ([n]) => `A post must carry 1 to 32 surfaces, not ${str(n)}; split it`,
   VolSurfaceFutureTimestamp: ([ts, now]) =>
-    `The post is dated ${when(ts)}, more than 2 minutes after the block (${when(now)}); check the signer's clock`,
+    `The post is dated ${when(ts)}, after the block (${when(now)}); sign a few seconds in the past, e.g. at the latest block's time`,
   VolSurfaceStaleTimestamp: ([ts, now]) =>
     `The post is dated ${when(ts)}, more than an hour before the block (${when(now)}); sign a fresh one`,
   VolSurfaceNotNewer: ([expiry, ts, stored]) =>

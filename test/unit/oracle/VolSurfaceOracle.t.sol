@@ -205,9 +205,9 @@ contract VolSurfaceOracleTest is Test {
 
     function test_revert_futureAndStaleTimestamps() public {
         uint256 e = _expiry(7);
-        // Up to the skew is fine.
-        _postSigned(_post(WETH, T0 + 2 minutes, _surface(e, 1e18)));
-        uint256 ts = T0 + 2 minutes + 1;
+        // Up to the block time is fine; a second later is not (rv17b G4).
+        _postSigned(_post(WETH, T0, _surface(e, 1e18)));
+        uint256 ts = T0 + 1;
         _expectRejected(
             _post(WETH, ts, _surface(_expiry(8), 1e18)),
             abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceFutureTimestamp.selector, ts, T0)

@@ -164,15 +164,18 @@ contract VolSurfaceOracleRv17Test is Test {
         assertEq(oracle.surface(WETH, e).confidenceWad, 1e18);
     }
 
-    // ------------------------------------------------------------------ F5: timestamps capped at the block
+    // ------------------------------------------------------------------ F5: no timestamp after the block
 
-    /// The reviewer's repro: a post signed 2 min ahead is stored at the block time, so `volAt`
-    /// never reports a future time; a correction signed on a true clock 60 s later lands.
+    /// The reviewer's repro: a post signed 2 min ahead. Since rv17b G4 it is refused outright, so
+    /// `volAt` never reports a future time, and a correction signed on a true clock 60 s later lands.
     function test_rv17_F5_futureTimestampFreezesCorrections() public {
         uint256 e = _expiry(30);
-        _postSigned(_one(T0 + 120, _flat(e, 0.04e18)));
+        IVolSurfaceOracle.SurfacePost memory ahead = _one(T0 + 120, _flat(e, 0.04e18));
+        bytes[] memory sigs = _sigs(ahead);
+        vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceFutureTimestamp.selector, T0 + 120, T0));
+        oracle.post(ahead, sigs);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
         (, uint256 ts, ) = oracle.volAt(WETH, e, 2000e18, 2000e18);
-        assertLe(ts, block.timestamp, "stored timestamp is in the future");
         assertEq(ts, T0);
         vm.warp(T0 + 60);
         _postSigned(_one(T0 + 60, _flat(e, 0.0401e18)));
@@ -180,12 +183,12 @@ contract VolSurfaceOracleRv17Test is Test {
         assertEq(oracle.surface(WETH, e).a, 0.0401e18);
     }
 
-    /// With the cap, a second post for the same expiry in the same block is not newer, whatever
-    /// (future) timestamp it was signed with.
+    /// A second post for the same expiry in the same block is not newer: its timestamp cannot be
+    /// after the block, and the first one already holds the block's time.
     function test_rv17_F5_onePostPerExpiryPerBlock() public {
         uint256 e = _expiry(30);
         _postSigned(_one(T0, _flat(e, 0.04e18)));
-        IVolSurfaceOracle.SurfacePost memory p = _one(T0 + 100, _flat(e, 0.04e18));
+        IVolSurfaceOracle.SurfacePost memory p = _one(T0, _flat(e, 0.0401e18));
         bytes[] memory sigs = _sigs(p);
         vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceNotNewer.selector, e, T0, T0));
         oracle.post(p, sigs);

@@ -208,4 +208,123 @@ contract VolSurfaceOracleRv17bTest is Test {
             assertLe(prod, rs[j] + rs[j] / 1e12, "3600 one-second factors exceed R");
         }
     }
+
+    // ------------------------------------------------------------------ G4: no timestamp after the block
+
+    /// rv17b G4 (was `test_rv17b_F5_futureSignedPayloadReplayedOverCorrection`): a payload signed
+    /// 120 s ahead was stored at its landing time, so the identical signed payload was newer again
+    /// in any later block and rolled a correction back. Fixed: a timestamp after the block is
+    /// refused, so the payload lands only once its time has come, and never over a newer post.
+    function test_rv17b_G4_futureSignedPayloadNotReplayedOverCorrection_fixed() public {
+        uint256 e = _expiry(30);
+        IVolSurfaceOracle.SurfacePost memory p1 = _one(T0 + 120, _flat(e, 0.04e18));
+        bytes[] memory sigs1 = _sigs(p1);
+        (bool first, ) = address(oracle).call(abi.encodeCall(oracle.post, (p1, sigs1)));
+        vm.warp(T0 + 12);
+        _postSigned(_one(T0 + 10, _flat(e, 0.0401e18)));
+        assertEq(oracle.surface(WETH, e).a, 0.0401e18);
+        vm.warp(T0 + 24);
+        (bool replayed, ) = address(oracle).call(abi.encodeCall(oracle.post, (p1, sigs1)));
+        assertFalse(replayed, "identical signed payload accepted twice, correction rolled back");
+        assertFalse(first, "a timestamp after the block was accepted");
+        assertEq(oracle.surface(WETH, e).a, 0.0401e18);
+        // Once its time has come it is an ordinary post, once.
+        vm.warp(T0 + 120);
+        oracle.post(p1, sigs1);
+        vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceNotNewer.selector, e, T0 + 120, T0 + 120));
+        oracle.post(p1, sigs1);
+    }
+
+    /// rv17b G4 (was `test_rv17b_F5_replayFreezesHonestCorrections`): a third party replaying the
+    /// future-signed payload each block kept the stored time at the block time, so every honest
+    /// post signed before its landing block reverted NotNewer. Fixed: the replay is refused, the
+    /// honest correction lands.
+    function test_rv17b_G4_replayCannotFreezeHonestCorrections_fixed() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
+        vm.warp(T0 + 1);
+        IVolSurfaceOracle.SurfacePost memory p1 = _one(T0 + 120, _flat(e, 0.04e18));
+        bytes[] memory sigs1 = _sigs(p1);
+        IVolSurfaceOracle.SurfacePost memory honest = _one(T0 + 10, _flat(e, 0.0401e18)); // signed at T0 + 10
+        bytes[] memory sigsH = _sigs(honest);
+        vm.warp(T0 + 12);
+        (bool griefed, ) = address(oracle).call(abi.encodeCall(oracle.post, (p1, sigs1))); // first in the block
+        (bool ok, ) = address(oracle).call(abi.encodeCall(oracle.post, (honest, sigsH)));
+        assertTrue(ok, "honest correction refused NotNewer after a replay of the skewed payload");
+        assertFalse(griefed);
+        assertEq(oracle.surface(WETH, e).a, 0.0401e18);
+    }
+
+    /// Sound (rv17b, adapted): the stored timestamp never exceeds the block: a post at the block
+    /// time is stored as signed, one a second ahead is refused.
+    function test_rv17b_G4_storedNeverFuture() public {
+        uint256 e = _expiry(30);
+        for (uint256 i; i < 5; ++i) {
+            vm.warp(T0 + i * 3600);
+            IVolSurfaceOracle.SurfacePost memory ahead = _one(block.timestamp + 1, _flat(e, 0.04e18));
+            bytes[] memory sigs = _sigs(ahead);
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IVolSurfaceOracle.VolSurfaceFutureTimestamp.selector,
+                    block.timestamp + 1,
+                    block.timestamp
+                )
+            );
+            oracle.post(ahead, sigs);
+            _postSigned(_one(block.timestamp, _flat(e, 0.04e18)));
+            assertEq(oracle.surface(WETH, e).timestamp, block.timestamp);
+            (, uint256 ts, ) = oracle.volAt(WETH, e, 2000e18, 2000e18);
+            assertLe(ts, block.timestamp);
+        }
+    }
+
+    // ------------------------------------------------------------------ F4 (sound)
+
+    /// Sound (rv17b): a batch whose every member expired in flight succeeds, emits one event per
+    /// member and touches no state; replaying it does the same. The oracle charges nothing.
+    function test_rv17b_F4_sound_allSkippedBatchTouchesNothing() public {
+        uint256 today = (T0 / 1 days + 1) * 1 days + 8 hours;
+        vm.warp(today - 10 minutes);
+        uint256 e30 = _expiry(30);
+        _postSigned(_one(block.timestamp, _flat(e30, 0.04e18)));
+        (uint256 prevBefore, uint256 nextBefore) = oracle.neighbours(WETH, e30);
+        IVolSurfaceOracle.SurfacePost memory p;
+        p.underlying = WETH;
+        p.timestamp = block.timestamp;
+        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](2);
+        p.surfaces[0] = _flat(today, 0.01e18);
+        p.surfaces[1] = _flat(today, 0.02e18); // duplicate member: also just skipped
+        bytes[] memory sigs = _sigs(p);
+        vm.warp(today);
+        vm.recordLogs();
+        oracle.post(p, sigs);
+        assertEq(vm.getRecordedLogs().length, 2);
+        oracle.post(p, sigs);
+        vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceNotPosted.selector, WETH, today));
+        oracle.surface(WETH, today);
+        (uint256 prevAfter, uint256 nextAfter) = oracle.neighbours(WETH, e30);
+        assertEq(prevAfter, prevBefore);
+        assertEq(nextAfter, nextBefore);
+        assertEq(oracle.surface(WETH, e30).a, 0.04e18);
+    }
+
+    /// Sound (rv17b): a skipped member is never a calendar neighbour.
+    function test_rv17b_F4_sound_skippedMemberNotANeighbour() public {
+        uint256 today = (T0 / 1 days + 1) * 1 days + 8 hours;
+        vm.warp(today - 10 minutes);
+        uint256 tomorrow = today + 1 days;
+        uint256 e30 = _expiry(30);
+        _postSigned(_one(block.timestamp, _flat(tomorrow, 0.01e18)));
+        IVolSurfaceOracle.SurfacePost memory p;
+        p.underlying = WETH;
+        p.timestamp = block.timestamp;
+        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](2);
+        p.surfaces[0] = _flat(today, 0.5e18); // above +30 d: would be calendar arbitrage if checked
+        p.surfaces[1] = _flat(e30, 0.04e18);
+        bytes[] memory sigs = _sigs(p);
+        vm.warp(today);
+        oracle.post(p, sigs);
+        (uint256 prev, ) = oracle.neighbours(WETH, e30);
+        assertEq(prev, tomorrow);
+    }
 }

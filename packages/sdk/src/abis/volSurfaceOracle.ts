@@ -295,13 +295,6 @@ export const volSurfaceOracleAbi = [
   },
   {
     inputs: [],
-    name: "MAX_FUTURE_SKEW",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
     name: "MAX_POST_AGE",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
