@@ -120,8 +120,8 @@ interface IVolSurfaceOracle {
     /// @notice Post one or more expiries of one underlying, signed by a quorum.
     /// @dev `signatures` are 65-byte ECDSA signatures of `postDigest(post)` whose signers are
     /// strictly increasing. Every surface is checked (grid, confidence, admissibility, newer than
-    /// the one in force, bounded change) and then every posted expiry against its neighbours
-    /// (calendar). Any failure reverts the whole post with a specific error.
+    /// the one in force, bounded change at every k) and then every posted expiry against its
+    /// neighbours (calendar at every k). Any failure reverts the whole post with a specific error.
     function post(SurfacePost calldata post, bytes[] calldata signatures) external;
 
     /// @notice The EIP-712 digest the signers sign for `post` (this contract's domain).
@@ -139,7 +139,8 @@ interface IVolSurfaceOracle {
     /// @notice Whether `underlying` is listed.
     function isListed(address underlying) external view returns (bool);
 
-    /// @notice Largest factor by which total variance may move at a check point from the previous
-    /// post when the new one's confidence is at least `CHANGE_RULE_CONFIDENCE`; WAD.
+    /// @notice The governed change ratio: per hour of credit, total variance plus a floor may move
+    /// by this factor at every k at full confidence, up to 4× it at confidence ≤ 0.25
+    /// (docs/vol-surface.md, "Bounded change"); WAD.
     function changeRatioWad() external view returns (uint256);
 }

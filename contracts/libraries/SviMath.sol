@@ -39,11 +39,21 @@ library SviMath {
     error SviNegativeVariance(int256 minVarianceWad);
     /// @notice b·(1 + |ρ|) > 2: a wing steeper than Lee's moment bound.
     error SviWingTooSteep(int256 b, int256 rho);
-    /// @notice Total variance falls from a shorter expiry to a longer one at check point `k`.
+    /// @notice The longer expiry's smile cannot be proven at or above the shorter one's at every k
+    /// (`checkCalendar`): the certified lower bound of w_longer − w_shorter is lowest, and negative,
+    /// near `k`, where the smiles' total variances are `shorterWad` and `longerWad`.
     error SviCalendarArbitrage(int256 k, int256 shorterWad, int256 longerWad);
-    /// @notice The new total variance at check point `k` moved from the previous post by more
-    /// than the allowed ratio.
+    /// @notice A wing of the longer expiry's smile rises more slowly than the shorter one's, so far
+    /// enough out total variance falls with expiry: slopes b·(1 + ρ) (`rightWing`, k → +∞) or
+    /// b·(1 − ρ) (k → −∞), WAD.
+    error SviCalendarWingArbitrage(bool rightWing, int256 shorterSlopeWad, int256 longerSlopeWad);
+    /// @notice The new smile cannot be proven within the allowed ratio of the previous one at every
+    /// k (`checkChange`): the certified bound fails near `k`, where the previous and new total
+    /// variances are `previousWad` and `nextWad`.
     error SviChangeTooLarge(int256 k, int256 previousWad, int256 nextWad);
+    /// @notice A wing's slope, b·(1 + ρ) (`rightWing`) or b·(1 − ρ), moved by more than the allowed
+    /// ratio, so far enough out total variance does too; WAD.
+    error SviChangeWingTooLarge(bool rightWing, int256 previousSlopeWad, int256 nextSlopeWad);
     /// @notice Volatility asked for at or after expiry.
     error SviZeroTime();
 
@@ -52,21 +62,14 @@ library SviMath {
     /// @dev Bound on every parameter's magnitude (2**64), and on |k| (2**72).
     uint256 private constant PARAM_LIMIT = 1 << 64;
     uint256 private constant K_LIMIT = 1 << 72;
-    /// @notice How many fixed log-moneyness points the calendar and change checks use.
-    uint256 internal constant CHECK_POINTS = 9;
-    /// @notice Floor under total variance in the change rule, so a smile touching 0 can move:
-    /// 1e-4, i.e. 1 % vol over one year.
+    /// @notice The change rule's floor, f(k) = CHANGE_FLOOR_WAD·(1 + |k|), added to total variance so
+    /// that a smile touching 0, or a flat wing, can move: 1e-4 (1 % vol over one year) at the money,
+    /// and a wing slope of 1e-4. The rule bounds the ratio of w + f.
     int256 internal constant CHANGE_FLOOR_WAD = 1e14;
 
     /// @notice Confidence below which the bounded-change allowance stops growing: at or below it a
     /// post may move total variance by 4× the governed ratio (`allowedChangeRatio`).
     uint256 internal constant CHANGE_CONFIDENCE_FLOOR_WAD = 0.25e18;
-
-    /// @notice The check points k = ln(K/S): −2, −1, −0.5, −0.25, 0, 0.25, 0.5, 1, 2 (K/S from
-    /// 0.135 to 7.39). Calendar no-arbitrage and the bounded-change rule are checked here.
-    function checkPoints() internal pure returns (int256[CHECK_POINTS] memory ks) {
-        ks = [int256(-2e18), -1e18, -0.5e18, -0.25e18, 0, 0.25e18, 0.5e18, 1e18, 2e18];
-    }
 
     /// @notice k = ln(strike / spot), WAD: minus `BlackScholes.lnMoneyness(spot, strike)` (Solady's
     /// lnWad on S·1e36/K, ~1 wei). Same domain: 0 < spot < 2**120, 0 < strike < 2**119.
@@ -126,67 +129,123 @@ library SviMath {
         }
     }
 
-    /// @notice w at every check point.
-    function variances(Params memory p) internal pure returns (int256[CHECK_POINTS] memory ws) {
-        int256[CHECK_POINTS] memory ks = checkPoints();
-        for (uint256 i; i < CHECK_POINTS; ++i) ws[i] = totalVariance(p, ks[i]);
-    }
-
-    /// @notice Reverts unless total variance does not fall from the shorter expiry's smile to the
-    /// longer one's at any check point (calendar no-arbitrage at fixed k; r = 0).
-    function checkCalendar(int256[CHECK_POINTS] memory shorter, int256[CHECK_POINTS] memory longer) internal pure {
-        for (uint256 i; i < CHECK_POINTS; ++i) {
-            if (longer[i] < shorter[i]) revert SviCalendarArbitrage(checkPoints()[i], shorter[i], longer[i]);
+    /// @notice Reverts unless the longer expiry's smile is at or above the shorter one's at every k
+    /// (calendar no-arbitrage, r = 0), proven by `_dominance` (docs/vol-surface.md, "Calendar and
+    /// change at every k"). Both smiles must be admissible (`checkAdmissible`).
+    function checkCalendar(Params memory shorter, Params memory longer) internal pure {
+        uint256 delta = _shapeDistance(longer, shorter);
+        (int256 e0, int256 e1, int256 xStar) = _dominance(longer, shorter, WAD, delta);
+        if (e0 < 0 || e1 < 0) {
+            bool right = e0 < 0;
+            revert SviCalendarWingArbitrage(right, _slope(shorter, right), _slope(longer, right));
+        }
+        if (xStar != type(int256).max) {
+            int256 k = _clampK(longer.m + xStar);
+            revert SviCalendarArbitrage(k, totalVariance(shorter, k), totalVariance(longer, k));
         }
     }
 
-    /// @notice Reverts unless, at every check point, max(w, floor) moved by at most the factor
-    /// `maxRatioWad` (≥ 1e18) either way: max(w', f)·1e18 ≤ max(w, f)·ratio and vice versa.
-    function checkChange(
-        int256[CHECK_POINTS] memory previous,
-        int256[CHECK_POINTS] memory next,
-        uint256 maxRatioWad
-    ) internal pure {
-        for (uint256 i; i < CHECK_POINTS; ++i) {
-            uint256 before = uint256(_max(previous[i], CHANGE_FLOOR_WAD));
-            uint256 after_ = uint256(_max(next[i], CHANGE_FLOOR_WAD));
-            if (after_ * 1e18 > before * maxRatioWad || before * 1e18 > after_ * maxRatioWad) {
-                revert SviChangeTooLarge(checkPoints()[i], previous[i], next[i]);
+    /// @notice Reverts unless, at every k, w + f(k) moved by at most the factor `maxRatioWad`
+    /// (≥ 1e18) either way, with the floor f(k) = `CHANGE_FLOOR_WAD`·(1 + |k|):
+    /// (w' + f)·1e18 ≤ (w + f)·ratio and (w + f)·1e18 ≤ (w' + f)·ratio, proven by `_dominance` in
+    /// both directions. Far out this bounds each wing's slope b·(1 ± ρ) plus the floor's by the
+    /// ratio. Both smiles must be admissible.
+    function checkChange(Params memory previous, Params memory next, uint256 maxRatioWad) internal pure {
+        uint256 delta = _shapeDistance(previous, next);
+        int256 ratio = int256(maxRatioWad);
+        // Up: ratio·w − w' + (ratio − 1)·f ≥ 0; then down: ratio·w' − w + (ratio − 1)·f ≥ 0.
+        (int256 e0, int256 e1, int256 xStar) = _dominance(previous, next, ratio, delta);
+        int256 m = previous.m;
+        if (e0 >= 0 && e1 >= 0 && xStar == type(int256).max) {
+            (e0, e1, xStar) = _dominance(next, previous, ratio, delta);
+            m = next.m;
+        }
+        if (e0 < 0 || e1 < 0) {
+            bool right = e0 < 0;
+            revert SviChangeWingTooLarge(right, _slope(previous, right), _slope(next, right));
+        }
+        if (xStar != type(int256).max) {
+            int256 k = _clampK(m + xStar);
+            revert SviChangeTooLarge(k, totalVariance(previous, k), totalVariance(next, k));
+        }
+    }
+
+    /// @dev Proves D(k) = ratio·g(k) − h(k) + (ratio − 1)·f·(1 + |k|) ≥ 0 at every k, for
+    /// admissible raw-SVI g and h, `ratio` ≥ 1e18 (WAD; f = `CHANGE_FLOOR_WAD`; at ratio 1, the
+    /// calendar, the floor term is 0), `delta` ≥ √((m_g − m_h)² + (σ_g − σ_h)²). With x = k − m_g,
+    /// R_g = √(x² + σ_g²) and R_h = √((x + m_g − m_h)² + σ_h²), the triangle inequality in the plane
+    /// gives R_h ≤ R_g + δ and |k| = |x + m_g| ≥ R_g − σ_g − |m_g|; h's other terms are exact in x.
+    /// With L = (ratio − 1)·f ≥ 0 and b_h ≥ 0:
+    ///
+    ///     D(k) ≥ A0 + C·x + B·R_g(x),
+    ///     A0 = ratio·a_g − a_h − b_h·ρ_h·(m_g − m_h) − b_h·δ + L·(1 − σ_g − |m_g|),
+    ///     B  = ratio·b_g − b_h + L,   C = ratio·b_g·ρ_g − b_h·ρ_h.
+    ///
+    /// As x → ±∞ the right side grows like (B ± C)·|x|, as D does; if B ≥ |C| its minimum over all
+    /// x is A0 + σ_g·√(B² − C²), at x* = −C·σ_g / √(B² − C²). So D ≥ 0 everywhere when
+    /// B + C ≥ 0 and B − C ≥ 0 (the wings: for the calendar exactly the condition for D ≥ 0 far out)
+    /// and A0 + σ_g·√((B + C)(B − C)) ≥ 0. For the calendar the bound is exact when g and h share m
+    /// and σ (δ = 0: e.g. the same smile rescaled) and otherwise errs by at most b_h·δ, against the
+    /// poster; the change's floor term adds at most L·|m_g| more.
+    ///
+    /// Units and rounding, all against the poster: A0 in 1e36 (the ρ·Δm and floor terms rounded
+    /// up, δ rounded up by the caller), B ± C in 1e54 (exact), each divided to 1e36 rounded down
+    /// before the product, its square root rounded down, σ_g times it rounded down. Bounds:
+    /// parameters in range and admissible, so |a|, |m|, σ < 2**64, 0 ≤ b ≤ 2e18 < 2**61,
+    /// |ρ| < 1e18 < 2**60, b·(1 ± ρ) ≤ 2e36; ratio < 2**66 (at most 64e18 and a wei); δ < 2**66.
+    /// Then ratio·a_g < 2**130, b_h·ρ_h·Δm < 2**186, b_h·δ < 2**127, L < 2**113 in 1e36,
+    /// L·(σ_g + |m_g|) < 2**179; |B ± C| < ratio·2e36 + 2**173 < 2**174 in 1e54, < 2**115 once
+    /// divided, their product < 2**230; σ_g·root < 2**179. Nothing overflows.
+    /// @return e0 B + C in 1e54: the right wing, refused when < 0.
+    /// @return e1 B − C in 1e54: the left wing, refused when < 0.
+    /// @return xStar `type(int256).max` when D ≥ 0 is proven, else where the bound is lowest,
+    /// x* = k − m_g (WAD; 0 when B = |C|).
+    function _dominance(
+        Params memory g,
+        Params memory h,
+        int256 ratio,
+        uint256 delta
+    ) private pure returns (int256 e0, int256 e1, int256 xStar) {
+        unchecked {
+            int256 lift = (ratio - WAD) * CHANGE_FLOOR_WAD; // L in 1e36
+            e0 = ratio * g.b * (WAD + g.rho) - WAD * h.b * (WAD + h.rho) + lift * WAD;
+            e1 = ratio * g.b * (WAD - g.rho) - WAD * h.b * (WAD - h.rho) + lift * WAD;
+            if (e0 < 0 || e1 < 0) return (e0, e1, 0);
+            int256 a0 = ratio * g.a - WAD * h.a - h.b * int256(delta) + lift;
+            {
+                // Both rounded up: sdiv truncates a negative towards zero, i.e. up.
+                int256 rhoDm = h.b * h.rho * (g.m - h.m);
+                a0 -= rhoDm > 0 ? (rhoDm - 1) / WAD + 1 : rhoDm / WAD;
+                a0 -= (lift * (g.sigma + int256(_abs(g.m))) + (WAD - 1)) / WAD;
             }
+            uint256 root = FixedPointMathLib.sqrt((uint256(e0) / 1e18) * (uint256(e1) / 1e18));
+            if (a0 + int256((uint256(g.sigma) * root) / 1e18) >= 0) return (e0, e1, type(int256).max);
+            // Where the bound is lowest: −C·σ_g / √(B² − C²), C = (e0 − e1) / 2 in 1e54.
+            xStar = root == 0 ? int256(0) : -(((e0 - e1) / 2e18) * g.sigma) / int256(root);
         }
     }
 
-    /// @notice Calendar at the longer smile's vertex k = m_longer (rv17 F2): a narrow dip of the
-    /// longer smile between two fixed check points would otherwise go unseen. Reverts
-    /// `SviCalendarArbitrage(m_longer, …)` if w_longer(m) < w_shorter(m).
-    function checkCalendarAtVertex(Params memory shorter, Params memory longer) internal pure {
-        int256 k = longer.m;
-        int256 wShorter = totalVariance(shorter, k);
-        int256 wLonger = vertexVariance(longer);
-        if (wLonger < wShorter) revert SviCalendarArbitrage(k, wShorter, wLonger);
-    }
-
-    /// @notice The change rule of `checkChange` also at both smiles' vertices, k = m_previous then
-    /// k = m_next (rv17 F3): a narrow dip or spike placed between fixed check points, or one
-    /// removed, moves w most near its vertex.
-    function checkChangeAtVertices(Params memory previous, Params memory next, uint256 maxRatioWad) internal pure {
-        _checkChangeAt(previous.m, vertexVariance(previous), totalVariance(next, previous.m), maxRatioWad);
-        _checkChangeAt(next.m, totalVariance(previous, next.m), vertexVariance(next), maxRatioWad);
-    }
-
-    /// @notice w at the smile's own vertex k = m: a + b·σ / 1e18, rounded down. Equal to
-    /// `totalVariance(p, p.m)` for an admissible smile (there √(σ²·1e18) = σ·1e9 exactly), without
-    /// the square root.
-    function vertexVariance(Params memory p) internal pure returns (int256) {
-        return p.a + (p.b * p.sigma) / WAD;
-    }
-
-    function _checkChangeAt(int256 k, int256 previous, int256 next, uint256 maxRatioWad) private pure {
-        uint256 before = uint256(_max(previous, CHANGE_FLOOR_WAD));
-        uint256 after_ = uint256(_max(next, CHANGE_FLOOR_WAD));
-        if (after_ * 1e18 > before * maxRatioWad || before * 1e18 > after_ * maxRatioWad) {
-            revert SviChangeTooLarge(k, previous, next);
+    /// @dev √((m_a − m_b)² + (σ_a − σ_b)²), WAD, rounded up. Parameters in range: each difference
+    /// < 2**65, the sum of squares < 2**131.
+    function _shapeDistance(Params memory x, Params memory y) private pure returns (uint256 d) {
+        unchecked {
+            int256 dm = x.m - y.m;
+            int256 ds = x.sigma - y.sigma;
+            uint256 q = uint256(dm * dm + ds * ds);
+            d = FixedPointMathLib.sqrt(q);
+            if (d * d < q) ++d;
         }
+    }
+
+    /// @dev A wing's slope of w, b·(1 ± ρ), WAD, rounded down.
+    function _slope(Params memory p, bool right) private pure returns (int256) {
+        return (p.b * (right ? WAD + p.rho : WAD - p.rho)) / WAD;
+    }
+
+    /// @dev k clamped inside `totalVariance`'s domain, for an error's report.
+    function _clampK(int256 k) private pure returns (int256) {
+        int256 limit = int256(K_LIMIT) - 1;
+        return k > limit ? limit : (k < -limit ? -limit : k);
     }
 
     /// @notice The factor a post of confidence `confidenceWad` may move total variance by, from the

@@ -155,7 +155,6 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         Config memory c = _config;
         _verifyQuorum(_digest(post_), signatures, c.quorum);
 
-        int256[9][] memory ws = new int256[9][](n);
         for (uint256 i; i < n; ++i) {
             uint256 expiry = post_.surfaces[i].expiry;
             // rv17 F4: a member on the grid's time of day that was still in the future when signed
@@ -165,7 +164,7 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
                 emit SurfaceExpiredInFlight(underlying, expiry);
                 continue;
             }
-            ws[i] = _store(underlying, post_.surfaces[i], ts, c.changeRatioWad);
+            _store(underlying, post_.surfaces[i], ts, c.changeRatioWad);
         }
         // Calendar after every write, against the final neighbours, so the order within a post
         // does not matter; each posted expiry is checked on both sides.
@@ -176,16 +175,8 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
             (uint256 previous, uint256 next) = _neighbours(underlying, expiry);
             SurfaceInput calldata s = post_.surfaces[i];
             SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);
-            if (previous != 0) {
-                SviMath.Params memory shorter = _params(underlying, previous);
-                SviMath.checkCalendar(SviMath.variances(shorter), ws[i]);
-                SviMath.checkCalendarAtVertex(shorter, p);
-            }
-            if (next != 0) {
-                SviMath.Params memory longer = _params(underlying, next);
-                SviMath.checkCalendar(ws[i], SviMath.variances(longer));
-                SviMath.checkCalendarAtVertex(p, longer);
-            }
+            if (previous != 0) SviMath.checkCalendar(_params(underlying, previous), p);
+            if (next != 0) SviMath.checkCalendar(p, _params(underlying, next));
         }
     }
 
@@ -195,13 +186,8 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         return expiry <= block.timestamp && expiry > ts && expiry % 1 days == SeriesLib.EXPIRY_TIME_OF_DAY;
     }
 
-    /// @dev Checks one surface, applies the bounded-change rule, stores it; returns w at the check points.
-    function _store(
-        address underlying,
-        SurfaceInput calldata s,
-        uint256 ts,
-        uint256 ratioWad
-    ) private returns (int256[9] memory w) {
+    /// @dev Checks one surface, applies the bounded-change rule, stores it.
+    function _store(address underlying, SurfaceInput calldata s, uint256 ts, uint256 ratioWad) private {
         uint256 expiry = s.expiry;
         if (!SeriesLib.onExpiryGrid(expiry, block.timestamp)) revert VolSurfaceExpiryNotOnGrid(expiry);
         if (s.confidence > 1e18) revert VolSurfaceInvalidConfidence(s.confidence);
@@ -210,7 +196,6 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         // Admissible: every parameter < 2**64 wei, b ≥ 0, σ > 0, |ρ| < 1e18; on the quantum, each
         // then fits its field (see the layout above).
         if (!_onQuantum(s)) revert VolSurfaceParameterNotQuantized(expiry);
-        w = SviMath.variances(p);
 
         uint256 stored = _surfaces[underlying][expiry];
         uint256 storedTs = stored & ((1 << _TS_BITS) - 1);
@@ -224,8 +209,7 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
             uint256 elapsed = SviMath.changeElapsed(storedTs, ts, block.timestamp);
             confidence = SviMath.carriedConfidence(previousConfidence, confidence, elapsed);
             uint256 allowed = SviMath.allowedChangeRatioOver(ratioWad, confidence, elapsed);
-            SviMath.checkChange(SviMath.variances(previous), w, allowed);
-            SviMath.checkChangeAtVertices(previous, p, allowed);
+            SviMath.checkChange(previous, p, allowed);
         }
         _surfaces[underlying][expiry] = _pack(s, ts, confidence);
         if (storedTs == 0) {

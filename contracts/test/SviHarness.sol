@@ -44,28 +44,12 @@ contract SviHarness {
         SviMath.checkAdmissible(p);
     }
 
-    function variances(SviMath.Params memory p) external pure returns (int256[9] memory) {
-        return SviMath.variances(p);
-    }
-
     function checkCalendar(SviMath.Params memory shorter, SviMath.Params memory longer) external pure {
-        SviMath.checkCalendar(SviMath.variances(shorter), SviMath.variances(longer));
+        SviMath.checkCalendar(shorter, longer);
     }
 
     function checkChange(SviMath.Params memory previous, SviMath.Params memory next, uint256 ratio) external pure {
-        SviMath.checkChange(SviMath.variances(previous), SviMath.variances(next), ratio);
-    }
-
-    function checkCalendarAtVertex(SviMath.Params memory shorter, SviMath.Params memory longer) external pure {
-        SviMath.checkCalendarAtVertex(shorter, longer);
-    }
-
-    function checkChangeAtVertices(
-        SviMath.Params memory previous,
-        SviMath.Params memory next,
-        uint256 ratio
-    ) external pure {
-        SviMath.checkChangeAtVertices(previous, next, ratio);
+        SviMath.checkChange(previous, next, ratio);
     }
 
     function allowedChangeRatio(uint256 ratioWad, uint256 confidenceWad) external pure returns (uint256) {

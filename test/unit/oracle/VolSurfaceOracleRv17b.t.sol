@@ -327,4 +327,94 @@ contract VolSurfaceOracleRv17bTest is Test {
         (uint256 prev, ) = oracle.neighbours(WETH, e30);
         assertEq(prev, tomorrow);
     }
+
+    // ------------------------------------------------------------------ G1: calendar and change at every k
+
+    function _smile(
+        uint256 expiry,
+        int256 a,
+        int256 b,
+        int256 rho,
+        int256 m,
+        int256 sigma
+    ) internal pure returns (IVolSurfaceOracle.SurfaceInput memory s) {
+        s = IVolSurfaceOracle.SurfaceInput({
+            expiry: expiry,
+            a: a,
+            b: b,
+            rho: rho,
+            m: m,
+            sigma: sigma,
+            confidence: 1e18
+        });
+    }
+
+    /// A plausible 30-day smile: ATM w = 0.04 (vol 70 %), put skew.
+    function _p0(uint256 expiry) internal pure returns (IVolSurfaceOracle.SurfaceInput memory) {
+        return _smile(expiry, 0.02e18, 0.1e18, -0.3e18, 0, 0.2e18);
+    }
+
+    /// rv17b G1 (was `test_rv17b_F3_changeBoundBypassedAtSkewedMinimum`): P0 in force, an hour later
+    /// one full-confidence post (×4 allowed) with ρ = −0.504 moved every fixed point and both
+    /// vertices ≤ ×3.93 but w at its true minimum k* = 0.104 ×44.8. Fixed: the change rule is proven
+    /// at every k, so the post is refused and nothing moves.
+    function test_rv17b_G1_changeBoundAtSkewedMinimum_fixed() public {
+        uint256 e = _expiry(30);
+        _postSigned(_one(T0, _p0(e)));
+        vm.warp(T0 + 1 hours);
+        IVolSurfaceOracle.SurfacePost memory p = _one(
+            block.timestamp,
+            _smile(e, -0.0581858056e18, 0.3846795028e18, -0.50398385e18, 0, 0.1777734588e18)
+        );
+        bool accepted = _tryPost(p);
+        SviMath.Params memory p0 = SviMath.Params(0.02e18, 0.1e18, -0.3e18, 0, 0.2e18);
+        int256 wOld = SviMath.totalVariance(p0, 0.104e18);
+        int256 wNew = _w(e, 0.104e18);
+        assertLe(wOld, wNew * 4, "w moved beyond x4 at K/S = 1.11 in one post");
+        assertFalse(accepted);
+        // Refused first at the left wing: its slope b·(1 − ρ) goes from 0.13 to 0.579, ×4.45.
+        bytes[] memory sigs = _sigs(p);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                SviMath.SviChangeWingTooLarge.selector,
+                false,
+                int256(0.13e18),
+                int256(578551759637229780)
+            )
+        );
+        oracle.post(p, sigs);
+    }
+
+    /// rv17b G1 (was `test_rv17b_F2_calendarArbitrageAtSkewedMinimum`): 30-day P0 posted; a 60-day
+    /// smile (ρ = +0.484) ≥ it at every fixed point and at its vertex, yet 68 % below it at
+    /// k = −0.104, was accepted. Fixed: refused, the error near the longer smile's minimum.
+    function test_rv17b_G1_calendarAtSkewedMinimum_fixed() public {
+        uint256 e1 = _expiry(30);
+        uint256 e2 = _expiry(60);
+        _postSigned(_one(T0, _p0(e1)));
+        IVolSurfaceOracle.SurfacePost memory p = _one(
+            T0,
+            _smile(e2, -0.1721250147e18, 1.3139619672e18, 0.48406122e18, 0, 0.1617436579e18)
+        );
+        bool accepted = _tryPost(p);
+        if (accepted) {
+            int256 k = -0.10434e18;
+            assertGe(_w(e2, k), _w(e1, k), "calendar arbitrage at K/S = 0.90");
+        }
+        assertFalse(accepted);
+        bytes[] memory sigs = _sigs(p);
+        try oracle.post(p, sigs) {
+            assertTrue(false);
+        } catch (bytes memory err) {
+            assertEq(bytes4(err), SviMath.SviCalendarArbitrage.selector);
+            (, int256 k, int256 shorter, int256 longer) = abi.decode(
+                abi.encodePacked(bytes28(0), err),
+                (bytes32, int256, int256, int256)
+            );
+            // Reported where the certified bound of w_60 − w_30 is lowest, k ≈ −0.106 (the 60-day
+            // smile's own minimum is at k* = −0.0895), and the inversion is real there.
+            assertApproxEqAbs(k, -0.106e18, 0.001e18);
+            assertLt(longer, shorter);
+        }
+    }
 }

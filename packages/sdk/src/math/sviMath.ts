@@ -23,24 +23,14 @@ const YEAR = 365n * 86400n;
 const PARAM_LIMIT = 1n << 64n;
 const K_LIMIT = 1n << 72n;
 
-/** How many fixed log-moneyness points the calendar and change checks use. */
-export const SVI_CHECK_POINTS = 9;
-/** Floor under total variance in the change rule (1e-4: 1 % vol over a year), WAD. */
+/**
+ * The change rule's floor, WAD: f(k) = SVI_CHANGE_FLOOR_WAD·(1 + |k|) is added to total variance,
+ * so a smile touching 0, or a flat wing, can move (1e-4: 1 % vol over a year at the money, and a
+ * wing slope of 1e-4), as `SviMath.CHANGE_FLOOR_WAD`.
+ */
 export const SVI_CHANGE_FLOOR_WAD = 10n ** 14n;
 /** Confidence below which the bounded-change allowance stops growing (0.25), WAD. */
 export const SVI_CHANGE_CONFIDENCE_FLOOR_WAD = WAD / 4n;
-/** The check points k = ln(K/S), WAD: −2, −1, −0.5, −0.25, 0, 0.25, 0.5, 1, 2. */
-export const SVI_CHECK_POINT_KS: readonly bigint[] = [
-  -2n * WAD,
-  -WAD,
-  -WAD / 2n,
-  -WAD / 4n,
-  0n,
-  WAD / 4n,
-  WAD / 2n,
-  WAD,
-  2n * WAD,
-];
 
 /**
  * `SviInputOutOfRange()`: a parameter or the log-moneyness is beyond the proven range
@@ -142,13 +132,14 @@ export class SviWingTooSteepError extends MathError {
 }
 
 /**
- * `SviCalendarArbitrage(k, shorterWad, longerWad)`: total variance falls from a shorter expiry to
- * a longer one at check point k.
+ * `SviCalendarArbitrage(k, shorterWad, longerWad)`: the longer expiry's smile cannot be proven at or
+ * above the shorter one's at every k; the certified bound of w_longer − w_shorter is lowest, and
+ * negative, near k, where the smiles' total variances are as given.
  *
  * @example
  * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
  * let error;
- * try { sviCheckCalendar(sviVariances({ ...p, a: 2n * 10n ** 16n }), sviVariances(p)); } catch (e) { error = e; }
+ * try { sviCheckCalendar({ ...p, a: 2n * 10n ** 16n }, p); } catch (e) { error = e; }
  * error instanceof SviCalendarArbitrageError; // true
  */
 export class SviCalendarArbitrageError extends MathError {
@@ -157,19 +148,45 @@ export class SviCalendarArbitrageError extends MathError {
     super(
       "SviCalendarArbitrage(int256,int256,int256)",
       [k, shorterWad, longerWad],
-      `Total variance at k = ${k} falls from ${shorterWad} (shorter expiry) to ${longerWad} (longer): calendar arbitrage; make the longer smile at least as high`,
+      `The longer expiry's total variance cannot be shown at or above the shorter one's everywhere; the certified margin is lowest near k = ${k}, where it is ${shorterWad} (shorter) and ${longerWad} (longer): calendar arbitrage; raise the longer smile there`,
     );
   }
 }
 
 /**
- * `SviChangeTooLarge(k, previousWad, nextWad)`: total variance at check point k moved from the
- * previous post by more than the governed ratio.
+ * `SviCalendarWingArbitrage(rightWing, shorterSlopeWad, longerSlopeWad)`: a wing of the longer
+ * expiry's smile rises more slowly than the shorter one's (slopes b·(1 + ρ) on the right, b·(1 − ρ)
+ * on the left), so far enough out total variance falls with expiry.
+ *
+ * @example
+ * const shorter = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * let error;
+ * try { sviCheckCalendar(shorter, { ...shorter, a: 2n * 10n ** 16n, rho: -(10n ** 17n) }); } catch (e) { error = e; }
+ * error instanceof SviCalendarWingArbitrageError && error.rightWing; // true: the right wing
+ */
+export class SviCalendarWingArbitrageError extends MathError {
+  override name = "SviCalendarWingArbitrageError";
+  /** The right wing (k → +∞, slope b·(1 + ρ)), or the left; `args[0]` is it as 1n or 0n. */
+  readonly rightWing: boolean;
+  constructor(rightWing: boolean, shorterSlopeWad: bigint, longerSlopeWad: bigint) {
+    super(
+      "SviCalendarWingArbitrage(bool,int256,int256)",
+      [rightWing ? 1n : 0n, shorterSlopeWad, longerSlopeWad],
+      `The longer expiry's ${rightWing ? "right" : "left"} wing rises more slowly (slope ${longerSlopeWad}) than the shorter one's (${shorterSlopeWad}): calendar arbitrage far out; steepen the longer wing`,
+    );
+    this.rightWing = rightWing;
+  }
+}
+
+/**
+ * `SviChangeTooLarge(k, previousWad, nextWad)`: the new smile cannot be proven within the allowed
+ * ratio of the previous one at every k (the ratio of w + f(k), f the floor); the certified bound
+ * fails near k, where the previous and new total variances are as given.
  *
  * @example
  * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
  * let error;
- * try { sviCheckChange(sviVariances(p), sviVariances({ ...p, a: 10n ** 18n }), 4n * 10n ** 18n); } catch (e) { error = e; }
+ * try { sviCheckChange(p, { ...p, a: 10n ** 18n }, 4n * 10n ** 18n); } catch (e) { error = e; }
  * error instanceof SviChangeTooLargeError; // true
  */
 export class SviChangeTooLargeError extends MathError {
@@ -178,8 +195,32 @@ export class SviChangeTooLargeError extends MathError {
     super(
       "SviChangeTooLarge(int256,int256,int256)",
       [k, previousWad, nextWad],
-      `Total variance at k = ${k} moves from ${previousWad} to ${nextWad}, more than the allowed ratio (the change ratio / max(confidence, 0.25)); post in smaller steps`,
+      `The new smile cannot be shown within the allowed ratio (the change ratio / max(confidence, 0.25), per hour of credit) of the previous one everywhere; near k = ${k} total variance goes from ${previousWad} to ${nextWad}; post in smaller steps`,
     );
+  }
+}
+
+/**
+ * `SviChangeWingTooLarge(rightWing, previousSlopeWad, nextSlopeWad)`: a wing's slope, b·(1 + ρ) on
+ * the right or b·(1 − ρ) on the left, plus the floor's 1e-4, moved by more than the allowed ratio.
+ *
+ * @example
+ * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * let error;
+ * try { sviCheckChange(p, { ...p, b: 5n * 10n ** 17n }, 4n * 10n ** 18n); } catch (e) { error = e; }
+ * error instanceof SviChangeWingTooLargeError; // true
+ */
+export class SviChangeWingTooLargeError extends MathError {
+  override name = "SviChangeWingTooLargeError";
+  /** The right wing (k → +∞, slope b·(1 + ρ)), or the left; `args[0]` is it as 1n or 0n. */
+  readonly rightWing: boolean;
+  constructor(rightWing: boolean, previousSlopeWad: bigint, nextSlopeWad: bigint) {
+    super(
+      "SviChangeWingTooLarge(bool,int256,int256)",
+      [rightWing ? 1n : 0n, previousSlopeWad, nextSlopeWad],
+      `The ${rightWing ? "right" : "left"} wing's slope moves from ${previousSlopeWad} to ${nextSlopeWad}, more than the allowed ratio; post in smaller steps`,
+    );
+    this.rightWing = rightWing;
   }
 }
 
@@ -199,7 +240,6 @@ export class SviZeroTimeError extends MathError {
 }
 
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
-const max = (x: bigint, y: bigint): bigint => (x > y ? x : y);
 
 function checkRange(p: SviParams): void {
   if ((abs(p.a) | abs(p.b) | abs(p.rho) | abs(p.m) | abs(p.sigma)) >= PARAM_LIMIT) throw new SviInputOutOfRangeError();
@@ -274,45 +314,99 @@ export function sviCheckAdmissible(p: SviParams): void {
 }
 
 /**
- * w at every check point (`SVI_CHECK_POINT_KS`).
+ * Throws unless the longer expiry's smile is at or above the shorter one's at every k (calendar
+ * no-arbitrage, r = 0), as `SviMath.checkCalendar`: `SviCalendarWingArbitrageError` when a wing of
+ * the longer smile rises more slowly, else `SviCalendarArbitrageError` when the certified bound
+ * (exact for smiles sharing m and σ, within b_shorter·√(Δm² + Δσ²) otherwise) is negative. Both
+ * smiles are first checked admissible (`sviCheckAdmissible`), as the oracle does before it.
  *
  * @example
- * sviVariances({ a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n }).length === 9;
+ * const p = { a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n };
+ * sviCheckCalendar(p, { ...p, a: (p.a * 103n) / 100n, b: (p.b * 103n) / 100n }); // 3 % more total variance: fine
  */
-export function sviVariances(p: SviParams): bigint[] {
-  return SVI_CHECK_POINT_KS.map((k) => sviTotalVariance(p, k));
-}
-
-/**
- * Throws `SviCalendarArbitrageError` unless total variance does not fall from the shorter
- * expiry's smile to the longer one's at any check point.
- *
- * @example
- * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
- * sviCheckCalendar(sviVariances(p), sviVariances({ ...p, a: 2n * 10n ** 16n }));
- */
-export function sviCheckCalendar(shorter: readonly bigint[], longer: readonly bigint[]): void {
-  for (let i = 0; i < SVI_CHECK_POINTS; i++) {
-    if (longer[i]! < shorter[i]!) throw new SviCalendarArbitrageError(SVI_CHECK_POINT_KS[i]!, shorter[i]!, longer[i]!);
+export function sviCheckCalendar(shorter: SviParams, longer: SviParams): void {
+  sviCheckAdmissible(shorter);
+  sviCheckAdmissible(longer);
+  const { e0, e1, xStar } = dominance(longer, shorter, WAD, shapeDistance(longer, shorter));
+  if (e0 < 0n || e1 < 0n) {
+    const right = e0 < 0n;
+    throw new SviCalendarWingArbitrageError(right, slope(shorter, right), slope(longer, right));
+  }
+  if (xStar !== undefined) {
+    const k = clampK(longer.m + xStar);
+    throw new SviCalendarArbitrageError(k, sviTotalVariance(shorter, k), sviTotalVariance(longer, k));
   }
 }
 
 /**
- * Throws `SviChangeTooLargeError` unless, at every check point, max(w, floor) moved by at most
- * `maxRatioWad` either way from the previous post.
+ * Throws unless, at every k, w + f(k) moved by at most `maxRatioWad` either way from `previous` to
+ * `next`, f(k) = `SVI_CHANGE_FLOOR_WAD`·(1 + |k|), as `SviMath.checkChange` (the oracle's bounded
+ * change with the allowance of `sviAllowedChangeRatioOver`): `SviChangeWingTooLargeError` when a
+ * wing's slope moves too far, else `SviChangeTooLargeError`. Both smiles are first checked
+ * admissible.
  *
  * @example
- * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
- * sviCheckChange(sviVariances(p), sviVariances({ ...p, a: 2n * 10n ** 16n }), 4n * 10n ** 18n);
+ * const p = { a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n };
+ * sviCheckChange(p, { ...p, a: (p.a * 12n) / 10n, b: (p.b * 12n) / 10n }, 4n * 10n ** 18n); // ×1.2 within ×4
  */
-export function sviCheckChange(previous: readonly bigint[], next: readonly bigint[], maxRatioWad: bigint): void {
-  for (let i = 0; i < SVI_CHECK_POINTS; i++) {
-    const before = max(previous[i]!, SVI_CHANGE_FLOOR_WAD);
-    const after = max(next[i]!, SVI_CHANGE_FLOOR_WAD);
-    if (after * WAD > before * maxRatioWad || before * WAD > after * maxRatioWad) {
-      throw new SviChangeTooLargeError(SVI_CHECK_POINT_KS[i]!, previous[i]!, next[i]!);
-    }
+export function sviCheckChange(previous: SviParams, next: SviParams, maxRatioWad: bigint): void {
+  sviCheckAdmissible(previous);
+  sviCheckAdmissible(next);
+  const delta = shapeDistance(previous, next);
+  let r = dominance(previous, next, maxRatioWad, delta);
+  let m = previous.m;
+  if (r.e0 >= 0n && r.e1 >= 0n && r.xStar === undefined) {
+    r = dominance(next, previous, maxRatioWad, delta);
+    m = next.m;
   }
+  if (r.e0 < 0n || r.e1 < 0n) {
+    const right = r.e0 < 0n;
+    throw new SviChangeWingTooLargeError(right, slope(previous, right), slope(next, right));
+  }
+  if (r.xStar !== undefined) {
+    const k = clampK(m + r.xStar);
+    throw new SviChangeTooLargeError(k, sviTotalVariance(previous, k), sviTotalVariance(next, k));
+  }
+}
+
+/**
+ * `SviMath._dominance`: proves ratio·g − h + (ratio − 1)·f·(1 + |k|) ≥ 0 at every k (see the
+ * contract for the derivation). Returns B ± C in 1e54 and, when the proof fails, where the bound is
+ * lowest (x = k − m_g, WAD).
+ */
+function dominance(g: SviParams, h: SviParams, ratio: bigint, delta: bigint) {
+  const lift = (ratio - WAD) * SVI_CHANGE_FLOOR_WAD;
+  const e0 = ratio * g.b * (WAD + g.rho) - WAD * h.b * (WAD + h.rho) + lift * WAD;
+  const e1 = ratio * g.b * (WAD - g.rho) - WAD * h.b * (WAD - h.rho) + lift * WAD;
+  if (e0 < 0n || e1 < 0n) return { e0, e1, xStar: 0n };
+  let a0 = ratio * g.a - WAD * h.a - h.b * delta + lift;
+  const rhoDm = h.b * h.rho * (g.m - h.m);
+  // Rounded up; BigInt `/` truncates towards zero, as sdiv.
+  a0 -= rhoDm > 0n ? (rhoDm - 1n) / WAD + 1n : rhoDm / WAD;
+  a0 -= (lift * (g.sigma + abs(g.m)) + (WAD - 1n)) / WAD;
+  const root = sqrt((e0 / WAD) * (e1 / WAD));
+  if (a0 + (g.sigma * root) / WAD >= 0n) return { e0, e1, xStar: undefined };
+  const xStar = root === 0n ? 0n : -(((e0 - e1) / (2n * WAD)) * g.sigma) / root;
+  return { e0, e1, xStar };
+}
+
+/** √((m_x − m_y)² + (σ_x − σ_y)²), WAD, rounded up. */
+function shapeDistance(x: SviParams, y: SviParams): bigint {
+  const dm = x.m - y.m;
+  const ds = x.sigma - y.sigma;
+  const q = dm * dm + ds * ds;
+  const d = sqrt(q);
+  return d * d < q ? d + 1n : d;
+}
+
+/** A wing's slope b·(1 ± ρ), WAD, rounded down (truncated, as sdiv). */
+function slope(p: SviParams, right: boolean): bigint {
+  return (p.b * (right ? WAD + p.rho : WAD - p.rho)) / WAD;
+}
+
+function clampK(k: bigint): bigint {
+  const limit = K_LIMIT - 1n;
+  return k > limit ? limit : k < -limit ? -limit : k;
 }
 
 /**
@@ -383,59 +477,4 @@ export function sviChangeElapsed(storedTimestamp: bigint, timestamp: bigint, blo
 export function sviCarriedConfidence(previousWad: bigint, postedWad: bigint, elapsed: bigint): bigint {
   const cap = previousWad + ((elapsed * 10n ** 9n) / SVI_CHANGE_PERIOD) * SVI_CONFIDENCE_STEP;
   return postedWad < cap ? postedWad : cap;
-}
-
-function checkChangeAt(k: bigint, previous: bigint, next: bigint, maxRatioWad: bigint): void {
-  const before = max(previous, SVI_CHANGE_FLOOR_WAD);
-  const after = max(next, SVI_CHANGE_FLOOR_WAD);
-  if (after * WAD > before * maxRatioWad || before * WAD > after * maxRatioWad) {
-    throw new SviChangeTooLargeError(k, previous, next);
-  }
-}
-
-/**
- * Throws `SviCalendarArbitrageError` if the longer smile is below the shorter one at the longer
- * smile's vertex k = m (a narrow dip between the fixed check points), as
- * `SviMath.checkCalendarAtVertex`. The oracle runs it after `sviCheckCalendar` for each pair.
- *
- * @example
- * const flat = { a: 4n * 10n ** 16n, b: 0n, rho: 0n, m: 0n, sigma: 10n ** 17n };
- * const dip = { a: 3n * 10n ** 16n, b: 8n * 10n ** 16n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n };
- * let error;
- * try { sviCheckCalendarAtVertex(flat, dip); } catch (e) { error = e; }
- * error instanceof SviCalendarArbitrageError; // true
- */
-export function sviCheckCalendarAtVertex(shorter: SviParams, longer: SviParams): void {
-  const k = longer.m;
-  const s = sviTotalVariance(shorter, k);
-  const l = sviVertexVariance(longer);
-  if (l < s) throw new SviCalendarArbitrageError(k, s, l);
-}
-
-/**
- * The change rule of `sviCheckChange` at both smiles' vertices, k = m_previous then k = m_next,
- * as `SviMath.checkChangeAtVertices`; the oracle runs it after `sviCheckChange` with the same
- * allowance.
- *
- * @example
- * const flat = { a: 4n * 10n ** 16n, b: 0n, rho: 0n, m: 0n, sigma: 10n ** 17n };
- * const dip = { a: 10n ** 15n, b: 74n * 10n ** 15n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n };
- * let error;
- * try { sviCheckChangeAtVertices(flat, dip, 4n * 10n ** 18n); } catch (e) { error = e; }
- * error instanceof SviChangeTooLargeError; // true
- */
-export function sviCheckChangeAtVertices(previous: SviParams, next: SviParams, maxRatioWad: bigint): void {
-  checkChangeAt(previous.m, sviVertexVariance(previous), sviTotalVariance(next, previous.m), maxRatioWad);
-  checkChangeAt(next.m, sviTotalVariance(previous, next.m), sviVertexVariance(next), maxRatioWad);
-}
-
-/**
- * w at the smile's own vertex k = m: a + b·σ / 1e18, rounded down, as `SviMath.vertexVariance`
- * (equal to `sviTotalVariance(p, p.m)` for an admissible smile).
- *
- * @example
- * sviVertexVariance({ a: 10n ** 15n, b: 74n * 10n ** 15n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n }) === 1_007_400_000_000_000n;
- */
-export function sviVertexVariance(p: SviParams): bigint {
-  return p.a + (p.b * p.sigma) / WAD;
 }
