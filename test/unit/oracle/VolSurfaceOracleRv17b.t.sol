@@ -417,4 +417,24 @@ contract VolSurfaceOracleRv17bTest is Test {
             assertLt(longer, shorter);
         }
     }
+
+    // ------------------------------------------------------------------ G5: first posts (documented for part 2)
+
+    /// rv17b G5 (was `test_rv17b_F1_firstPostForLongestExpiryUnbounded`), pinned, not fixed: a
+    /// first post beyond the last posted expiry is bounded only by admissibility and the calendar
+    /// against its shorter neighbour: 87× the day-30 total variance one day later is accepted.
+    /// Part 2 must not mark from an expiry until it has been in force for CHANGE_PERIOD
+    /// (docs/vol-surface.md, "First posts"). Between two posted expiries the calendar sandwiches it.
+    function test_rv17b_G5_firstPostOpenOnOneSide() public {
+        uint256 e1 = _expiry(30);
+        uint256 e2 = _expiry(31);
+        uint256 e3 = _expiry(32);
+        _postSigned(_one(T0, _flat(e1, 0.04e18)));
+        _postSigned(_one(T0, _flat(e3, 3.5e18)));
+        assertEq(_w(e3, 0), 0.04e18 * 87.5, "open side: accepted");
+        // Between the two, above the longer: refused by the calendar.
+        assertFalse(_tryPost(_one(T0, _flat(e2, 3.6e18))));
+        assertFalse(_tryPost(_one(T0, _flat(e2, 0.039e18))));
+        _postSigned(_one(T0, _flat(e2, 1e18)));
+    }
 }
