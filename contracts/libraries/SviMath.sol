@@ -48,11 +48,12 @@ library SviMath {
     /// b·(1 − ρ) (k → −∞), WAD.
     error SviCalendarWingArbitrage(bool rightWing, int256 shorterSlopeWad, int256 longerSlopeWad);
     /// @notice The new smile cannot be proven within the allowed ratio of the previous one at every
-    /// k (`checkChange`): the certified bound fails near `k`, where the previous and new total
-    /// variances are `previousWad` and `nextWad`.
+    /// k (`checkChange`, annualised): the certified bound fails near `k`, where the previous and new
+    /// total variances are `previousWad` and `nextWad`.
     error SviChangeTooLarge(int256 k, int256 previousWad, int256 nextWad);
-    /// @notice A wing's slope, b·(1 + ρ) (`rightWing`) or b·(1 − ρ), moved by more than the allowed
-    /// ratio, so far enough out total variance does too; WAD.
+    /// @notice A wing's slope, b·(1 + ρ) (`rightWing`) or b·(1 − ρ) (reported in total variance, WAD),
+    /// annualised by its smile's time to expiry plus the floor's, moved by more than the allowed
+    /// ratio, so far enough out the annualised variance does too.
     error SviChangeWingTooLarge(bool rightWing, int256 previousSlopeWad, int256 nextSlopeWad);
     /// @notice Volatility asked for at or after expiry.
     error SviZeroTime();
@@ -62,13 +63,20 @@ library SviMath {
     /// @dev Bound on every parameter's magnitude (2**64), and on |k| (2**72).
     uint256 private constant PARAM_LIMIT = 1 << 64;
     uint256 private constant K_LIMIT = 1 << 72;
-    /// @notice The change rule's floor, f(k) = CHANGE_FLOOR_WAD·(1 + |k|), added to total variance so
-    /// that a smile touching 0, or a flat wing, can move: 1e-4 (1 % vol over one year) at the money,
-    /// and a wing slope of 1e-4. The rule bounds the ratio of w + f.
-    int256 internal constant CHANGE_FLOOR_WAD = 1e14;
+    /// @notice The change rule's floor, an annualised variance: F(k) = CHANGE_FLOOR_VAR_WAD·(1 + |k|),
+    /// (5 %)² = 0.0025 at the money, added to the annualised variance w / τ of each smile (τ its time
+    /// to expiry) so that a smile touching 0, or a flat wing, can move. The rule bounds the ratio of
+    /// w / τ + F, so the floor means the same vol at every expiry (review rv17c H1).
+    int256 internal constant CHANGE_FLOOR_VAR_WAD = 0.0025e18;
+    /// @notice Longest time to expiry `checkChange` takes (2**26 − 1 s, about 776 days; the oracle's
+    /// are at most 365 days and an hour), which keeps its arithmetic in range.
+    uint256 internal constant MAX_CHANGE_TAU = (1 << 26) - 1;
+    /// @dev `checkChange`'s ratio is below this (the oracle's is at most 64e18).
+    uint256 private constant MAX_CHANGE_RATIO = 1 << 66;
 
     /// @notice Confidence below which the bounded-change allowance stops growing: at or below it a
-    /// post may move total variance by 4× the governed ratio (`allowedChangeRatio`).
+    /// post may move annualised variance (plus the floor) by 4× the governed ratio
+    /// (`allowedChangeRatio`).
     uint256 internal constant CHANGE_CONFIDENCE_FLOOR_WAD = 0.25e18;
 
     /// @notice k = ln(strike / spot), WAD: minus `BlackScholes.lnMoneyness(spot, strike)` (Solady's
@@ -134,7 +142,7 @@ library SviMath {
     /// change at every k"). Both smiles must be admissible (`checkAdmissible`).
     function checkCalendar(Params memory shorter, Params memory longer) internal pure {
         uint256 delta = _shapeDistance(longer, shorter);
-        (int256 e0, int256 e1, int256 xStar) = _dominance(longer, shorter, WAD, delta);
+        (int256 e0, int256 e1, int256 xStar) = _dominance(longer, shorter, WAD, 0, delta);
         if (e0 < 0 || e1 < 0) {
             bool right = e0 < 0;
             revert SviCalendarWingArbitrage(right, _slope(shorter, right), _slope(longer, right));
@@ -145,19 +153,40 @@ library SviMath {
         }
     }
 
-    /// @notice Reverts unless, at every k, w + f(k) moved by at most the factor `maxRatioWad`
-    /// (≥ 1e18) either way, with the floor f(k) = `CHANGE_FLOOR_WAD`·(1 + |k|):
-    /// (w' + f)·1e18 ≤ (w + f)·ratio and (w + f)·1e18 ≤ (w' + f)·ratio, proven by `_dominance` in
-    /// both directions. Far out this bounds each wing's slope b·(1 ± ρ) plus the floor's by the
-    /// ratio. Both smiles must be admissible.
-    function checkChange(Params memory previous, Params memory next, uint256 maxRatioWad) internal pure {
+    /// @notice Reverts unless, at every k, the annualised variance plus the floor moved by at most
+    /// the factor `maxRatioWad` (≥ 1e18) either way, each smile annualised by its own time to expiry
+    /// τ (seconds, expiry minus the post's timestamp; `previousTau`, `nextTau`), with the floor
+    /// F(k) = `CHANGE_FLOOR_VAR_WAD`·(1 + |k|):
+    ///
+    ///     w'/τ' + F ≤ ratio·(w/τ + F)   and   w/τ + F ≤ ratio·(w'/τ' + F),
+    ///
+    /// proven by `_dominance` in both directions (docs/vol-surface.md, "Bounded change"). An honest
+    /// decay of total variance towards expiry at a constant vol cancels; the floor is the same vol
+    /// at every expiry (rv17c H1). Far out this bounds each wing's annualised slope b·(1 ± ρ)/τ plus
+    /// the floor's by the ratio. Both smiles must be admissible. A τ of 0 reverts `SviZeroTime` (the
+    /// oracle never passes one: a stored surface predates the post, which predates its expiry); a
+    /// τ above `MAX_CHANGE_TAU`, or a ratio below 1e18 or from 2**66, reverts `SviInputOutOfRange`.
+    /// Each direction is `_changeBound`.
+    function checkChange(
+        Params memory previous,
+        Params memory next,
+        uint256 maxRatioWad,
+        uint256 previousTau,
+        uint256 nextTau
+    ) internal pure {
+        if (previousTau == 0 || nextTau == 0) revert SviZeroTime();
+        if (
+            previousTau > MAX_CHANGE_TAU ||
+            nextTau > MAX_CHANGE_TAU ||
+            maxRatioWad < uint256(WAD) ||
+            maxRatioWad >= MAX_CHANGE_RATIO
+        ) revert SviInputOutOfRange();
         uint256 delta = _shapeDistance(previous, next);
-        int256 ratio = int256(maxRatioWad);
-        // Up: ratio·w − w' + (ratio − 1)·f ≥ 0; then down: ratio·w' − w + (ratio − 1)·f ≥ 0.
-        (int256 e0, int256 e1, int256 xStar) = _dominance(previous, next, ratio, delta);
+        // Up: the previous smile bounds the next one; then down, with the roles swapped.
+        (int256 e0, int256 e1, int256 xStar) = _changeBound(previous, next, maxRatioWad, previousTau, nextTau, delta);
         int256 m = previous.m;
         if (e0 >= 0 && e1 >= 0 && xStar == type(int256).max) {
-            (e0, e1, xStar) = _dominance(next, previous, ratio, delta);
+            (e0, e1, xStar) = _changeBound(next, previous, maxRatioWad, nextTau, previousTau, delta);
             m = next.m;
         }
         if (e0 < 0 || e1 < 0) {
@@ -170,12 +199,51 @@ library SviMath {
         }
     }
 
-    /// @dev Proves D(k) = ratio·g(k) − h(k) + (ratio − 1)·f·(1 + |k|) ≥ 0 at every k, for
-    /// admissible raw-SVI g and h, `ratio` ≥ 1e18 (WAD; f = `CHANGE_FLOOR_WAD`; at ratio 1, the
-    /// calendar, the floor term is 0), `delta` ≥ √((m_g − m_h)² + (σ_g − σ_h)²). With x = k − m_g,
-    /// R_g = √(x² + σ_g²) and R_h = √((x + m_g − m_h)² + σ_h²), the triangle inequality in the plane
-    /// gives R_h ≤ R_g + δ and |k| = |x + m_g| ≥ R_g − σ_g − |m_g|; h's other terms are exact in x.
-    /// With L = (ratio − 1)·f ≥ 0 and b_h ≥ 0:
+    /// @dev One direction of `checkChange`: h/τ_h + F ≤ ratio·(g/τ_g + F) at every k, F the floor
+    /// (1 + |k|)·`CHANGE_FLOOR_VAR_WAD` per 365 days. Times τ_h when τ_h ≤ τ_g, else times τ_g,
+    /// with τ = min(τ_g, τ_h) and D = `_dominance`'s form:
+    ///
+    ///     (ratio·τ_h/τ_g)·g − h + (ratio − 1)·F·τ·(1 + |k|) ≥ 0      (τ_h ≤ τ_g)
+    ///     ratio·g − (τ_g/τ_h)·h + (ratio − 1)·F·τ·(1 + |k|) ≥ 0      (τ_h > τ_g)
+    ///
+    /// A positive factor on a smile scales its (a, b), which the proof allows, and keeps every factor
+    /// ≤ ratio (so `_dominance`'s bounds hold). Rounding, against the poster: g's factor and the lift
+    /// down, h's factor up and its scaled a and b up (towards +∞), since admissible g and h are ≥ 0
+    /// at every k, b multiplies a non-negative term, and 1 + |k| > 0. τ ≤ 2**26 and ratio < 2**66,
+    /// so the lift < 4e35 in 1e36 (below).
+    function _changeBound(
+        Params memory g,
+        Params memory h,
+        uint256 ratio,
+        uint256 tauG,
+        uint256 tauH,
+        uint256 delta
+    ) private pure returns (int256, int256, int256) {
+        unchecked {
+            uint256 tau = tauH < tauG ? tauH : tauG;
+            int256 lift = int256(((ratio - uint256(WAD)) * uint256(CHANGE_FLOOR_VAR_WAD) * tau) / YEAR);
+            if (tauH <= tauG) return _dominance(g, h, int256((ratio * tauH) / tauG), lift, delta);
+            int256 s = int256((tauG * uint256(WAD) + tauH - 1) / tauH); // τ_g/τ_h, WAD, rounded up, ≤ 1e18
+            Params memory hs = Params(_mulUp(h.a, s), _mulUp(h.b, s), h.rho, h.m, h.sigma);
+            return _dominance(g, hs, int256(ratio), lift, delta);
+        }
+    }
+
+    /// @dev x·s / 1e18 rounded towards +∞, for |x| < 2**64 and 0 < s ≤ 1e18 (sdiv truncates a
+    /// negative towards zero, i.e. up).
+    function _mulUp(int256 x, int256 s) private pure returns (int256) {
+        unchecked {
+            int256 p = x * s;
+            return p > 0 ? (p - 1) / WAD + 1 : p / WAD;
+        }
+    }
+
+    /// @dev Proves D(k) = ratio·g(k) − h(k) + L·(1 + |k|) ≥ 0 at every k, for raw-SVI g and h
+    /// with b ≥ 0 (admissible, or one scaled by `_changeBound`), a factor 0 ≤ `ratio` < 2**66 (WAD),
+    /// a lift `lift` = L ≥ 0 (1e36, < 4e35; 0 for the calendar, where ratio is 1e18) and
+    /// `delta` ≥ √((m_g − m_h)² + (σ_g − σ_h)²). With x = k − m_g, R_g = √(x² + σ_g²) and
+    /// R_h = √((x + m_g − m_h)² + σ_h²), the triangle inequality in the plane gives R_h ≤ R_g + δ
+    /// and |k| = |x + m_g| ≥ R_g − σ_g − |m_g|; h's other terms are exact in x. With L ≥ 0 and b_h ≥ 0:
     ///
     ///     D(k) ≥ A0 + C·x + B·R_g(x),
     ///     A0 = ratio·a_g − a_h − b_h·ρ_h·(m_g − m_h) − b_h·δ + L·(1 − σ_g − |m_g|),
@@ -185,17 +253,17 @@ library SviMath {
     /// x is A0 + σ_g·√(B² − C²), at x* = −C·σ_g / √(B² − C²). So D ≥ 0 everywhere when
     /// B + C ≥ 0 and B − C ≥ 0 (the wings: for the calendar exactly the condition for D ≥ 0 far out)
     /// and A0 + σ_g·√((B + C)(B − C)) ≥ 0. For the calendar the bound is exact when g and h share m
-    /// and σ (δ = 0: e.g. the same smile rescaled) and otherwise errs by at most b_h·δ, against the
-    /// poster; the change's floor term adds at most L·|m_g| more.
+    /// and σ (δ = 0: e.g. the same smile rescaled) and otherwise errs by at most b_h·δ, against
+    /// the poster; the change's floor term adds at most L·|m_g| more.
     ///
     /// Units and rounding, all against the poster: A0 in 1e36 (the ρ·Δm and floor terms rounded
     /// up, δ rounded up by the caller), B ± C in 1e54 (exact), each divided to 1e36 rounded down
     /// before the product, its square root rounded down, σ_g times it rounded down. Bounds:
-    /// parameters in range and admissible, so |a|, |m|, σ < 2**64, 0 ≤ b ≤ 2e18 < 2**61,
-    /// |ρ| < 1e18 < 2**60, b·(1 ± ρ) ≤ 2e36; ratio < 2**66 (at most 64e18 and a wei); δ < 2**66.
-    /// Then ratio·a_g < 2**130, b_h·ρ_h·Δm < 2**186, b_h·δ < 2**127, L < 2**113 in 1e36,
-    /// L·(σ_g + |m_g|) < 2**179; |B ± C| < ratio·2e36 + 2**173 < 2**174 in 1e54, < 2**115 once
-    /// divided, their product < 2**230; σ_g·root < 2**179. Nothing overflows.
+    /// parameters in range, so |a|, |m|, σ < 2**64, 0 ≤ b ≤ 2e18 < 2**61, |ρ| < 1e18 < 2**60,
+    /// b·(1 ± ρ) ≤ 2e36; ratio < 2**66 (7.4e19); L < 4e35; δ < 2**66. Then ratio·a_g < 2**130,
+    /// b_h·ρ_h·Δm < 2**186, b_h·δ < 2**127, L·(σ_g + |m_g|) < 2**184; B ± C ≥ 0 is < ratio·2e36 +
+    /// L·1e18 < 1.5e56 in 1e54, < 1.5e38 once divided, so their product < 2.3e76 < 2**256;
+    /// σ_g·root < 2**192; |C| < 2**187, so |C|/2e18·σ_g < 2**191. Nothing overflows.
     /// @return e0 B + C in 1e54: the right wing, refused when < 0.
     /// @return e1 B − C in 1e54: the left wing, refused when < 0.
     /// @return xStar `type(int256).max` when D ≥ 0 is proven, else where the bound is lowest,
@@ -204,10 +272,10 @@ library SviMath {
         Params memory g,
         Params memory h,
         int256 ratio,
+        int256 lift,
         uint256 delta
     ) private pure returns (int256 e0, int256 e1, int256 xStar) {
         unchecked {
-            int256 lift = (ratio - WAD) * CHANGE_FLOOR_WAD; // L in 1e36
             e0 = ratio * g.b * (WAD + g.rho) - WAD * h.b * (WAD + h.rho) + lift * WAD;
             e1 = ratio * g.b * (WAD - g.rho) - WAD * h.b * (WAD - h.rho) + lift * WAD;
             if (e0 < 0 || e1 < 0) return (e0, e1, 0);
@@ -248,8 +316,8 @@ library SviMath {
         return k > limit ? limit : (k < -limit ? -limit : k);
     }
 
-    /// @notice The factor a post of confidence `confidenceWad` may move total variance by, from the
-    /// governed `ratioWad`: ratio / max(confidence, 0.25), rounded down. Full confidence gets the
+    /// @notice The factor a post of confidence `confidenceWad` may move annualised variance (plus the
+    /// floor) by, from the governed `ratioWad`: ratio / max(confidence, 0.25), rounded down. Full confidence gets the
     /// governed ratio; lower confidence a wider bound (×2 at 0.5, ×4 at or below 0.25), never none.
     function allowedChangeRatio(uint256 ratioWad, uint256 confidenceWad) internal pure returns (uint256) {
         uint256 c = confidenceWad > CHANGE_CONFIDENCE_FLOOR_WAD ? confidenceWad : CHANGE_CONFIDENCE_FLOOR_WAD;
@@ -262,8 +330,8 @@ library SviMath {
     /// @notice The confidence step (the oracle's stored confidence quantum, 1e-9).
     uint256 internal constant CONFIDENCE_STEP = 1e9;
 
-    /// @notice The factor a post may move total variance by, `elapsed` seconds after the surface in
-    /// force: R(c)^(elapsed / CHANGE_PERIOD), with R(c) = `allowedChangeRatio(ratioWad, c)`, and
+    /// @notice The factor a post may move annualised variance (plus the floor) by, `elapsed` seconds
+    /// after the surface in force: R(c)^(elapsed / CHANGE_PERIOD), with R(c) = `allowedChangeRatio(ratioWad, c)`, and
     /// R(c) itself once `elapsed` ≥ `CHANGE_PERIOD` (no credit banks beyond one period). The power is
     /// Solady's expWad(lnWad(R(c))·elapsed / period), ~1 wei. Chained posts multiply their factors,
     /// so their product over any span is R(c)^(span / period): the bound is per unit of time.

@@ -202,14 +202,16 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         if (ts <= storedTs) revert VolSurfaceNotNewer(expiry, ts, storedTs);
         uint256 confidence = s.confidence;
         if (storedTs != 0) {
-            // Per unit of time: bounded against the surface in force by R(c)^(elapsed / period),
-            // at the confidence carried forward (docs/vol-surface.md, "Bounded change"). Credit
-            // starts no earlier than one period before the block (rv17b G2).
+            // Per unit of time: the annualised variance is bounded against the surface in force by
+            // R(c)^(elapsed / period), at the confidence carried forward (docs/vol-surface.md,
+            // "Bounded change"). Credit starts no earlier than one period before the block (rv17b G2).
             (SviMath.Params memory previous, , uint256 previousConfidence) = _unpack(stored);
             uint256 elapsed = SviMath.changeElapsed(storedTs, ts, block.timestamp);
             confidence = SviMath.carriedConfidence(previousConfidence, confidence, elapsed);
             uint256 allowed = SviMath.allowedChangeRatioOver(ratioWad, confidence, elapsed);
-            SviMath.checkChange(previous, p, allowed);
+            // Each smile annualised by its own time to expiry (rv17c H1): expiry > block ≥ ts >
+            // storedTs ≥ expiry − 365 days − 1 h, so neither τ is 0 and both are in range.
+            SviMath.checkChange(previous, p, allowed, expiry - storedTs, expiry - ts);
         }
         _surfaces[underlying][expiry] = _pack(s, ts, confidence);
         if (storedTs == 0) {

@@ -48,8 +48,14 @@ contract SviHarness {
         SviMath.checkCalendar(shorter, longer);
     }
 
-    function checkChange(SviMath.Params memory previous, SviMath.Params memory next, uint256 ratio) external pure {
-        SviMath.checkChange(previous, next, ratio);
+    function checkChange(
+        SviMath.Params memory previous,
+        SviMath.Params memory next,
+        uint256 ratio,
+        uint256 previousTau,
+        uint256 nextTau
+    ) external pure {
+        SviMath.checkChange(previous, next, ratio, previousTau, nextTau);
     }
 
     function allowedChangeRatio(uint256 ratioWad, uint256 confidenceWad) external pure returns (uint256) {

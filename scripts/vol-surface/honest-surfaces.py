@@ -2,7 +2,8 @@
 """Honest vol surfaces for test/unit/oracle/VolSurfaceHonest.t.sol (review rv17b G1).
 
 Generates, quantises to the oracle's 1e-10 step and pre-checks with an exact integer mirror of
-SviMath.checkAdmissible / checkCalendar / checkChange:
+SviMath.checkAdmissible / checkCalendar / checkChange (annualised by each smile's time to
+expiry since rv17c H1):
 - a 74-expiry SSVI term structure from 7 to 180 days (rho -0.4, eta 1, gamma 0.5, ATM vol
   0.7*(T/30d)^-0.05; adjacent ATM total variance 2-13 % apart) and the same +10 % an hour later;
 - 25 of its expiries moved in one post: level +10 % and rho -0.4 -> -0.45;
@@ -65,7 +66,8 @@ def ssvi_raw(theta,rho,eta=1.0,gamma=0.5):
 # ---- integer mirror of SviMath's checks
 from math import isqrt
 WAD=10**18
-F=10**14
+FV=25*10**14  # CHANGE_FLOOR_VAR_WAD: (5 %)^2 per year (rv17c H1)
+YEAR=365*86400
 def tdiv(a,b):
     q=abs(a)//abs(b)
     return q if (a>=0)==(b>0) else -q
@@ -78,9 +80,8 @@ def admissible(p):
 def shape(x,y):
     dm=x[3]-y[3]; ds=x[4]-y[4]; q=dm*dm+ds*ds; d=isqrt(q)
     return d+1 if d*d<q else d
-def dominance(g,h,ratio,delta):
+def dominance(g,h,ratio,lift,delta):
     ga,gb,gr,gm,gs=g; ha,hb,hr,hm,hs=h
-    lift=(ratio-WAD)*F
     e0=ratio*gb*(WAD+gr)-WAD*hb*(WAD+hr)+lift*WAD
     e1=ratio*gb*(WAD-gr)-WAD*hb*(WAD-hr)+lift*WAD
     if e0<0 or e1<0: return (e0,e1,None,None)
@@ -92,15 +93,25 @@ def dominance(g,h,ratio,delta):
     lb=a0+(gs*root)//WAD
     return (e0,e1,lb,root)
 def calendar(short,long_):
-    e0,e1,lb,_=dominance(long_,short,WAD,shape(long_,short))
+    e0,e1,lb,_=dominance(long_,short,WAD,0,shape(long_,short))
     if lb is None: return 'wing'
     return 'ok' if lb>=0 else 'body'
-def change(prev,nxt,ratio):
+def mul_up(x,s):
+    p=x*s
+    return (p-1)//WAD+1 if p>0 else tdiv(p,WAD)
+def change_bound(g,h,ratio,tg,th,d):
+    """SviMath._changeBound: h/th + F <= ratio*(g/tg + F), times min(tg, th)."""
+    lift=(ratio-WAD)*FV*min(tg,th)//YEAR
+    if th<=tg: return dominance(g,h,ratio*th//tg,lift,d)
+    s=(tg*WAD+th-1)//th
+    return dominance(g,[mul_up(h[0],s),mul_up(h[1],s)]+list(h[2:]),ratio,lift,d)
+def change(prev,nxt,ratio,tp,tn):
+    """SviMath.checkChange: annualised by each smile's own time to expiry tp, tn (seconds)."""
     d=shape(prev,nxt)
-    e0,e1,lb,_=dominance(prev,nxt,ratio,d)
+    e0,e1,lb,_=change_bound(prev,nxt,ratio,tp,tn,d)
     if lb is None: return 'wing'
     if lb<0: return 'body'
-    e0,e1,lb,_=dominance(nxt,prev,ratio,d)
+    e0,e1,lb,_=change_bound(nxt,prev,ratio,tn,tp,d)
     if lb is None: return 'wing'
     return 'ok' if lb>=0 else 'body'
 def q(p):
@@ -130,7 +141,7 @@ ts2=[ssvi_q(x,-0.4,1.1) for x in days]
 state=list(ts)
 for (a,b) in [(50,len(days)),(25,50),(0,25)]:
     for i in range(a,b):
-        assert change(ts[i],ts2[i],4*WAD)=='ok'
+        assert change(ts[i],ts2[i],4*WAD,days[i]*86400,days[i]*86400-3600)=='ok'
         state[i]=ts2[i]
     for i in range(len(days)-1): assert calendar(state[i],state[i+1])=='ok',(a,i)
 # 25 of them moved in one post: level +10 % and the skew steeper (rho -0.4 -> -0.45)
@@ -138,7 +149,7 @@ sub=days[::3][:25]
 s1=[ssvi_q(x,-0.4) for x in sub]; s3=[ssvi_q(x,-0.45,1.1) for x in sub]
 for i in range(len(sub)-1):
     assert calendar(s1[i],s1[i+1])=='ok' and calendar(s3[i],s3[i+1])=='ok'
-for a,b in zip(s1,s3): assert change(a,b,4*WAD)=='ok'
+for a,b,x in zip(s1,s3,sub): assert change(a,b,4*WAD,x*86400,x*86400-3600)=='ok'
 # ---- 2. crash path: every 2 h for 24 h, stress 0 -> 1, expiries 7,14,30,60,90 days from the start
 exp_days=[7,14,30,60,90]
 steps=[]
@@ -156,8 +167,8 @@ for st in range(13):
     for j in range(len(exp_days)-1):
         r=calendar(row[j],row[j+1]); assert r=='ok',(st,j,r)
     if prev is not None:
-        for j in range(len(exp_days)):
-            r=change(prev[j],row[j],4*WAD)
+        for j,d_ in enumerate(exp_days):
+            r=change(prev[j],row[j],4*WAD,(d_*24-hours+2)*3600,(d_*24-hours)*3600)
             assert r=='ok',(st,j,r,prev[j],row[j])
     steps.append(row); prev=row
 print('crash path ok', file=sys.stderr)

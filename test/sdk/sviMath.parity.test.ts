@@ -8,6 +8,7 @@ import {
   callPrice,
   putPrice,
   VOL_SURFACE_PARAM_QUANTUM,
+  SVI_MAX_CHANGE_TAU,
   sviAllowedChangeRatio,
   sviAllowedChangeRatioOver,
   sviCarriedConfidence,
@@ -260,8 +261,24 @@ describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
       assert.equal(cal, await chainFull(harness.read.checkCalendar([shorter, longer])), `calendar #${i}`);
       // Allowances from a minute's credit (×1.02) to the most a post may get (×64).
       const ratio = i % 3 === 0 ? rng.range(WAD, (103n * WAD) / 100n) : rng.range(11n * 10n ** 17n, 64n * WAD);
-      const chg = tsFull(() => sviCheckChange(shorter, longer, ratio));
-      assert.equal(chg, await chainFull(harness.read.checkChange([shorter, longer, ratio])), `change #${i}`);
+      // Each smile's time to expiry (rv17c H1): the previous one's from a second to past 365 days
+      // (now and then the largest τ, 2**26 − 1), the next one's up to an hour less (at least 1 s),
+      // now and then unrelated; a few 0 (SviZeroTime) and beyond the range (SviInputOutOfRange).
+      const pick = i % 4;
+      const previousTau =
+        pick === 0 ? rng.range(1n, 3600n) : i % 29 === 0 ? SVI_MAX_CHANGE_TAU : rng.range(1n, 366n * 86400n);
+      let nextTau =
+        i % 7 === 0
+          ? rng.range(1n, 366n * 86400n)
+          : previousTau - rng.range(0n, previousTau > 3600n ? 3600n : previousTau - 1n);
+      if (i % 97 === 0) nextTau = 0n;
+      if (i % 89 === 0) nextTau = SVI_MAX_CHANGE_TAU + 1n;
+      const chg = tsFull(() => sviCheckChange(shorter, longer, ratio, previousTau, nextTau));
+      assert.equal(
+        chg,
+        await chainFull(harness.read.checkChange([shorter, longer, ratio, previousTau, nextTau])),
+        `change #${i}`,
+      );
       seen.add(`calendar ${cal.replace(/\(.*/, "")}`).add(`change ${chg.replace(/\(.*/, "")}`);
     }
     for (const name of [
@@ -271,6 +288,8 @@ describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
       "change ok",
       "change SviChangeTooLarge",
       "change SviChangeWingTooLarge",
+      "change SviZeroTime",
+      "change SviInputOutOfRange",
     ])
       assert.ok(seen.has(name), `no case hit ${name}: ${[...seen].join(", ")}`);
   });

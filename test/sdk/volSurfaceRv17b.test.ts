@@ -141,10 +141,13 @@ describe("rv17b: gas between two expiries, SDK edge parity", async () => {
       }
     };
     assert.equal(
-      ts(() => sviCheckChange(p0, chg, 4n * WAD)),
+      ts(() => sviCheckChange(p0, chg, 4n * WAD, 30n * 86400n, 30n * 86400n - 3600n)),
       "SviChangeWingTooLarge",
     );
-    assert.equal(await chain(harness.read.checkChange([p0, chg, 4n * WAD])), "SviChangeWingTooLarge");
+    assert.equal(
+      await chain(harness.read.checkChange([p0, chg, 4n * WAD, 30n * 86400n, 30n * 86400n - 3600n])),
+      "SviChangeWingTooLarge",
+    );
     assert.equal(
       ts(() => sviCheckCalendar(p0, cal)),
       "SviCalendarArbitrage",

@@ -190,7 +190,8 @@ export {
 export { approximateMaintenance, approximatePortfolio } from "./math/approximate.js";
 export {
   SVI_CHANGE_CONFIDENCE_FLOOR_WAD,
-  SVI_CHANGE_FLOOR_WAD,
+  SVI_CHANGE_FLOOR_VAR_WAD,
+  SVI_MAX_CHANGE_TAU,
   SVI_CHANGE_PERIOD,
   SVI_CONFIDENCE_STEP,
   SviCalendarArbitrageError,

@@ -7,8 +7,8 @@ import {SviHarness} from "../../../contracts/test/SviHarness.sol";
 import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 
 /// @notice What must never happen (rv17b G1): a pair of smiles the calendar check accepts with the
-/// longer below the shorter at any k, or a change it accepts that moves w + f(k) beyond the ratio
-/// at any k. Fuzzed over nearby admissible pairs (so both verdicts occur) and over k, including the
+/// longer below the shorter at any k, or a change it accepts that moves the annualised variance
+/// plus the floor, w/τ + F(k), beyond the ratio at any k (rv17c H1). Fuzzed over nearby admissible pairs (so both verdicts occur) and over k, including the
 /// smiles' vertices and true minimisers k* = m − ρσ/√(1 − ρ²), where the point checks of rv17 and
 /// rv17b failed. Tolerances are the wei of rounding in `totalVariance` (w is exact to within 2 wei,
 /// rounded down).
@@ -90,22 +90,32 @@ contract SviMathChecksTest is Test {
         uint256[5] memory s,
         uint256 seed,
         uint256 ratio,
-        int256 k
+        int256 k,
+        uint256 tau,
+        uint256 dt
     ) public view {
         SviMath.Params memory previous = _smile(s[0], s[1], s[2], s[3], s[4]);
         SviMath.Params memory next = _near(previous, seed);
         ratio = bound(ratio, 1e18, 64e18);
-        try harness.checkChange(previous, next, ratio) {} catch {
+        // Each smile's time to expiry (rv17c H1): the previous one's, and the next one's up to an
+        // hour later, from a second to 366 days.
+        tau = bound(tau, 2, 366 days);
+        uint256 nextTau = tau - bound(dt, 1, tau - 1 < 1 hours ? tau - 1 : 1 hours);
+        try harness.checkChange(previous, next, ratio, tau, nextTau) {} catch {
             return;
         }
         int256[5] memory ks = _ks(previous, next, bound(k, -5e18, 5e18));
         for (uint256 i; i < 5; ++i) {
-            uint256 f = 1e14 + uint256(ks[i] < 0 ? -ks[i] : ks[i]) / 1e4; // 1e-4·(1 + |k|)
-            uint256 w0 = uint256(SviMath.totalVariance(previous, ks[i]) + 2) + f;
-            uint256 w1 = uint256(SviMath.totalVariance(next, ks[i]) + 2) + f;
+            // The rule times τ·τ'·YEAR, in 1e36: w'·YEAR·τ + F·τ·τ' ≤ ratio·(w·YEAR·τ' + F·τ·τ'),
+            // F = 0.0025·(1 + |k|) (annualised), and the same downwards.
+            uint256 f = 0.0025e18 * (1e18 + uint256(ks[i] < 0 ? -ks[i] : ks[i])) * tau * nextTau;
             // w is within 2 wei below the exact value: compare each against the other's upper end.
-            assertLe((w1 - 2) * 1e18, w0 * ratio, "accepted change beyond the ratio upwards");
-            assertLe((w0 - 2) * 1e18, w1 * ratio, "accepted change beyond the ratio downwards");
+            uint256 w0 = uint256(SviMath.totalVariance(previous, ks[i]) + 2) * 1e18 * 365 days;
+            uint256 w1 = uint256(SviMath.totalVariance(next, ks[i]) + 2) * 1e18 * 365 days;
+            uint256 lo0 = w0 - 2e18 * 365 days;
+            uint256 lo1 = w1 - 2e18 * 365 days;
+            assertLe((lo1 * tau + f) * 1e18, (w0 * nextTau + f) * ratio, "accepted change beyond the ratio upwards");
+            assertLe((lo0 * nextTau + f) * 1e18, (w1 * tau + f) * ratio, "accepted change beyond the ratio downwards");
         }
     }
 }

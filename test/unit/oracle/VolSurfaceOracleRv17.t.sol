@@ -276,8 +276,8 @@ contract VolSurfaceOracleRv17Test is Test {
 
     /// The reviewer's change repro, an hour later so the full ×4 applies: every fixed point moves
     /// < ×4 but w at k = 0.125 falls ×39.7. Refused since rv17b G1 by the change rule at every k:
-    /// here first at the right wing, whose slope goes from 0 (flat) to 0.074, far beyond
-    /// ×4 of the floor's 1e-4.
+    /// here first at the right wing, whose slope goes from 0 (flat) to 0.074 (0.90 annualised at
+    /// 30 days), far beyond ×4 of the floor's (annualised 0.0025 since rv17c H1).
     function test_rv17_F3_changeBoundBypassedBetweenCheckPoints() public {
         uint256 e = _expiry(30);
         _postSigned(_one(T0, _flat(e, 0.04e18)));

@@ -135,7 +135,8 @@ contract VolSurfaceOracleRv17bTest is Test {
 
     /// The bound over a span S: after two hours' quiet, a backdated ×4 earns nothing; then a post
     /// every 10 minutes for an hour, each at the most its credit allows, reaches just under
-    /// R^(1 + S / 1 h) = ×16 (R = ×4, S = 1 h from the first post), never more.
+    /// R^(1 + S / 1 h) = ×16 (R = ×4, S = 1 h from the first post) in annualised variance (rv17c
+    /// H1), never more.
     function test_rv17b_G2_spanBoundedByROnePlusS() public {
         uint256 e = _expiry(30);
         _postSigned(_one(T0, _flat(e, 0.04e18)));
@@ -151,12 +152,15 @@ contract VolSurfaceOracleRv17bTest is Test {
                 SviMath.carriedConfidence(c, 1e18, elapsed),
                 elapsed
             );
-            // The most the post may move, less one 1e8 quantum.
-            a = ((a * int256(allowed)) / 1e18 / 1e8 - 1) * 1e8;
+            // The most the post may move, less one 1e8 quantum; annualised by each post's own time
+            // to expiry (rv17c H1), so w also shrinks by τ'/τ.
+            a = ((((a * int256(allowed)) / 1e18) * int256(e - block.timestamp)) / int256(e - storedTs) / 1e8 - 1) * 1e8;
             _postSigned(_one(block.timestamp, _flat(e, a)));
         }
-        assertLe(_w(e, 0), 0.04e18 * 16, "beyond R^(1 + S/1h)");
-        assertGt(_w(e, 0), (0.04e18 * 1599) / 100, "the steps reach close to the bound");
+        // Annualised (w·τ0/τ): bounded by R^(1 + S/1h) = ×16, and reached to 0.1 %.
+        int256 annualised = (_w(e, 0) * int256(e - T0)) / int256(e - block.timestamp);
+        assertLe(annualised, 0.04e18 * 16, "beyond R^(1 + S/1h)");
+        assertGt(annualised, (0.04e18 * 1599) / 100, "the steps reach close to the bound");
     }
 
     function _stored(uint256 e) internal view returns (int256 a, uint256 ts, uint256 c) {

@@ -24,11 +24,15 @@ const PARAM_LIMIT = 1n << 64n;
 const K_LIMIT = 1n << 72n;
 
 /**
- * The change rule's floor, WAD: f(k) = SVI_CHANGE_FLOOR_WAD·(1 + |k|) is added to total variance,
- * so a smile touching 0, or a flat wing, can move (1e-4: 1 % vol over a year at the money, and a
- * wing slope of 1e-4), as `SviMath.CHANGE_FLOOR_WAD`.
+ * The change rule's floor, an annualised variance, WAD: F(k) = SVI_CHANGE_FLOOR_VAR_WAD·(1 + |k|),
+ * (5 %)² = 0.0025 at the money, is added to each smile's annualised variance w / τ (τ its own time
+ * to expiry), so a smile touching 0, or a flat wing, can move; the floor is the same vol at every
+ * expiry. As `SviMath.CHANGE_FLOOR_VAR_WAD`.
  */
-export const SVI_CHANGE_FLOOR_WAD = 10n ** 14n;
+export const SVI_CHANGE_FLOOR_VAR_WAD = 25n * 10n ** 14n;
+/** The longest time to expiry, seconds, `sviCheckChange` takes (2**26 − 1, about 776 days), as `SviMath.MAX_CHANGE_TAU`. */
+export const SVI_MAX_CHANGE_TAU = (1n << 26n) - 1n;
+const MAX_CHANGE_RATIO = 1n << 66n;
 /** Confidence below which the bounded-change allowance stops growing (0.25), WAD. */
 export const SVI_CHANGE_CONFIDENCE_FLOOR_WAD = WAD / 4n;
 
@@ -180,13 +184,14 @@ export class SviCalendarWingArbitrageError extends MathError {
 
 /**
  * `SviChangeTooLarge(k, previousWad, nextWad)`: the new smile cannot be proven within the allowed
- * ratio of the previous one at every k (the ratio of w + f(k), f the floor); the certified bound
- * fails near k, where the previous and new total variances are as given.
+ * ratio of the previous one at every k (the ratio of w/τ + F(k), each smile annualised by its own
+ * time to expiry, F the floor); the certified bound fails near k, where the previous and new total
+ * variances are as given.
  *
  * @example
  * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
  * let error;
- * try { sviCheckChange(p, { ...p, a: 10n ** 18n }, 4n * 10n ** 18n); } catch (e) { error = e; }
+ * try { sviCheckChange(p, { ...p, a: 10n ** 18n }, 4n * 10n ** 18n, 86400n, 86400n); } catch (e) { error = e; }
  * error instanceof SviChangeTooLargeError; // true
  */
 export class SviChangeTooLargeError extends MathError {
@@ -202,12 +207,13 @@ export class SviChangeTooLargeError extends MathError {
 
 /**
  * `SviChangeWingTooLarge(rightWing, previousSlopeWad, nextSlopeWad)`: a wing's slope, b·(1 + ρ) on
- * the right or b·(1 − ρ) on the left, plus the floor's 1e-4, moved by more than the allowed ratio.
+ * the right or b·(1 − ρ) on the left (reported in total variance), annualised by its smile's time
+ * to expiry plus the floor's 0.0025, moved by more than the allowed ratio.
  *
  * @example
  * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
  * let error;
- * try { sviCheckChange(p, { ...p, b: 5n * 10n ** 17n }, 4n * 10n ** 18n); } catch (e) { error = e; }
+ * try { sviCheckChange(p, { ...p, b: 5n * 10n ** 17n }, 4n * 10n ** 18n, 86400n, 86400n); } catch (e) { error = e; }
  * error instanceof SviChangeWingTooLargeError; // true
  */
 export class SviChangeWingTooLargeError extends MathError {
@@ -317,7 +323,7 @@ export function sviCheckAdmissible(p: SviParams): void {
  * Throws unless the longer expiry's smile is at or above the shorter one's at every k (calendar
  * no-arbitrage, r = 0), as `SviMath.checkCalendar`: `SviCalendarWingArbitrageError` when a wing of
  * the longer smile rises more slowly, else `SviCalendarArbitrageError` when the certified bound
- * (exact for smiles sharing m and σ, within b_shorter·√(Δm² + Δσ²) otherwise) is negative. Both
+ * (exact for smiles sharing m and σ, within 2·b_shorter·√(Δm² + Δσ²) otherwise) is negative. Both
  * smiles are first checked admissible (`sviCheckAdmissible`), as the oracle does before it.
  *
  * @example
@@ -327,7 +333,7 @@ export function sviCheckAdmissible(p: SviParams): void {
 export function sviCheckCalendar(shorter: SviParams, longer: SviParams): void {
   sviCheckAdmissible(shorter);
   sviCheckAdmissible(longer);
-  const { e0, e1, xStar } = dominance(longer, shorter, WAD, shapeDistance(longer, shorter));
+  const { e0, e1, xStar } = dominance(longer, shorter, WAD, 0n, shapeDistance(longer, shorter));
   if (e0 < 0n || e1 < 0n) {
     const right = e0 < 0n;
     throw new SviCalendarWingArbitrageError(right, slope(shorter, right), slope(longer, right));
@@ -339,24 +345,46 @@ export function sviCheckCalendar(shorter: SviParams, longer: SviParams): void {
 }
 
 /**
- * Throws unless, at every k, w + f(k) moved by at most `maxRatioWad` either way from `previous` to
- * `next`, f(k) = `SVI_CHANGE_FLOOR_WAD`·(1 + |k|), as `SviMath.checkChange` (the oracle's bounded
- * change with the allowance of `sviAllowedChangeRatioOver`): `SviChangeWingTooLargeError` when a
- * wing's slope moves too far, else `SviChangeTooLargeError`. Both smiles are first checked
- * admissible.
+ * Throws unless, at every k, the annualised variance plus the floor moved by at most `maxRatioWad`
+ * either way from `previous` to `next`, each smile annualised by its own time to expiry in seconds
+ * (`previousTau`, `nextTau`: expiry minus its post's timestamp), with the floor
+ * F(k) = `SVI_CHANGE_FLOOR_VAR_WAD`·(1 + |k|):
+ * w'/τ' + F ≤ ratio·(w/τ + F) and w/τ + F ≤ ratio·(w'/τ' + F), as `SviMath.checkChange` (the
+ * oracle's bounded change with the allowance of `sviAllowedChangeRatioOver`). An honest decay of w
+ * at a constant vol cancels. Throws `SviChangeWingTooLargeError` when a wing's slope moves too far,
+ * else `SviChangeTooLargeError`; a τ of 0 `SviZeroTimeError`, a τ above `SVI_MAX_CHANGE_TAU` or a
+ * ratio outside [1e18, 2**66) `SviInputOutOfRangeError`. Both smiles are first checked admissible.
  *
  * @example
  * const p = { a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n };
- * sviCheckChange(p, { ...p, a: (p.a * 12n) / 10n, b: (p.b * 12n) / 10n }, 4n * 10n ** 18n); // ×1.2 within ×4
+ * const day = 86400n;
+ * // ×1.2 within ×4, posted an hour apart 30 days out
+ * sviCheckChange(p, { ...p, a: (p.a * 12n) / 10n, b: (p.b * 12n) / 10n }, 4n * 10n ** 18n, 30n * day, 30n * day - 3600n);
+ * // the same vol a day later: w shrinks by 29/30, annualised it does not move
+ * sviCheckChange(p, { ...p, a: (p.a * 29n) / 30n, b: (p.b * 29n) / 30n }, 10n ** 18n, 30n * day, 29n * day);
  */
-export function sviCheckChange(previous: SviParams, next: SviParams, maxRatioWad: bigint): void {
+export function sviCheckChange(
+  previous: SviParams,
+  next: SviParams,
+  maxRatioWad: bigint,
+  previousTau: bigint,
+  nextTau: bigint,
+): void {
   sviCheckAdmissible(previous);
   sviCheckAdmissible(next);
+  if (previousTau === 0n || nextTau === 0n) throw new SviZeroTimeError();
+  if (
+    previousTau > SVI_MAX_CHANGE_TAU ||
+    nextTau > SVI_MAX_CHANGE_TAU ||
+    maxRatioWad < WAD ||
+    maxRatioWad >= MAX_CHANGE_RATIO
+  )
+    throw new SviInputOutOfRangeError();
   const delta = shapeDistance(previous, next);
-  let r = dominance(previous, next, maxRatioWad, delta);
+  let r = changeBound(previous, next, maxRatioWad, previousTau, nextTau, delta);
   let m = previous.m;
   if (r.e0 >= 0n && r.e1 >= 0n && r.xStar === undefined) {
-    r = dominance(next, previous, maxRatioWad, delta);
+    r = changeBound(next, previous, maxRatioWad, nextTau, previousTau, delta);
     m = next.m;
   }
   if (r.e0 < 0n || r.e1 < 0n) {
@@ -370,12 +398,31 @@ export function sviCheckChange(previous: SviParams, next: SviParams, maxRatioWad
 }
 
 /**
- * `SviMath._dominance`: proves ratio·g − h + (ratio − 1)·f·(1 + |k|) ≥ 0 at every k (see the
- * contract for the derivation). Returns B ± C in 1e54 and, when the proof fails, where the bound is
- * lowest (x = k − m_g, WAD).
+ * `SviMath._changeBound`: one direction of the change rule, h/τ_h + F ≤ ratio·(g/τ_g + F), times
+ * min(τ_g, τ_h): g's factor ratio·τ_h/τ_g rounded down when τ_h ≤ τ_g, else h scaled by τ_g/τ_h
+ * (rounded up, its a and b rounded towards +∞); the lift (ratio − 1)·F·min(τ) / 365 days, 1e36,
+ * rounded down.
  */
-function dominance(g: SviParams, h: SviParams, ratio: bigint, delta: bigint) {
-  const lift = (ratio - WAD) * SVI_CHANGE_FLOOR_WAD;
+function changeBound(g: SviParams, h: SviParams, ratio: bigint, tauG: bigint, tauH: bigint, delta: bigint) {
+  const tau = tauH < tauG ? tauH : tauG;
+  const lift = ((ratio - WAD) * SVI_CHANGE_FLOOR_VAR_WAD * tau) / YEAR;
+  if (tauH <= tauG) return dominance(g, h, (ratio * tauH) / tauG, lift, delta);
+  const s = (tauG * WAD + tauH - 1n) / tauH;
+  return dominance(g, { ...h, a: mulUp(h.a, s), b: mulUp(h.b, s) }, ratio, lift, delta);
+}
+
+/** x·s / 1e18 rounded towards +∞ (BigInt `/` truncates towards zero, as sdiv). */
+function mulUp(x: bigint, s: bigint): bigint {
+  const p = x * s;
+  return p > 0n ? (p - 1n) / WAD + 1n : p / WAD;
+}
+
+/**
+ * `SviMath._dominance`: proves ratio·g − h + L·(1 + |k|) ≥ 0 at every k (see the contract for the
+ * derivation). Returns B ± C in 1e54 and, when the proof fails, where the bound is lowest
+ * (x = k − m_g, WAD).
+ */
+function dominance(g: SviParams, h: SviParams, ratio: bigint, lift: bigint, delta: bigint) {
   const e0 = ratio * g.b * (WAD + g.rho) - WAD * h.b * (WAD + h.rho) + lift * WAD;
   const e1 = ratio * g.b * (WAD - g.rho) - WAD * h.b * (WAD - h.rho) + lift * WAD;
   if (e0 < 0n || e1 < 0n) return { e0, e1, xStar: 0n };
@@ -410,8 +457,8 @@ function clampK(k: bigint): bigint {
 }
 
 /**
- * The factor a post of confidence `confidenceWad` may move total variance by, from the governed
- * `ratioWad`: ratio / max(confidence, 0.25), rounded down, as `SviMath.allowedChangeRatio`. Full
+ * The factor a post of confidence `confidenceWad` may move annualised variance (plus the floor)
+ * by, from the governed `ratioWad`: ratio / max(confidence, 0.25), rounded down, as `SviMath.allowedChangeRatio`. Full
  * confidence gets the governed ratio, lower confidence a wider bound (×4 at or below 0.25), never
  * none. Pass the result to `sviCheckChange`.
  *
@@ -429,8 +476,8 @@ export const SVI_CHANGE_PERIOD = 3600n;
 export const SVI_CONFIDENCE_STEP = 10n ** 9n;
 
 /**
- * The factor a post may move total variance by, `elapsed` seconds after the surface in force:
- * R(c)^(elapsed / 1 h) with R(c) = `sviAllowedChangeRatio(ratioWad, c)`, and R(c) itself once
+ * The factor a post may move annualised variance (plus the floor) by, `elapsed` seconds after the
+ * surface in force: R(c)^(elapsed / 1 h) with R(c) = `sviAllowedChangeRatio(ratioWad, c)`, and R(c) itself once
  * `elapsed` ≥ 1 h, as `SviMath.allowedChangeRatioOver` (Solady's expWad(lnWad(R)·elapsed/period),
  * to the wei). Chained posts multiply, so the bound is per unit of time, not per post. Pass the
  * carried confidence (`sviCarriedConfidence`), and the result to `sviCheckChange`.
