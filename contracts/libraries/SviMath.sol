@@ -243,7 +243,8 @@ library SviMath {
     /// a lift `lift` = L ≥ 0 (1e36, < 4e35; 0 for the calendar, where ratio is 1e18) and
     /// `delta` ≥ √((m_g − m_h)² + (σ_g − σ_h)²). With x = k − m_g, R_g = √(x² + σ_g²) and
     /// R_h = √((x + m_g − m_h)² + σ_h²), the triangle inequality in the plane gives R_h ≤ R_g + δ
-    /// and |k| = |x + m_g| ≥ R_g − σ_g − |m_g|; h's other terms are exact in x. With L ≥ 0 and b_h ≥ 0:
+    /// (and R_h ≥ R_g − δ, which the bound cannot use) and |k| = |x + m_g| ≥ R_g − σ_g − |m_g|;
+    /// h's other terms are exact in x. With L ≥ 0 and b_h ≥ 0:
     ///
     ///     D(k) ≥ A0 + C·x + B·R_g(x),
     ///     A0 = ratio·a_g − a_h − b_h·ρ_h·(m_g − m_h) − b_h·δ + L·(1 − σ_g − |m_g|),
@@ -253,8 +254,10 @@ library SviMath {
     /// x is A0 + σ_g·√(B² − C²), at x* = −C·σ_g / √(B² − C²). So D ≥ 0 everywhere when
     /// B + C ≥ 0 and B − C ≥ 0 (the wings: for the calendar exactly the condition for D ≥ 0 far out)
     /// and A0 + σ_g·√((B + C)(B − C)) ≥ 0. For the calendar the bound is exact when g and h share m
-    /// and σ (δ = 0: e.g. the same smile rescaled) and otherwise errs by at most b_h·δ, against
-    /// the poster; the change's floor term adds at most L·|m_g| more.
+    /// and σ (δ = 0: e.g. the same smile rescaled) and otherwise errs by at most 2·b_h·δ, against
+    /// the poster: the bound takes R_h at R_g + δ where it may be as low as R_g − δ (rv17c H3; e.g.
+    /// same m, ρ = 0, b_g = 2·b_h, σ_g = 0.2, σ_h = 0.1: true min D = Δa + 0.3·b_h at k = m, bound
+    /// Δa + 0.1·b_h). The change's floor term adds at most L·|m_g| more.
     ///
     /// Units and rounding, all against the poster: A0 in 1e36 (the ρ·Δm and floor terms rounded
     /// up, δ rounded up by the caller), B ± C in 1e54 (exact), each divided to 1e36 rounded down
