@@ -366,9 +366,11 @@ await measure("vault.deposit (cash, accruing interest, 10 % reserve, fund holds 
 
 // ---------------------------------------------------------------- vol-surface oracle
 // Issue 17: posting one expiry with a 2-of-3 quorum ≤ 120k. The deployed oracle's signers are the
-// node's first three accounts (quorum 2); two of them sign through their wallet clients. The
-// first row is the worst first post (the underlying's bitmap word is fresh too); the third is a
-// first post beside a posted expiry (its bitmap word in use, one calendar neighbour to check).
+// node's first three accounts (quorum 2); two of them sign through their wallet clients. Rows:
+// the first post of an expiry (the underlying's bitmap word is fresh too); its update ten minutes
+// later; a first post beside a posted expiry (one calendar neighbour); a first post between two
+// posted expiries and its update ten minutes later (two calendar neighbours: the steady state of
+// every middle expiry of a term structure, review rv17b G3). Each is enforced below.
 const { volSurface } = contracts;
 const surfaceWallets = (await connection.viem.getWalletClients()).slice(0, 2);
 surfaceWallets.sort((x, y) => (BigInt(x.account.address) < BigInt(y.account.address) ? -1 : 1));
@@ -403,8 +405,20 @@ await testClient.mine({ blocks: 1 });
 await postSurface("volSurfaceOracle.post (one expiry, 2-of-3, update)", surfaceExpiry, (11n * WAD) / 10n);
 await postSurface(
   "volSurfaceOracle.post (one expiry, 2-of-3, first post beside a posted expiry)",
+  surfaceExpiry + 2n * DAY,
+  (13n * WAD) / 10n,
+);
+await postSurface(
+  "volSurfaceOracle.post (one expiry, 2-of-3, first post between two posted expiries)",
   surfaceExpiry + DAY,
   (12n * WAD) / 10n,
+);
+await testClient.increaseTime({ seconds: 600 });
+await testClient.mine({ blocks: 1 });
+await postSurface(
+  "volSurfaceOracle.post (one expiry, 2-of-3, update between two posted expiries)",
+  surfaceExpiry + DAY,
+  (122n * WAD) / 100n,
 );
 
 // The issue's targets, checked against the rows that really accrue (review r15 F3): a cash
@@ -421,6 +435,16 @@ const targets: { row: string; target: number; enforced: boolean }[] = [
   { row: "volSurfaceOracle.post (one expiry, 2-of-3, update)", target: 120_000, enforced: true },
   {
     row: "volSurfaceOracle.post (one expiry, 2-of-3, first post beside a posted expiry)",
+    target: 120_000,
+    enforced: true,
+  },
+  {
+    row: "volSurfaceOracle.post (one expiry, 2-of-3, first post between two posted expiries)",
+    target: 120_000,
+    enforced: true,
+  },
+  {
+    row: "volSurfaceOracle.post (one expiry, 2-of-3, update between two posted expiries)",
     target: 120_000,
     enforced: true,
   },

@@ -44,7 +44,7 @@ interface IVolSurfaceOracle {
     error VolSurfaceExpiryNotOnGrid(uint256 expiry);
     /// @notice A post with no surface, or with more than `MAX_BATCH`.
     error VolSurfaceInvalidBatchSize(uint256 size);
-    /// @notice The post's timestamp is more than `MAX_FUTURE_SKEW` ahead of the block.
+    /// @notice The post's timestamp is after the block's: signers sign a few seconds in the past.
     error VolSurfaceFutureTimestamp(uint256 timestamp, uint256 blockTimestamp);
     /// @notice The post was signed more than `MAX_POST_AGE` ago.
     error VolSurfaceStaleTimestamp(uint256 timestamp, uint256 blockTimestamp);
@@ -78,9 +78,9 @@ interface IVolSurfaceOracle {
     /// @notice A zero admin or underlying.
     error VolSurfaceInvalidConfig();
 
-    /// @notice A surface was posted (and is now in force). `timestamp` is the stored one,
-    /// min(signed, block time); `surface.confidence` is as signed (the stored one is carried
-    /// forward, read it with `surface`).
+    /// @notice A surface was posted (and is now in force) with the signed `timestamp` (never after
+    /// the block); `surface.confidence` is as signed (the stored one is carried forward, read it
+    /// with `surface`).
     event SurfacePosted(address indexed underlying, uint256 indexed expiry, uint256 timestamp, SurfaceInput surface);
     /// @notice A batch member whose expiry passed while the post was in flight (signed before it,
     /// landed at or after it) was skipped; the other members were applied.
@@ -96,15 +96,15 @@ interface IVolSurfaceOracle {
 
     /// @notice The surface in force for (`underlying`, `expiry`).
     /// @dev Reverts `VolSurfaceNotPosted` if none was posted. Staleness is the reader's policy:
-    /// `timestamp` is when the signers signed it, capped at the block time it landed in (never in
-    /// the future); `confidenceWad` is the carried confidence (docs/vol-surface.md).
+    /// `timestamp` is when the signers signed it, never after the block it landed in;
+    /// `confidenceWad` is the carried confidence (docs/vol-surface.md).
     function surface(address underlying, uint256 expiry) external view returns (Surface memory);
 
     /// @notice The implied volatility of `strikeWad` at `spotWad` for (`underlying`, `expiry`):
     /// √(w(k)/T), k = ln(strike/spot), T = expiry − now in years of 365 days; WAD, rounded down.
     /// @return volWad The volatility.
-    /// @return timestamp When the surface was signed, capped at the block time it landed in, so
-    /// never after `block.timestamp`.
+    /// @return timestamp When the surface was signed, never after the block it landed in (nor
+    /// after `block.timestamp`).
     /// @return confidenceWad The surface's carried confidence in [0, 1e18].
     function volAt(
         address underlying,
@@ -120,8 +120,8 @@ interface IVolSurfaceOracle {
     /// @notice Post one or more expiries of one underlying, signed by a quorum.
     /// @dev `signatures` are 65-byte ECDSA signatures of `postDigest(post)` whose signers are
     /// strictly increasing. Every surface is checked (grid, confidence, admissibility, newer than
-    /// the one in force, bounded change) and then every posted expiry against its neighbours
-    /// (calendar). Any failure reverts the whole post with a specific error.
+    /// the one in force, bounded change at every k) and then every posted expiry against its
+    /// neighbours (calendar at every k). Any failure reverts the whole post with a specific error.
     function post(SurfacePost calldata post, bytes[] calldata signatures) external;
 
     /// @notice The EIP-712 digest the signers sign for `post` (this contract's domain).
@@ -139,7 +139,8 @@ interface IVolSurfaceOracle {
     /// @notice Whether `underlying` is listed.
     function isListed(address underlying) external view returns (bool);
 
-    /// @notice Largest factor by which total variance may move at a check point from the previous
-    /// post when the new one's confidence is at least `CHANGE_RULE_CONFIDENCE`; WAD.
+    /// @notice The governed change ratio: per hour of credit, total variance plus a floor may move
+    /// by this factor at every k at full confidence, up to 4× it at confidence ≤ 0.25
+    /// (docs/vol-surface.md, "Bounded change"); WAD.
     function changeRatioWad() external view returns (uint256);
 }

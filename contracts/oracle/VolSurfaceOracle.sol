@@ -22,8 +22,6 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     uint256 public constant MAX_SIGNERS = 16;
     /// @notice Most expiries in one post.
     uint256 public constant MAX_BATCH = 32;
-    /// @notice How far ahead of the block a post's timestamp may be (signer clock skew).
-    uint256 public constant MAX_FUTURE_SKEW = 2 minutes;
     /// @notice How old a post's timestamp may be when it lands.
     uint256 public constant MAX_POST_AGE = 1 hours;
     /// @notice Stored precision of a, b, ρ, m and σ: each must be a multiple of 1e8 wei (1e-10).
@@ -149,16 +147,14 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         uint256 ts = post_.timestamp;
         if (!_listed[underlying]) revert VolSurfaceUnknownUnderlying(underlying);
         if (n == 0 || n > MAX_BATCH) revert VolSurfaceInvalidBatchSize(n);
-        if (ts > block.timestamp + MAX_FUTURE_SKEW) revert VolSurfaceFutureTimestamp(ts, block.timestamp);
+        // Never after the block (rv17b G4): signers sign a few seconds in the past. A payload signed
+        // ahead and stored at the block time could otherwise be replayed in every later block until
+        // its signed time, rolling corrections back and freezing honest posts `VolSurfaceNotNewer`.
+        if (ts > block.timestamp) revert VolSurfaceFutureTimestamp(ts, block.timestamp);
         if (ts + MAX_POST_AGE < block.timestamp) revert VolSurfaceStaleTimestamp(ts, block.timestamp);
         Config memory c = _config;
         _verifyQuorum(_digest(post_), signatures, c.quorum);
-        // Stored as min(signed, block time): `volAt` never reports a future time, a post signed up
-        // to MAX_FUTURE_SKEW ahead cannot freeze corrections, and at most one post per expiry
-        // lands per block (rv17 F5).
-        if (ts > block.timestamp) ts = block.timestamp;
 
-        int256[9][] memory ws = new int256[9][](n);
         for (uint256 i; i < n; ++i) {
             uint256 expiry = post_.surfaces[i].expiry;
             // rv17 F4: a member on the grid's time of day that was still in the future when signed
@@ -168,7 +164,7 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
                 emit SurfaceExpiredInFlight(underlying, expiry);
                 continue;
             }
-            ws[i] = _store(underlying, post_.surfaces[i], ts, c.changeRatioWad);
+            _store(underlying, post_.surfaces[i], ts, c.changeRatioWad);
         }
         // Calendar after every write, against the final neighbours, so the order within a post
         // does not matter; each posted expiry is checked on both sides.
@@ -179,32 +175,19 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
             (uint256 previous, uint256 next) = _neighbours(underlying, expiry);
             SurfaceInput calldata s = post_.surfaces[i];
             SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);
-            if (previous != 0) {
-                SviMath.Params memory shorter = _params(underlying, previous);
-                SviMath.checkCalendar(SviMath.variances(shorter), ws[i]);
-                SviMath.checkCalendarAtVertex(shorter, p);
-            }
-            if (next != 0) {
-                SviMath.Params memory longer = _params(underlying, next);
-                SviMath.checkCalendar(ws[i], SviMath.variances(longer));
-                SviMath.checkCalendarAtVertex(p, longer);
-            }
+            if (previous != 0) SviMath.checkCalendar(_params(underlying, previous), p);
+            if (next != 0) SviMath.checkCalendar(p, _params(underlying, next));
         }
     }
 
-    /// @dev Whether `expiry` is 08:00 UTC of a day, after the (capped) post timestamp `ts`, and at
+    /// @dev Whether `expiry` is 08:00 UTC of a day, after the post timestamp `ts`, and at
     /// or before the block: it expired while the post was in flight.
     function _expiredInFlight(uint256 expiry, uint256 ts) private view returns (bool) {
         return expiry <= block.timestamp && expiry > ts && expiry % 1 days == SeriesLib.EXPIRY_TIME_OF_DAY;
     }
 
-    /// @dev Checks one surface, applies the bounded-change rule, stores it; returns w at the check points.
-    function _store(
-        address underlying,
-        SurfaceInput calldata s,
-        uint256 ts,
-        uint256 ratioWad
-    ) private returns (int256[9] memory w) {
+    /// @dev Checks one surface, applies the bounded-change rule, stores it.
+    function _store(address underlying, SurfaceInput calldata s, uint256 ts, uint256 ratioWad) private {
         uint256 expiry = s.expiry;
         if (!SeriesLib.onExpiryGrid(expiry, block.timestamp)) revert VolSurfaceExpiryNotOnGrid(expiry);
         if (s.confidence > 1e18) revert VolSurfaceInvalidConfidence(s.confidence);
@@ -213,21 +196,22 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         // Admissible: every parameter < 2**64 wei, b ≥ 0, σ > 0, |ρ| < 1e18; on the quantum, each
         // then fits its field (see the layout above).
         if (!_onQuantum(s)) revert VolSurfaceParameterNotQuantized(expiry);
-        w = SviMath.variances(p);
 
         uint256 stored = _surfaces[underlying][expiry];
         uint256 storedTs = stored & ((1 << _TS_BITS) - 1);
         if (ts <= storedTs) revert VolSurfaceNotNewer(expiry, ts, storedTs);
         uint256 confidence = s.confidence;
         if (storedTs != 0) {
-            // Per unit of time: bounded against the surface in force by R(c)^(elapsed / period),
-            // at the confidence carried forward (docs/vol-surface.md, "Bounded change").
+            // Per unit of time: the annualised variance is bounded against the surface in force by
+            // R(c)^(elapsed / period), at the confidence carried forward (docs/vol-surface.md,
+            // "Bounded change"). Credit starts no earlier than one period before the block (rv17b G2).
             (SviMath.Params memory previous, , uint256 previousConfidence) = _unpack(stored);
-            uint256 elapsed = ts - storedTs;
+            uint256 elapsed = SviMath.changeElapsed(storedTs, ts, block.timestamp);
             confidence = SviMath.carriedConfidence(previousConfidence, confidence, elapsed);
             uint256 allowed = SviMath.allowedChangeRatioOver(ratioWad, confidence, elapsed);
-            SviMath.checkChange(SviMath.variances(previous), w, allowed);
-            SviMath.checkChangeAtVertices(previous, p, allowed);
+            // Each smile annualised by its own time to expiry (rv17c H1): expiry > block ≥ ts >
+            // storedTs ≥ expiry − 365 days − 1 h, so neither τ is 0 and both are in range.
+            SviMath.checkChange(previous, p, allowed, expiry - storedTs, expiry - ts);
         }
         _surfaces[underlying][expiry] = _pack(s, ts, confidence);
         if (storedTs == 0) {
@@ -347,7 +331,7 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     }
 
     /// @dev One word (layout above). The caller has checked admissibility, the quanta, confidence
-    /// ≤ 1e18 and ts ≤ now + skew, so every field fits; masks keep a negative field's sign bits out
+    /// ≤ 1e18 and ts ≤ now, so every field fits; masks keep a negative field's sign bits out
     /// of its neighbours.
     function _pack(SurfaceInput calldata s, uint256 ts, uint256 confidence) private pure returns (uint256 word) {
         int256 q = int256(PARAM_QUANTUM);

@@ -44,28 +44,18 @@ contract SviHarness {
         SviMath.checkAdmissible(p);
     }
 
-    function variances(SviMath.Params memory p) external pure returns (int256[9] memory) {
-        return SviMath.variances(p);
-    }
-
     function checkCalendar(SviMath.Params memory shorter, SviMath.Params memory longer) external pure {
-        SviMath.checkCalendar(SviMath.variances(shorter), SviMath.variances(longer));
+        SviMath.checkCalendar(shorter, longer);
     }
 
-    function checkChange(SviMath.Params memory previous, SviMath.Params memory next, uint256 ratio) external pure {
-        SviMath.checkChange(SviMath.variances(previous), SviMath.variances(next), ratio);
-    }
-
-    function checkCalendarAtVertex(SviMath.Params memory shorter, SviMath.Params memory longer) external pure {
-        SviMath.checkCalendarAtVertex(shorter, longer);
-    }
-
-    function checkChangeAtVertices(
+    function checkChange(
         SviMath.Params memory previous,
         SviMath.Params memory next,
-        uint256 ratio
+        uint256 ratio,
+        uint256 previousTau,
+        uint256 nextTau
     ) external pure {
-        SviMath.checkChangeAtVertices(previous, next, ratio);
+        SviMath.checkChange(previous, next, ratio, previousTau, nextTau);
     }
 
     function allowedChangeRatio(uint256 ratioWad, uint256 confidenceWad) external pure returns (uint256) {
@@ -78,6 +68,10 @@ contract SviHarness {
         uint256 elapsed
     ) external pure returns (uint256) {
         return SviMath.allowedChangeRatioOver(ratioWad, confidenceWad, elapsed);
+    }
+
+    function changeElapsed(uint256 storedTs, uint256 ts, uint256 blockTs) external pure returns (uint256) {
+        return SviMath.changeElapsed(storedTs, ts, blockTs);
     }
 
     function carriedConfidence(

@@ -8,18 +8,16 @@ import {
   callPrice,
   putPrice,
   VOL_SURFACE_PARAM_QUANTUM,
+  SVI_MAX_CHANGE_TAU,
   sviAllowedChangeRatio,
   sviAllowedChangeRatioOver,
   sviCarriedConfidence,
+  sviChangeElapsed,
   sviCheckAdmissible,
   sviCheckCalendar,
-  sviCheckCalendarAtVertex,
   sviCheckChange,
-  sviCheckChangeAtVertices,
-  sviVertexVariance,
   sviLogMoneyness,
   sviTotalVariance,
-  sviVariances,
   sviVolFromVariance,
 } from "../../packages/sdk/src/index.js";
 import { random } from "./random.js";
@@ -203,51 +201,96 @@ describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
       assert.ok(seen.has(name), `no case hit ${name}: ${[...seen].join(", ")}`);
   });
 
-  it(`${CHECK_CASES} random pairs: variances, calendar and change checks equal`, async () => {
-    const seen = new Set<string>();
-    for (let i = 0; i < CHECK_CASES; i++) {
-      const shorter = randomParams();
-      if (shorter.a >= 1n << 64n) shorter.a = 0n;
-      // A longer smile near the shorter one, so both outcomes occur.
-      const longer: SviParams = {
-        ...shorter,
-        a: shorter.a + rng.range(-WAD / 20n, WAD / 5n),
-        b: shorter.b + rng.range(-WAD / 20n, WAD / 10n),
+  /** A random admissible smile: b, σ across their ranges, a at or above its minimum. */
+  const admissible = (): SviParams => {
+    const rho = rng.range(-(95n * WAD) / 100n, (95n * WAD) / 100n);
+    const b = rng.range(0n, (((19n * WAD) / 10n) * WAD) / (WAD + abs(rho)));
+    const sigma = rng.logUniform(WAD / 1000n, WAD);
+    const sqrtOneMinusRho2 = BigInt(Math.floor(Math.sqrt(Number((WAD - rho) * (WAD + rho)) / 1e36) * 1e18));
+    const floor = -(((b * sigma) / WAD) * sqrtOneMinusRho2) / WAD;
+    return { a: floor + rng.range(0n, WAD / 5n), b, rho, m: rng.range(-WAD / 2n, WAD / 2n), sigma };
+  };
+  /** A second smile near `p`: every parameter moved a little, some a lot, kept admissible. */
+  const near = (p: SviParams): SviParams => {
+    const scale = (x: bigint, lo: bigint, hi: bigint) => (x * rng.range(lo, hi)) / 1000n;
+    for (;;) {
+      const q: SviParams = {
+        a: scale(p.a, 900n, 1300n) + rng.range(-WAD / 100n, WAD / 50n),
+        b: scale(p.b, 850n, 1400n),
+        rho: p.rho + rng.range(-WAD / 10n, WAD / 10n),
+        m: p.m + rng.range(-WAD / 20n, WAD / 20n),
+        sigma: scale(p.sigma, 800n, 1250n) + 1n,
       };
-      assert.deepEqual([...(await harness.read.variances([shorter]))], sviVariances(shorter));
-      const cal = tsOutcome(() => sviCheckCalendar(sviVariances(shorter), sviVariances(longer)));
-      assert.equal(cal, await chainOutcome(harness.read.checkCalendar([shorter, longer])));
-      const ratio = rng.range(11n * 10n ** 17n, 16n * WAD);
-      const chg = tsOutcome(() => sviCheckChange(sviVariances(shorter), sviVariances(longer), ratio));
-      assert.equal(chg, await chainOutcome(harness.read.checkChange([shorter, longer, ratio])));
-      seen.add(`calendar ${cal}`).add(`change ${chg}`);
+      if (tsOutcome(() => sviCheckAdmissible(q)) === "ok") return q;
     }
-    for (const name of ["calendar ok", "calendar SviCalendarArbitrage", "change ok", "change SviChangeTooLarge"])
-      assert.ok(seen.has(name), `no case hit ${name}`);
-  });
+  };
 
-  it(`${CHECK_CASES} random pairs with a moved, narrowed vertex: vertex calendar and change checks equal`, async () => {
+  /** The error a check throws, name and arguments, or "ok". */
+  const tsFull = (f: () => void): string => {
+    try {
+      f();
+      return "ok";
+    } catch (e) {
+      assert.ok(e instanceof MathError, String(e));
+      return `${e.signature.slice(0, e.signature.indexOf("("))}(${e.args.join(",")})`;
+    }
+  };
+  const chainFull = async (call: Promise<unknown>): Promise<string> => {
+    try {
+      await call;
+      return "ok";
+    } catch (e) {
+      let cause: unknown = e;
+      while (cause && typeof cause === "object") {
+        const data = (cause as { data?: { errorName?: string; args?: readonly unknown[] } }).data;
+        // A bool argument (the wing) is 1n / 0n in the SDK's `args`.
+        const args = (data?.args ?? []).map((x) => (typeof x === "boolean" ? (x ? 1n : 0n) : x));
+        if (data?.errorName) return `${data.errorName}(${args.join(",")})`;
+        cause = (cause as { cause?: unknown }).cause;
+      }
+      return `unknown: ${String(e).slice(0, 200)}`;
+    }
+  };
+
+  it(`${CHECK_CASES} random nearby pairs: calendar and change checks equal the chain's, error arguments included`, async () => {
     const seen = new Set<string>();
     for (let i = 0; i < CHECK_CASES; i++) {
-      const shorter = randomParams();
-      if (shorter.a >= 1n << 64n) shorter.a = 0n;
-      const longer: SviParams = {
-        ...shorter,
-        a: shorter.a + rng.range(-WAD / 20n, WAD / 5n),
-        m: rng.range(-2n * WAD, 2n * WAD),
-        sigma: rng.range(1n, WAD / 5n),
-      };
-      // At its own vertex an admissible smile's w is a + b·σ / 1e18 exactly (no square root).
-      if (tsOutcome(() => sviCheckAdmissible(longer)) === "ok")
-        assert.equal(sviVertexVariance(longer), sviTotalVariance(longer, longer.m));
-      const cal = tsOutcome(() => sviCheckCalendarAtVertex(shorter, longer));
-      assert.equal(cal, await chainOutcome(harness.read.checkCalendarAtVertex([shorter, longer])));
-      const ratio = rng.range(11n * 10n ** 17n, 16n * WAD);
-      const chg = tsOutcome(() => sviCheckChangeAtVertices(shorter, longer, ratio));
-      assert.equal(chg, await chainOutcome(harness.read.checkChangeAtVertices([shorter, longer, ratio])));
-      seen.add(`calendar ${cal}`).add(`change ${chg}`);
+      const shorter = admissible();
+      const longer = near(shorter);
+      const cal = tsFull(() => sviCheckCalendar(shorter, longer));
+      assert.equal(cal, await chainFull(harness.read.checkCalendar([shorter, longer])), `calendar #${i}`);
+      // Allowances from a minute's credit (×1.02) to the most a post may get (×64).
+      const ratio = i % 3 === 0 ? rng.range(WAD, (103n * WAD) / 100n) : rng.range(11n * 10n ** 17n, 64n * WAD);
+      // Each smile's time to expiry (rv17c H1): the previous one's from a second to past 365 days
+      // (now and then the largest τ, 2**26 − 1), the next one's up to an hour less (at least 1 s),
+      // now and then unrelated; a few 0 (SviZeroTime) and beyond the range (SviInputOutOfRange).
+      const pick = i % 4;
+      const previousTau =
+        pick === 0 ? rng.range(1n, 3600n) : i % 29 === 0 ? SVI_MAX_CHANGE_TAU : rng.range(1n, 366n * 86400n);
+      let nextTau =
+        i % 7 === 0
+          ? rng.range(1n, 366n * 86400n)
+          : previousTau - rng.range(0n, previousTau > 3600n ? 3600n : previousTau - 1n);
+      if (i % 97 === 0) nextTau = 0n;
+      if (i % 89 === 0) nextTau = SVI_MAX_CHANGE_TAU + 1n;
+      const chg = tsFull(() => sviCheckChange(shorter, longer, ratio, previousTau, nextTau));
+      assert.equal(
+        chg,
+        await chainFull(harness.read.checkChange([shorter, longer, ratio, previousTau, nextTau])),
+        `change #${i}`,
+      );
+      seen.add(`calendar ${cal.replace(/\(.*/, "")}`).add(`change ${chg.replace(/\(.*/, "")}`);
     }
-    for (const name of ["calendar ok", "calendar SviCalendarArbitrage", "change ok", "change SviChangeTooLarge"])
+    for (const name of [
+      "calendar ok",
+      "calendar SviCalendarArbitrage",
+      "calendar SviCalendarWingArbitrage",
+      "change ok",
+      "change SviChangeTooLarge",
+      "change SviChangeWingTooLarge",
+      "change SviZeroTime",
+      "change SviInputOutOfRange",
+    ])
       assert.ok(seen.has(name), `no case hit ${name}: ${[...seen].join(", ")}`);
   });
 
@@ -282,6 +325,20 @@ describe("SDK SviMath parity (TypeScript === chain, to the wei)", async () => {
     assert.equal(sviAllowedChangeRatioOver(4n * WAD, WAD, 3600n), 4n * WAD);
     assert.equal(sviCarriedConfidence(0n, WAD, 1800n), WAD / 2n);
     assert.equal(sviCarriedConfidence(WAD, 0n, 1n), 0n);
+  });
+
+  it(`${CHECK_CASES} random (stored, signed, block) times: the change credit equals the chain's`, async () => {
+    for (let i = 0; i < CHECK_CASES; i++) {
+      const block = rng.range(3600n, 2n ** 40n);
+      // Signed within the hour before the block; stored before it, a little or a lot.
+      const ts = block - rng.range(0n, 3600n);
+      const stored = i % 3 === 0 ? ts - rng.range(1n, 3n * 3600n) : rng.range(0n, ts);
+      const credit = sviChangeElapsed(stored, ts, block);
+      assert.equal(credit, await harness.read.changeElapsed([stored, ts, block]));
+      assert.ok(credit <= 3600n && credit <= ts - stored, `credit ${credit}`);
+    }
+    assert.equal(sviChangeElapsed(0n, 3_600n, 7_212n), 0n);
+    assert.equal(sviAllowedChangeRatioOver(16n * WAD, 0n, 0n), WAD);
   });
 
   it("every svi.json case is on the oracle's stored precision (1e8 wei), so one-word packing loses nothing", () => {

@@ -805,16 +805,20 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   SviWingTooSteep: ([b, rho]) =>
     `SVI b·(1 + |rho|) exceeds 2 (b ${str(b)}, rho ${str(rho)}): a wing steeper than Lee's bound; lower b`,
   SviCalendarArbitrage: ([k, shorter, longer]) =>
-    `Total variance at k = ${str(k)} falls from ${str(shorter)} (shorter expiry) to ${str(longer)} (longer): calendar arbitrage; make the longer smile at least as high`,
+    `The longer expiry's total variance cannot be shown at or above the shorter one's everywhere; the certified margin is lowest near k = ${str(k)}, where it is ${str(shorter)} (shorter) and ${str(longer)} (longer): calendar arbitrage; raise the longer smile there`,
+  SviCalendarWingArbitrage: ([right, shorter, longer]) =>
+    `The longer expiry's ${right ? "right" : "left"} wing rises more slowly (slope ${str(longer)}) than the shorter one's (${str(shorter)}): calendar arbitrage far out; steepen the longer wing`,
   SviChangeTooLarge: ([k, previous, next]) =>
-    `Total variance at k = ${str(k)} moves from ${str(previous)} to ${str(next)}, more than the allowed ratio (the change ratio / max(confidence, 0.25)); post in smaller steps`,
+    `The new smile cannot be shown within the allowed ratio (the change ratio / max(confidence, 0.25), per hour of credit) of the previous one everywhere; near k = ${str(k)} total variance goes from ${str(previous)} to ${str(next)}; post in smaller steps`,
+  SviChangeWingTooLarge: ([right, previous, next]) =>
+    `The ${right ? "right" : "left"} wing's slope moves from ${str(previous)} to ${str(next)}, more than the allowed ratio; post in smaller steps`,
   SviZeroTime: () => "No time is left to expiry, so the smile gives no volatility",
   VolSurfaceUnknownUnderlying: ([u]) => `${str(u)} is not listed on the vol-surface oracle; have the admin list it`,
   VolSurfaceExpiryNotOnGrid: ([expiry]) =>
     `Expiry ${when(expiry)} is not on the series grid (08:00 UTC, in the future, within 365 days); pick a grid expiry`,
   VolSurfaceInvalidBatchSize: ([n]) => `A post must carry 1 to 32 surfaces, not ${str(n)}; split it`,
   VolSurfaceFutureTimestamp: ([ts, now]) =>
-    `The post is dated ${when(ts)}, more than 2 minutes after the block (${when(now)}); check the signer's clock`,
+    `The post is dated ${when(ts)}, after the block (${when(now)}); sign a few seconds in the past, e.g. at the latest block's time`,
   VolSurfaceStaleTimestamp: ([ts, now]) =>
     `The post is dated ${when(ts)}, more than an hour before the block (${when(now)}); sign a fresh one`,
   VolSurfaceNotNewer: ([expiry, ts, stored]) =>

@@ -8,8 +8,8 @@ import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle
 import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 
 /// @notice Regression tests for review rv17 (notes/rv17-findings.md, repros by the reviewer in
-/// test/review/Rv17Surface.t.sol of that worktree), each asserting the fixed behaviour; F2/F3 are
-/// pinned as known residuals (docs/vol-surface.md, docs/security.md).
+/// test/review/Rv17Surface.t.sol of that worktree), each asserting the fixed behaviour (F2/F3 since
+/// rv17b G1 by the calendar and change checks at every k, docs/vol-surface.md).
 contract VolSurfaceOracleRv17Test is Test {
     uint256 internal constant T0 = 1_700_000_000;
     address internal constant WETH = address(0xE7);
@@ -164,15 +164,18 @@ contract VolSurfaceOracleRv17Test is Test {
         assertEq(oracle.surface(WETH, e).confidenceWad, 1e18);
     }
 
-    // ------------------------------------------------------------------ F5: timestamps capped at the block
+    // ------------------------------------------------------------------ F5: no timestamp after the block
 
-    /// The reviewer's repro: a post signed 2 min ahead is stored at the block time, so `volAt`
-    /// never reports a future time; a correction signed on a true clock 60 s later lands.
+    /// The reviewer's repro: a post signed 2 min ahead. Since rv17b G4 it is refused outright, so
+    /// `volAt` never reports a future time, and a correction signed on a true clock 60 s later lands.
     function test_rv17_F5_futureTimestampFreezesCorrections() public {
         uint256 e = _expiry(30);
-        _postSigned(_one(T0 + 120, _flat(e, 0.04e18)));
+        IVolSurfaceOracle.SurfacePost memory ahead = _one(T0 + 120, _flat(e, 0.04e18));
+        bytes[] memory sigs = _sigs(ahead);
+        vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceFutureTimestamp.selector, T0 + 120, T0));
+        oracle.post(ahead, sigs);
+        _postSigned(_one(T0, _flat(e, 0.04e18)));
         (, uint256 ts, ) = oracle.volAt(WETH, e, 2000e18, 2000e18);
-        assertLe(ts, block.timestamp, "stored timestamp is in the future");
         assertEq(ts, T0);
         vm.warp(T0 + 60);
         _postSigned(_one(T0 + 60, _flat(e, 0.0401e18)));
@@ -180,12 +183,12 @@ contract VolSurfaceOracleRv17Test is Test {
         assertEq(oracle.surface(WETH, e).a, 0.0401e18);
     }
 
-    /// With the cap, a second post for the same expiry in the same block is not newer, whatever
-    /// (future) timestamp it was signed with.
+    /// A second post for the same expiry in the same block is not newer: its timestamp cannot be
+    /// after the block, and the first one already holds the block's time.
     function test_rv17_F5_onePostPerExpiryPerBlock() public {
         uint256 e = _expiry(30);
         _postSigned(_one(T0, _flat(e, 0.04e18)));
-        IVolSurfaceOracle.SurfacePost memory p = _one(T0 + 100, _flat(e, 0.04e18));
+        IVolSurfaceOracle.SurfacePost memory p = _one(T0, _flat(e, 0.0401e18));
         bytes[] memory sigs = _sigs(p);
         vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceNotNewer.selector, e, T0, T0));
         oracle.post(p, sigs);
@@ -237,10 +240,11 @@ contract VolSurfaceOracleRv17Test is Test {
         oracle.post(p, sigs);
     }
 
-    // ------------------------------------------------------------------ F2/F3: vertices checked too
+    // ------------------------------------------------------------------ F2/F3: checked at every k
 
     /// The reviewer's calendar repro: the 60-day smile dips to 0.030 at k = 0.125, between check
-    /// points, below the 30-day 0.040. Fixed: checked at the longer smile's vertex too.
+    /// points, below the 30-day 0.040. Fixed: the calendar is proven at every k; the bound is
+    /// lowest at the dip's vertex, which the error reports.
     function test_rv17_F2_calendarArbitrageBetweenCheckPoints() public {
         uint256 e1 = _expiry(30);
         uint256 e2 = _expiry(60);
@@ -271,7 +275,9 @@ contract VolSurfaceOracleRv17Test is Test {
     }
 
     /// The reviewer's change repro, an hour later so the full ×4 applies: every fixed point moves
-    /// < ×4 but w at the new vertex k = 0.125 falls ×39.7. Fixed: refused at the vertex.
+    /// < ×4 but w at k = 0.125 falls ×39.7. Refused since rv17b G1 by the change rule at every k:
+    /// here first at the right wing, whose slope goes from 0 (flat) to 0.074 (0.90 annualised at
+    /// 30 days), far beyond ×4 of the floor's (annualised 0.0025 since rv17c H1).
     function test_rv17_F3_changeBoundBypassedBetweenCheckPoints() public {
         uint256 e = _expiry(30);
         _postSigned(_one(T0, _flat(e, 0.04e18)));
@@ -288,19 +294,22 @@ contract VolSurfaceOracleRv17Test is Test {
         IVolSurfaceOracle.SurfacePost memory p = _one(T0 + 1 hours, s);
         bytes[] memory sigs = _sigs(p);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                SviMath.SviChangeTooLarge.selector,
-                int256(0.125e18),
-                int256(0.04e18),
-                int256(0.0010074e18)
-            )
+            abi.encodeWithSelector(SviMath.SviChangeWingTooLarge.selector, true, int256(0), int256(0.074e18))
         );
         oracle.post(p, sigs);
         assertEq(oracle.surface(WETH, e).a, 0.04e18);
+        // With the wings kept within the ratio (b = 1e-4), the dip itself is refused in the body,
+        // at its vertex.
+        s.b = 0.0001e18;
+        s.a = 0.001e18;
+        p = _one(T0 + 1 hours, s);
+        sigs = _sigs(p);
+        vm.expectPartialRevert(SviMath.SviChangeTooLarge.selector);
+        oracle.post(p, sigs);
     }
 
-    /// Removing a narrow dip is checked at the old vertex: in force a dip to 0.0010074 at
-    /// k = 0.125; a flat 0.04 (×39.7 there, < ×4 at every fixed point) is refused.
+    /// Removing a narrow dip: in force a dip to 0.0010074 at k = 0.125; a flat 0.04 (×39.7 there,
+    /// < ×4 at every old fixed point) is refused, the error at the old vertex.
     function test_rv17_F3_removingADipCheckedAtOldVertex() public {
         uint256 e = _expiry(30);
         IVolSurfaceOracle.SurfaceInput memory s = IVolSurfaceOracle.SurfaceInput({

@@ -44,11 +44,29 @@ export const volSurfaceOracleAbi = [
   },
   {
     inputs: [
+      { internalType: "bool", name: "rightWing", type: "bool" },
+      { internalType: "int256", name: "shorterSlopeWad", type: "int256" },
+      { internalType: "int256", name: "longerSlopeWad", type: "int256" },
+    ],
+    name: "SviCalendarWingArbitrage",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "int256", name: "k", type: "int256" },
       { internalType: "int256", name: "previousWad", type: "int256" },
       { internalType: "int256", name: "nextWad", type: "int256" },
     ],
     name: "SviChangeTooLarge",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "bool", name: "rightWing", type: "bool" },
+      { internalType: "int256", name: "previousSlopeWad", type: "int256" },
+      { internalType: "int256", name: "nextSlopeWad", type: "int256" },
+    ],
+    name: "SviChangeWingTooLarge",
     type: "error",
   },
   { inputs: [], name: "SviInputOutOfRange", type: "error" },
@@ -289,13 +307,6 @@ export const volSurfaceOracleAbi = [
   {
     inputs: [],
     name: "MAX_CHANGE_RATIO",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
-    name: "MAX_FUTURE_SKEW",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",

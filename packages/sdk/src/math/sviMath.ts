@@ -23,24 +23,18 @@ const YEAR = 365n * 86400n;
 const PARAM_LIMIT = 1n << 64n;
 const K_LIMIT = 1n << 72n;
 
-/** How many fixed log-moneyness points the calendar and change checks use. */
-export const SVI_CHECK_POINTS = 9;
-/** Floor under total variance in the change rule (1e-4: 1 % vol over a year), WAD. */
-export const SVI_CHANGE_FLOOR_WAD = 10n ** 14n;
+/**
+ * The change rule's floor, an annualised variance, WAD: F(k) = SVI_CHANGE_FLOOR_VAR_WAD·(1 + |k|),
+ * (5 %)² = 0.0025 at the money, is added to each smile's annualised variance w / τ (τ its own time
+ * to expiry), so a smile touching 0, or a flat wing, can move; the floor is the same vol at every
+ * expiry. As `SviMath.CHANGE_FLOOR_VAR_WAD`.
+ */
+export const SVI_CHANGE_FLOOR_VAR_WAD = 25n * 10n ** 14n;
+/** The longest time to expiry, seconds, `sviCheckChange` takes (2**26 − 1, about 776 days), as `SviMath.MAX_CHANGE_TAU`. */
+export const SVI_MAX_CHANGE_TAU = (1n << 26n) - 1n;
+const MAX_CHANGE_RATIO = 1n << 66n;
 /** Confidence below which the bounded-change allowance stops growing (0.25), WAD. */
 export const SVI_CHANGE_CONFIDENCE_FLOOR_WAD = WAD / 4n;
-/** The check points k = ln(K/S), WAD: −2, −1, −0.5, −0.25, 0, 0.25, 0.5, 1, 2. */
-export const SVI_CHECK_POINT_KS: readonly bigint[] = [
-  -2n * WAD,
-  -WAD,
-  -WAD / 2n,
-  -WAD / 4n,
-  0n,
-  WAD / 4n,
-  WAD / 2n,
-  WAD,
-  2n * WAD,
-];
 
 /**
  * `SviInputOutOfRange()`: a parameter or the log-moneyness is beyond the proven range
@@ -142,13 +136,14 @@ export class SviWingTooSteepError extends MathError {
 }
 
 /**
- * `SviCalendarArbitrage(k, shorterWad, longerWad)`: total variance falls from a shorter expiry to
- * a longer one at check point k.
+ * `SviCalendarArbitrage(k, shorterWad, longerWad)`: the longer expiry's smile cannot be proven at or
+ * above the shorter one's at every k; the certified bound of w_longer − w_shorter is lowest, and
+ * negative, near k, where the smiles' total variances are as given.
  *
  * @example
  * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
  * let error;
- * try { sviCheckCalendar(sviVariances({ ...p, a: 2n * 10n ** 16n }), sviVariances(p)); } catch (e) { error = e; }
+ * try { sviCheckCalendar({ ...p, a: 2n * 10n ** 16n }, p); } catch (e) { error = e; }
  * error instanceof SviCalendarArbitrageError; // true
  */
 export class SviCalendarArbitrageError extends MathError {
@@ -157,19 +152,46 @@ export class SviCalendarArbitrageError extends MathError {
     super(
       "SviCalendarArbitrage(int256,int256,int256)",
       [k, shorterWad, longerWad],
-      `Total variance at k = ${k} falls from ${shorterWad} (shorter expiry) to ${longerWad} (longer): calendar arbitrage; make the longer smile at least as high`,
+      `The longer expiry's total variance cannot be shown at or above the shorter one's everywhere; the certified margin is lowest near k = ${k}, where it is ${shorterWad} (shorter) and ${longerWad} (longer): calendar arbitrage; raise the longer smile there`,
     );
   }
 }
 
 /**
- * `SviChangeTooLarge(k, previousWad, nextWad)`: total variance at check point k moved from the
- * previous post by more than the governed ratio.
+ * `SviCalendarWingArbitrage(rightWing, shorterSlopeWad, longerSlopeWad)`: a wing of the longer
+ * expiry's smile rises more slowly than the shorter one's (slopes b·(1 + ρ) on the right, b·(1 − ρ)
+ * on the left), so far enough out total variance falls with expiry.
+ *
+ * @example
+ * const shorter = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * let error;
+ * try { sviCheckCalendar(shorter, { ...shorter, a: 2n * 10n ** 16n, rho: -(10n ** 17n) }); } catch (e) { error = e; }
+ * error instanceof SviCalendarWingArbitrageError && error.rightWing; // true: the right wing
+ */
+export class SviCalendarWingArbitrageError extends MathError {
+  override name = "SviCalendarWingArbitrageError";
+  /** The right wing (k → +∞, slope b·(1 + ρ)), or the left; `args[0]` is it as 1n or 0n. */
+  readonly rightWing: boolean;
+  constructor(rightWing: boolean, shorterSlopeWad: bigint, longerSlopeWad: bigint) {
+    super(
+      "SviCalendarWingArbitrage(bool,int256,int256)",
+      [rightWing ? 1n : 0n, shorterSlopeWad, longerSlopeWad],
+      `The longer expiry's ${rightWing ? "right" : "left"} wing rises more slowly (slope ${longerSlopeWad}) than the shorter one's (${shorterSlopeWad}): calendar arbitrage far out; steepen the longer wing`,
+    );
+    this.rightWing = rightWing;
+  }
+}
+
+/**
+ * `SviChangeTooLarge(k, previousWad, nextWad)`: the new smile cannot be proven within the allowed
+ * ratio of the previous one at every k (the ratio of w/τ + F(k), each smile annualised by its own
+ * time to expiry, F the floor); the certified bound fails near k, where the previous and new total
+ * variances are as given.
  *
  * @example
  * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
  * let error;
- * try { sviCheckChange(sviVariances(p), sviVariances({ ...p, a: 10n ** 18n }), 4n * 10n ** 18n); } catch (e) { error = e; }
+ * try { sviCheckChange(p, { ...p, a: 10n ** 18n }, 4n * 10n ** 18n, 86400n, 86400n); } catch (e) { error = e; }
  * error instanceof SviChangeTooLargeError; // true
  */
 export class SviChangeTooLargeError extends MathError {
@@ -178,8 +200,33 @@ export class SviChangeTooLargeError extends MathError {
     super(
       "SviChangeTooLarge(int256,int256,int256)",
       [k, previousWad, nextWad],
-      `Total variance at k = ${k} moves from ${previousWad} to ${nextWad}, more than the allowed ratio (the change ratio / max(confidence, 0.25)); post in smaller steps`,
+      `The new smile cannot be shown within the allowed ratio (the change ratio / max(confidence, 0.25), per hour of credit) of the previous one everywhere; near k = ${k} total variance goes from ${previousWad} to ${nextWad}; post in smaller steps`,
     );
+  }
+}
+
+/**
+ * `SviChangeWingTooLarge(rightWing, previousSlopeWad, nextSlopeWad)`: a wing's slope, b·(1 + ρ) on
+ * the right or b·(1 − ρ) on the left (reported in total variance), annualised by its smile's time
+ * to expiry plus the floor's 0.0025, moved by more than the allowed ratio.
+ *
+ * @example
+ * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
+ * let error;
+ * try { sviCheckChange(p, { ...p, b: 5n * 10n ** 17n }, 4n * 10n ** 18n, 86400n, 86400n); } catch (e) { error = e; }
+ * error instanceof SviChangeWingTooLargeError; // true
+ */
+export class SviChangeWingTooLargeError extends MathError {
+  override name = "SviChangeWingTooLargeError";
+  /** The right wing (k → +∞, slope b·(1 + ρ)), or the left; `args[0]` is it as 1n or 0n. */
+  readonly rightWing: boolean;
+  constructor(rightWing: boolean, previousSlopeWad: bigint, nextSlopeWad: bigint) {
+    super(
+      "SviChangeWingTooLarge(bool,int256,int256)",
+      [rightWing ? 1n : 0n, previousSlopeWad, nextSlopeWad],
+      `The ${rightWing ? "right" : "left"} wing's slope moves from ${previousSlopeWad} to ${nextSlopeWad}, more than the allowed ratio; post in smaller steps`,
+    );
+    this.rightWing = rightWing;
   }
 }
 
@@ -199,7 +246,6 @@ export class SviZeroTimeError extends MathError {
 }
 
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
-const max = (x: bigint, y: bigint): bigint => (x > y ? x : y);
 
 function checkRange(p: SviParams): void {
   if ((abs(p.a) | abs(p.b) | abs(p.rho) | abs(p.m) | abs(p.sigma)) >= PARAM_LIMIT) throw new SviInputOutOfRangeError();
@@ -274,50 +320,145 @@ export function sviCheckAdmissible(p: SviParams): void {
 }
 
 /**
- * w at every check point (`SVI_CHECK_POINT_KS`).
+ * Throws unless the longer expiry's smile is at or above the shorter one's at every k (calendar
+ * no-arbitrage, r = 0), as `SviMath.checkCalendar`: `SviCalendarWingArbitrageError` when a wing of
+ * the longer smile rises more slowly, else `SviCalendarArbitrageError` when the certified bound
+ * (exact for smiles sharing m and σ, within 2·b_shorter·√(Δm² + Δσ²) otherwise) is negative. Both
+ * smiles are first checked admissible (`sviCheckAdmissible`), as the oracle does before it.
  *
  * @example
- * sviVariances({ a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n }).length === 9;
+ * const p = { a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n };
+ * sviCheckCalendar(p, { ...p, a: (p.a * 103n) / 100n, b: (p.b * 103n) / 100n }); // 3 % more total variance: fine
  */
-export function sviVariances(p: SviParams): bigint[] {
-  return SVI_CHECK_POINT_KS.map((k) => sviTotalVariance(p, k));
-}
-
-/**
- * Throws `SviCalendarArbitrageError` unless total variance does not fall from the shorter
- * expiry's smile to the longer one's at any check point.
- *
- * @example
- * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
- * sviCheckCalendar(sviVariances(p), sviVariances({ ...p, a: 2n * 10n ** 16n }));
- */
-export function sviCheckCalendar(shorter: readonly bigint[], longer: readonly bigint[]): void {
-  for (let i = 0; i < SVI_CHECK_POINTS; i++) {
-    if (longer[i]! < shorter[i]!) throw new SviCalendarArbitrageError(SVI_CHECK_POINT_KS[i]!, shorter[i]!, longer[i]!);
+export function sviCheckCalendar(shorter: SviParams, longer: SviParams): void {
+  sviCheckAdmissible(shorter);
+  sviCheckAdmissible(longer);
+  const { e0, e1, xStar } = dominance(longer, shorter, WAD, 0n, shapeDistance(longer, shorter));
+  if (e0 < 0n || e1 < 0n) {
+    const right = e0 < 0n;
+    throw new SviCalendarWingArbitrageError(right, slope(shorter, right), slope(longer, right));
+  }
+  if (xStar !== undefined) {
+    const k = clampK(longer.m + xStar);
+    throw new SviCalendarArbitrageError(k, sviTotalVariance(shorter, k), sviTotalVariance(longer, k));
   }
 }
 
 /**
- * Throws `SviChangeTooLargeError` unless, at every check point, max(w, floor) moved by at most
- * `maxRatioWad` either way from the previous post.
+ * Throws unless, at every k, the annualised variance plus the floor moved by at most `maxRatioWad`
+ * either way from `previous` to `next`, each smile annualised by its own time to expiry in seconds
+ * (`previousTau`, `nextTau`: expiry minus its post's timestamp), with the floor
+ * F(k) = `SVI_CHANGE_FLOOR_VAR_WAD`·(1 + |k|):
+ * w'/τ' + F ≤ ratio·(w/τ + F) and w/τ + F ≤ ratio·(w'/τ' + F), as `SviMath.checkChange` (the
+ * oracle's bounded change with the allowance of `sviAllowedChangeRatioOver`). An honest decay of w
+ * at a constant vol cancels. Throws `SviChangeWingTooLargeError` when a wing's slope moves too far,
+ * else `SviChangeTooLargeError`; a τ of 0 `SviZeroTimeError`, a τ above `SVI_MAX_CHANGE_TAU` or a
+ * ratio outside [1e18, 2**66) `SviInputOutOfRangeError`. Both smiles are first checked admissible.
  *
  * @example
- * const p = { a: 10n ** 16n, b: 10n ** 17n, rho: 0n, m: 0n, sigma: 10n ** 17n };
- * sviCheckChange(sviVariances(p), sviVariances({ ...p, a: 2n * 10n ** 16n }), 4n * 10n ** 18n);
+ * const p = { a: 2n * 10n ** 16n, b: 10n ** 17n, rho: -3n * 10n ** 17n, m: 0n, sigma: 2n * 10n ** 17n };
+ * const day = 86400n;
+ * // ×1.2 within ×4, posted an hour apart 30 days out
+ * sviCheckChange(p, { ...p, a: (p.a * 12n) / 10n, b: (p.b * 12n) / 10n }, 4n * 10n ** 18n, 30n * day, 30n * day - 3600n);
+ * // the same vol a day later: w shrinks by 29/30, annualised it does not move
+ * sviCheckChange(p, { ...p, a: (p.a * 29n) / 30n, b: (p.b * 29n) / 30n }, 10n ** 18n, 30n * day, 29n * day);
  */
-export function sviCheckChange(previous: readonly bigint[], next: readonly bigint[], maxRatioWad: bigint): void {
-  for (let i = 0; i < SVI_CHECK_POINTS; i++) {
-    const before = max(previous[i]!, SVI_CHANGE_FLOOR_WAD);
-    const after = max(next[i]!, SVI_CHANGE_FLOOR_WAD);
-    if (after * WAD > before * maxRatioWad || before * WAD > after * maxRatioWad) {
-      throw new SviChangeTooLargeError(SVI_CHECK_POINT_KS[i]!, previous[i]!, next[i]!);
-    }
+export function sviCheckChange(
+  previous: SviParams,
+  next: SviParams,
+  maxRatioWad: bigint,
+  previousTau: bigint,
+  nextTau: bigint,
+): void {
+  sviCheckAdmissible(previous);
+  sviCheckAdmissible(next);
+  if (previousTau === 0n || nextTau === 0n) throw new SviZeroTimeError();
+  if (
+    previousTau > SVI_MAX_CHANGE_TAU ||
+    nextTau > SVI_MAX_CHANGE_TAU ||
+    maxRatioWad < WAD ||
+    maxRatioWad >= MAX_CHANGE_RATIO
+  )
+    throw new SviInputOutOfRangeError();
+  const delta = shapeDistance(previous, next);
+  let r = changeBound(previous, next, maxRatioWad, previousTau, nextTau, delta);
+  let m = previous.m;
+  if (r.e0 >= 0n && r.e1 >= 0n && r.xStar === undefined) {
+    r = changeBound(next, previous, maxRatioWad, nextTau, previousTau, delta);
+    m = next.m;
+  }
+  if (r.e0 < 0n || r.e1 < 0n) {
+    const right = r.e0 < 0n;
+    throw new SviChangeWingTooLargeError(right, slope(previous, right), slope(next, right));
+  }
+  if (r.xStar !== undefined) {
+    const k = clampK(m + r.xStar);
+    throw new SviChangeTooLargeError(k, sviTotalVariance(previous, k), sviTotalVariance(next, k));
   }
 }
 
 /**
- * The factor a post of confidence `confidenceWad` may move total variance by, from the governed
- * `ratioWad`: ratio / max(confidence, 0.25), rounded down, as `SviMath.allowedChangeRatio`. Full
+ * `SviMath._changeBound`: one direction of the change rule, h/τ_h + F ≤ ratio·(g/τ_g + F), times
+ * min(τ_g, τ_h): g's factor ratio·τ_h/τ_g rounded down when τ_h ≤ τ_g, else h scaled by τ_g/τ_h
+ * (rounded up, its a and b rounded towards +∞); the lift (ratio − 1)·F·min(τ) / 365 days, 1e36,
+ * rounded down.
+ */
+function changeBound(g: SviParams, h: SviParams, ratio: bigint, tauG: bigint, tauH: bigint, delta: bigint) {
+  const tau = tauH < tauG ? tauH : tauG;
+  const lift = ((ratio - WAD) * SVI_CHANGE_FLOOR_VAR_WAD * tau) / YEAR;
+  if (tauH <= tauG) return dominance(g, h, (ratio * tauH) / tauG, lift, delta);
+  const s = (tauG * WAD + tauH - 1n) / tauH;
+  return dominance(g, { ...h, a: mulUp(h.a, s), b: mulUp(h.b, s) }, ratio, lift, delta);
+}
+
+/** x·s / 1e18 rounded towards +∞ (BigInt `/` truncates towards zero, as sdiv). */
+function mulUp(x: bigint, s: bigint): bigint {
+  const p = x * s;
+  return p > 0n ? (p - 1n) / WAD + 1n : p / WAD;
+}
+
+/**
+ * `SviMath._dominance`: proves ratio·g − h + L·(1 + |k|) ≥ 0 at every k (see the contract for the
+ * derivation). Returns B ± C in 1e54 and, when the proof fails, where the bound is lowest
+ * (x = k − m_g, WAD).
+ */
+function dominance(g: SviParams, h: SviParams, ratio: bigint, lift: bigint, delta: bigint) {
+  const e0 = ratio * g.b * (WAD + g.rho) - WAD * h.b * (WAD + h.rho) + lift * WAD;
+  const e1 = ratio * g.b * (WAD - g.rho) - WAD * h.b * (WAD - h.rho) + lift * WAD;
+  if (e0 < 0n || e1 < 0n) return { e0, e1, xStar: 0n };
+  let a0 = ratio * g.a - WAD * h.a - h.b * delta + lift;
+  const rhoDm = h.b * h.rho * (g.m - h.m);
+  // Rounded up; BigInt `/` truncates towards zero, as sdiv.
+  a0 -= rhoDm > 0n ? (rhoDm - 1n) / WAD + 1n : rhoDm / WAD;
+  a0 -= (lift * (g.sigma + abs(g.m)) + (WAD - 1n)) / WAD;
+  const root = sqrt((e0 / WAD) * (e1 / WAD));
+  if (a0 + (g.sigma * root) / WAD >= 0n) return { e0, e1, xStar: undefined };
+  const xStar = root === 0n ? 0n : -(((e0 - e1) / (2n * WAD)) * g.sigma) / root;
+  return { e0, e1, xStar };
+}
+
+/** √((m_x − m_y)² + (σ_x − σ_y)²), WAD, rounded up. */
+function shapeDistance(x: SviParams, y: SviParams): bigint {
+  const dm = x.m - y.m;
+  const ds = x.sigma - y.sigma;
+  const q = dm * dm + ds * ds;
+  const d = sqrt(q);
+  return d * d < q ? d + 1n : d;
+}
+
+/** A wing's slope b·(1 ± ρ), WAD, rounded down (truncated, as sdiv). */
+function slope(p: SviParams, right: boolean): bigint {
+  return (p.b * (right ? WAD + p.rho : WAD - p.rho)) / WAD;
+}
+
+function clampK(k: bigint): bigint {
+  const limit = K_LIMIT - 1n;
+  return k > limit ? limit : k < -limit ? -limit : k;
+}
+
+/**
+ * The factor a post of confidence `confidenceWad` may move annualised variance (plus the floor)
+ * by, from the governed `ratioWad`: ratio / max(confidence, 0.25), rounded down, as `SviMath.allowedChangeRatio`. Full
  * confidence gets the governed ratio, lower confidence a wider bound (×4 at or below 0.25), never
  * none. Pass the result to `sviCheckChange`.
  *
@@ -335,8 +476,8 @@ export const SVI_CHANGE_PERIOD = 3600n;
 export const SVI_CONFIDENCE_STEP = 10n ** 9n;
 
 /**
- * The factor a post may move total variance by, `elapsed` seconds after the surface in force:
- * R(c)^(elapsed / 1 h) with R(c) = `sviAllowedChangeRatio(ratioWad, c)`, and R(c) itself once
+ * The factor a post may move annualised variance (plus the floor) by, `elapsed` seconds after the
+ * surface in force: R(c)^(elapsed / 1 h) with R(c) = `sviAllowedChangeRatio(ratioWad, c)`, and R(c) itself once
  * `elapsed` ≥ 1 h, as `SviMath.allowedChangeRatioOver` (Solady's expWad(lnWad(R)·elapsed/period),
  * to the wei). Chained posts multiply, so the bound is per unit of time, not per post. Pass the
  * carried confidence (`sviCarriedConfidence`), and the result to `sviCheckChange`.
@@ -353,6 +494,26 @@ export function sviAllowedChangeRatioOver(ratioWad: bigint, confidenceWad: bigin
 }
 
 /**
+ * The seconds of change credit a post signed at `timestamp` earns against a surface stored at
+ * `storedTimestamp`, landing in a block at `blockTimestamp`, as `SviMath.changeElapsed`:
+ * timestamp − max(stored, block − 1 h), or 0 if negative. Credit starts no earlier than an hour
+ * before the block, so posts chained in one block move a surface at most R(c) in total and, over a
+ * span S, at most R(c)^(1 + S / 1 h). Feed the result to `sviAllowedChangeRatioOver` and
+ * `sviCarriedConfidence`. A signer that does not know the landing block should assume the latest
+ * one it can land in: later blocks only shorten the credit of a post after an hour's quiet.
+ *
+ * @example
+ * sviChangeElapsed(1_000n, 1_600n, 1_612n) === 600n; // ten minutes after the surface in force
+ * sviChangeElapsed(0n, 7_200n, 7_212n) === 3_588n; // a quiet surface: credit from an hour before the block
+ * sviChangeElapsed(0n, 3_600n, 7_212n) === 0n; // backdated an hour: no credit
+ */
+export function sviChangeElapsed(storedTimestamp: bigint, timestamp: bigint, blockTimestamp: bigint): bigint {
+  let from = blockTimestamp > SVI_CHANGE_PERIOD ? blockTimestamp - SVI_CHANGE_PERIOD : 0n;
+  if (storedTimestamp > from) from = storedTimestamp;
+  return timestamp > from ? timestamp - from : 0n;
+}
+
+/**
  * The confidence a post stands at, `elapsed` seconds after a surface in force at `previousWad`:
  * min(posted, previous + elapsed / 1 h), the rise floored to 1e-9, as `SviMath.carriedConfidence`
  * (what `VolSurfaceOracle` stores). Confidence falls at once but rises by at most 1 per hour.
@@ -363,59 +524,4 @@ export function sviAllowedChangeRatioOver(ratioWad: bigint, confidenceWad: bigin
 export function sviCarriedConfidence(previousWad: bigint, postedWad: bigint, elapsed: bigint): bigint {
   const cap = previousWad + ((elapsed * 10n ** 9n) / SVI_CHANGE_PERIOD) * SVI_CONFIDENCE_STEP;
   return postedWad < cap ? postedWad : cap;
-}
-
-function checkChangeAt(k: bigint, previous: bigint, next: bigint, maxRatioWad: bigint): void {
-  const before = max(previous, SVI_CHANGE_FLOOR_WAD);
-  const after = max(next, SVI_CHANGE_FLOOR_WAD);
-  if (after * WAD > before * maxRatioWad || before * WAD > after * maxRatioWad) {
-    throw new SviChangeTooLargeError(k, previous, next);
-  }
-}
-
-/**
- * Throws `SviCalendarArbitrageError` if the longer smile is below the shorter one at the longer
- * smile's vertex k = m (a narrow dip between the fixed check points), as
- * `SviMath.checkCalendarAtVertex`. The oracle runs it after `sviCheckCalendar` for each pair.
- *
- * @example
- * const flat = { a: 4n * 10n ** 16n, b: 0n, rho: 0n, m: 0n, sigma: 10n ** 17n };
- * const dip = { a: 3n * 10n ** 16n, b: 8n * 10n ** 16n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n };
- * let error;
- * try { sviCheckCalendarAtVertex(flat, dip); } catch (e) { error = e; }
- * error instanceof SviCalendarArbitrageError; // true
- */
-export function sviCheckCalendarAtVertex(shorter: SviParams, longer: SviParams): void {
-  const k = longer.m;
-  const s = sviTotalVariance(shorter, k);
-  const l = sviVertexVariance(longer);
-  if (l < s) throw new SviCalendarArbitrageError(k, s, l);
-}
-
-/**
- * The change rule of `sviCheckChange` at both smiles' vertices, k = m_previous then k = m_next,
- * as `SviMath.checkChangeAtVertices`; the oracle runs it after `sviCheckChange` with the same
- * allowance.
- *
- * @example
- * const flat = { a: 4n * 10n ** 16n, b: 0n, rho: 0n, m: 0n, sigma: 10n ** 17n };
- * const dip = { a: 10n ** 15n, b: 74n * 10n ** 15n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n };
- * let error;
- * try { sviCheckChangeAtVertices(flat, dip, 4n * 10n ** 18n); } catch (e) { error = e; }
- * error instanceof SviChangeTooLargeError; // true
- */
-export function sviCheckChangeAtVertices(previous: SviParams, next: SviParams, maxRatioWad: bigint): void {
-  checkChangeAt(previous.m, sviVertexVariance(previous), sviTotalVariance(next, previous.m), maxRatioWad);
-  checkChangeAt(next.m, sviTotalVariance(previous, next.m), sviVertexVariance(next), maxRatioWad);
-}
-
-/**
- * w at the smile's own vertex k = m: a + b·σ / 1e18, rounded down, as `SviMath.vertexVariance`
- * (equal to `sviTotalVariance(p, p.m)` for an admissible smile).
- *
- * @example
- * sviVertexVariance({ a: 10n ** 15n, b: 74n * 10n ** 15n, rho: 0n, m: 125n * 10n ** 15n, sigma: 10n ** 14n }) === 1_007_400_000_000_000n;
- */
-export function sviVertexVariance(p: SviParams): bigint {
-  return p.a + (p.b * p.sigma) / WAD;
 }

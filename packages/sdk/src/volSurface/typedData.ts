@@ -18,7 +18,11 @@ export interface VolSurfaceInput extends SviParams {
 /** A post, as `IVolSurfaceOracle.SurfacePost`: one underlying, one signing time, 1–32 expiries. */
 export interface VolSurfacePost {
   underlying: Address;
-  /** Unix seconds when signed; strictly newer than each surface in force, at most 1 h old. */
+  /**
+   * Unix seconds when signed: strictly newer than each surface in force, at most 1 h old, and never
+   * after the block the post lands in (the oracle refuses it `VolSurfaceFutureTimestamp`): sign a
+   * few seconds in the past, e.g. the latest block's timestamp.
+   */
   timestamp: bigint;
   surfaces: readonly VolSurfaceInput[];
 }
