@@ -13,8 +13,9 @@ import {
   sviCarriedConfidence,
 } from "../../packages/sdk/src/index.js";
 import {
-  MAX_FUTURE_SKEW,
+  MAX_BATCH,
   MAX_POST_AGE,
+  type Quote,
   VolSignerError,
   buildPost,
   mergePayloads,
@@ -24,7 +25,7 @@ import {
   readOracleContext,
   signPayload,
 } from "../../packages/vol-signer/src/index.js";
-import { DAY, WAD, WETH, expiryIn, num, sviQuotes, wad } from "./helpers.js";
+import { DAY, WAD, WETH, expiryIn, num, seeded, sviQuotes, wad } from "./helpers.js";
 
 /** The oracle's custom error name of a failed simulation. */
 function revertName(error: unknown): string | undefined {
@@ -122,8 +123,8 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
     getVolSurface(publicClient, { oracle: oracle.address, underlying, expiry });
 
   it("the signer's copies of the oracle's time limits are the deployed oracle's", async () => {
-    assert.equal(await oracle.read.MAX_FUTURE_SKEW(), MAX_FUTURE_SKEW);
     assert.equal(await oracle.read.MAX_POST_AGE(), MAX_POST_AGE);
+    assert.equal(await oracle.read.MAX_BATCH(), BigInt(MAX_BATCH));
   });
 
   it("posts a 2-of-3 merge of two signers' payloads; getVolSurface equals the fitted, quantized parameters", async () => {
@@ -182,14 +183,15 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
       signerRun(0, 5),
       (e: unknown) =>
         e instanceof VolSignerError &&
-        /^expiry .*Z: total variance at k = .* moves from .* to .* \(×5\.000\); \d+ s after the surface in force .* the oracle allows ×[\d.]+ at confidence 1; even at confidence ≤ 0\.25 it allows only ×[\d.]+; the move fits from .*Z \(\d+ s after the surface in force\); nothing signed or posted$/.test(
+        /^expiry .*Z: (total variance at k = .*|the (left|right) .*wing's slope of total variance) moves from .* to .* \(×5\.000\); \d+ s of credit after the surface in force .* the oracle allows ×[\d.]+ in annualised variance at confidence 1; even at confidence ≤ 0\.25 it allows only ×[\d.]+; the move fits from .*Z \(\d+ s after the surface in force\); nothing signed or posted$/.test(
           e.message,
         ),
     );
     // The same post signed without the signer's checks: the oracle refuses it, and nothing changed.
     const { now, quotes } = await quotesNow(5);
     const unchecked = buildPost(quotes, { nowSeconds: now });
-    assert.equal(await oracleVerdict(unchecked.post), "SviChangeTooLarge");
+    // The whole smile ×5: its wings fail first (the oracle's check order, which the signer's mirrors).
+    assert.match(await oracleVerdict(unchecked.post), /^SviChange(Wing)?TooLarge$/);
     assert.equal((await onChain(unchecked.post.surfaces[0]!.expiry)).confidenceWad, WAD);
   });
 
@@ -214,7 +216,7 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
     const higher = alice.built.post.surfaces.map((x, i) =>
       i === 0 ? { ...x, confidence: x.confidence + 10n ** 9n } : x,
     );
-    assert.equal(await oracleVerdict({ ...alice.built.post, surfaces: higher }), "SviChangeTooLarge");
+    assert.match(await oracleVerdict({ ...alice.built.post, surfaces: higher }), /^SviChange(Wing)?TooLarge$/);
 
     const merged = await mergePayloads([alice, bob]);
     await postSigned(publicClient, poster!, { oracle: merged.oracle, signed: merged.signed, signers: merged.signers });
@@ -243,5 +245,99 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
     await postSigned(publicClient, poster!, { oracle: merged.oracle, signed: merged.signed, signers: merged.signers });
     for (const x of alice.built.post.surfaces) assert.equal((await onChain(x.expiry, WBTC)).params.a, x.a);
     await assert.rejects(onChain(soon, WBTC), /VolSurfaceNotPosted/);
+  });
+
+  /**
+   * rv17c H2: independent per-expiry fits of a dense term structure are refused by the oracle's
+   * calendar bound; the joint (SSVI) fit is accepted. Noisy quotes (±1 vol point, seeded, 2-point
+   * spreads) of a 60 %-vol SSVI surface (ρ −0.3, φ = θ^−½) on every day out to 90 days: 90
+   * expiries, three posts landed in order, every smile held as signed. The same quotes fitted per
+   * expiry are refused before signing with one line, and the oracle refuses that post too.
+   */
+  it("a daily term structure to 90 days from noisy quotes: fitted jointly, three posts, all accepted; refitted 15 min later +10 %, accepted", async () => {
+    const DAILY: Address = "0x00000000000000000000000000000000000000d1";
+    await oracle.write.setUnderlying([DAILY, true]);
+    const start = BigInt(await networkHelpers.time.latest());
+    const expiries = Array.from({ length: 90 }, (_, d) => expiryIn(start, d + 1));
+    /** Noisy quotes (seed `seed`) of the SSVI surface with total variance ×`scale`, at `now`. */
+    const dailyQuotes = (now: bigint, seed: number, scale = 1): Quote[] => {
+      const rnd = seeded(seed);
+      return expiries.flatMap((expiry) => {
+        const T = Number(expiry - now) / (365 * 86400);
+        const [rho, theta] = [-0.3, 0.36 * T * scale];
+        const phi = 1 / Math.sqrt(theta);
+        const truth = {
+          a: wad((theta * (1 - rho * rho)) / 2),
+          b: wad((theta * phi) / 2),
+          rho: wad(rho),
+          m: wad(-rho / phi),
+          sigma: wad(Math.sqrt(1 - rho * rho) / phi),
+        };
+        // Strikes over about ±2 standard deviations of each expiry.
+        const ks = [-2, -1.5, -1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1, 1.5, 2].map((z) => z * 0.6 * Math.sqrt(T));
+        return sviQuotes({ truth, now, expiry, ks, spread: 0.02, noise: () => (rnd() - 0.5) * 0.02 }).map((q) => ({
+          ...q,
+          underlying: DAILY,
+        }));
+      });
+    };
+    /** Two signers sign each post of `built`; the poster lands them in order; the oracle holds them. */
+    const postAll = async (built: ReturnType<typeof buildPost>) => {
+      for (const post of built.posts) {
+        const payloads = await Promise.all(
+          [0, 1].map(async (i) => ({
+            file: `daily-${i}.json`,
+            payload: await signPayload(signers[i]!, { chainId, oracle: oracle.address, post }),
+          })),
+        );
+        const merged = await mergePayloads(payloads);
+        const { gasUsed } = await postSigned(publicClient, poster!, {
+          oracle: merged.oracle,
+          signed: merged.signed,
+          signers: merged.signers,
+        });
+        console.log(`    posted ${post.surfaces.length} daily expiries: ${gasUsed} gas`);
+      }
+      for (const x of built.posts.flatMap((p) => p.surfaces)) {
+        const held = await onChain(x.expiry, DAILY);
+        assert.deepEqual(held.params, { a: x.a, b: x.b, rho: x.rho, m: x.m, sigma: x.sigma });
+        assert.equal(held.timestamp, built.post.timestamp);
+      }
+    };
+    const now = start;
+    const quotes = dailyQuotes(now, 17);
+    const context = await readOracleContext(publicClient, { oracle: oracle.address, underlying: DAILY, expiries });
+    // Per expiry: refused before signing, one line naming the pair.
+    assert.throws(
+      () => buildPost(quotes, { nowSeconds: now, oracle: context, fit: "per-expiry" }),
+      (e: unknown) =>
+        e instanceof VolSignerError &&
+        !e.message.includes("\n") &&
+        /^calendar arbitrage between .*Z and .*Z.*: .*; fitted per expiry: if the quotes are free of arbitrage, --fit joint .*; nothing posted$/.test(
+          e.message,
+        ),
+    );
+    const built = buildPost(quotes, { nowSeconds: now, oracle: context });
+    assert.equal(built.fitMode, "joint", "auto picks the joint fit for daily expiries");
+    assert.deepEqual(
+      built.posts.map((p) => p.surfaces.length),
+      [32, 32, 26],
+    );
+    for (const f of built.fits) assert.ok(f.rmseVol < 0.02, `${f.expiry}: ${f.rmseVol}`);
+    await postAll(built);
+
+    // 15 minutes later: the level up 10 %, fresh noise; refitted jointly, checked against the
+    // surfaces in force (change and calendar, post by post), all accepted at full confidence.
+    await networkHelpers.time.increase(900);
+    const later = BigInt(await networkHelpers.time.latest());
+    const update = buildPost(dailyQuotes(later, 18, 1.1), {
+      nowSeconds: later,
+      oracle: await readOracleContext(publicClient, { oracle: oracle.address, underlying: DAILY, expiries }),
+    });
+    assert.ok(
+      update.fits.every((f) => f.change !== undefined && f.confidenceWad === WAD),
+      "every expiry an update at full confidence",
+    );
+    await postAll(update);
   });
 });

@@ -6,9 +6,9 @@ import { ExitCode, type OracleContext, VolSignerError, buildPost } from "../../p
 import { DAY, NOW, WAD, expiryIn, sviQuotes, wad } from "./helpers.js";
 
 /**
- * The oracle's rules as the signer applies them before signing, without a chain: the stored
- * timestamp min(signed, block time), the carried confidence, the time limits and the landing
- * latency. The same rules against a deployed oracle: `post.test.ts`.
+ * The oracle's rules as the signer applies them before signing, without a chain: the change
+ * credit in every block the post may land in, the carried confidence, the time limits and the
+ * landing latency. The same rules against a deployed oracle: `post.test.ts`.
  */
 const truth: SviParams = { a: wad(0.02), b: wad(0.1), rho: wad(-0.3), m: wad(0.01), sigma: wad(0.2) };
 const expiry = expiryIn(NOW, 30);
@@ -44,13 +44,22 @@ describe("vol-signer: the oracle's rules before signing", () => {
     assert.equal(fits[0]!.change?.elapsed, 120n);
   });
 
-  it("signed a minute ahead of the chain: checked at every timestamp the oracle may store, so the confidence is lowered", () => {
-    // Stored as min(signed, landing block) ∈ [NOW − 60, NOW]: only 60 s may have elapsed.
-    const { fits } = buildPost(quotes(1.04), {
+  it("after an hour's quiet, checked in the latest block it may land in: 3300 s of credit, not 3600, so the confidence is lowered", () => {
+    // Credit starts no earlier than an hour before the landing block: landing up to 300 s after
+    // NOW, a post signed at NOW earns 3300–3600 s against a surface two hours old.
+    const { fits } = buildPost(quotes(3.8), {
       nowSeconds: NOW,
-      oracle: chain({ timestamp: NOW - 120n, confidenceWad: WAD }, NOW - 60n),
+      oracle: chain({ timestamp: NOW - 7200n, confidenceWad: WAD }),
     });
-    assert.ok(fits[0]!.change!.lowered && fits[0]!.confidenceWad < WAD / 2n, String(fits[0]!.confidenceWad));
+    assert.equal(fits[0]!.change!.elapsed, 3300n);
+    assert.ok(fits[0]!.change!.lowered && fits[0]!.confidenceWad < WAD, String(fits[0]!.confidenceWad));
+    // Landing within a minute: 3540 s at worst, and ×3.8 fits at confidence 1 (4^(3540/3600) = 3.91).
+    const quick = buildPost(quotes(3.8), {
+      nowSeconds: NOW,
+      landingLatencySeconds: 60n,
+      oracle: chain({ timestamp: NOW - 7200n, confidenceWad: WAD }),
+    });
+    assert.equal(quick.fits[0]!.confidenceWad, WAD);
   });
 
   it("the confidence carried forward widens the bound as the oracle's does: ×1.35 ten minutes after a post at 0.25", () => {
@@ -65,7 +74,7 @@ describe("vol-signer: the oracle's rules before signing", () => {
     assert.ok(change.carriedConfidenceWad < WAD / 2n);
   });
 
-  it("not newer than the surface in force, signed too far ahead, or stale on landing: refused naming the oracle's error", () => {
+  it("not newer than the surface in force, signed after the chain's time, or stale on landing: refused naming the oracle's error", () => {
     assert.throws(
       () => buildPost(quotes(), { nowSeconds: NOW, oracle: chain({ timestamp: NOW, confidenceWad: WAD }) }),
       refused(
@@ -76,9 +85,9 @@ describe("vol-signer: the oracle's rules before signing", () => {
       () =>
         buildPost(quotes(), {
           nowSeconds: NOW,
-          oracle: chain({ timestamp: NOW - 900n, confidenceWad: WAD }, NOW - 121n),
+          oracle: chain({ timestamp: NOW - 900n, confidenceWad: WAD }, NOW - 1n),
         }),
-      refused(/more than 120 s after the chain's .*VolSurfaceFutureTimestamp/),
+      refused(/is after the chain's .*VolSurfaceFutureTimestamp\); sign at or before the latest block's time/),
     );
     assert.throws(
       () =>

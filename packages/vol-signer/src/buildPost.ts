@@ -1,10 +1,12 @@
 /**
- * From quotes to a post the oracle will accept: one raw-SVI smile per expiry, fitted
- * (`fitSvi.ts`), quantized to the oracle's stored precision (the SDK's `quantizeVolSurfaceInput`) and
- * checked with the SDK's exact mirrors of the oracle's checks, in the oracle's order —
- * admissibility, then against the surface in force as the chain holds it (its stored timestamp and
- * carried confidence): not newer, and the bounded change over the elapsed time
- * (`changeRule.ts`), then calendar against the neighbouring expiries of the post and on chain.
+ * From quotes to posts the oracle will accept: one raw-SVI smile per expiry, fitted jointly across
+ * a dense term structure (SSVI, `fitSsvi.ts`: m and σ follow a smooth curve, rv17c H2) or per
+ * expiry (`fitSvi.ts`), quantized to the oracle's stored precision (the SDK's
+ * `quantizeVolSurfaceInput`) and checked with the SDK's exact mirrors of the oracle's checks, in
+ * the oracle's order — admissibility, then against the surface in force as the chain holds it (its
+ * stored timestamp and carried confidence): not newer, and the bounded change over the credit the
+ * post earns in any block it may land in (`changeRule.ts`), then calendar against the neighbouring
+ * expiries of the post and on chain, batch by batch when more than 32 expiries need several posts.
  * Expiries that expire within the landing latency are dropped. A move beyond the bound is signed
  * at the highest confidence the oracle admits it at, or refused (docs/vol-surface.md, "Signer
  * service"). Any other failure is a `VolSignerError` and no post is returned.
@@ -23,20 +25,20 @@ import {
   quantizeVolSurfaceInput,
   sviCheckAdmissible,
   sviCheckCalendar,
-  sviCheckCalendarAtVertex,
-  sviVariances,
   sviVol,
 } from "@pledge/sdk";
 import {
   type ChangeAllowance,
-  type StoredTimestamps,
+  type ChangeCase,
+  type LandingWindow,
   type SurfaceInForce,
   changeVerdict,
   earliestAdmittedTimestamp,
   highestAdmittedConfidence,
-  storedTimestamps,
+  landingWindow,
 } from "./changeRule.js";
 import { ExitCode, VolSignerError } from "./errors.js";
+import { fitSsvi } from "./fitSsvi.js";
 import { type SmilePoint, type SviFloat, fitSvi } from "./fitSvi.js";
 import { impliedVolWad } from "./impliedVol.js";
 import type { Quote } from "./quotes.js";
@@ -46,12 +48,16 @@ const DAY = 86_400n;
 const YEAR_SECONDS = 365 * 86_400;
 /** `SeriesLib.MAX_EXPIRY_HORIZON`. */
 const MAX_HORIZON = 365n * DAY;
-/** `VolSurfaceOracle.MAX_FUTURE_SKEW`: a post signed further ahead of the block is refused. */
-export const MAX_FUTURE_SKEW = 120n;
 /** `VolSurfaceOracle.MAX_POST_AGE`: a post older than this when it lands is refused. */
 export const MAX_POST_AGE = 3600n;
-/** `VolSurfaceOracle.MAX_BATCH`. */
-const MAX_BATCH = 32;
+/** `VolSurfaceOracle.MAX_BATCH`: more expiries go in several posts (`BuildPostResult.posts`). */
+export const MAX_BATCH = 32;
+/**
+ * `fit: "auto"` fits jointly (SSVI) when two adjacent expiries of the quotes are closer than this:
+ * per-expiry fits of such a term structure are refused by the oracle's calendar bound for a few %
+ * of σ noise (docs/vol-surface.md, "Limits", rv17c H2).
+ */
+export const DENSE_SPACING = 7n * DAY;
 /** Default landing latency: expiries closer than this to the post's landing are left out. */
 export const DEFAULT_LANDING_LATENCY = 300n;
 /** Spreads narrower than this (in vol) weigh as this, so that a zero-width quote cannot dominate. */
@@ -91,6 +97,12 @@ export interface BuildPostOptions {
   maxRmseVol?: number;
   /** The oracle's state; without it, only the post's own expiries are checked against each other. */
   oracle?: OracleContext;
+  /**
+   * How the smiles are fitted: `joint` (SSVI across every expiry: one ρ and curvature φ(θ), θ per
+   * expiry, non-decreasing), `per-expiry` (raw SVI per expiry, each on its own), or `auto` (the
+   * default): joint when two adjacent expiries are less than `DENSE_SPACING` apart, else per expiry.
+   */
+  fit?: "auto" | "joint" | "per-expiry";
 }
 
 /** How one expiry's fit went. */
@@ -124,7 +136,15 @@ export interface DroppedExpiry {
 }
 
 export interface BuildPostResult {
+  /** The first post (with at most 32 expiries, the only one). */
   post: VolSurfacePost;
+  /**
+   * Every post, in the order to land them: one per 32 expiries, shortest first or longest first,
+   * whichever keeps every intermediate state free of calendar arbitrage (checked).
+   */
+  posts: VolSurfacePost[];
+  /** How the smiles were fitted. */
+  fitMode: "joint" | "per-expiry";
   fits: ExpiryFit[];
   dropped: DroppedExpiry[];
 }
@@ -141,11 +161,17 @@ function because(error: unknown): string {
   throw error;
 }
 
-/** The SDK's `SviChangeTooLargeError` (k, previous w, next w) in numbers a reader takes in. */
+/**
+ * The SDK's change error in numbers a reader takes in: `SviChangeTooLargeError` (k, previous w,
+ * next w) or `SviChangeWingTooLargeError` (right wing, previous slope, next slope).
+ */
 function describeMove(error: MathError): string {
-  const [k, before, after] = error.args as [bigint, bigint, bigint];
+  const [first, before, after] = error.args as [bigint, bigint, bigint];
   const factor = before > 0n ? ` (×${(num(after) / num(before)).toPrecision(4)})` : "";
-  return `total variance at k = ${short(k)} moves from ${short(before)} to ${short(after)}${factor}`;
+  if (error.name === "SviChangeWingTooLargeError") {
+    return `the ${first === 1n ? "right (call)" : "left (put)"} wing's slope of total variance moves from ${short(before)} to ${short(after)}${factor}`;
+  }
+  return `total variance at k = ${short(first)} moves from ${short(before)} to ${short(after)}${factor}`;
 }
 
 /**
@@ -175,14 +201,15 @@ export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): 
   if (latency < 0n) throw new VolSignerError(ExitCode.INPUT, `landing latency ${latency} s is negative`);
   if (quotes.length === 0) throw new VolSignerError(ExitCode.INPUT, "no quotes");
 
-  // When the post can land, and the timestamps the oracle may store for it: min(now, block time).
-  const stored: StoredTimestamps = storedTimestamps(now, chain?.blockTimestamp);
-  const landsFrom = chain !== undefined && chain.blockTimestamp > now ? chain.blockTimestamp : now;
+  // When the post can land: from the later of its time and the latest block, within the latency.
+  // The oracle stores the signed time as is and refuses one after the block (rv17b G4).
+  const window: LandingWindow = landingWindow(now, chain?.blockTimestamp, latency);
+  const landsFrom = window.from;
   if (chain !== undefined) {
-    if (now > chain.blockTimestamp + MAX_FUTURE_SKEW) {
+    if (now > chain.blockTimestamp) {
       throw new VolSignerError(
         ExitCode.REJECTED,
-        `the post's time ${iso(now)} is more than ${MAX_FUTURE_SKEW} s after the chain's (${iso(chain.blockTimestamp)}): the oracle refuses it (VolSurfaceFutureTimestamp); nothing signed or posted`,
+        `the post's time ${iso(now)} is after the chain's (${iso(chain.blockTimestamp)}): the oracle refuses it (VolSurfaceFutureTimestamp); sign at or before the latest block's time; nothing signed or posted`,
       );
     }
     if (now + MAX_POST_AGE < landsFrom + latency) {
@@ -202,10 +229,10 @@ export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): 
   const dropped: DroppedExpiry[] = [];
   const kept: bigint[] = [];
   for (const expiry of [...byExpiry.keys()].sort(byTime)) {
-    if (expiry % DAY !== EXPIRY_TIME_OF_DAY || expiry > stored.earliest + MAX_HORIZON) {
+    if (expiry % DAY !== EXPIRY_TIME_OF_DAY || expiry > landsFrom + MAX_HORIZON) {
       throw new VolSignerError(
         ExitCode.INPUT,
-        `expiry ${iso(expiry)} (${expiry}) is not on the series grid: 08:00 UTC, at most 365 days after ${iso(stored.earliest)}`,
+        `expiry ${iso(expiry)} (${expiry}) is not on the series grid: 08:00 UTC, at most 365 days after ${iso(landsFrom)}`,
       );
     }
     if (expiry <= landsFrom + latency) {
@@ -224,73 +251,137 @@ export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): 
       `every expiry of the quotes has expired or expires within the landing latency (${latency} s after ${iso(landsFrom)}): nothing to post`,
     );
   }
-  if (kept.length > MAX_BATCH)
-    throw new VolSignerError(ExitCode.INPUT, `${kept.length} expiries; a post holds at most ${MAX_BATCH}`);
 
-  const fits = kept.map((expiry) => fitExpiry(expiry, byExpiry.get(expiry)!, now, options.maxRmseVol ?? 0.05));
+  const prepared = kept.map((expiry) => prepareExpiry(expiry, byExpiry.get(expiry)!, now));
+  const fitMode = chooseFit(options.fit ?? "auto", kept);
+  let fitted: SviFloat[];
+  if (fitMode === "joint") {
+    fitted = fitSsvi(prepared.map((p) => ({ T: p.T, points: p.points }))).params;
+  } else {
+    fitted = prepared.map((p) => fitSvi(p.points).params);
+  }
+  const maxRmse = options.maxRmseVol ?? 0.05;
+  const fits = prepared.map((p, i) => finishExpiry(p, fitted[i]!, maxRmse));
   for (const f of fits) {
     f.confidenceWad = confidence;
     const inForce = chain?.surfaces.get(f.expiry);
     if (chain !== undefined && inForce !== undefined) {
-      const checked = checkAgainstInForce(f, inForce, chain.changeRatioWad, confidence, stored, options.keepConfidence);
+      const change: ChangeCase = {
+        ratioWad: chain.changeRatioWad,
+        previous: inForce,
+        next: f.params,
+        expiry: f.expiry,
+        signed: now,
+      };
+      const checked = checkAgainstInForce(change, confidence, window, latency, options.keepConfidence);
       f.change = checked.change;
       f.confidenceWad = checked.confidenceWad;
     }
   }
 
-  // Calendar: as the oracle does after writing the post, each posted expiry against its nearest
-  // neighbours among the post and the surfaces in force (unexpired when read; one that expires
-  // before the post lands is no longer a neighbour then, so checking it too only errs safe).
-  const all = new Map<bigint, SviParams>();
-  for (const [expiry, s] of chain?.surfaces ?? []) if (expiry > chain!.blockTimestamp) all.set(expiry, s.params);
-  for (const f of fits) all.set(f.expiry, f.params);
-  const ordered = [...all.keys()].sort(byTime);
-  const posted = new Set(kept);
-  for (let i = 0; i + 1 < ordered.length; i++) {
-    const [shorter, longer] = [ordered[i]!, ordered[i + 1]!];
-    if (!posted.has(shorter) && !posted.has(longer)) continue;
-    try {
-      sviCheckCalendar(sviVariances(all.get(shorter)!), sviVariances(all.get(longer)!));
-      sviCheckCalendarAtVertex(all.get(shorter)!, all.get(longer)!);
-    } catch (error) {
-      const which = (e: bigint) => `${iso(e)}${posted.has(e) ? "" : " (on chain)"}`;
-      throw new VolSignerError(
-        ExitCode.REJECTED,
-        `calendar arbitrage between ${which(shorter)} and ${which(longer)}: ${because(error)}; nothing posted`,
-      );
-    }
-  }
   const surfaces: VolSurfaceInput[] = fits.map((f) => ({ expiry: f.expiry, ...f.params, confidence: f.confidenceWad }));
-  return { post: { underlying, timestamp: now, surfaces }, fits, dropped };
+  const posts = orderBatches(surfaces, chain, fitMode).map((batch) => ({
+    underlying,
+    timestamp: now,
+    surfaces: batch,
+  }));
+  return { post: posts[0]!, posts, fitMode, fits, dropped };
+}
+
+/** `auto`: joint when two adjacent expiries are less than `DENSE_SPACING` apart. */
+function chooseFit(mode: "auto" | "joint" | "per-expiry", expiries: readonly bigint[]): "joint" | "per-expiry" {
+  if (mode !== "auto") return expiries.length < 2 ? "per-expiry" : mode;
+  for (let i = 0; i + 1 < expiries.length; i++) if (expiries[i + 1]! - expiries[i]! < DENSE_SPACING) return "joint";
+  return "per-expiry";
 }
 
 /**
- * The update `f` against the surface in force, as `VolSurfaceOracle._store` will judge it at every
- * timestamp it may store: not newer is refused; a move beyond the bound at `confidence` is posted
- * at the highest confidence that admits it (unless `keep`), else refused naming the move, the
- * bound and when it would fit.
+ * Splits the surfaces (sorted by expiry) into posts of at most `MAX_BATCH` and orders them so that
+ * the oracle's calendar check passes after each one, as `VolSurfaceOracle.post` checks it: each
+ * posted expiry against its nearest neighbours among everything in force after the post's writes
+ * (unexpired when read; one that expires before the post lands is no longer a neighbour then, so
+ * checking it too only errs safe). Shortest batch first, else longest first; else a refusal naming
+ * the first pair that fails, nothing posted.
+ */
+function orderBatches(
+  surfaces: readonly VolSurfaceInput[],
+  chain: OracleContext | undefined,
+  fitMode: "joint" | "per-expiry",
+): VolSurfaceInput[][] {
+  const batches: VolSurfaceInput[][] = [];
+  for (let i = 0; i < surfaces.length; i += MAX_BATCH) batches.push(surfaces.slice(i, i + MAX_BATCH));
+  const orders = batches.length === 1 ? [batches] : [batches, [...batches].reverse()];
+  let firstFailure: string | undefined;
+  for (const order of orders) {
+    const failure = calendarFailure(order, chain, fitMode);
+    if (failure === undefined) return order;
+    firstFailure ??= failure;
+  }
+  throw new VolSignerError(ExitCode.REJECTED, firstFailure!);
+}
+
+/** The first calendar failure when `order` lands post by post, as a sentence, or undefined. */
+function calendarFailure(
+  order: readonly (readonly VolSurfaceInput[])[],
+  chain: OracleContext | undefined,
+  fitMode: "joint" | "per-expiry",
+): string | undefined {
+  const state = new Map<bigint, SviParams>();
+  for (const [expiry, s] of chain?.surfaces ?? []) if (expiry > chain!.blockTimestamp) state.set(expiry, s.params);
+  const posted = new Set<bigint>();
+  for (const [n, batch] of order.entries()) {
+    for (const s of batch) {
+      state.set(s.expiry, { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma });
+      posted.add(s.expiry);
+    }
+    const ordered = [...state.keys()].sort(byTime);
+    const inBatch = new Set(batch.map((s) => s.expiry));
+    for (let i = 0; i + 1 < ordered.length; i++) {
+      const [shorter, longer] = [ordered[i]!, ordered[i + 1]!];
+      if (!inBatch.has(shorter) && !inBatch.has(longer)) continue;
+      try {
+        sviCheckCalendar(state.get(shorter)!, state.get(longer)!);
+      } catch (error) {
+        const which = (e: bigint) => `${iso(e)}${posted.has(e) ? "" : " (on chain)"}`;
+        const step = order.length > 1 ? ` (post ${n + 1} of ${order.length})` : "";
+        const hint =
+          fitMode === "per-expiry"
+            ? "; fitted per expiry: if the quotes are free of arbitrage, --fit joint shares the shape across expiries (docs/vol-surface.md, Limits)"
+            : "; a move across a batch boundary may need steps (docs/vol-surface.md, Limits)";
+        return `calendar arbitrage between ${which(shorter)} and ${which(longer)}${step}: ${because(error)}${order.length > 1 || fitMode === "per-expiry" ? hint : ""}; nothing posted`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The update against the surface in force, as `VolSurfaceOracle._store` will judge it in every
+ * block of the landing window: not newer is refused; a move beyond the bound at `confidence` is
+ * posted at the highest confidence that admits it (unless `keep`), else refused naming the move,
+ * the bound and when it would fit.
  */
 function checkAgainstInForce(
-  f: ExpiryFit,
-  inForce: SurfaceInForce,
-  ratioWad: bigint,
+  c: ChangeCase,
   confidence: bigint,
-  stored: StoredTimestamps,
+  window: LandingWindow,
+  latency: bigint,
   keep = false,
 ): { change: ChangeAllowance & { lowered: boolean }; confidenceWad: bigint } {
-  const label = `expiry ${iso(f.expiry)}`;
-  if (stored.earliest <= inForce.timestamp) {
+  const inForce = c.previous;
+  const label = `expiry ${iso(c.expiry)}`;
+  if (c.signed <= inForce.timestamp) {
     throw new VolSignerError(
       ExitCode.REJECTED,
-      `${label}: the surface in force is stamped ${iso(inForce.timestamp)}, not before this post's ${iso(stored.earliest)}: the oracle refuses it (VolSurfaceNotNewer); nothing signed or posted`,
+      `${label}: the surface in force is stamped ${iso(inForce.timestamp)}, not before this post's ${iso(c.signed)}: the oracle refuses it (VolSurfaceNotNewer); nothing signed or posted`,
     );
   }
-  const verdict = changeVerdict(ratioWad, inForce, f.params, confidence, stored);
+  const verdict = changeVerdict(c, confidence, window);
   if (!("error" in verdict)) return { change: { ...verdict, lowered: false }, confidenceWad: confidence };
-  const bound = `${verdict.elapsed} s after the surface in force (${iso(inForce.timestamp)}, confidence ${short(inForce.confidenceWad)}) the oracle allows ×${short(verdict.allowedRatioWad)} at confidence ${short(verdict.carriedConfidenceWad)}`;
-  const admitted = highestAdmittedConfidence(ratioWad, inForce, f.params, confidence, stored);
+  const bound = `${verdict.elapsed} s of credit after the surface in force (${iso(inForce.timestamp)}, confidence ${short(inForce.confidenceWad)}) the oracle allows ×${short(verdict.allowedRatioWad)} in annualised variance at confidence ${short(verdict.carriedConfidenceWad)}`;
+  const admitted = highestAdmittedConfidence(c, confidence, window);
   if (admitted !== undefined && !keep) {
-    const lowered = changeVerdict(ratioWad, inForce, f.params, admitted, stored) as ChangeAllowance;
+    const lowered = changeVerdict(c, admitted, window) as ChangeAllowance;
     return { change: { ...lowered, lowered: true }, confidenceWad: admitted };
   }
   let hint: string;
@@ -298,11 +389,11 @@ function checkAgainstInForce(
     hint = `it admits the move at confidence ≤ ${short(admitted)} (signed so without --keep-confidence)`;
   } else {
     const lowest = confidence < SVI_CHANGE_CONFIDENCE_FLOOR_WAD ? confidence : SVI_CHANGE_CONFIDENCE_FLOOR_WAD;
-    const widest = changeVerdict(ratioWad, inForce, f.params, lowest, stored).allowedRatioWad;
-    const at = earliestAdmittedTimestamp(ratioWad, inForce, f.params, stored.earliest);
+    const widest = changeVerdict(c, lowest, window).allowedRatioWad;
+    const at = earliestAdmittedTimestamp(c, c.signed, latency);
     hint =
       at === undefined
-        ? `even at confidence ≤ 0.25 it allows only ×${short(widest)}, and no single post may move it so at any time (the bound stops growing an hour after the surface in force)`
+        ? `even at confidence ≤ 0.25 it allows only ×${short(widest)}, and no single post may move it so at any time (the credit stops growing an hour after the surface in force)`
         : `even at confidence ≤ 0.25 it allows only ×${short(widest)}; the move fits from ${iso(at)} (${at - inForce.timestamp} s after the surface in force)`;
   }
   throw new VolSignerError(
@@ -311,7 +402,18 @@ function checkAgainstInForce(
   );
 }
 
-function fitExpiry(expiry: bigint, quotes: readonly Quote[], now: bigint, maxRmseVol: number): ExpiryFit {
+/** One expiry's usable quotes as points to fit. */
+interface PreparedExpiry {
+  expiry: bigint;
+  label: string;
+  seconds: bigint;
+  T: number;
+  usable: { q: Quote; k: number; bid: number; ask: number }[];
+  points: SmilePoint[];
+  skipped: number;
+}
+
+function prepareExpiry(expiry: bigint, quotes: readonly Quote[], now: bigint): PreparedExpiry {
   const label = `expiry ${iso(expiry)}`;
   const seconds = expiry - now;
   const T = Number(seconds) / YEAR_SECONDS;
@@ -363,7 +465,12 @@ function fitExpiry(expiry: bigint, quotes: readonly Quote[], now: bigint, maxRms
     const spreadW = 2 * mid * T * Math.max(ask - bid, MIN_SPREAD_VOL);
     return { k, w: mid * mid * T, weight: 1 / (spreadW * spreadW) };
   });
-  const fitted = fitSvi(points).params;
+  return { expiry, label, seconds, T, usable, points, skipped };
+}
+
+/** The fit of one expiry quantized, checked admissible and against its quotes (`maxRmseVol`). */
+function finishExpiry(prepared: PreparedExpiry, fitted: SviFloat, maxRmseVol: number): ExpiryFit {
+  const { expiry, label, seconds, usable, skipped } = prepared;
   const params = quantise(fitted, label);
 
   let sumSq = 0;

@@ -1,9 +1,9 @@
 /**
  * The oracle's bounded-change rule against the surface in force, as the signer applies it before
  * signing (docs/vol-surface.md, "Bounded change"): the SDK's exact mirrors of `VolSurfaceOracle._store`
- * — `sviCarriedConfidence`, `sviAllowedChangeRatioOver`, `sviCheckChange`, `sviCheckChangeAtVertices`,
- * in that order — evaluated at every timestamp the oracle may store for the post, and the highest
- * confidence at which the oracle admits a move.
+ * — `sviChangeElapsed`, `sviCarriedConfidence`, `sviAllowedChangeRatioOver`, `sviCheckChange`
+ * (annualised by each smile's own time to expiry), in that order — evaluated for every block the
+ * post may land in, and the highest confidence at which the oracle admits a move.
  */
 import {
   MathError,
@@ -13,53 +13,53 @@ import {
   VOL_SURFACE_CONFIDENCE_QUANTUM,
   sviAllowedChangeRatioOver,
   sviCarriedConfidence,
+  sviChangeElapsed,
   sviCheckChange,
-  sviCheckChangeAtVertices,
-  sviVariances,
 } from "@pledge/sdk";
 
 /** A surface as `VolSurfaceOracle.surface` returns it (the SDK's `getVolSurface`). */
 export interface SurfaceInForce {
   params: SviParams;
-  /** Stored timestamp: min(signed, the block time it landed in). */
+  /** Stored timestamp: the signed one. */
   timestamp: bigint;
   /** Carried confidence, WAD. */
   confidenceWad: bigint;
 }
 
 /**
- * The timestamps the oracle may store for a post signed at `signed`: min(signed, landing block
- * time), where the landing block is not before the latest block seen (`blockTimestamp`). One value
- * when the post is signed at or before the chain's time.
+ * The block timestamps a post may land in: from the later of its signed time and the latest block
+ * seen, to that plus the landing latency. The oracle's change credit depends on the landing block
+ * (`sviChangeElapsed`: it starts no earlier than an hour before the block), so a post is checked
+ * for every block in the window.
  */
-export interface StoredTimestamps {
-  earliest: bigint;
-  latest: bigint;
+export interface LandingWindow {
+  from: bigint;
+  to: bigint;
 }
 
 /**
- * The stored-timestamp range of a post signed at `signed` that lands in a block at or after one
- * timestamped `blockTimestamp` (without a chain: `signed` itself).
+ * The landing window of a post signed at `signed`, with the latest block at `blockTimestamp`
+ * (without a chain: from `signed`), landing within `latency` seconds.
  *
  * @example
- * storedTimestamps(1_000n, 990n); // { earliest: 990n, latest: 1_000n }: signed 10 s ahead of the chain
+ * landingWindow(1_000n, 1_012n, 300n); // { from: 1_012n, to: 1_312n }
  */
-export function storedTimestamps(signed: bigint, blockTimestamp?: bigint): StoredTimestamps {
-  const earliest = blockTimestamp !== undefined && blockTimestamp < signed ? blockTimestamp : signed;
-  return { earliest, latest: signed };
+export function landingWindow(signed: bigint, blockTimestamp: bigint | undefined, latency: bigint): LandingWindow {
+  const from = blockTimestamp !== undefined && blockTimestamp > signed ? blockTimestamp : signed;
+  return { from, to: from + latency };
 }
 
-/** What the oracle does with one update at one elapsed time, when it accepts it. */
+/** What the oracle does with one update, when it accepts it in every block of the window. */
 export interface ChangeAllowance {
-  /** Seconds since the surface in force (the largest of the range). */
+  /** Seconds of change credit in the latest block of the window (the least: the worst case). */
   elapsed: bigint;
-  /** The confidence the surface will stand at (`sviCarriedConfidence`). */
+  /** The confidence the surface will stand at then (`sviCarriedConfidence`). */
   carriedConfidenceWad: bigint;
-  /** The factor w may move by (`sviAllowedChangeRatioOver`). */
+  /** The factor annualised variance may move by then (`sviAllowedChangeRatioOver`). */
   allowedRatioWad: bigint;
 }
 
-/** The move that breaks the rule: the SDK's `SviChangeTooLargeError` and where it was found. */
+/** The move that breaks the rule: the SDK's error and the credit it was found at. */
 export interface ChangeRefusal {
   error: MathError;
   elapsed: bigint;
@@ -67,33 +67,42 @@ export interface ChangeRefusal {
   allowedRatioWad: bigint;
 }
 
+/** One update: the surface in force, the new smile, its expiry and its signed time. */
+export interface ChangeCase {
+  ratioWad: bigint;
+  previous: SurfaceInForce;
+  next: SviParams;
+  expiry: bigint;
+  signed: bigint;
+}
+
 /**
- * The oracle's verdict on replacing `previous` by `next` posted at `postedConfidenceWad`, at every
- * stored timestamp in `stored`: the allowance at the latest one, or the first refusal. The range
- * must start after `previous.timestamp` (else the oracle refuses `VolSurfaceNotNewer`; the caller
- * checks that first).
+ * The oracle's verdict on replacing `previous` by `next` (expiry `expiry`, signed at `signed`,
+ * posted at `postedConfidenceWad`) for every landing block in `window`: the allowance in the
+ * latest block, or the first refusal. `signed` must be after `previous.timestamp` (else the oracle
+ * refuses `VolSurfaceNotNewer`; the caller checks that first) and before `expiry`.
  *
  * @example
- * const verdict = changeVerdict(4n * 10n ** 18n, inForce, fitted, 10n ** 18n, storedTimestamps(now, block.timestamp));
+ * const verdict = changeVerdict({ ratioWad, previous: inForce, next: fitted, expiry, signed: now }, 10n ** 18n, landingWindow(now, block, 300n));
  * if ("error" in verdict) console.log(verdict.error.message);
  */
 export function changeVerdict(
-  ratioWad: bigint,
-  previous: SurfaceInForce,
-  next: SviParams,
+  c: ChangeCase,
   postedConfidenceWad: bigint,
-  stored: StoredTimestamps,
+  window: LandingWindow,
 ): ChangeAllowance | ChangeRefusal {
-  const before = sviVariances(previous.params);
-  const after = sviVariances(next);
+  // Credit falls by one second per second of landing later (once the surface in force is more
+  // than an hour older than the block), so the window's blocks give every credit in [least, most].
+  const most = sviChangeElapsed(c.previous.timestamp, c.signed, window.from);
+  const least = sviChangeElapsed(c.previous.timestamp, c.signed, window.to);
+  const previousTau = c.expiry - c.previous.timestamp;
+  const nextTau = c.expiry - c.signed;
   let verdict: ChangeAllowance | undefined;
-  for (let ts = stored.earliest; ts <= stored.latest; ts++) {
-    const elapsed = ts - previous.timestamp;
-    const carriedConfidenceWad = sviCarriedConfidence(previous.confidenceWad, postedConfidenceWad, elapsed);
-    const allowedRatioWad = sviAllowedChangeRatioOver(ratioWad, carriedConfidenceWad, elapsed);
+  for (let elapsed = most; elapsed >= least; elapsed--) {
+    const carriedConfidenceWad = sviCarriedConfidence(c.previous.confidenceWad, postedConfidenceWad, elapsed);
+    const allowedRatioWad = sviAllowedChangeRatioOver(c.ratioWad, carriedConfidenceWad, elapsed);
     try {
-      sviCheckChange(before, after, allowedRatioWad);
-      sviCheckChangeAtVertices(previous.params, next, allowedRatioWad);
+      sviCheckChange(c.previous.params, c.next, allowedRatioWad, previousTau, nextTau);
     } catch (error) {
       if (!(error instanceof MathError)) throw error;
       return { error, elapsed, carriedConfidenceWad, allowedRatioWad };
@@ -105,22 +114,20 @@ export function changeVerdict(
 
 /**
  * The highest confidence, on the oracle's 1e-9 step and at most `ceilingWad`, at which the oracle
- * admits the move at every stored timestamp in `stored`; undefined if none does. The bound only
- * widens as the carried confidence falls to 0.25 (`SVI_CHANGE_CONFIDENCE_FLOOR_WAD`), so the answer
- * is never below min(0.25, ceiling): a move refused at 0.25 is refused at 0.
+ * admits the move in every block of `window`; undefined if none does. The bound only widens as
+ * the carried confidence falls to 0.25 (`SVI_CHANGE_CONFIDENCE_FLOOR_WAD`), so the answer is never
+ * below min(0.25, ceiling): a move refused at 0.25 is refused at 0.
  *
  * @example
- * const c = highestAdmittedConfidence(ratioWad, inForce, fitted, 10n ** 18n, stored); // e.g. 507_700_000_000_000_000n
+ * const c = highestAdmittedConfidence(change, 10n ** 18n, window); // e.g. 507_700_000_000_000_000n
  */
 export function highestAdmittedConfidence(
-  ratioWad: bigint,
-  previous: SurfaceInForce,
-  next: SviParams,
+  c: ChangeCase,
   ceilingWad: bigint,
-  stored: StoredTimestamps,
+  window: LandingWindow,
 ): bigint | undefined {
   const step = VOL_SURFACE_CONFIDENCE_QUANTUM;
-  const admits = (steps: bigint) => !("error" in changeVerdict(ratioWad, previous, next, steps * step, stored));
+  const admits = (steps: bigint) => !("error" in changeVerdict(c, steps * step, window));
   let high = ceilingWad / step;
   if (admits(high)) return high * step;
   // Below the floor the allowance no longer grows: test there, then bisect (admits is monotone).
@@ -135,25 +142,21 @@ export function highestAdmittedConfidence(
 }
 
 /**
- * The earliest stored timestamp, at least `from`, at which the oracle admits the move at any
- * confidence (posted at or below 0.25, the widest bound); undefined if not even a full hour after
- * the surface in force does (the bound stops growing at one `SVI_CHANGE_PERIOD`).
+ * The earliest time, at least `from`, at which a post signed then (and landing within `latency`
+ * seconds) is admitted at any confidence (posted at or below 0.25, the widest bound); undefined
+ * if not even signing an hour after the surface in force does (the credit stops growing there).
  *
  * @example
- * const at = earliestAdmittedTimestamp(ratioWad, inForce, fitted, now); // re-sign at or after `at`
+ * const at = earliestAdmittedTimestamp(change, now, 300n); // re-sign at or after `at`
  */
-export function earliestAdmittedTimestamp(
-  ratioWad: bigint,
-  previous: SurfaceInForce,
-  next: SviParams,
-  from: bigint,
-): bigint | undefined {
+export function earliestAdmittedTimestamp(c: ChangeCase, from: bigint, latency: bigint): bigint | undefined {
   const admitsAt = (ts: bigint) =>
-    !("error" in changeVerdict(ratioWad, previous, next, 0n, { earliest: ts, latest: ts }));
-  let high = previous.timestamp + SVI_CHANGE_PERIOD;
+    ts < c.expiry && !("error" in changeVerdict({ ...c, signed: ts }, 0n, { from: ts, to: ts + latency }));
+  let high = c.previous.timestamp + SVI_CHANGE_PERIOD + latency;
   if (high < from) high = from;
   if (!admitsAt(high)) return undefined;
-  // At a confidence of 0 the allowance R(0.25)^(elapsed / 1 h) only grows with time: bisect.
+  // At a confidence of 0 the allowance R(0.25)^(credit / 1 h) only grows as the post is signed
+  // later (until the credit saturates): bisect.
   let low = from - 1n;
   while (high - low > 1n) {
     const mid = (low + high) / 2n;

@@ -24,6 +24,7 @@ interface FitFlags {
   keepConfidence?: boolean;
   landingLatency: string;
   maxRmse: string;
+  fit: string;
 }
 interface ChainFlags {
   rpc?: string;
@@ -56,7 +57,11 @@ function fitOptions(flags: FitFlags, now: bigint, oracle?: OracleContext) {
   if (!(maxRmseVol > 0)) usage(`--max-rmse ${flags.maxRmse} is not a positive number of vol points`);
   if (!/^\d{1,7}$/.test(flags.landingLatency))
     usage(`--landing-latency ${flags.landingLatency} is not a whole number of seconds`);
+  const fitMode = flags.fit as "auto" | "joint" | "per-expiry";
+  if (fitMode !== "auto" && fitMode !== "joint" && fitMode !== "per-expiry")
+    usage(`--fit ${flags.fit} is not auto, joint or per-expiry`);
   return {
+    fit: fitMode,
     nowSeconds: now,
     confidenceWad,
     keepConfidence: flags.keepConfidence === true,
@@ -76,6 +81,10 @@ const isoOf = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString(
 const decimal = (wad: bigint) => String(Number(wad) / 1e18);
 
 function report(result: BuildPostResult) {
+  logger.info(
+    { fit: result.fitMode, expiries: result.fits.length, posts: result.posts.length },
+    result.posts.length > 1 ? "term structure: several posts, land them in order" : "term structure",
+  );
   for (const d of result.dropped) logger.warn({ expiry: isoOf(d.expiry), reason: d.reason }, "expiry left out");
   for (const f of result.fits) {
     if (f.change?.lowered) {
@@ -154,15 +163,26 @@ async function sign(
   now ??= BigInt(Math.floor(Date.now() / 1000));
   const built = buildPost(quotes, fitOptions(flags, now, context));
   report(built);
-  const payload = await signPayload(account, { chainId, oracle, post: built.post });
-  if (flags.out !== undefined) {
-    await writeFile(flags.out, payloadToJson(payload));
-    logger.info(
-      { out: flags.out, signer: account.address, expiries: built.post.surfaces.length },
-      "signed payload written",
-    );
+  // More than 32 expiries: one payload per post, in the order to land them (`out.1.json`, …).
+  const outFile = (n: number) =>
+    built.posts.length === 1 ? flags.out! : flags.out!.replace(/(\.json)?$/i, (ext) => `.${n + 1}${ext || ".json"}`);
+  for (const [n, post] of built.posts.entries()) {
+    const payload = await signPayload(account, { chainId, oracle, post });
+    if (flags.out !== undefined) {
+      await writeFile(outFile(n), payloadToJson(payload));
+      logger.info(
+        {
+          out: outFile(n),
+          signer: account.address,
+          expiries: post.surfaces.length,
+          post: n + 1,
+          of: built.posts.length,
+        },
+        "signed payload written",
+      );
+    }
+    if (flags.post) await send(flags.rpc!, [{ file: "(this signer)", payload }], account);
   }
-  if (flags.post) await send(flags.rpc!, [{ file: "(this signer)", payload }], account);
 }
 
 async function send(
@@ -237,7 +257,12 @@ const fitFlags = (command: Command) =>
       "leave out expiries that expire within this many seconds of the post's time (or the chain's, if later)",
       "300",
     )
-    .option("--max-rmse <points>", "refuse an expiry whose fit misses the quotes by more vol points RMS", "5");
+    .option("--max-rmse <points>", "refuse an expiry whose fit misses the quotes by more vol points RMS", "5")
+    .option(
+      "--fit <mode>",
+      "joint (SSVI across the expiries: the shape moves smoothly with T, as the oracle's calendar check needs), per-expiry, or auto: joint when two expiries are less than 7 days apart",
+      "auto",
+    );
 const keyFlags = (command: Command) =>
   command
     .option("--key-env <VAR>", "environment variable holding the private key")

@@ -1,15 +1,17 @@
 export { ExitCode, VolSignerError } from "./errors.js";
 export { type Quote, parseQuotesCsv, parseQuotesJson, readQuotesFile } from "./quotes.js";
 export { type SmilePoint, type SviFloat, type SviFitResult, fitSvi, sviFloatVariance } from "./fitSvi.js";
+export { type SsviFitResult, type SsviSlice, fitSsvi } from "./fitSsvi.js";
 export { type NelderMeadOptions, type NelderMeadResult, nelderMead } from "./nelderMead.js";
 export { type ImpliedVol, impliedVolWad } from "./impliedVol.js";
 export {
   type BuildPostOptions,
   type BuildPostResult,
   DEFAULT_LANDING_LATENCY,
+  DENSE_SPACING,
   type DroppedExpiry,
   type ExpiryFit,
-  MAX_FUTURE_SKEW,
+  MAX_BATCH,
   MAX_POST_AGE,
   MIN_STRIKES,
   type OracleContext,
@@ -17,13 +19,14 @@ export {
 } from "./buildPost.js";
 export {
   type ChangeAllowance,
+  type ChangeCase,
   type ChangeRefusal,
-  type StoredTimestamps,
+  type LandingWindow,
   type SurfaceInForce,
   changeVerdict,
   earliestAdmittedTimestamp,
   highestAdmittedConfidence,
-  storedTimestamps,
+  landingWindow,
 } from "./changeRule.js";
 export { type SigningTarget, resolveSigningTarget } from "./deployment.js";
 export { describeRevert, postSigned, readOracleContext } from "./chain.js";
