@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -11,7 +11,7 @@ import { network } from "hardhat";
 import { privateKeyToAccount } from "viem/accounts";
 
 import { getVolSurface } from "../../packages/sdk/src/index.js";
-import { ExitCode } from "../../packages/vol-signer/src/index.js";
+import { ExitCode, parsePayload } from "../../packages/vol-signer/src/index.js";
 import { NOW, WAD, WETH, addressBookJson, expiryIn, num, sviQuotes, wad } from "./helpers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -217,6 +217,60 @@ describe("pledge-vol-signer CLI: bad input is one line and a non-zero exit", () 
       ExitCode.INPUT,
       /bad-payload\.json: post\.surfaces is missing$/,
     );
+  });
+
+  it("sign: 40 daily expiries are fitted jointly and written as two payloads, to post in order; --fit is checked", async () => {
+    const rows: string[] = [];
+    for (let d = 1; d <= 40; d++) {
+      const e = expiryIn(NOW, d);
+      const T = Number(e - NOW) / (365 * 86400);
+      const [rho, theta] = [-0.3, 0.36 * T];
+      const phi = 1 / Math.sqrt(theta);
+      const smile = {
+        a: wad((theta * (1 - rho * rho)) / 2),
+        b: wad((theta * phi) / 2),
+        rho: wad(rho),
+        m: wad(-rho / phi),
+        sigma: wad(Math.sqrt(1 - rho * rho) / phi),
+      };
+      const ks = [-2, -1, -0.5, 0, 0.5, 1, 2].map((z) => z * 0.6 * Math.sqrt(T));
+      for (const q of sviQuotes({ truth: smile, now: NOW, expiry: e, ks, spread: 0.01 }))
+        rows.push(
+          `${WETH},${e},${num(q.strikeWad).toFixed(6)},2000,${num(q.bidWad).toFixed(8)},${num(q.askWad).toFixed(8)}`,
+        );
+    }
+    const quotes = await file("daily.csv", [header, ...rows].join("\n"));
+    const args = [
+      "sign",
+      quotes,
+      "--now",
+      String(NOW),
+      "--oracle",
+      WETH,
+      "--chain-id",
+      "31337",
+      "--key-env",
+      "SIGNER_KEY",
+    ];
+    const env = { SIGNER_KEY: "1".repeat(64) };
+    assertRefused(
+      await signerCli([...args, "--out", path.join(dir, "x.json"), "--fit", "best"], env),
+      ExitCode.USAGE,
+      /--fit best is not auto, joint or per-expiry/,
+    );
+    const signed = await signerCli([...args, "--out", path.join(dir, "daily.json")], env);
+    assert.equal(signed.code, 0, signed.stderr.join("\n"));
+    const logged = signed.stdout.map((line) => JSON.parse(line) as { msg: string; fit?: string; posts?: number });
+    assert.deepEqual(
+      logged.filter((l) => l.msg.startsWith("term structure")).map((l) => [l.fit, l.posts]),
+      [["joint", 2]],
+    );
+    const sizes = [];
+    for (const n of [1, 2]) {
+      const text = await readFile(path.join(dir, `daily.${n}.json`), "utf8");
+      sizes.push(parsePayload(text, `daily.${n}.json`).post.surfaces.length);
+    }
+    assert.deepEqual(sizes, [32, 8]);
   });
 });
 
