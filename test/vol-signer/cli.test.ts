@@ -120,6 +120,20 @@ describe("pledge-vol-signer CLI: bad input is one line and a non-zero exit", () 
       /expiry "next friday" is neither unix seconds/,
     ],
     [
+      "an impossible date (rv17d B1: 2023-11-31 is not rolled over to December)",
+      "nov31.csv",
+      [header, `${WETH},2023-11-31,2000,2000,0.6,0.62`].join("\n"),
+      ExitCode.INPUT,
+      /nov31\.csv:2: expiry "2023-11-31" is not a date \(no such day or time\)$/,
+    ],
+    [
+      "a spot beyond the SDK's Black–Scholes domain (rv17d B2)",
+      "huge.csv",
+      [header, `${WETH},${expiry},2000,20000000000000000000000000,0.6,0.62`].join("\n"),
+      ExitCode.INPUT,
+      /huge\.csv:2: spot 20000000000000000000000000 is beyond the SDK's Black–Scholes domain \(below 2\*\*120 wei, about 1\.33e\+18\)$/,
+    ],
+    [
       "a bad underlying",
       "underlying.csv",
       [header, `weth,${expiry},2000,2000,0.6,0.62`].join("\n"),

@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 
-import { type Address, isAddress, parseUnits } from "viem";
+import { type Address, formatUnits, isAddress, parseUnits } from "viem";
 
 import { EXPIRY_TIME_OF_DAY } from "@pledge/sdk";
 import { ExitCode, VolSignerError } from "./errors.js";
@@ -172,16 +172,41 @@ function parseExpiry(text: string | undefined, where: string): bigint {
   if (/^\d{1,12}$/.test(text)) return BigInt(text);
   if (/^\d{4}-\d\d-\d\d$/.test(text)) {
     const day = Date.parse(`${text}T00:00:00Z`);
-    if (Number.isFinite(day)) return BigInt(day / 1000) + EXPIRY_TIME_OF_DAY;
+    if (Number.isFinite(day)) {
+      notRolledOver(text, day, where);
+      return BigInt(day / 1000) + EXPIRY_TIME_OF_DAY;
+    }
   } else if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?Z$/.test(text)) {
     const at = Date.parse(text);
-    if (Number.isFinite(at)) return BigInt(at / 1000);
+    if (Number.isFinite(at)) {
+      notRolledOver(text, at, where);
+      return BigInt(at / 1000);
+    }
   }
   throw new VolSignerError(
     ExitCode.INPUT,
     `${where}: expiry "${text}" is neither unix seconds, YYYY-MM-DD nor YYYY-MM-DDTHH:MM:SSZ`,
   );
 }
+
+/**
+ * `Date.parse` rolls an impossible day over (2023-11-31 becomes 2023-12-01; review rv17d B1), so
+ * the date and time it read must print back as the text given.
+ */
+function notRolledOver(text: string, parsed: number, where: string): void {
+  const given = text.replace(/Z$/, "");
+  if (new Date(parsed).toISOString().slice(0, given.length) !== given) {
+    throw new VolSignerError(ExitCode.INPUT, `${where}: expiry "${text}" is not a date (no such day or time)`);
+  }
+}
+
+/**
+ * The SDK's Black–Scholes domain (`BlackScholesInputOutOfRange`): spot below 2**120 wei, strike
+ * below 2**119 wei. Beyond it neither the signer's fit checks nor the engine can price the option
+ * (review rv17d B2).
+ */
+const MAX_SPOT_WAD = 2n ** 120n - 1n;
+const MAX_STRIKE_WAD = 2n ** 119n - 1n;
 
 function toQuote(record: Partial<Record<Field, string>>, where: string): Quote {
   const underlying = record.underlying;
@@ -192,6 +217,17 @@ function toQuote(record: Partial<Record<Field, string>>, where: string): Quote {
   const expiry = parseExpiry(record.expiry, where);
   const strikeWad = required(record, "strike", where);
   const spotWad = required(record, "spot", where);
+  for (const [field, value, max] of [
+    ["strike", strikeWad, MAX_STRIKE_WAD],
+    ["spot", spotWad, MAX_SPOT_WAD],
+  ] as const) {
+    if (value > max) {
+      throw new VolSignerError(
+        ExitCode.INPUT,
+        `${where}: ${field} ${record[field]} is beyond the SDK's Black–Scholes domain (below 2**${field === "spot" ? 120 : 119} wei, about ${Number(formatUnits(max, 18)).toPrecision(3)})`,
+      );
+    }
+  }
   const hasIv = record.bidiv !== undefined || record.askiv !== undefined;
   const hasPrice = record.bidprice !== undefined || record.askprice !== undefined;
   if (hasIv && hasPrice)
