@@ -1,23 +1,128 @@
 /**
  * Review rv17d's signer findings as regressions (repros from test/review/rv17d.signer.test.ts on
  * the review's worktree, asserting the fixed behaviour): B1 an impossible date, B2 a spot or strike
- * beyond the SDK's Black–Scholes domain.
+ * beyond the SDK's Black–Scholes domain, S2 minute-cadence refits of an unchanged market.
+ *
+ * Pure: buildPost against a synthetic OracleContext (the surfaces in force as the chain holds them
+ * after the first post lands), no chain needed.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import type { SviParams } from "../../packages/sdk/src/index.js";
 import {
   ExitCode,
+  type OracleContext,
+  type Quote,
+  SHAPE_MOVE_THRESHOLD,
   VolSignerError,
   buildPost,
   parseQuotesCsv,
   parseQuotesJson,
+  ssviShapeOf,
 } from "../../packages/vol-signer/src/index.js";
-import { NOW, WETH, expiryIn } from "./helpers.js";
+import { NOW, WAD, WETH, expiryIn, num, seeded, sviQuotes, wad } from "./helpers.js";
 
+const N = 40; // daily expiries: more than one post (32)
+const expiries = Array.from({ length: N }, (_, d) => expiryIn(NOW, d + 1));
+
+/** Noisy quotes (±1 vol point, 2-point spreads) of a 60 %-vol SSVI surface (θ = 0.36·T·scale, φ = θ^−½). */
+function dailyQuotes(now: bigint, seed: number, scale = 1, rho = -0.3): Quote[] {
+  const rnd = seeded(seed);
+  return expiries.flatMap((expiry) => {
+    const T = Number(expiry - now) / (365 * 86400);
+    const theta = 0.36 * T * scale;
+    const phi = 1 / Math.sqrt(theta);
+    const truth: SviParams = {
+      a: wad((theta * (1 - rho * rho)) / 2),
+      b: wad((theta * phi) / 2),
+      rho: wad(rho),
+      m: wad(-rho / phi),
+      sigma: wad(Math.sqrt(1 - rho * rho) / phi),
+    };
+    const ks = [-2, -1.5, -1, -0.75, -0.5, -0.25, 0, 0.25, 0.5, 0.75, 1, 1.5, 2].map((z) => z * 0.6 * Math.sqrt(T));
+    return sviQuotes({ truth, now, expiry, ks, spread: 0.02, noise: () => (rnd() - 0.5) * 0.02 });
+  });
+}
+
+/** The chain after every post of `built` landed at `ts`, read in a block at `block`. */
+function landed(built: ReturnType<typeof buildPost>, ts: bigint, block: bigint): OracleContext {
+  const surfaces = new Map<bigint, { params: SviParams; timestamp: bigint; confidenceWad: bigint }>();
+  for (const p of built.posts)
+    for (const s of p.surfaces)
+      surfaces.set(s.expiry, {
+        params: { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma },
+        timestamp: ts,
+        confidenceWad: s.confidence,
+      });
+  return { changeRatioWad: 4n * WAD, blockTimestamp: block, surfaces };
+}
+
+const first = buildPost(dailyQuotes(NOW, 17), { nowSeconds: NOW });
 const header = "underlying,expiry,strike,spot,bid_iv,ask_iv";
 
 describe("rv17d signer findings, fixed", () => {
+  it("S2: an unchanged market refitted 1, 1.5 and 2 minutes later keeps the shape in force and is posted at full confidence", () => {
+    const results: string[] = [];
+    for (const seed of [18, 19, 20]) {
+      for (const dt of [60n, 90n, 120n]) {
+        const t = NOW + dt;
+        try {
+          const b = buildPost(dailyQuotes(t, seed), { nowSeconds: t, oracle: landed(first, NOW, t) });
+          assert.equal(b.shape?.held, true, `${seed}/${dt} s: the shape in force is kept`);
+          assert.ok(b.shape.excessMiss < SHAPE_MOVE_THRESHOLD);
+          const lowest = b.fits.reduce((m, f) => (f.confidenceWad < m ? f.confidenceWad : m), WAD);
+          if (lowest < WAD) results.push(`seed ${seed}, ${dt} s: lowered to ${num(lowest)}`);
+          assert.ok(Math.max(...b.fits.map((f) => f.rmseVol)) < 0.012, "within the quotes' noise");
+        } catch (e) {
+          results.push(`seed ${seed}, ${dt} s: refused: ${(e as Error).message.slice(0, 160)}`);
+        }
+      }
+    }
+    assert.deepEqual(results, [], "an unchanged market refitted every 1–2 minutes is posted at full confidence");
+  });
+
+  it("S2: a real move is still followed: Δρ = 0.02 refits the shape; the level ×1.1 moves every level", () => {
+    const t = NOW + 900n;
+    const chain = landed(first, NOW, t);
+    const skew = buildPost(dailyQuotes(t, 18, 1, -0.32), { nowSeconds: t, oracle: chain });
+    assert.equal(skew.shape?.held, false);
+    assert.ok(skew.shape.excessMiss > SHAPE_MOVE_THRESHOLD);
+    assert.ok(Math.abs(num(skew.fits[0]!.params.rho) + 0.32) < 0.005, `ρ ${num(skew.fits[0]!.params.rho)}`);
+    const level = buildPost(dailyQuotes(t, 18, 1.1), { nowSeconds: t, oracle: chain });
+    assert.equal(level.shape?.held, true);
+    assert.equal(level.shape.levelsKept, 0, "every level moved");
+    for (const f of level.fits) {
+      const before = chain.surfaces.get(f.expiry)!.params;
+      const ratio = num(f.params.a) / Number(f.expiry - t) / (num(before.a) / Number(f.expiry - NOW));
+      assert.ok(ratio > 1.05 && ratio < 1.12, `annualised ×${ratio.toFixed(4)} for a ×1.1 market`);
+      assert.ok(f.rmseVol < 0.012);
+    }
+  });
+
+  it("S2: the shape is read back from the stored (quantized) smiles, and only from one SSVI surface", () => {
+    const shape = ssviShapeOf(
+      first.fits.map((f) => ({
+        a: num(f.params.a),
+        b: num(f.params.b),
+        rho: num(f.params.rho),
+        m: num(f.params.m),
+        sigma: num(f.params.sigma),
+      })),
+    );
+    assert.ok(shape !== undefined);
+    const fitted = first.fits[0]!.fitted;
+    assert.ok(Math.abs(shape.rho - fitted.rho) < 1e-9);
+    // Not one SSVI surface (one smile's ρ or σ off the shared shape): nothing is held.
+    const smiles = first.fits.map((f) => f.fitted);
+    assert.equal(ssviShapeOf(smiles.map((p, i) => (i === 5 ? { ...p, rho: p.rho + 0.01 } : p))), undefined);
+    assert.equal(ssviShapeOf(smiles.map((p, i) => (i === 5 ? { ...p, sigma: p.sigma * 1.01 } : p))), undefined);
+    assert.equal(ssviShapeOf(smiles.slice(0, 1)), undefined, "one smile does not pin γ");
+    // The quantized smiles give the shape of the float fit.
+    const exact = ssviShapeOf(smiles)!;
+    assert.ok(Math.abs(shape.eta / exact.eta - 1) < 1e-6 && Math.abs(shape.gamma - exact.gamma) < 1e-6);
+  });
+
   it("B1: an impossible date (2023-11-31, 2023-02-29) is refused as an input error, not rolled over", () => {
     for (const day of ["2023-11-31", "2023-02-29", "2023-11-31T08:00Z"]) {
       const rows = [0.8, 0.9, 1, 1.1, 1.2].map((m) => `${WETH},${day},${2000 * m},2000,0.6,0.62`);

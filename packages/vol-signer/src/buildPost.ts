@@ -38,7 +38,7 @@ import {
   landingWindow,
 } from "./changeRule.js";
 import { ExitCode, VolSignerError } from "./errors.js";
-import { fitSsvi } from "./fitSsvi.js";
+import { type SsviShape, fitSsvi, fitSsviLevels, ssviShapeOf } from "./fitSsvi.js";
 import { type SmilePoint, type SviFloat, fitSvi } from "./fitSvi.js";
 import { impliedVolWad } from "./impliedVol.js";
 import type { Quote } from "./quotes.js";
@@ -129,6 +129,40 @@ export interface ExpiryFit {
   outsideSpread: number;
 }
 
+/**
+ * The shape of the surface in force (SSVI ρ, η, γ, read back from the stored smiles) is kept, and
+ * only the levels θ refitted, unless its weighted squared miss of the quotes (`SsviFitResult.
+ * objective`) exceeds a free joint fit's by more than this fraction: then the quotes' shape
+ * counts as moved and is refitted (rv17d S2). Fit noise alone (±1 vol point, 2-point spreads, 40
+ * daily expiries) stays under 2 %; a true Δρ of 0.02 gives about 80 %.
+ */
+export const SHAPE_MOVE_THRESHOLD = 0.05;
+/**
+ * With the shape kept, an expiry keeps its level in force (the same annualised ATM variance) while
+ * that level misses its quotes by at most this fraction more (weighted squared miss) than the
+ * expiry's best level; beyond, the level moves toward the best only to the edge of that band. So
+ * fit noise does not move the levels (±1-point noise moves a refitted level by up to ~3 % of
+ * variance, more than the change rule allows a minute later), and a posted level stays within
+ * √0.5 ≈ 0.7 of the quotes' RMS noise of the best one (about 2.5 standard errors of the level with
+ * 13 strikes).
+ */
+export const LEVEL_MOVE_THRESHOLD = 0.5;
+
+/**
+ * Joint fits against a surface in force that is one SSVI surface: whether its shape was kept (only
+ * θ refitted) or the quotes' own shape taken, and why.
+ */
+export interface ShapeDecision {
+  held: boolean;
+  /** With the shape held: how many expiries kept their level in force (LEVEL_MOVE_THRESHOLD). */
+  levelsKept: number;
+  /** How much more the shape in force misses the quotes than the free fit: held / free − 1. */
+  excessMiss: number;
+  inForce: SsviShape;
+  /** The free fit's shape. */
+  fitted: SsviShape;
+}
+
 /** An expiry of the quotes left out of the post, and why. */
 export interface DroppedExpiry {
   expiry: bigint;
@@ -145,6 +179,8 @@ export interface BuildPostResult {
   posts: VolSurfacePost[];
   /** How the smiles were fitted. */
   fitMode: "joint" | "per-expiry";
+  /** Joint fits over a surface in force read back as SSVI: whether its shape was kept. */
+  shape?: ShapeDecision;
   fits: ExpiryFit[];
   dropped: DroppedExpiry[];
 }
@@ -255,8 +291,36 @@ export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): 
   const prepared = kept.map((expiry) => prepareExpiry(expiry, byExpiry.get(expiry)!, now));
   const fitMode = chooseFit(options.fit ?? "auto", kept);
   let fitted: SviFloat[];
+  let shape: ShapeDecision | undefined;
   if (fitMode === "joint") {
-    fitted = fitSsvi(prepared.map((p) => ({ T: p.T, points: p.points }))).params;
+    const slices = prepared.map((p) => ({ T: p.T, points: p.points }));
+    const free = fitSsvi(slices);
+    fitted = free.params;
+    const inForce = heldShape(kept, chain);
+    if (inForce !== undefined) {
+      const held = fitSsviLevels(slices, inForce);
+      const excess = free.objective > 0 ? held.objective / free.objective - 1 : held.objective > 0 ? Infinity : 0;
+      const keep = excess <= SHAPE_MOVE_THRESHOLD;
+      let levelsKept = 0;
+      if (keep) {
+        // The levels in force, carried to this post's time at the same annualised variance.
+        const theta = kept.map((expiry) => {
+          const s = chain!.surfaces.get(expiry);
+          if (s === undefined || s.timestamp >= now) return undefined;
+          return (atmVariance(s.params) * Number(expiry - now)) / Number(expiry - s.timestamp);
+        });
+        const levels = fitSsviLevels(slices, inForce, { theta, tolerance: LEVEL_MOVE_THRESHOLD });
+        fitted = levels.params;
+        levelsKept = levels.theta.filter((t, i) => t === theta[i]).length;
+      }
+      shape = {
+        held: keep,
+        levelsKept,
+        excessMiss: excess,
+        inForce,
+        fitted: { rho: free.rho, eta: free.eta, gamma: free.gamma },
+      };
+    }
   } else {
     fitted = prepared.map((p) => fitSvi(p.points).params);
   }
@@ -285,7 +349,29 @@ export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): 
     timestamp: now,
     surfaces: batch,
   }));
-  return { post: posts[0]!, posts, fitMode, fits, dropped };
+  return { post: posts[0]!, posts, fitMode, ...(shape === undefined ? {} : { shape }), fits, dropped };
+}
+
+/** w(0) of a stored smile, in float: a + b·(−ρm + √(m² + σ²)); θ for an SSVI smile. */
+function atmVariance(p: SviParams): number {
+  const [a, b, rho, m, sigma] = [num(p.a), num(p.b), num(p.rho), num(p.m), num(p.sigma)];
+  return a + b * (-rho * m + Math.hypot(m, sigma));
+}
+
+/**
+ * The SSVI shape of the surfaces in force for the quoted expiries, if they are one SSVI surface
+ * (posted by this signer's joint fit) and at least two are in force; else undefined.
+ */
+function heldShape(expiries: readonly bigint[], chain: OracleContext | undefined): SsviShape | undefined {
+  if (chain === undefined) return undefined;
+  const smiles: SviFloat[] = [];
+  for (const expiry of expiries) {
+    const s = chain.surfaces.get(expiry);
+    if (s === undefined) continue;
+    const { a, b, rho, m, sigma } = s.params;
+    smiles.push({ a: num(a), b: num(b), rho: num(rho), m: num(m), sigma: num(sigma) });
+  }
+  return ssviShapeOf(smiles);
 }
 
 /** `auto`: joint when two adjacent expiries are less than `DENSE_SPACING` apart. */

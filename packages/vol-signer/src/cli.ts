@@ -85,6 +85,21 @@ function report(result: BuildPostResult) {
     { fit: result.fitMode, expiries: result.fits.length, posts: result.posts.length },
     result.posts.length > 1 ? "term structure: several posts, land them in order" : "term structure",
   );
+  if (result.shape !== undefined) {
+    const { held, levelsKept, excessMiss, inForce, fitted } = result.shape;
+    logger.info(
+      {
+        shapeHeld: held,
+        levelsKept,
+        excessMiss: Number(excessMiss.toPrecision(3)),
+        inForce: { rho: inForce.rho, eta: inForce.eta, gamma: inForce.gamma },
+        fitted: { rho: fitted.rho, eta: fitted.eta, gamma: fitted.gamma },
+      },
+      held
+        ? "shape in force kept: the quotes' shape has not moved beyond their noise; levels refitted within a dead band"
+        : "shape refitted: the quotes' shape moved",
+    );
+  }
   for (const d of result.dropped) logger.warn({ expiry: isoOf(d.expiry), reason: d.reason }, "expiry left out");
   for (const f of result.fits) {
     if (f.change?.lowered) {

@@ -1,7 +1,7 @@
 export { ExitCode, VolSignerError } from "./errors.js";
 export { type Quote, parseQuotesCsv, parseQuotesJson, readQuotesFile } from "./quotes.js";
 export { type SmilePoint, type SviFloat, type SviFitResult, fitSvi, sviFloatVariance } from "./fitSvi.js";
-export { type SsviFitResult, type SsviSlice, fitSsvi } from "./fitSsvi.js";
+export { type SsviFitResult, type SsviShape, type SsviSlice, fitSsvi, fitSsviLevels, ssviShapeOf } from "./fitSsvi.js";
 export { type NelderMeadOptions, type NelderMeadResult, nelderMead } from "./nelderMead.js";
 export { type ImpliedVol, impliedVolWad } from "./impliedVol.js";
 export {
@@ -11,10 +11,13 @@ export {
   DENSE_SPACING,
   type DroppedExpiry,
   type ExpiryFit,
+  LEVEL_MOVE_THRESHOLD,
   MAX_BATCH,
   MAX_POST_AGE,
   MIN_STRIKES,
   type OracleContext,
+  SHAPE_MOVE_THRESHOLD,
+  type ShapeDecision,
   buildPost,
 } from "./buildPost.js";
 export {
