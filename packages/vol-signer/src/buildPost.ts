@@ -433,7 +433,7 @@ function calendarFailure(
         const hint =
           fitMode === "per-expiry"
             ? "; fitted per expiry: if the quotes are free of arbitrage, --fit joint shares the shape across expiries (docs/vol-surface.md, Limits)"
-            : "; a move across a batch boundary may need steps (docs/vol-surface.md, Limits)";
+            : "; a skew move across a batch boundary cannot go in one round, and the signer cannot step it yet (docs/vol-surface.md, Limits: rv17d S1, open)";
         return `calendar arbitrage between ${which(shorter)} and ${which(longer)}${step}: ${because(error)}${order.length > 1 || fitMode === "per-expiry" ? hint : ""}; nothing posted`;
       }
     }
