@@ -254,7 +254,7 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
    * expiries, three posts landed in order, every smile held as signed. The same quotes fitted per
    * expiry are refused before signing with one line, and the oracle refuses that post too.
    */
-  it("a daily term structure to 90 days from noisy quotes: fitted jointly, three posts, all accepted; refitted 15 min later +10 %, accepted", async () => {
+  it("a daily term structure to 90 days from noisy quotes: fitted jointly, three posts, all accepted; refitted 15 min later +10 %, accepted; a minute later unchanged, shape kept, accepted", async () => {
     const DAILY: Address = "0x00000000000000000000000000000000000000d1";
     await oracle.write.setUnderlying([DAILY, true]);
     const start = BigInt(await networkHelpers.time.latest());
@@ -339,5 +339,21 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
       "every expiry an update at full confidence",
     );
     await postAll(update);
+
+    // A minute later, the same market with fresh noise (rv17d S2): the shape in force is read back
+    // from the chain and kept, the levels stay within the quotes' noise, and all 90 expiries are
+    // accepted at full confidence (a free refit's noise exceeds the minute's ×1.023).
+    await networkHelpers.time.increase(60);
+    const minute = BigInt(await networkHelpers.time.latest());
+    const refit = buildPost(dailyQuotes(minute, 19, 1.1), {
+      nowSeconds: minute,
+      oracle: await readOracleContext(publicClient, { oracle: oracle.address, underlying: DAILY, expiries }),
+    });
+    assert.equal(refit.shape?.held, true, "the shape in force is kept");
+    assert.ok(
+      refit.fits.every((f) => f.change !== undefined && f.confidenceWad === WAD),
+      "every expiry an update at full confidence",
+    );
+    await postAll(refit);
   });
 });
