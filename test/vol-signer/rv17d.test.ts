@@ -64,7 +64,8 @@ const header = "underlying,expiry,strike,spot,bid_iv,ask_iv";
 describe("rv17d signer findings, fixed", () => {
   it("S2: an unchanged market refitted 1, 1.5 and 2 minutes later keeps the shape in force and is posted at full confidence", () => {
     const results: string[] = [];
-    for (const seed of [18, 19, 20]) {
+    // Seed 33: the noisiest shape of 60 seeds (the shape in force misses 7.3 % more than a free fit).
+    for (const seed of [18, 19, 20, 33]) {
       for (const dt of [60n, 90n, 120n]) {
         const t = NOW + dt;
         try {
