@@ -104,8 +104,10 @@ interface IVolSurfaceOracle {
     /// `confidenceWad` is the carried confidence (docs/vol-surface.md).
     function surface(address underlying, uint256 expiry) external view returns (Surface memory);
 
-    /// @notice The implied volatility of `strikeWad` at `spotWad` for (`underlying`, `expiry`):
-    /// √(w(k)/T), k = ln(strike/spot), T = expiry − now in years of 365 days; WAD, rounded down.
+    /// @notice The implied volatility of `strikeWad` at `spotWad` for (`underlying`, `expiry`) as
+    /// posted: √(w(k)/τ), k = ln(strike/spot), τ = expiry − the surface's timestamp in years of 365
+    /// days (the annualisation of the change rule); WAD, rounded down. It does not drift between
+    /// posts: a reader prices with it over its own time to expiry, expiry − now.
     /// @return volWad The volatility.
     /// @return timestamp When the surface was signed, never after the block it landed in (nor
     /// after `block.timestamp`).

@@ -300,7 +300,11 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         if (expiry <= block.timestamp) revert VolSurfaceExpired(expiry);
         SviMath.Params memory p;
         (p, timestamp, confidenceWad) = _unpack(stored);
-        volWad = SviMath.vol(p, spotWad, strikeWad, expiry - block.timestamp);
+        // The posted annualised vol: w over the time to expiry from the post's timestamp, as the
+        // change rule and the signers annualise it (rv17d V1). Divided by expiry − now instead, a
+        // read would drift up between posts without bound near expiry. timestamp ≤ the landing
+        // block < expiry, so the divisor is ≥ 1 s.
+        volWad = SviMath.vol(p, spotWad, strikeWad, expiry - timestamp);
     }
 
     /// @inheritdoc IVolSurfaceOracle

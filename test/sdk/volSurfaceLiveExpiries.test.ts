@@ -8,6 +8,7 @@ import {
   VOL_SURFACE_MAX_BATCH,
   type VolSurfacePost,
   checkVolSurfacePostExpiries,
+  getVolSurface,
   signVolSurfacePost,
   volSurfaceLiveExpiriesAfter,
 } from "../../packages/sdk/src/index.js";
@@ -27,11 +28,12 @@ function revertOf(error: unknown): { name: string; args: readonly unknown[] } | 
 }
 
 /**
- * Review rv17d S1 through the SDK: `checkVolSurfacePostExpiries` (the live-expiry cap,
+ * Review rv17d S1 and V1 through the SDK: `checkVolSurfacePostExpiries` (the live-expiry cap,
  * `MAX_BATCH` = 64) gives exactly the oracle's verdict and error arguments over a random walk of
- * posts and time, and `volSurfaceLiveExpiriesAfter` equals `liveExpiries` after each.
+ * posts and time, `volSurfaceLiveExpiriesAfter` equals `liveExpiries` after each; and
+ * `getVolSurface(...).volAt` equals the oracle's posted (non-drifting) `volAt` hours later.
  */
-describe("VolSurfaceOracle live-expiry cap (rv17d S1): SDK === chain", async () => {
+describe("VolSurfaceOracle live-expiry cap and posted vol (rv17d S1, V1): SDK === chain", async () => {
   const { viem, networkHelpers } = await network.create();
   const publicClient = await viem.getPublicClient();
   const [admin] = await viem.getWalletClients();
@@ -115,5 +117,19 @@ describe("VolSurfaceOracle live-expiry cap (rv17d S1): SDK === chain", async () 
       assert.equal(await oracle.read.liveExpiryCount([WETH]), BigInt(live.length));
     }
     assert.ok(refused > 3 && accepted > 10, `both verdicts exercised (${accepted} accepted, ${refused} refused)`);
+  });
+
+  it("getVolSurface().volAt equals the chain's posted vol hours later (no drift: expiry − timestamp)", async () => {
+    const now = BigInt(await networkHelpers.time.latest());
+    const live = await oracle.read.liveExpiries([WETH]);
+    const expiry = live[0]!;
+    const surface = await getVolSurface(publicClient, { oracle: oracle.address, underlying: WETH, expiry });
+    const before = await oracle.read.volAt([WETH, expiry, 2000n * WAD, 1800n * WAD]);
+    await networkHelpers.time.increase(6 * 3600);
+    assert.ok(BigInt(await networkHelpers.time.latest()) > now);
+    const [vol] = await oracle.read.volAt([WETH, expiry, 2000n * WAD, 1800n * WAD]);
+    assert.equal(vol, before[0]);
+    assert.equal(surface.volAt(2000n * WAD, 1800n * WAD), vol);
+    assert.equal(surface.volAt(2000n * WAD, 1800n * WAD, expiry - surface.timestamp), vol);
   });
 });

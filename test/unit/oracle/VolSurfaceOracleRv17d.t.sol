@@ -8,12 +8,13 @@ import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 
-/// @notice Regression tests for review rv17d S1 (notes/rv17d-findings.md; the reviewer's repro was
-/// rv17d.signer.test.ts of that worktree).
+/// @notice Regression tests for review rv17d S1 and V1 (notes/rv17d-findings.md; the reviewer's
+/// repros were test/review/Rv17dSurface.t.sol and rv17d.signer.test.ts of that worktree).
 /// S1: a skew move across the 32-expiry batch boundary froze the whole surface, because either
 /// batch alone is a calendar-inverted intermediate state. Now a post carries up to 64 expiries and
 /// an underlying holds at most 64 live ones, so the whole live term structure always moves in one
-/// post.
+/// post. V1: `volAt` divided w by expiry − now while the change rule annualises by expiry − the
+/// post's timestamp, so reads drifted up between posts; it now returns the posted annualised vol.
 contract VolSurfaceOracleRv17dTest is Test {
     /// 2023-11-15 04:00 UTC; day 19,676 is bit 220 of bitmap word 76, so a year of expiries spans
     /// words 76–78.
@@ -279,5 +280,80 @@ contract VolSurfaceOracleRv17dTest is Test {
             assertEq(oracle.liveExpiries(WETH).length, live);
             assertLe(live, 64);
         }
+    }
+
+    // ================================================================ V1
+
+    /// rv17d V1: a 50 % smile posted 15 min before expiry read 86.6 % ten minutes later (w over
+    /// expiry − now). `volAt` is now the posted annualised vol, w over expiry − timestamp.
+    function test_rv17d_V1_volAtIsThePostedAnnualisedVol_fixed() public {
+        uint256 front = DAY0;
+        vm.warp(front - 15 minutes);
+        IVolSurfaceOracle.SurfaceInput memory s = IVolSurfaceOracle.SurfaceInput({
+            expiry: front,
+            a: int256(((0.25e18 * 15 minutes) / YEAR / 1e8) * 1e8),
+            b: 0,
+            rho: 0,
+            m: 0,
+            sigma: 0.1e18,
+            confidence: 1e18
+        });
+        IVolSurfaceOracle.SurfacePost memory p;
+        p.underlying = WETH;
+        p.timestamp = block.timestamp;
+        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
+        p.surfaces[0] = s;
+        _post(p);
+        (uint256 v0, , ) = oracle.volAt(WETH, front, 2000e18, 2000e18);
+        assertApproxEqRel(v0, 0.5e18, 1e14);
+        vm.warp(front - 5 minutes);
+        (uint256 v1, uint256 ts, ) = oracle.volAt(WETH, front, 2000e18, 2000e18);
+        assertEq(v1, v0, "no drift between posts");
+        assertEq(v1, SviMath.vol(SviMath.Params(s.a, 0, 0, 0, 0.1e18), 2000e18, 2000e18, front - ts));
+        vm.warp(front - 1);
+        (uint256 v2, , ) = oracle.volAt(WETH, front, 2000e18, 2000e18);
+        assertEq(v2, v0);
+    }
+
+    /// rv17d V1b: 5 min before expiry, the backdated full-confidence post the reviewer found read
+    /// 188 %; the read is now the posted vol, at most ×2 (vol, ×4 in annualised variance plus the
+    /// floor) of the 50 % smile in force.
+    function test_rv17d_V1b_backdatedFrontPostReadsWithinTheDoubling_fixed() public {
+        uint256 front = DAY0;
+        vm.warp(front - 65 minutes);
+        IVolSurfaceOracle.SurfacePost memory p;
+        p.underlying = WETH;
+        p.timestamp = block.timestamp;
+        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
+        p.surfaces[0] = _flatVariance(front, 0.25e18, 65 minutes);
+        _post(p);
+        vm.warp(front - 5 minutes);
+        uint256 ts = block.timestamp - 2297;
+        uint256 credit = ts - (block.timestamp - 1 hours);
+        uint256 allowed = SviMath.allowedChangeRatioOver(4e18, 1e18, credit);
+        uint256 q = (allowed * 0.2525e18) / 1e18 - 0.0025e18;
+        p.timestamp = ts;
+        p.surfaces[0] = _flatVariance(front, (q * 99) / 100, front - ts);
+        _post(p);
+        (uint256 v, , ) = oracle.volAt(WETH, front, 2000e18, 2000e18);
+        assertLe(v, 1.005e18, "at full confidence the 50 % smile goes no higher than ~100 % in an hour");
+    }
+
+    /// @dev A flat smile of annualised variance `varWad` over `tau` seconds (w on the quantum, down).
+    function _flatVariance(
+        uint256 expiry,
+        uint256 varWad,
+        uint256 tau
+    ) internal pure returns (IVolSurfaceOracle.SurfaceInput memory) {
+        return
+            IVolSurfaceOracle.SurfaceInput({
+                expiry: expiry,
+                a: int256(((varWad * tau) / YEAR / 1e8) * 1e8),
+                b: 0,
+                rho: 0,
+                m: 0,
+                sigma: 0.1e18,
+                confidence: 1e18
+            });
     }
 }
