@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
-import { type Hash, parseUnits } from "viem";
+import { type Address, type Hash, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
 import {
@@ -374,27 +374,27 @@ await measure("vault.deposit (cash, accruing interest, 10 % reserve, fund holds 
 const { volSurface } = contracts;
 const surfaceWallets = (await connection.viem.getWalletClients()).slice(0, 2);
 surfaceWallets.sort((x, y) => (BigInt(x.account.address) < BigInt(y.account.address) ? -1 : 1));
-async function postSurface(name: string, expiry: bigint, level: bigint): Promise<void> {
+async function postSurfaces(name: string, underlying: Address, members: readonly [bigint, bigint][]): Promise<void> {
   const now = (await publicClient.getBlock()).timestamp;
   const post: VolSurfacePost = {
-    underlying: weth.address,
+    underlying,
     timestamp: now,
-    surfaces: [
-      {
-        expiry,
-        a: (2n * level) / 100n,
-        b: level / 10n,
-        rho: -3n * 10n ** 17n,
-        m: 0n,
-        sigma: WAD / 5n,
-        confidence: WAD,
-      },
-    ],
+    surfaces: members.map(([expiry, level]) => ({
+      expiry,
+      a: (2n * level) / 100n,
+      b: level / 10n,
+      rho: -3n * 10n ** 17n,
+      m: 0n,
+      sigma: WAD / 5n,
+      confidence: WAD,
+    })),
   };
   const typed = volSurfaceTypedData(chainId, volSurface.address, post);
   const signatures = await Promise.all(surfaceWallets.map((w) => w.signTypedData({ ...typed, account: w.account })));
   await measure(name, () => volSurface.write.post([post, signatures]));
 }
+const postSurface = (name: string, expiry: bigint, level: bigint) =>
+  postSurfaces(name, weth.address, [[expiry, level]]);
 const surfaceDay = (await publicClient.getBlock()).timestamp / DAY;
 const surfaceExpiry = (surfaceDay + 30n) * DAY + 8n * 3_600n;
 await postSurface("volSurfaceOracle.post (one expiry, 2-of-3, first post of the expiry)", surfaceExpiry, WAD);
@@ -419,6 +419,27 @@ await postSurface(
   "volSurfaceOracle.post (one expiry, 2-of-3, update between two posted expiries)",
   surfaceExpiry + DAY,
   (122n * WAD) / 100n,
+);
+// A whole live term structure in one post (review rv17d S1: an underlying holds at most MAX_BATCH
+// = 64 live expiries, so a skew move never needs an intermediate state): 64 daily expiries of
+// WBTC, the level rising with expiry, first posted, then all updated ten minutes later. Reported,
+// not enforced: about 30k gas per member (issue 17's 120k is for one expiry).
+const termStructure = (scale: bigint): [bigint, bigint][] =>
+  Array.from({ length: 64 }, (_, i) => [
+    (surfaceDay + 1n + BigInt(i)) * DAY + 8n * 3_600n,
+    (scale * (WAD + (BigInt(i) * WAD) / 64n)) / 100n,
+  ]);
+await postSurfaces(
+  "volSurfaceOracle.post (64 expiries, 2-of-3, first posts)",
+  contracts.wbtc.address,
+  termStructure(100n),
+);
+await testClient.increaseTime({ seconds: 600 });
+await testClient.mine({ blocks: 1 });
+await postSurfaces(
+  "volSurfaceOracle.post (64 expiries, 2-of-3, update ten minutes later)",
+  contracts.wbtc.address,
+  termStructure(110n),
 );
 
 // The issue's targets, checked against the rows that really accrue (review r15 F3): a cash

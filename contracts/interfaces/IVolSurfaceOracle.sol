@@ -48,6 +48,10 @@ interface IVolSurfaceOracle {
     error VolSurfaceFutureTimestamp(uint256 timestamp, uint256 blockTimestamp);
     /// @notice The post was signed more than `MAX_POST_AGE` ago.
     error VolSurfaceStaleTimestamp(uint256 timestamp, uint256 blockTimestamp);
+    /// @notice The post would leave more than `max` (`MAX_BATCH`) live expiries (posted, unexpired)
+    /// for the underlying: the whole live term structure must fit one post (rv17d S1). Post fewer
+    /// expiries, or wait until one expires.
+    error VolSurfaceTooManyExpiries(uint256 count, uint256 max);
     /// @notice The post is not newer than the surface in force for `expiry` (replay or reorder).
     error VolSurfaceNotNewer(uint256 expiry, uint256 timestamp, uint256 storedTimestamp);
     /// @notice Confidence above 1e18.
@@ -100,8 +104,10 @@ interface IVolSurfaceOracle {
     /// `confidenceWad` is the carried confidence (docs/vol-surface.md).
     function surface(address underlying, uint256 expiry) external view returns (Surface memory);
 
-    /// @notice The implied volatility of `strikeWad` at `spotWad` for (`underlying`, `expiry`):
-    /// √(w(k)/T), k = ln(strike/spot), T = expiry − now in years of 365 days; WAD, rounded down.
+    /// @notice The implied volatility of `strikeWad` at `spotWad` for (`underlying`, `expiry`) as
+    /// posted: √(w(k)/τ), k = ln(strike/spot), τ = expiry − the surface's timestamp in years of 365
+    /// days (the annualisation of the change rule); WAD, rounded down. It does not drift between
+    /// posts: a reader prices with it over its own time to expiry, expiry − now.
     /// @return volWad The volatility.
     /// @return timestamp When the surface was signed, never after the block it landed in (nor
     /// after `block.timestamp`).
@@ -117,10 +123,18 @@ interface IVolSurfaceOracle {
     /// `underlying` (0 when none): the calendar check's neighbours.
     function neighbours(address underlying, uint256 expiry) external view returns (uint256 previous, uint256 next);
 
+    /// @notice The posted, unexpired expiries of `underlying`, ascending: at most `MAX_BATCH`, so
+    /// one post can carry them all.
+    function liveExpiries(address underlying) external view returns (uint256[] memory);
+
+    /// @notice How many posted, unexpired expiries `underlying` has (the length of `liveExpiries`).
+    function liveExpiryCount(address underlying) external view returns (uint256);
+
     /// @notice Post one or more expiries of one underlying, signed by a quorum.
     /// @dev `signatures` are 65-byte ECDSA signatures of `postDigest(post)` whose signers are
     /// strictly increasing. Every surface is checked (grid, confidence, admissibility, newer than
-    /// the one in force, bounded change at every k) and then every posted expiry against its
+    /// the one in force, bounded change at every k), then the live-expiry cap (`MAX_BATCH`) if
+    /// the post adds an expiry, and then every posted expiry against its
     /// neighbours (calendar at every k). Any failure reverts the whole post with a specific error.
     function post(SurfacePost calldata post, bytes[] calldata signatures) external;
 

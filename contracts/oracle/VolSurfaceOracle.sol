@@ -20,8 +20,9 @@ import {SviMath} from "../libraries/SviMath.sol";
 contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     /// @notice Most signers in the whitelist.
     uint256 public constant MAX_SIGNERS = 16;
-    /// @notice Most expiries in one post.
-    uint256 public constant MAX_BATCH = 32;
+    /// @notice Most expiries in one post, and most live (posted, unexpired) expiries per
+    /// underlying: so the whole live term structure can always move in one post (rv17d S1).
+    uint256 public constant MAX_BATCH = 64;
     /// @notice How old a post's timestamp may be when it lands.
     uint256 public constant MAX_POST_AGE = 1 hours;
     /// @notice Stored precision of a, b, ρ, m and σ: each must be a multiple of 1e8 wei (1e-10).
@@ -155,6 +156,7 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         Config memory c = _config;
         _verifyQuorum(_digest(post_), signatures, c.quorum);
 
+        bool added;
         for (uint256 i; i < n; ++i) {
             uint256 expiry = post_.surfaces[i].expiry;
             // rv17 F4: a member on the grid's time of day that was still in the future when signed
@@ -164,7 +166,14 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
                 emit SurfaceExpiredInFlight(underlying, expiry);
                 continue;
             }
-            _store(underlying, post_.surfaces[i], ts, c.changeRatioWad);
+            if (_store(underlying, post_.surfaces[i], ts, c.changeRatioWad)) added = true;
+        }
+        // At most MAX_BATCH live expiries, so one post can always carry them all (rv17d S1: a skew
+        // move split across posts has a calendar-inverted intermediate state). Only a new expiry
+        // can raise the count; expired days drop out of it by themselves.
+        if (added) {
+            uint256 live = _liveCount(underlying);
+            if (live > MAX_BATCH) revert VolSurfaceTooManyExpiries(live, MAX_BATCH);
         }
         // Calendar after every write, against the final neighbours, so the order within a post
         // does not matter; each posted expiry is checked on both sides.
@@ -186,8 +195,14 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         return expiry <= block.timestamp && expiry > ts && expiry % 1 days == SeriesLib.EXPIRY_TIME_OF_DAY;
     }
 
-    /// @dev Checks one surface, applies the bounded-change rule, stores it.
-    function _store(address underlying, SurfaceInput calldata s, uint256 ts, uint256 ratioWad) private {
+    /// @dev Checks one surface, applies the bounded-change rule, stores it; true for a first post
+    /// of the expiry (a new live expiry).
+    function _store(
+        address underlying,
+        SurfaceInput calldata s,
+        uint256 ts,
+        uint256 ratioWad
+    ) private returns (bool first) {
         uint256 expiry = s.expiry;
         if (!SeriesLib.onExpiryGrid(expiry, block.timestamp)) revert VolSurfaceExpiryNotOnGrid(expiry);
         if (s.confidence > 1e18) revert VolSurfaceInvalidConfidence(s.confidence);
@@ -200,25 +215,35 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         uint256 stored = _surfaces[underlying][expiry];
         uint256 storedTs = stored & ((1 << _TS_BITS) - 1);
         if (ts <= storedTs) revert VolSurfaceNotNewer(expiry, ts, storedTs);
-        uint256 confidence = s.confidence;
-        if (storedTs != 0) {
-            // Per unit of time: the annualised variance is bounded against the surface in force by
-            // R(c)^(elapsed / period), at the confidence carried forward (docs/vol-surface.md,
-            // "Bounded change"). Credit starts no earlier than one period before the block (rv17b G2).
-            (SviMath.Params memory previous, , uint256 previousConfidence) = _unpack(stored);
-            uint256 elapsed = SviMath.changeElapsed(storedTs, ts, block.timestamp);
-            confidence = SviMath.carriedConfidence(previousConfidence, confidence, elapsed);
-            uint256 allowed = SviMath.allowedChangeRatioOver(ratioWad, confidence, elapsed);
-            // Each smile annualised by its own time to expiry (rv17c H1): expiry > block ≥ ts >
-            // storedTs ≥ expiry − 365 days − 1 h, so neither τ is 0 and both are in range.
-            SviMath.checkChange(previous, p, allowed, expiry - storedTs, expiry - ts);
-        }
+        uint256 confidence = storedTs == 0 ? s.confidence : _checkChange(stored, p, s.confidence, expiry, ts, ratioWad);
         _surfaces[underlying][expiry] = _pack(s, ts, confidence);
-        if (storedTs == 0) {
+        first = storedTs == 0;
+        if (first) {
             uint256 day = expiry / 1 days;
             _postedDays[underlying][day >> 8] |= 1 << (day & 255);
         }
         emit SurfacePosted(underlying, expiry, ts, s);
+    }
+
+    /// @dev The bounded-change rule against the surface in force `stored` (posted at `storedTs` ≠ 0);
+    /// returns the confidence carried forward. Per unit of time: the annualised variance is bounded
+    /// by R(c)^(elapsed / period), at the carried confidence (docs/vol-surface.md, "Bounded
+    /// change"). Credit starts no earlier than one period before the block (rv17b G2).
+    function _checkChange(
+        uint256 stored,
+        SviMath.Params memory p,
+        uint256 postedConfidence,
+        uint256 expiry,
+        uint256 ts,
+        uint256 ratioWad
+    ) private view returns (uint256 confidence) {
+        (SviMath.Params memory previous, uint256 storedTs, uint256 previousConfidence) = _unpack(stored);
+        uint256 elapsed = SviMath.changeElapsed(storedTs, ts, block.timestamp);
+        confidence = SviMath.carriedConfidence(previousConfidence, postedConfidence, elapsed);
+        uint256 allowed = SviMath.allowedChangeRatioOver(ratioWad, confidence, elapsed);
+        // Each smile annualised by its own time to expiry (rv17c H1): expiry > block ≥ ts >
+        // storedTs ≥ expiry − 365 days − 1 h, so neither τ is 0 and both are in range.
+        SviMath.checkChange(previous, p, allowed, expiry - storedTs, expiry - ts);
     }
 
     /// @dev Reverts unless `signatures` hold at least `quorum_` valid signatures of `digest` by
@@ -275,7 +300,32 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         if (expiry <= block.timestamp) revert VolSurfaceExpired(expiry);
         SviMath.Params memory p;
         (p, timestamp, confidenceWad) = _unpack(stored);
-        volWad = SviMath.vol(p, spotWad, strikeWad, expiry - block.timestamp);
+        // The posted annualised vol: w over the time to expiry from the post's timestamp, as the
+        // change rule and the signers annualise it (rv17d V1). Divided by expiry − now instead, a
+        // read would drift up between posts without bound near expiry. timestamp ≤ the landing
+        // block < expiry, so the divisor is ≥ 1 s.
+        volWad = SviMath.vol(p, spotWad, strikeWad, expiry - timestamp);
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function liveExpiries(address underlying) external view returns (uint256[] memory expiries) {
+        expiries = new uint256[](_liveCount(underlying));
+        mapping(uint256 => uint256) storage days_ = _postedDays[underlying];
+        (uint256 firstDay, uint256 lastWord) = _liveDays();
+        uint256 i;
+        for (uint256 w = firstDay >> 8; w <= lastWord; ++w) {
+            uint256 bits = days_[w];
+            if (w == firstDay >> 8) bits &= type(uint256).max << (firstDay & 255);
+            while (bits != 0) {
+                expiries[i++] = ((w << 8) | LibBit.ffs(bits)) * 1 days + SeriesLib.EXPIRY_TIME_OF_DAY;
+                bits &= bits - 1;
+            }
+        }
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function liveExpiryCount(address underlying) external view returns (uint256) {
+        return _liveCount(underlying);
     }
 
     /// @inheritdoc IVolSurfaceOracle
@@ -363,8 +413,27 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         return (1 << bits) - 1;
     }
 
+    /// @dev The first day whose 08:00 UTC is after the block, and the bitmap word of the horizon's
+    /// last day: every live posted day is in [firstDay, (lastWord + 1) << 8) (a day is posted only
+    /// within the horizon, which only moves forward).
+    function _liveDays() private view returns (uint256 firstDay, uint256 lastWord) {
+        firstDay = (block.timestamp - SeriesLib.EXPIRY_TIME_OF_DAY) / 1 days + 1;
+        lastWord = ((block.timestamp + SeriesLib.MAX_EXPIRY_HORIZON) / 1 days) >> 8;
+    }
+
+    /// @dev Posted days whose 08:00 UTC is after the block: the popcount of at most three bitmap
+    /// words (366 days), the first one's past days shifted out.
+    function _liveCount(address underlying) private view returns (uint256 count) {
+        mapping(uint256 => uint256) storage days_ = _postedDays[underlying];
+        (uint256 firstDay, uint256 lastWord) = _liveDays();
+        uint256 w = firstDay >> 8;
+        count = LibBit.popCount(days_[w] >> (firstDay & 255));
+        while (w < lastWord) count += LibBit.popCount(days_[++w]);
+    }
+
     /// @dev Nearest posted days strictly before and after `expiry`'s day, unexpired and within the
-    /// horizon, as expiries (0 when none). At most three bitmap words per side (366 days).
+    /// horizon, as expiries (0 when none): an expired day is never a neighbour. At most three
+    /// bitmap words per side (366 days).
     function _neighbours(address underlying, uint256 expiry) private view returns (uint256 previous, uint256 next) {
         mapping(uint256 => uint256) storage days_ = _postedDays[underlying];
         uint256 day = expiry / 1 days;
@@ -379,11 +448,13 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
                 if (d >= firstDay) previous = d * 1 days + SeriesLib.EXPIRY_TIME_OF_DAY;
             }
         }
-        // Above: up to the horizon.
+        // Above: up to the horizon, and never an expired day (the oracle only asks for live
+        // expiries, after which every day is live; the view may be asked for an expired one).
         uint256 lastDay = (block.timestamp + SeriesLib.MAX_EXPIRY_HORIZON) / 1 days;
-        if (day < lastDay) {
-            uint256 wordIdx = (day + 1) >> 8;
-            uint256 bits = days_[wordIdx] & (type(uint256).max << ((day + 1) & 255));
+        uint256 from = day + 1 < firstDay ? firstDay : day + 1;
+        if (from <= lastDay) {
+            uint256 wordIdx = from >> 8;
+            uint256 bits = days_[wordIdx] & (type(uint256).max << (from & 255));
             while (bits == 0 && wordIdx < lastDay >> 8) bits = days_[++wordIdx];
             if (bits != 0) {
                 uint256 d = (wordIdx << 8) | LibBit.ffs(bits);

@@ -816,7 +816,10 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   VolSurfaceUnknownUnderlying: ([u]) => `${str(u)} is not listed on the vol-surface oracle; have the admin list it`,
   VolSurfaceExpiryNotOnGrid: ([expiry]) =>
     `Expiry ${when(expiry)} is not on the series grid (08:00 UTC, in the future, within 365 days); pick a grid expiry`,
-  VolSurfaceInvalidBatchSize: ([n]) => `A post must carry 1 to 32 surfaces, not ${str(n)}; split it`,
+  VolSurfaceInvalidBatchSize: ([n]) =>
+    `A post must carry 1 to 64 surfaces, not ${str(n)}; an underlying holds at most 64 live expiries, so its whole term structure fits one post`,
+  VolSurfaceTooManyExpiries: ([count, max]) =>
+    `The post would leave ${str(count)} live expiries for the underlying, more than ${str(max)}: the whole live term structure must fit one post; post fewer expiries, or wait until one expires`,
   VolSurfaceFutureTimestamp: ([ts, now]) =>
     `The post is dated ${when(ts)}, after the block (${when(now)}); sign a few seconds in the past, e.g. at the latest block's time`,
   VolSurfaceStaleTimestamp: ([ts, now]) =>

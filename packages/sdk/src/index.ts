@@ -233,6 +233,13 @@ export {
   quantizeVolSurfaceInput,
 } from "./volSurface/quantum.js";
 export {
+  VOL_SURFACE_MAX_BATCH,
+  VolSurfaceInvalidBatchSizeError,
+  VolSurfaceTooManyExpiriesError,
+  checkVolSurfacePostExpiries,
+  volSurfaceLiveExpiriesAfter,
+} from "./volSurface/liveExpiries.js";
+export {
   type SignVolSurfacePostParameters,
   type SignVolSurfacePostReturnType,
   signVolSurfacePost,

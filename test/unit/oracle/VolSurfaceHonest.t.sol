@@ -72,21 +72,29 @@ contract VolSurfaceHonestTest is Test {
     }
 
     /// A term structure of 74 expiries, 7 to 180 days (adjacent ATM total variance 2 % to
-    /// 13 % apart, 3 % typically): SSVI with ρ = −0.4, η = 1, γ = 0.5 and ATM vol 0.7·(T/30d)^−0.05,
-    /// posted in three batches (≤ 32 each). An hour later the level rises 10 %; the batches go
-    /// longest first, so that every intermediate state is free of calendar arbitrage too (raising
-    /// the level, a longer expiry must move first).
+    /// 13 % apart, 3 % typically): SSVI with ρ = −0.4, η = 1, γ = 0.5 and ATM vol 0.7·(T/30d)^−0.05.
+    /// An underlying holds at most `MAX_BATCH` = 64 live expiries (rv17d S1), so its first 64 (7 to
+    /// 125 days) are posted in one post, and an hour later the level rises 10 % in one post of all
+    /// 64: no intermediate state to keep in calendar order. The 65th is refused
+    /// `VolSurfaceTooManyExpiries`.
     function test_honest_termStructure7to180DaysAndAnHourlyMove() public {
-        _postTerm(_ts1(), 0, 25);
-        _postTerm(_ts1(), 25, 50);
-        _postTerm(_ts1(), 50, 74);
-        vm.warp(T0 + 1 hours);
-        _postTerm(_ts2(), 50, 74);
-        _postTerm(_ts2(), 25, 50);
-        _postTerm(_ts2(), 0, 25);
+        _postTerm(_ts1(), 0, 64);
         uint256[74] memory d = _days();
+        IVolSurfaceOracle.SurfacePost memory p;
+        p.underlying = WETH;
+        p.timestamp = block.timestamp;
+        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
+        p.surfaces[0] = _input(_expiry(d[64]), _ts1()[64]);
+        bytes32 digest = oracle.postDigest(p);
+        bytes[] memory sigs = new bytes[](2);
+        sigs[0] = _sig(keys[0], digest);
+        sigs[1] = _sig(keys[1], digest);
+        vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceTooManyExpiries.selector, 65, 64));
+        oracle.post(p, sigs);
+        vm.warp(T0 + 1 hours);
+        _postTerm(_ts2(), 0, 64);
         int256[5][74] memory t2 = _ts2();
-        for (uint256 i; i < 74; ++i) assertEq(oracle.surface(WETH, _expiry(d[i])).a, t2[i][0]);
+        for (uint256 i; i < 64; ++i) assertEq(oracle.surface(WETH, _expiry(d[i])).a, t2[i][0]);
     }
 
     /// The same kind of structure, 25 expiries from 7 to 174 days, moved in one post an hour

@@ -220,8 +220,8 @@ contract VolSurfaceOracleTest is Test {
         p.underlying = WETH;
         p.timestamp = T0;
         _expectRejected(p, abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceInvalidBatchSize.selector, 0));
-        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](33);
-        _expectRejected(p, abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceInvalidBatchSize.selector, 33));
+        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](65);
+        _expectRejected(p, abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceInvalidBatchSize.selector, 65));
     }
 
     function test_revert_futureAndStaleTimestamps() public {

@@ -184,6 +184,14 @@ export const volSurfaceOracleAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "uint256", name: "count", type: "uint256" },
+      { internalType: "uint256", name: "max", type: "uint256" },
+    ],
+    name: "VolSurfaceTooManyExpiries",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "address", name: "underlying", type: "address" }],
     name: "VolSurfaceUnknownUnderlying",
     type: "error",
@@ -399,6 +407,20 @@ export const volSurfaceOracleAbi = [
     inputs: [{ internalType: "address", name: "account", type: "address" }],
     name: "isSigner",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "underlying", type: "address" }],
+    name: "liveExpiries",
+    outputs: [{ internalType: "uint256[]", name: "expiries", type: "uint256[]" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "underlying", type: "address" }],
+    name: "liveExpiryCount",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },

@@ -27,10 +27,12 @@ export interface GetVolSurfaceReturnType {
   /** The carried confidence, in [0, 1e18]: min(signed, previous + 1 per hour) (`sviCarriedConfidence`). */
   confidenceWad: bigint;
   /**
-   * The implied vol of `strikeWad` at `spotWad` with `secondsToExpiry` left, from this surface,
-   * exactly as the oracle's `volAt` computes it.
+   * The implied vol of `strikeWad` at `spotWad` from this surface, annualised over
+   * `secondsToExpiry`. The oracle's `volAt` is the posted annualised vol, over the time to expiry
+   * from the surface's timestamp (rv17d V1: it does not drift between posts), so
+   * `secondsToExpiry = expiry − timestamp`, the default, equals it to the wei.
    */
-  volAt(spotWad: bigint, strikeWad: bigint, secondsToExpiry: bigint): bigint;
+  volAt(spotWad: bigint, strikeWad: bigint, secondsToExpiry?: bigint): bigint;
 }
 
 export type GetVolSurfaceErrorType = PledgeErrorType | ReadContractErrorType;
@@ -44,7 +46,8 @@ export type GetVolSurfaceErrorType = PledgeErrorType | ReadContractErrorType;
  *
  * @example
  * const surface = await getVolSurface(publicClient, { addressBook, underlying: weth, expiry });
- * surface.volAt(2000n * 10n ** 18n, 1800n * 10n ** 18n, expiry - now) > 0n; // true
+ * const [vol] = await publicClient.readContract({ address: addressBook.contracts.VolSurfaceOracle!, abi: volSurfaceOracleAbi, functionName: "volAt", args: [weth, expiry, 2000n * 10n ** 18n, 1800n * 10n ** 18n] });
+ * surface.volAt(2000n * 10n ** 18n, 1800n * 10n ** 18n, expiry - surface.timestamp) === vol; // true: the posted vol
  */
 export async function getVolSurface(
   client: ReadClient,
@@ -64,6 +67,7 @@ export async function getVolSurface(
     params: p,
     timestamp: s.timestamp,
     confidenceWad: s.confidenceWad,
-    volAt: (spotWad, strikeWad, secondsToExpiry) => sviVol(p, spotWad, strikeWad, secondsToExpiry),
+    volAt: (spotWad, strikeWad, secondsToExpiry = params.expiry - s.timestamp) =>
+      sviVol(p, spotWad, strikeWad, secondsToExpiry),
   };
 }

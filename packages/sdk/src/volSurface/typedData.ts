@@ -15,7 +15,7 @@ export interface VolSurfaceInput extends SviParams {
   confidence: bigint;
 }
 
-/** A post, as `IVolSurfaceOracle.SurfacePost`: one underlying, one signing time, 1–32 expiries. */
+/** A post, as `IVolSurfaceOracle.SurfacePost`: one underlying, one signing time, 1–64 expiries. */
 export interface VolSurfacePost {
   underlying: Address;
   /**
