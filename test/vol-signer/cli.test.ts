@@ -233,9 +233,10 @@ describe("pledge-vol-signer CLI: bad input is one line and a non-zero exit", () 
     );
   });
 
-  it("sign: 40 daily expiries are fitted jointly and written as two payloads, to post in order; --fit is checked", async () => {
+  it("sign: 40 daily expiries are fitted jointly and written as one payload; 65 are refused in one line; --fit is checked", async () => {
     const rows: string[] = [];
-    for (let d = 1; d <= 40; d++) {
+    const rows65: string[] = [];
+    for (let d = 1; d <= 65; d++) {
       const e = expiryIn(NOW, d);
       const T = Number(e - NOW) / (365 * 86400);
       const [rho, theta] = [-0.3, 0.36 * T];
@@ -248,12 +249,14 @@ describe("pledge-vol-signer CLI: bad input is one line and a non-zero exit", () 
         sigma: wad(Math.sqrt(1 - rho * rho) / phi),
       };
       const ks = [-2, -1, -0.5, 0, 0.5, 1, 2].map((z) => z * 0.6 * Math.sqrt(T));
-      for (const q of sviQuotes({ truth: smile, now: NOW, expiry: e, ks, spread: 0.01 }))
-        rows.push(
-          `${WETH},${e},${num(q.strikeWad).toFixed(6)},2000,${num(q.bidWad).toFixed(8)},${num(q.askWad).toFixed(8)}`,
-        );
+      for (const q of sviQuotes({ truth: smile, now: NOW, expiry: e, ks, spread: 0.01 })) {
+        const row = `${WETH},${e},${num(q.strikeWad).toFixed(6)},2000,${num(q.bidWad).toFixed(8)},${num(q.askWad).toFixed(8)}`;
+        if (d <= 40) rows.push(row);
+        rows65.push(row);
+      }
     }
     const quotes = await file("daily.csv", [header, ...rows].join("\n"));
+    const quotes65 = await file("daily65.csv", [header, ...rows65].join("\n"));
     const args = [
       "sign",
       quotes,
@@ -274,17 +277,22 @@ describe("pledge-vol-signer CLI: bad input is one line and a non-zero exit", () 
     );
     const signed = await signerCli([...args, "--out", path.join(dir, "daily.json")], env);
     assert.equal(signed.code, 0, signed.stderr.join("\n"));
-    const logged = signed.stdout.map((line) => JSON.parse(line) as { msg: string; fit?: string; posts?: number });
+    const logged = signed.stdout.map((line) => JSON.parse(line) as { msg: string; fit?: string; expiries?: number });
     assert.deepEqual(
-      logged.filter((l) => l.msg.startsWith("term structure")).map((l) => [l.fit, l.posts]),
-      [["joint", 2]],
+      logged.filter((l) => l.msg.startsWith("term structure")).map((l) => [l.fit, l.expiries]),
+      [["joint", 40]],
     );
-    const sizes = [];
-    for (const n of [1, 2]) {
-      const text = await readFile(path.join(dir, `daily.${n}.json`), "utf8");
-      sizes.push(parsePayload(text, `daily.${n}.json`).post.surfaces.length);
-    }
-    assert.deepEqual(sizes, [32, 8]);
+    const text = await readFile(path.join(dir, "daily.json"), "utf8");
+    assert.equal(parsePayload(text, "daily.json").post.surfaces.length, 40);
+    const refused = await signerCli(
+      [...args.slice(0, 1), quotes65, ...args.slice(2), "--out", path.join(dir, "d65.json")],
+      env,
+    );
+    assertRefused(
+      refused,
+      ExitCode.REJECTED,
+      /^error: 65 expiries quoted: the oracle holds at most 64 live expiries per underlying and takes them all in one post \(VolSurfaceInvalidBatchSize\); quote at most 64 .*; nothing signed or posted$/,
+    );
   });
 });
 

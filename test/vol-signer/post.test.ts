@@ -90,7 +90,6 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
     const context = await readOracleContext(publicClient, {
       oracle: oracle.address,
       underlying: options.underlying ?? WETH,
-      expiries: [...new Set(quotes.map((q) => q.expiry))],
     });
     const built = buildPost(quotes, {
       nowSeconds: now,
@@ -249,22 +248,23 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
 
   /**
    * rv17c H2: independent per-expiry fits of a dense term structure are refused by the oracle's
-   * calendar bound; the joint (SSVI) fit is accepted. Noisy quotes (±1 vol point, seeded, 2-point
-   * spreads) of a 60 %-vol SSVI surface (ρ −0.3, φ = θ^−½) on every day out to 90 days: 90
-   * expiries, three posts landed in order, every smile held as signed. The same quotes fitted per
-   * expiry are refused before signing with one line, and the oracle refuses that post too.
+   * calendar bound; the joint (SSVI) fit is accepted. rv17d S1: the whole live term structure goes
+   * in one post (at most 64 expiries), so a skew move is never split. Noisy quotes (±1 vol point,
+   * seeded, 2-point spreads) of a 60 %-vol SSVI surface (ρ −0.3, φ = θ^−½) on every day out to 64
+   * days: one post, every smile held as signed. The same quotes fitted per expiry are refused
+   * before signing with one line. A 65th expiry is refused with one line, before fitting.
    */
-  it("a daily term structure to 90 days from noisy quotes: fitted jointly, three posts, all accepted; refitted 15 min later +10 %, accepted; a minute later unchanged, shape kept, accepted", async () => {
+  it("a daily term structure of 64 expiries from noisy quotes: one post, accepted; +10 % 15 min later; a minute later unchanged, shape kept; two hours later ρ −0.3 → −0.35 in one post (rv17d S1); a 65th expiry refused", async () => {
     const DAILY: Address = "0x00000000000000000000000000000000000000d1";
     await oracle.write.setUnderlying([DAILY, true]);
     const start = BigInt(await networkHelpers.time.latest());
-    const expiries = Array.from({ length: 90 }, (_, d) => expiryIn(start, d + 1));
-    /** Noisy quotes (seed `seed`) of the SSVI surface with total variance ×`scale`, at `now`. */
-    const dailyQuotes = (now: bigint, seed: number, scale = 1): Quote[] => {
+    const expiries = Array.from({ length: 64 }, (_, d) => expiryIn(start, d + 1));
+    /** Noisy quotes (seed `seed`) of the SSVI surface with total variance ×`scale` and skew ρ, at `now`. */
+    const dailyQuotes = (now: bigint, seed: number, scale = 1, rho = -0.3, days = expiries): Quote[] => {
       const rnd = seeded(seed);
-      return expiries.flatMap((expiry) => {
+      return days.flatMap((expiry) => {
         const T = Number(expiry - now) / (365 * 86400);
-        const [rho, theta] = [-0.3, 0.36 * T * scale];
+        const theta = 0.36 * T * scale;
         const phi = 1 / Math.sqrt(theta);
         const truth = {
           a: wad((theta * (1 - rho * rho)) / 2),
@@ -281,35 +281,46 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
         }));
       });
     };
-    /** Two signers sign each post of `built`; the poster lands them in order; the oracle holds them. */
+    /** Two signers sign the post of `built`; the poster lands it; the oracle holds it. */
     const postAll = async (built: ReturnType<typeof buildPost>) => {
-      for (const post of built.posts) {
-        const payloads = await Promise.all(
-          [0, 1].map(async (i) => ({
-            file: `daily-${i}.json`,
-            payload: await signPayload(signers[i]!, { chainId, oracle: oracle.address, post }),
-          })),
-        );
-        const merged = await mergePayloads(payloads);
-        const { gasUsed } = await postSigned(publicClient, poster!, {
-          oracle: merged.oracle,
-          signed: merged.signed,
-          signers: merged.signers,
-        });
-        console.log(`    posted ${post.surfaces.length} daily expiries: ${gasUsed} gas`);
-      }
-      for (const x of built.posts.flatMap((p) => p.surfaces)) {
+      const post = built.post;
+      const payloads = await Promise.all(
+        [0, 1].map(async (i) => ({
+          file: `daily-${i}.json`,
+          payload: await signPayload(signers[i]!, { chainId, oracle: oracle.address, post }),
+        })),
+      );
+      const merged = await mergePayloads(payloads);
+      const { gasUsed } = await postSigned(publicClient, poster!, {
+        oracle: merged.oracle,
+        signed: merged.signed,
+        signers: merged.signers,
+      });
+      console.log(`    posted ${post.surfaces.length} daily expiries in one post: ${gasUsed} gas`);
+      for (const x of post.surfaces) {
         const held = await onChain(x.expiry, DAILY);
         assert.deepEqual(held.params, { a: x.a, b: x.b, rho: x.rho, m: x.m, sigma: x.sigma });
-        assert.equal(held.timestamp, built.post.timestamp);
+        assert.equal(held.timestamp, post.timestamp);
       }
     };
+    const context = () => readOracleContext(publicClient, { oracle: oracle.address, underlying: DAILY });
     const now = start;
     const quotes = dailyQuotes(now, 17);
-    const context = await readOracleContext(publicClient, { oracle: oracle.address, underlying: DAILY, expiries });
+    const ctx0 = await context();
+    // 65 expiries: refused with one line before anything is fitted.
+    const day65 = expiryIn(start, 65);
+    assert.throws(
+      () => buildPost(dailyQuotes(now, 17, 1, -0.3, [...expiries, day65]), { nowSeconds: now, oracle: undefined }),
+      (e: unknown) =>
+        e instanceof VolSignerError &&
+        !e.message.includes("\n") &&
+        /^65 expiries quoted: the oracle holds at most 64 live expiries per underlying and takes them all in one post .*; nothing signed or posted$/.test(
+          e.message,
+        ),
+    );
     // Per expiry: refused before signing, one line naming the pair.
     assert.throws(
-      () => buildPost(quotes, { nowSeconds: now, oracle: context, fit: "per-expiry" }),
+      () => buildPost(quotes, { nowSeconds: now, oracle: ctx0, fit: "per-expiry" }),
       (e: unknown) =>
         e instanceof VolSignerError &&
         !e.message.includes("\n") &&
@@ -317,43 +328,59 @@ describe("vol-signer: two signers sign, the poster posts, the oracle holds the f
           e.message,
         ),
     );
-    const built = buildPost(quotes, { nowSeconds: now, oracle: context });
+    const built = buildPost(quotes, { nowSeconds: now, oracle: ctx0 });
     assert.equal(built.fitMode, "joint", "auto picks the joint fit for daily expiries");
-    assert.deepEqual(
-      built.posts.map((p) => p.surfaces.length),
-      [32, 32, 26],
-    );
+    assert.equal(built.post.surfaces.length, 64);
     for (const f of built.fits) assert.ok(f.rmseVol < 0.02, `${f.expiry}: ${f.rmseVol}`);
     await postAll(built);
+    assert.equal(await oracle.read.liveExpiryCount([DAILY]), 64n);
+
+    // With 64 live, a 65th expiry alone is refused before signing (the chain's cap), one line.
+    await assert.rejects(
+      async () =>
+        buildPost(dailyQuotes(now + 1n, 20, 1, -0.3, [day65]), { nowSeconds: now + 1n, oracle: await context() }),
+      (e: unknown) =>
+        e instanceof VolSignerError &&
+        !e.message.includes("\n") &&
+        /^1 expiries quoted and 64 other live on chain \(.*, … 61 more\) make 65 live expiries: .*VolSurfaceTooManyExpiries.*; nothing signed or posted$/.test(
+          e.message,
+        ),
+    );
 
     // 15 minutes later: the level up 10 %, fresh noise; refitted jointly, checked against the
-    // surfaces in force (change and calendar, post by post), all accepted at full confidence.
+    // surfaces in force (change and calendar), all accepted at full confidence in one post.
     await networkHelpers.time.increase(900);
     const later = BigInt(await networkHelpers.time.latest());
-    const update = buildPost(dailyQuotes(later, 18, 1.1), {
-      nowSeconds: later,
-      oracle: await readOracleContext(publicClient, { oracle: oracle.address, underlying: DAILY, expiries }),
-    });
+    const update = buildPost(dailyQuotes(later, 18, 1.1), { nowSeconds: later, oracle: await context() });
     assert.ok(
       update.fits.every((f) => f.change !== undefined && f.confidenceWad === WAD),
       "every expiry an update at full confidence",
     );
+    assert.deepEqual(update.unquoted, []);
     await postAll(update);
 
     // A minute later, the same market with fresh noise (rv17d S2): the shape in force is read back
-    // from the chain and kept, the levels stay within the quotes' noise, and all 90 expiries are
+    // from the chain and kept, the levels stay within the quotes' noise, and all 64 expiries are
     // accepted at full confidence (a free refit's noise exceeds the minute's ×1.023).
     await networkHelpers.time.increase(60);
     const minute = BigInt(await networkHelpers.time.latest());
-    const refit = buildPost(dailyQuotes(minute, 19, 1.1), {
-      nowSeconds: minute,
-      oracle: await readOracleContext(publicClient, { oracle: oracle.address, underlying: DAILY, expiries }),
-    });
+    const refit = buildPost(dailyQuotes(minute, 19, 1.1), { nowSeconds: minute, oracle: await context() });
     assert.equal(refit.shape?.held, true, "the shape in force is kept");
     assert.ok(
       refit.fits.every((f) => f.change !== undefined && f.confidenceWad === WAD),
       "every expiry an update at full confidence",
     );
     await postAll(refit);
+
+    // rv17d S1: two hours later the skew steepens, ρ −0.3 → −0.35 at the same level. Split at a
+    // post boundary it was refused for every expiry (a wing inversion at the boundary either way);
+    // in one post it is signed and accepted, every expiry at full confidence.
+    await networkHelpers.time.increase(7200);
+    const skewed = BigInt(await networkHelpers.time.latest());
+    const skew = buildPost(dailyQuotes(skewed, 21, 1.1, -0.35), { nowSeconds: skewed, oracle: await context() });
+    assert.equal(skew.shape?.held, false, "the quotes' shape moved");
+    assert.ok(skew.fits.every((f) => f.confidenceWad === WAD));
+    await postAll(skew);
+    assert.ok(num((await onChain(expiries[0]!, DAILY)).params.rho) < -0.33);
   });
 });

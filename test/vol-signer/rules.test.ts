@@ -27,6 +27,7 @@ const posted = buildPost(quotes(), { nowSeconds: NOW }).post.surfaces[0]!;
 const chain = (inForce: { timestamp: bigint; confidenceWad: bigint }, blockTimestamp = NOW): OracleContext => ({
   changeRatioWad: 4n * WAD,
   blockTimestamp,
+  liveExpiries: [expiry],
   surfaces: new Map([[expiry, { params: posted, ...inForce }]]),
 });
 const refused =

@@ -1,7 +1,8 @@
 /**
  * Review rv17d's signer findings as regressions (repros from test/review/rv17d.signer.test.ts on
- * the review's worktree, asserting the fixed behaviour): B1 an impossible date, B2 a spot or strike
- * beyond the SDK's Black–Scholes domain, S2 minute-cadence refits of an unchanged market.
+ * the review's worktree, asserting the fixed behaviour): S1 a skew move across the old 32-expiry
+ * batch boundary, B1 an impossible date, B2 a spot or strike beyond the SDK's Black–Scholes domain,
+ * S2 minute-cadence refits of an unchanged market.
  *
  * Pure: buildPost against a synthetic OracleContext (the surfaces in force as the chain holds them
  * after the first post lands), no chain needed.
@@ -23,7 +24,7 @@ import {
 } from "../../packages/vol-signer/src/index.js";
 import { NOW, WAD, WETH, expiryIn, num, seeded, sviQuotes, wad } from "./helpers.js";
 
-const N = 40; // daily expiries: more than one post (32)
+const N = 40; // daily expiries: more than the old post size (32), which rv17d S1 was about
 const expiries = Array.from({ length: N }, (_, d) => expiryIn(NOW, d + 1));
 
 /** Noisy quotes (±1 vol point, 2-point spreads) of a 60 %-vol SSVI surface (θ = 0.36·T·scale, φ = θ^−½). */
@@ -48,20 +49,41 @@ function dailyQuotes(now: bigint, seed: number, scale = 1, rho = -0.3): Quote[] 
 /** The chain after every post of `built` landed at `ts`, read in a block at `block`. */
 function landed(built: ReturnType<typeof buildPost>, ts: bigint, block: bigint): OracleContext {
   const surfaces = new Map<bigint, { params: SviParams; timestamp: bigint; confidenceWad: bigint }>();
-  for (const p of built.posts)
-    for (const s of p.surfaces)
-      surfaces.set(s.expiry, {
-        params: { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma },
-        timestamp: ts,
-        confidenceWad: s.confidence,
-      });
-  return { changeRatioWad: 4n * WAD, blockTimestamp: block, surfaces };
+  for (const s of built.post.surfaces)
+    surfaces.set(s.expiry, {
+      params: { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma },
+      timestamp: ts,
+      confidenceWad: s.confidence,
+    });
+  return { changeRatioWad: 4n * WAD, blockTimestamp: block, liveExpiries: [...surfaces.keys()], surfaces };
 }
 
 const first = buildPost(dailyQuotes(NOW, 17), { nowSeconds: NOW });
 const header = "underlying,expiry,strike,spot,bid_iv,ask_iv";
 
 describe("rv17d signer findings, fixed", () => {
+  /**
+   * S1 (P2): split as [32, 8], a skew move across the boundary was refused for every expiry, both
+   * orders (each post alone is a calendar-inverted intermediate state). The whole term structure
+   * now goes in one post: the steepening ρ −0.3 → −0.35 two hours later and the post-crash
+   * normalisation (ρ −0.5 at 2× variance → ρ −0.4 at 1.5×) are signed, every expiry at full
+   * confidence, and the fitted skew follows the quotes.
+   */
+  it("S1: skew moves of 40 daily expiries go in one post and are signed (refused as [32, 8] before)", () => {
+    assert.equal(first.post.surfaces.length, N);
+    const later = NOW + 7200n;
+    const crashed = buildPost(dailyQuotes(NOW, 17, 2, -0.5), { nowSeconds: NOW });
+    for (const [from, scale, rho] of [
+      [first, 1, -0.35],
+      [crashed, 1.5, -0.4],
+    ] as const) {
+      const b = buildPost(dailyQuotes(later, 18, scale, rho), { nowSeconds: later, oracle: landed(from, NOW, later) });
+      assert.equal(b.post.surfaces.length, N, "one post");
+      assert.ok(b.fits.every((f) => f.confidenceWad === WAD && f.change !== undefined));
+      assert.ok(Math.abs(num(b.fits[0]!.params.rho) - rho) < 0.01, `ρ ${num(b.fits[0]!.params.rho)}`);
+    }
+  });
+
   it("S2: an unchanged market refitted 1, 1.5 and 2 minutes later keeps the shape in force and is posted at full confidence", () => {
     const results: string[] = [];
     // Seed 33: the noisiest shape of 60 seeds (the shape in force misses 7.3 % more than a free fit).

@@ -5,8 +5,9 @@
  * `quantizeVolSurfaceInput`) and checked with the SDK's exact mirrors of the oracle's checks, in
  * the oracle's order — admissibility, then against the surface in force as the chain holds it (its
  * stored timestamp and carried confidence): not newer, and the bounded change over the credit the
- * post earns in any block it may land in (`changeRule.ts`), then calendar against the neighbouring
- * expiries of the post and on chain, batch by batch when more than 32 expiries need several posts.
+ * post earns in any block it may land in (`changeRule.ts`), the live-expiry cap (the whole live
+ * term structure, at most 64 expiries, goes in one post: rv17d S1), then calendar against the
+ * neighbouring expiries of the post and on chain.
  * Expiries that expire within the landing latency are dropped. A move beyond the bound is signed
  * at the highest confidence the oracle admits it at, or refused (docs/vol-surface.md, "Signer
  * service"). Any other failure is a `VolSignerError` and no post is returned.
@@ -17,6 +18,8 @@ import {
   EXPIRY_TIME_OF_DAY,
   MathError,
   SVI_CHANGE_CONFIDENCE_FLOOR_WAD,
+  VOL_SURFACE_MAX_BATCH,
+  checkVolSurfacePostExpiries,
   type SviParams,
   type VolSurfaceInput,
   type VolSurfacePost,
@@ -50,8 +53,11 @@ const YEAR_SECONDS = 365 * 86_400;
 const MAX_HORIZON = 365n * DAY;
 /** `VolSurfaceOracle.MAX_POST_AGE`: a post older than this when it lands is refused. */
 export const MAX_POST_AGE = 3600n;
-/** `VolSurfaceOracle.MAX_BATCH`: more expiries go in several posts (`BuildPostResult.posts`). */
-export const MAX_BATCH = 32;
+/**
+ * `VolSurfaceOracle.MAX_BATCH` (the SDK's `VOL_SURFACE_MAX_BATCH`): most expiries in one post,
+ * and most live expiries per underlying. Every expiry goes in one post (rv17d S1); more are refused.
+ */
+export const MAX_BATCH = Number(VOL_SURFACE_MAX_BATCH);
 /**
  * `fit: "auto"` fits jointly (SSVI) when two adjacent expiries of the quotes are closer than this:
  * per-expiry fits of such a term structure are refused by the oracle's calendar bound for a few %
@@ -71,8 +77,13 @@ export interface OracleContext {
   /** The timestamp of the block the context was read at: the post lands in this block or a later one. */
   blockTimestamp: bigint;
   /**
+   * The underlying's live expiries on chain (`VolSurfaceOracle.liveExpiries`), ascending: counted
+   * against the cap of 64, and each a calendar neighbour whether quoted or not.
+   */
+  liveExpiries: readonly bigint[];
+  /**
    * Surfaces in force, by expiry, as `surface()` returns them (stored timestamp, carried
-   * confidence): those of the post's expiries and their posted neighbours.
+   * confidence): every live expiry's.
    */
   surfaces: ReadonlyMap<bigint, SurfaceInForce>;
 }
@@ -171,13 +182,13 @@ export interface DroppedExpiry {
 }
 
 export interface BuildPostResult {
-  /** The first post (with at most 32 expiries, the only one). */
+  /** The post: every kept expiry of the quotes, in one post (at most `MAX_BATCH`). */
   post: VolSurfacePost;
   /**
-   * Every post, in the order to land them: one per 32 expiries, shortest first or longest first,
-   * whichever keeps every intermediate state free of calendar arbitrage (checked).
+   * Live expiries on chain that the quotes do not cover: they stay in force unchanged (and are
+   * calendar neighbours of the post), so the post does not move the whole surface.
    */
-  posts: VolSurfacePost[];
+  unquoted: bigint[];
   /** How the smiles were fitted. */
   fitMode: "joint" | "per-expiry";
   /** Joint fits over a surface in force read back as SSVI: whether its shape was kept. */
@@ -288,6 +299,27 @@ export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): 
       `every expiry of the quotes has expired or expires within the landing latency (${latency} s after ${iso(landsFrom)}): nothing to post`,
     );
   }
+  // One post for the whole live term structure (rv17d S1): the oracle takes at most 64 expiries
+  // per post and holds at most 64 live ones per underlying; counted as in the block read, which
+  // only errs safe (an expiry in force that passes before landing is still counted).
+  try {
+    checkVolSurfacePostExpiries(chain?.liveExpiries ?? [], kept, chain?.blockTimestamp ?? landsFrom);
+  } catch (error) {
+    if (!(error instanceof MathError)) throw error;
+    if (kept.length > MAX_BATCH) {
+      throw new VolSignerError(
+        ExitCode.REJECTED,
+        `${kept.length} expiries quoted: the oracle holds at most ${MAX_BATCH} live expiries per underlying and takes them all in one post (VolSurfaceInvalidBatchSize); quote at most ${MAX_BATCH} (e.g. a daily front, then weeklies and monthlies); nothing signed or posted`,
+      );
+    }
+    const [count] = error.args as [bigint];
+    const quoted = new Set(kept);
+    const others = chain!.liveExpiries.filter((e) => e > chain!.blockTimestamp && !quoted.has(e));
+    throw new VolSignerError(
+      ExitCode.REJECTED,
+      `${kept.length} expiries quoted and ${others.length} other live on chain (${others.slice(0, 3).map(iso).join(", ")}${others.length > 3 ? `, … ${others.length - 3} more` : ""}) make ${count} live expiries: the oracle holds at most ${MAX_BATCH} per underlying (VolSurfaceTooManyExpiries); quote ${count - BigInt(MAX_BATCH)} fewer new expiries, or wait until one on chain expires; nothing signed or posted`,
+    );
+  }
 
   const prepared = kept.map((expiry) => prepareExpiry(expiry, byExpiry.get(expiry)!, now));
   const fitMode = chooseFit(options.fit ?? "auto", kept);
@@ -345,12 +377,12 @@ export function buildPost(quotes: readonly Quote[], options: BuildPostOptions): 
   }
 
   const surfaces: VolSurfaceInput[] = fits.map((f) => ({ expiry: f.expiry, ...f.params, confidence: f.confidenceWad }));
-  const posts = orderBatches(surfaces, chain, fitMode).map((batch) => ({
-    underlying,
-    timestamp: now,
-    surfaces: batch,
-  }));
-  return { post: posts[0]!, posts, fitMode, ...(shape === undefined ? {} : { shape }), fits, dropped };
+  const failure = calendarFailure(surfaces, chain, fitMode);
+  if (failure !== undefined) throw new VolSignerError(ExitCode.REJECTED, failure);
+  const quoted = new Set(kept);
+  const unquoted = (chain?.liveExpiries ?? []).filter((e) => e > landsFrom && !quoted.has(e));
+  const post = { underlying, timestamp: now, surfaces };
+  return { post, unquoted, fitMode, ...(shape === undefined ? {} : { shape }), fits, dropped };
 }
 
 /** w(0) of a stored smile, in float: a + b·(−ρm + √(m² + σ²)); θ for an SSVI smile. */
@@ -383,60 +415,34 @@ function chooseFit(mode: "auto" | "joint" | "per-expiry", expiries: readonly big
 }
 
 /**
- * Splits the surfaces (sorted by expiry) into posts of at most `MAX_BATCH` and orders them so that
- * the oracle's calendar check passes after each one, as `VolSurfaceOracle.post` checks it: each
- * posted expiry against its nearest neighbours among everything in force after the post's writes
- * (unexpired when read; one that expires before the post lands is no longer a neighbour then, so
- * checking it too only errs safe). Shortest batch first, else longest first; else a refusal naming
- * the first pair that fails, nothing posted.
+ * The first calendar failure once the post lands, as a sentence, or undefined: as
+ * `VolSurfaceOracle.post` checks it, each posted expiry against its nearest neighbours among
+ * everything in force after the post's writes (unexpired when read; one that expires before the
+ * post lands is no longer a neighbour then, so checking it too only errs safe).
  */
-function orderBatches(
-  surfaces: readonly VolSurfaceInput[],
-  chain: OracleContext | undefined,
-  fitMode: "joint" | "per-expiry",
-): VolSurfaceInput[][] {
-  const batches: VolSurfaceInput[][] = [];
-  for (let i = 0; i < surfaces.length; i += MAX_BATCH) batches.push(surfaces.slice(i, i + MAX_BATCH));
-  const orders = batches.length === 1 ? [batches] : [batches, [...batches].reverse()];
-  let firstFailure: string | undefined;
-  for (const order of orders) {
-    const failure = calendarFailure(order, chain, fitMode);
-    if (failure === undefined) return order;
-    firstFailure ??= failure;
-  }
-  throw new VolSignerError(ExitCode.REJECTED, firstFailure!);
-}
-
-/** The first calendar failure when `order` lands post by post, as a sentence, or undefined. */
 function calendarFailure(
-  order: readonly (readonly VolSurfaceInput[])[],
+  surfaces: readonly VolSurfaceInput[],
   chain: OracleContext | undefined,
   fitMode: "joint" | "per-expiry",
 ): string | undefined {
   const state = new Map<bigint, SviParams>();
   for (const [expiry, s] of chain?.surfaces ?? []) if (expiry > chain!.blockTimestamp) state.set(expiry, s.params);
-  const posted = new Set<bigint>();
-  for (const [n, batch] of order.entries()) {
-    for (const s of batch) {
-      state.set(s.expiry, { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma });
-      posted.add(s.expiry);
-    }
-    const ordered = [...state.keys()].sort(byTime);
-    const inBatch = new Set(batch.map((s) => s.expiry));
-    for (let i = 0; i + 1 < ordered.length; i++) {
-      const [shorter, longer] = [ordered[i]!, ordered[i + 1]!];
-      if (!inBatch.has(shorter) && !inBatch.has(longer)) continue;
-      try {
-        sviCheckCalendar(state.get(shorter)!, state.get(longer)!);
-      } catch (error) {
-        const which = (e: bigint) => `${iso(e)}${posted.has(e) ? "" : " (on chain)"}`;
-        const step = order.length > 1 ? ` (post ${n + 1} of ${order.length})` : "";
-        const hint =
-          fitMode === "per-expiry"
-            ? "; fitted per expiry: if the quotes are free of arbitrage, --fit joint shares the shape across expiries (docs/vol-surface.md, Limits)"
-            : "; a skew move across a batch boundary cannot go in one round, and the signer cannot step it yet (docs/vol-surface.md, Limits: rv17d S1, open)";
-        return `calendar arbitrage between ${which(shorter)} and ${which(longer)}${step}: ${because(error)}${order.length > 1 || fitMode === "per-expiry" ? hint : ""}; nothing posted`;
-      }
+  for (const s of surfaces) state.set(s.expiry, { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma });
+  const posted = new Set(surfaces.map((s) => s.expiry));
+  const ordered = [...state.keys()].sort(byTime);
+  for (let i = 0; i + 1 < ordered.length; i++) {
+    const [shorter, longer] = [ordered[i]!, ordered[i + 1]!];
+    if (!posted.has(shorter) && !posted.has(longer)) continue;
+    try {
+      sviCheckCalendar(state.get(shorter)!, state.get(longer)!);
+    } catch (error) {
+      const which = (e: bigint) =>
+        `${iso(e)}${posted.has(e) ? "" : " (on chain, not quoted: quote it to move it too)"}`;
+      const hint =
+        fitMode === "per-expiry"
+          ? "; fitted per expiry: if the quotes are free of arbitrage, --fit joint shares the shape across expiries (docs/vol-surface.md, Limits)"
+          : "";
+      return `calendar arbitrage between ${which(shorter)} and ${which(longer)}: ${because(error)}${hint}; nothing posted`;
     }
   }
   return undefined;

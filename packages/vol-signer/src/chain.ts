@@ -35,16 +35,17 @@ export function describeRevert(error: unknown): string {
 
 /**
  * What a post is checked against before signing, all read at the latest block: its timestamp, the
- * change ratio, and the surfaces in force (the SDK's `getVolSurface`: stored timestamp and carried
- * confidence) for `expiries` and their posted neighbours. Throws `VolSignerError` (CHAIN) when
- * `underlying` is not listed or the oracle cannot be read.
+ * change ratio, the underlying's live expiries (`liveExpiries`: the cap of 64 and every calendar
+ * neighbour) and the surfaces in force (the SDK's `getVolSurface`: stored timestamp and carried
+ * confidence) for each of them. Throws `VolSignerError` (CHAIN) when `underlying` is not listed or
+ * the oracle cannot be read.
  *
  * @example
- * const oracleState = await readOracleContext(publicClient, { oracle, underlying, expiries: [expiry] });
+ * const oracleState = await readOracleContext(publicClient, { oracle, underlying });
  */
 export async function readOracleContext(
   client: PublicClient,
-  params: { oracle: Address; underlying: Address; expiries: readonly bigint[] },
+  params: { oracle: Address; underlying: Address },
 ): Promise<OracleContext> {
   const read = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
     try {
@@ -67,30 +68,18 @@ export async function readOracleContext(
   const changeRatioWad = await read("changeRatioWad", () =>
     client.readContract({ ...contract, functionName: "changeRatioWad" }),
   );
-  const wanted = new Set<bigint>(params.expiries);
-  for (const expiry of params.expiries) {
-    const [previous, next] = await read("neighbours", () =>
-      client.readContract({ ...contract, functionName: "neighbours", args: [params.underlying, expiry] }),
-    );
-    if (previous !== 0n) wanted.add(previous);
-    if (next !== 0n) wanted.add(next);
-  }
+  const liveExpiries = await read("liveExpiries", () =>
+    client.readContract({ ...contract, functionName: "liveExpiries", args: [params.underlying] }),
+  );
+  // Every live expiry is posted; a quoted one that is not is a first post (nothing in force).
   const surfaces = new Map<bigint, SurfaceInForce>();
-  for (const expiry of wanted) {
-    try {
-      const s = await getVolSurface(client, { oracle: params.oracle, underlying: params.underlying, expiry, ...at });
-      surfaces.set(expiry, { params: s.params, timestamp: s.timestamp, confidenceWad: s.confidenceWad });
-    } catch (error) {
-      // VolSurfaceNotPosted: a first post for this expiry.
-      if (!describeRevert(error).startsWith("VolSurfaceNotPosted")) {
-        throw new VolSignerError(
-          ExitCode.CHAIN,
-          `oracle ${params.oracle}: cannot read surface(${expiry}): ${describeRevert(error)}`,
-        );
-      }
-    }
+  for (const expiry of liveExpiries) {
+    const s = await read(`surface(${expiry})`, () =>
+      getVolSurface(client, { oracle: params.oracle, underlying: params.underlying, expiry, ...at }),
+    );
+    surfaces.set(expiry, { params: s.params, timestamp: s.timestamp, confidenceWad: s.confidenceWad });
   }
-  return { changeRatioWad, blockTimestamp: block.timestamp, surfaces };
+  return { changeRatioWad, blockTimestamp: block.timestamp, liveExpiries: [...liveExpiries], surfaces };
 }
 
 /**

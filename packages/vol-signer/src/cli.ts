@@ -81,10 +81,13 @@ const isoOf = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString(
 const decimal = (wad: bigint) => String(Number(wad) / 1e18);
 
 function report(result: BuildPostResult) {
-  logger.info(
-    { fit: result.fitMode, expiries: result.fits.length, posts: result.posts.length },
-    result.posts.length > 1 ? "term structure: several posts, land them in order" : "term structure",
-  );
+  logger.info({ fit: result.fitMode, expiries: result.fits.length }, "term structure");
+  if (result.unquoted.length > 0) {
+    logger.warn(
+      { unquoted: result.unquoted.map(isoOf) },
+      "live expiries on chain not in the quotes: they stay in force unchanged as calendar neighbours; quote them to move the whole surface",
+    );
+  }
   if (result.shape !== undefined) {
     const { held, levelsKept, excessMiss, inForce, fitted } = result.shape;
     logger.info(
@@ -169,8 +172,7 @@ async function sign(
         `--rpc ${new URL(flags.rpc).origin} does not answer (${(error as { shortMessage?: string }).shortMessage ?? (error as Error).message})`,
       );
     }
-    const expiries = [...new Set(quotes.map((q) => q.expiry))];
-    context = await readOracleContext(publicClient, { oracle, underlying: quotes[0]!.underlying, expiries });
+    context = await readOracleContext(publicClient, { oracle, underlying: quotes[0]!.underlying });
     // The chain's time: the post is then stored at exactly its signed timestamp.
     now ??= context.blockTimestamp;
   }
@@ -178,26 +180,16 @@ async function sign(
   now ??= BigInt(Math.floor(Date.now() / 1000));
   const built = buildPost(quotes, fitOptions(flags, now, context));
   report(built);
-  // More than 32 expiries: one payload per post, in the order to land them (`out.1.json`, …).
-  const outFile = (n: number) =>
-    built.posts.length === 1 ? flags.out! : flags.out!.replace(/(\.json)?$/i, (ext) => `.${n + 1}${ext || ".json"}`);
-  for (const [n, post] of built.posts.entries()) {
-    const payload = await signPayload(account, { chainId, oracle, post });
-    if (flags.out !== undefined) {
-      await writeFile(outFile(n), payloadToJson(payload));
-      logger.info(
-        {
-          out: outFile(n),
-          signer: account.address,
-          expiries: post.surfaces.length,
-          post: n + 1,
-          of: built.posts.length,
-        },
-        "signed payload written",
-      );
-    }
-    if (flags.post) await send(flags.rpc!, [{ file: "(this signer)", payload }], account);
+  // One post for every expiry (rv17d S1: the oracle holds at most 64 live ones, all in one post).
+  const payload = await signPayload(account, { chainId, oracle, post: built.post });
+  if (flags.out !== undefined) {
+    await writeFile(flags.out, payloadToJson(payload));
+    logger.info(
+      { out: flags.out, signer: account.address, expiries: built.post.surfaces.length },
+      "signed payload written",
+    );
   }
+  if (flags.post) await send(flags.rpc!, [{ file: "(this signer)", payload }], account);
 }
 
 async function send(
