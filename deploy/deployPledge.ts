@@ -23,6 +23,7 @@ export async function deployPledge(connection: Connection, options: { writeBook?
     contracts: {
       CollateralVault: contracts.vault.address,
       ChainlinkOracle: contracts.oracle.address,
+      VolSurfaceOracle: contracts.volSurface.address,
       MarginEngine: contracts.engine.address,
       OptionMarket: contracts.market.address,
       Liquidator: contracts.liquidator.address,

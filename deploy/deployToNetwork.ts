@@ -139,6 +139,7 @@ export async function deployToNetwork(options: DeployToNetworkOptions): Promise<
       contracts: {
         CollateralVault: contract("vault"),
         ChainlinkOracle: contract("oracle"),
+        VolSurfaceOracle: contract("volSurface"),
         MarginEngine: contract("engine"),
         OptionMarket: contract("market"),
         Liquidator: contract("liquidator"),
@@ -249,8 +250,9 @@ async function checkRoles(
   }
   // The timelock itself: a new one administers itself; neither may leave the deployer a way back.
   problems.push(...(await timelockProblems(client, roles.timelock, roles.deployer)));
-  for (const name of ["CollateralVault", "MarginEngine", "OptionMarket", "Liquidator"] as const) {
-    if (!(await has(book.contracts[name], ROLES.riskManager, admin.riskManager))) {
+  for (const name of ["CollateralVault", "MarginEngine", "OptionMarket", "Liquidator", "VolSurfaceOracle"] as const) {
+    const address = book.contracts[name];
+    if (address === undefined || !(await has(address, ROLES.riskManager, admin.riskManager))) {
       problems.push(`${name}: the risk manager ${admin.riskManager} lacks its role`);
     }
   }

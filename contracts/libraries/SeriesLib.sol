@@ -14,6 +14,18 @@ import {SeriesId} from "../types/SeriesId.sol";
 ///
 /// Like Morpho's market id, the id is derived from the fields and nothing else.
 library SeriesLib {
+    /// @notice Expiries fall at 08:00 UTC of a day, like Deribit's (`OptionMarket.EXPIRY_TIME_OF_DAY`).
+    uint256 internal constant EXPIRY_TIME_OF_DAY = 8 hours;
+    /// @notice Furthest expiry accepted, counted from now (`OptionMarket.MAX_EXPIRY_HORIZON`).
+    uint256 internal constant MAX_EXPIRY_HORIZON = 365 days;
+
+    /// @notice Whether `expiry` is on the series grid at time `nowTs`: 08:00 UTC of a day, in the
+    /// future, at most `MAX_EXPIRY_HORIZON` away. The rule `OptionMarket.createSeries` applies
+    /// (test/unit/oracle/VolSurfaceOracle.t.sol pins the constants to the market's).
+    function onExpiryGrid(uint256 expiry, uint256 nowTs) internal pure returns (bool) {
+        return expiry > nowTs && expiry <= nowTs + MAX_EXPIRY_HORIZON && expiry % 1 days == EXPIRY_TIME_OF_DAY;
+    }
+
     /// @notice A European, cash-settled option series.
     struct Series {
         uint16 underlyingIndex;

@@ -32,6 +32,9 @@ const MAX_COLLATERAL_ASSETS = 8;
 const MAX_RISK_PARAM = parseUnits("0.5", 18);
 const MIN_MM_PARAM = parseUnits("0.01", 18);
 const MAX_DECIMALS = 36;
+const MAX_SURFACE_SIGNERS = 16; // VolSurfaceOracle.MAX_SIGNERS
+const MIN_CHANGE_RATIO = parseUnits("1.1", 18); // VolSurfaceOracle.MIN_CHANGE_RATIO
+const MAX_CHANGE_RATIO = parseUnits("16", 18); // VolSurfaceOracle.MAX_CHANGE_RATIO
 
 /** A feed as the parameters file gives it: bounds in the feed's unit (USD for spot, 1 = 100 % for vol). */
 interface FeedParameters {
@@ -64,6 +67,8 @@ export interface DeployParameters {
     sequencerUptimeFeed: Address | null;
     sequencerGracePeriod: number;
   };
+  /** The vol-surface oracle's signers, quorum and change ratio (a decimal; "4" by default). */
+  volSurface: { signers: Address[]; quorum: number; changeRatio: string };
   admin: { timelock: Address } | { newTimelock: { minDelay: number; proposers: Address[]; executors: Address[] } };
   riskManager: Address;
   guardian: Address;
@@ -173,7 +178,7 @@ export function checkParameters(json: unknown, file = "parameters"): DeployParam
       }
     }
   };
-  onlyKeys(root, ["chainId", "cash", "collateral", "oracle", "admin", "riskManager", "guardian"], "");
+  onlyKeys(root, ["chainId", "cash", "collateral", "oracle", "volSurface", "admin", "riskManager", "guardian"], "");
 
   const chainId = field(root, "chainId", "");
   if (chainId !== undefined && (typeof chainId !== "number" || !Number.isInteger(chainId) || chainId <= 0)) {
@@ -302,6 +307,39 @@ export function checkParameters(json: unknown, file = "parameters"): DeployParam
     if (symbol !== "" && symbols.indexOf(symbol) !== i) problems.add("collateral", `symbol ${symbol} appears twice`);
   }
 
+  const surfaceJson = object(root, "volSurface", "");
+  onlyKeys(surfaceJson, ["signers", "quorum", "changeRatio"], "volSurface");
+  const signersJson = field(surfaceJson, "signers", "volSurface");
+  const surfaceSigners: Address[] = [];
+  if (signersJson !== undefined) {
+    if (!Array.isArray(signersJson) || signersJson.length === 0 || signersJson.length > MAX_SURFACE_SIGNERS) {
+      problems.add("volSurface.signers", `must be a list of 1 to ${MAX_SURFACE_SIGNERS} addresses`);
+    } else {
+      signersJson.forEach((_, i) => {
+        const signer = address(signersJson as unknown as Json, String(i), "volSurface.signers");
+        if (signer !== zeroAddress && surfaceSigners.includes(signer))
+          problems.add(`volSurface.signers.${i}`, `${signer} appears twice`);
+        surfaceSigners.push(signer);
+      });
+    }
+  }
+  const quorum = field(surfaceJson, "quorum", "volSurface");
+  if (
+    quorum !== undefined &&
+    (typeof quorum !== "number" ||
+      !Number.isInteger(quorum) ||
+      quorum < 1 ||
+      quorum > Math.max(surfaceSigners.length, 1))
+  ) {
+    problems.add(
+      "volSurface.quorum",
+      `${JSON.stringify(quorum)} is not a whole number from 1 to the number of signers`,
+    );
+  }
+  const changeRatio = surfaceJson.changeRatio === undefined ? "4" : decimal(surfaceJson, "changeRatio", "volSurface");
+  if (parseUnits(changeRatio, 18) < MIN_CHANGE_RATIO || parseUnits(changeRatio, 18) > MAX_CHANGE_RATIO)
+    problems.add("volSurface.changeRatio", `${changeRatio} is outside [1.1, 16]`);
+
   const adminJson = object(root, "admin", "");
   onlyKeys(adminJson, ["timelock", "newTimelock"], "admin");
   let admin: DeployParameters["admin"] = { timelock: zeroAddress };
@@ -343,6 +381,7 @@ export function checkParameters(json: unknown, file = "parameters"): DeployParam
     cash,
     collateral,
     oracle: { maxSettlementDelay, settlementFallbackWait, sequencerUptimeFeed, sequencerGracePeriod },
+    volSurface: { signers: surfaceSigners, quorum: quorum as number, changeRatio },
     admin,
     riskManager,
     guardian,
@@ -582,6 +621,11 @@ export async function resolveParameters(
         sequencerGracePeriod: BigInt(parameters.oracle.sequencerGracePeriod),
         maxSettlementDelay: BigInt(parameters.oracle.maxSettlementDelay),
         settlementFallbackWait: BigInt(parameters.oracle.settlementFallbackWait),
+      },
+      volSurface: {
+        signers: parameters.volSurface.signers,
+        quorum: BigInt(parameters.volSurface.quorum),
+        changeRatioWad: wad(parameters.volSurface.changeRatio),
       },
       auction: DEFAULT_AUCTION,
       admin,

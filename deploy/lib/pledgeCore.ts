@@ -57,6 +57,11 @@ export interface PledgePlan {
     maxSettlementDelay: bigint;
     settlementFallbackWait: bigint;
   };
+  /**
+   * The vol-surface oracle (docs/vol-surface.md): its whitelisted signers, the quorum of them a
+   * post needs, and the bounded-change ratio (WAD, in [1.1, 16]). Every collateral token is listed.
+   */
+  volSurface: { signers: readonly AddressLike[]; quorum: bigint; changeRatioWad: bigint };
   /** `Liquidator.AuctionParams` in constructor order. */
   auction: readonly [bigint, bigint, bigint, bigint, bigint, bigint];
   /** `Backstop.TakeoverBudget` `[maxLossPerTakeoverWad, maxLossPerWindowWad]`; `DEFAULT_TAKEOVER_BUDGET` if absent. */
@@ -77,6 +82,8 @@ export const DEFAULT_STANDARD_MARGIN = [
  * any 24 h; beyond it, auto-deleveraging.
  */
 export const DEFAULT_TAKEOVER_BUDGET = [1_000_000n * WAD, 5_000_000n * WAD] as const;
+/** The vol-surface oracle's default change ratio: total variance ×4 (vol ×2) per full-confidence post. */
+export const DEFAULT_VOL_SURFACE_CHANGE_RATIO = 4n * WAD;
 
 /** Liquidation auction: DESIGN.md starting points, tuned by the stress test (docs/stress-test.md). */
 export const DEFAULT_AUCTION = [
@@ -89,9 +96,9 @@ export const DEFAULT_AUCTION = [
 ] as const;
 
 /**
- * Adds the Pledge core to module `m`: the collateral vault, the Chainlink oracle, the margin
- * engine, the option market, the liquidator, the backstop and the insurance fund, wired to `plan`'s tokens
- * and feeds. The deployer is admin while the module runs (it lists the assets and sets the
+ * Adds the Pledge core to module `m`: the collateral vault, the Chainlink oracle, the vol-surface
+ * oracle, the margin engine, the option market, the liquidator, the backstop and the insurance
+ * fund, wired to `plan`'s tokens, feeds and surface signers. The deployer is admin while the module runs (it lists the assets and sets the
  * feeds); with a timelock plan it then grants the admin role to the timelock and the
  * risk-manager and guardian roles to their keys, and renounces its own admin role on every
  * contract, after every other call.
@@ -107,6 +114,14 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     plan.oracle.sequencerGracePeriod,
     plan.oracle.maxSettlementDelay,
     plan.oracle.settlementFallbackWait,
+  ]);
+  // Governed like the price oracle: signers, quorum and listings by the admin (the timelock),
+  // the change ratio by the risk manager. Not yet read by the engine (issue 17, part 2).
+  const volSurface = m.contract("VolSurfaceOracle", [
+    deployer,
+    [...plan.volSurface.signers],
+    plan.volSurface.quorum,
+    plan.volSurface.changeRatioWad,
   ]);
   const engine = m.contract("MarginEngine", [deployer, vault, oracle]);
   const market = m.contract("OptionMarket", [deployer, vault, engine]);
@@ -140,6 +155,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     const feeds = [
       m.call(oracle, "setSpotFeed", [asset.token, feedTuple(asset.spotFeed)], { id: `Feed${asset.symbol}` }),
       m.call(oracle, "setVolFeed", [asset.token, feedTuple(asset.volFeed)], { id: `Vol${asset.symbol}` }),
+      m.call(volSurface, "setUnderlying", [asset.token, true], { id: `VolSurface${asset.symbol}` }),
     ];
     calls.push(listing, underlying, ...feeds);
     lastListing = listing;
@@ -181,9 +197,10 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     m.call(market, "grantRole", [ROLES.guardian, guardian], { id: "MarketGuardian" }),
     m.call(liquidator, "grantRole", [ROLES.riskManager, riskManager], { id: "LiquidatorRiskManager" }),
     m.call(backstop, "grantRole", [ROLES.riskManager, riskManager], { id: "BackstopRiskManager" }),
+    m.call(volSurface, "grantRole", [ROLES.riskManager, riskManager], { id: "VolSurfaceRiskManager" }),
   );
 
-  const core = { vault, oracle, engine, market, insurance, liquidator, backstop };
+  const core = { vault, oracle, volSurface, engine, market, insurance, liquidator, backstop };
   if (plan.admin.kind === "deployer") return core;
 
   const timelock =

@@ -31,13 +31,19 @@ const backstopLinksAbi = parseAbi([
 ]);
 const insuranceAccountAbi = parseAbi(["function insuranceAccount() view returns (uint256)"]);
 const liquidatorBackstopAbi = parseAbi(["function backstop() view returns (address)"]);
+const volSurfaceAbi = parseAbi([
+  "function isListed(address underlying) view returns (bool)",
+  "function quorum() view returns (uint256)",
+  "function signerCount() view returns (uint256)",
+]);
 
 /**
  * The module wiring the contracts need to work together (review rv16 F5): the market, the
  * Liquidator and the Backstop hold MODULE_ROLE in the vault, the Liquidator and the Backstop in
  * the market, the Backstop points at the book's Liquidator, vault, market and engine and at the
- * Liquidator's insurance account, and the Liquidator pays insolvent bids through the book's
- * Backstop (`backstop()`). A grant that failed or was skipped (a journal resumed from
+ * Liquidator's insurance account, the Liquidator pays insolvent bids through the book's
+ * Backstop (`backstop()`), and the VolSurfaceOracle (when the book has one) lists every
+ * collateral token and has a quorum of at least one signer. A grant that failed or was skipped (a journal resumed from
  * before a step existed) leaves, say, `absorbDebt` reverting for good while the deploy reports
  * success; each problem is a sentence, none is an empty list.
  *
@@ -94,5 +100,19 @@ export async function moduleWiringProblems(client: PublicClient, book: AddressBo
     .catch(() => undefined);
   if (payer === undefined || getAddress(payer) !== getAddress(backstop))
     problems.push(`Liquidator: it pays insolvent bids through ${payer ?? "no Backstop"}, not the book's ${backstop}`);
+  const surface = book.contracts.VolSurfaceOracle;
+  if (surface !== undefined) {
+    const read = <F extends "isListed" | "quorum" | "signerCount">(functionName: F, args: readonly Address[] = []) =>
+      client.readContract({ address: surface, abi: volSurfaceAbi, functionName, args } as never) as Promise<
+        F extends "isListed" ? boolean : bigint
+      >;
+    for (const asset of book.collateral) {
+      if (!(await read("isListed", [asset.address])))
+        problems.push(`VolSurfaceOracle: ${asset.symbol} ${asset.address} is not listed, so no surface can be posted`);
+    }
+    const [quorum, signers] = await Promise.all([read("quorum"), read("signerCount")]);
+    if (quorum === 0n || signers < quorum)
+      problems.push(`VolSurfaceOracle: quorum ${quorum} of ${signers} signers cannot post`);
+  }
   return problems;
 }

@@ -6,6 +6,7 @@ import LocalMarket from "./LocalMarket.js";
 import {
   DEFAULT_AUCTION,
   DEFAULT_STANDARD_MARGIN,
+  DEFAULT_VOL_SURFACE_CHANGE_RATIO,
   type PledgePlan,
   addPledgeCore,
 } from "../../deploy/lib/pledgeCore.js";
@@ -71,6 +72,13 @@ export function addLocalPledge(m: IgnitionModuleBuilder, sequencerFeed: PledgePl
       // Settlement fallback: a first round later than that is accepted from a day after expiry on,
       // so a series never freezes (docs/oracle.md).
       settlementFallbackWait: 24n * HOUR,
+    },
+    // The node's first three accounts sign vol surfaces, two of them per post (the demo and the
+    // signer service use their well-known keys).
+    volSurface: {
+      signers: [m.getAccount(0), m.getAccount(1), m.getAccount(2)],
+      quorum: 2n,
+      changeRatioWad: DEFAULT_VOL_SURFACE_CHANGE_RATIO,
     },
     auction: DEFAULT_AUCTION,
     admin: { kind: "deployer" },

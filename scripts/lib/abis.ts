@@ -19,6 +19,7 @@ export const ABI_SOURCES = [
   { artifact: "contracts/liquidation/Backstop.sol/Backstop.json", name: "backstop" },
   { artifact: "contracts/liquidation/InsuranceFund.sol/InsuranceFund.json", name: "insuranceFund" },
   { artifact: "contracts/oracle/ChainlinkOracle.sol/ChainlinkOracle.json", name: "chainlinkOracle" },
+  { artifact: "contracts/oracle/VolSurfaceOracle.sol/VolSurfaceOracle.json", name: "volSurfaceOracle" },
   { artifact: "contracts/rates/KinkRateModel.sol/KinkRateModel.json", name: "kinkRateModel" },
   { artifact: "contracts/mocks/MockERC20.sol/MockERC20.json", name: "mockErc20" },
 ] as const;

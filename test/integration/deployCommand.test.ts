@@ -222,6 +222,7 @@ function liveParameters(
       sequencerUptimeFeed: null,
       sequencerGracePeriod: 3600,
     },
+    volSurface: { signers: [accounts[4], accounts[5], accounts[6]], quorum: 2 },
     admin: { newTimelock: { minDelay: 86400, proposers: [accounts[1]], executors: [accounts[1]] } },
     riskManager: accounts[2],
     guardian: accounts[3],

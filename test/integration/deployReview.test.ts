@@ -55,6 +55,7 @@ async function liveScene(connection: Awaited<ReturnType<typeof startNode>>["conn
       sequencerUptimeFeed: null as Address | null,
       sequencerGracePeriod: 3600,
     },
+    volSurface: { signers: [accounts[4], accounts[5], accounts[6]], quorum: 2 },
     admin: { newTimelock: { minDelay: 86400, proposers: [accounts[1]], executors: [accounts[1]] } } as Record<
       string,
       unknown

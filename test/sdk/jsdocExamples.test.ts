@@ -3,7 +3,9 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
+import * as viem from "viem";
 import { parseUnits } from "viem";
+import * as viemAccounts from "viem/accounts";
 
 import { deployPledge } from "../../deploy/deployPledge.js";
 import { sdkWorld } from "./helpers/world.js";
@@ -109,6 +111,36 @@ describe("SDK JSDoc examples", async () => {
     fillSize: WAD / 2n,
   });
 
+  // The deployed vol-surface oracle holds a WETH smile for `expiry`, signed by two of its three
+  // signers (the node's first three accounts: admin and maker among them).
+  const surfacePost: sdk.VolSurfacePost = {
+    underlying: contracts.weth.address,
+    timestamp: now,
+    surfaces: [
+      {
+        expiry,
+        a: 2n * 10n ** 16n,
+        b: 10n ** 17n,
+        rho: -3n * 10n ** 17n,
+        m: 0n,
+        sigma: 2n * 10n ** 17n,
+        confidence: WAD,
+      },
+    ],
+  };
+  const surfaceTyped = sdk.volSurfaceTypedData(
+    await publicClient.getChainId(),
+    contracts.volSurface.address,
+    surfacePost,
+  );
+  const surfaceSigners = [admin, makerWallet].sort((x, y) =>
+    BigInt(x.account.address) < BigInt(y.account.address) ? -1 : 1,
+  );
+  const surfaceSignatures: `0x${string}`[] = [];
+  for (const w of surfaceSigners)
+    surfaceSignatures.push(await w.signTypedData({ ...surfaceTyped, account: w.account }));
+  await contracts.volSurface.write.post([surfacePost, surfaceSignatures]);
+
   // Examples run in a folder holding ./deployments/<chainId>.json, as `npm run deploy` leaves it.
   const workdir = await mkdtemp(path.join(tmpdir(), "pledge-examples-"));
   await writeAddressBook(addressBook, path.join(workdir, "deployments"));
@@ -127,6 +159,7 @@ describe("SDK JSDoc examples", async () => {
     bidderAccount,
     seriesId,
     expiry,
+    now,
     weth: contracts.weth.address,
     wbtc: contracts.wbtc.address,
     usdc: contracts.usdc.address,
@@ -200,7 +233,8 @@ describe("SDK JSDoc examples", async () => {
           [entry.exportName]: own[entry.exportName],
           assert,
           console: quiet,
-          [MODULES]: modules,
+          // Examples may also import from viem (a signer's key, a typed-data hash).
+          [MODULES]: { ...modules, viem, "viem/accounts": viemAccounts },
         };
         const body = toFunctionBody(example, (name) => name in values);
         const run = new AsyncFunction(...Object.keys(values), `{\n${body}\n}`);

@@ -191,12 +191,16 @@ export function withEqualityAssertions(example: string): string {
 export const MODULES = "__pledgeModules";
 
 /**
- * A one-line `import { … } from "@pledge/sdk…"` as the declarations it makes: a name already in
+ * A one-line `import { … } from "@pledge/sdk…"` (or from `viem` / `viem/accounts`, which the
+ * examples test also passes) as the declarations it makes: a name already in
  * scope is dropped (a declaration would clash with it), any other (`seriesId as packSeriesId`, a
  * name of another entry point) read from the entry point; type-only names go.
  */
 function importsOf(line: string, inScope: (name: string) => boolean): string | undefined {
-  const match = /^\s*import\s+(type\s+)?\{([^}]*)\}\s*from\s*["'](@pledge\/sdk(?:\/[\w-]+)?)["'];?\s*$/.exec(line);
+  const match =
+    /^\s*import\s+(type\s+)?\{([^}]*)\}\s*from\s*["'](@pledge\/sdk(?:\/[\w-]+)?|viem(?:\/accounts)?)["'];?\s*$/.exec(
+      line,
+    );
   if (!match) return undefined;
   const [, typeOnly, names = "", specifier = ""] = match;
   if (typeOnly) return "";

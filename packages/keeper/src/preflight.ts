@@ -19,20 +19,30 @@ import {
 import { ExitCode, KeeperStartupError } from "./config.js";
 
 /**
- * The signing key: a hex private key from the environment variable `keyEnv`, or an encrypted JSON
- * keystore (password in PLEDGE_KEYSTORE_PASSWORD). Throws `KeeperStartupError` (KEY) when it is
- * missing or malformed; the message never contains the key.
+ * The signing key, never from the command line: a hex private key from the environment variable
+ * `keyEnv`, or an encrypted JSON keystore (password in PLEDGE_KEYSTORE_PASSWORD). Throws
+ * `KeeperStartupError` (KEY) when it is missing or malformed; the message never contains the key.
+ * Other services (the vol signer) share it: `holder` names whose key it is in the messages and
+ * `refuse` throws their own error instead.
  *
  * @example
  * const key = await loadKey({ keyEnv: "KEEPER_KEY" });
  */
-export async function loadKey(source: { keyEnv?: string | undefined; keystore?: string | undefined }): Promise<Hex> {
-  const refuse = (message: string, cause?: unknown): never => {
-    throw new KeeperStartupError(ExitCode.KEY, message, { cause });
-  };
+export async function loadKey(
+  source: { keyEnv?: string | undefined; keystore?: string | undefined },
+  options: { holder?: string; refuse?: (message: string, cause?: unknown) => never } = {},
+): Promise<Hex> {
+  const refuse =
+    options.refuse ??
+    ((message: string, cause?: unknown): never => {
+      throw new KeeperStartupError(ExitCode.KEY, message, { cause });
+    });
   if (source.keyEnv !== undefined) {
     const key = process.env[source.keyEnv]?.trim();
-    if (!key) return refuse(`environment variable ${source.keyEnv} is empty: set it to the keeper's private key`);
+    if (!key)
+      return refuse(
+        `environment variable ${source.keyEnv} is empty: set it to the ${options.holder ?? "keeper"}'s private key`,
+      );
     if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key)) {
       return refuse(`environment variable ${source.keyEnv} does not hold a private key (64 hex digits, 0x optional)`);
     }

@@ -26,6 +26,8 @@ export interface AddressBook {
     /** The steps after the auction: bare debts covered at par, latent insolvency (issue 16). */
     Backstop: Address;
     InsuranceFund: Address;
+    /** The raw-SVI vol-surface oracle (issue 17); absent from books written before it existed. */
+    VolSurfaceOracle?: Address;
   };
   cash: AssetEntry;
   collateral: AssetEntry[];
@@ -123,6 +125,9 @@ function addressBookProblem(book: unknown, chainId: number | undefined): string 
     if (typeof address !== "string" || !isAddress(address))
       return `contracts.${name} is not an address: ${String(address)}`;
   }
+  const surface = book.contracts.VolSurfaceOracle;
+  if (surface !== undefined && (typeof surface !== "string" || !isAddress(surface)))
+    return `contracts.VolSurfaceOracle is not an address: ${String(surface)}`;
   const cashProblem = assetProblem(book.cash, "cash");
   if (cashProblem) return cashProblem;
   if (!Array.isArray(book.collateral)) return "collateral should be a list of assets";

@@ -25,6 +25,7 @@ import {
   mockErc20Abi,
   optionMarketAbi,
   portfolioManagerAbi,
+  volSurfaceOracleAbi,
 } from "./abis/index.js";
 import { type AccountId, asAccountId, ownerOf } from "./accounts.js";
 import type { AddressBook, AssetEntry } from "./addressBook.js";
@@ -43,6 +44,7 @@ type AllAbis =
   | typeof backstopAbi
   | typeof insuranceFundAbi
   | typeof chainlinkOracleAbi
+  | typeof volSurfaceOracleAbi
   | typeof kinkRateModelAbi
   | typeof mockErc20Abi;
 
@@ -71,6 +73,7 @@ export const pledgeErrorAbi: PledgeErrorAbi = (() => {
     backstopAbi,
     insuranceFundAbi,
     chainlinkOracleAbi,
+    volSurfaceOracleAbi,
     kinkRateModelAbi,
     mockErc20Abi,
   ]) {
@@ -855,6 +858,55 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   BackstopReplaced: ([current]) =>
     `This Backstop was replaced by ${str(current)} (Liquidator.setBackstop) and takes no step any more: call the current one`,
 
+  // ---- VolSurfaceOracle and SviMath (docs/vol-surface.md)
+  SviInputOutOfRange: () =>
+    "An SVI parameter or the log-moneyness is out of the supported range; check the surface's units (WAD)",
+  SviNegativeB: ([b]) => `SVI b is ${str(b)}, below 0: the smile would open downwards; use b ≥ 0`,
+  SviRhoOutOfRange: ([rho]) => `SVI rho is ${str(rho)}; it must lie strictly between −1e18 and 1e18`,
+  SviNonPositiveSigma: ([sigma]) => `SVI sigma is ${str(sigma)}; it must be above 0`,
+  SviNegativeVariance: ([min]) => `The smile's lowest total variance is ${str(min)} (WAD), below 0; raise a`,
+  SviWingTooSteep: ([b, rho]) =>
+    `SVI b·(1 + |rho|) exceeds 2 (b ${str(b)}, rho ${str(rho)}): a wing steeper than Lee's bound; lower b`,
+  SviCalendarArbitrage: ([k, shorter, longer]) =>
+    `The longer expiry's total variance cannot be shown at or above the shorter one's everywhere; the certified margin is lowest near k = ${str(k)}, where it is ${str(shorter)} (shorter) and ${str(longer)} (longer): calendar arbitrage; raise the longer smile there`,
+  SviCalendarWingArbitrage: ([right, shorter, longer]) =>
+    `The longer expiry's ${right ? "right" : "left"} wing rises more slowly (slope ${str(longer)}) than the shorter one's (${str(shorter)}): calendar arbitrage far out; steepen the longer wing`,
+  SviChangeTooLarge: ([k, previous, next]) =>
+    `The new smile cannot be shown within the allowed ratio (the change ratio / max(confidence, 0.25), per hour of credit) of the previous one everywhere; near k = ${str(k)} total variance goes from ${str(previous)} to ${str(next)}; post in smaller steps`,
+  SviChangeWingTooLarge: ([right, previous, next]) =>
+    `The ${right ? "right" : "left"} wing's slope moves from ${str(previous)} to ${str(next)}, more than the allowed ratio; post in smaller steps`,
+  SviZeroTime: () => "No time is left to expiry, so the smile gives no volatility",
+  VolSurfaceUnknownUnderlying: ([u]) => `${str(u)} is not listed on the vol-surface oracle; have the admin list it`,
+  VolSurfaceExpiryNotOnGrid: ([expiry]) =>
+    `Expiry ${when(expiry)} is not on the series grid (08:00 UTC, in the future, within 365 days); pick a grid expiry`,
+  VolSurfaceInvalidBatchSize: ([n]) =>
+    `A post must carry 1 to 64 surfaces, not ${str(n)}; an underlying holds at most 64 live expiries, so its whole term structure fits one post`,
+  VolSurfaceTooManyExpiries: ([count, max]) =>
+    `The post would leave ${str(count)} live expiries for the underlying, more than ${str(max)}: the whole live term structure must fit one post; post fewer expiries, or wait until one expires`,
+  VolSurfaceFutureTimestamp: ([ts, now]) =>
+    `The post is dated ${when(ts)}, after the block (${when(now)}); sign a few seconds in the past, e.g. at the latest block's time`,
+  VolSurfaceStaleTimestamp: ([ts, now]) =>
+    `The post is dated ${when(ts)}, more than an hour before the block (${when(now)}); sign a fresh one`,
+  VolSurfaceNotNewer: ([expiry, ts, stored]) =>
+    `The surface for ${when(expiry)} in force is dated ${when(stored)}, not older than this post (${when(ts)}); sign a newer one`,
+  VolSurfaceInvalidConfidence: ([c]) => `Confidence ${str(c)} is above 1e18; use a value in [0, 1e18]`,
+  VolSurfaceParameterNotQuantized: ([expiry]) =>
+    `A parameter of the surface for ${when(expiry)} is off the stored precision (a, b, rho, m, sigma multiples of 1e8; confidence of 1e9); round it with quantizeVolSurfaceInput`,
+  VolSurfaceInvalidSignature: ([i]) => `Signature ${str(i)} is malformed or does not recover; re-sign the post`,
+  VolSurfaceSignersNotSorted: ([i]) =>
+    `Signature ${str(i)} is not from a signer above the previous one; sort signatures by signer address, each signer once`,
+  VolSurfaceSignerNotAuthorized: ([signer]) =>
+    `${str(signer)} is not a whitelisted vol-surface signer (or signed for another chain or oracle); use whitelisted keys`,
+  VolSurfaceQuorumNotMet: ([count, quorum]) =>
+    `The post has ${str(count)} signatures, fewer than the quorum of ${str(quorum)}`,
+  VolSurfaceNotPosted: ([u, expiry]) => `No vol surface was posted for ${str(u)} at ${when(expiry)}`,
+  VolSurfaceExpired: ([expiry]) => `Expiry ${when(expiry)} has passed, so its surface gives no volatility`,
+  VolSurfaceInvalidSigner: ([signer]) =>
+    `${str(signer)} cannot be added or removed (zero, already in that state, or 16 signers already)`,
+  VolSurfaceInvalidQuorum: ([quorum, count]) =>
+    `A quorum of ${str(quorum)} does not fit ${str(count)} signers; keep 1 ≤ quorum ≤ signers`,
+  VolSurfaceInvalidChangeRatio: ([ratio]) => `Change ratio ${str(ratio)} is outside [1.1e18, 16e18]`,
+  VolSurfaceInvalidConfig: () => "The vol-surface oracle got a zero admin or underlying; check the arguments",
   // ---- ChainlinkOracle
   OracleFeedNotSet: ([asset], context) =>
     `No price feed is configured for ${tokenName(asset, context)}; configure one, or use a listed asset`,

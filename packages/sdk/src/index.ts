@@ -215,3 +215,65 @@ export {
   pledgeWalletActions,
 } from "./clients/pledgeActions.js";
 export { approximateMaintenance, approximatePortfolio } from "./math/approximate.js";
+export {
+  SVI_CHANGE_CONFIDENCE_FLOOR_WAD,
+  SVI_CHANGE_FLOOR_VAR_WAD,
+  SVI_MAX_CHANGE_TAU,
+  SVI_CHANGE_PERIOD,
+  SVI_CONFIDENCE_STEP,
+  SviCalendarArbitrageError,
+  SviCalendarWingArbitrageError,
+  SviChangeTooLargeError,
+  SviChangeWingTooLargeError,
+  SviInputOutOfRangeError,
+  SviNegativeBError,
+  SviNegativeVarianceError,
+  SviNonPositiveSigmaError,
+  type SviParams,
+  SviRhoOutOfRangeError,
+  SviWingTooSteepError,
+  SviZeroTimeError,
+  sviAllowedChangeRatio,
+  sviAllowedChangeRatioOver,
+  sviCarriedConfidence,
+  sviChangeElapsed,
+  sviCheckAdmissible,
+  sviCheckCalendar,
+  sviCheckChange,
+  sviLogMoneyness,
+  sviTotalVariance,
+  sviVol,
+  sviVolFromVariance,
+} from "./math/sviMath.js";
+export {
+  type SignedVolSurfacePost,
+  type VolSurfaceInput,
+  type VolSurfacePost,
+  volSurfaceDomain,
+  volSurfaceTypedData,
+  volSurfaceTypes,
+} from "./volSurface/typedData.js";
+export {
+  VOL_SURFACE_CONFIDENCE_QUANTUM,
+  VOL_SURFACE_PARAM_QUANTUM,
+  isVolSurfaceInputQuantized,
+  quantizeVolSurfaceInput,
+} from "./volSurface/quantum.js";
+export {
+  VOL_SURFACE_MAX_BATCH,
+  VolSurfaceInvalidBatchSizeError,
+  VolSurfaceTooManyExpiriesError,
+  checkVolSurfacePostExpiries,
+  volSurfaceLiveExpiriesAfter,
+} from "./volSurface/liveExpiries.js";
+export {
+  type SignVolSurfacePostParameters,
+  type SignVolSurfacePostReturnType,
+  signVolSurfacePost,
+} from "./volSurface/signVolSurfacePost.js";
+export {
+  type GetVolSurfaceErrorType,
+  type GetVolSurfaceParameters,
+  type GetVolSurfaceReturnType,
+  getVolSurface,
+} from "./volSurface/getVolSurface.js";

@@ -8,6 +8,7 @@ import {
   liquidatorAbi,
   marginEngineAbi,
   optionMarketAbi,
+  volSurfaceOracleAbi,
 } from "./abis/index.js";
 import type { PledgeContractName } from "./addressBook.js";
 
@@ -29,6 +30,7 @@ export const pledgeAbis = {
   Liquidator: liquidatorAbi,
   Backstop: backstopAbi,
   InsuranceFund: insuranceFundAbi,
+  VolSurfaceOracle: volSurfaceOracleAbi,
 } as const satisfies Record<PledgeContractName, unknown>;
 
 /** The `as const` ABI of the contract `contract`. */

@@ -8,6 +8,7 @@ export { liquidatorAbi } from "./liquidator.js";
 export { backstopAbi } from "./backstop.js";
 export { insuranceFundAbi } from "./insuranceFund.js";
 export { chainlinkOracleAbi } from "./chainlinkOracle.js";
+export { volSurfaceOracleAbi } from "./volSurfaceOracle.js";
 export { kinkRateModelAbi } from "./kinkRateModel.js";
 export { mockErc20Abi } from "./mockErc20.js";
 export { aggregatorV3Abi } from "./aggregatorV3.js";
