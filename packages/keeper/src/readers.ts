@@ -86,9 +86,12 @@ export interface Readers {
     request: { spot: readonly Address[]; vol: readonly Address[]; accounts: readonly bigint[] },
     block: bigint,
   ): Promise<Snapshot>;
-  /** The margin of every chunk of accounts (one `accountsMargin` call each), the keeper's own excess and the insurance share, in one batch. */
+  /**
+   * The margin of every chunk of accounts (one `accountsMargin` call each), the keeper's own excess
+   * (unless `bidderExcessIM` gives it, valued locally) and the insurance share, in one batch.
+   */
   confirmation(
-    request: { bidderAccount: bigint; chunks: readonly (readonly bigint[])[] },
+    request: { bidderAccount: bigint; chunks: readonly (readonly bigint[])[]; bidderExcessIM?: bigint | undefined },
     block: bigint,
   ): Promise<Confirmation>;
   /** Auction and full-size bid preview of each account, in one batch. */
@@ -271,16 +274,17 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
         });
         return { prices, holdings, cash };
       }),
-    confirmation: ({ bidderAccount, chunks }, blockNumber) =>
+    confirmation: ({ bidderAccount, chunks, bidderExcessIM: known }, blockNumber) =>
       withBackoff(async () => {
         const [bidderExcessIM, auctionParams, protectedAccounts, states] = await Promise.all([
-          readContract(client, {
-            address: engine,
-            abi: marginEngineAbi,
-            functionName: "excessInitial",
-            args: [bidderAccount],
-            blockNumber,
-          }),
+          known ??
+            readContract(client, {
+              address: engine,
+              abi: marginEngineAbi,
+              functionName: "excessInitial",
+              args: [bidderAccount],
+              blockNumber,
+            }),
           readContract(client, { address: liquidator, abi: liquidatorAbi, functionName: "auctionParams", blockNumber }),
           readProtectedAccounts(client, book, blockNumber),
           Promise.all(chunks.map((accounts) => marginsOrSkip(accounts, blockNumber))),

@@ -131,14 +131,16 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   /**
    * The states the job works with, in the order of `accounts`: each valued locally where the
    * planner can (`Planner.value`), cross-checked on chain for every account the job may act on
-   * (below IM, or under auction) and for a rotating sample of the rest; the others, and any
+   * (below MM, or under auction) and for a rotating sample of the rest; the others, and any
    * whose cross-check differs, as the chain's `accountsMargin` gives them. A difference is an
    * error (`pledge_keeper_valuation_mismatch_total`): the chain's state is used for that account.
    */
   async function valueAccounts(index: Parameters<Job["run"]>[0]["index"], accounts: bigint[], block: bigint) {
     const { local, chain } = planner.value(accounts);
-    const acted = local.filter((s) => s.health !== Health.HEALTHY || index.auctions.has(s.account));
-    const rest = local.filter((s) => s.health === Health.HEALTHY && !index.auctions.has(s.account));
+    // Acted on: below MM (an auction to start, a bid) or under auction. A margin call is only logged.
+    const actsOn = (s: AccountMarginState) => s.health >= Health.LIQUIDATABLE || index.auctions.has(s.account);
+    const acted = local.filter(actsOn);
+    const rest = local.filter((s) => !actsOn(s));
     const sample: typeof local = [];
     for (let i = 0; i < Math.min(crossCheckSample, rest.length); i++) {
       sample.push(rest[(sampleCursor + i) % rest.length]!);
@@ -147,7 +149,11 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     const checked = [...acted, ...sample];
     const read = [...chain, ...checked.map((s) => s.account)];
     const chunks = chunkByGas(read, planner.holdings(), options.marginChunkSize, options.marginGasPerCall);
-    const confirmation = await readers.confirmation({ bidderAccount, chunks }, block);
+    // The bidder's own excess over IM, valued locally too when the cache can (its IM check in
+    // `bidMany` is simulated on chain before anything is sent; it is cross-checked in the rotation).
+    const [own] = planner.value([bidderAccount]).local;
+    const bidderExcessIM = own === undefined ? undefined : own.equityIM - BigInt(own.requirementIM);
+    const confirmation = await readers.confirmation({ bidderAccount, chunks, bidderExcessIM }, block);
     stats.confirmed(confirmation.states.length);
     stats.valuedLocally(local.length);
     const onChain = new BigIntMap<AccountMarginState>(confirmation.states.map((s) => [s.account, s]));
