@@ -2,7 +2,13 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
-import { asAccountId, getLatentInsolvency } from "../../packages/sdk/src/index.js";
+import { createLocalBook, marginDifference } from "@pledge/keeper";
+import {
+  type AccountMarginState,
+  type MarginState,
+  asAccountId,
+  getLatentInsolvency,
+} from "../../packages/sdk/src/index.js";
 import { chainClock } from "./chainClock.js";
 import { type WaterfallSummary, waterfallEvents } from "./episode.js";
 import { createInProcessKeeper } from "./inProcessKeeper.js";
@@ -30,6 +36,15 @@ import {
 const HEALTH_LIQUIDATABLE = 2;
 /** The desks are valued every this many updates (they hold every series; they never bind). */
 const DESK_SAMPLE_EVERY = 10;
+/**
+ * The population and the desks are valued locally (the keeper's exact mirror, `createLocalBook`).
+ * Every this many updates (and at the last) some of the same states are read with the engine's
+ * batch view too, and any difference stops the demo: every account then below maintenance, and a
+ * rotating sample of `CROSS_CHECK_SAMPLE` others (two desks when the desks are valued), so the run
+ * checks every account more than once without paying for `accountsMargin` over all of them.
+ */
+export const CROSS_CHECK_EVERY = 16;
+export const CROSS_CHECK_SAMPLE = 20;
 
 export interface DemoOptions {
   /** Accounts in the population. */
@@ -141,6 +156,21 @@ export interface DemoReport {
   /** The keeper's JSON-RPC requests and accounts it confirmed on chain, over the run. */
   keeperRpcCalls: number;
   keeperConfirmed: number;
+  /** Accounts the keeper valued locally, and its cross-checks that differed from the chain (0). */
+  keeperValuedLocally: number;
+  keeperMismatches: number;
+  /**
+   * The charts' valuations: account states computed locally and read on chain (those the cache
+   * cannot value), and the on-chain cross-checks of the population, each equal to the wei.
+   */
+  valuation: {
+    local: number;
+    chain: number;
+    /** On-chain cross-checks, and the account states they compared (each equal to the wei, or the run stops). */
+    crossChecks: number;
+    checkedStates: number;
+    seconds: Record<string, number>;
+  };
   liquidations: DemoLiquidation[];
   samples: DemoSample[];
   html: string;
@@ -188,6 +218,27 @@ function compress(points: FeedPoint[], minutes: number): FeedPoint[] {
   const span = Math.max(1, (points.at(-1)?.time ?? t0) - t0);
   const scale = Math.min(1, (minutes * 60) / span);
   return points.map((p) => ({ ...p, time: t0 + Math.round((p.time - t0) * scale) }));
+}
+
+type BookBlockOf = Parameters<ReturnType<typeof createLocalBook>["margins"]>[1] & {};
+
+/** Throws unless every local state equals the chain's (same order), field by field, to the wei. */
+export function crossCheck(
+  local: readonly AccountMarginState[],
+  chain: readonly (Omit<MarginState, "health"> & { health: number })[],
+  block: bigint,
+): void {
+  if (local.length !== chain.length) {
+    throw new Error(`demo: cross-check at block ${block}: ${local.length} local states, ${chain.length} on chain`);
+  }
+  for (const [k, state] of local.entries()) {
+    const fields = marginDifference(state, chain[k]!);
+    if (fields.length > 0) {
+      throw new Error(
+        `demo: the local valuation of account ${state.account} differs from the chain at block ${block} (${fields.join(", ")}): the charts would not be exact`,
+      );
+    }
+  }
 }
 
 /** An account's excess over maintenance margin, WAD. */
@@ -266,8 +317,36 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   // 3. the keeper, in-process
   const keeper = createInProcessKeeper(world, chain);
 
-  // 4. the replay
+  // 4. the replay, valued for the charts with the keeper's exact local valuation
   const population = world.population;
+  const book = createLocalBook(world.publicClient, world.book);
+  let crossChecks = 0;
+  let checkedStates = 0;
+  const rotation = new Map<readonly bigint[], number>();
+  /**
+   * The local states of `accounts` at `block`; with `sample` > 0, those below MM and `sample` others
+   * (rotating over the run) are read with `accountsMargin` too and must equal them.
+   */
+  const valued = async (accounts: readonly bigint[], block: BookBlockOf, sample: number) => {
+    const states = await book.margins(accounts, block);
+    if (sample > 0) {
+      const start = rotation.get(accounts) ?? 0;
+      const picked = new Set<number>();
+      for (let k = 0; k < Math.min(sample, accounts.length); k++) picked.add((start + k) % accounts.length);
+      rotation.set(accounts, (start + sample) % Math.max(1, accounts.length));
+      for (const [k, state] of states.entries()) if (state.health >= HEALTH_LIQUIDATABLE) picked.add(k);
+      const ks = [...picked].sort((a, b) => a - b);
+      const chosen = ks.map((k) => accounts[k]!);
+      crossCheck(
+        ks.map((k) => states[k]!),
+        await marginsOf(world, chosen, block.number),
+        block.number,
+      );
+      crossChecks++;
+      checkedStates += chosen.length;
+    }
+    return states;
+  };
   // Each account's excess at the replay's first update: below it, the account is losing.
   let startExcess: bigint[] | undefined;
   const firstBelowMM = new Map<bigint, bigint>();
@@ -287,10 +366,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     priceMin = Math.min(priceMin, point.price);
     await chain.refreshOthersIfDue();
     lap("feed");
-    const states = await marginsOf(world, population);
+    const last = i === points.length - 1;
+    const head = await world.publicClient.getBlock({ blockTag: "latest" });
+    const check = i % CROSS_CHECK_EVERY === 0 || last;
+    const states = await valued(population, head, check ? CROSS_CHECK_SAMPLE : 0);
     const desks =
-      i % DESK_SAMPLE_EVERY === 0 || i === points.length - 1
-        ? (await marginsOf(world, world.marketMakers)).reduce((sum, m) => sum + excessMMOf(m), 0n)
+      i % DESK_SAMPLE_EVERY === 0 || last
+        ? (await valued(world.marketMakers, head, check ? 2 : 0)).reduce((sum, m) => sum + excessMMOf(m), 0n)
         : undefined;
     lap("value");
     const excesses = states.map(excessMMOf);
@@ -415,6 +497,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     },
     keeperRpcCalls: stats.rpcCalls,
     keeperConfirmed: stats.accountsConfirmed,
+    keeperValuedLocally: stats.accountsValuedLocally,
+    keeperMismatches: stats.valuationMismatches,
+    valuation: (({ local, chain, ms }) => ({
+      local,
+      chain,
+      crossChecks,
+      checkedStates,
+      seconds: Object.fromEntries(Object.entries(ms).map(([part, t]) => [part, tenths(t)])),
+    }))(book.counts()),
     liquidations,
     samples,
     html: options.html,
@@ -443,7 +534,9 @@ function phasesLine(r: DemoReport): string {
     .map(([part, seconds]) => `${part} ${seconds} s`)
     .join(", ");
   const { feed, value, keeper, drain } = r.phases;
-  return `feeds ${feed} s, valuing the population ${value} s, keeper ${keeper} s (${parts}), drain ${drain} s`;
+  const v = r.valuation.seconds;
+  const valuing = `events ${v.index} s, reads ${v.read} s, exact math ${v.value} s, on chain ${v.chain} s`;
+  return `feeds ${feed} s, valuing the population ${value} s (${valuing}), keeper ${keeper} s (${parts}), drain ${drain} s`;
 }
 
 /** The stdout report. */
@@ -467,7 +560,8 @@ export function formatReport(r: DemoReport): string {
     `  keeper gas             ${r.keeperGas.toLocaleString("en-US")}`,
     `  wall time              ${r.seconds.total} s (seeding ${r.seconds.seed} s, replay ${r.seconds.replay} s)`,
     `  replay phases          ${phasesLine(r)}`,
-    `  keeper reads           ${r.keeperRpcCalls.toLocaleString("en-US")} JSON-RPC requests, ${r.keeperConfirmed.toLocaleString("en-US")} accounts confirmed on chain`,
+    `  keeper reads           ${r.keeperRpcCalls.toLocaleString("en-US")} JSON-RPC requests, ${r.keeperConfirmed.toLocaleString("en-US")} accounts read on chain, ${r.keeperValuedLocally.toLocaleString("en-US")} valued locally (${r.keeperMismatches} cross-checks differed)`,
+    `  chart valuations       ${r.valuation.local.toLocaleString("en-US")} account states valued locally, ${r.valuation.chain.toLocaleString("en-US")} on chain; ${r.valuation.crossChecks} on-chain cross-checks of ${r.valuation.checkedStates.toLocaleString("en-US")} states, all equal to the wei`,
     `  charts                 ${path.relative(process.cwd(), r.html)}`,
   ];
   return lines.join("\n");

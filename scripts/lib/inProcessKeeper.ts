@@ -26,14 +26,18 @@ export type SimKeeperOptions = Partial<
 /**
  * The simulations' defaults: follow the head (no confirmations), every job (the backstop's waterfall
  * too, against the deployment's takeover budget, with the insurance fund seeded at its 24 h window:
- * `seedPopulation`'s `insuranceCash`), bid at any profit with gas counted at its price only, and log
- * only warnings and errors, to stderr (a run's stdout is its report).
+ * `seedPopulation`'s `insuranceCash`), bid at any profit with gas counted at its price only, cross-check
+ * two of the accounts valued locally a tick besides those acted on, and log only warnings and
+ * errors, to stderr (a run's stdout is its report).
  */
 const SIM_DEFAULTS: SimKeeperOptions = {
   confirmations: 0,
   jobs: { liquidate: true, settle: true, marginCalls: true, backstop: true },
   minProfit: 0n,
   bidGasCost: 0n,
+  // Every account the keeper acts on is cross-checked on chain; of the others, two a tick (the
+  // demo cross-checks the population's local states itself).
+  crossCheckSample: 2,
 };
 
 export function createInProcessKeeper(

@@ -33,6 +33,7 @@ describe("demo: a synthetic crash end to end", async () => {
       "keeper gas",
       "replay phases",
       "keeper reads",
+      "chart valuations",
     ]) {
       assert.ok(text.includes(label), `report misses ${label}`);
     }
@@ -64,6 +65,18 @@ describe("demo: a synthetic crash end to end", async () => {
     const parts = Object.values(keeperParts).reduce((a, b) => a + b, 0);
     assert.ok(parts <= keeper + drain + 0.5, `keeper parts ${parts} s > keeper ${keeper} s + drain ${drain} s`);
     assert.ok(report.keeperRpcCalls > 0 && report.keeperConfirmed > 0);
+  });
+
+  it("values the charts' states locally, cross-checked on chain to the wei (issue 19), as the keeper does", () => {
+    const { local, crossChecks, checkedStates } = report.valuation;
+    // Every population state of every update, and the desks' every tenth: locally or on chain.
+    assert.ok(local + report.valuation.chain >= report.accounts * report.feedUpdates);
+    assert.ok(
+      local > 0 && crossChecks >= 2 && checkedStates >= crossChecks,
+      "cross-checked (the run throws on a difference)",
+    );
+    assert.ok(report.keeperValuedLocally > 0);
+    assert.equal(report.keeperMismatches, 0, "the keeper's cross-checks all equal the chain");
   });
 
   it("charts the population, not the desks: the losing accounts' excess falls with the price, the desks are apart", () => {

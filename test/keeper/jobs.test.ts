@@ -78,6 +78,9 @@ function fixedPlanner(accounts: bigint[]) {
     changed: () => {},
     reset: () => {},
     plan: async () => accounts,
+    // No local valuation: every account is read on chain.
+    value: (selected) => ({ local: [], chain: [...selected] }),
+    inputs: () => undefined,
     confirmed: (states) => void confirmed.push(...states.map((s) => s.account)),
     holdings: () => holdings,
   };

@@ -95,6 +95,27 @@ function answer(target: Address, data: Hex): Hex | undefined {
         if (account === 2n) return undefined;
         return encodeFunctionResult({ abi: collateralVaultAbi, functionName: "balancesOf", result: [[5n, 0n], -3n] });
       }
+      if (call.functionName === "cashSharesOf")
+        return encodeFunctionResult({ abi: collateralVaultAbi, functionName: "cashSharesOf", result: -2n });
+      if (call.functionName === "cashMarket")
+        return encodeFunctionResult({
+          abi: collateralVaultAbi,
+          functionName: "cashMarket",
+          result: {
+            supplyIndex: WAD,
+            debtIndex: (3n * WAD) / 2n,
+            totalSupplyShares: 100n,
+            totalDebtShares: 2n,
+            rateModel: weth,
+            lastAccrual: 7,
+            lastRate: 1n,
+            epoch: 0,
+          },
+        });
+      if (call.functionName === "borrowRate")
+        return encodeFunctionResult({ abi: collateralVaultAbi, functionName: "borrowRate", result: 1n });
+      if (call.functionName === "reserveShareWad")
+        return encodeFunctionResult({ abi: collateralVaultAbi, functionName: "reserveShareWad", result: WAD / 10n });
       break;
     }
     case market: {
@@ -289,8 +310,17 @@ describe("keeper readers (fake node)", () => {
   it("reads prices and holdings as named values in one call; a refused price is 0, an unreadable account is left out", async () => {
     const { client, calls } = fakeNode();
     const readers = createReaders(client, book);
-    const { prices, holdings } = await readers.snapshot({ spot: [usdc, weth], vol: [weth], accounts: [1n, 2n] }, 10n);
-    assert.deepEqual(calls, [{ subcalls: 2 + 1 + 2 * 3 }]);
+    const { prices, holdings, cash } = await readers.snapshot(
+      { spot: [usdc, weth], vol: [weth], accounts: [1n, 2n] },
+      10n,
+    );
+    // Two spots, a vol, the cash market (stored, rate, reserve share) and four reads per account.
+    assert.deepEqual(calls, [{ subcalls: 2 + 1 + 3 + 2 * 4 }]);
+    assert.equal(cash?.market.debtIndex, (3n * WAD) / 2n);
+    assert.equal(cash?.market.lastAccrual, 7n);
+    assert.equal(cash?.market.epoch, 0n);
+    assert.equal(cash?.borrowRate, 1n);
+    assert.equal(cash?.reserveShareWad, WAD / 10n);
     assert.deepEqual(
       [...prices.spotWad],
       [
@@ -302,6 +332,7 @@ describe("keeper readers (fake node)", () => {
     assert.deepEqual([...holdings.keys()], [1n]);
     assert.deepEqual(holdings.get(1n), {
       cash: -3n,
+      cashShares: -2n,
       balances: [5n, 0n],
       positions: [
         { seriesId: 11n, balance: WAD },

@@ -54,6 +54,8 @@ describe("review r14b (fixed): the planned limit's learnt gas per bid", () => {
       changed: () => {},
       reset: () => {},
       plan: async () => states.map((s) => s.account),
+      value: (selected) => ({ local: [], chain: [...selected] }),
+      inputs: () => undefined,
       confirmed: () => {},
       holdings: () =>
         new Map(

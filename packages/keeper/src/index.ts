@@ -45,6 +45,9 @@ export {
   chunkByGas,
   selectForConfirmation,
 } from "./ranking.js";
+export { exactInputsOf, marginDifference, valueLocally } from "./valuation.js";
+export { type BookBlock, type LocalBook, createLocalBook } from "./localBook.js";
+export { marketInputsOf } from "./planner.js";
 export {
   type ActionJournal,
   type ActionRecord,

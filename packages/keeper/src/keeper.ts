@@ -176,6 +176,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
         nativeAsset,
         marginChunkSize: options.marginChunkSize ?? 50,
         marginGasPerCall: options.marginGasPerCall ?? 20_000_000,
+        crossCheckSample: options.crossCheckSample,
       }),
     );
   }

@@ -138,6 +138,11 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
       help: "Accounts the engine refused to value in the last confirmation (a stale price of a position's underlying): left out, every other account acted on.",
       registers: [registry],
     }),
+    valuationMismatch: new Counter({
+      name: "pledge_keeper_valuation_mismatch_total",
+      help: "On-chain cross-checks where the keeper's exact local valuation differed from accountsMargin (each logged as an error; the chain's state was used for that account). Should stay 0.",
+      registers: [registry],
+    }),
     insolventAccounts: new Gauge({
       name: "pledge_keeper_insolvent_accounts",
       help: "Accounts confirmed in the last tick with maintenance equity below zero (latent insolvency).",

@@ -113,6 +113,11 @@ export interface KeeperOptions {
   fullConfirmEvery?: number;
   /** Confirm every account when a spot or vol moved more than this (WAD, relative) since the last full pass. Default 1 %. */
   priceMoveWad?: bigint;
+  /**
+   * Accounts valued locally (`valuation.ts`) that are cross-checked with `accountsMargin` each tick
+   * besides every account the keeper acts on: a rotating sample. Default 8.
+   */
+  crossCheckSample?: number;
   /** Most accounts per `accountsMargin` call inside the batched read. Default 50. */
   marginChunkSize?: number;
   /**

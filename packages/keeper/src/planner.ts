@@ -2,9 +2,11 @@ import type { Address } from "viem";
 
 import {
   type AccountMarginState,
+  type CashState,
   type GetMarketParametersReturnType,
   type GetOraclePricesReturnType,
   Health,
+  type MarginInputs,
   decodeSeries,
 } from "@pledge/sdk";
 import type { Readers } from "./readers.js";
@@ -18,6 +20,7 @@ import {
 } from "./ranking.js";
 import type { Stats } from "./stats.js";
 import type { KeeperIndex } from "./store.js";
+import { exactInputsOf, valueLocally } from "./valuation.js";
 import { BigIntMap, BigIntSet } from "./bigintKeys.js";
 
 export interface PlannerOptions extends ConfirmationPolicy {
@@ -41,6 +44,13 @@ export interface Planner {
   reset(): void;
   /** The accounts to confirm at `block`. */
   plan(index: KeeperIndex, block: bigint, timestamp: bigint): Promise<bigint[]>;
+  /**
+   * The exact margin of `accounts` at the last planned tick, computed locally (`valuation.ts`)
+   * where the cache allows, and the accounts left to the chain's `accountsMargin`.
+   */
+  value(accounts: readonly bigint[]): { local: AccountMarginState[]; chain: bigint[] };
+  /** The engine's inputs of `account` at the last planned tick as the cache gives them (`exactInputsOf`), or undefined. */
+  inputs(account: bigint): MarginInputs | undefined;
   /** What the confirmation found: accounts below IM are confirmed again every tick. */
   confirmed(states: readonly AccountMarginState[]): void;
   /** The holdings known, for sizing the confirmation's calls. */
@@ -113,6 +123,10 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
   let parameters: GetMarketParametersReturnType | undefined;
   let lastFullPrices = new Map<string, bigint>();
   let ticksSinceFull = Infinity;
+  /** The last planned tick's market inputs and cash market, for `value`. */
+  let tick: { market: MarketInputs; cash: CashState | undefined } | undefined;
+  /** The protocol's own accounts, valued on chain only (re-read with the parameters). */
+  let chainOnly = new BigIntSet();
 
   return {
     changed: (account) => void dirty.add(account),
@@ -121,6 +135,7 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
       dirty.clear();
       parameters = undefined;
       ticksSinceFull = Infinity;
+      tick = undefined;
     },
     async plan(index, block, timestamp) {
       const accounts = [...index.accounts];
@@ -132,10 +147,15 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
         known !== undefined && !full && [...underlyingsHeld(index, holdings)].every((i) => known.underlyings.has(i))
           ? known
           : await readers.marketParameters(block);
+      if (current !== known) chainOnly = new BigIntSet(await readers.protectedAccounts(block));
       parameters = current;
       const underlyingAssets = [...current.underlyings.values()].map((u) => u.asset);
       const refresh = [...dirty];
-      const { prices, holdings: read } = await readers.snapshot(
+      const {
+        prices,
+        holdings: read,
+        cash,
+      } = await readers.snapshot(
         {
           spot: [...new Set<Address>([...current.collateral.map((c) => c.asset), ...underlyingAssets])],
           vol: [...new Set(underlyingAssets)],
@@ -149,12 +169,19 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
           holdings.delete(account);
           continue;
         }
-        holdings.set(account, held);
+        // Shares read now are in the epoch read now: an epoch ended later makes them stale.
+        holdings.set(account, cash === undefined ? held : { ...held, cashEpoch: cash.market.epoch ?? 0n });
         dirty.delete(account);
+      }
+      // Shares of an ended epoch: re-read next tick (valued on chain meanwhile).
+      if (cash !== undefined) {
+        for (const [account, held] of holdings) if (held.cashEpoch !== (cash.market.epoch ?? 0n)) dirty.add(account);
       }
 
       const started = performance.now();
-      const ranked = rankAccounts(accounts, holdings, marketInputsOf(current, prices, timestamp, options.cashDecimals));
+      const market = marketInputsOf(current, prices, timestamp, options.cashDecimals);
+      tick = { market, cash };
+      const ranked = rankAccounts(accounts, holdings, market);
       const keyed = priceKeysOf(prices);
       if (!full && pricesMoved(lastFullPrices, keyed, options.priceMoveWad)) full = true;
       const always = new BigIntSet([...watched, ...index.auctions]);
@@ -175,6 +202,15 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
         else watched.delete(state.account);
       }
     },
+    value(accounts) {
+      if (tick === undefined) return { local: [], chain: [...accounts] };
+      const { states, chain } = valueLocally(accounts, holdings, tick.market, tick.cash, chainOnly);
+      return { local: states, chain };
+    },
+    inputs: (account) =>
+      tick === undefined || chainOnly.has(account)
+        ? undefined
+        : exactInputsOf(holdings.get(account), tick.market, tick.cash),
     holdings: () => holdings,
   };
 }

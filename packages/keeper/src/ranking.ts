@@ -10,8 +10,15 @@ import { BigIntSet } from "./bigintKeys.js";
 
 /** What one account holds, as the vault and the market report it; refreshed when its events show it changed. */
 export interface AccountHoldings {
-  /** Signed cash, cash units. */
+  /** Signed cash, cash units, accrued to the block it was read at. */
   cash: bigint;
+  /**
+   * Signed cash shares as stored (`cashSharesOf`, converted to the epoch of the read): they move
+   * only with the account's own events, where `cash` goes stale with interest (`valuation.ts`).
+   */
+  cashShares?: bigint;
+  /** The cash epoch `cashShares` were read in (`cashMarket().epoch`): shares of an older one are stale. */
+  cashEpoch?: bigint;
   /** Collateral balances, in the order of the vault's `collateralAssets`. */
   balances: readonly bigint[];
   positions: readonly { seriesId: bigint; balance: bigint }[];

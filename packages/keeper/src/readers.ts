@@ -6,6 +6,7 @@ import {
   type AuctionParams,
   type AddressBook,
   type BidPreview,
+  type CashState,
   type FindSettlementRoundReturnType,
   type GetMarketParametersReturnType,
   type GetOraclePricesReturnType,
@@ -29,11 +30,18 @@ import { errorName, isRevert, withBackoff } from "./executor.js";
 import type { AccountHoldings } from "./ranking.js";
 import { BigIntMap } from "./bigintKeys.js";
 
-/** The prices and the refreshed holdings of one tick, read together at one block. */
+/** The prices, the cash market and the refreshed holdings of one tick, read together at one block. */
 export interface Snapshot {
   prices: GetOraclePricesReturnType;
   /** The holdings of each account asked for whose reads succeeded; an account missing here stays unknown. */
   holdings: Map<bigint, AccountHoldings>;
+  /**
+   * The vault's cash market as stored, the rate its next accrual charges and the reserve share
+   * (`getCashMarket`'s `CashState`): with each account's stored shares, the SDK's `cashAt` gives
+   * its cash at the tick's timestamp to the wei (`valuation.ts`). Absent when a reader does not
+   * read it: the accounts are then valued on chain.
+   */
+  cash?: CashState | undefined;
 }
 
 /** What the liquidation job reads about the accounts it confirms, at one block. */
@@ -71,14 +79,19 @@ export interface AuctionRead {
 export interface Readers {
   /** Collateral list, underlyings and their parameters (rarely change). */
   marketParameters(block: bigint): Promise<GetMarketParametersReturnType>;
+  /** The protocol's own accounts (insurance, settlement, fee), as `readProtectedAccounts`. */
+  protectedAccounts(block: bigint): Promise<bigint[]>;
   /** Spot of `spot`, vol of `vol`, and the holdings of `accounts`, in one batch. */
   snapshot(
     request: { spot: readonly Address[]; vol: readonly Address[]; accounts: readonly bigint[] },
     block: bigint,
   ): Promise<Snapshot>;
-  /** The margin of every chunk of accounts (one `accountsMargin` call each), the keeper's own excess and the insurance share, in one batch. */
+  /**
+   * The margin of every chunk of accounts (one `accountsMargin` call each), the keeper's own excess
+   * (unless `bidderExcessIM` gives it, valued locally) and the insurance share, in one batch.
+   */
   confirmation(
-    request: { bidderAccount: bigint; chunks: readonly (readonly bigint[])[] },
+    request: { bidderAccount: bigint; chunks: readonly (readonly bigint[])[]; bidderExcessIM?: bigint | undefined },
     block: bigint,
   ): Promise<Confirmation>;
   /** Auction and full-size bid preview of each account, in one batch. */
@@ -165,12 +178,21 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
     });
 
   async function readHoldings(account: bigint, blockNumber: bigint): Promise<AccountHoldings | undefined> {
-    const [balances, positions, mode] = await Promise.all([
+    const [balances, shares, positions, mode] = await Promise.all([
       unlessReverted(
         readContract(client, {
           address: vault,
           abi: collateralVaultAbi,
           functionName: "balancesOf",
+          args: [account],
+          blockNumber,
+        }),
+      ),
+      unlessReverted(
+        readContract(client, {
+          address: vault,
+          abi: collateralVaultAbi,
+          functionName: "cashSharesOf",
           args: [account],
           blockNumber,
         }),
@@ -181,7 +203,13 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
     if (balances === undefined || positions === undefined || mode === undefined) return undefined;
     const [amounts, cash] = balances;
     const marginMode = marginModeOf(mode);
-    return { cash, balances: amounts, positions, ...(marginMode === undefined ? {} : { mode: marginMode }) };
+    return {
+      cash,
+      balances: amounts,
+      positions,
+      ...(shares === undefined ? {} : { cashShares: shares }),
+      ...(marginMode === undefined ? {} : { mode: marginMode }),
+    };
   }
 
   /**
@@ -216,32 +244,47 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
     }
   }
 
+  /** The cash market as stored, the next accrual's rate and the reserve share, at one block (as `getCashMarket`). */
+  async function readCashState(blockNumber: bigint): Promise<CashState> {
+    const at = { address: vault, abi: collateralVaultAbi, blockNumber } as const;
+    const [stored, borrowRate, reserveShareWad] = await Promise.all([
+      readContract(client, { ...at, functionName: "cashMarket" }),
+      readContract(client, { ...at, functionName: "borrowRate" }),
+      readContract(client, { ...at, functionName: "reserveShareWad" }),
+    ]);
+    const market = { ...stored, lastAccrual: BigInt(stored.lastAccrual), epoch: BigInt(stored.epoch) };
+    return { market, borrowRate, reserveShareWad };
+  }
+
   return {
     marketParameters: (blockNumber) =>
       withBackoff(() => getMarketParameters(client, { addressBook: book, blockNumber })),
+    protectedAccounts: (blockNumber) => withBackoff(() => readProtectedAccounts(client, book, blockNumber)),
     snapshot: ({ spot, vol, accounts }, blockNumber) =>
       withBackoff(async () => {
-        const [prices, held] = await Promise.all([
+        const [prices, held, cash] = await Promise.all([
           getOraclePrices(client, { oracle, spot, vol, blockNumber }),
           Promise.all(accounts.map((account) => readHoldings(account, blockNumber))),
+          readCashState(blockNumber),
         ]);
         const holdings = new BigIntMap<AccountHoldings>();
         accounts.forEach((account, i) => {
           const h = held[i];
           if (h !== undefined) holdings.set(account, h);
         });
-        return { prices, holdings };
+        return { prices, holdings, cash };
       }),
-    confirmation: ({ bidderAccount, chunks }, blockNumber) =>
+    confirmation: ({ bidderAccount, chunks, bidderExcessIM: known }, blockNumber) =>
       withBackoff(async () => {
         const [bidderExcessIM, auctionParams, protectedAccounts, states] = await Promise.all([
-          readContract(client, {
-            address: engine,
-            abi: marginEngineAbi,
-            functionName: "excessInitial",
-            args: [bidderAccount],
-            blockNumber,
-          }),
+          known ??
+            readContract(client, {
+              address: engine,
+              abi: marginEngineAbi,
+              functionName: "excessInitial",
+              args: [bidderAccount],
+              blockNumber,
+            }),
           readContract(client, { address: liquidator, abi: liquidatorAbi, functionName: "auctionParams", blockNumber }),
           readProtectedAccounts(client, book, blockNumber),
           Promise.all(chunks.map((accounts) => marginsOrSkip(accounts, blockNumber))),

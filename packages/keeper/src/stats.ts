@@ -23,8 +23,12 @@ export interface KeeperStats {
   accountsRanked: number;
   /** Milliseconds spent ranking and selecting, cumulative. */
   rankingMs: number;
-  /** Accounts confirmed with the on-chain batch view, cumulative. */
+  /** Accounts read with the on-chain batch view (`accountsMargin`), cumulative: those the cache cannot value and the cross-checks. */
   accountsConfirmed: number;
+  /** Accounts valued locally with the SDK's exact mirror (`valuation.ts`), cumulative. */
+  accountsValuedLocally: number;
+  /** Cross-checks where the local valuation differed from the chain's (each an error; the chain's state was used). */
+  valuationMismatches: number;
   /** Ticks that confirmed every indexed account. */
   fullConfirmations: number;
   /**
@@ -55,6 +59,8 @@ export interface Stats {
   gasUsed(gas: bigint): void;
   ranked(accounts: number, ms: number): void;
   confirmed(accounts: number): void;
+  valuedLocally(accounts: number): void;
+  valuationMismatch(): void;
   fullConfirmation(): void;
   /** `ms` more wall time spent in `phase` (see `KeeperStats.phaseMs`). */
   timed(phase: string, ms: number): void;
@@ -96,6 +102,8 @@ export function createStats(metrics: KeeperMetrics): Stats {
     accountsRanked: 0,
     rankingMs: 0,
     accountsConfirmed: 0,
+    accountsValuedLocally: 0,
+    valuationMismatches: 0,
     fullConfirmations: 0,
     phaseMs: {},
   };
@@ -140,6 +148,12 @@ export function createStats(metrics: KeeperMetrics): Stats {
     },
     confirmed(accounts) {
       counters.accountsConfirmed += accounts;
+    },
+    valuedLocally(accounts) {
+      counters.accountsValuedLocally += accounts;
+    },
+    valuationMismatch() {
+      counters.valuationMismatches++;
     },
     fullConfirmation() {
       counters.fullConfirmations++;

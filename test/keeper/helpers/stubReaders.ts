@@ -5,6 +5,8 @@ export function stubReaders(overrides: Partial<Readers>): Readers {
   const unexpected = (name: string) => () => Promise.reject(new Error(`unexpected read: ${name}`));
   return {
     marketParameters: unexpected("marketParameters"),
+    // Read with every parameter read; none unless a test says so.
+    protectedAccounts: async () => [],
     snapshot: unexpected("snapshot"),
     confirmation: unexpected("confirmation"),
     auctions: unexpected("auctions"),

@@ -21,6 +21,7 @@ import type { Planner } from "../planner.js";
 import { chunkByGas } from "../ranking.js";
 import type { Readers } from "../readers.js";
 import type { Stats } from "../stats.js";
+import { marginDifference } from "../valuation.js";
 import {
   type AccountView,
   type BidGasConfig,
@@ -85,6 +86,11 @@ export interface LiquidationJobOptions {
   marginChunkSize: number;
   /** Estimated gas one `accountsMargin` call may use. */
   marginGasPerCall: number;
+  /**
+   * Accounts valued locally that are cross-checked on chain each tick besides those the job acts
+   * on (a rotating sample; `valuation.ts`). Default 8.
+   */
+  crossCheckSample?: number | undefined;
 }
 
 /** What the liquidation job works with besides its options. */
@@ -118,6 +124,66 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   const { readers, planner, sender, execute, stats, metrics, log } = context;
   const { liquidator, bidderAccount } = options;
   const inMarginCall = new BigIntSet();
+  const crossCheckSample = options.crossCheckSample ?? 8;
+  /** Where the next tick's rotating cross-check sample starts among the accounts valued locally. */
+  let sampleCursor = 0;
+
+  /**
+   * The states the job works with, in the order of `accounts`: each valued locally where the
+   * planner can (`Planner.value`), cross-checked on chain for every account the job may act on
+   * (below MM, or under auction) and for a rotating sample of the rest; the others, and any
+   * whose cross-check differs, as the chain's `accountsMargin` gives them. A difference is an
+   * error (`pledge_keeper_valuation_mismatch_total`): the chain's state is used for that account.
+   */
+  async function valueAccounts(index: Parameters<Job["run"]>[0]["index"], accounts: bigint[], block: bigint) {
+    const { local, chain } = planner.value(accounts);
+    // Acted on: below MM (an auction to start, a bid) or under auction. A margin call is only logged.
+    const actsOn = (s: AccountMarginState) => s.health >= Health.LIQUIDATABLE || index.auctions.has(s.account);
+    const acted = local.filter(actsOn);
+    const rest = local.filter((s) => !actsOn(s));
+    const sample: typeof local = [];
+    for (let i = 0; i < Math.min(crossCheckSample, rest.length); i++) {
+      sample.push(rest[(sampleCursor + i) % rest.length]!);
+    }
+    sampleCursor = rest.length === 0 ? 0 : (sampleCursor + sample.length) % rest.length;
+    const checked = [...acted, ...sample];
+    const read = [...chain, ...checked.map((s) => s.account)];
+    const chunks = chunkByGas(read, planner.holdings(), options.marginChunkSize, options.marginGasPerCall);
+    // The bidder's own excess over IM, valued locally too when the cache can (its IM check in
+    // `bidMany` is simulated on chain before anything is sent; it is cross-checked in the rotation).
+    const [own] = planner.value([bidderAccount]).local;
+    const bidderExcessIM = own === undefined ? undefined : own.equityIM - BigInt(own.requirementIM);
+    const confirmation = await readers.confirmation({ bidderAccount, chunks, bidderExcessIM }, block);
+    stats.confirmed(confirmation.states.length);
+    stats.valuedLocally(local.length);
+    const onChain = new BigIntMap<AccountMarginState>(confirmation.states.map((s) => [s.account, s]));
+    const byAccount = new BigIntMap<AccountMarginState>(confirmation.states.map((s) => [s.account, s]));
+    for (const state of local) byAccount.set(state.account, state);
+    for (const state of checked) {
+      const truth = onChain.get(state.account);
+      const fields = truth === undefined ? ["unvalued"] : marginDifference(state, truth);
+      if (fields.length === 0) continue;
+      metrics.valuationMismatch.inc();
+      stats.valuationMismatch();
+      log.error(
+        {
+          event: "valuationMismatch",
+          account: formatAccount(asAccountId(state.account)),
+          fields,
+          block: block.toString(),
+        },
+        "local valuation differs from the chain's: using the chain's for this account",
+      );
+      // Refused by the engine (left out, as `unvalued`), or its state instead of ours.
+      if (truth === undefined) byAccount.delete(state.account);
+      else byAccount.set(state.account, truth);
+    }
+    const states = accounts.flatMap((account) => {
+      const state = byAccount.get(account);
+      return state === undefined ? [] : [state];
+    });
+    return { ...confirmation, states };
+  }
   /** The native token's USD price for pricing bid gas, read once per block; undefined when unknown. */
   let nativePriceAt: { block: bigint; price: Promise<bigint | undefined> } | undefined;
 
@@ -477,8 +543,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       const report = emptyReport("liquidation");
       const accounts = await planner.plan(index, block, timestamp);
       if (accounts.length === 0) return report;
-      const chunks = chunkByGas(accounts, planner.holdings(), options.marginChunkSize, options.marginGasPerCall);
-      const confirmation = await readers.confirmation({ bidderAccount, chunks }, block);
+      const confirmation = await valueAccounts(index, accounts, block);
       const { bidderExcessIM, auctionParams, states } = confirmation;
       const unvalued = confirmation.unvalued ?? [];
       metrics.unvaluedAccounts.set(unvalued.length);
@@ -493,7 +558,6 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
           "the engine refused to value some accounts (a stale price?): acting on the others",
         );
       }
-      stats.confirmed(states.length);
       planner.confirmed(states);
       reportInsolvent(states, confirmation.protectedAccounts);
 

@@ -135,6 +135,15 @@ export interface MarginInputs {
 }
 
 /**
+ * Black–Scholes marks computed by `markAndSpot`, by series, spot, vol and time to expiry (the
+ * mark is a pure function of them, so a cached one is the same to the wei): a keeper or a
+ * simulation valuing hundreds of accounts at one block prices each series once, not once per
+ * holder. Cleared when it holds `MARKS_KEPT`.
+ */
+const MARKS = new Map<string, bigint>();
+const MARKS_KEPT = 8_192;
+
+/**
  * The mark of one contract and the spot its requirement uses (0 once settled), as
  * `MarginEngine._markAndSpot`: Black–Scholes before expiry; after expiry, intrinsic value
  * at the posted settlement price, else at spot.
@@ -162,9 +171,16 @@ export function markAndSpot(
     return { markWad: intrinsic(isCall, underlying.spotWad, strikeWad), spotWad: underlying.spotWad };
   }
   const secondsToExpiry = expiry - timestamp;
-  const markWad = isCall
-    ? callPrice(underlying.spotWad, strikeWad, secondsToExpiry, underlying.volWad)
-    : putPrice(underlying.spotWad, strikeWad, secondsToExpiry, underlying.volWad);
+  // A pure function of the series, spot, vol and time: accounts valued at the same block share it.
+  const key = `${seriesId}:${underlying.spotWad}:${underlying.volWad}:${secondsToExpiry}`;
+  let markWad = MARKS.get(key);
+  if (markWad === undefined) {
+    markWad = isCall
+      ? callPrice(underlying.spotWad, strikeWad, secondsToExpiry, underlying.volWad)
+      : putPrice(underlying.spotWad, strikeWad, secondsToExpiry, underlying.volWad);
+    if (MARKS.size >= MARKS_KEPT) MARKS.clear();
+    MARKS.set(key, markWad);
+  }
   return { markWad, spotWad: underlying.spotWad };
 }
 
