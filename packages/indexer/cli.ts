@@ -1,0 +1,71 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+import { DEFAULT_RPC_URL, ENV } from "./lib/settings.js";
+
+/**
+ * `npm run indexer -- [--deployment <file> | --chain-id <id>] [--rpc <url>] [--port 42069]`:
+ * Ponder (`ponder start`) indexing the Pledge deployment of an address book, on the chain at
+ * `--rpc`, serving GraphQL at /graphql and SQL over HTTP at /sql. The data is PGlite under
+ * `--data-dir` (default packages/indexer/.ponder/pglite), or PostgreSQL when DATABASE_URL is set.
+ * A restart resumes where it stopped. Ctrl-C stops it.
+ */
+const USAGE =
+  "usage: npm run indexer -- [--deployment <file> | --chain-id <id>] [--rpc <url>] [--port <port>] " +
+  "[--schema <name>] [--data-dir <dir>] [--polling-ms <ms>] [--dev]";
+
+const ROOT = path.dirname(fileURLToPath(import.meta.url));
+
+function fail(line: string): never {
+  console.error(`error: ${line}`);
+  process.exit(1);
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      deployment: { type: "string" },
+      "chain-id": { type: "string" },
+      rpc: { type: "string", default: process.env[ENV.rpcUrl] || DEFAULT_RPC_URL },
+      port: { type: "string", default: "42069" },
+      schema: { type: "string", default: process.env.DATABASE_SCHEMA || "pledge" },
+      "data-dir": { type: "string" },
+      "polling-ms": { type: "string" },
+      dev: { type: "boolean", default: false },
+    },
+    strict: true,
+  }).values;
+} catch (error) {
+  fail(`${(error as Error).message.split("\n")[0]}; ${USAGE}`);
+}
+const port = Number(args.port);
+if (!Number.isInteger(port) || port <= 0 || port > 65_535) fail(`--port ${args.port} is not a port; ${USAGE}`);
+if (!/^[a-z_][a-z0-9_]*$/i.test(args.schema)) fail(`--schema ${args.schema} is not a schema name; ${USAGE}`);
+const chainId = args["chain-id"] ?? process.env[ENV.chainId];
+const deployment =
+  args.deployment ?? process.env[ENV.deployment] ?? (chainId ? `deployments/${chainId}.json` : undefined);
+if (deployment === undefined) fail(`name the address book with --deployment, or the chain with --chain-id; ${USAGE}`);
+
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  // Ponder runs in packages/indexer: paths given here are the caller's.
+  [ENV.deployment]: path.resolve(deployment),
+  [ENV.rpcUrl]: args.rpc,
+  ...(chainId ? { [ENV.chainId]: chainId } : {}),
+  ...(args["data-dir"] ? { [ENV.dataDir]: path.resolve(args["data-dir"]) } : {}),
+  ...(args["polling-ms"] ? { [ENV.pollingMs]: args["polling-ms"] } : {}),
+};
+// Ponder's entry is dist/esm/index.js; its command line sits beside it (the package exports no bin path).
+const ponderBin = fileURLToPath(new URL("bin/ponder.js", import.meta.resolve("ponder")));
+// `ponder dev` rebuilds on file changes and drops its tables on a restart; `start` resumes.
+const command = args.dev ? ["dev", "--disable-ui"] : ["start"];
+const child = spawn(
+  process.execPath,
+  [ponderBin, ...command, "--root", ROOT, "--port", String(port), "--schema", args.schema],
+  { env, stdio: "inherit" },
+);
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
