@@ -65,7 +65,8 @@ const command = args.dev ? ["dev", "--disable-ui"] : ["start"];
 const child = spawn(
   process.execPath,
   [ponderBin, ...command, "--root", ROOT, "--port", String(port), "--schema", args.schema],
-  { env, stdio: "inherit" },
+  // In its own folder: Ponder writes generated/ (the GraphQL schema) under the working directory.
+  { cwd: ROOT, env, stdio: "inherit" },
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
