@@ -50,14 +50,15 @@ const at = (event: PledgeEvent) => ({
 async function refreshAccount(context: Context, event: PledgeEvent, id: bigint, change: { marginMode?: number } = {}) {
   const vault = context.contracts.CollateralVault.address as Address;
   const engine = context.contracts.MarginEngine.address as Address;
-  const [cashShares, cash] = await Promise.all([
+  // One round trip: the three views at the event's block, in parallel. The margin view reverts
+  // when a price is missing (a stale feed): the row keeps nulls then.
+  const [cashShares, cash, margin] = await Promise.all([
     context.client.readContract({ abi: collateralVaultAbi, address: vault, functionName: "cashSharesOf", args: [id] }),
     context.client.readContract({ abi: collateralVaultAbi, address: vault, functionName: "cashOf", args: [id] }),
+    context.client
+      .readContract({ abi: marginEngineAbi, address: engine, functionName: "accountMargin", args: [id] })
+      .catch(() => undefined),
   ]);
-  // The margin view reverts when a price is missing (a stale feed): the row keeps nulls then.
-  const margin = await context.client
-    .readContract({ abi: marginEngineAbi, address: engine, functionName: "accountMargin", args: [id] })
-    .catch(() => undefined);
   const values = {
     cashShares,
     cash,
@@ -92,14 +93,20 @@ async function addCollateral(context: Context, event: PledgeEvent, holder: bigin
     .onConflictDoUpdate((row) => ({ amount: row.amount + delta, updatedBlock: event.block.number }));
 }
 
-/** Whether `asset` is the vault's cash asset (its cash is shares, not a collateral balance). */
-async function isCash(context: Context, asset: Address) {
-  const cash = await context.client.readContract({
+/** The vault's cash asset (immutable): read once, then kept. */
+let cashAsset: Address | undefined;
+async function cashAssetOf(context: Context): Promise<Address> {
+  cashAsset ??= await context.client.readContract({
     abi: collateralVaultAbi,
     address: context.contracts.CollateralVault.address as Address,
     functionName: "cashAsset",
   });
-  return cash.toLowerCase() === asset.toLowerCase();
+  return cashAsset;
+}
+
+/** Whether `asset` is the vault's cash asset (its cash is shares, not a collateral balance). */
+async function isCash(context: Context, asset: Address) {
+  return (await cashAssetOf(context)).toLowerCase() === asset.toLowerCase();
 }
 
 const handlers: Record<string, Handler> = {
@@ -156,11 +163,7 @@ const handlers: Record<string, Handler> = {
   },
   "CollateralVault:CashMoved": async (event, context) => {
     const [from, to, amount] = [big(event, "from"), big(event, "to"), big(event, "amount")];
-    const asset = await context.client.readContract({
-      abi: collateralVaultAbi,
-      address: context.contracts.CollateralVault.address as Address,
-      functionName: "cashAsset",
-    });
+    const asset = await cashAssetOf(context);
     await context.db.insert(transfer).values({
       id: event.id,
       kind: "cash",
