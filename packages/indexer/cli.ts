@@ -1,3 +1,4 @@
+#!/usr/bin/env -S npx tsx
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
