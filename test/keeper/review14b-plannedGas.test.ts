@@ -122,16 +122,18 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         await testClient.mine({ blocks: 1 });
-        const together = await publicClient.getBlock({ includeTransactions: true });
+        const together = await publicClient.getBlock();
         await testClient.setAutomine(true);
         await mineUntil(() => settled);
         await ticking;
 
-        const ours = together.transactions.filter(
-          (tx) => typeof tx !== "string" && tx.from.toLowerCase() === keeperAddress.toLowerCase(),
-        ) as { hash: Hex; gas: bigint }[];
-        const receipts = await Promise.all(ours.map((tx) => publicClient.getTransactionReceipt({ hash: tx.hash })));
-        const summary = receipts.map((r, i) => ({ status: r.status, gasUsed: r.gasUsed, gasLimit: ours[i]!.gas }));
+        const ours = await keeperBatches(together.number);
+        const receipts = ours.map(({ receipt }) => receipt);
+        const summary = ours.map(({ tx, receipt }) => ({
+          status: receipt.status,
+          gasUsed: receipt.gasUsed,
+          gasLimit: tx.gas,
+        }));
         assert.ok(receipts.length >= 2, `at least two batches in one block, got ${receipts.length}`);
         assert.ok(
           receipts.every((r) => r.status === "success"),
@@ -139,10 +141,8 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
         );
         // A batch sent after that block (a slow machine) lands alone; it must not revert either.
         for (let n = together.number + 1n; n <= (await publicClient.getBlockNumber()); n++) {
-          for (const tx of (await publicClient.getBlock({ blockNumber: n, includeTransactions: true })).transactions) {
-            if (typeof tx === "string" || tx.from.toLowerCase() !== keeperAddress.toLowerCase()) continue;
-            const late = await publicClient.getTransactionReceipt({ hash: tx.hash });
-            assert.equal(late.status, "success", `a later batch reverted on chain (nonce ${tx.nonce})`);
+          for (const { tx, receipt } of await keeperBatches(n)) {
+            assert.equal(receipt.status, "success", `a later batch reverted on chain (nonce ${tx.nonce})`);
           }
         }
         const states = await contracts.engine.read.accountsMargin([traders]);
@@ -156,6 +156,17 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
         await mineUntil(() => settled).catch(() => undefined);
         await ticking.catch(() => undefined);
         await keeper.stop();
+      }
+
+      /** The keeper's transactions in block `blockNumber`, each with its receipt. */
+      async function keeperBatches(blockNumber: bigint) {
+        const block = await publicClient.getBlock({ blockNumber, includeTransactions: true });
+        const sent = block.transactions.filter(
+          (tx) => typeof tx !== "string" && tx.from.toLowerCase() === keeperAddress.toLowerCase(),
+        ) as { hash: Hex; gas: bigint; nonce: number }[];
+        return Promise.all(
+          sent.map(async (tx) => ({ tx, receipt: await publicClient.getTransactionReceipt({ hash: tx.hash }) })),
+        );
       }
 
       /** Mines a block every 100 ms while transactions are pending, until `done` (at most 60 s). */
