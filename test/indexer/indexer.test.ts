@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -10,70 +8,12 @@ import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import { type Address, getContractAddress, maxUint256, parseUnits } from "viem";
 
+import { IndexerProcess, freePort, waitFor } from "../../packages/indexer/lib/runner.js";
 import { postSettlementPrice } from "../../packages/sdk/src/index.js";
 import { type World, createWorld } from "../keeper/helpers/world.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const CLI = path.join(ROOT, "packages/indexer/cli.ts");
 const WAD = 10n ** 18n;
-
-/** A free TCP port on the loopback interface. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `check` every 200 ms until it returns true, or fails after `ms` with `what`. */
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
-}
-
-/** The indexer as a child process (`npm run indexer`), its output kept for the assertions and for a failure. */
-class IndexerProcess {
-  readonly output: string[] = [];
-  private child: ChildProcess;
-  private exited: Promise<void>;
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    this.child.stdout!.on("data", (chunk: Buffer) => this.output.push(chunk.toString()));
-    this.child.stderr!.on("data", (chunk: Buffer) => this.output.push(chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.once("exit", () => resolve()));
-  }
-  get running() {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-  /** SIGINT (Ponder shuts down cleanly), SIGKILL after 15 s. */
-  async stop() {
-    if (!this.running) return;
-    this.child.kill("SIGINT");
-    const killed = setTimeout(() => this.child.kill("SIGKILL"), 15_000);
-    await this.exited;
-    clearTimeout(killed);
-  }
-  tail(lines = 30) {
-    return this.output.join("").split("\n").slice(-lines).join("\n");
-  }
-}
 
 interface Row {
   [column: string]: string | number | boolean | null;
@@ -91,36 +31,21 @@ describe("indexer: Ponder's tables equal the chain (deposit, fill, price move, a
   let traderWallet: Awaited<ReturnType<World["connection"]["viem"]["getWalletClients"]>>[number];
   let addresses: Address[];
 
-  const api = (route: string) => `http://127.0.0.1:${port}${route}`;
-  async function gql<T>(query: string): Promise<T> {
-    const response = await fetch(api("/graphql"), {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ query }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const body = (await response.json()) as { data?: T; errors?: unknown };
-    if (body.errors || !body.data) throw new Error(`GraphQL: ${JSON.stringify(body.errors)}`);
-    return body.data;
-  }
-  async function indexedBlock(): Promise<number> {
-    const response = await fetch(api("/status"), { signal: AbortSignal.timeout(5_000) });
-    const status = (await response.json()) as Record<string, { block: { number: number } }>;
-    return status.pledge?.block.number ?? -1;
-  }
+  const gql = <T>(query: string) => indexer!.gql<T>(query);
   async function startIndexer() {
-    indexer = new IndexerProcess([
-      ...["--deployment", deployment, "--rpc", url, "--port", String(port)],
-      ...["--data-dir", path.join(dir, "pglite"), "--polling-ms", "100"],
-    ]);
-    await waitFor("the indexer's /ready", async () => {
-      if (!indexer!.running) throw new Error(`the indexer exited:\n${indexer!.tail()}`);
-      return (await fetch(api("/ready"), { signal: AbortSignal.timeout(2_000) })).status === 200;
+    indexer = new IndexerProcess({
+      deployment,
+      rpcUrl: url,
+      port,
+      dataDir: path.join(dir, "pglite"),
+      pollingMs: 100,
+      cwd: ROOT,
     });
+    await indexer.ready();
   }
   async function caughtUp() {
     const head = Number(await world.publicClient.getBlockNumber());
-    await waitFor(`the indexer at block ${head}`, async () => (await indexedBlock()) >= head);
+    await indexer!.caughtUpTo(head);
     return head;
   }
   const mined = async (send: () => Promise<`0x${string}`>) => {
@@ -332,35 +257,6 @@ describe("indexer: Ponder's tables equal the chain (deposit, fill, price move, a
       before.eventLogs.totalCount + 1,
       "the deposit; the mint is no protocol event",
     );
-  });
-
-  it("keeps up with a replay: lag ≤ 2 blocks at 2.5 blocks/s, and a burst is caught up in seconds", async () => {
-    const { vault, usdc } = world.contracts;
-    const [, , third] = world.traders as [bigint, bigint, bigint];
-    await mined(() => usdc.write.mint([traderWallet.account.address, parseUnits("100", 6)]));
-    await caughtUp();
-    const deposit = () =>
-      mined(() => vault.write.deposit([third, usdc.address, parseUnits("1", 6)], { account: traderWallet.account }));
-    /** Blocks the indexer is behind the block just mined. */
-    const lagAfter = async (receipt: { blockNumber: bigint }) => Number(receipt.blockNumber) - (await indexedBlock());
-    // A replay paced like a chain with 400 ms blocks: the lag is measured as each block is mined.
-    const paced: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const started = Date.now();
-      paced.push(await lagAfter(await deposit()));
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 400 - (Date.now() - started))));
-    }
-    // A burst, as fast as the node mines: reported, and caught up.
-    const burst: number[] = [];
-    for (let i = 0; i < 10; i++) burst.push(await lagAfter(await deposit()));
-    const started = Date.now();
-    await caughtUp();
-    const catchUpMs = Date.now() - started;
-    console.log(
-      `      indexer lag (blocks) at 2.5 blocks/s: ${paced.join(" ")}; in a burst: ${burst.join(" ")}, caught up ${catchUpMs} ms after it`,
-    );
-    assert.ok(Math.max(...paced) <= 2, `lag ${Math.max(...paced)} blocks at 2.5 blocks/s`);
-    assert.ok(catchUpMs < 15_000, `caught up ${catchUpMs} ms after a burst`);
   });
 
   it("follows a reorg: rows of the dropped blocks are gone, the canonical chain's are there", async () => {
