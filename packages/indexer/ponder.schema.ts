@@ -7,28 +7,40 @@ import { index, onchainTable, primaryKey } from "ponder";
  * the tables back on a reorg.
  */
 
-/** An account the protocol has seen: its cash and margin as the chain's views returned them at `updatedBlock`. */
+/**
+ * An account the protocol has seen. Its cash and margin are NOT live: they are the chain's views
+ * read at the block of the account's last event (`lastEventBlock`), hence the `…AtLastEvent`
+ * names. Interest accrues on cash and marks move every block without an event for the account;
+ * for live values read the views (the SDK's `getAccountMargin`) at the head.
+ */
 export const account = onchainTable("account", (t) => ({
   id: t.bigint().primaryKey(),
   owner: t.hex().notNull(),
   subaccount: t.bigint().notNull(),
   /** `MarginEngine.marginModeOf`: 0 standard, as set by `MarginModeSet` after. */
   marginMode: t.integer().notNull(),
-  /** `CollateralVault.cashSharesOf` after the account's last event. */
+  /**
+   * `CollateralVault.cashSharesOf` after the account's last event: shares move only with the
+   * account's events, so this is the live value until a `CashEpochReset` converts every claim.
+   */
   cashShares: t.bigint().notNull(),
-  /** `CollateralVault.cashOf` at `updatedBlock` (interest accrues after it without an event). */
-  cash: t.bigint().notNull(),
-  /** `MarginEngine.accountMargin` at `updatedBlock` (prices move after it without an event); null if it reverted. */
-  equityIM: t.bigint(),
-  equityMM: t.bigint(),
-  requirementIM: t.bigint(),
-  requirementMM: t.bigint(),
-  health: t.integer(),
-  markValue: t.bigint(),
+  /** `CollateralVault.cashOf` at `lastEventBlock` (interest accrues after it without an event). */
+  cashAtLastEvent: t.bigint().notNull(),
+  /**
+   * `MarginEngine.accountMargin` at `lastEventBlock` (prices and volatilities move after it
+   * without an event); null if it reverted at that block (a stale feed).
+   */
+  equityIMAtLastEvent: t.bigint(),
+  equityMMAtLastEvent: t.bigint(),
+  requirementIMAtLastEvent: t.bigint(),
+  requirementMMAtLastEvent: t.bigint(),
+  healthAtLastEvent: t.integer(),
+  markValueAtLastEvent: t.bigint(),
   /** The open auction's id (`auction.id`), or null. */
   openAuction: t.text(),
   firstBlock: t.bigint().notNull(),
-  updatedBlock: t.bigint().notNull(),
+  /** The block of the account's last event, at which the `…AtLastEvent` columns were read. */
+  lastEventBlock: t.bigint().notNull(),
 }));
 
 /** Non-cash collateral held, from `Deposited`, `Withdrawn` and `CollateralMoved` alone. */

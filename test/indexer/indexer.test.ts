@@ -64,7 +64,13 @@ describe("indexer: Ponder's tables equal the chain (deposit, fill, price move, a
       positions: { items: Row[] };
       eventLogs: { totalCount: number };
     }>(`{
-      accounts(limit: 1000) { items { id cashShares cash equityIM equityMM requirementIM requirementMM health markValue updatedBlock } }
+      accounts(limit: 1000) {
+        items {
+          id cashShares cashAtLastEvent lastEventBlock
+          equityIMAtLastEvent equityMMAtLastEvent requirementIMAtLastEvent requirementMMAtLastEvent
+          healthAtLastEvent markValueAtLastEvent
+        }
+      }
       collateralBalances(limit: 1000) { items { account asset amount } }
       positions(limit: 1000) { items { account seriesId balance } }
       eventLogs { totalCount }
@@ -74,12 +80,26 @@ describe("indexer: Ponder's tables equal the chain (deposit, fill, price move, a
     for (const id of known) assert.ok(indexedIds.has(id), `account ${id} is indexed`);
     for (const row of data.accounts.items) {
       const id = BigInt(row.id as string);
-      const blockNumber = BigInt(row.updatedBlock as string);
-      assert.equal(BigInt(row.cashShares as string), await vault.read.cashSharesOf([id]), `cash shares of ${id}`);
-      assert.equal(BigInt(row.cash as string), await vault.read.cashOf([id], { blockNumber }), `cash of ${id}`);
+      // The …AtLastEvent columns against the views at the same block; shares also equal the head's.
+      const blockNumber = BigInt(row.lastEventBlock as string);
+      const shares = BigInt(row.cashShares as string);
+      assert.equal(shares, await vault.read.cashSharesOf([id], { blockNumber }), `cash shares of ${id}`);
+      assert.equal(shares, await vault.read.cashSharesOf([id]), `cash shares of ${id} at the head`);
+      assert.equal(
+        BigInt(row.cashAtLastEvent as string),
+        await vault.read.cashOf([id], { blockNumber }),
+        `cash of ${id}`,
+      );
       const margin = await engine.read.accountMargin([id], { blockNumber });
       assert.deepEqual(
-        [row.equityIM, row.equityMM, row.requirementIM, row.requirementMM, row.health, row.markValue].map(String),
+        [
+          row.equityIMAtLastEvent,
+          row.equityMMAtLastEvent,
+          row.requirementIMAtLastEvent,
+          row.requirementMMAtLastEvent,
+          row.healthAtLastEvent,
+          row.markValueAtLastEvent,
+        ].map(String),
         [
           margin.equityIM,
           margin.equityMM,

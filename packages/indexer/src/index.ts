@@ -61,14 +61,14 @@ async function refreshAccount(context: Context, event: PledgeEvent, id: bigint, 
   ]);
   const values = {
     cashShares,
-    cash,
-    equityIM: margin?.equityIM ?? null,
-    equityMM: margin?.equityMM ?? null,
-    requirementIM: margin?.requirementIM ?? null,
-    requirementMM: margin?.requirementMM ?? null,
-    health: margin?.health ?? null,
-    markValue: margin?.markValue ?? null,
-    updatedBlock: event.block.number,
+    cashAtLastEvent: cash,
+    equityIMAtLastEvent: margin?.equityIM ?? null,
+    equityMMAtLastEvent: margin?.equityMM ?? null,
+    requirementIMAtLastEvent: margin?.requirementIM ?? null,
+    requirementMMAtLastEvent: margin?.requirementMM ?? null,
+    healthAtLastEvent: margin?.health ?? null,
+    markValueAtLastEvent: margin?.markValue ?? null,
+    lastEventBlock: event.block.number,
     ...change,
   };
   await context.db
