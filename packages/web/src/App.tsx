@@ -1,0 +1,388 @@
+import {
+  Account,
+  type AccountId,
+  type MarginInputs,
+  accountId,
+  deposit,
+  formatAccount,
+  getBalances,
+  getMarginInputs,
+  healthName,
+  withdraw,
+} from "@pledge/sdk";
+import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { type Address, erc20Abi } from "viem";
+import {
+  useBlockNumber,
+  useConnect,
+  useConnection,
+  useConnectorClient,
+  useConnectors,
+  useDisconnect,
+  usePublicClient,
+} from "wagmi";
+
+import type { AppConfig } from "./config.js";
+import { type Token, errorSentence, parseAmount, positionViews, tokensOf, units, usd } from "./lib.js";
+
+/** The app: connect, then the account (deposit, withdraw), its positions and health. */
+export function App({ config }: { config: AppConfig }) {
+  const { address, status } = useConnection();
+  return (
+    <main>
+      <header>
+        <h1>Pledge</h1>
+        <span className="chain">chain {config.chainId}</span>
+        <Connect />
+      </header>
+      {address && status === "connected" ? (
+        <Trader config={config} owner={address} />
+      ) : (
+        <p className="hint">Connect a wallet to see your account.</p>
+      )}
+    </main>
+  );
+}
+
+/** EIP-6963 wallets wagmi discovered, and the development accounts on a local node. */
+function Connect() {
+  const { address, connector } = useConnection();
+  const connectors = useConnectors();
+  const { connect, error, isPending } = useConnect();
+  const { disconnect } = useDisconnect();
+  if (address)
+    return (
+      <div className="connect">
+        <span data-testid="connected-address">{address}</span> <span className="muted">({connector?.name})</span>{" "}
+        <button onClick={() => disconnect()}>Disconnect</button>
+      </div>
+    );
+  return (
+    <div className="connect">
+      {connectors.length === 0 && <span className="muted">No wallet found (install one that supports EIP-6963).</span>}
+      {connectors.map((c) => (
+        <button
+          key={c.uid}
+          disabled={isPending}
+          onClick={() => connect({ connector: c })}
+          data-testid={`connect-${c.id}`}
+        >
+          {c.icon && <img src={c.icon} alt="" width={16} height={16} />} {c.name}
+        </button>
+      ))}
+      {error && <span className="error">{error.message.split("\n")[0]}</span>}
+    </div>
+  );
+}
+
+/** Re-runs `read` on every new block; keeps the last value while the next loads. */
+function useLive<T>(key: readonly unknown[], read: () => Promise<T>) {
+  const { data: block } = useBlockNumber({ watch: true });
+  return useQuery({
+    queryKey: [...key, block?.toString()],
+    queryFn: read,
+    enabled: block !== undefined,
+    placeholderData: keepPreviousData,
+  });
+}
+
+interface Snapshot {
+  inputs: MarginInputs;
+  cash: bigint;
+  collateral: { asset: Address; amount: bigint }[];
+  wallet: bigint[];
+}
+
+function Trader({ config, owner }: { config: AppConfig; owner: Address }) {
+  const [sub, setSub] = useState(1n);
+  const account = accountId(owner, sub);
+  const publicClient = usePublicClient()!;
+  const book = config.addressBook;
+  const tokens = tokensOf(book);
+  const live = useLive(["account", account.toString()], async (): Promise<Snapshot> => {
+    const [inputs, balances, wallet] = await Promise.all([
+      getMarginInputs(publicClient, { addressBook: book, account }),
+      getBalances(publicClient, { addressBook: book, account }),
+      Promise.all(
+        tokens.map((t) =>
+          publicClient.readContract({ address: t.address, abi: erc20Abi, functionName: "balanceOf", args: [owner] }),
+        ),
+      ),
+    ]);
+    return { inputs, cash: balances.cash, collateral: balances.collateral, wallet };
+  });
+  return (
+    <>
+      <section>
+        <h2>
+          Account <code data-testid="account-id">{formatAccount(account)}</code>
+        </h2>
+        <label>
+          Subaccount{" "}
+          <input
+            type="number"
+            min={0}
+            value={sub.toString()}
+            onChange={(e) => setSub(BigInt(Math.max(0, Math.floor(Number(e.target.value) || 0))))}
+            data-testid="subaccount"
+          />
+        </label>
+        {live.error && <p className="error">{errorSentence(live.error, book)}</p>}
+        {live.data && <Balances tokens={tokens} snapshot={live.data} />}
+      </section>
+      <Transfers config={config} account={account} tokens={tokens} snapshot={live.data} />
+      {live.data && <Health config={config} inputs={live.data.inputs} />}
+    </>
+  );
+}
+
+/** The account's holdings and what may leave it, per token, in units. */
+function Balances({ tokens, snapshot }: { tokens: Token[]; snapshot: Snapshot }) {
+  const trader = new Account(snapshot.inputs);
+  return (
+    <table data-testid="balances">
+      <thead>
+        <tr>
+          <th>Asset</th>
+          <th>In the account</th>
+          <th>Withdrawable now</th>
+          <th>In the wallet</th>
+        </tr>
+      </thead>
+      <tbody>
+        {tokens.map((t, i) => {
+          const held = i === 0 ? snapshot.cash : (snapshot.collateral[i - 1]?.amount ?? 0n);
+          const max = i === 0 ? trader.maxWithdrawableCash() : trader.maxWithdrawableCollateral(i - 1);
+          return (
+            <tr key={t.address}>
+              <td>{t.symbol}</td>
+              <td data-testid={`balance-${t.symbol}`}>{units(held, t.decimals, t.symbol)}</td>
+              <td data-testid={`max-${t.symbol}`}>{units(max, t.decimals, t.symbol)}</td>
+              <td data-testid={`wallet-${t.symbol}`}>{units(snapshot.wallet[i] ?? 0n, t.decimals, t.symbol)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+type TxState =
+  | { kind: "idle" }
+  | { kind: "pending"; text: string }
+  | { kind: "confirmed"; text: string }
+  | { kind: "failed"; text: string };
+
+/** Deposit (approve, then deposit) and withdraw (up to the SDK's exact maximum), with their states. */
+function Transfers({
+  config,
+  account,
+  tokens,
+  snapshot,
+}: {
+  config: AppConfig;
+  account: AccountId;
+  tokens: Token[];
+  snapshot: Snapshot | undefined;
+}) {
+  const book = config.addressBook;
+  const publicClient = usePublicClient()!;
+  const { data: signer } = useConnectorClient();
+  const queryClient = useQueryClient();
+  const [tokenIndex, setTokenIndex] = useState(0);
+  const [amountText, setAmountText] = useState("");
+  const [tx, setTx] = useState<TxState>({ kind: "idle" });
+  const token = tokens[tokenIndex]!;
+  const max = snapshot
+    ? tokenIndex === 0
+      ? new Account(snapshot.inputs).maxWithdrawableCash()
+      : new Account(snapshot.inputs).maxWithdrawableCollateral(tokenIndex - 1)
+    : undefined;
+
+  async function run(kind: "deposit" | "withdraw") {
+    const amount = parseAmount(amountText, token);
+    if (typeof amount === "string") return setTx({ kind: "failed", text: amount });
+    if (!signer) return setTx({ kind: "failed", text: "The wallet is not ready: connect again." });
+    const what = `${units(amount, token.decimals, token.symbol)}`;
+    setTx({
+      kind: "pending",
+      text: kind === "deposit" ? `Depositing ${what} (approve if needed, then deposit)…` : `Withdrawing ${what}…`,
+    });
+    try {
+      const params = { publicClient, addressBook: book, account, asset: token.address, amount };
+      const { receipt } = kind === "deposit" ? await deposit(signer, params) : await withdraw(signer, params);
+      setTx({
+        kind: "confirmed",
+        text: `${kind === "deposit" ? "Deposited" : "Withdrew"} ${what} (block ${receipt.blockNumber}).`,
+      });
+    } catch (error) {
+      setTx({ kind: "failed", text: errorSentence(error, book) });
+    } finally {
+      await queryClient.invalidateQueries();
+    }
+  }
+
+  const busy = tx.kind === "pending";
+  return (
+    <section>
+      <h2>Deposit and withdraw</h2>
+      <div className="row">
+        <select
+          value={tokenIndex}
+          onChange={(e) => setTokenIndex(Number(e.target.value))}
+          data-testid="asset"
+          disabled={busy}
+        >
+          {tokens.map((t, i) => (
+            <option key={t.address} value={i}>
+              {t.symbol}
+            </option>
+          ))}
+        </select>
+        <input
+          inputMode="decimal"
+          placeholder={`amount in ${token.symbol}`}
+          value={amountText}
+          onChange={(e) => setAmountText(e.target.value)}
+          data-testid="amount"
+          disabled={busy}
+        />
+        <button onClick={() => run("deposit")} disabled={busy} data-testid="deposit">
+          Deposit
+        </button>
+        <button onClick={() => run("withdraw")} disabled={busy} data-testid="withdraw">
+          Withdraw
+        </button>
+        <button
+          onClick={() =>
+            max !== undefined &&
+            setAmountText(units(max, token.decimals, undefined, token.decimals).replaceAll(",", ""))
+          }
+          disabled={busy || max === undefined}
+          data-testid="max"
+          title="The most the account can withdraw and stay above initial margin (the SDK's exact mirror)"
+        >
+          Max
+        </button>
+      </div>
+      {tx.kind !== "idle" && (
+        <p className={`tx ${tx.kind}`} data-testid="tx-status" data-state={tx.kind}>
+          {tx.kind === "pending" ? "Pending: " : tx.kind === "confirmed" ? "Confirmed: " : ""}
+          {tx.text}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Positions with marks and Greeks, and the account's health: excess over IM and MM, a gauge. */
+function Health({ config, inputs }: { config: AppConfig; inputs: MarginInputs }) {
+  const margin = new Account(inputs).margin();
+  const names = new Map<number, string>();
+  config.addressBook.collateral.forEach((c, i) => {
+    const index = inputs.collateral[i]?.underlyingIndex;
+    if (index !== undefined) names.set(index, c.symbol.replace(/^W(?=[A-Z]{3})/, ""));
+  });
+  const views = positionViews(inputs, names);
+  const excessIM = margin.equityIM - margin.requirementIM;
+  const excessMM = margin.equityMM - margin.requirementMM;
+  // The gauge: the share of maintenance equity the requirement takes (100 % is liquidatable).
+  const used =
+    margin.equityMM <= 0n ? 100 : Math.min(100, Number((margin.requirementMM * 10_000n) / margin.equityMM) / 100);
+  const total = views.reduce(
+    (sum, v) => ({
+      value: sum.value + v.valueWad,
+      delta: sum.delta + (v.greeks?.delta ?? 0n),
+      gamma: sum.gamma + (v.greeks?.gamma ?? 0n),
+      vega: sum.vega + (v.greeks?.vega ?? 0n),
+      theta: sum.theta + (v.greeks?.theta ?? 0n),
+    }),
+    { value: 0n, delta: 0n, gamma: 0n, vega: 0n, theta: 0n },
+  );
+  const g = (wad: bigint, digits = 4) => units(wad, 18, undefined, digits);
+  return (
+    <>
+      <section>
+        <h2>Health</h2>
+        <p>
+          <strong data-testid="health">{healthName(margin.health)}</strong>
+        </p>
+        <meter min={0} max={100} low={60} high={85} optimum={0} value={used} data-testid="gauge" />{" "}
+        <span className="muted">maintenance requirement / equity: {used.toFixed(1)} %</span>
+        <table>
+          <tbody>
+            <tr>
+              <td>Equity (initial / maintenance)</td>
+              <td>
+                {usd(margin.equityIM)} / {usd(margin.equityMM)}
+              </td>
+            </tr>
+            <tr>
+              <td>Requirement (initial / maintenance)</td>
+              <td>
+                {usd(margin.requirementIM)} / {usd(margin.requirementMM)}
+              </td>
+            </tr>
+            <tr>
+              <td>Excess over IM</td>
+              <td data-testid="excess-im">{usd(excessIM)}</td>
+            </tr>
+            <tr>
+              <td>Excess over MM</td>
+              <td data-testid="excess-mm">{usd(excessMM)}</td>
+            </tr>
+          </tbody>
+        </table>
+      </section>
+      <section>
+        <h2>Positions</h2>
+        {views.length === 0 ? (
+          <p className="muted">No positions.</p>
+        ) : (
+          <table data-testid="positions">
+            <thead>
+              <tr>
+                <th>Series</th>
+                <th>Size</th>
+                <th>Mark</th>
+                <th>Value</th>
+                <th>Delta</th>
+                <th>Gamma</th>
+                <th>Vega</th>
+                <th>Theta / day</th>
+              </tr>
+            </thead>
+            <tbody>
+              {views.map((v) => (
+                <tr key={v.seriesId.toString()}>
+                  <td>{v.label}</td>
+                  <td>{g(v.balance)}</td>
+                  <td>{usd(v.markWad)}</td>
+                  <td>{usd(v.valueWad)}</td>
+                  <td>{v.greeks ? g(v.greeks.delta) : "expired"}</td>
+                  <td>{v.greeks ? g(v.greeks.gamma, 8) : ""}</td>
+                  <td>{v.greeks ? usd(v.greeks.vega / 100n) : ""}</td>
+                  <td>{v.greeks ? usd(v.greeks.theta) : ""}</td>
+                </tr>
+              ))}
+              <tr className="total">
+                <td>Account</td>
+                <td />
+                <td />
+                <td>{usd(total.value)}</td>
+                <td>{g(total.delta)}</td>
+                <td>{g(total.gamma, 8)}</td>
+                <td>{usd(total.vega / 100n)}</td>
+                <td>{usd(total.theta)}</td>
+              </tr>
+            </tbody>
+          </table>
+        )}
+        <p className="muted">
+          Marks and Greeks from the SDK's exact mirror at block time. Vega per 1 vol point, gamma per 1 USD of spot.
+        </p>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,219 @@
+import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { network } from "hardhat";
+import { type Hex, parseUnits, toHex } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+
+import { IndexerProcess, freePort } from "../../packages/indexer/lib/runner.js";
+import type { AddressBook } from "../../packages/sdk/src/index.js";
+import { createWorld } from "../../test/keeper/helpers/world.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** The web app's production build (`npm run build -w @pledge/web`). */
+export const WEB_DIST = path.join(ROOT, "packages/web/dist");
+/** Hardhat's development mnemonic: its node's accounts, public test keys with no value anywhere. */
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+/** The node's accounts the app offers as development accounts (0–3 deploy and seed the world). */
+const DEV_ACCOUNT_INDEXES = [5, 6];
+/** What each development wallet is given, in units. */
+const DEV_GRANTS: Record<string, string> = { USDC: "1000000", WETH: "100", WBTC: "10" };
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+};
+
+export interface AppStackOptions {
+  /** The chain id of the node (31337, the local chain, for `npm run app`). */
+  chainId: number;
+  /** Ports: 0 (the default) for any free one. */
+  nodePort?: number;
+  webPort?: number;
+  indexerPort?: number;
+  /** Seeded short-call traders (besides the market maker and a keeper's bidder). */
+  traders?: number;
+  /** Start the indexer (the history screen's API); default true. */
+  indexer?: boolean;
+  log?: (line: string) => void;
+}
+
+/** A running local stack: node, deployment, seeded accounts, indexer and the app's web server. */
+export interface AppStack {
+  url: string;
+  rpcUrl: string;
+  indexerUrl: string | undefined;
+  book: AddressBook;
+  world: Awaited<ReturnType<typeof createWorld>>;
+  devAccounts: { label: string; privateKey: Hex; address: `0x${string}` }[];
+  close(): Promise<void>;
+}
+
+/**
+ * `npm run app`'s stack, also the browser tests': a Hardhat node over HTTP, Pledge deployed and a
+ * few accounts seeded (a market maker, a keeper's bidder, `traders` short BTC calls; the same
+ * world as the keeper's and indexer's tests), two development wallets funded, the indexer
+ * following the node, and a web server for `packages/web/dist` that serves `pledge.json` (chain,
+ * RPC, indexer, address book, development keys) and proxies `/rpc` to the node and `/indexer/*`
+ * to the indexer, so the page talks to one origin. Every wait has a deadline; `close()` stops
+ * everything (also when the start fails half-way).
+ */
+export async function startAppStack(options: AppStackOptions): Promise<AppStack> {
+  const log = options.log ?? (() => {});
+  const cleanups: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  };
+  try {
+    await readFile(path.join(WEB_DIST, "index.html")).catch(() => {
+      throw new Error(`no build of the web app at ${path.relative(ROOT, WEB_DIST)}: run npm run build -w @pledge/web`);
+    });
+    // The Ignition journal of this chain id is an older node's: a new node is a new chain.
+    const journal = path.join(ROOT, "ignition", "deployments", `chain-${options.chainId}`);
+    await rm(journal, { recursive: true, force: true });
+    cleanups.push(() => rm(journal, { recursive: true, force: true }));
+
+    const server = await network.createServer(
+      { network: "node", override: { chainId: options.chainId } },
+      "127.0.0.1",
+      options.nodePort ?? 0,
+    );
+    const listening = await server.listen();
+    cleanups.push(() => server.close());
+    const rpcUrl = `http://127.0.0.1:${listening.port}`;
+    log(`node: ${rpcUrl} (chain ${options.chainId})`);
+
+    const connection = await network.create({ network: "localhost", override: { url: rpcUrl } });
+    const world = await createWorld({ accounts: options.traders ?? 3, connection });
+    const book = world.book;
+    log(`deployed and seeded: market maker, a keeper's bidder, ${world.traders.length} traders short BTC calls`);
+
+    const wallets = await connection.viem.getWalletClients();
+    const devAccounts = DEV_ACCOUNT_INDEXES.map((index) => {
+      const account = mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: index });
+      const wallet = wallets[index];
+      if (!wallet || wallet.account.address.toLowerCase() !== account.address.toLowerCase())
+        throw new Error(`the node's account ${index} is not Hardhat's development account ${account.address}`);
+      return {
+        label: `Development account ${index}`,
+        privateKey: toHex(account.getHdKey().privateKey!),
+        address: account.address,
+      };
+    });
+    const { usdc, weth, wbtc } = world.contracts;
+    const tokens = { USDC: usdc, WETH: weth, WBTC: wbtc };
+    for (const dev of devAccounts) {
+      for (const entry of [book.cash, ...book.collateral]) {
+        const token = tokens[entry.symbol as keyof typeof tokens];
+        const amount = parseUnits(DEV_GRANTS[entry.symbol] ?? "0", entry.decimals);
+        if (!token || amount === 0n) continue;
+        const hash = await token.write.mint([dev.address, amount]);
+        await world.publicClient.waitForTransactionReceipt({ hash, timeout: 30_000 });
+      }
+    }
+    log(`development wallets: ${devAccounts.map((d) => d.address).join(", ")}`);
+
+    const dir = await mkdtemp(path.join(tmpdir(), "pledge-app-"));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    let indexer: IndexerProcess | undefined;
+    if (options.indexer !== false) {
+      const deployment = path.join(dir, `${options.chainId}.json`);
+      await writeFile(deployment, JSON.stringify(book));
+      indexer = new IndexerProcess({
+        deployment,
+        rpcUrl,
+        port: options.indexerPort || (await freePort()),
+        dataDir: path.join(dir, "pglite"),
+        pollingMs: 250,
+        cwd: ROOT,
+      });
+      cleanups.push(() => indexer!.stop());
+      await indexer.ready();
+      log(`indexer: ${indexer.url("/graphql")}`);
+    }
+
+    const config = {
+      chainId: options.chainId,
+      rpcUrl: "./rpc",
+      indexerUrl: indexer ? "./indexer" : undefined,
+      addressBook: book,
+      devAccounts: devAccounts.map(({ label, privateKey }) => ({ label, privateKey })),
+    };
+    const web = createServer((request, response) => {
+      serve(request, response, { config, rpcUrl, indexerUrl: indexer?.url() }).catch((error: unknown) => {
+        if (!response.headersSent) response.writeHead(502, { "content-type": "text/plain" });
+        response.end(String(error));
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      web.once("error", reject);
+      web.listen(options.webPort ?? 0, "127.0.0.1", () => resolve());
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          web.close(() => resolve());
+          web.closeAllConnections(); // a browser's keep-alive connections would hold close() open
+        }),
+    );
+    const { port } = web.address() as { port: number };
+    const url = `http://127.0.0.1:${port}/`;
+    return { url, rpcUrl, indexerUrl: indexer?.url(), book, world, devAccounts, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function body(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Forwards a request to `target` and copies the answer back (10 s deadline). */
+async function proxy(request: IncomingMessage, response: ServerResponse, target: string) {
+  const answer = await fetch(target, {
+    method: request.method,
+    headers: { "content-type": request.headers["content-type"] ?? "application/json" },
+    body: request.method === "GET" || request.method === "HEAD" ? undefined : await body(request),
+    signal: AbortSignal.timeout(10_000),
+  });
+  response.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
+  response.end(Buffer.from(await answer.arrayBuffer()));
+}
+
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  context: { config: unknown; rpcUrl: string; indexerUrl: string | undefined },
+) {
+  const url = new URL(request.url ?? "/", "http://localhost");
+  if (url.pathname === "/pledge.json") {
+    response.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+    response.end(JSON.stringify(context.config));
+    return;
+  }
+  if (url.pathname === "/rpc") return proxy(request, response, context.rpcUrl);
+  if (url.pathname.startsWith("/indexer/") && context.indexerUrl)
+    return proxy(request, response, `${context.indexerUrl}${url.pathname.slice("/indexer".length)}${url.search}`);
+  const file = path.join(WEB_DIST, path.normalize(url.pathname === "/" ? "/index.html" : url.pathname));
+  if (!file.startsWith(WEB_DIST)) {
+    response.writeHead(403).end();
+    return;
+  }
+  try {
+    const content = await readFile(file);
+    response.writeHead(200, { "content-type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream" });
+    response.end(content);
+  } catch {
+    response.writeHead(404, { "content-type": "text/plain" }).end("not found");
+  }
+}

@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import type { Page } from "playwright-core";
+import { parseUnits } from "viem";
+
+import { accountId, getBalances, withdraw } from "../../packages/sdk/src/index.js";
+import { type AppStack, startAppStack } from "../../scripts/lib/app.js";
+import { buildWeb, launchBrowser } from "./helpers.js";
+
+/**
+ * The web app in a real browser (Debian's chromium through playwright-core) against a local node:
+ * `npm run app`'s stack (node, deployment, seeded accounts, the app's server), without the indexer
+ * (no screen here reads it). Connect with the development account, deposit, see the balance; a
+ * withdrawal of more than the account holds shows the SDK's sentence and changes nothing.
+ */
+describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout: 300_000 }, () => {
+  const chainId = 700_000 + (process.pid % 90_000); // 700,000–789,999: no other test file's range
+  let stack: AppStack | undefined;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  let page: Page;
+
+  before(async () => {
+    buildWeb();
+    stack = await startAppStack({ chainId, indexer: false, traders: 1 });
+    browser = await launchBrowser();
+    page = browser.page;
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  const status = () => page.getByTestId("tx-status");
+  /** Clicks `button` and waits (60 s at most) for a settled status other than the one before. */
+  async function clickAndSettle(button: string) {
+    const previous = (await status().count()) > 0 ? await status().textContent() : null;
+    await page.getByTestId(button).click();
+    // A page expression (the test's tsconfig has no DOM types).
+    const settled = `(() => {
+      const element = document.querySelector("[data-testid=tx-status]");
+      return element !== null && element.dataset.state !== "pending" && element.textContent !== ${JSON.stringify(previous)};
+    })()`;
+    await page.waitForFunction(settled, undefined, { timeout: 60_000 });
+  }
+
+  it("connects with the development account and deposits 1,000 USDC", async () => {
+    const dev = stack!.devAccounts[0]!;
+    await page.goto(stack!.url);
+    await page.getByRole("button", { name: dev.label }).click();
+    await page.getByTestId("connected-address").waitFor();
+    assert.equal((await page.getByTestId("connected-address").textContent())?.toLowerCase(), dev.address.toLowerCase());
+    await page.getByTestId("balances").waitFor();
+    assert.equal(await page.getByTestId("balance-USDC").textContent(), "0 USDC");
+
+    await page.getByTestId("amount").fill("1000");
+    await clickAndSettle("deposit");
+    assert.equal(await status().getAttribute("data-state"), "confirmed", (await status().textContent()) ?? "");
+    assert.match((await status().textContent()) ?? "", /^Confirmed: Deposited 1,000 USDC \(block \d+\)\.$/);
+    await page.getByTestId("balance-USDC").filter({ hasText: "1,000 USDC" }).waitFor();
+
+    const account = accountId(dev.address, 1n);
+    const { cash } = await getBalances(stack!.world.publicClient, { addressBook: stack!.book, account });
+    assert.equal(cash, parseUnits("1000", 6), "the chain holds the deposit");
+  });
+
+  it("refuses a withdrawal of more than the account holds with the SDK's sentence, and changes nothing", async () => {
+    const dev = stack!.devAccounts[0]!;
+    const account = accountId(dev.address, 1n);
+    const { publicClient } = stack!.world;
+    const before = await getBalances(publicClient, { addressBook: stack!.book, account });
+    const head = await publicClient.getBlockNumber();
+
+    await page.getByTestId("amount").fill("5000");
+    await clickAndSettle("withdraw");
+    assert.equal(await status().getAttribute("data-state"), "failed");
+
+    // The SDK's own sentence for the same call, from the test's side.
+    const wallet = (await stack!.world.connection.viem.getWalletClients())[5]!;
+    assert.equal(wallet.account.address.toLowerCase(), dev.address.toLowerCase());
+    const expected = await withdraw(wallet, {
+      publicClient,
+      addressBook: stack!.book,
+      account,
+      asset: stack!.book.cash.address,
+      amount: parseUnits("5000", 6),
+    }).then(
+      () => assert.fail("the withdrawal should revert"),
+      (error: Error) => error.message,
+    );
+    assert.match(expected, /less than the 5000 USDC requested/);
+    assert.equal(await status().textContent(), expected, "the page shows the SDK's sentence");
+
+    assert.equal(await publicClient.getBlockNumber(), head, "nothing was mined");
+    assert.deepEqual(await getBalances(publicClient, { addressBook: stack!.book, account }), before);
+    assert.equal(await page.getByTestId("balance-USDC").textContent(), "1,000 USDC");
+  });
+
+  it("shows a zero amount's revert as a sentence too, and an unreadable amount as a hint", async () => {
+    await page.getByTestId("amount").fill("0");
+    await clickAndSettle("deposit");
+    const zero = (await status().textContent()) ?? "";
+    assert.equal(await status().getAttribute("data-state"), "failed");
+    assert.doesNotMatch(zero, /0x[0-9a-f]{8}|Error:|at .*\.ts/i, `a sentence, not a raw error: ${zero}`);
+
+    await page.getByTestId("amount").fill("1.2.3");
+    await clickAndSettle("withdraw");
+    assert.equal(await status().textContent(), "Enter an amount in USDC, like 100 or 0.5.");
+    assert.equal(await page.getByTestId("balance-USDC").textContent(), "1,000 USDC");
+  });
+});
