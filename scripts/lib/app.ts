@@ -9,7 +9,7 @@ import { type Hex, parseUnits, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 
 import { IndexerProcess, freePort } from "../../packages/indexer/lib/runner.js";
-import type { AddressBook } from "../../packages/sdk/src/index.js";
+import { type AddressBook, type SignedOrder, signOrder } from "../../packages/sdk/src/index.js";
 import { createWorld } from "../../test/keeper/helpers/world.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -120,6 +120,30 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     }
     log(`development wallets: ${devAccounts.map((d) => d.address).join(", ")}`);
 
+    // The market maker's quotes on every series: sells and buys 5 contracts 5 % off the mark.
+    const orders: unknown[] = [];
+    const maker = wallets[1]!;
+    const mark = await world.contracts.engine.read.mark([world.series]);
+    let nonce = 1_000_000n;
+    for (const [size, priceWad] of [
+      [-5n * 10n ** 18n, (mark * 105n) / 100n],
+      [5n * 10n ** 18n, (mark * 95n) / 100n],
+    ] as const) {
+      const signed = await signOrder(maker, {
+        addressBook: book,
+        order: {
+          account: world.marketMaker,
+          seriesId: world.series,
+          size,
+          priceWad,
+          taker: 0n,
+          nonce: nonce++,
+          deadline: world.expiry - 3_600n,
+        },
+      });
+      orders.push(orderJson(signed));
+    }
+
     const dir = await mkdtemp(path.join(tmpdir(), "pledge-app-"));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     let indexer: IndexerProcess | undefined;
@@ -147,7 +171,7 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
       devAccounts: devAccounts.map(({ label, privateKey }) => ({ label, privateKey })),
     };
     const web = createServer((request, response) => {
-      serve(request, response, { config, rpcUrl, indexerUrl: indexer?.url() }).catch((error: unknown) => {
+      serve(request, response, { config, rpcUrl, indexerUrl: indexer?.url(), orders }).catch((error: unknown) => {
         if (!response.headersSent) response.writeHead(502, { "content-type": "text/plain" });
         response.end(String(error));
       });
@@ -193,7 +217,7 @@ async function proxy(request: IncomingMessage, response: ServerResponse, target:
 async function serve(
   request: IncomingMessage,
   response: ServerResponse,
-  context: { config: unknown; rpcUrl: string; indexerUrl: string | undefined },
+  context: { config: unknown; rpcUrl: string; indexerUrl: string | undefined; orders: unknown[] },
 ) {
   const url = new URL(request.url ?? "/", "http://localhost");
   if (url.pathname === "/pledge.json") {
@@ -202,6 +226,28 @@ async function serve(
     return;
   }
   if (url.pathname === "/rpc") return proxy(request, response, context.rpcUrl);
+  if (url.pathname === "/orders") {
+    // A stand-in for an order book: signed orders kept in memory, checked for shape only (the
+    // market checks the signature when one is filled).
+    if (request.method === "POST") {
+      let order: unknown;
+      try {
+        order = JSON.parse((await body(request)).toString("utf8"));
+      } catch {
+        order = undefined;
+      }
+      if (!isOrderJson(order) || context.orders.length >= 1_000) {
+        response.writeHead(400, { "content-type": "text/plain" }).end("not a signed order");
+        return;
+      }
+      context.orders.push(order);
+      response.writeHead(204).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+    response.end(JSON.stringify(context.orders));
+    return;
+  }
   if (url.pathname.startsWith("/indexer/") && context.indexerUrl)
     return proxy(request, response, `${context.indexerUrl}${url.pathname.slice("/indexer".length)}${url.search}`);
   const file = path.join(WEB_DIST, path.normalize(url.pathname === "/" ? "/index.html" : url.pathname));
@@ -216,4 +262,23 @@ async function serve(
   } catch {
     response.writeHead(404, { "content-type": "text/plain" }).end("not found");
   }
+}
+
+const ORDER_FIELDS = ["account", "seriesId", "size", "priceWad", "taker", "nonce", "deadline"] as const;
+
+/** A signed order as the page and `/orders` exchange it: integers as decimal strings. */
+function orderJson({ order, signature }: SignedOrder) {
+  return { order: Object.fromEntries(ORDER_FIELDS.map((field) => [field, order[field].toString()])), signature };
+}
+
+function isOrderJson(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const { order, signature } = value as { order?: Record<string, unknown>; signature?: unknown };
+  return (
+    typeof signature === "string" &&
+    /^0x[0-9a-fA-F]{130}$/.test(signature) &&
+    typeof order === "object" &&
+    order !== null &&
+    ORDER_FIELDS.every((field) => typeof order[field] === "string" && /^-?\d{1,78}$/.test(order[field] as string))
+  );
 }

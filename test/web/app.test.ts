@@ -108,4 +108,31 @@ describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout
     assert.equal(await status().textContent(), "Enter an amount in USDC, like 100 or 0.5.");
     assert.equal(await page.getByTestId("balance-USDC").textContent(), "1,000 USDC");
   });
+
+  it("previews and fills the market maker's quote, then shows the position and health", async () => {
+    await page.getByTestId("orders").waitFor();
+    await page.getByTestId("fill-size").fill("0.1");
+    // Order 0 is the maker's offer (it sells 5 calls).
+    await page.getByTestId("preview-0").click();
+    await page.getByTestId("fill-preview").waitFor();
+    const preview = (await page.getByTestId("fill-preview").textContent()) ?? "";
+    assert.match(preview, /^You pay [\d,.]+ USDC premium and a [\d,.]+ USDC fee; the margin check passes\.$/);
+    await page.getByTestId("fill-0").click();
+    await page
+      .locator("[data-testid=trade-status][data-state=confirmed], [data-testid=trade-status][data-state=failed]")
+      .waitFor({ timeout: 60_000 });
+    const text = (await page.getByTestId("trade-status").textContent()) ?? "";
+    assert.match(text, /^Confirmed: Filled 0\.1 contracts for [\d,.]+ USDC premium \(block \d+\)\.$/);
+
+    const dev = stack!.devAccounts[0]!;
+    const account = accountId(dev.address, 1n);
+    assert.equal(
+      await stack!.world.contracts.market.read.positionOf([account, stack!.world.series]),
+      10n ** 17n,
+      "long 0.1 on chain",
+    );
+    await page.getByTestId("positions").waitFor();
+    assert.match((await page.getByTestId("positions").textContent()) ?? "", /BTC 60,000 call/);
+    assert.equal(await page.getByTestId("health").textContent(), "HEALTHY");
+  });
 });

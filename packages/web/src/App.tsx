@@ -10,20 +10,14 @@ import {
   healthName,
   withdraw,
 } from "@pledge/sdk";
-import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { type Address, erc20Abi } from "viem";
-import {
-  useBlockNumber,
-  useConnect,
-  useConnection,
-  useConnectorClient,
-  useConnectors,
-  useDisconnect,
-  usePublicClient,
-} from "wagmi";
+import { useConnect, useConnection, useConnectorClient, useConnectors, useDisconnect, usePublicClient } from "wagmi";
 
 import type { AppConfig } from "./config.js";
+import { TxStatus, type TxState, useLive } from "./live.js";
+import { Trade } from "./Trade.js";
 import { type Token, errorSentence, parseAmount, positionViews, tokensOf, units, usd } from "./lib.js";
 
 /** The app: connect, then the account (deposit, withdraw), its positions and health. */
@@ -76,17 +70,6 @@ function Connect() {
   );
 }
 
-/** Re-runs `read` on every new block; keeps the last value while the next loads. */
-function useLive<T>(key: readonly unknown[], read: () => Promise<T>) {
-  const { data: block } = useBlockNumber({ watch: true });
-  return useQuery({
-    queryKey: [...key, block?.toString()],
-    queryFn: read,
-    enabled: block !== undefined,
-    placeholderData: keepPreviousData,
-  });
-}
-
 interface Snapshot {
   inputs: MarginInputs;
   cash: bigint;
@@ -112,6 +95,7 @@ function Trader({ config, owner }: { config: AppConfig; owner: Address }) {
     ]);
     return { inputs, cash: balances.cash, collateral: balances.collateral, wallet };
   });
+  const names = underlyingNames(config, live.data?.inputs);
   return (
     <>
       <section>
@@ -132,7 +116,8 @@ function Trader({ config, owner }: { config: AppConfig; owner: Address }) {
         {live.data && <Balances tokens={tokens} snapshot={live.data} />}
       </section>
       <Transfers config={config} account={account} tokens={tokens} snapshot={live.data} />
-      {live.data && <Health config={config} inputs={live.data.inputs} />}
+      {live.data && <Health config={config} inputs={live.data.inputs} names={names} />}
+      <Trade addressBook={book} account={account} names={names} />
     </>
   );
 }
@@ -167,12 +152,6 @@ function Balances({ tokens, snapshot }: { tokens: Token[]; snapshot: Snapshot })
     </table>
   );
 }
-
-type TxState =
-  | { kind: "idle" }
-  | { kind: "pending"; text: string }
-  | { kind: "confirmed"; text: string }
-  | { kind: "failed"; text: string };
 
 /** Deposit (approve, then deposit) and withdraw (up to the SDK's exact maximum), with their states. */
 function Transfers({
@@ -266,24 +245,24 @@ function Transfers({
           Max
         </button>
       </div>
-      {tx.kind !== "idle" && (
-        <p className={`tx ${tx.kind}`} data-testid="tx-status" data-state={tx.kind}>
-          {tx.kind === "pending" ? "Pending: " : tx.kind === "confirmed" ? "Confirmed: " : ""}
-          {tx.text}
-        </p>
-      )}
+      <TxStatus tx={tx} testId="tx-status" />
     </section>
   );
 }
 
-/** Positions with marks and Greeks, and the account's health: excess over IM and MM, a gauge. */
-function Health({ config, inputs }: { config: AppConfig; inputs: MarginInputs }) {
-  const margin = new Account(inputs).margin();
+/** The engine's underlying indexes named after the collateral that is each underlying (WBTC: BTC). */
+function underlyingNames(config: AppConfig, inputs: MarginInputs | undefined): Map<number, string> {
   const names = new Map<number, string>();
   config.addressBook.collateral.forEach((c, i) => {
-    const index = inputs.collateral[i]?.underlyingIndex;
+    const index = inputs?.collateral[i]?.underlyingIndex;
     if (index !== undefined) names.set(index, c.symbol.replace(/^W(?=[A-Z]{3})/, ""));
   });
+  return names;
+}
+
+/** Positions with marks and Greeks, and the account's health: excess over IM and MM, a gauge. */
+function Health({ inputs, names }: { config: AppConfig; inputs: MarginInputs; names: Map<number, string> }) {
+  const margin = new Account(inputs).margin();
   const views = positionViews(inputs, names);
   const excessIM = margin.equityIM - margin.requirementIM;
   const excessMM = margin.equityMM - margin.requirementMM;
