@@ -17,6 +17,8 @@ import { useConnect, useConnection, useConnectorClient, useConnectors, useDiscon
 
 import type { AppConfig } from "./config.js";
 import { TxStatus, type TxState, useLive } from "./live.js";
+import { Auctions } from "./Auctions.js";
+import { History } from "./History.js";
 import { Trade } from "./Trade.js";
 import { type Token, errorSentence, parseAmount, positionViews, tokensOf, units, usd } from "./lib.js";
 
@@ -118,6 +120,8 @@ function Trader({ config, owner }: { config: AppConfig; owner: Address }) {
       <Transfers config={config} account={account} tokens={tokens} snapshot={live.data} />
       {live.data && <Health config={config} inputs={live.data.inputs} names={names} />}
       <Trade addressBook={book} account={account} names={names} />
+      {config.indexerUrl && <Auctions addressBook={book} indexerUrl={config.indexerUrl} account={account} />}
+      {config.indexerUrl && <History addressBook={book} indexerUrl={config.indexerUrl} account={account} />}
     </>
   );
 }

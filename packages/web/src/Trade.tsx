@@ -227,7 +227,7 @@ export function Trade({
                 return (
                   <tr key={key} data-testid={`order-${i}`}>
                     <td>{s ? seriesLabel(s, nameOf(s.underlyingIndex)) : o.order.seriesId.toString()}</td>
-                    <td>{`${(o.order.account >> 96n).toString(16).slice(0, 6)}…/${o.order.account & ((1n << 96n) - 1n)}`}</td>
+                    <td>{`0x${(o.order.account >> 96n).toString(16).padStart(40, "0").slice(0, 6)}…/${o.order.account & ((1n << 96n) - 1n)}`}</td>
                     <td>{o.order.size < 0n ? "sells" : "buys"}</td>
                     <td>{units(o.order.size < 0n ? -o.order.size : o.order.size, 18)}</td>
                     <td>{usd(o.order.priceWad)}</td>
