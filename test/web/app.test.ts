@@ -135,4 +135,32 @@ describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout
     assert.match((await page.getByTestId("positions").textContent()) ?? "", /BTC 60,000 call/);
     assert.equal(await page.getByTestId("health").textContent(), "HEALTHY");
   });
+
+  it("deposits with a permit, refuses a margin mode change while a position is held, and prices a what-if", async () => {
+    const dev = stack!.devAccounts[0]!;
+    const account = accountId(dev.address, 1n);
+    const { publicClient } = stack!.world;
+    const cashBefore = (await getBalances(publicClient, { addressBook: stack!.book, account })).cash;
+    await page.getByTestId("amount").fill("10");
+    await page.getByTestId("permit").check();
+    await clickAndSettle("deposit");
+    assert.match((await status().textContent()) ?? "", /^Confirmed: Deposited 10 USDC/);
+    const cashAfter = (await getBalances(publicClient, { addressBook: stack!.book, account })).cash;
+    const added = cashAfter - cashBefore;
+    assert.ok(added >= parseUnits("10", 6) - 10n && added <= parseUnits("10", 6) + 10n, `10 USDC more (${added})`);
+
+    await page.getByTestId("margin-mode").selectOption({ label: "portfolio" });
+    const mode = page.locator("[data-testid=mode-status]:not([data-state=pending])");
+    await mode.waitFor({ timeout: 60_000 });
+    assert.equal(await mode.getAttribute("data-state"), "failed");
+    assert.doesNotMatch((await mode.textContent()) ?? "", /0x[0-9a-f]{8}\b|Error:/, "a sentence");
+
+    assert.match((await page.getByTestId("liquidation-price").textContent()) ?? "", /^BTC liquidation price/);
+    const before = await page.getByTestId("whatif").textContent();
+    await page.getByTestId("whatif-spot").fill("-20");
+    await page.getByTestId("whatif-vol").fill("30");
+    const after = (await page.getByTestId("whatif").textContent()) ?? "";
+    assert.notEqual(after, before);
+    assert.match(after, /vol [\d.]+ %: (HEALTHY|MARGIN_CALL|LIQUIDATABLE|INSOLVENT), excess over IM/);
+  });
 });

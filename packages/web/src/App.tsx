@@ -8,6 +8,7 @@ import {
   getBalances,
   getMarginInputs,
   healthName,
+  MarginMode,
   withdraw,
 } from "@pledge/sdk";
 import { useQueryClient } from "@tanstack/react-query";
@@ -19,7 +20,9 @@ import type { AppConfig } from "./config.js";
 import { TxStatus, type TxState, useLive } from "./live.js";
 import { Auctions } from "./Auctions.js";
 import { History } from "./History.js";
+import { MarginModeControl } from "./MarginModeControl.js";
 import { Trade } from "./Trade.js";
+import { WhatIf } from "./WhatIf.js";
 import { type Token, errorSentence, parseAmount, positionViews, tokensOf, units, usd } from "./lib.js";
 
 /** The app: connect, then the account (deposit, withdraw), its positions and health. */
@@ -115,6 +118,9 @@ function Trader({ config, owner }: { config: AppConfig; owner: Address }) {
           />
         </label>
         {live.error && <p className="error">{errorSentence(live.error, book)}</p>}
+        {live.data && (
+          <MarginModeControl addressBook={book} account={account} mode={live.data.inputs.mode ?? MarginMode.CROSS} />
+        )}
         {live.data && <Balances tokens={tokens} snapshot={live.data} />}
       </section>
       <Transfers config={config} account={account} tokens={tokens} snapshot={live.data} />
@@ -176,6 +182,7 @@ function Transfers({
   const [tokenIndex, setTokenIndex] = useState(0);
   const [amountText, setAmountText] = useState("");
   const [tx, setTx] = useState<TxState>({ kind: "idle" });
+  const [permit, setPermit] = useState(false);
   const token = tokens[tokenIndex]!;
   const max = snapshot
     ? tokenIndex === 0
@@ -190,11 +197,17 @@ function Transfers({
     const what = `${units(amount, token.decimals, token.symbol)}`;
     setTx({
       kind: "pending",
-      text: kind === "deposit" ? `Depositing ${what} (approve if needed, then deposit)…` : `Withdrawing ${what}…`,
+      text:
+        kind === "withdraw"
+          ? `Withdrawing ${what}…`
+          : permit
+            ? `Depositing ${what} (sign a permit, then deposit)…`
+            : `Depositing ${what} (approve if needed, then deposit)…`,
     });
     try {
       const params = { publicClient, addressBook: book, account, asset: token.address, amount };
-      const { receipt } = kind === "deposit" ? await deposit(signer, params) : await withdraw(signer, params);
+      const { receipt } =
+        kind === "deposit" ? await deposit(signer, { ...params, permit }) : await withdraw(signer, params);
       setTx({
         kind: "confirmed",
         text: `${kind === "deposit" ? "Deposited" : "Withdrew"} ${what} (block ${receipt.blockNumber}).`,
@@ -248,6 +261,10 @@ function Transfers({
         >
           Max
         </button>
+        <label title="Approve with an EIP-2612 signature in the deposit transaction instead of an approve transaction">
+          <input type="checkbox" checked={permit} onChange={(e) => setPermit(e.target.checked)} data-testid="permit" />{" "}
+          permit
+        </label>
       </div>
       <TxStatus tx={tx} testId="tx-status" />
     </section>
@@ -293,6 +310,7 @@ function Health({ inputs, names }: { config: AppConfig; inputs: MarginInputs; na
         </p>
         <meter min={0} max={100} low={60} high={85} optimum={0} value={used} data-testid="gauge" />{" "}
         <span className="muted">maintenance requirement / equity: {used.toFixed(1)} %</span>
+        <WhatIf inputs={inputs} views={views} names={names} />
         <table>
           <tbody>
             <tr>
