@@ -40,6 +40,8 @@ export interface AppStackOptions {
   indexerPort?: number;
   /** Seeded short-call traders (besides the market maker and a keeper's bidder). */
   traders?: number;
+  /** The node's accounts offered as development accounts (default 5 and 6). */
+  devAccountIndexes?: number[];
   /** Start the indexer (the history screen's API); default true. */
   indexer?: boolean;
   log?: (line: string) => void;
@@ -96,7 +98,7 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     log(`deployed and seeded: market maker, a keeper's bidder, ${world.traders.length} traders short BTC calls`);
 
     const wallets = await connection.viem.getWalletClients();
-    const devAccounts = DEV_ACCOUNT_INDEXES.map((index) => {
+    const devAccounts = (options.devAccountIndexes ?? DEV_ACCOUNT_INDEXES).map((index) => {
       const account = mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: index });
       const wallet = wallets[index];
       if (!wallet || wallet.account.address.toLowerCase() !== account.address.toLowerCase())

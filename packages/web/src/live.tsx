@@ -2,15 +2,15 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useBlockNumber } from "wagmi";
 
 /**
- * Re-runs `read` on every new block, and every `everyMs` when given (for the indexer, which may
- * index a block after the page saw it); keeps the last value while the next loads.
+ * Runs `read` at once (not waiting for the first block number), again on every new block, and
+ * every `everyMs` when given (for the indexer, which may index a block after the page saw it);
+ * keeps the last value while the next loads.
  */
 export function useLive<T>(key: readonly unknown[], read: () => Promise<T>, everyMs?: number) {
   const { data: block } = useBlockNumber({ watch: true });
   return useQuery({
     queryKey: [...key, block?.toString()],
     queryFn: read,
-    enabled: block !== undefined,
     placeholderData: keepPreviousData,
     ...(everyMs === undefined ? {} : { refetchInterval: everyMs }),
   });
