@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { parseUnits } from "viem";
 
-import { accountId, getBalances, withdraw } from "../../packages/sdk/src/index.js";
+import { accountId, asAccountId, asSeriesId, fillOrder, getBalances, withdraw } from "../../packages/sdk/src/index.js";
 import { type AppStack, startAppStack } from "../../scripts/lib/app.js";
 import { buildWeb, launchBrowser } from "./helpers.js";
 
@@ -162,5 +162,48 @@ describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout
     const after = (await page.getByTestId("whatif").textContent()) ?? "";
     assert.notEqual(after, before);
     assert.match(after, /vol [\d.]+ %: (HEALTHY|MARGIN_CALL|LIQUIDATABLE|INSOLVENT), excess over IM/);
+  });
+
+  it("signs an order with the development account (EIP-712 in the page) that another account fills on chain", async () => {
+    const dev = stack!.devAccounts[0]!;
+    const account = accountId(dev.address, 1n);
+    await page.getByTestId("sign-side").selectOption("sell");
+    await page.getByTestId("sign-size").fill("0.05");
+    await page.getByTestId("sign-price").fill("2500");
+    await page.getByTestId("sign").click();
+    await page.locator("[data-testid=trade-status]", { hasText: "Signed:" }).waitFor();
+    assert.equal(
+      await page.getByTestId("trade-status").textContent(),
+      "Confirmed: Signed: sell 0.05 at $2,500 (no transaction).",
+    );
+
+    // The order as the app's server holds it, filled by the seeded trader through the SDK.
+    const response = await fetch(`${stack!.url}orders`, { signal: AbortSignal.timeout(5_000) });
+    const orders = (await response.json()) as { order: Record<string, string>; signature: `0x${string}` }[];
+    const mine = orders.find((o) => o.order.account === account.toString());
+    assert.ok(mine, "the signed order is on the server");
+    const signedOrder = {
+      order: {
+        account,
+        seriesId: asSeriesId(BigInt(mine.order.seriesId!)),
+        size: BigInt(mine.order.size!),
+        priceWad: BigInt(mine.order.priceWad!),
+        taker: 0n as const,
+        nonce: BigInt(mine.order.nonce!),
+        deadline: BigInt(mine.order.deadline!),
+      },
+      signature: mine.signature,
+    };
+    assert.equal(signedOrder.order.size, -(5n * 10n ** 16n));
+    const trader = (await stack!.world.connection.viem.getWalletClients())[2]!;
+    await fillOrder(trader, {
+      publicClient: stack!.world.publicClient,
+      addressBook: stack!.book,
+      signedOrder,
+      takerAccount: asAccountId(stack!.world.traders[0]!),
+      fillSize: 5n * 10n ** 16n,
+    });
+    const position = await stack!.world.contracts.market.read.positionOf([account, stack!.world.series]);
+    assert.equal(position, 5n * 10n ** 16n, "0.1 long, 0.05 sold through the signed order");
   });
 });
