@@ -16,7 +16,12 @@ export default defineConfig({
   base: "./",
   plugins: [react()],
   resolve: {
-    alias: { "@pledge/sdk": path.resolve(here, "../sdk/src/index.ts") },
+    alias: {
+      "@pledge/sdk": path.resolve(here, "../sdk/src/index.ts"),
+      // The SDK's file readers (never called here) import these lazily: a stub, not a warning.
+      "node:path": path.resolve(here, "src/nodeStub.ts"),
+      "node:fs/promises": path.resolve(here, "src/nodeStub.ts"),
+    },
   },
   build: { outDir: "dist", emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 2048 },
 });
