@@ -300,7 +300,8 @@ interface ICollateralVault {
     /// @notice Sets the rate model (admin, i.e. the timelock), after accruing at the old one.
     /// Zero means the built-in zero rate. Any other address must be a contract that answers a
     /// rate at most `MAX_RATE_PER_SECOND` now: `VaultRateModelNotContract`, `VaultRateModelFailed`,
-    /// `VaultRateOutOfRange`.
+    /// `VaultRateOutOfRange`; and the insurance account must be set first
+    /// (`VaultInsuranceAccountNotSet`): it takes the interest past the suppliers' cap.
     function setRateModel(IRateModel model) external;
 
     /// @notice Sets the share of interest paid to the insurance fund (risk manager), after

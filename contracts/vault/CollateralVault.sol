@@ -383,6 +383,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         CashMarket memory m = _accrue();
         uint256 rate;
         if (address(model) != address(0)) {
+            // Interest past the supply cap buys the insurance account shares: without one they
+            // would be stranded in account 0 (review rv15e, re-review P3).
+            if (insuranceAccount.isZero()) revert VaultInsuranceAccountNotSet();
             if (address(model).code.length == 0) revert VaultRateModelNotContract(address(model));
             m.rateModel = model;
             bool ok;

@@ -4,12 +4,21 @@ import { parseArgs } from "node:util";
 
 import { asAccountId, getLatentInsolvency } from "../../packages/sdk/src/index.js";
 import { chainClock } from "./chainClock.js";
+import { type WaterfallSummary, waterfallEvents } from "./episode.js";
 import { createInProcessKeeper } from "./inProcessKeeper.js";
 import { SIMULATION_INTEREST, enableInterest, interestSince } from "./interest.js";
 import { STRESS_BORROWER_EVERY, planPopulation } from "./population.js";
 import { seedPopulation } from "./seeding.js";
 import { marginsOf, setUp } from "./world.js";
-import { type FeedPoint, candlesBetween, feedPath, loadCandles } from "./history.js";
+import {
+  CHAINLINK_RULES,
+  type FeedPoint,
+  UNFOLDED_ORDER,
+  candlesBetween,
+  feedPath,
+  loadCandles,
+  unfoldedWalk,
+} from "./history.js";
 
 /**
  * The main job (`npm run demo`): a fresh in-process chain, Pledge deployed with Ignition,
@@ -19,6 +28,8 @@ import { type FeedPoint, candlesBetween, feedPath, loadCandles } from "./history
  */
 
 const HEALTH_LIQUIDATABLE = 2;
+/** The desks are valued every this many updates (they hold every series; they never bind). */
+const DESK_SAMPLE_EVERY = 10;
 
 export interface DemoOptions {
   /** Accounts in the population. */
@@ -49,6 +60,18 @@ export interface DemoSample {
   price: number;
   /** Σ excessMM over the population, USD. */
   excessMMUsd: number;
+  /**
+   * Σ excessMM, USD, of the population's accounts now below their excess at the replay's start
+   * (losing: short calls and puts as BTC falls) and of the others (gaining: mostly long puts, whose
+   * gains would otherwise hide the losers in one sum).
+   */
+  losingExcessMMUsd: number;
+  gainingExcessMMUsd: number;
+  /**
+   * Σ excessMM of the market makers' desks, USD, every `DESK_SAMPLE_EVERY`-th update (and the
+   * last): apart from the population, they are funded so they never bind.
+   */
+  desksExcessMMUsd?: number | undefined;
   belowIM: number;
   belowMM: number;
   /** Cumulative, after the keeper's tick. */
@@ -70,6 +93,8 @@ export interface DemoLiquidation {
 export interface DemoReport {
   keeper: "keeper";
   path: string;
+  /** The order each day's extremes are walked in (the CSV has daily candles only). */
+  walk: string;
   accounts: number;
   feedUpdates: number;
   priceStart: number;
@@ -93,7 +118,11 @@ export interface DemoReport {
    */
   latentInsolvent: number;
   latentShortfallUsd: number;
+  /** The insurance fund's cash at the start of the replay (its seeded capital) and at the end, USD. */
+  insuranceStartUsd: number;
   insuranceUsd: number;
+  /** What the backstop's waterfall did (takeovers, deleveraging, fund payments, write-offs), from events. */
+  waterfall: WaterfallSummary;
   /** Interest on cash over the replay (`scripts/lib/interest.ts`): paid by debtors, earned by creditors, USD. */
   interest: {
     paidUsd: number;
@@ -104,13 +133,21 @@ export interface DemoReport {
   };
   keeperGas: bigint;
   seconds: { seed: number; replay: number; total: number };
+  /**
+   * Where the replay's wall time went, seconds: posting the feeds, valuing the population for the
+   * charts, and the keeper's ticks, split into reading events (`index`) and each job.
+   */
+  phases: { feed: number; value: number; keeper: number; drain: number; keeperParts: Record<string, number> };
+  /** The keeper's JSON-RPC requests and accounts it confirmed on chain, over the run. */
+  keeperRpcCalls: number;
+  keeperConfirmed: number;
   liquidations: DemoLiquidation[];
   samples: DemoSample[];
   html: string;
 }
 
 /** The feed path to replay, with unix times, and a label. */
-async function pricePath(options: DemoOptions): Promise<{ label: string; points: FeedPoint[] }> {
+async function pricePath(options: DemoOptions): Promise<{ label: string; walk: string; points: FeedPoint[] }> {
   if (options.drop !== undefined) {
     if (!(options.drop > 0 && options.drop < 100)) throw new Error("demo: --drop must be in (0, 100)");
     // A steady fall posted at Chainlink's 0.5 % deviation threshold, one post a minute.
@@ -122,13 +159,27 @@ async function pricePath(options: DemoOptions): Promise<{ label: string; points:
       const price = options.startPrice * (end / options.startPrice) ** (k / steps);
       points.push({ time: start + 60 * k, price, reason: k === 0 ? "open" : "deviation" });
     }
-    return { label: `synthetic ${options.drop} % drop from $${options.startPrice}`, points };
+    return { label: `synthetic ${options.drop} % drop from $${options.startPrice}`, walk: "a steady fall", points };
   }
   const all = await loadCandles(options.csv);
   const from = options.from ?? all[0]?.date ?? "";
   const to = options.to ?? all.at(-1)?.date ?? "";
   const candles = candlesBetween(all, from, to);
-  return { label: `${path.basename(options.csv)} ${from}..${to}`, points: feedPath(candles) };
+  // The days on record walk as they unfolded (2020-03-12 high before low), the rest harsher-first;
+  // the label says which (`npm run stress` keeps the harsher order everywhere, as a stress test).
+  const walk = unfoldedWalk();
+  const known = candles.filter((c) => c.date in UNFOLDED_ORDER);
+  const order = (c: (typeof candles)[number]) =>
+    `${c.date} open → ${walk(c) === "high-first" ? "high → low" : "low → high"} → close`;
+  const walkLabel =
+    known.length === candles.length
+      ? `as the days unfolded: ${candles.map(order).join("; ")}`
+      : `${known.length > 0 ? `as they unfolded for ${known.map(order).join("; ")}; ` : ""}other days the harsher order (a down day's low first)`;
+  return {
+    label: `${path.basename(options.csv)} ${from}..${to}`,
+    walk: walkLabel,
+    points: feedPath(candles, CHAINLINK_RULES, walk),
+  };
 }
 
 /** Squeezes the path into `minutes` of chain time from its first point, keeping order. */
@@ -138,6 +189,12 @@ function compress(points: FeedPoint[], minutes: number): FeedPoint[] {
   const scale = Math.min(1, (minutes * 60) / span);
   return points.map((p) => ({ ...p, time: t0 + Math.round((p.time - t0) * scale) }));
 }
+
+/** An account's excess over maintenance margin, WAD. */
+const excessMMOf = (m: { equityMM: bigint; requirementMM: bigint | number }) => m.equityMM - BigInt(m.requirementMM);
+
+/** Milliseconds as seconds to a tenth. */
+const tenths = (ms: number) => Math.round(ms / 100) / 10;
 
 function quantiles(values: number[]): { median: number; max: number } {
   if (values.length === 0) return { median: 0, max: 0 };
@@ -179,7 +236,7 @@ function progressBar(enabled: boolean) {
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const started = Date.now();
   const bar = progressBar(options.progress);
-  const { label, points: raw } = await pricePath(options);
+  const { label, walk, points: raw } = await pricePath(options);
   const points = compress(raw, options.minutes);
   const first = points[0];
   if (first === undefined) throw new Error("demo: empty price path");
@@ -201,6 +258,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   bar.done();
   // Governance switches the zero rate to a kink model before the replay (docs/cash.md).
   const interestFrom = await enableInterest(world, chain, SIMULATION_INTEREST);
+  const insuranceStart = await vault.read.cashOf([world.insuranceAccount]);
   const seeded = Date.now();
   // The chain clock may have passed the path's start while seeding: shift the path.
   const shift = Math.max(0, chain.now() + 1 - first.time);
@@ -210,20 +268,41 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 
   // 4. the replay
   const population = world.population;
+  // Each account's excess at the replay's first update: below it, the account is losing.
+  let startExcess: bigint[] | undefined;
   const firstBelowMM = new Map<bigint, bigint>();
   const samples: DemoSample[] = [];
   const replayStart = first.time + shift;
   let priceMin = Infinity;
+  const phases = { feed: 0, value: 0, keeper: 0, drain: 0 };
+  let mark = performance.now();
+  const lap = (phase: keyof typeof phases) => {
+    const now = performance.now();
+    phases[phase] += now - mark;
+    mark = now;
+  };
   for (const [i, point] of points.entries()) {
+    mark = performance.now();
     const receipt = await chain.postSpot(point.price, point.time + shift);
     priceMin = Math.min(priceMin, point.price);
     await chain.refreshOthersIfDue();
+    lap("feed");
     const states = await marginsOf(world, population);
-    let excessMM = 0n;
+    const desks =
+      i % DESK_SAMPLE_EVERY === 0 || i === points.length - 1
+        ? (await marginsOf(world, world.marketMakers)).reduce((sum, m) => sum + excessMMOf(m), 0n)
+        : undefined;
+    lap("value");
+    const excesses = states.map(excessMMOf);
+    startExcess ??= excesses;
+    let losingExcess = 0n;
+    let gainingExcess = 0n;
     let belowIM = 0;
     let belowMM = 0;
     for (const [k, state] of states.entries()) {
-      excessMM += state.equityMM - BigInt(state.requirementMM);
+      const excess = excesses[k]!;
+      if (excess < startExcess[k]!) losingExcess += excess;
+      else gainingExcess += excess;
       if (state.equityIM < BigInt(state.requirementIM)) belowIM++;
       if (state.health >= HEALTH_LIQUIDATABLE) {
         belowMM++;
@@ -232,12 +311,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       }
     }
     await keeper.tick();
+    lap("keeper");
     const stats = keeper.stats();
     samples.push({
       minute: (point.time + shift - replayStart) / 60,
       block: receipt.blockNumber,
       price: point.price,
-      excessMMUsd: Number(excessMM) / 1e18,
+      excessMMUsd: Number(losingExcess + gainingExcess) / 1e18,
+      losingExcessMMUsd: Number(losingExcess) / 1e18,
+      gainingExcessMMUsd: Number(gainingExcess) / 1e18,
+      desksExcessMMUsd: desks === undefined ? undefined : Number(desks) / 1e18,
       belowIM,
       belowMM,
       auctionsStarted: stats.auctionsStarted,
@@ -246,9 +329,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     bar.update("replay", i + 1, points.length, `$${point.price.toFixed(0)} below MM ${belowMM}`);
   }
   bar.done();
+  mark = performance.now();
   // Drain: let the keeper finish what the last updates started (an auction started in one
-  // tick is bid on in the next), a minute of chain time apart so discounts can grow.
-  for (let round = 0; round < 10; round++) {
+  // tick is bid on in the next), a minute of chain time apart so discounts can grow, and the
+  // backstop's waterfall after an auction that ran its 15 minutes unbid.
+  for (let round = 0; round < 30; round++) {
     const open = await Promise.all(population.map((account) => liquidator.read.auctionOf([account])));
     const states = await marginsOf(world, population);
     if (!open.some((a) => a.active) && !states.some((st) => st.health >= HEALTH_LIQUIDATABLE)) break;
@@ -256,6 +341,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     await chain.advance(60);
     await keeper.tick();
   }
+  lap("drain");
   await keeper.stop();
 
   // 6. the report
@@ -289,6 +375,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const report: DemoReport = {
     keeper: keeper.kind,
     path: label,
+    walk,
     accounts: population.length,
     feedUpdates: points.length,
     priceStart: first.price,
@@ -309,14 +396,25 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     badDebtUsd: Number(await liquidator.read.badDebt()) / cashScale,
     latentInsolvent: Number(latent.count),
     latentShortfallUsd: Math.round(Number(latent.totalShortfallWad) / 1e16) / 100,
+    insuranceStartUsd: Number(insuranceStart) / cashScale,
     insuranceUsd: Number(await vault.read.cashOf([world.insuranceAccount])) / cashScale,
+    waterfall: await waterfallEvents(world, interestFrom),
     interest: await interestSince(world, interestFrom),
     keeperGas: stats.gasUsed,
     seconds: {
-      seed: Math.round((seeded - started) / 100) / 10,
-      replay: Math.round((Date.now() - seeded) / 100) / 10,
-      total: Math.round((Date.now() - started) / 100) / 10,
+      seed: tenths(seeded - started),
+      replay: tenths(Date.now() - seeded),
+      total: tenths(Date.now() - started),
     },
+    phases: {
+      feed: tenths(phases.feed),
+      value: tenths(phases.value),
+      keeper: tenths(phases.keeper),
+      drain: tenths(phases.drain),
+      keeperParts: Object.fromEntries(Object.entries(stats.phaseMs).map(([part, ms]) => [part, tenths(ms)])),
+    },
+    keeperRpcCalls: stats.rpcCalls,
+    keeperConfirmed: stats.accountsConfirmed,
     liquidations,
     samples,
     html: options.html,
@@ -329,12 +427,32 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 const usd = (x: number) => `$${x.toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
 const percent = (x: number) => `${x.toLocaleString("en-US", { maximumFractionDigits: 3 })} %`;
 
+/** The backstop's waterfall in one line. */
+function waterfallLine(w: WaterfallSummary): string {
+  return (
+    `${w.takeovers} takeovers (fund lost ${usd(w.takeoverLossUsd)}, gained ${usd(w.takeoverGainUsd)}), ` +
+    `${w.deleveragedAccounts} accounts deleveraged (${usd(w.deleverageCoverUsd)} against winners), ` +
+    `${usd(w.fundPaidBiddersUsd)} paid to bidders of insolvent accounts, ${usd(w.badDebtIncurredUsd)} written off`
+  );
+}
+
+/** Where the replay's time went, the keeper's by part, largest first (stdout and the page). */
+function phasesLine(r: DemoReport): string {
+  const parts = Object.entries(r.phases.keeperParts)
+    .sort(([, a], [, b]) => b - a)
+    .map(([part, seconds]) => `${part} ${seconds} s`)
+    .join(", ");
+  const { feed, value, keeper, drain } = r.phases;
+  return `feeds ${feed} s, valuing the population ${value} s, keeper ${keeper} s (${parts}), drain ${drain} s`;
+}
+
 /** The stdout report. */
 export function formatReport(r: DemoReport): string {
   const lines = [
     `Pledge demo — ${r.path}`,
     `  keeper                 packages/keeper service`,
     `  population             ${r.accounts} accounts, median excessIM/IM after seeding ${r.seededExcessIM.toFixed(3)}`,
+    `  day walk               ${r.walk}`,
     `  price path             ${r.feedUpdates} feed updates over ${r.chainMinutes} chain minutes: ${usd(r.priceStart)} → min ${usd(r.priceMin)} → ${usd(r.priceEnd)}`,
     `  fell below MM          ${r.fellBelowMM}`,
     `  accounts liquidated    ${r.liquidated} (resolved at the end: ${r.resolved}/${r.fellBelowMM})`,
@@ -343,10 +461,13 @@ export function formatReport(r: DemoReport): string {
     `  blocks to first bid    median ${r.blocksToBid.median}, max ${r.blocksToBid.max}`,
     `  bad debt               ${usd(r.badDebtUsd)}`,
     `  latent insolvency      ${r.latentInsolvent} accounts below zero maintenance equity, short ${usd(r.latentShortfallUsd)}`,
-    `  insurance fund         ${usd(r.insuranceUsd)}`,
+    `  insurance fund         ${usd(r.insuranceUsd)} (seeded with ${usd(r.insuranceStartUsd)})`,
+    `  backstop               ${waterfallLine(r.waterfall)}`,
     `  interest on cash       borrow APR ${percent(r.interest.borrowAprPercent)}, supply APR ${percent(r.interest.supplyAprPercent)}; paid ${usd(r.interest.paidUsd)}, earned ${usd(r.interest.earnedUsd)} (+ ${usd(r.interest.toInsuranceUsd)} to the insurance fund)`,
     `  keeper gas             ${r.keeperGas.toLocaleString("en-US")}`,
     `  wall time              ${r.seconds.total} s (seeding ${r.seconds.seed} s, replay ${r.seconds.replay} s)`,
+    `  replay phases          ${phasesLine(r)}`,
+    `  keeper reads           ${r.keeperRpcCalls.toLocaleString("en-US")} JSON-RPC requests, ${r.keeperConfirmed.toLocaleString("en-US")} accounts confirmed on chain`,
     `  charts                 ${path.relative(process.cwd(), r.html)}`,
   ];
   return lines.join("\n");
@@ -426,26 +547,38 @@ export function renderHtml(r: DemoReport): string {
     ["blocks to first bid (median / max)", `${r.blocksToBid.median} / ${r.blocksToBid.max}`],
     ["bad debt", usd(r.badDebtUsd)],
     ["latent insolvency", `${r.latentInsolvent} accounts, ${usd(r.latentShortfallUsd)}`],
-    ["insurance fund", usd(r.insuranceUsd)],
+    ["insurance fund (seeded)", `${usd(r.insuranceUsd)} (${usd(r.insuranceStartUsd)})`],
+    ["backstop", waterfallLine(r.waterfall)],
     [
       "interest on cash (borrow / supply APR; paid / earned)",
       `${percent(r.interest.borrowAprPercent)} / ${percent(r.interest.supplyAprPercent)}; ${usd(r.interest.paidUsd)} / ${usd(r.interest.earnedUsd)}`,
     ],
     ["keeper gas", r.keeperGas.toLocaleString("en-US")],
     ["wall time", `${r.seconds.total} s`],
+    ["replay phases", phasesLine(r)],
   ];
   const table = rows.map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(v)}</td></tr>`).join("");
+  const desks = r.samples.filter((s) => s.desksExcessMMUsd !== undefined);
   const charts = [
     lineChart(
-      "BTC/USD posted by the feed",
+      `BTC/USD posted by the feed (${r.walk})`,
       xs,
       [{ name: "$BTC/USD", color: "#2563eb", values: r.samples.map((s) => s.price) }],
       (y) => `$${compact(y)}`,
     ),
     lineChart(
-      "Aggregate health: Σ excess over maintenance margin (USD)",
+      "Aggregate health of the population: Σ excess over maintenance margin, losing and gaining accounts apart (USD)",
       xs,
-      [{ name: "Σ excessMM", color: "#059669", values: r.samples.map((s) => s.excessMMUsd) }],
+      [
+        { name: "losing (below their start)", color: "#dc2626", values: r.samples.map((s) => s.losingExcessMMUsd) },
+        { name: "gaining", color: "#059669", values: r.samples.map((s) => s.gainingExcessMMUsd) },
+      ],
+      (y) => `$${compact(y)}`,
+    ),
+    lineChart(
+      "The market makers' desks, apart: Σ excess over maintenance margin (USD; funded so they never bind)",
+      desks.map((s) => s.minute),
+      [{ name: "desks", color: "#6b7280", values: desks.map((s) => s.desksExcessMMUsd!) }],
       (y) => `$${compact(y)}`,
     ),
     lineChart(

@@ -113,6 +113,30 @@ export const lowFirstWalk: DayWalk = () => "low-first";
 /** Every day open → high → low → close. */
 export const highFirstWalk: DayWalk = () => "high-first";
 
+/**
+ * The order in which the extremes came, for days whose intraday path is on public record
+ * (exchange minute data, reported at the time), keyed by date. A daily candle does not say, so
+ * only these days are known; the rest fall back to `fallback`.
+ *
+ * - 2020-03-12: the day's high (7,969) came in its first hours; BTC then fell all day to the
+ *   low (4,644) late in the evening (UTC) and closed at 4,857.
+ * - 2020-03-13: the low (3,858) came around 02:00 UTC, when BitMEX halted; the high (5,995) in
+ *   the rebound later in the day.
+ */
+export const UNFOLDED_ORDER: Readonly<Record<string, "low-first" | "high-first">> = {
+  "2020-03-12": "high-first",
+  "2020-03-13": "low-first",
+};
+
+/**
+ * The days on record (`UNFOLDED_ORDER`) in the order they unfolded; any other day by
+ * `fallback` (default `harsherWalk`). The demo's walk: a replay that climbs back to a day's high
+ * after its crash tells a story that never happened.
+ */
+export function unfoldedWalk(fallback: DayWalk = harsherWalk): DayWalk {
+  return (candle) => UNFOLDED_ORDER[candle.date] ?? fallback(candle);
+}
+
 /** A day's four anchors (open, low and high in `walk`'s order, close), timed over the day. */
 export function dayAnchors(candle: DailyCandle, walk: DayWalk = harsherWalk): FeedPoint[] {
   const t = candle.dayStart;

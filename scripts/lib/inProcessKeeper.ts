@@ -24,15 +24,14 @@ export type SimKeeperOptions = Partial<
 >;
 
 /**
- * The simulations' defaults: follow the head (no confirmations), every job but the backstop, bid at any
- * profit with gas counted at its price only, and log only warnings and errors, to
- * stderr (a run's stdout is its report).
+ * The simulations' defaults: follow the head (no confirmations), every job (the backstop's waterfall
+ * too, against the deployment's takeover budget, with the insurance fund seeded at its 24 h window:
+ * `seedPopulation`'s `insuranceCash`), bid at any profit with gas counted at its price only, and log
+ * only warnings and errors, to stderr (a run's stdout is its report).
  */
 const SIM_DEFAULTS: SimKeeperOptions = {
   confirmations: 0,
-  // The backstop waterfall stays off until the stress runs set its budget and the fund's capital
-  // (issue 16's stress item): with it on, the committed bench/stress.json would no longer match.
-  jobs: { liquidate: true, settle: true, marginCalls: true, backstop: false },
+  jobs: { liquidate: true, settle: true, marginCalls: true, backstop: true },
   minProfit: 0n,
   bidGasCost: 0n,
 };

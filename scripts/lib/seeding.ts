@@ -42,6 +42,12 @@ const BTC_INDEX = 2;
 const DESK_CASH_PER_ACCOUNT = parseUnits("1000000000", 6);
 /** Cash the keeper's bidder account is seeded with, cash units. */
 export const BIDDER_CASH = parseUnits("100000000", 6);
+/**
+ * The insurance fund's capital in the simulations, cash units, or `"window"`: the deployed Backstop's
+ * `maxLossPerWindowWad` (the deployment's default: $5M), the most the takeover budget lets the fund
+ * lose in 24 h, so every loss the budget allows in one window is paid from the fund's own cash.
+ */
+export type InsuranceCapital = "window" | bigint;
 /** Gas limit of a fill of a batch: fixed, because estimating against the latest block cannot see the batch. */
 const FILL_GAS = 4_000_000n;
 
@@ -67,6 +73,11 @@ export interface SeedOptions {
   onAccount?: (done: number, total: number) => void;
   /** Cash the keeper's bidder account is funded with, cash units; default `BIDDER_CASH`. */
   bidderCash?: bigint;
+  /**
+   * Cash deposited into the insurance fund's account before trading (anyone may fund it), cash
+   * units, or `"window"` (default): the deployed takeover budget's 24 h window (`InsuranceCapital`).
+   */
+  insuranceCash?: InsuranceCapital;
 }
 
 /**
@@ -104,6 +115,7 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
   const trader = traderWallet.account.address;
   const bidder = bidderWallet.account.address;
   const bidderCash = options.bidderCash ?? BIDDER_CASH;
+  const insuranceCash = await insuranceCashOf(world, options.insuranceCash ?? "window");
 
   // Block 1: the series grid, every mint the run needs (the population's in one go), the
   // approvals, and a cash supply cap that fits the market maker.
@@ -121,16 +133,18 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
   const populationBtc = deposits.reduce((sum, d) => sum + d.btc, 0n);
   const admin = world.adminWallet.account.address;
   const setup: BatchTx[] = [
-    await raiseCashCap(makerCash + bidderCash + populationCash),
+    await raiseCashCap(makerCash + bidderCash + insuranceCash + populationCash),
     ...grid.map((spec) =>
       call(admin, market.address, encodeFunctionData({ abi: market.abi, functionName: "createSeries", args: [spec] })),
     ),
     mint(usdc.address, maker, makerCash),
     mint(usdc.address, bidder, bidderCash),
+    mint(usdc.address, admin, insuranceCash),
     mint(usdc.address, trader, populationCash),
     mint(wbtc.address, trader, populationBtc),
     approve(maker, usdc.address, makerCash),
     approve(bidder, usdc.address, bidderCash),
+    approve(admin, usdc.address, insuranceCash),
     approve(trader, usdc.address, maxUint256),
     approve(trader, wbtc.address, maxUint256),
   ];
@@ -140,6 +154,7 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
   await chain.minedTogether([
     ...desks.map((desk) => deposit(maker, desk, usdc.address, deskCash)),
     deposit(bidder, world.bidder, usdc.address, bidderCash),
+    ...(insuranceCash > 0n ? [deposit(admin, world.insuranceAccount, usdc.address, insuranceCash)] : []),
   ]);
 
   // The mirror's inputs: what the engine reads for a fresh account and for BTC.
@@ -263,5 +278,12 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
   const shares = seeded
     .map((m) => Number(m.equityIM - BigInt(m.requirementIM)) / Math.max(1, Number(m.requirementIM)))
     .sort((a, b) => a - b);
-  return { plans, grid, seededExcessIM: shares[Math.floor(shares.length / 2)] ?? 0 };
+  return { plans, grid, seededExcessIM: shares[Math.floor(shares.length / 2)] ?? 0, insuranceCash };
+}
+
+/** The insurance fund's seeded cash, cash units: `"window"` reads the deployed takeover budget. */
+async function insuranceCashOf(world: World, capital: InsuranceCapital): Promise<bigint> {
+  if (capital !== "window") return capital;
+  const { maxLossPerWindowWad } = await world.contracts.backstop.read.takeoverBudget();
+  return maxLossPerWindowWad / 10n ** BigInt(18 - world.book.cash.decimals);
 }

@@ -1,52 +1,23 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pino from "pino";
-import { maxUint256, parseUnits } from "viem";
 
 import { Health, backstopAbi } from "@pledge/sdk";
-import { type KeeperOptions, createKeeper } from "../../packages/keeper/src/index.js";
-import { BUDGET_REFUSALS, decideBackstop } from "../../packages/keeper/src/jobs/backstop.js";
-import { type World, createWorld } from "./helpers/world.js";
+import {
+  BUDGET_REFUSALS,
+  bareDebtorsOf,
+  createBackstopJob,
+  decideBackstop,
+} from "../../packages/keeper/src/jobs/backstop.js";
+import { createExecute } from "../../packages/keeper/src/jobs/job.js";
+import { createMetrics } from "../../packages/keeper/src/metrics.js";
+import { createStats } from "../../packages/keeper/src/stats.js";
+import { Outcome } from "../../packages/keeper/src/executor.js";
+import { createWorld } from "./helpers/world.js";
+import { backstopKeeper, bankruptAndUnbid, fundInsurance, settleAtExpiry } from "./helpers/backstopWorld.js";
 
-const silent = pino({ level: process.env.KEEPER_LOG ?? "silent" });
+const silent = pino({ level: "silent" });
 const WAD = 10n ** 18n;
-
-/** A keeper that only runs the backstop job (no bids, no settlement), so the waterfall is what acts. */
-function backstopKeeper(world: World, extra: Partial<KeeperOptions> = {}) {
-  const keeper = world.keepers[0]!;
-  return createKeeper({
-    publicClient: world.publicClient as never,
-    walletClient: keeper.wallet as never,
-    addressBook: world.book,
-    bidderAccount: keeper.bidderAccount,
-    logger: silent,
-    jobs: { liquidate: false, settle: false, marginCalls: false, backstop: true },
-    ...extra,
-  });
-}
-
-/** BTC up until every trader is worth less than nothing; their auctions started and left unbid for `duration`. */
-async function bankruptAndUnbid(world: World) {
-  const { engine, liquidator } = world.contracts;
-  let btc = 60_000;
-  for (;;) {
-    const states = await engine.read.accountsMargin([world.traders]);
-    if (states.every((s) => s.markValue < 0n)) break;
-    btc = Math.round(btc * 1.05);
-    await world.setSpot(btc);
-  }
-  for (const account of world.traders) await liquidator.write.startAuction([account]);
-  return btc;
-}
-
-async function fundInsurance(world: World, usd: string) {
-  const { usdc, vault, insurance } = world.contracts;
-  const fund = await insurance.read.account();
-  await usdc.write.mint([world.keepers[0]!.wallet.account.address, parseUnits(usd, 6)]);
-  const account = world.keepers[0]!.wallet.account;
-  await usdc.write.approve([vault.address, maxUint256], { account });
-  await vault.write.deposit([fund, usdc.address, parseUnits(usd, 6)], { account });
-}
 
 describe("keeper: the backstop job (docs/backstop.md)", () => {
   const preview = (over: Partial<Parameters<typeof decideBackstop>[0]> = {}) => ({
@@ -134,5 +105,125 @@ describe("keeper: the backstop job (docs/backstop.md)", () => {
     }
     const closed = shorts.reduce((sum, s) => sum - s, 0n);
     assert.equal(await market.read.openInterest([world.series]), openInterest - closed);
+  });
+
+  it("pays a bare debt at par with absorbDebt, at once and whatever the budget, and ends its auction", async () => {
+    const world = await createWorld({ accounts: 2 });
+    await fundInsurance(world, "5000000");
+    const deployer = (await world.connection.viem.getWalletClients())[0]!;
+    // A zero budget: a takeover would be refused, and ADL cannot close an expired series.
+    await deployer.writeContract({
+      address: world.book.contracts.Backstop,
+      abi: backstopAbi,
+      functionName: "setTakeoverBudget",
+      args: [{ maxLossPerTakeoverWad: 0n, maxLossPerWindowWad: 0n }],
+    });
+    const btc = await bankruptAndUnbid(world);
+    const { market, vault, liquidator, insurance } = world.contracts;
+    // The shorts expire deep in the money; settling them leaves nothing but a debt.
+    await settleAtExpiry(world, btc);
+    const fund = await insurance.read.account();
+    const fundBefore = await vault.read.cashOf([fund]);
+    let debt = 0n;
+    for (const account of world.traders) {
+      assert.equal(await market.read.positionOf([account, world.series]), 0n, "settled");
+      const cash = await vault.read.cashOf([account]);
+      assert.ok(cash < 0n, `a bare debt: ${cash}`);
+      assert.ok((await liquidator.read.auctionOf([account])).active, "still under auction");
+      debt -= cash;
+    }
+
+    await backstopKeeper(world, { dryRun: true }).tick();
+    for (const account of world.traders) assert.ok((await vault.read.cashOf([account])) < 0n, "dry run");
+
+    // Before readyAt would matter: the auction started long ago, but no wait applies anyway.
+    const fromBlock = await world.publicClient.getBlockNumber();
+    await backstopKeeper(world).tick();
+    for (const account of world.traders) {
+      assert.equal(await vault.read.cashOf([account]), 0n, "paid at par");
+      assert.equal((await liquidator.read.auctionOf([account])).active, false, "auction ended");
+    }
+    assert.equal(await vault.read.cashOf([fund]), fundBefore - debt, "the fund paid exactly the debt");
+    const events = await world.publicClient.getContractEvents({
+      address: world.book.contracts.Backstop,
+      abi: backstopAbi,
+      eventName: "DebtAbsorbed",
+      fromBlock: fromBlock + 1n,
+    });
+    assert.equal(events.length, world.traders.length);
+    await backstopKeeper(world).tick();
+    const again = await world.publicClient.getContractEvents({
+      address: world.book.contracts.Backstop,
+      abi: backstopAbi,
+      eventName: "DebtAbsorbed",
+      fromBlock: fromBlock + 1n,
+    });
+    assert.equal(again.length, world.traders.length, "nothing left to pay");
+  });
+
+  it("finds bare debts with no auction among the holdings, checks each on chain, never the protocol's accounts", async () => {
+    const [insurance, settlement, fee] = [900n, 901n, 902n];
+    const chain = new Map<bigint, { cash: bigint; balances: bigint[]; series: bigint[] }>([
+      [5n, { cash: -100n, balances: [0n, 0n], series: [] }], // a bare debt
+      [6n, { cash: -100n, balances: [0n, 1n], series: [] }], // the hint was stale: it holds collateral now
+      [7n, { cash: 0n, balances: [0n, 0n], series: [] }], // repaid since
+      [8n, { cash: -100n, balances: [0n, 0n], series: [] }], // under auction, no position indexed
+      [insurance, { cash: -100n, balances: [0n, 0n], series: [] }],
+    ]);
+    const publicClient = {
+      readContract: async ({ functionName, args }: { functionName: string; args?: readonly unknown[] }) => {
+        const held = () => chain.get(args![0] as bigint)!;
+        switch (functionName) {
+          case "insuranceAccount":
+            return insurance;
+          case "settlementAccount":
+            return settlement;
+          case "feeAccount":
+            return fee;
+          case "balancesOf":
+            return [held().balances, held().cash];
+          case "positionsOf":
+            return [held().series, []];
+          default:
+            throw new Error(`unexpected read ${functionName}`);
+        }
+      },
+    };
+    const sent: bigint[] = [];
+    const sender = {
+      send: async (_to: unknown, _abi: unknown, functionName: string, args: readonly unknown[]) => {
+        assert.equal(functionName, "absorbDebt");
+        sent.push(args[0] as bigint);
+        return { outcome: Outcome.SENT } as never;
+      },
+    };
+    const metrics = createMetrics();
+    const book = {
+      contracts: { Backstop: "0x01", CollateralVault: "0x02", OptionMarket: "0x03", Liquidator: "0x04" },
+    } as unknown as Parameters<typeof createBackstopJob>[0]["addressBook"];
+    const holdings = new Map([
+      [5n, { cash: -100n, balances: [0n, 0n], positions: [] }],
+      [6n, { cash: -100n, balances: [0n, 0n], positions: [] }],
+      [7n, { cash: -100n, balances: [0n, 0n], positions: [] }],
+      [insurance, { cash: -100n, balances: [0n, 0n], positions: [] }],
+      [9n, { cash: -100n, balances: [0n, 0n], positions: [{ seriesId: 1n, balance: -1n }] }], // holds a position
+      [10n, { cash: -100n, balances: [3n], positions: [] }], // holds collateral
+    ]);
+    assert.deepEqual(bareDebtorsOf(holdings), [5n, 6n, 7n, insurance]);
+    const job = createBackstopJob({
+      publicClient: publicClient as never,
+      addressBook: book,
+      sender: sender as never,
+      execute: createExecute({ stats: createStats(metrics), metrics, log: silent, cooldownBlocks: 3n }),
+      metrics,
+      log: silent,
+      bareDebtCandidates: () => bareDebtorsOf(holdings),
+    });
+    const index = { auctions: new Set([8n]), holders: new Map<bigint, Set<bigint>>() };
+    const report = await job.run({ index: index as never, block: 10n, timestamp: 1_000n });
+    assert.deepEqual(sent.sort(), [5n, 8n]);
+    assert.equal(report.sent, 2);
+    const steps = await metrics.registry.getSingleMetricAsString("pledge_keeper_backstop_steps_total");
+    assert.match(steps, /step="absorbDebt",outcome="sent"\} 2/);
   });
 });

@@ -376,6 +376,22 @@ describe("keeper liquidation job (no chain)", () => {
     assert.match(text, /pledge_keeper_latent_shortfall_usd 1/);
   });
 
+  it("issue 16 stress: never starts an auction on, or bids on, a protocol account below maintenance", async () => {
+    // Account 2 stands for the insurance fund, below maintenance after the takeovers it made: the
+    // liquidator refuses it (`LiquidatorProtectedAccount`), so the keeper must not try.
+    const { run, sender } = setUp({
+      states: [quotable(1n), quotable(2n), state(3n, Health.MARGIN_CALL)],
+      minProfit: 10n ** 15n, // no bid: start-and-leave
+      protectedAccounts: [2n, 3n],
+    });
+    const report = await run(10n);
+    assert.deepEqual(sender.sent, [{ to: liquidator, functionName: "startAuction", args: [1n] }]);
+    assert.deepEqual(report, { job: "liquidation", sent: 1, failed: 0, skipped: 0 });
+    const bidding = setUp({ states: [quotable(2n)], protectedAccounts: [2n] });
+    await bidding.run(10n);
+    assert.equal(bidding.sender.sent.length, 0);
+  });
+
   it("with liquidation off, only reports margin calls: nothing is sent", async () => {
     const { run, sender } = setUp({
       states: [state(1n, Health.LIQUIDATABLE), state(3n, Health.MARGIN_CALL)],

@@ -5,8 +5,10 @@ import { type Abi, type Hex, decodeFunctionResult, encodeFunctionData } from "vi
 import {
   type AuctionParams,
   Health,
+  MIN_BID_FRACTION,
   type MarginState,
   bidDiscountAt,
+  minBidFraction,
   previewBidFromState,
 } from "../../packages/sdk/src/index.js";
 import { random } from "./random.js";
@@ -133,5 +135,48 @@ describe("insolvent discount cap: SDK === chain at V ∈ {…, -1, 0, 1, …}", 
     assert.ok(atZero > 100, `${atZero} cases at V = 0`);
     assert.ok(haircutOnlyGrown > 50, `${haircutOnlyGrown} haircut-only cases with a running clock`);
     assert.ok(compared > 500, `${compared} quotes compared`);
+  });
+  it("the minimum bid, min(1 %, largest fraction), at every edge, and a largest fraction below 1 %", async () => {
+    // The rule itself at its edges (review rv16w W6): the SDK's twin against AuctionMath.
+    assert.equal(MIN_BID_FRACTION, 10n ** 16n);
+    for (const x of [0n, 1n, 10n ** 16n - 1n, 10n ** 16n, 10n ** 16n + 1n, WAD / 2n, WAD]) {
+      assert.equal(minBidFraction(x), await harness.read.minBidFraction([x]), `minBidFraction(${x})`);
+    }
+    // Accounts a sliver of a large book restores (largest fraction < 1 %): a bid of that sliver
+    // passes, one wei of fraction less is refused, by the SDK exactly where the Liquidator would.
+    let below = 0;
+    for (let i = 0; i < 40; i++) {
+      const p: AuctionParams = {
+        startDiscountWad: rng.range(0n, WAD / 10n),
+        endDiscountWad: WAD / 10n + rng.range(0n, WAD / 5n),
+        duration: 900,
+        insuranceShareWad: rng.range(0n, WAD / 2n),
+        bufferWad: rng.range(0n, WAD / 100n),
+        dustValueWad: 1_000n * WAD,
+      };
+      const equityMM = rng.range(10_000n, 100_000n) * WAD;
+      const s: MarginState = {
+        equityIM: equityMM - rng.range(0n, 100n) * WAD,
+        equityMM,
+        requirementIM: equityMM + rng.range(1n, 100n) * WAD,
+        requirementMM: equityMM + rng.range(1n, 10n) * WAD,
+        health: Health.LIQUIDATABLE,
+        markValue: equityMM + rng.range(10n ** 6n, 10n ** 8n) * WAD,
+      };
+      const cash = rng.range(0n, 10n ** 12n);
+      const whole = previewBidFromState(p, s, 1_000n, 1_000n, WAD, { cash, cashDecimals: 6 });
+      const maxFractionWad = whole.maxFractionWad;
+      assert.equal(
+        maxFractionWad,
+        (await harness.read.quoteBid([p, s, cash, 6, whole.discountWad, WAD])).maxFractionWad,
+      );
+      if (maxFractionWad >= MIN_BID_FRACTION || maxFractionWad < 2n) continue;
+      below++;
+      const minimum = (await harness.read.minBidFraction([maxFractionWad])) as bigint;
+      assert.equal(minimum, maxFractionWad, "the largest fraction is the minimum");
+      assert.equal(previewBidFromState(p, s, 1_000n, 1_000n, minimum, { cash, cashDecimals: 6 }).fractionWad, minimum);
+      assert.throws(() => previewBidFromState(p, s, 1_000n, 1_000n, minimum - 1n, { cash, cashDecimals: 6 }));
+    }
+    assert.ok(below > 20, `${below} accounts with a largest fraction below 1 %`);
   });
 });

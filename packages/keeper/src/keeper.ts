@@ -7,10 +7,10 @@ import { Health, asAccountId, formatAccount, getAccountMargin, healthName } from
 
 import { countingClients } from "./clients.js";
 import { dryRunSender } from "./dryRun.js";
-import { type Sender, createSender, withBackoff } from "./executor.js";
+import { type Sender, createSender, errorName, withBackoff } from "./executor.js";
 import { chainSourceOf, createIndexer } from "./indexer.js";
 import { type Job, createExecute } from "./jobs/job.js";
-import { createBackstopJob } from "./jobs/backstop.js";
+import { bareDebtorsOf, createBackstopJob } from "./jobs/backstop.js";
 import { createLiquidationJob } from "./jobs/liquidation.js";
 import { createOffloadJob } from "./jobs/offload.js";
 import { createSettlementJob } from "./jobs/settlement.js";
@@ -181,7 +181,18 @@ export function createKeeper(options: KeeperOptions): Keeper {
   }
   if (enabled.backstop) {
     // After the liquidation job: an auction it just bid on is no longer the backstop's.
-    jobs.push(createBackstopJob({ publicClient, addressBook: book, sender: jobSender, execute, metrics, log }));
+    jobs.push(
+      createBackstopJob({
+        publicClient,
+        addressBook: book,
+        sender: jobSender,
+        execute,
+        metrics,
+        log,
+        // Bare debts with no auction open: the planner's holdings name them (checked on chain).
+        bareDebtCandidates: () => bareDebtorsOf(planner.holdings()),
+      }),
+    );
   }
   if (options.offload !== undefined) {
     // After the liquidation job: its bids have landed, so the book it offloads is the new one.
@@ -278,12 +289,27 @@ export function createKeeper(options: KeeperOptions): Keeper {
     }
     const head = await withBackoff(() => publicClient.getBlock({ blockTag: "latest" }));
     metrics.headLag.set(Date.now() / 1_000 - Number(head.timestamp));
+    let phaseStart = performance.now();
     const { index } = await indexer.sync(head);
+    stats.timed("index", performance.now() - phaseStart);
     metrics.indexed.set(index.accounts.size);
     metrics.indexedSeries.set(index.holders.size);
     metrics.openAuctions.set(index.auctions.size);
     metrics.indexLag.set(Number(head.number - index.cursor));
-    for (const job of jobs) await job.run({ index, block: head.number, timestamp: head.timestamp });
+    // Each job on its own: one that throws (a read the engine refuses, a node hiccup past its
+    // retries) is counted and logged, and the others still run this tick (review rv16s E: a stale
+    // feed in the liquidation job's reads used to stop the backstop's and the settlement's).
+    for (const job of jobs) {
+      phaseStart = performance.now();
+      try {
+        await job.run({ index, block: head.number, timestamp: head.timestamp });
+      } catch (error) {
+        sender.resetNonce();
+        stats.failed(errorName(error));
+        log.error({ err: error, job: job.name }, "job failed; the other jobs run");
+      }
+      stats.timed(job.name, performance.now() - phaseStart);
+    }
     if (accountsReadAt === undefined || Date.now() - accountsReadAt >= accountReadIntervalMs) await readOwnAccounts();
     stats.ticked(head.number);
     indexer.flush();

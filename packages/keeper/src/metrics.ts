@@ -117,7 +117,7 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
     }),
     backstopSteps: new Counter({
       name: "pledge_keeper_backstop_steps_total",
-      help: "Backstop steps (docs/backstop.md) by step (takeover, deleverage) and outcome (sent, simulation_reverted, reverted, dry_run, incomplete: the indexed holders did not add up to the open interest, ...).",
+      help: "Backstop steps (docs/backstop.md) by step (takeover, deleverage, absorbDebt) and outcome (sent, simulation_reverted, reverted, dry_run, incomplete: the indexed holders did not add up to the open interest, ...).",
       labelNames: ["step", "outcome"] as const,
       registers: [registry],
     }),
@@ -131,6 +131,11 @@ export function createMetrics(lastTickAt: () => number | undefined = () => undef
       name: "pledge_keeper_bids_withheld",
       help: "Accounts below MM the keeper did not bid on in its last tick, by reason (margin: no room left over its reserve; discount, capped, unprofitable, exposure, noPreview).",
       labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    unvaluedAccounts: new Gauge({
+      name: "pledge_keeper_unvalued_accounts",
+      help: "Accounts the engine refused to value in the last confirmation (a stale price of a position's underlying): left out, every other account acted on.",
       registers: [registry],
     }),
     insolventAccounts: new Gauge({

@@ -25,7 +25,7 @@ import {
   optionMarketAbi,
   previewBid,
 } from "@pledge/sdk";
-import { withBackoff } from "./executor.js";
+import { errorName, isRevert, withBackoff } from "./executor.js";
 import type { AccountHoldings } from "./ranking.js";
 import { BigIntMap } from "./bigintKeys.js";
 
@@ -48,6 +48,11 @@ export interface Confirmation {
    * insolvency leaves out: the insurance account's debt is bad debt already counted.
    */
   protectedAccounts?: readonly bigint[] | undefined;
+  /**
+   * Accounts the engine refused to value (a stale price of a position's underlying, say), left
+   * out of `states`, with the error's name: the rest are valued and acted on (review rv16s E).
+   */
+  unvalued?: readonly { account: bigint; error: string }[] | undefined;
 }
 
 /** One candidate's auction and the preview of taking all that is allowed. */
@@ -118,6 +123,27 @@ function marginModeOf(raw: number): MarginMode | undefined {
 }
 
 /**
+ * The protocol's own accounts at `blockNumber` — insurance, settlement, fee — which are never
+ * auctioned nor paid by `absorbDebt`, and which latent insolvency leaves out.
+ *
+ * @example
+ * const [insurance, settlement, fee] = await readProtectedAccounts(publicClient, addressBook, block);
+ */
+export async function readProtectedAccounts(
+  client: PublicClient,
+  book: AddressBook,
+  blockNumber: bigint,
+): Promise<bigint[]> {
+  const { OptionMarket: market, Liquidator: liquidator } = book.contracts;
+  const at = { blockNumber };
+  return Promise.all([
+    client.readContract({ address: liquidator, abi: liquidatorAbi, functionName: "insuranceAccount", ...at }),
+    client.readContract({ address: market, abi: optionMarketAbi, functionName: "settlementAccount", ...at }),
+    client.readContract({ address: market, abi: optionMarketAbi, functionName: "feeAccount", ...at }),
+  ]);
+}
+
+/**
  * The keeper's typed readers over the SDK's read actions.
  *
  * @example
@@ -158,6 +184,38 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
     return { cash, balances: amounts, positions, ...(marginMode === undefined ? {} : { mode: marginMode }) };
   }
 
+  /**
+   * The margin states of `accounts` in one `accountsMargin` call; when the engine refuses the
+   * batch (it fails closed on a stale price of any position's underlying), the halves are read
+   * apart, down to the accounts it refuses one by one, which are left out and returned as
+   * `unvalued`: one account holding an option on a stale underlying must not stop the keeper
+   * from valuing, and liquidating, every other (review rv16s E). A transport error still throws.
+   */
+  async function marginsOrSkip(
+    accounts: readonly bigint[],
+    blockNumber: bigint,
+  ): Promise<{ states: AccountMarginState[]; unvalued: { account: bigint; error: string }[] }> {
+    if (accounts.length === 0) return { states: [], unvalued: [] };
+    try {
+      const states = await getAccountMargin(client, {
+        engine,
+        accounts: accounts.map(asAccountId),
+        chunkSize: accounts.length,
+        blockNumber,
+      });
+      return { states, unvalued: [] };
+    } catch (error) {
+      if (!isRevert(error)) throw error;
+      if (accounts.length === 1) return { states: [], unvalued: [{ account: accounts[0]!, error: errorName(error) }] };
+      const half = accounts.length >> 1;
+      const [a, b] = await Promise.all([
+        marginsOrSkip(accounts.slice(0, half), blockNumber),
+        marginsOrSkip(accounts.slice(half), blockNumber),
+      ]);
+      return { states: [...a.states, ...b.states], unvalued: [...a.unvalued, ...b.unvalued] };
+    }
+  }
+
   return {
     marketParameters: (blockNumber) =>
       withBackoff(() => getMarketParameters(client, { addressBook: book, blockNumber })),
@@ -176,7 +234,7 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
       }),
     confirmation: ({ bidderAccount, chunks }, blockNumber) =>
       withBackoff(async () => {
-        const [bidderExcessIM, auctionParams, insurance, settlement, fee, states] = await Promise.all([
+        const [bidderExcessIM, auctionParams, protectedAccounts, states] = await Promise.all([
           readContract(client, {
             address: engine,
             abi: marginEngineAbi,
@@ -185,35 +243,15 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
             blockNumber,
           }),
           readContract(client, { address: liquidator, abi: liquidatorAbi, functionName: "auctionParams", blockNumber }),
-          readContract(client, {
-            address: liquidator,
-            abi: liquidatorAbi,
-            functionName: "insuranceAccount",
-            blockNumber,
-          }),
-          readContract(client, {
-            address: market,
-            abi: optionMarketAbi,
-            functionName: "settlementAccount",
-            blockNumber,
-          }),
-          readContract(client, { address: market, abi: optionMarketAbi, functionName: "feeAccount", blockNumber }),
-          Promise.all(
-            chunks.map((accounts) =>
-              getAccountMargin(client, {
-                engine,
-                accounts: accounts.map(asAccountId),
-                chunkSize: Math.max(accounts.length, 1),
-                blockNumber,
-              }),
-            ),
-          ),
+          readProtectedAccounts(client, book, blockNumber),
+          Promise.all(chunks.map((accounts) => marginsOrSkip(accounts, blockNumber))),
         ]);
         return {
           bidderExcessIM,
           auctionParams,
-          states: states.flat(),
-          protectedAccounts: [insurance, settlement, fee],
+          states: states.flatMap((s) => s.states),
+          protectedAccounts,
+          unvalued: states.flatMap((s) => s.unvalued),
         };
       }),
     auctions: (accounts, blockNumber) =>

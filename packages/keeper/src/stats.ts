@@ -27,6 +27,11 @@ export interface KeeperStats {
   accountsConfirmed: number;
   /** Ticks that confirmed every indexed account. */
   fullConfirmations: number;
+  /**
+   * Wall milliseconds per part of the tick, cumulative: `index` (reading the chain's events) and
+   * each job by name (`liquidation`, `backstop`, `settlement`, ...). Where a slow tick's time goes.
+   */
+  phaseMs: Record<string, number>;
 }
 
 /** One auction, as the keeper saw it. */
@@ -51,6 +56,8 @@ export interface Stats {
   ranked(accounts: number, ms: number): void;
   confirmed(accounts: number): void;
   fullConfirmation(): void;
+  /** `ms` more wall time spent in `phase` (see `KeeperStats.phaseMs`). */
+  timed(phase: string, ms: number): void;
   /** The account was seen below maintenance at `block`: the first such block is its `priceBlock`. */
   belowMaintenance(account: bigint, block: bigint): void;
   /** Records an auction once, whoever saw it first: this keeper's receipt or the indexed event. */
@@ -90,6 +97,7 @@ export function createStats(metrics: KeeperMetrics): Stats {
     rankingMs: 0,
     accountsConfirmed: 0,
     fullConfirmations: 0,
+    phaseMs: {},
   };
   /** `${account}:${auctionBlock}` → its entry in `liquidations`. */
   const auctionsSeen = new Map<string, Liquidation>();
@@ -100,7 +108,11 @@ export function createStats(metrics: KeeperMetrics): Stats {
   let lastBlockSeen = -1n;
 
   const stats: Stats = {
-    snapshot: () => ({ ...counters, liquidations: counters.liquidations.map((l) => ({ ...l })) }),
+    snapshot: () => ({
+      ...counters,
+      liquidations: counters.liquidations.map((l) => ({ ...l })),
+      phaseMs: { ...counters.phaseMs },
+    }),
     rpcCall(method) {
       counters.rpcCalls++;
       metrics.rpcCalls.inc({ method });
@@ -131,6 +143,9 @@ export function createStats(metrics: KeeperMetrics): Stats {
     },
     fullConfirmation() {
       counters.fullConfirmations++;
+    },
+    timed(phase, ms) {
+      counters.phaseMs[phase] = (counters.phaseMs[phase] ?? 0) + ms;
     },
     belowMaintenance(account, block) {
       if (!firstBelowMM.has(account)) firstBelowMM.set(account, block);

@@ -636,7 +636,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   VaultInvalidReserveShare: ([share, max]) =>
     `A reserve share of ${percent(share)} is above the cap of ${percent(max)}; set a smaller share of interest for the insurance fund`,
   VaultInsuranceAccountNotSet: () =>
-    "The vault has no insurance account yet, so it cannot pay a reserve; the admin sets it first (setInsuranceAccount)",
+    "The vault has no insurance account yet, and that account takes the reserve and the interest past what suppliers earn; the admin sets it (setInsuranceAccount) before a reserve share or a rate model",
   VaultInsuranceAccountAlreadySet: () => "The vault's insurance account is set already; it cannot be replaced",
   VaultSettlementAccountAlreadySet: () => "The vault's settlement account is set already; it cannot be replaced",
   VaultLossHeldApart: ([unabsorbedLoss], context) =>

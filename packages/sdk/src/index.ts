@@ -92,6 +92,7 @@ export {
 } from "./math/auctionMath.js";
 export {
   type DeleverageHolder,
+  type DeleverageHolderInput,
   type DeleveragePlan,
   type LatentInsolvency,
   type Shortfall,

@@ -6,14 +6,17 @@ import { fileURLToPath } from "node:url";
 import {
   CHAINLINK_RULES,
   type DailyCandle,
+  type DayWalk,
   candlesBetween,
   dayAnchors,
   feedPath,
+  harsherWalk,
   highFirstWalk,
   loadCandles,
   lowFirstWalk,
   parseCandles,
   toFeedAnswer,
+  unfoldedWalk,
 } from "../../../scripts/lib/history.js";
 
 const CSV = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared/data/btc-usd-daily.csv");
@@ -26,8 +29,8 @@ function visitsInOrder(prices: readonly number[], wanted: readonly number[]): bo
   return next === wanted.length;
 }
 
-function checkPath(candles: readonly DailyCandle[]): void {
-  const points = feedPath(candles);
+function checkPath(candles: readonly DailyCandle[], walk: DayWalk = harsherWalk): void {
+  const points = feedPath(candles, CHAINLINK_RULES, walk);
   const { deviation, heartbeat, stepLog } = CHAINLINK_RULES;
   // One sample step is at most stepLog in log price, i.e. a little over stepLog as a return.
   const tolerance = deviation + 2 * stepLog;
@@ -45,7 +48,7 @@ function checkPath(candles: readonly DailyCandle[]): void {
     assert.equal(day[0]!.price, candle.open);
     assert.equal(day[0]!.time, candle.dayStart);
     assert.equal(day.at(-1)!.price, candle.close);
-    const middle = candle.close < candle.open ? [candle.low, candle.high] : [candle.high, candle.low];
+    const middle = walk(candle) === "low-first" ? [candle.low, candle.high] : [candle.high, candle.low];
     assert.ok(
       visitsInOrder(
         day.map((p) => p.price),
@@ -112,6 +115,26 @@ describe("history: candles and the feed path", async () => {
     const prices = feedPath([down!], CHAINLINK_RULES, highFirstWalk).map((p) => p.price);
     assert.ok(prices.indexOf(down!.high) < prices.indexOf(down!.low));
     checkPath([down!]);
+  });
+
+  it("the demo's walk: March 2020 as it unfolded (never back to the 12th's high after its crash), other days harsher", () => {
+    const walk = unfoldedWalk();
+    const [d12, d13] = candlesBetween(candles, "2020-03-12", "2020-03-13");
+    assert.equal(walk(d12!), "high-first");
+    assert.equal(walk(d13!), "low-first");
+    const prices = feedPath([d12!, d13!], CHAINLINK_RULES, walk).map((p) => p.price);
+    const afterLow12 = prices.slice(prices.indexOf(d12!.low));
+    assert.ok(
+      Math.max(...afterLow12.slice(0, afterLow12.indexOf(d13!.low))) <= d12!.close + 1e-9,
+      "no climb back on the 12th",
+    );
+    assert.ok(prices.indexOf(d13!.low) < prices.indexOf(d13!.high));
+    // The harsher order (the stress replay's) does climb back: the difference is the point.
+    const harsh = feedPath([d12!], CHAINLINK_RULES, harsherWalk).map((p) => p.price);
+    assert.ok(harsh.indexOf(d12!.high) > harsh.indexOf(d12!.low));
+    const [other] = candlesBetween(candles, "2021-05-19", "2021-05-19");
+    assert.equal(walk(other!), harsherWalk(other!));
+    checkPath([d12!, d13!], walk);
   });
 
   for (const [first, last] of [

@@ -430,6 +430,15 @@ contract CashInterestTest is VaultFixture {
         vm.prank(riskManager);
         vm.expectRevert(ICollateralVault.VaultInsuranceAccountNotSet.selector);
         fresh.setReserveShare(0.1e18);
+        // Nor a rate model (review rv15e, re-review P3): suppliers earn at most the borrow rate,
+        // the excess buys the insurance account shares, and account 0 would strand them. The zero
+        // model (no interest) stays allowed.
+        vm.startPrank(admin);
+        vm.expectRevert(ICollateralVault.VaultInsuranceAccountNotSet.selector);
+        fresh.setRateModel(model);
+        fresh.setRateModel(IRateModel(address(0)));
+        vm.stopPrank();
+        assertEq(address(fresh.cashMarket().rateModel), address(0), "no model set");
         bytes32 adminRole = fresh.DEFAULT_ADMIN_ROLE();
         vm.prank(alice);
         vm.expectRevert(

@@ -32,6 +32,7 @@ import {
   decide,
 } from "../strategy.js";
 import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
+import { bareDebtorsOf } from "./backstop.js";
 import { BigIntMap, BigIntSet } from "../bigintKeys.js";
 
 const WAD = 10n ** 18n;
@@ -479,6 +480,19 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       const chunks = chunkByGas(accounts, planner.holdings(), options.marginChunkSize, options.marginGasPerCall);
       const confirmation = await readers.confirmation({ bidderAccount, chunks }, block);
       const { bidderExcessIM, auctionParams, states } = confirmation;
+      const unvalued = confirmation.unvalued ?? [];
+      metrics.unvaluedAccounts.set(unvalued.length);
+      if (unvalued.length > 0) {
+        log.warn(
+          {
+            event: "accountsUnvalued",
+            count: unvalued.length,
+            first: formatAccount(asAccountId(unvalued[0]!.account)),
+            error: unvalued[0]!.error,
+          },
+          "the engine refused to value some accounts (a stale price?): acting on the others",
+        );
+      }
       stats.confirmed(states.length);
       planner.confirmed(states);
       reportInsolvent(states, confirmation.protectedAccounts);
@@ -491,7 +505,19 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       for (const [health, count] of Object.entries(atRisk)) {
         metrics.atRisk.set({ health: healthName(Number(health) as Health) }, count);
       }
-      const candidates = states.filter((s) => s.health !== Health.HEALTHY || index.auctions.has(s.account));
+      // The protocol's own accounts (insurance, settlement, fee) are never auctioned
+      // (`LiquidatorProtectedAccount`): an insurance fund below maintenance after takeovers is the
+      // backstop's and governance's to handle. Sending `startAuction` for it only failed its
+      // simulation, every cooldown (the stress replay with 300 accounts: 71 times).
+      const own = new Set(confirmation.protectedAccounts ?? []);
+      // An account holding nothing but a cash debt has nothing to sell: the liquidator refuses to
+      // auction it (`LiquidatorNothingToSell`) and no bid can take it; the backstop job pays it
+      // (`absorbDebt`). Sending `startAuction` only failed, every cooldown (review rv16s D).
+      const bare = new Set(bareDebtorsOf(planner.holdings()));
+      const candidates = states.filter(
+        (s) =>
+          !own.has(s.account) && !bare.has(s.account) && (s.health !== Health.HEALTHY || index.auctions.has(s.account)),
+      );
       if (candidates.length === 0) {
         reportWithheld([], bidderExcessIM);
         return report;

@@ -5,8 +5,9 @@
  * agree to the wei (`docs/backstop.md`).
  */
 import type { AccountId } from "../accounts.js";
+import { amountOf as cashAmountOf, credit as creditCash, debit as debitCash } from "./cashIndex.js";
 import { mulWadToCashDown, mulWadToCashUp } from "./cashUnits.js";
-import type { MarginState } from "./engine.js";
+import { type MarginInputs, type MarginState, accountMargin } from "./engine.js";
 import { divWad, fullMulDiv, mulWad, mulWadUp } from "./fixedPoint.js";
 
 /** One account with maintenance equity below zero, as `IBackstop.Shortfall`. */
@@ -245,23 +246,103 @@ export interface DeleveragePlan {
   shadeWad: bigint;
   priceWad: bigint;
   accountIsLong: boolean;
+  /** L = −V, the account's loss (WAD). */
+  lossWad: bigint;
+  /** G = Σ |p|·m over every position of the account, each term rounded up (WAD). L ≥ G shades the whole mark. */
+  grossWad: bigint;
   /** Every opposite holder, sorted as `deleverage` requires. */
   holders: DeleverageHolder[];
   /** Σ |holder positions|; `deleverage` needs it to equal the open interest. */
   oppositeSum: bigint;
   /**
-   * The closes from the top. The insurance fund (`insuranceAccount`, when given) is skipped, as on
-   * chain; a holder that would end below maintenance is skipped on chain too, which is not modelled
-   * here (it needs the holder's valuation after its close). Empty: `deleverage` would revert
-   * `BackstopNothingClosed`.
+   * The closes from the top, in the order of the `Deleveraged` events. Empty: `deleverage` would
+   * revert `BackstopNothingClosed`. `excessMMAfter` is the holder's `equityMM − requirementMM` after
+   * its close, as `deleverageStep` values it (undefined when the holder's `inputs` were not given:
+   * the close was not checked, see `checked`).
    */
-  closes: { account: AccountId; contracts: bigint; cash: bigint; lossWad: bigint }[];
+  closes: { account: AccountId; contracts: bigint; cash: bigint; lossWad: bigint; excessMMAfter: bigint | undefined }[];
+  /**
+   * The holders the chain skips on the way, in the order of the `DeleverageSkipped` events: the
+   * insurance fund (`insuranceFund`: reason `BackstopProtectedAccount`), and a holder its close
+   * would take below maintenance (`belowMaintenance`: reason `BackstopHolderBelowMaintenance`),
+   * with the excess it would have ended at. A holder after the account's position is closed is
+   * neither closed nor skipped.
+   */
+  skips: { account: AccountId; reason: "insuranceFund" | "belowMaintenance"; excessMMAfter?: bigint | undefined }[];
+  /** Whether every close was valued after the fact (each closed holder's `inputs` given): then the plan is the chain's. */
+  checked: boolean;
+  /** What the closes move into the account's cash in all, cash units: received (> 0) when it is long, paid (< 0) when short. */
+  accountCashDelta: bigint;
+}
+
+/** One opposite holder as `deleveragePlanOf` takes it. */
+export interface DeleverageHolderInput {
+  account: AccountId;
+  /** Its signed position in the series. */
+  balance: bigint;
+  /** Its maintenance equity (`accountMargin(holder).equityMM`): the key's denominator. */
+  equityMM: bigint;
+  /**
+   * Its margin inputs at the same block (`getMarginInputs`). With them the plan values the holder
+   * after its close, as `deleverageStep` does, and skips it when it would end below maintenance.
+   */
+  inputs?: MarginInputs | undefined;
+  /**
+   * Its stored cash shares (`cashSharesOf`). With the plan's `cashIndex`, the holder's cash after
+   * the close is the vault's to the unit on any index; without, `inputs.cash` ± the cash moved
+   * (exact at index 1, the zero-rate default).
+   */
+  cashShares?: bigint | undefined;
 }
 
 /**
- * The bankruptcy price, keys, order and closes of `deleverage` from the account's mark value, its
- * positions with their marks, and the opposite holders with their positions and maintenance
- * equity, all read at one block (`getBackstopPreview` reads them).
+ * A holder's margin after giving up `contracts` of `seriesId` and moving `cash` (paid when it is
+ * short, received when long), as `deleverageStep` values it: the position moved toward zero (the
+ * market drops it at zero, the last one taking its place), the cash through the index when the
+ * shares and indices are known.
+ */
+function marginAfterClose(
+  holder: DeleverageHolderInput & { inputs: MarginInputs },
+  seriesId: bigint,
+  contracts: bigint,
+  cash: bigint,
+  cashIndex: { supplyIndex: bigint; debtIndex: bigint } | undefined,
+): MarginState {
+  const { inputs } = holder;
+  const positions = [...inputs.positions];
+  const i = positions.findIndex((p) => p.seriesId === seriesId);
+  if (i < 0) throw new RangeError(`holder ${holder.account} holds no position in series ${seriesId} in its inputs`);
+  const p = positions[i]!;
+  const balance = p.balance > 0n ? p.balance - contracts : p.balance + contracts;
+  if (balance === 0n) {
+    positions[i] = positions[positions.length - 1]!;
+    positions.pop();
+  } else {
+    positions[i] = { seriesId, balance };
+  }
+  const holderPays = p.balance < 0n; // a short holder buys the bankrupt long's contracts
+  let cashAfter = inputs.cash;
+  if (cash !== 0n) {
+    if (cashIndex !== undefined && holder.cashShares !== undefined) {
+      const { supplyIndex, debtIndex } = cashIndex;
+      const shares = holderPays
+        ? debitCash(holder.cashShares, cash, supplyIndex, debtIndex)
+        : creditCash(holder.cashShares, cash, supplyIndex, debtIndex);
+      cashAfter = cashAmountOf(shares, supplyIndex, debtIndex);
+    } else {
+      cashAfter = holderPays ? inputs.cash - cash : inputs.cash + cash;
+    }
+  }
+  return accountMargin({ ...inputs, positions, cash: cashAfter });
+}
+
+/**
+ * The bankruptcy price, keys, order, closes and skips of `deleverage` from the account's mark
+ * value, its positions with their marks, and the opposite holders with their positions and
+ * maintenance equity, all read at one block (`getBackstopPreview` reads them). The insurance fund
+ * (`insuranceAccount`) is listed but skipped, as on chain. A holder given with its margin `inputs`
+ * is valued after its close and skipped if it would end below maintenance, as on chain; one
+ * without is closed unchecked (`checked: false`).
  *
  * @example
  * const WAD = 10n ** 18n;
@@ -277,23 +358,29 @@ export interface DeleveragePlan {
  * });
  * assert.equal(plan.priceWad, 40n * WAD); // 50 − 50·100/500
  * assert.deepEqual(plan.holders.map((h) => h.account), [2n, 1n]); // the more levered first
+ * assert.equal(plan.accountCashDelta, -400_000_000n); // the short pays 10 × 40 USDC
  */
 export function deleveragePlanOf(input: {
   markValue: bigint;
   positions: readonly { seriesId: bigint; balance: bigint; markWad: bigint }[];
   seriesId: bigint;
-  holders: readonly { account: AccountId; balance: bigint; equityMM: bigint }[];
+  holders: readonly DeleverageHolderInput[];
   cashDecimals: number;
   /** The insurance fund's account: listed (the list must be complete) but never closed. */
   insuranceAccount?: AccountId | undefined;
+  /** The cash indices at the block (`cashMarketAt(getCashMarket(…), timestamp).market`), for holders given with `cashShares`. */
+  cashIndex?: { supplyIndex: bigint; debtIndex: bigint } | undefined;
 }): DeleveragePlan {
   const position = input.positions.find((p) => p.seriesId === input.seriesId);
   if (position === undefined || position.balance === 0n)
     throw new RangeError("the account holds no position in the series");
   const markWad = position.markWad;
-  const shadeWad = bankruptcyShadeDown(markWad, lossToFund(input.markValue), grossPositionValueUp(input.positions));
+  const lossWad = lossToFund(input.markValue);
+  const grossWad = grossPositionValueUp(input.positions);
+  const shadeWad = bankruptcyShadeDown(markWad, lossWad, grossWad);
   const accountIsLong = position.balance > 0n;
   const priceWad = bankruptcyPriceOf(markWad, shadeWad, accountIsLong);
+  const byAccount = new Map(input.holders.map((h) => [h.account, h]));
   const holders = sortDeleverageHolders(
     input.holders.map((h) => ({
       account: h.account,
@@ -303,19 +390,53 @@ export function deleveragePlanOf(input: {
   );
   const oppositeSum = holders.reduce((sum, h) => sum + (h.balance < 0n ? -h.balance : h.balance), 0n);
   const closes: DeleveragePlan["closes"] = [];
+  const skips: DeleveragePlan["skips"] = [];
+  let checked = true;
+  let accountCashDelta = 0n;
   let left = position.balance < 0n ? -position.balance : position.balance;
   for (const h of holders) {
     if (left === 0n) break;
-    if (h.account === input.insuranceAccount) continue;
+    if (h.account === input.insuranceAccount) {
+      skips.push({ account: h.account, reason: "insuranceFund" });
+      continue;
+    }
     const held = h.balance < 0n ? -h.balance : h.balance;
     const contracts = held < left ? held : left;
-    closes.push({
-      account: h.account,
-      contracts,
-      cash: deleverageCashOf(contracts, priceWad, accountIsLong, input.cashDecimals),
-      lossWad: mulWad(contracts, shadeWad),
-    });
+    const cash = deleverageCashOf(contracts, priceWad, accountIsLong, input.cashDecimals);
+    const holder = byAccount.get(h.account)!;
+    let excessMMAfter: bigint | undefined;
+    if (holder.inputs !== undefined) {
+      const after = marginAfterClose(
+        { ...holder, inputs: holder.inputs },
+        input.seriesId,
+        contracts,
+        cash,
+        input.cashIndex,
+      );
+      excessMMAfter = after.equityMM - after.requirementMM;
+      if (excessMMAfter < 0n) {
+        skips.push({ account: h.account, reason: "belowMaintenance", excessMMAfter });
+        continue;
+      }
+    } else {
+      checked = false;
+    }
+    closes.push({ account: h.account, contracts, cash, lossWad: mulWad(contracts, shadeWad), excessMMAfter });
+    accountCashDelta += accountIsLong ? cash : -cash;
     left -= contracts;
   }
-  return { markWad, shadeWad, priceWad, accountIsLong, holders, oppositeSum, closes };
+  return {
+    markWad,
+    shadeWad,
+    priceWad,
+    accountIsLong,
+    lossWad,
+    grossWad,
+    holders,
+    oppositeSum,
+    closes,
+    skips,
+    checked,
+    accountCashDelta,
+  };
 }

@@ -1,11 +1,14 @@
 import type { Address, ReadContractErrorType } from "viem";
 import { getBlockNumber, readContract } from "viem/actions";
 
-import { backstopAbi, liquidatorAbi, marginEngineAbi, optionMarketAbi } from "../../abis/index.js";
+import { backstopAbi, collateralVaultAbi, liquidatorAbi, marginEngineAbi, optionMarketAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
+import { cashMarketAt } from "../../math/cashIndex.js";
+import type { MarginInputs } from "../../math/engine.js";
 import {
+  type DeleverageHolderInput,
   type DeleveragePlan,
   type TakeoverBudget,
   type TakeoverPreview,
@@ -14,6 +17,8 @@ import {
 } from "../../math/backstop.js";
 import type { AccountId } from "../../accounts.js";
 import type { Health } from "../../math/engine.js";
+import { getCashMarket } from "./getCashMarket.js";
+import { getMarginInputs } from "./getMarginInputs.js";
 
 export interface GetBackstopPreviewParameters {
   /** The account under auction. */
@@ -25,6 +30,13 @@ export interface GetBackstopPreviewParameters {
    * keeper's index); those holding the side opposite the account's are kept, keyed and sorted.
    */
   holders?: readonly AccountId[] | undefined;
+  /**
+   * Value each holder the plan closes after its close, as `deleverage` does, so the plan skips
+   * exactly the holders the chain skips (default true; needs `addressBook`; only while the account
+   * is worth less than nothing, as `deleverage` needs). Reads the margin inputs and cash shares of
+   * the closed holders only, and the cash market, in a round per skip.
+   */
+  valueHolders?: boolean | undefined;
   /** The cash token's decimals (default: the address book's). */
   cashDecimals?: number | undefined;
   backstop?: Address | undefined;
@@ -60,9 +72,11 @@ export type GetBackstopPreviewErrorType = PledgeErrorType | ReadContractErrorTyp
  * when a step may run, the takeover's value, loss and budget, and, for `seriesId`, deleveraging's
  * bankruptcy price, each holder's key, the order `deleverage` requires and what each close moves,
  * all computed by the SDK's exact twin of `BackstopMath` (`takeoverPreviewFromState`,
- * `deleveragePlanOf`). `complete` says whether the holders found add up to the open interest
- * (else `deleverage` refuses with `BackstopHoldersIncomplete`). Reverts while a price a position
- * needs is invalid, like the chain.
+ * `deleveragePlanOf`). The plan skips the holders the chain skips: the insurance fund, and (with
+ * `valueHolders`, the default) each holder its close would take below maintenance, valued from
+ * its margin inputs as `deleverageStep` values it. `complete` says whether the holders found add
+ * up to the open interest (else `deleverage` refuses with `BackstopHoldersIncomplete`). Reverts
+ * while a price a position needs is invalid, like the chain.
  *
  * @example
  * // The holders come from an indexer (the keeper's); here, the maker's counterparty.
@@ -172,14 +186,46 @@ export async function getBackstopPreview(
         Promise.resolve(params.cashDecimals ?? params.addressBook?.cash.decimals),
       ]);
       if (cashDecimals === undefined) throw new RangeError("cashDecimals: pass it, or an address book");
-      const plan = deleveragePlanOf({
+      const planInput = {
         markValue: state.markValue,
         positions,
         seriesId,
-        holders: opposite.map((h, i) => ({ ...h, equityMM: states[i]!.equityMM })),
+        holders: opposite.map((h, i): DeleverageHolderInput => ({ ...h, equityMM: states[i]!.equityMM })),
         cashDecimals,
         insuranceAccount: insuranceAccount as AccountId,
-      });
+        cashIndex: undefined as { supplyIndex: bigint; debtIndex: bigint } | undefined,
+      };
+      let plan = deleveragePlanOf(planInput);
+      const addressBook = params.addressBook;
+      if (params.valueHolders !== false && addressBook !== undefined && state.markValue < 0n) {
+        // Each round values the holders the plan closes unvalued; a skip reaches further down.
+        const valued = new Map<AccountId, { inputs: MarginInputs; cashShares: bigint }>();
+        for (let unvalued = plan.closes.filter((c) => c.excessMMAfter === undefined); unvalued.length !== 0;) {
+          const vault = addressBook.contracts.CollateralVault;
+          const [read, cash] = await Promise.all([
+            Promise.all(
+              unvalued.map(({ account }) =>
+                Promise.all([
+                  getMarginInputs(client, { addressBook, account, blockNumber }),
+                  readContract(client, {
+                    address: vault,
+                    abi: collateralVaultAbi,
+                    functionName: "cashSharesOf",
+                    args: [account],
+                    ...at,
+                  }),
+                ]),
+              ),
+            ),
+            planInput.cashIndex === undefined ? getCashMarket(client, { vault, blockNumber }) : undefined,
+          ]);
+          unvalued.forEach(({ account }, i) => valued.set(account, { inputs: read[i]![0], cashShares: read[i]![1] }));
+          if (cash !== undefined) planInput.cashIndex = cashMarketAt(cash, cash.timestamp).market;
+          planInput.holders = planInput.holders.map((h) => ({ ...h, ...valued.get(h.account) }));
+          plan = deleveragePlanOf(planInput);
+          unvalued = plan.closes.filter((c) => c.excessMMAfter === undefined);
+        }
+      }
       deleverage = { ...plan, openInterest, complete: plan.oppositeSum === openInterest };
     }
     const health = state.health as Health;
