@@ -7,7 +7,7 @@ import { network } from "hardhat";
 import { parseUnits } from "viem";
 
 import { IndexerProcess, freePort } from "../packages/indexer/lib/runner.js";
-import { createWorld } from "../test/keeper/helpers/world.js";
+import { createWorld } from "./lib/seedWorld.js";
 
 /**
  * `npm run bench:indexer` (part of `npm run bench`, under a minute): how far the indexer
