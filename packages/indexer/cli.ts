@@ -1,9 +1,11 @@
 #!/usr/bin/env -S npx tsx
 import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
+import { ChainMismatchError, blockHashAt, checkChainMark } from "./lib/chainMark.js";
 import { DEFAULT_RPC_URL, ENV } from "./lib/settings.js";
 
 /**
@@ -11,7 +13,8 @@ import { DEFAULT_RPC_URL, ENV } from "./lib/settings.js";
  * Ponder (`ponder start`) indexing the Pledge deployment of an address book, on the chain at
  * `--rpc`, serving GraphQL at /graphql and SQL over HTTP at /sql. The data is PGlite under
  * `--data-dir` (default packages/indexer/.ponder/pglite), or PostgreSQL when DATABASE_URL is set.
- * A restart resumes where it stopped. Ctrl-C stops it.
+ * A restart resumes where it stopped — only on the same chain: data built from another chain (a
+ * restarted local node under the same id) is refused (`lib/chainMark.ts`). Ctrl-C stops it.
  */
 const USAGE =
   "usage: npm run indexer -- [--deployment <file> | --chain-id <id>] [--rpc <url>] [--port <port>] " +
@@ -59,6 +62,29 @@ const env: NodeJS.ProcessEnv = {
   ...(args["data-dir"] ? { [ENV.dataDir]: path.resolve(args["data-dir"]) } : {}),
   ...(args["polling-ms"] ? { [ENV.pollingMs]: args["polling-ms"] } : {}),
 };
+// `ponder start` resumes the data's checkpoint: refuse data that another chain built.
+if (!args.dev) {
+  try {
+    const book = JSON.parse(await readFile(path.resolve(deployment), "utf8")) as {
+      chainId: number;
+      deployedAtBlock?: string;
+    };
+    const block = BigInt(book.deployedAtBlock ?? "0");
+    const blockHash = await blockHashAt(args.rpc, block).catch(() => undefined);
+    // No answer from the node: Ponder reports that itself; nothing to compare.
+    if (blockHash !== undefined) {
+      const dataDir = path.resolve(ROOT, process.env[ENV.dataDir] || ".ponder/pglite");
+      const markFile = process.env.DATABASE_URL
+        ? path.join(ROOT, ".ponder", `chain-${args.schema}.json`)
+        : `${args["data-dir"] ? path.resolve(args["data-dir"]) : dataDir}.chain.json`;
+      await checkChainMark(markFile, { chainId: book.chainId, block: block.toString(), blockHash });
+    }
+  } catch (error) {
+    if (error instanceof ChainMismatchError) fail(error.message);
+    fail(`cannot read the address book ${deployment}: ${(error as Error).message}`);
+  }
+}
+
 // Ponder's entry is dist/esm/index.js; its command line sits beside it (the package exports no bin path).
 const ponderBin = fileURLToPath(new URL("bin/ponder.js", import.meta.resolve("ponder")));
 // `ponder dev` rebuilds on file changes and drops its tables on a restart; `start` resumes.

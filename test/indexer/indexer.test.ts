@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -17,6 +18,23 @@ const WAD = 10n ** 18n;
 
 interface Row {
   [column: string]: string | number | boolean | null;
+}
+
+/** The live (not zombie) processes of a process group, from /proc: `pid command` each. */
+function liveProcessesOfGroup(group: number): string[] {
+  const live: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid pgrp …; comm may hold spaces, so split after the last ")".
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === group && state !== "Z") live.push(`${entry} ${stat.slice(0, stat.lastIndexOf(")") + 1)}`);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return live;
 }
 
 describe("indexer: Ponder's tables equal the chain (deposit, fill, price move, auction, bid, settle; restart; reorg)", () => {
@@ -260,7 +278,10 @@ describe("indexer: Ponder's tables equal the chain (deposit, fill, price move, a
 
   it("resumes after a restart with the same tables", async () => {
     const before = await assertTablesMatchChain();
+    const group = indexer!.pid!;
     await indexer!.stop();
+    // rv18 7b: nothing of the indexer's process group (cli.ts, Ponder) outlives stop().
+    assert.deepEqual(liveProcessesOfGroup(group), [], "a process of the indexer's group is left");
     const { vault, usdc } = world.contracts;
     const [, , third] = world.traders as [bigint, bigint, bigint];
     await mined(() => usdc.write.mint([traderWallet.account.address, parseUnits("500", 6)]));
@@ -272,6 +293,7 @@ describe("indexer: Ponder's tables equal the chain (deposit, fill, price move, a
     const afterRestart = await assertTablesMatchChain();
     assert.match(firstRun, /Created database tables/);
     assert.doesNotMatch(indexer!.output.join(""), /Created database tables/, "the restart reused the tables");
+    assert.ok(existsSync(path.join(dir, "pglite.chain.json")), "the data is marked with its chain (rv18 6b)");
     assert.equal(
       afterRestart.eventLogs.totalCount,
       before.eventLogs.totalCount + 1,

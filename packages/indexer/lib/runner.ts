@@ -93,6 +93,9 @@ export class IndexerProcess {
       cwd: options.cwd ?? process.cwd(),
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1", ...options.env },
+      // Its own process group (cli.ts and the Ponder it starts): `stop` signals the whole group,
+      // so no Ponder is left behind when the wrapper has to be killed.
+      detached: true,
     });
     this.child.stdout!.on("data", (chunk: Buffer) => this.output.push(chunk.toString()));
     this.child.stderr!.on("data", (chunk: Buffer) => this.output.push(chunk.toString()));
@@ -102,6 +105,11 @@ export class IndexerProcess {
   /** The API's URL for `route` (`/graphql`, `/status`, …). */
   url(route = "") {
     return `http://127.0.0.1:${this.port}${route}`;
+  }
+
+  /** The CLI's process id, also its process group's. */
+  get pid() {
+    return this.child.pid;
   }
 
   get running() {
@@ -145,13 +153,27 @@ export class IndexerProcess {
     return body.data;
   }
 
-  /** SIGINT (Ponder shuts down cleanly), SIGKILL after `graceMs`. */
+  /**
+   * SIGINT to the process group (Ponder shuts down cleanly), SIGKILL to the group after
+   * `graceMs`; then SIGKILL to whatever of the group is left (a grandchild that outlived the
+   * wrapper), so nothing keeps polling the chain or holding the port.
+   */
   async stop(graceMs = 15_000) {
-    if (!this.running) return;
-    this.child.kill("SIGINT");
-    const killed = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
-    await this.exited;
-    clearTimeout(killed);
+    const group = this.child.pid;
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        if (group !== undefined) process.kill(-group, name);
+      } catch {
+        // The group is gone.
+      }
+    };
+    if (this.running) {
+      signal("SIGINT");
+      const killed = setTimeout(() => signal("SIGKILL"), graceMs);
+      await this.exited;
+      clearTimeout(killed);
+    }
+    signal("SIGKILL");
   }
 
   /** The last `lines` of its output. */
