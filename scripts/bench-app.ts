@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { startAppStack } from "./lib/app.js";
+import { LOCAL_CHAIN_ID, startAppStack } from "./lib/app.js";
 import { buildWeb, launchBrowser } from "../test/web/helpers.js";
 
 /**
@@ -21,7 +21,13 @@ const RUNS = 5;
 buildWeb();
 const seeding = Date.now();
 // The world's traders are subaccounts 1… of the node's account 2: offered as a development account.
-const stack = await startAppStack({ chainId: 31_401, indexer: false, traders: ACCOUNTS, devAccountIndexes: [2] });
+// The local chain (31337): development accounts are offered only there.
+const stack = await startAppStack({
+  chainId: LOCAL_CHAIN_ID,
+  indexer: false,
+  traders: ACCOUNTS,
+  devAccountIndexes: [2],
+});
 const seededMs = Date.now() - seeding;
 const browser = await launchBrowser();
 try {

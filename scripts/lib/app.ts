@@ -9,8 +9,17 @@ import { type Hex, parseUnits, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 
 import { IndexerProcess, freePort } from "../../packages/indexer/lib/runner.js";
-import { type AddressBook, type SignedOrder, signOrder } from "../../packages/sdk/src/index.js";
-import { createWorld } from "../../test/keeper/helpers/world.js";
+import {
+  type AddressBook,
+  type ReadClient,
+  type SignedOrder,
+  asAccountId,
+  asSeriesId,
+  orderInRange,
+  signOrder,
+  verifyOrder,
+} from "../../packages/sdk/src/index.js";
+import { createWorld } from "./seedWorld.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** The web app's production build (`npm run build -w @pledge/web`). */
@@ -19,6 +28,18 @@ export const WEB_DIST = path.join(ROOT, "packages/web/dist");
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 /** The node's accounts the app offers as development accounts (0–3 deploy and seed the world). */
 const DEV_ACCOUNT_INDEXES = [5, 6];
+/** The local development chain: the only one whose pledge.json carries development keys. */
+export const LOCAL_CHAIN_ID = 31337;
+/** Orders the app's server holds, in all and per maker account. */
+const MAX_ORDERS = 1_000;
+const MAX_ORDERS_PER_MAKER = 100;
+/**
+ * JSON-RPC methods the `/rpc` proxy never forwards: the page signs in the wallet and sends raw
+ * transactions, so a call that makes the node sign with an unlocked account, or changes the
+ * node's state by a test method, can only come from somebody else.
+ */
+const REFUSED_RPC =
+  /^(eth_sendTransaction|eth_sign|eth_signTransaction|eth_signTypedData(_v\d)?|personal_\w+|hardhat_\w+|evm_\w+|debug_\w+|anvil_\w+)$/;
 /** What each development wallet is given, in units. */
 const DEV_GRANTS: Record<string, string> = { USDC: "1000000", WETH: "100", WBTC: "10" };
 
@@ -32,7 +53,10 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 export interface AppStackOptions {
-  /** The chain id of the node (31337, the local chain, for `npm run app`). */
+  /**
+   * The chain id of the node (31337, the local chain). Development keys are served only on
+   * 31337: a stack on another chain id has no development accounts.
+   */
   chainId: number;
   /** Ports: 0 (the default) for any free one. */
   nodePort?: number;
@@ -77,8 +101,10 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     await readFile(path.join(WEB_DIST, "index.html")).catch(() => {
       throw new Error(`no build of the web app at ${path.relative(ROOT, WEB_DIST)}: run npm run build -w @pledge/web`);
     });
-    // The Ignition journal of this chain id is an older node's: a new node is a new chain.
-    const journal = path.join(ROOT, "ignition", "deployments", `chain-${options.chainId}`);
+    // Ignition's journal of this stack (a new node is a new chain): one per stack, so that the
+    // tests' stacks and `npm run app`, all on chain 31337, never share one.
+    const deploymentId = `app-${options.chainId}-${process.pid}-${Date.now().toString(36)}`;
+    const journal = path.join(ROOT, "ignition", "deployments", deploymentId);
     await rm(journal, { recursive: true, force: true });
     cleanups.push(() => rm(journal, { recursive: true, force: true }));
 
@@ -93,12 +119,14 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     log(`node: ${rpcUrl} (chain ${options.chainId})`);
 
     const connection = await network.create({ network: "localhost", override: { url: rpcUrl } });
-    const world = await createWorld({ accounts: options.traders ?? 3, connection });
+    const world = await createWorld({ accounts: options.traders ?? 3, connection, deploymentId });
     const book = world.book;
     log(`deployed and seeded: market maker, a keeper's bidder, ${world.traders.length} traders short BTC calls`);
 
     const wallets = await connection.viem.getWalletClients();
-    const devAccounts = (options.devAccountIndexes ?? DEV_ACCOUNT_INDEXES).map((index) => {
+    // Development keys (Hardhat's public test keys) only for the local chain.
+    const devIndexes = options.chainId === LOCAL_CHAIN_ID ? (options.devAccountIndexes ?? DEV_ACCOUNT_INDEXES) : [];
+    const devAccounts = devIndexes.map((index) => {
       const account = mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: index });
       const wallet = wallets[index];
       if (!wallet || wallet.account.address.toLowerCase() !== account.address.toLowerCase())
@@ -123,7 +151,7 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     log(`development wallets: ${devAccounts.map((d) => d.address).join(", ")}`);
 
     // The market maker's quotes on every series: sells and buys 5 contracts 5 % off the mark.
-    const orders: unknown[] = [];
+    const orders: OrderJson[] = [];
     const maker = wallets[1]!;
     const mark = await world.contracts.engine.read.mark([world.series]);
     let nonce = 1_000_000n;
@@ -172,8 +200,10 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
       addressBook: book,
       devAccounts: devAccounts.map(({ label, privateKey }) => ({ label, privateKey })),
     };
+    let port = 0;
     const web = createServer((request, response) => {
-      serve(request, response, { config, rpcUrl, indexerUrl: indexer?.url(), orders }).catch((error: unknown) => {
+      const context = { config, rpcUrl, indexerUrl: indexer?.url(), orders, port, book, client: world.publicClient };
+      serve(request, response, context).catch((error: unknown) => {
         if (!response.headersSent) response.writeHead(502, { "content-type": "text/plain" });
         response.end(String(error));
       });
@@ -189,7 +219,7 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
           web.closeAllConnections(); // a browser's keep-alive connections would hold close() open
         }),
     );
-    const { port } = web.address() as { port: number };
+    port = (web.address() as { port: number }).port;
     const url = `http://127.0.0.1:${port}/`;
     return { url, rpcUrl, indexerUrl: indexer?.url(), book, world, devAccounts, close };
   } catch (error) {
@@ -205,44 +235,97 @@ async function body(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** Forwards a request to `target` and copies the answer back (10 s deadline). */
-async function proxy(request: IncomingMessage, response: ServerResponse, target: string) {
+async function proxy(request: IncomingMessage, response: ServerResponse, target: string, payload?: Buffer) {
   const answer = await fetch(target, {
     method: request.method,
     headers: { "content-type": request.headers["content-type"] ?? "application/json" },
-    body: request.method === "GET" || request.method === "HEAD" ? undefined : await body(request),
+    body: request.method === "GET" || request.method === "HEAD" ? undefined : (payload ?? (await body(request))),
     signal: AbortSignal.timeout(10_000),
   });
   response.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
   response.end(Buffer.from(await answer.arrayBuffer()));
 }
 
-async function serve(
-  request: IncomingMessage,
-  response: ServerResponse,
-  context: { config: unknown; rpcUrl: string; indexerUrl: string | undefined; orders: unknown[] },
-) {
+interface ServeContext {
+  config: unknown;
+  rpcUrl: string;
+  indexerUrl: string | undefined;
+  orders: OrderJson[];
+  /** The web server's port: the only Host and Origin it answers. */
+  port: number;
+  book: AddressBook;
+  client: ReadClient;
+}
+
+const refuse = (response: ServerResponse, status: number, text: string) =>
+  void response.writeHead(status, { "content-type": "text/plain" }).end(text);
+
+/**
+ * Whether a request may be answered: its Host is this server on a loopback name (no DNS
+ * rebinding), an Origin it carries is this server's (no other site's page), and a POST is
+ * `application/json` (a content type no cross-site "simple" request can have: another origin's
+ * page would need a CORS preflight, which this server never approves).
+ */
+export function requestAllowed(
+  headers: { host?: string | undefined; origin?: string | undefined; "content-type"?: string | undefined },
+  method: string | undefined,
+  port: number,
+): string | undefined {
+  const own = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+  if (!own.includes((headers.host ?? "").toLowerCase())) return "unknown Host";
+  if (headers.origin !== undefined && !own.some((host) => headers.origin!.toLowerCase() === `http://${host}`))
+    return "foreign Origin";
+  if (method !== "GET" && method !== "HEAD") {
+    const type = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "application/json") return "content-type must be application/json";
+  }
+  return undefined;
+}
+
+async function serve(request: IncomingMessage, response: ServerResponse, context: ServeContext) {
   const url = new URL(request.url ?? "/", "http://localhost");
+  const refused = requestAllowed(request.headers, request.method, context.port);
+  if (refused) return refuse(response, 403, refused);
   if (url.pathname === "/pledge.json") {
     response.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
     response.end(JSON.stringify(context.config));
     return;
   }
-  if (url.pathname === "/rpc") return proxy(request, response, context.rpcUrl);
+  if (url.pathname === "/rpc") {
+    const payload = await body(request);
+    let calls: unknown;
+    try {
+      calls = JSON.parse(payload.toString("utf8"));
+    } catch {
+      return refuse(response, 400, "not JSON-RPC");
+    }
+    const methods = (Array.isArray(calls) ? calls : [calls]).map((call) => (call as { method?: unknown })?.method);
+    const bad = methods.find((method) => typeof method !== "string" || REFUSED_RPC.test(method));
+    if (bad !== undefined || methods.length === 0) return refuse(response, 403, `${String(bad)} is not served here`);
+    return proxy(request, response, context.rpcUrl, payload);
+  }
   if (url.pathname === "/orders") {
-    // A stand-in for an order book: signed orders kept in memory, checked for shape only (the
-    // market checks the signature when one is filled).
+    // A stand-in for an order book: signed orders kept in memory. Each is checked before it is
+    // taken: fields in range, signed for this chain and market by its account's owner or an
+    // operator, not cancelled, expired, below the account's minimum nonce or filled.
     if (request.method === "POST") {
-      let order: unknown;
+      let json: unknown;
       try {
-        order = JSON.parse((await body(request)).toString("utf8"));
+        json = JSON.parse((await body(request)).toString("utf8"));
       } catch {
-        order = undefined;
+        json = undefined;
       }
-      if (!isOrderJson(order) || context.orders.length >= 1_000) {
-        response.writeHead(400, { "content-type": "text/plain" }).end("not a signed order");
-        return;
-      }
-      context.orders.push(order);
+      const signed = orderFromJson(json);
+      if (!signed) return refuse(response, 400, "not a signed order");
+      const check = await verifyOrder(context.client, { signedOrder: signed, addressBook: context.book });
+      if (!check.valid) return refuse(response, 400, `order refused: ${check.problem}`);
+      const entry = orderJson(signed);
+      if (context.orders.some((o) => o.signature.toLowerCase() === entry.signature.toLowerCase()))
+        return refuse(response, 409, "order already held");
+      const mine = context.orders.filter((o) => o.order.account === entry.order.account).length;
+      if (context.orders.length >= MAX_ORDERS || mine >= MAX_ORDERS_PER_MAKER)
+        return refuse(response, 429, "the order book is full");
+      context.orders.push(entry);
       response.writeHead(204).end();
       return;
     }
@@ -269,18 +352,53 @@ async function serve(
 const ORDER_FIELDS = ["account", "seriesId", "size", "priceWad", "taker", "nonce", "deadline"] as const;
 
 /** A signed order as the page and `/orders` exchange it: integers as decimal strings. */
-function orderJson({ order, signature }: SignedOrder) {
-  return { order: Object.fromEntries(ORDER_FIELDS.map((field) => [field, order[field].toString()])), signature };
+interface OrderJson {
+  order: Record<(typeof ORDER_FIELDS)[number], string>;
+  signature: `0x${string}`;
 }
 
-function isOrderJson(value: unknown): boolean {
-  if (typeof value !== "object" || value === null) return false;
+function orderJson({ order, signature }: SignedOrder): OrderJson {
+  const fields = Object.fromEntries(ORDER_FIELDS.map((field) => [field, order[field].toString()]));
+  return { order: fields as OrderJson["order"], signature };
+}
+
+/**
+ * A signed order from JSON, or undefined: a 65-byte signature, every field a decimal string in
+ * its EIP-712 type's range (uint256; `size` int256, not zero).
+ */
+export function orderFromJson(value: unknown): SignedOrder | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
   const { order, signature } = value as { order?: Record<string, unknown>; signature?: unknown };
-  return (
-    typeof signature === "string" &&
-    /^0x[0-9a-fA-F]{130}$/.test(signature) &&
-    typeof order === "object" &&
-    order !== null &&
-    ORDER_FIELDS.every((field) => typeof order[field] === "string" && /^-?\d{1,78}$/.test(order[field] as string))
-  );
+  if (typeof signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signature)) return undefined;
+  if (typeof order !== "object" || order === null) return undefined;
+  const ok = ORDER_FIELDS.every((field) => {
+    const text = order[field];
+    return typeof text === "string" && (field === "size" ? /^-?\d{1,78}$/ : /^\d{1,78}$/).test(text);
+  });
+  if (!ok) return undefined;
+  const int = (field: (typeof ORDER_FIELDS)[number]) => BigInt(order[field] as string);
+  const parsed = {
+    account: int("account"),
+    seriesId: int("seriesId"),
+    size: int("size"),
+    priceWad: int("priceWad"),
+    taker: int("taker"),
+    nonce: int("nonce"),
+    deadline: int("deadline"),
+  };
+  // The ranges first: the SDK's id constructors throw outside them.
+  if (parsed.size === 0n || !orderInRange(parsed as SignedOrder["order"])) return undefined;
+  try {
+    return {
+      order: {
+        ...parsed,
+        account: asAccountId(parsed.account),
+        seriesId: asSeriesId(parsed.seriesId),
+        taker: parsed.taker === 0n ? 0n : asAccountId(parsed.taker),
+      },
+      signature: signature as `0x${string}`,
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -4,8 +4,25 @@ import { after, before, describe, it } from "node:test";
 import type { Page } from "playwright-core";
 import { parseUnits } from "viem";
 
-import { accountId, asAccountId, asSeriesId, fillOrder, getBalances, withdraw } from "../../packages/sdk/src/index.js";
-import { type AppStack, startAppStack } from "../../scripts/lib/app.js";
+import {
+  Account,
+  WAD,
+  accountId,
+  asAccountId,
+  asSeriesId,
+  callDelta,
+  callPrice,
+  decodeSeries,
+  fillOrder,
+  getBalances,
+  getMarginInputs,
+  healthName,
+  markAndSpot,
+  vega,
+  withdraw,
+} from "../../packages/sdk/src/index.js";
+import { units, usd } from "../../packages/web/src/lib.js";
+import { type AppStack, LOCAL_CHAIN_ID, startAppStack } from "../../scripts/lib/app.js";
 import { buildWeb, launchBrowser } from "./helpers.js";
 
 /**
@@ -15,7 +32,9 @@ import { buildWeb, launchBrowser } from "./helpers.js";
  * withdrawal of more than the account holds shows the SDK's sentence and changes nothing.
  */
 describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout: 300_000 }, () => {
-  const chainId = 700_000 + (process.pid % 90_000); // 700,000–789,999: no other test file's range
+  // The local chain: the only one whose pledge.json offers development accounts (each stack
+  // has its own node and Ignition journal, so test files may run side by side).
+  const chainId = LOCAL_CHAIN_ID;
   let stack: AppStack | undefined;
   let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
   let page: Page;
@@ -116,7 +135,10 @@ describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout
     await page.getByTestId("preview-0").click();
     await page.getByTestId("fill-preview").waitFor();
     const preview = (await page.getByTestId("fill-preview").textContent()) ?? "";
-    assert.match(preview, /^You pay [\d,.]+ USDC premium and a [\d,.]+ USDC fee; the margin check passes\.$/);
+    assert.match(
+      preview,
+      /^You pay [\d,.]+ USDC premium and a [\d,.]+ USDC fee for 0\.1 contracts; the margin check passes\.$/,
+    );
     await page.getByTestId("fill-0").click();
     await page
       .locator("[data-testid=trade-status][data-state=confirmed], [data-testid=trade-status][data-state=failed]")
@@ -162,6 +184,90 @@ describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout
     const after = (await page.getByTestId("whatif").textContent()) ?? "";
     assert.notEqual(after, before);
     assert.match(after, /vol [\d.]+ %: (HEALTHY|MARGIN_CALL|LIQUIDATABLE|INSOLVENT), excess over IM/);
+  });
+
+  it("shows the SDK's numbers: what-if, liquidation price, marks, Greeks, excesses, gauge, Withdrawable now (rv18 7a)", async () => {
+    const dev = stack!.devAccounts[0]!;
+    const account = accountId(dev.address, 1n);
+    const { publicClient } = stack!.world;
+    const text = (testId: string) => page.getByTestId(testId).textContent();
+    // What the page should show, from the SDK in the test (formatted with the page's formatters).
+    const expected = async () => {
+      const inputs = await getMarginInputs(publicClient, { addressBook: stack!.book, account });
+      const trader = new Account(inputs);
+      const margin = trader.margin();
+      const [position] = inputs.positions;
+      const series = decodeSeries(position!.seriesId);
+      const btc = inputs.underlyings.get(series.underlyingIndex)!;
+      const { spotWad, volWad } = btc;
+      // The sliders: BTC −20 %, vol +30 %.
+      const spot = (spotWad * 80n) / 100n;
+      const vol = (volWad * 130n) / 100n;
+      const whatIf = trader.withPrice(series.underlyingIndex, spot, vol).margin();
+      const up = trader.liquidationPrice(series.underlyingIndex, "up", spotWad * 10n, WAD);
+      const down = trader.liquidationPrice(series.underlyingIndex, "down", spotWad / 100n, WAD);
+      const left = series.expiry - inputs.timestamp;
+      const size = position!.balance;
+      const per = (wad: bigint) => (size * wad) / WAD;
+      const h = spotWad / 100n;
+      const gamma =
+        ((callDelta(spotWad + h, series.strikeWad, left, volWad) -
+          callDelta(spotWad - h, series.strikeWad, left, volWad)) *
+          WAD) /
+        (2n * h);
+      const theta =
+        callPrice(spotWad, series.strikeWad, left - 86_400n, volWad) -
+        callPrice(spotWad, series.strikeWad, left, volWad);
+      const { markWad } = markAndSpot(position!.seriesId, btc, inputs.timestamp);
+      const g = (wad: bigint, digits = 4) => units(wad, 18, undefined, digits);
+      return {
+        whatif:
+          `At BTC ${usd(spot)} and vol ${units(vol * 100n, 18, undefined, 1)} %: ${healthName(whatIf.health)}, ` +
+          `excess over IM ${usd(whatIf.equityIM - whatIf.requirementIM)}, over MM ${usd(whatIf.equityMM - whatIf.requirementMM)}.`,
+        liquidation:
+          `BTC liquidation price (the spot at which the account falls below maintenance): up ` +
+          `${up === undefined ? "none within ×10" : usd(up)}, down ${down === undefined ? "none above 1 %" : usd(down)}; now ${usd(spotWad)}.`,
+        health: healthName(margin.health),
+        excessIM: usd(margin.equityIM - margin.requirementIM),
+        excessMM: usd(margin.equityMM - margin.requirementMM),
+        gauge: String(Math.min(100, Number((margin.requirementMM * 10_000n) / margin.equityMM) / 100)),
+        withdrawable: units(trader.maxWithdrawableCash(), 6, "USDC"),
+        mark: usd(markWad),
+        value: usd(per(markWad)),
+        delta: g(per(callDelta(spotWad, series.strikeWad, left, volWad))),
+        gamma: g(per(gamma), 8),
+        vega: usd(per(vega(spotWad, series.strikeWad, left, volWad)) / 100n),
+        theta: usd(per(theta)),
+      };
+    };
+    const row = page.getByTestId("position-0");
+    const shown = async () => ({
+      whatif: await text("whatif"),
+      liquidation: await text("liquidation-price"),
+      health: await text("health"),
+      excessIM: await text("excess-im"),
+      excessMM: await text("excess-mm"),
+      gauge: await page.getByTestId("gauge").getAttribute("value"),
+      withdrawable: await text("max-USDC"),
+      mark: await row.getByTestId("pos-mark").textContent(),
+      value: await row.getByTestId("pos-value").textContent(),
+      delta: await row.getByTestId("pos-delta").textContent(),
+      gamma: await row.getByTestId("pos-gamma").textContent(),
+      vega: await row.getByTestId("pos-vega").textContent(),
+      theta: await row.getByTestId("pos-theta").textContent(),
+    });
+    await page.getByTestId("whatif-spot").fill("-20");
+    await page.getByTestId("whatif-vol").fill("30");
+    // The page reads at each new block: compare once it shows the head the test read (20 s at most).
+    const deadline = Date.now() + 20_000;
+    let want = await expected();
+    let got = await shown();
+    while (JSON.stringify(got) !== JSON.stringify(want) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      want = await expected();
+      got = await shown();
+    }
+    assert.deepEqual(got, want);
   });
 
   it("signs an order with the development account (EIP-712 in the page) that another account fills on chain", async () => {

@@ -8,7 +8,7 @@ import type { Page } from "playwright-core";
 import { parseUnits } from "viem";
 
 import { Account, Health, accountId, getMarginInputs } from "../../packages/sdk/src/index.js";
-import { type AppStack, startAppStack } from "../../scripts/lib/app.js";
+import { type AppStack, LOCAL_CHAIN_ID, startAppStack } from "../../scripts/lib/app.js";
 import { buildWeb, launchBrowser } from "./helpers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -24,7 +24,9 @@ describe(
   "web app: price move, LIQUIDATABLE, auction, bid from a second account, history (chromium)",
   { timeout: 420_000 },
   () => {
-    const chainId = 790_000 + (process.pid % 9_000); // 790,000–798,999: no other test file's range
+    // The local chain: the only one whose pledge.json offers development accounts (each stack
+    // has its own node and Ignition journal, so test files may run side by side).
+    const chainId = LOCAL_CHAIN_ID;
     let stack: AppStack | undefined;
     let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
     let page: Page;

@@ -26,7 +26,7 @@ import { WhatIf } from "./WhatIf.js";
 import { type Token, errorSentence, parseAmount, positionViews, tokensOf, units, usd } from "./lib.js";
 
 /** The app: connect, then the account (deposit, withdraw), its positions and health. */
-export function App({ config }: { config: AppConfig }) {
+export function App({ config, warning }: { config: AppConfig; warning?: string | undefined }) {
   const { address, status } = useConnection();
   return (
     <main>
@@ -35,6 +35,11 @@ export function App({ config }: { config: AppConfig }) {
         <span className="chain">chain {config.chainId}</span>
         <Connect />
       </header>
+      {warning && (
+        <p className="error" data-testid="config-warning">
+          {warning}
+        </p>
+      )}
       {address && status === "connected" ? (
         <Trader config={config} owner={address} />
       ) : (
@@ -100,7 +105,7 @@ function Trader({ config, owner }: { config: AppConfig; owner: Address }) {
     ]);
     return { inputs, cash: balances.cash, collateral: balances.collateral, wallet };
   });
-  const names = underlyingNames(config, live.data?.inputs);
+  const names = underlyingNames(config, live.data);
   return (
     <>
       <section>
@@ -125,16 +130,30 @@ function Trader({ config, owner }: { config: AppConfig; owner: Address }) {
       </section>
       <Transfers config={config} account={account} tokens={tokens} snapshot={live.data} />
       {live.data && <Health config={config} inputs={live.data.inputs} names={names} />}
-      <Trade addressBook={book} account={account} names={names} />
+      <Trade addressBook={book} account={account} owner={owner} names={names} />
       {config.indexerUrl && <Auctions addressBook={book} indexerUrl={config.indexerUrl} account={account} />}
       {config.indexerUrl && <History addressBook={book} indexerUrl={config.indexerUrl} account={account} />}
     </>
   );
 }
 
+/**
+ * Where a token stands in the account, looked up by its address (never by its place in the
+ * address book, whose order may differ from the vault's): the amount held and the SDK's exact
+ * withdrawable maximum (`maxWithdrawableCollateral` takes the index in the margin inputs).
+ */
+function holding(snapshot: Snapshot, token: Token, isCash: boolean): { held: bigint; max: bigint } {
+  const trader = new Account(snapshot.inputs);
+  if (isCash) return { held: snapshot.cash, max: trader.maxWithdrawableCash() };
+  const same = (address: string) => address.toLowerCase() === token.address.toLowerCase();
+  // getBalances and getMarginInputs both list the vault's collateralAssets(), in its order.
+  const index = snapshot.collateral.findIndex((c) => same(c.asset));
+  if (index === -1) return { held: 0n, max: 0n };
+  return { held: snapshot.collateral[index]!.amount, max: trader.maxWithdrawableCollateral(index) };
+}
+
 /** The account's holdings and what may leave it, per token, in units. */
 function Balances({ tokens, snapshot }: { tokens: Token[]; snapshot: Snapshot }) {
-  const trader = new Account(snapshot.inputs);
   return (
     <table data-testid="balances">
       <thead>
@@ -147,8 +166,7 @@ function Balances({ tokens, snapshot }: { tokens: Token[]; snapshot: Snapshot })
       </thead>
       <tbody>
         {tokens.map((t, i) => {
-          const held = i === 0 ? snapshot.cash : (snapshot.collateral[i - 1]?.amount ?? 0n);
-          const max = i === 0 ? trader.maxWithdrawableCash() : trader.maxWithdrawableCollateral(i - 1);
+          const { held, max } = holding(snapshot, t, i === 0);
           return (
             <tr key={t.address}>
               <td>{t.symbol}</td>
@@ -184,11 +202,7 @@ function Transfers({
   const [tx, setTx] = useState<TxState>({ kind: "idle" });
   const [permit, setPermit] = useState(false);
   const token = tokens[tokenIndex]!;
-  const max = snapshot
-    ? tokenIndex === 0
-      ? new Account(snapshot.inputs).maxWithdrawableCash()
-      : new Account(snapshot.inputs).maxWithdrawableCollateral(tokenIndex - 1)
-    : undefined;
+  const max = snapshot ? holding(snapshot, token, tokenIndex === 0).max : undefined;
 
   async function run(kind: "deposit" | "withdraw") {
     const amount = parseAmount(amountText, token);
@@ -272,12 +286,14 @@ function Transfers({
 }
 
 /** The engine's underlying indexes named after the collateral that is each underlying (WBTC: BTC). */
-function underlyingNames(config: AppConfig, inputs: MarginInputs | undefined): Map<number, string> {
+function underlyingNames(config: AppConfig, snapshot: Snapshot | undefined): Map<number, string> {
   const names = new Map<number, string>();
-  config.addressBook.collateral.forEach((c, i) => {
-    const index = inputs?.collateral[i]?.underlyingIndex;
+  // By asset address: the balances and margin inputs list the vault's collateral in its order.
+  for (const c of config.addressBook.collateral) {
+    const at = snapshot?.collateral.findIndex((x) => x.asset.toLowerCase() === c.address.toLowerCase()) ?? -1;
+    const index = at === -1 ? undefined : snapshot?.inputs.collateral[at]?.underlyingIndex;
     if (index !== undefined) names.set(index, c.symbol.replace(/^W(?=[A-Z]{3})/, ""));
-  });
+  }
   return names;
 }
 
@@ -290,16 +306,24 @@ function Health({ inputs, names }: { config: AppConfig; inputs: MarginInputs; na
   // The gauge: the share of maintenance equity the requirement takes (100 % is liquidatable).
   const used =
     margin.equityMM <= 0n ? 100 : Math.min(100, Number((margin.requirementMM * 10_000n) / margin.equityMM) / 100);
+  // Value, vega and theta are in USD and add up over the account; delta and gamma are in units
+  // of an underlying, so they add up per underlying only (a BTC delta plus an ETH delta is no number).
   const total = views.reduce(
     (sum, v) => ({
       value: sum.value + v.valueWad,
-      delta: sum.delta + (v.greeks?.delta ?? 0n),
-      gamma: sum.gamma + (v.greeks?.gamma ?? 0n),
       vega: sum.vega + (v.greeks?.vega ?? 0n),
       theta: sum.theta + (v.greeks?.theta ?? 0n),
     }),
-    { value: 0n, delta: 0n, gamma: 0n, vega: 0n, theta: 0n },
+    { value: 0n, vega: 0n, theta: 0n },
   );
+  const perUnderlying = new Map<number, { delta: bigint; gamma: bigint }>();
+  for (const v of views) {
+    const sum = perUnderlying.get(v.underlyingIndex) ?? { delta: 0n, gamma: 0n };
+    perUnderlying.set(v.underlyingIndex, {
+      delta: sum.delta + (v.greeks?.delta ?? 0n),
+      gamma: sum.gamma + (v.greeks?.gamma ?? 0n),
+    });
+  }
   const g = (wad: bigint, digits = 4) => units(wad, 18, undefined, digits);
   return (
     <>
@@ -355,25 +379,37 @@ function Health({ inputs, names }: { config: AppConfig; inputs: MarginInputs; na
               </tr>
             </thead>
             <tbody>
-              {views.map((v) => (
-                <tr key={v.seriesId.toString()}>
+              {views.map((v, i) => (
+                <tr key={v.seriesId.toString()} data-testid={`position-${i}`}>
                   <td>{v.label}</td>
-                  <td>{g(v.balance)}</td>
-                  <td>{usd(v.markWad)}</td>
-                  <td>{usd(v.valueWad)}</td>
-                  <td>{v.greeks ? g(v.greeks.delta) : "expired"}</td>
-                  <td>{v.greeks ? g(v.greeks.gamma, 8) : ""}</td>
-                  <td>{v.greeks ? usd(v.greeks.vega / 100n) : ""}</td>
-                  <td>{v.greeks ? usd(v.greeks.theta) : ""}</td>
+                  <td data-testid="pos-size">{g(v.balance)}</td>
+                  <td data-testid="pos-mark">{usd(v.markWad)}</td>
+                  <td data-testid="pos-value">{usd(v.valueWad)}</td>
+                  <td data-testid="pos-delta">{v.greeks ? g(v.greeks.delta) : "expired"}</td>
+                  <td data-testid="pos-gamma">{v.greeks ? g(v.greeks.gamma, 8) : ""}</td>
+                  <td data-testid="pos-vega">{v.greeks ? usd(v.greeks.vega / 100n) : ""}</td>
+                  <td data-testid="pos-theta">{v.greeks ? usd(v.greeks.theta) : ""}</td>
                 </tr>
               ))}
-              <tr className="total">
+              {[...perUnderlying].map(([index, sum]) => (
+                <tr className="total" key={`u-${index}`} data-testid={`total-${names.get(index) ?? index}`}>
+                  <td>{names.get(index) ?? `#${index}`} (all series)</td>
+                  <td />
+                  <td />
+                  <td />
+                  <td>{g(sum.delta)}</td>
+                  <td>{g(sum.gamma, 8)}</td>
+                  <td />
+                  <td />
+                </tr>
+              ))}
+              <tr className="total" data-testid="total-account">
                 <td>Account</td>
                 <td />
                 <td />
                 <td>{usd(total.value)}</td>
-                <td>{g(total.delta)}</td>
-                <td>{g(total.gamma, 8)}</td>
+                <td />
+                <td />
                 <td>{usd(total.vega / 100n)}</td>
                 <td>{usd(total.theta)}</td>
               </tr>

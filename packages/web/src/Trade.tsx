@@ -6,20 +6,35 @@ import {
   type PledgeErrorName,
   type SignedOrder,
   WAD,
+  cancelOrder,
   fillOrder,
   getSeriesList,
   marginEngineAbi,
   signOrder,
   simulateFill,
+  verifyOrder,
 } from "@pledge/sdk";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { parseUnits } from "viem";
-import { useConnectorClient, usePublicClient } from "wagmi";
+import { type Address, getAddress, parseUnits } from "viem";
+import { useBlockNumber, useConnectorClient, usePublicClient } from "wagmi";
 
 import { TxStatus, type TxState, useLive } from "./live.js";
-import { errorSentence, units, usd } from "./lib.js";
+import { errorSentence, units, usd, usdExact } from "./lib.js";
 import { fetchOrders, postOrder } from "./orders.js";
+
+/** A preview is good for this many blocks; then Fill asks for a new one. */
+export const PREVIEW_BLOCKS = 10n;
+
+/** The maker in full (`0x…40 hex digits/sub`): a shortened address can be ground to look alike. */
+export const makerLabel = (account: AccountId) =>
+  `${getAddress(`0x${(account >> 96n).toString(16).padStart(40, "0")}`)}/${account & ((1n << 96n) - 1n)}`;
+
+/** A checked order of the book: valid on chain now, with what is left of it. */
+interface BookOrder {
+  signed: SignedOrder;
+  remaining: bigint;
+}
 
 const seriesLabel = (s: { strikeWad: bigint; isCall: boolean; expiry: bigint }, name: string) =>
   `${name} ${units(s.strikeWad, 18, undefined, 0)} ${s.isCall ? "call" : "put"} ${new Date(Number(s.expiry) * 1000)
@@ -44,16 +59,20 @@ function predictedSentence(error: { name: string; args: readonly unknown[] }, ad
 export function Trade({
   addressBook,
   account,
+  owner,
   names,
 }: {
   addressBook: AddressBook;
   account: AccountId;
+  owner: Address;
   names: Map<number, string>;
 }) {
   const publicClient = usePublicClient()!;
   const { data: signer } = useConnectorClient();
+  const { data: head } = useBlockNumber({ watch: true });
   const queryClient = useQueryClient();
   const market = useLive(["series"], async () => {
+    const blockNumber = await publicClient.getBlockNumber();
     const list = await getSeriesList(publicClient, { addressBook, liveOnly: true });
     const marks = await Promise.all(
       list.map((s) =>
@@ -65,10 +84,29 @@ export function Trade({
         }),
       ),
     );
-    return { list, marks, orders: await fetchOrders() };
+    // The server is not trusted: every order is checked against the chain (signature by the
+    // owner or an operator for this chain and market, not cancelled, expired, below the minimum
+    // nonce or filled) and shown only if it passes; one that cannot be checked is dropped alone.
+    const fetched = await fetchOrders().catch(() => ({ orders: [], malformed: 0 }));
+    let hidden = fetched.malformed;
+    const checked = await Promise.all(
+      fetched.orders.map(async (signed): Promise<BookOrder | undefined> => {
+        try {
+          const check = await verifyOrder(publicClient, { signedOrder: signed, addressBook, blockNumber });
+          return check.valid ? { signed, remaining: check.remaining } : undefined;
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    const orders = checked.filter((o): o is BookOrder => o !== undefined);
+    hidden += checked.length - orders.length;
+    return { list, marks, orders, hidden };
   });
-  const [fillText, setFillText] = useState("1");
-  const [preview, setPreview] = useState<{ key: string; text: string; ok: boolean } | undefined>();
+  const [fillText, setFillText] = useState("");
+  const [preview, setPreview] = useState<
+    { key: string; size: bigint; blockNumber: bigint; text: string; ok: boolean } | undefined
+  >();
   const [tx, setTx] = useState<TxState>({ kind: "idle" });
   const [sign, setSign] = useState({ series: "", side: "sell", size: "1", price: "" });
 
@@ -84,9 +122,11 @@ export function Trade({
 
   async function previewFill(signed: SignedOrder) {
     const size = fillSize();
+    const base = { key: keyOf(signed), size: size ?? 0n, blockNumber: 0n };
     if (size === undefined)
-      return setPreview({ key: keyOf(signed), text: "Enter a size in contracts, like 1 or 0.5.", ok: false });
+      return setPreview({ ...base, text: "Enter a size in contracts, like 1 or 0.5.", ok: false });
     try {
+      const blockNumber = await publicClient.getBlockNumber();
       const sim = await simulateFill(publicClient, {
         signedOrder: signed,
         takerAccount: account,
@@ -98,17 +138,29 @@ export function Trade({
       const takerPays = signed.order.size < 0n;
       const text = sim.accepted
         ? `You ${takerPays ? "pay" : "receive"} ${units(sim.premium, cash.decimals, cash.symbol)} premium and a ` +
-          `${units(sim.takerFee, cash.decimals, cash.symbol)} fee; the margin check passes.`
+          `${units(sim.takerFee, cash.decimals, cash.symbol)} fee for ${units(size, 18)} contracts; the margin check passes.`
         : predictedSentence(sim.error!, addressBook);
-      setPreview({ key: keyOf(signed), text, ok: sim.accepted });
+      setPreview({ ...base, blockNumber, text, ok: sim.accepted });
     } catch (error) {
-      setPreview({ key: keyOf(signed), text: errorSentence(error, addressBook), ok: false });
+      setPreview({ ...base, text: errorSentence(error, addressBook), ok: false });
     }
   }
 
+  /** The preview Fill may send: this order's, for the size typed now, accepted, and recent. */
+  const fillable = (signed: SignedOrder) =>
+    preview !== undefined &&
+    preview.ok &&
+    preview.key === keyOf(signed) &&
+    preview.size === fillSize() &&
+    (head === undefined || head - preview.blockNumber <= PREVIEW_BLOCKS)
+      ? preview
+      : undefined;
+
   async function fill(signed: SignedOrder) {
-    const size = fillSize();
-    if (size === undefined) return setTx({ kind: "failed", text: "Enter a size in contracts, like 1 or 0.5." });
+    const previewed = fillable(signed);
+    // Exactly the previewed size, never the one typed after it (Fill is disabled without one).
+    if (previewed === undefined) return setTx({ kind: "failed", text: "Preview this fill first." });
+    const size = previewed.size;
     if (!signer) return setTx({ kind: "failed", text: "The wallet is not ready: connect again." });
     setTx({ kind: "pending", text: `Filling ${units(size, 18)} contracts…` });
     try {
@@ -124,6 +176,20 @@ export function Trade({
         text: `Filled ${units(size, 18)} contracts for ${units(result < 0n ? -result : result, addressBook.cash.decimals, addressBook.cash.symbol)} premium (block ${receipt.blockNumber}).`,
       });
       setPreview(undefined);
+    } catch (error) {
+      setTx({ kind: "failed", text: errorSentence(error, addressBook) });
+    } finally {
+      await queryClient.invalidateQueries();
+    }
+  }
+
+  /** Cancels one of the user's own orders on chain (`cancelOrder`); the book then hides it. */
+  async function cancel(signed: SignedOrder) {
+    if (!signer) return setTx({ kind: "failed", text: "The wallet is not ready: connect again." });
+    setTx({ kind: "pending", text: "Cancelling the order…" });
+    try {
+      const { receipt } = await cancelOrder(signer, { publicClient, addressBook, order: signed.order });
+      setTx({ kind: "confirmed", text: `Cancelled the order (block ${receipt.blockNumber}).` });
     } catch (error) {
       setTx({ kind: "failed", text: errorSentence(error, addressBook) });
     } finally {
@@ -161,7 +227,7 @@ export function Trade({
       await postOrder(signed);
       setTx({
         kind: "confirmed",
-        text: `Signed: ${sign.side} ${units(size, 18)} at ${usd(priceWad)} (no transaction).`,
+        text: `Signed: ${sign.side} ${units(size, 18, undefined, 18)} at ${usdExact(priceWad)} (no transaction).`,
       });
     } catch (error) {
       setTx({ kind: "failed", text: errorSentence(error, addressBook) });
@@ -171,6 +237,10 @@ export function Trade({
   }
 
   const data = market.data;
+  // The user's own orders (any subaccount of the connected owner) are listed apart, with Cancel.
+  const ownerId = BigInt(owner);
+  const mine = (data?.orders ?? []).filter((o) => o.signed.order.account >> 96n === ownerId);
+  const others = (data?.orders ?? []).filter((o) => o.signed.order.account >> 96n !== ownerId);
   const nameOf = (index: number) => names.get(index) ?? `#${index}`;
   return (
     <section>
@@ -201,7 +271,11 @@ export function Trade({
         Fill size (contracts){" "}
         <input
           value={fillText}
-          onChange={(e) => setFillText(e.target.value)}
+          onChange={(e) => {
+            setFillText(e.target.value);
+            setPreview(undefined); // a preview is for one size: a new size needs a new preview
+          }}
+          placeholder="like 1 or 0.5"
           data-testid="fill-size"
           inputMode="decimal"
         />
@@ -213,42 +287,91 @@ export function Trade({
               <th>Series</th>
               <th>Maker</th>
               <th>Side (maker)</th>
-              <th>Size</th>
+              <th>Left</th>
               <th>Price</th>
               <th />
             </tr>
           </thead>
           <tbody>
-            {data.orders
-              .filter((o) => o.order.account !== account)
-              .map((o, i) => {
-                const s = data.list.find((x) => x.seriesId === o.order.seriesId);
-                const key = keyOf(o);
+            {others.map(({ signed: o, remaining }, i) => {
+              const s = data.list.find((x) => x.seriesId === o.order.seriesId);
+              const key = keyOf(o);
+              return (
+                <tr key={key} data-testid={`order-${i}`}>
+                  <td>{s ? seriesLabel(s, nameOf(s.underlyingIndex)) : o.order.seriesId.toString()}</td>
+                  <td>
+                    <code data-testid={`maker-${i}`}>{makerLabel(o.order.account)}</code>
+                  </td>
+                  <td>{o.order.size < 0n ? "sells" : "buys"}</td>
+                  <td>{units(remaining, 18, undefined, 18)}</td>
+                  <td>{usdExact(o.order.priceWad)}</td>
+                  <td>
+                    <button onClick={() => previewFill(o)} data-testid={`preview-${i}`}>
+                      Preview
+                    </button>{" "}
+                    <button
+                      onClick={() => fill(o)}
+                      disabled={tx.kind === "pending" || fillable(o) === undefined}
+                      title="Preview the fill for this size first"
+                      data-testid={`fill-${i}`}
+                    >
+                      Fill
+                    </button>
+                    {preview?.key === key && (
+                      <div className={preview.ok ? "muted" : "error"} data-testid="fill-preview">
+                        {preview.text}
+                      </div>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {data && data.hidden > 0 && (
+        <p className="muted" data-testid="orders-hidden">
+          {data.hidden} order(s) from the server hidden: not valid on chain (signature, chain, expiry, nonce, cancelled
+          or filled).
+        </p>
+      )}
+      {mine.length > 0 && (
+        <>
+          <h3>Your open orders</h3>
+          <table data-testid="my-orders">
+            <thead>
+              <tr>
+                <th>Series</th>
+                <th>Account</th>
+                <th>Side</th>
+                <th>Left</th>
+                <th>Price</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {mine.map(({ signed: o, remaining }, i) => {
+                const s = data!.list.find((x) => x.seriesId === o.order.seriesId);
                 return (
-                  <tr key={key} data-testid={`order-${i}`}>
+                  <tr key={keyOf(o)} data-testid={`my-order-${i}`}>
                     <td>{s ? seriesLabel(s, nameOf(s.underlyingIndex)) : o.order.seriesId.toString()}</td>
-                    <td>{`0x${(o.order.account >> 96n).toString(16).padStart(40, "0").slice(0, 6)}…/${o.order.account & ((1n << 96n) - 1n)}`}</td>
-                    <td>{o.order.size < 0n ? "sells" : "buys"}</td>
-                    <td>{units(o.order.size < 0n ? -o.order.size : o.order.size, 18)}</td>
-                    <td>{usd(o.order.priceWad)}</td>
                     <td>
-                      <button onClick={() => previewFill(o)} data-testid={`preview-${i}`}>
-                        Preview
-                      </button>{" "}
-                      <button onClick={() => fill(o)} disabled={tx.kind === "pending"} data-testid={`fill-${i}`}>
-                        Fill
+                      <code>{makerLabel(o.order.account)}</code>
+                    </td>
+                    <td>{o.order.size < 0n ? "sell" : "buy"}</td>
+                    <td>{units(remaining, 18, undefined, 18)}</td>
+                    <td>{usdExact(o.order.priceWad)}</td>
+                    <td>
+                      <button onClick={() => cancel(o)} disabled={tx.kind === "pending"} data-testid={`cancel-${i}`}>
+                        Cancel
                       </button>
-                      {preview?.key === key && (
-                        <div className={preview.ok ? "muted" : "error"} data-testid="fill-preview">
-                          {preview.text}
-                        </div>
-                      )}
                     </td>
                   </tr>
                 );
               })}
-          </tbody>
-        </table>
+            </tbody>
+          </table>
+        </>
       )}
       <h3>Sign an order</h3>
       <div className="row">
@@ -285,8 +408,8 @@ export function Trade({
       </div>
       <TxStatus tx={tx} testId="trade-status" />
       <p className="muted">
-        Orders are EIP-712 signatures held by the app's server; filling one sends the transaction. 1 contract ={" "}
-        {units(WAD, 18)} unit of the underlying.
+        Orders are EIP-712 signatures held by the app's server, each checked against the chain before it is shown; Fill
+        sends exactly the previewed size. 1 contract = {units(WAD, 18)} unit of the underlying.
       </p>
     </section>
   );

@@ -1,6 +1,8 @@
 import type { AddressBook } from "@pledge/sdk";
 import { type Chain, type Hex, defineChain, isAddress } from "viem";
 
+import { LOCAL_CHAIN_ID } from "./devAccounts.js";
+
 /**
  * What the app runs against, read at start from `pledge.json` beside the page (`npm run app`
  * writes it): the chain, its RPC, the indexer's API, the deployment's address book and, on a
@@ -16,8 +18,7 @@ export interface AppConfig {
   devAccounts?: { label: string; privateKey: Hex }[] | undefined;
 }
 
-/** The local development chain's id (faster polling there). */
-export const LOCAL_CHAIN_ID = 31337;
+export { LOCAL_CHAIN_ID };
 
 /** Reads and checks `pledge.json`. */
 export async function loadConfig(url = "./pledge.json"): Promise<AppConfig> {

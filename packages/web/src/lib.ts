@@ -7,13 +7,12 @@ import {
   callPrice,
   decodePledgeError,
   decodeSeries,
-  formatAmount,
   markAndSpot,
   putDelta,
   putPrice,
   vega,
 } from "@pledge/sdk";
-import { type Address, BaseError, parseUnits } from "viem";
+import { type Address, BaseError, formatUnits, parseUnits } from "viem";
 
 /**
  * What the user reads when an action fails: a Pledge revert as the SDK's sentence (tokens named,
@@ -51,18 +50,37 @@ export function parseAmount(text: string, token: Token): bigint | string {
   return parseUnits(trimmed, token.decimals);
 }
 
-/** `1,234.56 USDC`: token units with thousands separators. */
+const MINUS = "\u2212";
+
+/**
+ * `1,234.56 USDC`: token units with thousands separators, cut (toward zero, never rounded up) to
+ * `digits` places, trailing zeros dropped. A value the cut makes zero keeps its sign and shows
+ * every place ("−0.00"), so that a small loss never reads as nothing.
+ */
 export function units(value: bigint, decimals: number, symbol?: string, digits = Math.min(decimals, 6)): string {
-  const text = formatAmount(value, decimals, digits);
-  const negative = text.startsWith("\u2212");
-  const [whole = "0", fraction] = (negative ? text.slice(1) : text).split(".");
+  const negative = value < 0n;
+  const magnitude = negative ? -value : value;
+  const unit = 10n ** BigInt(Math.max(decimals - digits, 0));
+  const cut = (magnitude / unit) * unit;
+  let text = formatUnits(cut, decimals);
+  if (cut === 0n && magnitude !== 0n) text = digits > 0 ? `0.${"0".repeat(digits)}` : "0";
+  const [whole = "0", fraction] = text.split(".");
   const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  const body = `${negative ? "\u2212" : ""}${grouped}${fraction ? `.${fraction}` : ""}`;
+  const body = `${negative ? MINUS : ""}${grouped}${fraction ? `.${fraction}` : ""}`;
   return symbol ? `${body} ${symbol}` : body;
 }
 
-/** A WAD amount in USD. */
-export const usd = (wad: bigint) => `$${units(wad, 18, undefined, 2)}`;
+/** A WAD amount in USD, cut toward zero to cents: `$1,234.56`, `−$0.00`. */
+export const usd = (wad: bigint) => {
+  const text = units(wad, 18, undefined, 2);
+  return text.startsWith(MINUS) ? `${MINUS}$${text.slice(1)}` : `$${text}`;
+};
+
+/** A WAD price in USD with every digit it has (what an order is signed at). */
+export const usdExact = (wad: bigint) => {
+  const text = units(wad, 18, undefined, 18);
+  return text.startsWith(MINUS) ? `${MINUS}$${text.slice(1)}` : `$${text}`;
+};
 
 /** One position's size, mark, value and Greeks (per the position: contracts × per-contract Greek). */
 export interface PositionView {

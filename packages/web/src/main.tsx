@@ -6,6 +6,7 @@ import { WagmiProvider, createConfig } from "wagmi";
 
 import { App } from "./App.js";
 import { type AppConfig, LOCAL_CHAIN_ID, chainOf, loadConfig } from "./config.js";
+import { devAccountsOf } from "./devAccounts.js";
 import { devAccount } from "./devConnector.js";
 import "./style.css";
 
@@ -15,8 +16,8 @@ import "./style.css";
  */
 function wagmiConfig(config: AppConfig) {
   const chain = chainOf(config);
-  // Development accounts come only from a local node's pledge.json (`npm run app` started the node).
-  const dev = config.devAccounts ?? [];
+  // Development accounts only on the local chain with a loopback RPC (`npm run app`'s node).
+  const dev = devAccountsOf(config, window.location.href).accounts;
   return createConfig({
     chains: [chain],
     transports: { [chain.id]: http(config.rpcUrl, { batch: true }) },
@@ -35,7 +36,7 @@ loadConfig().then(
       <StrictMode>
         <WagmiProvider config={wagmiConfig(config)}>
           <QueryClientProvider client={queryClient}>
-            <App config={config} />
+            <App config={config} warning={devAccountsOf(config, window.location.href).ignored} />
           </QueryClientProvider>
         </WagmiProvider>
       </StrictMode>,

@@ -1,4 +1,4 @@
-import { type SignedOrder, asAccountId, asSeriesId } from "@pledge/sdk";
+import { type SignedOrder, asAccountId, asSeriesId, orderInRange } from "@pledge/sdk";
 import type { Hex } from "viem";
 
 /** A signed order as JSON: integers as decimal strings. */
@@ -23,27 +23,54 @@ export function orderToJson({ order, signature }: SignedOrder): SignedOrderJson 
   };
 }
 
-/** A signed order from JSON. */
+/** A signed order from JSON; throws on a field that is not a decimal integer in its type's range. */
 export function orderFromJson({ order, signature }: SignedOrderJson): SignedOrder {
-  return {
+  const int = (text: unknown, signed = false) => {
+    if (typeof text !== "string" || !(signed ? /^-?\d{1,78}$/ : /^\d{1,78}$/).test(text))
+      throw new Error("not an order");
+    return BigInt(text);
+  };
+  if (typeof signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signature)) throw new Error("not a signature");
+  const signed = {
     order: {
-      account: asAccountId(BigInt(order.account)),
-      seriesId: asSeriesId(BigInt(order.seriesId)),
-      size: BigInt(order.size),
-      priceWad: BigInt(order.priceWad),
-      taker: BigInt(order.taker) === 0n ? 0n : asAccountId(BigInt(order.taker)),
-      nonce: BigInt(order.nonce),
-      deadline: BigInt(order.deadline),
+      account: asAccountId(int(order.account)),
+      seriesId: asSeriesId(int(order.seriesId)),
+      size: int(order.size, true),
+      priceWad: int(order.priceWad),
+      taker: int(order.taker) === 0n ? (0n as const) : asAccountId(int(order.taker)),
+      nonce: int(order.nonce),
+      deadline: int(order.deadline),
     },
     signature,
   };
+  if (!orderInRange(signed.order)) throw new Error("out of range");
+  return signed;
 }
 
-/** The orders the app's server holds (`npm run app` seeds the market maker's quotes). */
-export async function fetchOrders(): Promise<SignedOrder[]> {
+/** What `/orders` holds: the orders that parse, and how many did not (each dropped alone). */
+export interface FetchedOrders {
+  orders: SignedOrder[];
+  malformed: number;
+}
+
+/**
+ * The orders the app's server holds (`npm run app` seeds the market maker's quotes). One entry
+ * that does not parse is dropped and counted, never the list (the server is not trusted).
+ */
+export async function fetchOrders(): Promise<FetchedOrders> {
   const response = await fetch("./orders", { cache: "no-store", signal: AbortSignal.timeout(5_000) });
-  if (!response.ok) return [];
-  return ((await response.json()) as SignedOrderJson[]).map(orderFromJson);
+  if (!response.ok) return { orders: [], malformed: 0 };
+  const rows = (await response.json()) as unknown;
+  const orders: SignedOrder[] = [];
+  let malformed = 0;
+  for (const row of Array.isArray(rows) ? rows : []) {
+    try {
+      orders.push(orderFromJson(row as SignedOrderJson));
+    } catch {
+      malformed++;
+    }
+  }
+  return { orders, malformed };
 }
 
 /** Posts a signed order to the app's server. */
