@@ -5,16 +5,22 @@ import {
   asAccountId,
   bid,
   formatAccount,
+  optionMarketAbi,
   previewBid,
 } from "@pledge/sdk";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { parseUnits } from "viem";
-import { useConnectorClient, usePublicClient } from "wagmi";
+import { useBlockNumber, useConnectorClient, usePublicClient } from "wagmi";
 
 import { type Row, indexerQuery } from "./indexer.js";
 import { TxStatus, type TxState, useLive } from "./live.js";
 import { errorSentence, units, usd } from "./lib.js";
+
+/** A bid preview is good for this many blocks; then Bid asks for a new one. */
+export const BID_PREVIEW_BLOCKS = 10n;
+/** Open auctions listed (the newest first); more are counted, not lost silently. */
+const AUCTIONS_SHOWN = 100;
 
 /**
  * Open auctions (from the indexer: started, not ended) with the live discount read from the chain
@@ -35,7 +41,10 @@ export function Auctions({
   const { data: signer } = useConnectorClient();
   const queryClient = useQueryClient();
   const [fractionText, setFractionText] = useState("50");
-  const [preview, setPreview] = useState<{ auctioned: AccountId; result: BidPreview } | undefined>();
+  const { data: head } = useBlockNumber({ watch: true });
+  const [preview, setPreview] = useState<
+    { auctioned: AccountId; result: BidPreview; blockNumber: bigint; nonce: bigint } | undefined
+  >();
   const [tx, setTx] = useState<TxState>({ kind: "idle" });
   const cash = addressBook.cash;
 
@@ -50,9 +59,9 @@ export function Auctions({
   const open = useLive(
     ["auctions"],
     async () => {
-      const data = await indexerQuery<{ auctions: { items: Row[] } }>(
+      const data = await indexerQuery<{ auctions: { items: Row[]; totalCount?: number } }>(
         indexerUrl,
-        `{ auctions(orderBy: "startedBlock", orderDirection: "desc", limit: 50) { items { id account startedAt bids endedBlock markValueWad } } }`,
+        `{ auctions(where: { endedBlock: null }, orderBy: "startedBlock", orderDirection: "desc", limit: ${AUCTIONS_SHOWN}) { items { id account startedAt bids endedBlock markValueWad } totalCount } }`,
       );
       const running = data.auctions.items.filter((row) => row.endedBlock === null);
       // The live discount for the chosen fraction, from the chain.
@@ -65,7 +74,7 @@ export function Auctions({
           );
           return { row, auctioned, live };
         }),
-      );
+      ).then((rows) => Object.assign(rows, { total: data.auctions.totalCount ?? rows.length }));
     },
     1_000,
   );
@@ -75,10 +84,19 @@ export function Auctions({
     if (fraction === undefined)
       return setTx({ kind: "failed", text: "Enter a share of the account between 0 and 100 %." });
     try {
-      setPreview({
-        auctioned,
-        result: await previewBid(publicClient, { addressBook, account: auctioned, fractionWad: fraction }),
-      });
+      // The preview and the account's nonce at one block: the bid is pinned to that state.
+      const blockNumber = await publicClient.getBlockNumber();
+      const [result, nonce] = await Promise.all([
+        previewBid(publicClient, { addressBook, account: auctioned, fractionWad: fraction, blockNumber }),
+        publicClient.readContract({
+          address: addressBook.contracts.OptionMarket,
+          abi: optionMarketAbi,
+          functionName: "accountNonce",
+          args: [auctioned],
+          blockNumber,
+        }),
+      ]);
+      setPreview({ auctioned, result, blockNumber, nonce });
       setTx({ kind: "idle" });
     } catch (error) {
       setPreview(undefined);
@@ -86,8 +104,12 @@ export function Auctions({
     }
   }
 
+  /** Whether the preview is recent enough to bid on (`BID_PREVIEW_BLOCKS`). */
+  const fresh = preview !== undefined && (head === undefined || head - preview.blockNumber <= BID_PREVIEW_BLOCKS);
+
   async function runBid() {
     if (!preview) return;
+    if (!fresh) return setTx({ kind: "failed", text: "The preview is too old: preview again." });
     if (!signer) return setTx({ kind: "failed", text: "The wallet is not ready: connect again." });
     setTx({ kind: "pending", text: `Bidding on ${formatAccount(preview.auctioned)}…` });
     try {
@@ -97,6 +119,8 @@ export function Auctions({
         account: preview.auctioned,
         bidderAccount: account,
         fractionWad: preview.result.fractionWad,
+        // The account as previewed: the chain refuses the bid if it changed since (a fill, a bid).
+        expectedNonce: preview.nonce,
         // The previewed payment, plus a little for the interest of the block it lands in.
         maxPayment:
           preview.result.payment +
@@ -129,6 +153,11 @@ export function Auctions({
       </label>
       {open.error && <p className="error">{errorSentence(open.error, addressBook)}</p>}
       {open.data && open.data.length === 0 && <p className="muted">No open auction.</p>}
+      {open.data && open.data.total > open.data.length && (
+        <p className="muted" data-testid="auctions-more">
+          The latest {open.data.length} of {open.data.total} open auctions.
+        </p>
+      )}
       {open.data && open.data.length > 0 && (
         <table data-testid="auctions">
           <thead>
@@ -155,7 +184,7 @@ export function Auctions({
                   </button>{" "}
                   <button
                     onClick={runBid}
-                    disabled={preview?.auctioned !== auctioned || tx.kind === "pending"}
+                    disabled={preview?.auctioned !== auctioned || !fresh || tx.kind === "pending"}
                     data-testid={`bid-${i}`}
                   >
                     Bid

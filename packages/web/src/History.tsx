@@ -11,6 +11,9 @@ interface Entry {
   text: string;
 }
 
+/** Rows read per kind of event: the latest this many, newest first. */
+export const HISTORY_LIMIT = 100;
+
 /**
  * The account's history from the indexer: deposits and withdrawals, trades, settlements,
  * liquidations (auctions of this account, bids it made). The indexer's rows are events, exact at
@@ -33,16 +36,18 @@ export function History({
     ["history", account.toString()],
     async (): Promise<Entry[]> => {
       const at = "blockNumber logIndex";
+      // Newest first on the indexer's side too: without an order, the limit keeps the oldest.
+      const desc = (column: string) => `orderBy: "${column}", orderDirection: "desc"`;
       const data = await indexerQuery<Record<string, { items: Row[] }>>(
         indexerUrl,
         `{
-        made: fills(where: { maker: ${id} }, limit: 100) { items { ${at} maker taker makerDelta priceWad premium } }
-        took: fills(where: { taker: ${id} }, limit: 100) { items { ${at} maker taker makerDelta priceWad premium } }
-        into: transfers(where: { toAccount: ${id} }, limit: 100) { items { ${at} kind asset amount } }
-        out: transfers(where: { fromAccount: ${id} }, limit: 100) { items { ${at} kind asset amount } }
-        settlements(where: { account: ${id} }, limit: 100) { items { ${at} balance payoff } }
-        auctions(where: { account: ${id} }, limit: 100) { items { blockNumber: startedBlock bids endedBlock emptied } }
-        bids(where: { bidderAccount: ${id} }, limit: 100) { items { ${at} account fractionWad payment } }
+        made: fills(where: { maker: ${id} }, ${desc("blockNumber")}, limit: ${HISTORY_LIMIT}) { items { ${at} maker taker makerDelta priceWad premium } }
+        took: fills(where: { taker: ${id} }, ${desc("blockNumber")}, limit: ${HISTORY_LIMIT}) { items { ${at} maker taker makerDelta priceWad premium } }
+        into: transfers(where: { toAccount: ${id} }, ${desc("blockNumber")}, limit: ${HISTORY_LIMIT}) { items { ${at} kind asset amount } }
+        out: transfers(where: { fromAccount: ${id} }, ${desc("blockNumber")}, limit: ${HISTORY_LIMIT}) { items { ${at} kind asset amount } }
+        settlements(where: { account: ${id} }, ${desc("blockNumber")}, limit: ${HISTORY_LIMIT}) { items { ${at} balance payoff } }
+        auctions(where: { account: ${id} }, ${desc("startedBlock")}, limit: ${HISTORY_LIMIT}) { items { blockNumber: startedBlock bids endedBlock emptied } }
+        bids(where: { bidderAccount: ${id} }, ${desc("blockNumber")}, limit: ${HISTORY_LIMIT}) { items { ${at} account fractionWad payment } }
       }`,
       );
       const amount = (row: Row) => {
@@ -110,7 +115,9 @@ export function History({
           </tbody>
         </table>
       )}
-      <p className="muted">From the indexer (history as of each event).</p>
+      <p className="muted">
+        From the indexer (history as of each event): the latest {HISTORY_LIMIT} events of each kind, newest first.
+      </p>
     </section>
   );
 }
