@@ -80,6 +80,8 @@ describe("rv18 regressions: orders on the page (chromium)", { timeout: 300_000 }
     await page.locator(settled).waitFor({ timeout: 60_000 });
     assert.match((await page.getByTestId("trade-status").textContent()) ?? "", /^Confirmed: Filled 1 contracts/);
     assert.equal(await position(), 10n ** 18n);
+    // The maker's offer (5 contracts) shows what is left of it, read from the chain.
+    await page.getByTestId("order-0").getByTestId("left").filter({ hasText: /^4$/ }).waitFor();
   });
 
   it("RV18-4c/4a: malformed and forged orders from the server are hidden; the tables stay; the maker is shown in full", async () => {

@@ -303,7 +303,7 @@ export function Trade({
                     <code data-testid={`maker-${i}`}>{makerLabel(o.order.account)}</code>
                   </td>
                   <td>{o.order.size < 0n ? "sells" : "buys"}</td>
-                  <td>{units(remaining, 18, undefined, 18)}</td>
+                  <td data-testid="left">{units(remaining, 18, undefined, 18)}</td>
                   <td>{usdExact(o.order.priceWad)}</td>
                   <td>
                     <button onClick={() => previewFill(o)} data-testid={`preview-${i}`}>
