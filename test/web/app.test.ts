@@ -7,17 +7,19 @@ import { parseUnits } from "viem";
 import {
   Account,
   WAD,
+  accountGreeks,
   accountId,
   asAccountId,
   asSeriesId,
   callDelta,
-  callPrice,
   decodeSeries,
   fillOrder,
+  gamma,
   getBalances,
   getMarginInputs,
   healthName,
   markAndSpot,
+  theta,
   vega,
   withdraw,
 } from "../../packages/sdk/src/index.js";
@@ -209,15 +211,6 @@ describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout
       const left = series.expiry - inputs.timestamp;
       const size = position!.balance;
       const per = (wad: bigint) => (size * wad) / WAD;
-      const h = spotWad / 100n;
-      const gamma =
-        ((callDelta(spotWad + h, series.strikeWad, left, volWad) -
-          callDelta(spotWad - h, series.strikeWad, left, volWad)) *
-          WAD) /
-        (2n * h);
-      const theta =
-        callPrice(spotWad, series.strikeWad, left - 86_400n, volWad) -
-        callPrice(spotWad, series.strikeWad, left, volWad);
       const { markWad } = markAndSpot(position!.seriesId, btc, inputs.timestamp);
       const g = (wad: bigint, digits = 4) => units(wad, 18, undefined, digits);
       return {
@@ -235,9 +228,13 @@ describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout
         mark: usd(markWad),
         value: usd(per(markWad)),
         delta: g(per(callDelta(spotWad, series.strikeWad, left, volWad))),
-        gamma: g(per(gamma), 8),
+        // Gamma and theta: the SDK's analytic ones (per 1 USD of spot; USD per day).
+        gamma: g(per(gamma(spotWad, series.strikeWad, left, volWad)), 8),
         vega: usd(per(vega(spotWad, series.strikeWad, left, volWad)) / 100n),
-        theta: usd(per(theta)),
+        theta: usd(per(theta(spotWad, series.strikeWad, left, volWad))),
+        // The account's row and the BTC row: the SDK's accountGreeks.
+        accountTheta: usd(accountGreeks(inputs).theta),
+        btcGamma: g(accountGreeks(inputs).byUnderlying.get(series.underlyingIndex)!.gamma, 8),
       };
     };
     const row = page.getByTestId("position-0");
@@ -255,6 +252,8 @@ describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout
       gamma: await row.getByTestId("pos-gamma").textContent(),
       vega: await row.getByTestId("pos-vega").textContent(),
       theta: await row.getByTestId("pos-theta").textContent(),
+      accountTheta: await page.getByTestId("total-account").getByTestId("total-theta").textContent(),
+      btcGamma: await page.getByTestId("total-BTC").getByTestId("total-gamma").textContent(),
     });
     await page.getByTestId("whatif-spot").fill("-20");
     await page.getByTestId("whatif-vol").fill("30");

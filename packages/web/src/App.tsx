@@ -1,4 +1,5 @@
 import {
+  accountGreeks,
   Account,
   type AccountId,
   type MarginInputs,
@@ -308,22 +309,8 @@ function Health({ inputs, names }: { config: AppConfig; inputs: MarginInputs; na
     margin.equityMM <= 0n ? 100 : Math.min(100, Number((margin.requirementMM * 10_000n) / margin.equityMM) / 100);
   // Value, vega and theta are in USD and add up over the account; delta and gamma are in units
   // of an underlying, so they add up per underlying only (a BTC delta plus an ETH delta is no number).
-  const total = views.reduce(
-    (sum, v) => ({
-      value: sum.value + v.valueWad,
-      vega: sum.vega + (v.greeks?.vega ?? 0n),
-      theta: sum.theta + (v.greeks?.theta ?? 0n),
-    }),
-    { value: 0n, vega: 0n, theta: 0n },
-  );
-  const perUnderlying = new Map<number, { delta: bigint; gamma: bigint }>();
-  for (const v of views) {
-    const sum = perUnderlying.get(v.underlyingIndex) ?? { delta: 0n, gamma: 0n };
-    perUnderlying.set(v.underlyingIndex, {
-      delta: sum.delta + (v.greeks?.delta ?? 0n),
-      gamma: sum.gamma + (v.greeks?.gamma ?? 0n),
-    });
-  }
+  const { valueWad, vega, theta, byUnderlying: perUnderlying } = accountGreeks(inputs, views);
+  const total = { value: valueWad, vega, theta };
   const g = (wad: bigint, digits = 4) => units(wad, 18, undefined, digits);
   return (
     <>
@@ -397,8 +384,8 @@ function Health({ inputs, names }: { config: AppConfig; inputs: MarginInputs; na
                   <td />
                   <td />
                   <td />
-                  <td>{g(sum.delta)}</td>
-                  <td>{g(sum.gamma, 8)}</td>
+                  <td data-testid="total-delta">{g(sum.delta)}</td>
+                  <td data-testid="total-gamma">{g(sum.gamma, 8)}</td>
                   <td />
                   <td />
                 </tr>
@@ -410,14 +397,15 @@ function Health({ inputs, names }: { config: AppConfig; inputs: MarginInputs; na
                 <td>{usd(total.value)}</td>
                 <td />
                 <td />
-                <td>{usd(total.vega / 100n)}</td>
-                <td>{usd(total.theta)}</td>
+                <td data-testid="total-vega">{usd(total.vega / 100n)}</td>
+                <td data-testid="total-theta">{usd(total.theta)}</td>
               </tr>
             </tbody>
           </table>
         )}
         <p className="muted">
-          Marks and Greeks from the SDK's exact mirror at block time. Vega per 1 vol point, gamma per 1 USD of spot.
+          Marks and Greeks from the SDK at block time (analytic Black–Scholes). Vega per 1 vol point, gamma per 1 USD of
+          spot, theta per day.
         </p>
       </section>
     </>

@@ -2,15 +2,10 @@ import {
   type AddressBook,
   type MarginInputs,
   PledgeBaseError,
-  WAD,
-  callDelta,
-  callPrice,
+  type PositionGreeks,
   decodePledgeError,
   decodeSeries,
-  markAndSpot,
-  putDelta,
-  putPrice,
-  vega,
+  positionGreeks,
 } from "@pledge/sdk";
 import { type Address, BaseError, formatUnits, parseUnits } from "viem";
 
@@ -82,62 +77,23 @@ export const usdExact = (wad: bigint) => {
   return text.startsWith(MINUS) ? `${MINUS}$${text.slice(1)}` : `$${text}`;
 };
 
-/** One position's size, mark, value and Greeks (per the position: contracts × per-contract Greek). */
-export interface PositionView {
-  seriesId: bigint;
+/** One position's size, mark, value and Greeks (the SDK's `positionGreeks`), with its label. */
+export interface PositionView extends PositionGreeks {
   label: string;
-  underlyingIndex: number;
   expiry: bigint;
-  /** Contracts, WAD, signed. */
-  balance: bigint;
-  markWad: bigint;
-  valueWad: bigint;
-  /** Per position, WAD; undefined once expired. */
-  greeks?: { delta: bigint; gamma: bigint; vega: bigint; theta: bigint } | undefined;
 }
 
-const DAY = 86_400n;
-const mulWad = (a: bigint, b: bigint) => (a * b) / WAD;
-
 /**
- * Marks and Greeks from the SDK's exact Black–Scholes mirror. Delta and vega are the SDK's
- * (`callDelta`/`putDelta`, `vega`: per 1.00 of volatility); gamma is the change of the SDK's delta
- * over ±1 % of spot, per 1 USD; theta the change of the SDK's price over the next day.
+ * Marks and Greeks from the SDK (`positionGreeks`): mark from `markAndSpot`, delta and vega as
+ * the contracts compute them, gamma (per 1 USD of spot) and theta (USD per day) the SDK's
+ * analytic ones; per position, each per-contract Greek times the size.
  */
 export function positionViews(inputs: MarginInputs, underlyingNames: Map<number, string>): PositionView[] {
-  return inputs.positions.map(({ seriesId, balance }) => {
-    const series = decodeSeries(seriesId);
-    const underlying = inputs.underlyings.get(series.underlyingIndex);
+  return positionGreeks(inputs).map((view) => {
+    const series = decodeSeries(view.seriesId);
     const name = underlyingNames.get(series.underlyingIndex) ?? `#${series.underlyingIndex}`;
     const date = new Date(Number(series.expiry) * 1000).toISOString().slice(0, 10);
     const label = `${name} ${units(series.strikeWad, 18, undefined, 0)} ${series.isCall ? "call" : "put"} ${date}`;
-    const base = { seriesId, label, underlyingIndex: series.underlyingIndex, expiry: series.expiry, balance };
-    if (!underlying) return { ...base, markWad: 0n, valueWad: 0n };
-    const { markWad } = markAndSpot(seriesId, underlying, inputs.timestamp);
-    const valueWad = mulWad(balance, markWad);
-    const left = series.expiry - inputs.timestamp;
-    if (left <= 0n) return { ...base, markWad, valueWad };
-    const { spotWad, volWad } = underlying;
-    const delta = series.isCall ? callDelta : putDelta;
-    const price = series.isCall ? callPrice : putPrice;
-    const h = spotWad / 100n;
-    const gammaPerContract =
-      ((delta(spotWad + h, series.strikeWad, left, volWad) - delta(spotWad - h, series.strikeWad, left, volWad)) *
-        WAD) /
-      (2n * h);
-    const later = left > DAY ? left - DAY : 1n;
-    const thetaPerContract =
-      price(spotWad, series.strikeWad, later, volWad) - price(spotWad, series.strikeWad, left, volWad);
-    return {
-      ...base,
-      markWad,
-      valueWad,
-      greeks: {
-        delta: mulWad(balance, delta(spotWad, series.strikeWad, left, volWad)),
-        gamma: mulWad(balance, gammaPerContract),
-        vega: mulWad(balance, vega(spotWad, series.strikeWad, left, volWad)),
-        theta: mulWad(balance, thetaPerContract),
-      },
-    };
+    return { ...view, label, expiry: series.expiry };
   });
 }
