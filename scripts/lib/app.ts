@@ -12,13 +12,17 @@ import { IndexerProcess, freePort } from "../../packages/indexer/lib/runner.js";
 import {
   type AddressBook,
   type ReadClient,
+  type SeriesId,
   type SignedOrder,
   asAccountId,
   asSeriesId,
+  decodeSeries,
   orderInRange,
+  seriesId,
   signOrder,
   verifyOrder,
 } from "../../packages/sdk/src/index.js";
+import { expiryAfter } from "./population.js";
 import { createWorld } from "./seedWorld.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -78,6 +82,8 @@ export interface AppStack {
   indexerUrl: string | undefined;
   book: AddressBook;
   world: Awaited<ReturnType<typeof createWorld>>;
+  /** The BTC series of the seeded chain (the world's call among them), in creation order. */
+  chain: SeriesId[];
   devAccounts: { label: string; privateKey: Hex; address: `0x${string}` }[];
   close(): Promise<void>;
 }
@@ -150,6 +156,13 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     }
     log(`development wallets: ${devAccounts.map((d) => d.address).join(", ")}`);
 
+    // A chain of strikes and expiries on BTC: calls and puts at 90, 100 and 110 % of the seeded
+    // spot, expiring with the world's series (7 days) and 28 days out (the world's call is one).
+    const chain = await seedChain(world);
+    log(
+      `series: ${chain.length} (BTC calls and puts, ${CHAIN_STRIKES.length} strikes × ${CHAIN_EXPIRY_DAYS.length} expiries)`,
+    );
+
     // The market maker's quotes on every series: sells and buys 5 contracts 5 % off the mark.
     const orders: OrderJson[] = [];
     const maker = wallets[1]!;
@@ -221,11 +234,42 @@ export async function startAppStack(options: AppStackOptions): Promise<AppStack>
     );
     port = (web.address() as { port: number }).port;
     const url = `http://127.0.0.1:${port}/`;
-    return { url, rpcUrl, indexerUrl: indexer?.url(), book, world, devAccounts, close };
+    return { url, rpcUrl, indexerUrl: indexer?.url(), book, world, chain, devAccounts, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** The seeded chain's strikes (USD; the world's spot is 60,000) and expiries (days from now). */
+const CHAIN_STRIKES = [54_000n, 60_000n, 66_000n];
+const CHAIN_EXPIRY_DAYS = [7, 28];
+
+/**
+ * Creates the chain's series that the world has not (its 7-day at-the-money call), calls and
+ * puts: 3 strikes × 2 expiries × 2 = 12 series on BTC.
+ */
+async function seedChain(world: Awaited<ReturnType<typeof createWorld>>): Promise<SeriesId[]> {
+  const { market } = world.contracts;
+  const now = Number((await world.publicClient.getBlock()).timestamp);
+  const underlyingIndex = Number(decodeSeries(world.series).underlyingIndex);
+  const chain: SeriesId[] = [];
+  for (const days of CHAIN_EXPIRY_DAYS) {
+    // The first expiry is the world's own (its series' expiry), whatever day it is now.
+    const expiry = days === CHAIN_EXPIRY_DAYS[0] ? world.expiry : BigInt(expiryAfter(now, days));
+    for (const strike of CHAIN_STRIKES) {
+      for (const isCall of [true, false]) {
+        const spec = { underlyingIndex, expiry, isCall, strikeWad: strike * 10n ** 18n };
+        const id = seriesId(spec);
+        if (id !== world.series) {
+          const hash = await market.write.createSeries([{ ...spec, expiry: Number(expiry) }]);
+          await world.publicClient.waitForTransactionReceipt({ hash, timeout: 30_000 });
+        }
+        chain.push(id);
+      }
+    }
+  }
+  return chain;
 }
 
 async function body(request: IncomingMessage): Promise<Buffer> {

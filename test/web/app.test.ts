@@ -269,6 +269,41 @@ describe("web app: connect, deposit, a refused withdrawal (chromium)", { timeout
     assert.deepEqual(got, want);
   });
 
+  it("shows the seeded chain, 3 strikes × 2 expiries of calls and puts, with the SDK's marks", async () => {
+    const dev = stack!.devAccounts[0]!;
+    const account = accountId(dev.address, 1n);
+    const { publicClient } = stack!.world;
+    const chain = stack!.chain;
+    assert.equal(chain.length, 12, "3 strikes × 2 expiries × call and put");
+    const ids = chain.map((id) => decodeSeries(id));
+    assert.equal(new Set(ids.map((s) => s.strikeWad)).size, 3);
+    assert.equal(new Set(ids.map((s) => s.expiry)).size, 2);
+    const table = page.getByTestId("chain-BTC");
+    await table.waitFor({ timeout: 20_000 });
+    assert.match((await table.locator("caption").textContent()) ?? "", /3 strikes × 2 expiries/);
+    assert.equal(await table.locator("tbody tr").count(), 3);
+    // Each mark: the SDK's markAndSpot at the head (the dev account holds BTC, so its inputs carry BTC's spot and vol).
+    const expected = async () => {
+      const inputs = await getMarginInputs(publicClient, { addressBook: stack!.book, account });
+      const btc = inputs.underlyings.get(ids[0]!.underlyingIndex)!;
+      return chain.map((id) => usd(markAndSpot(id, btc, inputs.timestamp).markWad));
+    };
+    const shown = () => Promise.all(chain.map((id) => page.getByTestId(`chain-mark-${id}`).textContent()));
+    const deadline = Date.now() + 20_000;
+    let want = await expected();
+    let got = await shown();
+    while (JSON.stringify(got) !== JSON.stringify(want) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      want = await expected();
+      got = await shown();
+    }
+    assert.deepEqual(got, want);
+    assert.ok(
+      want.every((mark) => mark !== "$0.00"),
+      "every series of the chain has a mark",
+    );
+  });
+
   it("signs an order with the development account (EIP-712 in the page) that another account fills on chain", async () => {
     const dev = stack!.devAccounts[0]!;
     const account = accountId(dev.address, 1n);

@@ -266,6 +266,7 @@ export function Trade({
           </tbody>
         </table>
       )}
+      {data && <Chain list={data.list} marks={data.marks} nameOf={nameOf} />}
       <h3>Orders</h3>
       <label>
         Fill size (contracts){" "}
@@ -412,5 +413,70 @@ export function Trade({
         sends exactly the previewed size. 1 contract = {units(WAD, 18)} unit of the underlying.
       </p>
     </section>
+  );
+}
+
+/**
+ * The chain: per underlying, strikes down and expiries across, a call and a put mark in each
+ * (the engine's `mark`, which the SDK's `markAndSpot` mirrors to the wei); "—" where no series is listed.
+ */
+function Chain({
+  list,
+  marks,
+  nameOf,
+}: {
+  list: readonly { seriesId: bigint; underlyingIndex: number; expiry: bigint; isCall: boolean; strikeWad: bigint }[];
+  marks: readonly bigint[];
+  nameOf: (index: number) => string;
+}) {
+  const underlyings = [...new Set(list.map((s) => s.underlyingIndex))].sort((a, b) => a - b);
+  const day = (expiry: bigint) => new Date(Number(expiry) * 1000).toISOString().slice(0, 10);
+  const sorted = (values: bigint[]) => [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return (
+    <>
+      {underlyings.map((u) => {
+        const mine = list.map((s, i) => ({ s, mark: marks[i] ?? 0n })).filter(({ s }) => s.underlyingIndex === u);
+        const expiries = sorted(mine.map(({ s }) => s.expiry));
+        const strikes = sorted(mine.map(({ s }) => s.strikeWad));
+        const cell = (strike: bigint, expiry: bigint, isCall: boolean) => {
+          const found = mine.find(({ s }) => s.strikeWad === strike && s.expiry === expiry && s.isCall === isCall);
+          return found ? (
+            <td key={`${expiry}-${isCall}`} data-testid={`chain-mark-${found.s.seriesId}`}>
+              {usd(found.mark)}
+            </td>
+          ) : (
+            <td key={`${expiry}-${isCall}`} className="muted">
+              —
+            </td>
+          );
+        };
+        return (
+          <table key={u} data-testid={`chain-${nameOf(u)}`}>
+            <caption>
+              {nameOf(u)} chain: marks per contract ({strikes.length} strikes × {expiries.length} expiries)
+            </caption>
+            <thead>
+              <tr>
+                <th rowSpan={2}>Strike</th>
+                {expiries.map((e) => (
+                  <th colSpan={2} key={e.toString()}>
+                    {day(e)}
+                  </th>
+                ))}
+              </tr>
+              <tr>{expiries.map((e) => [<th key={`${e}-c`}>Call</th>, <th key={`${e}-p`}>Put</th>])}</tr>
+            </thead>
+            <tbody>
+              {strikes.map((k) => (
+                <tr key={k.toString()}>
+                  <td>{units(k, 18, undefined, 0)}</td>
+                  {expiries.map((e) => [cell(k, e, true), cell(k, e, false)])}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        );
+      })}
+    </>
   );
 }
