@@ -7,14 +7,22 @@ type Connection = Awaited<ReturnType<typeof network.create>>;
 
 /**
  * Deploys the Pledge module with Hardhat Ignition on `connection` and writes the
- * address book to `deployments/<chainId>.json`.
+ * address book to `deployments/<chainId>.json`. `deploymentId` names Ignition's journal
+ * (`ignition/deployments/<id>`; default `chain-<chainId>`), so that two nodes of one chain id
+ * (the app's tests and `npm run app`, all on 31337) keep separate journals.
  */
-export async function deployPledge(connection: Connection, options: { writeBook?: boolean } = {}) {
+export async function deployPledge(
+  connection: Connection,
+  options: { writeBook?: boolean; deploymentId?: string | undefined } = {},
+) {
   const publicClient = await connection.viem.getPublicClient();
   // The first deployment transaction lands in the next block: the book starts there, so event
   // readers from `deployedAtBlock` see the set-up (assets listed, feeds set, roles granted).
   const blockNumber = (await publicClient.getBlockNumber()) + 1n;
-  const contracts = await connection.ignition.deploy(PledgeModule, { displayUi: false });
+  const contracts = await connection.ignition.deploy(PledgeModule, {
+    displayUi: false,
+    ...(options.deploymentId === undefined ? {} : { deploymentId: options.deploymentId }),
+  });
   const chainId = await publicClient.getChainId();
 
   const book: AddressBook = {

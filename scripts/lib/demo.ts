@@ -15,7 +15,7 @@ import { createInProcessKeeper } from "./inProcessKeeper.js";
 import { SIMULATION_INTEREST, enableInterest, interestSince } from "./interest.js";
 import { STRESS_BORROWER_EVERY, planPopulation } from "./population.js";
 import { seedPopulation } from "./seeding.js";
-import { marginsOf, setUp } from "./world.js";
+import { type World, marginsOf, setUp } from "./world.js";
 import {
   CHAINLINK_RULES,
   type FeedPoint,
@@ -65,6 +65,13 @@ export interface DemoOptions {
   html: string;
   /** Progress bar on stderr. */
   progress: boolean;
+  /** Serve the chain over HTTP (`World.rpcUrl`), for another process to follow (the indexer's bench). */
+  serve?: boolean;
+  /** Called once the population is seeded, before the replay; and after each replayed update's keeper tick. */
+  hooks?: {
+    seeded?(world: World): Promise<void>;
+    step?(world: World, update: number): Promise<void>;
+  };
 }
 
 /** One sample of the run, taken after every feed update (before the keeper acts). */
@@ -293,7 +300,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   if (first === undefined) throw new Error("demo: empty price path");
 
   // 1. chain and deployment
-  const world = await setUp(first.time);
+  const world = await setUp(first.time, { serve: options.serve ?? false });
   const chain = await chainClock(world);
   const { engine, liquidator, vault } = world.contracts;
 
@@ -310,6 +317,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   // Governance switches the zero rate to a kink model before the replay (docs/cash.md).
   const interestFrom = await enableInterest(world, chain, SIMULATION_INTEREST);
   const insuranceStart = await vault.read.cashOf([world.insuranceAccount]);
+  await options.hooks?.seeded?.(world);
   const seeded = Date.now();
   // The chain clock may have passed the path's start while seeding: shift the path.
   const shift = Math.max(0, chain.now() + 1 - first.time);
@@ -394,6 +402,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     }
     await keeper.tick();
     lap("keeper");
+    await options.hooks?.step?.(world, i);
     const stats = keeper.stats();
     samples.push({
       minute: (point.time + shift - replayStart) / 60,

@@ -32,10 +32,21 @@ export type World = Awaited<ReturnType<typeof setUp>>;
  * seconds), so the population trades at the episode's own dates and every timestamp
  * the feeds post is the historical one; Pledge deployed on it with Ignition.
  */
-export async function setUp(startTime: number) {
-  const connection: Connection = await network.create({
-    override: { initialDate: new Date((startTime - 2 * DAY) * 1000), blockGasLimit: BLOCK_GAS_LIMIT },
-  });
+export async function setUp(startTime: number, options: { serve?: boolean } = {}) {
+  const override = { initialDate: new Date((startTime - 2 * DAY) * 1000), blockGasLimit: BLOCK_GAS_LIMIT };
+  // `serve`: the same chain served over HTTP on a free loopback port, so that another process
+  // (the indexer) can follow it; the run talks to it over HTTP too.
+  let rpcUrl: string | undefined;
+  let server: Awaited<ReturnType<typeof network.createServer>> | undefined;
+  let connection: Connection;
+  if (options.serve) {
+    server = await network.createServer({ override }, "127.0.0.1");
+    const { port } = await server.listen();
+    rpcUrl = `http://127.0.0.1:${port}`;
+    connection = await network.create({ network: "localhost", override: { url: rpcUrl } });
+  } else {
+    connection = await network.create({ override });
+  }
   const { contracts, book } = await deployPledge(connection, { writeBook: false });
   const publicClient = await connection.viem.getPublicClient();
   const [adminWallet, makerWallet, traderWallet, bidderWallet] = await connection.viem.getWalletClients();
@@ -60,6 +71,12 @@ export async function setUp(startTime: number) {
     insuranceAccount,
     population: [] as bigint[],
     series: [] as bigint[],
+    /** The chain's JSON-RPC over HTTP, when served. */
+    rpcUrl,
+    /** Stops the HTTP server, when served. */
+    close: async () => {
+      await server?.close();
+    },
   };
 }
 

@@ -30,13 +30,16 @@ export {
   callDelta,
   callPrice,
   callPriceAt,
+  gamma,
   lnMoneyness,
   putDelta,
   putPrice,
   prices,
+  theta,
   vega,
   volTerm,
 } from "./math/blackScholes.js";
+export { type AccountGreeks, type Greeks, type PositionGreeks, accountGreeks, positionGreeks } from "./math/greeks.js";
 export {
   type Grid,
   addCollateral,

@@ -29,6 +29,7 @@ export * from "./settlement/retireExpired.js";
 export * from "./reads/getMarginInputs.js";
 export * from "./orders/simulateFill.js";
 export * from "./orders/getOrderStatus.js";
+export * from "./orders/verifyOrder.js";
 export * from "./accounts/transferPositions.js";
 export * from "./reads/getSeriesList.js";
 export * from "./reads/getOpenInterestCaps.js";

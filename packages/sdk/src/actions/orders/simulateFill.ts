@@ -22,6 +22,7 @@ import {
 import { decodeSeries } from "../../math/series.js";
 import type { SignedOrder } from "../../orders/typedData.js";
 import { getMarginInputs } from "../reads/getMarginInputs.js";
+import { verifyOrderSignature } from "./verifyOrder.js";
 import type { AccountId, SeriesId } from "../../accounts.js";
 
 const WAD = 10n ** 18n;
@@ -96,9 +97,11 @@ interface AccountRead {
  * Predicted order checks: `MarketZeroAmount`, `MarketAmountTooLarge`, `MarketOrderCancelled`,
  * `MarketOrderExpired`, `MarketOrderNonceTooLow`, `MarketWrongTaker`, `MarketSelfTrade`,
  * `MarketFeeAccountNotAllowed`, `MarketSeriesNotFound`, `MarketSeriesExpired`, `MarketOverfill`,
- * and the margin mode's position limit (`MarketTooManyPositions`, from `positionLimitOf`).
- * Not predicted: the signature and the caller's authorisation (`MarketInvalidSignature`,
- * `MarketUnauthorized`) and a valuation starved of gas (`MarketValuationFailed`).
+ * the signature (`MarketInvalidSignature`: the owner's key, an approved operator's, or the owner's
+ * ERC-1271 check, as `verifyOrderSignature`) and the margin mode's position limit
+ * (`MarketTooManyPositions`, from `positionLimitOf`).
+ * Not predicted: the caller's authorisation (`MarketUnauthorized`) and a valuation starved of
+ * gas (`MarketValuationFailed`).
  * Oracle down: a side the engine cannot value is judged by the unpriced rules; where it would
  * need an IM check, the predicted error is the oracle's, as the SDK's read of the price saw it.
  *
@@ -153,6 +156,11 @@ export async function simulateFill(
   if (block.timestamp >= expiry) return refused("MarketSeriesExpired", [order.seriesId, expiry]);
   const size = order.size < 0n ? -order.size : order.size;
   if (fillSize > size - done) return refused("MarketOverfill", [hash, size - done, fillSize]);
+  // `OptionMarket._checkSignature`, after `_checkFill`.
+  if (
+    !(await verifyOrderSignature(client, { signedOrder: params.signedOrder, addressBook, blockNumber: block.number }))
+  )
+    return refused("MarketInvalidSignature", [hash]);
 
   // Premium and fees, as `_settleCash` and `_fee`.
   const premium = makerPays

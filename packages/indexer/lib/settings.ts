@@ -1,0 +1,81 @@
+/** Where the indexer reads and writes, from the environment (`npm run indexer` sets it from its flags). */
+export interface IndexerSettings {
+  /** The address book (deployment JSON) to index. */
+  deployment: string;
+  /** The chain's JSON-RPC URL. */
+  rpcUrl: string;
+  /** The chain id the address book must be for; any when undefined. */
+  chainId: number | undefined;
+  /** PostgreSQL connection string; PGlite in `dataDir` when undefined. */
+  databaseUrl: string | undefined;
+  /** PGlite's directory. */
+  dataDir: string;
+  /** How often the head is polled, in ms. */
+  pollingMs: number;
+  /** Whether Ponder's RPC cache is off (a development chain is reset under the same chain id). */
+  disableCache: boolean;
+}
+
+/** The variables the indexer reads. */
+export const ENV = {
+  deployment: "PLEDGE_DEPLOYMENT",
+  rpcUrl: "PLEDGE_RPC_URL",
+  chainId: "PLEDGE_CHAIN_ID",
+  dataDir: "PLEDGE_INDEXER_DIR",
+  pollingMs: "PLEDGE_POLLING_MS",
+  disableCache: "PLEDGE_DISABLE_CACHE",
+} as const;
+
+export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
+
+/** A setting that cannot be used, named after its variable. */
+export class IndexerSettingsError extends Error {
+  override name = "IndexerSettingsError";
+}
+
+/**
+ * The indexer's settings from `env`: the address book (`PLEDGE_DEPLOYMENT`, else
+ * `deployments/<PLEDGE_CHAIN_ID>.json`), the RPC URL, PostgreSQL's `DATABASE_URL` (or
+ * `DATABASE_PRIVATE_URL`) or PGlite's directory, the polling interval, and whether the RPC cache
+ * is off (by default on a loopback RPC, where chains are restarted under the same id).
+ *
+ * @example
+ * const settings = settingsFromEnv({ PLEDGE_DEPLOYMENT: "deployments/31337.json" });
+ * settings.rpcUrl; // "http://127.0.0.1:8545"
+ */
+export function settingsFromEnv(env: Record<string, string | undefined>): IndexerSettings {
+  const chainIdText = env[ENV.chainId];
+  let chainId: number | undefined;
+  if (chainIdText !== undefined && chainIdText !== "") {
+    chainId = Number(chainIdText);
+    if (!Number.isSafeInteger(chainId) || chainId <= 0)
+      throw new IndexerSettingsError(`${ENV.chainId}=${chainIdText} is not a chain id`);
+  }
+  const deployment = env[ENV.deployment] || (chainId === undefined ? undefined : `deployments/${chainId}.json`);
+  if (deployment === undefined)
+    throw new IndexerSettingsError(
+      `set ${ENV.deployment} to an address book, or ${ENV.chainId} to read deployments/<id>.json`,
+    );
+  const rpcUrl = env[ENV.rpcUrl] || DEFAULT_RPC_URL;
+  let host: string;
+  try {
+    host = new URL(rpcUrl).hostname;
+  } catch {
+    throw new IndexerSettingsError(`${ENV.rpcUrl}=${rpcUrl} is not a URL`);
+  }
+  const pollingText = env[ENV.pollingMs] || "1000";
+  const pollingMs = Number(pollingText);
+  if (!Number.isInteger(pollingMs) || pollingMs < 50)
+    throw new IndexerSettingsError(`${ENV.pollingMs}=${pollingText} should be a whole number of ms, at least 50`);
+  const cache = env[ENV.disableCache];
+  const loopback = host === "127.0.0.1" || host === "localhost" || host === "[::1]";
+  return {
+    deployment,
+    rpcUrl,
+    chainId,
+    databaseUrl: env.DATABASE_PRIVATE_URL || env.DATABASE_URL || undefined,
+    dataDir: env[ENV.dataDir] || ".ponder/pglite",
+    pollingMs,
+    disableCache: cache === undefined || cache === "" ? loopback : cache === "1" || cache === "true",
+  };
+}
