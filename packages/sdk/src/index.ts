@@ -191,6 +191,7 @@ export {
   PledgeMissingAddressError,
   PledgeSettlementRoundNotFoundError,
   PledgeTransactionRevertedError,
+  PremiumChangedError,
   AddressBookNotFoundError,
   ContractNotDeployedError,
   InvalidAddressBookError,
