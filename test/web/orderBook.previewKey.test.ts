@@ -130,12 +130,13 @@ describe("rv18b regression: Fill sends the order that was previewed (chromium)",
     const makerWallet = (await s.world.connection.viem.getWalletClients())[1]!;
     await cancelOrder(makerWallet, { publicClient: s.world.publicClient, addressBook: s.book, order: cheap.order });
     await post(dear);
+    // A page expression (the test's tsconfig has no DOM types).
     await page.waitForFunction(
-      (before) => {
+      `(() => {
         const row = document.querySelector("[data-testid=order-2]");
-        return row !== null && row.textContent !== before;
-      },
-      rowBefore,
+        return row !== null && row.textContent !== ${JSON.stringify(rowBefore)};
+      })()`,
+      undefined,
       { timeout: 30_000 },
     );
     const rowAfter = (await page.getByTestId("order-2").textContent()) ?? "";
@@ -145,7 +146,7 @@ describe("rv18b regression: Fill sends the order that was previewed (chromium)",
         .textContent()
         .catch(() => "")) ?? "";
     const enabled = await page.getByTestId("fill-2").isEnabled();
-    const cashBefore = await s.world.contracts.vault.read.cashBalance([taker]).catch(() => undefined);
+    const cashBefore = await s.world.contracts.vault.read.cashOf([taker]).catch(() => undefined);
     let status = "";
     if (enabled) {
       await page.getByTestId("fill-2").click();
