@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-import { ChainMismatchError, blockHashAt, checkChainMark } from "./lib/chainMark.js";
+import { ChainMismatchError, blockHashAt, chainMarkFile, checkChainMark } from "./lib/chainMark.js";
 import { DEFAULT_RPC_URL, ENV } from "./lib/settings.js";
 
 /**
@@ -62,26 +62,35 @@ const env: NodeJS.ProcessEnv = {
   ...(args["data-dir"] ? { [ENV.dataDir]: path.resolve(args["data-dir"]) } : {}),
   ...(args["polling-ms"] ? { [ENV.pollingMs]: args["polling-ms"] } : {}),
 };
-// `ponder start` resumes the data's checkpoint: refuse data that another chain built.
+// `ponder start` resumes the data's checkpoint: refuse data that another chain built, and refuse
+// to start when the chain cannot be checked (review rv18b, RV18b-5).
 if (!args.dev) {
+  let book: { chainId: number; deployedAtBlock?: string };
   try {
-    const book = JSON.parse(await readFile(path.resolve(deployment), "utf8")) as {
-      chainId: number;
-      deployedAtBlock?: string;
-    };
-    const block = BigInt(book.deployedAtBlock ?? "0");
-    const blockHash = await blockHashAt(args.rpc, block).catch(() => undefined);
-    // No answer from the node: Ponder reports that itself; nothing to compare.
-    if (blockHash !== undefined) {
-      const dataDir = path.resolve(ROOT, process.env[ENV.dataDir] || ".ponder/pglite");
-      const markFile = process.env.DATABASE_URL
-        ? path.join(ROOT, ".ponder", `chain-${args.schema}.json`)
-        : `${args["data-dir"] ? path.resolve(args["data-dir"]) : dataDir}.chain.json`;
-      await checkChainMark(markFile, { chainId: book.chainId, block: block.toString(), blockHash });
-    }
+    book = JSON.parse(await readFile(path.resolve(deployment), "utf8")) as typeof book;
   } catch (error) {
-    if (error instanceof ChainMismatchError) fail(error.message);
     fail(`cannot read the address book ${deployment}: ${(error as Error).message}`);
+  }
+  const block = BigInt(book.deployedAtBlock ?? "0");
+  let blockHash: string | undefined;
+  try {
+    blockHash = await blockHashAt(args.rpc, block);
+  } catch (error) {
+    fail(`cannot check the data's chain: the node at ${args.rpc} does not answer (${(error as Error).message}).`);
+  }
+  if (blockHash === undefined)
+    fail(
+      `cannot check the data's chain: the node at ${args.rpc} has no block ${block}, where the address book ` +
+        `${deployment} starts (a restarted node not yet redeployed?): deploy to it, then start the indexer again.`,
+    );
+  const dataDir = path.resolve(ROOT, process.env[ENV.dataDir] || ".ponder/pglite");
+  const markFile = process.env.DATABASE_URL
+    ? path.join(ROOT, ".ponder", `chain-${args.schema}.json`)
+    : chainMarkFile(args["data-dir"] ? path.resolve(args["data-dir"]) : dataDir);
+  try {
+    await checkChainMark(markFile, { chainId: book.chainId, block: block.toString(), blockHash });
+  } catch (error) {
+    fail(error instanceof ChainMismatchError ? error.message : `cannot write the chain mark ${markFile}: ${error}`);
   }
 }
 

@@ -5,13 +5,15 @@ import { getAbiItem, getContractAddress } from "viem";
 
 import { readAddressBook } from "../sdk/src/addressBook.js";
 import { indexedAbis } from "./lib/abis.js";
+import { pgliteDir } from "./lib/chainMark.js";
 import { settingsFromEnv } from "./lib/settings.js";
 
 /**
  * The Pledge indexer's Ponder config, built from a deployment's address book: every core contract
  * of `PLEDGE_DEPLOYMENT` (plus the portfolio manager the engine deploys and each rate model the
  * vault is given) from its deployment block, on the chain at `PLEDGE_RPC_URL`. The database is
- * PGlite under `PLEDGE_INDEXER_DIR` (default `.ponder/pglite`), or PostgreSQL when `DATABASE_URL`
+ * PGlite in `db/` of `PLEDGE_INDEXER_DIR` (default `.ponder/pglite`; its chain mark beside it,
+ * `lib/chainMark.ts`), or PostgreSQL when `DATABASE_URL`
  * is set. `npm run indexer` (src/cli.ts) sets these from its flags.
  */
 const settings = settingsFromEnv(process.env);
@@ -22,7 +24,7 @@ const { contracts } = book;
 export default createConfig({
   // PostgreSQL when DATABASE_URL (or DATABASE_PRIVATE_URL) is set, else PGlite in a directory of its own.
   ...(settings.databaseUrl === undefined
-    ? { database: { kind: "pglite" as const, directory: path.resolve(settings.dataDir) } }
+    ? { database: { kind: "pglite" as const, directory: pgliteDir(path.resolve(settings.dataDir)) } }
     : { database: { kind: "postgres" as const, connectionString: settings.databaseUrl } }),
   ordering: "multichain",
   chains: {

@@ -11,6 +11,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { IndexerProcess, freePort } from "../../packages/indexer/lib/runner.js";
 import {
   type AddressBook,
+  type OrderProblem,
   type ReadClient,
   type SeriesId,
   type SignedOrder,
@@ -362,17 +363,21 @@ async function serve(request: IncomingMessage, response: ServerResponse, context
       const signed = orderFromJson(json);
       if (!signed) return refuse(response, 400, "not a signed order");
       const check = await verifyOrder(context.client, { signedOrder: signed, addressBook: context.book });
-      if (!check.valid) return refuse(response, 400, `order refused: ${check.problem}`);
+      if (!check.valid) return refuse(response, 400, ORDER_PROBLEMS[check.problem]);
       const entry = orderJson(signed);
       if (context.orders.some((o) => o.signature.toLowerCase() === entry.signature.toLowerCase()))
-        return refuse(response, 409, "order already held");
-      const mine = context.orders.filter((o) => o.order.account === entry.order.account).length;
-      if (context.orders.length >= MAX_ORDERS || mine >= MAX_ORDERS_PER_MAKER)
-        return refuse(response, 429, "the order book is full");
+        return refuse(response, 409, "the server already holds this order.");
+      const mineOf = () => context.orders.filter((o) => o.order.account === entry.order.account).length;
+      // Orders that stopped being fillable (filled, cancelled, expired…) give their place back.
+      if (context.orders.length >= MAX_ORDERS || mineOf() >= MAX_ORDERS_PER_MAKER)
+        await pruneOrders(context.orders, context.client, context.book);
+      if (context.orders.length >= MAX_ORDERS || mineOf() >= MAX_ORDERS_PER_MAKER)
+        return refuse(response, 429, "the order book is full.");
       context.orders.push(entry);
       response.writeHead(204).end();
       return;
     }
+    await pruneOrders(context.orders, context.client, context.book, PRUNE_EVERY_MS);
     response.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
     response.end(JSON.stringify(context.orders));
     return;
@@ -391,6 +396,46 @@ async function serve(request: IncomingMessage, response: ServerResponse, context
   } catch {
     response.writeHead(404, { "content-type": "text/plain" }).end("not found");
   }
+}
+
+/** Why the server refuses an order (`verifyOrder`'s problem), as a sentence for the page. */
+const ORDER_PROBLEMS: Record<OrderProblem, string> = {
+  outOfRange: "a field of the order is outside its type's range.",
+  invalidSignature:
+    "the signature is not the account owner's, an operator's it approved, or its ERC-1271 wallet's, for this chain and market.",
+  cancelled: "the order was cancelled.",
+  expired: "the order's deadline has passed.",
+  nonceTooLow: "the order's nonce is below the account's minimum nonce (cancelled in bulk).",
+  feeAccount: "the maker is the market's fee account, which never trades.",
+  seriesNotFound: "the order's series does not exist on this market.",
+  seriesExpired: "the order's series has expired.",
+  filled: "the order is already filled.",
+};
+
+/** The server re-checks what it holds at most this often when it is read (and always when full). */
+const PRUNE_EVERY_MS = 2_000;
+const lastPrune = new WeakMap<OrderJson[], number>();
+
+/**
+ * Drops from `orders` (in place) those `verifyOrder` no longer finds fillable: filled, cancelled,
+ * expired, a dead series… so they do not hold the book's places for ever (rv18b RV18b-2). An
+ * order that cannot be checked now (the node does not answer) is kept.
+ */
+async function pruneOrders(orders: OrderJson[], client: ReadClient, book: AddressBook, everyMs = 0) {
+  const now = Date.now();
+  if (now - (lastPrune.get(orders) ?? 0) < everyMs) return;
+  lastPrune.set(orders, now);
+  const held = [...orders];
+  const dead = new Set<OrderJson>();
+  await Promise.all(
+    held.map(async (entry) => {
+      const signed = orderFromJson(entry);
+      if (!signed) return void dead.add(entry);
+      const check = await verifyOrder(client, { signedOrder: signed, addressBook: book }).catch(() => undefined);
+      if (check !== undefined && !check.valid) dead.add(entry);
+    }),
+  );
+  for (let i = orders.length - 1; i >= 0; i--) if (dead.has(orders[i]!)) orders.splice(i, 1);
 }
 
 const ORDER_FIELDS = ["account", "seriesId", "size", "priceWad", "taker", "nonce", "deadline"] as const;

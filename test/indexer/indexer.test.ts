@@ -293,7 +293,7 @@ describe("indexer: Ponder's tables equal the chain (deposit, fill, price move, a
     const afterRestart = await assertTablesMatchChain();
     assert.match(firstRun, /Created database tables/);
     assert.doesNotMatch(indexer!.output.join(""), /Created database tables/, "the restart reused the tables");
-    assert.ok(existsSync(path.join(dir, "pglite.chain.json")), "the data is marked with its chain (rv18 6b)");
+    assert.ok(existsSync(path.join(dir, "pglite", "chain.json")), "the data is marked with its chain (rv18 6b)");
     assert.equal(
       afterRestart.eventLogs.totalCount,
       before.eventLogs.totalCount + 1,

@@ -65,7 +65,7 @@ describe("rv18 regressions: the /orders book and the app server's routes", { tim
     const forged = { ...offer!, order: { ...offer!.order, priceWad: "1", nonce: "42" } };
     const response = await post(forged);
     assert.equal(response.status, 400, `a forged order is accepted into the book (HTTP ${response.status})`);
-    assert.match(await response.text(), /invalidSignature/);
+    assert.match(await response.text(), /signature is not the account owner.s/);
     assert.equal((await orders()).length, 2, "the book holds the maker's two quotes only");
   });
 

@@ -327,9 +327,35 @@ export class WrongChainError extends PledgeBaseError {
   }
 }
 
+/**
+ * `fillOrder` with `expectedPremium`: the market's simulation of the fill, just before sending,
+ * moves another premium than the caller previewed (the order or the price changed since).
+ * Nothing was sent.
+ *
+ * @example
+ * try {
+ *   await fillOrder(wallet, { publicClient, addressBook, signedOrder, takerAccount, fillSize, expectedPremium: preview.premium });
+ * } catch (error) {
+ *   if (error instanceof PremiumChangedError) console.error(error.message); // preview again
+ * }
+ */
+export class PremiumChangedError extends PledgeBaseError {
+  override name = "PremiumChangedError";
+  readonly expected: bigint;
+  readonly actual: bigint;
+  constructor(expected: bigint, actual: bigint) {
+    super(
+      `The fill would move a premium of ${actual} cash units, not the ${expected} previewed: the order or its price changed since the preview. Nothing was sent; preview again.`,
+    );
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
 /** What the SDK may throw on its own account; actions add viem's own error types. */
 export type PledgeErrorType =
   | PledgeError
+  | PremiumChangedError
   | PledgeMissingAddressError
   | PledgeSettlementRoundNotFoundError
   | PledgeTransactionRevertedError

@@ -194,6 +194,7 @@ export {
   PledgeMissingAddressError,
   PledgeSettlementRoundNotFoundError,
   PledgeTransactionRevertedError,
+  PremiumChangedError,
   AddressBookNotFoundError,
   ContractNotDeployedError,
   InvalidAddressBookError,

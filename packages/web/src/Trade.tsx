@@ -3,6 +3,7 @@ import {
   type AddressBook,
   PledgeError,
   type PledgeErrorArgs,
+  PremiumChangedError,
   type PledgeErrorName,
   type SignedOrder,
   WAD,
@@ -10,13 +11,14 @@ import {
   fillOrder,
   getSeriesList,
   marginEngineAbi,
+  orderDigest,
   signOrder,
   simulateFill,
   verifyOrder,
 } from "@pledge/sdk";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { type Address, getAddress, parseUnits } from "viem";
+import { type Address, type Hash, getAddress, parseUnits } from "viem";
 import { useBlockNumber, useConnectorClient, usePublicClient } from "wagmi";
 
 import { TxStatus, type TxState, useLive } from "./live.js";
@@ -33,7 +35,21 @@ export const makerLabel = (account: AccountId) =>
 /** A checked order of the book: valid on chain now, with what is left of it. */
 interface BookOrder {
   signed: SignedOrder;
+  /** Its EIP-712 hash (`orderDigest`, the market's `orderHash`): the row's and the preview's key. */
+  key: Hash;
   remaining: bigint;
+}
+
+/** A fill previewed: the order as previewed (Fill sends this one), its size, block and premium. */
+interface Preview {
+  key: Hash;
+  signed: SignedOrder;
+  size: bigint;
+  blockNumber: bigint;
+  /** `simulateFill`'s premium (cash units); Fill stops if the chain's simulation moves another. */
+  premium: bigint;
+  text: string;
+  ok: boolean;
 }
 
 const seriesLabel = (s: { strikeWad: bigint; isCall: boolean; expiry: bigint }, name: string) =>
@@ -93,24 +109,31 @@ export function Trade({
       fetched.orders.map(async (signed): Promise<BookOrder | undefined> => {
         try {
           const check = await verifyOrder(publicClient, { signedOrder: signed, addressBook, blockNumber });
-          return check.valid ? { signed, remaining: check.remaining } : undefined;
+          return check.valid ? { signed, key: check.hash, remaining: check.remaining } : undefined;
         } catch {
           return undefined;
         }
       }),
     );
-    const orders = checked.filter((o): o is BookOrder => o !== undefined);
-    hidden += checked.length - orders.length;
+    // One row per order (EIP-712 hash): the same order under another signature is the same fill.
+    const seen = new Set<Hash>();
+    const orders: BookOrder[] = [];
+    for (const o of checked) {
+      if (o === undefined || seen.has(o.key)) continue;
+      seen.add(o.key);
+      orders.push(o);
+    }
+    hidden += checked.filter((o) => o === undefined).length;
     return { list, marks, orders, hidden };
   });
   const [fillText, setFillText] = useState("");
-  const [preview, setPreview] = useState<
-    { key: string; size: bigint; blockNumber: bigint; text: string; ok: boolean } | undefined
-  >();
+  const [preview, setPreview] = useState<Preview | undefined>();
   const [tx, setTx] = useState<TxState>({ kind: "idle" });
   const [sign, setSign] = useState({ series: "", side: "sell", size: "1", price: "" });
 
-  const keyOf = (o: SignedOrder) => `${o.order.account}-${o.order.nonce}-${o.signature.slice(0, 10)}`;
+  // The order's EIP-712 hash, not a prefix of its signature: a maker can make two orders share
+  // an account, a nonce and a signature prefix, and swap one for the other (rv18b RV18b-3).
+  const keyOf = (o: SignedOrder): Hash => orderDigest(o.order, addressBook);
   const fillSize = () => {
     try {
       const size = parseUnits(fillText.trim(), 18);
@@ -122,7 +145,7 @@ export function Trade({
 
   async function previewFill(signed: SignedOrder) {
     const size = fillSize();
-    const base = { key: keyOf(signed), size: size ?? 0n, blockNumber: 0n };
+    const base = { key: keyOf(signed), signed, size: size ?? 0n, blockNumber: 0n, premium: 0n };
     if (size === undefined)
       return setPreview({ ...base, text: "Enter a size in contracts, like 1 or 0.5.", ok: false });
     try {
@@ -140,7 +163,7 @@ export function Trade({
         ? `You ${takerPays ? "pay" : "receive"} ${units(sim.premium, cash.decimals, cash.symbol)} premium and a ` +
           `${units(sim.takerFee, cash.decimals, cash.symbol)} fee for ${units(size, 18)} contracts; the margin check passes.`
         : predictedSentence(sim.error!, addressBook);
-      setPreview({ ...base, blockNumber, text, ok: sim.accepted });
+      setPreview({ ...base, blockNumber, premium: sim.premium, text, ok: sim.accepted });
     } catch (error) {
       setPreview({ ...base, text: errorSentence(error, addressBook), ok: false });
     }
@@ -158,18 +181,22 @@ export function Trade({
 
   async function fill(signed: SignedOrder) {
     const previewed = fillable(signed);
-    // Exactly the previewed size, never the one typed after it (Fill is disabled without one).
+    // Exactly the previewed order and size, never the row's or the size typed after it (Fill is
+    // disabled without a preview of this order).
     if (previewed === undefined) return setTx({ kind: "failed", text: "Preview this fill first." });
-    const size = previewed.size;
+    const { size, premium } = previewed;
+    const cash = addressBook.cash;
     if (!signer) return setTx({ kind: "failed", text: "The wallet is not ready: connect again." });
     setTx({ kind: "pending", text: `Filling ${units(size, 18)} contracts…` });
     try {
       const { receipt, result } = await fillOrder(signer, {
         publicClient,
         addressBook,
-        signedOrder: signed,
+        signedOrder: previewed.signed,
         takerAccount: account,
         fillSize: size,
+        // The market's simulation just before sending must move the premium previewed.
+        expectedPremium: premium,
       });
       setTx({
         kind: "confirmed",
@@ -177,7 +204,15 @@ export function Trade({
       });
       setPreview(undefined);
     } catch (error) {
-      setTx({ kind: "failed", text: errorSentence(error, addressBook) });
+      setTx({
+        kind: "failed",
+        text:
+          error instanceof PremiumChangedError
+            ? `Not sent: the fill would now move ${units(error.actual, cash.decimals, cash.symbol)} premium, not the ` +
+              `${units(error.expected, cash.decimals, cash.symbol)} previewed. Preview again.`
+            : errorSentence(error, addressBook),
+      });
+      if (error instanceof PremiumChangedError) setPreview(undefined);
     } finally {
       await queryClient.invalidateQueries();
     }
@@ -294,9 +329,8 @@ export function Trade({
             </tr>
           </thead>
           <tbody>
-            {others.map(({ signed: o, remaining }, i) => {
+            {others.map(({ signed: o, key, remaining }, i) => {
               const s = data.list.find((x) => x.seriesId === o.order.seriesId);
-              const key = keyOf(o);
               return (
                 <tr key={key} data-testid={`order-${i}`}>
                   <td>{s ? seriesLabel(s, nameOf(s.underlyingIndex)) : o.order.seriesId.toString()}</td>
@@ -351,10 +385,10 @@ export function Trade({
               </tr>
             </thead>
             <tbody>
-              {mine.map(({ signed: o, remaining }, i) => {
+              {mine.map(({ signed: o, key, remaining }, i) => {
                 const s = data!.list.find((x) => x.seriesId === o.order.seriesId);
                 return (
-                  <tr key={keyOf(o)} data-testid={`my-order-${i}`}>
+                  <tr key={key} data-testid={`my-order-${i}`}>
                     <td>{s ? seriesLabel(s, nameOf(s.underlyingIndex)) : o.order.seriesId.toString()}</td>
                     <td>
                       <code>{makerLabel(o.order.account)}</code>

@@ -81,5 +81,5 @@ export async function postOrder(signed: SignedOrder): Promise<void> {
     body: JSON.stringify(orderToJson(signed)),
     signal: AbortSignal.timeout(5_000),
   });
-  if (!response.ok) throw new Error(`the order server refused the order: ${await response.text()}`);
+  if (!response.ok) throw new Error(`The order server refused the order: ${await response.text()}`);
 }

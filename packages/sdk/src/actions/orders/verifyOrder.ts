@@ -1,17 +1,29 @@
-import { type Address, type Hash, type Hex, type ReadContractErrorType, hashTypedData, recoverAddress } from "viem";
-import { getBlock, getCode, readContract } from "viem/actions";
+import {
+  type Address,
+  type Hash,
+  type Hex,
+  type ReadContractErrorType,
+  encodeFunctionData,
+  hashTypedData,
+  recoverAddress,
+} from "viem";
+import { call, getBlock, getCode, readContract } from "viem/actions";
 
-import { collateralVaultAbi } from "../../abis/index.js";
+import { collateralVaultAbi, optionMarketAbi } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, assertChain } from "../../internal/actions.js";
 import { type Order, type SignedOrder, orderDomain, orderTypes } from "../../orders/typedData.js";
+import { decodeSeries } from "../../math/series.js";
 import { getOrderStatus } from "./getOrderStatus.js";
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 const MAX_INT256 = (1n << 255n) - 1n;
-/** `IERC1271.isValidSignature`'s magic value. */
-const ERC1271_MAGIC = "0x1626ba7e";
+/**
+ * The return word OpenZeppelin's `SignatureChecker` requires of `IERC1271.isValidSignature`: the
+ * magic value `0x1626ba7e` and 28 zero bytes, compared as one 32-byte word (rv18b RV18b-1).
+ */
+const ERC1271_MAGIC_WORD = `0x1626ba7e${"0".repeat(56)}`;
 const erc1271Abi = [
   {
     type: "function",
@@ -98,14 +110,20 @@ export async function verifyOrderSignature(
   const code = await getCode(client, { address: owner, ...at });
   if (code === undefined || code === "0x") return false;
   try {
-    const magic = await readContract(client, {
-      address: owner,
-      abi: erc1271Abi,
-      functionName: "isValidSignature",
-      args: [hash, signedOrder.signature],
+    // As `SignatureChecker.isValidERC1271SignatureNowCalldata`: a staticcall from the market, at
+    // least 32 bytes back, and the first word equal to the magic value with a zero tail (viem's
+    // `bytes4` decoding would ignore the tail).
+    const { data } = await call(client, {
+      account: addressBook.contracts.OptionMarket,
+      to: owner,
+      data: encodeFunctionData({
+        abi: erc1271Abi,
+        functionName: "isValidSignature",
+        args: [hash, signedOrder.signature],
+      }),
       ...at,
     });
-    return magic.toLowerCase() === ERC1271_MAGIC;
+    return data !== undefined && data.length >= 66 && data.slice(0, 66).toLowerCase() === ERC1271_MAGIC_WORD;
   } catch {
     return false;
   }
@@ -129,7 +147,16 @@ async function recoverSigner(hash: Hash, signature: Hex): Promise<Address | unde
 export interface VerifyOrderParameters extends VerifyOrderSignatureParameters {}
 
 /** Why an order cannot be filled, as `verifyOrder` finds it. */
-export type OrderProblem = "outOfRange" | "invalidSignature" | "cancelled" | "expired" | "nonceTooLow" | "filled";
+export type OrderProblem =
+  | "outOfRange"
+  | "invalidSignature"
+  | "cancelled"
+  | "expired"
+  | "nonceTooLow"
+  | "feeAccount"
+  | "seriesNotFound"
+  | "seriesExpired"
+  | "filled";
 
 export type VerifyOrderReturnType =
   { valid: true; hash: Hash; remaining: bigint } | { valid: false; hash: Hash | undefined; problem: OrderProblem };
@@ -137,11 +164,13 @@ export type VerifyOrderReturnType =
 export type VerifyOrderErrorType = PledgeErrorType | ReadContractErrorType;
 
 /**
- * Whether a signed order from an order book can be filled at all, before anyone previews it: its
- * fields fit their types, it is signed for this chain and market by its owner or an operator
- * (`verifyOrderSignature`), and it is neither cancelled, expired, below the account's minimum
- * nonce nor fully filled (`getOrderStatus`); `remaining` is what is left. Margin is not judged
- * (`simulateFill` does that for a given taker and size).
+ * Whether a signed order from an order book can be filled at all, before anyone previews it, with
+ * the order-only checks of `OptionMarket.fill` in its order: its fields fit their types; it is not
+ * cancelled, expired or below the account's minimum nonce (`getOrderStatus`); its maker is not the
+ * market's fee account; its series exists and has not expired at the block read; something is left
+ * (`remaining`); and it is signed for this chain and market by its owner, an operator the owner
+ * approved, or the owner's ERC-1271 check (`verifyOrderSignature`). What depends on the taker —
+ * who, how much, margin — is left to `simulateFill`.
  *
  * @example
  * const check = await verifyOrder(publicClient, { signedOrder, addressBook });
@@ -150,13 +179,27 @@ export type VerifyOrderErrorType = PledgeErrorType | ReadContractErrorType;
  */
 export async function verifyOrder(client: ReadClient, params: VerifyOrderParameters): Promise<VerifyOrderReturnType> {
   const { signedOrder, addressBook } = params;
-  if (!orderInRange(signedOrder.order)) return { valid: false, hash: undefined, problem: "outOfRange" };
+  const { order } = signedOrder;
+  if (!orderInRange(order)) return { valid: false, hash: undefined, problem: "outOfRange" };
   await assertChain(client, addressBook);
-  const blockNumber = params.blockNumber ?? (await getBlock(client)).number;
-  const hash = orderDigest(signedOrder.order, addressBook);
+  const block = await getBlock(client, params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber });
+  const blockNumber = block.number;
+  const hash = orderDigest(order, addressBook);
+  const market = { address: addressBook.contracts.OptionMarket, abi: optionMarketAbi, blockNumber } as const;
+  const [status, feeAccount, seriesExists] = await Promise.all([
+    getOrderStatus(client, { order, addressBook, blockNumber }),
+    readContract(client, { ...market, functionName: "feeAccount" }),
+    readContract(client, { ...market, functionName: "seriesExists", args: [order.seriesId] }),
+  ]);
+  // `_checkFill`: cancelled, expired, nonce, (taker, self-trade,) fee account, series, overfill.
+  if (status.state === "cancelled" || status.state === "expired" || status.state === "nonceTooLow")
+    return { valid: false, hash, problem: status.state };
+  if (feeAccount !== 0n && order.account === feeAccount) return { valid: false, hash, problem: "feeAccount" };
+  if (!seriesExists) return { valid: false, hash, problem: "seriesNotFound" };
+  if (block.timestamp >= decodeSeries(order.seriesId).expiry) return { valid: false, hash, problem: "seriesExpired" };
+  if (status.state === "filled") return { valid: false, hash, problem: "filled" };
+  // `fill` checks the signature after `_checkFill`.
   if (!(await verifyOrderSignature(client, { signedOrder, addressBook, blockNumber })))
     return { valid: false, hash, problem: "invalidSignature" };
-  const status = await getOrderStatus(client, { order: signedOrder.order, addressBook, blockNumber });
-  if (status.state !== "open") return { valid: false, hash, problem: status.state };
   return { valid: true, hash, remaining: status.remaining };
 }
