@@ -115,6 +115,8 @@ export function createKeeper(options: KeeperOptions): Keeper {
     fullConfirmEvery: options.fullConfirmEvery ?? 10,
     priceMoveWad: options.priceMoveWad ?? 10n ** 16n,
     cashDecimals: book.cash.decimals,
+    // An index behind the head misses the unconfirmed events: value on chain (review rv19v F5).
+    localValuation: (options.confirmations ?? 0) === 0,
   });
   const indexer = createIndexer({
     source: chainSourceOf(publicClient),
