@@ -76,6 +76,7 @@ function fixedPlanner(accounts: bigint[]) {
   );
   const planner: Planner = {
     changed: () => {},
+    disagreed: () => {},
     reset: () => {},
     plan: async () => accounts,
     // No local valuation: every account is read on chain.

@@ -52,6 +52,7 @@ describe("review r14b (fixed): the planned limit's learnt gas per bid", () => {
     });
     const planner: Planner = {
       changed: () => {},
+      disagreed: () => {},
       reset: () => {},
       plan: async () => states.map((s) => s.account),
       value: (selected) => ({ local: [], chain: [...selected] }),

@@ -1,6 +1,6 @@
 import { type Address, type Hash, type Log, type PublicClient, parseEventLogs } from "viem";
 
-import { collateralVaultAbi, liquidatorAbi, optionMarketAbi } from "@pledge/sdk";
+import { collateralVaultAbi, liquidatorAbi, marginEngineAbi, optionMarketAbi } from "@pledge/sdk";
 import { withBackoff } from "./executor.js";
 import { type IndexChanges, type KeeperIndex, type KeeperStore, emptyIndex } from "./store.js";
 import { BigIntMap, BigIntSet } from "./bigintKeys.js";
@@ -55,7 +55,7 @@ export interface IndexerOptions {
   source: ChainSource;
   chainId: number;
   deployedAtBlock: bigint;
-  /** The contracts whose events are indexed: the vault, the market and the liquidator. */
+  /** The contracts whose events are indexed: the vault, the market, the liquidator and the margin engine (`MarginModeSet`). */
   addresses: readonly Address[];
   listener: IndexListener;
   /** The keeper's database: each block range is committed with the cursor; a restart resumes from it. */
@@ -90,8 +90,9 @@ const indexedEvents = [
   "AuctionStarted",
   "AuctionEnded",
   "Bid",
+  "MarginModeSet",
 ] as const;
-const indexAbi = [...collateralVaultAbi, ...optionMarketAbi, ...liquidatorAbi];
+const indexAbi = [...collateralVaultAbi, ...optionMarketAbi, ...liquidatorAbi, ...marginEngineAbi];
 
 /**
  * The keeper's indexer: accounts, series holders and open auctions from the vault's, market's
@@ -183,6 +184,10 @@ export function createIndexer(options: IndexerOptions): Indexer {
           break;
         case "Bid":
           listener.bid(event.args.account, event.blockNumber, event.args.bidderAccount);
+          break;
+        case "MarginModeSet":
+          // The mode changes the valuation without positions too (haircuts vs scenarios on collateral).
+          if (current.accounts.has(event.args.account)) listener.changed(event.args.account);
           break;
       }
     }

@@ -65,7 +65,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
   const { publicClient, walletClient } = countingClients(options.publicClient, options.walletClient, stats.rpcCall);
   const store = options.storePath === undefined ? undefined : openStore(options.storePath);
   const enabled = { liquidate: true, settle: true, marginCalls: true, backstop: true, ...options.jobs };
-  const { CollateralVault: vault, OptionMarket: market, Liquidator: liquidator } = book.contracts;
+  const { CollateralVault: vault, OptionMarket: market, Liquidator: liquidator, MarginEngine: engine } = book.contracts;
   const sender: Sender = createSender({
     publicClient,
     walletClient,
@@ -115,12 +115,14 @@ export function createKeeper(options: KeeperOptions): Keeper {
     fullConfirmEvery: options.fullConfirmEvery ?? 10,
     priceMoveWad: options.priceMoveWad ?? 10n ** 16n,
     cashDecimals: book.cash.decimals,
+    // An index behind the head misses the unconfirmed events: value on chain (review rv19v F5).
+    localValuation: (options.confirmations ?? 0) === 0,
   });
   const indexer = createIndexer({
     source: chainSourceOf(publicClient),
     chainId: book.chainId,
     deployedAtBlock: BigInt(book.deployedAtBlock),
-    addresses: [vault, market, liquidator],
+    addresses: [vault, market, liquidator, engine],
     store,
     confirmations: options.confirmations,
     maxLogRange: options.maxLogRange,

@@ -61,12 +61,17 @@ export function createLocalBook(client: PublicClient, addressBook: AddressBook):
     priceMoveWad: 2n ** 255n,
     cashDecimals: addressBook.cash.decimals,
   });
-  const { CollateralVault: vault, OptionMarket: market, Liquidator: liquidator } = addressBook.contracts;
+  const {
+    CollateralVault: vault,
+    OptionMarket: market,
+    Liquidator: liquidator,
+    MarginEngine: engine,
+  } = addressBook.contracts;
   const indexer = createIndexer({
     source: chainSourceOf(client),
     chainId: addressBook.chainId,
     deployedAtBlock: BigInt(addressBook.deployedAtBlock),
-    addresses: [vault, market, liquidator],
+    addresses: [vault, market, liquidator, engine],
     listener: {
       changed: planner.changed,
       auctionStarted: () => {},

@@ -29,6 +29,12 @@ export interface PlannerOptions extends ConfirmationPolicy {
   /** Confirm every account when a spot or vol moved more than this (WAD, relative) since the last full pass. */
   priceMoveWad: bigint;
   cashDecimals: number;
+  /**
+   * Value accounts locally (`value`, `inputs`). Default true. The keeper turns it off when its
+   * index stays `confirmations` blocks behind the head (its cached holdings would miss the
+   * unconfirmed events while prices are read at the head): every account is then left to the chain.
+   */
+  localValuation?: boolean;
 }
 
 /**
@@ -40,6 +46,11 @@ export interface PlannerOptions extends ConfirmationPolicy {
 export interface Planner {
   /** The account's holdings changed: re-read them next tick. */
   changed(account: bigint): void;
+  /**
+   * A cross-check found the local valuation of `account` wrong: it is valued on chain until its
+   * holdings are re-read (next tick), and the market parameters are re-read next tick.
+   */
+  disagreed(account: bigint): void;
   /** The index was rebuilt: forget everything derived from the old one. */
   reset(): void;
   /** The accounts to confirm at `block`. */
@@ -127,9 +138,25 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
   let tick: { market: MarketInputs; cash: CashState | undefined } | undefined;
   /** The protocol's own accounts, valued on chain only (re-read with the parameters). */
   let chainOnly = new BigIntSet();
+  /** A cross-check disagreed: re-read the market parameters next tick. */
+  let rereadParameters = false;
+  const localValuation = options.localValuation ?? true;
+  /** Left to the chain: the protocol's own accounts and those whose holdings must be re-read. */
+  const leftToChain = { has: (account: bigint) => chainOnly.has(account) || dirty.has(account) };
+  async function readParameters(block: bigint): Promise<GetMarketParametersReturnType> {
+    const read = await readers.marketParameters(block);
+    chainOnly = new BigIntSet(await readers.protectedAccounts(block));
+    parameters = read;
+    rereadParameters = false;
+    return read;
+  }
 
   return {
     changed: (account) => void dirty.add(account),
+    disagreed(account) {
+      dirty.add(account);
+      rereadParameters = true;
+    },
     reset() {
       holdings.clear();
       dirty.clear();
@@ -141,14 +168,16 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
       const accounts = [...index.accounts];
       for (const account of accounts) if (!holdings.has(account)) dirty.add(account);
       let full = ticksSinceFull + 1 >= options.fullConfirmEvery;
-      // Re-read on full passes, and when a series of an underlying not read yet appeared.
+      // Re-read on every full pass (a price-move one too, below), after a cross-check disagreed,
+      // and when a series of an underlying not read yet appeared.
       const known = parameters;
-      const current =
-        known !== undefined && !full && [...underlyingsHeld(index, holdings)].every((i) => known.underlyings.has(i))
+      let current =
+        known !== undefined &&
+        !full &&
+        !rereadParameters &&
+        [...underlyingsHeld(index, holdings)].every((i) => known.underlyings.has(i))
           ? known
-          : await readers.marketParameters(block);
-      if (current !== known) chainOnly = new BigIntSet(await readers.protectedAccounts(block));
-      parameters = current;
+          : await readParameters(block);
       const underlyingAssets = [...current.underlyings.values()].map((u) => u.asset);
       const refresh = [...dirty];
       const {
@@ -178,12 +207,18 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
         for (const [account, held] of holdings) if (held.cashEpoch !== (cash.market.epoch ?? 0n)) dirty.add(account);
       }
 
+      const keyed = priceKeysOf(prices);
+      if (!full && pricesMoved(lastFullPrices, keyed, options.priceMoveWad)) {
+        full = true;
+        // A price-move pass values everyone: with the parameters of this block (review rv19v F2:
+        // in a crash every pass is one, and a haircut raised meanwhile was never seen). An asset
+        // new in them has no price read this tick: 0, so what needs it is left to the chain.
+        if (current === known) current = await readParameters(block);
+      }
       const started = performance.now();
       const market = marketInputsOf(current, prices, timestamp, options.cashDecimals);
       tick = { market, cash };
       const ranked = rankAccounts(accounts, holdings, market);
-      const keyed = priceKeysOf(prices);
-      if (!full && pricesMoved(lastFullPrices, keyed, options.priceMoveWad)) full = true;
       const always = new BigIntSet([...watched, ...index.auctions]);
       const selected = full ? accounts : selectForConfirmation(ranked, options, always);
       stats.ranked(ranked.length, performance.now() - started);
@@ -203,12 +238,12 @@ export function createPlanner(readers: Readers, stats: Stats, options: PlannerOp
       }
     },
     value(accounts) {
-      if (tick === undefined) return { local: [], chain: [...accounts] };
-      const { states, chain } = valueLocally(accounts, holdings, tick.market, tick.cash, chainOnly);
+      if (tick === undefined || !localValuation) return { local: [], chain: [...accounts] };
+      const { states, chain } = valueLocally(accounts, holdings, tick.market, tick.cash, leftToChain);
       return { local: states, chain };
     },
     inputs: (account) =>
-      tick === undefined || chainOnly.has(account)
+      tick === undefined || !localValuation || leftToChain.has(account)
         ? undefined
         : exactInputsOf(holdings.get(account), tick.market, tick.cash),
     holdings: () => holdings,

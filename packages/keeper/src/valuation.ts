@@ -20,9 +20,9 @@ import { marginInputsOf } from "./ranking.js";
  *
  * What the cache cannot give exactly is left to the chain (`undefined`): holdings never read or
  * read without shares, shares read in an older cash epoch (a loss that ended the epoch converted
- * every positive balance), an expired position (its settlement price is not cached), a price a
- * position or a held collateral needs that the oracle refused (the engine would revert), and the
- * accounts in `chainOnly` (the protocol's own: the insurance account's stored shares grow with
+ * every positive balance), an expired position (its settlement price is not cached), a price
+ * (spot, or a live position's vol) a position or a held collateral needs that the oracle refused
+ * (the engine would revert), and the accounts in `chainOnly` (the protocol's own: the insurance account's stored shares grow with
  * every accrual's reserve, the settlement account's cash is raw).
  */
 
@@ -46,7 +46,8 @@ export function exactInputsOf(
     const { expiry, underlyingIndex } = decodeSeries(p.seriesId);
     if (expiry <= market.timestamp) return undefined;
     const u = market.underlyings.get(underlyingIndex);
-    if (u === undefined || u.spotWad === 0n) return undefined;
+    // A refused spot or vol: the engine's `_markOf` reverts for this account.
+    if (u === undefined || u.spotWad === 0n || u.volWad === 0n) return undefined;
   }
   for (const [i, amount] of holdings.balances.entries()) {
     const c = market.collateral[i];
@@ -71,7 +72,7 @@ export function valueLocally(
   holdings: ReadonlyMap<bigint, AccountHoldings>,
   market: MarketInputs,
   cash: CashState | undefined,
-  chainOnly: ReadonlySet<bigint> = new Set(),
+  chainOnly: Pick<ReadonlySet<bigint>, "has"> = new Set(),
 ): { states: AccountMarginState[]; chain: bigint[] } {
   const states: AccountMarginState[] = [];
   const chain: bigint[] = [];

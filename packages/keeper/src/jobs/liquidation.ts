@@ -125,27 +125,47 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   const { liquidator, bidderAccount } = options;
   const inMarginCall = new BigIntSet();
   const crossCheckSample = options.crossCheckSample ?? 8;
-  /** Where the next tick's rotating cross-check sample starts among the accounts valued locally. */
+  /**
+   * Where the next tick's cross-check sample starts in the index's account order (insertion order:
+   * stable, new accounts at the end), whatever each tick selected: every account valued locally is
+   * cross-checked at least every ceil(N / crossCheckSample) ticks (review rv19v F1).
+   */
   let sampleCursor = 0;
+
+  /** The next `crossCheckSample` accounts of the index from the cursor, the cursor moved past them. */
+  function nextSample(index: Parameters<Job["run"]>[0]["index"]): bigint[] {
+    const all = [...index.accounts];
+    if (all.length === 0) return [];
+    const n = Math.min(crossCheckSample, all.length);
+    const start = sampleCursor % all.length;
+    sampleCursor = (start + n) % all.length;
+    return Array.from({ length: n }, (_, i) => all[(start + i) % all.length]!);
+  }
 
   /**
    * The states the job works with, in the order of `accounts`: each valued locally where the
    * planner can (`Planner.value`), cross-checked on chain for every account the job may act on
-   * (below MM, or under auction) and for a rotating sample of the rest; the others, and any
-   * whose cross-check differs, as the chain's `accountsMargin` gives them. A difference is an
-   * error (`pledge_keeper_valuation_mismatch_total`): the chain's state is used for that account.
+   * (below MM, or under auction) and for a sample of every indexed account walked in turn; the
+   * others, and any whose cross-check differs, as the chain's `accountsMargin` gives them. A
+   * difference is an error (`pledge_keeper_valuation_mismatch_total`): the chain's state is used
+   * for that account (a sampled account outside `accounts` is added to the states), the planner
+   * re-reads its holdings and the market parameters (`Planner.disagreed`).
    */
   async function valueAccounts(index: Parameters<Job["run"]>[0]["index"], accounts: bigint[], block: bigint) {
     const { local, chain } = planner.value(accounts);
     // Acted on: below MM (an auction to start, a bid) or under auction. A margin call is only logged.
     const actsOn = (s: AccountMarginState) => s.health >= Health.LIQUIDATABLE || index.auctions.has(s.account);
     const acted = local.filter(actsOn);
-    const rest = local.filter((s) => !actsOn(s));
-    const sample: typeof local = [];
-    for (let i = 0; i < Math.min(crossCheckSample, rest.length); i++) {
-      sample.push(rest[(sampleCursor + i) % rest.length]!);
-    }
-    sampleCursor = rest.length === 0 ? 0 : (sampleCursor + sample.length) % rest.length;
+    const selected = new BigIntSet(accounts);
+    const inActed = new BigIntSet(acted.map((s) => s.account));
+    const localOf = new BigIntMap<AccountMarginState>(local.map((s) => [s.account, s]));
+    const sampled = nextSample(index).filter((a) => !inActed.has(a));
+    const unselected = sampled.filter((a) => !selected.has(a));
+    for (const state of planner.value(unselected).local) localOf.set(state.account, state);
+    const sample = sampled.flatMap((a) => {
+      const state = localOf.get(a);
+      return state === undefined ? [] : [state];
+    });
     const checked = [...acted, ...sample];
     const read = [...chain, ...checked.map((s) => s.account)];
     const chunks = chunkByGas(read, planner.holdings(), options.marginChunkSize, options.marginGasPerCall);
@@ -159,6 +179,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     const onChain = new BigIntMap<AccountMarginState>(confirmation.states.map((s) => [s.account, s]));
     const byAccount = new BigIntMap<AccountMarginState>(confirmation.states.map((s) => [s.account, s]));
     for (const state of local) byAccount.set(state.account, state);
+    const extra: bigint[] = [];
     for (const state of checked) {
       const truth = onChain.get(state.account);
       const fields = truth === undefined ? ["unvalued"] : marginDifference(state, truth);
@@ -177,8 +198,11 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       // Refused by the engine (left out, as `unvalued`), or its state instead of ours.
       if (truth === undefined) byAccount.delete(state.account);
       else byAccount.set(state.account, truth);
+      planner.disagreed(state.account);
+      // A sampled account outside the selection joins it, with the chain's state.
+      if (!selected.has(state.account) && truth !== undefined) extra.push(state.account);
     }
-    const states = accounts.flatMap((account) => {
+    const states = [...accounts, ...extra].flatMap((account) => {
       const state = byAccount.get(account);
       return state === undefined ? [] : [state];
     });
@@ -542,7 +566,8 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     async run({ index, block, timestamp }) {
       const report = emptyReport("liquidation");
       const accounts = await planner.plan(index, block, timestamp);
-      if (accounts.length === 0) return report;
+      // Nothing selected still cross-checks the tick's sample (review rv19v F1).
+      if (accounts.length === 0 && (crossCheckSample === 0 || index.accounts.size === 0)) return report;
       const confirmation = await valueAccounts(index, accounts, block);
       const { bidderExcessIM, auctionParams, states } = confirmation;
       const unvalued = confirmation.unvalued ?? [];
