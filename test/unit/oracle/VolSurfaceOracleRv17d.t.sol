@@ -15,6 +15,7 @@ import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 /// an underlying holds at most 64 live ones, so the whole live term structure always moves in one
 /// post. V1: `volAt` divided w by expiry − now while the change rule annualises by expiry − the
 /// post's timestamp, so reads drifted up between posts; it now returns the posted annualised vol.
+/// Review rv17e (T1): a post adding a new expiry before an update in force is capped too.
 contract VolSurfaceOracleRv17dTest is Test {
     /// 2023-11-15 04:00 UTC; day 19,676 is bit 220 of bitmap word 76, so a year of expiries spans
     /// words 76–78.
@@ -355,5 +356,57 @@ contract VolSurfaceOracleRv17dTest is Test {
                 sigma: 0.1e18,
                 confidence: 1e18
             });
+    }
+
+    // ================================================================ rv17e
+
+    /// Gas of the largest post: 64 first posts of the S1 SSVI surface (wings, not flat), and a
+    /// whole-surface skew move ten minutes later, both 2-of-3. Logged, bounded by 10M (a block).
+    function test_rv17e_sound_gasOf64ExpiryPostsFitsABlock() public {
+        IVolSurfaceOracle.SurfacePost memory p = _ssviPost(1, 64, T0, -0.3e18);
+        bytes[] memory sigs = _sigs(p);
+        uint256 g = gasleft();
+        oracle.post(p, sigs);
+        g -= gasleft();
+        emit log_named_uint("64 first posts, execution gas", g);
+        assertLt(g, 10_000_000);
+        vm.warp(T0 + 2 hours);
+        p = _ssviPost(1, 64, block.timestamp, -0.35e18);
+        sigs = _sigs(p);
+        g = gasleft();
+        oracle.post(p, sigs);
+        g -= gasleft();
+        emit log_named_uint("64 updates (skew move), execution gas", g);
+        assertLt(g, 10_000_000);
+    }
+
+    /// Gas of a one-expiry first post where the count reads three cold bitmap words (T0's first
+    /// live day is bit 221 of word 76, the horizon ends in word 78), with neighbours in the
+    /// far words: execution gas (no 21k base, no calldata).
+    function test_rv17e_sound_gasOneExpiryFirstPostThreeWords() public {
+        _post(_flatPost(1, 1));
+        _post(_flatPost(364, 1));
+        IVolSurfaceOracle.SurfacePost memory p = _flatPost(200, 1);
+        bytes[] memory sigs = _sigs(p);
+        uint256 g = gasleft();
+        oracle.post(p, sigs);
+        g -= gasleft();
+        emit log_named_uint("one expiry first post between far neighbours, execution gas", g);
+        assertLt(g, 120_000 - 21_000);
+    }
+
+    /// rv17e T1 (test gap): a post that adds a new expiry and then updates one in force (any
+    /// whole-surface post whose new expiry is not its last member, e.g. a new front or a new
+    /// weekly between dailies) must still be capped. Passes on HEAD;
+    /// fails on the mutant `added = _store(...)` (last member decides), which every rv17d test
+    /// lets through: none posts a new expiry together with updates.
+    function test_rv17e_T1_newExpiryBeforeAnUpdateIsCapped() public {
+        _post(_flatPost(2, 64)); // days 2–65: the cap
+        vm.warp(T0 + 1 hours);
+        IVolSurfaceOracle.SurfacePost memory p = _flatPost(1, 2); // day 1 new, day 2 an update
+        bytes[] memory sigs = _sigs(p);
+        vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceTooManyExpiries.selector, 65, 64));
+        oracle.post(p, sigs);
+        assertEq(oracle.liveExpiryCount(WETH), 64);
     }
 }
