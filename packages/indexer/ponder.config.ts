@@ -72,5 +72,16 @@ export default createConfig({
       }),
       startBlock,
     },
+    // The signed volatility surfaces (issue 17), when the deployment has the oracle.
+    ...(contracts.VolSurfaceOracle === undefined
+      ? {}
+      : {
+          VolSurfaceOracle: {
+            chain: "pledge" as const,
+            abi: indexedAbis.VolSurfaceOracle,
+            address: contracts.VolSurfaceOracle,
+            startBlock,
+          },
+        }),
   },
 });

@@ -8,6 +8,7 @@ import {
   marginEngineAbi,
   optionMarketAbi,
   portfolioManagerAbi,
+  volSurfaceOracleAbi,
 } from "../../sdk/src/abis/index.js";
 
 /** The ABI of each contract the indexer reads, by its name in the Ponder config. */
@@ -21,6 +22,9 @@ export const indexedAbis = {
   Backstop: backstopAbi,
   InsuranceFund: insuranceFundAbi,
   RateModel: kinkRateModelAbi,
+  // Only when the deployment has one (`contracts.VolSurfaceOracle`, issue 17): ponder.config.ts
+  // leaves it out otherwise, and src/index.ts registers only the configured contracts.
+  VolSurfaceOracle: volSurfaceOracleAbi,
 } as const;
 
 /** A contract name in the Ponder config. */

@@ -17,6 +17,7 @@ import {
 import type { Address, Hex } from "viem";
 
 import { collateralVaultAbi, marginEngineAbi } from "../../sdk/src/abis/index.js";
+import config from "../ponder.config.js";
 import { indexedEvents } from "../lib/abis.js";
 import { eventKind, jsonArgs } from "../lib/events.js";
 
@@ -371,6 +372,8 @@ async function recordLoss(context: Context, event: PledgeEvent, holder: bigint |
 }
 
 for (const { contract, event: name } of indexedEvents) {
+  // A contract the deployment does not have (an older book without the vol-surface oracle).
+  if (!(contract in config.contracts)) continue;
   const key = `${contract}:${name}`;
   const handle = handlers[key];
   // The event names are the ABIs' own, so Ponder's typed overloads are bypassed here only.
