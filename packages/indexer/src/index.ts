@@ -305,53 +305,45 @@ const handlers: Record<string, Handler> = {
   },
 
   "Backstop:AccountTakenOver": async (event, context) => {
-    await context.db.insert(backstopAction).values({
-      ...noBackstopDetail,
-      id: event.id,
-      kind: "takeover",
-      account: big(event, "account"),
+    await recordBackstopAction(context, event, "takeover", {
       valueWad: big(event, "valueWad"),
       lossWad: big(event, "lossToFundWad"),
       budgetLeftWad: big(event, "budgetLeftWad"),
-      ...at(event),
     });
   },
   "Backstop:Deleveraged": async (event, context) => {
-    await context.db.insert(backstopAction).values({
-      ...noBackstopDetail,
-      id: event.id,
-      kind: "deleverage",
-      account: big(event, "account"),
+    await recordBackstopAction(context, event, "deleverage", {
       holder: big(event, "holder"),
       seriesId: big(event, "seriesId"),
       contracts: big(event, "contracts"),
       priceWad: big(event, "priceWad"),
       lossWad: big(event, "lossWad"),
-      ...at(event),
     });
   },
   "Backstop:DeleverageSkipped": async (event, context) => {
-    await context.db.insert(backstopAction).values({
-      ...noBackstopDetail,
-      id: event.id,
-      kind: "deleverage-skipped",
-      account: big(event, "account"),
+    await recordBackstopAction(context, event, "deleverage-skipped", {
       holder: big(event, "holder"),
       reason: event.args.reason as Hex,
-      ...at(event),
     });
   },
   "Backstop:DebtAbsorbed": async (event, context) => {
-    await context.db.insert(backstopAction).values({
-      ...noBackstopDetail,
-      id: event.id,
-      kind: "debt-absorbed",
-      account: big(event, "account"),
+    await recordBackstopAction(context, event, "debt-absorbed", {
       amount: big(event, "amount"),
-      ...at(event),
     });
   },
 };
+
+/** One `backstop_action` row: the step's kind and account, the fields it reports, null for the rest. */
+async function recordBackstopAction(
+  context: Context,
+  event: PledgeEvent,
+  kind: string,
+  detail: Partial<typeof backstopAction.$inferInsert>,
+) {
+  await context.db
+    .insert(backstopAction)
+    .values({ ...noBackstopDetail, ...detail, id: event.id, kind, account: big(event, "account"), ...at(event) });
+}
 
 const noBackstopDetail = {
   holder: null,
