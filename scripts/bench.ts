@@ -269,15 +269,19 @@ for (const fn of ["gasCallPrice", "gasPutPrice", "gasCallDelta", "gasVega"] as c
 }
 
 // ---------------------------------------------------------------- liquidation
-// Thin accounts short 4 and 16 series, then a 40 % rally takes them under maintenance.
+// Thin accounts short 1, 4, 16, 64 and 128 series (the scale curve), then a 40 % rally takes them
+// under maintenance.
 const { liquidator, ethUsd, btcUsd, ethVol, btcVol, oracle } = contracts;
 const asBidder = { account: takerWallet.account };
 const liquidatable: Record<number, bigint> = {};
 await fund(accountId(takerWallet.account.address, 7n), takerWallet, parseUnits("1000000", 6));
-for (const size of [4, 16]) {
+const LIQUIDATION_SIZES = [1, 4, 16, 64, 128] as const;
+for (const size of LIQUIDATION_SIZES) {
   const account = accountId(trader, 2000n + BigInt(size));
   await fund(account, makerWallet, parseUnits("1000000", 6));
-  for (let i = 0; i < size; i++) await fill(account, accountId(takerWallet.account.address, 7n), seriesIds[i]!);
+  // The first series is a put, which a rally does not hurt: one position is a short call.
+  const held = size === 1 ? seriesIds.slice(1, 2) : seriesIds.slice(0, size);
+  for (const series of held) await fill(account, accountId(takerWallet.account.address, 7n), series);
   // Withdraw down to just above initial margin.
   const excess = await engine.read.excessInitial([account]);
   const spare = (excess * 99n) / 100n / 10n ** 12n;
@@ -286,7 +290,7 @@ for (const size of [4, 16]) {
 }
 await ethUsd.write.updateAnswer([(3_000n * 10n ** 8n * 14n) / 10n]);
 await btcUsd.write.updateAnswer([(60_000n * 10n ** 8n * 14n) / 10n]);
-for (const size of [4, 16]) {
+for (const size of LIQUIDATION_SIZES) {
   const account = liquidatable[size]!;
   await measure(`liquidator.startAuction, ${size} positions`, () => liquidator.write.startAuction([account]));
   const preview = await liquidator.read.previewBid([account, WAD]);
@@ -541,6 +545,38 @@ console.table(
   ),
 );
 
+// ---------------------------------------------------------------- scale curves (issue 19, item 3)
+// Gas against positions held, per check, as [positions, gas] points (a PORTFOLIO check allows at
+// most 48 positions: docs/portfolio-margin.md). `npm run bench:plot` draws them with the peers'
+// figures (docs/performance.md).
+const points = (sizes: readonly number[], row: (n: number) => string | undefined, from: Record<string, number>) =>
+  sizes.flatMap((n) => {
+    const key = row(n);
+    return key !== undefined && from[key] !== undefined ? [[n, from[key]] as [number, number]] : [];
+  });
+const SCALE = [1, 4, 16, 64, 128] as const;
+const bidRow = (n: number) => Object.keys(operations).find((k) => k.startsWith(`liquidator.bid, ${n} positions `));
+const scaleCurves = {
+  "standard margin check (engine.accountMargin)": points(
+    SCALE,
+    (n) => `engine.accountMargin, ${n} positions`,
+    marginView,
+  ),
+  "portfolio margin check (engine.accountMargin, PORTFOLIO)": points(
+    [1, 4, 16, 32, 48],
+    (n) => `engine.accountMargin, PORTFOLIO, ${n} positions`,
+    portfolioView,
+  ),
+  "market.fill (both sides at n positions)": points(
+    SCALE,
+    (n) => `market.fill at ${n} positions each side`,
+    operations,
+  ),
+  "liquidator.startAuction": points(SCALE, (n) => `liquidator.startAuction, ${n} positions`, operations),
+  "liquidator.bid": points(SCALE, bidRow, operations),
+};
+if (Object.values(scaleCurves).some((curve) => curve.length < 5)) throw new Error("a scale curve is missing a point");
+
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../bench/gas.json");
 await mkdir(path.dirname(out), { recursive: true });
 const snapshot = {
@@ -549,6 +585,7 @@ const snapshot = {
   marginView,
   portfolioView,
   blackScholes,
+  scaleCurves,
 };
 await writeFile(out, `${JSON.stringify(snapshot, null, 2)}\n`);
 await writeFile(
