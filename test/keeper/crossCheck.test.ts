@@ -3,16 +3,8 @@ import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 
 import pino from "pino";
-import { type Address, zeroAddress } from "viem";
 
-import {
-  type AccountMarginState,
-  type CashState,
-  type GetMarketParametersReturnType,
-  Health,
-  accountMargin,
-  asAccountId,
-} from "@pledge/sdk";
+import { type AccountMarginState, Health, accountMargin, asAccountId } from "@pledge/sdk";
 import { createExecute } from "../../packages/keeper/src/jobs/job.js";
 import { createLiquidationJob } from "../../packages/keeper/src/jobs/liquidation.js";
 import { createMetrics } from "../../packages/keeper/src/metrics.js";
@@ -22,51 +14,13 @@ import { createStats } from "../../packages/keeper/src/stats.js";
 import { emptyIndex } from "../../packages/keeper/src/store.js";
 import { fakeSender, minedAt } from "./helpers/fakes.js";
 import { auctionParams } from "./helpers/accounts.js";
+import { USDC, WAD, held, marketParams, pricesAt, zeroRateCash } from "./helpers/oneWethMarket.js";
 import { stubReaders } from "./helpers/stubReaders.js";
 
-const WAD = 10n ** 18n;
-const USDC = 10n ** 6n;
 const BIDDER = 99n;
-const usdc: Address = "0x00000000000000000000000000000000000000c1";
-const weth: Address = "0x00000000000000000000000000000000000000c2";
-const parameters: GetMarketParametersReturnType = {
-  collateral: [
-    { asset: usdc, decimals: 6, initialHaircutWad: 0n, maintenanceHaircutWad: 0n, delisted: false },
-    { asset: weth, decimals: 18, initialHaircutWad: WAD / 10n, maintenanceHaircutWad: WAD / 20n, delisted: false },
-  ],
-  underlyings: new Map([
-    [1, { asset: weth, params: { aIM: WAD / 5n, bIM: WAD / 10n, aMM: WAD / 8n, bMM: WAD / 16n } }],
-  ]),
-};
-const prices = {
-  spotWad: new Map([
-    [usdc, WAD],
-    [weth, 3_000n * WAD],
-  ]),
-  volWad: new Map([[weth, WAD / 2n]]),
-};
-/** The zero rate at index 1: shares are cash units. */
-const cash: CashState = {
-  market: {
-    supplyIndex: WAD,
-    debtIndex: WAD,
-    totalSupplyShares: 10n ** 12n,
-    totalDebtShares: 10n ** 10n,
-    rateModel: zeroAddress,
-    lastAccrual: 0n,
-    lastRate: 0n,
-    epoch: 0n,
-  },
-  borrowRate: 0n,
-  reserveShareWad: 0n,
-};
-/** 1 WETH beside `usd` of cash (negative: owed). */
-const held = (usd: bigint): AccountHoldings => ({
-  cash: usd * USDC,
-  cashShares: usd * USDC,
-  balances: [0n, WAD],
-  positions: [],
-});
+const parameters = marketParams();
+const prices = pricesAt();
+const cash = zeroRateCash;
 
 /**
  * Issue 19: the keeper cross-checks its local valuation on chain for every account it acts on and

@@ -2,11 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import pino from "pino";
-import { type Address, zeroAddress } from "viem";
 
 import {
   type AccountMarginState,
-  type CashState,
   type GetMarketParametersReturnType,
   Health,
   accountMargin,
@@ -23,56 +21,12 @@ import { emptyIndex } from "../../packages/keeper/src/store.js";
 import { exactInputsOf } from "../../packages/keeper/src/valuation.js";
 import { fakeSender, minedAt } from "./helpers/fakes.js";
 import { auctionParams } from "./helpers/accounts.js";
+import { WAD, held, marketParams, pricesAt, usdc, weth, zeroRateCash } from "./helpers/oneWethMarket.js";
 import { stubReaders } from "./helpers/stubReaders.js";
 
-const WAD = 10n ** 18n;
-const USDC = 10n ** 6n;
 const BIDDER = 99_999n;
-const usdc: Address = "0x00000000000000000000000000000000000000c1";
-const weth: Address = "0x00000000000000000000000000000000000000c2";
-const params = (mmHaircut: bigint): GetMarketParametersReturnType => ({
-  collateral: [
-    { asset: usdc, decimals: 6, initialHaircutWad: 0n, maintenanceHaircutWad: 0n, delisted: false },
-    {
-      asset: weth,
-      decimals: 18,
-      initialHaircutWad: mmHaircut > WAD / 10n ? mmHaircut : WAD / 10n,
-      maintenanceHaircutWad: mmHaircut,
-      delisted: false,
-    },
-  ],
-  underlyings: new Map([
-    [1, { asset: weth, params: { aIM: WAD / 5n, bIM: WAD / 10n, aMM: WAD / 8n, bMM: WAD / 16n } }],
-  ]),
-});
-const pricesAt = (wethUsd: bigint) => ({
-  spotWad: new Map([
-    [usdc, WAD],
-    [weth, wethUsd * WAD],
-  ]),
-  volWad: new Map([[weth, WAD / 2n]]),
-});
-const cash: CashState = {
-  market: {
-    supplyIndex: WAD,
-    debtIndex: WAD,
-    totalSupplyShares: 10n ** 12n,
-    totalDebtShares: 10n ** 10n,
-    rateModel: zeroAddress,
-    lastAccrual: 0n,
-    lastRate: 0n,
-    epoch: 0n,
-  },
-  borrowRate: 0n,
-  reserveShareWad: 0n,
-};
-/** 1 WETH beside `usd` of cash (negative: owed). */
-const held = (usd: bigint): AccountHoldings => ({
-  cash: usd * USDC,
-  cashShares: usd * USDC,
-  balances: [0n, WAD],
-  positions: [],
-});
+const params = marketParams;
+const cash = zeroRateCash;
 
 /** A liquidation job over stub readers whose "chain" values `truth` with `chainParams()` and `chainPrices()`. */
 function harness(opts: {
