@@ -1,15 +1,15 @@
-import { Suspense, lazy } from "react";
+import { Suspense } from "react";
 import { useBlockNumber, useConnect, useConnection, useConnectors, useDisconnect } from "wagmi";
 
 import type { AppConfig } from "./config.js";
+import { preloaded } from "./preload.js";
 
 /**
  * The account screen and everything after it (the SDK, its ABIs and the screens), in chunks of
  * their own: the first chunk only has to draw the connect buttons. Fetching starts at once, so the
  * chunks are there by the time a wallet is connected.
  */
-const loadTrader = import("./Trader.js");
-const Trader = lazy(() => loadTrader.then((m) => ({ default: m.Trader })));
+const Trader = preloaded(import("./Trader.js").then((m) => m.Trader));
 
 /** The app: connect, then the account (deposit, withdraw), its positions and health. */
 export function App({ config, warning }: { config: AppConfig; warning?: string | undefined }) {

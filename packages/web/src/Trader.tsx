@@ -13,7 +13,7 @@ import {
   withdraw,
 } from "@pledge/sdk";
 import { useQueryClient } from "@tanstack/react-query";
-import { Suspense, lazy, useState } from "react";
+import { Suspense, useState } from "react";
 import { type Address, erc20Abi } from "viem";
 import { useConnectorClient, usePublicClient } from "wagmi";
 
@@ -21,22 +21,17 @@ import type { AppConfig } from "./config.js";
 import { TxStatus, type TxState, useLive } from "./live.js";
 import { MarginModeControl } from "./MarginModeControl.js";
 import { type Token, errorSentence, parseAmount, positionViews, tokensOf, units, usd } from "./lib.js";
+import { preloaded } from "./preload.js";
 
 /*
- * The screens below the account's health, each a chunk of its own (React.lazy), fetched as soon
- * as this one runs; they render once the account's first read is shown, so their reads never hold
+ * The screens below the account's health, each a chunk of its own, fetched as soon as this one
+ * runs (`preloaded`); they render once the account's first read is shown, so their reads never hold
  * up the positions and health.
  */
-const screens = {
-  Trade: import("./Trade.js"),
-  Auctions: import("./Auctions.js"),
-  History: import("./History.js"),
-  WhatIf: import("./WhatIf.js"),
-};
-const Trade = lazy(() => screens.Trade.then((m) => ({ default: m.Trade })));
-const Auctions = lazy(() => screens.Auctions.then((m) => ({ default: m.Auctions })));
-const History = lazy(() => screens.History.then((m) => ({ default: m.History })));
-const WhatIf = lazy(() => screens.WhatIf.then((m) => ({ default: m.WhatIf })));
+const Trade = preloaded(import("./Trade.js").then((m) => m.Trade));
+const Auctions = preloaded(import("./Auctions.js").then((m) => m.Auctions));
+const History = preloaded(import("./History.js").then((m) => m.History));
+const WhatIf = preloaded(import("./WhatIf.js").then((m) => m.WhatIf));
 
 interface Snapshot {
   inputs: MarginInputs;
