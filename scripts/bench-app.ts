@@ -86,14 +86,17 @@ const measure = async (page: Page, kind: Run["kind"]) => {
 // Run 1: everything cold (a new browser profile, and the node never asked for the page's reads).
 // Run 2: a second new profile against the now-warm node: what is the browser's share of "cold".
 // Runs 3–7: the same page again (HTTP cache and compiled code warm).
-const first = await launchBrowser();
+// The stack is closed whatever fails (a browser that does not start included), or its node would
+// keep the process alive.
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 try {
-  await measure(first.page, "cold");
-} finally {
-  await first.close();
-}
-const browser = await launchBrowser();
-try {
+  const first = await launchBrowser();
+  try {
+    await measure(first.page, "cold");
+  } finally {
+    await first.close();
+  }
+  browser = await launchBrowser();
   const { page } = browser;
   await measure(page, "fresh browser, warm node");
   for (let run = 0; run < RUNS; run++) await measure(page, "warm");
@@ -134,6 +137,6 @@ try {
     );
   console.log(`load average ${report.loadAverage.join(", ")} (1, 5, 15 min) on ${cpus().length} cores`);
 } finally {
-  await browser.close();
+  await browser?.close();
   await stack.close();
 }
