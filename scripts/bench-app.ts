@@ -1,4 +1,5 @@
 import { writeFile } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,13 +13,17 @@ import { buildWeb, launchBrowser } from "../test/web/helpers.js";
  * node holding APP_BENCH_ACCOUNTS (default 200) seeded accounts, each short a BTC call (the issue
  * asks for under 1 s). Builds the app, starts `npm run app`'s stack without the indexer (the
  * health screen reads the chain), offers the traders' wallet as a development account, and in
- * chromium measures, 5 times on a fresh page: load → connect button, and click → the positions
- * table and health shown (the SDK's reads of the account at the head, then the mirror). Writes
- * bench/app.json.
+ * chromium measures load → connect button, and click → the positions table and health shown (the
+ * SDK's reads of the account at the head, then the mirror): once fully cold, once with a fresh
+ * browser on the warm node, then 5 times warm. Prints a PASS/FAIL line per kind against the 1 s
+ * target (the kind's median; the warm runs' worst is printed too) and the load average, and writes
+ * bench/app.json. Exits 0 either way: a report, not a test (no timing is asserted in tests).
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ACCOUNTS = Number(process.env.APP_BENCH_ACCOUNTS ?? 200);
 const RUNS = 5;
+/** The issue's target: positions and health within 1 s of load. */
+const TARGET_MS = 1_000;
 
 buildWeb();
 const seeding = Date.now();
@@ -49,7 +54,9 @@ const runs: Run[] = [];
 const measure = async (page: Page, kind: Run["kind"]) => {
   const label = stack.devAccounts[0]!.label;
   const started = Date.now();
-  await page.goto(stack.url);
+  // From the navigation, not its load event: the page draws its buttons before every chunk it
+  // prefetches has arrived (module fetches started before it hold the load event back).
+  await page.goto(stack.url, { waitUntil: "commit" });
   await page.getByRole("button", { name: label }).waitFor();
   const loaded = Date.now();
   await page.getByRole("button", { name: label }).click();
@@ -79,22 +86,35 @@ const measure = async (page: Page, kind: Run["kind"]) => {
 // Run 1: everything cold (a new browser profile, and the node never asked for the page's reads).
 // Run 2: a second new profile against the now-warm node: what is the browser's share of "cold".
 // Runs 3–7: the same page again (HTTP cache and compiled code warm).
-const first = await launchBrowser();
+// The stack is closed whatever fails (a browser that does not start included), or its node would
+// keep the process alive.
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 try {
-  await measure(first.page, "cold");
-} finally {
-  await first.close();
-}
-const browser = await launchBrowser();
-try {
+  const first = await launchBrowser();
+  try {
+    await measure(first.page, "cold");
+  } finally {
+    await first.close();
+  }
+  browser = await launchBrowser();
   const { page } = browser;
   await measure(page, "fresh browser, warm node");
   for (let run = 0; run < RUNS; run++) await measure(page, "warm");
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const warm = runs.filter((r) => r.kind === "warm");
+  const kinds = (["cold", "fresh browser, warm node", "warm"] as const).map((kind) => {
+    const totals = runs.filter((r) => r.kind === kind).map((r) => r.totalMs);
+    const medianMs = median(totals);
+    return { kind, runs: totals.length, medianMs, maxMs: Math.max(...totals), pass: medianMs <= TARGET_MS };
+  });
   const report = {
     note: "wall times on this machine (2 shared cores), chromium headless, node over HTTP in this process",
     accounts: ACCOUNTS,
+    /** The machine's 1, 5 and 15 minute load averages when the runs ended (2 cores, shared). */
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+    targetMs: TARGET_MS,
+    kinds,
+    pass: kinds.every((k) => k.pass),
     seededMs,
     runs,
     coldTotalMs: runs[0]!.totalMs,
@@ -109,7 +129,14 @@ try {
       `${report.medianTotalMs} ms warm (median of ${RUNS}; connect click to shown ${report.medianConnectToHealthMs} ms), ` +
       `${report.coldTotalMs} ms cold, ${report.freshBrowserWarmNodeTotalMs} ms with a fresh browser on a warm node; wrote bench/app.json`,
   );
+  for (const k of kinds)
+    console.log(
+      `${k.pass ? "PASS" : "FAIL"}: ${k.kind}: ${k.medianMs} ms to positions and health` +
+        (k.runs > 1 ? ` (median of ${k.runs}, worst ${k.maxMs} ms)` : "") +
+        ` (target ≤ ${TARGET_MS} ms)`,
+    );
+  console.log(`load average ${report.loadAverage.join(", ")} (1, 5, 15 min) on ${cpus().length} cores`);
 } finally {
-  await browser.close();
+  await browser?.close();
   await stack.close();
 }

@@ -391,7 +391,13 @@ async function serve(request: IncomingMessage, response: ServerResponse, context
   }
   try {
     const content = await readFile(file);
-    response.writeHead(200, { "content-type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream" });
+    // Vite names every file under assets/ after its content: a browser may keep it for good (and
+    // keep its compiled code with it); the page itself is asked for again each time.
+    const hashed = url.pathname.startsWith("/assets/");
+    response.writeHead(200, {
+      "content-type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream",
+      "cache-control": hashed ? "public, max-age=31536000, immutable" : "no-cache",
+    });
     response.end(content);
   } catch {
     response.writeHead(404, { "content-type": "text/plain" }).end("not found");

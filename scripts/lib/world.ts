@@ -1,3 +1,7 @@
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
 import { network } from "hardhat";
 import { type Address, type Hex, encodeFunctionData } from "viem";
 
@@ -39,7 +43,13 @@ export async function setUp(startTime: number, options: { serve?: boolean } = {}
   let rpcUrl: string | undefined;
   let server: Awaited<ReturnType<typeof network.createServer>> | undefined;
   let connection: Connection;
+  // Over HTTP Ignition keeps a journal (ignition/deployments/<id>): one of its own per run,
+  // deleted on close, or the next run on a new node would "resume" at addresses with no code.
+  let journal: string | undefined;
+  let deploymentId: string | undefined;
   if (options.serve) {
+    deploymentId = `demo-${process.pid}-${Date.now().toString(36)}`;
+    journal = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../ignition/deployments", deploymentId);
     server = await network.createServer({ override }, "127.0.0.1");
     const { port } = await server.listen();
     rpcUrl = `http://127.0.0.1:${port}`;
@@ -47,7 +57,7 @@ export async function setUp(startTime: number, options: { serve?: boolean } = {}
   } else {
     connection = await network.create({ override });
   }
-  const { contracts, book } = await deployPledge(connection, { writeBook: false });
+  const { contracts, book } = await deployPledge(connection, { writeBook: false, deploymentId });
   const publicClient = await connection.viem.getPublicClient();
   const [adminWallet, makerWallet, traderWallet, bidderWallet] = await connection.viem.getWalletClients();
   if (!adminWallet || !makerWallet || !traderWallet || !bidderWallet) {
@@ -76,6 +86,7 @@ export async function setUp(startTime: number, options: { serve?: boolean } = {}
     /** Stops the HTTP server, when served. */
     close: async () => {
       await server?.close();
+      if (journal) await rm(journal, { recursive: true, force: true });
     },
   };
 }

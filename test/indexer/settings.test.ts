@@ -12,9 +12,14 @@ describe("indexer settings and event helpers", () => {
       chainId: 31337,
       databaseUrl: undefined,
       dataDir: ".ponder/pglite",
-      pollingMs: 1000,
+      pollingMs: 100,
       disableCache: true,
     });
+    // A remote RPC is polled every second unless told otherwise (a loopback one every 100 ms).
+    assert.equal(
+      settingsFromEnv({ PLEDGE_DEPLOYMENT: "b.json", PLEDGE_RPC_URL: "https://rpc.example" }).pollingMs,
+      1000,
+    );
     const remote = settingsFromEnv({
       PLEDGE_DEPLOYMENT: "book.json",
       PLEDGE_RPC_URL: "https://rpc.example/v1",

@@ -163,6 +163,19 @@ describe("SDK integrator surface", async () => {
     await trader.withdraw({ account: taker, asset: cash, amount: usdc("2") });
     const after = await getBalances(publicClient, { addressBook, account: taker });
     assert.equal(after.cash - before.cash, usdc("3"));
+
+    // As of a past block (the web app reads at the block its watcher saw): the state then, and
+    // at the head the same as reading without a block.
+    const head = await publicClient.getBlockNumber();
+    assert.deepEqual(await getBalances(publicClient, { addressBook, account: taker, blockNumber }), before);
+    assert.deepEqual(await getBalances(publicClient, { addressBook, account: taker, blockNumber: head }), after);
+    const then = await getMarginInputs(publicClient, { addressBook, account: taker, blockNumber });
+    assert.equal(then.cash, before.cash);
+    assert.equal(then.timestamp, (await publicClient.getBlock({ blockNumber })).timestamp);
+    assert.deepEqual(
+      await getMarginInputs(publicClient, { addressBook, account: taker, blockNumber: head }),
+      await getMarginInputs(publicClient, { addressBook, account: taker }),
+    );
   });
 
   it("refuses an asset the address book does not list, or one with no code, before sending", async () => {

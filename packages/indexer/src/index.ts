@@ -32,7 +32,7 @@ interface PledgeEvent {
   id: string;
   name: string;
   args: Record<string, unknown>;
-  block: { number: bigint; timestamp: bigint };
+  block: { number: bigint; timestamp: bigint; hash: Hex };
   transaction: { hash: Hex };
   log: { logIndex: number; address: Address };
 }
@@ -47,19 +47,50 @@ const at = (event: PledgeEvent) => ({
   logIndex: event.log.logIndex,
 });
 
-/** Creates the account if new, and re-reads its cash and margin at the event's block. */
-async function refreshAccount(context: Context, event: PledgeEvent, id: bigint, change: { marginMode?: number } = {}) {
+/**
+ * The account views of the block being indexed, by account: a view at a block reads the state at
+ * its end, the same for every event of that block, so an account several events of one block
+ * name (a bid moves cash, collateral and positions of two accounts, and pays the fee account) is
+ * read once per block, not once per event. Keyed by block hash (a reorged block is another one);
+ * only the current block's are kept (Ponder indexes blocks in order); a failed read is dropped,
+ * so a retry reads again.
+ */
+let viewsBlock: Hex | undefined;
+const viewsOfBlock = new Map<bigint, ReturnType<typeof readAccountViews>>();
+
+function accountViews(context: Context, event: PledgeEvent, id: bigint) {
+  if (viewsBlock !== event.block.hash) {
+    viewsBlock = event.block.hash;
+    viewsOfBlock.clear();
+  }
+  let views = viewsOfBlock.get(id);
+  if (views === undefined) {
+    views = readAccountViews(context, id);
+    viewsOfBlock.set(id, views);
+    views.catch(() => viewsOfBlock.get(id) === views && viewsOfBlock.delete(id));
+  }
+  return views;
+}
+
+/**
+ * One round trip: the three views at the event's block, in parallel. The margin view reverts when
+ * a price is missing (a stale feed): the row keeps nulls then.
+ */
+function readAccountViews(context: Context, id: bigint) {
   const vault = context.contracts.CollateralVault.address as Address;
   const engine = context.contracts.MarginEngine.address as Address;
-  // One round trip: the three views at the event's block, in parallel. The margin view reverts
-  // when a price is missing (a stale feed): the row keeps nulls then.
-  const [cashShares, cash, margin] = await Promise.all([
+  return Promise.all([
     context.client.readContract({ abi: collateralVaultAbi, address: vault, functionName: "cashSharesOf", args: [id] }),
     context.client.readContract({ abi: collateralVaultAbi, address: vault, functionName: "cashOf", args: [id] }),
     context.client
       .readContract({ abi: marginEngineAbi, address: engine, functionName: "accountMargin", args: [id] })
       .catch(() => undefined),
   ]);
+}
+
+/** Creates the account if new, and re-reads its cash and margin at the event's block. */
+async function refreshAccount(context: Context, event: PledgeEvent, id: bigint, change: { marginMode?: number } = {}) {
+  const [cashShares, cash, margin] = await accountViews(context, event, id);
   const values = {
     cashShares,
     cashAtLastEvent: cash,

@@ -2,15 +2,17 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useBlockNumber } from "wagmi";
 
 /**
- * Runs `read` at once (not waiting for the first block number), again on every new block, and
- * every `everyMs` when given (for the indexer, which may index a block after the page saw it);
- * keeps the last value while the next loads.
+ * Runs `read` at the head the block watcher last saw (passed to it, so its reads are one
+ * consistent snapshot), again on every new block, and every `everyMs` when given (for the
+ * indexer, which may index a block after the page saw it); keeps the last value while the next
+ * loads. The app's watcher runs before any wallet connects, so the first read starts at once.
  */
-export function useLive<T>(key: readonly unknown[], read: () => Promise<T>, everyMs?: number) {
+export function useLive<T>(key: readonly unknown[], read: (blockNumber: bigint) => Promise<T>, everyMs?: number) {
   const { data: block } = useBlockNumber({ watch: true });
   return useQuery({
     queryKey: [...key, block?.toString()],
-    queryFn: read,
+    queryFn: () => read(block!),
+    enabled: block !== undefined,
     placeholderData: keepPreviousData,
     ...(everyMs === undefined ? {} : { refetchInterval: everyMs }),
   });

@@ -11,6 +11,8 @@ export interface GetBalancesParameters {
   account: AccountId;
   vault?: Address | undefined;
   addressBook?: AddressBook | undefined;
+  /** The block to read at. Default: the latest. */
+  blockNumber?: bigint | undefined;
 }
 
 export interface GetBalancesReturnType {
@@ -26,11 +28,13 @@ export type GetBalancesErrorType = PledgeErrorType | ReadContractErrorType;
 
 /**
  * Cash and collateral of `account`: the vault's `balancesOf`, `cashSharesOf` and
- * `collateralAssets`, in one multicall when the chain has Multicall3, else as reads at the same block.
+ * `collateralAssets`, in one multicall when the chain has Multicall3, else as reads at the same block
+ * (`blockNumber`, or the head's).
  *
  * @example
  * const { cash, cashShares, collateral } = await getBalances(publicClient, { addressBook, account });
  * cash === cashShares; // at the zero rate, shares are cash units
+ * const before = await getBalances(publicClient, { addressBook, account, blockNumber: 100n }); // as of block 100
  */
 export async function getBalances(client: ReadClient, params: GetBalancesParameters): Promise<GetBalancesReturnType> {
   const address = contractAddress(params.vault, params.addressBook, "CollateralVault");
@@ -55,9 +59,10 @@ export async function getBalances(client: ReadClient, params: GetBalancesParamet
       [balances, assets, cashShares] = await multicall(client, {
         contracts: [balancesOf, collateralAssets, cashSharesOf],
         allowFailure: false,
+        blockNumber: params.blockNumber,
       });
     } else {
-      const blockNumber = await getBlockNumber(client, { cacheTime: 0 });
+      const blockNumber = params.blockNumber ?? (await getBlockNumber(client, { cacheTime: 0 }));
       [balances, assets, cashShares] = await Promise.all([
         readContract(client, { ...balancesOf, blockNumber }),
         readContract(client, { ...collateralAssets, blockNumber }),

@@ -37,8 +37,9 @@ export type GetMarginInputsErrorType = PledgeErrorType | ReadContractErrorType;
  * The underlyings read are those of the account's positions and of the collateral it holds in
  * a listed underlying (so its inputs also value it under portfolio margin); for a portfolio
  * account, every listed underlying (at most 32), so what-ifs that deposit an underlying or trade
- * a new one have their inputs. The reads go out in three rounds of parallel calls; a client created
- * with `batch: { multicall: true }` folds each round into one Multicall3 call.
+ * a new one have their inputs. The reads go out in three rounds of parallel calls (four without a
+ * `blockNumber`: the head's header comes first); a client created with `batch: true` sends each
+ * round as one JSON-RPC batch, one with `batch: { multicall: true }` folds it into one Multicall3 call.
  *
  * Collateral that is delisted, or whose price read reverts (a stale or dead feed), gets
  * `priceWad: 0n` and counts as zero, as on chain; so does an underlying's spot when no position
@@ -59,12 +60,14 @@ export async function getMarginInputs(
   const oracle = { address: book.contracts.ChainlinkOracle, abi: chainlinkOracleAbi } as const;
   const market = { address: book.contracts.OptionMarket, abi: optionMarketAbi } as const;
   return pledgeRead(client, params.addressBook, async () => {
-    const block = await getBlock(client, params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber });
-    const at = { blockNumber: block.number };
+    // At a given block, its header (for the timestamp) comes with round 1; at the head, first.
+    const header = getBlock(client, params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber });
+    const at = { blockNumber: params.blockNumber ?? (await header).number };
 
     // Round 1: the account and the registries.
-    const [assets, [balances, cash], [ids, positionBalances], mode, underlyingCount, portfolioManager] =
+    const [block, assets, [balances, cash], [ids, positionBalances], mode, underlyingCount, portfolioManager] =
       await Promise.all([
+        header,
         readContract(client, { ...vault, functionName: "collateralAssets", ...at }) as Promise<readonly Address[]>,
         readContract(client, { ...vault, functionName: "balancesOf", args: [params.account], ...at }),
         readContract(client, { ...market, functionName: "positionsOf", args: [params.account], ...at }),
