@@ -2,7 +2,6 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { createPublicClient, custom } from "viem";
 
 import { createLocalBook, marginDifference } from "@pledge/keeper";
 import {
@@ -47,8 +46,6 @@ const DESK_SAMPLE_EVERY = 10;
  */
 export const CROSS_CHECK_EVERY = 16;
 export const CROSS_CHECK_SAMPLE = 20;
-/** Most calldata of one batched read of the book, bytes: the keeper's bound (`packages/keeper/src/clients.ts`). */
-const BOOK_BATCH_CALLDATA = 2_048;
 
 export interface DemoOptions {
   /** Accounts in the population. */
@@ -340,17 +337,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 
   // 4. the replay, valued for the charts with the keeper's exact local valuation
   const population = world.population;
-  // The book's reads of one valuation (prices, cash market, the holdings of the accounts whose
-  // events changed them) go out as one `eth_call`, viem's deployless multicall, as the keeper's do:
-  // one request instead of four per changed account (issue 19).
-  const batched = createPublicClient({
-    chain: world.publicClient.chain,
-    transport: custom(world.publicClient),
-    pollingInterval: world.publicClient.pollingInterval,
-    cacheTime: 0,
-    batch: { multicall: { deployless: true, batchSize: BOOK_BATCH_CALLDATA } },
-  });
-  const book = createLocalBook(batched, world.book);
+  const book = createLocalBook(world.publicClient, world.book);
   let crossChecks = 0;
   let checkedStates = 0;
   const rotation = new Map<readonly bigint[], number>();
