@@ -65,6 +65,8 @@ describe("demo: a synthetic crash end to end", async () => {
     const parts = Object.values(keeperParts).reduce((a, b) => a + b, 0);
     assert.ok(parts <= keeper + drain + 0.5, `keeper parts ${parts} s > keeper ${keeper} s + drain ${drain} s`);
     assert.ok(report.keeperRpcCalls > 0 && report.keeperConfirmed > 0);
+    // The CPU the run used (every thread) and the machine's load beside the wall time: present, not bounded.
+    assert.ok(report.seconds.cpu > 0 && report.load.start >= 0 && report.load.end >= 0);
   });
 
   it("values the charts' states locally, cross-checked on chain to the wei (issue 19), as the keeper does", () => {
