@@ -72,12 +72,16 @@ export {
   type PortfolioParams,
   type RiskParams,
   type UnderlyingInput,
+  type UnderlyingSurfaceInput,
+  type SurfaceRead,
+  type MarkAndSpot,
   accountMargin,
   concentrationAddOn,
   health,
   healthName,
   type HealthName,
   markAndSpot,
+  surfaceFallbackOf,
 } from "./math/engine.js";
 export {
   type AuctionClock,
