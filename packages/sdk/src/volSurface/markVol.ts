@@ -77,6 +77,7 @@ export interface VolSurfaceMarkVolReturnType {
  *
  * @example
  * const surface = await getVolSurface(publicClient, { addressBook, underlying: weth, expiry });
+ * const { timestamp: blockTimestamp } = await publicClient.getBlock();
  * const mark = volSurfaceMarkVol({ surface, expiry, spotWad: 2000n * 10n ** 18n, strikeWad: 1800n * 10n ** 18n, blockTimestamp, listed: true });
  * if (!mark.mature) console.log("the expiry is under an hour on chain: it does not mark yet");
  */
