@@ -51,7 +51,9 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     /// are < 2**35 and 2**34 quanta; confidence ≤ 1e18 is < 2**30 quanta; timestamps < 2**34 (until
     /// the year 2514); maturity steps ≤ 61 < 2**6 (`_firstMaturitySteps`).
     uint256 private constant _TS_BITS = 34;
+    uint256 private constant _TS_MASK = (1 << 34) - 1;
     uint256 private constant _MATURITY_SHIFT = 34;
+    uint256 private constant _STEPS_MASK = (1 << 6) - 1;
     uint256 private constant _CONF_SHIFT = 40;
     uint256 private constant _A_SHIFT = 70;
     uint256 private constant _B_SHIFT = 109;
@@ -257,7 +259,11 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     /// ts's step. Landing, not signing (rv17b G5): a post signed up to `MAX_POST_AGE` earlier must
     /// still stand an hour on chain before it marks. block ≤ ts + 1 h, so at most 61 steps.
     function _firstMaturitySteps(uint256 ts) private view returns (uint256) {
-        return (block.timestamp + SviMath.CHANGE_PERIOD + MATURITY_STEP - 1) / MATURITY_STEP - ts / MATURITY_STEP;
+        // Unchecked: block.timestamp < 2**34 (the layout) cannot overflow, and ts ≤ block keeps the
+        // difference ≥ 0.
+        unchecked {
+            return (block.timestamp + (SviMath.CHANGE_PERIOD + MATURITY_STEP - 1)) / MATURITY_STEP - ts / MATURITY_STEP;
+        }
     }
 
     /// @dev The maturity steps of an update signed at `ts` over the surface in force `stored`: the
@@ -265,15 +271,21 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     /// then reads ts's step, as passed as before). A re-post never moves maturity later or earlier
     /// while it is pending: the time is a multiple of the step, so it is kept exactly.
     function _maturityStepsAfter(uint256 stored, uint256 ts) private pure returns (uint256) {
-        uint256 at = _maturesAt(stored) / MATURITY_STEP;
-        uint256 tsStep = ts / MATURITY_STEP;
-        return at > tsStep ? at - tsStep : 0;
+        // Unchecked: both fields are < 2**34, and the difference is taken only when positive.
+        unchecked {
+            uint256 at = (stored & _TS_MASK) / MATURITY_STEP + ((stored >> _MATURITY_SHIFT) & _STEPS_MASK);
+            uint256 tsStep = ts / MATURITY_STEP;
+            return at > tsStep ? at - tsStep : 0;
+        }
     }
 
     /// @dev The block time from which the stored surface marks: its timestamp's step plus its
     /// maturity steps, in seconds.
     function _maturesAt(uint256 word) private pure returns (uint256) {
-        return ((word & _mask(_TS_BITS)) / MATURITY_STEP + ((word >> _MATURITY_SHIFT) & _mask(6))) * MATURITY_STEP;
+        // Unchecked: (2**34 + 63) · 120 is far from overflow.
+        unchecked {
+            return ((word & _TS_MASK) / MATURITY_STEP + ((word >> _MATURITY_SHIFT) & _STEPS_MASK)) * MATURITY_STEP;
+        }
     }
 
     /// @dev Reverts unless `signatures` hold at least `quorum_` valid signatures of `digest` by

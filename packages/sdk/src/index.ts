@@ -280,6 +280,15 @@ export {
   signVolSurfacePost,
 } from "./volSurface/signVolSurfacePost.js";
 export {
+  VOL_SURFACE_MATURITY_STEP,
+  type VolSurfaceMarkState,
+  type VolSurfaceMarkVolParameters,
+  type VolSurfaceMarkVolReturnType,
+  type VolSurfaceMaturityState,
+  volSurfaceMarkVol,
+  volSurfaceMaturesAt,
+} from "./volSurface/markVol.js";
+export {
   type GetVolSurfaceErrorType,
   type GetVolSurfaceParameters,
   type GetVolSurfaceReturnType,
