@@ -14,12 +14,15 @@ import {
   orderTypes,
   type Order,
   seriesId as packSeries,
+  decodePledgeError,
   signVolSurfacePost,
+  simulateFill,
   surfaceFallbackOf,
   type AccountId,
   type SeriesId,
   type VolSurfacePost,
 } from "../../packages/sdk/src/index.js";
+import { optionMarketAbi } from "../../packages/sdk/src/abis/index.js";
 import { seededRandom } from "../../scripts/lib/population.js";
 
 const WAD = 10n ** 18n;
@@ -183,6 +186,57 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
   let compared = 0;
   let fallbacks = 0;
   let fresh = 0;
+  let fills = 0;
+  let unusableFills = 0;
+
+  /** A random trader order filled by the market maker: `simulateFill` against the chain's answer. */
+  async function compareFill(account: AccountId) {
+    const series = pick(seriesIds);
+    const order: Order = {
+      account,
+      seriesId: series,
+      size: random() < 0.5 ? -WAD / 10n : WAD / 10n,
+      priceWad: 50n * WAD,
+      taker: 0n,
+      nonce: ++nonce,
+      deadline: now + 365n * DAY,
+    };
+    const signature = await traderWallet!.signTypedData({
+      domain: orderDomain(chainId, market.address),
+      types: orderTypes,
+      primaryType: "Order",
+      message: order,
+    });
+    const predicted = await simulateFill(publicClient, {
+      signedOrder: { order, signature },
+      takerAccount: mm,
+      fillSize: WAD / 10n,
+      addressBook: book,
+    });
+    let chain: { accepted: boolean; name?: string; args?: readonly unknown[] };
+    try {
+      await publicClient.simulateContract({
+        account: mmWallet!.account,
+        address: market.address,
+        abi: optionMarketAbi,
+        functionName: "fill",
+        args: [order, signature, mm, WAD / 10n],
+      });
+      chain = { accepted: true };
+    } catch (error) {
+      const decoded = decodePledgeError(error);
+      if (!decoded) throw error;
+      chain = { accepted: false, name: decoded.errorName, args: decoded.args };
+    }
+    const label = `${predicted.error?.name ?? "accepted"} vs ${chain.name ?? "accepted"}`;
+    assert.equal(predicted.accepted, chain.accepted, label);
+    if (!chain.accepted) {
+      assert.equal(predicted.error?.name, chain.name, label);
+      assert.deepEqual(predicted.error?.args, chain.args, label);
+      if (chain.name === "EngineVolSurfaceUnusable") unusableFills++;
+    }
+    fills++;
+  }
   const stages = [
     // Just posted: immature, every WETH series FALLBACK.
     async () => postSurfaces(0.5),
@@ -231,11 +285,13 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
         }
         compared++;
       }
+      for (let i = 0; i < 6; i++) await compareFill(pick(accounts));
     });
   }
 
   it("the stages exercised FRESH and FALLBACK books", () => {
     assert.ok(compared >= ACCOUNTS * SCENARIOS);
     assert.ok(fallbacks > 0 && fresh > 0, `fallbacks ${fallbacks}, fresh ${fresh}`);
+    assert.ok(fills > 0 && unusableFills > 0, `fills ${fills}, refused for the surface ${unusableFills}`);
   });
 });

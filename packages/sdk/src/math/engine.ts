@@ -122,6 +122,8 @@ export interface SurfaceRead {
  * surface oracle (`MarginEngine.volSurface`) and that oracle lists the underlying.
  */
 export interface UnderlyingSurfaceInput {
+  /** The underlying's asset, as `EngineVolSurfaceUnusable` names it. */
+  asset: `0x${string}`;
   /** `MarginEngine.surfaceMaxAge`: the largest age, in seconds, of a FRESH surface. */
   maxAge: bigint;
   /** The underlying's confidence add-on (`MarginEngine.surfaceParams(index).addOnWad`). */
@@ -270,12 +272,16 @@ export function markAndSpot(seriesId: bigint, underlying: UnderlyingInput, times
  * const stale = surfaceFallbackOf(inputs);
  * if (stale !== undefined) console.log(`no new risk until expiry ${stale.expiry} of ${stale.underlyingIndex} is fresh`);
  */
-export function surfaceFallbackOf(inputs: MarginInputs): { underlyingIndex: number; expiry: bigint } | undefined {
-  for (const { seriesId } of inputs.positions) {
+export function surfaceFallbackOf(
+  inputs: MarginInputs,
+): { underlyingIndex: number; asset: `0x${string}`; expiry: bigint } | undefined {
+  for (const { seriesId, balance } of inputs.positions) {
     const { underlyingIndex, expiry } = decodeSeries(seriesId);
     const underlying = inputs.underlyings.get(underlyingIndex);
-    if (underlying?.surface === undefined || inputs.timestamp >= expiry) continue;
-    if (markAndSpot(seriesId, underlying, inputs.timestamp).surfaceFallback) return { underlyingIndex, expiry };
+    if (balance === 0n || underlying?.surface === undefined || inputs.timestamp >= expiry) continue;
+    if (markAndSpot(seriesId, underlying, inputs.timestamp).surfaceFallback) {
+      return { underlyingIndex, asset: underlying.surface.asset, expiry };
+    }
   }
   return undefined;
 }

@@ -203,7 +203,12 @@ export async function getMarginInputs(
               return [id, { volWad, timestamp, confidenceWad, mature }];
             }),
           );
-          input.surface = { maxAge: BigInt(surfaceMaxAge), addOnWad: surfaceParams[2], reads: new Map(reads) };
+          input.surface = {
+            asset: u.asset,
+            maxAge: BigInt(surfaceMaxAge),
+            addOnWad: surfaceParams[2],
+            reads: new Map(reads),
+          };
         }
         return [index, input];
       }),
