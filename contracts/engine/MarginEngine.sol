@@ -9,6 +9,7 @@ import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {IPortfolioManager} from "../interfaces/IPortfolioManager.sol";
 import {IRiskCheck} from "../interfaces/IRiskCheck.sol";
+import {IVolSurfaceOracle} from "../interfaces/IVolSurfaceOracle.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {MarginValuation} from "./MarginValuation.sol";
 import {PortfolioManager} from "./PortfolioManager.sol";
@@ -57,6 +58,14 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     uint256 public constant MAX_TAIL_SHOCKS = 4;
     uint256 public constant MIN_TAIL_WEIGHT = 0.1e18;
     uint256 public constant MAX_TAIL_WEIGHT = 1e18;
+    /// @notice Bounds of `surfaceMaxAge`: a surface older than it is FALLBACK.
+    uint256 public constant MIN_SURFACE_MAX_AGE = 10 minutes;
+    uint256 public constant MAX_SURFACE_MAX_AGE = 1 days;
+    /// @notice Largest confidence add-on: 5 % of spot per short contract at confidence 0.
+    uint256 public constant MAX_CONFIDENCE_ADD_ON = 0.05e18;
+    /// @notice Most one `setConfidenceAddOn` call may raise the add-on: 0.5 % of spot per short
+    /// contract on both requirements, what one concentration step adds to maintenance.
+    uint256 public constant MAX_CONFIDENCE_ADD_ON_STEP = 0.005e18;
 
     /// @inheritdoc IMarginEngine
     IPortfolioManager public immutable portfolioManager;
@@ -68,11 +77,17 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// @dev 32 keeps a check under about 3.1M gas with the default grid and a fill's worst case
     /// (two reducing portfolio sides, four checks) well inside a 30M block.
     uint256 public portfolioPositionCap = 32;
+    /// @inheritdoc IMarginEngine
+    IVolSurfaceOracle public volSurface;
+    /// @inheritdoc IMarginEngine
+    /// @dev Packed into `volSurface`'s slot: a check reads both.
+    uint32 public surfaceMaxAge = 2 hours;
 
     mapping(uint16 index => Underlying) private _underlyings;
     mapping(address asset => uint16) private _indexOf;
     mapping(uint16 index => PortfolioParams) private _portfolio;
     mapping(AccountId account => MarginMode) private _modes;
+    mapping(uint16 index => uint256) private _confidenceAddOn;
 
     constructor(
         address admin,
@@ -139,6 +154,35 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         emit PortfolioPositionCapSet(cap);
     }
 
+    /// @inheritdoc IMarginEngine
+    /// @dev The admin's (timelocked), not the risk manager's: it wires in a contract whose answers
+    /// value every account, like `setMarket` (docs/security.md, "Admin bounds").
+    function setVolSurface(IVolSurfaceOracle surface) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        volSurface = surface;
+        emit VolSurfaceSet(surface);
+    }
+
+    /// @inheritdoc IMarginEngine
+    function setSurfaceMaxAge(uint256 maxAge) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        if (maxAge < MIN_SURFACE_MAX_AGE || maxAge > MAX_SURFACE_MAX_AGE) revert EngineInvalidSurfaceMaxAge(maxAge);
+        surfaceMaxAge = uint32(maxAge);
+        emit SurfaceMaxAgeSet(maxAge);
+    }
+
+    /// @inheritdoc IMarginEngine
+    function setConfidenceAddOn(uint16 index, uint256 addOnWad) external onlyRole(Roles.RISK_MANAGER_ROLE) {
+        if (_underlyings[index].asset == address(0)) revert EngineUnderlyingNotListed(address(0));
+        if (addOnWad > MAX_CONFIDENCE_ADD_ON) revert EngineInvalidConfidenceAddOn(index, addOnWad);
+        uint256 current = _confidenceAddOn[index];
+        // A raise is bounded per call (as the concentration add-on's), so one call adds at most
+        // 0.5 % of spot per short contract to any requirement; lowering is free.
+        if (addOnWad > current + MAX_CONFIDENCE_ADD_ON_STEP) {
+            revert EngineConfidenceAddOnStepTooLarge(index, current, addOnWad);
+        }
+        _confidenceAddOn[index] = addOnWad;
+        emit ConfidenceAddOnSet(index, addOnWad);
+    }
+
     // ---------------------------------------------------------------- accounts
 
     /// @inheritdoc IMarginEngine
@@ -167,6 +211,18 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// @inheritdoc IMarginEngine
     function checkInitialMargin(AccountId account) external view {
         _checkInitial(account);
+    }
+
+    /// @inheritdoc IMarginEngine
+    function checkAuctionMargin(AccountId account) external view {
+        _checkAbove(account, _margin(account));
+    }
+
+    /// @inheritdoc IMarginEngine
+    function surfaceParams(
+        uint16 index
+    ) external view returns (IVolSurfaceOracle surface, uint256 maxAge, uint256 addOnWad) {
+        return _readSurfaceParams(index);
     }
 
     /// @inheritdoc IMarginEngine
@@ -274,17 +330,26 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     // ---------------------------------------------------------------- internal
 
+    /// @dev The IM check of new risk: fails closed on a FALLBACK surface (`EngineVolSurfaceUnusable`).
     function _checkInitial(AccountId account) private view {
-        MarginState memory state = _margin(account);
+        MarginState memory state =
+            _modes[account] == MarginMode.PORTFOLIO
+                ? portfolioManager.accountMarginFor(account, true)
+                : _standardMargin(account, market, true);
+        _checkAbove(account, state);
+    }
+
+    function _checkAbove(AccountId account, MarginState memory state) private pure {
         if (state.equityIM < int256(state.requirementIM)) {
             revert EngineBelowInitialMargin(account, state.equityIM, state.requirementIM);
         }
     }
 
-    /// @dev Dispatch by mode: each manager values its own accounts.
+    /// @dev Dispatch by mode: each manager values its own accounts (FALLBACK surfaces at their
+    /// FALLBACK marks).
     function _margin(AccountId account) private view returns (MarginState memory) {
-        if (_modes[account] == MarginMode.PORTFOLIO) return portfolioManager.accountMargin(account);
-        return _standardMargin(account, market);
+        if (_modes[account] == MarginMode.PORTFOLIO) return portfolioManager.accountMarginFor(account, false);
+        return _standardMargin(account, market, false);
     }
 
     function _positionCount(AccountId account) private view returns (uint256) {
@@ -310,6 +375,10 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     function _riskParamsOf(uint16 index) internal view override returns (RiskParams memory) {
         return _underlyings[index].params;
+    }
+
+    function _readSurfaceParams(uint16 index) internal view override returns (IVolSurfaceOracle, uint256, uint256) {
+        return (volSurface, surfaceMaxAge, _confidenceAddOn[index]);
     }
 
     /// @dev The add-on's parameters live in the portfolio manager, where there is room.

@@ -4,6 +4,9 @@ pragma solidity 0.8.30;
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
+import {IVolSurfaceOracle} from "../interfaces/IVolSurfaceOracle.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+
 import {BlackScholes} from "../libraries/BlackScholes.sol";
 import {CashUnits} from "../libraries/CashUnits.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
@@ -27,6 +30,20 @@ abstract contract MarginValuation {
         uint256[] spot;
         uint256[] vol;
         address[] assets;
+        SurfaceCache surface;
+    }
+
+    /// @dev The vol surface as one check reads it (`docs/vol-surface.md`, "Marks and margin"):
+    /// the engine's surface parameters, read lazily with the first live series, per underlying
+    /// index whether it marks on the surface (0 = not read yet, 1 = flat vol feed, 2 = surface)
+    /// and its confidence add-on, and the first live series met whose surface is FALLBACK.
+    struct SurfaceCache {
+        IVolSurfaceOracle oracle;
+        uint256 maxAge;
+        uint8[] mode;
+        uint256[] addOnWad;
+        address unusableAsset;
+        uint256 unusableExpiry;
     }
 
     /// @dev One collateral balance as a manager needs it: its listed-underlying index (0 if none),
@@ -54,6 +71,12 @@ abstract contract MarginValuation {
 
     /// @dev The underlying index of `asset`, 0 if it is not listed.
     function _readListedIndex(address asset) internal view virtual returns (uint16);
+
+    /// @dev The engine's surface parameters for underlying `index`: the vol-surface oracle (zero:
+    /// none), the largest age of a FRESH surface, and the underlying's confidence add-on.
+    function _readSurfaceParams(
+        uint16 index
+    ) internal view virtual returns (IVolSurfaceOracle surface, uint256 maxAge, uint256 addOnWad);
 
     // ---------------------------------------------------------------- valuation
 
@@ -123,16 +146,83 @@ abstract contract MarginValuation {
             return result;
         }
         result.spotWad = _spot(index, cache);
-        uint256 volWad = cache.vol[index];
+        uint256 secondsToExpiry = expiry - block.timestamp;
+        _markVol(result, index, expiry, strike, cache);
+        result.markWad =
+            isCall
+                ? BlackScholes.callPrice(result.spotWad, strike, secondsToExpiry, result.volWad)
+                : BlackScholes.putPrice(result.spotWad, strike, secondsToExpiry, result.volWad);
+    }
+
+    /// @dev The vol of a live series and its confidence add-on per short contract
+    /// (`docs/vol-surface.md`, "Marks and margin"). An underlying the engine's surface oracle does
+    /// not list (or no surface set) marks at the flat vol feed with no add-on. On a listed one the
+    /// surface is FRESH when posted, mature and at most `maxAge` old: the mark uses its vol, and the
+    /// add-on is `spot × addOn × (1 − confidence)`. Otherwise it is FALLBACK: the vol is the larger
+    /// of the last mature posted vol and the flat vol feed (the ATM floor), the add-on is at
+    /// confidence 0, and the series is recorded so a check for new risk can refuse it.
+    function _markVol(
+        IMarginEngine.MarkResult memory result,
+        uint16 index,
+        uint256 expiry,
+        uint256 strike,
+        PriceCache memory cache
+    ) private view {
+        SurfaceCache memory sc = cache.surface;
+        if (_surfaceMode(index, cache) == 1) {
+            result.volWad = _flatVol(index, cache);
+            return;
+        }
+        address asset = _assetOf(index, cache);
+        (uint256 volWad, uint256 timestamp, uint256 confidenceWad, bool mature) = sc.oracle.markVol(
+            asset,
+            expiry,
+            result.spotWad,
+            strike
+        );
+        // The oracle never reports a time after the block, so the sum cannot pass it by accident.
+        if (!mature || timestamp == 0 || timestamp + sc.maxAge < block.timestamp) {
+            uint256 floor = _flatVol(index, cache);
+            volWad = mature && volWad > floor ? volWad : floor;
+            confidenceWad = 0;
+            if (sc.unusableExpiry == 0) (sc.unusableAsset, sc.unusableExpiry) = (asset, expiry);
+        }
+        result.volWad = volWad;
+        uint256 perSpot = FixedPointMathLib.mulWadUp(result.spotWad, sc.addOnWad[index]);
+        result.addOnWad = FixedPointMathLib.mulWadUp(perSpot, MarginMath.WAD - confidenceWad);
+    }
+
+    /// @dev How underlying `index` marks its live series: 1 at the flat vol feed, 2 on the surface.
+    function _surfaceMode(uint16 index, PriceCache memory cache) private view returns (uint8 mode) {
+        SurfaceCache memory sc = cache.surface;
+        mode = sc.mode[index];
+        if (mode != 0) return mode;
+        uint256 addOnWad;
+        (sc.oracle, sc.maxAge, addOnWad) = _readSurfaceParams(index);
+        mode = 1;
+        if (address(sc.oracle) != address(0) && sc.oracle.isListed(_assetOf(index, cache))) {
+            mode = 2;
+            sc.addOnWad[index] = addOnWad;
+        }
+        sc.mode[index] = mode;
+    }
+
+    /// @dev The flat vol feed of underlying `index`, read once per check.
+    function _flatVol(uint16 index, PriceCache memory cache) private view returns (uint256 volWad) {
+        volWad = cache.vol[index];
         if (volWad == 0) {
             volWad = _oracle.vol(_assetOf(index, cache));
             cache.vol[index] = volWad;
         }
-        uint256 secondsToExpiry = expiry - block.timestamp;
-        result.markWad =
-            isCall
-                ? BlackScholes.callPrice(result.spotWad, strike, secondsToExpiry, volWad)
-                : BlackScholes.putPrice(result.spotWad, strike, secondsToExpiry, volWad);
+    }
+
+    /// @dev Reverts `EngineVolSurfaceUnusable` if the check behind `cache` met a live series whose
+    /// surface is FALLBACK: new risk is refused on it, as on an unusable price.
+    function _requireUsableSurface(PriceCache memory cache) internal pure {
+        SurfaceCache memory sc = cache.surface;
+        if (sc.unusableExpiry != 0) {
+            revert IMarginEngine.EngineVolSurfaceUnusable(sc.unusableAsset, sc.unusableExpiry);
+        }
     }
 
     function _spot(uint16 index, PriceCache memory cache) internal view returns (uint256 spotWad) {
@@ -169,6 +259,8 @@ abstract contract MarginValuation {
         cache.spot = new uint256[](n);
         cache.vol = new uint256[](n);
         cache.assets = new address[](n);
+        cache.surface.mode = new uint8[](n);
+        cache.surface.addOnWad = new uint256[](n);
     }
 
     function _health(IMarginEngine.MarginState memory state) internal pure returns (IMarginEngine.Health) {

@@ -8,6 +8,7 @@ import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {IPortfolioManager} from "../interfaces/IPortfolioManager.sol";
+import {IVolSurfaceOracle} from "../interfaces/IVolSurfaceOracle.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
 import {PortfolioMath} from "../libraries/PortfolioMath.sol";
 import {Roles} from "../libraries/Roles.sol";
@@ -54,22 +55,23 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         SeriesId[] seriesIds;
         int256[] balances;
         uint256[] marks;
+        uint256[] vols;
         bool[] atRisk;
         uint256[] heldTokens;
         uint8[] heldDecimals;
     }
 
-    /// @dev One underlying's book: its spot and implied vol (only read when a live series is in
-    /// the book), collateral held in the underlying itself, and the positions on it that a price
-    /// can still move.
+    /// @dev One underlying's book: its spot, collateral held in the underlying itself, and the
+    /// positions on it that a price can still move, each with its mark and the vol that mark used
+    /// (the scenarios shock each leg's own vol).
     struct Book {
         uint256 spotWad;
-        uint256 volWad;
         uint256 heldTokens;
         uint8 heldDecimals;
         SeriesId[] seriesIds;
         int256[] balances;
         uint256[] marks;
+        uint256[] vols;
     }
 
     /// @dev Deployed by the margin engine's constructor: the deployer is the engine.
@@ -78,7 +80,15 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
     }
 
     /// @inheritdoc IPortfolioManager
-    function accountMargin(AccountId account) external view returns (IMarginEngine.MarginState memory state) {
+    function accountMargin(AccountId account) external view returns (IMarginEngine.MarginState memory) {
+        return accountMarginFor(account, false);
+    }
+
+    /// @inheritdoc IPortfolioManager
+    function accountMarginFor(
+        AccountId account,
+        bool newRisk
+    ) public view returns (IMarginEngine.MarginState memory state) {
         PriceCache memory cache = _newCache();
         uint256 slots = cache.spot.length;
         PortfolioBook memory book;
@@ -108,17 +118,25 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         (book.seriesIds, book.balances) = engine.market().positionsOf(account);
         uint256 count = book.seriesIds.length;
         book.marks = new uint256[](count);
+        book.vols = new uint256[](count);
         book.atRisk = new bool[](count);
+        uint256 addOn;
         for (uint256 i; i < count; ++i) {
             IMarginEngine.MarkResult memory m = _markOf(book.seriesIds[i], cache);
             book.marks[i] = m.markWad;
+            book.vols[i] = m.volWad;
             book.atRisk[i] = !m.settled;
             int256 value = MarginMath.positionValue(book.balances[i], m.markWad);
             state.equityIM += value;
             state.equityMM += value;
             state.markValue += value;
+            // The confidence add-on of the shorts (0 off the surface), as in standard margin.
+            addOn += MarginMath.positionRequirementUp(book.balances[i], m.addOnWad);
         }
+        if (newRisk) _requireUsableSurface(cache);
         (state.requirementIM, state.requirementMM) = _requirementsUp(book, cache);
+        state.requirementIM += addOn;
+        state.requirementMM += addOn;
         state.health = _health(state);
     }
 
@@ -217,6 +235,10 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         return engine.listedIndexOf(asset);
     }
 
+    function _readSurfaceParams(uint16 index) internal view override returns (IVolSurfaceOracle, uint256, uint256) {
+        return engine.surfaceParams(index);
+    }
+
     // ---------------------------------------------------------------- requirement
 
     /// @dev Σ over underlyings of each one's requirement, plus the concentration add-on of the
@@ -252,24 +274,23 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         }
         uint256 heldTokens = book.heldTokens[u];
         if (count == 0 && heldTokens == 0) return (0, 0, 0);
-        // A live series on `u` has filled the vol slot; with only expired series or collateral
-        // the vol is never used.
         Book memory b = Book({
             spotWad: _spot(u, cache),
-            volWad: cache.vol[u],
             heldTokens: heldTokens,
             heldDecimals: book.heldDecimals[u],
             seriesIds: new SeriesId[](count),
             balances: new int256[](count),
-            marks: new uint256[](count)
+            marks: new uint256[](count),
+            vols: new uint256[](count)
         });
         count = 0;
         for (uint256 i; i < book.seriesIds.length; ++i) {
             if (!book.atRisk[i] || SeriesLib.underlyingIndexOf(book.seriesIds[i]) != u) continue;
-            (b.seriesIds[count], b.balances[count], b.marks[count]) = (
+            (b.seriesIds[count], b.balances[count], b.marks[count], b.vols[count]) = (
                 book.seriesIds[i],
                 book.balances[i],
-                book.marks[i]
+                book.marks[i],
+                book.vols[i]
             );
             ++count;
         }
@@ -289,14 +310,20 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
     ) private view returns (uint256 loss) {
         PortfolioMath.Grid memory grid = PortfolioMath.newGrid(
             book.spotWad,
-            book.volWad,
             params.spotShocksWad,
             params.volShocksWad,
             params.tailShocksWad
         );
         if (book.heldTokens != 0) PortfolioMath.addCollateral(grid, book.heldTokens, book.heldDecimals);
         for (uint256 i; i < book.seriesIds.length; ++i) {
-            PortfolioMath.addPosition(grid, book.seriesIds[i], book.balances[i], book.marks[i], block.timestamp);
+            PortfolioMath.addPosition(
+                grid,
+                book.seriesIds[i],
+                book.balances[i],
+                book.marks[i],
+                book.vols[i],
+                block.timestamp
+            );
         }
         loss = PortfolioMath.worstLoss(grid);
         uint256 tail = FixedPointMathLib.mulWadUp(PortfolioMath.worstTailLoss(grid), params.tailWeightWad);

@@ -26,10 +26,12 @@ abstract contract StandardManager is MarginValuation {
     ) internal view virtual returns (uint256, uint256);
 
     /// @dev The standard margin state of `account`: collateral, cash, then every position held
-    /// in `market_` (none while the market is not set).
+    /// in `market_` (none while the market is not set). For `newRisk`, reverts
+    /// `EngineVolSurfaceUnusable` if a live series it holds has a FALLBACK surface.
     function _standardMargin(
         AccountId account,
-        IOptionMarket market_
+        IOptionMarket market_,
+        bool newRisk
     ) internal view returns (IMarginEngine.MarginState memory state) {
         PriceCache memory cache = _newCache();
         {
@@ -63,6 +65,7 @@ abstract contract StandardManager is MarginValuation {
                 state.requirementMM += addOnMM;
             }
         }
+        if (newRisk) _requireUsableSurface(cache);
         state.health = _health(state);
     }
 
@@ -91,5 +94,9 @@ abstract contract StandardManager is MarginValuation {
             balance,
             MarginMath.shortRequirementUp(isCall, m.spotWad, strike, p.aMM, p.bMM)
         );
+        // The confidence add-on (0 off the surface) on both requirements.
+        uint256 addOn = MarginMath.positionRequirementUp(balance, m.addOnWad);
+        reqIM += addOn;
+        reqMM += addOn;
     }
 }

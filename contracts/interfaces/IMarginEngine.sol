@@ -5,6 +5,7 @@ import {IOptionMarket} from "./IOptionMarket.sol";
 import {IPledgeOracle} from "./IPledgeOracle.sol";
 import {IPortfolioManager} from "./IPortfolioManager.sol";
 import {IRiskCheck} from "./IRiskCheck.sol";
+import {IVolSurfaceOracle} from "./IVolSurfaceOracle.sol";
 import {AccountId} from "../types/AccountId.sol";
 import {SeriesId} from "../types/SeriesId.sol";
 
@@ -80,10 +81,16 @@ interface IMarginEngine is IRiskCheck {
     /// @param spotWad The spot the mark and any requirement use; 0 when `settled`.
     /// @param settled Whether a posted settlement price has fixed the payoff: the mark carries all
     /// of it, no price can move it and nothing further is required.
+    /// @param volWad The vol the mark of a live series uses (0 at or after expiry): the surface's
+    /// when FRESH, else the flat vol feed or the FALLBACK vol (`docs/vol-surface.md`).
+    /// @param addOnWad The confidence add-on one short contract adds to each requirement, rounded
+    /// up: `spot × confidenceAddOn × (1 − confidence)` on a surface underlying, else 0.
     struct MarkResult {
         uint256 markWad;
         uint256 spotWad;
         bool settled;
+        uint256 volWad;
+        uint256 addOnWad;
     }
 
     /// @notice A registered underlying.
@@ -118,6 +125,17 @@ interface IMarginEngine is IRiskCheck {
     error EngineModeLocked(AccountId account);
     /// @notice A portfolio position cap outside [1, MAX_PORTFOLIO_POSITIONS].
     error EngineInvalidPositionCap(uint256 cap);
+    /// @notice A check for new risk (an IM check, a withdrawal) involves a live series of
+    /// (`underlying`, `expiry`) whose vol surface is FALLBACK (missing, immature or stale): it fails
+    /// closed, as without a valid price (`docs/vol-surface.md`, "Marks and margin").
+    error EngineVolSurfaceUnusable(address underlying, uint256 expiry);
+    /// @notice A surface max age outside [`MIN_SURFACE_MAX_AGE`, `MAX_SURFACE_MAX_AGE`].
+    error EngineInvalidSurfaceMaxAge(uint256 maxAge);
+    /// @notice A confidence add-on above `MAX_CONFIDENCE_ADD_ON`.
+    error EngineInvalidConfidenceAddOn(uint16 index, uint256 addOnWad);
+    /// @notice One call raises the confidence add-on of `index` by more than
+    /// `MAX_CONFIDENCE_ADD_ON_STEP` of spot.
+    error EngineConfidenceAddOnStepTooLarge(uint16 index, uint256 current, uint256 requested);
 
     // ---------------------------------------------------------------- events
 
@@ -133,6 +151,13 @@ interface IMarginEngine is IRiskCheck {
     event MarginModeSet(AccountId indexed account, MarginMode mode);
     /// @notice The most open series a PORTFOLIO account may hold changed.
     event PortfolioPositionCapSet(uint256 cap);
+    /// @notice The vol-surface oracle the marks read changed (zero: none, every series marks at
+    /// the flat vol feed).
+    event VolSurfaceSet(IVolSurfaceOracle surface);
+    /// @notice The largest age of a FRESH surface changed.
+    event SurfaceMaxAgeSet(uint256 maxAge);
+    /// @notice An underlying's confidence add-on changed.
+    event ConfidenceAddOnSet(uint16 indexed index, uint256 addOnWad);
 
     // ---------------------------------------------------------------- governance
 
@@ -161,7 +186,40 @@ interface IMarginEngine is IRiskCheck {
     /// stops accounts at or above it from opening more.
     function setPortfolioPositionCap(uint256 cap) external;
 
+    /// @notice Sets the vol-surface oracle the marks read (admin); zero turns the surface
+    /// off: every series marks at the flat vol feed. A surface applies to the underlyings the
+    /// oracle lists (`docs/vol-surface.md`, "Marks and margin").
+    function setVolSurface(IVolSurfaceOracle surface) external;
+
+    /// @notice Sets the largest age of a FRESH surface (risk manager), within
+    /// [`MIN_SURFACE_MAX_AGE`, `MAX_SURFACE_MAX_AGE`] (`EngineInvalidSurfaceMaxAge`).
+    function setSurfaceMaxAge(uint256 maxAge) external;
+
+    /// @notice Sets the confidence add-on of listed underlying `index` (risk manager): each short
+    /// contract of a live series on a surface underlying adds `spot × addOnWad × (1 − confidence)`
+    /// to both requirements. At most `MAX_CONFIDENCE_ADD_ON` (`EngineInvalidConfidenceAddOn`); a
+    /// raise at most `MAX_CONFIDENCE_ADD_ON_STEP` per call (`EngineConfidenceAddOnStepTooLarge`);
+    /// lowering is free.
+    function setConfidenceAddOn(uint16 index, uint256 addOnWad) external;
+
+    /// @notice The IM check of an auction bidder (the liquidator): as `checkInitialMargin`, but a
+    /// live series whose surface is FALLBACK counts at its FALLBACK mark and full add-on instead of
+    /// reverting `EngineVolSurfaceUnusable`, so auctions proceed while the surface is down.
+    function checkAuctionMargin(AccountId account) external view;
+
     // ---------------------------------------------------------------- views
+
+    /// @notice The vol-surface oracle the marks read (zero: none).
+    function volSurface() external view returns (IVolSurfaceOracle);
+
+    /// @notice The largest age, in seconds, of a FRESH surface.
+    function surfaceMaxAge() external view returns (uint32);
+
+    /// @notice What a check needs of the surface for underlying `index`: the oracle (zero: none),
+    /// the largest age of a FRESH surface and the underlying's confidence add-on (WAD).
+    function surfaceParams(
+        uint16 index
+    ) external view returns (IVolSurfaceOracle surface, uint256 maxAge, uint256 addOnWad);
 
     /// @notice The margin state of `account`. Reverts if a price a position needs is invalid;
     /// collateral that is delisted or whose price is invalid counts as zero instead.
@@ -177,7 +235,8 @@ interface IMarginEngine is IRiskCheck {
     /// maintenance margin. The market's gate compares them before and after an action.
     function excesses(AccountId account) external view returns (int256 initialExcess, int256 maintenanceExcess);
 
-    /// @notice Reverts with `EngineBelowInitialMargin` unless `account` is at or above IM.
+    /// @notice Reverts with `EngineBelowInitialMargin` unless `account` is at or above IM, and with
+    /// `EngineVolSurfaceUnusable` if it holds a live series whose surface is FALLBACK.
     function checkInitialMargin(AccountId account) external view;
 
     /// @notice The mark of one contract of `seriesId`, WAD USD.

@@ -49,6 +49,10 @@ interface IPortfolioManager {
     /// portfolio"), not its margin: only `IMarginEngine.accountMargin` says that.
     function accountMargin(AccountId account) external view returns (IMarginEngine.MarginState memory);
 
+    /// @notice `accountMargin`, and for `newRisk` (the engine's IM check of new risk) a revert
+    /// `EngineVolSurfaceUnusable` if a live series in the book has a FALLBACK surface.
+    function accountMarginFor(AccountId account, bool newRisk) external view returns (IMarginEngine.MarginState memory);
+
     /// @notice Sets the concentration parameters of listed underlying `index` within the hard
     /// bounds (the engine's risk manager; `AccessControlUnauthorizedAccount` otherwise,
     /// `EngineUnderlyingNotListed` for an unlisted index, `PortfolioInvalidConcentrationParams`

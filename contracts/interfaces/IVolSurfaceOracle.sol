@@ -35,6 +35,12 @@ interface IVolSurfaceOracle {
         int256 sigma;
         uint256 timestamp;
         uint256 confidenceWad;
+        /// @dev The block time from which the surface marks (`markVol`'s `mature`): its first post's
+        /// landing block + `CHANGE_PERIOD`, rounded up to `MATURITY_STEP`; once that had passed by a
+        /// later post's timestamp, that timestamp rounded down to the step (earlier, equally passed).
+        uint256 maturesAt;
+        /// @dev Whether `block.timestamp` ≥ `maturesAt`: the surface may mark (docs/vol-surface.md).
+        bool mature;
     }
 
     /// @notice The underlying is not listed.
@@ -118,6 +124,22 @@ interface IVolSurfaceOracle {
         uint256 spotWad,
         uint256 strikeWad
     ) external view returns (uint256 volWad, uint256 timestamp, uint256 confidenceWad);
+
+    /// @notice The vol the engine marks with for (`underlying`, `expiry`) at `spotWad`/`strikeWad`: as
+    /// `volAt`, but it never reverts for a missing surface. For an unlisted underlying, an expiry
+    /// never posted, or one at/after expiry it returns all zeros. `mature` is true once the expiry's
+    /// surface has been in force for `CHANGE_PERIOD` since its first post.
+    /// @dev "In force since its first post" counts from the block the first post landed in, not its signed timestamp
+    /// (a post may be signed up to `MAX_POST_AGE` earlier), rounded up to `MATURITY_STEP` (2 min): `mature` is
+    /// `block.timestamp` ≥ `surface().maturesAt`. Wall clock, not posts: a surface never updated matures too (its
+    /// staleness is the reader's policy, from `timestamp`). Reverts only as `volAt` does on spot or strike out of
+    /// `SviMath`'s domain.
+    function markVol(
+        address underlying,
+        uint256 expiry,
+        uint256 spotWad,
+        uint256 strikeWad
+    ) external view returns (uint256 volWad, uint256 timestamp, uint256 confidenceWad, bool mature);
 
     /// @notice The nearest posted, unexpired expiries strictly before and after `expiry` for
     /// `underlying` (0 when none): the calendar check's neighbours.

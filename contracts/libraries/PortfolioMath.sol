@@ -20,13 +20,12 @@ import {SeriesId} from "../types/SeriesId.sol";
 library PortfolioMath {
     uint256 internal constant WAD = 1e18;
 
-    /// @notice One underlying's scenarios at the current spot and vol.
+    /// @notice One underlying's scenarios at the current spot.
     /// @param pnl Σ (value in the scenario − value now) over everything added, scenario
     /// `i × volShocks + j` for spot shock i and vol shock j.
     /// @param tailPnl The same for tail spot shock k, at unshocked vol.
     struct Grid {
         uint256 spotWad;
-        uint256 volWad;
         uint256[] shockedSpots;
         int256[] lnShifts;
         uint64[] volShocksWad;
@@ -38,17 +37,15 @@ library PortfolioMath {
         int256[] tailPnl;
     }
 
-    /// @notice A grid at `spotWad` and `volWad`: shocked spots round down, ln(1 + shock) once each.
+    /// @notice A grid at `spotWad`: shocked spots round down, ln(1 + shock) once each.
     function newGrid(
         uint256 spotWad,
-        uint256 volWad,
         int64[] memory spotShocksWad,
         uint64[] memory volShocksWad,
         int64[] memory tailShocksWad
     ) internal pure returns (Grid memory grid) {
         uint256 spots = spotShocksWad.length;
         grid.spotWad = spotWad;
-        grid.volWad = volWad;
         grid.volShocksWad = volShocksWad;
         (grid.shockedSpots, grid.lnShifts) = _shock(spotWad, spotShocksWad);
         (grid.tailSpots, grid.tailShifts) = _shock(spotWad, tailShocksWad);
@@ -75,16 +72,17 @@ library PortfolioMath {
         }
     }
 
-    /// @notice Adds a position of `balance` contracts of `seriesId`, now marked at `markWad`,
-    /// to the grid. A live series is repriced with Black–Scholes at every (spot, vol) point and at
-    /// every tail spot (unshocked vol); an expired one whose settlement price is not posted yet is
-    /// worth its intrinsic value at the shocked spot (positions with a posted price carry no risk
-    /// and are never added).
+    /// @notice Adds a position of `balance` contracts of `seriesId`, now marked at `markWad` with
+    /// vol `volWad`, to the grid. A live series is repriced with Black–Scholes at every spot shock
+    /// and its own vol times every vol shock, and at every tail spot (its unshocked vol); an expired
+    /// one whose settlement price is not posted yet is worth its intrinsic value at the shocked spot
+    /// (positions with a posted price carry no risk and are never added).
     function addPosition(
         Grid memory grid,
         SeriesId seriesId,
         int256 balance,
         uint256 markWad,
+        uint256 volWad,
         uint256 timestamp
     ) internal pure {
         Leg memory leg = Leg({
@@ -102,12 +100,12 @@ library PortfolioMath {
         leg.lnMoneyness = BlackScholes.lnMoneyness(grid.spotWad, leg.strikeWad);
         for (uint256 j; j < grid.volShocksWad.length; ++j) {
             uint256 volTerm = BlackScholes.volTerm(
-                FixedPointMathLib.mulWad(grid.volWad, grid.volShocksWad[j]),
+                FixedPointMathLib.mulWad(volWad, grid.volShocksWad[j]),
                 expiry - timestamp
             );
             _addVolColumn(grid, leg, j, volTerm);
         }
-        uint256 flatTerm = BlackScholes.volTerm(grid.volWad, expiry - timestamp);
+        uint256 flatTerm = BlackScholes.volTerm(volWad, expiry - timestamp);
         for (uint256 k; k < grid.tailSpots.length; ++k) {
             grid.tailPnl[k] += _change(leg, grid.tailSpots[k], grid.tailShifts[k], flatTerm);
         }

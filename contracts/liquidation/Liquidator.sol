@@ -100,7 +100,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     ) external nonReentrant returns (BidPreview memory preview) {
         _checkBidder(bidderAccount);
         preview = _bid(BidRequest(account, fractionWad, maxPayment, expectedNonce), bidderAccount, msg.sender);
-        engine.checkInitialMargin(bidderAccount);
+        engine.checkAuctionMargin(bidderAccount);
     }
 
     /// @inheritdoc ILiquidator
@@ -136,7 +136,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         // Once, over the batch's end state: the bidder may pass below IM between two of its own
         // bids (nobody else acts mid-transaction), never after. A batch that landed nothing
         // moved nothing, so it has nothing to check.
-        if (landed) engine.checkInitialMargin(bidderAccount);
+        if (landed) engine.checkAuctionMargin(bidderAccount);
     }
 
     /// @inheritdoc ILiquidator

@@ -32,6 +32,9 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     /// @notice Bounds of `changeRatioWad` (a factor on total variance: 4e18 = vol ×2 or ÷2).
     uint256 public constant MIN_CHANGE_RATIO = 1.1e18;
     uint256 public constant MAX_CHANGE_RATIO = 16e18;
+    /// @notice The rounding step of a surface's maturity time (`markVol`'s `mature`): an hour after
+    /// its first post landed, rounded up to 2 minutes, so the wait fits 6 bits of steps (rv17b G5).
+    uint256 public constant MATURITY_STEP = 2 minutes;
 
     bytes32 private constant _SURFACE_TYPEHASH = keccak256(
         "Surface(uint256 expiry,int256 a,int256 b,int256 rho,int256 m,int256 sigma,uint256 confidence)"
@@ -42,11 +45,15 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     );
 
     /// @dev One surface in one word, each field in units of its quantum (docs/vol-surface.md):
-    /// timestamp bits [0, 40), confidence [40, 70), a [70, 109) signed, b [109, 144),
+    /// timestamp bits [0, 34), maturity steps [34, 40), confidence [40, 70), a [70, 109) signed, b [109, 144),
     /// ρ [144, 179) signed, m [179, 218) signed, σ [218, 256). Every admissible smile fits: its
     /// parameters are < 2**64 wei (`SviMath`'s range), i.e. < 2**38 quanta; b ≤ 2e18 and |ρ| < 1e18
-    /// are < 2**35 and 2**34 quanta; confidence ≤ 1e18 is < 2**30 quanta; timestamps < 2**40.
-    uint256 private constant _TS_BITS = 40;
+    /// are < 2**35 and 2**34 quanta; confidence ≤ 1e18 is < 2**30 quanta; timestamps < 2**34 (until
+    /// the year 2514); maturity steps ≤ 61 < 2**6 (`_firstMaturitySteps`).
+    uint256 private constant _TS_BITS = 34;
+    uint256 private constant _TS_MASK = (1 << 34) - 1;
+    uint256 private constant _MATURITY_SHIFT = 34;
+    uint256 private constant _STEPS_MASK = (1 << 6) - 1;
     uint256 private constant _CONF_SHIFT = 40;
     uint256 private constant _A_SHIFT = 70;
     uint256 private constant _B_SHIFT = 109;
@@ -215,9 +222,10 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         uint256 stored = _surfaces[underlying][expiry];
         uint256 storedTs = stored & ((1 << _TS_BITS) - 1);
         if (ts <= storedTs) revert VolSurfaceNotNewer(expiry, ts, storedTs);
-        uint256 confidence = storedTs == 0 ? s.confidence : _checkChange(stored, p, s.confidence, expiry, ts, ratioWad);
-        _surfaces[underlying][expiry] = _pack(s, ts, confidence);
         first = storedTs == 0;
+        uint256 confidence = first ? s.confidence : _checkChange(stored, p, s.confidence, expiry, ts, ratioWad);
+        uint256 steps = first ? _firstMaturitySteps(ts) : _maturityStepsAfter(stored, ts);
+        _surfaces[underlying][expiry] = _pack(s, ts, confidence, steps);
         if (first) {
             uint256 day = expiry / 1 days;
             _postedDays[underlying][day >> 8] |= 1 << (day & 255);
@@ -244,6 +252,40 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         // Each smile annualised by its own time to expiry (rv17c H1): expiry > block ≥ ts >
         // storedTs ≥ expiry − 365 days − 1 h, so neither τ is 0 and both are in range.
         SviMath.checkChange(previous, p, allowed, expiry - storedTs, expiry - ts);
+    }
+
+    /// @dev The maturity steps of a first post signed at `ts` and landing now: the maturity time is
+    /// the block + `CHANGE_PERIOD`, rounded up to a multiple of `MATURITY_STEP`, stored as steps from
+    /// ts's step. Landing, not signing (rv17b G5): a post signed up to `MAX_POST_AGE` earlier must
+    /// still stand an hour on chain before it marks. block ≤ ts + 1 h, so at most 61 steps.
+    function _firstMaturitySteps(uint256 ts) private view returns (uint256) {
+        // Unchecked: block.timestamp < 2**34 (the layout) cannot overflow, and ts ≤ block keeps the
+        // difference ≥ 0.
+        unchecked {
+            return (block.timestamp + (SviMath.CHANGE_PERIOD + MATURITY_STEP - 1)) / MATURITY_STEP - ts / MATURITY_STEP;
+        }
+    }
+
+    /// @dev The maturity steps of an update signed at `ts` over the surface in force `stored`: the
+    /// same maturity time, counted from ts's step, or 0 once ts's step has reached it (`_maturesAt`
+    /// then reads ts's step, as passed as before). A re-post never moves maturity later or earlier
+    /// while it is pending: the time is a multiple of the step, so it is kept exactly.
+    function _maturityStepsAfter(uint256 stored, uint256 ts) private pure returns (uint256) {
+        // Unchecked: both fields are < 2**34, and the difference is taken only when positive.
+        unchecked {
+            uint256 at = (stored & _TS_MASK) / MATURITY_STEP + ((stored >> _MATURITY_SHIFT) & _STEPS_MASK);
+            uint256 tsStep = ts / MATURITY_STEP;
+            return at > tsStep ? at - tsStep : 0;
+        }
+    }
+
+    /// @dev The block time from which the stored surface marks: its timestamp's step plus its
+    /// maturity steps, in seconds.
+    function _maturesAt(uint256 word) private pure returns (uint256) {
+        // Unchecked: (2**34 + 63) · 120 is far from overflow.
+        unchecked {
+            return ((word & _TS_MASK) / MATURITY_STEP + ((word >> _MATURITY_SHIFT) & _STEPS_MASK)) * MATURITY_STEP;
+        }
     }
 
     /// @dev Reverts unless `signatures` hold at least `quorum_` valid signatures of `digest` by
@@ -285,7 +327,8 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         uint256 stored = _surfaces[underlying][expiry];
         if (stored == 0) revert VolSurfaceNotPosted(underlying, expiry);
         (SviMath.Params memory p, uint256 ts, uint256 confidence) = _unpack(stored);
-        r = Surface(p.a, p.b, p.rho, p.m, p.sigma, ts, confidence);
+        uint256 maturesAt = _maturesAt(stored);
+        r = Surface(p.a, p.b, p.rho, p.m, p.sigma, ts, confidence, maturesAt, block.timestamp >= maturesAt);
     }
 
     /// @inheritdoc IVolSurfaceOracle
@@ -298,6 +341,30 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
         uint256 stored = _surfaces[underlying][expiry];
         if (stored == 0) revert VolSurfaceNotPosted(underlying, expiry);
         if (expiry <= block.timestamp) revert VolSurfaceExpired(expiry);
+        return _volAt(stored, expiry, spotWad, strikeWad);
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function markVol(
+        address underlying,
+        uint256 expiry,
+        uint256 spotWad,
+        uint256 strikeWad
+    ) external view returns (uint256 volWad, uint256 timestamp, uint256 confidenceWad, bool mature) {
+        uint256 stored = _surfaces[underlying][expiry];
+        // Missing reads as zeros, never a revert: what a missing surface means is the engine's rule.
+        if (stored == 0 || expiry <= block.timestamp || !_listed[underlying]) return (0, 0, 0, false);
+        (volWad, timestamp, confidenceWad) = _volAt(stored, expiry, spotWad, strikeWad);
+        mature = block.timestamp >= _maturesAt(stored);
+    }
+
+    /// @dev `volAt` of a stored, unexpired surface.
+    function _volAt(
+        uint256 stored,
+        uint256 expiry,
+        uint256 spotWad,
+        uint256 strikeWad
+    ) private pure returns (uint256 volWad, uint256 timestamp, uint256 confidenceWad) {
         SviMath.Params memory p;
         (p, timestamp, confidenceWad) = _unpack(stored);
         // The posted annualised vol: w over the time to expiry from the post's timestamp, as the
@@ -381,12 +448,18 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     }
 
     /// @dev One word (layout above). The caller has checked admissibility, the quanta, confidence
-    /// ≤ 1e18 and ts ≤ now, so every field fits; masks keep a negative field's sign bits out
-    /// of its neighbours.
-    function _pack(SurfaceInput calldata s, uint256 ts, uint256 confidence) private pure returns (uint256 word) {
+    /// ≤ 1e18 and ts ≤ now, and steps ≤ 61, so every field fits; masks keep a negative field's sign
+    /// bits out of its neighbours.
+    function _pack(
+        SurfaceInput calldata s,
+        uint256 ts,
+        uint256 confidence,
+        uint256 steps
+    ) private pure returns (uint256 word) {
         int256 q = int256(PARAM_QUANTUM);
         word =
             ts |
+            (steps << _MATURITY_SHIFT) |
             ((confidence / CONFIDENCE_QUANTUM) << _CONF_SHIFT) |
             ((uint256(s.a / q) & _mask(39)) << _A_SHIFT) |
             (uint256(s.b / q) << _B_SHIFT) |

@@ -68,7 +68,7 @@ export interface DeployParameters {
     sequencerGracePeriod: number;
   };
   /** The vol-surface oracle's signers, quorum and change ratio (a decimal; "4" by default). */
-  volSurface: { signers: Address[]; quorum: number; changeRatio: string };
+  volSurface: { signers: Address[]; quorum: number; changeRatio: string; marks: boolean };
   admin: { timelock: Address } | { newTimelock: { minDelay: number; proposers: Address[]; executors: Address[] } };
   riskManager: Address;
   guardian: Address;
@@ -308,7 +308,7 @@ export function checkParameters(json: unknown, file = "parameters"): DeployParam
   }
 
   const surfaceJson = object(root, "volSurface", "");
-  onlyKeys(surfaceJson, ["signers", "quorum", "changeRatio"], "volSurface");
+  onlyKeys(surfaceJson, ["signers", "quorum", "changeRatio", "marks"], "volSurface");
   const signersJson = field(surfaceJson, "signers", "volSurface");
   const surfaceSigners: Address[] = [];
   if (signersJson !== undefined) {
@@ -339,6 +339,9 @@ export function checkParameters(json: unknown, file = "parameters"): DeployParam
   const changeRatio = surfaceJson.changeRatio === undefined ? "4" : decimal(surfaceJson, "changeRatio", "volSurface");
   if (parseUnits(changeRatio, 18) < MIN_CHANGE_RATIO || parseUnits(changeRatio, 18) > MAX_CHANGE_RATIO)
     problems.add("volSurface.changeRatio", `${changeRatio} is outside [1.1, 16]`);
+  // The engine marks with the surface unless the file says otherwise (docs/vol-surface.md).
+  const marks = surfaceJson.marks === undefined ? true : surfaceJson.marks;
+  if (typeof marks !== "boolean") problems.add("volSurface.marks", `${JSON.stringify(marks)} is not true or false`);
 
   const adminJson = object(root, "admin", "");
   onlyKeys(adminJson, ["timelock", "newTimelock"], "admin");
@@ -381,7 +384,7 @@ export function checkParameters(json: unknown, file = "parameters"): DeployParam
     cash,
     collateral,
     oracle: { maxSettlementDelay, settlementFallbackWait, sequencerUptimeFeed, sequencerGracePeriod },
-    volSurface: { signers: surfaceSigners, quorum: quorum as number, changeRatio },
+    volSurface: { signers: surfaceSigners, quorum: quorum as number, changeRatio, marks: marks === true },
     admin,
     riskManager,
     guardian,
@@ -626,6 +629,7 @@ export async function resolveParameters(
         signers: parameters.volSurface.signers,
         quorum: BigInt(parameters.volSurface.quorum),
         changeRatioWad: wad(parameters.volSurface.changeRatio),
+        marks: parameters.volSurface.marks,
       },
       auction: DEFAULT_AUCTION,
       admin,

@@ -61,7 +61,17 @@ export interface PledgePlan {
    * The vol-surface oracle (docs/vol-surface.md): its whitelisted signers, the quorum of them a
    * post needs, and the bounded-change ratio (WAD, in [1.1, 16]). Every collateral token is listed.
    */
-  volSurface: { signers: readonly AddressLike[]; quorum: bigint; changeRatioWad: bigint };
+  volSurface: {
+    signers: readonly AddressLike[];
+    quorum: bigint;
+    changeRatioWad: bigint;
+    /**
+     * Whether the engine marks with it (`engine.setVolSurface`, docs/vol-surface.md, "Marks and
+     * margin"): then every series on a collateral token fails closed for new risk until the signers'
+     * first post for its expiry has been in force for an hour. Default false.
+     */
+    marks?: boolean | undefined;
+  };
   /** `Liquidator.AuctionParams` in constructor order. */
   auction: readonly [bigint, bigint, bigint, bigint, bigint, bigint];
   /** `Backstop.TakeoverBudget` `[maxLossPerTakeoverWad, maxLossPerWindowWad]`; `DEFAULT_TAKEOVER_BUDGET` if absent. */
@@ -116,7 +126,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     plan.oracle.settlementFallbackWait,
   ]);
   // Governed like the price oracle: signers, quorum and listings by the admin (the timelock),
-  // the change ratio by the risk manager. Not yet read by the engine (issue 17, part 2).
+  // the change ratio by the risk manager. The engine marks with it when the plan says so.
   const volSurface = m.contract("VolSurfaceOracle", [
     deployer,
     [...plan.volSurface.signers],
@@ -186,6 +196,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     m.call(vault, "setSettlementAccount", [settlementAccount], { id: "VaultSettlementAccount" }),
     m.call(market, "setAccountHook", [liquidator], { id: "MarketAccountHook" }),
   );
+  if (plan.volSurface.marks === true) calls.push(m.call(engine, "setVolSurface", [volSurface]));
 
   const riskManager = plan.admin.kind === "deployer" ? deployer : plan.admin.riskManager;
   const guardian = plan.admin.kind === "deployer" ? deployer : plan.admin.guardian;

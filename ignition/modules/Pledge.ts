@@ -79,6 +79,10 @@ export function addLocalPledge(m: IgnitionModuleBuilder, sequencerFeed: PledgePl
       signers: [m.getAccount(0), m.getAccount(1), m.getAccount(2)],
       quorum: 2n,
       changeRatioWad: DEFAULT_VOL_SURFACE_CHANGE_RATIO,
+      // Not wired into the engine's marks locally, so the local chain trades at the flat vol feeds
+      // until a test or the demo calls `engine.setVolSurface` (every series would otherwise fail
+      // closed until its first post matures).
+      marks: false,
     },
     auction: DEFAULT_AUCTION,
     admin: { kind: "deployer" },

@@ -99,6 +99,7 @@ export function marketInputsOf(
         },
       ]),
     ),
+    onVolSurface: new Set([...parameters.underlyings].filter(([, u]) => u.onVolSurface === true).map(([i]) => i)),
   };
 }
 

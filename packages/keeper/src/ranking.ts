@@ -33,6 +33,12 @@ export interface MarketInputs {
   /** Per collateral asset, in the vault's order; `priceWad` is 0 when the oracle refused. */
   collateral: readonly Omit<CollateralInput, "amount">[];
   underlyings: ReadonlyMap<number, UnderlyingInput>;
+  /**
+   * Underlyings whose live series mark on the engine's vol surface (`onVolSurface`): the keeper
+   * values an account holding a live series on one on chain, never locally (its inputs hold no
+   * surface reads); the float ranking estimates it at the flat vol.
+   */
+  onVolSurface?: ReadonlySet<number> | undefined;
 }
 
 /** One account's float estimate of its distance to maintenance. */
@@ -114,7 +120,7 @@ export function chunkByGas(
  * Ranks accounts by their float-estimated distance to maintenance (SDK
  * `approximateMaintenance`), most urgent first. Accounts that cannot be estimated
  * (unknown holdings, a missing price, an expired position whose settlement the float
- * model does not follow) rank first with `-Infinity`, so they are always confirmed.
+ * model does not follow, a position on a vol-surface underlying) rank first with `-Infinity`, so they are always confirmed.
  *
  * @example
  * const ranked = rankAccounts([...holdings.keys()], holdings, market);
@@ -130,7 +136,12 @@ export function rankAccounts(
     if (held === undefined) return unknown;
     const missingPrice = held.balances.some((b, i) => b !== 0n && (market.collateral[i]?.priceWad ?? 0n) === 0n);
     const expired = held.positions.some((p) => decodeSeries(p.seriesId).expiry <= market.timestamp);
-    if (missingPrice || expired) return unknown;
+    // A live series on a vol-surface underlying: the float model knows only the flat vol, so the
+    // account is confirmed on chain every tick rather than estimated.
+    const onSurface = held.positions.some(
+      (p) => p.balance !== 0n && market.onVolSurface?.has(decodeSeries(p.seriesId).underlyingIndex) === true,
+    );
+    if (missingPrice || expired || onSurface) return unknown;
     try {
       const { excessMM, requirementMM } = approximateMaintenance(marginInputsOf(held, market));
       const ratio = requirementMM > 0 ? excessMM / requirementMM : excessMM;

@@ -22,7 +22,8 @@ import { marginInputsOf } from "./ranking.js";
  * read without shares, shares read in an older cash epoch (a loss that ended the epoch converted
  * every positive balance), an expired position (its settlement price is not cached), a price
  * (spot, or a live position's vol) a position or a held collateral needs that the oracle refused
- * (the engine would revert), and the accounts in `chainOnly` (the protocol's own: the insurance account's stored shares grow with
+ * (the engine would revert), a live position on an underlying that marks on the engine's vol
+ * surface (`MarketInputs.onVolSurface`: valued on chain, docs/keeper.md), and the accounts in `chainOnly` (the protocol's own: the insurance account's stored shares grow with
  * every accrual's reserve, the settlement account's cash is raw).
  */
 
@@ -45,6 +46,8 @@ export function exactInputsOf(
     if (p.balance === 0n) continue;
     const { expiry, underlyingIndex } = decodeSeries(p.seriesId);
     if (expiry <= market.timestamp) return undefined;
+    // A live series on a vol-surface underlying: its mark needs `markVol` reads the cache lacks.
+    if (market.onVolSurface?.has(underlyingIndex) === true) return undefined;
     const u = market.underlyings.get(underlyingIndex);
     // A refused spot or vol: the engine's `_markOf` reverts for this account.
     if (u === undefined || u.spotWad === 0n || u.volWad === 0n) return undefined;

@@ -789,6 +789,14 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Account ${acct(account)} holds positions, so its margin mode cannot change; close or settle them first, or use another account`,
   EngineInvalidPositionCap: ([cap]) =>
     `A portfolio position cap of ${str(cap)} is not allowed: pass one from 1 to the engine's MAX_PORTFOLIO_POSITIONS`,
+  EngineVolSurfaceUnusable: ([asset, expiry], context) =>
+    `The vol surface of ${tokenName(asset, context)} for expiry ${str(expiry)} is missing, not yet mature or stale, so the engine takes no new risk on an account holding it (maintenance and auctions go on); wait for a fresh post, or close the position`,
+  EngineInvalidSurfaceMaxAge: ([maxAge]) =>
+    `A surface max age of ${str(maxAge)} s is not allowed: pass one from 600 s (10 min) to 86,400 s (1 day)`,
+  EngineInvalidConfidenceAddOn: ([index, addOn]) =>
+    `A confidence add-on of ${str(addOn)} (WAD) for underlying ${str(index)} is above the 5% bound; choose a value within bounds`,
+  EngineConfidenceAddOnStepTooLarge: ([index, current, requested]) =>
+    `Raising the confidence add-on of underlying ${str(index)} from ${str(current)} to ${str(requested)} is too large a step for one call: at most MAX_CONFIDENCE_ADD_ON_STEP (0.5% of spot); raise in several calls`,
   PortfolioInvalidConcentrationParams: ([index, params]) =>
     `Concentration parameters ${formatValue(params)} for underlying ${str(index)} are outside the hard bounds (κ at most 25%, maximum ratio 0.1 to 4, liquidity reference 1 to 1e9 contracts); choose values within bounds`,
   PortfolioConcentrationStepTooLarge: ([index, current, requested]) =>

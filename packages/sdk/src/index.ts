@@ -72,12 +72,16 @@ export {
   type PortfolioParams,
   type RiskParams,
   type UnderlyingInput,
+  type UnderlyingSurfaceInput,
+  type SurfaceRead,
+  type MarkAndSpot,
   accountMargin,
   concentrationAddOn,
   health,
   healthName,
   type HealthName,
   markAndSpot,
+  surfaceFallbackOf,
 } from "./math/engine.js";
 export {
   type AuctionClock,
@@ -275,6 +279,15 @@ export {
   type SignVolSurfacePostReturnType,
   signVolSurfacePost,
 } from "./volSurface/signVolSurfacePost.js";
+export {
+  VOL_SURFACE_MATURITY_STEP,
+  type VolSurfaceMarkState,
+  type VolSurfaceMarkVolParameters,
+  type VolSurfaceMarkVolReturnType,
+  type VolSurfaceMaturityState,
+  volSurfaceMarkVol,
+  volSurfaceMaturesAt,
+} from "./volSurface/markVol.js";
 export {
   type GetVolSurfaceErrorType,
   type GetVolSurfaceParameters,

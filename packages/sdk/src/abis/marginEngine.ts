@@ -46,6 +46,23 @@ export const marginEngineAbi = [
   },
   {
     inputs: [
+      { internalType: "uint16", name: "index", type: "uint16" },
+      { internalType: "uint256", name: "current", type: "uint256" },
+      { internalType: "uint256", name: "requested", type: "uint256" },
+    ],
+    name: "EngineConfidenceAddOnStepTooLarge",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint16", name: "index", type: "uint16" },
+      { internalType: "uint256", name: "addOnWad", type: "uint256" },
+    ],
+    name: "EngineInvalidConfidenceAddOn",
+    type: "error",
+  },
+  {
+    inputs: [
       {
         components: [
           { internalType: "int64[]", name: "spotShocksWad", type: "int64[]" },
@@ -85,6 +102,11 @@ export const marginEngineAbi = [
     name: "EngineInvalidRiskParams",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "uint256", name: "maxAge", type: "uint256" }],
+    name: "EngineInvalidSurfaceMaxAge",
+    type: "error",
+  },
   { inputs: [], name: "EngineMarketAlreadySet", type: "error" },
   { inputs: [], name: "EngineMarketNotSet", type: "error" },
   {
@@ -115,7 +137,24 @@ export const marginEngineAbi = [
     name: "EngineUnderlyingNotListed",
     type: "error",
   },
+  {
+    inputs: [
+      { internalType: "address", name: "underlying", type: "address" },
+      { internalType: "uint256", name: "expiry", type: "uint256" },
+    ],
+    name: "EngineVolSurfaceUnusable",
+    type: "error",
+  },
   { inputs: [], name: "EngineZeroAddress", type: "error" },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint16", name: "index", type: "uint16" },
+      { indexed: false, internalType: "uint256", name: "addOnWad", type: "uint256" },
+    ],
+    name: "ConfidenceAddOnSet",
+    type: "event",
+  },
   {
     anonymous: false,
     inputs: [
@@ -211,6 +250,12 @@ export const marginEngineAbi = [
   },
   {
     anonymous: false,
+    inputs: [{ indexed: false, internalType: "uint256", name: "maxAge", type: "uint256" }],
+    name: "SurfaceMaxAgeSet",
+    type: "event",
+  },
+  {
+    anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint16", name: "index", type: "uint16" },
       { indexed: true, internalType: "address", name: "asset", type: "address" },
@@ -231,9 +276,29 @@ export const marginEngineAbi = [
     type: "event",
   },
   {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "contract IVolSurfaceOracle", name: "surface", type: "address" }],
+    name: "VolSurfaceSet",
+    type: "event",
+  },
+  {
     inputs: [],
     name: "DEFAULT_ADMIN_ROLE",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_CONFIDENCE_ADD_ON",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_CONFIDENCE_ADD_ON_STEP",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -289,6 +354,13 @@ export const marginEngineAbi = [
   {
     inputs: [],
     name: "MAX_SPOT_SHOCKS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_SURFACE_MAX_AGE",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -358,6 +430,13 @@ export const marginEngineAbi = [
   },
   {
     inputs: [],
+    name: "MIN_SURFACE_MAX_AGE",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MIN_TAIL_WEIGHT",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -409,6 +488,13 @@ export const marginEngineAbi = [
         type: "tuple[]",
       },
     ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "checkAuctionMargin",
+    outputs: [],
     stateMutability: "view",
     type: "function",
   },
@@ -610,6 +696,16 @@ export const marginEngineAbi = [
   },
   {
     inputs: [
+      { internalType: "uint16", name: "index", type: "uint16" },
+      { internalType: "uint256", name: "addOnWad", type: "uint256" },
+    ],
+    name: "setConfidenceAddOn",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
       { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "enum IMarginEngine.MarginMode", name: "mode", type: "uint8" },
     ],
@@ -675,9 +771,41 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "uint256", name: "maxAge", type: "uint256" }],
+    name: "setSurfaceMaxAge",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "contract IVolSurfaceOracle", name: "surface", type: "address" }],
+    name: "setVolSurface",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "bytes4", name: "interfaceId", type: "bytes4" }],
     name: "supportsInterface",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "surfaceMaxAge",
+    outputs: [{ internalType: "uint32", name: "", type: "uint32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint16", name: "index", type: "uint16" }],
+    name: "surfaceParams",
+    outputs: [
+      { internalType: "contract IVolSurfaceOracle", name: "surface", type: "address" },
+      { internalType: "uint256", name: "maxAge", type: "uint256" },
+      { internalType: "uint256", name: "addOnWad", type: "uint256" },
+    ],
     stateMutability: "view",
     type: "function",
   },
@@ -726,6 +854,13 @@ export const marginEngineAbi = [
     inputs: [],
     name: "vault",
     outputs: [{ internalType: "contract ICollateralVault", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "volSurface",
+    outputs: [{ internalType: "contract IVolSurfaceOracle", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },

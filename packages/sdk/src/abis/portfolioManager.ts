@@ -40,6 +40,14 @@ export const portfolioManagerAbi = [
   },
   {
     inputs: [
+      { internalType: "address", name: "underlying", type: "address" },
+      { internalType: "uint256", name: "expiry", type: "uint256" },
+    ],
+    name: "EngineVolSurfaceUnusable",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "uint16", name: "index", type: "uint16" },
       {
         components: [
@@ -153,6 +161,30 @@ export const portfolioManagerAbi = [
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "accountMargin",
+    outputs: [
+      {
+        components: [
+          { internalType: "int256", name: "equityIM", type: "int256" },
+          { internalType: "int256", name: "equityMM", type: "int256" },
+          { internalType: "uint256", name: "requirementIM", type: "uint256" },
+          { internalType: "uint256", name: "requirementMM", type: "uint256" },
+          { internalType: "enum IMarginEngine.Health", name: "health", type: "uint8" },
+          { internalType: "int256", name: "markValue", type: "int256" },
+        ],
+        internalType: "struct IMarginEngine.MarginState",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "bool", name: "newRisk", type: "bool" },
+    ],
+    name: "accountMarginFor",
     outputs: [
       {
         components: [

@@ -9,7 +9,7 @@ import {
   shortRequirementUp,
   tokenValueDown,
 } from "./marginMath.js";
-import { mulWadUp } from "./fixedPoint.js";
+import { WAD, mulWadUp } from "./fixedPoint.js";
 import {
   addCollateral,
   addPosition,
@@ -106,10 +106,42 @@ export interface CollateralInput {
   underlyingIndex?: number | undefined;
 }
 
+/**
+ * One `IVolSurfaceOracle.markVol` read, for one live series (`docs/vol-surface.md`, "Marks and
+ * margin"): all zero when nothing was posted for its expiry.
+ */
+export interface SurfaceRead {
+  volWad: bigint;
+  timestamp: bigint;
+  confidenceWad: bigint;
+  mature: boolean;
+}
+
+/**
+ * The engine's vol surface as it applies to one underlying: present only when the engine has a
+ * surface oracle (`MarginEngine.volSurface`) and that oracle lists the underlying.
+ */
+export interface UnderlyingSurfaceInput {
+  /** The underlying's asset, as `EngineVolSurfaceUnusable` names it. */
+  asset: `0x${string}`;
+  /** `MarginEngine.surfaceMaxAge`: the largest age, in seconds, of a FRESH surface. */
+  maxAge: bigint;
+  /** The underlying's confidence add-on (`MarginEngine.surfaceParams(index).addOnWad`). */
+  addOnWad: bigint;
+  /** `markVol(underlying, expiry, spot, strike)` by live series id, at the inputs' spot. */
+  reads: ReadonlyMap<bigint, SurfaceRead>;
+}
+
 /** What the engine reads about one underlying. */
 export interface UnderlyingInput {
   spotWad: bigint;
+  /**
+   * The flat vol feed. On a surface underlying the chain reads it only off a FRESH surface; 0 here
+   * means it could not be read (the chain reverts if a mark needs it).
+   */
   volWad: bigint;
+  /** The vol surface, when one applies to this underlying; absent: every series marks at `volWad`. */
+  surface?: UnderlyingSurfaceInput | undefined;
   params: RiskParams;
   /** Posted settlement prices by expiry (unix seconds). */
   settlementPrices?: ReadonlyMap<bigint, bigint>;
@@ -143,45 +175,115 @@ export interface MarginInputs {
 const MARKS = new Map<string, bigint>();
 const MARKS_KEPT = 8_192;
 
+/** What `markAndSpot` returns: `MarginValuation._markOf`'s `MarkResult`, and the surface status. */
+export interface MarkAndSpot {
+  markWad: bigint;
+  /** The spot the mark and any requirement use; 0 once a settlement price is posted. */
+  spotWad: bigint;
+  /** The vol the mark of a live series used (0 at or after expiry). */
+  volWad: bigint;
+  /** The confidence add-on one short contract adds to each requirement, rounded up; 0 off a surface. */
+  addOnWad: bigint;
+  /** A live series whose surface is FALLBACK: a check of new risk reverts `EngineVolSurfaceUnusable`. */
+  surfaceFallback: boolean;
+}
+
+/**
+ * The vol of a live series and its confidence add-on per short contract, as
+ * `MarginValuation._markVol`: off a surface the flat vol feed; on one, FRESH (posted, mature, at
+ * most `maxAge` old) marks at the surface's vol with the add-on at its confidence, FALLBACK at
+ * max(last mature posted vol, the flat feed) with the add-on at confidence 0.
+ */
+function markVol(
+  seriesId: bigint,
+  underlying: UnderlyingInput,
+  timestamp: bigint,
+): { volWad: bigint; addOnWad: bigint; surfaceFallback: boolean } {
+  const flat = () => {
+    // The chain reverts when a mark needs a vol feed it cannot read.
+    if (underlying.volWad === 0n) throw new Error(`no valid vol for series ${seriesId}`);
+    return underlying.volWad;
+  };
+  const surface = underlying.surface;
+  if (surface === undefined) return { volWad: flat(), addOnWad: 0n, surfaceFallback: false };
+  const read = surface.reads.get(seriesId);
+  if (read === undefined) throw new Error(`no surface read for series ${seriesId}`);
+  let { volWad, confidenceWad } = read;
+  let surfaceFallback = false;
+  if (!read.mature || read.timestamp === 0n || read.timestamp + surface.maxAge < timestamp) {
+    const floor = flat();
+    volWad = read.mature && volWad > floor ? volWad : floor;
+    confidenceWad = 0n;
+    surfaceFallback = true;
+  }
+  const perSpot = mulWadUp(underlying.spotWad, surface.addOnWad);
+  return { volWad, addOnWad: mulWadUp(perSpot, WAD - confidenceWad), surfaceFallback };
+}
+
 /**
  * The mark of one contract and the spot its requirement uses (0 once settled), as
- * `MarginEngine._markAndSpot`: Black–Scholes before expiry; after expiry, intrinsic value
- * at the posted settlement price, else at spot.
+ * `MarginValuation._markOf`: Black–Scholes before expiry, at the flat vol feed or, on a vol-surface
+ * underlying, at the series' FRESH or FALLBACK vol (`docs/vol-surface.md`, "Marks and margin"),
+ * with the confidence add-on per short contract; after expiry, intrinsic value at the posted
+ * settlement price, else at spot (no surface read).
  *
  * @example
  * const inputs = await getMarginInputs(publicClient, { addressBook, account });
  * const underlying = inputs.underlyings.get(decodeSeries(seriesId).underlyingIndex);
- * const { markWad, spotWad } = markAndSpot(seriesId, underlying, inputs.timestamp);
- * markWad === callPrice(underlying.spotWad, decodeSeries(seriesId).strikeWad, expiry - inputs.timestamp, underlying.volWad);
+ * const { markWad, spotWad, volWad } = markAndSpot(seriesId, underlying, inputs.timestamp);
+ * markWad === callPrice(underlying.spotWad, decodeSeries(seriesId).strikeWad, expiry - inputs.timestamp, volWad);
  * spotWad === underlying.spotWad; // before expiry the requirement uses the live spot
  */
-export function markAndSpot(
-  seriesId: bigint,
-  underlying: UnderlyingInput,
-  timestamp: bigint,
-): { markWad: bigint; spotWad: bigint } {
+export function markAndSpot(seriesId: bigint, underlying: UnderlyingInput, timestamp: bigint): MarkAndSpot {
   const { expiry, isCall, strikeWad } = decodeSeries(seriesId);
+  const none = { volWad: 0n, addOnWad: 0n, surfaceFallback: false };
   if (timestamp >= expiry) {
     const settlement = underlying.settlementPrices?.get(expiry);
-    if (settlement !== undefined) return { markWad: intrinsic(isCall, settlement, strikeWad), spotWad: 0n };
+    if (settlement !== undefined) return { markWad: intrinsic(isCall, settlement, strikeWad), spotWad: 0n, ...none };
   }
   // The chain reverts when a position needs a price its oracle cannot give (spotWad 0 here).
   if (underlying.spotWad === 0n) throw new Error(`no valid spot for series ${seriesId}`);
   if (timestamp >= expiry) {
-    return { markWad: intrinsic(isCall, underlying.spotWad, strikeWad), spotWad: underlying.spotWad };
+    return { markWad: intrinsic(isCall, underlying.spotWad, strikeWad), spotWad: underlying.spotWad, ...none };
   }
   const secondsToExpiry = expiry - timestamp;
+  const vol = markVol(seriesId, underlying, timestamp);
   // A pure function of the series, spot, vol and time: accounts valued at the same block share it.
-  const key = `${seriesId}:${underlying.spotWad}:${underlying.volWad}:${secondsToExpiry}`;
+  const key = `${seriesId}:${underlying.spotWad}:${vol.volWad}:${secondsToExpiry}`;
   let markWad = MARKS.get(key);
   if (markWad === undefined) {
     markWad = isCall
-      ? callPrice(underlying.spotWad, strikeWad, secondsToExpiry, underlying.volWad)
-      : putPrice(underlying.spotWad, strikeWad, secondsToExpiry, underlying.volWad);
+      ? callPrice(underlying.spotWad, strikeWad, secondsToExpiry, vol.volWad)
+      : putPrice(underlying.spotWad, strikeWad, secondsToExpiry, vol.volWad);
     if (MARKS.size >= MARKS_KEPT) MARKS.clear();
     MARKS.set(key, markWad);
   }
-  return { markWad, spotWad: underlying.spotWad };
+  return { markWad, spotWad: underlying.spotWad, ...vol };
+}
+
+/**
+ * The live series, if any, whose surface is FALLBACK among `inputs`' positions (the first in
+ * position order, as the chain meets it): a check of new risk on the account
+ * (`checkInitialMargin`, `checkWithdrawal`) reverts `EngineVolSurfaceUnusable(asset, expiry)` for
+ * it, while `accountMargin` values it at its FALLBACK mark.
+ *
+ * @example
+ * const inputs = await getMarginInputs(publicClient, { addressBook, account });
+ * const stale = surfaceFallbackOf(inputs);
+ * if (stale !== undefined) console.log(`no new risk until expiry ${stale.expiry} of ${stale.underlyingIndex} is fresh`);
+ */
+export function surfaceFallbackOf(
+  inputs: MarginInputs,
+): { underlyingIndex: number; asset: `0x${string}`; expiry: bigint } | undefined {
+  for (const { seriesId, balance } of inputs.positions) {
+    const { underlyingIndex, expiry } = decodeSeries(seriesId);
+    const underlying = inputs.underlyings.get(underlyingIndex);
+    if (balance === 0n || underlying?.surface === undefined || inputs.timestamp >= expiry) continue;
+    if (markAndSpot(seriesId, underlying, inputs.timestamp).surfaceFallback) {
+      return { underlyingIndex, asset: underlying.surface.asset, expiry };
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -208,7 +310,7 @@ export function accountMargin(inputs: MarginInputs): MarginState {
     const index = decodeSeries(seriesId).underlyingIndex;
     const underlying = inputs.underlyings.get(index);
     if (underlying === undefined) throw new Error(`no inputs for underlying ${index}`);
-    const { markWad, spotWad } = markAndSpot(seriesId, underlying, inputs.timestamp);
+    const { markWad, spotWad, addOnWad } = markAndSpot(seriesId, underlying, inputs.timestamp);
     const value = positionValue(balance, markWad);
     // Long options add nothing to initial-margin equity.
     if (value < 0n) equityIM += value;
@@ -218,8 +320,12 @@ export function accountMargin(inputs: MarginInputs): MarginState {
     shorts.set(index, (shorts.get(index) ?? 0n) - balance);
     const { isCall, strikeWad } = decodeSeries(seriesId);
     const p = underlying.params;
-    requirementIM += positionRequirementUp(balance, shortRequirementUp(isCall, spotWad, strikeWad, p.aIM, p.bIM));
-    requirementMM += positionRequirementUp(balance, shortRequirementUp(isCall, spotWad, strikeWad, p.aMM, p.bMM));
+    // The confidence add-on (0 off the surface) on both requirements.
+    const addOn = positionRequirementUp(balance, addOnWad);
+    requirementIM +=
+      positionRequirementUp(balance, shortRequirementUp(isCall, spotWad, strikeWad, p.aIM, p.bIM)) + addOn;
+    requirementMM +=
+      positionRequirementUp(balance, shortRequirementUp(isCall, spotWad, strikeWad, p.aMM, p.bMM)) + addOn;
   }
   const addOn = concentrationAddOn(shorts, inputs);
   requirementIM += addOn.initialWad;
@@ -241,14 +347,21 @@ export function accountMargin(inputs: MarginInputs): MarginState {
 function portfolioMargin(inputs: MarginInputs): MarginState {
   const book = collateralEquity(inputs, true);
   let { equityIM, equityMM, markValue } = book;
+  let surfaceAddOn = 0n;
   for (const { seriesId, balance } of inputs.positions) {
-    const { markWad, spotWad } = markAndSpot(seriesId, underlyingOf(inputs, seriesId), inputs.timestamp);
+    const { markWad, spotWad, volWad, addOnWad } = markAndSpot(
+      seriesId,
+      underlyingOf(inputs, seriesId),
+      inputs.timestamp,
+    );
     // spotWad == 0: a posted settlement price has fixed the payoff.
-    book.positions.push({ seriesId, balance, markWad, atRisk: spotWad !== 0n });
+    book.positions.push({ seriesId, balance, markWad, volWad, atRisk: spotWad !== 0n });
     const value = positionValue(balance, markWad);
     equityIM += value;
     equityMM += value;
     markValue += value;
+    // The confidence add-on of the shorts (0 off the surface), as in standard margin.
+    surfaceAddOn += positionRequirementUp(balance, addOnWad);
   }
   // The engine walks every listed underlying; only those held or with a position at risk
   // need anything, and the sums are exact, so the order is immaterial (kept ascending).
@@ -269,8 +382,8 @@ function portfolioMargin(inputs: MarginInputs): MarginState {
     shorts.set(u, (shorts.get(u) ?? 0n) - balance);
   }
   const addOn = concentrationAddOn(shorts, inputs);
-  requirementIM += addOn.initialWad;
-  requirementMM += addOn.maintenanceWad;
+  requirementIM += addOn.initialWad + surfaceAddOn;
+  requirementMM += addOn.maintenanceWad + surfaceAddOn;
   const state = { equityIM, equityMM, requirementIM, requirementMM, markValue, health: Health.HEALTHY as Health };
   state.health = health(state);
   return state;
@@ -278,7 +391,7 @@ function portfolioMargin(inputs: MarginInputs): MarginState {
 
 /** A portfolio account as its requirement needs it (`MarginEngine.PortfolioBook`). */
 interface PortfolioBook {
-  positions: { seriesId: bigint; balance: bigint; markWad: bigint; atRisk: boolean }[];
+  positions: { seriesId: bigint; balance: bigint; markWad: bigint; volWad: bigint; atRisk: boolean }[];
   /** Collateral held in each listed underlying: native units and decimals. */
   held: Map<number, { tokens: bigint; decimals: number }>;
 }
@@ -339,7 +452,6 @@ function underlyingRequirement(u: number, book: PortfolioBook, inputs: MarginInp
   const positions = book.positions.filter((p) => p.atRisk && decodeSeries(p.seriesId).underlyingIndex === u);
   return portfolioRequirementUp(
     underlying.spotWad,
-    underlying.volWad,
     heldTokens,
     heldDecimals,
     positions,
@@ -352,24 +464,23 @@ function underlyingRequirement(u: number, book: PortfolioBook, inputs: MarginInp
 /**
  * The initial portfolio requirement of one underlying's book, rounded up, as
  * `PortfolioManager._underlyingRequirementUp`: `max(worst grid loss, tailWeight × worst tail loss, cover
- * floor) + contingency`.
+ * floor) + contingency`. Each position is shocked at its own mark's vol (`markAndSpot`'s `volWad`).
  *
  * @example
- * const req = portfolioRequirementUp(spot, vol, 0n, 18, [{ seriesId, balance: -WAD, markWad }], params, risk, now);
+ * const req = portfolioRequirementUp(spot, 0n, 18, [{ seriesId, balance: -WAD, markWad, volWad }], params, risk, now);
  */
 export function portfolioRequirementUp(
   spotWad: bigint,
-  volWad: bigint,
   heldTokens: bigint,
   heldDecimals: number,
-  positions: readonly { seriesId: bigint; balance: bigint; markWad: bigint }[],
+  positions: readonly { seriesId: bigint; balance: bigint; markWad: bigint; volWad: bigint }[],
   params: PortfolioParams,
   standard: RiskParams,
   timestamp: bigint,
 ): bigint {
-  const grid = newGrid(spotWad, volWad, params.spotShocksWad, params.volShocksWad, params.tailShocksWad ?? []);
+  const grid = newGrid(spotWad, params.spotShocksWad, params.volShocksWad, params.tailShocksWad ?? []);
   if (heldTokens !== 0n) addCollateral(grid, heldTokens, heldDecimals);
-  for (const p of positions) addPosition(grid, p.seriesId, p.balance, p.markWad, timestamp);
+  for (const p of positions) addPosition(grid, p.seriesId, p.balance, p.markWad, p.volWad, timestamp);
   let requirement = worstLoss(grid);
   const tail = mulWadUp(worstTailLoss(grid), params.tailWeightWad ?? 0n);
   if (tail > requirement) requirement = tail;

@@ -23,13 +23,12 @@ const WAD = 10n ** 18n;
 const U128_MAX = (1n << 128n) - 1n;
 
 /**
- * One underlying's scenarios at the current spot and vol, as `PortfolioMath.Grid`. `pnl` is
+ * One underlying's scenarios at the current spot, as `PortfolioMath.Grid`. `pnl` is
  * Σ (value in the scenario − value now) over everything added, scenario `i × volShocks + j` for
  * spot shock `i` and vol shock `j`.
  */
 export interface Grid {
   spotWad: bigint;
-  volWad: bigint;
   shockedSpots: bigint[];
   lnShifts: bigint[];
   volShocksWad: readonly bigint[];
@@ -52,18 +51,17 @@ interface Leg {
 }
 
 /**
- * A grid at `spotWad` and `volWad`: shocked spots round down, ln(1 + shock) once each.
+ * A grid at `spotWad`: shocked spots round down, ln(1 + shock) once each.
  * `spotShocksWad` and `tailShocksWad` are signed fractions (−0.18e18 is −18 %), `volShocksWad`
  * vol multipliers.
  *
  * @example
- * const grid = newGrid(3_000n * WAD, 8n * 10n ** 17n, [-WAD / 10n, 0n, WAD / 10n], [WAD], [-WAD / 2n, WAD / 2n]);
+ * const grid = newGrid(3_000n * WAD, [-WAD / 10n, 0n, WAD / 10n], [WAD], [-WAD / 2n, WAD / 2n]);
  * grid.shockedSpots; // [2_700n * WAD, 3_000n * WAD, 3_300n * WAD]
  * grid.centre; // 1
  */
 export function newGrid(
   spotWad: bigint,
-  volWad: bigint,
   spotShocksWad: readonly bigint[],
   volShocksWad: readonly bigint[],
   tailShocksWad: readonly bigint[] = [],
@@ -73,7 +71,6 @@ export function newGrid(
   const tail = _shock(spotWad, tailShocksWad);
   const grid: Grid = {
     spotWad,
-    volWad,
     volShocksWad,
     shockedSpots: main.spots,
     lnShifts: main.shifts,
@@ -93,7 +90,7 @@ export function newGrid(
  * Adds `tokens` native units of the underlying itself (collateral) to the grid.
  *
  * @example
- * const grid = newGrid(3_000n * WAD, 8n * 10n ** 17n, [-WAD / 10n, 0n, WAD / 10n], [WAD]);
+ * const grid = newGrid(3_000n * WAD, [-WAD / 10n, 0n, WAD / 10n], [WAD]);
  * addCollateral(grid, 2n * 10n ** 18n, 18); // 2 WETH move with every ETH spot shock
  * grid.pnl; // [-600n * WAD, 0n, 600n * WAD]
  */
@@ -112,8 +109,9 @@ export function addCollateral(grid: Grid, tokens: bigint, decimals: number): voi
 }
 
 /**
- * Adds a position of `balance` contracts of `seriesId`, now marked at `markWad`, to the grid. A
- * live series is repriced with Black–Scholes at every (spot, vol) point; an expired one whose
+ * Adds a position of `balance` contracts of `seriesId`, now marked at `markWad` with vol `volWad`,
+ * to the grid. A live series is repriced with Black–Scholes at every spot shock and its own vol
+ * times every vol shock, and at every tail spot (its unshocked vol); an expired one whose
  * settlement price is not posted yet is worth its intrinsic value at the shocked spot
  * (positions with a posted price carry no risk and are never added).
  *
@@ -122,11 +120,18 @@ export function addCollateral(grid: Grid, tokens: bigint, decimals: number): voi
  * const { strikeWad, expiry } = decodeSeries(seriesId); // the scene's WBTC call
  * const [spotWad, volWad] = [60_000n * WAD, 6n * 10n ** 17n];
  * const markWad = callPrice(spotWad, strikeWad, expiry - timestamp, volWad);
- * const grid = newGrid(spotWad, volWad, [-WAD / 10n, 0n, WAD / 10n], [WAD]);
- * addPosition(grid, seriesId, -(10n ** 18n), markWad, timestamp); // short one contract
+ * const grid = newGrid(spotWad, [-WAD / 10n, 0n, WAD / 10n], [WAD]);
+ * addPosition(grid, seriesId, -(10n ** 18n), markWad, volWad, timestamp); // short one contract
  * grid.pnl[0] > 0n && grid.pnl[2] < 0n; // true: a short call gains when spot falls, loses when it rises
  */
-export function addPosition(grid: Grid, seriesId: bigint, balance: bigint, markWad: bigint, timestamp: bigint): void {
+export function addPosition(
+  grid: Grid,
+  seriesId: bigint,
+  balance: bigint,
+  markWad: bigint,
+  volWad: bigint,
+  timestamp: bigint,
+): void {
   const { expiry, isCall, strikeWad } = decodeSeries(seriesId);
   const leg: Leg = {
     balance,
@@ -141,10 +146,10 @@ export function addPosition(grid: Grid, seriesId: bigint, balance: bigint, markW
   }
   leg.lnMoneyness = lnMoneyness(grid.spotWad, leg.strikeWad);
   for (let j = 0; j < grid.volShocksWad.length; j++) {
-    const term = volTerm(mulWad(grid.volWad, grid.volShocksWad[j]!), expiry - timestamp);
+    const term = volTerm(mulWad(volWad, grid.volShocksWad[j]!), expiry - timestamp);
     _addVolColumn(grid, leg, j, term);
   }
-  const flatTerm = volTerm(grid.volWad, expiry - timestamp);
+  const flatTerm = volTerm(volWad, expiry - timestamp);
   for (let k = 0; k < grid.tailSpots.length; k++) {
     grid.tailPnl[k]! += _change(leg, grid.tailSpots[k]!, grid.tailShifts[k]!, flatTerm);
   }
@@ -154,7 +159,7 @@ export function addPosition(grid: Grid, seriesId: bigint, balance: bigint, markW
  * The largest loss over the grid's scenarios, 0 if none loses.
  *
  * @example
- * const grid = newGrid(3_000n * WAD, 8n * 10n ** 17n, [-WAD / 10n, 0n, WAD / 10n], [WAD]);
+ * const grid = newGrid(3_000n * WAD, [-WAD / 10n, 0n, WAD / 10n], [WAD]);
  * addCollateral(grid, 10n ** 18n, 18); // 1 WETH
  * worstLoss(grid); // 300n * WAD
  */
@@ -166,7 +171,7 @@ export function worstLoss(grid: Grid): bigint {
  * The largest loss over the tail scenarios, 0 if none loses (not yet weighted).
  *
  * @example
- * const grid = newGrid(3_000n * WAD, 8n * 10n ** 17n, [0n], [WAD], [-WAD / 2n, WAD / 2n]);
+ * const grid = newGrid(3_000n * WAD, [0n], [WAD], [-WAD / 2n, WAD / 2n]);
  * addCollateral(grid, 10n ** 18n, 18); // 1 WETH
  * worstTailLoss(grid); // 1_500n * WAD
  * // The requirement counts it at the market's `tailWeightWad`, e.g. 50 %:

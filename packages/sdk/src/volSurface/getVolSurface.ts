@@ -7,6 +7,7 @@ import { volSurfaceOracleAbi } from "../abis/index.js";
 import type { PledgeErrorType } from "../errors.js";
 import { type ReadClient, contractAddress } from "../internal/actions.js";
 import { type SviParams, sviVol } from "../math/sviMath.js";
+import { type VolSurfaceMarkVolReturnType, volSurfaceMarkVol } from "./markVol.js";
 
 export interface GetVolSurfaceParameters {
   /** The deployment: the oracle is `addressBook.contracts.VolSurfaceOracle`, like other reads. */
@@ -33,6 +34,19 @@ export interface GetVolSurfaceReturnType {
    * `secondsToExpiry = expiry − timestamp`, the default, equals it to the wei.
    */
   volAt(spotWad: bigint, strikeWad: bigint, secondsToExpiry?: bigint): bigint;
+  /**
+   * From when the surface marks, unix seconds: its first post's landing block + 1 h, rounded up to
+   * `VOL_SURFACE_MATURITY_STEP` (`volSurfaceMaturesAt`); once that had passed by a later post, that
+   * post's timestamp rounded down to the step.
+   */
+  maturesAt: bigint;
+  /** Whether the surface was mature (may mark) at the block read: its time ≥ `maturesAt`. */
+  mature: boolean;
+  /**
+   * The oracle's `markVol` for this surface in a block at `blockTimestamp`, to the wei, for a
+   * listed underlying (`volSurfaceMarkVol`): zeros once `blockTimestamp` ≥ expiry.
+   */
+  markVol(spotWad: bigint, strikeWad: bigint, blockTimestamp: bigint): VolSurfaceMarkVolReturnType;
 }
 
 export type GetVolSurfaceErrorType = PledgeErrorType | ReadContractErrorType;
@@ -48,6 +62,8 @@ export type GetVolSurfaceErrorType = PledgeErrorType | ReadContractErrorType;
  * const surface = await getVolSurface(publicClient, { addressBook, underlying: weth, expiry });
  * const [vol] = await publicClient.readContract({ address: addressBook.contracts.VolSurfaceOracle!, abi: volSurfaceOracleAbi, functionName: "volAt", args: [weth, expiry, 2000n * 10n ** 18n, 1800n * 10n ** 18n] });
  * surface.volAt(2000n * 10n ** 18n, 1800n * 10n ** 18n, expiry - surface.timestamp) === vol; // true: the posted vol
+ * surface.mature; // false in the hour after the expiry's first post landed: it does not mark yet
+ * surface.markVol(2000n * 10n ** 18n, 1800n * 10n ** 18n, surface.maturesAt).mature; // true
  */
 export async function getVolSurface(
   client: ReadClient,
@@ -63,11 +79,13 @@ export async function getVolSurface(
     ...at,
   });
   const p: SviParams = { a: s.a, b: s.b, rho: s.rho, m: s.m, sigma: s.sigma };
+  const state = { params: p, timestamp: s.timestamp, confidenceWad: s.confidenceWad, maturesAt: s.maturesAt };
   return {
-    params: p,
-    timestamp: s.timestamp,
-    confidenceWad: s.confidenceWad,
+    ...state,
+    mature: s.mature,
     volAt: (spotWad, strikeWad, secondsToExpiry = params.expiry - s.timestamp) =>
       sviVol(p, spotWad, strikeWad, secondsToExpiry),
+    markVol: (spotWad, strikeWad, blockTimestamp) =>
+      volSurfaceMarkVol({ surface: state, expiry: params.expiry, spotWad, strikeWad, blockTimestamp, listed: true }),
   };
 }

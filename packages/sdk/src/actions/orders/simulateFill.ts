@@ -1,12 +1,24 @@
 import type { ReadContractErrorType } from "viem";
 import { getBlock, readContract } from "viem/actions";
 
-import { chainlinkOracleAbi, collateralVaultAbi, marginEngineAbi, optionMarketAbi } from "../../abis/index.js";
+import {
+  chainlinkOracleAbi,
+  collateralVaultAbi,
+  marginEngineAbi,
+  optionMarketAbi,
+  volSurfaceOracleAbi,
+} from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import { PledgeError, type PledgeErrorType, decodePledgeError } from "../../errors.js";
 import { type ReadClient, assertChain } from "../../internal/actions.js";
 import { mulWadToCashDown, mulWadToCashUp, unitWadUp } from "../../math/cashUnits.js";
-import { type MarginInputs, type UnderlyingInput, accountMargin } from "../../math/engine.js";
+import {
+  type MarginInputs,
+  type UnderlyingInput,
+  type UnderlyingSurfaceInput,
+  accountMargin,
+  surfaceFallbackOf,
+} from "../../math/engine.js";
 import { mulDivUp } from "../../math/fixedPoint.js";
 import {
   type After,
@@ -104,6 +116,8 @@ interface AccountRead {
  * gas (`MarketValuationFailed`).
  * Oracle down: a side the engine cannot value is judged by the unpriced rules; where it would
  * need an IM check, the predicted error is the oracle's, as the SDK's read of the price saw it.
+ * Vol surface: a side sent to an IM check while it holds a live series whose surface is FALLBACK
+ * is refused `EngineVolSurfaceUnusable(underlying, expiry)`, as the engine refuses it.
  *
  * @example
  * const sim = await simulateFill(publicClient, { signedOrder, takerAccount, fillSize: 10n ** 18n, addressBook });
@@ -191,7 +205,11 @@ export async function simulateFill(
     if (BigInt(read.positions.length) >= limit) return refused("MarketTooManyPositions", [account, limit]);
   }
   const traded = await readUnderlying(client, addressBook, underlyingIndex, block.number);
-  const context = { underlyingIndex, traded, paused, roundingWad: unitWadUp(cashDecimals) };
+  const tradedSurface =
+    traded.input === undefined
+      ? undefined
+      : await readSurface(client, addressBook, order.seriesId, traded.asset, traded.input.spotWad, block.number);
+  const context = { underlyingIndex, traded, tradedSurface, paused, roundingWad: unitWadUp(cashDecimals) };
   const maker = await judge(context, makerRead, order.account, order.seriesId, makerDelta, {
     cash: -(makerPays ? premium : -premium) - makerFee,
   });
@@ -265,7 +283,9 @@ const marginOf = (inputs: MarginInputs): Margin => {
 interface JudgeContext {
   underlyingIndex: number;
   /** The traded series' underlying, for a side that had no position in it; or the oracle's error. */
-  traded: { input: UnderlyingInput | undefined; priceError: PledgeError | undefined };
+  traded: { asset: `0x${string}`; input: UnderlyingInput | undefined; priceError: PledgeError | undefined };
+  /** The engine's surface read of the traded series, when its underlying marks on the surface. */
+  tradedSurface: UnderlyingSurfaceInput | undefined;
   paused: boolean;
   roundingWad: bigint;
 }
@@ -319,6 +339,15 @@ async function judge(
     const priceError = read.priceError ?? context.traded.priceError;
     return { ...side, accepted: false, error: priceError && { name: priceError.errorName, args: priceError.args } };
   }
+  // The engine refuses new risk on an account holding a live series whose surface is FALLBACK.
+  const fallback = inputsAfter && surfaceFallbackOf(inputsAfter);
+  if (fallback !== undefined) {
+    return {
+      ...side,
+      accepted: false,
+      error: { name: "EngineVolSurfaceUnusable", args: [fallback.asset, fallback.expiry] },
+    };
+  }
   if (state.equityIM >= state.requirementIM) return { ...side, accepted: true };
   return {
     ...side,
@@ -361,12 +390,50 @@ async function readUnderlying(
     // The engine reads spot, then vol.
     const spotWad = await readContract(client, { ...oracle, functionName: "spot", args: [asset], blockNumber });
     const volWad = await readContract(client, { ...oracle, functionName: "vol", args: [asset], blockNumber });
-    return { input: { spotWad, volWad, params, portfolio }, priceError: undefined };
+    return { asset, input: { spotWad, volWad, params, portfolio }, priceError: undefined };
   } catch (error) {
     const decoded = decodePledgeError(error);
     if (!decoded) throw error;
-    return { input: undefined, priceError: decoded };
+    return { asset, input: undefined, priceError: decoded };
   }
+}
+
+/**
+ * The engine's surface settings and `markVol` of `seriesId` at `spotWad`, when the engine has a
+ * surface whose oracle lists `asset` (as `getMarginInputs` reads them); else undefined.
+ */
+async function readSurface(
+  client: ReadClient,
+  addressBook: AddressBook,
+  seriesId: SeriesId,
+  asset: `0x${string}`,
+  spotWad: bigint,
+  blockNumber: bigint,
+): Promise<UnderlyingSurfaceInput | undefined> {
+  const engine = { address: addressBook.contracts.MarginEngine, abi: marginEngineAbi } as const;
+  const volSurface = await readContract(client, { ...engine, functionName: "volSurface", blockNumber });
+  if (BigInt(volSurface) === 0n) return undefined;
+  const oracle = { address: volSurface, abi: volSurfaceOracleAbi } as const;
+  if (!(await readContract(client, { ...oracle, functionName: "isListed", args: [asset], blockNumber }))) {
+    return undefined;
+  }
+  const { underlyingIndex, expiry, strikeWad } = decodeSeries(seriesId);
+  const [maxAge, params, [volWad, timestamp, confidenceWad, mature]] = await Promise.all([
+    readContract(client, { ...engine, functionName: "surfaceMaxAge", blockNumber }),
+    readContract(client, { ...engine, functionName: "surfaceParams", args: [underlyingIndex], blockNumber }),
+    readContract(client, {
+      ...oracle,
+      functionName: "markVol",
+      args: [asset, expiry, spotWad, strikeWad],
+      blockNumber,
+    }),
+  ]);
+  return {
+    asset,
+    maxAge: BigInt(maxAge),
+    addOnWad: params[2],
+    reads: new Map([[seriesId as bigint, { volWad, timestamp, confidenceWad, mature }]]),
+  };
 }
 
 /** `underlyings` with the traded one added if absent (and readable). */
@@ -375,6 +442,14 @@ function withUnderlying(
   context: JudgeContext,
 ): ReadonlyMap<number, UnderlyingInput> {
   const input = context.traded.input;
-  if (underlyings.has(context.underlyingIndex) || input === undefined) return underlyings;
-  return new Map([...underlyings, [context.underlyingIndex, input]]);
+  const surface = context.tradedSurface;
+  const held = underlyings.get(context.underlyingIndex);
+  if (held !== undefined) {
+    if (surface === undefined) return underlyings;
+    // The side's own reads, and the traded series' (a series new to the side has none yet).
+    const reads = new Map([...(held.surface?.reads ?? []), ...surface.reads]);
+    return new Map([...underlyings, [context.underlyingIndex, { ...held, surface: { ...surface, reads } }]]);
+  }
+  if (input === undefined) return underlyings;
+  return new Map([...underlyings, [context.underlyingIndex, { ...input, surface }]]);
 }

@@ -7,12 +7,19 @@ import {
   marginEngineAbi,
   optionMarketAbi,
   portfolioManagerAbi,
+  volSurfaceOracleAbi,
 } from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, pledgeRead } from "../../internal/actions.js";
 import { orOnRevert } from "../../internal/reverts.js";
-import { type CollateralInput, type MarginInputs, MarginMode, type UnderlyingInput } from "../../math/engine.js";
+import {
+  type CollateralInput,
+  type MarginInputs,
+  MarginMode,
+  type SurfaceRead,
+  type UnderlyingInput,
+} from "../../math/engine.js";
 import { decodeSeries } from "../../math/series.js";
 import type { AccountId } from "../../accounts.js";
 
@@ -32,7 +39,9 @@ export type GetMarginInputsErrorType = PledgeErrorType | ReadContractErrorType;
  * collateral parameters and prices (and which collateral assets are listed underlyings),
  * positions, each underlying's spot, vol, risk, portfolio and concentration parameters (the last
  * from the engine's portfolio manager) and posted settlement prices — as plain inputs for the SDK's exact math (`accountMargin`, `Account`), all at one
- * block.
+ * block. When the engine has a vol surface whose oracle lists an underlying, also the engine's
+ * surface parameters and one `markVol` read per live series held on it (`docs/vol-surface.md`,
+ * "Marks and margin").
  *
  * The underlyings read are those of the account's positions and of the collateral it holds in
  * a listed underlying (so its inputs also value it under portfolio margin); for a portfolio
@@ -65,16 +74,29 @@ export async function getMarginInputs(
     const at = { blockNumber: params.blockNumber ?? (await header).number };
 
     // Round 1: the account and the registries.
-    const [block, assets, [balances, cash], [ids, positionBalances], mode, underlyingCount, portfolioManager] =
-      await Promise.all([
-        header,
-        readContract(client, { ...vault, functionName: "collateralAssets", ...at }) as Promise<readonly Address[]>,
-        readContract(client, { ...vault, functionName: "balancesOf", args: [params.account], ...at }),
-        readContract(client, { ...market, functionName: "positionsOf", args: [params.account], ...at }),
-        readContract(client, { ...engine, functionName: "marginModeOf", args: [params.account], ...at }),
-        readContract(client, { ...engine, functionName: "underlyingCount", ...at }),
-        readContract(client, { ...engine, functionName: "portfolioManager", ...at }),
-      ]);
+    const [
+      block,
+      assets,
+      [balances, cash],
+      [ids, positionBalances],
+      mode,
+      underlyingCount,
+      portfolioManager,
+      volSurface,
+      surfaceMaxAge,
+    ] = await Promise.all([
+      header,
+      readContract(client, { ...vault, functionName: "collateralAssets", ...at }) as Promise<readonly Address[]>,
+      readContract(client, { ...vault, functionName: "balancesOf", args: [params.account], ...at }),
+      readContract(client, { ...market, functionName: "positionsOf", args: [params.account], ...at }),
+      readContract(client, { ...engine, functionName: "marginModeOf", args: [params.account], ...at }),
+      readContract(client, { ...engine, functionName: "underlyingCount", ...at }),
+      readContract(client, { ...engine, functionName: "portfolioManager", ...at }),
+      readContract(client, { ...engine, functionName: "volSurface", ...at }),
+      readContract(client, { ...engine, functionName: "surfaceMaxAge", ...at }),
+    ]);
+    const surfaceOracle = { address: volSurface, abi: volSurfaceOracleAbi } as const;
+    const hasSurface = BigInt(volSurface) !== 0n;
     const portfolio = mode === MarginMode.PORTFOLIO;
 
     // Round 2: asset configs and collateral prices, and every listed underlying's asset (to
@@ -124,9 +146,16 @@ export async function getMarginInputs(
         }
         // Prices no position needs may fail (they count as zero); those a position needs may not.
         const optional = <T>(read: Promise<T>) => (positioned ? read : zeroOnRevert(read));
-        const [spotWad, volWad, portfolioParams, concentration, settlements] = await Promise.all([
+        // On a surface underlying the chain reads the vol feed only when a mark falls back to it,
+        // so a failed read is 0 here and `markAndSpot` throws only if a mark needs it.
+        const onSurface =
+          hasSurface &&
+          (await readContract(client, { ...surfaceOracle, functionName: "isListed", args: [u.asset], ...at }));
+        const [spotWad, volWad, portfolioParams, concentration, settlements, surfaceParams] = await Promise.all([
           optional(readContract(client, { ...oracle, functionName: "spot", args: [u.asset], ...at })),
-          optional(readContract(client, { ...oracle, functionName: "vol", args: [u.asset], ...at })),
+          (onSurface ? zeroOnRevert : optional)(
+            readContract(client, { ...oracle, functionName: "vol", args: [u.asset], ...at }),
+          ),
           readContract(client, { ...engine, functionName: "portfolioParams", args: [index], ...at }),
           readContract(client, {
             address: portfolioManager,
@@ -146,13 +175,46 @@ export async function getMarginInputs(
               return [expiry, price, posted] as const;
             }),
           ),
+          onSurface
+            ? readContract(client, { ...engine, functionName: "surfaceParams", args: [index], ...at })
+            : Promise.resolve(undefined),
         ]);
         const settlementPrices = new Map<bigint, bigint>();
         for (const [expiry, price, posted] of settlements) if (posted) settlementPrices.set(expiry, price);
-        return [
-          index,
-          { spotWad, volWad, params: u.params, settlementPrices, portfolio: portfolioParams, concentration },
-        ];
+        const input: UnderlyingInput = {
+          spotWad,
+          volWad,
+          params: u.params,
+          settlementPrices,
+          portfolio: portfolioParams,
+          concentration,
+        };
+        if (surfaceParams !== undefined) {
+          // One `markVol` per live series held on the underlying, at the spot the engine uses.
+          const live = ids.filter((id) => {
+            const s = decodeSeries(id);
+            return s.underlyingIndex === index && block.timestamp < s.expiry;
+          });
+          const reads = await Promise.all(
+            live.map(async (id): Promise<[bigint, SurfaceRead]> => {
+              const s = decodeSeries(id);
+              const [volWad, timestamp, confidenceWad, mature] = await readContract(client, {
+                ...surfaceOracle,
+                functionName: "markVol",
+                args: [u.asset, s.expiry, spotWad, s.strikeWad],
+                ...at,
+              });
+              return [id, { volWad, timestamp, confidenceWad, mature }];
+            }),
+          );
+          input.surface = {
+            asset: u.asset,
+            maxAge: BigInt(surfaceMaxAge),
+            addOnWad: surfaceParams[2],
+            reads: new Map(reads),
+          };
+        }
+        return [index, input];
       }),
     );
 

@@ -1,7 +1,13 @@
 import type { Address, ReadContractErrorType } from "viem";
 import { readContract } from "viem/actions";
 
-import { collateralVaultAbi, marginEngineAbi, optionMarketAbi, portfolioManagerAbi } from "../../abis/index.js";
+import {
+  collateralVaultAbi,
+  marginEngineAbi,
+  optionMarketAbi,
+  portfolioManagerAbi,
+  volSurfaceOracleAbi,
+} from "../../abis/index.js";
 import type { AddressBook } from "../../addressBook.js";
 import type { PledgeErrorType } from "../../errors.js";
 import { type ReadClient, contractAddress, pledgeRead } from "../../internal/actions.js";
@@ -42,6 +48,11 @@ export interface ListedUnderlying {
   concentration?: ConcentrationParams | undefined;
   /** Open-interest caps, WAD contracts, 0 meaning no cap; read whenever the market's address is known. */
   openInterestCaps?: { seriesCap: bigint; underlyingCap: bigint } | undefined;
+  /**
+   * Whether its live series mark on the engine's vol surface: the engine has a surface oracle and
+   * that oracle lists the asset (`docs/vol-surface.md`, "Marks and margin"). Absent: false.
+   */
+  onVolSurface?: boolean | undefined;
 }
 
 export interface GetMarketParametersReturnType {
@@ -56,7 +67,7 @@ export type GetMarketParametersErrorType = PledgeErrorType | ReadContractErrorTy
 /**
  * The market-wide parameters that rarely change: the vault's collateral list with each asset's
  * decimals and haircuts, and the engine's underlyings (at most 32) with their risk, portfolio and
- * concentration parameters and open-interest caps. Two rounds of parallel reads; a client created with `batch: { multicall: true }`
+ * concentration parameters, open-interest caps and whether they mark on the engine's vol surface. Two rounds of parallel reads; a client created with `batch: { multicall: true }`
  * folds each round into one call.
  *
  * @example
@@ -75,10 +86,11 @@ export async function getMarketParameters(
   const marketAddress = params.market ?? params.addressBook?.contracts.OptionMarket;
   const at = params.blockNumber === undefined ? {} : { blockNumber: params.blockNumber };
   return pledgeRead(client, params.addressBook, async () => {
-    const [assets, count, portfolioManager] = await Promise.all([
+    const [assets, count, portfolioManager, volSurface] = await Promise.all([
       readContract(client, { ...vault, functionName: "collateralAssets", ...at }),
       readContract(client, { ...engine, functionName: "underlyingCount", ...at }),
       readContract(client, { ...engine, functionName: "portfolioManager", ...at }),
+      readContract(client, { ...engine, functionName: "volSurface", ...at }),
     ]);
     const manager = { address: portfolioManager, abi: portfolioManagerAbi };
     const indices = Array.from({ length: count }, (_, i) => i + 1);
@@ -110,6 +122,15 @@ export async function getMarketParameters(
           ]);
           if (underlying === undefined) return [index, undefined];
           const { asset, params: risk } = underlying;
+          const onVolSurface =
+            BigInt(volSurface) !== 0n &&
+            (await readContract(client, {
+              address: volSurface,
+              abi: volSurfaceOracleAbi,
+              functionName: "isListed",
+              args: [asset],
+              ...at,
+            }));
           return [
             index,
             {
@@ -118,6 +139,7 @@ export async function getMarketParameters(
               ...(portfolio === undefined ? {} : { portfolio }),
               concentration,
               ...(caps === undefined ? {} : { openInterestCaps: { seriesCap: caps[0], underlyingCap: caps[1] } }),
+              ...(onVolSurface ? { onVolSurface } : {}),
             },
           ];
         }),
