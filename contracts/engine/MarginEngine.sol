@@ -255,7 +255,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     /// @inheritdoc IMarginEngine
     function mark(SeriesId seriesId) external view returns (uint256 markWad) {
-        return _markOf(seriesId, _newCache()).markWad;
+        return _markOf(seriesId, _newCache(), false).markWad;
     }
 
     /// @inheritdoc IMarginEngine

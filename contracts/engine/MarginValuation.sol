@@ -124,11 +124,13 @@ abstract contract MarginValuation {
         mm = int256(MarginMath.applyHaircutDown(holding.valueWad, holding.config.maintenanceHaircutWad));
     }
 
-    /// @dev The mark of one contract of `seriesId`. Before expiry: Black–Scholes with r = 0.
-    /// After expiry: intrinsic value at the settlement price if posted (settled), else at spot.
+    /// @dev The mark of one contract of `seriesId`, held long if `isLong` (a FALLBACK vol depends on
+    /// the side: review rv20 P1). Before expiry: Black–Scholes with r = 0. After expiry: intrinsic
+    /// value at the settlement price if posted (settled), else at spot.
     function _markOf(
         SeriesId seriesId,
-        PriceCache memory cache
+        PriceCache memory cache,
+        bool isLong
     ) internal view returns (IMarginEngine.MarkResult memory result) {
         uint16 index = SeriesLib.underlyingIndexOf(seriesId);
         uint256 expiry = SeriesLib.expiryOf(seriesId);
@@ -147,7 +149,7 @@ abstract contract MarginValuation {
         }
         result.spotWad = _spot(index, cache);
         uint256 secondsToExpiry = expiry - block.timestamp;
-        _markVol(result, index, expiry, strike, cache);
+        _markVol(result, index, expiry, strike, isLong, cache);
         result.markWad =
             isCall
                 ? BlackScholes.callPrice(result.spotWad, strike, secondsToExpiry, result.volWad)
@@ -158,14 +160,18 @@ abstract contract MarginValuation {
     /// (`docs/vol-surface.md`, "Marks and margin"). An underlying the engine's surface oracle does
     /// not list (or no surface set) marks at the flat vol feed with no add-on. On a listed one the
     /// surface is FRESH when posted, mature and at most `maxAge` old: the mark uses its vol, and the
-    /// add-on is `spot × addOn × (1 − confidence)`. Otherwise it is FALLBACK: the vol is the larger
-    /// of the last mature posted vol and the flat vol feed (the ATM floor), the add-on is at
-    /// confidence 0, and the series is recorded so a check for new risk can refuse it.
+    /// add-on is `spot × addOn × (1 − confidence)`. Otherwise it is FALLBACK: the vol is the flat vol
+    /// feed (the ATM floor) if the surface is immature or missing, else the last mature posted vol
+    /// bounded by the feed on the side that is conservative for the holder — at least the feed for
+    /// a short, at most the feed for a long (review rv20 P1: a stale high smile must not lend
+    /// against longs) —, the add-on is at confidence 0, and the series is recorded so a check for
+    /// new risk can refuse it.
     function _markVol(
         IMarginEngine.MarkResult memory result,
         uint16 index,
         uint256 expiry,
         uint256 strike,
+        bool isLong,
         PriceCache memory cache
     ) private view {
         SurfaceCache memory sc = cache.surface;
@@ -182,8 +188,8 @@ abstract contract MarginValuation {
         );
         // The oracle never reports a time after the block, so the sum cannot pass it by accident.
         if (!mature || timestamp == 0 || timestamp + sc.maxAge < block.timestamp) {
-            uint256 floor = _flatVol(index, cache);
-            volWad = mature && volWad > floor ? volWad : floor;
+            uint256 feed = _flatVol(index, cache);
+            if (!mature || (isLong ? volWad > feed : volWad < feed)) volWad = feed;
             confidenceWad = 0;
             if (sc.unusableExpiry == 0) (sc.unusableAsset, sc.unusableExpiry) = (asset, expiry);
         }

@@ -122,7 +122,7 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         book.atRisk = new bool[](count);
         uint256 addOn;
         for (uint256 i; i < count; ++i) {
-            IMarginEngine.MarkResult memory m = _markOf(book.seriesIds[i], cache);
+            IMarginEngine.MarkResult memory m = _markOf(book.seriesIds[i], cache, book.balances[i] > 0);
             book.marks[i] = m.markWad;
             book.vols[i] = m.volWad;
             book.atRisk[i] = !m.settled;

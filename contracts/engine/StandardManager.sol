@@ -77,7 +77,7 @@ abstract contract StandardManager is MarginValuation {
         PriceCache memory cache,
         uint256[] memory shorts
     ) private view returns (int256 value, uint256 reqIM, uint256 reqMM) {
-        IMarginEngine.MarkResult memory m = _markOf(seriesId, cache);
+        IMarginEngine.MarkResult memory m = _markOf(seriesId, cache, balance > 0);
         value = MarginMath.positionValue(balance, m.markWad);
         // A settled series' payoff is fixed and carried by the mark: nothing further is required.
         if (balance >= 0 || m.settled) return (value, 0, 0);

@@ -239,7 +239,9 @@ interface IMarginEngine is IRiskCheck {
     /// `EngineVolSurfaceUnusable` if it holds a live series whose surface is FALLBACK.
     function checkInitialMargin(AccountId account) external view;
 
-    /// @notice The mark of one contract of `seriesId`, WAD USD.
+    /// @notice The mark of one contract of `seriesId`, WAD USD. On a FALLBACK surface it is the
+    /// short side's (the larger of the last mature posted vol and the vol feed): an account's own
+    /// long positions are valued at the smaller (docs/vol-surface.md, "Marks and margin").
     function mark(SeriesId seriesId) external view returns (uint256 markWad);
 
     /// @notice The margin mode of `account` (CROSS until set).

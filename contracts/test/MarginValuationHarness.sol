@@ -14,6 +14,6 @@ contract MarginValuationHarness is PortfolioManager {
     constructor(ICollateralVault vault_, IPledgeOracle oracle_) PortfolioManager(vault_, oracle_) {}
 
     function markOf(SeriesId seriesId) external view returns (IMarginEngine.MarkResult memory) {
-        return _markOf(seriesId, _newCache());
+        return _markOf(seriesId, _newCache(), false);
     }
 }

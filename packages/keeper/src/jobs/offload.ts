@@ -343,7 +343,7 @@ export function createOffloadJob(context: OffloadJobContext, options: OffloadJob
     const inputs = await getMarginInputs(publicClient, { account: bidderAccount, addressBook: book });
     const positions: HeldPosition[] = held.map(({ seriesId, balance }) => {
       const underlying = inputs.underlyings.get(decodeSeries(seriesId).underlyingIndex)!;
-      return { seriesId, balance, markWad: markAndSpot(seriesId, underlying, inputs.timestamp).markWad };
+      return { seriesId, balance, markWad: markAndSpot(seriesId, underlying, inputs.timestamp, balance > 0n).markWad };
     });
     const feed = await readFeed();
     if (feed === undefined) return;

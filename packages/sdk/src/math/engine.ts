@@ -191,13 +191,16 @@ export interface MarkAndSpot {
 /**
  * The vol of a live series and its confidence add-on per short contract, as
  * `MarginValuation._markVol`: off a surface the flat vol feed; on one, FRESH (posted, mature, at
- * most `maxAge` old) marks at the surface's vol with the add-on at its confidence, FALLBACK at
- * max(last mature posted vol, the flat feed) with the add-on at confidence 0.
+ * most `maxAge` old) marks at the surface's vol with the add-on at its confidence, FALLBACK at the
+ * flat feed if immature or missing, else the last mature posted vol bounded by the feed on the
+ * holder's conservative side (at least the feed for a short, at most for a long: review rv20 P1),
+ * with the add-on at confidence 0.
  */
 function markVol(
   seriesId: bigint,
   underlying: UnderlyingInput,
   timestamp: bigint,
+  isLong: boolean,
 ): { volWad: bigint; addOnWad: bigint; surfaceFallback: boolean } {
   const flat = () => {
     // The chain reverts when a mark needs a vol feed it cannot read.
@@ -211,8 +214,8 @@ function markVol(
   let { volWad, confidenceWad } = read;
   let surfaceFallback = false;
   if (!read.mature || read.timestamp === 0n || read.timestamp + surface.maxAge < timestamp) {
-    const floor = flat();
-    volWad = read.mature && volWad > floor ? volWad : floor;
+    const feed = flat();
+    if (!read.mature || (isLong ? volWad > feed : volWad < feed)) volWad = feed;
     confidenceWad = 0n;
     surfaceFallback = true;
   }
@@ -224,7 +227,8 @@ function markVol(
  * The mark of one contract and the spot its requirement uses (0 once settled), as
  * `MarginValuation._markOf`: Black–Scholes before expiry, at the flat vol feed or, on a vol-surface
  * underlying, at the series' FRESH or FALLBACK vol (`docs/vol-surface.md`, "Marks and margin"),
- * with the confidence add-on per short contract; after expiry, intrinsic value at the posted
+ * with the confidence add-on per short contract; `isLong` picks the holder's side of a FALLBACK
+ * vol (default: a short's, as `MarginEngine.mark`); after expiry, intrinsic value at the posted
  * settlement price, else at spot (no surface read).
  *
  * @example
@@ -234,7 +238,12 @@ function markVol(
  * markWad === callPrice(underlying.spotWad, decodeSeries(seriesId).strikeWad, expiry - inputs.timestamp, volWad);
  * spotWad === underlying.spotWad; // before expiry the requirement uses the live spot
  */
-export function markAndSpot(seriesId: bigint, underlying: UnderlyingInput, timestamp: bigint): MarkAndSpot {
+export function markAndSpot(
+  seriesId: bigint,
+  underlying: UnderlyingInput,
+  timestamp: bigint,
+  isLong = false,
+): MarkAndSpot {
   const { expiry, isCall, strikeWad } = decodeSeries(seriesId);
   const none = { volWad: 0n, addOnWad: 0n, surfaceFallback: false };
   if (timestamp >= expiry) {
@@ -247,7 +256,7 @@ export function markAndSpot(seriesId: bigint, underlying: UnderlyingInput, times
     return { markWad: intrinsic(isCall, underlying.spotWad, strikeWad), spotWad: underlying.spotWad, ...none };
   }
   const secondsToExpiry = expiry - timestamp;
-  const vol = markVol(seriesId, underlying, timestamp);
+  const vol = markVol(seriesId, underlying, timestamp, isLong);
   // A pure function of the series, spot, vol and time: accounts valued at the same block share it.
   const key = `${seriesId}:${underlying.spotWad}:${vol.volWad}:${secondsToExpiry}`;
   let markWad = MARKS.get(key);
@@ -310,7 +319,7 @@ export function accountMargin(inputs: MarginInputs): MarginState {
     const index = decodeSeries(seriesId).underlyingIndex;
     const underlying = inputs.underlyings.get(index);
     if (underlying === undefined) throw new Error(`no inputs for underlying ${index}`);
-    const { markWad, spotWad, addOnWad } = markAndSpot(seriesId, underlying, inputs.timestamp);
+    const { markWad, spotWad, addOnWad } = markAndSpot(seriesId, underlying, inputs.timestamp, balance > 0n);
     const value = positionValue(balance, markWad);
     // Long options add nothing to initial-margin equity.
     if (value < 0n) equityIM += value;
@@ -353,6 +362,7 @@ function portfolioMargin(inputs: MarginInputs): MarginState {
       seriesId,
       underlyingOf(inputs, seriesId),
       inputs.timestamp,
+      balance > 0n,
     );
     // spotWad == 0: a posted settlement price has fixed the payoff.
     book.positions.push({ seriesId, balance, markWad, volWad, atRisk: spotWad !== 0n });

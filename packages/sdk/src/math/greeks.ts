@@ -68,7 +68,7 @@ export function positionGreeks(inputs: MarginInputs): PositionGreeks[] {
     const underlying = inputs.underlyings.get(underlyingIndex);
     const base = { seriesId, underlyingIndex, balance };
     if (!underlying) return { ...base, markWad: 0n, valueWad: 0n, greeks: undefined };
-    const { markWad } = markAndSpot(seriesId, underlying, inputs.timestamp);
+    const { markWad } = markAndSpot(seriesId, underlying, inputs.timestamp, balance > 0n);
     const valueWad = times(balance, markWad);
     const left = expiry - inputs.timestamp;
     const { spotWad, volWad } = underlying;

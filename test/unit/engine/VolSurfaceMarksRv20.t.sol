@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
+import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
+import {VolSurfaceMarksTest} from "./VolSurfaceMarks.t.sol";
+
+/// @notice Review rv20 (issue 17 part 2; docs/security.md M8-M10): its repros as regressions.
+/// P1 is fixed (`_fixed`); P2 and P3a are open and pinned as they stand (`_open`, docs/security.md
+/// M8 and M10).
+contract VolSurfaceMarksRv20Test is VolSurfaceMarksTest {
+    /// @dev P1: a PORTFOLIO account long ATM puts marked at a crash smile (ATM ~140 %) that then goes
+    /// stale while the vol feed falls to 50 %. Before the fix its longs kept the stale smile's vol
+    /// (max(last, feed)), and a "reducing" buy-back, which the gate prices with `accountMargin`,
+    /// paid its whole IM excess to a sink account that withdrew it: bad debt after a 10 % move.
+    /// Now a FALLBACK long is valued at min(last, feed): the account is never worth more than at
+    /// the flat feed, the protocol's risk model without a surface.
+    function test_rv20_P1_fixed_staleLongIsWorthNoMoreThanAtTheFeed() public {
+        _staleLongBook(4e18);
+        _assertNoAboveFeedCredit();
+    }
+
+    function test_rv20_P1_fixed_steeperSmile() public {
+        _staleLongBook(9e18);
+        _assertNoAboveFeedCredit();
+    }
+
+    /// @dev P1, general form: the buy-back on WBTC (not on the surface) paid to an account with no
+    /// deposit. The IM excess the gate can pay out is now the flat feed's at most.
+    function test_rv20_P1_fixed_viaAnotherUnderlying() public {
+        SeriesId putAtm = _createSeries(ethIndex, 30, 3_000e18, false);
+        _fresh(4e18, 1e18);
+        _trade(carolKey, carolPortfolio, bobAccount, putAtm, 150e18, engine.mark(putAtm));
+        _trade(carolKey, carolPortfolio, bobAccount, btcCall30, -1e18, engine.mark(btcCall30));
+        _wait(2 hours + 1);
+        ethVol.updateAnswer(0.5e8);
+        _assertNoAboveFeedCredit();
+    }
+
+    function _staleLongBook(int256 level) internal {
+        SeriesId putAtm = _createSeries(ethIndex, 30, 3_000e18, false);
+        (address dave, ) = makeAddrAndKey("dave");
+        AccountId sink = _account(dave, 1);
+        _fundAndDeposit(dave, sink, usdc, 10_000e6);
+        _fresh(level, 1e18);
+        _trade(carolKey, carolPortfolio, bobAccount, putAtm, 150e18, engine.mark(putAtm));
+        _trade(carolKey, carolPortfolio, sink, call30, -1e18, engine.mark(call30));
+        _wait(2 hours + 1);
+        ethVol.updateAnswer(0.5e8);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMarginEngine.EngineVolSurfaceUnusable.selector,
+                address(weth),
+                SeriesLib.expiryOf(call30)
+            )
+        );
+        engine.checkInitialMargin(carolPortfolio);
+    }
+
+    /// @dev On a FALLBACK surface the account's excesses are at most the flat feed's (the engine
+    /// with no surface): no credit beyond the pre-surface risk model, whatever the stale smile says.
+    function _assertNoAboveFeedCredit() internal {
+        (int256 imStale, int256 mmStale) = engine.excesses(carolPortfolio);
+        vm.prank(admin);
+        engine.setVolSurface(IVolSurfaceOracle(address(0)));
+        (int256 imFeed, int256 mmFeed) = engine.excesses(carolPortfolio);
+        assertLe(imStale, imFeed, "IM excess above the feed's on a stale surface");
+        assertLe(mmStale, mmFeed, "MM excess above the feed's on a stale surface");
+    }
+    function test_rv20_P2_open_maxAgeFlipsAccountsLiquidatableInOneCall() public {
+        vm.startPrank(riskManager);
+        for (uint256 a = 0.015e18; a <= 0.05e18; a += 0.005e18) engine.setConfidenceAddOn(ethIndex, a);
+        vm.stopPrank();
+        _fresh(1e18, 1e18); // confidence 1: no add-on while FRESH
+        _carolSellsCalls(150e18);
+        // Spot drifts up until carol is in a margin call, not liquidatable.
+        int256 spot = 3_000e8;
+        int256 mmExcess;
+        for (uint256 i; i < 200; ++i) {
+            spot += 5e8;
+            _setPrice(ethUsd, spot);
+            (, mmExcess) = engine.excesses(carolAccount);
+            if (mmExcess < 5_000e18) break;
+        }
+        assertGt(mmExcess, 0, "not liquidatable yet");
+        vm.warp(block.timestamp + 11 minutes); // still FRESH at the 2 h default
+        _refreshFeeds();
+        assertTrue(engine.accountMargin(carolAccount).health != IMarginEngine.Health.LIQUIDATABLE, "FRESH: healthy");
+        vm.prank(riskManager);
+        engine.setSurfaceMaxAge(10 minutes);
+        IMarginEngine.MarginState memory after_ = engine.accountMargin(carolAccount);
+        assertEq(uint8(after_.health), uint8(IMarginEngine.Health.LIQUIDATABLE), "one call: liquidatable");
+        liquidator.startAuction(carolAccount);
+    }
+
+    /// @dev P3 (liveness): a CROSS account holding only a long on a FALLBACK expiry cannot withdraw
+    /// even one USDC of 100k, although standard initial margin counts longs at zero and requires
+    /// nothing of them: no vol, surface or add-on can change its IM state.
+    function test_rv20_P3_open_standardLongOnlyCannotWithdrawFreeCash() public {
+        _fresh(1e18, 1e18);
+        _trade(carolKey, carolAccount, bobAccount, call30, 1e18, engine.mark(call30));
+        IMarginEngine.MarginState memory freshState = engine.accountMargin(carolAccount);
+        assertEq(freshState.requirementIM, 0, "a long requires nothing");
+        _wait(2 hours + 1); // stale
+        IMarginEngine.MarginState memory staleState = engine.accountMargin(carolAccount);
+        assertEq(staleState.equityIM, freshState.equityIM, "IM equity does not depend on the surface");
+        assertEq(staleState.requirementIM, 0);
+        vm.prank(carol);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMarginEngine.EngineVolSurfaceUnusable.selector,
+                address(weth),
+                SeriesLib.expiryOf(call30)
+            )
+        );
+        vault.withdraw(carolAccount, address(usdc), 1e6, carol);
+    }
+}
