@@ -34,7 +34,8 @@ export type GetBalancesErrorType = PledgeErrorType | ReadContractErrorType;
  * @example
  * const { cash, cashShares, collateral } = await getBalances(publicClient, { addressBook, account });
  * cash === cashShares; // at the zero rate, shares are cash units
- * const before = await getBalances(publicClient, { addressBook, account, blockNumber: 100n }); // as of block 100
+ * const head = await publicClient.getBlockNumber();
+ * const before = await getBalances(publicClient, { addressBook, account, blockNumber: head - 1n }); // a block earlier
  */
 export async function getBalances(client: ReadClient, params: GetBalancesParameters): Promise<GetBalancesReturnType> {
   const address = contractAddress(params.vault, params.addressBook, "CollateralVault");
