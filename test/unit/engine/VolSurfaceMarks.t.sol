@@ -18,8 +18,9 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 /// @notice Issue 17, part 2: the engine marks and margins with the vol surface
 /// (`docs/vol-surface.md`, "Marks and margin"). FRESH (posted, mature, at most `surfaceMaxAge`
 /// old): Black–Scholes at `markVol`, add-on `spot × addOn × (1 − confidence)` per short contract.
-/// FALLBACK: vol max(last mature posted vol, flat feed), add-on at confidence 0, new risk refused
-/// with `EngineVolSurfaceUnusable`, maintenance and auctions proceed.
+/// FALLBACK: a short's vol max(last mature posted vol, flat feed), a long's min (review rv20 P1,
+/// `VolSurfaceMarksRv20.t.sol`), add-on at confidence 0, new risk refused with
+/// `EngineVolSurfaceUnusable`, maintenance and auctions proceed.
 contract VolSurfaceMarksTest is PledgeFixture {
     uint256 internal constant ADD_ON = 0.01e18;
     uint256 internal constant CONFIDENCE = 0.6e18;
