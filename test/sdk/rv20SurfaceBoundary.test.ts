@@ -21,7 +21,12 @@ describe("SDK surface FRESH/FALLBACK edge at maxAge", () => {
     spotWad: 3_000n * WAD,
     volWad: 8n * 10n ** 17n,
     params: { aIM: 15n * 10n ** 16n, bIM: 10n ** 17n, aMM: 8n * 10n ** 16n, bMM: 5n * 10n ** 16n },
-    surface: { maxAge, addOnWad: 10n ** 16n, reads: new Map([[id, read]]) },
+    surface: {
+      asset: "0x00000000000000000000000000000000000000c2" as const,
+      maxAge,
+      addOnWad: 10n ** 16n,
+      reads: new Map([[id, read]]),
+    },
   };
 
   it("is FRESH at exactly maxAge: the surface's vol, no add-on at confidence 1", () => {
