@@ -164,7 +164,7 @@ contract LiquidatorBatchTest is LiquidatorBatchFixture {
 
     function test_bidMany_checksTheBiddersMarginOnce() public {
         _allUnderwater();
-        vm.expectCall(address(engine), abi.encodeCall(engine.checkInitialMargin, (daveAccount)), 1);
+        vm.expectCall(address(engine), abi.encodeCall(engine.checkAuctionMargin, (daveAccount)), 1);
         _bidMany(_requests(0.3e18));
     }
 
