@@ -24,6 +24,7 @@ import {
   marginEngineAbi,
   optionMarketAbi,
   portfolioManagerAbi,
+  volSurfaceOracleAbi,
 } from "@pledge/sdk";
 import { createReaders } from "../../packages/keeper/src/readers.js";
 
@@ -35,6 +36,7 @@ const engine = getAddress("0x00000000000000000000000000000000000000e3");
 const oracle = getAddress("0x00000000000000000000000000000000000000e4");
 const liquidator = getAddress("0x00000000000000000000000000000000000000e5");
 const manager = getAddress("0x00000000000000000000000000000000000000e7");
+const surface = getAddress("0x00000000000000000000000000000000000000e8");
 const concentration = { kappaWad: WAD / 20n, maxRatioWad: 2n * WAD, liquidityWad: 100n * WAD };
 const usdc = getAddress("0x00000000000000000000000000000000000000c1");
 const weth = getAddress("0x00000000000000000000000000000000000000c2");
@@ -137,6 +139,16 @@ function answer(target: Address, data: Hex): Hex | undefined {
         return encodeFunctionResult({ abi: optionMarketAbi, functionName: "feeAccount", result: 22n });
       break;
     }
+    case surface: {
+      const call = decodeFunctionData({ abi: volSurfaceOracleAbi, data });
+      if (call.functionName === "isListed")
+        return encodeFunctionResult({
+          abi: volSurfaceOracleAbi,
+          functionName: "isListed",
+          result: call.args[0] === weth,
+        });
+      break;
+    }
     case manager: {
       const call = decodeFunctionData({ abi: portfolioManagerAbi, data });
       if (call.functionName === "concentrationParams")
@@ -159,6 +171,8 @@ function answer(target: Address, data: Hex): Hex | undefined {
         return encodeFunctionResult({ abi: marginEngineAbi, functionName: "underlyingCount", result: 2 });
       if (call.functionName === "portfolioManager")
         return encodeFunctionResult({ abi: marginEngineAbi, functionName: "portfolioManager", result: manager });
+      if (call.functionName === "volSurface")
+        return encodeFunctionResult({ abi: marginEngineAbi, functionName: "volSurface", result: surface });
       if (call.functionName === "underlying") {
         if (call.args[0] === 2) return undefined;
         return encodeFunctionResult({
@@ -378,13 +392,14 @@ describe("keeper readers (fake node)", () => {
     );
   });
 
-  it("reads the market parameters in two rounds; an unlisted index is left out, a missing grid is absent", async () => {
+  it("reads the market parameters in three rounds; an unlisted index is left out, a missing grid is absent", async () => {
     const { client, calls } = fakeNode();
     const readers = createReaders(client, book);
     const { collateral, underlyings } = await readers.marketParameters(10n);
-    // Round 1: the collateral list, the underlying count and the portfolio manager; round 2: two
-    // asset configs, and per underlying its registry entry, grid, concentration and caps.
-    assert.deepEqual(calls, [{ subcalls: 3 }, { subcalls: 2 + 2 * 4 }]);
+    // Round 1: the collateral list, the underlying count, the portfolio manager and the vol surface;
+    // round 2: two asset configs, and per underlying its registry entry, grid, concentration and
+    // caps; round 3: whether the surface lists each underlying that has a registry entry.
+    assert.deepEqual(calls, [{ subcalls: 4 }, { subcalls: 2 + 2 * 4 }, { subcalls: 1 }]);
     assert.deepEqual(
       collateral.map((c) => [c.asset, c.decimals, c.underlyingIndex]),
       [
@@ -402,6 +417,7 @@ describe("keeper readers (fake node)", () => {
             params: { aIM: 1n, bIM: 2n, aMM: 3n, bMM: 4n },
             concentration,
             openInterestCaps: { seriesCap: 5n * WAD, underlyingCap: 0n },
+            onVolSurface: true,
           },
         ],
       ],

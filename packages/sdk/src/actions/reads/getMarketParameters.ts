@@ -67,8 +67,9 @@ export type GetMarketParametersErrorType = PledgeErrorType | ReadContractErrorTy
 /**
  * The market-wide parameters that rarely change: the vault's collateral list with each asset's
  * decimals and haircuts, and the engine's underlyings (at most 32) with their risk, portfolio and
- * concentration parameters, open-interest caps and whether they mark on the engine's vol surface. Two rounds of parallel reads; a client created with `batch: { multicall: true }`
- * folds each round into one call.
+ * concentration parameters, open-interest caps and whether they mark on the engine's vol surface.
+ * Three rounds of parallel reads (the third asks the surface oracle whether it lists each
+ * underlying); a client created with `batch: { multicall: true }` folds each round into one call.
  *
  * @example
  * const { collateral, underlyings } = await getMarketParameters(publicClient, { addressBook });
