@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
-
-import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
+import {VolSurfaceFixture} from "../../helpers/VolSurfaceFixture.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 
@@ -14,41 +12,12 @@ import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 /// scripts/vol-surface/honest-surfaces.py (SSVI term structure; raw-SVI least-squares fits of the
 /// vol-signer's crash smile, Malz's quadratic in delta); the svi.json smiles are in
 /// test/sdk/sviChecks.test.ts.
-contract VolSurfaceHonestTest is Test {
+contract VolSurfaceHonestTest is VolSurfaceFixture {
     uint256 internal constant T0 = 1_700_000_000;
-    address internal constant WETH = address(0xE7);
-
-    VolSurfaceOracle internal oracle;
-    uint256[3] internal keys;
 
     function setUp() public {
         vm.warp(T0);
-        uint256[3] memory k = [uint256(0xA11CE), 0xB0B, 0xC4A1];
-        for (uint256 i; i < 3; ++i) {
-            for (uint256 j = i + 1; j < 3; ++j) {
-                if (vm.addr(k[j]) < vm.addr(k[i])) (k[i], k[j]) = (k[j], k[i]);
-            }
-        }
-        address[] memory list = new address[](3);
-        for (uint256 i; i < 3; ++i) {
-            keys[i] = k[i];
-            list[i] = vm.addr(k[i]);
-        }
-        oracle = new VolSurfaceOracle(address(this), list, 2, 4e18);
-        oracle.setUnderlying(WETH, true);
-    }
-
-    function _sig(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        return abi.encodePacked(r, s, v);
-    }
-
-    function _post(IVolSurfaceOracle.SurfacePost memory p) internal {
-        bytes32 d = oracle.postDigest(p);
-        bytes[] memory sigs = new bytes[](2);
-        sigs[0] = _sig(keys[0], d);
-        sigs[1] = _sig(keys[1], d);
-        oracle.post(p, sigs);
+        _setUpSurfaceOracle();
     }
 
     /// @dev Expiry `d` days after T0's day, 08:00 UTC.
@@ -68,7 +37,7 @@ contract VolSurfaceHonestTest is Test {
         p.timestamp = block.timestamp;
         p.surfaces = new IVolSurfaceOracle.SurfaceInput[](to - from);
         for (uint256 i = from; i < to; ++i) p.surfaces[i - from] = _input(_expiry(d[i]), smiles[i]);
-        _post(p);
+        _postSigned(p);
     }
 
     /// A term structure of 74 expiries, 7 to 180 days (adjacent ATM total variance 2 % to
@@ -136,11 +105,11 @@ contract VolSurfaceHonestTest is Test {
         p.timestamp = block.timestamp;
         p.surfaces = new IVolSurfaceOracle.SurfaceInput[](25);
         for (uint256 i; i < 25; ++i) p.surfaces[i] = _input(_expiry(d[i]), s1[i]);
-        _post(p);
+        _postSigned(p);
         vm.warp(T0 + 1 hours);
         p.timestamp = block.timestamp;
         for (uint256 i; i < 25; ++i) p.surfaces[i] = _input(_expiry(d[i]), s3[i]);
-        _post(p);
+        _postSigned(p);
         assertEq(oracle.surface(WETH, _expiry(d[0])).rho, -0.45e18);
     }
 
@@ -157,7 +126,7 @@ contract VolSurfaceHonestTest is Test {
             p.timestamp = block.timestamp;
             p.surfaces = new IVolSurfaceOracle.SurfaceInput[](5);
             for (uint256 j; j < 5; ++j) p.surfaces[j] = _input(_expiry(d[j]), c[step * 5 + j]);
-            _post(p);
+            _postSigned(p);
         }
         // At full stress the 30-day vol at the money is about 150 % (158 %: Malz's ATM is 50-delta).
         IVolSurfaceOracle.Surface memory s = oracle.surface(WETH, _expiry(30));

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
+import {VolSurfaceFixture} from "../../helpers/VolSurfaceFixture.sol";
 import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
@@ -11,34 +11,14 @@ import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 
 /// @notice Unit tests of `VolSurfaceOracle`: posting, every bad-input error, quorum edge cases,
 /// replay, calendar arbitrage, the bounded-change rule, governance, and two fuzz properties.
-contract VolSurfaceOracleTest is Test {
+contract VolSurfaceOracleTest is VolSurfaceFixture {
     uint256 internal constant T0 = 1_700_000_000;
-    address internal constant WETH = address(0xE7);
     address internal constant WBTC = address(0xB7);
     address internal constant STRANGER = address(0xBAD);
 
-    VolSurfaceOracle internal oracle;
-    /// @dev Three signer keys, sorted by address; quorum 2.
-    uint256[3] internal keys;
-    address[3] internal signers;
-
     function setUp() public {
         vm.warp(T0);
-        uint256[3] memory k = [uint256(0xA11CE), 0xB0B, 0xC4A1];
-        // Sort the keys by address so signatures can be passed in increasing signer order.
-        for (uint256 i; i < 3; ++i) {
-            for (uint256 j = i + 1; j < 3; ++j) {
-                if (vm.addr(k[j]) < vm.addr(k[i])) (k[i], k[j]) = (k[j], k[i]);
-            }
-        }
-        address[] memory list = new address[](3);
-        for (uint256 i; i < 3; ++i) {
-            keys[i] = k[i];
-            signers[i] = vm.addr(k[i]);
-            list[i] = signers[i];
-        }
-        oracle = new VolSurfaceOracle(address(this), list, 2, 4e18);
-        oracle.setUnderlying(WETH, true);
+        _setUpSurfaceOracle();
         oracle.grantRole(Roles.RISK_MANAGER_ROLE, address(this));
     }
 
@@ -74,11 +54,6 @@ contract VolSurfaceOracleTest is Test {
         p.surfaces[0] = s;
     }
 
-    function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        return abi.encodePacked(r, s, v);
-    }
-
     /// @dev Signatures by keys[i] for each i in `who`, in that order.
     function _sigs(
         IVolSurfaceOracle.SurfacePost memory p,
@@ -86,17 +61,13 @@ contract VolSurfaceOracleTest is Test {
     ) internal view returns (bytes[] memory) {
         bytes32 digest = oracle.postDigest(p);
         bytes[] memory sigs = new bytes[](who.length);
-        for (uint256 i; i < who.length; ++i) sigs[i] = _sign(keys[who[i]], digest);
+        for (uint256 i; i < who.length; ++i) sigs[i] = _sig(keys[who[i]], digest);
         return sigs;
     }
 
     function _two() internal pure returns (uint256[] memory who) {
         who = new uint256[](2);
         (who[0], who[1]) = (0, 1);
-    }
-
-    function _postSigned(IVolSurfaceOracle.SurfacePost memory p) internal {
-        oracle.post(p, _sigs(p, _two()));
     }
 
     /// @dev As `_expectRejected`, matching only the error's selector.
@@ -370,9 +341,9 @@ contract VolSurfaceOracleTest is Test {
     function test_quorum_edgeCases() public {
         IVolSurfaceOracle.SurfacePost memory p = _post(WETH, T0, _surface(_expiry(7), 1e18));
         bytes32 digest = oracle.postDigest(p);
-        bytes memory s0 = _sign(keys[0], digest);
-        bytes memory s1 = _sign(keys[1], digest);
-        bytes memory s2 = _sign(keys[2], digest);
+        bytes memory s0 = _sig(keys[0], digest);
+        bytes memory s1 = _sig(keys[1], digest);
+        bytes memory s2 = _sig(keys[2], digest);
 
         // Too few.
         bytes[] memory one = new bytes[](1);
@@ -388,7 +359,7 @@ contract VolSurfaceOracleTest is Test {
         _expectRejectedWith(p, rev, abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceSignersNotSorted.selector, 1));
         // A stranger's signature counted towards the quorum.
         uint256 strangerKey = 0xDEAD;
-        bytes memory sx = _sign(strangerKey, digest);
+        bytes memory sx = _sig(strangerKey, digest);
         bytes[] memory withStranger = new bytes[](2);
         (withStranger[0], withStranger[1]) = vm.addr(strangerKey) < signers[0] ? (sx, s0) : (s0, sx);
         if (vm.addr(strangerKey) > signers[0]) {

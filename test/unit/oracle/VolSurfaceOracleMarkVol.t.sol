@@ -1,41 +1,23 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
-
-import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
+import {VolSurfaceFixture} from "../../helpers/VolSurfaceFixture.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 
 /// @notice `markVol` and surface maturity (issue 17 part 2, review rv17b G5): a surface marks only
 /// once its first post has stood on chain for `CHANGE_PERIOD`, counted from the block it landed in
 /// and rounded up to `MATURITY_STEP`; re-posts keep that time; a missing, unlisted or expired
 /// surface reads as zeros.
-contract VolSurfaceOracleMarkVolTest is Test {
+contract VolSurfaceOracleMarkVolTest is VolSurfaceFixture {
     uint256 internal constant T0 = 1_700_000_000;
     /// @dev A multiple of MATURITY_STEP (2 min) near T0, so a landing there matures exactly an hour later.
     uint256 internal constant L = 1_700_000_040;
     uint256 internal constant HOUR = 1 hours;
-    address internal constant WETH = address(0xE7);
     address internal constant WBTC = address(0xB7);
-
-    VolSurfaceOracle internal oracle;
-    uint256[3] internal keys;
 
     function setUp() public {
         vm.warp(T0);
-        uint256[3] memory k = [uint256(0xA11CE), 0xB0B, 0xC4A1];
-        for (uint256 i; i < 3; ++i) {
-            for (uint256 j = i + 1; j < 3; ++j) {
-                if (vm.addr(k[j]) < vm.addr(k[i])) (k[i], k[j]) = (k[j], k[i]);
-            }
-        }
-        address[] memory list = new address[](3);
-        for (uint256 i; i < 3; ++i) {
-            keys[i] = k[i];
-            list[i] = vm.addr(k[i]);
-        }
-        oracle = new VolSurfaceOracle(address(this), list, 2, 4e18);
-        oracle.setUnderlying(WETH, true);
+        _setUpSurfaceOracle();
     }
 
     // ------------------------------------------------------------------ helpers
@@ -64,18 +46,7 @@ contract VolSurfaceOracleMarkVolTest is Test {
 
     /// @dev Posts one surface signed at `ts` in the current block.
     function _postAt(uint256 ts, IVolSurfaceOracle.SurfaceInput memory s) internal {
-        IVolSurfaceOracle.SurfacePost memory p;
-        p.underlying = WETH;
-        p.timestamp = ts;
-        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
-        p.surfaces[0] = s;
-        bytes32 digest = oracle.postDigest(p);
-        bytes[] memory sigs = new bytes[](2);
-        for (uint256 i; i < 2; ++i) {
-            (uint8 v, bytes32 r, bytes32 sig) = vm.sign(keys[i], digest);
-            sigs[i] = abi.encodePacked(r, sig, v);
-        }
-        oracle.post(p, sigs);
+        _postSigned(_one(ts, s));
     }
 
     function _mature(uint256 expiry) internal view returns (bool mature) {

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
-import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
+import {VolSurfaceFixture} from "../../helpers/VolSurfaceFixture.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 
@@ -12,28 +11,12 @@ import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 /// test/review/Rv17bSurface.t.sol of that worktree). Each `_fixed` test failed on a24589f for the
 /// reason the finding states and asserts the fixed behaviour; the `_sound_` tests are the
 /// reviewer's checks that already held, kept as regressions.
-contract VolSurfaceOracleRv17bTest is Test {
+contract VolSurfaceOracleRv17bTest is VolSurfaceFixture {
     uint256 internal constant T0 = 1_700_000_000;
-    address internal constant WETH = address(0xE7);
-
-    VolSurfaceOracle internal oracle;
-    uint256[3] internal keys;
 
     function setUp() public {
         vm.warp(T0);
-        uint256[3] memory k = [uint256(0xA11CE), 0xB0B, 0xC4A1];
-        for (uint256 i; i < 3; ++i) {
-            for (uint256 j = i + 1; j < 3; ++j) {
-                if (vm.addr(k[j]) < vm.addr(k[i])) (k[i], k[j]) = (k[j], k[i]);
-            }
-        }
-        address[] memory list = new address[](3);
-        for (uint256 i; i < 3; ++i) {
-            keys[i] = k[i];
-            list[i] = vm.addr(k[i]);
-        }
-        oracle = new VolSurfaceOracle(address(this), list, 2, 4e18);
-        oracle.setUnderlying(WETH, true);
+        _setUpSurfaceOracle();
     }
 
     // ------------------------------------------------------------------ helpers
@@ -44,37 +27,6 @@ contract VolSurfaceOracleRv17bTest is Test {
 
     function _flat(uint256 expiry, int256 a) internal pure returns (IVolSurfaceOracle.SurfaceInput memory s) {
         s = IVolSurfaceOracle.SurfaceInput({expiry: expiry, a: a, b: 0, rho: 0, m: 0, sigma: 0.1e18, confidence: 1e18});
-    }
-
-    function _one(
-        uint256 ts,
-        IVolSurfaceOracle.SurfaceInput memory s
-    ) internal pure returns (IVolSurfaceOracle.SurfacePost memory p) {
-        p.underlying = WETH;
-        p.timestamp = ts;
-        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
-        p.surfaces[0] = s;
-    }
-
-    function _sig(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        return abi.encodePacked(r, s, v);
-    }
-
-    function _sigs(IVolSurfaceOracle.SurfacePost memory p) internal view returns (bytes[] memory sigs) {
-        bytes32 d = oracle.postDigest(p);
-        sigs = new bytes[](2);
-        sigs[0] = _sig(keys[0], d);
-        sigs[1] = _sig(keys[1], d);
-    }
-
-    function _postSigned(IVolSurfaceOracle.SurfacePost memory p) internal {
-        oracle.post(p, _sigs(p));
-    }
-
-    function _tryPost(IVolSurfaceOracle.SurfacePost memory p) internal returns (bool ok) {
-        bytes[] memory sigs = _sigs(p);
-        (ok, ) = address(oracle).call(abi.encodeCall(oracle.post, (p, sigs)));
     }
 
     function _w(uint256 expiry, int256 k) internal view returns (int256) {

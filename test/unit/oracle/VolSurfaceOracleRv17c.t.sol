@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
-
-import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
+import {VolSurfaceFixture} from "../../helpers/VolSurfaceFixture.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {SviMath} from "../../../contracts/libraries/SviMath.sol";
@@ -15,33 +13,18 @@ import {SviHarness} from "../../../contracts/test/SviHarness.sol";
 /// The rule now bounds the annualised variance w/τ plus a floor of (5 %)²·(1 + |k|), each smile
 /// annualised by its own time to expiry τ = expiry − its post's timestamp. Each `_fixed` test was
 /// accepted on 4ec1c39.
-contract VolSurfaceOracleRv17cTest is Test {
+contract VolSurfaceOracleRv17cTest is VolSurfaceFixture {
     /// 2023-11-15 04:00 UTC: the front expiry, 08:00 the same day, is 4 h out.
     uint256 internal constant T0 = 19_676 days + 4 hours;
     uint256 internal constant FRONT = 19_676 days + 8 hours;
-    address internal constant WETH = address(0xE7);
     /// w of 50 % vol at 4 h: 0.25·4 / 8760 = 1.14155e-4, on the 1e-10 quantum.
     int256 internal constant W_4H_50 = 1.14155e14;
 
-    VolSurfaceOracle internal oracle;
     SviHarness internal harness;
-    uint256[3] internal keys;
 
     function setUp() public {
         vm.warp(T0);
-        uint256[3] memory k = [uint256(0xA11CE), 0xB0B, 0xC4A1];
-        for (uint256 i; i < 3; ++i) {
-            for (uint256 j = i + 1; j < 3; ++j) {
-                if (vm.addr(k[j]) < vm.addr(k[i])) (k[i], k[j]) = (k[j], k[i]);
-            }
-        }
-        address[] memory list = new address[](3);
-        for (uint256 i; i < 3; ++i) {
-            keys[i] = k[i];
-            list[i] = vm.addr(k[i]);
-        }
-        oracle = new VolSurfaceOracle(address(this), list, 2, 4e18);
-        oracle.setUnderlying(WETH, true);
+        _setUpSurfaceOracle();
         harness = new SviHarness();
     }
 
@@ -49,25 +32,6 @@ contract VolSurfaceOracleRv17cTest is Test {
 
     function _flat(uint256 expiry, int256 a, uint256 c) internal pure returns (IVolSurfaceOracle.SurfaceInput memory) {
         return IVolSurfaceOracle.SurfaceInput({expiry: expiry, a: a, b: 0, rho: 0, m: 0, sigma: 0.1e18, confidence: c});
-    }
-
-    function _one(
-        uint256 ts,
-        IVolSurfaceOracle.SurfaceInput memory s
-    ) internal pure returns (IVolSurfaceOracle.SurfacePost memory p) {
-        p.underlying = WETH;
-        p.timestamp = ts;
-        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
-        p.surfaces[0] = s;
-    }
-
-    function _sigs(IVolSurfaceOracle.SurfacePost memory p) internal view returns (bytes[] memory sigs) {
-        bytes32 d = oracle.postDigest(p);
-        sigs = new bytes[](2);
-        for (uint256 i; i < 2; ++i) {
-            (uint8 v, bytes32 r, bytes32 s) = vm.sign(keys[i], d);
-            sigs[i] = abi.encodePacked(r, s, v);
-        }
     }
 
     function _post(IVolSurfaceOracle.SurfaceInput memory s) internal {

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
-import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
+import {VolSurfaceFixture} from "../../helpers/VolSurfaceFixture.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 
@@ -16,32 +15,16 @@ import {SviMath} from "../../../contracts/libraries/SviMath.sol";
 /// post. V1: `volAt` divided w by expiry − now while the change rule annualises by expiry − the
 /// post's timestamp, so reads drifted up between posts; it now returns the posted annualised vol.
 /// Review rv17e (T1): a post adding a new expiry before an update in force is capped too.
-contract VolSurfaceOracleRv17dTest is Test {
+contract VolSurfaceOracleRv17dTest is VolSurfaceFixture {
     /// 2023-11-15 04:00 UTC; day 19,676 is bit 220 of bitmap word 76, so a year of expiries spans
     /// words 76–78.
     uint256 internal constant T0 = 19_676 days + 4 hours;
     uint256 internal constant DAY0 = 19_676 days + 8 hours;
     uint256 internal constant YEAR = 365 days;
-    address internal constant WETH = address(0xE7);
-
-    VolSurfaceOracle internal oracle;
-    uint256[3] internal keys;
 
     function setUp() public {
         vm.warp(T0);
-        uint256[3] memory k = [uint256(0xA11CE), 0xB0B, 0xC4A1];
-        for (uint256 i; i < 3; ++i) {
-            for (uint256 j = i + 1; j < 3; ++j) {
-                if (vm.addr(k[j]) < vm.addr(k[i])) (k[i], k[j]) = (k[j], k[i]);
-            }
-        }
-        address[] memory list = new address[](3);
-        for (uint256 i; i < 3; ++i) {
-            keys[i] = k[i];
-            list[i] = vm.addr(k[i]);
-        }
-        oracle = new VolSurfaceOracle(address(this), list, 2, 4e18);
-        oracle.setUnderlying(WETH, true);
+        _setUpSurfaceOracle();
     }
 
     // ================================================================ helpers
@@ -112,19 +95,6 @@ contract VolSurfaceOracleRv17dTest is Test {
         for (uint256 i; i < count; ++i) p.surfaces[i] = _flat(_day(from + i));
     }
 
-    function _sigs(IVolSurfaceOracle.SurfacePost memory p) internal view returns (bytes[] memory sigs) {
-        bytes32 digest = oracle.postDigest(p);
-        sigs = new bytes[](2);
-        for (uint256 i; i < 2; ++i) {
-            (uint8 v, bytes32 r, bytes32 s) = vm.sign(keys[i], digest);
-            sigs[i] = abi.encodePacked(r, s, v);
-        }
-    }
-
-    function _post(IVolSurfaceOracle.SurfacePost memory p) internal {
-        oracle.post(p, _sigs(p));
-    }
-
     /// @dev The post is refused as calendar arbitrage, in the body or at a wing.
     function _expectCalendarRefused(IVolSurfaceOracle.SurfacePost memory p) internal {
         bytes[] memory sigs = _sigs(p);
@@ -147,7 +117,7 @@ contract VolSurfaceOracleRv17dTest is Test {
     /// intermediate state (the put wing inverts at the day-32/33 boundary when steepening the short
     /// side first, the call wing when the long side goes first). In one post of 40, accepted.
     function test_rv17d_S1_skewMoveOfFortyExpiriesInOnePost_fixed() public {
-        _post(_ssviPost(1, 40, T0, -0.3e18));
+        _postSigned(_ssviPost(1, 40, T0, -0.3e18));
         assertEq(oracle.liveExpiryCount(WETH), 40);
         vm.warp(T0 + 2 hours);
         uint256 ts = block.timestamp;
@@ -155,7 +125,7 @@ contract VolSurfaceOracleRv17dTest is Test {
         _expectCalendarRefused(_ssviPost(1, 32, ts, -0.35e18));
         _expectCalendarRefused(_ssviPost(33, 40, ts, -0.35e18));
         // The whole term structure at once.
-        _post(_ssviPost(1, 40, ts, -0.35e18));
+        _postSigned(_ssviPost(1, 40, ts, -0.35e18));
         for (uint256 d = 1; d <= 40; ++d) assertEq(oracle.surface(WETH, _day(d)).rho, -0.35e18);
     }
 
@@ -165,7 +135,7 @@ contract VolSurfaceOracleRv17dTest is Test {
     function test_rv17d_S1_liveExpiriesCappedAtMaxBatch() public {
         assertEq(oracle.MAX_BATCH(), 64);
         // Days 1–64 straddle bitmap words 76 and 77 (day 19,712 is bit 0 of word 77).
-        _post(_flatPost(1, 64));
+        _postSigned(_flatPost(1, 64));
         assertEq(oracle.liveExpiryCount(WETH), 64);
         uint256[] memory live = oracle.liveExpiries(WETH);
         assertEq(live.length, 64);
@@ -183,14 +153,14 @@ contract VolSurfaceOracleRv17dTest is Test {
 
         // An update of all 64 at the cap: no new expiry, accepted.
         vm.warp(T0 + 1 hours);
-        _post(_flatPost(1, 64));
+        _postSigned(_flatPost(1, 64));
         assertEq(oracle.surface(WETH, _day(64)).timestamp, T0 + 1 hours);
 
         // Day 1 expires (at its 08:00 exactly it is no longer live): room for one more.
         vm.warp(_day(1));
         assertEq(oracle.liveExpiryCount(WETH), 63);
         assertEq(oracle.liveExpiries(WETH)[0], _day(2));
-        _post(_flatPost(65, 1));
+        _postSigned(_flatPost(65, 1));
         assertEq(oracle.liveExpiryCount(WETH), 64);
         extra = _flatPost(66, 1);
         sigs = _sigs(extra);
@@ -201,7 +171,7 @@ contract VolSurfaceOracleRv17dTest is Test {
     /// A post of 64 new expiries refused whole when one more is already live, and nothing is
     /// stored; the bound counts what the post adds, not only its length.
     function test_rv17d_S1_capCountsExpiriesInForce() public {
-        _post(_flatPost(100, 1));
+        _postSigned(_flatPost(100, 1));
         IVolSurfaceOracle.SurfacePost memory p = _flatPost(1, 64);
         bytes[] memory sigs = _sigs(p);
         vm.expectRevert(abi.encodeWithSelector(IVolSurfaceOracle.VolSurfaceTooManyExpiries.selector, 65, 64));
@@ -219,7 +189,7 @@ contract VolSurfaceOracleRv17dTest is Test {
         high.a = 0.5e18;
         IVolSurfaceOracle.SurfacePost memory p = _flatPost(1, 1);
         p.surfaces[0] = high;
-        _post(p);
+        _postSigned(p);
         // While day 1 is live, a lower day 2 inverts against it.
         _expectCalendarRefused(_flatPost(2, 1));
         vm.warp(_day(1) - 1);
@@ -231,7 +201,7 @@ contract VolSurfaceOracleRv17dTest is Test {
         // Asked about an expired day, the view skips expired days above it too.
         (, uint256 next) = oracle.neighbours(WETH, _day(0));
         assertEq(next, 0);
-        _post(_flatPost(2, 1));
+        _postSigned(_flatPost(2, 1));
         assertEq(oracle.liveExpiryCount(WETH), 1);
     }
 
@@ -304,7 +274,7 @@ contract VolSurfaceOracleRv17dTest is Test {
         p.timestamp = block.timestamp;
         p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
         p.surfaces[0] = s;
-        _post(p);
+        _postSigned(p);
         (uint256 v0, , ) = oracle.volAt(WETH, front, 2000e18, 2000e18);
         assertApproxEqRel(v0, 0.5e18, 1e14);
         vm.warp(front - 5 minutes);
@@ -327,7 +297,7 @@ contract VolSurfaceOracleRv17dTest is Test {
         p.timestamp = block.timestamp;
         p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
         p.surfaces[0] = _flatVariance(front, 0.25e18, 65 minutes);
-        _post(p);
+        _postSigned(p);
         vm.warp(front - 5 minutes);
         uint256 ts = block.timestamp - 2297;
         uint256 credit = ts - (block.timestamp - 1 hours);
@@ -335,7 +305,7 @@ contract VolSurfaceOracleRv17dTest is Test {
         uint256 q = (allowed * 0.2525e18) / 1e18 - 0.0025e18;
         p.timestamp = ts;
         p.surfaces[0] = _flatVariance(front, (q * 99) / 100, front - ts);
-        _post(p);
+        _postSigned(p);
         (uint256 v, , ) = oracle.volAt(WETH, front, 2000e18, 2000e18);
         assertLe(v, 1.005e18, "at full confidence the 50 % smile goes no higher than ~100 % in an hour");
     }
@@ -384,8 +354,8 @@ contract VolSurfaceOracleRv17dTest is Test {
     /// live day is bit 221 of word 76, the horizon ends in word 78), with neighbours in the
     /// far words: execution gas (no 21k base, no calldata).
     function test_rv17e_sound_gasOneExpiryFirstPostThreeWords() public {
-        _post(_flatPost(1, 1));
-        _post(_flatPost(364, 1));
+        _postSigned(_flatPost(1, 1));
+        _postSigned(_flatPost(364, 1));
         IVolSurfaceOracle.SurfacePost memory p = _flatPost(200, 1);
         bytes[] memory sigs = _sigs(p);
         uint256 g = gasleft();
@@ -401,7 +371,7 @@ contract VolSurfaceOracleRv17dTest is Test {
     /// fails on the mutant `added = _store(...)` (last member decides), which every rv17d test
     /// lets through: none posts a new expiry together with updates.
     function test_rv17e_T1_newExpiryBeforeAnUpdateIsCapped() public {
-        _post(_flatPost(2, 64)); // days 2–65: the cap
+        _postSigned(_flatPost(2, 64)); // days 2–65: the cap
         vm.warp(T0 + 1 hours);
         IVolSurfaceOracle.SurfacePost memory p = _flatPost(1, 2); // day 1 new, day 2 an update
         bytes[] memory sigs = _sigs(p);
