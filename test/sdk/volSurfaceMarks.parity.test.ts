@@ -10,11 +10,10 @@ import {
   expiryAfter,
   getMarginInputs,
   MarginMode,
-  orderDomain,
-  orderTypes,
   type Order,
   seriesId as packSeries,
   decodePledgeError,
+  signOrder,
   signVolSurfacePost,
   simulateFill,
   surfaceFallbackOf,
@@ -112,12 +111,7 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
         nonce: ++nonce,
         deadline: now + 365n * DAY,
       };
-      const signature = await traderWallet.signTypedData({
-        domain: orderDomain(chainId, market.address),
-        types: orderTypes,
-        primaryType: "Order",
-        message: order,
-      });
+      const { signature } = await signOrder(traderWallet, { order, market: market.address, chainId });
       try {
         await market.write.fill([order, signature, mm, size], { account: mmWallet.account });
       } catch {
@@ -201,12 +195,7 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
       nonce: ++nonce,
       deadline: now + 365n * DAY,
     };
-    const signature = await traderWallet!.signTypedData({
-      domain: orderDomain(chainId, market.address),
-      types: orderTypes,
-      primaryType: "Order",
-      message: order,
-    });
+    const { signature } = await signOrder(traderWallet!, { order, market: market.address, chainId });
     const predicted = await simulateFill(publicClient, {
       signedOrder: { order, signature },
       takerAccount: mm,
