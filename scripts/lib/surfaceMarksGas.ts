@@ -22,7 +22,11 @@ type Connection = Awaited<ReturnType<typeof network.create>>;
 
 /** Gas of `engine.mark` of one series and of `accountMargin` of the whole book, as one contract pays it. */
 export interface SurfaceMarksGas {
-  /** `engine.mark` of one live call (estimateGas of the transaction: 21,000 included). */
+  /**
+   * `engine.mark` of one live call: the gas a transaction calling it uses (`debug_traceCall`, 21,000
+   * included). Not `eth_estimateGas`, whose search for a sufficient limit reads some 20k more on the
+   * surface path than the call uses.
+   */
   mark: number;
   /** `engine.accountMargin` of the 16-position CROSS book, measured by `MarginGasProbe`. */
   margin: number;
@@ -102,15 +106,19 @@ export async function measureSurfaceMarksGas(
     await market.write.fill([order, signature, taker, WAD], { account: takerWallet.account });
   }
 
-  const measure = async (): Promise<SurfaceMarksGas> => ({
-    mark: Number(
-      await publicClient.estimateGas({
-        to: engine.address,
-        data: encodeFunctionData({ abi: engine.abi, functionName: "mark", args: [seriesIds[3]!] }),
-      }),
-    ),
-    margin: Number(await probe.read.accountMarginGas([engine.address, maker])),
-  });
+  const measure = async (): Promise<SurfaceMarksGas> => {
+    const data = encodeFunctionData({ abi: engine.abi, functionName: "mark", args: [seriesIds[3]!] });
+    const trace = await publicClient.request<{
+      Method: "debug_traceCall";
+      Parameters: [{ to: `0x${string}`; data: `0x${string}` }, "latest", { disableStack: true; disableMemory: true }];
+      ReturnType: { gas: number; failed: boolean };
+    }>({
+      method: "debug_traceCall",
+      params: [{ to: engine.address, data }, "latest", { disableStack: true, disableMemory: true }],
+    });
+    if (trace.failed) throw new Error("engine.mark reverted");
+    return { mark: Number(trace.gas), margin: Number(await probe.read.accountMarginGas([engine.address, maker])) };
+  };
 
   async function postSurfaces() {
     const timestamp = (await publicClient.getBlock()).timestamp;
