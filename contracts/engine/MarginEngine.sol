@@ -255,7 +255,11 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     /// @inheritdoc IMarginEngine
     function mark(SeriesId seriesId) external view returns (uint256 markWad) {
-        return _markOf(seriesId, _newCache(), false).markWad;
+        PriceCache memory cache = _newCache();
+        // The short side, read from the fresh cache (nothing unusable met yet: false) rather than
+        // written as a literal `false`, which made the IR optimizer specialise a second copy of
+        // `_markOf` for this call (about 600 bytes of EIP-170 room).
+        return _markOf(seriesId, cache, cache.surface.unusableExpiry != 0).markWad;
     }
 
     /// @inheritdoc IMarginEngine

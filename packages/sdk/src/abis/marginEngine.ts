@@ -146,6 +146,8 @@ export const marginEngineAbi = [
     type: "error",
   },
   { inputs: [], name: "EngineZeroAddress", type: "error" },
+  { inputs: [], name: "SviInputOutOfRange", type: "error" },
+  { inputs: [], name: "SviZeroTime", type: "error" },
   {
     anonymous: false,
     inputs: [
