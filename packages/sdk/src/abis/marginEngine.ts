@@ -71,6 +71,7 @@ export const marginEngineAbi = [
           { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
           { internalType: "int64[]", name: "tailShocksWad", type: "int64[]" },
           { internalType: "uint64", name: "tailWeightWad", type: "uint64" },
+          { internalType: "uint64[]", name: "skewShocksWad", type: "uint64[]" },
         ],
         internalType: "struct IMarginEngine.PortfolioParams",
         name: "params",
@@ -112,6 +113,14 @@ export const marginEngineAbi = [
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "EngineModeLocked",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "column", type: "uint256" },
+      { internalType: "uint256", name: "skewWad", type: "uint256" },
+    ],
+    name: "EngineSkewShockTooLarge",
     type: "error",
   },
   {
@@ -182,6 +191,7 @@ export const marginEngineAbi = [
           { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
           { internalType: "int64[]", name: "tailShocksWad", type: "int64[]" },
           { internalType: "uint64", name: "tailWeightWad", type: "uint64" },
+          { internalType: "uint64[]", name: "skewShocksWad", type: "uint64[]" },
         ],
         indexed: false,
         internalType: "struct IMarginEngine.PortfolioParams",
@@ -340,6 +350,13 @@ export const marginEngineAbi = [
   {
     inputs: [],
     name: "MAX_SCENARIOS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_SKEW_SHOCK",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -524,6 +541,7 @@ export const marginEngineAbi = [
           { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
           { internalType: "int64[]", name: "tailShocksWad", type: "int64[]" },
           { internalType: "uint64", name: "tailWeightWad", type: "uint64" },
+          { internalType: "uint64[]", name: "skewShocksWad", type: "uint64[]" },
         ],
         internalType: "struct IMarginEngine.PortfolioParams",
         name: "params",
@@ -651,6 +669,7 @@ export const marginEngineAbi = [
           { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
           { internalType: "int64[]", name: "tailShocksWad", type: "int64[]" },
           { internalType: "uint64", name: "tailWeightWad", type: "uint64" },
+          { internalType: "uint64[]", name: "skewShocksWad", type: "uint64[]" },
         ],
         internalType: "struct IMarginEngine.PortfolioParams",
         name: "",
@@ -732,6 +751,7 @@ export const marginEngineAbi = [
           { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
           { internalType: "int64[]", name: "tailShocksWad", type: "int64[]" },
           { internalType: "uint64", name: "tailWeightWad", type: "uint64" },
+          { internalType: "uint64[]", name: "skewShocksWad", type: "uint64[]" },
         ],
         internalType: "struct IMarginEngine.PortfolioParams",
         name: "params",
