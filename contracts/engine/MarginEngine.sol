@@ -452,13 +452,12 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         for (uint256 k = 1; valid && k < tails; ++k) {
             valid = p.tailShocksWad[k] > p.tailShocksWad[k - 1];
         }
+        // The skew shocks are as many as the vol shocks here (checked above), so index j is safe.
         for (uint256 j; valid && j < vols; ++j) {
             valid = p.volShocksWad[j] >= MIN_VOL_SHOCK && p.volShocksWad[j] <= MAX_VOL_SHOCK;
-        }
-        if (!valid) revert EngineInvalidPortfolioParams(p);
-        for (uint256 j; j < vols; ++j) {
             if (p.skewShocksWad[j] > MAX_SKEW_SHOCK) revert EngineSkewShockTooLarge(j, p.skewShocksWad[j]);
         }
+        if (!valid) revert EngineInvalidPortfolioParams(p);
     }
 
     function _checkParams(RiskParams calldata p) private pure {
