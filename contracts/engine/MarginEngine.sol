@@ -48,6 +48,8 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// @notice Vol shocks multiply implied vol by a factor within [0.25, 4].
     uint256 public constant MIN_VOL_SHOCK = 0.25e18;
     uint256 public constant MAX_VOL_SHOCK = 4e18;
+    /// @notice A put-wing skew shock adds at most 2 vol per unit of log-moneyness below spot.
+    uint256 public constant MAX_SKEW_SHOCK = 2e18;
     /// @notice The contingency per short contract lies within [0.1 %, 5 %] of spot.
     uint256 public constant MIN_CONTINGENCY = 0.001e18;
     uint256 public constant MAX_CONTINGENCY = 0.05e18;
@@ -300,6 +302,9 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         params.volShocksWad[0] = 1.5e18;
         params.volShocksWad[1] = 1e18;
         params.volShocksWad[2] = 0.7e18;
+        // The crash column steepens the put wing: +1 vol point per 1 % of ln(S/K) below spot.
+        params.skewShocksWad = new uint64[](3);
+        params.skewShocksWad[0] = 1e18;
         params.contingencyWad = 0.005e18;
         params.mmFactorWad = 0.8e18;
         // SPAN's extreme moves: beyond the grid, at a reduced weight.
@@ -414,6 +419,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         stored.mmFactorWad = params.mmFactorWad;
         stored.tailShocksWad = params.tailShocksWad;
         stored.tailWeightWad = params.tailWeightWad;
+        stored.skewShocksWad = params.skewShocksWad;
         emit PortfolioParamsSet(index, params);
     }
 
@@ -426,6 +432,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
                 spots <= MAX_SPOT_SHOCKS &&
                 vols >= 1 &&
                 vols <= MAX_VOL_SHOCKS &&
+                p.skewShocksWad.length == vols &&
                 tails >= 2 &&
                 tails <= MAX_TAIL_SHOCKS &&
                 spots * vols <= MAX_SCENARIOS &&
@@ -449,8 +456,10 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         for (uint256 k = 1; valid && k < tails; ++k) {
             valid = p.tailShocksWad[k] > p.tailShocksWad[k - 1];
         }
+        // The skew shocks are as many as the vol shocks here (checked above), so index j is safe.
         for (uint256 j; valid && j < vols; ++j) {
             valid = p.volShocksWad[j] >= MIN_VOL_SHOCK && p.volShocksWad[j] <= MAX_VOL_SHOCK;
+            if (p.skewShocksWad[j] > MAX_SKEW_SHOCK) revert EngineSkewShockTooLarge(j, p.skewShocksWad[j]);
         }
         if (!valid) revert EngineInvalidPortfolioParams(p);
     }

@@ -71,6 +71,7 @@ export const marginEngineAbi = [
           { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
           { internalType: "int64[]", name: "tailShocksWad", type: "int64[]" },
           { internalType: "uint64", name: "tailWeightWad", type: "uint64" },
+          { internalType: "uint64[]", name: "skewShocksWad", type: "uint64[]" },
         ],
         internalType: "struct IMarginEngine.PortfolioParams",
         name: "params",
@@ -112,6 +113,14 @@ export const marginEngineAbi = [
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "EngineModeLocked",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "column", type: "uint256" },
+      { internalType: "uint256", name: "skewWad", type: "uint256" },
+    ],
+    name: "EngineSkewShockTooLarge",
     type: "error",
   },
   {
@@ -184,6 +193,7 @@ export const marginEngineAbi = [
           { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
           { internalType: "int64[]", name: "tailShocksWad", type: "int64[]" },
           { internalType: "uint64", name: "tailWeightWad", type: "uint64" },
+          { internalType: "uint64[]", name: "skewShocksWad", type: "uint64[]" },
         ],
         indexed: false,
         internalType: "struct IMarginEngine.PortfolioParams",
@@ -342,6 +352,13 @@ export const marginEngineAbi = [
   {
     inputs: [],
     name: "MAX_SCENARIOS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_SKEW_SHOCK",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -526,6 +543,7 @@ export const marginEngineAbi = [
           { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
           { internalType: "int64[]", name: "tailShocksWad", type: "int64[]" },
           { internalType: "uint64", name: "tailWeightWad", type: "uint64" },
+          { internalType: "uint64[]", name: "skewShocksWad", type: "uint64[]" },
         ],
         internalType: "struct IMarginEngine.PortfolioParams",
         name: "params",
@@ -653,6 +671,7 @@ export const marginEngineAbi = [
           { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
           { internalType: "int64[]", name: "tailShocksWad", type: "int64[]" },
           { internalType: "uint64", name: "tailWeightWad", type: "uint64" },
+          { internalType: "uint64[]", name: "skewShocksWad", type: "uint64[]" },
         ],
         internalType: "struct IMarginEngine.PortfolioParams",
         name: "",
@@ -734,6 +753,7 @@ export const marginEngineAbi = [
           { internalType: "uint64", name: "mmFactorWad", type: "uint64" },
           { internalType: "int64[]", name: "tailShocksWad", type: "int64[]" },
           { internalType: "uint64", name: "tailWeightWad", type: "uint64" },
+          { internalType: "uint64[]", name: "skewShocksWad", type: "uint64[]" },
         ],
         internalType: "struct IMarginEngine.PortfolioParams",
         name: "params",
