@@ -30,9 +30,10 @@ import {
 
 /**
  * The main job (`npm run demo`): a fresh in-process chain, Pledge deployed with Ignition,
- * a population opened at initial margin, the keeper in-process, and a BTC price path
- * replayed through the feed in minutes of chain time, ending with a report on stdout
- * and an offline HTML page of charts.
+ * a population opened at initial margin, the keeper in-process, the vol signer in-process
+ * posting the crash smile the engine marks on (`volSurfaceDriver.ts`; off with `--flat-vol`),
+ * and a BTC price path replayed through the feed in minutes of chain time, ending with a
+ * report on stdout and an offline HTML page of charts.
  */
 
 const HEALTH_LIQUIDATABLE = 2;

@@ -308,16 +308,17 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
       await chain.postSpot(point.price, point.time);
       lastPrice = point.price;
       lastPostAt = chain.now();
-      // The signer fits and posts the crash smile of the new price; the engine marks on it.
-      if (surface && putWing) {
-        const sample = await sampleSurface(surface, putWing, await surface.step(point.price));
-        surfaceSamples.push({ price: point.price, sample });
-      }
     } else {
       missed++;
       await chain.advance(Math.max(1, point.time - chain.now()));
     }
     await chain.refreshOthersIfDue();
+    // The signer fits and posts the crash smile of the new price; the engine marks on it. (After the
+    // other feeds' refresh: the put-wing probe reads the flat vol feed.)
+    if (surface && putWing && chain.feedLive("btcUsd")) {
+      const sample = await sampleSurface(surface, putWing, await surface.step(point.price));
+      surfaceSamples.push({ price: point.price, sample });
+    }
     // Tick, then again while some account is below MM or under auction: at once (an
     // auction the keeper started is bid on in its next tick), then with chain time moving
     // between ticks so the discounts grow, never past the next update's time (chain time
