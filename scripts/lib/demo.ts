@@ -31,7 +31,7 @@ import {
 /**
  * The main job (`npm run demo`): a fresh in-process chain, Pledge deployed with Ignition,
  * a population opened at initial margin, the keeper in-process, the vol signer in-process
- * posting the crash smile the engine marks on (`volSurfaceDriver.ts`; off with `--flat-vol`),
+ * posting the crash smile the engine marks on (`volSurfaceDriver.ts`; with `--vol-surface`),
  * and a BTC price path replayed through the feed in minutes of chain time, ending with a
  * report on stdout and an offline HTML page of charts.
  */
@@ -824,7 +824,7 @@ export function demoOptions(root: string, argv: string[] = [], env: NodeJS.Proce
       drop: { type: "string" },
       minutes: { type: "string" },
       html: { type: "string" },
-      "flat-vol": { type: "boolean" },
+      "vol-surface": { type: "boolean" },
     },
   });
   const pick = (name: string): string | undefined => {
@@ -852,6 +852,6 @@ export function demoOptions(root: string, argv: string[] = [], env: NodeJS.Proce
     minutes: num("minutes", 30),
     html: path.resolve(pick("html") ?? path.resolve(root, "reports/demo.html")),
     progress: true,
-    volSurface: !(values["flat-vol"] === true || env.DEMO_FLAT_VOL === "1"),
+    volSurface: values["vol-surface"] === true || env.DEMO_VOL_SURFACE === "1",
   };
 }

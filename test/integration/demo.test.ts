@@ -17,7 +17,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 describe("demo: a synthetic crash end to end", async () => {
   const html = path.join(tmpdir(), `pledge-demo-${process.pid}.html`);
   const report = await runDemo({
-    ...demoOptions(root, ["--accounts", "12", "--drop", "35", "--html", html], {}),
+    ...demoOptions(root, ["--accounts", "12", "--drop", "35", "--html", html, "--vol-surface"], {}),
     progress: false,
   });
 
