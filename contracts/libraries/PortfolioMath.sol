@@ -83,9 +83,10 @@ library PortfolioMath {
 
     /// @notice Adds a position of `balance` contracts of `seriesId`, now marked at `markWad` with
     /// vol `volWad`, to the grid. A live series is repriced with Black–Scholes at every spot shock
-    /// and, in vol column j, its own vol times `volShocksWad[j]` plus `skewShocksWad[j]` ×
-    /// max(0, ln(S/K)) at the current spot (sticky strike: strikes below spot, calls and puts
-    /// alike, are the put wing), and at every tail spot (its unshocked vol); an expired
+    /// and, in vol column j, its own vol times `volShocksWad[j]` plus, for a short, `skewShocksWad[j]`
+    /// × max(0, ln(S/K)) at the current spot (sticky strike: strikes below spot, calls and puts
+    /// alike, are the put wing; a long keeps the parallel shift alone, review rv21 K1), and at every
+    /// tail spot (its unshocked vol); an expired
     /// one whose settlement price is not posted yet is worth its intrinsic value at the shocked spot
     /// (positions with a posted price carry no risk and are never added).
     function addPosition(
@@ -109,8 +110,10 @@ library PortfolioMath {
             return;
         }
         leg.lnMoneyness = BlackScholes.lnMoneyness(grid.spotWad, leg.strikeWad);
-        // How far into the put wing the strike is: ln(S/K) when K < S, else 0.
-        uint256 putWing = leg.lnMoneyness > 0 ? uint256(leg.lnMoneyness) : 0;
+        // How far into the put wing the strike is: ln(S/K) when K < S, else 0. Shorts only: a long
+        // far down the wing repriced at a steeper skew could gain many times its price and hide the
+        // book's crash loss (review rv21 K1), so longs keep the parallel shift alone.
+        uint256 putWing = balance < 0 && leg.lnMoneyness > 0 ? uint256(leg.lnMoneyness) : 0;
         for (uint256 j; j < grid.volShocksWad.length; ++j) {
             (uint256 vol, bool unshocked) = _columnVol(volWad, grid.volShocksWad[j], grid.skewShocksWad[j], putWing);
             _addVolColumn(grid, leg, j, BlackScholes.volTerm(vol, expiry - timestamp), unshocked);

@@ -91,18 +91,21 @@ describe("portfolio grid: put-wing skew", () => {
 
   it("a steeper crash column raises the loss of a book short the put wing", () => {
     // 2 WETH and the book: the worst scenario is a crash, where the short 2,400 put and the
-    // short 2,700 call (a low strike: in the put wing too) now price ln(S/K) × skew vol higher.
+    // short 2,700 call (a low strike: in the put wing too) now price ln(S/K) × skew vol higher;
+    // the long 2,900 put keeps the parallel shift (shorts only, review rv21 K1).
     const flat = worstLoss(grid(BOOK, 2n * WAD, [0n, 0n, 0n]));
     const steeper = worstLoss(grid(BOOK, 2n * WAD, [WAD, 0n, 0n]));
     const steepest = worstLoss(grid(BOOK, 2n * WAD, [2n * WAD, 0n, 0n]));
-    assert.equal(steeper, 2_186_032_895_864_388_217_220n);
+    assert.equal(steeper, 2_239_896_358_892_823_743_780n);
     assert.ok(flat < steeper && steeper < steepest, `${flat} < ${steeper} < ${steepest}`);
   });
 
-  it("only strikes below spot move, calls and puts alike", () => {
-    const above = BOOK.filter((l) => l.strike >= 3_000n);
-    assert.equal(digest(grid(above, 0n, [2n * WAD, 2n * WAD, 2n * WAD])), digest(grid(above, 0n)));
-    for (const leg of BOOK.filter((l) => l.strike < 3_000n)) {
+  it("only shorts struck below spot move, calls and puts alike; longs keep the parallel shift", () => {
+    const still = BOOK.filter((l) => l.strike >= 3_000n || l.balance > 0n);
+    assert.equal(digest(grid(still, 0n, [2n * WAD, 2n * WAD, 2n * WAD])), digest(grid(still, 0n)));
+    const moving = BOOK.filter((l) => l.strike < 3_000n && l.balance < 0n);
+    assert.equal(moving.length, 2);
+    for (const leg of moving) {
       assert.notEqual(digest(grid([leg], 0n, [0n, WAD, 0n])), digest(grid([leg], 0n)), `${leg.strike}`);
     }
   });

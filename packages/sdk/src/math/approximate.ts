@@ -160,7 +160,8 @@ export function approximatePortfolio(inputs: MarginInputs): { excessMM: number; 
     const vol = Number(u.volWad) / WAD;
     const tokens = held.get(index) ?? 0;
     // The book's profit and loss if spot moves by `shockWad` and vol becomes `shockedVol`, plus
-    // `skew` × max(0, ln(S/K)) for strikes below spot (capped at 300 %, as on chain).
+    // `skew` × max(0, ln(S/K)) for short strikes below spot (capped at 300 %, as on chain; longs
+    // keep the parallel shift alone, review rv21 K1).
     const pnlAt = (shockWad: bigint, shockedVol: number, skew = 0): number => {
       const shocked = spot * (1 + Number(shockWad) / WAD);
       let pnl = tokens * (shocked - spot);
@@ -177,7 +178,7 @@ export function approximatePortfolio(inputs: MarginInputs): { excessMM: number; 
                 p.seconds,
                 shockedVol +
                   Math.min(
-                    skew * Math.max(0, Math.log(spot / p.strike)),
+                    p.size < 0 ? skew * Math.max(0, Math.log(spot / p.strike)) : 0,
                     Math.max(0, Number(MAX_SKEWED_VOL) / WAD - shockedVol),
                   ),
               );

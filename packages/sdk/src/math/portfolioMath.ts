@@ -155,8 +155,9 @@ export function addPosition(
     return;
   }
   leg.lnMoneyness = lnMoneyness(grid.spotWad, leg.strikeWad);
-  // How far into the put wing the strike is: ln(S/K) when K < S, else 0.
-  const putWing = leg.lnMoneyness > 0n ? leg.lnMoneyness : 0n;
+  // How far into the put wing the strike is: ln(S/K) when K < S, else 0. Shorts only, as on chain
+  // (review rv21 K1: a long far down the wing must not gain at the steeper skew).
+  const putWing = balance < 0n && leg.lnMoneyness > 0n ? leg.lnMoneyness : 0n;
   for (let j = 0; j < grid.volShocksWad.length; j++) {
     const { vol, unshocked } = _columnVol(volWad, grid.volShocksWad[j]!, grid.skewShocksWad[j] ?? 0n, putWing);
     _addVolColumn(grid, leg, j, volTerm(vol, expiry - timestamp), unshocked);
