@@ -5,6 +5,7 @@ import { network } from "hardhat";
 import { type Address, type Hash, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
+import { measureSurfaceMarksGas } from "./lib/surfaceMarksGas.js";
 import {
   expiryAfter,
   type Order,
@@ -487,6 +488,34 @@ await postSurfaces(
   contracts.wbtc.address,
   termStructure(110n),
 );
+
+// ---------------------------------------------------------------- marks on the vol surface
+// Issue 17's cost bounds (docs/vol-surface.md, "Cost"), on a deployment of their own with the book
+// of test/sdk/volSurfaceMarks.gas.test.ts (scripts/lib/surfaceMarksGas.ts): a CROSS account short
+// 16 WETH calls (2 expiries × 8 strikes) valued at the flat vol feed, then on a FRESH surface. The
+// standard check may rise by at most 25 %, one series' mark by at most 5,000 gas; both enforced.
+const surfaceMarks = await measureSurfaceMarksGas(await network.create());
+const surfaceRows = {
+  markFlat: "engine.mark, one series, flat vol (estimateGas)",
+  markSurface: "engine.mark, one series, FRESH vol surface (estimateGas)",
+  marginFlat: "engine.accountMargin, 16 positions (2 expiries × 8 strikes), flat vol",
+  marginSurface: "engine.accountMargin, 16 positions (2 expiries × 8 strikes), FRESH vol surface",
+} as const;
+marginView[surfaceRows.markFlat] = surfaceMarks.flat.mark;
+marginView[surfaceRows.markSurface] = surfaceMarks.surface.mark;
+marginView[surfaceRows.marginFlat] = surfaceMarks.flat.margin;
+marginView[surfaceRows.marginSurface] = surfaceMarks.surface.margin;
+const surfaceMarginRise = surfaceMarks.surface.margin / surfaceMarks.flat.margin - 1;
+console.log(
+  `${surfaceMarginRise <= 0.25 ? "meets" : "MISSES"} target +25 %: 16-position check on a FRESH surface ` +
+    `+${(surfaceMarginRise * 100).toFixed(1)} %`,
+);
+if (surfaceMarginRise > 0.25) throw new Error(`16-position check on a FRESH surface +${surfaceMarginRise * 100} %`);
+const surfaceMarkRise = surfaceMarks.surface.mark - surfaceMarks.flat.mark;
+console.log(
+  `${surfaceMarkRise <= 5_000 ? "meets" : "MISSES"} target +5,000: one mark on a FRESH surface ${surfaceMarkRise}`,
+);
+if (surfaceMarkRise > 5_000) throw new Error(`one mark on a FRESH surface +${surfaceMarkRise} gas`);
 
 // The issue's targets, checked against the rows that really accrue (review r15 F3): a cash
 // top-up ≤ 75k and a cash withdrawal ≤ 95k with accrual included. The plain rows are a budget:

@@ -22,7 +22,9 @@ import type { SimKeeperOptions } from "./lib/inProcessKeeper.js";
  *
  * Prints one row per episode and writes both profiles to bench/stress.json (`STRESS_OUT` to
  * write elsewhere). STRESS_ACCOUNTS, STRESS_SEED, STRESS_EPISODES (comma-separated names) and
- * STRESS_PROFILES (`normal,scarce`) change the run.
+ * STRESS_PROFILES (`normal,scarce`) change the run. The engine marks on a vol surface that the vol
+ * signer (in-process) posts after every update, the crash smile of the path's drawdown (issue 17
+ * item 5); STRESS_FLAT_VOL=1 marks every series at the flat vol feed instead.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const EPISODES = [
@@ -47,6 +49,8 @@ interface ProfileSpec {
 const accounts = Number(process.env.STRESS_ACCOUNTS ?? 60);
 const seed = Number(process.env.STRESS_SEED ?? 20200312);
 const only = process.env.STRESS_EPISODES?.split(",");
+/** The engine marks on the vol signer's crash smile unless STRESS_FLAT_VOL=1. */
+const volSurface = process.env.STRESS_FLAT_VOL !== "1";
 const profileNames = (process.env.STRESS_PROFILES ?? "normal,scarce").split(",");
 for (const name of profileNames) {
   if (name !== "normal" && name !== "scarce") throw new Error(`STRESS_PROFILES: normal or scarce, not ${name}`);
@@ -105,6 +109,14 @@ function episodeBidder(
   };
 }
 
+/** The surface an episode marked on, in one line: ATM vol and 25-delta RR posted at the start, the low and the end. */
+function surfaceLine(v: NonNullable<EpisodeResult["volSurface"]>): string {
+  const pts = (x: number) => (x * 100).toFixed(1);
+  const at = (s: typeof v.start) =>
+    `ATM ${pts(s.postedAtmVol)} %, RR ${pts(s.postedRiskReversal)}, ${v.putWing} marked $${s.putWingMarkUsd.toFixed(0)} (flat vol $${s.putWingFlatMarkUsd.toFixed(0)})`;
+  return `vol surface, ${v.posts} posts (${v.skipped} unposted): start ${at(v.start)}; low ${at(v.trough)}; end ${at(v.end)}`;
+}
+
 const candles = await loadCandles(path.resolve(root, "../shared/data/btc-usd-daily.csv"));
 const started = Date.now();
 const profiles: Record<string, { bidder: ProfileSpec; totalSeconds: number; episodes: EpisodeResult[] }> = {};
@@ -123,14 +135,18 @@ for (const profile of profileNames as ("normal" | "scarce")[]) {
       keeper,
       accounts,
       seed,
+      volSurface,
       log: (line) => console.log(`[${profile}] ${line}`),
     });
     console.log(`[${profile}] ${episode.name}: done in ${result.seconds} s`);
+    if (result.volSurface) console.log(`[${profile}] ${episode.name}: ${surfaceLine(result.volSurface)}`);
     results.push(result);
   }
   console.log(`profile ${profile}:`);
   console.table(
-    Object.fromEntries(results.map(({ episode, waterfall, ...row }) => [episode, { ...row, ...waterfall }])),
+    Object.fromEntries(
+      results.map(({ episode, waterfall, volSurface: _surface, ...row }) => [episode, { ...row, ...waterfall }]),
+    ),
   );
   profiles[profile] = {
     bidder: spec,

@@ -25,12 +25,17 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// the position limits, and dispatches by mode: CROSS and ISOLATED accounts to its standard
 /// manager (in its own bytecode), PORTFOLIO accounts to the `PortfolioManager` it deploys.
 contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
+    // The parameter bounds below are internal (no getter) but for the position limits and the
+    // underlying count: twenty getters cost about 700 B, and the engine keeps 2 KB of EIP-170
+    // headroom (test/integration/size.test.ts). Their values are in docs/risk-model.md,
+    // docs/portfolio-margin.md and docs/vol-surface.md, and each error that enforces one names it.
+
     /// @notice Most underlyings, so one check reads a bounded number of feeds.
     uint16 public constant MAX_UNDERLYINGS = 32;
     /// @notice Upper bound of every standard-margin parameter (50 % of spot or strike).
-    uint256 public constant MAX_RISK_PARAM = 0.5e18;
+    uint256 internal constant MAX_RISK_PARAM = 0.5e18;
     /// @notice Lower bound of the maintenance parameters, so no short is ever free.
-    uint256 public constant MIN_MM_PARAM = 0.01e18;
+    uint256 internal constant MIN_MM_PARAM = 0.01e18;
     /// @notice Most open series a CROSS account may hold, so a margin check stays bounded.
     uint256 public constant MAX_CROSS_POSITIONS = 128;
     /// @notice Hard ceiling of `portfolioPositionCap`: a PORTFOLIO check revalues every position
@@ -40,32 +45,34 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// stays bounded; with the portfolio position cap it fits well inside a block.
     uint256 public constant MAX_SCENARIOS = 45;
     /// @notice Most spot shocks and vol shocks in a grid.
-    uint256 public constant MAX_SPOT_SHOCKS = 21;
-    uint256 public constant MAX_VOL_SHOCKS = 5;
+    uint256 internal constant MAX_SPOT_SHOCKS = 21;
+    uint256 internal constant MAX_VOL_SHOCKS = 5;
     /// @notice Largest spot shock either way (50 %), and the grid must reach at least 5 % each way.
-    int256 public constant MAX_SPOT_SHOCK = 0.5e18;
-    int256 public constant MIN_SPOT_REACH = 0.05e18;
+    int256 internal constant MAX_SPOT_SHOCK = 0.5e18;
+    int256 internal constant MIN_SPOT_REACH = 0.05e18;
     /// @notice Vol shocks multiply implied vol by a factor within [0.25, 4].
-    uint256 public constant MIN_VOL_SHOCK = 0.25e18;
-    uint256 public constant MAX_VOL_SHOCK = 4e18;
+    uint256 internal constant MIN_VOL_SHOCK = 0.25e18;
+    uint256 internal constant MAX_VOL_SHOCK = 4e18;
+    /// @notice A put-wing skew shock adds at most 2 vol per unit of log-moneyness below spot.
+    uint256 internal constant MAX_SKEW_SHOCK = 2e18;
     /// @notice The contingency per short contract lies within [0.1 %, 5 %] of spot.
-    uint256 public constant MIN_CONTINGENCY = 0.001e18;
-    uint256 public constant MAX_CONTINGENCY = 0.05e18;
+    uint256 internal constant MIN_CONTINGENCY = 0.001e18;
+    uint256 internal constant MAX_CONTINGENCY = 0.05e18;
     /// @notice Portfolio maintenance is between 50 % and 100 % of the initial requirement.
-    uint256 public constant MIN_MM_FACTOR = 0.5e18;
-    uint256 public constant MAX_MM_FACTOR = 1e18;
+    uint256 internal constant MIN_MM_FACTOR = 0.5e18;
+    uint256 internal constant MAX_MM_FACTOR = 1e18;
     /// @notice At most 4 tail spot shocks, each within ±50 %, weighted between 10 % and 100 %.
-    uint256 public constant MAX_TAIL_SHOCKS = 4;
-    uint256 public constant MIN_TAIL_WEIGHT = 0.1e18;
-    uint256 public constant MAX_TAIL_WEIGHT = 1e18;
+    uint256 internal constant MAX_TAIL_SHOCKS = 4;
+    uint256 internal constant MIN_TAIL_WEIGHT = 0.1e18;
+    uint256 internal constant MAX_TAIL_WEIGHT = 1e18;
     /// @notice Bounds of `surfaceMaxAge`: a surface older than it is FALLBACK.
-    uint256 public constant MIN_SURFACE_MAX_AGE = 10 minutes;
-    uint256 public constant MAX_SURFACE_MAX_AGE = 1 days;
+    uint256 internal constant MIN_SURFACE_MAX_AGE = 10 minutes;
+    uint256 internal constant MAX_SURFACE_MAX_AGE = 1 days;
     /// @notice Largest confidence add-on: 5 % of spot per short contract at confidence 0.
-    uint256 public constant MAX_CONFIDENCE_ADD_ON = 0.05e18;
+    uint256 internal constant MAX_CONFIDENCE_ADD_ON = 0.05e18;
     /// @notice Most one `setConfidenceAddOn` call may raise the add-on: 0.5 % of spot per short
     /// contract on both requirements, what one concentration step adds to maintenance.
-    uint256 public constant MAX_CONFIDENCE_ADD_ON_STEP = 0.005e18;
+    uint256 internal constant MAX_CONFIDENCE_ADD_ON_STEP = 0.005e18;
 
     /// @inheritdoc IMarginEngine
     IPortfolioManager public immutable portfolioManager;
@@ -255,7 +262,11 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     /// @inheritdoc IMarginEngine
     function mark(SeriesId seriesId) external view returns (uint256 markWad) {
-        return _markOf(seriesId, _newCache(), false).markWad;
+        PriceCache memory cache = _newCache();
+        // The short side, read from the fresh cache (nothing unusable met yet: false) rather than
+        // written as a literal `false`, which made the IR optimizer specialise a second copy of
+        // `_markOf` for this call (about 600 bytes of EIP-170 room).
+        return _markOf(seriesId, cache, cache.surface.unusableExpiry != 0).markWad;
     }
 
     /// @inheritdoc IMarginEngine
@@ -296,6 +307,9 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         params.volShocksWad[0] = 1.5e18;
         params.volShocksWad[1] = 1e18;
         params.volShocksWad[2] = 0.7e18;
+        // The crash column steepens the put wing: +1 vol point per 1 % of ln(S/K) below spot.
+        params.skewShocksWad = new uint64[](3);
+        params.skewShocksWad[0] = 1e18;
         params.contingencyWad = 0.005e18;
         params.mmFactorWad = 0.8e18;
         // SPAN's extreme moves: beyond the grid, at a reduced weight.
@@ -410,6 +424,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         stored.mmFactorWad = params.mmFactorWad;
         stored.tailShocksWad = params.tailShocksWad;
         stored.tailWeightWad = params.tailWeightWad;
+        stored.skewShocksWad = params.skewShocksWad;
         emit PortfolioParamsSet(index, params);
     }
 
@@ -422,6 +437,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
                 spots <= MAX_SPOT_SHOCKS &&
                 vols >= 1 &&
                 vols <= MAX_VOL_SHOCKS &&
+                p.skewShocksWad.length == vols &&
                 tails >= 2 &&
                 tails <= MAX_TAIL_SHOCKS &&
                 spots * vols <= MAX_SCENARIOS &&
@@ -445,8 +461,10 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         for (uint256 k = 1; valid && k < tails; ++k) {
             valid = p.tailShocksWad[k] > p.tailShocksWad[k - 1];
         }
+        // The skew shocks are as many as the vol shocks here (checked above), so index j is safe.
         for (uint256 j; valid && j < vols; ++j) {
             valid = p.volShocksWad[j] >= MIN_VOL_SHOCK && p.volShocksWad[j] <= MAX_VOL_SHOCK;
+            if (p.skewShocksWad[j] > MAX_SKEW_SHOCK) revert EngineSkewShockTooLarge(j, p.skewShocksWad[j]);
         }
         if (!valid) revert EngineInvalidPortfolioParams(p);
     }

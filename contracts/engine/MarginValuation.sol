@@ -11,6 +11,7 @@ import {BlackScholes} from "../libraries/BlackScholes.sol";
 import {CashUnits} from "../libraries/CashUnits.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
+import {SviMath} from "../libraries/SviMath.sol";
 import {AccountId} from "../types/AccountId.sol";
 import {SeriesId} from "../types/SeriesId.sol";
 
@@ -20,6 +21,9 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// underlying `index`) is read through virtual functions: the engine reads its own storage, the
 /// portfolio manager asks the engine.
 abstract contract MarginValuation {
+    /// @dev Entries of a check's surface cache (`SurfaceCache.surfaces`): direct-mapped by day and index.
+    uint256 private constant _SURFACE_SLOTS = 8;
+
     ICollateralVault internal immutable _vault;
     IPledgeOracle internal immutable _oracle;
     uint8 internal immutable _cashDecimals;
@@ -36,7 +40,11 @@ abstract contract MarginValuation {
     /// @dev The vol surface as one check reads it (`docs/vol-surface.md`, "Marks and margin"):
     /// the engine's surface parameters, read lazily with the first live series, per underlying
     /// index whether it marks on the surface (0 = not read yet, 1 = flat vol feed, 2 = surface)
-    /// and its confidence add-on, and the first live series met whose surface is FALLBACK.
+    /// and its confidence add-on, the first live series met whose surface is FALLBACK, and the
+    /// surfaces read (`_surfaceOf`; allocated with the first surface underlying): per slot, word
+    /// 2·slot is the key (index << 40) | expiry (0 when empty) and word 2·slot + 1 the memory address
+    /// of its `IVolSurfaceOracle.Surface` (an address: an array of structs would allocate and zero
+    /// 8 structs per check).
     struct SurfaceCache {
         IVolSurfaceOracle oracle;
         uint256 maxAge;
@@ -44,6 +52,7 @@ abstract contract MarginValuation {
         uint256[] addOnWad;
         address unusableAsset;
         uint256 unusableExpiry;
+        uint256[] surfaces;
     }
 
     /// @dev One collateral balance as a manager needs it: its listed-underlying index (0 if none),
@@ -125,8 +134,10 @@ abstract contract MarginValuation {
     }
 
     /// @dev The mark of one contract of `seriesId`, held long if `isLong` (a FALLBACK vol depends on
-    /// the side: review rv20 P1). Before expiry: Black–Scholes with r = 0. After expiry: intrinsic
-    /// value at the settlement price if posted (settled), else at spot.
+    /// the side: review rv20 P1). Before expiry: Black–Scholes with r = 0, from ln(S/K) computed
+    /// once for the smile and the price (`callPriceLn` is `callPrice` to the wei; the put by
+    /// parity, as `putPrice`). After expiry: intrinsic value at the settlement price if
+    /// posted (settled), else at spot.
     function _markOf(
         SeriesId seriesId,
         PriceCache memory cache,
@@ -148,12 +159,21 @@ abstract contract MarginValuation {
             return result;
         }
         result.spotWad = _spot(index, cache);
-        uint256 secondsToExpiry = expiry - block.timestamp;
-        _markVol(result, index, expiry, strike, isLong, cache);
-        result.markWad =
-            isCall
-                ? BlackScholes.callPrice(result.spotWad, strike, secondsToExpiry, result.volWad)
-                : BlackScholes.putPrice(result.spotWad, strike, secondsToExpiry, result.volWad);
+        // Series have 0 < strike ≤ 1e30 and the oracle never returns a zero spot, where `callPrice`
+        // would give the intrinsic value and `lnMoneyness` reverts; elsewhere both have one domain.
+        int256 lnMoneyness = BlackScholes.lnMoneyness(result.spotWad, strike);
+        _markVol(result, index, expiry, lnMoneyness, isLong, cache);
+        uint256 call = BlackScholes.callPriceLn(
+            result.spotWad,
+            strike,
+            expiry - block.timestamp,
+            result.volWad,
+            lnMoneyness
+        );
+        // As `BlackScholes.putPrice`: the call lies in [max(S − K, 0), S], so C + K − S ≥ 0.
+        unchecked {
+            result.markWad = isCall ? call : call + strike - result.spotWad;
+        }
     }
 
     /// @dev The vol of a live series and its confidence add-on per short contract
@@ -165,12 +185,15 @@ abstract contract MarginValuation {
     /// bounded by the feed on the side that is conservative for the holder — at least the feed for
     /// a short, at most the feed for a long (review rv20 P1: a stale high smile must not lend
     /// against longs) —, the add-on is at confidence 0, and the series is recorded so a check for
-    /// new risk can refuse it.
+    /// new risk can refuse it. The surface's vol is the oracle's `markVol` to the wei: its smile
+    /// (`markSurface`, read once per (underlying, expiry) per check) at k = −ln(S/K), annualised
+    /// over expiry − its timestamp (`SviMath.vol`); only a mature surface's is evaluated, since an
+    /// immature one marks at the feed.
     function _markVol(
         IMarginEngine.MarkResult memory result,
         uint16 index,
         uint256 expiry,
-        uint256 strike,
+        int256 lnMoneyness,
         bool isLong,
         PriceCache memory cache
     ) private view {
@@ -179,23 +202,61 @@ abstract contract MarginValuation {
             result.volWad = _flatVol(index, cache);
             return;
         }
-        address asset = _assetOf(index, cache);
-        (uint256 volWad, uint256 timestamp, uint256 confidenceWad, bool mature) = sc.oracle.markVol(
-            asset,
-            expiry,
-            result.spotWad,
-            strike
-        );
+        IVolSurfaceOracle.Surface memory s = _surfaceOf(index, expiry, cache);
+        (uint256 timestamp, uint256 confidenceWad, bool mature) = (s.timestamp, s.confidenceWad, s.mature);
+        uint256 volWad;
+        if (mature) {
+            SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);
+            // Unchecked: timestamp ≤ the block < expiry, so the divisor is ≥ 1 s, as in the oracle.
+            unchecked {
+                volWad = SviMath.volFromVariance(SviMath.totalVariance(p, -lnMoneyness), expiry - timestamp);
+            }
+        }
         // The oracle never reports a time after the block, so the sum cannot pass it by accident.
         if (!mature || timestamp == 0 || timestamp + sc.maxAge < block.timestamp) {
             uint256 feed = _flatVol(index, cache);
             if (!mature || (isLong ? volWad > feed : volWad < feed)) volWad = feed;
             confidenceWad = 0;
-            if (sc.unusableExpiry == 0) (sc.unusableAsset, sc.unusableExpiry) = (asset, expiry);
+            if (sc.unusableExpiry == 0) (sc.unusableAsset, sc.unusableExpiry) = (_assetOf(index, cache), expiry);
         }
         result.volWad = volWad;
         uint256 perSpot = FixedPointMathLib.mulWadUp(result.spotWad, sc.addOnWad[index]);
         result.addOnWad = FixedPointMathLib.mulWadUp(perSpot, MarginMath.WAD - confidenceWad);
+    }
+
+    /// @dev The surface of (underlying `index`, `expiry`), `markSurface` read at most once per check
+    /// while it stays cached: `_SURFACE_SLOTS` entries, direct-mapped by (expiry day + index), each
+    /// keyed on both the index and the expiry (an expiry is < 2**40), so a lookup can only return
+    /// the surface it asks for (another underlying's surface at the same expiry, or another expiry in
+    /// the same slot, is a miss). A miss reads the oracle and replaces the entry: a book spread over
+    /// colliding expiries costs one read per series, as without a cache, never a wrong mark.
+    function _surfaceOf(
+        uint16 index,
+        uint256 expiry,
+        PriceCache memory cache
+    ) private view returns (IVolSurfaceOracle.Surface memory s) {
+        uint256[] memory entries = cache.surface.surfaces;
+        uint256 key;
+        uint256 slot;
+        // Unchecked: expiry < 2**40 and index < 2**16.
+        unchecked {
+            key = (uint256(index) << 40) | expiry;
+            slot = ((expiry / 1 days + index) % _SURFACE_SLOTS) * 2;
+        }
+        uint256 at;
+        if (entries[slot] == key) {
+            at = entries[slot + 1];
+            // `at` is the address `s` had when it was stored below: a live, unmodified Surface.
+            assembly ("memory-safe") {
+                s := at
+            }
+            return s;
+        }
+        s = cache.surface.oracle.markSurface(_assetOf(index, cache), expiry);
+        assembly ("memory-safe") {
+            at := s
+        }
+        (entries[slot], entries[slot + 1]) = (key, at);
     }
 
     /// @dev How underlying `index` marks its live series: 1 at the flat vol feed, 2 on the surface.
@@ -209,6 +270,7 @@ abstract contract MarginValuation {
         if (address(sc.oracle) != address(0) && sc.oracle.isListed(_assetOf(index, cache))) {
             mode = 2;
             sc.addOnWad[index] = addOnWad;
+            if (sc.surfaces.length == 0) sc.surfaces = new uint256[](2 * _SURFACE_SLOTS);
         }
         sc.mode[index] = mode;
     }

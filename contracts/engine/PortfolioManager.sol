@@ -312,7 +312,8 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
             book.spotWad,
             params.spotShocksWad,
             params.volShocksWad,
-            params.tailShocksWad
+            params.tailShocksWad,
+            params.skewShocksWad
         );
         if (book.heldTokens != 0) PortfolioMath.addCollateral(grid, book.heldTokens, book.heldDecimals);
         for (uint256 i; i < book.seriesIds.length; ++i) {

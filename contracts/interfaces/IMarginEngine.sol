@@ -67,6 +67,11 @@ interface IMarginEngine is IRiskCheck {
     /// @param tailShocksWad Tail spot shocks beyond the grid (SPAN's extreme moves), revalued at
     /// unshocked vol: 2 to `MAX_TAIL_SHOCKS`, strictly ascending, within ±50 %, at least one each way.
     /// @param tailWeightWad Share of the worst tail loss the requirement must cover, in [0.1, 1].
+    /// @param skewShocksWad Put-wing steepening of each vol column (one per vol shock, 0 = none):
+    /// in column j a live leg of strike K is repriced at `σ·volShocksWad[j] + skewShocksWad[j] ×
+    /// max(0, ln(S/K))` (vol per unit of log-moneyness below spot, calls and puts alike), the
+    /// skew's part capped so it never lifts a leg above `PortfolioMath.MAX_SKEWED_VOL`. Each within
+    /// [0, `MAX_SKEW_SHOCK`].
     struct PortfolioParams {
         int64[] spotShocksWad;
         uint64[] volShocksWad;
@@ -74,6 +79,7 @@ interface IMarginEngine is IRiskCheck {
         uint64 mmFactorWad;
         int64[] tailShocksWad;
         uint64 tailWeightWad;
+        uint64[] skewShocksWad;
     }
 
     /// @notice The mark of one contract of a series, and how it was reached.
@@ -111,8 +117,10 @@ interface IMarginEngine is IRiskCheck {
     error EngineTooManyUnderlyings(uint256 max);
     /// @notice Risk parameters outside the hard bounds (or MM above IM).
     error EngineInvalidRiskParams(RiskParams params);
-    /// @notice Portfolio parameters outside the hard bounds.
+    /// @notice Portfolio parameters outside the hard bounds (or not one skew shock per vol shock).
     error EngineInvalidPortfolioParams(PortfolioParams params);
+    /// @notice The put-wing skew shock of vol column `column` is above `MAX_SKEW_SHOCK`.
+    error EngineSkewShockTooLarge(uint256 column, uint256 skewWad);
     /// @notice A zero address was given.
     error EngineZeroAddress();
     /// @notice The option market is set already.
@@ -259,8 +267,9 @@ interface IMarginEngine is IRiskCheck {
     function portfolioParams(uint16 index) external view returns (PortfolioParams memory);
 
     /// @notice The parameters every underlying starts with: spot ±18 % in 9 steps × vol
-    /// +50 % / flat / −30 %, a 0.5 % contingency per short contract, mmFactor 0.8, and tail
-    /// shocks ±33 % and ±50 % at flat vol weighted 35 %.
+    /// +50 % / flat / −30 %, the +50 % (crash) column with a put-wing skew of 1 (one vol point per
+    /// 1 % of log-moneyness below spot), a 0.5 % contingency per short contract, mmFactor 0.8, and
+    /// tail shocks ±33 % and ±50 % at flat vol weighted 35 %.
     function defaultPortfolioParams() external pure returns (PortfolioParams memory);
 
     /// @notice The registered underlying at `index`.

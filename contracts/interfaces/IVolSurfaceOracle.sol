@@ -141,6 +141,12 @@ interface IVolSurfaceOracle {
         uint256 strikeWad
     ) external view returns (uint256 volWad, uint256 timestamp, uint256 confidenceWad, bool mature);
 
+    /// @notice The surface the engine marks with for (`underlying`, `expiry`), as `surface` reads it, in one call per
+    /// check: the engine evaluates the smile itself (`markVol`'s vol is `SviMath.vol` of these parameters over
+    /// expiry − `timestamp`). Never reverts: an unlisted underlying, an expiry never posted, or one at/after expiry
+    /// read all zeros (`timestamp` 0, `mature` false), as in `markVol`.
+    function markSurface(address underlying, uint256 expiry) external view returns (Surface memory);
+
     /// @notice The nearest posted, unexpired expiries strictly before and after `expiry` for
     /// `underlying` (0 when none): the calendar check's neighbours.
     function neighbours(address underlying, uint256 expiry) external view returns (uint256 previous, uint256 next);

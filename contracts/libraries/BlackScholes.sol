@@ -63,6 +63,29 @@ library BlackScholes {
         return _call(spotWad, strikeWad, secondsToExpiry, volWad);
     }
 
+    /// @notice `callPrice` given `lnMoneynessWad` = `lnMoneyness(spotWad, strikeWad)`, for a caller that
+    /// needs ln(S/K) too (the engine's smile reads k = −ln(S/K)): the same price to the wei, and the
+    /// same revert (`callPrice`'s guard and arguments), but one `lnWad` instead of two.
+    function callPriceLn(
+        uint256 spotWad,
+        uint256 strikeWad,
+        uint256 secondsToExpiry,
+        uint256 volWad,
+        int256 lnMoneynessWad
+    ) internal pure returns (uint256) {
+        if ((spotWad >> 120) | (strikeWad >> 119) | (volWad >> 72) | (secondsToExpiry >> 40) != 0) {
+            revert BlackScholesInputOutOfRange(spotWad, strikeWad, secondsToExpiry, volWad);
+        }
+        uint256 s27 = _volTerm(volWad, secondsToExpiry);
+        bool live = s27 != 0 && spotWad != 0 && strikeWad != 0;
+        int256 y1;
+        int256 y2;
+        // As `_ys`, with ln(S/K) supplied; one call of `_callFromYs` (each call is a copy of the CDF
+        // once inlined).
+        if (live) (y1, y2) = _ysFromParts(lnMoneynessWad, s27);
+        return _callFromYs(spotWad, strikeWad, y1, y2, live);
+    }
+
     /// @notice Price of a put, by put–call parity (exact in integers: P = C − S + K).
     function putPrice(
         uint256 spotWad,

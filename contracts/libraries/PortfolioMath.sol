@@ -11,7 +11,8 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// @title PortfolioMath
 /// @notice The scenario arithmetic of portfolio margin (`docs/portfolio-margin.md`): one
 /// underlying's positions, and collateral in the underlying itself, revalued on a grid of
-/// spot × volatility shocks and on a few tail spot shocks beyond it (at unshocked vol); the
+/// spot × surface shocks (each vol column a parallel vol multiplier and a put-wing steepening)
+/// and on a few tail spot shocks beyond it (at unshocked vol); the
 /// requirement is the largest of the worst grid loss, the weighted worst tail loss and the
 /// standard requirement of what no long really covers, plus a contingency per short contract.
 /// Everything is linear in the size of the book (up to rounding), so a slice of an account
@@ -19,6 +20,9 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// mirrors this file.
 library PortfolioMath {
     uint256 internal constant WAD = 1e18;
+    /// @notice The put-wing skew shock never lifts a leg's vol above 300 %: it bounds what a long
+    /// far in the put wing can gain in a skewed column (`docs/portfolio-margin.md`, "Skew").
+    uint256 internal constant MAX_SKEWED_VOL = 3e18;
 
     /// @notice One underlying's scenarios at the current spot.
     /// @param pnl Σ (value in the scenario − value now) over everything added, scenario
@@ -29,6 +33,8 @@ library PortfolioMath {
         uint256[] shockedSpots;
         int256[] lnShifts;
         uint64[] volShocksWad;
+        /// @dev Put-wing skew of each vol column: vol per unit of max(0, ln(S/K)).
+        uint64[] skewShocksWad;
         int256[] pnl;
         /// @dev Index of the zero spot shock, or type(uint256).max if the grid has none.
         uint256 centre;
@@ -38,15 +44,18 @@ library PortfolioMath {
     }
 
     /// @notice A grid at `spotWad`: shocked spots round down, ln(1 + shock) once each.
+    /// `skewShocksWad` has one entry per vol shock (the engine checks it).
     function newGrid(
         uint256 spotWad,
         int64[] memory spotShocksWad,
         uint64[] memory volShocksWad,
-        int64[] memory tailShocksWad
+        int64[] memory tailShocksWad,
+        uint64[] memory skewShocksWad
     ) internal pure returns (Grid memory grid) {
         uint256 spots = spotShocksWad.length;
         grid.spotWad = spotWad;
         grid.volShocksWad = volShocksWad;
+        grid.skewShocksWad = skewShocksWad;
         (grid.shockedSpots, grid.lnShifts) = _shock(spotWad, spotShocksWad);
         (grid.tailSpots, grid.tailShifts) = _shock(spotWad, tailShocksWad);
         grid.pnl = new int256[](spots * volShocksWad.length);
@@ -74,7 +83,10 @@ library PortfolioMath {
 
     /// @notice Adds a position of `balance` contracts of `seriesId`, now marked at `markWad` with
     /// vol `volWad`, to the grid. A live series is repriced with Black–Scholes at every spot shock
-    /// and its own vol times every vol shock, and at every tail spot (its unshocked vol); an expired
+    /// and, in vol column j, its own vol times `volShocksWad[j]` plus, for a short, `skewShocksWad[j]`
+    /// × max(0, ln(S/K)) at the current spot (sticky strike: strikes below spot, calls and puts
+    /// alike, are the put wing; a long keeps the parallel shift alone, review rv21 K1), and at every
+    /// tail spot (its unshocked vol); an expired
     /// one whose settlement price is not posted yet is worth its intrinsic value at the shocked spot
     /// (positions with a posted price carry no risk and are never added).
     function addPosition(
@@ -98,12 +110,13 @@ library PortfolioMath {
             return;
         }
         leg.lnMoneyness = BlackScholes.lnMoneyness(grid.spotWad, leg.strikeWad);
+        // How far into the put wing the strike is: ln(S/K) when K < S, else 0. Shorts only: a long
+        // far down the wing repriced at a steeper skew could gain many times its price and hide the
+        // book's crash loss (review rv21 K1), so longs keep the parallel shift alone.
+        uint256 putWing = balance < 0 && leg.lnMoneyness > 0 ? uint256(leg.lnMoneyness) : 0;
         for (uint256 j; j < grid.volShocksWad.length; ++j) {
-            uint256 volTerm = BlackScholes.volTerm(
-                FixedPointMathLib.mulWad(volWad, grid.volShocksWad[j]),
-                expiry - timestamp
-            );
-            _addVolColumn(grid, leg, j, volTerm);
+            (uint256 vol, bool unshocked) = _columnVol(volWad, grid.volShocksWad[j], grid.skewShocksWad[j], putWing);
+            _addVolColumn(grid, leg, j, BlackScholes.volTerm(vol, expiry - timestamp), unshocked);
         }
         uint256 flatTerm = BlackScholes.volTerm(volWad, expiry - timestamp);
         for (uint256 k; k < grid.tailSpots.length; ++k) {
@@ -184,18 +197,38 @@ library PortfolioMath {
         int256 lnMoneyness;
     }
 
+    /// @dev The vol of a leg (marked at `volWad`, `putWing` = max(0, ln(S/K))) in a column: the
+    /// parallel shift `volWad × volShock` (rounded down, as before the skew) plus the skew's part
+    /// `skew × putWing` (rounded down), that part capped so the sum stays at most `MAX_SKEWED_VOL`
+    /// (a leg already above it keeps its parallel vol). `unshocked`: the leg's vol is its own (a
+    /// flat column and no skew added), so its unshocked scenario changes nothing.
+    function _columnVol(
+        uint256 volWad,
+        uint256 volShock,
+        uint256 skew,
+        uint256 putWing
+    ) private pure returns (uint256 vol, bool unshocked) {
+        vol = FixedPointMathLib.mulWad(volWad, volShock);
+        uint256 added = FixedPointMathLib.mulWad(skew, putWing);
+        if (added != 0) {
+            uint256 room = FixedPointMathLib.zeroFloorSub(MAX_SKEWED_VOL, vol);
+            vol += added < room ? added : room;
+        }
+        unshocked = volShock == WAD && vol == volWad;
+    }
+
     /// @dev Reprices a live position at every spot shock for vol shock `j` (σ√(2T) = `volTerm`).
     /// The hot loop of the portfolio check (positions × scenarios), so its bookkeeping is in
     /// assembly: indices are below the arrays' lengths by construction, and a scenario's pnl
     /// is a sum of at most 64 positions and a collateral balance, each below 2**200 in
     /// magnitude (amounts < 2**127, prices < 2**120 WAD), so the addition cannot overflow.
-    function _addVolColumn(Grid memory grid, Leg memory leg, uint256 j, uint256 volTerm) private pure {
+    function _addVolColumn(Grid memory grid, Leg memory leg, uint256 j, uint256 volTerm, bool unshocked) private pure {
         uint256[] memory spots = grid.shockedSpots;
         int256[] memory shifts = grid.lnShifts;
         int256[] memory pnl = grid.pnl;
         uint256 vols = grid.volShocksWad.length;
         // The unshocked scenario changes nothing: skip it.
-        uint256 skip = grid.volShocksWad[j] == WAD ? grid.centre : type(uint256).max;
+        uint256 skip = unshocked ? grid.centre : type(uint256).max;
         for (uint256 i; i < spots.length; ++i) {
             if (i == skip) continue;
             uint256 spot;

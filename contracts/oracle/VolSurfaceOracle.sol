@@ -323,12 +323,25 @@ contract VolSurfaceOracle is IVolSurfaceOracle, AccessControl, EIP712 {
     // ---------------------------------------------------------------------------------------------
 
     /// @inheritdoc IVolSurfaceOracle
-    function surface(address underlying, uint256 expiry) external view returns (Surface memory r) {
+    function surface(address underlying, uint256 expiry) external view returns (Surface memory) {
         uint256 stored = _surfaces[underlying][expiry];
         if (stored == 0) revert VolSurfaceNotPosted(underlying, expiry);
+        return _surface(stored);
+    }
+
+    /// @inheritdoc IVolSurfaceOracle
+    function markSurface(address underlying, uint256 expiry) external view returns (Surface memory r) {
+        uint256 stored = _surfaces[underlying][expiry];
+        // Missing reads as zeros, never a revert, exactly when `markVol` reads zeros.
+        if (stored == 0 || expiry <= block.timestamp || !_listed[underlying]) return r;
+        return _surface(stored);
+    }
+
+    /// @dev A stored (non-zero) surface word, as read.
+    function _surface(uint256 stored) private view returns (Surface memory) {
         (SviMath.Params memory p, uint256 ts, uint256 confidence) = _unpack(stored);
         uint256 maturesAt = _maturesAt(stored);
-        r = Surface(p.a, p.b, p.rho, p.m, p.sigma, ts, confidence, maturesAt, block.timestamp >= maturesAt);
+        return Surface(p.a, p.b, p.rho, p.m, p.sigma, ts, confidence, maturesAt, block.timestamp >= maturesAt);
     }
 
     /// @inheritdoc IVolSurfaceOracle

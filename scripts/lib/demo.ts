@@ -16,6 +16,7 @@ import { createInProcessKeeper } from "./inProcessKeeper.js";
 import { SIMULATION_INTEREST, enableInterest, interestSince } from "./interest.js";
 import { STRESS_BORROWER_EVERY, planPopulation } from "./population.js";
 import { seedPopulation } from "./seeding.js";
+import { type SurfaceSample, createSurfaceDriver, putWingProbe, sampleSurface } from "./volSurfaceDriver.js";
 import { MARGIN_CHUNK, type World, marginsOf, setUp } from "./world.js";
 import {
   CHAINLINK_RULES,
@@ -29,9 +30,10 @@ import {
 
 /**
  * The main job (`npm run demo`): a fresh in-process chain, Pledge deployed with Ignition,
- * a population opened at initial margin, the keeper in-process, and a BTC price path
- * replayed through the feed in minutes of chain time, ending with a report on stdout
- * and an offline HTML page of charts.
+ * a population opened at initial margin, the keeper in-process, the vol signer in-process
+ * posting the crash smile the engine marks on (`volSurfaceDriver.ts`; with `--vol-surface`),
+ * and a BTC price path replayed through the feed in minutes of chain time, ending with a
+ * report on stdout and an offline HTML page of charts.
  */
 
 const HEALTH_LIQUIDATABLE = 2;
@@ -66,6 +68,11 @@ export interface DemoOptions {
   html: string;
   /** Progress bar on stderr. */
   progress: boolean;
+  /**
+   * The engine marks on the vol surface, posted by the vol signer in-process at every update
+   * (`scripts/lib/volSurfaceDriver.ts`); false: every series at the flat vol feed, as before issue 17.
+   */
+  volSurface: boolean;
   /** Serve the chain over HTTP (`World.rpcUrl`), for another process to follow (the indexer's bench). */
   serve?: boolean;
   /** Called once the population is seeded, before the replay; and after each replayed update's keeper tick. */
@@ -97,6 +104,8 @@ export interface DemoSample {
   desksExcessMMUsd?: number | undefined;
   belowIM: number;
   belowMM: number;
+  /** The vol surface after this update's post (absent when the demo runs at the flat vol feed). */
+  surface?: SurfaceSample | undefined;
   /** Cumulative, after the keeper's tick. */
   auctionsStarted: number;
   bids: number;
@@ -156,6 +165,21 @@ export interface DemoReport {
   };
   keeperGas: bigint;
   /**
+   * The vol surface the signer posted (absent at the flat vol feed): the put-wing series sampled,
+   * posts sent and steps it could not post, and the samples at the start, the price low and the end.
+   */
+  volSurface?:
+    | {
+        putWing: string;
+        posts: number;
+        skipped: number;
+        postGas: bigint;
+        start: SurfaceSample;
+        trough: SurfaceSample;
+        end: SurfaceSample;
+      }
+    | undefined;
+  /**
    * Wall seconds of the run (deployment and seeding, replay), and the process's CPU seconds over it
    * (user and system, every thread: the in-process node's included), which a busy machine stretches
    * less than the wall time.
@@ -167,7 +191,15 @@ export interface DemoReport {
    * Where the replay's wall time went, seconds: posting the feeds, valuing the population for the
    * charts, and the keeper's ticks, split into reading events (`index`) and each job.
    */
-  phases: { feed: number; value: number; keeper: number; drain: number; keeperParts: Record<string, number> };
+  phases: {
+    feed: number;
+    /** The vol signer's fits, signatures and posts (0 at the flat vol feed). */
+    surface: number;
+    value: number;
+    keeper: number;
+    drain: number;
+    keeperParts: Record<string, number>;
+  };
   /** The keeper's JSON-RPC requests and accounts it confirmed on chain, over the run. */
   keeperRpcCalls: number;
   keeperConfirmed: number;
@@ -314,11 +346,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const chain = await chainClock(world);
   const { engine, liquidator, vault } = world.contracts;
 
-  // 2. population at initial margin
+  // 2. the vol signer in-process, and the population at initial margin on its surface
+  const surface = options.volSurface ? createSurfaceDriver(world, chain) : undefined;
   const { seededExcessIM } = await seedPopulation(world, chain, {
     accounts: options.accounts,
     seed: options.seed,
     spot: first.price,
+    volSurface: surface,
     // One account in four holds only WBTC and buys puts on credit: it owes cash at interest.
     population: (o) => planPopulation({ ...o, borrowerEvery: STRESS_BORROWER_EVERY }),
     onAccount: (done, total) => bar.update("seeding", done, total),
@@ -371,19 +405,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const samples: DemoSample[] = [];
   const replayStart = first.time + shift;
   let priceMin = Infinity;
-  const phases = { feed: 0, value: 0, keeper: 0, drain: 0 };
+  const phases = { feed: 0, surface: 0, value: 0, keeper: 0, drain: 0 };
   let mark = performance.now();
   const lap = (phase: keyof typeof phases) => {
     const now = performance.now();
     phases[phase] += now - mark;
     mark = now;
   };
+  const putWing = surface ? await putWingProbe(world) : undefined;
   for (const [i, point] of points.entries()) {
     mark = performance.now();
     const receipt = await chain.postSpot(point.price, point.time + shift);
     priceMin = Math.min(priceMin, point.price);
     await chain.refreshOthersIfDue();
     lap("feed");
+    // The signer fits and posts the crash smile of the new price; the engine marks on it.
+    const surfaceSample =
+      surface && putWing ? await sampleSurface(surface, putWing, await surface.step(point.price)) : undefined;
+    lap("surface");
     const last = i === points.length - 1;
     const head = await world.publicClient.getBlock({ blockTag: "latest" });
     const check = i % CROSS_CHECK_EVERY === 0 || last;
@@ -424,6 +463,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       desksExcessMMUsd: desks === undefined ? undefined : Number(desks) / 1e18,
       belowIM,
       belowMM,
+      surface: surfaceSample,
       auctionsStarted: stats.auctionsStarted,
       bids: stats.bids,
     });
@@ -503,6 +543,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     waterfall: await waterfallEvents(world, interestFrom),
     interest: await interestSince(world, interestFrom),
     keeperGas: stats.gasUsed,
+    volSurface: surfaceSummary(surface, putWing, samples),
     seconds: {
       seed: tenths(seeded - started),
       replay: tenths(Date.now() - seeded),
@@ -512,6 +553,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     load: { start: Math.round(loadStart * 10) / 10, end: Math.round(loadavg()[0]! * 10) / 10 },
     phases: {
       feed: tenths(phases.feed),
+      surface: tenths(phases.surface),
       value: tenths(phases.value),
       keeper: tenths(phases.keeper),
       drain: tenths(phases.drain),
@@ -537,6 +579,26 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   return report;
 }
 
+/** The report's vol-surface summary: the samples at the start, at the price low and at the end. */
+function surfaceSummary(
+  driver: ReturnType<typeof createSurfaceDriver> | undefined,
+  probe: Awaited<ReturnType<typeof putWingProbe>> | undefined,
+  samples: readonly DemoSample[],
+): DemoReport["volSurface"] {
+  const withSurface = samples.filter((s) => s.surface !== undefined);
+  if (driver === undefined || probe === undefined || withSurface.length === 0) return undefined;
+  const trough = withSurface.reduce((low, s) => (s.price < low.price ? s : low));
+  return {
+    putWing: probe.label,
+    posts: driver.posts.length,
+    skipped: driver.skipped,
+    postGas: driver.posts.reduce((sum, p) => sum + p.gasUsed, 0n),
+    start: withSurface[0]!.surface!,
+    trough: trough.surface!,
+    end: withSurface.at(-1)!.surface!,
+  };
+}
+
 const usd = (x: number) => `$${x.toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
 const percent = (x: number) => `${x.toLocaleString("en-US", { maximumFractionDigits: 3 })} %`;
 
@@ -555,10 +617,28 @@ function phasesLine(r: DemoReport): string {
     .sort(([, a], [, b]) => b - a)
     .map(([part, seconds]) => `${part} ${seconds} s`)
     .join(", ");
-  const { feed, value, keeper, drain } = r.phases;
+  const { feed, surface, value, keeper, drain } = r.phases;
   const v = r.valuation.seconds;
   const valuing = `events ${v.index} s, reads ${v.read} s, exact math ${v.value} s, on chain ${v.chain} s`;
-  return `feeds ${feed} s, valuing the population ${value} s (${valuing}), keeper ${keeper} s (${parts}), drain ${drain} s`;
+  return `feeds ${feed} s, vol signer ${surface} s, valuing the population ${value} s (${valuing}), keeper ${keeper} s (${parts}), drain ${drain} s`;
+}
+
+const volPoints = (x: number) => `${(x * 100).toFixed(1)}`;
+
+/** The vol surface in the report: ATM vol and 25-delta RR, market and posted, and the put wing's mark. */
+function surfaceLines(r: DemoReport): string[] {
+  const v = r.volSurface;
+  if (v === undefined) return [`  vol surface            off: every series marks at the flat vol feed`];
+  const at = (name: string, s: SurfaceSample) =>
+    `  ${name.padEnd(23)}ATM ${volPoints(s.postedAtmVol)} %, RR ${volPoints(s.postedRiskReversal)} posted ` +
+    `(market ${volPoints(s.marketAtmVol)} %, ${volPoints(s.marketRiskReversal)}; confidence ${s.confidence.toFixed(2)}); ` +
+    `put wing mark ${usd(s.putWingMarkUsd)} (flat vol ${usd(s.putWingFlatMarkUsd)})`;
+  return [
+    `  vol surface            ${v.posts} posts by the vol signer in-process (2 of 3 signers), ${v.skipped} steps unposted, ${v.postGas.toLocaleString("en-US")} gas; put wing: ${v.putWing}`,
+    at("  at the start", v.start),
+    at("  at the price low", v.trough),
+    at("  at the end", v.end),
+  ];
 }
 
 /** The stdout report. */
@@ -580,6 +660,7 @@ export function formatReport(r: DemoReport): string {
     `  backstop               ${waterfallLine(r.waterfall)}`,
     `  interest on cash       borrow APR ${percent(r.interest.borrowAprPercent)}, supply APR ${percent(r.interest.supplyAprPercent)}; paid ${usd(r.interest.paidUsd)}, earned ${usd(r.interest.earnedUsd)} (+ ${usd(r.interest.toInsuranceUsd)} to the insurance fund)`,
     `  keeper gas             ${r.keeperGas.toLocaleString("en-US")}`,
+    ...surfaceLines(r),
     `  wall time              ${r.seconds.total} s (seeding ${r.seconds.seed} s, replay ${r.seconds.replay} s); ${r.seconds.cpu} s of CPU, load average ${r.load.start} → ${r.load.end}`,
     `  replay phases          ${phasesLine(r)}`,
     `  keeper reads           ${r.keeperRpcCalls.toLocaleString("en-US")} JSON-RPC requests, ${r.keeperConfirmed.toLocaleString("en-US")} accounts read on chain, ${r.keeperValuedLocally.toLocaleString("en-US")} valued locally (${r.keeperMismatches} cross-checks differed)`,
@@ -743,6 +824,7 @@ export function demoOptions(root: string, argv: string[] = [], env: NodeJS.Proce
       drop: { type: "string" },
       minutes: { type: "string" },
       html: { type: "string" },
+      "vol-surface": { type: "boolean" },
     },
   });
   const pick = (name: string): string | undefined => {
@@ -770,5 +852,6 @@ export function demoOptions(root: string, argv: string[] = [], env: NodeJS.Proce
     minutes: num("minutes", 30),
     html: path.resolve(pick("html") ?? path.resolve(root, "reports/demo.html")),
     progress: true,
+    volSurface: values["vol-surface"] === true || env.DEMO_VOL_SURFACE === "1",
   };
 }

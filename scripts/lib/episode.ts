@@ -19,6 +19,7 @@ import {
   BIDDER_CASH,
   seedPopulation,
 } from "./seeding.js";
+import { type SurfaceSample, createSurfaceDriver, putWingProbe, sampleSurface } from "./volSurfaceDriver.js";
 import { type World, marginsOf, setUp } from "./world.js";
 
 /**
@@ -99,6 +100,22 @@ export interface EpisodeOptions {
    */
   tailSeconds?: number;
   log?: (line: string) => void;
+  /**
+   * The engine marks on the vol surface, which the vol signer (in-process, `volSurfaceDriver.ts`)
+   * posts before trading and after every BTC/USD update: the crash smile of the path's drawdown.
+   * Default false: every series at the flat vol feed.
+   */
+  volSurface?: boolean;
+}
+
+/** The vol surface over an episode: the signer's posts and the smile and put-wing mark at three moments. */
+export interface EpisodeSurface {
+  posts: number;
+  skipped: number;
+  putWing: string;
+  start: SurfaceSample;
+  trough: SurfaceSample;
+  end: SurfaceSample;
 }
 
 /**
@@ -206,6 +223,8 @@ export interface EpisodeResult {
   peakLatentShortfallUsd: number;
   peakLatentShortfallAt: string | null;
   bidderCapitalNeededUsd: number;
+  /** The vol surface the engine marked on (`EpisodeOptions.volSurface`). */
+  volSurface?: EpisodeSurface | undefined;
   seconds: number;
 }
 
@@ -242,7 +261,9 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
   const path = feedPath(options.candles, options.feedRules, options.walk);
   const world = await setUp(first.dayStart);
   const chain = await chainClock(world);
+  const surface = options.volSurface === true ? createSurfaceDriver(world, chain) : undefined;
   const { plans, grid, seededExcessIM } = await seedPopulation(world, chain, {
+    volSurface: surface,
     accounts: options.accounts,
     seed: options.seed,
     spot: path[0]!.price,
@@ -279,6 +300,8 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
   let missed = 0;
   let lastPrice = path[0]!.price;
   let lastPostAt = chain.now();
+  const putWing = surface ? await putWingProbe(world) : undefined;
+  const surfaceSamples: { price: number; sample: SurfaceSample }[] = [];
   for (const [index, point] of path.entries()) {
     await options.onUpdate?.({ point, index, world, chain });
     if (chain.feedLive("btcUsd")) {
@@ -290,6 +313,12 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
       await chain.advance(Math.max(1, point.time - chain.now()));
     }
     await chain.refreshOthersIfDue();
+    // The signer fits and posts the crash smile of the new price; the engine marks on it. (After the
+    // other feeds' refresh: the put-wing probe reads the flat vol feed.)
+    if (surface && putWing && chain.feedLive("btcUsd")) {
+      const sample = await sampleSurface(surface, putWing, await surface.step(point.price));
+      surfaceSamples.push({ price: point.price, sample });
+    }
     // Tick, then again while some account is below MM or under auction: at once (an
     // auction the keeper started is bid on in its next tick), then with chain time moving
     // between ticks so the discounts grow, never past the next update's time (chain time
@@ -365,6 +394,17 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
     peakLatentShortfallUsd: usdOfWad(watch.latent.peak),
     peakLatentShortfallAt: watch.latent.peak === 0n ? null : new Date(watch.latent.at * 1000).toISOString(),
     bidderPeakRequirementIMUsd: Math.round(Number(watch.bidder.peakRequirementIM) / 1e16) / 100,
+    volSurface:
+      surface && putWing && surfaceSamples.length > 0
+        ? {
+            posts: surface.posts.length,
+            skipped: surface.skipped,
+            putWing: putWing.label,
+            start: surfaceSamples[0]!.sample,
+            trough: surfaceSamples.reduce((low, s) => (s.price < low.price ? s : low)).sample,
+            end: surfaceSamples.at(-1)!.sample,
+          }
+        : undefined,
     bidderCapitalNeededUsd: Math.round(
       Number(bidderCash(options.bidder)) / CASH_SCALE - Number(watch.bidder.minExcessIM) / 1e18,
     ),

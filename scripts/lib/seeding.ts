@@ -21,6 +21,7 @@ import {
   seriesGrid,
   sizeTrades,
 } from "./population.js";
+import { type SurfaceDriver, surfaceInputOf } from "./volSurfaceDriver.js";
 import { type World, fundingTxs, marginsOf } from "./world.js";
 
 /**
@@ -69,6 +70,12 @@ export interface SeedOptions {
   population?: PopulationPlanner;
   /** Lists the series; default `btcSeriesGrid`. Every series must be on BTC. */
   grid?: SeriesGridBuilder;
+  /**
+   * The in-process vol signer (`createSurfaceDriver`): when given, the calm crash smile is posted
+   * for the grid's expiries and matures, and the engine marks on it, before anyone trades; the
+   * trades are sized on the surface marks.
+   */
+  volSurface?: SurfaceDriver;
   /** Called after each batch of seeded accounts. */
   onAccount?: (done: number, total: number) => void;
   /** Cash the keeper's bidder account is funded with, cash units; default `BIDDER_CASH`. */
@@ -105,6 +112,14 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
 
   const grid = (options.grid ?? btcSeriesGrid)(open, chain.now());
   if (grid.some((spec) => spec.underlyingIndex !== BTC_INDEX)) throw new Error("seeding: every series must be on BTC");
+  if (options.volSurface) {
+    // An hour passes while the first smile matures: the spot is posted again after it.
+    await options.volSurface.open(
+      open,
+      grid.map((spec) => BigInt(spec.expiry)),
+    );
+    await chain.postSpot(open, chain.now() + 1);
+  }
   const plans = (options.population ?? planPopulation)({
     accounts: options.accounts,
     seed: options.seed,
@@ -173,14 +188,19 @@ export async function seedPopulation(world: World, chain: ChainClock, options: S
   );
   const btcIndex = assets.findIndex((asset) => asset.toLowerCase() === wbtc.address.toLowerCase());
   const btc = await engine.read.underlying([BTC_INDEX]);
+  const btcSpotWad = await oracle.read.spot([btc.asset]);
   const underlyings = new Map([
     [
       BTC_INDEX,
       {
-        spotWad: await oracle.read.spot([btc.asset]),
+        spotWad: btcSpotWad,
         volWad: await oracle.read.vol([btc.asset]),
         params: btc.params,
         settlementPrices: new Map<bigint, bigint>(),
+        // Nothing is posted while the population trades, so one read of the surface holds throughout.
+        surface: options.volSurface
+          ? await surfaceInputOf(world, btc.asset, BTC_INDEX, world.series, btcSpotWad)
+          : undefined,
       },
     ],
   ]);

@@ -11,12 +11,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 
 /**
  * The CI cut of `npm run demo`: 12 accounts and a synthetic 35 % drop, through the
- * demo's own main function; the report must add up and the crash must end clean.
+ * demo's own main function, the engine marking on the vol signer's crash smile; the report
+ * must add up, the surface must move with the drop and the crash must end clean.
  */
 describe("demo: a synthetic crash end to end", async () => {
   const html = path.join(tmpdir(), `pledge-demo-${process.pid}.html`);
   const report = await runDemo({
-    ...demoOptions(root, ["--accounts", "12", "--drop", "35", "--html", html], {}),
+    ...demoOptions(root, ["--accounts", "12", "--drop", "35", "--html", html, "--vol-surface"], {}),
     progress: false,
   });
 
@@ -34,6 +35,8 @@ describe("demo: a synthetic crash end to end", async () => {
       "replay phases",
       "keeper reads",
       "chart valuations",
+      "vol surface",
+      "at the price low",
     ]) {
       assert.ok(text.includes(label), `report misses ${label}`);
     }
@@ -58,9 +61,10 @@ describe("demo: a synthetic crash end to end", async () => {
   });
 
   it("says where the replay's time went: the phases are parts of it, the keeper's jobs parts of the keeper's", () => {
-    const { feed, value, keeper, drain, keeperParts } = report.phases;
+    const { feed, surface, value, keeper, drain, keeperParts } = report.phases;
     // Accounting, not timing: the parts are measured inside the whole (tenths of a second rounding).
-    assert.ok(feed + value + keeper + drain <= report.seconds.replay + 0.5);
+    assert.ok(feed + surface + value + keeper + drain <= report.seconds.replay + 0.5);
+    assert.ok(surface > 0, "the vol signer's fits and posts are their own phase");
     assert.deepEqual(Object.keys(keeperParts).sort(), ["backstop", "index", "liquidation", "settlement"]);
     const parts = Object.values(keeperParts).reduce((a, b) => a + b, 0);
     assert.ok(parts <= keeper + drain + 0.5, `keeper parts ${parts} s > keeper ${keeper} s + drain ${drain} s`);
@@ -119,6 +123,34 @@ describe("demo: a synthetic crash end to end", async () => {
     assert.ok(paidUsd > 0, "no interest paid");
     assert.ok(earnedUsd > 0 && toInsuranceUsd > 0);
     assert.ok(Math.abs(earnedUsd + toInsuranceUsd - paidUsd) < 0.01);
+  });
+
+  it("the vol signer posted the crash smile at every update and the engine marked on it (issue 17 item 5)", () => {
+    const v = report.volSurface;
+    assert.ok(v !== undefined, "the demo runs on the surface by default");
+    // The calm smile twice before trading (first post, then fresh after maturity), then one a step.
+    assert.ok(v.posts + v.skipped >= report.feedUpdates + 2, `${v.posts} posts, ${v.skipped} skipped`);
+    assert.ok(v.posts > report.feedUpdates / 2);
+    for (const s of report.samples) assert.ok(s.surface !== undefined, "every update samples the surface");
+    // Calm: ATM 60 %, RR −5 points, posted as quoted.
+    assert.ok(Math.abs(v.start.postedAtmVol - 0.6) < 0.02 && Math.abs(v.start.postedRiskReversal + 0.05) < 0.01);
+    // Level and put skew rise as the price falls: the market's smile, and the one posted.
+    assert.ok(v.trough.marketAtmVol > v.start.marketAtmVol + 0.4, "the market's ATM vol rises with the drop");
+    assert.ok(v.trough.postedAtmVol > v.start.postedAtmVol + 0.1, "the posted ATM vol rises");
+    assert.ok(v.trough.postedRiskReversal < v.start.postedRiskReversal - 0.02, "the posted RR falls");
+    // The oracle's bound never lets the posted smile overtake the market's.
+    for (const s of report.samples) assert.ok(s.surface!.postedAtmVol <= s.surface!.marketAtmVol + 1e-9);
+  });
+
+  it("a put-wing short's mark rises more on the surface than at the flat vol feed", () => {
+    const v = report.volSurface!;
+    const onSurface = v.trough.putWingMarkUsd - v.start.putWingMarkUsd;
+    const flat = v.trough.putWingFlatMarkUsd - v.start.putWingFlatMarkUsd;
+    assert.ok(flat > 0, "the put gains intrinsic value at the low either way");
+    assert.ok(onSurface > flat, `on the surface +$${onSurface.toFixed(0)}, at flat vol +$${flat.toFixed(0)}`);
+    // The skew prices the wing above the flat feed from the start, and by more as the smile rises.
+    const premium = (s: typeof v.start) => s.putWingMarkUsd - s.putWingFlatMarkUsd;
+    assert.ok(premium(v.start) > 0 && premium(v.end) > premium(v.start));
   });
 
   it("writes an offline HTML page with SVG charts", async () => {

@@ -11,7 +11,8 @@ const CSV = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..
 /**
  * The CI cut of `npm run stress`: 2020-03-12 alone (BTC −41 % intraday) with 12
  * accounts, through the same library functions, with interest on cash from a kink model
- * switched on after seeding, then the books are checked.
+ * switched on after seeding and the engine marking on the vol signer's crash smile, then the
+ * books are checked.
  */
 describe("stress: 2020-03-12 replayed through the protocol", async () => {
   const candles = candlesBetween(await loadCandles(CSV), "2020-03-12", "2020-03-12");
@@ -20,6 +21,7 @@ describe("stress: 2020-03-12 replayed through the protocol", async () => {
     candles,
     accounts: 12,
     seed: 20200312,
+    volSurface: true,
   });
   const { vault, market, usdc, wbtc, liquidator } = world.contracts;
   const everyone = [...world.population, ...world.marketMakers, world.bidder, world.insuranceAccount];
@@ -28,6 +30,20 @@ describe("stress: 2020-03-12 replayed through the protocol", async () => {
     assert.ok(result.priceMin < 4_700 && result.feedUpdates > 100);
     assert.ok(result.fellBelowMM > 0, "no account fell below MM: the stress did not bite");
     assert.ok(result.auctionsStarted >= result.fellBelowMM && result.bids > 0);
+  });
+
+  it("the engine marked on the vol signer's crash smile: level and put skew rose with the crash (issue 17 item 5)", () => {
+    const v = result.volSurface;
+    assert.ok(v !== undefined && v.posts >= result.feedUpdates, `${v?.posts} posts for ${result.feedUpdates} updates`);
+    assert.ok(Math.abs(v.start.postedAtmVol - 0.6) < 0.02 && Math.abs(v.start.postedRiskReversal + 0.05) < 0.01);
+    // Real time (the day's hours): the oracle's bound lets the posted smile follow the market's.
+    assert.ok(v.trough.postedAtmVol > 1.2, `ATM ${v.trough.postedAtmVol} at the low`);
+    assert.ok(v.trough.postedRiskReversal < -0.18, `RR ${v.trough.postedRiskReversal} at the low`);
+    const onSurface = v.trough.putWingMarkUsd - v.start.putWingMarkUsd;
+    const flat = v.trough.putWingFlatMarkUsd - v.start.putWingFlatMarkUsd;
+    assert.ok(onSurface > flat, `put wing on the surface +$${onSurface.toFixed(0)}, at flat vol +$${flat.toFixed(0)}`);
+    const premium = (s: typeof v.start) => s.putWingMarkUsd - s.putWingFlatMarkUsd;
+    assert.ok(premium(v.start) > 0 && premium(v.end) > premium(v.start));
   });
 
   it("every account that fell below MM got an auction that resolved", async () => {

@@ -266,7 +266,11 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
     states.forEach((state, i) => assert.deepEqual(whatIf[i], state, `what-if of account ${subset[i]}`));
   });
 
-  it("non-default grids: ETH 11 × 4 with odd shocks, BTC without a centre scenario", async () => {
+  it("non-default grids: ETH 11 × 4 with odd shocks, BTC without a centre scenario, random put-wing skews", async () => {
+    // A random skew in [0, 2] to the wei; ETH's flat column is skewed too (its centre scenario is
+    // then no longer skipped for legs in the put wing), and its ×2 column at the 2 bound often
+    // meets the 300 % cap.
+    const skew = () => BigInt(Math.floor(rng.float() * 2e9)) * 10n ** 9n + BigInt(Math.floor(rng.float() * 1e9));
     const eth = {
       spotShocksWad: [-250n, -200n, -150n, -100n, -50n, 0n, 50n, 100n, 150n, 200n, 250n].map(
         (permille, i) => permille * 10n ** 15n + (i === 3 ? -123_456_789_012_345n : 0n),
@@ -276,6 +280,7 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
       mmFactorWad: (WAD * 9n) / 10n,
       tailShocksWad: [-WAD / 2n, -333_333_333_333_333_333n, 0n, 400_000_000_000_000_001n],
       tailWeightWad: (WAD * 7n) / 10n,
+      skewShocksWad: [2n * WAD, skew(), 0n, skew()],
     } satisfies PortfolioParams;
     const btc = {
       spotShocksWad: [-WAD / 2n, -150_000_000_000_000_001n, 70_000_000_000_000_007n, WAD / 5n, WAD / 2n],
@@ -284,6 +289,7 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
       mmFactorWad: WAD / 2n,
       tailShocksWad: [-WAD / 2n, WAD / 2n],
       tailWeightWad: WAD / 10n,
+      skewShocksWad: [skew(), 0n],
     } satisfies PortfolioParams;
     await engine.write.setPortfolioParams([1, eth]);
     await engine.write.setPortfolioParams([2, btc]);

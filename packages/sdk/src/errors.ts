@@ -780,7 +780,9 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   EngineInvalidRiskParams: ([params]) =>
     `Risk parameters ${formatValue(params)} are outside the hard bounds (or maintenance is above initial); choose values within bounds`,
   EngineInvalidPortfolioParams: ([params]) =>
-    `Portfolio parameters ${formatValue(params)} are outside the hard bounds; choose values within bounds`,
+    `Portfolio parameters ${formatValue(params)} are outside the hard bounds (or do not give one skew shock per vol shock); choose values within bounds`,
+  EngineSkewShockTooLarge: ([column, skew]) =>
+    `The put-wing skew shock ${str(skew)} (WAD) of vol column ${str(column)} is above MAX_SKEW_SHOCK (2 vol per unit of log-moneyness); choose a value within bounds`,
   EngineZeroAddress: () => "An address argument is zero; pass a real one",
   EngineMarketAlreadySet: () => "The engine's option market is set already; it can be set once",
   EngineMarketNotSet: () => "The engine's option market is not set yet; set it before changing margin modes",

@@ -42,6 +42,7 @@ export {
 export { type AccountGreeks, type Greeks, type PositionGreeks, accountGreeks, positionGreeks } from "./math/greeks.js";
 export {
   type Grid,
+  MAX_SKEWED_VOL,
   addCollateral,
   addPosition,
   contingencyUp,

@@ -110,7 +110,10 @@ contract PortfolioMarginTest is PledgeFixture {
     /// feeds from ln(S'/K) directly; the two logs differ by a wei or two, which moves a price by
     /// up to about 1e-12 of its size at short expiries, hence the tolerance (a wei-level bound,
     /// not a modelling one: a book with any short carries the contingency on top).
+    /// The grid is the parallel one here (no put-wing skew): one flat vol feed cannot move each
+    /// leg's vol by its own moneyness; the skew's tests are under "put-wing skew" below.
     function testFuzz_requirementCoversEveryScenario(uint256 seed) public {
+        _setSkews(0, 0, 0);
         Leg[] memory legs = _randomLegs(seed, 4);
         if (seed % 3 == 0) _fundAndDeposit(trader, portfolio, weth, (1 + (seed % 20)) * 1e18);
         _open(portfolio, legs);
@@ -277,6 +280,10 @@ contract PortfolioMarginTest is PledgeFixture {
         assertEq(p.tailShocksWad[1], -0.33e18);
         assertEq(p.tailShocksWad[3], 0.5e18);
         assertEq(p.tailWeightWad, 0.35e18);
+        assertEq(p.skewShocksWad.length, 3);
+        assertEq(p.skewShocksWad[0], 1e18);
+        assertEq(p.skewShocksWad[1], 0);
+        assertEq(p.skewShocksWad[2], 0);
     }
 
     function test_setPortfolioParams_boundsAndRole() public {
@@ -284,7 +291,7 @@ contract PortfolioMarginTest is PledgeFixture {
         vm.expectRevert();
         engine.setPortfolioParams(ethIndex, p);
 
-        IMarginEngine.PortfolioParams[] memory bad = new IMarginEngine.PortfolioParams[](12);
+        IMarginEngine.PortfolioParams[] memory bad = new IMarginEngine.PortfolioParams[](14);
         for (uint256 i; i < bad.length; ++i) bad[i] = engine.defaultPortfolioParams();
         bad[0].spotShocksWad[3] = bad[0].spotShocksWad[2]; // not ascending
         bad[1].spotShocksWad[0] = -0.6e18; // beyond 50 %
@@ -298,11 +305,24 @@ contract PortfolioMarginTest is PledgeFixture {
         bad[9].tailShocksWad[2] = bad[9].tailShocksWad[1]; // tail not ascending
         bad[10].tailWeightWad = 0.05e18; // tail weight below 10 %
         bad[11].tailShocksWad = new int64[](5); // too many tail shocks
+        bad[12].skewShocksWad = new uint64[](2); // not one skew shock per vol shock
+        bad[13].skewShocksWad = new uint64[](4); // not one skew shock per vol shock
         for (uint256 i; i < bad.length; ++i) {
             vm.prank(riskManager);
             vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineInvalidPortfolioParams.selector, bad[i]));
             engine.setPortfolioParams(ethIndex, bad[i]);
         }
+
+        // A skew above 2 vol per unit of log-moneyness, in any column, has its own error.
+        IMarginEngine.PortfolioParams memory steep = engine.defaultPortfolioParams();
+        steep.skewShocksWad[2] = 2e18 + 1;
+        vm.prank(riskManager);
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineSkewShockTooLarge.selector, 2, 2e18 + 1));
+        engine.setPortfolioParams(ethIndex, steep);
+        steep.skewShocksWad[2] = 2e18; // the bound itself is allowed
+        vm.prank(riskManager);
+        engine.setPortfolioParams(ethIndex, steep);
+        assertEq(engine.portfolioParams(ethIndex).skewShocksWad[2], 2e18);
 
         p.spotShocksWad = new int64[](5);
         for (uint256 i; i < 5; ++i) p.spotShocksWad[i] = int64(int256(i) * 0.1e18 - 0.2e18);
@@ -336,6 +356,76 @@ contract PortfolioMarginTest is PledgeFixture {
         vm.prank(trader);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketTooManyPositions.selector, portfolio, 3));
         market.fill(order, sig, portfolio, 1e17);
+    }
+
+    // ------------------------------------------------------------ put-wing skew
+
+    /// @notice A short put in the put wing (10 % below spot, 90 days) needs more margin as the
+    /// crash column's put wing steepens: skew 0 < the default 1 < the bound 2.
+    function test_skew_steeperPutWingNeedsMoreMarginForAShortPut() public {
+        _assertSkewRaises(Leg(90, 2_700e18, false, -10e18));
+    }
+
+    /// @notice The put wing is a strike property: a short call struck 10 % below spot is in it
+    /// too (its vol in the crash column rises with the skew, as the put's of the same strike).
+    function test_skew_lowStrikeCallIsInThePutWingToo() public {
+        _assertSkewRaises(Leg(90, 2_700e18, true, -10e18));
+    }
+
+    /// @notice Strikes at or above spot are outside the put wing: the steepest skew in every
+    /// column, the flat one included, leaves their requirement unchanged to the wei.
+    function test_skew_strikesAtOrAboveSpotAreUnchanged() public {
+        Leg[] memory legs = new Leg[](4);
+        legs[0] = Leg(30, 3_100e18, false, -10e18);
+        legs[1] = Leg(60, 3_300e18, true, -7e18);
+        legs[2] = Leg(30, 3_600e18, false, 4e18);
+        legs[3] = Leg(7, 3_050e18, true, 3e18);
+        _open(portfolio, legs);
+        _setSkews(0, 0, 0);
+        IMarginEngine.MarginState memory flat = engine.accountMargin(portfolio);
+        _setSkews(2e18, 2e18, 2e18);
+        assertEq(abi.encode(engine.accountMargin(portfolio)), abi.encode(flat), "a strike above spot was skewed");
+    }
+
+    /// @notice The skew's part never lifts a leg above 300 % (`PortfolioMath.MAX_SKEWED_VOL`):
+    /// with the crash column at ×4 of 80 % (320 %), the steepest skew changes nothing.
+    function test_skew_capsTheSkewedVol() public {
+        Leg[] memory legs = new Leg[](1);
+        legs[0] = Leg(30, 2_000e18, false, -10e18);
+        _open(portfolio, legs);
+        IMarginEngine.PortfolioParams memory p = engine.defaultPortfolioParams();
+        p.volShocksWad[0] = 4e18;
+        p.skewShocksWad[0] = 0;
+        vm.prank(riskManager);
+        engine.setPortfolioParams(ethIndex, p);
+        IMarginEngine.MarginState memory unskewed = engine.accountMargin(portfolio);
+        p.skewShocksWad[0] = 2e18;
+        vm.prank(riskManager);
+        engine.setPortfolioParams(ethIndex, p);
+        assertEq(abi.encode(engine.accountMargin(portfolio)), abi.encode(unskewed), "the skew went above the cap");
+    }
+
+    function _assertSkewRaises(Leg memory leg) internal {
+        Leg[] memory legs = new Leg[](1);
+        legs[0] = leg;
+        _open(portfolio, legs);
+        _setSkews(0, 0, 0);
+        uint256 flat = engine.accountMargin(portfolio).requirementIM;
+        _setSkews(1e18, 0, 0);
+        uint256 steeper = engine.accountMargin(portfolio).requirementIM;
+        _setSkews(2e18, 0, 0);
+        uint256 steepest = engine.accountMargin(portfolio).requirementIM;
+        console.log("requirement, skew 0 / 1 / 2 (USD):", flat / 1e18, steeper / 1e18, steepest / 1e18);
+        assertGt(steeper, flat, "a steeper put wing needs no more margin");
+        assertGt(steepest, steeper, "the steepest put wing needs no more margin");
+    }
+
+    /// @dev Sets the ETH grid's skew shocks (default grid otherwise), as the risk manager.
+    function _setSkews(uint64 crash, uint64 flat, uint64 calm) internal {
+        IMarginEngine.PortfolioParams memory p = engine.defaultPortfolioParams();
+        (p.skewShocksWad[0], p.skewShocksWad[1], p.skewShocksWad[2]) = (crash, flat, calm);
+        vm.prank(riskManager);
+        engine.setPortfolioParams(ethIndex, p);
     }
 
     // ------------------------------------------------------------ cost

@@ -90,6 +90,8 @@ export const portfolioManagerAbi = [
     name: "PortfolioInvalidConcentrationParams",
     type: "error",
   },
+  { inputs: [], name: "SviInputOutOfRange", type: "error" },
+  { inputs: [], name: "SviZeroTime", type: "error" },
   {
     anonymous: false,
     inputs: [

@@ -435,6 +435,33 @@ export const volSurfaceOracleAbi = [
     inputs: [
       { internalType: "address", name: "underlying", type: "address" },
       { internalType: "uint256", name: "expiry", type: "uint256" },
+    ],
+    name: "markSurface",
+    outputs: [
+      {
+        components: [
+          { internalType: "int256", name: "a", type: "int256" },
+          { internalType: "int256", name: "b", type: "int256" },
+          { internalType: "int256", name: "rho", type: "int256" },
+          { internalType: "int256", name: "m", type: "int256" },
+          { internalType: "int256", name: "sigma", type: "int256" },
+          { internalType: "uint256", name: "timestamp", type: "uint256" },
+          { internalType: "uint256", name: "confidenceWad", type: "uint256" },
+          { internalType: "uint256", name: "maturesAt", type: "uint256" },
+          { internalType: "bool", name: "mature", type: "bool" },
+        ],
+        internalType: "struct IVolSurfaceOracle.Surface",
+        name: "r",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "underlying", type: "address" },
+      { internalType: "uint256", name: "expiry", type: "uint256" },
       { internalType: "uint256", name: "spotWad", type: "uint256" },
       { internalType: "uint256", name: "strikeWad", type: "uint256" },
     ],
@@ -619,7 +646,7 @@ export const volSurfaceOracleAbi = [
           { internalType: "bool", name: "mature", type: "bool" },
         ],
         internalType: "struct IVolSurfaceOracle.Surface",
-        name: "r",
+        name: "",
         type: "tuple",
       },
     ],

@@ -1,7 +1,7 @@
 import { decodeSeries } from "./series.js";
 import { type MarginInputs, MarginMode, type UnderlyingInput, concentrationAddOn } from "./engine.js";
 import { shortRequirementUp } from "./marginMath.js";
-import { coverFloorUp, tokensToWad } from "./portfolioMath.js";
+import { MAX_SKEWED_VOL, coverFloorUp, tokensToWad } from "./portfolioMath.js";
 
 const SECONDS_PER_YEAR = 365 * 86_400;
 const WAD = 1e18;
@@ -159,8 +159,10 @@ export function approximatePortfolio(inputs: MarginInputs): { excessMM: number; 
     const spot = Number(u.spotWad) / WAD;
     const vol = Number(u.volWad) / WAD;
     const tokens = held.get(index) ?? 0;
-    // The book's profit and loss if spot moves by `shockWad` and vol becomes `shockedVol`.
-    const pnlAt = (shockWad: bigint, shockedVol: number): number => {
+    // The book's profit and loss if spot moves by `shockWad` and vol becomes `shockedVol`, plus
+    // `skew` × max(0, ln(S/K)) for short strikes below spot (capped at 300 %, as on chain; longs
+    // keep the parallel shift alone, review rv21 K1).
+    const pnlAt = (shockWad: bigint, shockedVol: number, skew = 0): number => {
       const shocked = spot * (1 + Number(shockWad) / WAD);
       let pnl = tokens * (shocked - spot);
       for (const p of positions) {
@@ -169,16 +171,27 @@ export function approximatePortfolio(inputs: MarginInputs): { excessMM: number; 
             ? p.isCall
               ? Math.max(shocked - p.strike, 0)
               : Math.max(p.strike - shocked, 0)
-            : bsFloat(p.isCall, shocked, p.strike, p.seconds, shockedVol);
+            : bsFloat(
+                p.isCall,
+                shocked,
+                p.strike,
+                p.seconds,
+                shockedVol +
+                  Math.min(
+                    p.size < 0 ? skew * Math.max(0, Math.log(spot / p.strike)) : 0,
+                    Math.max(0, Number(MAX_SKEWED_VOL) / WAD - shockedVol),
+                  ),
+              );
         pnl += p.size * (price - p.mark);
       }
       return pnl;
     };
     let worst = 0;
     for (const shockWad of params.spotShocksWad) {
-      for (const volShockWad of params.volShocksWad) {
-        worst = Math.max(worst, -pnlAt(shockWad, (vol * Number(volShockWad)) / WAD));
-      }
+      params.volShocksWad.forEach((volShockWad, j) => {
+        const skew = Number(params.skewShocksWad?.[j] ?? 0n) / WAD;
+        worst = Math.max(worst, -pnlAt(shockWad, (vol * Number(volShockWad)) / WAD, skew));
+      });
     }
     const weight = Number(params.tailWeightWad ?? 0n) / WAD;
     for (const shockWad of params.tailShocksWad ?? []) {

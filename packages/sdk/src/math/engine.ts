@@ -33,7 +33,8 @@ export type MarginMode = (typeof MarginMode)[keyof typeof MarginMode];
 /**
  * Portfolio-margin parameters of one underlying, as `IMarginEngine.PortfolioParams`: each
  * scenario moves spot by `spotShocksWad[i]` (a signed fraction, −0.18e18 is −18 %) and
- * multiplies implied vol by `volShocksWad[j]` (1e18 is flat).
+ * multiplies implied vol by `volShocksWad[j]` (1e18 is flat), then adds `skewShocksWad[j]` ×
+ * max(0, ln(S/K)) to legs struck below spot (the put-wing steepening).
  */
 export interface PortfolioParams {
   spotShocksWad: readonly bigint[];
@@ -49,6 +50,11 @@ export interface PortfolioParams {
   tailShocksWad?: readonly bigint[] | undefined;
   /** Share of the worst tail loss the requirement covers (absent: no tail). */
   tailWeightWad?: bigint | undefined;
+  /**
+   * Put-wing skew of each vol column, vol per unit of max(0, ln(S/K)) (the chain always has one
+   * per vol shock, within [0, 2]; absent here means none).
+   */
+  skewShocksWad?: readonly bigint[] | undefined;
 }
 
 /**
@@ -488,7 +494,13 @@ export function portfolioRequirementUp(
   standard: RiskParams,
   timestamp: bigint,
 ): bigint {
-  const grid = newGrid(spotWad, params.spotShocksWad, params.volShocksWad, params.tailShocksWad ?? []);
+  const grid = newGrid(
+    spotWad,
+    params.spotShocksWad,
+    params.volShocksWad,
+    params.tailShocksWad ?? [],
+    params.skewShocksWad ?? [],
+  );
   if (heldTokens !== 0n) addCollateral(grid, heldTokens, heldDecimals);
   for (const p of positions) addPosition(grid, p.seriesId, p.balance, p.markWad, p.volWad, timestamp);
   let requirement = worstLoss(grid);

@@ -1,7 +1,8 @@
 /**
  * Line-for-line port of `contracts/libraries/PortfolioMath.sol`: the scenario arithmetic of
  * portfolio margin (`docs/portfolio-margin.md`). One underlying's positions, and collateral in
- * the underlying itself, are revalued on a grid of spot × volatility shocks; the requirement is
+ * the underlying itself, are revalued on a grid of spot × surface shocks (each vol column a parallel
+ * vol multiplier and a put-wing steepening); the requirement is
  * the largest of the worst grid loss, the weighted worst loss over the tail spot shocks (at
  * unshocked vol) and the cover floor (each short charged the spread width to the long that really
  * covers it, else its standard requirement), plus a contingency per short contract. Same names, same arguments, same order of integer
@@ -20,6 +21,8 @@ import { intrinsic, positionValue, tokenValueDown } from "./marginMath.js";
 import { decodeSeries } from "./series.js";
 
 const WAD = 10n ** 18n;
+/** `PortfolioMath.MAX_SKEWED_VOL`: the put-wing skew never lifts a leg's vol above 300 %. */
+export const MAX_SKEWED_VOL = 3n * WAD;
 const U128_MAX = (1n << 128n) - 1n;
 
 /**
@@ -32,6 +35,8 @@ export interface Grid {
   shockedSpots: bigint[];
   lnShifts: bigint[];
   volShocksWad: readonly bigint[];
+  /** Put-wing skew of each vol column: vol per unit of max(0, ln(S/K)); absent entries are 0. */
+  skewShocksWad: readonly bigint[];
   pnl: bigint[];
   /** Index of the zero spot shock, or −1 if the grid has none (`type(uint256).max` on chain). */
   centre: number;
@@ -53,7 +58,8 @@ interface Leg {
 /**
  * A grid at `spotWad`: shocked spots round down, ln(1 + shock) once each.
  * `spotShocksWad` and `tailShocksWad` are signed fractions (−0.18e18 is −18 %), `volShocksWad`
- * vol multipliers.
+ * vol multipliers, `skewShocksWad` the put-wing skew of each vol column (the chain has one per vol
+ * shock; absent here means 0).
  *
  * @example
  * const grid = newGrid(3_000n * WAD, [-WAD / 10n, 0n, WAD / 10n], [WAD], [-WAD / 2n, WAD / 2n]);
@@ -65,6 +71,7 @@ export function newGrid(
   spotShocksWad: readonly bigint[],
   volShocksWad: readonly bigint[],
   tailShocksWad: readonly bigint[] = [],
+  skewShocksWad: readonly bigint[] = [],
 ): Grid {
   const spots = spotShocksWad.length;
   const main = _shock(spotWad, spotShocksWad);
@@ -72,6 +79,7 @@ export function newGrid(
   const grid: Grid = {
     spotWad,
     volShocksWad,
+    skewShocksWad,
     shockedSpots: main.spots,
     lnShifts: main.shifts,
     pnl: new Array<bigint>(spots * volShocksWad.length).fill(0n),
@@ -110,8 +118,10 @@ export function addCollateral(grid: Grid, tokens: bigint, decimals: number): voi
 
 /**
  * Adds a position of `balance` contracts of `seriesId`, now marked at `markWad` with vol `volWad`,
- * to the grid. A live series is repriced with Black–Scholes at every spot shock and its own vol
- * times every vol shock, and at every tail spot (its unshocked vol); an expired one whose
+ * to the grid. A live series is repriced with Black–Scholes at every spot shock and, in vol column
+ * `j`, its own vol times `volShocksWad[j]` plus `skewShocksWad[j]` × max(0, ln(S/K)) at the current
+ * spot (strikes below spot, calls and puts alike, are the put wing; the skew's part capped at
+ * `MAX_SKEWED_VOL`), and at every tail spot (its unshocked vol); an expired one whose
  * settlement price is not posted yet is worth its intrinsic value at the shocked spot
  * (positions with a posted price carry no risk and are never added).
  *
@@ -145,9 +155,12 @@ export function addPosition(
     return;
   }
   leg.lnMoneyness = lnMoneyness(grid.spotWad, leg.strikeWad);
+  // How far into the put wing the strike is: ln(S/K) when K < S, else 0. Shorts only, as on chain
+  // (review rv21 K1: a long far down the wing must not gain at the steeper skew).
+  const putWing = balance < 0n && leg.lnMoneyness > 0n ? leg.lnMoneyness : 0n;
   for (let j = 0; j < grid.volShocksWad.length; j++) {
-    const term = volTerm(mulWad(volWad, grid.volShocksWad[j]!), expiry - timestamp);
-    _addVolColumn(grid, leg, j, term);
+    const { vol, unshocked } = _columnVol(volWad, grid.volShocksWad[j]!, grid.skewShocksWad[j] ?? 0n, putWing);
+    _addVolColumn(grid, leg, j, volTerm(vol, expiry - timestamp), unshocked);
   }
   const flatTerm = volTerm(volWad, expiry - timestamp);
   for (let k = 0; k < grid.tailSpots.length; k++) {
@@ -277,16 +290,37 @@ export function tokensToWad(tokens: bigint, decimals: number): bigint {
 }
 
 /**
+ * The vol of a leg (marked at `volWad`, `putWing` = max(0, ln(S/K))) in a column, as
+ * `PortfolioMath._columnVol`: `volWad × volShock` rounded down plus `skew × putWing` rounded down,
+ * that part capped so the sum stays at most `MAX_SKEWED_VOL`. `unshocked`: a flat column that
+ * adds no skew to this leg.
+ */
+function _columnVol(
+  volWad: bigint,
+  volShock: bigint,
+  skew: bigint,
+  putWing: bigint,
+): { vol: bigint; unshocked: boolean } {
+  let vol = mulWad(volWad, volShock);
+  const added = mulWad(skew, putWing);
+  if (added !== 0n) {
+    const room = MAX_SKEWED_VOL > vol ? MAX_SKEWED_VOL - vol : 0n;
+    vol += added < room ? added : room;
+  }
+  return { vol, unshocked: volShock === WAD && vol === volWad };
+}
+
+/**
  * Reprices a live position at every spot shock for vol shock `j` (σ√(2T) = `term`), skipping
  * the unshocked scenario, which changes nothing.
  */
-function _addVolColumn(grid: Grid, leg: Leg, j: number, term: bigint): void {
+function _addVolColumn(grid: Grid, leg: Leg, j: number, term: bigint, unshocked: boolean): void {
   const spots = grid.shockedSpots;
   const shifts = grid.lnShifts;
   const pnl = grid.pnl;
   const vols = grid.volShocksWad.length;
   // The unshocked scenario changes nothing: skip it.
-  const skip = grid.volShocksWad[j] === WAD ? grid.centre : -1;
+  const skip = unshocked ? grid.centre : -1;
   for (let i = 0; i < spots.length; i++) {
     if (i === skip) continue;
     pnl[i * vols + j]! += _change(leg, spots[i]!, shifts[i]!, term);
