@@ -6,10 +6,9 @@ import { deployPledge } from "../../deploy/deployPledge.js";
 import {
   accountId,
   expiryAfter,
-  orderDomain,
-  orderTypes,
   type Order,
   seriesId as packSeries,
+  signOrder,
   signVolSurfacePost,
   type SeriesId,
   type VolSurfacePost,
@@ -97,12 +96,7 @@ export async function measureSurfaceMarksGas(
       nonce: ++nonce,
       deadline: now + 365n * DAY,
     };
-    const signature = await makerWallet.signTypedData({
-      domain: orderDomain(chainId, market.address),
-      types: orderTypes,
-      primaryType: "Order",
-      message: order,
-    });
+    const { signature } = await signOrder(makerWallet, { order, market: market.address, chainId });
     await market.write.fill([order, signature, taker, WAD], { account: takerWallet.account });
   }
 
