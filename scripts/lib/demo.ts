@@ -16,7 +16,14 @@ import { createInProcessKeeper } from "./inProcessKeeper.js";
 import { SIMULATION_INTEREST, enableInterest, interestSince } from "./interest.js";
 import { STRESS_BORROWER_EVERY, planPopulation } from "./population.js";
 import { seedPopulation } from "./seeding.js";
-import { type SurfaceSample, createSurfaceDriver, putWingProbe, sampleSurface } from "./volSurfaceDriver.js";
+import {
+  type SurfaceSample,
+  type SurfaceSummary,
+  createSurfaceDriver,
+  putWingProbe,
+  sampleSurface,
+  summarizeSurface,
+} from "./volSurfaceDriver.js";
 import { MARGIN_CHUNK, type World, marginsOf, setUp } from "./world.js";
 import {
   CHAINLINK_RULES,
@@ -168,17 +175,7 @@ export interface DemoReport {
    * The vol surface the signer posted (absent at the flat vol feed): the put-wing series sampled,
    * posts sent and steps it could not post, and the samples at the start, the price low and the end.
    */
-  volSurface?:
-    | {
-        putWing: string;
-        posts: number;
-        skipped: number;
-        postGas: bigint;
-        start: SurfaceSample;
-        trough: SurfaceSample;
-        end: SurfaceSample;
-      }
-    | undefined;
+  volSurface?: SurfaceSummary | undefined;
   /**
    * Wall seconds of the run (deployment and seeding, replay), and the process's CPU seconds over it
    * (user and system, every thread: the in-process node's included), which a busy machine stretches
@@ -543,7 +540,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     waterfall: await waterfallEvents(world, interestFrom),
     interest: await interestSince(world, interestFrom),
     keeperGas: stats.gasUsed,
-    volSurface: surfaceSummary(surface, putWing, samples),
+    volSurface: summarizeSurface(surface, putWing, samples),
     seconds: {
       seed: tenths(seeded - started),
       replay: tenths(Date.now() - seeded),
@@ -580,25 +577,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 }
 
 /** The report's vol-surface summary: the samples at the start, at the price low and at the end. */
-function surfaceSummary(
-  driver: ReturnType<typeof createSurfaceDriver> | undefined,
-  probe: Awaited<ReturnType<typeof putWingProbe>> | undefined,
-  samples: readonly DemoSample[],
-): DemoReport["volSurface"] {
-  const withSurface = samples.filter((s) => s.surface !== undefined);
-  if (driver === undefined || probe === undefined || withSurface.length === 0) return undefined;
-  const trough = withSurface.reduce((low, s) => (s.price < low.price ? s : low));
-  return {
-    putWing: probe.label,
-    posts: driver.posts.length,
-    skipped: driver.skipped,
-    postGas: driver.posts.reduce((sum, p) => sum + p.gasUsed, 0n),
-    start: withSurface[0]!.surface!,
-    trough: trough.surface!,
-    end: withSurface.at(-1)!.surface!,
-  };
-}
-
 const usd = (x: number) => `$${x.toLocaleString("en-US", { maximumFractionDigits: 2 })}`;
 const percent = (x: number) => `${x.toLocaleString("en-US", { maximumFractionDigits: 3 })} %`;
 

@@ -19,7 +19,14 @@ import {
   BIDDER_CASH,
   seedPopulation,
 } from "./seeding.js";
-import { type SurfaceSample, createSurfaceDriver, putWingProbe, sampleSurface } from "./volSurfaceDriver.js";
+import {
+  type SurfaceSample,
+  type SurfaceSummary,
+  createSurfaceDriver,
+  putWingProbe,
+  sampleSurface,
+  summarizeSurface,
+} from "./volSurfaceDriver.js";
 import { type World, marginsOf, setUp } from "./world.js";
 
 /**
@@ -109,14 +116,7 @@ export interface EpisodeOptions {
 }
 
 /** The vol surface over an episode: the signer's posts and the smile and put-wing mark at three moments. */
-export interface EpisodeSurface {
-  posts: number;
-  skipped: number;
-  putWing: string;
-  start: SurfaceSample;
-  trough: SurfaceSample;
-  end: SurfaceSample;
-}
+export type EpisodeSurface = SurfaceSummary;
 
 /**
  * The keeper's bidder in an episode. Liquidity is scarce in a crash: a bidder with a few
@@ -301,7 +301,7 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
   let lastPrice = path[0]!.price;
   let lastPostAt = chain.now();
   const putWing = surface ? await putWingProbe(world) : undefined;
-  const surfaceSamples: { price: number; sample: SurfaceSample }[] = [];
+  const surfaceSamples: { price: number; surface: SurfaceSample }[] = [];
   for (const [index, point] of path.entries()) {
     await options.onUpdate?.({ point, index, world, chain });
     if (chain.feedLive("btcUsd")) {
@@ -316,8 +316,10 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
     // The signer fits and posts the crash smile of the new price; the engine marks on it. (After the
     // other feeds' refresh: the put-wing probe reads the flat vol feed.)
     if (surface && putWing && chain.feedLive("btcUsd")) {
-      const sample = await sampleSurface(surface, putWing, await surface.step(point.price));
-      surfaceSamples.push({ price: point.price, sample });
+      surfaceSamples.push({
+        price: point.price,
+        surface: await sampleSurface(surface, putWing, await surface.step(point.price)),
+      });
     }
     // Tick, then again while some account is below MM or under auction: at once (an
     // auction the keeper started is bid on in its next tick), then with chain time moving
@@ -394,17 +396,7 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
     peakLatentShortfallUsd: usdOfWad(watch.latent.peak),
     peakLatentShortfallAt: watch.latent.peak === 0n ? null : new Date(watch.latent.at * 1000).toISOString(),
     bidderPeakRequirementIMUsd: Math.round(Number(watch.bidder.peakRequirementIM) / 1e16) / 100,
-    volSurface:
-      surface && putWing && surfaceSamples.length > 0
-        ? {
-            posts: surface.posts.length,
-            skipped: surface.skipped,
-            putWing: putWing.label,
-            start: surfaceSamples[0]!.sample,
-            trough: surfaceSamples.reduce((low, s) => (s.price < low.price ? s : low)).sample,
-            end: surfaceSamples.at(-1)!.sample,
-          }
-        : undefined,
+    volSurface: summarizeSurface(surface, putWing, surfaceSamples),
     bidderCapitalNeededUsd: Math.round(
       Number(bidderCash(options.bidder)) / CASH_SCALE - Number(watch.bidder.minExcessIM) / 1e18,
     ),

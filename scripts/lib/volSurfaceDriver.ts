@@ -302,3 +302,39 @@ export async function sampleSurface(
     putWingFlatMarkUsd: Number(flatWad) / 1e18,
   };
 }
+
+/** The vol surface over a run: the signer's posts and the smile and put-wing mark at three moments. */
+export interface SurfaceSummary {
+  /** The put-wing series sampled. */
+  putWing: string;
+  /** Posts sent, steps the signer could not post, and the gas the posts used. */
+  posts: number;
+  skipped: number;
+  postGas: bigint;
+  /** The samples at the first update, at the lowest price and at the last update. */
+  start: SurfaceSample;
+  trough: SurfaceSample;
+  end: SurfaceSample;
+}
+
+/**
+ * A run's surface summary from its samples (each with the price it was taken at), or undefined
+ * when the run had no surface or took no sample.
+ */
+export function summarizeSurface(
+  driver: SurfaceDriver | undefined,
+  probe: PutWingProbe | undefined,
+  samples: readonly { price: number; surface?: SurfaceSample | undefined }[],
+): SurfaceSummary | undefined {
+  const taken = samples.filter((s) => s.surface !== undefined);
+  if (driver === undefined || probe === undefined || taken.length === 0) return undefined;
+  return {
+    putWing: probe.label,
+    posts: driver.posts.length,
+    skipped: driver.skipped,
+    postGas: driver.posts.reduce((sum, p) => sum + p.gasUsed, 0n),
+    start: taken[0]!.surface!,
+    trough: taken.reduce((low, s) => (s.price < low.price ? s : low)).surface!,
+    end: taken.at(-1)!.surface!,
+  };
+}
