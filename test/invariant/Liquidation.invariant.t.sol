@@ -288,8 +288,10 @@ contract LiquidationHandler is Test {
                 ++batchedBids;
                 _checkLandedBid(accounts[i], before[i], previews[i]);
             }
+            // A batch that landed nothing moved nothing and is not checked (ILiquidator
+            // `bidMany`): a bidder a price move left below IM may still send one.
             if (landed == 0) ++batchesAllSkipped;
-            _checkBidder(who);
+            else _checkBidder(who);
         } catch {}
     }
 
@@ -530,6 +532,20 @@ contract LiquidationHandlerSmokeTest is LiquidationSetup {
         assertEq(handler.bidsOnHealthyAccounts(), 0);
         assertEq(handler.biddersBelowInitialMargin(), 0);
         assertEq(handler.bidsThatWorsenedAccounts(), 0);
+    }
+
+    /// @dev Regression (CI, 2026-12-02): the thin bidder's own short went below IM on a price
+    /// jump, then its batch found nothing to bid on. Nothing moved, so the liquidator checks
+    /// nothing; the handler counted the bidder below IM as if the batch had put it there.
+    function test_batchThatLandsNothingIsNotABidderCheck() public {
+        AccountId thin = handler.thinBidder();
+        uint256 traderKey = uint256(keccak256(abi.encode("trader", uint256(0))));
+        _trade(traderKey, handler.accounts(0), thin, handler.series(2), 1e18, 200e18);
+        for (uint256 i; i < 8 && engine.excessInitial(thin) >= 0; ++i) handler.jumpPrice(80);
+        assertLt(engine.excessInitial(thin), 0, "the jump left the thin bidder below IM");
+        handler.bidMany(1, true);
+        assertEq(handler.batchesAllSkipped(), 1, "the batch landed nothing");
+        assertEq(handler.biddersBelowInitialMargin(), 0);
     }
 
     /// @dev The oracle actors and the recovery check reach their cases.
