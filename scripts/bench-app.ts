@@ -42,6 +42,14 @@ interface Run {
   loadMs: number;
   connectToHealthMs: number;
   totalMs: number;
+  /**
+   * The page's clock (`IN_PAGE_CLOCK`): navigation start to the connect button drawn; the click to
+   * positions and health drawn; their sum, the page's time to positions and health without the
+   * user's pause before the click and without the harness's polling.
+   */
+  pageButtonMs: number;
+  pageClickToHealthMs: number;
+  pageTotalMs: number;
   /** JSON-RPC requests (`/rpc`) the page made from navigation to health shown, and their summed and longest durations. */
   rpcRequests: number;
   rpcSumMs: number;
@@ -51,6 +59,31 @@ interface Run {
   assetMaxMs: number;
 }
 const runs: Run[] = [];
+/**
+ * The page's own clock, free of the harness: Playwright finds an element by polling it, which
+ * adds 0.2–0.5 s to every wall time here (a one-button page measures 0.5 s from `goto` with a
+ * new profile, 0.3 s again). Injected before any of the page's scripts: a MutationObserver
+ * stamps `performance.now()` (milliseconds since the navigation started) when the connect
+ * button and when both the positions table and the health are in the DOM, and the next
+ * animation frame after each (`…PaintedMs`, when the browser can have drawn it); a capturing
+ * listener stamps the click. The app is not changed for it.
+ */
+// A string, not a function: tsx compiles functions with `__name` helpers the page does not have.
+const IN_PAGE_CLOCK = (label: string) => `{
+  const stamps = {};
+  window.__pledgeStamps = stamps;
+  const stamp = (key) => {
+    if (stamps[key] !== undefined) return;
+    stamps[key] = performance.now();
+    requestAnimationFrame(() => (stamps[key + "Painted"] = performance.now()));
+  };
+  addEventListener("click", () => stamp("click"), { capture: true });
+  new MutationObserver(() => {
+    if ([...document.querySelectorAll("button")].some((b) => b.textContent.includes(${JSON.stringify(label)}))) stamp("button");
+    if (document.querySelector('[data-testid="positions"]') && document.querySelector('[data-testid="health"]'))
+      stamp("health");
+  }).observe(document, { childList: true, subtree: true });
+}`;
 const measure = async (page: Page, kind: Run["kind"]) => {
   const label = stack.devAccounts[0]!.label;
   const started = Date.now();
@@ -69,6 +102,7 @@ const measure = async (page: Page, kind: Run["kind"]) => {
       .map((e) => e as unknown as { name: string; duration: number; decodedBodySize: number })
       .map((e) => ({ name: e.name, duration: e.duration, size: e.decodedBodySize })),
   );
+  const stamps = (await page.evaluate("window.__pledgeStamps")) as Record<string, number>;
   const rpc = resources.filter((r) => r.name.endsWith("/rpc"));
   const assets = resources.filter((r) => /\.(js|css)$/.test(r.name));
   runs.push({
@@ -76,6 +110,9 @@ const measure = async (page: Page, kind: Run["kind"]) => {
     loadMs: loaded - started,
     connectToHealthMs: shown - loaded,
     totalMs: shown - started,
+    pageButtonMs: Math.round(stamps.buttonPainted!),
+    pageClickToHealthMs: Math.round(stamps.healthPainted! - stamps.click!),
+    pageTotalMs: Math.round(stamps.buttonPainted! + stamps.healthPainted! - stamps.click!),
     rpcRequests: rpc.length,
     rpcSumMs: Math.round(rpc.reduce((sum, r) => sum + r.duration, 0)),
     rpcMaxMs: Math.round(Math.max(0, ...rpc.map((r) => r.duration))),
@@ -91,21 +128,33 @@ const measure = async (page: Page, kind: Run["kind"]) => {
 let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 try {
   const first = await launchBrowser();
+  await first.context.addInitScript(IN_PAGE_CLOCK(stack.devAccounts[0]!.label));
   try {
     await measure(first.page, "cold");
   } finally {
     await first.close();
   }
   browser = await launchBrowser();
+  await browser.context.addInitScript(IN_PAGE_CLOCK(stack.devAccounts[0]!.label));
   const { page } = browser;
   await measure(page, "fresh browser, warm node");
   for (let run = 0; run < RUNS; run++) await measure(page, "warm");
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const warm = runs.filter((r) => r.kind === "warm");
   const kinds = (["cold", "fresh browser, warm node", "warm"] as const).map((kind) => {
-    const totals = runs.filter((r) => r.kind === kind).map((r) => r.totalMs);
+    const ofKind = runs.filter((r) => r.kind === kind);
+    const totals = ofKind.map((r) => r.pageTotalMs);
+    const wall = ofKind.map((r) => r.totalMs);
     const medianMs = median(totals);
-    return { kind, runs: totals.length, medianMs, maxMs: Math.max(...totals), pass: medianMs <= TARGET_MS };
+    return {
+      kind,
+      runs: totals.length,
+      medianMs,
+      maxMs: Math.max(...totals),
+      pass: medianMs <= TARGET_MS,
+      wallMedianMs: median(wall),
+      wallMaxMs: Math.max(...wall),
+    };
   });
   const report = {
     note: "wall times on this machine (2 shared cores), chromium headless, node over HTTP in this process",
@@ -131,9 +180,9 @@ try {
   );
   for (const k of kinds)
     console.log(
-      `${k.pass ? "PASS" : "FAIL"}: ${k.kind}: ${k.medianMs} ms to positions and health` +
+      `${k.pass ? "PASS" : "FAIL"}: ${k.kind}: ${k.medianMs} ms to positions and health on the page's clock` +
         (k.runs > 1 ? ` (median of ${k.runs}, worst ${k.maxMs} ms)` : "") +
-        ` (target ≤ ${TARGET_MS} ms)`,
+        ` (target ≤ ${TARGET_MS} ms); ${k.wallMedianMs} ms by the harness's wall clock, which adds its polling`,
     );
   console.log(`load average ${report.loadAverage.join(", ")} (1, 5, 15 min) on ${cpus().length} cores`);
 } finally {
