@@ -72,6 +72,52 @@ const options = {
     },
   },
 } satisfies Parameters<typeof runDemo>[0];
+/**
+ * Where the indexer's time went, from Ponder's own Prometheus metrics (`/metrics`, read once the
+ * indexer has caught up; they cover the seeding's blocks too): per JSON-RPC method and per
+ * database operation, the count, total and mean; per event, the handler's time (its view calls
+ * included); and the mean realtime latency (a block received to indexed).
+ */
+function ponderProfile(metrics: string) {
+  const series = new Map<string, { sum: number; count: number }>();
+  for (const line of metrics.split("\n")) {
+    const m = /^(ponder_\w+?)_(sum|count)\{([^}]*)\} ([\d.e+-]+)$/.exec(line);
+    if (!m) continue;
+    const label = /(?:method|event)="([^"]+)"/.exec(m[3]!)?.[1] ?? "";
+    const key = `${m[1]}|${label}`;
+    const entry = series.get(key) ?? { sum: 0, count: 0 };
+    entry[m[2] as "sum" | "count"] = Number(m[4]);
+    series.set(key, entry);
+  }
+  const kinds: Record<string, string> = {
+    ponder_rpc_request_duration: "rpc",
+    ponder_database_method_duration: "database",
+    ponder_indexing_function_duration: "handler",
+  };
+  const rows = [...series]
+    .map(([key, { sum, count }]) => {
+      const [metric, label] = key.split("|") as [string, string];
+      return {
+        kind: kinds[metric],
+        what: label,
+        count,
+        totalMs: Math.round(sum),
+        meanMs: Math.round((sum / count) * 10) / 10,
+      };
+    })
+    .filter((r): r is typeof r & { kind: string } => r.kind !== undefined && r.count > 0 && r.totalMs >= 100)
+    .sort((a, b) => b.totalMs - a.totalMs);
+  const realtime = series.get("ponder_realtime_latency|") ?? { sum: 0, count: 0 };
+  const cpu = /^process_cpu_seconds_total ([\d.]+)$/m.exec(metrics)?.[1];
+  return {
+    note: "Ponder's metrics over the whole run (seeding and replay); rows of at least 100 ms in total",
+    realtimeBlocks: realtime.count,
+    realtimeLatencyMs: realtime.count === 0 ? 0 : Math.round(realtime.sum / realtime.count),
+    cpuSeconds: cpu === undefined ? undefined : Math.round(Number(cpu) * 10) / 10,
+    rows,
+  };
+}
+
 try {
   const report = await runDemo(options);
   const replayMs = Date.now() - replayStarted;
@@ -79,6 +125,7 @@ try {
   const caught = Date.now();
   await indexer!.caughtUpTo(head);
   caughtUpMs = Date.now() - caught;
+  const profile = ponderProfile(await (await fetch(indexer!.url("/metrics"))).text());
   const lag = await Promise.all(lagAfterPoll);
   const stats = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
@@ -109,6 +156,7 @@ try {
     maxLagAtOnce: atOnce.max,
     p95LagAtOnce: atOnce.p95,
     caughtUpAfterReplayMs: caughtUpMs,
+    profile,
     lag,
     lagAtOnce,
     minedPerStep,
@@ -121,6 +169,11 @@ try {
       `${demoReplay.blocksPerSecond} blocks/s): lag ${POLLING_MS} ms after each step max ${after.max}, p95 ${after.p95}, ` +
       `median ${after.median}, ${demoReplay.samplesAtMost2}/${lag.length} samples ≤ ${TARGET_LAG}; read at once max ` +
       `${atOnce.max}, p95 ${atOnce.p95}; caught up ${caughtUpMs} ms after; wrote bench/indexer.json`,
+  );
+  console.table(profile.rows);
+  console.log(
+    `Ponder per realtime block: ${profile.realtimeLatencyMs} ms mean from receiving it to having indexed it ` +
+      `(${profile.realtimeBlocks} blocks); the indexer process used ${profile.cpuSeconds} s of CPU`,
   );
   console.log(
     `${pass ? "PASS" : "FAIL"}: indexer lag during the demo's replay, max ${after.max} block(s) ${POLLING_MS} ms after ` +

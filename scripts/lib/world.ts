@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,12 +37,32 @@ export type World = Awaited<ReturnType<typeof setUp>>;
  * seconds), so the population trades at the episode's own dates and every timestamp
  * the feeds post is the historical one; Pledge deployed on it with Ignition.
  */
+const NODE_PROCESS = path.join(path.dirname(fileURLToPath(import.meta.url)), "nodeProcess.ts");
+
+/** The port `nodeProcess.ts` prints once it serves; its exit before that is an error. */
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const exited = (code: number | null) =>
+      reject(new Error(`world: the node process exited (${code}) before serving`));
+    child.once("exit", exited);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const port = /listening (\d+)/.exec(out)?.[1];
+      if (port === undefined) return;
+      child.off("exit", exited);
+      resolve(Number(port));
+    });
+  });
+}
+
 export async function setUp(startTime: number, options: { serve?: boolean } = {}) {
   const override = { initialDate: new Date((startTime - 2 * DAY) * 1000), blockGasLimit: BLOCK_GAS_LIMIT };
-  // `serve`: the same chain served over HTTP on a free loopback port, so that another process
-  // (the indexer) can follow it; the run talks to it over HTTP too.
+  // `serve`: the chain is a node in a process of its own (`nodeProcess.ts`), served over HTTP on a
+  // free loopback port, so that another process (the indexer) can follow it without waiting on
+  // this run's event loop; the run talks to it over HTTP too.
   let rpcUrl: string | undefined;
-  let server: Awaited<ReturnType<typeof network.createServer>> | undefined;
+  let node: ChildProcess | undefined;
   let connection: Connection;
   // Over HTTP Ignition keeps a journal (ignition/deployments/<id>): one of its own per run,
   // deleted on close, or the next run on a new node would "resume" at addresses with no code.
@@ -50,9 +71,15 @@ export async function setUp(startTime: number, options: { serve?: boolean } = {}
   if (options.serve) {
     deploymentId = `demo-${process.pid}-${Date.now().toString(36)}`;
     journal = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../ignition/deployments", deploymentId);
-    server = await network.createServer({ override }, "127.0.0.1");
-    const { port } = await server.listen();
-    rpcUrl = `http://127.0.0.1:${port}`;
+    node = spawn(process.execPath, ["--import", "tsx", NODE_PROCESS], {
+      env: {
+        ...process.env,
+        PLEDGE_NODE_INITIAL_DATE: override.initialDate.toISOString(),
+        PLEDGE_NODE_BLOCK_GAS_LIMIT: String(override.blockGasLimit),
+      },
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    rpcUrl = `http://127.0.0.1:${await listeningPort(node)}`;
     connection = await network.create({ network: "localhost", override: { url: rpcUrl } });
   } else {
     connection = await network.create({ override });
@@ -85,7 +112,11 @@ export async function setUp(startTime: number, options: { serve?: boolean } = {}
     rpcUrl,
     /** Stops the HTTP server, when served. */
     close: async () => {
-      await server?.close();
+      if (node && node.exitCode === null) {
+        const exited = new Promise((resolve) => node!.once("exit", resolve));
+        node.kill("SIGTERM");
+        await exited;
+      }
       if (journal) await rm(journal, { recursive: true, force: true });
     },
   };
