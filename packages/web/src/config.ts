@@ -20,9 +20,21 @@ export interface AppConfig {
 
 export { LOCAL_CHAIN_ID };
 
-/** Reads and checks `pledge.json`. */
+declare global {
+  interface Window {
+    /** `pledge.json`'s fetch, started by index.html while the scripts load. */
+    __pledgeConfig?: Promise<Response> | undefined;
+  }
+}
+
+/**
+ * Reads and checks `pledge.json`: the response index.html already asked for when there is one
+ * (taken once), else a fetch of its own.
+ */
 export async function loadConfig(url = "./pledge.json"): Promise<AppConfig> {
-  const response = await fetch(url, { cache: "no-store" });
+  const early = url === "./pledge.json" ? window.__pledgeConfig : undefined;
+  window.__pledgeConfig = undefined;
+  const response = await (early ?? fetch(url, { cache: "no-store" })).catch(() => fetch(url, { cache: "no-store" }));
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status} (start the app with \`npm run app\`)`);
   const config = (await response.json()) as AppConfig;
   if (!Number.isSafeInteger(config.chainId)) throw new Error(`${url}: no chainId`);

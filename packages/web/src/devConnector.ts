@@ -9,7 +9,6 @@ import {
   http,
   numberToHex,
 } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
 
 interface RpcTransaction {
   to?: Hex | null;
@@ -23,15 +22,23 @@ interface RpcTransaction {
  * A wagmi connector for a development account: a local private-key account (viem's
  * `privateKeyToAccount`) that signs in the page and sends raw transactions to the node, so the
  * local demo needs no browser extension. Its EIP-1193 provider answers the account requests
- * itself and forwards everything else to the node. Offered only on the local chain.
+ * itself and forwards everything else to the node. Offered only on the local chain. The key's
+ * curve arithmetic (`viem/accounts`) is a chunk of its own, fetched at once but off the first
+ * chunk, which only has to draw the connect buttons.
  */
 export function devAccount(parameters: { privateKey: Hex; label: string; chain: Chain; rpcUrl: string }) {
-  const account = privateKeyToAccount(parameters.privateKey);
-  const wallet = createWalletClient({ account, chain: parameters.chain, transport: http(parameters.rpcUrl) });
+  const signer = import("viem/accounts").then(({ privateKeyToAccount }) => {
+    const account = privateKeyToAccount(parameters.privateKey);
+    return {
+      account,
+      wallet: createWalletClient({ account, chain: parameters.chain, transport: http(parameters.rpcUrl) }),
+    };
+  });
   let connected = false;
   const provider = {
     async request({ method, params }: { method: string; params?: unknown }): Promise<unknown> {
       const args = (params ?? []) as unknown[];
+      const { account, wallet } = await signer;
       switch (method) {
         case "eth_accounts":
           return connected ? [account.address] : [];
@@ -61,10 +68,11 @@ export function devAccount(parameters: { privateKey: Hex; label: string; chain: 
     },
   };
   return createConnector<typeof provider>((config) => ({
-    id: `dev-${account.address.toLowerCase()}`,
+    id: `dev-${parameters.label}`,
     name: parameters.label,
     type: "development",
     async connect(options?: { chainId?: number | undefined; withCapabilities?: boolean | undefined }) {
+      const { account } = await signer;
       connected = true;
       const accounts = options?.withCapabilities ? [{ address: account.address, capabilities: {} }] : [account.address];
       return { accounts, chainId: parameters.chain.id } as never;
@@ -73,7 +81,7 @@ export function devAccount(parameters: { privateKey: Hex; label: string; chain: 
       connected = false;
     },
     async getAccounts() {
-      return connected ? [account.address] : [];
+      return connected ? [(await signer).account.address] : [];
     },
     async getChainId() {
       return parameters.chain.id;
