@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { before, describe, it } from "node:test";
 import { network } from "hardhat";
+import { blackScholesSpreadInputs } from "../../../scripts/lib/blackScholesSpread.js";
 
 /** One reference case of `shared/vectors/black-scholes.json` (WAD strings, 60-digit reference). */
 interface VectorCase {
@@ -119,5 +120,14 @@ describe("BlackScholes", async () => {
     const { spotWad, strikeWad, secondsToExpiry, volWad } = inputs[500]!;
     const [single] = await harness.read.gasCallPrice([spotWad, strikeWad, secondsToExpiry, volWad]);
     assert.ok(single > 0n);
+  });
+
+  it("prices each of the 50 spread inputs in at most 2,900 gas (issue 19's target)", async () => {
+    let worst = 0n;
+    for (const c of blackScholesSpreadInputs()) {
+      const [gasUsed] = await harness.read.gasCallPrice([c.spotWad, c.strikeWad, c.secondsToExpiry, c.volWad]);
+      if (gasUsed > worst) worst = gasUsed;
+    }
+    assert.ok(worst <= 2_900n, `worst of 50: ${worst} gas`);
   });
 });
