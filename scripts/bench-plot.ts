@@ -99,6 +99,13 @@ const TABLE_ROWS: {
     peer: "DeFiMath 2,955 (worst case)",
     target: 2_900,
   },
+  {
+    // The same box drawn at random with a fixed seed: the 50 fixed points do not hold the worst case.
+    measure: "Black–Scholes call, worst of 1,000 sampled inputs",
+    row: (g) => g.blackScholes["CallPrice (worst of 1000 sampled inputs)"],
+    peer: "DeFiMath 2,955 (worst case)",
+    target: 2_900,
+  },
 ];
 const n = (v: number) => v.toLocaleString("en-US");
 const table = [
