@@ -76,7 +76,11 @@ const RANDOM_CASES = 2500;
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
 /** Same bounds as test/unit/libraries/blackScholes.test.ts, in wei. */
-const priceBound = (spot: bigint, ref: bigint): bigint => spot / 10n ** 12n + abs(ref) / 10n ** 10n;
+const WEI_FLOOR = 2n;
+const priceBound = (spot: bigint, ref: bigint): bigint => {
+  const bound = spot / 10n ** 12n + abs(ref) / 10n ** 10n;
+  return bound > WEI_FLOOR ? bound : WEI_FLOOR;
+};
 const deltaBound = (ref: bigint): bigint => 10n ** 6n + abs(ref) / 10n ** 10n;
 
 /** Every output of the TypeScript port, through its public functions. */
