@@ -94,11 +94,17 @@ const TABLE_ROWS: {
     target: 300_000,
   },
   {
-    measure: "Black–Scholes call (mean of 3 cases)",
-    row: (g) => g.blackScholes["CallPrice (mean of 3 cases)"],
+    measure: "Black–Scholes call, worst of 50 spread inputs",
+    row: (g) => g.blackScholes["CallPrice (worst of 50 spread inputs)"],
     peer: "DeFiMath 2,955 (worst case)",
     target: 2_900,
-    unjudged: "the target is the worst of 50 inputs",
+  },
+  {
+    // The same box drawn at random with a fixed seed: the 50 fixed points do not hold the worst case.
+    measure: "Black–Scholes call, worst of 1,000 sampled inputs",
+    row: (g) => g.blackScholes["CallPrice (worst of 1000 sampled inputs)"],
+    peer: "DeFiMath 2,955 (worst case)",
+    target: 2_900,
   },
 ];
 const n = (v: number) => v.toLocaleString("en-US");

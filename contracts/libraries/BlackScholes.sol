@@ -22,16 +22,16 @@ import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 /// dependency here, so this is from its source, not a benchmark.)
 ///
 /// Normal CDF, hand-written, N(d) = erfc(−d/√2)/2, in y = |d|/√2:
-///   y ≤ 0.46875      erf(y) = y·P4(y²)/Q4(y²)             W. J. Cody (1969), WAD        < 1e-18
-///   0.46875 < y ≤ 2  erf(y) = y·P7(y²/4)/Q7(y²/4)         fitted here, Q96      abs   < 9e-19
-///   2 < y ≤ 4        erfcx(y) = P5(y/4)/Q5(y/4)           fitted here, Q96      rel   < 2.1e-16
-///   y > 4            erfcx(y) = (1/√π − z·P5(z)/Q5(z))/y, z = 1/y², Cody (1969)  rel   < 6e-19
+///   y ≤ 2            erf(y) = y·P7(y²/4)/Q7(y²/4)         fitted here, Q96      abs   < 2e-18
+///   2 < y ≤ 3        erfc(y) = P8(y − 2)/Q8(y − 2)        fitted here, Q96      rel   < 2.5e-16
+///   3 < y ≤ 6.5      y·erfcx(y) = P4(t)/Q4(t), t = 1/y² − 1/42.25, fitted here, Q96  rel < 9.2e-15
+///   y > 6.5          erfcx(y) = (1/√π − z·P5(z)/Q5(z))/y, z = 1/y², Cody (1969)  rel   < 6e-19
 /// with erfcx(y) = erfc(y)·e^(y²). Cody: "Rational Chebyshev approximations for the error
-/// function", Math. Comp. 23 (1969) 631–637, coefficients of netlib SPECFUN `CALERF`. The two
+/// function", Math. Comp. 23 (1969) 631–637, coefficients of netlib SPECFUN `CALERF`. The three
 /// fitted rationals (weighted least squares iterated towards minimax in 60-digit arithmetic)
-/// replace Cody's 8/8 middle interval: the erf form needs no exponential up to |d| = 2√2, which
-/// covers most near-the-money options, and is cheaper. Errors were checked in 50-digit arithmetic
-/// on dense grids, including the fixed-point evaluation; the absolute error of N is a few 1e-18.
+/// replace Cody's first interval and his 8/8 middle one: up to |d| = 3√2 N needs no exponential,
+/// which covers most listed options, and each interval is cheap. Errors were checked in 50-digit arithmetic on dense
+/// grids, including the fixed-point evaluation; the absolute error of N is a few 1e-18.
 ///
 /// One exponential serves both N(d1) and N(d2): with y_i = d_i/√2 and m = ln(S/K),
 /// y1² − y2² = m, so K·e^(−y2²) = S·e^(−y1²). Every tail term is therefore S·e^(−y1²)/2 times
@@ -48,10 +48,10 @@ library BlackScholes {
     /// @dev ln(1e18) in WAD, rounded to nearest: ln(S/K) = lnWad(S·1e36/K) − ln(1e18) keeps 36
     /// digits of the ratio, so ln(S/K) is ~1 wei accurate for every strike/spot ratio.
     int256 private constant LN_1E18 = 41446531673892822312;
-    /// @dev 1/√(2π) in WAD (1/√π = 564189583547756287 appears as a literal in `_scaledCdf`).
+    /// @dev 1/√(2π) in WAD (1/√π = 564189583547756287 appears as a literal in `_terms`).
     uint256 private constant INV_SQRT_2PI = 398942280401432678;
-    /// @dev Up to |y| = 2 (WAD) N comes from erf, which needs no exponential.
-    uint256 private constant Y_ERF = 2e18;
+    /// @dev Up to |y| = 3 (WAD) N needs no exponential: erf up to 2, then erfc directly.
+    uint256 private constant Y_NO_EXP = 3e18;
 
     /// @notice Price of a call.
     function callPrice(
@@ -194,24 +194,67 @@ library BlackScholes {
             revert BlackScholesInputOutOfRange(spotWad, strikeWad, 0, volTerm27);
         }
         bool live = volTerm27 != 0 && spotWad != 0 && strikeWad != 0;
-        if (!live) return _callFromYs(spotWad, strikeWad, 0, 0, false);
-        (int256 y1, int256 y2) = _ysFromParts(lnMoneynessWad, volTerm27);
-        return _callFromYs(spotWad, strikeWad, y1, y2, true);
+        int256 y1;
+        int256 y2;
+        // One call site of `_callFromYs`, which carries the CDF (smaller where it is inlined).
+        if (live) (y1, y2) = _ysFromParts(lnMoneynessWad, volTerm27);
+        return _callFromYs(spotWad, strikeWad, y1, y2, live);
     }
 
     // ---------------------------------------------------------------------------------------------
     // Internals
     // ---------------------------------------------------------------------------------------------
 
-    /// @dev C = S·N(d1) − K·N(d2), clamped to [max(S − K, 0), S].
+    /// @dev C = S·N(d1) − K·N(d2), clamped to [max(S − K, 0), S]. `_ys` is written out in place,
+    /// so that the only internal calls on the way are Solady's `sqrt`, `lnWad` and `expWad` and `_terms`.
     function _call(
         uint256 spotWad,
         uint256 strikeWad,
         uint256 secondsToExpiry,
         uint256 volWad
-    ) private pure returns (uint256) {
-        (int256 y1, int256 y2, bool live) = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
-        return _callFromYs(spotWad, strikeWad, y1, y2, live);
+    ) private pure returns (uint256 price) {
+        // `_ys`' guard; every product below is then bounded (see `_volTerm`, `_lnMoneyness`).
+        if ((spotWad >> 120) | (strikeWad >> 119) | (volWad >> 72) | (secondsToExpiry >> 40) != 0) {
+            revert BlackScholesInputOutOfRange(spotWad, strikeWad, secondsToExpiry, volWad);
+        }
+        uint256 s27;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // Start from the intrinsic value max(S − K, 0), the lower clamp.
+            price := mul(gt(spotWad, strikeWad), sub(spotWad, strikeWad))
+            // 2σ²T in 1e54, as `_volTerm`; 0 also when spot or strike is 0 (spot·strike < 2**239).
+            s27 := mul(
+                iszero(iszero(mul(spotWad, strikeWad))),
+                div(mul(mul(mul(volWad, volWad), secondsToExpiry), 2000000000000000000), YEAR)
+            )
+        }
+        if (s27 == 0) return price;
+        s27 = FixedPointMathLib.sqrt(s27);
+        int256 m;
+        // As `_lnMoneyness`: S·1e36/K ≥ 1, and ln(S/K) ∈ (−84e18, 84e18).
+        unchecked {
+            m = FixedPointMathLib.lnWad(int256((spotWad * 1e36) / strikeWad)) - LN_1E18;
+        }
+        int256 y1;
+        int256 y2;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // As `_ysFromParts`: |m·1e27| < 2**190, 0 < s27 < 2**123.
+            y1 := add(sdiv(mul(m, 1000000000000000000000000000), s27), div(s27, 4000000000))
+            y2 := sub(y1, div(s27, 2000000000))
+        }
+        (uint256 t1, uint256 t2) = _terms(spotWad, strikeWad, y1, y2);
+        /// @solidity memory-safe-assembly
+        assembly {
+            // Clamp to the no-arbitrage bounds; each term is within a few wei of its exact value.
+            let c := mul(gt(t1, t2), sub(t1, t2))
+            if gt(c, price) {
+                price := c
+            }
+            if gt(price, spotWad) {
+                price := spotWad
+            }
+        }
     }
 
     /// @dev The call price from y1 = d1/√2 and y2 = d2/√2; the intrinsic value when not `live`.
@@ -222,29 +265,16 @@ library BlackScholes {
         int256 y2,
         bool live
     ) private pure returns (uint256 price) {
-        bool needsExp;
         /// @solidity memory-safe-assembly
         assembly {
             // Start from the intrinsic value max(S − K, 0), the lower clamp.
             price := mul(gt(spotWad, strikeWad), sub(spotWad, strikeWad))
-            // y2 < y1, so some |y| exceeds 2 (the erf range) iff y1 > 2 or y2 < −2.
-            needsExp := or(sgt(y1, Y_ERF), slt(y2, sub(0, Y_ERF)))
         }
         if (!live) return price;
-        // a = S·e^(−y1²)/2 = K·e^(−y2²)/2 (see the library comment). Inside the first interval N
-        // comes from erf without an exponential, so a is only needed outside it.
-        uint256 a;
-        if (needsExp) {
-            // spot < 2**120 and e^(−y1²) ≤ 1e18 < 2**60: no overflow.
-            unchecked {
-                a = (spotWad * _expNegSq(y1)) / (2 * WAD);
-            }
-        }
-        uint256 t1 = _scaledCdf(y1, spotWad, a);
-        uint256 t2 = _scaledCdf(y2, strikeWad, a);
+        (uint256 t1, uint256 t2) = _terms(spotWad, strikeWad, y1, y2);
         /// @solidity memory-safe-assembly
         assembly {
-            // Clamp to the no-arbitrage bounds; each term is within a few wei of its exact value.
+            // As in `_call`.
             let c := mul(gt(t1, t2), sub(t1, t2))
             if gt(c, price) {
                 price := c
@@ -310,11 +340,10 @@ library BlackScholes {
         }
     }
 
-    /// @dev N(d1) in WAD; e^(−y1²) only when |y1| > 2, outside the erf range.
-    function _delta(int256 y1) private pure returns (uint256) {
-        uint256 a;
-        if (y1 > int256(Y_ERF) || y1 < -int256(Y_ERF)) a = _expNegSq(y1) >> 1;
-        return _scaledCdf(y1, WAD, a);
+    /// @dev N(d1) in WAD: the first of `_terms` with x1 = 1e18 (y2 = y1 so that `_terms` sees the
+    /// tail of y1 on either side; the second term is not used).
+    function _delta(int256 y1) private pure returns (uint256 n) {
+        (n, ) = _terms(WAD, 0, y1, y1);
     }
 
     /// @dev e^(−y²) in WAD (0 once it is below 0.5e-18, i.e. for |y| > 6.44).
@@ -335,40 +364,136 @@ library BlackScholes {
         return uint256(FixedPointMathLib.expWad(x));
     }
 
-    /// @dev x·N(y·√2) for y in WAD, where `a` = x·e^(−y²)/2 (the caller supplies it, since for
-    /// K·N(d2) it is S·e^(−y1²)/2). Result in the units of x, within a few wei of exact.
+    /// @dev t1 = x1·N(y1·√2) and t2 = x2·N(y2·√2) for y1 ≥ y2 in WAD and x1·e^(−y1²) = x2·e^(−y2²)
+    /// (true of (S, K, y1, y2), see the library comment; (x, 0, y, y) gives x·N(y·√2) first). Each
+    /// within a few wei of exact.
     ///
-    /// The CDF uses the four rational approximations listed in the library comment, in Horner
-    /// form. All in assembly: the arguments are bounded by `_ys`' input guard (x < 2**120,
-    /// a < 2**120, |y| < 2**92 whenever a ≠ 0), every intermediate stays below 2**200, so no
-    /// operation can overflow; every divisor is a positive constant or a polynomial with positive
-    /// coefficients (the one negative numerator coefficient is handled with sar).
+    /// Outside |y| ≤ 3 a tail x·N(−|d|) is a·erfcx(|y|) with the shared a = x1·e^(−y1²)/2, so one
+    /// `expWad` serves both. The CDF uses the four rational approximations listed in the library
+    /// comment, in Horner form, in one Yul function. The arguments are bounded by `_ys`' input
+    /// guard (x < 2**120, a < 2**120, |y| < 2**92 whenever a ≠ 0), every intermediate stays below
+    /// 2**220, so no operation can overflow; every divisor is a positive constant or a polynomial
+    /// that is positive on its interval (negative coefficients are handled with sar).
     // Four Horner evaluations kept in one assembly block to save call overhead.
     // solhint-disable-next-line function-max-lines
-    function _scaledCdf(int256 y, uint256 x, uint256 a) private pure returns (uint256 r) {
+    function _terms(uint256 x1, uint256 x2, int256 y1, int256 y2) private pure returns (uint256 t1, uint256 t2) {
+        bool needsExp;
+        int256 negSq;
         /// @solidity memory-safe-assembly
         assembly {
-            // erf(y) for |y| ≤ 0.46875 (signed WAD): y·P(y²)/Q(y²), Cody's first interval.
-            function erfSmall(v) -> e {
-                let w := 1000000000000000000
-                let z := div(mul(v, v), w) // v² ≤ 0.22e18
-                let p := add(div(mul(185777706184603153, z), w), 3161123743870565600)
-                p := add(div(mul(p, z), w), 113864154151050156000)
-                p := add(div(mul(p, z), w), 377485237685302021000)
-                p := add(div(mul(p, z), w), 3209377589138469470000)
-                let q := add(z, 23601290952344120900)
-                q := add(div(mul(q, z), w), 244024637934444173000)
-                q := add(div(mul(q, z), w), 1282616526077372280000)
-                q := add(div(mul(q, z), w), 2844236833439170620000)
-                // p, q < 2**72, |v·p| < 2**131; two's-complement mul and sdiv keep the sign.
-                e := sdiv(mul(v, p), q)
+            // y2 ≤ y1, so some |y| exceeds 3 iff y1 > 3 or y2 < −3. Beyond |y1| = 6.5,
+            // e^(−y1²) < 0.5e-18 and expWad would return 0, so a stays 0 without calling it.
+            let ay := y1
+            if slt(y1, 0) {
+                ay := sub(0, y1)
             }
-            // erf(v) for 0.46875 < |v| ≤ 2 (signed WAD): v·P7(u)/Q7(u) with u = v²/4, in Q96 (2**96)
-            // fixed point. A 7/7 rational fitted for this library (see docs/black-scholes.md):
-            // |error| < 9e-19 in exact arithmetic, < 2 wei as evaluated here. u ≤ 2**96, every
-            // coefficient positive and < 2**97, so products stay below 2**194.
-            function erfMid(v) -> e {
-                let u := div(shl(96, mul(v, v)), 4000000000000000000000000000000000000)
+            needsExp := and(or(sgt(y1, Y_NO_EXP), slt(y2, sub(0, Y_NO_EXP))), lt(ay, 6500000000000000000))
+            // −y1² in WAD; ay < 2**92 so no overflow (only used when ay < 6.5e18).
+            negSq := sub(0, div(mul(ay, ay), 1000000000000000000))
+        }
+        uint256 a;
+        if (needsExp) {
+            // The same value as `_expNegSq(y1)`; x1 < 2**120 and e^(−y1²) ≤ 1e18 < 2**60.
+            unchecked {
+                a = (x1 * uint256(FixedPointMathLib.expWad(negSq))) / (2 * WAD);
+            }
+        }
+        /// @solidity memory-safe-assembly
+        assembly {
+            // x·N(y·√2), in the units of x.
+            function cdf(y, x, aa) -> r {
+                let w := 1000000000000000000
+                // |y| without a branch: neg is −1 (all ones) for y < 0, else 0.
+                let neg := sar(255, y)
+                let ay := sub(xor(y, neg), neg)
+                if gt(ay, Y_NO_EXP) {
+                    // |y| > 3: tail x·N(−|d|) = aa·erfcx(|y|), erfcx(v) = erfc(v)·e^(v²); 0 when aa = 0
+                    // (e^(−y1²) below 1 wei).
+                    switch gt(ay, 6500000000000000000)
+                    case 0 {
+                        // 3 < |y| ≤ 6.5: |y|·erfcx(|y|) = P4(t)/Q4(t) with t = 1/y² − 1/42.25 in Q96; a
+                        // 4/4 rational fitted for this library (docs/black-scholes.md), relative error
+                        // < 9.2e-15 as evaluated here. y² < 2**86, t < 2**93, every coefficient positive
+                        // and < 2**92, p, q < 2**98: products < 2**191.
+                        let t := sub(
+                            div(shl(96, 1000000000000000000000000000000000000), mul(ay, ay)),
+                            1875222781402706215231809475
+                        )
+                        let p := add(shr(96, mul(155437252973615295509400513246, t)), 1304798321326157856696502173029)
+                        p := add(shr(96, mul(p, t)), 1482357089107910810148002519389)
+                        p := add(shr(96, mul(p, t)), 480574228317368235509037980049)
+                        p := add(shr(96, mul(p, t)), 44188466242153221867676347271)
+                        let q := add(shr(96, mul(825495316028911953872930786754, t)), 3305673362948311321952007003932)
+                        q := add(shr(96, mul(q, t)), 3031913836924853290616915811757)
+                        q := add(shr(96, mul(q, t)), 899105370483132233660793721781)
+                        q := add(shr(96, mul(q, t)), 79228162514264337593543950336)
+                        // aa·p < 2**216; q·|y| < 2**161, over 1e18 it is q·|y| in Q96.
+                        r := div(mul(aa, p), div(mul(q, ay), w))
+                    }
+                    default {
+                        // Skipped when aa = 0 (e^(−y1²) below 1 wei: the far-from-the-money case).
+                        if aa {
+                            // |y| > 6.5: (1/√π − z·P5(z)/Q5(z))/|y| with z = 1/y² ≤ 1/42, Cody's third
+                            // interval. |y| < 2**92 so y² < 2**184.
+                            let z := div(1000000000000000000000000000000000000000000000000000000, mul(ay, ay))
+                            let p := add(div(mul(16315387137302098, z), w), 305326634961232344)
+                            p := add(div(mul(p, z), w), 360344899949804439)
+                            p := add(div(mul(p, z), w), 125781726111229246)
+                            p := add(div(mul(p, z), w), 16083785148742277)
+                            p := add(div(mul(p, z), w), 658749161529838)
+                            let q := add(z, 2568520192289822420)
+                            q := add(div(mul(q, z), w), 1872952849923460470)
+                            q := add(div(mul(q, z), w), 527905102951428412)
+                            q := add(div(mul(q, z), w), 60518341312441319)
+                            q := add(div(mul(q, z), w), 2335204976268692)
+                            // z·P/Q < 0.01 < 1/√π: no underflow.
+                            r := div(mul(aa, div(mul(sub(564189583547756287, div(mul(z, p), q)), w), ay)), w)
+                        }
+                    }
+                    // N(d) = 1 − N(−d) for d ≥ 0; tail ≤ x/2 up to rounding, floor at 0 regardless.
+                    if iszero(neg) {
+                        r := mul(gt(x, r), sub(x, r))
+                    }
+                    leave
+                }
+                if gt(ay, 2000000000000000000) {
+                    // 2 < |y| ≤ 3: tail x·erfc(|y|)/2 with erfc(|y|) = P8(t)/Q8(t), t = |y| − 2, in Q96;
+                    // an 8/8 rational fitted for this library (docs/black-scholes.md), relative error
+                    // < 2.5e-16 as evaluated here. No exponential. t ≤ 2**96, |coefficients| < 2**97,
+                    // |p| < 2**93, q < 2**99: products < 2**195; the numerator alternates in sign,
+                    // hence sar, and its negative coefficients are subtracted.
+                    let t := div(shl(96, sub(ay, 2000000000000000000)), w)
+                    let p := sub(sar(96, mul(719307880124968449636753, t)), 11169853244605158223803703)
+                    p := add(sar(96, mul(p, t)), 78656002811769479508054348)
+                    p := sub(sar(96, mul(p, t)), 327689292673800749099017308)
+                    p := add(sar(96, mul(p, t)), 882353251210572621574655443)
+                    p := sub(sar(96, mul(p, t)), 1570538730313422956537843718)
+                    p := add(sar(96, mul(p, t)), 1802429998774532949839990387)
+                    p := sub(sar(96, mul(p, t)), 1217982394270230153560637485)
+                    p := add(sar(96, mul(p, t)), 370608347277071896973105145)
+                    let q := add(shr(96, mul(71532578763220771027750558, t)), 543011025663616438668246223)
+                    q := add(shr(96, mul(q, t)), 2616896014839299593567061820)
+                    q := add(shr(96, mul(q, t)), 8782937284957673256075898318)
+                    q := add(shr(96, mul(q, t)), 23793884181551743035889462130)
+                    q := add(shr(96, mul(q, t)), 48294278865624733041373975795)
+                    q := add(shr(96, mul(q, t)), 81385973716093773897736199486)
+                    q := add(shr(96, mul(q, t)), 89664096350697449688182084328)
+                    q := add(shr(96, mul(q, t)), 79228162514264337593543950336)
+                    // p > 0 on the interval, erfc·2**96 < 2**89, x < 2**120.
+                    r := shr(97, mul(x, div(shl(96, p), q)))
+                    // N(d) = 1 − N(−d) for d ≥ 0; the tail is < x/400.
+                    if iszero(neg) {
+                        r := sub(x, r)
+                    }
+                    leave
+                }
+                // |y| ≤ 2: N = (1 + erf(y))/2 with |erf(y)| < 0.9954; x·2e18 < 2**181. erf(y) =
+                // y·P7(u)/Q7(u) with u = y²/4, in Q96 (2**96) fixed point: a 7/7 rational fitted for
+                // this library (see docs/black-scholes.md) on (0.46875, 2], which keeps its accuracy
+                // down to 0 (|error| < 9e-19 in exact arithmetic on its interval, < 2 wei as evaluated
+                // here on [0, 2]). u ≤ 2**96, every coefficient positive and < 2**97, so products
+                // stay below 2**194.
+                let u := div(shl(96, mul(y, y)), 4000000000000000000000000000000000000)
                 let p := add(shr(96, mul(3056082567493734882325234, u)), 202802513794107733835081599)
                 p := add(shr(96, mul(p, u)), 1166733370040956935932396475)
                 p := add(shr(96, mul(p, u)), 8787858159205491442634146462)
@@ -383,77 +508,12 @@ library BlackScholes {
                 q := add(shr(96, mul(q, u)), 140967210711297384671318224748)
                 q := add(shr(96, mul(q, u)), 155141279335609975782564447073)
                 q := add(shr(96, mul(q, u)), 79228162514264337593543950336)
-                // |v·p| < 2**61 · 2**98; q ≥ 2**96 > 0.
-                e := sdiv(mul(v, p), q)
+                // |y·p| < 2**61 · 2**98; q ≥ 2**96 > 0.
+                let e := sdiv(mul(y, p), q)
+                r := div(mul(x, add(w, e)), 2000000000000000000)
             }
-            // erfcx(v) = erfc(v)·e^(v²) for v > 2 (WAD).
-            function erfcx(v) -> e {
-                let w := 1000000000000000000
-                switch gt(v, 4000000000000000000)
-                case 0 {
-                    // 2 < v ≤ 4: P5(t)/Q5(t) with t = v/4, in Q96 fixed point; a 5/5 rational fitted for
-                    // this library (docs/black-scholes.md), relative error < 2.1e-16 as evaluated here.
-                    // t ≤ 2**96, |coefficients| < 2**104: products < 2**200. The leading numerator
-                    // coefficient is negative (−3.5e-8·4⁵), hence sar; p stays positive after it.
-                    let t := div(shl(96, v), 4000000000000000000)
-                    let p := add(sar(96, mul(sub(0, 2812418992892587197059650), t)), 882045776431713970524523273322)
-                    p := add(shr(96, mul(p, t)), 1351455886770146622702880277099)
-                    p := add(shr(96, mul(p, t)), 1014956450878301194899335078897)
-                    p := add(shr(96, mul(p, t)), 409773876956706594686382332768)
-                    p := add(shr(96, mul(p, t)), 79234197191110770238565072361)
-                    let q := add(shr(96, mul(6253346256748498946481136638772, t)), 9582464788026037250402980790694)
-                    q := add(shr(96, mul(q, t)), 7388760035582985816716142763709)
-                    q := add(shr(96, mul(q, t)), 3209533777064001075315577699424)
-                    q := add(shr(96, mul(q, t)), 767529551342674731222298236643)
-                    q := add(shr(96, mul(q, t)), 79228162514264337593543950336)
-                    e := div(mul(p, w), q)
-                }
-                default {
-                    // v > 4: (1/√π − z·P5(z)/Q5(z))/v with z = 1/v² ≤ 1/16, Cody's third interval.
-                    // v < 2**92 so v² < 2**184.
-                    let z := div(1000000000000000000000000000000000000000000000000000000, mul(v, v))
-                    let p := add(div(mul(16315387137302098, z), w), 305326634961232344)
-                    p := add(div(mul(p, z), w), 360344899949804439)
-                    p := add(div(mul(p, z), w), 125781726111229246)
-                    p := add(div(mul(p, z), w), 16083785148742277)
-                    p := add(div(mul(p, z), w), 658749161529838)
-                    let q := add(z, 2568520192289822420)
-                    q := add(div(mul(q, z), w), 1872952849923460470)
-                    q := add(div(mul(q, z), w), 527905102951428412)
-                    q := add(div(mul(q, z), w), 60518341312441319)
-                    q := add(div(mul(q, z), w), 2335204976268692)
-                    // z·P/Q < 0.01 < 1/√π: no underflow.
-                    e := div(mul(sub(564189583547756287, div(mul(z, p), q)), w), v)
-                }
-            }
-
-            let ay := y
-            if slt(y, 0) {
-                ay := sub(0, y)
-            }
-            switch gt(ay, Y_ERF)
-            case 0 {
-                // N = (1 + erf(y))/2 with |erf(y)| < 0.9954; x·2e18 < 2**181.
-                let e
-                switch gt(ay, 468750000000000000)
-                case 0 {
-                    e := erfSmall(y)
-                }
-                default {
-                    e := erfMid(y)
-                }
-                r := div(mul(x, add(1000000000000000000, e)), 2000000000000000000)
-            }
-            default {
-                // tail = x·N(−|d|) = a·erfcx(|y|); with a = 0 (e^(−y1²) below 1 wei) it is 0.
-                if a {
-                    r := div(mul(a, erfcx(ay)), 1000000000000000000)
-                }
-                // N(d) = 1 − N(−d) for d ≥ 0; tail ≤ x/2 up to rounding, floor at 0 regardless.
-                if iszero(slt(y, 0)) {
-                    r := mul(gt(x, r), sub(x, r))
-                }
-            }
+            t1 := cdf(y1, x1, a)
+            t2 := cdf(y2, x2, a)
         }
     }
 }

@@ -76,7 +76,11 @@ const RANDOM_CASES = 2500;
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
 /** Same bounds as test/unit/libraries/blackScholes.test.ts, in wei. */
-const priceBound = (spot: bigint, ref: bigint): bigint => spot / 10n ** 12n + abs(ref) / 10n ** 10n;
+const WEI_FLOOR = 2n;
+const priceBound = (spot: bigint, ref: bigint): bigint => {
+  const bound = spot / 10n ** 12n + abs(ref) / 10n ** 10n;
+  return bound > WEI_FLOOR ? bound : WEI_FLOOR;
+};
 const deltaBound = (ref: bigint): bigint => 10n ** 6n + abs(ref) / 10n ** 10n;
 
 /** Every output of the TypeScript port, through its public functions. */
@@ -112,6 +116,38 @@ function randomInputs(count: number): Input[] {
     inputs.push({ spotWad, strikeWad, secondsToExpiry, volWad });
   }
   return inputs;
+}
+
+/**
+ * Seeded inputs aimed at the CDF's outer intervals (docs/black-scholes.md, "Normal CDF"): σ√T of a
+ * listed option (vol 10 %..300 %, 1 day..1 year), then the strike that puts y1 = d1/√2 (or y2) at a
+ * random |y| in (2, 3] (erfc, no exponential), (3, 6.5] (the fitted erfcx) or (6.5, 8] (Cody's
+ * tail), either sign. Returns the inputs and the float |y|s aimed at, to check every band is hit.
+ */
+function randomBandInputs(count: number): { inputs: Input[]; ys: number[] } {
+  const rng = random(0x5eed_ba7dn);
+  const inputs: Input[] = [];
+  const ys: number[] = [];
+  const bands: readonly (readonly [number, number])[] = [
+    [2, 3],
+    [3, 6.5],
+    [6.5, 8],
+  ];
+  for (let i = 0; i < count; i++) {
+    const spotWad = rng.logUniform(WAD, 10n ** 24n);
+    const volWad = rng.logUniform(10n ** 17n, 3n * WAD);
+    const secondsToExpiry = rng.range(86_400n, YEAR);
+    const sd = Math.sqrt((2 * (Number(volWad) / 1e18) ** 2 * Number(secondsToExpiry)) / Number(YEAR)); // σ√(2T)
+    const [lo, hi] = rng.pick(bands);
+    const y = (lo + (hi - lo) * rng.float()) * (rng.float() < 0.5 ? -1 : 1);
+    // y1 = m/s' + s'/4 (or y2 = m/s' − s'/4) solved for m = ln(S/K).
+    const m = (y - (rng.float() < 0.5 ? sd / 4 : -sd / 4)) * sd;
+    let strikeWad = (spotWad * BigInt(Math.round(Math.exp(-m) * 1e12))) / 10n ** 12n;
+    if (strikeWad < 2n * 10n ** 17n) strikeWad = 2n * 10n ** 17n;
+    inputs.push({ spotWad, strikeWad, secondsToExpiry, volWad });
+    ys.push(Math.abs(y));
+  }
+  return { inputs, ys };
 }
 
 /** The scenario-pricing chain of `PortfolioMath`, through the port's public functions. */
@@ -160,6 +196,7 @@ describe("SDK BlackScholes parity (TypeScript === chain, to the wei)", async () 
     volWad: BigInt(c.vol),
   }));
   const randomCases = randomInputs(RANDOM_CASES);
+  const band = randomBandInputs(600);
 
   const evaluate = async (inputs: Input[]): Promise<Output[]> => {
     const out: Output[] = [];
@@ -171,9 +208,11 @@ describe("SDK BlackScholes parity (TypeScript === chain, to the wei)", async () 
 
   let chainVectors: Output[] = [];
   let chainRandom: Output[] = [];
+  let chainBand: Output[] = [];
   before(async () => {
     chainVectors = await evaluate(vectorInputs);
     chainRandom = await evaluate(randomCases);
+    chainBand = await evaluate(band.inputs);
   });
 
   const assertParity = (inputs: Input[], chain: () => Output[]) => () => {
@@ -203,6 +242,17 @@ describe("SDK BlackScholes parity (TypeScript === chain, to the wei)", async () 
     `${RANDOM_CASES} seeded random inputs over the domain: five outputs equal`,
     assertParity(randomCases, () => chainRandom),
   );
+
+  it("600 seeded inputs aimed at |y| in (2, 3], (3, 6.5] and (6.5, 8]: five outputs equal", () => {
+    for (const [lo, hi] of [
+      [2, 3],
+      [3, 6.5],
+      [6.5, 8],
+    ] as const) {
+      assert.ok(band.ys.filter((y) => y > lo && y <= hi).length >= 150, `band (${lo}, ${hi}] reached`);
+    }
+    assertParity(band.inputs, () => chainBand)();
+  });
 
   it(`${RANDOM_CASES} seeded scenario-pricing cases: lnMoneyness, volTerm and callPriceAt equal`, async () => {
     const scenarios = randomScenarios(RANDOM_CASES);

@@ -8,7 +8,26 @@
  * Internally every value is an EVM word (a `bigint` in [0, 2**256)); `int256` values are read
  * with `signed` where Solidity would compare or return them as signed.
  */
-import { MIN_INT256, add, div, gt, iszero, mul, or, sar, sdiv, sgt, shl, shr, signed, slt, sub, word } from "./evm.js";
+import {
+  MIN_INT256,
+  add,
+  div,
+  gt,
+  iszero,
+  lt,
+  mul,
+  or,
+  sar,
+  sdiv,
+  sgt,
+  shl,
+  shr,
+  signed,
+  slt,
+  sub,
+  word,
+  xor,
+} from "./evm.js";
 import { MathError, MathOverflowError, assertType } from "./errors.js";
 import { expWad, lnWad, sqrt } from "./fixedPoint.js";
 
@@ -41,8 +60,8 @@ const YEAR = 365n * 24n * 60n * 60n;
 const LN_1E18 = 41446531673892822312n;
 /** 1/√(2π) in WAD. */
 const INV_SQRT_2PI = 398942280401432678n;
-/** Up to |y| = 2 (WAD) N comes from erf, which needs no exponential. */
-const Y_ERF = 2n * WAD;
+/** Up to |y| = 3 (WAD) N needs no exponential: erf up to 2, then erfc directly. */
+const Y_NO_EXP = 3n * WAD;
 
 /**
  * Price of a call, in WAD.
@@ -226,9 +245,8 @@ export function callPriceAt(spotWad: bigint, strikeWad: bigint, lnMoneynessWad: 
     throw new BlackScholesInputOutOfRangeError(spotWad, strikeWad, 0n, volTerm27);
   }
   const live = volTerm27 !== 0n && spotWad !== 0n && strikeWad !== 0n;
-  if (!live) return _callFromYs(spotWad, strikeWad, 0n, 0n, false);
-  const [y1, y2] = _ysFromParts(word(lnMoneynessWad), volTerm27);
-  return _callFromYs(spotWad, strikeWad, y1, y2, true);
+  const [y1, y2] = live ? _ysFromParts(word(lnMoneynessWad), volTerm27) : [0n, 0n];
+  return _callFromYs(spotWad, strikeWad, y1, y2, live);
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -245,14 +263,8 @@ function _call(spotWad: bigint, strikeWad: bigint, secondsToExpiry: bigint, volW
 function _callFromYs(spotWad: bigint, strikeWad: bigint, y1: bigint, y2: bigint, live: boolean): bigint {
   // Start from the intrinsic value max(S − K, 0), the lower clamp.
   let price = mul(gt(spotWad, strikeWad), sub(spotWad, strikeWad));
-  // y2 < y1, so some |y| exceeds 2 (the erf range) iff y1 > 2 or y2 < −2.
-  const needsExp = or(sgt(y1, Y_ERF), slt(y2, sub(0n, Y_ERF)));
   if (!live) return price;
-  // a = S·e^(−y1²)/2 = K·e^(−y2²)/2, only needed outside the erf range.
-  let a = 0n;
-  if (needsExp) a = div(mul(spotWad, _expNegSq(y1)), 2n * WAD);
-  const t1 = _scaledCdf(y1, spotWad, a);
-  const t2 = _scaledCdf(y2, strikeWad, a);
+  const [t1, t2] = _terms(spotWad, strikeWad, y1, y2);
   // Clamp to the no-arbitrage bounds.
   const c = mul(gt(t1, t2), sub(t1, t2));
   if (gt(c, price)) price = c;
@@ -312,11 +324,9 @@ function _ysFromParts(m: bigint, s27: bigint): readonly [y1: bigint, y2: bigint]
   return [y1, y2];
 }
 
-/** N(d1) in WAD; e^(−y1²) only when |y1| > 2, outside the erf range. */
+/** N(d1) in WAD: the first of `_terms` with x1 = 1e18 (y2 = y1; the second term is not used). */
 function _delta(y1: bigint): bigint {
-  let a = 0n;
-  if (signed(y1) > Y_ERF || signed(y1) < -Y_ERF) a = _expNegSq(y1) >> 1n;
-  return _scaledCdf(y1, WAD, a);
+  return _terms(WAD, 0n, y1, y1)[0];
 }
 
 /** e^(−y²) in WAD (0 once it is below 0.5e-18, i.e. for |y| > 6.44). */
@@ -329,22 +339,7 @@ function _expNegSq(y: bigint): bigint {
   return word(expWad(signed(x)));
 }
 
-/** erf(y) for |y| ≤ 0.46875 (signed WAD): y·P(y²)/Q(y²), Cody's first interval. */
-function erfSmall(v: bigint): bigint {
-  const w = 1000000000000000000n;
-  const z = div(mul(v, v), w);
-  let p = add(div(mul(185777706184603153n, z), w), 3161123743870565600n);
-  p = add(div(mul(p, z), w), 113864154151050156000n);
-  p = add(div(mul(p, z), w), 377485237685302021000n);
-  p = add(div(mul(p, z), w), 3209377589138469470000n);
-  let q = add(z, 23601290952344120900n);
-  q = add(div(mul(q, z), w), 244024637934444173000n);
-  q = add(div(mul(q, z), w), 1282616526077372280000n);
-  q = add(div(mul(q, z), w), 2844236833439170620000n);
-  return sdiv(mul(v, p), q);
-}
-
-/** erf(v) for 0.46875 < |v| ≤ 2 (signed WAD): v·P7(u)/Q7(u) with u = v²/4, in Q96. */
+/** erf(v) for |v| ≤ 2 (signed WAD): v·P7(u)/Q7(u) with u = v²/4, in Q96. */
 function erfMid(v: bigint): bigint {
   const u = div(shl(96n, mul(v, v)), 4000000000000000000000000000000000000n);
   let p = add(shr(96n, mul(3056082567493734882325234n, u)), 202802513794107733835081599n);
@@ -364,25 +359,45 @@ function erfMid(v: bigint): bigint {
   return sdiv(mul(v, p), q);
 }
 
-/** erfcx(v) = erfc(v)·e^(v²) for v > 2 (WAD). */
-function erfcx(v: bigint): bigint {
+/** erfc(v)·2**96 for 2 < v ≤ 3 (WAD): P8(t)/Q8(t) with t = v − 2, in Q96; the numerator alternates in sign. */
+function erfcQ96(v: bigint): bigint {
+  const t = div(shl(96n, sub(v, 2000000000000000000n)), 1000000000000000000n);
+  let p = sub(sar(96n, mul(719307880124968449636753n, t)), 11169853244605158223803703n);
+  p = add(sar(96n, mul(p, t)), 78656002811769479508054348n);
+  p = sub(sar(96n, mul(p, t)), 327689292673800749099017308n);
+  p = add(sar(96n, mul(p, t)), 882353251210572621574655443n);
+  p = sub(sar(96n, mul(p, t)), 1570538730313422956537843718n);
+  p = add(sar(96n, mul(p, t)), 1802429998774532949839990387n);
+  p = sub(sar(96n, mul(p, t)), 1217982394270230153560637485n);
+  p = add(sar(96n, mul(p, t)), 370608347277071896973105145n);
+  let q = add(shr(96n, mul(71532578763220771027750558n, t)), 543011025663616438668246223n);
+  q = add(shr(96n, mul(q, t)), 2616896014839299593567061820n);
+  q = add(shr(96n, mul(q, t)), 8782937284957673256075898318n);
+  q = add(shr(96n, mul(q, t)), 23793884181551743035889462130n);
+  q = add(shr(96n, mul(q, t)), 48294278865624733041373975795n);
+  q = add(shr(96n, mul(q, t)), 81385973716093773897736199486n);
+  q = add(shr(96n, mul(q, t)), 89664096350697449688182084328n);
+  q = add(shr(96n, mul(q, t)), 79228162514264337593543950336n);
+  return div(shl(96n, p), q);
+}
+
+/** a·erfcx(v) for 3 < v ≤ 6.5 (WAD): v·erfcx(v) = P4(t)/Q4(t) with t = 1/v² − 1/42.25, in Q96. */
+function tailMid(v: bigint, a: bigint): bigint {
+  const t = sub(div(shl(96n, 1000000000000000000000000000000000000n), mul(v, v)), 1875222781402706215231809475n);
+  let p = add(shr(96n, mul(155437252973615295509400513246n, t)), 1304798321326157856696502173029n);
+  p = add(shr(96n, mul(p, t)), 1482357089107910810148002519389n);
+  p = add(shr(96n, mul(p, t)), 480574228317368235509037980049n);
+  p = add(shr(96n, mul(p, t)), 44188466242153221867676347271n);
+  let q = add(shr(96n, mul(825495316028911953872930786754n, t)), 3305673362948311321952007003932n);
+  q = add(shr(96n, mul(q, t)), 3031913836924853290616915811757n);
+  q = add(shr(96n, mul(q, t)), 899105370483132233660793721781n);
+  q = add(shr(96n, mul(q, t)), 79228162514264337593543950336n);
+  return div(mul(a, p), div(mul(q, v), 1000000000000000000n));
+}
+
+/** a·erfcx(v) for v > 6.5 (WAD): (1/√π − z·P5(z)/Q5(z))/v with z = 1/v², Cody's third interval. */
+function tailFar(v: bigint, a: bigint): bigint {
   const w = 1000000000000000000n;
-  if (!gt(v, 4000000000000000000n)) {
-    // 2 < v ≤ 4: P5(t)/Q5(t) with t = v/4, in Q96; the leading numerator coefficient is negative.
-    const t = div(shl(96n, v), 4000000000000000000n);
-    let p = add(sar(96n, mul(sub(0n, 2812418992892587197059650n), t)), 882045776431713970524523273322n);
-    p = add(shr(96n, mul(p, t)), 1351455886770146622702880277099n);
-    p = add(shr(96n, mul(p, t)), 1014956450878301194899335078897n);
-    p = add(shr(96n, mul(p, t)), 409773876956706594686382332768n);
-    p = add(shr(96n, mul(p, t)), 79234197191110770238565072361n);
-    let q = add(shr(96n, mul(6253346256748498946481136638772n, t)), 9582464788026037250402980790694n);
-    q = add(shr(96n, mul(q, t)), 7388760035582985816716142763709n);
-    q = add(shr(96n, mul(q, t)), 3209533777064001075315577699424n);
-    q = add(shr(96n, mul(q, t)), 767529551342674731222298236643n);
-    q = add(shr(96n, mul(q, t)), 79228162514264337593543950336n);
-    return div(mul(p, w), q);
-  }
-  // v > 4: (1/√π − z·P5(z)/Q5(z))/v with z = 1/v², Cody's third interval.
   const z = div(1000000000000000000000000000000000000000000000000000000n, mul(v, v));
   let p = add(div(mul(16315387137302098n, z), w), 305326634961232344n);
   p = add(div(mul(p, z), w), 360344899949804439n);
@@ -394,26 +409,38 @@ function erfcx(v: bigint): bigint {
   q = add(div(mul(q, z), w), 527905102951428412n);
   q = add(div(mul(q, z), w), 60518341312441319n);
   q = add(div(mul(q, z), w), 2335204976268692n);
-  return div(mul(sub(564189583547756287n, div(mul(z, p), q)), w), v);
+  return div(mul(a, div(mul(sub(564189583547756287n, div(mul(z, p), q)), w), v)), w);
+}
+
+/** x·N(y·√2) for y in WAD (a word), where `a` = x·e^(−y²)/2 is read only for |y| > 3. */
+function cdf(y: bigint, x: bigint, a: bigint): bigint {
+  const neg = sar(255n, y);
+  const ay = sub(xor(y, neg), neg);
+  if (gt(ay, Y_NO_EXP)) {
+    // Tail x·N(−|d|) = a·erfcx(|y|); N(d) = 1 − N(−d) for d ≥ 0, floored at 0.
+    let r = gt(ay, 6500000000000000000n) ? tailFar(ay, a) : tailMid(ay, a);
+    if (iszero(neg)) r = mul(gt(x, r), sub(x, r));
+    return r;
+  }
+  if (gt(ay, 2000000000000000000n)) {
+    // Tail x·erfc(|y|)/2, no exponential.
+    let r = shr(97n, mul(x, erfcQ96(ay)));
+    if (iszero(neg)) r = sub(x, r);
+    return r;
+  }
+  // N = (1 + erf(y))/2.
+  return div(mul(x, add(1000000000000000000n, erfMid(y))), 2000000000000000000n);
 }
 
 /**
- * x·N(y·√2) for y in WAD (a word), where `a` = x·e^(−y²)/2. Result in the units of x, within a
- * few wei of exact: the same four rational approximations as the Solidity, in the same order.
+ * t1 = x1·N(y1·√2) and t2 = x2·N(y2·√2) for words y1 ≥ y2 with x1·e^(−y1²) = x2·e^(−y2²): the
+ * shared a = x1·e^(−y1²)/2 serves both tails outside |y| ≤ 3 (one `expWad`, none when |y1| ≥ 6.5).
  */
-function _scaledCdf(y: bigint, x: bigint, a: bigint): bigint {
-  let r = 0n;
-  let ay = y;
-  if (slt(y, 0n)) ay = sub(0n, y);
-  if (!gt(ay, Y_ERF)) {
-    // N = (1 + erf(y))/2.
-    const e = gt(ay, 468750000000000000n) ? erfMid(y) : erfSmall(y);
-    r = div(mul(x, add(1000000000000000000n, e)), 2000000000000000000n);
-  } else {
-    // tail = x·N(−|d|) = a·erfcx(|y|); with a = 0 it is 0.
-    if (a) r = div(mul(a, erfcx(ay)), 1000000000000000000n);
-    // N(d) = 1 − N(−d) for d ≥ 0, floored at 0.
-    if (iszero(slt(y, 0n))) r = mul(gt(x, r), sub(x, r));
-  }
-  return r;
+function _terms(x1: bigint, x2: bigint, y1: bigint, y2: bigint): readonly [t1: bigint, t2: bigint] {
+  let ay = y1;
+  if (slt(y1, 0n)) ay = sub(0n, y1);
+  const needsExp = or(sgt(y1, Y_NO_EXP), slt(y2, sub(0n, Y_NO_EXP))) && lt(ay, 6500000000000000000n);
+  let a = 0n;
+  if (needsExp) a = div(mul(x1, _expNegSq(y1)), 2n * WAD);
+  return [cdf(y1, x1, a), cdf(y2, x2, a)];
 }
