@@ -26,7 +26,9 @@ interface ICollateralVault {
     /// @param decimals The token's decimals, read once at listing.
     /// @param initialHaircutWad Share of the value ignored for initial margin (WAD).
     /// @param maintenanceHaircutWad Share ignored for maintenance margin (WAD), ≤ initial.
-    /// @param supplyCap Largest total deposited, native units (0 = deposits closed).
+    /// @param supplyCap Largest total deposited, native units (0 = deposits closed). A collateral
+    /// asset's total is stored in 128 bits: a cap above 2^128 − 1 reads as no cap, and a deposit
+    /// that would take the total past it reverts `VaultAmountTooLarge`.
     /// @param totalSupplied Total currently held for accounts, native units (collateral assets only).
     struct AssetConfig {
         bool listed;

@@ -24,8 +24,10 @@ import {AccountId} from "../types/AccountId.sol";
 /// an index (`CashIndex`, `docs/cash.md`): interest on debt from a pluggable rate model, and a
 /// loss the insurance fund cannot cover shared pro rata by every creditor.
 /// @dev The reentrancy guard is transient (EIP-1153): the same lock for a tenth of the gas. The
-/// pause is a bit of the market's first slot, which every deposit reads anyway (OpenZeppelin's
-/// `Pausable` ABI: `paused()`, `Paused`, `Unpaused`, `EnforcedPause`, `ExpectedPause`).
+/// pause is a bit of the market's first slot, which every cash deposit reads anyway, copied into
+/// each collateral asset's deposit word (`StoredAsset.depositCap`) so a collateral deposit reads
+/// one slot of its asset and nothing else (OpenZeppelin's `Pausable` ABI: `paused()`, `Paused`,
+/// `Unpaused`, `EnforcedPause`, `ExpectedPause`).
 contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -99,6 +101,25 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint64 reserveShareWad;
     }
 
+    /// @dev A listed asset as stored: first the word a collateral deposit reads and writes, then
+    /// `AssetConfig`'s flags and haircuts, then the supply cap (`assetConfig` reads all three). A
+    /// collateral deposit needs only the first: `depositCap` is the supply cap, at most 2^128 − 1
+    /// (the total's width), while deposits of the asset are open (listed, enabled, vault not
+    /// paused) and 0 otherwise, kept in step by `_syncDepositCap` in every setter of those. The
+    /// cash asset's first word stays 0: its deposits read the pause and its `enabled` copy from the
+    /// market's first slot and its cap from the third (`_depositCash`).
+    struct StoredAsset {
+        uint128 totalSupplied;
+        uint128 depositCap;
+        bool listed;
+        bool enabled;
+        bool delisted;
+        uint8 decimals;
+        uint64 initialHaircutWad;
+        uint64 maintenanceHaircutWad;
+        uint256 supplyCap;
+    }
+
     /// @inheritdoc ICollateralVault
     address public immutable cashAsset;
     /// @inheritdoc ICollateralVault
@@ -113,7 +134,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @dev The cash market, packed (the layout above `MASK_104`).
     PackedMarket private _market;
     address[] private _collateralAssets;
-    mapping(address asset => AssetConfig) private _assets;
+    mapping(address asset => StoredAsset) private _assets;
     mapping(AccountId account => mapping(address asset => uint256)) private _collateral;
     /// @dev Signed cash shares: positive are supply shares, negative debt shares (`CashIndex`).
     mapping(AccountId account => int256) private _cash;
@@ -141,7 +162,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         // More decimals would let a loss to the floors cap the cash on the index below a
         // plausible supply, and past it every credit (a bid, a settlement) reverts (review rv15b C).
         if (decimals > MAX_CASH_ASSET_DECIMALS) revert VaultInvalidDecimals(cash, decimals);
-        _assets[cash] = AssetConfig(true, true, false, decimals, 0, 0, cashSupplyCap, 0);
+        _assets[cash] = StoredAsset(0, 0, true, true, false, decimals, 0, 0, cashSupplyCap);
         emit AssetListed(cash, decimals, true);
         emit AssetConfigured(cash, true, 0, 0, cashSupplyCap);
     }
@@ -194,7 +215,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     function withdraw(AccountId account, address asset, uint256 amount, address to) external nonReentrant {
         if (amount == 0) revert VaultZeroAmount();
         if (to == address(0)) revert VaultZeroAddress();
-        if (!isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
+        _checkAuthorized(account);
 
         // The cash asset is listed at construction and never delisted: no config to read.
         if (asset == cashAsset) {
@@ -213,13 +234,13 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             _setShares(m, account, shares, CashIndex.debit(shares, amount, m.supplyIndex, m.debtIndex), mark);
             _store(m);
         } else {
-            AssetConfig storage config = _listed(asset);
+            StoredAsset storage stored = _listed(asset);
             uint256 balance = _collateral[account][asset];
             if (balance < amount) revert VaultInsufficientBalance(account, asset, balance, amount);
             unchecked {
-                // balance >= amount was checked, and totalSupplied >= balance always.
+                // balance >= amount was checked, and 2^128 > totalSupplied >= balance always.
                 _collateral[account][asset] = balance - amount;
-                config.totalSupplied -= amount;
+                stored.totalSupplied -= uint128(amount);
             }
         }
         emit Withdrawn(account, asset, to, amount);
@@ -308,16 +329,18 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (_collateralAssets.length >= MAX_COLLATERAL_ASSETS) revert VaultTooManyAssets(MAX_COLLATERAL_ASSETS);
         _checkHaircuts(initialHaircutWad, maintenanceHaircutWad);
         uint8 decimals = _readDecimals(asset);
-        _assets[asset] = AssetConfig({
+        _assets[asset] = StoredAsset({
+            totalSupplied: 0,
+            depositCap: 0,
             listed: true,
             enabled: true,
             delisted: false,
             decimals: decimals,
             initialHaircutWad: uint64(initialHaircutWad),
             maintenanceHaircutWad: uint64(maintenanceHaircutWad),
-            supplyCap: supplyCap,
-            totalSupplied: 0
+            supplyCap: supplyCap
         });
+        _syncDepositCap(asset);
         _collateralAssets.push(asset);
         emit AssetListed(asset, decimals, false);
         emit AssetConfigured(asset, true, initialHaircutWad, maintenanceHaircutWad, supplyCap);
@@ -331,7 +354,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint256 maintenanceHaircutWad,
         uint256 supplyCap
     ) external onlyRole(Roles.RISK_MANAGER_ROLE) {
-        AssetConfig storage config = _listed(asset);
+        StoredAsset storage config = _listed(asset);
         if (enabled && config.delisted) revert VaultAssetDelisted(asset);
         // Cash is the numeraire: a haircut on it would make the books disagree with equity.
         if (asset == cashAsset) {
@@ -347,16 +370,18 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         config.initialHaircutWad = uint64(initialHaircutWad);
         config.maintenanceHaircutWad = uint64(maintenanceHaircutWad);
         config.supplyCap = supplyCap;
+        if (asset != cashAsset) _syncDepositCap(asset);
         emit AssetConfigured(asset, enabled, initialHaircutWad, maintenanceHaircutWad, supplyCap);
     }
 
     /// @inheritdoc ICollateralVault
     function delistAsset(address asset) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (asset == cashAsset) revert VaultCashNotDelistable();
-        AssetConfig storage config = _listed(asset);
+        StoredAsset storage config = _listed(asset);
         if (config.delisted) revert VaultAssetDelisted(asset);
         config.delisted = true;
         config.enabled = false;
+        _syncDepositCap(asset);
         emit AssetDelisted(asset);
         emit AssetConfigured(asset, false, config.initialHaircutWad, config.maintenanceHaircutWad, config.supplyCap);
     }
@@ -452,14 +477,14 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @inheritdoc ICollateralVault
     function pause() external onlyRole(Roles.GUARDIAN_ROLE) {
         if (_market.indices & PAUSED_BIT != 0) revert EnforcedPause();
-        _setFlag(PAUSED_BIT, true);
+        _setPaused(true);
         emit Paused(msg.sender);
     }
 
     /// @inheritdoc ICollateralVault
     function unpause() external onlyRole(Roles.GUARDIAN_ROLE) {
         if (_market.indices & PAUSED_BIT == 0) revert ExpectedPause();
-        _setFlag(PAUSED_BIT, false);
+        _setPaused(false);
         emit Unpaused(msg.sender);
     }
 
@@ -472,7 +497,18 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ICollateralVault
     function assetConfig(address asset) external view returns (AssetConfig memory) {
-        return _assets[asset];
+        StoredAsset storage stored = _assets[asset];
+        return
+            AssetConfig({
+                listed: stored.listed,
+                enabled: stored.enabled,
+                delisted: stored.delisted,
+                decimals: stored.decimals,
+                initialHaircutWad: stored.initialHaircutWad,
+                maintenanceHaircutWad: stored.maintenanceHaircutWad,
+                supplyCap: stored.supplyCap,
+                totalSupplied: stored.totalSupplied
+            });
     }
 
     /// @inheritdoc ICollateralVault
@@ -561,84 +597,133 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev While a loss is held apart (`LOSS_HELD_BIT`, in the slot `_checkDeposit` read) some claims
-    /// are not backed and would take a new claim first-come (review rv15b A): a cash deposit may then
-    /// only repay debt or top up the insurance account, until `repayUnabsorbedLoss` repays the loss.
+    /// @dev Books the deposit (`_depositCash` or `_depositCollateral`, each taking the tokens), then
+    /// the event. A deposit may restore an account under auction: the liquidator ends that auction.
+    /// Only an account it ever auctioned can be under auction (`markAuctioned`), so no other pays
+    /// for the call.
     function _deposit(AccountId account, address asset, uint256 amount) private {
-        (AssetConfig storage config, bool isCash) = _checkDeposit(account, asset, amount);
-        CashMarket memory m;
-        uint256 totalAfter;
-        int256 mark;
-        if (isCash) {
-            if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
-            m = _accrue();
-            // The cap counts the cash on the index (Σ supply − Σ debt): the settlement account's
-            // transient balance and an unabsorbed loss are left out, one slot less to read.
-            totalAfter = CashIndex.liquidity(m) + amount;
-        } else {
-            totalAfter = config.totalSupplied + amount;
-        }
-        if (totalAfter > config.supplyCap) revert VaultSupplyCapExceeded(asset, totalAfter, config.supplyCap);
-
-        if (isCash) {
-            // Effects before the transfer (F5); the cash asset (USDC) is not measured (docs/cash.md).
-            int256 shares;
-            (shares, mark) = _sharesOf(account, m.epoch);
-            if (shares == SETTLEMENT) {
-                _settlementCash += int128(int256(amount));
-            } else {
-                int256 newShares = CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex);
-                if (newShares == shares) revert VaultZeroShares(amount); // never tokens for nothing (rv15e 2)
-                // A loss held apart: no new claim but the insurance account's (above).
-                if (newShares > 0 && _market.indices & LOSS_HELD_BIT != 0 && account != insuranceAccount) {
-                    revert VaultLossHeldApart(_unabsorbedLoss);
-                }
-                _setShares(m, account, shares, newShares, mark);
-            }
-            _store(m);
-            IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
-        } else {
-            // Measure what actually arrived: fee-on-transfer tokens deliver less and are refused.
-            uint256 before = IERC20(asset).balanceOf(address(this));
-            IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
-            uint256 received = IERC20(asset).balanceOf(address(this)) - before;
-            if (received != amount) revert VaultTransferAmountMismatch(asset, amount, received);
-            _collateral[account][asset] += amount;
-            config.totalSupplied = totalAfter;
-            mark = _cash[account] >= AUCTIONED_FROM ? AUCTIONED : int256(0);
-        }
+        int256 mark =
+            asset == cashAsset ? _depositCash(account, asset, amount) : _depositCollateral(account, asset, amount);
         emit Deposited(account, asset, msg.sender, amount);
-        // A deposit may restore an account under auction: the liquidator ends that auction. Only
-        // an account it ever auctioned can be under auction (`markAuctioned`), so no other pays
-        // for the call.
         if (mark != 0) {
             IAccountHook hook = accountHook;
             if (address(hook) != address(0)) hook.onAccountChanged(account);
         }
     }
 
-    /// @dev Whether `amount` of `asset` may be deposited into `account` now; `asset`'s config.
-    function _checkDeposit(
-        AccountId account,
-        address asset,
-        uint256 amount
-    ) private view returns (AssetConfig storage config, bool isCash) {
-        // The pause bit, and the cash asset's enabled flag, share the indices' slot, which a cash
-        // deposit reads next anyway (the cash asset is listed at construction, never delisted).
+    /// @dev While a loss is held apart (`LOSS_HELD_BIT`, in the slot the pause is read from) some
+    /// claims are not backed and would take a new claim first-come (review rv15b A): a cash deposit
+    /// may then only repay debt or top up the insurance account, until `repayUnabsorbedLoss` repays
+    /// the loss. Returns the account's auction mark.
+    function _depositCash(AccountId account, address asset, uint256 amount) private returns (int256 mark) {
+        // The pause bit, and the cash asset's enabled flag, share the indices' slot, which `_accrue`
+        // reads next anyway (the cash asset is listed at construction, never delisted).
         uint256 flags = _market.indices;
+        _checkDepositStart(flags, account, amount);
+        if (flags & CASH_DISABLED_BIT != 0) revert VaultAssetDisabled(asset);
+        if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
+        CashMarket memory m = _accrue();
+        // The cap counts the cash on the index (Σ supply − Σ debt): the settlement account's
+        // transient balance and an unabsorbed loss are left out, one slot less to read.
+        uint256 totalAfter = CashIndex.liquidity(m) + amount;
+        _checkSupplyCap(asset, totalAfter, _assets[asset].supplyCap);
+
+        // Effects before the transfer (F5); the cash asset (USDC) is not measured (docs/cash.md).
+        int256 shares;
+        (shares, mark) = _sharesOf(account, m.epoch);
+        if (shares == SETTLEMENT) {
+            _settlementCash += int128(int256(amount));
+        } else {
+            int256 newShares = CashIndex.credit(shares, amount, m.supplyIndex, m.debtIndex);
+            if (newShares == shares) revert VaultZeroShares(amount); // never tokens for nothing (rv15e 2)
+            // A loss held apart: no new claim but the insurance account's (above).
+            if (newShares > 0 && _market.indices & LOSS_HELD_BIT != 0 && account != insuranceAccount) {
+                revert VaultLossHeldApart(_unabsorbedLoss);
+            }
+            _setShares(m, account, shares, newShares, mark);
+        }
+        _store(m);
+        IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @dev One slot answers whether the deposit may go ahead: the asset's `depositCap` is 0 unless
+    /// it is listed and enabled and the vault unpaused (`StoredAsset`), so neither the pause nor the
+    /// config is read. Whatever this refuses goes to `_refuseDeposit` for the error the full checks
+    /// give. Returns the account's auction mark.
+    function _depositCollateral(AccountId account, address asset, uint256 amount) private returns (int256 mark) {
+        StoredAsset storage stored = _assets[asset];
+        uint256 total = stored.totalSupplied;
+        uint256 cap = stored.depositCap;
+        bool fits;
+        unchecked {
+            // total + amount ≤ cap, written so that no amount overflows (cap - amount once amount ≤ cap).
+            fits = amount != 0 && amount <= cap && total <= cap - amount;
+        }
+        // Only the owner or an operator may add non-cash collateral (finding 12); cash is open to all.
+        // Nobody is authorized for the zero account (no owner, and `setOperator` has no zero sender).
+        if (!fits || !isAuthorized(account, msg.sender)) _refuseDeposit(account, asset, amount);
+
+        // Measure what actually arrived: fee-on-transfer tokens deliver less and are refused.
+        uint256 before = IERC20(asset).balanceOf(address(this));
+        IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = IERC20(asset).balanceOf(address(this)) - before;
+        if (received != amount) revert VaultTransferAmountMismatch(asset, amount, received);
+        unchecked {
+            // total + amount ≤ depositCap < 2^128 (above), and the account's balance ≤ total.
+            _collateral[account][asset] += amount;
+            stored.totalSupplied = uint128(total + amount);
+        }
+        mark = _cash[account] >= AUCTIONED_FROM ? AUCTIONED : int256(0);
+    }
+
+    /// @dev Reverts with the first error the full checks give a collateral deposit that
+    /// `_depositCollateral` refused, in the order a cash deposit checks too: pause, amount, account,
+    /// listing, enabled, caller, supply cap. An amount above 2^128 − 1, or one that passes them all
+    /// (so it would take the total past 2^128 − 1 units: a larger `supplyCap` reads as no cap), is
+    /// too large.
+    function _refuseDeposit(AccountId account, address asset, uint256 amount) private view {
+        _checkDepositStart(_market.indices, account, amount);
+        StoredAsset storage stored = _listed(asset);
+        if (!stored.enabled) revert VaultAssetDisabled(asset);
+        _checkAuthorized(account);
+        // More than the totals' width can never fit (and the sum below cannot overflow).
+        if (amount <= type(uint128).max) _checkSupplyCap(asset, stored.totalSupplied + amount, stored.supplyCap);
+        revert VaultAmountTooLarge(amount);
+    }
+
+    /// @dev The checks every deposit starts with, in order: the pause (a bit of `flags`, the
+    /// market's first slot), the amount, the account.
+    function _checkDepositStart(uint256 flags, AccountId account, uint256 amount) private pure {
         if (flags & PAUSED_BIT != 0) revert EnforcedPause();
         if (amount == 0) revert VaultZeroAmount();
         if (account.isZero()) revert VaultZeroAddress();
-        isCash = asset == cashAsset;
-        config = _assets[asset];
-        if (isCash) {
-            if (flags & CASH_DISABLED_BIT != 0) revert VaultAssetDisabled(asset);
-        } else {
-            if (!config.listed) revert VaultAssetNotListed(asset);
-            if (!config.enabled) revert VaultAssetDisabled(asset);
-            // Only the owner or an operator may add non-cash collateral (finding 12); cash is open to all.
-            if (!isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
-        }
+    }
+
+    function _checkSupplyCap(address asset, uint256 totalAfter, uint256 cap) private pure {
+        if (totalAfter > cap) revert VaultSupplyCapExceeded(asset, totalAfter, cap);
+    }
+
+    function _checkAuthorized(AccountId account) private view {
+        if (!isAuthorized(account, msg.sender)) revert VaultUnauthorized(account, msg.sender);
+    }
+
+    /// @dev Sets `asset`'s `depositCap` from what `_refuseDeposit` checks: its supply cap (at most
+    /// 2^128 − 1) while it is enabled (so listed, not delisted) and the vault unpaused, else 0. Every
+    /// setter of those calls it, for a collateral asset (the cash asset's deposits read no cap copy).
+    function _syncDepositCap(address asset) private {
+        StoredAsset storage stored = _assets[asset];
+        uint256 cap = stored.supplyCap;
+        if (cap > type(uint128).max) cap = type(uint128).max;
+        bool open = stored.enabled && _market.indices & PAUSED_BIT == 0;
+        stored.depositCap = open ? uint128(cap) : 0;
+    }
+
+    /// @dev Sets or clears the pause bit, and `_syncDepositCap` for every collateral asset (at most
+    /// `MAX_COLLATERAL_ASSETS`).
+    function _setPaused(bool on) private {
+        _setFlag(PAUSED_BIT, on);
+        uint256 n = _collateralAssets.length;
+        for (uint256 i; i < n; ++i) _syncDepositCap(_collateralAssets[i]);
     }
 
     /// @dev An account's cash shares (or SETTLEMENT) in cash epoch `epoch`, and its auction mark
@@ -893,7 +978,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         }
     }
 
-    function _listed(address asset) private view returns (AssetConfig storage config) {
+    function _listed(address asset) private view returns (StoredAsset storage config) {
         config = _assets[asset];
         if (!config.listed) revert VaultAssetNotListed(asset);
     }
