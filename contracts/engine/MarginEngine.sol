@@ -346,10 +346,11 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     /// @dev The IM check of new risk: fails closed on a FALLBACK surface (`EngineVolSurfaceUnusable`).
     function _checkInitial(AccountId account) private view {
-        MarginState memory state =
-            _modes[account] == MarginMode.PORTFOLIO
-                ? portfolioManager.accountMarginFor(account, true)
-                : _standardMargin(account, market, true);
+        if (_modes[account] == MarginMode.PORTFOLIO) {
+            return _checkAbove(account, portfolioManager.accountMarginFor(account, true));
+        }
+        (MarginState memory state, PriceCache memory cache) = _standardMargin(account, market);
+        _requireUsableSurface(cache);
         _checkAbove(account, state);
     }
 
@@ -363,7 +364,8 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// FALLBACK marks).
     function _margin(AccountId account) private view returns (MarginState memory) {
         if (_modes[account] == MarginMode.PORTFOLIO) return portfolioManager.accountMarginFor(account, false);
-        return _standardMargin(account, market, false);
+        (MarginState memory state, ) = _standardMargin(account, market);
+        return state;
     }
 
     function _positionCount(AccountId account) private view returns (uint256) {
