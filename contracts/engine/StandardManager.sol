@@ -27,9 +27,10 @@ abstract contract StandardManager is MarginValuation {
 
     /// @dev The standard margin state of `account`: collateral, cash, then every position held
     /// in `market_` (none while the market is not set); and the check's price cache, which says
-    /// whether a live series it holds has a FALLBACK surface (`_requireUsableSurface`: new risk
-    /// asks it). One function for both uses: a flag argument had the optimizer compile it twice
-    /// (about 1.6 KB of the engine).
+    /// whether a live series it holds has a FALLBACK surface. A caller checking new risk must pass
+    /// that cache to `_requireUsableSurface` (`MarginEngine._checkInitial` does): this function
+    /// refuses nothing itself. One function for both uses: a flag argument had the optimizer
+    /// compile the valuation twice (1,300 B of the engine net).
     function _standardMargin(
         AccountId account,
         IOptionMarket market_
