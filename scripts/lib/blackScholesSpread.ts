@@ -12,6 +12,8 @@
  * `blackScholesSampledInputs` draws more inputs from the same box with a seeded PRNG, so the bench
  * can report a worst case that is not tied to 50 fixed points.
  */
+import { seededRandom } from "./population.js";
+
 export interface SpreadInput {
   readonly spotWad: bigint;
   readonly strikeWad: bigint;
@@ -56,27 +58,12 @@ export function blackScholesSpreadInputs(): SpreadInput[] {
 export const SAMPLED_INPUTS_SEED = 19;
 
 /**
- * A uniform [0, 1) generator from a 32-bit seed (mulberry32): small, fast and the same on every
- * machine, which is all a benchmark sample needs (it is not for anything adversarial).
- */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-/**
  * `count` inputs drawn uniformly (in ln K/S, ln T and ln σ) from the same box as the spread
- * inputs, with a fixed seed: deterministic, so the bench's sampled worst, p99 and mean are
- * reproducible.
+ * inputs, with a fixed seed (the stress population's mulberry32, `seededRandom`): deterministic,
+ * so the bench's sampled worst, p99 and mean are reproducible.
  */
 export function blackScholesSampledInputs(count: number, seed: number = SAMPLED_INPUTS_SEED): SpreadInput[] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const inputs: SpreadInput[] = [];
   for (let i = 0; i < count; i++) inputs.push(boxPoint(random(), random(), random()));
   return inputs;
