@@ -127,27 +127,27 @@ const measure = async (page: Page, kind: Run["kind"]) => {
 // Runs 5–9: the last of them again (HTTP cache and compiled code warm).
 // The stack is closed whatever fails (a browser that does not start included), or its node would
 // keep the process alive.
+/** A new browser profile with the page's clock injected. */
+const clockedBrowser = async () => {
+  const opened = await launchBrowser();
+  await opened.context.addInitScript(IN_PAGE_CLOCK(stack.devAccounts[0]!.label));
+  return opened;
+};
+/** One run in a browser profile of its own, closed after it. */
+const measureInNewBrowser = async (kind: Run["kind"]) => {
+  const opened = await clockedBrowser();
+  try {
+    await measure(opened.page, kind);
+  } finally {
+    await opened.close();
+  }
+};
 let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 try {
-  const first = await launchBrowser();
-  await first.context.addInitScript(IN_PAGE_CLOCK(stack.devAccounts[0]!.label));
-  try {
-    await measure(first.page, "cold");
-  } finally {
-    await first.close();
-  }
+  await measureInNewBrowser("cold");
   // A single fresh-browser load swings by ±100 ms with the machine's load: three, the median judged.
-  for (let run = 1; run < FRESH_RUNS; run++) {
-    const fresh = await launchBrowser();
-    await fresh.context.addInitScript(IN_PAGE_CLOCK(stack.devAccounts[0]!.label));
-    try {
-      await measure(fresh.page, "fresh browser, warm node");
-    } finally {
-      await fresh.close();
-    }
-  }
-  browser = await launchBrowser();
-  await browser.context.addInitScript(IN_PAGE_CLOCK(stack.devAccounts[0]!.label));
+  for (let run = 1; run < FRESH_RUNS; run++) await measureInNewBrowser("fresh browser, warm node");
+  browser = await clockedBrowser();
   const { page } = browser;
   await measure(page, "fresh browser, warm node");
   for (let run = 0; run < RUNS; run++) await measure(page, "warm");

@@ -34,7 +34,8 @@ declare global {
 export async function loadConfig(url = "./pledge.json"): Promise<AppConfig> {
   const early = url === "./pledge.json" ? window.__pledgeConfig : undefined;
   window.__pledgeConfig = undefined;
-  const response = await (early ?? fetch(url, { cache: "no-store" })).catch(() => fetch(url, { cache: "no-store" }));
+  // An early fetch that failed (the network, not an HTTP status) is asked once more.
+  const response = (await early?.catch(() => undefined)) ?? (await fetch(url, { cache: "no-store" }));
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status} (start the app with \`npm run app\`)`);
   const config = (await response.json()) as AppConfig;
   if (!Number.isSafeInteger(config.chainId)) throw new Error(`${url}: no chainId`);
