@@ -211,10 +211,10 @@ const series = { underlyingIndex: 1, expiry: Number(firstExpiry), isCall: false,
 await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
 const seriesId = (BigInt(series.underlyingIndex) << 169n) | (BigInt(series.expiry) << 129n) | series.strikeWad;
 let nonce = 0n;
-async function fill(size = -WAD): Promise<Hash> {
+async function fill(size = -WAD, id = seriesId): Promise<Hash> {
   const order: Order = {
     account: asAccountId(maker),
-    seriesId: asSeriesId(seriesId),
+    seriesId: asSeriesId(id),
     size,
     priceWad: 10n * WAD,
     taker: 0n,
@@ -233,3 +233,11 @@ await trace("market.fill, opening both positions", () => fill());
 await trace("market.fill, adding to both positions", () => fill());
 // Both sides reducing: each is valued before and after (the margin gate's four valuations).
 await trace("market.fill, reducing both positions", () => fill(WAD));
+// The same two accounts open a second series of the same underlying: neither account, nor the
+// underlying's open interest, is a fresh slot any more (the first fill paid those three).
+const second = { ...series, strikeWad: 1_600n * WAD };
+await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([second]) });
+const secondId = (BigInt(second.underlyingIndex) << 169n) | (BigInt(second.expiry) << 129n) | second.strikeWad;
+await trace("market.fill, opening both positions, accounts and underlying that traded before", () =>
+  fill(-WAD, secondId),
+);

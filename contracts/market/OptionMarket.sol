@@ -56,6 +56,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     uint256 private constant BALANCE_MASK = (1 << 248) - 1;
     /// @dev One open series in an account word's count bits (`_accounts`: the count from bit 128).
     uint256 private constant ONE_OPEN = 1 << 128;
+    /// @dev Most open series per account (`_openSeries`).
+    uint256 private constant MAX_OPEN = 128;
 
     ICollateralVault public immutable vault;
     IMarginEngine public immutable engine;
@@ -80,15 +82,18 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// `openInterest`), so the fill that checks it exists has read its open interest too.
     mapping(SeriesId seriesId => uint256) private _series;
     /// @dev A position's word, 0 when flat: the signed balance in the low 248 bits (`BALANCE_MASK`) and
-    /// the series' place in `_openSeries[account]` plus one in the top 8 (a position limit is at most
-    /// `MarginEngine.MAX_CROSS_POSITIONS`, 128). Opening a position writes this word, the account's
-    /// word and one entry of its list; a separate index would be a fourth fresh slot.
+    /// the series' place in `_openSeries[account]` plus one in the top 8 (at most `MAX_OPEN`, 128).
+    /// Opening a position writes this word, the account's word and one entry of its list; a separate
+    /// index would be a fourth fresh slot.
     mapping(AccountId account => mapping(SeriesId seriesId => uint256)) private _positions;
     /// @dev An account's word, written by every position change: `accountNonce` in the low 128 bits,
     /// the number of open series from bit 128 (one slot where a nonce and an array length were two).
     mapping(AccountId account => uint256) private _accounts;
-    /// @dev An account's open series at places 0 .. count − 1 (swap-and-pop; order not meaningful).
-    mapping(AccountId account => mapping(uint256 place => SeriesId)) private _openSeries;
+    /// @dev An account's open series at places 0 .. count − 1 (swap-and-pop; order not meaningful): a
+    /// fixed array, so its entries are consecutive slots from one hash, as a dynamic array's, with
+    /// no length slot (the count is in `_accounts`). `MAX_OPEN` is `MarginEngine.MAX_CROSS_POSITIONS`,
+    /// the largest position limit the engine gives (PORTFOLIO's cap is at most 48).
+    mapping(AccountId account => SeriesId[MAX_OPEN]) private _openSeries;
 
     /// @dev One account's side of a fill, as the margin gate judges it (`docs/margin-gate.md`):
     /// what the fill does to it and, when reducing, its state before.
@@ -738,6 +743,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         uint256 count = accountWord >> 128;
         // The limit is risk policy, set by the account's margin mode on the engine's side.
         uint256 limit = engine.positionLimitOf(account);
+        // The engine's limits are at most MAX_OPEN; the list could hold no more.
+        if (limit > MAX_OPEN) limit = MAX_OPEN;
         if (count >= limit) revert MarketTooManyPositions(account, limit);
         _openSeries[account][count] = seriesId;
         return (accountWord + ONE_OPEN, count + 1);
@@ -746,7 +753,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @dev Removes the series at `place` (plus one) from the account's list by moving the last
     /// entry into it (swap-and-pop keeps removal O(1)); returns the account word with the count lowered.
     function _close(AccountId account, uint256 place, uint256 accountWord) private returns (uint256) {
-        mapping(uint256 => SeriesId) storage open = _openSeries[account];
+        SeriesId[MAX_OPEN] storage open = _openSeries[account];
         uint256 last = (accountWord >> 128) - 1;
         if (place - 1 != last) {
             SeriesId moved = open[last];
@@ -760,9 +767,22 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
 
     /// @dev The account's open series, in list order.
     function _openSeriesOf(AccountId account) private view returns (SeriesId[] memory seriesIds) {
-        mapping(uint256 => SeriesId) storage open = _openSeries[account];
-        seriesIds = new SeriesId[](_accounts[account] >> 128);
-        for (uint256 i; i < seriesIds.length; ++i) seriesIds[i] = open[i];
+        SeriesId[MAX_OPEN] storage open = _openSeries[account];
+        uint256 count = _accounts[account] >> 128;
+        seriesIds = new SeriesId[](count);
+        // A plain copy of `count` consecutive slots into the array just allocated: count ≤ MAX_OPEN
+        // (`_open` never writes past it), so neither side needs the compiler's bounds checks.
+        assembly ("memory-safe") {
+            let base := open.slot
+            let out := add(seriesIds, 0x20)
+            for {
+                let i := 0
+            } lt(i, count) {
+                i := add(i, 1)
+            } {
+                mstore(add(out, shl(5, i)), sload(add(base, i)))
+            }
+        }
     }
 
     /// @dev The signed balance of a position.
