@@ -56,7 +56,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     uint256 private constant BALANCE_MASK = (1 << 248) - 1;
     /// @dev One open series in an account word's count bits (`_accounts`: the count from bit 128).
     uint256 private constant ONE_OPEN = 1 << 128;
-    /// @dev Most open series per account (`_openSeries`).
+    /// @dev Most open series per account (`_openSeries`). A place plus one is kept in a position word's
+    /// top 8 bits, so this must stay at most 255 (`PositionBook.t.sol` asserts it against the engine).
     uint256 private constant MAX_OPEN = 128;
 
     ICollateralVault public immutable vault;
@@ -575,8 +576,10 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             return state;
         }
         state.cash = vault.cashOf(account);
-        SeriesId[] memory open = _openSeriesOf(account);
-        for (uint256 i; i < open.length; ++i) {
+        // Read the list in place and stop at the first short (a copy would read every entry).
+        SeriesId[MAX_OPEN] storage open = _openSeries[account];
+        uint256 count = _accounts[account] >> 128;
+        for (uint256 i; i < count; ++i) {
             if (_balance(account, open[i]) < 0) {
                 state.holdsShort = true;
                 break;

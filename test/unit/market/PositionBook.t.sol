@@ -76,23 +76,31 @@ contract PositionBookTest is MarketFixture {
         _checkAgainstModel();
     }
 
-    /// @dev The largest fills either way keep their sign and size in the packed word.
+    /// @dev The largest fills either way keep their sign and size in the packed word, with the real
+    /// engine's IM check: the maker posts 9e11 USDC and sells a 3,000 call with ETH at 1e-8 USD, so
+    /// a short of 2 × MAX_AMOUNT needs little margin.
     function test_extremeBalancesRoundTrip() public {
+        _fundAndDeposit(maker, makerAccount, usdc, 900_000_000_000e6);
+        SeriesId id = market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, 3000e18));
+        _setPrice(ethUsd, 1);
         uint256 size = market.MAX_AMOUNT();
-        IOptionMarket.Order memory order = _order(makerAccount, ids[0], -int256(size), 0);
-        // No vault can hold the margin of a short this size (cash is capped far below it), so the
-        // engine's IM check is mocked to pass: this test is about the position word only.
-        vm.mockCall(address(engine), abi.encodeWithSelector(engine.checkInitialMargin.selector), "");
+        IOptionMarket.Order memory order = _order(makerAccount, id, -int256(size), 0);
         _fill(order, size);
-        assertEq(market.positionOf(makerAccount, ids[0]), -int256(size));
-        assertEq(market.positionOf(takerAccount, ids[0]), int256(size));
-        assertEq(market.openInterest(ids[0]), size);
+        assertEq(market.positionOf(makerAccount, id), -int256(size));
+        assertEq(market.positionOf(takerAccount, id), int256(size));
+        assertEq(market.openInterest(id), size);
         order.nonce = 1;
         _fill(order, size);
-        assertEq(market.positionOf(makerAccount, ids[0]), -2 * int256(size));
-        assertEq(market.openInterest(ids[0]), 2 * size);
+        assertEq(market.positionOf(makerAccount, id), -2 * int256(size));
+        assertEq(market.openInterest(id), 2 * size);
         (, int256[] memory balances) = market.positionsOf(makerAccount);
         assertEq(balances[0], -2 * int256(size));
+    }
+
+    /// @dev A place plus one lives in a position word's top 8 bits: the engine's largest position
+    /// limit (the market's list size) must fit.
+    function test_positionLimitFitsThePlaceBits() public view {
+        assertLe(engine.MAX_CROSS_POSITIONS(), 255);
     }
 
     /// @dev A series' word: no series reads as not existing with no open interest; a new one exists
