@@ -12,7 +12,7 @@ interface IChainlinkOracle is IPledgeOracle {
     /// @param maxAge The largest accepted `block.timestamp - updatedAt`, seconds
     /// (the feed's heartbeat plus slack).
     /// @param minAnswerWad Lowest accepted answer after normalisation to 18 decimals
-    /// (0 = no lower bound beyond `> 0`).
+    /// (0 = no lower bound beyond `> 0`); at most 2^128 − 1, like `maxAnswerWad` (stored in one slot).
     /// @param maxAnswerWad Highest accepted answer after normalisation (0 = none).
     struct FeedConfig {
         address aggregator;

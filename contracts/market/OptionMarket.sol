@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -27,7 +27,10 @@ import {MarketLimits, MarketLimitsState} from "./MarketLimits.sol";
 /// @notice Series, signed positions and settlement of EIP-712 signed orders. Value moves
 /// in the vault (which must grant this contract MODULE_ROLE); every touched account then
 /// passes the margin gate described in `docs/margin-gate.md`.
-contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausable, ReentrancyGuard, EIP712 {
+/// @dev The reentrancy guard is transient (EIP-1153). The position book is packed so that opening a
+/// position writes three words (`_positions`, `_accounts`, `_openSeries`) and adding to one writes two:
+/// see `docs/performance.md`, "`market.fill`".
+contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
     uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
     /// @notice Highest taker fee, as a share of the premium (1 %).
@@ -49,6 +52,13 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     );
 
     uint256 private constant WAD = 1e18;
+    /// @dev A position word's balance bits (`_positions`): the low 248.
+    uint256 private constant BALANCE_MASK = (1 << 248) - 1;
+    /// @dev One open series in an account word's count bits (`_accounts`: the count from bit 128).
+    uint256 private constant ONE_OPEN = 1 << 128;
+    /// @dev Most open series per account (`_openSeries`). A place plus one is kept in a position word's
+    /// top 8 bits, so this must stay at most 255 (`PositionBook.t.sol` asserts it against the engine).
+    uint256 private constant MAX_OPEN = 128;
 
     ICollateralVault public immutable vault;
     IMarginEngine public immutable engine;
@@ -59,15 +69,9 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     address private immutable _limits;
 
     /// @inheritdoc IOptionMarket
-    mapping(SeriesId seriesId => bool) public seriesExists;
-    /// @inheritdoc IOptionMarket
-    mapping(SeriesId seriesId => uint256) public openInterest;
-    /// @inheritdoc IOptionMarket
     mapping(bytes32 orderHash => uint256) public filled;
     /// @inheritdoc IOptionMarket
     mapping(AccountId account => uint256) public minNonce;
-    /// @inheritdoc IOptionMarket
-    mapping(AccountId account => uint256) public accountNonce;
     /// @inheritdoc IOptionMarket
     AccountId public immutable settlementAccount;
     /// @inheritdoc IOptionMarket
@@ -75,10 +79,22 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @inheritdoc IOptionMarket
     IAccountHook public accountHook;
 
-    mapping(AccountId account => mapping(SeriesId seriesId => int256)) private _positions;
-    mapping(AccountId account => SeriesId[]) private _openSeries;
-    /// @dev Position in `_openSeries[account]` plus one; 0 = not open.
-    mapping(AccountId account => mapping(SeriesId seriesId => uint256)) private _openIndex;
+    /// @dev A series' word: 0 while it does not exist, then its open interest plus one (`seriesExists`,
+    /// `openInterest`), so the fill that checks it exists has read its open interest too.
+    mapping(SeriesId seriesId => uint256) private _series;
+    /// @dev A position's word, 0 when flat: the signed balance in the low 248 bits (`BALANCE_MASK`) and
+    /// the series' place in `_openSeries[account]` plus one in the top 8 (at most `MAX_OPEN`, 128).
+    /// Opening a position writes this word, the account's word and one entry of its list; a separate
+    /// index would be a fourth fresh slot.
+    mapping(AccountId account => mapping(SeriesId seriesId => uint256)) private _positions;
+    /// @dev An account's word, written by every position change: `accountNonce` in the low 128 bits,
+    /// the number of open series from bit 128 (one slot where a nonce and an array length were two).
+    mapping(AccountId account => uint256) private _accounts;
+    /// @dev An account's open series at places 0 .. count − 1 (swap-and-pop; order not meaningful): a
+    /// fixed array, so its entries are consecutive slots from one hash, as a dynamic array's, with
+    /// no length slot (the count is in `_accounts`). `MAX_OPEN` is `MarginEngine.MAX_CROSS_POSITIONS`,
+    /// the largest position limit the engine gives (PORTFOLIO's cap is at most 48).
+    mapping(AccountId account => SeriesId[MAX_OPEN]) private _openSeries;
 
     /// @dev One account's side of a fill, as the margin gate judges it (`docs/margin-gate.md`):
     /// what the fill does to it and, when reducing, its state before.
@@ -108,7 +124,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @inheritdoc IOptionMarket
     function createSeries(SeriesLib.Series calldata series) external nonReentrant returns (SeriesId seriesId) {
         seriesId = SeriesLib.id(series);
-        if (seriesExists[seriesId]) return seriesId;
+        if (_series[seriesId] != 0) return seriesId;
 
         uint16 index = series.underlyingIndex;
         _checkListed(index);
@@ -120,7 +136,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             expiry % 1 days != EXPIRY_TIME_OF_DAY
         ) revert MarketInvalidExpiry(expiry);
 
-        seriesExists[seriesId] = true;
+        _series[seriesId] = 1; // exists, open interest 0
         emit SeriesCreated(seriesId, index, expiry, series.strikeWad, series.isCall);
     }
 
@@ -146,7 +162,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
 
         // Effects. fillSize ≤ remaining was checked, so this cannot overflow the order size.
         filled[hash] += fillSize;
-        uint256 openInterestBefore = openInterest[order.seriesId];
+        uint256 openInterestBefore = openInterest(order.seriesId);
         _applyDelta(maker.account, order.seriesId, makerDelta);
         _applyDelta(taker.account, order.seriesId, -makerDelta);
         _checkOpenInterestCaps(order.seriesId, openInterestBefore);
@@ -225,10 +241,10 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             int256 amount = amounts[i];
             if (amount == 0) revert MarketZeroAmount();
             if (SignedMath.abs(amount) > MAX_AMOUNT) revert MarketAmountTooLarge(SignedMath.abs(amount));
-            int256 held = _positions[from][seriesId];
+            int256 held = _balance(from, seriesId);
             if (!MarginGate.isReducing(held, -amount)) revert MarketInsufficientPosition(from, seriesId, held, amount);
             _checkSeriesLive(seriesId);
-            int256 received = _positions[to][seriesId];
+            int256 received = _balance(to, seriesId);
             if (!MarginGate.isReducing(received, amount)) target.reducing = false;
             if (amount > 0) source.givesUpLong = true;
             if (amount < 0 && received > 0) target.givesUpLong = true;
@@ -284,10 +300,10 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         // The fee account never holds positions, so it can never be made a bidder.
         _checkNotFeeAccount(to);
         // Copy first: moving a whole position removes it from the open list being read.
-        seriesIds = _openSeries[from];
+        seriesIds = _openSeriesOf(from);
         amounts = new int256[](seriesIds.length);
         for (uint256 i; i < seriesIds.length; ++i) {
-            int256 held = _positions[from][seriesIds[i]];
+            int256 held = _balance(from, seriesIds[i]);
             // Truncation toward zero leaves any rounding remainder with `from`.
             int256 amount = fractionWad == WAD ? held : (held * int256(fractionWad)) / int256(WAD);
             amounts[i] = amount;
@@ -307,7 +323,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     ) external onlyRole(Roles.MODULE_ROLE) {
         if (from == to) revert MarketSelfTransfer(from);
         _checkNotFeeAccount(to);
-        int256 held = _positions[from][seriesId];
+        int256 held = _balance(from, seriesId);
         // `isReducing` refuses a zero amount, a sign change and more than `from` holds.
         if (!MarginGate.isReducing(held, -amount)) revert MarketInsufficientPosition(from, seriesId, held, amount);
         _checkSeriesLive(seriesId);
@@ -343,7 +359,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         if (
             !newFeeAccount.isZero() &&
             (newFeeAccount == settlementAccount ||
-                _openSeries[newFeeAccount].length != 0 ||
+                _accounts[newFeeAccount] >= ONE_OPEN ||
                 vault.cashOf(newFeeAccount) < 0)
         ) revert MarketInvalidFeeAccount(newFeeAccount);
         feeAccount = newFeeAccount;
@@ -364,18 +380,34 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
 
     /// @inheritdoc IOptionMarket
     function positionOf(AccountId account, SeriesId seriesId) external view returns (int256) {
-        return _positions[account][seriesId];
+        return _balance(account, seriesId);
     }
 
     /// @inheritdoc IOptionMarket
     function positionsOf(
         AccountId account
     ) external view returns (SeriesId[] memory seriesIds, int256[] memory balances) {
-        seriesIds = _openSeries[account];
+        seriesIds = _openSeriesOf(account);
         balances = new int256[](seriesIds.length);
         for (uint256 i; i < seriesIds.length; ++i) {
-            balances[i] = _positions[account][seriesIds[i]];
+            balances[i] = _balance(account, seriesIds[i]);
         }
+    }
+
+    /// @inheritdoc IOptionMarket
+    function seriesExists(SeriesId seriesId) external view returns (bool) {
+        return _series[seriesId] != 0;
+    }
+
+    /// @inheritdoc IOptionMarket
+    function openInterest(SeriesId seriesId) public view returns (uint256) {
+        uint256 word = _series[seriesId];
+        return word == 0 ? 0 : word - 1;
+    }
+
+    /// @inheritdoc IOptionMarket
+    function accountNonce(AccountId account) external view returns (uint256) {
+        return uint128(_accounts[account]);
     }
 
     /// @inheritdoc IOptionMarket
@@ -424,7 +456,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
 
     /// @dev The expiry of an existing series that has expired, or a specific revert.
     function _checkExpired(SeriesId seriesId) private view returns (uint256 expiry) {
-        if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
+        if (_series[seriesId] == 0) revert MarketSeriesNotFound(seriesId);
         expiry = SeriesLib.expiryOf(seriesId);
         if (block.timestamp < expiry) revert MarketSeriesNotExpired(seriesId, expiry);
     }
@@ -440,7 +472,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @dev Closes a position at `priceWad`; longs receive rounded down, shorts pay rounded up,
     /// so the settlement account never pays out more than it takes in over a series.
     function _settle(AccountId account, SeriesId seriesId, uint256 priceWad) private returns (int256 payoff) {
-        int256 balance = _positions[account][seriesId];
+        int256 balance = _balance(account, seriesId);
         uint256 strike = SeriesLib.strikeOf(seriesId);
         uint256 intrinsic =
             SeriesLib.isCallOf(seriesId)
@@ -494,7 +526,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     }
 
     function _checkSeriesLive(SeriesId seriesId) private view {
-        if (!seriesExists[seriesId]) revert MarketSeriesNotFound(seriesId);
+        if (_series[seriesId] == 0) revert MarketSeriesNotFound(seriesId);
         uint256 expiry = SeriesLib.expiryOf(seriesId);
         if (block.timestamp >= expiry) revert MarketSeriesExpired(seriesId, expiry);
     }
@@ -511,7 +543,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @dev One side of a fill: reducing when the position moves toward zero without crossing
     /// it, then giving up a long when that position is a long. Only a reducing side is read before.
     function _side(AccountId account, SeriesId seriesId, int256 delta) private view returns (Side memory side) {
-        int256 held = _positions[account][seriesId];
+        int256 held = _balance(account, seriesId);
         side.account = account;
         side.change.reducing = MarginGate.isReducing(held, delta);
         side.change.givesUpLong = side.change.reducing && held > 0;
@@ -544,9 +576,11 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             return state;
         }
         state.cash = vault.cashOf(account);
-        SeriesId[] storage open = _openSeries[account];
-        for (uint256 i; i < open.length; ++i) {
-            if (_positions[account][open[i]] < 0) {
+        // Read the list in place and stop at the first short (a copy would read every entry).
+        SeriesId[MAX_OPEN] storage open = _openSeries[account];
+        uint256 count = _accounts[account] >> 128;
+        for (uint256 i; i < count; ++i) {
+            if (_balance(account, open[i]) < 0) {
                 state.holdsShort = true;
                 break;
             }
@@ -636,19 +670,28 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         return Math.mulDiv(premium, feeWad, WAD, Math.Rounding.Ceil);
     }
 
-    /// @dev Adds `delta` to a position, keeping the open-series list, caps and open interest in step.
+    /// @dev Adds `delta` to a position, keeping the open-series list, caps and open interest in step:
+    /// the position's word, the account's word (nonce and count) and, when it opens or closes, one
+    /// list entry (and the moved entry's word), each written once.
     function _applyDelta(AccountId account, SeriesId seriesId, int256 delta) private {
-        int256 before = _positions[account][seriesId];
+        uint256 word = _positions[account][seriesId];
+        int256 before = _balanceOf(word);
         int256 balance = before + delta;
-        _positions[account][seriesId] = balance;
-        ++accountNonce[account];
-        if (before == 0) _open(account, seriesId);
-        else if (balance == 0) _close(account, seriesId);
+        // Unreachable in practice: a balance sums amounts of at most MAX_AMOUNT (2^127) each.
+        if (balance != int248(balance)) revert MarketAmountTooLarge(SignedMath.abs(balance));
+        // The nonce is the low 128 bits: one per position change, it never reaches the count's.
+        uint256 accountWord = _accounts[account] + 1;
+        uint256 place = word >> 248;
+        if (before == 0) (accountWord, place) = _open(account, seriesId, accountWord);
+        else if (balance == 0) (accountWord, place) = (_close(account, place, accountWord), 0);
+        _accounts[account] = accountWord;
+        _positions[account][seriesId] = balance == 0 ? 0 : (place << 248) | uint256(uint248(int248(balance)));
         // Open interest is Σ longs: add the new long part, remove the old one.
         uint256 longBefore = before > 0 ? uint256(before) : 0;
         uint256 longAfter = balance > 0 ? uint256(balance) : 0;
         if (longAfter != longBefore) {
-            openInterest[seriesId] = openInterest[seriesId] + longAfter - longBefore;
+            // The series exists (every caller checked it or holds it): its word is open interest + 1.
+            _series[seriesId] = _series[seriesId] + longAfter - longBefore;
             // The underlying counts unretired series only. A live series is never retired, so a
             // fill reads no flag (the expiry is in the id); only expired series pay the read.
             if (block.timestamp < SeriesLib.expiryOf(seriesId) || !_seriesRetired[seriesId]) {
@@ -664,7 +707,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// (which move existing contracts) and settlement never raise it, so exits never meet a cap.
     /// The room named is the cap less the open interest before the fill (0 when already above).
     function _checkOpenInterestCaps(SeriesId seriesId, uint256 before) private view {
-        uint256 seriesOpenInterest = openInterest[seriesId];
+        uint256 seriesOpenInterest = openInterest(seriesId);
         if (seriesOpenInterest <= before) return;
         uint16 u = SeriesLib.underlyingIndexOf(seriesId);
         OpenInterestCaps memory caps = _openInterestCaps[u];
@@ -697,24 +740,61 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         }
     }
 
-    function _open(AccountId account, SeriesId seriesId) private {
-        SeriesId[] storage open = _openSeries[account];
-        uint256 count = open.length;
+    /// @dev Appends `seriesId` to the account's list; returns the account word with the count raised
+    /// and the series' place plus one.
+    function _open(AccountId account, SeriesId seriesId, uint256 accountWord) private returns (uint256, uint256 place) {
+        uint256 count = accountWord >> 128;
         // The limit is risk policy, set by the account's margin mode on the engine's side.
         uint256 limit = engine.positionLimitOf(account);
+        // The engine's limits are at most MAX_OPEN; the list could hold no more.
+        if (limit > MAX_OPEN) limit = MAX_OPEN;
         if (count >= limit) revert MarketTooManyPositions(account, limit);
-        open.push(seriesId);
-        _openIndex[account][seriesId] = count + 1;
+        _openSeries[account][count] = seriesId;
+        return (accountWord + ONE_OPEN, count + 1);
     }
 
-    function _close(AccountId account, SeriesId seriesId) private {
-        SeriesId[] storage open = _openSeries[account];
-        uint256 index = _openIndex[account][seriesId] - 1;
-        SeriesId last = open[open.length - 1];
-        // Swap-and-pop keeps removal O(1); order of open series is not meaningful.
-        open[index] = last;
-        _openIndex[account][last] = index + 1;
-        open.pop();
-        delete _openIndex[account][seriesId];
+    /// @dev Removes the series at `place` (plus one) from the account's list by moving the last
+    /// entry into it (swap-and-pop keeps removal O(1)); returns the account word with the count lowered.
+    function _close(AccountId account, uint256 place, uint256 accountWord) private returns (uint256) {
+        SeriesId[MAX_OPEN] storage open = _openSeries[account];
+        uint256 last = (accountWord >> 128) - 1;
+        if (place - 1 != last) {
+            SeriesId moved = open[last];
+            open[place - 1] = moved;
+            uint256 movedWord = _positions[account][moved];
+            _positions[account][moved] = (movedWord & BALANCE_MASK) | (place << 248);
+        }
+        open[last] = SeriesId.wrap(0);
+        return accountWord - ONE_OPEN;
+    }
+
+    /// @dev The account's open series, in list order.
+    function _openSeriesOf(AccountId account) private view returns (SeriesId[] memory seriesIds) {
+        SeriesId[MAX_OPEN] storage open = _openSeries[account];
+        uint256 count = _accounts[account] >> 128;
+        seriesIds = new SeriesId[](count);
+        // A plain copy of `count` consecutive slots into the array just allocated: count ≤ MAX_OPEN
+        // (`_open` never writes past it), so neither side needs the compiler's bounds checks.
+        assembly ("memory-safe") {
+            let base := open.slot
+            let out := add(seriesIds, 0x20)
+            for {
+                let i := 0
+            } lt(i, count) {
+                i := add(i, 1)
+            } {
+                mstore(add(out, shl(5, i)), sload(add(base, i)))
+            }
+        }
+    }
+
+    /// @dev The signed balance of a position.
+    function _balance(AccountId account, SeriesId seriesId) private view returns (int256) {
+        return _balanceOf(_positions[account][seriesId]);
+    }
+
+    /// @dev The signed balance in a position word: its low 248 bits, sign-extended.
+    function _balanceOf(uint256 word) private pure returns (int256) {
+        return int256(int248(uint248(word)));
     }
 }

@@ -36,12 +36,13 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
 
     /// @dev A feed as stored: the config plus its `decimals()`, cached at set time so that every
     /// read saves a call. Chainlink keeps a proxy's decimals fixed; re-set the feed if one changes.
+    /// Two slots, both read by every price read: the bounds are 128 bits each (`_checkedFeed`).
     struct Feed {
         address aggregator;
         uint32 maxAge;
         uint8 decimals;
-        uint256 minAnswerWad;
-        uint256 maxAnswerWad;
+        uint128 minAnswerWad;
+        uint128 maxAnswerWad;
     }
 
     /// @inheritdoc IChainlinkOracle
@@ -190,6 +191,8 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
             config.aggregator == address(0) ||
             config.maxAge < MIN_MAX_AGE ||
             config.maxAge > MAX_MAX_AGE ||
+            config.minAnswerWad > type(uint128).max ||
+            config.maxAnswerWad > type(uint128).max ||
             (config.minAnswerWad != 0 && config.maxAnswerWad != 0 && config.minAnswerWad > config.maxAnswerWad)
         ) revert OracleInvalidFeedConfig(asset);
 
@@ -204,8 +207,8 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
                 aggregator: config.aggregator,
                 maxAge: config.maxAge,
                 decimals: uint8(decimals),
-                minAnswerWad: config.minAnswerWad,
-                maxAnswerWad: config.maxAnswerWad
+                minAnswerWad: uint128(config.minAnswerWad),
+                maxAnswerWad: uint128(config.maxAnswerWad)
             });
     }
 

@@ -28,6 +28,8 @@ const MIN_SETTLEMENT_DELAY = 60;
 const MAX_SETTLEMENT_DELAY = 2 * 86_400;
 const MAX_SETTLEMENT_FALLBACK_WAIT = 7 * 86_400;
 const MAX_HAIRCUT = parseUnits("0.9", 18);
+/** ChainlinkOracle's largest feed bound, WAD: each is stored in 128 bits. */
+const MAX_FEED_BOUND = 2n ** 128n - 1n;
 const MAX_COLLATERAL_ASSETS = 8;
 const MAX_RISK_PARAM = parseUnits("0.5", 18);
 const MIN_MM_PARAM = parseUnits("0.01", 18);
@@ -239,6 +241,9 @@ export function checkParameters(json: unknown, file = "parameters"): DeployParam
       );
     } else if (Number(result.min) > Number(result.max)) {
       problems.add(where, `min ${result.min} is above max ${result.max}`);
+    } else if (parseUnits(result.max, 18) > MAX_FEED_BOUND) {
+      // ChainlinkOracle keeps each bound in 128 bits and refuses a larger one (OracleInvalidFeedConfig).
+      problems.add(`${where}.max`, `${result.max} is above the oracle's largest bound (2^128 − 1 in WAD)`);
     }
     return result;
   };

@@ -203,4 +203,11 @@ describe("review: parameters that pass validation but deploy something unsafe", 
       );
     assert.equal(accepted, false, "WETH would be valued at 0.05 USD, with no bound to stop it");
   });
+  it("a feed bound above the oracle's 128-bit ceiling is refused before anything is sent", async () => {
+    const file = structuredClone(scene.parameters);
+    const spot = file.collateral[0]!.spotFeed as { max: string };
+    // 4e20 USD is 4e38 in WAD, above 2^128 − 1 (about 3.4e38): ChainlinkOracle would revert setSpotFeed.
+    spot.max = "400000000000000000000";
+    assert.throws(() => checkParameters(file), /largest bound/);
+  });
 });

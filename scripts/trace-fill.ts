@@ -1,0 +1,243 @@
+import { network } from "hardhat";
+import { type Hash, parseUnits } from "viem";
+
+import { deployPledge } from "../deploy/deployPledge.js";
+import {
+  accountId,
+  asAccountId,
+  asSeriesId,
+  expiryAfter,
+  type Order,
+  orderDomain,
+  orderTypes,
+} from "../packages/sdk/src/index.js";
+
+/**
+ * `npx hardhat run scripts/trace-fill.ts`: where a fill's gas goes, for the breakdown in
+ * docs/performance.md ("Where the gas goes"). Replays the bench's first fill (scripts/bench.ts:
+ * the same deployment, funding, series and order; the maker sells one contract to a taker, both
+ * open a position) and prints, from `debug_traceTransaction`, the call tree with each frame's
+ * gas (inclusive, and its own: what is left once its calls, storage and events are taken out),
+ * storage reads (cold / warm) and writes, events, the storage slots read more than once and the
+ * external calls made more than once with the same target. Gas is deterministic; nothing is timed.
+ */
+interface StructLog {
+  op: string;
+  gas: number;
+  gasCost: number;
+  depth: number;
+  stack?: string[];
+}
+
+interface Frame {
+  to: string;
+  /** The contract whose storage this frame reads (the caller's for a DELEGATECALL). */
+  storage: string;
+  op: string;
+  depth: number;
+  inclusive: number;
+  coldSloads: number;
+  warmSloads: number;
+  sloadGas: number;
+  sstores: number;
+  sstoreGas: number;
+  tstoreGas: number;
+  logs: number;
+  logGas: number;
+  /** Gas of the CALL opcodes themselves plus what the callees used. */
+  callGas: number;
+  children: Frame[];
+}
+
+const WAD = 10n ** 18n;
+const DAY = 86_400n;
+const connection = await network.create();
+const { contracts } = await deployPledge(connection, { writeBook: false });
+const { vault, market, engine, oracle, usdc, liquidator, ethUsd, ethVol, btcUsd, btcVol, weth, wbtc } = contracts;
+const publicClient = await connection.viem.getPublicClient();
+const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
+if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
+const chainId = await publicClient.getChainId();
+const names: Record<string, string> = {
+  [vault.address.toLowerCase()]: "vault",
+  [market.address.toLowerCase()]: "market",
+  [engine.address.toLowerCase()]: "engine",
+  [oracle.address.toLowerCase()]: "oracle",
+  [usdc.address.toLowerCase()]: "usdc",
+  [liquidator.address.toLowerCase()]: "liquidator (hook)",
+  [ethUsd.address.toLowerCase()]: "ETH/USD feed",
+  [ethVol.address.toLowerCase()]: "ETH vol feed",
+  [btcUsd.address.toLowerCase()]: "BTC/USD feed",
+  [btcVol.address.toLowerCase()]: "BTC vol feed",
+  [weth.address.toLowerCase()]: "weth",
+  [wbtc.address.toLowerCase()]: "wbtc",
+  [(await engine.read.portfolioManager()).toLowerCase()]: "portfolio manager",
+  ["0x0000000000000000000000000000000000000001"]: "ecrecover",
+};
+const nameOf = (address: string): string => names[address] ?? address;
+const CALLS = /^(CALL|STATICCALL|DELEGATECALL|CALLCODE)$/;
+
+function newFrame(to: string, storage: string, op: string, depth: number): Frame {
+  return {
+    to,
+    storage,
+    op,
+    depth,
+    inclusive: 0,
+    coldSloads: 0,
+    warmSloads: 0,
+    sloadGas: 0,
+    sstores: 0,
+    sstoreGas: 0,
+    tstoreGas: 0,
+    logs: 0,
+    logGas: 0,
+    callGas: 0,
+    children: [],
+  };
+}
+
+/** Builds the call tree, and counts every (contract, slot) read. */
+function buildTree(logs: StructLog[], root: Frame, reads: Map<string, number>): void {
+  const stack: Frame[] = [root];
+  logs.forEach((log, i) => {
+    const frame = stack[stack.length - 1]!;
+    const s = log.stack ?? [];
+    const top = s[s.length - 1] ?? "";
+    if (log.op === "SLOAD") {
+      if (log.gasCost >= 2100) frame.coldSloads++;
+      else frame.warmSloads++;
+      frame.sloadGas += log.gasCost;
+      const key = `${nameOf(frame.storage)} slot ${top}`;
+      reads.set(key, (reads.get(key) ?? 0) + 1);
+    } else if (log.op === "SSTORE") {
+      frame.sstores++;
+      frame.sstoreGas += log.gasCost;
+    } else if (log.op === "TSTORE" || log.op === "TLOAD") {
+      frame.tstoreGas += log.gasCost;
+    } else if (log.op.startsWith("LOG")) {
+      frame.logs++;
+      frame.logGas += log.gasCost;
+    } else if (CALLS.test(log.op)) {
+      const to = `0x${(s[s.length - 2] ?? "").replace(/^0x/, "").padStart(40, "0").slice(-40)}`;
+      let j = i + 1;
+      while (j < logs.length && logs[j]!.depth !== log.depth) j++;
+      const inclusive = log.gas - (logs[j]?.gas ?? 0);
+      const child = newFrame(to, log.op === "DELEGATECALL" ? frame.storage : to, log.op, log.depth + 1);
+      child.inclusive = inclusive;
+      frame.callGas += inclusive;
+      frame.children.push(child);
+      // A call into code opens a frame at the next depth; a precompile or an empty account does not.
+      if (logs[i + 1]?.depth === log.depth + 1) stack.push(child);
+    }
+    const next = logs[i + 1];
+    if (next && next.depth < log.depth) stack.pop();
+  });
+}
+
+function own(frame: Frame): number {
+  return frame.inclusive - frame.callGas - frame.sloadGas - frame.sstoreGas - frame.logGas - frame.tstoreGas;
+}
+
+function print(frame: Frame, indent: string): void {
+  const parts = [
+    `${frame.inclusive}`,
+    frame.coldSloads + frame.warmSloads
+      ? `sload ${frame.coldSloads} cold + ${frame.warmSloads} warm = ${frame.sloadGas}`
+      : "",
+    frame.sstores ? `sstore ${frame.sstores} = ${frame.sstoreGas}` : "",
+    frame.logs ? `log ${frame.logs} = ${frame.logGas}` : "",
+    frame.tstoreGas ? `transient ${frame.tstoreGas}` : "",
+    `own ${own(frame)}`,
+  ].filter(Boolean);
+  console.log(`${indent}${frame.op} ${nameOf(frame.to)}: ${parts.join(", ")}`);
+  for (const child of frame.children) print(child, `${indent}  `);
+}
+
+async function trace(name: string, send: () => Promise<Hash>): Promise<void> {
+  const hash = await send();
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`${name} reverted`);
+  const { structLogs: logs } = (await connection.provider.request({
+    method: "debug_traceTransaction",
+    params: [hash, { disableMemory: true, disableStorage: true }],
+  })) as { structLogs: StructLog[] };
+  const start = logs[0]?.gas ?? 0;
+  const tx = await publicClient.getTransaction({ hash });
+  const input = Buffer.from(tx.input.slice(2), "hex");
+  const intrinsic = 21_000 + input.reduce((sum, byte) => sum + (byte === 0 ? 4 : 16), 0);
+  const execution = start - (logs[logs.length - 1]?.gas ?? 0);
+  const root = newFrame(market.address.toLowerCase(), market.address.toLowerCase(), "TX", 1);
+  root.inclusive = start - (logs[logs.length - 1]?.gas ?? 0) + (logs[logs.length - 1]?.gasCost ?? 0);
+  const reads = new Map<string, number>();
+  buildTree(logs, root, reads);
+  console.log(
+    `\n== ${name}: ${receipt.gasUsed} gas = intrinsic ${intrinsic} (21,000 + ${input.length} bytes of calldata)` +
+      ` + execution ${execution} − refund ${intrinsic + execution - Number(receipt.gasUsed)}`,
+  );
+  print(root, "  ");
+  console.log("  storage slots read more than once:");
+  for (const [key, count] of reads) if (count > 1) console.log(`    ${count}× ${key}`);
+  const calls = new Map<string, { count: number; gas: number }>();
+  const walk = (frame: Frame, path: string): void => {
+    for (const child of frame.children) {
+      const key = `${path} -> ${nameOf(child.to)}`;
+      const entry = calls.get(key) ?? { count: 0, gas: 0 };
+      entry.count++;
+      entry.gas += child.inclusive;
+      calls.set(key, entry);
+      walk(child, nameOf(child.to));
+    }
+  };
+  walk(root, "market");
+  console.log("  calls by caller -> callee (count, total inclusive gas):");
+  for (const [key, { count, gas }] of calls) console.log(`    ${count}× ${key}: ${gas}`);
+}
+
+// The bench's set-up, step for step (scripts/bench.ts, "trading").
+const trader = makerWallet.account.address;
+const latest = await publicClient.getBlock();
+const firstExpiry = expiryAfter(latest.timestamp, 7);
+async function fund(account: bigint, owner: NonNullable<typeof makerWallet>, cash: bigint): Promise<void> {
+  await usdc.write.mint([owner.account.address, cash]);
+  await usdc.write.approve([vault.address, cash], { account: owner.account });
+  await vault.write.deposit([account, usdc.address, cash], { account: owner.account });
+}
+const takerAccount = accountId(takerWallet.account.address, 1n);
+await fund(takerAccount, takerWallet, parseUnits("100000000", 6));
+const maker = accountId(trader, 2n);
+await fund(maker, makerWallet, parseUnits("10000000", 6));
+const series = { underlyingIndex: 1, expiry: Number(firstExpiry), isCall: false, strikeWad: 1_500n * WAD };
+await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
+const seriesId = (BigInt(series.underlyingIndex) << 169n) | (BigInt(series.expiry) << 129n) | series.strikeWad;
+let nonce = 0n;
+async function fill(size = -WAD, id = seriesId): Promise<Hash> {
+  const order: Order = {
+    account: asAccountId(maker),
+    seriesId: asSeriesId(id),
+    size,
+    priceWad: 10n * WAD,
+    taker: 0n,
+    nonce: ++nonce,
+    deadline: latest.timestamp + 365n * DAY,
+  };
+  const signature = await makerWallet!.signTypedData({
+    domain: orderDomain(chainId, market.address),
+    types: orderTypes,
+    primaryType: "Order",
+    message: order,
+  });
+  return market.write.fill([order, signature, takerAccount, WAD], { account: takerWallet!.account });
+}
+await trace("market.fill, opening both positions", () => fill());
+await trace("market.fill, adding to both positions", () => fill());
+// Both sides reducing: each is valued before and after (the margin gate's four valuations).
+await trace("market.fill, reducing both positions", () => fill(WAD));
+// The same two accounts open a second series of the same underlying: neither account, nor the
+// underlying's open interest, is a fresh slot any more (the first fill paid those three).
+const second = { ...series, strikeWad: 1_600n * WAD };
+await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([second]) });
+const secondId = (BigInt(second.underlyingIndex) << 169n) | (BigInt(second.expiry) << 129n) | second.strikeWad;
+await trace("market.fill, opening both positions, accounts and underlying that traded before", () =>
+  fill(-WAD, secondId),
+);
