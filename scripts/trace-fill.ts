@@ -2,15 +2,7 @@ import { network } from "hardhat";
 import { type Hash, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
-import {
-  accountId,
-  asAccountId,
-  asSeriesId,
-  expiryAfter,
-  type Order,
-  orderDomain,
-  orderTypes,
-} from "../packages/sdk/src/index.js";
+import { accountId, asAccountId, expiryAfter, seriesId as idOf, signOrder } from "../packages/sdk/src/index.js";
 
 /**
  * `npx hardhat run scripts/trace-fill.ts`: where a fill's gas goes, for the breakdown in
@@ -209,23 +201,21 @@ const maker = accountId(trader, 2n);
 await fund(maker, makerWallet, parseUnits("10000000", 6));
 const series = { underlyingIndex: 1, expiry: Number(firstExpiry), isCall: false, strikeWad: 1_500n * WAD };
 await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
-const seriesId = (BigInt(series.underlyingIndex) << 169n) | (BigInt(series.expiry) << 129n) | series.strikeWad;
+const seriesId = idOf({ ...series, expiry: BigInt(series.expiry) });
 let nonce = 0n;
 async function fill(size = -WAD, id = seriesId): Promise<Hash> {
-  const order: Order = {
-    account: asAccountId(maker),
-    seriesId: asSeriesId(id),
-    size,
-    priceWad: 10n * WAD,
-    taker: 0n,
-    nonce: ++nonce,
-    deadline: latest.timestamp + 365n * DAY,
-  };
-  const signature = await makerWallet!.signTypedData({
-    domain: orderDomain(chainId, market.address),
-    types: orderTypes,
-    primaryType: "Order",
-    message: order,
+  const { order, signature } = await signOrder(makerWallet!, {
+    market: market.address,
+    chainId,
+    order: {
+      account: asAccountId(maker),
+      seriesId: id,
+      size,
+      priceWad: 10n * WAD,
+      taker: 0n,
+      nonce: ++nonce,
+      deadline: latest.timestamp + 365n * DAY,
+    },
   });
   return market.write.fill([order, signature, takerAccount, WAD], { account: takerWallet!.account });
 }
@@ -237,7 +227,7 @@ await trace("market.fill, reducing both positions", () => fill(WAD));
 // underlying's open interest, is a fresh slot any more (the first fill paid those three).
 const second = { ...series, strikeWad: 1_600n * WAD };
 await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([second]) });
-const secondId = (BigInt(second.underlyingIndex) << 169n) | (BigInt(second.expiry) << 129n) | second.strikeWad;
+const secondId = idOf({ ...second, expiry: BigInt(second.expiry) });
 await trace("market.fill, opening both positions, accounts and underlying that traded before", () =>
   fill(-WAD, secondId),
 );
