@@ -99,7 +99,7 @@ export default defineConfig({
   paths: { tests: { solidity: "test", nodejs: "test" } },
   test: {
     solidity: {
-      fuzz: { runs: Number(process.env.FUZZ_RUNS ?? 256), seed: "0x5eed" },
+      fuzz: { runs: Number(process.env.FUZZ_RUNS ?? 256), seed: process.env.FUZZ_SEED ?? "0x5eed" },
       invariant: { runs: Number(process.env.INVARIANT_RUNS ?? 64), depth: Number(process.env.INVARIANT_DEPTH ?? 32) },
     },
   },

@@ -434,7 +434,10 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     }
 
     /// @dev Moves `f` of every collateral balance, of the signed cash and of every position.
-    /// Amounts round down (toward zero); at f = 1 everything moves exactly.
+    /// Collateral, positive cash and positions round toward zero (a short's remainder is at most
+    /// 1e-18 of a contract); the cash debt the bidder takes over rounds up, so no bid leaves the
+    /// account up to a cash unit of debt beyond its share (CI counterexample, 2026-12-03). At
+    /// f = 1 everything moves exactly.
     function _moveSlice(AccountId from, AccountId to, uint256 f) private {
         (uint256[] memory balances, int256 cash) = vault.balancesOf(from);
         if (balances.length != 0) {
@@ -444,11 +447,12 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
                 if (amount != 0) vault.moveCollateral(from, to, assets[i], amount);
             }
         }
-        uint256 cashSlice = f == WAD ? SignedMath.abs(cash) : FixedPointMathLib.mulWad(SignedMath.abs(cash), f);
-        if (cashSlice != 0) {
+        if (cash > 0) {
+            uint256 credit = f == WAD ? uint256(cash) : FixedPointMathLib.mulWad(uint256(cash), f);
+            if (credit != 0) vault.moveCash(from, to, credit);
+        } else if (cash < 0) {
             // A debt slice moves to the bidder as the bidder paying it into the account.
-            if (cash > 0) vault.moveCash(from, to, cashSlice);
-            else vault.moveCash(to, from, cashSlice);
+            vault.moveCash(to, from, FixedPointMathLib.mulWadUp(SignedMath.abs(cash), f));
         }
         market.moduleSlicePositions(from, to, f);
     }

@@ -548,6 +548,19 @@ contract LiquidationHandlerSmokeTest is LiquidationSetup {
         assertEq(handler.biddersBelowInitialMargin(), 0);
     }
 
+    /// @dev Regression (CI, 2026-12-03): the shrunk sequence behind `bidsNeverWorsenTheAccount`.
+    /// A portfolio account worth less than nothing, with a cash debt, took a batched bid; the
+    /// debt's slice rounded down, so the account kept 0.68 µUSDC of debt beyond its share.
+    function test_batchedBidOnADebtNeverWorsensTheAccount() public {
+        handler.jumpPrice(3836684797);
+        handler.movePrice(19775);
+        handler.trade(7579, 3492, 9047, false);
+        handler.jumpPrice(1470);
+        handler.movePrice(513309506822749548680752436597239531932360833546873376837185905910127969);
+        assertGe(handler.batchedBids(), 1, "the batch landed a bid");
+        assertEq(handler.bidsThatWorsenedAccounts(), 0);
+    }
+
     /// @dev The oracle actors and the recovery check reach their cases.
     function test_oracleActorsAndRecoveryCheck() public {
         handler.trade(0, 2, 2e18, true);

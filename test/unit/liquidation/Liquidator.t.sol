@@ -490,6 +490,42 @@ contract LiquidatorTest is PledgeFixture {
         assertEq(int256(usdc.balanceOf(address(vault))), _sumCash());
     }
 
+    /// @dev Regression (CI counterexample, 2026-12-03): a slice of a cash debt rounded down, so
+    /// the liquidated account kept up to one unit of debt more than its share and a bid left it
+    /// worse per unit of risk. The bidder now takes the debt slice rounded up: exactly
+    /// ceil(debt × f) moves, and equity per unit of risk does not fall.
+    function testFuzz_debtSliceRoundsForTheAccount(uint256 fraction) public {
+        SeriesId put28 = _createSeries(ethIndex, 30, 2_800e18, false);
+        _fundAndDeposit(carol, carolAccount, weth, 3e18);
+        // Puts bought on credit (a debt of 300.000001 and the fee), then calls sold for little.
+        _trade(carolKey, carolAccount, bobAccount, put28, 2e18, 150.0000005e18);
+        _trade(carolKey, carolAccount, bobAccount, call30, -10e18, 1e18);
+        assertLt(vault.cashOf(carolAccount), 0, "Carol owes cash");
+        _moveUntil(IMarginEngine.Health.LIQUIDATABLE);
+        liquidator.startAuction(carolAccount);
+
+        // Up to what restores the account (a larger ask is capped to it).
+        fraction = bound(fraction, 0.01e18, liquidator.previewBid(carolAccount, 1e18).maxFractionWad - 1);
+        uint256 debt = uint256(-vault.cashOf(carolAccount));
+        vm.assume(mulmod(debt, fraction, 1e18) != 0); // a slice that rounds
+        IMarginEngine.MarginState memory before = engine.accountMargin(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, fraction);
+        assertEq(preview.fractionWad, fraction);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, fraction, preview.payment, nonce);
+
+        uint256 slice = (debt * fraction + 1e18 - 1) / 1e18;
+        int256 paid = preview.payment > 0 ? preview.payment : int256(0);
+        assertEq(vault.cashOf(carolAccount), -int256(debt - slice) + paid, "the bidder took ceil(debt x f)");
+        IMarginEngine.MarginState memory afterBid = engine.accountMargin(carolAccount);
+        assertGe(
+            afterBid.equityMM * int256(before.requirementMM) + int256(before.requirementMM) * 1e6,
+            before.equityMM * int256(afterBid.requirementMM),
+            "equity per unit of risk fell"
+        );
+    }
+
     /// @dev A bid on an account with no auction running: a healthy or margin-call account is
     /// never auctioned nor bid on (both refuse, nothing opens); one below maintenance is
     /// started and bid on exactly as `previewBid` said, in one transaction.
