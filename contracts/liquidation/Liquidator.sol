@@ -435,9 +435,10 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @dev Moves `f` of every collateral balance, of the signed cash and of every position.
     /// Collateral, positive cash and positions round toward zero (a short's remainder is at most
-    /// 1e-18 of a contract); the cash debt the bidder takes over rounds up, so no bid leaves the
-    /// account up to a cash unit of debt beyond its share (CI counterexample, 2026-12-03). At
-    /// f = 1 everything moves exactly.
+    /// 1e-18 of a contract); the cash debt the bidder pays in rounds up, so the slice's own
+    /// rounding never leaves the account debt beyond its share (CI counterexample, 2026-12-03).
+    /// On an index above 1 the vault's share conversion still rounds for the vault: up to
+    /// ceil(index) + 1 cash units a move. At f = 1 everything moves exactly.
     function _moveSlice(AccountId from, AccountId to, uint256 f) private {
         (uint256[] memory balances, int256 cash) = vault.balancesOf(from);
         if (balances.length != 0) {

@@ -186,6 +186,9 @@ export function bidsPerBatch(maxBatchGas: bigint, gasPerBid: bigint): number {
  * own shortfall below IM, `f · (requirementIM − equityIM)` of the account, which the bidder
  * takes on with the slice. Linear in the slice, so it ignores any netting with the bidder's
  * book and between slices (a skipped slice then frees margin, never uses it); never below 0.
+ * Not counted: the rounding of the slice's cash (a debt's slice is paid in rounded up, and on an
+ * index above 1 the vault's share conversion rounds for the vault), a few cash units a slice —
+ * keep `reserveWad` above them.
  *
  * @example
  * const cost = bidMarginCost(preview, state, 6);

@@ -8,6 +8,8 @@ import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {Liquidator} from "../../../contracts/liquidation/Liquidator.sol";
+import {IRateModel} from "../../../contracts/interfaces/IRateModel.sol";
+import {KinkRateModel} from "../../../contracts/rates/KinkRateModel.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
@@ -524,6 +526,44 @@ contract LiquidatorTest is PledgeFixture {
             before.equityMM * int256(afterBid.requirementMM),
             "equity per unit of risk fell"
         );
+    }
+
+    /// @dev The same slice on cash at an index above 1 (review rv25, P2): the vault's share
+    /// conversion rounds for the vault, so the account may keep up to ceil(index) + 1 cash units
+    /// of debt beyond its share — never more — and the bidder still pays ceil(debt × f) in.
+    function testFuzz_debtSliceOnAnIndexKeepsAtMostTheVaultsRounding(uint256 fraction) public {
+        SeriesId put28 = _createSeries(ethIndex, 30, 2_800e18, false);
+        _fundAndDeposit(carol, carolAccount, weth, 3e18);
+        _trade(carolKey, carolAccount, bobAccount, put28, 2e18, 150.0000005e18);
+        _trade(carolKey, carolAccount, bobAccount, call30, -10e18, 1e18);
+        // Three days at the highest rate, then none, so the index stays where it got to.
+        KinkRateModel model = new KinkRateModel(KinkRateModel.Params(uint64(5e18), 0, 0, 0.8e18));
+        vm.prank(admin);
+        vault.setRateModel(model);
+        vm.warp(block.timestamp + 3 days);
+        _refreshFeeds();
+        vm.prank(admin);
+        vault.setRateModel(IRateModel(address(0)));
+        uint256 index = vault.cashMarket().debtIndex;
+        assertGt(index, 1.01e18, "the debt index moved");
+        _moveUntil(IMarginEngine.Health.LIQUIDATABLE);
+        liquidator.startAuction(carolAccount);
+
+        fraction = bound(fraction, 0.01e18, liquidator.previewBid(carolAccount, 1e18).maxFractionWad - 1);
+        uint256 debt = uint256(-vault.cashOf(carolAccount));
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, fraction);
+        uint256 nonce = market.accountNonce(carolAccount);
+        int256 daveBefore = vault.cashOf(daveAccount);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, fraction, preview.payment, nonce);
+
+        uint256 slice = (debt * fraction + 1e18 - 1) / 1e18;
+        int256 paid = preview.payment > 0 ? preview.payment : int256(0);
+        int256 kept = (-int256(debt - slice) + paid) - vault.cashOf(carolAccount);
+        assertLe(kept, int256((index + 1e18 - 1) / 1e18) + 1, "more than the vault's rounding");
+        // Dave's cash fell by the slice he paid in plus the payment and fee, up to the same rounding.
+        int256 daveSpent = daveBefore - vault.cashOf(daveAccount);
+        assertGe(daveSpent, int256(slice) + paid + int256(preview.insuranceFee), "the bidder paid the slice");
     }
 
     /// @dev A bid on an account with no auction running: a healthy or margin-call account is
