@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -10,11 +10,12 @@ import { demoOptions, runDemo } from "./lib/demo.js";
  * `npm run bench:indexer:demo`: the indexer's lag while the demo's replay runs (issue 18: "keeps
  * up with the demo's replay, lag ≤ 2 blocks, reported"). Runs `npm run demo`'s job with its chain
  * served over HTTP (BENCH_DEMO_ACCOUNTS accounts, default 20; the demo's other options by its
- * DEMO_* variables), starts the indexer (polling every POLLING_MS) once the population is seeded
+ * DEMO_* variables), starts the indexer (polling every 100 ms, the CLI's default on a loopback RPC,
+ * or BENCH_POLLING_MS) once the population is seeded
  * and waits until it has caught up, then after each replayed feed update and the keeper's tick
  * reads the head H and samples the indexer's last indexed block twice: at once (`lagAtOnce`, at
  * least 1 whenever the step mined a block, since no indexer can have seen a block the instant it
- * is mined) and one polling interval later (`lag`: H minus the block indexed POLLING_MS after H
+ * is mined) and 100 ms later (`lag`: H minus the block indexed 100 ms after H
  * was read, floored at 0 — the definition the target is checked against), without pausing the
  * replay. Prints max and p95 of both and a pass/fail line against ≤ 2 blocks; writes `demoReplay`
  * into bench/indexer.json. Exits 0 either way: a report, not a test.
@@ -23,8 +24,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dir = await mkdtemp(path.join(tmpdir(), "pledge-bench-indexer-demo-"));
 let indexer: IndexerProcess | undefined;
 let served: { close(): Promise<void> } | undefined;
-/** How often the indexer polls the head: the CLI's default for a loopback RPC. */
-const POLLING_MS = 100;
+/** How often the indexer polls the head: the CLI's default for a loopback RPC, or BENCH_POLLING_MS. */
+const POLLING_MS = Number(process.env.BENCH_POLLING_MS ?? 100);
+/** How long after H is read the indexer's block is sampled for `lag` (the target's definition). */
+const GRACE_MS = 100;
 const TARGET_LAG = 2;
 const lagAtOnce: number[] = [];
 const lagAfterPoll: Promise<number>[] = [];
@@ -34,6 +37,54 @@ let firstBlock = 0n;
 let lastBlock = 0n;
 let replayStarted = 0;
 let caughtUpMs = 0;
+let cpuAtStart: CpuSample | undefined;
+
+/**
+ * Where the machine's CPU goes: the whole machine's busy and total time (`/proc/stat`, in clock
+ * ticks; undefined off Linux), this process's (the replay and the in-process keeper) and the
+ * indexer's (Ponder's `process_cpu_seconds_total`). The node's share is what is left of the busy time.
+ */
+interface CpuSample {
+  busyTicks: number | undefined;
+  totalTicks: number | undefined;
+  selfMicros: number;
+  indexerSeconds: number;
+}
+async function cpuSample(): Promise<CpuSample> {
+  const line = (await readFile("/proc/stat", "utf8").catch(() => "")).split("\n")[0] ?? "";
+  const ticks = line.startsWith("cpu ") ? line.trim().split(/\s+/).slice(1).map(Number) : undefined;
+  // user nice system idle iowait irq softirq steal: idle and iowait are not busy.
+  const total = ticks?.slice(0, 8).reduce((a, b) => a + b, 0);
+  const busy = ticks === undefined || total === undefined ? undefined : total - ticks[3]! - ticks[4]!;
+  const usage = process.cpuUsage();
+  const metrics = await (await fetch(indexer!.url("/metrics"))).text();
+  return {
+    busyTicks: busy,
+    totalTicks: total,
+    selfMicros: usage.user + usage.system,
+    indexerSeconds: Number(/^process_cpu_seconds_total ([\d.]+)$/m.exec(metrics)?.[1] ?? "NaN"),
+  };
+}
+
+/** CPU over the replay, in cores (CPU seconds per wall second): the machine's, this process's, the indexer's, the rest. */
+function cpuOver(start: CpuSample, end: CpuSample, wallMs: number) {
+  const cores = cpus().length;
+  const round = (x: number) => Math.round(x * 100) / 100;
+  const self = (end.selfMicros - start.selfMicros) / 1e3 / wallMs;
+  const indexerCores = ((end.indexerSeconds - start.indexerSeconds) * 1e3) / wallMs;
+  const busy =
+    start.busyTicks === undefined || end.busyTicks === undefined
+      ? undefined
+      : ((end.busyTicks - start.busyTicks) / (end.totalTicks! - start.totalTicks!)) * cores;
+  return {
+    note: "cores busy over the replay (CPU seconds per wall second): the machine, the replay with its keeper, the indexer, and the rest (the node, mostly)",
+    machineCores: cores,
+    busy: busy === undefined ? undefined : round(busy),
+    replayAndKeeper: round(self),
+    indexer: round(indexerCores),
+    rest: busy === undefined ? undefined : round(busy - self - indexerCores),
+  };
+}
 const options = {
   ...demoOptions(ROOT, [], { ...process.env, DEMO_ACCOUNTS: process.env.BENCH_DEMO_ACCOUNTS ?? "20" }),
   html: path.join(dir, "demo.html"),
@@ -55,6 +106,7 @@ const options = {
       await indexer.ready();
       firstBlock = await world.publicClient.getBlockNumber({ cacheTime: 0 });
       await indexer.caughtUpTo(firstBlock, 600_000); // the seeding's blocks first
+      cpuAtStart = await cpuSample();
       replayStarted = Date.now();
     },
     async step(world) {
@@ -64,7 +116,7 @@ const options = {
       // One polling interval after H was the head, how far behind H is the indexer (the replay
       // goes on meanwhile: this sample does not slow it down).
       lagAfterPoll.push(
-        new Promise((resolve) => setTimeout(resolve, POLLING_MS)).then(async () =>
+        new Promise((resolve) => setTimeout(resolve, GRACE_MS)).then(async () =>
           Math.max(0, Number(head) - (await indexer!.indexedBlock())),
         ),
       );
@@ -121,6 +173,7 @@ function ponderProfile(metrics: string) {
 try {
   const report = await runDemo(options);
   const replayMs = Date.now() - replayStarted;
+  const cpu = cpuOver(cpuAtStart!, await cpuSample(), replayMs);
   const head = lastBlock;
   const caught = Date.now();
   await indexer!.caughtUpTo(head);
@@ -138,9 +191,10 @@ try {
   const demoReplay = {
     note:
       "the demo's job (seeded population, in-process keeper, the BTC path) on a node over HTTP; after each feed update " +
-      `and keeper tick the head H is read, lag = H minus the indexer's last indexed block ${POLLING_MS} ms (one polling ` +
+      `and keeper tick the head H is read, lag = H minus the indexer's last indexed block ${GRACE_MS} ms (one default polling ` +
       "interval) later, floored at 0; lagAtOnce = the same read at once (at least 1 after any mined block); wall times on this machine",
     pollingMs: POLLING_MS,
+    graceMs: GRACE_MS,
     targetMaxLag: TARGET_LAG,
     pass,
     accounts: report.accounts,
@@ -156,6 +210,7 @@ try {
     maxLagAtOnce: atOnce.max,
     p95LagAtOnce: atOnce.p95,
     caughtUpAfterReplayMs: caughtUpMs,
+    cpu,
     profile,
     lag,
     lagAtOnce,
@@ -166,7 +221,7 @@ try {
   await writeFile(out, `${JSON.stringify({ ...current, demoReplay }, null, 2)}\n`);
   console.log(
     `indexer during the demo's replay (${demoReplay.accounts} accounts, ${demoReplay.blocks} blocks in ${replayMs} ms, ` +
-      `${demoReplay.blocksPerSecond} blocks/s): lag ${POLLING_MS} ms after each step max ${after.max}, p95 ${after.p95}, ` +
+      `${demoReplay.blocksPerSecond} blocks/s): lag ${GRACE_MS} ms after each step max ${after.max}, p95 ${after.p95}, ` +
       `median ${after.median}, ${demoReplay.samplesAtMost2}/${lag.length} samples ≤ ${TARGET_LAG}; read at once max ` +
       `${atOnce.max}, p95 ${atOnce.p95}; caught up ${caughtUpMs} ms after; wrote bench/indexer.json`,
   );
@@ -176,7 +231,11 @@ try {
       `(${profile.realtimeBlocks} blocks); the indexer process used ${profile.cpuSeconds} s of CPU`,
   );
   console.log(
-    `${pass ? "PASS" : "FAIL"}: indexer lag during the demo's replay, max ${after.max} block(s) ${POLLING_MS} ms after ` +
+    `CPU over the replay, in cores of ${cpu.machineCores}: busy ${cpu.busy ?? "?"}, the replay and its keeper ` +
+      `${cpu.replayAndKeeper}, the indexer ${cpu.indexer}, the rest (the node) ${cpu.rest ?? "?"}`,
+  );
+  console.log(
+    `${pass ? "PASS" : "FAIL"}: indexer lag during the demo's replay, max ${after.max} block(s) ${GRACE_MS} ms after ` +
       `each step (target ≤ ${TARGET_LAG})`,
   );
 } finally {

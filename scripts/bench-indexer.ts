@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -112,7 +112,9 @@ try {
       `${report.burst.blocksPerSecond} blocks/s, ${burstEvents} events, ${report.burst.eventsPerSecond} events/s`,
   );
   const out = path.join(ROOT, "bench/indexer.json");
-  await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
+  // `bench:indexer:demo` writes its `demoReplay` into the same file: keep it.
+  const current = JSON.parse(await readFile(out, "utf8").catch(() => "{}")) as Record<string, unknown>;
+  await writeFile(out, `${JSON.stringify({ ...current, ...report }, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
 } finally {
   for (const indexer of indexers) await indexer.stop();

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 import { ChainMismatchError, blockHashAt, chainMarkFile, checkChainMark } from "./lib/chainMark.js";
-import { DEFAULT_RPC_URL, ENV } from "./lib/settings.js";
+import { DEFAULT_RPC_URL, ENV, IndexerSettingsError, settingsFromEnv } from "./lib/settings.js";
 
 /**
  * `npm run indexer -- [--deployment <file> | --chain-id <id>] [--rpc <url>] [--port 42069]`:
@@ -18,7 +18,7 @@ import { DEFAULT_RPC_URL, ENV } from "./lib/settings.js";
  */
 const USAGE =
   "usage: npm run indexer -- [--deployment <file> | --chain-id <id>] [--rpc <url>] [--port <port>] " +
-  "[--schema <name>] [--data-dir <dir>] [--polling-ms <ms>] [--dev]";
+  "[--schema <name>] [--data-dir <dir>] [--polling-ms <ms>] [--rpc-lanes <n>] [--dev]";
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 
@@ -38,6 +38,7 @@ try {
       schema: { type: "string", default: process.env.DATABASE_SCHEMA || "pledge" },
       "data-dir": { type: "string" },
       "polling-ms": { type: "string" },
+      "rpc-lanes": { type: "string" },
       dev: { type: "boolean", default: false },
     },
     strict: true,
@@ -61,7 +62,15 @@ const env: NodeJS.ProcessEnv = {
   ...(chainId ? { [ENV.chainId]: chainId } : {}),
   ...(args["data-dir"] ? { [ENV.dataDir]: path.resolve(args["data-dir"]) } : {}),
   ...(args["polling-ms"] ? { [ENV.pollingMs]: args["polling-ms"] } : {}),
+  ...(args["rpc-lanes"] ? { [ENV.rpcLanes]: args["rpc-lanes"] } : {}),
 };
+// Ponder's config reads these too: a bad one is refused here in one line, not by Ponder's build.
+try {
+  settingsFromEnv(env);
+} catch (error) {
+  if (!(error instanceof IndexerSettingsError)) throw error;
+  fail(`${error.message}; ${USAGE}`);
+}
 // `ponder start` resumes the data's checkpoint: refuse data that another chain built, and refuse
 // to start when the chain cannot be checked (review rv18b, RV18b-5).
 if (!args.dev) {

@@ -30,7 +30,10 @@ export default createConfig({
   chains: {
     pledge: {
       id: book.chainId,
-      rpc: settings.rpcUrl,
+      // Ponder rate-limits each endpoint it is given (20 requests/s at first, 5 % more only after
+      // sustained full use): listing a local node `rpcLanes` times starts the limit that many times
+      // higher (see "Lag" in docs/indexer.md).
+      rpc: settings.rpcLanes === 1 ? settings.rpcUrl : Array<string>(settings.rpcLanes).fill(settings.rpcUrl),
       pollingInterval: settings.pollingMs,
       // A development chain is restarted under the same id: nothing of an older one may be reused.
       disableCache: settings.disableCache,

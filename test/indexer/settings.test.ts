@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 
 import { eventKind, jsonArgs } from "../../packages/indexer/lib/events.js";
@@ -13,6 +14,7 @@ describe("indexer settings and event helpers", () => {
       databaseUrl: undefined,
       dataDir: ".ponder/pglite",
       pollingMs: 100,
+      rpcLanes: 8,
       disableCache: true,
     });
     // A remote RPC is polled every second unless told otherwise (a loopback one every 100 ms).
@@ -31,6 +33,15 @@ describe("indexer settings and event helpers", () => {
     assert.equal(remote.databaseUrl, "postgres://u:p@db/pledge");
     assert.equal(remote.pollingMs, 250);
     assert.equal(remote.disableCache, false, "a remote chain keeps Ponder's RPC cache");
+    // Ponder's per-endpoint rate limiter is for hosted providers: a remote RPC is listed once, a
+    // local node eight times (see "Lag" in docs/indexer.md), either as told.
+    assert.equal(remote.rpcLanes, 1);
+    assert.equal(settingsFromEnv({ PLEDGE_DEPLOYMENT: "b.json", PLEDGE_RPC_LANES: "2" }).rpcLanes, 2);
+    assert.equal(
+      settingsFromEnv({ PLEDGE_DEPLOYMENT: "b.json", PLEDGE_RPC_URL: "https://rpc.example", PLEDGE_RPC_LANES: "4" })
+        .rpcLanes,
+      4,
+    );
     assert.equal(settingsFromEnv({ PLEDGE_DEPLOYMENT: "b.json", PLEDGE_DISABLE_CACHE: "0" }).disableCache, false);
   });
 
@@ -45,9 +56,32 @@ describe("indexer settings and event helpers", () => {
       /PLEDGE_RPC_URL=nope/,
     );
     assert.throws(
-      () => settingsFromEnv({ PLEDGE_DEPLOYMENT: "b.json", PLEDGE_POLLING_MS: "10" }),
-      /PLEDGE_POLLING_MS=10/,
+      () => settingsFromEnv({ PLEDGE_DEPLOYMENT: "b.json", PLEDGE_POLLING_MS: "50" }),
+      /PLEDGE_POLLING_MS=50 should be a whole number of ms, at least 100/,
     );
+    for (const lanes of ["0", "65", "1.5", "many"]) {
+      assert.throws(
+        () => settingsFromEnv({ PLEDGE_DEPLOYMENT: "b.json", PLEDGE_RPC_LANES: lanes }),
+        new RegExp(`PLEDGE_RPC_LANES=${lanes.replace(".", "\\.")} should be a whole number from 1 to 64`),
+      );
+    }
+  });
+
+  it("the CLI refuses a bad polling interval or lane count in one line, before Ponder starts", () => {
+    for (const [flag, value, message] of [
+      ["--rpc-lanes", "0", "PLEDGE_RPC_LANES=0 should be a whole number from 1 to 64"],
+      ["--polling-ms", "20", "PLEDGE_POLLING_MS=20 should be a whole number of ms, at least 100"],
+    ] as const) {
+      const run = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "packages/indexer/cli.ts", "--chain-id", "31337", flag, value],
+        { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 },
+      );
+      assert.equal(run.status, 1);
+      const lines = run.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, run.stderr);
+      assert.ok(lines[0]!.startsWith(`error: ${message}; usage: npm run indexer`), lines[0]);
+    }
   });
 
   it("classes parameter changes apart from activity, and writes arguments as JSON", () => {

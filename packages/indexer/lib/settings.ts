@@ -12,6 +12,12 @@ export interface IndexerSettings {
   dataDir: string;
   /** How often the head is polled, in ms (default 100 on a loopback RPC, else 1000). */
   pollingMs: number;
+  /**
+   * How many times the RPC is listed to Ponder, whose rate limiter allows each listed endpoint 20
+   * requests per second at first (default 8 on a loopback RPC, else 1: a hosted provider's own
+   * limits are what Ponder's limiter is for).
+   */
+  rpcLanes: number;
   /** Whether Ponder's RPC cache is off (a development chain is reset under the same chain id). */
   disableCache: boolean;
 }
@@ -23,6 +29,7 @@ export const ENV = {
   chainId: "PLEDGE_CHAIN_ID",
   dataDir: "PLEDGE_INDEXER_DIR",
   pollingMs: "PLEDGE_POLLING_MS",
+  rpcLanes: "PLEDGE_RPC_LANES",
   disableCache: "PLEDGE_DISABLE_CACHE",
 } as const;
 
@@ -36,10 +43,10 @@ export class IndexerSettingsError extends Error {
 /**
  * The indexer's settings from `env`: the address book (`PLEDGE_DEPLOYMENT`, else
  * `deployments/<PLEDGE_CHAIN_ID>.json`), the RPC URL, PostgreSQL's `DATABASE_URL` (or
- * `DATABASE_PRIVATE_URL`) or PGlite's directory, the polling interval (by default 100 ms on a
- * loopback RPC, which keeps the lag during the demo's replay within 2 blocks and costs a local node
- * nothing, else 1000 ms), and whether the RPC cache is off (by default on a loopback RPC, where
- * chains are restarted under the same id).
+ * `DATABASE_PRIVATE_URL`) or PGlite's directory, the polling interval (by default 100 ms, Ponder's
+ * floor, on a loopback RPC, else 1000 ms), how many times the RPC is listed to Ponder's
+ * per-endpoint rate limiter (by default 8 on a loopback RPC, else 1), and whether the RPC cache is
+ * off (by default on a loopback RPC, where chains are restarted under the same id).
  *
  * @example
  * const settings = settingsFromEnv({ PLEDGE_DEPLOYMENT: "deployments/31337.json" });
@@ -68,8 +75,13 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Indexe
   const loopback = host === "127.0.0.1" || host === "localhost" || host === "[::1]";
   const pollingText = env[ENV.pollingMs] || (loopback ? "100" : "1000");
   const pollingMs = Number(pollingText);
-  if (!Number.isInteger(pollingMs) || pollingMs < 50)
-    throw new IndexerSettingsError(`${ENV.pollingMs}=${pollingText} should be a whole number of ms, at least 50`);
+  // Ponder refuses a polling interval under 100 ms.
+  if (!Number.isInteger(pollingMs) || pollingMs < 100)
+    throw new IndexerSettingsError(`${ENV.pollingMs}=${pollingText} should be a whole number of ms, at least 100`);
+  const lanesText = env[ENV.rpcLanes] || (loopback ? "8" : "1");
+  const rpcLanes = Number(lanesText);
+  if (!Number.isInteger(rpcLanes) || rpcLanes < 1 || rpcLanes > 64)
+    throw new IndexerSettingsError(`${ENV.rpcLanes}=${lanesText} should be a whole number from 1 to 64`);
   const cache = env[ENV.disableCache];
   return {
     deployment,
@@ -78,6 +90,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Indexe
     databaseUrl: env.DATABASE_PRIVATE_URL || env.DATABASE_URL || undefined,
     dataDir: env[ENV.dataDir] || ".ponder/pglite",
     pollingMs,
+    rpcLanes,
     disableCache: cache === undefined || cache === "" ? loopback : cache === "1" || cache === "true",
   };
 }

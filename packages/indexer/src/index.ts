@@ -73,6 +73,14 @@ function accountViews(context: Context, event: PledgeEvent, id: bigint) {
 }
 
 /**
+ * Starts reading the views of every account an event names, so that an event naming two accounts
+ * (a cash or collateral move) waits for one round trip, not two in a row.
+ */
+function prefetchAccounts(context: Context, event: PledgeEvent, ...ids: bigint[]) {
+  for (const id of ids) void accountViews(context, event, id);
+}
+
+/**
  * One round trip: the three views at the event's block, in parallel. The margin view reverts when
  * a price is missing (a stale feed): the row keeps nulls then.
  */
@@ -178,6 +186,7 @@ const handlers: Record<string, Handler> = {
   "CollateralVault:CollateralMoved": async (event, context) => {
     const asset = event.args.asset as Address;
     const [from, to, amount] = [big(event, "from"), big(event, "to"), big(event, "amount")];
+    prefetchAccounts(context, event, from, to);
     await addCollateral(context, event, from, asset, -amount);
     await addCollateral(context, event, to, asset, amount);
     await context.db.insert(transfer).values({
@@ -195,6 +204,7 @@ const handlers: Record<string, Handler> = {
   },
   "CollateralVault:CashMoved": async (event, context) => {
     const [from, to, amount] = [big(event, "from"), big(event, "to"), big(event, "amount")];
+    prefetchAccounts(context, event, from, to);
     const asset = await cashAssetOf(context);
     await context.db.insert(transfer).values({
       id: event.id,
@@ -308,6 +318,7 @@ const handlers: Record<string, Handler> = {
   },
   "Liquidator:Bid": async (event, context) => {
     const holder = big(event, "account");
+    prefetchAccounts(context, event, big(event, "bidderAccount"));
     const open = (await context.db.find(account, { id: holder }))?.openAuction ?? null;
     await context.db.insert(bid).values({
       id: event.id,
