@@ -9,18 +9,17 @@ import { blackScholesSampledInputs, blackScholesSpreadInputs } from "./lib/black
 import { measureSurfaceMarksGas } from "./lib/surfaceMarksGas.js";
 import {
   expiryAfter,
-  type Order,
   accountId,
   accountMargin,
   approximateMaintenance,
   getMarginInputs,
-  orderDomain,
-  orderTypes,
   type VolSurfacePost,
   volSurfaceTypedData,
   asAccountId,
   asSeriesId,
   getBackstopPreview,
+  seriesId as idOf,
+  signOrder,
 } from "../packages/sdk/src/index.js";
 
 /**
@@ -89,30 +88,23 @@ async function createSeries(i: number): Promise<bigint> {
   };
   const hash = await market.write.createSeries([series]);
   await publicClient.waitForTransactionReceipt({ hash });
-  return (
-    (BigInt(series.underlyingIndex) << 169n) |
-    (BigInt(series.expiry) << 129n) |
-    (series.isCall ? 1n << 128n : 0n) |
-    series.strikeWad
-  );
+  return idOf({ ...series, expiry: BigInt(series.expiry) });
 }
 
 /** The maker account sells one contract of `series` to the taker account. */
 async function fill(maker: bigint, taker: bigint, series: bigint): Promise<Hash> {
-  const order: Order = {
-    account: asAccountId(maker),
-    seriesId: asSeriesId(series),
-    size: -WAD,
-    priceWad: 10n * WAD,
-    taker: 0n,
-    nonce: ++nonce,
-    deadline: latest.timestamp + 365n * DAY,
-  };
-  const signature = await makerWallet!.signTypedData({
-    domain: orderDomain(chainId, market.address),
-    types: orderTypes,
-    primaryType: "Order",
-    message: order,
+  const { order, signature } = await signOrder(makerWallet!, {
+    market: market.address,
+    chainId,
+    order: {
+      account: asAccountId(maker),
+      seriesId: asSeriesId(series),
+      size: -WAD,
+      priceWad: 10n * WAD,
+      taker: 0n,
+      nonce: ++nonce,
+      deadline: latest.timestamp + 365n * DAY,
+    },
   });
   return market.write.fill([order, signature, taker, WAD], { account: takerWallet!.account });
 }
@@ -190,12 +182,7 @@ for (let i = 0; i < 16; i++) {
     strikeWad: ((onEth ? 3_000n : 60_000n) * (400n + 15n * offset) * WAD) / 400n,
   };
   await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
-  nearMoney.push(
-    (BigInt(series.underlyingIndex) << 169n) |
-      (BigInt(series.expiry) << 129n) |
-      (series.isCall ? 1n << 128n : 0n) |
-      series.strikeWad,
-  );
+  nearMoney.push(idOf({ ...series, expiry: BigInt(series.expiry) }));
 }
 {
   const maker = accountId(trader, 3999n);

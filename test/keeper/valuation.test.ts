@@ -17,23 +17,12 @@ import {
   signOrder,
   withdraw,
 } from "@pledge/sdk";
+import { seededRandom } from "../../scripts/lib/population.js";
 import { createWorld } from "./helpers/world.js";
 
 const WAD = 10n ** 18n;
 const DAY = 86_400;
 const SPOT = 60_000;
-
-/** A small seeded generator (mulberry32), so the blocks checked are random but repeatable. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /**
  * The inputs the engine reads, as `getMarginInputs` returns them, restricted to what the valuation
@@ -84,7 +73,7 @@ describe("keeper: exact local valuation equals the chain", () => {
     const { publicClient, testClient, book: addressBook } = world;
     const [admin, makerWallet, traderWallet] = await world.connection.viem.getWalletClients();
     if (!admin || !makerWallet || !traderWallet) throw new Error("need wallets");
-    const next = random(19);
+    const next = seededRandom(19); // random blocks, the same on every run
     const now = (await publicClient.getBlock()).timestamp;
     let nonce = 5_000n;
     const trade = async (taker: bigint, makerSize: bigint, priceWad: bigint) => {

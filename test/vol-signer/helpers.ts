@@ -2,6 +2,7 @@ import type { Address } from "viem";
 
 import { type SviParams, sviVol } from "../../packages/sdk/src/index.js";
 import type { Quote } from "../../packages/vol-signer/src/index.js";
+import { seededRandom } from "../../scripts/lib/population.js";
 
 export const WAD = 10n ** 18n;
 export const WETH: Address = "0x00000000000000000000000000000000000000e7";
@@ -12,17 +13,8 @@ export const expiryIn = (now: bigint, days: number) => (now / DAY + BigInt(days)
 export const wad = (x: number) => BigInt(Math.round(x * 1e18));
 export const num = (x: bigint) => Number(x) / 1e18;
 
-/** Seeded uniform numbers in [0, 1) (mulberry32): noise that is the same on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform numbers in [0, 1): noise that is the same on every run (the population's mulberry32). */
+export const seeded = seededRandom;
 
 /**
  * IV quotes of the smile `truth` (WAD) at strikes spot·e^k, the vols computed by the SDK exactly
