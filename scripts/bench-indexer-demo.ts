@@ -50,6 +50,12 @@ interface CpuSample {
   selfMicros: number;
   indexerSeconds: number;
 }
+/** The indexer process's CPU seconds so far, from Ponder's `/metrics` text. */
+function cpuSecondsOf(metrics: string): number | undefined {
+  const seconds = /^process_cpu_seconds_total ([\d.]+)$/m.exec(metrics)?.[1];
+  return seconds === undefined ? undefined : Number(seconds);
+}
+
 async function cpuSample(): Promise<CpuSample> {
   const line = (await readFile("/proc/stat", "utf8").catch(() => "")).split("\n")[0] ?? "";
   const ticks = line.startsWith("cpu ") ? line.trim().split(/\s+/).slice(1).map(Number) : undefined;
@@ -62,7 +68,7 @@ async function cpuSample(): Promise<CpuSample> {
     busyTicks: busy,
     totalTicks: total,
     selfMicros: usage.user + usage.system,
-    indexerSeconds: Number(/^process_cpu_seconds_total ([\d.]+)$/m.exec(metrics)?.[1] ?? "NaN"),
+    indexerSeconds: cpuSecondsOf(metrics) ?? Number.NaN,
   };
 }
 
@@ -160,12 +166,12 @@ function ponderProfile(metrics: string) {
     .filter((r): r is typeof r & { kind: string } => r.kind !== undefined && r.count > 0 && r.totalMs >= 100)
     .sort((a, b) => b.totalMs - a.totalMs);
   const realtime = series.get("ponder_realtime_latency|") ?? { sum: 0, count: 0 };
-  const cpu = /^process_cpu_seconds_total ([\d.]+)$/m.exec(metrics)?.[1];
+  const cpu = cpuSecondsOf(metrics);
   return {
     note: "Ponder's metrics over the whole run (seeding and replay); rows of at least 100 ms in total",
     realtimeBlocks: realtime.count,
     realtimeLatencyMs: realtime.count === 0 ? 0 : Math.round(realtime.sum / realtime.count),
-    cpuSeconds: cpu === undefined ? undefined : Math.round(Number(cpu) * 10) / 10,
+    cpuSeconds: cpu === undefined ? undefined : Math.round(cpu * 10) / 10,
     rows,
   };
 }
