@@ -35,8 +35,8 @@ export interface SurfaceMarksGas {
  * Issue 17's cost bounds for marks on the vol surface (`docs/vol-surface.md`, "Cost"), on a fresh
  * deployment over `connection`: a CROSS account short one call of each of 16 WETH series (2
  * expiries, 7 and 30 days out, × 8 strikes from 2,600 to 3,300), valued first at the flat vol
- * feed, then with the oracle wired into the engine and both expiries FRESH (posted, an hour and
- * more on chain, re-posted). Shared by `test/sdk/volSurfaceMarks.gas.test.ts`, which asserts the
+ * feed, then with the oracle wired into the engine and both expiries FRESH (posted, the clock
+ * moved to their maturity, re-posted, and checked mature before measuring). Shared by `test/sdk/volSurfaceMarks.gas.test.ts`, which asserts the
  * bounds, and `scripts/bench.ts`, which records the rows in bench/gas.json.
  *
  * @example
@@ -137,11 +137,20 @@ export async function measureSurfaceMarksGas(
   await engine.write.setVolSurface([volSurface.address]);
   await engine.write.setConfidenceAddOn([1, 5n * 10n ** 15n]);
   await postSurfaces();
-  const block = await publicClient.getBlock();
-  await testClient.setNextBlockTimestamp({ timestamp: block.timestamp + 3_700n });
+  // The clock is driven, not waited on: a first post matures at its block + an hour rounded up to
+  // the oracle's 2-minute step, so a fixed jump (once 3,700 s) left the surface immature whenever
+  // the block's second fell late in its step, and the mark took the FALLBACK path (a flaky CI run).
+  // Jump to the later expiry's maturity, re-post there, then check both surfaces are mature.
+  const maturesAt = async (expiry: bigint) => (await volSurface.read.markSurface([weth.address, expiry])).maturesAt;
+  const matureTime = (await Promise.all(expiries.map(maturesAt))).reduce((a, b) => (a > b ? a : b));
+  await testClient.setNextBlockTimestamp({ timestamp: matureTime });
   await testClient.mine({ blocks: 1 });
   await postSurfaces();
   for (const feed of [ethUsd, btcUsd, ethVol, btcVol]) await feed.write.updateAnswer([await feed.read.latestAnswer()]);
+  for (const expiry of expiries) {
+    const s = await volSurface.read.markSurface([weth.address, expiry]);
+    if (!s.mature) throw new Error(`the surface of expiry ${expiry} is not mature (matures at ${s.maturesAt})`);
+  }
   const surface = await measure();
   return { flat, surface };
 }

@@ -229,9 +229,11 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
   const stages = [
     // Just posted: immature, every WETH series FALLBACK.
     async () => postSurfaces(0.5),
-    // Matured and re-posted: FRESH (the third expiry, never posted, and WBTC stay FALLBACK).
+    // Matured and re-posted: FRESH (the third expiry, never posted, and WBTC stay FALLBACK). A first
+    // post matures an hour after its block rounded up to the oracle's 2-minute step, so the jump
+    // clears the hour by two steps (3,700 s left it immature when the block's second fell late).
     async () => {
-      await advance(3_700n);
+      await advance(3_840n);
       await postSurfaces(0.6);
     },
     async () => advance(1_800n),
