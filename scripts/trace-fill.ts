@@ -3,6 +3,7 @@ import { type Hash, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
 import { accountId, asAccountId, expiryAfter, seriesId as idOf, signOrder } from "../packages/sdk/src/index.js";
+import { buildTree, newFrame, printRepeats, printTree, type StructLog } from "./lib/trace.js";
 
 /**
  * `npx hardhat run scripts/trace-fill.ts`: where a fill's gas goes, for the breakdown in
@@ -13,34 +14,6 @@ import { accountId, asAccountId, expiryAfter, seriesId as idOf, signOrder } from
  * storage reads (cold / warm) and writes, events, the storage slots read more than once and the
  * external calls made more than once with the same target. Gas is deterministic; nothing is timed.
  */
-interface StructLog {
-  op: string;
-  gas: number;
-  gasCost: number;
-  depth: number;
-  stack?: string[];
-}
-
-interface Frame {
-  to: string;
-  /** The contract whose storage this frame reads (the caller's for a DELEGATECALL). */
-  storage: string;
-  op: string;
-  depth: number;
-  inclusive: number;
-  coldSloads: number;
-  warmSloads: number;
-  sloadGas: number;
-  sstores: number;
-  sstoreGas: number;
-  tstoreGas: number;
-  logs: number;
-  logGas: number;
-  /** Gas of the CALL opcodes themselves plus what the callees used. */
-  callGas: number;
-  children: Frame[];
-}
-
 const WAD = 10n ** 18n;
 const DAY = 86_400n;
 const connection = await network.create();
@@ -67,84 +40,6 @@ const names: Record<string, string> = {
   ["0x0000000000000000000000000000000000000001"]: "ecrecover",
 };
 const nameOf = (address: string): string => names[address] ?? address;
-const CALLS = /^(CALL|STATICCALL|DELEGATECALL|CALLCODE)$/;
-
-function newFrame(to: string, storage: string, op: string, depth: number): Frame {
-  return {
-    to,
-    storage,
-    op,
-    depth,
-    inclusive: 0,
-    coldSloads: 0,
-    warmSloads: 0,
-    sloadGas: 0,
-    sstores: 0,
-    sstoreGas: 0,
-    tstoreGas: 0,
-    logs: 0,
-    logGas: 0,
-    callGas: 0,
-    children: [],
-  };
-}
-
-/** Builds the call tree, and counts every (contract, slot) read. */
-function buildTree(logs: StructLog[], root: Frame, reads: Map<string, number>): void {
-  const stack: Frame[] = [root];
-  logs.forEach((log, i) => {
-    const frame = stack[stack.length - 1]!;
-    const s = log.stack ?? [];
-    const top = s[s.length - 1] ?? "";
-    if (log.op === "SLOAD") {
-      if (log.gasCost >= 2100) frame.coldSloads++;
-      else frame.warmSloads++;
-      frame.sloadGas += log.gasCost;
-      const key = `${nameOf(frame.storage)} slot ${top}`;
-      reads.set(key, (reads.get(key) ?? 0) + 1);
-    } else if (log.op === "SSTORE") {
-      frame.sstores++;
-      frame.sstoreGas += log.gasCost;
-    } else if (log.op === "TSTORE" || log.op === "TLOAD") {
-      frame.tstoreGas += log.gasCost;
-    } else if (log.op.startsWith("LOG")) {
-      frame.logs++;
-      frame.logGas += log.gasCost;
-    } else if (CALLS.test(log.op)) {
-      const to = `0x${(s[s.length - 2] ?? "").replace(/^0x/, "").padStart(40, "0").slice(-40)}`;
-      let j = i + 1;
-      while (j < logs.length && logs[j]!.depth !== log.depth) j++;
-      const inclusive = log.gas - (logs[j]?.gas ?? 0);
-      const child = newFrame(to, log.op === "DELEGATECALL" ? frame.storage : to, log.op, log.depth + 1);
-      child.inclusive = inclusive;
-      frame.callGas += inclusive;
-      frame.children.push(child);
-      // A call into code opens a frame at the next depth; a precompile or an empty account does not.
-      if (logs[i + 1]?.depth === log.depth + 1) stack.push(child);
-    }
-    const next = logs[i + 1];
-    if (next && next.depth < log.depth) stack.pop();
-  });
-}
-
-function own(frame: Frame): number {
-  return frame.inclusive - frame.callGas - frame.sloadGas - frame.sstoreGas - frame.logGas - frame.tstoreGas;
-}
-
-function print(frame: Frame, indent: string): void {
-  const parts = [
-    `${frame.inclusive}`,
-    frame.coldSloads + frame.warmSloads
-      ? `sload ${frame.coldSloads} cold + ${frame.warmSloads} warm = ${frame.sloadGas}`
-      : "",
-    frame.sstores ? `sstore ${frame.sstores} = ${frame.sstoreGas}` : "",
-    frame.logs ? `log ${frame.logs} = ${frame.logGas}` : "",
-    frame.tstoreGas ? `transient ${frame.tstoreGas}` : "",
-    `own ${own(frame)}`,
-  ].filter(Boolean);
-  console.log(`${indent}${frame.op} ${nameOf(frame.to)}: ${parts.join(", ")}`);
-  for (const child of frame.children) print(child, `${indent}  `);
-}
 
 async function trace(name: string, send: () => Promise<Hash>): Promise<void> {
   const hash = await send();
@@ -162,28 +57,13 @@ async function trace(name: string, send: () => Promise<Hash>): Promise<void> {
   const root = newFrame(market.address.toLowerCase(), market.address.toLowerCase(), "TX", 1);
   root.inclusive = start - (logs[logs.length - 1]?.gas ?? 0) + (logs[logs.length - 1]?.gasCost ?? 0);
   const reads = new Map<string, number>();
-  buildTree(logs, root, reads);
+  buildTree(logs, root, reads, nameOf);
   console.log(
     `\n== ${name}: ${receipt.gasUsed} gas = intrinsic ${intrinsic} (21,000 + ${input.length} bytes of calldata)` +
       ` + execution ${execution} − refund ${intrinsic + execution - Number(receipt.gasUsed)}`,
   );
-  print(root, "  ");
-  console.log("  storage slots read more than once:");
-  for (const [key, count] of reads) if (count > 1) console.log(`    ${count}× ${key}`);
-  const calls = new Map<string, { count: number; gas: number }>();
-  const walk = (frame: Frame, path: string): void => {
-    for (const child of frame.children) {
-      const key = `${path} -> ${nameOf(child.to)}`;
-      const entry = calls.get(key) ?? { count: 0, gas: 0 };
-      entry.count++;
-      entry.gas += child.inclusive;
-      calls.set(key, entry);
-      walk(child, nameOf(child.to));
-    }
-  };
-  walk(root, "market");
-  console.log("  calls by caller -> callee (count, total inclusive gas):");
-  for (const [key, { count, gas }] of calls) console.log(`    ${count}× ${key}: ${gas}`);
+  printTree(root, "  ", nameOf);
+  printRepeats(root, reads, "market", nameOf);
 }
 
 // The bench's set-up, step for step (scripts/bench.ts, "trading").

@@ -1,0 +1,114 @@
+import { network } from "hardhat";
+import { encodeFunctionData, parseUnits } from "viem";
+
+import { deployPledge } from "../deploy/deployPledge.js";
+import {
+  accountId,
+  asAccountId,
+  asSeriesId,
+  expiryAfter,
+  seriesId as idOf,
+  signOrder,
+} from "../packages/sdk/src/index.js";
+import { buildTree, type Frame, newFrame, printRepeats, printTree, type StructLog } from "./lib/trace.js";
+
+/**
+ * `npx hardhat run scripts/trace-margin.ts`: where a standard margin check's gas goes, for
+ * docs/performance.md ("Where the gas goes"). Builds the bench's book (scripts/bench.ts, "margin
+ * check vs portfolio size": a CROSS account short one contract of each of n series, half on ETH,
+ * half on BTC, four expiries) at 16 and 128 positions and prints, from `debug_traceCall` of
+ * `engine.accountMargin`, the call tree with each frame's storage, memory and own gas, the calls
+ * by caller, and the engine frame's own gas by opcode. `TRACE_POSITIONS=1,16` picks the sizes.
+ */
+const WAD = 10n ** 18n;
+const DAY = 86_400n;
+const sizes = (process.env.TRACE_POSITIONS ?? "16,128").split(",").map(Number);
+const connection = await network.create();
+const { contracts } = await deployPledge(connection, { writeBook: false });
+const { vault, market, engine, oracle, usdc, ethUsd, ethVol, btcUsd, btcVol } = contracts;
+const publicClient = await connection.viem.getPublicClient();
+const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
+if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
+const chainId = await publicClient.getChainId();
+const names: Record<string, string> = {
+  [vault.address.toLowerCase()]: "vault",
+  [market.address.toLowerCase()]: "market",
+  [engine.address.toLowerCase()]: "engine",
+  [oracle.address.toLowerCase()]: "oracle",
+  [ethUsd.address.toLowerCase()]: "ETH/USD feed",
+  [ethVol.address.toLowerCase()]: "ETH vol feed",
+  [btcUsd.address.toLowerCase()]: "BTC/USD feed",
+  [btcVol.address.toLowerCase()]: "BTC vol feed",
+  [(await engine.read.portfolioManager()).toLowerCase()]: "portfolio manager",
+};
+const nameOf = (address: string): string => names[address] ?? address;
+
+const latest = await publicClient.getBlock();
+const firstExpiry = expiryAfter(latest.timestamp, 7);
+let nonce = 0n;
+async function fund(account: bigint, owner: NonNullable<typeof makerWallet>, cash: bigint): Promise<void> {
+  await usdc.write.mint([owner.account.address, cash]);
+  await usdc.write.approve([vault.address, cash], { account: owner.account });
+  await vault.write.deposit([account, usdc.address, cash], { account: owner.account });
+}
+// The bench's series, in its order (scripts/bench.ts `createSeries`).
+async function createSeries(i: number): Promise<bigint> {
+  const series = {
+    underlyingIndex: 1 + (i % 2),
+    expiry: Number(firstExpiry + BigInt(i % 4) * 7n * DAY),
+    isCall: i % 3 !== 0,
+    strikeWad: (i % 2 === 0 ? 1_500n + 25n * BigInt(i) : 40_000n + 500n * BigInt(i)) * WAD,
+  };
+  await market.write.createSeries([series]);
+  return idOf({ ...series, expiry: BigInt(series.expiry) });
+}
+const seriesIds: bigint[] = [];
+for (let i = 0; i < Math.max(...sizes); i++) seriesIds.push(await createSeries(i));
+
+/** Adds each opcode's cost in `frame`'s own steps (not its callees') to `byOp`. */
+function ownOpcodes(logs: StructLog[], depth: number, byOp: Map<string, number>): void {
+  for (const log of logs) {
+    if (log.depth !== depth || /CALL$/.test(log.op)) continue;
+    byOp.set(log.op, (byOp.get(log.op) ?? 0) + log.gasCost);
+  }
+}
+
+for (const size of sizes) {
+  const maker = accountId(makerWallet.account.address, 1000n + BigInt(size));
+  const taker = accountId(takerWallet.account.address, 1000n + BigInt(size));
+  await fund(maker, makerWallet, parseUnits("10000000", 6));
+  await fund(taker, takerWallet, parseUnits("1000000", 6));
+  for (let i = 0; i < size; i++) {
+    const { order, signature } = await signOrder(makerWallet, {
+      market: market.address,
+      chainId,
+      order: {
+        account: asAccountId(maker),
+        seriesId: asSeriesId(seriesIds[i]!),
+        size: -WAD,
+        priceWad: 10n * WAD,
+        taker: 0n,
+        nonce: ++nonce,
+        deadline: latest.timestamp + 365n * DAY,
+      },
+    });
+    await market.write.fill([order, signature, taker, WAD], { account: takerWallet.account });
+  }
+  const data = encodeFunctionData({ abi: engine.abi, functionName: "accountMargin", args: [maker] });
+  const { structLogs: logs, gas } = (await connection.provider.request({
+    method: "debug_traceCall",
+    params: [{ to: engine.address, data }, "latest", { disableMemory: true, disableStorage: true }],
+  })) as { structLogs: StructLog[]; gas: number };
+  const root: Frame = newFrame(engine.address.toLowerCase(), engine.address.toLowerCase(), "CALL", 1);
+  root.inclusive = (logs[0]?.gas ?? 0) - (logs[logs.length - 1]?.gas ?? 0) + (logs[logs.length - 1]?.gasCost ?? 0);
+  const reads = new Map<string, number>();
+  buildTree(logs, root, reads, nameOf);
+  console.log(`\n== engine.accountMargin, ${size} positions: ${gas} gas as a transaction, ${root.inclusive} executed`);
+  printTree(root, "  ", nameOf);
+  printRepeats(root, reads, "engine", nameOf);
+  const byOp = new Map<string, number>();
+  ownOpcodes(logs, 1, byOp);
+  const top = [...byOp].sort((a, b) => b[1] - a[1]).slice(0, 25);
+  console.log(`  the engine frame's own steps by opcode (top 25 of ${byOp.size}):`);
+  for (const [op, cost] of top) console.log(`    ${op.padEnd(14)} ${cost}`);
+}
