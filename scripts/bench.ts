@@ -6,6 +6,7 @@ import { type Address, type Hash, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
 import { blackScholesSampledInputs, blackScholesSpreadInputs } from "./lib/blackScholesSpread.js";
+import { benchBook } from "./lib/benchBook.js";
 import { measureSurfaceMarksGas } from "./lib/surfaceMarksGas.js";
 import {
   expiryAfter,
@@ -16,10 +17,8 @@ import {
   type VolSurfacePost,
   volSurfaceTypedData,
   asAccountId,
-  asSeriesId,
   getBackstopPreview,
   seriesId as idOf,
-  signOrder,
 } from "../packages/sdk/src/index.js";
 
 /**
@@ -71,43 +70,14 @@ await measure("vault.withdraw (cash, no positions)", () =>
 // ---------------------------------------------------------------- trading
 const latest = await publicClient.getBlock();
 const firstExpiry = expiryAfter(latest.timestamp, 7);
-let nonce = 0n;
-
-async function fund(account: bigint, owner: NonNullable<typeof makerWallet>, cash: bigint): Promise<void> {
-  await usdc.write.mint([owner.account.address, cash]);
-  await usdc.write.approve([vault.address, cash], { account: owner.account });
-  await vault.write.deposit([account, usdc.address, cash], { account: owner.account });
-}
-
-async function createSeries(i: number): Promise<bigint> {
-  const series = {
-    underlyingIndex: 1 + (i % 2),
-    expiry: Number(firstExpiry + BigInt(i % 4) * 7n * DAY),
-    isCall: i % 3 !== 0,
-    strikeWad: (i % 2 === 0 ? 1_500n + 25n * BigInt(i) : 40_000n + 500n * BigInt(i)) * WAD,
-  };
-  const hash = await market.write.createSeries([series]);
-  await publicClient.waitForTransactionReceipt({ hash });
-  return idOf({ ...series, expiry: BigInt(series.expiry) });
-}
-
-/** The maker account sells one contract of `series` to the taker account. */
-async function fill(maker: bigint, taker: bigint, series: bigint): Promise<Hash> {
-  const { order, signature } = await signOrder(makerWallet!, {
-    market: market.address,
-    chainId,
-    order: {
-      account: asAccountId(maker),
-      seriesId: asSeriesId(series),
-      size: -WAD,
-      priceWad: 10n * WAD,
-      taker: 0n,
-      nonce: ++nonce,
-      deadline: latest.timestamp + 365n * DAY,
-    },
-  });
-  return market.write.fill([order, signature, taker, WAD], { account: takerWallet!.account });
-}
+const { fund, createSeries, fill } = benchBook(
+  connection,
+  contracts,
+  makerWallet,
+  takerWallet,
+  firstExpiry,
+  latest.timestamp,
+);
 
 const takerAccount = accountId(takerWallet.account.address, 1n);
 await fund(takerAccount, takerWallet, parseUnits("100000000", 6));

@@ -2,14 +2,8 @@ import { network } from "hardhat";
 import { encodeFunctionData, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
-import {
-  accountId,
-  asAccountId,
-  asSeriesId,
-  expiryAfter,
-  seriesId as idOf,
-  signOrder,
-} from "../packages/sdk/src/index.js";
+import { accountId, expiryAfter } from "../packages/sdk/src/index.js";
+import { benchBook } from "./lib/benchBook.js";
 import { buildTree, type Frame, newFrame, printRepeats, printTree, type StructLog } from "./lib/trace.js";
 
 /**
@@ -20,16 +14,13 @@ import { buildTree, type Frame, newFrame, printRepeats, printTree, type StructLo
  * `engine.accountMargin`, the call tree with each frame's storage, memory and own gas, the calls
  * by caller, and the engine frame's own gas by opcode. `TRACE_POSITIONS=1,16` picks the sizes.
  */
-const WAD = 10n ** 18n;
-const DAY = 86_400n;
 const sizes = (process.env.TRACE_POSITIONS ?? "16,128").split(",").map(Number);
 const connection = await network.create();
 const { contracts } = await deployPledge(connection, { writeBook: false });
-const { vault, market, engine, oracle, usdc, ethUsd, ethVol, btcUsd, btcVol } = contracts;
+const { vault, market, engine, oracle, ethUsd, ethVol, btcUsd, btcVol } = contracts;
 const publicClient = await connection.viem.getPublicClient();
 const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
 if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
-const chainId = await publicClient.getChainId();
 const names: Record<string, string> = {
   [vault.address.toLowerCase()]: "vault",
   [market.address.toLowerCase()]: "market",
@@ -45,23 +36,14 @@ const nameOf = (address: string): string => names[address] ?? address;
 
 const latest = await publicClient.getBlock();
 const firstExpiry = expiryAfter(latest.timestamp, 7);
-let nonce = 0n;
-async function fund(account: bigint, owner: NonNullable<typeof makerWallet>, cash: bigint): Promise<void> {
-  await usdc.write.mint([owner.account.address, cash]);
-  await usdc.write.approve([vault.address, cash], { account: owner.account });
-  await vault.write.deposit([account, usdc.address, cash], { account: owner.account });
-}
-// The bench's series, in its order (scripts/bench.ts `createSeries`).
-async function createSeries(i: number): Promise<bigint> {
-  const series = {
-    underlyingIndex: 1 + (i % 2),
-    expiry: Number(firstExpiry + BigInt(i % 4) * 7n * DAY),
-    isCall: i % 3 !== 0,
-    strikeWad: (i % 2 === 0 ? 1_500n + 25n * BigInt(i) : 40_000n + 500n * BigInt(i)) * WAD,
-  };
-  await market.write.createSeries([series]);
-  return idOf({ ...series, expiry: BigInt(series.expiry) });
-}
+const { fund, createSeries, fill } = benchBook(
+  connection,
+  contracts,
+  makerWallet,
+  takerWallet,
+  firstExpiry,
+  latest.timestamp,
+);
 const seriesIds: bigint[] = [];
 for (let i = 0; i < Math.max(...sizes); i++) seriesIds.push(await createSeries(i));
 
@@ -78,22 +60,7 @@ for (const size of sizes) {
   const taker = accountId(takerWallet.account.address, 1000n + BigInt(size));
   await fund(maker, makerWallet, parseUnits("10000000", 6));
   await fund(taker, takerWallet, parseUnits("1000000", 6));
-  for (let i = 0; i < size; i++) {
-    const { order, signature } = await signOrder(makerWallet, {
-      market: market.address,
-      chainId,
-      order: {
-        account: asAccountId(maker),
-        seriesId: asSeriesId(seriesIds[i]!),
-        size: -WAD,
-        priceWad: 10n * WAD,
-        taker: 0n,
-        nonce: ++nonce,
-        deadline: latest.timestamp + 365n * DAY,
-      },
-    });
-    await market.write.fill([order, signature, taker, WAD], { account: takerWallet.account });
-  }
+  for (let i = 0; i < size; i++) await fill(maker, taker, seriesIds[i]!);
   const data = encodeFunctionData({ abi: engine.abi, functionName: "accountMargin", args: [maker] });
   const { structLogs: logs, gas } = (await connection.provider.request({
     method: "debug_traceCall",

@@ -1,0 +1,81 @@
+import type { network } from "hardhat";
+import type { Hash } from "viem";
+
+import type { deployPledge } from "../../deploy/deployPledge.js";
+import { asAccountId, asSeriesId, seriesId as idOf, signOrder } from "../../packages/sdk/src/index.js";
+
+type Connection = Awaited<ReturnType<typeof network.create>>;
+type Contracts = Awaited<ReturnType<typeof deployPledge>>["contracts"];
+type Wallet = Awaited<ReturnType<Connection["viem"]["getWalletClients"]>>[number];
+
+const WAD = 10n ** 18n;
+const DAY = 86_400n;
+
+/** The bench's way of building books, shared by `scripts/bench.ts` and the `scripts/trace-*.ts` breakdowns. */
+export interface BenchBook {
+  /** Mints `cash` USDC units to `owner` and deposits them into `account`. */
+  fund(account: bigint, owner: Wallet, cash: bigint): Promise<void>;
+  /**
+   * Lists the bench's series number `i`: underlying 1 + i % 2 (ETH, BTC), expiry `firstExpiry` +
+   * (i % 4) weeks, a put when i % 3 = 0, strikes 1,500 + 25 i (ETH) or 40,000 + 500 i (BTC).
+   */
+  createSeries(i: number): Promise<bigint>;
+  /** The maker wallet's account `maker` sells one contract of `series` to `taker` (the taker wallet sends). */
+  fill(maker: bigint, taker: bigint, series: bigint): Promise<Hash>;
+}
+
+/**
+ * The bench's book builders over a deployment: funding, its 128-series pattern and one-contract
+ * fills signed with the SDK's `signOrder` (orders valid a year from `start`).
+ *
+ * @example
+ * const book = benchBook(connection, contracts, makerWallet, takerWallet, expiryAfter(now, 7), now);
+ * const series = await book.createSeries(0);
+ * await book.fill(maker, taker, series);
+ */
+export function benchBook(
+  connection: Connection,
+  contracts: Contracts,
+  makerWallet: Wallet,
+  takerWallet: Wallet,
+  firstExpiry: bigint,
+  start: bigint,
+): BenchBook {
+  const { vault, market, usdc } = contracts;
+  let nonce = 0n;
+  return {
+    async fund(account, owner, cash) {
+      await usdc.write.mint([owner.account.address, cash]);
+      await usdc.write.approve([vault.address, cash], { account: owner.account });
+      await vault.write.deposit([account, usdc.address, cash], { account: owner.account });
+    },
+    async createSeries(i) {
+      const series = {
+        underlyingIndex: 1 + (i % 2),
+        expiry: Number(firstExpiry + BigInt(i % 4) * 7n * DAY),
+        isCall: i % 3 !== 0,
+        strikeWad: (i % 2 === 0 ? 1_500n + 25n * BigInt(i) : 40_000n + 500n * BigInt(i)) * WAD,
+      };
+      const publicClient = await connection.viem.getPublicClient();
+      await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
+      return idOf({ ...series, expiry: BigInt(series.expiry) });
+    },
+    async fill(maker, taker, series) {
+      const publicClient = await connection.viem.getPublicClient();
+      const { order, signature } = await signOrder(makerWallet, {
+        market: market.address,
+        chainId: await publicClient.getChainId(),
+        order: {
+          account: asAccountId(maker),
+          seriesId: asSeriesId(series),
+          size: -WAD,
+          priceWad: 10n * WAD,
+          taker: 0n,
+          nonce: ++nonce,
+          deadline: start + 365n * DAY,
+        },
+      });
+      return market.write.fill([order, signature, taker, WAD], { account: takerWallet.account });
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { network } from "hardhat";
+import { type Hash, parseUnits } from "viem";
+
+import { deployPledge } from "../deploy/deployPledge.js";
+import { accountId, expiryAfter } from "../packages/sdk/src/index.js";
+import { benchBook } from "./lib/benchBook.js";
+import { buildTree, newFrame, printRepeats, printTree, type StructLog } from "./lib/trace.js";
+
+/**
+ * `npx hardhat run scripts/trace-liquidation.ts`: where a liquidation's gas goes, for
+ * docs/performance.md ("Where the gas goes"). Builds the bench's thin account short 4 series (the
+ * bench's first four: ETH and BTC, puts and calls, scripts/bench.ts "liquidation"), withdraws it
+ * down to just above initial margin, rallies ETH and BTC 40 %, and prints, from
+ * `debug_traceTransaction`, the call tree of `liquidator.startAuction` and of a whole `bid`
+ * (fraction 1) by a bidder account holding only cash, with each frame's storage, memory, events and
+ * own gas. `TRACE_POSITIONS=16` picks another size.
+ */
+const WAD = 10n ** 18n;
+const size = Number(process.env.TRACE_POSITIONS ?? "4");
+const connection = await network.create();
+const { contracts } = await deployPledge(connection, { writeBook: false });
+const { vault, market, engine, oracle, usdc, liquidator, ethUsd, ethVol, btcUsd, btcVol } = contracts;
+const publicClient = await connection.viem.getPublicClient();
+const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
+if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
+const names: Record<string, string> = {
+  [vault.address.toLowerCase()]: "vault",
+  [market.address.toLowerCase()]: "market",
+  [engine.address.toLowerCase()]: "engine",
+  [oracle.address.toLowerCase()]: "oracle",
+  [liquidator.address.toLowerCase()]: "liquidator",
+  [usdc.address.toLowerCase()]: "usdc",
+  [ethUsd.address.toLowerCase()]: "ETH/USD feed",
+  [ethVol.address.toLowerCase()]: "ETH vol feed",
+  [btcUsd.address.toLowerCase()]: "BTC/USD feed",
+  [btcVol.address.toLowerCase()]: "BTC vol feed",
+  [(await engine.read.portfolioManager()).toLowerCase()]: "portfolio manager",
+  [(await liquidator.read.backstop()).toLowerCase()]: "backstop",
+};
+const nameOf = (address: string): string => names[address] ?? address;
+
+async function trace(name: string, send: () => Promise<Hash>): Promise<void> {
+  const hash = await send();
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`${name} reverted`);
+  const { structLogs: logs } = (await connection.provider.request({
+    method: "debug_traceTransaction",
+    params: [hash, { disableMemory: true, disableStorage: true }],
+  })) as { structLogs: StructLog[] };
+  const start = logs[0]?.gas ?? 0;
+  const last = logs[logs.length - 1];
+  const root = newFrame(liquidator.address.toLowerCase(), liquidator.address.toLowerCase(), "TX", 1);
+  root.inclusive = start - (last?.gas ?? 0) + (last?.gasCost ?? 0);
+  const reads = new Map<string, number>();
+  buildTree(logs, root, reads, nameOf);
+  console.log(
+    `\n== ${name}: ${receipt.gasUsed} gas, intrinsic ${Number(receipt.gasUsed) - root.inclusive} (with refunds)`,
+  );
+  printTree(root, "  ", nameOf);
+  printRepeats(root, reads, "liquidator", nameOf);
+}
+
+const latest = await publicClient.getBlock();
+const { fund, createSeries, fill } = benchBook(
+  connection,
+  contracts,
+  makerWallet,
+  takerWallet,
+  expiryAfter(latest.timestamp, 7),
+  latest.timestamp,
+);
+const seriesIds: bigint[] = [];
+for (let i = 0; i < size; i++) seriesIds.push(await createSeries(i));
+const holder = accountId(takerWallet.account.address, 7n);
+await fund(holder, takerWallet, parseUnits("1000000", 6));
+const bidder = accountId(takerWallet.account.address, 1n);
+await fund(bidder, takerWallet, parseUnits("100000000", 6));
+const account = accountId(makerWallet.account.address, 2000n + BigInt(size));
+await fund(account, makerWallet, parseUnits("1000000", 6));
+for (const series of size === 1 ? [await createSeries(1)] : seriesIds) await fill(account, holder, series);
+const excess = await engine.read.excessInitial([account]);
+await vault.write.withdraw([account, usdc.address, (excess * 99n) / 100n / 10n ** 12n, makerWallet.account.address], {
+  account: makerWallet.account,
+});
+await ethUsd.write.updateAnswer([(3_000n * 10n ** 8n * 14n) / 10n]);
+await btcUsd.write.updateAnswer([(60_000n * 10n ** 8n * 14n) / 10n]);
+await trace(`liquidator.startAuction, ${size} positions`, () => liquidator.write.startAuction([account]));
+const preview = await liquidator.read.previewBid([account, WAD]);
+const nonce = await market.read.accountNonce([account]);
+const limit = preview.payment + (preview.payment < 0n ? -preview.payment : preview.payment) / 1_000n;
+await trace(`liquidator.bid, ${size} positions (fraction ${Number(preview.fractionWad) / 1e18})`, () =>
+  liquidator.write.bid([account, bidder, WAD, limit, nonce], { account: takerWallet.account }),
+);
