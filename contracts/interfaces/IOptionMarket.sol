@@ -75,6 +75,10 @@ interface IOptionMarket {
     error MarketValuationFailed(AccountId account);
     error MarketInvalidFees(uint256 makerFeeWad, uint256 takerFeeWad);
     error MarketAmountTooLarge(uint256 amount);
+    /// @notice A fill, transfer or liquidation slice would take the position of `account` in
+    /// `seriesId` to `balance`, larger in size than `MAX_BALANCE` (2^98 − 1 WAD contracts), the most
+    /// a book entry holds (`docs/performance.md`). Checked before anything is written.
+    error MarketBalanceTooLarge(AccountId account, SeriesId seriesId, int256 balance);
     /// @notice A position transfer named the same account as source and destination.
     error MarketSelfTransfer(AccountId account);
     /// @notice A transfer moves more than `account` holds of `seriesId`, or the opposite side.

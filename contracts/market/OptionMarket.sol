@@ -27,9 +27,10 @@ import {MarketLimits, MarketLimitsState} from "./MarketLimits.sol";
 /// @notice Series, signed positions and settlement of EIP-712 signed orders. Value moves
 /// in the vault (which must grant this contract MODULE_ROLE); every touched account then
 /// passes the margin gate described in `docs/margin-gate.md`.
-/// @dev The reentrancy guard is transient (EIP-1153). The position book is packed so that opening a
-/// position writes three words (`_positions`, `_accounts`, `_openSeries`) and adding to one writes two:
-/// see `docs/performance.md`, "`market.fill`".
+/// @dev The reentrancy guard is transient (EIP-1153). The position book keeps one word per open
+/// position, its series and balance (`_book`), so a valuation reads one slot per position; opening a
+/// position writes three words (`_places`, `_accounts`, `_book`) and adding to one writes two: see
+/// `docs/performance.md`, "`market.fill`" and "Where the gas goes".
 contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
     uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
@@ -43,6 +44,10 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     uint256 public constant EXPIRY_TIME_OF_DAY = 8 hours;
     /// @notice Largest fill or transfer amount, WAD contracts, so signed arithmetic never overflows.
     uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
+    /// @notice Largest size of one position, WAD contracts (2^98 − 1, about 3.2e11 contracts): what a
+    /// book entry's 99 balance bits hold. A change that would take a balance past it reverts
+    /// `MarketBalanceTooLarge`.
+    uint256 public constant MAX_BALANCE = (1 << 98) - 1;
     /// @notice EIP-712 type hash of `Order`.
     bytes32 public constant ORDER_TYPEHASH = keccak256(
         abi.encodePacked(
@@ -52,12 +57,20 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     );
 
     uint256 private constant WAD = 1e18;
-    /// @dev A position word's balance bits (`_positions`): the low 248.
-    uint256 private constant BALANCE_MASK = (1 << 248) - 1;
+    /// @dev A book entry (`_book`) holds a series in its low 157 bits and the signed balance above them.
+    /// The series is its id with the strike cut to 100 bits: a listed strike is at most
+    /// `MAX_STRIKE_WAD` (1e30 < 2^100, enforced by `createSeries`, and every position is on a listed
+    /// series), so the id's bits 100..127 are zero and its bits 128..184 (call flag, expiry,
+    /// underlying) move down to 100..156. The balance is the entry's top 99 bits, two's complement,
+    /// read back with an arithmetic shift: |balance| ≤ `MAX_BALANCE`.
+    uint256 private constant BALANCE_SHIFT = 157;
+    uint256 private constant STRIKE_BITS = 100;
+    uint256 private constant STRIKE_MASK = (1 << STRIKE_BITS) - 1;
+    /// @dev The id's bits 128..184 (call flag, expiry 40 bits, underlying 16 bits): 57 bits.
+    uint256 private constant TAIL_MASK = (1 << 57) - 1;
     /// @dev One open series in an account word's count bits (`_accounts`: the count from bit 128).
     uint256 private constant ONE_OPEN = 1 << 128;
-    /// @dev Most open series per account (`_openSeries`). A place plus one is kept in a position word's
-    /// top 8 bits, so this must stay at most 255 (`PositionBook.t.sol` asserts it against the engine).
+    /// @dev Most open series per account (`_book`).
     uint256 private constant MAX_OPEN = 128;
 
     ICollateralVault public immutable vault;
@@ -82,19 +95,19 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @dev A series' word: 0 while it does not exist, then its open interest plus one (`seriesExists`,
     /// `openInterest`), so the fill that checks it exists has read its open interest too.
     mapping(SeriesId seriesId => uint256) private _series;
-    /// @dev A position's word, 0 when flat: the signed balance in the low 248 bits (`BALANCE_MASK`) and
-    /// the series' place in `_openSeries[account]` plus one in the top 8 (at most `MAX_OPEN`, 128).
-    /// Opening a position writes this word, the account's word and one entry of its list; a separate
-    /// index would be a fourth fresh slot.
-    mapping(AccountId account => mapping(SeriesId seriesId => uint256)) private _positions;
+    /// @dev A position's place in `_book[account]` plus one; 0 when flat. The balance is in the book
+    /// entry only, so a change to an open position writes the entry and not this word.
+    mapping(AccountId account => mapping(SeriesId seriesId => uint256)) private _places;
     /// @dev An account's word, written by every position change: `accountNonce` in the low 128 bits,
     /// the number of open series from bit 128 (one slot where a nonce and an array length were two).
     mapping(AccountId account => uint256) private _accounts;
-    /// @dev An account's open series at places 0 .. count − 1 (swap-and-pop; order not meaningful): a
-    /// fixed array, so its entries are consecutive slots from one hash, as a dynamic array's, with
-    /// no length slot (the count is in `_accounts`). `MAX_OPEN` is `MarginEngine.MAX_CROSS_POSITIONS`,
-    /// the largest position limit the engine gives (PORTFOLIO's cap is at most 48).
-    mapping(AccountId account => SeriesId[MAX_OPEN]) private _openSeries;
+    /// @dev An account's open positions at places 0 .. count − 1 (swap-and-pop; order not meaningful),
+    /// one word each: the series and the signed balance (`BALANCE_SHIFT`), so `positionsOf` reads one
+    /// slot per position where a list of ids and a balance per id were two. A fixed array, so its
+    /// entries are consecutive slots from one hash, with no length slot (the count is in `_accounts`).
+    /// `MAX_OPEN` is `MarginEngine.MAX_CROSS_POSITIONS`, the largest position limit the engine gives
+    /// (PORTFOLIO's cap is at most 48).
+    mapping(AccountId account => uint256[MAX_OPEN]) private _book;
 
     /// @dev One account's side of a fill, as the margin gate judges it (`docs/margin-gate.md`):
     /// what the fill does to it and, when reducing, its state before.
@@ -258,7 +271,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @inheritdoc IOptionMarket
     function settle(AccountId account, SeriesId seriesId) external nonReentrant returns (int256 payoff) {
         uint256 priceWad = _settlementPrice(seriesId);
-        if (_positions[account][seriesId] == 0) revert MarketNothingToSettle(account, seriesId);
+        if (_places[account][seriesId] == 0) revert MarketNothingToSettle(account, seriesId);
         payoff = _settle(account, seriesId, priceWad);
     }
 
@@ -275,7 +288,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             SeriesId seriesId = seriesIds[i];
             // Batches are usually sorted by series: read each settlement price once.
             if (seriesId != lastSeries || i == 0) (lastSeries, priceWad) = (seriesId, _settlementPrice(seriesId));
-            if (_positions[accounts[i]][seriesId] == 0) continue;
+            if (_places[accounts[i]][seriesId] == 0) continue;
             _settle(accounts[i], seriesId, priceWad);
             ++settled;
         }
@@ -299,13 +312,13 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         if (from == to) revert MarketSelfTransfer(from);
         // The fee account never holds positions, so it can never be made a bidder.
         _checkNotFeeAccount(to);
-        // Copy first: moving a whole position removes it from the open list being read.
-        seriesIds = _openSeriesOf(from);
+        // Copy first: moving a whole position removes it from the book being read.
+        int256[] memory held;
+        (seriesIds, held) = _positionsOf(from);
         amounts = new int256[](seriesIds.length);
         for (uint256 i; i < seriesIds.length; ++i) {
-            int256 held = _balance(from, seriesIds[i]);
             // Truncation toward zero leaves any rounding remainder with `from`.
-            int256 amount = fractionWad == WAD ? held : (held * int256(fractionWad)) / int256(WAD);
+            int256 amount = fractionWad == WAD ? held[i] : (held[i] * int256(fractionWad)) / int256(WAD);
             amounts[i] = amount;
             if (amount == 0) continue;
             _applyDelta(from, seriesIds[i], -amount);
@@ -384,14 +397,11 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     }
 
     /// @inheritdoc IOptionMarket
+    /// @dev One storage read per position (`_book`), plus the account's word for the count.
     function positionsOf(
         AccountId account
     ) external view returns (SeriesId[] memory seriesIds, int256[] memory balances) {
-        seriesIds = _openSeriesOf(account);
-        balances = new int256[](seriesIds.length);
-        for (uint256 i; i < seriesIds.length; ++i) {
-            balances[i] = _balance(account, seriesIds[i]);
-        }
+        return _positionsOf(account);
     }
 
     /// @inheritdoc IOptionMarket
@@ -542,8 +552,10 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
 
     /// @dev One side of a fill: reducing when the position moves toward zero without crossing
     /// it, then giving up a long when that position is a long. Only a reducing side is read before.
+    /// The balance bound is checked here, before the fill writes anything.
     function _side(AccountId account, SeriesId seriesId, int256 delta) private view returns (Side memory side) {
         int256 held = _balance(account, seriesId);
+        _checkBalance(account, seriesId, held + delta);
         side.account = account;
         side.change.reducing = MarginGate.isReducing(held, delta);
         side.change.givesUpLong = side.change.reducing && held > 0;
@@ -576,11 +588,12 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             return state;
         }
         state.cash = vault.cashOf(account);
-        // Read the list in place and stop at the first short (a copy would read every entry).
-        SeriesId[MAX_OPEN] storage open = _openSeries[account];
+        // Read the book in place and stop at the first short (a copy would read every entry). An
+        // entry's balance is its top bits, so the entry is negative exactly when the balance is.
+        uint256[MAX_OPEN] storage book = _book[account];
         uint256 count = _accounts[account] >> 128;
         for (uint256 i; i < count; ++i) {
-            if (_balance(account, open[i]) < 0) {
+            if (int256(book[i]) < 0) {
                 state.holdsShort = true;
                 break;
             }
@@ -670,22 +683,23 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         return Math.mulDiv(premium, feeWad, WAD, Math.Rounding.Ceil);
     }
 
-    /// @dev Adds `delta` to a position, keeping the open-series list, caps and open interest in step:
-    /// the position's word, the account's word (nonce and count) and, when it opens or closes, one
-    /// list entry (and the moved entry's word), each written once.
+    /// @dev Adds `delta` to a position, keeping the book, caps and open interest in step: the
+    /// position's book entry and the account's word (nonce and count), and, when it opens or
+    /// closes, its place (and the moved entry and its place), each written once.
     function _applyDelta(AccountId account, SeriesId seriesId, int256 delta) private {
-        uint256 word = _positions[account][seriesId];
-        int256 before = _balanceOf(word);
+        uint256 place = _places[account][seriesId];
+        uint256[MAX_OPEN] storage book = _book[account];
+        int256 before = place == 0 ? int256(0) : _balanceOf(book[place - 1]);
+        // |before| ≤ MAX_BALANCE and |delta| ≤ MAX_AMOUNT (every caller bounds it): the sum cannot
+        // overflow, and the bound is checked before anything is written.
         int256 balance = before + delta;
-        // Unreachable in practice: a balance sums amounts of at most MAX_AMOUNT (2^127) each.
-        if (balance != int248(balance)) revert MarketAmountTooLarge(SignedMath.abs(balance));
+        _checkBalance(account, seriesId, balance);
         // The nonce is the low 128 bits: one per position change, it never reaches the count's.
         uint256 accountWord = _accounts[account] + 1;
-        uint256 place = word >> 248;
-        if (before == 0) (accountWord, place) = _open(account, seriesId, accountWord);
-        else if (balance == 0) (accountWord, place) = (_close(account, place, accountWord), 0);
+        if (before == 0) accountWord = _open(account, seriesId, balance, accountWord);
+        else if (balance == 0) accountWord = _close(account, seriesId, place, accountWord);
+        else book[place - 1] = _entry(seriesId, balance);
         _accounts[account] = accountWord;
-        _positions[account][seriesId] = balance == 0 ? 0 : (place << 248) | uint256(uint248(int248(balance)));
         // Open interest is Σ longs: add the new long part, remove the old one.
         uint256 longBefore = before > 0 ? uint256(before) : 0;
         uint256 longAfter = balance > 0 ? uint256(balance) : 0;
@@ -740,61 +754,103 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         }
     }
 
-    /// @dev Appends `seriesId` to the account's list; returns the account word with the count raised
-    /// and the series' place plus one.
-    function _open(AccountId account, SeriesId seriesId, uint256 accountWord) private returns (uint256, uint256 place) {
+    /// @dev Appends the position to the account's book; returns the account word with the count raised.
+    function _open(
+        AccountId account,
+        SeriesId seriesId,
+        int256 balance,
+        uint256 accountWord
+    ) private returns (uint256) {
         uint256 count = accountWord >> 128;
         // The limit is risk policy, set by the account's margin mode on the engine's side.
         uint256 limit = engine.positionLimitOf(account);
-        // The engine's limits are at most MAX_OPEN; the list could hold no more.
+        // The engine's limits are at most MAX_OPEN; the book could hold no more.
         if (limit > MAX_OPEN) limit = MAX_OPEN;
         if (count >= limit) revert MarketTooManyPositions(account, limit);
-        _openSeries[account][count] = seriesId;
-        return (accountWord + ONE_OPEN, count + 1);
+        _book[account][count] = _entry(seriesId, balance);
+        _places[account][seriesId] = count + 1;
+        return accountWord + ONE_OPEN;
     }
 
-    /// @dev Removes the series at `place` (plus one) from the account's list by moving the last
-    /// entry into it (swap-and-pop keeps removal O(1)); returns the account word with the count lowered.
-    function _close(AccountId account, uint256 place, uint256 accountWord) private returns (uint256) {
-        SeriesId[MAX_OPEN] storage open = _openSeries[account];
+    /// @dev Removes the position at `place` (plus one) from the account's book by moving the last
+    /// entry into it (swap-and-pop keeps removal O(1)); returns the account word with the count
+    /// lowered. The moved entry carries its series, so its place is written without a read.
+    function _close(
+        AccountId account,
+        SeriesId seriesId,
+        uint256 place,
+        uint256 accountWord
+    ) private returns (uint256) {
+        uint256[MAX_OPEN] storage book = _book[account];
         uint256 last = (accountWord >> 128) - 1;
         if (place - 1 != last) {
-            SeriesId moved = open[last];
-            open[place - 1] = moved;
-            uint256 movedWord = _positions[account][moved];
-            _positions[account][moved] = (movedWord & BALANCE_MASK) | (place << 248);
+            uint256 moved = book[last];
+            book[place - 1] = moved;
+            _places[account][_seriesOf(moved)] = place;
         }
-        open[last] = SeriesId.wrap(0);
+        book[last] = 0;
+        _places[account][seriesId] = 0;
         return accountWord - ONE_OPEN;
     }
 
-    /// @dev The account's open series, in list order.
-    function _openSeriesOf(AccountId account) private view returns (SeriesId[] memory seriesIds) {
-        SeriesId[MAX_OPEN] storage open = _openSeries[account];
+    /// @dev The account's open positions, in book order: one storage read per position.
+    function _positionsOf(
+        AccountId account
+    ) private view returns (SeriesId[] memory seriesIds, int256[] memory balances) {
+        uint256[MAX_OPEN] storage book = _book[account];
         uint256 count = _accounts[account] >> 128;
         seriesIds = new SeriesId[](count);
-        // A plain copy of `count` consecutive slots into the array just allocated: count ≤ MAX_OPEN
-        // (`_open` never writes past it), so neither side needs the compiler's bounds checks.
+        balances = new int256[](count);
+        (uint256 shift, uint256 strikeBits, uint256 strikeMask, uint256 tailMask) = (
+            BALANCE_SHIFT,
+            STRIKE_BITS,
+            STRIKE_MASK,
+            TAIL_MASK
+        );
+        // Each entry unpacked as `_seriesOf` and `_balanceOf` do, into the arrays just allocated:
+        // count ≤ MAX_OPEN (`_open` never writes past it), so no side needs the compiler's bounds checks.
         assembly ("memory-safe") {
-            let base := open.slot
-            let out := add(seriesIds, 0x20)
+            let base := book.slot
+            let ids := add(seriesIds, 0x20)
+            let values := add(balances, 0x20)
             for {
                 let i := 0
             } lt(i, count) {
                 i := add(i, 1)
             } {
-                mstore(add(out, shl(5, i)), sload(add(base, i)))
+                let entry := sload(add(base, i))
+                let offset := shl(5, i)
+                mstore(add(values, offset), sar(shift, entry))
+                mstore(add(ids, offset), or(shl(128, and(shr(strikeBits, entry), tailMask)), and(entry, strikeMask)))
             }
         }
     }
 
-    /// @dev The signed balance of a position.
+    /// @dev The signed balance of a position: 0 when flat, else its book entry's.
     function _balance(AccountId account, SeriesId seriesId) private view returns (int256) {
-        return _balanceOf(_positions[account][seriesId]);
+        uint256 place = _places[account][seriesId];
+        return place == 0 ? int256(0) : _balanceOf(_book[account][place - 1]);
     }
 
-    /// @dev The signed balance in a position word: its low 248 bits, sign-extended.
-    function _balanceOf(uint256 word) private pure returns (int256) {
-        return int256(int248(uint248(word)));
+    /// @dev Refuses a balance the book cannot hold (`MAX_BALANCE`).
+    function _checkBalance(AccountId account, SeriesId seriesId, int256 balance) private pure {
+        if (SignedMath.abs(balance) > MAX_BALANCE) revert MarketBalanceTooLarge(account, seriesId, balance);
+    }
+
+    /// @dev A book entry: `seriesId` with its strike in 100 bits, and `balance` above it (two's
+    /// complement; |balance| ≤ MAX_BALANCE, so its dropped top bits are copies of the sign).
+    function _entry(SeriesId seriesId, int256 balance) private pure returns (uint256) {
+        uint256 id = SeriesId.unwrap(seriesId);
+        return (uint256(balance) << BALANCE_SHIFT) | ((id >> 128) << STRIKE_BITS) | (id & STRIKE_MASK);
+    }
+
+    /// @dev The series of a book entry, as its full id.
+    function _seriesOf(uint256 entry) private pure returns (SeriesId) {
+        return SeriesId.wrap((((entry >> STRIKE_BITS) & TAIL_MASK) << 128) | (entry & STRIKE_MASK));
+    }
+
+    /// @dev The signed balance of a book entry: its top bits, sign-extended (an arithmetic shift).
+    function _balanceOf(uint256 entry) private pure returns (int256) {
+        return int256(entry) >> BALANCE_SHIFT;
     }
 }

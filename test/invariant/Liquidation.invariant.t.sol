@@ -484,6 +484,30 @@ contract LiquidationInvariantTest is LiquidationSetup {
         }
     }
 
+    /// @dev `positionsOf` equals the per-series balances, always, through bids (the liquidator's
+    /// slices move every position of an account), trades and settlement: every series with a
+    /// nonzero `positionOf` is listed exactly once with that balance, and nothing else is listed.
+    function invariant_positionsOfEqualsPerSeriesBalances() public view {
+        for (uint256 i; i < handler.accountCount(); ++i) {
+            AccountId account = handler.accounts(i);
+            (SeriesId[] memory ids, int256[] memory balances) = market.positionsOf(account);
+            uint256 open;
+            for (uint256 j; j < handler.seriesCount(); ++j) {
+                SeriesId seriesId = handler.series(j);
+                int256 balance = market.positionOf(account, seriesId);
+                uint256 listed;
+                for (uint256 k; k < ids.length; ++k) {
+                    if (ids[k] != seriesId) continue;
+                    ++listed;
+                    assertEq(balances[k], balance, "listed balance");
+                }
+                assertEq(listed, balance != 0 ? 1 : 0, "listed once when open, never when flat");
+                if (balance != 0) ++open;
+            }
+            assertEq(ids.length, open, "nothing else listed");
+        }
+    }
+
     /// @dev Once a series is fully settled, its payoffs sum to zero up to rounding, which
     /// only ever favours the settlement account.
     function invariant_settlementZeroSum() public view {

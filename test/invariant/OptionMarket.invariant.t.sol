@@ -570,14 +570,27 @@ contract OptionMarketInvariantTest is MarketFixture {
         }
     }
 
-    /// @dev `positionsOf` lists exactly the nonzero balances.
+    /// @dev `positionsOf` equals the per-series balances, always: it lists every series with a
+    /// nonzero `positionOf` exactly once, with that balance, and nothing else. The two getters
+    /// read different words (the book entries in order; a series' place, then its entry), so this
+    /// also holds every writer to keeping places and entries in step.
     function invariant_openListMatchesBalances() public view {
         for (uint256 i; i < 6; ++i) {
             AccountId account = handler.accounts(i);
             (SeriesId[] memory ids, int256[] memory balances) = market.positionsOf(account);
             uint256 nonzero;
             for (uint256 s; s < 3; ++s) {
-                if (market.positionOf(account, handler.series(s)) != 0) ++nonzero;
+                SeriesId seriesId = handler.series(s);
+                int256 balance = market.positionOf(account, seriesId);
+                uint256 listed;
+                for (uint256 k; k < ids.length; ++k) {
+                    if (ids[k] == seriesId) {
+                        ++listed;
+                        assertEq(balances[k], balance, "listed balance");
+                    }
+                }
+                assertEq(listed, balance != 0 ? 1 : 0, "listed once when open, never when flat");
+                if (balance != 0) ++nonzero;
             }
             assertEq(ids.length, nonzero, "open list length");
             for (uint256 k; k < ids.length; ++k) {

@@ -290,6 +290,26 @@ describe("simulateFill predicts the chain's answer to a fill", async () => {
     assert.deepEqual(result.error?.args, [isolated.id, 1n]);
   });
 
+  it("a fill that would take a position past MAX_BALANCE is refused MarketBalanceTooLarge, as predicted", async () => {
+    const [wallet, other] = [wallets[2]!, wallets[3]!];
+    const big = { wallet, id: accountId(wallet.account.address, 8n) };
+    const counterparty = { wallet: other, id: accountId(other.account.address, 8n) };
+    await fundWith50k([big, counterparty]);
+    await setSpot(spotAnswer);
+    const most = (1n << 98n) - 1n;
+    assert.equal(await contracts.market.read.MAX_BALANCE(), most);
+    const id = packSeriesId(series[0]!);
+    // From flat: the maker's side is checked first, before any margin.
+    let result = await compareFill(big, counterparty, series[0]!, -(most + 1n), 0n);
+    assert.equal(result.error?.name, "MarketBalanceTooLarge");
+    assert.deepEqual(result.error?.args, [big.id, id, -(most + 1n)]);
+    // Onto a held position: the bound is on the sum.
+    assert.ok((await compareFill(big, counterparty, series[0]!, -WAD, 100n * WAD)).accepted);
+    result = await compareFill(big, counterparty, series[0]!, -most, 0n);
+    assert.equal(result.error?.name, "MarketBalanceTooLarge");
+    assert.deepEqual(result.error?.args, [big.id, id, -most - WAD]);
+  });
+
   it("saw acceptances and each kind of refusal", () => {
     console.log(`    outcomes: ${JSON.stringify(Object.fromEntries(outcomes))}`);
     for (const name of [

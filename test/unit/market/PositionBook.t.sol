@@ -11,11 +11,12 @@ import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {MarketFixture} from "../../helpers/MarketFixture.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
-/// @notice The market's packed position book (docs/performance.md, "`market.fill`"): a position's
-/// balance and list place share one word, an account's nonce and open count another, a series'
-/// existence and open interest a third. Checked against a plain model (an array with swap-and-pop,
-/// as the unpacked book kept) over random sequences of fills, at the balance extremes, and for the
-/// getters that read the packed words.
+/// @notice The market's packed position book (docs/performance.md, "`market.fill`" and "Where the gas
+/// goes"): an open position is one book entry holding its series and balance, with its place in a
+/// word of its own; an account's nonce and open count share one word, a series' existence and open
+/// interest another. Checked against a plain model (an array with swap-and-pop, as the unpacked
+/// book kept) over random sequences of fills, at the balance bound (`MAX_BALANCE`) and the series
+/// extremes, and for the getters that read the packed words.
 contract PositionBookTest is MarketFixture {
     uint256 internal constant SERIES = 6;
     uint256 internal constant DEEP = 1_000_000_000e6;
@@ -76,31 +77,140 @@ contract PositionBookTest is MarketFixture {
         _checkAgainstModel();
     }
 
-    /// @dev The largest fills either way keep their sign and size in the packed word, with the real
-    /// engine's IM check: the maker posts 9e11 USDC and sells a 3,000 call with ETH at 1e-8 USD, so
-    /// a short of 2 × MAX_AMOUNT needs little margin.
+    /// @dev The largest balances either way keep their sign and size in the book entry, with the
+    /// real engine's IM check: the maker posts 9e11 USDC and sells a 3,000 call with ETH at 1e-8
+    /// USD, so a short of MAX_BALANCE needs little margin. One wei more, on either side, reverts
+    /// `MarketBalanceTooLarge` for the maker (checked first) and changes nothing.
     function test_extremeBalancesRoundTrip() public {
-        _fundAndDeposit(maker, makerAccount, usdc, 900_000_000_000e6);
-        SeriesId id = market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, 3000e18));
-        _setPrice(ethUsd, 1);
-        uint256 size = market.MAX_AMOUNT();
-        IOptionMarket.Order memory order = _order(makerAccount, id, -int256(size), 0);
-        _fill(order, size);
-        assertEq(market.positionOf(makerAccount, id), -int256(size));
-        assertEq(market.positionOf(takerAccount, id), int256(size));
-        assertEq(market.openInterest(id), size);
-        order.nonce = 1;
-        _fill(order, size);
-        assertEq(market.positionOf(makerAccount, id), -2 * int256(size));
-        assertEq(market.openInterest(id), 2 * size);
-        (, int256[] memory balances) = market.positionsOf(makerAccount);
-        assertEq(balances[0], -2 * int256(size));
+        SeriesId id = _bigBookScene();
+        uint256 most = market.MAX_BALANCE();
+        assertEq(most, 2 ** 98 - 1);
+        IOptionMarket.Order memory order = _order(makerAccount, id, -int256(most), 0);
+        _fill(order, most - 1);
+        _fill(order, 1);
+        assertEq(market.positionOf(makerAccount, id), -int256(most));
+        assertEq(market.positionOf(takerAccount, id), int256(most));
+        assertEq(market.openInterest(id), most);
+        (SeriesId[] memory open, int256[] memory balances) = market.positionsOf(makerAccount);
+        assertEq(open[0], id);
+        assertEq(balances[0], -int256(most));
+        (open, balances) = market.positionsOf(takerAccount);
+        assertEq(open[0], id);
+        assertEq(balances[0], int256(most));
+
+        IOptionMarket.Order memory more = _order(makerAccount, id, -1, 0);
+        more.nonce = 1;
+        uint256 nonceBefore = market.accountNonce(makerAccount);
+        _fillExpectRevert(
+            more,
+            1,
+            abi.encodeWithSelector(IOptionMarket.MarketBalanceTooLarge.selector, makerAccount, id, -int256(most) - 1)
+        );
+        assertEq(market.positionOf(makerAccount, id), -int256(most));
+        assertEq(market.filled(market.orderHash(more)), 0);
+        assertEq(market.accountNonce(makerAccount), nonceBefore);
+        // The other way round, the maker's long is the one at the bound.
+        _fill(_order(makerAccount, id, int256(2 * most), 0), 2 * most);
+        assertEq(market.positionOf(makerAccount, id), int256(most));
+        IOptionMarket.Order memory buy = _order(makerAccount, id, 1, 0);
+        buy.nonce = 2;
+        _fillExpectRevert(
+            buy,
+            1,
+            abi.encodeWithSelector(IOptionMarket.MarketBalanceTooLarge.selector, makerAccount, id, int256(most) + 1)
+        );
     }
 
-    /// @dev A place plus one lives in a position word's top 8 bits: the engine's largest position
-    /// limit (the market's list size) must fit.
-    function test_positionLimitFitsThePlaceBits() public view {
-        assertLe(engine.MAX_CROSS_POSITIONS(), 255);
+    /// @dev A transfer that would take the receiving position past the bound reverts before the
+    /// move, and the source keeps its part.
+    function test_transferPastTheBoundReverts() public {
+        SeriesId id = _bigBookScene();
+        uint256 most = market.MAX_BALANCE();
+        AccountId makerSub = _account(maker, 1);
+        AccountId takerSub = _account(taker, 1);
+        _fundAndDeposit(taker, takerSub, usdc, FUNDING);
+        _fill(_order(makerAccount, id, int256(most), 0), most); // taker short MAX_BALANCE
+        IOptionMarket.Order memory order = _order(makerSub, id, 1, 0);
+        order.nonce = 1;
+        _fillFor(order, takerSub, 1); // takerSub short 1
+        vm.prank(taker);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOptionMarket.MarketBalanceTooLarge.selector, takerAccount, id, -int256(most) - 1)
+        );
+        market.transferPositions(takerSub, takerAccount, _ids(id), _amounts(-1));
+        assertEq(market.positionOf(takerSub, id), -1);
+        assertEq(market.positionOf(takerAccount, id), -int256(most));
+    }
+
+    /// @dev Two fills of random sizes on one position: the balance is their sum when that is within
+    /// ±MAX_BALANCE, else the second fill reverts `MarketBalanceTooLarge` and the book is as after
+    /// the first.
+    /// forge-config: default.fuzz.runs = 48
+    function testFuzz_balanceBound(uint256 first, uint256 second, bool flip) public {
+        SeriesId id = _bigBookScene();
+        uint256 most = market.MAX_BALANCE();
+        first = bound(first, 1, most);
+        second = bound(second, 1, market.MAX_AMOUNT());
+        _fill(_order(makerAccount, id, -int256(first), 0), first);
+        int256 size = flip ? int256(second) : -int256(second);
+        IOptionMarket.Order memory order = _order(makerAccount, id, size, 0);
+        order.nonce = 1;
+        int256 sum = -int256(first) + size;
+        if (sum > int256(most) || sum < -int256(most)) {
+            _fillExpectRevert(
+                order,
+                second,
+                abi.encodeWithSelector(IOptionMarket.MarketBalanceTooLarge.selector, makerAccount, id, sum)
+            );
+            sum = -int256(first);
+        } else {
+            _fill(order, second);
+        }
+        assertEq(market.positionOf(makerAccount, id), sum);
+        assertEq(market.positionOf(takerAccount, id), -sum);
+        (SeriesId[] memory open, int256[] memory balances) = market.positionsOf(makerAccount);
+        assertEq(open.length, sum == 0 ? 0 : 1);
+        if (sum != 0) {
+            assertEq(open[0], id);
+            assertEq(balances[0], sum);
+        }
+    }
+
+    /// @dev A book entry keeps a series' strike in 100 bits: the largest strike `createSeries`
+    /// accepts fits, and series at the extremes (strikes MAX_STRIKE_WAD and one wei under it, 1 wei
+    /// and 2^64 + 1 wei; calls and puts; the furthest expiry and the nearest) come back from
+    /// `positionsOf` as their full ids. (Worthless options: the taker sells them.)
+    function test_extremeSeriesRoundTrip() public {
+        uint256 most = market.MAX_STRIKE_WAD();
+        assertLt(most, 2 ** 100);
+        SeriesId[4] memory extreme = [
+            market.createSeries(SeriesLib.Series(ethIndex, _expiry(364), true, uint128(most))),
+            market.createSeries(SeriesLib.Series(ethIndex, _expiry(364), true, uint128(most - 1))),
+            market.createSeries(SeriesLib.Series(ethIndex, _expiry(1), false, 1)),
+            market.createSeries(SeriesLib.Series(ethIndex, _expiry(1), false, 2 ** 64 + 1))
+        ];
+        // Long each (a long needs no margin beyond the premium, here 0).
+        for (uint256 i; i < 4; ++i) {
+            IOptionMarket.Order memory order = _order(makerAccount, extreme[i], int256(1e18 + i), 0);
+            order.nonce = 100 + i;
+            _fill(order, 1e18 + i);
+        }
+        (SeriesId[] memory open, int256[] memory balances) = market.positionsOf(makerAccount);
+        assertEq(open.length, 4);
+        for (uint256 i; i < 4; ++i) {
+            assertEq(open[i], extreme[i]);
+            assertEq(balances[i], int256(1e18 + i));
+            assertEq(market.positionOf(makerAccount, extreme[i]), int256(1e18 + i));
+        }
+        // Closing the first moves the last entry, series and balance, into its place.
+        IOptionMarket.Order memory close = _order(makerAccount, extreme[0], -1e18, 0);
+        close.nonce = 200;
+        _fill(close, 1e18);
+        (open, balances) = market.positionsOf(makerAccount);
+        assertEq(open.length, 3);
+        assertEq(open[0], extreme[3]);
+        assertEq(balances[0], 1e18 + 3);
+        assertEq(market.positionOf(makerAccount, extreme[3]), 1e18 + 3);
     }
 
     /// @dev A series' word: no series reads as not existing with no open interest; a new one exists
@@ -134,6 +244,15 @@ contract PositionBookTest is MarketFixture {
     }
 
     // ------------------------------------------------------------ helpers
+
+    /// @dev A 3,000 call with ETH at 1e-8 USD and both accounts deep in USDC: positions of
+    /// MAX_BALANCE need a few hundred dollars of margin.
+    function _bigBookScene() internal returns (SeriesId id) {
+        _fundAndDeposit(maker, makerAccount, usdc, 900_000_000_000e6);
+        _fundAndDeposit(taker, takerAccount, usdc, 90_000_000_000e6);
+        id = market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, 3000e18));
+        _setPrice(ethUsd, 1);
+    }
 
     /// @dev The maker's signed order of `size` (its side), filled whole by the taker.
     function _step(SeriesId id, int256 size) internal {

@@ -36,6 +36,15 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "SeriesId", name: "seriesId", type: "uint256" },
+      { internalType: "int256", name: "balance", type: "int256" },
+    ],
+    name: "MarketBalanceTooLarge",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "AccountId", name: "from", type: "uint256" },
       { internalType: "AccountId", name: "to", type: "uint256" },
     ],
@@ -455,6 +464,13 @@ export const optionMarketAbi = [
   {
     inputs: [],
     name: "MAX_AMOUNT",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MAX_BALANCE",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",

@@ -39,6 +39,8 @@ import type { AccountId, SeriesId } from "../../accounts.js";
 
 const WAD = 10n ** 18n;
 const MAX_AMOUNT = (1n << 127n) - 1n;
+/** The most one position holds either way, as `OptionMarket.MAX_BALANCE` (2^98 − 1 WAD). */
+const MAX_BALANCE = (1n << 98n) - 1n;
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 export interface SimulateFillParameters {
@@ -110,8 +112,8 @@ interface AccountRead {
  * `MarketOrderExpired`, `MarketOrderNonceTooLow`, `MarketWrongTaker`, `MarketSelfTrade`,
  * `MarketFeeAccountNotAllowed`, `MarketSeriesNotFound`, `MarketSeriesExpired`, `MarketOverfill`,
  * the signature (`MarketInvalidSignature`: the owner's key, an approved operator's, or the owner's
- * ERC-1271 check, as `verifyOrderSignature`) and the margin mode's position limit
- * (`MarketTooManyPositions`, from `positionLimitOf`).
+ * ERC-1271 check, as `verifyOrderSignature`), the bound on one position (`MarketBalanceTooLarge`,
+ * `MAX_BALANCE`) and the margin mode's position limit (`MarketTooManyPositions`, from `positionLimitOf`).
  * Not predicted: the caller's authorisation (`MarketUnauthorized`) and a valuation starved of
  * gas (`MarketValuationFailed`).
  * Oracle down: a side the engine cannot value is judged by the unpriced rules; where it would
@@ -189,6 +191,17 @@ export async function simulateFill(
     readAccount(client, addressBook, order.account, block.number),
     readAccount(client, addressBook, takerAccount, block.number),
   ]);
+  // `_side`, maker then taker: no position may pass MAX_BALANCE either way.
+  for (const [account, read, delta] of [
+    [order.account, makerRead, makerDelta],
+    [takerAccount, takerRead, -makerDelta],
+  ] as const) {
+    const held = read.positions.find((p) => p.seriesId === order.seriesId)?.balance ?? 0n;
+    const balance = held + delta;
+    if (balance > MAX_BALANCE || balance < -MAX_BALANCE) {
+      return refused("MarketBalanceTooLarge", [account, order.seriesId, balance]);
+    }
+  }
   // `_applyDelta` → `_open`: a side new to the series must stay within its margin mode's limit.
   for (const [account, read] of [
     [order.account, makerRead],
