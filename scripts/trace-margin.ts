@@ -13,6 +13,8 @@ import { buildTree, type Frame, newFrame, printRepeats, printTree, type StructLo
  * half on BTC, four expiries) at 16 and 128 positions and prints, from `debug_traceCall` of
  * `engine.accountMargin`, the call tree with each frame's storage, memory and own gas, the calls
  * by caller, and the engine frame's own gas by opcode. `TRACE_POSITIONS=1,16` picks the sizes.
+ * Then the gas of each piece of one short position (`contracts/test/StandardMarginProbe.sol`, an
+ * engine compiled with the engine's settings, its prices cached), for the series of the book.
  */
 const sizes = (process.env.TRACE_POSITIONS ?? "16,128").split(",").map(Number);
 const connection = await network.create();
@@ -79,3 +81,36 @@ for (const size of sizes) {
   console.log(`  the engine frame's own steps by opcode (top 25 of ${byOp.size}):`);
   for (const [op, cost] of top) console.log(`    ${op.padEnd(14)} ${cost}`);
 }
+
+// Per-piece own gas of one short position, from the probe engine (the same registry as the engine).
+const [admin] = await connection.viem.getWalletClients();
+if (!admin) throw new Error("need a wallet client");
+const probe = await connection.viem.deployContract("StandardMarginProbe", [
+  admin.account.address,
+  vault.address,
+  oracle.address,
+]);
+const count = await engine.read.underlyingCount();
+for (let index = 1; index <= count; index++) {
+  const { asset, params } = await engine.read.underlying([index]);
+  await probe.write.listUnderlying([asset, params]);
+}
+const surface = await engine.read.volSurface();
+if (BigInt(surface) !== 0n) await probe.write.setVolSurface([surface]);
+const totals = { lnMoneyness: 0n, callPriceLn: 0n, markOf: 0n, position: 0n, requirements: 0n };
+const probed = seriesIds.slice(0, 16);
+console.log("\n== one short position's pieces, own gas (probe engine, prices cached)");
+console.log("    series  lnMoneyness  callPriceLn  _markOf  _position  requirements");
+for (const [i, id] of probed.entries()) {
+  const [g] = await probe.read.pieces([id, -WAD]);
+  for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += g[key];
+  const cells = [g.lnMoneyness, g.callPriceLn, g.markOf, g.position, g.requirements].map((v, k) =>
+    String(v).padStart([11, 12, 8, 10, 13][k]!),
+  );
+  console.log(`    ${String(i).padStart(6)} ${cells.join(" ")}`);
+}
+const mean = (v: bigint): string => String(v / BigInt(probed.length)).padStart(0);
+console.log(
+  `    mean:   lnMoneyness ${mean(totals.lnMoneyness)}, callPriceLn ${mean(totals.callPriceLn)}, ` +
+    `_markOf ${mean(totals.markOf)}, _position ${mean(totals.position)}, requirements ${mean(totals.requirements)}`,
+);

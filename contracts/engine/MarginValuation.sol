@@ -134,46 +134,83 @@ abstract contract MarginValuation {
     }
 
     /// @dev The mark of one contract of `seriesId`, held long if `isLong` (a FALLBACK vol depends on
-    /// the side: review rv20 P1). Before expiry: Black–Scholes with r = 0, from ln(S/K) computed
-    /// once for the smile and the price (`callPriceLn` is `callPrice` to the wei; the put by
-    /// parity, as `putPrice`). After expiry: intrinsic value at the settlement price if
-    /// posted (settled), else at spot.
+    /// the side: review rv20 P1), as a `MarkResult` (`_mark`'s values).
     function _markOf(
         SeriesId seriesId,
         PriceCache memory cache,
         bool isLong
     ) internal view returns (IMarginEngine.MarkResult memory result) {
-        uint16 index = SeriesLib.underlyingIndexOf(seriesId);
+        (result.markWad, result.spotWad, result.settled, result.volWad, result.addOnWad) = _mark(
+            seriesId,
+            cache,
+            isLong
+        );
+    }
+
+    /// @dev The mark of one contract of `seriesId` and what it was computed from, on the stack (the
+    /// fields of `IMarginEngine.MarkResult`, in order): the standard check calls it once per
+    /// position, where a memory struct each would be an allocation each (memory is never freed).
+    /// Before expiry: Black–Scholes with r = 0, from ln(S/K) computed once for the smile and the
+    /// price (`callPriceLn` is `callPrice` to the wei; the put by parity, as `putPrice`). After
+    /// expiry: intrinsic value at the settlement price if posted (settled), else at spot.
+    function _mark(
+        SeriesId seriesId,
+        PriceCache memory cache,
+        bool isLong
+    ) internal view returns (uint256 markWad, uint256 spotWad, bool settled, uint256 volWad, uint256 addOnWad) {
         uint256 expiry = SeriesLib.expiryOf(seriesId);
-        uint256 strike = SeriesLib.strikeOf(seriesId);
-        bool isCall = SeriesLib.isCallOf(seriesId);
         if (block.timestamp >= expiry) {
-            (uint256 settlement, bool posted) = _oracle.settlementPrice(_assetOf(index, cache), expiry);
-            if (posted) {
-                result.markWad = MarginMath.intrinsic(isCall, settlement, strike);
-                result.settled = true;
-                return result;
-            }
-            result.spotWad = _spot(index, cache);
-            result.markWad = MarginMath.intrinsic(isCall, result.spotWad, strike);
-            return result;
+            (markWad, spotWad, settled) = _expiredMark(seriesId, expiry, cache);
+            return (markWad, spotWad, settled, 0, 0);
         }
-        result.spotWad = _spot(index, cache);
+        // The series' fields are decoded where used (a shift each), not held: the legacy pipeline,
+        // which compiles this file for the tests, runs out of stack slots otherwise.
+        spotWad = _spot(SeriesLib.underlyingIndexOf(seriesId), cache);
         // Series have 0 < strike ≤ 1e30 and the oracle never returns a zero spot, where `callPrice`
         // would give the intrinsic value and `lnMoneyness` reverts; elsewhere both have one domain.
-        int256 lnMoneyness = BlackScholes.lnMoneyness(result.spotWad, strike);
-        _markVol(result, index, expiry, lnMoneyness, isLong, cache);
-        uint256 call = BlackScholes.callPriceLn(
-            result.spotWad,
-            strike,
-            expiry - block.timestamp,
-            result.volWad,
-            lnMoneyness
+        int256 lnMoneyness = BlackScholes.lnMoneyness(spotWad, SeriesLib.strikeOf(seriesId));
+        (volWad, addOnWad) = _markVol(
+            cache,
+            SeriesLib.underlyingIndexOf(seriesId),
+            expiry,
+            spotWad,
+            lnMoneyness,
+            isLong
         );
-        // As `BlackScholes.putPrice`: the call lies in [max(S − K, 0), S], so C + K − S ≥ 0.
+        markWad = _livePrice(seriesId, expiry, spotWad, volWad, lnMoneyness);
+    }
+
+    /// @dev The Black–Scholes price of one contract of live `seriesId` (expiry after the block).
+    function _livePrice(
+        SeriesId seriesId,
+        uint256 expiry,
+        uint256 spotWad,
+        uint256 volWad,
+        int256 lnMoneyness
+    ) private view returns (uint256 markWad) {
+        uint256 strike = SeriesLib.strikeOf(seriesId);
+        // Unchecked: expiry > block.timestamp here, so the time to expiry cannot underflow; the call
+        // lies in [max(S − K, 0), S] (`BlackScholes.putPrice`), so the put C + K − S is ≥ 0.
         unchecked {
-            result.markWad = isCall ? call : call + strike - result.spotWad;
+            uint256 call = BlackScholes.callPriceLn(spotWad, strike, expiry - block.timestamp, volWad, lnMoneyness);
+            markWad = SeriesLib.isCallOf(seriesId) ? call : call + strike - spotWad;
         }
+    }
+
+    /// @dev `_mark` at or after expiry: the intrinsic value at the settlement price if posted
+    /// (settled, no spot), else at spot.
+    function _expiredMark(
+        SeriesId seriesId,
+        uint256 expiry,
+        PriceCache memory cache
+    ) private view returns (uint256 markWad, uint256 spotWad, bool settled) {
+        uint16 index = SeriesLib.underlyingIndexOf(seriesId);
+        uint256 strike = SeriesLib.strikeOf(seriesId);
+        bool isCall = SeriesLib.isCallOf(seriesId);
+        (uint256 settlement, bool posted) = _oracle.settlementPrice(_assetOf(index, cache), expiry);
+        if (posted) return (MarginMath.intrinsic(isCall, settlement, strike), 0, true);
+        spotWad = _spot(index, cache);
+        markWad = MarginMath.intrinsic(isCall, spotWad, strike);
     }
 
     /// @dev The vol of a live series and its confidence add-on per short contract
@@ -190,21 +227,34 @@ abstract contract MarginValuation {
     /// over expiry − its timestamp (`SviMath.vol`); only a mature surface's is evaluated, since an
     /// immature one marks at the feed.
     function _markVol(
-        IMarginEngine.MarkResult memory result,
+        PriceCache memory cache,
+        uint16 index,
+        uint256 expiry,
+        uint256 spotWad,
+        int256 lnMoneyness,
+        bool isLong
+    ) private view returns (uint256 volWad, uint256 addOnWad) {
+        if (_surfaceMode(index, cache) == 1) return (_flatVol(index, cache), 0);
+        uint256 confidenceWad;
+        (volWad, confidenceWad) = _surfaceVol(cache, index, expiry, lnMoneyness, isLong);
+        uint256 perSpot = FixedPointMathLib.mulWadUp(spotWad, cache.surface.addOnWad[index]);
+        addOnWad = FixedPointMathLib.mulWadUp(perSpot, MarginMath.WAD - confidenceWad);
+    }
+
+    /// @dev `_markVol` on a surface underlying: the vol and the confidence its add-on uses (0 when
+    /// FALLBACK, the series then recorded in the cache).
+    function _surfaceVol(
+        PriceCache memory cache,
         uint16 index,
         uint256 expiry,
         int256 lnMoneyness,
-        bool isLong,
-        PriceCache memory cache
-    ) private view {
+        bool isLong
+    ) private view returns (uint256 volWad, uint256 confidenceWad) {
         SurfaceCache memory sc = cache.surface;
-        if (_surfaceMode(index, cache) == 1) {
-            result.volWad = _flatVol(index, cache);
-            return;
-        }
         IVolSurfaceOracle.Surface memory s = _surfaceOf(index, expiry, cache);
-        (uint256 timestamp, uint256 confidenceWad, bool mature) = (s.timestamp, s.confidenceWad, s.mature);
-        uint256 volWad;
+        uint256 timestamp = s.timestamp;
+        bool mature = s.mature;
+        confidenceWad = s.confidenceWad;
         if (mature) {
             SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);
             // Unchecked: timestamp ≤ the block < expiry, so the divisor is ≥ 1 s, as in the oracle.
@@ -219,9 +269,6 @@ abstract contract MarginValuation {
             confidenceWad = 0;
             if (sc.unusableExpiry == 0) (sc.unusableAsset, sc.unusableExpiry) = (_assetOf(index, cache), expiry);
         }
-        result.volWad = volWad;
-        uint256 perSpot = FixedPointMathLib.mulWadUp(result.spotWad, sc.addOnWad[index]);
-        result.addOnWad = FixedPointMathLib.mulWadUp(perSpot, MarginMath.WAD - confidenceWad);
     }
 
     /// @dev The surface of (underlying `index`, `expiry`), `markSurface` read at most once per check

@@ -49,8 +49,15 @@ abstract contract StandardManager is MarginValuation {
         if (address(market_) != address(0)) {
             (SeriesId[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
             uint256[] memory shorts = new uint256[](cache.spot.length);
+            uint256[] memory risk = new uint256[](cache.spot.length);
             for (uint256 i; i < seriesIds.length; ++i) {
-                (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesIds[i], balances[i], cache, shorts);
+                (int256 value, uint256 reqIM, uint256 reqMM) = _position(
+                    seriesIds[i],
+                    balances[i],
+                    cache,
+                    shorts,
+                    risk
+                );
                 // Long options add nothing to initial-margin equity (as in Lyra's standard
                 // manager): otherwise options bought on cash credit would lever without bound.
                 if (value < 0) state.equityIM += value;
@@ -71,33 +78,72 @@ abstract contract StandardManager is MarginValuation {
     }
 
     /// @dev Value and requirements of one position; a short of an unsettled series also counts
-    /// into `shorts` (gross short contracts by underlying index).
+    /// into `shorts` (gross short contracts by underlying index). `risk` caches each underlying's
+    /// `RiskParams` for the check (`_shortParams`).
     function _position(
         SeriesId seriesId,
         int256 balance,
         PriceCache memory cache,
-        uint256[] memory shorts
-    ) private view returns (int256 value, uint256 reqIM, uint256 reqMM) {
-        IMarginEngine.MarkResult memory m = _markOf(seriesId, cache, balance > 0);
-        value = MarginMath.positionValue(balance, m.markWad);
-        // A settled series' payoff is fixed and carried by the mark: nothing further is required.
-        if (balance >= 0 || m.settled) return (value, 0, 0);
+        uint256[] memory shorts,
+        uint256[] memory risk
+    ) internal view returns (int256 value, uint256 reqIM, uint256 reqMM) {
+        uint256 spotWad;
+        uint256 addOnWad;
+        {
+            uint256 markWad;
+            bool settled;
+            (markWad, spotWad, settled, , addOnWad) = _mark(seriesId, cache, balance > 0);
+            value = MarginMath.positionValue(balance, markWad);
+            // A settled series' payoff is fixed and carried by the mark: nothing further is required.
+            if (balance >= 0 || settled) return (value, 0, 0);
+        }
+        uint256 params = _shortParams(seriesId, balance, shorts, risk);
+        (reqIM, reqMM) = _requirementsUp(seriesId, balance, spotWad, params);
+        // The confidence add-on (0 off the surface) on both requirements.
+        if (addOnWad != 0) {
+            uint256 addOn = MarginMath.positionRequirementUp(balance, addOnWad);
+            reqIM += addOn;
+            reqMM += addOn;
+        }
+    }
+
+    /// @dev Counts short `balance` of `seriesId` into `shorts` and returns its underlying's
+    /// `RiskParams` packed into one word (`aIM | bIM << 64 | aMM << 128 | bMM << 192`), read once
+    /// per underlying per check into `risk` (0 = not read yet; never a listed underlying's, since
+    /// `aMM` ≥ 1 %): one storage read and one memory struct per underlying, not per short.
+    function _shortParams(
+        SeriesId seriesId,
+        int256 balance,
+        uint256[] memory shorts,
+        uint256[] memory risk
+    ) private view returns (uint256 params) {
         uint16 index = SeriesLib.underlyingIndexOf(seriesId);
         shorts[index] += uint256(-balance);
-        IMarginEngine.RiskParams memory p = _riskParamsOf(index);
+        params = risk[index];
+        if (params == 0) {
+            IMarginEngine.RiskParams memory p = _riskParamsOf(index);
+            params = uint256(p.aIM) | (uint256(p.bIM) << 64) | (uint256(p.aMM) << 128) | (uint256(p.bMM) << 192);
+            risk[index] = params;
+        }
+    }
+
+    /// @dev The initial and maintenance requirements of short `balance` of `seriesId` at `spotWad`,
+    /// with the packed `params` of `_shortParams`.
+    function _requirementsUp(
+        SeriesId seriesId,
+        int256 balance,
+        uint256 spotWad,
+        uint256 params
+    ) private pure returns (uint256 reqIM, uint256 reqMM) {
         bool isCall = SeriesLib.isCallOf(seriesId);
         uint256 strike = SeriesLib.strikeOf(seriesId);
         reqIM = MarginMath.positionRequirementUp(
             balance,
-            MarginMath.shortRequirementUp(isCall, m.spotWad, strike, p.aIM, p.bIM)
+            MarginMath.shortRequirementUp(isCall, spotWad, strike, uint64(params), uint64(params >> 64))
         );
         reqMM = MarginMath.positionRequirementUp(
             balance,
-            MarginMath.shortRequirementUp(isCall, m.spotWad, strike, p.aMM, p.bMM)
+            MarginMath.shortRequirementUp(isCall, spotWad, strike, uint64(params >> 128), params >> 192)
         );
-        // The confidence add-on (0 off the surface) on both requirements.
-        uint256 addOn = MarginMath.positionRequirementUp(balance, m.addOnWad);
-        reqIM += addOn;
-        reqMM += addOn;
     }
 }
