@@ -19,8 +19,9 @@ import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
 
 /**
  * The takeover refusals that let deleveraging run (`docs/backstop.md`: "refused for budget"). A
- * full fund's `MarketTooManyPositions` is not one (review rv16w F5): the chain refuses ADL for it
- * too, so the keeper counts it as a failed takeover and leaves it to governance.
+ * full fund's `MarketTooManyPositions` is not one (review rv16w F5), nor is a fund position at the
+ * market's bound, `MarketBalanceTooLarge` (review rv26): the chain refuses ADL for them too, so the
+ * keeper counts them as a failed takeover and leaves them to governance.
  */
 export const BUDGET_REFUSALS: ReadonlySet<string> = new Set([
   "BackstopBudgetExceeded",

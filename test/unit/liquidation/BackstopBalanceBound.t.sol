@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
+import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
+
+/// @title The market's per-position bound against the backstop (review rv26)
+/// @notice `OptionMarket.MAX_BALANCE` (2^98 − 1 WAD) bounds one account's position in one series.
+/// It is reachable for almost nothing with a put struck at 1 wei (P2-2), and a fund position at it
+/// refuses a takeover with the market's error, which `deleverage` bubbles: it is not a refusal for
+/// budget, so it never opens ADL on other holders (P2-1; docs/backstop.md, "The fund's book after a
+/// takeover").
+contract BackstopBalanceBoundTest is PledgeFixture {
+    uint256 internal constant WAD = 1e18;
+
+    address internal carol;
+    uint256 internal carolKey;
+    address internal zed;
+    uint256 internal zedKey;
+    address internal dave = makeAddr("dave");
+    address internal erin = makeAddr("erin");
+    address internal sac = makeAddr("sac");
+    AccountId internal carolAccount;
+    AccountId internal bobAccount;
+    AccountId internal daveAccount;
+    AccountId internal erinAccount;
+    AccountId internal sacAccount;
+    AccountId internal zedAccount;
+    AccountId internal zed2Account;
+    AccountId internal fund;
+    SeriesId internal call30;
+    SeriesId internal put1;
+
+    function setUp() public override {
+        super.setUp();
+        (carol, carolKey) = makeAddrAndKey("carol");
+        (zed, zedKey) = makeAddrAndKey("zed");
+        carolAccount = _account(carol, 1);
+        bobAccount = _account(bob, 1);
+        daveAccount = _account(dave, 1);
+        erinAccount = _account(erin, 1);
+        sacAccount = _account(sac, 1);
+        zedAccount = _account(zed, 1);
+        zed2Account = _account(zed, 2);
+        fund = insurance.account();
+        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
+        put1 = _createSeries(ethIndex, 30, 1, false);
+        _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
+        _fundAndDeposit(dave, daveAccount, usdc, 50_000e6);
+        _fundAndDeposit(erin, erinAccount, usdc, 10_000e6);
+        _fundAndDeposit(alice, fund, usdc, 2_000_000e6);
+        _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
+        _fundAndDeposit(zed, zedAccount, usdc, 10e6);
+        _fundAndDeposit(zed, zed2Account, usdc, 10e6);
+        _fundAndDeposit(sac, sacAccount, usdc, 10e6);
+        _trade(carolKey, carolAccount, bobAccount, call30, -4e18, 100e18);
+        _trade(carolKey, carolAccount, daveAccount, call30, -3e18, 100e18);
+        _trade(carolKey, carolAccount, erinAccount, call30, -3e18, 100e18);
+    }
+
+    /// @dev A 1-wei-strike put's standard floor is b·K: with ETH at 3,000 and 10 USDC an account can
+    /// short the whole bound, and one wei more is refused with the bound's error.
+    function test_boundIsReachableForAlmostNothingWithA1WeiPut() public {
+        uint256 most = market.MAX_BALANCE();
+        _trade(zedKey, zedAccount, sacAccount, put1, -int256(most), 0);
+        assertEq(market.positionOf(zedAccount, put1), -int256(most));
+        IMarginEngine.MarginState memory s = engine.accountMargin(zedAccount);
+        // Under a millionth of a dollar of initial margin, and the account is healthy.
+        assertLt(s.requirementIM, 1e12);
+        assertGe(s.equityIM, int256(s.requirementIM));
+    }
+
+    /// @dev The fund long MAX_BALANCE − 1 of put1 (a takeover of `sac`, here its move done as the
+    /// Backstop does it); carol long 2 of put1 and insolvent: the takeover reverts
+    /// MarketBalanceTooLarge, and deleverage bubbles it (not a budget refusal).
+    function test_fundAtTheBoundRefusesTakeoverAndAdlWithTheMarketsError() public {
+        uint256 most = market.MAX_BALANCE();
+        _trade(zedKey, zedAccount, sacAccount, put1, -int256(most - 1), 0);
+        vm.prank(address(backstop));
+        market.moduleSlicePositions(sacAccount, fund, WAD);
+        assertEq(market.positionOf(fund, put1), int256(most - 1));
+        _trade(zedKey, zed2Account, carolAccount, put1, -2, 0);
+
+        while (engine.accountMargin(carolAccount).markValue >= 0) {
+            _setPrice(ethUsd, ethUsd.latestAnswer() + 50e8);
+        }
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
+
+        bytes memory err = abi.encodeWithSelector(
+            IOptionMarket.MarketBalanceTooLarge.selector,
+            fund,
+            put1,
+            int256(most) + 1
+        );
+        vm.expectRevert(err);
+        backstop.takeover(carolAccount);
+        AccountId[] memory holders = new AccountId[](3);
+        (holders[0], holders[1], holders[2]) = (bobAccount, daveAccount, erinAccount);
+        // The simulated takeover refuses first, with the market's error, not a budget refusal:
+        // deleveraging never opens on the holders.
+        vm.expectRevert(err);
+        backstop.deleverage(carolAccount, call30, holders);
+        // Bidders can still take the account.
+        assertTrue(liquidator.auctionOf(carolAccount).active);
+    }
+}
