@@ -176,6 +176,28 @@ function ponderProfile(metrics: string) {
   };
 }
 
+/**
+ * Each block Ponder indexed, from its `Indexed block` log lines (the indexer's output, at Ponder's
+ * default level): the events it held and how long Ponder took to index it (its handlers, their
+ * view calls, the database writes and the commit), in ms.
+ */
+function indexedBlocks(output: readonly string[]) {
+  const blocks = new Map<number, { events: number; ms: number }>();
+  for (const line of output.join("").split("\n")) {
+    const m = /Indexed block .*\bnumber=(\d+) event_count=(\d+) \((?:(\d+)ms|(?:(\d+)m )?(\d+)s)\)/.exec(line);
+    if (!m) continue;
+    const ms = m[3] !== undefined ? Number(m[3]) : (Number(m[4] ?? 0) * 60 + Number(m[5])) * 1000;
+    blocks.set(Number(m[1]), { events: Number(m[2]), ms });
+  }
+  return blocks;
+}
+
+/** The median and the largest of `values`. */
+function medianMax(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { count: sorted.length, medianMs: sorted[Math.floor(sorted.length / 2)] ?? 0, maxMs: sorted.at(-1) ?? 0 };
+}
+
 try {
   const report = await runDemo(options);
   const replayMs = Date.now() - replayStarted;
@@ -186,6 +208,23 @@ try {
   caughtUpMs = Date.now() - caught;
   const profile = ponderProfile(await (await fetch(indexer!.url("/metrics"))).text());
   const lag = await Promise.all(lagAfterPoll);
+  // Where the worst reads come from: the replay's blocks by the events they hold, and for each read
+  // over the target the blocks it was waiting for.
+  const blocks = indexedBlocks(indexer!.output);
+  const replayBlocks = [...blocks].filter(([n]) => n > Number(firstBlock) && n <= Number(head));
+  const byEvents = {
+    none: medianMax(replayBlocks.filter(([, b]) => b.events === 0).map(([, b]) => b.ms)),
+    few: medianMax(replayBlocks.filter(([, b]) => b.events > 0 && b.events < 10).map(([, b]) => b.ms)),
+    tenOrMore: medianMax(replayBlocks.filter(([, b]) => b.events >= 10).map(([, b]) => b.ms)),
+  };
+  let readHead = Number(firstBlock);
+  const worstReads = lag.flatMap((value, k) => {
+    readHead += minedPerStep[k]!;
+    if (value <= TARGET_LAG) return [];
+    const waiting = [];
+    for (let n = readHead - value + 1; n <= readHead; n++) waiting.push({ block: n, ...blocks.get(n) });
+    return [{ step: k, lag: value, waiting }];
+  });
   const stats = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
@@ -216,6 +255,8 @@ try {
     maxLagAtOnce: atOnce.max,
     p95LagAtOnce: atOnce.p95,
     caughtUpAfterReplayMs: caughtUpMs,
+    indexingMsByEvents: byEvents,
+    worstReads,
     cpu,
     profile,
     lag,
@@ -232,6 +273,16 @@ try {
       `${atOnce.max}, p95 ${atOnce.p95}; caught up ${caughtUpMs} ms after; wrote bench/indexer.json`,
   );
   console.table(profile.rows);
+  console.log(
+    `Ponder per replay block, by its events (median / max ms to index it): none ${byEvents.none.medianMs} / ` +
+      `${byEvents.none.maxMs} (${byEvents.none.count} blocks), 1 to 9 ${byEvents.few.medianMs} / ${byEvents.few.maxMs} ` +
+      `(${byEvents.few.count}), 10 or more ${byEvents.tenOrMore.medianMs} / ${byEvents.tenOrMore.maxMs} (${byEvents.tenOrMore.count})`,
+  );
+  for (const read of worstReads)
+    console.log(
+      `  read after step ${read.step}: lag ${read.lag}, waiting for ` +
+        read.waiting.map((b) => `${b.block} (${b.events ?? "?"} events, ${b.ms ?? "?"} ms)`).join(", "),
+    );
   console.log(
     `Ponder per realtime block: ${profile.realtimeLatencyMs} ms mean from receiving it to having indexed it ` +
       `(${profile.realtimeBlocks} blocks); the indexer process used ${profile.cpuSeconds} s of CPU`,
