@@ -179,7 +179,8 @@ function ponderProfile(metrics: string) {
 /**
  * Each block Ponder indexed, from its `Indexed block` log lines (the indexer's output, at Ponder's
  * default level): the events it held and how long Ponder took to index it (its handlers, their
- * view calls, the database writes and the commit), in ms.
+ * view calls, the database writes and the commit), in ms — to the second from 1 s on, as Ponder
+ * logs it (1000 for 1 to 2 s).
  */
 function indexedBlocks(output: readonly string[]) {
   const blocks = new Map<number, { events: number; ms: number }>();
