@@ -17,8 +17,9 @@ import { demoOptions, runDemo } from "./lib/demo.js";
  * least 1 whenever the step mined a block, since no indexer can have seen a block the instant it
  * is mined) and 100 ms later (`lag`: H minus the block indexed 100 ms after H
  * was read, floored at 0 — the definition the target is checked against), without pausing the
- * replay. Prints max and p95 of both and a pass/fail line against ≤ 2 blocks; writes `demoReplay`
- * into bench/indexer.json. Exits 0 either way: a report, not a test.
+ * replay. Prints max and p95 of both and a pass/fail line against ≤ 2 blocks, and where the worst
+ * reads come from (the blocks each was waiting for, with their events and indexing times); writes
+ * `demoReplay` into bench/indexer.json. Exits 0 either way: a report, not a test.
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dir = await mkdtemp(path.join(tmpdir(), "pledge-bench-indexer-demo-"));
