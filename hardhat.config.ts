@@ -29,7 +29,7 @@ const compilers = [
 // rows still meet the issue's targets at this setting.
 // MarginEngine and PortfolioManager compile through the IR pipeline (issue 17 part 2): the vol
 // surface's marks and margin did not fit their 2 KB of EIP-170 headroom with the legacy one. The
-// engine at 50 runs, its portfolio manager (the scenario loops) at 2,000: with the smile evaluated
+// engine at 50 runs, its portfolio manager (the scenario loops) at 1,500 (below): with the smile evaluated
 // in the engine and a per-check surface cache (docs/vol-surface.md, "Cost") the engine was 22,596 B
 // at 200 runs (1,980 B of headroom) and the manager about 23,000 B at 10,000. Measured against
 // 200 / 10,000 (bench/gas.json): the standard check +1.0 % at 16 positions, +1.7 % at 128; the

@@ -102,7 +102,7 @@ const probed = seriesIds.slice(0, 16);
 console.log("\n== one short position's pieces, own gas (probe engine, prices cached)");
 console.log("    series  lnMoneyness  callPriceLn  _markOf  _position  requirements");
 for (const [i, id] of probed.entries()) {
-  const [g] = await probe.read.pieces([id, -WAD]);
+  const [g] = await probe.read.pieces([id, -(10n ** 18n)]);
   for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += g[key];
   const cells = [g.lnMoneyness, g.callPriceLn, g.markOf, g.position, g.requirements].map((v, k) =>
     String(v).padStart([11, 12, 8, 10, 13][k]!),
