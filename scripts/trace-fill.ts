@@ -3,7 +3,7 @@ import { type Hash, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
 import { accountId, asAccountId, expiryAfter, seriesId as idOf, signOrder } from "../packages/sdk/src/index.js";
-import { buildTree, newFrame, printRepeats, printTree, type StructLog } from "./lib/trace.js";
+import { pledgeNames, traceTransaction } from "./lib/trace.js";
 
 /**
  * `npx hardhat run scripts/trace-fill.ts`: where a fill's gas goes, for the breakdown in
@@ -18,53 +18,14 @@ const WAD = 10n ** 18n;
 const DAY = 86_400n;
 const connection = await network.create();
 const { contracts } = await deployPledge(connection, { writeBook: false });
-const { vault, market, engine, oracle, usdc, liquidator, ethUsd, ethVol, btcUsd, btcVol, weth, wbtc } = contracts;
+const { vault, market, usdc, liquidator } = contracts;
 const publicClient = await connection.viem.getPublicClient();
 const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
 if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
 const chainId = await publicClient.getChainId();
-const names: Record<string, string> = {
-  [vault.address.toLowerCase()]: "vault",
-  [market.address.toLowerCase()]: "market",
-  [engine.address.toLowerCase()]: "engine",
-  [oracle.address.toLowerCase()]: "oracle",
-  [usdc.address.toLowerCase()]: "usdc",
-  [liquidator.address.toLowerCase()]: "liquidator (hook)",
-  [ethUsd.address.toLowerCase()]: "ETH/USD feed",
-  [ethVol.address.toLowerCase()]: "ETH vol feed",
-  [btcUsd.address.toLowerCase()]: "BTC/USD feed",
-  [btcVol.address.toLowerCase()]: "BTC vol feed",
-  [weth.address.toLowerCase()]: "weth",
-  [wbtc.address.toLowerCase()]: "wbtc",
-  [(await engine.read.portfolioManager()).toLowerCase()]: "portfolio manager",
-  ["0x0000000000000000000000000000000000000001"]: "ecrecover",
-};
-const nameOf = (address: string): string => names[address] ?? address;
-
-async function trace(name: string, send: () => Promise<Hash>): Promise<void> {
-  const hash = await send();
-  const receipt = await publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== "success") throw new Error(`${name} reverted`);
-  const { structLogs: logs } = (await connection.provider.request({
-    method: "debug_traceTransaction",
-    params: [hash, { disableMemory: true, disableStorage: true }],
-  })) as { structLogs: StructLog[] };
-  const start = logs[0]?.gas ?? 0;
-  const tx = await publicClient.getTransaction({ hash });
-  const input = Buffer.from(tx.input.slice(2), "hex");
-  const intrinsic = 21_000 + input.reduce((sum, byte) => sum + (byte === 0 ? 4 : 16), 0);
-  const execution = start - (logs[logs.length - 1]?.gas ?? 0);
-  const root = newFrame(market.address.toLowerCase(), market.address.toLowerCase(), "TX", 1);
-  root.inclusive = start - (logs[logs.length - 1]?.gas ?? 0) + (logs[logs.length - 1]?.gasCost ?? 0);
-  const reads = new Map<string, number>();
-  buildTree(logs, root, reads, nameOf);
-  console.log(
-    `\n== ${name}: ${receipt.gasUsed} gas = intrinsic ${intrinsic} (21,000 + ${input.length} bytes of calldata)` +
-      ` + execution ${execution} − refund ${intrinsic + execution - Number(receipt.gasUsed)}`,
-  );
-  printTree(root, "  ", nameOf);
-  printRepeats(root, reads, "market", nameOf);
-}
+const nameOf = await pledgeNames(contracts, { [liquidator.address.toLowerCase()]: "liquidator (hook)" });
+const trace = async (name: string, send: () => Promise<Hash>): Promise<void> =>
+  traceTransaction(connection, name, await send(), market.address, "market", nameOf);
 
 // The bench's set-up, step for step (scripts/bench.ts, "trading").
 const trader = makerWallet.account.address;

@@ -4,7 +4,7 @@ import { type Hash, parseUnits } from "viem";
 import { deployPledge } from "../deploy/deployPledge.js";
 import { accountId, expiryAfter } from "../packages/sdk/src/index.js";
 import { benchBook } from "./lib/benchBook.js";
-import { buildTree, newFrame, printRepeats, printTree, type StructLog } from "./lib/trace.js";
+import { pledgeNames, traceTransaction } from "./lib/trace.js";
 
 /**
  * `npx hardhat run scripts/trace-liquidation.ts`: where a liquidation's gas goes, for
@@ -19,46 +19,13 @@ const WAD = 10n ** 18n;
 const size = Number(process.env.TRACE_POSITIONS ?? "4");
 const connection = await network.create();
 const { contracts } = await deployPledge(connection, { writeBook: false });
-const { vault, market, engine, oracle, usdc, liquidator, ethUsd, ethVol, btcUsd, btcVol } = contracts;
+const { vault, market, engine, usdc, liquidator, ethUsd, btcUsd } = contracts;
 const publicClient = await connection.viem.getPublicClient();
 const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
 if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
-const names: Record<string, string> = {
-  [vault.address.toLowerCase()]: "vault",
-  [market.address.toLowerCase()]: "market",
-  [engine.address.toLowerCase()]: "engine",
-  [oracle.address.toLowerCase()]: "oracle",
-  [liquidator.address.toLowerCase()]: "liquidator",
-  [usdc.address.toLowerCase()]: "usdc",
-  [ethUsd.address.toLowerCase()]: "ETH/USD feed",
-  [ethVol.address.toLowerCase()]: "ETH vol feed",
-  [btcUsd.address.toLowerCase()]: "BTC/USD feed",
-  [btcVol.address.toLowerCase()]: "BTC vol feed",
-  [(await engine.read.portfolioManager()).toLowerCase()]: "portfolio manager",
-  [(await liquidator.read.backstop()).toLowerCase()]: "backstop",
-};
-const nameOf = (address: string): string => names[address] ?? address;
-
-async function trace(name: string, send: () => Promise<Hash>): Promise<void> {
-  const hash = await send();
-  const receipt = await publicClient.waitForTransactionReceipt({ hash });
-  if (receipt.status !== "success") throw new Error(`${name} reverted`);
-  const { structLogs: logs } = (await connection.provider.request({
-    method: "debug_traceTransaction",
-    params: [hash, { disableMemory: true, disableStorage: true }],
-  })) as { structLogs: StructLog[] };
-  const start = logs[0]?.gas ?? 0;
-  const last = logs[logs.length - 1];
-  const root = newFrame(liquidator.address.toLowerCase(), liquidator.address.toLowerCase(), "TX", 1);
-  root.inclusive = start - (last?.gas ?? 0) + (last?.gasCost ?? 0);
-  const reads = new Map<string, number>();
-  buildTree(logs, root, reads, nameOf);
-  console.log(
-    `\n== ${name}: ${receipt.gasUsed} gas, intrinsic ${Number(receipt.gasUsed) - root.inclusive} (with refunds)`,
-  );
-  printTree(root, "  ", nameOf);
-  printRepeats(root, reads, "liquidator", nameOf);
-}
+const nameOf = await pledgeNames(contracts);
+const trace = async (name: string, send: () => Promise<Hash>): Promise<void> =>
+  traceTransaction(connection, name, await send(), liquidator.address, "liquidator", nameOf);
 
 const latest = await publicClient.getBlock();
 const { fund, createSeries, fill } = benchBook(

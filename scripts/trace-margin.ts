@@ -4,7 +4,7 @@ import { encodeFunctionData, parseUnits } from "viem";
 import { deployPledge } from "../deploy/deployPledge.js";
 import { accountId, expiryAfter } from "../packages/sdk/src/index.js";
 import { benchBook } from "./lib/benchBook.js";
-import { buildTree, type Frame, newFrame, printRepeats, printTree, type StructLog } from "./lib/trace.js";
+import { buildTree, type Frame, newFrame, pledgeNames, printRepeats, printTree, type StructLog } from "./lib/trace.js";
 
 /**
  * `npx hardhat run scripts/trace-margin.ts`: where a standard margin check's gas goes, for
@@ -19,22 +19,11 @@ import { buildTree, type Frame, newFrame, printRepeats, printTree, type StructLo
 const sizes = (process.env.TRACE_POSITIONS ?? "16,128").split(",").map(Number);
 const connection = await network.create();
 const { contracts } = await deployPledge(connection, { writeBook: false });
-const { vault, market, engine, oracle, ethUsd, ethVol, btcUsd, btcVol } = contracts;
+const { vault, engine, oracle } = contracts;
 const publicClient = await connection.viem.getPublicClient();
 const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
 if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
-const names: Record<string, string> = {
-  [vault.address.toLowerCase()]: "vault",
-  [market.address.toLowerCase()]: "market",
-  [engine.address.toLowerCase()]: "engine",
-  [oracle.address.toLowerCase()]: "oracle",
-  [ethUsd.address.toLowerCase()]: "ETH/USD feed",
-  [ethVol.address.toLowerCase()]: "ETH vol feed",
-  [btcUsd.address.toLowerCase()]: "BTC/USD feed",
-  [btcVol.address.toLowerCase()]: "BTC vol feed",
-  [(await engine.read.portfolioManager()).toLowerCase()]: "portfolio manager",
-};
-const nameOf = (address: string): string => names[address] ?? address;
+const nameOf = await pledgeNames(contracts);
 
 const latest = await publicClient.getBlock();
 const firstExpiry = expiryAfter(latest.timestamp, 7);

@@ -7,6 +7,13 @@
  * with each frame's storage and own gas, which is what the breakdown tables in
  * docs/performance.md need. Gas is deterministic; nothing here is timed.
  */
+import type { network } from "hardhat";
+import type { Hash } from "viem";
+
+import type { deployPledge } from "../../deploy/deployPledge.js";
+
+type Connection = Awaited<ReturnType<typeof network.create>>;
+type Contracts = Awaited<ReturnType<typeof deployPledge>>["contracts"];
 
 /** One step of a struct-log trace (stack on, memory and storage off). */
 export interface StructLog {
@@ -183,4 +190,81 @@ export function printRepeats(
   walk(root, rootName);
   console.log("  calls by caller -> callee (count, total inclusive gas):");
   for (const [key, { count, gas }] of calls) console.log(`    ${count}× ${key}: ${gas}`);
+}
+
+/**
+ * A namer for trace output: every contract, feed and token of a `deployPledge` deployment (and the
+ * portfolio manager and `ecrecover`) by its role, any other address as itself. `overrides` (by
+ * lower-case address) relabels some, e.g. the liquidator as a fill's account hook.
+ *
+ * @example
+ * const nameOf = await pledgeNames(contracts, { [liquidator.address.toLowerCase()]: "liquidator (hook)" });
+ */
+export async function pledgeNames(
+  contracts: Contracts,
+  overrides: Record<string, string> = {},
+): Promise<(address: string) => string> {
+  const c = contracts;
+  const labels: [string, string][] = [
+    [c.vault.address, "vault"],
+    [c.market.address, "market"],
+    [c.engine.address, "engine"],
+    [c.oracle.address, "oracle"],
+    [c.liquidator.address, "liquidator"],
+    [c.backstop.address, "backstop"],
+    [c.insurance.address, "insurance fund"],
+    [c.usdc.address, "usdc"],
+    [c.weth.address, "weth"],
+    [c.wbtc.address, "wbtc"],
+    [c.ethUsd.address, "ETH/USD feed"],
+    [c.ethVol.address, "ETH vol feed"],
+    [c.btcUsd.address, "BTC/USD feed"],
+    [c.btcVol.address, "BTC vol feed"],
+    [await c.engine.read.portfolioManager(), "portfolio manager"],
+    ["0x0000000000000000000000000000000000000001", "ecrecover"],
+  ];
+  const names: Record<string, string> = Object.fromEntries(labels.map(([a, label]) => [a.toLowerCase(), label]));
+  Object.assign(names, overrides);
+  return (address) => names[address] ?? address;
+}
+
+/**
+ * Waits for transaction `hash`, traces it (`debug_traceTransaction`) and prints its gas split
+ * (intrinsic: 21,000 and calldata; execution; refund), the call tree from `root` and the repeats.
+ * Throws if it reverted.
+ *
+ * @example
+ * await traceTransaction(connection, "market.fill", hash, market.address, "market", nameOf);
+ */
+export async function traceTransaction(
+  connection: Connection,
+  name: string,
+  hash: Hash,
+  root: string,
+  rootName: string,
+  nameOf: (address: string) => string,
+): Promise<void> {
+  const publicClient = await connection.viem.getPublicClient();
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  if (receipt.status !== "success") throw new Error(`${name} reverted`);
+  const { structLogs: logs } = (await connection.provider.request({
+    method: "debug_traceTransaction",
+    params: [hash, { disableMemory: true, disableStorage: true }],
+  })) as { structLogs: StructLog[] };
+  const start = logs[0]?.gas ?? 0;
+  const last = logs[logs.length - 1];
+  const tx = await publicClient.getTransaction({ hash });
+  const input = Buffer.from(tx.input.slice(2), "hex");
+  const intrinsic = 21_000 + input.reduce((sum, byte) => sum + (byte === 0 ? 4 : 16), 0);
+  const execution = start - (last?.gas ?? 0);
+  const frame = newFrame(root.toLowerCase(), root.toLowerCase(), "TX", 1);
+  frame.inclusive = execution + (last?.gasCost ?? 0);
+  const reads = new Map<string, number>();
+  buildTree(logs, frame, reads, nameOf);
+  console.log(
+    `\n== ${name}: ${receipt.gasUsed} gas = intrinsic ${intrinsic} (21,000 + ${input.length} bytes of calldata)` +
+      ` + execution ${execution} − refund ${intrinsic + execution - Number(receipt.gasUsed)}`,
+  );
+  printTree(frame, "  ", nameOf);
+  printRepeats(frame, reads, rootName, nameOf);
 }
