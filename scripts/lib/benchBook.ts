@@ -43,6 +43,8 @@ export function benchBook(
 ): BenchBook {
   const { vault, market, usdc } = contracts;
   let nonce = 0n;
+  const publicClient = connection.viem.getPublicClient();
+  const chainId = publicClient.then((client) => client.getChainId());
   return {
     async fund(account, owner, cash) {
       await usdc.write.mint([owner.account.address, cash]);
@@ -56,15 +58,13 @@ export function benchBook(
         isCall: i % 3 !== 0,
         strikeWad: (i % 2 === 0 ? 1_500n + 25n * BigInt(i) : 40_000n + 500n * BigInt(i)) * WAD,
       };
-      const publicClient = await connection.viem.getPublicClient();
-      await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
+      await (await publicClient).waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
       return idOf({ ...series, expiry: BigInt(series.expiry) });
     },
     async fill(maker, taker, series) {
-      const publicClient = await connection.viem.getPublicClient();
       const { order, signature } = await signOrder(makerWallet, {
         market: market.address,
-        chainId: await publicClient.getChainId(),
+        chainId: await chainId,
         order: {
           account: asAccountId(maker),
           seriesId: asSeriesId(series),
