@@ -37,6 +37,8 @@ interface IOptionMarket {
     error MarketUnauthorized(AccountId account, address caller);
     error MarketUnderlyingNotListed(uint16 underlyingIndex);
     error MarketInvalidStrike(uint256 strikeWad);
+    /// @notice A new series' strike `strikeWad` is below `minStrikeWad`, spot / `MIN_STRIKE_DIVISOR`.
+    error MarketStrikeBelowBand(uint256 strikeWad, uint256 minStrikeWad);
     error MarketInvalidExpiry(uint256 expiry);
     error MarketSeriesNotFound(SeriesId seriesId);
     error MarketSeriesExpired(SeriesId seriesId, uint256 expiry);
@@ -143,7 +145,9 @@ interface IOptionMarket {
     // ---------------------------------------------------------------- series
 
     /// @notice Creates a series for a listed underlying, on the expiry grid and within the
-    /// horizon. Permissionless; creating an existing series returns its id.
+    /// horizon, struck at least at spot / `MIN_STRIKE_DIVISOR` (`MarketStrikeBelowBand`; it reads
+    /// the spot, so it fails with the oracle's error without a valid price). Permissionless;
+    /// creating an existing series returns its id, with no checks (spot may have moved since).
     function createSeries(SeriesLib.Series calldata series) external returns (SeriesId seriesId);
 
     // ---------------------------------------------------------------- trading

@@ -14,6 +14,7 @@ import {IAccountHook} from "../interfaces/IAccountHook.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
+import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {AccountLib} from "../libraries/AccountLib.sol";
 import {CashUnits} from "../libraries/CashUnits.sol";
 import {MarginGate} from "../libraries/MarginGate.sol";
@@ -38,6 +39,11 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     uint256 public constant MAX_TAKER_FEE_WAD = 0.01e18;
     /// @notice Highest strike accepted, WAD USD.
     uint256 public constant MAX_STRIKE_WAD = 1e30;
+    /// @notice A new series' strike is at least spot / `MIN_STRIKE_DIVISOR` (rounded down) at its
+    /// creation: a put's floor is a share of its strike, so a put struck near zero would cost
+    /// nothing to hold and could squat open-interest caps or reach `MAX_BALANCE` for free
+    /// (docs/security.md, "Strike band").
+    uint256 public constant MIN_STRIKE_DIVISOR = 10;
     /// @notice Furthest expiry accepted, counted from now.
     uint256 public constant MAX_EXPIRY_HORIZON = 365 days;
     /// @notice Expiries fall at 08:00 UTC of a day, like Deribit's.
@@ -80,6 +86,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @dev Runs `setOpenInterestCaps`, `retireExpired` and `setFees` as this market (DELEGATECALL), for room;
     /// created here, so its code is fixed with the market's.
     address private immutable _limits;
+    /// @dev The engine's price oracle (immutable there too), read for the strike band and settlement.
+    IPledgeOracle private immutable _oracle;
 
     /// @inheritdoc IOptionMarket
     mapping(bytes32 orderHash => uint256) public filled;
@@ -129,6 +137,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         _cashDecimals = CashUnits.checkDecimals(vault_.assetConfig(vault_.cashAsset()).decimals);
         settlementAccount = AccountLib.accountId(address(this), 0);
         _limits = address(new MarketLimits(engine_));
+        _oracle = engine_.oracle();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -140,14 +149,22 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         if (_series[seriesId] != 0) return seriesId;
 
         uint16 index = series.underlyingIndex;
-        _checkListed(index);
-        if (series.strikeWad == 0 || series.strikeWad > MAX_STRIKE_WAD) revert MarketInvalidStrike(series.strikeWad);
+        // The engine never writes index 0 or an index past its count, so the asset alone says
+        // whether the underlying is listed (the check `setConcentrationParams` and `MarketLimits` make).
+        address asset = engine.underlying(index).asset;
+        if (asset == address(0)) revert MarketUnderlyingNotListed(index);
+        uint256 strike = series.strikeWad;
+        if (strike == 0 || strike > MAX_STRIKE_WAD) revert MarketInvalidStrike(strike);
         uint256 expiry = series.expiry;
         if (
             expiry <= block.timestamp ||
             expiry > block.timestamp + MAX_EXPIRY_HORIZON ||
             expiry % 1 days != EXPIRY_TIME_OF_DAY
         ) revert MarketInvalidExpiry(expiry);
+        // Read last, so bad input is refused without a price; without one (stale feed, sequencer
+        // down) the oracle's error refuses the series: new series are not an exit.
+        uint256 minStrike = _oracle.spot(asset) / MIN_STRIKE_DIVISOR;
+        if (strike < minStrike) revert MarketStrikeBelowBand(strike, minStrike);
 
         _series[seriesId] = 1; // exists, open interest 0
         emit SeriesCreated(seriesId, index, expiry, series.strikeWad, series.isCall);
@@ -460,7 +477,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         uint256 expiry = _checkExpired(seriesId);
         address asset = engine.underlying(SeriesLib.underlyingIndexOf(seriesId)).asset;
         bool posted;
-        (priceWad, posted) = engine.oracle().settlementPrice(asset, expiry);
+        (priceWad, posted) = _oracle.settlementPrice(asset, expiry);
         if (!posted) revert MarketSettlementPriceMissing(seriesId);
     }
 
@@ -469,14 +486,6 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         if (_series[seriesId] == 0) revert MarketSeriesNotFound(seriesId);
         expiry = SeriesLib.expiryOf(seriesId);
         if (block.timestamp < expiry) revert MarketSeriesNotExpired(seriesId, expiry);
-    }
-
-    /// @dev A listed underlying. The engine never writes index 0 or an index past its count, so
-    /// the asset alone says it (the check `setConcentrationParams` and `MarketLimits` make).
-    function _checkListed(uint16 index) private view {
-        if (engine.underlying(index).asset == address(0)) {
-            revert MarketUnderlyingNotListed(index);
-        }
     }
 
     /// @dev Closes a position at `priceWad`; longs receive rounded down, shorts pay rounded up,

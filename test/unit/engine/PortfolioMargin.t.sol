@@ -156,9 +156,13 @@ contract PortfolioMarginTest is PledgeFixture {
     /// cover and asked ~$35k; after withdrawing down to it, a 35 % drop left ~$85k of bad debt.
     /// Now the far-strike long covers nothing (its width exceeds the standard), the requirement
     /// is at least the $200k standard minimum, and the same drop leaves the account solvent.
+    /// (`createSeries` refuses the $1 strike now, a tenth of spot being the lowest: the attack is
+    /// run with the lowest strike listed, $300, whose long put also costs next to nothing.)
     function test_finding2_farStrikeLongPutIsNotCover() public {
         _fundAndDeposit(trader, portfolio, usdc, 400_000e6);
-        SeriesId cheap = _createSeries(ethIndex, 30, 1e18, false);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketStrikeBelowBand.selector, 1e18, 300e18));
+        _createSeries(ethIndex, 30, 1e18, false);
+        SeriesId cheap = _createSeries(ethIndex, 30, 300e18, false);
         SeriesId deep = _createSeries(ethIndex, 30, 2_000e18, false);
         _trade(makerKey, makerAccount, portfolio, cheap, -1_000e18, engine.mark(cheap) + 1e12);
         _trade(makerKey, makerAccount, portfolio, deep, 1_000e18, engine.mark(deep));

@@ -18,6 +18,7 @@ contract SeriesLibGridTest is PledgeFixture {
     /// market creates the series, and false exactly when it reverts with `MarketInvalidExpiry`.
     function testFuzz_onExpiryGrid_agreesWithCreateSeries(uint256 seed, uint256 offset, uint256 warp) public {
         vm.warp(block.timestamp + bound(warp, 0, 3 days));
+        _refreshFeeds(); // createSeries reads spot (the strike band)
         uint256 day = block.timestamp / 1 days;
         uint256 expiry;
         uint256 mode = seed % 4;

@@ -9,7 +9,8 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @title The market's per-position bound against the backstop (review rv26)
 /// @notice `OptionMarket.MAX_BALANCE` (2^98 − 1 WAD) bounds one account's position in one series.
-/// It is reachable for almost nothing with a put struck at 1 wei (P2-2), and a fund position at it
+/// It was reachable for almost nothing with a put struck at 1 wei (P2-2; `createSeries` now refuses
+/// strikes below a tenth of spot, so the set-up lists that put around the band), and a fund position at it
 /// refuses a takeover with the market's error, which `deleverage` bubbles: it is not a refusal for
 /// budget, so it never opens ADL on other holders (P2-1; docs/backstop.md, "The fund's book after a
 /// takeover").
@@ -47,7 +48,7 @@ contract BackstopBalanceBoundTest is PledgeFixture {
         zed2Account = _account(zed, 2);
         fund = insurance.account();
         call30 = _createSeries(ethIndex, 30, 3_200e18, true);
-        put1 = _createSeries(ethIndex, 30, 1, false);
+        put1 = _createSeriesBelowBand(ethIndex, 30, 1, false); // refused since the strike band
         _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
         _fundAndDeposit(dave, daveAccount, usdc, 50_000e6);
         _fundAndDeposit(erin, erinAccount, usdc, 10_000e6);

@@ -282,6 +282,7 @@ contract OpenInterestCapsTest is PledgeFixture {
         assertFalse(market.seriesRetired(empty), "no open interest: left alone");
         assertEq(market.underlyingOpenInterest(ethIndex), before - 7e18);
         // An unknown or unexpired id still refuses the whole batch.
+        _refreshFeeds(); // createSeries reads spot (the strike band)
         SeriesId live = _createSeries(ethIndex, 14, 3_000e18, true);
         batch[2] = live;
         vm.expectRevert(

@@ -71,6 +71,7 @@ contract OptionMarketTest is MarketFixture {
     function test_createSeries_horizonIsInclusive() public {
         uint256 exp = _expiry(365);
         vm.warp(exp - 365 days);
+        _refreshFeeds(); // createSeries reads spot (the strike band)
         market.createSeries(SeriesLib.Series(ethIndex, uint40(exp), true, 3000e18));
         vm.warp(exp - 365 days - 1);
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidExpiry.selector, exp));
@@ -84,6 +85,48 @@ contract OptionMarketTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidStrike.selector, tooHigh));
         market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, tooHigh));
         market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, 1e30));
+    }
+
+    /// @notice The strike band (review rv26 P2-2): a put's floor is a share of its strike, so a put
+    /// struck at 1 wei cost nothing to hold — free cap squatting, and `MAX_BALANCE` reachable for
+    /// 3e-7 USD. A new series is struck at least at spot / 10, read at its creation.
+    function test_createSeries_refusesAStrikeBelowATenthOfSpot() public {
+        uint256 minStrike = oracle.spot(address(weth)) / market.MIN_STRIKE_DIVISOR();
+        assertEq(minStrike, 300e18);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketStrikeBelowBand.selector, 1, minStrike));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), false, 1)); // rv26's put
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketStrikeBelowBand.selector, minStrike - 1, minStrike));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), false, uint128(minStrike - 1)));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), false, uint128(minStrike)));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, uint128(minStrike)));
+        // The band follows spot at creation: after a fall to 1,000, a 100 strike lists.
+        _setPrice(ethUsd, 1_000e8);
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), false, 100e18));
+    }
+
+    /// @notice The cheapest short the band lets anyone open carries a floor: 1,000 puts at a tenth of
+    /// spot ask 10 % × 300 = 30 USD each (the standard put floor b·K), where 1,000 puts at 1 wei asked
+    /// 1e-13 USD in all. Holding `MAX_BALANCE` of them (3.2e11) would need about 9.5e12 USD.
+    function test_strikeBand_theCheapestShortCarriesAFloor() public {
+        SeriesId low = market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), false, 300e18));
+        uint256 before = engine.accountMargin(makerAccount).requirementIM;
+        IOptionMarket.Order memory order = _order(makerAccount, low, -1_000e18, engine.mark(low));
+        _fill(order, 1_000e18);
+        assertGe(engine.accountMargin(makerAccount).requirementIM - before, 30_000e18);
+    }
+
+    /// @notice Without a price, no new series (fail closed: a series is where liabilities start), but
+    /// bad input is still refused as such and an existing series is still returned, with no price.
+    function test_createSeries_withoutAPriceRefusesOnlyNewSeries() public {
+        vm.warp(block.timestamp + SPOT_MAX_AGE + 1);
+        bytes memory stale = _staleSpotError();
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketInvalidStrike.selector, 0));
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), false, 0));
+        assertEq(market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, 3000e18)), callId);
+        vm.expectRevert(stale);
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, 3100e18));
+        _refreshFeeds();
+        market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, 3100e18));
     }
 
     function test_createSeries_revertsUnlistedUnderlying() public {

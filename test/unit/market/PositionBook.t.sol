@@ -186,8 +186,8 @@ contract PositionBookTest is MarketFixture {
         SeriesId[4] memory extreme = [
             market.createSeries(SeriesLib.Series(ethIndex, _expiry(364), true, uint128(most))),
             market.createSeries(SeriesLib.Series(ethIndex, _expiry(364), true, uint128(most - 1))),
-            market.createSeries(SeriesLib.Series(ethIndex, _expiry(1), false, 1)),
-            market.createSeries(SeriesLib.Series(ethIndex, _expiry(1), false, 2 ** 64 + 1))
+            _createSeriesBelowBand(ethIndex, 1, 1, false), // the book holds what the band refuses
+            _createSeriesBelowBand(ethIndex, 1, 2 ** 64 + 1, false)
         ];
         // Long each (a long needs no margin beyond the premium, here 0).
         for (uint256 i; i < 4; ++i) {

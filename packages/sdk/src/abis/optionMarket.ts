@@ -231,6 +231,14 @@ export const optionMarketAbi = [
   },
   {
     inputs: [
+      { internalType: "uint256", name: "strikeWad", type: "uint256" },
+      { internalType: "uint256", name: "minStrikeWad", type: "uint256" },
+    ],
+    name: "MarketStrikeBelowBand",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "AccountId", name: "account", type: "uint256" },
       { internalType: "uint256", name: "max", type: "uint256" },
     ],
@@ -499,6 +507,13 @@ export const optionMarketAbi = [
   {
     inputs: [],
     name: "MAX_TAKER_FEE_WAD",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "MIN_STRIKE_DIVISOR",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",

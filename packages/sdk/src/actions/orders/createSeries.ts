@@ -30,7 +30,10 @@ export type CreateSeriesReturnType = WriteReturnType<SeriesId>;
 export type CreateSeriesErrorType = PledgeErrorType | SimulateContractErrorType | WriteContractErrorType;
 
 /**
- * Lists an option series (permissionless within the market's rules) and returns its id.
+ * Lists an option series (permissionless within the market's rules) and returns its id. The
+ * rules: a listed underlying, an expiry at 08:00 UTC within 365 days, and a strike from a tenth of
+ * the underlying's spot (`MarketStrikeBelowBand`) up to 10^12 USD; the market reads the spot, so
+ * without a valid price (stale feed, sequencer down) the oracle's error refuses the series.
  *
  * @example
  * const { result: id } = await createSeries(walletClient, {
