@@ -685,8 +685,10 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `Underlying #${str(index)} is not registered in the margin engine; use a listed underlying's index`,
   MarketInvalidStrike: ([strike]) =>
     `A strike of ${usd(strike)} is not allowed: it must be above zero and at most 10^12 USD`,
-  MarketStrikeBelowBand: ([strike, minStrike]) =>
-    `A strike of ${usd(strike)} is too far below spot for a new series: the lowest strike listed today is ${usd(minStrike)} (a tenth of spot)`,
+  MarketStrikeBelowBand: ([strike, minStrike]) => {
+    const [s, m] = usdPair(strike, minStrike);
+    return `A strike of ${s} is too far below spot for a new series: the lowest strike that lists now is ${m} (a tenth of spot)`;
+  },
   MarketInvalidExpiry: ([expiry]) =>
     `Expiry ${when(expiry)} is not allowed: a series expires at 08:00 UTC, in the future and at most 365 days ahead; pick one with expiryAfter`,
   MarketSeriesNotFound: ([id]) => `Series ${seriesName(id)} does not exist; create it with createSeries first`,

@@ -62,9 +62,10 @@ contract BackstopBalanceBoundTest is PledgeFixture {
         _trade(carolKey, carolAccount, erinAccount, call30, -3e18, 100e18);
     }
 
-    /// @dev A 1-wei-strike put's standard floor is b·K: with ETH at 3,000 and 10 USDC an account can
-    /// short the whole bound, and one wei more is refused with the bound's error.
-    function test_boundIsReachableForAlmostNothingWithA1WeiPut() public {
+    /// @dev Before the strike band: a 1-wei-strike put's standard floor is b·K, so with ETH at 3,000
+    /// and 10 USDC an account could short the whole bound (the series is listed around the band
+    /// here; `createSeries` refuses it now: docs/security.md S1).
+    function test_boundWasReachableForAlmostNothingBeforeTheBand() public {
         uint256 most = market.MAX_BALANCE();
         _trade(zedKey, zedAccount, sacAccount, put1, -int256(most), 0);
         assertEq(market.positionOf(zedAccount, put1), -int256(most));

@@ -99,15 +99,22 @@ contract OptionMarketTest is MarketFixture {
         market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), false, uint128(minStrike - 1)));
         market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), false, uint128(minStrike)));
         market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), true, uint128(minStrike)));
+        // Each underlying's own spot: BTC at 60,000 lists from 6,000.
+        uint256 btcMin = oracle.spot(address(wbtc)) / market.MIN_STRIKE_DIVISOR();
+        assertEq(btcMin, 6_000e18);
+        vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketStrikeBelowBand.selector, 5_999e18, btcMin));
+        market.createSeries(SeriesLib.Series(btcIndex, uint40(expiry), false, 5_999e18));
+        market.createSeries(SeriesLib.Series(btcIndex, uint40(expiry), false, uint128(btcMin)));
         // The band follows spot at creation: after a fall to 1,000, a 100 strike lists.
         _setPrice(ethUsd, 1_000e8);
         market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), false, 100e18));
     }
 
-    /// @notice The cheapest short the band lets anyone open carries a floor: 1,000 puts at a tenth of
-    /// spot ask 10 % × 300 = 30 USD each (the standard put floor b·K), where 1,000 puts at 1 wei asked
-    /// 1e-13 USD in all. Holding `MAX_BALANCE` of them (3.2e11) would need about 9.5e12 USD.
-    function test_strikeBand_theCheapestShortCarriesAFloor() public {
+    /// @notice What the band buys, pinned (the margin formula's side of S1, not the band's check): a
+    /// short of 1,000 puts at the band's strike asks 10 % × 300 = 30 USD each (the standard put floor
+    /// b·K), where 1,000 puts at 1 wei asked 1,000 wei (1e-15 USD) in all. The floor is set by the
+    /// spot at listing: a put listed during a dip keeps its lower strike (docs/security.md S1).
+    function test_strikeBand_aShortAtTheBandCarriesAFloor() public {
         SeriesId low = market.createSeries(SeriesLib.Series(ethIndex, uint40(expiry), false, 300e18));
         uint256 before = engine.accountMargin(makerAccount).requirementIM;
         IOptionMarket.Order memory order = _order(makerAccount, low, -1_000e18, engine.mark(low));
