@@ -267,11 +267,20 @@ library PortfolioMath {
     }
 
     /// @dev The change in value of `leg` at `spot` (ln shift `shift`, σ√(2T) = `volTerm`).
+    /// Run once a cell, so its arithmetic is unchecked where it provably cannot overflow (the same
+    /// results): |ln(S/K)| < 84e18 (`BlackScholes.lnMoneyness`) and |shift| ≤ ln(1.5); the put's
+    /// `C + K − S` is in [0, K] (below); both values are below 2**200 in magnitude (as in `_addVolColumn`).
     function _change(Leg memory leg, uint256 spot, int256 shift, uint256 volTerm) private pure returns (int256) {
-        uint256 price = BlackScholes.callPriceAt(spot, leg.strikeWad, leg.lnMoneyness + shift, volTerm);
-        // Put by parity, exact in integers; the call is at least max(S − K, 0): no underflow.
-        if (!leg.isCall) price = price + leg.strikeWad - spot;
-        return MarginMath.positionValue(leg.balance, price) - leg.valueNow;
+        int256 shiftedLn;
+        unchecked {
+            shiftedLn = leg.lnMoneyness + shift;
+        }
+        uint256 price = BlackScholes.callPriceAt(spot, leg.strikeWad, shiftedLn, volTerm);
+        unchecked {
+            // Put by parity, exact in integers; the call is at least max(S − K, 0): no underflow.
+            if (!leg.isCall) price = price + leg.strikeWad - spot;
+            return MarginMath.positionValue(leg.balance, price) - leg.valueNow;
+        }
     }
 
     /// @dev Shocked spots (rounded down) and ln(1 + shock) of each shock. Shocks are bounded to
