@@ -268,8 +268,9 @@ library PortfolioMath {
 
     /// @dev The change in value of `leg` at `spot` (ln shift `shift`, σ√(2T) = `volTerm`).
     /// Run once a cell, so its arithmetic is unchecked where it provably cannot overflow (the same
-    /// results): |ln(S/K)| < 84e18 (`BlackScholes.lnMoneyness`) and |shift| ≤ ln(1.5); the put's
-    /// `C + K − S` is in [0, K] (below); both values are below 2**200 in magnitude (as in `_addVolColumn`).
+    /// results): |ln(S/K)| < 84e18 (`BlackScholes.lnMoneyness`) and |shift| ≤ ln 2 (shocks within
+    /// ±50 %, review rv29); the put's `C + K − S` is in [0, K] (below); both values are below 2**200
+    /// in magnitude (as in `_addVolColumn`).
     function _change(Leg memory leg, uint256 spot, int256 shift, uint256 volTerm) private pure returns (int256) {
         int256 shiftedLn;
         unchecked {
