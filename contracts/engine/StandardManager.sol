@@ -63,7 +63,7 @@ abstract contract StandardManager is MarginValuation {
             }
         }
         if (address(market_) != address(0)) {
-            (SeriesId[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
+            (SeriesId[] memory seriesIds, int256[] memory balances) = _positionsOf(market_, account);
             uint256[] memory shorts = new uint256[](cache.spot.length);
             ShortRisk[] memory risk = new ShortRisk[](cache.spot.length);
             for (uint256 i; i < seriesIds.length;) {
@@ -95,6 +95,52 @@ abstract contract StandardManager is MarginValuation {
             }
         }
         state.health = _health(state);
+    }
+
+    /// @dev `market_.positionsOf(account)`, its two arrays used where the return data is copied: the
+    /// ABI decoder would copy them again, element by element (128 positions: 2 × 128 words). Checks
+    /// what the decoder checks — two offsets, and each array's length word and elements inside the
+    /// return data — and reverts as it does (no data) if they are not; a revert of the market
+    /// bubbles up as from a high-level call.
+    function _positionsOf(
+        IOptionMarket market_,
+        AccountId account
+    ) private view returns (SeriesId[] memory seriesIds, int256[] memory balances) {
+        bytes4 selector = IOptionMarket.positionsOf.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, selector)
+            mstore(add(data, 0x04), account)
+            if iszero(staticcall(gas(), market_, data, 0x24, 0, 0)) {
+                returndatacopy(data, 0, returndatasize())
+                revert(data, returndatasize())
+            }
+            let size := returndatasize()
+            returndatacopy(data, 0, size)
+            // Offsets and lengths are below 2**64, so no sum below can wrap.
+            let offsetA := mload(data)
+            let offsetB := mload(add(data, 0x20))
+            if or(lt(size, 0x40), or(gt(offsetA, 0xffffffffffffffff), gt(offsetB, 0xffffffffffffffff))) {
+                revert(0, 0)
+            }
+            if or(gt(add(offsetA, 0x20), size), gt(add(offsetB, 0x20), size)) {
+                revert(0, 0)
+            }
+            seriesIds := add(data, offsetA)
+            balances := add(data, offsetB)
+            let lengthA := mload(seriesIds)
+            let lengthB := mload(balances)
+            if or(gt(lengthA, 0xffffffffffffffff), gt(lengthB, 0xffffffffffffffff)) {
+                revert(0, 0)
+            }
+            if or(
+                gt(add(add(offsetA, 0x20), shl(5, lengthA)), size),
+                gt(add(add(offsetB, 0x20), shl(5, lengthB)), size)
+            ) {
+                revert(0, 0)
+            }
+            mstore(0x40, add(data, and(add(size, 0x1f), not(0x1f))))
+        }
     }
 
     /// @dev Value and requirements of one position; a short of an unsettled series also counts
