@@ -20,8 +20,8 @@ abstract contract StandardManager is MarginValuation {
     /// `a·S` for initial and maintenance, rounded up as `MarginMath.shortRequirementUp` rounds
     /// them; `b·S` likewise, computed with the first call (a put's floor is `b·K`, so a put-only book
     /// never computes, nor could revert on, a product the per-short formula would not; 0 = not yet:
-    /// `b` ≥ 1 % and S ≥ 1 wei make it ≥ 1); and `bIM`, `bMM` (`bMM` = 0: not read yet, never a
-    /// listed underlying's since it is ≥ 1 %).
+    /// `b` ≥ 1 % and S ≥ 1 wei make it ≥ 1); and `bIM`, `bMM`. Entries are made per underlying on
+    /// first use (`_noShortRisk`).
     struct ShortRisk {
         uint256 aIMSpot;
         uint256 aMMSpot;
@@ -65,7 +65,7 @@ abstract contract StandardManager is MarginValuation {
         if (address(market_) != address(0)) {
             (SeriesId[] memory seriesIds, int256[] memory balances) = _positionsOf(market_, account);
             uint256[] memory shorts = new uint256[](cache.spot.length);
-            ShortRisk[] memory risk = new ShortRisk[](cache.spot.length);
+            ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
             for (uint256 i; i < seriesIds.length;) {
                 (int256 value, uint256 reqIM, uint256 reqMM) = _position(
                     seriesIds[i],
@@ -100,7 +100,8 @@ abstract contract StandardManager is MarginValuation {
     /// @dev `market_.positionsOf(account)`, its two arrays used where the return data is copied: the
     /// ABI decoder would copy them again, element by element (128 positions: 2 × 128 words). Checks
     /// what the decoder checks — two offsets, and each array's length word and elements inside the
-    /// return data — and reverts as it does (no data) if they are not; a revert of the market
+    /// return data — and reverts with no data if they are not (the decoder too, except for a length
+    /// so large it would overflow memory, where it panics 0x41: review rv29s P3-1); a revert of the market
     /// bubbles up as from a high-level call.
     function _positionsOf(
         IOptionMarket market_,
@@ -166,7 +167,10 @@ abstract contract StandardManager is MarginValuation {
         uint16 index = SeriesLib.underlyingIndexOf(seriesId);
         shorts[index] += uint256(-balance);
         ShortRisk memory r = risk[index];
-        if (r.bMM == 0) _readShortRisk(r, index, spotWad);
+        if (_isUnset(r)) {
+            r = _readShortRisk(index, spotWad);
+            risk[index] = r;
+        }
         (reqIM, reqMM) = _requirementsUp(seriesId, balance, spotWad, r);
         // The confidence add-on (0 off the surface) on both requirements.
         if (addOnWad != 0) {
@@ -176,13 +180,35 @@ abstract contract StandardManager is MarginValuation {
         }
     }
 
-    /// @dev Fills `r`, the `risk` entry of underlying `index`, with the first short met on it: one
-    /// storage read and two products per underlying per check, not per short. An unsettled short's
-    /// `spotWad` (`_mark`) is always its underlying's cached spot, live or expired, so every short on
-    /// the underlying shares them.
-    function _readShortRisk(ShortRisk memory r, uint16 index, uint256 spotWad) private view {
+    /// @dev `count` unset `ShortRisk` entries (null pointers, `_isUnset`): an entry is allocated by
+    /// `_readShortRisk` at the first short on its underlying, so a check pays for the underlyings its
+    /// shorts are on, not for every listed one (review rv29s P2-1: `new ShortRisk[](32)` zeroed 32
+    /// six-word structs, +9,400 gas a check at 32 listed underlyings). No entry is read before it is set.
+    function _noShortRisk(uint256 count) internal pure returns (ShortRisk[] memory risk) {
+        assembly ("memory-safe") {
+            risk := mload(0x40)
+            mstore(risk, count)
+            // Zero the pointers (calldatacopy from past the calldata's end copies zeros).
+            calldatacopy(add(risk, 0x20), calldatasize(), shl(5, count))
+            mstore(0x40, add(add(risk, 0x20), shl(5, count)))
+        }
+    }
+
+    /// @dev Whether `r` is an entry of `_noShortRisk` not yet set.
+    function _isUnset(ShortRisk memory r) private pure returns (bool unset) {
+        assembly ("memory-safe") {
+            unset := iszero(r)
+        }
+    }
+
+    /// @dev Underlying `index`'s entry, made at the first short met on it: one storage read and two
+    /// products per underlying per check, not per short. An unsettled short's `spotWad` (`_mark`) is
+    /// always its underlying's cached spot, live or expired, so every short on the underlying shares
+    /// them. (`bIMSpot`, `bMMSpot` are left 0 for the first call to fill.)
+    function _readShortRisk(uint16 index, uint256 spotWad) private view returns (ShortRisk memory r) {
         IMarginEngine.RiskParams memory p = _riskParamsOf(index);
-        (r.bIM, r.bMM) = (p.bIM, p.bMM);
+        r.bIM = p.bIM;
+        r.bMM = p.bMM;
         r.aIMSpot = FixedPointMathLib.mulWadUp(p.aIM, spotWad);
         r.aMMSpot = FixedPointMathLib.mulWadUp(p.aMM, spotWad);
     }
