@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 import {MarginMath} from "../libraries/MarginMath.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {MarginValuation} from "./MarginValuation.sol";
@@ -15,6 +16,21 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// (`IMarginEngine.RiskParams`). It stays in the engine's bytecode; the engine supplies the
 /// registry.
 abstract contract StandardManager is MarginValuation {
+    /// @dev One underlying's standard-margin parameters as a check's shorts use them (`_readShortRisk`):
+    /// `a·S` for initial and maintenance, rounded up as `MarginMath.shortRequirementUp` rounds
+    /// them; `b·S` likewise, computed with the first call (a put's floor is `b·K`, so a put-only book
+    /// never computes, nor could revert on, a product the per-short formula would not; 0 = not yet:
+    /// `b` ≥ 1 % and S ≥ 1 wei make it ≥ 1); and `bIM`, `bMM`. Entries are made per underlying on
+    /// first use (`_noShortRisk`).
+    struct ShortRisk {
+        uint256 aIMSpot;
+        uint256 aMMSpot;
+        uint256 bIMSpot;
+        uint256 bMMSpot;
+        uint256 bIM;
+        uint256 bMM;
+    }
+
     /// @dev The standard-margin parameters of underlying `index`.
     function _riskParamsOf(uint16 index) internal view virtual returns (IMarginEngine.RiskParams memory);
 
@@ -47,10 +63,10 @@ abstract contract StandardManager is MarginValuation {
             }
         }
         if (address(market_) != address(0)) {
-            (SeriesId[] memory seriesIds, int256[] memory balances) = market_.positionsOf(account);
+            (SeriesId[] memory seriesIds, int256[] memory balances) = _positionsOf(market_, account);
             uint256[] memory shorts = new uint256[](cache.spot.length);
-            uint256[] memory risk = new uint256[](cache.spot.length);
-            for (uint256 i; i < seriesIds.length; ++i) {
+            ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
+            for (uint256 i; i < seriesIds.length;) {
                 (int256 value, uint256 reqIM, uint256 reqMM) = _position(
                     seriesIds[i],
                     balances[i],
@@ -65,6 +81,10 @@ abstract contract StandardManager is MarginValuation {
                 state.markValue += value;
                 state.requirementIM += reqIM;
                 state.requirementMM += reqMM;
+                // Unchecked: i < seriesIds.length, a memory array's length.
+                unchecked {
+                    ++i;
+                }
             }
             // Maintenance parameters are at least 1 %, so a requirement means a live short: only
             // then is there a concentration add-on to ask for.
@@ -77,15 +97,62 @@ abstract contract StandardManager is MarginValuation {
         state.health = _health(state);
     }
 
+    /// @dev `market_.positionsOf(account)`, its two arrays used where the return data is copied: the
+    /// ABI decoder would copy them again, element by element (128 positions: 2 × 128 words). Checks
+    /// what the decoder checks — two offsets, and each array's length word and elements inside the
+    /// return data — and reverts with no data if they are not (the decoder too, except for a length
+    /// so large it would overflow memory, where it panics 0x41: review rv29s P3-1); a revert of the market
+    /// bubbles up as from a high-level call.
+    function _positionsOf(
+        IOptionMarket market_,
+        AccountId account
+    ) private view returns (SeriesId[] memory seriesIds, int256[] memory balances) {
+        bytes4 selector = IOptionMarket.positionsOf.selector;
+        assembly ("memory-safe") {
+            let data := mload(0x40)
+            mstore(data, selector)
+            mstore(add(data, 0x04), account)
+            if iszero(staticcall(gas(), market_, data, 0x24, 0, 0)) {
+                returndatacopy(data, 0, returndatasize())
+                revert(data, returndatasize())
+            }
+            let size := returndatasize()
+            returndatacopy(data, 0, size)
+            // Offsets and lengths are below 2**64, so no sum below can wrap.
+            let offsetA := mload(data)
+            let offsetB := mload(add(data, 0x20))
+            if or(lt(size, 0x40), or(gt(offsetA, 0xffffffffffffffff), gt(offsetB, 0xffffffffffffffff))) {
+                revert(0, 0)
+            }
+            if or(gt(add(offsetA, 0x20), size), gt(add(offsetB, 0x20), size)) {
+                revert(0, 0)
+            }
+            seriesIds := add(data, offsetA)
+            balances := add(data, offsetB)
+            let lengthA := mload(seriesIds)
+            let lengthB := mload(balances)
+            if or(gt(lengthA, 0xffffffffffffffff), gt(lengthB, 0xffffffffffffffff)) {
+                revert(0, 0)
+            }
+            if or(
+                gt(add(add(offsetA, 0x20), shl(5, lengthA)), size),
+                gt(add(add(offsetB, 0x20), shl(5, lengthB)), size)
+            ) {
+                revert(0, 0)
+            }
+            mstore(0x40, add(data, and(add(size, 0x1f), not(0x1f))))
+        }
+    }
+
     /// @dev Value and requirements of one position; a short of an unsettled series also counts
     /// into `shorts` (gross short contracts by underlying index). `risk` caches each underlying's
-    /// `RiskParams` for the check (`_shortParams`).
+    /// `RiskParams` and their products with the check's spot (`ShortRisk`).
     function _position(
         SeriesId seriesId,
         int256 balance,
         PriceCache memory cache,
         uint256[] memory shorts,
-        uint256[] memory risk
+        ShortRisk[] memory risk
     ) internal view returns (int256 value, uint256 reqIM, uint256 reqMM) {
         uint256 spotWad;
         uint256 addOnWad;
@@ -97,8 +164,14 @@ abstract contract StandardManager is MarginValuation {
             // A settled series' payoff is fixed and carried by the mark: nothing further is required.
             if (balance >= 0 || settled) return (value, 0, 0);
         }
-        uint256 params = _shortParams(seriesId, balance, shorts, risk);
-        (reqIM, reqMM) = _requirementsUp(seriesId, balance, spotWad, params);
+        uint16 index = SeriesLib.underlyingIndexOf(seriesId);
+        shorts[index] += uint256(-balance);
+        ShortRisk memory r = risk[index];
+        if (_isUnset(r)) {
+            r = _readShortRisk(index, spotWad);
+            risk[index] = r;
+        }
+        (reqIM, reqMM) = _requirementsUp(seriesId, balance, spotWad, r);
         // The confidence add-on (0 off the surface) on both requirements.
         if (addOnWad != 0) {
             uint256 addOn = MarginMath.positionRequirementUp(balance, addOnWad);
@@ -107,43 +180,71 @@ abstract contract StandardManager is MarginValuation {
         }
     }
 
-    /// @dev Counts short `balance` of `seriesId` into `shorts` and returns its underlying's
-    /// `RiskParams` packed into one word (`aIM | bIM << 64 | aMM << 128 | bMM << 192`), read once
-    /// per underlying per check into `risk` (0 = not read yet; never a listed underlying's, since
-    /// `aMM` ≥ 1 %): one storage read and one memory struct per underlying, not per short.
-    function _shortParams(
-        SeriesId seriesId,
-        int256 balance,
-        uint256[] memory shorts,
-        uint256[] memory risk
-    ) private view returns (uint256 params) {
-        uint16 index = SeriesLib.underlyingIndexOf(seriesId);
-        shorts[index] += uint256(-balance);
-        params = risk[index];
-        if (params == 0) {
-            IMarginEngine.RiskParams memory p = _riskParamsOf(index);
-            params = uint256(p.aIM) | (uint256(p.bIM) << 64) | (uint256(p.aMM) << 128) | (uint256(p.bMM) << 192);
-            risk[index] = params;
+    /// @dev `count` unset `ShortRisk` entries (null pointers, `_isUnset`): an entry is allocated by
+    /// `_readShortRisk` at the first short on its underlying, so a check pays for the underlyings its
+    /// shorts are on, not for every listed one (review rv29s P2-1: `new ShortRisk[](32)` zeroed 32
+    /// six-word structs, +9,400 gas a check at 32 listed underlyings). No entry is read before it is set.
+    function _noShortRisk(uint256 count) internal pure returns (ShortRisk[] memory risk) {
+        assembly ("memory-safe") {
+            risk := mload(0x40)
+            mstore(risk, count)
+            // Zero the pointers (calldatacopy from past the calldata's end copies zeros).
+            calldatacopy(add(risk, 0x20), calldatasize(), shl(5, count))
+            mstore(0x40, add(add(risk, 0x20), shl(5, count)))
         }
     }
 
-    /// @dev The initial and maintenance requirements of short `balance` of `seriesId` at `spotWad`,
-    /// with the packed `params` of `_shortParams`.
+    /// @dev Whether `r` is an entry of `_noShortRisk` not yet set.
+    function _isUnset(ShortRisk memory r) private pure returns (bool unset) {
+        assembly ("memory-safe") {
+            unset := iszero(r)
+        }
+    }
+
+    /// @dev Underlying `index`'s entry, made at the first short met on it: one storage read and two
+    /// products per underlying per check, not per short. An unsettled short's `spotWad` (`_mark`) is
+    /// always its underlying's cached spot, live or expired, so every short on the underlying shares
+    /// them. (`bIMSpot`, `bMMSpot` are left 0 for the first call to fill.)
+    function _readShortRisk(uint16 index, uint256 spotWad) private view returns (ShortRisk memory r) {
+        IMarginEngine.RiskParams memory p = _riskParamsOf(index);
+        r.bIM = p.bIM;
+        r.bMM = p.bMM;
+        r.aIMSpot = FixedPointMathLib.mulWadUp(p.aIM, spotWad);
+        r.aMMSpot = FixedPointMathLib.mulWadUp(p.aMM, spotWad);
+    }
+
+    /// @dev The initial and maintenance requirements of short `balance` of `seriesId` at `spotWad`
+    /// from its underlying's `r` (`_readShortRisk`): `MarginMath.shortRequirementUp` at (aIM, bIM) and
+    /// at (aMM, bMM) to the wei (test/unit/engine/RiskParamsPerUnderlying.t.sol), with the
+    /// out-of-the-money amount computed once and the `a·S` and `b·S` products cached.
     function _requirementsUp(
         SeriesId seriesId,
         int256 balance,
         uint256 spotWad,
-        uint256 params
+        ShortRisk memory r
     ) private pure returns (uint256 reqIM, uint256 reqMM) {
-        bool isCall = SeriesLib.isCallOf(seriesId);
         uint256 strike = SeriesLib.strikeOf(seriesId);
-        reqIM = MarginMath.positionRequirementUp(
-            balance,
-            MarginMath.shortRequirementUp(isCall, spotWad, strike, uint64(params), uint64(params >> 64))
-        );
-        reqMM = MarginMath.positionRequirementUp(
-            balance,
-            MarginMath.shortRequirementUp(isCall, spotWad, strike, uint64(params >> 128), params >> 192)
-        );
+        uint256 otm;
+        uint256 floorIM;
+        uint256 floorMM;
+        if (SeriesLib.isCallOf(seriesId)) {
+            otm = strike > spotWad ? strike - spotWad : 0;
+            floorIM = r.bIMSpot;
+            floorMM = r.bMMSpot;
+            if (floorIM == 0) {
+                floorIM = FixedPointMathLib.mulWadUp(r.bIM, spotWad);
+                floorMM = FixedPointMathLib.mulWadUp(r.bMM, spotWad);
+                (r.bIMSpot, r.bMMSpot) = (floorIM, floorMM);
+            }
+        } else {
+            otm = spotWad > strike ? spotWad - strike : 0;
+            floorIM = FixedPointMathLib.mulWadUp(r.bIM, strike);
+            floorMM = FixedPointMathLib.mulWadUp(r.bMM, strike);
+        }
+        // `MarginMath.shortRequirementUp`'s last lines: max(a·S − OTM, 0), at least the floor.
+        uint256 first = r.aIMSpot > otm ? r.aIMSpot - otm : 0;
+        reqIM = MarginMath.positionRequirementUp(balance, first > floorIM ? first : floorIM);
+        first = r.aMMSpot > otm ? r.aMMSpot - otm : 0;
+        reqMM = MarginMath.positionRequirementUp(balance, first > floorMM ? first : floorMM);
     }
 }

@@ -36,7 +36,7 @@ contract StandardMarginProbe is MarginEngine {
     function pieces(SeriesId seriesId, int256 balance) external view returns (Pieces memory g, uint256 sink) {
         PriceCache memory cache = _newCache();
         uint256[] memory shorts = new uint256[](cache.spot.length);
-        uint256[] memory risk = new uint256[](cache.spot.length);
+        ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
         // Warm the cache: spot, vol and the surface mode of the underlying.
         _markOf(seriesId, cache, balance > 0);
         uint16 index = SeriesLib.underlyingIndexOf(seriesId);

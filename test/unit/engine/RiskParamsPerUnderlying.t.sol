@@ -10,7 +10,7 @@ import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
 
 /// @title Each underlying's standard-margin parameters, in a book that mixes underlyings
 /// @notice The standard check reads each underlying's `RiskParams` once per check into a cache
-/// keyed by underlying index (`StandardManager._shortParams`, issue 19; review rv27 P2-2). Every
+/// keyed by underlying index (`StandardManager._readShortRisk`, issue 19; review rv27 P2-2). Every
 /// other fixture lists ETH and BTC with the same parameters, so a cache keyed or filled wrongly
 /// would pass them. Here ETH and BTC have different (fuzzed) parameters, the book interleaves
 /// their calls and puts, and the engine's requirements must equal a recomputation with
@@ -88,6 +88,37 @@ contract RiskParamsPerUnderlyingTest is PledgeFixture {
         (uint256 im, uint256 mm) = _expected(eth, btc);
         // The concentration add-on is off in this fixture (no parameters set), so the
         // requirements are the positions' alone.
+        assertEq(state.requirementIM, im, "IM");
+        assertEq(state.requirementMM, mm, "MM");
+    }
+
+    /// @dev The check computes `a·S` once per underlying and a call's `b·S` once per underlying
+    /// (`StandardManager.ShortRisk`): at any spot, on either side of every strike, and with the
+    /// first expiry past but not settled (its shorts then priced at spot by `_expiredMark`), the
+    /// requirements must still be `MarginMath.shortRequirementUp`'s per short, to the wei.
+    function testFuzz_requirementsAtAnySpotAndExpiredUnsettled(
+        uint256 seed,
+        uint256 ethMove,
+        uint256 btcMove,
+        bool pastFirstExpiry
+    ) public {
+        IMarginEngine.RiskParams memory eth = _params(seed, 3);
+        IMarginEngine.RiskParams memory btc = _params(seed, 4);
+        vm.startPrank(riskManager);
+        engine.setRiskParams(ethIndex, eth);
+        engine.setRiskParams(btcIndex, btc);
+        vm.stopPrank();
+        _sellBook(seed);
+        if (pastFirstExpiry) {
+            vm.warp(_expiry(7) + 1 hours);
+            _refreshFeeds();
+        }
+        // From a third to three times today's spot: every strike of the book ends up in and out
+        // of the money in some runs.
+        _setPrice(ethUsd, int256(1_000e8 + (ethMove % 8_000e8)));
+        _setPrice(btcUsd, int256(20_000e8 + (btcMove % 160_000e8)));
+        IMarginEngine.MarginState memory state = engine.accountMargin(makerAccount);
+        (uint256 im, uint256 mm) = _expected(eth, btc);
         assertEq(state.requirementIM, im, "IM");
         assertEq(state.requirementMM, mm, "MM");
     }
