@@ -76,14 +76,23 @@ contract RiskParamsPerUnderlyingTest is PledgeFixture {
         }
     }
 
-    function testFuzz_eachUnderlyingsParamsPriceItsOwnShorts(uint256 seed) public {
-        IMarginEngine.RiskParams memory eth = _params(seed, 1);
-        IMarginEngine.RiskParams memory btc = _params(seed, 2);
+    /// @dev Sets fuzzed parameters (`_params` with `ethSalt`, `btcSalt`) on ETH and BTC and sells the book.
+    function _setParamsAndSell(
+        uint256 seed,
+        uint256 ethSalt,
+        uint256 btcSalt
+    ) private returns (IMarginEngine.RiskParams memory eth, IMarginEngine.RiskParams memory btc) {
+        eth = _params(seed, ethSalt);
+        btc = _params(seed, btcSalt);
         vm.startPrank(riskManager);
         engine.setRiskParams(ethIndex, eth);
         engine.setRiskParams(btcIndex, btc);
         vm.stopPrank();
         _sellBook(seed);
+    }
+
+    function testFuzz_eachUnderlyingsParamsPriceItsOwnShorts(uint256 seed) public {
+        (IMarginEngine.RiskParams memory eth, IMarginEngine.RiskParams memory btc) = _setParamsAndSell(seed, 1, 2);
         IMarginEngine.MarginState memory state = engine.accountMargin(makerAccount);
         (uint256 im, uint256 mm) = _expected(eth, btc);
         // The concentration add-on is off in this fixture (no parameters set), so the
@@ -102,13 +111,7 @@ contract RiskParamsPerUnderlyingTest is PledgeFixture {
         uint256 btcMove,
         bool pastFirstExpiry
     ) public {
-        IMarginEngine.RiskParams memory eth = _params(seed, 3);
-        IMarginEngine.RiskParams memory btc = _params(seed, 4);
-        vm.startPrank(riskManager);
-        engine.setRiskParams(ethIndex, eth);
-        engine.setRiskParams(btcIndex, btc);
-        vm.stopPrank();
-        _sellBook(seed);
+        (IMarginEngine.RiskParams memory eth, IMarginEngine.RiskParams memory btc) = _setParamsAndSell(seed, 3, 4);
         if (pastFirstExpiry) {
             vm.warp(_expiry(7) + 1 hours);
             _refreshFeeds();
