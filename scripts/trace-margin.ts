@@ -86,20 +86,21 @@ for (let index = 1; index <= count; index++) {
 }
 const surface = await engine.read.volSurface();
 if (BigInt(surface) !== 0n) await probe.write.setVolSurface([surface]);
-const totals = { lnMoneyness: 0n, callPriceLn: 0n, markOf: 0n, position: 0n, requirements: 0n };
+const totals = { lnMoneyness: 0n, callPriceLn: 0n, markOf: 0n, position: 0n, requirements: 0n, callPriceAt: 0n };
 const probed = seriesIds.slice(0, 16);
 console.log("\n== one short position's pieces, own gas (probe engine, prices cached)");
-console.log("    series  lnMoneyness  callPriceLn  _markOf  _position  requirements");
+console.log("    series  lnMoneyness  callPriceLn  _markOf  _position  requirements  callPriceAt");
 for (const [i, id] of probed.entries()) {
   const [g] = await probe.read.pieces([id, -(10n ** 18n)]);
   for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += g[key];
-  const cells = [g.lnMoneyness, g.callPriceLn, g.markOf, g.position, g.requirements].map((v, k) =>
-    String(v).padStart([11, 12, 8, 10, 13][k]!),
+  const cells = [g.lnMoneyness, g.callPriceLn, g.markOf, g.position, g.requirements, g.callPriceAt].map((v, k) =>
+    String(v).padStart([11, 12, 8, 10, 13, 12][k]!),
   );
   console.log(`    ${String(i).padStart(6)} ${cells.join(" ")}`);
 }
 const mean = (v: bigint): string => String(v / BigInt(probed.length)).padStart(0);
 console.log(
   `    mean:   lnMoneyness ${mean(totals.lnMoneyness)}, callPriceLn ${mean(totals.callPriceLn)}, ` +
-    `_markOf ${mean(totals.markOf)}, _position ${mean(totals.position)}, requirements ${mean(totals.requirements)}`,
+    `_markOf ${mean(totals.markOf)}, _position ${mean(totals.position)}, requirements ${mean(totals.requirements)}, ` +
+    `callPriceAt (a portfolio scenario cell's price) ${mean(totals.callPriceAt)}`,
 );

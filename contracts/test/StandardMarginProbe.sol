@@ -21,12 +21,16 @@ contract StandardMarginProbe is MarginEngine {
     /// @param markOf The whole mark of the series (`_markOf`, the prices cached).
     /// @param position The whole position: mark, value, requirements (`_position`).
     /// @param requirements The requirement arithmetic alone (both short requirements and the add-on).
+    /// @param callPriceAt `BlackScholes.callPriceAt` from that ln(S/K) and the vol term: what one
+    /// scenario cell of the portfolio check prices (`PortfolioMath._change`), whose deployed copy is
+    /// compiled with the engine's settings too (the engine deploys it).
     struct Pieces {
         uint256 lnMoneyness;
         uint256 callPriceLn;
         uint256 markOf;
         uint256 position;
         uint256 requirements;
+        uint256 callPriceAt;
     }
 
     constructor(address admin, ICollateralVault vault_, IPledgeOracle oracle_) MarginEngine(admin, vault_, oracle_) {}
@@ -71,5 +75,9 @@ contract StandardMarginProbe is MarginEngine {
         uint256 addOn = MarginMath.positionRequirementUp(balance, sink & 1);
         g.requirements = start - gasleft();
         sink ^= reqIM ^ reqMM ^ addOn;
+        uint256 term = BlackScholes.volTerm(vol, tau);
+        start = gasleft();
+        sink ^= BlackScholes.callPriceAt(spot, strike, ln, term);
+        g.callPriceAt = start - gasleft();
     }
 }
