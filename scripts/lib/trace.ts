@@ -18,6 +18,7 @@ type Contracts = Awaited<ReturnType<typeof deployPledge>>["contracts"];
 /** One step of a struct-log trace (stack on, memory and storage off). */
 export interface StructLog {
   op: string;
+  pc?: number;
   gas: number;
   gasCost: number;
   depth: number;
