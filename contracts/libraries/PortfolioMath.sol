@@ -99,6 +99,7 @@ library PortfolioMath {
     ) internal pure {
         Leg memory leg = Leg({
             balance: balance,
+            size: balance < 0 ? uint256(-balance) : uint256(balance),
             valueNow: MarginMath.positionValue(balance, markWad),
             strikeWad: SeriesLib.strikeOf(seriesId),
             isCall: SeriesLib.isCallOf(seriesId),
@@ -188,9 +189,10 @@ library PortfolioMath {
         return FixedPointMathLib.mulWadUp(FixedPointMathLib.mulWadUp(shorts, spotWad), contingencyWad);
     }
 
-    /// @dev One position as the scenario loops need it.
+    /// @dev One position as the scenario loops need it; `size` is |balance|, taken once.
     struct Leg {
         int256 balance;
+        uint256 size;
         int256 valueNow;
         uint256 strikeWad;
         bool isCall;
@@ -269,8 +271,12 @@ library PortfolioMath {
     /// @dev The change in value of `leg` at `spot` (ln shift `shift`, σ√(2T) = `volTerm`).
     /// Run once a cell, so its arithmetic is unchecked where it provably cannot overflow (the same
     /// results): |ln(S/K)| < 84e18 (`BlackScholes.lnMoneyness`) and |shift| ≤ ln 2 (shocks within
-    /// ±50 %, review rv29); the put's `C + K − S` is in [0, K] (below); both values are below 2**200
-    /// in magnitude (as in `_addVolColumn`).
+    /// ±50 %, review rv29); the put's `C + K − S` is in [0, K] (below); the value at the shocked
+    /// price is `MarginMath.positionValue`'s, computed here without its checks: the price is below
+    /// 2**120 (a call is at most the spot, which `callPriceAt` bounds by 2**120; a put at most its
+    /// strike, below 2**119) and |balance| below 2**127 (the market keeps it below 2**98), so
+    /// size × price < 2**247 cannot overflow and the value, below 2**188, negates safely; both
+    /// values are below 2**200 in magnitude (as in `_addVolColumn`).
     function _change(Leg memory leg, uint256 spot, int256 shift, uint256 volTerm) private pure returns (int256) {
         int256 shiftedLn;
         unchecked {
@@ -280,7 +286,11 @@ library PortfolioMath {
         unchecked {
             // Put by parity, exact in integers; the call is at least max(S − K, 0): no underflow.
             if (!leg.isCall) price = price + leg.strikeWad - spot;
-            return MarginMath.positionValue(leg.balance, price) - leg.valueNow;
+            // A long rounds down, a short's liability up (more negative), as `positionValue`.
+            uint256 product = leg.size * price;
+            int256 value =
+                leg.balance < 0 ? -int256(product / WAD + (product % WAD == 0 ? 0 : 1)) : int256(product / WAD);
+            return value - leg.valueNow;
         }
     }
 
