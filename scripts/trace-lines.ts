@@ -26,7 +26,7 @@ import type { StructLog } from "./lib/trace.js";
  * `engine.accountMargin` of each (`debug_traceCall`) and prints the lines that spent the most of
  * the engine frame's own gas (CROSS) and of the portfolio manager's (PORTFOLIO), with the code
  * each was compiled as (a contract the engine creates runs the engine job's copy).
- * `TRACE_POSITIONS` sets n (16), `TRACE_TOP` how many lines to print (30).
+ * `TRACE_POSITIONS` sets n (16; the PORTFOLIO book only up to 32), `TRACE_TOP` how many lines to print (30).
  */
 const positions = Number(process.env.TRACE_POSITIONS ?? 16);
 const top = Number(process.env.TRACE_TOP ?? 30);
@@ -127,8 +127,11 @@ function print(title: string, lines: LineCost[]): void {
     "MarginEngine",
   );
 }
-// PORTFOLIO: the manager's frame (depth 2), the largest frame the engine calls.
-{
+// PORTFOLIO: the manager's frame (depth 2), the largest frame the engine calls. A PORTFOLIO
+// account holds at most the engine's `portfolioPositionCap` (32 by default) series.
+if (positions > 32) {
+  console.log(`\n(no PORTFOLIO book: ${positions} positions is past the portfolio position cap of 32)`);
+} else {
   const { logs, gas } = await traceCheck(await shortBook(4002n, 2));
   let [best, bestSteps] = [-1, 0];
   for (let i = 0; i < logs.length; i++) {
