@@ -89,6 +89,8 @@ library PortfolioMath {
     /// tail spot (its unshocked vol); an expired
     /// one whose settlement price is not posted yet is worth its intrinsic value at the shocked spot
     /// (positions with a posted price carry no risk and are never added).
+    /// @param balance The signed position, |balance| < 2**127: the market keeps it below 2**98, and
+    /// the cells' unchecked arithmetic (`_change`, `_addVolColumn`) relies on it.
     function addPosition(
         Grid memory grid,
         SeriesId seriesId,

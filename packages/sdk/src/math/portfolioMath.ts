@@ -350,6 +350,8 @@ function _change(leg: Leg, spot: bigint, shift: bigint, term: bigint): bigint {
   let price = callPriceAt(spot, leg.strikeWad, leg.lnMoneyness + shift, term);
   // Put by parity, exact in integers; the call is at least max(S − K, 0): no underflow.
   if (!leg.isCall) price = price + leg.strikeWad - spot;
+  // The contract computes this value inline, without positionValue's checks (|balance| × price
+  // provably fits); the result is the same, and calling positionValue here keeps an independent check.
   return positionValue(leg.balance, price) - leg.valueNow;
 }
 

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+
+import {BlackScholes} from "../../../contracts/libraries/BlackScholes.sol";
+import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
+import {PortfolioMath} from "../../../contracts/libraries/PortfolioMath.sol";
+import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
+
+/// @notice Every scenario cell of one live position is the position's value at the cell's price
+/// less its value now, both as `MarginMath.positionValue` rounds them (a long down, a short's
+/// liability up): the cell computes that value without `positionValue`'s checks (review rv30 P3-2:
+/// rounding a short's cell down instead passed every other Solidity test).
+contract PortfolioCellValueTest is Test {
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant NOW = 1_700_000_000;
+
+    /// @notice Reference and library agree in every grid and tail cell for random live legs: calls
+    /// and puts, longs and shorts up to the market's balance bound, sizes that are not whole
+    /// contracts (so a product is rarely a multiple of WAD), strikes from a tenth to ten times spot.
+    function testFuzz_cellIsPositionValueChange(
+        uint256 spotSeed,
+        uint256 strikeSeed,
+        uint256 volSeed,
+        uint256 daysSeed,
+        int256 balanceSeed,
+        bool isCall
+    ) public pure {
+        uint256 spot = bound(spotSeed, 1e18, 1e24);
+        uint256 strike = bound(strikeSeed, spot / 10, spot * 10);
+        uint256 vol = bound(volSeed, 0.05e18, 3e18);
+        uint256 expiry = NOW + bound(daysSeed, 1, 365) * 1 days;
+        int256 balance = int256(bound(balanceSeed, -int256((1 << 98) - 1), int256((1 << 98) - 1)));
+        vm.assume(balance != 0);
+        _checkLeg(spot, strike, vol, expiry, balance, isCall);
+    }
+
+    /// @notice The same at fixed points where a short's product is one wei past a whole WAD, so
+    /// rounding it down would show.
+    function test_shortCellsRoundTheLiabilityUp() public pure {
+        _checkLeg(3_000e18, 2_700e18, 0.8e18, NOW + 30 days, -1e18 - 1, false);
+        _checkLeg(3_000e18, 3_300e18, 0.8e18, NOW + 7 days, -7e18 - 3, true);
+        _checkLeg(60_000e18, 55_000e18, 0.6e18, NOW + 90 days, -(int256(1 << 98) - 1), false);
+    }
+
+    /// @dev One live leg as the test builds it.
+    struct Leg {
+        uint256 spot;
+        uint256 strike;
+        uint256 vol;
+        uint256 tau;
+        int256 balance;
+        bool isCall;
+        int256 ln;
+        int256 valueNow;
+    }
+
+    function _checkLeg(
+        uint256 spot,
+        uint256 strike,
+        uint256 vol,
+        uint256 expiry,
+        int256 balance,
+        bool isCall
+    ) internal pure {
+        Leg memory leg = Leg(spot, strike, vol, expiry - NOW, balance, isCall, 0, 0);
+        leg.ln = BlackScholes.lnMoneyness(spot, strike);
+        uint256 mark = _price(leg, spot, 0, BlackScholes.volTerm(vol, leg.tau));
+        leg.valueNow = MarginMath.positionValue(balance, mark);
+        PortfolioMath.Grid memory grid = _grid(spot);
+        SeriesId id = SeriesLib.id(SeriesLib.Series(1, uint40(expiry), isCall, uint128(strike)));
+        PortfolioMath.addPosition(grid, id, balance, mark, vol, NOW);
+
+        _checkCells(leg, grid);
+    }
+
+    function _checkCells(Leg memory leg, PortfolioMath.Grid memory grid) internal pure {
+        uint256 vols = grid.volShocksWad.length;
+        for (uint256 i; i < grid.shockedSpots.length; ++i) {
+            for (uint256 j; j < vols; ++j) {
+                uint256 vol = FixedPointMathLib.mulWad(leg.vol, grid.volShocksWad[j]);
+                int256 expected =
+                    i == grid.centre && grid.volShocksWad[j] == WAD
+                        ? int256(0)
+                        : _change(leg, grid.shockedSpots[i], grid.lnShifts[i], vol);
+                assertEq(grid.pnl[i * vols + j], expected, "grid cell");
+            }
+        }
+        for (uint256 k; k < grid.tailSpots.length; ++k) {
+            assertEq(grid.tailPnl[k], _change(leg, grid.tailSpots[k], grid.tailShifts[k], leg.vol), "tail cell");
+        }
+    }
+
+    /// @dev The reference: `positionValue` at the price at `spot` (ln shift `shift`, vol `vol`),
+    /// less the value now.
+    function _change(Leg memory leg, uint256 spot, int256 shift, uint256 vol) internal pure returns (int256) {
+        uint256 price = _price(leg, spot, shift, BlackScholes.volTerm(vol, leg.tau));
+        return MarginMath.positionValue(leg.balance, price) - leg.valueNow;
+    }
+
+    /// @dev A call from `callPriceAt`, a put from it by parity (as the cell prices them).
+    function _price(Leg memory leg, uint256 spot, int256 shift, uint256 term) internal pure returns (uint256) {
+        uint256 call = BlackScholes.callPriceAt(spot, leg.strike, leg.ln + shift, term);
+        return leg.isCall ? call : call + leg.strike - spot;
+    }
+
+    /// @dev The default grid's spot, vol and tail shocks, with no skew (so a column's vol is the
+    /// leg's vol times its shock, for longs and shorts alike).
+    function _grid(uint256 spot) internal pure returns (PortfolioMath.Grid memory) {
+        int64[] memory spots = new int64[](9);
+        for (uint256 i; i < 9; ++i) spots[i] = int64(int256(i) * 0.045e18 - 0.18e18);
+        uint64[] memory volShocks = new uint64[](3);
+        (volShocks[0], volShocks[1], volShocks[2]) = (1.5e18, 1e18, 0.7e18);
+        int64[] memory tails = new int64[](4);
+        (tails[0], tails[1], tails[2], tails[3]) = (-0.5e18, -0.33e18, 0.33e18, 0.5e18);
+        return PortfolioMath.newGrid(spot, spots, volShocks, tails, new uint64[](3));
+    }
+}
