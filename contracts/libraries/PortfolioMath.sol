@@ -121,10 +121,7 @@ library PortfolioMath {
             (uint256 vol, bool unshocked) = _columnVol(volWad, grid.volShocksWad[j], grid.skewShocksWad[j], putWing);
             _addVolColumn(grid, leg, j, BlackScholes.volTerm(vol, expiry - timestamp), unshocked);
         }
-        uint256 flatTerm = BlackScholes.volTerm(volWad, expiry - timestamp);
-        for (uint256 k; k < grid.tailSpots.length; ++k) {
-            grid.tailPnl[k] += _change(leg, grid.tailSpots[k], grid.tailShifts[k], flatTerm);
-        }
+        _addTails(grid, leg, BlackScholes.volTerm(volWad, expiry - timestamp));
     }
 
     /// @notice The largest loss over the grid's scenarios, 0 if none loses.
@@ -251,6 +248,30 @@ library PortfolioMath {
         }
     }
 
+    /// @dev Reprices a live position at every tail spot, at its unshocked vol (σ√(2T) = `volTerm`),
+    /// with `_addVolColumn`'s bookkeeping: the three tail arrays have the tail shocks' length
+    /// (`newGrid`), and a tail scenario's pnl is a sum bounded as a grid scenario's.
+    function _addTails(Grid memory grid, Leg memory leg, uint256 volTerm) private pure {
+        uint256[] memory spots = grid.tailSpots;
+        int256[] memory shifts = grid.tailShifts;
+        int256[] memory pnl = grid.tailPnl;
+        for (uint256 k; k < spots.length; ++k) {
+            uint256 spot;
+            int256 shift;
+            /// @solidity memory-safe-assembly
+            assembly {
+                spot := mload(add(spots, shl(5, add(k, 1))))
+                shift := mload(add(shifts, shl(5, add(k, 1))))
+            }
+            int256 change = _change(leg, spot, shift, volTerm);
+            /// @solidity memory-safe-assembly
+            assembly {
+                let cell := add(pnl, shl(5, add(k, 1)))
+                mstore(cell, add(mload(cell), change))
+            }
+        }
+    }
+
     /// @dev An expired position not yet settled: intrinsic value at each shocked spot, any vol.
     function _addExpired(Grid memory grid, Leg memory leg) private pure {
         uint256 vols = grid.volShocksWad.length;
@@ -360,10 +381,10 @@ library PortfolioMath {
         best = n;
         uint256 bestRank;
         for (uint256 i; i < n; ++i) {
-            uint256 key = c.key[i];
-            if (key & (1 << 254) != 0 || c.left[i] == 0) continue;
+            uint256 key = _at(c.key, i);
+            if (key & (1 << 254) != 0 || _at(c.left, i) == 0) continue;
             uint256 rank = key & type(uint128).max;
-            if (best == n || rank > bestRank || (rank == bestRank && c.expiry[i] > c.expiry[best])) {
+            if (best == n || rank > bestRank || (rank == bestRank && _at(c.expiry, i) > _at(c.expiry, best))) {
                 (best, bestRank) = (i, rank);
             }
         }
@@ -381,12 +402,21 @@ library PortfolioMath {
         uint256 expiry = c.expiry[s];
         uint256 bestStrike;
         for (uint256 i; i < n; ++i) {
-            if (c.key[i] >> 254 != kind >> 254 || c.left[i] == 0 || c.expiry[i] < expiry) continue;
-            uint256 strike = c.strike[i];
+            if (_at(c.key, i) >> 254 != kind >> 254 || _at(c.left, i) == 0 || _at(c.expiry, i) < expiry) continue;
+            uint256 strike = _at(c.strike, i);
             bool better = isCall ? strike < bestStrike : strike > bestStrike;
-            if (best == n || better || (strike == bestStrike && c.expiry[i] < c.expiry[best])) {
+            if (best == n || better || (strike == bestStrike && _at(c.expiry, i) < _at(c.expiry, best))) {
                 (best, bestStrike) = (i, strike);
             }
+        }
+    }
+
+    /// @dev `a[i]` without the bounds check, for the cover's scans: each of `Cover`'s four arrays
+    /// has the book's length n (`_newCover`), and the scans read them only at indices below n
+    /// (`i < n`, or a `best` already found, which is some earlier `i`).
+    function _at(uint256[] memory a, uint256 i) private pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := mload(add(a, shl(5, add(i, 1))))
         }
     }
 
