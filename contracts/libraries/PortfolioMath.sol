@@ -67,6 +67,8 @@ library PortfolioMath {
     }
 
     /// @notice Adds `tokens` native units of the underlying itself (collateral) to the grid.
+    /// @param tokens Below 2**128 (the vault's deposit cap bounds every balance): the scenario sums
+    /// rely on it (`_addVolColumn`).
     function addCollateral(Grid memory grid, uint256 tokens, uint8 decimals) internal pure {
         int256 valueNow = int256(MarginMath.tokenValueDown(tokens, decimals, grid.spotWad));
         uint256 vols = grid.volShocksWad.length;
@@ -221,8 +223,11 @@ library PortfolioMath {
     /// @dev Reprices a live position at every spot shock for vol shock `j` (σ√(2T) = `volTerm`).
     /// The hot loop of the portfolio check (positions × scenarios), so its bookkeeping is in
     /// assembly: indices are below the arrays' lengths by construction, and a scenario's pnl
-    /// is a sum of at most 64 positions and a collateral balance, each below 2**200 in
-    /// magnitude (amounts < 2**127, prices < 2**120 WAD), so the addition cannot overflow.
+    /// is a sum of at most 48 positions' changes, each below 2**197 in magnitude (|balance| <
+    /// 2**127, prices < 2**120 WAD; a value now is at most 2**256 / 1e18), and a collateral
+    /// balance's, below 2**248 (tokens < 2**128, `addCollateral`; a shocked spot < 2**120, which
+    /// `callPriceAt` has accepted): below 2**249 in all, so the addition cannot overflow
+    /// (review rv31 P3-1).
     function _addVolColumn(Grid memory grid, Leg memory leg, uint256 j, uint256 volTerm, bool unshocked) private pure {
         uint256[] memory spots = grid.shockedSpots;
         int256[] memory shifts = grid.lnShifts;
@@ -250,7 +255,8 @@ library PortfolioMath {
 
     /// @dev Reprices a live position at every tail spot, at its unshocked vol (σ√(2T) = `volTerm`),
     /// with `_addVolColumn`'s bookkeeping: the three tail arrays have the tail shocks' length
-    /// (`newGrid`), and a tail scenario's pnl is a sum bounded as a grid scenario's.
+    /// (`newGrid`), and a tail scenario's pnl is a sum bounded as a grid scenario's (a tail spot
+    /// is below 2**120 once `callPriceAt` has accepted it).
     function _addTails(Grid memory grid, Leg memory leg, uint256 volTerm) private pure {
         uint256[] memory spots = grid.tailSpots;
         int256[] memory shifts = grid.tailShifts;
@@ -258,14 +264,12 @@ library PortfolioMath {
         for (uint256 k; k < spots.length; ++k) {
             uint256 spot;
             int256 shift;
-            /// @solidity memory-safe-assembly
-            assembly {
+            assembly ("memory-safe") {
                 spot := mload(add(spots, shl(5, add(k, 1))))
                 shift := mload(add(shifts, shl(5, add(k, 1))))
             }
             int256 change = _change(leg, spot, shift, volTerm);
-            /// @solidity memory-safe-assembly
-            assembly {
+            assembly ("memory-safe") {
                 let cell := add(pnl, shl(5, add(k, 1)))
                 mstore(cell, add(mload(cell), change))
             }

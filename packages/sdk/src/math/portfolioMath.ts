@@ -162,9 +162,13 @@ export function addPosition(
     const { vol, unshocked } = _columnVol(volWad, grid.volShocksWad[j]!, grid.skewShocksWad[j] ?? 0n, putWing);
     _addVolColumn(grid, leg, j, volTerm(vol, expiry - timestamp), unshocked);
   }
-  const flatTerm = volTerm(volWad, expiry - timestamp);
+  _addTails(grid, leg, volTerm(volWad, expiry - timestamp));
+}
+
+/** Reprices a live position at every tail spot, at its unshocked vol (σ√(2T) = `term`). */
+function _addTails(grid: Grid, leg: Leg, term: bigint): void {
   for (let k = 0; k < grid.tailSpots.length; k++) {
-    grid.tailPnl[k]! += _change(leg, grid.tailSpots[k]!, grid.tailShifts[k]!, flatTerm);
+    grid.tailPnl[k]! += _change(leg, grid.tailSpots[k]!, grid.tailShifts[k]!, term);
   }
 }
 
