@@ -2,11 +2,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { network } from "hardhat";
-import { encodeFunctionData, parseUnits } from "viem";
+import { encodeFunctionData } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
-import { accountId, expiryAfter } from "../packages/sdk/src/index.js";
-import { benchBook } from "./lib/benchBook.js";
+import { accountId } from "../packages/sdk/src/index.js";
+import { openBenchBook } from "./lib/benchBook.js";
 import {
   compiledCodeOf,
   type CompiledCode,
@@ -23,8 +23,8 @@ import type { StructLog } from "./lib/trace.js";
  * docs/performance.md ("Floors": what stands between a check and its target is code, and this
  * says which). Builds the bench's book (scripts/bench.ts: one short contract of each of n series,
  * half on ETH, half on BTC, four expiries) for a CROSS and a PORTFOLIO account, traces
- * `engine.accountMargin` of each (`debug_traceCall`) and prints the lines that spent the most of
- * the engine frame's own gas (CROSS) and of the portfolio manager's (PORTFOLIO), with the code
+ * `engine.accountMargin` of each (`debug_traceCall`) and prints the files, lines and functions that
+ * spent the most of the engine frame's own gas (CROSS) and of the portfolio manager's (PORTFOLIO), with the code
  * each was compiled as (a contract the engine creates runs the engine job's copy).
  * `TRACE_POSITIONS` sets n (16; the PORTFOLIO book only up to 32), `TRACE_TOP` how many lines to print (30).
  */
@@ -38,26 +38,14 @@ const publicClient = await connection.viem.getPublicClient();
 const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
 if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
 
-const latest = await publicClient.getBlock();
-const book = benchBook(
-  connection,
-  contracts,
-  makerWallet,
-  takerWallet,
-  expiryAfter(latest.timestamp, 7),
-  latest.timestamp,
-);
-const seriesIds: bigint[] = [];
-for (let i = 0; i < positions; i++) seriesIds.push(await book.createSeries(i));
+const { book, seriesIds } = await openBenchBook(connection, contracts, makerWallet, takerWallet, positions);
 
 /** The account `sub` of the maker, in `mode` (0 CROSS, 2 PORTFOLIO), short one of each series. */
 async function shortBook(sub: bigint, mode: number): Promise<bigint> {
   const maker = accountId(makerWallet!.account.address, sub);
   const taker = accountId(takerWallet!.account.address, sub);
   if (mode !== 0) await engine.write.setMarginMode([maker, mode], { account: makerWallet!.account });
-  await book.fund(maker, makerWallet!, parseUnits("10000000", 6));
-  await book.fund(taker, takerWallet!, parseUnits("1000000", 6));
-  for (const id of seriesIds) await book.fill(maker, taker, id);
+  await book.sellEach(maker, taker, seriesIds);
   return maker;
 }
 
@@ -79,16 +67,9 @@ function printFunctions(functions: FunctionCost[]): void {
   }
 }
 
-async function profile(
-  title: string,
-  logs: StructLog[],
-  from: number,
-  depth: number,
-  code: CompiledCode,
-  name: string,
-) {
+async function profile(title: string, logs: StructLog[], from: number, depth: number, code: CompiledCode) {
   print(title, lineProfile(logs, from, depth, code));
-  printFunctions(functionProfile(logs, from, depth, await functionEntries(code, name)));
+  printFunctions(functionProfile(logs, from, depth, await functionEntries(code)));
 }
 
 function print(title: string, lines: LineCost[]): void {
@@ -124,7 +105,6 @@ function print(title: string, lines: LineCost[]): void {
     0,
     1,
     code,
-    "MarginEngine",
   );
 }
 // PORTFOLIO: the manager's frame (depth 2), the largest frame the engine calls. A PORTFOLIO
@@ -153,6 +133,5 @@ if (positions > 32) {
     best,
     2,
     code,
-    "PortfolioManager",
   );
 }

@@ -2,8 +2,8 @@ import { network } from "hardhat";
 import { type Hash, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
-import { accountId, expiryAfter } from "../packages/sdk/src/index.js";
-import { benchBook } from "./lib/benchBook.js";
+import { accountId } from "../packages/sdk/src/index.js";
+import { openBenchBook } from "./lib/benchBook.js";
 import { pledgeNames, traceTransaction } from "./lib/trace.js";
 
 /**
@@ -20,24 +20,14 @@ const size = Number(process.env.TRACE_POSITIONS ?? "4");
 const connection = await network.create();
 const { contracts } = await deployPledge(connection, { writeBook: false });
 const { vault, market, engine, usdc, liquidator, ethUsd, btcUsd } = contracts;
-const publicClient = await connection.viem.getPublicClient();
 const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
 if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
 const nameOf = await pledgeNames(contracts);
 const trace = async (name: string, send: () => Promise<Hash>): Promise<void> =>
   traceTransaction(connection, name, await send(), liquidator.address, "liquidator", nameOf);
 
-const latest = await publicClient.getBlock();
-const { fund, createSeries, fill } = benchBook(
-  connection,
-  contracts,
-  makerWallet,
-  takerWallet,
-  expiryAfter(latest.timestamp, 7),
-  latest.timestamp,
-);
-const seriesIds: bigint[] = [];
-for (let i = 0; i < size; i++) seriesIds.push(await createSeries(i));
+const { book, seriesIds } = await openBenchBook(connection, contracts, makerWallet, takerWallet, size);
+const { fund, createSeries, fill } = book;
 const holder = accountId(takerWallet.account.address, 7n);
 await fund(holder, takerWallet, parseUnits("1000000", 6));
 const bidder = accountId(takerWallet.account.address, 1n);

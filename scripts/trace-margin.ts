@@ -1,9 +1,9 @@
 import { network } from "hardhat";
-import { encodeFunctionData, parseUnits } from "viem";
+import { encodeFunctionData } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
-import { accountId, expiryAfter } from "../packages/sdk/src/index.js";
-import { benchBook } from "./lib/benchBook.js";
+import { accountId } from "../packages/sdk/src/index.js";
+import { openBenchBook } from "./lib/benchBook.js";
 import { buildTree, type Frame, newFrame, pledgeNames, printRepeats, printTree, type StructLog } from "./lib/trace.js";
 
 /**
@@ -20,23 +20,11 @@ const sizes = (process.env.TRACE_POSITIONS ?? "16,128").split(",").map(Number);
 const connection = await network.create();
 const { contracts } = await deployPledge(connection, { writeBook: false });
 const { vault, engine, oracle } = contracts;
-const publicClient = await connection.viem.getPublicClient();
 const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
 if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
 const nameOf = await pledgeNames(contracts);
 
-const latest = await publicClient.getBlock();
-const firstExpiry = expiryAfter(latest.timestamp, 7);
-const { fund, createSeries, fill } = benchBook(
-  connection,
-  contracts,
-  makerWallet,
-  takerWallet,
-  firstExpiry,
-  latest.timestamp,
-);
-const seriesIds: bigint[] = [];
-for (let i = 0; i < Math.max(...sizes); i++) seriesIds.push(await createSeries(i));
+const { book, seriesIds } = await openBenchBook(connection, contracts, makerWallet, takerWallet, Math.max(...sizes));
 
 /** Adds each opcode's cost in `frame`'s own steps (not its callees') to `byOp`. */
 function ownOpcodes(logs: StructLog[], depth: number, byOp: Map<string, number>): void {
@@ -49,9 +37,7 @@ function ownOpcodes(logs: StructLog[], depth: number, byOp: Map<string, number>)
 for (const size of sizes) {
   const maker = accountId(makerWallet.account.address, 1000n + BigInt(size));
   const taker = accountId(takerWallet.account.address, 1000n + BigInt(size));
-  await fund(maker, makerWallet, parseUnits("10000000", 6));
-  await fund(taker, takerWallet, parseUnits("1000000", 6));
-  for (let i = 0; i < size; i++) await fill(maker, taker, seriesIds[i]!);
+  await book.sellEach(maker, taker, seriesIds.slice(0, size));
   const data = encodeFunctionData({ abi: engine.abi, functionName: "accountMargin", args: [maker] });
   const { structLogs: logs, gas } = (await connection.provider.request({
     method: "debug_traceCall",

@@ -1,8 +1,8 @@
 import type { network } from "hardhat";
-import type { Hash } from "viem";
+import { type Hash, parseUnits } from "viem";
 
 import type { deployPledge } from "../../deploy/deployPledge.js";
-import { asAccountId, asSeriesId, seriesId as idOf, signOrder } from "../../packages/sdk/src/index.js";
+import { asAccountId, asSeriesId, expiryAfter, seriesId as idOf, signOrder } from "../../packages/sdk/src/index.js";
 
 type Connection = Awaited<ReturnType<typeof network.create>>;
 type Contracts = Awaited<ReturnType<typeof deployPledge>>["contracts"];
@@ -22,6 +22,11 @@ export interface BenchBook {
   createSeries(i: number): Promise<bigint>;
   /** The maker wallet's account `maker` sells one contract of `series` to `taker` (the taker wallet sends). */
   fill(maker: bigint, taker: bigint, series: bigint): Promise<Hash>;
+  /**
+   * Funds `maker` (the maker wallet's) with 10M USDC and `taker` (the taker wallet's) with 1M,
+   * then `maker` sells one contract of each of `seriesIds` to `taker`: the breakdowns' short book.
+   */
+  sellEach(maker: bigint, taker: bigint, seriesIds: readonly bigint[]): Promise<void>;
 }
 
 /**
@@ -45,7 +50,7 @@ export function benchBook(
   let nonce = 0n;
   const publicClient = connection.viem.getPublicClient();
   const chainId = publicClient.then((client) => client.getChainId());
-  return {
+  const book: BenchBook = {
     async fund(account, owner, cash) {
       await usdc.write.mint([owner.account.address, cash]);
       await usdc.write.approve([vault.address, cash], { account: owner.account });
@@ -60,6 +65,11 @@ export function benchBook(
       };
       await (await publicClient).waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
       return idOf({ ...series, expiry: BigInt(series.expiry) });
+    },
+    async sellEach(maker, taker, seriesIds) {
+      await book.fund(maker, makerWallet, parseUnits("10000000", 6));
+      await book.fund(taker, takerWallet, parseUnits("1000000", 6));
+      for (const series of seriesIds) await book.fill(maker, taker, series);
     },
     async fill(maker, taker, series) {
       const { order, signature } = await signOrder(makerWallet, {
@@ -78,4 +88,34 @@ export function benchBook(
       return market.write.fill([order, signature, taker, WAD], { account: takerWallet.account });
     },
   };
+  return book;
+}
+
+/**
+ * `benchBook` from the chain's latest block (the first expiry a week after it) with the bench's
+ * first `count` series listed: how each `scripts/trace-*.ts` breakdown starts.
+ *
+ * @example
+ * const { book, seriesIds } = await openBenchBook(connection, contracts, makerWallet, takerWallet, 16);
+ * await book.sellEach(maker, taker, seriesIds);
+ */
+export async function openBenchBook(
+  connection: Connection,
+  contracts: Contracts,
+  makerWallet: Wallet,
+  takerWallet: Wallet,
+  count: number,
+): Promise<{ book: BenchBook; seriesIds: bigint[] }> {
+  const latest = await connection.viem.getPublicClient().then((client) => client.getBlock());
+  const book = benchBook(
+    connection,
+    contracts,
+    makerWallet,
+    takerWallet,
+    expiryAfter(latest.timestamp, 7),
+    latest.timestamp,
+  );
+  const seriesIds: bigint[] = [];
+  for (let i = 0; i < count; i++) seriesIds.push(await book.createSeries(i));
+  return { book, seriesIds };
 }

@@ -25,11 +25,18 @@ export interface CompiledCode {
   /** The compiler input of the job (its build info), to compile it again for more output. */
   input: unknown;
   sourceKey: string;
+  contractName: string;
 }
 
 interface BuildInfoOutput {
   output: {
-    contracts: Record<string, Record<string, { evm?: { deployedBytecode?: Omit<CompiledCode, "files"> } }>>;
+    contracts: Record<
+      string,
+      Record<
+        string,
+        { evm?: { deployedBytecode?: Pick<CompiledCode, "object" | "sourceMap" | "immutableReferences"> } }
+      >
+    >;
     sources: Record<string, { id: number }>;
   };
 }
@@ -78,7 +85,7 @@ export async function compiledCodeOf(
       for (let i = 0; i < text.length; i++) if (text[i] === "\n") lineStarts.push(i + 1);
       files.set(id, { path: file.replace(/^project\//, ""), lines: text.split("\n"), lineStarts });
     }
-    return { ...code, files, input: input.input, sourceKey: key! };
+    return { ...code, files, input: input.input, sourceKey: key!, contractName };
   }
   throw new Error(`no compilation of ${sourceName}:${contractName} matches the deployed code`);
 }
@@ -101,6 +108,18 @@ function pcToSource(code: CompiledCode): Map<number, [number, number]> {
   return byPc;
 }
 
+/**
+ * The own steps of the frame at `depth` that starts at `logs[from]`, through its return: not its
+ * callees' (a CALL's cost includes what the callee used, so calls are left out).
+ */
+function* ownSteps(logs: StructLog[], from: number, depth: number): Generator<StructLog & { pc: number }> {
+  for (let i = from; i < logs.length; i++) {
+    const log = logs[i]!;
+    if (log.depth < depth) return;
+    if (log.depth === depth && !/CALL$/.test(log.op) && log.pc !== undefined) yield log as StructLog & { pc: number };
+  }
+}
+
 /** One source line and the gas its instructions spent. */
 export interface LineCost {
   file: string;
@@ -110,17 +129,11 @@ export interface LineCost {
   text: string;
 }
 
-/**
- * The own steps of the frame at `depth` that starts at `logs[from]` (through its return, not its
- * callees': a CALL's cost includes what the callee used, so calls are left out), by source line.
- */
+/** The own steps of the frame at `depth` that starts at `logs[from]` (`ownSteps`), by source line. */
 export function lineProfile(logs: StructLog[], from: number, depth: number, code: CompiledCode): LineCost[] {
   const sourceAt = pcToSource(code);
   const byLine = new Map<string, LineCost>();
-  for (let i = from; i < logs.length; i++) {
-    const log = logs[i]!;
-    if (log.depth < depth) break;
-    if (log.depth !== depth || /CALL$/.test(log.op) || log.pc === undefined) continue;
+  for (const log of ownSteps(logs, from, depth)) {
     const [start, fileIndex] = sourceAt.get(log.pc) ?? [-1, -1];
     const file = code.files.get(fileIndex);
     let line = 0;
@@ -155,7 +168,8 @@ export interface FunctionCost {
  * does not ask for: the job is compiled again with the same input and `solc` (the pinned
  * compiler, hardhat.config.ts), and the result must equal the deployed code.
  */
-export async function functionEntries(code: CompiledCode, contractName: string): Promise<[number, string][]> {
+export async function functionEntries(code: CompiledCode): Promise<[number, string][]> {
+  const { contractName } = code;
   const require = createRequire(import.meta.url);
   const solc = require("solc") as { compile(input: string): string };
   const input = structuredClone(code.input) as { settings: Record<string, unknown> };
@@ -184,8 +198,8 @@ export async function functionEntries(code: CompiledCode, contractName: string):
 }
 
 /**
- * The own steps of the frame at `depth` starting at `logs[from]`, by the function whose code they
- * are in: the IR pipeline lays each function out in one piece, so a step belongs to the last
+ * The own steps of the frame at `depth` starting at `logs[from]` (`ownSteps`), by the function
+ * whose code they are in: the IR pipeline lays each function out in one piece, so a step belongs to the last
  * entry point at or before its program counter (steps before the first are the dispatcher's).
  */
 export function functionProfile(
@@ -195,10 +209,7 @@ export function functionProfile(
   entries: [number, string][],
 ): FunctionCost[] {
   const byName = new Map<string, FunctionCost>();
-  for (let i = from; i < logs.length; i++) {
-    const log = logs[i]!;
-    if (log.depth < depth) break;
-    if (log.depth !== depth || /CALL$/.test(log.op) || log.pc === undefined) continue;
+  for (const log of ownSteps(logs, from, depth)) {
     let [lo, hi] = [0, entries.length - 1];
     let found = -1;
     while (lo <= hi) {
