@@ -48,7 +48,7 @@ abstract contract MarginValuation {
     struct SurfaceCache {
         IVolSurfaceOracle oracle;
         uint256 maxAge;
-        uint8[] mode;
+        uint256[] mode;
         uint256[] addOnWad;
         address unusableAsset;
         uint256 unusableExpiry;
@@ -158,6 +158,13 @@ abstract contract MarginValuation {
         PriceCache memory cache,
         bool isLong
     ) internal view returns (uint256 markWad, uint256 spotWad, bool settled, uint256 volWad, uint256 addOnWad) {
+        // Every per-index array of the cache has `_underlyingCount() + 1` entries: a held series'
+        // index is below that (a series is listed on a listed underlying, and none is ever
+        // unlisted), so this one check covers the unchecked reads (`_at`) of the whole mark. An id
+        // passed to a view (`mark`) may name no underlying at all.
+        if (SeriesLib.underlyingIndexOf(seriesId) >= cache.spot.length) {
+            revert IMarginEngine.EngineUnderlyingNotListed(address(0));
+        }
         uint256 expiry = SeriesLib.expiryOf(seriesId);
         if (block.timestamp >= expiry) {
             (markWad, spotWad, settled) = _expiredMark(seriesId, expiry, cache);
@@ -309,7 +316,7 @@ abstract contract MarginValuation {
     /// @dev How underlying `index` marks its live series: 1 at the flat vol feed, 2 on the surface.
     function _surfaceMode(uint16 index, PriceCache memory cache) private view returns (uint8 mode) {
         SurfaceCache memory sc = cache.surface;
-        mode = sc.mode[index];
+        mode = uint8(_at(sc.mode, index));
         if (mode != 0) return mode;
         uint256 addOnWad;
         (sc.oracle, sc.maxAge, addOnWad) = _readSurfaceParams(index);
@@ -319,15 +326,15 @@ abstract contract MarginValuation {
             sc.addOnWad[index] = addOnWad;
             if (sc.surfaces.length == 0) sc.surfaces = new uint256[](2 * _SURFACE_SLOTS);
         }
-        sc.mode[index] = mode;
+        _setAt(sc.mode, index, mode);
     }
 
     /// @dev The flat vol feed of underlying `index`, read once per check.
     function _flatVol(uint16 index, PriceCache memory cache) private view returns (uint256 volWad) {
-        volWad = cache.vol[index];
+        volWad = _at(cache.vol, index);
         if (volWad == 0) {
             volWad = _oracle.vol(_assetOf(index, cache));
-            cache.vol[index] = volWad;
+            _setAt(cache.vol, index, volWad);
         }
     }
 
@@ -341,10 +348,10 @@ abstract contract MarginValuation {
     }
 
     function _spot(uint16 index, PriceCache memory cache) internal view returns (uint256 spotWad) {
-        spotWad = cache.spot[index];
+        spotWad = _at(cache.spot, index);
         if (spotWad == 0) {
             spotWad = _oracle.spot(_assetOf(index, cache));
-            cache.spot[index] = spotWad;
+            _setAt(cache.spot, index, spotWad);
         }
     }
 
@@ -369,12 +376,29 @@ abstract contract MarginValuation {
         }
     }
 
+    /// @dev `a[i]` without the bounds check, for the check's per-index cache arrays (length
+    /// `_underlyingCount() + 1`) on an index below their length: a series' index once `_mark` has
+    /// checked it, or an underlying the caller iterates below `cache.spot.length`. A checked read
+    /// is ~40 gas more, several times a position.
+    function _at(uint256[] memory a, uint256 i) internal pure returns (uint256 v) {
+        assembly ("memory-safe") {
+            v := mload(add(a, shl(5, add(i, 1))))
+        }
+    }
+
+    /// @dev `a[i] = v` without the bounds check, under `_at`'s condition.
+    function _setAt(uint256[] memory a, uint256 i, uint256 v) internal pure {
+        assembly ("memory-safe") {
+            mstore(add(a, shl(5, add(i, 1))), v)
+        }
+    }
+
     function _newCache() internal view returns (PriceCache memory cache) {
         uint256 n = _underlyingCount() + 1;
         cache.spot = new uint256[](n);
         cache.vol = new uint256[](n);
         cache.assets = new address[](n);
-        cache.surface.mode = new uint8[](n);
+        cache.surface.mode = new uint256[](n);
         cache.surface.addOnWad = new uint256[](n);
     }
 

@@ -67,13 +67,15 @@ abstract contract StandardManager is MarginValuation {
             uint256[] memory shorts = new uint256[](cache.spot.length);
             ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
             for (uint256 i; i < seriesIds.length;) {
-                (int256 value, uint256 reqIM, uint256 reqMM) = _position(
-                    seriesIds[i],
-                    balances[i],
-                    cache,
-                    shorts,
-                    risk
-                );
+                SeriesId seriesId;
+                int256 held;
+                // Unchecked reads: i < seriesIds.length, which `_positionsOf` checked equals balances.length.
+                assembly ("memory-safe") {
+                    let at := shl(5, add(i, 1))
+                    seriesId := mload(add(seriesIds, at))
+                    held := mload(add(balances, at))
+                }
+                (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesId, held, cache, shorts, risk);
                 // Long options add nothing to initial-margin equity (as in Lyra's standard
                 // manager): otherwise options bought on cash credit would lever without bound.
                 if (value < 0) state.equityIM += value;
@@ -100,7 +102,7 @@ abstract contract StandardManager is MarginValuation {
     /// @dev `market_.positionsOf(account)`, its two arrays used where the return data is copied: the
     /// ABI decoder would copy them again, element by element (128 positions: 2 × 128 words). Checks
     /// what the decoder checks — two offsets, and each array's length word and elements inside the
-    /// return data — and reverts with no data if they are not (the decoder too, except for a length
+    /// return data — and that the two lengths are equal, and reverts with no data if they are not (the decoder too, except for a length
     /// so large it would overflow memory, where it panics 0x41: review rv29s P3-1); a revert of the market
     /// bubbles up as from a high-level call.
     function _positionsOf(
@@ -131,7 +133,8 @@ abstract contract StandardManager is MarginValuation {
             balances := add(data, offsetB)
             let lengthA := mload(seriesIds)
             let lengthB := mload(balances)
-            if or(gt(lengthA, 0xffffffffffffffff), gt(lengthB, 0xffffffffffffffff)) {
+            // The market returns one balance per series: the loop reads both arrays at one index.
+            if or(gt(lengthA, 0xffffffffffffffff), iszero(eq(lengthA, lengthB))) {
                 revert(0, 0)
             }
             if or(
@@ -156,27 +159,39 @@ abstract contract StandardManager is MarginValuation {
     ) internal view returns (int256 value, uint256 reqIM, uint256 reqMM) {
         uint256 spotWad;
         uint256 addOnWad;
+        uint256 size;
         {
             uint256 markWad;
             bool settled;
             (markWad, spotWad, settled, , addOnWad) = _mark(seriesId, cache, balance > 0);
-            value = MarginMath.positionValue(balance, markWad);
+            // `MarginMath.positionValue` and `positionRequirementUp` with |balance| taken once.
+            if (balance >= 0) return (int256(FixedPointMathLib.mulWad(uint256(balance), markWad)), 0, 0);
+            size = uint256(-balance);
+            value = -int256(FixedPointMathLib.mulWadUp(size, markWad));
             // A settled series' payoff is fixed and carried by the mark: nothing further is required.
-            if (balance >= 0 || settled) return (value, 0, 0);
+            if (settled) return (value, 0, 0);
         }
+        // `_mark` checked the index against the cache's arrays, which `shorts` and `risk` match.
         uint16 index = SeriesLib.underlyingIndexOf(seriesId);
-        shorts[index] += uint256(-balance);
-        ShortRisk memory r = risk[index];
+        _setAt(shorts, index, _at(shorts, index) + size);
+        ShortRisk memory r = _riskAt(risk, index);
         if (_isUnset(r)) {
             r = _readShortRisk(index, spotWad);
             risk[index] = r;
         }
-        (reqIM, reqMM) = _requirementsUp(seriesId, balance, spotWad, r);
+        (reqIM, reqMM) = _requirementsUp(seriesId, size, spotWad, r);
         // The confidence add-on (0 off the surface) on both requirements.
         if (addOnWad != 0) {
-            uint256 addOn = MarginMath.positionRequirementUp(balance, addOnWad);
+            uint256 addOn = FixedPointMathLib.mulWadUp(size, addOnWad);
             reqIM += addOn;
             reqMM += addOn;
+        }
+    }
+
+    /// @dev `risk[index]` without the bounds check (`_at`'s condition).
+    function _riskAt(ShortRisk[] memory risk, uint256 index) private pure returns (ShortRisk memory r) {
+        assembly ("memory-safe") {
+            r := mload(add(risk, shl(5, add(index, 1))))
         }
     }
 
@@ -213,13 +228,13 @@ abstract contract StandardManager is MarginValuation {
         r.aMMSpot = FixedPointMathLib.mulWadUp(p.aMM, spotWad);
     }
 
-    /// @dev The initial and maintenance requirements of short `balance` of `seriesId` at `spotWad`
+    /// @dev The initial and maintenance requirements of a short of `size` contracts of `seriesId` at `spotWad`
     /// from its underlying's `r` (`_readShortRisk`): `MarginMath.shortRequirementUp` at (aIM, bIM) and
     /// at (aMM, bMM) to the wei (test/unit/engine/RiskParamsPerUnderlying.t.sol), with the
     /// out-of-the-money amount computed once and the `a·S` and `b·S` products cached.
     function _requirementsUp(
         SeriesId seriesId,
-        int256 balance,
+        uint256 size,
         uint256 spotWad,
         ShortRisk memory r
     ) private pure returns (uint256 reqIM, uint256 reqMM) {
@@ -243,8 +258,8 @@ abstract contract StandardManager is MarginValuation {
         }
         // `MarginMath.shortRequirementUp`'s last lines: max(a·S − OTM, 0), at least the floor.
         uint256 first = r.aIMSpot > otm ? r.aIMSpot - otm : 0;
-        reqIM = MarginMath.positionRequirementUp(balance, first > floorIM ? first : floorIM);
+        reqIM = FixedPointMathLib.mulWadUp(size, first > floorIM ? first : floorIM);
         first = r.aMMSpot > otm ? r.aMMSpot - otm : 0;
-        reqMM = MarginMath.positionRequirementUp(balance, first > floorMM ? first : floorMM);
+        reqMM = FixedPointMathLib.mulWadUp(size, first > floorMM ? first : floorMM);
     }
 }
