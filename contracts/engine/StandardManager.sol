@@ -4,7 +4,6 @@ pragma solidity 0.8.30;
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
-import {MarginMath} from "../libraries/MarginMath.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {MarginValuation} from "./MarginValuation.sol";
 import {AccountId} from "../types/AccountId.sol";
@@ -102,9 +101,10 @@ abstract contract StandardManager is MarginValuation {
     /// @dev `market_.positionsOf(account)`, its two arrays used where the return data is copied: the
     /// ABI decoder would copy them again, element by element (128 positions: 2 × 128 words). Checks
     /// what the decoder checks — two offsets, and each array's length word and elements inside the
-    /// return data — and that the two lengths are equal, and reverts with no data if they are not (the decoder too, except for a length
-    /// so large it would overflow memory, where it panics 0x41: review rv29s P3-1); a revert of the market
-    /// bubbles up as from a high-level call.
+    /// return data — and that the two lengths are equal (the loop reads both at one index), and
+    /// reverts with no data if not (the decoder too, except for a length so large it would overflow
+    /// memory, where it panics 0x41: review rv29s P3-1); a revert of the market bubbles up as from a
+    /// high-level call.
     function _positionsOf(
         IOptionMarket market_,
         AccountId account
