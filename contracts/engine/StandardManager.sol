@@ -174,7 +174,8 @@ abstract contract StandardManager is MarginValuation {
         // `_mark` checked the index against the cache's arrays, which `shorts` and `risk` match.
         uint16 index = SeriesLib.underlyingIndexOf(seriesId);
         _setAt(shorts, index, _at(shorts, index) + size);
-        ShortRisk memory r = _riskAt(risk, index);
+        // A checked read: an unchecked one returning a memory struct would allocate one each call.
+        ShortRisk memory r = risk[index];
         if (_isUnset(r)) {
             r = _readShortRisk(index, spotWad);
             risk[index] = r;
@@ -185,13 +186,6 @@ abstract contract StandardManager is MarginValuation {
             uint256 addOn = FixedPointMathLib.mulWadUp(size, addOnWad);
             reqIM += addOn;
             reqMM += addOn;
-        }
-    }
-
-    /// @dev `risk[index]` without the bounds check (`_at`'s condition).
-    function _riskAt(ShortRisk[] memory risk, uint256 index) private pure returns (ShortRisk memory r) {
-        assembly ("memory-safe") {
-            r := mload(add(risk, shl(5, add(index, 1))))
         }
     }
 
