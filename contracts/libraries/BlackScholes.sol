@@ -54,13 +54,64 @@ library BlackScholes {
     uint256 private constant Y_NO_EXP = 3e18;
 
     /// @notice Price of a call.
+    /// @dev C = S·N(d1) − K·N(d2), clamped to [max(S − K, 0), S]. `_ys` is written out in place,
+    /// so that the only internal calls on the way are Solady's `sqrt`, `lnWad` and `expWad` and
+    /// `_terms` (`putPrice` and `prices` call this function: a wrapper would cost a call).
+    // Written out in one body to save internal calls (docs/black-scholes.md, "Gas").
+    // solhint-disable-next-line function-max-lines
     function callPrice(
         uint256 spotWad,
         uint256 strikeWad,
         uint256 secondsToExpiry,
         uint256 volWad
-    ) internal pure returns (uint256) {
-        return _call(spotWad, strikeWad, secondsToExpiry, volWad);
+    ) internal pure returns (uint256 price) {
+        // `_ys`' guard; every product below is then bounded (see `_volTerm`, `_lnMoneyness`).
+        if ((spotWad >> 120) | (strikeWad >> 119) | (volWad >> 72) | (secondsToExpiry >> 40) != 0) {
+            revert BlackScholesInputOutOfRange(spotWad, strikeWad, secondsToExpiry, volWad);
+        }
+        uint256 s27;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // Start from the intrinsic value max(S − K, 0), the lower clamp.
+            price := mul(gt(spotWad, strikeWad), sub(spotWad, strikeWad))
+            // 2σ²T in 1e54, as `_volTerm`; 0 also when spot or strike is 0 (spot·strike < 2**239).
+            s27 := mul(
+                iszero(iszero(mul(spotWad, strikeWad))),
+                div(mul(mul(mul(volWad, volWad), secondsToExpiry), 2000000000000000000), YEAR)
+            )
+        }
+        if (s27 == 0) return price;
+        s27 = FixedPointMathLib.sqrt(s27);
+        int256 m;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // As `_lnMoneyness` (in assembly: no division-by-zero check, strike ≠ 0 here).
+            m := div(mul(spotWad, 1000000000000000000000000000000000000), strikeWad)
+        }
+        // S·1e36/K ≥ 1, and ln(S/K) ∈ (−84e18, 84e18).
+        unchecked {
+            m = FixedPointMathLib.lnWad(m) - LN_1E18;
+        }
+        int256 y1;
+        int256 y2;
+        /// @solidity memory-safe-assembly
+        assembly {
+            // As `_ysFromParts`: |m·1e27| < 2**190, 0 < s27 < 2**123.
+            y1 := add(sdiv(mul(m, 1000000000000000000000000000), s27), div(s27, 4000000000))
+            y2 := sub(y1, div(s27, 2000000000))
+        }
+        (uint256 t1, uint256 t2) = _terms(spotWad, strikeWad, y1, y2);
+        /// @solidity memory-safe-assembly
+        assembly {
+            // Clamp to the no-arbitrage bounds; each term is within a few wei of its exact value.
+            let c := mul(gt(t1, t2), sub(t1, t2))
+            if gt(c, price) {
+                price := c
+            }
+            if gt(price, spotWad) {
+                price := spotWad
+            }
+        }
     }
 
     /// @notice `callPrice` given `lnMoneynessWad` = `lnMoneyness(spotWad, strikeWad)`, for a caller that
@@ -95,7 +146,7 @@ library BlackScholes {
     ) internal pure returns (uint256) {
         // The call is clamped to [max(S − K, 0), S], so C + K − S lies in [max(K − S, 0), K].
         unchecked {
-            return _call(spotWad, strikeWad, secondsToExpiry, volWad) + strikeWad - spotWad;
+            return callPrice(spotWad, strikeWad, secondsToExpiry, volWad) + strikeWad - spotWad;
         }
     }
 
@@ -106,7 +157,7 @@ library BlackScholes {
         uint256 secondsToExpiry,
         uint256 volWad
     ) internal pure returns (uint256 call, uint256 put) {
-        call = _call(spotWad, strikeWad, secondsToExpiry, volWad);
+        call = callPrice(spotWad, strikeWad, secondsToExpiry, volWad);
         // Same bound as in `putPrice`: no underflow.
         unchecked {
             put = call + strikeWad - spotWad;
@@ -205,58 +256,6 @@ library BlackScholes {
     // Internals
     // ---------------------------------------------------------------------------------------------
 
-    /// @dev C = S·N(d1) − K·N(d2), clamped to [max(S − K, 0), S]. `_ys` is written out in place,
-    /// so that the only internal calls on the way are Solady's `sqrt`, `lnWad` and `expWad` and `_terms`.
-    function _call(
-        uint256 spotWad,
-        uint256 strikeWad,
-        uint256 secondsToExpiry,
-        uint256 volWad
-    ) private pure returns (uint256 price) {
-        // `_ys`' guard; every product below is then bounded (see `_volTerm`, `_lnMoneyness`).
-        if ((spotWad >> 120) | (strikeWad >> 119) | (volWad >> 72) | (secondsToExpiry >> 40) != 0) {
-            revert BlackScholesInputOutOfRange(spotWad, strikeWad, secondsToExpiry, volWad);
-        }
-        uint256 s27;
-        /// @solidity memory-safe-assembly
-        assembly {
-            // Start from the intrinsic value max(S − K, 0), the lower clamp.
-            price := mul(gt(spotWad, strikeWad), sub(spotWad, strikeWad))
-            // 2σ²T in 1e54, as `_volTerm`; 0 also when spot or strike is 0 (spot·strike < 2**239).
-            s27 := mul(
-                iszero(iszero(mul(spotWad, strikeWad))),
-                div(mul(mul(mul(volWad, volWad), secondsToExpiry), 2000000000000000000), YEAR)
-            )
-        }
-        if (s27 == 0) return price;
-        s27 = FixedPointMathLib.sqrt(s27);
-        int256 m;
-        // As `_lnMoneyness`: S·1e36/K ≥ 1, and ln(S/K) ∈ (−84e18, 84e18).
-        unchecked {
-            m = FixedPointMathLib.lnWad(int256((spotWad * 1e36) / strikeWad)) - LN_1E18;
-        }
-        int256 y1;
-        int256 y2;
-        /// @solidity memory-safe-assembly
-        assembly {
-            // As `_ysFromParts`: |m·1e27| < 2**190, 0 < s27 < 2**123.
-            y1 := add(sdiv(mul(m, 1000000000000000000000000000), s27), div(s27, 4000000000))
-            y2 := sub(y1, div(s27, 2000000000))
-        }
-        (uint256 t1, uint256 t2) = _terms(spotWad, strikeWad, y1, y2);
-        /// @solidity memory-safe-assembly
-        assembly {
-            // Clamp to the no-arbitrage bounds; each term is within a few wei of its exact value.
-            let c := mul(gt(t1, t2), sub(t1, t2))
-            if gt(c, price) {
-                price := c
-            }
-            if gt(price, spotWad) {
-                price := spotWad
-            }
-        }
-    }
-
     /// @dev The call price from y1 = d1/√2 and y2 = d2/√2; the intrinsic value when not `live`.
     function _callFromYs(
         uint256 spotWad,
@@ -274,7 +273,7 @@ library BlackScholes {
         (uint256 t1, uint256 t2) = _terms(spotWad, strikeWad, y1, y2);
         /// @solidity memory-safe-assembly
         assembly {
-            // As in `_call`.
+            // As in `callPrice`.
             let c := mul(gt(t1, t2), sub(t1, t2))
             if gt(c, price) {
                 price := c
@@ -383,19 +382,23 @@ library BlackScholes {
         assembly {
             // y2 ≤ y1, so some |y| exceeds 3 iff y1 > 3 or y2 < −3. Beyond |y1| = 6.5,
             // e^(−y1²) < 0.5e-18 and expWad would return 0, so a stays 0 without calling it.
-            let ay := y1
-            if slt(y1, 0) {
-                ay := sub(0, y1)
-            }
-            needsExp := and(or(sgt(y1, Y_NO_EXP), slt(y2, sub(0, Y_NO_EXP))), lt(ay, 6500000000000000000))
-            // −y1² in WAD; ay < 2**92 so no overflow (only used when ay < 6.5e18).
-            negSq := sub(0, div(mul(ay, ay), 1000000000000000000))
+            // |y1| < 6.5e18 without |y1|: −6.5e18 < y1 < 6.5e18 iff y1 + (6.5e18 − 1), as an
+            // unsigned word, is below 13e18 − 1 (|y1| < 2**191, so the sum does not wrap).
+            needsExp := and(
+                or(sgt(y1, Y_NO_EXP), slt(y2, sub(0, Y_NO_EXP))),
+                lt(add(y1, 6499999999999999999), 12999999999999999999)
+            )
+            // −y1² in WAD; only used when |y1| < 6.5e18, so no overflow.
+            negSq := sub(0, div(mul(y1, y1), 1000000000000000000))
         }
         uint256 a;
         if (needsExp) {
-            // The same value as `_expNegSq(y1)`; x1 < 2**120 and e^(−y1²) ≤ 1e18 < 2**60.
-            unchecked {
-                a = (x1 * uint256(FixedPointMathLib.expWad(negSq))) / (2 * WAD);
+            // The same value as `_expNegSq(y1)`; x1 < 2**120 and e^(−y1²) ≤ 1e18 < 2**60 (in
+            // assembly: no division-by-zero check on the constant).
+            int256 e = FixedPointMathLib.expWad(negSq);
+            /// @solidity memory-safe-assembly
+            assembly {
+                a := div(mul(x1, e), 2000000000000000000)
             }
         }
         /// @solidity memory-safe-assembly

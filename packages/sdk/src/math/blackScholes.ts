@@ -71,7 +71,9 @@ const Y_NO_EXP = 3n * WAD;
  * callPrice(2000n * 10n ** 18n, 2000n * 10n ** 18n, 30n * 86400n, 8n * 10n ** 17n);
  */
 export function callPrice(spotWad: bigint, strikeWad: bigint, secondsToExpiry: bigint, volWad: bigint): bigint {
-  return _call(spotWad, strikeWad, secondsToExpiry, volWad);
+  // C = S·N(d1) − K·N(d2), clamped to [max(S − K, 0), S].
+  const [y1, y2, live] = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
+  return _callFromYs(spotWad, strikeWad, y1, y2, live);
 }
 
 /**
@@ -82,7 +84,7 @@ export function callPrice(spotWad: bigint, strikeWad: bigint, secondsToExpiry: b
  */
 export function putPrice(spotWad: bigint, strikeWad: bigint, secondsToExpiry: bigint, volWad: bigint): bigint {
   // The call is clamped to [max(S − K, 0), S], so C + K − S lies in [max(K − S, 0), K].
-  return sub(add(_call(spotWad, strikeWad, secondsToExpiry, volWad), strikeWad), spotWad);
+  return sub(add(callPrice(spotWad, strikeWad, secondsToExpiry, volWad), strikeWad), spotWad);
 }
 
 /**
@@ -97,7 +99,7 @@ export function prices(
   secondsToExpiry: bigint,
   volWad: bigint,
 ): readonly [call: bigint, put: bigint] {
-  const call = _call(spotWad, strikeWad, secondsToExpiry, volWad);
+  const call = callPrice(spotWad, strikeWad, secondsToExpiry, volWad);
   // Same bound as in `putPrice`: no underflow.
   return [call, sub(add(call, strikeWad), spotWad)];
 }
@@ -252,12 +254,6 @@ export function callPriceAt(spotWad: bigint, strikeWad: bigint, lnMoneynessWad: 
 // -------------------------------------------------------------------------------------------------
 // Internals
 // -------------------------------------------------------------------------------------------------
-
-/** C = S·N(d1) − K·N(d2), clamped to [max(S − K, 0), S]. */
-function _call(spotWad: bigint, strikeWad: bigint, secondsToExpiry: bigint, volWad: bigint): bigint {
-  const [y1, y2, live] = _ys(spotWad, strikeWad, secondsToExpiry, volWad);
-  return _callFromYs(spotWad, strikeWad, y1, y2, live);
-}
 
 /** The call price from y1 = d1/√2 and y2 = d2/√2 (words); the intrinsic value when not `live`. */
 function _callFromYs(spotWad: bigint, strikeWad: bigint, y1: bigint, y2: bigint, live: boolean): bigint {
@@ -437,9 +433,9 @@ function cdf(y: bigint, x: bigint, a: bigint): bigint {
  * shared a = x1·e^(−y1²)/2 serves both tails outside |y| ≤ 3 (one `expWad`, none when |y1| ≥ 6.5).
  */
 function _terms(x1: bigint, x2: bigint, y1: bigint, y2: bigint): readonly [t1: bigint, t2: bigint] {
-  let ay = y1;
-  if (slt(y1, 0n)) ay = sub(0n, y1);
-  const needsExp = or(sgt(y1, Y_NO_EXP), slt(y2, sub(0n, Y_NO_EXP))) && lt(ay, 6500000000000000000n);
+  // |y1| < 6.5e18 as the contract tests it: y1 + (6.5e18 − 1), as an unsigned word, below 13e18 − 1.
+  const needsExp =
+    or(sgt(y1, Y_NO_EXP), slt(y2, sub(0n, Y_NO_EXP))) && lt(add(y1, 6499999999999999999n), 12999999999999999999n);
   let a = 0n;
   if (needsExp) a = div(mul(x1, _expNegSq(y1)), 2n * WAD);
   return [cdf(y1, x1, a), cdf(y2, x2, a)];
