@@ -104,7 +104,8 @@ abstract contract StandardManager is MarginValuation {
     /// return data — and that the two lengths are equal (the loop reads both at one index), and
     /// reverts with no data if not (the decoder too, except for a length so large it would overflow
     /// memory, where it panics 0x41: review rv29s P3-1); a revert of the market bubbles up as from a
-    /// high-level call.
+    /// high-level call. Unequal lengths (which `OptionMarket` never returns) revert here, where the
+    /// portfolio manager's decoder ignores extra balances and panics 0x32 on missing ones (rv32 P3-2).
     function _positionsOf(
         IOptionMarket market_,
         AccountId account
