@@ -274,6 +274,24 @@ for (const size of LIQUIDATION_SIZES) {
   await vault.write.withdraw([account, usdc.address, spare, trader], asTrader);
   liquidatable[size] = account;
 }
+// A second 4-position account of the same shape, bid on with no auction running: `bid` opens the
+// auction itself, so a keeper starts and bids in one transaction (issue 19's row "including the
+// start"; the two-transaction rows below stay for the scale curves). Its bidder is an account of
+// its own that, like theirs, already holds one of the four series (long one contract of the first),
+// so the bid writes three new book entries and closes the fourth.
+const startAndBid = accountId(trader, 2204n);
+const startAndBidder = accountId(takerWallet.account.address, 8n);
+{
+  await fund(startAndBidder, takerWallet, parseUnits("1000000", 6));
+  const seller = accountId(trader, 2205n);
+  await fund(seller, makerWallet, parseUnits("1000000", 6));
+  await fill(seller, startAndBidder, seriesIds[0]!);
+  await fund(startAndBid, makerWallet, parseUnits("1000000", 6));
+  for (const series of seriesIds.slice(0, 4))
+    await fill(startAndBid, accountId(takerWallet.account.address, 7n), series);
+  const excess = await engine.read.excessInitial([startAndBid]);
+  await vault.write.withdraw([startAndBid, usdc.address, (excess * 99n) / 100n / 10n ** 12n, trader], asTrader);
+}
 await ethUsd.write.updateAnswer([(3_000n * 10n ** 8n * 14n) / 10n]);
 await btcUsd.write.updateAnswer([(60_000n * 10n ** 8n * 14n) / 10n]);
 for (const size of LIQUIDATION_SIZES) {
@@ -286,6 +304,15 @@ for (const size of LIQUIDATION_SIZES) {
   const limit = preview.payment + (preview.payment < 0n ? -preview.payment : preview.payment) / 1_000n;
   await measure(`liquidator.bid, ${size} positions (fraction ${Number(preview.fractionWad) / 1e18})`, () =>
     liquidator.write.bid([account, takerAccount, WAD, limit, nonce], asBidder),
+  );
+}
+{
+  const preview = await liquidator.read.previewBid([startAndBid, WAD]);
+  const nonce = await market.read.accountNonce([startAndBid]);
+  const limit = preview.payment + (preview.payment < 0n ? -preview.payment : preview.payment) / 1_000n;
+  await measure(
+    `liquidator.bid starting the auction, 4 positions (fraction ${Number(preview.fractionWad) / 1e18})`,
+    () => liquidator.write.bid([startAndBid, startAndBidder, WAD, limit, nonce], asBidder),
   );
 }
 

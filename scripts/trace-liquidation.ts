@@ -13,7 +13,8 @@ import { pledgeNames, traceTransaction } from "./lib/trace.js";
  * down to just above initial margin, rallies ETH and BTC 40 %, and prints, from
  * `debug_traceTransaction`, the call tree of `liquidator.startAuction` and of a whole `bid`
  * (fraction 1) by a bidder account holding only cash, with each frame's storage, memory, events and
- * own gas. `TRACE_POSITIONS=16` picks another size.
+ * own gas; then of a `bid` on a second such account with no auction running, which opens it (start
+ * and bid in one transaction), by another cash-only bidder. `TRACE_POSITIONS=16` picks another size.
  */
 const WAD = 10n ** 18n;
 const size = Number(process.env.TRACE_POSITIONS ?? "4");
@@ -32,13 +33,27 @@ const holder = accountId(takerWallet.account.address, 7n);
 await fund(holder, takerWallet, parseUnits("1000000", 6));
 const bidder = accountId(takerWallet.account.address, 1n);
 await fund(bidder, takerWallet, parseUnits("100000000", 6));
-const account = accountId(makerWallet.account.address, 2000n + BigInt(size));
-await fund(account, makerWallet, parseUnits("1000000", 6));
-for (const series of size === 1 ? [await createSeries(1)] : seriesIds) await fill(account, holder, series);
-const excess = await engine.read.excessInitial([account]);
-await vault.write.withdraw([account, usdc.address, (excess * 99n) / 100n / 10n ** 12n, makerWallet.account.address], {
-  account: makerWallet.account,
-});
+const held = size === 1 ? [await createSeries(1)] : seriesIds;
+/** A thin account short one contract of each of `held`, withdrawn to just above initial margin. */
+async function thinAccount(sub: bigint): Promise<bigint> {
+  const account = accountId(makerWallet!.account.address, sub);
+  await fund(account, makerWallet!, parseUnits("1000000", 6));
+  for (const series of held) await fill(account, holder, series);
+  const excess = await engine.read.excessInitial([account]);
+  await vault.write.withdraw(
+    [account, usdc.address, (excess * 99n) / 100n / 10n ** 12n, makerWallet!.account.address],
+    {
+      account: makerWallet!.account,
+    },
+  );
+  return account;
+}
+const account = await thinAccount(2000n + BigInt(size));
+// The same account again, for a bid that opens the auction itself (one transaction), by a bidder
+// of its own, also holding only cash.
+const oneTransaction = await thinAccount(2100n + BigInt(size));
+const secondBidder = accountId(takerWallet.account.address, 9n);
+await fund(secondBidder, takerWallet, parseUnits("100000000", 6));
 await ethUsd.write.updateAnswer([(3_000n * 10n ** 8n * 14n) / 10n]);
 await btcUsd.write.updateAnswer([(60_000n * 10n ** 8n * 14n) / 10n]);
 await trace(`liquidator.startAuction, ${size} positions`, () => liquidator.write.startAuction([account]));
@@ -48,3 +63,12 @@ const limit = preview.payment + (preview.payment < 0n ? -preview.payment : previ
 await trace(`liquidator.bid, ${size} positions (fraction ${Number(preview.fractionWad) / 1e18})`, () =>
   liquidator.write.bid([account, bidder, WAD, limit, nonce], { account: takerWallet.account }),
 );
+{
+  const preview = await liquidator.read.previewBid([oneTransaction, WAD]);
+  const nonce = await market.read.accountNonce([oneTransaction]);
+  const limit = preview.payment + (preview.payment < 0n ? -preview.payment : preview.payment) / 1_000n;
+  await trace(
+    `liquidator.bid starting the auction, ${size} positions (fraction ${Number(preview.fractionWad) / 1e18})`,
+    () => liquidator.write.bid([oneTransaction, secondBidder, WAD, limit, nonce], { account: takerWallet.account }),
+  );
+}
