@@ -383,7 +383,9 @@ library BlackScholes {
             // y2 ≤ y1, so some |y| exceeds 3 iff y1 > 3 or y2 < −3. Beyond |y1| = 6.5,
             // e^(−y1²) < 0.5e-18 and expWad would return 0, so a stays 0 without calling it.
             // |y1| < 6.5e18 without |y1|: −6.5e18 < y1 < 6.5e18 iff y1 + (6.5e18 − 1), as an
-            // unsigned word, is below 13e18 − 1 (|y1| < 2**191, so the sum does not wrap).
+            // unsigned word, is below 13e18 − 1. Exact for every word (`callPriceLn` takes any
+            // ln(S/K), so y1 may be anything): the sum wraps only for −6.5e18 < y1 < 0, to a
+            // word below the bound, as it should be (review rv33).
             needsExp := and(
                 or(sgt(y1, Y_NO_EXP), slt(y2, sub(0, Y_NO_EXP))),
                 lt(add(y1, 6499999999999999999), 12999999999999999999)
