@@ -76,6 +76,10 @@ contract BlackScholesHarness {
         return BlackScholes.callPriceAt(s, k, m, s27);
     }
 
+    function callPriceLn(uint256 s, uint256 k, uint256 t, uint256 v, int256 m) external pure returns (uint256) {
+        return BlackScholes.callPriceLn(s, k, t, v, m);
+    }
+
     /// @notice `lnMoneyness`, `volTerm` and `callPriceAt(shockedSpot, strike, ln(S/K) + shift,
     /// volTerm)` for a batch of cases, as `PortfolioMath` chains them.
     function evaluateScenarios(

@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Test} from "forge-std/Test.sol";
 import {BlackScholes} from "../../../contracts/libraries/BlackScholes.sol";
+import {BlackScholesHarness} from "../../../contracts/test/BlackScholesHarness.sol";
 import {BlackScholesParent} from "./BlackScholesParent.sol";
 
 /// @notice Every entry point of the library, external, so that a revert's data can be compared.
@@ -17,49 +18,6 @@ interface IBlackScholesProbe {
     function vega(uint256 s, uint256 k, uint256 t, uint256 v) external pure returns (uint256);
     function lnMoneyness(uint256 s, uint256 k) external pure returns (int256);
     function volTerm(uint256 v, uint256 t) external pure returns (uint256);
-}
-
-/// @notice The library under review.
-contract BlackScholesProbe is IBlackScholesProbe {
-    function callPrice(uint256 s, uint256 k, uint256 t, uint256 v) external pure returns (uint256) {
-        return BlackScholes.callPrice(s, k, t, v);
-    }
-
-    function putPrice(uint256 s, uint256 k, uint256 t, uint256 v) external pure returns (uint256) {
-        return BlackScholes.putPrice(s, k, t, v);
-    }
-
-    function prices(uint256 s, uint256 k, uint256 t, uint256 v) external pure returns (uint256, uint256) {
-        return BlackScholes.prices(s, k, t, v);
-    }
-
-    function callPriceLn(uint256 s, uint256 k, uint256 t, uint256 v, int256 m) external pure returns (uint256) {
-        return BlackScholes.callPriceLn(s, k, t, v, m);
-    }
-
-    function callPriceAt(uint256 s, uint256 k, int256 m, uint256 s27) external pure returns (uint256) {
-        return BlackScholes.callPriceAt(s, k, m, s27);
-    }
-
-    function callDelta(uint256 s, uint256 k, uint256 t, uint256 v) external pure returns (uint256) {
-        return BlackScholes.callDelta(s, k, t, v);
-    }
-
-    function putDelta(uint256 s, uint256 k, uint256 t, uint256 v) external pure returns (int256) {
-        return BlackScholes.putDelta(s, k, t, v);
-    }
-
-    function vega(uint256 s, uint256 k, uint256 t, uint256 v) external pure returns (uint256) {
-        return BlackScholes.vega(s, k, t, v);
-    }
-
-    function lnMoneyness(uint256 s, uint256 k) external pure returns (int256) {
-        return BlackScholes.lnMoneyness(s, k);
-    }
-
-    function volTerm(uint256 v, uint256 t) external pure returns (uint256) {
-        return BlackScholes.volTerm(v, t);
-    }
 }
 
 /// @notice The frozen parent (ab5785e).
@@ -117,7 +75,8 @@ contract BlackScholesDifferentialTest is Test {
     int256 internal constant Y1_SHIFT = 0.25e18;
 
     function setUp() public {
-        current = new BlackScholesProbe();
+        // The library under review, through the harness the other Black–Scholes tests use.
+        current = IBlackScholesProbe(address(new BlackScholesHarness()));
         parent = new BlackScholesParentProbe();
     }
 
