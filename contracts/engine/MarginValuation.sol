@@ -241,7 +241,13 @@ abstract contract MarginValuation {
         int256 lnMoneyness,
         bool isLong
     ) private view returns (uint256 volWad, uint256 addOnWad) {
-        if (_surfaceMode(index, cache) == 1) return (_flatVol(index, cache), 0);
+        // The common case inline: a flat underlying whose mode and vol this check has read.
+        uint256 mode = _at(cache.surface.mode, index);
+        if (mode == 0) mode = _readSurfaceMode(index, cache);
+        if (mode == 1) {
+            volWad = _at(cache.vol, index);
+            return (volWad != 0 ? volWad : _flatVol(index, cache), 0);
+        }
         uint256 confidenceWad;
         (volWad, confidenceWad) = _surfaceVol(cache, index, expiry, lnMoneyness, isLong);
         uint256 perSpot = FixedPointMathLib.mulWadUp(spotWad, cache.surface.addOnWad[index]);
@@ -313,11 +319,10 @@ abstract contract MarginValuation {
         (entries[slot], entries[slot + 1]) = (key, at);
     }
 
-    /// @dev How underlying `index` marks its live series: 1 at the flat vol feed, 2 on the surface.
-    function _surfaceMode(uint16 index, PriceCache memory cache) private view returns (uint8 mode) {
+    /// @dev How underlying `index` marks its live series, read at its first live series in a
+    /// check and cached (`SurfaceCache.mode`): 1 at the flat vol feed, 2 on the surface.
+    function _readSurfaceMode(uint16 index, PriceCache memory cache) private view returns (uint256 mode) {
         SurfaceCache memory sc = cache.surface;
-        mode = uint8(_at(sc.mode, index));
-        if (mode != 0) return mode;
         uint256 addOnWad;
         (sc.oracle, sc.maxAge, addOnWad) = _readSurfaceParams(index);
         mode = 1;

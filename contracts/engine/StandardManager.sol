@@ -232,7 +232,7 @@ abstract contract StandardManager is MarginValuation {
         uint256 size,
         uint256 spotWad,
         ShortRisk memory r
-    ) private pure returns (uint256 reqIM, uint256 reqMM) {
+    ) internal pure returns (uint256 reqIM, uint256 reqMM) {
         uint256 strike = SeriesLib.strikeOf(seriesId);
         uint256 otm;
         uint256 floorIM;
@@ -251,7 +251,9 @@ abstract contract StandardManager is MarginValuation {
             floorIM = FixedPointMathLib.mulWadUp(r.bIM, strike);
             floorMM = FixedPointMathLib.mulWadUp(r.bMM, strike);
         }
-        // `MarginMath.shortRequirementUp`'s last lines: max(a·S − OTM, 0), at least the floor.
+        // `MarginMath.shortRequirementUp`'s last lines: max(a·S − OTM, 0), at least the floor. Written
+        // out, not shared: as a MarginMath function the optimizer kept it a call (~91 gas each, two a
+        // short: +6,000 gas at 128 positions, measured with scripts/trace-lines.ts).
         uint256 first = r.aIMSpot > otm ? r.aIMSpot - otm : 0;
         reqIM = FixedPointMathLib.mulWadUp(size, first > floorIM ? first : floorIM);
         first = r.aMMSpot > otm ? r.aMMSpot - otm : 0;

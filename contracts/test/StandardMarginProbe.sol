@@ -5,7 +5,6 @@ import {MarginEngine} from "../engine/MarginEngine.sol";
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {BlackScholes} from "../libraries/BlackScholes.sol";
-import {MarginMath} from "../libraries/MarginMath.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {SeriesId} from "../types/SeriesId.sol";
 
@@ -20,7 +19,8 @@ contract StandardMarginProbe is MarginEngine {
     /// @param callPriceLn `BlackScholes.callPriceLn`, from that ln(S/K).
     /// @param markOf The whole mark of the series (`_markOf`, the prices cached).
     /// @param position The whole position: mark, value, requirements (`_position`).
-    /// @param requirements The requirement arithmetic alone (both short requirements and the add-on).
+    /// @param requirements A short's requirement arithmetic alone (`StandardManager._requirementsUp`:
+    /// both requirements from the underlying's cached products; 0 for a long).
     /// @param callPriceAt `BlackScholes.callPriceAt` from that ln(S/K) and the vol term: what one
     /// scenario cell of the portfolio check prices (`PortfolioMath._change`), whose deployed copy is
     /// compiled with the engine's settings too (the engine deploys it).
@@ -61,20 +61,16 @@ contract StandardMarginProbe is MarginEngine {
         (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesId, balance, cache, shorts, risk);
         g.position = start - gasleft();
         sink ^= uint256(value) ^ reqIM ^ reqMM;
-        RiskParams memory p = this.underlying(index).params;
-        bool isCall = SeriesLib.isCallOf(seriesId);
-        start = gasleft();
-        reqIM = MarginMath.positionRequirementUp(
-            balance,
-            MarginMath.shortRequirementUp(isCall, spot, strike, p.aIM, p.bIM)
-        );
-        reqMM = MarginMath.positionRequirementUp(
-            balance,
-            MarginMath.shortRequirementUp(isCall, spot, strike, p.aMM, p.bMM)
-        );
-        uint256 addOn = MarginMath.positionRequirementUp(balance, sink & 1);
-        g.requirements = start - gasleft();
-        sink ^= reqIM ^ reqMM ^ addOn;
+        // The engine's own requirement arithmetic for a short, with its underlying's `ShortRisk`
+        // entry as `_position` left it (products cached: every short after the first pays this).
+        if (balance < 0) {
+            ShortRisk memory r = risk[index];
+            uint256 size = uint256(-balance);
+            start = gasleft();
+            (reqIM, reqMM) = _requirementsUp(seriesId, size, spot, r);
+            g.requirements = start - gasleft();
+            sink ^= reqIM ^ reqMM;
+        }
         uint256 term = BlackScholes.volTerm(vol, tau);
         start = gasleft();
         sink ^= BlackScholes.callPriceAt(spot, strike, ln, term);
