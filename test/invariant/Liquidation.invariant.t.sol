@@ -97,6 +97,10 @@ contract LiquidationHandler is Test {
         return accounts.length;
     }
 
+    function traderCount() external view returns (uint256) {
+        return traderKeys.length;
+    }
+
     function seriesCount() external view returns (uint256) {
         return series.length;
     }
@@ -399,8 +403,13 @@ abstract contract LiquidationSetup is PledgeFixture {
             mm,
             dave
         );
+        _targetActions();
+    }
+
+    /// @dev The fuzzer calls only the handler's actions: its views and forge-std's helpers would
+    /// dilute the runs. A configuration with more actors targets its own handler instead.
+    function _targetActions() internal virtual {
         targetContract(address(handler));
-        // Only the actions: the handler's views and forge-std's helpers would dilute the runs.
         bytes4[] memory actions = new bytes4[](12);
         actions[0] = LiquidationHandler.trade.selector;
         actions[1] = LiquidationHandler.movePrice.selector;
@@ -418,7 +427,9 @@ abstract contract LiquidationSetup is PledgeFixture {
     }
 }
 
-contract LiquidationInvariantTest is LiquidationSetup {
+/// @dev The suite's invariants that hold at any rate; each configuration adds its own
+/// reconciliation of cash and tokens.
+abstract contract LiquidationInvariants is LiquidationSetup {
     function invariant_noHealthyAccountAuctioned() public view {
         assertEq(handler.auctionsOnHealthyAccounts(), 0);
     }
@@ -445,32 +456,6 @@ contract LiquidationInvariantTest is LiquidationSetup {
 
     function invariant_bidsNeverWorsenTheAccount() public view {
         assertEq(handler.bidsThatWorsenedAccounts(), 0);
-    }
-
-    function invariant_cashAndTokensReconcile() public view {
-        int256 sum = vault.cashOf(insurance.account()) + vault.cashOf(market.settlementAccount());
-        for (uint256 i; i < handler.accountCount(); ++i) {
-            sum += vault.cashOf(handler.accounts(i));
-        }
-        uint256 tokens = usdc.balanceOf(address(vault));
-        if (vault.badDebt() == 0) {
-            // At the zero rate and without a loss nothing rounds: the books balance to the unit.
-            assertEq(int256(tokens), sum);
-            // The settlement account's raw cash is outside the index totals (ICollateralVault
-            // `setSettlementAccount`): settlement rounds for the vault, so it can hold dust.
-            assertEq(
-                int256(vault.totalCashCredit()) -
-                    int256(vault.totalCashDebt()) +
-                    vault.cashOf(market.settlementAccount()),
-                int256(tokens)
-            );
-        } else {
-            // A loss shared pro rata rounds for the vault (a cut of at least the loss), and one held
-            // apart leaves claims no token backs by exactly it: the tokens cover every other claim
-            // (the dust bound is `CashIndex.invariant.t.sol`'s), and withdrawals never exceed them.
-            assertGe(int256(tokens), sum - int256(vault.unabsorbedLoss()));
-            assertLe(vault.cashLiquidity(), tokens);
-        }
     }
 
     function invariant_positionsNetToZero() public view {
@@ -519,6 +504,35 @@ contract LiquidationInvariantTest is LiquidationSetup {
             assertGe(total, -int256(handler.settledCount(seriesId)));
         }
         assertGe(vault.cashOf(market.settlementAccount()), 0);
+    }
+}
+
+/// @dev At the cash market's zero rate (no rate model): nothing accrues, so the books balance to the unit.
+contract LiquidationInvariantTest is LiquidationInvariants {
+    function invariant_cashAndTokensReconcile() public view {
+        int256 sum = vault.cashOf(insurance.account()) + vault.cashOf(market.settlementAccount());
+        for (uint256 i; i < handler.accountCount(); ++i) {
+            sum += vault.cashOf(handler.accounts(i));
+        }
+        uint256 tokens = usdc.balanceOf(address(vault));
+        if (vault.badDebt() == 0) {
+            // At the zero rate and without a loss nothing rounds: the books balance to the unit.
+            assertEq(int256(tokens), sum);
+            // The settlement account's raw cash is outside the index totals (ICollateralVault
+            // `setSettlementAccount`): settlement rounds for the vault, so it can hold dust.
+            assertEq(
+                int256(vault.totalCashCredit()) -
+                    int256(vault.totalCashDebt()) +
+                    vault.cashOf(market.settlementAccount()),
+                int256(tokens)
+            );
+        } else {
+            // A loss shared pro rata rounds for the vault (a cut of at least the loss), and one held
+            // apart leaves claims no token backs by exactly it: the tokens cover every other claim
+            // (the dust bound is `CashIndex.invariant.t.sol`'s), and withdrawals never exceed them.
+            assertGe(int256(tokens), sum - int256(vault.unabsorbedLoss()));
+            assertLe(vault.cashLiquidity(), tokens);
+        }
     }
 }
 
