@@ -20,6 +20,7 @@ import {PledgeFixture} from "../helpers/PledgeFixture.sol";
 import {AccountId} from "../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../contracts/types/SeriesId.sol";
 import {SeriesLib} from "../../contracts/libraries/SeriesLib.sol";
+import {CashIndex} from "../../contracts/libraries/CashIndex.sol";
 
 /// @notice Random trades, price moves, time, auctions, bids and settlements against the
 /// real protocol. It records every violation of a "must never happen" in a counter.
@@ -59,6 +60,12 @@ contract LiquidationHandler is Test {
     uint256 public fundPaidForSolventAccounts;
     uint256 public outages;
     uint256 public bidsThatWorsenedAccounts;
+    /// @dev Landed bids during which the insurance fund ran dry and a loss was written off pro
+    /// rata against every creditor, the liquidated account's own cash included.
+    uint256 public bidsWithSocializedLoss;
+    /// @dev Landed bids during which the cash market ended an epoch (every claim written down):
+    /// the account's equity then falls with everyone's, so its bid is not compared.
+    uint256 public bidsAcrossEpochReset;
     uint256 public auctions;
     uint256 public bids;
     uint256 public settlements;
@@ -253,9 +260,10 @@ contract LiquidationHandler is Test {
             return;
         }
         uint256 nonce = s.market.accountNonce(account);
+        CashMarketSnap memory cashBefore = _cashMarketNow();
         vm.prank(AccountLib.ownerOf(bidder));
         try s.liquidator.bid(account, bidder, fraction, preview.payment, nonce) {
-            _checkLandedBid(account, before, preview);
+            _checkLandedBid(account, before, preview, cashBefore);
             _checkBidder(bidder);
         } catch {}
     }
@@ -282,6 +290,7 @@ contract LiquidationHandler is Test {
             } catch {}
             requests[i] = ILiquidator.BidRequest(accounts[i], fraction, cap, type(uint256).max);
         }
+        CashMarketSnap memory cashBefore = _cashMarketNow();
         vm.prank(AccountLib.ownerOf(who));
         try s.liquidator.bidMany(requests, who) returns (ILiquidator.BidOutcome[] memory outcomes) {
             ++batches;
@@ -290,7 +299,7 @@ contract LiquidationHandler is Test {
                 if (!outcomes[i].landed) continue;
                 ++landed;
                 ++batchedBids;
-                _checkLandedBid(accounts[i], before[i], previews[i]);
+                _checkLandedBid(accounts[i], before[i], previews[i], cashBefore);
             }
             // A batch that landed nothing moved nothing and is not checked (ILiquidator
             // `bidMany`): a bidder a price move left below IM may still send one.
@@ -299,21 +308,57 @@ contract LiquidationHandler is Test {
         } catch {}
     }
 
-    /// @dev The ghosts of a bid that landed on `account`, which was in state `before`, as `preview` said.
+    /// @dev The cash market's supply index and epoch, interest accrued to now.
+    struct CashMarketSnap {
+        uint256 supplyIndex;
+        uint256 epoch;
+    }
+
+    /// @dev Accrues first (anyone may; the bid would accrue the same in this block), so an index
+    /// read before a bid differs from one read after it only by a loss written off in the bid.
+    function _cashMarketNow() private returns (CashMarketSnap memory snap) {
+        s.vault.accrueInterest();
+        snap = CashMarketSnap(s.vault.cashMarket().supplyIndex, s.vault.cashEpoch());
+    }
+
+    /// @dev The ghosts of a bid that landed on `account`, which was in state `before` with the
+    /// cash market at `cashBefore`, as `preview` said.
     function _checkLandedBid(
         AccountId account,
         IMarginEngine.MarginState memory before,
-        ILiquidator.BidPreview memory preview
+        ILiquidator.BidPreview memory preview,
+        CashMarketSnap memory cashBefore
     ) private {
         ++bids;
         if (before.health < IMarginEngine.Health.LIQUIDATABLE) ++bidsOnHealthyAccounts;
         if (preview.payment < 0 && before.markValue >= 0) ++fundPaidForSolventAccounts;
         IMarginEngine.MarginState memory afterBid = s.engine.accountMargin(account);
+        CashMarketSnap memory cashAfter = CashMarketSnap(s.vault.cashMarket().supplyIndex, s.vault.cashEpoch());
+        if (cashAfter.epoch != cashBefore.epoch) {
+            ++bidsAcrossEpochReset;
+            return;
+        }
+        // A fund payment beyond the fund's cash writes the rest off against every creditor
+        // (ICollateralVault `moveCash`): the account's remaining credit bears its pro-rata share
+        // like everyone's. That is the loss waterfall, not the bid: add it back (rounded for the
+        // account, and a unit more) before comparing (CI counterexample, 2026-12-03).
+        int256 equityAfter = afterBid.equityMM;
+        if (cashAfter.supplyIndex < cashBefore.supplyIndex) {
+            ++bidsWithSocializedLoss;
+            int256 shares = s.vault.cashSharesOf(account);
+            if (shares > 0) {
+                uint256 lost =
+                    CashIndex.toAmountUp(uint256(shares), cashBefore.supplyIndex) -
+                        CashIndex.toAmountDown(uint256(shares), cashAfter.supplyIndex) +
+                        1;
+                equityAfter += int256(lost * 1e12); // USDC: 6 decimals
+            }
+        }
         // Equity per unit of remaining maintenance requirement must not fall (1e6 wei slack
         // per unit for rounding of the slice).
         if (
             afterBid.requirementMM != 0 &&
-            afterBid.equityMM * int256(before.requirementMM) + int256(before.requirementMM) * 1e6 <
+            equityAfter * int256(before.requirementMM) + int256(before.requirementMM) * 1e6 <
                 before.equityMM * int256(afterBid.requirementMM)
         ) ++bidsThatWorsenedAccounts;
     }
@@ -596,6 +641,30 @@ contract LiquidationHandlerSmokeTest is LiquidationSetup {
         handler.jumpPrice(1470);
         handler.movePrice(513309506822749548680752436597239531932360833546873376837185905910127969);
         assertGe(handler.batchedBids(), 1, "the batch landed a bid");
+        assertEq(handler.bidsThatWorsenedAccounts(), 0);
+    }
+
+    /// @dev Regression (CI, 2026-12-03, second): the shrunk sequence behind
+    /// `bidsNeverWorsenTheAccount` at the zero rate. A standard account worth less than nothing
+    /// took two batched bids; the second emptied the insurance fund, and the loss written off pro
+    /// rata cut the account's remaining cash (0.0119 USDC) with every other creditor's. The handler
+    /// compared before and after as if the bid had taken it.
+    function test_bidThatSocializesALossIsNotAWorseningBid() public {
+        handler.trade(
+            1966,
+            1055583478698144884869230550034955855942311616990775630,
+            236826862931020476780196763068193049328775717739,
+            true
+        );
+        handler.jumpPrice(type(uint256).max - 1);
+        handler.jumpPrice(63872326847110800558618611901796355961937589550433552464455);
+        handler.jumpPrice(115792089237316195423570985008687907853269984654529054930016616955889274112970);
+        handler.movePrice(42605137457895616627395200383329202748328019111598686477605628192126447709885);
+        uint256 lossBefore = vault.lossSocialized();
+        handler.bidMany(8912, false);
+        assertGt(vault.lossSocialized(), lossBefore, "the batch's fund payment socialized a loss");
+        assertEq(handler.bidsWithSocializedLoss(), 1, "the handler saw it");
+        assertEq(handler.bids(), 2);
         assertEq(handler.bidsThatWorsenedAccounts(), 0);
     }
 
