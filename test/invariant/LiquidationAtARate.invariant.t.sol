@@ -330,4 +330,22 @@ contract LiquidationRateHandlerSmokeTest is LiquidationAtARateSetup {
         assertEq(handler.bidsThatWorsenedAccounts(), 0);
         assertGe(actors.accruals(), 1);
     }
+
+    /// @dev Regression (CI, 2026-12-04): the shrunk sequence behind `bidsNeverWorsenTheAccount` at
+    /// a rate. An insolvent account's slice, at a supply index above 1, left it 0.3 cash units
+    /// below its share: the vault's share conversion rounds for the vault, as documented, and the
+    /// handler's 1e6-wei slack did not grow with the index. It now allows the conversion's bound.
+    function test_shareRoundingOfASliceIsNotAWorseningBid() public {
+        actors.trade(58025856190600498316556975086595597500048859577283648387610687389476834279709, 20733, 10807, true);
+        actors.trade(23387, 3706, 4926, false);
+        actors.trade(8598854263608468090061798232719543849522472791754196141116, 30323030754559521, 5032643785, true);
+        actors.setRate(type(uint256).max - 2);
+        actors.outage(937164117787788473194473765176236136161351110770012621125831);
+        actors.jumpPrice(3564);
+        actors.passTime(5396452062869651235333451320164679269456);
+        actors.movePrice(39451778207583487101432083800418651986);
+        assertEq(handler.bids(), 2, "both keeper bids landed");
+        assertGt(vault.cashMarket().supplyIndex, 1e18, "at an index above 1");
+        assertEq(handler.bidsThatWorsenedAccounts(), 0);
+    }
 }
