@@ -81,12 +81,13 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// @inheritdoc ILiquidator
     function startAuction(AccountId account) external nonReentrant {
         Auction memory auction = _auctions[account];
+        (uint256[] memory balances, ) = vault.balancesOf(account);
         if (auction.active) {
-            if (!_lapsed(auction, _liveClock(account, auction))) revert LiquidatorAuctionActive(account);
+            if (!_lapsed(auction, _liveClock(account, auction, balances))) revert LiquidatorAuctionActive(account);
             emit AuctionEnded(account, false);
         }
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
-        _checkAuctionable(account, state);
+        _checkAuctionable(account, state, balances);
         _start(account, state, msg.sender);
     }
 
@@ -191,15 +192,17 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// @inheritdoc ILiquidator
     function previewBid(AccountId account, uint256 fractionWad) external view returns (BidPreview memory) {
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
-        (uint256 clockStart, ) = _auctionStart(account, state);
-        return _preview(account, fractionWad, state, clockStart);
+        (uint256[] memory balances, int256 cash) = vault.balancesOf(account);
+        (uint256 clockStart, ) = _auctionStart(account, state, balances);
+        return _preview(account, fractionWad, state, cash, clockStart);
     }
 
     /// @inheritdoc ILiquidator
     function auctionClock(AccountId account) external view returns (bool running, uint256 clockStart) {
         Auction memory auction = _auctions[account];
         if (!auction.active) return (false, block.timestamp);
-        clockStart = _liveClock(account, auction);
+        (uint256[] memory balances, ) = vault.balancesOf(account);
+        clockStart = _liveClock(account, auction, balances);
         if (_lapsed(auction, clockStart)) return (false, block.timestamp);
         running = true;
     }
@@ -249,20 +252,18 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         }
 
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
-        (uint256 clockStart, bool starting) = _auctionStart(account, state);
-        preview = _preview(account, request.fractionWad, state, clockStart);
+        // Read once: nothing changes them before the slice (the auction mark is a flag beside
+        // the cash shares), so the checks, the price and the slice all use these.
+        (uint256[] memory balances, int256 cash) = vault.balancesOf(account);
+        (uint256 clockStart, bool starting) = _auctionStart(account, state, balances);
+        preview = _preview(account, request.fractionWad, state, cash, clockStart);
         if (preview.payment > request.maxPayment) revert LiquidatorPriceLimit(preview.payment, request.maxPayment);
 
-        // Effects: the auction opens if it was not running or lapsed (so a keeper starts and
-        // bids in one transaction), the clock moved past outages and the time the feeds were
-        // checked up to (now) are recorded, the slice moves, then the price. The caller checks
+        // Effects: the auction's record (`_open`), the slice, then the price; the caller checks
         // the bidder's margin last.
-        if (starting) {
-            if (_auctions[account].active) emit AuctionEnded(account, false);
-            _start(account, state, keeper);
-        }
-        _recordBid(account, clockStart);
-        _moveSlice(account, bidderAccount, preview.fractionWad);
+        bool emptied = preview.fractionWad == WAD;
+        _open(account, state, keeper, starting, emptied, clockStart);
+        _moveSlice(account, bidderAccount, preview.fractionWad, balances, cash);
         if (preview.payment > 0) {
             vault.moveCash(bidderAccount, account, uint256(preview.payment));
         } else if (preview.payment < 0) {
@@ -278,12 +279,32 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
             preview.insuranceFee
         );
 
-        bool emptied = preview.fractionWad == WAD;
         // The auction ends once the account is empty or no longer liquidatable.
         if (emptied || engine.accountMargin(account).health < IMarginEngine.Health.LIQUIDATABLE) {
             delete _auctions[account];
             emit AuctionEnded(account, emptied);
         }
+    }
+
+    /// @dev A bid's auction record, before its slice moves: the auction opens if it was not
+    /// running or lapsed (`starting`: a keeper starts and bids in one transaction), and the clock
+    /// moved past outages and the time the feeds were checked up to (now) are recorded. A bid
+    /// that empties the account (`emptied`) ends the auction in the same call, so it records
+    /// nothing, and an auction it opens is only announced: no record, no vault mark.
+    function _open(
+        AccountId account,
+        IMarginEngine.MarginState memory state,
+        address keeper,
+        bool starting,
+        bool emptied,
+        uint256 clockStart
+    ) private {
+        if (starting) {
+            if (_auctions[account].active) emit AuctionEnded(account, false);
+            if (emptied) emit AuctionStarted(account, state.markValue, state.health, keeper);
+            else _start(account, state, keeper);
+        }
+        if (!emptied) _recordBid(account, clockStart);
     }
 
     /// @dev Where the discount clock of `account`'s auction starts: for a running auction, its
@@ -294,30 +315,32 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// that at par (finding 7). Shared by `bid` and `previewBid`, so a preview cannot disagree with the bid.
     function _auctionStart(
         AccountId account,
-        IMarginEngine.MarginState memory state
+        IMarginEngine.MarginState memory state,
+        uint256[] memory balances
     ) private view returns (uint256 clockStart, bool starting) {
         Auction memory auction = _auctions[account];
         if (auction.active) {
-            if (_holdsNothing(account)) revert LiquidatorNothingToSell(account);
-            _checkCollateralPriced(account);
-            clockStart = _liveClock(account, auction);
+            if (_holdsNothing(account, balances)) revert LiquidatorNothingToSell(account);
+            _checkCollateralPriced(balances);
+            clockStart = _liveClock(account, auction, balances);
             if (!_lapsed(auction, clockStart)) return (clockStart, false);
         }
-        _checkAuctionable(account, state);
+        _checkAuctionable(account, state, balances);
         return (block.timestamp, true);
     }
 
-    /// @dev Reverts with the oracle's own error while any collateral `account` holds that is not
-    /// delisted has no valid price. The engine counts such collateral as zero, which is right for
-    /// margin checks and withdrawals but would sell it for nothing here: liquidations wait for a
-    /// valid price instead (review R1). Delisted collateral (a timelocked governance act for a
-    /// dead feed) counts as zero; its owners had the timelock's delay to withdraw it.
-    function _checkCollateralPriced(AccountId account) private view {
-        (uint256[] memory balances, ) = vault.balancesOf(account);
-        if (balances.length == 0) return;
-        address[] memory assets = vault.collateralAssets();
+    /// @dev Reverts with the oracle's own error while any collateral an account holds
+    /// (`balances`, the vault's order) that is not delisted has no valid price. The engine
+    /// counts such collateral as zero, which is right for margin checks and withdrawals but
+    /// would sell it for nothing here: liquidations wait for a valid price instead (review R1).
+    /// Delisted collateral (a timelocked governance act for a dead feed) counts as zero; its
+    /// owners had the timelock's delay to withdraw it.
+    function _checkCollateralPriced(uint256[] memory balances) private view {
+        address[] memory assets;
         for (uint256 i; i < balances.length; ++i) {
-            if (balances[i] != 0 && !vault.assetConfig(assets[i]).delisted) oracle.spot(assets[i]);
+            if (balances[i] == 0) continue;
+            if (assets.length == 0) assets = vault.collateralAssets();
+            if (!vault.assetConfig(assets[i]).delisted) oracle.spot(assets[i]);
         }
     }
 
@@ -339,7 +362,11 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// (spot), where that answer is after `liveCheckedAt` (an outage since). A walk that finds no
     /// outage leaves the clock alone, so a busy feed never holds the discount back (review R2),
     /// and each walk only covers the time since the last check.
-    function _liveClock(AccountId account, Auction memory auction) private view returns (uint256 clock) {
+    function _liveClock(
+        AccountId account,
+        Auction memory auction,
+        uint256[] memory balances
+    ) private view returns (uint256 clock) {
         clock = auction.clockStart;
         uint256 checked = auction.liveCheckedAt;
         IPledgeOracle oracle_ = oracle;
@@ -353,14 +380,12 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
             read[count++] = asset;
             clock = _laterOutage(oracle_.liveSince(asset, checked), checked, clock);
         }
-        (uint256[] memory balances, ) = vault.balancesOf(account);
-        if (balances.length != 0) {
-            address[] memory assets = vault.collateralAssets();
-            for (uint256 i; i < balances.length; ++i) {
-                if (balances[i] == 0 || _contains(read, count, assets[i])) continue;
-                if (vault.assetConfig(assets[i]).delisted) continue;
-                clock = _laterOutage(oracle_.liveSince(assets[i], checked), checked, clock);
-            }
+        address[] memory assets;
+        for (uint256 i; i < balances.length; ++i) {
+            if (balances[i] == 0) continue;
+            if (assets.length == 0) assets = vault.collateralAssets();
+            if (_contains(read, count, assets[i]) || vault.assetConfig(assets[i]).delisted) continue;
+            clock = _laterOutage(oracle_.liveSince(assets[i], checked), checked, clock);
         }
     }
 
@@ -389,12 +414,16 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @dev Whether an auction may open on `account` now: not a protocol account, below
     /// maintenance, and holding something to sell.
-    function _checkAuctionable(AccountId account, IMarginEngine.MarginState memory state) private view {
+    function _checkAuctionable(
+        AccountId account,
+        IMarginEngine.MarginState memory state,
+        uint256[] memory balances
+    ) private view {
         _checkNotProtected(account);
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
         // A bare cash debt has nothing to sell; the backstop's `absorbDebt` covers it at par instead.
-        if (_holdsNothing(account)) revert LiquidatorNothingToSell(account);
-        _checkCollateralPriced(account);
+        if (_holdsNothing(account, balances)) revert LiquidatorNothingToSell(account);
+        _checkCollateralPriced(balances);
     }
 
     /// @dev Opens the auction of `account` now; `keeper` is who asked (the event's). The vault marks
@@ -413,11 +442,13 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     }
 
     /// @dev The one pricing path behind both `previewBid` and `bid`, for an auction whose
-    /// clock started at `clockStart`; the numbers are `AuctionMath.quoteBid`'s.
+    /// clock started at `clockStart`, with `cash` the account's signed cash now; the numbers are
+    /// `AuctionMath.quoteBid`'s.
     function _preview(
         AccountId account,
         uint256 fractionWad,
         IMarginEngine.MarginState memory state,
+        int256 cash,
         uint256 clockStart
     ) private view returns (BidPreview memory p) {
         if (fractionWad == 0 || fractionWad > WAD) revert LiquidatorInvalidFraction(fractionWad);
@@ -427,7 +458,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         AuctionParams memory params = _params;
         // An account worth less than nothing keeps the start discount (issue 16, item 4; rv16 F1).
         uint256 discountWad = AuctionMath.bidDiscountAt(params, state.markValue, clockStart, block.timestamp);
-        p = AuctionMath.quoteBid(params, state, vault.cashOf(account), _cashDecimals, discountWad, fractionWad);
+        p = AuctionMath.quoteBid(params, state, cash, _cashDecimals, discountWad, fractionWad);
         if (p.maxFractionWad == 0) revert LiquidatorAccountHealthy(account, state.health);
         uint256 minFractionWad = AuctionMath.minBidFraction(p.maxFractionWad);
         if (p.fractionWad < minFractionWad) revert LiquidatorBidTooSmall(p.fractionWad, minFractionWad);
@@ -438,15 +469,15 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// 1e-18 of a contract); the cash debt the bidder pays in rounds up, so the slice's own
     /// rounding never leaves the account debt beyond its share (CI counterexample, 2026-12-03).
     /// On an index above 1 the vault's share conversion still rounds for the vault: up to
-    /// ceil(index) + 1 cash units a move. At f = 1 everything moves exactly.
-    function _moveSlice(AccountId from, AccountId to, uint256 f) private {
-        (uint256[] memory balances, int256 cash) = vault.balancesOf(from);
-        if (balances.length != 0) {
-            address[] memory assets = vault.collateralAssets();
-            for (uint256 i; i < balances.length; ++i) {
-                uint256 amount = f == WAD ? balances[i] : FixedPointMathLib.mulWad(balances[i], f);
-                if (amount != 0) vault.moveCollateral(from, to, assets[i], amount);
-            }
+    /// ceil(index) + 1 cash units a move. At f = 1 everything moves exactly. `balances` and
+    /// `cash` are `from`'s now (`vault.balancesOf`).
+    function _moveSlice(AccountId from, AccountId to, uint256 f, uint256[] memory balances, int256 cash) private {
+        address[] memory assets;
+        for (uint256 i; i < balances.length; ++i) {
+            uint256 amount = f == WAD ? balances[i] : FixedPointMathLib.mulWad(balances[i], f);
+            if (amount == 0) continue;
+            if (assets.length == 0) assets = vault.collateralAssets();
+            vault.moveCollateral(from, to, assets[i], amount);
         }
         if (cash > 0) {
             uint256 credit = f == WAD ? uint256(cash) : FixedPointMathLib.mulWad(uint256(cash), f);
@@ -466,9 +497,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         }
     }
 
-    /// @dev Whether the account holds no collateral and no position (cash aside).
-    function _holdsNothing(AccountId account) private view returns (bool) {
-        (uint256[] memory balances, ) = vault.balancesOf(account);
+    /// @dev Whether the account holds no collateral (`balances`, its own) and no position (cash aside).
+    function _holdsNothing(AccountId account, uint256[] memory balances) private view returns (bool) {
         for (uint256 i; i < balances.length; ++i) {
             if (balances[i] != 0) return false;
         }

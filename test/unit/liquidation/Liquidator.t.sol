@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
+import {IAccountHook} from "../../../contracts/interfaces/IAccountHook.sol";
 import {IBackstop} from "../../../contracts/interfaces/IBackstop.sol";
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
@@ -260,6 +261,80 @@ contract LiquidatorTest is PledgeFixture {
         assertEq(abi.encode(done), abi.encode(preview));
         assertEq(market.positionOf(carolAccount, call30), 0);
         assertFalse(liquidator.auctionOf(carolAccount).active);
+    }
+
+    /// @dev Issue 19 (gas): a bid that empties an account it opens the auction of records no
+    /// auction and marks nothing in the vault, but announces both ends of the auction.
+    function test_bid_emptyingStartRecordsNoAuctionAndMarksNothing() public {
+        _shortCalls(10e18, 8_000e6);
+        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
+        _setPrice(ethUsd, 9_000e8);
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        assertEq(preview.fractionWad, 1e18, "the bid empties the account");
+        uint256 nonce = market.accountNonce(carolAccount);
+
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionStarted(carolAccount, s.markValue, s.health, dave);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.Bid(
+            carolAccount,
+            daveAccount,
+            preview.fractionWad,
+            preview.discountWad,
+            preview.payment,
+            preview.insuranceFee
+        );
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, true);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(false, 0, 0, 0, 0, 0)));
+        // Unmarked: a later deposit into the emptied account does not call the account hook.
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 0);
+        _fundAndDeposit(carol, carolAccount, usdc, 100e6);
+    }
+
+    /// @dev The partial counterpart: the auction a bid opens and leaves running is recorded and
+    /// the account marked, so a deposit that cures it ends it (finding 3).
+    function test_bid_partialStartMarksTheAccount() public {
+        _underwater();
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 0.01e18);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 0.01e18, preview.payment, nonce);
+        assertTrue(liquidator.auctionOf(carolAccount).active);
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 1);
+        _fundAndDeposit(carol, carolAccount, usdc, 100_000e6);
+        assertFalse(liquidator.auctionOf(carolAccount).active, "the deposit ended the auction");
+    }
+
+    /// @dev An emptying bid on an auction that lapsed: the old auction ends, a new one is
+    /// announced and ends emptied, and no record is left.
+    function test_bid_emptyingBidOnALapsedAuctionLeavesNoRecord() public {
+        _shortCalls(10e18, 8_000e6);
+        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
+        _setPrice(ethUsd, 9_000e8);
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 3 * liquidator.auctionParams().duration);
+        _setPrice(ethUsd, 9_000e8); // a fresh round, so the feed is not stale
+        (bool running, ) = liquidator.auctionClock(carolAccount);
+        assertFalse(running, "lapsed");
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        assertEq(preview.fractionWad, 1e18);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionStarted(
+            carolAccount,
+            engine.accountMargin(carolAccount).markValue,
+            IMarginEngine.Health.INSOLVENT,
+            dave
+        );
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(false, 0, 0, 0, 0, 0)));
     }
 
     // ------------------------------------------------------------ insolvency
