@@ -337,6 +337,47 @@ contract LiquidatorTest is PledgeFixture {
         assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(false, 0, 0, 0, 0, 0)));
     }
 
+    /// @dev Review rv35: a bid empties the account by the fraction it takes, not the one it asks
+    /// for. A whole-account request capped at the maximum slice opens a recorded auction and ends
+    /// it restored (`AuctionEnded(account, false)`, which the indexer stores), both when
+    /// the bid opens the auction and when one is running; the account keeps the rest.
+    function test_bid_cappedWholeRequestIsNotAnEmptyingBid() public {
+        _underwater();
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        assertLt(preview.fractionWad, 1e18, "capped at the maximum");
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        uint256 nonce = market.accountNonce(carolAccount);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionStarted(carolAccount, s.markValue, s.health, dave);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.Bid(
+            carolAccount,
+            daveAccount,
+            preview.fractionWad,
+            preview.discountWad,
+            preview.payment,
+            preview.insuranceFee
+        );
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertLt(market.positionOf(carolAccount, call30), 0, "the account keeps the rest of its short");
+        assertFalse(liquidator.auctionOf(carolAccount).active);
+
+        // Again on a running auction: under the price that pushes the rest below maintenance.
+        _moveUntil(IMarginEngine.Health.LIQUIDATABLE);
+        liquidator.startAuction(carolAccount);
+        preview = liquidator.previewBid(carolAccount, 1e18);
+        assertLt(preview.fractionWad, 1e18, "capped at the maximum");
+        nonce = market.accountNonce(carolAccount);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertLt(market.positionOf(carolAccount, call30), 0, "the account keeps the rest of its short");
+    }
+
     // ------------------------------------------------------------ insolvency
 
     function test_insolventAccount_insurancePaysTheBidder() public {
