@@ -259,7 +259,8 @@ interface ICollateralVault {
     /// function of time and the vault's state only, and every cash action does it first anyway.
     function accrueInterest() external;
 
-    /// @notice Marks `account` as auctioned (modules: the liquidator, when it opens an auction).
+    /// @notice Marks `account` as auctioned (modules: the liquidator, when it opens an auction
+    /// that the opening bid does not end by emptying the account).
     /// Only a marked account can be under auction, so only its deposits call the account hook;
     /// the mark is never removed (an account auctioned once keeps paying for the call).
     function markAuctioned(AccountId account) external;
