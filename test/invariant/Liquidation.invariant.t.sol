@@ -261,7 +261,7 @@ contract LiquidationHandler is Test {
             return;
         }
         uint256 nonce = s.market.accountNonce(account);
-        CashMarketSnap memory cashBefore = _cashMarketNow();
+        ICollateralVault.CashMarket memory cashBefore = _cashMarketNow();
         vm.prank(AccountLib.ownerOf(bidder));
         try s.liquidator.bid(account, bidder, fraction, preview.payment, nonce) {
             _checkLandedBid(account, before, preview, cashBefore);
@@ -291,7 +291,7 @@ contract LiquidationHandler is Test {
             } catch {}
             requests[i] = ILiquidator.BidRequest(accounts[i], fraction, cap, type(uint256).max);
         }
-        CashMarketSnap memory cashBefore = _cashMarketNow();
+        ICollateralVault.CashMarket memory cashBefore = _cashMarketNow();
         vm.prank(AccountLib.ownerOf(who));
         try s.liquidator.bidMany(requests, who) returns (ILiquidator.BidOutcome[] memory outcomes) {
             ++batches;
@@ -310,16 +310,12 @@ contract LiquidationHandler is Test {
     }
 
     /// @dev The cash market's supply index and epoch, interest accrued to now.
-    struct CashMarketSnap {
-        uint256 supplyIndex;
-        uint256 epoch;
-    }
-
-    /// @dev Accrues first (anyone may; the bid would accrue the same in this block), so an index
-    /// read before a bid differs from one read after it only by a loss written off in the bid.
-    function _cashMarketNow() private returns (CashMarketSnap memory snap) {
+    /// @dev The cash market (indices, epoch), accrued first (anyone may; the bid would accrue the
+    /// same in this block), so an index read before a bid differs from one read after it only by
+    /// a loss written off in the bid.
+    function _cashMarketNow() private returns (ICollateralVault.CashMarket memory) {
         s.vault.accrueInterest();
-        snap = CashMarketSnap(s.vault.cashMarket().supplyIndex, s.vault.cashEpoch());
+        return s.vault.cashMarket();
     }
 
     /// @dev The ghosts of a bid that landed on `account`, which was in state `before` with the
@@ -328,13 +324,13 @@ contract LiquidationHandler is Test {
         AccountId account,
         IMarginEngine.MarginState memory before,
         ILiquidator.BidPreview memory preview,
-        CashMarketSnap memory cashBefore
+        ICollateralVault.CashMarket memory cashBefore
     ) private {
         ++bids;
         if (before.health < IMarginEngine.Health.LIQUIDATABLE) ++bidsOnHealthyAccounts;
         if (preview.payment < 0 && before.markValue >= 0) ++fundPaidForSolventAccounts;
         IMarginEngine.MarginState memory afterBid = s.engine.accountMargin(account);
-        CashMarketSnap memory cashAfter = CashMarketSnap(s.vault.cashMarket().supplyIndex, s.vault.cashEpoch());
+        ICollateralVault.CashMarket memory cashAfter = s.vault.cashMarket();
         if (cashAfter.epoch != cashBefore.epoch) {
             ++bidsAcrossEpochReset;
             return;
@@ -361,7 +357,7 @@ contract LiquidationHandler is Test {
         // `index / 1e18 + 2` cash units on each of the account's two cash writes (the slice and
         // the payment; docs/security.md, "a liquidation slice's own rounding"). At index 1 the
         // conversion is exact and the cash term is 0 (CI counterexample, 2026-12-04: 0.3 units).
-        int256 slack = 1e6 + _cashRoundingWad();
+        int256 slack = 1e6 + _cashRoundingWad(cashAfter);
         if (
             afterBid.requirementMM != 0 &&
             equityAfter * int256(before.requirementMM) + int256(before.requirementMM) * slack <
@@ -369,9 +365,8 @@ contract LiquidationHandler is Test {
         ) ++bidsThatWorsenedAccounts;
     }
 
-    /// @dev Two cash writes' share rounding at the larger index, in WAD (USDC: 6 decimals).
-    function _cashRoundingWad() private view returns (int256) {
-        ICollateralVault.CashMarket memory m = s.vault.cashMarket();
+    /// @dev Two cash writes' share rounding at the larger index of `m`, in WAD (USDC: 6 decimals).
+    function _cashRoundingWad(ICollateralVault.CashMarket memory m) private pure returns (int256) {
         uint256 index = m.supplyIndex > m.debtIndex ? m.supplyIndex : m.debtIndex;
         return index == 1e18 ? int256(0) : int256(2 * (index / 1e18 + 2) * 1e12);
     }

@@ -174,17 +174,7 @@ contract LiquidatorTest is PledgeFixture {
         assertEq(preview.discountWad, 0.05e18, "the starting discount");
         uint256 nonce = market.accountNonce(carolAccount);
 
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.AuctionStarted(carolAccount, s.markValue, s.health, dave);
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.Bid(
-            carolAccount,
-            daveAccount,
-            preview.fractionWad,
-            preview.discountWad,
-            preview.payment,
-            preview.insuranceFee
-        );
+        _expectStartAndBid(s, preview);
         vm.prank(dave);
         ILiquidator.BidPreview memory done = liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
         assertEq(abi.encode(done), abi.encode(preview), "bid did exactly what the preview said");
@@ -249,9 +239,7 @@ contract LiquidatorTest is PledgeFixture {
     }
 
     function test_bid_withoutAuctionOnInsolventAccount() public {
-        _shortCalls(10e18, 8_000e6);
-        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
-        _setPrice(ethUsd, 9_000e8);
+        _insolvent();
         ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
         assertEq(preview.fractionWad, 1e18);
         assertLt(preview.payment, 0);
@@ -266,25 +254,13 @@ contract LiquidatorTest is PledgeFixture {
     /// @dev Issue 19 (gas): a bid that empties an account it opens the auction of records no
     /// auction and marks nothing in the vault, but announces both ends of the auction.
     function test_bid_emptyingStartRecordsNoAuctionAndMarksNothing() public {
-        _shortCalls(10e18, 8_000e6);
-        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
-        _setPrice(ethUsd, 9_000e8);
+        _insolvent();
         IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
         ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
         assertEq(preview.fractionWad, 1e18, "the bid empties the account");
         uint256 nonce = market.accountNonce(carolAccount);
 
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.AuctionStarted(carolAccount, s.markValue, s.health, dave);
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.Bid(
-            carolAccount,
-            daveAccount,
-            preview.fractionWad,
-            preview.discountWad,
-            preview.payment,
-            preview.insuranceFee
-        );
+        _expectStartAndBid(s, preview);
         vm.expectEmit(address(liquidator));
         emit ILiquidator.AuctionEnded(carolAccount, true);
         vm.prank(dave);
@@ -312,9 +288,7 @@ contract LiquidatorTest is PledgeFixture {
     /// @dev An emptying bid on an auction that lapsed: the old auction ends, a new one is
     /// announced and ends emptied, and no record is left.
     function test_bid_emptyingBidOnALapsedAuctionLeavesNoRecord() public {
-        _shortCalls(10e18, 8_000e6);
-        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
-        _setPrice(ethUsd, 9_000e8);
+        _insolvent();
         liquidator.startAuction(carolAccount);
         vm.warp(block.timestamp + 3 * liquidator.auctionParams().duration);
         _setPrice(ethUsd, 9_000e8); // a fresh round, so the feed is not stale
@@ -347,17 +321,7 @@ contract LiquidatorTest is PledgeFixture {
         assertLt(preview.fractionWad, 1e18, "capped at the maximum");
         IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
         uint256 nonce = market.accountNonce(carolAccount);
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.AuctionStarted(carolAccount, s.markValue, s.health, dave);
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.Bid(
-            carolAccount,
-            daveAccount,
-            preview.fractionWad,
-            preview.discountWad,
-            preview.payment,
-            preview.insuranceFee
-        );
+        _expectStartAndBid(s, preview);
         vm.expectEmit(address(liquidator));
         emit ILiquidator.AuctionEnded(carolAccount, false);
         vm.prank(dave);
@@ -381,9 +345,7 @@ contract LiquidatorTest is PledgeFixture {
     // ------------------------------------------------------------ insolvency
 
     function test_insolventAccount_insurancePaysTheBidder() public {
-        _shortCalls(10e18, 8_000e6);
-        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
-        _setPrice(ethUsd, 9_000e8); // far past the account's equity
+        _insolvent(); // far past the account's equity
         IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
         assertEq(uint8(s.health), uint8(IMarginEngine.Health.INSOLVENT));
         assertLt(s.markValue, 0);
@@ -759,6 +721,29 @@ contract LiquidatorTest is PledgeFixture {
     }
 
     /// @dev Carol short 10 calls on 8,000 USDC, then ETH rises until she is below MM.
+    /// @dev Carol short 10 calls on 8,000 USDC with ETH at 9,000: worth less than nothing, with
+    /// 100,000 USDC in the insurance fund to pay her bidder.
+    function _insolvent() internal {
+        _shortCalls(10e18, 8_000e6);
+        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
+        _setPrice(ethUsd, 9_000e8);
+    }
+
+    /// @dev Expects dave's bid on carol to open her auction (carol in state `s`) and land as `preview` says.
+    function _expectStartAndBid(IMarginEngine.MarginState memory s, ILiquidator.BidPreview memory preview) internal {
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionStarted(carolAccount, s.markValue, s.health, dave);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.Bid(
+            carolAccount,
+            daveAccount,
+            preview.fractionWad,
+            preview.discountWad,
+            preview.payment,
+            preview.insuranceFee
+        );
+    }
+
     function _underwater() internal {
         _shortCalls(10e18, 8_000e6);
         _moveUntil(IMarginEngine.Health.LIQUIDATABLE);
