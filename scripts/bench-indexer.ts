@@ -112,7 +112,7 @@ try {
       `${report.burst.blocksPerSecond} blocks/s, ${burstEvents} events, ${report.burst.eventsPerSecond} events/s`,
   );
   const out = path.join(ROOT, "bench/indexer.json");
-  // `bench:indexer:demo` writes its `demoReplay` into the same file: keep it.
+  // `bench:indexer:demo` writes its `demoReplay` and `demoReplayUnpaced` into the same file: keep them.
   const current = JSON.parse(await readFile(out, "utf8").catch(() => "{}")) as Record<string, unknown>;
   await writeFile(out, `${JSON.stringify({ ...current, ...report }, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
