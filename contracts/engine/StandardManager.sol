@@ -51,6 +51,9 @@ abstract contract StandardManager is MarginValuation {
         IOptionMarket market_
     ) internal view returns (IMarginEngine.MarginState memory state, PriceCache memory cache) {
         cache = _newCache();
+        // Collateral first: its price reads are the only ones that may fail without reverting
+        // (`_collateralPrice`: an unpriceable asset counts 0), so a caller that starves one of gas
+        // must still have gas for all the positions after it (63/64 rule; review rv36 P2-1).
         {
             (int256 cashWad, Holding[] memory holdings) = _holdings(account, cache);
             (state.equityIM, state.equityMM, state.markValue) = (cashWad, cashWad, cashWad);
@@ -65,6 +68,8 @@ abstract contract StandardManager is MarginValuation {
             (SeriesId[] memory seriesIds, int256[] memory balances) = _positionsOf(market_, account);
             uint256[] memory shorts = new uint256[](cache.spot.length);
             ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
+            // The positions' terms, summed apart from the state and added to it once, checked.
+            IMarginEngine.MarginState memory sums;
             for (uint256 i; i < seriesIds.length;) {
                 SeriesId seriesId;
                 int256 held;
@@ -75,18 +80,26 @@ abstract contract StandardManager is MarginValuation {
                     held := mload(add(balances, at))
                 }
                 (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesId, held, cache, shorts, risk);
-                // Long options add nothing to initial-margin equity (as in Lyra's standard
-                // manager): otherwise options bought on cash credit would lever without bound.
-                if (value < 0) state.equityIM += value;
-                state.equityMM += value;
-                state.markValue += value;
-                state.requirementIM += reqIM;
-                state.requirementMM += reqMM;
-                // Unchecked: i < seriesIds.length, a memory array's length.
+                // Unchecked sums (about 60 gas a term): a value is a `mulWad`/`mulWadUp` result, which
+                // reverts above 2**256 / 1e18 (< 2**197), and a requirement two of them (the
+                // confidence add-on), below 2**198; a book holds at most 128 positions
+                // (`OptionMarket.MAX_OPEN`), and even a market returning more could not return
+                // 2**36 (copying its return data into memory costs quadratic gas), so every sum stays
+                // below 2**234. And i < seriesIds.length.
                 unchecked {
+                    // Long options add nothing to initial-margin equity (as in Lyra's standard
+                    // manager): otherwise options bought on cash credit would lever without bound.
+                    if (value < 0) sums.equityIM += value;
+                    sums.equityMM += value;
+                    sums.requirementIM += reqIM;
+                    sums.requirementMM += reqMM;
                     ++i;
                 }
             }
+            state.equityIM += sums.equityIM;
+            state.equityMM += sums.equityMM;
+            state.markValue += sums.equityMM;
+            (state.requirementIM, state.requirementMM) = (sums.requirementIM, sums.requirementMM);
             // Maintenance parameters are at least 1 %, so a requirement means a live short: only
             // then is there a concentration add-on to ask for.
             if (state.requirementIM != 0) {
@@ -168,7 +181,10 @@ abstract contract StandardManager is MarginValuation {
             // `MarginMath.positionValue` and `positionRequirementUp` with |balance| taken once.
             if (balance >= 0) return (int256(FixedPointMathLib.mulWad(uint256(balance), markWad)), 0, 0);
             size = uint256(-balance);
-            value = -int256(FixedPointMathLib.mulWadUp(size, markWad));
+            // Unchecked negation: `mulWadUp` reverts above 2**256 / 1e18 < 2**255.
+            unchecked {
+                value = -int256(FixedPointMathLib.mulWadUp(size, markWad));
+            }
             // A settled series' payoff is fixed and carried by the mark: nothing further is required.
             if (settled) return (value, 0, 0);
         }
