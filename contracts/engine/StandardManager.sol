@@ -46,14 +46,23 @@ abstract contract StandardManager is MarginValuation {
     /// that cache to `_requireUsableSurface` (`MarginEngine._checkInitial` does): this function
     /// refuses nothing itself. One function for both uses: a flag argument had the optimizer
     /// compile the valuation twice (1,300 B of the engine net).
+    /// Collateral is valued first: its price reads are the only ones that may fail without
+    /// reverting (`_collateralPrice` counts an unpriceable asset 0), so a caller starving one of gas
+    /// must still have gas for every position after it (63/64 rule; review rv36 P2-1). The
+    /// positions' terms are summed unchecked apart from the state, then added to it once, checked
+    /// (about 60 gas a term): a value is the result of a `mulWad`/`mulWadUp` call, which reverts
+    /// when the product overflows, so it is at most ⌈(2**256 − 1) / 1e18⌉ < 2**197; a requirement
+    /// is two of them (the confidence add-on), below 2**198; a book holds at most 128 positions
+    /// (`MarginEngine.MAX_CROSS_POSITIONS`, the market's book size), and even a market returning
+    /// more could not return 2**36 (copying its return data into memory costs quadratic gas), so
+    /// every sum stays below 2**234. Nor does summing apart drop a reachable revert: the collateral
+    /// part of the equities is far below 2**255 − 2**234 (cash below 2**240, each haircut value a
+    /// `mulWad` result).
     function _standardMargin(
         AccountId account,
         IOptionMarket market_
     ) internal view returns (IMarginEngine.MarginState memory state, PriceCache memory cache) {
         cache = _newCache();
-        // Collateral first: its price reads are the only ones that may fail without reverting
-        // (`_collateralPrice`: an unpriceable asset counts 0), so a caller that starves one of gas
-        // must still have gas for all the positions after it (63/64 rule; review rv36 P2-1).
         {
             (int256 cashWad, Holding[] memory holdings) = _holdings(account, cache);
             (state.equityIM, state.equityMM, state.markValue) = (cashWad, cashWad, cashWad);
@@ -65,50 +74,55 @@ abstract contract StandardManager is MarginValuation {
             }
         }
         if (address(market_) != address(0)) {
-            (SeriesId[] memory seriesIds, int256[] memory balances) = _positionsOf(market_, account);
-            uint256[] memory shorts = new uint256[](cache.spot.length);
-            ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
-            // The positions' terms, summed apart from the state and added to it once, checked.
-            IMarginEngine.MarginState memory sums;
-            for (uint256 i; i < seriesIds.length;) {
-                SeriesId seriesId;
-                int256 held;
-                // Unchecked reads: i < seriesIds.length, which `_positionsOf` checked equals balances.length.
-                assembly ("memory-safe") {
-                    let at := shl(5, add(i, 1))
-                    seriesId := mload(add(seriesIds, at))
-                    held := mload(add(balances, at))
-                }
-                (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesId, held, cache, shorts, risk);
-                // Unchecked sums (about 60 gas a term): a value is a `mulWad`/`mulWadUp` result, which
-                // reverts above 2**256 / 1e18 (< 2**197), and a requirement two of them (the
-                // confidence add-on), below 2**198; a book holds at most 128 positions
-                // (`OptionMarket.MAX_OPEN`), and even a market returning more could not return
-                // 2**36 (copying its return data into memory costs quadratic gas), so every sum stays
-                // below 2**234. And i < seriesIds.length.
-                unchecked {
-                    // Long options add nothing to initial-margin equity (as in Lyra's standard
-                    // manager): otherwise options bought on cash credit would lever without bound.
-                    if (value < 0) sums.equityIM += value;
-                    sums.equityMM += value;
-                    sums.requirementIM += reqIM;
-                    sums.requirementMM += reqMM;
-                    ++i;
-                }
-            }
+            IMarginEngine.MarginState memory sums = _positionsMargin(market_, account, cache);
             state.equityIM += sums.equityIM;
             state.equityMM += sums.equityMM;
-            state.markValue += sums.equityMM;
+            state.markValue += sums.markValue;
             (state.requirementIM, state.requirementMM) = (sums.requirementIM, sums.requirementMM);
-            // Maintenance parameters are at least 1 %, so a requirement means a live short: only
-            // then is there a concentration add-on to ask for.
-            if (state.requirementIM != 0) {
-                (uint256 addOnIM, uint256 addOnMM) = _concentrationAddOnUp(shorts, cache.spot);
-                state.requirementIM += addOnIM;
-                state.requirementMM += addOnMM;
-            }
         }
         state.health = _health(state);
+    }
+
+    /// @dev What `account`'s positions in `market_` add to its standard margin state: their values
+    /// (into IM equity only when negative), requirements and the concentration add-on, summed from
+    /// zero, unchecked within the bound `_standardMargin` states.
+    function _positionsMargin(
+        IOptionMarket market_,
+        AccountId account,
+        PriceCache memory cache
+    ) private view returns (IMarginEngine.MarginState memory sums) {
+        (SeriesId[] memory seriesIds, int256[] memory balances) = _positionsOf(market_, account);
+        uint256[] memory shorts = new uint256[](cache.spot.length);
+        ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
+        for (uint256 i; i < seriesIds.length;) {
+            SeriesId seriesId;
+            int256 held;
+            // Unchecked reads: i < seriesIds.length, which `_positionsOf` checked equals balances.length.
+            assembly ("memory-safe") {
+                let at := shl(5, add(i, 1))
+                seriesId := mload(add(seriesIds, at))
+                held := mload(add(balances, at))
+            }
+            (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesId, held, cache, shorts, risk);
+            // Unchecked: the sums' bound (`_standardMargin`); i < seriesIds.length.
+            unchecked {
+                // Long options add nothing to initial-margin equity (as in Lyra's standard
+                // manager): otherwise options bought on cash credit would lever without bound.
+                if (value < 0) sums.equityIM += value;
+                sums.equityMM += value;
+                sums.requirementIM += reqIM;
+                sums.requirementMM += reqMM;
+                ++i;
+            }
+        }
+        sums.markValue = sums.equityMM;
+        // Maintenance parameters are at least 1 %, so a requirement means a live short: only
+        // then is there a concentration add-on to ask for.
+        if (sums.requirementIM != 0) {
+            (uint256 addOnIM, uint256 addOnMM) = _concentrationAddOnUp(shorts, cache.spot);
+            sums.requirementIM += addOnIM;
+            sums.requirementMM += addOnMM;
+        }
     }
 
     /// @dev `market_.positionsOf(account)`, its two arrays used where the return data is copied: the
