@@ -18,9 +18,10 @@ import { demoOptions, runDemo } from "./lib/demo.js";
  * is mined) and 100 ms later (`lag`: H minus the block indexed 100 ms after H
  * was read, floored at 0 — the definition the target is checked against); the samples do not pause
  * the replay. The replay is paced to a block time (BENCH_BLOCK_MS, default 250 ms; 0 for the
- * unpaced stress reading, written as `demoReplayUnpaced`). Prints max and p95 of both and a pass/fail line against ≤ 2 blocks, and where the worst
- * reads come from (the blocks each was waiting for, with their events and indexing times); writes
- * `demoReplay` into bench/indexer.json. Exits 0 either way: a report, not a test.
+ * unpaced stress reading). Prints max and p95 of both and a pass/fail line against ≤ 2 blocks, and
+ * where the worst reads come from (the blocks each was waiting for, with their events and indexing
+ * times); writes `demoReplay` (paced) or `demoReplayUnpaced` into bench/indexer.json. Exits 0
+ * either way: a report, not a test.
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dir = await mkdtemp(path.join(tmpdir(), "pledge-bench-indexer-demo-"));
@@ -35,9 +36,9 @@ const TARGET_LAG = 2;
  * The block time the replay is paced to, in ms (BENCH_BLOCK_MS; 0 = unpaced). After each step the
  * replay waits until `BLOCK_MS` per block the step mined has passed since the previous step ended,
  * so blocks come at most as fast as a chain with this block time mines them. 250 ms is Arbitrum
- * One's, the shortest of the major rollups (OP Stack chains such as Base mine every 2 s). The blocks of
- * one step (a feed update and the keeper's bids) are still mined back to back, faster than such a
- * chain would. Unpaced, the node mines one transaction per block as fast as the replay sends them
+ * One's, the shortest of the major rollups (OP Stack chains such as Base mine every 2 s). The
+ * blocks of one step (a feed update and the keeper's bids) are still mined back to back, faster
+ * than such a chain would. Unpaced, the node mines one transaction per block as fast as the replay sends them
  * (about 15 blocks per second, a block every ~70 ms): a stress reading, written as
  * `demoReplayUnpaced` (docs/indexer.md, "Lag").
  */

@@ -195,7 +195,8 @@ abstract contract StandardManager is MarginValuation {
             // `MarginMath.positionValue` and `positionRequirementUp` with |balance| taken once.
             if (balance >= 0) return (int256(FixedPointMathLib.mulWad(uint256(balance), markWad)), 0, 0);
             size = uint256(-balance);
-            // Unchecked negation: `mulWadUp` reverts above 2**256 / 1e18 < 2**255.
+            // Unchecked negation: `mulWadUp` reverts when the product overflows, so its result is
+            // at most ⌈(2**256 − 1) / 1e18⌉ < 2**255.
             unchecked {
                 value = -int256(FixedPointMathLib.mulWadUp(size, markWad));
             }
