@@ -172,18 +172,25 @@ abstract contract MarginValuation {
         }
         // The series' fields are decoded where used (a shift each), not held: the legacy pipeline,
         // which compiles this file for the tests, runs out of stack slots otherwise.
-        spotWad = _spot(SeriesLib.underlyingIndexOf(seriesId), cache);
+        spotWad = _at(cache.spot, SeriesLib.underlyingIndexOf(seriesId));
+        if (spotWad == 0) spotWad = _spot(SeriesLib.underlyingIndexOf(seriesId), cache);
         // Series have 0 < strike ≤ 1e30 and the oracle never returns a zero spot, where `callPrice`
         // would give the intrinsic value and `lnMoneyness` reverts; elsewhere both have one domain.
         int256 lnMoneyness = BlackScholes.lnMoneyness(spotWad, SeriesLib.strikeOf(seriesId));
-        (volWad, addOnWad) = _markVol(
-            cache,
-            SeriesLib.underlyingIndexOf(seriesId),
-            expiry,
-            spotWad,
-            lnMoneyness,
-            isLong
-        );
+        // The common case inline: a flat underlying whose mode and vol this check has read.
+        if (_at(cache.surface.mode, SeriesLib.underlyingIndexOf(seriesId)) == 1) {
+            volWad = _at(cache.vol, SeriesLib.underlyingIndexOf(seriesId));
+        }
+        if (volWad == 0) {
+            (volWad, addOnWad) = _markVol(
+                cache,
+                SeriesLib.underlyingIndexOf(seriesId),
+                expiry,
+                spotWad,
+                lnMoneyness,
+                isLong
+            );
+        }
         markWad = _livePrice(seriesId, expiry, spotWad, volWad, lnMoneyness);
     }
 

@@ -15,20 +15,26 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// (`IMarginEngine.RiskParams`). It stays in the engine's bytecode; the engine supplies the
 /// registry.
 abstract contract StandardManager is MarginValuation {
-    /// @dev One underlying's standard-margin parameters as a check's shorts use them (`_readShortRisk`):
-    /// `a·S` for initial and maintenance, rounded up as `MarginMath.shortRequirementUp` rounds
-    /// them; `b·S` likewise, computed with the first call (a put's floor is `b·K`, so a put-only book
-    /// never computes, nor could revert on, a product the per-short formula would not; 0 = not yet:
-    /// `b` ≥ 1 % and S ≥ 1 wei make it ≥ 1); and `bIM`, `bMM`. Entries are made per underlying on
-    /// first use (`_noShortRisk`).
-    struct ShortRisk {
-        uint256 aIMSpot;
-        uint256 aMMSpot;
-        uint256 bIMSpot;
-        uint256 bMMSpot;
-        uint256 bIM;
-        uint256 bMM;
-    }
+    /// @dev 1e18 and 1e18 − 1, for the written-out `mulWadUp`s (`_position`, `_requirementsUp`, `_putFloorsUp`):
+    /// ⌈p / 1e18⌉ = ⌊(p + 1e18 − 1) / 1e18⌋, where p, a product of two factors below 2**128, is at
+    /// most 2**256 − 2**129 + 1, so the sum cannot wrap.
+    uint256 private constant WAD_ = 1e18;
+    uint256 private constant WAD_MINUS_1 = 1e18 - 1;
+
+    /// @dev One underlying's standard-margin parameters as a check's shorts use them (`_readShortRisk`),
+    /// a six-word array (a word array rather than a struct: a struct variable can only be read from
+    /// an array with a bounds check, 58 gas a short, or declared by allocating one), read and written
+    /// at the byte offsets below (past the length word): `a·S` for initial and maintenance, rounded
+    /// up as `MarginMath.shortRequirementUp` rounds them; `b·S` likewise, computed with the first
+    /// call (a put's floor is `b·K`, so a put-only book never computes, nor could revert on, a
+    /// product the per-short formula would not; 0 = not yet: `b` ≥ 1 % and S ≥ 1 wei make it ≥ 1);
+    /// `bIM` and `bMM`. Entries are made per underlying on first use (`_noShortRisk`).
+    uint256 private constant _A_IM_SPOT = 0x20;
+    uint256 private constant _A_MM_SPOT = 0x40;
+    uint256 private constant _B_IM_SPOT = 0x60;
+    uint256 private constant _B_MM_SPOT = 0x80;
+    uint256 private constant _B_IM = 0xa0;
+    uint256 private constant _B_MM = 0xc0;
 
     /// @dev The standard-margin parameters of underlying `index`.
     function _riskParamsOf(uint16 index) internal view virtual returns (IMarginEngine.RiskParams memory);
@@ -93,7 +99,7 @@ abstract contract StandardManager is MarginValuation {
     ) private view returns (IMarginEngine.MarginState memory sums) {
         (SeriesId[] memory seriesIds, int256[] memory balances) = _positionsOf(market_, account);
         uint256[] memory shorts = new uint256[](cache.spot.length);
-        ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
+        uint256[][] memory risk = _noShortRisk(cache.spot.length);
         for (uint256 i; i < seriesIds.length;) {
             SeriesId seriesId;
             int256 held;
@@ -177,13 +183,13 @@ abstract contract StandardManager is MarginValuation {
 
     /// @dev Value and requirements of one position; a short of an unsettled series also counts
     /// into `shorts` (gross short contracts by underlying index). `risk` caches each underlying's
-    /// `RiskParams` and their products with the check's spot (`ShortRisk`).
+    /// `RiskParams` and their products with the check's spot (`_readShortRisk`).
     function _position(
         SeriesId seriesId,
         int256 balance,
         PriceCache memory cache,
         uint256[] memory shorts,
-        ShortRisk[] memory risk
+        uint256[][] memory risk
     ) internal view returns (int256 value, uint256 reqIM, uint256 reqMM) {
         uint256 spotWad;
         uint256 addOnWad;
@@ -192,40 +198,102 @@ abstract contract StandardManager is MarginValuation {
             uint256 markWad;
             bool settled;
             (markWad, spotWad, settled, , addOnWad) = _mark(seriesId, cache, balance > 0);
-            // `MarginMath.positionValue` and `positionRequirementUp` with |balance| taken once.
+            // `MarginMath.positionValue` and `positionRequirementUp` with |balance| taken once, in
+            // their order, so that every revert is theirs (test/unit/engine/StandardPositionParity.t.sol).
             if (balance >= 0) return (int256(FixedPointMathLib.mulWad(uint256(balance), markWad)), 0, 0);
-            size = uint256(-balance);
-            // Unchecked negation: `mulWadUp` reverts when the product overflows, so its result is
-            // at most ⌈(2**256 − 1) / 1e18⌉ < 2**255.
-            unchecked {
-                value = -int256(FixedPointMathLib.mulWadUp(size, markWad));
+            size = _sizeOf(balance);
+            // A settled series' payoff is fixed and carried by the mark. Unchecked negations: a
+            // `mulWadUp` result is at most ⌈(2**256 − 1) / 1e18⌉ < 2**255 (it reverts above).
+            if (settled) {
+                unchecked {
+                    return (-int256(FixedPointMathLib.mulWadUp(size, markWad)), 0, 0);
+                }
             }
-            // A settled series' payoff is fixed and carried by the mark: nothing further is required.
-            if (settled) return (value, 0, 0);
+            // `_mark` checked the index against the cache's arrays, which `shorts` and `risk` match.
+            uint16 index = SeriesLib.underlyingIndexOf(seriesId);
+            uint256 gross = _at(shorts, index);
+            // The value, `mulWadUp(size, markWad)`, then `gross + size`: written out and unchecked
+            // when all three are below 2**128, where neither can overflow (about 100 gas less than
+            // the library call and the checked sum); checked otherwise.
+            if ((size | markWad | gross) >> 128 == 0) {
+                assembly ("memory-safe") {
+                    markWad := div(add(mul(size, markWad), WAD_MINUS_1), WAD_)
+                    gross := add(gross, size)
+                }
+            } else {
+                markWad = FixedPointMathLib.mulWadUp(size, markWad);
+                gross += size;
+            }
+            unchecked {
+                value = -int256(markWad);
+            }
+            _setAt(shorts, index, gross);
         }
-        // `_mark` checked the index against the cache's arrays, which `shorts` and `risk` match.
-        uint16 index = SeriesLib.underlyingIndexOf(seriesId);
-        _setAt(shorts, index, _at(shorts, index) + size);
-        // A checked read: an unchecked one returning a memory struct would allocate one each call.
-        ShortRisk memory r = risk[index];
+        uint256[] memory r = _riskOf(risk, SeriesLib.underlyingIndexOf(seriesId), spotWad);
+        (reqIM, reqMM) = _perContractUp(seriesId, spotWad, r);
+        (reqIM, reqMM) = _requirementsUp(size, reqIM, reqMM, addOnWad);
+    }
+
+    /// @dev Underlying `index`'s entry in `risk`, made at its first short (`_readShortRisk`). The read
+    /// is unchecked: the caller's index is below `risk.length`; an unset entry is a null pointer.
+    function _riskOf(uint256[][] memory risk, uint16 index, uint256 spotWad) private view returns (uint256[] memory r) {
+        assembly ("memory-safe") {
+            r := mload(add(risk, shl(5, add(index, 1))))
+        }
         if (_isUnset(r)) {
             r = _readShortRisk(index, spotWad);
             risk[index] = r;
         }
-        (reqIM, reqMM) = _requirementsUp(seriesId, size, spotWad, r);
-        // The confidence add-on (0 off the surface) on both requirements.
-        if (addOnWad != 0) {
-            uint256 addOn = FixedPointMathLib.mulWadUp(size, addOnWad);
+    }
+
+    /// @dev −`held` for a negative `held`, reverting as a checked negation does (Panic 0x11)
+    /// for −2**255; one comparison inline rather than the compiler's negation helper (45 gas a short).
+    function _sizeOf(int256 held) private pure returns (uint256 size) {
+        assembly ("memory-safe") {
+            if eq(held, shl(255, 1)) {
+                mstore(0x00, 0x4e487b71)
+                mstore(0x20, 0x11)
+                revert(0x1c, 0x24)
+            }
+            size := sub(0, held)
+        }
+    }
+
+    /// @dev A short's requirements from its per-contract ones and the confidence add-on:
+    /// `mulWadUp(size, perIM) + mulWadUp(size, addOnWad)`, and the same for `perMM`, to the wei and
+    /// with the library's revert, written out: as calls the optimizer kept each a call (about 90 gas,
+    /// against about 25 here). When every factor is below 2**128 no product can overflow, so the
+    /// common case needs no check per product; otherwise the library's checked calls run. The sums
+    /// are unchecked: each term is below 2**198 (the sums' bound in `_standardMargin`).
+    function _requirementsUp(
+        uint256 size,
+        uint256 perIM,
+        uint256 perMM,
+        uint256 addOnWad
+    ) internal pure returns (uint256 reqIM, uint256 reqMM) {
+        uint256 addOn;
+        if ((size | perIM | perMM | addOnWad) >> 128 == 0) {
+            assembly ("memory-safe") {
+                reqIM := div(add(mul(size, perIM), WAD_MINUS_1), WAD_)
+                reqMM := div(add(mul(size, perMM), WAD_MINUS_1), WAD_)
+                addOn := div(add(mul(size, addOnWad), WAD_MINUS_1), WAD_)
+            }
+        } else {
+            reqIM = FixedPointMathLib.mulWadUp(size, perIM);
+            reqMM = FixedPointMathLib.mulWadUp(size, perMM);
+            addOn = FixedPointMathLib.mulWadUp(size, addOnWad);
+        }
+        unchecked {
             reqIM += addOn;
             reqMM += addOn;
         }
     }
 
-    /// @dev `count` unset `ShortRisk` entries (null pointers, `_isUnset`): an entry is allocated by
+    /// @dev `count` unset `_readShortRisk` entries (null pointers, `_isUnset`): an entry is allocated by
     /// `_readShortRisk` at the first short on its underlying, so a check pays for the underlyings its
     /// shorts are on, not for every listed one (review rv29s P2-1: `new ShortRisk[](32)` zeroed 32
     /// six-word structs, +9,400 gas a check at 32 listed underlyings). No entry is read before it is set.
-    function _noShortRisk(uint256 count) internal pure returns (ShortRisk[] memory risk) {
+    function _noShortRisk(uint256 count) internal pure returns (uint256[][] memory risk) {
         assembly ("memory-safe") {
             risk := mload(0x40)
             mstore(risk, count)
@@ -236,7 +304,7 @@ abstract contract StandardManager is MarginValuation {
     }
 
     /// @dev Whether `r` is an entry of `_noShortRisk` not yet set.
-    function _isUnset(ShortRisk memory r) private pure returns (bool unset) {
+    function _isUnset(uint256[] memory r) private pure returns (bool unset) {
         assembly ("memory-safe") {
             unset := iszero(r)
         }
@@ -246,48 +314,97 @@ abstract contract StandardManager is MarginValuation {
     /// products per underlying per check, not per short. An unsettled short's `spotWad` (`_mark`) is
     /// always its underlying's cached spot, live or expired, so every short on the underlying shares
     /// them. (`bIMSpot`, `bMMSpot` are left 0 for the first call to fill.)
-    function _readShortRisk(uint16 index, uint256 spotWad) private view returns (ShortRisk memory r) {
+    function _readShortRisk(uint16 index, uint256 spotWad) private view returns (uint256[] memory r) {
         IMarginEngine.RiskParams memory p = _riskParamsOf(index);
-        r.bIM = p.bIM;
-        r.bMM = p.bMM;
-        r.aIMSpot = FixedPointMathLib.mulWadUp(p.aIM, spotWad);
-        r.aMMSpot = FixedPointMathLib.mulWadUp(p.aMM, spotWad);
+        (uint256 bIM, uint256 bMM) = (p.bIM, p.bMM);
+        uint256 aIMSpot = FixedPointMathLib.mulWadUp(p.aIM, spotWad);
+        uint256 aMMSpot = FixedPointMathLib.mulWadUp(p.aMM, spotWad);
+        r = new uint256[](6);
+        assembly ("memory-safe") {
+            mstore(add(r, _A_IM_SPOT), aIMSpot)
+            mstore(add(r, _A_MM_SPOT), aMMSpot)
+            mstore(add(r, _B_IM), bIM)
+            mstore(add(r, _B_MM), bMM)
+        }
     }
 
-    /// @dev The initial and maintenance requirements of a short of `size` contracts of `seriesId` at `spotWad`
-    /// from its underlying's `r` (`_readShortRisk`): `MarginMath.shortRequirementUp` at (aIM, bIM) and
-    /// at (aMM, bMM) to the wei (test/unit/engine/RiskParamsPerUnderlying.t.sol), with the
-    /// out-of-the-money amount computed once and the `a·S` and `b·S` products cached.
-    function _requirementsUp(
+    /// @dev The initial and maintenance requirements of one short contract of `seriesId` at `spotWad`
+    /// from its underlying's `r` (`_readShortRisk`), rounded up: times the size and rounded up again
+    /// (`_requirementsUp`), `MarginMath.shortRequirementUp` at (aIM, bIM) and at (aMM, bMM) to the wei
+    /// (test/unit/engine/RiskParamsPerUnderlying.t.sol), with the out-of-the-money amount computed
+    /// once and the `a·S` and `b·S` products cached.
+    function _perContractUp(
         SeriesId seriesId,
-        uint256 size,
         uint256 spotWad,
-        ShortRisk memory r
-    ) internal pure returns (uint256 reqIM, uint256 reqMM) {
+        uint256[] memory r
+    ) internal pure returns (uint256 perIM, uint256 perMM) {
         uint256 strike = SeriesLib.strikeOf(seriesId);
         uint256 otm;
         uint256 floorIM;
         uint256 floorMM;
+        // Unchecked: every subtraction below is guarded by its comparison.
         if (SeriesLib.isCallOf(seriesId)) {
-            otm = strike > spotWad ? strike - spotWad : 0;
-            floorIM = r.bIMSpot;
-            floorMM = r.bMMSpot;
+            unchecked {
+                otm = strike > spotWad ? strike - spotWad : 0;
+            }
+            assembly ("memory-safe") {
+                floorIM := mload(add(r, _B_IM_SPOT))
+                floorMM := mload(add(r, _B_MM_SPOT))
+            }
             if (floorIM == 0) {
-                floorIM = FixedPointMathLib.mulWadUp(r.bIM, spotWad);
-                floorMM = FixedPointMathLib.mulWadUp(r.bMM, spotWad);
-                (r.bIMSpot, r.bMMSpot) = (floorIM, floorMM);
+                (uint256 bIM, uint256 bMM) = _bOf(r);
+                floorIM = FixedPointMathLib.mulWadUp(bIM, spotWad);
+                floorMM = FixedPointMathLib.mulWadUp(bMM, spotWad);
+                assembly ("memory-safe") {
+                    mstore(add(r, _B_IM_SPOT), floorIM)
+                    mstore(add(r, _B_MM_SPOT), floorMM)
+                }
             }
         } else {
-            otm = spotWad > strike ? spotWad - strike : 0;
-            floorIM = FixedPointMathLib.mulWadUp(r.bIM, strike);
-            floorMM = FixedPointMathLib.mulWadUp(r.bMM, strike);
+            unchecked {
+                otm = spotWad > strike ? spotWad - strike : 0;
+            }
+            (floorIM, floorMM) = _putFloorsUp(r, strike);
         }
         // `MarginMath.shortRequirementUp`'s last lines: max(a·S − OTM, 0), at least the floor. Written
         // out, not shared: as a MarginMath function the optimizer kept it a call (~91 gas each, two a
         // short: +6,000 gas at 128 positions, measured with scripts/trace-lines.ts).
-        uint256 first = r.aIMSpot > otm ? r.aIMSpot - otm : 0;
-        reqIM = FixedPointMathLib.mulWadUp(size, first > floorIM ? first : floorIM);
-        first = r.aMMSpot > otm ? r.aMMSpot - otm : 0;
-        reqMM = FixedPointMathLib.mulWadUp(size, first > floorMM ? first : floorMM);
+        unchecked {
+            uint256 aS;
+            assembly ("memory-safe") {
+                aS := mload(add(r, _A_IM_SPOT))
+            }
+            uint256 first = aS > otm ? aS - otm : 0;
+            perIM = first > floorIM ? first : floorIM;
+            assembly ("memory-safe") {
+                aS := mload(add(r, _A_MM_SPOT))
+            }
+            first = aS > otm ? aS - otm : 0;
+            perMM = first > floorMM ? first : floorMM;
+        }
+    }
+
+    /// @dev A put's floors per contract, `mulWadUp(bIM, strike)` and `mulWadUp(bMM, strike)`, written
+    /// out: a strike is below 2**128 (`SeriesLib.strikeOf`), so with b below 2**128 (`_checkParams`
+    /// keeps it ≤ 0.5e18) no product can overflow; the library's checked calls otherwise.
+    function _putFloorsUp(uint256[] memory r, uint256 strike) private pure returns (uint256 floorIM, uint256 floorMM) {
+        (uint256 bIM, uint256 bMM) = _bOf(r);
+        if ((bIM | bMM) >> 128 == 0) {
+            assembly ("memory-safe") {
+                floorIM := div(add(mul(bIM, strike), WAD_MINUS_1), WAD_)
+                floorMM := div(add(mul(bMM, strike), WAD_MINUS_1), WAD_)
+            }
+        } else {
+            floorIM = FixedPointMathLib.mulWadUp(bIM, strike);
+            floorMM = FixedPointMathLib.mulWadUp(bMM, strike);
+        }
+    }
+
+    /// @dev The `bIM` and `bMM` of entry `r` (`_readShortRisk`).
+    function _bOf(uint256[] memory r) private pure returns (uint256 bIM, uint256 bMM) {
+        assembly ("memory-safe") {
+            bIM := mload(add(r, _B_IM))
+            bMM := mload(add(r, _B_MM))
+        }
     }
 }

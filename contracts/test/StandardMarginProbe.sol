@@ -19,7 +19,8 @@ contract StandardMarginProbe is MarginEngine {
     /// @param callPriceLn `BlackScholes.callPriceLn`, from that ln(S/K).
     /// @param markOf The whole mark of the series (`_markOf`, the prices cached).
     /// @param position The whole position: mark, value, requirements (`_position`).
-    /// @param requirements A short's requirement arithmetic alone (`StandardManager._requirementsUp`:
+    /// @param requirements A short's requirement arithmetic alone (`StandardManager._perContractUp`, then
+    /// `_requirementsUp`:
     /// both requirements from the underlying's cached products; 0 for a long).
     /// @param callPriceAt `BlackScholes.callPriceAt` from that ln(S/K) and the vol term: what one
     /// scenario cell of the portfolio check prices (`PortfolioMath._change`), whose deployed copy is
@@ -40,7 +41,7 @@ contract StandardMarginProbe is MarginEngine {
     function pieces(SeriesId seriesId, int256 balance) external view returns (Pieces memory g, uint256 sink) {
         PriceCache memory cache = _newCache();
         uint256[] memory shorts = new uint256[](cache.spot.length);
-        ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
+        uint256[][] memory risk = _noShortRisk(cache.spot.length);
         // Warm the cache: spot, vol and the surface mode of the underlying.
         _markOf(seriesId, cache, balance > 0);
         uint16 index = SeriesLib.underlyingIndexOf(seriesId);
@@ -61,13 +62,14 @@ contract StandardMarginProbe is MarginEngine {
         (int256 value, uint256 reqIM, uint256 reqMM) = _position(seriesId, balance, cache, shorts, risk);
         g.position = start - gasleft();
         sink ^= uint256(value) ^ reqIM ^ reqMM;
-        // The engine's own requirement arithmetic for a short, with its underlying's `ShortRisk`
+        // The engine's own requirement arithmetic for a short, with its underlying's risk
         // entry as `_position` left it (products cached: every short after the first pays this).
         if (balance < 0) {
-            ShortRisk memory r = risk[index];
+            uint256[] memory r = risk[index];
             uint256 size = uint256(-balance);
             start = gasleft();
-            (reqIM, reqMM) = _requirementsUp(seriesId, size, spot, r);
+            (uint256 perIM, uint256 perMM) = _perContractUp(seriesId, spot, r);
+            (reqIM, reqMM) = _requirementsUp(size, perIM, perMM, 0);
             g.requirements = start - gasleft();
             sink ^= reqIM ^ reqMM;
         }

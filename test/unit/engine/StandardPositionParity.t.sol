@@ -72,7 +72,7 @@ contract PositionParityHarness is StandardManager {
     ) external view returns (int256[] memory values, uint256[] memory im, uint256[] memory mm, uint256[] memory q) {
         PriceCache memory cache = _newCache();
         q = new uint256[](cache.spot.length);
-        ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
+        uint256[][] memory risk = _noShortRisk(cache.spot.length);
         (values, im, mm) = (new int256[](ids.length), new uint256[](ids.length), new uint256[](ids.length));
         for (uint256 i; i < ids.length; ++i) {
             (values[i], im[i], mm[i]) = _position(ids[i], balances[i], cache, q, risk);
@@ -86,7 +86,7 @@ contract PositionParityHarness is StandardManager {
     ) external view returns (int256[] memory values, uint256[] memory im, uint256[] memory mm, uint256[] memory q) {
         PriceCache memory cache = _newCache();
         q = new uint256[](cache.spot.length);
-        ShortRisk[] memory risk = _noShortRisk(cache.spot.length);
+        ShortRisk[] memory risk = _refNoShortRisk(cache.spot.length);
         (values, im, mm) = (new int256[](ids.length), new uint256[](ids.length), new uint256[](ids.length));
         for (uint256 i; i < ids.length; ++i) {
             (values[i], im[i], mm[i]) = _refPosition(ids[i], balances[i], cache, q, risk);
@@ -94,6 +94,16 @@ contract PositionParityHarness is StandardManager {
     }
 
     // ------------------------------------------------ ab5785e's StandardManager, renamed
+
+    /// @dev The parent's per-underlying entry (since a word array in `StandardManager`).
+    struct ShortRisk {
+        uint256 aIMSpot;
+        uint256 aMMSpot;
+        uint256 bIMSpot;
+        uint256 bMMSpot;
+        uint256 bIM;
+        uint256 bMM;
+    }
 
     function _refPosition(
         SeriesId seriesId,
@@ -123,6 +133,15 @@ contract PositionParityHarness is StandardManager {
             uint256 addOn = MarginMath.positionRequirementUp(balance, addOnWad);
             reqIM += addOn;
             reqMM += addOn;
+        }
+    }
+
+    function _refNoShortRisk(uint256 count) private pure returns (ShortRisk[] memory risk) {
+        assembly ("memory-safe") {
+            risk := mload(0x40)
+            mstore(risk, count)
+            calldatacopy(add(risk, 0x20), calldatasize(), shl(5, count))
+            mstore(0x40, add(add(risk, 0x20), shl(5, count)))
         }
     }
 
