@@ -362,6 +362,49 @@ contract StandardPositionParityTest is PledgeFixture {
         assertTrue(_assertSame(ids, balances), "a realistic short book reverted");
     }
 
+    /// @dev Sizes, gross shorts and marks on both sides of 2**128, where `_position` switches
+    /// between its written-out arithmetic and the library's checked calls (issue 19, session 24):
+    /// shorts around 2**127 and 2**128 whose gross crosses 2**128 within a book, expired unsettled
+    /// series marked at an intrinsic value on either side of 2**128, live series at ordinary prices.
+    function testFuzz_writtenOutArithmeticBoundaries(uint256 seed) public {
+        vm.warp(block.timestamp + 40 days);
+        uint256 r = _word(seed, 7);
+        uint256[4] memory spots = [uint256(2_500e18), (uint256(1) << 128) - 1e18, (uint256(1) << 128) + 3e18, 1 << 200];
+        vm.mockCall(address(oracle), abi.encodeCall(oracle.spot, (address(weth))), abi.encode(spots[r % 4]));
+        vm.mockCall(address(oracle), abi.encodeCall(oracle.spot, (address(wbtc))), abi.encode(50_000e18));
+        vm.mockCall(address(oracle), abi.encodeCall(oracle.vol, (address(weth))), abi.encode(0.8e18));
+        vm.mockCall(address(oracle), abi.encodeCall(oracle.vol, (address(wbtc))), abi.encode(0.6e18));
+        _mockSurface(seed);
+        uint256 n = 1 + ((r >> 8) % 6);
+        SeriesId[] memory ids = new SeriesId[](n);
+        int256[] memory balances = new int256[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 w = _word(seed, 400 + i);
+            uint256 near = w % 3 == 0 ? uint256(1) << 127 : uint256(1) << 128;
+            // Within a few contracts of 2**127 or 2**128 (either side), or an ordinary size.
+            uint256 size = (w >> 2) % 4 == 0 ? 1 + ((w >> 8) % 1_000e18) : near - 4 + ((w >> 8) % 9);
+            balances[i] = -int256(size);
+            bool expired = (w >> 100) % 3 == 0;
+            ids[i] = SeriesLib.id(
+                SeriesLib.Series(
+                    (w >> 101) % 4 == 0 ? btcIndex : ethIndex,
+                    expired
+                        ? uint40(block.timestamp - 1 - ((w >> 110) % 10 days))
+                        : uint40(block.timestamp + 1 days + ((w >> 110) % 300 days)),
+                    (w >> 102) & 1 == 1,
+                    uint128(1_000e18 + ((w >> 140) % 80_000e18))
+                )
+            );
+            address asset = (w >> 101) % 4 == 0 ? address(wbtc) : address(weth);
+            vm.mockCall(
+                address(oracle),
+                abi.encodeCall(oracle.settlementPrice, (asset, SeriesLib.expiryOf(ids[i]))),
+                abi.encode(uint256(0), false)
+            );
+        }
+        _assertSame(ids, balances);
+    }
+
     /// @dev A series on an index past the registry (count + 1, and beyond): `_mark`'s one index
     /// check is all that keeps the cache's unchecked reads (`_at`, `_setAt`) inside their arrays.
     /// Off by one (`>`), index count + 1 would read the next array's length word as its spot and
