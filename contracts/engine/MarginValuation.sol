@@ -248,7 +248,8 @@ abstract contract MarginValuation {
         int256 lnMoneyness,
         bool isLong
     ) private view returns (uint256 volWad, uint256 addOnWad) {
-        // The common case inline: a flat underlying whose mode and vol this check has read.
+        // `_mark` takes a flat underlying whose mode and vol this check has read inline: here are
+        // the first read of either, and the surface.
         uint256 mode = _at(cache.surface.mode, index);
         if (mode == 0) mode = _readSurfaceMode(index, cache);
         if (mode == 1) {

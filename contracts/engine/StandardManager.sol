@@ -56,9 +56,10 @@ abstract contract StandardManager is MarginValuation {
     /// reverting (`_collateralPrice` counts an unpriceable asset 0), so a caller starving one of gas
     /// must still have gas for every position after it (63/64 rule; review rv36 P2-1). The
     /// positions' terms are summed unchecked apart from the state, then added to it once, checked
-    /// (about 60 gas a term): a value is the result of a `mulWad`/`mulWadUp` call, which reverts
-    /// when the product overflows, so it is at most ⌈(2**256 − 1) / 1e18⌉ < 2**197; a requirement
-    /// is two of them (the confidence add-on), below 2**198; a book holds at most 128 positions
+    /// (about 60 gas a term): a value is a `mulWad`/`mulWadUp` result (the library's, which reverts
+    /// when the product overflows, or written out for factors below 2**128), so it is at most
+    /// ⌈(2**256 − 1) / 1e18⌉ < 2**197; a requirement is two of them (the confidence add-on), below
+    /// 2**198; a book holds at most 128 positions
     /// (`MarginEngine.MAX_CROSS_POSITIONS`, the market's book size), and even a market returning
     /// more could not return 2**36 (copying its return data into memory costs quadratic gas), so
     /// every sum stays below 2**234. Nor does summing apart drop a reachable revert: the collateral
@@ -237,8 +238,9 @@ abstract contract StandardManager is MarginValuation {
     /// @dev Underlying `index`'s entry in `risk`, made at its first short (`_readShortRisk`). The read
     /// is unchecked: the caller's index is below `risk.length`; an unset entry is a null pointer.
     function _riskOf(uint256[][] memory risk, uint16 index, uint256 spotWad) private view returns (uint256[] memory r) {
+        // Masked: a narrowing conversion leaves dirty high bits in the legacy pipeline (review rv37 P2-1).
         assembly ("memory-safe") {
-            r := mload(add(risk, shl(5, add(index, 1))))
+            r := mload(add(risk, shl(5, add(and(index, 0xffff), 1))))
         }
         if (_isUnset(r)) {
             r = _readShortRisk(index, spotWad);
@@ -264,7 +266,8 @@ abstract contract StandardManager is MarginValuation {
     /// with the library's revert, written out: as calls the optimizer kept each a call (about 90 gas,
     /// against about 25 here). When every factor is below 2**128 no product can overflow, so the
     /// common case needs no check per product; otherwise the library's checked calls run. The sums
-    /// are unchecked: each term is below 2**198 (the sums' bound in `_standardMargin`).
+    /// are unchecked: each term is below 2**197, so each sum is below 2**198 (the sums' bound in
+    /// `_standardMargin`).
     function _requirementsUp(
         uint256 size,
         uint256 perIM,
@@ -313,7 +316,7 @@ abstract contract StandardManager is MarginValuation {
     /// @dev Underlying `index`'s entry, made at the first short met on it: one storage read and two
     /// products per underlying per check, not per short. An unsettled short's `spotWad` (`_mark`) is
     /// always its underlying's cached spot, live or expired, so every short on the underlying shares
-    /// them. (`bIMSpot`, `bMMSpot` are left 0 for the first call to fill.)
+    /// them. (`b·S`, at `_B_IM_SPOT` and `_B_MM_SPOT`, is left 0 for the first call to fill.)
     function _readShortRisk(uint16 index, uint256 spotWad) private view returns (uint256[] memory r) {
         IMarginEngine.RiskParams memory p = _riskParamsOf(index);
         (uint256 bIM, uint256 bMM) = (p.bIM, p.bMM);
@@ -332,7 +335,8 @@ abstract contract StandardManager is MarginValuation {
     /// from its underlying's `r` (`_readShortRisk`), rounded up: times the size and rounded up again
     /// (`_requirementsUp`), `MarginMath.shortRequirementUp` at (aIM, bIM) and at (aMM, bMM) to the wei
     /// (test/unit/engine/RiskParamsPerUnderlying.t.sol), with the out-of-the-money amount computed
-    /// once and the `a·S` and `b·S` products cached.
+    /// once and the `a·S` and `b·S` products cached. `r` must be a set entry (`_riskOf`): a null one
+    /// would have the call's first `b·S` written at 0x60 and 0x80 (review rv37 P3-3).
     function _perContractUp(
         SeriesId seriesId,
         uint256 spotWad,
@@ -385,18 +389,13 @@ abstract contract StandardManager is MarginValuation {
     }
 
     /// @dev A put's floors per contract, `mulWadUp(bIM, strike)` and `mulWadUp(bMM, strike)`, written
-    /// out: a strike is below 2**128 (`SeriesLib.strikeOf`), so with b below 2**128 (`_checkParams`
-    /// keeps it ≤ 0.5e18) no product can overflow; the library's checked calls otherwise.
+    /// out: b is a `RiskParams` field, below 2**64 (`_readShortRisk` copies it), and a strike is below
+    /// 2**128 (`SeriesLib.strikeOf`), so no product can overflow and the sum cannot wrap.
     function _putFloorsUp(uint256[] memory r, uint256 strike) private pure returns (uint256 floorIM, uint256 floorMM) {
         (uint256 bIM, uint256 bMM) = _bOf(r);
-        if ((bIM | bMM) >> 128 == 0) {
-            assembly ("memory-safe") {
-                floorIM := div(add(mul(bIM, strike), WAD_MINUS_1), WAD_)
-                floorMM := div(add(mul(bMM, strike), WAD_MINUS_1), WAD_)
-            }
-        } else {
-            floorIM = FixedPointMathLib.mulWadUp(bIM, strike);
-            floorMM = FixedPointMathLib.mulWadUp(bMM, strike);
+        assembly ("memory-safe") {
+            floorIM := div(add(mul(bIM, strike), WAD_MINUS_1), WAD_)
+            floorMM := div(add(mul(bMM, strike), WAD_MINUS_1), WAD_)
         }
     }
 

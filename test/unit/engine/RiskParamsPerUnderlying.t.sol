@@ -102,7 +102,7 @@ contract RiskParamsPerUnderlyingTest is PledgeFixture {
     }
 
     /// @dev The check computes `a·S` once per underlying and a call's `b·S` once per underlying
-    /// (`StandardManager.ShortRisk`): at any spot, on either side of every strike, and with the
+    /// (`StandardManager._readShortRisk`): at any spot, on either side of every strike, and with the
     /// first expiry past but not settled (its shorts then priced at spot by `_expiredMark`), the
     /// requirements must still be `MarginMath.shortRequirementUp`'s per short, to the wei.
     function testFuzz_requirementsAtAnySpotAndExpiredUnsettled(
