@@ -219,26 +219,42 @@ contract PositionParityHarness is StandardManager {
     }
 }
 
+/// @dev What the parity suites share (this file's and `StandardPositionParityEdges.t.sol`): the
+/// harness, a surface oracle the runs set, and the comparison of the current step with the parent.
+abstract contract PositionParityTestBase is PledgeFixture {
+    PositionParityHarness internal harness;
+    FixedSurfaceOracle internal surface;
+
+    function setUp() public virtual override {
+        super.setUp();
+        harness = new PositionParityHarness(engine, vault, oracle);
+        surface = new FixedSurfaceOracle();
+    }
+
+    function _word(uint256 seed, uint256 salt) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed, salt)));
+    }
+
+    /// @dev Asserts that the current step and the parent return the same bytes (results or revert
+    /// data) for the book, and returns whether they did not revert.
+    function _assertSame(SeriesId[] memory ids, int256[] memory balances) internal view returns (bool ok) {
+        bytes memory out;
+        bytes memory want;
+        (ok, out) = address(harness).staticcall(abi.encodeCall(harness.current, (ids, balances)));
+        bool wantOk;
+        (wantOk, want) = address(harness).staticcall(abi.encodeCall(harness.parent, (ids, balances)));
+        assertEq(ok, wantOk, "reverts where the parent did not, or not where it did");
+        assertEq(out, want, "results or revert data differ from the parent's");
+    }
+}
+
 /// @title The standard check's per-position step against the code it replaced (review rv32)
 /// @notice 7e29465 rewrote `StandardManager._position` (|balance| taken once, Solady's mulWad /
 /// mulWadUp called directly, unchecked reads of the shorts and risk arrays). Over fuzzed books —
 /// balances of both signs up to ±(2^98 − 1) and to the ends of int256, strikes, live, expired and
 /// settled series, spots, vols, surface add-ons — the new step must return what the old one did,
 /// to the wei, and revert exactly where it did, with the same data.
-contract StandardPositionParityTest is PledgeFixture {
-    PositionParityHarness internal harness;
-    FixedSurfaceOracle internal surface;
-
-    function setUp() public override {
-        super.setUp();
-        harness = new PositionParityHarness(engine, vault, oracle);
-        surface = new FixedSurfaceOracle();
-    }
-
-    function _word(uint256 seed, uint256 salt) private pure returns (uint256) {
-        return uint256(keccak256(abi.encode(seed, salt)));
-    }
-
+contract StandardPositionParityTest is PositionParityTestBase {
     /// @dev A balance: zero, small, up to ±(2^98 − 1), or anywhere in int256 (its ends included).
     function _balance(uint256 r) private pure returns (int256 b) {
         uint256 kind = r % 8;
@@ -309,16 +325,6 @@ contract StandardPositionParityTest is PledgeFixture {
             ids[i] = _series(_word(seed, 100 + i));
             balances[i] = _balance(_word(seed, 200 + i));
         }
-    }
-
-    function _assertSame(SeriesId[] memory ids, int256[] memory balances) private view returns (bool ok) {
-        bytes memory out;
-        bytes memory want;
-        (ok, out) = address(harness).staticcall(abi.encodeCall(harness.current, (ids, balances)));
-        bool wantOk;
-        (wantOk, want) = address(harness).staticcall(abi.encodeCall(harness.parent, (ids, balances)));
-        assertEq(ok, wantOk, "reverts where the parent did not, or not where it did");
-        assertEq(out, want, "results or revert data differ from the parent's");
     }
 
     function testFuzz_positionsMatchTheParent(uint256 seed) public {

@@ -5,8 +5,7 @@ import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
-import {PositionParityHarness, FixedSurfaceOracle} from "./StandardPositionParity.t.sol";
+import {PositionParityTestBase} from "./StandardPositionParity.t.sol";
 
 /// @dev Review rv37: the fast/slow split of `_position` and `_requirementsUp` at the 2**128
 /// boundary, against the frozen parent, with magnitudes drawn log-uniformly (so sizes, gross sums,
@@ -15,20 +14,7 @@ import {PositionParityHarness, FixedSurfaceOracle} from "./StandardPositionParit
 /// `_requirementsUp`'s, fails a test here (the pre-existing parity fuzz catches only `size` in
 /// `_requirementsUp`). `test_dirtyHighBitsId` fails on the change as reviewed (legacy pipeline:
 /// `_riskOf` uses its `uint16 index` unmasked) and passes with `and(index, 0xffff)`.
-contract StandardPositionParityEdgesTest is PledgeFixture {
-    PositionParityHarness internal harness;
-    FixedSurfaceOracle internal surface;
-
-    function setUp() public override {
-        super.setUp();
-        harness = new PositionParityHarness(engine, vault, oracle);
-        surface = new FixedSurfaceOracle();
-    }
-
-    function _word(uint256 seed, uint256 salt) private pure returns (uint256) {
-        return uint256(keccak256(abi.encode(seed, salt)));
-    }
-
+contract StandardPositionParityEdgesTest is PositionParityTestBase {
     /// @dev Log-uniform in [0, 2**256), with the 2**128 neighbourhood over-weighted.
     function _log(uint256 r) private pure returns (uint256) {
         uint256 k = r % 16;
@@ -105,16 +91,6 @@ contract StandardPositionParityEdgesTest is PledgeFixture {
         );
     }
 
-    function _assertSame(SeriesId[] memory ids, int256[] memory balances) private returns (bool ok) {
-        bytes memory out;
-        bytes memory want;
-        (ok, out) = address(harness).staticcall(abi.encodeCall(harness.current, (ids, balances)));
-        bool wantOk;
-        (wantOk, want) = address(harness).staticcall(abi.encodeCall(harness.parent, (ids, balances)));
-        assertEq(ok, wantOk, "reverts where the parent did not, or not where it did");
-        assertEq(out, want, "results or revert data differ from the parent's");
-    }
-
     function testFuzz_logMagnitudesMatchTheParent(uint256 seed) public {
         vm.warp(block.timestamp + 40 days);
         _mock(seed);
@@ -182,17 +158,22 @@ contract StandardPositionParityEdgesTest is PledgeFixture {
         assertTrue(_assertSame(ids, balances), "reverted");
     }
 
-    /// @dev An expired unsettled series at a spot of 2**180: mark and per-contract requirement above
-    /// 2**128 (`_position`'s and `_requirementsUp`'s slow paths), no revert.
-    function test_hugeExpiredMark() public {
+    /// @dev A WETH expiry a day past, its settlement price not posted, with WETH's spot at `spotWad`.
+    function _expiredUnsettledAtSpot(uint256 spotWad) private returns (uint40 expiry) {
         vm.warp(block.timestamp + 40 days);
-        vm.mockCall(address(oracle), abi.encodeCall(oracle.spot, (address(weth))), abi.encode(uint256(1) << 180));
-        uint40 expiry = uint40(block.timestamp - 1 days);
+        vm.mockCall(address(oracle), abi.encodeCall(oracle.spot, (address(weth))), abi.encode(spotWad));
+        expiry = uint40(block.timestamp - 1 days);
         vm.mockCall(
             address(oracle),
             abi.encodeCall(oracle.settlementPrice, (address(weth), expiry)),
             abi.encode(0, false)
         );
+    }
+
+    /// @dev An expired unsettled series at a spot of 2**180: mark and per-contract requirement above
+    /// 2**128 (`_position`'s and `_requirementsUp`'s slow paths), no revert.
+    function test_hugeExpiredMark() public {
+        uint40 expiry = _expiredUnsettledAtSpot(uint256(1) << 180);
         SeriesId[] memory ids = new SeriesId[](2);
         int256[] memory balances = new int256[](2);
         ids[0] = SeriesLib.id(SeriesLib.Series(ethIndex, expiry, true, 3_000e18));
@@ -205,14 +186,7 @@ contract StandardPositionParityEdgesTest is PledgeFixture {
     /// 2**107: the value's product passes 2**256 (the parent's `mulWadUp` reverts) while every
     /// requirement product stays below it, so only `_position`'s mark bound keeps the revert.
     function test_markAbove2pow128Overflows() public {
-        vm.warp(block.timestamp + 40 days);
-        vm.mockCall(address(oracle), abi.encodeCall(oracle.spot, (address(weth))), abi.encode(uint256(1) << 150));
-        uint40 expiry = uint40(block.timestamp - 1 days);
-        vm.mockCall(
-            address(oracle),
-            abi.encodeCall(oracle.settlementPrice, (address(weth), expiry)),
-            abi.encode(0, false)
-        );
+        uint40 expiry = _expiredUnsettledAtSpot(uint256(1) << 150);
         SeriesId[] memory ids = new SeriesId[](1);
         int256[] memory balances = new int256[](1);
         ids[0] = SeriesLib.id(SeriesLib.Series(ethIndex, expiry, true, 1));
