@@ -252,10 +252,7 @@ abstract contract MarginValuation {
         // the first read of either, and the surface.
         uint256 mode = _at(cache.surface.mode, index);
         if (mode == 0) mode = _readSurfaceMode(index, cache);
-        if (mode == 1) {
-            volWad = _at(cache.vol, index);
-            return (volWad != 0 ? volWad : _flatVol(index, cache), 0);
-        }
+        if (mode == 1) return (_flatVol(index, cache), 0);
         uint256 confidenceWad;
         (volWad, confidenceWad) = _surfaceVol(cache, index, expiry, lnMoneyness, isLong);
         uint256 perSpot = FixedPointMathLib.mulWadUp(spotWad, cache.surface.addOnWad[index]);
