@@ -28,16 +28,12 @@ const compilers = [
 // (docs/performance.md): 4,000 runs leave 2,188 B, 5,000 would leave 1,933 B. bench/gas.json's cash
 // rows still meet the issue's targets at this setting.
 // MarginEngine and PortfolioManager compile through the IR pipeline (issue 17 part 2): the vol
-// surface's marks and margin did not fit their 2 KB of EIP-170 headroom with the legacy one. The
-// engine at 50 runs, its portfolio manager (the scenario loops) at 1,500 (below): with the smile evaluated
-// in the engine and a per-check surface cache (docs/vol-surface.md, "Cost") the engine was 22,596 B
-// at 200 runs (1,980 B of headroom) and the manager about 23,000 B at 10,000. Measured against
-// 200 / 10,000 (bench/gas.json): the standard check +1.0 % at 16 positions, +1.7 % at 128; the
-// PORTFOLIO check +1.3 % at 16, +1.4 % at 48 (the put-wing skew included). Lowering the engine
+// surface's marks and margin did not fit their 2 KB of EIP-170 headroom with the legacy one. Both at
+// 50 runs: the engine deploys the manager in its constructor, so one job builds both. Lowering it
 // further to 1 run saves 15 B; raising it to 1,000 runs saved only 1.4 % of a standard check and cost
-// 1,727 B (issue 19), so it stays at 50. The portfolio manager went to 1,500 runs when the shared mark
-// moved onto the stack for the standard check (issue 19): at 2,000 it had 2,028 B of headroom, 20 B
-// short. Sizes in bench/size.json.
+// the engine 1,727 B (issue 19), so it stays at 50. Until session 25 the manager's own job ran at
+// 1,500 runs; that artifact was never deployed, and the size test measured it instead of the
+// deployed manager (docs/performance.md). Sizes in bench/size.json.
 const engineSettings = {
   ...solc,
   settings: { evmVersion: "prague", viaIR: true, optimizer: { enabled: true, runs: 50 } },
@@ -50,10 +46,10 @@ const overrides = {
   "contracts/engine/MarginEngine.sol": engineSettings,
   // The per-piece gas probe of the standard check (scripts/trace-margin.ts) is an engine: same settings.
   "contracts/test/StandardMarginProbe.sol": engineSettings,
-  "contracts/engine/PortfolioManager.sol": {
-    ...solc,
-    settings: { evmVersion: "prague", viaIR: true, optimizer: { enabled: true, runs: 1_500 } },
-  },
+  // The engine deploys its manager (`new PortfolioManager`), so the deployed manager is the engine
+  // job's copy: its own job gets the same settings, and its artifact (which the size test and
+  // bench/size.json read) is that code (test/integration/size.test.ts checks it is).
+  "contracts/engine/PortfolioManager.sol": engineSettings,
 };
 
 /** The chain id of the local OP-stack profile: not 31337, so its journal and address book stay apart. */

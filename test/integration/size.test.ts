@@ -16,6 +16,26 @@ describe("contract sizes (EIP-170)", () => {
     );
   });
 
+  it("measures the portfolio manager the engine deploys, not a copy built otherwise", async () => {
+    // The engine's constructor runs `new PortfolioManager`, so the deployed manager is the code the
+    // engine's compilation embeds. The manager's own artifact, which the size check above reads,
+    // must be that code: its runtime (immutables still zero) appears inside the engine's creation
+    // code. Until session 25 the manager's own job ran at other optimizer settings, and the size
+    // check measured a manager that was never deployed.
+    const artifact = async (file: string) =>
+      JSON.parse(await readFile(new URL(`../../artifacts/contracts/engine/${file}`, import.meta.url), "utf8")) as {
+        bytecode: string;
+        deployedBytecode: string;
+      };
+    const engine = await artifact("MarginEngine.sol/MarginEngine.json");
+    const manager = await artifact("PortfolioManager.sol/PortfolioManager.json");
+    assert.ok(manager.deployedBytecode.length > 2, "no PortfolioManager artifact: run `npx hardhat build`");
+    assert.ok(
+      engine.bytecode.includes(manager.deployedBytecode.slice(2)),
+      "the PortfolioManager artifact is not the manager the engine deploys: give its job the engine's settings",
+    );
+  });
+
   it("keeps the engine's creation code, which embeds the portfolio manager's, under EIP-3860", async () => {
     // The engine deploys its PortfolioManager in its constructor, so the manager's whole creation
     // code sits in the engine's: growing the manager grows a limit no runtime-size check sees.
