@@ -131,10 +131,10 @@ library BlackScholes {
         bool live = s27 != 0 && spotWad != 0 && strikeWad != 0;
         int256 y1;
         int256 y2;
-        // As `_ys`, with ln(S/K) supplied; one call of `_callFromYs` (each call is a copy of the CDF
+        // As `_ys`, with ln(S/K) supplied; one call of `callFromYs` (each call is a copy of the CDF
         // once inlined).
         if (live) (y1, y2) = _ysFromParts(lnMoneynessWad, s27);
-        return _callFromYs(spotWad, strikeWad, y1, y2, live);
+        return callFromYs(spotWad, strikeWad, y1, y2, live);
     }
 
     /// @notice Price of a put, by put–call parity (exact in integers: P = C − S + K).
@@ -247,23 +247,23 @@ library BlackScholes {
         bool live = volTerm27 != 0 && spotWad != 0 && strikeWad != 0;
         int256 y1;
         int256 y2;
-        // One call site of `_callFromYs`, which carries the CDF (smaller where it is inlined).
+        // One call site of `callFromYs`, which carries the CDF (smaller where it is inlined).
         if (live) (y1, y2) = _ysFromParts(lnMoneynessWad, volTerm27);
-        return _callFromYs(spotWad, strikeWad, y1, y2, live);
+        return callFromYs(spotWad, strikeWad, y1, y2, live);
     }
 
-    // ---------------------------------------------------------------------------------------------
-    // Internals
-    // ---------------------------------------------------------------------------------------------
-
-    /// @dev The call price from y1 = d1/√2 and y2 = d2/√2; the intrinsic value when not `live`.
-    function _callFromYs(
+    /// @notice The call price from y1 = d1/√2 and y2 = d2/√2 (as `callPriceAt` makes them from
+    /// ln(S/K) and σ√(2T)); the intrinsic value when not `live`. No guard: for a caller that has
+    /// enforced `callPriceAt`'s bounds itself (spot < 2**120, strike < 2**119, and, when `live`,
+    /// non-zero spot and strike and ys from |ln(S/K)| < 2**100 and 0 < σ√(2T) < 2**123), such as
+    /// the portfolio grid's cells, which check the one bound that varies by cell.
+    function callFromYs(
         uint256 spotWad,
         uint256 strikeWad,
         int256 y1,
         int256 y2,
         bool live
-    ) private pure returns (uint256 price) {
+    ) internal pure returns (uint256 price) {
         /// @solidity memory-safe-assembly
         assembly {
             // Start from the intrinsic value max(S − K, 0), the lower clamp.
@@ -283,6 +283,10 @@ library BlackScholes {
             }
         }
     }
+
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------
 
     /// @dev y1 = d1/√2 and y2 = d2/√2 in WAD; `live` is false when σ²·T rounds to 0 (expiry, zero
     /// vol) or spot or strike is 0, where the option is worth its intrinsic value.

@@ -68,7 +68,7 @@ library PortfolioMath {
 
     /// @notice Adds `tokens` native units of the underlying itself (collateral) to the grid.
     /// @param tokens Below 2**128 (the vault's deposit cap bounds every balance): the scenario sums
-    /// rely on it (`_addVolColumn`).
+    /// rely on it (`_addCells`).
     function addCollateral(Grid memory grid, uint256 tokens, uint8 decimals) internal pure {
         int256 valueNow = int256(MarginMath.tokenValueDown(tokens, decimals, grid.spotWad));
         uint256 vols = grid.volShocksWad.length;
@@ -92,7 +92,7 @@ library PortfolioMath {
     /// one whose settlement price is not posted yet is worth its intrinsic value at the shocked spot
     /// (positions with a posted price carry no risk and are never added).
     /// @param balance The signed position, |balance| < 2**127: the market keeps it below 2**98, and
-    /// the cells' unchecked arithmetic (`_change`, `_addVolColumn`) relies on it.
+    /// the cells' unchecked arithmetic (`_addCells`) relies on it.
     function addPosition(
         Grid memory grid,
         SeriesId seriesId,
@@ -220,58 +220,104 @@ library PortfolioMath {
         unshocked = volShock == WAD && vol == volWad;
     }
 
-    /// @dev Reprices a live position at every spot shock for vol shock `j` (σ√(2T) = `volTerm`).
-    /// The hot loop of the portfolio check (positions × scenarios), so its bookkeeping is in
-    /// assembly: indices are below the arrays' lengths by construction, and a scenario's pnl
-    /// is a sum of at most 48 positions' changes, each below 2**197 in magnitude (|balance| <
-    /// 2**127, prices < 2**120 WAD; a value now is at most 2**256 / 1e18), and a collateral
-    /// balance's, below 2**248 (tokens < 2**128, `addCollateral`; a shocked spot < 2**120, which
-    /// `callPriceAt` has accepted): below 2**249 in all, so the addition cannot overflow
-    /// (review rv31 P3-1).
+    /// @dev Reprices a live position at every spot shock for vol shock `j` (σ√(2T) = `volTerm`),
+    /// skipping the unshocked scenario, which changes nothing.
     function _addVolColumn(Grid memory grid, Leg memory leg, uint256 j, uint256 volTerm, bool unshocked) private pure {
-        uint256[] memory spots = grid.shockedSpots;
-        int256[] memory shifts = grid.lnShifts;
-        int256[] memory pnl = grid.pnl;
         uint256 vols = grid.volShocksWad.length;
-        // The unshocked scenario changes nothing: skip it.
-        uint256 skip = unshocked ? grid.centre : type(uint256).max;
+        int256[] memory pnl = grid.pnl;
+        uint256 first;
+        assembly ("memory-safe") {
+            first := add(pnl, shl(5, add(j, 1)))
+        }
+        _addCells(
+            leg,
+            grid.shockedSpots,
+            grid.lnShifts,
+            first,
+            vols << 5,
+            unshocked ? grid.centre : type(uint256).max,
+            volTerm
+        );
+    }
+
+    /// @dev Reprices a live position at every tail spot, at its unshocked vol (σ√(2T) = `volTerm`).
+    function _addTails(Grid memory grid, Leg memory leg, uint256 volTerm) private pure {
+        int256[] memory pnl = grid.tailPnl;
+        uint256 first;
+        assembly ("memory-safe") {
+            first := add(pnl, 0x20)
+        }
+        _addCells(leg, grid.tailSpots, grid.tailShifts, first, 0x20, type(uint256).max, volTerm);
+    }
+
+    /// @dev The hot loop of the portfolio check (positions × scenarios): adds to the pnl word at
+    /// `first + i × stride` (bytes) the change in value of `leg` at spot `spots[i]` (ln shift
+    /// `shifts[i]`, σ√(2T) = `volTerm`), for every i but `skip`. Written out, one internal call a
+    /// cell (`BlackScholes.callFromYs`, the call price from its two ys), with the same results and
+    /// the same revert as `BlackScholes.callPriceAt` followed by `MarginMath.positionValue`:
+    /// - `callPriceAt`'s guard: only the spot varies by cell, so only it is checked here (with the
+    ///   guard's error and arguments); the strike is below 2**119 and non-zero (`lnMoneyness`
+    ///   accepted it in `addPosition`), `volTerm` below 2**123 (`BlackScholes.volTerm`), and
+    ///   |ln(S/K) + shift| < 84e18 + 1 (|ln(S/K)| < 84e18 from `lnMoneyness`, |shift| ≤ ln 2 for the
+    ///   engine's shocks within ±50 %, review rv29), far below 2**100. Live, as there, when
+    ///   `volTerm` and the spot are non-zero (a spot of a few wei can shock to 0).
+    /// - The ys as `BlackScholes._ysFromParts`: |m·1e27| < 2**190, 0 < volTerm < 2**123.
+    /// - The put by parity, exact in integers: the call is at least max(S − K, 0), so C + K − S is
+    ///   in [0, K].
+    /// - The value as `positionValue`, without its checks: a long rounds down, a short's liability
+    ///   up (more negative). The price is below 2**120 (a call is at most the spot, a put at most
+    ///   its strike) and |balance| below 2**127 (the market keeps it below 2**98), so
+    ///   size × price < 2**247 cannot overflow and the value, below 2**188, negates safely.
+    /// - The sum: every index is below its array's length by construction (the caller's `first`
+    ///   and `stride` walk a column of `pnl`, which has `spots.length` rows, `newGrid`), and a
+    ///   scenario's pnl is a sum of at most 48 positions' changes, each below 2**197 in magnitude
+    ///   (a value now is at most 2**256 / 1e18), and a collateral balance's, below 2**248 (tokens <
+    ///   2**128, `addCollateral`; a shocked spot < 2**120, checked here): below 2**249 in all, so
+    ///   the addition cannot overflow (review rv31 P3-1).
+    /// `leg` is read in assembly at `Leg`'s word offsets: balance 0x00, size 0x20, valueNow 0x40,
+    /// strikeWad 0x60, isCall 0x80, lnMoneyness 0xa0.
+    function _addCells(
+        Leg memory leg,
+        uint256[] memory spots,
+        int256[] memory shifts,
+        uint256 first,
+        uint256 stride,
+        uint256 skip,
+        uint256 volTerm
+    ) private pure {
         for (uint256 i; i < spots.length; ++i) {
             if (i == skip) continue;
             uint256 spot;
-            int256 shift;
-            /// @solidity memory-safe-assembly
-            assembly {
+            assembly ("memory-safe") {
                 spot := mload(add(spots, shl(5, add(i, 1))))
-                shift := mload(add(shifts, shl(5, add(i, 1))))
             }
-            int256 change = _change(leg, spot, shift, volTerm);
-            /// @solidity memory-safe-assembly
-            assembly {
-                let cell := add(pnl, shl(5, add(add(mul(i, vols), j), 1)))
-                mstore(cell, add(mload(cell), change))
+            if (spot >> 120 != 0) revert BlackScholes.BlackScholesInputOutOfRange(spot, leg.strikeWad, 0, volTerm);
+            uint256 price;
+            {
+                int256 y1;
+                int256 y2;
+                bool live;
+                assembly ("memory-safe") {
+                    live := iszero(or(iszero(volTerm), iszero(spot)))
+                    if live {
+                        let m := add(mload(add(leg, 0xa0)), mload(add(shifts, shl(5, add(i, 1)))))
+                        y1 := add(sdiv(mul(m, 1000000000000000000000000000), volTerm), div(volTerm, 4000000000))
+                        y2 := sub(y1, div(volTerm, 2000000000))
+                    }
+                }
+                price = BlackScholes.callFromYs(spot, leg.strikeWad, y1, y2, live);
             }
-        }
-    }
-
-    /// @dev Reprices a live position at every tail spot, at its unshocked vol (σ√(2T) = `volTerm`),
-    /// with `_addVolColumn`'s bookkeeping: the three tail arrays have the tail shocks' length
-    /// (`newGrid`), and a tail scenario's pnl is a sum bounded as a grid scenario's (a tail spot
-    /// is below 2**120 once `callPriceAt` has accepted it).
-    function _addTails(Grid memory grid, Leg memory leg, uint256 volTerm) private pure {
-        uint256[] memory spots = grid.tailSpots;
-        int256[] memory shifts = grid.tailShifts;
-        int256[] memory pnl = grid.tailPnl;
-        for (uint256 k; k < spots.length; ++k) {
-            uint256 spot;
-            int256 shift;
             assembly ("memory-safe") {
-                spot := mload(add(spots, shl(5, add(k, 1))))
-                shift := mload(add(shifts, shl(5, add(k, 1))))
-            }
-            int256 change = _change(leg, spot, shift, volTerm);
-            assembly ("memory-safe") {
-                let cell := add(pnl, shl(5, add(k, 1)))
-                mstore(cell, add(mload(cell), change))
+                if iszero(mload(add(leg, 0x80))) {
+                    price := sub(add(price, mload(add(leg, 0x60))), spot)
+                }
+                let product := mul(mload(add(leg, 0x20)), price)
+                let value := div(product, WAD)
+                if slt(mload(leg), 0) {
+                    value := sub(0, add(value, iszero(iszero(mod(product, WAD)))))
+                }
+                let cell := add(first, mul(i, stride))
+                mstore(cell, add(mload(cell), sub(value, mload(add(leg, 0x40)))))
             }
         }
     }
@@ -293,32 +339,6 @@ library PortfolioMath {
     function _expiredChange(Leg memory leg, uint256 spot) private pure returns (int256) {
         return
             MarginMath.positionValue(leg.balance, MarginMath.intrinsic(leg.isCall, spot, leg.strikeWad)) - leg.valueNow;
-    }
-
-    /// @dev The change in value of `leg` at `spot` (ln shift `shift`, σ√(2T) = `volTerm`).
-    /// Run once a cell, so its arithmetic is unchecked where it provably cannot overflow (the same
-    /// results): |ln(S/K)| < 84e18 (`BlackScholes.lnMoneyness`) and |shift| ≤ ln 2 (shocks within
-    /// ±50 %, review rv29); the put's `C + K − S` is in [0, K] (below); the value at the shocked
-    /// price is `MarginMath.positionValue`'s, computed here without its checks: the price is below
-    /// 2**120 (a call is at most the spot, which `callPriceAt` bounds by 2**120; a put at most its
-    /// strike, below 2**119) and |balance| below 2**127 (the market keeps it below 2**98), so
-    /// size × price < 2**247 cannot overflow and the value, below 2**188, negates safely; both
-    /// values are below 2**200 in magnitude (as in `_addVolColumn`).
-    function _change(Leg memory leg, uint256 spot, int256 shift, uint256 volTerm) private pure returns (int256) {
-        int256 shiftedLn;
-        unchecked {
-            shiftedLn = leg.lnMoneyness + shift;
-        }
-        uint256 price = BlackScholes.callPriceAt(spot, leg.strikeWad, shiftedLn, volTerm);
-        unchecked {
-            // Put by parity, exact in integers; the call is at least max(S − K, 0): no underflow.
-            if (!leg.isCall) price = price + leg.strikeWad - spot;
-            // A long rounds down, a short's liability up (more negative), as `positionValue`.
-            uint256 product = leg.size * price;
-            int256 value =
-                leg.balance < 0 ? -int256(product / WAD + (product % WAD == 0 ? 0 : 1)) : int256(product / WAD);
-            return value - leg.valueNow;
-        }
     }
 
     /// @dev Shocked spots (rounded down) and ln(1 + shock) of each shock. Shocks are bounded to

@@ -46,6 +46,47 @@ contract PortfolioCellValueTest is Test {
         _checkLeg(60_000e18, 55_000e18, 0.6e18, NOW + 90 days, -(int256(1 << 98) - 1), false);
     }
 
+    /// @notice Cells that are not live, where the cell takes the intrinsic value as `callPriceAt`
+    /// does: a spot of 1 wei, which every downward shock rounds to 0, and a zero vol, whose vol term
+    /// is 0 in every column.
+    function test_cellsThatAreNotLive() public pure {
+        _checkLeg(1, 2, 0.8e18, NOW + 30 days, -5e18 - 1, false);
+        _checkLeg(1, 1, 0.8e18, NOW + 30 days, 3e18 + 7, true);
+        _checkLeg(3_000e18, 2_900e18, 0, NOW + 30 days, -2e18 - 1, true);
+        _checkLeg(3_000e18, 3_100e18, 0, NOW + 30 days, 2e18 + 1, false);
+    }
+
+    /// @notice A shocked spot at or past 2**120 reverts as `callPriceAt` did for the first such cell
+    /// in the loops' order (columns first, then spots): the same error and arguments (the shocked
+    /// spot, the strike, 0, the column's vol term). The cells check only the spot; this is the one
+    /// input of `callPriceAt`'s guard that varies by cell.
+    function test_shockedSpotPastTheGuardRevertsAsCallPriceAt() public {
+        uint256 spot = (1 << 120) - 1;
+        uint256 strike = spot / 2;
+        PortfolioMath.Grid memory grid = _grid(spot);
+        uint256 first = 5; // +4.5 %: the first spot shock above zero
+        assertLt(grid.shockedSpots[first - 1], 1 << 120, "the shock before it is inside");
+        assertGe(grid.shockedSpots[first], 1 << 120, "past the guard");
+        uint256 term = BlackScholes.volTerm(FixedPointMathLib.mulWad(0.8e18, 1.5e18), 30 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                BlackScholes.BlackScholesInputOutOfRange.selector,
+                grid.shockedSpots[first],
+                strike,
+                0,
+                term
+            )
+        );
+        this.addPosition(spot, strike, -1e18);
+    }
+
+    /// @dev `addPosition` of a 30-day call of `strike` at vol 0.8 on the default grid at `spot`, in
+    /// its own call so that a revert can be expected.
+    function addPosition(uint256 spot, uint256 strike, int256 balance) external pure {
+        SeriesId id = SeriesLib.id(SeriesLib.Series(1, uint40(NOW + 30 days), true, uint128(strike)));
+        PortfolioMath.addPosition(_grid(spot), id, balance, 0, 0.8e18, NOW);
+    }
+
     /// @dev One live leg as the test builds it.
     struct Leg {
         uint256 spot;
