@@ -119,11 +119,20 @@ library PortfolioMath {
         // far down the wing repriced at a steeper skew could gain many times its price and hide the
         // book's crash loss (review rv21 K1), so longs keep the parallel shift alone.
         uint256 putWing = balance < 0 && leg.lnMoneyness > 0 ? uint256(leg.lnMoneyness) : 0;
+        // From here `expiry` holds the seconds to expiry, and a column's `vol` its vol term (one
+        // local each: the Solidity tests' legacy build has no stack slot to spare here).
+        expiry -= timestamp;
+        // The tails price at the leg's own vol: an unshocked column's vol term is theirs (the same
+        // `volTerm` of the same vol), so it is taken once. No revert moves: the columns come first,
+        // and `volTerm(volWad, ·)` cannot revert when a column's `volTerm` of the same vol did not.
+        uint256 tailTerm = type(uint256).max;
         for (uint256 j; j < grid.volShocksWad.length; ++j) {
             (uint256 vol, bool unshocked) = _columnVol(volWad, grid.volShocksWad[j], grid.skewShocksWad[j], putWing);
-            _addVolColumn(grid, leg, j, BlackScholes.volTerm(vol, expiry - timestamp), unshocked);
+            vol = BlackScholes.volTerm(vol, expiry);
+            if (unshocked) tailTerm = vol;
+            _addVolColumn(grid, leg, j, vol, unshocked);
         }
-        _addTails(grid, leg, BlackScholes.volTerm(volWad, expiry - timestamp));
+        _addTails(grid, leg, tailTerm != type(uint256).max ? tailTerm : BlackScholes.volTerm(volWad, expiry));
     }
 
     /// @notice The largest loss over the grid's scenarios, 0 if none loses.
