@@ -48,15 +48,17 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
 
     mapping(uint16 index => ConcentrationParams) private _concentration;
 
-    /// @dev A portfolio account as its requirement needs it: positions with their marks (and
-    /// whether a price can still move them), and per underlying index the collateral held in
-    /// that underlying, native units and decimals.
+    /// @dev A portfolio account as its requirement needs it: positions with their marks, and per
+    /// underlying index the collateral held in that underlying, native units and decimals.
+    /// `underlyingAtRisk[i]`: the underlying index of position i if a price can still move it, 0 if
+    /// not (a settled series; no underlying has index 0). Every position array has the book's
+    /// length (`accountMarginFor`).
     struct PortfolioBook {
         SeriesId[] seriesIds;
         int256[] balances;
         uint256[] marks;
         uint256[] vols;
-        bool[] atRisk;
+        uint256[] underlyingAtRisk;
         uint256[] heldTokens;
         uint8[] heldDecimals;
     }
@@ -119,19 +121,23 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         uint256 count = book.seriesIds.length;
         book.marks = new uint256[](count);
         book.vols = new uint256[](count);
-        book.atRisk = new bool[](count);
+        book.underlyingAtRisk = new uint256[](count);
         uint256 addOn;
         for (uint256 i; i < count; ++i) {
-            IMarginEngine.MarkResult memory m = _markOf(book.seriesIds[i], cache, book.balances[i] > 0);
-            book.marks[i] = m.markWad;
-            book.vols[i] = m.volWad;
-            book.atRisk[i] = !m.settled;
-            int256 value = MarginMath.positionValue(book.balances[i], m.markWad);
+            // Read checked, once each: the market's two arrays are not assumed to have one length.
+            // The three written below were allocated with `count` words.
+            SeriesId id = book.seriesIds[i];
+            int256 balance = book.balances[i];
+            IMarginEngine.MarkResult memory m = _markOf(id, cache, balance > 0);
+            _setAt(book.marks, i, m.markWad);
+            _setAt(book.vols, i, m.volWad);
+            if (!m.settled) _setAt(book.underlyingAtRisk, i, SeriesLib.underlyingIndexOf(id));
+            int256 value = MarginMath.positionValue(balance, m.markWad);
             state.equityIM += value;
             state.equityMM += value;
             state.markValue += value;
             // The confidence add-on of the shorts (0 off the surface), as in standard margin.
-            addOn += MarginMath.positionRequirementUp(book.balances[i], m.addOnWad);
+            addOn += MarginMath.positionRequirementUp(balance, m.addOnWad);
         }
         if (newRisk) _requireUsableSurface(cache);
         (state.requirementIM, state.requirementMM) = _requirementsUp(book, cache);
@@ -269,8 +275,11 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         PriceCache memory cache
     ) private view returns (uint256 requirementIM, uint256 requirementMM, uint256 shorts) {
         uint256 count;
-        for (uint256 i; i < book.seriesIds.length; ++i) {
-            if (book.atRisk[i] && SeriesLib.underlyingIndexOf(book.seriesIds[i]) == u) ++count;
+        {
+            uint256[] memory at = book.underlyingAtRisk;
+            for (uint256 i; i < at.length; ++i) {
+                if (_at(at, i) == u) ++count;
+            }
         }
         uint256 heldTokens = book.heldTokens[u];
         if (count == 0 && heldTokens == 0) return (0, 0, 0);
@@ -283,17 +292,7 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
             marks: new uint256[](count),
             vols: new uint256[](count)
         });
-        count = 0;
-        for (uint256 i; i < book.seriesIds.length; ++i) {
-            if (!book.atRisk[i] || SeriesLib.underlyingIndexOf(book.seriesIds[i]) != u) continue;
-            (b.seriesIds[count], b.balances[count], b.marks[count], b.vols[count]) = (
-                book.seriesIds[i],
-                book.balances[i],
-                book.marks[i],
-                book.vols[i]
-            );
-            ++count;
-        }
+        _copyPositions(book, u, b);
         IMarginEngine.PortfolioParams memory params = engine.portfolioParams(u);
         requirementIM = _scenarioLossUp(b, params);
         uint256 floor;
@@ -301,6 +300,30 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         if (floor > requirementIM) requirementIM = floor;
         requirementIM += PortfolioMath.contingencyUp(shorts, b.spotWad, params.contingencyWad);
         requirementMM = FixedPointMathLib.mulWadUp(requirementIM, params.mmFactorWad);
+    }
+
+    /// @dev The positions of `book` at risk on underlying `u` (id, balance, mark and vol), in
+    /// position order, into `b`'s arrays, without bounds checks: each position array of `book` has
+    /// the book's length, and `b`'s were allocated with one word for each position at risk on `u`
+    /// (`_underlyingRequirementUp`). The four arrays of each struct are its first four fields in
+    /// the same order, `Book`'s after its three words.
+    function _copyPositions(PortfolioBook memory book, uint16 u, Book memory b) private pure {
+        uint256[] memory at = book.underlyingAtRisk;
+        uint256 to;
+        for (uint256 i; i < at.length; ++i) {
+            if (_at(at, i) != u) continue;
+            assembly ("memory-safe") {
+                to := add(to, 0x20)
+                let from := shl(5, add(i, 1))
+                for {
+                    let f := 0
+                } lt(f, 0x80) {
+                    f := add(f, 0x20)
+                } {
+                    mstore(add(mload(add(add(b, 0x60), f)), to), mload(add(mload(add(book, f)), from)))
+                }
+            }
+        }
     }
 
     /// @dev The worst grid loss or the weighted worst tail loss, whichever is larger.
