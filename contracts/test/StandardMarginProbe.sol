@@ -22,9 +22,10 @@ contract StandardMarginProbe is MarginEngine {
     /// @param requirements A short's requirement arithmetic alone (`StandardManager._perContractUp`, then
     /// `_requirementsUp`:
     /// both requirements from the underlying's cached products; 0 for a long).
-    /// @param callPriceAt `BlackScholes.callPriceAt` from that ln(S/K) and the vol term: what one
-    /// scenario cell of the portfolio check prices (`PortfolioMath._change`), whose deployed copy is
-    /// compiled with the engine's settings too (the engine deploys it).
+    /// @param callPriceAt `BlackScholes.callPriceAt` from that ln(S/K) and the vol term: the price of
+    /// one scenario cell of the portfolio check, which `PortfolioMath._addCells` computes written out
+    /// (the same value, without the guard's fixed inputs; its deployed copy is compiled with the
+    /// engine's settings too, since the engine deploys it).
     struct Pieces {
         uint256 lnMoneyness;
         uint256 callPriceLn;

@@ -46,6 +46,15 @@ contract PortfolioCellValueTest is Test {
         _checkLeg(60_000e18, 55_000e18, 0.6e18, NOW + 90 days, -(int256(1 << 98) - 1), false);
     }
 
+    /// @notice A leg marked away from its model price (a surface mark, or a FALLBACK side): every
+    /// cell is still the change from the value at the mark, and the unshocked centre is skipped, so
+    /// it stays 0 where repricing it would show the model-versus-mark gap (review rv38: no test
+    /// marked away from the model price, so dropping the skip passed them all).
+    function test_cellsOfALegMarkedAwayFromTheModel() public pure {
+        _checkLegMarked(3_000e18, 2_800e18, 0.7e18, NOW + 30 days, -3e18 - 1, false, 37e18);
+        _checkLegMarked(3_000e18, 3_200e18, 0.7e18, NOW + 30 days, 5e18 + 3, true, 11e18);
+    }
+
     /// @notice Cells that are not live, where the cell takes the intrinsic value as `callPriceAt`
     /// does: a spot of 1 wei, which every downward shock rounds to 0, and a zero vol, whose vol term
     /// is 0 in every column.
@@ -107,9 +116,22 @@ contract PortfolioCellValueTest is Test {
         int256 balance,
         bool isCall
     ) internal pure {
+        _checkLegMarked(spot, strike, vol, expiry, balance, isCall, 0);
+    }
+
+    /// @dev As `_checkLeg`, with the leg marked `markAbove` above its model price.
+    function _checkLegMarked(
+        uint256 spot,
+        uint256 strike,
+        uint256 vol,
+        uint256 expiry,
+        int256 balance,
+        bool isCall,
+        uint256 markAbove
+    ) internal pure {
         Leg memory leg = Leg(spot, strike, vol, expiry - NOW, balance, isCall, 0, 0);
         leg.ln = BlackScholes.lnMoneyness(spot, strike);
-        uint256 mark = _price(leg, spot, 0, BlackScholes.volTerm(vol, leg.tau));
+        uint256 mark = _price(leg, spot, 0, BlackScholes.volTerm(vol, leg.tau)) + markAbove;
         leg.valueNow = MarginMath.positionValue(balance, mark);
         PortfolioMath.Grid memory grid = _grid(spot);
         SeriesId id = SeriesLib.id(SeriesLib.Series(1, uint40(expiry), isCall, uint128(strike)));
