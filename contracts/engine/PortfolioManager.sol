@@ -51,8 +51,9 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
     /// @dev A portfolio account as its requirement needs it: positions with their marks, and per
     /// underlying index the collateral held in that underlying, native units and decimals.
     /// `underlyingAtRisk[i]`: the underlying index of position i if a price can still move it, 0 if
-    /// not (a settled series; no underlying has index 0). Every position array has the book's
-    /// length (`accountMarginFor`).
+    /// not (a settled series; no underlying has index 0). `marks`, `vols` and `underlyingAtRisk`
+    /// have the book's length (`seriesIds`'); `balances`, the market's, at least that
+    /// (`accountMarginFor` reads each of its first entries checked).
     struct PortfolioBook {
         SeriesId[] seriesIds;
         int256[] balances;
@@ -124,8 +125,9 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         book.underlyingAtRisk = new uint256[](count);
         uint256 addOn;
         for (uint256 i; i < count; ++i) {
-            // Read checked, once each: the market's two arrays are not assumed to have one length.
-            // The three written below were allocated with `count` words.
+            // Read checked, once each: the market's two arrays are not assumed to have one length,
+            // and `_copyPositions` relies on this read of `balances[i]` to copy it unchecked. The
+            // three written below were allocated with `count` words.
             SeriesId id = book.seriesIds[i];
             int256 balance = book.balances[i];
             IMarginEngine.MarkResult memory m = _markOf(id, cache, balance > 0);
@@ -304,9 +306,11 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
 
     /// @dev The positions of `book` at risk on underlying `u` (id, balance, mark and vol), in
     /// position order, into `b`'s arrays, without bounds checks: each position array of `book` has
-    /// the book's length, and `b`'s were allocated with one word for each position at risk on `u`
-    /// (`_underlyingRequirementUp`). The four arrays of each struct are its first four fields in
-    /// the same order, `Book`'s after its three words.
+    /// at least the book's length (`balances` because `accountMarginFor` read `balances[i]` checked
+    /// for every position: keep that read checked), and `b`'s were allocated with one word for each
+    /// position at risk on `u`, counted by the same test (`_underlyingRequirementUp`). The four
+    /// arrays of each struct are its first four fields in the same order, `Book`'s after its three
+    /// words.
     function _copyPositions(PortfolioBook memory book, uint16 u, Book memory b) private pure {
         uint256[] memory at = book.underlyingAtRisk;
         uint256 to;

@@ -55,6 +55,25 @@ contract PortfolioCellValueTest is Test {
         _checkLegMarked(3_000e18, 3_200e18, 0.7e18, NOW + 30 days, 5e18 + 3, true, 11e18);
     }
 
+    /// @notice The tails price at the leg's own vol even when the flat column's skew moves a short
+    /// in the put wing off it: no column is then unshocked, and the tails take their own vol term
+    /// (review rv38b: reusing the flat column's term whenever its shock is 1 failed no Solidity test).
+    function test_tailsKeepTheLegsVolWhenTheFlatColumnIsSkewed() public pure {
+        uint256 expiry = NOW + 30 days;
+        Leg memory leg = Leg(3_000e18, 2_600e18, 0.6e18, expiry - NOW, -2e18 - 1, false, 0, 0);
+        leg.ln = BlackScholes.lnMoneyness(leg.spot, leg.strike);
+        uint256 mark = _price(leg, leg.spot, 0, BlackScholes.volTerm(leg.vol, leg.tau));
+        leg.valueNow = MarginMath.positionValue(leg.balance, mark);
+        uint64[] memory skews = new uint64[](3);
+        skews[1] = 0.5e18;
+        PortfolioMath.Grid memory grid = _gridWith(leg.spot, skews);
+        SeriesId id = SeriesLib.id(SeriesLib.Series(1, uint40(expiry), false, uint128(leg.strike)));
+        PortfolioMath.addPosition(grid, id, leg.balance, mark, leg.vol, NOW);
+        for (uint256 k; k < grid.tailSpots.length; ++k) {
+            assertEq(grid.tailPnl[k], _change(leg, grid.tailSpots[k], grid.tailShifts[k], leg.vol), "tail cell");
+        }
+    }
+
     /// @notice Cells that are not live, where the cell takes the intrinsic value as `callPriceAt`
     /// does: a spot of 1 wei, which every downward shock rounds to 0, and a zero vol, whose vol term
     /// is 0 in every column.
@@ -173,12 +192,17 @@ contract PortfolioCellValueTest is Test {
     /// @dev The default grid's spot, vol and tail shocks, with no skew (so a column's vol is the
     /// leg's vol times its shock, for longs and shorts alike).
     function _grid(uint256 spot) internal pure returns (PortfolioMath.Grid memory) {
+        return _gridWith(spot, new uint64[](3));
+    }
+
+    /// @dev The default grid's shocks with the given put-wing skew of each vol column.
+    function _gridWith(uint256 spot, uint64[] memory skews) internal pure returns (PortfolioMath.Grid memory) {
         int64[] memory spots = new int64[](9);
         for (uint256 i; i < 9; ++i) spots[i] = int64(int256(i) * 0.045e18 - 0.18e18);
         uint64[] memory volShocks = new uint64[](3);
         (volShocks[0], volShocks[1], volShocks[2]) = (1.5e18, 1e18, 0.7e18);
         int64[] memory tails = new int64[](4);
         (tails[0], tails[1], tails[2], tails[3]) = (-0.5e18, -0.33e18, 0.33e18, 0.5e18);
-        return PortfolioMath.newGrid(spot, spots, volShocks, tails, new uint64[](3));
+        return PortfolioMath.newGrid(spot, spots, volShocks, tails, skews);
     }
 }

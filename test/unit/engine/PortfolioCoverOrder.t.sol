@@ -81,6 +81,24 @@ contract PortfolioCoverOrderTest is MarketFixture {
         assertEq(afterSettle.requirementMM, before.requirementMM);
     }
 
+    /// A series whose settlement price is posted carries no scenario risk, in the money or not:
+    /// the requirement is the same before and after its position is settled (review rv38b:
+    /// counting a settled series as at risk failed only the SDK parity test, no Solidity one).
+    function test_settledInTheMoneyShortCarriesNoScenarioRisk() public {
+        SeriesId itm = _createSeries(ethIndex, 1, 2_500e18, true);
+        _sell(itm);
+        _toExpiryOfE();
+        IMarginEngine.MarginState memory before = engine.accountMargin(victim);
+        assertGt(before.requirementIM, 0, "the book still needs margin");
+
+        vm.prank(stranger);
+        market.settle(victim, itm);
+
+        IMarginEngine.MarginState memory afterSettle = engine.accountMargin(victim);
+        assertEq(afterSettle.requirementIM, before.requirementIM);
+        assertEq(afterSettle.requirementMM, before.requirementMM);
+    }
+
     /// The attack end to end: an account drawn down to just above initial margin stays healthy
     /// when a stranger settles its expired position, so no auction can start.
     function test_strangerSettle_cannotPushIntoLiquidation() public {
