@@ -270,8 +270,8 @@ library PortfolioMath {
     ///   |ln(S/K) + shift| < 126e18, far below 2**100: |ln(S/K)| < 84e18 from `lnMoneyness`, and
     ///   a shift is `lnWad` of a factor `newGrid` accepted, 1e18 plus an int64 shock and positive,
     ///   so between 1 wei and 10.3e18 and |shift| < 42e18 (≤ ln 2 for the engine's shocks within
-    ///   ±50 %, review rv29). Live, as there, when
-    ///   `volTerm` and the spot are non-zero (a spot of a few wei can shock to 0).
+    ///   ±50 %, review rv29). Live, as there, when `volTerm` and the spot are non-zero (a spot of
+    ///   a few wei can shock to 0).
     /// - The ys as `BlackScholes._ysFromParts`: |m·1e27| < 2**190, 0 < volTerm < 2**123.
     /// - The put by parity, exact in integers: the call is at least max(S − K, 0), so C + K − S is
     ///   in [0, K].
