@@ -59,16 +59,10 @@ contract PortfolioCellValueTest is Test {
     /// in the put wing off it: no column is then unshocked, and the tails take their own vol term
     /// (review rv38b: reusing the flat column's term whenever its shock is 1 failed no Solidity test).
     function test_tailsKeepTheLegsVolWhenTheFlatColumnIsSkewed() public pure {
-        uint256 expiry = NOW + 30 days;
-        Leg memory leg = Leg(3_000e18, 2_600e18, 0.6e18, expiry - NOW, -2e18 - 1, false, 0, 0);
-        leg.ln = BlackScholes.lnMoneyness(leg.spot, leg.strike);
-        uint256 mark = _price(leg, leg.spot, 0, BlackScholes.volTerm(leg.vol, leg.tau));
-        leg.valueNow = MarginMath.positionValue(leg.balance, mark);
         uint64[] memory skews = new uint64[](3);
         skews[1] = 0.5e18;
-        PortfolioMath.Grid memory grid = _gridWith(leg.spot, skews);
-        SeriesId id = SeriesLib.id(SeriesLib.Series(1, uint40(expiry), false, uint128(leg.strike)));
-        PortfolioMath.addPosition(grid, id, leg.balance, mark, leg.vol, NOW);
+        PortfolioMath.Grid memory grid = _gridWith(3_000e18, skews);
+        Leg memory leg = _addLeg(grid, 2_600e18, 0.6e18, NOW + 30 days, -2e18 - 1, false, 0);
         for (uint256 k; k < grid.tailSpots.length; ++k) {
             assertEq(grid.tailPnl[k], _change(leg, grid.tailSpots[k], grid.tailShifts[k], leg.vol), "tail cell");
         }
@@ -148,15 +142,27 @@ contract PortfolioCellValueTest is Test {
         bool isCall,
         uint256 markAbove
     ) internal pure {
-        Leg memory leg = Leg(spot, strike, vol, expiry - NOW, balance, isCall, 0, 0);
-        leg.ln = BlackScholes.lnMoneyness(spot, strike);
-        uint256 mark = _price(leg, spot, 0, BlackScholes.volTerm(vol, leg.tau)) + markAbove;
-        leg.valueNow = MarginMath.positionValue(balance, mark);
         PortfolioMath.Grid memory grid = _grid(spot);
+        _checkCells(_addLeg(grid, strike, vol, expiry, balance, isCall, markAbove), grid);
+    }
+
+    /// @dev A live leg at the grid's spot, marked `markAbove` above its model price, added to `grid`;
+    /// returned as the reference reads it.
+    function _addLeg(
+        PortfolioMath.Grid memory grid,
+        uint256 strike,
+        uint256 vol,
+        uint256 expiry,
+        int256 balance,
+        bool isCall,
+        uint256 markAbove
+    ) internal pure returns (Leg memory leg) {
+        leg = Leg(grid.spotWad, strike, vol, expiry - NOW, balance, isCall, 0, 0);
+        leg.ln = BlackScholes.lnMoneyness(leg.spot, strike);
+        uint256 mark = _price(leg, leg.spot, 0, BlackScholes.volTerm(vol, leg.tau)) + markAbove;
+        leg.valueNow = MarginMath.positionValue(balance, mark);
         SeriesId id = SeriesLib.id(SeriesLib.Series(1, uint40(expiry), isCall, uint128(strike)));
         PortfolioMath.addPosition(grid, id, balance, mark, vol, NOW);
-
-        _checkCells(leg, grid);
     }
 
     function _checkCells(Leg memory leg, PortfolioMath.Grid memory grid) internal pure {

@@ -235,6 +235,19 @@ abstract contract PositionParityTestBase is PledgeFixture {
         return uint256(keccak256(abi.encode(seed, salt)));
     }
 
+    /// @dev Marks on the fixed surface drawn from `r` (its level, age, confidence and maturity), with
+    /// the confidence add-on `addOnWad`.
+    function _setRandomSurface(uint256 r, uint256 addOnWad) internal {
+        IVolSurfaceOracle.Surface memory s;
+        s.a = int256(0.001e18 + ((r >> 8) % 1e18));
+        s.sigma = 0.1e18;
+        s.timestamp = block.timestamp - ((r >> 80) % 2 hours);
+        s.confidenceWad = (r >> 120) % 1e18;
+        s.mature = (r >> 200) % 4 != 0;
+        surface.set(s);
+        harness.setSurface(IVolSurfaceOracle(address(surface)), addOnWad);
+    }
+
     /// @dev Asserts that the current step and the parent return the same bytes (results or revert
     /// data) for the book, and returns whether they did not revert.
     function _assertSame(SeriesId[] memory ids, int256[] memory balances) internal view returns (bool ok) {
@@ -307,14 +320,7 @@ contract StandardPositionParityTest is PositionParityTestBase {
     function _mockSurface(uint256 seed) private {
         uint256 r = _word(seed, 3);
         if (r % 2 == 0) return;
-        IVolSurfaceOracle.Surface memory s;
-        s.a = int256(0.001e18 + ((r >> 8) % 1e18));
-        s.sigma = 0.1e18;
-        s.timestamp = block.timestamp - ((r >> 80) % 2 hours);
-        s.confidenceWad = (r >> 120) % 1e18;
-        s.mature = (r >> 200) % 4 != 0;
-        surface.set(s);
-        harness.setSurface(IVolSurfaceOracle(address(surface)), (r >> 160) % 0.2e18);
+        _setRandomSurface(r, (r >> 160) % 0.2e18);
     }
 
     function _book(uint256 seed) private returns (SeriesId[] memory ids, int256[] memory balances) {

@@ -61,17 +61,7 @@ contract StandardPositionParityEdgesTest is PositionParityTestBase {
         // surface with an add-on: none, realistic, or log-uniform (to 2**256)
         r = _word(seed, 4);
         if (r % 3 == 0) return;
-        IVolSurfaceOracle.Surface memory s;
-        s.a = int256(0.001e18 + ((r >> 8) % 1e18));
-        s.sigma = 0.1e18;
-        s.timestamp = block.timestamp - ((r >> 80) % 2 hours);
-        s.confidenceWad = (r >> 120) % 1e18;
-        s.mature = (r >> 200) % 4 != 0;
-        surface.set(s);
-        harness.setSurface(
-            IVolSurfaceOracle(address(surface)),
-            (r >> 160) % 2 == 0 ? (r >> 161) % 0.2e18 : _log(_word(seed, 5))
-        );
+        _setRandomSurface(r, (r >> 160) % 2 == 0 ? (r >> 161) % 0.2e18 : _log(_word(seed, 5)));
     }
 
     function _series(uint256 r, uint16 index) private returns (SeriesId id) {
