@@ -48,7 +48,7 @@ library BlackScholes {
     /// @dev ln(1e18) in WAD, rounded to nearest: ln(S/K) = lnWad(S·1e36/K) − ln(1e18) keeps 36
     /// digits of the ratio, so ln(S/K) is ~1 wei accurate for every strike/spot ratio.
     int256 private constant LN_1E18 = 41446531673892822312;
-    /// @dev 1/√(2π) in WAD (1/√π = 564189583547756287 appears as a literal in `_terms`).
+    /// @dev 1/√(2π) in WAD (1/√π = 564189583547756287 appears as a literal in `terms`).
     uint256 private constant INV_SQRT_2PI = 398942280401432678;
     /// @dev Up to |y| = 3 (WAD) N needs no exponential: erf up to 2, then erfc directly.
     uint256 private constant Y_NO_EXP = 3e18;
@@ -56,7 +56,7 @@ library BlackScholes {
     /// @notice Price of a call.
     /// @dev C = S·N(d1) − K·N(d2), clamped to [max(S − K, 0), S]. `_ys` is written out in place,
     /// so that the only internal calls on the way are Solady's `sqrt`, `lnWad` and `expWad` and
-    /// `_terms` (`putPrice` and `prices` call this function: a wrapper would cost a call).
+    /// `terms` (`putPrice` and `prices` call this function: a wrapper would cost a call).
     // Written out in one body to save internal calls (docs/black-scholes.md, "Gas").
     // solhint-disable-next-line function-max-lines
     function callPrice(
@@ -100,7 +100,7 @@ library BlackScholes {
             y1 := add(sdiv(mul(m, 1000000000000000000000000000), s27), div(s27, 4000000000))
             y2 := sub(y1, div(s27, 2000000000))
         }
-        (uint256 t1, uint256 t2) = _terms(spotWad, strikeWad, y1, y2);
+        (uint256 t1, uint256 t2) = terms(spotWad, strikeWad, y1, y2);
         /// @solidity memory-safe-assembly
         assembly {
             // Clamp to the no-arbitrage bounds; each term is within a few wei of its exact value.
@@ -131,10 +131,10 @@ library BlackScholes {
         bool live = s27 != 0 && spotWad != 0 && strikeWad != 0;
         int256 y1;
         int256 y2;
-        // As `_ys`, with ln(S/K) supplied; one call of `callFromYs` (each call is a copy of the CDF
+        // As `_ys`, with ln(S/K) supplied; one call of `_callFromYs` (each call is a copy of the CDF
         // once inlined).
         if (live) (y1, y2) = _ysFromParts(lnMoneynessWad, s27);
-        return callFromYs(spotWad, strikeWad, y1, y2, live);
+        return _callFromYs(spotWad, strikeWad, y1, y2, live);
     }
 
     /// @notice Price of a put, by put–call parity (exact in integers: P = C − S + K).
@@ -247,30 +247,33 @@ library BlackScholes {
         bool live = volTerm27 != 0 && spotWad != 0 && strikeWad != 0;
         int256 y1;
         int256 y2;
-        // One call site of `callFromYs`, which carries the CDF (smaller where it is inlined).
+        // One call site of `_callFromYs`, which carries the CDF (smaller where it is inlined).
         if (live) (y1, y2) = _ysFromParts(lnMoneynessWad, volTerm27);
-        return callFromYs(spotWad, strikeWad, y1, y2, live);
+        return _callFromYs(spotWad, strikeWad, y1, y2, live);
     }
 
-    /// @notice The call price from y1 = d1/√2 and y2 = d2/√2 (as `callPriceAt` makes them from
-    /// ln(S/K) and σ√(2T)); the intrinsic value when not `live`. No guard: for a caller that has
-    /// enforced `callPriceAt`'s bounds itself (spot < 2**120, strike < 2**119, and, when `live`,
-    /// non-zero spot and strike and ys from |ln(S/K)| < 2**100 and 0 < σ√(2T) < 2**123), such as
-    /// the portfolio grid's cells, which check the one bound that varies by cell.
-    function callFromYs(
+    // ---------------------------------------------------------------------------------------------
+    // Internals
+    // ---------------------------------------------------------------------------------------------
+
+    /// @dev The call price from y1 = d1/√2 and y2 = d2/√2 (as `callPriceAt` makes them from ln(S/K)
+    /// and σ√(2T)); the intrinsic value when not `live`. No guard: its callers (`callPriceLn`,
+    /// `callPriceAt`) check spot < 2**120, strike < 2**119, and, when `live`, non-zero spot and
+    /// strike and ys from |ln(S/K)| < 2**100 and 0 < σ√(2T) < 2**123.
+    function _callFromYs(
         uint256 spotWad,
         uint256 strikeWad,
         int256 y1,
         int256 y2,
         bool live
-    ) internal pure returns (uint256 price) {
+    ) private pure returns (uint256 price) {
         /// @solidity memory-safe-assembly
         assembly {
             // Start from the intrinsic value max(S − K, 0), the lower clamp.
             price := mul(gt(spotWad, strikeWad), sub(spotWad, strikeWad))
         }
         if (!live) return price;
-        (uint256 t1, uint256 t2) = _terms(spotWad, strikeWad, y1, y2);
+        (uint256 t1, uint256 t2) = terms(spotWad, strikeWad, y1, y2);
         /// @solidity memory-safe-assembly
         assembly {
             // As in `callPrice`.
@@ -343,10 +346,10 @@ library BlackScholes {
         }
     }
 
-    /// @dev N(d1) in WAD: the first of `_terms` with x1 = 1e18 (y2 = y1 so that `_terms` sees the
+    /// @dev N(d1) in WAD: the first of `terms` with x1 = 1e18 (y2 = y1 so that `terms` sees the
     /// tail of y1 on either side; the second term is not used).
     function _delta(int256 y1) private pure returns (uint256 n) {
-        (n, ) = _terms(WAD, 0, y1, y1);
+        (n, ) = terms(WAD, 0, y1, y1);
     }
 
     /// @dev e^(−y²) in WAD (0 once it is below 0.5e-18, i.e. for |y| > 6.44).
@@ -367,10 +370,11 @@ library BlackScholes {
         return uint256(FixedPointMathLib.expWad(x));
     }
 
-    /// @dev t1 = x1·N(y1·√2) and t2 = x2·N(y2·√2) for y1 ≥ y2 in WAD and x1·e^(−y1²) = x2·e^(−y2²)
+    /// @notice t1 = x1·N(y1·√2) and t2 = x2·N(y2·√2) for y1 ≥ y2 in WAD and x1·e^(−y1²) = x2·e^(−y2²)
     /// (true of (S, K, y1, y2), see the library comment; (x, 0, y, y) gives x·N(y·√2) first). Each
-    /// within a few wei of exact.
-    ///
+    /// within a few wei of exact. Unguarded: for `callPrice`, `_callFromYs` and `_delta`, and for a
+    /// caller that keeps `_ys`' bounds itself (the portfolio grid's cells, `PortfolioMath._addCells`).
+    /// @dev
     /// Outside |y| ≤ 3 a tail x·N(−|d|) is a·erfcx(|y|) with the shared a = x1·e^(−y1²)/2, so one
     /// `expWad` serves both. The CDF uses the four rational approximations listed in the library
     /// comment, in Horner form, in one Yul function. The arguments are bounded by `_ys`' input
@@ -379,7 +383,7 @@ library BlackScholes {
     /// that is positive on its interval (negative coefficients are handled with sar).
     // Four Horner evaluations kept in one assembly block to save call overhead.
     // solhint-disable-next-line function-max-lines
-    function _terms(uint256 x1, uint256 x2, int256 y1, int256 y2) private pure returns (uint256 t1, uint256 t2) {
+    function terms(uint256 x1, uint256 x2, int256 y1, int256 y2) internal pure returns (uint256 t1, uint256 t2) {
         bool needsExp;
         int256 negSq;
         /// @solidity memory-safe-assembly

@@ -261,8 +261,8 @@ library PortfolioMath {
 
     /// @dev The hot loop of the portfolio check (positions × scenarios): adds to the pnl word at
     /// `first + i × stride` (bytes) the change in value of `leg` at spot `spots[i]` (ln shift
-    /// `shifts[i]`, σ√(2T) = `volTerm`), for every i but `skip`. Written out, one internal call a
-    /// cell (`BlackScholes.callFromYs`, the call price from its two ys), with the same results and
+    /// `shifts[i]`, σ√(2T) = `volTerm`), for every i but `skip`. Written out down to the CDF: one
+    /// internal call a cell (`BlackScholes.terms`, S·N(d1) and K·N(d2)), with the same results and
     /// the same revert as `BlackScholes.callPriceAt` followed by `MarginMath.positionValue`:
     /// - `callPriceAt`'s guard: only the spot varies by cell, so only it is checked here (with the
     ///   guard's error and arguments); the strike is below 2**119 and non-zero (`lnMoneyness`
@@ -272,13 +272,18 @@ library PortfolioMath {
     ///   so between 1 wei and 10.3e18 and |shift| < 42e18 (≤ ln 2 for the engine's shocks within
     ///   ±50 %, review rv29). Live, as there, when `volTerm` and the spot are non-zero (a spot of
     ///   a few wei can shock to 0).
-    /// - The ys as `BlackScholes._ysFromParts`: |m·1e27| < 2**190, 0 < volTerm < 2**123.
+    /// - The ys as `BlackScholes._ysFromParts`: |m·1e27| < 2**190, 0 < volTerm < 2**123 (y1 is
+    ///   computed for every cell and used only for a live one: `sdiv` by a zero `volTerm` is 0).
+    /// - The call as `BlackScholes._callFromYs`: `terms` (whose bounds `callPriceAt`'s give), the
+    ///   difference floored at 0, and the price clamped to [max(S − K, 0), S], with branch-free
+    ///   max and min.
     /// - The put by parity, exact in integers: the call is at least max(S − K, 0), so C + K − S is
-    ///   in [0, K].
-    /// - The value as `positionValue`, without its checks: a long rounds down, a short's liability
-    ///   up (more negative). The price is below 2**120 (a call is at most the spot, a put at most
-    ///   its strike) and |balance| below 2**127 (the market keeps it below 2**98), so
-    ///   size × price < 2**247 cannot overflow and the value, below 2**188, negates safely.
+    ///   in [0, K]; K − S may wrap on the way, the sum does not.
+    /// - The value as `positionValue`, without its checks or branches: a long rounds down, a
+    ///   short's liability up (more negative), negated as (v xor −1) − (−1). The price is below
+    ///   2**120 (a call is at most the spot, a put at most its strike) and |balance| below 2**127
+    ///   (the market keeps it below 2**98), so size × price < 2**247 cannot overflow and the
+    ///   value, below 2**188, negates safely.
     /// - The sum: every index is below its array's length by construction (the caller's `first`
     ///   and `stride` walk a column of `pnl`, which has `spots.length` rows, `newGrid`), and a
     ///   scenario's pnl is a sum of at most 48 positions' changes, each below 2**197 in magnitude
@@ -287,6 +292,8 @@ library PortfolioMath {
     ///   the addition cannot overflow (review rv31 P3-1).
     /// `leg` is read in assembly at `Leg`'s word offsets: balance 0x00, size 0x20, valueNow 0x40,
     /// strikeWad 0x60, isCall 0x80, lnMoneyness 0xa0.
+    // One cell's steps written out in one body, to save internal calls.
+    // solhint-disable-next-line function-max-lines
     function _addCells(
         Leg memory leg,
         uint256[] memory spots,
@@ -299,34 +306,38 @@ library PortfolioMath {
         for (uint256 i; i < spots.length; ++i) {
             if (i == skip) continue;
             uint256 spot;
+            int256 y1;
+            uint256 price;
             assembly ("memory-safe") {
                 spot := mload(add(spots, shl(5, add(i, 1))))
+                let strike := mload(add(leg, 0x60))
+                // The intrinsic value max(S − K, 0), the lower clamp.
+                price := mul(gt(spot, strike), sub(spot, strike))
+                let m := add(mload(add(leg, 0xa0)), mload(add(shifts, shl(5, add(i, 1)))))
+                y1 := add(sdiv(mul(m, 1000000000000000000000000000), volTerm), div(volTerm, 4000000000))
             }
             if (spot >> 120 != 0) revert BlackScholes.BlackScholesInputOutOfRange(spot, leg.strikeWad, 0, volTerm);
-            uint256 price;
-            {
-                int256 y1;
+            if (spot != 0 && volTerm != 0) {
                 int256 y2;
-                bool live;
                 assembly ("memory-safe") {
-                    live := iszero(or(iszero(volTerm), iszero(spot)))
-                    if live {
-                        let m := add(mload(add(leg, 0xa0)), mload(add(shifts, shl(5, add(i, 1)))))
-                        y1 := add(sdiv(mul(m, 1000000000000000000000000000), volTerm), div(volTerm, 4000000000))
-                        y2 := sub(y1, div(volTerm, 2000000000))
-                    }
+                    y2 := sub(y1, div(volTerm, 2000000000))
                 }
-                price = BlackScholes.callFromYs(spot, leg.strikeWad, y1, y2, live);
+                (uint256 t1, uint256 t2) = BlackScholes.terms(spot, leg.strikeWad, y1, y2);
+                assembly ("memory-safe") {
+                    // max(t1 − t2, 0), then max with the intrinsic value and min with the spot.
+                    let c := mul(gt(t1, t2), sub(t1, t2))
+                    price := xor(price, mul(xor(price, c), gt(c, price)))
+                    price := xor(price, mul(xor(price, spot), gt(price, spot)))
+                }
             }
             assembly ("memory-safe") {
-                if iszero(mload(add(leg, 0x80))) {
-                    price := sub(add(price, mload(add(leg, 0x60))), spot)
-                }
+                // Put by parity (wraps only transiently: the result is in [0, K]).
+                price := add(price, mul(iszero(mload(add(leg, 0x80))), sub(mload(add(leg, 0x60)), spot)))
                 let product := mul(mload(add(leg, 0x20)), price)
-                let value := div(product, WAD)
-                if slt(mload(leg), 0) {
-                    value := sub(0, add(value, iszero(iszero(mod(product, WAD)))))
-                }
+                // neg is −1 for a short, else 0: a short rounds its liability up and negates.
+                let neg := sar(255, mload(leg))
+                let value := add(div(product, WAD), and(and(neg, 1), iszero(iszero(mod(product, WAD)))))
+                value := sub(xor(value, neg), neg)
                 let cell := add(first, mul(i, stride))
                 mstore(cell, add(mload(cell), sub(value, mload(add(leg, 0x40)))))
             }
