@@ -344,14 +344,21 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         );
         if (book.heldTokens != 0) PortfolioMath.addCollateral(grid, book.heldTokens, book.heldDecimals);
         for (uint256 i; i < book.seriesIds.length; ++i) {
-            PortfolioMath.addPosition(
-                grid,
-                book.seriesIds[i],
-                book.balances[i],
-                book.marks[i],
-                book.vols[i],
-                block.timestamp
-            );
+            // The book's four position arrays have one length (`_underlyingRequirementUp`
+            // allocates them with `count` words): read without bounds checks, at `Book`'s word
+            // offsets (as `_copyPositions`: seriesIds 0x60, balances 0x80, marks 0xa0, vols 0xc0).
+            SeriesId id;
+            int256 contracts;
+            uint256 mark;
+            uint256 vol;
+            assembly ("memory-safe") {
+                let at := shl(5, add(i, 1))
+                id := mload(add(mload(add(book, 0x60)), at))
+                contracts := mload(add(mload(add(book, 0x80)), at))
+                mark := mload(add(mload(add(book, 0xa0)), at))
+                vol := mload(add(mload(add(book, 0xc0)), at))
+            }
+            PortfolioMath.addPosition(grid, id, contracts, mark, vol, block.timestamp);
         }
         loss = PortfolioMath.worstLoss(grid);
         uint256 tail = FixedPointMathLib.mulWadUp(PortfolioMath.worstTailLoss(grid), params.tailWeightWad);

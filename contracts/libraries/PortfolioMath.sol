@@ -379,10 +379,17 @@ library PortfolioMath {
         }
     }
 
+    /// @dev Read without bounds checks (k < pnl.length) and negated unchecked: a scenario's pnl is
+    /// above −2**249 (`_addCells`), so −value fits.
     function _worst(int256[] memory pnl) private pure returns (uint256 loss) {
         for (uint256 k; k < pnl.length; ++k) {
-            int256 value = pnl[k];
-            if (value < 0 && uint256(-value) > loss) loss = uint256(-value);
+            int256 value;
+            assembly ("memory-safe") {
+                value := mload(add(pnl, shl(5, add(k, 1))))
+            }
+            unchecked {
+                if (value < 0 && uint256(-value) > loss) loss = uint256(-value);
+            }
         }
     }
 
@@ -408,14 +415,16 @@ library PortfolioMath {
             int256 b = balances[i];
             uint256 strike = SeriesLib.strikeOf(id);
             bool isCall = SeriesLib.isCallOf(id);
-            c.left[i] = b < 0 ? uint256(-b) : uint256(b);
-            c.strike[i] = strike;
-            c.expiry[i] = SeriesLib.expiryOf(id);
+            // The four arrays were allocated with n words: written without bounds checks.
+            _setAt(c.left, i, b < 0 ? uint256(-b) : uint256(b));
+            _setAt(c.strike, i, strike);
+            _setAt(c.expiry, i, SeriesLib.expiryOf(id));
             // Strikes are below 2**128, so the rank fits under the two flag bits.
-            c.key[i] =
-                (isCall ? 1 << 255 : 0) |
-                (b > 0 ? 1 << 254 : 0) |
-                (isCall ? type(uint128).max - strike : strike);
+            _setAt(
+                c.key,
+                i,
+                (isCall ? 1 << 255 : 0) | (b > 0 ? 1 << 254 : 0) | (isCall ? type(uint128).max - strike : strike)
+            );
         }
     }
 
@@ -463,6 +472,13 @@ library PortfolioMath {
     function _at(uint256[] memory a, uint256 i) private pure returns (uint256 v) {
         assembly ("memory-safe") {
             v := mload(add(a, shl(5, add(i, 1))))
+        }
+    }
+
+    /// @dev `a[i] = v` without the bounds check, under `_at`'s condition (`_newCover`).
+    function _setAt(uint256[] memory a, uint256 i, uint256 v) private pure {
+        assembly ("memory-safe") {
+            mstore(add(a, shl(5, add(i, 1))), v)
         }
     }
 
