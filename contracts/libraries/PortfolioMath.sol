@@ -379,8 +379,9 @@ library PortfolioMath {
         }
     }
 
-    /// @dev Read without bounds checks (k < pnl.length) and negated unchecked: a scenario's pnl is
-    /// above −2**249 (`_addCells`), so −value fits.
+    /// @dev Read without bounds checks (k < pnl.length) and negated unchecked, which is exact for
+    /// every negative word (at −2**255 the wrapped negation is 2**255, the right magnitude; a
+    /// scenario's pnl is above −2**249 anyway, `_addCells`).
     function _worst(int256[] memory pnl) private pure returns (uint256 loss) {
         for (uint256 k; k < pnl.length; ++k) {
             int256 value;

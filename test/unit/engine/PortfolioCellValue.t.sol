@@ -78,6 +78,17 @@ contract PortfolioCellValueTest is Test {
         _checkLeg(3_000e18, 3_100e18, 0, NOW + 30 days, 2e18 + 1, false);
     }
 
+    /// @notice A cell whose two CDF terms cross (t1 < t2, at a spot of a few wei whose +18 % shock
+    /// rounds down: S·N(d1) rounds to 0, K·N(d2) to 1) is floored at 0 before the clamps, as in
+    /// `callPriceAt`: without the floor the wrapped difference would win the max and the min would
+    /// price the call at its spot (review rv39: dropping `max(t1 − t2, 0)` in `_addCells` passed
+    /// every other Solidity test and the SDK parity suites).
+    function test_cellWhoseTermsCrossIsFlooredAtZero() public pure {
+        _checkLeg(4, 5, 97549040000000000, NOW + 17130371, 1e18 + 3, true);
+        _checkLeg(4, 5, 97549040000000000, NOW + 17130371, -1e18 - 3, false);
+        _checkLeg(8, 9, 8463020000000000000, NOW + 902, 5e18 + 1, true);
+    }
+
     /// @notice A shocked spot at or past 2**120 reverts as `callPriceAt` did for the first such cell
     /// in the loops' order (columns first, then spots): the same error and arguments (the shocked
     /// spot, the strike, 0, the column's vol term). The cells check only the spot; this is the one

@@ -351,9 +351,10 @@ function _expiredChange(leg: Leg, spot: bigint): bigint {
 
 /**
  * The change in value of `leg` at `spot` (ln shift `shift`, σ√(2T) = `term`). The contract writes
- * this cell out in its loop (`PortfolioMath._addCells`: the ys inline, `callFromYs`, the value in
- * assembly, only the spot checked against `callPriceAt`'s guard); the results and the revert are
- * `callPriceAt`'s and `positionValue`'s, which this mirror keeps as an independent reference.
+ * this cell out in its loop (`PortfolioMath._addCells`: the ys inline, `BlackScholes.terms`, the
+ * clamps, parity and value in assembly, only the spot checked against `callPriceAt`'s guard); the
+ * results and the revert are `callPriceAt`'s and `positionValue`'s, which this mirror keeps as an
+ * independent reference.
  */
 function _change(leg: Leg, spot: bigint, shift: bigint, term: bigint): bigint {
   let price = callPriceAt(spot, leg.strikeWad, leg.lnMoneyness + shift, term);
