@@ -167,9 +167,22 @@ library PortfolioMath {
         uint256[] memory perContractUp,
         uint256 heldWad
     ) internal pure returns (uint256 floor) {
-        Cover memory c = _newCover(seriesIds, balances);
+        (Cover memory c, uint256 longs) = _newCover(seriesIds, balances);
         uint256 n = seriesIds.length;
         while (true) {
+            // Once no long has contracts left and no underlying is held, nothing can cover a short
+            // any more: each short left is charged its standard requirement whatever the order, so
+            // the order's scans are skipped (from the start for a book of shorts alone). Exact: the
+            // same terms, all non-negative, summed in another order (the longs' `left` is 0 by
+            // then; no term or sum can overflow: sizes are below 2**98, requirements below 2**128),
+            // and `perContractUp` read only where the order would read it, at a short left.
+            if (longs == 0 && heldWad == 0) {
+                for (uint256 i; i < n; ++i) {
+                    uint256 left = _at(c.left, i);
+                    if (left != 0) floor += FixedPointMathLib.mulWadUp(left, perContractUp[i]);
+                }
+                break;
+            }
             uint256 s = _riskiestShort(c);
             if (s == n) break;
             uint256 size = c.left[s];
@@ -187,6 +200,7 @@ library PortfolioMath {
                 if (width >= perContractUp[s]) break;
                 uint256 matched = size < c.left[best] ? size : c.left[best];
                 c.left[best] -= matched;
+                if (c.left[best] == 0) --longs;
                 size -= matched;
                 floor += FixedPointMathLib.mulWadUp(matched, width);
             }
@@ -405,7 +419,11 @@ library PortfolioMath {
         uint256[] expiry;
     }
 
-    function _newCover(SeriesId[] memory seriesIds, int256[] memory balances) private pure returns (Cover memory c) {
+    /// @dev Also the number of longs (positions with a positive balance, each with contracts left).
+    function _newCover(
+        SeriesId[] memory seriesIds,
+        int256[] memory balances
+    ) private pure returns (Cover memory c, uint256 longs) {
         uint256 n = seriesIds.length;
         c.left = new uint256[](n);
         c.key = new uint256[](n);
@@ -414,6 +432,7 @@ library PortfolioMath {
         for (uint256 i; i < n; ++i) {
             SeriesId id = seriesIds[i];
             int256 b = balances[i];
+            if (b > 0) ++longs;
             uint256 strike = SeriesLib.strikeOf(id);
             bool isCall = SeriesLib.isCallOf(id);
             // The four arrays were allocated with n words: written without bounds checks.

@@ -67,17 +67,8 @@ contract PortfolioCoverTest is Test {
     /// `size × max over the shorts it may cover of (standard − min(width, standard))`, and only
     /// for shorts of its kind expiring no later than it does.
     function testFuzz_finding2_floorNeverBelowUncoveredStandard(uint256 seed) public pure {
-        uint256 n = 2 + (seed % 7);
-        SeriesId[] memory ids = new SeriesId[](n);
-        int256[] memory balances = new int256[](n);
-        for (uint256 i; i < n; ++i) {
-            uint256 r = uint256(keccak256(abi.encode(seed, i)));
-            // Strikes from $1 to $6,000, three expiries, sizes up to 50 contracts either way.
-            uint256 strike = (r % 6) == 0 ? 1e18 : 1_000e18 + ((r >> 8) % 50) * 100e18;
-            ids[i] = _id((r >> 64) % 2 == 0, strike, EXPIRY + uint40(((r >> 72) % 3) * 7 days));
-            int256 size = int256(1 + ((r >> 128) % 50e18));
-            balances[i] = (r >> 200) % 2 == 0 ? size : -size;
-        }
+        (SeriesId[] memory ids, int256[] memory balances) = _randomBook(seed, 2, 2 + (seed % 7));
+        uint256 n = ids.length;
         uint256 heldWad = seed % 4 == 0 ? (seed >> 8) % 20e18 : 0;
         uint256[] memory perContract = _perContract(ids, balances);
         uint256 floor = PortfolioMath.coverFloorUp(ids, balances, perContract, heldWad);
@@ -108,7 +99,72 @@ contract PortfolioCoverTest is Test {
         assertGe(floor + maxCredit, standardDown, "a long covered more than it really does");
     }
 
+    /// @notice Once no long has contracts left and nothing is held, `coverFloorUp` sums what the
+    /// shorts left need without ordering them (from the start for a book of shorts alone, or
+    /// after the last long is used up). The floor must be what the full order gives: the same
+    /// book with one more long that can cover nothing (a put expiring before every short), which
+    /// keeps a long in the book to the end and so takes the order all the way, has the same floor.
+    /// Books of shorts alone, of mixed sides and with the underlying held, so every way in is drawn.
+    function testFuzz_shortsLeftUncoveredNeedNoOrder(uint256 seed) public pure {
+        uint256 n = 1 + (seed % 8);
+        // Longs with probability 0, 1/4 or 1/2: books of shorts alone, and longs that run out.
+        (SeriesId[] memory ids, int256[] memory balances) = _randomBook(seed, (seed >> 4) % 3 == 0 ? 0 : 4, n);
+        uint256 heldWad = (seed >> 8) % 3 == 0 ? (seed >> 16) % 20e18 : 0;
+        uint256 floor = PortfolioMath.coverFloorUp(ids, balances, _perContract(ids, balances), heldWad);
+
+        SeriesId[] memory idsInert = new SeriesId[](n + 1);
+        int256[] memory balancesInert = new int256[](n + 1);
+        for (uint256 i; i < n; ++i) (idsInert[i], balancesInert[i]) = (ids[i], balances[i]);
+        idsInert[n] = _id(false, 6_000e18, EXPIRY - 1 days);
+        balancesInert[n] = 1e18;
+        uint256 ordered = PortfolioMath.coverFloorUp(
+            idsInert,
+            balancesInert,
+            _perContract(idsInert, balancesInert),
+            heldWad
+        );
+        assertEq(floor, ordered, "the shorts left were charged other than the order charges them");
+    }
+
+    /// @notice The first short (the riskiest put) uses up the only long; the two shorts after it
+    /// are charged their standard requirement, as the order charges them.
+    function test_shortsAfterTheLastLongPayTheirStandard() public pure {
+        SeriesId[] memory ids = new SeriesId[](4);
+        int256[] memory balances = new int256[](4);
+        ids[0] = _id(false, 2_900e18, EXPIRY);
+        ids[1] = _id(false, 2_850e18, EXPIRY);
+        ids[2] = _id(true, 3_300e18, EXPIRY);
+        ids[3] = _id(false, 2_800e18, EXPIRY);
+        balances[0] = -4e18;
+        balances[1] = -3e18;
+        balances[2] = -5e18;
+        balances[3] = 4e18;
+        uint256[] memory perContract = _perContract(ids, balances);
+        // 4 puts at 2,900 take the 4 longs at 2,800 ($100 wide); the rest is naked.
+        uint256 expected = 4 * 100e18 + 3 * perContract[1] + 5 * perContract[2];
+        assertEq(PortfolioMath.coverFloorUp(ids, balances, perContract, 0), expected);
+    }
+
     // ------------------------------------------------------------ helpers
+
+    /// @dev `n` positions drawn from `seed`: strikes from $1 to $6,000, both kinds, three
+    /// expiries from `EXPIRY`, sizes up to 50 contracts; long with probability 1/`longOdds`
+    /// (never for 0).
+    function _randomBook(
+        uint256 seed,
+        uint256 longOdds,
+        uint256 n
+    ) internal pure returns (SeriesId[] memory ids, int256[] memory balances) {
+        ids = new SeriesId[](n);
+        balances = new int256[](n);
+        for (uint256 i; i < n; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            uint256 strike = (r % 6) == 0 ? 1e18 : 1_000e18 + ((r >> 8) % 50) * 100e18;
+            ids[i] = _id((r >> 64) % 2 == 0, strike, EXPIRY + uint40(((r >> 72) % 3) * 7 days));
+            int256 size = int256(1 + ((r >> 128) % 50e18));
+            balances[i] = longOdds != 0 && (r >> 200) % longOdds == 0 ? size : -size;
+        }
+    }
 
     function _id(bool isCall, uint256 strike, uint40 expiry) internal pure returns (SeriesId) {
         return SeriesLib.id(SeriesLib.Series(1, expiry, isCall, uint128(strike)));
