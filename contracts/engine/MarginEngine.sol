@@ -344,7 +344,8 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     // ---------------------------------------------------------------- internal
 
-    /// @dev The IM check of new risk: fails closed on a FALLBACK surface (`EngineVolSurfaceUnusable`).
+    /// @dev The IM check of new risk: fails closed on a FALLBACK surface (`EngineVolSurfaceUnusable`):
+    /// for a short in standard margin, for any live series in PORTFOLIO (`_fallbackLongsCount`).
     function _checkInitial(AccountId account) private view {
         if (_modes[account] == MarginMode.PORTFOLIO) {
             return _checkAbove(account, portfolioManager.accountMarginFor(account, true));

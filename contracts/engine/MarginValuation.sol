@@ -40,7 +40,8 @@ abstract contract MarginValuation {
     /// @dev The vol surface as one check reads it (`docs/vol-surface.md`, "Marks and margin"):
     /// the engine's surface parameters, read lazily with the first live series, per underlying
     /// index whether it marks on the surface (0 = not read yet, 1 = flat vol feed, 2 = surface)
-    /// and its confidence add-on, the first live series met whose surface is FALLBACK, and the
+    /// and its confidence add-on, the first live series met whose surface is FALLBACK and whose
+    /// side the manager's initial margin counts (`_fallbackLongsCount`), and the
     /// surfaces read (`_surfaceOf`; allocated with the first surface underlying): per slot, word
     /// 2·slot is the key (index << 40) | expiry (0 when empty) and word 2·slot + 1 the memory address
     /// of its `IVolSurfaceOracle.Surface` (an address: an array of structs would allocate and zero
@@ -86,6 +87,12 @@ abstract contract MarginValuation {
     function _readSurfaceParams(
         uint16 index
     ) internal view virtual returns (IVolSurfaceOracle surface, uint256 maxAge, uint256 addOnWad);
+
+    /// @dev Whether a long on a FALLBACK surface refuses new risk as a short does: true where
+    /// initial margin counts a long's value (PORTFOLIO: its scenarios offset the shorts'), false
+    /// where it does not (standard margin counts longs at zero, so no vol can move their initial
+    /// margin, and refusing them only kept free cash in: review rv20 P3a, docs/security.md M10).
+    function _fallbackLongsCount() internal pure virtual returns (bool);
 
     // ---------------------------------------------------------------- valuation
 
@@ -285,7 +292,9 @@ abstract contract MarginValuation {
             uint256 feed = _flatVol(index, cache);
             if (!mature || (isLong ? volWad > feed : volWad < feed)) volWad = feed;
             confidenceWad = 0;
-            if (sc.unusableExpiry == 0) (sc.unusableAsset, sc.unusableExpiry) = (_assetOf(index, cache), expiry);
+            if (sc.unusableExpiry == 0 && (!isLong || _fallbackLongsCount())) {
+                (sc.unusableAsset, sc.unusableExpiry) = (_assetOf(index, cache), expiry);
+            }
         }
     }
 
@@ -349,7 +358,8 @@ abstract contract MarginValuation {
     }
 
     /// @dev Reverts `EngineVolSurfaceUnusable` if the check behind `cache` met a live series whose
-    /// surface is FALLBACK: new risk is refused on it, as on an unusable price.
+    /// surface is FALLBACK (in standard margin, a short one): new risk is refused on it, as on an
+    /// unusable price.
     function _requireUsableSurface(PriceCache memory cache) internal pure {
         SurfaceCache memory sc = cache.surface;
         if (sc.unusableExpiry != 0) {

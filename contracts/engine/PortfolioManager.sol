@@ -247,6 +247,11 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         return engine.surfaceParams(index);
     }
 
+    /// @dev A long's scenarios offset the shorts' losses: a FALLBACK long refuses new risk too.
+    function _fallbackLongsCount() internal pure override returns (bool) {
+        return true;
+    }
+
     // ---------------------------------------------------------------- requirement
 
     /// @dev Σ over underlyings of each one's requirement, plus the concentration add-on of the

@@ -36,6 +36,11 @@ abstract contract StandardManager is MarginValuation {
     uint256 private constant _B_IM = 0xa0;
     uint256 private constant _B_MM = 0xc0;
 
+    /// @dev Standard initial margin counts a long at zero: a FALLBACK long cannot move it.
+    function _fallbackLongsCount() internal pure override returns (bool) {
+        return false;
+    }
+
     /// @dev The standard-margin parameters of underlying `index`.
     function _riskParamsOf(uint16 index) internal view virtual returns (IMarginEngine.RiskParams memory);
 

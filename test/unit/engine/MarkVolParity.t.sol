@@ -34,8 +34,9 @@ contract ChosenSurfaceOracle {
 }
 
 /// @dev `MarginValuation._mark` beside its parent in d1c3b4f (338ffa3^, copied below as `_refMark`
-/// and its private helpers, unchanged but for their names): both mark one book, in order, with
-/// their own fresh cache shared across the book, and report the cache's FALLBACK record.
+/// and its private helpers, unchanged but for their names and the FALLBACK record's side rule of
+/// session 27): both mark one book, in order, with their own fresh cache shared across the book,
+/// and report the cache's FALLBACK record.
 contract MarkParityHarness is PositionParityHarness {
     uint256 private constant _REF_SLOTS = 8;
 
@@ -195,7 +196,11 @@ contract MarkParityHarness is PositionParityHarness {
             uint256 feed = _refFlatVol(index, cache);
             if (!mature || (isLong ? volWad > feed : volWad < feed)) volWad = feed;
             confidenceWad = 0;
-            if (sc.unusableExpiry == 0) (sc.unusableAsset, sc.unusableExpiry) = (_assetOf(index, cache), expiry);
+            // Since session 27 (docs/security.md M10) the record skips a long where initial margin
+            // does not count it, in the parent as in `_mark`: the one change made to the copy.
+            if (sc.unusableExpiry == 0 && (!isLong || _fallbackLongsCount())) {
+                (sc.unusableAsset, sc.unusableExpiry) = (_assetOf(index, cache), expiry);
+            }
         }
     }
 

@@ -300,7 +300,10 @@ contract VolSurfaceMarksTest is PledgeFixture {
         uint256 nonce = market.accountNonce(carolAccount);
         vm.prank(bob);
         liquidator.bid(carolAccount, bobAccount, 0.1e18, preview.payment, nonce);
-        // The bidder's own new risk is still refused outside the auction.
+        // Outside the auction new risk on a FALLBACK short is still refused (carol's); bob, long
+        // the calls he bought from carol less the slice, holds no short, and standard initial
+        // margin counts longs at zero, so a FALLBACK long refuses nothing (docs/security.md M10).
+        assertLt(market.positionOf(carolAccount, call30), 0);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IMarginEngine.EngineVolSurfaceUnusable.selector,
@@ -308,6 +311,8 @@ contract VolSurfaceMarksTest is PledgeFixture {
                 SeriesLib.expiryOf(call30)
             )
         );
+        engine.checkInitialMargin(carolAccount);
+        assertGt(market.positionOf(bobAccount, call30), 0);
         engine.checkInitialMargin(bobAccount);
     }
 

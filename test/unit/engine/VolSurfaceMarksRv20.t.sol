@@ -9,8 +9,8 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 import {VolSurfaceMarksTest} from "./VolSurfaceMarks.t.sol";
 
 /// @notice Review rv20 (issue 17 part 2; docs/security.md M8-M10): its repros as regressions.
-/// P1 is fixed (`_fixed`); P2 and P3a are open and pinned as they stand (`_open`, docs/security.md
-/// M8 and M10).
+/// P1 and P3a are fixed (`_fixed`); P2 is open and pinned as it stands (`_open`, docs/security.md
+/// M8).
 contract VolSurfaceMarksRv20Test is VolSurfaceMarksTest {
     /// @dev P1: a PORTFOLIO account long ATM puts marked at a crash smile (ATM ~140 %) that then goes
     /// stale while the vol feed falls to 50 %. Before the fix its longs kept the stale smile's vol
@@ -96,10 +96,12 @@ contract VolSurfaceMarksRv20Test is VolSurfaceMarksTest {
         liquidator.startAuction(carolAccount);
     }
 
-    /// @dev P3 (liveness): a CROSS account holding only a long on a FALLBACK expiry cannot withdraw
-    /// even one USDC of 100k, although standard initial margin counts longs at zero and requires
-    /// nothing of them: no vol, surface or add-on can change its IM state.
-    function test_rv20_P3_open_standardLongOnlyCannotWithdrawFreeCash() public {
+    /// @dev P3a (liveness, docs/security.md M10): a CROSS account holding only a long on a
+    /// FALLBACK expiry could not withdraw even one USDC of 100k, although standard initial margin
+    /// counts longs at zero and requires nothing of them: no vol, surface or add-on can change its
+    /// IM state. Now only a short on a FALLBACK surface refuses new risk in standard margin: the
+    /// free cash leaves, to the wei, and the account's IM state is what it was.
+    function test_rv20_P3_fixed_standardLongOnlyWithdrawsFreeCash() public {
         _fresh(1e18, 1e18);
         _trade(carolKey, carolAccount, bobAccount, call30, 1e18, engine.mark(call30));
         IMarginEngine.MarginState memory freshState = engine.accountMargin(carolAccount);
@@ -108,14 +110,48 @@ contract VolSurfaceMarksRv20Test is VolSurfaceMarksTest {
         IMarginEngine.MarginState memory staleState = engine.accountMargin(carolAccount);
         assertEq(staleState.equityIM, freshState.equityIM, "IM equity does not depend on the surface");
         assertEq(staleState.requirementIM, 0);
+        engine.checkInitialMargin(carolAccount);
+        uint256 before = usdc.balanceOf(carol);
         vm.prank(carol);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IMarginEngine.EngineVolSurfaceUnusable.selector,
-                address(weth),
-                SeriesLib.expiryOf(call30)
-            )
+        vault.withdraw(carolAccount, address(usdc), 50_000e6, carol);
+        assertEq(usdc.balanceOf(carol) - before, 50_000e6, "the free cash left");
+        assertEq(engine.accountMargin(carolAccount).equityIM, staleState.equityIM - 50_000e18);
+    }
+
+    /// @dev P3a's fix leaves shorts alone: a CROSS account long one FALLBACK series and short
+    /// another is still refused new risk, for the short (its expiry named).
+    function test_rv20_P3_fixed_standardShortOnFallbackStillRefuses() public {
+        _fresh(1e18, 1e18);
+        _trade(carolKey, carolAccount, bobAccount, call30, 1e18, engine.mark(call30));
+        _trade(carolKey, carolAccount, bobAccount, put30, -1e18, engine.mark(put30));
+        _wait(2 hours + 1);
+        bytes memory unusable = abi.encodeWithSelector(
+            IMarginEngine.EngineVolSurfaceUnusable.selector,
+            address(weth),
+            SeriesLib.expiryOf(put30)
         );
+        vm.prank(carol);
+        vm.expectRevert(unusable);
         vault.withdraw(carolAccount, address(usdc), 1e6, carol);
+        vm.expectRevert(unusable);
+        engine.checkInitialMargin(carolAccount);
+    }
+
+    /// @dev In PORTFOLIO margin a long's scenarios offset the shorts' losses, so its vol matters to
+    /// initial margin: a PORTFOLIO account holding only a FALLBACK long is still refused.
+    function test_rv20_P3_fixed_portfolioLongOnFallbackStillRefuses() public {
+        _fresh(1e18, 1e18);
+        _trade(carolKey, carolPortfolio, bobAccount, call30, 1e18, engine.mark(call30));
+        _wait(2 hours + 1);
+        bytes memory unusable = abi.encodeWithSelector(
+            IMarginEngine.EngineVolSurfaceUnusable.selector,
+            address(weth),
+            SeriesLib.expiryOf(call30)
+        );
+        vm.prank(carol);
+        vm.expectRevert(unusable);
+        vault.withdraw(carolPortfolio, address(usdc), 1e6, carol);
+        vm.expectRevert(unusable);
+        engine.checkInitialMargin(carolPortfolio);
     }
 }

@@ -280,7 +280,9 @@ export function markAndSpot(
  * The live series, if any, whose surface is FALLBACK among `inputs`' positions (the first in
  * position order, as the chain meets it): a check of new risk on the account
  * (`checkInitialMargin`, `checkWithdrawal`) reverts `EngineVolSurfaceUnusable(asset, expiry)` for
- * it, while `accountMargin` values it at its FALLBACK mark.
+ * it, while `accountMargin` values it at its FALLBACK mark. In standard margin (CROSS, ISOLATED)
+ * only shorts count: initial margin counts a long at zero, so a FALLBACK long refuses nothing.
+ * In PORTFOLIO margin longs count too.
  *
  * @example
  * const inputs = await getMarginInputs(publicClient, { addressBook, account });
@@ -294,6 +296,7 @@ export function surfaceFallbackOf(
     const { underlyingIndex, expiry } = decodeSeries(seriesId);
     const underlying = inputs.underlyings.get(underlyingIndex);
     if (balance === 0n || underlying?.surface === undefined || inputs.timestamp >= expiry) continue;
+    if (balance > 0n && inputs.mode !== MarginMode.PORTFOLIO) continue;
     if (markAndSpot(seriesId, underlying, inputs.timestamp).surfaceFallback) {
       return { underlyingIndex, asset: underlying.surface.asset, expiry };
     }
