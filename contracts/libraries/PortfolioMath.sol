@@ -170,12 +170,15 @@ library PortfolioMath {
         (Cover memory c, uint256 longs) = _newCover(seriesIds, balances);
         uint256 n = seriesIds.length;
         while (true) {
-            // Once no long has contracts left and no underlying is held, nothing can cover a short
+            // Once no long has contracts left and no held unit is left, nothing can cover a short
             // any more: each short left is charged its standard requirement whatever the order, so
-            // the order's scans are skipped (from the start for a book of shorts alone). Exact: the
-            // same terms, all non-negative, summed in another order (the longs' `left` is 0 by
-            // then; no term or sum can overflow: sizes are below 2**98, requirements below 2**128),
-            // and `perContractUp` read only where the order would read it, at a short left.
+            // the order's scans are skipped (from the start for a book of shorts alone with nothing
+            // held). Exact: the same terms, all non-negative, summed in another order (the longs'
+            // `left` is 0 by then); `perContractUp` is read only where the order would read it, at
+            // a short left; a term's `mulWadUp` reverts with the same argument-free error in any
+            // order, and the sum cannot overflow (each term is below 2**256 / 1e18 < 2**197, and a
+            // book holds at most the market's `MAX_OPEN` = 128 positions). Needs `perContractUp.length ≥ n`,
+            // as the order does for the same revert (the manager passes n).
             if (longs == 0 && heldWad == 0) {
                 for (uint256 i; i < n; ++i) {
                     uint256 left = _at(c.left, i);

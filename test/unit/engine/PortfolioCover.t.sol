@@ -99,12 +99,15 @@ contract PortfolioCoverTest is Test {
         assertGe(floor + maxCredit, standardDown, "a long covered more than it really does");
     }
 
-    /// @notice Once no long has contracts left and nothing is held, `coverFloorUp` sums what the
-    /// shorts left need without ordering them (from the start for a book of shorts alone, or
-    /// after the last long is used up). The floor must be what the full order gives: the same
-    /// book with one more long that can cover nothing (a put expiring before every short), which
-    /// keeps a long in the book to the end and so takes the order all the way, has the same floor.
-    /// Books of shorts alone, of mixed sides and with the underlying held, so every way in is drawn.
+    /// @notice Once no long has contracts left and no underlying held is left, `coverFloorUp` sums
+    /// what the shorts left need without ordering them (from the start for a book of shorts alone
+    /// with nothing held, or after the last long or held unit is used up). The floor must be what
+    /// the full order gives: the same book with one more long that can cover nothing (a put
+    /// expiring before every short), which keeps a long in the count to the end and so takes the
+    /// order all the way, has the same floor. Books of shorts alone, of mixed sides and with the
+    /// underlying held. This compares the library with itself, so a wrong long count that also
+    /// miscounts the inert long can pass it (review rv40 P2-1): `test_twoLongsRunOutOneAfterTheOther`
+    /// and the SDK's independent full order (`test/sdk/coverFloor.parity.test.ts`) catch those.
     function testFuzz_shortsLeftUncoveredNeedNoOrder(uint256 seed) public pure {
         uint256 n = 1 + (seed % 8);
         // Longs with probability 0, 1/4 or 1/2: books of shorts alone, and longs that run out.
@@ -143,6 +146,27 @@ contract PortfolioCoverTest is Test {
         // 4 puts at 2,900 take the 4 longs at 2,800 ($100 wide); the rest is naked.
         uint256 expected = 4 * 100e18 + 3 * perContract[1] + 5 * perContract[2];
         assertEq(PortfolioMath.coverFloorUp(ids, balances, perContract, 0), expected);
+    }
+
+    /// @notice Review rv40's book: the riskiest put uses up the highest long, the next put the
+    /// other long, and only then is no long left. A long count that reached 0 after the first
+    /// long ran out would charge the 2,850 puts their $300 standard instead of the $150 width
+    /// (1,300 instead of 850).
+    function test_twoLongsRunOutOneAfterTheOther() public pure {
+        SeriesId[] memory ids = new SeriesId[](4);
+        int256[] memory balances = new int256[](4);
+        ids[0] = _id(false, 2_900e18, EXPIRY);
+        ids[1] = _id(false, 2_850e18, EXPIRY);
+        ids[2] = _id(false, 2_800e18, EXPIRY);
+        ids[3] = _id(false, 2_700e18, EXPIRY);
+        balances[0] = -4e18;
+        balances[1] = -3e18;
+        balances[2] = 4e18;
+        balances[3] = 3e18;
+        uint256[] memory perContract = _perContract(ids, balances);
+        assertEq(perContract[0], 350e18);
+        assertEq(perContract[1], 300e18);
+        assertEq(PortfolioMath.coverFloorUp(ids, balances, perContract, 0), 4 * 100e18 + 3 * 150e18);
     }
 
     // ------------------------------------------------------------ helpers
