@@ -293,7 +293,9 @@ library PortfolioMath {
     ///   computed for every cell and used only for a live one: `sdiv` by a zero `volTerm` is 0).
     /// - The call as `BlackScholes._callFromYs`: `terms` (whose bounds `callPriceAt`'s give), the
     ///   difference floored at 0, and the price clamped to [max(S − K, 0), S], with branch-free
-    ///   max and min.
+    ///   max and min. The min with S and the live test change no value (t1 ≤ S already bounds the
+    ///   price; a zero spot or vol term already prices to the intrinsic value): they keep the cell
+    ///   `callPriceAt` step for step, and mutants dropping them are equivalent (review rv39).
     /// - The put by parity, exact in integers: the call is at least max(S − K, 0), so C + K − S is
     ///   in [0, K]; K − S may wrap on the way, the sum does not.
     /// - The value as `positionValue`, without its checks or branches: a long rounds down, a

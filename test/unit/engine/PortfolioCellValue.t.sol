@@ -89,6 +89,27 @@ contract PortfolioCellValueTest is Test {
         _checkLeg(8, 9, 8463020000000000000, NOW + 902, 5e18 + 1, true);
     }
 
+    /// @notice The worst loss reads every scenario, the first and the last included, and a gain
+    /// anywhere is no loss (review rv39 P3: `_worst` reads without bounds checks). For each
+    /// place k of a 27-scenario grid and a 4-scenario tail, a loss at k alone is the worst.
+    function test_worstLossReadsEveryScenario() public pure {
+        PortfolioMath.Grid memory grid;
+        grid.pnl = new int256[](27);
+        grid.tailPnl = new int256[](4);
+        for (uint256 k; k < 27; ++k) {
+            for (uint256 i; i < 27; ++i) grid.pnl[i] = int256(i) + 1;
+            grid.pnl[k] = -int256(1e18 + k);
+            assertEq(PortfolioMath.worstLoss(grid), 1e18 + k, "grid");
+        }
+        for (uint256 k; k < 4; ++k) {
+            for (uint256 i; i < 4; ++i) grid.tailPnl[i] = -1;
+            grid.tailPnl[k] = -int256(7e18 + k);
+            assertEq(PortfolioMath.worstTailLoss(grid), 7e18 + k, "tail");
+        }
+        for (uint256 i; i < 27; ++i) grid.pnl[i] = int256(i);
+        assertEq(PortfolioMath.worstLoss(grid), 0, "gains only");
+    }
+
     /// @notice A shocked spot at or past 2**120 reverts as `callPriceAt` did for the first such cell
     /// in the loops' order (columns first, then spots): the same error and arguments (the shocked
     /// spot, the strike, 0, the column's vol term). The cells check only the spot; this is the one
