@@ -53,7 +53,8 @@ abstract contract StandardManager is MarginValuation {
 
     /// @dev The standard margin state of `account`: collateral, cash, then every position held
     /// in `market_` (none while the market is not set); and the check's price cache, which says
-    /// whether a live series it holds has a FALLBACK surface. A caller checking new risk must pass
+    /// whether a live short it holds has a FALLBACK surface (a long cannot move standard initial
+    /// margin: `_fallbackLongsCount`). A caller checking new risk must pass
     /// that cache to `_requireUsableSurface` (`MarginEngine._checkInitial` does): this function
     /// refuses nothing itself. One function for both uses: a flag argument had the optimizer
     /// compile the valuation twice (1,300 B of the engine net).

@@ -134,8 +134,9 @@ interface IMarginEngine is IRiskCheck {
     /// @notice A portfolio position cap outside [1, MAX_PORTFOLIO_POSITIONS].
     error EngineInvalidPositionCap(uint256 cap);
     /// @notice A check for new risk (an IM check, a withdrawal) involves a live series of
-    /// (`underlying`, `expiry`) whose vol surface is FALLBACK (missing, immature or stale): it fails
-    /// closed, as without a valid price (`docs/vol-surface.md`, "Marks and margin").
+    /// (`underlying`, `expiry`) whose vol surface is FALLBACK (missing, immature or stale), held
+    /// short in standard margin or either way in PORTFOLIO margin: it fails closed, as without a
+    /// valid price (`docs/vol-surface.md`, "Marks and margin").
     error EngineVolSurfaceUnusable(address underlying, uint256 expiry);
     /// @notice A surface max age outside [`MIN_SURFACE_MAX_AGE`, `MAX_SURFACE_MAX_AGE`].
     error EngineInvalidSurfaceMaxAge(uint256 maxAge);
@@ -244,7 +245,8 @@ interface IMarginEngine is IRiskCheck {
     function excesses(AccountId account) external view returns (int256 initialExcess, int256 maintenanceExcess);
 
     /// @notice Reverts with `EngineBelowInitialMargin` unless `account` is at or above IM, and with
-    /// `EngineVolSurfaceUnusable` if it holds a live series whose surface is FALLBACK.
+    /// `EngineVolSurfaceUnusable` if it holds a live series whose surface is FALLBACK (in standard
+    /// margin a short one: standard initial margin counts longs at zero).
     function checkInitialMargin(AccountId account) external view;
 
     /// @notice The mark of one contract of `seriesId`, WAD USD. On a FALLBACK surface it is the

@@ -7,9 +7,11 @@ import { deployPledge } from "../../deploy/deployPledge.js";
 import {
   accountId,
   accountMargin,
+  decodeSeries,
   expiryAfter,
   getMarginInputs,
   MarginMode,
+  markAndSpot,
   type Order,
   seriesId as packSeries,
   decodePledgeError,
@@ -180,6 +182,8 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
   let compared = 0;
   let fallbacks = 0;
   let fresh = 0;
+  // Standard accounts whose only FALLBACK series are longs: no refusal (docs/security.md M10).
+  let fallbackLongsOnly = 0;
   let fills = 0;
   let unusableFills = 0;
 
@@ -270,7 +274,16 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
         if (predicted !== undefined) {
           fallbacks++;
           assert.ok(refused?.includes("EngineVolSurfaceUnusable"), `account ${i}: ${refused}`);
+          // The series named is the one predicted (its expiry; the asset is the same underlying's).
+          assert.ok(refused?.includes(String(predicted.expiry)), `account ${i}: ${refused}`);
         } else {
+          const fallbackLong = inputs.positions.some(({ seriesId, balance }) => {
+            const { underlyingIndex, expiry } = decodeSeries(seriesId);
+            const underlying = inputs.underlyings.get(underlyingIndex);
+            if (balance <= 0n || underlying?.surface === undefined || timestamp >= expiry) return false;
+            return markAndSpot(seriesId, underlying, timestamp).surfaceFallback;
+          });
+          if (fallbackLong) fallbackLongsOnly++;
           fresh++;
           assert.ok(refused === undefined || refused.includes("EngineBelowInitialMargin"), `account ${i}: ${refused}`);
         }
@@ -283,6 +296,7 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
   it("the stages exercised FRESH and FALLBACK books", () => {
     assert.ok(compared >= ACCOUNTS * SCENARIOS);
     assert.ok(fallbacks > 0 && fresh > 0, `fallbacks ${fallbacks}, fresh ${fresh}`);
+    assert.ok(fallbackLongsOnly > 0, "no standard account held FALLBACK longs alone");
     assert.ok(fills > 0 && unusableFills > 0, `fills ${fills}, refused for the surface ${unusableFills}`);
   });
 });

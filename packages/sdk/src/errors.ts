@@ -798,7 +798,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   EngineInvalidPositionCap: ([cap]) =>
     `A portfolio position cap of ${str(cap)} is not allowed: pass one from 1 to the engine's MAX_PORTFOLIO_POSITIONS`,
   EngineVolSurfaceUnusable: ([asset, expiry], context) =>
-    `The vol surface of ${tokenName(asset, context)} for expiry ${str(expiry)} is missing, not yet mature or stale, so the engine takes no new risk on an account holding it (maintenance and auctions go on); wait for a fresh post, or close the position`,
+    `The vol surface of ${tokenName(asset, context)} for expiry ${str(expiry)} is missing, not yet mature or stale, so the engine takes no new risk on an account holding it short, or holding it at all in portfolio margin (maintenance and auctions go on); wait for a fresh post, or close the position`,
   EngineInvalidSurfaceMaxAge: ([maxAge]) =>
     `A surface max age of ${str(maxAge)} s is not allowed: pass one from 600 s (10 min) to 86,400 s (1 day)`,
   EngineInvalidConfidenceAddOn: ([index, addOn]) =>

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
@@ -118,23 +119,80 @@ contract VolSurfaceMarksRv20Test is VolSurfaceMarksTest {
         assertEq(engine.accountMargin(carolAccount).equityIM, staleState.equityIM - 50_000e18);
     }
 
-    /// @dev P3a's fix leaves shorts alone: a CROSS account long one FALLBACK series and short
-    /// another is still refused new risk, for the short (its expiry named).
+    /// @dev P3a's fix leaves shorts alone: a CROSS account long a FALLBACK series (a 60-day one,
+    /// never posted, bought while the engine had no surface) and short another is refused new risk
+    /// for the short, which the error names, though the long comes first in the book (review rv41
+    /// P3-1).
     function test_rv20_P3_fixed_standardShortOnFallbackStillRefuses() public {
+        SeriesId call60 = _createSeries(ethIndex, 60, 3_300e18, true);
+        vm.prank(admin);
+        engine.setVolSurface(IVolSurfaceOracle(address(0)));
+        // The seller is another account of bob's: its short on the 60-day series would refuse
+        // bob's own checks once the surface is back.
+        AccountId seller = _account(bob, 2);
+        _fundAndDeposit(bob, seller, usdc, 100_000e6);
+        _trade(carolKey, carolAccount, seller, call60, 1e18, engine.mark(call60));
+        vm.prank(admin);
+        engine.setVolSurface(surfaces);
         _fresh(1e18, 1e18);
-        _trade(carolKey, carolAccount, bobAccount, call30, 1e18, engine.mark(call30));
         _trade(carolKey, carolAccount, bobAccount, put30, -1e18, engine.mark(put30));
         _wait(2 hours + 1);
-        bytes memory unusable = abi.encodeWithSelector(
-            IMarginEngine.EngineVolSurfaceUnusable.selector,
-            address(weth),
-            SeriesLib.expiryOf(put30)
-        );
+        bytes memory unusable = _unusable(put30);
         vm.prank(carol);
         vm.expectRevert(unusable);
         vault.withdraw(carolAccount, address(usdc), 1e6, carol);
         vm.expectRevert(unusable);
         engine.checkInitialMargin(carolAccount);
+    }
+
+    /// @dev The record is taken on the book after the fill (review rv41): a CROSS long turned into a
+    /// short by one fill is refused, and so is a long-only account opening a short on another
+    /// FALLBACK series.
+    function test_rv20_P3_fixed_aFillThatMakesAFallbackShortIsRefused() public {
+        _fresh(1e18, 1e18);
+        _trade(carolKey, carolAccount, bobAccount, call30, 1e18, engine.mark(call30));
+        _wait(2 hours + 1);
+        engine.checkInitialMargin(carolAccount); // long only: passes
+        (IOptionMarket.Order memory o, bytes memory sig) = _carolOrder(carolAccount, call30, -2e18);
+        vm.expectRevert(_unusable(call30));
+        vm.prank(bob);
+        market.fill(o, sig, bobAccount, 2e18);
+        (o, sig) = _carolOrder(carolAccount, put30, -1e18);
+        vm.expectRevert(_unusable(put30));
+        vm.prank(bob);
+        market.fill(o, sig, bobAccount, 1e18);
+    }
+
+    /// @dev What the fix newly allows (review rv41 P2-1): in standard margin a side that opens or
+    /// grows a long on a FALLBACK series passes its IM check, by a fill from a reducing seller or
+    /// by `transferPositions` between one owner's accounts; into a PORTFOLIO account both are
+    /// still refused.
+    function test_rv20_P3_fixed_standardMayBuyOrReceiveAFallbackLong() public {
+        _fresh(1e18, 1e18);
+        _trade(carolKey, carolAccount, bobAccount, call30, 1e18, engine.mark(call30));
+        _wait(2 hours + 1);
+        AccountId other = _account(carol, 3);
+        _fundAndDeposit(carol, other, usdc, 10_000e6);
+        (IOptionMarket.Order memory o, bytes memory sig) = _carolOrder(carolAccount, call30, -0.5e18);
+        vm.prank(carol);
+        market.fill(o, sig, other, 0.5e18);
+        assertEq(market.positionOf(other, call30), 0.5e18);
+        (o, sig) = _carolOrder(carolAccount, call30, -0.25e18);
+        vm.expectRevert(_unusable(call30));
+        vm.prank(carol);
+        market.fill(o, sig, carolPortfolio, 0.25e18);
+
+        SeriesId[] memory ids = new SeriesId[](1);
+        ids[0] = call30;
+        int256[] memory amounts = new int256[](1);
+        amounts[0] = 0.5e18;
+        vm.prank(carol);
+        market.transferPositions(carolAccount, other, ids, amounts);
+        assertEq(market.positionOf(other, call30), 1e18);
+        amounts[0] = 0.25e18;
+        vm.expectRevert(_unusable(call30));
+        vm.prank(carol);
+        market.transferPositions(other, carolPortfolio, ids, amounts);
     }
 
     /// @dev In PORTFOLIO margin a long's scenarios offset the shorts' losses, so its vol matters to
@@ -153,5 +211,30 @@ contract VolSurfaceMarksRv20Test is VolSurfaceMarksTest {
         vault.withdraw(carolPortfolio, address(usdc), 1e6, carol);
         vm.expectRevert(unusable);
         engine.checkInitialMargin(carolPortfolio);
+    }
+
+    uint256 private _orderNonce = 1_000;
+
+    /// @dev Carol's order for `account`, at the mark, open to any taker.
+    function _carolOrder(
+        AccountId account,
+        SeriesId id,
+        int256 size
+    ) private returns (IOptionMarket.Order memory o, bytes memory sig) {
+        o = IOptionMarket.Order({
+            account: account,
+            seriesId: id,
+            size: size,
+            priceWad: engine.mark(id),
+            taker: AccountId.wrap(0),
+            nonce: ++_orderNonce,
+            deadline: block.timestamp + 1 hours
+        });
+        sig = _signOrder(carolKey, o);
+    }
+
+    function _unusable(SeriesId id) private view returns (bytes memory) {
+        return
+            abi.encodeWithSelector(IMarginEngine.EngineVolSurfaceUnusable.selector, address(weth), SeriesLib.expiryOf(id));
     }
 }

@@ -119,7 +119,8 @@ interface AccountRead {
  * Oracle down: a side the engine cannot value is judged by the unpriced rules; where it would
  * need an IM check, the predicted error is the oracle's, as the SDK's read of the price saw it.
  * Vol surface: a side sent to an IM check while it holds a live series whose surface is FALLBACK
- * is refused `EngineVolSurfaceUnusable(underlying, expiry)`, as the engine refuses it.
+ * (in CROSS and ISOLATED a short one; in PORTFOLIO either side) is refused
+ * `EngineVolSurfaceUnusable(underlying, expiry)`, as the engine refuses it.
  *
  * @example
  * const sim = await simulateFill(publicClient, { signedOrder, takerAccount, fillSize: 10n ** 18n, addressBook });
