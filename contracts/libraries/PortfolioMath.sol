@@ -177,8 +177,9 @@ library PortfolioMath {
             // `left` is 0 by then); `perContractUp` is read only where the order would read it, at
             // a short left; a term's `mulWadUp` reverts with the same argument-free error in any
             // order, and the sum cannot overflow (each term is below 2**256 / 1e18 < 2**197, and a
-            // book holds at most the market's `MAX_OPEN` = 128 positions). Needs `perContractUp.length ≥ n`,
-            // as the order does for the same revert (the manager passes n).
+            // book holds at most the market's `MAX_OPEN` = 128 positions). Needs
+            // `perContractUp.length ≥ n`, as the order does for the same revert (the manager
+            // passes n).
             if (longs == 0 && heldWad == 0) {
                 for (uint256 i; i < n; ++i) {
                     uint256 left = _at(c.left, i);
