@@ -6,6 +6,7 @@ import { mnemonicToAccount } from "viem/accounts";
 import { deployPledge } from "../../deploy/deployPledge.js";
 import {
   accountId,
+  Account,
   accountMargin,
   decodeSeries,
   expiryAfter,
@@ -184,6 +185,8 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
   let fresh = 0;
   // Standard accounts whose only FALLBACK series are longs: no refusal (docs/security.md M10).
   let fallbackLongsOnly = 0;
+  // Accounts above IM that a FALLBACK series keeps from withdrawing.
+  let withdrawableRefused = 0;
   let fills = 0;
   let unusableFills = 0;
 
@@ -276,6 +279,10 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
           assert.ok(refused?.includes("EngineVolSurfaceUnusable"), `account ${i}: ${refused}`);
           // The series named is the one predicted (its expiry; the asset is the same underlying's).
           assert.ok(refused?.includes(String(predicted.expiry)), `account ${i}: ${refused}`);
+          // Every withdrawal is refused, so the SDK offers none (review rv41 P3-5).
+          const account = new Account(inputs);
+          assert.equal(account.maxWithdrawableCash(), 0n);
+          if (account.margin().equityIM > account.margin().requirementIM) withdrawableRefused++;
         } else {
           const fallbackLong = inputs.positions.some(({ seriesId, balance }) => {
             const { underlyingIndex, expiry } = decodeSeries(seriesId);
@@ -297,6 +304,7 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
     assert.ok(compared >= ACCOUNTS * SCENARIOS);
     assert.ok(fallbacks > 0 && fresh > 0, `fallbacks ${fallbacks}, fresh ${fresh}`);
     assert.ok(fallbackLongsOnly > 0, "no standard account held FALLBACK longs alone");
+    assert.ok(withdrawableRefused > 0, "no account above IM was refused for the surface");
     assert.ok(fills > 0 && unusableFills > 0, `fills ${fills}, refused for the surface ${unusableFills}`);
   });
 });

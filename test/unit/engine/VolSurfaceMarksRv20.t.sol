@@ -235,6 +235,10 @@ contract VolSurfaceMarksRv20Test is VolSurfaceMarksTest {
 
     function _unusable(SeriesId id) private view returns (bytes memory) {
         return
-            abi.encodeWithSelector(IMarginEngine.EngineVolSurfaceUnusable.selector, address(weth), SeriesLib.expiryOf(id));
+            abi.encodeWithSelector(
+                IMarginEngine.EngineVolSurfaceUnusable.selector,
+                address(weth),
+                SeriesLib.expiryOf(id)
+            );
     }
 }

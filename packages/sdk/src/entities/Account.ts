@@ -1,4 +1,11 @@
-import { Health, type MarginInputs, type MarginState, type UnderlyingInput, accountMargin } from "../math/engine.js";
+import {
+  Health,
+  type MarginInputs,
+  type MarginState,
+  type UnderlyingInput,
+  accountMargin,
+  surfaceFallbackOf,
+} from "../math/engine.js";
 import { fromWadDown } from "../math/cashUnits.js";
 
 /**
@@ -137,7 +144,9 @@ export class Account {
 
   /**
    * The most cash (in cash units) that can be withdrawn while staying at or above IM:
-   * the IM excess, capped at the positive cash balance.
+   * the IM excess, capped at the positive cash balance; 0 while the account holds a series
+   * whose vol surface is FALLBACK and its mode counts it (`surfaceFallbackOf`), since the
+   * engine then refuses every withdrawal (`EngineVolSurfaceUnusable`).
    *
    * @example
    * const trader = new Account(await getMarginInputs(publicClient, { addressBook, account }));
@@ -145,6 +154,7 @@ export class Account {
    * await withdraw(walletClient, { publicClient, addressBook, account, asset: usdc, amount: max }); // passes the margin check
    */
   maxWithdrawableCash(): bigint {
+    if (surfaceFallbackOf(this.inputs) !== undefined) return 0n;
     const { equityIM, requirementIM } = this.margin();
     const excess = equityIM - requirementIM;
     if (excess <= 0n || this.inputs.cash <= 0n) return 0n;
@@ -154,7 +164,8 @@ export class Account {
 
   /**
    * The most of collateral `index` (native units) that can be withdrawn while staying at
-   * or above IM. Found by bisection on the exact margin, so it matches the chain.
+   * or above IM. Found by bisection on the exact margin, so it matches the chain; 0 while a
+   * FALLBACK vol surface refuses every withdrawal, as for `maxWithdrawableCash`.
    *
    * @example
    * await deposit(walletClient, { publicClient, addressBook, account, asset: weth, amount: 10n ** 18n });
@@ -164,6 +175,7 @@ export class Account {
    */
   maxWithdrawableCollateral(index: number): bigint {
     const held = this.inputs.collateral[index]?.amount ?? 0n;
+    if (surfaceFallbackOf(this.inputs) !== undefined) return 0n;
     const passes = (amount: bigint) => {
       const { equityIM, requirementIM } = this.withDeposit(index, -amount).margin();
       return equityIM >= requirementIM;
