@@ -12,8 +12,8 @@ const BOOKS = 1_500;
  * SDK's `coverFloorUp` to the wei on random books. The SDK runs the full greedy order to the end;
  * the chain stops ordering once no long has contracts left and no underlying held is left (review
  * rv40), so this is also the check that the shortcut changes no floor. Books are drawn to reach
- * every way into the shortcut: shorts alone, longs that run out one after another, held units
- * that run out on short calls, and books where a long is left to the end.
+ * every way into the shortcut (shorts alone, mixed books whose longs may run out, units held that
+ * short calls may use up); it counts books of each kind, not which ones ran out.
  */
 describe("SDK cover floor equals the chain, to the wei", async () => {
   const { viem } = await network.create();
