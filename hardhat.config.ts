@@ -28,15 +28,20 @@ const compilers = [
 // (docs/performance.md): 4,000 runs leave 2,188 B, 5,000 would leave 1,933 B. bench/gas.json's cash
 // rows still meet the issue's targets at this setting.
 // MarginEngine and PortfolioManager compile through the IR pipeline (issue 17 part 2): the vol
-// surface's marks and margin did not fit their 2 KB of EIP-170 headroom with the legacy one. Both at
-// 50 runs: the engine deploys the manager in its constructor, so one job builds both. Lowering it
-// further to 1 run saves 15 B; raising it to 1,000 runs saved only 1.4 % of a standard check and cost
-// the engine 1,727 B (issue 19), so it stays at 50. Until session 25 the manager's own job ran at
-// 1,500 runs; that artifact was never deployed, and the size test measured it instead of the
-// deployed manager (docs/performance.md). Sizes in bench/size.json.
+// surface's marks and margin did not fit their 2 KB of EIP-170 headroom with the legacy one. The
+// engine at 50 runs: lowering it further to 1 run saves 15 B; raising it to 1,000 runs saved only
+// 1.4 % of a standard check and cost the engine 1,727 B (issue 19). The manager at 1,000 runs: its
+// scenario loops are where a PORTFOLIO check spends its gas, and its own job builds the code the
+// engine deploys (the deploy passes the artifact's creation code to the engine's constructor; until
+// session 28 the engine embedded `new PortfolioManager`, so one job built both at 50 runs).
+// Sizes in bench/size.json.
 const engineSettings = {
   ...solc,
   settings: { evmVersion: "prague", viaIR: true, optimizer: { enabled: true, runs: 50 } },
+};
+const managerSettings = {
+  ...solc,
+  settings: { evmVersion: "prague", viaIR: true, optimizer: { enabled: true, runs: 1_000 } },
 };
 const overrides = {
   "contracts/vault/CollateralVault.sol": {
@@ -46,10 +51,9 @@ const overrides = {
   "contracts/engine/MarginEngine.sol": engineSettings,
   // The per-piece gas probe of the standard check (scripts/trace-margin.ts) is an engine: same settings.
   "contracts/test/StandardMarginProbe.sol": engineSettings,
-  // The engine deploys its manager (`new PortfolioManager`), so the deployed manager is the engine
-  // job's copy: its own job gets the same settings, and its artifact (which the size test and
-  // bench/size.json read) is that code (test/integration/size.test.ts checks it is).
-  "contracts/engine/PortfolioManager.sol": engineSettings,
+  // The engine deploys its manager from the creation code the deploy passes (`deploy/lib/pledgeCore.ts`):
+  // this job's artifact is the deployed manager, which the size test and bench/size.json read.
+  "contracts/engine/PortfolioManager.sol": managerSettings,
 };
 
 /** The chain id of the local OP-stack profile: not 31337, so its journal and address book stay apart. */

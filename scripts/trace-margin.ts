@@ -2,6 +2,7 @@ import { network } from "hardhat";
 import { encodeFunctionData } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
+import { portfolioManagerCode } from "../deploy/lib/pledgeCore.js";
 import { accountId } from "../packages/sdk/src/index.js";
 import { openBenchBook } from "./lib/benchBook.js";
 import { buildTree, type Frame, newFrame, pledgeNames, printRepeats, printTree, type StructLog } from "./lib/trace.js";
@@ -64,6 +65,7 @@ const probe = await connection.viem.deployContract("StandardMarginProbe", [
   admin.account.address,
   vault.address,
   oracle.address,
+  portfolioManagerCode(),
 ]);
 const count = await engine.read.underlyingCount();
 for (let index = 1; index <= count; index++) {

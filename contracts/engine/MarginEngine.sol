@@ -12,7 +12,6 @@ import {IRiskCheck} from "../interfaces/IRiskCheck.sol";
 import {IVolSurfaceOracle} from "../interfaces/IVolSurfaceOracle.sol";
 import {Roles} from "../libraries/Roles.sol";
 import {MarginValuation} from "./MarginValuation.sol";
-import {PortfolioManager} from "./PortfolioManager.sol";
 import {StandardManager} from "./StandardManager.sol";
 import {AccountId} from "../types/AccountId.sol";
 import {SeriesId} from "../types/SeriesId.sol";
@@ -23,7 +22,8 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// It holds no funds and moves none: it is a pure function of on-chain state.
 /// It keeps the registry (underlyings and their parameters), each account's margin mode and
 /// the position limits, and dispatches by mode: CROSS and ISOLATED accounts to its standard
-/// manager (in its own bytecode), PORTFOLIO accounts to the `PortfolioManager` it deploys.
+/// manager (in its own bytecode), PORTFOLIO accounts to the `PortfolioManager` it deploys from the
+/// creation code its deployer passes.
 contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     // The parameter bounds below are internal (no getter) but for the position limits and the
     // underlying count: twenty getters cost about 700 B, and the engine keeps 2 KB of EIP-170
@@ -96,13 +96,19 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     mapping(AccountId account => MarginMode) private _modes;
     mapping(uint16 index => uint256) private _confidenceAddOn;
 
+    /// @param managerCode The `PortfolioManager`'s creation code (its artifact's `bytecode`). The
+    /// engine deploys it with `(vault_, oracle_)` appended, so the manager is the engine's own (its
+    /// `engine()` is this contract), while its code compiles in a job of its own, at optimizer
+    /// settings of its own (hardhat.config.ts, docs/performance.md). Code that deploys nothing, or
+    /// a contract whose `engine()` is not this one, reverts `EngineInvalidManagerCode`.
     constructor(
         address admin,
         ICollateralVault vault_,
-        IPledgeOracle oracle_
+        IPledgeOracle oracle_,
+        bytes memory managerCode
     ) MarginValuation(_nonZero(vault_, oracle_, admin), oracle_) {
         // Portfolio valuation lives in its own contract to keep the engine under EIP-170.
-        portfolioManager = new PortfolioManager(vault_, oracle_);
+        portfolioManager = _deployManager(managerCode, vault_, oracle_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -416,6 +422,24 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
             revert EngineZeroAddress();
         }
         return vault_;
+    }
+
+    /// @dev Deploys `code` with `(vault_, oracle_)` as its constructor's arguments and checks that
+    /// the result answers `engine()` with this engine (the manager takes its deployer as its engine).
+    function _deployManager(
+        bytes memory code,
+        ICollateralVault vault_,
+        IPledgeOracle oracle_
+    ) private returns (IPortfolioManager manager) {
+        bytes memory init = bytes.concat(code, abi.encode(vault_, oracle_));
+        assembly ("memory-safe") {
+            manager := create(0, add(init, 0x20), mload(init))
+        }
+        if (address(manager) == address(0)) revert EngineInvalidManagerCode();
+        (bool ok, bytes memory data) = address(manager).staticcall(abi.encodeCall(IPortfolioManager.engine, ()));
+        if (!ok || data.length != 32 || abi.decode(data, (uint256)) != uint160(address(this))) {
+            revert EngineInvalidManagerCode();
+        }
     }
 
     function _setPortfolioParams(uint16 index, PortfolioParams memory params) private {

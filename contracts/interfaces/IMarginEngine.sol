@@ -123,6 +123,9 @@ interface IMarginEngine is IRiskCheck {
     error EngineSkewShockTooLarge(uint256 column, uint256 skewWad);
     /// @notice A zero address was given.
     error EngineZeroAddress();
+    /// @notice The creation code given for the portfolio manager deployed nothing, or a contract
+    /// whose `engine()` is not this engine.
+    error EngineInvalidManagerCode();
     /// @notice The option market is set already.
     error EngineMarketAlreadySet();
     /// @notice The option market is not set yet.

@@ -35,7 +35,12 @@ contract StandardMarginProbe is MarginEngine {
         uint256 callPriceAt;
     }
 
-    constructor(address admin, ICollateralVault vault_, IPledgeOracle oracle_) MarginEngine(admin, vault_, oracle_) {}
+    constructor(
+        address admin,
+        ICollateralVault vault_,
+        IPledgeOracle oracle_,
+        bytes memory managerCode
+    ) MarginEngine(admin, vault_, oracle_, managerCode) {}
 
     /// @notice The pieces' gas for a position of `balance` contracts of `seriesId` (a live series).
     /// `sink` folds every result in, so that no measured call is optimised away.

@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
+
 import type { ArgumentType, IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
 
 import { ROLES } from "./roles.js";
 
@@ -106,6 +108,25 @@ export const DEFAULT_AUCTION = [
 ] as const;
 
 /**
+ * The `PortfolioManager`'s creation code, from its artifact: the engine's constructor deploys it
+ * (so the manager's `engine()` is the engine), and the manager compiles in a job of its own at its
+ * own optimizer settings (hardhat.config.ts).
+ */
+export function portfolioManagerCode(): Hex {
+  const url = new URL("../../artifacts/contracts/engine/PortfolioManager.sol/PortfolioManager.json", import.meta.url);
+  let bytecode: unknown;
+  try {
+    ({ bytecode } = JSON.parse(readFileSync(url, "utf8")) as { bytecode?: unknown });
+  } catch {
+    throw new Error("The PortfolioManager artifact is missing: run `npx hardhat build` before deploying.");
+  }
+  if (typeof bytecode !== "string" || !/^0x[0-9a-f]{2,}$/i.test(bytecode)) {
+    throw new Error("The PortfolioManager artifact has no creation code: run `npx hardhat build` before deploying.");
+  }
+  return bytecode as Hex;
+}
+
+/**
  * Adds the Pledge core to module `m`: the collateral vault, the Chainlink oracle, the vol-surface
  * oracle, the margin engine, the option market, the liquidator, the backstop and the insurance
  * fund, wired to `plan`'s tokens, feeds and surface signers. The deployer is admin while the module runs (it lists the assets and sets the
@@ -133,7 +154,7 @@ export function addPledgeCore(m: IgnitionModuleBuilder, plan: PledgePlan) {
     plan.volSurface.quorum,
     plan.volSurface.changeRatioWad,
   ]);
-  const engine = m.contract("MarginEngine", [deployer, vault, oracle]);
+  const engine = m.contract("MarginEngine", [deployer, vault, oracle, portfolioManagerCode()]);
   const market = m.contract("OptionMarket", [deployer, vault, engine]);
   const insurance = m.contract("InsuranceFund", [deployer, vault, market]);
   const insuranceAccount = m.staticCall(insurance, "account", []);

@@ -8,6 +8,7 @@ import {IMarginEngine} from "../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../contracts/interfaces/IOptionMarket.sol";
 import {ChainlinkOracle} from "../../contracts/oracle/ChainlinkOracle.sol";
 import {MarginEngine} from "../../contracts/engine/MarginEngine.sol";
+import {PortfolioManager} from "../../contracts/engine/PortfolioManager.sol";
 import {OptionMarket} from "../../contracts/market/OptionMarket.sol";
 import {ILiquidator} from "../../contracts/interfaces/ILiquidator.sol";
 import {IBackstop} from "../../contracts/interfaces/IBackstop.sol";
@@ -57,7 +58,7 @@ abstract contract PledgeFixture is VaultFixture {
         oracle.setVolFeed(address(weth), IChainlinkOracle.FeedConfig(address(ethVol), SPOT_MAX_AGE, 0, 0));
         oracle.setVolFeed(address(wbtc), IChainlinkOracle.FeedConfig(address(btcVol), SPOT_MAX_AGE, 0, 0));
 
-        engine = new MarginEngine(admin, vault, oracle);
+        engine = new MarginEngine(admin, vault, oracle, type(PortfolioManager).creationCode);
         engine.grantRole(Roles.RISK_MANAGER_ROLE, riskManager);
         ethIndex = engine.listUnderlying(address(weth), _standardParams());
         btcIndex = engine.listUnderlying(address(wbtc), _standardParams());

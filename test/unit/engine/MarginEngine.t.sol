@@ -6,6 +6,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {MarginEngine} from "../../../contracts/engine/MarginEngine.sol";
+import {PortfolioManager} from "../../../contracts/engine/PortfolioManager.sol";
 import {BlackScholes} from "../../../contracts/libraries/BlackScholes.sol";
 import {CashUnits} from "../../../contracts/libraries/CashUnits.sol";
 import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
@@ -202,12 +203,27 @@ contract MarginEngineTest is PledgeFixture {
         vm.startPrank(admin);
         vm.expectRevert(IMarginEngine.EngineMarketAlreadySet.selector);
         engine.setMarket(address(1));
-        MarginEngine fresh = new MarginEngine(admin, vault, oracle);
+        MarginEngine fresh = new MarginEngine(admin, vault, oracle, type(PortfolioManager).creationCode);
         vm.expectRevert(IMarginEngine.EngineZeroAddress.selector);
         fresh.setMarket(address(0));
         vm.stopPrank();
         vm.expectRevert(IMarginEngine.EngineZeroAddress.selector);
-        new MarginEngine(admin, vault, IChainlinkOracle(address(0)));
+        new MarginEngine(admin, vault, IChainlinkOracle(address(0)), type(PortfolioManager).creationCode);
+    }
+
+    /// @dev The engine deploys the manager from the creation code its deployer passes: code that
+    /// deploys nothing (empty, or a constructor that reverts) or a contract that does not name this
+    /// engine as its own is refused, with nothing deployed.
+    function test_constructor_refusesCodeThatIsNotItsManager() public {
+        vm.expectRevert(IMarginEngine.EngineInvalidManagerCode.selector);
+        new MarginEngine(admin, vault, oracle, "");
+        // The engine's own creation code: its constructor cannot decode (vault, oracle) and reverts.
+        vm.expectRevert(IMarginEngine.EngineInvalidManagerCode.selector);
+        new MarginEngine(admin, vault, oracle, type(MarginEngine).creationCode);
+        vm.expectRevert(IMarginEngine.EngineInvalidManagerCode.selector);
+        new MarginEngine(admin, vault, oracle, type(ForeignManager).creationCode);
+        MarginEngine fresh = new MarginEngine(admin, vault, oracle, type(PortfolioManager).creationCode);
+        assertEq(address(fresh.portfolioManager().engine()), address(fresh));
     }
 
     // ------------------------------------------------------------ properties
@@ -257,5 +273,12 @@ contract MarginEngineTest is PledgeFixture {
         _fundAndDeposit(carol, carolAccount, usdc, 10_000e6);
         _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
         _trade(carolKey, carolAccount, bobAccount, call30, -int256(size), priceWad);
+    }
+}
+
+/// @dev A contract answering `engine()` with another address: not a manager of the engine that deploys it.
+contract ForeignManager {
+    function engine() external pure returns (address) {
+        return address(0xdead);
     }
 }

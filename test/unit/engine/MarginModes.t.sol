@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 import {MarginEngine} from "../../../contracts/engine/MarginEngine.sol";
+import {PortfolioManager} from "../../../contracts/engine/PortfolioManager.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
@@ -56,7 +57,7 @@ contract MarginModesTest is MarketFixture {
     }
 
     function test_setMarginMode_revertsBeforeMarketSet() public {
-        MarginEngine fresh = new MarginEngine(admin, vault, oracle);
+        MarginEngine fresh = new MarginEngine(admin, vault, oracle, type(PortfolioManager).creationCode);
         vm.prank(maker);
         vm.expectRevert(IMarginEngine.EngineMarketNotSet.selector);
         fresh.setMarginMode(makerAccount, IMarginEngine.MarginMode.PORTFOLIO);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {MarginEngine} from "../../../contracts/engine/MarginEngine.sol";
+import {PortfolioManager} from "../../../contracts/engine/PortfolioManager.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
@@ -45,7 +46,7 @@ contract PositionsOfReadTest is PledgeFixture {
     function setUp() public override {
         super.setUp();
         raw = new RawPositionsMarket();
-        engine2 = new MarginEngine(address(this), vault, oracle);
+        engine2 = new MarginEngine(address(this), vault, oracle, type(PortfolioManager).creationCode);
         engine2.listUnderlying(address(weth), _standardParams());
         engine2.setMarket(address(raw));
         account = _account(alice, 9);

@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
 import {MarginEngine} from "../../../contracts/engine/MarginEngine.sol";
+import {PortfolioManager} from "../../../contracts/engine/PortfolioManager.sol";
 import {MarginValuation} from "../../../contracts/engine/MarginValuation.sol";
 import {StandardManager} from "../../../contracts/engine/StandardManager.sol";
 import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.sol";
@@ -440,7 +441,7 @@ contract StandardPositionParityTest is PositionParityTestBase {
     /// valued: both the standard check and the portfolio manager's revert.
     function test_bookPastTheRegistryReverts() public {
         BookMarket book = new BookMarket();
-        MarginEngine engine2 = new MarginEngine(address(this), vault, oracle);
+        MarginEngine engine2 = new MarginEngine(address(this), vault, oracle, type(PortfolioManager).creationCode);
         engine2.listUnderlying(address(weth), _standardParams());
         engine2.listUnderlying(address(wbtc), _standardParams());
         engine2.setMarket(address(book));
