@@ -185,6 +185,8 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
   let fallbackLongsOnly = 0;
   // Accounts above IM that a FALLBACK series keeps from withdrawing.
   let withdrawableRefused = 0;
+  // Of those, accounts holding collateral (WETH), which the SDK offers none of either.
+  let collateralRefused = 0;
   let fills = 0;
   let unusableFills = 0;
 
@@ -280,8 +282,10 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
           // Every withdrawal is refused, so the SDK offers none (review rv41 P3-5).
           const account = new Account(inputs);
           assert.equal(account.maxWithdrawableCash(), 0n);
+          inputs.collateral.forEach((_, j) => assert.equal(account.maxWithdrawableCollateral(j), 0n));
           const { equityIM, requirementIM } = account.margin();
           if (equityIM > requirementIM) withdrawableRefused++;
+          if (equityIM > requirementIM && inputs.collateral.some((c) => c.amount > 0n)) collateralRefused++;
         } else {
           // Counted as PORTFOLIO, longs count too: a series named then is a FALLBACK long.
           if (surfaceFallbackOf({ ...inputs, mode: MarginMode.PORTFOLIO }) !== undefined) fallbackLongsOnly++;
@@ -299,6 +303,7 @@ describe("SDK vol-surface marks and margin equal the chain, to the wei", async (
     assert.ok(fallbacks > 0 && fresh > 0, `fallbacks ${fallbacks}, fresh ${fresh}`);
     assert.ok(fallbackLongsOnly > 0, "no standard account held FALLBACK longs alone");
     assert.ok(withdrawableRefused > 0, "no account above IM was refused for the surface");
+    assert.ok(collateralRefused > 0, "no account above IM holding collateral was refused for the surface");
     assert.ok(fills > 0 && unusableFills > 0, `fills ${fills}, refused for the surface ${unusableFills}`);
   });
 });
