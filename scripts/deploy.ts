@@ -33,10 +33,12 @@ if (args.help) {
 }
 if (args.network === undefined) fail([`--network is required; ${USAGE}`]);
 
-// Loaded after the arguments are checked: importing Hardhat loads the config and the artifacts.
-const { deployToNetwork } = await import("../deploy/deployToNetwork.js");
 const { DeployError } = await import("../deploy/lib/deployError.js");
 try {
+  // Loaded after the arguments are checked: importing Hardhat loads the config, and the Ignition
+  // modules read the artifacts as they load (the manager's creation code): a missing build is one
+  // line below, not a stack trace.
+  const { deployToNetwork } = await import("../deploy/deployToNetwork.js");
   const result = await deployToNetwork({
     network: args.network,
     parameters: args.parameters,
@@ -50,7 +52,15 @@ try {
   process.exit(0);
 } catch (error) {
   if (error instanceof DeployError) fail(error.problems);
-  // Anything else (an RPC failure, a reverted transaction, an Ignition error): its first line only.
+  // Anything else (an RPC failure, a reverted transaction, an Ignition error): its first line, with
+  // the reasons Ignition lists under it ("  * …"), since its first line alone names none.
   const message = error instanceof Error ? error.message : String(error);
-  fail([message.split("\n").find((line) => line.trim() !== "") ?? "the deployment failed"]);
+  const lines = message.split("\n");
+  const first = lines.find((line) => line.trim() !== "") ?? "the deployment failed";
+  const reasons = lines.filter((line) => /^\s*\*\s/.test(line)).map((line) => line.replace(/^\s*\*\s*/, "").trim());
+  // A journal from an older build of the modules (changed arguments) cannot be resumed.
+  const reset = /reconciliation/i.test(message)
+    ? ["the Ignition journal is from another version of the modules: re-run with --reset to deploy afresh"]
+    : [];
+  fail([reasons.length > 0 ? `${first} ${reasons.join("; ")}` : first, ...reset]);
 }

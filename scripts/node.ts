@@ -34,8 +34,12 @@ if (!Number.isInteger(port) || port <= 0 || port > 65_535) fail(`--port ${args.p
 
 const { default: hre } = await import("hardhat");
 const { erc20Abi, parseUnits } = await import("viem");
-const { deployToNetwork } = await import("../deploy/deployToNetwork.js");
 const { DeployError } = await import("../deploy/lib/deployError.js");
+// The Ignition modules read the artifacts as they load (the manager's creation code): a missing
+// build is one line, not a stack trace.
+const { deployToNetwork } = await import("../deploy/deployToNetwork.js").catch((error: unknown) =>
+  fail(firstLine(error)),
+);
 
 const served = args.l2 ? "opLocal" : "node";
 const deployTo = args.l2 ? "opLocalhost" : "localhost";

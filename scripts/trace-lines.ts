@@ -25,7 +25,7 @@ import type { StructLog } from "./lib/trace.js";
  * half on ETH, half on BTC, four expiries) for a CROSS and a PORTFOLIO account, traces
  * `engine.accountMargin` of each (`debug_traceCall`) and prints the files, lines and functions that
  * spent the most of the engine frame's own gas (CROSS) and of the portfolio manager's (PORTFOLIO), with the code
- * each was compiled as (a contract the engine creates runs the engine job's copy).
+ * each was compiled as (the build's job whose output matches the deployed code).
  * `TRACE_POSITIONS` sets n (16; the PORTFOLIO book only up to 32), `TRACE_TOP` how many lines to print (30).
  */
 const positions = Number(process.env.TRACE_POSITIONS ?? 16);

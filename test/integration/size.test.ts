@@ -49,6 +49,15 @@ describe("contract sizes (EIP-170)", () => {
       return bytes.toString("hex");
     };
     assert.equal(masked(onChain), masked(manager.deployedBytecode), "the deployed manager is not its artifact's code");
+    const managerAbi = [
+      { type: "function", name: "engine", inputs: [], outputs: [{ type: "address" }], stateMutability: "view" },
+    ] as const;
+    const publicClient = await connection.viem.getPublicClient();
+    assert.equal(
+      (await publicClient.readContract({ address, abi: managerAbi, functionName: "engine" })).toLowerCase(),
+      contracts.engine.address.toLowerCase(),
+      "the manager's engine is the engine that created it",
+    );
   });
 
   it("keeps the engine's deployment, which carries the portfolio manager's creation code, under EIP-3860", async () => {

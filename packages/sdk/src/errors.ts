@@ -790,6 +790,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   EngineSkewShockTooLarge: ([column, skew]) =>
     `The put-wing skew shock ${str(skew)} (WAD) of vol column ${str(column)} is above MAX_SKEW_SHOCK (2 vol per unit of log-moneyness); choose a value within bounds`,
   EngineZeroAddress: () => "An address argument is zero; pass a real one",
+  EngineInvalidManagerCode: () =>
+    "The portfolio manager's creation code deployed nothing, or a contract that does not name this engine as its own; pass the PortfolioManager artifact's bytecode from the same build",
   EngineMarketAlreadySet: () => "The engine's option market is set already; it can be set once",
   EngineMarketNotSet: () => "The engine's option market is not set yet; set it before changing margin modes",
   EngineUnauthorized: notAuthorized,

@@ -222,6 +222,16 @@ contract MarginEngineTest is PledgeFixture {
         new MarginEngine(admin, vault, oracle, type(MarginEngine).creationCode);
         vm.expectRevert(IMarginEngine.EngineInvalidManagerCode.selector);
         new MarginEngine(admin, vault, oracle, type(ForeignManager).creationCode);
+        // Initcode that deploys an empty runtime; answers that are not exactly one clean word
+        // naming the engine, or that come with a revert (review rv42).
+        vm.expectRevert(IMarginEngine.EngineInvalidManagerCode.selector);
+        new MarginEngine(admin, vault, oracle, hex"00");
+        vm.expectRevert(IMarginEngine.EngineInvalidManagerCode.selector);
+        new MarginEngine(admin, vault, oracle, type(DirtyWordManager).creationCode);
+        vm.expectRevert(IMarginEngine.EngineInvalidManagerCode.selector);
+        new MarginEngine(admin, vault, oracle, type(RevertingEchoManager).creationCode);
+        vm.expectRevert(IMarginEngine.EngineInvalidManagerCode.selector);
+        new MarginEngine(admin, vault, oracle, type(LongAnswerManager).creationCode);
         MarginEngine fresh = new MarginEngine(admin, vault, oracle, type(PortfolioManager).creationCode);
         assertEq(address(fresh.portfolioManager().engine()), address(fresh));
     }
@@ -280,5 +290,36 @@ contract MarginEngineTest is PledgeFixture {
 contract ForeignManager {
     function engine() external pure returns (address) {
         return address(0xdead);
+    }
+}
+
+/// @dev Answers with the caller's address under a dirty upper byte.
+contract DirtyWordManager {
+    fallback() external {
+        assembly {
+            mstore(0, or(caller(), shl(200, 1)))
+            return(0, 32)
+        }
+    }
+}
+
+/// @dev Reverts, with the caller's address as its 32 bytes of revert data.
+contract RevertingEchoManager {
+    fallback() external {
+        assembly {
+            mstore(0, caller())
+            revert(0, 32)
+        }
+    }
+}
+
+/// @dev Answers 64 bytes, the first word the caller.
+contract LongAnswerManager {
+    fallback() external {
+        assembly {
+            mstore(0, caller())
+            mstore(32, 0)
+            return(0, 64)
+        }
     }
 }

@@ -7,6 +7,7 @@ export const marginEngineAbi = [
       { internalType: "address", name: "admin", type: "address" },
       { internalType: "contract ICollateralVault", name: "vault_", type: "address" },
       { internalType: "contract IPledgeOracle", name: "oracle_", type: "address" },
+      { internalType: "bytes", name: "managerCode", type: "bytes" },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -61,6 +62,7 @@ export const marginEngineAbi = [
     name: "EngineInvalidConfidenceAddOn",
     type: "error",
   },
+  { inputs: [], name: "EngineInvalidManagerCode", type: "error" },
   {
     inputs: [
       {
