@@ -176,6 +176,12 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         if (updatedAt - expiry > maxSettlementDelay && block.timestamp < expiry + settlementFallbackWait) {
             revert OracleSettlementFallbackNotOpen(roundId, updatedAt, expiry + settlementFallbackWait);
         }
+        // An invalid first round (not positive, or outside the bounds) proves the anchor but cannot be
+        // the price: from the fallback's opening the price is the first valid round after it in its
+        // phase (review 3, R5). Before that it reverts with its own error, so the admin can see it.
+        if (!_isValidAnswer(feed, answer) && block.timestamp >= expiry + settlementFallbackWait) {
+            (roundId, answer, updatedAt) = _firstValidAfter(feed, roundId);
+        }
         priceWad = _validPrice(feed, answer);
 
         _settlementPrices[asset][expiry] = priceWad;
@@ -308,6 +314,27 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         if (!_inBounds(feed, priceWad)) {
             revert OraclePriceOutOfBounds(feed.aggregator, priceWad, feed.minAnswerWad, feed.maxAnswerWad);
         }
+    }
+
+    /// @dev The first round after `roundId` in its phase whose answer is valid, among the next
+    /// `MAX_LIVE_ROUNDS`. Reverts `OracleRoundNotFound` at the first round that does not exist yet
+    /// (wait for it) and `OracleNoValidSettlementRound` when all of them are invalid (the admin
+    /// re-points the feed). Deterministic: the anchor is the proven first round after expiry, so
+    /// the poster chooses nothing.
+    function _firstValidAfter(
+        Feed memory feed,
+        uint80 roundId
+    ) private view returns (uint80 validId, int256 answer, uint256 updatedAt) {
+        for (uint256 i = 1; i <= MAX_LIVE_ROUNDS; ++i) {
+            // The phase's last possible round has no successor in the phase.
+            if (uint64(roundId) > type(uint64).max - i) break;
+            validId = roundId + uint80(i);
+            bool ok;
+            (ok, answer, , updatedAt) = _readRound(feed.aggregator, validId);
+            if (!ok || updatedAt == 0) revert OracleRoundNotFound(validId);
+            if (_isValidAnswer(feed, answer)) return (validId, answer, updatedAt);
+        }
+        revert OracleNoValidSettlementRound(roundId, validId);
     }
 
     /// @dev Reverts unless no earlier round of `roundId`'s own phase is at or after expiry: `roundId` is

@@ -411,7 +411,7 @@ describe("keeper settlement job (no chain)", () => {
   const series = seriesId({ underlyingIndex: 1, expiry, isCall: true, strikeWad: 3_000n * WAD });
   const round = { roundId: 42n, hints: [7n], answer: 3_100n * 10n ** 8n, updatedAt: expiry + 30n };
 
-  function setUp(options: { posted?: boolean; updatedAt?: bigint; failSettle?: () => boolean } = {}) {
+  function setUp(options: { posted?: boolean; updatedAt?: bigint; answer?: bigint; failSettle?: () => boolean } = {}) {
     const metrics = createMetrics();
     const stats = createStats(metrics);
     let posted = options.posted ?? false;
@@ -425,7 +425,11 @@ describe("keeper settlement job (no chain)", () => {
         return weth;
       },
       settlementPrice: async () => ({ priceWad: posted ? 3_100n * WAD : 0n, posted }),
-      settlementRound: async () => ({ ...round, updatedAt: options.updatedAt ?? round.updatedAt }),
+      settlementRound: async () => ({
+        ...round,
+        updatedAt: options.updatedAt ?? round.updatedAt,
+        answer: options.answer ?? round.answer,
+      }),
       settlementWindow: async () => ({ maxDelay: 3_600n, fallbackWait: 86_400n }),
     });
     const sender = fakeSender((call) => {
@@ -518,6 +522,19 @@ describe("keeper settlement job (no chain)", () => {
     for (const id of ids) index.holders.set(id, new Set([1n]));
     return { ids, job, index, sender };
   }
+
+  it("waits for the fallback when the first round after expiry answers no price (review 3, R5)", async () => {
+    const { job, index, sender } = setUp({ answer: 0n });
+    await job.run({ index, block: 11n, timestamp: expiry + 86_399n });
+    const posts = () => sender.sent.filter((c) => c.functionName === "postSettlementPrice");
+    assert.equal(posts().length, 0, "not before the fallback opens");
+    await job.run({ index, block: 12n, timestamp: expiry + 86_400n });
+    // The same proof: the oracle takes the next valid round after the invalid first one.
+    assert.deepEqual(
+      posts().map((c) => c.args),
+      [[weth, expiry, 42n, [7n]]],
+    );
+  });
 
   it("retires every expired series in chunked retireExpired calls before any settlement (rv16c2 K1)", async () => {
     const { ids, job, index, sender } = manySeries({ cap: 10_000n * WAD });

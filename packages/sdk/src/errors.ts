@@ -999,6 +999,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `The feed for ${tokenName(asset, context)} has a max age of ${str(maxAge)} s, above the settlement delay of ${str(delay)} s (a round on time for spot could miss settlement); lower the max age`,
   OracleRoundNotFound: ([roundId]) =>
     `Round ${str(roundId)} does not exist or is incomplete; pass a round the feed has (findSettlementRound finds it)`,
+  OracleNoValidSettlementRound: ([roundId, lastRoundId]) =>
+    `The first round after expiry, ${str(roundId)}, and every round after it up to ${str(lastRoundId)} answer no valid price, so no settlement price can be proven; the admin must re-point the feed`,
 };
 
 function isHealth(value: unknown): value is Health {

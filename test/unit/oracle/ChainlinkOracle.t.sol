@@ -717,6 +717,96 @@ contract ChainlinkOracleTest is Test {
         oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
     }
 
+    // ---------------------------------------------------------------- review 3, R5
+
+    /// @dev The first round after expiry answers a negative price: before the fallback opens it
+    /// reverts with its own error; from then on the next valid round of its phase is the price,
+    /// proven from the same anchor (which a later round still cannot replace).
+    function test_R5_invalidFirstRoundSettlesAtTheNextValidRoundOnceTheFallbackOpens() public {
+        _btcRounds();
+        btcFeed.setPhaseRound(1, 3, -5, E + 10 minutes);
+        vm.warp(E + FALLBACK - 1);
+        vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleInvalidPrice.selector, address(btcFeed), -5));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
+
+        vm.warp(E + FALLBACK);
+        _expectNotFirst(_r(1, 4), _r(1, 3));
+        vm.expectEmit(address(oracle));
+        emit IChainlinkOracle.SettlementPricePosted(WBTC, E, 63_000e18, _r(1, 4), E + 40 minutes, STRANGER);
+        vm.prank(STRANGER);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 63_000e18);
+        (uint256 price, bool posted) = oracle.settlementPrice(WBTC, E);
+        assertEq(price, 63_000e18);
+        assertTrue(posted);
+    }
+
+    /// @dev Out of the feed's bounds counts as invalid too: rounds are skipped until one is inside.
+    function test_R5_outOfBoundsRoundsAreSkippedToTheFirstInside() public {
+        _btcRounds(); // (1,3) 62,000 and (1,4) 63,000: both above the 61,500 bound
+        btcFeed.setPhaseRound(1, 5, 61_200e8, E + 1 hours);
+        oracle.setSpotFeed(WBTC, _cfg(address(btcFeed), 1 hours, 0, 61_500e18));
+        vm.warp(E + FALLBACK);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 61_200e18);
+    }
+
+    /// @dev No valid round yet after an invalid first one: wait for the next (the round not found).
+    function test_R5_waitsForTheNextRound() public {
+        btcFeed.setPhaseRound(1, 1, 60_000e8, E - 30 minutes);
+        btcFeed.setPhaseRound(1, 2, 0, E + 10 minutes);
+        vm.warp(E + FALLBACK);
+        vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleRoundNotFound.selector, _r(1, 3)));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints());
+        btcFeed.setPhaseRound(1, 3, 60_500e8, E + FALLBACK);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints()), 60_500e18);
+    }
+
+    /// @dev A feed broken past `MAX_LIVE_ROUNDS` invalid rounds proves nothing: the admin re-points it.
+    function test_R5_tooManyInvalidRoundsReverts() public {
+        btcFeed.setPhaseRound(1, 1, 60_000e8, E - 30 minutes);
+        uint64 last = 2 + uint64(oracle.MAX_LIVE_ROUNDS());
+        for (uint64 n = 2; n <= last; ++n) btcFeed.setPhaseRound(1, n, -1, E + n * 1 minutes);
+        btcFeed.setPhaseRound(1, last + 1, 61_000e8, E + 1 hours);
+        vm.warp(E + FALLBACK);
+        vm.expectRevert(
+            abi.encodeWithSelector(IChainlinkOracle.OracleNoValidSettlementRound.selector, _r(1, 2), _r(1, last))
+        );
+        oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints());
+    }
+
+    /// @dev Whatever mix of valid and invalid rounds follows expiry, once the fallback opens the
+    /// price is the first valid one (within `MAX_LIVE_ROUNDS` after the anchor) and nothing else;
+    /// before it, an invalid anchor posts nothing.
+    function testFuzz_R5_theFirstValidRoundAfterExpiryIsThePrice(uint256 seed, uint8 count) public {
+        count = uint8(bound(count, 1, 20));
+        btcFeed.setPhaseRound(1, 1, 60_000e8, E - 30 minutes);
+        int256 expected;
+        uint256 expectedAt;
+        for (uint64 n; n < count; ++n) {
+            uint256 draw = uint256(keccak256(abi.encode(seed, n)));
+            // About half the rounds are invalid: zero or negative.
+            int256 answer = draw % 2 == 0 ? -int256(draw % 3) : int256(50_000e8 + ((draw >> 8) % 20_000e8));
+            uint256 at = E + n * 10 minutes;
+            btcFeed.setPhaseRound(1, 2 + n, answer, at);
+            if (expected == 0 && answer > 0 && n <= oracle.MAX_LIVE_ROUNDS()) (expected, expectedAt) = (answer, at);
+        }
+        vm.warp(E + FALLBACK - 1);
+        try oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints()) returns (uint256 price) {
+            // Before the fallback only a valid first round posts, at its own answer.
+            assertTrue(expectedAt == E, "posted before the fallback from an invalid first round");
+            assertEq(price, uint256(expected) * 1e10);
+            return;
+        } catch {
+            assertTrue(expectedAt != E || expected == 0, "a valid first round was refused");
+        }
+        vm.warp(E + FALLBACK);
+        try oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints()) returns (uint256 price) {
+            assertTrue(expected != 0, "posted without a valid round");
+            assertEq(price, uint256(expected) * 1e10);
+        } catch {
+            assertEq(expected, 0, "a valid round after the anchor was refused");
+        }
+    }
+
     function test_settle_ignoresStalenessOfLatest() public {
         // Settlement reads a historical round: the latest answer being stale does not matter.
         _btcRounds();

@@ -116,13 +116,18 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
             log.debug({ series: seriesId.toString() }, "settlement round not yet available");
             continue;
           }
-          // A first round later than the settlement delay is only accepted through the oracle's
-          // fallback, from expiry + settlementFallbackWait on: wait for it instead of sending reverts.
+          // A first round later than the settlement delay, or answering no price (zero or below),
+          // is only settled through the oracle's fallback, from expiry + settlementFallbackWait on
+          // (an invalid one at the next valid round, docs/oracle.md): wait for it instead of sending
+          // reverts. An answer outside the feed's bounds is left to the send's simulation.
           const { maxDelay, fallbackWait } = await readers.settlementWindow();
-          if (round.updatedAt - expiry > maxDelay && timestamp < expiry + fallbackWait) {
+          const late = round.updatedAt - expiry > maxDelay;
+          if ((late || round.answer <= 0n) && timestamp < expiry + fallbackWait) {
             log.debug(
               { series: seriesId.toString(), opensAt: (expiry + fallbackWait).toString() },
-              "first round after expiry is late: waiting for the settlement fallback",
+              late
+                ? "first round after expiry is late: waiting for the settlement fallback"
+                : "first round after expiry answers no price: waiting for the settlement fallback",
             );
             continue;
           }

@@ -66,6 +66,14 @@ export const chainlinkOracleAbi = [
   },
   {
     inputs: [
+      { internalType: "uint80", name: "roundId", type: "uint80" },
+      { internalType: "uint80", name: "lastRoundId", type: "uint80" },
+    ],
+    name: "OracleNoValidSettlementRound",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "address", name: "aggregator", type: "address" },
       { internalType: "uint256", name: "priceWad", type: "uint256" },
       { internalType: "uint256", name: "minWad", type: "uint256" },
