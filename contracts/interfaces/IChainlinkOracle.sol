@@ -64,9 +64,10 @@ interface IChainlinkOracle is IPledgeOracle {
     error OracleFeedMaxAgeAboveSettlementDelay(address asset, uint256 maxAge, uint256 maxSettlementDelay);
     /// @notice The round does not exist or is incomplete (`updatedAt == 0`).
     error OracleRoundNotFound(uint80 roundId);
-    /// @notice The first round after expiry, `roundId`, is invalid, and so is every round after it in
-    /// its phase up to `lastRoundId` (`MAX_LIVE_ROUNDS` of them): no settlement price can be proven
-    /// until the admin re-points the feed.
+    /// @notice The first round after expiry, `roundId`, answers no price, and so does every round
+    /// after it in its phase up to `lastRoundId` (`MAX_LIVE_ROUNDS` of them, or up to the phase's
+    /// end once the proxy has moved to a later phase): no settlement price can be proven until the
+    /// admin re-points the feed.
     error OracleNoValidSettlementRound(uint80 roundId, uint80 lastRoundId);
 
     // ---------------------------------------------------------------- events
@@ -112,9 +113,11 @@ interface IChainlinkOracle is IPledgeOracle {
     /// consecutive and monotone in time, so no round of any phase lies in [expiry, updatedAt).
     /// A round more than `maxSettlementDelay` after expiry is accepted only from
     /// `expiry + settlementFallbackWait` on (the fallback): a series never freezes.
-    /// A first round whose answer is invalid (not positive, or outside the feed's bounds) reverts
-    /// with its own error until `expiry + settlementFallbackWait`; from then on the price is the
+    /// A first round that answers no price (zero or less, or below 1 wei once scaled) reverts
+    /// `OracleInvalidPrice` until `expiry + settlementFallbackWait`; from then on the price is the
     /// first valid round after it in its phase, among the next `MAX_LIVE_ROUNDS` (review 3, R5).
+    /// A first round outside the feed's bounds stays refused (`OraclePriceOutOfBounds`) until the
+    /// bounds are widened: it may be the genuine price.
     /// @param roundId The claimed first round at or after expiry.
     /// @param hints One round id per other phase, as above; empty for a plain aggregator.
     /// @return priceWad The settlement price, WAD.

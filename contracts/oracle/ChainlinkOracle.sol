@@ -176,10 +176,12 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         if (updatedAt - expiry > maxSettlementDelay && block.timestamp < expiry + settlementFallbackWait) {
             revert OracleSettlementFallbackNotOpen(roundId, updatedAt, expiry + settlementFallbackWait);
         }
-        // An invalid first round (not positive, or outside the bounds) proves the anchor but cannot be
-        // the price: from the fallback's opening the price is the first valid round after it in its
-        // phase (review 3, R5). Before that it reverts with its own error, so the admin can see it.
-        if (!_isValidAnswer(feed, answer) && block.timestamp >= expiry + settlementFallbackWait) {
+        // A first round that answers no price at all (zero or less, or below 1 wei once scaled)
+        // proves the anchor but cannot be the price: from the fallback's opening the price is the
+        // first valid round after it in its phase (review 3, R5). Before that it reverts with its own
+        // error. An answer outside the bounds may be the genuine price (a crash below the floor): it
+        // stays refused until governance widens the bounds, and then posts as it is (review rv43).
+        if (_toWad(feed, answer) == 0 && block.timestamp >= expiry + settlementFallbackWait) {
             (roundId, answer, updatedAt) = _firstValidAfter(feed, roundId);
         }
         priceWad = _validPrice(feed, answer);
@@ -316,22 +318,29 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         }
     }
 
-    /// @dev The first round after `roundId` in its phase whose answer is valid, among the next
-    /// `MAX_LIVE_ROUNDS`. Reverts `OracleRoundNotFound` at the first round that does not exist yet
-    /// (wait for it) and `OracleNoValidSettlementRound` when all of them are invalid (the admin
-    /// re-points the feed). Deterministic: the anchor is the proven first round after expiry, so
-    /// the poster chooses nothing.
+    /// @dev The first round after `roundId` in its phase whose answer is valid (positive and within
+    /// the bounds in force), among the next `MAX_LIVE_ROUNDS`. At the first round that does not
+    /// exist yet it reverts `OracleRoundNotFound` (wait for it), or `OracleNoValidSettlementRound`
+    /// when the proxy has moved to a later phase (a migration: the anchor's aggregator is retired);
+    /// when all of them are invalid it reverts `OracleNoValidSettlementRound` too. In both cases
+    /// the admin re-points the feed. Deterministic: the anchor is the proven first round after
+    /// expiry, so the poster chooses nothing.
     function _firstValidAfter(
         Feed memory feed,
         uint80 roundId
     ) private view returns (uint80 validId, int256 answer, uint256 updatedAt) {
+        validId = roundId;
         for (uint256 i = 1; i <= MAX_LIVE_ROUNDS; ++i) {
             // The phase's last possible round has no successor in the phase.
             if (uint64(roundId) > type(uint64).max - i) break;
-            validId = roundId + uint80(i);
+            uint80 next = roundId + uint80(i);
             bool ok;
-            (ok, answer, , updatedAt) = _readRound(feed.aggregator, validId);
-            if (!ok || updatedAt == 0) revert OracleRoundNotFound(validId);
+            (ok, answer, , updatedAt) = _readRound(feed.aggregator, next);
+            if (!ok || updatedAt == 0) {
+                if (roundId >> _PHASE_OFFSET < _currentPhase(feed.aggregator)) break;
+                revert OracleRoundNotFound(next);
+            }
+            validId = next;
             if (_isValidAnswer(feed, answer)) return (validId, answer, updatedAt);
         }
         revert OracleNoValidSettlementRound(roundId, validId);

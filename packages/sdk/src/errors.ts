@@ -998,9 +998,9 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   OracleFeedMaxAgeAboveSettlementDelay: ([asset, maxAge, delay], context) =>
     `The feed for ${tokenName(asset, context)} has a max age of ${str(maxAge)} s, above the settlement delay of ${str(delay)} s (a round on time for spot could miss settlement); lower the max age`,
   OracleRoundNotFound: ([roundId]) =>
-    `Round ${str(roundId)} does not exist or is incomplete; pass a round the feed has (findSettlementRound finds it)`,
+    `Round ${str(roundId)} does not exist or is incomplete; pass a round the feed has (findSettlementRound finds it), or, when the first round after expiry answered no price, wait for the feed's next round`,
   OracleNoValidSettlementRound: ([roundId, lastRoundId]) =>
-    `The first round after expiry, ${str(roundId)}, and every round after it up to ${str(lastRoundId)} answer no valid price, so no settlement price can be proven; the admin must re-point the feed`,
+    `The first round after expiry, ${str(roundId)}, answers no price, and no round after it up to ${str(lastRoundId)} in its phase answers a valid one (or the feed moved to a new phase), so no settlement price can be proven; the admin must re-point the feed`,
 };
 
 function isHealth(value: unknown): value is Health {

@@ -740,13 +740,73 @@ contract ChainlinkOracleTest is Test {
         assertTrue(posted);
     }
 
-    /// @dev Out of the feed's bounds counts as invalid too: rounds are skipped until one is inside.
-    function test_R5_outOfBoundsRoundsAreSkippedToTheFirstInside() public {
-        _btcRounds(); // (1,3) 62,000 and (1,4) 63,000: both above the 61,500 bound
-        btcFeed.setPhaseRound(1, 5, 61_200e8, E + 1 hours);
+    /// @dev A first round outside the bounds may be the genuine price (a crash below the floor): it
+    /// is not skipped, even after the wait (review rv43). Once governance widens the bounds, it
+    /// posts as it is.
+    function test_R5_outOfBoundsFirstRoundWaitsForWiderBounds() public {
+        _btcRounds(); // (1,3) 62,000: above the 61,500 bound; (1,4) 63,000
         oracle.setSpotFeed(WBTC, _cfg(address(btcFeed), 1 hours, 0, 61_500e18));
+        vm.warp(E + FALLBACK + 1 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IChainlinkOracle.OraclePriceOutOfBounds.selector,
+                address(btcFeed),
+                62_000e18,
+                0,
+                61_500e18
+            )
+        );
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
+        oracle.setSpotFeed(WBTC, _cfg(address(btcFeed), 1 hours, 0, 70_000e18));
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 62_000e18);
+    }
+
+    /// @dev The rounds walked to must be valid prices within the bounds in force.
+    function test_R5_walkSkipsRoundsOutsideTheBounds() public {
+        _btcRounds();
+        btcFeed.setPhaseRound(1, 3, 0, E + 10 minutes);
+        btcFeed.setPhaseRound(1, 5, 61_200e8, E + 1 hours); // (1,4) 63,000 is above the bound
+        oracle.setSpotFeed(WBTC, _cfg(address(btcFeed), 1 hours, 0, 62_500e18));
         vm.warp(E + FALLBACK);
         assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 61_200e18);
+    }
+
+    /// @dev A missing round in the zeros mode (`updatedAt` 0) is not found either: the walk waits
+    /// rather than skipping it (review rv43).
+    function test_R5_zerosModeMissingRoundIsNotFound() public {
+        btcFeed.setMissingRoundMode(MockFaultyAggregator.MissingRoundMode.Zeros);
+        btcFeed.setPhaseRound(1, 1, 61_000e8, E - 30 minutes);
+        btcFeed.setPhaseRound(1, 2, 0, E + 1 minutes);
+        btcFeed.setPhaseRound(1, 4, 62_000e8, E + 2 hours); // (1,3) missing: never on a real aggregator
+        vm.warp(E + FALLBACK);
+        vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleRoundNotFound.selector, _r(1, 3)));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints());
+    }
+
+    /// @dev A migration during the incident: the anchor's aggregator stopped after its invalid round
+    /// and the proxy moved to a new phase. The walk does not cross phases; it says no valid round
+    /// can be proven (not "wait"), and the admin re-points the feed (review rv43).
+    function test_R5_migrationEndsTheWalkAtItsPhase() public {
+        btcFeed.setPhaseRound(1, 2, 61_000e8, E - 30 minutes);
+        btcFeed.setPhaseRound(1, 3, 0, E + 10 minutes);
+        btcFeed.setPhaseRound(2, 1, 62_000e8, E + 20 minutes);
+        vm.warp(E + FALLBACK);
+        vm.expectRevert(
+            abi.encodeWithSelector(IChainlinkOracle.OracleNoValidSettlementRound.selector, _r(1, 3), _r(1, 3))
+        );
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _hints(_r(2, 0)));
+    }
+
+    /// @dev A phase's last possible round has no successor in the phase: nothing is read past it.
+    function test_R5_lastRoundOfAPhaseHasNoSuccessor() public {
+        uint64 max = type(uint64).max;
+        btcFeed.setPhaseRound(1, max - 1, 61_000e8, E - 30 minutes);
+        btcFeed.setPhaseRound(1, max, 0, E + 1 minutes);
+        vm.warp(E + FALLBACK);
+        vm.expectRevert(
+            abi.encodeWithSelector(IChainlinkOracle.OracleNoValidSettlementRound.selector, _r(1, max), _r(1, max))
+        );
+        oracle.postSettlementPrice(WBTC, E, _r(1, max), _noHints());
     }
 
     /// @dev No valid round yet after an invalid first one: wait for the next (the round not found).

@@ -44,6 +44,10 @@ export interface FindSettlementRoundReturnType {
    * round before expiry, or `phase << 64` when it has none. Empty for a plain aggregator.
    */
   hints: readonly bigint[];
+  /**
+   * The round's raw answer: the settlement price once scaled, unless it is zero or less, when the
+   * oracle takes the first valid round after it from `expiry + settlementFallbackWait` on.
+   */
   answer: bigint;
   updatedAt: bigint;
 }

@@ -37,7 +37,10 @@ export type PostSettlementPriceErrorType =
  * answer of the feed's first round in time at or after expiry, across the proxy's phases,
  * proved by its in-phase predecessor and one hint per other phase. A first round later
  * than the oracle's `maxSettlementDelay` is accepted from `expiry + settlementFallbackWait`
- * on; before that the simulation throws `OracleSettlementFallbackNotOpen`.
+ * on; before that the simulation throws `OracleSettlementFallbackNotOpen`. A first round that
+ * answers no price (zero or less) throws `OracleInvalidPrice` until then; from then on the same
+ * call records the first valid round after it in its phase (docs/oracle.md, "An invalid first
+ * round"), so the price may differ from the `answer` that `findSettlementRound` returned.
  *
  * @example
  * const { result: priceWad } = await postSettlementPrice(keeperWallet, { publicClient, addressBook, asset: weth, expiry });
