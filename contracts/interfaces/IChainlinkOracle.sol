@@ -67,7 +67,7 @@ interface IChainlinkOracle is IPledgeOracle {
     /// @notice The first round after expiry, `roundId`, answers no price, and so does every round
     /// after it in its phase up to `lastRoundId` (`MAX_LIVE_ROUNDS` of them, or up to the phase's
     /// end once the proxy has moved to a later phase): no settlement price can be proven until the
-    /// admin re-points the feed.
+    /// admin re-points the feed (or, after a migration, the retired aggregator answers again).
     error OracleNoValidSettlementRound(uint80 roundId, uint80 lastRoundId);
 
     // ---------------------------------------------------------------- events
@@ -115,9 +115,9 @@ interface IChainlinkOracle is IPledgeOracle {
     /// `expiry + settlementFallbackWait` on (the fallback): a series never freezes.
     /// A first round that answers no price (zero or less, or below 1 wei once scaled) reverts
     /// `OracleInvalidPrice` until `expiry + settlementFallbackWait`; from then on the price is the
-    /// first valid round after it in its phase, among the next `MAX_LIVE_ROUNDS` (review 3, R5).
-    /// A first round outside the feed's bounds stays refused (`OraclePriceOutOfBounds`) until the
-    /// bounds are widened: it may be the genuine price.
+    /// next round after it in its phase that answers one, among the next `MAX_LIVE_ROUNDS`
+    /// (review 3, R5). A price outside the feed's bounds, first or walked to, stays refused
+    /// (`OraclePriceOutOfBounds`) until the bounds are widened: it may be the genuine price.
     /// @param roundId The claimed first round at or after expiry.
     /// @param hints One round id per other phase, as above; empty for a plain aggregator.
     /// @return priceWad The settlement price, WAD.

@@ -178,11 +178,12 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         }
         // A first round that answers no price at all (zero or less, or below 1 wei once scaled)
         // proves the anchor but cannot be the price: from the fallback's opening the price is the
-        // first valid round after it in its phase (review 3, R5). Before that it reverts with its own
-        // error. An answer outside the bounds may be the genuine price (a crash below the floor): it
-        // stays refused until governance widens the bounds, and then posts as it is (review rv43).
+        // next round in its phase that answers one (review 3, R5). Before that it reverts with its
+        // own error. A price outside the bounds, first or walked to, may be the genuine one (a crash
+        // below the floor): it stays refused until governance widens the bounds, and then posts as it
+        // is (reviews rv43, rv44).
         if (_toWad(feed, answer) == 0 && block.timestamp >= expiry + settlementFallbackWait) {
-            (roundId, answer, updatedAt) = _firstValidAfter(feed, roundId);
+            (roundId, answer, updatedAt) = _firstPricedAfter(feed, roundId);
         }
         priceWad = _validPrice(feed, answer);
 
@@ -318,18 +319,19 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         }
     }
 
-    /// @dev The first round after `roundId` in its phase whose answer is valid (positive and within
-    /// the bounds in force), among the next `MAX_LIVE_ROUNDS`. At the first round that does not
-    /// exist yet it reverts `OracleRoundNotFound` (wait for it), or `OracleNoValidSettlementRound`
-    /// when the proxy has moved to a later phase (a migration: the anchor's aggregator is retired);
-    /// when all of them are invalid it reverts `OracleNoValidSettlementRound` too. In both cases
-    /// the admin re-points the feed. Deterministic: the anchor is the proven first round after
-    /// expiry, so the poster chooses nothing.
-    function _firstValidAfter(
+    /// @dev The first round after `roundId` in its phase that answers a price (`_toWad` ≠ 0), among
+    /// the next `MAX_LIVE_ROUNDS`; the caller then applies the bounds to it, as to a first round:
+    /// one outside them is refused until the bounds are widened, not skipped (it may be a genuine
+    /// crash, review rv44). At the first round that does not exist yet it reverts
+    /// `OracleRoundNotFound` (wait for it), or `OracleNoValidSettlementRound` when the proxy has
+    /// moved to a later phase (a migration: the anchor's aggregator is retired); when none of them
+    /// answers a price it reverts `OracleNoValidSettlementRound` too. Deterministic: the anchor is
+    /// the proven first round after expiry, so the poster chooses nothing.
+    function _firstPricedAfter(
         Feed memory feed,
         uint80 roundId
-    ) private view returns (uint80 validId, int256 answer, uint256 updatedAt) {
-        validId = roundId;
+    ) private view returns (uint80 pricedId, int256 answer, uint256 updatedAt) {
+        pricedId = roundId;
         for (uint256 i = 1; i <= MAX_LIVE_ROUNDS; ++i) {
             // The phase's last possible round has no successor in the phase.
             if (uint64(roundId) > type(uint64).max - i) break;
@@ -340,10 +342,10 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
                 if (roundId >> _PHASE_OFFSET < _currentPhase(feed.aggregator)) break;
                 revert OracleRoundNotFound(next);
             }
-            validId = next;
-            if (_isValidAnswer(feed, answer)) return (validId, answer, updatedAt);
+            pricedId = next;
+            if (_toWad(feed, answer) != 0) return (pricedId, answer, updatedAt);
         }
-        revert OracleNoValidSettlementRound(roundId, validId);
+        revert OracleNoValidSettlementRound(roundId, pricedId);
     }
 
     /// @dev Reverts unless no earlier round of `roundId`'s own phase is at or after expiry: `roundId` is

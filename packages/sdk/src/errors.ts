@@ -1000,7 +1000,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   OracleRoundNotFound: ([roundId]) =>
     `Round ${str(roundId)} does not exist or is incomplete; pass a round the feed has (findSettlementRound finds it), or, when the first round after expiry answered no price, wait for the feed's next round`,
   OracleNoValidSettlementRound: ([roundId, lastRoundId]) =>
-    `The first round after expiry, ${str(roundId)}, answers no price, and no round after it up to ${str(lastRoundId)} in its phase answers a valid one (or the feed moved to a new phase), so no settlement price can be proven; the admin must re-point the feed`,
+    `The first round after expiry, ${str(roundId)}, answers no price, and no round after it up to ${str(lastRoundId)} in its phase answers one (or the feed moved to a new phase), so no settlement price can be proven; the admin must re-point the feed (after a migration, a retry succeeds if the old aggregator answers again)`,
 };
 
 function isHealth(value: unknown): value is Health {

@@ -761,14 +761,43 @@ contract ChainlinkOracleTest is Test {
         assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 62_000e18);
     }
 
-    /// @dev The rounds walked to must be valid prices within the bounds in force.
-    function test_R5_walkSkipsRoundsOutsideTheBounds() public {
+    /// @dev The walk stops at the first round that answers a price, and the bounds apply to it as
+    /// to a first round: one below the floor may be a genuine crash, so it is refused until the
+    /// bounds are widened, never skipped for a later round inside them (review rv44).
+    function test_R5_walkStopsAtTheFirstPriceAndTheBoundsApplyToIt() public {
         _btcRounds();
         btcFeed.setPhaseRound(1, 3, 0, E + 10 minutes);
-        btcFeed.setPhaseRound(1, 5, 61_200e8, E + 1 hours); // (1,4) 63,000 is above the bound
-        oracle.setSpotFeed(WBTC, _cfg(address(btcFeed), 1 hours, 0, 62_500e18));
+        btcFeed.setPhaseRound(1, 4, 50_000e8, E + 40 minutes); // below the 58,000 floor
+        btcFeed.setPhaseRound(1, 5, 59_000e8, E + 6 hours);
+        oracle.setSpotFeed(WBTC, _cfg(address(btcFeed), 1 hours, 58_000e18, 0));
         vm.warp(E + FALLBACK);
-        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 61_200e18);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IChainlinkOracle.OraclePriceOutOfBounds.selector,
+                address(btcFeed),
+                50_000e18,
+                58_000e18,
+                0
+            )
+        );
+        oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints());
+        oracle.setSpotFeed(WBTC, _cfg(address(btcFeed), 1 hours, 40_000e18, 0));
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 3), _noHints()), 50_000e18);
+    }
+
+    /// @dev An answer that scales below 1 wei (a feed with more than 18 decimals) is no price
+    /// either: it walks as a negative one does (review rv44).
+    function test_R5_anAnswerBelowOneWeiOnceScaledWalks() public {
+        MockFaultyAggregator feed24 = new MockFaultyAggregator(24);
+        oracle.setSpotFeed(WBTC, _cfg(address(feed24), 1 hours));
+        feed24.setPhaseRound(1, 1, 60_000e24, E - 30 minutes);
+        feed24.setPhaseRound(1, 2, 1, E + 1 minutes);
+        feed24.setPhaseRound(1, 3, 61_000e24, E + 30 minutes);
+        vm.warp(E + 1 hours);
+        vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleInvalidPrice.selector, address(feed24), 1));
+        oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints());
+        vm.warp(E + FALLBACK);
+        assertEq(oracle.postSettlementPrice(WBTC, E, _r(1, 2), _noHints()), 61_000e18);
     }
 
     /// @dev A missing round in the zeros mode (`updatedAt` 0) is not found either: the walk waits

@@ -45,8 +45,9 @@ export interface FindSettlementRoundReturnType {
    */
   hints: readonly bigint[];
   /**
-   * The round's raw answer: the settlement price once scaled, unless it is zero or less, when the
-   * oracle takes the first valid round after it from `expiry + settlementFallbackWait` on.
+   * The round's raw answer: the settlement price once scaled, unless it is no price (zero or less,
+   * or below 1 wei once scaled), when the oracle takes the next round after it that answers one,
+   * from `expiry + settlementFallbackWait` on.
    */
   answer: bigint;
   updatedAt: bigint;

@@ -39,8 +39,9 @@ export type PostSettlementPriceErrorType =
  * than the oracle's `maxSettlementDelay` is accepted from `expiry + settlementFallbackWait`
  * on; before that the simulation throws `OracleSettlementFallbackNotOpen`. A first round that
  * answers no price (zero or less) throws `OracleInvalidPrice` until then; from then on the same
- * call records the first valid round after it in its phase (docs/oracle.md, "An invalid first
- * round"), so the price may differ from the `answer` that `findSettlementRound` returned.
+ * call records the next round after it in its phase that answers a price (docs/oracle.md, "An
+ * invalid first round"), so the price may differ from the `answer` that `findSettlementRound`
+ * returned.
  *
  * @example
  * const { result: priceWad } = await postSettlementPrice(keeperWallet, { publicClient, addressBook, asset: weth, expiry });
