@@ -77,7 +77,9 @@ interface IChainlinkOracle is IPledgeOracle {
     /// @notice A volatility feed was set or replaced.
     event VolFeedSet(address indexed underlying, FeedConfig config);
     /// @notice A settlement price was recorded from round `roundId`, updated at `roundUpdatedAt`
-    /// (`roundUpdatedAt - expiry > maxSettlementDelay` means it went through the fallback).
+    /// (`roundUpdatedAt - expiry > maxSettlementDelay` means it went through the fallback; so does a
+    /// round whose in-phase predecessor is at or after expiry: it followed a first round that
+    /// answered no price, docs/oracle.md).
     event SettlementPricePosted(
         address indexed asset,
         uint256 indexed expiry,
