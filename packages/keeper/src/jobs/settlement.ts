@@ -118,8 +118,9 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
           }
           // A first round later than the settlement delay, or answering no price (zero or below),
           // is only settled through the oracle's fallback, from expiry + settlementFallbackWait on
-          // (an invalid one at the next valid round, docs/oracle.md): wait for it instead of sending
-          // reverts. An answer outside the feed's bounds is left to the send's simulation.
+          // (one with no price at the next round that answers one, docs/oracle.md): wait for it
+          // instead of sending reverts. An answer outside the feed's bounds is left to the send's
+          // simulation.
           const { maxDelay, fallbackWait } = await readers.settlementWindow();
           const late = round.updatedAt - expiry > maxDelay;
           if ((late || round.answer <= 0n) && timestamp < expiry + fallbackWait) {
