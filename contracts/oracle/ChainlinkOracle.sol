@@ -120,7 +120,7 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         if (volatility.aggregator != address(0)) since = _feedLiveSince(volatility, since);
         address sequencer = sequencerFeed;
         if (sequencer != address(0)) {
-            (bool ok, int256 answer, uint256 startedAt, ) = _readLatest(sequencer);
+            (bool ok, , int256 answer, uint256 startedAt, ) = _readLatest(sequencer);
             if (!ok || answer != 0 || startedAt == 0 || startedAt > block.timestamp) return block.timestamp;
             uint256 upSince = startedAt + sequencerGracePeriod;
             if (upSince > since) since = upSince;
@@ -225,7 +225,7 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
     function _latest(address asset, Feed memory feed) private view returns (uint256) {
         if (feed.aggregator == address(0)) revert OracleFeedNotSet(asset);
         _checkSequencer();
-        (bool ok, int256 answer, , uint256 updatedAt) = _readLatest(feed.aggregator);
+        (bool ok, , int256 answer, , uint256 updatedAt) = _readLatest(feed.aggregator);
         if (!ok) revert OracleFeedReverted(feed.aggregator);
         // An `updatedAt` in the future is as untrustworthy as an old one: both count as stale.
         if (updatedAt == 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > feed.maxAge) {
@@ -243,12 +243,8 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
     function _feedLiveSince(Feed memory feed, uint256 notBefore) private view returns (uint256) {
         address aggregator = feed.aggregator;
         if (aggregator == address(0)) return block.timestamp;
-        (bool ok, bytes memory data) = aggregator.staticcall(abi.encodeCall(AggregatorV3Interface.latestRoundData, ()));
-        if (!ok || data.length < 160) return block.timestamp;
-        (uint256 roundId, int256 answer, , uint256 updatedAt, ) = abi.decode(
-            data,
-            (uint256, int256, uint256, uint256, uint256)
-        );
+        (bool ok, uint256 roundId, int256 answer, , uint256 updatedAt) = _readLatest(aggregator);
+        if (!ok) return block.timestamp;
         if (
             updatedAt == 0 ||
             updatedAt > block.timestamp ||
@@ -300,7 +296,7 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
     function _checkSequencer() private view {
         address feed = sequencerFeed;
         if (feed == address(0)) return; // L1: no sequencer.
-        (bool ok, int256 answer, uint256 startedAt, ) = _readLatest(feed);
+        (bool ok, , int256 answer, uint256 startedAt, ) = _readLatest(feed);
         if (!ok) revert OracleFeedReverted(feed);
         // `startedAt == 0` marks an uninitialised round on some L2s: fail closed.
         if (answer != 0 || startedAt == 0) revert OracleSequencerDown();
@@ -406,16 +402,16 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
 
     /// @dev The phase of the feed's latest round: `latestRoundData().roundId >> 64`.
     function _currentPhase(address aggregator) private view returns (uint256) {
-        (bool ok, bytes memory data) = aggregator.staticcall(abi.encodeCall(AggregatorV3Interface.latestRoundData, ()));
-        if (!ok || data.length < 160) revert OracleFeedReverted(aggregator);
-        return abi.decode(data, (uint256)) >> _PHASE_OFFSET;
+        (bool ok, uint256 roundId, , , ) = _readLatest(aggregator);
+        if (!ok) revert OracleFeedReverted(aggregator);
+        return roundId >> _PHASE_OFFSET;
     }
 
     /// @dev Reads `latestRoundData()`; see `_call`.
     function _readLatest(
         address aggregator
-    ) private view returns (bool ok, int256 answer, uint256 startedAt, uint256 updatedAt) {
-        return _call(aggregator, abi.encodeCall(AggregatorV3Interface.latestRoundData, ()));
+    ) private view returns (bool ok, uint256 roundId, int256 answer, uint256 startedAt, uint256 updatedAt) {
+        return _call(aggregator, AggregatorV3Interface.latestRoundData.selector, 4, 0);
     }
 
     /// @dev Reads `getRoundData(roundId)`; see `_call`.
@@ -423,19 +419,42 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         address aggregator,
         uint80 roundId
     ) private view returns (bool ok, int256 answer, uint256 startedAt, uint256 updatedAt) {
-        return _call(aggregator, abi.encodeCall(AggregatorV3Interface.getRoundData, (roundId)));
+        (ok, , answer, startedAt, updatedAt) = _call(
+            aggregator,
+            AggregatorV3Interface.getRoundData.selector,
+            36,
+            roundId
+        );
     }
 
-    /// @dev Never reverts: `ok` is false when the call reverts or returns fewer than the five words of
-    /// the ABI. Every word is decoded as a 256-bit type, so decoding itself cannot fail.
+    /// @dev Calls `selector` (with `roundId` as its argument when `size` is 36) and returns the
+    /// round's first four words. Never reverts: `ok` is false when the call reverts or returns fewer
+    /// than the five words of the ABI. Every word is read as a 256-bit type, so reading cannot
+    /// fail. Written in assembly (every price read passes here): the call's arguments and the first
+    /// five words of its return data use the free memory without allocating it, and nothing more
+    /// is copied.
     function _call(
         address aggregator,
-        bytes memory callData
-    ) private view returns (bool ok, int256 answer, uint256 startedAt, uint256 updatedAt) {
-        bytes memory data;
-        (ok, data) = aggregator.staticcall(callData);
-        if (!ok || data.length < 160) return (false, 0, 0, 0);
-        (, answer, startedAt, updatedAt, ) = abi.decode(data, (uint256, int256, uint256, uint256, uint256));
+        bytes4 selector,
+        uint256 size,
+        uint80 argument
+    ) private view returns (bool ok, uint256 roundId, int256 answer, uint256 startedAt, uint256 updatedAt) {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 4), argument)
+            // Yul evaluates arguments right to left: the size is read after the call, in its own step.
+            ok := staticcall(gas(), aggregator, m, size, m, 160)
+            if lt(returndatasize(), 160) {
+                ok := 0
+            }
+            if ok {
+                roundId := mload(m)
+                answer := mload(add(m, 0x20))
+                startedAt := mload(add(m, 0x40))
+                updatedAt := mload(add(m, 0x60))
+            }
+        }
     }
 
     function _toConfig(Feed memory feed) private pure returns (FeedConfig memory) {

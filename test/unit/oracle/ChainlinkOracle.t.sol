@@ -356,6 +356,23 @@ contract ChainlinkOracleTest is Test {
         oracle.spot(WBTC);
     }
 
+    /// @dev The read takes exactly the ABI's five words: 159 bytes of return data are a failed read,
+    /// 160 a price, and words past the fifth are ignored (the read is assembly since issue 19).
+    function test_feedReturnLengthBoundary() public {
+        LengthAggregator feed = new LengthAggregator(8, 60_000e8, T0);
+        oracle.setSpotFeed(WBTC, _cfg(address(feed), 1 hours));
+        feed.setLength(159);
+        vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleFeedReverted.selector, address(feed)));
+        oracle.spot(WBTC);
+        feed.setLength(0);
+        vm.expectRevert(abi.encodeWithSelector(IChainlinkOracle.OracleFeedReverted.selector, address(feed)));
+        oracle.spot(WBTC);
+        feed.setLength(160);
+        assertEq(oracle.spot(WBTC), 60_000e18);
+        feed.setLength(224);
+        assertEq(oracle.spot(WBTC), 60_000e18);
+    }
+
     function test_bounds() public {
         oracle.setSpotFeed(WETH, _cfg(address(ethFeed), ETH_MAX_AGE, 100e18, 10_000e18));
         ethFeed.updateAnswer(100e8);
@@ -1144,5 +1161,41 @@ contract ChainlinkOracleTest is Test {
         }
         uint256 expected = (60_000e8 + winnerPhase * 100 + uint64(winner)) * 1e10;
         assertEq(oracle.postSettlementPrice(WBTC, E, winner, winnerHints), expected);
+    }
+}
+
+/// @dev A feed whose `latestRoundData` answers the ABI's five words cut or padded to `length` bytes
+/// (padding words are all ones, so a read past the fifth word would show).
+contract LengthAggregator {
+    uint8 public immutable decimals;
+    int256 private immutable _answer;
+    uint256 private immutable _updatedAt;
+    uint256 public length = 160;
+
+    constructor(uint8 decimals_, int256 answer, uint256 updatedAt) {
+        decimals = decimals_;
+        _answer = answer;
+        _updatedAt = updatedAt;
+    }
+
+    function setLength(uint256 length_) external {
+        length = length_;
+    }
+
+    function latestRoundData() external view returns (uint80, int256, uint256, uint256, uint80) {
+        int256 answer = _answer;
+        uint256 updatedAt = _updatedAt;
+        uint256 n = length;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, 1)
+            mstore(add(m, 0x20), answer)
+            mstore(add(m, 0x40), updatedAt)
+            mstore(add(m, 0x60), updatedAt)
+            mstore(add(m, 0x80), 1)
+            mstore(add(m, 0xa0), not(0))
+            mstore(add(m, 0xc0), not(0))
+            return(m, n)
+        }
     }
 }
