@@ -90,11 +90,18 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// @dev Packed into `volSurface`'s slot: a check reads both.
     uint32 public surfaceMaxAge = 2 hours;
 
-    mapping(uint16 index => Underlying) private _underlyings;
+    /// @dev An underlying as stored: its confidence add-on (at most `MAX_CONFIDENCE_ADD_ON` <
+    /// 2**96) shares the asset's slot, since a check reads both for every underlying it values.
+    struct StoredUnderlying {
+        address asset;
+        uint96 confidenceAddOnWad;
+        RiskParams params;
+    }
+
+    mapping(uint16 index => StoredUnderlying) private _underlyings;
     mapping(address asset => uint16) private _indexOf;
     mapping(uint16 index => PortfolioParams) private _portfolio;
     mapping(AccountId account => MarginMode) private _modes;
-    mapping(uint16 index => uint256) private _confidenceAddOn;
 
     /// @param managerCode The `PortfolioManager`'s creation code (its artifact's `bytecode`). The
     /// engine deploys it with `(vault_, oracle_)` appended, so the manager is the engine's own (its
@@ -125,7 +132,9 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         _checkParams(params);
         // Index 0 means "not listed", so indices start at 1.
         index = ++_count;
-        _underlyings[index] = Underlying(asset, params);
+        StoredUnderlying storage u = _underlyings[index];
+        u.asset = asset;
+        u.params = params;
         _indexOf[asset] = index;
         emit UnderlyingListed(index, asset, params);
         _setPortfolioParams(index, defaultPortfolioParams());
@@ -142,7 +151,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     /// @inheritdoc IMarginEngine
     function setRiskParams(uint16 index, RiskParams calldata params) external onlyRole(Roles.RISK_MANAGER_ROLE) {
-        Underlying storage u = _underlyings[index];
+        StoredUnderlying storage u = _underlyings[index];
         if (u.asset == address(0)) revert EngineUnderlyingNotListed(address(0));
         _checkParams(params);
         u.params = params;
@@ -184,15 +193,17 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     /// @inheritdoc IMarginEngine
     function setConfidenceAddOn(uint16 index, uint256 addOnWad) external onlyRole(Roles.RISK_MANAGER_ROLE) {
-        if (_underlyings[index].asset == address(0)) revert EngineUnderlyingNotListed(address(0));
+        StoredUnderlying storage u = _underlyings[index];
+        if (u.asset == address(0)) revert EngineUnderlyingNotListed(address(0));
         if (addOnWad > MAX_CONFIDENCE_ADD_ON) revert EngineInvalidConfidenceAddOn(index, addOnWad);
-        uint256 current = _confidenceAddOn[index];
+        uint256 current = u.confidenceAddOnWad;
         // A raise is bounded per call (as the concentration add-on's), so one call adds at most
         // 0.5 % of spot per short contract to any requirement; lowering is free.
         if (addOnWad > current + MAX_CONFIDENCE_ADD_ON_STEP) {
             revert EngineConfidenceAddOnStepTooLarge(index, current, addOnWad);
         }
-        _confidenceAddOn[index] = addOnWad;
+        // At most MAX_CONFIDENCE_ADD_ON (checked above), so it fits.
+        u.confidenceAddOnWad = uint96(addOnWad);
         emit ConfidenceAddOnSet(index, addOnWad);
     }
 
@@ -329,7 +340,8 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     /// @inheritdoc IMarginEngine
     function underlying(uint16 index) external view returns (Underlying memory) {
-        return _underlyings[index];
+        StoredUnderlying storage u = _underlyings[index];
+        return Underlying(u.asset, u.params);
     }
 
     /// @inheritdoc IMarginEngine
@@ -401,7 +413,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     }
 
     function _readSurfaceParams(uint16 index) internal view override returns (IVolSurfaceOracle, uint256, uint256) {
-        return (volSurface, surfaceMaxAge, _confidenceAddOn[index]);
+        return (volSurface, surfaceMaxAge, _underlyings[index].confidenceAddOnWad);
     }
 
     /// @dev The add-on's parameters live in the portfolio manager, where there is room.

@@ -156,6 +156,43 @@ contract MarginEngineTest is PledgeFixture {
 
     // ------------------------------------------------------------ governance
 
+    /// @dev The confidence add-on is stored in the underlying's asset slot (issue 19: a check reads
+    /// both): raising it to the maximum, re-setting the risk parameters and listing another
+    /// underlying leave every field where it was.
+    function test_confidenceAddOnSharesTheAssetSlot() public {
+        uint256 max = 0.05e18; // MarginEngine.MAX_CONFIDENCE_ADD_ON
+        uint256 step = 0.005e18; // MarginEngine.MAX_CONFIDENCE_ADD_ON_STEP
+        vm.startPrank(riskManager);
+        for (uint256 a = step; a <= max; a += step) engine.setConfidenceAddOn(ethIndex, a);
+        IMarginEngine.RiskParams memory p = IMarginEngine.RiskParams({
+            aIM: 0.2e18,
+            bIM: 0.12e18,
+            aMM: 0.1e18,
+            bMM: 0.06e18
+        });
+        engine.setRiskParams(ethIndex, p);
+        vm.stopPrank();
+        vm.prank(admin);
+        uint16 usdcIndex = engine.listUnderlying(address(usdc), _standardParams());
+
+        IMarginEngine.Underlying memory u = engine.underlying(ethIndex);
+        assertEq(u.asset, address(weth));
+        assertEq(abi.encode(u.params), abi.encode(p));
+        (, , uint256 addOn) = engine.surfaceParams(ethIndex);
+        assertEq(addOn, max);
+        (, , addOn) = engine.surfaceParams(btcIndex);
+        assertEq(addOn, 0);
+        (, , addOn) = engine.surfaceParams(usdcIndex);
+        assertEq(addOn, 0);
+        assertEq(engine.underlying(usdcIndex).asset, address(usdc));
+
+        vm.prank(riskManager);
+        engine.setConfidenceAddOn(ethIndex, 0);
+        (, , addOn) = engine.surfaceParams(ethIndex);
+        assertEq(addOn, 0);
+        assertEq(engine.underlying(ethIndex).asset, address(weth));
+    }
+
     function test_listUnderlying_boundsAndRoles() public {
         IMarginEngine.RiskParams memory p = _standardParams();
         vm.prank(riskManager);
