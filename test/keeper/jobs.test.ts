@@ -4,7 +4,14 @@ import { describe, it } from "node:test";
 import pino from "pino";
 import type { Address } from "viem";
 
-import { type AccountMarginState, type BidPreview, Health, liquidatorAbi, seriesId } from "@pledge/sdk";
+import {
+  type AccountMarginState,
+  type BidPreview,
+  type FindFallbackRoundReturnType,
+  Health,
+  liquidatorAbi,
+  seriesId,
+} from "@pledge/sdk";
 import { Outcome, SKIP_NONCE_CHECK, type SendResult } from "../../packages/keeper/src/index.js";
 import { createExecute } from "../../packages/keeper/src/jobs/job.js";
 import { createLiquidationJob } from "../../packages/keeper/src/jobs/liquidation.js";
@@ -409,9 +416,18 @@ describe("keeper liquidation job (no chain)", () => {
 describe("keeper settlement job (no chain)", () => {
   const expiry = 1_000_000n;
   const series = seriesId({ underlyingIndex: 1, expiry, isCall: true, strikeWad: 3_000n * WAD });
-  const round = { roundId: 42n, hints: [7n], answer: 3_100n * 10n ** 8n, updatedAt: expiry + 30n };
+  const round = { roundId: 42n, hints: [7n], answer: 3_100n * 10n ** 8n, updatedAt: expiry + 30n, decimals: 8 };
 
-  function setUp(options: { posted?: boolean; updatedAt?: bigint; answer?: bigint; failSettle?: () => boolean } = {}) {
+  function setUp(
+    options: {
+      posted?: boolean;
+      updatedAt?: bigint;
+      answer?: bigint;
+      decimals?: number;
+      fallback?: () => FindFallbackRoundReturnType;
+      failSettle?: () => boolean;
+    } = {},
+  ) {
     const metrics = createMetrics();
     const stats = createStats(metrics);
     let posted = options.posted ?? false;
@@ -429,7 +445,13 @@ describe("keeper settlement job (no chain)", () => {
         ...round,
         updatedAt: options.updatedAt ?? round.updatedAt,
         answer: options.answer ?? round.answer,
+        decimals: options.decimals ?? round.decimals,
       }),
+      fallbackRound: async (asset, first) => {
+        assert.deepEqual([asset, first.roundId], [weth, round.roundId]);
+        if (!options.fallback) throw new Error("unexpected read: fallbackRound");
+        return options.fallback();
+      },
       settlementWindow: async () => ({ maxDelay: 3_600n, fallbackWait: 86_400n }),
     });
     const sender = fakeSender((call) => {
@@ -443,13 +465,12 @@ describe("keeper settlement job (no chain)", () => {
       return minedAt(1n);
     });
     const execute = createExecute({ stats, metrics, log: silent, cooldownBlocks: 1n });
-    const job = createSettlementJob(
-      { readers, sender, execute, stats, log: silent },
-      { market, oracle, settleBatchSize: 2 },
-    );
+    const warnings: string[] = [];
+    const log = pino({ level: "warn" }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
+    const job = createSettlementJob({ readers, sender, execute, stats, log }, { market, oracle, settleBatchSize: 2 });
     const index: KeeperIndex = emptyIndex(1, 1n);
     index.holders.set(series, new Set([1n, 2n, 3n]));
-    return { job, index, sender, stats };
+    return { job, index, sender, stats, warnings };
   }
 
   it("posts the settlement price, then settles every holder in batches, once", async () => {
@@ -524,7 +545,10 @@ describe("keeper settlement job (no chain)", () => {
   }
 
   it("waits for the fallback when the first round after expiry answers no price (review 3, R5)", async () => {
-    const { job, index, sender } = setUp({ answer: 0n });
+    const { job, index, sender } = setUp({
+      answer: 0n,
+      fallback: () => ({ status: "priced", roundId: 43n, answer: 3_050n * 10n ** 8n, updatedAt: expiry + 90n }),
+    });
     await job.run({ index, block: 11n, timestamp: expiry + 86_399n });
     const posts = () => sender.sent.filter((c) => c.functionName === "postSettlementPrice");
     assert.equal(posts().length, 0, "not before the fallback opens");
@@ -534,6 +558,60 @@ describe("keeper settlement job (no chain)", () => {
       posts().map((c) => c.args),
       [[weth, expiry, 42n, [7n]]],
     );
+  });
+
+  it("treats a dust answer of a 24-decimal feed as no price, as the oracle does (review rv44)", async () => {
+    // 999,999 at 24 decimals is below 1 wei of WAD: the oracle's `_toWad` is 0.
+    const { job, index, sender } = setUp({
+      answer: 999_999n,
+      decimals: 24,
+      fallback: () => ({ status: "priced", roundId: 43n, answer: 3_050n * 10n ** 24n, updatedAt: expiry + 90n }),
+    });
+    await job.run({ index, block: 11n, timestamp: expiry + 60n });
+    const posts = () => sender.sent.filter((c) => c.functionName === "postSettlementPrice");
+    assert.equal(posts().length, 0, "no post before the fallback opens");
+    await job.run({ index, block: 12n, timestamp: expiry + 86_400n });
+    assert.equal(posts().length, 1);
+  });
+
+  it("after the fallback opens, waits for the next round without sending, then posts (review rv44)", async () => {
+    let published = false;
+    const { job, index, sender } = setUp({
+      answer: -1n,
+      fallback: () =>
+        published
+          ? { status: "priced", roundId: 43n, answer: 3_050n * 10n ** 8n, updatedAt: expiry + 86_500n }
+          : { status: "missing", roundId: 43n },
+    });
+    const posts = () => sender.sent.filter((c) => c.functionName === "postSettlementPrice");
+    await job.run({ index, block: 11n, timestamp: expiry + 86_400n });
+    await job.run({ index, block: 12n, timestamp: expiry + 86_460n });
+    assert.equal(posts().length, 0, "nothing sent while the next round is missing");
+    published = true;
+    await job.run({ index, block: 13n, timestamp: expiry + 86_520n });
+    assert.deepEqual(
+      posts().map((c) => c.args),
+      [[weth, expiry, 42n, [7n]]],
+    );
+  });
+
+  it("warns once and sends nothing when no round after the first answers a price (review rv44)", async () => {
+    let walks = 0;
+    const { job, index, sender, warnings } = setUp({
+      answer: 0n,
+      fallback: () => {
+        walks++;
+        return { status: "none", roundId: 58n };
+      },
+    });
+    for (let tick = 0n; tick < 3n; tick++) {
+      const report = await job.run({ index, block: 11n + tick, timestamp: expiry + 86_400n + tick });
+      assert.deepEqual([report.sent, report.failed], [tick === 0n ? 1 : 0, 0], "the retirement only");
+    }
+    assert.equal(sender.sent.filter((c) => c.functionName === "postSettlementPrice").length, 0);
+    assert.equal(walks, 1, "walked once, then left to governance");
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /governance must settle this expiry/);
   });
 
   it("retires every expired series in chunked retireExpired calls before any settlement (rv16c2 K1)", async () => {

@@ -377,6 +377,7 @@ describe("SDK actions on the in-process chain", async () => {
       hints: [], // a plain aggregator: no other phase
       answer: 3_400n * 10n ** 8n,
       updatedAt: expiry + 60n,
+      decimals: 8,
     });
 
     const { result: priceWad } = await postSettlementPrice(keeperWallet, {

@@ -28,6 +28,7 @@ const VARIANT_OF: Readonly<Record<string, Variant>> = {
   bidMany: "underwater",
   getAuctionClock: "auction",
   findSettlementRound: "expired",
+  findFallbackRound: "expired",
   postSettlementPrice: "expired",
   settle: "settleable",
   settleBatch: "settleable",

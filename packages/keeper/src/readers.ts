@@ -7,6 +7,7 @@ import {
   type AddressBook,
   type BidPreview,
   type CashState,
+  type FindFallbackRoundReturnType,
   type FindSettlementRoundReturnType,
   type GetMarketParametersReturnType,
   type GetOraclePricesReturnType,
@@ -16,6 +17,7 @@ import {
   asAccountId,
   chainlinkOracleAbi,
   collateralVaultAbi,
+  findFallbackRound,
   findSettlementRound,
   getAccountMargin,
   getMarketParameters,
@@ -108,6 +110,11 @@ export interface Readers {
   underlyingCap(underlyingIndex: number): Promise<bigint>;
   /** The first feed round at or after expiry, or undefined while the feed has none yet. */
   settlementRound(asset: Address, expiry: bigint): Promise<FindSettlementRoundReturnType | undefined>;
+  /**
+   * Where the oracle's fallback goes after `round`, a first round after expiry that answers no price
+   * (the SDK's `findFallbackRound`): a priced round, a round still to be published, or none.
+   */
+  fallbackRound(asset: Address, round: FindSettlementRoundReturnType): Promise<FindFallbackRoundReturnType>;
   /** The oracle's settlement delay and fallback wait, seconds. */
   settlementWindow(): Promise<{ maxDelay: bigint; fallbackWait: bigint }>;
 }
@@ -392,6 +399,14 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
         if (error instanceof PledgeSettlementRoundNotFoundError) return undefined;
         throw error;
       }
+    },
+    fallbackRound: async (asset, round) => {
+      const { aggregator } = await withBackoff(() =>
+        readContract(client, { address: oracle, abi: chainlinkOracleAbi, functionName: "spotFeed", args: [asset] }),
+      );
+      return withBackoff(() =>
+        findFallbackRound(client, { feed: aggregator, roundId: round.roundId, decimals: round.decimals }),
+      );
     },
     settlementWindow: async () => {
       const [maxDelay, fallbackWait] = await withBackoff(() =>

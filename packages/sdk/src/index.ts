@@ -178,7 +178,7 @@ export {
   marginGateError,
   verdict as marginGateVerdict,
 } from "./math/marginGate.js";
-export { settlementPayoff } from "./math/settlement.js";
+export { feedAnswerToWad, settlementPayoff } from "./math/settlement.js";
 export { Account } from "./entities/Account.js";
 export * from "./abis/index.js";
 export {

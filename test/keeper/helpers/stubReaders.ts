@@ -17,6 +17,7 @@ export function stubReaders(overrides: Partial<Readers>): Readers {
     openInterest: unexpected("openInterest"),
     underlyingCap: unexpected("underlyingCap"),
     settlementRound: unexpected("settlementRound"),
+    fallbackRound: unexpected("fallbackRound"),
     settlementWindow: unexpected("settlementWindow"),
     ...overrides,
   };

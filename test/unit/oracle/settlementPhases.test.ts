@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { network } from "hardhat";
 import { type Address, zeroAddress } from "viem";
 
-import { findSettlementRound } from "../../../packages/sdk/src/index.js";
+import { feedAnswerToWad, findFallbackRound, findSettlementRound } from "../../../packages/sdk/src/index.js";
 import { random } from "../../sdk/random.js";
 
 const WBTC: Address = "0x00000000000000000000000000000000000000b7";
@@ -83,6 +83,7 @@ describe("ChainlinkOracle settlement across proxy phases (Chainlink's proxy)", a
       hints: [PHASE + 1n],
       answer: 62_000n * 10n ** 8n,
       updatedAt: E + 10n * MIN,
+      decimals: 8,
     });
     await oracle.write.postSettlementPrice([WBTC, E, found.roundId, found.hints]);
     assert.deepEqual(await oracle.read.settlementPrice([WBTC, E]), [62_000n * 10n ** 18n, true]);
@@ -137,6 +138,67 @@ describe("ChainlinkOracle settlement across proxy phases (Chainlink's proxy)", a
     );
     await oracle.write.postSettlementPrice([WBTC, E, found.roundId, found.hints]);
     assert.deepEqual(await oracle.read.settlementPrice([WBTC, E]), [62_000n * 10n ** 18n, true]);
+  });
+
+  /**
+   * Review rv44: the SDK's walk past a first round that answers no price (`findFallbackRound`) lands
+   * where the oracle's `_firstPricedAfter` does: the same priced round, "missing" exactly when the
+   * post reverts `OracleRoundNotFound`, "none" exactly when it reverts `OracleNoValidSettlementRound`.
+   */
+  it("the SDK's fallback walk agrees with the oracle's: priced, missing, and none after a migration", async () => {
+    const E = await nextExpiry();
+    const { oracle, proxy } = await deployPhases(E, [
+      [
+        [60_000n * 10n ** 8n, E - 30n * MIN],
+        [0n, E + 5n * MIN], // the first round after expiry answers no price
+        [-3n, E + 6n * MIN],
+      ],
+    ]);
+    await networkHelpers.time.increaseTo(E + 24n * 60n * MIN);
+    const first = await findSettlementRound(publicClient, { feed: proxy.address, expiry: E });
+    assert.deepEqual(
+      [first.roundId, first.answer, feedAnswerToWad(first.answer, first.decimals)],
+      [PHASE + 2n, 0n, 0n],
+    );
+    const walk = () => findFallbackRound(publicClient, { feed: proxy.address, roundId: first.roundId, decimals: 8 });
+    // Round (1,4) is not published yet: wait.
+    assert.deepEqual(await walk(), { status: "missing", roundId: PHASE + 4n });
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      oracle.simulate.postSettlementPrice([WBTC, E, first.roundId, first.hints]),
+      oracle,
+      "OracleRoundNotFound",
+      [PHASE + 4n],
+    );
+    // The proxy migrates before the phase answers a price: the walk can never end in a price.
+    const next = await viem.deployContract("MockV3Aggregator", [8, 64_000n * 10n ** 8n]);
+    await proxy.write.proposeAggregator([next.address]);
+    await proxy.write.confirmAggregator([next.address]);
+    assert.deepEqual(await walk(), { status: "none", roundId: PHASE + 3n });
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      oracle.simulate.postSettlementPrice([WBTC, E, first.roundId, [2n * PHASE]]),
+      oracle,
+      "OracleNoValidSettlementRound",
+      [PHASE + 2n, PHASE + 3n],
+    );
+
+    // A phase that answers a price two rounds on: both settle at that round.
+    const E2 = await nextExpiry();
+    const priced = await deployPhases(E2, [
+      [
+        [60_000n * 10n ** 8n, E2 - 30n * MIN],
+        [0n, E2 + 5n * MIN],
+        [0n, E2 + 6n * MIN],
+        [61_500n * 10n ** 8n, E2 + 7n * MIN],
+      ],
+    ]);
+    await networkHelpers.time.increaseTo(E2 + 24n * 60n * MIN);
+    const anchor = await findSettlementRound(publicClient, { feed: priced.proxy.address, expiry: E2 });
+    assert.deepEqual(
+      await findFallbackRound(publicClient, { feed: priced.proxy.address, roundId: anchor.roundId, decimals: 8 }),
+      { status: "priced", roundId: PHASE + 4n, answer: 61_500n * 10n ** 8n, updatedAt: E2 + 7n * MIN },
+    );
+    await priced.oracle.write.postSettlementPrice([WBTC, E2, anchor.roundId, anchor.hints]);
+    assert.deepEqual(await priced.oracle.read.settlementPrice([WBTC, E2]), [61_500n * 10n ** 18n, true]);
   });
 
   it("fuzz: over random overlapping timings in two or three phases, only the brute-force first round settles", async () => {

@@ -1,7 +1,7 @@
 import type { Address } from "viem";
 import type pino from "pino";
 
-import { chainlinkOracleAbi, decodeSeries, optionMarketAbi } from "@pledge/sdk";
+import { chainlinkOracleAbi, decodeSeries, feedAnswerToWad, optionMarketAbi } from "@pledge/sdk";
 import type { Sender } from "../executor.js";
 import type { Readers } from "../readers.js";
 import type { Stats } from "../stats.js";
@@ -32,7 +32,8 @@ export interface SettlementJobContext {
  * rv16c F1, batched per rv16c2 K1); series with no open interest, on an underlying with no cap,
  * or already retired (by anyone) are left out, and the chain skips an id retired meanwhile. Then,
  * per expired series, it posts the settlement price when the oracle has none (waiting for the
- * fallback when the feed's first round after expiry is late), then settles every holder in
+ * fallback when the feed's first round after expiry is late or answers no price; after that, for
+ * the next round with a price, and warning once when none can come), then settles every holder in
  * `settleBatch` chunks. A series is marked settled in the index once every chunk landed.
  *
  * @example
@@ -48,6 +49,8 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
    * no open interest, which an expired series can never regain. The chain answers after a restart.
    */
   const retired = new Set<bigint>();
+  /** Expiries (`asset:expiry`) whose fallback found no price: warned once, then left to governance. */
+  const unsettleable = new Set<string>();
 
   /**
    * Retires, in one `retireExpired` per chunk, every expired series of the tick that still holds
@@ -116,14 +119,15 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
             log.debug({ series: seriesId.toString() }, "settlement round not yet available");
             continue;
           }
-          // A first round later than the settlement delay, or answering no price (zero or below),
-          // is only settled through the oracle's fallback, from expiry + settlementFallbackWait on
-          // (one with no price at the next round that answers one, docs/oracle.md): wait for it
-          // instead of sending reverts. An answer outside the feed's bounds is left to the send's
-          // simulation.
+          // A first round later than the settlement delay, or answering no price (zero or below,
+          // or below 1 wei once scaled: the oracle's own test), is only settled through the oracle's
+          // fallback, from expiry + settlementFallbackWait on (one with no price at the next round
+          // that answers one, docs/oracle.md): wait for it instead of sending reverts. An answer
+          // outside the feed's bounds is left to the send's simulation.
           const { maxDelay, fallbackWait } = await readers.settlementWindow();
           const late = round.updatedAt - expiry > maxDelay;
-          if ((late || round.answer <= 0n) && timestamp < expiry + fallbackWait) {
+          const noPrice = feedAnswerToWad(round.answer, round.decimals) === 0n;
+          if ((late || noPrice) && timestamp < expiry + fallbackWait) {
             log.debug(
               { series: seriesId.toString(), opensAt: (expiry + fallbackWait).toString() },
               late
@@ -131,6 +135,28 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
                 : "first round after expiry answers no price: waiting for the settlement fallback",
             );
             continue;
+          }
+          if (noPrice) {
+            // The oracle walks on to the next round with a price; read where it would land rather
+            // than send a post that reverts every tick (review rv44).
+            const key = `${asset}:${expiry}`;
+            if (unsettleable.has(key)) continue;
+            const next = await readers.fallbackRound(asset, round);
+            if (next.status === "missing") {
+              log.debug(
+                { series: seriesId.toString(), round: next.roundId.toString() },
+                "first round after expiry answers no price: waiting for the next round",
+              );
+              continue;
+            }
+            if (next.status === "none") {
+              unsettleable.add(key);
+              log.warn(
+                { asset, expiry: expiry.toString(), lastRound: next.roundId.toString() },
+                "no round after the settlement round answers a price (or the feed migrated): governance must settle this expiry",
+              );
+              continue;
+            }
           }
           const sent = await execute(report, "postSettlementPrice", `price:${asset}:${expiry}`, block, (label) =>
             sender.send(

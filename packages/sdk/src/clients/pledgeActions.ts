@@ -115,8 +115,11 @@ import {
   getSeriesList,
 } from "../actions/reads/getSeriesList.js";
 import {
+  type FindFallbackRoundParameters,
+  type FindFallbackRoundReturnType,
   type FindSettlementRoundParameters,
   type FindSettlementRoundReturnType,
+  findFallbackRound,
   findSettlementRound,
 } from "../actions/settlement/findSettlementRound.js";
 import {
@@ -171,6 +174,7 @@ export type PledgeActions = {
   getAuctionClock(params: BoundReadParameters<GetAuctionClockParameters>): Promise<GetAuctionClockReturnType>;
   previewBid(params: BoundReadParameters<PreviewBidParameters>): Promise<PreviewBidReturnType>;
   findSettlementRound(params: FindSettlementRoundParameters): Promise<FindSettlementRoundReturnType>;
+  findFallbackRound(params: FindFallbackRoundParameters): Promise<FindFallbackRoundReturnType>;
   getPledgeEvents<
     contract extends PledgeContractName,
     eventName extends PledgeEventName<contract> | undefined = undefined,
@@ -243,6 +247,7 @@ export function pledgeActions(defaults: { addressBook: AddressBook }) {
       getAuctionClock: (params) => getAuctionClock(client, read(params)),
       previewBid: (params) => previewBid(client, read(params)),
       findSettlementRound: (params) => findSettlementRound(client, params),
+      findFallbackRound: (params) => findFallbackRound(client, params),
       getPledgeEvents: (params) => getPledgeEvents(client, read(params)),
       watchPledgeEvents: (params) => watchPledgeEvents(client, read(params)),
     };

@@ -4,6 +4,7 @@ import { readContract } from "viem/actions";
 import { aggregatorV3Abi } from "../../abis/index.js";
 import { PledgeSettlementRoundNotFoundError } from "../../errors.js";
 import type { ReadClient } from "../../internal/actions.js";
+import { feedAnswerToWad } from "../../math/settlement.js";
 
 /** A Chainlink proxy's phase registry (not part of `AggregatorV3Interface`). */
 const proxyPhaseAbi = [
@@ -51,6 +52,8 @@ export interface FindSettlementRoundReturnType {
    */
   answer: bigint;
   updatedAt: bigint;
+  /** The feed's `decimals()`, which scales `answer` (`feedAnswerToWad`). */
+  decimals: number;
 }
 
 export type FindSettlementRoundErrorType = PledgeSettlementRoundNotFoundError | ReadContractErrorType;
@@ -83,11 +86,10 @@ export async function findSettlementRound(
 ): Promise<FindSettlementRoundReturnType> {
   const { feed, expiry } = params;
   const notFound = (reason: string) => new PledgeSettlementRoundNotFoundError(feed, expiry, reason);
-  const [latestId] = await readContract(client, {
-    address: feed,
-    abi: aggregatorV3Abi,
-    functionName: "latestRoundData",
-  });
+  const [[latestId], decimals] = await Promise.all([
+    readContract(client, { address: feed, abi: aggregatorV3Abi, functionName: "latestRoundData" }),
+    readContract(client, { address: feed, abi: aggregatorV3Abi, functionName: "decimals" }),
+  ]);
   const current = latestId >> PHASE_OFFSET;
 
   const boundaries: PhaseBoundary[] = [];
@@ -103,7 +105,72 @@ export async function findSettlementRound(
   }
   if (!winner?.first) throw notFound(`no round at or after expiry yet (latest ${latestId}); wait`);
   const hints = boundaries.filter((b) => b.phase !== winner.phase).map((b) => (b.phase << PHASE_OFFSET) | b.lastBefore);
-  return { ...winner.first, hints };
+  return { ...winner.first, hints, decimals };
+}
+
+/** The oracle's `MAX_LIVE_ROUNDS`: how many rounds after an anchor with no price it looks at. */
+const MAX_FALLBACK_ROUNDS = 16n;
+
+export interface FindFallbackRoundParameters {
+  /** The Chainlink feed (proxy or aggregator) of the underlying's spot price. */
+  feed: Address;
+  /** The first round after expiry (`findSettlementRound`'s `roundId`), which answers no price. */
+  roundId: bigint;
+  /** The feed's decimals (`findSettlementRound`'s `decimals`). */
+  decimals: number;
+}
+
+/**
+ * Where `postSettlementPrice` goes once the settlement fallback is open and the first round after
+ * expiry answers no price (`feedAnswerToWad` is 0):
+ * - `priced`: the oracle posts this round, the first of the next 16 in the anchor's phase that
+ *   answers a price (held to the feed's bounds, as any first round);
+ * - `missing`: round `roundId` is not published yet and the proxy is still in the anchor's phase,
+ *   so the post reverts `OracleRoundNotFound` until it is (wait);
+ * - `none`: no price among those rounds, or the proxy moved to a later phase before one came, so
+ *   the post reverts `OracleNoValidSettlementRound`: only governance can settle the expiry.
+ */
+export type FindFallbackRoundReturnType =
+  | { status: "priced"; roundId: bigint; answer: bigint; updatedAt: bigint }
+  | { status: "missing"; roundId: bigint }
+  | { status: "none"; roundId: bigint };
+
+/**
+ * Walks the rounds after a first round that answers no price as `ChainlinkOracle._firstPricedAfter`
+ * does (same rounds, same order, same outcome), so a keeper can tell "wait" from "needs governance"
+ * without sending a transaction that reverts.
+ *
+ * @example
+ * const first = await findSettlementRound(publicClient, { feed: ethUsdFeed, expiry });
+ * if (feedAnswerToWad(first.answer, first.decimals) === 0n) {
+ *   const next = await findFallbackRound(publicClient, { feed: ethUsdFeed, roundId: first.roundId, decimals: first.decimals });
+ *   if (next.status === "priced") console.log(`settles at round ${next.roundId}`);
+ * }
+ */
+export async function findFallbackRound(
+  client: ReadClient,
+  params: FindFallbackRoundParameters,
+): Promise<FindFallbackRoundReturnType> {
+  const { feed, roundId, decimals } = params;
+  let last = roundId;
+  for (let i = 1n; i <= MAX_FALLBACK_ROUNDS; i++) {
+    // The phase's last possible round has no successor in the phase.
+    if ((roundId & IN_PHASE_MASK) > IN_PHASE_MASK - i) break;
+    const next = roundId + i;
+    const round = await readRound(client, feed, next);
+    if (!round) {
+      const [latestId] = await readContract(client, {
+        address: feed,
+        abi: aggregatorV3Abi,
+        functionName: "latestRoundData",
+      });
+      if (roundId >> PHASE_OFFSET < latestId >> PHASE_OFFSET) break;
+      return { status: "missing", roundId: next };
+    }
+    last = next;
+    if (feedAnswerToWad(round.answer, decimals) !== 0n) return { status: "priced", roundId: next, ...round };
+  }
+  return { status: "none", roundId: last };
 }
 
 /** The latest in-phase round number of a past phase of the proxy (0 if the phase has no aggregator). */
