@@ -159,7 +159,7 @@ contract MarginEngineTest is PledgeFixture {
     /// @dev The confidence add-on is stored in the underlying's asset slot (issue 19: a check reads
     /// both): raising it to the maximum, re-setting the risk parameters and listing another
     /// underlying leave every field where it was.
-    function test_confidenceAddOnSharesTheAssetSlot() public {
+    function test_confidenceAddOnBesideTheAssetKeepsEveryField() public {
         uint256 max = 0.05e18; // MarginEngine.MAX_CONFIDENCE_ADD_ON
         uint256 step = 0.005e18; // MarginEngine.MAX_CONFIDENCE_ADD_ON_STEP
         vm.startPrank(riskManager);
