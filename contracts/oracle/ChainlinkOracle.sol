@@ -427,7 +427,7 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         );
     }
 
-    /// @dev Calls `selector` (with `roundId` as its argument when `size` is 36) and returns the
+    /// @dev Calls `selector` (with `argument`, a round id, when `size` is 36) and returns the
     /// round's first four words. Never reverts: `ok` is false when the call reverts or returns fewer
     /// than the five words of the ABI. Every word is read as a 256-bit type, so reading cannot
     /// fail. Written in assembly (every price read passes here): the call's arguments and the first
@@ -443,7 +443,8 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
             let m := mload(0x40)
             mstore(m, selector)
             mstore(add(m, 4), argument)
-            // Yul evaluates arguments right to left: the size is read after the call, in its own step.
+            // Yul evaluates arguments right to left: the return data's size is read after the call,
+            // in its own step.
             ok := staticcall(gas(), aggregator, m, size, m, 160)
             if lt(returndatasize(), 160) {
                 ok := 0
