@@ -421,7 +421,7 @@ describe("keeper settlement job (no chain)", () => {
   function setUp(
     options: {
       posted?: boolean;
-      updatedAt?: bigint;
+      updatedAt?: bigint | (() => bigint);
       answer?: bigint;
       decimals?: number;
       fallback?: () => FindFallbackRoundReturnType;
@@ -443,7 +443,8 @@ describe("keeper settlement job (no chain)", () => {
       settlementPrice: async () => ({ priceWad: posted ? 3_100n * WAD : 0n, posted }),
       settlementRound: async () => ({
         ...round,
-        updatedAt: options.updatedAt ?? round.updatedAt,
+        updatedAt:
+          typeof options.updatedAt === "function" ? options.updatedAt() : (options.updatedAt ?? round.updatedAt),
         answer: options.answer ?? round.answer,
         decimals: options.decimals ?? round.decimals,
       }),
@@ -612,6 +613,25 @@ describe("keeper settlement job (no chain)", () => {
     assert.equal(walks, 1, "walked once, then left to governance");
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /governance must settle this expiry/);
+  });
+
+  it("walks again once governance re-points the feed to one whose first round differs (review rv44)", async () => {
+    let repointed = false;
+    const { job, index, sender } = setUp({
+      answer: 0n,
+      updatedAt: () => (repointed ? expiry + 45n : round.updatedAt),
+      fallback: () =>
+        repointed
+          ? { status: "priced", roundId: 43n, answer: 3_050n * 10n ** 8n, updatedAt: expiry + 90n }
+          : { status: "none", roundId: 58n },
+    });
+    const posts = () => sender.sent.filter((c) => c.functionName === "postSettlementPrice");
+    await job.run({ index, block: 11n, timestamp: expiry + 86_400n });
+    await job.run({ index, block: 12n, timestamp: expiry + 86_401n });
+    assert.equal(posts().length, 0);
+    repointed = true;
+    await job.run({ index, block: 13n, timestamp: expiry + 86_402n });
+    assert.equal(posts().length, 1, "the new first round is walked and posted");
   });
 
   it("retires every expired series in chunked retireExpired calls before any settlement (rv16c2 K1)", async () => {

@@ -49,7 +49,10 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
    * no open interest, which an expired series can never regain. The chain answers after a restart.
    */
   const retired = new Set<bigint>();
-  /** Expiries (`asset:expiry`) whose fallback found no price: warned once, then left to governance. */
+  /**
+   * First rounds (`asset:expiry:roundId:updatedAt`) whose fallback walk found no price: warned once,
+   * then left to governance. A re-pointed feed proves another first round, which is walked afresh.
+   */
   const unsettleable = new Set<string>();
 
   /**
@@ -139,7 +142,7 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
           if (noPrice) {
             // The oracle walks on to the next round with a price; read where it would land rather
             // than send a post that reverts every tick (review rv44).
-            const key = `${asset}:${expiry}`;
+            const key = `${asset}:${expiry}:${round.roundId}:${round.updatedAt}`;
             if (unsettleable.has(key)) continue;
             const next = await readers.fallbackRound(asset, round);
             if (next.status === "missing") {
