@@ -471,7 +471,9 @@ describe("keeper settlement job (no chain)", () => {
     const job = createSettlementJob({ readers, sender, execute, stats, log }, { market, oracle, settleBatchSize: 2 });
     const index: KeeperIndex = emptyIndex(1, 1n);
     index.holders.set(series, new Set([1n, 2n, 3n]));
-    return { job, index, sender, stats, warnings };
+    /** The oracle posts sent so far. */
+    const posts = () => sender.sent.filter((call) => call.functionName === "postSettlementPrice");
+    return { job, index, sender, stats, warnings, posts };
   }
 
   it("posts the settlement price, then settles every holder in batches, once", async () => {
@@ -546,12 +548,11 @@ describe("keeper settlement job (no chain)", () => {
   }
 
   it("waits for the fallback when the first round after expiry answers no price (review 3, R5)", async () => {
-    const { job, index, sender } = setUp({
+    const { job, index, posts } = setUp({
       answer: 0n,
       fallback: () => ({ status: "priced", roundId: 43n, answer: 3_050n * 10n ** 8n, updatedAt: expiry + 90n }),
     });
     await job.run({ index, block: 11n, timestamp: expiry + 86_399n });
-    const posts = () => sender.sent.filter((c) => c.functionName === "postSettlementPrice");
     assert.equal(posts().length, 0, "not before the fallback opens");
     await job.run({ index, block: 12n, timestamp: expiry + 86_400n });
     // The same proof: the oracle takes the next valid round after the invalid first one.
@@ -563,13 +564,12 @@ describe("keeper settlement job (no chain)", () => {
 
   it("treats a dust answer of a 24-decimal feed as no price, as the oracle does (review rv44)", async () => {
     // 999,999 at 24 decimals is below 1 wei of WAD: the oracle's `_toWad` is 0.
-    const { job, index, sender } = setUp({
+    const { job, index, posts } = setUp({
       answer: 999_999n,
       decimals: 24,
       fallback: () => ({ status: "priced", roundId: 43n, answer: 3_050n * 10n ** 24n, updatedAt: expiry + 90n }),
     });
     await job.run({ index, block: 11n, timestamp: expiry + 60n });
-    const posts = () => sender.sent.filter((c) => c.functionName === "postSettlementPrice");
     assert.equal(posts().length, 0, "no post before the fallback opens");
     await job.run({ index, block: 12n, timestamp: expiry + 86_400n });
     assert.equal(posts().length, 1);
@@ -577,14 +577,13 @@ describe("keeper settlement job (no chain)", () => {
 
   it("after the fallback opens, waits for the next round without sending, then posts (review rv44)", async () => {
     let published = false;
-    const { job, index, sender } = setUp({
+    const { job, index, posts } = setUp({
       answer: -1n,
       fallback: () =>
         published
           ? { status: "priced", roundId: 43n, answer: 3_050n * 10n ** 8n, updatedAt: expiry + 86_500n }
           : { status: "missing", roundId: 43n },
     });
-    const posts = () => sender.sent.filter((c) => c.functionName === "postSettlementPrice");
     await job.run({ index, block: 11n, timestamp: expiry + 86_400n });
     await job.run({ index, block: 12n, timestamp: expiry + 86_460n });
     assert.equal(posts().length, 0, "nothing sent while the next round is missing");
@@ -598,7 +597,7 @@ describe("keeper settlement job (no chain)", () => {
 
   it("warns once and sends nothing when no round after the first answers a price (review rv44)", async () => {
     let walks = 0;
-    const { job, index, sender, warnings } = setUp({
+    const { job, index, warnings, posts } = setUp({
       answer: 0n,
       fallback: () => {
         walks++;
@@ -609,7 +608,7 @@ describe("keeper settlement job (no chain)", () => {
       const report = await job.run({ index, block: 11n + tick, timestamp: expiry + 86_400n + tick });
       assert.deepEqual([report.sent, report.failed], [tick === 0n ? 1 : 0, 0], "the retirement only");
     }
-    assert.equal(sender.sent.filter((c) => c.functionName === "postSettlementPrice").length, 0);
+    assert.equal(posts().length, 0);
     assert.equal(walks, 1, "walked once, then left to governance");
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /governance must settle this expiry/);
@@ -617,7 +616,7 @@ describe("keeper settlement job (no chain)", () => {
 
   it("walks again once governance re-points the feed to one whose first round differs (review rv44)", async () => {
     let repointed = false;
-    const { job, index, sender } = setUp({
+    const { job, index, posts } = setUp({
       answer: 0n,
       updatedAt: () => (repointed ? expiry + 45n : round.updatedAt),
       fallback: () =>
@@ -625,7 +624,6 @@ describe("keeper settlement job (no chain)", () => {
           ? { status: "priced", roundId: 43n, answer: 3_050n * 10n ** 8n, updatedAt: expiry + 90n }
           : { status: "none", roundId: 58n },
     });
-    const posts = () => sender.sent.filter((c) => c.functionName === "postSettlementPrice");
     await job.run({ index, block: 11n, timestamp: expiry + 86_400n });
     await job.run({ index, block: 12n, timestamp: expiry + 86_401n });
     assert.equal(posts().length, 0);
@@ -683,12 +681,12 @@ describe("keeper settlement job (no chain)", () => {
 
   it("keeps a series whose batch failed, and settles it on a later tick", async () => {
     let failures = 1;
-    const { job, index, sender } = setUp({ posted: true, failSettle: () => failures-- > 0 });
+    const { job, index, posts } = setUp({ posted: true, failSettle: () => failures-- > 0 });
     const first = await job.run({ index, block: 11n, timestamp: expiry + 60n });
     assert.deepEqual([first.sent, first.failed], [2, 1]); // the retirement and one batch
     assert.equal(index.settledSeries.has(series), false);
     await job.run({ index, block: 12n, timestamp: expiry + 62n });
     assert.ok(index.settledSeries.has(series));
-    assert.equal(sender.sent.filter((c) => c.functionName === "postSettlementPrice").length, 0, "already posted");
+    assert.equal(posts().length, 0, "already posted");
   });
 });
