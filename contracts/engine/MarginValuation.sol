@@ -23,6 +23,11 @@ import {SeriesId} from "../types/SeriesId.sol";
 abstract contract MarginValuation {
     /// @dev Entries of a check's surface cache (`SurfaceCache.surfaces`): direct-mapped by day and index.
     uint256 private constant _SURFACE_SLOTS = 8;
+    /// @dev Byte offsets of `IVolSurfaceOracle.Surface`'s fields in memory (one word each, in
+    /// declaration order: a, b, ρ, m, σ, timestamp, confidenceWad, maturesAt, mature).
+    uint256 private constant _SURFACE_TIMESTAMP = 0xa0;
+    uint256 private constant _SURFACE_CONFIDENCE = 0xc0;
+    uint256 private constant _SURFACE_MATURE = 0x100;
 
     ICollateralVault internal immutable _vault;
     IPledgeOracle internal immutable _oracle;
@@ -42,7 +47,7 @@ abstract contract MarginValuation {
     /// index whether it marks on the surface (0 = not read yet, 1 = flat vol feed, 2 = surface)
     /// and its confidence add-on, the first live series met whose surface is FALLBACK and whose
     /// side the manager's initial margin counts (`_fallbackLongsCount`), and the
-    /// surfaces read (`_surfaceOf`; allocated with the first surface underlying): per slot, word
+    /// surfaces read (`_surfaceAt`; allocated with the first surface underlying): per slot, word
     /// 2·slot is the key (index << 40) | expiry (0 when empty) and word 2·slot + 1 the memory address
     /// of its `IVolSurfaceOracle.Surface` (an address: an array of structs would allocate and zero
     /// 8 structs per check).
@@ -276,19 +281,24 @@ abstract contract MarginValuation {
         bool isLong
     ) private view returns (uint256 volWad, uint256 confidenceWad) {
         SurfaceCache memory sc = cache.surface;
-        IVolSurfaceOracle.Surface memory s = _surfaceOf(index, expiry, cache);
-        uint256 timestamp = s.timestamp;
-        bool mature = s.mature;
-        confidenceWad = s.confidenceWad;
+        // The cached `IVolSurfaceOracle.Surface`, read in place by word (`_SURFACE_*`): a struct
+        // variable, or a function returning one, would allocate and zero a new one per position.
+        uint256 at = _surfaceAt(index, expiry, cache);
+        uint256 postedAt;
+        bool mature;
+        assembly ("memory-safe") {
+            postedAt := mload(add(at, _SURFACE_TIMESTAMP))
+            confidenceWad := mload(add(at, _SURFACE_CONFIDENCE))
+            mature := mload(add(at, _SURFACE_MATURE))
+        }
         if (mature) {
-            SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);
-            // Unchecked: timestamp ≤ the block < expiry, so the divisor is ≥ 1 s, as in the oracle.
+            // Unchecked: postedAt ≤ the block < expiry, so the divisor is ≥ 1 s, as in the oracle.
             unchecked {
-                volWad = SviMath.volFromVariance(SviMath.totalVariance(p, -lnMoneyness), expiry - timestamp);
+                volWad = SviMath.volFromVariance(_smileVariance(at, -lnMoneyness), expiry - postedAt);
             }
         }
         // The oracle never reports a time after the block, so the sum cannot pass it by accident.
-        if (!mature || timestamp == 0 || timestamp + sc.maxAge < block.timestamp) {
+        if (!mature || postedAt == 0 || postedAt + sc.maxAge < block.timestamp) {
             uint256 feed = _flatVol(index, cache);
             if (!mature || (isLong ? volWad > feed : volWad < feed)) volWad = feed;
             confidenceWad = 0;
@@ -298,17 +308,14 @@ abstract contract MarginValuation {
         }
     }
 
-    /// @dev The surface of (underlying `index`, `expiry`), `markSurface` read at most once per check
+    /// @dev The memory address of the surface of (underlying `index`, `expiry`), an
+    /// `IVolSurfaceOracle.Surface` as decoded from `markSurface`, read at most once per check
     /// while it stays cached: `_SURFACE_SLOTS` entries, direct-mapped by (expiry day + index), each
     /// keyed on both the index and the expiry (an expiry is < 2**40), so a lookup can only return
     /// the surface it asks for (another underlying's surface at the same expiry, or another expiry in
     /// the same slot, is a miss). A miss reads the oracle and replaces the entry: a book spread over
     /// colliding expiries costs one read per series, as without a cache, never a wrong mark.
-    function _surfaceOf(
-        uint16 index,
-        uint256 expiry,
-        PriceCache memory cache
-    ) private view returns (IVolSurfaceOracle.Surface memory s) {
+    function _surfaceAt(uint16 index, uint256 expiry, PriceCache memory cache) private view returns (uint256 at) {
         uint256[] memory entries = cache.surface.surfaces;
         uint256 key;
         uint256 slot;
@@ -317,20 +324,31 @@ abstract contract MarginValuation {
             key = (uint256(index) << 40) | expiry;
             slot = ((expiry / 1 days + index) % _SURFACE_SLOTS) * 2;
         }
-        uint256 at;
-        if (entries[slot] == key) {
-            at = entries[slot + 1];
-            // `at` is the address `s` had when it was stored below: a live, unmodified Surface.
-            assembly ("memory-safe") {
-                s := at
-            }
-            return s;
-        }
-        s = cache.surface.oracle.markSurface(_assetOf(index, cache), expiry);
+        // `at` is the address a decoded Surface had when it was stored below: live and unmodified.
+        if (entries[slot] == key) return entries[slot + 1];
+        IVolSurfaceOracle.Surface memory s = cache.surface.oracle.markSurface(_assetOf(index, cache), expiry);
         assembly ("memory-safe") {
             at := s
         }
         (entries[slot], entries[slot + 1]) = (key, at);
+    }
+
+    /// @dev The total variance at log-moneyness `k` of the smile of the `Surface` at `at`: its
+    /// first five words are a, b, ρ, m and σ (`SviMath.Params`' fields, in that order).
+    function _smileVariance(uint256 at, int256 k) private pure returns (int256) {
+        int256 a;
+        int256 b;
+        int256 rho;
+        int256 m;
+        int256 sigma;
+        assembly ("memory-safe") {
+            a := mload(at)
+            b := mload(add(at, 0x20))
+            rho := mload(add(at, 0x40))
+            m := mload(add(at, 0x60))
+            sigma := mload(add(at, 0x80))
+        }
+        return SviMath.totalVariance(a, b, rho, m, sigma, k);
     }
 
     /// @dev How underlying `index` marks its live series, read at its first live series in a

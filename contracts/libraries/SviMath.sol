@@ -88,17 +88,30 @@ library SviMath {
     /// @notice Total variance w(k), WAD, rounded down. May be negative for inadmissible parameters
     /// (and by a wei at the minimum of an admissible smile that touches 0).
     function totalVariance(Params memory p, int256 k) internal pure returns (int256 w) {
-        _checkRange(p);
+        return totalVariance(p.a, p.b, p.rho, p.m, p.sigma, k);
+    }
+
+    /// @notice `totalVariance` of the smile (a, b, ρ, m, σ) given on the stack, for a caller that
+    /// holds the parameters elsewhere and would otherwise allocate a `Params` per evaluation.
+    function totalVariance(
+        int256 a,
+        int256 b,
+        int256 rho,
+        int256 m,
+        int256 sigma,
+        int256 k
+    ) internal pure returns (int256 w) {
+        if ((_abs(a) | _abs(b) | _abs(rho) | _abs(m) | _abs(sigma)) >= PARAM_LIMIT) revert SviInputOutOfRange();
         if (_abs(k) >= K_LIMIT) revert SviInputOutOfRange();
         // Bounds: |x| < 2**73, x² + σ² < 2**147, times 1e18 (< 2**60) < 2**207; |ρ·x| < 2**137;
         // |inner27| ≤ √(2**207) + 2**128 < 2**105; |b·inner27| < 2**169. Nothing overflows.
         unchecked {
-            int256 x = k - p.m;
-            uint256 root27 = FixedPointMathLib.sqrt(uint256(x * x + p.sigma * p.sigma) * 1e18);
+            int256 x = k - m;
+            uint256 root27 = FixedPointMathLib.sqrt(uint256(x * x + sigma * sigma) * 1e18);
             // √(x² + σ²) ≥ |x| ≥ |ρ·x|, so inner27 ≥ 0 when |ρ| ≤ 1 (the sdiv truncates towards zero).
-            int256 inner27 = int256(root27) + (p.rho * x) / 1e9;
+            int256 inner27 = int256(root27) + (rho * x) / 1e9;
             // Signed, truncating towards zero: the floor whenever b ≥ 0 (every admissible smile).
-            w = p.a + (p.b * inner27) / 1e27;
+            w = a + (b * inner27) / 1e27;
         }
     }
 
