@@ -81,6 +81,11 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// @dev Packed into `market`'s slot: every standard check reads both.
     uint16 private _count;
     /// @inheritdoc IMarginEngine
+    /// @dev Packed into `market`'s slot too, so a standard check learns for free whether any
+    /// underlying it shorts has a concentration add-on, and skips the manager's call (a cold
+    /// account and a slot per underlying) when none has. Indices are at most `MAX_UNDERLYINGS`.
+    uint64 public concentrationFlags;
+    /// @inheritdoc IMarginEngine
     /// @dev 32 keeps a check under about 3.1M gas with the default grid and a fill's worst case
     /// (two reducing portfolio sides, four checks) well inside a 30M block.
     uint256 public portfolioPositionCap = 32;
@@ -205,6 +210,15 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         // At most MAX_CONFIDENCE_ADD_ON (checked above), so it fits.
         u.confidenceAddOnWad = uint96(addOnWad);
         emit ConfidenceAddOnSet(index, addOnWad);
+    }
+
+    /// @inheritdoc IMarginEngine
+    function setConcentrationFlag(uint16 index, bool on) external {
+        if (msg.sender != address(portfolioManager)) revert EngineCallerNotPortfolioManager(msg.sender);
+        if (_underlyings[index].asset == address(0)) revert EngineUnderlyingNotListed(address(0));
+        // A listed index is at most MAX_UNDERLYINGS = 32, so the bit is in range.
+        uint64 bit = uint64(1) << index;
+        concentrationFlags = on ? concentrationFlags | bit : concentrationFlags & ~bit;
     }
 
     // ---------------------------------------------------------------- accounts
@@ -416,12 +430,18 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         return (volSurface, surfaceMaxAge, _underlyings[index].confidenceAddOnWad);
     }
 
-    /// @dev The add-on's parameters live in the portfolio manager, where there is room.
+    /// @dev The add-on's parameters live in the portfolio manager, where there is room. Its
+    /// answer is a sum over underlyings with shorts of terms that are 0 when κ = 0, so without a
+    /// flagged underlying among them it is (0, 0) and the call is skipped.
     function _concentrationAddOnUp(
         uint256[] memory shorts,
         uint256[] memory spots
     ) internal view override returns (uint256, uint256) {
-        return portfolioManager.concentrationAddOnUp(shorts, spots);
+        uint256 flags = concentrationFlags;
+        for (uint256 u = 1; u < shorts.length; ++u) {
+            if (shorts[u] != 0 && (flags >> u) & 1 != 0) return portfolioManager.concentrationAddOnUp(shorts, spots);
+        }
+        return (0, 0);
     }
 
     /// @dev Checks the constructor's addresses before the valuation base reads the vault.

@@ -155,7 +155,10 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         if (!IAccessControl(address(engine)).hasRole(Roles.RISK_MANAGER_ROLE, msg.sender)) {
             revert IAccessControl.AccessControlUnauthorizedAccount(msg.sender, Roles.RISK_MANAGER_ROLE);
         }
-        if (engine.underlying(index).asset == address(0)) revert IMarginEngine.EngineUnderlyingNotListed(address(0));
+        // The engine refuses an unlisted index (`EngineUnderlyingNotListed`) as it records whether
+        // the add-on is on, which lets a standard check skip this manager when no short's
+        // underlying has one; a refusal below reverts the record with the rest.
+        engine.setConcentrationFlag(index, params.kappaWad != 0);
         if (
             params.kappaWad > MAX_CONCENTRATION_KAPPA ||
             params.maxRatioWad < MIN_CONCENTRATION_RATIO ||

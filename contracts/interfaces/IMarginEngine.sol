@@ -148,6 +148,8 @@ interface IMarginEngine is IRiskCheck {
     /// @notice One call raises the confidence add-on of `index` by more than
     /// `MAX_CONFIDENCE_ADD_ON_STEP` of spot.
     error EngineConfidenceAddOnStepTooLarge(uint16 index, uint256 current, uint256 requested);
+    /// @notice Only the engine's portfolio manager may set an underlying's concentration flag.
+    error EngineCallerNotPortfolioManager(address caller);
 
     // ---------------------------------------------------------------- events
 
@@ -214,6 +216,12 @@ interface IMarginEngine is IRiskCheck {
     /// lowering is free.
     function setConfidenceAddOn(uint16 index, uint256 addOnWad) external;
 
+    /// @notice Records whether underlying `index` has a concentration add-on (κ > 0), so a
+    /// standard check asks the portfolio manager for the add-on only when a short of its book is
+    /// on such an underlying (the answer is 0 otherwise). Called by the portfolio manager alone
+    /// (`EngineCallerNotPortfolioManager`), from `IPortfolioManager.setConcentrationParams`.
+    function setConcentrationFlag(uint16 index, bool on) external;
+
     /// @notice The IM check of an auction bidder (the liquidator): as `checkInitialMargin`, but a
     /// live series whose surface is FALLBACK counts at its FALLBACK mark and full add-on instead of
     /// reverting `EngineVolSurfaceUnusable`, so auctions proceed while the surface is down.
@@ -226,6 +234,10 @@ interface IMarginEngine is IRiskCheck {
 
     /// @notice The largest age, in seconds, of a FRESH surface.
     function surfaceMaxAge() external view returns (uint32);
+
+    /// @notice Bit `index` is set when underlying `index` has a concentration add-on (κ > 0 in
+    /// `IPortfolioManager.concentrationParams(index)`): `setConcentrationFlag`.
+    function concentrationFlags() external view returns (uint64);
 
     /// @notice What a check needs of the surface for underlying `index`: the oracle (zero: none),
     /// the largest age of a FRESH surface and the underlying's confidence add-on (WAD).

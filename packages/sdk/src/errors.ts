@@ -807,6 +807,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `A confidence add-on of ${str(addOn)} (WAD) for underlying ${str(index)} is above the 5% bound; choose a value within bounds`,
   EngineConfidenceAddOnStepTooLarge: ([index, current, requested]) =>
     `Raising the confidence add-on of underlying ${str(index)} from ${str(current)} to ${str(requested)} is too large a step for one call: at most MAX_CONFIDENCE_ADD_ON_STEP (0.5% of spot); raise in several calls`,
+  EngineCallerNotPortfolioManager: ([caller]) =>
+    `${str(caller)} is not the engine's portfolio manager: an underlying's concentration flag follows its parameters, so set them with the portfolio manager's setConcentrationParams`,
   PortfolioInvalidConcentrationParams: ([index, params]) =>
     `Concentration parameters ${formatValue(params)} for underlying ${str(index)} are outside the hard bounds (κ at most 25%, maximum ratio 0.1 to 4, liquidity reference 1 to 1e9 contracts); choose values within bounds`,
   PortfolioConcentrationStepTooLarge: ([index, current, requested]) =>

@@ -321,6 +321,99 @@ contract ConcentrationTest is PledgeFixture {
         assertEq(initialWad + maintenanceWad, 0);
     }
 
+    // ------------------------------------------------------------ the engine's flags
+
+    /// @dev The engine keeps one bit per underlying, set while its κ > 0, so a standard check
+    /// asks the manager only for a book with a short on a flagged underlying. Every accepted call
+    /// sets the bit from κ; a refused call leaves it.
+    function test_concentrationFlags_followEveryAcceptedCall() public {
+        uint64 eth = uint64(1) << ethIndex;
+        uint64 btc = uint64(1) << btcIndex;
+        assertEq(engine.concentrationFlags(), 0, "off by default");
+        _setParams(ethIndex, KAPPA, MAX_RATIO, LIQUIDITY);
+        assertEq(engine.concentrationFlags(), eth);
+        _setParams(btcIndex, 0.01e18, MAX_RATIO, 20e18);
+        assertEq(engine.concentrationFlags(), eth | btc);
+        vm.startPrank(riskManager);
+        _expectInvalid(_params(KAPPA, 0.1e18 - 1, LIQUIDITY)); // refused with κ > 0
+        _expectStep(_params(0.25e18, MAX_RATIO, LIQUIDITY)); // refused with κ > 0
+        manager.setConcentrationParams(ethIndex, _params(0, MAX_RATIO, LIQUIDITY));
+        assertEq(engine.concentrationFlags(), btc, "off again: the bit is cleared");
+        _expectInvalid(_params(0, 0.1e18 - 1, LIQUIDITY)); // refused with κ = 0
+        vm.stopPrank();
+        assertEq(engine.concentrationFlags(), btc, "a refused call changes nothing");
+    }
+
+    /// @dev Only the engine's own manager writes a flag, and only for a listed underlying.
+    function test_setConcentrationFlag_onlyTheManagerOnAListedIndex() public {
+        address[3] memory callers = [alice, admin, riskManager];
+        for (uint256 i; i < callers.length; ++i) {
+            vm.prank(callers[i]);
+            vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineCallerNotPortfolioManager.selector, callers[i]));
+            engine.setConcentrationFlag(ethIndex, true);
+        }
+        vm.prank(address(manager));
+        vm.expectRevert(abi.encodeWithSelector(IMarginEngine.EngineUnderlyingNotListed.selector, address(0)));
+        engine.setConcentrationFlag(3, true);
+        assertEq(engine.concentrationFlags(), 0);
+    }
+
+    /// @dev A standard check calls the manager only when a short of the book is on a flagged
+    /// underlying; a long on one, or a short on another, asks nothing and adds nothing. Three
+    /// checks below, one call in all: the last, whose add-on only the manager can have computed.
+    function test_standardCheckAsksTheManagerOnlyForAFlaggedShort() public {
+        _trade(carolKey, carolAccount, bobAccount, call30, -50e18, 100e18); // short ETH
+        _trade(carolKey, carolAccount, bobAccount, btcCall30, 10e18, 2_000e18); // long BTC
+        vm.expectCall(address(manager), abi.encodeWithSelector(manager.concentrationAddOnUp.selector), 1);
+        IMarginEngine.MarginState memory off = engine.accountMargin(carolAccount);
+
+        _setParams(btcIndex, 0.01e18, MAX_RATIO, 20e18);
+        assertEq(abi.encode(engine.accountMargin(carolAccount)), abi.encode(off), "a flagged long adds nothing");
+
+        _setParams(ethIndex, KAPPA, MAX_RATIO, LIQUIDITY);
+        IMarginEngine.MarginState memory on = engine.accountMargin(carolAccount);
+        assertEq(on.requirementIM - off.requirementIM, 3_750e18);
+    }
+
+    /// @dev Any sequence of calls, accepted or refused, on both underlyings: the flags equal
+    /// "κ > 0" for each, and a book short on both pays exactly the formula's add-on of each.
+    function testFuzz_flagsAndAddOnFollowTheParams(uint256 seed) public {
+        _trade(carolKey, carolAccount, bobAccount, call30, -50e18, 100e18);
+        _trade(carolKey, carolAccount, bobAccount, btcCall30, -10e18, 2_000e18);
+        IMarginEngine.MarginState memory off = engine.accountMargin(carolAccount);
+        uint16[2] memory indices = [ethIndex, btcIndex];
+        uint256[2] memory shorts = [uint256(50e18), 10e18];
+        uint256[2] memory spots = [uint256(3_000e18), 60_000e18];
+        for (uint256 i; i < 8; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            uint16 index = indices[r & 1];
+            uint256 kappa = (r >> 1) % 4 == 0 ? 0 : bound(r >> 8, 1, 0.03e18);
+            IPortfolioManager.ConcentrationParams memory p = _params(
+                kappa,
+                bound(r >> 72, 0.05e18, 4.5e18),
+                bound(r >> 136, 0.5e18, 1e22)
+            );
+            vm.prank(riskManager);
+            try manager.setConcentrationParams(index, p) {} catch {}
+
+            uint256 addOn;
+            for (uint256 u; u < 2; ++u) {
+                IPortfolioManager.ConcentrationParams memory q = manager.concentrationParams(indices[u]);
+                assertEq((engine.concentrationFlags() >> indices[u]) & 1 == 1, q.kappaWad != 0, "flag = (kappa > 0)");
+                addOn += MarginMath.concentrationAddOnUp(
+                    shorts[u],
+                    spots[u],
+                    q.kappaWad,
+                    q.liquidityWad,
+                    q.maxRatioWad
+                );
+            }
+            IMarginEngine.MarginState memory state = engine.accountMargin(carolAccount);
+            assertEq(state.requirementIM, off.requirementIM + addOn, "initial");
+            assertEq(state.requirementMM, off.requirementMM + FixedPointMathLib.mulWadUp(addOn, 0.5e18), "maintenance");
+        }
+    }
+
     // ------------------------------------------------------------ the formula
 
     /// @dev Monotone in size (a larger book never pays less), quadratic up to the cap (twice the

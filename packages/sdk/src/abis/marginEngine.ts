@@ -46,6 +46,11 @@ export const marginEngineAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "address", name: "caller", type: "address" }],
+    name: "EngineCallerNotPortfolioManager",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint16", name: "index", type: "uint16" },
       { internalType: "uint256", name: "current", type: "uint256" },
@@ -395,6 +400,13 @@ export const marginEngineAbi = [
   },
   {
     inputs: [],
+    name: "concentrationFlags",
+    outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "defaultPortfolioParams",
     outputs: [
       {
@@ -573,6 +585,16 @@ export const marginEngineAbi = [
       { internalType: "address", name: "account", type: "address" },
     ],
     name: "revokeRole",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint16", name: "index", type: "uint16" },
+      { internalType: "bool", name: "on", type: "bool" },
+    ],
+    name: "setConcentrationFlag",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",
