@@ -442,7 +442,9 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, selector)
-            mstore(add(m, 4), argument)
+            // Masked to 80 bits as the ABI encoder would: a uint80 on the stack is not promised
+            // clean upper bits in assembly (review rv45 P3-2; every caller passes a clean one today).
+            mstore(add(m, 4), and(argument, 0xffffffffffffffffffff))
             // Yul evaluates arguments right to left: the return data's size is read after the call,
             // in its own step.
             ok := staticcall(gas(), aggregator, m, size, m, 160)
