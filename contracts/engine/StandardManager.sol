@@ -80,6 +80,9 @@ abstract contract StandardManager is MarginValuation {
             (int256 cashWad, Holding[] memory holdings) = _holdings(account, cache);
             (state.equityIM, state.equityMM, state.markValue) = (cashWad, cashWad, cashWad);
             for (uint256 i; i < holdings.length; ++i) {
+                // A collateral the account does not hold (or that is delisted or unpriceable) is
+                // worth 0 with either haircut: nothing to add.
+                if (holdings[i].valueWad == 0) continue;
                 (int256 im, int256 mm) = _haircutValues(holdings[i]);
                 state.equityIM += im;
                 state.equityMM += mm;
