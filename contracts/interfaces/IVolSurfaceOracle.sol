@@ -27,6 +27,9 @@ interface IVolSurfaceOracle {
     }
 
     /// @notice A stored surface, as read.
+    /// @dev The engine reads a decoded `Surface` in memory by word, in this field order
+    /// (`MarginValuation._SURFACE_*`, `_smileVariance`): reordering the fields moves those offsets
+    /// (`test/unit/engine/Rv47SurfaceInPlace.t.sol` catches it).
     struct Surface {
         int256 a;
         int256 b;

@@ -344,6 +344,12 @@ contract ConcentrationTest is PledgeFixture {
         assertEq(engine.concentrationFlags(), btc, "a refused call changes nothing");
     }
 
+    /// @dev Every listable index has a bit in the 64-bit flags (review rv47 P3-1: past 63,
+    /// `uint64(1) << index` would be 0 and the add-on of that underlying silently skipped).
+    function test_concentrationFlags_haveABitForEveryListableIndex() public view {
+        assertLt(engine.MAX_UNDERLYINGS(), 64);
+    }
+
     /// @dev Only the engine's own manager writes a flag, and only for a listed underlying.
     function test_setConcentrationFlag_onlyTheManagerOnAListedIndex() public {
         address[3] memory callers = [alice, admin, riskManager];
