@@ -371,11 +371,18 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         uint256 checked = auction.liveCheckedAt;
         IPledgeOracle oracle_ = oracle;
         (SeriesId[] memory seriesIds, ) = market.positionsOf(account);
-        // The underlyings already read (each is read once, however many series use it).
+        // The underlyings already read (each is read once, however many series use it), by index
+        // before the engine is asked for the asset: an index names one asset (the engine lists an
+        // asset once). An index past 255 has no bit and is simply read again (the engine lists 32).
         address[] memory read = new address[](seriesIds.length);
         uint256 count;
+        uint256 seen;
         for (uint256 i; i < seriesIds.length; ++i) {
-            address asset = engine.underlying(SeriesLib.underlyingIndexOf(seriesIds[i])).asset;
+            uint16 index = SeriesLib.underlyingIndexOf(seriesIds[i]);
+            uint256 bit = index < 256 ? 1 << index : 0;
+            if (seen & bit != 0) continue;
+            seen |= bit;
+            address asset = engine.underlying(index).asset;
             if (_contains(read, count, asset)) continue;
             read[count++] = asset;
             clock = _laterOutage(oracle_.liveSince(asset, checked), checked, clock);

@@ -169,6 +169,23 @@ contract ReviewFindingsTest is PledgeFixture {
         assertEq(clockStart, back);
     }
 
+    /// @dev R2, cost side: a running auction's clock asks the engine for an underlying's asset
+    /// once, however many of the account's series are on it, and walks each underlying once.
+    function test_reviewR2_theClockReadsEachUnderlyingOnce() public {
+        _fundAndDeposit(carol, carolAccount, usdc, 2_000e6);
+        for (uint256 i; i < 3; ++i) {
+            SeriesId another = _createSeries(ethIndex, 30, 3_600e18 + 100e18 * i, true);
+            _trade(carolKey, carolAccount, bobAccount, another, -1e16, engine.mark(another));
+        }
+        _makeCarolLiquidatable(); // and short ten ETH calls more
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 60);
+        _refreshFeeds();
+        vm.expectCall(address(engine), abi.encodeCall(engine.underlying, (ethIndex)), 1);
+        vm.expectCall(address(oracle), abi.encodeCall(oracle.liveSince, (address(weth), block.timestamp - 60)), 1);
+        liquidator.previewBid(carolAccount, 0.01e18);
+    }
+
     /// @dev R2, cost side: the walk of a busy feed stops after MAX_LIVE_ROUNDS (16) rounds.
     function test_reviewR2_gasOfTheWalk() public {
         uint256 start = block.timestamp;
