@@ -16,6 +16,28 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
 import {PositionParityHarness} from "./StandardPositionParity.t.sol";
 
+/// @dev `SviMath.totalVariance(Params)` as it stood before 789af0e (its own range check and
+/// formula, verbatim): the references below evaluate smiles with it, so the engine's own
+/// `SviMath` code is not on the reference's side (review rv47).
+function refTotalVariance(SviMath.Params memory p, int256 k) pure returns (int256 w) {
+    if ((_refAbs(p.a) | _refAbs(p.b) | _refAbs(p.rho) | _refAbs(p.m) | _refAbs(p.sigma)) >= 1 << 64) {
+        revert SviMath.SviInputOutOfRange();
+    }
+    if (_refAbs(k) >= 1 << 72) revert SviMath.SviInputOutOfRange();
+    unchecked {
+        int256 x = k - p.m;
+        uint256 root27 = FixedPointMathLib.sqrt(uint256(x * x + p.sigma * p.sigma) * 1e18);
+        int256 inner27 = int256(root27) + (p.rho * x) / 1e9;
+        w = p.a + (p.b * inner27) / 1e27;
+    }
+}
+
+function _refAbs(int256 x) pure returns (uint256) {
+    unchecked {
+        return x < 0 ? uint256(-x) : uint256(x);
+    }
+}
+
 /// @dev A vol-surface oracle listing the underlyings the test chooses, one stored surface each;
 /// a series whose expiry is a multiple of 3 s reads its surface as immature.
 contract ChosenSurfaceOracle {
@@ -34,8 +56,8 @@ contract ChosenSurfaceOracle {
 }
 
 /// @dev `MarginValuation._mark` beside its parent in d1c3b4f (338ffa3^, copied below as `_refMark`
-/// and its private helpers, unchanged but for their names and the FALLBACK record's side rule of
-/// session 27): both mark one book, in order, with their own fresh cache shared across the book,
+/// and its private helpers, unchanged but for their names, the FALLBACK record's side rule of
+/// session 27 and the smile evaluated by `refTotalVariance`): both mark one book, in order, with their own fresh cache shared across the book,
 /// and report the cache's FALLBACK record.
 contract MarkParityHarness is PositionParityHarness {
     uint256 private constant _REF_SLOTS = 8;
@@ -188,7 +210,7 @@ contract MarkParityHarness is PositionParityHarness {
             SviMath.Params memory p = SviMath.Params(s.a, s.b, s.rho, s.m, s.sigma);
             // Unchecked: timestamp ≤ the block < expiry, so the divisor is ≥ 1 s, as in the oracle.
             unchecked {
-                volWad = SviMath.volFromVariance(SviMath.totalVariance(p, -lnMoneyness), expiry - timestamp);
+                volWad = SviMath.volFromVariance(refTotalVariance(p, -lnMoneyness), expiry - timestamp);
             }
         }
         // The oracle never reports a time after the block, so the sum cannot pass it by accident.
