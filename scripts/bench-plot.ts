@@ -79,6 +79,15 @@ const TABLE_ROWS: {
     row: (g) => g.portfolioView["engine.accountMargin, PORTFOLIO, 16 positions"],
     peer: "Lyra PMRM ~17M",
     target: 1_200_000,
+    floor: 531_344,
+  },
+  {
+    // The bench's PORTFOLIO book is shorts alone, priced in one vol column; a book with a long is
+    // priced in all three (`PortfolioMath.columnsToPrice`), so it is measured and held to the same target.
+    measure: "portfolio margin check, 16 positions, hedged (8 long)",
+    row: (g) => g.portfolioView["engine.accountMargin, PORTFOLIO, 16 positions, hedged (8 long)"],
+    peer: "Lyra PMRM ~17M",
+    target: 1_200_000,
     floor: 993_744,
   },
   {

@@ -168,6 +168,26 @@ for (let i = 0; i < 16; i++) {
     await probe.read.accountMarginGas([engine.address, maker]),
   );
 }
+// A hedged book: the same 16 series, the account long 4 and short 4 on each underlying. A long gains
+// with vol, so this book is priced in every vol column (`PortfolioMath.columnsToPrice`), where a book
+// of shorts alone (the rows above) is priced in the crash column alone.
+{
+  const maker = accountId(trader, 3998n);
+  await engine.write.setMarginMode([maker, 2], asTrader);
+  await fund(maker, makerWallet, parseUnits("10000000", 6));
+  const taker = accountId(takerWallet.account.address, 3998n);
+  await fund(taker, takerWallet, parseUnits("1000000", 6));
+  for (let i = 0; i < 16; i++) {
+    const size = (i >> 1) % 2 === 0 ? -WAD : WAD;
+    const receipt = await publicClient.waitForTransactionReceipt({
+      hash: await fill(maker, taker, seriesIds[i]!, size),
+    });
+    if (receipt.status !== "success") throw new Error("portfolio fill reverted");
+  }
+  portfolioView["engine.accountMargin, PORTFOLIO, 16 positions, hedged (8 long)"] = Number(
+    await probe.read.accountMarginGas([engine.address, maker]),
+  );
+}
 // Cost against scenarios: the same 16-position account under a 15 × 3 grid (45 scenarios, the cap),
 // with the default 4 tail shocks.
 const wideGrid = {

@@ -338,11 +338,14 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         }
     }
 
-    /// @dev The worst grid loss or the weighted worst tail loss, whichever is larger.
+    /// @dev The worst grid loss or the weighted worst tail loss, whichever is larger; the grid has
+    /// only the vol columns the book needs priced (`PortfolioMath.columnsToPrice`).
     function _scenarioLossUp(
         Book memory book,
         IMarginEngine.PortfolioParams memory params
     ) private view returns (uint256 loss) {
+        // `params` is this check's copy: its vol columns shrink to those the book needs priced.
+        PortfolioMath.columnsToPrice(book.balances, params.volShocksWad, params.skewShocksWad);
         PortfolioMath.Grid memory grid = PortfolioMath.newGrid(
             book.spotWad,
             params.spotShocksWad,

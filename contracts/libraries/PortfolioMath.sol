@@ -66,6 +66,59 @@ library PortfolioMath {
         }
     }
 
+    /// @notice Keeps of `volShocksWad` and `skewShocksWad` (one entry per vol column) the vol
+    /// columns a book must be priced in, in place: when every position of `balances` is short and
+    /// one column has both the largest vol shock and the largest skew shock, both arrays shrink to
+    /// that column alone; otherwise they are left as they are (`docs/portfolio-margin.md`,
+    /// "Pruning"). `skewShocksWad` has at least `volShocksWad`'s length (the engine checks it).
+    /// @dev Why one column decides a book of shorts: a leg's vol in a column (`_columnVol`) never
+    /// falls as the column's vol shock or its skew shock rises (the parallel part and the skew's
+    /// part are each rounded down from a product, and capping their sum at `MAX_SKEWED_VOL` keeps
+    /// the order), so that column lifts every leg's vol at least as high as any other column does.
+    /// A Black–Scholes price never falls as vol rises, so in every spot row each short's value, and
+    /// the row's P&L (collateral and expired series add the same to every column), is lowest there.
+    /// (An unshocked column keeps a leg's mark at the centre, `_addCells`; the engine marks a live
+    /// leg at the model price of the vol it passes, so that cell is the same value within the
+    /// prices' rounding.) The computed cells of the other columns can differ from the exact ones by
+    /// the prices' error (`docs/black-scholes.md`), so they can be a few wei per contract lower;
+    /// the pruned worst loss is within that error of the exact worst loss, as the full grid's is. A
+    /// long gains with vol, so a book with a long (or a zero balance) is priced in every column; so
+    /// is a grid whose skew shocks are not largest where the vol shock is (governance's choice,
+    /// checked here, not assumed). No revert moves: the column kept has the largest vol, so the vol
+    /// terms of the others (`BlackScholes.volTerm`, which refuses a vol too large) cannot revert
+    /// where its own did not, and every column prices the same spots. A revert's arguments may name
+    /// the kept column's vol.
+    function columnsToPrice(
+        int256[] memory balances,
+        uint64[] memory volShocksWad,
+        uint64[] memory skewShocksWad
+    ) internal pure {
+        uint256 columns = volShocksWad.length;
+        if (columns < 2) return;
+        for (uint256 i; i < balances.length; ++i) {
+            if (balances[i] >= 0) return;
+        }
+        // The largest vol shock, ties by the larger skew (the first of equals), and the largest skew.
+        uint256 topShock;
+        uint256 topSkew;
+        uint256 maxSkew;
+        for (uint256 j; j < columns; ++j) {
+            uint256 shock = volShocksWad[j];
+            uint256 skew = skewShocksWad[j];
+            if (shock > topShock || (shock == topShock && skew > topSkew)) (topShock, topSkew) = (shock, skew);
+            if (skew > maxSkew) maxSkew = skew;
+        }
+        if (maxSkew > topSkew) return;
+        // Both arrays shrink to their first word, which now holds the deciding column (the words
+        // past it stay allocated and unread).
+        assembly ("memory-safe") {
+            mstore(volShocksWad, 1)
+            mstore(add(volShocksWad, 0x20), topShock)
+            mstore(skewShocksWad, 1)
+            mstore(add(skewShocksWad, 0x20), topSkew)
+        }
+    }
+
     /// @notice Adds `tokens` native units of the underlying itself (collateral) to the grid.
     /// @param tokens Below 2**128 (the vault's deposit cap bounds every balance): the scenario sums
     /// rely on it (`_addCells`).

@@ -20,8 +20,11 @@ export interface BenchBook {
    * (i % 4) weeks, a put when i % 3 = 0, strikes 1,500 + 25 i (ETH) or 40,000 + 500 i (BTC).
    */
   createSeries(i: number): Promise<bigint>;
-  /** The maker wallet's account `maker` sells one contract of `series` to `taker` (the taker wallet sends). */
-  fill(maker: bigint, taker: bigint, series: bigint): Promise<Hash>;
+  /**
+   * The maker wallet's account `maker` sells one contract of `series` to `taker` (the taker wallet
+   * sends); with `size` = +1e18 it buys one from `taker` instead.
+   */
+  fill(maker: bigint, taker: bigint, series: bigint, size?: bigint): Promise<Hash>;
   /**
    * Funds `maker` (the maker wallet's) with 10M USDC and `taker` (the taker wallet's) with 1M,
    * then `maker` sells one contract of each of `seriesIds` to `taker`: the breakdowns' short book.
@@ -71,14 +74,14 @@ export function benchBook(
       await book.fund(taker, takerWallet, parseUnits("1000000", 6));
       for (const series of seriesIds) await book.fill(maker, taker, series);
     },
-    async fill(maker, taker, series) {
+    async fill(maker, taker, series, size = -WAD) {
       const { order, signature } = await signOrder(makerWallet, {
         market: market.address,
         chainId: await chainId,
         order: {
           account: asAccountId(maker),
           seriesId: asSeriesId(series),
-          size: -WAD,
+          size,
           priceWad: 10n * WAD,
           taker: 0n,
           nonce: ++nonce,

@@ -16,6 +16,8 @@ import {
   MarginMode,
   accountId,
   accountMargin,
+  columnsToPrice,
+  decodeSeries,
   getAccountMargin,
   getAuctionClock,
   getMarginInputs,
@@ -254,6 +256,22 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
   it(`the default grid: all ${2 * PER_SIDE} accounts`, async () => {
     await move(now + 3_600n, randomFeeds());
     await compare("default grid");
+    // Both pricings are compared: books of shorts alone (one column, `columnsToPrice`) and books
+    // with a long (every column). Nothing has expired yet, so every position is at risk.
+    const books = { pruned: 0, full: 0 };
+    const grid = await engine.read.portfolioParams([1]);
+    for (const inputs of lastInputs.values()) {
+      for (const u of [1, 2]) {
+        const balances = inputs.positions
+          .filter((p) => decodeSeries(p.seriesId).underlyingIndex === u)
+          .map((p) => p.balance);
+        if (balances.length === 0) continue;
+        const kept = columnsToPrice(balances, grid.volShocksWad, grid.skewShocksWad);
+        books[kept.volShocksWad.length === 1 ? "pruned" : "full"]++;
+      }
+    }
+    console.log(`    books priced in one column: ${books.pruned}, in every column: ${books.full}`);
+    assert.ok(books.pruned >= 50 && books.full >= 50, `books pruned/full: ${books.pruned}/${books.full}`);
   });
 
   it("the default grid after a price, vol and time move, also as an Account what-if", async () => {
@@ -289,7 +307,9 @@ describe("SDK portfolio margin equals the chain, to the wei", async () => {
       mmFactorWad: WAD / 2n,
       tailShocksWad: [-WAD / 2n, WAD / 2n],
       tailWeightWad: WAD / 10n,
-      skewShocksWad: [skew(), 0n],
+      // The skew on the lower column: no column has both largest shocks, so even a book of shorts
+      // is priced in both columns here (ETH's ×2 column, skewed at the bound, decides its books).
+      skewShocksWad: [0n, skew()],
     } satisfies PortfolioParams;
     await engine.write.setPortfolioParams([1, eth]);
     await engine.write.setPortfolioParams([2, btc]);

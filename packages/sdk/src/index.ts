@@ -45,6 +45,7 @@ export {
   MAX_SKEWED_VOL,
   addCollateral,
   addPosition,
+  columnsToPrice,
   contingencyUp,
   coverFloorUp,
   newGrid,

@@ -121,20 +121,7 @@ contract PortfolioMarginTest is PledgeFixture {
         IMarginEngine.PortfolioParams memory grid = engine.portfolioParams(ethIndex);
         (, int256 spotAnswer, , , ) = ethUsd.latestRoundData();
         (, int256 volAnswer, , , ) = ethVol.latestRoundData();
-        uint256 worst;
-        for (uint256 i; i < grid.spotShocksWad.length; ++i) {
-            for (uint256 j; j < grid.volShocksWad.length; ++j) {
-                _setPrice(ethUsd, (spotAnswer * (1e18 + grid.spotShocksWad[i])) / 1e18);
-                _setPrice(ethVol, (volAnswer * int256(uint256(grid.volShocksWad[j]))) / 1e18);
-                int256 loss = base.markValue - engine.accountMargin(portfolio).markValue;
-                if (loss > int256(worst)) worst = uint256(loss);
-            }
-        }
-        assertLe(
-            worst,
-            base.requirementIM + base.requirementIM / 1e12 + 1e6,
-            "a scenario loses more than the requirement"
-        );
+        _assertCoversEveryGridScenario(base);
         // Beyond the grid: every tail move, at flat vol, loses at most the requirement over the
         // tail weight (SPAN's extreme moves), and so do moves between the grid and the tail.
         _setPrice(ethVol, volAnswer);
@@ -432,6 +419,66 @@ contract PortfolioMarginTest is PledgeFixture {
         engine.setPortfolioParams(ethIndex, p);
     }
 
+    // ------------------------------------------------------------ pruning (PortfolioMath.columnsToPrice)
+
+    /// @notice A book of shorts is priced in the crash column alone, and its requirement still
+    /// covers every scenario of the full grid, revalued through the feeds (puts and calls in and
+    /// out of the money, 1 to 90 days).
+    function test_pruning_aBookOfShortsCoversEveryScenario() public {
+        _setSkews(0, 0, 0);
+        Leg[] memory legs = new Leg[](5);
+        legs[0] = Leg(30, 2_700e18, false, -4e18);
+        legs[1] = Leg(7, 3_000e18, true, -2e18);
+        legs[2] = Leg(90, 3_400e18, true, -3e18);
+        legs[3] = Leg(1, 2_950e18, false, -5e18);
+        legs[4] = Leg(60, 2_000e18, false, -1e18);
+        _open(portfolio, legs);
+        _assertCoversEveryGridScenario(engine.accountMargin(portfolio));
+    }
+
+    /// @notice A long gains with vol, so a book with one is priced in every column: ten long
+    /// at-the-money calls lose most when vol falls (the ×0.7 column), which the crash column alone
+    /// would miss; the one short beside them does not make the book one of shorts.
+    function test_pruning_aBookWithALongIsPricedInEveryColumn() public {
+        _setSkews(0, 0, 0);
+        Leg[] memory legs = new Leg[](2);
+        legs[0] = Leg(30, 3_000e18, true, 10e18);
+        legs[1] = Leg(30, 3_600e18, true, -1e18);
+        _open(portfolio, legs);
+        _assertCoversEveryGridScenario(engine.accountMargin(portfolio));
+    }
+
+    /// @notice The same for random books of four shorts (one in three with WETH held): each is
+    /// priced in the crash column alone (`testFuzz_requirementCoversEveryScenario` draws a book of
+    /// shorts one time in sixteen).
+    function testFuzz_pruning_shortBookRequirementCoversEveryScenario(uint256 seed) public {
+        _setSkews(0, 0, 0);
+        Leg[] memory legs = _randomLegs(seed, 4);
+        for (uint256 i; i < legs.length; ++i) {
+            if (legs[i].size > 0) legs[i].size = -legs[i].size;
+        }
+        if (seed % 3 == 0) _fundAndDeposit(trader, portfolio, weth, (1 + (seed % 20)) * 1e18);
+        _open(portfolio, legs);
+        _assertCoversEveryGridScenario(engine.accountMargin(portfolio));
+    }
+
+    /// @notice Governance puts the steepest skew on the calm column (×0.7, skew 2): a short deep
+    /// in the put wing (strike half of spot) then has its highest vol there (0.7 × 80 % + 2 ×
+    /// ln 2 ≈ 195 %, against 120 % in the ×1.5 column), so the crash column no longer decides and
+    /// every column is priced: the requirement rises with that skew, where pruning by the vol
+    /// shock alone would leave it as without the skew.
+    function test_pruning_aSkewOnALowerColumnIsPriced() public {
+        Leg[] memory legs = new Leg[](1);
+        legs[0] = Leg(90, 1_500e18, false, -10e18);
+        _open(portfolio, legs);
+        _setSkews(0, 0, 0);
+        uint256 unskewed = engine.accountMargin(portfolio).requirementIM;
+        _setSkews(0, 0, 2e18);
+        uint256 skewed = engine.accountMargin(portfolio).requirementIM;
+        console.log("requirement, no skew / calm column skewed (USD):", unskewed / 1e18, skewed / 1e18);
+        assertGt(skewed, unskewed, "the skewed calm column was not priced");
+    }
+
     // ------------------------------------------------------------ cost
 
     /// @notice The check stays inside its budget: 16 positions on two underlyings (8 each),
@@ -479,6 +526,30 @@ contract PortfolioMarginTest is PledgeFixture {
         }
         assertGt(addedCross, 0);
         assertLe(addedPortfolio * 100, addedCross * maxPercent, "portfolio margin does not recognise the hedge");
+    }
+
+    /// @dev The worst loss of `portfolio` over the ETH grid's scenarios, each revalued by moving the
+    /// feeds (spot and flat vol; so the grid must have no skew), is within the requirement of
+    /// `base` (up to the wei-level tolerance of `testFuzz_requirementCoversEveryScenario`). Leaves
+    /// the feeds at the last scenario.
+    function _assertCoversEveryGridScenario(IMarginEngine.MarginState memory base) internal {
+        IMarginEngine.PortfolioParams memory grid = engine.portfolioParams(ethIndex);
+        (, int256 spotAnswer, , , ) = ethUsd.latestRoundData();
+        (, int256 volAnswer, , , ) = ethVol.latestRoundData();
+        uint256 worst;
+        for (uint256 i; i < grid.spotShocksWad.length; ++i) {
+            for (uint256 j; j < grid.volShocksWad.length; ++j) {
+                _setPrice(ethUsd, (spotAnswer * (1e18 + grid.spotShocksWad[i])) / 1e18);
+                _setPrice(ethVol, (volAnswer * int256(uint256(grid.volShocksWad[j]))) / 1e18);
+                int256 loss = base.markValue - engine.accountMargin(portfolio).markValue;
+                if (loss > int256(worst)) worst = uint256(loss);
+            }
+        }
+        assertLe(
+            worst,
+            base.requirementIM + base.requirementIM / 1e12 + 1e6,
+            "a scenario loses more than the requirement"
+        );
     }
 
     /// @dev deposit value − excessIM: the collateral the account ties up.

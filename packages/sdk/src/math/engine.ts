@@ -13,6 +13,7 @@ import { WAD, mulWadUp } from "./fixedPoint.js";
 import {
   addCollateral,
   addPosition,
+  columnsToPrice,
   contingencyUp,
   coverFloorUp,
   newGrid,
@@ -483,7 +484,8 @@ function underlyingRequirement(u: number, book: PortfolioBook, inputs: MarginInp
 /**
  * The initial portfolio requirement of one underlying's book, rounded up, as
  * `PortfolioManager._underlyingRequirementUp`: `max(worst grid loss, tailWeight × worst tail loss, cover
- * floor) + contingency`. Each position is shocked at its own mark's vol (`markAndSpot`'s `volWad`).
+ * floor) + contingency`. Each position is shocked at its own mark's vol (`markAndSpot`'s `volWad`);
+ * a book of shorts alone is priced in the one vol column that decides it (`columnsToPrice`).
  *
  * @example
  * const req = portfolioRequirementUp(spot, 0n, 18, [{ seriesId, balance: -WAD, markWad, volWad }], params, risk, now);
@@ -497,12 +499,18 @@ export function portfolioRequirementUp(
   standard: RiskParams,
   timestamp: bigint,
 ): bigint {
+  // Only the vol columns the book needs priced (`PortfolioMath.columnsToPrice`).
+  const columns = columnsToPrice(
+    positions.map((p) => p.balance),
+    params.volShocksWad,
+    params.skewShocksWad ?? [],
+  );
   const grid = newGrid(
     spotWad,
     params.spotShocksWad,
-    params.volShocksWad,
+    columns.volShocksWad,
     params.tailShocksWad ?? [],
-    params.skewShocksWad ?? [],
+    columns.skewShocksWad,
   );
   if (heldTokens !== 0n) addCollateral(grid, heldTokens, heldDecimals);
   for (const p of positions) addPosition(grid, p.seriesId, p.balance, p.markWad, p.volWad, timestamp);

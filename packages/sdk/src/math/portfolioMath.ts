@@ -95,6 +95,40 @@ export function newGrid(
 }
 
 /**
+ * The vol columns a book must be priced in, as `PortfolioMath.columnsToPrice`: when every balance
+ * is short and one column has both the largest vol shock and the largest skew shock (the first
+ * such column), that column alone decides the grid (a short's value is lowest at the highest vol
+ * in every spot row), so only it is priced; otherwise every column, unchanged. Absent skew
+ * entries are 0, as in `newGrid`.
+ *
+ * @example
+ * const volShocks = [(3n * WAD) / 2n, WAD, (7n * WAD) / 10n]; // ×1.5, ×1, ×0.7
+ * const skewShocks = [WAD, 0n, 0n]; // the put wing steepens in the ×1.5 column
+ * columnsToPrice([-WAD, -2n * WAD], volShocks, skewShocks); // { volShocksWad: [(3n * WAD) / 2n], skewShocksWad: [WAD] }
+ * columnsToPrice([-WAD, WAD], volShocks, skewShocks).volShocksWad.length; // 3: a long gains with vol
+ */
+export function columnsToPrice(
+  balances: readonly bigint[],
+  volShocksWad: readonly bigint[],
+  skewShocksWad: readonly bigint[] = [],
+): { volShocksWad: readonly bigint[]; skewShocksWad: readonly bigint[] } {
+  const all = { volShocksWad, skewShocksWad };
+  const columns = volShocksWad.length;
+  if (columns < 2 || balances.some((b) => b >= 0n)) return all;
+  const skew = (j: number): bigint => skewShocksWad[j] ?? 0n;
+  let top = 0;
+  for (let j = 1; j < columns; j++) {
+    const shock = volShocksWad[j]!;
+    const topShock = volShocksWad[top]!;
+    if (shock > topShock || (shock === topShock && skew(j) > skew(top))) top = j;
+  }
+  for (let j = 0; j < columns; j++) {
+    if (skew(j) > skew(top)) return all;
+  }
+  return { volShocksWad: [volShocksWad[top]!], skewShocksWad: [skew(top)] };
+}
+
+/**
  * Adds `tokens` native units of the underlying itself (collateral) to the grid.
  *
  * @example
