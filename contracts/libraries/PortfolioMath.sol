@@ -78,16 +78,16 @@ library PortfolioMath {
     /// A Black–Scholes price never falls as vol rises, so in every spot row each short's value, and
     /// the row's P&L (collateral and expired series add the same to every column), is lowest there.
     /// (An unshocked column keeps a leg's mark at the centre, `_addCells`; the engine marks a live
-    /// leg at the model price of the vol it passes, so that cell is the same value within the
-    /// prices' rounding.) The computed cells of the other columns can differ from the exact ones by
-    /// the prices' error (`docs/black-scholes.md`), so they can be a few wei per contract lower;
-    /// the pruned worst loss is within that error of the exact worst loss, as the full grid's is. A
-    /// long gains with vol, so a book with a long (or a zero balance) is priced in every column; so
-    /// is a grid whose skew shocks are not largest where the vol shock is (governance's choice,
-    /// checked here, not assumed). No revert moves: the column kept has the largest vol, so the vol
-    /// terms of the others (`BlackScholes.volTerm`, which refuses a vol too large) cannot revert
-    /// where its own did not, and every column prices the same spots. A revert's arguments may name
-    /// the kept column's vol.
+    /// leg with `callPriceLn` at the vol it passes, which computes that cell's price step for step,
+    /// so the skipped cell is exact: review rv49.) The computed cells of the other columns can
+    /// differ from the exact ones by the prices' error (`docs/black-scholes.md`), so they can be a
+    /// few wei per contract lower; the pruned worst loss is within that error of the exact worst
+    /// loss, as the full grid's is. A long gains with vol, so a book with a long (or a zero
+    /// balance) is priced in every column; so is a grid whose skew shocks are not largest where the
+    /// vol shock is (governance's choice, checked here, not assumed). No revert moves: the column
+    /// kept has the largest vol, so the vol terms of the others (`BlackScholes.volTerm`, which
+    /// refuses a vol too large) cannot revert where its own did not, and every column prices the
+    /// same spots. A revert's arguments may name the kept column's vol.
     function columnsToPrice(
         int256[] memory balances,
         uint64[] memory volShocksWad,
