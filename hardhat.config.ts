@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxViem from "@nomicfoundation/hardhat-toolbox-viem";
@@ -45,7 +46,7 @@ const managerSettings = {
   ...solc,
   settings: { evmVersion: "prague", viaIR: true, optimizer: { enabled: true, runs: 500 } },
 };
-const overrides = {
+const overrides: Record<string, typeof engineSettings | (typeof compilers)[number]> = {
   "contracts/vault/CollateralVault.sol": {
     ...solc,
     settings: { evmVersion: "prague", optimizer: { enabled: true, runs: 4_000 } },
@@ -60,6 +61,16 @@ const overrides = {
   // costs about 200–400 gas less than through the legacy one, and the oracle is far under its limit.
   "contracts/oracle/ChainlinkOracle.sol": { ...solc, settings: { evmVersion: "prague", viaIR: true, optimizer } },
 };
+
+// The Solidity tests compile in two jobs, not one. Hardhat merges every file that shares a compiler
+// config (by reference) into one solc run, and the WASM solc fails with "Error writing output JSON"
+// once that run's output outgrows its memory: it did in session 31, at 89 test files, on a fresh
+// clone. The engine's tests (the largest folder) get an equal config of their own, so they
+// compile in a second run.
+const engineTests = { ...solc, settings: { evmVersion: "prague", optimizer } };
+for (const file of readdirSync("test/unit/engine")) {
+  if (file.endsWith(".sol")) overrides[`test/unit/engine/${file}`] = engineTests;
+}
 
 /** The chain id of the local OP-stack profile: not 31337, so its journal and address book stay apart. */
 const OP_LOCAL_CHAIN_ID = 31_338;
