@@ -5,7 +5,7 @@ import {console} from "forge-std/console.sol";
 
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {PortfolioFixture} from "../../helpers/PortfolioFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
@@ -14,11 +14,7 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 /// requirement. Each strategy is held twice by one trader, in a PORTFOLIO and a CROSS account
 /// with the same deposit, against a market maker; "capital needed" is deposit − excessIM, the
 /// collateral the book ties up. The numbers printed here are the table in docs/portfolio-margin.md.
-contract PortfolioMarginTest is PledgeFixture {
-    address internal trader;
-    uint256 internal makerKey;
-    AccountId internal makerAccount;
-    AccountId internal portfolio;
+contract PortfolioMarginTest is PortfolioFixture {
     AccountId internal cross;
 
     uint256 internal constant DEPOSIT = 100_000e6;
@@ -31,19 +27,15 @@ contract PortfolioMarginTest is PledgeFixture {
         int256 size;
     }
 
+    /// @dev `portfolio` (from the fixture) and `cross` hold the same deposit.
+    function _portfolioDeposit() internal pure override returns (uint256) {
+        return DEPOSIT;
+    }
+
     function setUp() public override {
         super.setUp();
-        address maker;
-        (maker, makerKey) = makeAddrAndKey("maker");
-        trader = makeAddr("trader");
-        makerAccount = _account(maker, 1);
-        portfolio = _account(trader, 1);
         cross = _account(trader, 2);
-        _fundAndDeposit(maker, makerAccount, usdc, 100_000_000e6);
-        _fundAndDeposit(trader, portfolio, usdc, DEPOSIT);
         _fundAndDeposit(trader, cross, usdc, DEPOSIT);
-        vm.prank(trader);
-        engine.setMarginMode(portfolio, IMarginEngine.MarginMode.PORTFOLIO);
     }
 
     // ------------------------------------------------------------ hedged books

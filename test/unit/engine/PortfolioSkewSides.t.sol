@@ -3,33 +3,14 @@ pragma solidity 0.8.30;
 
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
-import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {PortfolioFixture} from "../../helpers/PortfolioFixture.sol";
 
 /// @notice Review rv21 K1 (docs/security.md K1), fixed: the put-wing skew moves shorts only. Before,
 /// a 1-year 600-strike put (spot 3,000, ln(S/K) ≈ 1.61, marked at 80 %: about $8) was repriced at
 /// 120 % + 161 % = 281 % in the skewed crash column and gained ~49× its mark, so on a covered-call
 /// book (cover floor 0: the held WETH covers the calls) ten of them ($82) halved the requirement
 /// ($5,997 → $2,613). Now a long keeps the parallel shift alone and the skew cannot lower it.
-contract PortfolioSkewSidesTest is PledgeFixture {
-    address internal trader;
-    uint256 internal makerKey;
-    AccountId internal makerAccount;
-    AccountId internal portfolio;
-
-    function setUp() public override {
-        super.setUp();
-        address maker;
-        (maker, makerKey) = makeAddrAndKey("maker");
-        trader = makeAddr("trader");
-        makerAccount = _account(maker, 1);
-        portfolio = _account(trader, 1);
-        _fundAndDeposit(maker, makerAccount, usdc, 100_000_000e6);
-        _fundAndDeposit(trader, portfolio, usdc, 100_000e6);
-        vm.prank(trader);
-        engine.setMarginMode(portfolio, IMarginEngine.MarginMode.PORTFOLIO);
-    }
-
+contract PortfolioSkewSidesTest is PortfolioFixture {
     /// @dev Sets the ETH grid's skew shocks (default grid otherwise), as the risk manager.
     function _setSkews(uint64 crash, uint64 flat, uint64 calm) internal {
         IMarginEngine.PortfolioParams memory p = engine.defaultPortfolioParams();

@@ -7,8 +7,7 @@ import {BlackScholes} from "../../../contracts/libraries/BlackScholes.sol";
 import {PortfolioMath} from "../../../contracts/libraries/PortfolioMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
-import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {PortfolioFixture} from "../../helpers/PortfolioFixture.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice Review rv49 of commit eb3c983 (`PortfolioMath.columnsToPrice`: a book of shorts is
@@ -23,26 +22,12 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 /// - The rounding gap between the pruned and the full worst loss, on grids whose columns differ
 ///   by a few wei (where the prices' error could reorder them), is wei-level: bounded here by
 ///   1e-15 of spot a contract, a thousandth of the stated 1e-12 (observed: below 1e-18).
-contract Rv49PruningTest is PledgeFixture {
-    address internal trader;
-    uint256 internal makerKey;
-    AccountId internal makerAccount;
-    AccountId internal portfolio;
-
+contract Rv49PruningTest is PortfolioFixture {
     uint256 internal constant WAD = 1e18;
     uint256 internal constant NOW = 1_700_000_000;
 
-    function setUp() public override {
-        super.setUp();
-        address maker;
-        (maker, makerKey) = makeAddrAndKey("maker");
-        trader = makeAddr("trader");
-        makerAccount = _account(maker, 1);
-        portfolio = _account(trader, 1);
-        _fundAndDeposit(maker, makerAccount, usdc, 100_000_000e6);
-        _fundAndDeposit(trader, portfolio, usdc, 1_000_000e6);
-        vm.prank(trader);
-        engine.setMarginMode(portfolio, IMarginEngine.MarginMode.PORTFOLIO);
+    function _portfolioDeposit() internal pure override returns (uint256) {
+        return 1_000_000e6;
     }
 
     // ------------------------------------------------------------ through the manager
