@@ -252,8 +252,10 @@ interface ICollateralVault {
     /// written off against every creditor at once (`LossSocialized`) before `to` is credited; a
     /// loss beyond what a cut to `CashIndex.MIN_SUPPLY_INDEX` absorbs ends the cash epoch
     /// (`CashEpochReset`), and what even every claim cannot absorb, the payee's included, is held
-    /// apart (`LossUnabsorbed`).
-    function moveCash(AccountId from, AccountId to, uint256 amount) external;
+    /// apart (`LossUnabsorbed`). Returns whether each account carries the auction mark
+    /// (`markAuctioned`): the market skips the account hook for an unmarked account, which no
+    /// auction can be running on.
+    function moveCash(AccountId from, AccountId to, uint256 amount) external returns (bool fromMarked, bool toMarked);
 
     /// @notice Accrues interest on cash up to now. Anyone may call it: what it stores is a
     /// function of time and the vault's state only, and every cash action does it first anyway.

@@ -197,12 +197,16 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         _applyDelta(taker.account, order.seriesId, -makerDelta);
         _checkOpenInterestCaps(order.seriesId, openInterestBefore);
 
-        premium = _settleCash(hash, order, maker.account, taker.account, fillSize);
+        bool makerMarked;
+        bool takerMarked;
+        (premium, makerMarked, takerMarked) = _settleCash(hash, order, maker.account, taker.account, fillSize);
 
         _gate(maker.account, maker.change, maker.state);
         _gate(taker.account, taker.change, taker.state);
-        _notifyHook(maker.account);
-        _notifyHook(taker.account);
+        // Only a side the vault has marked can be under auction: the hook has nothing to do for
+        // the others (`ICollateralVault.markAuctioned`), so the call and its cold reads are skipped.
+        if (makerMarked) _notifyHook(maker.account);
+        if (takerMarked) _notifyHook(taker.account);
     }
 
     /// @inheritdoc IOptionMarket
@@ -660,28 +664,39 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         revert MarketRiskIncreased(account, prior.initialExcess, post.initialExcess);
     }
 
-    /// @dev Emits the fill and moves premium and fees in the vault (a trusted module call).
+    /// @dev Emits the fill and moves premium and fees in the vault (a trusted module call). Says
+    /// whether each side carries the vault's auction mark, as the premium's move reports it; with
+    /// no premium (and so no fee) nothing is moved and both count as marked, so the hook is asked.
     function _settleCash(
         bytes32 hash,
         Order calldata order,
         AccountId maker,
         AccountId taker,
         uint256 fillSize
-    ) private returns (uint256 premium) {
-        bool makerPays = order.size > 0;
+    ) private returns (uint256 premium, bool makerMarked, bool takerMarked) {
+        // The maker pays when it buys (`order.size > 0`), read from calldata where needed: two more
+        // locals would not fit the stack beside the returned marks.
         premium =
-            makerPays
+            order.size > 0
                 ? CashUnits.mulWadToCashDown(fillSize, order.priceWad, _cashDecimals)
                 : CashUnits.mulWadToCashUp(fillSize, order.priceWad, _cashDecimals);
         uint256 makerFee = _fee(premium, _makerFeeWad);
         uint256 takerFee = _fee(premium, _takerFeeWad);
-        int256 makerDelta = makerPays ? int256(fillSize) : -int256(fillSize);
-        emit OrderFilled(hash, maker, taker, order.seriesId, makerDelta, order.priceWad, premium, makerFee, takerFee);
+        emit OrderFilled(
+            hash,
+            maker,
+            taker,
+            order.seriesId,
+            order.size > 0 ? int256(fillSize) : -int256(fillSize),
+            order.priceWad,
+            premium,
+            makerFee,
+            takerFee
+        );
 
-        if (premium != 0) {
-            if (makerPays) vault.moveCash(maker, taker, premium);
-            else vault.moveCash(taker, maker, premium);
-        }
+        if (premium == 0) return (0, true, true);
+        if (order.size > 0) (makerMarked, takerMarked) = vault.moveCash(maker, taker, premium);
+        else (takerMarked, makerMarked) = vault.moveCash(taker, maker, premium);
         if (makerFee != 0) vault.moveCash(maker, feeAccount, makerFee);
         if (takerFee != 0) vault.moveCash(taker, feeAccount, takerFee);
     }

@@ -273,7 +273,11 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc ICollateralVault
-    function moveCash(AccountId from, AccountId to, uint256 amount) external onlyRole(Roles.MODULE_ROLE) {
+    function moveCash(
+        AccountId from,
+        AccountId to,
+        uint256 amount
+    ) external onlyRole(Roles.MODULE_ROLE) returns (bool fromMarked, bool toMarked) {
         if (amount == 0) revert VaultZeroAmount();
         if (from == to) revert VaultSelfTransfer(from);
         if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
@@ -301,6 +305,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (rest != 0) _socializeRest(m, from, rest);
         _store(m);
         emit CashMoved(from, to, amount);
+        (fromMarked, toMarked) = (fromMark != 0, toMark != 0);
     }
 
     /// @inheritdoc ICollateralVault

@@ -95,6 +95,75 @@ contract LiquidatorFindingsTest is PledgeFixture {
         assertFalse(liquidator.auctionOf(carolAccount).active, "the fill ended the auction");
     }
 
+    /// @dev Finding 3 after the hook skip (issue 19): a fill asks the account hook only for a side
+    /// the vault has marked (`markAuctioned`, reported by the premium's `moveCash`). The marked
+    /// side is the taker here and the premium flows taker → maker (the marks come back swapped).
+    function test_finding3_fillAsksTheHookOnlyForTheMarkedSide() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        IOptionMarket.Order memory buyBack = IOptionMarket.Order(
+            bobAccount,
+            call30,
+            -5e18,
+            engine.mark(call30),
+            AccountId.wrap(0),
+            78,
+            block.timestamp
+        );
+        bytes memory sig = _signOrder(bobKey, buyBack);
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 1);
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (bobAccount)), 0);
+        vm.prank(carol);
+        market.fill(buyBack, sig, carolAccount, 5e18);
+        assertFalse(liquidator.auctionOf(carolAccount).active, "the fill ended the auction");
+    }
+
+    /// @dev The same recovery with the marked account as the maker, buying back (the premium
+    /// flows maker → taker): the hook ends the auction; the unmarked taker is not asked.
+    function test_finding3_makerFillThatRestoresTheAccountEndsTheAuction() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        IOptionMarket.Order memory buyBack = IOptionMarket.Order(
+            carolAccount,
+            call30,
+            5e18,
+            engine.mark(call30),
+            AccountId.wrap(0),
+            79,
+            block.timestamp
+        );
+        bytes memory sig = _signOrder(carolKey, buyBack);
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 1);
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (bobAccount)), 0);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        vm.prank(bob);
+        market.fill(buyBack, sig, bobAccount, 5e18);
+        assertFalse(liquidator.auctionOf(carolAccount).active, "the maker's fill ended the auction");
+    }
+
+    /// @dev A fill at a price of 0 moves no cash, so no mark is reported: both sides are asked,
+    /// and a marked account's auction still ends (a zero-premium trade can restore an account too).
+    function test_finding3_zeroPremiumFillAsksTheHookForBothSides() public {
+        _underwater(carolKey, carolAccount);
+        liquidator.startAuction(carolAccount);
+        IOptionMarket.Order memory giveaway = IOptionMarket.Order(
+            bobAccount,
+            call30,
+            -5e18,
+            0,
+            AccountId.wrap(0),
+            80,
+            block.timestamp
+        );
+        bytes memory sig = _signOrder(bobKey, giveaway);
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 1);
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (bobAccount)), 1);
+        vm.prank(carol);
+        market.fill(giveaway, sig, carolAccount, 5e18);
+        assertFalse(liquidator.auctionOf(carolAccount).active, "the zero-premium fill ended the auction");
+    }
+
     /// @dev Finding 3: a recovery by a price move alone that nobody reported. The auction lapses
     /// once it has sat at the end discount for `duration` without a bid, and a bid after the
     /// account dips again restarts it at the start discount.

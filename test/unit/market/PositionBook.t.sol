@@ -298,7 +298,8 @@ contract PositionBookTest is MarketFixture {
 }
 
 /// @dev An account hook that, once armed, calls back into the market from inside a fill (the
-/// market's one call out to code it does not control once a hook is set) and bubbles the revert.
+/// market's one call out to code it does not control once a hook is set, for a side the vault has
+/// marked) and bubbles the revert.
 contract ReentrantHook is IAccountHook {
     address internal target;
     bytes internal data;
@@ -342,6 +343,9 @@ contract MarketReentrancyTest is MarketFixture {
     function test_fillCannotBeReentered() public {
         IOptionMarket.Order memory order = _order(makerAccount, id2, 1e18, 1e18);
         bytes memory signature = _signFor2(order);
+        // The market calls the hook only for a side the vault has marked as auctioned (issue 19).
+        vm.prank(address(market2));
+        vault.markAuctioned(takerAccount);
         hook.arm(address(market2), abi.encodeCall(market2.setMinNonce, (takerAccount, 5)));
         vm.prank(taker);
         vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);

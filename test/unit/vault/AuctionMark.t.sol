@@ -42,6 +42,24 @@ contract AuctionMarkTest is VaultFixture {
         assertEq(hook.calls(), 2, "marked: every deposit calls it");
     }
 
+    /// @notice `moveCash` reports each side's mark (the market skips the account hook for an
+    /// unmarked side of a fill), before and after the payer's mark, in both directions.
+    function test_moveCash_reportsBothMarks() public {
+        AccountId bobMain = _account(bob, 0);
+        _fundAndDeposit(alice, aliceMain, usdc, 100e6);
+        vm.startPrank(module);
+        (bool fromMarked, bool toMarked) = vault.moveCash(aliceMain, bobMain, 10e6);
+        assertFalse(fromMarked || toMarked, "neither marked");
+        vault.markAuctioned(aliceMain);
+        (fromMarked, toMarked) = vault.moveCash(aliceMain, bobMain, 10e6);
+        assertTrue(fromMarked, "the payer's mark");
+        assertFalse(toMarked, "the payee is not marked");
+        (fromMarked, toMarked) = vault.moveCash(bobMain, aliceMain, 5e6);
+        assertFalse(fromMarked, "the payer is not marked");
+        assertTrue(toMarked, "the payee's mark");
+        vm.stopPrank();
+    }
+
     function test_markAuctioned_onlyModulesOnceAndBalancesUnchanged() public {
         vm.prank(alice);
         vm.expectRevert(

@@ -727,7 +727,10 @@ export const collateralVaultAbi = [
       { internalType: "uint256", name: "amount", type: "uint256" },
     ],
     name: "moveCash",
-    outputs: [],
+    outputs: [
+      { internalType: "bool", name: "fromMarked", type: "bool" },
+      { internalType: "bool", name: "toMarked", type: "bool" },
+    ],
     stateMutability: "nonpayable",
     type: "function",
   },
