@@ -252,6 +252,16 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     }
 
     /// @inheritdoc IMarginEngine
+    /// @dev One price cache for both: what it holds (spots, vols, assets, surfaces and their modes)
+    /// is the same for every account in one call, and `first` passing leaves no unusable surface
+    /// recorded in it. A PORTFOLIO side is valued by the manager, with a cache of its own.
+    function checkInitialMargins(AccountId first, AccountId second) external view {
+        PriceCache memory cache = _newCache();
+        _checkInitialWith(first, cache);
+        _checkInitialWith(second, cache);
+    }
+
+    /// @inheritdoc IMarginEngine
     function checkAuctionMargin(AccountId account) external view {
         _checkAbove(account, _margin(account));
     }
@@ -379,10 +389,14 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// @dev The IM check of new risk: fails closed on a FALLBACK surface (`EngineVolSurfaceUnusable`):
     /// for a short in standard margin, for any live series in PORTFOLIO (`_fallbackLongsCount`).
     function _checkInitial(AccountId account) private view {
+        _checkInitialWith(account, _newCache());
+    }
+
+    function _checkInitialWith(AccountId account, PriceCache memory cache) private view {
         if (_modes[account] == MarginMode.PORTFOLIO) {
             return _checkAbove(account, portfolioManager.accountMarginFor(account, true));
         }
-        (MarginState memory state, PriceCache memory cache) = _standardMargin(account, market);
+        MarginState memory state = _standardMargin(account, market, cache);
         _requireUsableSurface(cache);
         _checkAbove(account, state);
     }
@@ -397,8 +411,7 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// FALLBACK marks).
     function _margin(AccountId account) private view returns (MarginState memory) {
         if (_modes[account] == MarginMode.PORTFOLIO) return portfolioManager.accountMarginFor(account, false);
-        (MarginState memory state, ) = _standardMargin(account, market);
-        return state;
+        return _standardMargin(account, market, _newCache());
     }
 
     function _positionCount(AccountId account) private view returns (uint256) {

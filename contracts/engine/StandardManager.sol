@@ -73,9 +73,9 @@ abstract contract StandardManager is MarginValuation {
     /// `mulWad` result).
     function _standardMargin(
         AccountId account,
-        IOptionMarket market_
-    ) internal view returns (IMarginEngine.MarginState memory state, PriceCache memory cache) {
-        cache = _newCache();
+        IOptionMarket market_,
+        PriceCache memory cache
+    ) internal view returns (IMarginEngine.MarginState memory state) {
         {
             (int256 cashWad, Holding[] memory holdings) = _holdings(account, cache);
             (state.equityIM, state.equityMM, state.markValue) = (cashWad, cashWad, cashWad);

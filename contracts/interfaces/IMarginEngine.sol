@@ -264,6 +264,10 @@ interface IMarginEngine is IRiskCheck {
     /// margin a short one: standard initial margin counts longs at zero).
     function checkInitialMargin(AccountId account) external view;
 
+    /// @notice `checkInitialMargin` of `first`, then of `second`, at one set of prices read once:
+    /// the same reverts, in that order. The market checks both sides of a fill with it.
+    function checkInitialMargins(AccountId first, AccountId second) external view;
+
     /// @notice The mark of one contract of `seriesId`, WAD USD. On a FALLBACK surface it is the
     /// short side's (the larger of the last mature posted vol and the vol feed): an account's own
     /// long positions are valued at the smaller (docs/vol-surface.md, "Marks and margin").

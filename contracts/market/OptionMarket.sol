@@ -201,8 +201,12 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         bool takerMarked;
         (premium, makerMarked, takerMarked) = _settleCash(hash, order, maker.account, taker.account, fillSize);
 
-        _gate(maker.account, maker.change, maker.state);
-        _gate(taker.account, taker.change, taker.state);
+        _checkBoth(
+            maker.account,
+            _gate(maker.account, maker.change, maker.state),
+            taker.account,
+            _gate(taker.account, taker.change, taker.state)
+        );
         // Only a side the vault has marked can be under auction: the hook has nothing to do for
         // the others (`ICollateralVault.markAuctioned`), so the call and its cold reads are skipped.
         if (makerMarked) _notifyHook(maker.account);
@@ -252,8 +256,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         (MarginGate.Change memory source, MarginGate.Change memory target) = _moveParts(from, to, seriesIds, amounts);
         emit PositionsTransferred(from, to, seriesIds, amounts);
 
-        _gate(from, source, sourceBefore);
-        _gate(to, target, targetBefore);
+        _checkBoth(from, _gate(from, source, sourceBefore), to, _gate(to, target, targetBefore));
         _notifyHook(from);
         _notifyHook(to);
     }
@@ -630,14 +633,24 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         if (address(hook) != address(0)) hook.onAccountChanged(account);
     }
 
+    /// @dev Runs the IM checks two gates asked for (`_gate`), the first side's first: both in one
+    /// engine call when both need one (the prices are read once), which fails closed without a
+    /// price as `checkInitialMargin` does.
+    function _checkBoth(AccountId first, bool firstNeedsIM, AccountId second, bool secondNeedsIM) private view {
+        if (firstNeedsIM && secondNeedsIM) engine.checkInitialMargins(first, second);
+        else if (firstNeedsIM) engine.checkInitialMargin(first);
+        else if (secondNeedsIM) engine.checkInitialMargin(second);
+    }
+
     /// @dev The margin gate (`docs/margin-gate.md`): reads the side's state after the action when
     /// the verdict needs it, asks `MarginGate` for the verdict and turns a refusal into its error.
-    /// "Needs an IM check" runs `checkInitialMargin`, which fails closed without a price.
+    /// Returns whether it needs an IM check, which the caller runs (`_checkBoth`) once both sides'
+    /// gates have passed.
     function _gate(
         AccountId account,
         MarginGate.Change memory change,
         MarginGate.Before memory beforeState
-    ) private view {
+    ) private view returns (bool needsInitialMarginCheck) {
         MarginGate.After memory afterState;
         if (change.reducing) afterState = _stateAfter(account, beforeState);
         MarginGate.Verdict verdict = MarginGate.verdict(
@@ -647,11 +660,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             paused(),
             CashUnits.unitWadUp(_cashDecimals)
         );
-        if (verdict == MarginGate.Verdict.Pass) return;
-        if (verdict == MarginGate.Verdict.NeedsInitialMarginCheck) {
-            engine.checkInitialMargin(account);
-            return;
-        }
+        if (verdict == MarginGate.Verdict.Pass) return false;
+        if (verdict == MarginGate.Verdict.NeedsInitialMarginCheck) return true;
         if (verdict == MarginGate.Verdict.PausedNewRisk) revert MarketPausedNewRisk(account);
         MarginGate.Margin memory prior = beforeState.margin;
         MarginGate.Margin memory post = afterState.margin;

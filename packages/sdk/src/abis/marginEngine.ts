@@ -392,6 +392,16 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "AccountId", name: "first", type: "uint256" },
+      { internalType: "AccountId", name: "second", type: "uint256" },
+    ],
+    name: "checkInitialMargins",
+    outputs: [],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "checkWithdrawal",
     outputs: [],

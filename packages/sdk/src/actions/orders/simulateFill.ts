@@ -76,7 +76,10 @@ export interface SimulatedSide {
 export interface SimulateFillReturnType {
   /** Whether the chain would accept the fill, as far as predicted (see `simulateFill`). */
   accepted: boolean;
-  /** The first error the chain would revert with: an order check's, else the maker's side's, else the taker's. */
+  /**
+   * The first error the chain would revert with: an order check's, else a gate's refusal (the
+   * maker's, else the taker's), else a failed IM check (the maker's, else the taker's).
+   */
   error?: PredictedRevert | undefined;
   /** Cash units the premium moves, with the market's rounding; and each side's fee. */
   premium: bigint;
@@ -105,8 +108,8 @@ interface AccountRead {
  * (`getMarginInputs`), applies the fill to copies — position deltas, premium with the market's
  * rounding (`mulWadToCashDown` when the maker pays, `mulWadToCashUp` when it receives), fees
  * rounded up — values them before and after with the exact engine mirror (`accountMargin`) and
- * runs the margin gate's verdict (`marginGateVerdict`) for the maker, then the taker, as the chain
- * does. Exact at the block it reads (an `eth_call` of `fill` there gives the same answer).
+ * runs the margin gate's verdict (`marginGateVerdict`) for the maker, then the taker, and then the
+ * IM checks the verdicts ask for, maker first, as the chain does. Exact at the block it reads (an `eth_call` of `fill` there gives the same answer).
  *
  * Predicted order checks: `MarketZeroAmount`, `MarketAmountTooLarge`, `MarketOrderCancelled`,
  * `MarketOrderExpired`, `MarketOrderNonceTooLow`, `MarketWrongTaker`, `MarketSelfTrade`,
@@ -230,7 +233,10 @@ export async function simulateFill(
   const taker = await judge(context, takerRead, takerAccount, order.seriesId, -makerDelta, {
     cash: (makerPays ? premium : -premium) - takerFee,
   });
-  const error = maker.error ?? taker.error;
+  // The chain runs both sides' gates first and their IM checks after (one engine call when both
+  // need one), so a gate's refusal of the taker comes before the maker's failed IM check.
+  const gateError = [maker, taker].find((side) => side.verdict !== Verdict.NeedsInitialMarginCheck)?.error;
+  const error = gateError ?? maker.error ?? taker.error;
   return { accepted: maker.accepted && taker.accepted, error, premium, makerFee, takerFee, maker, taker };
 }
 

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
+import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {SeriesId} from "../../../contracts/types/SeriesId.sol";
+import {PortfolioFixture} from "../../helpers/PortfolioFixture.sol";
+
+/// @notice `engine.checkInitialMargins(first, second)` (issue 19: both sides of a fill checked at
+/// one set of prices, read once) is `checkInitialMargin(first)` then `checkInitialMargin(second)`:
+/// the same passes and the same reverts, byte for byte, in that order, whatever the modes, the
+/// prices and the feeds' state.
+contract CheckInitialMarginsTest is PortfolioFixture {
+    address internal carol;
+    uint256 internal carolKey;
+    AccountId internal thin;
+    AccountId internal hedged;
+    SeriesId internal ethCall;
+    SeriesId internal btcPut;
+
+    function setUp() public override {
+        super.setUp();
+        (carol, carolKey) = makeAddrAndKey("carol");
+        thin = _account(carol, 1);
+        hedged = _account(carol, 2);
+        _fundAndDeposit(carol, thin, usdc, 2_000e6);
+        _fundAndDeposit(carol, hedged, usdc, 5_000e6);
+        _fundAndDeposit(carol, hedged, weth, 1e18);
+        ethCall = _createSeries(ethIndex, 30, 3_200e18, true);
+        btcPut = _createSeries(btcIndex, 60, 55_000e18, false);
+        // Shorts in every account, near their IM: a price move sends some of them below it.
+        _trade(makerKey, makerAccount, thin, ethCall, 1e18, engine.mark(ethCall));
+        _trade(makerKey, makerAccount, hedged, ethCall, 1e18, engine.mark(ethCall));
+        _trade(makerKey, makerAccount, portfolio, btcPut, 10e18, engine.mark(btcPut));
+        _trade(makerKey, makerAccount, portfolio, ethCall, 20e18, engine.mark(ethCall));
+    }
+
+    /// @notice An opening fill checks both sides in one engine call, not two.
+    function test_anOpeningFillChecksBothSidesInOneCall() public {
+        vm.expectCall(address(engine), abi.encodeWithSelector(engine.checkInitialMargins.selector), 1);
+        vm.expectCall(address(engine), abi.encodeWithSelector(engine.checkInitialMargin.selector), 0);
+        _trade(makerKey, makerAccount, thin, btcPut, 0.01e18, engine.mark(btcPut));
+    }
+
+    /// @notice Random pairs of the four accounts (a pair may repeat one), after a random move of
+    /// either spot (and, one seed in four, a stale ETH feed): the pair's check reverts exactly as
+    /// the first account's single check, else as the second's, else passes.
+    function testFuzz_isTheTwoSingleChecksInOrder(uint256 seed) public {
+        AccountId[4] memory accounts = [thin, hedged, portfolio, makerAccount];
+        AccountId first = accounts[seed % 4];
+        AccountId second = accounts[(seed >> 8) % 4];
+        _setPrice(ethUsd, int256(2_400e8 + ((seed >> 16) % 1_400e8)));
+        _setPrice(btcUsd, int256(45_000e8 + ((seed >> 64) % 20_000e8)));
+        if ((seed >> 128) % 4 == 0) {
+            vm.warp(block.timestamp + 2 hours);
+            _setPrice(btcUsd, btcUsd.latestAnswer());
+            _setPrice(btcVol, btcVol.latestAnswer());
+        }
+
+        bytes memory expected = _revertOf(abi.encodeCall(IMarginEngine.checkInitialMargin, (first)));
+        if (expected.length == 0) expected = _revertOf(abi.encodeCall(IMarginEngine.checkInitialMargin, (second)));
+        bytes memory actual = _revertOf(abi.encodeCall(IMarginEngine.checkInitialMargins, (first, second)));
+        assertEq(actual, expected, "the pair's verdict is the two single checks' in order");
+    }
+
+    /// @dev The revert data of a call to the engine, empty when it passes; a pass is marked apart
+    /// from an empty revert, which no check gives.
+    function _revertOf(bytes memory data) internal view returns (bytes memory) {
+        (bool ok, bytes memory reason) = address(engine).staticcall(data);
+        if (ok) return "";
+        assertGt(reason.length, 0, "a check reverted without data");
+        return reason;
+    }
+}
