@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
-import { type Address, type Hash, parseUnits } from "viem";
+import { type Address, type Hash, encodeFunctionData, parseUnits } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
 import { blackScholesSampledInputs, blackScholesSpreadInputs } from "./lib/blackScholesSpread.js";
@@ -97,8 +97,10 @@ const seriesIds: bigint[] = [firstSeries];
 for (let i = 1; i < 128; i++) seriesIds.push(await createSeries(i));
 const marginView: Record<string, number> = {};
 const takerGasAt: Record<string, number> = {};
+const standardMakers: bigint[] = [];
 for (const size of [1, 4, 16, 64, 128]) {
   const maker = accountId(trader, 1000n + BigInt(size));
+  standardMakers.push(maker);
   await fund(maker, makerWallet, parseUnits("10000000", 6));
   // A fresh taker per size, so the taker side of the last fill holds `size` positions too.
   const taker = accountId(takerWallet.account.address, 1000n + BigInt(size));
@@ -113,6 +115,15 @@ for (const size of [1, 4, 16, 64, 128]) {
   );
 }
 Object.assign(operations, takerGasAt);
+// The keeper's batch view over the five books above (one price cache for all of them), as an
+// `eth_call` costs it (estimateGas: the 21,000 of a transaction included), beside the sum of the
+// single views (the probe's figures, without it).
+marginView["engine.accountsMargin, the 5 books above (213 positions), estimateGas"] = Number(
+  await publicClient.estimateGas({
+    to: engine.address,
+    data: encodeFunctionData({ abi: engine.abi, functionName: "accountsMargin", args: [standardMakers] }),
+  }),
+);
 
 // ---------------------------------------------------------------- portfolio margin vs portfolio size
 // The maker side is a PORTFOLIO account short one contract of each of `size` series (half on

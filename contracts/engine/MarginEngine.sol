@@ -294,10 +294,17 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     }
 
     /// @inheritdoc IMarginEngine
+    /// @dev One price cache for every standard account (as `checkInitialMargins`): the feeds are
+    /// read once a call, not once an account.
     function accountsMargin(AccountId[] calldata accounts) external view returns (MarginState[] memory states) {
         states = new MarginState[](accounts.length);
+        PriceCache memory cache = _newCache();
         for (uint256 i; i < accounts.length; ++i) {
-            states[i] = _margin(accounts[i]);
+            AccountId account = accounts[i];
+            states[i] =
+                _modes[account] == MarginMode.PORTFOLIO
+                    ? portfolioManager.accountMarginFor(account, false)
+                    : _standardMargin(account, market, cache);
         }
     }
 

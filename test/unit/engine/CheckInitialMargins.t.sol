@@ -9,7 +9,8 @@ import {PortfolioFixture} from "../../helpers/PortfolioFixture.sol";
 /// @notice `engine.checkInitialMargins(first, second)` (issue 19: both sides of a fill checked at
 /// one set of prices, read once) is `checkInitialMargin(first)` then `checkInitialMargin(second)`:
 /// the same passes and the same reverts, byte for byte, in that order, whatever the modes, the
-/// prices and the feeds' state.
+/// prices and the feeds' state. And the batch view `accountsMargin`, which shares its price cache
+/// the same way, is each account's `accountMargin`.
 contract CheckInitialMarginsTest is PortfolioFixture {
     address internal carol;
     uint256 internal carolKey;
@@ -61,6 +62,33 @@ contract CheckInitialMarginsTest is PortfolioFixture {
         if (expected.length == 0) expected = _revertOf(abi.encodeCall(IMarginEngine.checkInitialMargin, (second)));
         bytes memory actual = _revertOf(abi.encodeCall(IMarginEngine.checkInitialMargins, (first, second)));
         assertEq(actual, expected, "the pair's verdict is the two single checks' in order");
+    }
+
+    /// @notice Random lists of the four accounts (repeats allowed) at random spots: the batch view
+    /// is every single view, field by field; with a stale feed both revert alike.
+    function testFuzz_batchViewIsTheSingleViews(uint256 seed) public {
+        AccountId[4] memory pool = [thin, hedged, portfolio, makerAccount];
+        AccountId[] memory accounts = new AccountId[](1 + (seed % 6));
+        for (uint256 i; i < accounts.length; ++i) accounts[i] = pool[(seed >> (8 + 2 * i)) % 4];
+        _setPrice(ethUsd, int256(2_400e8 + ((seed >> 32) % 1_400e8)));
+        _setPrice(btcUsd, int256(45_000e8 + ((seed >> 80) % 20_000e8)));
+        if ((seed >> 128) % 4 == 0) {
+            vm.warp(block.timestamp + 2 hours);
+            _setPrice(btcUsd, btcUsd.latestAnswer());
+            _setPrice(btcVol, btcVol.latestAnswer());
+        }
+
+        bytes memory batch = _revertOf(abi.encodeCall(IMarginEngine.accountsMargin, (accounts)));
+        bytes memory firstFailure;
+        for (uint256 i; i < accounts.length && firstFailure.length == 0; ++i) {
+            firstFailure = _revertOf(abi.encodeCall(IMarginEngine.accountMargin, (accounts[i])));
+        }
+        assertEq(batch, firstFailure, "the batch reverts as its first failing account");
+        if (batch.length != 0) return;
+        IMarginEngine.MarginState[] memory states = engine.accountsMargin(accounts);
+        for (uint256 i; i < accounts.length; ++i) {
+            assertEq(abi.encode(states[i]), abi.encode(engine.accountMargin(accounts[i])), "a batch state");
+        }
     }
 
     /// @dev The revert data of a call to the engine, empty when it passes; a pass is marked apart
