@@ -8,6 +8,7 @@ import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.s
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
+import {AccountLib} from "../../../contracts/libraries/AccountLib.sol";
 import {AuctionMath} from "../../../contracts/libraries/AuctionMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
@@ -99,69 +100,53 @@ contract LiquidatorFindingsTest is PledgeFixture {
     /// the vault has marked (`markAuctioned`, reported by the premium's `moveCash`). The marked
     /// side is the taker here and the premium flows taker → maker (the marks come back swapped).
     function test_finding3_fillAsksTheHookOnlyForTheMarkedSide() public {
-        _underwater(carolKey, carolAccount);
-        liquidator.startAuction(carolAccount);
-        IOptionMarket.Order memory buyBack = IOptionMarket.Order(
-            bobAccount,
-            call30,
-            -5e18,
-            engine.mark(call30),
-            AccountId.wrap(0),
-            78,
-            block.timestamp
-        );
-        bytes memory sig = _signOrder(bobKey, buyBack);
-        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 1);
-        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (bobAccount)), 0);
-        vm.prank(carol);
-        market.fill(buyBack, sig, carolAccount, 5e18);
+        _fillUnderAuction(bobKey, bobAccount, carolAccount, -5e18, engine.mark(call30), 0);
         assertFalse(liquidator.auctionOf(carolAccount).active, "the fill ended the auction");
     }
 
     /// @dev The same recovery with the marked account as the maker, buying back (the premium
     /// flows maker → taker): the hook ends the auction; the unmarked taker is not asked.
     function test_finding3_makerFillThatRestoresTheAccountEndsTheAuction() public {
-        _underwater(carolKey, carolAccount);
-        liquidator.startAuction(carolAccount);
-        IOptionMarket.Order memory buyBack = IOptionMarket.Order(
-            carolAccount,
-            call30,
-            5e18,
-            engine.mark(call30),
-            AccountId.wrap(0),
-            79,
-            block.timestamp
-        );
-        bytes memory sig = _signOrder(carolKey, buyBack);
-        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 1);
-        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (bobAccount)), 0);
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.AuctionEnded(carolAccount, false);
-        vm.prank(bob);
-        market.fill(buyBack, sig, bobAccount, 5e18);
+        _fillUnderAuction(carolKey, carolAccount, bobAccount, 5e18, engine.mark(call30), 0);
         assertFalse(liquidator.auctionOf(carolAccount).active, "the maker's fill ended the auction");
     }
 
     /// @dev A fill at a price of 0 moves no cash, so no mark is reported: both sides are asked,
     /// and a marked account's auction still ends (a zero-premium trade can restore an account too).
     function test_finding3_zeroPremiumFillAsksTheHookForBothSides() public {
+        _fillUnderAuction(bobKey, bobAccount, carolAccount, -5e18, 0, 1);
+        assertFalse(liquidator.auctionOf(carolAccount).active, "the zero-premium fill ended the auction");
+    }
+
+    /// @dev Puts Carol's account under auction, then fills an order of `makerAccount` (`size`
+    /// contracts of `call30` at `priceWad`) with `takerAccount`, one of them Carol's, expecting the
+    /// hook once for Carol and `bobCalls` times for Bob's account.
+    function _fillUnderAuction(
+        uint256 makerKey,
+        AccountId makerAccount,
+        AccountId takerAccount,
+        int256 size,
+        uint256 priceWad,
+        uint64 bobCalls
+    ) internal {
         _underwater(carolKey, carolAccount);
         liquidator.startAuction(carolAccount);
-        IOptionMarket.Order memory giveaway = IOptionMarket.Order(
-            bobAccount,
+        IOptionMarket.Order memory order = IOptionMarket.Order(
+            makerAccount,
             call30,
-            -5e18,
-            0,
+            size,
+            priceWad,
             AccountId.wrap(0),
-            80,
+            78,
             block.timestamp
         );
-        bytes memory sig = _signOrder(bobKey, giveaway);
+        bytes memory sig = _signOrder(makerKey, order);
         vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 1);
-        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (bobAccount)), 1);
-        vm.prank(carol);
-        market.fill(giveaway, sig, carolAccount, 5e18);
-        assertFalse(liquidator.auctionOf(carolAccount).active, "the zero-premium fill ended the auction");
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (bobAccount)), bobCalls);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        vm.prank(AccountLib.ownerOf(takerAccount));
+        market.fill(order, sig, takerAccount, 5e18);
     }
 
     /// @dev Finding 3: a recovery by a price move alone that nobody reported. The auction lapses
