@@ -247,7 +247,8 @@ interface IOptionMarket {
     /// never owe cash either.
     function setFeeAccount(AccountId feeAccount) external;
 
-    /// @notice Sets, once, the hook told about both sides of every fill and position transfer
+    /// @notice Sets, once, the hook told about both sides of every position transfer and the
+    /// sides of a fill the vault reports marked as auctioned (`ICollateralVault.markAuctioned`),
     /// after the margin gate (`IAccountHook.onAccountChanged`), so a trade that restores an
     /// account ends its auction. Admin only; reverts with `MarketZeroAddress` for the zero
     /// address and `MarketAccountHookAlreadySet` once set.
