@@ -147,7 +147,7 @@ describe("latent insolvency: chain view, SDK read and the keeper's computation a
     assert.ok(full.count > 0n, "some accounts are below zero by now");
     // A budget one account fits in and the whole list does not: the view reverts
     // (BackstopOutOfGas) for the list, and the read splits down to calls that fit.
-    const gasPerCall = 400_000n;
+    const gasPerCall = 300_000n;
     await assert.rejects(
       publicClient.call({
         to: addressBook.contracts.Backstop,
