@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
 import {IChainlinkOracle} from "../interfaces/IChainlinkOracle.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
@@ -36,14 +37,25 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
 
     /// @dev A feed as stored: the config plus its `decimals()`, cached at set time so that every
     /// read saves a call. Chainlink keeps a proxy's decimals fixed; re-set the feed if one changes.
-    /// Two slots, both read by every price read: the bounds are 128 bits each (`_checkedFeed`).
+    /// Two slots. The first holds all a price read needs in the usual case: the aggregator, the
+    /// age limit, the decimals and an inner box of the bounds (`innerMin` ≥ the minimum, `innerMax`
+    /// ≤ the maximum, each a 32-bit float, `_packUp`/`_packDown`). The exact 128-bit bounds sit in
+    /// the second slot, read only for a price outside the box (`_latest`): within 2^-24 of a
+    /// bound, or out of bounds. The box is inside the bounds, so a price it accepts the bounds
+    /// accept too, and every answer is judged by the exact bounds as before.
     struct Feed {
         address aggregator;
-        uint32 maxAge;
+        uint24 maxAge;
         uint8 decimals;
+        uint32 innerMin;
+        uint32 innerMax;
         uint128 minAnswerWad;
         uint128 maxAnswerWad;
     }
+
+    /// @dev An inner-box bound's layout: a 25-bit mantissa under a 7-bit binary exponent.
+    uint256 private constant _MANTISSA_BITS = 25;
+    uint256 private constant _MANTISSA_MASK = (1 << _MANTISSA_BITS) - 1;
 
     /// @inheritdoc IChainlinkOracle
     address public immutable sequencerFeed;
@@ -211,27 +223,65 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         uint256 decimals = abi.decode(data, (uint256));
         if (decimals > MAX_FEED_DECIMALS) revert OracleInvalidFeedConfig(asset);
 
+        // maxAge ≤ MAX_MAX_AGE (2 days) fits 24 bits; the bounds fit 128 (checked above).
         return
             Feed({
                 aggregator: config.aggregator,
-                maxAge: config.maxAge,
+                maxAge: uint24(config.maxAge),
                 decimals: uint8(decimals),
+                innerMin: _packUp(config.minAnswerWad),
+                innerMax: _packDown(config.maxAnswerWad),
                 minAnswerWad: uint128(config.minAnswerWad),
                 maxAnswerWad: uint128(config.maxAnswerWad)
             });
     }
 
-    /// @dev The latest answer of `feed`, fully validated, in WAD.
-    function _latest(address asset, Feed memory feed) private view returns (uint256) {
-        if (feed.aggregator == address(0)) revert OracleFeedNotSet(asset);
+    /// @dev The latest answer of `feed`, fully validated, in WAD. Reads the feed's first slot only,
+    /// unless the price is outside the inner box of its bounds (`Feed`): then the exact bounds
+    /// decide, as `_validPrice`. One cold slot less a feed a check (2,100 gas).
+    function _latest(address asset, Feed storage feed) private view returns (uint256 priceWad) {
+        address aggregator = feed.aggregator;
+        uint256 maxAge = feed.maxAge;
+        uint256 decimals = feed.decimals;
+        uint256 innerMin = _unpack(feed.innerMin);
+        uint256 innerMax = _unpack(feed.innerMax);
+        if (aggregator == address(0)) revert OracleFeedNotSet(asset);
         _checkSequencer();
-        (bool ok, , int256 answer, , uint256 updatedAt) = _readLatest(feed.aggregator);
-        if (!ok) revert OracleFeedReverted(feed.aggregator);
+        (bool ok, , int256 answer, , uint256 updatedAt) = _readLatest(aggregator);
+        if (!ok) revert OracleFeedReverted(aggregator);
         // An `updatedAt` in the future is as untrustworthy as an old one: both count as stale.
-        if (updatedAt == 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > feed.maxAge) {
-            revert OracleStalePrice(feed.aggregator, updatedAt, feed.maxAge);
+        if (updatedAt == 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > maxAge) {
+            revert OracleStalePrice(aggregator, updatedAt, maxAge);
         }
-        return _validPrice(feed, answer);
+        priceWad = _scaled(decimals, answer);
+        // innerMax is 0 exactly when the maximum is 0 (none).
+        if (priceWad < innerMin || (innerMax != 0 && priceWad > innerMax) || priceWad == 0) {
+            priceWad = _validPrice(feed, answer);
+        }
+    }
+
+    /// @dev The least 32-bit inner-box float (`Feed`) at or above `x` (< 2^128): `x` itself below
+    /// 2^25, else its top 25 bits rounded up. At most 2^-24 of `x` above it.
+    function _packUp(uint256 x) private pure returns (uint32) {
+        if (x <= _MANTISSA_MASK) return uint32(x);
+        uint256 e = FixedPointMathLib.log2(x) + 1 - _MANTISSA_BITS;
+        uint256 m = (x + (1 << e) - 1) >> e;
+        // Rounding up carried into a 26th bit: the same value with one more exponent step.
+        if (m > _MANTISSA_MASK) (m, e) = (m >> 1, e + 1);
+        return uint32((e << _MANTISSA_BITS) | m);
+    }
+
+    /// @dev The greatest 32-bit inner-box float (`Feed`) at or below `x` (< 2^128): `x` itself below
+    /// 2^25, else its top 25 bits. Zero only for zero (no maximum).
+    function _packDown(uint256 x) private pure returns (uint32) {
+        if (x <= _MANTISSA_MASK) return uint32(x);
+        uint256 e = FixedPointMathLib.log2(x) + 1 - _MANTISSA_BITS;
+        return uint32((e << _MANTISSA_BITS) | (x >> e));
+    }
+
+    /// @dev The value of an inner-box float: its mantissa shifted by its exponent (below 2^233).
+    function _unpack(uint32 packed) private pure returns (uint256) {
+        return (uint256(packed) & _MANTISSA_MASK) << (uint256(packed) >> _MANTISSA_BITS);
     }
 
     /// @dev `liveSince` for one feed: walks back from the latest round while consecutive rounds
@@ -279,10 +329,15 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
     /// @dev `answer` in WAD, or 0 when it cannot be a price: not positive, past uint256 once
     /// scaled (rejected instead of panicking), or vanishing below 1 wei of WAD (rounds down).
     function _toWad(Feed memory feed, int256 answer) private pure returns (uint256) {
+        return _scaled(feed.decimals, answer);
+    }
+
+    /// @dev `_toWad` for a feed of `decimals`.
+    function _scaled(uint256 decimals, int256 answer) private pure returns (uint256) {
         if (answer <= 0) return 0;
         uint256 raw = uint256(answer);
-        if (feed.decimals > 18) return raw / uint256(10) ** (feed.decimals - 18);
-        uint256 scale = uint256(10) ** (18 - feed.decimals);
+        if (decimals > 18) return raw / uint256(10) ** (decimals - 18);
+        uint256 scale = uint256(10) ** (18 - decimals);
         return raw > type(uint256).max / scale ? 0 : raw * scale;
     }
 
