@@ -262,6 +262,51 @@ describe("simulateFill predicts the chain's answer to a fill", async () => {
     await setSpot(spotAnswer);
   });
 
+  it("a taker refused by the gate is reported before a maker that fails IM, as the chain reverts", async () => {
+    const [wallet, other, third] = [wallets[0]!, wallets[1]!, wallets[2]!];
+    const short = { wallet, id: accountId(wallet.account.address, 10n) };
+    const rich = { wallet: other, id: accountId(other.account.address, 10n) };
+    const bare = { wallet: third, id: accountId(third.account.address, 10n) };
+    await deposit(wallet, {
+      publicClient,
+      addressBook,
+      account: short.id,
+      asset: addressBook.cash.address,
+      amount: usdc("1500"),
+    });
+    await fundWith50k([rich]);
+    await deposit(third, {
+      publicClient,
+      addressBook,
+      account: bare.id,
+      asset: addressBook.cash.address,
+      amount: usdc("10"),
+    });
+    await setSpot(spotAnswer);
+    const call = series[0]!;
+    assert.ok((await compareFill(short, rich, call, -4n * WAD, 20n * WAD)).accepted, "the short side sells 4 calls");
+    // Spot climbs until the short side is more than 1,000 USD below maintenance, so buying a
+    // tenth of a call back (at most a few hundred USD of margin) leaves it liquidatable.
+    const maintenanceExcess = async () => {
+      const state = await contracts.engine.read.accountMargin([short.id]);
+      return state.equityMM - BigInt(state.requirementMM);
+    };
+    let pct = 100n;
+    while ((await maintenanceExcess()) >= -1_000n * WAD) {
+      pct += 5n;
+      assert.ok(pct <= 300n, "the short side falls below maintenance");
+      await setSpot((spotAnswer * pct) / 100n);
+    }
+    // The bare account sells a tenth of a call for almost nothing (new risk it cannot margin) to
+    // the short side, which buys it back and stays liquidatable. The chain runs both gates before
+    // either IM check, so the taker's refusal comes before the maker's failed IM check.
+    const result = await compareFill(bare, short, call, -WAD / 10n, WAD);
+    assert.equal(result.maker?.error?.name, "EngineBelowInitialMargin");
+    assert.equal(result.taker?.error?.name, "MarketStillLiquidatable");
+    assert.deepEqual(result.error, result.taker?.error);
+    await setSpot(spotAnswer);
+  });
+
   it("during an outage, a long sold back to the short that owes nothing afterwards passes unpriced", async () => {
     const [wallet, other] = [wallets[2]!, wallets[3]!];
     const longSide = { wallet, id: accountId(wallet.account.address, 6n) };
