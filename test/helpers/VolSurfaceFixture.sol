@@ -5,6 +5,7 @@ import {Test} from "forge-std/Test.sol";
 
 import {VolSurfaceOracle} from "../../contracts/oracle/VolSurfaceOracle.sol";
 import {IVolSurfaceOracle} from "../../contracts/interfaces/IVolSurfaceOracle.sol";
+import {VolSurfaceOracleSetUp} from "./VolSurfaceOracleSetUp.sol";
 
 /// @notice What the vol-surface oracle's tests share: an oracle with three whitelisted signers
 /// (keys sorted by address, so signatures go in increasing signer order), quorum 2, a change ratio
@@ -19,20 +20,9 @@ abstract contract VolSurfaceFixture is Test {
 
     /// @dev Deploys the oracle at the current block time with this contract as its admin.
     function _setUpSurfaceOracle() internal {
-        uint256[3] memory k = [uint256(0xA11CE), 0xB0B, 0xC4A1];
-        for (uint256 i; i < 3; ++i) {
-            for (uint256 j = i + 1; j < 3; ++j) {
-                if (vm.addr(k[j]) < vm.addr(k[i])) (k[i], k[j]) = (k[j], k[i]);
-            }
-        }
-        address[] memory list = new address[](3);
-        for (uint256 i; i < 3; ++i) {
-            keys[i] = k[i];
-            signers[i] = vm.addr(k[i]);
-            list[i] = signers[i];
-        }
-        oracle = new VolSurfaceOracle(address(this), list, 2, 4e18);
-        oracle.setUnderlying(WETH, true);
+        keys = VolSurfaceOracleSetUp.sortedSignerKeys();
+        for (uint256 i; i < 3; ++i) signers[i] = vm.addr(keys[i]);
+        oracle = VolSurfaceOracleSetUp.deploy(keys, WETH);
     }
 
     function _sig(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
@@ -41,11 +31,8 @@ abstract contract VolSurfaceFixture is Test {
     }
 
     /// @dev The quorum's signatures of `p`: the first two signers, in order.
-    function _sigs(IVolSurfaceOracle.SurfacePost memory p) internal view returns (bytes[] memory sigs) {
-        bytes32 digest = oracle.postDigest(p);
-        sigs = new bytes[](2);
-        sigs[0] = _sig(keys[0], digest);
-        sigs[1] = _sig(keys[1], digest);
+    function _sigs(IVolSurfaceOracle.SurfacePost memory p) internal view returns (bytes[] memory) {
+        return VolSurfaceOracleSetUp.quorumSignatures(oracle, keys, p);
     }
 
     function _postSigned(IVolSurfaceOracle.SurfacePost memory p) internal {

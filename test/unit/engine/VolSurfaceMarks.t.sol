@@ -12,6 +12,7 @@ import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {VolSurfaceOracleSetUp} from "../../helpers/VolSurfaceOracleSetUp.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
@@ -39,19 +40,8 @@ contract VolSurfaceMarksTest is PledgeFixture {
 
     function setUp() public override {
         super.setUp();
-        uint256[3] memory k = [uint256(0xA11CE), 0xB0B, 0xC4A1];
-        for (uint256 i; i < 3; ++i) {
-            for (uint256 j = i + 1; j < 3; ++j) {
-                if (vm.addr(k[j]) < vm.addr(k[i])) (k[i], k[j]) = (k[j], k[i]);
-            }
-        }
-        address[] memory list = new address[](3);
-        for (uint256 i; i < 3; ++i) {
-            keys[i] = k[i];
-            list[i] = vm.addr(k[i]);
-        }
-        surfaces = new VolSurfaceOracle(address(this), list, 2, 4e18);
-        surfaces.setUnderlying(address(weth), true);
+        keys = VolSurfaceOracleSetUp.sortedSignerKeys();
+        surfaces = VolSurfaceOracleSetUp.deploy(keys, address(weth));
 
         (carol, carolKey) = makeAddrAndKey("carol");
         carolAccount = _account(carol, 1);
@@ -100,13 +90,7 @@ contract VolSurfaceMarksTest is PledgeFixture {
         p.timestamp = block.timestamp;
         p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
         p.surfaces[0] = _smile(SeriesLib.expiryOf(call30), level, confidence);
-        bytes32 digest = surfaces.postDigest(p);
-        bytes[] memory sigs = new bytes[](2);
-        for (uint256 i; i < 2; ++i) {
-            (uint8 v, bytes32 r, bytes32 s) = vm.sign(keys[i], digest);
-            sigs[i] = abi.encodePacked(r, s, v);
-        }
-        surfaces.post(p, sigs);
+        surfaces.post(p, VolSurfaceOracleSetUp.quorumSignatures(surfaces, keys, p));
     }
 
     /// @dev Moves time on by `dt` with fresh price feeds.

@@ -8,6 +8,7 @@ import {CashUnits} from "../../../contracts/libraries/CashUnits.sol";
 import {MarginMath} from "../../../contracts/libraries/MarginMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
+import {VolSurfaceOracleSetUp} from "../../helpers/VolSurfaceOracleSetUp.sol";
 import {VolSurfaceMarksTest} from "./VolSurfaceMarks.t.sol";
 
 /// @notice The check's surface cache (`MarginValuation._surfaceOf`, docs/security.md): one
@@ -38,13 +39,7 @@ contract VolSurfaceMarksCacheTest is VolSurfaceMarksTest {
         p.surfaces = new IVolSurfaceOracle.SurfaceInput[](2);
         p.surfaces[0] = _smile(near, nearLevel, 1e18);
         p.surfaces[1] = _smile(far, farLevel, 1e18);
-        bytes32 digest = surfaces.postDigest(p);
-        bytes[] memory sigs = new bytes[](2);
-        for (uint256 i; i < 2; ++i) {
-            (uint8 v, bytes32 r, bytes32 s) = vm.sign(keys[i], digest);
-            sigs[i] = abi.encodePacked(r, s, v);
-        }
-        surfaces.post(p, sigs);
+        surfaces.post(p, VolSurfaceOracleSetUp.quorumSignatures(surfaces, keys, p));
     }
 
     /// @dev Black–Scholes at the oracle's own `markVol` for `id` (FRESH: either side).
