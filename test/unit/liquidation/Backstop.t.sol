@@ -10,35 +10,20 @@ import {Backstop} from "../../../contracts/liquidation/Backstop.sol";
 import {AccountLib} from "../../../contracts/libraries/AccountLib.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {LiquidationFixture} from "../../helpers/LiquidationFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
-import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice The backstop's steps (issue 16): a bare cash debt covered at par, refusals of every
 /// account its condition does not hold for, and the latent-insolvency view.
-contract BackstopTest is PledgeFixture {
-    address internal carol;
-    uint256 internal carolKey;
+contract BackstopTest is LiquidationFixture {
     address internal erin;
     uint256 internal erinKey;
-    address internal dave = makeAddr("dave");
-    AccountId internal carolAccount;
     AccountId internal erinAccount;
-    AccountId internal bobAccount;
-    AccountId internal daveAccount;
-    SeriesId internal call30;
 
     function setUp() public override {
         super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
         (erin, erinKey) = makeAddrAndKey("erin");
-        carolAccount = _account(carol, 1);
         erinAccount = _account(erin, 1);
-        bobAccount = _account(bob, 1);
-        daveAccount = _account(dave, 1);
-        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
-        _fundAndDeposit(bob, bobAccount, usdc, 10_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 10_000_000e6);
     }
 
     function test_constructor_refusesZeroAddressesAndWiresTheLiquidatorsFund() public {

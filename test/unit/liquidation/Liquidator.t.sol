@@ -12,32 +12,11 @@ import {Liquidator} from "../../../contracts/liquidation/Liquidator.sol";
 import {IRateModel} from "../../../contracts/interfaces/IRateModel.sol";
 import {KinkRateModel} from "../../../contracts/rates/KinkRateModel.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {LiquidationFixture} from "../../helpers/LiquidationFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
-contract LiquidatorTest is PledgeFixture {
-    address internal carol;
-    uint256 internal carolKey;
-    address internal dave = makeAddr("dave");
-    uint256 internal bobKey;
-    AccountId internal carolAccount;
-    AccountId internal bobAccount;
-    AccountId internal daveAccount;
-    SeriesId internal call30;
-
-    function setUp() public override {
-        super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
-        (bob, bobKey) = makeAddrAndKey("bob");
-        carolAccount = _account(carol, 1);
-        bobAccount = _account(bob, 1);
-        daveAccount = _account(dave, 1);
-        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
-        _fundAndDeposit(bob, bobAccount, usdc, 10_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 10_000_000e6);
-    }
-
+contract LiquidatorTest is LiquidationFixture {
     // ------------------------------------------------------------ start
 
     function test_startAuction_refusesHealthyAndMarginCallAccounts() public {

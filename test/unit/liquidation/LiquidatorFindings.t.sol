@@ -11,38 +11,21 @@ import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {AccountLib} from "../../../contracts/libraries/AccountLib.sol";
 import {AuctionMath} from "../../../contracts/libraries/AuctionMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {LiquidationFixture} from "../../helpers/LiquidationFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
-import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice Regression tests for the external review's findings 3, 7, 9 and 11 against the
 /// liquidator, issue 16's insolvent discount and review rv16's F1 (`docs/security.md`): each reproduces the attack
 /// and fails on the old code.
-contract LiquidatorFindingsTest is PledgeFixture {
-    address internal carol;
-    uint256 internal carolKey;
+contract LiquidatorFindingsTest is LiquidationFixture {
     address internal erin;
     uint256 internal erinKey;
-    address internal dave = makeAddr("dave");
-    uint256 internal bobKey;
-    AccountId internal carolAccount;
     AccountId internal erinAccount;
-    AccountId internal bobAccount;
-    AccountId internal daveAccount;
-    SeriesId internal call30;
 
     function setUp() public override {
         super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
         (erin, erinKey) = makeAddrAndKey("erin");
-        (bob, bobKey) = makeAddrAndKey("bob");
-        carolAccount = _account(carol, 1);
         erinAccount = _account(erin, 1);
-        bobAccount = _account(bob, 1);
-        daveAccount = _account(dave, 1);
-        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
-        _fundAndDeposit(bob, bobAccount, usdc, 10_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 10_000_000e6);
         _fundAndDeposit(alice, insurance.account(), usdc, 1_000_000e6);
     }
 

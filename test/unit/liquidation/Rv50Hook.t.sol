@@ -5,7 +5,7 @@ import {IAccountHook} from "../../../contracts/interfaces/IAccountHook.sol";
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {LiquidationFixture} from "../../helpers/LiquidationFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
@@ -14,26 +14,9 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 /// that restores it would leave the auction running (finding 3 again). The finding-3 tests open
 /// their auctions with `startAuction`; these open them with a keeper's first bid (`bid`, `bidMany`:
 /// `_open` → `_start`) and check that a later fill with a premium still ends them.
-contract Rv50HookTest is PledgeFixture {
-    address internal carol;
-    uint256 internal carolKey;
-    uint256 internal bobKey;
-    address internal dave = makeAddr("dave");
-    AccountId internal carolAccount;
-    AccountId internal bobAccount;
-    AccountId internal daveAccount;
-    SeriesId internal call30;
-
+contract Rv50HookTest is LiquidationFixture {
     function setUp() public override {
         super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
-        (bob, bobKey) = makeAddrAndKey("bob");
-        carolAccount = _account(carol, 1);
-        bobAccount = _account(bob, 1);
-        daveAccount = _account(dave, 1);
-        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
-        _fundAndDeposit(bob, bobAccount, usdc, 10_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 10_000_000e6);
         _fundAndDeposit(alice, insurance.account(), usdc, 1_000_000e6);
         // Carol sells 10 calls to bob and the price moves until she is below maintenance.
         _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
