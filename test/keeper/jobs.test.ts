@@ -416,7 +416,8 @@ describe("keeper liquidation job (no chain)", () => {
 describe("keeper settlement job (no chain)", () => {
   const expiry = 1_000_000n;
   const series = seriesId({ underlyingIndex: 1, expiry, isCall: true, strikeWad: 3_000n * WAD });
-  const round = { roundId: 42n, hints: [7n], answer: 3_100n * 10n ** 8n, updatedAt: expiry + 30n, decimals: 8 };
+  const feed: Address = "0x00000000000000000000000000000000000000fe";
+  const round = { roundId: 42n, hints: [7n], answer: 3_100n * 10n ** 8n, updatedAt: expiry + 30n, decimals: 8, feed };
 
   function setUp(
     options: {
@@ -448,8 +449,9 @@ describe("keeper settlement job (no chain)", () => {
         answer: options.answer ?? round.answer,
         decimals: options.decimals ?? round.decimals,
       }),
-      fallbackRound: async (asset, first) => {
-        assert.deepEqual([asset, first.roundId], [weth, round.roundId]);
+      fallbackRound: async (first) => {
+        // The feed the settlement round was read from: not read again.
+        assert.deepEqual([first.feed, first.roundId], [feed, round.roundId]);
         if (!options.fallback) throw new Error("unexpected read: fallbackRound");
         return options.fallback();
       },

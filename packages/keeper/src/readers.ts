@@ -78,6 +78,9 @@ export interface AuctionRead {
  * together, so a client with `batch: { multicall: true }` sends each group as one call; each
  * group is retried as a whole on transport errors.
  */
+/** A first round after expiry (the SDK's `findSettlementRound`) and the spot feed it is on. */
+export type SettlementRound = FindSettlementRoundReturnType & { feed: Address };
+
 export interface Readers {
   /** Collateral list, underlyings and their parameters (rarely change). */
   marketParameters(block: bigint): Promise<GetMarketParametersReturnType>;
@@ -108,13 +111,17 @@ export interface Readers {
   openInterest(seriesId: bigint): Promise<bigint>;
   /** The cap on the open interest summed over the underlying's unretired series (0: no cap). */
   underlyingCap(underlyingIndex: number): Promise<bigint>;
-  /** The first feed round at or after expiry, or undefined while the feed has none yet. */
-  settlementRound(asset: Address, expiry: bigint): Promise<FindSettlementRoundReturnType | undefined>;
+  /**
+   * The first feed round at or after expiry, with the feed it was read from, or undefined while the
+   * feed has none yet.
+   */
+  settlementRound(asset: Address, expiry: bigint): Promise<SettlementRound | undefined>;
   /**
    * Where the oracle's fallback goes after `round`, a first round after expiry that answers no price
-   * (the SDK's `findFallbackRound`): a priced round, a round still to be published, or none.
+   * (the SDK's `findFallbackRound`, on the feed `settlementRound` read): a priced round, a round still
+   * to be published, or none.
    */
-  fallbackRound(asset: Address, round: FindSettlementRoundReturnType): Promise<FindFallbackRoundReturnType>;
+  fallbackRound(round: SettlementRound): Promise<FindFallbackRoundReturnType>;
   /** The oracle's settlement delay and fallback wait, seconds. */
   settlementWindow(): Promise<{ maxDelay: bigint; fallbackWait: bigint }>;
 }
@@ -394,20 +401,16 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
         readContract(client, { address: oracle, abi: chainlinkOracleAbi, functionName: "spotFeed", args: [asset] }),
       );
       try {
-        return await findSettlementRound(client, { feed: aggregator, expiry });
+        return { ...(await findSettlementRound(client, { feed: aggregator, expiry })), feed: aggregator };
       } catch (error) {
         if (error instanceof PledgeSettlementRoundNotFoundError) return undefined;
         throw error;
       }
     },
-    fallbackRound: async (asset, round) => {
-      const { aggregator } = await withBackoff(() =>
-        readContract(client, { address: oracle, abi: chainlinkOracleAbi, functionName: "spotFeed", args: [asset] }),
-      );
-      return withBackoff(() =>
-        findFallbackRound(client, { feed: aggregator, roundId: round.roundId, decimals: round.decimals }),
-      );
-    },
+    fallbackRound: (round) =>
+      withBackoff(() =>
+        findFallbackRound(client, { feed: round.feed, roundId: round.roundId, decimals: round.decimals }),
+      ),
     settlementWindow: async () => {
       const [maxDelay, fallbackWait] = await withBackoff(() =>
         Promise.all([

@@ -144,7 +144,7 @@ export function createSettlementJob(context: SettlementJobContext, options: Sett
             // than send a post that reverts every tick (review rv44).
             const key = `${asset}:${expiry}:${round.roundId}:${round.updatedAt}`;
             if (unsettleable.has(key)) continue;
-            const next = await readers.fallbackRound(asset, round);
+            const next = await readers.fallbackRound(round);
             if (next.status === "missing") {
               log.debug(
                 { series: seriesId.toString(), round: next.roundId.toString() },
