@@ -5,36 +5,19 @@ import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {MockRateModel} from "../../../contracts/mocks/MockRateModel.sol";
 import {KinkRateModel} from "../../../contracts/rates/KinkRateModel.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
-import {AccountId} from "../../../contracts/types/AccountId.sol";
+import {LiquidationFixture} from "../../helpers/LiquidationFixture.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice Issue 15, item 4: the engine values negative cash with interest accrued to now (a view
 /// accrual, no transaction needed), so interest alone can take an account below maintenance, and
 /// the liquidator then sells it as any other; but never within a block of the action that left it
 /// healthy.
-contract CashInterestMarginTest is PledgeFixture {
-    address internal carol;
-    uint256 internal carolKey;
-    uint256 internal bobKey;
-    address internal dave = makeAddr("dave");
-    AccountId internal carolAccount;
-    AccountId internal bobAccount;
-    AccountId internal daveAccount;
-    SeriesId internal call30;
+contract CashInterestMarginTest is LiquidationFixture {
     SeriesId internal put30;
 
     function setUp() public override {
         super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
-        (bob, bobKey) = makeAddrAndKey("bob");
-        carolAccount = _account(carol, 1);
-        bobAccount = _account(bob, 1);
-        daveAccount = _account(dave, 1);
-        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
         put30 = _createSeries(ethIndex, 30, 2_000e18, false);
-        _fundAndDeposit(bob, bobAccount, usdc, 10_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 10_000_000e6);
     }
 
     /// @dev Carol posts `weth` WETH, sells one 3,200 call to Bob at its mark, then buys one 2,000
