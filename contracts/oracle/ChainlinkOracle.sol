@@ -279,7 +279,8 @@ contract ChainlinkOracle is IChainlinkOracle, AccessControl {
         return uint32((e << _MANTISSA_BITS) | (x >> e));
     }
 
-    /// @dev The value of an inner-box float: its mantissa shifted by its exponent (below 2^233).
+    /// @dev The value of an inner-box float: its mantissa shifted by its exponent (below 2^152; at
+    /// most 2^128 for what the setters store).
     function _unpack(uint32 packed) private pure returns (uint256) {
         return (uint256(packed) & _MANTISSA_MASK) << (uint256(packed) >> _MANTISSA_BITS);
     }
