@@ -565,7 +565,7 @@ describe("keeper settlement job (no chain)", () => {
   });
 
   it("treats a dust answer of a 24-decimal feed as no price, as the oracle does (review rv44)", async () => {
-    // 999,999 at 24 decimals is below 1 wei of WAD: the oracle's `_toWad` is 0.
+    // 999,999 at 24 decimals is below 1 wei of WAD: the oracle's `_scaled` is 0.
     const { job, index, posts } = setUp({
       answer: 999_999n,
       decimals: 24,

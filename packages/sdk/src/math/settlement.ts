@@ -26,7 +26,7 @@ export function settlementPayoff(seriesId: bigint, balance: bigint, priceWad: bi
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 /**
- * A Chainlink answer in WAD as `ChainlinkOracle._toWad` scales it, or 0 when it is no price: an
+ * A Chainlink answer in WAD as `ChainlinkOracle._scaled` scales it, or 0 when it is no price: an
  * answer of zero or less, one that vanishes below 1 wei once scaled (a feed with more than 18
  * decimals), or one past uint256 once scaled. The oracle refuses a first round after expiry that
  * is no price, and from `expiry + settlementFallbackWait` on settles at the next round after it that
