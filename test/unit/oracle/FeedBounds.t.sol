@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol";
-
 import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {OracleBoundsFixture} from "../../helpers/OracleBoundsFixture.sol";
 
 /// @notice The oracle's two-slot feed: bounds above 2^128 − 1 are refused when the feed is set,
 /// and bounds at the limit read back whole. A price read takes the first slot only when the price
 /// is inside the bounds' inner box, and the exact bounds otherwise: the fuzz below puts prices
 /// within a few parts in 2^20 of either bound, where the box and the bounds differ.
-contract FeedBoundsTest is PledgeFixture {
+contract FeedBoundsTest is OracleBoundsFixture {
     function test_boundsAbove128BitsAreRefused() public {
         IChainlinkOracle.FeedConfig memory config = IChainlinkOracle.FeedConfig(
             address(ethUsd),
@@ -52,14 +50,10 @@ contract FeedBoundsTest is PledgeFixture {
         oracle.spot(address(weth));
     }
 
-    /// @dev A feed answering in WAD (18 decimals), so the answer is the price the bounds judge.
-    function _wadFeed(uint256 minWad, uint256 maxWad, int256 answer) private returns (MockV3Aggregator feed) {
-        feed = new MockV3Aggregator(18, answer);
-        vm.prank(admin);
-        oracle.setSpotFeed(
-            address(weth),
-            IChainlinkOracle.FeedConfig(address(feed), uint32(SPOT_MAX_AGE), minWad, maxWad)
-        );
+    /// @dev `_setWad`, answering `answer`.
+    function _wadFeed(uint256 minWad, uint256 maxWad, int256 answer) private {
+        _setWad(minWad, maxWad);
+        boundsFeed.updateAnswer(answer);
     }
 
     function testFuzz_theInnerBoxJudgesAsTheExactBounds(
@@ -77,24 +71,8 @@ contract FeedBoundsTest is PledgeFixture {
         offset = bound(offset, 0, (edge >> 20) + 3);
         uint256 price = below ? (offset >= edge ? 1 : edge - offset) : edge + offset;
         if (price == 0) price = 1;
-        MockV3Aggregator feed = _wadFeed(minWad, maxWad, int256(price));
-        bool inBounds = price >= minWad && (maxWad == 0 || price <= maxWad);
-        try oracle.spot(address(weth)) returns (uint256 read) {
-            assertTrue(inBounds, "a price outside the bounds was accepted");
-            assertEq(read, price);
-        } catch (bytes memory reason) {
-            assertFalse(inBounds, "a price inside the bounds was refused");
-            assertEq(
-                reason,
-                abi.encodeWithSelector(
-                    IChainlinkOracle.OraclePriceOutOfBounds.selector,
-                    address(feed),
-                    price,
-                    uint256(minWad),
-                    uint256(maxWad)
-                )
-            );
-        }
+        _setWad(minWad, maxWad);
+        _assertJudgedExactly(price, minWad, maxWad);
     }
 
     function test_aPriceInsideTheBoxReadsOneFeedSlot() public {

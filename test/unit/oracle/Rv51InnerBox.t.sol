@@ -4,17 +4,15 @@ pragma solidity 0.8.30;
 import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol";
 
 import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {OracleBoundsFixture} from "../../helpers/OracleBoundsFixture.sol";
 
 /// @notice Review rv51 of bb37ff8 ("a price read takes one feed slot"): the inner box of a feed's
 /// bounds, read from storage (`vm.load`) and checked against the exact bounds at its own edges,
 /// the packing at its edges, the slot layout, the error order and the one-slot read.
-contract Rv51InnerBoxTest is PledgeFixture {
+contract Rv51InnerBoxTest is OracleBoundsFixture {
     /// @dev `_spotFeeds` follows AccessControl's `_roles` (slot 0); `_volFeeds` follows it.
     uint256 private constant _SPOT_FEEDS_SLOT = 1;
     uint256 private constant _VOL_FEEDS_SLOT = 2;
-
-    MockV3Aggregator private _feed;
 
     // ---------------------------------------------------------------- helpers
 
@@ -43,15 +41,6 @@ contract Rv51InnerBoxTest is PledgeFixture {
         return (_value(pMin), _value(pMax));
     }
 
-    function _setWad(uint256 minWad, uint256 maxWad) private {
-        if (address(_feed) == address(0)) _feed = new MockV3Aggregator(18, 1);
-        vm.prank(admin);
-        oracle.setSpotFeed(
-            address(weth),
-            IChainlinkOracle.FeedConfig(address(_feed), uint32(SPOT_MAX_AGE), minWad, maxWad)
-        );
-    }
-
     function _bitLength(uint256 x) private pure returns (uint256 n) {
         while (x != 0) (x, n) = (x >> 1, n + 1);
     }
@@ -60,29 +49,6 @@ contract Rv51InnerBoxTest is PledgeFixture {
     function _ulp(uint256 x) private pure returns (uint256) {
         uint256 n = _bitLength(x);
         return n <= 25 ? 1 : 1 << (n - 25);
-    }
-
-    /// @dev Answers `price` (a WAD feed) and checks `spot` against the exact bounds, byte for byte.
-    function _assertJudgedExactly(uint256 price, uint256 minWad, uint256 maxWad) private {
-        if (price == 0 || price > uint256(type(int256).max)) return;
-        _feed.updateAnswer(int256(price));
-        bool inBounds = price >= minWad && (maxWad == 0 || price <= maxWad);
-        try oracle.spot(address(weth)) returns (uint256 read) {
-            assertTrue(inBounds, "accepted outside the exact bounds");
-            assertEq(read, price);
-        } catch (bytes memory reason) {
-            assertFalse(inBounds, "refused inside the exact bounds");
-            assertEq(
-                reason,
-                abi.encodeWithSelector(
-                    IChainlinkOracle.OraclePriceOutOfBounds.selector,
-                    address(_feed),
-                    price,
-                    minWad,
-                    maxWad
-                )
-            );
-        }
     }
 
     /// @dev Every price at and around the box's edges and the bounds' edges is judged exactly.
@@ -187,11 +153,11 @@ contract Rv51InnerBoxTest is PledgeFixture {
     function test_oneWeiBelowAMinimumIsRefused() public {
         uint256 minWad = 3000e18 + 1;
         _setWad(minWad, 0);
-        _feed.updateAnswer(int256(minWad - 1));
+        boundsFeed.updateAnswer(int256(minWad - 1));
         vm.expectRevert(
             abi.encodeWithSelector(
                 IChainlinkOracle.OraclePriceOutOfBounds.selector,
-                address(_feed),
+                address(boundsFeed),
                 minWad - 1,
                 minWad,
                 uint256(0)
@@ -204,11 +170,11 @@ contract Rv51InnerBoxTest is PledgeFixture {
     function test_oneWeiAboveAMaximumIsRefused() public {
         uint256 maxWad = 3000e18 + 1;
         _setWad(0, maxWad);
-        _feed.updateAnswer(int256(maxWad + 1));
+        boundsFeed.updateAnswer(int256(maxWad + 1));
         vm.expectRevert(
             abi.encodeWithSelector(
                 IChainlinkOracle.OraclePriceOutOfBounds.selector,
-                address(_feed),
+                address(boundsFeed),
                 maxWad + 1,
                 uint256(0),
                 maxWad
@@ -293,7 +259,7 @@ contract Rv51InnerBoxTest is PledgeFixture {
     /// skipped the `innerMax != 0` guard would take the exact bounds for every such feed.
     function test_noMaximumInsideTheBoxReadsOneSlot() public {
         _setWad(100e18, 0);
-        _feed.updateAnswer(3000e18);
+        boundsFeed.updateAnswer(3000e18);
         vm.record();
         assertEq(oracle.spot(address(weth)), 3000e18);
         (bytes32[] memory reads, ) = vm.accesses(address(oracle));
@@ -310,7 +276,7 @@ contract Rv51InnerBoxTest is PledgeFixture {
     /// twice until session 34).
     function test_insideTheBoxReadsOnlyTheFirstSlot() public {
         _setWad(100e18, 10_000e18);
-        _feed.updateAnswer(3000e18);
+        boundsFeed.updateAnswer(3000e18);
         vm.record();
         oracle.spot(address(weth));
         (bytes32[] memory reads, ) = vm.accesses(address(oracle));
@@ -396,12 +362,12 @@ contract Rv51InnerBoxTest is PledgeFixture {
     function test_gasInsideAndAtTheEdge() public {
         uint256 minWad = (1 << 70) + 1;
         _setWad(minWad, 0);
-        _feed.updateAnswer(int256(minWad + (1 << 60)));
+        boundsFeed.updateAnswer(int256(minWad + (1 << 60)));
         uint256 g = gasleft();
         oracle.spot(address(weth));
         uint256 inside = g - gasleft();
         _setWad(minWad, 0); // cold again is not possible in one test: compare warm to warm
-        _feed.updateAnswer(int256(minWad));
+        boundsFeed.updateAnswer(int256(minWad));
         g = gasleft();
         oracle.spot(address(weth));
         uint256 edge = g - gasleft();
