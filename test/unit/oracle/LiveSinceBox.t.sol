@@ -1,44 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
-
-import {ChainlinkOracle} from "../../../contracts/oracle/ChainlinkOracle.sol";
 import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
-import {MockFaultyAggregator} from "../../../contracts/mocks/MockFaultyAggregator.sol";
+import {LiveSinceFixture} from "../../helpers/LiveSinceFixture.sol";
 
 /// @notice `liveSince` judges each round it walks by the feed's inner box, and by the exact bounds
 /// (the feed's second slot) only for a price outside the box: a round is live exactly when a
 /// price read of its answer would be accepted, and a walk of prices inside the box reads each
 /// feed's first slot alone.
-contract LiveSinceBoxTest is Test {
-    uint256 internal constant T0 = 1_700_000_000;
-    uint32 internal constant MAX_AGE = 1 hours;
-    address internal constant WETH = address(0xE7);
-    /// @dev `_spotFeeds` follows AccessControl's `_roles` (slot 0); `_volFeeds` follows it.
-    uint256 internal constant SPOT_FEEDS_SLOT = 1;
-    uint256 internal constant VOL_FEEDS_SLOT = 2;
-
-    ChainlinkOracle internal oracle;
-    MockFaultyAggregator internal spot;
-    MockFaultyAggregator internal vol;
-
-    function setUp() public {
-        vm.warp(T0);
-        // No sequencer: the walks alone are read.
-        oracle = new ChainlinkOracle(address(this), address(0), 0, 2 hours, 1 days);
-        // 18 decimals: an answer is the price the bounds judge.
-        spot = new MockFaultyAggregator(18);
-        vol = new MockFaultyAggregator(18);
-    }
-
-    /// @dev Three rounds 30 minutes apart ending now; the middle one answers `middle`.
-    function _rounds(MockFaultyAggregator feed, uint256 latest, uint256 middle, uint256 first) private {
-        feed.setPhaseRound(1, 1, int256(first), T0 - 60 minutes);
-        feed.setPhaseRound(1, 2, int256(middle), T0 - 30 minutes);
-        feed.setPhaseRound(1, 3, int256(latest), T0);
-    }
-
+contract LiveSinceBoxTest is LiveSinceFixture {
     function _inBounds(uint256 price, uint256 minWad, uint256 maxWad) private pure returns (bool) {
         return price >= minWad && (maxWad == 0 || price <= maxWad);
     }
@@ -69,10 +39,10 @@ contract LiveSinceBoxTest is Test {
         oracle.setSpotFeed(WETH, IChainlinkOracle.FeedConfig(address(spot), MAX_AGE, minWad, maxWad));
 
         // A round walked past: live, the walk reaches the phase's first round.
-        _rounds(spot, good, price, good);
+        _rounds(spot, int256(good), int256(price), int256(good));
         assertEq(oracle.liveSince(WETH, 0), live ? T0 - 60 minutes : T0, "a walked round");
         // The latest round: not live answers now.
-        _rounds(spot, price, good, good);
+        _rounds(spot, int256(price), int256(good), int256(good));
         assertEq(oracle.liveSince(WETH, 0), live ? T0 - 60 minutes : T0, "the latest round");
         // `spot` agrees.
         try oracle.spot(WETH) returns (uint256 read) {
@@ -90,13 +60,13 @@ contract LiveSinceBoxTest is Test {
         oracle.setSpotFeed(WETH, IChainlinkOracle.FeedConfig(address(spot), MAX_AGE, 0, 0));
         _rounds(spot, 3_000e18, 3_000e18, 3_000e18);
         oracle.setVolFeed(WETH, IChainlinkOracle.FeedConfig(address(vol), MAX_AGE, minWad, maxWad));
-        _rounds(vol, 1e18, minWad, 1e18);
+        _rounds(vol, 1e18, int256(minWad), 1e18);
         assertEq(oracle.liveSince(WETH, 0), T0 - 60 minutes, "the exact minimum is live");
-        _rounds(vol, 1e18, maxWad, 1e18);
+        _rounds(vol, 1e18, int256(maxWad), 1e18);
         assertEq(oracle.liveSince(WETH, 0), T0 - 60 minutes, "the exact maximum is live");
-        _rounds(vol, 1e18, minWad - 1, 1e18);
+        _rounds(vol, 1e18, int256(minWad - 1), 1e18);
         assertEq(oracle.liveSince(WETH, 0), T0, "one wei below the minimum");
-        _rounds(vol, 1e18, maxWad + 1, 1e18);
+        _rounds(vol, 1e18, int256(maxWad + 1), 1e18);
         assertEq(oracle.liveSince(WETH, 0), T0, "one wei above the maximum");
     }
 
@@ -105,15 +75,11 @@ contract LiveSinceBoxTest is Test {
     function _slotsRead(uint256 spotPrice, uint256 volPrice) private returns (bytes32[] memory reads) {
         oracle.setSpotFeed(WETH, IChainlinkOracle.FeedConfig(address(spot), MAX_AGE, 100e18 + 1, 10_000e18 - 1));
         oracle.setVolFeed(WETH, IChainlinkOracle.FeedConfig(address(vol), MAX_AGE, 0.1e18 + 1, 5e18 - 1));
-        _rounds(spot, spotPrice, spotPrice, spotPrice);
-        _rounds(vol, volPrice, volPrice, volPrice);
+        _rounds(spot, int256(spotPrice), int256(spotPrice), int256(spotPrice));
+        _rounds(vol, int256(volPrice), int256(volPrice), int256(volPrice));
         vm.record();
         assertEq(oracle.liveSince(WETH, 0), T0 - 60 minutes);
         (reads, ) = vm.accesses(address(oracle));
-    }
-
-    function _feedSlot(uint256 mapSlot, uint256 word) private pure returns (bytes32) {
-        return bytes32(uint256(keccak256(abi.encode(WETH, mapSlot))) + word);
     }
 
     function _count(bytes32[] memory reads, bytes32 slot) private pure returns (uint256 n) {

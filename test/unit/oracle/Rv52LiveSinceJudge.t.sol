@@ -1,41 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
-
-import {ChainlinkOracle} from "../../../contracts/oracle/ChainlinkOracle.sol";
 import {IChainlinkOracle} from "../../../contracts/interfaces/IChainlinkOracle.sol";
 import {MockFaultyAggregator} from "../../../contracts/mocks/MockFaultyAggregator.sol";
+import {LiveSinceFixture} from "../../helpers/LiveSinceFixture.sol";
 
 /// @notice Review rv52 of the walk's box judge (`_isValidAnswer`): the cases the box alone would
 /// get wrong and that LiveSinceBox's fuzz does not reach deterministically. A round that answers
 /// no price (zero, negative, scaled to zero, past uint256 once scaled) ends the run even with no
 /// minimum (an empty-below box `[0, hi]` contains 0); with no maximum a round below the minimum
 /// ends it (the box is `[lo, ∞)`, not `[0, lo]`); a re-set feed leaves no stale box.
-contract Rv52LiveSinceJudgeTest is Test {
-    uint256 internal constant T0 = 1_700_000_000;
-    uint32 internal constant MAX_AGE = 1 hours;
-    address internal constant WETH = address(0xE7);
-    uint256 internal constant SPOT_FEEDS_SLOT = 1;
-    uint256 internal constant VOL_FEEDS_SLOT = 2;
-
-    ChainlinkOracle internal oracle;
-    MockFaultyAggregator internal spot;
-    MockFaultyAggregator internal vol;
-
-    function setUp() public {
-        vm.warp(T0);
-        oracle = new ChainlinkOracle(address(this), address(0), 0, 2 hours, 1 days);
-        spot = new MockFaultyAggregator(18);
-        vol = new MockFaultyAggregator(18);
-    }
-
-    function _rounds(MockFaultyAggregator feed, int256 latest, int256 middle, int256 first) private {
-        feed.setPhaseRound(1, 1, first, T0 - 60 minutes);
-        feed.setPhaseRound(1, 2, middle, T0 - 30 minutes);
-        feed.setPhaseRound(1, 3, latest, T0);
-    }
-
+contract Rv52LiveSinceJudgeTest is LiveSinceFixture {
     function _set(MockFaultyAggregator feed, bool isVol, uint256 minWad, uint256 maxWad) private {
         IChainlinkOracle.FeedConfig memory c = IChainlinkOracle.FeedConfig(address(feed), MAX_AGE, minWad, maxWad);
         if (isVol) oracle.setVolFeed(WETH, c);
@@ -140,9 +115,5 @@ contract Rv52LiveSinceJudgeTest is Test {
         _rounds(spot, 1e30, 1, 1e30);
         assertEq(oracle.liveSince(WETH, 0), T0 - 60 minutes);
         assertEq(oracle.spot(WETH), 1e30);
-    }
-
-    function _feedSlot(uint256 mapSlot, uint256 word) private pure returns (bytes32) {
-        return bytes32(uint256(keccak256(abi.encode(WETH, mapSlot))) + word);
     }
 }
