@@ -272,8 +272,8 @@ contract Rv51InnerBoxTest is OracleBoundsFixture {
         for (uint256 i = 1; i < reads.length; ++i) assertEq(reads[i], reads[0], "a second oracle slot was read");
     }
 
-    /// @dev Inside the box only the first slot is read, once (review rv51 P3-1: the read took it
-    /// twice until session 34).
+    /// @dev Inside the box only the first slot is read, once (review rv51 P3-1 allowed two reads;
+    /// since session 34 one is asserted).
     function test_insideTheBoxReadsOnlyTheFirstSlot() public {
         _setWad(100e18, 10_000e18);
         boundsFeed.updateAnswer(3000e18);
