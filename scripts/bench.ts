@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { network } from "hardhat";
-import { type Address, type Hash, encodeFunctionData, parseUnits } from "viem";
+import { hooks, network } from "hardhat";
+import { type Address, type Hash, encodeFunctionData, parseUnits, toHex } from "viem";
 
 import { deployPledge } from "../deploy/deployPledge.js";
 import { blackScholesSampledInputs, blackScholesSpreadInputs } from "./lib/blackScholesSpread.js";
@@ -24,11 +24,61 @@ import {
 /**
  * `npm run bench`: gas per operation on the in-process chain, printed as tables and
  * written to bench/gas.json (committed, so every change shows up as a diff). Gas is
- * deterministic here; nothing is timed.
+ * deterministic here, the chain's clock included (below); nothing is timed.
  */
 const WAD = 10n ** 18n;
 const DAY = 86_400n;
-const connection = await network.create();
+
+// ---------------------------------------------------------------- the chain's clock
+// EDR stamps an automined block with the wall clock (plus an offset; a block less than a second
+// after the last gets the last's timestamp + 1) and runs a view on the pending block
+// (`eth_estimateGas`'s default) at the wall clock too. So the time of day a run started set the time
+// to every expiry, and a slow stretch (the SDK timings below, a loaded machine) moved the auction and
+// interest clocks: rows whose code had not changed moved by up to 0.2 % between runs. EDR cannot
+// stop its clock (no `evm_setTime`; `allowBlocksWithSameTimestamp` and interval mining still follow
+// the wall clock), so every chain here starts at GENESIS and Hardhat's `onRequest` network hook
+// keeps the next block's timestamp set at all times: one second after the latest block, moved as
+// usual by `evm_increaseTime` and `evm_setNextBlockTimestamp`. A view on `latest` runs at the latest
+// block's timestamp, one on `pending` at the set one: both fixed, so two runs write the same gas.
+/**
+ * 08:00 UTC, the SDK's expiry time of day: the first expiry (`expiryAfter(now, 7)`) is 7 days out.
+ * The date matters too: the vol-surface oracle's 366-day horizon spans two or three of its 256-day
+ * bitmap words depending on it (three in January 2026, about 2,500 more gas a post). This one is
+ * near the wall-clock runs before it, with two.
+ */
+const GENESIS = "2026-12-07T08:00:00Z";
+const MINING_METHODS = new Set(["eth_sendTransaction", "eth_sendRawTransaction", "evm_mine", "hardhat_mine"]);
+/** The timestamp the next block of each connection (by id) is set to. */
+const nextTimestamp = new Map<number, bigint>();
+hooks.registerHandlers("network", {
+  async onRequest(context, connection, request, next) {
+    const send = async (method: string, params: unknown[]): Promise<unknown> => {
+      const response = await next(context, connection, { jsonrpc: "2.0", id: request.id, method, params });
+      if ("error" in response) throw new Error(`${method}: ${response.error.message}`);
+      return response.result;
+    };
+    const latestTimestamp = async () =>
+      BigInt(((await send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string }).timestamp);
+    const setNext = async (timestamp: bigint) => {
+      await send("evm_setNextBlockTimestamp", [toHex(timestamp)]);
+      nextTimestamp.set(connection.id, timestamp);
+    };
+    if (!nextTimestamp.has(connection.id)) await setNext((await latestTimestamp()) + 1n);
+    const response = await next(context, connection, request);
+    const [param] = (request.params ?? []) as (string | number)[];
+    if (request.method === "evm_increaseTime" && !("error" in response)) {
+      await setNext(nextTimestamp.get(connection.id)! + BigInt(param!));
+    } else if (request.method === "evm_setNextBlockTimestamp" && !("error" in response)) {
+      nextTimestamp.set(connection.id, BigInt(param!));
+    } else if (MINING_METHODS.has(request.method)) {
+      // A reverted transaction is mined too: look at the chain, not at the response.
+      const latest = await latestTimestamp();
+      if (latest >= nextTimestamp.get(connection.id)!) await setNext(latest + 1n);
+    }
+    return response;
+  },
+});
+const connection = await network.create({ override: { initialDate: GENESIS } });
 const { contracts, book } = await deployPledge(connection, { writeBook: false });
 const { vault, market, engine, usdc, weth } = contracts;
 const publicClient = await connection.viem.getPublicClient();
@@ -327,30 +377,30 @@ await ethUsd.write.updateAnswer([(3_000n * 10n ** 8n * 14n) / 10n]);
 await btcUsd.write.updateAnswer([(60_000n * 10n ** 8n * 14n) / 10n]);
 /**
  * A bid's fraction as its row's name shows it: "1" for a whole bid, else two decimals. A partial
- * fraction moves with the auction's clock (wall-clock timestamps), and a name that moved with it
- * made the row a new key in bench/gas.json at every run, so its change never showed as a diff.
+ * fraction moves with the auction's price, and a name with its full float would become a new key
+ * in bench/gas.json at any change that moves the price a little, so that change would never show
+ * as a diff.
  */
 const fractionLabel = (fractionWad: bigint): string =>
   fractionWad === WAD ? "1" : (Number(fractionWad) / 1e18).toFixed(2);
+// A bid is previewed on the pending block: the bid's own, whose timestamp the bench's clock has set,
+// so the preview's payment is the bid's exactly and serves as its limit (the price moves with every
+// second of the auction; a preview on `latest` would be a second early).
 for (const size of LIQUIDATION_SIZES) {
   const account = liquidatable[size]!;
   await measure(`liquidator.startAuction, ${size} positions`, () => liquidator.write.startAuction([account]));
-  const preview = await liquidator.read.previewBid([account, WAD]);
+  const preview = await liquidator.read.previewBid([account, WAD], { blockTag: "pending" });
   const nonce = await market.read.accountNonce([account]);
-  // The price moves with every second of the auction and the bid lands a block later (wall-clock
-  // timestamps, so a loaded machine moves it further): allow 10 bps over the preview, as the SDK does.
-  const limit = preview.payment + (preview.payment < 0n ? -preview.payment : preview.payment) / 1_000n;
   await measure(`liquidator.bid, ${size} positions (fraction ${fractionLabel(preview.fractionWad)})`, () =>
-    liquidator.write.bid([account, takerAccount, WAD, limit, nonce], asBidder),
+    liquidator.write.bid([account, takerAccount, WAD, preview.payment, nonce], asBidder),
   );
 }
 {
-  const preview = await liquidator.read.previewBid([startAndBid, WAD]);
+  const preview = await liquidator.read.previewBid([startAndBid, WAD], { blockTag: "pending" });
   const nonce = await market.read.accountNonce([startAndBid]);
-  const limit = preview.payment + (preview.payment < 0n ? -preview.payment : preview.payment) / 1_000n;
   await measure(
     `liquidator.bid starting the auction, 4 positions (fraction ${fractionLabel(preview.fractionWad)})`,
-    () => liquidator.write.bid([startAndBid, startAndBidder, WAD, limit, nonce], asBidder),
+    () => liquidator.write.bid([startAndBid, startAndBidder, WAD, preview.payment, nonce], asBidder),
   );
 }
 
@@ -544,7 +594,7 @@ await postSurfaces(
 // of test/sdk/volSurfaceMarks.gas.test.ts (scripts/lib/surfaceMarksGas.ts): a CROSS account short
 // 16 WETH calls (2 expiries × 8 strikes) valued at the flat vol feed, then on a FRESH surface. The
 // standard check may rise by at most 25 %, one series' mark by at most 5,000 gas; both enforced.
-const surfaceMarks = await measureSurfaceMarksGas(await network.create());
+const surfaceMarks = await measureSurfaceMarksGas(await network.create({ override: { initialDate: GENESIS } }));
 const surfaceRows = {
   markFlat: "engine.mark, one series, flat vol (estimateGas)",
   markSurface: "engine.mark, one series, FRESH vol surface (estimateGas)",
