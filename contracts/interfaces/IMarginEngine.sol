@@ -281,7 +281,9 @@ interface IMarginEngine is IRiskCheck {
 
     /// @notice The most open series `account` may hold under its mode: 1 when ISOLATED,
     /// `MAX_CROSS_POSITIONS` when CROSS, `portfolioPositionCap` when PORTFOLIO. The market asks it
-    /// whenever the account opens a position.
+    /// whenever the account opens a position, and a liquidation slice once, before it moves anything,
+    /// for every position it opens: so it must depend on the engine's state alone (mode and cap),
+    /// never on positions.
     function positionLimitOf(AccountId account) external view returns (uint256);
 
     /// @notice The portfolio-margin parameters of the underlying at `index`.

@@ -193,8 +193,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         // Effects. fillSize ≤ remaining was checked, so this cannot overflow the order size.
         filled[hash] += fillSize;
         uint256 openInterestBefore = openInterest(order.seriesId);
-        _applyDelta(maker.account, order.seriesId, makerDelta);
-        _applyDelta(taker.account, order.seriesId, -makerDelta);
+        _applyDelta(maker.account, order.seriesId, makerDelta, 0);
+        _applyDelta(taker.account, order.seriesId, -makerDelta, 0);
         _checkOpenInterestCaps(order.seriesId, openInterestBefore);
 
         bool makerMarked;
@@ -285,8 +285,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             if (!MarginGate.isReducing(received, amount)) target.reducing = false;
             if (amount > 0) source.givesUpLong = true;
             if (amount < 0 && received > 0) target.givesUpLong = true;
-            _applyDelta(from, seriesId, -amount);
-            _applyDelta(to, seriesId, amount);
+            _applyDelta(from, seriesId, -amount, 0);
+            _applyDelta(to, seriesId, amount, 0);
         }
     }
 
@@ -340,13 +340,18 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         int256[] memory held;
         (seriesIds, held) = _positionsOf(from);
         amounts = new int256[](seriesIds.length);
+        // The receiver's position limit (a bidder's or the insurance fund's), asked once for every
+        // series the slice opens for it: it depends only on the engine's mode and cap, and this
+        // loop calls nothing that could change them (`_applyDelta` calls only the immutable
+        // engine's views). A close within the slice frees a place: `_open` re-reads the count.
+        uint256 toLimit = engine.positionLimitOf(to);
         for (uint256 i; i < seriesIds.length; ++i) {
             // Truncation toward zero leaves any rounding remainder with `from`.
             int256 amount = fractionWad == WAD ? held[i] : (held[i] * int256(fractionWad)) / int256(WAD);
             amounts[i] = amount;
             if (amount == 0) continue;
-            _applyDelta(from, seriesIds[i], -amount);
-            _applyDelta(to, seriesIds[i], amount);
+            _applyDelta(from, seriesIds[i], -amount, 0);
+            _applyDelta(to, seriesIds[i], amount, toLimit);
         }
         emit PositionsSliced(from, to, fractionWad);
     }
@@ -364,8 +369,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         // `isReducing` refuses a zero amount, a sign change and more than `from` holds.
         if (!MarginGate.isReducing(held, -amount)) revert MarketInsufficientPosition(from, seriesId, held, amount);
         _checkSeriesLive(seriesId);
-        _applyDelta(from, seriesId, -amount);
-        _applyDelta(to, seriesId, amount);
+        _applyDelta(from, seriesId, -amount, 0);
+        _applyDelta(to, seriesId, amount, 0);
     }
 
     // ---------------------------------------------------------------- governance
@@ -509,7 +514,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             isLong
                 ? CashUnits.mulWadToCashDown(SignedMath.abs(balance), intrinsic, _cashDecimals)
                 : CashUnits.mulWadToCashUp(SignedMath.abs(balance), intrinsic, _cashDecimals);
-        _applyDelta(account, seriesId, -balance);
+        _applyDelta(account, seriesId, -balance, 0);
         payoff = isLong ? int256(cash) : -int256(cash);
         emit PositionSettled(account, seriesId, balance, payoff);
         if (cash != 0) {
@@ -719,8 +724,9 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
 
     /// @dev Adds `delta` to a position, keeping the book, caps and open interest in step: the
     /// position's book entry and the account's word (nonce and count), and, when it opens or
-    /// closes, its place (and the moved entry and its place), each written once.
-    function _applyDelta(AccountId account, SeriesId seriesId, int256 delta) private {
+    /// closes, its place (and the moved entry and its place), each written once. `limit` is the
+    /// account's position limit if the caller knows it, or 0 to ask the engine should it open.
+    function _applyDelta(AccountId account, SeriesId seriesId, int256 delta, uint256 limit) private {
         uint256 place = _places[account][seriesId];
         uint256[MAX_OPEN] storage book = _book[account];
         int256 before = place == 0 ? int256(0) : _balanceOf(book[place - 1]);
@@ -730,7 +736,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         _checkBalance(account, seriesId, balance);
         // The nonce is the low 128 bits: one per position change, it never reaches the count's.
         uint256 accountWord = _accounts[account] + 1;
-        if (before == 0) accountWord = _open(account, seriesId, balance, accountWord);
+        if (before == 0) accountWord = _open(account, seriesId, balance, accountWord, limit);
         else if (balance == 0) accountWord = _close(account, seriesId, place, accountWord);
         else book[place - 1] = _entry(seriesId, balance);
         _accounts[account] = accountWord;
@@ -793,11 +799,13 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         AccountId account,
         SeriesId seriesId,
         int256 balance,
-        uint256 accountWord
+        uint256 accountWord,
+        uint256 limit
     ) private returns (uint256) {
         uint256 count = accountWord >> 128;
-        // The limit is risk policy, set by the account's margin mode on the engine's side.
-        uint256 limit = engine.positionLimitOf(account);
+        // The limit is risk policy, set by the account's margin mode on the engine's side (0: not
+        // asked yet; a slice asks once for all it opens).
+        if (limit == 0) limit = engine.positionLimitOf(account);
         // The engine's limits are at most MAX_OPEN; the book could hold no more.
         if (limit > MAX_OPEN) limit = MAX_OPEN;
         if (count >= limit) revert MarketTooManyPositions(account, limit);
