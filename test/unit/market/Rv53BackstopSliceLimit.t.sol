@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {LiquidationFixture} from "../../helpers/LiquidationFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
@@ -12,21 +12,13 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 /// `moduleSlicePositions(from, fund, WAD)`: the engine is asked the fund's limit once (the old
 /// code asked three times), and an ISOLATED fund (limit 1) refuses the takeover with the market's
 /// error, naming the fund and 1.
-contract Rv53BackstopSliceLimitTest is PledgeFixture {
-    address internal carol;
-    uint256 internal carolKey;
-    AccountId internal carolAccount;
-    AccountId internal bobAccount;
+contract Rv53BackstopSliceLimitTest is LiquidationFixture {
     AccountId internal fund;
     SeriesId[3] internal calls;
 
     function setUp() public override {
         super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
-        carolAccount = _account(carol, 1);
-        bobAccount = _account(bob, 1);
         fund = insurance.account();
-        _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
         _fundAndDeposit(alice, fund, usdc, 2_000_000e6);
         _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
         for (uint256 i; i < 3; ++i) {
