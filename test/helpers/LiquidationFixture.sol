@@ -7,8 +7,9 @@ import {SeriesId} from "../../contracts/types/SeriesId.sol";
 
 /// @notice The whole protocol (`PledgeFixture`) with the liquidation tests' cast: Carol, who
 /// sells and is liquidated (unfunded: each test gives her its own cash); Bob, who buys from her;
-/// Dave, a bidder; Bob and Dave funded with 10M USDC each; and a 30-day ETH call at 3,200
-/// (`call30`) to trade.
+/// Dave, a bidder; Bob and Dave funded (10M USDC each unless `_castCash` says otherwise); and a
+/// 30-day ETH call at 3,200 (`call30`) to trade. With the steps most liquidation tests take:
+/// push Carol under water, then start her auction and let it run unbid.
 abstract contract LiquidationFixture is PledgeFixture {
     address internal carol;
     uint256 internal carolKey;
@@ -28,7 +29,27 @@ abstract contract LiquidationFixture is PledgeFixture {
         bobAccount = _account(bob, 1);
         daveAccount = _account(dave, 1);
         call30 = _createSeries(ethIndex, 30, 3_200e18, true);
-        _fundAndDeposit(bob, bobAccount, usdc, 10_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 10_000_000e6);
+        (uint256 bobCash, uint256 daveCash) = _castCash();
+        _fundAndDeposit(bob, bobAccount, usdc, bobCash);
+        _fundAndDeposit(dave, daveAccount, usdc, daveCash);
+    }
+
+    /// @dev The USDC (6 decimals) Bob and Dave are funded with.
+    function _castCash() internal pure virtual returns (uint256 bobCash, uint256 daveCash) {
+        return (10_000_000e6, 10_000_000e6);
+    }
+
+    /// @dev ETH up in 50-dollar steps until Carol's mark value is below zero.
+    function _pushInsolvent() internal {
+        while (engine.accountMargin(carolAccount).markValue >= 0) {
+            _setPrice(ethUsd, ethUsd.latestAnswer() + 50e8);
+        }
+    }
+
+    /// @dev Starts Carol's auction and lets it run its duration unbid (feeds kept fresh).
+    function _startAndWait() internal {
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 15 minutes);
+        _refreshFeeds();
     }
 }

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {BackstopFixture} from "../../helpers/BackstopFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
@@ -14,52 +14,27 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 /// refuses a takeover with the market's error, which `deleverage` bubbles: it is not a refusal for
 /// budget, so it never opens ADL on other holders (P2-1; docs/backstop.md, "The fund's book after a
 /// takeover").
-contract BackstopBalanceBoundTest is PledgeFixture {
+contract BackstopBalanceBoundTest is BackstopFixture {
     uint256 internal constant WAD = 1e18;
 
-    address internal carol;
-    uint256 internal carolKey;
     address internal zed;
     uint256 internal zedKey;
-    address internal dave = makeAddr("dave");
-    address internal erin = makeAddr("erin");
     address internal sac = makeAddr("sac");
-    AccountId internal carolAccount;
-    AccountId internal bobAccount;
-    AccountId internal daveAccount;
-    AccountId internal erinAccount;
     AccountId internal sacAccount;
     AccountId internal zedAccount;
     AccountId internal zed2Account;
-    AccountId internal fund;
-    SeriesId internal call30;
     SeriesId internal put1;
 
     function setUp() public override {
         super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
         (zed, zedKey) = makeAddrAndKey("zed");
-        carolAccount = _account(carol, 1);
-        bobAccount = _account(bob, 1);
-        daveAccount = _account(dave, 1);
-        erinAccount = _account(erin, 1);
         sacAccount = _account(sac, 1);
         zedAccount = _account(zed, 1);
         zed2Account = _account(zed, 2);
-        fund = insurance.account();
-        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
         put1 = _createSeriesBelowBand(ethIndex, 30, 1, false); // refused since the strike band
-        _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 50_000e6);
-        _fundAndDeposit(erin, erinAccount, usdc, 10_000e6);
-        _fundAndDeposit(alice, fund, usdc, 2_000_000e6);
-        _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
         _fundAndDeposit(zed, zedAccount, usdc, 10e6);
         _fundAndDeposit(zed, zed2Account, usdc, 10e6);
         _fundAndDeposit(sac, sacAccount, usdc, 10e6);
-        _trade(carolKey, carolAccount, bobAccount, call30, -4e18, 100e18);
-        _trade(carolKey, carolAccount, daveAccount, call30, -3e18, 100e18);
-        _trade(carolKey, carolAccount, erinAccount, call30, -3e18, 100e18);
     }
 
     /// @dev Before the strike band: a 1-wei-strike put's standard floor is b·K, so with ETH at 3,000
@@ -86,12 +61,8 @@ contract BackstopBalanceBoundTest is PledgeFixture {
         assertEq(market.positionOf(fund, put1), int256(most - 1));
         _trade(zedKey, zed2Account, carolAccount, put1, -2, 0);
 
-        while (engine.accountMargin(carolAccount).markValue >= 0) {
-            _setPrice(ethUsd, ethUsd.latestAnswer() + 50e8);
-        }
-        liquidator.startAuction(carolAccount);
-        vm.warp(block.timestamp + 15 minutes);
-        _refreshFeeds();
+        _pushInsolvent();
+        _startAndWait();
 
         bytes memory err = abi.encodeWithSelector(
             IOptionMarket.MarketBalanceTooLarge.selector,

@@ -13,7 +13,7 @@ import {Backstop} from "../../../contracts/liquidation/Backstop.sol";
 import {InsuranceFund} from "../../../contracts/liquidation/InsuranceFund.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {BackstopFixture} from "../../helpers/BackstopFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
@@ -21,40 +21,11 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 /// the fixed behaviour (A: the fund's unwind never pays past its cash nor far from the mark, and its
 /// settlements past cash are socialised and announced by the vault only; C: a stale feed for a
 /// collateral of the fund no longer halts takeovers it affords; D: a replaced Backstop is inert).
-contract BackstopReview2Test is PledgeFixture {
-    address internal carol;
-    uint256 internal carolKey;
-    address internal dave = makeAddr("dave");
-    address internal erin = makeAddr("erin");
+contract BackstopReview2Test is BackstopFixture {
     address internal mallory = makeAddr("mallory");
-    AccountId internal carolAccount;
-    AccountId internal bobAccount;
-    AccountId internal daveAccount;
-    AccountId internal erinAccount;
-    AccountId internal fund;
-    SeriesId internal call30;
 
     bytes32 internal constant BAD_DEBT_TOPIC = keccak256("BadDebtIncurred(uint256,uint256,uint256)");
     bytes32 internal constant LOSS_SOCIALIZED_TOPIC = keccak256("LossSocialized(uint256,uint256,uint256)");
-
-    function setUp() public override {
-        super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
-        carolAccount = _account(carol, 1);
-        bobAccount = _account(bob, 1);
-        daveAccount = _account(dave, 1);
-        erinAccount = _account(erin, 1);
-        fund = insurance.account();
-        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
-        _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 50_000e6);
-        _fundAndDeposit(erin, erinAccount, usdc, 10_000e6);
-        _fundAndDeposit(alice, fund, usdc, 2_000_000e6);
-        _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
-        _trade(carolKey, carolAccount, bobAccount, call30, -4e18, 100e18);
-        _trade(carolKey, carolAccount, daveAccount, call30, -3e18, 100e18);
-        _trade(carolKey, carolAccount, erinAccount, call30, -3e18, 100e18);
-    }
 
     // ------------------------------------------------------------ A: unwind within the fund's cash and the band
 
@@ -299,19 +270,6 @@ contract BackstopReview2Test is PledgeFixture {
             ethUsd.updateAnswer(ethUsd.latestAnswer());
             ethVol.updateAnswer(ethVol.latestAnswer());
         }
-    }
-
-    function _bumpEth(int256 step) internal {
-        _setPrice(ethUsd, ethUsd.latestAnswer() + step);
-    }
-
-    function _pushInsolvent() internal {
-        while (engine.accountMargin(carolAccount).markValue >= 0) _bumpEth(50e8);
-    }
-
-    function _setBudget(uint256 perTakeover, uint256 perWindow) internal {
-        vm.prank(riskManager);
-        backstop.setTakeoverBudget(IBackstop.TakeoverBudget(uint128(perTakeover), uint128(perWindow)));
     }
 
     function _fundCapitalInWbtc() internal {

@@ -11,48 +11,22 @@ import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
 import {IPledgeOracle} from "../../../contracts/interfaces/IPledgeOracle.sol";
 import {InsuranceFund} from "../../../contracts/liquidation/InsuranceFund.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
-import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
+import {BackstopFixture} from "../../helpers/BackstopFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice The waterfall after an unbid auction (`docs/backstop.md`): the fund's takeover within
 /// its budget, then auto-deleveraging, each refusal, and the numbers against hand calculation.
-contract BackstopWaterfallTest is PledgeFixture {
+contract BackstopWaterfallTest is BackstopFixture {
     uint256 internal constant WAD = 1e18;
 
-    address internal carol;
-    uint256 internal carolKey;
-    address internal dave = makeAddr("dave");
-    address internal erin = makeAddr("erin");
     address internal mallory = makeAddr("mallory");
-    AccountId internal carolAccount;
-    AccountId internal bobAccount;
-    AccountId internal daveAccount;
-    AccountId internal erinAccount;
     AccountId internal malloryAccount;
-    AccountId internal fund;
-    SeriesId internal call30;
 
     function setUp() public override {
         super.setUp();
-        (carol, carolKey) = makeAddrAndKey("carol");
-        carolAccount = _account(carol, 1);
-        bobAccount = _account(bob, 1);
-        daveAccount = _account(dave, 1);
-        erinAccount = _account(erin, 1);
         malloryAccount = _account(mallory, 1);
-        fund = insurance.account();
         _fundAndDeposit(mallory, malloryAccount, usdc, 10e6);
-        call30 = _createSeries(ethIndex, 30, 3_200e18, true);
-        _fundAndDeposit(bob, bobAccount, usdc, 1_000_000e6);
-        _fundAndDeposit(dave, daveAccount, usdc, 50_000e6);
-        _fundAndDeposit(erin, erinAccount, usdc, 10_000e6);
-        _fundAndDeposit(alice, fund, usdc, 2_000_000e6);
-        // carol (8,000 USDC) sells 10 calls at 100: 4 to bob, 3 to dave, 3 to erin.
-        _fundAndDeposit(carol, carolAccount, usdc, 8_000e6);
-        _trade(carolKey, carolAccount, bobAccount, call30, -4e18, 100e18);
-        _trade(carolKey, carolAccount, daveAccount, call30, -3e18, 100e18);
-        _trade(carolKey, carolAccount, erinAccount, call30, -3e18, 100e18);
     }
 
     // ------------------------------------------------------------ takeover
@@ -729,32 +703,11 @@ contract BackstopWaterfallTest is PledgeFixture {
 
     // ------------------------------------------------------------ helpers
 
-    function _bumpEth(int256 step) internal {
-        _setPrice(ethUsd, ethUsd.latestAnswer() + step);
-    }
-
-    /// @dev ETH up until carol's mark value is below zero.
-    function _pushInsolvent() internal {
-        while (engine.accountMargin(carolAccount).markValue >= 0) _bumpEth(50e8);
-    }
-
-    /// @dev Starts carol's auction and lets it run its duration unbid (feeds kept fresh).
-    function _startAndWait() internal {
-        liquidator.startAuction(carolAccount);
-        vm.warp(block.timestamp + 15 minutes);
-        _refreshFeeds();
-    }
-
     /// @dev A well-funded bidder that only ever takes the smallest slices allowed.
     function _griefer() internal returns (address griefer, AccountId grieferAccount) {
         griefer = makeAddr("griefer");
         grieferAccount = _account(griefer, 1);
         _fundAndDeposit(griefer, grieferAccount, usdc, 100_000e6);
-    }
-
-    function _setBudget(uint256 perTakeover, uint256 perWindow) internal {
-        vm.prank(riskManager);
-        backstop.setTakeoverBudget(IBackstop.TakeoverBudget(uint128(perTakeover), uint128(perWindow)));
     }
 
     /// @dev Books `loss` in the window through a real takeover of a bare debtor's account.

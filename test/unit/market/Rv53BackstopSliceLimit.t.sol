@@ -27,17 +27,9 @@ contract Rv53BackstopSliceLimitTest is LiquidationFixture {
         }
     }
 
-    function _readyForTakeover() internal {
-        while (engine.accountMargin(carolAccount).markValue >= 0) {
-            _setPrice(ethUsd, ethUsd.latestAnswer() + 50e8);
-        }
-        liquidator.startAuction(carolAccount);
-        vm.warp(block.timestamp + 15 minutes);
-        _refreshFeeds();
-    }
-
     function test_rv53_takeoverAsksTheFundsLimitOnce() public {
-        _readyForTakeover();
+        _pushInsolvent();
+        _startAndWait();
         vm.expectCall(address(engine), abi.encodeCall(IMarginEngine.positionLimitOf, (fund)), 1);
         backstop.takeover(carolAccount);
         for (uint256 i; i < 3; ++i) assertEq(market.positionOf(fund, calls[i]), -3e18);
@@ -48,7 +40,8 @@ contract Rv53BackstopSliceLimitTest is LiquidationFixture {
     function test_rv53_isolatedFundRefusesATakeoverOfThreeSeries() public {
         vm.prank(address(insurance));
         engine.setMarginMode(fund, IMarginEngine.MarginMode.ISOLATED);
-        _readyForTakeover();
+        _pushInsolvent();
+        _startAndWait();
         vm.expectRevert(abi.encodeWithSelector(IOptionMarket.MarketTooManyPositions.selector, fund, 1));
         backstop.takeover(carolAccount);
     }
