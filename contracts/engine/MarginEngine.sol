@@ -301,10 +301,9 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         PriceCache memory cache = _newCache();
         for (uint256 i; i < accounts.length; ++i) {
             AccountId account = accounts[i];
-            states[i] =
-                _modes[account] == MarginMode.PORTFOLIO
-                    ? portfolioManager.accountMarginFor(account, false)
-                    : _standardMargin(account, market, cache);
+            // `states[i]` is a zeroed struct of its own (`new`): the standard state is written into it.
+            if (_modes[account] == MarginMode.PORTFOLIO) states[i] = portfolioManager.accountMarginFor(account, false);
+            else _standardMargin(account, market, cache, states[i]);
         }
     }
 
@@ -403,7 +402,8 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         if (_modes[account] == MarginMode.PORTFOLIO) {
             return _checkAbove(account, portfolioManager.accountMarginFor(account, true));
         }
-        MarginState memory state = _standardMargin(account, market, cache);
+        MarginState memory state;
+        _standardMargin(account, market, cache, state);
         _requireUsableSurface(cache);
         _checkAbove(account, state);
     }
@@ -416,9 +416,9 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
 
     /// @dev Dispatch by mode: each manager values its own accounts (FALLBACK surfaces at their
     /// FALLBACK marks).
-    function _margin(AccountId account) private view returns (MarginState memory) {
+    function _margin(AccountId account) private view returns (MarginState memory state) {
         if (_modes[account] == MarginMode.PORTFOLIO) return portfolioManager.accountMarginFor(account, false);
-        return _standardMargin(account, market, _newCache());
+        _standardMargin(account, market, _newCache(), state);
     }
 
     function _positionCount(AccountId account) private view returns (uint256) {
@@ -442,8 +442,11 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
         return _indexOf[asset];
     }
 
-    function _riskParamsOf(uint16 index) internal view override returns (RiskParams memory) {
-        return _underlyings[index].params;
+    function _riskParamsOf(
+        uint16 index
+    ) internal view override returns (uint256 aIM, uint256 bIM, uint256 aMM, uint256 bMM) {
+        RiskParams storage p = _underlyings[index].params;
+        return (p.aIM, p.bIM, p.aMM, p.bMM);
     }
 
     function _readSurfaceParams(uint16 index) internal view override returns (IVolSurfaceOracle, uint256, uint256) {

@@ -5,6 +5,7 @@ import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IPledgeOracle} from "../interfaces/IPledgeOracle.sol";
 import {IVolSurfaceOracle} from "../interfaces/IVolSurfaceOracle.sol";
+import {DynamicArrayLib} from "solady/src/utils/DynamicArrayLib.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
 import {BlackScholes} from "../libraries/BlackScholes.sol";
@@ -21,6 +22,8 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// underlying `index`) is read through virtual functions: the engine reads its own storage, the
 /// portfolio manager asks the engine.
 abstract contract MarginValuation {
+    using DynamicArrayLib for uint256[];
+
     /// @dev Entries of a check's surface cache (`SurfaceCache.surfaces`): direct-mapped by day and index.
     uint256 private constant _SURFACE_SLOTS = 8;
     /// @dev Byte offsets of `IVolSurfaceOracle.Surface`'s fields in memory (one word each, in
@@ -361,7 +364,7 @@ abstract contract MarginValuation {
         if (address(sc.oracle) != address(0) && sc.oracle.isListed(_assetOf(index, cache))) {
             mode = 2;
             sc.addOnWad[index] = addOnWad;
-            if (sc.surfaces.length == 0) sc.surfaces = new uint256[](2 * _SURFACE_SLOTS);
+            if (sc.surfaces.length == 0) sc.surfaces = DynamicArrayLib.malloc(2 * _SURFACE_SLOTS).zeroize();
         }
         _setAt(sc.mode, index, mode);
     }
@@ -403,7 +406,7 @@ abstract contract MarginValuation {
 
     /// @dev The price of collateral `asset` (listed underlying `u`, or 0), or 0 if it cannot be
     /// priced: the oracle reverts on a stale, failing or out-of-bounds feed, never returns 0.
-    function _collateralPrice(address asset, uint16 u, PriceCache memory cache) private view returns (uint256) {
+    function _collateralPrice(address asset, uint16 u, PriceCache memory cache) internal view returns (uint256) {
         if (u != 0 && cache.spot[u] != 0) return cache.spot[u];
         try _oracle.spot(asset) returns (uint256 price) {
             // An underlying's spot is read once per check, for its collateral and its series alike.
@@ -431,13 +434,37 @@ abstract contract MarginValuation {
         }
     }
 
+    /// @dev A check's empty cache. Its five per-index arrays (`spot`, `vol`, `assets`, `mode`,
+    /// `addOnWad`; `_underlyingCount() + 1` words each, zeros) are laid out back to back in one
+    /// allocation, zeroed by one copy (from past the calldata's end, which reads zeros): five `new`
+    /// arrays paid the allocator, its overflow checks and a zeroing each. Written by hand: Solady's
+    /// `DynamicArrayLib.malloc(n).zeroize()` (used for the check's other arrays) allocates one
+    /// array at a time, and no library lays out several in one block. The count is below 2**16
+    /// (`_underlyingCount`), so the size cannot wrap. The struct itself is the IR's zeroed return
+    /// variable.
     function _newCache() internal view returns (PriceCache memory cache) {
         uint256 n = _underlyingCount() + 1;
-        cache.spot = new uint256[](n);
-        cache.vol = new uint256[](n);
-        cache.assets = new address[](n);
-        cache.surface.mode = new uint256[](n);
-        cache.surface.addOnWad = new uint256[](n);
+        SurfaceCache memory sc = cache.surface;
+        assembly ("memory-safe") {
+            let size := shl(5, add(n, 1))
+            let p := mload(0x40)
+            calldatacopy(p, calldatasize(), mul(size, 5))
+            mstore(0x40, add(p, mul(size, 5)))
+            mstore(p, n)
+            mstore(cache, p)
+            p := add(p, size)
+            mstore(p, n)
+            mstore(add(cache, 0x20), p)
+            p := add(p, size)
+            mstore(p, n)
+            mstore(add(cache, 0x40), p)
+            p := add(p, size)
+            mstore(p, n)
+            mstore(add(sc, 0x40), p)
+            p := add(p, size)
+            mstore(p, n)
+            mstore(add(sc, 0x60), p)
+        }
     }
 
     function _health(IMarginEngine.MarginState memory state) internal pure returns (IMarginEngine.Health) {

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../interfaces/IOptionMarket.sol";
+import {DynamicArrayLib} from "solady/src/utils/DynamicArrayLib.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+import {CashUnits} from "../libraries/CashUnits.sol";
+import {MarginMath} from "../libraries/MarginMath.sol";
 import {SeriesLib} from "../libraries/SeriesLib.sol";
 import {MarginValuation} from "./MarginValuation.sol";
 import {AccountId} from "../types/AccountId.sol";
@@ -15,6 +19,8 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// (`IMarginEngine.RiskParams`). It stays in the engine's bytecode; the engine supplies the
 /// registry.
 abstract contract StandardManager is MarginValuation {
+    using DynamicArrayLib for uint256[];
+
     /// @dev 1e18 and 1e18 − 1, for the written-out `mulWadUp`s (`_position`, `_requirementsUp`, `_putFloorsUp`):
     /// ⌈p / 1e18⌉ = ⌊(p + 1e18 − 1) / 1e18⌋, where p, a product of two factors below 2**128, is at
     /// most 2**256 − 2**129 + 1, so the sum cannot wrap.
@@ -42,7 +48,11 @@ abstract contract StandardManager is MarginValuation {
     }
 
     /// @dev The standard-margin parameters of underlying `index`.
-    function _riskParamsOf(uint16 index) internal view virtual returns (IMarginEngine.RiskParams memory);
+    /// On the stack, widened, in `RiskParams`' field order: a `RiskParams memory` return cost a
+    /// zeroed struct and a copy for every underlying a check holds shorts on.
+    function _riskParamsOf(
+        uint16 index
+    ) internal view virtual returns (uint256 aIM, uint256 bIM, uint256 aMM, uint256 bMM);
 
     /// @dev The concentration add-on (initial, maintenance) of `shorts[u]` gross short contracts on
     /// each underlying `u` at `spots[u]` (`IPortfolioManager.concentrationAddOnUp`).
@@ -61,54 +71,87 @@ abstract contract StandardManager is MarginValuation {
     /// Collateral is valued first: its price reads are the only ones that may fail without
     /// reverting (`_collateralPrice` counts an unpriceable asset 0), so a caller starving one of gas
     /// must still have gas for every position after it (63/64 rule; review rv36 P2-1). The
-    /// positions' terms are summed unchecked apart from the state, then added to it once, checked
-    /// (about 60 gas a term): a value is a `mulWad`/`mulWadUp` result (the library's, which reverts
-    /// when the product overflows, or written out for factors below 2**128), so it is at most
-    /// ⌈(2**256 − 1) / 1e18⌉ < 2**197; a requirement is two of them (the confidence add-on), below
-    /// 2**198; a book holds at most 128 positions
-    /// (`MarginEngine.MAX_CROSS_POSITIONS`, the market's book size), and even a market returning
-    /// more could not return 2**36 (copying its return data into memory costs quadratic gas), so
-    /// every sum stays below 2**234. Nor does summing apart drop a reachable revert: the collateral
-    /// part of the equities is far below 2**255 − 2**234 (cash below 2**240, each haircut value a
-    /// `mulWad` result).
+    /// positions' terms are added to the state unchecked (a checked sum is about 60 gas a term; a
+    /// sum apart from the state, added to it once, cost a zeroed `MarginState` a check): a value is
+    /// a `mulWad`/`mulWadUp` result (the library's, which reverts when the product overflows, or
+    /// written out for factors below 2**128), so it is at most ⌈(2**256 − 1) / 1e18⌉ < 2**197; a
+    /// requirement is two of them (the confidence add-on), below 2**198; a book holds at most 128
+    /// positions (`MarginEngine.MAX_CROSS_POSITIONS`, the market's book size), and even a market
+    /// returning more could not return 2**36 (copying its return data into memory costs quadratic
+    /// gas), so every sum of terms stays below 2**234. Nor can adding them unchecked wrap, nor drop
+    /// a reachable revert, because the collateral part of the state (what it holds before them) is
+    /// below 2**210 in magnitude: cash is below 2**149 units (shares and the index each fit 104
+    /// bits, `CashIndex.MAX_INDEX`), so below 2**209 in WAD whatever the cash asset's decimals; and
+    /// each collateral value is below 2**200, since its haircut value `mulWad(value, 1e18 −
+    /// haircut)` reverts above that (the vault's haircuts are at most 0.9e18), for at most 8 assets
+    /// (`CollateralVault.MAX_COLLATERAL_ASSETS`). So every partial sum is the true one. (Past those
+    /// bounds, a vault this engine is not built with, the unchecked sums could wrap where checked
+    /// ones reverted.)
+    /// @param state The caller's zeroed `MarginState` (a view's return variable, a batch's
+    /// element, a fresh local), written in place: its requirements are added to, never set, so a
+    /// state used before would count them twice. As a return variable it was one more zeroed
+    /// struct a call.
     function _standardMargin(
         AccountId account,
         IOptionMarket market_,
-        PriceCache memory cache
-    ) internal view returns (IMarginEngine.MarginState memory state) {
-        {
-            (int256 cashWad, Holding[] memory holdings) = _holdings(account, cache);
-            (state.equityIM, state.equityMM, state.markValue) = (cashWad, cashWad, cashWad);
-            for (uint256 i; i < holdings.length; ++i) {
-                // A collateral the account does not hold (or that is delisted or unpriceable) is
-                // worth 0 with either haircut: nothing to add.
-                if (holdings[i].valueWad == 0) continue;
-                (int256 im, int256 mm) = _haircutValues(holdings[i]);
-                state.equityIM += im;
-                state.equityMM += mm;
-                state.markValue += int256(holdings[i].valueWad);
-            }
-        }
-        if (address(market_) != address(0)) {
-            IMarginEngine.MarginState memory sums = _positionsMargin(market_, account, cache);
-            state.equityIM += sums.equityIM;
-            state.equityMM += sums.equityMM;
-            state.markValue += sums.markValue;
-            (state.requirementIM, state.requirementMM) = (sums.requirementIM, sums.requirementMM);
-        }
+        PriceCache memory cache,
+        IMarginEngine.MarginState memory state
+    ) internal view {
+        (state.equityIM, state.equityMM, state.markValue) = _collateralMargin(account, cache);
+        if (address(market_) != address(0)) _addPositions(market_, account, cache, state);
         state.health = _health(state);
     }
 
-    /// @dev What `account`'s positions in `market_` add to its standard margin state: their values
-    /// (into IM equity only when negative), requirements and the concentration add-on, summed from
-    /// zero, unchecked within the bound `_standardMargin` states.
-    function _positionsMargin(
-        IOptionMarket market_,
+    /// @dev The collateral part of `account`'s standard margin state: its signed cash in WAD, plus
+    /// each collateral balance's value with initial and with maintenance haircuts, and with none
+    /// (`_holdings` and `_holding`'s valuation, their reads in their order, and `_haircutValues`,
+    /// summed checked). Summed as it is priced, with no `Holding`: `_holdings`' array allocates and
+    /// zeroes a 12-word struct per collateral asset, and `_holding` another for its return
+    /// variable, where standard margin needs only the three sums. The values and the reverts are
+    /// those of pricing every asset first and then summing; only which error a revert carries can
+    /// differ, when a sum overflows before a later asset's price does (absurd prices, either way a
+    /// revert).
+    function _collateralMargin(
         AccountId account,
         PriceCache memory cache
-    ) private view returns (IMarginEngine.MarginState memory sums) {
+    ) private view returns (int256 equityIM, int256 equityMM, int256 markValue) {
+        (uint256[] memory balances, int256 cash) = _vault.balancesOf(account);
+        equityIM = CashUnits.toWadDown(cash, _cashDecimals);
+        (equityMM, markValue) = (equityIM, equityIM);
+        address[] memory assets;
+        for (uint256 i; i < balances.length; ++i) {
+            if (balances[i] == 0) continue;
+            if (assets.length == 0) assets = _vault.collateralAssets();
+            address asset = assets[i];
+            ICollateralVault.AssetConfig memory config = _vault.assetConfig(asset);
+            // Delisted or unpriceable collateral is worth 0 (`_holding`), as is a balance worth
+            // less than a wei: 0 with either haircut, nothing to add.
+            if (config.delisted) continue;
+            uint256 price = _collateralPrice(asset, _readListedIndex(asset), cache);
+            if (price == 0) continue;
+            uint256 valueWad = MarginMath.tokenValueDown(balances[i], config.decimals, price);
+            if (valueWad == 0) continue;
+            equityIM += int256(MarginMath.applyHaircutDown(valueWad, config.initialHaircutWad));
+            equityMM += int256(MarginMath.applyHaircutDown(valueWad, config.maintenanceHaircutWad));
+            markValue += int256(valueWad);
+        }
+    }
+
+    /// @dev Adds `account`'s positions in `market_` to its standard margin state `sums` (its
+    /// collateral part, requirements 0): their values (into IM equity only when negative, into
+    /// mark value as into MM equity), requirements and the concentration add-on, unchecked within
+    /// the bound `_standardMargin` states. Written into the caller's state: a `MarginState` return
+    /// variable is allocated and zeroed before it is written (the IR pipeline), and stack sums
+    /// cost the loop about 18 gas a position in stack shuffles (measured).
+    function _addPositions(
+        IOptionMarket market_,
+        AccountId account,
+        PriceCache memory cache,
+        IMarginEngine.MarginState memory sums
+    ) private view {
+        int256 collateralMM = sums.equityMM;
         (SeriesId[] memory seriesIds, int256[] memory balances) = _positionsOf(market_, account);
-        uint256[] memory shorts = new uint256[](cache.spot.length);
+        uint256[] memory shorts = DynamicArrayLib.malloc(cache.spot.length).zeroize();
         uint256[][] memory risk = _noShortRisk(cache.spot.length);
         for (uint256 i; i < seriesIds.length;) {
             SeriesId seriesId;
@@ -131,7 +174,10 @@ abstract contract StandardManager is MarginValuation {
                 ++i;
             }
         }
-        sums.markValue = sums.equityMM;
+        // Unchecked: the positions' sum of values, below 2**234 in magnitude.
+        unchecked {
+            sums.markValue += sums.equityMM - collateralMM;
+        }
         // Maintenance parameters are at least 1 %, so a requirement means a live short: only
         // then is there a concentration add-on to ask for.
         if (sums.requirementIM != 0) {
@@ -327,11 +373,10 @@ abstract contract StandardManager is MarginValuation {
     /// always its underlying's cached spot, live or expired, so every short on the underlying shares
     /// them. (`b·S`, at `_B_IM_SPOT` and `_B_MM_SPOT`, is left 0 for the first call to fill.)
     function _readShortRisk(uint16 index, uint256 spotWad) private view returns (uint256[] memory r) {
-        IMarginEngine.RiskParams memory p = _riskParamsOf(index);
-        (uint256 bIM, uint256 bMM) = (p.bIM, p.bMM);
-        uint256 aIMSpot = FixedPointMathLib.mulWadUp(p.aIM, spotWad);
-        uint256 aMMSpot = FixedPointMathLib.mulWadUp(p.aMM, spotWad);
-        r = new uint256[](6);
+        (uint256 aIM, uint256 bIM, uint256 aMM, uint256 bMM) = _riskParamsOf(index);
+        uint256 aIMSpot = FixedPointMathLib.mulWadUp(aIM, spotWad);
+        uint256 aMMSpot = FixedPointMathLib.mulWadUp(aMM, spotWad);
+        r = DynamicArrayLib.malloc(6).zeroize();
         assembly ("memory-safe") {
             mstore(add(r, _A_IM_SPOT), aIMSpot)
             mstore(add(r, _A_MM_SPOT), aMMSpot)

@@ -153,11 +153,10 @@ contract PositionParityHarness is StandardManager {
     }
 
     function _refReadShortRisk(uint16 index, uint256 spotWad) private view returns (ShortRisk memory r) {
-        IMarginEngine.RiskParams memory p = _riskParamsOf(index);
-        r.bIM = p.bIM;
-        r.bMM = p.bMM;
-        r.aIMSpot = FixedPointMathLib.mulWadUp(p.aIM, spotWad);
-        r.aMMSpot = FixedPointMathLib.mulWadUp(p.aMM, spotWad);
+        (uint256 aIM, uint256 bIM, uint256 aMM, uint256 bMM) = _riskParamsOf(index);
+        (r.bIM, r.bMM) = (bIM, bMM);
+        r.aIMSpot = FixedPointMathLib.mulWadUp(aIM, spotWad);
+        r.aMMSpot = FixedPointMathLib.mulWadUp(aMM, spotWad);
     }
 
     function _refRequirementsUp(
@@ -208,8 +207,11 @@ contract PositionParityHarness is StandardManager {
         return (_surface, 1 hours, _addOnWad);
     }
 
-    function _riskParamsOf(uint16 index) internal view override returns (IMarginEngine.RiskParams memory) {
-        return _engine.underlying(index).params;
+    function _riskParamsOf(
+        uint16 index
+    ) internal view override returns (uint256 aIM, uint256 bIM, uint256 aMM, uint256 bMM) {
+        IMarginEngine.RiskParams memory p = _engine.underlying(index).params;
+        return (p.aIM, p.bIM, p.aMM, p.bMM);
     }
 
     function _concentrationAddOnUp(
