@@ -29,10 +29,6 @@ abstract contract BackstopFixture is LiquidationFixture {
         return (1_000_000e6, 50_000e6);
     }
 
-    function _bumpEth(int256 step) internal {
-        _setPrice(ethUsd, ethUsd.latestAnswer() + step);
-    }
-
     function _setBudget(uint256 perTakeover, uint256 perWindow) internal {
         vm.prank(riskManager);
         backstop.setTakeoverBudget(IBackstop.TakeoverBudget(uint128(perTakeover), uint128(perWindow)));

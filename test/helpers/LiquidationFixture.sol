@@ -41,9 +41,12 @@ abstract contract LiquidationFixture is PledgeFixture {
 
     /// @dev ETH up in 50-dollar steps until Carol's mark value is below zero.
     function _pushInsolvent() internal {
-        while (engine.accountMargin(carolAccount).markValue >= 0) {
-            _setPrice(ethUsd, ethUsd.latestAnswer() + 50e8);
-        }
+        while (engine.accountMargin(carolAccount).markValue >= 0) _bumpEth(50e8);
+    }
+
+    /// @dev ETH's feed moved by `step` (8 decimals).
+    function _bumpEth(int256 step) internal {
+        _setPrice(ethUsd, ethUsd.latestAnswer() + step);
     }
 
     /// @dev Starts Carol's auction and lets it run its duration unbid (feeds kept fresh).
