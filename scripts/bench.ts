@@ -249,6 +249,36 @@ for (let i = 0; i < 16; i++) {
     await probe.read.accountMarginGas([engine.address, maker]),
   );
 }
+// Calendars: on each underlying, four pairs of calls struck −3 % … +3 % from spot, short the first
+// expiry and long the fourth. Staged pricing (`PortfolioMath.startStages`) prunes none of their rows,
+// so this is the worst case: the full grid plus a second pass over the book.
+{
+  const maker = accountId(trader, 3997n);
+  await engine.write.setMarginMode([maker, 2], asTrader);
+  await fund(maker, makerWallet, parseUnits("10000000", 6));
+  const taker = accountId(takerWallet.account.address, 3997n);
+  await fund(taker, takerWallet, parseUnits("1000000", 6));
+  for (let i = 0; i < 16; i++) {
+    const onEth = i % 2 === 0;
+    const j = i >> 1;
+    const long = j % 2 === 1;
+    const series = {
+      underlyingIndex: onEth ? 1 : 2,
+      expiry: Number(firstExpiry + (long ? 21n : 0n) * DAY),
+      isCall: true,
+      strikeWad: ((onEth ? 3_000n : 60_000n) * (388n + 8n * BigInt(j >> 1)) * WAD) / 400n,
+    };
+    await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
+    const id = idOf({ ...series, expiry: BigInt(series.expiry) });
+    const receipt = await publicClient.waitForTransactionReceipt({
+      hash: await fill(maker, taker, id, long ? WAD : -WAD),
+    });
+    if (receipt.status !== "success") throw new Error("portfolio fill reverted");
+  }
+  portfolioView["engine.accountMargin, PORTFOLIO, 16 positions, calendars (no row pruned)"] = Number(
+    await probe.read.accountMarginGas([engine.address, maker]),
+  );
+}
 // Cost against scenarios: the same 16-position account under a 15 × 3 grid (45 scenarios, the cap),
 // with the default 4 tail shocks.
 const wideGrid = {

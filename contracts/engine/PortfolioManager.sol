@@ -304,10 +304,9 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         });
         _copyPositions(book, u, b);
         IMarginEngine.PortfolioParams memory params = engine.portfolioParams(u);
-        requirementIM = _scenarioLossUp(b, params);
         uint256 floor;
         (floor, shorts) = _coverFloorUp(b, engine.underlying(u).params);
-        if (floor > requirementIM) requirementIM = floor;
+        requirementIM = _scenarioLossUp(b, params, floor);
         requirementIM += PortfolioMath.contingencyUp(shorts, b.spotWad, params.contingencyWad);
         requirementMM = FixedPointMathLib.mulWadUp(requirementIM, params.mmFactorWad);
     }
@@ -338,11 +337,14 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
         }
     }
 
-    /// @dev The worst grid loss or the weighted worst tail loss, whichever is larger; the grid has
-    /// only the vol columns the book needs priced (`PortfolioMath.columnsToPrice`).
+    /// @dev The largest of the worst grid loss, the weighted worst tail loss and `floor` (the cover
+    /// floor); the grid has only the vol columns the book needs priced
+    /// (`PortfolioMath.columnsToPrice`), and its middle columns are priced only in the rows that
+    /// could hold a larger loss (`PortfolioMath.startStages`, `pruneRows`).
     function _scenarioLossUp(
         Book memory book,
-        IMarginEngine.PortfolioParams memory params
+        IMarginEngine.PortfolioParams memory params,
+        uint256 floor
     ) private view returns (uint256 loss) {
         // `params` is this check's copy: its vol columns shrink to those the book needs priced.
         PortfolioMath.columnsToPrice(book.balances, params.volShocksWad, params.skewShocksWad);
@@ -353,7 +355,22 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
             params.tailShocksWad,
             params.skewShocksWad
         );
+        PortfolioMath.startStages(grid);
         if (book.heldTokens != 0) PortfolioMath.addCollateral(grid, book.heldTokens, book.heldDecimals);
+        // One pass, or two when the grid is staged and a row is left to price after stage 1 (one
+        // loop rather than a second call site: the compiler would inline the cell loop twice).
+        while (true) {
+            _addBook(book, grid);
+            uint256 tail = FixedPointMathLib.mulWadUp(PortfolioMath.worstTailLoss(grid), params.tailWeightWad);
+            if (tail > floor) floor = tail;
+            if (grid.stage != 1 || !PortfolioMath.pruneRows(grid, floor)) break;
+        }
+        loss = PortfolioMath.worstLoss(grid);
+        if (floor > loss) loss = floor;
+    }
+
+    /// @dev Adds every position of `book` to `grid` (at its current stage).
+    function _addBook(Book memory book, PortfolioMath.Grid memory grid) private view {
         for (uint256 i; i < book.seriesIds.length; ++i) {
             // The book's four position arrays have one length (`_underlyingRequirementUp`
             // allocates them with `count` words): read without bounds checks, at `Book`'s word
@@ -371,9 +388,6 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
             }
             PortfolioMath.addPosition(grid, id, contracts, mark, vol, block.timestamp);
         }
-        loss = PortfolioMath.worstLoss(grid);
-        uint256 tail = FixedPointMathLib.mulWadUp(PortfolioMath.worstTailLoss(grid), params.tailWeightWad);
-        if (tail > loss) loss = tail;
     }
 
     /// @dev The cover floor (standard requirement per short at spot, initial parameters) and the

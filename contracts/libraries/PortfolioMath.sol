@@ -41,6 +41,20 @@ library PortfolioMath {
         uint256[] tailSpots;
         int256[] tailShifts;
         int256[] tailPnl;
+        /// @dev Staged pricing (`startStages`, "Pruning the middle columns" in
+        /// docs/portfolio-margin.md): 0 prices every column, as before; 1 prices the columns `lo`
+        /// and `hi` and the tails, with each live position's change in its bound column (`lo` for
+        /// a long, `hi` otherwise) going to `bound`; 2 prices the other columns in the rows whose
+        /// bit in `pruned` is clear.
+        uint256 stage;
+        uint256 lo;
+        uint256 hi;
+        uint256 pruned;
+        /// @dev Stage 1 adds the longs' changes in `lo` to the first half (a word per spot row),
+        /// the others' in `hi` to the second, instead of to `pnl`; `pruneRows` adds them back and
+        /// leaves in the first half each row's bound: what no middle cell of the row can be below
+        /// (up to the prices' error).
+        int256[] bound;
     }
 
     /// @notice A grid at `spotWad`: shocked spots round down, ln(1 + shock) once each.
@@ -119,6 +133,133 @@ library PortfolioMath {
         }
     }
 
+    /// @notice Starts staged pricing of a freshly made grid, before anything is added to it, when
+    /// it has at least three vol columns and one column (`lo`) has both the smallest vol shock and
+    /// the smallest skew shock and another (`hi`) both the largest: returns whether it did
+    /// (`docs/portfolio-margin.md`, "Pruning the middle columns"). The positions are then added
+    /// twice: once at stage 1 (the columns `lo` and `hi`, the tails), and, if `pruneRows` leaves a
+    /// row to price, once more at stage 2 (the middle columns).
+    /// @dev Why `lo` and `hi` bound every other column: a leg's vol in a column (`_columnVol`) never
+    /// falls as the column's vol shock or its skew shock rises (`columnsToPrice`), so in every row
+    /// each leg's vol in a middle column lies between its vols in `lo` and `hi`. A Black–Scholes
+    /// price never falls as vol rises, so a long's change there is at least its change in `lo`,
+    /// and a short's at least its change in `hi`. Collateral and expired series change the same in
+    /// every column. The sum of those least changes, `bound`, is the least a middle cell of the row
+    /// can show (up to the prices' error, `docs/black-scholes.md`).
+    function startStages(Grid memory grid) internal pure returns (bool) {
+        uint64[] memory vols = grid.volShocksWad;
+        uint64[] memory skews = grid.skewShocksWad;
+        uint256 columns = vols.length;
+        if (columns < 3) return false;
+        // A column's key orders columns by vol shock, then skew shock: `lo` is the first least,
+        // `hi` the first largest.
+        (uint256 lo, uint256 hi, uint256 loKey, uint256 hiKey) = (0, 0, type(uint256).max, 0);
+        (uint256 minSkew, uint256 maxSkew) = (type(uint256).max, 0);
+        for (uint256 j; j < columns; ++j) {
+            uint256 skew;
+            uint256 key;
+            // Without bounds checks: `skews` has one word per column (`newGrid`; a shorter one
+            // makes `addPosition`'s checked read revert, so nothing is priced).
+            assembly ("memory-safe") {
+                let at := shl(5, add(j, 1))
+                skew := mload(add(skews, at))
+                key := or(shl(64, mload(add(vols, at))), skew)
+            }
+            if (key > hiKey) (hi, hiKey) = (j, key);
+            if (key < loKey) (lo, loKey) = (j, key);
+            if (skew > maxSkew) maxSkew = skew;
+            if (skew < minSkew) minSkew = skew;
+        }
+        if (lo == hi || uint64(hiKey) != maxSkew || uint64(loKey) != minSkew) return false;
+        (grid.stage, grid.lo, grid.hi) = (1, lo, hi);
+        grid.bound = new int256[](2 * grid.shockedSpots.length);
+        return true;
+    }
+
+    /// @notice Ends stage 1 (`startStages`): `base` is the largest of `atLeast` (what the
+    /// requirement is at least without the grid: the weighted worst tail loss, the cover floor) and
+    /// the losses in the columns `lo` and `hi`. A row whose `bound` loses no more than `base`
+    /// cannot raise the requirement: its middle cells are set to `bound`, which leaves the
+    /// requirement where it is, and are not priced. Returns whether a row is left to price at
+    /// stage 2.
+    /// @param atLeast Below 2**255.
+    // Two passes over the rows in one assembly block, unchecked (the manager has 9 bytes of room
+    // over the 2 KB rule; checked reads cost 12,600 gas a hedged check).
+    // solhint-disable-next-line function-max-lines
+    function pruneRows(Grid memory grid, uint256 atLeast) internal pure returns (bool left) {
+        uint256 vols = grid.volShocksWad.length;
+        (uint256 lo, uint256 hi) = (grid.lo, grid.hi);
+        int256[] memory pnl = grid.pnl;
+        int256[] memory bound = grid.bound;
+        // −base.
+        int256 least = -int256(atLeast);
+        uint256 pruned;
+        // Without bounds checks: `pnl` has `rows` rows of `vols` words and `bound` two halves of
+        // `rows` words (`newGrid`, `startStages`); `lo`, `hi` and `m` are below `vols`. The sums
+        // are parts of a scenario's pnl, below 2**249 in magnitude (`_addCells`).
+        assembly ("memory-safe") {
+            let rows := shr(1, mload(bound))
+            let step := shl(5, vols)
+            let longs := add(bound, 0x20)
+            let others := add(longs, shl(5, rows))
+            // A middle column: at stage 1 its cells hold the collateral's and expired series'
+            // changes alone, the same in every column.
+            let m := 0
+            for {} or(eq(m, lo), eq(m, hi)) {
+                m := add(m, 1)
+            } {}
+            let row := add(pnl, 0x20)
+            for {
+                let at := 0
+            } lt(at, shl(5, rows)) {
+                at := add(at, 0x20)
+            } {
+                let x := mload(add(longs, at))
+                let y := mload(add(others, at))
+                let cell := add(row, shl(5, lo))
+                let v := add(mload(cell), x)
+                mstore(cell, v)
+                if slt(v, least) {
+                    least := v
+                }
+                cell := add(row, shl(5, hi))
+                v := add(mload(cell), y)
+                mstore(cell, v)
+                if slt(v, least) {
+                    least := v
+                }
+                mstore(add(longs, at), add(add(x, y), mload(add(row, shl(5, m)))))
+                row := add(row, step)
+            }
+            row := add(pnl, 0x20)
+            for {
+                let i := 0
+            } lt(i, rows) {
+                i := add(i, 1)
+            } {
+                let rowBound := mload(add(longs, shl(5, i)))
+                switch slt(rowBound, least)
+                case 1 {
+                    left := 1
+                }
+                default {
+                    pruned := or(pruned, shl(i, 1))
+                    for {
+                        let j := 0
+                    } lt(j, vols) {
+                        j := add(j, 1)
+                    } {
+                        if iszero(or(eq(j, lo), eq(j, hi))) {
+                            mstore(add(row, shl(5, j)), rowBound)
+                        }
+                    }
+                }
+                row := add(row, step)
+            }
+        }
+        (grid.stage, grid.pruned) = (2, pruned);
+    }
+
     /// @notice Adds `tokens` native units of the underlying itself (collateral) to the grid.
     /// @param tokens Below 2**128 (the vault's deposit cap bounds every balance): the scenario sums
     /// rely on it (`_addCells`).
@@ -164,7 +305,8 @@ library PortfolioMath {
         });
         uint256 expiry = SeriesLib.expiryOf(seriesId);
         if (timestamp >= expiry) {
-            _addExpired(grid, leg);
+            // Stage 2 prices the middle columns only, which an expired series changed at stage 1.
+            if (grid.stage != 2) _addExpired(grid, leg);
             return;
         }
         leg.lnMoneyness = BlackScholes.lnMoneyness(grid.spotWad, leg.strikeWad);
@@ -180,11 +322,14 @@ library PortfolioMath {
         // and `volTerm(volWad, ·)` cannot revert when a column's `volTerm` of the same vol did not.
         uint256 tailTerm = type(uint256).max;
         for (uint256 j; j < grid.volShocksWad.length; ++j) {
+            // Stage 1 prices the columns `lo` and `hi`, stage 2 the others (`startStages`).
+            if (grid.stage != 0 && (j == grid.lo || j == grid.hi) != (grid.stage == 1)) continue;
             (uint256 vol, bool unshocked) = _columnVol(volWad, grid.volShocksWad[j], grid.skewShocksWad[j], putWing);
             vol = BlackScholes.volTerm(vol, expiry);
             if (unshocked) tailTerm = vol;
             _addVolColumn(grid, leg, j, vol, unshocked);
         }
+        if (grid.stage == 2) return;
         _addTails(grid, leg, tailTerm != type(uint256).max ? tailTerm : BlackScholes.volTerm(volWad, expiry));
     }
 
@@ -301,7 +446,9 @@ library PortfolioMath {
     }
 
     /// @dev Reprices a live position at every spot shock for vol shock `j` (σ√(2T) = `volTerm`),
-    /// skipping the unshocked scenario, which changes nothing.
+    /// skipping the unshocked scenario, which changes nothing, and at stage 2 the pruned rows (a
+    /// bit a row: the engine allows at most 21 spot shocks); at stage 1 the leg's bound column
+    /// (`lo` for a long, `hi` otherwise) is added to `bound` instead of `pnl`.
     function _addVolColumn(Grid memory grid, Leg memory leg, uint256 j, uint256 volTerm, bool unshocked) private pure {
         uint256 vols = grid.volShocksWad.length;
         int256[] memory pnl = grid.pnl;
@@ -309,15 +456,20 @@ library PortfolioMath {
         assembly ("memory-safe") {
             first := add(pnl, shl(5, add(j, 1)))
         }
-        _addCells(
-            leg,
-            grid.shockedSpots,
-            grid.lnShifts,
-            first,
-            vols << 5,
-            unshocked ? grid.centre : type(uint256).max,
-            volTerm
-        );
+        uint256 stride = vols << 5;
+        // `1 << centre` is 0 for a grid without a centre (centre = type(uint256).max).
+        uint256 skip = unshocked ? 1 << grid.centre : 0;
+        if (grid.stage == 2) skip |= grid.pruned;
+        else if (grid.stage == 1 && j == (leg.balance > 0 ? grid.lo : grid.hi)) {
+            // The leg's bound column goes to `bound`'s first half for a long, its second otherwise
+            // (`pruneRows` adds it to `pnl`).
+            int256[] memory bound = grid.bound;
+            assembly ("memory-safe") {
+                first := add(add(bound, 0x20), mul(iszero(sgt(mload(leg), 0)), shl(4, mload(bound))))
+            }
+            stride = 0x20;
+        }
+        _addCells(leg, grid.shockedSpots, grid.lnShifts, first, stride, skip, volTerm);
     }
 
     /// @dev Reprices a live position at every tail spot, at its unshocked vol (σ√(2T) = `volTerm`).
@@ -327,12 +479,12 @@ library PortfolioMath {
         assembly ("memory-safe") {
             first := add(pnl, 0x20)
         }
-        _addCells(leg, grid.tailSpots, grid.tailShifts, first, 0x20, type(uint256).max, volTerm);
+        _addCells(leg, grid.tailSpots, grid.tailShifts, first, 0x20, 0, volTerm);
     }
 
     /// @dev The hot loop of the portfolio check (positions × scenarios): adds to the pnl word at
     /// `first + i × stride` (bytes) the change in value of `leg` at spot `spots[i]` (ln shift
-    /// `shifts[i]`, σ√(2T) = `volTerm`), for every i but `skip`. Written out down to the CDF: one
+    /// `shifts[i]`, σ√(2T) = `volTerm`), for every i whose bit in `skip` is clear. Written out down to the CDF: one
     /// internal call a cell (`BlackScholes.terms`, S·N(d1) and K·N(d2)), with the same results and
     /// the same revert as `BlackScholes.callPriceAt` followed by `MarginMath.positionValue`:
     /// - `callPriceAt`'s guard: only the spot varies by cell, so only it is checked here (with the
@@ -358,7 +510,8 @@ library PortfolioMath {
     ///   (the market keeps it below 2**98), so size × price < 2**247 cannot overflow and the
     ///   value, below 2**188, negates safely.
     /// - The sum: every index is below its array's length by construction (the caller's `first`
-    ///   and `stride` walk a column of `pnl`, which has `spots.length` rows, `newGrid`), and a
+    ///   and `stride` walk a column of `pnl`, which has `spots.length` rows, `newGrid`, or a half
+    ///   of `bound`, `spots.length` words, `startStages`), and a
     ///   scenario's pnl is a sum of at most 48 positions' changes, each below 2**197 in magnitude
     ///   (a value now is at most 2**256 / 1e18), and a collateral balance's, below 2**248 (tokens <
     ///   2**128, `addCollateral`; a shocked spot < 2**120, checked here): below 2**249 in all, so
@@ -377,7 +530,7 @@ library PortfolioMath {
         uint256 volTerm
     ) private pure {
         for (uint256 i; i < spots.length; ++i) {
-            if (i == skip) continue;
+            if ((skip >> i) & 1 != 0) continue;
             uint256 spot;
             int256 y1;
             uint256 price;

@@ -46,6 +46,8 @@ export {
   addCollateral,
   addPosition,
   columnsToPrice,
+  pruneRows,
+  startStages,
   contingencyUp,
   coverFloorUp,
   newGrid,

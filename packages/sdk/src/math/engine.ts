@@ -14,6 +14,8 @@ import {
   addCollateral,
   addPosition,
   columnsToPrice,
+  pruneRows,
+  startStages,
   contingencyUp,
   coverFloorUp,
   newGrid,
@@ -485,7 +487,8 @@ function underlyingRequirement(u: number, book: PortfolioBook, inputs: MarginInp
  * The initial portfolio requirement of one underlying's book, rounded up, as
  * `PortfolioManager._underlyingRequirementUp`: `max(worst grid loss, tailWeight × worst tail loss, cover
  * floor) + contingency`. Each position is shocked at its own mark's vol (`markAndSpot`'s `volWad`);
- * a book of shorts alone is priced in the one vol column that decides it (`columnsToPrice`).
+ * a book of shorts alone is priced in the one vol column that decides it (`columnsToPrice`), and the
+ * middle vol columns only in the spot rows that could raise the requirement (`startStages`).
  *
  * @example
  * const req = portfolioRequirementUp(spot, 0n, 18, [{ seriesId, balance: -WAD, markWad, volWad }], params, risk, now);
@@ -512,11 +515,6 @@ export function portfolioRequirementUp(
     params.tailShocksWad ?? [],
     columns.skewShocksWad,
   );
-  if (heldTokens !== 0n) addCollateral(grid, heldTokens, heldDecimals);
-  for (const p of positions) addPosition(grid, p.seriesId, p.balance, p.markWad, p.volWad, timestamp);
-  let requirement = worstLoss(grid);
-  const tail = mulWadUp(worstTailLoss(grid), params.tailWeightWad ?? 0n);
-  if (tail > requirement) requirement = tail;
   let shorts = 0n;
   const perContract = positions.map(({ seriesId, balance }) => {
     if (balance >= 0n) return 0n;
@@ -530,7 +528,18 @@ export function portfolioRequirementUp(
     perContract,
     tokensToWad(heldTokens, heldDecimals),
   );
-  if (floor > requirement) requirement = floor;
+  // Middle vol columns only in the rows that could raise the requirement (`PortfolioMath.startStages`).
+  const staged = startStages(grid);
+  if (heldTokens !== 0n) addCollateral(grid, heldTokens, heldDecimals);
+  const addBook = (): void => {
+    for (const p of positions) addPosition(grid, p.seriesId, p.balance, p.markWad, p.volWad, timestamp);
+  };
+  addBook();
+  const tail = mulWadUp(worstTailLoss(grid), params.tailWeightWad ?? 0n);
+  let requirement = tail > floor ? tail : floor;
+  if (staged && pruneRows(grid, requirement)) addBook();
+  const worst = worstLoss(grid);
+  if (worst > requirement) requirement = worst;
   return requirement + contingencyUp(shorts, spotWad, params.contingencyWad);
 }
 

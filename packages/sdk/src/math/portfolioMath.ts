@@ -1,5 +1,5 @@
 /**
- * Line-for-line port of `contracts/libraries/PortfolioMath.sol`: the scenario arithmetic of
+ * Port of `contracts/libraries/PortfolioMath.sol`: the scenario arithmetic of
  * portfolio margin (`docs/portfolio-margin.md`). One underlying's positions, and collateral in
  * the underlying itself, are revalued on a grid of spot × surface shocks (each vol column a parallel
  * vol multiplier and a put-wing steepening); the requirement is
@@ -7,7 +7,9 @@
  * unshocked vol) and the cover floor (each short charged the spread width to the long that really
  * covers it, else its standard requirement), plus a contingency per short contract. Same names, same arguments, same order of integer
  * operations and same rounding as the Solidity, so `accountMargin` equals the chain to the wei
- * (checked by `test/sdk/portfolio.parity.test.ts`).
+ * (checked by `test/sdk/portfolio.parity.test.ts`). Line for line except the staged grid
+ * (`startStages`), which keeps each row's bound in its own array where the contract parks stage 1's
+ * bound columns in one and adds them back in `pruneRows`: the same sums, so the same numbers.
  *
  * Where the Solidity is checked arithmetic the port uses plain `bigint`s: the engine's bounds
  * (shocks within ±50 %, at most 64 positions, amounts < 2**127, prices < 2**120 WAD) keep every
@@ -44,6 +46,18 @@ export interface Grid {
   tailShifts: bigint[];
   /** Σ (value − value now) at tail spot shock `k`, unshocked vol. */
   tailPnl: bigint[];
+  /**
+   * Staged pricing (`startStages`): 0 prices every column; 1 the columns `lo` and `hi` and the
+   * tails, adding each live position's change in its bound column (`lo` for a long, `hi`
+   * otherwise) to `bound` too; 2 the other columns, in the rows `pruned` leaves.
+   */
+  stage: 0 | 1 | 2;
+  lo: number;
+  hi: number;
+  /** Per spot row: whether stage 2 skips it (`pruneRows`). */
+  pruned: boolean[];
+  /** Per spot row: the least a middle column's cell can show (`startStages`). */
+  bound: bigint[];
 }
 
 /** One position as the scenario loops need it (`PortfolioMath.Leg`). */
@@ -87,6 +101,11 @@ export function newGrid(
     tailSpots: tail.spots,
     tailShifts: tail.shifts,
     tailPnl: new Array<bigint>(tailShocksWad.length).fill(0n),
+    stage: 0,
+    lo: 0,
+    hi: 0,
+    pruned: [],
+    bound: [],
   };
   for (let i = 0; i < spots; i++) {
     if (spotShocksWad[i] === 0n) grid.centre = i;
@@ -129,6 +148,93 @@ export function columnsToPrice(
 }
 
 /**
+ * Starts staged pricing of a fresh grid, as `PortfolioMath.startStages`: with at least three vol
+ * columns, one (`lo`) with both the smallest vol shock and the smallest skew shock and another
+ * (`hi`) with both the largest, the positions are added at stage 1 (columns `lo` and `hi`, the
+ * tails), then, after `pruneRows`, at stage 2 (the middle columns, in the rows left). Returns
+ * whether it started. Absent skew entries are 0, as in `newGrid`.
+ *
+ * @example
+ * const spotWad = 60_000n * WAD;
+ * const volWad = 6n * 10n ** 17n;
+ * const volShocks = [(3n * WAD) / 2n, WAD, (7n * WAD) / 10n]; // ×1.5, ×1, ×0.7
+ * const grid = newGrid(spotWad, [-WAD / 10n, 0n, WAD / 10n], volShocks, [-WAD / 2n, WAD / 2n], [WAD, 0n, 0n]);
+ * startStages(grid); // true: lo = 2 (×0.7, skew 0), hi = 0 (×1.5, skew 1)
+ * const { strikeWad } = decodeSeries(seriesId); // the scene's WBTC call
+ * const markWad = callPrice(spotWad, strikeWad, expiry - now, volWad);
+ * const addBook = () => addPosition(grid, seriesId, 10n ** 18n, markWad, volWad, now); // long one contract
+ * addBook(); // stage 1: columns lo and hi, and the tails
+ * if (pruneRows(grid, mulWadUp(worstTailLoss(grid), WAD / 2n))) addBook(); // stage 2, if a row is left
+ * worstLoss(grid); // the full grid's worst loss, up to the prices' error
+ */
+export function startStages(grid: Grid): boolean {
+  const vols = grid.volShocksWad;
+  const skew = (j: number): bigint => grid.skewShocksWad[j] ?? 0n;
+  const columns = vols.length;
+  if (columns < 3) return false;
+  let lo = 0;
+  let hi = 0;
+  let minSkew = skew(0);
+  let maxSkew = minSkew;
+  for (let j = 1; j < columns; j++) {
+    const shock = vols[j]!;
+    if (shock > vols[hi]! || (shock === vols[hi]! && skew(j) > skew(hi))) hi = j;
+    if (shock < vols[lo]! || (shock === vols[lo]! && skew(j) < skew(lo))) lo = j;
+    if (skew(j) > maxSkew) maxSkew = skew(j);
+    if (skew(j) < minSkew) minSkew = skew(j);
+  }
+  if (lo === hi || skew(hi) !== maxSkew || skew(lo) !== minSkew) return false;
+  grid.stage = 1;
+  grid.lo = lo;
+  grid.hi = hi;
+  grid.bound = new Array<bigint>(grid.shockedSpots.length).fill(0n);
+  return true;
+}
+
+/**
+ * Ends stage 1, as `PortfolioMath.pruneRows`: a row whose `bound` loses no more than the largest
+ * loss so far (in the columns `lo` and `hi`, or `atLeast`: what the requirement is at least
+ * without the grid, the weighted worst tail loss or the cover floor) has its middle cells set to
+ * `bound` and is not priced at stage 2. Returns whether a row is left.
+ *
+ * @example
+ * const spotWad = 60_000n * WAD;
+ * const grid = newGrid(spotWad, [-WAD / 10n, 0n, WAD / 10n], [(3n * WAD) / 2n, WAD, (7n * WAD) / 10n], [-WAD / 2n, WAD / 2n], [WAD, 0n, 0n]);
+ * startStages(grid);
+ * const { strikeWad } = decodeSeries(seriesId); // the scene's WBTC call
+ * const markWad = callPrice(spotWad, strikeWad, expiry - now, 6n * 10n ** 17n);
+ * addPosition(grid, seriesId, 10n ** 18n, markWad, 6n * 10n ** 17n, now); // long one contract
+ * pruneRows(grid, 0n); // false: a long alone never loses more in a middle column than in ×0.7
+ * grid.pruned; // [true, true, true]
+ */
+export function pruneRows(grid: Grid, atLeast: bigint): boolean {
+  const vols = grid.volShocksWad.length;
+  const rows = grid.bound.length;
+  let least = -atLeast;
+  for (let i = 0; i < rows; i++) {
+    for (const j of [grid.lo, grid.hi]) {
+      const value = grid.pnl[i * vols + j]!;
+      if (value < least) least = value;
+    }
+  }
+  let left = false;
+  grid.pruned = new Array<boolean>(rows).fill(false);
+  for (let i = 0; i < rows; i++) {
+    const rowBound = grid.bound[i]!;
+    if (rowBound < least) {
+      left = true;
+      continue;
+    }
+    grid.pruned[i] = true;
+    for (let j = 0; j < vols; j++) {
+      if (j !== grid.lo && j !== grid.hi) grid.pnl[i * vols + j] = rowBound;
+    }
+  }
+  grid.stage = 2;
+  return left;
+}
+
+/**
  * Adds `tokens` native units of the underlying itself (collateral) to the grid.
  *
  * @example
@@ -144,6 +250,7 @@ export function addCollateral(grid: Grid, tokens: bigint, decimals: number): voi
     for (let j = 0; j < vols; j++) {
       grid.pnl[i * vols + j]! += change;
     }
+    if (grid.stage === 1) grid.bound[i]! += change;
   }
   for (let k = 0; k < grid.tailSpots.length; k++) {
     grid.tailPnl[k]! += signed(tokenValueDown(tokens, decimals, grid.tailSpots[k]!)) - valueNow;
@@ -185,7 +292,8 @@ export function addPosition(
     lnMoneyness: 0n,
   };
   if (timestamp >= expiry) {
-    _addExpired(grid, leg);
+    // Stage 2 prices the middle columns only, which an expired series changed at stage 1.
+    if (grid.stage !== 2) _addExpired(grid, leg);
     return;
   }
   leg.lnMoneyness = lnMoneyness(grid.spotWad, leg.strikeWad);
@@ -193,9 +301,12 @@ export function addPosition(
   // (review rv21 K1: a long far down the wing must not gain at the steeper skew).
   const putWing = balance < 0n && leg.lnMoneyness > 0n ? leg.lnMoneyness : 0n;
   for (let j = 0; j < grid.volShocksWad.length; j++) {
+    // Stage 1 prices the columns `lo` and `hi`, stage 2 the others (`startStages`).
+    if (grid.stage !== 0 && (j === grid.lo || j === grid.hi) !== (grid.stage === 1)) continue;
     const { vol, unshocked } = _columnVol(volWad, grid.volShocksWad[j]!, grid.skewShocksWad[j] ?? 0n, putWing);
     _addVolColumn(grid, leg, j, volTerm(vol, expiry - timestamp), unshocked);
   }
+  if (grid.stage === 2) return;
   _addTails(grid, leg, volTerm(volWad, expiry - timestamp));
 }
 
@@ -357,11 +468,15 @@ function _addVolColumn(grid: Grid, leg: Leg, j: number, term: bigint, unshocked:
   const shifts = grid.lnShifts;
   const pnl = grid.pnl;
   const vols = grid.volShocksWad.length;
-  // The unshocked scenario changes nothing: skip it.
+  // The unshocked scenario changes nothing: skip it; stage 2 skips the pruned rows too.
   const skip = unshocked ? grid.centre : -1;
+  // Stage 1: the leg's bound column (`lo` for a long, `hi` otherwise) adds to `bound` too.
+  const toBound = grid.stage === 1 && j === (leg.balance > 0n ? grid.lo : grid.hi);
   for (let i = 0; i < spots.length; i++) {
-    if (i === skip) continue;
-    pnl[i * vols + j]! += _change(leg, spots[i]!, shifts[i]!, term);
+    if (i === skip || (grid.stage === 2 && grid.pruned[i])) continue;
+    const change = _change(leg, spots[i]!, shifts[i]!, term);
+    pnl[i * vols + j]! += change;
+    if (toBound) grid.bound[i]! += change;
   }
 }
 
@@ -373,6 +488,7 @@ function _addExpired(grid: Grid, leg: Leg): void {
     for (let j = 0; j < vols; j++) {
       grid.pnl[i * vols + j]! += change;
     }
+    if (grid.stage === 1) grid.bound[i]! += change;
   }
   for (let k = 0; k < grid.tailSpots.length; k++) {
     grid.tailPnl[k]! += _expiredChange(leg, grid.tailSpots[k]!);
