@@ -1,22 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
-
-import {BlackScholes} from "../../../contracts/libraries/BlackScholes.sol";
 import {PortfolioMath} from "../../../contracts/libraries/PortfolioMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
+import {PortfolioGridFixture} from "../../helpers/PortfolioGridFixture.sol";
 
 /// @notice A book of shorts is priced in one vol column (`PortfolioMath.columnsToPrice`,
 /// `docs/portfolio-margin.md`, "Pruning"): the column with both the largest vol shock and the
 /// largest skew shock, whose cells are the full grid's cells of that column to the wei, and whose
 /// worst loss is the full grid's within the prices' stated error. Every other book, and every grid
 /// with no such column, is priced in full.
-contract PortfolioPruningTest is Test {
-    uint256 internal constant WAD = 1e18;
-    uint256 internal constant NOW = 1_700_000_000;
-
+contract PortfolioPruningTest is PortfolioGridFixture {
     // ------------------------------------------------------------ which columns
 
     /// @notice The default grid (×1.5 with skew 1, ×1, ×0.7): a book of shorts keeps the ×1.5
@@ -114,19 +109,6 @@ contract PortfolioPruningTest is Test {
 
     // ------------------------------------------------------------ helpers
 
-    struct Book {
-        uint256 spot;
-        SeriesId[] ids;
-        int256[] balances;
-        uint256[] marks;
-        uint256[] legVols;
-        uint256 heldTokens;
-        uint64[] vols;
-        uint64[] skews;
-        /// @dev The column of largest vol and skew shocks, by construction.
-        uint256 top;
-    }
-
     function _randomBook(uint256 seed) internal pure returns (Book memory book) {
         uint256 r = uint256(keccak256(abi.encode(seed, "book")));
         book.spot = 100e18 + (r % 100_000e18);
@@ -174,18 +156,6 @@ contract PortfolioPruningTest is Test {
         book.top = _expectedTop(book.vols, book.skews);
     }
 
-    function _mark(
-        uint256 spot,
-        uint256 strike,
-        uint256 expiry,
-        uint256 vol,
-        bool isCall
-    ) internal pure returns (uint256) {
-        if (expiry <= NOW) return isCall ? (spot > strike ? spot - strike : 0) : (strike > spot ? strike - spot : 0);
-        if (isCall) return BlackScholes.callPrice(spot, strike, expiry - NOW, vol);
-        return BlackScholes.putPrice(spot, strike, expiry - NOW, vol);
-    }
-
     /// @dev An independent statement of the rule: the first column whose vol and skew shocks are
     /// both at least every column's (its index is then the library's choice), else the count.
     function _expectedTop(uint64[] memory vols, uint64[] memory skews) internal pure returns (uint256) {
@@ -213,18 +183,6 @@ contract PortfolioPruningTest is Test {
         if (book.heldTokens != 0) PortfolioMath.addCollateral(grid, book.heldTokens, 18);
         for (uint256 i; i < book.ids.length; ++i) {
             PortfolioMath.addPosition(grid, book.ids[i], book.balances[i], book.marks[i], book.legVols[i], NOW);
-        }
-    }
-
-    /// @dev Σ over live legs of the stated price error at `spot`, twice (a price in each column
-    /// compared), per contract held, plus a wei of each value's rounding in each column.
-    function _errorBound(Book memory book, uint256 spot) internal pure returns (uint256 bound) {
-        for (uint256 i; i < book.ids.length; ++i) {
-            if (SeriesLib.expiryOf(book.ids[i]) <= NOW) continue;
-            uint256 strike = SeriesLib.strikeOf(book.ids[i]);
-            uint256 priceBound = spot > strike ? spot : strike;
-            uint256 perContract = spot / 1e12 + priceBound / 1e10 + 2;
-            bound += (2 * perContract * uint256(-book.balances[i])) / WAD + 2 + 2;
         }
     }
 

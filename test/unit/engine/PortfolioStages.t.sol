@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Test} from "forge-std/Test.sol";
-
-import {BlackScholes} from "../../../contracts/libraries/BlackScholes.sol";
 import {PortfolioMath} from "../../../contracts/libraries/PortfolioMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
+import {PortfolioGridFixture} from "../../helpers/PortfolioGridFixture.sol";
 
 /// @notice Staged pricing (`PortfolioMath.startStages`, `pruneRows`; `docs/portfolio-margin.md`,
 /// "Pruning the middle columns"): a grid with a column of least vol and skew shocks (`lo`) and one
@@ -14,22 +12,8 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 /// whose bound (each long's change in `lo`, each short's in `hi`) could lose more than the largest
 /// loss found so far. The requirement is the full grid's, within the prices' stated error and never
 /// above it; every cell priced is the full grid's to the wei.
-contract PortfolioStagesTest is Test {
-    uint256 internal constant WAD = 1e18;
-    uint256 internal constant NOW = 1_700_000_000;
+contract PortfolioStagesTest is PortfolioGridFixture {
     uint256 internal constant TAIL_WEIGHT = 0.35e18;
-
-    struct Book {
-        uint256 spot;
-        SeriesId[] ids;
-        int256[] balances;
-        uint256[] marks;
-        uint256[] legVols;
-        uint256 heldTokens;
-        uint64[] vols;
-        uint64[] skews;
-        int64[] spotShocks;
-    }
 
     // ------------------------------------------------------------ the requirement is kept
 
@@ -356,30 +340,7 @@ contract PortfolioStagesTest is Test {
         book.ids[i] = SeriesLib.id(SeriesLib.Series(1, uint40(expiry), isCall, uint128(strike)));
         book.balances[i] = balance;
         book.legVols[i] = vol;
-        uint256 spot = book.spot;
-        if (expiry <= NOW) {
-            book.marks[i] = isCall ? (spot > strike ? spot - strike : 0) : (strike > spot ? strike - spot : 0);
-        } else if (isCall) {
-            book.marks[i] = BlackScholes.callPrice(spot, strike, expiry - NOW, vol);
-        } else {
-            book.marks[i] = BlackScholes.putPrice(spot, strike, expiry - NOW, vol);
-        }
-    }
-
-    /// @dev Σ over live legs of the stated price error at `spot` (`docs/black-scholes.md`:
-    /// max(1e-12·S + 1e-10·price, 2 wei) per contract, with the price at most max(S, K)), twice (a
-    /// price in each of two columns compared), per contract held, plus a wei of each value's
-    /// rounding in each column.
-    function _errorBound(Book memory book, uint256 spot) internal pure returns (uint256 bound) {
-        for (uint256 i; i < book.ids.length; ++i) {
-            if (SeriesLib.expiryOf(book.ids[i]) <= NOW) continue;
-            uint256 strike = SeriesLib.strikeOf(book.ids[i]);
-            uint256 priceBound = spot > strike ? spot : strike;
-            uint256 perContract = spot / 1e12 + priceBound / 1e10 + 2;
-            int256 balance = book.balances[i];
-            uint256 size = balance < 0 ? uint256(-balance) : uint256(balance);
-            bound += (2 * perContract * size) / WAD + 2 + 2;
-        }
+        book.marks[i] = _mark(book.spot, strike, expiry, vol, isCall);
     }
 
     function _max(uint256 a, uint256 b) internal pure returns (uint256) {
