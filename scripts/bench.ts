@@ -180,16 +180,26 @@ marginView["engine.accountsMargin, the 5 books above (213 positions), estimateGa
 // ETH, half on BTC), so every check revalues `size` positions in 2 grids of 9 × 3 scenarios.
 const portfolioView: Record<string, number> = {};
 const portfolioMakers: Record<number, bigint> = {};
-async function portfolioAccount(size: number, sub: bigint): Promise<bigint> {
+/** A PORTFOLIO maker funded with 10M USDC and its taker with 1M, both sub-account `sub`. */
+async function portfolioPair(sub: bigint): Promise<{ maker: bigint; taker: bigint }> {
   const maker = accountId(trader, sub);
   await engine.write.setMarginMode([maker, 2], asTrader);
   await fund(maker, makerWallet!, parseUnits("10000000", 6));
   const taker = accountId(takerWallet!.account.address, sub);
   await fund(taker, takerWallet!, parseUnits("1000000", 6));
+  return { maker, taker };
+}
+/** `fill`, mined, failing the bench if it reverted; returns the gas it used. */
+async function portfolioFill(maker: bigint, taker: bigint, series: bigint, size?: bigint): Promise<number> {
+  const receipt = await publicClient.waitForTransactionReceipt({ hash: await fill(maker, taker, series, size) });
+  if (receipt.status !== "success") throw new Error("portfolio fill reverted");
+  return Number(receipt.gasUsed);
+}
+async function portfolioAccount(size: number, sub: bigint): Promise<bigint> {
+  const { maker, taker } = await portfolioPair(sub);
   for (let i = 0; i < size; i++) {
-    const receipt = await publicClient.waitForTransactionReceipt({ hash: await fill(maker, taker, seriesIds[i]!) });
-    if (receipt.status !== "success") throw new Error("portfolio fill reverted");
-    if (i === size - 1) operations[`market.fill, PORTFOLIO maker at ${size} positions`] = Number(receipt.gasUsed);
+    const gas = await portfolioFill(maker, taker, seriesIds[i]!);
+    if (i === size - 1) operations[`market.fill, PORTFOLIO maker at ${size} positions`] = gas;
   }
   return maker;
 }
@@ -216,35 +226,19 @@ for (let i = 0; i < 16; i++) {
   nearMoney.push(idOf({ ...series, expiry: BigInt(series.expiry) }));
 }
 {
-  const maker = accountId(trader, 3999n);
-  await engine.write.setMarginMode([maker, 2], asTrader);
-  await fund(maker, makerWallet, parseUnits("10000000", 6));
-  const taker = accountId(takerWallet.account.address, 3999n);
-  await fund(taker, takerWallet, parseUnits("1000000", 6));
-  for (const series of nearMoney) {
-    const receipt = await publicClient.waitForTransactionReceipt({ hash: await fill(maker, taker, series) });
-    if (receipt.status !== "success") throw new Error("portfolio fill reverted");
-  }
+  const { maker, taker } = await portfolioPair(3999n);
+  for (const series of nearMoney) await portfolioFill(maker, taker, series);
   portfolioView["engine.accountMargin, PORTFOLIO, 16 positions near the money"] = Number(
     await probe.read.accountMarginGas([engine.address, maker]),
   );
 }
-// A hedged book: the same 16 series, the account long 4 and short 4 on each underlying. A long gains
-// with vol, so this book is priced in every vol column (`PortfolioMath.columnsToPrice`), where a book
-// of shorts alone (the rows above) is priced in the crash column alone.
+// A hedged book: the bench's first 16 series, the account long 4 and short 4 on each underlying. A
+// long gains with vol, so this book is priced in the outer vol columns and, in the rows their bound
+// leaves, the middle one (`PortfolioMath.columnsToPrice`, `startStages`), where a book of shorts
+// alone (the rows above) is priced in the crash column alone.
 {
-  const maker = accountId(trader, 3998n);
-  await engine.write.setMarginMode([maker, 2], asTrader);
-  await fund(maker, makerWallet, parseUnits("10000000", 6));
-  const taker = accountId(takerWallet.account.address, 3998n);
-  await fund(taker, takerWallet, parseUnits("1000000", 6));
-  for (let i = 0; i < 16; i++) {
-    const size = (i >> 1) % 2 === 0 ? -WAD : WAD;
-    const receipt = await publicClient.waitForTransactionReceipt({
-      hash: await fill(maker, taker, seriesIds[i]!, size),
-    });
-    if (receipt.status !== "success") throw new Error("portfolio fill reverted");
-  }
+  const { maker, taker } = await portfolioPair(3998n);
+  for (let i = 0; i < 16; i++) await portfolioFill(maker, taker, seriesIds[i]!, (i >> 1) % 2 === 0 ? -WAD : WAD);
   portfolioView["engine.accountMargin, PORTFOLIO, 16 positions, hedged (8 long)"] = Number(
     await probe.read.accountMarginGas([engine.address, maker]),
   );
@@ -253,11 +247,7 @@ for (let i = 0; i < 16; i++) {
 // expiry and long the fourth. Staged pricing (`PortfolioMath.startStages`) prunes none of their rows,
 // so this is the worst case: the full grid plus a second pass over the book.
 {
-  const maker = accountId(trader, 3997n);
-  await engine.write.setMarginMode([maker, 2], asTrader);
-  await fund(maker, makerWallet, parseUnits("10000000", 6));
-  const taker = accountId(takerWallet.account.address, 3997n);
-  await fund(taker, takerWallet, parseUnits("1000000", 6));
+  const { maker, taker } = await portfolioPair(3997n);
   for (let i = 0; i < 16; i++) {
     const onEth = i % 2 === 0;
     const j = i >> 1;
@@ -269,11 +259,7 @@ for (let i = 0; i < 16; i++) {
       strikeWad: ((onEth ? 3_000n : 60_000n) * (388n + 8n * BigInt(j >> 1)) * WAD) / 400n,
     };
     await publicClient.waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
-    const id = idOf({ ...series, expiry: BigInt(series.expiry) });
-    const receipt = await publicClient.waitForTransactionReceipt({
-      hash: await fill(maker, taker, id, long ? WAD : -WAD),
-    });
-    if (receipt.status !== "success") throw new Error("portfolio fill reverted");
+    await portfolioFill(maker, taker, idOf({ ...series, expiry: BigInt(series.expiry) }), long ? WAD : -WAD);
   }
   portfolioView["engine.accountMargin, PORTFOLIO, 16 positions, calendars (no row pruned)"] = Number(
     await probe.read.accountMarginGas([engine.address, maker]),
