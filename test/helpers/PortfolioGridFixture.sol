@@ -58,4 +58,27 @@ abstract contract PortfolioGridFixture is Test {
             bound += (2 * perContract * size) / WAD + 2 + 2;
         }
     }
+
+    /// @dev An independent statement of the rule: the first column whose vol and skew shocks are
+    /// both at most every column's (`lo`, `PortfolioMath.startStages`), and the first whose are both
+    /// at least every column's (`hi`, also the column `PortfolioMath.columnsToPrice` keeps); the
+    /// column count where there is none. `ordered`: a grid `startStages` stages.
+    function _expectedColumns(
+        uint64[] memory vols,
+        uint64[] memory skews
+    ) internal pure returns (uint256 lo, uint256 hi, bool ordered) {
+        uint256 n = vols.length;
+        (lo, hi) = (n, n);
+        for (uint256 t; t < n; ++t) {
+            bool least = true;
+            bool largest = true;
+            for (uint256 j; j < n; ++j) {
+                if (vols[j] < vols[t] || skews[j] < skews[t]) least = false;
+                if (vols[j] > vols[t] || skews[j] > skews[t]) largest = false;
+            }
+            if (least && lo == n) lo = t;
+            if (largest && hi == n) hi = t;
+        }
+        ordered = n >= 3 && lo < n && hi < n && lo != hi;
+    }
 }

@@ -153,20 +153,7 @@ contract PortfolioPruningTest is PortfolioGridFixture {
             }
         }
         // Among equal columns the first is kept; with none, `top` is the column count.
-        book.top = _expectedTop(book.vols, book.skews);
-    }
-
-    /// @dev An independent statement of the rule: the first column whose vol and skew shocks are
-    /// both at least every column's (its index is then the library's choice), else the count.
-    function _expectedTop(uint64[] memory vols, uint64[] memory skews) internal pure returns (uint256) {
-        for (uint256 t; t < vols.length; ++t) {
-            bool dominates = true;
-            for (uint256 j; j < vols.length; ++j) {
-                if (vols[j] > vols[t] || skews[j] > skews[t]) dominates = false;
-            }
-            if (dominates) return t;
-        }
-        return vols.length;
+        (, book.top, ) = _expectedColumns(book.vols, book.skews);
     }
 
     function _build(
@@ -221,7 +208,8 @@ contract PortfolioPruningTest is PortfolioGridFixture {
         assertEq(keptSkews.length, 1, "one skew");
         assertEq(keptVols[0], vols[top], "the kept column's vol shock");
         assertEq(keptSkews[0], skews[top], "the kept column's skew shock");
-        assertEq(_expectedTop(vols, skews), top, "the rule's column");
+        (, uint256 expected, ) = _expectedColumns(vols, skews);
+        assertEq(expected, top, "the rule's column");
     }
 
     function _assertAll(int256[] memory balances, uint64[] memory vols, uint64[] memory skews) internal pure {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
+
 import {PortfolioMath} from "../../../contracts/libraries/PortfolioMath.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
@@ -59,12 +61,12 @@ contract PortfolioStagesTest is PortfolioGridFixture {
         PortfolioMath.Grid memory staged,
         uint256 base
     ) internal pure {
-        uint256 fullRequirement = _max(PortfolioMath.worstLoss(full), base);
-        uint256 stagedRequirement = _max(PortfolioMath.worstLoss(staged), base);
+        uint256 fullRequirement = FixedPointMathLib.max(PortfolioMath.worstLoss(full), base);
+        uint256 stagedRequirement = FixedPointMathLib.max(PortfolioMath.worstLoss(staged), base);
         assertLe(stagedRequirement, fullRequirement, "staging found a loss the full grid does not");
         uint256 worstError;
         for (uint256 i; i < full.shockedSpots.length; ++i) {
-            worstError = _max(worstError, _errorBound(book, full.shockedSpots[i]));
+            worstError = FixedPointMathLib.max(worstError, _errorBound(book, full.shockedSpots[i]));
         }
         assertLe(fullRequirement - stagedRequirement, worstError, "staging missed more than the prices' error");
     }
@@ -193,8 +195,8 @@ contract PortfolioStagesTest is PortfolioGridFixture {
         staged = PortfolioMath.startStages(grid);
         if (book.heldTokens != 0) PortfolioMath.addCollateral(grid, book.heldTokens, 18);
         _addBook(book, grid);
-        uint256 tail = (PortfolioMath.worstTailLoss(grid) * TAIL_WEIGHT + WAD - 1) / WAD;
-        base = _max(tail, atLeast);
+        uint256 tail = FixedPointMathLib.mulWadUp(PortfolioMath.worstTailLoss(grid), TAIL_WEIGHT);
+        base = FixedPointMathLib.max(tail, atLeast);
         if (staged && PortfolioMath.pruneRows(grid, base)) _addBook(book, grid);
     }
 
@@ -226,27 +228,6 @@ contract PortfolioStagesTest is PortfolioGridFixture {
         for (uint256 i; i < book.ids.length; ++i) {
             PortfolioMath.addPosition(grid, book.ids[i], book.balances[i], book.marks[i], book.legVols[i], NOW);
         }
-    }
-
-    /// @dev An independent statement of the rule: the first column whose vol and skew shocks are
-    /// both at most every column's, and the first whose are both at least every column's.
-    function _expectedColumns(
-        uint64[] memory vols,
-        uint64[] memory skews
-    ) internal pure returns (uint256 lo, uint256 hi, bool ordered) {
-        uint256 n = vols.length;
-        (lo, hi) = (n, n);
-        for (uint256 t; t < n; ++t) {
-            bool least = true;
-            bool largest = true;
-            for (uint256 j; j < n; ++j) {
-                if (vols[j] < vols[t] || skews[j] < skews[t]) least = false;
-                if (vols[j] > vols[t] || skews[j] > skews[t]) largest = false;
-            }
-            if (least && lo == n) lo = t;
-            if (largest && hi == n) hi = t;
-        }
-        ordered = n >= 3 && lo < n && hi < n && lo != hi;
     }
 
     function _randomBook(uint256 seed) internal pure returns (Book memory book) {
@@ -341,9 +322,5 @@ contract PortfolioStagesTest is PortfolioGridFixture {
         book.balances[i] = balance;
         book.legVols[i] = vol;
         book.marks[i] = _mark(book.spot, strike, expiry, vol, isCall);
-    }
-
-    function _max(uint256 a, uint256 b) internal pure returns (uint256) {
-        return a > b ? a : b;
     }
 }

@@ -49,12 +49,12 @@ contract PortfolioStagesManagerTest is PortfolioFixture {
         PortfolioMath.Grid memory grid = _grid(spot, params);
         _add(grid, ids, balances);
         (uint256 atLeast, uint256 contingency) = _atLeast(ids, balances, spot, grid, params);
-        full = _max(PortfolioMath.worstLoss(grid), atLeast) + contingency;
+        full = FixedPointMathLib.max(PortfolioMath.worstLoss(grid), atLeast) + contingency;
         PortfolioMath.Grid memory staged = _grid(spot, params);
         assertTrue(PortfolioMath.startStages(staged), "the default grid is staged");
         _add(staged, ids, balances);
         assertTrue(PortfolioMath.pruneRows(staged, atLeast), "a row is left");
-        withoutStageTwo = _max(PortfolioMath.worstLoss(staged), atLeast) + contingency;
+        withoutStageTwo = FixedPointMathLib.max(PortfolioMath.worstLoss(staged), atLeast) + contingency;
         pruned = staged.pruned;
     }
 
@@ -69,7 +69,7 @@ contract PortfolioStagesManagerTest is PortfolioFixture {
     ) internal view returns (uint256 atLeast, uint256 contingency) {
         (uint256 floor, uint256 shorts) = _coverFloorUp(ids, balances, spot);
         uint256 tail = FixedPointMathLib.mulWadUp(PortfolioMath.worstTailLoss(grid), params.tailWeightWad);
-        atLeast = _max(floor, tail);
+        atLeast = FixedPointMathLib.max(floor, tail);
         contingency = PortfolioMath.contingencyUp(shorts, spot, params.contingencyWad);
     }
 
@@ -117,9 +117,5 @@ contract PortfolioStagesManagerTest is PortfolioFixture {
         for (uint256 i; i < ids.length; ++i) {
             PortfolioMath.addPosition(grid, ids[i], balances[i], engine.mark(ids[i]), vol, block.timestamp);
         }
-    }
-
-    function _max(uint256 a, uint256 b) internal pure returns (uint256) {
-        return a > b ? a : b;
     }
 }
