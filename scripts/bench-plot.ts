@@ -82,16 +82,17 @@ const TABLE_ROWS: {
     floor: 531_344,
   },
   {
-    // The bench's PORTFOLIO book is shorts alone, priced in one vol column; a book with a long is
-    // priced in the outer two and, in the rows their bound leaves, the middle one
-    // (`PortfolioMath.columnsToPrice`, `startStages`), so it is measured and held to the same target.
-    // Its floor: the reads and marks of the row above (177,744) and 360 cells at 1,700: 16 positions
-    // × (9 + 9 + 4) in stage 1 and the one row of 8 cells stage 1 leaves (docs/performance.md).
+    // The bench's PORTFOLIO book is shorts alone, priced in one vol column; a book of longs and
+    // shorts is priced in each position's bounding column and, in the rows their bound leaves, in
+    // every column (`PortfolioMath.columnsToPrice`, `startStages`), so it is measured and held to the
+    // same target. Its floor: the reads and marks of the row above (177,744) and 240 cells at 1,700:
+    // 16 positions × (9 + 4) in stage 1 and the two ETH rows stage 1 leaves, 8 positions × 2 columns
+    // each (docs/performance.md).
     measure: "portfolio margin check, 16 positions, hedged (8 long)",
     row: (g) => g.portfolioView["engine.accountMargin, PORTFOLIO, 16 positions, hedged (8 long)"],
     peer: "Lyra PMRM ~17M",
     target: 1_200_000,
-    floor: 789_744,
+    floor: 585_744,
   },
   {
     // One transaction: `bid` on an account with no auction running opens the auction itself (a

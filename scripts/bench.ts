@@ -233,9 +233,10 @@ for (let i = 0; i < 16; i++) {
   );
 }
 // A hedged book: the bench's first 16 series, the account long 4 and short 4 on each underlying. A
-// long gains with vol, so this book is priced in the outer vol columns and, in the rows their bound
-// leaves, the middle one (`PortfolioMath.columnsToPrice`, `startStages`), where a book of shorts
-// alone (the rows above) is priced in the crash column alone.
+// long gains with vol, so this book is priced in each position's bounding vol column (×0.7 for a
+// long, ×1.5 for a short) and, in the rows their bound leaves, in every column
+// (`PortfolioMath.columnsToPrice`, `startStages`), where a book of shorts alone (the rows above) is
+// priced in the crash column alone.
 {
   const { maker, taker } = await portfolioPair(3998n);
   for (let i = 0; i < 16; i++) await portfolioFill(maker, taker, seriesIds[i]!, (i >> 1) % 2 === 0 ? -WAD : WAD);

@@ -339,8 +339,9 @@ contract PortfolioManager is IPortfolioManager, MarginValuation {
 
     /// @dev The largest of the worst grid loss, the weighted worst tail loss and `floor` (the cover
     /// floor); the grid has only the vol columns the book needs priced
-    /// (`PortfolioMath.columnsToPrice`), and its middle columns are priced only in the rows that
-    /// could hold a larger loss (`PortfolioMath.startStages`, `pruneRows`).
+    /// (`PortfolioMath.columnsToPrice`), and a position is priced in its columns other than its
+    /// bound column only in the rows that could hold a larger loss (`PortfolioMath.startStages`,
+    /// `pruneRows`).
     function _scenarioLossUp(
         Book memory book,
         IMarginEngine.PortfolioParams memory params,

@@ -41,19 +41,18 @@ library PortfolioMath {
         uint256[] tailSpots;
         int256[] tailShifts;
         int256[] tailPnl;
-        /// @dev Staged pricing (`startStages`, "Pruning the middle columns" in
-        /// docs/portfolio-margin.md): 0 prices every column, as before; 1 prices the columns `lo`
-        /// and `hi` and the tails, with each live position's change in its bound column (`lo` for
-        /// a long, `hi` otherwise) going to `bound`; 2 prices the other columns in the rows whose
-        /// bit in `pruned` is clear.
+        /// @dev Staged pricing (`startStages`, "Pruning rows" in docs/portfolio-margin.md): 0
+        /// prices every column; 1 prices each live position in its bound column alone (`lo` for a
+        /// long, `hi` otherwise), its change there going to `bound`, and the tails; 2 prices each
+        /// live position in its other columns, in the rows whose bit in `pruned` is clear.
         uint256 stage;
         uint256 lo;
         uint256 hi;
         uint256 pruned;
         /// @dev Stage 1 adds the longs' changes in `lo` to the first half (a word per spot row),
-        /// the others' in `hi` to the second, instead of to `pnl`; `pruneRows` adds them back and
-        /// leaves in the first half each row's bound: what no middle cell of the row can be below
-        /// (up to the prices' error).
+        /// the others' in `hi` to the second, instead of to `pnl`; `pruneRows` sums each row's
+        /// bound from them (what no cell of the row can be below, up to the prices' error) and adds
+        /// them back to `pnl` in the rows it leaves.
         int256[] bound;
     }
 
@@ -83,83 +82,102 @@ library PortfolioMath {
     /// @notice Keeps of `volShocksWad` and `skewShocksWad` (one entry per vol column) the vol
     /// columns a book must be priced in, in place: when every position of `balances` is short and
     /// one column has both the largest vol shock and the largest skew shock, both arrays shrink to
-    /// that column alone; otherwise they are left as they are (`docs/portfolio-margin.md`,
+    /// that column alone; when every position is long, to the column with the least vol shock
+    /// (`lo`, `_boundingColumns`); otherwise they are left as they are (`docs/portfolio-margin.md`,
     /// "Pruning"). `skewShocksWad` has at least `volShocksWad`'s length (the engine checks it).
-    /// @dev Why one column decides a book of shorts: a leg's vol in a column (`_columnVol`) never
-    /// falls as the column's vol shock or its skew shock rises (the parallel part and the skew's
-    /// part are each rounded down from a product, and capping their sum at `MAX_SKEWED_VOL` keeps
-    /// the order), so that column lifts every leg's vol at least as high as any other column does.
-    /// A Black–Scholes price never falls as vol rises, so in every spot row each short's value, and
-    /// the row's P&L (collateral and expired series add the same to every column), is lowest there.
-    /// (An unshocked column keeps a leg's mark at the centre, `_addCells`; the engine marks a live
-    /// leg with `callPriceLn` at the vol it passes, which computes that cell's price step for step,
-    /// so the skipped cell is exact: review rv49.) The computed cells of the other columns can
-    /// differ from the exact ones by the prices' error (`docs/black-scholes.md`), so they can be a
-    /// few wei per contract lower; the pruned worst loss is within that error of the exact worst
-    /// loss, as the full grid's is. A long gains with vol, so a book with a long (or a zero
-    /// balance) is priced in every column; so is a grid whose skew shocks are not largest where the
-    /// vol shock is (governance's choice, checked here, not assumed). No revert moves: the column
-    /// kept has the largest vol, so the vol terms of the others (`BlackScholes.volTerm`, which
-    /// refuses a vol too large) cannot revert where its own did not, and every column prices the
-    /// same spots. A revert's arguments may name the kept column's vol.
+    /// @dev Why one column decides such a book: a leg's vol in a column (`_columnVol`) never falls
+    /// as the column's vol shock or its skew shock rises (the parallel part and the skew's part are
+    /// each rounded down from a product, and capping their sum at `MAX_SKEWED_VOL` keeps the
+    /// order), and a long's vol has no skew's part, so it never falls as the vol shock rises. A
+    /// Black–Scholes price never falls as vol rises, so in every spot row each short's value is
+    /// lowest in the column with both largest shocks and each long's in the column with the least
+    /// vol shock; the row's P&L (collateral and expired series add the same to every column) is
+    /// lowest there. (An unshocked column keeps a leg's mark at the centre, `_addCells`; the engine
+    /// marks a live leg with `callPriceLn` at the vol it passes, which computes that cell's price
+    /// step for step, so the skipped cell is exact: review rv49.) The computed cells of the other
+    /// columns can differ from the exact ones by the prices' error (`docs/black-scholes.md`), so
+    /// they can be a few wei per contract lower; the pruned worst loss is within that error of the
+    /// exact worst loss, as the full grid's is. A book of longs and shorts (or with a zero balance)
+    /// is priced in every column (and staged, `startStages`); so is a book of shorts on a grid
+    /// whose skew shocks are not largest where the vol shock is (governance's choice, checked here,
+    /// not assumed). For shorts no revert moves: the column kept has the largest vol, so the vol
+    /// terms of the others (`BlackScholes.volTerm`, which refuses a vol of 2**72 wei or more)
+    /// cannot revert where its own did not, and every column prices the same spots. For longs the
+    /// column kept has the least vol, so a vol term that would revert in another column (a marked
+    /// vol times the largest vol shock, at most 4, of 2**72 wei, about 472,000 %) is not computed
+    /// and the check does not revert; the columns left out only gain. A revert's arguments may name
+    /// the kept column's vol.
     function columnsToPrice(
         int256[] memory balances,
         uint64[] memory volShocksWad,
         uint64[] memory skewShocksWad
     ) internal pure {
-        uint256 columns = volShocksWad.length;
-        if (columns < 2) return;
+        if (volShocksWad.length < 2) return;
+        (bool shorts, bool longs) = (true, true);
         for (uint256 i; i < balances.length; ++i) {
-            if (balances[i] >= 0) return;
+            int256 balance = balances[i];
+            if (balance >= 0) shorts = false;
+            if (balance <= 0) longs = false;
         }
-        // The largest vol shock, ties by the larger skew (the first of equals), and the largest skew.
-        uint256 topShock;
-        uint256 topSkew;
-        uint256 maxSkew;
-        for (uint256 j; j < columns; ++j) {
-            uint256 shock = volShocksWad[j];
-            uint256 skew = skewShocksWad[j];
-            if (shock > topShock || (shock == topShock && skew > topSkew)) (topShock, topSkew) = (shock, skew);
-            if (skew > maxSkew) maxSkew = skew;
-        }
-        if (maxSkew > topSkew) return;
+        if (!shorts && !longs) return;
+        (uint256 lo, uint256 hi, , bool hiLargestSkew) = _boundingColumns(volShocksWad, skewShocksWad);
+        uint256 kept;
+        if (shorts && hiLargestSkew) kept = hi;
+        else if (longs) kept = lo;
+        else return;
+        (uint256 shock, uint256 skew) = (volShocksWad[kept], skewShocksWad[kept]);
         // Both arrays shrink to their first word, which now holds the deciding column (the words
         // past it stay allocated and unread).
         assembly ("memory-safe") {
             mstore(volShocksWad, 1)
-            mstore(add(volShocksWad, 0x20), topShock)
+            mstore(add(volShocksWad, 0x20), shock)
             mstore(skewShocksWad, 1)
-            mstore(add(skewShocksWad, 0x20), topSkew)
+            mstore(add(skewShocksWad, 0x20), skew)
         }
     }
 
     /// @notice Starts staged pricing of a freshly made grid, before anything is added to it, when
     /// it has at least three vol columns and one column (`lo`) has both the smallest vol shock and
-    /// the smallest skew shock and another (`hi`) both the largest: returns whether it did
-    /// (`docs/portfolio-margin.md`, "Pruning the middle columns"). The positions are then added
-    /// twice: once at stage 1 (the columns `lo` and `hi`, the tails), and, if `pruneRows` leaves a
-    /// row to price, once more at stage 2 (the middle columns).
-    /// @dev Why `lo` and `hi` bound every other column: a leg's vol in a column (`_columnVol`) never
-    /// falls as the column's vol shock or its skew shock rises (`columnsToPrice`), so in every row
-    /// each leg's vol in a middle column lies between its vols in `lo` and `hi`. A Black–Scholes
-    /// price never falls as vol rises, so a long's change there is at least its change in `lo`,
-    /// and a short's at least its change in `hi`. Collateral and expired series change the same in
-    /// every column. The sum of those least changes, `bound`, is the least a middle cell of the row
-    /// can show (up to the prices' error, `docs/black-scholes.md`).
+    /// the smallest skew shock and another (`hi`) both the largest (`_boundingColumns`): returns
+    /// whether it did (`docs/portfolio-margin.md`, "Pruning rows"). The positions are then added
+    /// twice: once at stage 1 (each live position in its bound column alone, `lo` for a long and
+    /// `hi` otherwise, and the tails), and, if `pruneRows` leaves a row to price, once more at stage
+    /// 2 (each in its other columns, in the rows left).
+    /// @dev Why a row's bound column cells bound all of its cells: a leg's vol in a column
+    /// (`_columnVol`) never falls as the column's vol shock or its skew shock rises
+    /// (`columnsToPrice`), so in every row each leg's vol in any column lies between its vols in
+    /// `lo` and `hi`. A Black–Scholes price never falls as vol rises, so a long's change in any
+    /// column is at least its change in `lo`, and a short's at least its change in `hi`. Collateral
+    /// and expired series change the same in every column. The sum of those least changes, the
+    /// row's bound, is the least any cell of the row can show (up to the prices' error,
+    /// `docs/black-scholes.md`).
     function startStages(Grid memory grid) internal pure returns (bool) {
-        uint64[] memory vols = grid.volShocksWad;
-        uint64[] memory skews = grid.skewShocksWad;
-        uint256 columns = vols.length;
-        if (columns < 3) return false;
-        // A column's key orders columns by vol shock, then skew shock: `lo` is the first least,
-        // `hi` the first largest.
-        (uint256 lo, uint256 hi, uint256 loKey, uint256 hiKey) = (0, 0, type(uint256).max, 0);
+        if (grid.volShocksWad.length < 3) return false;
+        (uint256 lo, uint256 hi, bool loLeastSkew, bool hiLargestSkew) = _boundingColumns(
+            grid.volShocksWad,
+            grid.skewShocksWad
+        );
+        if (lo == hi || !loLeastSkew || !hiLargestSkew) return false;
+        (grid.stage, grid.lo, grid.hi) = (1, lo, hi);
+        grid.bound = new int256[](2 * grid.shockedSpots.length);
+        return true;
+    }
+
+    /// @dev The first column with the least vol shock and, among those, the least skew shock
+    /// (`lo`), the first with the largest vol shock and, among those, the largest skew shock (`hi`),
+    /// and whether `lo`'s skew shock is the least of every column's and `hi`'s the largest. Read
+    /// without bounds checks: `skews` has at least `vols`' length (the engine checks it, and
+    /// `newGrid` keeps both arrays).
+    function _boundingColumns(
+        uint64[] memory vols,
+        uint64[] memory skews
+    ) private pure returns (uint256 lo, uint256 hi, bool loLeastSkew, bool hiLargestSkew) {
+        // A column's key orders columns by vol shock, then skew shock.
+        (uint256 loKey, uint256 hiKey) = (type(uint256).max, 0);
         (uint256 minSkew, uint256 maxSkew) = (type(uint256).max, 0);
-        for (uint256 j; j < columns; ++j) {
+        for (uint256 j; j < vols.length; ++j) {
             uint256 skew;
             uint256 key;
-            // Without bounds checks: `skews` has one word per column (`newGrid`; a shorter one
-            // makes `addPosition`'s checked read revert, so nothing is priced).
             assembly ("memory-safe") {
                 let at := shl(5, add(j, 1))
                 skew := mload(add(skews, at))
@@ -170,91 +188,57 @@ library PortfolioMath {
             if (skew > maxSkew) maxSkew = skew;
             if (skew < minSkew) minSkew = skew;
         }
-        if (lo == hi || uint64(hiKey) != maxSkew || uint64(loKey) != minSkew) return false;
-        (grid.stage, grid.lo, grid.hi) = (1, lo, hi);
-        grid.bound = new int256[](2 * grid.shockedSpots.length);
-        return true;
+        (loLeastSkew, hiLargestSkew) = (uint64(loKey) == minSkew, uint64(hiKey) == maxSkew);
     }
 
-    /// @notice Ends stage 1 (`startStages`): `base` is the largest of `atLeast` (what the
-    /// requirement is at least without the grid: the weighted worst tail loss, the cover floor) and
-    /// the losses in the columns `lo` and `hi`. A row whose `bound` loses no more than `base`
-    /// cannot raise the requirement: its middle cells are set to `bound`, which leaves the
-    /// requirement where it is, and are not priced. Returns whether a row is left to price at
-    /// stage 2.
+    /// @notice Ends stage 1 (`startStages`): a row whose bound loses no more than `atLeast` (what
+    /// the requirement is at least without the grid: the weighted worst tail loss, the cover floor)
+    /// cannot raise the requirement: every cell of it is set to the bound, which leaves the
+    /// requirement where it is, and is not priced again. The other rows get their bound columns'
+    /// changes back. Returns whether a row is left to price at stage 2.
     /// @param atLeast Below 2**255.
-    // Two passes over the rows in one assembly block, unchecked (the manager has 9 bytes of room
-    // over the 2 KB rule; checked reads cost 12,600 gas a hedged check).
-    // solhint-disable-next-line function-max-lines
     function pruneRows(Grid memory grid, uint256 atLeast) internal pure returns (bool left) {
-        uint256 vols = grid.volShocksWad.length;
-        (uint256 lo, uint256 hi) = (grid.lo, grid.hi);
+        // Byte offsets in a row of `pnl`: the row's length, and the cells of `lo` and `hi`.
+        uint256 step = grid.volShocksWad.length << 5;
+        (uint256 lo, uint256 hi) = (grid.lo << 5, grid.hi << 5);
+        int256 least = -int256(atLeast);
         int256[] memory pnl = grid.pnl;
         int256[] memory bound = grid.bound;
-        // −base.
-        int256 least = -int256(atLeast);
         uint256 pruned;
-        // Without bounds checks: `pnl` has `rows` rows of `vols` words and `bound` two halves of
-        // `rows` words (`newGrid`, `startStages`); `lo`, `hi` and `m` are below `vols`. The sums
-        // are parts of a scenario's pnl, below 2**249 in magnitude (`_addCells`).
+        // Without bounds checks: `pnl` has a row of `step` bytes for each of `bound`'s half
+        // (`newGrid`, `startStages`), and `lo` and `hi` are below `step`. The sums are parts of a
+        // scenario's pnl, below 2**249 in magnitude (`_addCells`).
         assembly ("memory-safe") {
-            let rows := shr(1, mload(bound))
-            let step := shl(5, vols)
-            let longs := add(bound, 0x20)
-            let others := add(longs, shl(5, rows))
-            // A middle column: at stage 1 its cells hold the collateral's and expired series'
-            // changes alone, the same in every column.
-            let m := 0
-            for {} or(eq(m, lo), eq(m, hi)) {
-                m := add(m, 1)
-            } {}
+            let half := shl(4, mload(bound))
             let row := add(pnl, 0x20)
+            let bit := 1
             for {
-                let at := 0
-            } lt(at, shl(5, rows)) {
+                let at := add(bound, 0x20)
+                let end := add(at, half)
+            } lt(at, end) {
                 at := add(at, 0x20)
             } {
-                let x := mload(add(longs, at))
-                let y := mload(add(others, at))
-                let cell := add(row, shl(5, lo))
-                let v := add(mload(cell), x)
-                mstore(cell, v)
-                if slt(v, least) {
-                    least := v
-                }
-                cell := add(row, shl(5, hi))
-                v := add(mload(cell), y)
-                mstore(cell, v)
-                if slt(v, least) {
-                    least := v
-                }
-                mstore(add(longs, at), add(add(x, y), mload(add(row, shl(5, m)))))
-                row := add(row, step)
-            }
-            row := add(pnl, 0x20)
-            for {
-                let i := 0
-            } lt(i, rows) {
-                i := add(i, 1)
-            } {
-                let rowBound := mload(add(longs, shl(5, i)))
+                // At stage 1 a row's cells hold the collateral's and expired series' changes alone,
+                // the same in every column: its first cell holds the row's.
+                let rowBound := add(add(mload(at), mload(add(at, half))), mload(row))
                 switch slt(rowBound, least)
                 case 1 {
                     left := 1
+                    mstore(add(row, lo), add(mload(add(row, lo)), mload(at)))
+                    mstore(add(row, hi), add(mload(add(row, hi)), mload(add(at, half))))
                 }
                 default {
-                    pruned := or(pruned, shl(i, 1))
+                    pruned := or(pruned, bit)
                     for {
                         let j := 0
-                    } lt(j, vols) {
-                        j := add(j, 1)
+                    } lt(j, step) {
+                        j := add(j, 0x20)
                     } {
-                        if iszero(or(eq(j, lo), eq(j, hi))) {
-                            mstore(add(row, shl(5, j)), rowBound)
-                        }
+                        mstore(add(row, j), rowBound)
                     }
                 }
                 row := add(row, step)
+                bit := shl(1, bit)
             }
         }
         (grid.stage, grid.pruned) = (2, pruned);
@@ -305,7 +289,7 @@ library PortfolioMath {
         });
         uint256 expiry = SeriesLib.expiryOf(seriesId);
         if (timestamp >= expiry) {
-            // Stage 2 prices the middle columns only, which an expired series changed at stage 1.
+            // An expired series changes every column alike: added once, at stage 1.
             if (grid.stage != 2) _addExpired(grid, leg);
             return;
         }
@@ -318,12 +302,15 @@ library PortfolioMath {
         // local each: the Solidity tests' legacy build has no stack slot to spare here).
         expiry -= timestamp;
         // The tails price at the leg's own vol: an unshocked column's vol term is theirs (the same
-        // `volTerm` of the same vol), so it is taken once. No revert moves: the columns come first,
-        // and `volTerm(volWad, ·)` cannot revert when a column's `volTerm` of the same vol did not.
+        // `volTerm` of the same vol), so it is taken once. The columns come first, and
+        // `volTerm(volWad, ·)` cannot revert when a column's `volTerm` of the same vol did not; at
+        // stage 1, where a leg's bound column may be shocked, the tails' may be the first to revert.
         uint256 tailTerm = type(uint256).max;
         for (uint256 j; j < grid.volShocksWad.length; ++j) {
-            // Stage 1 prices the columns `lo` and `hi`, stage 2 the others (`startStages`).
-            if (grid.stage != 0 && (j == grid.lo || j == grid.hi) != (grid.stage == 1)) continue;
+            // Stage 1 prices the leg's bound column alone (`lo` for a long, `hi` otherwise), stage 2
+            // its others (`startStages`). `leg.balance`, not `balance`: a parameter read here stays
+            // on the stack through the cell loop, about 23 gas a cell.
+            if (grid.stage != 0 && (j == (leg.balance > 0 ? grid.lo : grid.hi)) != (grid.stage == 1)) continue;
             (uint256 vol, bool unshocked) = _columnVol(volWad, grid.volShocksWad[j], grid.skewShocksWad[j], putWing);
             vol = BlackScholes.volTerm(vol, expiry);
             if (unshocked) tailTerm = vol;
@@ -447,8 +434,8 @@ library PortfolioMath {
 
     /// @dev Reprices a live position at every spot shock for vol shock `j` (σ√(2T) = `volTerm`),
     /// skipping the unshocked scenario, which changes nothing, and at stage 2 the pruned rows (a
-    /// bit a row: the engine allows at most 21 spot shocks); at stage 1 the leg's bound column
-    /// (`lo` for a long, `hi` otherwise) is added to `bound` instead of `pnl`.
+    /// bit a row: the engine allows at most 21 spot shocks); at stage 1, where `j` is the leg's
+    /// bound column (`addPosition`), the changes go to `bound` instead of `pnl`.
     function _addVolColumn(Grid memory grid, Leg memory leg, uint256 j, uint256 volTerm, bool unshocked) private pure {
         uint256 vols = grid.volShocksWad.length;
         int256[] memory pnl = grid.pnl;
@@ -460,9 +447,8 @@ library PortfolioMath {
         // `1 << centre` is 0 for a grid without a centre (centre = type(uint256).max).
         uint256 skip = unshocked ? 1 << grid.centre : 0;
         if (grid.stage == 2) skip |= grid.pruned;
-        else if (grid.stage == 1 && j == (leg.balance > 0 ? grid.lo : grid.hi)) {
-            // The leg's bound column goes to `bound`'s first half for a long, its second otherwise
-            // (`pruneRows` adds it to `pnl`).
+        else if (grid.stage == 1) {
+            // To `bound`'s first half for a long, its second otherwise (`pruneRows` sums them).
             int256[] memory bound = grid.bound;
             assembly ("memory-safe") {
                 first := add(add(bound, 0x20), mul(iszero(sgt(mload(leg), 0)), shl(4, mload(bound))))

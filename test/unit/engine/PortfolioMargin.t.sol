@@ -428,14 +428,29 @@ contract PortfolioMarginTest is PortfolioFixture {
         _assertCoversEveryGridScenario(engine.accountMargin(portfolio));
     }
 
-    /// @notice A long gains with vol, so a book with one is priced in every column: ten long
-    /// at-the-money calls lose most when vol falls (the ×0.7 column), which the crash column alone
-    /// would miss; the one short beside them does not make the book one of shorts.
+    /// @notice A long gains with vol, so a book with one is not priced in the crash column alone:
+    /// ten long at-the-money calls lose most when vol falls (the ×0.7 column), which the crash
+    /// column alone would miss; the one short beside them does not make the book one of shorts (it
+    /// is staged: `PortfolioStages.t.sol`).
     function test_pruning_aBookWithALongIsPricedInEveryColumn() public {
         _setSkews(0, 0, 0);
         Leg[] memory legs = new Leg[](2);
         legs[0] = Leg(30, 3_000e18, true, 10e18);
         legs[1] = Leg(30, 3_600e18, true, -1e18);
+        _open(portfolio, legs);
+        _assertCoversEveryGridScenario(engine.accountMargin(portfolio));
+    }
+
+    /// @notice A book of longs is priced in the ×0.7 column alone (a long's value is lowest at the
+    /// least vol), and its requirement still covers every scenario of the full grid, revalued
+    /// through the feeds: calls and puts in and out of the money, 7 to 90 days, under the default
+    /// skew (which a long's vol does not take).
+    function test_pruning_aBookOfLongsCoversEveryScenario() public {
+        Leg[] memory legs = new Leg[](4);
+        legs[0] = Leg(30, 3_000e18, true, 10e18);
+        legs[1] = Leg(7, 2_800e18, false, 4e18);
+        legs[2] = Leg(90, 3_500e18, true, 2e18);
+        legs[3] = Leg(60, 2_400e18, false, 5e18);
         _open(portfolio, legs);
         _assertCoversEveryGridScenario(engine.accountMargin(portfolio));
     }

@@ -9,18 +9,22 @@ import {PortfolioGridFixture} from "../../helpers/PortfolioGridFixture.sol";
 /// @notice A book of shorts is priced in one vol column (`PortfolioMath.columnsToPrice`,
 /// `docs/portfolio-margin.md`, "Pruning"): the column with both the largest vol shock and the
 /// largest skew shock, whose cells are the full grid's cells of that column to the wei, and whose
-/// worst loss is the full grid's within the prices' stated error. Every other book, and every grid
-/// with no such column, is priced in full.
+/// worst loss is the full grid's within the prices' stated error; a book of longs in the column
+/// with the least vol shock, the same way. A book of both, and a book of shorts on a grid with no
+/// such column, is priced in every column (and staged where it can be: `PortfolioStages.t.sol`).
 contract PortfolioPruningTest is PortfolioGridFixture {
     // ------------------------------------------------------------ which columns
 
     /// @notice The default grid (×1.5 with skew 1, ×1, ×0.7): a book of shorts keeps the ×1.5
-    /// column; one long, or one zero balance, keeps all three.
+    /// column, a book of longs the ×0.7 column; one long among shorts, or one zero balance, keeps
+    /// all three.
     function test_defaultGridKeepsTheCrashColumnForShortsOnly() public pure {
         (uint64[] memory vols, uint64[] memory skews) = _defaultColumns();
         _assertKept(_balances(-1e18, -3e18, -1), vols, skews, 0);
+        _assertKept(_balances(1e18, 3e18, 1), vols, skews, 2);
         _assertAll(_balances(-1e18, 1, -3e18), vols, skews);
         _assertAll(_balances(-1e18, 0, -3e18), vols, skews);
+        _assertAll(_balances(1e18, 0, 3e18), vols, skews);
     }
 
     /// @notice With nothing at risk but collateral (no position), every column holds the same
@@ -38,6 +42,8 @@ contract PortfolioPruningTest is PortfolioGridFixture {
         skews[0] = 0;
         skews[2] = 1;
         _assertAll(_balances(-1e18, -1e18, -1e18), vols, skews);
+        // A long's vol takes no skew: a book of longs keeps the least vol shock whatever the skews.
+        _assertKept(_balances(1e18, 1e18, 1e18), vols, skews, 2);
         skews[0] = 1;
         _assertKept(_balances(-1e18, -1e18, -1e18), vols, skews, 0);
     }
@@ -54,6 +60,12 @@ contract PortfolioPruningTest is PortfolioGridFixture {
         _assertKept(_balances(-1e18, -1e18, -1e18), vols, skews, 1);
         skews[0] = 0.6e18;
         _assertAll(_balances(-1e18, -1e18, -1e18), vols, skews);
+        // Longs: the least vol shock, the least skew among equals, then the first.
+        (vols[0], vols[1], vols[2], vols[3]) = (1e18, 0.5e18, 2e18, 0.5e18);
+        (skews[0], skews[1], skews[2], skews[3]) = (0, 1e18, 0, 0.5e18);
+        _assertKept(_balances(1e18, 1e18, 1e18), vols, skews, 3);
+        skews[3] = 1e18;
+        _assertKept(_balances(1e18, 1e18, 1e18), vols, skews, 1);
     }
 
     /// @notice A grid of one column is returned as it is, the same arrays.
@@ -66,16 +78,17 @@ contract PortfolioPruningTest is PortfolioGridFixture {
 
     // ------------------------------------------------------------ the kept column decides
 
-    /// @notice For random books of shorts (calls and puts, live and expired, strikes from half to
-    /// twice spot, vols 5 % … 250 %, up to 6 legs, collateral held or not) on random grids of 2–5
-    /// columns, where a column of largest vol and skew shocks exists:
+    /// @notice For random books of shorts, and one seed in three of longs (calls and puts, live and
+    /// expired, strikes from half to twice spot, vols 5 % … 250 %, up to 6 legs, collateral held or
+    /// not) on random grids of 2–5 columns, where for the shorts a column of largest vol and skew
+    /// shocks exists (for the longs the column of least vol shock always does):
     /// - the pruned grid's cells are the full grid's cells of the kept column, to the wei, and its
     ///   tails are the full grid's tails;
     /// - in every spot row, the kept column's P&L is at most any other column's plus the prices'
     ///   stated error (`docs/black-scholes.md`: max(1e-12·S + 1e-10·price, 2 wei) per contract,
     ///   twice, for the two prices compared, plus a wei of each value's rounding), so the worst loss
     ///   the pruned grid finds is the full grid's within that error, and never more.
-    function testFuzz_theKeptColumnDecidesABookOfShorts(uint256 seed) public pure {
+    function testFuzz_theKeptColumnDecidesABookOfShortsOrLongs(uint256 seed) public pure {
         Book memory book = _randomBook(seed);
         (uint64[] memory keptVols, uint64[] memory keptSkews) = _columnsToPrice(book.balances, book.vols, book.skews);
         PortfolioMath.Grid memory full = _build(book, book.vols, book.skews);
@@ -113,6 +126,7 @@ contract PortfolioPruningTest is PortfolioGridFixture {
         uint256 r = uint256(keccak256(abi.encode(seed, "book")));
         book.spot = 100e18 + (r % 100_000e18);
         uint256 legs = 1 + ((r >> 128) % 6);
+        bool longs = (r >> 230) % 3 == 0;
         book.heldTokens = (r >> 140) % 3 == 0 ? (r >> 150) % 50e18 : 0;
         book.ids = new SeriesId[](legs);
         book.balances = new int256[](legs);
@@ -125,7 +139,8 @@ contract PortfolioPruningTest is PortfolioGridFixture {
             // One leg in eight expired (not yet settled), the rest 1 hour to 2 years out.
             uint256 expiry = (s >> 100) % 8 == 0 ? NOW - 1 : NOW + 3_600 + ((s >> 60) % (730 days));
             book.ids[i] = SeriesLib.id(SeriesLib.Series(1, uint40(expiry), isCall, uint128(strike)));
-            book.balances[i] = -int256(1 + ((s >> 140) % 1_000e18));
+            book.balances[i] = int256(1 + ((s >> 140) % 1_000e18));
+            if (!longs) book.balances[i] = -book.balances[i];
             book.legVols[i] = 0.05e18 + ((s >> 170) % 2.45e18);
             // Marked as the engine marks: the model price at the leg's own vol, or the intrinsic
             // value at spot once expired (the unshocked centre keeps the mark, `_addCells`).
@@ -152,8 +167,10 @@ contract PortfolioPruningTest is PortfolioGridFixture {
                 }
             }
         }
-        // Among equal columns the first is kept; with none, `top` is the column count.
+        // Among equal columns the first is kept; with none, `top` is the column count. Longs keep
+        // the least vol shock, the least skew among equals, the first of equals.
         (, book.top, ) = _expectedColumns(book.vols, book.skews);
+        if (longs) book.top = _longsColumn(book.vols, book.skews);
     }
 
     function _build(
@@ -208,8 +225,19 @@ contract PortfolioPruningTest is PortfolioGridFixture {
         assertEq(keptSkews.length, 1, "one skew");
         assertEq(keptVols[0], vols[top], "the kept column's vol shock");
         assertEq(keptSkews[0], skews[top], "the kept column's skew shock");
-        (, uint256 expected, ) = _expectedColumns(vols, skews);
+        uint256 expected;
+        if (balances.length != 0 && balances[0] > 0) expected = _longsColumn(vols, skews);
+        else (, expected, ) = _expectedColumns(vols, skews);
         assertEq(expected, top, "the rule's column");
+    }
+
+    /// @dev The column a book of longs keeps: the least vol shock, the least skew among equals, the
+    /// first of equals.
+    function _longsColumn(uint64[] memory vols, uint64[] memory skews) internal pure returns (uint256 column) {
+        for (uint256 j = 1; j < vols.length; ++j) {
+            (uint64 v, uint64 t) = (vols[j], vols[column]);
+            if (v < t || (v == t && skews[j] < skews[column])) column = j;
+        }
     }
 
     function _assertAll(int256[] memory balances, uint64[] memory vols, uint64[] memory skews) internal pure {

@@ -9,11 +9,12 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 import {PortfolioGridFixture} from "../../helpers/PortfolioGridFixture.sol";
 
 /// @notice Staged pricing (`PortfolioMath.startStages`, `pruneRows`; `docs/portfolio-margin.md`,
-/// "Pruning the middle columns"): a grid with a column of least vol and skew shocks (`lo`) and one
-/// of largest (`hi`) is priced in those two columns first; a middle cell is priced only in a row
-/// whose bound (each long's change in `lo`, each short's in `hi`) could lose more than the largest
-/// loss found so far. The requirement is the full grid's, within the prices' stated error and never
-/// above it; every cell priced is the full grid's to the wei.
+/// "Pruning rows"): on a grid with a column of least vol and skew shocks (`lo`) and one of largest
+/// (`hi`) each position is priced first in its bound column alone (`lo` for a long, `hi` for a
+/// short); a row is priced in full only if its bound (the sum of those changes) could lose more than
+/// the requirement is at least without the grid (the cover floor, the weighted tail). The
+/// requirement is the full grid's, within the prices' stated error and never above it; every cell
+/// of a row left is the full grid's to the wei.
 contract PortfolioStagesTest is PortfolioGridFixture {
     uint256 internal constant TAIL_WEIGHT = 0.35e18;
 
@@ -24,11 +25,10 @@ contract PortfolioStagesTest is PortfolioGridFixture {
     /// balance, collateral held or not) on random grids of 3–5 columns, three in four of them with
     /// a least and a largest column, and a random cover floor (`atLeast`):
     /// - the grid is staged exactly when such distinct columns exist;
-    /// - the tails and every cell priced (the columns `lo` and `hi`, the middle cells of rows left)
-    ///   are the full grid's to the wei, and an unstaged grid is the full grid;
-    /// - a pruned cell holds the row's bound, which loses no more than the largest loss of stage 1
-    ///   (in `lo`, `hi` or the floor) and is at most the full grid's cell plus the prices' stated
-    ///   error;
+    /// - the tails and every cell of a row left are the full grid's to the wei, and an unstaged grid
+    ///   is the full grid;
+    /// - a pruned cell holds the row's bound, which loses no more than the base (the floor or the
+    ///   weighted tail) and is at most the full grid's cell plus the prices' stated error;
     /// - one seed in three uses 15 spot shocks and no centre (the row mask's bits 9–14, and no
     ///   unshocked cell to skip);
     /// - so the requirement (the largest of the worst loss, the weighted tail and the floor) is
@@ -74,8 +74,9 @@ contract PortfolioStagesTest is PortfolioGridFixture {
     // ------------------------------------------------------------ which books and grids
 
     /// @notice A hedged book (four long, four short, near the money, on the default grid: ×1.5
-    /// with skew 1, ×1, ×0.7): stage 1 prices the ×1.5 and ×0.7 columns, prunes the rows that
-    /// cannot beat its largest loss, and the worst loss is the full grid's to the wei.
+    /// with skew 1, ×1, ×0.7): stage 1 prices the longs in the ×0.7 column and the shorts in the
+    /// ×1.5 column, prunes the rows that cannot beat the weighted tail, and the worst loss is the
+    /// full grid's to the wei.
     function test_hedgedBookOnTheDefaultGrid() public pure {
         Book memory book = _hedgedBook();
         PortfolioMath.Grid memory full = _fullGrid(book);
@@ -83,25 +84,24 @@ contract PortfolioStagesTest is PortfolioGridFixture {
         assertTrue(wasStaged, "staged");
         assertEq(staged.lo, 2, "lo: x0.7");
         assertEq(staged.hi, 0, "hi: x1.5, skew 1");
-        assertEq(staged.pruned, 0x7f, "rows -18 % to +9 % pruned, +13.5 % and +18 % left");
+        assertEq(staged.pruned, 0x1f, "rows -18 % to 0 pruned, +4.5 % to +18 % left");
         assertEq(PortfolioMath.worstLoss(staged), PortfolioMath.worstLoss(full), "worst loss");
     }
 
-    /// @notice A book of longs alone: each row's bound is its `lo` cell, so no middle cell is
-    /// priced (pruneRows leaves no row), and the worst loss is the full grid's within the error.
-    function test_aBookOfLongsPricesNoMiddleCell() public pure {
+    /// @notice A book of longs alone, staged: each row's bound is its `lo` cell, so a row left is
+    /// one whose `lo` cell loses more than the base, and pruned or priced, every cell is the full
+    /// grid's or bounded as `_checkCells` states. (The manager prices such a book in the `lo` column
+    /// alone: `PortfolioPruning.t.sol`.)
+    function test_aBookOfLongsStaged() public pure {
         Book memory book = _hedgedBook();
         for (uint256 i; i < book.balances.length; ++i) {
             if (book.balances[i] < 0) book.balances[i] = -book.balances[i];
         }
         PortfolioMath.Grid memory full = _fullGrid(book);
-        (PortfolioMath.Grid memory staged, bool wasStaged, ) = _stagedGrid(book, 0);
+        (PortfolioMath.Grid memory staged, bool wasStaged, uint256 base) = _stagedGrid(book, 0);
         assertTrue(wasStaged, "staged");
-        assertEq(staged.pruned, (1 << 9) - 1, "every row pruned");
-        uint256 fullWorst = PortfolioMath.worstLoss(full);
-        uint256 stagedWorst = PortfolioMath.worstLoss(staged);
-        assertLe(stagedWorst, fullWorst, "never above the full grid");
-        assertLe(fullWorst - stagedWorst, _errorBound(book, book.spot * 2), "within the error");
+        _checkCells(book, full, staged, base);
+        _checkRequirement(book, full, staged, base);
     }
 
     /// @notice Grids that are not staged: two columns; three equal columns (no distinct least and
@@ -132,8 +132,7 @@ contract PortfolioStagesTest is PortfolioGridFixture {
         }
     }
 
-    /// @notice A floor above every loss prunes every row, and the requirement is the floor; a floor
-    /// of 0 on the same book leaves the rows that could beat the grid's own worst loss.
+    /// @notice A floor above every loss prunes every row, and the requirement is the floor.
     function test_aFloorAboveEveryLossPrunesEveryRow() public pure {
         Book memory book = _hedgedBook();
         uint256 fullWorst = PortfolioMath.worstLoss(_fullGrid(book));
@@ -143,35 +142,27 @@ contract PortfolioStagesTest is PortfolioGridFixture {
         assertLe(PortfolioMath.worstLoss(staged), base, "no cell above the floor");
     }
 
-    /// @dev Every priced cell is the full grid's; a pruned one holds a bound between the largest
-    /// loss of stage 1 (in `lo`, `hi` or `base`) and the full cell plus the stated error.
+    /// @dev Every cell of a row left is the full grid's; a pruned one holds a bound between
+    /// −`base` and the full cell plus the stated error.
     function _checkCells(
         Book memory book,
         PortfolioMath.Grid memory full,
         PortfolioMath.Grid memory staged,
         uint256 base
     ) internal pure {
-        (uint256 lo, uint256 hi) = (staged.lo, staged.hi);
         uint256 columns = book.vols.length;
-        uint256 stageOne = base;
-        for (uint256 i; i < full.shockedSpots.length; ++i) {
-            for (uint256 k; k < 2; ++k) {
-                int256 v = staged.pnl[i * columns + (k == 0 ? lo : hi)];
-                if (v < 0 && uint256(-v) > stageOne) stageOne = uint256(-v);
-            }
-        }
         for (uint256 i; i < full.shockedSpots.length; ++i) {
             bool pruned = (staged.pruned >> i) & 1 != 0;
             int256 error = int256(_errorBound(book, full.shockedSpots[i]));
             for (uint256 j; j < columns; ++j) {
                 int256 cell = staged.pnl[i * columns + j];
                 int256 fullCell = full.pnl[i * columns + j];
-                if (j == lo || j == hi || !pruned) {
-                    assertEq(cell, fullCell, "a priced cell differs from the full grid's");
+                if (!pruned) {
+                    assertEq(cell, fullCell, "a cell of a row left differs from the full grid's");
                     continue;
                 }
-                assertGe(cell, -int256(stageOne), "a pruned cell loses more than the largest loss of stage 1");
-                assertLe(cell, fullCell + error, "a row's bound is above a middle cell");
+                assertGe(cell, -int256(base), "a pruned cell loses more than the base");
+                assertLe(cell, fullCell + error, "a row's bound is above one of its cells");
             }
         }
     }

@@ -11,9 +11,9 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 import {PortfolioFixture} from "../../helpers/PortfolioFixture.sol";
 
 /// @notice The manager's two passes (`PortfolioManager._scenarioLossUp`, review rv57 P2-4): a book
-/// whose requirement is decided by a middle-column cell in a row stage 1 leaves is priced there at
-/// stage 2, through `engine.accountMargin`, to the full grid's requirement to the wei. A manager
-/// that skipped stage 2, or pruned without the cover floor's order, would return less.
+/// whose requirement is decided by a cell in a row stage 1 leaves is priced there in full at stage
+/// 2, through `engine.accountMargin`, to the full grid's requirement to the wei. A manager that
+/// skipped stage 2, or pruned without the cover floor's order, would return less.
 contract PortfolioStagesManagerTest is PortfolioFixture {
     /// @notice Long 4 calls at 3,927 (79 days), short 7 puts at 2,897 (65 days), long a call at
     /// 2,540 (26 days) and 4 calls at 3,265 (70 days), ETH at 3,000 and 80 % vol on the default
@@ -38,7 +38,8 @@ contract PortfolioStagesManagerTest is PortfolioFixture {
     }
 
     /// @dev The book's requirement written out with every cell priced (as before staging), and
-    /// with stage 1 alone (the middle cells of the rows left unpriced), and the rows stage 1 prunes.
+    /// with stage 1 alone (the rows left holding their bound columns' changes alone), and the rows
+    /// stage 1 prunes.
     function _requirements(
         SeriesId[] memory ids,
         int256[] memory balances

@@ -487,8 +487,9 @@ function underlyingRequirement(u: number, book: PortfolioBook, inputs: MarginInp
  * The initial portfolio requirement of one underlying's book, rounded up, as
  * `PortfolioManager._underlyingRequirementUp`: `max(worst grid loss, tailWeight × worst tail loss, cover
  * floor) + contingency`. Each position is shocked at its own mark's vol (`markAndSpot`'s `volWad`);
- * a book of shorts alone is priced in the one vol column that decides it (`columnsToPrice`), and the
- * middle vol columns only in the spot rows that could raise the requirement (`startStages`).
+ * a book of shorts alone, or of longs alone, is priced in the one vol column that decides it
+ * (`columnsToPrice`), and any other book in each position's bounding column first and in full only
+ * in the spot rows that could raise the requirement (`startStages`).
  *
  * @example
  * const req = portfolioRequirementUp(spot, 0n, 18, [{ seriesId, balance: -WAD, markWad, volWad }], params, risk, now);
@@ -528,7 +529,7 @@ export function portfolioRequirementUp(
     perContract,
     tokensToWad(heldTokens, heldDecimals),
   );
-  // Middle vol columns only in the rows that could raise the requirement (`PortfolioMath.startStages`).
+  // Each position in its other columns only in the rows that could raise the requirement (`PortfolioMath.startStages`).
   const staged = startStages(grid);
   if (heldTokens !== 0n) addCollateral(grid, heldTokens, heldDecimals);
   const addBook = (): void => {

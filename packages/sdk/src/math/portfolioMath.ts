@@ -8,8 +8,9 @@
  * covers it, else its standard requirement), plus a contingency per short contract. Same names, same arguments, same order of integer
  * operations and same rounding as the Solidity, so `accountMargin` equals the chain to the wei
  * (checked by `test/sdk/portfolio.parity.test.ts`). Line for line except the staged grid
- * (`startStages`), which keeps each row's bound in its own array where the contract parks stage 1's
- * bound columns in one and adds them back in `pruneRows`: the same sums, so the same numbers.
+ * (`startStages`), which adds each position's stage-1 change both to `pnl` and to one `bound` word
+ * a row, where the contract parks it in one of two halves (longs, others) and adds it back in
+ * `pruneRows`: the same sums, so the same numbers.
  *
  * Where the Solidity is checked arithmetic the port uses plain `bigint`s: the engine's bounds
  * (shocks within ±50 %, at most 64 positions, amounts < 2**127, prices < 2**120 WAD) keep every
@@ -47,16 +48,20 @@ export interface Grid {
   /** Σ (value − value now) at tail spot shock `k`, unshocked vol. */
   tailPnl: bigint[];
   /**
-   * Staged pricing (`startStages`): 0 prices every column; 1 the columns `lo` and `hi` and the
-   * tails, adding each live position's change in its bound column (`lo` for a long, `hi`
-   * otherwise) to `bound` too; 2 the other columns, in the rows `pruned` leaves.
+   * Staged pricing (`startStages`): 0 prices every column; 1 each live position in its bound
+   * column alone (`lo` for a long, `hi` otherwise), adding its change there to `bound` too, and the
+   * tails; 2 each live position in its other columns, in the rows `pruned` leaves.
    */
   stage: 0 | 1 | 2;
   lo: number;
   hi: number;
   /** Per spot row: whether stage 2 skips it (`pruneRows`). */
   pruned: boolean[];
-  /** Per spot row: the least a middle column's cell can show (`startStages`). */
+  /**
+   * Per spot row: the sum of the live positions' changes in their bound columns at stage 1; with
+   * the collateral's and expired series' changes (`pruneRows`), the least any cell of the row can
+   * show (`startStages`).
+   */
   bound: bigint[];
 }
 
@@ -117,14 +122,16 @@ export function newGrid(
  * The vol columns a book must be priced in, as `PortfolioMath.columnsToPrice`: when every balance
  * is short and one column has both the largest vol shock and the largest skew shock (the first
  * such column), that column alone decides the grid (a short's value is lowest at the highest vol
- * in every spot row), so only it is priced; otherwise every column, unchanged. Absent skew
+ * in every spot row); when every balance is long, the column with the least vol shock (the first
+ * such column) does (a long's vol takes no skew); otherwise every column, unchanged. Absent skew
  * entries are 0, as in `newGrid`.
  *
  * @example
  * const volShocks = [(3n * WAD) / 2n, WAD, (7n * WAD) / 10n]; // ×1.5, ×1, ×0.7
  * const skewShocks = [WAD, 0n, 0n]; // the put wing steepens in the ×1.5 column
  * columnsToPrice([-WAD, -2n * WAD], volShocks, skewShocks); // { volShocksWad: [(3n * WAD) / 2n], skewShocksWad: [WAD] }
- * columnsToPrice([-WAD, WAD], volShocks, skewShocks).volShocksWad.length; // 3: a long gains with vol
+ * columnsToPrice([WAD, 2n * WAD], volShocks, skewShocks); // { volShocksWad: [(7n * WAD) / 10n], skewShocksWad: [0n] }
+ * columnsToPrice([-WAD, WAD], volShocks, skewShocks).volShocksWad.length; // 3: longs and shorts
  */
 export function columnsToPrice(
   balances: readonly bigint[],
@@ -132,27 +139,25 @@ export function columnsToPrice(
   skewShocksWad: readonly bigint[] = [],
 ): { volShocksWad: readonly bigint[]; skewShocksWad: readonly bigint[] } {
   const all = { volShocksWad, skewShocksWad };
-  const columns = volShocksWad.length;
-  if (columns < 2 || balances.some((b) => b >= 0n)) return all;
-  const skew = (j: number): bigint => skewShocksWad[j] ?? 0n;
-  let top = 0;
-  for (let j = 1; j < columns; j++) {
-    const shock = volShocksWad[j]!;
-    const topShock = volShocksWad[top]!;
-    if (shock > topShock || (shock === topShock && skew(j) > skew(top))) top = j;
-  }
-  for (let j = 0; j < columns; j++) {
-    if (skew(j) > skew(top)) return all;
-  }
-  return { volShocksWad: [volShocksWad[top]!], skewShocksWad: [skew(top)] };
+  if (volShocksWad.length < 2) return all;
+  const shorts = balances.every((b) => b < 0n);
+  const longs = balances.every((b) => b > 0n);
+  if (!shorts && !longs) return all;
+  const { lo, hi, hiLargestSkew } = _boundingColumns(volShocksWad, skewShocksWad);
+  let kept: number;
+  if (shorts && hiLargestSkew) kept = hi;
+  else if (longs) kept = lo;
+  else return all;
+  return { volShocksWad: [volShocksWad[kept]!], skewShocksWad: [skewShocksWad[kept] ?? 0n] };
 }
 
 /**
  * Starts staged pricing of a fresh grid, as `PortfolioMath.startStages`: with at least three vol
  * columns, one (`lo`) with both the smallest vol shock and the smallest skew shock and another
- * (`hi`) with both the largest, the positions are added at stage 1 (columns `lo` and `hi`, the
- * tails), then, after `pruneRows`, at stage 2 (the middle columns, in the rows left). Returns
- * whether it started. Absent skew entries are 0, as in `newGrid`.
+ * (`hi`) with both the largest, the positions are added at stage 1 (each live position in its bound
+ * column alone, `lo` for a long and `hi` otherwise, and the tails), then, after `pruneRows`, at
+ * stage 2 (each in its other columns, in the rows left). Returns whether it started. Absent skew
+ * entries are 0, as in `newGrid`.
  *
  * @example
  * const spotWad = 60_000n * WAD;
@@ -163,27 +168,14 @@ export function columnsToPrice(
  * const { strikeWad } = decodeSeries(seriesId); // the scene's WBTC call
  * const markWad = callPrice(spotWad, strikeWad, expiry - now, volWad);
  * const addBook = () => addPosition(grid, seriesId, 10n ** 18n, markWad, volWad, now); // long one contract
- * addBook(); // stage 1: columns lo and hi, and the tails
+ * addBook(); // stage 1: the long in column lo, and the tails
  * if (pruneRows(grid, mulWadUp(worstTailLoss(grid), WAD / 2n))) addBook(); // stage 2, if a row is left
  * worstLoss(grid); // the full grid's worst loss, up to the prices' error
  */
 export function startStages(grid: Grid): boolean {
-  const vols = grid.volShocksWad;
-  const skew = (j: number): bigint => grid.skewShocksWad[j] ?? 0n;
-  const columns = vols.length;
-  if (columns < 3) return false;
-  let lo = 0;
-  let hi = 0;
-  let minSkew = skew(0);
-  let maxSkew = minSkew;
-  for (let j = 1; j < columns; j++) {
-    const shock = vols[j]!;
-    if (shock > vols[hi]! || (shock === vols[hi]! && skew(j) > skew(hi))) hi = j;
-    if (shock < vols[lo]! || (shock === vols[lo]! && skew(j) < skew(lo))) lo = j;
-    if (skew(j) > maxSkew) maxSkew = skew(j);
-    if (skew(j) < minSkew) minSkew = skew(j);
-  }
-  if (lo === hi || skew(hi) !== maxSkew || skew(lo) !== minSkew) return false;
+  if (grid.volShocksWad.length < 3) return false;
+  const { lo, hi, loLeastSkew, hiLargestSkew } = _boundingColumns(grid.volShocksWad, grid.skewShocksWad);
+  if (lo === hi || !loLeastSkew || !hiLargestSkew) return false;
   grid.stage = 1;
   grid.lo = lo;
   grid.hi = hi;
@@ -192,10 +184,34 @@ export function startStages(grid: Grid): boolean {
 }
 
 /**
- * Ends stage 1, as `PortfolioMath.pruneRows`: a row whose `bound` loses no more than the largest
- * loss so far (in the columns `lo` and `hi`, or `atLeast`: what the requirement is at least
- * without the grid, the weighted worst tail loss or the cover floor) has its middle cells set to
- * `bound` and is not priced at stage 2. Returns whether a row is left.
+ * As `PortfolioMath._boundingColumns`: the first column with the least vol shock and, among those,
+ * the least skew shock (`lo`), the first with the largest vol shock and then the largest skew
+ * shock (`hi`), and whether `lo`'s skew shock is the least of all and `hi`'s the largest.
+ */
+function _boundingColumns(
+  vols: readonly bigint[],
+  skews: readonly bigint[],
+): { lo: number; hi: number; loLeastSkew: boolean; hiLargestSkew: boolean } {
+  const skew = (j: number): bigint => skews[j] ?? 0n;
+  let lo = 0;
+  let hi = 0;
+  let minSkew = skew(0);
+  let maxSkew = minSkew;
+  for (let j = 1; j < vols.length; j++) {
+    const shock = vols[j]!;
+    if (shock > vols[hi]! || (shock === vols[hi]! && skew(j) > skew(hi))) hi = j;
+    if (shock < vols[lo]! || (shock === vols[lo]! && skew(j) < skew(lo))) lo = j;
+    if (skew(j) > maxSkew) maxSkew = skew(j);
+    if (skew(j) < minSkew) minSkew = skew(j);
+  }
+  return { lo, hi, loLeastSkew: skew(lo) === minSkew, hiLargestSkew: skew(hi) === maxSkew };
+}
+
+/**
+ * Ends stage 1, as `PortfolioMath.pruneRows`: a row whose `bound` loses no more than `atLeast`
+ * (what the requirement is at least without the grid: the weighted worst tail loss, the cover
+ * floor) cannot raise the requirement; every cell of it is set to `bound` and is not priced at
+ * stage 2. Returns whether a row is left.
  *
  * @example
  * const spotWad = 60_000n * WAD;
@@ -204,31 +220,27 @@ export function startStages(grid: Grid): boolean {
  * const { strikeWad } = decodeSeries(seriesId); // the scene's WBTC call
  * const markWad = callPrice(spotWad, strikeWad, expiry - now, 6n * 10n ** 17n);
  * addPosition(grid, seriesId, 10n ** 18n, markWad, 6n * 10n ** 17n, now); // long one contract
- * pruneRows(grid, 0n); // false: a long alone never loses more in a middle column than in ×0.7
- * grid.pruned; // [true, true, true]
+ * pruneRows(grid, 0n); // true: at ×0.7 the long loses where spot falls or stays, and nothing offsets it
+ * grid.pruned; // [false, false, true]
  */
 export function pruneRows(grid: Grid, atLeast: bigint): boolean {
   const vols = grid.volShocksWad.length;
   const rows = grid.bound.length;
-  let least = -atLeast;
-  for (let i = 0; i < rows; i++) {
-    for (const j of [grid.lo, grid.hi]) {
-      const value = grid.pnl[i * vols + j]!;
-      if (value < least) least = value;
-    }
-  }
+  // A column other than `lo` and `hi`: at stage 1 it holds the collateral's and expired series'
+  // changes alone, the same in every column, whenever they were added (the contract reads them from
+  // column 0, where it has added nothing else).
+  let m = 0;
+  while (m === grid.lo || m === grid.hi) m++;
   let left = false;
   grid.pruned = new Array<boolean>(rows).fill(false);
   for (let i = 0; i < rows; i++) {
-    const rowBound = grid.bound[i]!;
-    if (rowBound < least) {
+    const rowBound = grid.bound[i]! + grid.pnl[i * vols + m]!;
+    if (rowBound < -atLeast) {
       left = true;
       continue;
     }
     grid.pruned[i] = true;
-    for (let j = 0; j < vols; j++) {
-      if (j !== grid.lo && j !== grid.hi) grid.pnl[i * vols + j] = rowBound;
-    }
+    for (let j = 0; j < vols; j++) grid.pnl[i * vols + j] = rowBound;
   }
   grid.stage = 2;
   return left;
@@ -250,7 +262,6 @@ export function addCollateral(grid: Grid, tokens: bigint, decimals: number): voi
     for (let j = 0; j < vols; j++) {
       grid.pnl[i * vols + j]! += change;
     }
-    if (grid.stage === 1) grid.bound[i]! += change;
   }
   for (let k = 0; k < grid.tailSpots.length; k++) {
     grid.tailPnl[k]! += signed(tokenValueDown(tokens, decimals, grid.tailSpots[k]!)) - valueNow;
@@ -292,7 +303,7 @@ export function addPosition(
     lnMoneyness: 0n,
   };
   if (timestamp >= expiry) {
-    // Stage 2 prices the middle columns only, which an expired series changed at stage 1.
+    // An expired series changes every column alike: added once, at stage 1.
     if (grid.stage !== 2) _addExpired(grid, leg);
     return;
   }
@@ -300,9 +311,10 @@ export function addPosition(
   // How far into the put wing the strike is: ln(S/K) when K < S, else 0. Shorts only, as on chain
   // (review rv21 K1: a long far down the wing must not gain at the steeper skew).
   const putWing = balance < 0n && leg.lnMoneyness > 0n ? leg.lnMoneyness : 0n;
+  // Stage 1 prices the leg's bound column alone, stage 2 its others (`startStages`).
+  const boundColumn = balance > 0n ? grid.lo : grid.hi;
   for (let j = 0; j < grid.volShocksWad.length; j++) {
-    // Stage 1 prices the columns `lo` and `hi`, stage 2 the others (`startStages`).
-    if (grid.stage !== 0 && (j === grid.lo || j === grid.hi) !== (grid.stage === 1)) continue;
+    if (grid.stage !== 0 && (j === boundColumn) !== (grid.stage === 1)) continue;
     const { vol, unshocked } = _columnVol(volWad, grid.volShocksWad[j]!, grid.skewShocksWad[j] ?? 0n, putWing);
     _addVolColumn(grid, leg, j, volTerm(vol, expiry - timestamp), unshocked);
   }
@@ -470,8 +482,8 @@ function _addVolColumn(grid: Grid, leg: Leg, j: number, term: bigint, unshocked:
   const vols = grid.volShocksWad.length;
   // The unshocked scenario changes nothing: skip it; stage 2 skips the pruned rows too.
   const skip = unshocked ? grid.centre : -1;
-  // Stage 1: the leg's bound column (`lo` for a long, `hi` otherwise) adds to `bound` too.
-  const toBound = grid.stage === 1 && j === (leg.balance > 0n ? grid.lo : grid.hi);
+  // Stage 1 prices the leg's bound column alone (`addPosition`), which adds to `bound` too.
+  const toBound = grid.stage === 1;
   for (let i = 0; i < spots.length; i++) {
     if (i === skip || (grid.stage === 2 && grid.pruned[i])) continue;
     const change = _change(leg, spots[i]!, shifts[i]!, term);
@@ -488,7 +500,6 @@ function _addExpired(grid: Grid, leg: Leg): void {
     for (let j = 0; j < vols; j++) {
       grid.pnl[i * vols + j]! += change;
     }
-    if (grid.stage === 1) grid.bound[i]! += change;
   }
   for (let k = 0; k < grid.tailSpots.length; k++) {
     grid.tailPnl[k]! += _expiredChange(leg, grid.tailSpots[k]!);
