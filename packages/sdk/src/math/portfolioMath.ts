@@ -122,9 +122,9 @@ export function newGrid(
  * The vol columns a book must be priced in, as `PortfolioMath.columnsToPrice`: when every balance
  * is short and one column has both the largest vol shock and the largest skew shock (the first
  * such column), that column alone decides the grid (a short's value is lowest at the highest vol
- * in every spot row); when every balance is long, the column with the least vol shock (the first
- * such column) does (a long's vol takes no skew); otherwise every column, unchanged. Absent skew
- * entries are 0, as in `newGrid`.
+ * in every spot row); when every balance is long, the column with the least vol shock (the least
+ * skew among equals, then the first) does (a long's vol takes no skew); otherwise every column,
+ * unchanged. Absent skew entries are 0, as in `newGrid`.
  *
  * @example
  * const volShocks = [(3n * WAD) / 2n, WAD, (7n * WAD) / 10n]; // ×1.5, ×1, ×0.7
