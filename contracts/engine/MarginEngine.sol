@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {DynamicArrayLib} from "solady/src/utils/DynamicArrayLib.sol";
 
 import {ICollateralVault} from "../interfaces/ICollateralVault.sol";
 import {IMarginEngine} from "../interfaces/IMarginEngine.sol";
@@ -267,6 +268,11 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     }
 
     /// @inheritdoc IMarginEngine
+    function checkAuctionMarginAt(AccountId account, uint256[] calldata prices) external view {
+        _checkAbove(account, _marginAt(account, prices));
+    }
+
+    /// @inheritdoc IMarginEngine
     function surfaceParams(
         uint16 index
     ) external view returns (IVolSurfaceOracle surface, uint256 maxAge, uint256 addOnWad) {
@@ -291,6 +297,28 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     /// @inheritdoc IMarginEngine
     function accountMargin(AccountId account) external view returns (MarginState memory) {
         return _margin(account);
+    }
+
+    /// @inheritdoc IMarginEngine
+    function accountMarginAndPrices(
+        AccountId account
+    ) external view returns (MarginState memory state, uint256[] memory prices) {
+        if (_modes[account] == MarginMode.PORTFOLIO) return (portfolioManager.accountMarginFor(account, false), prices);
+        PriceCache memory cache = _newCache();
+        _standardMargin(account, market, cache, state);
+        // The cache's spots, then its vols (`n` words each), into one array.
+        (uint256[] memory spots, uint256[] memory vols) = (cache.spot, cache.vol);
+        uint256 n = spots.length;
+        prices = DynamicArrayLib.malloc(2 * n);
+        assembly ("memory-safe") {
+            mcopy(add(prices, 0x20), add(spots, 0x20), shl(5, n))
+            mcopy(add(prices, add(0x20, shl(5, n))), add(vols, 0x20), shl(5, n))
+        }
+    }
+
+    /// @inheritdoc IMarginEngine
+    function accountMarginAt(AccountId account, uint256[] calldata prices) external view returns (MarginState memory) {
+        return _marginAt(account, prices);
     }
 
     /// @inheritdoc IMarginEngine
@@ -419,6 +447,25 @@ contract MarginEngine is IMarginEngine, AccessControl, StandardManager {
     function _margin(AccountId account) private view returns (MarginState memory state) {
         if (_modes[account] == MarginMode.PORTFOLIO) return portfolioManager.accountMarginFor(account, false);
         _standardMargin(account, market, _newCache(), state);
+    }
+
+    /// @dev `_margin` with the cache seeded from `prices` (`accountMarginAt`): their length is
+    /// checked for every mode, so a caller learns of malformed prices whatever the account.
+    function _marginAt(AccountId account, uint256[] calldata prices) private view returns (MarginState memory state) {
+        uint256 n = _underlyingCount() + 1;
+        if (prices.length != 0 && prices.length != 2 * n) revert EnginePricesMismatch(prices.length, 2 * n);
+        if (_modes[account] == MarginMode.PORTFOLIO) return portfolioManager.accountMarginFor(account, false);
+        PriceCache memory cache = _newCache();
+        if (prices.length != 0) {
+            // Each entry replaces the cache's 0 (not read yet); a 0 entry stays unread, so the
+            // valuation reads its feed if it needs it. `n` is the cache arrays' length.
+            (uint256[] memory spots, uint256[] memory vols) = (cache.spot, cache.vol);
+            assembly ("memory-safe") {
+                calldatacopy(add(spots, 0x20), prices.offset, shl(5, n))
+                calldatacopy(add(vols, 0x20), add(prices.offset, shl(5, n)), shl(5, n))
+            }
+        }
+        _standardMargin(account, market, cache, state);
     }
 
     function _positionCount(AccountId account) private view returns (uint256) {

@@ -150,6 +150,9 @@ interface IMarginEngine is IRiskCheck {
     error EngineConfidenceAddOnStepTooLarge(uint16 index, uint256 current, uint256 requested);
     /// @notice Only the engine's portfolio manager may set an underlying's concentration flag.
     error EngineCallerNotPortfolioManager(address caller);
+    /// @notice Prices (`accountMarginAt`) that are neither empty nor `expected` entries: a spot
+    /// and a flat vol for each index up to the underlying count.
+    error EnginePricesMismatch(uint256 length, uint256 expected);
 
     // ---------------------------------------------------------------- events
 
@@ -227,6 +230,12 @@ interface IMarginEngine is IRiskCheck {
     /// reverting `EngineVolSurfaceUnusable`, so auctions proceed while the surface is down.
     function checkAuctionMargin(AccountId account) external view;
 
+    /// @notice `checkAuctionMargin` at `prices` (`accountMarginAt`'s): the liquidator checks a
+    /// bidder with the prices its bid's first valuation read. A pure function of the prices given,
+    /// so only a caller that passes prices the engine returned in the same transaction, with no
+    /// feed written since, gets the check at the feeds.
+    function checkAuctionMarginAt(AccountId account, uint256[] calldata prices) external view;
+
     // ---------------------------------------------------------------- views
 
     /// @notice The vol-surface oracle the marks read (zero: none).
@@ -248,6 +257,24 @@ interface IMarginEngine is IRiskCheck {
     /// @notice The margin state of `account`. Reverts if a price a position needs is invalid;
     /// collateral that is delisted or whose price is invalid counts as zero instead.
     function accountMargin(AccountId account) external view returns (MarginState memory);
+
+    /// @notice `accountMargin` and the prices it read, by listed-underlying index: with
+    /// `n = underlyingCount() + 1`, entry `i < n` is the spot of underlying `i` and entry `n + i`
+    /// its flat vol feed, WAD, 0 where the valuation read none (index 0 is never listed). Empty
+    /// for a PORTFOLIO account, whose manager keeps its own. The liquidator passes them back to
+    /// `accountMarginAt` and `checkAuctionMarginAt` later in the same bid, where no feed can have
+    /// moved (docs/liquidation.md, "One set of prices a bid").
+    function accountMarginAndPrices(
+        AccountId account
+    ) external view returns (MarginState memory state, uint256[] memory prices);
+
+    /// @notice `accountMargin` with each nonzero entry of `prices` (laid out as
+    /// `accountMarginAndPrices` returns them) taken as that underlying's spot or flat vol instead of
+    /// reading its feed: empty prices read every feed, as `accountMargin`, and a PORTFOLIO account
+    /// ignores them. Reverts `EnginePricesMismatch` unless `prices` is empty or holds
+    /// `2 × (underlyingCount() + 1)` entries. The result is a pure function of the prices given:
+    /// it equals `accountMargin` only when they are the feeds' (`checkAuctionMarginAt`).
+    function accountMarginAt(AccountId account, uint256[] calldata prices) external view returns (MarginState memory);
 
     /// @notice The margin states of many accounts in one call (keepers, SDK).
     function accountsMargin(AccountId[] calldata accounts) external view returns (MarginState[] memory);

@@ -100,8 +100,13 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         uint256 expectedNonce
     ) external nonReentrant returns (BidPreview memory preview) {
         _checkBidder(bidderAccount);
-        preview = _bid(BidRequest(account, fractionWad, maxPayment, expectedNonce), bidderAccount, msg.sender);
-        engine.checkAuctionMargin(bidderAccount);
+        uint256[] memory prices;
+        (preview, prices) = _bid(
+            BidRequest(account, fractionWad, maxPayment, expectedNonce),
+            bidderAccount,
+            msg.sender
+        );
+        engine.checkAuctionMarginAt(bidderAccount, prices);
     }
 
     /// @inheritdoc ILiquidator
@@ -147,7 +152,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         address keeper
     ) external returns (BidPreview memory) {
         if (msg.sender != address(this)) revert LiquidatorOnlySelf(msg.sender);
-        return _bid(request, bidderAccount, keeper);
+        (BidPreview memory preview, ) = _bid(request, bidderAccount, keeper);
+        return preview;
     }
 
     /// @inheritdoc ILiquidator
@@ -237,11 +243,15 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @dev One bid, shared by `bid` and `bidMany`, all but the bidder's checks (`_checkBidder`
     /// before, the IM check after); `keeper` is who sent it (the `AuctionStarted` event's).
+    /// `prices` are the ones its first valuation read: nothing the bid calls writes a feed (the
+    /// vault, the market and the backstop are the protocol's own, and call out to no one else), so
+    /// the valuation after the slice and the caller's check of the bidder use them rather than
+    /// reading every feed again (docs/liquidation.md, "One set of prices a bid").
     function _bid(
         BidRequest memory request,
         AccountId bidderAccount,
         address keeper
-    ) private returns (BidPreview memory preview) {
+    ) private returns (BidPreview memory preview, uint256[] memory prices) {
         AccountId account = request.account;
         // A sibling of the liquidated account (same owner) may not bid: an owner's dust bids would
         // bump the nonce and void every pending bid, as often as it liked (review R3).
@@ -251,7 +261,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
             if (nonce != request.expectedNonce) revert LiquidatorAccountChanged(account, request.expectedNonce, nonce);
         }
 
-        IMarginEngine.MarginState memory state = engine.accountMargin(account);
+        IMarginEngine.MarginState memory state;
+        (state, prices) = engine.accountMarginAndPrices(account);
         // Read once: nothing changes them before the slice (the auction mark is a flag beside
         // the cash shares), so the checks, the price and the slice all use these.
         (uint256[] memory balances, int256 cash) = vault.balancesOf(account);
@@ -280,7 +291,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         );
 
         // The auction ends once the account is empty or no longer liquidatable.
-        if (emptied || engine.accountMargin(account).health < IMarginEngine.Health.LIQUIDATABLE) {
+        if (emptied || engine.accountMarginAt(account, prices).health < IMarginEngine.Health.LIQUIDATABLE) {
             delete _auctions[account];
             emit AuctionEnded(account, emptied);
         }

@@ -807,6 +807,8 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
     `A confidence add-on of ${str(addOn)} (WAD) for underlying ${str(index)} is above the 5% bound; choose a value within bounds`,
   EngineConfidenceAddOnStepTooLarge: ([index, current, requested]) =>
     `Raising the confidence add-on of underlying ${str(index)} from ${str(current)} to ${str(requested)} is too large a step for one call: at most MAX_CONFIDENCE_ADD_ON_STEP (0.5% of spot); raise in several calls`,
+  EnginePricesMismatch: ([length, expected]) =>
+    `A price list of ${str(length)} entries was passed where the engine takes none or ${str(expected)} (a spot and a flat vol for each underlying index, as accountMarginAndPrices returns them); pass that array unchanged, or an empty one to read every feed`,
   EngineCallerNotPortfolioManager: ([caller]) =>
     `${str(caller)} is not the engine's portfolio manager: an underlying's concentration flag follows its parameters, so set them with the portfolio manager's setConcentrationParams`,
   PortfolioInvalidConcentrationParams: ([index, params]) =>

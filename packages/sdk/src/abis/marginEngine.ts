@@ -124,6 +124,14 @@ export const marginEngineAbi = [
   },
   {
     inputs: [
+      { internalType: "uint256", name: "length", type: "uint256" },
+      { internalType: "uint256", name: "expected", type: "uint256" },
+    ],
+    name: "EnginePricesMismatch",
+    type: "error",
+  },
+  {
+    inputs: [
       { internalType: "uint256", name: "column", type: "uint256" },
       { internalType: "uint256", name: "skewWad", type: "uint256" },
     ],
@@ -357,6 +365,52 @@ export const marginEngineAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
+    name: "accountMarginAndPrices",
+    outputs: [
+      {
+        components: [
+          { internalType: "int256", name: "equityIM", type: "int256" },
+          { internalType: "int256", name: "equityMM", type: "int256" },
+          { internalType: "uint256", name: "requirementIM", type: "uint256" },
+          { internalType: "uint256", name: "requirementMM", type: "uint256" },
+          { internalType: "enum IMarginEngine.Health", name: "health", type: "uint8" },
+          { internalType: "int256", name: "markValue", type: "int256" },
+        ],
+        internalType: "struct IMarginEngine.MarginState",
+        name: "state",
+        type: "tuple",
+      },
+      { internalType: "uint256[]", name: "prices", type: "uint256[]" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "uint256[]", name: "prices", type: "uint256[]" },
+    ],
+    name: "accountMarginAt",
+    outputs: [
+      {
+        components: [
+          { internalType: "int256", name: "equityIM", type: "int256" },
+          { internalType: "int256", name: "equityMM", type: "int256" },
+          { internalType: "uint256", name: "requirementIM", type: "uint256" },
+          { internalType: "uint256", name: "requirementMM", type: "uint256" },
+          { internalType: "enum IMarginEngine.Health", name: "health", type: "uint8" },
+          { internalType: "int256", name: "markValue", type: "int256" },
+        ],
+        internalType: "struct IMarginEngine.MarginState",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "AccountId[]", name: "accounts", type: "uint256[]" }],
     name: "accountsMargin",
     outputs: [
@@ -380,6 +434,16 @@ export const marginEngineAbi = [
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "checkAuctionMargin",
+    outputs: [],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "AccountId", name: "account", type: "uint256" },
+      { internalType: "uint256[]", name: "prices", type: "uint256[]" },
+    ],
+    name: "checkAuctionMarginAt",
     outputs: [],
     stateMutability: "view",
     type: "function",
