@@ -233,7 +233,8 @@ interface IMarginEngine is IRiskCheck {
     /// @notice `checkAuctionMargin` at `prices` (`accountMarginAt`'s): the liquidator checks a
     /// bidder with the prices its bid's first valuation read. A pure function of the prices given,
     /// so only a caller that passes prices the engine returned in the same transaction, with no
-    /// feed written since, gets the check at the feeds.
+    /// feed written since, gets the check at the feeds. Never a risk check on prices from anyone
+    /// else: it passes whatever the prices say.
     function checkAuctionMarginAt(AccountId account, uint256[] calldata prices) external view;
 
     // ---------------------------------------------------------------- views
