@@ -45,6 +45,14 @@ export interface Frame {
   memoryGas: number;
   /** Gas of the CALL opcodes themselves plus what the callees used. */
   callGas: number;
+  /**
+   * Selector comparisons its function dispatch ran (`EQ`s between the selector's `SHR` and the
+   * first jump taken): the IR pipeline compares the selector with each of the contract's in
+   * ascending order, 22 gas each (`DUP1`, `PUSH4`, `EQ`, `PUSH2`, `JUMPI`), a part of its own gas.
+   */
+  dispatchEqs: number;
+  /** Where the dispatch walk is: 0 before the selector's `SHR`, 1 in the comparisons, 2 past them. */
+  dispatchState: number;
   children: Frame[];
 }
 
@@ -70,6 +78,8 @@ export function newFrame(to: string, storage: string, op: string, depth: number)
     logGas: 0,
     memoryGas: 0,
     callGas: 0,
+    dispatchEqs: 0,
+    dispatchState: 0,
     children: [],
   };
 }
@@ -93,6 +103,11 @@ export function buildTree(
     const frame = stack[stack.length - 1]!;
     const s = log.stack ?? [];
     const top = s[s.length - 1] ?? "";
+    if (frame.dispatchState === 0 && log.op === "SHR" && log.depth === frame.depth) frame.dispatchState = 1;
+    else if (frame.dispatchState === 1 && log.depth === frame.depth) {
+      if (log.op === "EQ") frame.dispatchEqs++;
+      else if (log.op === "JUMPI" && logs[i + 1]?.pc !== (log.pc ?? 0) + 1) frame.dispatchState = 2;
+    }
     if (log.op === "SLOAD") {
       if (log.gasCost >= 2100) frame.coldSloads++;
       else frame.warmSloads++;
@@ -157,6 +172,7 @@ export function printTree(frame: Frame, indent: string, nameOf: (address: string
     frame.tstoreGas ? `transient ${frame.tstoreGas}` : "",
     frame.memoryGas ? `memory ${frame.memoryGas}` : "",
     `own ${own(frame)}`,
+    frame.dispatchEqs ? `(dispatch ${frame.dispatchEqs} × 22 = ${frame.dispatchEqs * 22})` : "",
   ].filter(Boolean);
   console.log(`${indent}${frame.op} ${nameOf(frame.to)}: ${parts.join(", ")}`);
   for (const child of frame.children) printTree(child, `${indent}  `, nameOf);
