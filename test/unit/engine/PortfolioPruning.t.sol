@@ -169,8 +169,8 @@ contract PortfolioPruningTest is PortfolioGridFixture {
         }
         // Among equal columns the first is kept; with none, `top` is the column count. Longs keep
         // the least vol shock, the least skew among equals, the first of equals.
-        (, book.top, ) = _expectedColumns(book.vols, book.skews);
         if (longs) book.top = _longsColumn(book.vols, book.skews);
+        else (, book.top, ) = _expectedColumns(book.vols, book.skews);
     }
 
     function _build(
