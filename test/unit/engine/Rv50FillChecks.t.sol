@@ -3,7 +3,6 @@ pragma solidity 0.8.30;
 
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
-import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
 import {PledgeFixture} from "../../helpers/PledgeFixture.sol";
@@ -75,20 +74,7 @@ contract Rv50FillChecksTest is PledgeFixture {
     }
 
     function _postSmile() internal {
-        IVolSurfaceOracle.SurfacePost memory p;
-        p.underlying = address(weth);
-        p.timestamp = block.timestamp;
-        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
-        p.surfaces[0] = IVolSurfaceOracle.SurfaceInput({
-            expiry: SeriesLib.expiryOf(call30),
-            a: 0.02e18,
-            b: 0.1e18,
-            rho: -0.3e18,
-            m: 0,
-            sigma: 0.2e18,
-            confidence: 1e18
-        });
-        surfaces.post(p, VolSurfaceOracleSetUp.quorumSignatures(surfaces, keys, p));
+        VolSurfaceOracleSetUp.postSmile(surfaces, keys, address(weth), SeriesLib.expiryOf(call30), 1e18, 1e18);
     }
 
     function _wait(uint256 dt) internal {
