@@ -206,8 +206,8 @@ library PortfolioMath {
         int256[] memory bound = grid.bound;
         uint256 pruned;
         // Without bounds checks: `pnl` has a row of `step` bytes for each word of either half of
-        // `bound` (`newGrid`, `startStages`), and `lo` and `hi` are below `step`. The sums are parts of a
-        // scenario's pnl, below 2**249 in magnitude (`_addCells`).
+        // `bound` (`newGrid`, `startStages`), and `lo` and `hi` are below `step`. The sums are
+        // parts of a scenario's pnl, below 2**249 in magnitude (`_addCells`).
         assembly ("memory-safe") {
             let half := shl(4, mload(bound))
             let row := add(pnl, 0x20)

@@ -243,10 +243,12 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @dev One bid, shared by `bid` and `bidMany`, all but the bidder's checks (`_checkBidder`
     /// before, the IM check after); `keeper` is who sent it (the `AuctionStarted` event's).
-    /// `prices` are the ones its first valuation read: nothing the bid calls writes a feed (the
-    /// vault, the market and the backstop are the protocol's own, and call out to no one else), so
-    /// the valuation after the slice and the caller's check of the bidder use them rather than
-    /// reading every feed again (docs/liquidation.md, "One set of prices a bid").
+    /// `prices` are the ones its first valuation read: nothing the bid calls writes oracle state
+    /// (the vault, the market and the backstop are the protocol's own, and their one call outside
+    /// it is the vault's `staticcall` of its rate model), so the valuation after the slice and the
+    /// caller's check of the bidder use them rather than reading every feed again
+    /// (docs/liquidation.md, "One set of prices a bid"; a callback added to this path must read
+    /// them again after it).
     function _bid(
         BidRequest memory request,
         AccountId bidderAccount,
