@@ -46,10 +46,28 @@ library VolSurfaceOracleSetUp {
         }
     }
 
-    /// @dev Posts, signed by the quorum at the block's time, one smile for (`underlying`,
-    /// `expiry`): a = 0.02·level, b = 0.1·level, ρ = −0.3, m = 0, σ = 0.2 (about 70 % ATM at 30
-    /// days for `level` 1e18). `level` must keep a and b on the oracle's 1e8 quantum (steps of
-    /// 0.05e18 do).
+    /// @dev The smile every engine test posts for (`expiry`): a = 0.02·level, b = 0.1·level,
+    /// ρ = −0.3, m = 0, σ = 0.2 (about 70 % ATM at 30 days for `level` 1e18, about 99 % at 2e18).
+    /// `level` must keep a and b on the oracle's 1e8 quantum (steps of 0.05e18 do).
+    function smile(
+        uint256 expiry,
+        int256 level,
+        uint256 confidence
+    ) internal pure returns (IVolSurfaceOracle.SurfaceInput memory) {
+        return
+            IVolSurfaceOracle.SurfaceInput({
+                expiry: expiry,
+                a: (0.02e18 * level) / 1e18,
+                b: (0.1e18 * level) / 1e18,
+                rho: -0.3e18,
+                m: 0,
+                sigma: 0.2e18,
+                confidence: confidence
+            });
+    }
+
+    /// @dev Posts `smile(expiry, level, confidence)` for `underlying`, signed by the quorum at the
+    /// block's time.
     function postSmile(
         IVolSurfaceOracle oracle,
         uint256[3] memory keys,
@@ -62,15 +80,7 @@ library VolSurfaceOracleSetUp {
         p.underlying = underlying;
         p.timestamp = block.timestamp;
         p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
-        p.surfaces[0] = IVolSurfaceOracle.SurfaceInput({
-            expiry: expiry,
-            a: (0.02e18 * level) / 1e18,
-            b: (0.1e18 * level) / 1e18,
-            rho: -0.3e18,
-            m: 0,
-            sigma: 0.2e18,
-            confidence: confidence
-        });
+        p.surfaces[0] = smile(expiry, level, confidence);
         oracle.post(p, quorumSignatures(oracle, keys, p));
     }
 }

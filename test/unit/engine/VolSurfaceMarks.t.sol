@@ -66,31 +66,18 @@ contract VolSurfaceMarksTest is PledgeFixture {
 
     // ------------------------------------------------------------ helpers
 
-    /// @dev A smile at 30 days: ATM vol about 70 % at `level` 1e18, about 99 % at 2e18.
+    /// @dev A smile at 30 days (`VolSurfaceOracleSetUp.smile`): ATM vol about 70 % at `level`
+    /// 1e18, about 99 % at 2e18. `VolSurfaceMarksCache` posts two of them at once.
     function _smile(
         uint256 expiry,
         int256 level,
         uint256 confidence
     ) internal pure returns (IVolSurfaceOracle.SurfaceInput memory) {
-        return
-            IVolSurfaceOracle.SurfaceInput({
-                expiry: expiry,
-                a: (0.02e18 * level) / 1e18,
-                b: (0.1e18 * level) / 1e18,
-                rho: -0.3e18,
-                m: 0,
-                sigma: 0.2e18,
-                confidence: confidence
-            });
+        return VolSurfaceOracleSetUp.smile(expiry, level, confidence);
     }
 
     function _postSmile(int256 level, uint256 confidence) internal {
-        IVolSurfaceOracle.SurfacePost memory p;
-        p.underlying = address(weth);
-        p.timestamp = block.timestamp;
-        p.surfaces = new IVolSurfaceOracle.SurfaceInput[](1);
-        p.surfaces[0] = _smile(SeriesLib.expiryOf(call30), level, confidence);
-        surfaces.post(p, VolSurfaceOracleSetUp.quorumSignatures(surfaces, keys, p));
+        VolSurfaceOracleSetUp.postSmile(surfaces, keys, address(weth), SeriesLib.expiryOf(call30), level, confidence);
     }
 
     /// @dev Moves time on by `dt` with fresh price feeds.
