@@ -97,15 +97,28 @@ const TABLE_ROWS: {
   {
     // One transaction: `bid` on an account with no auction running opens the auction itself (a
     // keeper's usual path), so this row includes the start. The bench's bidder already holds one
-    // of the four series, as the two-transaction rows' bidder does.
-    measure: "`liquidator.bid` starting the auction, 4 positions",
+    // of the four series, as the two-transaction rows' bidder does. The issue's row (fraction 1):
+    // the rally leaves the account worth less than nothing and the fund is empty, so the bid's
+    // payment goes through the backstop and writes the loss off, which the floor does not count.
+    measure: "`liquidator.bid` starting the auction, 4 positions (insolvent, the fund empty)",
     row: (g) =>
       Object.entries(g.operations).find(([k]) =>
-        k.startsWith("liquidator.bid starting the auction, 4 positions "),
+        k.startsWith("liquidator.bid starting the auction, 4 positions ("),
       )?.[1],
     peer: "Aave `liquidationCall` 351k",
     target: 350_000,
     floor: 300_276,
+  },
+  {
+    // The usual liquidation: the same book with cash enough to stay above zero, so its bidder pays
+    // into it and the bid takes the fraction that restores it (0.87), leaving it the rest.
+    measure: "`liquidator.bid` starting the auction, 4 positions, solvent",
+    row: (g) =>
+      Object.entries(g.operations).find(([k]) =>
+        k.startsWith("liquidator.bid starting the auction, 4 positions, solvent "),
+      )?.[1],
+    peer: "Aave `liquidationCall` 351k",
+    target: 350_000,
   },
   {
     measure: "`vault.deposit`, top-up",

@@ -390,6 +390,23 @@ const startAndBidder = accountId(takerWallet.account.address, 8n);
   const excess = await engine.read.excessInitial([startAndBid]);
   await vault.write.withdraw([startAndBid, usdc.address, (excess * 99n) / 100n / 10n ** 12n, trader], asTrader);
 }
+// The same again, for the usual liquidation: the rally leaves the account above (solvent) and the
+// bidder pays into it, where the row above is an account the rally left worth less than nothing,
+// whose bidder the insurance fund pays, and with the fund still empty there, every creditor bears
+// the loss. Cash is added after the rally to put it there (below, once the fund holds cash).
+const solventBid = accountId(trader, 2206n);
+const solventBidder = accountId(takerWallet.account.address, 10n);
+{
+  await fund(solventBidder, takerWallet, parseUnits("1000000", 6));
+  const seller = accountId(trader, 2207n);
+  await fund(seller, makerWallet, parseUnits("1000000", 6));
+  await fill(seller, solventBidder, seriesIds[0]!);
+  await fund(solventBid, makerWallet, parseUnits("1000000", 6));
+  for (const series of seriesIds.slice(0, 4))
+    await fill(solventBid, accountId(takerWallet.account.address, 7n), series);
+  const excess = await engine.read.excessInitial([solventBid]);
+  await vault.write.withdraw([solventBid, usdc.address, (excess * 99n) / 100n / 10n ** 12n, trader], asTrader);
+}
 await ethUsd.write.updateAnswer([(3_000n * 10n ** 8n * 14n) / 10n]);
 await btcUsd.write.updateAnswer([(60_000n * 10n ** 8n * 14n) / 10n]);
 /**
@@ -429,6 +446,22 @@ const testClient = await connection.viem.getTestClient();
 const { backstop, insurance } = contracts;
 const [adminWallet] = await connection.viem.getWalletClients();
 await fund(await insurance.read.account(), takerWallet, parseUnits("10000000", 6));
+{
+  // The usual liquidation (issue 19's row, like Aave's `liquidationCall`): cash takes the account's
+  // maintenance equity to half its requirement, so it is below maintenance and solvent; the bidder
+  // pays into it, and the fund, holding cash, takes its fee.
+  const state = await engine.read.accountMargin([solventBid]);
+  const topUp = state.requirementMM / 2n - state.equityMM;
+  if (topUp <= 0n) throw new Error("the solvent liquidation's account is not below maintenance");
+  await fund(solventBid, makerWallet, topUp / 10n ** 12n + 1n);
+  const preview = await liquidator.read.previewBid([solventBid, WAD], { blockTag: "pending" });
+  if (preview.payment <= 0n) throw new Error("the solvent liquidation's bidder does not pay");
+  const nonce = await market.read.accountNonce([solventBid]);
+  await measure(
+    `liquidator.bid starting the auction, 4 positions, solvent (fraction ${fractionLabel(preview.fractionWad)})`,
+    () => liquidator.write.bid([solventBid, solventBidder, WAD, preview.payment, nonce], asBidder),
+  );
+}
 const takenOver = accountId(trader, 3000n);
 const deleveraged = accountId(trader, 3001n);
 // A series of its own: the margin-view accounts above hold one contract of every other.

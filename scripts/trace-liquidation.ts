@@ -14,13 +14,15 @@ import { pledgeNames, traceTransaction } from "./lib/trace.js";
  * `debug_traceTransaction`, the call tree of `liquidator.startAuction` and of a whole `bid`
  * (fraction 1) by a bidder account holding only cash, with each frame's storage, memory, events and
  * own gas; then of a `bid` on a second such account with no auction running, which opens it (start
- * and bid in one transaction), by another cash-only bidder. `TRACE_POSITIONS=16` picks another size.
+ * and bid in one transaction), by another cash-only bidder; then the same on a third such account
+ * that cash put back above zero (solvent: the bidder pays into it, a partial bid, the fund holding
+ * cash). `TRACE_POSITIONS=16` picks another size.
  */
 const WAD = 10n ** 18n;
 const size = Number(process.env.TRACE_POSITIONS ?? "4");
 const connection = await network.create();
 const { contracts } = await deployPledge(connection, { writeBook: false });
-const { vault, market, engine, usdc, liquidator, ethUsd, btcUsd } = contracts;
+const { vault, market, engine, usdc, liquidator, insurance, ethUsd, btcUsd } = contracts;
 const [, makerWallet, takerWallet] = await connection.viem.getWalletClients();
 if (!makerWallet || !takerWallet) throw new Error("need three wallet clients");
 const nameOf = await pledgeNames(contracts);
@@ -54,6 +56,11 @@ const account = await thinAccount(2000n + BigInt(size));
 const oneTransaction = await thinAccount(2100n + BigInt(size));
 const secondBidder = accountId(takerWallet.account.address, 9n);
 await fund(secondBidder, takerWallet, parseUnits("100000000", 6));
+// Once more, for the usual case: after the rally, cash takes it back above zero (half its
+// maintenance requirement), so the bidder pays into it and the fund, holding cash, takes its fee.
+const solvent = await thinAccount(2200n + BigInt(size));
+const thirdBidder = accountId(takerWallet.account.address, 10n);
+await fund(thirdBidder, takerWallet, parseUnits("100000000", 6));
 await ethUsd.write.updateAnswer([(3_000n * 10n ** 8n * 14n) / 10n]);
 await btcUsd.write.updateAnswer([(60_000n * 10n ** 8n * 14n) / 10n]);
 await trace(`liquidator.startAuction, ${size} positions`, () => liquidator.write.startAuction([account]));
@@ -70,5 +77,17 @@ await trace(`liquidator.bid, ${size} positions (fraction ${Number(preview.fracti
   await trace(
     `liquidator.bid starting the auction, ${size} positions (fraction ${Number(preview.fractionWad) / 1e18})`,
     () => liquidator.write.bid([oneTransaction, secondBidder, WAD, limit, nonce], { account: takerWallet.account }),
+  );
+}
+{
+  await fund(await insurance.read.account(), takerWallet, parseUnits("1000000", 6));
+  const state = await engine.read.accountMargin([solvent]);
+  await fund(solvent, makerWallet, (state.requirementMM / 2n - state.equityMM) / 10n ** 12n + 1n);
+  const preview = await liquidator.read.previewBid([solvent, WAD]);
+  if (preview.payment <= 0n) throw new Error("the solvent account's bidder does not pay");
+  const nonce = await market.read.accountNonce([solvent]);
+  await trace(
+    `liquidator.bid starting the auction, ${size} positions, solvent (fraction ${Number(preview.fractionWad) / 1e18})`,
+    () => liquidator.write.bid([solvent, thirdBidder, WAD, preview.payment, nonce], { account: takerWallet.account }),
   );
 }
