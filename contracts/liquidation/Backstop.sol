@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
@@ -23,7 +23,7 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// and the waterfall for auctions nobody bid on (`docs/backstop.md`): the fund's takeover within a
 /// budget, then auto-deleveraging. Kept apart from the Liquidator so each stays well under
 /// EIP-170. It holds MODULE_ROLE in the vault and the market; it never holds funds itself.
-contract Backstop is IBackstop, AccessControl, ReentrancyGuard {
+contract Backstop is IBackstop, AccessControl, ReentrancyGuardTransient {
     /// @notice Hard bound of the rolling window's budget ($100M).
     uint256 public constant MAX_LOSS_PER_WINDOW = 100_000_000e18;
     /// @notice Most holders one `deleverage` call takes (and so most opposite holders a series may

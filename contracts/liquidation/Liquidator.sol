@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 import {FixedPointMathLib} from "solady/src/utils/FixedPointMathLib.sol";
 
@@ -24,7 +24,7 @@ import {SeriesId} from "../types/SeriesId.sol";
 /// @title Liquidator
 /// @notice Dutch auctions over slices of accounts below maintenance margin. It holds
 /// MODULE_ROLE in the vault and the market; it never holds funds itself.
-contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
+contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
     uint256 private constant WAD = 1e18;
 
     /// @notice Hard bounds of the auction parameters.
@@ -49,7 +49,18 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     AuctionParams private _params;
     /// @inheritdoc ILiquidator
     IBackstop public backstop;
-    mapping(AccountId account => Auction) private _auctions;
+    /// @dev An auction as stored: `Auction`'s fields in one slot, its times as `uint48` (seconds
+    /// good for millions of years), so opening an auction creates one slot rather than two.
+    struct StoredAuction {
+        bool active;
+        uint48 startTime;
+        uint32 bids;
+        uint48 clockStart;
+        uint48 lastBidTime;
+        uint48 liveCheckedAt;
+    }
+
+    mapping(AccountId account => StoredAuction) private _auctions;
 
     constructor(
         address admin,
@@ -80,7 +91,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function startAuction(AccountId account) external nonReentrant {
-        Auction memory auction = _auctions[account];
+        StoredAuction memory auction = _auctions[account];
         (uint256[] memory balances, ) = vault.balancesOf(account);
         if (auction.active) {
             if (!_lapsed(auction, _liveClock(account, auction, balances))) revert LiquidatorAuctionActive(account);
@@ -205,7 +216,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function auctionClock(AccountId account) external view returns (bool running, uint256 clockStart) {
-        Auction memory auction = _auctions[account];
+        StoredAuction memory auction = _auctions[account];
         if (!auction.active) return (false, block.timestamp);
         (uint256[] memory balances, ) = vault.balancesOf(account);
         clockStart = _liveClock(account, auction, balances);
@@ -215,7 +226,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
 
     /// @inheritdoc ILiquidator
     function auctionOf(AccountId account) external view returns (Auction memory) {
-        return _auctions[account];
+        StoredAuction memory a = _auctions[account];
+        return Auction(a.active, a.startTime, a.bids, a.clockStart, a.lastBidTime, a.liveCheckedAt);
     }
 
     /// @inheritdoc ILiquidator
@@ -331,7 +343,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
         IMarginEngine.MarginState memory state,
         uint256[] memory balances
     ) private view returns (uint256 clockStart, bool starting) {
-        Auction memory auction = _auctions[account];
+        StoredAuction memory auction = _auctions[account];
         if (auction.active) {
             if (_holdsNothing(account, balances)) revert LiquidatorNothingToSell(account);
             _checkCollateralPriced(balances);
@@ -361,7 +373,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// discount being reached and its last bid. Nobody found it worth a bid at the end discount
     /// for a whole `duration`, so the account may have recovered unreported; a later bid
     /// restarts it at the start discount instead of selling at the end discount (finding 3).
-    function _lapsed(Auction memory auction, uint256 clockStart) private view returns (bool) {
+    function _lapsed(StoredAuction memory auction, uint256 clockStart) private view returns (bool) {
         uint256 duration = _params.duration;
         uint256 from = clockStart + duration;
         if (auction.lastBidTime > from) from = auction.lastBidTime;
@@ -377,7 +389,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// and each walk only covers the time since the last check.
     function _liveClock(
         AccountId account,
-        Auction memory auction,
+        StoredAuction memory auction,
         uint256[] memory balances
     ) private view returns (uint256 clock) {
         clock = auction.clockStart;
@@ -425,11 +437,12 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// @dev Records a bid: the moved clock, the time up to which the feeds were checked (now, so
     /// later walks only cover the time since) and the bid's time.
     function _recordBid(AccountId account, uint256 clockStart) private {
-        Auction storage auction = _auctions[account];
+        StoredAuction storage auction = _auctions[account];
         ++auction.bids;
-        auction.clockStart = uint64(clockStart);
-        auction.liveCheckedAt = uint64(block.timestamp);
-        auction.lastBidTime = uint64(block.timestamp);
+        // Times up to now (`clockStart` is a start moved forward, never past now): `uint48` holds them.
+        auction.clockStart = uint48(clockStart);
+        auction.liveCheckedAt = uint48(block.timestamp);
+        auction.lastBidTime = uint48(block.timestamp);
     }
 
     /// @dev Whether an auction may open on `account` now: not a protocol account, below
@@ -450,13 +463,13 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuard {
     /// the account, so its deposits call `onAccountChanged` (and others' skip it).
     function _start(AccountId account, IMarginEngine.MarginState memory state, address keeper) private {
         vault.markAuctioned(account);
-        _auctions[account] = Auction({
+        _auctions[account] = StoredAuction({
             active: true,
-            startTime: uint64(block.timestamp),
+            startTime: uint48(block.timestamp),
             bids: 0,
-            clockStart: uint64(block.timestamp),
+            clockStart: uint48(block.timestamp),
             lastBidTime: 0,
-            liveCheckedAt: uint64(block.timestamp)
+            liveCheckedAt: uint48(block.timestamp)
         });
         emit AuctionStarted(account, state.markValue, state.health, keeper);
     }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {MockReentrantToken} from "../../../contracts/mocks/MockReentrantToken.sol";
 import {VaultFixture} from "../../helpers/VaultFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
@@ -29,7 +29,7 @@ contract ReentrancyTest is VaultFixture {
     function test_depositCannotReenterWithdraw() public {
         evil.arm(address(vault), abi.encodeCall(vault.withdraw, (aliceMain, address(evil), 10e18, alice)));
         vm.prank(alice);
-        vm.expectRevert(ReentrancyGuard.ReentrancyGuardReentrantCall.selector);
+        vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
         vault.deposit(aliceMain, address(evil), 1e18);
         assertEq(vault.collateralOf(aliceMain, address(evil)), 10e18);
     }
@@ -37,7 +37,7 @@ contract ReentrancyTest is VaultFixture {
     function test_withdrawCannotReenterWithdraw() public {
         evil.arm(address(vault), abi.encodeCall(vault.withdraw, (aliceMain, address(evil), 5e18, alice)));
         vm.prank(alice);
-        vm.expectRevert(ReentrancyGuard.ReentrancyGuardReentrantCall.selector);
+        vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
         vault.withdraw(aliceMain, address(evil), 5e18, alice);
         assertEq(vault.collateralOf(aliceMain, address(evil)), 10e18);
         assertEq(evil.balanceOf(address(vault)), 10e18);
@@ -46,7 +46,7 @@ contract ReentrancyTest is VaultFixture {
     function test_withdrawCannotReenterDeposit() public {
         evil.arm(address(vault), abi.encodeCall(vault.deposit, (aliceMain, address(evil), 1e18)));
         vm.prank(alice);
-        vm.expectRevert(ReentrancyGuard.ReentrancyGuardReentrantCall.selector);
+        vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
         vault.withdraw(aliceMain, address(evil), 5e18, alice);
     }
 
@@ -55,7 +55,7 @@ contract ReentrancyTest is VaultFixture {
     function test_depositCannotReenterAccrueInterest() public {
         evil.arm(address(vault), abi.encodeCall(vault.accrueInterest, ()));
         vm.prank(alice);
-        vm.expectRevert(ReentrancyGuard.ReentrancyGuardReentrantCall.selector);
+        vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
         vault.deposit(aliceMain, address(evil), 1e18);
     }
 }
