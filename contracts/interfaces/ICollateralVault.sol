@@ -262,7 +262,7 @@ interface ICollateralVault {
     function accrueInterest() external;
 
     /// @notice Marks `account` as auctioned (modules: the liquidator, when it opens an auction
-    /// that the opening bid does not end by emptying the account).
+    /// that outlives the call that opened it).
     /// Only a marked account can be under auction, so only its deposits call the account hook;
     /// the mark is never removed (an account auctioned once keeps paying for the call).
     function markAuctioned(AccountId account) external;

@@ -99,7 +99,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
         }
         IMarginEngine.MarginState memory state = engine.accountMargin(account);
         _checkAuctionable(account, state, balances);
-        _start(account, state, msg.sender);
+        _start(account, 0);
+        emit AuctionStarted(account, state.markValue, state.health, msg.sender);
     }
 
     /// @inheritdoc ILiquidator
@@ -277,24 +278,23 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
 
         IMarginEngine.MarginState memory state;
         (state, prices) = engine.accountMarginAndPrices(account);
-        // Read once: nothing changes them before the slice (the auction mark is a flag beside
-        // the cash shares), so the checks, the price and the slice all use these.
+        // Read once: nothing changes them before the slice, so the checks, the price and the
+        // slice all use these.
         (uint256[] memory balances, int256 cash) = vault.balancesOf(account);
         (uint256 clockStart, bool starting) = _auctionStart(account, state, balances);
         preview = _preview(account, request.fractionWad, state, cash, clockStart);
         if (preview.payment > request.maxPayment) revert LiquidatorPriceLimit(preview.payment, request.maxPayment);
 
-        // Effects: the auction's record (`_open`), the slice, then the price; the caller checks
-        // the bidder's margin last.
+        // Effects: the slice, then the price, then the auction's record, once the valuation after
+        // the slice says whether the auction survives the bid; the caller checks the bidder last.
+        // An auction the bid opens is announced first, so the events keep their order.
         bool emptied = preview.fractionWad == WAD;
-        _open(account, state, keeper, starting, emptied, clockStart);
-        _moveSlice(account, bidderAccount, preview.fractionWad, balances, cash);
-        if (preview.payment > 0) {
-            vault.moveCash(bidderAccount, account, uint256(preview.payment));
-        } else if (preview.payment < 0) {
-            _payFromInsurance(account, bidderAccount, uint256(-preview.payment));
+        if (starting) {
+            if (_auctions[account].active) emit AuctionEnded(account, false);
+            emit AuctionStarted(account, state.markValue, state.health, keeper);
         }
-        if (preview.insuranceFee != 0) vault.moveCash(bidderAccount, insuranceAccount, preview.insuranceFee);
+        _moveSlice(account, bidderAccount, preview.fractionWad, balances, cash);
+        _pay(account, bidderAccount, preview);
         emit Bid(
             account,
             bidderAccount,
@@ -304,32 +304,34 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
             preview.insuranceFee
         );
 
-        // The auction ends once the account is empty or no longer liquidatable.
+        // The auction ends once the account is empty or no longer liquidatable; one that survives
+        // the bid is recorded.
         if (emptied || engine.accountMarginAt(account, prices).health < IMarginEngine.Health.LIQUIDATABLE) {
             delete _auctions[account];
             emit AuctionEnded(account, emptied);
+        } else {
+            _record(account, starting, clockStart);
         }
     }
 
-    /// @dev A bid's auction record, before its slice moves: the auction opens if it was not
-    /// running or lapsed (`starting`: a keeper starts and bids in one transaction), and the clock
-    /// moved past outages and the time the feeds were checked up to (now) are recorded. A bid
-    /// that empties the account (`emptied`) ends the auction in the same call, so it records
-    /// nothing, and an auction it opens is only announced: no record, no vault mark.
-    function _open(
-        AccountId account,
-        IMarginEngine.MarginState memory state,
-        address keeper,
-        bool starting,
-        bool emptied,
-        uint256 clockStart
-    ) private {
-        if (starting) {
-            if (_auctions[account].active) emit AuctionEnded(account, false);
-            if (emptied) emit AuctionStarted(account, state.markValue, state.health, keeper);
-            else _start(account, state, keeper);
+    /// @dev A bid's price: the bidder pays the account (`payment` > 0), or the insurance fund pays
+    /// the bidder (< 0); then the bidder pays the fund's fee.
+    function _pay(AccountId account, AccountId bidderAccount, BidPreview memory preview) private {
+        if (preview.payment > 0) {
+            vault.moveCash(bidderAccount, account, uint256(preview.payment));
+        } else if (preview.payment < 0) {
+            _payFromInsurance(account, bidderAccount, uint256(-preview.payment));
         }
-        if (!emptied) _recordBid(account, clockStart);
+        if (preview.insuranceFee != 0) vault.moveCash(bidderAccount, insuranceAccount, preview.insuranceFee);
+    }
+
+    /// @dev Records a bid that the auction survives. An auction the bid opened (`starting`: none
+    /// was running, or it lapsed) is marked in the vault and recorded with this bid as its first;
+    /// a running one records the bid (`_recordBid`). A bid the auction does not survive records
+    /// nothing and marks nothing: the account hook has nothing to end.
+    function _record(AccountId account, bool starting, uint256 clockStart) private {
+        if (starting) _start(account, 1);
+        else _recordBid(account, clockStart);
     }
 
     /// @dev Where the discount clock of `account`'s auction starts: for a running auction, its
@@ -459,19 +461,20 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
         _checkCollateralPriced(balances);
     }
 
-    /// @dev Opens the auction of `account` now; `keeper` is who asked (the event's). The vault marks
-    /// the account, so its deposits call `onAccountChanged` (and others' skip it).
-    function _start(AccountId account, IMarginEngine.MarginState memory state, address keeper) private {
+    /// @dev Records the auction of `account` as opened now, with `bids` bids (0 from
+    /// `startAuction`, 1 from a bid that opened it and that it survives, `_record`). The vault
+    /// marks the account, so its deposits call `onAccountChanged` (and others' skip it).
+    function _start(AccountId account, uint32 bids) private {
         vault.markAuctioned(account);
+        uint48 now_ = uint48(block.timestamp);
         _auctions[account] = StoredAuction({
             active: true,
-            startTime: uint48(block.timestamp),
-            bids: 0,
-            clockStart: uint48(block.timestamp),
-            lastBidTime: 0,
-            liveCheckedAt: uint48(block.timestamp)
+            startTime: now_,
+            bids: bids,
+            clockStart: now_,
+            lastBidTime: bids == 0 ? 0 : now_,
+            liveCheckedAt: now_
         });
-        emit AuctionStarted(account, state.markValue, state.health, keeper);
     }
 
     /// @dev The one pricing path behind both `previewBid` and `bid`, for an auction whose

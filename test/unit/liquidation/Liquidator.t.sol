@@ -250,6 +250,82 @@ contract LiquidatorTest is LiquidationFixture {
         _fundAndDeposit(carol, carolAccount, usdc, 100e6);
     }
 
+    /// @dev Session 40 (gas): a partial bid that opens the auction and restores the account ends
+    /// the auction it opened in the same call, so, like an emptying one, it records nothing and
+    /// marks nothing, and announces both ends around its `Bid`.
+    function test_bid_restoringStartRecordsNoAuctionAndMarksNothing() public {
+        _underwater();
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        assertLt(preview.fractionWad, 1e18, "a partial bid: the largest fraction restores her");
+        uint256 nonce = market.accountNonce(carolAccount);
+
+        _expectStartAndBid(s, preview);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        assertLt(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
+        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(false, 0, 0, 0, 0, 0)));
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 0);
+        _fundAndDeposit(carol, carolAccount, usdc, 100e6);
+    }
+
+    /// @dev Review helper-152 (a): a bid that restarts a lapsed auction and restores the account
+    /// deletes the lapsed record; the events announce the old auction's end, the new one's start,
+    /// the bid and the new one's end.
+    function test_bid_lapsedRestartThatRestoresLeavesNoRecord() public {
+        _underwater();
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 3 * liquidator.auctionParams().duration);
+        _refreshFeeds();
+        (bool running, ) = liquidator.auctionClock(carolAccount);
+        assertFalse(running, "lapsed");
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        assertEq(uint8(s.health), uint8(IMarginEngine.Health.LIQUIDATABLE));
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        assertLt(preview.fractionWad, 1e18, "a partial bid");
+
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        _expectStartAndBid(s, preview);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, false);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, type(uint256).max);
+        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(false, 0, 0, 0, 0, 0)));
+    }
+
+    /// @dev Review helper-152 (b): a bid that restarts a lapsed auction which survives it leaves
+    /// a fresh record, with this bid its first.
+    function test_bid_lapsedRestartThatSurvivesRecordsAFreshAuction() public {
+        _underwater();
+        liquidator.startAuction(carolAccount);
+        vm.warp(block.timestamp + 3 * liquidator.auctionParams().duration);
+        _refreshFeeds();
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 0.01e18);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 0.01e18, preview.payment, type(uint256).max);
+        uint64 t = uint64(block.timestamp);
+        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(true, t, 1, t, t, t)));
+    }
+
+    /// @dev Review helper-152 (c): the same from a batch step: a request that opens the auction and
+    /// restores the account records nothing and marks nothing.
+    function test_bidMany_restoringStartRecordsNoAuctionAndMarksNothing() public {
+        _underwater();
+        ILiquidator.BidRequest[] memory requests = new ILiquidator.BidRequest[](1);
+        requests[0] = ILiquidator.BidRequest(carolAccount, 1e18, type(int256).max, type(uint256).max);
+        vm.prank(dave);
+        ILiquidator.BidOutcome[] memory outcomes = liquidator.bidMany(requests, daveAccount);
+        assertTrue(outcomes[0].landed);
+        assertLt(outcomes[0].preview.fractionWad, 1e18, "capped below the whole account");
+        assertLt(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
+        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(false, 0, 0, 0, 0, 0)));
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 0);
+        _fundAndDeposit(carol, carolAccount, usdc, 100e6);
+    }
+
     /// @dev The partial counterpart: the auction a bid opens and leaves running is recorded and
     /// the account marked, so a deposit that cures it ends it (finding 3).
     function test_bid_partialStartMarksTheAccount() public {
@@ -258,7 +334,8 @@ contract LiquidatorTest is LiquidationFixture {
         uint256 nonce = market.accountNonce(carolAccount);
         vm.prank(dave);
         liquidator.bid(carolAccount, daveAccount, 0.01e18, preview.payment, nonce);
-        assertTrue(liquidator.auctionOf(carolAccount).active);
+        uint64 t = uint64(block.timestamp);
+        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(true, t, 1, t, t, t)));
         vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 1);
         _fundAndDeposit(carol, carolAccount, usdc, 100_000e6);
         assertFalse(liquidator.auctionOf(carolAccount).active, "the deposit ended the auction");
@@ -291,8 +368,8 @@ contract LiquidatorTest is LiquidationFixture {
     }
 
     /// @dev Review rv35: a bid empties the account by the fraction it takes, not the one it asks
-    /// for. A whole-account request capped at the maximum slice opens a recorded auction and ends
-    /// it restored (`AuctionEnded(account, false)`, which the indexer stores), both when
+    /// for. A whole-account request capped at the maximum slice opens an auction and ends it
+    /// restored (`AuctionEnded(account, false)`, which the indexer stores), both when
     /// the bid opens the auction and when one is running; the account keeps the rest.
     function test_bid_cappedWholeRequestIsNotAnEmptyingBid() public {
         _underwater();
@@ -699,7 +776,6 @@ contract LiquidatorTest is LiquidationFixture {
         _trade(carolKey, carolAccount, bobAccount, call30, -int256(size), 100e18);
     }
 
-    /// @dev Carol short 10 calls on 8,000 USDC, then ETH rises until she is below MM.
     /// @dev Carol short 10 calls on 8,000 USDC with ETH at 9,000: worth less than nothing, with
     /// 100,000 USDC in the insurance fund to pay her bidder.
     function _insolvent() internal {
@@ -723,6 +799,7 @@ contract LiquidatorTest is LiquidationFixture {
         );
     }
 
+    /// @dev Carol short 10 calls on 8,000 USDC, then ETH rises until she is below MM.
     function _underwater() internal {
         _shortCalls(10e18, 8_000e6);
         _moveUntil(IMarginEngine.Health.LIQUIDATABLE);

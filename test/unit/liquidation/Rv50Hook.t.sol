@@ -13,7 +13,7 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 /// (issue 19, FC2). Every path that records an auction must mark the account first, or a fill
 /// that restores it would leave the auction running (finding 3 again). The finding-3 tests open
 /// their auctions with `startAuction`; these open them with a keeper's first bid (`bid`, `bidMany`:
-/// `_open` → `_start`) and check that a later fill with a premium still ends them.
+/// `_record` → `_start`) and check that a later fill with a premium still ends them.
 contract Rv50HookTest is LiquidationFixture {
     function setUp() public override {
         super.setUp();
@@ -73,7 +73,7 @@ contract Rv50HookTest is LiquidationFixture {
     }
 
     /// @notice An auction restarted after it lapsed (a bid after `duration` at the end discount
-    /// opens a new record through `_open`) keeps the mark: a fill still ends it.
+    /// opens a new record through `_record`) keeps the mark: a fill still ends it.
     function test_auctionRestartedAfterALapse_stillMarked() public {
         liquidator.startAuction(carolAccount);
         vm.warp(block.timestamp + 31 minutes);
