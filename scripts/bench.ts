@@ -377,36 +377,29 @@ for (const size of LIQUIDATION_SIZES) {
 // start"; the two-transaction rows below stay for the scale curves). Its bidder is an account of
 // its own that, like theirs, already holds one of the four series (long one contract of the first),
 // so the bid writes three new book entries and closes the fourth.
+/**
+ * A one-transaction bid's pair: `account` short the first four series at just above initial
+ * margin, and `bidder` long one contract of the first, bought from `seller`.
+ */
+async function thinAccountAndBidder(account: bigint, bidder: bigint, seller: bigint): Promise<void> {
+  await fund(bidder, takerWallet!, parseUnits("1000000", 6));
+  await fund(seller, makerWallet!, parseUnits("1000000", 6));
+  await fill(seller, bidder, seriesIds[0]!);
+  await fund(account, makerWallet!, parseUnits("1000000", 6));
+  for (const series of seriesIds.slice(0, 4)) await fill(account, accountId(takerWallet!.account.address, 7n), series);
+  const excess = await engine.read.excessInitial([account]);
+  await vault.write.withdraw([account, usdc.address, (excess * 99n) / 100n / 10n ** 12n, trader], asTrader);
+}
 const startAndBid = accountId(trader, 2204n);
 const startAndBidder = accountId(takerWallet.account.address, 8n);
-{
-  await fund(startAndBidder, takerWallet, parseUnits("1000000", 6));
-  const seller = accountId(trader, 2205n);
-  await fund(seller, makerWallet, parseUnits("1000000", 6));
-  await fill(seller, startAndBidder, seriesIds[0]!);
-  await fund(startAndBid, makerWallet, parseUnits("1000000", 6));
-  for (const series of seriesIds.slice(0, 4))
-    await fill(startAndBid, accountId(takerWallet.account.address, 7n), series);
-  const excess = await engine.read.excessInitial([startAndBid]);
-  await vault.write.withdraw([startAndBid, usdc.address, (excess * 99n) / 100n / 10n ** 12n, trader], asTrader);
-}
+await thinAccountAndBidder(startAndBid, startAndBidder, accountId(trader, 2205n));
 // The same again, for the usual liquidation: the rally leaves the account above (solvent) and the
 // bidder pays into it, where the row above is an account the rally left worth less than nothing,
 // whose bidder the insurance fund pays, and with the fund still empty there, every creditor bears
 // the loss. Cash is added after the rally to put it there (below, once the fund holds cash).
 const solventBid = accountId(trader, 2206n);
 const solventBidder = accountId(takerWallet.account.address, 10n);
-{
-  await fund(solventBidder, takerWallet, parseUnits("1000000", 6));
-  const seller = accountId(trader, 2207n);
-  await fund(seller, makerWallet, parseUnits("1000000", 6));
-  await fill(seller, solventBidder, seriesIds[0]!);
-  await fund(solventBid, makerWallet, parseUnits("1000000", 6));
-  for (const series of seriesIds.slice(0, 4))
-    await fill(solventBid, accountId(takerWallet.account.address, 7n), series);
-  const excess = await engine.read.excessInitial([solventBid]);
-  await vault.write.withdraw([solventBid, usdc.address, (excess * 99n) / 100n / 10n ** 12n, trader], asTrader);
-}
+await thinAccountAndBidder(solventBid, solventBidder, accountId(trader, 2207n));
 await ethUsd.write.updateAnswer([(3_000n * 10n ** 8n * 14n) / 10n]);
 await btcUsd.write.updateAnswer([(60_000n * 10n ** 8n * 14n) / 10n]);
 /**

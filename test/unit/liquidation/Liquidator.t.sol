@@ -244,10 +244,7 @@ contract LiquidatorTest is LiquidationFixture {
         emit ILiquidator.AuctionEnded(carolAccount, true);
         vm.prank(dave);
         liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
-        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(false, 0, 0, 0, 0, 0)));
-        // Unmarked: a later deposit into the emptied account does not call the account hook.
-        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 0);
-        _fundAndDeposit(carol, carolAccount, usdc, 100e6);
+        _assertNoRecordAndNoMark();
     }
 
     /// @dev Session 40 (gas): a partial bid that opens the auction and restores the account ends
@@ -266,9 +263,7 @@ contract LiquidatorTest is LiquidationFixture {
         vm.prank(dave);
         liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
         assertLt(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
-        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(false, 0, 0, 0, 0, 0)));
-        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 0);
-        _fundAndDeposit(carol, carolAccount, usdc, 100e6);
+        _assertNoRecordAndNoMark();
     }
 
     /// @dev Review helper-152 (a): a bid that restarts a lapsed auction and restores the account
@@ -321,9 +316,7 @@ contract LiquidatorTest is LiquidationFixture {
         assertTrue(outcomes[0].landed);
         assertLt(outcomes[0].preview.fractionWad, 1e18, "capped below the whole account");
         assertLt(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
-        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(false, 0, 0, 0, 0, 0)));
-        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 0);
-        _fundAndDeposit(carol, carolAccount, usdc, 100e6);
+        _assertNoRecordAndNoMark();
     }
 
     /// @dev The partial counterpart: the auction a bid opens and leaves running is recorded and
@@ -774,6 +767,14 @@ contract LiquidatorTest is LiquidationFixture {
     function _shortCalls(uint256 size, uint256 cash) internal {
         _fundAndDeposit(carol, carolAccount, usdc, cash);
         _trade(carolKey, carolAccount, bobAccount, call30, -int256(size), 100e18);
+    }
+
+    /// @dev Carol's auction left no record and no vault mark: a later deposit into her account does
+    /// not call the account hook.
+    function _assertNoRecordAndNoMark() internal {
+        assertEq(abi.encode(liquidator.auctionOf(carolAccount)), abi.encode(ILiquidator.Auction(false, 0, 0, 0, 0, 0)));
+        vm.expectCall(address(liquidator), abi.encodeCall(IAccountHook.onAccountChanged, (carolAccount)), 0);
+        _fundAndDeposit(carol, carolAccount, usdc, 100e6);
     }
 
     /// @dev Carol short 10 calls on 8,000 USDC with ETH at 9,000: worth less than nothing, with
