@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IBackstop} from "../../../contracts/interfaces/IBackstop.sol";
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
@@ -12,6 +13,36 @@ import {Roles} from "../../../contracts/libraries/Roles.sol";
 import {SeriesLib} from "../../../contracts/libraries/SeriesLib.sol";
 import {LiquidationFixture} from "../../helpers/LiquidationFixture.sol";
 import {AccountId} from "../../../contracts/types/AccountId.sol";
+
+/// @dev A liquidator stand-in for one backstop: it reports every auction running and, asked to
+/// terminate one, calls the backstop back with whatever it was armed with, passing on any revert.
+/// The backstop calls the liquidator last in each step; this is where a re-entry would come from.
+contract CallingBackLiquidator {
+    AccountId public immutable insuranceAccount;
+    IBackstop public backstop;
+    bytes private _call;
+
+    constructor(AccountId insuranceAccount_) {
+        insuranceAccount = insuranceAccount_;
+    }
+
+    function setBackstop(IBackstop backstop_, bytes calldata call) external {
+        (backstop, _call) = (backstop_, call);
+    }
+
+    function auctionOf(AccountId) external pure returns (ILiquidator.Auction memory a) {
+        a.active = true;
+    }
+
+    function terminateAuction(AccountId) external {
+        (bool ok, bytes memory ret) = address(backstop).call(_call);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 0x20), mload(ret))
+            }
+        }
+    }
+}
 
 /// @notice The backstop's steps (issue 16): a bare cash debt covered at par, refusals of every
 /// account its condition does not hold for, and the latent-insolvency view.
@@ -285,6 +316,32 @@ contract BackstopTest is LiquidationFixture {
 
     /// @dev `account` posts 8,000 USDC and is left with nothing but a cash debt of `taken` − 8,000,
     /// as settling an in-the-money short leaves one; the fixture's vault module stands in.
+    /// @dev Session 40: the backstop's guard (transient since then) holds for a whole step: a
+    /// liquidator that calls back into the backstop from `terminateAuction`, the step's last call,
+    /// is refused, and a call back that does nothing lets the step land.
+    function test_aCallBackIntoTheBackstopIsRefused() public {
+        CallingBackLiquidator fake = new CallingBackLiquidator(insurance.account());
+        Backstop b = new Backstop(admin, vault, engine, market, ILiquidator(address(fake)), _takeoverBudget());
+        vm.prank(admin);
+        vault.grantRole(Roles.MODULE_ROLE, address(b));
+        _fundAndDeposit(alice, insurance.account(), usdc, 100_000e6);
+        _bareDebt(carolAccount, 50_000e6);
+        _bareDebt(erinAccount, 50_000e6);
+        bytes[3] memory calls = [
+            abi.encodeCall(b.absorbDebt, (erinAccount)),
+            abi.encodeCall(b.takeover, (erinAccount)),
+            abi.encodeCall(b.deleverage, (erinAccount, call30, new AccountId[](0)))
+        ];
+        for (uint256 i; i < calls.length; ++i) {
+            fake.setBackstop(b, calls[i]);
+            vm.expectRevert(ReentrancyGuardTransient.ReentrancyGuardReentrantCall.selector);
+            b.absorbDebt(carolAccount);
+        }
+        fake.setBackstop(b, abi.encodeCall(b.budgetLeft, ()));
+        b.absorbDebt(carolAccount);
+        assertEq(vault.cashOf(carolAccount), 0);
+    }
+
     function _bareDebt(AccountId account, uint256 taken) internal returns (int256 debt) {
         _fundAndDeposit(AccountLib.ownerOf(account), account, usdc, 8_000e6);
         vm.prank(module);
