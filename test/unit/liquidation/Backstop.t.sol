@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
@@ -35,12 +36,7 @@ contract CallingBackLiquidator {
     }
 
     function terminateAuction(AccountId) external {
-        (bool ok, bytes memory ret) = address(backstop).call(_call);
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(ret, 0x20), mload(ret))
-            }
-        }
+        Address.functionCall(address(backstop), _call);
     }
 }
 

@@ -234,16 +234,7 @@ contract LiquidatorTest is LiquidationFixture {
     /// auction and marks nothing in the vault, but announces both ends of the auction.
     function test_bid_emptyingStartRecordsNoAuctionAndMarksNothing() public {
         _insolvent();
-        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
-        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
-        assertEq(preview.fractionWad, 1e18, "the bid empties the account");
-        uint256 nonce = market.accountNonce(carolAccount);
-
-        _expectStartAndBid(s, preview);
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.AuctionEnded(carolAccount, true);
-        vm.prank(dave);
-        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        _bidOpeningAndEndingTheAuction(true);
         _assertNoRecordAndNoMark();
     }
 
@@ -252,16 +243,7 @@ contract LiquidatorTest is LiquidationFixture {
     /// marks nothing, and announces both ends around its `Bid`.
     function test_bid_restoringStartRecordsNoAuctionAndMarksNothing() public {
         _underwater();
-        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
-        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
-        assertLt(preview.fractionWad, 1e18, "a partial bid: the largest fraction restores her");
-        uint256 nonce = market.accountNonce(carolAccount);
-
-        _expectStartAndBid(s, preview);
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.AuctionEnded(carolAccount, false);
-        vm.prank(dave);
-        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        _bidOpeningAndEndingTheAuction(false);
         assertLt(uint8(engine.accountMargin(carolAccount).health), uint8(IMarginEngine.Health.LIQUIDATABLE));
         _assertNoRecordAndNoMark();
     }
@@ -767,6 +749,23 @@ contract LiquidatorTest is LiquidationFixture {
     function _shortCalls(uint256 size, uint256 cash) internal {
         _fundAndDeposit(carol, carolAccount, usdc, cash);
         _trade(carolKey, carolAccount, bobAccount, call30, -int256(size), 100e18);
+    }
+
+    /// @dev Dave bids for the whole of Carol, who has no auction running: the bid opens it and ends
+    /// it in the same call, `emptied` (fraction 1) or restored (the largest fraction is partial),
+    /// with `AuctionStarted`, `Bid` and `AuctionEnded(carol, emptied)` announced in that order.
+    function _bidOpeningAndEndingTheAuction(bool emptied) internal {
+        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
+        if (emptied) assertEq(preview.fractionWad, 1e18, "the bid empties the account");
+        else assertLt(preview.fractionWad, 1e18, "a partial bid: the largest fraction restores her");
+        uint256 nonce = market.accountNonce(carolAccount);
+
+        _expectStartAndBid(s, preview);
+        vm.expectEmit(address(liquidator));
+        emit ILiquidator.AuctionEnded(carolAccount, emptied);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
     }
 
     /// @dev Carol's auction left no record and no vault mark: a later deposit into her account does

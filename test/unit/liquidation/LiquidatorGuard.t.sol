@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IAccountHook} from "../../../contracts/interfaces/IAccountHook.sol";
@@ -26,12 +27,7 @@ contract CallingBackBackstop {
     }
 
     function payFromFund(AccountId, AccountId, uint256) external {
-        (bool ok, bytes memory ret) = _liquidator.call(_call);
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(ret, 0x20), mload(ret))
-            }
-        }
+        Address.functionCall(_liquidator, _call);
     }
 }
 

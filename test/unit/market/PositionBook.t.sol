@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IAccountHook} from "../../../contracts/interfaces/IAccountHook.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
@@ -312,12 +313,7 @@ contract ReentrantHook is IAccountHook {
         address to = target;
         if (to == address(0)) return;
         target = address(0);
-        (bool ok, bytes memory reason) = to.call(data);
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(reason, 32), mload(reason))
-            }
-        }
+        Address.functionCall(to, data);
     }
 }
 

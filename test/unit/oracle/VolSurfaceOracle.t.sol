@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 import {VolSurfaceFixture} from "../../helpers/VolSurfaceFixture.sol";
+import {VolSurfaceOracleSetUp} from "../../helpers/VolSurfaceOracleSetUp.sol";
 import {VolSurfaceOracle} from "../../../contracts/oracle/VolSurfaceOracle.sol";
 import {IVolSurfaceOracle} from "../../../contracts/interfaces/IVolSurfaceOracle.sol";
 import {Roles} from "../../../contracts/libraries/Roles.sol";
@@ -29,18 +30,10 @@ contract VolSurfaceOracleTest is VolSurfaceFixture {
         return (block.timestamp / 1 days + d) * 1 days + 8 hours;
     }
 
-    /// @dev A typical smile scaled by `level` (1e18 = base): ATM vol ~ 60-80 % at 30 days.
+    /// @dev A typical smile scaled by `level` (1e18 = base), at full confidence: the engine
+    /// tests' `VolSurfaceOracleSetUp.smile` (ATM vol ~ 60-80 % at 30 days).
     function _surface(uint256 expiry, int256 level) internal pure returns (IVolSurfaceOracle.SurfaceInput memory) {
-        return
-            IVolSurfaceOracle.SurfaceInput({
-                expiry: expiry,
-                a: (0.02e18 * level) / 1e18,
-                b: (0.1e18 * level) / 1e18,
-                rho: -0.3e18,
-                m: 0,
-                sigma: 0.2e18,
-                confidence: 1e18
-            });
+        return VolSurfaceOracleSetUp.smile(expiry, level, 1e18);
     }
 
     function _post(
