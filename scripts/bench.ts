@@ -120,7 +120,7 @@ await measure("vault.withdraw (cash, no positions)", () =>
 // ---------------------------------------------------------------- trading
 const latest = await publicClient.getBlock();
 const firstExpiry = expiryAfter(latest.timestamp, 7);
-const { fund, createSeries, fill } = benchBook(
+const { fund, createSeries, fill, withdrawToInitialMargin } = benchBook(
   connection,
   contracts,
   makerWallet,
@@ -366,10 +366,7 @@ for (const size of LIQUIDATION_SIZES) {
   // The first series is a put, which a rally does not hurt: one position is a short call.
   const held = size === 1 ? seriesIds.slice(1, 2) : seriesIds.slice(0, size);
   for (const series of held) await fill(account, accountId(takerWallet.account.address, 7n), series);
-  // Withdraw down to just above initial margin.
-  const excess = await engine.read.excessInitial([account]);
-  const spare = (excess * 99n) / 100n / 10n ** 12n;
-  await vault.write.withdraw([account, usdc.address, spare, trader], asTrader);
+  await withdrawToInitialMargin(account);
   liquidatable[size] = account;
 }
 // A second 4-position account of the same shape, bid on with no auction running: `bid` opens the
@@ -387,8 +384,7 @@ async function thinAccountAndBidder(account: bigint, bidder: bigint, seller: big
   await fill(seller, bidder, seriesIds[0]!);
   await fund(account, makerWallet!, parseUnits("1000000", 6));
   for (const series of seriesIds.slice(0, 4)) await fill(account, accountId(takerWallet!.account.address, 7n), series);
-  const excess = await engine.read.excessInitial([account]);
-  await vault.write.withdraw([account, usdc.address, (excess * 99n) / 100n / 10n ** 12n, trader], asTrader);
+  await withdrawToInitialMargin(account);
 }
 const startAndBid = accountId(trader, 2204n);
 const startAndBidder = accountId(takerWallet.account.address, 8n);
@@ -466,10 +462,7 @@ for (const holder of adlHolders) {
   await fund(holder, takerWallet, parseUnits("100000", 6));
   await fill(deleveraged, holder, adlSeries);
 }
-for (const account of [takenOver, deleveraged]) {
-  const excess = await engine.read.excessInitial([account]);
-  await vault.write.withdraw([account, usdc.address, (excess * 99n) / 100n / 10n ** 12n, trader], asTrader);
-}
+for (const account of [takenOver, deleveraged]) await withdrawToInitialMargin(account);
 const feedsOf = [ethUsd, btcUsd, ethVol, btcVol];
 while ((await engine.read.accountsMargin([[takenOver, deleveraged]])).some((m) => m.markValue >= 0n)) {
   for (const feed of [ethUsd, btcUsd]) await feed.write.updateAnswer([((await feed.read.latestAnswer()) * 5n) / 4n]);

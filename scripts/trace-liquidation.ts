@@ -41,13 +41,7 @@ async function thinAccount(sub: bigint): Promise<bigint> {
   const account = accountId(makerWallet!.account.address, sub);
   await fund(account, makerWallet!, parseUnits("1000000", 6));
   for (const series of held) await fill(account, holder, series);
-  const excess = await engine.read.excessInitial([account]);
-  await vault.write.withdraw(
-    [account, usdc.address, (excess * 99n) / 100n / 10n ** 12n, makerWallet!.account.address],
-    {
-      account: makerWallet!.account,
-    },
-  );
+  await book.withdrawToInitialMargin(account);
   return account;
 }
 const account = await thinAccount(2000n + BigInt(size));

@@ -30,6 +30,11 @@ export interface BenchBook {
    * then `maker` sells one contract of each of `seriesIds` to `taker`: the breakdowns' short book.
    */
   sellEach(maker: bigint, taker: bigint, seriesIds: readonly bigint[]): Promise<void>;
+  /**
+   * The maker wallet withdraws 99 % of `account`'s excess over initial margin, in USDC, to itself:
+   * the bench's thin accounts, just above initial margin, that a rally takes under maintenance.
+   */
+  withdrawToInitialMargin(account: bigint): Promise<void>;
 }
 
 /**
@@ -49,7 +54,7 @@ export function benchBook(
   firstExpiry: bigint,
   start: bigint,
 ): BenchBook {
-  const { vault, market, usdc } = contracts;
+  const { vault, market, usdc, engine } = contracts;
   let nonce = 0n;
   const publicClient = connection.viem.getPublicClient();
   const chainId = publicClient.then((client) => client.getChainId());
@@ -68,6 +73,13 @@ export function benchBook(
       };
       await (await publicClient).waitForTransactionReceipt({ hash: await market.write.createSeries([series]) });
       return idOf({ ...series, expiry: BigInt(series.expiry) });
+    },
+    async withdrawToInitialMargin(account) {
+      const excess = await engine.read.excessInitial([account]);
+      const spare = (excess * 99n) / 100n / 10n ** 12n;
+      await vault.write.withdraw([account, usdc.address, spare, makerWallet.account.address], {
+        account: makerWallet.account,
+      });
     },
     async sellEach(maker, taker, seriesIds) {
       await book.fund(maker, makerWallet, parseUnits("10000000", 6));
