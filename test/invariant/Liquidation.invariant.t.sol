@@ -68,6 +68,8 @@ contract LiquidationHandler is Test {
     /// the account's equity then falls with everyone's, so its bid is not compared.
     uint256 public bidsAcrossEpochReset;
     uint256 public auctions;
+    /// @dev Single bids that opened an auction the bid did not end (it is recorded and marked).
+    uint256 public auctionsOpenedByABid;
     uint256 public bids;
     uint256 public settlements;
     uint256 public batches;
@@ -246,7 +248,9 @@ contract LiquidationHandler is Test {
 
     function bid(uint256 seed, uint256 fraction) public {
         AccountId account = accounts[seed % accounts.length];
-        if (account == bidder || !s.liquidator.auctionOf(account).active) return;
+        // A bid on an account with no auction running opens one (the one-transaction liquidation),
+        // when the account is below maintenance; on a healthy one it reverts.
+        if (account == bidder || account == thinBidder) return;
         fraction = bound(fraction, 0.01e18, 1e18);
         IMarginEngine.MarginState memory before;
         try s.engine.accountMargin(account) returns (IMarginEngine.MarginState memory state) {
@@ -262,8 +266,10 @@ contract LiquidationHandler is Test {
         }
         uint256 nonce = s.market.accountNonce(account);
         ICollateralVault.CashMarket memory cashBefore = _cashMarketNow();
+        bool running = s.liquidator.auctionOf(account).active;
         vm.prank(AccountLib.ownerOf(bidder));
         try s.liquidator.bid(account, bidder, fraction, preview.payment, nonce) {
+            if (!running && s.liquidator.auctionOf(account).active) ++auctionsOpenedByABid;
             _checkLandedBid(account, before, preview, cashBefore);
             _checkBidder(bidder);
         } catch {}
@@ -354,8 +360,9 @@ contract LiquidationHandler is Test {
         // Equity per unit of remaining maintenance requirement must not fall, to the slice's
         // rounding: 1e6 wei per unit for positions (a short's remainder, toward zero), and on an
         // index above 1 the vault's share conversion, which rounds for the vault by under
-        // `index / 1e18 + 2` cash units on each of the account's two cash writes (the slice and
-        // the payment; docs/security.md, "a liquidation slice's own rounding"). At index 1 the
+        // `index / 1e18 + 2` cash units on each of the account's cash writes (allowed for two,
+        // though a bid nets the slice's cash and the payment into one since session 41;
+        // docs/security.md, "a liquidation slice's own rounding"). At index 1 the
         // conversion is exact and the cash term is 0 (CI counterexample, 2026-12-04: 0.3 units).
         int256 slack = 1e6 + _cashRoundingWad(cashAfter);
         if (
@@ -411,6 +418,8 @@ contract LiquidationHandler is Test {
 }
 
 abstract contract LiquidationSetup is PledgeFixture {
+    /// @dev The vault's `_cash` mapping's slot (`_vaultCashSlot`), for `_isMarked`.
+    uint256 private _cashSlot;
     LiquidationHandler internal handler;
     MockFaultyAggregator internal sequencer;
 
@@ -457,6 +466,25 @@ abstract contract LiquidationSetup is PledgeFixture {
             dave
         );
         _targetActions();
+        _cashSlot = _vaultCashSlot();
+    }
+
+    /// @dev Whether the vault's word for `account` carries the auction mark (`markAuctioned`),
+    /// which the vault keeps in private storage with no view.
+    function _isMarked(AccountId account) internal view returns (bool) {
+        bytes32 word = vm.load(address(vault), keccak256(abi.encode(account, _cashSlot)));
+        return int256(uint256(word)) >= int256(1) << 249; // the vault's AUCTIONED_FROM
+    }
+
+    /// @dev The slot of the vault's `_cash` mapping: the one whose word for a fresh account the
+    /// liquidator's `markAuctioned` sets (a probe account outside the handler's, left marked).
+    function _vaultCashSlot() private returns (uint256 slot) {
+        AccountId probe = AccountLib.accountId(makeAddr("markProbe"), 1);
+        vm.prank(address(liquidator));
+        vault.markAuctioned(probe);
+        while (vm.load(address(vault), keccak256(abi.encode(probe, slot))) == bytes32(0)) {
+            require(++slot < 256, "no slot holds the vault's mark");
+        }
     }
 
     /// @dev The fuzzer calls only the handler's actions: its views and forge-std's helpers would
@@ -505,6 +533,17 @@ abstract contract LiquidationInvariants is LiquidationSetup {
     /// batch is checked once, at its end).
     function invariant_bidderNeverEndsBelowInitialMargin() public view {
         assertEq(handler.biddersBelowInitialMargin(), 0);
+    }
+
+    /// @dev Only a marked account can be under auction (docs/security.md FC2; review helper-152):
+    /// the vault calls the account hook on deposits into marked accounts only, so an unmarked
+    /// account under auction could recover by a deposit and keep its auction running. Auctions
+    /// open by `startAuction`, by a bid and in a batch.
+    function invariant_everyActiveAuctionIsMarked() public view {
+        for (uint256 i; i < handler.accountCount(); ++i) {
+            AccountId account = handler.accounts(i);
+            if (liquidator.auctionOf(account).active) assertTrue(_isMarked(account), "under auction, unmarked");
+        }
     }
 
     function invariant_bidsNeverWorsenTheAccount() public view {
@@ -598,6 +637,8 @@ contract LiquidationHandlerSmokeTest is LiquidationSetup {
         handler.movePrice(30);
         handler.movePrice(30);
         assertGe(handler.auctions(), 1, "keepers auctioned the short");
+        assertTrue(_isMarked(handler.accounts(0)), "the auctioned account is marked");
+        assertFalse(_isMarked(handler.accounts(1)), "an account never auctioned is not");
         assertGe(handler.bids(), 1, "keepers bid");
         assertEq(handler.auctionsOnHealthyAccounts(), 0);
         assertEq(handler.bidsThatWorsenedAccounts(), 0);
@@ -674,6 +715,24 @@ contract LiquidationHandlerSmokeTest is LiquidationSetup {
         assertEq(handler.bidsWithSocializedLoss(), 1, "the handler saw it");
         assertEq(handler.bids(), 2);
         assertEq(handler.bidsThatWorsenedAccounts(), 0);
+    }
+
+    /// @dev A single bid on an account below maintenance with no auction running opens one, and a
+    /// partial bid leaves it running: recorded and marked (`invariant_everyActiveAuctionIsMarked`
+    /// meets such auctions, not only the keepers' `startAuction`s).
+    function test_aBidOpensAnAuctionItDoesNotEnd() public {
+        handler.trade(0, 2, 2e18, true);
+        AccountId account = handler.accounts(0);
+        // Jumps call no keeper: nothing opens the auction before the bid.
+        for (uint256 i; i < 4 && engine.accountMargin(account).health < IMarginEngine.Health.LIQUIDATABLE; ++i) {
+            handler.jumpPrice(70); // +30 %
+        }
+        assertFalse(liquidator.auctionOf(account).active, "no auction yet");
+        assertFalse(_isMarked(account), "not marked yet");
+        handler.bid(0, liquidator.previewBid(account, 1e18).maxFractionWad / 2);
+        assertEq(handler.auctionsOpenedByABid(), 1, "the bid opened the auction");
+        assertTrue(liquidator.auctionOf(account).active, "and it survived the bid");
+        assertTrue(_isMarked(account), "marked");
     }
 
     /// @dev The oracle actors and the recovery check reach their cases.
