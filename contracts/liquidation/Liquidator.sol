@@ -293,8 +293,8 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
             if (_auctions[account].active) emit AuctionEnded(account, false);
             emit AuctionStarted(account, state.markValue, state.health, keeper);
         }
-        _moveSlice(account, bidderAccount, preview.fractionWad, balances, cash);
-        _pay(account, bidderAccount, preview);
+        int256 owed = _moveSlice(account, bidderAccount, preview.fractionWad, balances, cash);
+        _pay(account, bidderAccount, preview, owed);
         emit Bid(
             account,
             bidderAccount,
@@ -314,14 +314,19 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev A bid's price: the bidder pays the account (`payment` > 0), or the insurance fund pays
-    /// the bidder (< 0); then the bidder pays the fund's fee.
-    function _pay(AccountId account, AccountId bidderAccount, BidPreview memory preview) private {
-        if (preview.payment > 0) {
-            vault.moveCash(bidderAccount, account, uint256(preview.payment));
-        } else if (preview.payment < 0) {
-            _payFromInsurance(account, bidderAccount, uint256(-preview.payment));
+    /// @dev A bid's cash: the slice's (`owed`, `_moveSlice`) and the price in one move between the
+    /// bidder and the account, the price included when the bidder pays it (`payment` > 0); when
+    /// the insurance fund pays the bidder instead (< 0), it pays after that move, as before the
+    /// two were netted. Then the bidder pays the fund's fee.
+    function _pay(AccountId account, AccountId bidderAccount, BidPreview memory preview, int256 owed) private {
+        int256 payment = preview.payment;
+        // Both below 2^198 (cash fits 197 bits; the price is a slice of the account's value).
+        unchecked {
+            if (payment > 0) owed += payment;
+            if (owed > 0) vault.moveCash(bidderAccount, account, uint256(owed));
+            else if (owed < 0) vault.moveCash(account, bidderAccount, uint256(-owed));
         }
+        if (payment < 0) _payFromInsurance(account, bidderAccount, uint256(-payment));
         if (preview.insuranceFee != 0) vault.moveCash(bidderAccount, insuranceAccount, preview.insuranceFee);
     }
 
@@ -500,14 +505,23 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
         if (p.fractionWad < minFractionWad) revert LiquidatorBidTooSmall(p.fractionWad, minFractionWad);
     }
 
-    /// @dev Moves `f` of every collateral balance, of the signed cash and of every position.
-    /// Collateral, positive cash and positions round toward zero (a short's remainder is at most
-    /// 1e-18 of a contract); the cash debt the bidder pays in rounds up, so the slice's own
-    /// rounding never leaves the account debt beyond its share (CI counterexample, 2026-12-03).
-    /// On an index above 1 the vault's share conversion still rounds for the vault: up to
-    /// ceil(index) + 1 cash units a move. At f = 1 everything moves exactly. `balances` and
-    /// `cash` are `from`'s now (`vault.balancesOf`).
-    function _moveSlice(AccountId from, AccountId to, uint256 f, uint256[] memory balances, int256 cash) private {
+    /// @dev Moves `f` of every collateral balance and of every position, and returns the slice of
+    /// the signed cash as what the bidder owes the account for it, in cash units (`_pay` moves it
+    /// with the price, in one `moveCash`): a debt's slice is owed (> 0), a credit's is the
+    /// account's to pay (< 0). Collateral, positive cash and positions round toward zero (a short's
+    /// remainder is at most 1e-18 of a contract); the cash debt the bidder pays in rounds up, so
+    /// the slice's own rounding never leaves the account debt beyond its share (CI
+    /// counterexample, 2026-12-03). On an index above 1 the vault's share conversion still rounds
+    /// for the vault: up to ceil(index) + 1 cash units a move. At f = 1 everything moves exactly.
+    /// `balances` and `cash` are `from`'s now (`vault.balancesOf`; cash fits 197 bits, 128-bit
+    /// shares times 128-bit indices over 1e18, so the casts and the unchecked negations are exact).
+    function _moveSlice(
+        AccountId from,
+        AccountId to,
+        uint256 f,
+        uint256[] memory balances,
+        int256 cash
+    ) private returns (int256 owed) {
         address[] memory assets;
         for (uint256 i; i < balances.length; ++i) {
             uint256 amount = f == WAD ? balances[i] : FixedPointMathLib.mulWad(balances[i], f);
@@ -515,12 +529,10 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
             if (assets.length == 0) assets = vault.collateralAssets();
             vault.moveCollateral(from, to, assets[i], amount);
         }
-        if (cash > 0) {
-            uint256 credit = f == WAD ? uint256(cash) : FixedPointMathLib.mulWad(uint256(cash), f);
-            if (credit != 0) vault.moveCash(from, to, credit);
-        } else if (cash < 0) {
-            // A debt slice moves to the bidder as the bidder paying it into the account.
-            vault.moveCash(to, from, FixedPointMathLib.mulWadUp(SignedMath.abs(cash), f));
+        unchecked {
+            if (f == WAD) owed = -cash;
+            else if (cash > 0) owed = -int256(FixedPointMathLib.mulWad(uint256(cash), f));
+            else if (cash < 0) owed = int256(FixedPointMathLib.mulWadUp(SignedMath.abs(cash), f));
         }
         market.moduleSlicePositions(from, to, f);
     }

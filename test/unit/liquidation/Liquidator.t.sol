@@ -2,9 +2,11 @@
 pragma solidity 0.8.30;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {Vm} from "forge-std/Vm.sol";
 
 import {IAccountHook} from "../../../contracts/interfaces/IAccountHook.sol";
 import {IBackstop} from "../../../contracts/interfaces/IBackstop.sol";
+import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.sol";
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {IOptionMarket} from "../../../contracts/interfaces/IOptionMarket.sol";
@@ -181,6 +183,87 @@ contract LiquidatorTest is LiquidationFixture {
         assertEq(a.bids, 1);
         vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorAuctionActive.selector, carolAccount));
         liquidator.startAuction(carolAccount);
+    }
+
+    /// @dev A bid moves the slice of the account's cash and its price in one `moveCash` (session
+    /// 41, issue 19: one cash move less for the usual, solvent liquidation). At index 1 each
+    /// balance ends exactly where the slice and the price moved apart would leave it, and the vault
+    /// announces two cash moves: the net one between the account and the bidder, then the fee.
+    function test_bid_movesTheCashSliceAndThePriceAsOne() public {
+        _underwater();
+        int256 carolBefore = vault.cashOf(carolAccount);
+        int256 daveBefore = vault.cashOf(daveAccount);
+        assertGt(carolBefore, 0, "a cash credit to slice");
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 0.5e18);
+        assertGt(preview.payment, 0, "the bidder pays");
+        int256 credit = (carolBefore * int256(preview.fractionWad)) / 1e18;
+        vm.recordLogs();
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, preview.fractionWad, preview.payment, type(uint256).max);
+
+        assertEq(vault.cashOf(carolAccount), carolBefore - credit + preview.payment, "the account's cash");
+        assertEq(
+            vault.cashOf(daveAccount),
+            daveBefore + credit - preview.payment - int256(preview.insuranceFee),
+            "the bidder's cash"
+        );
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 moves;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter != address(vault) || logs[i].topics[0] != ICollateralVault.CashMoved.selector) continue;
+            ++moves;
+            uint256 amount = abi.decode(logs[i].data, (uint256));
+            if (moves == 1) {
+                // The slice's credit is larger than the price here (her short calls are worth less
+                // than nothing at the discount): she pays the difference to Dave.
+                assertEq(logs[i].topics[1], bytes32(AccountId.unwrap(carolAccount)), "the net move's payer");
+                assertEq(logs[i].topics[2], bytes32(AccountId.unwrap(daveAccount)), "the net move's payee");
+                assertEq(int256(amount), credit - preview.payment, "the net move");
+            } else {
+                assertEq(logs[i].topics[1], bytes32(AccountId.unwrap(daveAccount)), "the fee's payer");
+                assertEq(logs[i].topics[2], bytes32(AccountId.unwrap(insurance.account())), "the fee's payee");
+                assertEq(amount, preview.insuranceFee, "the fee");
+            }
+        }
+        assertEq(moves, 2, "one net move and the fee");
+    }
+
+    /// @dev Review helper-153: the netted move against the moves it replaced (the slice's cash,
+    /// then the price, then the fee, each a `moveCash` as the liquidator), replayed from a
+    /// snapshot, on books whose slice is a credit or a debt (`deposit` moves Carol's cash across
+    /// zero); her WETH outweighs her short calls, so the bidder pays the net in (the other way is
+    /// `test_bid_movesTheCashSliceAndThePriceAsOne`'s). At index 1 every balance and total is the
+    /// same to the unit; on an index above 1 neither the account nor the bidder ends with less
+    /// (one share rounding instead of two), and the fee lands the same.
+    function testFuzz_nettedBidMatchesTheMovesItReplaced(uint256 fraction, uint256 deposit, bool onIndex) public {
+        SeriesId put28 = _createSeries(ethIndex, 30, 2_800e18, false);
+        _fundAndDeposit(carol, carolAccount, weth, 3e18);
+        // On an index, Carol keeps a debt (300.000001 and the fees), the one debt that moves it.
+        deposit = bound(deposit, 0, onIndex ? 250e6 : 1_000e6);
+        if (deposit != 0) _fundAndDeposit(carol, carolAccount, usdc, deposit);
+        _trade(carolKey, carolAccount, bobAccount, put28, 2e18, 150.0000005e18);
+        _trade(carolKey, carolAccount, bobAccount, call30, -10e18, 1e18);
+        if (onIndex) _raiseTheCashIndex();
+        _moveUntil(IMarginEngine.Health.LIQUIDATABLE);
+        liquidator.startAuction(carolAccount);
+        fraction = bound(fraction, 0.01e18, liquidator.previewBid(carolAccount, 1e18).maxFractionWad);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, fraction);
+        assertGe(preview.payment, 0, "a solvent account: the fund pays nothing");
+
+        uint256 snapshot = vm.snapshotState();
+        int256[5] memory apart = _cashMovedApart(vault.cashOf(carolAccount), preview);
+        vm.revertToState(snapshot);
+        vm.prank(dave);
+        liquidator.bid(carolAccount, daveAccount, preview.fractionWad, preview.payment, type(uint256).max);
+        int256[5] memory netted = _cashNow();
+
+        if (!onIndex) {
+            assertEq(abi.encode(netted), abi.encode(apart), "balances and totals as the moves apart left them");
+        } else {
+            assertGe(netted[0], apart[0], "the account ends with less");
+            assertGe(netted[1], apart[1], "the bidder ends with less");
+            assertEq(netted[2], apart[2], "the fee");
+        }
     }
 
     function test_bid_withoutAuctionRefusesWhatStartAuctionRefuses() public {
@@ -645,16 +728,7 @@ contract LiquidatorTest is LiquidationFixture {
         _fundAndDeposit(carol, carolAccount, weth, 3e18);
         _trade(carolKey, carolAccount, bobAccount, put28, 2e18, 150.0000005e18);
         _trade(carolKey, carolAccount, bobAccount, call30, -10e18, 1e18);
-        // Three days at the highest rate, then none, so the index stays where it got to.
-        KinkRateModel model = new KinkRateModel(KinkRateModel.Params(uint64(5e18), 0, 0, 0.8e18));
-        vm.prank(admin);
-        vault.setRateModel(model);
-        vm.warp(block.timestamp + 3 days);
-        _refreshFeeds();
-        vm.prank(admin);
-        vault.setRateModel(IRateModel(address(0)));
-        uint256 index = vault.cashMarket().debtIndex;
-        assertGt(index, 1.01e18, "the debt index moved");
+        uint256 index = _raiseTheCashIndex();
         _moveUntil(IMarginEngine.Health.LIQUIDATABLE);
         liquidator.startAuction(carolAccount);
 
@@ -810,6 +884,49 @@ contract LiquidatorTest is LiquidationFixture {
         for (int256 price = 3_000e8; engine.accountMargin(carolAccount).health < target; price += 10e8) {
             _setPrice(ethUsd, price);
         }
+    }
+
+    /// @dev The liquidator's cash moves of a bid of `preview` on Carol (cash `cash`) to Dave before
+    /// session 41 netted them, made by hand; returns `_cashNow()` after them.
+    function _cashMovedApart(int256 cash, ILiquidator.BidPreview memory preview) internal returns (int256[5] memory) {
+        uint256 f = preview.fractionWad;
+        vm.startPrank(address(liquidator));
+        if (cash > 0) {
+            uint256 credit = (uint256(cash) * f) / 1e18;
+            if (credit != 0) vault.moveCash(carolAccount, daveAccount, credit);
+        } else if (cash < 0) {
+            vault.moveCash(daveAccount, carolAccount, (uint256(-cash) * f + 1e18 - 1) / 1e18);
+        }
+        if (preview.payment > 0) vault.moveCash(daveAccount, carolAccount, uint256(preview.payment));
+        if (preview.insuranceFee != 0) vault.moveCash(daveAccount, insurance.account(), preview.insuranceFee);
+        vm.stopPrank();
+        return _cashNow();
+    }
+
+    /// @dev Carol's, Dave's and the insurance fund's cash, then the vault's credit and debt totals.
+    function _cashNow() internal view returns (int256[5] memory) {
+        return
+            [
+                vault.cashOf(carolAccount),
+                vault.cashOf(daveAccount),
+                vault.cashOf(insurance.account()),
+                int256(vault.totalCashCredit()),
+                int256(vault.totalCashDebt())
+            ];
+    }
+
+    /// @dev Three days at the highest rate, then none, so the index stays where it got to: returns
+    /// the debt index, above 1.01.
+    function _raiseTheCashIndex() internal returns (uint256 index) {
+        KinkRateModel model = new KinkRateModel(KinkRateModel.Params(uint64(5e18), 0, 0, 0.8e18));
+        vm.prank(admin);
+        vault.setRateModel(model);
+        vm.warp(block.timestamp + 3 days);
+        _refreshFeeds();
+        vm.prank(admin);
+        vault.setRateModel(IRateModel(address(0)));
+        index = vault.cashMarket().debtIndex;
+        assertGt(index, 1.01e18, "the debt index moved");
     }
 
     function _sumCash() internal view returns (int256 sum) {
