@@ -120,7 +120,7 @@ await measure("vault.withdraw (cash, no positions)", () =>
 // ---------------------------------------------------------------- trading
 const latest = await publicClient.getBlock();
 const firstExpiry = expiryAfter(latest.timestamp, 7);
-const { fund, createSeries, fill, withdrawToInitialMargin } = benchBook(
+const { fund, createSeries, fill, withdrawToInitialMargin, topUpToHalfMaintenance } = benchBook(
   connection,
   contracts,
   makerWallet,
@@ -439,10 +439,7 @@ await fund(await insurance.read.account(), takerWallet, parseUnits("10000000", 6
   // The usual liquidation (issue 19's row, like Aave's `liquidationCall`): cash takes the account's
   // maintenance equity to half its requirement, so it is below maintenance and solvent; the bidder
   // pays into it, and the fund, holding cash, takes its fee.
-  const state = await engine.read.accountMargin([solventBid]);
-  const topUp = state.requirementMM / 2n - state.equityMM;
-  if (topUp <= 0n) throw new Error("the solvent liquidation's account is not below maintenance");
-  await fund(solventBid, makerWallet, topUp / 10n ** 12n + 1n);
+  await topUpToHalfMaintenance(solventBid);
   const preview = await liquidator.read.previewBid([solventBid, WAD], { blockTag: "pending" });
   if (preview.payment <= 0n) throw new Error("the solvent liquidation's bidder does not pay");
   const nonce = await market.read.accountNonce([solventBid]);

@@ -75,8 +75,7 @@ await trace(`liquidator.bid, ${size} positions (fraction ${Number(preview.fracti
 }
 {
   await fund(await insurance.read.account(), takerWallet, parseUnits("1000000", 6));
-  const state = await engine.read.accountMargin([solvent]);
-  await fund(solvent, makerWallet, (state.requirementMM / 2n - state.equityMM) / 10n ** 12n + 1n);
+  await book.topUpToHalfMaintenance(solvent);
   const preview = await liquidator.read.previewBid([solvent, WAD]);
   if (preview.payment <= 0n) throw new Error("the solvent account's bidder does not pay");
   const nonce = await market.read.accountNonce([solvent]);

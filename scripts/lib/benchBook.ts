@@ -35,6 +35,12 @@ export interface BenchBook {
    * the bench's thin accounts, just above initial margin, that a rally takes under maintenance.
    */
   withdrawToInitialMargin(account: bigint): Promise<void>;
+  /**
+   * The maker wallet deposits the USDC (rounded up to a unit) that takes `account`'s maintenance
+   * equity to half its requirement: below maintenance and solvent, the usual liquidation's account.
+   * Throws if the account is already at or above that.
+   */
+  topUpToHalfMaintenance(account: bigint): Promise<void>;
 }
 
 /**
@@ -80,6 +86,12 @@ export function benchBook(
       await vault.write.withdraw([account, usdc.address, spare, makerWallet.account.address], {
         account: makerWallet.account,
       });
+    },
+    async topUpToHalfMaintenance(account) {
+      const state = await engine.read.accountMargin([account]);
+      const topUp = state.requirementMM / 2n - state.equityMM;
+      if (topUp <= 0n) throw new Error("the account is not below half its maintenance requirement");
+      await book.fund(account, makerWallet, topUp / 10n ** 12n + 1n);
     },
     async sellEach(maker, taker, seriesIds) {
       await book.fund(maker, makerWallet, parseUnits("10000000", 6));
