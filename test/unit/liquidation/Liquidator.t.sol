@@ -431,24 +431,16 @@ contract LiquidatorTest is LiquidationFixture {
     /// the bid opens the auction and when one is running; the account keeps the rest.
     function test_bid_cappedWholeRequestIsNotAnEmptyingBid() public {
         _underwater();
-        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
-        assertLt(preview.fractionWad, 1e18, "capped at the maximum");
-        IMarginEngine.MarginState memory s = engine.accountMargin(carolAccount);
-        uint256 nonce = market.accountNonce(carolAccount);
-        _expectStartAndBid(s, preview);
-        vm.expectEmit(address(liquidator));
-        emit ILiquidator.AuctionEnded(carolAccount, false);
-        vm.prank(dave);
-        liquidator.bid(carolAccount, daveAccount, 1e18, preview.payment, nonce);
+        _bidOpeningAndEndingTheAuction(false);
         assertLt(market.positionOf(carolAccount, call30), 0, "the account keeps the rest of its short");
         assertFalse(liquidator.auctionOf(carolAccount).active);
 
         // Again on a running auction: under the price that pushes the rest below maintenance.
         _moveUntil(IMarginEngine.Health.LIQUIDATABLE);
         liquidator.startAuction(carolAccount);
-        preview = liquidator.previewBid(carolAccount, 1e18);
+        ILiquidator.BidPreview memory preview = liquidator.previewBid(carolAccount, 1e18);
         assertLt(preview.fractionWad, 1e18, "capped at the maximum");
-        nonce = market.accountNonce(carolAccount);
+        uint256 nonce = market.accountNonce(carolAccount);
         vm.expectEmit(address(liquidator));
         emit ILiquidator.AuctionEnded(carolAccount, false);
         vm.prank(dave);
