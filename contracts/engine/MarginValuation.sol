@@ -48,7 +48,10 @@ abstract contract MarginValuation {
     /// @dev The vol surface as one check reads it (`docs/vol-surface.md`, "Marks and margin"):
     /// the engine's surface parameters, read lazily with the first live series, per underlying
     /// index whether it marks on the surface (0 = not read yet, 1 = flat vol feed, 2 = surface)
-    /// and its confidence add-on, the first live series met whose surface is FALLBACK and whose
+    /// and its confidence add-on per contract at confidence 0, `spot × addOn` rounded up, before
+    /// each series' (1 − confidence) factor (at the check's spot, which no check changes once read:
+    /// computed once per underlying, not per series), the first
+    /// live series met whose surface is FALLBACK and whose
     /// side the manager's initial margin counts (`_fallbackLongsCount`), and the
     /// surfaces read (`_surfaceAt`; allocated with the first surface underlying): per slot, word
     /// 2·slot is the key (index << 40) | expiry (0 when empty) and word 2·slot + 1 the memory address
@@ -266,12 +269,11 @@ abstract contract MarginValuation {
         // `_mark` takes a flat underlying whose mode and vol this check has read inline: here are
         // the first read of either, and the surface.
         uint256 mode = _at(cache.surface.mode, index);
-        if (mode == 0) mode = _readSurfaceMode(index, cache);
+        if (mode == 0) mode = _readSurfaceMode(index, spotWad, cache);
         if (mode == 1) return (_flatVol(index, cache), 0);
         uint256 confidenceWad;
         (volWad, confidenceWad) = _surfaceVol(cache, index, expiry, lnMoneyness, isLong);
-        uint256 perSpot = FixedPointMathLib.mulWadUp(spotWad, cache.surface.addOnWad[index]);
-        addOnWad = FixedPointMathLib.mulWadUp(perSpot, MarginMath.WAD - confidenceWad);
+        addOnWad = FixedPointMathLib.mulWadUp(_at(cache.surface.addOnWad, index), MarginMath.WAD - confidenceWad);
     }
 
     /// @dev `_markVol` on a surface underlying: the vol and the confidence its add-on uses (0 when
@@ -355,15 +357,20 @@ abstract contract MarginValuation {
     }
 
     /// @dev How underlying `index` marks its live series, read at its first live series in a
-    /// check and cached (`SurfaceCache.mode`): 1 at the flat vol feed, 2 on the surface.
-    function _readSurfaceMode(uint16 index, PriceCache memory cache) private view returns (uint256 mode) {
+    /// check and cached (`SurfaceCache.mode`): 1 at the flat vol feed, 2 on the surface; on the
+    /// surface also its add-on at `spotWad`, the check's spot of `index` (`SurfaceCache.addOnWad`).
+    function _readSurfaceMode(
+        uint16 index,
+        uint256 spotWad,
+        PriceCache memory cache
+    ) private view returns (uint256 mode) {
         SurfaceCache memory sc = cache.surface;
         uint256 addOnWad;
         (sc.oracle, sc.maxAge, addOnWad) = _readSurfaceParams(index);
         mode = 1;
         if (address(sc.oracle) != address(0) && sc.oracle.isListed(_assetOf(index, cache))) {
             mode = 2;
-            sc.addOnWad[index] = addOnWad;
+            _setAt(sc.addOnWad, index, FixedPointMathLib.mulWadUp(spotWad, addOnWad));
             if (sc.surfaces.length == 0) sc.surfaces = DynamicArrayLib.malloc(2 * _SURFACE_SLOTS).zeroize();
         }
         _setAt(sc.mode, index, mode);

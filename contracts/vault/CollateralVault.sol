@@ -107,7 +107,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// (the total's width), while deposits of the asset are open (listed, enabled, vault not
     /// paused) and 0 otherwise, kept in step by `_syncDepositCap` in every setter of those. The
     /// cash asset's first word stays 0: its deposits read the pause and its `enabled` copy from the
-    /// market's first slot and its cap from the third (`_depositCash`).
+    /// market's first slot and its cap from the third (`_depositCash`). `index` is a collateral
+    /// asset's place in `_collateralAssets`, its bit in `_held` (0 for the cash asset, which has none).
     struct StoredAsset {
         uint128 totalSupplied;
         uint128 depositCap;
@@ -117,6 +118,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         uint8 decimals;
         uint64 initialHaircutWad;
         uint64 maintenanceHaircutWad;
+        uint8 index;
         uint256 supplyCap;
     }
 
@@ -148,6 +150,13 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
     /// @dev Each ended cash epoch's closing rate (WAD): an old share is worth `shares × rate / 1e18`
     /// shares of the next epoch (`CashIndex.socialize`). Written only when an epoch ends.
     mapping(uint256 epoch => uint256) private _closingRate;
+    /// @dev Which collateral balances of an account are not 0: bit i for `_collateralAssets[i]`, set
+    /// and cleared with the balance by every write of `_collateral` (`_setHeld`). `balancesOf`, which
+    /// every margin check calls, reads only the balances it names: a cash-only account costs the
+    /// list's length and this slot, not also two per listed asset (the asset's address and the
+    /// balance). A first balance of an account pays for it once (a fresh slot, about 22k gas).
+    /// Aave's per-user `UserConfigurationMap` is the same idea for its reserves.
+    mapping(AccountId account => uint256) private _held;
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
     /// @param cash The settlement asset, listed at once with zero haircuts; at most
@@ -162,7 +171,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         // More decimals would let a loss to the floors cap the cash on the index below a
         // plausible supply, and past it every credit (a bid, a settlement) reverts (review rv15b C).
         if (decimals > MAX_CASH_ASSET_DECIMALS) revert VaultInvalidDecimals(cash, decimals);
-        _assets[cash] = StoredAsset(0, 0, true, true, false, decimals, 0, 0, cashSupplyCap);
+        _assets[cash] = StoredAsset(0, 0, true, true, false, decimals, 0, 0, 0, cashSupplyCap);
         emit AssetListed(cash, decimals, true);
         emit AssetConfigured(cash, true, 0, 0, cashSupplyCap);
     }
@@ -242,6 +251,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
                 _collateral[account][asset] = balance - amount;
                 stored.totalSupplied -= uint128(amount);
             }
+            if (balance == amount) _setHeld(account, stored.index, false);
         }
         emit Withdrawn(account, asset, to, amount);
 
@@ -261,7 +271,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         if (amount == 0) revert VaultZeroAmount();
         if (from == to) revert VaultSelfTransfer(from);
         if (asset == cashAsset) revert VaultAssetNotListed(asset);
-        _listed(asset);
+        uint8 index = _listed(asset).index;
         uint256 balance = _collateral[from][asset];
         if (balance < amount) revert VaultInsufficientBalance(from, asset, balance, amount);
         unchecked {
@@ -269,6 +279,9 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             _collateral[from][asset] = balance - amount;
             _collateral[to][asset] += amount;
         }
+        if (balance == amount) _setHeld(from, index, false);
+        // amount > 0: `to` now holds the asset (a no-op write is skipped in `_setHeld`).
+        _setHeld(to, index, true);
         emit CollateralMoved(from, to, asset, amount);
     }
 
@@ -343,6 +356,8 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             decimals: decimals,
             initialHaircutWad: uint64(initialHaircutWad),
             maintenanceHaircutWad: uint64(maintenanceHaircutWad),
+            // Below MAX_COLLATERAL_ASSETS (checked above), so below 8: `_held`'s bit.
+            index: uint8(_collateralAssets.length),
             supplyCap: supplyCap
         });
         _syncDepositCap(asset);
@@ -536,10 +551,13 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
 
     /// @inheritdoc ICollateralVault
     function balancesOf(AccountId account) external view returns (uint256[] memory collateral, int256 cash) {
-        uint256 n = _collateralAssets.length;
-        collateral = new uint256[](n);
-        for (uint256 i; i < n; ++i) {
-            collateral[i] = _collateral[account][_collateralAssets[i]];
+        collateral = new uint256[](_collateralAssets.length);
+        // A bit is set only for a listed asset's index (`_setHeld`), so below the array's length;
+        // every balance whose bit is clear is 0, as allocated.
+        uint256 held = _held[account];
+        for (uint256 i; held != 0; ++i) {
+            if (held & 1 != 0) collateral[i] = _collateral[account][_collateralAssets[i]];
+            held >>= 1;
         }
         cash = cashOf(account);
     }
@@ -673,11 +691,14 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         IERC20(asset).safeTransferFrom(msg.sender, address(this), amount);
         uint256 received = IERC20(asset).balanceOf(address(this)) - before;
         if (received != amount) revert VaultTransferAmountMismatch(asset, amount, received);
+        uint256 balance = _collateral[account][asset];
         unchecked {
             // total + amount ≤ depositCap < 2^128 (above), and the account's balance ≤ total.
-            _collateral[account][asset] += amount;
+            _collateral[account][asset] = balance + amount;
             stored.totalSupplied = uint128(total + amount);
         }
+        // A top-up reads no more: only a first balance reads the asset's index and sets its bit.
+        if (balance == 0) _setHeld(account, stored.index, true);
         mark = _cash[account] >= AUCTIONED_FROM ? AUCTIONED : int256(0);
     }
 
@@ -981,6 +1002,13 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             // account that owes cash.
             if (shares < 0) revert VaultCashDebt(account, cashOf(account));
         }
+    }
+
+    /// @dev Sets or clears `account`'s bit `index` in `_held`; writes only when it changes.
+    function _setHeld(AccountId account, uint8 index, bool on) private {
+        uint256 held = _held[account];
+        uint256 next = on ? held | (1 << index) : held & ~(1 << index);
+        if (next != held) _held[account] = next;
     }
 
     function _listed(address asset) private view returns (StoredAsset storage config) {

@@ -121,6 +121,18 @@ contract ReviewFindingsTest is PledgeFixture {
         );
         assertEq(done.payment, p.payment);
         assertGt(vault.collateralOf(daveAccount, address(link)), 0, "the delisted LINK went with the slice");
+        // The vault's mask of assets held (session 42) followed the slice: what every margin check
+        // reads (`balancesOf`) reports each side's balances as they are.
+        _assertBalancesReported(daveAccount);
+        _assertBalancesReported(carolAccount);
+    }
+
+    function _assertBalancesReported(AccountId account) private view {
+        (uint256[] memory reported, ) = vault.balancesOf(account);
+        address[] memory assets = vault.collateralAssets();
+        for (uint256 i; i < assets.length; ++i) {
+            assertEq(reported[i], vault.collateralOf(account, assets[i]), "balancesOf reports every balance");
+        }
     }
 
     // ------------------------------------------------------------ R2
