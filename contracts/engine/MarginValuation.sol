@@ -49,10 +49,10 @@ abstract contract MarginValuation {
     /// the engine's surface parameters, read lazily with the first live series, per underlying
     /// index whether it marks on the surface (0 = not read yet, 1 = flat vol feed, 2 = surface)
     /// and its confidence add-on per contract at confidence 0, `spot × addOn` rounded up, before
-    /// each series' (1 − confidence) factor (at the check's spot, which no check changes once read:
-    /// computed once per underlying, not per series), the first
-    /// live series met whose surface is FALLBACK and whose
-    /// side the manager's initial margin counts (`_fallbackLongsCount`), and the
+    /// each series' (1 − confidence) factor (at the check's spot, which no check changes once
+    /// read: computed once per underlying, not per series), the first live series met whose
+    /// surface is FALLBACK and whose side the manager's initial margin counts
+    /// (`_fallbackLongsCount`), and the
     /// surfaces read (`_surfaceAt`; allocated with the first surface underlying): per slot, word
     /// 2·slot is the key (index << 40) | expiry (0 when empty) and word 2·slot + 1 the memory address
     /// of its `IVolSurfaceOracle.Surface` (an address: an array of structs would allocate and zero
