@@ -63,6 +63,17 @@ abstract contract VaultFixture is Test {
         assertEq(SeriesId.unwrap(left), SeriesId.unwrap(right), err);
     }
 
+    /// @dev `balancesOf`, which every margin check reads, reports one balance per collateral asset,
+    /// each as `collateralOf` reads it: the vault's mask of assets held (`_held`) hides none.
+    function _assertBalancesReported(AccountId account) internal view {
+        (uint256[] memory reported, ) = vault.balancesOf(account);
+        address[] memory assets = vault.collateralAssets();
+        assertEq(reported.length, assets.length, "one balance per asset");
+        for (uint256 i; i < assets.length; ++i) {
+            assertEq(reported[i], vault.collateralOf(account, assets[i]), "balancesOf hides or invents a balance");
+        }
+    }
+
     function _fundAndDeposit(address owner, AccountId account, MockERC20 token, uint256 amount) internal {
         token.mint(owner, amount);
         vm.startPrank(owner);

@@ -125,15 +125,7 @@ contract CollateralVaultInvariantTest is VaultFixture {
     /// @dev `balancesOf`, which every margin check reads, reports every collateral balance as
     /// `collateralOf` does: the vault's mask of assets held (`_held`) never hides a balance.
     function invariant_balancesOfReportsEveryBalance() public view {
-        address[] memory assets = vault.collateralAssets();
-        for (uint256 i; i < 6; ++i) {
-            AccountId account = handler.accounts(i);
-            (uint256[] memory collateral, ) = vault.balancesOf(account);
-            assertEq(collateral.length, assets.length, "one balance per asset");
-            for (uint256 j; j < assets.length; ++j) {
-                assertEq(collateral[j], vault.collateralOf(account, assets[j]), "balancesOf hides a balance");
-            }
-        }
+        for (uint256 i; i < 6; ++i) _assertBalancesReported(handler.accounts(i));
     }
 
     /// @dev Cash tokens held equal the sum of signed cash balances, to the wei.

@@ -127,14 +127,6 @@ contract ReviewFindingsTest is PledgeFixture {
         _assertBalancesReported(carolAccount);
     }
 
-    function _assertBalancesReported(AccountId account) private view {
-        (uint256[] memory reported, ) = vault.balancesOf(account);
-        address[] memory assets = vault.collateralAssets();
-        for (uint256 i; i < assets.length; ++i) {
-            assertEq(reported[i], vault.collateralOf(account, assets[i]), "balancesOf reports every balance");
-        }
-    }
-
     // ------------------------------------------------------------ R2
 
     /// @dev R2: ETH/USD ticks every 10 s for the whole auction (no outage): the discount reaches

@@ -26,7 +26,7 @@ contract HeldAssetsTest is VaultFixture {
 
     function test_firstDepositIsReportedAndAWithdrawalToZeroClearsIt() public {
         _fundAndDeposit(alice, a, wbtc, 3e8);
-        _assertBalances(a);
+        _assertBalancesReported(a);
         assertEq(_reported(a, 1), 3e8);
         assertEq(_reported(a, 0), 0);
         // A top-up and a partial withdrawal keep it; the whole balance withdrawn reads 0.
@@ -37,7 +37,7 @@ contract HeldAssetsTest is VaultFixture {
         vm.prank(alice);
         vault.withdraw(a, address(wbtc), 4e8 - 1, alice);
         assertEq(_reported(a, 1), 0);
-        _assertBalances(a);
+        _assertBalancesReported(a);
         // Deposited again after reaching zero: reported again.
         _fundAndDeposit(alice, a, wbtc, 5);
         assertEq(_reported(a, 1), 5);
@@ -54,8 +54,8 @@ contract HeldAssetsTest is VaultFixture {
         vm.stopPrank();
         assertEq(_reported(a, 0), 0);
         assertEq(_reported(b, 0), 3e18);
-        _assertBalances(a);
-        _assertBalances(b);
+        _assertBalancesReported(a);
+        _assertBalancesReported(b);
     }
 
     function test_anAssetListedLaterIsReportedAtItsPlace() public {
@@ -73,11 +73,11 @@ contract HeldAssetsTest is VaultFixture {
         assertEq(collateral.length, 8);
         assertEq(collateral[0], 1e18);
         assertEq(collateral[7], 7);
-        _assertBalances(a);
+        _assertBalancesReported(a);
         vm.prank(module);
         vault.moveCollateral(a, b, address(last), 7);
-        _assertBalances(a);
-        _assertBalances(b);
+        _assertBalancesReported(a);
+        _assertBalancesReported(b);
         assertEq(_reported(b, 7), 7);
     }
 
@@ -114,22 +114,13 @@ contract HeldAssetsTest is VaultFixture {
                 vm.prank(module);
                 vault.moveCollateral(from, to, address(token), amount > held ? held : amount);
             }
-            for (uint256 i; i < 3; ++i) _assertBalances(accounts[i]);
+            for (uint256 i; i < 3; ++i) _assertBalancesReported(accounts[i]);
         }
     }
 
     function _reported(AccountId account, uint256 place) private view returns (uint256) {
         (uint256[] memory collateral, ) = vault.balancesOf(account);
         return collateral[place];
-    }
-
-    function _assertBalances(AccountId account) private view {
-        (uint256[] memory collateral, ) = vault.balancesOf(account);
-        address[] memory assets = vault.collateralAssets();
-        assertEq(collateral.length, assets.length, "one balance per asset");
-        for (uint256 i; i < assets.length; ++i) {
-            assertEq(collateral[i], vault.collateralOf(account, assets[i]), "balancesOf hides or invents a balance");
-        }
     }
 
     function _ownerOf(AccountId account) private view returns (address) {
