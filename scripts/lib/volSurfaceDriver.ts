@@ -307,10 +307,13 @@ export async function sampleSurface(
 export interface SurfaceSummary {
   /** The put-wing series sampled. */
   putWing: string;
-  /** Posts sent, steps the signer could not post, and the gas the posts used. */
+  /**
+   * Posts sent, steps the signer could not post, and the gas the posts used (a number, as the
+   * episode's `keeperGas`, so `npm run stress` can write the summary as JSON).
+   */
   posts: number;
   skipped: number;
-  postGas: bigint;
+  postGas: number;
   /** The samples at the first update, at the lowest price and at the last update. */
   start: SurfaceSample;
   trough: SurfaceSample;
@@ -332,7 +335,7 @@ export function summarizeSurface(
     putWing: probe.label,
     posts: driver.posts.length,
     skipped: driver.skipped,
-    postGas: driver.posts.reduce((sum, p) => sum + p.gasUsed, 0n),
+    postGas: Number(driver.posts.reduce((sum, p) => sum + p.gasUsed, 0n)),
     start: taken[0]!.surface!,
     trough: taken.reduce((low, s) => (s.price < low.price ? s : low)).surface!,
     end: taken.at(-1)!.surface!,
