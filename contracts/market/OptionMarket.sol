@@ -29,8 +29,8 @@ import {MarketLimits, MarketLimitsState} from "./MarketLimits.sol";
 /// in the vault (which must grant this contract MODULE_ROLE); every touched account then
 /// passes the margin gate described in `docs/margin-gate.md`.
 /// @dev The reentrancy guard is transient (EIP-1153). The position book keeps one word per open
-/// position, its series and balance (`_book`), so a valuation reads one slot per position; opening a
-/// position writes three words (`_places`, `_accounts`, `_book`) and adding to one writes two: see
+/// position, its series and balance (`_book`), so a valuation reads one slot per position; a series
+/// is found by scanning the book; opening a position writes two words (`_accounts`, `_book`): see
 /// `docs/performance.md`, "`market.fill`" and "Where the gas goes".
 contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
@@ -103,16 +103,15 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @dev A series' word: 0 while it does not exist, then its open interest plus one (`seriesExists`,
     /// `openInterest`), so the fill that checks it exists has read its open interest too.
     mapping(SeriesId seriesId => uint256) private _series;
-    /// @dev A position's place in `_book[account]` plus one; 0 when flat. The balance is in the book
-    /// entry only, so a change to an open position writes the entry and not this word.
-    mapping(AccountId account => mapping(SeriesId seriesId => uint256)) private _places;
     /// @dev An account's word, written by every position change: `accountNonce` in the low 128 bits,
     /// the number of open series from bit 128 (one slot where a nonce and an array length were two).
     mapping(AccountId account => uint256) private _accounts;
     /// @dev An account's open positions at places 0 .. count − 1 (swap-and-pop; order not meaningful),
     /// one word each: the series and the signed balance (`BALANCE_SHIFT`), so `positionsOf` reads one
-    /// slot per position where a list of ids and a balance per id were two. A fixed array, so its
-    /// entries are consecutive slots from one hash, with no length slot (the count is in `_accounts`).
+    /// slot per position where a list of ids and a balance per id were two. A series is found by
+    /// scanning these entries (`_find`): no index by series is kept, so opening writes no third word.
+    /// A fixed array, so its entries are consecutive slots from one hash, with no length slot (the
+    /// count is in `_accounts`).
     /// `MAX_OPEN` is `MarginEngine.MAX_CROSS_POSITIONS`, the largest position limit the engine gives
     /// (PORTFOLIO's cap is at most 48).
     mapping(AccountId account => uint256[MAX_OPEN]) private _book;
@@ -123,6 +122,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         AccountId account;
         MarginGate.Change change;
         MarginGate.Before state;
+        uint256 place;
+        int256 held;
     }
 
     /// @param admin Holder of DEFAULT_ADMIN_ROLE (a TimelockController in production).
@@ -193,8 +194,10 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         // Effects. fillSize ≤ remaining was checked, so this cannot overflow the order size.
         filled[hash] += fillSize;
         uint256 openInterestBefore = openInterest(order.seriesId);
-        _applyDelta(maker.account, order.seriesId, makerDelta, 0);
-        _applyDelta(taker.account, order.seriesId, -makerDelta, 0);
+        // Each side's place and balance were found by `_side`; the sides are different accounts
+        // (`MarketSelfTrade`), so applying the maker's leaves the taker's where it was found.
+        _applyDelta(maker.account, order.seriesId, maker.place, maker.held, makerDelta, 0);
+        _applyDelta(taker.account, order.seriesId, taker.place, taker.held, -makerDelta, 0);
         _checkOpenInterestCaps(order.seriesId, openInterestBefore);
 
         bool makerMarked;
@@ -278,15 +281,16 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             int256 amount = amounts[i];
             if (amount == 0) revert MarketZeroAmount();
             if (SignedMath.abs(amount) > MAX_AMOUNT) revert MarketAmountTooLarge(SignedMath.abs(amount));
-            int256 held = _balance(from, seriesId);
+            // Found in the loop, after the previous step's writes: an id may appear more than once.
+            (uint256 fromPlace, int256 held) = _find(from, seriesId);
             if (!MarginGate.isReducing(held, -amount)) revert MarketInsufficientPosition(from, seriesId, held, amount);
             _checkSeriesLive(seriesId);
-            int256 received = _balance(to, seriesId);
+            (uint256 toPlace, int256 received) = _find(to, seriesId);
             if (!MarginGate.isReducing(received, amount)) target.reducing = false;
             if (amount > 0) source.givesUpLong = true;
             if (amount < 0 && received > 0) target.givesUpLong = true;
-            _applyDelta(from, seriesId, -amount, 0);
-            _applyDelta(to, seriesId, amount, 0);
+            _applyDelta(from, seriesId, fromPlace, held, -amount, 0);
+            _applyDelta(to, seriesId, toPlace, received, amount, 0);
         }
     }
 
@@ -295,8 +299,9 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @inheritdoc IOptionMarket
     function settle(AccountId account, SeriesId seriesId) external nonReentrant returns (int256 payoff) {
         uint256 priceWad = _settlementPrice(seriesId);
-        if (_places[account][seriesId] == 0) revert MarketNothingToSettle(account, seriesId);
-        payoff = _settle(account, seriesId, priceWad);
+        (uint256 place, int256 balance) = _find(account, seriesId);
+        if (place == 0) revert MarketNothingToSettle(account, seriesId);
+        payoff = _settle(account, seriesId, place, balance, priceWad);
     }
 
     /// @inheritdoc IOptionMarket
@@ -312,8 +317,10 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             SeriesId seriesId = seriesIds[i];
             // Batches are usually sorted by series: read each settlement price once.
             if (seriesId != lastSeries || i == 0) (lastSeries, priceWad) = (seriesId, _settlementPrice(seriesId));
-            if (_places[accounts[i]][seriesId] == 0) continue;
-            _settle(accounts[i], seriesId, priceWad);
+            // Found after the previous settlements' writes: a pair may appear twice (then it is flat).
+            (uint256 place, int256 balance) = _find(accounts[i], seriesId);
+            if (place == 0) continue;
+            _settle(accounts[i], seriesId, place, balance, priceWad);
             ++settled;
         }
     }
@@ -327,6 +334,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     // ---------------------------------------------------------------- modules
 
     /// @inheritdoc IOptionMarket
+    /// @dev `PositionChanged` is emitted for every `from` position first (its last book entry first),
+    /// then for `to`'s in `from`'s book order; the returned arrays are in `from`'s book order.
     function moduleSlicePositions(
         AccountId from,
         AccountId to,
@@ -345,13 +354,25 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         // loop calls nothing that could change them (`_applyDelta` calls only the immutable
         // engine's views). A close within the slice frees a place: `_open` re-reads the count.
         uint256 toLimit = engine.positionLimitOf(to);
-        for (uint256 i; i < seriesIds.length; ++i) {
+        uint256 n = seriesIds.length;
+        // `from`'s side first, from the last entry down, with no scan: below WAD no position closes
+        // (|amount| < |held|), so series i stays at place i + 1 with balance held[i]; at WAD every
+        // one closes, and closing from the end leaves place i + 1 the last entry each time (a pop,
+        // no swap). Only reducing, so it opens nothing and refuses nothing.
+        for (uint256 i = n; i != 0;) {
+            --i;
             // Truncation toward zero leaves any rounding remainder with `from`.
             int256 amount = fractionWad == WAD ? held[i] : (held[i] * int256(fractionWad)) / int256(WAD);
             amounts[i] = amount;
+            if (amount != 0) _applyDelta(from, seriesIds[i], i + 1, held[i], -amount, 0);
+        }
+        // Then `to`'s, in `from`'s book order (the order its openings, closes and limit meet), each
+        // series found in its book after the previous ones were applied.
+        for (uint256 i; i < n; ++i) {
+            int256 amount = amounts[i];
             if (amount == 0) continue;
-            _applyDelta(from, seriesIds[i], -amount, 0);
-            _applyDelta(to, seriesIds[i], amount, toLimit);
+            (uint256 place, int256 before) = _find(to, seriesIds[i]);
+            _applyDelta(to, seriesIds[i], place, before, amount, toLimit);
         }
         emit PositionsSliced(from, to, fractionWad);
     }
@@ -365,12 +386,13 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     ) external onlyRole(Roles.MODULE_ROLE) {
         if (from == to) revert MarketSelfTransfer(from);
         _checkNotFeeAccount(to);
-        int256 held = _balance(from, seriesId);
+        (uint256 fromPlace, int256 held) = _find(from, seriesId);
         // `isReducing` refuses a zero amount, a sign change and more than `from` holds.
         if (!MarginGate.isReducing(held, -amount)) revert MarketInsufficientPosition(from, seriesId, held, amount);
         _checkSeriesLive(seriesId);
-        _applyDelta(from, seriesId, -amount, 0);
-        _applyDelta(to, seriesId, amount, 0);
+        _applyDelta(from, seriesId, fromPlace, held, -amount, 0);
+        (uint256 toPlace, int256 received) = _find(to, seriesId);
+        _applyDelta(to, seriesId, toPlace, received, amount, 0);
     }
 
     // ---------------------------------------------------------------- governance
@@ -422,7 +444,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
 
     /// @inheritdoc IOptionMarket
     function positionOf(AccountId account, SeriesId seriesId) external view returns (int256) {
-        return _balance(account, seriesId);
+        (, int256 held) = _find(account, seriesId);
+        return held;
     }
 
     /// @inheritdoc IOptionMarket
@@ -502,8 +525,13 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
 
     /// @dev Closes a position at `priceWad`; longs receive rounded down, shorts pay rounded up,
     /// so the settlement account never pays out more than it takes in over a series.
-    function _settle(AccountId account, SeriesId seriesId, uint256 priceWad) private returns (int256 payoff) {
-        int256 balance = _balance(account, seriesId);
+    function _settle(
+        AccountId account,
+        SeriesId seriesId,
+        uint256 place,
+        int256 balance,
+        uint256 priceWad
+    ) private returns (int256 payoff) {
         uint256 strike = SeriesLib.strikeOf(seriesId);
         uint256 intrinsic =
             SeriesLib.isCallOf(seriesId)
@@ -514,7 +542,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             isLong
                 ? CashUnits.mulWadToCashDown(SignedMath.abs(balance), intrinsic, _cashDecimals)
                 : CashUnits.mulWadToCashUp(SignedMath.abs(balance), intrinsic, _cashDecimals);
-        _applyDelta(account, seriesId, -balance, 0);
+        _applyDelta(account, seriesId, place, balance, -balance, 0);
         payoff = isLong ? int256(cash) : -int256(cash);
         emit PositionSettled(account, seriesId, balance, payoff);
         if (cash != 0) {
@@ -575,9 +603,10 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// it, then giving up a long when that position is a long. Only a reducing side is read before.
     /// The balance bound is checked here, before the fill writes anything.
     function _side(AccountId account, SeriesId seriesId, int256 delta) private view returns (Side memory side) {
-        int256 held = _balance(account, seriesId);
+        (uint256 place, int256 held) = _find(account, seriesId);
         _checkBalance(account, seriesId, held + delta);
         side.account = account;
+        (side.place, side.held) = (place, held);
         side.change.reducing = MarginGate.isReducing(held, delta);
         side.change.givesUpLong = side.change.reducing && held > 0;
         if (side.change.reducing) side.state = _stateBefore(account);
@@ -723,13 +752,21 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     }
 
     /// @dev Adds `delta` to a position, keeping the book, caps and open interest in step: the
-    /// position's book entry and the account's word (nonce and count), and, when it opens or
-    /// closes, its place (and the moved entry and its place), each written once. `limit` is the
-    /// account's position limit if the caller knows it, or 0 to ask the engine should it open.
-    function _applyDelta(AccountId account, SeriesId seriesId, int256 delta, uint256 limit) private {
-        uint256 place = _places[account][seriesId];
+    /// position's book entry and the account's word (nonce and count), and, when it closes, the
+    /// moved entry, each written once. `place` and `before` are the position's place (plus one; 0
+    /// when flat) and balance as the caller found them (`_find`, or a slice's copy of the book)
+    /// after every earlier write to this account's book, so each change scans the book at most once.
+    /// `limit` is the account's position limit if the caller knows it, or 0 to ask the engine should
+    /// it open.
+    function _applyDelta(
+        AccountId account,
+        SeriesId seriesId,
+        uint256 place,
+        int256 before,
+        int256 delta,
+        uint256 limit
+    ) private {
         uint256[MAX_OPEN] storage book = _book[account];
-        int256 before = place == 0 ? int256(0) : _balanceOf(book[place - 1]);
         // |before| ≤ MAX_BALANCE and |delta| ≤ MAX_AMOUNT (every caller bounds it): the sum cannot
         // overflow, and the bound is checked before anything is written.
         int256 balance = before + delta;
@@ -737,7 +774,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         // The nonce is the low 128 bits: one per position change, it never reaches the count's.
         uint256 accountWord = _accounts[account] + 1;
         if (before == 0) accountWord = _open(account, seriesId, balance, accountWord, limit);
-        else if (balance == 0) accountWord = _close(account, seriesId, place, accountWord);
+        else if (balance == 0) accountWord = _close(account, place, accountWord);
         else book[place - 1] = _entry(seriesId, balance);
         _accounts[account] = accountWord;
         // Open interest is Σ longs: add the new long part, remove the old one.
@@ -810,28 +847,19 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         if (limit > MAX_OPEN) limit = MAX_OPEN;
         if (count >= limit) revert MarketTooManyPositions(account, limit);
         _book[account][count] = _entry(seriesId, balance);
-        _places[account][seriesId] = count + 1;
         return accountWord + ONE_OPEN;
     }
 
     /// @dev Removes the position at `place` (plus one) from the account's book by moving the last
     /// entry into it (swap-and-pop keeps removal O(1)); returns the account word with the count
-    /// lowered. The moved entry carries its series, so its place is written without a read.
-    function _close(
-        AccountId account,
-        SeriesId seriesId,
-        uint256 place,
-        uint256 accountWord
-    ) private returns (uint256) {
+    /// lowered. The moved entry carries its series, so nothing else is written.
+    function _close(AccountId account, uint256 place, uint256 accountWord) private returns (uint256) {
         uint256[MAX_OPEN] storage book = _book[account];
         uint256 last = (accountWord >> 128) - 1;
         if (place - 1 != last) {
-            uint256 moved = book[last];
-            book[place - 1] = moved;
-            _places[account][_seriesOf(moved)] = place;
+            book[place - 1] = book[last];
         }
         book[last] = 0;
-        _places[account][seriesId] = 0;
         return accountWord - ONE_OPEN;
     }
 
@@ -849,8 +877,9 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             STRIKE_MASK,
             TAIL_MASK
         );
-        // Each entry unpacked as `_seriesOf` and `_balanceOf` do, into the arrays just allocated:
-        // count ≤ MAX_OPEN (`_open` never writes past it), so no side needs the compiler's bounds checks.
+        // Each entry unpacked (its series as `_seriesOf`, its balance by an arithmetic shift, as
+        // `_find`) into the arrays just allocated: count ≤ MAX_OPEN (`_open` never writes past it),
+        // so no side needs the compiler's bounds checks.
         assembly ("memory-safe") {
             let base := book.slot
             let ids := add(seriesIds, 0x20)
@@ -868,10 +897,30 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         }
     }
 
-    /// @dev The signed balance of a position: 0 when flat, else its book entry's.
-    function _balance(AccountId account, SeriesId seriesId) private view returns (int256) {
-        uint256 place = _places[account][seriesId];
-        return place == 0 ? int256(0) : _balanceOf(_book[account][place - 1]);
+    /// @dev Where `seriesId` sits in the account's book (its index plus one; 0 when flat) and its
+    /// balance, found by scanning the entries for its series bits (the low `BALANCE_SHIFT` bits).
+    function _find(AccountId account, SeriesId seriesId) private view returns (uint256 place, int256 held) {
+        uint256 key = _entry(seriesId, 0);
+        // An id no entry can hold (bits the entry drops) is never held.
+        if (SeriesId.unwrap(_seriesOf(key)) != SeriesId.unwrap(seriesId)) return (0, 0);
+        uint256[MAX_OPEN] storage book = _book[account];
+        uint256 count = _accounts[account] >> 128;
+        (uint256 shift, uint256 seriesMask) = (BALANCE_SHIFT, (1 << BALANCE_SHIFT) - 1);
+        assembly ("memory-safe") {
+            let base := book.slot
+            for {
+                let i := 0
+            } lt(i, count) {
+                i := add(i, 1)
+            } {
+                let entry := sload(add(base, i))
+                if eq(and(entry, seriesMask), key) {
+                    place := add(i, 1)
+                    held := sar(shift, entry)
+                    break
+                }
+            }
+        }
     }
 
     /// @dev Refuses a balance the book cannot hold (`MAX_BALANCE`).
@@ -889,10 +938,5 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @dev The series of a book entry, as its full id.
     function _seriesOf(uint256 entry) private pure returns (SeriesId) {
         return SeriesId.wrap((((entry >> STRIKE_BITS) & TAIL_MASK) << 128) | (entry & STRIKE_MASK));
-    }
-
-    /// @dev The signed balance of a book entry: its top bits, sign-extended (an arithmetic shift).
-    function _balanceOf(uint256 entry) private pure returns (int256) {
-        return int256(entry) >> BALANCE_SHIFT;
     }
 }

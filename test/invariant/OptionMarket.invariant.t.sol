@@ -571,9 +571,12 @@ contract OptionMarketInvariantTest is MarketFixture {
     }
 
     /// @dev `positionsOf` equals the per-series balances, always: it lists every series with a
-    /// nonzero `positionOf` exactly once, with that balance, and nothing else. The two getters
-    /// read different words (the book entries in order; a series' place, then its entry), so this
-    /// also holds every writer to keeping places and entries in step.
+    /// nonzero `positionOf` exactly once, with that balance, and nothing else. Until session 43 the
+    /// two getters read different words (the book entries in order; a series' place, then its
+    /// entry). Now both read the book (`positionOf` scans it for the series), so this holds every
+    /// writer to a book with no series twice and no zero balance listed; the balances themselves are
+    /// checked against models in `unit/market/PositionBook.t.sol`, `FullPositionBook.t.sol` and
+    /// `SliceLimit.t.sol`.
     function invariant_openListMatchesBalances() public view {
         for (uint256 i; i < 6; ++i) {
             AccountId account = handler.accounts(i);

@@ -214,6 +214,29 @@ contract PositionBookTest is MarketFixture {
         assertEq(market.positionOf(makerAccount, extreme[3]), 1e18 + 3);
     }
 
+    /// @dev Session 43: a series is found by comparing the bits a book entry keeps of its id. An id
+    /// that differs from a held series only in bits the entry drops (strike bits 100–127; no such
+    /// series can be created) must not be found as that series: it reads flat, and a transfer of it
+    /// is refused without moving the held position.
+    function test_anIdTheBookCannotHoldIsNeverFound() public {
+        _step(ids[0], 2e18);
+        SeriesId alias_ = SeriesId.wrap(SeriesId.unwrap(ids[0]) + (1 << 100));
+        assertEq(market.positionOf(makerAccount, ids[0]), 2e18);
+        assertEq(market.positionOf(makerAccount, alias_), 0, "an alias reads flat");
+        AccountId other = _account(maker, 5);
+        SeriesId[] memory moved = new SeriesId[](1);
+        moved[0] = alias_;
+        int256[] memory amounts = new int256[](1);
+        amounts[0] = 1e18;
+        vm.prank(maker);
+        vm.expectRevert(
+            abi.encodeWithSelector(IOptionMarket.MarketInsufficientPosition.selector, makerAccount, alias_, 0, 1e18)
+        );
+        market.transferPositions(makerAccount, other, moved, amounts);
+        assertEq(market.positionOf(makerAccount, ids[0]), 2e18);
+        _checkAgainstModel();
+    }
+
     /// @dev A series' word: no series reads as not existing with no open interest; a new one exists
     /// with none; open interest follows fills and returns to 0 while the series still exists.
     function test_seriesWord() public {

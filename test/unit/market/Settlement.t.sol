@@ -84,6 +84,25 @@ contract SettlementTest is PledgeFixture {
         market.settleBatch(accounts, new SeriesId[](1));
     }
 
+    /// Session 43: a batch finds each pair in the book after the pairs before it were settled. A
+    /// pair named twice is settled once (the second finds it flat); Carol's put, moved to her
+    /// call's place when the call closed (swap-and-pop), is found there and settled.
+    function test_settleBatchSettlesARepeatedPairOnce() public {
+        _postSettlement(3_250e8);
+        int256 carolCash = vault.cashOf(carolAccount);
+        AccountId[] memory accounts = new AccountId[](3);
+        SeriesId[] memory ids = new SeriesId[](3);
+        (accounts[0], ids[0]) = (carolAccount, call7);
+        (accounts[1], ids[1]) = (carolAccount, call7);
+        (accounts[2], ids[2]) = (carolAccount, put7);
+        assertEq(market.settleBatch(accounts, ids), 2);
+        assertEq(vault.cashOf(carolAccount), carolCash - 500e6, "the call's payoff, once; the put's is 0");
+        assertEq(market.positionOf(carolAccount, call7), 0);
+        assertEq(market.positionOf(carolAccount, put7), 0);
+        (SeriesId[] memory open, ) = market.positionsOf(carolAccount);
+        assertEq(open.length, 0);
+    }
+
     function test_settlementWorksWhilePaused() public {
         _postSettlement(3_100e8);
         vm.prank(guardian);

@@ -286,4 +286,72 @@ contract SliceLimitTest is MarketFixture {
             _assertBookConsistent(receiver);
         }
     }
+
+    // ------------------------------------------------------------ both books after a slice
+
+    /// Session 43: the market finds a series by scanning the book (no index by series). A slice
+    /// applies `from`'s side from its last entry down at the places its copy of the book gives,
+    /// then `to`'s, each found by a scan. The receiver first holds, per series, nothing, a long, a
+    /// short the slice's amount exactly closes, or another short (reduced or flipped). After the
+    /// slice, both books, the returned amounts and every series' open interest equal the model's.
+    /// forge-config: default.fuzz.runs = 64
+    function testFuzz_sliceLeavesBothBooksAsTheModel(uint256 seed) public {
+        _cap(BOOK);
+        uint256 fraction = seed % 3 == 0 ? 1e18 : bound(uint256(keccak256(abi.encode(seed))), 1, 1e18 - 1);
+        uint256[BOOK] memory kind;
+        for (uint256 i; i < BOOK; ++i) {
+            kind[i] = uint256(keccak256(abi.encode(seed, i))) % 4;
+            uint256 size = bound(uint256(keccak256(abi.encode(seed, i, "size"))), 1, 0.5e18);
+            // A long for the receiver comes out of the maker's, the slice's source.
+            if (kind[i] == 1) market.moduleMovePosition(makerAccount, receiver, ids[i], int256(size));
+        }
+        int256[BOOK] memory fromBefore;
+        int256[BOOK] memory amount;
+        for (uint256 i; i < BOOK; ++i) {
+            fromBefore[i] = market.positionOf(makerAccount, ids[i]);
+            amount[i] = fraction == 1e18 ? fromBefore[i] : (fromBefore[i] * int256(fraction)) / 1e18;
+            uint256 size = bound(uint256(keccak256(abi.encode(seed, i, "short"))), 1, 1e18);
+            // A short out of the taker's: one the slice closes exactly, or any other.
+            if (kind[i] == 2 && amount[i] != 0) market.moduleMovePosition(takerAccount, receiver, ids[i], -amount[i]);
+            if (kind[i] == 3) market.moduleMovePosition(takerAccount, receiver, ids[i], -int256(size));
+        }
+        int256[BOOK] memory toBefore;
+        for (uint256 i; i < BOOK; ++i) toBefore[i] = market.positionOf(receiver, ids[i]);
+        (SeriesId[] memory bookOrder, ) = market.positionsOf(makerAccount);
+
+        (SeriesId[] memory moved, int256[] memory amounts) = market.moduleSlicePositions(
+            makerAccount,
+            receiver,
+            fraction
+        );
+
+        assertEq(moved.length, bookOrder.length, "one amount per position of from");
+        uint256 fromOpen;
+        uint256 toOpen;
+        for (uint256 j; j < moved.length; ++j) {
+            assertEq(moved[j], bookOrder[j], "from's book order");
+            uint256 i;
+            while (SeriesId.unwrap(ids[i]) != SeriesId.unwrap(moved[j])) ++i;
+            assertEq(amounts[j], amount[i], "amount");
+        }
+        for (uint256 i; i < BOOK; ++i) {
+            int256 fromAfter = fromBefore[i] - amount[i];
+            int256 toAfter = toBefore[i] + amount[i];
+            assertEq(market.positionOf(makerAccount, ids[i]), fromAfter, "from's balance");
+            assertEq(market.positionOf(receiver, ids[i]), toAfter, "to's balance");
+            if (fromAfter != 0) ++fromOpen;
+            if (toAfter != 0) ++toOpen;
+            // Open interest is the longs of the only holders: the maker, the taker and the receiver.
+            int256 takerHeld = market.positionOf(takerAccount, ids[i]);
+            uint256 longs =
+                (fromAfter > 0 ? uint256(fromAfter) : 0) +
+                    (toAfter > 0 ? uint256(toAfter) : 0) +
+                    (takerHeld > 0 ? uint256(takerHeld) : 0);
+            assertEq(market.openInterest(ids[i]), longs, "open interest");
+        }
+        assertEq(_count(makerAccount), fromOpen, "from's count");
+        assertEq(_count(receiver), toOpen, "to's count");
+        _assertBookConsistent(makerAccount);
+        _assertBookConsistent(receiver);
+    }
 }
