@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 
 import pino from "pino";
@@ -15,7 +16,7 @@ import {
 import { Outcome, SKIP_NONCE_CHECK, type SendResult } from "../../packages/keeper/src/index.js";
 import { createExecute } from "../../packages/keeper/src/jobs/job.js";
 import { createLiquidationJob } from "../../packages/keeper/src/jobs/liquidation.js";
-import { createSettlementJob } from "../../packages/keeper/src/jobs/settlement.js";
+import { DEFAULT_SETTLE_BATCH_SIZE, createSettlementJob } from "../../packages/keeper/src/jobs/settlement.js";
 import { createMetrics } from "../../packages/keeper/src/metrics.js";
 import type { Planner } from "../../packages/keeper/src/planner.js";
 import type { Readers } from "../../packages/keeper/src/readers.js";
@@ -477,6 +478,22 @@ describe("keeper settlement job (no chain)", () => {
     const posts = () => sender.sent.filter((call) => call.functionName === "postSettlementPrice");
     return { job, index, sender, stats, warnings, posts };
   }
+
+  it("review helper-158 P2-1: the default chunk of the dearest settlements stays under EIP-7825's 2^24 gas", async () => {
+    // Since session 43 the market finds a position by scanning the account's book, so settling one
+    // reads up to 128 entries (MarginEngine.MAX_CROSS_POSITIONS), each a cold slot and the scan's
+    // step. A chunk of 100 full books (the old default) came to about 33M gas: accounts holding full
+    // books could make every chunk they sit in fail, and the keeper would retry it forever.
+    const gas = JSON.parse(await readFile(new URL("../../bench/gas.json", import.meta.url), "utf8")) as {
+      operations: Record<string, number>;
+    };
+    const settle = gas.operations["market.settle (one position)"];
+    assert.ok(settle !== undefined && settle > 40_000, "bench/gas.json measures market.settle");
+    const dearestPair = settle + 127 * (2_100 + 60) + 64 * 16; // the scan, and the pair's calldata
+    const chunk = 21_000 + DEFAULT_SETTLE_BATCH_SIZE * dearestPair;
+    assert.ok(chunk < 2 ** 24, `${DEFAULT_SETTLE_BATCH_SIZE} pairs of full books: ${chunk} gas`);
+    assert.ok(21_000 + 100 * dearestPair > 2 ** 24, "the old default of 100 would not fit");
+  });
 
   it("posts the settlement price, then settles every holder in batches, once", async () => {
     const { job, index, sender, stats } = setUp();

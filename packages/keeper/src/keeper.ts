@@ -13,7 +13,7 @@ import { type Job, createExecute } from "./jobs/job.js";
 import { bareDebtorsOf, createBackstopJob } from "./jobs/backstop.js";
 import { createLiquidationJob } from "./jobs/liquidation.js";
 import { createOffloadJob } from "./jobs/offload.js";
-import { createSettlementJob } from "./jobs/settlement.js";
+import { DEFAULT_SETTLE_BATCH_SIZE, createSettlementJob } from "./jobs/settlement.js";
 import { type HealthReport, createMetrics, serveMetrics } from "./metrics.js";
 import type { KeeperOptions } from "./options.js";
 import { createPlanner } from "./planner.js";
@@ -222,7 +222,7 @@ export function createKeeper(options: KeeperOptions): Keeper {
     const settlement = {
       market,
       oracle: book.contracts.ChainlinkOracle,
-      settleBatchSize: options.settleBatchSize ?? 100,
+      settleBatchSize: options.settleBatchSize ?? DEFAULT_SETTLE_BATCH_SIZE,
     };
     jobs.push(createSettlementJob({ readers, sender: jobSender, execute, stats, log }, settlement));
   }

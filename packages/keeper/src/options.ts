@@ -100,7 +100,7 @@ export interface KeeperOptions {
   replaceAfterMs?: number;
   /** How often a pending transaction polls for its receipt, ms. Default: the public client's polling interval. */
   pollIntervalMs?: number;
-  /** Positions per `settleBatch`. Default 100. */
+  /** Positions per `settleBatch`. Default `DEFAULT_SETTLE_BATCH_SIZE` (40: a chunk of full books stays under 2^24 gas). */
   settleBatchSize?: number;
   /**
    * Confirm on chain only accounts whose float-estimated `excessMM / requirementMM` is

@@ -7,10 +7,23 @@ import type { Readers } from "../readers.js";
 import type { Stats } from "../stats.js";
 import { type Execute, type Job, type JobReport, emptyReport } from "./job.js";
 
+/**
+ * Positions per `settleBatch` unless the operator sets another size (session 43). The market finds
+ * a position by scanning the account's book (`OptionMarket._find`): settling one reads up to
+ * `MAX_CROSS_POSITIONS` (128) cold entries, about 2,100 gas each, besides the settlement itself
+ * (`market.settle` in bench/gas.json, about 54,000). Forty of the dearest pairs, about 13M gas, stay
+ * under EIP-7825's 2^24 gas a transaction, so accounts with full books cannot push a chunk over it
+ * and stall the keeper's settlement of everyone else in the chunk (review helper-158, P2-1).
+ *
+ * @example
+ * createSettlementJob(context, { market, oracle, settleBatchSize: DEFAULT_SETTLE_BATCH_SIZE });
+ */
+export const DEFAULT_SETTLE_BATCH_SIZE = 40;
+
 export interface SettlementJobOptions {
   market: Address;
   oracle: Address;
-  /** Positions per `settleBatch`. */
+  /** Positions per `settleBatch` (the keeper's default: `DEFAULT_SETTLE_BATCH_SIZE`). */
   settleBatchSize: number;
   /** Series per `retireExpired` (default 100). */
   retireBatchSize?: number;
@@ -37,7 +50,7 @@ export interface SettlementJobContext {
  * `settleBatch` chunks. A series is marked settled in the index once every chunk landed.
  *
  * @example
- * const job = createSettlementJob({ readers, sender, execute, stats, log }, { market, oracle, settleBatchSize: 100 });
+ * const job = createSettlementJob({ readers, sender, execute, stats, log }, { market, oracle, settleBatchSize: 40 });
  * const report = await job.run({ index, block, timestamp });
  */
 export function createSettlementJob(context: SettlementJobContext, options: SettlementJobOptions): Job {
