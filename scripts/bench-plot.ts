@@ -132,7 +132,7 @@ const TABLE_ROWS: {
     row: (g) => g.operations["market.fill (opens both positions, two margin checks)"],
     peer: "—",
     target: 300_000,
-    floor: 222_397,
+    floor: 220_297,
   },
   {
     measure: "Black–Scholes call, worst of 50 spread inputs",
