@@ -10,8 +10,8 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @title A full position book (128 open series) against a swap-and-pop model
 /// @notice The market keeps an account's open series in a fixed list of 128 book entries (series
-/// and balance in one word), each series' place in the list in a word of its own
-/// (`OptionMarket._open`/`_close`). These walk the boundaries: a
+/// and balance in one word), a series found by scanning them (`OptionMarket._find`,
+/// `_open`/`_close`). These walk the boundaries: a
 /// 129th series refused, closing at places 128, 1 and the middle, a flip across zero (keeps its
 /// place), reopening to 128, random closing order, and a liquidation's slices and moves of a full
 /// book. After every step the maker's list and balances equal the model and the taker mirrors them.

@@ -62,7 +62,7 @@ contract SliceLimitTest is MarketFixture {
         return held.length;
     }
 
-    /// Book and places agree: every listed series reads back its listed balance.
+    /// The book is consistent: every listed series reads back its listed balance.
     function _assertBookConsistent(AccountId account) internal view {
         (SeriesId[] memory held, int256[] memory bal) = market.positionsOf(account);
         for (uint256 i; i < held.length; ++i) {
