@@ -118,7 +118,8 @@ interface ILiquidator is IAccountHook {
     error LiquidatorInvalidFraction(uint256 fractionWad);
     /// @notice The bid takes `fractionWad` (after the cap at the largest fraction), less than the
     /// `minFractionWad` every bid must take (`AuctionMath.minBidFraction`: 1 %, or the largest
-    /// fraction when that is less): a dust bid moves nothing but the lapse and the nonce.
+    /// fraction when that is less): a dust bid moves nothing but the lapse and the book's digest
+    /// (`accountNonce`).
     error LiquidatorBidTooSmall(uint256 fractionWad, uint256 minFractionWad);
     error LiquidatorPriceLimit(int256 payment, int256 maxPayment);
     error LiquidatorAccountChanged(AccountId account, uint256 expectedNonce, uint256 nonce);
@@ -175,7 +176,7 @@ interface ILiquidator is IAccountHook {
     /// @notice Takes `fractionWad` (capped at the current maximum) of `account` into
     /// `bidderAccount`. The caller must be authorized for `bidderAccount`, which must end
     /// at or above IM, and whose owner is not the liquidated account's (`LiquidatorSelfBid`:
-    /// an owner's dust bids would otherwise bump the nonce and void every pending bid).
+    /// an owner's dust bids would otherwise change the book's digest and void every pending bid).
     /// `maxPayment` caps what the bidder pays (a negative cap demands at least that much from
     /// the insurance fund); `expectedNonce` must equal the market's `accountNonce(account)`,
     /// so a bid cannot land on an account that changed, unless it is `type(uint256).max`,

@@ -78,7 +78,7 @@ interface IOptionMarket {
     error MarketInvalidFees(uint256 makerFeeWad, uint256 takerFeeWad);
     error MarketAmountTooLarge(uint256 amount);
     /// @notice A fill, transfer or liquidation slice would take the position of `account` in
-    /// `seriesId` to `balance`, larger in size than `MAX_BALANCE` (2^98 − 1 WAD contracts), the most
+    /// `seriesId` to `balance`, larger in size than `MAX_BALANCE` (2^90 − 1 WAD contracts), the most
     /// a book entry holds (`docs/performance.md`). Checked before anything is written.
     error MarketBalanceTooLarge(AccountId account, SeriesId seriesId, int256 balance);
     /// @notice A position transfer named the same account as source and destination.
@@ -298,8 +298,9 @@ interface IOptionMarket {
 
     function minNonce(AccountId account) external view returns (uint256);
 
-    /// @notice Grows by one with every position change of `account`: a bid names the nonce
-    /// it priced, so it cannot land on an account that changed under it.
+    /// @notice A digest of `account`'s positions (an opaque value, not a counter): it changes with
+    /// every position change, and is the same again only for exactly the same book. A bid names the
+    /// value it priced, so it cannot land on an account whose positions changed under it.
     function accountNonce(AccountId account) external view returns (uint256);
 
     /// @notice The market's own vault account that pays and receives settlement payoffs.

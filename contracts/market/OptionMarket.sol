@@ -30,8 +30,8 @@ import {MarketLimits, MarketLimitsState} from "./MarketLimits.sol";
 /// passes the margin gate described in `docs/margin-gate.md`.
 /// @dev The reentrancy guard is transient (EIP-1153). The position book keeps one word per open
 /// position, its series and balance (`_book`), so a valuation reads one slot per position; a series
-/// is found by scanning the book; opening a position writes two words (`_accounts`, `_book`): see
-/// `docs/performance.md`, "`market.fill`" and "Where the gas goes".
+/// is found by scanning the book, whose first entry also holds its count, so opening a position in
+/// an empty book writes one word: see `docs/performance.md`, "`market.fill`" and "Where the gas goes".
 contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
     /// @notice Highest maker fee, as a share of the premium (0.5 %).
     uint256 public constant MAX_MAKER_FEE_WAD = 0.005e18;
@@ -50,10 +50,10 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     uint256 public constant EXPIRY_TIME_OF_DAY = 8 hours;
     /// @notice Largest fill or transfer amount, WAD contracts, so signed arithmetic never overflows.
     uint256 public constant MAX_AMOUNT = uint256(uint128(type(int128).max));
-    /// @notice Largest size of one position, WAD contracts (2^98 − 1, about 3.2e11 contracts): what a
-    /// book entry's 99 balance bits hold. A change that would take a balance past it reverts
+    /// @notice Largest size of one position, WAD contracts (2^90 − 1, about 1.2e9 contracts): what a
+    /// book entry's 91 balance bits hold. A change that would take a balance past it reverts
     /// `MarketBalanceTooLarge`.
-    uint256 public constant MAX_BALANCE = (1 << 98) - 1;
+    uint256 public constant MAX_BALANCE = (1 << 90) - 1;
     /// @notice EIP-712 type hash of `Order`.
     bytes32 public constant ORDER_TYPEHASH = keccak256(
         abi.encodePacked(
@@ -63,19 +63,26 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     );
 
     uint256 private constant WAD = 1e18;
-    /// @dev A book entry (`_book`) holds a series in its low 157 bits and the signed balance above them.
+    /// @dev A book entry (`_book`) holds a series in its low 157 bits and the signed balance in the 91
+    /// bits above them (157..247); the top 8 bits (`COUNT_SHIFT`) of an account's first entry hold its
+    /// number of open series, and are 0 in every other entry.
     /// The series is its id with the strike cut to 100 bits: a listed strike is at most
     /// `MAX_STRIKE_WAD` (1e30 < 2^100, enforced by `createSeries`, and every position is on a listed
     /// series), so the id's bits 100..127 are zero and its bits 128..184 (call flag, expiry,
-    /// underlying) move down to 100..156. The balance is the entry's top 99 bits, two's complement,
-    /// read back with an arithmetic shift: |balance| ≤ `MAX_BALANCE`.
+    /// underlying) move down to 100..156. The balance is two's complement, read back by shifting the
+    /// count's bits out and then shifting right arithmetically (`_find`, `_positionsOf`):
+    /// |balance| ≤ `MAX_BALANCE`.
     uint256 private constant BALANCE_SHIFT = 157;
+    /// @dev Where the count starts in an account's first entry; below it, an entry's series and balance.
+    uint256 private constant COUNT_SHIFT = 248;
+    /// @dev Every bit of an entry but the count's.
+    uint256 private constant ENTRY_MASK = (1 << COUNT_SHIFT) - 1;
     uint256 private constant STRIKE_BITS = 100;
     uint256 private constant STRIKE_MASK = (1 << STRIKE_BITS) - 1;
     /// @dev The id's bits 128..184 (call flag, expiry 40 bits, underlying 16 bits): 57 bits.
     uint256 private constant TAIL_MASK = (1 << 57) - 1;
-    /// @dev One open series in an account word's count bits (`_accounts`: the count from bit 128).
-    uint256 private constant ONE_OPEN = 1 << 128;
+    /// @dev One open series in the count bits of an account's first entry.
+    uint256 private constant ONE_OPEN = 1 << COUNT_SHIFT;
     /// @dev Most open series per account (`_book`).
     uint256 private constant MAX_OPEN = 128;
 
@@ -103,15 +110,13 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     /// @dev A series' word: 0 while it does not exist, then its open interest plus one (`seriesExists`,
     /// `openInterest`), so the fill that checks it exists has read its open interest too.
     mapping(SeriesId seriesId => uint256) private _series;
-    /// @dev An account's word, written by every position change: `accountNonce` in the low 128 bits,
-    /// the number of open series from bit 128 (one slot where a nonce and an array length were two).
-    mapping(AccountId account => uint256) private _accounts;
     /// @dev An account's open positions at places 0 .. count − 1 (swap-and-pop; order not meaningful),
     /// one word each: the series and the signed balance (`BALANCE_SHIFT`), so `positionsOf` reads one
     /// slot per position where a list of ids and a balance per id were two. A series is found by
-    /// scanning these entries (`_find`): no index by series is kept, so opening writes no third word.
-    /// A fixed array, so its entries are consecutive slots from one hash, with no length slot (the
-    /// count is in `_accounts`).
+    /// scanning these entries (`_find`): no index by series is kept. A fixed array, so its entries are
+    /// consecutive slots from one hash, with no length slot: the count is in the first entry's top
+    /// bits, so an account's first position is one new word, and a change that opens or closes none
+    /// writes only its own entry. No nonce is kept either: `accountNonce` is a digest of the entries.
     /// `MAX_OPEN` is `MarginEngine.MAX_CROSS_POSITIONS`, the largest position limit the engine gives
     /// (PORTFOLIO's cap is at most 48).
     mapping(AccountId account => uint256[MAX_OPEN]) private _book;
@@ -422,9 +427,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         // The fee account only ever receives cash: it must start with nothing it could owe.
         if (
             !newFeeAccount.isZero() &&
-            (newFeeAccount == settlementAccount ||
-                _accounts[newFeeAccount] >= ONE_OPEN ||
-                vault.cashOf(newFeeAccount) < 0)
+            (newFeeAccount == settlementAccount || _book[newFeeAccount][0] != 0 || vault.cashOf(newFeeAccount) < 0)
         ) revert MarketInvalidFeeAccount(newFeeAccount);
         feeAccount = newFeeAccount;
         emit FeeAccountSet(newFeeAccount);
@@ -449,7 +452,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     }
 
     /// @inheritdoc IOptionMarket
-    /// @dev One storage read per position (`_book`), plus the account's word for the count.
+    /// @dev One storage read per position (`_book`); the first entry also gives the count.
     function positionsOf(
         AccountId account
     ) external view returns (SeriesId[] memory seriesIds, int256[] memory balances) {
@@ -468,8 +471,25 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     }
 
     /// @inheritdoc IOptionMarket
-    function accountNonce(AccountId account) external view returns (uint256) {
-        return uint128(_accounts[account]);
+    /// @dev A keccak-256 digest of the account's book entries, in book order: every position change
+    /// writes an entry (its series and balance, or the count), so the digest changes with it. A book
+    /// that returns to exactly the same entries has the same digest again, which is what the
+    /// liquidator's check needs: the positions a bid priced are the positions it takes.
+    function accountNonce(AccountId account) external view returns (uint256 digest) {
+        uint256[MAX_OPEN] storage book = _book[account];
+        uint256 count = book[0] >> COUNT_SHIFT;
+        // The entries copied past the free-memory pointer (scratch, not allocated) and hashed.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            for {
+                let i := 0
+            } lt(i, count) {
+                i := add(i, 1)
+            } {
+                mstore(add(ptr, shl(5, i)), sload(add(book.slot, i)))
+            }
+            digest := keccak256(ptr, shl(5, count))
+        }
     }
 
     /// @inheritdoc IOptionMarket
@@ -639,11 +659,12 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         }
         state.cash = vault.cashOf(account);
         // Read the book in place and stop at the first short (a copy would read every entry). An
-        // entry's balance is its top bits, so the entry is negative exactly when the balance is.
+        // entry's balance sits just below the count's bits, so with those shifted out the entry is
+        // negative exactly when the balance is.
         uint256[MAX_OPEN] storage book = _book[account];
-        uint256 count = _accounts[account] >> 128;
+        uint256 count = book[0] >> COUNT_SHIFT;
         for (uint256 i; i < count; ++i) {
-            if (int256(book[i]) < 0) {
+            if (int256(book[i] << (256 - COUNT_SHIFT)) < 0) {
                 state.holdsShort = true;
                 break;
             }
@@ -752,8 +773,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     }
 
     /// @dev Adds `delta` to a position, keeping the book, caps and open interest in step: the
-    /// position's book entry and the account's word (nonce and count), and, when it closes, the
-    /// moved entry, each written once. `place` and `before` are the position's place (plus one; 0
+    /// position's book entry and, when it opens or closes, the count (the first entry) and the moved
+    /// entry, each written once. `place` and `before` are the position's place (plus one; 0
     /// when flat) and balance as the caller found them (`_find`, or a slice's copy of the book)
     /// after every earlier write to this account's book, so each change scans the book at most once.
     /// `limit` is the account's position limit if the caller knows it, or 0 to ask the engine should
@@ -771,12 +792,14 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         // overflow, and the bound is checked before anything is written.
         int256 balance = before + delta;
         _checkBalance(account, seriesId, balance);
-        // The nonce is the low 128 bits: one per position change, it never reaches the count's.
-        uint256 accountWord = _accounts[account] + 1;
-        if (before == 0) accountWord = _open(account, seriesId, balance, accountWord, limit);
-        else if (balance == 0) accountWord = _close(account, place, accountWord);
-        else book[place - 1] = _entry(seriesId, balance);
-        _accounts[account] = accountWord;
+        if (before == 0) {
+            _open(book, account, seriesId, balance, limit);
+        } else if (balance == 0) {
+            _close(book, place);
+        } else {
+            // The first entry keeps the count's bits.
+            book[place - 1] = _entry(seriesId, balance) | (place == 1 ? book[0] & ~ENTRY_MASK : 0);
+        }
         // Open interest is Σ longs: add the new long part, remove the old one.
         uint256 longBefore = before > 0 ? uint256(before) : 0;
         uint256 longAfter = balance > 0 ? uint256(balance) : 0;
@@ -831,36 +854,54 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         }
     }
 
-    /// @dev Appends the position to the account's book; returns the account word with the count raised.
+    /// @dev Appends the position to the account's book and raises the count.
     function _open(
+        uint256[MAX_OPEN] storage book,
         AccountId account,
         SeriesId seriesId,
         int256 balance,
-        uint256 accountWord,
         uint256 limit
-    ) private returns (uint256) {
-        uint256 count = accountWord >> 128;
+    ) private {
+        uint256 head = book[0];
+        uint256 count = head >> COUNT_SHIFT;
         // The limit is risk policy, set by the account's margin mode on the engine's side (0: not
         // asked yet; a slice asks once for all it opens).
         if (limit == 0) limit = engine.positionLimitOf(account);
         // The engine's limits are at most MAX_OPEN; the book could hold no more.
         if (limit > MAX_OPEN) limit = MAX_OPEN;
         if (count >= limit) revert MarketTooManyPositions(account, limit);
-        _book[account][count] = _entry(seriesId, balance);
-        return accountWord + ONE_OPEN;
+        uint256 entry = _entry(seriesId, balance);
+        // count < limit ≤ MAX_OPEN < 2^8: the raised count fits its bits.
+        if (count == 0) {
+            book[0] = entry | ONE_OPEN;
+        } else {
+            book[count] = entry;
+            book[0] = head + ONE_OPEN;
+        }
     }
 
     /// @dev Removes the position at `place` (plus one) from the account's book by moving the last
-    /// entry into it (swap-and-pop keeps removal O(1)); returns the account word with the count
-    /// lowered. The moved entry carries its series, so nothing else is written.
-    function _close(AccountId account, uint256 place, uint256 accountWord) private returns (uint256) {
-        uint256[MAX_OPEN] storage book = _book[account];
-        uint256 last = (accountWord >> 128) - 1;
+    /// entry into it (swap-and-pop keeps removal O(1)) and lowers the count. The moved entry carries
+    /// its series, so nothing else is written; moved into the first place, it takes the count's bits.
+    function _close(uint256[MAX_OPEN] storage book, uint256 place) private {
+        uint256 head = book[0];
+        uint256 last = (head >> COUNT_SHIFT) - 1;
+        // The only position: the book is empty again, its first word 0.
+        if (last == 0) {
+            book[0] = 0;
+            return;
+        }
         if (place - 1 != last) {
-            book[place - 1] = book[last];
+            uint256 moved = book[last];
+            if (place == 1) {
+                book[0] = moved | (last << COUNT_SHIFT);
+                book[last] = 0;
+                return;
+            }
+            book[place - 1] = moved;
         }
         book[last] = 0;
-        return accountWord - ONE_OPEN;
+        book[0] = head - ONE_OPEN;
     }
 
     /// @dev The account's open positions, in book order: one storage read per position.
@@ -868,18 +909,19 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         AccountId account
     ) private view returns (SeriesId[] memory seriesIds, int256[] memory balances) {
         uint256[MAX_OPEN] storage book = _book[account];
-        uint256 count = _accounts[account] >> 128;
+        uint256 count = book[0] >> COUNT_SHIFT;
         seriesIds = new SeriesId[](count);
         balances = new int256[](count);
-        (uint256 shift, uint256 strikeBits, uint256 strikeMask, uint256 tailMask) = (
-            BALANCE_SHIFT,
+        (uint256 lift, uint256 shift, uint256 strikeBits, uint256 strikeMask, uint256 tailMask) = (
+            256 - COUNT_SHIFT,
+            BALANCE_SHIFT + 256 - COUNT_SHIFT,
             STRIKE_BITS,
             STRIKE_MASK,
             TAIL_MASK
         );
-        // Each entry unpacked (its series as `_seriesOf`, its balance by an arithmetic shift, as
-        // `_find`) into the arrays just allocated: count ≤ MAX_OPEN (`_open` never writes past it),
-        // so no side needs the compiler's bounds checks.
+        // Each entry unpacked (its series as `_seriesOf`; its balance by shifting the count's bits
+        // out, then an arithmetic shift, as `_find`) into the arrays just allocated: count ≤ MAX_OPEN
+        // (`_open` never writes past it), so no side needs the compiler's bounds checks.
         assembly ("memory-safe") {
             let base := book.slot
             let ids := add(seriesIds, 0x20)
@@ -891,7 +933,7 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
             } {
                 let entry := sload(add(base, i))
                 let offset := shl(5, i)
-                mstore(add(values, offset), sar(shift, entry))
+                mstore(add(values, offset), sar(shift, shl(lift, entry)))
                 mstore(add(ids, offset), or(shl(128, and(shr(strikeBits, entry), tailMask)), and(entry, strikeMask)))
             }
         }
@@ -904,20 +946,37 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         // An id no entry can hold (bits the entry drops) is never held.
         if (SeriesId.unwrap(_seriesOf(key)) != SeriesId.unwrap(seriesId)) return (0, 0);
         uint256[MAX_OPEN] storage book = _book[account];
-        uint256 count = _accounts[account] >> 128;
-        (uint256 shift, uint256 seriesMask) = (BALANCE_SHIFT, (1 << BALANCE_SHIFT) - 1);
+        (uint256 countShift, uint256 lift, uint256 shift, uint256 seriesMask) = (
+            COUNT_SHIFT,
+            256 - COUNT_SHIFT,
+            BALANCE_SHIFT + 256 - COUNT_SHIFT,
+            (1 << BALANCE_SHIFT) - 1
+        );
+        // The first entry is read once, for the count and as the first place scanned; the rest of
+        // the scan is a loop with no branch but the match.
         assembly ("memory-safe") {
             let base := book.slot
-            for {
-                let i := 0
-            } lt(i, count) {
-                i := add(i, 1)
-            } {
-                let entry := sload(add(base, i))
-                if eq(and(entry, seriesMask), key) {
-                    place := add(i, 1)
-                    held := sar(shift, entry)
-                    break
+            let entry := sload(base)
+            let count := shr(countShift, entry)
+            if count {
+                switch eq(and(entry, seriesMask), key)
+                case 1 {
+                    place := 1
+                    held := sar(shift, shl(lift, entry))
+                }
+                default {
+                    for {
+                        let i := 1
+                    } lt(i, count) {
+                        i := add(i, 1)
+                    } {
+                        entry := sload(add(base, i))
+                        if eq(and(entry, seriesMask), key) {
+                            place := add(i, 1)
+                            held := sar(shift, shl(lift, entry))
+                            break
+                        }
+                    }
                 }
             }
         }
@@ -929,10 +988,11 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
     }
 
     /// @dev A book entry: `seriesId` with its strike in 100 bits, and `balance` above it (two's
-    /// complement; |balance| ≤ MAX_BALANCE, so its dropped top bits are copies of the sign).
+    /// complement in 91 bits; |balance| ≤ MAX_BALANCE, so its dropped top bits are copies of the
+    /// sign), with the count's bits 0.
     function _entry(SeriesId seriesId, int256 balance) private pure returns (uint256) {
         uint256 id = SeriesId.unwrap(seriesId);
-        return (uint256(balance) << BALANCE_SHIFT) | ((id >> 128) << STRIKE_BITS) | (id & STRIKE_MASK);
+        return ((uint256(balance) << BALANCE_SHIFT) & ENTRY_MASK) | ((id >> 128) << STRIKE_BITS) | (id & STRIKE_MASK);
     }
 
     /// @dev The series of a book entry, as its full id.

@@ -101,4 +101,34 @@ abstract contract MarketFixture is PledgeFixture {
         amounts = new int256[](1);
         amounts[0] = amount;
     }
+
+    /// @dev `_book`'s slot in `OptionMarket`'s layout (after `MarketLimitsState`, the inherited
+    /// role, pause and EIP-712 state and the market's own mappings). A wrong slot reads zeros, so the
+    /// count check in `_assertRawBook` fails for any account holding a position.
+    uint256 internal constant BOOK_SLOT = 13;
+
+    /// @dev Reads the market's position book word by word (`OptionMarket._book`) and checks its
+    /// layout: the count in the first entry's top 8 bits equals `positionsOf`'s length, no other
+    /// entry carries count bits, the two words past the count are 0, and `accountNonce` is the
+    /// digest of the entries. Every reader shifts or masks the count bits out, so without reading
+    /// the words a stray count bit outside the first entry would go unseen until a close moved that
+    /// entry into the first place (review helper-159).
+    function _assertRawBook(AccountId account) internal view {
+        uint256 base = uint256(keccak256(abi.encode(AccountId.unwrap(account), BOOK_SLOT)));
+        uint256 count = uint256(vm.load(address(market), bytes32(base))) >> 248;
+        (SeriesId[] memory ids, ) = market.positionsOf(account);
+        assertEq(count, ids.length, "the first entry's count");
+        uint256[] memory words = new uint256[](count);
+        uint256 end = count + 2 > 128 ? 128 : count + 2;
+        for (uint256 i; i < end; ++i) {
+            uint256 word = uint256(vm.load(address(market), bytes32(base + i)));
+            if (i >= count) {
+                assertEq(word, 0, "a word past the count");
+            } else {
+                words[i] = word;
+                if (i != 0) assertEq(word >> 248, 0, "count bits outside the first entry");
+            }
+        }
+        assertEq(market.accountNonce(account), uint256(keccak256(abi.encodePacked(words))), "the book's digest");
+    }
 }

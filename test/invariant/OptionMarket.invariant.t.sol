@@ -597,6 +597,13 @@ contract OptionMarketInvariantTest is MarketFixture {
     /// writer to a book with no series twice and no zero balance listed; the balances themselves are
     /// checked against the ghost book (`invariant_balancesMatchTheGhostBook`) and against models in
     /// `unit/market/PositionBook.t.sol`, `FullPositionBook.t.sol` and `SliceLimit.t.sol`.
+    /// @dev The book's words keep their layout whatever the handler did (`_assertRawBook`): the
+    /// count in the first entry's top bits, no count bits elsewhere, zeros past the count, and
+    /// `accountNonce` the digest of the entries (review helper-159).
+    function invariant_bookWordsKeepTheirLayout() public view {
+        for (uint256 i; i < 6; ++i) _assertRawBook(handler.accounts(i));
+    }
+
     function invariant_openListMatchesBalances() public view {
         for (uint256 i; i < 6; ++i) {
             AccountId account = handler.accounts(i);

@@ -341,7 +341,7 @@ describe("simulateFill predicts the chain's answer to a fill", async () => {
     const counterparty = { wallet: other, id: accountId(other.account.address, 8n) };
     await fundWith50k([big, counterparty]);
     await setSpot(spotAnswer);
-    const most = (1n << 98n) - 1n;
+    const most = (1n << 90n) - 1n;
     assert.equal(await contracts.market.read.MAX_BALANCE(), most);
     const id = packSeriesId(series[0]!);
     // From flat: the maker's side is checked first, before any margin.

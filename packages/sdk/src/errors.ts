@@ -743,7 +743,7 @@ const SENTENCES: Record<PledgeErrorName, Sentence> = {
   MarketAmountTooLarge: ([amount]) =>
     `${formatAmount(amount as bigint)} contracts is more than one fill or transfer may move (2^127 − 1 WAD); use a smaller size`,
   MarketBalanceTooLarge: ([account, id, balance]) =>
-    `Account ${acct(account)} would hold ${formatAmount(balance as bigint)} contracts of series ${seriesName(id)}: one position holds at most MAX_BALANCE (2^98 − 1 WAD, about 3.2e11 contracts) either way; use a smaller size`,
+    `Account ${acct(account)} would hold ${formatAmount(balance as bigint)} contracts of series ${seriesName(id)}: one position holds at most MAX_BALANCE (2^90 − 1 WAD, about 1.2e9 contracts) either way; use a smaller size`,
   MarketSelfTransfer: ([account]) =>
     `Account ${acct(account)} is both source and destination; name two different accounts`,
   MarketInsufficientPosition: ([account, id, balance, amount]) => {

@@ -8,7 +8,7 @@ import {AccountId} from "../../../contracts/types/AccountId.sol";
 import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @title The market's per-position bound against the backstop (review rv26)
-/// @notice `OptionMarket.MAX_BALANCE` (2^98 − 1 WAD) bounds one account's position in one series.
+/// @notice `OptionMarket.MAX_BALANCE` (2^90 − 1 WAD) bounds one account's position in one series.
 /// It was reachable for almost nothing with a put struck at 1 wei (P2-2; `createSeries` now refuses
 /// strikes below a tenth of spot, so the set-up lists that put around the band), and a fund position at it
 /// refuses a takeover with the market's error, which `deleverage` bubbles: it is not a refusal for

@@ -65,6 +65,55 @@ contract FullPositionBookTest is MarketFixture {
         (SeriesId[] memory t, int256[] memory tb) = market.positionsOf(takerAccount);
         assertEq(t.length, open.length, "taker count");
         for (uint256 i; i < t.length; ++i) assertEq(tb[i], -bal[t[i]], "taker bal");
+        _assertRawBook(makerAccount);
+        _assertRawBook(takerAccount);
+    }
+
+    /// @dev A full book's count (128) sets the first entry's top bit. Without a price, a reducing
+    /// side is judged by whether it holds a short, read from the entries with the count's bits
+    /// shifted out: a book of 128 longs holds none, so the maker may sell one back. Read as a signed
+    /// word, the first entry would look like a short and the exit would be refused.
+    function test_fullBookOfLongsExitsWithoutAPrice() public {
+        for (uint256 i; i < N; ++i) _step(ids[i], 1e17);
+        vm.warp(block.timestamp + SPOT_MAX_AGE + 1);
+        vm.expectRevert(_staleSpotError());
+        engine.accountMargin(makerAccount);
+        // The first and the last entry each reduced, without a price, at no premium.
+        _step(ids[0], -0.5e17);
+        _step(ids[N - 1], -0.5e17);
+        (SeriesId[] memory open, ) = market.positionsOf(makerAccount);
+        assertEq(open.length, N, "still full");
+        // At a price again, a full book can close its first entry: the last moves in with the count.
+        _refreshFeeds();
+        _step(ids[0], -0.5e17);
+        (open, ) = market.positionsOf(makerAccount);
+        assertEq(open.length, N - 1);
+        assertEq(open[0], ids[N - 1]);
+    }
+
+    /// @dev The largest balances at the first place of a full book, either way: the count survives,
+    /// and one wei past the bound reverts and leaves every word as it was.
+    function test_fullBookHoldsTheBoundAtItsFirstPlace() public {
+        for (uint256 i; i < N; ++i) _step(ids[i], 1e17);
+        // ETH at 1e-8 USD, so a short call at the bound needs almost no margin.
+        _setPrice(ethUsd, 1);
+        int256 most = int256(market.MAX_BALANCE());
+        // Entry 0 is ids[0]; take it to −MAX_BALANCE, then to +MAX_BALANCE.
+        _step(ids[0], -most - 1e17);
+        assertEq(market.positionOf(makerAccount, ids[0]), -most);
+        uint256 digest = market.accountNonce(makerAccount);
+        IOptionMarket.Order memory past = _order(makerAccount, ids[0], -1, 0);
+        past.nonce = nonce++;
+        _fillExpectRevert(
+            past,
+            1,
+            abi.encodeWithSelector(IOptionMarket.MarketBalanceTooLarge.selector, makerAccount, ids[0], -most - 1)
+        );
+        assertEq(market.accountNonce(makerAccount), digest, "nothing written");
+        _step(ids[0], 2 * most);
+        assertEq(market.positionOf(makerAccount, ids[0]), most);
+        (SeriesId[] memory open, ) = market.positionsOf(makerAccount);
+        assertEq(open.length, N);
     }
 
     function test_fullBook_closeAtPlaces128And1_flip_reopen() public {

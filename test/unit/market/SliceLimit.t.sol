@@ -69,6 +69,7 @@ contract SliceLimitTest is MarketFixture {
             assertTrue(bal[i] != 0);
             assertEq(market.positionOf(account, held[i]), bal[i]);
         }
+        _assertRawBook(account);
     }
 
     // ------------------------------------------------------------ the limit, asked once

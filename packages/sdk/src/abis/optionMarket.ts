@@ -535,7 +535,7 @@ export const optionMarketAbi = [
   {
     inputs: [{ internalType: "AccountId", name: "account", type: "uint256" }],
     name: "accountNonce",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    outputs: [{ internalType: "uint256", name: "digest", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },

@@ -24,7 +24,7 @@ export interface BidParameters extends WriteParameters {
   maxPayment?: bigint | undefined;
   /** Slack over the preview when `maxPayment` is not given, basis points (default 10). */
   slippageBps?: bigint | undefined;
-  /** Defaults to the market's current `accountNonce(account)`. */
+  /** Defaults to the market's current `accountNonce(account)`, a digest of its positions. */
   expectedNonce?: bigint | undefined;
   liquidator?: Address | undefined;
   /** Needed only to read the nonce when `expectedNonce` is not given. */

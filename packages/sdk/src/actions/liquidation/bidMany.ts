@@ -30,7 +30,7 @@ export interface BidManyRequest {
   /** Most the bidder pays, cash units; defaults to `withBidSlippage(previewBid(...).payment, slippageBps)`. */
   maxPayment?: bigint | undefined;
   /**
-   * Defaults to the market's current `accountNonce(account)`; `maxUint256` skips the check
+   * Defaults to the market's current `accountNonce(account)`, a digest of its positions; `maxUint256` skips the check
    * (the bid is then bounded by `maxPayment` alone, as keepers send it). The default is read
    * before the batch: an account listed twice is moved by its first bid, so its second request,
    * with the default, is always skipped (`LiquidatorAccountChanged`); pass `maxUint256` there.

@@ -39,8 +39,8 @@ import type { AccountId, SeriesId } from "../../accounts.js";
 
 const WAD = 10n ** 18n;
 const MAX_AMOUNT = (1n << 127n) - 1n;
-/** The most one position holds either way, as `OptionMarket.MAX_BALANCE` (2^98 − 1 WAD). */
-const MAX_BALANCE = (1n << 98n) - 1n;
+/** The most one position holds either way, as `OptionMarket.MAX_BALANCE` (2^90 − 1 WAD). */
+const MAX_BALANCE = (1n << 90n) - 1n;
 const MAX_UINT256 = (1n << 256n) - 1n;
 
 export interface SimulateFillParameters {
