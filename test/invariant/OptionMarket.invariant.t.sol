@@ -590,13 +590,6 @@ contract OptionMarketInvariantTest is MarketFixture {
         }
     }
 
-    /// @dev `positionsOf` equals the per-series balances, always: it lists every series with a
-    /// nonzero `positionOf` exactly once, with that balance, and nothing else. Until session 43 the
-    /// two getters read different words (the book entries in order; a series' place, then its
-    /// entry). Now both read the book (`positionOf` scans it for the series), so this holds every
-    /// writer to a book with no series twice and no zero balance listed; the balances themselves are
-    /// checked against the ghost book (`invariant_balancesMatchTheGhostBook`) and against models in
-    /// `unit/market/PositionBook.t.sol`, `FullPositionBook.t.sol` and `SliceLimit.t.sol`.
     /// @dev The book's words keep their layout whatever the handler did (`_assertRawBook`): the
     /// count in the first entry's top bits, no count bits elsewhere, zeros past the count, and
     /// `accountNonce` the digest of the entries (review helper-159).
@@ -604,6 +597,13 @@ contract OptionMarketInvariantTest is MarketFixture {
         for (uint256 i; i < 6; ++i) _assertRawBook(handler.accounts(i));
     }
 
+    /// @dev `positionsOf` equals the per-series balances, always: it lists every series with a
+    /// nonzero `positionOf` exactly once, with that balance, and nothing else. Until session 43 the
+    /// two getters read different words (the book entries in order; a series' place, then its
+    /// entry). Now both read the book (`positionOf` scans it for the series), so this holds every
+    /// writer to a book with no series twice and no zero balance listed; the balances themselves are
+    /// checked against the ghost book (`invariant_balancesMatchTheGhostBook`) and against models in
+    /// `unit/market/PositionBook.t.sol`, `FullPositionBook.t.sol` and `SliceLimit.t.sol`.
     function invariant_openListMatchesBalances() public view {
         for (uint256 i; i < 6; ++i) {
             AccountId account = handler.accounts(i);

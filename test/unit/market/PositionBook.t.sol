@@ -14,8 +14,9 @@ import {SeriesId} from "../../../contracts/types/SeriesId.sol";
 
 /// @notice The market's packed position book (docs/performance.md, "`market.fill`" and "Where the gas
 /// goes"): an open position is one book entry holding its series and balance, found by scanning
-/// the book (no index by series since session 43); an account's nonce and open count share one word, a series' existence and open
-/// interest another. Checked against a plain model (an array with swap-and-pop, as the unpacked
+/// the book (no index by series since session 43); the account's first entry also holds its open
+/// count (since session 44, when the account's word with its nonce went), and a series' existence
+/// and open interest share one word. Checked against a plain model (an array with swap-and-pop, as the unpacked
 /// book kept) over random sequences of fills, at the balance bound (`MAX_BALANCE`) and the series
 /// extremes, and for the getters that read the packed words.
 contract PositionBookTest is MarketFixture {
