@@ -19,6 +19,7 @@ import { createLiquidationJob } from "../../packages/keeper/src/jobs/liquidation
 import { DEFAULT_SETTLE_BATCH_SIZE, createSettlementJob } from "../../packages/keeper/src/jobs/settlement.js";
 import { createMetrics } from "../../packages/keeper/src/metrics.js";
 import type { Planner } from "../../packages/keeper/src/planner.js";
+import type { AccountHoldings } from "../../packages/keeper/src/ranking.js";
 import type { Readers } from "../../packages/keeper/src/readers.js";
 import { createStats } from "../../packages/keeper/src/stats.js";
 import { type KeeperIndex, emptyIndex } from "../../packages/keeper/src/store.js";
@@ -75,13 +76,19 @@ function batchLogs(call: SentCall, block: bigint, skip = new Set<bigint>()) {
 
 /**
  * A planner that selects `accounts` every tick and records what the confirmation found; each
- * holds one short position and no cash (what the job's local quote reads).
+ * holds a short position in each of its `series` (one, series 1, by default) and no cash (what
+ * the job's local quote reads).
  */
-function fixedPlanner(accounts: bigint[]) {
+function fixedPlanner(accounts: bigint[], series: (account: bigint) => bigint[] = () => [1n], bidderIndexed = false) {
   const confirmed: bigint[] = [];
-  const holdings = new Map(
-    accounts.map((account) => [account, { cash: 0n, balances: [], positions: [{ seriesId: 1n, balance: -WAD }] }]),
+  const holdings = new Map<bigint, AccountHoldings>(
+    accounts.map((account) => [
+      account,
+      { cash: 0n, balances: [], positions: series(account).map((seriesId) => ({ seriesId, balance: -WAD })) },
+    ]),
   );
+  // Indexed, the bidder is a standard account holding nothing yet.
+  if (bidderIndexed) holdings.set(BIDDER, { cash: 0n, balances: [], positions: [] });
   const planner: Planner = {
     changed: () => {},
     disagreed: () => {},
@@ -107,6 +114,13 @@ function setUp(options: {
   minProfit?: bigint;
   /** Each request's simulated gas: the fake sender then runs the job's gas guard. */
   gasPerRequest?: bigint;
+  /** A batch's simulated gas, in place of `gasPerRequest`. */
+  simulatedGas?: (call: SentCall) => bigint;
+  /** The series each account holds, and whether the bidder is indexed (`fixedPlanner`). */
+  series?: (account: bigint) => bigint[];
+  bidderIndexed?: boolean;
+  /** Most gas a batch may be sent with (default 30M). */
+  maxBatchGas?: bigint;
   /** Accounts the batch's simulation skips (with `gasPerRequest`). */
   simulationSkips?: Set<bigint>;
   /** The bidder's excess over IM, WAD (default 1M USD) and the reserve it keeps. */
@@ -143,14 +157,19 @@ function setUp(options: {
   const perRequest = options.gasPerRequest;
   const sender = fakeSender(
     (call) => (options.answer ?? ((_, at) => minedAt(at)))(call, block),
-    perRequest === undefined ? undefined : (call) => perRequest * BigInt((call.args[0] as BidRequest[]).length),
+    options.simulatedGas ??
+      (perRequest === undefined ? undefined : (call) => perRequest * BigInt((call.args[0] as BidRequest[]).length)),
     (call) =>
       (call.args[0] as BidRequest[]).map(({ account }) => ({
         landed: !(options.simulationSkips?.has(account) ?? false),
         skipReason: options.simulationSkips?.has(account) ? "0xb3f43d9f" : "0x00000000",
       })),
   );
-  const { planner, confirmed } = fixedPlanner(options.states.map((s) => s.account));
+  const { planner, confirmed } = fixedPlanner(
+    options.states.map((s) => s.account),
+    options.series,
+    options.bidderIndexed,
+  );
   const execute = createExecute({ stats, metrics, log: silent, cooldownBlocks: options.cooldownBlocks ?? 3n });
   const job = createLiquidationJob(
     { readers, planner, sender, execute, stats, metrics, log: options.log ?? silent },
@@ -161,7 +180,7 @@ function setUp(options: {
       liquidate: options.liquidate ?? true,
       marginCalls: true,
       maxBidGas: 3_000_000n,
-      maxBatchGas: 30_000_000n,
+      maxBatchGas: options.maxBatchGas ?? 30_000_000n,
       gasPerBid: options.gasPerBid,
       minProfit: options.minProfit,
       reserveWad: options.reserveWad,
@@ -241,7 +260,7 @@ describe("keeper liquidation job (no chain)", () => {
   });
 
   it("sizes a tick's later batches by the first one's simulation and sends them at a planned limit", async () => {
-    const accounts = Array.from({ length: 30 }, (_, i) => BigInt(i + 1));
+    const accounts = Array.from({ length: 40 }, (_, i) => BigInt(i + 1));
     const { run, sender, stats } = setUp({
       states: accounts.map(quotable),
       gasPerBid: 10_000_000n, // the prior: two per 30M batch
@@ -253,13 +272,75 @@ describe("keeper liquidation job (no chain)", () => {
       sender.sent.map((call) => [(call.args[0] as BidRequest[]).length, call.plannedLimit, call.headroom]),
       [
         [2, undefined, undefined], // searched for (eth_estimateGas): 1M per bid
-        // (30M − 130k headroom) ÷ (1M + 15 %) per bid, simulated once at that limit; the headroom
-        // is for the series the first batch adds to the bidder's book ahead of it (one, on an
-        // unknown bidder counted at the portfolio rate).
-        [25, 25n * 1_150_000n, 130_000n],
-        [3, 3n * 1_150_000n, 130_000n],
+        // Every account holds series 1, and the bidder is not indexed (its IM check counted at the
+        // portfolio rate: 200k and 50k a series). The first batch's own book gas (its second
+        // bid's scan of one entry, 140, and the IM check of a book of one, 250k) taken out,
+        // 874,930 a bid is learnt. Each later bid adds a scan of that one entry and each batch an
+        // IM check of it: 29 bids fit 30M at 15 % over that, simulated once at the limit, with no
+        // headroom (the limit counts the book the first batch leaves).
+        [29, ((874_930n * 29n + 29n * 140n + 250_000n) * 115n) / 100n, undefined],
+        [9, ((874_930n * 9n + 9n * 140n + 250_000n) * 115n) / 100n, undefined],
       ],
     );
+    assert.equal(stats.snapshot().bids, 40);
+  });
+
+  it("plans a later batch for the bidder's book the earlier batches leave (bench:keeper, session 44)", async () => {
+    // Each account holds 4 series no other holds, so the bidder's book grows by 4 a bid. The fake
+    // chain charges what the market and the engine do: 100k a bid; for each series a slice moves,
+    // 130 gas an entry of the bidder's book as that bid meets it (`OptionMarket._find`); and the
+    // bidder's IM check at the batch's end, 80k and 6.5k a series of the book it leaves
+    // (standard margin). A batch whose gas exceeds its planned limit runs out of gas, as its `eth_call` at
+    // that limit would.
+    const accounts = Array.from({ length: 30 }, (_, i) => BigInt(i + 1));
+    const seriesOf = (account: bigint) => [0n, 1n, 2n, 3n].map((k) => account * 10n + k);
+    const book = new Set<bigint>();
+    const chainGas = (requests: readonly BidRequest[]) => {
+      const grown = new Set(book);
+      let gas = 0n;
+      for (const { account } of requests) {
+        gas += 100_000n + 130n * 4n * BigInt(grown.size);
+        for (const seriesId of seriesOf(account)) grown.add(seriesId);
+      }
+      return gas + 80_000n + 6_500n * BigInt(grown.size);
+    };
+    const used: { bids: number; gas: bigint; limit: bigint | undefined }[] = [];
+    const { run, sender, stats } = setUp({
+      states: accounts.map(quotable),
+      series: seriesOf,
+      bidderIndexed: true,
+      maxBatchGas: 3_000_000n,
+      gasPerBid: 300_000n, // the prior: seven in the first batch, which meets an empty book
+      simulatedGas: (call) => chainGas(call.args[0] as BidRequest[]),
+      answer: (call, at) => {
+        const requests = call.args[0] as BidRequest[];
+        const gas = chainGas(requests);
+        used.push({ bids: requests.length, gas, limit: call.plannedLimit });
+        if (call.plannedLimit !== undefined && gas > call.plannedLimit) {
+          return { outcome: Outcome.SIMULATION_REVERTED, errorName: "LiquidatorBatchOutOfGas" };
+        }
+        for (const { account } of requests) for (const seriesId of seriesOf(account)) book.add(seriesId);
+        return minedAt(at, undefined, batchLogs(call, at));
+      },
+    });
+    await run(10n);
+    // The first batch (seven, by the 300k prior) meets an empty book; its simulation is taken
+    // apart: its scans and its IM check of 28 series (100k and 10k a series, standard margin)
+    // out, the rest is the figure a bid. The later batches meet books of 28 series and more and
+    // are planned for them: each within its limit, none split. Sized from the first batch's gas
+    // a bid alone (before session 45), the second ran out of gas and was split.
+    assert.deepEqual(
+      used.map(({ bids, limit }) => [bids, limit === undefined]),
+      [
+        [7, true],
+        [14, false],
+        [9, false],
+      ],
+    );
+    for (const { bids, gas, limit } of used.slice(1)) {
+      assert.ok(gas <= limit!, `a batch of ${bids} used ${gas} gas over its limit ${limit}`);
+    }
+    assert.equal(sender.sent.length, 3);
     assert.equal(stats.snapshot().bids, 30);
   });
 

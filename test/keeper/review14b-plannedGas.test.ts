@@ -92,8 +92,9 @@ describe("review r14b (fixed): planned bidMany limits and the batches ahead in t
       );
 
       // The tick's first batch carries 4 bids (2.7M × 10/13 / 500k, the prior set here; its gas is
-      // searched for) and the rest go at the planned limit, 2.7M / (1.15 × simulated gas per bid)
-      // bids each: 8 accounts make 4 + 3 + 1 since the cash index and the concentration add-on.
+      // searched for) and the rest go at a planned limit, for the book the first batch leaves (its
+      // scans and the bidder's portfolio IM check, `bookGas`), as many as fit 2.7M: 8 accounts
+      // make 4 + 4 (since session 45; 4 + 3 + 1 before, each batch at its gas per bid).
       const keeper = createKeeper({
         publicClient: publicClient as never,
         walletClient: keeperWallet as never,

@@ -38,17 +38,31 @@ import { BigIntMap, BigIntSet } from "../bigintKeys.js";
 
 const WAD = 10n ** 18n;
 /**
- * A planned `bidMany` limit's margin over the gas its bids simulated at: room for the state to
- * move between the simulation and the block (the bidder's IM check grows with the series it
- * holds). Small, so batches pack blocks by limit; the `eth_call` at the limit proves it fits.
+ * A planned `bidMany` limit's margin over the gas its bids are modelled to use (`plannedLimit`):
+ * room for what the model leaves out (accounts' books differ; the marks move). Small, so batches
+ * pack blocks by limit; the `eth_call` at the limit proves it fits.
  */
 const PLANNED_MARGIN_PERCENT = 15n;
 /**
- * Gas the bidder's IM check costs per series it holds (bench/gas.json, engine.accountMargin:
- * standard 1 → 128 positions 101k → 1.68M, about 12.4k a position; portfolio 1 → 48, 270k →
- * 5.72M, about 116k), rounded up: a batch's headroom for the series batches ahead of it add.
+ * Gas the bidder's IM check costs, `base` plus `perSeries` a series it holds, by its margin mode
+ * (bench/gas.json, engine.accountMargin, session 44: standard 82k at 1 position, 141k at 4,
+ * 946k at 128, about 6.5k a position from 4 on; portfolio 199k at 1, 423k at 4, 2.05M at 48,
+ * about 37k a position from 4 on), rounded up above 4 positions. A planned batch counts it over
+ * the book it leaves (`bookGas`); a searched one adds `perSeries` as headroom for each series
+ * the batches ahead of it add.
  */
-const IM_CHECK_GAS_PER_SERIES = { standard: 15_000n, portfolio: 130_000n } as const;
+const IM_CHECK_GAS = {
+  standard: { base: 100_000n, perSeries: 10_000n },
+  portfolio: { base: 200_000n, perSeries: 50_000n },
+} as const;
+/**
+ * Gas a slice spends per entry of the bidder's book for each series it moves: the market finds
+ * a series in the receiver's book by scanning it (`OptionMarket._find`, one warm read and a
+ * compare, about 130 gas an entry), so a bid's gas grows with the book the bids before it
+ * filled. Counted as a whole scan (a series new to the book reads all of it) and rounded up; a
+ * planned batch adds this for the book it will meet (`bookGas`).
+ */
+const SLICE_SCAN_GAS_PER_ENTRY = 140n;
 /** The guard's reason for a batch whose simulation skips some of its requests (they are dropped). */
 const SKIPS_STEPS = "SimulationSkipsSteps";
 
@@ -345,15 +359,62 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   /** Gas one bid of a batch is assumed to use (simulated) before any batch was simulated. */
   const priorGasPerBid = options.gasPerBid ?? 400_000n;
   /**
-   * Gas per bid of the last batch whose gas was searched for (`eth_estimateGas` ÷ its bids,
-   * batch overhead included) and that its guard accepted, at most `maxBidGas`; undefined before
-   * the first. Later batches are sized by it and sent at `PLANNED_MARGIN` above
-   * `simulatedPerBid × bids`, checked by one `eth_call` at that limit. A planned batch the
-   * guard refuses is searched for once, so one heavy account cannot set the figure for the
-   * rest (review r14b, finding 1).
+   * Gas per bid beside what the bidder's book adds (`bookGas`), from the last batch whose gas
+   * was searched for (`eth_estimateGas`, less `bookGas` from the book the bidder held at the
+   * tick's start, ÷ its bids) and that its guard accepted, at most `maxBidGas`; undefined before
+   * the first. Later batches are sized by it and sent at `plannedLimit`, checked by one
+   * `eth_call` at that limit. A planned batch the guard refuses is searched for once, so one
+   * heavy account cannot set the figure for the rest (review r14b, finding 1).
    */
   let simulatedPerBid: bigint | undefined;
-  const plannedLimit = (bids: bigint) => (simulatedPerBid! * bids * (100n + PLANNED_MARGIN_PERCENT)) / 100n;
+
+  /** The series a bid's slice moves (from the index; none when the account is not indexed). */
+  const seriesOf = (bid: BidDecision) =>
+    (planner.holdings().get(bid.account)?.positions ?? []).filter((p) => p.balance !== 0n).map((p) => p.seriesId);
+
+  /**
+   * Gas a batch's bids spend on the bidder's book, from `book` (the series the bidder holds before
+   * the first of them lands): each series a bid moves costs a scan of the book as it then stands
+   * (`SLICE_SCAN_GAS_PER_ENTRY`), the bid adds its series to it, and the batch ends with the
+   * bidder's IM check over the book it leaves (`IM_CHECK_GAS`). Both grow with the book, not
+   * with the bids: a batch sized from a first batch that met a small book runs out of gas in the
+   * bigger book the earlier batches leave, and a small last batch pays the whole IM check over few
+   * bids (bench:keeper, session 44: 221k a bid in the first batch of 32, 254k in a batch of 59
+   * after it, 298k in a last batch of 9).
+   */
+  function bookGas(bids: readonly BidDecision[], book: Iterable<bigint>, { im }: TickBatches): bigint {
+    const grown = new BigIntSet(book);
+    let gas = 0n;
+    for (const bid of bids) {
+      const series = seriesOf(bid);
+      gas += SLICE_SCAN_GAS_PER_ENTRY * BigInt(series.length) * BigInt(grown.size);
+      for (const seriesId of series) grown.add(seriesId);
+    }
+    return gas + im.base + im.perSeries * BigInt(grown.size);
+  }
+
+  /**
+   * A planned batch's limit: `PLANNED_MARGIN` over `simulatedPerBid` a bid plus `bookGas` from the
+   * book it will meet (`book`: the series held once the batches ahead of it have landed).
+   */
+  const plannedLimit = (bids: readonly BidDecision[], book: Iterable<bigint>, tick: TickBatches) =>
+    ((simulatedPerBid! * BigInt(bids.length) + bookGas(bids, book, tick)) * (100n + PLANNED_MARGIN_PERCENT)) / 100n;
+
+  /** The most of `bids` from `from` (one at least) whose planned limit fits `maxBatchGas`. */
+  function plannedSize(bids: readonly BidDecision[], from: number, book: Iterable<bigint>, { im }: TickBatches) {
+    const grown = new BigIntSet(book);
+    let gas = 0n;
+    let size = 0;
+    for (const bid of bids.slice(from)) {
+      const series = seriesOf(bid);
+      gas += simulatedPerBid! + SLICE_SCAN_GAS_PER_ENTRY * BigInt(series.length) * BigInt(grown.size);
+      for (const seriesId of series) grown.add(seriesId);
+      const limit = ((gas + im.base + im.perSeries * BigInt(grown.size)) * (100n + PLANNED_MARGIN_PERCENT)) / 100n;
+      if (size > 0 && limit > options.maxBatchGas) break;
+      size++;
+    }
+    return Math.max(1, size);
+  }
 
   /** What the batches of one tick share. */
   interface TickBatches {
@@ -361,11 +422,14 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     config: BidGasConfig;
     /** Series the bidder does not hold that the tick's batches sent so far add to its book. */
     ahead: BigIntSet;
-    /** Series the bidder holds (from the index; empty when unknown, which only adds headroom). */
+    /** Series the bidder holds (from the index; empty when unknown, which only adds gas). */
     held: BigIntSet;
-    /** Gas the bidder's IM check costs per series it holds, by its margin mode. */
-    perSeries: bigint;
+    /** Gas the bidder's IM check costs, by its margin mode (`IM_CHECK_GAS`). */
+    im: { base: bigint; perSeries: bigint };
   }
+
+  /** The series the bidder's book holds once the tick's batches sent so far have landed. */
+  const bookAhead = (tick: TickBatches) => [...tick.held, ...tick.ahead];
 
   /**
    * Packs the tick's bids (those not cooling down or already sent) into batches and sends them
@@ -388,19 +452,14 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       ahead: new BigIntSet(),
       held: new BigIntSet(own?.positions.filter((p) => p.balance !== 0n).map((p) => p.seriesId) ?? []),
       // Unknown (the bidder not indexed yet): counted as portfolio, the dearer.
-      perSeries:
-        own === undefined || own.mode === MarginMode.PORTFOLIO
-          ? IM_CHECK_GAS_PER_SERIES.portfolio
-          : IM_CHECK_GAS_PER_SERIES.standard,
+      im: own === undefined || own.mode === MarginMode.PORTFOLIO ? IM_CHECK_GAS.portfolio : IM_CHECK_GAS.standard,
     };
     const sent: Promise<void>[] = [];
     for (let i = 0; i < admitted.length;) {
-      // Room for the bids once the headroom for the batches ahead is taken (`headroomFor`).
-      const room = options.maxBatchGas - BigInt(tick.ahead.size) * tick.perSeries;
       const size =
         simulatedPerBid === undefined
           ? bidsPerBatch(options.maxBatchGas, priorGasPerBid)
-          : Math.max(1, Number(room / (plannedLimit(1n) > 0n ? plannedLimit(1n) : 1n)));
+          : plannedSize(admitted, i, bookAhead(tick), tick);
       const batch = admitted.slice(i, i + size);
       i += size;
       if (simulatedPerBid !== undefined || i >= admitted.length) {
@@ -416,24 +475,23 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   }
 
   /**
-   * Gas to add to a batch's limit for the series the tick's earlier batches add to the bidder's
-   * book: they land ahead of it in the same block, where its final IM check values them, but
-   * its simulation (against the latest block) does not see them (review r14b, finding 3).
-   * Counts this batch's own new series into `tick.ahead` for the batches after it.
+   * Gas to add to a searched batch's limit for the series the tick's earlier batches add to the
+   * bidder's book: they land ahead of it in the same block, where its final IM check values them,
+   * but its simulation (against the latest block) does not see them (review r14b, finding 3). A
+   * planned limit counts them itself (`bookGas`). Counts this batch's own new series into
+   * `tick.ahead` for the batches after it.
    */
   function headroomFor(bids: readonly BidDecision[], tick: TickBatches): bigint {
-    const headroom = BigInt(tick.ahead.size) * tick.perSeries;
+    const headroom = BigInt(tick.ahead.size) * tick.im.perSeries;
     for (const bid of bids) {
-      for (const position of planner.holdings().get(bid.account)?.positions ?? []) {
-        if (!tick.held.has(position.seriesId)) tick.ahead.add(position.seriesId);
-      }
+      for (const seriesId of seriesOf(bid)) if (!tick.held.has(seriesId)) tick.ahead.add(seriesId);
     }
     return headroom;
   }
 
   /**
-   * Sends one `bidMany`, at a planned limit once `simulatedPerBid` is known (searched for with
-   * `search`), plus the headroom for the batches ahead of it. The simulation's outcomes come
+   * Sends one `bidMany`, at a planned limit once `simulatedPerBid` is known (or searched for, with
+   * `search`, plus the headroom for the batches ahead of it). The simulation's outcomes come
    * back first: requests it skips are dropped before anything is sent (a transaction in which
    * nothing lands still costs its gas; review r14b, finding 2). Halves a batch that needs too
    * much gas or leaves the bidder below IM. `simulated` is called once its gas is known.
@@ -442,7 +500,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     report: JobReport,
     bids: readonly BidDecision[],
     tick: TickBatches,
-    how: { simulated?: () => void; search?: boolean; headroom?: bigint } = {},
+    how: { simulated?: () => void; search?: boolean; headroom?: bigint; book?: readonly bigint[] } = {},
   ) {
     const { block, config } = tick;
     const requests = bids.map(({ account, fractionWad, maxPayment, expectedNonce }) => ({
@@ -452,12 +510,16 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       expectedNonce,
     }));
     const n = BigInt(bids.length);
-    const limit = how.search === true || simulatedPerBid === undefined ? undefined : plannedLimit(n);
+    // The bidder's book before this batch lands, taken before `headroomFor` counts its series.
+    const book = how.book ?? bookAhead(tick);
+    const limit = how.search === true || simulatedPerBid === undefined ? undefined : plannedLimit(bids, book, tick);
     const headroom = how.headroom ?? headroomFor(bids, tick);
+    const planned = limit !== undefined && limit <= options.maxBatchGas ? limit : undefined;
     const plan: GasPlan = {
-      limit: limit !== undefined && limit <= options.maxBatchGas ? limit : undefined,
+      limit: planned,
       callGas: options.maxBatchGas,
-      headroom,
+      // A planned limit already counts the book the batches ahead leave; a searched one does not.
+      headroom: planned === undefined ? headroom : 0n,
       retryOn: ["LiquidatorBatchOutOfGas"],
     };
     const guard = bidManyGasGuard(
@@ -475,8 +537,15 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         outcomes = decoded as typeof outcomes;
         if (outcomes?.some((outcome) => !outcome.landed)) return SKIPS_STEPS;
         const refused = guard(gas, fees, sendLimit);
+        log.debug(
+          { event: "batchSimulated", bids: bids.length, gas: gas.toString(), planned: fromPlan, refused },
+          "bidMany simulated",
+        );
         if (refused === undefined && !fromPlan) {
-          const perBid = gas / n;
+          // Its book's gas counted from the book held at the tick's start, the least it can have
+          // met: the figure left per bid is then the most it can be.
+          const own = bookGas(bids, tick.held, tick);
+          const perBid = gas > own + n ? (gas - own) / n : 1n;
           simulatedPerBid = perBid < options.maxBidGas ? perBid : options.maxBidGas;
         }
         return refused;
@@ -492,7 +561,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         const { landed, skipReason } = outcomes![i]!;
         if (!landed) skipBid(bid, skipReason, block, "bid dropped: its batch's simulation skips it");
       });
-      if (landing.length > 0) await sendBatch(report, landing, tick, { headroom });
+      if (landing.length > 0) await sendBatch(report, landing, tick, { headroom, book });
       return;
     }
     if (
@@ -501,7 +570,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       (result.errorName === "BidGasCap" || result.errorName === "BidUnprofitableAfterGas")
     ) {
       // Judged on the learnt figure, not this batch's own gas: search for it once.
-      await sendBatch(report, bids, tick, { search: true, headroom });
+      await sendBatch(report, bids, tick, { search: true, headroom, book });
       return;
     }
     // Too much gas for the cap (or for the node's `eth_estimateGas` cap: a step then runs out of
@@ -527,10 +596,14 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       metrics.outcomes.inc({ job: "bidMany", outcome: Outcome.SPLIT });
       log.info({ event: "batchSplit", bids: bids.length, cause: result.errorName }, "batch split in two");
       const half = Math.ceil(bids.length / 2);
+      const first = bids.slice(0, half);
       await Promise.all([
-        sendBatch(report, bids.slice(0, half), tick, { headroom }),
+        sendBatch(report, first, tick, { headroom, book }),
         // The second half lands after the first: everything ahead so far, the first half included.
-        sendBatch(report, bids.slice(half), tick, { headroom: BigInt(tick.ahead.size) * tick.perSeries }),
+        sendBatch(report, bids.slice(half), tick, {
+          headroom: BigInt(tick.ahead.size) * tick.im.perSeries,
+          book: [...book, ...first.flatMap(seriesOf)],
+        }),
       ]);
       return;
     }
