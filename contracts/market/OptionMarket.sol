@@ -909,21 +909,27 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         AccountId account
     ) private view returns (SeriesId[] memory seriesIds, int256[] memory balances) {
         uint256[MAX_OPEN] storage book = _book[account];
-        uint256 count = book[0] >> COUNT_SHIFT;
-        seriesIds = new SeriesId[](count);
-        balances = new int256[](count);
-        (uint256 lift, uint256 shift, uint256 strikeBits, uint256 strikeMask, uint256 tailMask) = (
+        (uint256 countShift, uint256 lift, uint256 shift, uint256 strikeBits, uint256 strikeMask, uint256 tailMask) = (
+            COUNT_SHIFT,
             256 - COUNT_SHIFT,
             BALANCE_SHIFT + 256 - COUNT_SHIFT,
             STRIKE_BITS,
             STRIKE_MASK,
             TAIL_MASK
         );
-        // Each entry unpacked (its series as `_seriesOf`; its balance by shifting the count's bits
-        // out, then an arithmetic shift, as `_find`) into the arrays just allocated: count ≤ MAX_OPEN
-        // (`_open` never writes past it), so no side needs the compiler's bounds checks.
+        // Both arrays allocated here rather than with `new`, which would zero them first: the loop
+        // writes every element. Each entry is unpacked (its series as `_seriesOf`; its balance by
+        // shifting the count's bits out, then an arithmetic shift, as `_find`). count ≤ MAX_OPEN
+        // (`_open` never writes past it), so neither the sizes nor the writes need checks.
         assembly ("memory-safe") {
             let base := book.slot
+            let count := shr(countShift, sload(base))
+            let size := shl(5, add(count, 1))
+            seriesIds := mload(0x40)
+            balances := add(seriesIds, size)
+            mstore(0x40, add(balances, size))
+            mstore(seriesIds, count)
+            mstore(balances, count)
             let ids := add(seriesIds, 0x20)
             let values := add(balances, 0x20)
             for {
