@@ -10,6 +10,7 @@ import {
   type BidPreview,
   type FindFallbackRoundReturnType,
   Health,
+  MarginMode,
   liquidatorAbi,
   seriesId,
 } from "@pledge/sdk";
@@ -79,7 +80,11 @@ function batchLogs(call: SentCall, block: bigint, skip = new Set<bigint>()) {
  * holds a short position in each of its `series` (one, series 1, by default) and no cash (what
  * the job's local quote reads).
  */
-function fixedPlanner(accounts: bigint[], series: (account: bigint) => bigint[] = () => [1n], bidderIndexed = false) {
+function fixedPlanner(
+  accounts: bigint[],
+  series: (account: bigint) => bigint[] = () => [1n],
+  bidder?: { mode?: MarginMode; series?: bigint[] },
+) {
   const confirmed: bigint[] = [];
   const holdings = new Map<bigint, AccountHoldings>(
     accounts.map((account) => [
@@ -87,8 +92,16 @@ function fixedPlanner(accounts: bigint[], series: (account: bigint) => bigint[] 
       { cash: 0n, balances: [], positions: series(account).map((seriesId) => ({ seriesId, balance: -WAD })) },
     ]),
   );
-  // Indexed, the bidder is a standard account holding nothing yet.
-  if (bidderIndexed) holdings.set(BIDDER, { cash: 0n, balances: [], positions: [] });
+  // Indexed, the bidder holds a long of each of its `series`, in its margin mode.
+  if (bidder !== undefined) {
+    const positions = (bidder.series ?? []).map((seriesId) => ({ seriesId, balance: WAD }));
+    holdings.set(BIDDER, {
+      cash: 0n,
+      balances: [],
+      positions,
+      ...(bidder.mode === undefined ? {} : { mode: bidder.mode }),
+    });
+  }
   const planner: Planner = {
     changed: () => {},
     disagreed: () => {},
@@ -101,6 +114,30 @@ function fixedPlanner(accounts: bigint[], series: (account: bigint) => bigint[] 
     holdings: () => holdings,
   };
   return { planner, confirmed };
+}
+
+/**
+ * Lands a tick's batches in one block, in the order sent, on a fake chain (`chainGas` of a batch
+ * from a book) whose latest block holds none of them: each batch's simulation ran against that
+ * block, as the executor's (a planned `eth_call` at `limit`; a search, `eth_estimateGas` + 30 %,
+ * when there was no plan or the call needed more), and each must land within the limit it was
+ * sent with (that, plus `headroom`) and within `maxBatchGas`.
+ */
+function landInOneBlock(
+  sent: readonly { requests: readonly BidRequest[]; limit: bigint | undefined; headroom: bigint }[],
+  chainGas: (requests: readonly BidRequest[], book: ReadonlySet<bigint>) => bigint,
+  seriesOf: (account: bigint) => bigint[],
+  maxBatchGas: bigint,
+) {
+  const book = new Set<bigint>();
+  for (const { requests, limit, headroom } of sent) {
+    const simulated = chainGas(requests, new Set());
+    const sentWith = (limit !== undefined && simulated <= limit ? limit : (simulated * 13n) / 10n) + headroom;
+    const used = chainGas(requests, book);
+    assert.ok(used <= sentWith, `a batch of ${requests.length} used ${used} gas over the ${sentWith} it was sent with`);
+    assert.ok(sentWith <= maxBatchGas, `a batch of ${requests.length} sent with ${sentWith} gas`);
+    for (const { account } of requests) for (const seriesId of seriesOf(account)) book.add(seriesId);
+  }
 }
 
 function setUp(options: {
@@ -116,11 +153,12 @@ function setUp(options: {
   gasPerRequest?: bigint;
   /** A batch's simulated gas, in place of `gasPerRequest`. */
   simulatedGas?: (call: SentCall) => bigint;
-  /** The series each account holds, and whether the bidder is indexed (`fixedPlanner`). */
+  /** The series each account holds, and the bidder as indexed (`fixedPlanner`; not indexed when absent). */
   series?: (account: bigint) => bigint[];
-  bidderIndexed?: boolean;
-  /** Most gas a batch may be sent with (default 30M). */
+  bidder?: { mode?: MarginMode; series?: bigint[] };
+  /** Most gas a batch may be sent with (default 30M), and a bid (default 3M). */
   maxBatchGas?: bigint;
+  maxBidGas?: bigint;
   /** Accounts the batch's simulation skips (with `gasPerRequest`). */
   simulationSkips?: Set<bigint>;
   /** The bidder's excess over IM, WAD (default 1M USD) and the reserve it keeps. */
@@ -168,7 +206,7 @@ function setUp(options: {
   const { planner, confirmed } = fixedPlanner(
     options.states.map((s) => s.account),
     options.series,
-    options.bidderIndexed,
+    options.bidder,
   );
   const execute = createExecute({ stats, metrics, log: silent, cooldownBlocks: options.cooldownBlocks ?? 3n });
   const job = createLiquidationJob(
@@ -179,7 +217,7 @@ function setUp(options: {
       cashDecimals: 6,
       liquidate: options.liquidate ?? true,
       marginCalls: true,
-      maxBidGas: 3_000_000n,
+      maxBidGas: options.maxBidGas ?? 3_000_000n,
       maxBatchGas: options.maxBatchGas ?? 30_000_000n,
       gasPerBid: options.gasPerBid,
       minProfit: options.minProfit,
@@ -272,14 +310,15 @@ describe("keeper liquidation job (no chain)", () => {
       sender.sent.map((call) => [(call.args[0] as BidRequest[]).length, call.plannedLimit, call.headroom]),
       [
         [2, undefined, undefined], // searched for (eth_estimateGas): 1M per bid
-        // Every account holds series 1, and the bidder is not indexed (its IM check counted at the
-        // portfolio rate: 200k and 50k a series). The first batch's own book gas (its second
-        // bid's scan of one entry, 140, and the IM check of a book of one, 250k) taken out,
-        // 874,930 a bid is learnt. Each later bid adds a scan of that one entry and each batch an
-        // IM check of it: 29 bids fit 30M at 15 % over that, simulated once at the limit, with no
-        // headroom (the limit counts the book the first batch leaves).
-        [29, ((874_930n * 29n + 29n * 140n + 250_000n) * 115n) / 100n, undefined],
-        [9, ((874_930n * 9n + 9n * 140n + 250_000n) * 115n) / 100n, undefined],
+        // Every account holds series 1, and the bidder is not indexed (its IM check planned at the
+        // portfolio rate: 240k and 50k a series). The least the first batch's book can have cost
+        // taken out (no scan of a series new to it, and the IM check's lower curve, 80k and 6k a
+        // series), 957,000 a bid is learnt. Each later bid adds a scan of one entry and each batch
+        // an IM check of it: 26 bids fit 30M at 15 % over that, simulated once at that limit.
+        // The growth from the book held at the tick's start (empty: a first bid would scan
+        // nothing) to the one the first batch leaves, 140 × 1.15, is headroom on top.
+        [26, ((957_000n * 26n + 26n * 140n + 290_000n) * 115n) / 100n, 161n],
+        [12, ((957_000n * 12n + 12n * 140n + 290_000n) * 115n) / 100n, 161n],
       ],
     );
     assert.equal(stats.snapshot().bids, 40);
@@ -290,12 +329,11 @@ describe("keeper liquidation job (no chain)", () => {
     // chain charges what the market and the engine do: 100k a bid; for each series a slice moves,
     // 130 gas an entry of the bidder's book as that bid meets it (`OptionMarket._find`); and the
     // bidder's IM check at the batch's end, 80k and 6.5k a series of the book it leaves
-    // (standard margin). A batch whose gas exceeds its planned limit runs out of gas, as its `eth_call` at
-    // that limit would.
+    // (standard margin). Every batch of the tick is simulated against the latest block, which
+    // holds none of them, and they land together afterwards, in order.
     const accounts = Array.from({ length: 30 }, (_, i) => BigInt(i + 1));
     const seriesOf = (account: bigint) => [0n, 1n, 2n, 3n].map((k) => account * 10n + k);
-    const book = new Set<bigint>();
-    const chainGas = (requests: readonly BidRequest[]) => {
+    const chainGas = (requests: readonly BidRequest[], book: ReadonlySet<bigint>) => {
       const grown = new Set(book);
       let gas = 0n;
       for (const { account } of requests) {
@@ -304,44 +342,126 @@ describe("keeper liquidation job (no chain)", () => {
       }
       return gas + 80_000n + 6_500n * BigInt(grown.size);
     };
-    const used: { bids: number; gas: bigint; limit: bigint | undefined }[] = [];
+    const latest = new Set<bigint>();
     const { run, sender, stats } = setUp({
       states: accounts.map(quotable),
       series: seriesOf,
-      bidderIndexed: true,
-      maxBatchGas: 3_000_000n,
-      gasPerBid: 300_000n, // the prior: seven in the first batch, which meets an empty book
-      simulatedGas: (call) => chainGas(call.args[0] as BidRequest[]),
-      answer: (call, at) => {
-        const requests = call.args[0] as BidRequest[];
-        const gas = chainGas(requests);
-        used.push({ bids: requests.length, gas, limit: call.plannedLimit });
-        if (call.plannedLimit !== undefined && gas > call.plannedLimit) {
-          return { outcome: Outcome.SIMULATION_REVERTED, errorName: "LiquidatorBatchOutOfGas" };
-        }
-        for (const { account } of requests) for (const seriesId of seriesOf(account)) book.add(seriesId);
-        return minedAt(at, undefined, batchLogs(call, at));
-      },
+      bidder: {},
+      maxBatchGas: 6_000_000n,
+      gasPerBid: 600_000n, // the prior: seven in the first batch
+      simulatedGas: (call) => chainGas(call.args[0] as BidRequest[], latest),
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
     });
     await run(10n);
-    // The first batch (seven, by the 300k prior) meets an empty book; its simulation is taken
-    // apart: its scans and its IM check of 28 series (100k and 10k a series, standard margin)
-    // out, the rest is the figure a bid. The later batches meet books of 28 series and more and
-    // are planned for them: each within its limit, none split. Sized from the first batch's gas
-    // a bid alone (before session 45), the second ran out of gas and was split.
+    const sent = sender.sent.map((call) => ({
+      requests: call.args[0] as BidRequest[],
+      limit: call.plannedLimit,
+      headroom: call.headroom ?? 0n,
+    }));
+    // The first batch is searched for; the later ones are planned from it, for the book the ones
+    // ahead of them leave, and sized to 6M with their headroom: no split.
     assert.deepEqual(
-      used.map(({ bids, limit }) => [bids, limit === undefined]),
+      sent.map(({ requests, limit }) => [requests.length, limit === undefined]),
       [
         [7, true],
-        [14, false],
-        [9, false],
+        [22, false],
+        [1, false],
       ],
     );
-    for (const { bids, gas, limit } of used.slice(1)) {
-      assert.ok(gas <= limit!, `a batch of ${bids} used ${gas} gas over its limit ${limit}`);
-    }
-    assert.equal(sender.sent.length, 3);
+    assert.ok(sent.every(({ limit }, i) => i === 0 || chainGas(sent[i]!.requests, latest) <= limit!));
+    landInOneBlock(sent, chainGas, seriesOf, 6_000_000n);
     assert.equal(stats.snapshot().bids, 30);
+  });
+
+  it("session 45 review P1-1: a later batch dearer a bid than the first still lands within the limit it is sent with", async () => {
+    // The first seven accounts cost 100k a bid and bring 4 series each; the 23 after them cost
+    // 125k (25 % more, past the plan's 15 %) and hold series the first seven brought, so on chain
+    // they scan a book of 28 that the latest block, holding none of the tick's batches, lacks.
+    // 132e903 planned one limit for the bigger book with no headroom on top: a call that passed
+    // on the smaller book ran out of gas on chain (the review's scenario), and here the call fails
+    // and its search, with no headroom for the book either, goes past `maxBatchGas` (4.26M). The
+    // growth from the book held at the tick's start is now headroom on top of the plan its call
+    // checks, and a batch dearer than planned is searched for plus the same headroom.
+    const accounts = Array.from({ length: 30 }, (_, i) => BigInt(i + 1));
+    const seriesOf = (account: bigint) => {
+      const owner = account <= 7n ? account : ((account - 8n) % 7n) + 1n;
+      return [0n, 1n, 2n, 3n].map((k) => owner * 10n + k);
+    };
+    const chainGas = (requests: readonly BidRequest[], book: ReadonlySet<bigint>) => {
+      const grown = new Set(book);
+      let gas = 0n;
+      for (const { account } of requests) {
+        gas += (account <= 7n ? 100_000n : 125_000n) + 130n * 4n * BigInt(grown.size);
+        for (const seriesId of seriesOf(account)) grown.add(seriesId);
+      }
+      return gas + 80_000n + 6_500n * BigInt(grown.size);
+    };
+    const latest = new Set<bigint>();
+    const { run, sender, stats } = setUp({
+      states: accounts.map(quotable),
+      series: seriesOf,
+      bidder: {},
+      maxBatchGas: 3_000_000n,
+      gasPerBid: 300_000n,
+      simulatedGas: (call) => chainGas(call.args[0] as BidRequest[], latest),
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+    });
+    await run(10n);
+    const sent = sender.sent.map((call) => ({
+      requests: call.args[0] as BidRequest[],
+      limit: call.plannedLimit,
+      headroom: call.headroom ?? 0n,
+    }));
+    assert.ok(sent.length >= 3);
+    landInOneBlock(sent, chainGas, seriesOf, 3_000_000n);
+    assert.equal(stats.snapshot().bids, 30);
+  });
+
+  it("session 45 review P1-2: a first batch over a big book of the bidder's learns no less than its bids cost", async () => {
+    // A portfolio bidder already holds 56 series, so the first batch's simulation is mostly its IM
+    // check of that book. 132e903 subtracted the most that book could cost and learnt a figure a
+    // bid far below what the bids cost (down to 1 gas), and its later batches were not sent at
+    // their plans (out of gas at their limits, or refused and searched for). The least it can
+    // cost is subtracted now: every later batch is planned, and its call passes on the latest
+    // block.
+    const held = Array.from({ length: 56 }, (_, i) => 9_000n + BigInt(i));
+    const accounts = Array.from({ length: 40 }, (_, i) => BigInt(i + 1));
+    const seriesOf = (account: bigint) => [held[Number(account % 56n)]!];
+    const chainGas = (requests: readonly BidRequest[], book: ReadonlySet<bigint>) => {
+      const grown = new Set([...held, ...book]);
+      let gas = 0n;
+      for (const { account } of requests) {
+        gas += 150_000n + 130n * BigInt(grown.size);
+        for (const seriesId of seriesOf(account)) grown.add(seriesId);
+      }
+      return gas + 199_000n + 37_000n * BigInt(grown.size);
+    };
+    const { run, sender, stats } = setUp({
+      states: accounts.map(quotable),
+      series: seriesOf,
+      bidder: { mode: MarginMode.PORTFOLIO, series: held },
+      maxBatchGas: 8_000_000n,
+      maxBidGas: 10_000_000n,
+      gasPerBid: 3_000_000n, // the prior: two in the first batch
+      simulatedGas: (call) => chainGas(call.args[0] as BidRequest[], new Set()),
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+    });
+    await run(10n);
+    const sent = sender.sent.map((call) => ({
+      requests: call.args[0] as BidRequest[],
+      limit: call.plannedLimit,
+      headroom: call.headroom ?? 0n,
+    }));
+    assert.ok(sent.length >= 3 && sent.slice(1).every(({ limit }) => limit !== undefined));
+    for (const { requests, limit } of sent.slice(1)) {
+      const simulated = chainGas(requests, new Set());
+      assert.ok(
+        simulated <= limit!,
+        `a planned batch of ${requests.length} needs ${simulated}, over its limit ${limit}`,
+      );
+    }
+    landInOneBlock(sent, chainGas, seriesOf, 8_000_000n);
+    assert.equal(stats.snapshot().bids, 40);
   });
 
   it("review r14b 2: drops the requests its simulation skips before sending, and sends nothing when none lands", async () => {

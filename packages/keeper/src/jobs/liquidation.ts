@@ -38,7 +38,7 @@ import { BigIntMap, BigIntSet } from "../bigintKeys.js";
 
 const WAD = 10n ** 18n;
 /**
- * A planned `bidMany` limit's margin over the gas its bids are modelled to use (`plannedLimit`):
+ * A planned `bidMany` limit's margin over the gas its bids are modelled to use (`planFor`):
  * room for what the model leaves out (accounts' books differ; the marks move). Small, so batches
  * pack blocks by limit; the `eth_call` at the limit proves it fits.
  */
@@ -47,22 +47,29 @@ const PLANNED_MARGIN_PERCENT = 15n;
  * Gas the bidder's IM check costs, `base` plus `perSeries` a series it holds, by its margin mode
  * (bench/gas.json, engine.accountMargin, session 44: standard 82k at 1 position, 141k at 4,
  * 946k at 128, about 6.5k a position from 4 on; portfolio 199k at 1, 423k at 4, 2.05M at 48,
- * about 37k a position from 4 on), rounded up above 4 positions. A planned batch counts it over
- * the book it leaves (`bookGas`); a searched one adds `perSeries` as headroom for each series
- * the batches ahead of it add.
+ * about 37k a position from 4 on): `upper` is at or above every measured point, for planning
+ * (`bookGas`); `lower` is below every one on either mode, for learning (`knownBookGas`).
  */
 const IM_CHECK_GAS = {
-  standard: { base: 100_000n, perSeries: 10_000n },
-  portfolio: { base: 200_000n, perSeries: 50_000n },
+  standard: { base: 110_000n, perSeries: 10_000n },
+  portfolio: { base: 240_000n, perSeries: 50_000n },
+  lower: { base: 80_000n, perSeries: 6_000n },
 } as const;
 /**
  * Gas a slice spends per entry of the bidder's book for each series it moves: the market finds
  * a series in the receiver's book by scanning it (`OptionMarket._find`, one warm read and a
  * compare, about 130 gas an entry), so a bid's gas grows with the book the bids before it
- * filled. Counted as a whole scan (a series new to the book reads all of it) and rounded up; a
- * planned batch adds this for the book it will meet (`bookGas`).
+ * filled. `upper` counts every series as a whole scan (a series new to the book reads all of
+ * it), rounded up; `lower` counts only the series new to the book, at the read alone.
  */
-const SLICE_SCAN_GAS_PER_ENTRY = 140n;
+const SLICE_SCAN_GAS_PER_ENTRY = { upper: 140n, lower: 100n } as const;
+/**
+ * The most series a book holds (`OptionMarket.MAX_OPEN`, the engine's `MAX_CROSS_POSITIONS`): a
+ * slice into a full book is refused, so no scan or IM check reads more entries than this.
+ */
+const MAX_BOOK = 128n;
+/** A book's size as the market can hold it (`MAX_BOOK` at most). */
+const bookSize = (book: BigIntSet) => (BigInt(book.size) < MAX_BOOK ? BigInt(book.size) : MAX_BOOK);
 /** The guard's reason for a batch whose simulation skips some of its requests (they are dropped). */
 const SKIPS_STEPS = "SimulationSkipsSteps";
 
@@ -358,59 +365,87 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
 
   /** Gas one bid of a batch is assumed to use (simulated) before any batch was simulated. */
   const priorGasPerBid = options.gasPerBid ?? 400_000n;
-  /**
-   * Gas per bid beside what the bidder's book adds (`bookGas`), from the last batch whose gas
-   * was searched for (`eth_estimateGas`, less `bookGas` from the book the bidder held at the
-   * tick's start, ÷ its bids) and that its guard accepted, at most `maxBidGas`; undefined before
-   * the first. Later batches are sized by it and sent at `plannedLimit`, checked by one
-   * `eth_call` at that limit. A planned batch the guard refuses is searched for once, so one
-   * heavy account cannot set the figure for the rest (review r14b, finding 1).
-   */
-  let simulatedPerBid: bigint | undefined;
-
   /** The series a bid's slice moves (from the index; none when the account is not indexed). */
   const seriesOf = (bid: BidDecision) =>
     (planner.holdings().get(bid.account)?.positions ?? []).filter((p) => p.balance !== 0n).map((p) => p.seriesId);
 
   /**
-   * Gas a batch's bids spend on the bidder's book, from `book` (the series the bidder holds before
-   * the first of them lands): each series a bid moves costs a scan of the book as it then stands
-   * (`SLICE_SCAN_GAS_PER_ENTRY`), the bid adds its series to it, and the batch ends with the
-   * bidder's IM check over the book it leaves (`IM_CHECK_GAS`). Both grow with the book, not
-   * with the bids: a batch sized from a first batch that met a small book runs out of gas in the
-   * bigger book the earlier batches leave, and a small last batch pays the whole IM check over few
-   * bids (bench:keeper, session 44: 221k a bid in the first batch of 32, 254k in a batch of 59
-   * after it, 298k in a last batch of 9).
+   * The most gas a batch's bids can spend on the bidder's book, from `book` (the series the bidder
+   * holds before the first of them lands): each series a bid moves costs a whole scan of the book
+   * as it then stands (`SLICE_SCAN_GAS_PER_ENTRY.upper`), the bid adds its series to it, and the
+   * batch ends with the bidder's IM check over the book it leaves (`IM_CHECK_GAS`, by its mode).
+   * Both grow with the book, not with the bids: a batch sized from a first batch that met a small
+   * book runs out of gas in the bigger book the earlier batches leave, and a small last batch pays
+   * the whole IM check over few bids (bench:keeper, session 44: 221k a bid in the first batch of
+   * 32, 254k in a batch of 59 after it, 298k in a last batch of 9).
    */
   function bookGas(bids: readonly BidDecision[], book: Iterable<bigint>, { im }: TickBatches): bigint {
     const grown = new BigIntSet(book);
     let gas = 0n;
     for (const bid of bids) {
       const series = seriesOf(bid);
-      gas += SLICE_SCAN_GAS_PER_ENTRY * BigInt(series.length) * BigInt(grown.size);
+      gas += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(grown);
       for (const seriesId of series) grown.add(seriesId);
     }
-    return gas + im.base + im.perSeries * BigInt(grown.size);
+    return gas + im.base + im.perSeries * bookSize(grown);
   }
 
   /**
-   * A planned batch's limit: `PLANNED_MARGIN` over `simulatedPerBid` a bid plus `bookGas` from the
-   * book it will meet (`book`: the series held once the batches ahead of it have landed).
+   * The least gas a batch's bids can have spent on the bidder's book from `book`: the scans of the
+   * series new to it (those read the whole book) and the IM check at the lower curve, whatever
+   * the bidder's mode (an unindexed bidder may be on either).
    */
-  const plannedLimit = (bids: readonly BidDecision[], book: Iterable<bigint>, tick: TickBatches) =>
-    ((simulatedPerBid! * BigInt(bids.length) + bookGas(bids, book, tick)) * (100n + PLANNED_MARGIN_PERCENT)) / 100n;
-
-  /** The most of `bids` from `from` (one at least) whose planned limit fits `maxBatchGas`. */
-  function plannedSize(bids: readonly BidDecision[], from: number, book: Iterable<bigint>, { im }: TickBatches) {
+  function knownBookGas(bids: readonly BidDecision[], book: Iterable<bigint>): bigint {
     const grown = new BigIntSet(book);
     let gas = 0n;
+    for (const bid of bids) {
+      for (const seriesId of seriesOf(bid)) {
+        if (grown.has(seriesId)) continue;
+        gas += SLICE_SCAN_GAS_PER_ENTRY.lower * bookSize(grown);
+        grown.add(seriesId);
+      }
+    }
+    const { lower } = IM_CHECK_GAS;
+    return gas + lower.base + lower.perSeries * bookSize(grown);
+  }
+
+  /** `gas` and `PLANNED_MARGIN_PERCENT` over it. */
+  const withMargin = (gas: bigint) => (gas * (100n + PLANNED_MARGIN_PERCENT)) / 100n;
+
+  /**
+   * How a later batch is sent. Its plan is `PLANNED_MARGIN` over `tick.perBid` a bid plus
+   * `bookGas` from the book it will meet (`book`: the batches ahead of it landed), and its
+   * `eth_call` checks that `limit` against the latest block, which holds anywhere from none to
+   * all of the tick's earlier batches. The growth from the book held at the tick's start to
+   * `book`, planned the same way, goes on top as `headroom`: a batch whose call passed on a
+   * latest block short of the batches ahead needs at most that much more once they land, since
+   * `bookGas` bounds the growth from above. A call that runs out of gas (the bids cost more than
+   * the figure) falls back to the search, plus the same headroom.
+   */
+  function planFor(bids: readonly BidDecision[], book: Iterable<bigint>, tick: TickBatches) {
+    const base = tick.perBid! * BigInt(bids.length);
+    const limit = withMargin(base + bookGas(bids, book, tick));
+    return { limit, headroom: limit - withMargin(base + bookGas(bids, tick.held, tick)) };
+  }
+
+  /**
+   * The most of `bids` from `from` (one at least) whose plan, its headroom included, fits
+   * `maxBatchGas`: `planFor` of each prefix, its two `bookGas` summed as the prefix grows.
+   */
+  function plannedSize(bids: readonly BidDecision[], from: number, book: Iterable<bigint>, tick: TickBatches) {
+    const { im, perBid } = tick;
+    const [ahead, held] = [new BigIntSet(book), new BigIntSet(tick.held)];
+    let [scansAhead, scansHeld] = [0n, 0n];
     let size = 0;
     for (const bid of bids.slice(from)) {
       const series = seriesOf(bid);
-      gas += simulatedPerBid! + SLICE_SCAN_GAS_PER_ENTRY * BigInt(series.length) * BigInt(grown.size);
-      for (const seriesId of series) grown.add(seriesId);
-      const limit = ((gas + im.base + im.perSeries * BigInt(grown.size)) * (100n + PLANNED_MARGIN_PERCENT)) / 100n;
-      if (size > 0 && limit > options.maxBatchGas) break;
+      scansAhead += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(ahead);
+      scansHeld += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(held);
+      for (const seriesId of series) (ahead.add(seriesId), held.add(seriesId));
+      const base = perBid! * BigInt(size + 1);
+      const limit = withMargin(base + scansAhead + im.base + im.perSeries * bookSize(ahead));
+      const headroom = limit - withMargin(base + scansHeld + im.base + im.perSeries * bookSize(held));
+      if (size > 0 && limit + headroom > options.maxBatchGas) break;
       size++;
     }
     return Math.max(1, size);
@@ -426,6 +461,16 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     held: BigIntSet;
     /** Gas the bidder's IM check costs, by its margin mode (`IM_CHECK_GAS`). */
     im: { base: bigint; perSeries: bigint };
+    /**
+     * Gas per bid beside what the bidder's book adds, learnt from the tick's first batch, whose
+     * gas is searched for (`eth_estimateGas`): that gas less the least its book can have cost
+     * (`knownBookGas`, from the book held at the tick's start), ÷ its bids, so at least what a
+     * bid of that batch cost beside its book; at least half its gas a bid, at most `maxBidGas`.
+     * The tick's later batches are sized by it and sent at a planned limit (`planFor`). Learnt
+     * per tick and only from that batch, so neither one heavy account alone in an earlier tick
+     * nor a small retry sets it for a cascade (review r14b, finding 1; session 45's review).
+     */
+    perBid?: bigint;
   }
 
   /** The series the bidder's book holds once the tick's batches sent so far have landed. */
@@ -433,8 +478,8 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
 
   /**
    * Packs the tick's bids (those not cooling down or already sent) into batches and sends them
-   * back to back. Before any batch was simulated, the first is sized by `priorGasPerBid` and the
-   * rest wait for its simulation, which sizes them.
+   * back to back. The first is sized by `priorGasPerBid` and searched for, and the rest wait for
+   * its simulation, which sizes them (`TickBatches.perBid`).
    */
   async function sendBids(report: JobReport, bids: readonly BidDecision[], block: bigint) {
     if (!options.liquidate || bids.length === 0) return;
@@ -457,12 +502,12 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     const sent: Promise<void>[] = [];
     for (let i = 0; i < admitted.length;) {
       const size =
-        simulatedPerBid === undefined
+        tick.perBid === undefined
           ? bidsPerBatch(options.maxBatchGas, priorGasPerBid)
           : plannedSize(admitted, i, bookAhead(tick), tick);
       const batch = admitted.slice(i, i + size);
       i += size;
-      if (simulatedPerBid !== undefined || i >= admitted.length) {
+      if (tick.perBid !== undefined || i >= admitted.length) {
         sent.push(sendBatch(report, batch, tick));
         continue;
       }
@@ -474,33 +519,31 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     await Promise.all(sent);
   }
 
-  /**
-   * Gas to add to a searched batch's limit for the series the tick's earlier batches add to the
-   * bidder's book: they land ahead of it in the same block, where its final IM check values them,
-   * but its simulation (against the latest block) does not see them (review r14b, finding 3). A
-   * planned limit counts them itself (`bookGas`). Counts this batch's own new series into
-   * `tick.ahead` for the batches after it.
-   */
-  function headroomFor(bids: readonly BidDecision[], tick: TickBatches): bigint {
-    const headroom = BigInt(tick.ahead.size) * tick.im.perSeries;
+  /** Counts a batch's series new to the bidder's book into `tick.ahead`, for the batches after it. */
+  function countAhead(bids: readonly BidDecision[], tick: TickBatches) {
     for (const bid of bids) {
       for (const seriesId of seriesOf(bid)) if (!tick.held.has(seriesId)) tick.ahead.add(seriesId);
     }
-    return headroom;
   }
 
   /**
-   * Sends one `bidMany`, at a planned limit once `simulatedPerBid` is known (or searched for, with
-   * `search`, plus the headroom for the batches ahead of it). The simulation's outcomes come
-   * back first: requests it skips are dropped before anything is sent (a transaction in which
-   * nothing lands still costs its gas; review r14b, finding 2). Halves a batch that needs too
-   * much gas or leaves the bidder below IM. `simulated` is called once its gas is known.
+   * Sends one `bidMany`, at a planned limit once `tick.perBid` is known (`planFor`), or searched
+   * for (`search`, or before it is known). Either way the batch's limit carries headroom for the
+   * series the batches ahead of it add to the bidder's book: they land ahead of it in the same
+   * block, but its simulation (against the latest block) may not see them (review r14b, finding
+   * 3). A re-send (`resend`: the rest of a batch whose simulation skips a request, a search after
+   * the guard refused a plan, either half of a split) lands behind every batch the tick has sent,
+   * so it is planned for the book they all leave. The simulation's outcomes come back first:
+   * requests it skips are dropped before anything is sent (a transaction in which nothing lands
+   * still costs its gas; review r14b, finding 2). Halves a batch that needs too much gas or leaves
+   * the bidder below IM. `simulated` marks the tick's first batch: its gas sets `tick.perBid`,
+   * and `simulated` is called once that gas is known.
    */
   async function sendBatch(
     report: JobReport,
     bids: readonly BidDecision[],
     tick: TickBatches,
-    how: { simulated?: () => void; search?: boolean; headroom?: bigint; book?: readonly bigint[] } = {},
+    how: { simulated?: () => void; search?: boolean; resend?: boolean } = {},
   ) {
     const { block, config } = tick;
     const requests = bids.map(({ account, fractionWad, maxPayment, expectedNonce }) => ({
@@ -510,16 +553,16 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       expectedNonce,
     }));
     const n = BigInt(bids.length);
-    // The bidder's book before this batch lands, taken before `headroomFor` counts its series.
-    const book = how.book ?? bookAhead(tick);
-    const limit = how.search === true || simulatedPerBid === undefined ? undefined : plannedLimit(bids, book, tick);
-    const headroom = how.headroom ?? headroomFor(bids, tick);
-    const planned = limit !== undefined && limit <= options.maxBatchGas ? limit : undefined;
+    // The bidder's book once the batches ahead have landed, taken before this batch's own series
+    // are counted (a re-send's are already: it is planned for a book that holds them).
+    const book = bookAhead(tick);
+    if (how.resend !== true) countAhead(bids, tick);
+    const planned = how.search === true || tick.perBid === undefined ? undefined : planFor(bids, book, tick);
+    const fits = planned !== undefined && planned.limit + planned.headroom <= options.maxBatchGas;
     const plan: GasPlan = {
-      limit: planned,
+      limit: fits ? planned.limit : undefined,
       callGas: options.maxBatchGas,
-      // A planned limit already counts the book the batches ahead leave; a searched one does not.
-      headroom: planned === undefined ? headroom : 0n,
+      headroom: fits ? planned.headroom : bookGas(bids, book, tick) - bookGas(bids, tick.held, tick),
       retryOn: ["LiquidatorBatchOutOfGas"],
     };
     const guard = bidManyGasGuard(
@@ -541,12 +584,10 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
           { event: "batchSimulated", bids: bids.length, gas: gas.toString(), planned: fromPlan, refused },
           "bidMany simulated",
         );
-        if (refused === undefined && !fromPlan) {
-          // Its book's gas counted from the book held at the tick's start, the least it can have
-          // met: the figure left per bid is then the most it can be.
-          const own = bookGas(bids, tick.held, tick);
-          const perBid = gas > own + n ? (gas - own) / n : 1n;
-          simulatedPerBid = perBid < options.maxBidGas ? perBid : options.maxBidGas;
+        if (refused === undefined && !fromPlan && how.simulated !== undefined) {
+          const known = knownBookGas(bids, tick.held);
+          const perBid = gas - known > gas / 2n ? (gas - known) / n : gas / (2n * n);
+          tick.perBid = perBid < options.maxBidGas ? perBid : options.maxBidGas;
         }
         return refused;
       },
@@ -561,7 +602,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         const { landed, skipReason } = outcomes![i]!;
         if (!landed) skipBid(bid, skipReason, block, "bid dropped: its batch's simulation skips it");
       });
-      if (landing.length > 0) await sendBatch(report, landing, tick, { headroom, book });
+      if (landing.length > 0) await sendBatch(report, landing, tick, { resend: true });
       return;
     }
     if (
@@ -570,7 +611,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       (result.errorName === "BidGasCap" || result.errorName === "BidUnprofitableAfterGas")
     ) {
       // Judged on the learnt figure, not this batch's own gas: search for it once.
-      await sendBatch(report, bids, tick, { search: true, headroom, book });
+      await sendBatch(report, bids, tick, { search: true, resend: true });
       return;
     }
     // Too much gas for the cap (or for the node's `eth_estimateGas` cap: a step then runs out of
@@ -596,14 +637,9 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       metrics.outcomes.inc({ job: "bidMany", outcome: Outcome.SPLIT });
       log.info({ event: "batchSplit", bids: bids.length, cause: result.errorName }, "batch split in two");
       const half = Math.ceil(bids.length / 2);
-      const first = bids.slice(0, half);
       await Promise.all([
-        sendBatch(report, first, tick, { headroom, book }),
-        // The second half lands after the first: everything ahead so far, the first half included.
-        sendBatch(report, bids.slice(half), tick, {
-          headroom: BigInt(tick.ahead.size) * tick.im.perSeries,
-          book: [...book, ...first.flatMap(seriesOf)],
-        }),
+        sendBatch(report, bids.slice(0, half), tick, { resend: true }),
+        sendBatch(report, bids.slice(half), tick, { resend: true }),
       ]);
       return;
     }
