@@ -95,12 +95,19 @@ export interface SentCall {
   plannedLimit?: bigint;
   /** The headroom the caller's plan added (`GasPlan.headroom`), when not zero. */
   headroom?: bigint;
+  /**
+   * With `simulatedGas`: the gas limit the send went out with (the planned limit when the
+   * simulation fits it, else the simulation + 30 %; plus the headroom), and the guard's refusal.
+   */
+  sentWith?: bigint;
+  refused?: string;
 }
 
 /**
  * A sender that records every send and answers from `answer` (default: mined at `block`). With
  * `simulatedGas`, a send's guard is consulted as the real sender does: with the planned limit
- * when there is one (the plan "fits"), else with `simulatedGas(call)` and a 30 % margin, plus
+ * when `simulatedGas(call)` fits it (the plan's `eth_call` passes), else with `simulatedGas(call)`
+ * and a 30 % margin (the search the executor falls back to), plus
  * the plan's headroom, and with `simulatedResult(call)` as the decoded simulation when the plan
  * asks for one; a refusal is answered `gas_guard` without calling `answer`.
  */
@@ -126,12 +133,19 @@ export function fakeSender(
       if ((plan?.headroom ?? 0n) > 0n) call.headroom = plan!.headroom!;
       sent.push(call);
       if (simulatedGas !== undefined && guard !== undefined) {
-        const fits = plan?.limit !== undefined;
-        const gas = fits ? plan!.limit! : simulatedGas(call);
+        // As the executor: the `eth_call` at the planned limit passes when the simulation fits
+        // it; otherwise (or with no plan) the search finds the simulation's gas.
+        const simulated = simulatedGas(call);
+        const fits = plan?.limit !== undefined && simulated <= plan.limit;
+        const gas = fits ? plan!.limit! : simulated;
         const limit = (fits ? gas : (gas * 13n) / 10n) + (plan?.headroom ?? 0n);
         const decoded = plan?.limit !== undefined || plan?.callGas !== undefined ? simulatedResult?.(call) : undefined;
         const refused = guard(gas, { maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }, limit, fits, decoded);
-        if (refused !== undefined) return { outcome: Outcome.GAS_GUARD, errorName: refused } as SendResult;
+        call.sentWith = limit;
+        if (refused !== undefined) {
+          call.refused = refused;
+          return { outcome: Outcome.GAS_GUARD, errorName: refused } as SendResult;
+        }
       }
       return answer(call);
     },

@@ -44,17 +44,36 @@ const WAD = 10n ** 18n;
  */
 const PLANNED_MARGIN_PERCENT = 15n;
 /**
- * Gas the bidder's IM check costs, `base` plus `perSeries` a series it holds, by its margin mode
- * (bench/gas.json, engine.accountMargin, session 44: standard 82k at 1 position, 141k at 4,
- * 946k at 128, about 6.5k a position from 4 on; portfolio 199k at 1, 423k at 4, 2.05M at 48,
- * about 37k a position from 4 on): `upper` is at or above every measured point, for planning
- * (`bookGas`); `lower` is below every one on either mode, for learning (`knownBookGas`).
+ * Gas the bidder's IM check costs over a book of S series, `base + perSeries × min(S, cap)`, by its
+ * margin mode: `upper` for planning (`bookGas`), at or above every measured point; `lower` for
+ * learning and for the headroom (`knownBookGas`, `growthBound`), at or below every one on either
+ * mode. Measured (bench/gas.json, engine.accountMargin, session 45): standard 82,275 at 1
+ * position, 140,749 at 4, 219,416 at 16, 528,774 at 64, 945,289 at 128; portfolio 199,116 at 1,
+ * 422,647 at 4, 866,991 at 16 (789k near the money, 1.05M hedged or at 45 scenarios, 1.47M in
+ * calendars), 1.46M at 32, 2.05M at 48. Both are bounds point by point, not of the slope: the
+ * cost of one more series is up to 19.5k on standard margin (from 1 to 4) and up to about 116k on
+ * portfolio margin (review r14b), so a growth is bounded by the lesser of `slope` a series added
+ * and `upper` at the end less `lower` at the start (`growthBound`). A portfolio book holds at
+ * most `MarginEngine.MAX_PORTFOLIO_POSITIONS` = 48 series.
  */
 const IM_CHECK_GAS = {
-  standard: { base: 110_000n, perSeries: 10_000n },
-  portfolio: { base: 240_000n, perSeries: 50_000n },
-  lower: { base: 80_000n, perSeries: 6_000n },
+  standard: { base: 110_000n, perSeries: 10_000n, cap: 128n, slope: 25_000n },
+  portfolio: { base: 240_000n, perSeries: 100_000n, cap: 48n, slope: 130_000n },
+  lower: { base: 76_000n, perSeries: 6_000n, cap: 128n, slope: 0n },
 } as const;
+/** A margin mode's IM check gas over a book of `size` series (`IM_CHECK_GAS`). */
+type ImCheckGas = { base: bigint; perSeries: bigint; cap: bigint; slope: bigint };
+const imCheckGas = ({ base, perSeries, cap }: ImCheckGas, size: bigint) => base + perSeries * (size < cap ? size : cap);
+/**
+ * The most the IM check's gas can grow from the least book a batch can leave on the latest block
+ * (`least` series) to the book it leaves where it lands (`most`): `slope` a series added, and
+ * never more than `upper` there less `lower` here.
+ */
+function imGrowth(im: ImCheckGas, least: bigint, most: bigint): bigint {
+  const bySlope = im.slope * (most > least ? most - least : 0n);
+  const byCurves = imCheckGas(im, most) - imCheckGas(IM_CHECK_GAS.lower, least);
+  return bySlope < byCurves ? bySlope : byCurves;
+}
 /**
  * Gas a slice spends per entry of the bidder's book for each series it moves: the market finds
  * a series in the receiver's book by scanning it (`OptionMarket._find`, one warm read and a
@@ -387,7 +406,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       gas += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(grown);
       for (const seriesId of series) grown.add(seriesId);
     }
-    return gas + im.base + im.perSeries * bookSize(grown);
+    return gas + imCheckGas(im, bookSize(grown));
   }
 
   /**
@@ -405,8 +424,25 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
         grown.add(seriesId);
       }
     }
-    const { lower } = IM_CHECK_GAS;
-    return gas + lower.base + lower.perSeries * bookSize(grown);
+    return gas + imCheckGas(IM_CHECK_GAS.lower, bookSize(grown));
+  }
+
+  /**
+   * The most a batch's gas can grow between a latest block that holds none of the batches ahead
+   * of it and the block it lands in, after all of them (`book`): every scan it makes there, read
+   * whole (the latest block may have found each series at its first place), and the growth of
+   * the IM check from the least book it can leave on the latest block (the series held at the
+   * tick's start and its own) to the book it then leaves (`imGrowth`).
+   */
+  function growthBound(bids: readonly BidDecision[], book: Iterable<bigint>, tick: TickBatches): bigint {
+    const [ahead, least] = [new BigIntSet(book), new BigIntSet(tick.held)];
+    let scans = 0n;
+    for (const bid of bids) {
+      const series = seriesOf(bid);
+      scans += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(ahead);
+      for (const seriesId of series) (ahead.add(seriesId), least.add(seriesId));
+    }
+    return scans + imGrowth(tick.im, bookSize(least), bookSize(ahead));
   }
 
   /** `gas` and `PLANNED_MARGIN_PERCENT` over it. */
@@ -416,35 +452,32 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
    * How a later batch is sent. Its plan is `PLANNED_MARGIN` over `tick.perBid` a bid plus
    * `bookGas` from the book it will meet (`book`: the batches ahead of it landed), and its
    * `eth_call` checks that `limit` against the latest block, which holds anywhere from none to
-   * all of the tick's earlier batches. The growth from the book held at the tick's start to
-   * `book`, planned the same way, goes on top as `headroom`: a batch whose call passed on a
-   * latest block short of the batches ahead needs at most that much more once they land, since
-   * `bookGas` bounds the growth from above. A call that runs out of gas (the bids cost more than
-   * the figure) falls back to the search, plus the same headroom.
+   * all of the tick's earlier batches. `growthBound` goes on top as `headroom`: a batch whose
+   * call passed on a latest block short of the batches ahead needs at most that much more once
+   * they land. A call that runs out of gas (the bids cost more than the figure) falls back to
+   * the search, plus the same headroom.
    */
   function planFor(bids: readonly BidDecision[], book: Iterable<bigint>, tick: TickBatches) {
-    const base = tick.perBid! * BigInt(bids.length);
-    const limit = withMargin(base + bookGas(bids, book, tick));
-    return { limit, headroom: limit - withMargin(base + bookGas(bids, tick.held, tick)) };
+    const limit = withMargin(tick.perBid! * BigInt(bids.length) + bookGas(bids, book, tick));
+    return { limit, headroom: growthBound(bids, book, tick) };
   }
 
   /**
    * The most of `bids` from `from` (one at least) whose plan, its headroom included, fits
-   * `maxBatchGas`: `planFor` of each prefix, its two `bookGas` summed as the prefix grows.
+   * `maxBatchGas`: `planFor` of each prefix, its terms summed as the prefix grows.
    */
   function plannedSize(bids: readonly BidDecision[], from: number, book: Iterable<bigint>, tick: TickBatches) {
     const { im, perBid } = tick;
-    const [ahead, held] = [new BigIntSet(book), new BigIntSet(tick.held)];
-    let [scansAhead, scansHeld] = [0n, 0n];
+    const [ahead, least] = [new BigIntSet(book), new BigIntSet(tick.held)];
+    let scans = 0n;
     let size = 0;
     for (const bid of bids.slice(from)) {
       const series = seriesOf(bid);
-      scansAhead += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(ahead);
-      scansHeld += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(held);
-      for (const seriesId of series) (ahead.add(seriesId), held.add(seriesId));
-      const base = perBid! * BigInt(size + 1);
-      const limit = withMargin(base + scansAhead + im.base + im.perSeries * bookSize(ahead));
-      const headroom = limit - withMargin(base + scansHeld + im.base + im.perSeries * bookSize(held));
+      scans += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(ahead);
+      for (const seriesId of series) (ahead.add(seriesId), least.add(seriesId));
+      const atEnd = imCheckGas(im, bookSize(ahead));
+      const limit = withMargin(perBid! * BigInt(size + 1) + scans + atEnd);
+      const headroom = scans + imGrowth(im, bookSize(least), bookSize(ahead));
       if (size > 0 && limit + headroom > options.maxBatchGas) break;
       size++;
     }
@@ -460,7 +493,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     /** Series the bidder holds (from the index; empty when unknown, which only adds gas). */
     held: BigIntSet;
     /** Gas the bidder's IM check costs, by its margin mode (`IM_CHECK_GAS`). */
-    im: { base: bigint; perSeries: bigint };
+    im: ImCheckGas;
     /**
      * Gas per bid beside what the bidder's book adds, learnt from the tick's first batch, whose
      * gas is searched for (`eth_estimateGas`): that gas less the least its book can have cost
@@ -556,13 +589,15 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     // The bidder's book once the batches ahead have landed, taken before this batch's own series
     // are counted (a re-send's are already: it is planned for a book that holds them).
     const book = bookAhead(tick);
+    // Nothing of the tick's ahead of it (its first batch): the latest block is the one it meets.
+    const first = tick.ahead.size === 0 && how.resend !== true;
     if (how.resend !== true) countAhead(bids, tick);
     const planned = how.search === true || tick.perBid === undefined ? undefined : planFor(bids, book, tick);
     const fits = planned !== undefined && planned.limit + planned.headroom <= options.maxBatchGas;
     const plan: GasPlan = {
       limit: fits ? planned.limit : undefined,
       callGas: options.maxBatchGas,
-      headroom: fits ? planned.headroom : bookGas(bids, book, tick) - bookGas(bids, tick.held, tick),
+      headroom: first ? 0n : fits ? planned.headroom : growthBound(bids, book, tick),
       retryOn: ["LiquidatorBatchOutOfGas"],
     };
     const guard = bidManyGasGuard(
