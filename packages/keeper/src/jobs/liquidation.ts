@@ -388,26 +388,49 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   const seriesOf = (bid: BidDecision) =>
     (planner.holdings().get(bid.account)?.positions ?? []).filter((p) => p.balance !== 0n).map((p) => p.seriesId);
 
+  /** Where a batch's bids leave the bidder's book (`landing`). */
+  interface Landed {
+    /** Gas of the scans so far: each series a bid moves read against the whole book then. */
+    scans: bigint;
+    /** The book's size where the batch lands, after the batches ahead of it. */
+    ahead: bigint;
+    /** The least it can be on the latest block: the series held at the tick's start and the bids'. */
+    least: bigint;
+  }
+
   /**
-   * The most gas a batch's bids can spend on the bidder's book, from `book` (the series the bidder
-   * holds before the first of them lands): each series a bid moves costs a whole scan of the book
-   * as it then stands (`SLICE_SCAN_GAS_PER_ENTRY.upper`), the bid adds its series to it, and the
-   * batch ends with the bidder's IM check over the book it leaves (`IM_CHECK_GAS`, by its mode).
-   * Both grow with the book, not with the bids: a batch sized from a first batch that met a small
-   * book runs out of gas in the bigger book the earlier batches leave, and a small last batch pays
-   * the whole IM check over few bids (bench:keeper, session 44: 221k a bid in the first batch of
-   * 32, 254k in a batch of 59 after it, 298k in a last batch of 9).
+   * The bidder's book as a batch's bids land one by one from `book` (the series the bidder holds
+   * before the first of them lands, the batches ahead of it counted), yielded after each bid: each
+   * series a bid moves costs a whole scan of the book as it then stands
+   * (`SLICE_SCAN_GAS_PER_ENTRY.upper`), and the bid adds its series to it. The scans grow with
+   * the book, not with the bids: a batch sized from a first batch that met a small book runs out
+   * of gas in the bigger book the earlier batches leave, and a small last batch pays the whole IM
+   * check over few bids (bench:keeper, session 44: 221k a bid in the first batch of 32, 254k in
+   * a batch of 59 after it, 298k in a last batch of 9).
    */
-  function bookGas(bids: readonly BidDecision[], book: Iterable<bigint>, { im }: TickBatches): bigint {
-    const grown = new BigIntSet(book);
-    let gas = 0n;
+  function* landing(bids: readonly BidDecision[], book: Iterable<bigint>, tick: TickBatches): Generator<Landed> {
+    const [ahead, least] = [new BigIntSet(book), new BigIntSet(tick.held)];
+    let scans = 0n;
     for (const bid of bids) {
       const series = seriesOf(bid);
-      gas += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(grown);
-      for (const seriesId of series) grown.add(seriesId);
+      scans += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(ahead);
+      for (const seriesId of series) (ahead.add(seriesId), least.add(seriesId));
+      yield { scans, ahead: bookSize(ahead), least: bookSize(least) };
     }
-    return gas + imCheckGas(im, bookSize(grown));
   }
+
+  /** `landing` after all of a batch's bids (where it starts, for none). */
+  function afterLanding(bids: readonly BidDecision[], book: Iterable<bigint>, tick: TickBatches): Landed {
+    let state: Landed = { scans: 0n, ahead: bookSize(new BigIntSet(book)), least: bookSize(tick.held) };
+    for (const next of landing(bids, book, tick)) state = next;
+    return state;
+  }
+
+  /**
+   * The most gas a batch's bids can spend on the bidder's book: its scans and the bidder's IM
+   * check over the book it leaves (`IM_CHECK_GAS`, by its mode).
+   */
+  const bookGas = ({ scans, ahead }: Landed, { im }: TickBatches) => scans + imCheckGas(im, ahead);
 
   /**
    * The least gas a batch's bids can have spent on the bidder's book from `book`: the scans of the
@@ -429,55 +452,35 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
 
   /**
    * The most a batch's gas can grow between a latest block that holds none of the batches ahead
-   * of it and the block it lands in, after all of them (`book`): every scan it makes there, read
-   * whole (the latest block may have found each series at its first place), and the growth of
-   * the IM check from the least book it can leave on the latest block (the series held at the
-   * tick's start and its own) to the book it then leaves (`imGrowth`).
+   * of it and the block it lands in, after all of them: every scan it makes there, read whole
+   * (the latest block may have found each series at its first place), and the growth of the IM
+   * check from the least book it can leave on the latest block to the book it then leaves
+   * (`imGrowth`).
    */
-  function growthBound(bids: readonly BidDecision[], book: Iterable<bigint>, tick: TickBatches): bigint {
-    const [ahead, least] = [new BigIntSet(book), new BigIntSet(tick.held)];
-    let scans = 0n;
-    for (const bid of bids) {
-      const series = seriesOf(bid);
-      scans += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(ahead);
-      for (const seriesId of series) (ahead.add(seriesId), least.add(seriesId));
-    }
-    return scans + imGrowth(tick.im, bookSize(least), bookSize(ahead));
-  }
+  const growthBound = ({ scans, ahead, least }: Landed, { im }: TickBatches) => scans + imGrowth(im, least, ahead);
 
   /** `gas` and `PLANNED_MARGIN_PERCENT` over it. */
   const withMargin = (gas: bigint) => (gas * (100n + PLANNED_MARGIN_PERCENT)) / 100n;
 
   /**
-   * How a later batch is sent. Its plan is `PLANNED_MARGIN` over `tick.perBid` a bid plus
-   * `bookGas` from the book it will meet (`book`: the batches ahead of it landed), and its
-   * `eth_call` checks that `limit` against the latest block, which holds anywhere from none to
-   * all of the tick's earlier batches. `growthBound` goes on top as `headroom`: a batch whose
-   * call passed on a latest block short of the batches ahead needs at most that much more once
-   * they land. A call that runs out of gas (the bids cost more than the figure) falls back to
-   * the search, plus the same headroom.
+   * How a later batch of `bids` bids is sent, from where it leaves the book (`landing`). Its plan
+   * is `PLANNED_MARGIN` over `tick.perBid` a bid plus `bookGas` of the book it will meet (the
+   * batches ahead of it landed), and its `eth_call` checks that `limit` against the latest block,
+   * which holds anywhere from none to all of the tick's earlier batches. `growthBound` goes on top
+   * as `headroom`: a batch whose call passed on a latest block short of the batches ahead needs at
+   * most that much more once they land. A call that runs out of gas (the bids cost more than the
+   * figure) falls back to the search, plus the same headroom.
    */
-  function planFor(bids: readonly BidDecision[], book: Iterable<bigint>, tick: TickBatches) {
-    const limit = withMargin(tick.perBid! * BigInt(bids.length) + bookGas(bids, book, tick));
-    return { limit, headroom: growthBound(bids, book, tick) };
-  }
+  const planFor = (bids: bigint, state: Landed, tick: TickBatches) => ({
+    limit: withMargin(tick.perBid! * bids + bookGas(state, tick)),
+    headroom: growthBound(state, tick),
+  });
 
-  /**
-   * The most of `bids` from `from` (one at least) whose plan, its headroom included, fits
-   * `maxBatchGas`: `planFor` of each prefix, its terms summed as the prefix grows.
-   */
+  /** The most of `bids` from `from` (one at least) whose plan, its headroom included, fits `maxBatchGas`. */
   function plannedSize(bids: readonly BidDecision[], from: number, book: Iterable<bigint>, tick: TickBatches) {
-    const { im, perBid } = tick;
-    const [ahead, least] = [new BigIntSet(book), new BigIntSet(tick.held)];
-    let scans = 0n;
     let size = 0;
-    for (const bid of bids.slice(from)) {
-      const series = seriesOf(bid);
-      scans += SLICE_SCAN_GAS_PER_ENTRY.upper * BigInt(series.length) * bookSize(ahead);
-      for (const seriesId of series) (ahead.add(seriesId), least.add(seriesId));
-      const atEnd = imCheckGas(im, bookSize(ahead));
-      const limit = withMargin(perBid! * BigInt(size + 1) + scans + atEnd);
-      const headroom = scans + imGrowth(im, bookSize(least), bookSize(ahead));
+    for (const state of landing(bids.slice(from), book, tick)) {
+      const { limit, headroom } = planFor(BigInt(size + 1), state, tick);
       if (size > 0 && limit + headroom > options.maxBatchGas) break;
       size++;
     }
@@ -592,12 +595,13 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     // Nothing of the tick's ahead of it (its first batch): the latest block is the one it meets.
     const first = tick.ahead.size === 0 && how.resend !== true;
     if (how.resend !== true) countAhead(bids, tick);
-    const planned = how.search === true || tick.perBid === undefined ? undefined : planFor(bids, book, tick);
+    const state = afterLanding(bids, book, tick);
+    const planned = how.search === true || tick.perBid === undefined ? undefined : planFor(n, state, tick);
     const fits = planned !== undefined && planned.limit + planned.headroom <= options.maxBatchGas;
     const plan: GasPlan = {
       limit: fits ? planned.limit : undefined,
       callGas: options.maxBatchGas,
-      headroom: first ? 0n : fits ? planned.headroom : growthBound(bids, book, tick),
+      headroom: first ? 0n : fits ? planned.headroom : growthBound(state, tick),
       retryOn: ["LiquidatorBatchOutOfGas"],
     };
     const guard = bidManyGasGuard(
