@@ -352,7 +352,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
     ) private view returns (uint256 clockStart, bool starting) {
         StoredAuction memory auction = _auctions[account];
         if (auction.active) {
-            if (_holdsNothing(account, balances)) revert LiquidatorNothingToSell(account);
+            if (_holdsNothing(account, state, balances)) revert LiquidatorNothingToSell(account);
             _checkCollateralPriced(balances);
             clockStart = _liveClock(account, auction, balances);
             if (!_lapsed(auction, clockStart)) return (clockStart, false);
@@ -462,7 +462,7 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
         _checkNotProtected(account);
         if (state.health < IMarginEngine.Health.LIQUIDATABLE) revert LiquidatorAccountHealthy(account, state.health);
         // A bare cash debt has nothing to sell; the backstop's `absorbDebt` covers it at par instead.
-        if (_holdsNothing(account, balances)) revert LiquidatorNothingToSell(account);
+        if (_holdsNothing(account, state, balances)) revert LiquidatorNothingToSell(account);
         _checkCollateralPriced(balances);
     }
 
@@ -546,10 +546,20 @@ contract Liquidator is ILiquidator, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @dev Whether the account holds no collateral (`balances`, its own) and no position (cash aside).
-    function _holdsNothing(AccountId account, uint256[] memory balances) private view returns (bool) {
+    /// Its valuation `state` answers for the positions when it can: a maintenance requirement comes
+    /// only from positions (and, in PORTFOLIO, from collateral, which `balances` shows first), so a
+    /// nonzero one means a position is held and the market's book need not be read
+    /// (`test_holdsNothing_bareAccountsHaveNoRequirement` pins the premise in both modes). The mark
+    /// value cannot answer: it counts the cash too.
+    function _holdsNothing(
+        AccountId account,
+        IMarginEngine.MarginState memory state,
+        uint256[] memory balances
+    ) private view returns (bool) {
         for (uint256 i; i < balances.length; ++i) {
             if (balances[i] != 0) return false;
         }
+        if (state.requirementMM != 0) return false;
         (SeriesId[] memory seriesIds, ) = market.positionsOf(account);
         return seriesIds.length == 0;
     }

@@ -238,6 +238,45 @@ contract LiquidatorFindingsTest is LiquidationFixture {
         assertFalse(liquidator.auctionOf(carolAccount).active);
     }
 
+    /// @dev The premise of the liquidator's `_holdsNothing` shortcut (session 46): it skips the
+    /// market's book when the valuation shows a maintenance requirement, so an account with neither
+    /// collateral nor positions must have none, in both modes, whatever its cash (here a bare
+    /// debt, and a cash balance on a PORTFOLIO account); and such an account is still refused. Its
+    /// mark value is its cash, which is why the shortcut cannot use it.
+    function test_holdsNothing_bareAccountsHaveNoRequirement() public {
+        _underwater(carolKey, carolAccount);
+        uint256 expiry = SeriesLib.expiryOf(call30);
+        vm.warp(expiry + 30);
+        _setPrice(ethUsd, 9_000e8);
+        oracle.postSettlementPrice(address(weth), expiry, uint80(ethUsd.latestRound()), new uint80[](0));
+        market.settle(carolAccount, call30);
+        int256 debt = vault.cashOf(carolAccount);
+        assertLt(debt, 0, "only a debt left");
+        IMarginEngine.MarginState memory state = engine.accountMargin(carolAccount);
+        assertEq(state.requirementMM, 0, "a bare debt has no requirement");
+        assertEq(state.markValue, debt * 1e12, "its mark value is the debt (USDC, 6 decimals)");
+        assertEq(uint8(state.health), uint8(IMarginEngine.Health.INSOLVENT), "under water");
+        vm.expectRevert(abi.encodeWithSelector(ILiquidator.LiquidatorNothingToSell.selector, carolAccount));
+        liquidator.startAuction(carolAccount);
+
+        vm.prank(erin);
+        engine.setMarginMode(erinAccount, IMarginEngine.MarginMode.PORTFOLIO);
+        _fundAndDeposit(erin, erinAccount, usdc, 1_000e6);
+        state = engine.accountMargin(erinAccount);
+        assertEq(state.requirementMM, 0, "PORTFOLIO, cash alone: no requirement");
+        assertEq(state.markValue, 1_000e18, "its mark value is its cash");
+    }
+
+    /// @dev The shortcut itself (session 46): an account under water with a short has a
+    /// maintenance requirement, so opening its auction reads its book once, in the valuation, and
+    /// not again to see that it holds something (review helper-164: nothing else pinned it).
+    function test_holdsNothing_aShortIsSeenWithoutReadingTheBookAgain() public {
+        _underwater(carolKey, carolAccount);
+        vm.expectCall(address(market), abi.encodeCall(IOptionMarket.positionsOf, (carolAccount)), 1);
+        liquidator.startAuction(carolAccount);
+        assertTrue(liquidator.auctionOf(carolAccount).active);
+    }
+
     // ------------------------------------------------------------ finding 9
 
     /// @dev Finding 9: while the prices were stale nobody could bid, yet the discount kept
