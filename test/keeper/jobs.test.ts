@@ -195,6 +195,8 @@ function setUp(options: {
   reserveWad?: bigint;
   /** Where the job logs (default silent). */
   log?: pino.Logger;
+  /** The engine's `marginModeOf` read (`Readers.marginMode`); refused when absent. */
+  marginMode?: Readers["marginMode"];
 }) {
   const metrics = createMetrics();
   const stats = createStats(metrics);
@@ -218,6 +220,7 @@ function setUp(options: {
         preview: options.previews?.get(account),
       }));
     },
+    ...(options.marginMode === undefined ? {} : { marginMode: options.marginMode }),
   });
   const perRequest = options.gasPerRequest;
   const sender = fakeSender(
@@ -337,8 +340,8 @@ describe("keeper liquidation job (no chain)", () => {
       sender.sent.map((call) => [(call.args[0] as BidRequest[]).length, call.plannedLimit, call.headroom]),
       [
         [2, undefined, undefined], // searched for (eth_estimateGas): 1M per bid
-        // Every account holds series 1, and the bidder is not indexed (its IM check planned at the
-        // portfolio rate: 240k and 100k a series). The least the first batch's book can have cost
+        // Every account holds series 1, and the bidder is not indexed and its mode cannot be read
+        // (its IM check planned at the portfolio rate: 240k and 100k a series). The least the first batch's book can have cost
         // taken out (no scan of a series new to it, and the IM check's lower curve, 76k and 6k a
         // series), 959,000 a bid is learnt. Each later bid adds a scan of one entry and each batch
         // an IM check of it, 15 % over that; 26 bids fit 30M. The headroom on top is each scan
@@ -348,6 +351,48 @@ describe("keeper liquidation job (no chain)", () => {
       ],
     );
     assert.equal(stats.snapshot().bids, 40);
+  });
+
+  it("session 46: plans an unindexed bidder's IM check at the mode the engine reads at the tick's block", async () => {
+    // As the test above, with the bidder's mode read from the engine: on standard margin its IM
+    // check over the one series is planned at 110k and 10k a series, not the portfolio's 240k and
+    // 100k, and a planned batch takes 27 bids, not 26. A read that fails keeps the portfolio rate.
+    const accounts = Array.from({ length: 40 }, (_, i) => BigInt(i + 1));
+    const asked: bigint[][] = [];
+    const plans = async (marginMode: (account: bigint, block: bigint) => Promise<MarginMode | undefined>) => {
+      const { run, sender, stats } = setUp({
+        states: accounts.map(quotable),
+        gasPerBid: 10_000_000n,
+        gasPerRequest: 1_000_000n,
+        marginMode: async (account, block) => {
+          asked.push([account, block]);
+          return marginMode(account, block);
+        },
+        answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+      });
+      await run(10n);
+      assert.equal(stats.snapshot().bids, 40);
+      return sender.sent.map((call) => [(call.args[0] as BidRequest[]).length, call.plannedLimit]);
+    };
+    assert.deepEqual(await plans(async () => MarginMode.CROSS), [
+      [2, undefined],
+      [27, ((959_000n * 27n + 27n * 140n + 120_000n) * 115n) / 100n],
+      [11, ((959_000n * 11n + 11n * 140n + 120_000n) * 115n) / 100n],
+    ]);
+    assert.deepEqual(asked, [[BIDDER, 10n]], "read once, at the tick's block");
+    assert.deepEqual(await plans(async () => MarginMode.PORTFOLIO), [
+      [2, undefined],
+      [26, ((959_000n * 26n + 26n * 140n + 340_000n) * 115n) / 100n],
+      [12, ((959_000n * 12n + 12n * 140n + 340_000n) * 115n) / 100n],
+    ]);
+    const failed = await plans(async () => {
+      throw new Error("socket hang up");
+    });
+    assert.deepEqual(
+      failed.map(([size]) => size),
+      [2, 26, 12],
+      "an unread mode is planned as portfolio, the dearer",
+    );
   });
 
   it("plans a later batch for the bidder's book the earlier batches leave (bench:keeper, session 44)", async () => {

@@ -424,6 +424,16 @@ describe("keeper readers (fake node)", () => {
     );
   });
 
+  it("reads an account's margin mode from the engine; a read that keeps failing is undefined", async () => {
+    const { client, calls } = fakeNode();
+    assert.equal(await createReaders(client, book).marginMode(9n, 10n), MarginMode.PORTFOLIO);
+    assert.deepEqual(calls, [{ subcalls: 1 }]);
+    // Four attempts (`withBackoff`), every one a transport error.
+    const down = fakeNode(4);
+    assert.equal(await createReaders(down.client, book).marginMode(9n, 10n), undefined);
+    assert.deepEqual(down.calls, []);
+  });
+
   it("retries a batch after a transport error, as a whole", async () => {
     const { client, calls } = fakeNode(1);
     const readers = createReaders(client, book);

@@ -103,6 +103,11 @@ export interface Readers {
   auctions(accounts: readonly bigint[], block: bigint): Promise<AuctionRead[]>;
   /** The oracle's spot of `asset`, or undefined when it cannot be read. */
   spot(asset: Address, block: bigint): Promise<bigint | undefined>;
+  /**
+   * The engine's margin mode of `account` (`marginModeOf`), or undefined when it cannot be read
+   * (after retries) or is not a mode the SDK knows.
+   */
+  marginMode(account: bigint, block: bigint): Promise<MarginMode | undefined>;
   underlyingAsset(underlyingIndex: number): Promise<Address>;
   settlementPrice(asset: Address, expiry: bigint): Promise<{ priceWad: bigint; posted: boolean }>;
   /** Whether `retireExpired` already took the expired series out of its underlying's open interest. */
@@ -345,6 +350,8 @@ export function createReaders(client: PublicClient, book: AddressBook): Readers 
           blockNumber,
         }),
       ).catch(() => undefined),
+    marginMode: (account, blockNumber) =>
+      withBackoff(() => readMarginMode(account, blockNumber)).then(marginModeOf, () => undefined),
     underlyingAsset: async (underlyingIndex) =>
       (
         await withBackoff(() =>

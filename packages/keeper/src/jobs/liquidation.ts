@@ -495,7 +495,10 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     ahead: BigIntSet;
     /** Series the bidder holds (from the index; empty when unknown, which only adds gas). */
     held: BigIntSet;
-    /** Gas the bidder's IM check costs, by its margin mode (`IM_CHECK_GAS`). */
+    /**
+     * Gas the bidder's IM check costs, by its margin mode (`IM_CHECK_GAS`): the index's, else the
+     * engine's read at the tick's block, else (that read failed) portfolio, the dearer.
+     */
     im: ImCheckGas;
     /**
      * Gas per bid beside what the bidder's book adds, learnt from the tick's first batch, whose
@@ -507,6 +510,26 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
      * nor a small retry sets it for a cascade (review r14b, finding 1; session 45's review).
      */
     perBid?: bigint;
+  }
+
+  /**
+   * The bidder's margin mode when the index does not hold the bidder (not indexed yet), read from
+   * the engine at the tick's block; undefined when that read fails, and the tick then plans the
+   * bidder's IM check at the portfolio rate, the dearer.
+   */
+  async function unindexedBidderMode(block: bigint): Promise<MarginMode | undefined> {
+    const mode = await readers.marginMode(bidderAccount, block).catch(() => undefined);
+    if (mode === undefined) {
+      log.debug(
+        {
+          event: "bidderModeUnread",
+          bidderAccount: formatAccount(asAccountId(bidderAccount)),
+          block: block.toString(),
+        },
+        "the bidder's margin mode could not be read: its IM check is planned at the portfolio rate",
+      );
+    }
+    return mode;
   }
 
   /** The series the bidder's book holds once the tick's batches sent so far have landed. */
@@ -521,19 +544,23 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     if (!options.liquidate || bids.length === 0) return;
     const admitted = bids.filter((bid) => execute.admit(report, "bidMany", bidKey(bid.account), block));
     const own = planner.holdings().get(bidderAccount);
+    const [nativePriceWad, mode] = await Promise.all([
+      nativePrice(block),
+      own === undefined ? unindexedBidderMode(block) : (own.mode ?? MarginMode.CROSS),
+    ]);
     const tick: TickBatches = {
       block,
       config: {
         maxBidGas: options.maxBidGas,
         maxBatchGas: options.maxBatchGas,
-        nativePriceWad: await nativePrice(block),
+        nativePriceWad,
         minProfit: options.minProfit ?? 0n,
         cashDecimals: options.cashDecimals,
       },
       ahead: new BigIntSet(),
       held: new BigIntSet(own?.positions.filter((p) => p.balance !== 0n).map((p) => p.seriesId) ?? []),
-      // Unknown (the bidder not indexed yet): counted as portfolio, the dearer.
-      im: own === undefined || own.mode === MarginMode.PORTFOLIO ? IM_CHECK_GAS.portfolio : IM_CHECK_GAS.standard,
+      // Unknown (the bidder not indexed yet and its mode unread): counted as portfolio, the dearer.
+      im: mode === undefined || mode === MarginMode.PORTFOLIO ? IM_CHECK_GAS.portfolio : IM_CHECK_GAS.standard,
     };
     const sent: Promise<void>[] = [];
     for (let i = 0; i < admitted.length;) {
