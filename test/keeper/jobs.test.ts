@@ -78,19 +78,22 @@ function batchLogs(call: SentCall, block: bigint, skip = new Set<bigint>()) {
 /**
  * A planner that selects `accounts` every tick and records what the confirmation found; each
  * holds a short position in each of its `series` (one, series 1, by default) and no cash (what
- * the job's local quote reads).
+ * the job's local quote reads), except those in `unindexed`, whose holdings it does not know.
  */
 function fixedPlanner(
   accounts: bigint[],
   series: (account: bigint) => bigint[] = () => [1n],
   bidder?: { mode?: MarginMode; series?: bigint[] },
+  unindexed: ReadonlySet<bigint> = new Set(),
 ) {
   const confirmed: bigint[] = [];
   const holdings = new Map<bigint, AccountHoldings>(
-    accounts.map((account) => [
-      account,
-      { cash: 0n, balances: [], positions: series(account).map((seriesId) => ({ seriesId, balance: -WAD })) },
-    ]),
+    accounts
+      .filter((account) => !unindexed.has(account))
+      .map((account) => [
+        account,
+        { cash: 0n, balances: [], positions: series(account).map((seriesId) => ({ seriesId, balance: -WAD })) },
+      ]),
   );
   // Indexed, the bidder holds a long of each of its `series`, in its margin mode.
   if (bidder !== undefined) {
@@ -183,6 +186,8 @@ function setUp(options: {
   /** The series each account holds, and the bidder as indexed (`fixedPlanner`; not indexed when absent). */
   series?: (account: bigint) => bigint[];
   bidder?: { mode?: MarginMode; series?: bigint[] };
+  /** Accounts whose holdings the index does not know (bid on only through a running auction's preview). */
+  unindexed?: ReadonlySet<bigint>;
   /** Most gas a batch may be sent with (default 30M), and a bid (default 3M). */
   maxBatchGas?: bigint;
   maxBidGas?: bigint;
@@ -237,6 +242,7 @@ function setUp(options: {
     options.states.map((s) => s.account),
     options.series,
     options.bidder,
+    options.unindexed,
   );
   const execute = createExecute({ stats, metrics, log: silent, cooldownBlocks: options.cooldownBlocks ?? 3n });
   const job = createLiquidationJob(
@@ -523,6 +529,40 @@ describe("keeper liquidation job (no chain)", () => {
     assert.ok(at(8n) > at(40n) && at(9n) === -1);
     landInOneBlock(sender.sent, chainGas, seriesOf, 3_000_000n);
     assert.equal(stats.snapshot().bids, 39);
+  });
+
+  it("session 46: a later batch holding an account whose series the index does not know is searched for, not planned", async () => {
+    // Each account brings 2 series of its own; account 30 brings 12, but the index does not hold
+    // it (bid on through its running auction's preview), so a plan would count it as moving none.
+    // The least urgent, it goes in the tick's last batch.
+    const accounts = Array.from({ length: 30 }, (_, i) => BigInt(i + 1));
+    const seriesOf = (account: bigint) =>
+      Array.from({ length: account === 30n ? 12 : 2 }, (_, k) => account * 100n + BigInt(k));
+    const chainGas = bookChain(seriesOf, () => 100_000n);
+    const { run, sender, stats } = setUp({
+      states: accounts.map((account) => (account === 30n ? { ...quotable(account), equityMM: 0n } : quotable(account))),
+      previews: new Map([[30n, bidPreview()]]),
+      unindexed: new Set([30n]),
+      series: seriesOf,
+      bidder: {},
+      maxBatchGas: 3_000_000n,
+      gasPerBid: 300_000n,
+      simulatedGas: (call) => chainGas(call.args[0] as BidRequest[], new Set()),
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+    });
+    await run(10n);
+    const sent = sender.sent.map((call) => ({
+      accounts: (call.args[0] as BidRequest[]).map((r) => r.account),
+      planned: call.plannedLimit !== undefined,
+      headroom: call.headroom,
+    }));
+    const holding = sent.findIndex(({ accounts }) => accounts.includes(30n));
+    assert.ok(holding > 1, "account 30 is in a later batch, after a planned one");
+    assert.ok(sent.slice(1, holding).every(({ planned }) => planned));
+    assert.equal(sent[holding]!.planned, false, "searched, not planned");
+    assert.ok(sent[holding]!.headroom! > 0n, "with the headroom of the batches ahead");
+    landInOneBlock(sender.sent, chainGas, seriesOf, 3_000_000n);
+    assert.equal(stats.snapshot().bids, 30);
   });
 
   it("review r14b 2: drops the requests its simulation skips before sending, and sends nothing when none lands", async () => {

@@ -387,6 +387,8 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   /** The series a bid's slice moves (from the index; none when the account is not indexed). */
   const seriesOf = (bid: BidDecision) =>
     (planner.holdings().get(bid.account)?.positions ?? []).filter((p) => p.balance !== 0n).map((p) => p.seriesId);
+  /** Whether the index holds the bid's account (else `seriesOf` counts it as moving no series). */
+  const indexed = (bid: BidDecision) => planner.holdings().has(bid.account);
 
   /** Where a batch's bids leave the bidder's book (`landing`). */
   interface Landed {
@@ -591,7 +593,8 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
 
   /**
    * Sends one `bidMany`, at a planned limit once `tick.perBid` is known (`planFor`), or searched
-   * for (`search`, or before it is known). Either way the batch's limit carries headroom for the
+   * for (`search`, before it is known, or when it holds an account the index does not hold, whose
+   * series a plan would count as none). Either way the batch's limit carries headroom for the
    * series the batches ahead of it add to the bidder's book: they land ahead of it in the same
    * block, but its simulation (against the latest block) may not see them (review r14b, finding
    * 3). A re-send (`resend`: the rest of a batch whose simulation skips a request, a search after
@@ -623,7 +626,12 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     const first = tick.ahead.size === 0 && how.resend !== true;
     if (how.resend !== true) countAhead(bids, tick);
     const state = afterLanding(bids, book, tick);
-    const planned = how.search === true || tick.perBid === undefined ? undefined : planFor(n, state, tick);
+    // Not planned when it holds an account the index does not hold: `seriesOf` counts it as moving
+    // no series, so a plan would leave out the scans and the IM check its series cost. Searched,
+    // the limit is what the bids cost on the latest block, that account's series included, + 30 %
+    // and the headroom. (The series it adds stay out of the book counted for the batches behind it.)
+    const planned =
+      how.search === true || tick.perBid === undefined || !bids.every(indexed) ? undefined : planFor(n, state, tick);
     const fits = planned !== undefined && planned.limit + planned.headroom <= options.maxBatchGas;
     const plan: GasPlan = {
       limit: fits ? planned.limit : undefined,
