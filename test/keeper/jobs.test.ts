@@ -148,7 +148,8 @@ function bookChain(
  * from a book) whose latest block held none of them when each was simulated (`simulatedGas` from
  * an empty book; `fakeSender` then sends as the executor: at the planned limit when the
  * simulation fits it, else at the simulation + 30 %, plus the headroom). Each batch the guard let
- * through must land within the limit it was sent with, and within `maxBatchGas`.
+ * through must land within the limit it was sent with, and within `maxBatchGas`; one whose
+ * simulation reverted (no limit) was not sent.
  */
 function landInOneBlock(
   sent: readonly SentCall[],
@@ -158,7 +159,7 @@ function landInOneBlock(
 ) {
   const book = new Set<bigint>();
   for (const { args, sentWith, refused } of sent) {
-    if (refused !== undefined) continue;
+    if (refused !== undefined || sentWith === undefined) continue;
     const requests = args[0] as BidRequest[];
     const used = chainGas(requests, book);
     assert.ok(
@@ -181,8 +182,8 @@ function setUp(options: {
   minProfit?: bigint;
   /** Each request's simulated gas: the fake sender then runs the job's gas guard. */
   gasPerRequest?: bigint;
-  /** A batch's simulated gas, in place of `gasPerRequest`. */
-  simulatedGas?: (call: SentCall) => bigint;
+  /** A batch's simulated gas, in place of `gasPerRequest` (undefined: its simulation reverts, as `answer` says). */
+  simulatedGas?: (call: SentCall) => bigint | undefined;
   /** The series each account holds, and the bidder as indexed (`fixedPlanner`; not indexed when absent). */
   series?: (account: bigint) => bigint[];
   bidder?: { mode?: MarginMode; series?: bigint[] };
@@ -563,6 +564,51 @@ describe("keeper liquidation job (no chain)", () => {
     assert.ok(sent[holding]!.headroom! > 0n, "with the headroom of the batches ahead");
     landInOneBlock(sender.sent, chainGas, seriesOf, 3_000_000n);
     assert.equal(stats.snapshot().bids, 30);
+  });
+
+  it("session 46: a split first batch's first half that simulates sizes the tick's later batches", async () => {
+    // The prior (100k a bid) puts 23 bids in the first batch, but a bid costs 200k and brings a
+    // series of its own: the batch needs more than 3M, is split, and its first half of 12 again;
+    // the first half of 6 simulates, and its gas sets the figure a bid (before, nothing was learnt
+    // and the next batch was sized by the prior and searched for again). Split by the guard (its
+    // limit over `maxBatchGas`) or by a simulation that runs out of gas (the node's cap).
+    const accounts = Array.from({ length: 40 }, (_, i) => BigInt(i + 1));
+    const seriesOf = (account: bigint) => [account];
+    const chainGas = bookChain(seriesOf, () => 200_000n);
+    const nodeCap = 2_300_000n;
+    for (const cause of ["BatchGasCap", "LiquidatorBatchOutOfGas"]) {
+      const { run, sender, stats } = setUp({
+        states: accounts.map(quotable),
+        series: seriesOf,
+        bidder: {},
+        maxBatchGas: 3_000_000n,
+        gasPerBid: 100_000n,
+        simulatedGas: (call) => {
+          const gas = chainGas(call.args[0] as BidRequest[], new Set());
+          return cause === "LiquidatorBatchOutOfGas" && gas > nodeCap ? undefined : gas;
+        },
+        answer: (call, at) =>
+          chainGas(call.args[0] as BidRequest[], new Set()) > nodeCap && cause === "LiquidatorBatchOutOfGas"
+            ? { outcome: Outcome.SIMULATION_REVERTED, errorName: "LiquidatorBatchOutOfGas" }
+            : minedAt(at, undefined, batchLogs(call, at)),
+      });
+      await run(10n);
+      const sent = sender.sent.map((call) => ({
+        accounts: (call.args[0] as BidRequest[]).map((r) => r.account),
+        planned: call.plannedLimit !== undefined,
+        refused: call.refused,
+      }));
+      assert.deepEqual(
+        sent.slice(0, 3).map(({ accounts }) => accounts.length),
+        [23, 12, 11],
+        `${cause}: the first batch and its halves`,
+      );
+      // Every bid past the first batch's 23 goes in a planned batch.
+      const later = sent.filter(({ accounts }) => accounts.some((account) => account > 23n));
+      assert.ok(later.length > 0 && later.every(({ planned }) => planned), `${cause}: later batches planned`);
+      landInOneBlock(sender.sent, chainGas, seriesOf, 3_000_000n);
+      assert.equal(stats.snapshot().bids, 40, cause);
+    }
   });
 
   it("review r14b 2: drops the requests its simulation skips before sending, and sends nothing when none lands", async () => {

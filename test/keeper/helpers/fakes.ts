@@ -109,11 +109,13 @@ export interface SentCall {
  * when `simulatedGas(call)` fits it (the plan's `eth_call` passes), else with `simulatedGas(call)`
  * and a 30 % margin (the search the executor falls back to), plus
  * the plan's headroom, and with `simulatedResult(call)` as the decoded simulation when the plan
- * asks for one; a refusal is answered `gas_guard` without calling `answer`.
+ * asks for one; a refusal is answered `gas_guard` without calling `answer`. A `simulatedGas` of
+ * undefined is a simulation that reverts: as the executor, the guard is not consulted, and
+ * `answer` says how it reverted.
  */
 export function fakeSender(
   answer: (call: SentCall) => SendResult,
-  simulatedGas?: (call: SentCall) => bigint,
+  simulatedGas?: (call: SentCall) => bigint | undefined,
   simulatedResult?: (call: SentCall) => unknown,
 ) {
   const sent: SentCall[] = [];
@@ -136,6 +138,7 @@ export function fakeSender(
         // As the executor: the `eth_call` at the planned limit passes when the simulation fits
         // it; otherwise (or with no plan) the search finds the simulation's gas.
         const simulated = simulatedGas(call);
+        if (simulated === undefined) return answer(call);
         const fits = plan?.limit !== undefined && simulated <= plan.limit;
         const gas = fits ? plan!.limit! : simulated;
         const limit = (fits ? gas : (gas * 13n) / 10n) + (plan?.headroom ?? 0n);

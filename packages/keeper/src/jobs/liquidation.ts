@@ -503,8 +503,9 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
      */
     im: ImCheckGas;
     /**
-     * Gas per bid beside what the bidder's book adds, learnt from the tick's first batch, whose
-     * gas is searched for (`eth_estimateGas`): that gas less the least its book can have cost
+     * Gas per bid beside what the bidder's book adds, learnt from the tick's first batch (or,
+     * when that batch is split, from its first half, recursively), whose gas is searched for
+     * (`eth_estimateGas`): that gas less the least its book can have cost
      * (`knownBookGas`, from the book held at the tick's start), ÷ its bids, so at least what a
      * bid of that batch cost beside its book; at least half its gas a bid, at most `maxBidGas`.
      * The tick's later batches are sized by it and sent at a planned limit (`planFor`). Learnt
@@ -540,7 +541,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
   /**
    * Packs the tick's bids (those not cooling down or already sent) into batches and sends them
    * back to back. The first is sized by `priorGasPerBid` and searched for, and the rest wait for
-   * its simulation, which sizes them (`TickBatches.perBid`).
+   * its simulation (or, when it is split, its first half's), which sizes them (`TickBatches.perBid`).
    */
   async function sendBids(report: JobReport, bids: readonly BidDecision[], block: bigint) {
     if (!options.liquidate || bids.length === 0) return;
@@ -603,13 +604,14 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
    * requests it skips are dropped before anything is sent (a transaction in which nothing lands
    * still costs its gas; review r14b, finding 2). Halves a batch that needs too much gas or leaves
    * the bidder below IM. `simulated` marks the tick's first batch: its gas sets `tick.perBid`,
-   * and `simulated` is called once that gas is known.
+   * and `simulated` is called once that gas is known; split, it hands `simulated` to its first
+   * half (recursively), whose gas sets the figure instead, and the tick's other batches wait for it.
    */
   async function sendBatch(
     report: JobReport,
     bids: readonly BidDecision[],
     tick: TickBatches,
-    how: { simulated?: () => void; search?: boolean; resend?: boolean } = {},
+    how: { simulated?: (() => void) | undefined; search?: boolean; resend?: boolean } = {},
   ) {
     const { block, config } = tick;
     const requests = bids.map(({ account, fractionWad, maxPayment, expectedNonce }) => ({
@@ -650,9 +652,11 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       "bidMany",
       [requests, bidderAccount],
       (gas, fees, sendLimit, fromPlan, decoded) => {
-        how.simulated?.();
         outcomes = decoded as typeof outcomes;
-        if (outcomes?.some((outcome) => !outcome.landed)) return SKIPS_STEPS;
+        if (outcomes?.some((outcome) => !outcome.landed)) {
+          how.simulated?.();
+          return SKIPS_STEPS;
+        }
         const refused = guard(gas, fees, sendLimit);
         log.debug(
           { event: "batchSimulated", bids: bids.length, gas: gas.toString(), planned: fromPlan, refused },
@@ -663,12 +667,21 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
           const perBid = gas - known > gas / 2n ? (gas - known) / n : gas / (2n * n);
           tick.perBid = perBid < options.maxBidGas ? perBid : options.maxBidGas;
         }
+        // Split below: its first half learns instead, and the tick's other batches wait for it.
+        if (refused !== "BatchGasCap" || bids.length === 1) how.simulated?.();
         return refused;
       },
       { target: bids.map((bid) => bidKey(bid.account)).join(" "), tick: block },
       plan,
     );
-    how.simulated?.();
+    // Too much gas for the cap (or for the node's `eth_estimateGas` cap: a step then runs out of
+    // gas), or more slices than the bidder's margin carries: two halves may each pass.
+    const tooBig =
+      (result.outcome === Outcome.GAS_GUARD && result.errorName === "BatchGasCap") ||
+      (result.outcome === Outcome.SIMULATION_REVERTED &&
+        (result.errorName === "EngineBelowInitialMargin" || result.errorName === "LiquidatorBatchOutOfGas"));
+    const split = tooBig && bids.length > 1;
+    if (!split) how.simulated?.();
     if (result.outcome === Outcome.GAS_GUARD && result.errorName === SKIPS_STEPS) {
       // Dropped before sending: each cools down like a request a mined batch skipped.
       const landing = bids.filter((_, i) => outcomes![i]!.landed);
@@ -688,12 +701,6 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       await sendBatch(report, bids, tick, { search: true, resend: true });
       return;
     }
-    // Too much gas for the cap (or for the node's `eth_estimateGas` cap: a step then runs out of
-    // gas), or more slices than the bidder's margin carries: two halves may each pass.
-    const tooBig =
-      (result.outcome === Outcome.GAS_GUARD && result.errorName === "BatchGasCap") ||
-      (result.outcome === Outcome.SIMULATION_REVERTED &&
-        (result.errorName === "EngineBelowInitialMargin" || result.errorName === "LiquidatorBatchOutOfGas"));
     const [lone] = bids;
     if (
       bids.length === 1 &&
@@ -707,12 +714,14 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       await startAndLeave(report, lone!.account, "margin", block);
       return;
     }
-    if (tooBig && bids.length > 1) {
+    if (split) {
       metrics.outcomes.inc({ job: "bidMany", outcome: Outcome.SPLIT });
       log.info({ event: "batchSplit", bids: bids.length, cause: result.errorName }, "batch split in two");
       const half = Math.ceil(bids.length / 2);
+      // The tick's first batch (`simulated`) hands the learning over to its first half: simulated
+      // first and, like the whole, against a latest block before any of the tick's batches.
       await Promise.all([
-        sendBatch(report, bids.slice(0, half), tick, { resend: true }),
+        sendBatch(report, bids.slice(0, half), tick, { resend: true, simulated: how.simulated }),
         sendBatch(report, bids.slice(half), tick, { resend: true }),
       ]);
       return;
