@@ -103,6 +103,46 @@ describe("keeper sender against the in-process chain (automine off)", () => {
     assert.ok(sentWith > 25_000n && limits[1] === -sentWith, `sent with ${sentWith}, guard saw ${limits[1]}`);
   });
 
+  it("session 46: GasPlan.headroom goes on top of the planned limit, and of the search's estimate × 1.3 when the plan falls back", async () => {
+    const { publicClient, keeperWallet, token } = await chain();
+    const address = keeperWallet.account.address;
+    const sender = createSender({
+      publicClient: publicClient as never,
+      walletClient: keeperWallet as never,
+      maxFeePerGas: 10n ** 12n,
+      maxPriorityFeePerGas: 10n ** 10n,
+    });
+    const headroom = 12_345n;
+    const seen: { gas: bigint; limit: bigint; planned: boolean }[] = [];
+    const guard = (gas: bigint, _fees: Fees, limit: bigint, planned: boolean) => {
+      seen.push({ gas, limit, planned });
+      return undefined;
+    };
+    const sentWith = async (result: { hashes?: Hash[] | undefined }) =>
+      (await publicClient.getTransaction({ hash: result.hashes![0]! })).gas;
+
+    // The plan's eth_call passes at 200,000: sent with the limit and the headroom on top.
+    const planned = await sender.send(token.address, token.abi, "mint", [address, 1n], guard, undefined, {
+      limit: 200_000n,
+      headroom,
+    });
+    assert.equal(planned.outcome, Outcome.SENT);
+    assert.equal(await sentWith(planned), 200_000n + headroom);
+    assert.deepEqual(seen[0], { gas: 200_000n, limit: 200_000n + headroom, planned: true });
+
+    // 25,000 gas cannot run a mint: the call runs out of gas, the search finds the gas, and the
+    // send goes out with it + 30 %, and the headroom on top.
+    const fallback = await sender.send(token.address, token.abi, "mint", [address, 1n], guard, undefined, {
+      limit: 25_000n,
+      headroom,
+    });
+    assert.equal(fallback.outcome, Outcome.SENT);
+    const { gas: estimate, limit, planned: fromPlan } = seen[1]!;
+    assert.ok(!fromPlan && estimate > 25_000n, `searched: ${estimate}`);
+    assert.equal(await sentWith(fallback), (estimate * 13n) / 10n + headroom);
+    assert.equal(limit, (estimate * 13n) / 10n + headroom, "the guard sees the limit sent with");
+  });
+
   it("sends a tick's transactions back to back with consecutive nonces; they land in one block", async () => {
     const { publicClient, testClient, keeperWallet, token } = await chain();
     const address = keeperWallet.account.address;
