@@ -123,14 +123,16 @@ function fixedPlanner(
  * A fake chain's gas for a batch of bids meeting the bidder's book `book`: each bid's own cost
  * (`costOf`), a scan of the book as that bid meets it for each series it moves (130 gas an
  * entry, `OptionMarket._find`), and the bidder's IM check over the book the batch leaves (`im`:
- * by default 80k and 6.5k a series, standard margin). `held` are series the bidder holds already.
+ * by default 80k and 6.5k a series, standard margin; or a curve, the gas over a book of a size).
+ * `held` are series the bidder holds already.
  */
 function bookChain(
   seriesOf: (account: bigint) => bigint[],
   costOf: (account: bigint) => bigint,
-  im: { base: bigint; perSeries: bigint } = { base: 80_000n, perSeries: 6_500n },
+  im: { base: bigint; perSeries: bigint } | ((size: bigint) => bigint) = { base: 80_000n, perSeries: 6_500n },
   held: readonly bigint[] = [],
 ) {
+  const imOf = typeof im === "function" ? im : (size: bigint) => im.base + im.perSeries * size;
   return (requests: readonly BidRequest[], book: ReadonlySet<bigint>) => {
     const grown = new Set([...held, ...book]);
     let gas = 0n;
@@ -139,7 +141,7 @@ function bookChain(
       gas += costOf(account) + 130n * BigInt(series.length) * BigInt(grown.size);
       for (const seriesId of series) grown.add(seriesId);
     }
-    return gas + im.base + im.perSeries * BigInt(grown.size);
+    return gas + imOf(BigInt(grown.size));
   };
 }
 
@@ -468,6 +470,52 @@ describe("keeper liquidation job (no chain)", () => {
     assert.ok(sender.sent.length >= 3);
     landInOneBlock(sender.sent, chainGas, seriesOf, 3_000_000n);
     assert.equal(stats.snapshot().bids, 30);
+  });
+
+  it("session 46: the headroom carries a planned batch up the steep part of a portfolio bidder's IM curve", async () => {
+    // A portfolio bidder holds one series. The tick's first 8 accounts hold only that series and
+    // cost 300k a bid; the 38 after them cost 420k (40 % more, past the plan's 15 %) and bring one
+    // new series each. The bidder's IM check costs 199k over its one series and 116k more for each
+    // series added (the steepest measured on portfolio margin, review r14b), never above the upper
+    // curve (240k and 100k a series; the book stays under the 48 series a portfolio holds). Each
+    // batch is simulated against a latest block that holds none of the tick's batches: a planned
+    // batch's call passes on the small book there, and on chain it meets the book the batches
+    // ahead leave, up to about 2M gas dearer. The plan's reserve for that book (the upper curve over
+    // it, in the limit) does not cover it on its own here, unlike the P1-1 scenario: a batch uses
+    // more than its planned limit on chain and lands only thanks to the headroom on top. With the
+    // headroom zeroed (`growthBound` returning 0), that batch runs out of gas.
+    const held = [9_000n];
+    const accounts = Array.from({ length: 46 }, (_, i) => BigInt(i + 1));
+    const seriesOf = (account: bigint) => (account <= 8n ? held : [account]);
+    const im = (size: bigint) => {
+      const steep = 199_000n + 116_000n * (size - 1n);
+      const upper = 240_000n + 100_000n * size;
+      return steep < upper ? steep : upper;
+    };
+    const chainGas = bookChain(seriesOf, (account) => (account <= 8n ? 300_000n : 420_000n), im, held);
+    const { run, sender, stats } = setUp({
+      states: accounts.map(quotable),
+      series: seriesOf,
+      bidder: { mode: MarginMode.PORTFOLIO, series: held },
+      maxBatchGas: 16_777_216n,
+      gasPerBid: 1_600_000n, // the prior: eight in the first batch
+      simulatedGas: (call) => chainGas(call.args[0] as BidRequest[], new Set()),
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+    });
+    await run(10n);
+    landInOneBlock(sender.sent, chainGas, seriesOf, 16_777_216n);
+    assert.equal(stats.snapshot().bids, 46);
+    // Some planned batch needed more than its limit where it landed: the headroom on top carried it.
+    const book = new Set<bigint>();
+    let carried = 0;
+    for (const { args, plannedLimit, sentWith, refused } of sender.sent) {
+      if (refused !== undefined) continue;
+      const requests = args[0] as BidRequest[];
+      const used = chainGas(requests, book);
+      if (plannedLimit !== undefined && sentWith! > plannedLimit && used > plannedLimit) carried++;
+      for (const { account } of requests) for (const seriesId of seriesOf(account)) book.add(seriesId);
+    }
+    assert.ok(carried > 0, "no planned batch needed its headroom");
   });
 
   it("session 45 review P1-2: a first batch over a big book of the bidder's learns no less than its bids cost", async () => {
