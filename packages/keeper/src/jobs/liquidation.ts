@@ -542,10 +542,23 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
    * Packs the tick's bids (those not cooling down or already sent) into batches and sends them
    * back to back. The first is sized by `priorGasPerBid` and searched for, and the rest wait for
    * its simulation (or, when it is split, its first half's), which sizes them (`TickBatches.perBid`).
+   * A bid on an account the index does not hold goes last and alone, one a tick: nothing counts
+   * the series it adds to the bidder's book, so no batch of the tick may land behind it (review
+   * helper-165, P1-1: a batch planned behind one ran out of gas on chain). The others wait for
+   * the next tick (`bidsDeferred`).
    */
   async function sendBids(report: JobReport, bids: readonly BidDecision[], block: bigint) {
     if (!options.liquidate || bids.length === 0) return;
-    const admitted = bids.filter((bid) => execute.admit(report, "bidMany", bidKey(bid.account), block));
+    const admit = (bid: BidDecision) => execute.admit(report, "bidMany", bidKey(bid.account), block);
+    const admitted = bids.filter((bid) => indexed(bid) && admit(bid));
+    const lone = bids.find((bid) => !indexed(bid) && admit(bid));
+    const deferred = bids.filter((bid) => !indexed(bid) && bid !== lone).length;
+    if (deferred > 0) {
+      log.info(
+        { event: "bidsDeferred", bids: deferred, block: block.toString() },
+        "bids on accounts the index does not hold wait for the next tick, one a tick",
+      );
+    }
     const own = planner.holdings().get(bidderAccount);
     const [nativePriceWad, mode] = await Promise.all([
       nativePrice(block),
@@ -582,6 +595,8 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       sent.push(sendBatch(report, batch, tick, { simulated }).finally(simulated));
       await sizing;
     }
+    // Searched (`sendBatch`: not every account indexed), behind every batch of the tick.
+    if (lone !== undefined) sent.push(sendBatch(report, [lone], tick));
     await Promise.all(sent);
   }
 
@@ -718,8 +733,9 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       metrics.outcomes.inc({ job: "bidMany", outcome: Outcome.SPLIT });
       log.info({ event: "batchSplit", bids: bids.length, cause: result.errorName }, "batch split in two");
       const half = Math.ceil(bids.length / 2);
-      // The tick's first batch (`simulated`) hands the learning over to its first half: simulated
-      // first and, like the whole, against a latest block before any of the tick's batches.
+      // The tick's first batch (`simulated`) hands the learning over to its first half, simulated
+      // first. (A split's second half may land before a first quarter simulates: the figure then
+      // comes out high, which is safe.)
       await Promise.all([
         sendBatch(report, bids.slice(0, half), tick, { resend: true, simulated: how.simulated }),
         sendBatch(report, bids.slice(half), tick, { resend: true }),
