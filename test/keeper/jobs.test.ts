@@ -120,6 +120,26 @@ function fixedPlanner(
 }
 
 /**
+ * A portfolio bidder's IM check gas over a book of `size` series: the measured curve
+ * (bench/gas.json, session 45: 199k at 1 series, 423k at 4, 867k at 16), extended linearly to 48.
+ */
+function portfolioIm(size: bigint): bigint {
+  const points: [bigint, bigint][] = [
+    [1n, 199_000n],
+    [4n, 423_000n],
+    [16n, 867_000n],
+    [32n, 1_460_000n],
+    [48n, 2_050_000n],
+  ];
+  for (let k = 1; k < points.length; k++) {
+    const [s0, g0] = points[k - 1]!;
+    const [s1, g1] = points[k]!;
+    if (size <= s1) return g0 + ((g1 - g0) * (size - s0)) / (s1 - s0);
+  }
+  return points[points.length - 1]![1];
+}
+
+/**
  * A fake chain's gas for a batch of bids meeting the bidder's book `book`: each bid's own cost
  * (`costOf`), a scan of the book as that bid meets it for each series it moves (130 gas an
  * entry, `OptionMarket._find`), and the bidder's IM check over the book the batch leaves (`im`:
@@ -623,11 +643,13 @@ describe("keeper liquidation job (no chain)", () => {
     );
     landInOneBlock(sender.sent, chainGas, seriesOf, 3_000_000n);
     assert.equal(stats.snapshot().bids, 29);
-    // The next tick again sends one of them, alone and last (this fake chain keeps every account
-    // under water, so account 9 again).
+    // The next tick sends the other one, alone and last (this fake chain keeps every account
+    // under water: without the rotation, account 9 again).
     await run(11n);
-    const next = (sender.sent[sender.sent.length - 1]!.args[0] as BidRequest[]).map((r) => r.account);
-    assert.ok(next.length === 1 && unindexed.has(next[0]!));
+    assert.deepEqual(
+      (sender.sent[sender.sent.length - 1]!.args[0] as BidRequest[]).map((r) => r.account),
+      [20n],
+    );
   });
 
   it("session 46 review helper-165 P1-1: no batch of the tick lands behind an unindexed account's series", async () => {
@@ -639,22 +661,7 @@ describe("keeper liquidation job (no chain)", () => {
     const accounts = Array.from({ length: 56 }, (_, i) => BigInt(i + 1));
     const seriesOf = (account: bigint) =>
       account === 9n ? Array.from({ length: 9 }, (_, k) => 500n + BigInt(k)) : held;
-    const points: [bigint, bigint][] = [
-      [1n, 199_000n],
-      [4n, 423_000n],
-      [16n, 867_000n],
-      [32n, 1_460_000n],
-      [48n, 2_050_000n],
-    ];
-    const im = (size: bigint) => {
-      for (let k = 1; k < points.length; k++) {
-        const [s0, g0] = points[k - 1]!;
-        const [s1, g1] = points[k]!;
-        if (size <= s1) return g0 + ((g1 - g0) * (size - s0)) / (s1 - s0);
-      }
-      return points[points.length - 1]![1];
-    };
-    const chainGas = bookChain(seriesOf, () => 300_000n, im, held);
+    const chainGas = bookChain(seriesOf, () => 300_000n, portfolioIm, held);
     const { run, sender, stats } = setUp({
       states: accounts.map((account) => ({ ...quotable(account), equityMM: -(1000n - account) * WAD })),
       previews: new Map([[9n, bidPreview()]]),
@@ -670,6 +677,35 @@ describe("keeper liquidation job (no chain)", () => {
     await run(10n);
     landInOneBlock(sender.sent, chainGas, seriesOf, 16_777_216n);
     assert.equal(stats.snapshot().bids, 54);
+  });
+
+  it("session 46 review helper-166 P1-1: a re-send of an earlier batch does not land behind an unindexed account's series", async () => {
+    // helper-165's scenario with one request skipped instead of two: the last batch's simulation
+    // skips 56, so its rest [55] is re-sent once that simulation returns. Sent behind account 9's
+    // lone batch, it was planned at 753,129 + 140 and used 946,300. The lone batch now waits for
+    // every batch of the tick, re-sends included.
+    const held = [9_000n];
+    const accounts = Array.from({ length: 56 }, (_, i) => BigInt(i + 1));
+    const seriesOf = (account: bigint) =>
+      account === 9n ? Array.from({ length: 9 }, (_, k) => 500n + BigInt(k)) : held;
+    const chainGas = bookChain(seriesOf, () => 300_000n, portfolioIm, held);
+    const { run, sender, stats } = setUp({
+      states: accounts.map((account) => ({ ...quotable(account), equityMM: -(1000n - account) * WAD })),
+      previews: new Map([[9n, bidPreview()]]),
+      unindexed: new Set([9n]),
+      series: seriesOf,
+      bidder: { mode: MarginMode.PORTFOLIO, series: held },
+      maxBatchGas: 16_777_216n,
+      gasPerBid: 1_600_000n,
+      simulatedGas: (call) => chainGas(call.args[0] as BidRequest[], new Set()),
+      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+      simulationSkips: new Set([56n]),
+    });
+    await run(10n);
+    const order = sender.sent.map((call) => (call.args[0] as BidRequest[]).map((r) => r.account));
+    assert.deepEqual(order[order.length - 1], [9n], "account 9 last, behind the re-sent [55]");
+    landInOneBlock(sender.sent, chainGas, seriesOf, 16_777_216n);
+    assert.equal(stats.snapshot().bids, 55);
   });
 
   it("session 46: a split first batch's first half that simulates sizes the tick's later batches", async () => {

@@ -535,6 +535,9 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     return mode;
   }
 
+  /** Unindexed account → the tick's block it last went alone in (`sendBids`): a rotation among them. */
+  const loneSentAt = new Map<bigint, bigint>();
+
   /** The series the bidder's book holds once the tick's batches sent so far have landed. */
   const bookAhead = (tick: TickBatches) => [...tick.held, ...tick.ahead];
 
@@ -542,17 +545,22 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
    * Packs the tick's bids (those not cooling down or already sent) into batches and sends them
    * back to back. The first is sized by `priorGasPerBid` and searched for, and the rest wait for
    * its simulation (or, when it is split, its first half's), which sizes them (`TickBatches.perBid`).
-   * A bid on an account the index does not hold goes last and alone, one a tick: nothing counts
-   * the series it adds to the bidder's book, so no batch of the tick may land behind it (review
-   * helper-165, P1-1: a batch planned behind one ran out of gas on chain). The others wait for
-   * the next tick (`bidsDeferred`).
+   * A bid on an account the index does not hold goes alone, one a tick, once every other batch
+   * of the tick (its re-sends and halves included) is done: nothing counts the series it adds to
+   * the bidder's book, so no batch may land behind it in the same block (review helper-165 and
+   * helper-166, P1-1: a batch planned behind one ran out of gas on chain). The unindexed account
+   * sent longest ago goes first; the others wait for the next tick (`bidsDeferred`).
    */
   async function sendBids(report: JobReport, bids: readonly BidDecision[], block: bigint) {
     if (!options.liquidate || bids.length === 0) return;
     const admit = (bid: BidDecision) => execute.admit(report, "bidMany", bidKey(bid.account), block);
     const admitted = bids.filter((bid) => indexed(bid) && admit(bid));
-    const lone = bids.find((bid) => !indexed(bid) && admit(bid));
-    const deferred = bids.filter((bid) => !indexed(bid) && bid !== lone).length;
+    const unindexed = bids
+      .filter((bid) => !indexed(bid))
+      .sort((a, b) => Number((loneSentAt.get(a.account) ?? -1n) - (loneSentAt.get(b.account) ?? -1n)));
+    const lone = unindexed.find(admit);
+    // Those after `lone` were not asked (`admit` counts the ones before it that it refused).
+    const deferred = lone === undefined ? 0 : unindexed.length - unindexed.indexOf(lone) - 1;
     if (deferred > 0) {
       log.info(
         { event: "bidsDeferred", bids: deferred, block: block.toString() },
@@ -595,9 +603,12 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       sent.push(sendBatch(report, batch, tick, { simulated }).finally(simulated));
       await sizing;
     }
-    // Searched (`sendBatch`: not every account indexed), behind every batch of the tick.
-    if (lone !== undefined) sent.push(sendBatch(report, [lone], tick));
     await Promise.all(sent);
+    // Searched (`sendBatch`: not every account indexed), after every batch of the tick is done.
+    if (lone !== undefined) {
+      loneSentAt.set(lone.account, block);
+      await sendBatch(report, [lone], tick);
+    }
   }
 
   /** Counts a batch's series new to the bidder's book into `tick.ahead`, for the batches after it. */
