@@ -652,61 +652,43 @@ describe("keeper liquidation job (no chain)", () => {
     );
   });
 
-  it("session 46 review helper-165 P1-1: no batch of the tick lands behind an unindexed account's series", async () => {
-    // A portfolio bidder holding one series, its IM check on the measured curve; account 9, which
-    // the index does not hold, brings 9 series. Placed in the middle of the tick, its batch was
-    // split and a planned 1-bid rest behind it (the simulation skips 55 and 56) was sent at
-    // 753,269 and used 946,300: nothing counted account 9's series for it.
-    const held = [9_000n];
-    const accounts = Array.from({ length: 56 }, (_, i) => BigInt(i + 1));
-    const seriesOf = (account: bigint) =>
-      account === 9n ? Array.from({ length: 9 }, (_, k) => 500n + BigInt(k)) : held;
-    const chainGas = bookChain(seriesOf, () => 300_000n, portfolioIm, held);
-    const { run, sender, stats } = setUp({
-      states: accounts.map((account) => ({ ...quotable(account), equityMM: -(1000n - account) * WAD })),
-      previews: new Map([[9n, bidPreview()]]),
-      unindexed: new Set([9n]),
-      series: seriesOf,
-      bidder: { mode: MarginMode.PORTFOLIO, series: held },
-      maxBatchGas: 16_777_216n,
-      gasPerBid: 1_600_000n,
-      simulatedGas: (call) => chainGas(call.args[0] as BidRequest[], new Set()),
-      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
-      simulationSkips: new Set([55n, 56n]),
+  // Reviews helper-165 and helper-166, P1-1. A portfolio bidder holding one series, its IM check
+  // on the measured curve; account 9, which the index does not hold, brings 9 series. Placed in
+  // the middle of the tick, its batch was split and a planned 1-bid rest behind it (the last
+  // batch's simulation skips 55 and 56) was sent at 753,269 and used 946,300: nothing counted
+  // account 9's series for it. Sent alone after the tick's other batches, it was still followed
+  // by a re-send of [55] (its batch's simulation skipping only 56), queued when that simulation
+  // returned: planned at 753,129 + 140, it used 946,300. The lone batch now waits for every batch
+  // of the tick, re-sends included.
+  for (const [review, skips, bids] of [
+    ["helper-165", [55n, 56n], 54],
+    ["helper-166", [56n], 55],
+  ] as const) {
+    it(`session 46 review ${review} P1-1: no batch of the tick lands behind an unindexed account's series`, async () => {
+      const held = [9_000n];
+      const accounts = Array.from({ length: 56 }, (_, i) => BigInt(i + 1));
+      const seriesOf = (account: bigint) =>
+        account === 9n ? Array.from({ length: 9 }, (_, k) => 500n + BigInt(k)) : held;
+      const chainGas = bookChain(seriesOf, () => 300_000n, portfolioIm, held);
+      const { run, sender, stats } = setUp({
+        states: accounts.map((account) => ({ ...quotable(account), equityMM: -(1000n - account) * WAD })),
+        previews: new Map([[9n, bidPreview()]]),
+        unindexed: new Set([9n]),
+        series: seriesOf,
+        bidder: { mode: MarginMode.PORTFOLIO, series: held },
+        maxBatchGas: 16_777_216n,
+        gasPerBid: 1_600_000n,
+        simulatedGas: (call) => chainGas(call.args[0] as BidRequest[], new Set()),
+        answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
+        simulationSkips: new Set(skips),
+      });
+      await run(10n);
+      const order = sender.sent.map((call) => (call.args[0] as BidRequest[]).map((r) => r.account));
+      assert.deepEqual(order[order.length - 1], [9n], "account 9 last, alone");
+      landInOneBlock(sender.sent, chainGas, seriesOf, 16_777_216n);
+      assert.equal(stats.snapshot().bids, bids);
     });
-    await run(10n);
-    landInOneBlock(sender.sent, chainGas, seriesOf, 16_777_216n);
-    assert.equal(stats.snapshot().bids, 54);
-  });
-
-  it("session 46 review helper-166 P1-1: a re-send of an earlier batch does not land behind an unindexed account's series", async () => {
-    // helper-165's scenario with one request skipped instead of two: the last batch's simulation
-    // skips 56, so its rest [55] is re-sent once that simulation returns. Sent behind account 9's
-    // lone batch, it was planned at 753,129 + 140 and used 946,300. The lone batch now waits for
-    // every batch of the tick, re-sends included.
-    const held = [9_000n];
-    const accounts = Array.from({ length: 56 }, (_, i) => BigInt(i + 1));
-    const seriesOf = (account: bigint) =>
-      account === 9n ? Array.from({ length: 9 }, (_, k) => 500n + BigInt(k)) : held;
-    const chainGas = bookChain(seriesOf, () => 300_000n, portfolioIm, held);
-    const { run, sender, stats } = setUp({
-      states: accounts.map((account) => ({ ...quotable(account), equityMM: -(1000n - account) * WAD })),
-      previews: new Map([[9n, bidPreview()]]),
-      unindexed: new Set([9n]),
-      series: seriesOf,
-      bidder: { mode: MarginMode.PORTFOLIO, series: held },
-      maxBatchGas: 16_777_216n,
-      gasPerBid: 1_600_000n,
-      simulatedGas: (call) => chainGas(call.args[0] as BidRequest[], new Set()),
-      answer: (call, at) => minedAt(at, undefined, batchLogs(call, at)),
-      simulationSkips: new Set([56n]),
-    });
-    await run(10n);
-    const order = sender.sent.map((call) => (call.args[0] as BidRequest[]).map((r) => r.account));
-    assert.deepEqual(order[order.length - 1], [9n], "account 9 last, behind the re-sent [55]");
-    landInOneBlock(sender.sent, chainGas, seriesOf, 16_777_216n);
-    assert.equal(stats.snapshot().bids, 55);
-  });
+  }
 
   it("session 46: a split first batch's first half that simulates sizes the tick's later batches", async () => {
     // The prior (100k a bid) puts 23 bids in the first batch, but a bid costs 200k and brings a
