@@ -19,6 +19,24 @@ async function chain() {
   return { publicClient, testClient, keeperWallet, token };
 }
 
+/** A sender for the keeper's wallet at fixed test caps (1e12 / 1e10 wei), with `extra` options. */
+function testSender(
+  publicClient: unknown,
+  walletClient: unknown,
+  extra: Omit<
+    Parameters<typeof createSender>[0],
+    "publicClient" | "walletClient" | "maxFeePerGas" | "maxPriorityFeePerGas"
+  > = {},
+) {
+  return createSender({
+    publicClient: publicClient as never,
+    walletClient: walletClient as never,
+    maxFeePerGas: 10n ** 12n,
+    maxPriorityFeePerGas: 10n ** 10n,
+    ...extra,
+  });
+}
+
 describe("keeper sender", () => {
   it("bumpFees raises both fields by at least 12.5 % and stops at the cap", () => {
     const cap: Fees = { maxFeePerGas: 100n, maxPriorityFeePerGas: 10n };
@@ -40,12 +58,7 @@ describe("keeper sender against the in-process chain (automine off)", () => {
   it("finding 13: a guard sees the simulated gas and the fees and can refuse the send; nothing is signed", async () => {
     const { publicClient, keeperWallet, token } = await chain();
     const address = keeperWallet.account.address;
-    const sender = createSender({
-      publicClient: publicClient as never,
-      walletClient: keeperWallet as never,
-      maxFeePerGas: 10n ** 12n,
-      maxPriorityFeePerGas: 10n ** 10n,
-    });
+    const sender = testSender(publicClient, keeperWallet);
     const nonce = await publicClient.getTransactionCount({ address });
     let seen: { gas: bigint; fees: Fees } | undefined;
     const refused = await sender.send(token.address, token.abi, "mint", [address, 1n], (gas, fees) => {
@@ -74,12 +87,7 @@ describe("keeper sender against the in-process chain (automine off)", () => {
         },
       }),
     });
-    const sender = createSender({
-      publicClient: counted as never,
-      walletClient: keeperWallet as never,
-      maxFeePerGas: 10n ** 12n,
-      maxPriorityFeePerGas: 10n ** 10n,
-    });
+    const sender = testSender(counted, keeperWallet);
     const limits: bigint[] = [];
     const guard = (_gas: bigint, _fees: Fees, limit: bigint, planned: boolean) => {
       limits.push(planned ? limit : -limit);
@@ -106,12 +114,7 @@ describe("keeper sender against the in-process chain (automine off)", () => {
   it("session 46: GasPlan.headroom goes on top of the planned limit, and of the search's estimate × 1.3 when the plan falls back", async () => {
     const { publicClient, keeperWallet, token } = await chain();
     const address = keeperWallet.account.address;
-    const sender = createSender({
-      publicClient: publicClient as never,
-      walletClient: keeperWallet as never,
-      maxFeePerGas: 10n ** 12n,
-      maxPriorityFeePerGas: 10n ** 10n,
-    });
+    const sender = testSender(publicClient, keeperWallet);
     const headroom = 12_345n;
     const seen: { gas: bigint; limit: bigint; planned: boolean }[] = [];
     const guard = (gas: bigint, _fees: Fees, limit: bigint, planned: boolean) => {
@@ -146,13 +149,7 @@ describe("keeper sender against the in-process chain (automine off)", () => {
   it("sends a tick's transactions back to back with consecutive nonces; they land in one block", async () => {
     const { publicClient, testClient, keeperWallet, token } = await chain();
     const address = keeperWallet.account.address;
-    const sender = createSender({
-      publicClient: publicClient as never,
-      walletClient: keeperWallet as never,
-      maxFeePerGas: 10n ** 12n,
-      maxPriorityFeePerGas: 10n ** 10n,
-      replaceAfterBlocks: 100,
-    });
+    const sender = testSender(publicClient, keeperWallet, { replaceAfterBlocks: 100 });
     await testClient.setAutomine(false);
     const first = await publicClient.getTransactionCount({ address });
     const sends = [1n, 2n, 3n].map((amount) => sender.send(token.address, token.abi, "mint", [address, amount]));
