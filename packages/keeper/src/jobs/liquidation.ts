@@ -604,10 +604,13 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
       await sizing;
     }
     await Promise.all(sent);
-    // Searched (`sendBatch`: not every account indexed), after every batch of the tick is done.
+    // Searched, not planned, after every batch of the tick is done: `seriesOf` counts its account
+    // as moving no series, so a plan would leave out the scans and the IM check its series cost;
+    // searched, the limit is what it costs on the latest block, its series included, + 30 % and
+    // the headroom.
     if (lone !== undefined) {
       loneSentAt.set(lone.account, block);
-      await sendBatch(report, [lone], tick);
+      await sendBatch(report, [lone], tick, { search: true });
     }
   }
 
@@ -620,10 +623,10 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
 
   /**
    * Sends one `bidMany`, at a planned limit once `tick.perBid` is known (`planFor`), or searched
-   * for (`search`, before it is known, or when it holds an account the index does not hold, whose
-   * series a plan would count as none). Either way the batch's limit carries headroom for the
-   * series the batches ahead of it add to the bidder's book: they land ahead of it in the same
-   * block, but its simulation (against the latest block) may not see them (review r14b, finding
+   * for (`search`: a re-search, or the lone bid on an account the index does not hold, whose series
+   * a plan would count as none; or before it is known). Either way the batch's limit carries
+   * headroom for the series the batches ahead of it add to the bidder's book: they land ahead of it
+   * in the same block, but its simulation (against the latest block) may not see them (review r14b, finding
    * 3). A re-send (`resend`: the rest of a batch whose simulation skips a request, a search after
    * the guard refused a plan, either half of a split) lands behind every batch the tick has sent,
    * so it is planned for the book they all leave. The simulation's outcomes come back first:
@@ -654,12 +657,7 @@ export function createLiquidationJob(context: LiquidationJobContext, options: Li
     const first = tick.ahead.size === 0 && how.resend !== true;
     if (how.resend !== true) countAhead(bids, tick);
     const state = afterLanding(bids, book, tick);
-    // Not planned when it holds an account the index does not hold: `seriesOf` counts it as moving
-    // no series, so a plan would leave out the scans and the IM check its series cost. Searched,
-    // the limit is what the bids cost on the latest block, that account's series included, + 30 %
-    // and the headroom. (The series it adds stay out of the book counted for the batches behind it.)
-    const planned =
-      how.search === true || tick.perBid === undefined || !bids.every(indexed) ? undefined : planFor(n, state, tick);
+    const planned = how.search === true || tick.perBid === undefined ? undefined : planFor(n, state, tick);
     const fits = planned !== undefined && planned.limit + planned.headroom <= options.maxBatchGas;
     const plan: GasPlan = {
       limit: fits ? planned.limit : undefined,
