@@ -254,8 +254,14 @@ interface ICollateralVault {
     /// (`CashEpochReset`), and what even every claim cannot absorb, the payee's included, is held
     /// apart (`LossUnabsorbed`). Returns whether each account carries the auction mark
     /// (`markAuctioned`): the market skips the account hook for an unmarked account, which no
-    /// auction can be running on.
-    function moveCash(AccountId from, AccountId to, uint256 amount) external returns (bool fromMarked, bool toMarked);
+    /// auction can be running on; and `writtenOff`, the debt written off (0 unless the insurance
+    /// account paid more than it held), by which `badDebt()` rose: the backstop announces it
+    /// without reading `badDebt()` before the move.
+    function moveCash(
+        AccountId from,
+        AccountId to,
+        uint256 amount
+    ) external returns (bool fromMarked, bool toMarked, uint256 writtenOff);
 
     /// @notice Accrues interest on cash up to now. Anyone may call it: what it stores is a
     /// function of time and the vault's state only, and every cash action does it first anyway.

@@ -499,12 +499,13 @@ contract Backstop is IBackstop, AccessControl, ReentrancyGuardTransient {
 
     /// @dev The insurance fund pays `to` `amount` cash units on `account`'s behalf (`to` is
     /// `account` for a bare debt, its bidder for an insolvent bid), booked as a fund loss in the
-    /// window (review rv16w F6); what the fund's cash did not cover the vault writes off (bad debt).
+    /// window (review rv16w F6); what the fund's cash did not cover the vault writes off (bad debt),
+    /// and the move returns it: `badDebt()` rose by exactly that, so only a write-off reads it (for
+    /// the event's total), where reading it before and after cost every payment two calls.
     function _payFromFund(AccountId account, AccountId to, uint256 amount) private {
-        uint256 before = vault.badDebt();
-        vault.moveCash(insuranceAccount, to, amount);
+        (, , uint256 writtenOff) = vault.moveCash(insuranceAccount, to, amount);
         // moveCash refused amounts above its MAX_AMOUNT (below 2^127): the cast is exact.
         _bookLoss(uint256(CashUnits.toWadDown(int256(amount), _cashDecimals)));
-        _emitBadDebt(account, before);
+        if (writtenOff != 0) emit BadDebtIncurred(account, writtenOff, vault.badDebt());
     }
 }

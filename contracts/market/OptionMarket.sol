@@ -760,8 +760,8 @@ contract OptionMarket is MarketLimitsState, IOptionMarket, AccessControl, Pausab
         );
 
         if (premium == 0) return (0, true, true);
-        if (order.size > 0) (makerMarked, takerMarked) = vault.moveCash(maker, taker, premium);
-        else (takerMarked, makerMarked) = vault.moveCash(taker, maker, premium);
+        if (order.size > 0) (makerMarked, takerMarked, ) = vault.moveCash(maker, taker, premium);
+        else (takerMarked, makerMarked, ) = vault.moveCash(taker, maker, premium);
         if (makerFee != 0) vault.moveCash(maker, feeAccount, makerFee);
         if (takerFee != 0) vault.moveCash(taker, feeAccount, takerFee);
     }

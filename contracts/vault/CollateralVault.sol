@@ -290,7 +290,7 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         AccountId from,
         AccountId to,
         uint256 amount
-    ) external onlyRole(Roles.MODULE_ROLE) returns (bool fromMarked, bool toMarked) {
+    ) external onlyRole(Roles.MODULE_ROLE) returns (bool fromMarked, bool toMarked, uint256 writtenOff) {
         if (amount == 0) revert VaultZeroAmount();
         if (from == to) revert VaultSelfTransfer(from);
         if (amount > MAX_AMOUNT) revert VaultAmountTooLarge(amount);
@@ -305,20 +305,15 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
             _setShares(m, from, fromShares, newFrom, fromMark);
             // The insurance fund paid more than it held: every creditor bears the rest at once,
             // before the payee is credited, so the payee's payment is not cut by the loss it pays for.
-            if (newFrom < 0 && from == insuranceAccount) rest = _socialize(m, from, newFrom, fromMark);
+            if (newFrom < 0 && from == insuranceAccount) (writtenOff, rest) = _socialize(m, from, newFrom, fromMark);
         }
         // Read after the write-off: a new epoch leaves the payee's old claim at 0.
-        (int256 toShares, int256 toMark) = _sharesOf(to, m.epoch);
-        if (toShares == SETTLEMENT) {
-            _settlementCash += int128(int256(amount));
-        } else {
-            _setShares(m, to, toShares, CashIndex.credit(toShares, amount, m.supplyIndex, m.debtIndex), toMark);
-        }
+        toMarked = _creditCash(m, to, amount);
         // A loss larger than every claim before the payment: the payee's claim shares the rest.
         if (rest != 0) _socializeRest(m, from, rest);
         _store(m);
         emit CashMoved(from, to, amount);
-        (fromMarked, toMarked) = (fromMark != 0, toMark != 0);
+        fromMarked = fromMark != 0;
     }
 
     /// @inheritdoc ICollateralVault
@@ -798,17 +793,33 @@ contract CollateralVault is ICollateralVault, AccessControl, ReentrancyGuardTran
         _write(account, newShares, mark, m.epoch);
     }
 
+    /// @dev Credits `amount` cash units to `to` (the settlement account's raw balance, or shares at
+    /// `m`'s supply index) and returns whether `to` carries the auction mark. `moveCash`'s payee.
+    function _creditCash(CashMarket memory m, AccountId to, uint256 amount) private returns (bool marked) {
+        (int256 toShares, int256 toMark) = _sharesOf(to, m.epoch);
+        if (toShares == SETTLEMENT) {
+            // amount ≤ MAX_AMOUNT = type(int128).max: the cast is exact, the addition checked.
+            _settlementCash += int128(int256(amount));
+        } else {
+            _setShares(m, to, toShares, CashIndex.credit(toShares, amount, m.supplyIndex, m.debtIndex), toMark);
+        }
+        marked = toMark != 0;
+    }
+
     /// @dev Writes the debt of `account` (the insurance account, holding `shares` < 0) off against
     /// every creditor (`_writeOff`) and clears its debt shares in full: what no claim absorbed is
     /// returned as `rest`, for `_socializeRest` once the payee is credited, so the fund never owes
-    /// on the index (no interest on a debt nobody will pay, F2).
+    /// on the index (no interest on a debt nobody will pay, F2). `loss` is the debt written off:
+    /// `badDebt()` rises by exactly that once `_socializeRest` has run (the two passes add what
+    /// they absorb to `lossSocialized`, and the rest of the second to `_unabsorbedLoss`).
     function _socialize(
         CashMarket memory m,
         AccountId account,
         int256 shares,
         int256 mark
-    ) private returns (uint256 rest) {
-        rest = _writeOff(m, account, CashIndex.toAmountUp(uint256(-shares), m.debtIndex));
+    ) private returns (uint256 loss, uint256 rest) {
+        loss = CashIndex.toAmountUp(uint256(-shares), m.debtIndex);
+        rest = _writeOff(m, account, loss);
         _setShares(m, account, shares, 0, mark);
     }
 

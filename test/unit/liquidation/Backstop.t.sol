@@ -5,7 +5,9 @@ import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {Vm} from "forge-std/Vm.sol";
 import {IBackstop} from "../../../contracts/interfaces/IBackstop.sol";
+import {ICollateralVault} from "../../../contracts/interfaces/ICollateralVault.sol";
 import {ILiquidator} from "../../../contracts/interfaces/ILiquidator.sol";
 import {IMarginEngine} from "../../../contracts/interfaces/IMarginEngine.sol";
 import {Backstop} from "../../../contracts/liquidation/Backstop.sol";
@@ -99,6 +101,42 @@ contract BackstopTest is LiquidationFixture {
         // Cash on an index (issue 15): the fund owes nothing; every cash creditor bore the 4,000.
         assertEq(vault.cashOf(insurance.account()), 0, "the fund owes nothing on the index");
         assertEq(vault.lossSocialized() + vault.unabsorbedLoss(), 4_000e6, "shared by the creditors");
+    }
+
+    /// @dev A payment the fund covers reads `badDebt()` never and announces nothing (session 47:
+    /// reading it before and after every payment cost two calls).
+    function test_payFromFund_coveredReadsNoBadDebt() public {
+        _fundAndDeposit(alice, insurance.account(), usdc, 10_000e6);
+        _bareDebt(erinAccount, 12_000e6); // −4,000, covered
+        vm.expectCall(address(vault), abi.encodeCall(ICollateralVault.badDebt, ()), 0);
+        vm.recordLogs();
+        backstop.absorbDebt(erinAccount);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) assertNotEq(logs[i].topics[0], IBackstop.BadDebtIncurred.selector);
+        // `badDebt()`'s terms, read apart: the counted expectation above covers the test's own calls.
+        assertEq(vault.lossSocialized() + vault.unabsorbedLoss(), 0);
+    }
+
+    /// @dev A write-off beyond every claim: the creditors' pass absorbs what they hold, the
+    /// payee-inclusive pass and the loss held apart take the rest, and `BadDebtIncurred` still
+    /// carries the whole debt (`moveCash`'s `writtenOff`) and the total after, read once.
+    function test_payFromFund_beyondEveryClaimAnnouncesTheWholeDebt() public {
+        // Erin's debt goes to the settlement account's raw balance, which is no claim on the index,
+        // so it can exceed every claim: the fund (empty) pays it, and 5,000 is left for no claim.
+        _fundAndDeposit(erin, erinAccount, usdc, 8_000e6);
+        uint256 debt = vault.totalCashCredit() - 8_000e6 + 5_000e6;
+        AccountId settlement = market.settlementAccount();
+        vm.prank(module);
+        vault.moveCash(erinAccount, settlement, 8_000e6 + debt);
+        assertEq(vault.cashOf(erinAccount), -int256(debt));
+        assertEq(vault.cashOf(insurance.account()), 0, "the fund holds nothing");
+        uint256 before = backstop.badDebt();
+        vm.expectCall(address(vault), abi.encodeCall(ICollateralVault.badDebt, ()), 1);
+        vm.expectEmit(address(backstop));
+        emit IBackstop.BadDebtIncurred(erinAccount, debt, before + debt);
+        backstop.absorbDebt(erinAccount);
+        assertEq(vault.lossSocialized() + vault.unabsorbedLoss(), before + debt);
+        assertGt(vault.unabsorbedLoss(), 0, "part of it is held apart");
     }
 
     /// @dev The protocol's own accounts take no backstop step, even holding a bare debt (the

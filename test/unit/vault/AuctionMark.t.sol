@@ -48,13 +48,13 @@ contract AuctionMarkTest is VaultFixture {
         AccountId bobMain = _account(bob, 0);
         _fundAndDeposit(alice, aliceMain, usdc, 100e6);
         vm.startPrank(module);
-        (bool fromMarked, bool toMarked) = vault.moveCash(aliceMain, bobMain, 10e6);
+        (bool fromMarked, bool toMarked, ) = vault.moveCash(aliceMain, bobMain, 10e6);
         assertFalse(fromMarked || toMarked, "neither marked");
         vault.markAuctioned(aliceMain);
-        (fromMarked, toMarked) = vault.moveCash(aliceMain, bobMain, 10e6);
+        (fromMarked, toMarked, ) = vault.moveCash(aliceMain, bobMain, 10e6);
         assertTrue(fromMarked, "the payer's mark");
         assertFalse(toMarked, "the payee is not marked");
-        (fromMarked, toMarked) = vault.moveCash(bobMain, aliceMain, 5e6);
+        (fromMarked, toMarked, ) = vault.moveCash(bobMain, aliceMain, 5e6);
         assertFalse(fromMarked, "the payer is not marked");
         assertTrue(toMarked, "the payee's mark");
         vm.stopPrank();

@@ -730,6 +730,7 @@ export const collateralVaultAbi = [
     outputs: [
       { internalType: "bool", name: "fromMarked", type: "bool" },
       { internalType: "bool", name: "toMarked", type: "bool" },
+      { internalType: "uint256", name: "writtenOff", type: "uint256" },
     ],
     stateMutability: "nonpayable",
     type: "function",
