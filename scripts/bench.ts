@@ -120,7 +120,7 @@ await measure("vault.withdraw (cash, no positions)", () =>
 // ---------------------------------------------------------------- trading
 const latest = await publicClient.getBlock();
 const firstExpiry = expiryAfter(latest.timestamp, 7);
-const { fund, createSeries, fill, withdrawToInitialMargin, topUpToHalfMaintenance } = benchBook(
+const { fund, createSeries, fill, withdrawToInitialMargin, thinAccount, topUpToHalfMaintenance } = benchBook(
   connection,
   contracts,
   makerWallet,
@@ -362,11 +362,9 @@ await fund(accountId(takerWallet.account.address, 7n), takerWallet, parseUnits("
 const LIQUIDATION_SIZES = [1, 4, 16, 64, 128] as const;
 for (const size of LIQUIDATION_SIZES) {
   const account = accountId(trader, 2000n + BigInt(size));
-  await fund(account, makerWallet, parseUnits("1000000", 6));
   // The first series is a put, which a rally does not hurt: one position is a short call.
   const held = size === 1 ? seriesIds.slice(1, 2) : seriesIds.slice(0, size);
-  for (const series of held) await fill(account, accountId(takerWallet.account.address, 7n), series);
-  await withdrawToInitialMargin(account);
+  await thinAccount(account, accountId(takerWallet.account.address, 7n), held);
   liquidatable[size] = account;
 }
 // A second 4-position account of the same shape, bid on with no auction running: `bid` opens the
@@ -382,9 +380,7 @@ async function thinAccountAndBidder(account: bigint, bidder: bigint, seller: big
   await fund(bidder, takerWallet!, parseUnits("1000000", 6));
   await fund(seller, makerWallet!, parseUnits("1000000", 6));
   await fill(seller, bidder, seriesIds[0]!);
-  await fund(account, makerWallet!, parseUnits("1000000", 6));
-  for (const series of seriesIds.slice(0, 4)) await fill(account, accountId(takerWallet!.account.address, 7n), series);
-  await withdrawToInitialMargin(account);
+  await thinAccount(account, accountId(takerWallet!.account.address, 7n), seriesIds.slice(0, 4));
 }
 const startAndBid = accountId(trader, 2204n);
 const startAndBidder = accountId(takerWallet.account.address, 8n);

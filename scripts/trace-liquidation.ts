@@ -30,7 +30,7 @@ const trace = async (name: string, send: () => Promise<Hash>): Promise<void> =>
   traceTransaction(connection, name, await send(), liquidator.address, "liquidator", nameOf);
 
 const { book, seriesIds } = await openBenchBook(connection, contracts, makerWallet, takerWallet, size);
-const { fund, createSeries, fill } = book;
+const { fund, createSeries } = book;
 const holder = accountId(takerWallet.account.address, 7n);
 await fund(holder, takerWallet, parseUnits("1000000", 6));
 const bidder = accountId(takerWallet.account.address, 1n);
@@ -39,9 +39,7 @@ const held = size === 1 ? [await createSeries(1)] : seriesIds;
 /** A thin account short one contract of each of `held`, withdrawn to just above initial margin. */
 async function thinAccount(sub: bigint): Promise<bigint> {
   const account = accountId(makerWallet!.account.address, sub);
-  await fund(account, makerWallet!, parseUnits("1000000", 6));
-  for (const series of held) await fill(account, holder, series);
-  await book.withdrawToInitialMargin(account);
+  await book.thinAccount(account, holder, held);
   return account;
 }
 const account = await thinAccount(2000n + BigInt(size));

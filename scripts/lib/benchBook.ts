@@ -36,6 +36,12 @@ export interface BenchBook {
    */
   withdrawToInitialMargin(account: bigint): Promise<void>;
   /**
+   * The liquidation breakdowns' thin account: funds `account` (the maker wallet's) with 1M USDC,
+   * sells one contract of each of `seriesIds` to `holder`, then withdraws it to just above initial
+   * margin (`withdrawToInitialMargin`), so that a rally takes it under maintenance.
+   */
+  thinAccount(account: bigint, holder: bigint, seriesIds: readonly bigint[]): Promise<void>;
+  /**
    * The maker wallet deposits the USDC (rounded up to a unit) that takes `account`'s maintenance
    * equity to half its requirement: below maintenance and solvent, the usual liquidation's account.
    * Throws if the account is already at or above that.
@@ -86,6 +92,11 @@ export function benchBook(
       await vault.write.withdraw([account, usdc.address, spare, makerWallet.account.address], {
         account: makerWallet.account,
       });
+    },
+    async thinAccount(account, holder, seriesIds) {
+      await book.fund(account, makerWallet, parseUnits("1000000", 6));
+      for (const series of seriesIds) await book.fill(account, holder, series);
+      await book.withdrawToInitialMargin(account);
     },
     async topUpToHalfMaintenance(account) {
       const state = await engine.read.accountMargin([account]);

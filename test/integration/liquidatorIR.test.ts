@@ -28,16 +28,9 @@ describe("the liquidator as deployed (IR pipeline)", async () => {
   await book.fund(holder, takerWallet, parseUnits("1000000", 6));
   const bidder = accountId(takerWallet.account.address, 1n);
   await book.fund(bidder, takerWallet, parseUnits("100000000", 6));
-  /** The bench's thin account: short the four series just above initial margin. */
-  async function thinAccount(sub: bigint): Promise<bigint> {
-    const account = accountId(makerWallet!.account.address, sub);
-    await book.fund(account, makerWallet!, parseUnits("1000000", 6));
-    for (const series of seriesIds) await book.fill(account, holder, series);
-    await book.withdrawToInitialMargin(account);
-    return account;
-  }
-  const first = await thinAccount(2000n);
-  const second = await thinAccount(2001n);
+  const first = accountId(makerWallet.account.address, 2000n);
+  const second = accountId(makerWallet.account.address, 2001n);
+  for (const account of [first, second]) await book.thinAccount(account, holder, seriesIds);
   const healthy = accountId(makerWallet.account.address, 2002n);
   await book.fund(healthy, makerWallet, parseUnits("1000", 6));
   // A 40 % rally takes the thin accounts under maintenance.
